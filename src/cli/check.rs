@@ -1,0 +1,143 @@
+//! `ovn check`: judge the ledger and report every problem.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::core::diag::Location;
+use crate::core::ledger::{self, RawFile};
+use crate::core::render::{self, JsonDiagnostic};
+
+/// Check every record of the ledger and report all problems at once.
+///
+/// Reads the working tree (or, with --at, any commit straight from git objects, without
+/// touching the working tree or index) and checks TOML syntax, fields and types, exact
+/// decimals, dates, ids and file names, references between records, duplicate ids, hours per
+/// agent per day, resource ownership shares, value-equation buckets, file encoding and stray
+/// files. Every problem has a stable code (see ovn-ledger(5)), a path:line:col, the offending
+/// text and a hint. ovn check never writes anything.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn check                    check the working tree
+  ovn check --at main          check the ledger as committed on main
+  ovn check --format short     one line per problem, for editors and grep
+
+Exit status: 0 no problems, 1 problems found, 2 usage error, 3 environment error.")]
+pub struct CheckArgs {
+    /// Check the ledger as committed at REV (a commit id, branch, tag or HEAD~N)
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
+
+    /// How to print problems
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
+}
+
+/// Output formats of `ovn check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style blocks with the offending line and a hint, then a summary
+    Human,
+    /// one `path:line:col: error[code]: message` line per problem
+    Short,
+    /// a JSON object with the summary and every problem
+    Json,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    ok: bool,
+    commit: Option<String>,
+    files: usize,
+    records: usize,
+    problems: Vec<JsonDiagnostic<'a>>,
+}
+
+/// Runs `ovn check`.
+pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+    let store = super::open(cwd)?;
+    let (files, commit) = match &args.at {
+        Some(rev) => {
+            let snapshot = store.read_revision(rev)?;
+            (snapshot.files, Some(snapshot.commit.to_string()))
+        }
+        None => (store.read_worktree()?, None),
+    };
+    let loaded = ledger::load(&files);
+    let by_path: HashMap<&str, &RawFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let texts: HashMap<&str, String> = loaded
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            by_path.get(d.path.as_str()).map(|f| {
+                (
+                    d.path.as_str(),
+                    String::from_utf8_lossy(&f.bytes).into_owned(),
+                )
+            })
+        })
+        .collect();
+    let located: Vec<Location> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.locate(texts.get(d.path.as_str()).map(String::as_str)))
+        .collect();
+    let problems = loaded.diagnostics.len();
+    let records = loaded.ledger.record_count();
+    match args.format {
+        Format::Human => {
+            for (d, loc) in loaded.diagnostics.iter().zip(&located) {
+                writeln!(out, "{}", render::human(d, loc))?;
+            }
+            let at = commit
+                .as_deref()
+                .map(|c| format!(" at {}", &c[..12]))
+                .unwrap_or_default();
+            if problems == 0 {
+                writeln!(out, "ok: {records} records{at}, no problems")?;
+            } else {
+                let mut paths: Vec<&str> =
+                    loaded.diagnostics.iter().map(|d| d.path.as_str()).collect();
+                paths.dedup();
+                let s = if problems == 1 { "" } else { "s" };
+                let fs = if paths.len() == 1 { "" } else { "s" };
+                writeln!(
+                    out,
+                    "error: {problems} problem{s} in {} file{fs} ({records} records{at})",
+                    paths.len()
+                )?;
+            }
+        }
+        Format::Short => {
+            for (d, loc) in loaded.diagnostics.iter().zip(&located) {
+                writeln!(out, "{}", render::short(d, loc))?;
+            }
+        }
+        Format::Json => {
+            let report = JsonReport {
+                ok: problems == 0,
+                commit,
+                files: files.len(),
+                records,
+                problems: loaded
+                    .diagnostics
+                    .iter()
+                    .zip(&located)
+                    .map(|(d, loc)| JsonDiagnostic::new(d, loc))
+                    .collect(),
+            };
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if problems == 0 {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    })
+}

@@ -1,0 +1,171 @@
+//! The `ovn` command line: parsing, dispatch, exit codes and error printing.
+//!
+//! One module per subcommand, each with an `XxxArgs` clap struct and a `run` function (the jj
+//! layout). The clap definitions are the single source of `--help` and of the man pages in
+//! `man/` (a test regenerates and compares them).
+
+pub mod check;
+pub mod init;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::context::Context;
+use crate::store::{ErrorKind, Store, StoreError};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the ledger has problems (`ovn check` found errors).
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit status: bad usage (unknown option, bad value, a request that cannot be done as asked).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: the environment failed (not in a ledger, git or file-system error).
+pub const EXIT_ENVIRONMENT: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  the ledger has problems (ovn check found errors)
+  2  usage error: bad arguments, or a request that cannot be done as asked
+  3  environment error: not in a ledger, git or file-system failure
+
+Environment:
+  OVN_NOW            pin the clock (RFC 3339), for reproducible commits
+  GIT_AUTHOR_NAME    author name of commits ovn makes (else git config user.name)
+  GIT_AUTHOR_EMAIL   author email of commits ovn makes (else git config user.email)
+
+The ledger format is described in ovn-ledger(5).";
+
+/// ovn: a ledger for Open Value Networks, kept as TOML records in git.
+///
+/// Contributions (work, money, materials, use of equipment), agents, projects, resources and
+/// value-equation agreements are TOML files in a git repository; merging a pull request is
+/// peer validation. ovn finds the ledger from the current directory upwards (the nearest
+/// ovn.toml) and never touches the network.
+#[derive(Debug, Parser)]
+#[command(name = "ovn", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if ovn was started in DIR
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new ledger (ovn.toml and record folders) and commit it
+    Init(init::InitArgs),
+    /// Check every record of the ledger and report all problems
+    Check(check::CheckArgs),
+}
+
+/// The clap command tree (used for man pages and completions).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A failure to report on stderr, with its exit status.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit status.
+    pub status: u8,
+    /// One-line message.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    /// A usage error.
+    pub fn usage(message: impl Into<String>, hint: Option<String>) -> CliError {
+        CliError {
+            status: EXIT_USAGE,
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        CliError {
+            status: match e.kind() {
+                ErrorKind::Usage => EXIT_USAGE,
+                ErrorKind::Environment => EXIT_ENVIRONMENT,
+            },
+            message: e.to_string(),
+            hint: e.hint(),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> CliError {
+        CliError {
+            status: EXIT_ENVIRONMENT,
+            message: format!("cannot write output: {e}"),
+            hint: None,
+        }
+    }
+}
+
+/// Runs `ovn` with the process arguments and environment.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let result = Context::from_env()
+        .map_err(|message| CliError {
+            status: EXIT_ENVIRONMENT,
+            message,
+            hint: None,
+        })
+        .and_then(|ctx| run(cli, &ctx));
+    match result {
+        Ok(status) => ExitCode::from(status),
+        // `ovn check | head` closes the pipe early; that is not an error worth a message.
+        Err(e) if e.message.contains("Broken pipe") => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "error: {}", e.message);
+            if let Some(hint) = e.hint {
+                let _ = writeln!(err, "  hint: {hint}");
+            }
+            ExitCode::from(e.status)
+        }
+    }
+}
+
+/// Runs a parsed command line; returns the exit status.
+pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
+    let cwd = cli.directory.unwrap_or_else(|| PathBuf::from("."));
+    if !cwd.is_dir() {
+        return Err(CliError::usage(
+            format!("-C {}: no such directory", cwd.display()),
+            None,
+        ));
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let status = match cli.command {
+        Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
+        Command::Check(args) => check::run(args, &cwd, &mut out)?,
+    };
+    out.flush()?;
+    Ok(status)
+}
+
+/// Opens the ledger around `cwd`.
+pub fn open(cwd: &Path) -> Result<Store, CliError> {
+    Ok(Store::discover(cwd)?)
+}

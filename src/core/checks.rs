@@ -1,0 +1,323 @@
+//! Ledger-wide checks: the rules that need more than one record.
+//!
+//! Each check is one function from the ledger to diagnostics, listed in [`CHECKS`]; adding a
+//! rule (the value-equation checks, say) means writing one function and one line here. Checks
+//! only see records that passed their own file checks, and reference checks accept ids of
+//! broken records, so one mistake is reported once rather than cascading.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use rust_decimal::Decimal;
+
+use super::diag::{Code, Diagnostic, Span};
+use super::ledger::{Ledger, NETWORK_FILE, RecordType};
+use super::parse::suggest;
+use super::record::{At, FileId, Kind};
+use super::value::Id;
+
+/// A named ledger-wide check.
+pub struct Check {
+    /// A short name for documentation.
+    pub name: &'static str,
+    /// The check itself.
+    pub run: fn(&Ledger, &mut Vec<Diagnostic>),
+}
+
+/// Every ledger-wide check, in the order they run.
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "duplicate ids",
+        run: duplicate_ids,
+    },
+    Check {
+        name: "references",
+        run: references,
+    },
+    Check {
+        name: "unique emails",
+        run: unique_emails,
+    },
+    Check {
+        name: "project parents",
+        run: parent_cycles,
+    },
+    Check {
+        name: "hours per day",
+        run: hours_per_day,
+    },
+];
+
+/// Runs every check.
+pub fn run(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    for check in CHECKS {
+        (check.run)(ledger, diags);
+    }
+}
+
+/// Most hours one agent can contribute on one day.
+pub const MAX_HOURS_PER_DAY: Decimal = Decimal::from_parts(24, 0, 0, false, 0);
+
+fn duplicate_ids(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    for (kind, id, files) in ledger.index.duplicates() {
+        let paths: Vec<&str> = files.iter().map(|&f| ledger.path(f)).collect();
+        for &file in &files[1..] {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateId,
+                    ledger.path(file),
+                    None,
+                    format!("{} id `{id}` is used by {} files", kind.noun(), files.len()),
+                )
+                .with_hint(format!(
+                    "ids are never reused; give one of these a new id: {}",
+                    paths.join(", ")
+                )),
+            );
+        }
+    }
+}
+
+/// Reports `reference` if no record of `kind` has that id.
+fn reference(
+    ledger: &Ledger,
+    diags: &mut Vec<Diagnostic>,
+    file: &str,
+    field: &str,
+    kind: RecordType,
+    reference: &At<Id>,
+) {
+    let id = reference.value.as_str();
+    if ledger.index.contains(kind, id) {
+        return;
+    }
+    let noun = kind.noun();
+    // Suggestions only for the small record types; contribution ids are random.
+    let near = (kind != RecordType::Contribution)
+        .then(|| suggest(id, ledger.index.ids(kind).map(Id::as_str)))
+        .flatten();
+    let hint = match (near, kind) {
+        (Some(near), _) => format!("did you mean `{near}`?"),
+        (None, RecordType::Contribution) => "no contribution has this id".to_owned(),
+        (None, _) => format!("no {noun} has this id; add {}/{id}.toml", kind.folder()),
+    };
+    diags.push(
+        Diagnostic::new(
+            Code::UnknownReference,
+            file,
+            Some(reference.span),
+            format!("`{field}` refers to unknown {noun} `{id}`"),
+        )
+        .with_hint(hint),
+    );
+}
+
+fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    use RecordType::{Agent, Agreement, Contribution, Project, Resource};
+    if let Some(network) = &ledger.network
+        && let Some(leftover) = &network.leftover
+    {
+        reference(ledger, diags, NETWORK_FILE, "leftover", Agent, leftover);
+    }
+    for p in &ledger.projects {
+        let path = ledger.path(p.file);
+        if let Some(a) = &p.agreement {
+            reference(ledger, diags, path, "agreement", Agreement, a);
+        }
+        if let Some(parent) = &p.parent {
+            reference(ledger, diags, path, "parent", Project, parent);
+        }
+        for s in &p.stewards {
+            reference(ledger, diags, path, "stewards", Agent, s);
+        }
+    }
+    for r in &ledger.resources {
+        let path = ledger.path(r.file);
+        for o in &r.owners {
+            reference(ledger, diags, path, "owners.agent", Agent, &o.agent);
+        }
+        for s in &r.stewards {
+            reference(ledger, diags, path, "stewards", Agent, s);
+        }
+    }
+    for a in &ledger.agreements {
+        let path = ledger.path(a.file);
+        if let Some(l) = &a.leftover {
+            reference(ledger, diags, path, "leftover", Agent, l);
+        }
+        for (id, rate) in &a.rates.agent {
+            reference(
+                ledger,
+                diags,
+                path,
+                "rates.agent",
+                Agent,
+                &At {
+                    value: id.clone(),
+                    span: rate.span,
+                },
+            );
+        }
+        for (id, rate) in &a.rates.project {
+            reference(
+                ledger,
+                diags,
+                path,
+                "rates.project",
+                Project,
+                &At {
+                    value: id.clone(),
+                    span: rate.span,
+                },
+            );
+        }
+        for b in &a.buckets {
+            if let Some(to) = &b.to {
+                reference(ledger, diags, path, "to", Agent, to);
+            }
+            for rule in &b.rules {
+                if let Some(p) = &rule.project {
+                    reference(ledger, diags, path, "rules.project", Project, p);
+                }
+                if let Some(g) = &rule.agent {
+                    reference(ledger, diags, path, "rules.agent", Agent, g);
+                }
+            }
+        }
+    }
+    for c in &ledger.contributions {
+        let path = ledger.path(c.file);
+        reference(ledger, diags, path, "agent", Agent, &c.agent);
+        reference(ledger, diags, path, "project", Project, &c.project);
+        if let Some(r) = &c.resource {
+            reference(ledger, diags, path, "resource", Resource, r);
+        }
+        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+            let Some(target) = target else { continue };
+            if target.value == c.id.value {
+                diags.push(Diagnostic::new(
+                    Code::InvalidValue,
+                    path,
+                    Some(target.span),
+                    format!("a contribution cannot name itself in `{field}`"),
+                ));
+            } else {
+                reference(ledger, diags, path, field, Contribution, target);
+            }
+        }
+    }
+}
+
+fn unique_emails(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    let mut owner: BTreeMap<String, &Id> = BTreeMap::new();
+    for a in &ledger.agents {
+        for email in &a.emails {
+            let key = email.value.to_lowercase();
+            match owner.get(&key) {
+                Some(first) if **first != a.id.value => diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateEmail,
+                        ledger.path(a.file),
+                        Some(email.span),
+                        format!("email {:?} also belongs to agent `{first}`", email.value),
+                    )
+                    .with_hint("an email maps a git identity to exactly one agent; remove it from one of them"),
+                ),
+                Some(_) => {}
+                None => {
+                    owner.insert(key, &a.id.value);
+                }
+            }
+        }
+    }
+}
+
+fn parent_cycles(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    let parent: HashMap<&Id, &At<Id>> = ledger
+        .projects
+        .iter()
+        .filter_map(|p| p.parent.as_ref().map(|parent| (&p.id.value, parent)))
+        .collect();
+    let mut reported: BTreeSet<&Id> = BTreeSet::new();
+    for p in &ledger.projects {
+        let mut seen = vec![&p.id.value];
+        let mut at = &p.id.value;
+        while let Some(next) = parent.get(at) {
+            at = &next.value;
+            if at == &p.id.value {
+                // Report each cycle once, on its smallest id.
+                if seen.iter().all(|s| *s >= &p.id.value) && reported.insert(&p.id.value) {
+                    let chain: Vec<&str> = seen
+                        .iter()
+                        .map(|s| s.as_str())
+                        .chain([at.as_str()])
+                        .collect();
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ParentCycle,
+                            ledger.path(p.file),
+                            p.parent.as_ref().map(|x| x.span),
+                            format!("project parents loop: {}", chain.join(" -> ")),
+                        )
+                        .with_hint("remove `parent` from one of these projects"),
+                    );
+                }
+                break;
+            }
+            if seen.contains(&at) {
+                break;
+            }
+            seen.push(at);
+        }
+    }
+}
+
+fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    // Corrections do not add hours: a reversed or superseded record no longer counts, and a
+    // reversal carries no hours of its own.
+    let replaced: HashSet<&Id> = ledger
+        .contributions
+        .iter()
+        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .map(|r| &r.value)
+        .collect();
+    type Day = (Decimal, Vec<(FileId, Span)>);
+    let mut days: HashMap<(&Id, chrono::NaiveDate), Day> = HashMap::new();
+    for c in &ledger.contributions {
+        let Some(hours) = &c.hours else { continue };
+        if c.kind == Kind::Use || c.reverses.is_some() || replaced.contains(&c.id.value) {
+            continue;
+        }
+        let day = days.entry((&c.agent.value, c.date.value)).or_default();
+        day.0 += hours.value;
+        day.1.push((c.file, hours.span));
+    }
+    let mut over: Vec<_> = days
+        .into_iter()
+        .filter(|(_, (total, _))| *total > MAX_HOURS_PER_DAY)
+        .collect();
+    over.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((agent, date), (total, mut files)) in over {
+        files.sort_unstable();
+        let (last, span) = files[files.len() - 1];
+        let others: Vec<&str> = files[..files.len() - 1]
+            .iter()
+            .map(|&(f, _)| ledger.path(f))
+            .collect();
+        diags.push(
+            Diagnostic::new(
+                Code::DayOverflow,
+                ledger.path(last),
+                Some(span),
+                format!(
+                    "{agent} has {total} hours on {date} across {} contributions; a day has 24",
+                    files.len()
+                ),
+            )
+            .with_hint(if others.is_empty() {
+                "split the work over the days it was done".to_owned()
+            } else {
+                format!("the other contributions that day: {}", others.join(", "))
+            }),
+        );
+    }
+}

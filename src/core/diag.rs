@@ -1,0 +1,302 @@
+//! Diagnostics: what `ovn check` reports, as plain data.
+//!
+//! A diagnostic is data, not a printed string (the beancount lesson): the core produces them
+//! with a stable [`Code`], the ledger-relative path and a byte span; the renderer turns them into
+//! rustc-style text, one-line `path:line:col` form or JSON. Keeping byte spans (not line/col)
+//! lets ledger-wide checks point into files whose text the core no longer holds; the caller
+//! resolves them with [`Diagnostic::locate`] against the file's text.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+/// A stable diagnostic code. The string form (`unknown-field`, ...) is part of the public
+/// contract: scripts grep for it and `ovn-ledger(5)` documents each one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "&'static str")]
+pub enum Code {
+    /// The file is not valid TOML.
+    Syntax,
+    /// The file is not valid UTF-8.
+    InvalidUtf8,
+    /// The file starts with a byte-order mark.
+    Bom,
+    /// A control or bidirectional-override character.
+    ForbiddenChar,
+    /// A field the record type does not have.
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// A field has the wrong TOML type.
+    WrongType,
+    /// A field's value is not one of the allowed words or is empty.
+    InvalidValue,
+    /// A malformed decimal, percent, nan or inf.
+    InvalidNumber,
+    /// More decimal places than allowed (for money: the currency's minor units).
+    TooPrecise,
+    /// Zero or negative hours, amounts, rates.
+    NotPositive,
+    /// A date that is not a real calendar date, or not a date at all.
+    InvalidDate,
+    /// An id with characters outside `[a-z0-9_-]` or too long.
+    InvalidId,
+    /// The `id` field differs from the file name.
+    IdMismatch,
+    /// Two records of one type share an id.
+    DuplicateId,
+    /// A reference to a record that does not exist.
+    UnknownReference,
+    /// A file in a record folder that is not a record.
+    StrayFile,
+    /// A contribution filed under a folder that is not its date.
+    MisplacedRecord,
+    /// More than 24 hours of work by one agent on one day.
+    DayOverflow,
+    /// Owners' shares of a resource do not sum to 100%, or owners contradict the ownership.
+    OwnerShares,
+    /// An agreement whose buckets cannot be honoured.
+    InvalidAgreement,
+    /// A project whose parent chain loops.
+    ParentCycle,
+    /// The same email claimed by two agents.
+    DuplicateEmail,
+    /// The ledger root has no valid `ovn.toml`.
+    MissingNetwork,
+}
+
+impl Code {
+    /// Every code, in documentation order (the error corpus has one fixture per entry).
+    pub const ALL: &'static [Code] = &[
+        Code::Syntax,
+        Code::InvalidUtf8,
+        Code::Bom,
+        Code::ForbiddenChar,
+        Code::UnknownField,
+        Code::MissingField,
+        Code::WrongType,
+        Code::InvalidValue,
+        Code::InvalidNumber,
+        Code::TooPrecise,
+        Code::NotPositive,
+        Code::InvalidDate,
+        Code::InvalidId,
+        Code::IdMismatch,
+        Code::DuplicateId,
+        Code::UnknownReference,
+        Code::StrayFile,
+        Code::MisplacedRecord,
+        Code::DayOverflow,
+        Code::OwnerShares,
+        Code::InvalidAgreement,
+        Code::ParentCycle,
+        Code::DuplicateEmail,
+        Code::MissingNetwork,
+    ];
+
+    /// The stable string form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "syntax",
+            Code::InvalidUtf8 => "invalid-utf8",
+            Code::Bom => "bom",
+            Code::ForbiddenChar => "forbidden-char",
+            Code::UnknownField => "unknown-field",
+            Code::MissingField => "missing-field",
+            Code::WrongType => "wrong-type",
+            Code::InvalidValue => "invalid-value",
+            Code::InvalidNumber => "invalid-number",
+            Code::TooPrecise => "too-precise",
+            Code::NotPositive => "not-positive",
+            Code::InvalidDate => "invalid-date",
+            Code::InvalidId => "invalid-id",
+            Code::IdMismatch => "id-mismatch",
+            Code::DuplicateId => "duplicate-id",
+            Code::UnknownReference => "unknown-reference",
+            Code::StrayFile => "stray-file",
+            Code::MisplacedRecord => "misplaced-record",
+            Code::DayOverflow => "day-overflow",
+            Code::OwnerShares => "owner-shares",
+            Code::InvalidAgreement => "invalid-agreement",
+            Code::ParentCycle => "parent-cycle",
+            Code::DuplicateEmail => "duplicate-email",
+            Code::MissingNetwork => "missing-network",
+        }
+    }
+
+    /// One line saying what the code means (used by docs and `--explain`-style help).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Code::Syntax => "the file is not valid TOML",
+            Code::InvalidUtf8 => "the file is not valid UTF-8",
+            Code::Bom => "the file starts with a byte-order mark",
+            Code::ForbiddenChar => {
+                "a control or bidirectional-override character (could corrupt a reviewer's terminal)"
+            }
+            Code::UnknownField => "a field this record type does not have",
+            Code::MissingField => "a required field is absent",
+            Code::WrongType => "a field has the wrong TOML type",
+            Code::InvalidValue => "a value that is not allowed for the field",
+            Code::InvalidNumber => "a malformed decimal or percent, nan, inf or exponent",
+            Code::TooPrecise => "more decimal places than the field allows",
+            Code::NotPositive => "zero or negative hours, amount, rate or share",
+            Code::InvalidDate => "not a real calendar date",
+            Code::InvalidId => "an id outside [a-z0-9_-]{1,64}",
+            Code::IdMismatch => "the id field differs from the file name",
+            Code::DuplicateId => "two records of one type share an id",
+            Code::UnknownReference => "a reference to a record that does not exist",
+            Code::StrayFile => "a file in a record folder that is not a record",
+            Code::MisplacedRecord => "a contribution filed under a folder that is not its date",
+            Code::DayOverflow => "more than 24 hours by one agent on one day",
+            Code::OwnerShares => "owners' shares do not sum to 100% or contradict the ownership",
+            Code::InvalidAgreement => "a value equation that cannot be honoured",
+            Code::ParentCycle => "a project's parent chain loops back to itself",
+            Code::DuplicateEmail => "one email claimed by two agents",
+            Code::MissingNetwork => "the ledger has no valid ovn.toml",
+        }
+    }
+
+    /// Parses the string form back (used by tests and tools).
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+impl From<Code> for &'static str {
+    fn from(code: Code) -> &'static str {
+        code.as_str()
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A byte range within one file. `u32` keeps records small; ledger files are tiny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// Builds a span from a byte range (saturating at `u32::MAX`).
+    pub fn from_range(range: Range<usize>) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
+    }
+}
+
+/// One problem found in the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The stable code.
+    pub code: Code,
+    /// Path of the file, relative to the ledger root, with `/` separators.
+    pub path: String,
+    /// Where in the file, if anywhere in particular.
+    pub span: Option<Span>,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// How to fix it, if there is something useful to say.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic pointing at `span` of `path`.
+    pub fn new(code: Code, path: &str, span: Option<Span>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            path: path.to_owned(),
+            span,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Resolves the byte span to a line, column and excerpt within `text`.
+    pub fn locate(&self, text: Option<&str>) -> Location {
+        let (Some(text), Some(span)) = (text, self.span) else {
+            return Location {
+                line: 1,
+                column: 1,
+                excerpt: None,
+            };
+        };
+        let start = (span.start as usize).min(text.len());
+        let start = floor_char_boundary(text, start);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..line_start].matches('\n').count() + 1;
+        let line_text = text[line_start..line_end].trim_end_matches('\r');
+        let column = text[line_start..start].chars().count() + 1;
+        let end = (span.end as usize).clamp(start, line_end.max(start));
+        let end = floor_char_boundary(text, end.min(line_start + line_text.len()).max(start));
+        let width = text[start..end].chars().count().max(1);
+        Location {
+            line,
+            column,
+            excerpt: Some(Excerpt {
+                text: line_text.to_owned(),
+                caret_column: column,
+                caret_width: width,
+            }),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// A resolved position: 1-based line and column (in characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// The offending line, when the file text is known.
+    pub excerpt: Option<Excerpt>,
+}
+
+/// The source line a diagnostic points at, with the caret position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The whole line, without its line ending.
+    pub text: String,
+    /// 1-based column where the caret starts.
+    pub caret_column: usize,
+    /// How many characters the caret underlines (at least 1).
+    pub caret_width: usize,
+}
+
+/// Sorts diagnostics into their canonical order: by path, position, code and message.
+/// Output order must not depend on file-system order or thread scheduling.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (&a.path, a.span.map(|s| s.start), a.code, &a.message).cmp(&(
+            &b.path,
+            b.span.map(|s| s.start),
+            b.code,
+            &b.message,
+        ))
+    });
+}

@@ -1,0 +1,446 @@
+//! A whole ledger: where each file belongs, reading all of them, and the checked result.
+//!
+//! [`load`] is the one entry point from raw files (path + bytes, from a working tree or from
+//! git objects: the core does not care which) to records and diagnostics. Files are parsed in
+//! parallel; everything that reaches the output is sorted, so the result never depends on the
+//! order the files arrived in or on thread scheduling.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::checks;
+use super::diag::{self, Code, Diagnostic};
+use super::parse::{self, Settings};
+use super::read::{self, Source};
+use super::record::{Agent, Agreement, Contribution, FileId, Network, Project, Resource};
+use super::value::Id;
+
+/// The network settings file at the ledger root.
+pub const NETWORK_FILE: &str = "ovn.toml";
+/// The placeholder that keeps an empty record folder in git.
+pub const KEEP_FILE: &str = ".gitkeep";
+
+/// A file as read from a working tree or a git tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawFile {
+    /// Path relative to the ledger root, `/`-separated.
+    pub path: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The record types, each with its folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordType {
+    /// `agents/`
+    Agent,
+    /// `projects/`
+    Project,
+    /// `resources/`
+    Resource,
+    /// `agreements/`
+    Agreement,
+    /// `contributions/<yyyy>/<mm>/<dd>/`
+    Contribution,
+}
+
+impl RecordType {
+    /// All record types, in documentation order.
+    pub const ALL: [RecordType; 5] = [
+        RecordType::Agent,
+        RecordType::Project,
+        RecordType::Resource,
+        RecordType::Agreement,
+        RecordType::Contribution,
+    ];
+
+    /// The top-level folder holding this type.
+    pub fn folder(self) -> &'static str {
+        match self {
+            RecordType::Agent => "agents",
+            RecordType::Project => "projects",
+            RecordType::Resource => "resources",
+            RecordType::Agreement => "agreements",
+            RecordType::Contribution => "contributions",
+        }
+    }
+
+    /// The singular noun used in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RecordType::Agent => "agent",
+            RecordType::Project => "project",
+            RecordType::Resource => "resource",
+            RecordType::Agreement => "agreement",
+            RecordType::Contribution => "contribution",
+        }
+    }
+
+    fn from_folder(folder: &str) -> Option<RecordType> {
+        RecordType::ALL.into_iter().find(|t| t.folder() == folder)
+    }
+}
+
+/// What a path is to the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `ovn.toml`.
+    Network,
+    /// A record file of the given type; the file name (without `.toml`) and, for
+    /// contributions, the `(yyyy, mm, dd)` folder names.
+    Record(RecordType, String, Option<[String; 3]>),
+    /// A `.gitkeep` placeholder.
+    Keep,
+    /// A file in a record folder that cannot be a record, and why.
+    Stray(RecordType, &'static str),
+    /// Outside the ledger's folders (README, payouts/ for now, ...).
+    Ignored,
+}
+
+/// Says what a ledger-relative path is.
+pub fn classify(path: &str) -> Role {
+    if path == NETWORK_FILE {
+        return Role::Network;
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(kind) = RecordType::from_folder(parts[0]) else {
+        return Role::Ignored;
+    };
+    let file = parts[parts.len() - 1];
+    if file == KEEP_FILE {
+        return Role::Keep;
+    }
+    let Some(stem) = file.strip_suffix(".toml") else {
+        return Role::Stray(kind, "it is not a `.toml` record");
+    };
+    match kind {
+        RecordType::Contribution => {
+            let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
+                let folders = [
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                    parts[3].to_owned(),
+                ];
+                Role::Record(kind, stem.to_owned(), Some(folders))
+            } else {
+                Role::Stray(
+                    kind,
+                    "contributions live in contributions/<yyyy>/<mm>/<dd>/<id>.toml",
+                )
+            }
+        }
+        _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), None),
+        _ => Role::Stray(
+            kind,
+            "records of this type live directly in their folder, not in subfolders",
+        ),
+    }
+}
+
+/// Whether `path` is a file the ledger reads or judges (used by the store to skip the rest).
+pub fn is_ledger_path(path: &str) -> bool {
+    !matches!(classify(path), Role::Ignored)
+}
+
+/// The ids of every record file, valid or not, by type: references to a broken record are
+/// not reported again as unknown, and duplicates are found by file name.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    ids: BTreeMap<RecordType, BTreeMap<Id, Vec<FileId>>>,
+}
+
+impl Index {
+    /// Whether a record of type `kind` with this id exists.
+    pub fn contains(&self, kind: RecordType, id: &str) -> bool {
+        self.ids.get(&kind).is_some_and(|m| m.contains_key(id))
+    }
+
+    /// All ids of a type, sorted.
+    pub fn ids(&self, kind: RecordType) -> impl Iterator<Item = &Id> {
+        self.ids.get(&kind).into_iter().flat_map(|m| m.keys())
+    }
+
+    /// Ids that more than one file claims, with those files.
+    pub fn duplicates(&self) -> impl Iterator<Item = (RecordType, &Id, &[FileId])> {
+        self.ids.iter().flat_map(|(kind, m)| {
+            m.iter()
+                .filter(|(_, files)| files.len() > 1)
+                .map(move |(id, files)| (*kind, id, files.as_slice()))
+        })
+    }
+
+    fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
+        self.ids
+            .entry(kind)
+            .or_default()
+            .entry(id)
+            .or_default()
+            .push(file);
+    }
+}
+
+/// A parsed ledger. Only records that passed their own checks are in the lists; a ledger
+/// with any diagnostic must not be used to compute money.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    /// The network settings, when `ovn.toml` is valid.
+    pub network: Option<Network>,
+    /// Ledger-relative path of every file, indexed by [`FileId`].
+    pub paths: Vec<String>,
+    /// Agents, sorted by id.
+    pub agents: Vec<Agent>,
+    /// Projects, sorted by id.
+    pub projects: Vec<Project>,
+    /// Resources, sorted by id.
+    pub resources: Vec<Resource>,
+    /// Agreements, sorted by id.
+    pub agreements: Vec<Agreement>,
+    /// Contributions, sorted by path (date, then id).
+    pub contributions: Vec<Contribution>,
+    /// Every record file's id, including records that failed their checks.
+    pub index: Index,
+}
+
+impl Ledger {
+    /// The path of a file.
+    pub fn path(&self, file: FileId) -> &str {
+        &self.paths[file as usize]
+    }
+
+    /// Number of record files (valid or not).
+    pub fn record_count(&self) -> usize {
+        self.index
+            .ids
+            .values()
+            .map(|m| m.values().map(Vec::len).sum::<usize>())
+            .sum()
+    }
+}
+
+/// The result of loading: the ledger and everything wrong with it, sorted.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// The parsed records.
+    pub ledger: Ledger,
+    /// Every problem, in canonical order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One file's outcome: the id its name claims, the record, and its problems.
+type FileResult = (Option<(RecordType, Id)>, Option<Parsed>, Vec<Diagnostic>);
+
+enum Parsed {
+    Agent(Agent),
+    Project(Project),
+    Resource(Resource),
+    Agreement(Agreement),
+    Contribution(Contribution),
+}
+
+/// Parses and checks a whole ledger from its files.
+pub fn load(files: &[RawFile]) -> Loaded {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
+    let mut diagnostics = Vec::new();
+    let mut ledger = Ledger {
+        paths: order.iter().map(|&i| files[i].path.clone()).collect(),
+        ..Ledger::default()
+    };
+
+    let network_file = order.iter().position(|&i| files[i].path == NETWORK_FILE);
+    let mut settings = Settings::default();
+    match network_file {
+        Some(pos) => {
+            let raw = &files[order[pos]];
+            let source = Source {
+                path: NETWORK_FILE,
+                file: pos as FileId,
+                base: parse::text_offset(&raw.bytes),
+                settings: &settings,
+            };
+            ledger.network = parse_with(&source, &raw.bytes, &mut diagnostics, read::network);
+        }
+        None => diagnostics.push(
+            Diagnostic::new(
+                Code::MissingNetwork,
+                NETWORK_FILE,
+                None,
+                "the ledger has no ovn.toml",
+            )
+            .with_hint("run `ovn init` to create one"),
+        ),
+    }
+    if let Some(n) = &ledger.network {
+        settings = Settings {
+            currency: n.currency.clone(),
+            minor_units: n.minor_units,
+        };
+    } else if network_file.is_some() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::MissingNetwork,
+                NETWORK_FILE,
+                None,
+                "ovn.toml is not valid; amounts are judged as EUR with 2 decimal places",
+            )
+            .with_hint("fix the problems reported in ovn.toml"),
+        );
+    }
+
+    let results: Vec<FileResult> = order
+        .par_iter()
+        .enumerate()
+        .map(|(pos, &i)| parse_file(pos as FileId, &files[i], &settings))
+        .collect();
+
+    for (pos, (named, parsed, diags)) in results.into_iter().enumerate() {
+        diagnostics.extend(diags);
+        if let Some((kind, id)) = named {
+            ledger.index.insert(kind, id, pos as FileId);
+        }
+        match parsed {
+            Some(Parsed::Agent(r)) => ledger.agents.push(r),
+            Some(Parsed::Project(r)) => ledger.projects.push(r),
+            Some(Parsed::Resource(r)) => ledger.resources.push(r),
+            Some(Parsed::Agreement(r)) => ledger.agreements.push(r),
+            Some(Parsed::Contribution(r)) => ledger.contributions.push(r),
+            None => {}
+        }
+    }
+    ledger.agents.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    ledger.projects.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    ledger.resources.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    ledger
+        .agreements
+        .sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    checks::run(&ledger, &mut diagnostics);
+    diag::sort(&mut diagnostics);
+    Loaded {
+        ledger,
+        diagnostics,
+    }
+}
+
+type Reader<T> = fn(
+    &Source<'_>,
+    serde_spanned::Spanned<toml::de::DeTable<'_>>,
+    &mut Vec<Diagnostic>,
+) -> Option<T>;
+
+fn parse_with<T>(
+    source: &Source<'_>,
+    bytes: &[u8],
+    diags: &mut Vec<Diagnostic>,
+    reader: Reader<T>,
+) -> Option<T> {
+    let text = parse::decode(source.path, bytes, diags)?;
+    let table = parse::parse_toml(source.path, text, source.base, diags)?;
+    reader(source, table, diags)
+}
+
+fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
+    let mut diags = Vec::new();
+    let path = raw.path.as_str();
+    let (kind, stem, folders) = match classify(path) {
+        Role::Record(kind, stem, folders) => (kind, stem, folders),
+        Role::Stray(kind, why) => {
+            diags.push(
+                Diagnostic::new(
+                    Code::StrayFile,
+                    path,
+                    None,
+                    format!("stray file in {}/: {why}", kind.folder()),
+                )
+                .with_hint("move or delete it (or list it in .gitignore if it is a local file)"),
+            );
+            return (None, None, diags);
+        }
+        Role::Network | Role::Keep | Role::Ignored => return (None, None, diags),
+    };
+    let named = match Id::parse(&stem) {
+        Ok(id) => Some((kind, id)),
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidId,
+                    path,
+                    None,
+                    format!("file name {stem:?} is not a valid {} id: {e}", kind.noun()),
+                )
+                .with_hint("rename the file to a valid id (lowercase letters, digits, `-`, `_`)"),
+            );
+            None
+        }
+    };
+    let source = Source {
+        path,
+        file,
+        base: parse::text_offset(&raw.bytes),
+        settings,
+    };
+    let parsed = match kind {
+        RecordType::Agent => {
+            parse_with(&source, &raw.bytes, &mut diags, read::agent).map(Parsed::Agent)
+        }
+        RecordType::Project => {
+            parse_with(&source, &raw.bytes, &mut diags, read::project).map(Parsed::Project)
+        }
+        RecordType::Resource => {
+            parse_with(&source, &raw.bytes, &mut diags, read::resource).map(Parsed::Resource)
+        }
+        RecordType::Agreement => {
+            parse_with(&source, &raw.bytes, &mut diags, read::agreement).map(Parsed::Agreement)
+        }
+        RecordType::Contribution => parse_with(&source, &raw.bytes, &mut diags, read::contribution)
+            .map(Parsed::Contribution),
+    };
+    let id = match &parsed {
+        Some(Parsed::Agent(r)) => Some(&r.id),
+        Some(Parsed::Project(r)) => Some(&r.id),
+        Some(Parsed::Resource(r)) => Some(&r.id),
+        Some(Parsed::Agreement(r)) => Some(&r.id),
+        Some(Parsed::Contribution(r)) => Some(&r.id),
+        None => None,
+    };
+    if let Some(id) = id
+        && id.value.as_str() != stem
+    {
+        diags.push(
+            Diagnostic::new(
+                Code::IdMismatch,
+                path,
+                Some(id.span),
+                format!(
+                    "id `{}` does not match the file name `{stem}.toml`",
+                    id.value
+                ),
+            )
+            .with_hint(format!(
+                "set id = \"{stem}\" or rename the file to {}.toml",
+                id.value
+            )),
+        );
+    }
+    if let (Some(Parsed::Contribution(c)), Some([y, m, d])) = (&parsed, &folders) {
+        let expected = c.date.value.format("%Y/%m/%d").to_string();
+        if expected != format!("{y}/{m}/{d}") {
+            diags.push(
+                Diagnostic::new(
+                    Code::MisplacedRecord,
+                    path,
+                    Some(c.date.span),
+                    format!(
+                        "contribution dated {} is filed under {y}/{m}/{d}",
+                        c.date.value
+                    ),
+                )
+                .with_hint(format!(
+                    "move it to contributions/{expected}/{stem}.toml, or correct the date"
+                )),
+            );
+        }
+    }
+    (named, parsed, diags)
+}

@@ -1,0 +1,13 @@
+//! The pure core: record types, reading and checking a ledger. No I/O, no git, no clock, no
+//! environment: everything here is a function of its inputs, so it is tested without git and
+//! gives the same answer on every machine.
+
+pub mod checks;
+pub mod diag;
+pub mod ledger;
+pub mod parse;
+pub mod read;
+pub mod record;
+pub mod render;
+pub mod value;
+pub mod write;

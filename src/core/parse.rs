@@ -1,0 +1,724 @@
+//! Reading record files into records, collecting every problem on the way.
+//!
+//! Each file is judged on its own here (syntax, fields, types, values); what needs the whole
+//! ledger (references, duplicates, daily totals) lives in [`super::checks`]. The parser never
+//! stops at the first problem in a file: it reads every field it can, so one run reports all
+//! of them. TOML is parsed with `toml`'s spanned document tree, which keeps numbers as their
+//! literal text; decimals are built from that text, never from a float.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_spanned::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
+
+use super::diag::{Code, Diagnostic, Span};
+use super::record::At;
+use super::value::{
+    DateError, Id, NumberError, Percent, date_from_toml, decimal_from_toml, forbidden_chars,
+    toml_type_name,
+};
+
+/// Decimal places allowed for hours (0.0001 h is a third of a second).
+pub const HOURS_SCALE: u32 = 4;
+/// Decimal places allowed for rates, multipliers, caps, quantities and use rates.
+pub const RATE_SCALE: u32 = 6;
+/// Decimal places allowed in a percent.
+pub const PERCENT_SCALE: u32 = 4;
+
+/// What the parser needs to know about the network to judge a record (the currency's minor
+/// units bound the precision of amounts).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The network currency.
+    pub currency: String,
+    /// Its decimal places.
+    pub minor_units: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            currency: "EUR".to_owned(),
+            minor_units: 2,
+        }
+    }
+}
+
+/// Decodes a file's bytes to text, reporting encoding and character problems.
+/// Returns `None` when the file cannot be read as text at all.
+pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> Option<&'a str> {
+    let bytes_with_bom = bytes;
+    let mut bytes = bytes;
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        diags.push(
+            Diagnostic::new(
+                Code::Bom,
+                path,
+                None,
+                "file starts with a UTF-8 byte-order mark",
+            )
+            .with_hint("save the file as UTF-8 without BOM"),
+        );
+        bytes = rest;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.valid_up_to();
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidUtf8,
+                    path,
+                    None,
+                    format!("file is not valid UTF-8 (bad byte at offset {at})"),
+                )
+                .with_hint("ledger files must be UTF-8; re-save the file with UTF-8 encoding"),
+            );
+            return None;
+        }
+    };
+    let base = text_offset(bytes_with_bom);
+    for (offset, c) in forbidden_chars(text) {
+        let offset = offset + base;
+        let len = c.len_utf8();
+        diags.push(
+            Diagnostic::new(
+                Code::ForbiddenChar,
+                path,
+                Some(Span::from_range(offset..offset + len)),
+                format!("forbidden character U+{:04X}", u32::from(c)),
+            )
+            .with_hint(
+                "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it",
+            ),
+        );
+    }
+    Some(text)
+}
+
+/// The byte offset of the text inside the original bytes (a stripped BOM shifts spans).
+pub fn text_offset(bytes: &[u8]) -> usize {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    }
+}
+
+/// Parses TOML text into a spanned document, reporting a syntax error.
+pub fn parse_toml<'i>(
+    path: &str,
+    text: &'i str,
+    base: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Spanned<DeTable<'i>>> {
+    match DeTable::parse(text) {
+        Ok(table) => Some(table),
+        Err(e) => {
+            let span = e
+                .span()
+                .map(|r| Span::from_range(r.start + base..r.end + base));
+            let message = e.message().trim().trim_end_matches('.').to_owned();
+            diags.push(
+                Diagnostic::new(Code::Syntax, path, span, format!("invalid TOML: {message}"))
+                    .with_hint("see ovn-ledger(5) for the record format"),
+            );
+            None
+        }
+    }
+}
+
+type Entry<'i> = (Spanned<DeString<'i>>, Spanned<DeValue<'i>>);
+
+/// A table being read field by field. Fields are taken out as they are read; whatever is left
+/// at [`Fields::finish`] is unknown. Every problem becomes a diagnostic and the getter returns
+/// `None`, so reading goes on.
+pub struct Fields<'i, 'd> {
+    path: &'d str,
+    base: usize,
+    context: String,
+    span: Option<Span>,
+    entries: Vec<Option<Entry<'i>>>,
+    asked: Vec<&'static str>,
+    diags: &'d mut Vec<Diagnostic>,
+    /// Set when any field of this table had a problem.
+    pub failed: bool,
+}
+
+impl<'i, 'd> Fields<'i, 'd> {
+    /// Reads `table`, described as `context` ("agent", "buckets[2]") in messages.
+    pub fn new(
+        path: &'d str,
+        base: usize,
+        context: impl Into<String>,
+        table: Spanned<DeTable<'i>>,
+        top_level: bool,
+        diags: &'d mut Vec<Diagnostic>,
+    ) -> Self {
+        let range = table.span();
+        let span = (!top_level).then(|| Span::from_range(range.start + base..range.end + base));
+        Fields {
+            path,
+            base,
+            context: context.into(),
+            span,
+            entries: table.into_inner().into_iter().map(Some).collect(),
+            asked: Vec::new(),
+            diags,
+            failed: false,
+        }
+    }
+
+    fn span_of(&self, range: std::ops::Range<usize>) -> Span {
+        Span::from_range(range.start + self.base..range.end + self.base)
+    }
+
+    /// Records a problem with this table.
+    pub fn report(
+        &mut self,
+        code: Code,
+        span: Option<Span>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.failed = true;
+        let mut d = Diagnostic::new(code, self.path, span.or(self.span), message);
+        d.hint = hint;
+        self.diags.push(d);
+    }
+
+    fn take(&mut self, key: &'static str) -> Option<(Span, DeValue<'i>)> {
+        self.asked.push(key);
+        let slot = self
+            .entries
+            .iter_mut()
+            .find(|e| e.as_ref().is_some_and(|(k, _)| k.get_ref().as_ref() == key))?;
+        let (_, value) = slot.take()?;
+        let span = self.span_of(value.span());
+        Some((span, value.into_inner()))
+    }
+
+    fn missing(&mut self, key: &'static str, example: &str) {
+        let context = self.context.clone();
+        self.report(
+            Code::MissingField,
+            None,
+            format!("missing field `{key}` in {context}"),
+            Some(format!("add `{key} = {example}`")),
+        );
+    }
+
+    fn wrong_type(&mut self, key: &str, span: Span, want: &str, found: &DeValue<'_>) {
+        let found = toml_type_name(found);
+        self.report(
+            Code::WrongType,
+            Some(span),
+            format!("`{key}` must be {want}, found {found}"),
+            None,
+        );
+    }
+
+    /// Looks at a string field without taking it.
+    pub fn peek_text(&self, key: &str) -> Option<At<String>> {
+        self.entries
+            .iter()
+            .flatten()
+            .find_map(|(k, v)| match v.get_ref() {
+                DeValue::String(s) if k.get_ref().as_ref() == key => Some(At {
+                    value: s.to_string(),
+                    span: self.span_of(v.span()),
+                }),
+                _ => None,
+            })
+    }
+
+    /// Takes `key` and converts it; reports a missing required field.
+    fn get<T>(
+        &mut self,
+        key: &'static str,
+        need: Need,
+        convert: impl FnOnce(&mut Self, Span, DeValue<'i>) -> Option<T>,
+    ) -> Option<T> {
+        match self.take(key) {
+            Some((span, value)) => convert(self, span, value),
+            None => {
+                if let Need::Required(example) = need {
+                    self.missing(key, example);
+                }
+                None
+            }
+        }
+    }
+
+    /// A non-empty string.
+    pub fn text(&mut self, key: &'static str, need: Need) -> Option<At<String>> {
+        self.get(key, need, |f, span, value| f.conv_text(key, span, value))
+    }
+
+    fn conv_text(&mut self, key: &str, span: Span, value: DeValue<'_>) -> Option<At<String>> {
+        match value {
+            DeValue::String(s) if s.trim().is_empty() => {
+                self.report(
+                    Code::InvalidValue,
+                    Some(span),
+                    format!("`{key}` cannot be empty"),
+                    None,
+                );
+                None
+            }
+            DeValue::String(s) => Some(At {
+                value: s.into_owned(),
+                span,
+            }),
+            other => {
+                self.wrong_type(key, span, "a string", &other);
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn word(&mut self, key: &'static str, need: Need, allowed: &[&str]) -> Option<At<String>> {
+        let at = self.text(key, need)?;
+        if allowed.contains(&at.value.as_str()) {
+            return Some(at);
+        }
+        let list = allowed
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hint = suggest(&at.value, allowed.iter().copied()).map_or_else(
+            || format!("use one of {list}"),
+            |s| format!("did you mean `{s}`? (one of {list})"),
+        );
+        self.report(
+            Code::InvalidValue,
+            Some(at.span),
+            format!("`{key}` cannot be {:?}", at.value),
+            Some(hint),
+        );
+        None
+    }
+
+    /// A lowercase word like a contribution kind or skill: `[a-z][a-z0-9-]*`.
+    pub fn name_word(&mut self, key: &'static str, need: Need) -> Option<At<String>> {
+        let at = self.text(key, need)?;
+        if is_name_word(&at.value) {
+            return Some(at);
+        }
+        self.report(
+            Code::InvalidValue,
+            Some(at.span),
+            format!(
+                "`{key}` must be a lowercase word (letters, digits and `-`), found {:?}",
+                at.value
+            ),
+            None,
+        );
+        None
+    }
+
+    /// A record id (its own or a reference).
+    pub fn id(&mut self, key: &'static str, need: Need) -> Option<At<Id>> {
+        self.get(key, need, |f, span, value| f.conv_id(key, span, value))
+    }
+
+    fn conv_id(&mut self, key: &str, span: Span, value: DeValue<'_>) -> Option<At<Id>> {
+        let at = self.conv_text(key, span, value)?;
+        match Id::parse(&at.value) {
+            Ok(id) => Some(At { value: id, span }),
+            Err(e) => {
+                self.report(
+                    Code::InvalidId,
+                    Some(span),
+                    format!("`{key}` is not a valid id: {e}"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// An array of strings (each non-empty).
+    pub fn text_list(&mut self, key: &'static str) -> Vec<At<String>> {
+        self.get(key, Need::Optional, |f, span, value| match value {
+            DeValue::Array(items) => Some(
+                items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let span = f.span_of(item.span());
+                        f.conv_text(key, span, item.into_inner())
+                    })
+                    .collect(),
+            ),
+            other => {
+                f.wrong_type(key, span, "an array of strings", &other);
+                None
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    /// An array of ids.
+    pub fn id_list(&mut self, key: &'static str) -> Vec<At<Id>> {
+        self.get(key, Need::Optional, |f, span, value| match value {
+            DeValue::Array(items) => Some(
+                items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let span = f.span_of(item.span());
+                        f.conv_id(key, span, item.into_inner())
+                    })
+                    .collect(),
+            ),
+            other => {
+                f.wrong_type(key, span, "an array of ids", &other);
+                None
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    /// An exact decimal with at most `scale` places, positive unless `allow_zero_or_less`.
+    pub fn decimal(
+        &mut self,
+        key: &'static str,
+        need: Need,
+        rule: DecimalRule,
+    ) -> Option<At<Decimal>> {
+        self.get(key, need, |f, span, value| {
+            f.conv_decimal(key, span, value, rule)
+        })
+    }
+
+    fn conv_decimal(
+        &mut self,
+        key: &str,
+        span: Span,
+        value: DeValue<'_>,
+        rule: DecimalRule,
+    ) -> Option<At<Decimal>> {
+        let parsed = match decimal_from_toml(&value) {
+            Some(parsed) => parsed,
+            None => {
+                self.wrong_type(
+                    key,
+                    span,
+                    "a decimal (a string like \"2.5\" or a number)",
+                    &value,
+                );
+                return None;
+            }
+        };
+        let d = match parsed {
+            Ok(d) => d,
+            Err(e) => {
+                let (message, hint) = number_error(key, &e);
+                self.report(Code::InvalidNumber, Some(span), message, Some(hint));
+                return None;
+            }
+        };
+        if d.scale() > rule.scale {
+            let places = match rule.scale {
+                0 => "no decimal places".to_owned(),
+                1 => "at most 1 decimal place".to_owned(),
+                n => format!("at most {n} decimal places"),
+            };
+            self.report(
+                Code::TooPrecise,
+                Some(span),
+                format!(
+                    "`{key}` = {d} has {} decimal places; {} allows {places}",
+                    d.scale(),
+                    rule.what
+                ),
+                Some(format!("round it to {}", d.round_dp(rule.scale))),
+            );
+            return None;
+        }
+        if rule.positive && d <= Decimal::ZERO {
+            self.report(
+                Code::NotPositive,
+                Some(span),
+                format!("`{key}` must be greater than zero, found {d}"),
+                Some("to correct an earlier record, write a record with `reverses` or `supersedes` instead of a negative value".to_owned()),
+            );
+            return None;
+        }
+        Some(At { value: d, span })
+    }
+
+    /// A percent string (`"12.5%"`), greater than 0 and at most 100.
+    pub fn percent(&mut self, key: &'static str, need: Need) -> Option<At<Percent>> {
+        self.get(key, need, |f, span, value| f.conv_percent(key, span, value))
+    }
+
+    fn conv_percent(&mut self, key: &str, span: Span, value: DeValue<'_>) -> Option<At<Percent>> {
+        let DeValue::String(s) = &value else {
+            self.wrong_type(key, span, "a percent string like \"50%\"", &value);
+            return None;
+        };
+        let p = match Percent::parse(s) {
+            Ok(p) => p,
+            Err(e) => {
+                let (message, hint) = number_error(key, &e);
+                self.report(Code::InvalidNumber, Some(span), message, Some(hint));
+                return None;
+            }
+        };
+        if p.0.scale() > PERCENT_SCALE {
+            self.report(
+                Code::TooPrecise,
+                Some(span),
+                format!("`{key}` = {p} has more than {PERCENT_SCALE} decimal places"),
+                None,
+            );
+            return None;
+        }
+        if p.0 <= Decimal::ZERO || p.0 > Decimal::ONE_HUNDRED {
+            self.report(
+                Code::NotPositive,
+                Some(span),
+                format!("`{key}` must be more than 0% and at most 100%, found {p}"),
+                None,
+            );
+            return None;
+        }
+        Some(At { value: p, span })
+    }
+
+    /// A calendar date.
+    pub fn date(&mut self, key: &'static str, need: Need) -> Option<At<NaiveDate>> {
+        self.get(key, need, |f, span, value| match date_from_toml(&value) {
+            None => {
+                f.wrong_type(key, span, "a date like 2026-11-20", &value);
+                None
+            }
+            Some(Ok(date)) => Some(At { value: date, span }),
+            Some(Err(DateError::NotADate(text))) => {
+                f.report(
+                    Code::InvalidDate,
+                    Some(span),
+                    format!("`{key}` = {text:?} is not a real calendar date"),
+                    Some("write dates as YYYY-MM-DD, e.g. 2026-11-20".to_owned()),
+                );
+                None
+            }
+            Some(Err(DateError::NotPlainDate)) => {
+                f.report(
+                    Code::InvalidDate,
+                    Some(span),
+                    format!("`{key}` must be a plain date without a time or offset"),
+                    Some("write dates as YYYY-MM-DD, e.g. 2026-11-20".to_owned()),
+                );
+                None
+            }
+        })
+    }
+
+    /// A non-negative integer.
+    pub fn integer(&mut self, key: &'static str, need: Need) -> Option<At<u32>> {
+        self.get(key, need, |f, span, value| match &value {
+            DeValue::Integer(i) if i.radix() == 10 => {
+                match i.as_str().replace('_', "").parse::<u32>() {
+                    Ok(n) => Some(At { value: n, span }),
+                    Err(_) => {
+                        f.report(
+                            Code::InvalidNumber,
+                            Some(span),
+                            format!(
+                                "`{key}` must be a small non-negative integer, found {}",
+                                i.as_str()
+                            ),
+                            None,
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                f.wrong_type(key, span, "an integer", &value);
+                None
+            }
+        })
+    }
+
+    /// A sub-table (inline or `[key]`).
+    pub fn table(&mut self, key: &'static str) -> Option<Spanned<DeTable<'i>>> {
+        self.get(key, Need::Optional, |f, span, value| match value {
+            DeValue::Table(t) => Some(Spanned::new(
+                (span.start as usize - f.base)..(span.end as usize - f.base),
+                t,
+            )),
+            other => {
+                f.wrong_type(key, span, "a table", &other);
+                None
+            }
+        })
+    }
+
+    /// An array of tables (`[[key]]` or an array of inline tables).
+    pub fn tables(&mut self, key: &'static str) -> Vec<Spanned<DeTable<'i>>> {
+        self.get(key, Need::Optional, |f, span, value| match value {
+            DeValue::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    let range = item.span();
+                    match item.into_inner() {
+                        DeValue::Table(t) => out.push(Spanned::new(range, t)),
+                        other => {
+                            let span = f.span_of(range);
+                            f.wrong_type(key, span, "an array of tables", &other);
+                        }
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                f.wrong_type(key, span, "an array of tables", &other);
+                None
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    /// Reads a nested table with the same path and diagnostics.
+    pub fn nested<'s>(
+        &'s mut self,
+        context: String,
+        table: Spanned<DeTable<'i>>,
+    ) -> Fields<'i, 's> {
+        Fields::new(self.path, self.base, context, table, false, self.diags)
+    }
+
+    /// The remaining (unknown) entries of a table, as (key, value span) pairs.
+    pub fn rest(&mut self) -> Vec<(At<String>, DeValue<'i>)> {
+        let base = self.base;
+        self.entries
+            .iter_mut()
+            .filter_map(Option::take)
+            .map(|(k, v)| {
+                let r = k.span();
+                let span = Span::from_range(r.start + base..r.end + base);
+                (
+                    At {
+                        value: k.into_inner().into_owned(),
+                        span,
+                    },
+                    v.into_inner(),
+                )
+            })
+            .collect()
+    }
+
+    /// Reports every field that was not read as unknown, with a suggestion.
+    pub fn finish(mut self) -> bool {
+        let leftovers: Vec<_> = self.entries.iter_mut().filter_map(Option::take).collect();
+        for (key, _) in leftovers {
+            let name = key.get_ref().to_string();
+            let span = self.span_of(key.span());
+            let mut known: Vec<&str> = self.asked.clone();
+            known.sort_unstable();
+            known.dedup();
+            let hint = match suggest(&name, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known fields: {}", known.join(", ")),
+            };
+            let context = self.context.clone();
+            self.report(
+                Code::UnknownField,
+                Some(span),
+                format!("unknown field `{name}` in {context}"),
+                Some(hint),
+            );
+        }
+        !self.failed
+    }
+
+    /// Reports `key` as not applicable here (a field of another contribution kind).
+    pub fn refuse(&mut self, key: &'static str, why: &str) {
+        if let Some((span, _)) = self.take(key) {
+            self.report(
+                Code::UnknownField,
+                Some(span),
+                format!("field `{key}` does not apply {why}"),
+                Some(format!("remove `{key}`")),
+            );
+        }
+    }
+}
+
+/// Whether a field must be present.
+#[derive(Clone, Copy, Debug)]
+pub enum Need {
+    /// Must be present; the text is an example for the hint.
+    Required(&'static str),
+    /// May be absent.
+    Optional,
+}
+
+/// Precision and sign rules for a decimal field.
+#[derive(Clone, Copy, Debug)]
+pub struct DecimalRule {
+    /// Most decimal places allowed.
+    pub scale: u32,
+    /// Whether it must be greater than zero.
+    pub positive: bool,
+    /// What sets the limit, for the message ("EUR", "hours").
+    pub what: &'static str,
+}
+
+impl DecimalRule {
+    /// Hours: positive, 4 places.
+    pub const HOURS: DecimalRule = DecimalRule {
+        scale: HOURS_SCALE,
+        positive: true,
+        what: "an hours field",
+    };
+    /// Rates, multipliers, caps, quantities: positive, 6 places.
+    pub const RATE: DecimalRule = DecimalRule {
+        scale: RATE_SCALE,
+        positive: true,
+        what: "this field",
+    };
+}
+
+fn number_error(key: &str, e: &NumberError) -> (String, String) {
+    match e {
+        NumberError::NotFinite => (
+            format!("`{key}` must be a finite number (nan and inf are not amounts)"),
+            "write a plain decimal such as \"12.50\"".to_owned(),
+        ),
+        NumberError::Malformed => (
+            format!("`{key}` is not a plain decimal"),
+            "write digits with an optional `.` fraction, e.g. \"12.50\" (no exponent, no thousands separator)".to_owned(),
+        ),
+        NumberError::TooLarge => (
+            format!("`{key}` has more digits than an exact decimal can hold (28)"),
+            "use fewer digits".to_owned(),
+        ),
+        NumberError::Percent => (
+            format!("`{key}` is not a percent of the form \"12.5%\""),
+            "percents are strings ending in `%`, e.g. \"50%\"".to_owned(),
+        ),
+    }
+}
+
+/// Whether `s` is a lowercase word: `[a-z][a-z0-9-]*`, at most 64 characters.
+pub fn is_name_word(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && s.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|&(d, c)| d <= 2.max(c.len() / 3) && d < c.len().max(word.len()))
+        .min()
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,858 @@
+//! One reader per record type: which fields it has, which are required, and the rules a
+//! single record must satisfy on its own. Rules that need other records are in
+//! [`super::checks`].
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_spanned::Spanned;
+use toml::de::DeTable;
+
+use super::diag::{Code, Diagnostic, Span};
+use super::parse::{DecimalRule, Fields, Need, Settings, is_name_word};
+use super::record::{
+    Agent, AgentKind, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, FileId, Kind,
+    Network, Owner, Ownership, Project, Rates, Resource, Rule,
+};
+use super::value::{Id, Percent, currency_minor_units, is_currency_code};
+
+/// The shared inputs of a record reader.
+pub struct Source<'a> {
+    /// Ledger-relative path.
+    pub path: &'a str,
+    /// Index of the file.
+    pub file: FileId,
+    /// Byte offset of the TOML text in the file (3 after a stripped BOM).
+    pub base: usize,
+    /// The network's currency settings.
+    pub settings: &'a Settings,
+}
+
+fn money_rule(settings: &Settings) -> DecimalRule {
+    DecimalRule {
+        scale: settings.minor_units,
+        positive: true,
+        what: "the network currency",
+    }
+}
+
+/// Reads `ovn.toml`.
+pub fn network(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Network> {
+    let mut f = Fields::new(src.path, src.base, "ovn.toml", table, true, diags);
+    let format = f.integer("format", Need::Required("1"));
+    if let Some(fmt) = &format
+        && fmt.value != Network::FORMAT
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(fmt.span),
+            format!(
+                "ledger format {} is not supported (this ovn reads format {})",
+                fmt.value,
+                Network::FORMAT
+            ),
+            Some("upgrade ovn, or check that `format` was not edited by hand".to_owned()),
+        );
+    }
+    let name = f.text("name", Need::Required("\"Fablab Commons\""));
+    let currency = f.text("currency", Need::Required("\"EUR\""));
+    if let Some(c) = &currency
+        && !is_currency_code(&c.value)
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(c.span),
+            format!(
+                "`currency` must be a three-letter uppercase code such as \"EUR\", found {:?}",
+                c.value
+            ),
+            None,
+        );
+    }
+    let minor_units = f.integer("minor_units", Need::Optional);
+    if let Some(m) = &minor_units
+        && m.value > 6
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(m.span),
+            format!("`minor_units` must be between 0 and 6, found {}", m.value),
+            None,
+        );
+    }
+    let validated_branch = f.text("validated_branch", Need::Optional);
+    let leftover = f.id("leftover", Need::Optional);
+    // Keep the record even when a field failed, so ledger-wide checks still report what
+    // else is wrong with it; a ledger with any diagnostic is never used for money.
+    f.finish();
+    let currency = currency?.value;
+    let explicit = minor_units.is_some();
+    Some(Network {
+        format: format?.value,
+        name: name?.value,
+        minor_units: minor_units.map_or_else(|| currency_minor_units(&currency), |m| m.value),
+        minor_units_explicit: explicit,
+        currency,
+        validated_branch: validated_branch
+            .map_or_else(|| Network::DEFAULT_BRANCH.to_owned(), |b| b.value),
+        leftover,
+    })
+}
+
+/// Reads `agents/<id>.toml`.
+pub fn agent(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Agent> {
+    let mut f = Fields::new(src.path, src.base, "agent", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let name = f.text("name", Need::Required("\"Ana Lima\""));
+    let kind = f.word("kind", Need::Optional, &["person", "organization"]);
+    let emails = f.text_list("emails");
+    for email in &emails {
+        if !email.value.contains('@') || email.value.chars().any(char::is_whitespace) {
+            f.report(
+                Code::InvalidValue,
+                Some(email.span),
+                format!("{:?} is not an email address", email.value),
+                Some(
+                    "emails are the git identities (`git config user.email`) of this agent"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+    let keys = f.text_list("keys");
+    let joined = f.date("joined", Need::Optional);
+    // Keep the record even when a field failed, so ledger-wide checks still report what
+    // else is wrong with it; a ledger with any diagnostic is never used for money.
+    f.finish();
+    Some(Agent {
+        file: src.file,
+        id: id?,
+        name: name?.value,
+        kind: match kind.as_ref().map(|k| k.value.as_str()) {
+            Some("organization") => AgentKind::Organization,
+            _ => AgentKind::Person,
+        },
+        emails,
+        keys: keys.into_iter().map(|k| k.value).collect(),
+        joined: joined.map(|d| d.value),
+    })
+}
+
+/// Reads `projects/<id>.toml`.
+pub fn project(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Project> {
+    let mut f = Fields::new(src.path, src.base, "project", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let name = f.text("name", Need::Required("\"Open Drone\""));
+    let agreement = f.id("agreement", Need::Optional);
+    let parent = f.id("parent", Need::Optional);
+    let stewards = f.id_list("stewards");
+    // Keep the record even when a field failed, so ledger-wide checks still report what
+    // else is wrong with it; a ledger with any diagnostic is never used for money.
+    f.finish();
+    Some(Project {
+        file: src.file,
+        id: id?,
+        name: name?.value,
+        agreement,
+        parent,
+        stewards,
+    })
+}
+
+/// Reads `resources/<id>.toml`, including the owners' shares rule.
+pub fn resource(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Resource> {
+    let mut f = Fields::new(src.path, src.base, "resource", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let name = f.text("name", Need::Required("\"Prusa MK4\""));
+    let ownership = f.word(
+        "ownership",
+        Need::Required("\"pooled\""),
+        &["commons", "pooled", "individual"],
+    );
+    let ownership = ownership.map(|o| {
+        let kind = match o.value.as_str() {
+            "commons" => Ownership::Commons,
+            "pooled" => Ownership::Pooled,
+            _ => Ownership::Individual,
+        };
+        At {
+            value: kind,
+            span: o.span,
+        }
+    });
+    let owner_tables = f.tables("owners");
+    let owners_span = owner_tables.first().map(|t| t.span());
+    let mut owners = Vec::new();
+    for (i, t) in owner_tables.into_iter().enumerate() {
+        let mut o = f.nested(format!("owners[{}]", i + 1), t);
+        let agent = o.id("agent", Need::Required("\"ana\""));
+        let share = o.percent("share", Need::Optional);
+        let ok = o.finish();
+        if let (true, Some(agent)) = (ok, agent) {
+            owners.push((agent, share));
+        } else {
+            f.failed = true;
+        }
+    }
+    let stewards = f.id_list("stewards");
+    let use_rate = f.decimal("use_rate", Need::Optional, DecimalRule::RATE);
+    f.finish();
+    let owners_span = owners_span.map(|r| Span::from_range(r.start + src.base..r.end + src.base));
+    let resolved = match ownership.as_ref().map(|o| o.value) {
+        Some(kind) => match resolve_owners(kind, owners) {
+            Ok(resolved) => resolved,
+            Err((message, hint)) => {
+                diags.push(
+                    Diagnostic::new(Code::OwnerShares, src.path, owners_span, message)
+                        .with_hint(hint),
+                );
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    Some(Resource {
+        file: src.file,
+        id: id?,
+        name: name?.value,
+        ownership: ownership?.value,
+        owners: resolved,
+        stewards,
+        use_rate: use_rate.map(|r| r.value),
+    })
+}
+
+/// Applies the ownership rule: commons has no owners, individual exactly one holding 100%,
+/// pooled one or more whose shares sum to exactly 100%.
+fn resolve_owners(
+    ownership: Ownership,
+    owners: Vec<(At<Id>, Option<At<Percent>>)>,
+) -> Result<Vec<Owner>, (String, &'static str)> {
+    let hundred = Percent(Decimal::ONE_HUNDRED);
+    match ownership {
+        Ownership::Commons if owners.is_empty() => Ok(Vec::new()),
+        Ownership::Commons => Err((
+            "a commons resource has no owners".to_owned(),
+            "remove `owners`, or make the ownership `pooled` or `individual`",
+        )),
+        Ownership::Individual => match <[_; 1]>::try_from(owners) {
+            Ok([(agent, share)]) => {
+                let share = share.unwrap_or(At::new(hundred));
+                if share.value != hundred {
+                    return Err((
+                        format!(
+                            "the owner of an individual resource holds 100%, not {}",
+                            share.value
+                        ),
+                        "omit `share` or write share = \"100%\"",
+                    ));
+                }
+                Ok(vec![Owner { agent, share }])
+            }
+            Err(owners) => Err((
+                format!(
+                    "an individual resource has exactly one owner, found {}",
+                    owners.len()
+                ),
+                "list one owner, or make the ownership `pooled`",
+            )),
+        },
+        Ownership::Pooled => {
+            if owners.is_empty() {
+                return Err((
+                    "a pooled resource needs at least one owner".to_owned(),
+                    "add owners = [{ agent = \"ana\", share = \"50%\" }, ...]",
+                ));
+            }
+            let mut resolved = Vec::new();
+            for (agent, share) in owners {
+                let Some(share) = share else {
+                    return Err((
+                        format!(
+                            "owner `{}` of a pooled resource has no `share`",
+                            agent.value
+                        ),
+                        "write owners as { agent = \"ana\", share = \"50%\" }",
+                    ));
+                };
+                resolved.push(Owner { agent, share });
+            }
+            let total: Decimal = resolved.iter().map(|o| o.share.value.0).sum();
+            if total != Decimal::ONE_HUNDRED {
+                return Err((
+                    format!("owners' shares sum to {total}%, not 100%"),
+                    "adjust the shares so they add up to exactly 100%",
+                ));
+            }
+            Ok(resolved)
+        }
+    }
+}
+
+fn claim_kind(word: &str) -> ClaimKind {
+    match word {
+        "debt" => ClaimKind::Debt,
+        "once" => ClaimKind::Once,
+        _ => ClaimKind::Equity,
+    }
+}
+
+const CLAIMS: &[&str] = &["equity", "debt", "once"];
+
+/// Reads `agreements/<id>.toml` (a value equation), with its own consistency rules.
+pub fn agreement(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Agreement> {
+    let mut f = Fields::new(src.path, src.base, "agreement", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let name = f.text("name", Need::Required("\"Drone value equation\""));
+    let kind = f.word("kind", Need::Optional, &[Agreement::VALUE_EQUATION]);
+    let from = f.date("from", Need::Optional);
+    let until = f.date("until", Need::Optional);
+    if let (Some(a), Some(b)) = (&from, &until)
+        && a.value > b.value
+    {
+        f.report(
+            Code::InvalidDate,
+            Some(b.span),
+            format!("`until` ({}) is before `from` ({})", b.value, a.value),
+            None,
+        );
+    }
+    let leftover = f.id("leftover", Need::Optional);
+    let rates = match f.table("rates") {
+        Some(t) => read_rates(&mut f, t),
+        None => Rates::default(),
+    };
+    let mut buckets = Vec::new();
+    let bucket_tables = f.tables("buckets");
+    if bucket_tables.is_empty() && !f.failed {
+        f.report(
+            Code::MissingField,
+            None,
+            "a value equation needs at least one `[[buckets]]`".to_owned(),
+            Some("add [[buckets]] with name = \"...\" and share = \"rest\"".to_owned()),
+        );
+    }
+    for (i, t) in bucket_tables.into_iter().enumerate() {
+        if let Some(b) = read_bucket(&mut f, i + 1, t) {
+            buckets.push(b);
+        }
+    }
+    check_buckets(&mut f, &buckets);
+    // Keep the record even when a field failed, so ledger-wide checks still report what
+    // else is wrong with it; a ledger with any diagnostic is never used for money.
+    f.finish();
+    Some(Agreement {
+        file: src.file,
+        id: id?,
+        name: name?.value,
+        kind: kind.map_or_else(|| Agreement::VALUE_EQUATION.to_owned(), |k| k.value),
+        from: from.map(|d| d.value),
+        until: until.map(|d| d.value),
+        leftover,
+        rates,
+        buckets,
+    })
+}
+
+fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates {
+    let mut r = f.nested("rates".to_owned(), table);
+    let work = r
+        .decimal("work", Need::Optional, DecimalRule::RATE)
+        .map(|d| d.value);
+    let mut rates = Rates {
+        work,
+        ..Rates::default()
+    };
+    if let Some(t) = r.table("skill") {
+        let mut s = r.nested("rates.skill".to_owned(), t);
+        for (key, value) in s.rest() {
+            if !is_name_word(&key.value) {
+                s.report(
+                    Code::InvalidValue,
+                    Some(key.span),
+                    format!("{:?} is not a skill word", key.value),
+                    None,
+                );
+                continue;
+            }
+            if let Some(d) = rate_value(&mut s, &key, value) {
+                rates.skill.insert(key.value, d.value);
+            }
+        }
+        s.finish();
+    }
+    for (which, map) in [("agent", &mut rates.agent), ("project", &mut rates.project)] {
+        let Some(t) = r.table(which) else { continue };
+        let mut s = r.nested(format!("rates.{which}"), t);
+        for (key, value) in s.rest() {
+            let id = match Id::parse(&key.value) {
+                Ok(id) => id,
+                Err(e) => {
+                    s.report(
+                        Code::InvalidId,
+                        Some(key.span),
+                        format!("{:?} is not a valid id: {e}", key.value),
+                        None,
+                    );
+                    continue;
+                }
+            };
+            if let Some(d) = rate_value(&mut s, &key, value) {
+                map.insert(
+                    id,
+                    At {
+                        value: d.value,
+                        span: key.span,
+                    },
+                );
+            }
+        }
+        s.finish();
+    }
+    r.finish();
+    rates
+}
+
+fn rate_value(
+    f: &mut Fields<'_, '_>,
+    key: &At<String>,
+    value: toml::de::DeValue<'_>,
+) -> Option<At<Decimal>> {
+    match super::value::decimal_from_toml(&value) {
+        Some(Ok(d)) if d > Decimal::ZERO && d.scale() <= super::parse::RATE_SCALE => Some(At {
+            value: d,
+            span: key.span,
+        }),
+        _ => {
+            f.report(
+                Code::InvalidNumber,
+                Some(key.span),
+                format!(
+                    "rate for {:?} must be a positive decimal with at most 6 places",
+                    key.value
+                ),
+                Some("write rates as strings, e.g. electronics = \"45\"".to_owned()),
+            );
+            None
+        }
+    }
+}
+
+fn read_bucket<'i>(
+    f: &mut Fields<'i, '_>,
+    n: usize,
+    table: Spanned<DeTable<'i>>,
+) -> Option<Bucket> {
+    let mut b = f.nested(format!("buckets[{n}]"), table);
+    let name = b.text("name", Need::Required("\"equity\""));
+    let share = b.get_share();
+    let amount = b.decimal("amount", Need::Optional, DecimalRule::RATE);
+    let of = b.word("of", Need::Optional, &["total", "remaining"]);
+    let to = b.id("to", Need::Optional);
+    let claim = b.word("claim", Need::Optional, CLAIMS);
+    let cap = b.decimal("cap", Need::Optional, DecimalRule::RATE);
+    let mut rules = Vec::new();
+    let rule_tables = b.tables("rules");
+    for (i, t) in rule_tables.into_iter().enumerate() {
+        if let Some(rule) = read_rule(&mut b, n, i + 1, t) {
+            rules.push(rule);
+        }
+    }
+    let budget = match (share, amount) {
+        (Some(_), Some(a)) => {
+            b.report(
+                Code::InvalidAgreement,
+                Some(a.span),
+                "a bucket has either `share` or `amount`, not both".to_owned(),
+                None,
+            );
+            None
+        }
+        (None, None) => {
+            b.report(
+                Code::MissingField,
+                None,
+                format!("bucket {n} needs `share` (\"10%\" or \"rest\") or `amount`"),
+                Some("add share = \"rest\" to take what is left".to_owned()),
+            );
+            None
+        }
+        (Some(Share::Rest(span)), None) => {
+            if let Some(of) = &of {
+                b.report(
+                    Code::InvalidAgreement,
+                    Some(of.span),
+                    "`of` goes with a percent share, not `rest`".to_owned(),
+                    None,
+                );
+            }
+            let _ = span;
+            Some(Budget::Rest)
+        }
+        (Some(Share::Percent(p)), None) => Some(Budget::Share {
+            share: p.value,
+            of: if of.as_ref().is_some_and(|o| o.value == "remaining") {
+                Base::Remaining
+            } else {
+                Base::Total
+            },
+        }),
+        (None, Some(a)) => {
+            if let Some(of) = &of {
+                b.report(
+                    Code::InvalidAgreement,
+                    Some(of.span),
+                    "`of` goes with a percent share, not `amount`".to_owned(),
+                    None,
+                );
+            }
+            Some(Budget::Amount(a.value))
+        }
+    };
+    let claim_kind = claim
+        .as_ref()
+        .map_or(ClaimKind::Equity, |c| claim_kind(&c.value));
+    if let Some(to) = &to
+        && !rules.is_empty()
+    {
+        b.report(
+            Code::InvalidAgreement,
+            Some(to.span),
+            "a bucket paid `to` one agent has no `rules`".to_owned(),
+            Some("remove `to` to split the bucket by rules, or remove the rules".to_owned()),
+        );
+    }
+    if to.is_none() && rules.is_empty() && !b.failed {
+        b.report(
+            Code::InvalidAgreement,
+            None,
+            format!("bucket {n} has neither `to` nor `rules`: nobody could be paid from it"),
+            Some("add [[buckets.rules]] with kind = \"work\", or to = \"<agent>\"".to_owned()),
+        );
+    }
+    if let Some(cap) = &cap {
+        check_cap(&mut b, cap, claim_kind);
+    }
+    let ok = b.finish();
+    if !ok {
+        f.failed = true;
+        return None;
+    }
+    Some(Bucket {
+        name: name?.value,
+        budget: budget?,
+        to,
+        claim: claim_kind,
+        cap: cap.map(|c| c.value),
+        rules,
+    })
+}
+
+fn check_cap(f: &mut Fields<'_, '_>, cap: &At<Decimal>, claim: ClaimKind) {
+    if claim != ClaimKind::Debt {
+        f.report(
+            Code::InvalidAgreement,
+            Some(cap.span),
+            "`cap` applies to debt claims only".to_owned(),
+            Some("add claim = \"debt\" or remove `cap`".to_owned()),
+        );
+    } else if cap.value < Decimal::ONE {
+        f.report(
+            Code::InvalidAgreement,
+            Some(cap.span),
+            format!(
+                "`cap` must be at least 1 (a debt is repaid at least in full), found {}",
+                cap.value
+            ),
+            None,
+        );
+    }
+}
+
+fn read_rule<'i>(
+    b: &mut Fields<'i, '_>,
+    n: usize,
+    m: usize,
+    table: Spanned<DeTable<'i>>,
+) -> Option<Rule> {
+    let mut r = b.nested(format!("buckets[{n}].rules[{m}]"), table);
+    let kind = r.name_word("kind", Need::Required("\"work\""));
+    let project = r.id("project", Need::Optional);
+    let skill = r.name_word("skill", Need::Optional);
+    let agent = r.id("agent", Need::Optional);
+    let from = r.date("from", Need::Optional);
+    let until = r.date("until", Need::Optional);
+    if let (Some(a), Some(z)) = (&from, &until)
+        && a.value > z.value
+    {
+        r.report(
+            Code::InvalidDate,
+            Some(z.span),
+            format!("`until` ({}) is before `from` ({})", z.value, a.value),
+            None,
+        );
+    }
+    let rate = r.decimal("rate", Need::Optional, DecimalRule::RATE);
+    let multiplier = r.decimal("multiplier", Need::Optional, DecimalRule::RATE);
+    let claim = r
+        .word("claim", Need::Optional, CLAIMS)
+        .map(|c| claim_kind(&c.value));
+    let cap = r.decimal("cap", Need::Optional, DecimalRule::RATE);
+    if let Some(cap) = &cap {
+        // A rule's cap needs a debt claim from the rule or, failing that, its bucket; the
+        // bucket is checked as a whole later, so only a rule that says otherwise is refused.
+        if claim.is_some_and(|c| c != ClaimKind::Debt) {
+            check_cap(&mut r, cap, claim.unwrap_or_default());
+        }
+    }
+    let ok = r.finish();
+    if !ok {
+        b.failed = true;
+        return None;
+    }
+    Some(Rule {
+        kind: kind?.value,
+        project,
+        skill: skill.map(|s| s.value),
+        agent,
+        from: from.map(|d| d.value),
+        until: until.map(|d| d.value),
+        rate: rate.map(|d| d.value),
+        multiplier: multiplier.map(|d| d.value),
+        claim,
+        cap: cap.map(|d| d.value),
+    })
+}
+
+/// Rules on the bucket list as a whole: unique names, percents of the total within 100%,
+/// nothing after a `rest` bucket.
+fn check_buckets(f: &mut Fields<'_, '_>, buckets: &[Bucket]) {
+    let mut seen = BTreeMap::new();
+    for b in buckets {
+        if seen.insert(b.name.as_str(), ()).is_some() {
+            f.report(
+                Code::InvalidAgreement,
+                None,
+                format!("two buckets are named {:?}", b.name),
+                Some("bucket names must be unique".to_owned()),
+            );
+        }
+    }
+    let total: Decimal = buckets
+        .iter()
+        .filter_map(|b| match b.budget {
+            Budget::Share {
+                share,
+                of: Base::Total,
+            } => Some(share.0),
+            _ => None,
+        })
+        .sum();
+    if total > Decimal::ONE_HUNDRED {
+        f.report(
+            Code::InvalidAgreement,
+            None,
+            format!("buckets take {total}% of the total revenue; at most 100% can be honoured"),
+            Some("lower the percent shares, or use of = \"remaining\"".to_owned()),
+        );
+    }
+    if let Some(pos) = buckets.iter().position(|b| b.budget == Budget::Rest)
+        && pos + 1 < buckets.len()
+    {
+        f.report(
+            Code::InvalidAgreement,
+            None,
+            format!(
+                "bucket {:?} takes the rest, so the buckets after it can never be paid",
+                buckets[pos].name
+            ),
+            Some("make the `rest` bucket the last one".to_owned()),
+        );
+    }
+}
+
+enum Share {
+    Percent(At<Percent>),
+    Rest(Span),
+}
+
+impl Fields<'_, '_> {
+    fn get_share(&mut self) -> Option<Share> {
+        let at = self.peek_text("share")?;
+        if at.value == "rest" {
+            let _ = self.text("share", Need::Optional);
+            return Some(Share::Rest(at.span));
+        }
+        self.percent("share", Need::Optional).map(Share::Percent)
+    }
+}
+
+/// Reads `contributions/<yyyy>/<mm>/<dd>/<id>.toml`, with the per-kind field rules.
+pub fn contribution(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Contribution> {
+    let mut f = Fields::new(src.path, src.base, "contribution", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let agent = f.id("agent", Need::Required("\"ana\""));
+    let date = f.date("date", Need::Required("2026-11-20"));
+    let project = f.id("project", Need::Required("\"drone\""));
+    let kind = f.name_word("kind", Need::Required("\"work\""));
+    let description = f.text("description", Need::Required("\"What was done\""));
+    let reverses = f.id("reverses", Need::Optional);
+    let supersedes = f.id("supersedes", Need::Optional);
+    if let (Some(_), Some(s)) = (&reverses, &supersedes) {
+        f.report(
+            Code::InvalidValue,
+            Some(s.span),
+            "a contribution either reverses or supersedes another, not both".to_owned(),
+            None,
+        );
+    }
+    let correction = reverses.is_some();
+    let kind_word = kind.as_ref().map(|k| Kind::from_word(&k.value));
+    let currency = f.text("currency", Need::Optional);
+    let money = match &currency {
+        Some(c) if !is_currency_code(&c.value) => {
+            f.report(
+                Code::InvalidValue,
+                Some(c.span),
+                format!(
+                    "`currency` must be a three-letter uppercase code, found {:?}",
+                    c.value
+                ),
+                None,
+            );
+            money_rule(src.settings)
+        }
+        Some(c) => DecimalRule {
+            scale: currency_minor_units(&c.value),
+            positive: true,
+            what: "that currency",
+        },
+        None => money_rule(src.settings),
+    };
+    let needs = |required: bool, example: &'static str| {
+        if required && !correction {
+            Need::Required(example)
+        } else {
+            Need::Optional
+        }
+    };
+    let (mut hours, mut skill, mut amount, mut quantity, mut unit, mut resource) =
+        (None, None, None, None, None, None);
+    match &kind_word {
+        Some(Kind::Work) => {
+            hours = f.decimal("hours", needs(true, "\"2.5\""), DecimalRule::HOURS);
+            skill = f.name_word("skill", Need::Optional);
+            for key in ["amount", "quantity", "unit", "resource"] {
+                f.refuse(key, "to a `work` contribution");
+            }
+        }
+        Some(Kind::Money) => {
+            amount = f.decimal("amount", needs(true, "\"120.50\""), money);
+            for key in ["hours", "skill", "quantity", "unit", "resource"] {
+                f.refuse(key, "to a `money` contribution");
+            }
+        }
+        Some(Kind::Material) => {
+            amount = f.decimal("amount", needs(true, "\"80.00\""), money);
+            quantity = f.decimal("quantity", Need::Optional, DecimalRule::RATE);
+            unit = f.text("unit", Need::Optional);
+            for key in ["hours", "skill", "resource"] {
+                f.refuse(key, "to a `material` contribution");
+            }
+        }
+        Some(Kind::Use) => {
+            resource = f.id("resource", Need::Required("\"printer\""));
+            hours = f.decimal("hours", needs(true, "\"3\""), DecimalRule::HOURS);
+            for key in ["amount", "skill", "quantity", "unit"] {
+                f.refuse(
+                    key,
+                    "to a `use` contribution (its value comes from the resource's use rate)",
+                );
+            }
+        }
+        Some(Kind::Other(word)) => {
+            hours = f.decimal("hours", Need::Optional, DecimalRule::HOURS);
+            amount = f.decimal("amount", Need::Optional, money);
+            skill = f.name_word("skill", Need::Optional);
+            if hours.is_none() && amount.is_none() && !correction && !f.failed {
+                f.report(
+                    Code::MissingField,
+                    None,
+                    format!("a `{word}` contribution needs `hours` or `amount` (or both)"),
+                    Some("add hours = \"2\" or amount = \"50.00\"".to_owned()),
+                );
+            }
+            for key in ["quantity", "unit", "resource"] {
+                f.refuse(key, "to this kind of contribution");
+            }
+        }
+        None => {
+            // The kind is broken; still read the rest so its problems are reported too.
+            hours = f.decimal("hours", Need::Optional, DecimalRule::HOURS);
+            amount = f.decimal("amount", Need::Optional, money);
+            skill = f.name_word("skill", Need::Optional);
+            quantity = f.decimal("quantity", Need::Optional, DecimalRule::RATE);
+            unit = f.text("unit", Need::Optional);
+            resource = f.id("resource", Need::Optional);
+        }
+    }
+    if let Some(c) = &currency
+        && amount.is_none()
+        && !correction
+        && !f.failed
+    {
+        f.report(
+            Code::UnknownField,
+            Some(c.span),
+            "field `currency` only goes with an `amount`".to_owned(),
+            Some("remove `currency`".to_owned()),
+        );
+    }
+    let evidence = f.text_list("evidence");
+    // Keep the record even when a field failed, so ledger-wide checks still report what
+    // else is wrong with it; a ledger with any diagnostic is never used for money.
+    f.finish();
+    Some(Contribution {
+        file: src.file,
+        id: id?,
+        agent: agent?,
+        date: date?,
+        project: project?,
+        kind: kind_word?,
+        description: description?.value,
+        hours,
+        skill: skill.map(|s| s.value),
+        amount: amount.map(|a| a.value),
+        currency: currency.map(|c| c.value),
+        quantity: quantity.map(|q| q.value),
+        unit: unit.map(|u| u.value),
+        resource,
+        evidence: evidence.into_iter().map(|e| e.value).collect(),
+        reverses,
+        supersedes,
+    })
+}

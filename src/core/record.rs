@@ -1,0 +1,394 @@
+//! The record types of a ledger (`../shared/domain.md` §3, `ovn-ledger(5)`).
+//!
+//! Records are plain data. Fields that checks point back at carry their byte [`Span`] in an
+//! [`At`], so a reference error can show the exact text; equality ignores spans, so a record
+//! read back from its canonical text equals the record that was written.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::diag::Span;
+use super::value::{Id, Percent};
+
+/// A value together with where it was written. Equality and ordering look at the value only.
+#[derive(Clone, Debug, Default)]
+pub struct At<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written (zero for values built in memory).
+    pub span: Span,
+}
+
+impl<T> At<T> {
+    /// A value with no source position (built in memory, e.g. by `ovn init`).
+    pub fn new(value: T) -> At<T> {
+        At {
+            value,
+            span: Span::default(),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for At<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<T: Eq> Eq for At<T> {}
+
+/// Index of a file in [`crate::core::ledger::Ledger::paths`].
+pub type FileId = u32;
+
+/// The network's settings, from `ovn.toml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    /// Format version of the ledger (1).
+    pub format: u32,
+    /// Display name of the network.
+    pub name: String,
+    /// ISO 4217-style currency code of all amounts.
+    pub currency: String,
+    /// Decimal places of the currency.
+    pub minor_units: u32,
+    /// Whether `minor_units` was written explicitly (the canonical writer keeps it then).
+    pub minor_units_explicit: bool,
+    /// The branch whose history is validated (merged means reviewed).
+    pub validated_branch: String,
+    /// Agent who receives payout leftovers, if any.
+    pub leftover: Option<At<Id>>,
+}
+
+impl Network {
+    /// The current ledger format version.
+    pub const FORMAT: u32 = 1;
+    /// The default validated branch.
+    pub const DEFAULT_BRANCH: &'static str = "main";
+}
+
+/// Whether an agent is a person or an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum AgentKind {
+    /// A human.
+    #[default]
+    Person,
+    /// A group, fund or company.
+    Organization,
+}
+
+impl AgentKind {
+    /// The word used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentKind::Person => "person",
+            AgentKind::Organization => "organization",
+        }
+    }
+}
+
+/// A person or organisation that contributes or receives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agent {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// Display name.
+    pub name: String,
+    /// Person or organisation.
+    pub kind: AgentKind,
+    /// Git identities (emails) that map to this agent.
+    pub emails: Vec<At<String>>,
+    /// Public keys (SSH or GPG) for signed approvals.
+    pub keys: Vec<String>,
+    /// When the agent joined.
+    pub joined: Option<NaiveDate>,
+}
+
+/// A venture whose revenue is shared by an agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// Display name.
+    pub name: String,
+    /// The value equation that governs its revenue.
+    pub agreement: Option<At<Id>>,
+    /// The project it belongs to.
+    pub parent: Option<At<Id>>,
+    /// Agents who steward it.
+    pub stewards: Vec<At<Id>>,
+}
+
+/// How a resource is held (peer property).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ownership {
+    /// Held in trust by the network; its use earns for the commons fund.
+    Commons,
+    /// Co-owned by several agents in stated shares.
+    Pooled,
+    /// Titled to one agent.
+    Individual,
+}
+
+impl Ownership {
+    /// The word used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ownership::Commons => "commons",
+            Ownership::Pooled => "pooled",
+            Ownership::Individual => "individual",
+        }
+    }
+}
+
+/// One owner's share of a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    /// The owning agent.
+    pub agent: At<Id>,
+    /// Its share.
+    pub share: At<Percent>,
+}
+
+/// Equipment, space or a design used by projects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// Display name.
+    pub name: String,
+    /// Commons, pooled or individual.
+    pub ownership: Ownership,
+    /// Owners and shares (empty for commons).
+    pub owners: Vec<Owner>,
+    /// Agents who look after it.
+    pub stewards: Vec<At<Id>>,
+    /// Value of one hour of use.
+    pub use_rate: Option<Decimal>,
+}
+
+/// How a claim is settled by payouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum ClaimKind {
+    /// Shares in every payout, in proportion to its value.
+    #[default]
+    Equity,
+    /// Paid until its (capped) value is settled.
+    Debt,
+    /// Shares in the first recorded payout that includes it.
+    Once,
+}
+
+impl ClaimKind {
+    /// The word used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Equity => "equity",
+            ClaimKind::Debt => "debt",
+            ClaimKind::Once => "once",
+        }
+    }
+}
+
+/// What a percent share is taken of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Base {
+    /// The whole revenue amount.
+    #[default]
+    Total,
+    /// What is still in the pool when the bucket's turn comes.
+    Remaining,
+}
+
+/// How much a bucket takes from the pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// A percent of the total or of the remaining pool.
+    Share {
+        /// The percentage.
+        share: Percent,
+        /// Of what.
+        of: Base,
+    },
+    /// Everything left in the pool.
+    Rest,
+    /// A fixed amount (never more than the pool).
+    Amount(Decimal),
+}
+
+/// Selects contributions for a bucket and says how to value them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Contribution kind this rule selects.
+    pub kind: String,
+    /// Only contributions to this project.
+    pub project: Option<At<Id>>,
+    /// Only contributions with this skill.
+    pub skill: Option<String>,
+    /// Only contributions by this agent.
+    pub agent: Option<At<Id>>,
+    /// Only contributions on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Only contributions on or before this date.
+    pub until: Option<NaiveDate>,
+    /// Value per hour, overriding the rate table.
+    pub rate: Option<Decimal>,
+    /// Factor applied to the claim value.
+    pub multiplier: Option<Decimal>,
+    /// Claim kind, overriding the bucket's.
+    pub claim: Option<ClaimKind>,
+    /// Debt cap multiplier, overriding the bucket's.
+    pub cap: Option<Decimal>,
+}
+
+/// One step of a value equation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    /// Name, unique within the agreement.
+    pub name: String,
+    /// How much it takes.
+    pub budget: Budget,
+    /// The agent paid the whole budget, if the bucket is not split by rules.
+    pub to: Option<At<Id>>,
+    /// Claim kind of its rules unless they say otherwise.
+    pub claim: ClaimKind,
+    /// Debt cap multiplier (e.g. 1.2 repays 120%).
+    pub cap: Option<Decimal>,
+    /// The rules selecting contributions.
+    pub rules: Vec<Rule>,
+}
+
+/// Default rates per hour of work: general, by skill, by agent and by project.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Rates {
+    /// Default work rate.
+    pub work: Option<Decimal>,
+    /// Rate per skill.
+    pub skill: BTreeMap<String, Decimal>,
+    /// Rate per agent.
+    pub agent: BTreeMap<Id, At<Decimal>>,
+    /// Rate per project.
+    pub project: BTreeMap<Id, At<Decimal>>,
+}
+
+impl Rates {
+    /// Whether no rate is set at all.
+    pub fn is_empty(&self) -> bool {
+        self.work.is_none()
+            && self.skill.is_empty()
+            && self.agent.is_empty()
+            && self.project.is_empty()
+    }
+}
+
+/// A value equation: how a project's revenue is shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// Display name.
+    pub name: String,
+    /// Agreement kind (`value-equation`).
+    pub kind: String,
+    /// First day it applies.
+    pub from: Option<NaiveDate>,
+    /// Last day it applies.
+    pub until: Option<NaiveDate>,
+    /// Who receives what no bucket could pay.
+    pub leftover: Option<At<Id>>,
+    /// Rate table.
+    pub rates: Rates,
+    /// Buckets, in order.
+    pub buckets: Vec<Bucket>,
+}
+
+impl Agreement {
+    /// The only agreement kind so far.
+    pub const VALUE_EQUATION: &'static str = "value-equation";
+}
+
+/// What a contribution is: the four kinds with special meaning, or any other word.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Hours of work.
+    Work,
+    /// Money put in.
+    Money,
+    /// Materials, valued in money.
+    Material,
+    /// Hours of use of a resource (the claim goes to its owners).
+    Use,
+    /// Any other kind (`care`, `cite`, ...), carrying hours and/or an amount.
+    Other(String),
+}
+
+impl Kind {
+    /// Reads a kind word (already validated as `[a-z][a-z0-9-]*`).
+    pub fn from_word(word: &str) -> Kind {
+        match word {
+            "work" => Kind::Work,
+            "money" => Kind::Money,
+            "material" => Kind::Material,
+            "use" => Kind::Use,
+            other => Kind::Other(other.to_owned()),
+        }
+    }
+
+    /// The word used in records.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Kind::Work => "work",
+            Kind::Money => "money",
+            Kind::Material => "material",
+            Kind::Use => "use",
+            Kind::Other(word) => word,
+        }
+    }
+}
+
+/// A recorded contribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contribution {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// Who contributed.
+    pub agent: At<Id>,
+    /// When.
+    pub date: At<NaiveDate>,
+    /// To which project.
+    pub project: At<Id>,
+    /// What kind.
+    pub kind: Kind,
+    /// What was done.
+    pub description: String,
+    /// Hours (work, use and hour-based kinds).
+    pub hours: Option<At<Decimal>>,
+    /// Skill applied.
+    pub skill: Option<String>,
+    /// Money value (money, material, amount-based kinds).
+    pub amount: Option<Decimal>,
+    /// Currency of `amount`, when not the network's.
+    pub currency: Option<String>,
+    /// Quantity of material.
+    pub quantity: Option<Decimal>,
+    /// Unit of the quantity.
+    pub unit: Option<String>,
+    /// The resource used.
+    pub resource: Option<At<Id>>,
+    /// Links to evidence.
+    pub evidence: Vec<String>,
+    /// The contribution this one reverses.
+    pub reverses: Option<At<Id>>,
+    /// The contribution this one replaces.
+    pub supersedes: Option<At<Id>>,
+}

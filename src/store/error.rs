@@ -1,0 +1,184 @@
+//! Store errors: what went wrong with the repository or the file system, said so a person can
+//! act on it, and classified so the CLI can choose its exit code.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Whether an error is the user's request or the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be done as asked (unknown revision, ledger exists already).
+    Usage,
+    /// The machine, the repository or the file system failed or is not set up.
+    Environment,
+}
+
+/// A failure of the store.
+#[derive(Debug)]
+pub enum StoreError {
+    /// No `ovn.toml` in the directory or any parent.
+    NotALedger {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// The ledger is not inside a git working tree.
+    NotARepository {
+        /// The ledger root.
+        path: PathBuf,
+    },
+    /// `ovn init` inside a bare repository.
+    BareRepository {
+        /// The repository.
+        path: PathBuf,
+    },
+    /// `ovn init` where a ledger already is.
+    AlreadyALedger {
+        /// The existing `ovn.toml`.
+        path: PathBuf,
+    },
+    /// `ovn init` over record folders that already hold files.
+    NotEmpty {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A revision that does not resolve to a commit.
+    UnknownRevision {
+        /// What was asked.
+        rev: String,
+        /// What git said.
+        reason: String,
+    },
+    /// The revision has no ledger at the ledger's path.
+    NoLedgerAtRevision {
+        /// What was asked.
+        rev: String,
+        /// Where the ledger was looked for.
+        prefix: String,
+    },
+    /// No author identity for a commit.
+    NoIdentity,
+    /// A file-system operation failed.
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// libgit2 failed.
+    Git {
+        /// What was being done.
+        action: &'static str,
+        /// The git error.
+        source: git2::Error,
+    },
+}
+
+impl StoreError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, action: &'static str, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+
+    /// A git error while doing `action`.
+    pub fn git(action: &'static str) -> impl FnOnce(git2::Error) -> StoreError {
+        move |source| StoreError::Git { action, source }
+    }
+
+    /// Usage or environment.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::AlreadyALedger { .. }
+            | StoreError::NotEmpty { .. }
+            | StoreError::UnknownRevision { .. }
+            | StoreError::NoLedgerAtRevision { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Environment,
+        }
+    }
+
+    /// Advice for the user, where there is some.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::NotALedger { .. } => Some(
+                "run `ovn init` to create a ledger here, or use `ovn -C DIR` to point at one".to_owned(),
+            ),
+            StoreError::NotARepository { .. } => {
+                Some("a ledger lives in a git repository; run `git init` in it or above it".to_owned())
+            }
+            StoreError::BareRepository { .. } => {
+                Some("clone the repository (`git clone`) and run `ovn init` in the clone".to_owned())
+            }
+            StoreError::AlreadyALedger { .. } => Some("use the existing ledger; `ovn check` verifies it".to_owned()),
+            StoreError::NoIdentity => Some(
+                "tell git who you are: git config --global user.name \"Your Name\" && git config --global user.email you@example.org".to_owned(),
+            ),
+            StoreError::UnknownRevision { .. } => {
+                Some("give a commit id, branch or tag, e.g. HEAD, main, HEAD~3, v1.0".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::NotALedger { start } => {
+                write!(
+                    f,
+                    "not in a ledger: no ovn.toml in {} or any parent directory",
+                    start.display()
+                )
+            }
+            StoreError::NotARepository { path } => {
+                write!(
+                    f,
+                    "the ledger at {} is not inside a git working tree",
+                    path.display()
+                )
+            }
+            StoreError::BareRepository { path } => {
+                write!(
+                    f,
+                    "{} is a bare git repository, which has no working tree for a ledger",
+                    path.display()
+                )
+            }
+            StoreError::AlreadyALedger { path } => {
+                write!(f, "a ledger already exists here: {}", path.display())
+            }
+            StoreError::NotEmpty { path } => write!(
+                f,
+                "{} already holds files; ovn init only creates a new ledger and changes nothing that exists",
+                path.display()
+            ),
+            StoreError::UnknownRevision { rev, reason } => {
+                write!(f, "revision {rev:?} not found: {reason}")
+            }
+            StoreError::NoLedgerAtRevision { rev, prefix } => {
+                let at = if prefix.is_empty() {
+                    "the repository's top level".to_owned()
+                } else {
+                    format!("{prefix}/")
+                };
+                write!(f, "revision {rev:?} has no ledger (no ovn.toml) at {at}")
+            }
+            StoreError::NoIdentity => f.write_str("no git identity to author the commit"),
+            StoreError::Io {
+                path,
+                action,
+                source,
+            } => {
+                write!(f, "{action} {}: {source}", path.display())
+            }
+            StoreError::Git { action, source } => write!(f, "{action}: {}", source.message()),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}

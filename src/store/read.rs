@@ -1,0 +1,179 @@
+//! Reading a ledger's files from the working tree or from a revision's git objects.
+
+use std::path::Path;
+
+use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
+use rayon::prelude::*;
+
+use super::{Store, StoreError};
+use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify};
+
+/// Files read at a revision, and the commit they were read from.
+pub struct Snapshot {
+    /// The ledger's files.
+    pub files: Vec<RawFile>,
+    /// The commit id.
+    pub commit: Oid,
+}
+
+impl Store {
+    /// Reads the ledger's files as they are in the working tree, skipping git-ignored files
+    /// that are not records (editor backups, `.DS_Store`).
+    pub fn read_worktree(&self) -> Result<Vec<RawFile>, StoreError> {
+        let Some(root) = self.root() else {
+            return Err(StoreError::NotALedger {
+                start: self.repo.path().to_path_buf(),
+            });
+        };
+        let mut paths = Vec::new();
+        if root.join(NETWORK_FILE).is_file() {
+            paths.push(NETWORK_FILE.to_owned());
+        }
+        for kind in RecordType::ALL {
+            let dir = root.join(kind.folder());
+            if dir.is_dir() {
+                walk(&dir, kind.folder(), &mut paths)?;
+            }
+        }
+        paths.retain(|p| !matches!(classify(p), Role::Stray(..)) || !self.is_ignored(p));
+        paths
+            .into_par_iter()
+            .map(|path| {
+                let full = root.join(&path);
+                std::fs::read(&full)
+                    .map(|bytes| RawFile { path, bytes })
+                    .map_err(|e| StoreError::io(&full, "cannot read", e))
+            })
+            .collect()
+    }
+
+    fn is_ignored(&self, ledger_path: &str) -> bool {
+        let in_repo = if self.prefix.is_empty() {
+            ledger_path.to_owned()
+        } else {
+            format!("{}/{ledger_path}", self.prefix)
+        };
+        self.repo
+            .is_path_ignored(Path::new(&in_repo))
+            .unwrap_or(false)
+    }
+
+    /// Resolves a revision (commit id, branch, tag, `HEAD~2`, ...) to a commit.
+    pub fn resolve(&self, rev: &str) -> Result<git2::Commit<'_>, StoreError> {
+        let object = self
+            .repo
+            .revparse_single(rev)
+            .map_err(|e| StoreError::UnknownRevision {
+                rev: rev.to_owned(),
+                reason: e.message().to_owned(),
+            })?;
+        object
+            .peel_to_commit()
+            .map_err(|e| StoreError::UnknownRevision {
+                rev: rev.to_owned(),
+                reason: e.message().to_owned(),
+            })
+    }
+
+    /// Reads the ledger's files at a revision straight from git objects; the working tree and
+    /// index are not touched.
+    pub fn read_revision(&self, rev: &str) -> Result<Snapshot, StoreError> {
+        let commit = self.resolve(rev)?;
+        let tree = commit
+            .tree()
+            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let missing = || StoreError::NoLedgerAtRevision {
+            rev: rev.to_owned(),
+            prefix: self.prefix.clone(),
+        };
+        let tree = if self.prefix.is_empty() {
+            tree
+        } else {
+            let entry = tree
+                .get_path(Path::new(&self.prefix))
+                .map_err(|_| missing())?;
+            self.repo.find_tree(entry.id()).map_err(|_| missing())?
+        };
+        if tree.get_name(NETWORK_FILE).is_none() {
+            return Err(missing());
+        }
+        let mut blobs: Vec<(String, Oid)> = Vec::new();
+        let mut failed = None;
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            let Ok(name) = entry.name() else {
+                return TreeWalkResult::Skip;
+            };
+            let path = format!("{dir}{name}");
+            match entry.kind() {
+                // Only descend into record folders: a ledger may share its repository with
+                // source code that is none of its business.
+                Some(ObjectType::Tree) => {
+                    let top = path.split('/').next().unwrap_or_default();
+                    if RecordType::ALL.iter().any(|k| k.folder() == top) {
+                        TreeWalkResult::Ok
+                    } else {
+                        TreeWalkResult::Skip
+                    }
+                }
+                Some(ObjectType::Blob) => {
+                    if !matches!(classify(&path), Role::Ignored) {
+                        blobs.push((path, entry.id()));
+                    }
+                    TreeWalkResult::Ok
+                }
+                Some(ObjectType::Commit) => {
+                    // A submodule inside a record folder: treat it as a stray file.
+                    if !matches!(classify(&path), Role::Ignored) {
+                        blobs.push((path, Oid::ZERO_SHA1));
+                    }
+                    TreeWalkResult::Ok
+                }
+                _ => TreeWalkResult::Ok,
+            }
+        })
+        .map_err(StoreError::git("cannot walk the tree"))?;
+        let mut files = Vec::with_capacity(blobs.len());
+        for (path, oid) in blobs {
+            let bytes = if oid.is_zero() {
+                Vec::new()
+            } else {
+                match self.repo.find_blob(oid) {
+                    Ok(blob) => blob.content().to_vec(),
+                    Err(e) => {
+                        failed = Some(StoreError::Git {
+                            action: "cannot read a blob",
+                            source: e,
+                        });
+                        break;
+                    }
+                }
+            };
+            files.push(RawFile { path, bytes });
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(Snapshot {
+            files,
+            commit: commit.id(),
+        })
+    }
+}
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, "cannot list", e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(dir, "cannot list", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel_path = format!("{rel}/{name}");
+        let file_type = entry
+            .file_type()
+            .map_err(|e| StoreError::io(&entry.path(), "cannot stat", e))?;
+        if file_type.is_dir() {
+            walk(&entry.path(), &rel_path, out)?;
+        } else {
+            out.push(rel_path);
+        }
+    }
+    Ok(())
+}

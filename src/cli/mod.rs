@@ -60,9 +60,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a new ledger (ovn.toml and record folders) and commit it
+    // No doc comments here: each subcommand's help comes from its Args struct, so the long
+    // description reaches `--help` and the man page.
+    #[allow(missing_docs)]
     Init(init::InitArgs),
-    /// Check every record of the ledger and report all problems
+    #[allow(missing_docs)]
     Check(check::CheckArgs),
 }
 

@@ -11,7 +11,10 @@ use predicates::prelude::*;
 
 fn stdout(cmd: &mut std::process::Command) -> (i32, String) {
     let out = cmd.output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 /// Everything under `dir` including `.git`, to prove a command wrote nothing.
@@ -24,7 +27,10 @@ fn fingerprint(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else {
-                out.push((e.path().display().to_string(), std::fs::read(e.path()).unwrap()));
+                out.push((
+                    e.path().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                ));
             }
         }
     }
@@ -63,9 +69,14 @@ fn working_tree_problems_are_reported_and_at_reads_commits() {
         .stdout(predicate::str::contains("2 | agent = \"anna\""))
         .stdout(predicate::str::contains("  |         ^^^^^^"))
         .stdout(predicate::str::contains("= help: did you mean `ana`?"))
-        .stdout(predicate::str::ends_with("error: 1 problem in 1 file (13 records)\n"));
+        .stdout(predicate::str::ends_with(
+            "error: 1 problem in 1 file (13 records)\n",
+        ));
     // HEAD does not have the uncommitted record.
-    s.ovn(&dir).args(["check", "--at", "HEAD"]).assert().success();
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
     assert_eq!(fingerprint(&dir), before, "ovn check wrote nothing");
 
     // Commit the mistake, then fix it: the past commit still reports it.
@@ -74,7 +85,10 @@ fn working_tree_problems_are_reported_and_at_reads_commits() {
     s.git(&dir, &["tag", "v-bad"]);
     write_files(&dir, &[(BAD_PATH, &BAD_WORK.replace("anna", "ana"))]);
     s.git(&dir, &["commit", "-q", "-am", "fix agent"]);
-    s.ovn(&dir).args(["check", "--at", "HEAD"]).assert().success();
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
     for rev in ["HEAD~1", "v-bad"] {
         s.ovn(&dir)
             .args(["check", "--at", rev, "--format", "short"])
@@ -87,7 +101,10 @@ fn working_tree_problems_are_reported_and_at_reads_commits() {
     // --at does not touch the working tree: make it dirty and check an old commit.
     write_files(&dir, &[("agents/ana.toml", "broken = [")]);
     let before = fingerprint(&dir);
-    s.ovn(&dir).args(["check", "--at", "main"]).assert().success();
+    s.ovn(&dir)
+        .args(["check", "--at", "main"])
+        .assert()
+        .success();
     assert_eq!(fingerprint(&dir), before);
 }
 
@@ -99,7 +116,9 @@ fn unknown_revision_is_a_usage_error() {
         .args(["check", "--at", "no-such-branch"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("revision \"no-such-branch\" not found"));
+        .stderr(predicate::str::contains(
+            "revision \"no-such-branch\" not found",
+        ));
 }
 
 #[test]
@@ -134,7 +153,10 @@ fn a_ledger_in_a_subdirectory_is_read_at_any_revision_and_from_a_bare_clone() {
     let s = Sandbox::new();
     let repo = s.repo("code");
     write_files(&repo, &[("src/main.c", "int main(){}\n")]);
-    let files: Vec<(String, &str)> = BASE.iter().map(|(p, t)| (format!("ledger/{p}"), *t)).collect();
+    let files: Vec<(String, &str)> = BASE
+        .iter()
+        .map(|(p, t)| (format!("ledger/{p}"), *t))
+        .collect();
     let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
     write_files(&repo, &files);
     s.git(&repo, &["add", "-A"]);
@@ -152,7 +174,10 @@ fn a_ledger_in_a_subdirectory_is_read_at_any_revision_and_from_a_bare_clone() {
     s.git(&ledger_repo, &["add", "-A"]);
     s.git(&ledger_repo, &["commit", "-q", "-m", "ledger"]);
     std::fs::remove_dir(&bare).unwrap();
-    s.git(&s.work(), &["clone", "-q", "--bare", "ledger-only", "ledger-only.git"]);
+    s.git(
+        &s.work(),
+        &["clone", "-q", "--bare", "ledger-only", "ledger-only.git"],
+    );
     s.ovn(&bare)
         .args(["check", "--at", "main"])
         .assert()
@@ -178,7 +203,10 @@ fn two_hundred_distinct_problems_are_all_reported() {
             0 => ("agent", format!("agent = \"ghost-{i}\"\nhours = \"1\"")),
             1 => ("hours", format!("agent = \"ana\"\nhours = \"0.{i:05}\"")),
             2 => ("hours", format!("agent = \"ben\"\nhours = \"-{}\"", i + 1)),
-            _ => ("skill", format!("agent = \"cy\"\nhours = \"1\"\nskill = \"Bad Skill {i}\"")),
+            _ => (
+                "skill",
+                format!("agent = \"cy\"\nhours = \"1\"\nskill = \"Bad Skill {i}\""),
+            ),
         };
         let _ = field;
         let text = format!(
@@ -186,7 +214,10 @@ fn two_hundred_distinct_problems_are_all_reported() {
         );
         files.push((format!("contributions/2026/05/{day:02}/{id}.toml"), text));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     write_files(&dir, &refs);
     let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "short"]));
     assert_eq!(code, 1);
@@ -194,11 +225,26 @@ fn two_hundred_distinct_problems_are_all_reported() {
     assert_eq!(lines.len(), 200, "{out}");
     let distinct: std::collections::BTreeSet<&str> = lines.iter().copied().collect();
     assert_eq!(distinct.len(), 200);
-    for code in ["unknown-reference", "too-precise", "not-positive", "invalid-value"] {
-        assert_eq!(lines.iter().filter(|l| l.contains(&format!("error[{code}]"))).count(), 50, "{code}");
+    for code in [
+        "unknown-reference",
+        "too-precise",
+        "not-positive",
+        "invalid-value",
+    ] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains(&format!("error[{code}]")))
+                .count(),
+            50,
+            "{code}"
+        );
     }
     let (_, human) = stdout(s.ovn(&dir).arg("check"));
-    assert!(human.ends_with("error: 200 problems in 200 files (212 records)\n"), "{human}");
+    assert!(
+        human.ends_with("error: 200 problems in 200 files (212 records)\n"),
+        "{human}"
+    );
 }
 
 #[test]
@@ -209,8 +255,14 @@ fn output_does_not_depend_on_file_order_or_locale() {
         let dir = s.repo(&format!("l{n}"));
         let mut files: Vec<(&str, &str)> = BASE.to_vec();
         files.push((BAD_PATH, BAD_WORK));
-        files.push(("agents/zed.toml", "id = \"zed\"\nname = \"\"\nkind = \"robot\"\n"));
-        files.push(("projects/p2.toml", "id = \"p3\"\nname = \"P\"\nparent = \"nope\"\n"));
+        files.push((
+            "agents/zed.toml",
+            "id = \"zed\"\nname = \"\"\nkind = \"robot\"\n",
+        ));
+        files.push((
+            "projects/p2.toml",
+            "id = \"p3\"\nname = \"P\"\nparent = \"nope\"\n",
+        ));
         if order {
             files.reverse();
         }
@@ -218,7 +270,8 @@ fn output_does_not_depend_on_file_order_or_locale() {
         for format in ["human", "short", "json"] {
             let mut cmd = s.ovn(&dir);
             if order {
-                cmd.env("LC_ALL", "de_DE.UTF-8").env("TZ", "Pacific/Kiritimati");
+                cmd.env("LC_ALL", "de_DE.UTF-8")
+                    .env("TZ", "Pacific/Kiritimati");
             }
             outputs.push((format, stdout(cmd.args(["check", "--format", format]))));
         }
@@ -249,7 +302,14 @@ fn json_output_is_machine_readable() {
 fn ignored_local_files_are_not_stray_but_committed_ones_are() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "l");
-    write_files(&dir, &[(".gitignore", ".DS_Store\n"), ("agents/.DS_Store", "junk"), ("agents/notes.md", "hi")]);
+    write_files(
+        &dir,
+        &[
+            (".gitignore", ".DS_Store\n"),
+            ("agents/.DS_Store", "junk"),
+            ("agents/notes.md", "hi"),
+        ],
+    );
     s.ovn(&dir)
         .args(["check", "--format", "short"])
         .assert()
@@ -261,12 +321,18 @@ fn ignored_local_files_are_not_stray_but_committed_ones_are() {
 fn the_example_ledger_passes() {
     let s = Sandbox::new();
     let dir = s.repo("fablab");
-    common::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"), &dir);
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
+        &dir,
+    );
     s.git(&dir, &["add", "-A"]);
     s.git(&dir, &["commit", "-q", "-m", "example"]);
     let (code, out) = stdout(s.ovn(&dir).arg("check"));
     assert_eq!(code, 0, "{out}");
     let records: usize = out.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert!(records > 300, "{out}");
-    s.ovn(&dir).args(["check", "--at", "HEAD"]).assert().success();
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
 }

@@ -9,13 +9,19 @@ use common::Sandbox;
 use predicates::prelude::*;
 
 fn commit_count(s: &Sandbox, dir: &Path) -> usize {
-    s.git(dir, &["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+    s.git(dir, &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Every path under `dir`, with its contents, to prove that nothing changed.
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let rel = e.path().strip_prefix(root).unwrap().display().to_string();
@@ -38,10 +44,19 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn init_creates_a_repository_and_one_commit() {
     let s = Sandbox::new();
     s.ovn(&s.work())
-        .args(["init", "fablab", "--name", "Fablab Commons", "--currency", "eur"])
+        .args([
+            "init",
+            "fablab",
+            "--name",
+            "Fablab Commons",
+            "--currency",
+            "eur",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Created ledger \"Fablab Commons\" (EUR)"))
+        .stdout(predicate::str::contains(
+            "Created ledger \"Fablab Commons\" (EUR)",
+        ))
         .stdout(predicate::str::contains("in a new git repository"));
     let dir = s.work().join("fablab");
     assert_eq!(commit_count(&s, &dir), 1);
@@ -58,7 +73,10 @@ fn init_creates_a_repository_and_one_commit() {
         "# Open Value Network ledger: see ovn-ledger(5)\nformat = 1\nname = \"Fablab Commons\"\ncurrency = \"EUR\"\nvalidated_branch = \"main\"\n"
     );
     let log = s.git(&dir, &["log", "--format=%an <%ae> %s"]);
-    assert_eq!(log.trim(), "Ana Lima <ana@fablab.example> init: ledger \"Fablab Commons\" (EUR)");
+    assert_eq!(
+        log.trim(),
+        "Ana Lima <ana@fablab.example> init: ledger \"Fablab Commons\" (EUR)"
+    );
     s.ovn(&dir)
         .arg("check")
         .assert()
@@ -69,7 +87,10 @@ fn init_creates_a_repository_and_one_commit() {
 #[test]
 fn init_name_defaults_to_directory_and_minor_units_follow_currency() {
     let s = Sandbox::new();
-    s.ovn(&s.work()).args(["init", "tokyo-lab", "--currency", "JPY"]).assert().success();
+    s.ovn(&s.work())
+        .args(["init", "tokyo-lab", "--currency", "JPY"])
+        .assert()
+        .success();
     let toml = std::fs::read_to_string(s.work().join("tokyo-lab/ovn.toml")).unwrap();
     assert!(toml.contains("name = \"tokyo-lab\""), "{toml}");
     s.ovn(&s.work())
@@ -102,7 +123,10 @@ fn init_in_a_subdirectory_of_an_existing_repository_commits_only_the_ledger() {
     assert!(shown.lines().all(|l| l.starts_with("ledger/")), "{shown}");
     assert!(shown.contains("ledger/ovn.toml"));
     let status = s.git(&repo, &["status", "--porcelain"]);
-    assert_eq!(status, " M README.md\nA  staged.txt\n", "user changes untouched");
+    assert_eq!(
+        status, " M README.md\nA  staged.txt\n",
+        "user changes untouched"
+    );
     // Found from the repository root with -C, and from inside a record folder.
     s.ovn(&s.work())
         .args(["-C", "code/ledger", "check"])
@@ -124,7 +148,10 @@ fn init_follows_the_repository_branch() {
     let dir = s.work().join("legacy");
     std::fs::create_dir(&dir).unwrap();
     s.git(&dir, &["init", "-q", "-b", "master"]);
-    s.ovn(&dir).args(["init", "--currency", "EUR"]).assert().success();
+    s.ovn(&dir)
+        .args(["init", "--currency", "EUR"])
+        .assert()
+        .success();
     let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
     assert!(toml.contains("validated_branch = \"master\""), "{toml}");
 }
@@ -132,7 +159,10 @@ fn init_follows_the_repository_branch() {
 #[test]
 fn init_twice_is_refused_and_changes_nothing() {
     let s = Sandbox::new();
-    s.ovn(&s.work()).args(["init", "l", "--currency", "EUR"]).assert().success();
+    s.ovn(&s.work())
+        .args(["init", "l", "--currency", "EUR"])
+        .assert()
+        .success();
     let dir = s.work().join("l");
     let before = snapshot(&dir);
     s.ovn(&dir)
@@ -201,7 +231,11 @@ fn init_where_nothing_can_be_written_fails_cleanly() {
         .assert()
         .code(3)
         .stderr(predicate::str::starts_with("error: cannot"));
-    assert!(!target.exists(), "nothing left behind at {}", target.display());
+    assert!(
+        !target.exists(),
+        "nothing left behind at {}",
+        target.display()
+    );
     assert_eq!(snapshot(&locked), vec![]);
 }
 
@@ -209,7 +243,8 @@ fn init_where_nothing_can_be_written_fails_cleanly() {
 fn init_without_a_git_identity_explains_how_to_set_one() {
     let s = Sandbox::new();
     let mut cmd = s.ovn(&s.work());
-    cmd.env_remove("GIT_AUTHOR_NAME").env_remove("GIT_AUTHOR_EMAIL");
+    cmd.env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL");
     cmd.args(["init", "anon", "--currency", "EUR"])
         .assert()
         .code(3)

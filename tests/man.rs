@@ -55,5 +55,8 @@ fn every_subcommand_has_a_page_and_the_ledger_reference_exists() {
     for (file, _) in pages() {
         assert!(dir.join(&file).is_file(), "missing man/{file}");
     }
-    assert!(dir.join("ovn-ledger.5").is_file(), "missing man/ovn-ledger.5");
+    assert!(
+        dir.join("ovn-ledger.5").is_file(),
+        "missing man/ovn-ledger.5"
+    );
 }

@@ -222,7 +222,7 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
             };
             let cap = (claim == ClaimKind::Debt).then(|| Decimal::new(12, 1));
             Bucket {
-                name,
+                name: At::new(name),
                 budget,
                 to,
                 claim,
@@ -248,10 +248,10 @@ fn agreement() -> impl Strategy<Value = Agreement> {
             |(id, name, from, leftover, work, skill, agent, mut buckets, last)| {
                 // Distinct bucket names; percents of the total stay within 100%.
                 for (i, b) in buckets.iter_mut().enumerate() {
-                    b.name = format!("{}-{i}", b.name);
+                    b.name = At::new(format!("{}-{i}", b.name.value));
                 }
                 buckets.push(Bucket {
-                    name: format!("{}-last", last.name),
+                    name: At::new(format!("{}-last", last.name.value)),
                     ..last
                 });
                 Agreement {

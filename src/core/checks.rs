@@ -61,15 +61,20 @@ fn duplicate_ids(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for (kind, id, files) in ledger.index.duplicates() {
         let paths: Vec<&str> = files.iter().map(|&f| ledger.path(f)).collect();
         for &file in &files[1..] {
+            let span = ledger
+                .contributions
+                .iter()
+                .find(|c| c.file == file)
+                .map(|c| c.id.span);
             diags.push(
                 Diagnostic::new(
                     Code::DuplicateId,
                     ledger.path(file),
-                    None,
+                    span,
                     format!("{} id `{id}` is used by {} files", kind.noun(), files.len()),
                 )
                 .with_hint(format!(
-                    "ids are never reused; give one of these a new id: {}",
+                    "ids are never reused; give this record a new id (file name and `id`); the files: {}",
                     paths.join(", ")
                 )),
             );
@@ -208,12 +213,13 @@ fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
 }
 
 fn unique_emails(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
-    let mut owner: BTreeMap<String, &Id> = BTreeMap::new();
+    // Keyed by file, not id: a copied agent file with a stale id still shares the email.
+    let mut owner: BTreeMap<String, (&Id, FileId)> = BTreeMap::new();
     for a in &ledger.agents {
         for email in &a.emails {
             let key = email.value.to_lowercase();
             match owner.get(&key) {
-                Some(first) if **first != a.id.value => diags.push(
+                Some(&(first, file)) if file != a.file => diags.push(
                     Diagnostic::new(
                         Code::DuplicateEmail,
                         ledger.path(a.file),
@@ -224,7 +230,7 @@ fn unique_emails(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 ),
                 Some(_) => {}
                 None => {
-                    owner.insert(key, &a.id.value);
+                    owner.insert(key, (&a.id.value, a.file));
                 }
             }
         }
@@ -309,7 +315,7 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 ledger.path(last),
                 Some(span),
                 format!(
-                    "{agent} has {total} hours on {date} across {} contributions; a day has 24",
+                    "{agent} has {total} hours on {date} across {} contributions; a day has 24 hours",
                     files.len()
                 ),
             )

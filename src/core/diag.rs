@@ -62,8 +62,6 @@ pub enum Code {
     ParentCycle,
     /// The same email claimed by two agents.
     DuplicateEmail,
-    /// The ledger root has no valid `ovn.toml`.
-    MissingNetwork,
 }
 
 impl Code {
@@ -92,7 +90,6 @@ impl Code {
         Code::InvalidAgreement,
         Code::ParentCycle,
         Code::DuplicateEmail,
-        Code::MissingNetwork,
     ];
 
     /// The stable string form.
@@ -121,7 +118,6 @@ impl Code {
             Code::InvalidAgreement => "invalid-agreement",
             Code::ParentCycle => "parent-cycle",
             Code::DuplicateEmail => "duplicate-email",
-            Code::MissingNetwork => "missing-network",
         }
     }
 
@@ -153,7 +149,6 @@ impl Code {
             Code::InvalidAgreement => "a value equation that cannot be honoured",
             Code::ParentCycle => "a project's parent chain loops back to itself",
             Code::DuplicateEmail => "one email claimed by two agents",
-            Code::MissingNetwork => "the ledger has no valid ovn.toml",
         }
     }
 
@@ -242,8 +237,13 @@ impl Diagnostic {
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = text[..line_start].matches('\n').count() + 1;
-        let line_text = text[line_start..line_end].trim_end_matches('\r');
-        let column = text[line_start..start].chars().count() + 1;
+        let mut line_text = text[line_start..line_end].trim_end_matches('\r');
+        let mut column = text[line_start..start].chars().count() + 1;
+        // A byte-order mark is invisible: do not count it as a column or echo it.
+        if line_start == 0 && line_text.starts_with('\u{FEFF}') {
+            line_text = &line_text['\u{FEFF}'.len_utf8()..];
+            column = column.saturating_sub(1).max(1);
+        }
         let end = (span.end as usize).clamp(start, line_end.max(start));
         let end = floor_char_boundary(text, end.min(line_start + line_text.len()).max(start));
         let width = text[start..end].chars().count().max(1);

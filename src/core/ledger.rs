@@ -264,7 +264,7 @@ pub fn load(files: &[RawFile]) -> Loaded {
         }
         None => diagnostics.push(
             Diagnostic::new(
-                Code::MissingNetwork,
+                Code::MissingField,
                 NETWORK_FILE,
                 None,
                 "the ledger has no ovn.toml",
@@ -277,16 +277,6 @@ pub fn load(files: &[RawFile]) -> Loaded {
             currency: n.currency.clone(),
             minor_units: n.minor_units,
         };
-    } else if network_file.is_some() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::MissingNetwork,
-                NETWORK_FILE,
-                None,
-                "ovn.toml is not valid; amounts are judged as EUR with 2 decimal places",
-            )
-            .with_hint("fix the problems reported in ovn.toml"),
-        );
     }
 
     let results: Vec<FileResult> = order
@@ -374,6 +364,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             None
         }
     };
+    let file_level_id_error = named.is_none().then(|| diags.len() - 1);
     let source = Source {
         path,
         file,
@@ -404,6 +395,14 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         Some(Parsed::Contribution(r)) => Some(&r.id),
         None => None,
     };
+    // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
+    if let Some(i) = file_level_id_error
+        && diags
+            .iter()
+            .any(|d| d.code == Code::InvalidId && d.message.starts_with("`id` is not a valid id"))
+    {
+        diags.remove(i);
+    }
     if let Some(id) = id
         && id.value.as_str() != stem
     {
@@ -417,10 +416,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
                     id.value
                 ),
             )
-            .with_hint(format!(
-                "set id = \"{stem}\" or rename the file to {}.toml",
-                id.value
-            )),
+            .with_hint(format!("the file name is the id: set id = \"{stem}\"")),
         );
     }
     if let (Some(Parsed::Contribution(c)), Some([y, m, d])) = (&parsed, &folders) {

@@ -61,23 +61,26 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
         );
         bytes = rest;
     }
+    let base = text_offset(bytes_with_bom);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let at = e.valid_up_to();
+            let at = e.valid_up_to() + base;
             diags.push(
                 Diagnostic::new(
                     Code::InvalidUtf8,
                     path,
-                    None,
-                    format!("file is not valid UTF-8 (bad byte at offset {at})"),
+                    Some(Span::from_range(at..at + 1)),
+                    format!(
+                        "file is not valid UTF-8 (bad byte 0x{:02X} at offset {at})",
+                        bytes_with_bom[at]
+                    ),
                 )
                 .with_hint("ledger files must be UTF-8; re-save the file with UTF-8 encoding"),
             );
             return None;
         }
     };
-    let base = text_offset(bytes_with_bom);
     for (offset, c) in forbidden_chars(text) {
         let offset = offset + base;
         let len = c.len_utf8();
@@ -86,7 +89,7 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
                 Code::ForbiddenChar,
                 path,
                 Some(Span::from_range(offset..offset + len)),
-                format!("forbidden character U+{:04X}", u32::from(c)),
+                format!("forbidden character {}", char_name(c)),
             )
             .with_hint(
                 "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it",
@@ -94,6 +97,30 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
         );
     }
     Some(text)
+}
+
+/// Names a forbidden character the way a reader can look it up.
+fn char_name(c: char) -> String {
+    let name = match c {
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{061C}' => "ARABIC LETTER MARK",
+        '\r' => "CARRIAGE RETURN (not before a line feed)",
+        '\u{7F}' => "DELETE",
+        '\u{1B}' => "ESCAPE",
+        c if (c as u32) < 0x20 => "control character",
+        _ => "control character",
+    };
+    format!("U+{:04X} ({name})", u32::from(c))
 }
 
 /// The byte offset of the text inside the original bytes (a stripped BOM shifts spans).
@@ -115,13 +142,44 @@ pub fn parse_toml<'i>(
     match DeTable::parse(text) {
         Ok(table) => Some(table),
         Err(e) => {
-            let span = e
-                .span()
-                .map(|r| Span::from_range(r.start + base..r.end + base));
+            let range = e.span().unwrap_or(0..0);
+            let span = Span::from_range(range.start + base..range.end + base);
+            // A forbidden character is already reported at this spot; one report is enough.
+            let already = diags.iter().any(|d| {
+                d.code == Code::ForbiddenChar
+                    && d.span.is_some_and(|s| {
+                        s.start >= span.start && s.start <= span.end.max(span.start)
+                    })
+            });
+            if already {
+                return None;
+            }
+            // An impossible bare date (`2026-02-30`) is a TOML error, but it is a date mistake.
+            let token = text.get(range.clone()).unwrap_or_default().trim();
+            if token.len() == 10
+                && super::value::parse_date_text(token).is_err()
+                && is_date_shape(token)
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidDate,
+                        path,
+                        Some(span),
+                        format!("{token} is not a real calendar date"),
+                    )
+                    .with_hint("that day does not exist in the calendar"),
+                );
+                return None;
+            }
             let message = e.message().trim().trim_end_matches('.').to_owned();
             diags.push(
-                Diagnostic::new(Code::Syntax, path, span, format!("invalid TOML: {message}"))
-                    .with_hint("see ovn-ledger(5) for the record format"),
+                Diagnostic::new(
+                    Code::Syntax,
+                    path,
+                    Some(span),
+                    format!("invalid TOML: {message}"),
+                )
+                .with_hint("see ovn-ledger(5) for the record format"),
             );
             None
         }
@@ -140,6 +198,7 @@ pub struct Fields<'i, 'd> {
     span: Option<Span>,
     entries: Vec<Option<Entry<'i>>>,
     asked: Vec<&'static str>,
+    missing: Vec<(&'static str, &'static str)>,
     diags: &'d mut Vec<Diagnostic>,
     /// Set when any field of this table had a problem.
     pub failed: bool,
@@ -164,6 +223,7 @@ impl<'i, 'd> Fields<'i, 'd> {
             span,
             entries: table.into_inner().into_iter().map(Some).collect(),
             asked: Vec::new(),
+            missing: Vec::new(),
             diags,
             failed: false,
         }
@@ -198,23 +258,46 @@ impl<'i, 'd> Fields<'i, 'd> {
         Some((span, value.into_inner()))
     }
 
-    fn missing(&mut self, key: &'static str, example: &str) {
-        let context = self.context.clone();
-        self.report(
-            Code::MissingField,
-            None,
-            format!("missing field `{key}` in {context}"),
-            Some(format!("add `{key} = {example}`")),
-        );
+    /// Notes a missing required field; reported by [`Fields::finish`], unless an unknown
+    /// field there is a likely misspelling of it (then one diagnostic says both).
+    fn missing(&mut self, key: &'static str, example: &'static str) {
+        self.failed = true;
+        self.missing.push((key, example));
+    }
+
+    /// Whether `key` is present (and not yet taken).
+    pub fn has(&self, key: &str) -> bool {
+        self.entries
+            .iter()
+            .flatten()
+            .any(|(k, _)| k.get_ref().as_ref() == key)
+    }
+
+    /// The span of `key`'s value, if present and not yet taken.
+    pub fn peek_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .flatten()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(_, v)| self.span_of(v.span()))
     }
 
     fn wrong_type(&mut self, key: &str, span: Span, want: &str, found: &DeValue<'_>) {
+        let hint = match found {
+            DeValue::String(s) if want.starts_with("an array") => {
+                Some(format!("write a list, even of one: {key} = [{s:?}]"))
+            }
+            DeValue::Integer(i) if want.starts_with("a string") => {
+                Some(format!("quote it: {key} = \"{}\"", i.as_str()))
+            }
+            _ => None,
+        };
         let found = toml_type_name(found);
         self.report(
             Code::WrongType,
             Some(span),
             format!("`{key}` must be {want}, found {found}"),
-            None,
+            hint,
         );
     }
 
@@ -307,6 +390,8 @@ impl<'i, 'd> Fields<'i, 'd> {
         if is_name_word(&at.value) {
             return Some(at);
         }
+        let lower = at.value.to_lowercase().replace([' ', '_'], "-");
+        let hint = is_name_word(&lower).then(|| format!("did you mean `{lower}`?"));
         self.report(
             Code::InvalidValue,
             Some(at.span),
@@ -314,7 +399,7 @@ impl<'i, 'd> Fields<'i, 'd> {
                 "`{key}` must be a lowercase word (letters, digits and `-`), found {:?}",
                 at.value
             ),
-            None,
+            hint,
         );
         None
     }
@@ -329,11 +414,15 @@ impl<'i, 'd> Fields<'i, 'd> {
         match Id::parse(&at.value) {
             Ok(id) => Some(At { value: id, span }),
             Err(e) => {
+                let lower = at.value.to_lowercase();
+                let hint = Id::parse(&lower)
+                    .ok()
+                    .map(|id| format!("ids are lowercase: did you mean `{id}`?"));
                 self.report(
                     Code::InvalidId,
                     Some(span),
                     format!("`{key}` is not a valid id: {e}"),
-                    None,
+                    hint,
                 );
                 None
             }
@@ -385,7 +474,7 @@ impl<'i, 'd> Fields<'i, 'd> {
         &mut self,
         key: &'static str,
         need: Need,
-        rule: DecimalRule,
+        rule: DecimalRule<'_>,
     ) -> Option<At<Decimal>> {
         self.get(key, need, |f, span, value| {
             f.conv_decimal(key, span, value, rule)
@@ -397,7 +486,7 @@ impl<'i, 'd> Fields<'i, 'd> {
         key: &str,
         span: Span,
         value: DeValue<'_>,
-        rule: DecimalRule,
+        rule: DecimalRule<'_>,
     ) -> Option<At<Decimal>> {
         let parsed = match decimal_from_toml(&value) {
             Some(parsed) => parsed,
@@ -429,7 +518,7 @@ impl<'i, 'd> Fields<'i, 'd> {
                 Code::TooPrecise,
                 Some(span),
                 format!(
-                    "`{key}` = {d} has {} decimal places; {} allows {places}",
+                    "`{key}` = {d} has {} decimal places, but {} {places}",
                     d.scale(),
                     rule.what
                 ),
@@ -442,7 +531,7 @@ impl<'i, 'd> Fields<'i, 'd> {
                 Code::NotPositive,
                 Some(span),
                 format!("`{key}` must be greater than zero, found {d}"),
-                Some("to correct an earlier record, write a record with `reverses` or `supersedes` instead of a negative value".to_owned()),
+                rule.record_hint.then(|| "to correct an earlier record, write a new one with `reverses` or `supersedes` instead of a negative value".to_owned()),
             );
             return None;
         }
@@ -476,11 +565,20 @@ impl<'i, 'd> Fields<'i, 'd> {
             );
             return None;
         }
-        if p.0 <= Decimal::ZERO || p.0 > Decimal::ONE_HUNDRED {
+        if p.0 <= Decimal::ZERO {
             self.report(
                 Code::NotPositive,
                 Some(span),
-                format!("`{key}` must be more than 0% and at most 100%, found {p}"),
+                format!("`{key}` must be more than 0%, found {p}"),
+                None,
+            );
+            return None;
+        }
+        if p.0 > Decimal::ONE_HUNDRED {
+            self.report(
+                Code::InvalidValue,
+                Some(span),
+                format!("`{key}` cannot be more than 100%, found {p}"),
                 None,
             );
             return None;
@@ -497,11 +595,16 @@ impl<'i, 'd> Fields<'i, 'd> {
             }
             Some(Ok(date)) => Some(At { value: date, span }),
             Some(Err(DateError::NotADate(text))) => {
+                let shaped = text.len() == 10 && text.as_bytes()[4] == b'-';
                 f.report(
                     Code::InvalidDate,
                     Some(span),
                     format!("`{key}` = {text:?} is not a real calendar date"),
-                    Some("write dates as YYYY-MM-DD, e.g. 2026-11-20".to_owned()),
+                    Some(if shaped {
+                        "that day does not exist in the calendar".to_owned()
+                    } else {
+                        "write dates as YYYY-MM-DD, e.g. 2026-11-20".to_owned()
+                    }),
                 );
                 None
             }
@@ -593,44 +696,78 @@ impl<'i, 'd> Fields<'i, 'd> {
     }
 
     /// The remaining (unknown) entries of a table, as (key, value span) pairs.
-    pub fn rest(&mut self) -> Vec<(At<String>, DeValue<'i>)> {
+    pub fn rest(&mut self) -> Vec<(At<String>, Span, DeValue<'i>)> {
         let base = self.base;
+        let at = |r: std::ops::Range<usize>| Span::from_range(r.start + base..r.end + base);
         self.entries
             .iter_mut()
             .filter_map(Option::take)
             .map(|(k, v)| {
-                let r = k.span();
-                let span = Span::from_range(r.start + base..r.end + base);
-                (
-                    At {
-                        value: k.into_inner().into_owned(),
-                        span,
-                    },
-                    v.into_inner(),
-                )
+                let key_span = at(k.span());
+                let value_span = at(v.span());
+                let key = At {
+                    value: k.into_inner().into_owned(),
+                    span: key_span,
+                };
+                (key, value_span, v.into_inner())
             })
             .collect()
+    }
+
+    /// Reads a decimal that is not under a fixed key (a rate-table entry).
+    pub fn decimal_value(
+        &mut self,
+        key: &str,
+        span: Span,
+        value: DeValue<'_>,
+        rule: DecimalRule<'_>,
+    ) -> Option<At<Decimal>> {
+        self.conv_decimal(key, span, value, rule)
     }
 
     /// Reports every field that was not read as unknown, with a suggestion.
     pub fn finish(mut self) -> bool {
         let leftovers: Vec<_> = self.entries.iter_mut().filter_map(Option::take).collect();
+        let mut missing = std::mem::take(&mut self.missing);
+        let mut known: Vec<&str> = self.asked.clone();
+        known.sort_unstable();
+        known.dedup();
         for (key, _) in leftovers {
             let name = key.get_ref().to_string();
             let span = self.span_of(key.span());
-            let mut known: Vec<&str> = self.asked.clone();
-            known.sort_unstable();
-            known.dedup();
+            let context = self.context.clone();
+            // A misspelt required field: one diagnostic, not "missing" plus "unknown".
+            if let Some(pos) = missing
+                .iter()
+                .position(|(m, _)| suggest(&name, [*m]).is_some())
+            {
+                let (wanted, _) = missing.remove(pos);
+                self.report(
+                    Code::UnknownField,
+                    Some(span),
+                    format!("unknown field `{name}` in {context}, and `{wanted}` is missing"),
+                    Some(format!("did you mean `{wanted}`?")),
+                );
+                continue;
+            }
             let hint = match suggest(&name, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("known fields: {}", known.join(", ")),
             };
-            let context = self.context.clone();
             self.report(
                 Code::UnknownField,
                 Some(span),
                 format!("unknown field `{name}` in {context}"),
                 Some(hint),
+            );
+        }
+        for (key, example) in missing {
+            let context = self.context.clone();
+            self.report(
+                Code::MissingField,
+                None,
+                format!("missing field `{key}` in {context}"),
+                Some(format!("add `{key} = {example}`")),
             );
         }
         !self.failed
@@ -660,28 +797,45 @@ pub enum Need {
 
 /// Precision and sign rules for a decimal field.
 #[derive(Clone, Copy, Debug)]
-pub struct DecimalRule {
+pub struct DecimalRule<'a> {
     /// Most decimal places allowed.
     pub scale: u32,
     /// Whether it must be greater than zero.
     pub positive: bool,
-    /// What sets the limit, for the message ("EUR", "hours").
-    pub what: &'static str,
+    /// The subject of the precision message ("EUR amounts have", "hours have").
+    pub what: &'a str,
+    /// Whether to suggest a correcting record for a negative value (contributions only).
+    pub record_hint: bool,
 }
 
-impl DecimalRule {
+impl DecimalRule<'static> {
     /// Hours: positive, 4 places.
-    pub const HOURS: DecimalRule = DecimalRule {
+    pub const HOURS: DecimalRule<'static> = DecimalRule {
         scale: HOURS_SCALE,
         positive: true,
-        what: "an hours field",
+        what: "hours have",
+        record_hint: true,
     };
     /// Rates, multipliers, caps, quantities: positive, 6 places.
-    pub const RATE: DecimalRule = DecimalRule {
+    pub const RATE: DecimalRule<'static> = DecimalRule {
         scale: RATE_SCALE,
         positive: true,
-        what: "this field",
+        what: "rates, multipliers and quantities have",
+        record_hint: false,
     };
+}
+
+impl<'a> DecimalRule<'a> {
+    /// Money in a currency: positive, at most `minor_units` places. `what` names it
+    /// ("EUR amounts have").
+    pub fn money(minor_units: u32, what: &'a str, record_hint: bool) -> DecimalRule<'a> {
+        DecimalRule {
+            scale: minor_units,
+            positive: true,
+            what,
+            record_hint,
+        }
+    }
 }
 
 fn number_error(key: &str, e: &NumberError) -> (String, String) {
@@ -692,7 +846,7 @@ fn number_error(key: &str, e: &NumberError) -> (String, String) {
         ),
         NumberError::Malformed => (
             format!("`{key}` is not a plain decimal"),
-            "write digits with an optional `.` fraction, e.g. \"12.50\" (no exponent, no thousands separator)".to_owned(),
+            "write digits with `.` as the decimal point, e.g. \"12.50\" (no decimal comma, exponent or thousands separator)".to_owned(),
         ),
         NumberError::TooLarge => (
             format!("`{key}` has more digits than an exact decimal can hold (28)"),
@@ -703,6 +857,16 @@ fn number_error(key: &str, e: &NumberError) -> (String, String) {
             "percents are strings ending in `%`, e.g. \"50%\"".to_owned(),
         ),
     }
+}
+
+fn is_date_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Whether `s` is a lowercase word: `[a-z][a-z0-9-]*`, at most 64 characters.

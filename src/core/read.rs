@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_spanned::Spanned;
 use toml::de::DeTable;
 
-use super::diag::{Code, Diagnostic, Span};
+use super::diag::{Code, Diagnostic};
 use super::parse::{DecimalRule, Fields, Need, Settings, is_name_word};
 use super::record::{
     Agent, AgentKind, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, FileId, Kind,
@@ -28,12 +28,8 @@ pub struct Source<'a> {
     pub settings: &'a Settings,
 }
 
-fn money_rule(settings: &Settings) -> DecimalRule {
-    DecimalRule {
-        scale: settings.minor_units,
-        positive: true,
-        what: "the network currency",
-    }
+fn money_rule<'a>(settings: &Settings, what: &'a str, record_hint: bool) -> DecimalRule<'a> {
+    DecimalRule::money(settings.minor_units, what, record_hint)
 }
 
 /// Reads `ovn.toml`.
@@ -196,8 +192,9 @@ pub fn resource(
             span: o.span,
         }
     });
+    // Ownership problems are about the whole list (or, without one, the ownership word).
+    let owners_span = f.peek_span("owners").or(ownership.as_ref().map(|o| o.span));
     let owner_tables = f.tables("owners");
-    let owners_span = owner_tables.first().map(|t| t.span());
     let mut owners = Vec::new();
     for (i, t) in owner_tables.into_iter().enumerate() {
         let mut o = f.nested(format!("owners[{}]", i + 1), t);
@@ -213,7 +210,6 @@ pub fn resource(
     let stewards = f.id_list("stewards");
     let use_rate = f.decimal("use_rate", Need::Optional, DecimalRule::RATE);
     f.finish();
-    let owners_span = owners_span.map(|r| Span::from_range(r.start + src.base..r.end + src.base));
     let resolved = match ownership.as_ref().map(|o| o.value) {
         Some(kind) => match resolve_owners(kind, owners) {
             Ok(resolved) => resolved,
@@ -248,7 +244,7 @@ fn resolve_owners(
     match ownership {
         Ownership::Commons if owners.is_empty() => Ok(Vec::new()),
         Ownership::Commons => Err((
-            "a commons resource has no owners".to_owned(),
+            "a commons resource cannot have owners".to_owned(),
             "remove `owners`, or make the ownership `pooled` or `individual`",
         )),
         Ownership::Individual => match <[_; 1]>::try_from(owners) {
@@ -280,8 +276,14 @@ fn resolve_owners(
                     "add owners = [{ agent = \"ana\", share = \"50%\" }, ...]",
                 ));
             }
-            let mut resolved = Vec::new();
+            let mut resolved: Vec<Owner> = Vec::new();
             for (agent, share) in owners {
+                if resolved.iter().any(|o| o.agent.value == agent.value) {
+                    return Err((
+                        format!("agent `{}` is listed twice among the owners", agent.value),
+                        "list each owner once, with its whole share",
+                    ));
+                }
                 let Some(share) = share else {
                     return Err((
                         format!(
@@ -331,7 +333,7 @@ pub fn agreement(
         && a.value > b.value
     {
         f.report(
-            Code::InvalidDate,
+            Code::InvalidValue,
             Some(b.span),
             format!("`until` ({}) is before `from` ({})", b.value, a.value),
             None,
@@ -353,7 +355,7 @@ pub fn agreement(
         );
     }
     for (i, t) in bucket_tables.into_iter().enumerate() {
-        if let Some(b) = read_bucket(&mut f, i + 1, t) {
+        if let Some(b) = read_bucket(&mut f, i + 1, t, src.settings) {
             buckets.push(b);
         }
     }
@@ -385,17 +387,21 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
     };
     if let Some(t) = r.table("skill") {
         let mut s = r.nested("rates.skill".to_owned(), t);
-        for (key, value) in s.rest() {
+        for (key, value_span, value) in s.rest() {
             if !is_name_word(&key.value) {
                 s.report(
                     Code::InvalidValue,
                     Some(key.span),
-                    format!("{:?} is not a skill word", key.value),
+                    format!(
+                        "{:?} is not a skill word (lowercase letters, digits, `-`)",
+                        key.value
+                    ),
                     None,
                 );
                 continue;
             }
-            if let Some(d) = rate_value(&mut s, &key, value) {
+            let field = format!("rates.skill.{}", key.value);
+            if let Some(d) = s.decimal_value(&field, value_span, value, DecimalRule::RATE) {
                 rates.skill.insert(key.value, d.value);
             }
         }
@@ -404,7 +410,7 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
     for (which, map) in [("agent", &mut rates.agent), ("project", &mut rates.project)] {
         let Some(t) = r.table(which) else { continue };
         let mut s = r.nested(format!("rates.{which}"), t);
-        for (key, value) in s.rest() {
+        for (key, value_span, value) in s.rest() {
             let id = match Id::parse(&key.value) {
                 Ok(id) => id,
                 Err(e) => {
@@ -417,7 +423,9 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
                     continue;
                 }
             };
-            if let Some(d) = rate_value(&mut s, &key, value) {
+            let field = format!("rates.{which}.{id}");
+            if let Some(d) = s.decimal_value(&field, value_span, value, DecimalRule::RATE) {
+                // The span is the key's: reference errors point at the id.
                 map.insert(
                     id,
                     At {
@@ -433,40 +441,22 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
     rates
 }
 
-fn rate_value(
-    f: &mut Fields<'_, '_>,
-    key: &At<String>,
-    value: toml::de::DeValue<'_>,
-) -> Option<At<Decimal>> {
-    match super::value::decimal_from_toml(&value) {
-        Some(Ok(d)) if d > Decimal::ZERO && d.scale() <= super::parse::RATE_SCALE => Some(At {
-            value: d,
-            span: key.span,
-        }),
-        _ => {
-            f.report(
-                Code::InvalidNumber,
-                Some(key.span),
-                format!(
-                    "rate for {:?} must be a positive decimal with at most 6 places",
-                    key.value
-                ),
-                Some("write rates as strings, e.g. electronics = \"45\"".to_owned()),
-            );
-            None
-        }
-    }
-}
-
 fn read_bucket<'i>(
     f: &mut Fields<'i, '_>,
     n: usize,
     table: Spanned<DeTable<'i>>,
+    settings: &Settings,
 ) -> Option<Bucket> {
     let mut b = f.nested(format!("buckets[{n}]"), table);
     let name = b.text("name", Need::Required("\"equity\""));
+    let had_budget = b.has("share") || b.has("amount");
     let share = b.get_share();
-    let amount = b.decimal("amount", Need::Optional, DecimalRule::RATE);
+    let money = format!("{} amounts have", settings.currency);
+    let amount = b.decimal(
+        "amount",
+        Need::Optional,
+        DecimalRule::money(settings.minor_units, &money, false),
+    );
     let of = b.word("of", Need::Optional, &["total", "remaining"]);
     let to = b.id("to", Need::Optional);
     let claim = b.word("claim", Need::Optional, CLAIMS);
@@ -488,6 +478,7 @@ fn read_bucket<'i>(
             );
             None
         }
+        (None, None) if had_budget => None,
         (None, None) => {
             b.report(
                 Code::MissingField,
@@ -497,7 +488,7 @@ fn read_bucket<'i>(
             );
             None
         }
-        (Some(Share::Rest(span)), None) => {
+        (Some(Share::Rest), None) => {
             if let Some(of) = &of {
                 b.report(
                     Code::InvalidAgreement,
@@ -506,7 +497,6 @@ fn read_bucket<'i>(
                     None,
                 );
             }
-            let _ = span;
             Some(Budget::Rest)
         }
         (Some(Share::Percent(p)), None) => Some(Budget::Share {
@@ -538,7 +528,7 @@ fn read_bucket<'i>(
         b.report(
             Code::InvalidAgreement,
             Some(to.span),
-            "a bucket paid `to` one agent has no `rules`".to_owned(),
+            "a bucket paid `to` one agent cannot also have `rules`".to_owned(),
             Some("remove `to` to split the bucket by rules, or remove the rules".to_owned()),
         );
     }
@@ -559,7 +549,7 @@ fn read_bucket<'i>(
         return None;
     }
     Some(Bucket {
-        name: name?.value,
+        name: name?,
         budget: budget?,
         to,
         claim: claim_kind,
@@ -606,7 +596,7 @@ fn read_rule<'i>(
         && a.value > z.value
     {
         r.report(
-            Code::InvalidDate,
+            Code::InvalidValue,
             Some(z.span),
             format!("`until` ({}) is before `from` ({})", z.value, a.value),
             None,
@@ -649,42 +639,54 @@ fn read_rule<'i>(
 fn check_buckets(f: &mut Fields<'_, '_>, buckets: &[Bucket]) {
     let mut seen = BTreeMap::new();
     for b in buckets {
-        if seen.insert(b.name.as_str(), ()).is_some() {
+        if seen.insert(b.name.value.as_str(), ()).is_some() {
             f.report(
                 Code::InvalidAgreement,
-                None,
-                format!("two buckets are named {:?}", b.name),
+                Some(b.name.span),
+                format!("two buckets are named {:?}", b.name.value),
                 Some("bucket names must be unique".to_owned()),
             );
         }
     }
-    let total: Decimal = buckets
-        .iter()
-        .filter_map(|b| match b.budget {
-            Budget::Share {
-                share,
-                of: Base::Total,
-            } => Some(share.0),
-            _ => None,
-        })
-        .sum();
-    if total > Decimal::ONE_HUNDRED {
-        f.report(
-            Code::InvalidAgreement,
-            None,
-            format!("buckets take {total}% of the total revenue; at most 100% can be honoured"),
-            Some("lower the percent shares, or use of = \"remaining\"".to_owned()),
-        );
+    let mut total = Decimal::ZERO;
+    for b in buckets {
+        if let Budget::Share {
+            share,
+            of: Base::Total,
+        } = b.budget
+        {
+            let before = total;
+            total += share.0;
+            // Point at the bucket that pushes the total over 100%.
+            if before <= Decimal::ONE_HUNDRED && total > Decimal::ONE_HUNDRED {
+                f.report(
+                    Code::InvalidAgreement,
+                    Some(b.name.span),
+                    format!(
+                        "with bucket {:?} the buckets take {}% of the total revenue; at most 100% can be honoured",
+                        b.name.value,
+                        buckets
+                            .iter()
+                            .filter_map(|b| match b.budget {
+                                Budget::Share { share, of: Base::Total } => Some(share.0),
+                                _ => None,
+                            })
+                            .sum::<Decimal>()
+                    ),
+                    Some("lower the percent shares, or use of = \"remaining\"".to_owned()),
+                );
+            }
+        }
     }
     if let Some(pos) = buckets.iter().position(|b| b.budget == Budget::Rest)
         && pos + 1 < buckets.len()
     {
         f.report(
             Code::InvalidAgreement,
-            None,
+            Some(buckets[pos].name.span),
             format!(
                 "bucket {:?} takes the rest, so the buckets after it can never be paid",
-                buckets[pos].name
+                buckets[pos].name.value
             ),
             Some("make the `rest` bucket the last one".to_owned()),
         );
@@ -693,7 +695,7 @@ fn check_buckets(f: &mut Fields<'_, '_>, buckets: &[Bucket]) {
 
 enum Share {
     Percent(At<Percent>),
-    Rest(Span),
+    Rest,
 }
 
 impl Fields<'_, '_> {
@@ -701,7 +703,7 @@ impl Fields<'_, '_> {
         let at = self.peek_text("share")?;
         if at.value == "rest" {
             let _ = self.text("share", Need::Optional);
-            return Some(Share::Rest(at.span));
+            return Some(Share::Rest);
         }
         self.percent("share", Need::Optional).map(Share::Percent)
     }
@@ -733,8 +735,15 @@ pub fn contribution(
     let correction = reverses.is_some();
     let kind_word = kind.as_ref().map(|k| Kind::from_word(&k.value));
     let currency = f.text("currency", Need::Optional);
-    let money = match &currency {
-        Some(c) if !is_currency_code(&c.value) => {
+    let network_money = format!("{} amounts have", src.settings.currency);
+    let own_money = currency
+        .as_ref()
+        .map(|c| format!("{} amounts have", c.value));
+    let money = match (&currency, &own_money) {
+        (Some(c), Some(what)) if is_currency_code(&c.value) => {
+            DecimalRule::money(currency_minor_units(&c.value), what, true)
+        }
+        (Some(c), _) => {
             f.report(
                 Code::InvalidValue,
                 Some(c.span),
@@ -744,14 +753,9 @@ pub fn contribution(
                 ),
                 None,
             );
-            money_rule(src.settings)
+            money_rule(src.settings, &network_money, true)
         }
-        Some(c) => DecimalRule {
-            scale: currency_minor_units(&c.value),
-            positive: true,
-            what: "that currency",
-        },
-        None => money_rule(src.settings),
+        _ => money_rule(src.settings, &network_money, true),
     };
     let needs = |required: bool, example: &'static str| {
         if required && !correction {

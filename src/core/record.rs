@@ -251,7 +251,7 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bucket {
     /// Name, unique within the agreement.
-    pub name: String,
+    pub name: At<String>,
     /// How much it takes.
     pub budget: Budget,
     /// The agent paid the whole budget, if the bucket is not split by rules.

@@ -48,6 +48,8 @@ pub fn visible(text: &str) -> String {
     for c in text.chars() {
         if c == '\t' {
             out.push(' ');
+        } else if c == '\u{FEFF}' {
+            // An invisible byte-order mark: leave it out.
         } else if super::value::forbidden_chars(c.encode_utf8(&mut [0; 4]))
             .next()
             .is_some()

@@ -198,7 +198,7 @@ pub fn agreement(a: &Agreement) -> String {
 fn bucket(d: &mut Doc, b: &Bucket) {
     d.line("");
     d.line("[[buckets]]");
-    d.str("name", &b.name);
+    d.str("name", &b.name.value);
     match &b.budget {
         Budget::Share { share, of } => {
             d.str("share", &share.to_string());

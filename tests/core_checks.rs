@@ -1,0 +1,173 @@
+//! The pure core on inline ledgers (no git): checks that need more than one fixture file to
+//! show, and properties of `load` itself.
+
+mod common;
+
+use ovn::core::diag::Code;
+use ovn::core::ledger::{self, RawFile};
+use proptest::prelude::*;
+
+fn files(extra: &[(&str, &str)]) -> Vec<RawFile> {
+    let mut out: Vec<RawFile> = common::BASE
+        .iter()
+        .chain(extra)
+        .map(|(p, t)| RawFile {
+            path: (*p).to_owned(),
+            bytes: t.as_bytes().to_vec(),
+        })
+        .collect();
+    // A later entry replaces an earlier one with the same path.
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, f) in out.iter().enumerate() {
+        seen.insert(f.path.clone(), i);
+    }
+    let keep: std::collections::BTreeSet<usize> = seen.values().copied().collect();
+    let mut i = 0;
+    out.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+    out
+}
+
+fn codes(extra: &[(&str, &str)]) -> Vec<(String, Code, String)> {
+    ledger::load(&files(extra))
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.path, d.code, d.message))
+        .collect()
+}
+
+const C: &str = "contributions/2026/03/20/01cccccccccccccccccccccc01.toml";
+const C2: &str = "contributions/2026/03/20/01cccccccccccccccccccccc02.toml";
+
+#[test]
+fn the_base_ledger_is_clean() {
+    let loaded = ledger::load(&files(&[]));
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    assert_eq!(loaded.ledger.agents.len(), 4);
+    assert_eq!(loaded.ledger.contributions.len(), 5);
+    assert_eq!(loaded.ledger.network.unwrap().currency, "EUR");
+}
+
+#[test]
+fn a_misspelt_required_field_is_one_problem() {
+    let text = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ana\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhourz = \"2\"\n";
+    let found = codes(&[(C, text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::UnknownField);
+    assert!(found[0].2.contains("`hours` is missing"), "{}", found[0].2);
+}
+
+#[test]
+fn a_share_over_100_percent_is_one_problem() {
+    let text = "id = \"x-ve\"\nname = \"X\"\n\n[[buckets]]\nname = \"all\"\nshare = \"110%\"\nto = \"ana\"\n";
+    let found = codes(&[("agreements/x-ve.toml", text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::InvalidValue);
+}
+
+#[test]
+fn an_owner_listed_twice_is_refused() {
+    let text = "id = \"saw\"\nname = \"Saw\"\nownership = \"pooled\"\nowners = [\n  { agent = \"ana\", share = \"60%\" },\n  { agent = \"ana\", share = \"40%\" },\n]\n";
+    let found = codes(&[("resources/saw.toml", text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::OwnerShares);
+    assert!(found[0].2.contains("listed twice"));
+}
+
+#[test]
+fn a_copied_agent_file_reports_its_id_and_the_shared_email() {
+    let copy =
+        "id = \"cy\"\nname = \"Cy Dubois\"\nkind = \"person\"\nemails = [\"cy@fablab.example\"]\n";
+    let found: Vec<Code> = codes(&[("agents/dee.toml", copy)])
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
+    assert_eq!(found, vec![Code::IdMismatch, Code::DuplicateEmail]);
+}
+
+#[test]
+fn corrected_records_do_not_count_towards_the_day() {
+    // ana already has 20 h on 2026-03-10; an 8 h record superseded by a 3 h one is fine.
+    let day = "contributions/2026/03/10/";
+    let eight = "id = \"01eeeeeeeeeeeeeeeeeeeeee01\"\nagent = \"ana\"\ndate = 2026-03-10\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"8\"\n";
+    let three = "id = \"01eeeeeeeeeeeeeeeeeeeeee02\"\nagent = \"ana\"\ndate = 2026-03-10\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"3\"\nsupersedes = \"01eeeeeeeeeeeeeeeeeeeeee01\"\n";
+    let p1 = format!("{day}01eeeeeeeeeeeeeeeeeeeeee01.toml");
+    let p2 = format!("{day}01eeeeeeeeeeeeeeeeeeeeee02.toml");
+    assert_eq!(codes(&[(&p1, eight)]).len(), 1, "28 h is too many");
+    assert!(
+        codes(&[(&p1, eight), (&p2, three)]).is_empty(),
+        "23 h after the correction"
+    );
+    // `use` hours are the resource's, not the agent's.
+    let use_ = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ana\"\ndate = 2026-03-10\nproject = \"drone\"\nkind = \"use\"\ndescription = \"x\"\nresource = \"printer\"\nhours = \"20\"\n";
+    assert!(codes(&[(&format!("{day}01cccccccccccccccccccccc01.toml"), use_)]).is_empty());
+}
+
+#[test]
+fn exactly_24_hours_is_allowed() {
+    let four = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ana\"\ndate = 2026-03-10\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"4\"\n";
+    let path = "contributions/2026/03/10/01cccccccccccccccccccccc01.toml";
+    assert!(codes(&[(path, four)]).is_empty());
+    let more = four.replace("\"4\"", "\"4.0001\"");
+    assert_eq!(codes(&[(path, &more)])[0].1, Code::DayOverflow);
+}
+
+#[test]
+fn contributions_of_other_kinds_need_hours_or_an_amount() {
+    let care = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ana\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"care\"\ndescription = \"Hosted the meetup\"\n";
+    let found = codes(&[(C, care)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::MissingField);
+    let with_hours = care.replace(
+        "description = \"Hosted the meetup\"\n",
+        "description = \"Hosted\"\nhours = \"3\"\n",
+    );
+    assert!(codes(&[(C, &with_hours)]).is_empty());
+    let with_resource = format!("{with_hours}resource = \"printer\"\n");
+    assert_eq!(codes(&[(C, &with_resource)])[0].1, Code::UnknownField);
+}
+
+#[test]
+fn a_reversal_needs_no_amount_but_must_name_a_real_record() {
+    let rev = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ben\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"money\"\ndescription = \"Wrong receipt\"\nreverses = \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\n";
+    assert!(codes(&[(C, rev)]).is_empty());
+    let bad = rev.replace("01aaaaaaaaaaaaaaaaaaaaaaa4", "01zzzzzzzzzzzzzzzzzzzzzzz9");
+    assert_eq!(codes(&[(C, &bad)])[0].1, Code::UnknownReference);
+    let own = rev.replace("01aaaaaaaaaaaaaaaaaaaaaaa4", "01cccccccccccccccccccccc01");
+    assert_eq!(codes(&[(C, &own)])[0].1, Code::InvalidValue);
+}
+
+#[test]
+fn money_in_another_currency_follows_that_currency() {
+    let yen = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ben\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"money\"\ndescription = \"Parts from Japan\"\namount = \"1200.5\"\ncurrency = \"JPY\"\n";
+    let found = codes(&[(C, yen)]);
+    assert_eq!(found[0].1, Code::TooPrecise);
+    assert!(
+        found[0].2.contains("JPY amounts have no decimal places"),
+        "{}",
+        found[0].2
+    );
+    assert!(codes(&[(C, &yen.replace("1200.5", "1200"))]).is_empty());
+}
+
+proptest! {
+    /// The diagnostics of a ledger do not depend on the order its files are given in.
+    #[test]
+    fn load_is_order_independent(seed in any::<u64>()) {
+        let bad = "id = \"01cccccccccccccccccccccc01\"\nagent = \"anna\"\ndate = 2026-03-21\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"2.123456\"\n";
+        let bad2 = "id = \"01cccccccccccccccccccccc02\"\nagent = \"ben\"\ndate = 2026-03-20\nproject = \"drones\"\nkind = \"Work\"\ndescription = \"\"\n";
+        let mut fs = files(&[(C, bad), (C2, bad2), ("agents/x.txt", "x")]);
+        let reference = ledger::load(&fs).diagnostics;
+        // A deterministic shuffle from the seed.
+        let mut state = seed | 1;
+        for i in (1..fs.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            fs.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(ledger::load(&fs).diagnostics, reference);
+    }
+}

@@ -40,7 +40,10 @@ pub struct Sandbox {
 impl Sandbox {
     /// A fresh sandbox.
     pub fn new() -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("ovn-test-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("ovn-test-")
+            .tempdir()
+            .expect("temp dir");
         std::fs::create_dir(dir.path().join("home")).unwrap();
         std::fs::create_dir(dir.path().join("work")).unwrap();
         Sandbox { dir }

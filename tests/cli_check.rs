@@ -336,3 +336,53 @@ fn the_example_ledger_passes() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_repository_without_a_checkout_is_read_from_objects() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    // Empty the working tree (as after `git clone --no-checkout` or in a sparse checkout).
+    for (path, _) in BASE {
+        std::fs::remove_file(dir.join(path)).unwrap();
+    }
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no ovn.toml in the working tree"))
+        .stderr(predicate::str::contains("ovn check --at HEAD"));
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    // A repository that never had a ledger is simply not a ledger.
+    let plain = s.repo("plain");
+    s.ovn(&plain)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not in a ledger"));
+}
+
+#[test]
+fn a_misspelt_folder_is_reported_in_the_working_tree_and_at_a_commit() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(
+        &dir,
+        &[("Agents/dee.toml", "id = \"dee\"\nname = \"Dee\"\n")],
+    );
+    let expected = "Agents/:1:1: error[stray-file]: folder `Agents/` is not a ledger folder; its 1 file is not read\n";
+    s.ovn(&dir)
+        .args(["check", "--format", "short"])
+        .assert()
+        .code(1)
+        .stdout(expected);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "misspelt"]);
+    s.ovn(&dir)
+        .args(["check", "--format", "short", "--at", "HEAD"])
+        .assert()
+        .code(1)
+        .stdout(expected);
+}

@@ -171,3 +171,62 @@ proptest! {
         prop_assert_eq!(ledger::load(&fs).diagnostics, reference);
     }
 }
+
+#[test]
+fn a_misspelt_record_folder_is_reported_once() {
+    let found = codes(&[
+        ("Agents/dee.toml", "id = \"dee\"\nname = \"Dee\"\n"),
+        ("Agents/eve.toml", "id = \"eve\"\nname = \"Eve\"\n"),
+        ("contribution/x.toml", "x = 1\n"),
+        ("docs/notes.md", "not a ledger folder, not a near miss"),
+    ]);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].0, "Agents/");
+    assert!(
+        found[0].2.contains("its 2 files are not read"),
+        "{}",
+        found[0].2
+    );
+    assert_eq!(found[1].0, "contribution/");
+}
+
+#[test]
+fn escaped_forbidden_characters_are_caught_too() {
+    let text = "id = \"dee\"\nname = \"Dee \\u202Eevil\"\n";
+    let found = codes(&[("agents/dee.toml", text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::ForbiddenChar);
+    assert!(found[0].2.contains("RIGHT-TO-LEFT OVERRIDE"));
+}
+
+#[test]
+fn an_unsupported_format_stops_the_check() {
+    let toml = "format = 2\nname = \"Fablab Commons\"\ncurrency = \"EUR\"\n";
+    let found = codes(&[("ovn.toml", toml), ("agents/x.toml", "nonsense = true\n")]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].2.contains("format 2 is not supported"));
+}
+
+#[test]
+fn a_rule_cap_needs_a_debt_claim() {
+    let text = "id = \"x-ve\"\nname = \"X\"\n\n[[buckets]]\nname = \"all\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"money\"\ncap = \"1.2\"\n";
+    let found = codes(&[("agreements/x-ve.toml", text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::InvalidAgreement);
+    let debt = text.replace("share = \"rest\"\n", "share = \"rest\"\nclaim = \"debt\"\n");
+    assert!(codes(&[("agreements/x-ve.toml", &debt)]).is_empty());
+    let low = debt.replace("\"1.2\"", "\"0.9\"");
+    assert_eq!(
+        codes(&[("agreements/x-ve.toml", &low)])[0].1,
+        Code::InvalidAgreement
+    );
+}
+
+#[test]
+fn a_bare_number_share_is_a_wrong_type() {
+    let text =
+        "id = \"x-ve\"\nname = \"X\"\n\n[[buckets]]\nname = \"all\"\nshare = 10\nto = \"ana\"\n";
+    let found = codes(&[("agreements/x-ve.toml", text)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::WrongType);
+}

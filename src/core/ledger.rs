@@ -94,8 +94,23 @@ pub enum Role {
     Keep,
     /// A file in a record folder that cannot be a record, and why.
     Stray(RecordType, &'static str),
+    /// In a top-level folder whose name is a near miss of a record folder (`Agents/`,
+    /// `contribution/`): records there would silently be left out, so it is reported.
+    MisspeltFolder(RecordType),
     /// Outside the ledger's folders (README, payouts/ for now, ...).
     Ignored,
+}
+
+/// The record folder `name` is probably a misspelling of (`Agents`, `contribution`), if any.
+pub fn near_miss_folder(name: &str) -> Option<RecordType> {
+    if RecordType::from_folder(name).is_some() {
+        return None;
+    }
+    let lower = name.to_lowercase();
+    RecordType::ALL.into_iter().find(|k| {
+        let d = strsim::damerau_levenshtein(&lower, k.folder());
+        d <= 1 || (d <= 2 && k.folder().len() >= 10)
+    })
 }
 
 /// Says what a ledger-relative path is.
@@ -105,7 +120,10 @@ pub fn classify(path: &str) -> Role {
     }
     let parts: Vec<&str> = path.split('/').collect();
     let Some(kind) = RecordType::from_folder(parts[0]) else {
-        return Role::Ignored;
+        return match near_miss_folder(parts[0]) {
+            Some(kind) if parts.len() > 1 => Role::MisspeltFolder(kind),
+            _ => Role::Ignored,
+        };
     };
     let file = parts[parts.len() - 1];
     if file == KEEP_FILE {
@@ -273,10 +291,44 @@ pub fn load(files: &[RawFile]) -> Loaded {
         ),
     }
     if let Some(n) = &ledger.network {
+        if n.format != Network::FORMAT {
+            // Records of another format version would only produce noise: stop here.
+            diag::sort(&mut diagnostics);
+            return Loaded {
+                ledger,
+                diagnostics,
+            };
+        }
         settings = Settings {
             currency: n.currency.clone(),
             minor_units: n.minor_units,
         };
+    }
+
+    // One report per misspelt folder, not one per file in it.
+    let mut misspelt: BTreeMap<&str, (RecordType, usize)> = BTreeMap::new();
+    for &i in &order {
+        if let Role::MisspeltFolder(kind) = classify(&files[i].path) {
+            let top = files[i].path.split('/').next().unwrap_or_default();
+            misspelt.entry(top).or_insert((kind, 0)).1 += 1;
+        }
+    }
+    for (folder, (kind, count)) in misspelt {
+        let (s, are) = if count == 1 { ("", "is") } else { ("s", "are") };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::StrayFile,
+                &format!("{folder}/"),
+                None,
+                format!(
+                    "folder `{folder}/` is not a ledger folder; its {count} file{s} {are} not read"
+                ),
+            )
+            .with_hint(format!(
+                "did you mean `{}/`? rename the folder",
+                kind.folder()
+            )),
+        );
     }
 
     let results: Vec<FileResult> = order
@@ -347,7 +399,9 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             );
             return (None, None, diags);
         }
-        Role::Network | Role::Keep | Role::Ignored => return (None, None, diags),
+        Role::Network | Role::Keep | Role::Ignored | Role::MisspeltFolder(_) => {
+            return (None, None, diags);
+        }
     };
     let named = match Id::parse(&stem) {
         Ok(id) => Some((kind, id)),

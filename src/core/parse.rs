@@ -91,13 +91,13 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
                 Some(Span::from_range(offset..offset + len)),
                 format!("forbidden character {}", char_name(c)),
             )
-            .with_hint(
-                "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it",
-            ),
+            .with_hint(FORBIDDEN_HINT),
         );
     }
     Some(text)
 }
+
+const FORBIDDEN_HINT: &str = "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it";
 
 /// Names a forbidden character the way a reader can look it up.
 fn char_name(c: char) -> String {
@@ -349,10 +349,31 @@ impl<'i, 'd> Fields<'i, 'd> {
                 );
                 None
             }
-            DeValue::String(s) => Some(At {
-                value: s.into_owned(),
-                span,
-            }),
+            DeValue::String(s) => {
+                // Escapes (`"\u202E"`) get past the scan of the raw file; judge the value too,
+                // unless the raw character was already reported inside this string.
+                if let Some((_, c)) = forbidden_chars(&s).next() {
+                    let reported = self.diags.iter().any(|d| {
+                        d.code == Code::ForbiddenChar
+                            && d.path == self.path
+                            && d.span
+                                .is_some_and(|x| x.start >= span.start && x.end <= span.end)
+                    });
+                    if !reported {
+                        self.report(
+                            Code::ForbiddenChar,
+                            Some(span),
+                            format!("`{key}` holds the forbidden character {}", char_name(c)),
+                            Some(FORBIDDEN_HINT.to_owned()),
+                        );
+                    }
+                    return None;
+                }
+                Some(At {
+                    value: s.into_owned(),
+                    span,
+                })
+            }
             other => {
                 self.wrong_type(key, span, "a string", &other);
                 None

@@ -90,7 +90,10 @@ pub fn network(
     Some(Network {
         format: format?.value,
         name: name?.value,
-        minor_units: minor_units.map_or_else(|| currency_minor_units(&currency), |m| m.value),
+        // An out-of-range value was reported; judge amounts by the currency's usual places.
+        minor_units: minor_units
+            .filter(|m| m.value <= 6)
+            .map_or_else(|| currency_minor_units(&currency), |m| m.value),
         minor_units_explicit: explicit,
         currency,
         validated_branch: validated_branch
@@ -460,11 +463,14 @@ fn read_bucket<'i>(
     let of = b.word("of", Need::Optional, &["total", "remaining"]);
     let to = b.id("to", Need::Optional);
     let claim = b.word("claim", Need::Optional, CLAIMS);
+    let bucket_claim = claim
+        .as_ref()
+        .map_or(ClaimKind::Equity, |c| claim_kind(&c.value));
     let cap = b.decimal("cap", Need::Optional, DecimalRule::RATE);
     let mut rules = Vec::new();
     let rule_tables = b.tables("rules");
     for (i, t) in rule_tables.into_iter().enumerate() {
-        if let Some(rule) = read_rule(&mut b, n, i + 1, t) {
+        if let Some(rule) = read_rule(&mut b, n, i + 1, bucket_claim, t) {
             rules.push(rule);
         }
     }
@@ -583,6 +589,7 @@ fn read_rule<'i>(
     b: &mut Fields<'i, '_>,
     n: usize,
     m: usize,
+    bucket_claim: ClaimKind,
     table: Spanned<DeTable<'i>>,
 ) -> Option<Rule> {
     let mut r = b.nested(format!("buckets[{n}].rules[{m}]"), table);
@@ -609,11 +616,8 @@ fn read_rule<'i>(
         .map(|c| claim_kind(&c.value));
     let cap = r.decimal("cap", Need::Optional, DecimalRule::RATE);
     if let Some(cap) = &cap {
-        // A rule's cap needs a debt claim from the rule or, failing that, its bucket; the
-        // bucket is checked as a whole later, so only a rule that says otherwise is refused.
-        if claim.is_some_and(|c| c != ClaimKind::Debt) {
-            check_cap(&mut r, cap, claim.unwrap_or_default());
-        }
+        // A rule's claim is its own or, failing that, its bucket's.
+        check_cap(&mut r, cap, claim.unwrap_or(bucket_claim));
     }
     let ok = r.finish();
     if !ok {
@@ -700,7 +704,10 @@ enum Share {
 
 impl Fields<'_, '_> {
     fn get_share(&mut self) -> Option<Share> {
-        let at = self.peek_text("share")?;
+        let Some(at) = self.peek_text("share") else {
+            // Absent, or not a string: `percent` reports the wrong type.
+            return self.percent("share", Need::Optional).map(Share::Percent);
+        };
         if at.value == "rest" {
             let _ = self.text("share", Need::Optional);
             return Some(Share::Rest);
@@ -740,6 +747,9 @@ pub fn contribution(
         .as_ref()
         .map(|c| format!("{} amounts have", c.value));
     let money = match (&currency, &own_money) {
+        (Some(c), _) if c.value == src.settings.currency => {
+            money_rule(src.settings, &network_money, true)
+        }
         (Some(c), Some(what)) if is_currency_code(&c.value) => {
             DecimalRule::money(currency_minor_units(&c.value), what, true)
         }

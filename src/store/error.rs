@@ -21,6 +21,12 @@ pub enum StoreError {
         /// Where the search started.
         start: PathBuf,
     },
+    /// The working tree has no ledger to read (bare, not checked out, or sparse); the
+    /// repository may still hold one at a revision.
+    NotCheckedOut {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The ledger is not inside a git working tree.
     NotARepository {
         /// The ledger root.
@@ -110,6 +116,9 @@ impl StoreError {
             StoreError::NotARepository { .. } => {
                 Some("a ledger lives in a git repository; run `git init` in it or above it".to_owned())
             }
+            StoreError::NotCheckedOut { .. } => Some(
+                "read a commit instead, e.g. `ovn check --at HEAD`, or check the ledger out (`git checkout`)".to_owned(),
+            ),
             StoreError::BareRepository { .. } => {
                 Some("clone the repository (`git clone`) and run `ovn init` in the clone".to_owned())
             }
@@ -135,6 +144,11 @@ impl fmt::Display for StoreError {
                     start.display()
                 )
             }
+            StoreError::NotCheckedOut { path } => write!(
+                f,
+                "no ovn.toml in the working tree at {} (a bare, sparse or not checked-out repository)",
+                path.display()
+            ),
             StoreError::NotARepository { path } => {
                 write!(
                     f,

@@ -41,15 +41,38 @@ impl Store {
             .ancestors()
             .find(|dir| dir.join(NETWORK_FILE).is_file());
         let Some(root) = ledger_root else {
-            // A bare clone has no working tree to search: read the ledger from its objects.
-            if let Ok(repo) = Repository::open(&start)
-                && repo.is_bare()
-            {
-                return Ok(Store {
-                    repo,
-                    root: None,
-                    prefix: String::new(),
-                });
+            // No ovn.toml on disk: a bare clone, or a working tree that is not checked out
+            // (or a sparse checkout). The ledger can still be read from git objects with
+            // `--at`, taking the directory's place in the repository as the ledger's.
+            if let Ok(repo) = Repository::discover(&start) {
+                let prefix = match repo.workdir() {
+                    None => Some(String::new()),
+                    Some(workdir) => workdir
+                        .canonicalize()
+                        .ok()
+                        .and_then(|w| start.strip_prefix(w).ok().map(repo_relative)),
+                };
+                // Only where HEAD (or, in a bare clone, anything) has a ledger there; a plain
+                // code repository without a ledger is "not in a ledger".
+                let committed = |prefix: &str| {
+                    let path = if prefix.is_empty() {
+                        NETWORK_FILE.to_owned()
+                    } else {
+                        format!("{prefix}/{NETWORK_FILE}")
+                    };
+                    repo.head()
+                        .and_then(|h| h.peel_to_tree())
+                        .is_ok_and(|t| t.get_path(Path::new(&path)).is_ok())
+                };
+                if let Some(prefix) = prefix
+                    && (repo.is_bare() || committed(&prefix))
+                {
+                    return Ok(Store {
+                        repo,
+                        root: None,
+                        prefix,
+                    });
+                }
             }
             return Err(StoreError::NotALedger { start });
         };
@@ -68,11 +91,7 @@ impl Store {
             .map_err(|_| StoreError::NotARepository {
                 path: root.to_path_buf(),
             })?;
-        let prefix = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
+        let prefix = repo_relative(relative);
         Ok(Store {
             repo,
             root: Some(root.to_path_buf()),
@@ -90,8 +109,25 @@ impl Store {
         &self.prefix
     }
 
+    /// Where the search for this ledger started, for messages.
+    pub fn describe(&self) -> PathBuf {
+        match self.repo.workdir() {
+            Some(w) if self.prefix.is_empty() => w.components().collect(),
+            Some(w) => w.join(&self.prefix),
+            None => self.repo.path().to_path_buf(),
+        }
+    }
+
     /// The underlying repository.
     pub fn repo(&self) -> &Repository {
         &self.repo
     }
+}
+
+/// A relative path as the `/`-separated form git trees use.
+fn repo_relative(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }

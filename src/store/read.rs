@@ -6,7 +6,7 @@ use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
 use rayon::prelude::*;
 
 use super::{Store, StoreError};
-use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder};
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -21,18 +21,23 @@ impl Store {
     /// that are not records (editor backups, `.DS_Store`).
     pub fn read_worktree(&self) -> Result<Vec<RawFile>, StoreError> {
         let Some(root) = self.root() else {
-            return Err(StoreError::NotALedger {
-                start: self.repo.path().to_path_buf(),
+            return Err(StoreError::NotCheckedOut {
+                path: self.describe(),
             });
         };
         let mut paths = Vec::new();
         if root.join(NETWORK_FILE).is_file() {
             paths.push(NETWORK_FILE.to_owned());
         }
-        for kind in RecordType::ALL {
-            let dir = root.join(kind.folder());
-            if dir.is_dir() {
-                walk(&dir, kind.folder(), &mut paths)?;
+        // The record folders, and near misses of them (`Agents/`) so they can be reported.
+        let entries =
+            std::fs::read_dir(root).map_err(|e| StoreError::io(root, "cannot list", e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io(root, "cannot list", e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && is_ledger_folder(&name) {
+                walk(&entry.path(), &name, &mut paths)?;
             }
         }
         paths.retain(|p| !matches!(classify(p), Role::Stray(..)) || !self.is_ignored(p));
@@ -111,7 +116,7 @@ impl Store {
                 // source code that is none of its business.
                 Some(ObjectType::Tree) => {
                     let top = path.split('/').next().unwrap_or_default();
-                    if RecordType::ALL.iter().any(|k| k.folder() == top) {
+                    if is_ledger_folder(top) {
                         TreeWalkResult::Ok
                     } else {
                         TreeWalkResult::Skip
@@ -171,6 +176,11 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
         })
         .collect::<Result<_, StoreError>>()?;
     Ok(chunks.into_iter().flatten().collect())
+}
+
+/// Whether a top-level folder is read: a record folder or a near miss of one.
+fn is_ledger_folder(name: &str) -> bool {
+    RecordType::ALL.iter().any(|k| k.folder() == name) || near_miss_folder(name).is_some()
 }
 
 fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> {

@@ -337,6 +337,12 @@ pub fn load(files: &[RawFile]) -> Loaded {
         .map(|(pos, &i)| parse_file(pos as FileId, &files[i], &settings))
         .collect();
 
+    // Sized up front: growing by doubling would briefly hold twice the records.
+    let contributions = results
+        .iter()
+        .filter(|r| matches!(r.1, Some(Parsed::Contribution(_))))
+        .count();
+    ledger.contributions.reserve_exact(contributions);
     for (pos, (named, parsed, diags)) in results.into_iter().enumerate() {
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {

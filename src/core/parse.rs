@@ -158,7 +158,7 @@ pub fn parse_toml<'i>(
             let token = text.get(range.clone()).unwrap_or_default().trim();
             if token.len() == 10
                 && super::value::parse_date_text(token).is_err()
-                && is_date_shape(token)
+                && super::value::is_date_shape(token)
             {
                 diags.push(
                     Diagnostic::new(
@@ -502,7 +502,8 @@ impl<'i, 'd> Fields<'i, 'd> {
         })
     }
 
-    fn conv_decimal(
+    /// Reads a decimal value already taken from the table (a rate-table entry).
+    pub fn conv_decimal(
         &mut self,
         key: &str,
         span: Span,
@@ -616,7 +617,7 @@ impl<'i, 'd> Fields<'i, 'd> {
             }
             Some(Ok(date)) => Some(At { value: date, span }),
             Some(Err(DateError::NotADate(text))) => {
-                let shaped = text.len() == 10 && text.as_bytes()[4] == b'-';
+                let shaped = super::value::is_date_shape(&text);
                 f.report(
                     Code::InvalidDate,
                     Some(span),
@@ -733,17 +734,6 @@ impl<'i, 'd> Fields<'i, 'd> {
                 (key, value_span, v.into_inner())
             })
             .collect()
-    }
-
-    /// Reads a decimal that is not under a fixed key (a rate-table entry).
-    pub fn decimal_value(
-        &mut self,
-        key: &str,
-        span: Span,
-        value: DeValue<'_>,
-        rule: DecimalRule<'_>,
-    ) -> Option<At<Decimal>> {
-        self.conv_decimal(key, span, value, rule)
     }
 
     /// Reports every field that was not read as unknown, with a suggestion.
@@ -878,16 +868,6 @@ fn number_error(key: &str, e: &NumberError) -> (String, String) {
             "percents are strings ending in `%`, e.g. \"50%\"".to_owned(),
         ),
     }
-}
-
-fn is_date_shape(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Whether `s` is a lowercase word: `[a-z][a-z0-9-]*`, at most 64 characters.

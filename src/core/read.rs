@@ -404,7 +404,7 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
                 continue;
             }
             let field = format!("rates.skill.{}", key.value);
-            if let Some(d) = s.decimal_value(&field, value_span, value, DecimalRule::RATE) {
+            if let Some(d) = s.conv_decimal(&field, value_span, value, DecimalRule::RATE) {
                 rates.skill.insert(key.value, d.value);
             }
         }
@@ -427,7 +427,7 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
                 }
             };
             let field = format!("rates.{which}.{id}");
-            if let Some(d) = s.decimal_value(&field, value_span, value, DecimalRule::RATE) {
+            if let Some(d) = s.conv_decimal(&field, value_span, value, DecimalRule::RATE) {
                 // The span is the key's: reference errors point at the id.
                 map.insert(
                     id,

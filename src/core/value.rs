@@ -193,17 +193,21 @@ pub fn date_from_toml(value: &DeValue<'_>) -> Option<Result<NaiveDate, DateError
 
 /// Parses strictly `YYYY-MM-DD` (four-digit year, two-digit month and day, a real day).
 pub fn parse_date_text(s: &str) -> Result<NaiveDate, DateError> {
+    if !is_date_shape(s) {
+        return Err(DateError::NotADate(s.to_owned()));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DateError::NotADate(s.to_owned()))
+}
+
+/// Whether `s` looks like `YYYY-MM-DD` (digits and dashes in place), real day or not.
+pub fn is_date_shape(s: &str) -> bool {
     let b = s.as_bytes();
-    let shape_ok = b.len() == 10
+    b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape_ok {
-        return Err(DateError::NotADate(s.to_owned()));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DateError::NotADate(s.to_owned()))
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Minor units (decimal places) of a currency code: the ISO 4217 exceptions to the common 2.

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod diag;
 pub mod ledger;
 pub mod parse;
+pub mod payout;
 pub mod read;
 pub mod record;
 pub mod render;

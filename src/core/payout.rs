@@ -1,0 +1,905 @@
+//! The value equation: how a revenue amount is shared among contributors, exactly.
+//!
+//! A payout walks the agreement's buckets in order. The revenue starts as the *pool*; each
+//! bucket takes a budget from it (a percent of the total or of what remains, a fixed amount,
+//! or the rest). A bucket paid `to` one agent pays it whole. Otherwise its rules turn
+//! contributions into *claims* (value = hours × rate, or the amount, or hours × the resource's
+//! use rate, times a multiplier), and the budget is split in proportion to the claims' weights:
+//! equity and once claims weigh their value, debt claims their outstanding balance and never
+//! take more than it. What no claim can take goes back to the pool; what is left at the end
+//! goes to the named leftover agent, as its own line. Nothing is dropped or created.
+//!
+//! Money is `rust_decimal` throughout. Budgets are rounded *down* to the currency's minor
+//! unit (the fraction stays in the pool for later buckets); each bucket's exact shares are
+//! rounded by largest remainder at the level of its lines (agent × bucket): every line is
+//! floored, then the units still missing go one each to the lines with the largest
+//! remainders, ties broken by agent id. So every bucket's lines sum exactly to its budget,
+//! every line is within one minor unit of its exact share, and the payout sums exactly to the
+//! revenue.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::ledger::Ledger;
+use super::record::{
+    Agreement, Base, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
+};
+use super::value::Id;
+
+/// What to pay out.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    /// The project whose revenue it is.
+    pub project: &'a str,
+    /// The revenue amount, in the network currency.
+    pub amount: Decimal,
+    /// The day of the revenue event (agreements and rules with dates apply as of it).
+    pub date: Option<NaiveDate>,
+}
+
+/// What earlier recorded payouts already paid on a claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settled {
+    /// The contribution the claim comes from.
+    pub contribution: Id,
+    /// The agent who was paid.
+    pub agent: Id,
+    /// The claim kind it was paid as.
+    pub kind: ClaimKind,
+    /// How much was paid.
+    pub amount: Decimal,
+}
+
+/// Why a contribution of the project took no part in a payout.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// Dated before the agreement's `from` or after its `until`.
+    OutsideAgreement,
+    /// Reversed or superseded by a later record (or itself a reversal).
+    Corrected,
+    /// A debt fully repaid by earlier payouts.
+    DebtSettled,
+    /// A once claim already paid by an earlier payout.
+    OncePaid,
+    /// No rule of any bucket selects it.
+    NoRule,
+    /// Dated after the payout date.
+    AfterPayout,
+}
+
+impl Reason {
+    /// Explains the reason in a few words.
+    pub fn text(&self) -> &'static str {
+        match self {
+            Reason::OutsideAgreement => "outside the agreement's dates",
+            Reason::Corrected => "reversed or superseded",
+            Reason::DebtSettled => "debt already repaid",
+            Reason::OncePaid => "once claim already paid",
+            Reason::NoRule => "no rule selects it",
+            Reason::AfterPayout => "dated after the payout",
+        }
+    }
+}
+
+/// A contribution left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LeftOut {
+    /// Its id.
+    pub contribution: Id,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// One claim in one bucket: its value, weight and what it was paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimShare {
+    /// The contribution.
+    pub contribution: Id,
+    /// The agent it pays (for use of a resource: one of its owners).
+    pub agent: Id,
+    /// Equity, debt or once.
+    pub kind: ClaimKind,
+    /// The claim's value (before a debt cap and earlier payments).
+    pub value: Decimal,
+    /// Its weight in the split (value, or outstanding debt).
+    pub weight: Decimal,
+    /// For debt: the most it may still take.
+    pub outstanding: Option<Decimal>,
+    /// Its exact share of the budget.
+    pub exact: Decimal,
+    /// What it was paid, in minor units.
+    pub amount: Decimal,
+    /// How the value arose, for `--explain`.
+    pub how: String,
+}
+
+/// One bucket's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketResult {
+    /// Bucket name.
+    pub name: String,
+    /// How its budget was set, in words.
+    pub rule: String,
+    /// What it took from the pool.
+    pub budget: Decimal,
+    /// What it paid out (equal to `budget` unless it gave some back).
+    pub paid: Decimal,
+    /// What went back to the pool (no claims, or debts that needed less).
+    pub returned: Decimal,
+    /// Its claims, sorted by agent then contribution.
+    pub claims: Vec<ClaimShare>,
+    /// Its lines: (agent, exact share, amount), sorted by agent.
+    pub lines: Vec<(Id, Decimal, Decimal)>,
+}
+
+/// A payment to one agent from one bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Who is paid.
+    pub agent: Id,
+    /// From which bucket (or `leftover`).
+    pub bucket: String,
+    /// How much.
+    pub amount: Decimal,
+}
+
+/// The name of the line that carries what no bucket paid.
+pub const LEFTOVER: &str = "leftover";
+
+/// A computed payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payout {
+    /// The project.
+    pub project: Id,
+    /// The agreement applied.
+    pub agreement: Id,
+    /// The revenue amount.
+    pub amount: Decimal,
+    /// The network currency.
+    pub currency: String,
+    /// Its minor units.
+    pub minor_units: u32,
+    /// The revenue date, if given.
+    pub date: Option<NaiveDate>,
+    /// Every bucket, in order.
+    pub buckets: Vec<BucketResult>,
+    /// Every non-zero line, in bucket order then agent id, the leftover last.
+    pub lines: Vec<Line>,
+    /// Total per agent, sorted by agent id.
+    pub totals: Vec<(Id, Decimal)>,
+    /// Contributions of the project that took no part, sorted.
+    pub left_out: Vec<LeftOut>,
+}
+
+impl Payout {
+    /// The sum of all lines (always equal to `amount`).
+    pub fn sum(&self) -> Decimal {
+        self.lines.iter().map(|l| l.amount).sum()
+    }
+
+    /// What this payout settles on each claim: debt and once claims, per contribution and
+    /// agent, for later payouts to take into account.
+    pub fn settled(&self) -> Vec<Settled> {
+        let mut out: BTreeMap<(Id, Id, ClaimKind), Decimal> = BTreeMap::new();
+        for b in &self.buckets {
+            for c in &b.claims {
+                if c.kind != ClaimKind::Equity && c.amount > Decimal::ZERO {
+                    *out.entry((c.contribution.clone(), c.agent.clone(), c.kind))
+                        .or_default() += c.amount;
+                }
+            }
+        }
+        out.into_iter()
+            .map(|((contribution, agent, kind), amount)| Settled {
+                contribution,
+                agent,
+                kind,
+                amount,
+            })
+            .collect()
+    }
+}
+
+/// Why a payout cannot be computed. Each names the record and field to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayoutError {
+    /// No project with that id.
+    UnknownProject {
+        /// The id asked for.
+        project: String,
+        /// The closest existing id.
+        suggestion: Option<String>,
+    },
+    /// The project names no agreement.
+    NoAgreement {
+        /// The project.
+        project: Id,
+    },
+    /// The agreement does not exist or is not valid.
+    UnknownAgreement {
+        /// The project.
+        project: Id,
+        /// The agreement id.
+        agreement: Id,
+    },
+    /// The revenue is zero or negative.
+    NotPositive,
+    /// More decimal places than the currency has.
+    TooPrecise {
+        /// The currency's minor units.
+        minor_units: u32,
+    },
+    /// A claim needs a rate that nothing provides.
+    NoRate {
+        /// The contribution.
+        contribution: Id,
+        /// The bucket.
+        bucket: String,
+        /// What kind of rate (`work`, `use of printer`).
+        what: String,
+    },
+    /// An amount in another currency cannot be valued.
+    OtherCurrency {
+        /// The contribution.
+        contribution: Id,
+        /// Its currency.
+        currency: String,
+    },
+    /// Use of a commons resource, but nobody receives commons claims.
+    NoCommonsFund {
+        /// The contribution.
+        contribution: Id,
+    },
+    /// Money is left in the pool and nobody is named to receive it.
+    NoLeftoverAgent {
+        /// The amount left.
+        amount: Decimal,
+        /// The agreement.
+        agreement: Id,
+    },
+    /// A number grew beyond what an exact decimal holds.
+    Overflow,
+}
+
+impl fmt::Display for PayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PayoutError::UnknownProject {
+                project,
+                suggestion,
+            } => {
+                write!(f, "no project `{project}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            PayoutError::NoAgreement { project } => write!(
+                f,
+                "project `{project}` has no agreement: set `agreement` in projects/{project}.toml"
+            ),
+            PayoutError::UnknownAgreement { project, agreement } => write!(
+                f,
+                "project `{project}` names agreement `{agreement}`, which does not exist (agreements/{agreement}.toml)"
+            ),
+            PayoutError::NotPositive => f.write_str("the revenue amount must be greater than zero"),
+            PayoutError::TooPrecise { minor_units } => write!(
+                f,
+                "the revenue amount has more than {minor_units} decimal places, which the currency does not have"
+            ),
+            PayoutError::NoRate {
+                contribution,
+                bucket,
+                what,
+            } => write!(
+                f,
+                "contribution `{contribution}` needs a rate for {what} in bucket {bucket:?}: set `rate` on the rule, or a rate in the agreement's [rates] (or the resource's `use_rate`)"
+            ),
+            PayoutError::OtherCurrency {
+                contribution,
+                currency,
+            } => write!(
+                f,
+                "contribution `{contribution}` is in {currency}, not the network currency; ovn does not convert currencies: record its value in the network currency"
+            ),
+            PayoutError::NoCommonsFund { contribution } => write!(
+                f,
+                "contribution `{contribution}` uses a commons resource, whose claim goes to the network's fund: set `leftover` in ovn.toml or in the agreement"
+            ),
+            PayoutError::NoLeftoverAgent { amount, agreement } => write!(
+                f,
+                "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
+            ),
+            PayoutError::Overflow => f.write_str("a value is too large to compute exactly"),
+        }
+    }
+}
+
+impl std::error::Error for PayoutError {}
+
+/// Which contributions of `project` are corrected away: reversed or superseded ones, and
+/// reversals themselves.
+fn corrected(ledger: &Ledger) -> HashSet<&Id> {
+    let mut out = HashSet::new();
+    for c in &ledger.contributions {
+        if let Some(r) = &c.reverses {
+            out.insert(&r.value);
+            out.insert(&c.id.value);
+        }
+        if let Some(s) = &c.supersedes {
+            out.insert(&s.value);
+        }
+    }
+    out
+}
+
+/// A claim before the split.
+struct Pending<'l> {
+    contribution: &'l Contribution,
+    agent: Id,
+    kind: ClaimKind,
+    value: Decimal,
+    weight: Decimal,
+    outstanding: Option<Decimal>,
+    how: String,
+}
+
+/// Computes the payout of `request` over a valid ledger (one with no diagnostics).
+/// `settled` is what earlier recorded payouts paid, claim by claim.
+pub fn compute(
+    ledger: &Ledger,
+    request: &Request<'_>,
+    settled: &[Settled],
+) -> Result<Payout, PayoutError> {
+    let network = ledger.network.as_ref();
+    let currency = network.map_or("EUR", |n| n.currency.as_str()).to_owned();
+    let minor_units = network.map_or(2, |n| n.minor_units);
+    if request.amount <= Decimal::ZERO {
+        return Err(PayoutError::NotPositive);
+    }
+    if request.amount.normalize().scale() > minor_units {
+        return Err(PayoutError::TooPrecise { minor_units });
+    }
+    let project = find_project(ledger, request.project)?;
+    let agreement_id = project
+        .agreement
+        .as_ref()
+        .ok_or_else(|| PayoutError::NoAgreement {
+            project: project.id.value.clone(),
+        })?;
+    let agreement = ledger
+        .agreements
+        .iter()
+        .find(|a| a.id.value == agreement_id.value)
+        .ok_or_else(|| PayoutError::UnknownAgreement {
+            project: project.id.value.clone(),
+            agreement: agreement_id.value.clone(),
+        })?;
+    let unit = Decimal::new(1, minor_units);
+    let leftover_agent = agreement
+        .leftover
+        .as_ref()
+        .or(network.and_then(|n| n.leftover.as_ref()))
+        .map(|a| a.value.clone());
+
+    // Earlier payments per (contribution, agent).
+    let mut paid: HashMap<(&Id, &Id), Decimal> = HashMap::new();
+    let mut once_paid: HashSet<(&Id, &Id)> = HashSet::new();
+    for s in settled {
+        match s.kind {
+            ClaimKind::Debt => *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount,
+            ClaimKind::Once => {
+                once_paid.insert((&s.contribution, &s.agent));
+            }
+            ClaimKind::Equity => {}
+        }
+    }
+
+    let corrected = corrected(ledger);
+    let mut left_out = Vec::new();
+    let mut eligible: Vec<&Contribution> = Vec::new();
+    for c in ledger
+        .contributions
+        .iter()
+        .filter(|c| c.project.value == project.id.value)
+    {
+        let date = c.date.value;
+        let reason = if corrected.contains(&c.id.value) {
+            Some(Reason::Corrected)
+        } else if agreement.from.is_some_and(|f| date < f)
+            || agreement.until.is_some_and(|u| date > u)
+        {
+            Some(Reason::OutsideAgreement)
+        } else if request.date.is_some_and(|d| date > d) {
+            Some(Reason::AfterPayout)
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => left_out.push(LeftOut {
+                contribution: c.id.value.clone(),
+                reason,
+            }),
+            None => eligible.push(c),
+        }
+    }
+    // Sorted by id so the result never depends on the order records were read in.
+    eligible.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+
+    let mut pool = request.amount;
+    let mut buckets = Vec::new();
+    let mut selected: HashSet<&Id> = HashSet::new();
+    let mut spent: BTreeMap<&Id, Reason> = BTreeMap::new();
+    for bucket in &agreement.buckets {
+        let (raw, rule_text) = match &bucket.budget {
+            Budget::Share {
+                share,
+                of: Base::Total,
+            } => (
+                request.amount * share.fraction(),
+                format!("{share} of the total"),
+            ),
+            Budget::Share {
+                share,
+                of: Base::Remaining,
+            } => (
+                pool * share.fraction(),
+                format!("{share} of the remaining {pool}"),
+            ),
+            Budget::Amount(a) => (*a, format!("a fixed {a}")),
+            Budget::Rest => (pool, "the rest".to_owned()),
+        };
+        let budget = raw
+            .round_dp_with_strategy(minor_units, RoundingStrategy::ToZero)
+            .min(pool);
+        let mut result = BucketResult {
+            name: bucket.name.value.clone(),
+            rule: rule_text,
+            budget,
+            paid: Decimal::ZERO,
+            returned: Decimal::ZERO,
+            claims: Vec::new(),
+            lines: Vec::new(),
+        };
+        if let Some(to) = &bucket.to {
+            result.paid = budget;
+            result.lines.push((to.value.clone(), budget, budget));
+            pool -= budget;
+            buckets.push(result);
+            continue;
+        }
+        let mut claims = Vec::new();
+        for c in &eligible {
+            let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
+                continue;
+            };
+            selected.insert(&c.id.value);
+            let kind = rule.claim.unwrap_or(bucket.claim);
+            let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
+            let (value, how) =
+                claim_value(ledger, agreement, project, rule, c, &bucket.name.value)?;
+            for (agent, part, owner_note) in recipients(ledger, c, leftover_agent.as_ref())? {
+                let value = value * part;
+                let how = match &owner_note {
+                    Some(note) => format!("{how} × {note}"),
+                    None => how.clone(),
+                };
+                let (weight, outstanding, how) = match kind {
+                    ClaimKind::Equity => (value, None, how),
+                    ClaimKind::Once => {
+                        if once_paid.contains(&(&c.id.value, &agent)) {
+                            spent.insert(&c.id.value, Reason::OncePaid);
+                            continue;
+                        }
+                        (value, None, how)
+                    }
+                    ClaimKind::Debt => {
+                        // What is owed is money: round it to the minor unit.
+                        let owed = (value * cap).round_dp(minor_units);
+                        let before = paid
+                            .get(&(&c.id.value, &agent))
+                            .copied()
+                            .unwrap_or_default();
+                        let outstanding = (owed - before).max(Decimal::ZERO);
+                        if outstanding.is_zero() {
+                            spent.insert(&c.id.value, Reason::DebtSettled);
+                            continue;
+                        }
+                        let mut how = how;
+                        if cap != Decimal::ONE {
+                            how = format!("{how} × cap {cap}");
+                        }
+                        if !before.is_zero() {
+                            how = format!("{how} − {before} already repaid");
+                        }
+                        (outstanding, Some(outstanding), how)
+                    }
+                };
+                if weight <= Decimal::ZERO {
+                    continue;
+                }
+                claims.push(Pending {
+                    contribution: c,
+                    agent,
+                    kind,
+                    value,
+                    weight,
+                    outstanding,
+                    how,
+                });
+            }
+        }
+        split(&mut result, claims, unit)?;
+        pool -= result.paid;
+        buckets.push(result);
+    }
+
+    for c in &eligible {
+        if !selected.contains(&c.id.value) {
+            left_out.push(LeftOut {
+                contribution: c.id.value.clone(),
+                reason: Reason::NoRule,
+            });
+        } else if let Some(reason) = spent.get(&c.id.value) {
+            // Left out only if no bucket paid anything on it this time.
+            let took_part = buckets
+                .iter()
+                .any(|b| b.claims.iter().any(|x| x.contribution == c.id.value));
+            if !took_part {
+                left_out.push(LeftOut {
+                    contribution: c.id.value.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    left_out.sort();
+
+    let mut lines: Vec<Line> = Vec::new();
+    for b in &buckets {
+        for (agent, _, amount) in &b.lines {
+            if !amount.is_zero() {
+                lines.push(Line {
+                    agent: agent.clone(),
+                    bucket: b.name.clone(),
+                    amount: *amount,
+                });
+            }
+        }
+    }
+    if pool > Decimal::ZERO {
+        let agent = leftover_agent.ok_or_else(|| PayoutError::NoLeftoverAgent {
+            amount: pool,
+            agreement: agreement.id.value.clone(),
+        })?;
+        lines.push(Line {
+            agent,
+            bucket: LEFTOVER.to_owned(),
+            amount: pool,
+        });
+    }
+    let mut totals: BTreeMap<Id, Decimal> = BTreeMap::new();
+    for l in &lines {
+        *totals.entry(l.agent.clone()).or_default() += l.amount;
+    }
+    Ok(Payout {
+        project: project.id.value.clone(),
+        agreement: agreement.id.value.clone(),
+        amount: request.amount,
+        currency,
+        minor_units,
+        date: request.date,
+        buckets,
+        lines,
+        totals: totals.into_iter().collect(),
+        left_out,
+    })
+}
+
+fn find_project<'l>(ledger: &'l Ledger, id: &str) -> Result<&'l Project, PayoutError> {
+    ledger
+        .projects
+        .iter()
+        .find(|p| p.id.value.as_str() == id)
+        .ok_or_else(|| PayoutError::UnknownProject {
+            project: id.to_owned(),
+            suggestion: super::parse::suggest(
+                id,
+                ledger.projects.iter().map(|p| p.id.value.as_str()),
+            )
+            .map(str::to_owned),
+        })
+}
+
+/// Whether `rule` selects contribution `c`.
+fn rule_matches(rule: &Rule, c: &Contribution) -> bool {
+    rule.kind == c.kind.as_str()
+        && rule
+            .project
+            .as_ref()
+            .is_none_or(|p| p.value == c.project.value)
+        && rule.agent.as_ref().is_none_or(|a| a.value == c.agent.value)
+        && rule
+            .skill
+            .as_ref()
+            .is_none_or(|s| c.skill.as_deref() == Some(s.as_str()))
+        && rule.from.is_none_or(|f| c.date.value >= f)
+        && rule.until.is_none_or(|u| c.date.value <= u)
+}
+
+/// The rate per hour for a contribution: the rule's, else the agreement's rate for the agent,
+/// the skill, the project, and finally its default work rate (for `use`: the resource's use
+/// rate before the defaults).
+fn rate_for(
+    ledger: &Ledger,
+    agreement: &Agreement,
+    project: &Project,
+    rule: &Rule,
+    c: &Contribution,
+) -> Option<(Decimal, String)> {
+    if let Some(r) = rule.rate {
+        return Some((r, "the rule's rate".to_owned()));
+    }
+    if c.kind == Kind::Use {
+        let resource = c.resource.as_ref()?;
+        let r = ledger
+            .resources
+            .iter()
+            .find(|r| r.id.value == resource.value)?;
+        return r
+            .use_rate
+            .map(|rate| (rate, format!("{}'s use rate", r.id.value)));
+    }
+    let rates = &agreement.rates;
+    if let Some(r) = rates.agent.get(&c.agent.value) {
+        return Some((r.value, format!("{}'s rate", c.agent.value)));
+    }
+    if let Some(skill) = &c.skill
+        && let Some(r) = rates.skill.get(skill)
+    {
+        return Some((*r, format!("the {skill} rate")));
+    }
+    if let Some(r) = rates.project.get(&project.id.value) {
+        return Some((r.value, format!("the {} rate", project.id.value)));
+    }
+    rates.work.map(|r| (r, "the work rate".to_owned()))
+}
+
+/// A contribution's claim value under `rule`, and how it arose.
+fn claim_value(
+    ledger: &Ledger,
+    agreement: &Agreement,
+    project: &Project,
+    rule: &Rule,
+    c: &Contribution,
+    bucket: &str,
+) -> Result<(Decimal, String), PayoutError> {
+    if let Some(currency) = &c.currency
+        && ledger
+            .network
+            .as_ref()
+            .is_some_and(|n| &n.currency != currency)
+    {
+        return Err(PayoutError::OtherCurrency {
+            contribution: c.id.value.clone(),
+            currency: currency.clone(),
+        });
+    }
+    let mut value = Decimal::ZERO;
+    let mut parts = Vec::new();
+    if let Some(hours) = &c.hours {
+        let (rate, source) =
+            rate_for(ledger, agreement, project, rule, c).ok_or_else(|| PayoutError::NoRate {
+                contribution: c.id.value.clone(),
+                bucket: bucket.to_owned(),
+                what: match &c.resource {
+                    Some(r) if c.kind == Kind::Use => format!("use of {}", r.value),
+                    _ => c.kind.as_str().to_owned(),
+                },
+            })?;
+        value += hours.value.checked_mul(rate).ok_or(PayoutError::Overflow)?;
+        parts.push(format!("{} h × {rate} ({source})", hours.value));
+    }
+    if let Some(amount) = c.amount {
+        value += amount;
+        parts.push(format!("{amount}"));
+    }
+    let mut how = parts.join(" + ");
+    if let Some(m) = rule.multiplier {
+        value = value.checked_mul(m).ok_or(PayoutError::Overflow)?;
+        how = format!("({how}) × {m}");
+    }
+    Ok((value, how))
+}
+
+/// Who holds a contribution's claim, with their part: the contributor, or for the use of a
+/// resource its owners by share (commons: the network's fund, the leftover agent).
+fn recipients(
+    ledger: &Ledger,
+    c: &Contribution,
+    fund: Option<&Id>,
+) -> Result<Vec<(Id, Decimal, Option<String>)>, PayoutError> {
+    if c.kind != Kind::Use {
+        return Ok(vec![(c.agent.value.clone(), Decimal::ONE, None)]);
+    }
+    let resource = c
+        .resource
+        .as_ref()
+        .and_then(|r| ledger.resources.iter().find(|x| x.id.value == r.value));
+    let Some(resource) = resource else {
+        return Ok(vec![(c.agent.value.clone(), Decimal::ONE, None)]);
+    };
+    if resource.ownership == Ownership::Commons {
+        let fund = fund.ok_or_else(|| PayoutError::NoCommonsFund {
+            contribution: c.id.value.clone(),
+        })?;
+        return Ok(vec![(
+            fund.clone(),
+            Decimal::ONE,
+            Some(format!("commons {}", resource.id.value)),
+        )]);
+    }
+    Ok(resource
+        .owners
+        .iter()
+        .map(|o| {
+            (
+                o.agent.value.clone(),
+                o.share.value.fraction(),
+                Some(format!("{} of {}", o.share.value, resource.id.value)),
+            )
+        })
+        .collect())
+}
+
+/// Splits a bucket's budget among its claims: debts are capped at what is outstanding
+/// (water-filling: a capped debt takes its balance and the rest is split again), the exact
+/// shares are summed per agent and rounded by largest remainder, then each agent's amount is
+/// spread over its claims the same way.
+fn split(
+    result: &mut BucketResult,
+    claims: Vec<Pending<'_>>,
+    unit: Decimal,
+) -> Result<(), PayoutError> {
+    let budget = result.budget;
+    if claims.is_empty() {
+        result.returned = budget;
+        return Ok(());
+    }
+    let n = claims.len();
+    let mut exact = vec![Decimal::ZERO; n];
+    let mut open: Vec<usize> = (0..n).collect();
+    let mut left = budget;
+    loop {
+        let total: Decimal = open.iter().map(|&i| claims[i].weight).sum();
+        if total.is_zero() || open.is_empty() {
+            break;
+        }
+        // Debts whose proportional share would exceed their balance take the balance.
+        let capped: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|&i| {
+                claims[i]
+                    .outstanding
+                    .is_some_and(|o| share(left, claims[i].weight, total) >= o)
+            })
+            .collect();
+        if capped.is_empty() {
+            for &i in &open {
+                exact[i] = share(left, claims[i].weight, total);
+            }
+            left = Decimal::ZERO;
+            break;
+        }
+        for &i in &capped {
+            let o = claims[i].outstanding.unwrap_or_default();
+            exact[i] = o;
+            left -= o;
+        }
+        open.retain(|i| !capped.contains(i));
+    }
+    // What the claims could not take goes back to the pool (only debts can stop short).
+    let paid = budget - left.max(Decimal::ZERO);
+    let paid = paid.round_dp_with_strategy(unit.scale(), RoundingStrategy::ToZero);
+    result.paid = paid;
+    result.returned = budget - paid;
+
+    // Per agent: exact sums, caps (an agent holding only debts cannot pass their total).
+    let mut agents: BTreeMap<&Id, (Decimal, Option<Decimal>)> = BTreeMap::new();
+    for (i, c) in claims.iter().enumerate() {
+        let e = agents
+            .entry(&c.agent)
+            .or_insert((Decimal::ZERO, Some(Decimal::ZERO)));
+        e.0 += exact[i];
+        e.1 = match (e.1, c.outstanding) {
+            (Some(a), Some(o)) => Some(a + o),
+            _ => None,
+        };
+    }
+    let keys: Vec<&Id> = agents.keys().copied().collect();
+    let exacts: Vec<Decimal> = agents.values().map(|v| v.0).collect();
+    let caps: Vec<Option<Decimal>> = agents.values().map(|v| v.1).collect();
+    let rounded = largest_remainder(&exacts, &caps, paid, unit);
+    result.lines = keys
+        .iter()
+        .zip(&exacts)
+        .zip(&rounded)
+        .map(|((a, e), r)| ((*a).clone(), *e, *r))
+        .collect();
+
+    // Spread each agent's amount over its claims (for settling debts claim by claim).
+    let mut shares: Vec<ClaimShare> = Vec::with_capacity(n);
+    for (agent, _, amount) in &result.lines {
+        let mine: Vec<usize> = (0..n).filter(|&i| &claims[i].agent == agent).collect();
+        let e: Vec<Decimal> = mine.iter().map(|&i| exact[i]).collect();
+        let c: Vec<Option<Decimal>> = mine.iter().map(|&i| claims[i].outstanding).collect();
+        let r = largest_remainder(&e, &c, *amount, unit);
+        for (k, &i) in mine.iter().enumerate() {
+            let p = &claims[i];
+            shares.push(ClaimShare {
+                contribution: p.contribution.id.value.clone(),
+                agent: p.agent.clone(),
+                kind: p.kind,
+                value: p.value,
+                weight: p.weight,
+                outstanding: p.outstanding,
+                exact: exact[i],
+                amount: r[k],
+                how: p.how.clone(),
+            });
+        }
+    }
+    shares.sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
+    result.claims = shares;
+    Ok(())
+}
+
+/// `amount × weight / total`, exact to 28 significant digits.
+fn share(amount: Decimal, weight: Decimal, total: Decimal) -> Decimal {
+    // Multiply first where it fits, for precision; divide first where it would overflow.
+    match amount.checked_mul(weight) {
+        Some(p) => p / total,
+        None => amount * (weight / total),
+    }
+}
+
+/// Rounds `exact` values (in order, ties to the earlier one) to multiples of `unit` summing to
+/// `target`: floor each, then give one unit each to the largest remainders, never past a cap.
+pub fn largest_remainder(
+    exact: &[Decimal],
+    caps: &[Option<Decimal>],
+    target: Decimal,
+    unit: Decimal,
+) -> Vec<Decimal> {
+    let floor = |d: Decimal| (d / unit).floor() * unit;
+    let mut out: Vec<Decimal> = exact.iter().map(|&e| floor(e.max(Decimal::ZERO))).collect();
+    let mut missing = ((target - out.iter().copied().sum::<Decimal>()) / unit).round();
+    let mut order: Vec<usize> = (0..exact.len()).collect();
+    // Largest remainder first; equal remainders in input order (callers sort by agent id).
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - out[a];
+        let rb = exact[b] - out[b];
+        rb.cmp(&ra).then(a.cmp(&b))
+    });
+    while missing > Decimal::ZERO {
+        let before = missing;
+        for &i in &order {
+            if missing <= Decimal::ZERO {
+                break;
+            }
+            if caps[i].is_some_and(|c| out[i] + unit > c) {
+                continue;
+            }
+            out[i] += unit;
+            missing -= Decimal::ONE;
+        }
+        if missing == before {
+            break; // every line is at its cap: cannot happen for a consistent split
+        }
+    }
+    out
+}

@@ -45,6 +45,10 @@ pub const CHECKS: &[Check] = &[
         name: "hours per day",
         run: hours_per_day,
     },
+    Check {
+        name: "payouts",
+        run: payouts,
+    },
 ];
 
 /// Runs every check.
@@ -325,5 +329,56 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 format!("the other contributions that day: {}", others.join(", "))
             }),
         );
+    }
+}
+
+fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    use RecordType::{Agent, Agreement, Contribution, Project};
+    let mut events: BTreeMap<(&Id, chrono::NaiveDate, Decimal, Option<&str>), &str> =
+        BTreeMap::new();
+    for p in &ledger.payouts {
+        let path = ledger.path(p.file);
+        reference(ledger, diags, path, "project", Project, &p.project);
+        reference(ledger, diags, path, "agreement", Agreement, &p.agreement);
+        for l in &p.lines {
+            reference(ledger, diags, path, "lines.agent", Agent, &l.agent);
+        }
+        for s in &p.settled {
+            reference(
+                ledger,
+                diags,
+                path,
+                "settled.contribution",
+                Contribution,
+                &s.contribution,
+            );
+            reference(ledger, diags, path, "settled.agent", Agent, &s.agent);
+        }
+        let key = (
+            &p.project.value,
+            p.date.value,
+            p.amount.value.normalize(),
+            p.memo.as_deref(),
+        );
+        if let Some(first) = events.insert(key, path) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicatePayout,
+                    path,
+                    Some(p.id.span),
+                    format!(
+                        "this revenue event ({} on {}, {}{}) is already recorded in {first}",
+                        p.project.value,
+                        p.date.value,
+                        p.amount.value,
+                        p.memo
+                            .as_deref()
+                            .map(|m| format!(", {m:?}"))
+                            .unwrap_or_default()
+                    ),
+                )
+                .with_hint("a revenue event is paid out once; remove one of the two records"),
+            );
+        }
     }
 }

@@ -62,6 +62,8 @@ pub enum Code {
     ParentCycle,
     /// The same email claimed by two agents.
     DuplicateEmail,
+    /// Two recorded payouts of the same revenue event.
+    DuplicatePayout,
 }
 
 impl Code {
@@ -90,6 +92,7 @@ impl Code {
         Code::InvalidAgreement,
         Code::ParentCycle,
         Code::DuplicateEmail,
+        Code::DuplicatePayout,
     ];
 
     /// The stable string form.
@@ -118,6 +121,7 @@ impl Code {
             Code::InvalidAgreement => "invalid-agreement",
             Code::ParentCycle => "parent-cycle",
             Code::DuplicateEmail => "duplicate-email",
+            Code::DuplicatePayout => "duplicate-payout",
         }
     }
 
@@ -149,6 +153,9 @@ impl Code {
             Code::InvalidAgreement => "a value equation that cannot be honoured",
             Code::ParentCycle => "a project's parent chain loops back to itself",
             Code::DuplicateEmail => "one email claimed by two agents",
+            Code::DuplicatePayout => {
+                "one revenue event (project, date, amount, memo) recorded twice"
+            }
         }
     }
 

@@ -13,7 +13,9 @@ use super::checks;
 use super::diag::{self, Code, Diagnostic};
 use super::parse::{self, Settings};
 use super::read::{self, Source};
-use super::record::{Agent, Agreement, Contribution, FileId, Network, Project, Resource};
+use super::record::{
+    Agent, Agreement, Contribution, FileId, Network, PayoutRecord, Project, Resource,
+};
 use super::value::Id;
 
 /// The network settings file at the ledger root.
@@ -43,16 +45,19 @@ pub enum RecordType {
     Agreement,
     /// `contributions/<yyyy>/<mm>/<dd>/`
     Contribution,
+    /// `payouts/<yyyy>/`
+    Payout,
 }
 
 impl RecordType {
     /// All record types, in documentation order.
-    pub const ALL: [RecordType; 5] = [
+    pub const ALL: [RecordType; 6] = [
         RecordType::Agent,
         RecordType::Project,
         RecordType::Resource,
         RecordType::Agreement,
         RecordType::Contribution,
+        RecordType::Payout,
     ];
 
     /// The top-level folder holding this type.
@@ -63,6 +68,7 @@ impl RecordType {
             RecordType::Resource => "resources",
             RecordType::Agreement => "agreements",
             RecordType::Contribution => "contributions",
+            RecordType::Payout => "payouts",
         }
     }
 
@@ -74,6 +80,7 @@ impl RecordType {
             RecordType::Resource => "resource",
             RecordType::Agreement => "agreement",
             RecordType::Contribution => "contribution",
+            RecordType::Payout => "payout",
         }
     }
 
@@ -87,9 +94,9 @@ impl RecordType {
 pub enum Role {
     /// `ovn.toml`.
     Network,
-    /// A record file of the given type; the file name (without `.toml`) and, for
-    /// contributions, the `(yyyy, mm, dd)` folder names.
-    Record(RecordType, String, Option<[String; 3]>),
+    /// A record file of the given type; the file name (without `.toml`) and the date
+    /// folders it sits in (`[yyyy, mm, dd]` for contributions, `[yyyy]` for payouts).
+    Record(RecordType, String, Vec<String>),
     /// A `.gitkeep` placeholder.
     Keep,
     /// A file in a record folder that cannot be a record, and why.
@@ -136,12 +143,12 @@ pub fn classify(path: &str) -> Role {
         RecordType::Contribution => {
             let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
-                let folders = [
+                let folders = vec![
                     parts[1].to_owned(),
                     parts[2].to_owned(),
                     parts[3].to_owned(),
                 ];
-                Role::Record(kind, stem.to_owned(), Some(folders))
+                Role::Record(kind, stem.to_owned(), folders)
             } else {
                 Role::Stray(
                     kind,
@@ -149,7 +156,17 @@ pub fn classify(path: &str) -> Role {
                 )
             }
         }
-        _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), None),
+        RecordType::Payout => {
+            let year = parts.len() == 3
+                && parts[1].len() == 4
+                && parts[1].bytes().all(|b| b.is_ascii_digit());
+            if year {
+                Role::Record(kind, stem.to_owned(), vec![parts[1].to_owned()])
+            } else {
+                Role::Stray(kind, "payouts live in payouts/<yyyy>/<id>.toml")
+            }
+        }
+        _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), Vec::new()),
         _ => Role::Stray(
             kind,
             "records of this type live directly in their folder, not in subfolders",
@@ -217,6 +234,8 @@ pub struct Ledger {
     pub agreements: Vec<Agreement>,
     /// Contributions, sorted by path (date, then id).
     pub contributions: Vec<Contribution>,
+    /// Recorded payouts, sorted by path (year, then id).
+    pub payouts: Vec<PayoutRecord>,
     /// Every record file's id, including records that failed their checks.
     pub index: Index,
 }
@@ -255,6 +274,7 @@ enum Parsed {
     Resource(Resource),
     Agreement(Agreement),
     Contribution(Contribution),
+    Payout(PayoutRecord),
 }
 
 /// Parses and checks a whole ledger from its files.
@@ -354,6 +374,7 @@ pub fn load(files: &[RawFile]) -> Loaded {
             Some(Parsed::Resource(r)) => ledger.resources.push(r),
             Some(Parsed::Agreement(r)) => ledger.agreements.push(r),
             Some(Parsed::Contribution(r)) => ledger.contributions.push(r),
+            Some(Parsed::Payout(r)) => ledger.payouts.push(r),
             None => {}
         }
     }
@@ -446,6 +467,9 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         }
         RecordType::Contribution => parse_with(&source, &raw.bytes, &mut diags, read::contribution)
             .map(Parsed::Contribution),
+        RecordType::Payout => {
+            parse_with(&source, &raw.bytes, &mut diags, read::payout).map(Parsed::Payout)
+        }
     };
     let id = match &parsed {
         Some(Parsed::Agent(r)) => Some(&r.id),
@@ -453,6 +477,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         Some(Parsed::Resource(r)) => Some(&r.id),
         Some(Parsed::Agreement(r)) => Some(&r.id),
         Some(Parsed::Contribution(r)) => Some(&r.id),
+        Some(Parsed::Payout(r)) => Some(&r.id),
         None => None,
     };
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
@@ -479,21 +504,30 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             .with_hint(format!("the file name is the id: set id = \"{stem}\"")),
         );
     }
-    if let (Some(Parsed::Contribution(c)), Some([y, m, d])) = (&parsed, &folders) {
-        let expected = c.date.value.format("%Y/%m/%d").to_string();
-        if expected != format!("{y}/{m}/{d}") {
+    // The date folders must spell the record's date.
+    let dated = match &parsed {
+        Some(Parsed::Contribution(c)) => Some((&c.date, "%Y/%m/%d")),
+        Some(Parsed::Payout(p)) => Some((&p.date, "%Y")),
+        _ => None,
+    };
+    if let Some((date, format)) = dated {
+        let expected = date.value.format(format).to_string();
+        let actual = folders.join("/");
+        if expected != actual {
             diags.push(
                 Diagnostic::new(
                     Code::MisplacedRecord,
                     path,
-                    Some(c.date.span),
+                    Some(date.span),
                     format!(
-                        "contribution dated {} is filed under {y}/{m}/{d}",
-                        c.date.value
+                        "{} dated {} is filed under {actual}",
+                        kind.noun(),
+                        date.value
                     ),
                 )
                 .with_hint(format!(
-                    "move it to contributions/{expected}/{stem}.toml, or correct the date"
+                    "move it to {}/{expected}/{stem}.toml, or correct the date",
+                    kind.folder()
                 )),
             );
         }

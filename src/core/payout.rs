@@ -320,6 +320,21 @@ impl fmt::Display for PayoutError {
 
 impl std::error::Error for PayoutError {}
 
+/// What the ledger's recorded payouts settled, claim by claim.
+pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {
+    ledger
+        .payouts
+        .iter()
+        .flat_map(|p| &p.settled)
+        .map(|s| Settled {
+            contribution: s.contribution.value.clone(),
+            agent: s.agent.value.clone(),
+            kind: s.claim,
+            amount: s.amount,
+        })
+        .collect()
+}
+
 /// Which contributions of `project` are corrected away: reversed or superseded ones, and
 /// reversals themselves.
 fn corrected(ledger: &Ledger) -> HashSet<&Id> {

@@ -12,7 +12,8 @@ use super::diag::{Code, Diagnostic};
 use super::parse::{DecimalRule, Fields, Need, Settings, is_name_word};
 use super::record::{
     Agent, AgentKind, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, FileId, Kind,
-    Network, Owner, Ownership, Project, Rates, Resource, Rule,
+    Network, Owner, Ownership, PaidLine, PayoutRecord, Project, Rates, Resource, Rule,
+    SettledClaim,
 };
 use super::value::{Id, Percent, currency_minor_units, is_currency_code};
 
@@ -868,5 +869,140 @@ pub fn contribution(
         evidence: evidence.into_iter().map(|e| e.value).collect(),
         reverses,
         supersedes,
+    })
+}
+
+/// Reads `payouts/<yyyy>/<id>.toml`: a recorded distribution, whose lines must sum to its
+/// amount.
+pub fn payout(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PayoutRecord> {
+    let mut f = Fields::new(src.path, src.base, "payout", table, true, diags);
+    let money_what = format!("{} amounts have", src.settings.currency);
+    let money = money_rule(src.settings, &money_what, false);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let project = f.id("project", Need::Required("\"drone\""));
+    let agreement = f.id("agreement", Need::Required("\"drone-ve\""));
+    let date = f.date("date", Need::Required("2026-11-30"));
+    let amount = f.decimal("amount", Need::Required("\"3000.00\""), money);
+    let currency = f.text("currency", Need::Required("\"EUR\""));
+    if let Some(c) = &currency
+        && c.value != src.settings.currency
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(c.span),
+            format!(
+                "a payout is in the network currency {}, not {:?}",
+                src.settings.currency, c.value
+            ),
+            None,
+        );
+    }
+    let memo = f.text("memo", Need::Optional);
+    let commit = f.text("commit", Need::Required("\"<40 hex digits>\""));
+    if let Some(c) = &commit
+        && !(c.value.len() == 40
+            && c.value
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(c.span),
+            "`commit` must be a full commit id (40 lowercase hex digits)".to_owned(),
+            None,
+        );
+    }
+    let digest = f.text("digest", Need::Required("\"sha256:...\""));
+    if let Some(d) = &digest
+        && !d.value.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(d.span),
+            "`digest` must be `sha256:` and 64 lowercase hex digits".to_owned(),
+            None,
+        );
+    }
+    let mut lines = Vec::new();
+    let lines_span = f.peek_span("lines");
+    for (i, t) in f.tables("lines").into_iter().enumerate() {
+        let mut l = f.nested(format!("lines[{}]", i + 1), t);
+        let agent = l.id("agent", Need::Required("\"ana\""));
+        let bucket = l.text("bucket", Need::Required("\"equity\""));
+        let amount = l.decimal("amount", Need::Required("\"100.00\""), money);
+        if l.finish()
+            && let (Some(agent), Some(bucket), Some(amount)) = (agent, bucket, amount)
+        {
+            lines.push(PaidLine {
+                agent,
+                bucket: bucket.value,
+                amount: amount.value,
+            });
+        } else {
+            f.failed = true;
+        }
+    }
+    let mut settled = Vec::new();
+    for (i, t) in f.tables("settled").into_iter().enumerate() {
+        let mut l = f.nested(format!("settled[{}]", i + 1), t);
+        let contribution = l.id("contribution", Need::Required("\"<contribution id>\""));
+        let agent = l.id("agent", Need::Required("\"ana\""));
+        let claim = l.word("claim", Need::Required("\"debt\""), &["debt", "once"]);
+        let amount = l.decimal("amount", Need::Required("\"100.00\""), money);
+        if l.finish()
+            && let (Some(contribution), Some(agent), Some(claim), Some(amount)) =
+                (contribution, agent, claim, amount)
+        {
+            settled.push(SettledClaim {
+                contribution,
+                agent,
+                claim: claim_kind(&claim.value),
+                amount: amount.value,
+            });
+        } else {
+            f.failed = true;
+        }
+    }
+    if let Some(total) = &amount
+        && !f.failed
+    {
+        let sum: Decimal = lines.iter().map(|l| l.amount).sum();
+        if sum != total.value {
+            f.report(
+                Code::InvalidValue,
+                lines_span.or(Some(total.span)),
+                format!(
+                    "the lines sum to {sum}, not to the payout's amount {}",
+                    total.value
+                ),
+                Some(
+                    "a payout pays out exactly its amount; recompute it with `ovn payout`"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+    f.finish();
+    Some(PayoutRecord {
+        file: src.file,
+        id: id?,
+        project: project?,
+        agreement: agreement?,
+        date: date?,
+        amount: amount?,
+        currency: currency?.value,
+        memo: memo.map(|m| m.value),
+        commit: commit?.value,
+        digest: digest?.value,
+        lines,
+        settled,
     })
 }

@@ -392,3 +392,56 @@ pub struct Contribution {
     /// The contribution this one replaces.
     pub supersedes: Option<At<Id>>,
 }
+
+/// One payment line of a recorded payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidLine {
+    /// Who was paid.
+    pub agent: At<Id>,
+    /// From which bucket (or `leftover`).
+    pub bucket: String,
+    /// How much.
+    pub amount: Decimal,
+}
+
+/// What a recorded payout paid on one debt or once claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettledClaim {
+    /// The contribution the claim comes from.
+    pub contribution: At<Id>,
+    /// The agent paid.
+    pub agent: At<Id>,
+    /// `debt` or `once`.
+    pub claim: ClaimKind,
+    /// How much.
+    pub amount: Decimal,
+}
+
+/// A recorded distribution of a revenue event (`payouts/<yyyy>/<id>.toml`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutRecord {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// The project whose revenue it was.
+    pub project: At<Id>,
+    /// The agreement applied.
+    pub agreement: At<Id>,
+    /// The day of the revenue event.
+    pub date: At<NaiveDate>,
+    /// The revenue amount.
+    pub amount: At<Decimal>,
+    /// Its currency (the network's).
+    pub currency: String,
+    /// A note identifying the event (an invoice number).
+    pub memo: Option<String>,
+    /// The ledger commit the payout was computed at (40 hex digits).
+    pub commit: String,
+    /// `sha256:` digest of the inputs it was computed from.
+    pub digest: String,
+    /// Every line paid.
+    pub lines: Vec<PaidLine>,
+    /// Debt and once claims it settled.
+    pub settled: Vec<SettledClaim>,
+}

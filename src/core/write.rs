@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::record::{
-    Agent, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, Network, Project,
-    Resource, Rule,
+    Agent, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, Network, PayoutRecord,
+    Project, Resource, Rule,
 };
 use super::value::Id;
 
@@ -258,5 +258,35 @@ pub fn contribution(c: &Contribution) -> String {
     }
     d.opt_id("reverses", &c.reverses);
     d.opt_id("supersedes", &c.supersedes);
+    d.0
+}
+
+/// Writes a recorded payout.
+pub fn payout(p: &PayoutRecord) -> String {
+    let mut d = Doc::new();
+    d.id("id", &p.id);
+    d.id("project", &p.project);
+    d.id("agreement", &p.agreement);
+    d.date("date", p.date.value);
+    d.dec("amount", p.amount.value);
+    d.str("currency", &p.currency);
+    d.opt_str("memo", p.memo.as_deref());
+    d.str("commit", &p.commit);
+    d.str("digest", &p.digest);
+    for l in &p.lines {
+        d.line("");
+        d.line("[[lines]]");
+        d.id("agent", &l.agent);
+        d.str("bucket", &l.bucket);
+        d.dec("amount", l.amount);
+    }
+    for s in &p.settled {
+        d.line("");
+        d.line("[[settled]]");
+        d.id("contribution", &s.contribution);
+        d.id("agent", &s.agent);
+        d.str("claim", s.claim.as_str());
+        d.dec("amount", s.amount);
+    }
     d.0
 }

@@ -200,3 +200,95 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
     }
     Ok(())
 }
+
+impl Store {
+    /// One ledger file at a revision, if it exists there.
+    pub fn read_file_at(
+        &self,
+        rev: &str,
+        ledger_path: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let commit = self.resolve(rev)?;
+        let tree = commit
+            .tree()
+            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let Ok(entry) = tree.get_path(Path::new(&self.repo_path(ledger_path))) else {
+            return Ok(None);
+        };
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(StoreError::git("cannot read a blob"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// Record files under `folder` that `head` has and `base` does not (or has with other
+    /// content): what a branch adds on top of the validated branch. Walks both trees together
+    /// and skips every subtree whose id is the same in both, so the cost follows the size of
+    /// the difference, not of the ledger.
+    pub fn added_files(
+        &self,
+        base: &str,
+        head: &str,
+        folder: &str,
+    ) -> Result<Vec<RawFile>, StoreError> {
+        let subtree = |rev: &str| -> Result<Option<git2::Tree<'_>>, StoreError> {
+            let tree = self
+                .resolve(rev)?
+                .tree()
+                .map_err(StoreError::git("cannot read the commit's tree"))?;
+            let path = self.repo_path(folder);
+            match tree.get_path(Path::new(&path)) {
+                Ok(entry) => Ok(self.repo.find_tree(entry.id()).ok()),
+                Err(_) => Ok(None),
+            }
+        };
+        let (Some(new), old) = (subtree(head)?, subtree(base)?) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        self.diff_added(old.as_ref(), &new, folder, &mut out)?;
+        Ok(out)
+    }
+
+    fn diff_added(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+        dir: &str,
+        out: &mut Vec<RawFile>,
+    ) -> Result<(), StoreError> {
+        for entry in new.iter() {
+            let Ok(name) = entry.name() else { continue };
+            let before = old.and_then(|o| o.get_name(name));
+            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+                continue; // same subtree or blob on both sides
+            }
+            let path = format!("{dir}/{name}");
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    let sub = self
+                        .repo
+                        .find_tree(entry.id())
+                        .map_err(StoreError::git("cannot read a tree"))?;
+                    let old_sub = before
+                        .filter(|b| b.kind() == Some(ObjectType::Tree))
+                        .and_then(|b| self.repo.find_tree(b.id()).ok());
+                    self.diff_added(old_sub.as_ref(), &sub, &path, out)?;
+                }
+                Some(ObjectType::Blob) => {
+                    let blob = self
+                        .repo
+                        .find_blob(entry.id())
+                        .map_err(StoreError::git("cannot read a blob"))?;
+                    out.push(RawFile {
+                        path,
+                        bytes: blob.content().to_vec(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

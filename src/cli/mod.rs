@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod init;
+pub mod payout;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,8 @@ pub enum Command {
     Init(init::InitArgs),
     #[allow(missing_docs)]
     Check(check::CheckArgs),
+    #[allow(missing_docs)]
+    Payout(payout::PayoutArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -162,6 +165,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
         Command::Check(args) => check::run(args, &cwd, &mut out)?,
+        Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
     };
     out.flush()?;
     Ok(status)

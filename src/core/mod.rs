@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod diag;
 pub mod ledger;
+pub mod newid;
 pub mod parse;
 pub mod payout;
 pub mod read;

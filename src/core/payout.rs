@@ -918,3 +918,129 @@ pub fn largest_remainder(
     }
     out
 }
+
+/// A `sha256:` digest of everything a payout was computed from: the network settings, the
+/// project, its agreement, the resources, the project's contributions (canonical text, by
+/// id), what earlier payouts settled, and the request. Two computations with the same digest
+/// had the same inputs.
+pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+
+    use super::write;
+    let mut text = String::from("ovn payout inputs v1\n");
+    if let Some(n) = &ledger.network {
+        text.push_str(&write::network(n));
+    }
+    if let Some(p) = ledger
+        .projects
+        .iter()
+        .find(|p| p.id.value == payout.project)
+    {
+        text.push_str(&write::project(p));
+    }
+    if let Some(a) = ledger
+        .agreements
+        .iter()
+        .find(|a| a.id.value == payout.agreement)
+    {
+        text.push_str(&write::agreement(a));
+    }
+    for r in &ledger.resources {
+        text.push_str(&write::resource(r));
+    }
+    let mut contributions: Vec<&Contribution> = ledger
+        .contributions
+        .iter()
+        .filter(|c| c.project.value == payout.project)
+        .collect();
+    contributions.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    for c in contributions {
+        text.push_str(&write::contribution(c));
+    }
+    let mut settled: Vec<String> = settled
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {}",
+                s.contribution,
+                s.agent,
+                s.kind.as_str(),
+                s.amount.normalize()
+            )
+        })
+        .collect();
+    settled.sort();
+    for s in settled {
+        let _ = writeln!(text, "settled {s}");
+    }
+    let _ = writeln!(
+        text,
+        "request {} {} {}",
+        payout.project,
+        payout.amount.normalize(),
+        payout.date.map(|d| d.to_string()).unwrap_or_default()
+    );
+    let hash = Sha256::digest(text.as_bytes());
+    let mut out = String::from("sha256:");
+    for b in hash.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Writes `amount` with exactly `minor_units` decimal places (`300` → `300.00`).
+pub fn money(amount: Decimal, minor_units: u32) -> String {
+    let mut d = amount;
+    d.rescale(minor_units);
+    d.to_string()
+}
+
+/// The record of a computed payout, ready to be written by the canonical writer.
+pub fn record(
+    payout: &Payout,
+    id: Id,
+    date: NaiveDate,
+    memo: Option<String>,
+    commit: String,
+    digest: String,
+) -> super::record::PayoutRecord {
+    use super::record::{At, PaidLine, PayoutRecord, SettledClaim};
+    let mu = payout.minor_units;
+    let fixed = |d: Decimal| {
+        let mut d = d;
+        d.rescale(mu);
+        d
+    };
+    PayoutRecord {
+        file: 0,
+        id: At::new(id),
+        project: At::new(payout.project.clone()),
+        agreement: At::new(payout.agreement.clone()),
+        date: At::new(date),
+        amount: At::new(fixed(payout.amount)),
+        currency: payout.currency.clone(),
+        memo,
+        commit,
+        digest,
+        lines: payout
+            .lines
+            .iter()
+            .map(|l| PaidLine {
+                agent: At::new(l.agent.clone()),
+                bucket: l.bucket.clone(),
+                amount: fixed(l.amount),
+            })
+            .collect(),
+        settled: payout
+            .settled()
+            .into_iter()
+            .map(|s| SettledClaim {
+                contribution: At::new(s.contribution),
+                agent: At::new(s.agent),
+                claim: s.kind,
+                amount: fixed(s.amount),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,896 @@
+//! `ovn payout`: share a revenue event by the project's value equation, preview it, record
+//! it, and re-derive a recorded one.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::context::Context;
+use crate::core::diag::Diagnostic;
+use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile};
+use crate::core::parse::{self, Settings};
+use crate::core::payout::{self, Payout, Request, money};
+use crate::core::read::{self, Source};
+use crate::core::record::Network;
+use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+use crate::core::{render, write};
+use crate::store::{Identity, Store};
+
+/// Share a revenue event among contributors by the project's value equation.
+///
+/// Computes how AMOUNT (in the network currency) is paid out under the agreement of the
+/// project: its buckets in order, the claims of the contributions its rules select, debts
+/// capped at what is still owed, and what no bucket paid going to the named leftover agent.
+/// The result always sums exactly to AMOUNT; rounding is to the currency's minor unit by
+/// largest remainder, ties broken by agent id (see ovn-ledger(5), VALUE EQUATIONS).
+///
+/// By default the ledger is read as merged on the validated branch (`validated_branch` in
+/// ovn.toml): merged means reviewed. Contributions on the current branch that are not merged
+/// yet are listed as left out (pending review). --at REV reads any other commit.
+///
+/// A preview writes nothing. With --record the payout is written as a payout record
+/// (payouts/<yyyy>/<id>.toml) in one commit on the current branch, pinning the ledger commit
+/// and a digest of its inputs; later payouts see what it settled (debts shrink, once claims
+/// are spent). `ovn payout verify ID` re-derives a recorded payout from its pinned commit.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "\
+Examples:
+  ovn payout 3000 -p drone                       preview a revenue of 3000.00
+  ovn payout 3000 -p drone --explain             show how every line arises
+  ovn payout 3000 -p drone --format markdown     a table for a pull-request comment
+  ovn payout 3000 -p drone --record --date 2026-11-30 --memo \"Invoice 2026-114\"
+  ovn payout verify 01jq0c8d4m2k6v8x0z2b4n6r8t  re-derive a recorded payout
+
+Exit status: 0 success (verify: it matches), 1 the ledger has problems (verify: it does not
+match), 2 usage error, 3 environment error."
+)]
+pub struct PayoutArgs {
+    /// The revenue amount, in the network currency (e.g. 3000 or 1250.50)
+    #[arg(value_name = "AMOUNT", allow_negative_numbers = true)]
+    pub amount: Option<String>,
+
+    /// The project whose revenue it is [default: the only project, if there is one]
+    #[arg(short, long, value_name = "PROJECT")]
+    pub project: Option<String>,
+
+    /// Read the ledger at REV instead of the validated branch
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
+
+    /// Show how each line arises: claims, rates, weights, caps and rounding
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Record the payout as a payout record, in one commit on the current branch
+    #[arg(long)]
+    pub record: bool,
+
+    /// Date of the revenue event (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+
+    /// A note identifying the revenue event, such as an invoice number
+    #[arg(long, value_name = "TEXT")]
+    pub memo: Option<String>,
+
+    /// Re-derive a recorded payout
+    #[command(subcommand)]
+    pub command: Option<PayoutCommand>,
+}
+
+/// Subcommands of `ovn payout`.
+#[derive(Debug, Subcommand)]
+pub enum PayoutCommand {
+    /// Re-derive a recorded payout from its pinned commit and compare it byte for byte
+    Verify {
+        /// The payout record's id
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Find the payout record at REV [default: HEAD]
+        #[arg(long, value_name = "REV")]
+        at: Option<String>,
+    },
+}
+
+/// Output formats of `ovn payout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// a table of agents by bucket, with totals, then notes
+    Table,
+    /// a JSON object (amounts as decimal strings)
+    Json,
+    /// one `agent,bucket,amount` row per line, for spreadsheets and payment batches
+    Csv,
+    /// a Markdown table, ready for a pull-request comment
+    Markdown,
+}
+
+/// Runs `ovn payout`.
+pub fn run(
+    args: PayoutArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let store = super::open(cwd)?;
+    if let Some(PayoutCommand::Verify { id, at }) = &args.command {
+        return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
+    }
+    let Some(amount_text) = &args.amount else {
+        return Err(CliError::usage(
+            "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
+            None,
+        ));
+    };
+    let amount = parse_decimal_text(amount_text.trim()).map_err(|_| {
+        CliError::usage(
+            format!("{amount_text:?} is not an amount"),
+            Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
+        )
+    })?;
+    let date = match &args.date {
+        Some(text) => Some(parse_date_text(text).map_err(|_| {
+            CliError::usage(
+                format!("--date {text:?} is not a date"),
+                Some("write YYYY-MM-DD".to_owned()),
+            )
+        })?),
+        None => None,
+    };
+    if !args.record && (args.memo.is_some() || args.date.is_some()) && args.format == Format::Table
+    {
+        // A preview may be dated (rules and agreements with dates apply as of it); a memo only
+        // means something on a record.
+        if args.memo.is_some() {
+            return Err(CliError::usage("--memo goes with --record", None));
+        }
+    }
+
+    let (rev, validated) = match &args.at {
+        Some(rev) => (rev.clone(), false),
+        None => (validated_branch(&store)?, true),
+    };
+    let snapshot = store.read_revision(&rev)?;
+    let loaded = ledger::load(&snapshot.files);
+    if !loaded.diagnostics.is_empty() {
+        return Err(ledger_problems(&loaded.diagnostics, &snapshot.files, &rev));
+    }
+    let ledger = loaded.ledger;
+    let project = pick_project(&ledger, args.project.as_deref())?;
+    let settled = payout::settled_by_records(&ledger);
+    let request = Request {
+        project: &project,
+        amount,
+        date: date.or(args.record.then(|| ctx.now.date_naive())),
+    };
+    let result = payout::compute(&ledger, &request, &settled)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let pending = if validated {
+        pending(&store, &rev, &ledger, &project)?
+    } else {
+        Vec::new()
+    };
+    let commit = snapshot.commit.to_string();
+    let at = if validated {
+        format!("{rev} at {}", &commit[..12])
+    } else {
+        commit[..12].to_owned()
+    };
+
+    if args.record {
+        return record(
+            &store, ctx, &ledger, &result, &settled, &args, commit, &rev, out,
+        );
+    }
+    match args.format {
+        Format::Table => {
+            write!(out, "{}", table(&result, &at, &pending))?;
+            if args.explain {
+                write!(out, "\n{}", explain(&result))?;
+            }
+        }
+        Format::Markdown => {
+            write!(out, "{}", markdown(&result, &at, &pending))?;
+            if args.explain {
+                write!(out, "\n```text\n{}```\n", explain(&result))?;
+            }
+        }
+        Format::Csv => {
+            writeln!(out, "agent,bucket,amount")?;
+            for l in &result.lines {
+                writeln!(
+                    out,
+                    "{},{},{}",
+                    l.agent,
+                    csv_field(&l.bucket),
+                    money(l.amount, result.minor_units)
+                )?;
+            }
+        }
+        Format::Json => {
+            let json = JsonPayout::new(&result, &commit, &pending, args.explain);
+            serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The validated branch named in ovn.toml (read at HEAD, or in the working tree before the
+/// first commit), as a revision.
+fn validated_branch(store: &Store) -> Result<String, CliError> {
+    let bytes = match store.read_file_at("HEAD", NETWORK_FILE) {
+        Ok(Some(bytes)) => bytes,
+        _ => match store.root() {
+            Some(root) => std::fs::read(root.join(NETWORK_FILE)).unwrap_or_default(),
+            None => Vec::new(),
+        },
+    };
+    let branch = network_settings(&bytes)
+        .map(|n| n.validated_branch)
+        .unwrap_or_else(|| Network::DEFAULT_BRANCH.to_owned());
+    let rev = format!("refs/heads/{branch}");
+    if store.resolve(&rev).is_err() {
+        return Err(CliError::usage(
+            format!("the validated branch `{branch}` does not exist in this repository"),
+            Some(format!(
+                "fetch it (`git fetch origin {branch}:{branch}`), or read another commit with --at HEAD"
+            )),
+        ));
+    }
+    Ok(branch)
+}
+
+fn network_settings(bytes: &[u8]) -> Option<Network> {
+    let mut diags = Vec::new();
+    let text = parse::decode(NETWORK_FILE, bytes, &mut diags)?;
+    let table = parse::parse_toml(NETWORK_FILE, text, 0, &mut diags)?;
+    let settings = Settings::default();
+    let src = Source {
+        path: NETWORK_FILE,
+        file: 0,
+        base: 0,
+        settings: &settings,
+    };
+    read::network(&src, table, &mut diags)
+}
+
+/// An error listing the ledger's problems (a payout is never computed from a broken ledger).
+fn ledger_problems(diags: &[Diagnostic], files: &[RawFile], rev: &str) -> CliError {
+    let mut message = format!(
+        "the ledger at {rev} has {} problem{}; a payout needs a valid ledger:",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" }
+    );
+    for d in diags.iter().take(20) {
+        let text = files
+            .iter()
+            .find(|f| f.path == d.path)
+            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
+        let loc = d.locate(text.as_deref());
+        let _ = write!(message, "\n  {}", render::short(d, &loc));
+    }
+    if diags.len() > 20 {
+        let _ = write!(message, "\n  ... and {} more", diags.len() - 20);
+    }
+    CliError {
+        status: EXIT_PROBLEMS,
+        message,
+        hint: Some(format!("run `ovn check --at {rev}` for details")),
+    }
+}
+
+fn pick_project(ledger: &Ledger, asked: Option<&str>) -> Result<String, CliError> {
+    if let Some(p) = asked {
+        return Ok(p.to_owned());
+    }
+    match ledger.projects.as_slice() {
+        [only] => Ok(only.id.value.to_string()),
+        [] => Err(CliError::usage("the ledger has no projects", None)),
+        many => Err(CliError::usage(
+            "which project? give -p PROJECT",
+            Some(format!(
+                "projects: {}",
+                many.iter()
+                    .map(|p| p.id.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        )),
+    }
+}
+
+/// Contributions to `project` on HEAD that the validated branch does not have yet.
+fn pending(
+    store: &Store,
+    validated: &str,
+    ledger: &Ledger,
+    project: &str,
+) -> Result<Vec<Id>, CliError> {
+    let Ok(added) = store.added_files(validated, "HEAD", "contributions") else {
+        return Ok(Vec::new());
+    };
+    let settings = ledger
+        .network
+        .as_ref()
+        .map(|n| Settings {
+            currency: n.currency.clone(),
+            minor_units: n.minor_units,
+        })
+        .unwrap_or_default();
+    let mut out = BTreeSet::new();
+    for file in added {
+        let mut diags = Vec::new();
+        let Some(text) = parse::decode(&file.path, &file.bytes, &mut diags) else {
+            continue;
+        };
+        let Some(table) = parse::parse_toml(&file.path, text, 0, &mut diags) else {
+            continue;
+        };
+        let src = Source {
+            path: &file.path,
+            file: 0,
+            base: 0,
+            settings: &settings,
+        };
+        if let Some(c) = read::contribution(&src, table, &mut diags)
+            && c.project.value.as_str() == project
+        {
+            out.insert(c.id.value);
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn bucket_columns(p: &Payout) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for l in &p.lines {
+        if !names.contains(&l.bucket) {
+            names.push(l.bucket.clone());
+        }
+    }
+    names
+}
+
+/// Rows: agent, amount per bucket column (empty where none), total; then the totals row.
+fn rows(p: &Payout) -> (Vec<String>, Vec<Vec<String>>) {
+    let mu = p.minor_units;
+    let columns = bucket_columns(p);
+    let mut header = vec!["agent".to_owned()];
+    header.extend(columns.iter().cloned());
+    header.push("total".to_owned());
+    let mut rows = Vec::new();
+    for (agent, total) in &p.totals {
+        let mut row = vec![agent.to_string()];
+        for c in &columns {
+            let sum: Decimal = p
+                .lines
+                .iter()
+                .filter(|l| &l.agent == agent && &l.bucket == c)
+                .map(|l| l.amount)
+                .sum();
+            row.push(if sum.is_zero() {
+                String::new()
+            } else {
+                money(sum, mu)
+            });
+        }
+        row.push(money(*total, mu));
+        rows.push(row);
+    }
+    let mut total_row = vec!["total".to_owned()];
+    for c in &columns {
+        let sum: Decimal = p
+            .lines
+            .iter()
+            .filter(|l| &l.bucket == c)
+            .map(|l| l.amount)
+            .sum();
+        total_row.push(money(sum, mu));
+    }
+    total_row.push(money(p.sum(), mu));
+    rows.push(total_row);
+    (header, rows)
+}
+
+fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
+    let mu = p.minor_units;
+    let mut notes = Vec::new();
+    for b in &p.buckets {
+        if b.returned > Decimal::ZERO {
+            let why = if b.claims.is_empty() {
+                "no contribution matches its rules"
+            } else {
+                "its debt claims needed less"
+            };
+            notes.push(format!(
+                "bucket {:?}: budget {}, paid {}; {} went back to the pool ({why})",
+                b.name,
+                money(b.budget, mu),
+                money(b.paid, mu),
+                money(b.returned, mu)
+            ));
+        }
+    }
+    for id in pending {
+        notes.push(format!("left out {id}: pending review (not merged yet)"));
+    }
+    for l in &p.left_out {
+        notes.push(format!("left out {}: {}", l.contribution, l.reason.text()));
+    }
+    notes
+}
+
+/// Rules above and below the table and under the header only: quiet, and the same bytes on
+/// every terminal (the table never adapts to the terminal width).
+const TABLE_STYLE: TableStyle = TableStyle::new()
+    .top_border(LineStyle::none().fill('─').junction('─'))
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
+    let (header, rows) = rows(p);
+    let mut t = Table::new();
+    t.load_style(TABLE_STYLE)
+        .force_no_tty()
+        .set_header(header.clone());
+    for row in rows {
+        t.add_row(row);
+    }
+    for i in 1..header.len() {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut out = format!(
+        "Payout of {} {} for project {} by agreement {} ({at})\n",
+        money(p.amount, p.minor_units),
+        p.currency,
+        p.project,
+        p.agreement
+    );
+    let _ = writeln!(out, "{t}");
+    for n in notes(p, pending) {
+        let _ = writeln!(out, "{n}");
+    }
+    out
+}
+
+fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
+    let (header, rows) = rows(p);
+    let mut out = format!(
+        "**Payout of {} {} for project `{}`** by agreement `{}` ({at})\n\n",
+        money(p.amount, p.minor_units),
+        p.currency,
+        p.project,
+        p.agreement
+    );
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let aligns: Vec<&str> = (0..header.len())
+        .map(|i| if i == 0 { "---" } else { "---:" })
+        .collect();
+    let _ = writeln!(out, "| {} |", aligns.join(" | "));
+    let last = rows.len() - 1;
+    for (i, row) in rows.into_iter().enumerate() {
+        let cells: Vec<String> = if i == last {
+            row.into_iter()
+                .map(|c| if c.is_empty() { c } else { format!("**{c}**") })
+                .collect()
+        } else {
+            row
+        };
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    let notes = notes(p, pending);
+    if !notes.is_empty() {
+        out.push('\n');
+        for n in notes {
+            let _ = writeln!(out, "- {n}");
+        }
+    }
+    out
+}
+
+/// How every line arises, bucket by bucket, for anyone to check by hand.
+pub fn explain(p: &Payout) -> String {
+    let mu = p.minor_units;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "How it is computed ({} {}; the pool starts at the whole amount):",
+        money(p.amount, mu),
+        p.currency
+    );
+    for (n, b) in p.buckets.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{}. bucket {:?}: {} → budget {} (rounded down to the minor unit, never more than the pool)",
+            n + 1,
+            b.name,
+            b.rule,
+            money(b.budget, mu)
+        );
+        if b.claims.is_empty() {
+            if let Some((agent, _, amount)) = b.lines.first() {
+                let _ = writeln!(out, "   paid whole to {agent}: {}", money(*amount, mu));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "   no contribution matches its rules: the budget goes back to the pool"
+                );
+            }
+            continue;
+        }
+        let total: Decimal = b.claims.iter().map(|c| c.weight).sum();
+        for c in &b.claims {
+            let weight = match c.outstanding {
+                Some(o) => format!("debt outstanding {}", money(o, mu)),
+                None => format!("{} weight {}", c.kind.as_str(), c.weight.normalize()),
+            };
+            let _ = writeln!(
+                out,
+                "   {} {}: {} = {}; {weight}; exact share {} → {}",
+                c.agent,
+                c.contribution,
+                c.how,
+                c.value.normalize(),
+                c.exact.round_dp(6).normalize(),
+                money(c.amount, mu)
+            );
+        }
+        let _ = writeln!(out, "   claims weigh {} in all", total.normalize());
+        for (agent, exact, amount) in &b.lines {
+            let _ = writeln!(
+                out,
+                "   line {agent}: exact {} → {}",
+                exact.round_dp(6).normalize(),
+                money(*amount, mu)
+            );
+        }
+        if b.returned > Decimal::ZERO {
+            let _ = writeln!(
+                out,
+                "   {} back to the pool (debts are never paid more than owed)",
+                money(b.returned, mu)
+            );
+        }
+    }
+    if let Some(l) = p.lines.iter().find(|l| l.bucket == payout::LEFTOVER) {
+        let _ = writeln!(
+            out,
+            "\nleftover: {} left in the pool goes to {}",
+            money(l.amount, mu),
+            l.agent
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nRounding: in each bucket every line is rounded down to {}, then the units still missing go one each to the lines with the largest remainders (ties: agent id), so each bucket pays exactly its budget and the payout exactly {}.",
+        money(Decimal::new(1, mu), mu),
+        money(p.amount, mu)
+    );
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    agent: &'a str,
+    bucket: &'a str,
+    amount: String,
+}
+
+#[derive(Serialize)]
+struct JsonTotal<'a> {
+    agent: &'a str,
+    amount: String,
+}
+
+#[derive(Serialize)]
+struct JsonBucket<'a> {
+    name: &'a str,
+    budget: String,
+    paid: String,
+    returned: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claims: Option<Vec<JsonClaim<'a>>>,
+}
+
+#[derive(Serialize)]
+struct JsonClaim<'a> {
+    contribution: &'a str,
+    agent: &'a str,
+    claim: &'a str,
+    value: String,
+    weight: String,
+    amount: String,
+    how: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLeftOut {
+    contribution: String,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonPayout<'a> {
+    project: &'a str,
+    agreement: &'a str,
+    amount: String,
+    currency: &'a str,
+    date: Option<String>,
+    commit: &'a str,
+    lines: Vec<JsonLine<'a>>,
+    totals: Vec<JsonTotal<'a>>,
+    buckets: Vec<JsonBucket<'a>>,
+    left_out: Vec<JsonLeftOut>,
+}
+
+impl<'a> JsonPayout<'a> {
+    fn new(p: &'a Payout, commit: &'a str, pending: &[Id], explain: bool) -> Self {
+        let mu = p.minor_units;
+        let mut left_out: Vec<JsonLeftOut> = pending
+            .iter()
+            .map(|id| JsonLeftOut {
+                contribution: id.to_string(),
+                reason: "pending review",
+            })
+            .collect();
+        left_out.extend(p.left_out.iter().map(|l| JsonLeftOut {
+            contribution: l.contribution.to_string(),
+            reason: l.reason.text(),
+        }));
+        JsonPayout {
+            project: p.project.as_str(),
+            agreement: p.agreement.as_str(),
+            amount: money(p.amount, mu),
+            currency: &p.currency,
+            date: p.date.map(|d| d.to_string()),
+            commit,
+            lines: p
+                .lines
+                .iter()
+                .map(|l| JsonLine {
+                    agent: l.agent.as_str(),
+                    bucket: &l.bucket,
+                    amount: money(l.amount, mu),
+                })
+                .collect(),
+            totals: p
+                .totals
+                .iter()
+                .map(|(a, v)| JsonTotal {
+                    agent: a.as_str(),
+                    amount: money(*v, mu),
+                })
+                .collect(),
+            buckets: p
+                .buckets
+                .iter()
+                .map(|b| JsonBucket {
+                    name: &b.name,
+                    budget: money(b.budget, mu),
+                    paid: money(b.paid, mu),
+                    returned: money(b.returned, mu),
+                    claims: explain.then(|| {
+                        b.claims
+                            .iter()
+                            .map(|c| JsonClaim {
+                                contribution: c.contribution.as_str(),
+                                agent: c.agent.as_str(),
+                                claim: c.kind.as_str(),
+                                value: c.value.normalize().to_string(),
+                                weight: c.weight.normalize().to_string(),
+                                amount: money(c.amount, mu),
+                                how: &c.how,
+                            })
+                            .collect()
+                    }),
+                })
+                .collect(),
+            left_out,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    store: &Store,
+    ctx: &Context,
+    ledger: &Ledger,
+    result: &Payout,
+    settled: &[payout::Settled],
+    args: &PayoutArgs,
+    commit: String,
+    rev: &str,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let date = result.date.unwrap_or_else(|| ctx.now.date_naive());
+    // The same revenue event must not be recorded twice: look at the payouts of the ledger
+    // read and of the current branch.
+    let mut known: Vec<(Id, NaiveDate, Decimal, Option<String>, String)> = ledger
+        .payouts
+        .iter()
+        .map(|p| {
+            (
+                p.project.value.clone(),
+                p.date.value,
+                p.amount.value.normalize(),
+                p.memo.clone(),
+                p.id.value.to_string(),
+            )
+        })
+        .collect();
+    if let Ok(added) = store.added_files(rev, "HEAD", "payouts") {
+        let loaded = ledger::load(&added);
+        known.extend(loaded.ledger.payouts.iter().map(|p| {
+            (
+                p.project.value.clone(),
+                p.date.value,
+                p.amount.value.normalize(),
+                p.memo.clone(),
+                p.id.value.to_string(),
+            )
+        }));
+    }
+    if let Some(existing) = known.iter().find(|k| {
+        k.0 == result.project && k.1 == date && k.2 == result.amount.normalize() && k.3 == args.memo
+    }) {
+        return Err(CliError::usage(
+            format!(
+                "this revenue event ({} on {date}, {}{}) is already recorded as payout {}",
+                result.project,
+                money(result.amount, result.minor_units),
+                args.memo
+                    .as_deref()
+                    .map(|m| format!(", {m:?}"))
+                    .unwrap_or_default(),
+                existing.4
+            ),
+            Some(
+                "a revenue event is paid out once; use another --memo if it is a different event"
+                    .to_owned(),
+            ),
+        ));
+    }
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(|e| CliError {
+        status: super::EXIT_ENVIRONMENT,
+        message: format!("cannot get random bytes for a new id: {e}"),
+        hint: None,
+    })?;
+    let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or_default();
+    let id = crate::core::newid::contribution_id(millis, random);
+    let digest = payout::digest(ledger, result, settled);
+    let rec = payout::record(
+        result,
+        id.clone(),
+        date,
+        args.memo.clone(),
+        commit.clone(),
+        digest,
+    );
+    let text = write::payout(&rec);
+    let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
+    let identity = Identity::resolve(store.repo(), ctx)?;
+    let message = format!(
+        "payout: {} {} {} on {date}{}",
+        result.project,
+        money(result.amount, result.minor_units),
+        result.currency,
+        args.memo
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default()
+    );
+    let new_commit =
+        store.commit_new_files(&[(path.clone(), text.into_bytes())], &message, &identity)?;
+    writeln!(
+        out,
+        "Recorded payout {id} in {path} (computed at {}), commit {}",
+        &commit[..12],
+        &new_commit.to_string()[..12]
+    )?;
+    Ok(EXIT_OK)
+}
+
+fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
+    let snapshot = store.read_revision(at)?;
+    let loaded = ledger::load(&snapshot.files);
+    let Some(rec) = loaded
+        .ledger
+        .payouts
+        .iter()
+        .find(|p| p.id.value.as_str() == id)
+    else {
+        return Err(CliError::usage(
+            format!("no payout record `{id}` at {at}"),
+            None,
+        ));
+    };
+    let recorded = snapshot
+        .files
+        .iter()
+        .find(|f| f.path == loaded.ledger.path(rec.file))
+        .map(|f| f.bytes.clone())
+        .unwrap_or_default();
+    let pinned = store.read_revision(&rec.commit)?;
+    let then = ledger::load(&pinned.files);
+    if !then.diagnostics.is_empty() {
+        return Err(ledger_problems(
+            &then.diagnostics,
+            &pinned.files,
+            &rec.commit,
+        ));
+    }
+    let settled = payout::settled_by_records(&then.ledger);
+    let request = Request {
+        project: rec.project.value.as_str(),
+        amount: rec.amount.value,
+        date: Some(rec.date.value),
+    };
+    let result = payout::compute(&then.ledger, &request, &settled)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let digest = payout::digest(&then.ledger, &result, &settled);
+    let again = payout::record(
+        &result,
+        rec.id.value.clone(),
+        rec.date.value,
+        rec.memo.clone(),
+        rec.commit.clone(),
+        digest,
+    );
+    let text = write::payout(&again);
+    if text.as_bytes() == recorded.as_slice() {
+        writeln!(
+            out,
+            "payout {id} matches: re-derived at {} byte for byte ({} lines, {} {})",
+            &rec.commit[..12],
+            rec.lines.len(),
+            money(rec.amount.value, result.minor_units),
+            result.currency
+        )?;
+        return Ok(EXIT_OK);
+    }
+    writeln!(
+        out,
+        "payout {id} does NOT match its re-derivation at {}:",
+        &rec.commit[..12]
+    )?;
+    let recorded = String::from_utf8_lossy(&recorded);
+    let old: Vec<&str> = recorded.lines().collect();
+    let new: Vec<&str> = text.lines().collect();
+    for line in &old {
+        if !new.contains(line) {
+            writeln!(out, "- {line}")?;
+        }
+    }
+    for line in &new {
+        if !old.contains(line) {
+            writeln!(out, "+ {line}")?;
+        }
+    }
+    Ok(EXIT_PROBLEMS)
+}

@@ -14,18 +14,23 @@ fn render(cmd: clap::Command) -> String {
     String::from_utf8(out).expect("man page is UTF-8")
 }
 
-/// Every page generated from the command tree: `ovn.1` and `ovn-<sub>.1`.
+/// Every page generated from the command tree: `ovn.1`, `ovn-<sub>.1`, and for a group of
+/// subcommands (`ovn agent add`) `ovn-<group>-<sub>.1` too.
 fn pages() -> Vec<(String, String)> {
+    fn add(prefix: &str, cmd: &clap::Command, pages: &mut Vec<(String, String)>) {
+        for sub in cmd.get_subcommands() {
+            let name = format!("{prefix}-{}", sub.get_name());
+            let page = sub
+                .clone()
+                .name(name.clone())
+                .version(env!("CARGO_PKG_VERSION"));
+            pages.push((format!("{name}.1"), render(page)));
+            add(&name, sub, pages);
+        }
+    }
     let cmd = ovn::cli::command();
     let mut pages = vec![("ovn.1".to_owned(), render(cmd.clone()))];
-    for sub in cmd.get_subcommands() {
-        let name = format!("ovn-{}", sub.get_name());
-        let page = sub
-            .clone()
-            .name(name.clone())
-            .version(env!("CARGO_PKG_VERSION"));
-        pages.push((format!("{name}.1"), render(page)));
-    }
+    add("ovn", &cmd, &mut pages);
     pages
 }
 

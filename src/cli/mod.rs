@@ -4,9 +4,16 @@
 //! layout). The clap definitions are the single source of `--help` and of the man pages in
 //! `man/` (a test regenerates and compares them).
 
+pub mod agent;
 pub mod check;
 pub mod init;
+pub mod log;
 pub mod payout;
+pub mod project;
+pub mod resource;
+pub mod revert;
+pub mod status;
+mod writing;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,6 +67,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the largest variant (`ovn log`'s flags) does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     // No doc comments here: each subcommand's help comes from its Args struct, so the long
     // description reaches `--help` and the man page.
@@ -67,6 +76,18 @@ pub enum Command {
     Init(init::InitArgs),
     #[allow(missing_docs)]
     Check(check::CheckArgs),
+    #[allow(missing_docs)]
+    Log(log::LogArgs),
+    #[allow(missing_docs)]
+    Revert(revert::RevertArgs),
+    #[allow(missing_docs)]
+    Status(status::StatusArgs),
+    #[allow(missing_docs)]
+    Agent(agent::AgentArgs),
+    #[allow(missing_docs)]
+    Project(project::ProjectArgs),
+    #[allow(missing_docs)]
+    Resource(resource::ResourceArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
 }
@@ -165,6 +186,12 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
         Command::Check(args) => check::run(args, &cwd, &mut out)?,
+        Command::Log(args) => log::run(args, &cwd, ctx, &mut out)?,
+        Command::Revert(args) => revert::run(args, &cwd, ctx, &mut out)?,
+        Command::Status(args) => status::run(args, &cwd, &mut out)?,
+        Command::Agent(args) => agent::run(args, &cwd, ctx, &mut out)?,
+        Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
+        Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
     };
     out.flush()?;

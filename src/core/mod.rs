@@ -2,8 +2,10 @@
 //! environment: everything here is a function of its inputs, so it is tested without git and
 //! gives the same answer on every machine.
 
+pub mod append;
 pub mod checks;
 pub mod diag;
+pub mod duration;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

@@ -63,6 +63,35 @@ pub enum StoreError {
     },
     /// No author identity for a commit.
     NoIdentity,
+    /// Another `ovn` process held the repository's write lock for too long.
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// HEAD is detached: there is no branch to add a commit to.
+    DetachedHead,
+    /// The current branch has no commit yet, so there is no ledger to add to.
+    UnbornBranch {
+        /// The branch.
+        branch: String,
+    },
+    /// A merge, rebase, cherry-pick, revert or bisect is in progress.
+    InProgress {
+        /// What is in progress, in words.
+        operation: &'static str,
+    },
+    /// A write would replace a file that exists.
+    Exists {
+        /// Ledger-relative path.
+        path: String,
+        /// Whether the file is committed (else it is only in the working tree).
+        committed: bool,
+    },
+    /// The branch kept moving while `ovn` tried to add its commit.
+    BranchMoved {
+        /// The branch.
+        branch: String,
+    },
     /// A file-system operation failed.
     Io {
         /// The path involved.
@@ -102,7 +131,11 @@ impl StoreError {
             StoreError::AlreadyALedger { .. }
             | StoreError::NotEmpty { .. }
             | StoreError::UnknownRevision { .. }
-            | StoreError::NoLedgerAtRevision { .. } => ErrorKind::Usage,
+            | StoreError::NoLedgerAtRevision { .. }
+            | StoreError::DetachedHead
+            | StoreError::UnbornBranch { .. }
+            | StoreError::InProgress { .. }
+            | StoreError::Exists { .. } => ErrorKind::Usage,
             _ => ErrorKind::Environment,
         }
     }
@@ -129,6 +162,27 @@ impl StoreError {
             StoreError::UnknownRevision { .. } => {
                 Some("give a commit id, branch or tag, e.g. HEAD, main, HEAD~3, v1.0".to_owned())
             }
+            StoreError::Busy { .. } => Some(
+                "another ovn process is writing to this repository; wait for it and run the command again".to_owned(),
+            ),
+            StoreError::DetachedHead => Some(
+                "switch to the branch the record belongs on (`git switch main`, or `git switch -c NAME` for a new branch), then run the command again".to_owned(),
+            ),
+            StoreError::UnbornBranch { .. } => Some(
+                "commit the ledger first (`ovn init` does), then run the command again".to_owned(),
+            ),
+            StoreError::InProgress { .. } => Some(
+                "finish or abort it first (`git status` says how), then run the command again".to_owned(),
+            ),
+            StoreError::Exists { committed: false, .. } => Some(
+                "the file is in the working tree but not committed: commit it, or move it away, and run the command again".to_owned(),
+            ),
+            StoreError::Exists { committed: true, .. } => Some(
+                "ids are never reused; choose another id".to_owned(),
+            ),
+            StoreError::BranchMoved { .. } => Some(
+                "another program kept committing to the branch; run the command again".to_owned(),
+            ),
             _ => None,
         }
     }
@@ -183,6 +237,28 @@ impl fmt::Display for StoreError {
                 write!(f, "revision {rev:?} has no ledger (no ovn.toml) at {at}")
             }
             StoreError::NoIdentity => f.write_str("no git identity to author the commit"),
+            StoreError::Busy { path } => write!(
+                f,
+                "the repository is busy: another ovn process holds {}",
+                path.display()
+            ),
+            StoreError::DetachedHead => f.write_str(
+                "HEAD is detached (not on a branch): ovn does not guess which branch a record belongs on",
+            ),
+            StoreError::UnbornBranch { branch } => {
+                write!(f, "branch {branch:?} has no commit yet")
+            }
+            StoreError::InProgress { operation } => {
+                write!(f, "a {operation} is in progress in this repository; nothing was written")
+            }
+            StoreError::Exists { path, committed } => {
+                let how = if *committed { "" } else { " (not committed)" };
+                write!(f, "{path} already exists{how}; nothing was written")
+            }
+            StoreError::BranchMoved { branch } => write!(
+                f,
+                "branch {branch:?} moved while ovn was adding its commit; nothing was written"
+            ),
             StoreError::Io {
                 path,
                 action,

@@ -9,10 +9,14 @@
 mod error;
 mod init;
 mod read;
+mod status;
+mod txn;
 mod write;
 
 pub use error::{ErrorKind, StoreError};
 pub use init::{InitOutcome, NewLedger, init};
+pub use status::{Change, ChangeKind, Pending, Uncommitted};
+pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 
 use std::path::{Path, PathBuf};

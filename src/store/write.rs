@@ -54,7 +54,7 @@ impl Identity {
         }
     }
 
-    fn signature(&self) -> Result<Signature<'static>, StoreError> {
+    pub(crate) fn signature(&self) -> Result<Signature<'static>, StoreError> {
         Signature::new(&self.name, &self.email, &self.time)
             .map_err(StoreError::git("invalid author identity"))
     }

@@ -1,0 +1,170 @@
+//! `ovn agent`: manage agents (people and organisations).
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::writing;
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::ledger::RecordType;
+use crate::core::record::{Agent, AgentKind, At};
+use crate::core::write;
+
+/// Manage the ledger's agents: the people and organisations who contribute and receive.
+///
+/// An agent is a file agents/ID.toml. Its emails map git identities to the agent: the author
+/// of a commit, and the contributor `ovn log` records by default.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn agent add ana --name \"Ana Lima\" --email ana@fablab.example
+  ovn agent add fablab-fund --name \"Fablab infrastructure fund\" --kind organization")]
+pub struct AgentArgs {
+    /// What to do
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+/// `ovn agent` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    #[allow(missing_docs)]
+    Add(AgentAddArgs),
+}
+
+/// Add an agent: write agents/ID.toml and commit it.
+///
+/// The id is the agent's short, permanent name in the ledger (lowercase letters, digits, `-`
+/// and `_`, such as ana or fablab-fund); the display name defaults to it. Each --email maps a
+/// git identity (git config user.email) to the agent; an email can belong to one agent only.
+/// The record is judged by the checks of ovn check before anything is written, and committed
+/// alone on the current branch as "agent: add ID (NAME)".
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn agent add ana --name \"Ana Lima\" --email ana@fablab.example
+  ovn agent add dee --email dee@fablab.example --email dee@home.example --joined today
+  ovn agent add fablab-fund --name \"Fablab infrastructure fund\" --kind organization")]
+pub struct AgentAddArgs {
+    /// The agent's id, such as ana
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Display name [default: the id]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// A git identity of the agent (git config user.email); repeat for more
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Vec<String>,
+
+    /// A person or an organization (a group, fund or company)
+    #[arg(long, value_enum, default_value_t = KindArg::Person, value_name = "KIND")]
+    pub kind: KindArg,
+
+    /// An SSH or GPG public key of the agent, for signed approvals; repeat for more
+    #[arg(long, value_name = "KEY")]
+    pub key: Vec<String>,
+
+    /// When the agent joined the network: YYYY-MM-DD, today or yesterday
+    #[arg(long, value_name = "DATE")]
+    pub joined: Option<String>,
+
+    /// Write the record file but do not commit it
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+/// Agent kinds on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A human
+    Person,
+    /// A group, fund or company
+    Organization,
+}
+
+/// Runs `ovn agent`.
+pub fn run(
+    args: AgentArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match args.command {
+        AgentCommand::Add(add) => run_add(add, cwd, ctx, out),
+    }
+}
+
+fn run_add(
+    args: AgentAddArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let id = writing::parse_id("agent id", &args.id)?;
+    let name = match &args.name {
+        Some(n) => writing::text("--name", n)?,
+        None => id.to_string(),
+    };
+    let mut emails: Vec<String> = Vec::new();
+    for e in &args.email {
+        let e = writing::text("--email", e)?;
+        if !e.contains('@') || e.chars().any(char::is_whitespace) {
+            return Err(CliError::usage(
+                format!("--email {e:?} is not an email address"),
+                Some("give the address git uses: git config user.email".to_owned()),
+            ));
+        }
+        if !emails.iter().any(|x| x.eq_ignore_ascii_case(&e)) {
+            emails.push(e);
+        }
+    }
+    let keys = args
+        .key
+        .iter()
+        .map(|k| writing::text("--key", k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let today = ctx.now.date_naive();
+    let joined = args
+        .joined
+        .as_deref()
+        .map(|j| writing::date("--joined", j, today))
+        .transpose()?;
+    let kind = match args.kind {
+        KindArg::Person => AgentKind::Person,
+        KindArg::Organization => AgentKind::Organization,
+    };
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let (outcome, summary) =
+        writing::add_record(&store, &options, RecordType::Agent, &id, |loaded| {
+            for e in &emails {
+                if let Some(owner) = loaded
+                    .ledger
+                    .agents
+                    .iter()
+                    .find(|a| a.emails.iter().any(|x| x.value.eq_ignore_ascii_case(e)))
+                {
+                    return Err(CliError::usage(
+                        format!("email {e} already belongs to agent `{}`", owner.id.value),
+                        Some("an email maps a git identity to exactly one agent".to_owned()),
+                    ));
+                }
+            }
+            let agent = Agent {
+                file: 0,
+                id: At::new(id.clone()),
+                name: name.clone(),
+                kind,
+                emails: emails.iter().cloned().map(At::new).collect(),
+                keys: keys.clone(),
+                joined,
+            };
+            Ok((write::agent(&agent), format!("{id} ({name})")))
+        })?;
+    writing::report(out, &format!("Added agent {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,609 @@
+//! `ovn log`: record a contribution in one commit, judged first by the checks of `ovn check`.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+use rust_decimal::Decimal;
+
+use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::duration::{self, DurationError};
+use crate::core::ledger::{self, Loaded, RawFile, RecordType};
+use crate::core::newid;
+use crate::core::parse::{is_name_word, suggest};
+use crate::core::record::{At, Contribution, Kind, Network};
+use crate::core::value::{Id, currency_minor_units, is_currency_code, parse_decimal_text};
+use crate::core::write;
+use crate::store::{Plan, View};
+
+/// Record a contribution: work, money, material, use of a resource, or any other kind.
+///
+/// Writes one record, contributions/YYYY/MM/DD/ID.toml, and commits exactly that file on the
+/// current branch with a message such as "log: ana 2.5h work on drone", authored by your git
+/// identity. Whatever you have staged or changed is left as it is. Prints one line: what was
+/// recorded, the file and the commit.
+///
+/// The contributor is the agent whose `emails` contain your git identity (user.email, or
+/// GIT_AUTHOR_EMAIL); --agent names another. The project may be left out when the ledger has
+/// only one. The date is today unless --date says otherwise; it cannot lie in the future.
+///
+/// Durations: 2h30m, 2h, 90m, 1.5h or 1:30 (hours:minutes), more than zero and at most 24
+/// hours. Decimal hours are kept exactly and may have at most 4 decimal places. Minutes must
+/// be whole; a duration with minutes is converted to hours rounded to 4 decimal places (20m is
+/// recorded as 0.3333 hours), and the output says so when it rounds. A bare number is refused:
+/// write 2h or 2m.
+///
+/// The new record is judged before anything is written, by the checks of ovn check that
+/// concern it: its fields, the records it refers to, and the agent's total for the day (at
+/// most 24 hours). If it would bring a problem, the problems are printed as ovn check prints
+/// them and nothing is written (exit status 1). Only the records involved are read, so logging
+/// takes about as long in a ledger of a million contributions as in an empty one.
+///
+/// The record id is 26 characters of lowercase base32, time-sortable: the first 10 encode
+/// when it was written, the rest are random (see ovn-ledger(5)).
+///
+/// A mistake is corrected with a new record, never by editing a validated one: `ovn log ...
+/// --supersedes ID` replaces the record ID, and `ovn revert ID` cancels it.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn log 2h30m \"Routed the motor board\" -p drone --skill electronics
+  ovn log 90m \"Reviewed the frame design\" --date yesterday
+  ovn log --money 120.50 \"Bought sensors\" -p drone
+  ovn log --material 80 --quantity 4 --unit pcs \"Carbon frames\" -p drone
+  ovn log --use printer 3h \"Printed arms\" -p drone
+  ovn log --kind care 2h \"Hosted the open evening\" -p lab
+  ovn log 3h \"Routed the motor board (corrected)\" --supersedes 01kmw2p8d5x4r7s9t1v3w5y7z9
+
+Exit status: 0 recorded, 1 the record would bring problems (printed as by ovn check), 2 bad \
+input (nothing written), 3 environment error.")]
+pub struct LogArgs {
+    /// How long: 2h30m, 90m, 1.5h or 1:30 (for work, --use and hour-based --kind)
+    #[arg(value_name = "DURATION", allow_hyphen_values = true)]
+    pub duration: Option<String>,
+
+    /// What was done, in a few words
+    #[arg(value_name = "DESCRIPTION")]
+    pub description: Option<String>,
+
+    /// The project [default: the ledger's only project]
+    #[arg(short = 'p', long, value_name = "PROJECT")]
+    pub project: Option<String>,
+
+    /// Record money put in, in the network's currency (or --currency)
+    #[arg(long, value_name = "AMOUNT", group = "what")]
+    pub money: Option<String>,
+
+    /// Record material given, valued at AMOUNT
+    #[arg(long, value_name = "AMOUNT", group = "what")]
+    pub material: Option<String>,
+
+    /// Quantity of the material (with --material)
+    #[arg(long, value_name = "N", requires = "material")]
+    pub quantity: Option<String>,
+
+    /// Unit of the quantity, such as pcs, kg, sheets (with --material)
+    #[arg(long, value_name = "UNIT", requires = "material")]
+    pub unit: Option<String>,
+
+    /// Record use of a resource for DURATION (its claim goes to the resource's owners)
+    #[arg(long = "use", value_name = "RESOURCE", group = "what")]
+    pub use_: Option<String>,
+
+    /// Record another kind of contribution (care, cite, ...), with DURATION and/or --amount
+    #[arg(long, value_name = "KIND", group = "what")]
+    pub kind: Option<String>,
+
+    /// The money value of a contribution of another --kind
+    #[arg(long, value_name = "AMOUNT", requires = "kind")]
+    pub amount: Option<String>,
+
+    /// Currency of the amount, when not the network's (e.g. USD)
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+
+    /// The skill applied (work and other kinds), such as electronics
+    #[arg(long, value_name = "SKILL")]
+    pub skill: Option<String>,
+
+    /// The day of the contribution: YYYY-MM-DD, today or yesterday [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+
+    /// A link to evidence (a commit, a receipt, a photo); repeat for more
+    #[arg(long, value_name = "URL")]
+    pub evidence: Vec<String>,
+
+    /// Who contributed [default: the agent whose emails contain your git user.email]
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+
+    /// Replace the contribution with this id (a correction; the old record stays in history)
+    #[arg(long, value_name = "ID")]
+    pub supersedes: Option<String>,
+
+    /// Write the record file but do not commit it
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+/// What is being recorded, from the flags.
+enum What {
+    Work,
+    Money(String),
+    Material(String),
+    Use(String),
+    Other(String),
+}
+
+/// Runs `ovn log`.
+pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
+    let what = if let Some(a) = &args.money {
+        What::Money(a.clone())
+    } else if let Some(a) = &args.material {
+        What::Material(a.clone())
+    } else if let Some(r) = &args.use_ {
+        What::Use(r.clone())
+    } else if let Some(k) = &args.kind {
+        kind_word(k)?
+    } else {
+        What::Work
+    };
+    // One positional is the description, two are a duration and a description.
+    let (duration_text, description) = match (&args.duration, &args.description) {
+        (Some(d), Some(text)) => (Some(d.as_str()), text.as_str()),
+        (Some(text), None) => (None, text.as_str()),
+        (None, _) => {
+            return Err(CliError::usage(
+                "what was done? give a description",
+                Some("e.g. ovn log 2h \"Routed the motor board\"".to_owned()),
+            ));
+        }
+    };
+    let needs_duration = matches!(what, What::Work | What::Use(_));
+    let takes_duration = !matches!(what, What::Money(_) | What::Material(_));
+    let hours = match duration_text {
+        Some(d) if !takes_duration => {
+            return Err(CliError::usage(
+                format!("a money or material contribution has no duration (got {d:?})"),
+                Some("give only the amount and a description, e.g. ovn log --money 120.50 \"Bought sensors\"".to_owned()),
+            ));
+        }
+        Some(d) => Some(parse_duration(d)?),
+        None if needs_duration => {
+            let looks_like_duration = duration::parse(description).is_ok();
+            return Err(CliError::usage(
+                if looks_like_duration {
+                    "what was done? give a description after the duration".to_owned()
+                } else {
+                    "how long? give a duration before the description".to_owned()
+                },
+                Some(format!(
+                    "e.g. ovn log 2h30m \"Routed the motor board\" (durations: {})",
+                    duration::FORMS
+                )),
+            ));
+        }
+        None => None,
+    };
+    if let What::Other(k) = &what
+        && hours.is_none()
+        && args.amount.is_none()
+    {
+        return Err(CliError::usage(
+            format!("a `{k}` contribution needs a duration or --amount (or both)"),
+            Some(format!("e.g. ovn log --kind {k} 2h \"...\"")),
+        ));
+    }
+    if args.skill.is_some() && !matches!(what, What::Work | What::Other(_)) {
+        return Err(CliError::usage(
+            "--skill goes with work and other kinds, not with money, material or use",
+            None,
+        ));
+    }
+    if args.currency.is_some()
+        && !(matches!(what, What::Money(_) | What::Material(_)) || args.amount.is_some())
+    {
+        return Err(CliError::usage("--currency goes with an amount", None));
+    }
+    let description = writing::text("the description", description)?;
+    let evidence = args
+        .evidence
+        .iter()
+        .map(|e| writing::text("--evidence", e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let unit = args
+        .unit
+        .as_deref()
+        .map(|u| writing::text("--unit", u))
+        .transpose()?;
+    let today = ctx.now.date_naive();
+    let date = match &args.date {
+        Some(d) => writing::date("--date", d, today)?,
+        None => today,
+    };
+    let supersedes = args
+        .supersedes
+        .as_deref()
+        .map(|s| writing::parse_id("--supersedes", s))
+        .transpose()?;
+    let agent_flag = args
+        .agent
+        .as_deref()
+        .map(|a| writing::parse_id("--agent", a))
+        .transpose()?;
+
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let email = options
+        .identity
+        .as_ref()
+        .map(|i| i.email.clone())
+        .or_else(|| ctx.author_email.clone());
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(|e| CliError {
+        status: super::EXIT_ENVIRONMENT,
+        message: format!("cannot get random bytes from the operating system: {e}"),
+        hint: None,
+    })?;
+    let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0);
+    let id = newid::contribution_id(millis, random);
+    let path = format!("contributions/{}/{id}.toml", date.format("%Y/%m/%d"));
+    let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
+
+    let result = store.transact(
+        &options,
+        |view: &View<'_>| -> Result<Plan<String>, Refusal> {
+            let mut folders: Vec<&str> = SMALL_FOLDERS.to_vec();
+            folders.push(&day_folder);
+            let mut base = view.read_folders(&folders)?;
+            if let Some(target) = &supersedes {
+                let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
+                    CliError::usage(
+                        format!("--supersedes {target}: no contribution has this id"),
+                        Some(
+                            "give the id of a committed contribution (its file name without .toml)"
+                                .to_owned(),
+                        ),
+                    )
+                })?;
+                if !base.iter().any(|f| f.path == found)
+                    && let Some(file) = view.read(&found)?
+                {
+                    base.push(file);
+                }
+            }
+            let loaded = ledger::load(&base);
+            let network = network(&loaded)?;
+            let agent = match &agent_flag {
+                Some(a) => writing::existing(&loaded, RecordType::Agent, "--agent", a.as_str())?,
+                None => agent_of(&loaded, email.as_deref())?,
+            };
+            let project = match &args.project {
+                Some(p) => writing::existing(&loaded, RecordType::Project, "--project", p)?,
+                None => only_project(&loaded)?,
+            };
+            let mut c = Contribution {
+                file: 0,
+                id: At::new(id.clone()),
+                agent: At::new(agent),
+                date: At::new(date),
+                project: At::new(project),
+                kind: Kind::Work,
+                description: description.clone(),
+                hours: hours.map(|h| At::new(h.hours)),
+                skill: None,
+                amount: None,
+                currency: None,
+                quantity: None,
+                unit: None,
+                resource: None,
+                evidence: evidence.clone(),
+                reverses: None,
+                supersedes: supersedes.clone().map(At::new),
+            };
+            let currency = match &args.currency {
+                Some(code) => {
+                    let code = code.trim().to_ascii_uppercase();
+                    if !is_currency_code(&code) {
+                        return Err(CliError::usage(
+                            format!("--currency {code:?} is not a currency code"),
+                            Some(
+                                "give a three-letter ISO 4217 code such as EUR, USD or CHF"
+                                    .to_owned(),
+                            ),
+                        )
+                        .into());
+                    }
+                    (code != network.currency).then_some(code)
+                }
+                None => None,
+            };
+            let places = currency
+                .as_deref()
+                .map_or(network.minor_units, currency_minor_units);
+            let shown_currency = currency.clone().unwrap_or_else(|| network.currency.clone());
+            match &what {
+                What::Work => {
+                    c.skill = skill(&loaded, args.skill.as_deref())?;
+                }
+                What::Money(a) => {
+                    c.kind = Kind::Money;
+                    c.amount = Some(amount("--money", a, places, &shown_currency)?);
+                    c.currency = currency.clone();
+                }
+                What::Material(a) => {
+                    c.kind = Kind::Material;
+                    c.amount = Some(amount("--material", a, places, &shown_currency)?);
+                    c.currency = currency.clone();
+                    c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
+                    c.unit = unit.clone();
+                }
+                What::Use(r) => {
+                    c.kind = Kind::Use;
+                    c.resource = Some(At::new(writing::existing(
+                        &loaded,
+                        RecordType::Resource,
+                        "--use",
+                        r,
+                    )?));
+                }
+                What::Other(k) => {
+                    c.kind = Kind::Other(k.clone());
+                    c.skill = skill(&loaded, args.skill.as_deref())?;
+                    if let Some(a) = &args.amount {
+                        c.amount = Some(amount("--amount", a, places, &shown_currency)?);
+                        c.currency = currency.clone();
+                    }
+                }
+            }
+            let text = write::contribution(&c);
+            let added = [RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            }];
+            writing::judge(view, &base, &loaded, &added)?;
+            let summary = summary(&c, &shown_currency);
+            let mut subject = format!("log: {summary}");
+            if let Some(s) = &supersedes {
+                subject.push_str(&format!(" (supersedes {s})"));
+            }
+            Ok(Plan {
+                files: vec![(path.clone(), text.into_bytes())],
+                message: format!("{subject}\n\n{description}\n"),
+                value: summary,
+            })
+        },
+    );
+    let (outcome, summary) = result.map_err(writing::refuse)?;
+    let rounded = match (hours, duration_text) {
+        (Some(h), Some(d)) if h.rounded => format!("; {d} rounded to {}", duration::show(h.hours)),
+        _ => String::new(),
+    };
+    writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+/// `--kind WORD`: any lowercase word; the four kinds with flags of their own say so.
+fn kind_word(word: &str) -> Result<What, CliError> {
+    let word = word.trim();
+    match word {
+        "work" => return Ok(What::Work),
+        "money" | "material" => {
+            return Err(CliError::usage(
+                format!("use --{word} AMOUNT for a {word} contribution"),
+                None,
+            ));
+        }
+        "use" => {
+            return Err(CliError::usage(
+                "use --use RESOURCE for use of a resource",
+                None,
+            ));
+        }
+        _ => {}
+    }
+    if !is_name_word(word) {
+        return Err(CliError::usage(
+            format!("--kind {word:?} is not a lowercase word"),
+            Some("a kind is lowercase letters, digits and `-`, starting with a letter, such as care or cite".to_owned()),
+        ));
+    }
+    Ok(What::Other(word.to_owned()))
+}
+
+fn parse_duration(text: &str) -> Result<duration::Duration, CliError> {
+    duration::parse(text).map_err(|e| {
+        let hint = match e {
+            DurationError::NoUnit => format!("write {text}h for hours or {text}m for minutes"),
+            DurationError::TooLong => {
+                "a day has 24 hours; log work of several days on the days it was done (--date)"
+                    .to_owned()
+            }
+            DurationError::NotPositive => {
+                "a correction is a new record: see --supersedes and ovn revert".to_owned()
+            }
+            DurationError::TooPrecise => {
+                "hours have at most 4 decimal places; or give minutes, e.g. 20m".to_owned()
+            }
+            _ => format!("durations look like {}", duration::FORMS),
+        };
+        CliError::usage(format!("duration {text:?} {e}"), Some(hint))
+    })
+}
+
+fn amount(flag: &str, text: &str, places: u32, currency: &str) -> Result<Decimal, CliError> {
+    let value = parse_decimal_text(text.trim()).map_err(|_| {
+        CliError::usage(
+            format!("{flag} {text:?} is not an amount"),
+            Some("write a plain decimal with a point, such as 120.50 (no currency sign, no thousands separator)".to_owned()),
+        )
+    })?;
+    if value <= Decimal::ZERO {
+        return Err(CliError::usage(
+            format!("{flag} {text} is not more than zero"),
+            Some("a correction is a new record: see --supersedes and ovn revert".to_owned()),
+        ));
+    }
+    if value.scale() > places {
+        return Err(CliError::usage(
+            format!(
+                "{flag} {text} has {} decimal places; {currency} amounts have at most {places}",
+                value.scale()
+            ),
+            None,
+        ));
+    }
+    // Written with the currency's places, as amounts are in the ledger: 80 EUR is "80.00".
+    let mut value = value;
+    value.rescale(places);
+    Ok(value)
+}
+
+fn quantity(text: &str) -> Result<Decimal, CliError> {
+    match parse_decimal_text(text.trim()) {
+        Ok(q) if q > Decimal::ZERO && q.scale() <= crate::core::parse::RATE_SCALE => Ok(q),
+        _ => Err(CliError::usage(
+            format!(
+                "--quantity {text:?} is not a number more than zero (at most 6 decimal places)"
+            ),
+            None,
+        )),
+    }
+}
+
+/// The network settings, which a write needs to be valid.
+pub(super) fn network(loaded: &Loaded) -> Result<Network, CliError> {
+    loaded.ledger.network.clone().ok_or_else(|| {
+        CliError::usage(
+            "ovn.toml has problems, so nothing can be recorded",
+            Some("run `ovn check` and fix ovn.toml first".to_owned()),
+        )
+    })
+}
+
+/// The agent whose `emails` hold the user's git identity.
+fn agent_of(loaded: &Loaded, email: Option<&str>) -> Result<Id, CliError> {
+    let Some(email) = email else {
+        return Err(CliError::usage(
+            "who contributed? there is no git identity to find your agent by",
+            Some(
+                "give --agent ID, or set git config user.email to an email listed on your agent"
+                    .to_owned(),
+            ),
+        ));
+    };
+    let matches: Vec<&Id> = loaded
+        .ledger
+        .agents
+        .iter()
+        .filter(|a| a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(email)))
+        .map(|a| &a.id.value)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(CliError::usage(
+            format!("your git identity <{email}> belongs to no agent of this ledger"),
+            Some(format!(
+                "add yourself with `ovn agent add ID --email {email}`, or add \"{email}\" to `emails` in agents/ID.toml and commit it; or say who contributed with --agent ID"
+            )),
+        )),
+        many => Err(CliError::usage(
+            format!(
+                "your git identity <{email}> belongs to several agents: {}",
+                many.iter()
+                    .map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(
+                "an email maps to one agent (ovn check reports it); say who with --agent ID"
+                    .to_owned(),
+            ),
+        )),
+    }
+}
+
+fn only_project(loaded: &Loaded) -> Result<Id, CliError> {
+    let ids: Vec<&Id> = loaded.ledger.index.ids(RecordType::Project).collect();
+    match ids.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(CliError::usage(
+            "the ledger has no project to log to",
+            Some("add one with `ovn project add ID --name NAME`".to_owned()),
+        )),
+        many => Err(CliError::usage(
+            "which project? the ledger has several",
+            Some(format!(
+                "give -p PROJECT, one of: {}",
+                many.iter()
+                    .map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        )),
+    }
+}
+
+/// A skill word. Skills are free words, but one that is a near miss of a skill named in an
+/// agreement (`electronic` for `electronics`) is a typo that would silently get another rate.
+fn skill(loaded: &Loaded, skill: Option<&str>) -> Result<Option<String>, CliError> {
+    let Some(skill) = skill else { return Ok(None) };
+    let skill = skill.trim();
+    if !is_name_word(skill) {
+        return Err(CliError::usage(
+            format!("--skill {skill:?} is not a lowercase word"),
+            Some("a skill is lowercase letters, digits and `-`, starting with a letter, such as electronics".to_owned()),
+        ));
+    }
+    let mut known: Vec<&str> = Vec::new();
+    for a in &loaded.ledger.agreements {
+        known.extend(a.rates.skill.keys().map(String::as_str));
+        for b in &a.buckets {
+            known.extend(b.rules.iter().filter_map(|r| r.skill.as_deref()));
+        }
+    }
+    known.extend(
+        loaded
+            .ledger
+            .contributions
+            .iter()
+            .filter_map(|c| c.skill.as_deref()),
+    );
+    if known.contains(&skill) {
+        return Ok(Some(skill.to_owned()));
+    }
+    if let Some(near) = suggest(skill, known.iter().copied()) {
+        return Err(CliError::usage(
+            format!("unknown skill `{skill}`"),
+            Some(format!(
+                "did you mean `{near}`? (a skill the ledger knows; a new skill must not be a near miss of a known one)"
+            )),
+        ));
+    }
+    Ok(Some(skill.to_owned()))
+}
+
+/// `ana 2.5h work on drone`, `ben 120.50 EUR money on drone`, `cy 3h use of printer on drone`.
+pub(super) fn summary(c: &Contribution, currency: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = &c.hours {
+        parts.push(duration::show(h.value));
+    }
+    if let Some(a) = c.amount {
+        parts.push(format!("{a} {}", c.currency.as_deref().unwrap_or(currency)));
+    }
+    let what = match (&c.kind, &c.resource) {
+        (Kind::Use, Some(r)) => format!("use of {}", r.value),
+        (kind, _) => kind.as_str().to_owned(),
+    };
+    parts.push(what);
+    format!(
+        "{} {} on {}",
+        c.agent.value,
+        parts.join(" "),
+        c.project.value
+    )
+}

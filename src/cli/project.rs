@@ -1,0 +1,128 @@
+//! `ovn project`: manage projects.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, Subcommand};
+
+use super::writing;
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::ledger::RecordType;
+use crate::core::record::{At, Project};
+use crate::core::write;
+
+/// Manage the ledger's projects: the ventures contributions are made to.
+///
+/// A project is a file projects/ID.toml; its agreement (a value equation in agreements/) says
+/// how its revenue is shared.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  ovn project add drone --name \"Open Drone\" --agreement drone-ve --steward ana")]
+pub struct ProjectArgs {
+    /// What to do
+    #[command(subcommand)]
+    pub command: ProjectCommand,
+}
+
+/// `ovn project` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    #[allow(missing_docs)]
+    Add(ProjectAddArgs),
+}
+
+/// Add a project: write projects/ID.toml and commit it.
+///
+/// The agreement, parent and stewards must exist (a near miss gets a suggestion). The record
+/// is judged by the checks of ovn check before anything is written, and committed alone on
+/// the current branch as "project: add ID (NAME)".
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn project add drone --name \"Open Drone\" --agreement drone-ve
+  ovn project add drone-frame --name \"Drone frame\" --parent drone --steward ben")]
+pub struct ProjectAddArgs {
+    /// The project's id, such as drone
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Display name [default: the id]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The value equation that shares the project's revenue (an agreement id)
+    #[arg(long, value_name = "AGREEMENT")]
+    pub agreement: Option<String>,
+
+    /// The project this one is part of
+    #[arg(long, value_name = "PROJECT")]
+    pub parent: Option<String>,
+
+    /// An agent who looks after the project; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub steward: Vec<String>,
+
+    /// Write the record file but do not commit it
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+/// Runs `ovn project`.
+pub fn run(
+    args: ProjectArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match args.command {
+        ProjectCommand::Add(add) => run_add(add, cwd, ctx, out),
+    }
+}
+
+fn run_add(
+    args: ProjectAddArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let id = writing::parse_id("project id", &args.id)?;
+    let name = match &args.name {
+        Some(n) => writing::text("--name", n)?,
+        None => id.to_string(),
+    };
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let (outcome, summary) =
+        writing::add_record(&store, &options, RecordType::Project, &id, |loaded| {
+            let agreement = args
+                .agreement
+                .as_deref()
+                .map(|a| writing::existing(loaded, RecordType::Agreement, "--agreement", a))
+                .transpose()?;
+            let parent = args
+                .parent
+                .as_deref()
+                .map(|p| writing::existing(loaded, RecordType::Project, "--parent", p))
+                .transpose()?;
+            let mut stewards = Vec::new();
+            for s in &args.steward {
+                let s = writing::existing(loaded, RecordType::Agent, "--steward", s)?;
+                if !stewards.contains(&s) {
+                    stewards.push(s);
+                }
+            }
+            let project = Project {
+                file: 0,
+                id: At::new(id.clone()),
+                name: name.clone(),
+                agreement: agreement.map(At::new),
+                parent: parent.map(At::new),
+                stewards: stewards.into_iter().map(At::new).collect(),
+            };
+            Ok((write::project(&project), format!("{id} ({name})")))
+        })?;
+    writing::report(out, &format!("Added project {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,248 @@
+//! `ovn resource`: manage resources (peer property).
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+use super::writing;
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::ledger::RecordType;
+use crate::core::parse::{PERCENT_SCALE, RATE_SCALE};
+use crate::core::record::{At, Owner, Ownership, Resource};
+use crate::core::value::{Percent, parse_decimal_text};
+use crate::core::write;
+
+/// Manage the ledger's resources: equipment, space and designs used by projects.
+///
+/// A resource is a file resources/ID.toml: commons (held in trust by the network), pooled
+/// (co-owned in stated shares) or individual (titled to one agent). Use of a resource is
+/// logged with `ovn log --use RESOURCE`, and its claim goes to the owners.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  ovn resource add printer --name \"Prusa MK4\" --ownership pooled --owner ana=50% --owner cy=50% --use-rate 8")]
+pub struct ResourceArgs {
+    /// What to do
+    #[command(subcommand)]
+    pub command: ResourceCommand,
+}
+
+/// `ovn resource` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ResourceCommand {
+    #[allow(missing_docs)]
+    Add(ResourceAddArgs),
+}
+
+/// Add a resource: write resources/ID.toml and commit it.
+///
+/// Ownership is commons (no owners), pooled (owners with shares summing to 100%) or
+/// individual (one owner). Without --ownership it follows from the owners: none is commons,
+/// one is individual, several are pooled. Owners and stewards must be agents of the ledger.
+/// The record is judged by the checks of ovn check before anything is written, and committed
+/// alone on the current branch as "resource: add ID (NAME, OWNERSHIP)".
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn resource add printer --name \"Prusa MK4\" --ownership pooled --owner ana=50% --owner cy=50% --use-rate 8
+  ovn resource add lathe --name \"Wood lathe\" --owner ben --use-rate 5
+  ovn resource add lab-space --name \"Lab space\" --ownership commons --steward cy")]
+pub struct ResourceAddArgs {
+    /// The resource's id, such as printer
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Display name [default: the id]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// How the resource is held [default: from the owners]
+    #[arg(long, value_enum, value_name = "OWNERSHIP")]
+    pub ownership: Option<OwnershipArg>,
+
+    /// An owner and their share, such as ana=50% (the share may be left out for an individual owner); repeat for more
+    #[arg(long, value_name = "AGENT=SHARE")]
+    pub owner: Vec<String>,
+
+    /// An agent who looks after the resource; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub steward: Vec<String>,
+
+    /// The value of one hour of use, such as 8
+    #[arg(long, value_name = "RATE")]
+    pub use_rate: Option<String>,
+
+    /// Write the record file but do not commit it
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+/// Ownership on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OwnershipArg {
+    /// Held in trust by the network; no owners
+    Commons,
+    /// Co-owned by several agents in stated shares
+    Pooled,
+    /// Titled to one agent
+    Individual,
+}
+
+/// Runs `ovn resource`.
+pub fn run(
+    args: ResourceArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match args.command {
+        ResourceCommand::Add(add) => run_add(add, cwd, ctx, out),
+    }
+}
+
+fn run_add(
+    args: ResourceAddArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let id = writing::parse_id("resource id", &args.id)?;
+    let name = match &args.name {
+        Some(n) => writing::text("--name", n)?,
+        None => id.to_string(),
+    };
+    let mut owners: Vec<(String, Option<Percent>)> = Vec::new();
+    for spec in &args.owner {
+        let (agent, share) = match spec.split_once('=') {
+            Some((a, s)) => (a.trim(), Some(share(spec, s)?)),
+            None => (spec.trim(), None),
+        };
+        if owners.iter().any(|(a, _)| a == agent) {
+            return Err(CliError::usage(
+                format!("--owner {agent} is given twice"),
+                None,
+            ));
+        }
+        owners.push((agent.to_owned(), share));
+    }
+    let ownership = match args.ownership {
+        Some(OwnershipArg::Commons) => Ownership::Commons,
+        Some(OwnershipArg::Pooled) => Ownership::Pooled,
+        Some(OwnershipArg::Individual) => Ownership::Individual,
+        None => match owners.len() {
+            0 => Ownership::Commons,
+            1 => Ownership::Individual,
+            _ => Ownership::Pooled,
+        },
+    };
+    match ownership {
+        Ownership::Commons if !owners.is_empty() => {
+            return Err(CliError::usage(
+                "a commons resource has no owners (it is held in trust by the network)",
+                Some("leave out --owner, or say --ownership pooled or individual".to_owned()),
+            ));
+        }
+        Ownership::Individual if owners.len() != 1 => {
+            return Err(CliError::usage(
+                "an individual resource has exactly one owner",
+                Some("give one --owner AGENT, or say --ownership pooled for several".to_owned()),
+            ));
+        }
+        Ownership::Pooled if owners.is_empty() => {
+            return Err(CliError::usage(
+                "a pooled resource needs its owners and their shares",
+                Some("e.g. --owner ana=50% --owner cy=50%".to_owned()),
+            ));
+        }
+        Ownership::Pooled => {
+            if let Some((agent, _)) = owners.iter().find(|(_, s)| s.is_none()) {
+                return Err(CliError::usage(
+                    format!(
+                        "--owner {agent} has no share; each owner of a pooled resource has one"
+                    ),
+                    Some(format!("e.g. --owner {agent}=50%")),
+                ));
+            }
+            let total: Decimal = owners.iter().filter_map(|(_, s)| s.map(|s| s.0)).sum();
+            if total != Decimal::ONE_HUNDRED {
+                return Err(CliError::usage(
+                    format!("the owners' shares sum to {}%, not 100%", total.normalize()),
+                    None,
+                ));
+            }
+        }
+        _ => {}
+    }
+    let use_rate = match &args.use_rate {
+        Some(r) => Some(match parse_decimal_text(r.trim()) {
+            Ok(v) if v > Decimal::ZERO && v.scale() <= RATE_SCALE => v,
+            _ => {
+                return Err(CliError::usage(
+                    format!("--use-rate {r:?} is not a number more than zero (at most 6 decimal places)"),
+                    Some("the value of one hour of use, in the network's currency, such as 8 or 2.50".to_owned()),
+                ));
+            }
+        }),
+        None => None,
+    };
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let (outcome, summary) =
+        writing::add_record(&store, &options, RecordType::Resource, &id, |loaded| {
+            let mut resolved = Vec::new();
+            for (agent, share) in &owners {
+                let agent = writing::existing(loaded, RecordType::Agent, "--owner", agent)?;
+                resolved.push(Owner {
+                    agent: At::new(agent),
+                    share: At::new(share.unwrap_or(Percent(Decimal::ONE_HUNDRED))),
+                });
+            }
+            let mut stewards = Vec::new();
+            for s in &args.steward {
+                let s = writing::existing(loaded, RecordType::Agent, "--steward", s)?;
+                if !stewards.contains(&s) {
+                    stewards.push(s);
+                }
+            }
+            let resource = Resource {
+                file: 0,
+                id: At::new(id.clone()),
+                name: name.clone(),
+                ownership,
+                owners: resolved,
+                stewards: stewards.into_iter().map(At::new).collect(),
+                use_rate,
+            };
+            Ok((
+                write::resource(&resource),
+                format!("{id} ({name}, {})", ownership.as_str()),
+            ))
+        })?;
+    writing::report(out, &format!("Added resource {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+fn share(spec: &str, text: &str) -> Result<Percent, CliError> {
+    let text = text.trim();
+    let with_sign = if text.ends_with('%') {
+        text.to_owned()
+    } else {
+        format!("{text}%")
+    };
+    match Percent::parse(&with_sign) {
+        Ok(p)
+            if p.0 > Decimal::ZERO
+                && p.0 <= Decimal::ONE_HUNDRED
+                && p.0.scale() <= PERCENT_SCALE =>
+        {
+            Ok(p)
+        }
+        _ => Err(CliError::usage(
+            format!("--owner {spec:?}: the share is not a percent from 0 to 100"),
+            Some("write AGENT=SHARE, such as ana=50%".to_owned()),
+        )),
+    }
+}

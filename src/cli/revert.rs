@@ -1,0 +1,160 @@
+//! `ovn revert`: cancel a contribution with a new record that reverses it.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+
+use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::ledger::{self, RawFile};
+use crate::core::newid;
+use crate::core::record::{At, Contribution, Kind};
+use crate::core::write;
+use crate::store::{Plan, View};
+
+/// Cancel a contribution by recording one that reverses it.
+///
+/// History is never rewritten: the contribution ID stays where it is, and a new record with
+/// `reverses = "ID"` says it no longer counts (for payouts, and for the hours of its day). The
+/// reversal names the same agent, project and kind, carries the reason as its description, is
+/// dated today (or --date), and is committed alone on the current branch as
+/// "revert: ID (what it recorded)". To replace a contribution with a corrected one instead,
+/// use `ovn log ... --supersedes ID`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  ovn revert 01kk0b7c00q8m2t5v9x3c6n1hd --reason \"Logged the motor receipt twice\"")]
+pub struct RevertArgs {
+    /// The id of the contribution to reverse (its file name without .toml)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Why it no longer counts (becomes the reversal's description)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+
+    /// The day of the reversal: YYYY-MM-DD, today or yesterday [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+
+    /// Write the record file but do not commit it
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+/// Runs `ovn revert`.
+pub fn run(
+    args: RevertArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let target = writing::parse_id("contribution id", args.id.trim())?;
+    let reason = writing::text("--reason", &args.reason)?;
+    let today = ctx.now.date_naive();
+    let date = match &args.date {
+        Some(d) => writing::date("--date", d, today)?,
+        None => today,
+    };
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(|e| CliError {
+        status: super::EXIT_ENVIRONMENT,
+        message: format!("cannot get random bytes from the operating system: {e}"),
+        hint: None,
+    })?;
+    let id = newid::contribution_id(
+        u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0),
+        random,
+    );
+    let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
+    let path = format!("{day_folder}/{id}.toml");
+
+    let result = store.transact(
+        &options,
+        |view: &View<'_>| -> Result<Plan<String>, Refusal> {
+            let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
+                CliError::usage(
+                    format!("no contribution has the id {target}"),
+                    Some(
+                        "give the id of a committed contribution (its file name without .toml)"
+                            .to_owned(),
+                    ),
+                )
+            })?;
+            let mut folders: Vec<&str> = SMALL_FOLDERS.to_vec();
+            folders.push(&day_folder);
+            let mut base = view.read_folders(&folders)?;
+            if !base.iter().any(|f| f.path == found)
+                && let Some(file) = view.read(&found)?
+            {
+                base.push(file);
+            }
+            let loaded = ledger::load(&base);
+            let network = super::log::network(&loaded)?;
+            let original = loaded
+                .ledger
+                .contributions
+                .iter()
+                .find(|c| c.id.value == target)
+                .cloned()
+                .ok_or_else(|| {
+                    CliError::usage(
+                        format!("contribution {target} ({found}) has problems of its own"),
+                        Some("run `ovn check` and fix the record first".to_owned()),
+                    )
+                })?;
+            if original.reverses.is_some() {
+                return Err(CliError::usage(
+                    format!("{target} is itself a reversal"),
+                    Some("to count the original again, log it again with `ovn log`".to_owned()),
+                )
+                .into());
+            }
+            let reversal = Contribution {
+                file: 0,
+                id: At::new(id.clone()),
+                agent: original.agent.clone(),
+                date: At::new(date),
+                project: original.project.clone(),
+                kind: original.kind.clone(),
+                description: reason.clone(),
+                hours: None,
+                skill: None,
+                amount: None,
+                currency: None,
+                quantity: None,
+                unit: None,
+                resource: match original.kind {
+                    Kind::Use => original.resource.clone(),
+                    _ => None,
+                },
+                evidence: Vec::new(),
+                reverses: Some(At::new(target.clone())),
+                supersedes: None,
+            };
+            let text = write::contribution(&reversal);
+            let added = [RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            }];
+            writing::judge(view, &base, &loaded, &added)?;
+            let summary = super::log::summary(&original, &network.currency);
+            Ok(Plan {
+                files: vec![(path.clone(), text.into_bytes())],
+                message: format!("revert: {target} ({summary})\n\n{reason}\n"),
+                value: summary,
+            })
+        },
+    );
+    let (outcome, summary) = result.map_err(writing::refuse)?;
+    writing::report(
+        out,
+        &format!("Reverted {target} ({summary}) with {id}"),
+        &outcome,
+    )?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,175 @@
+//! `ovn status`: what is pending review, and what is not committed.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+
+use super::{CliError, EXIT_OK};
+use crate::core::ledger::{self, NETWORK_FILE, RawFile};
+use crate::core::record::Network;
+
+/// Show what is pending review and which record files are not committed.
+///
+/// Pending review is what the current branch has that the network's validated branch
+/// (validated_branch in ovn.toml; its local branch, or else origin's) has not: the record
+/// files added, changed or removed since the two branches parted, with what each contribution
+/// records. Merging the branch into the validated branch is what validates them. Below that,
+/// the ledger files in the working tree or index that are not committed. ovn status never
+/// writes anything.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  git switch -c ana-week-47 && ovn log 2h \"Routed the motor board\" && ovn status")]
+pub struct StatusArgs {}
+
+/// Runs `ovn status`.
+pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+    let store = super::open(cwd)?;
+    let network_bytes = match store.root() {
+        Some(root) => std::fs::read(root.join(NETWORK_FILE)).ok(),
+        None => None,
+    }
+    .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
+    let network = network_bytes.and_then(|bytes| {
+        ledger::load(&[RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        }])
+        .ledger
+        .network
+    });
+    let validated = network
+        .as_ref()
+        .map_or(Network::DEFAULT_BRANCH.to_owned(), |n| {
+            n.validated_branch.clone()
+        });
+    let pending = store.pending(&validated)?;
+    let here = match &pending.branch {
+        Some(b) => format!("On branch {b}"),
+        None => "On a detached HEAD".to_owned(),
+    };
+    match &pending.validated {
+        None => writeln!(
+            out,
+            "{here}; the validated branch {validated:?} (ovn.toml) does not exist here, so nothing can be compared with it"
+        )?,
+        Some(v) if pending.branch.as_deref() == Some(v.as_str()) => writeln!(
+            out,
+            "{here}, the validated branch: what is committed here is validated"
+        )?,
+        Some(v) => {
+            let n = pending.changes.len();
+            let s = |n: usize| if n == 1 { "" } else { "s" };
+            let behind = if pending.behind > 0 {
+                format!(
+                    "; {v} has {} commit{} not on this branch",
+                    pending.behind,
+                    s(pending.behind)
+                )
+            } else {
+                String::new()
+            };
+            if n == 0 {
+                writeln!(out, "{here}: nothing pending review against {v}{behind}")?;
+            } else {
+                writeln!(
+                    out,
+                    "{here}: {n} ledger file{} in {} commit{} pending review (not on {v}){behind}",
+                    s(n),
+                    pending.ahead,
+                    s(pending.ahead)
+                )?;
+                let summaries = summaries(&pending.changes, network.as_ref());
+                let width = pending
+                    .changes
+                    .iter()
+                    .map(|c| c.path.len())
+                    .max()
+                    .unwrap_or(0);
+                for c in &pending.changes {
+                    let about = summaries.get(c.path.as_str()).cloned().unwrap_or_default();
+                    writeln!(out, "  {:<7} {:<width$}  {about}", c.kind.as_str(), c.path)?;
+                }
+            }
+        }
+    }
+    let uncommitted = store.uncommitted()?;
+    if uncommitted.is_empty() {
+        writeln!(out, "No uncommitted ledger files.")?;
+    } else {
+        writeln!(out, "Not committed:")?;
+        for u in &uncommitted {
+            writeln!(out, "  {:<10} {}", u.state, u.path)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// What each changed record is, in a few words (contributions as `ovn log` describes them).
+fn summaries(
+    changes: &[crate::store::Change],
+    network: Option<&Network>,
+) -> HashMap<String, String> {
+    let mut files: Vec<RawFile> = changes
+        .iter()
+        .filter_map(|c| {
+            c.bytes.as_ref().map(|b| RawFile {
+                path: c.path.clone(),
+                bytes: b.clone(),
+            })
+        })
+        .collect();
+    if let Some(n) = network
+        && !files.iter().any(|f| f.path == NETWORK_FILE)
+    {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes: crate::core::write::network(n).into_bytes(),
+        });
+    }
+    let loaded = ledger::load(&files);
+    let l = &loaded.ledger;
+    let currency = network.map_or("", |n| n.currency.as_str());
+    let mut out = HashMap::new();
+    for c in &l.contributions {
+        let mut text = super::log::summary(c, currency);
+        if let Some(r) = &c.reverses {
+            text = format!("reverses {}: {}", r.value, c.description);
+        } else if let Some(s) = &c.supersedes {
+            text.push_str(&format!(" (supersedes {})", s.value));
+        }
+        out.insert(l.path(c.file).to_owned(), text);
+    }
+    for a in &l.agents {
+        out.insert(
+            l.path(a.file).to_owned(),
+            format!("agent {} ({})", a.id.value, a.name),
+        );
+    }
+    for p in &l.projects {
+        out.insert(
+            l.path(p.file).to_owned(),
+            format!("project {} ({})", p.id.value, p.name),
+        );
+    }
+    for r in &l.resources {
+        out.insert(
+            l.path(r.file).to_owned(),
+            format!(
+                "resource {} ({}, {})",
+                r.id.value,
+                r.name,
+                r.ownership.as_str()
+            ),
+        );
+    }
+    for a in &l.agreements {
+        out.insert(
+            l.path(a.file).to_owned(),
+            format!("agreement {} ({})", a.id.value, a.name),
+        );
+    }
+    out
+}

@@ -1,0 +1,262 @@
+//! What every writing command shares: the transaction options, judging new records with the
+//! checks of `ovn check`, the errors for bad input (with suggestions), and the one-line report.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use super::{CliError, EXIT_PROBLEMS};
+use crate::context::Context;
+use crate::core::append;
+use crate::core::diag::Diagnostic;
+use crate::core::ledger::{self, Loaded, RawFile, RecordType};
+use crate::core::parse::suggest;
+use crate::core::render;
+use crate::core::value::{self, Id, parse_date_text};
+use crate::store::{Identity, Mode, Outcome, Plan, Store, StoreError, View, WriteOptions};
+
+/// How long a write waits for another `ovn` writer of the same repository.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a write did not happen.
+pub enum Refusal {
+    /// Bad input or a failing repository.
+    Cli(CliError),
+    /// The new records would break checks of `ovn check`: the problems and the files they
+    /// point into.
+    Problems(Vec<Diagnostic>, Vec<RawFile>),
+}
+
+impl From<CliError> for Refusal {
+    fn from(e: CliError) -> Refusal {
+        Refusal::Cli(e)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        Refusal::Cli(e.into())
+    }
+}
+
+/// The transaction options for a write, resolving the git identity that authors the commit.
+pub fn options(store: &Store, ctx: &Context, no_commit: bool) -> Result<WriteOptions, CliError> {
+    let identity = Identity::resolve(store.repo(), ctx);
+    let (mode, identity) = if no_commit {
+        (Mode::NoCommit, identity.ok())
+    } else {
+        (Mode::Commit, Some(identity?))
+    };
+    Ok(WriteOptions {
+        mode,
+        identity,
+        failpoint: ctx.failpoint.clone(),
+        lock_timeout: LOCK_TIMEOUT,
+    })
+}
+
+/// Judges `added` against the part of the ledger in `base` (already loaded as `loaded`):
+/// refuses when they bring any problem `ovn check` would report. When the only problem is
+/// hours per day, which a part of the ledger can overstate (a record of that day superseded
+/// from another day), the whole ledger decides.
+pub fn judge(
+    view: &View<'_>,
+    base: &[RawFile],
+    loaded: &Loaded,
+    added: &[RawFile],
+) -> Result<(), Refusal> {
+    let mut problems = append::new_problems(base, loaded, added);
+    let mut files = base.to_vec();
+    if append::only_day_overflow(&problems) {
+        let all = view.read_all()?;
+        let all_loaded = ledger::load(&all);
+        problems = append::new_problems(&all, &all_loaded, added);
+        files = all;
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    files.extend_from_slice(added);
+    Err(Refusal::Problems(problems, files))
+}
+
+/// Turns a refusal into the command's error, printing diagnostics as `ovn check` does.
+pub fn refuse(refusal: Refusal) -> CliError {
+    match refusal {
+        Refusal::Cli(e) => e,
+        Refusal::Problems(problems, files) => {
+            let mut err = std::io::stderr().lock();
+            for d in &problems {
+                let text = files
+                    .iter()
+                    .find(|f| f.path == d.path)
+                    .map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
+                let _ = writeln!(err, "{}", render::human(d, &d.locate(text.as_deref())));
+            }
+            let n = problems.len();
+            CliError {
+                status: EXIT_PROBLEMS,
+                message: format!(
+                    "nothing written: the new record would bring {n} problem{} to the ledger",
+                    if n == 1 { "" } else { "s" }
+                ),
+                hint: None,
+            }
+        }
+    }
+}
+
+/// Prints the one line a write reports: what, where, and the commit.
+pub fn report(out: &mut impl Write, what: &str, outcome: &Outcome) -> Result<(), CliError> {
+    let paths = outcome.paths.join(", ");
+    let commit = match (&outcome.commit, &outcome.branch) {
+        (Some(c), Some(b)) => format!("commit {} on {b}", &c.to_string()[..12]),
+        (Some(c), None) => format!("commit {}", &c.to_string()[..12]),
+        (None, _) => "not committed (--no-commit)".to_owned(),
+    };
+    writeln!(out, "{what} in {paths}, {commit}")?;
+    if let Some(w) = &outcome.warning {
+        let _ = writeln!(std::io::stderr(), "warning: {w}");
+    }
+    Ok(())
+}
+
+/// A user-given id, validated.
+pub fn parse_id(flag: &str, text: &str) -> Result<Id, CliError> {
+    Id::parse(text).map_err(|e| {
+        let lower = text.to_lowercase();
+        let hint = (lower != text && Id::parse(&lower).is_ok())
+            .then(|| format!("ids are lowercase: {lower}"))
+            .or_else(|| {
+                Some(
+                    "ids are lowercase letters, digits, `-` and `_`, such as ana or drone-ve"
+                        .to_owned(),
+                )
+            });
+        CliError::usage(format!("{flag} {text:?} is not a valid id: {e}"), hint)
+    })
+}
+
+/// A reference to an existing record of `kind`, with a suggestion when it is a near miss.
+pub fn existing(loaded: &Loaded, kind: RecordType, flag: &str, text: &str) -> Result<Id, CliError> {
+    let id = parse_id(flag, text)?;
+    if loaded.ledger.index.contains(kind, id.as_str()) {
+        return Ok(id);
+    }
+    Err(unknown(loaded, kind, text))
+}
+
+/// The error for an unknown record, with a suggestion or the way to add one.
+pub fn unknown(loaded: &Loaded, kind: RecordType, text: &str) -> CliError {
+    let noun = kind.noun();
+    let ids: Vec<&str> = loaded.ledger.index.ids(kind).map(Id::as_str).collect();
+    let hint = match suggest(text, ids.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None if ids.is_empty() => {
+            format!("the ledger has no {noun} yet; add one with `ovn {noun} add ID`")
+        }
+        None if ids.len() <= 12 => format!("known {}s: {}", noun, ids.join(", ")),
+        None => format!("add it with `ovn {noun} add {text}`"),
+    };
+    CliError::usage(format!("unknown {noun} `{text}`"), Some(hint))
+}
+
+/// Free text for a record (a name, description, unit, link): not empty, no control or
+/// bidirectional-override characters.
+pub fn text(flag: &str, value: &str) -> Result<String, CliError> {
+    if value.trim().is_empty() {
+        return Err(CliError::usage(
+            format!("{flag} is empty"),
+            Some("say in a few words what it is".to_owned()),
+        ));
+    }
+    if let Some((_, c)) = value::forbidden_chars(value).next() {
+        return Err(CliError::usage(
+            format!("{flag} contains the control character U+{:04X}", u32::from(c)),
+            Some("control and bidirectional-override characters are not allowed in the ledger; retype the text".to_owned()),
+        ));
+    }
+    Ok(value.trim().to_owned())
+}
+
+/// A date given on the command line: `YYYY-MM-DD`, `today` or `yesterday`, not in the future.
+pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliError> {
+    let date = match value.trim().to_ascii_lowercase().as_str() {
+        "today" => today,
+        "yesterday" => today.pred_opt().unwrap_or(today),
+        other => parse_date_text(other).map_err(|_| {
+            CliError::usage(
+                format!("{flag} {value:?} is not a date"),
+                Some(
+                    "give a real calendar day as YYYY-MM-DD (e.g. 2026-03-10), today or yesterday"
+                        .to_owned(),
+                ),
+            )
+        })?,
+    };
+    if date > today {
+        return Err(CliError::usage(
+            format!("{flag} {date} is in the future (today is {today})"),
+            Some("record contributions once they are made".to_owned()),
+        ));
+    }
+    Ok(date)
+}
+
+/// The ledger's small folders (everything but contributions), which every write reads.
+pub const SMALL_FOLDERS: [&str; 4] = ["agents", "projects", "resources", "agreements"];
+
+/// Opens the ledger and checks it can be written to.
+pub fn open_for_writing(cwd: &Path) -> Result<Store, CliError> {
+    let store = super::open(cwd)?;
+    if store.root().is_none() {
+        return Err(StoreError::NotCheckedOut {
+            path: store.describe(),
+        }
+        .into());
+    }
+    Ok(store)
+}
+
+/// Adds one agent, project or resource: `build` makes the record's text and a short summary
+/// from the current ledger; it is judged like every write and committed as `<noun>: add ...`.
+pub fn add_record(
+    store: &Store,
+    options: &WriteOptions,
+    kind: RecordType,
+    id: &Id,
+    build: impl Fn(&Loaded) -> Result<(String, String), CliError>,
+) -> Result<(Outcome, String), CliError> {
+    let path = format!("{}/{id}.toml", kind.folder());
+    store
+        .transact(options, |view: &View<'_>| {
+            let base = view.read_folders(&SMALL_FOLDERS)?;
+            let loaded = ledger::load(&base);
+            if loaded.ledger.index.contains(kind, id.as_str()) {
+                return Err(Refusal::Cli(CliError::usage(
+                    format!("{} `{id}` already exists ({path})", kind.noun()),
+                    Some("ids are never reused; choose another id, or edit the file to change the record".to_owned()),
+                )));
+            }
+            if loaded.ledger.network.is_none() {
+                return Err(Refusal::Cli(CliError::usage(
+                    "ovn.toml has problems, so nothing can be recorded",
+                    Some("run `ovn check` and fix ovn.toml first".to_owned()),
+                )));
+            }
+            let (text, summary) = build(&loaded)?;
+            let added = [RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            }];
+            judge(view, &base, &loaded, &added)?;
+            Ok(Plan {
+                files: vec![(path.clone(), text.into_bytes())],
+                message: format!("{}: add {summary}\n", kind.noun()),
+                value: summary,
+            })
+        })
+        .map_err(refuse)
+}

@@ -1,0 +1,274 @@
+//! What is pending review and what is not committed: the data behind `ovn status`.
+//!
+//! "Pending" is what the current branch has that the validated branch has not: the changes
+//! between their merge base and the branch tip, found by walking both trees together and
+//! skipping every subtree whose id is equal on both sides (cheap on large ledgers, see
+//! `../shared/perf-notes.md`, unlike a full tree diff). "Uncommitted" is git's own status of
+//! the ledger's files in the working tree.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{ObjectType, Oid, Repository, StatusOptions, Tree};
+
+use super::{Store, StoreError};
+use crate::core::ledger::{Role, classify};
+
+/// How a file differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChangeKind {
+    /// New on the branch.
+    Added,
+    /// Changed on the branch.
+    Modified,
+    /// Removed on the branch.
+    Removed,
+}
+
+impl ChangeKind {
+    /// The word shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "changed",
+            ChangeKind::Removed => "removed",
+        }
+    }
+}
+
+/// One ledger file that differs between the validated branch and the current one.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// How.
+    pub kind: ChangeKind,
+    /// Ledger-relative path.
+    pub path: String,
+    /// The file's content on the current branch (absent when removed).
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// What the current branch has that the validated branch has not.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    /// The current branch (`None` when HEAD is detached).
+    pub branch: Option<String>,
+    /// The validated branch as found (`main`, or `origin/main` when there is no local one);
+    /// `None` when neither exists.
+    pub validated: Option<String>,
+    /// Commits on the current branch that the validated branch does not have.
+    pub ahead: usize,
+    /// Commits on the validated branch that the current branch does not have.
+    pub behind: usize,
+    /// The ledger files that differ, sorted by path.
+    pub changes: Vec<Change>,
+}
+
+/// A ledger file whose working-tree or index state differs from HEAD.
+#[derive(Clone, Debug)]
+pub struct Uncommitted {
+    /// Ledger-relative path.
+    pub path: String,
+    /// `new`, `modified`, `deleted` (in the working tree) or `staged` (in the index only).
+    pub state: &'static str,
+}
+
+impl Store {
+    /// Compares HEAD with the validated branch `validated` (a branch name).
+    pub fn pending(&self, validated: &str) -> Result<Pending, StoreError> {
+        let repo = &self.repo;
+        let branch = self.branch().ok();
+        let head = repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(StoreError::git("cannot read HEAD"))?;
+        let found = [
+            (format!("refs/heads/{validated}"), validated.to_owned()),
+            (
+                format!("refs/remotes/origin/{validated}"),
+                format!("origin/{validated}"),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(refname, shown)| repo.refname_to_id(&refname).ok().map(|id| (id, shown)));
+        let Some((validated_id, shown)) = found else {
+            return Ok(Pending {
+                branch,
+                validated: None,
+                ahead: 0,
+                behind: 0,
+                changes: Vec::new(),
+            });
+        };
+        let base = repo.merge_base(head.id(), validated_id).ok();
+        let count = |from: Oid, hide: Option<Oid>| -> Result<usize, StoreError> {
+            let mut walk = repo
+                .revwalk()
+                .map_err(StoreError::git("cannot walk history"))?;
+            walk.push(from)
+                .map_err(StoreError::git("cannot walk history"))?;
+            if let Some(hide) = hide {
+                walk.hide(hide)
+                    .map_err(StoreError::git("cannot walk history"))?;
+            }
+            Ok(walk.count())
+        };
+        let ahead = count(head.id(), base)?;
+        let behind = count(validated_id, base)?;
+        let old = match base {
+            Some(b) => self.ledger_tree(b)?,
+            None => None,
+        };
+        let new = self.ledger_tree(head.id())?;
+        let mut found = Vec::new();
+        diff(repo, old.as_ref(), new.as_ref(), "", &mut found)?;
+        let mut changes = Vec::new();
+        for (kind, path, blob) in found {
+            if matches!(classify(&path), Role::Ignored) {
+                continue;
+            }
+            let bytes = match blob {
+                Some(oid) => Some(
+                    repo.find_blob(oid)
+                        .map_err(StoreError::git("cannot read a blob"))?
+                        .content()
+                        .to_vec(),
+                ),
+                None => None,
+            };
+            changes.push(Change { kind, path, bytes });
+        }
+        Ok(Pending {
+            branch,
+            validated: Some(shown),
+            ahead,
+            behind,
+            changes,
+        })
+    }
+
+    /// Ledger files that are new, changed, deleted or staged but not committed.
+    pub fn uncommitted(&self) -> Result<Vec<Uncommitted>, StoreError> {
+        if self.root().is_none() {
+            return Ok(Vec::new());
+        }
+        let mut options = StatusOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        if !self.prefix.is_empty() {
+            options.pathspec(format!("{}/", self.prefix));
+        }
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .map_err(StoreError::git(
+                "cannot read the status of the working tree",
+            ))?;
+        let mut out = Vec::new();
+        for entry in statuses.iter() {
+            let Ok(path) = entry.path() else { continue };
+            let ledger_path = if self.prefix.is_empty() {
+                path
+            } else {
+                match path.strip_prefix(&format!("{}/", self.prefix)) {
+                    Some(p) => p,
+                    None => continue,
+                }
+            };
+            if matches!(classify(ledger_path), Role::Ignored) {
+                continue;
+            }
+            let s = entry.status();
+            let state = if s.is_wt_new() {
+                "new"
+            } else if s.is_wt_deleted() {
+                "deleted"
+            } else if s.is_wt_modified() || s.is_wt_typechange() || s.is_wt_renamed() {
+                "modified"
+            } else if s.is_index_new()
+                || s.is_index_modified()
+                || s.is_index_deleted()
+                || s.is_index_renamed()
+                || s.is_index_typechange()
+            {
+                "staged"
+            } else if s.is_conflicted() {
+                "conflicted"
+            } else {
+                continue;
+            };
+            out.push(Uncommitted {
+                path: ledger_path.to_owned(),
+                state,
+            });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(StoreError::git("cannot read a commit's tree"))?;
+        if self.prefix.is_empty() {
+            return Ok(Some(tree));
+        }
+        Ok(tree
+            .get_path(Path::new(&self.prefix))
+            .ok()
+            .and_then(|e| self.repo.find_tree(e.id()).ok()))
+    }
+}
+
+type Found = Vec<(ChangeKind, String, Option<Oid>)>;
+
+/// The blobs that differ between two trees, descending only into subtrees whose ids differ.
+fn diff(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+    dir: &str,
+    out: &mut Found,
+) -> Result<(), StoreError> {
+    let entries = |t: Option<&Tree<'_>>| -> BTreeMap<String, (Oid, Option<ObjectType>)> {
+        t.map(|t| {
+            t.iter()
+                .filter_map(|e| Some((e.name().ok()?.to_owned(), (e.id(), e.kind()))))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (before, after) = (entries(old), entries(new));
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for name in names {
+        let path = format!("{dir}{name}");
+        let (b, a) = (before.get(name), after.get(name));
+        if let (Some(b), Some(a)) = (b, a)
+            && b.0 == a.0
+        {
+            continue;
+        }
+        let as_tree = |e: Option<&(Oid, Option<ObjectType>)>| {
+            e.filter(|e| e.1 == Some(ObjectType::Tree))
+                .and_then(|e| repo.find_tree(e.0).ok())
+        };
+        let (bt, at) = (as_tree(b), as_tree(a));
+        if bt.is_some() || at.is_some() {
+            diff(repo, bt.as_ref(), at.as_ref(), &format!("{path}/"), out)?;
+        }
+        let blob = |e: Option<&(Oid, Option<ObjectType>)>| {
+            e.filter(|e| e.1 == Some(ObjectType::Blob)).map(|e| e.0)
+        };
+        match (blob(b), blob(a)) {
+            (None, Some(new)) => out.push((ChangeKind::Added, path, Some(new))),
+            (Some(_), Some(new)) => out.push((ChangeKind::Modified, path, Some(new))),
+            (Some(_), None) => out.push((ChangeKind::Removed, path, None)),
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}

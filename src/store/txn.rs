@@ -1,0 +1,900 @@
+//! Writes that are safe under crashes and concurrency: one record, one commit, or nothing.
+//!
+//! Every command that adds records (`ovn log`, `ovn agent add`, ...) runs as one
+//! [`Store::transact`]:
+//!
+//! 1. **Lock.** An exclusive advisory lock (`flock`) on `ovn/write.lock` in the repository's
+//!    git directory serialises `ovn` writers, so eight `ovn log` started at once queue up
+//!    instead of racing. The operating system releases it when the process dies, so a
+//!    killed write never leaves a lock that blocks the next one.
+//! 2. **Recover.** If an earlier write died half-way, its journal (below) says what it was
+//!    doing, and the next write finishes it: restores the record file and index entry of a
+//!    commit that landed, and removes lock files libgit2 left behind in that window.
+//! 3. **Read and judge.** The caller reads what it needs from the branch tip (a [`View`]:
+//!    never the whole ledger for a single record), builds the new records and checks them.
+//! 4. **Objects.** Blobs, trees and the commit are written to the object database. Until the
+//!    branch moves they are unreachable and harmless (`git gc` prunes them).
+//! 5. **Journal, then compare-and-swap.** The journal names the branch, its old and new
+//!    commit and the files; then the branch is moved only if it still points at the commit
+//!    the records were judged against. If another program committed in between, the whole
+//!    transaction is judged again on the new tip.
+//! 6. **Files, then index.** Only after the commit has landed are the record files written
+//!    (to a temporary file in the git directory, then renamed into place, so no reader and
+//!    no crash ever sees half a record), and the index learns exactly those paths: what the
+//!    user has staged or changed is never swept into an `ovn` commit.
+//!
+//! So a kill at any instant leaves either no trace (steps 1 to 5) or the complete record
+//! committed (step 6 onwards; the working tree and index may lag until the next `ovn` write
+//! repairs them, and no record file is ever on disk without its commit). Objects are not
+//! fsynced (libgit2's default): the guarantee is against killed processes, not power loss.
+//!
+//! libgit2 never packs objects, so after a write that leaves more loose objects than git's
+//! own `gc.auto` threshold, `git gc --auto` is started in the background when git is
+//! installed (counting them costs one directory listing; see `../shared/perf-notes.md`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use git2::{ErrorCode, FileMode, ObjectType, Oid, RepositoryState, Tree, TreeWalkMode};
+
+use super::write::Identity;
+use super::{Store, StoreError};
+use crate::core::ledger::{NETWORK_FILE, RawFile};
+
+/// Whether a write commits its records or only writes the files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One commit on the current branch holding exactly the new files (the default).
+    Commit,
+    /// Write the files into the working tree only, judged against the working tree.
+    NoCommit,
+}
+
+/// How to run a transaction.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    /// Commit or not.
+    pub mode: Mode,
+    /// The commit's author and committer (required for [`Mode::Commit`]).
+    pub identity: Option<Identity>,
+    /// For tests of crash safety: abort the process at this named point (`OVN_FAILPOINT`).
+    pub failpoint: Option<String>,
+    /// How long to wait for another `ovn` writer.
+    pub lock_timeout: Duration,
+}
+
+/// What a transaction's body decided to write.
+#[derive(Clone, Debug)]
+pub struct Plan<T> {
+    /// New files, ledger-relative paths with their bytes.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The commit message.
+    pub message: String,
+    /// Anything the caller wants back.
+    pub value: T,
+}
+
+/// What a transaction wrote.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The new commit, unless `--no-commit`.
+    pub commit: Option<Oid>,
+    /// The branch it is on.
+    pub branch: Option<String>,
+    /// The ledger-relative paths written.
+    pub paths: Vec<String>,
+    /// Something the user should know that did not stop the write.
+    pub warning: Option<String>,
+}
+
+/// A read-only view of the ledger a transaction builds on: the branch tip's tree (or the
+/// working tree with `--no-commit`). Reads only what is asked for.
+pub struct View<'a> {
+    store: &'a Store,
+    base: Base<'a>,
+}
+
+enum Base<'a> {
+    /// The ledger's subtree at the branch tip.
+    Tree { tree: Tree<'a>, commit: Oid },
+    /// The working tree's ledger root.
+    Worktree(PathBuf),
+}
+
+const LOCK_FILE: &str = "ovn/write.lock";
+const JOURNAL_FILE: &str = "ovn/journal";
+const TMP_DIR: &str = "ovn/tmp";
+/// How many times a transaction is judged again when another program moves the branch.
+const ATTEMPTS: usize = 3;
+/// How old a git lock file left by a killed `ovn` must be before it is removed: git holds
+/// its locks for milliseconds, so one that has not changed for a second is dead.
+const STALE_AFTER: Duration = Duration::from_secs(1);
+
+impl Store {
+    /// Runs `body` as one write: lock, recover, read, judge, commit (or write only), as the
+    /// module documentation describes. `body` may run more than once (when another program
+    /// moves the branch meanwhile) and must only read through the [`View`].
+    pub fn transact<T, E: From<StoreError>>(
+        &self,
+        options: &WriteOptions,
+        mut body: impl FnMut(&View<'_>) -> Result<Plan<T>, E>,
+    ) -> Result<(Outcome, T), E> {
+        let root = self
+            .root()
+            .ok_or_else(|| StoreError::NotCheckedOut {
+                path: self.describe(),
+            })?
+            .to_path_buf();
+        let _lock = self.lock(options.lock_timeout)?;
+        self.recover()?;
+        check_state(self.repo.state())?;
+        let result = match options.mode {
+            Mode::NoCommit => {
+                let view = View {
+                    store: self,
+                    base: Base::Worktree(root.clone()),
+                };
+                let plan = body(&view)?;
+                for (path, _) in &plan.files {
+                    if root.join(path).exists() {
+                        return Err(StoreError::Exists {
+                            path: path.clone(),
+                            committed: false,
+                        }
+                        .into());
+                    }
+                }
+                for (path, bytes) in &plan.files {
+                    self.write_file(&root, path, bytes, options)?;
+                }
+                Ok((
+                    Outcome {
+                        commit: None,
+                        branch: self.branch().ok(),
+                        paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
+                        warning: None,
+                    },
+                    plan.value,
+                ))
+            }
+            Mode::Commit => self.commit_transaction(&root, options, &mut body),
+        };
+        drop(_lock);
+        if matches!(&result, Ok((outcome, _)) if outcome.commit.is_some()) {
+            self.maybe_gc();
+        }
+        result
+    }
+
+    fn commit_transaction<T, E: From<StoreError>>(
+        &self,
+        root: &Path,
+        options: &WriteOptions,
+        body: &mut impl FnMut(&View<'_>) -> Result<Plan<T>, E>,
+    ) -> Result<(Outcome, T), E> {
+        let identity = options.identity.as_ref().ok_or(StoreError::NoIdentity)?;
+        let branch = self.branch()?;
+        let refname = format!("refs/heads/{branch}");
+        for _ in 0..ATTEMPTS {
+            let tip = match self.repo.refname_to_id(&refname) {
+                Ok(oid) => oid,
+                Err(e) if e.code() == ErrorCode::NotFound => {
+                    return Err(StoreError::UnbornBranch { branch }.into());
+                }
+                Err(e) => return Err(StoreError::git("cannot read the branch")(e).into()),
+            };
+            let commit = self
+                .repo
+                .find_commit(tip)
+                .map_err(StoreError::git("cannot read the branch's commit"))?;
+            let top = commit
+                .tree()
+                .map_err(StoreError::git("cannot read the branch's tree"))?;
+            let tree = if self.prefix.is_empty() {
+                top.clone()
+            } else {
+                top.get_path(Path::new(&self.prefix))
+                    .ok()
+                    .and_then(|e| self.repo.find_tree(e.id()).ok())
+                    .ok_or_else(|| StoreError::NoLedgerAtRevision {
+                        rev: branch.clone(),
+                        prefix: self.prefix.clone(),
+                    })?
+            };
+            let view = View {
+                store: self,
+                base: Base::Tree { tree, commit: tip },
+            };
+            let plan = body(&view)?;
+            for (path, _) in &plan.files {
+                if view.exists(path)? {
+                    return Err(StoreError::Exists {
+                        path: path.clone(),
+                        committed: true,
+                    }
+                    .into());
+                }
+                if root.join(path).exists() {
+                    return Err(StoreError::Exists {
+                        path: path.clone(),
+                        committed: false,
+                    }
+                    .into());
+                }
+            }
+
+            // Objects first: unreachable until the branch moves.
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            let mut blobs = Vec::new();
+            for (path, bytes) in &plan.files {
+                let oid = self
+                    .repo
+                    .blob(bytes)
+                    .map_err(StoreError::git("cannot write a blob"))?;
+                update.upsert(self.repo_path(path), oid, FileMode::Blob);
+                blobs.push(oid);
+            }
+            let new_tree = update
+                .create_updated(&self.repo, &top)
+                .map_err(StoreError::git("cannot build the new tree"))?;
+            let new_tree = self
+                .repo
+                .find_tree(new_tree)
+                .map_err(StoreError::git("cannot build the new tree"))?;
+            let signature = identity.signature()?;
+            let new = self
+                .repo
+                .commit(
+                    None,
+                    &signature,
+                    &signature,
+                    &plan.message,
+                    &new_tree,
+                    &[&commit],
+                )
+                .map_err(StoreError::git("cannot write the commit"))?;
+            failpoint(options, "after-objects");
+
+            let journal = Journal {
+                refname: refname.clone(),
+                old: tip,
+                new,
+                files: plan
+                    .files
+                    .iter()
+                    .zip(&blobs)
+                    .map(|((path, _), oid)| (path.clone(), *oid))
+                    .collect(),
+            };
+            self.write_journal(&journal)?;
+            failpoint(options, "after-journal");
+
+            let subject = plan.message.lines().next().unwrap_or_default();
+            match self.move_branch(&refname, new, tip, &format!("commit: {subject}")) {
+                Ok(()) => {}
+                Err(Moved::Yes) => {
+                    self.remove_journal()?;
+                    continue;
+                }
+                Err(Moved::Failed(e)) => {
+                    self.remove_journal()?;
+                    return Err(e.into());
+                }
+            }
+            failpoint(options, "after-ref");
+
+            // The commit is in. From here on nothing is undone: a failure only leaves the
+            // working tree or index behind, which the journal lets the next write repair.
+            for (path, bytes) in &plan.files {
+                self.write_file(root, path, bytes, options)?;
+            }
+            failpoint(options, "after-files");
+            let warning = match self.stage(&journal.files) {
+                Ok(()) => {
+                    failpoint(options, "after-index");
+                    self.remove_journal()?;
+                    None
+                }
+                Err(e) => Some(format!(
+                    "committed, but the index was not updated ({e}); the next ovn write repairs it, or run `git reset -q -- {}`",
+                    plan.files
+                        .iter()
+                        .map(|(p, _)| self.repo_path(p))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+            };
+            return Ok((
+                Outcome {
+                    commit: Some(new),
+                    branch: Some(branch),
+                    paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
+                    warning,
+                },
+                plan.value,
+            ));
+        }
+        Err(StoreError::BranchMoved { branch }.into())
+    }
+
+    /// The branch HEAD points at; an error when HEAD is detached.
+    pub fn branch(&self) -> Result<String, StoreError> {
+        let head = self
+            .repo
+            .find_reference("HEAD")
+            .map_err(StoreError::git("cannot read HEAD"))?;
+        match head.symbolic_target().ok().flatten() {
+            Some(target) => target
+                .strip_prefix("refs/heads/")
+                .map(str::to_owned)
+                .ok_or(StoreError::DetachedHead),
+            None => Err(StoreError::DetachedHead),
+        }
+    }
+
+    fn ovn_dir(&self) -> PathBuf {
+        self.repo.path().to_path_buf()
+    }
+
+    fn lock(&self, timeout: Duration) -> Result<File, StoreError> {
+        // In the common directory, so linked worktrees of one repository share it.
+        let path = self.repo.commondir().join(LOCK_FILE);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create", e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, "cannot open the lock file", e))?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) => {
+                    if start.elapsed() > timeout {
+                        return Err(StoreError::Busy { path });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(StoreError::io(&path, "cannot lock", e));
+                }
+            }
+        }
+    }
+
+    /// Moves `refname` from `old` to `new`, only if it still points at `old`.
+    fn move_branch(&self, refname: &str, new: Oid, old: Oid, log: &str) -> Result<(), Moved> {
+        let mut pause = Duration::from_millis(10);
+        let start = Instant::now();
+        loop {
+            match self.repo.reference_matching(refname, new, true, old, log) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.code() == ErrorCode::Modified => return Err(Moved::Yes),
+                // Another git process holds the branch's lock file for a moment.
+                Err(e) if e.code() == ErrorCode::Locked && start.elapsed() < STALE_AFTER * 3 => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => {
+                    return Err(Moved::Failed(StoreError::git("cannot move the branch")(e)));
+                }
+            }
+        }
+    }
+
+    /// Writes `root/path` atomically: a temporary file in the git directory (invisible to
+    /// `git status` and `ovn check`), synced, then renamed into place.
+    fn write_file(
+        &self,
+        root: &Path,
+        path: &str,
+        bytes: &[u8],
+        options: &WriteOptions,
+    ) -> Result<(), StoreError> {
+        let full = root.join(path);
+        let dir = full.parent().unwrap_or(root);
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
+        let name = full.file_name().unwrap_or_default().to_string_lossy();
+        let tmp_dir = self.ovn_dir().join(TMP_DIR);
+        fs::create_dir_all(&tmp_dir)
+            .map_err(|e| StoreError::io(&tmp_dir, "cannot create directory", e))?;
+        let write = |tmp: &Path| {
+            File::create(tmp)
+                .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+                .map_err(|e| StoreError::io(tmp, "cannot write", e))
+        };
+        let tmp = tmp_dir.join(format!("{}.{name}", std::process::id()));
+        write(&tmp)?;
+        failpoint(options, "after-tmp");
+        match fs::rename(&tmp, &full) {
+            Ok(()) => Ok(()),
+            // The git directory is on another file system: stage next to the target.
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                let _ = fs::remove_file(&tmp);
+                let near = dir.join(format!(".{name}.ovn-tmp"));
+                write(&near)?;
+                fs::rename(&near, &full).map_err(|e| {
+                    let _ = fs::remove_file(&near);
+                    StoreError::io(&full, "cannot write", e)
+                })
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(StoreError::io(&full, "cannot write", e))
+            }
+        }
+    }
+
+    /// Adds exactly these paths to the index, as committed; nothing else in it changes.
+    fn stage(&self, files: &[(String, Oid)]) -> Result<(), StoreError> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(StoreError::git("cannot open the index"))?;
+        index
+            .read(true)
+            .map_err(StoreError::git("cannot read the index"))?;
+        for (path, _) in files {
+            index
+                .add_path(Path::new(&self.repo_path(path)))
+                .map_err(StoreError::git("cannot update the index"))?;
+        }
+        let start = Instant::now();
+        loop {
+            match index.write() {
+                Ok(()) => return Ok(()),
+                Err(e) if e.code() == ErrorCode::Locked && start.elapsed() < STALE_AFTER * 3 => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(StoreError::git("cannot write the index")(e)),
+            }
+        }
+    }
+
+    fn write_journal(&self, journal: &Journal) -> Result<(), StoreError> {
+        let path = self.ovn_dir().join(JOURNAL_FILE);
+        let tmp = path.with_extension("tmp");
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create", e))?;
+        }
+        File::create(&tmp)
+            .and_then(|mut f| {
+                f.write_all(journal.to_text().as_bytes())
+                    .and_then(|()| f.sync_all())
+            })
+            .and_then(|()| fs::rename(&tmp, &path))
+            .map_err(|e| StoreError::io(&path, "cannot write", e))
+    }
+
+    fn remove_journal(&self) -> Result<(), StoreError> {
+        let path = self.ovn_dir().join(JOURNAL_FILE);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io(&path, "cannot remove", e)),
+        }
+    }
+
+    /// Finishes or clears what a killed write left behind. Runs under the write lock, so the
+    /// process that left it is gone.
+    fn recover(&self) -> Result<(), StoreError> {
+        let tmp_dir = self.ovn_dir().join(TMP_DIR);
+        if let Ok(entries) = fs::read_dir(&tmp_dir) {
+            for entry in entries.flatten() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        let path = self.ovn_dir().join(JOURNAL_FILE);
+        let Ok(text) = fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        let Some(journal) = Journal::parse(&text) else {
+            // Not ours or torn: it was never acted on before it was complete.
+            return self.remove_journal();
+        };
+        // The dead process may have held git's own lock files; they block every later write
+        // (and the user's git) until removed.
+        let common = self.repo.commondir();
+        clear_stale(&common.join(format!("{}.lock", journal.refname)));
+        clear_stale(&common.join("packed-refs.lock"));
+        clear_stale(&self.repo.path().join("index.lock"));
+
+        let tip = self.repo.refname_to_id(&journal.refname).ok();
+        let landed = tip.is_some_and(|tip| {
+            tip == journal.new
+                || self
+                    .repo
+                    .graph_descendant_of(tip, journal.new)
+                    .unwrap_or(false)
+        });
+        if landed && let Some(root) = self.root() {
+            let index = self.repo.index().ok();
+            let mut missing = Vec::new();
+            for (path, blob) in &journal.files {
+                let full = root.join(path);
+                if !full.exists() {
+                    let bytes = self
+                        .repo
+                        .find_blob(*blob)
+                        .map_err(StoreError::git("cannot read a blob"))?
+                        .content()
+                        .to_vec();
+                    let options = WriteOptions {
+                        mode: Mode::Commit,
+                        identity: None,
+                        failpoint: None,
+                        lock_timeout: Duration::ZERO,
+                    };
+                    self.write_file(root, path, &bytes, &options)?;
+                }
+                let staged = index
+                    .as_ref()
+                    .and_then(|i| i.get_path(Path::new(&self.repo_path(path)), 0))
+                    .is_some();
+                if !staged {
+                    missing.push((path.clone(), *blob));
+                }
+            }
+            if !missing.is_empty() {
+                self.stage(&missing)?;
+            }
+        }
+        self.remove_journal()
+    }
+
+    /// Starts `git gc --auto` in the background when the loose objects pass git's own
+    /// threshold. Counting them the way git does (one of the 256 object folders) is cheap.
+    fn maybe_gc(&self) {
+        let threshold = self
+            .repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_i64("gc.auto").ok())
+            .unwrap_or(6700);
+        if threshold <= 0 {
+            return;
+        }
+        let per_folder = (threshold as usize).div_ceil(256);
+        let folder = self.repo.commondir().join("objects/17");
+        let count = fs::read_dir(folder).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().len() == 38)
+                .count()
+        });
+        if count <= per_folder {
+            return;
+        }
+        let dir = self
+            .repo
+            .workdir()
+            .unwrap_or_else(|| self.repo.path())
+            .to_path_buf();
+        // git detaches the actual work itself (gc.autoDetach); if git is not installed, the
+        // repository just stays unpacked a while longer.
+        let _ = std::process::Command::new("git")
+            .args(["gc", "--auto", "--quiet"])
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+}
+
+enum Moved {
+    Yes,
+    Failed(StoreError),
+}
+
+fn check_state(state: RepositoryState) -> Result<(), StoreError> {
+    let operation = match state {
+        RepositoryState::Clean => return Ok(()),
+        RepositoryState::Merge => "merge",
+        RepositoryState::Revert | RepositoryState::RevertSequence => "revert",
+        RepositoryState::CherryPick | RepositoryState::CherryPickSequence => "cherry-pick",
+        RepositoryState::Bisect => "bisect",
+        RepositoryState::Rebase
+        | RepositoryState::RebaseInteractive
+        | RepositoryState::RebaseMerge => "rebase",
+        RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => "git am",
+    };
+    Err(StoreError::InProgress { operation })
+}
+
+/// Aborts the process at a named point when asked to (crash-safety tests).
+fn failpoint(options: &WriteOptions, name: &str) {
+    if options.failpoint.as_deref() == Some(name) {
+        std::process::abort();
+    }
+}
+
+/// Removes a git lock file left by a dead process: one that has not changed for
+/// [`STALE_AFTER`]. A live git process holds its locks for milliseconds.
+fn clear_stale(path: &Path) {
+    for _ in 0..3 {
+        let Ok(meta) = fs::metadata(path) else { return };
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let age = SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or_default();
+        if age >= STALE_AFTER {
+            let _ = fs::remove_file(path);
+            return;
+        }
+        std::thread::sleep(STALE_AFTER - age + Duration::from_millis(10));
+    }
+}
+
+/// What a commit transaction is about to do, kept until its files are in place.
+struct Journal {
+    refname: String,
+    old: Oid,
+    new: Oid,
+    files: Vec<(String, Oid)>,
+}
+
+impl Journal {
+    const HEADER: &'static str = "ovn-journal 1";
+
+    fn to_text(&self) -> String {
+        let mut out = format!(
+            "{}\nref {}\nold {}\nnew {}\n",
+            Self::HEADER,
+            self.refname,
+            self.old,
+            self.new
+        );
+        for (path, oid) in &self.files {
+            out.push_str(&format!("file {oid} {path}\n"));
+        }
+        out.push_str("end\n");
+        out
+    }
+
+    fn parse(text: &str) -> Option<Journal> {
+        let mut lines = text.lines();
+        if lines.next()? != Self::HEADER || !text.ends_with("end\n") {
+            return None;
+        }
+        let refname = lines.next()?.strip_prefix("ref ")?.to_owned();
+        let old = Oid::from_str(lines.next()?.strip_prefix("old ")?).ok()?;
+        let new = Oid::from_str(lines.next()?.strip_prefix("new ")?).ok()?;
+        let mut files = Vec::new();
+        for line in lines {
+            if line == "end" {
+                break;
+            }
+            let (oid, path) = line.strip_prefix("file ")?.split_once(' ')?;
+            files.push((path.to_owned(), Oid::from_str(oid).ok()?));
+        }
+        Some(Journal {
+            refname,
+            old,
+            new,
+            files,
+        })
+    }
+}
+
+impl View<'_> {
+    /// The commit the view shows, unless it is the working tree.
+    pub fn commit(&self) -> Option<Oid> {
+        match &self.base {
+            Base::Tree { commit, .. } => Some(*commit),
+            Base::Worktree(_) => None,
+        }
+    }
+
+    /// Whether a ledger file exists in the view.
+    pub fn exists(&self, path: &str) -> Result<bool, StoreError> {
+        Ok(match &self.base {
+            Base::Tree { tree, .. } => tree.get_path(Path::new(path)).is_ok(),
+            Base::Worktree(root) => root.join(path).exists(),
+        })
+    }
+
+    /// One ledger file, if it exists.
+    pub fn read(&self, path: &str) -> Result<Option<RawFile>, StoreError> {
+        match &self.base {
+            Base::Tree { tree, .. } => {
+                let Ok(entry) = tree.get_path(Path::new(path)) else {
+                    return Ok(None);
+                };
+                if entry.kind() != Some(ObjectType::Blob) {
+                    return Ok(None);
+                }
+                let blob = self
+                    .store
+                    .repo
+                    .find_blob(entry.id())
+                    .map_err(StoreError::git("cannot read a blob"))?;
+                Ok(Some(RawFile {
+                    path: path.to_owned(),
+                    bytes: blob.content().to_vec(),
+                }))
+            }
+            Base::Worktree(root) => match fs::read(root.join(path)) {
+                Ok(bytes) => Ok(Some(RawFile {
+                    path: path.to_owned(),
+                    bytes,
+                })),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(None),
+                Err(e) => Err(StoreError::io(&root.join(path), "cannot read", e)),
+            },
+        }
+    }
+
+    /// `ovn.toml` and every file under the given folders (e.g. `agents`,
+    /// `contributions/2026/11/24`). Missing folders are empty.
+    pub fn read_folders(&self, folders: &[&str]) -> Result<Vec<RawFile>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(network) = self.read(NETWORK_FILE)? {
+            out.push(network);
+        }
+        for folder in folders {
+            match &self.base {
+                Base::Tree { tree, .. } => {
+                    let Ok(entry) = tree.get_path(Path::new(folder)) else {
+                        continue;
+                    };
+                    let Ok(sub) = self.store.repo.find_tree(entry.id()) else {
+                        continue;
+                    };
+                    let mut blobs = Vec::new();
+                    sub.walk(TreeWalkMode::PreOrder, |dir, e| {
+                        if e.kind() == Some(ObjectType::Blob)
+                            && let Ok(name) = e.name()
+                        {
+                            blobs.push((format!("{folder}/{dir}{name}"), e.id()));
+                        }
+                        git2::TreeWalkResult::Ok
+                    })
+                    .map_err(StoreError::git("cannot walk the tree"))?;
+                    for (path, oid) in blobs {
+                        let blob = self
+                            .store
+                            .repo
+                            .find_blob(oid)
+                            .map_err(StoreError::git("cannot read a blob"))?;
+                        out.push(RawFile {
+                            path,
+                            bytes: blob.content().to_vec(),
+                        });
+                    }
+                }
+                Base::Worktree(root) => walk_disk(root, folder, &mut out)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every file of the ledger (what `ovn check` reads): for the rare checks a part of the
+    /// ledger cannot settle.
+    pub fn read_all(&self) -> Result<Vec<RawFile>, StoreError> {
+        match &self.base {
+            Base::Tree { commit, .. } => Ok(self.store.read_revision(&commit.to_string())?.files),
+            Base::Worktree(_) => self.store.read_worktree(),
+        }
+    }
+
+    /// The path of the contribution with this id, looking through the day folders by name
+    /// (tree listings only, no record is read).
+    pub fn find_contribution(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let file = format!("{id}.toml");
+        match &self.base {
+            Base::Tree { tree, .. } => {
+                let repo = &self.store.repo;
+                let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
+                    t.iter()
+                        .filter(|e| e.kind() == Some(ObjectType::Tree))
+                        .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
+                        .collect()
+                };
+                let Some(top) = tree
+                    .get_name("contributions")
+                    .and_then(|e| repo.find_tree(e.id()).ok())
+                else {
+                    return Ok(None);
+                };
+                // Newest first: corrections are mostly of recent records.
+                for (y, yid) in subtrees(&top).into_iter().rev() {
+                    let Ok(year) = repo.find_tree(yid) else {
+                        continue;
+                    };
+                    for (m, mid) in subtrees(&year).into_iter().rev() {
+                        let Ok(month) = repo.find_tree(mid) else {
+                            continue;
+                        };
+                        for (d, did) in subtrees(&month).into_iter().rev() {
+                            let Ok(day) = repo.find_tree(did) else {
+                                continue;
+                            };
+                            if day.get_name(&file).is_some() {
+                                return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
+                            }
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            Base::Worktree(root) => {
+                let dirs = |p: &Path| -> Vec<String> {
+                    let mut names: Vec<String> = fs::read_dir(p)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect();
+                    names.sort();
+                    names.reverse();
+                    names
+                };
+                let top = root.join("contributions");
+                for y in dirs(&top) {
+                    for m in dirs(&top.join(&y)) {
+                        for d in dirs(&top.join(&y).join(&m)) {
+                            if top.join(&y).join(&m).join(&d).join(&file).is_file() {
+                                return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
+                            }
+                        }
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+fn walk_disk(root: &Path, rel: &str, out: &mut Vec<RawFile>) -> Result<(), StoreError> {
+    let dir = root.join(rel);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(&dir, "cannot list", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = format!("{rel}/{name}");
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk_disk(root, &path, out)?;
+        } else {
+            let bytes = fs::read(entry.path())
+                .map_err(|e| StoreError::io(&entry.path(), "cannot read", e))?;
+            out.push(RawFile { path, bytes });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_round_trip_and_torn_journals() {
+        let j = Journal {
+            refname: "refs/heads/main".to_owned(),
+            old: Oid::from_str("1111111111111111111111111111111111111111").unwrap(),
+            new: Oid::from_str("2222222222222222222222222222222222222222").unwrap(),
+            files: vec![(
+                "contributions/2026/11/24/x y.toml".to_owned(),
+                Oid::from_str("3333333333333333333333333333333333333333").unwrap(),
+            )],
+        };
+        let text = j.to_text();
+        let back = Journal::parse(&text).unwrap();
+        assert_eq!(back.refname, j.refname);
+        assert_eq!(back.files, j.files);
+        assert!(Journal::parse(&text[..text.len() - 2]).is_none());
+    }
+}

@@ -1,6 +1,5 @@
 //! `ovn check`: judge the ledger and report every problem.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -9,7 +8,7 @@ use serde::Serialize;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::diag::Location;
-use crate::core::ledger::{self, RawFile};
+
 use crate::core::render::{self, JsonDiagnostic};
 
 /// Check every record of the ledger and report all problems at once.
@@ -61,31 +60,18 @@ struct JsonReport<'a> {
 /// Runs `ovn check`.
 pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
-    let (files, commit) = match &args.at {
+    let (loaded, commit) = match &args.at {
         Some(rev) => {
-            let snapshot = store.read_revision(rev)?;
-            (snapshot.files, Some(snapshot.commit.to_string()))
+            let (loaded, commit) = store.load_revision(rev)?;
+            (loaded, Some(commit.to_string()))
         }
-        None => (store.read_worktree()?, None),
+        None => (store.load_worktree()?, None),
     };
-    let loaded = ledger::load(&files);
-    let by_path: HashMap<&str, &RawFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let texts: HashMap<&str, String> = loaded
-        .diagnostics
-        .iter()
-        .filter_map(|d| {
-            by_path.get(d.path.as_str()).map(|f| {
-                (
-                    d.path.as_str(),
-                    String::from_utf8_lossy(&f.bytes).into_owned(),
-                )
-            })
-        })
-        .collect();
+    let texts = super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics);
     let located: Vec<Location> = loaded
         .diagnostics
         .iter()
-        .map(|d| d.locate(texts.get(d.path.as_str()).map(String::as_str)))
+        .map(|d| d.locate(texts.get(&d.path).map(String::as_str)))
         .collect();
     let problems = loaded.diagnostics.len();
     let records = loaded.ledger.record_count();
@@ -122,7 +108,7 @@ pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliE
             let report = JsonReport {
                 ok: problems == 0,
                 commit,
-                files: files.len(),
+                files: loaded.ledger.paths.len(),
                 records,
                 problems: loaded
                     .diagnostics

@@ -198,6 +198,30 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
     Ok(status)
 }
 
+/// The text of every file a diagnostic points into, to show excerpts: read again (from the
+/// commit, or the working tree) because loading a ledger does not keep raw files.
+pub fn problem_texts(
+    store: &Store,
+    commit: Option<&str>,
+    diagnostics: &[crate::core::diag::Diagnostic],
+) -> std::collections::HashMap<String, String> {
+    let mut texts = std::collections::HashMap::new();
+    for d in diagnostics {
+        if texts.contains_key(&d.path) {
+            continue;
+        }
+        let bytes = match (commit, store.root()) {
+            (Some(commit), _) => store.read_file_at(commit, &d.path).ok().flatten(),
+            (None, Some(root)) => std::fs::read(root.join(&d.path)).ok(),
+            (None, None) => None,
+        };
+        if let Some(bytes) = bytes {
+            texts.insert(d.path.clone(), String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    texts
+}
+
 /// Opens the ledger around `cwd`.
 pub fn open(cwd: &Path) -> Result<Store, CliError> {
     Ok(Store::discover(cwd)?)

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::core::diag::Diagnostic;
-use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile};
+use crate::core::ledger::{self, Ledger, NETWORK_FILE};
 use crate::core::parse::{self, Settings};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::read::{self, Source};
@@ -164,10 +164,9 @@ pub fn run(
         Some(rev) => (rev.clone(), false),
         None => (validated_branch(&store)?, true),
     };
-    let snapshot = store.read_revision(&rev)?;
-    let loaded = ledger::load(&snapshot.files);
+    let (loaded, commit) = store.load_revision(&rev)?;
     if !loaded.diagnostics.is_empty() {
-        return Err(ledger_problems(&loaded.diagnostics, &snapshot.files, &rev));
+        return Err(ledger_problems(store_texts(&store, commit, &loaded.diagnostics), &loaded.diagnostics, &rev));
     }
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
@@ -184,7 +183,7 @@ pub fn run(
     } else {
         Vec::new()
     };
-    let commit = snapshot.commit.to_string();
+    let commit = commit.to_string();
     let at = if validated {
         format!("{rev} at {}", &commit[..12])
     } else {
@@ -269,19 +268,27 @@ fn network_settings(bytes: &[u8]) -> Option<Network> {
     read::network(&src, table, &mut diags)
 }
 
+fn store_texts(
+    store: &Store,
+    commit: git2::Oid,
+    diags: &[Diagnostic],
+) -> std::collections::HashMap<String, String> {
+    super::problem_texts(store, Some(&commit.to_string()), diags)
+}
+
 /// An error listing the ledger's problems (a payout is never computed from a broken ledger).
-fn ledger_problems(diags: &[Diagnostic], files: &[RawFile], rev: &str) -> CliError {
+fn ledger_problems(
+    texts: std::collections::HashMap<String, String>,
+    diags: &[Diagnostic],
+    rev: &str,
+) -> CliError {
     let mut message = format!(
         "the ledger at {rev} has {} problem{}; a payout needs a valid ledger:",
         diags.len(),
         if diags.len() == 1 { "" } else { "s" }
     );
     for d in diags.iter().take(20) {
-        let text = files
-            .iter()
-            .find(|f| f.path == d.path)
-            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
-        let loc = d.locate(text.as_deref());
+        let loc = d.locate(texts.get(&d.path).map(String::as_str));
         let _ = write!(message, "\n  {}", render::short(d, &loc));
     }
     if diags.len() > 20 {
@@ -817,8 +824,7 @@ fn record(
 }
 
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
-    let snapshot = store.read_revision(at)?;
-    let loaded = ledger::load(&snapshot.files);
+    let (loaded, head) = store.load_revision(at)?;
     let Some(rec) = loaded
         .ledger
         .payouts
@@ -830,18 +836,14 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
             None,
         ));
     };
-    let recorded = snapshot
-        .files
-        .iter()
-        .find(|f| f.path == loaded.ledger.path(rec.file))
-        .map(|f| f.bytes.clone())
+    let recorded = store
+        .read_file_at(&head.to_string(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
-    let pinned = store.read_revision(&rec.commit)?;
-    let then = ledger::load(&pinned.files);
+    let (then, pinned) = store.load_revision(&rec.commit)?;
     if !then.diagnostics.is_empty() {
         return Err(ledger_problems(
+            store_texts(store, pinned, &then.diagnostics),
             &then.diagnostics,
-            &pinned.files,
             &rec.commit,
         ));
     }

@@ -266,7 +266,7 @@ pub struct Loaded {
 }
 
 /// One file's outcome: the id its name claims, the record, and its problems.
-type FileResult = (Option<(RecordType, Id)>, Option<Parsed>, Vec<Diagnostic>);
+type FileResult = (Option<(RecordType, Id)>, Option<Box<Parsed>>, Vec<Diagnostic>);
 
 enum Parsed {
     Agent(Agent),
@@ -279,26 +279,39 @@ enum Parsed {
 
 /// Parses and checks a whole ledger from its files.
 pub fn load(files: &[RawFile]) -> Loaded {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[a].path.cmp(&files[b].path));
-    let mut diagnostics = Vec::new();
-    let mut ledger = Ledger {
-        paths: order.iter().map(|&i| files[i].path.clone()).collect(),
-        ..Ledger::default()
-    };
+    let items: Vec<(String, &RawFile)> = files.iter().map(|f| (f.path.clone(), f)).collect();
+    load_from(items, || (), |_, f| Some(f.bytes.clone()))
+}
 
-    let network_file = order.iter().position(|&i| files[i].path == NETWORK_FILE);
+/// Parses and checks a whole ledger, reading each file's bytes through `read` as it goes,
+/// so a large ledger never holds all its raw files at once.
+///
+/// `items` pairs each ledger-relative path with whatever `read` needs to fetch it (a blob
+/// id, a file path). Files are read and parsed in parallel; each worker gets its own state
+/// from `init` (a repository handle, say). `read` returning `None` skips the file: the
+/// caller records why. The core does no I/O of its own.
+pub fn load_from<T, R, I, F>(mut items: Vec<(String, T)>, init: I, read: F) -> Loaded
+where
+    T: Sync + Send,
+    I: Fn() -> R + Sync + Send,
+    F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync + Send,
+{
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut diagnostics = Vec::new();
+    let mut ledger = Ledger::default();
+
+    let network_file = items.iter().position(|(p, _)| p == NETWORK_FILE);
     let mut settings = Settings::default();
     match network_file {
         Some(pos) => {
-            let raw = &files[order[pos]];
+            let bytes = read(&mut init(), &items[pos].1).unwrap_or_default();
             let source = Source {
                 path: NETWORK_FILE,
                 file: pos as FileId,
-                base: parse::text_offset(&raw.bytes),
+                base: parse::text_offset(&bytes),
                 settings: &settings,
             };
-            ledger.network = parse_with(&source, &raw.bytes, &mut diagnostics, read::network);
+            ledger.network = parse_with(&source, &bytes, &mut diagnostics, read::network);
         }
         None => diagnostics.push(
             Diagnostic::new(
@@ -313,6 +326,7 @@ pub fn load(files: &[RawFile]) -> Loaded {
     if let Some(n) = &ledger.network {
         if n.format != Network::FORMAT {
             // Records of another format version would only produce noise: stop here.
+            ledger.paths = items.into_iter().map(|(p, _)| p).collect();
             diag::sort(&mut diagnostics);
             return Loaded {
                 ledger,
@@ -327,9 +341,9 @@ pub fn load(files: &[RawFile]) -> Loaded {
 
     // One report per misspelt folder, not one per file in it.
     let mut misspelt: BTreeMap<&str, (RecordType, usize)> = BTreeMap::new();
-    for &i in &order {
-        if let Role::MisspeltFolder(kind) = classify(&files[i].path) {
-            let top = files[i].path.split('/').next().unwrap_or_default();
+    for (path, _) in &items {
+        if let Role::MisspeltFolder(kind) = classify(path) {
+            let top = path.split('/').next().unwrap_or_default();
             misspelt.entry(top).or_insert((kind, 0)).1 += 1;
         }
     }
@@ -351,16 +365,33 @@ pub fn load(files: &[RawFile]) -> Loaded {
         );
     }
 
-    let results: Vec<FileResult> = order
+    // Read and parse in one pass per file: the bytes are dropped as soon as they are parsed.
+    let results: Vec<FileResult> = items
         .par_iter()
         .enumerate()
-        .map(|(pos, &i)| parse_file(pos as FileId, &files[i], &settings))
+        .map_init(&init, |state, (pos, (path, handle))| {
+            // Only records are read at all; a stray file is judged by its path.
+            let bytes = match classify(path) {
+                Role::Record(..) => match read(state, handle) {
+                    Some(bytes) => bytes,
+                    None => return (None, None, Vec::new()),
+                },
+                Role::Stray(..) => Vec::new(),
+                _ => return (None, None, Vec::new()),
+            };
+            let raw = RawFile {
+                path: path.clone(),
+                bytes,
+            };
+            parse_file(pos as FileId, &raw, &settings)
+        })
         .collect();
+    ledger.paths = items.into_iter().map(|(p, _)| p).collect();
 
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = results
         .iter()
-        .filter(|r| matches!(r.1, Some(Parsed::Contribution(_))))
+        .filter(|r| matches!(r.1.as_deref(), Some(Parsed::Contribution(_))))
         .count();
     ledger.contributions.reserve_exact(contributions);
     for (pos, (named, parsed, diags)) in results.into_iter().enumerate() {
@@ -368,7 +399,7 @@ pub fn load(files: &[RawFile]) -> Loaded {
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
         }
-        match parsed {
+        match parsed.map(|p| *p) {
             Some(Parsed::Agent(r)) => ledger.agents.push(r),
             Some(Parsed::Project(r)) => ledger.projects.push(r),
             Some(Parsed::Resource(r)) => ledger.resources.push(r),
@@ -532,5 +563,5 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             );
         }
     }
-    (named, parsed, diags)
+    (named, parsed.map(Box::new), diags)
 }

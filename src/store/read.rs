@@ -1,12 +1,14 @@
 //! Reading a ledger's files from the working tree or from a revision's git objects.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
 use rayon::prelude::*;
 
 use super::{Store, StoreError};
-use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder};
+use crate::core::ledger::{
+    self, Loaded,NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder};
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -20,6 +22,20 @@ impl Store {
     /// Reads the ledger's files as they are in the working tree, skipping git-ignored files
     /// that are not records (editor backups, `.DS_Store`).
     pub fn read_worktree(&self) -> Result<Vec<RawFile>, StoreError> {
+        let (root, paths) = self.list_worktree()?;
+        paths
+            .into_par_iter()
+            .map(|path| {
+                let full = root.join(&path);
+                std::fs::read(&full)
+                    .map(|bytes| RawFile { path, bytes })
+                    .map_err(|e| StoreError::io(&full, "cannot read", e))
+            })
+            .collect()
+    }
+
+    /// The ledger's files in the working tree (ledger-relative paths), and the root.
+    fn list_worktree(&self) -> Result<(PathBuf, Vec<String>), StoreError> {
         let Some(root) = self.root() else {
             return Err(StoreError::NotCheckedOut {
                 path: self.describe(),
@@ -41,15 +57,7 @@ impl Store {
             }
         }
         paths.retain(|p| !matches!(classify(p), Role::Stray(..)) || !self.is_ignored(p));
-        paths
-            .into_par_iter()
-            .map(|path| {
-                let full = root.join(&path);
-                std::fs::read(&full)
-                    .map(|bytes| RawFile { path, bytes })
-                    .map_err(|e| StoreError::io(&full, "cannot read", e))
-            })
-            .collect()
+        Ok((root.to_path_buf(), paths))
     }
 
     fn is_ignored(&self, ledger_path: &str) -> bool {
@@ -83,6 +91,74 @@ impl Store {
     /// Reads the ledger's files at a revision straight from git objects; the working tree and
     /// index are not touched.
     pub fn read_revision(&self, rev: &str) -> Result<Snapshot, StoreError> {
+        let (blobs, commit) = self.list_revision(rev)?;
+        let files = read_blobs(self.repo.path(), blobs)?;
+        Ok(Snapshot { files, commit })
+    }
+
+    /// Parses and checks the ledger at a revision, reading and parsing its blobs in one
+    /// parallel pass so the raw files are never all in memory at once.
+    pub fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
+        let (blobs, commit) = self.list_revision(rev)?;
+        let failed: Mutex<Option<StoreError>> = Mutex::new(None);
+        let git_dir = self.repo.path().to_path_buf();
+        let fail = |e: StoreError| {
+            let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert(e);
+        };
+        let loaded = ledger::load_from(
+            blobs,
+            || git2::Repository::open(&git_dir).ok(),
+            |repo, oid| {
+                if oid.is_zero() {
+                    return Some(Vec::new());
+                }
+                let Some(repo) = repo else {
+                    fail(StoreError::NotARepository { path: git_dir.clone() });
+                    return None;
+                };
+                match repo.find_blob(*oid) {
+                    Ok(blob) => Some(blob.content().to_vec()),
+                    Err(e) => {
+                        fail(StoreError::git("cannot read a blob")(e));
+                        None
+                    }
+                }
+            },
+        );
+        match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok((loaded, commit)),
+        }
+    }
+
+    /// Parses and checks the ledger in the working tree, reading files in parallel.
+    pub fn load_worktree(&self) -> Result<Loaded, StoreError> {
+        let (root, paths) = self.list_worktree()?;
+        let failed: Mutex<Option<StoreError>> = Mutex::new(None);
+        let loaded = ledger::load_from(
+            paths.into_iter().map(|p| (p.clone(), p)).collect(),
+            || (),
+            |(), path: &String| {
+                let full = root.join(path);
+                match std::fs::read(&full) {
+                    Ok(bytes) => Some(bytes),
+                    Err(e) => {
+                        let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+                        slot.get_or_insert(StoreError::io(&full, "cannot read", e));
+                        None
+                    }
+                }
+            },
+        );
+        match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(loaded),
+        }
+    }
+
+    /// The ledger's blobs at a revision (path and id), and the commit.
+    fn list_revision(&self, rev: &str) -> Result<(Vec<(String, Oid)>, Oid), StoreError> {
         // Re-hashing every object on read would double the cost of inflating it; git itself
         // does not do it on reads either (`git fsck` is the integrity check).
         git2::opts::strict_hash_verification(false);
@@ -139,11 +215,7 @@ impl Store {
             }
         })
         .map_err(StoreError::git("cannot walk the tree"))?;
-        let files = read_blobs(self.repo.path(), blobs)?;
-        Ok(Snapshot {
-            files,
-            commit: commit.id(),
-        })
+        Ok((blobs, commit.id()))
     }
 }
 

@@ -73,15 +73,30 @@ pub struct LogArgs {
     pub project: Option<String>,
 
     /// Record money put in, in the network's currency (or --currency)
-    #[arg(long, value_name = "AMOUNT", group = "what")]
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        group = "what",
+        allow_hyphen_values = true
+    )]
     pub money: Option<String>,
 
     /// Record material given, valued at AMOUNT
-    #[arg(long, value_name = "AMOUNT", group = "what")]
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        group = "what",
+        allow_hyphen_values = true
+    )]
     pub material: Option<String>,
 
     /// Quantity of the material (with --material)
-    #[arg(long, value_name = "N", requires = "material")]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "material",
+        allow_hyphen_values = true
+    )]
     pub quantity: Option<String>,
 
     /// Unit of the quantity, such as pcs, kg, sheets (with --material)
@@ -97,7 +112,12 @@ pub struct LogArgs {
     pub kind: Option<String>,
 
     /// The money value of a contribution of another --kind
-    #[arg(long, value_name = "AMOUNT", requires = "kind")]
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        requires = "kind",
+        allow_hyphen_values = true
+    )]
     pub amount: Option<String>,
 
     /// Currency of the amount, when not the network's (e.g. USD)

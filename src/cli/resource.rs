@@ -72,7 +72,7 @@ pub struct ResourceAddArgs {
     pub steward: Vec<String>,
 
     /// The value of one hour of use, such as 8
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true)]
     pub use_rate: Option<String>,
 
     /// Write the record file but do not commit it

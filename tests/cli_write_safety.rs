@@ -1,0 +1,249 @@
+//! Every write is safe under crashes and concurrency (issue 3): eight `ovn log` started at
+//! once all land; a write killed at any point leaves either no trace or its record committed,
+//! never a partial file, a stale lock or a broken repository; and the next write repairs the
+//! working tree and index of a commit that landed.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::prelude::*;
+use common::{Sandbox, base_repo};
+
+fn commit_count(s: &Sandbox, dir: &Path) -> usize {
+    s.git(dir, &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Record files on disk under contributions/.
+fn files_on_disk(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &e.path(), out);
+            } else {
+                out.insert(e.path().strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, &dir.join("contributions"), &mut out);
+    out
+}
+
+fn files_in_head(s: &Sandbox, dir: &Path) -> BTreeSet<String> {
+    s.git(
+        dir,
+        &["ls-tree", "-r", "--name-only", "HEAD", "contributions"],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The repository after a kill: sound, and every record file on disk committed, whole.
+fn assert_consistent(s: &Sandbox, dir: &Path) {
+    s.git(dir, &["fsck", "--no-progress"]);
+    let committed = files_in_head(s, dir);
+    for f in files_on_disk(dir) {
+        assert!(committed.contains(&f), "{f} is on disk but not committed");
+        let on_disk = std::fs::read(dir.join(&f)).unwrap();
+        let in_head = s.git(dir, &["show", &format!("HEAD:{f}")]);
+        assert_eq!(on_disk, in_head.as_bytes(), "{f} differs from its commit");
+    }
+    // Untracked files can only be records whose commit landed before the index caught up
+    // (checked above): no temporary or partial file is ever in the working tree.
+    let status = s.git(dir, &["status", "--porcelain", "-uall"]);
+    for line in status.lines() {
+        if let Some(path) = line.strip_prefix("?? ") {
+            assert!(committed.contains(path), "untracked {path} left behind");
+        }
+    }
+    s.ovn(dir).arg("check").assert().success();
+}
+
+/// After the next successful write everything is in place again.
+fn assert_repaired(s: &Sandbox, dir: &Path) {
+    s.git(dir, &["fsck", "--no-progress"]);
+    assert_eq!(s.git(dir, &["status", "--porcelain", "-uall"]), "");
+    assert_eq!(files_on_disk(dir), files_in_head(s, dir));
+    s.ovn(dir).arg("check").assert().success();
+    let git_dir = dir.join(".git");
+    for lock in ["index.lock", "refs/heads/main.lock", "ovn/journal"] {
+        assert!(!git_dir.join(lock).exists(), "{lock} left behind");
+    }
+}
+
+fn spawn_log(s: &Sandbox, dir: &Path, args: &[&str]) -> Child {
+    s.ovn(dir)
+        .arg("log")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn eight_concurrent_logs_all_land() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    for round in 0..3 {
+        let before = commit_count(&s, &dir);
+        let files_before = files_in_head(&s, &dir).len();
+        let descriptions: Vec<String> = (0..8)
+            .map(|i| format!("Worker {i} of round {round}"))
+            .collect();
+        let children: Vec<Child> = descriptions
+            .iter()
+            .map(|d| spawn_log(&s, &dir, &["--money", "1", d]))
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_eq!(commit_count(&s, &dir), before + 8);
+        assert_eq!(files_in_head(&s, &dir).len(), files_before + 8);
+        // A straight line of commits, each adding exactly one record.
+        let log = s.git(&dir, &["log", "--format=%p|%s", "-8"]);
+        for line in log.lines() {
+            let (parents, subject) = line.split_once('|').unwrap();
+            assert_eq!(parents.split(' ').count(), 1, "{line}");
+            assert_eq!(subject, "log: ana 1.00 EUR money on drone");
+        }
+        let bodies = s.git(&dir, &["log", "--format=%b", "-8"]);
+        for d in &descriptions {
+            assert!(bodies.contains(d.as_str()), "{d} was lost");
+        }
+        assert_repaired(&s, &dir);
+    }
+}
+
+/// Each named point of a write, and whether the commit has landed when it is reached.
+const FAILPOINTS: [(&str, bool); 6] = [
+    ("after-objects", false),
+    ("after-journal", false),
+    ("after-ref", true),
+    ("after-tmp", true),
+    ("after-files", true),
+    ("after-index", true),
+];
+
+#[test]
+fn a_write_killed_at_each_point_leaves_no_trace_or_its_commit() {
+    for (point, lands) in FAILPOINTS {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        let before = commit_count(&s, &dir);
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", point)
+            .args(["log", "2h", "Killed half-way"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the process was aborted");
+        assert_eq!(
+            commit_count(&s, &dir),
+            before + usize::from(lands),
+            "{point}"
+        );
+        assert_consistent(&s, &dir);
+
+        // The next write works, and repairs the working tree and index of a landed commit.
+        s.ovn(&dir).args(["log", "1h", "Next"]).assert().success();
+        assert_eq!(
+            commit_count(&s, &dir),
+            before + usize::from(lands) + 1,
+            "{point}"
+        );
+        assert_repaired(&s, &dir);
+        if lands {
+            let log = s.git(&dir, &["log", "--format=%s", "-2"]);
+            assert_eq!(
+                log, "log: ana 1h work on drone\nlog: ana 2h work on drone\n",
+                "{point}"
+            );
+        }
+    }
+}
+
+#[test]
+fn git_lock_files_of_a_killed_write_do_not_block_the_next() {
+    // A kill while libgit2 held the branch's or the index's lock file leaves that file behind,
+    // with the journal that says an ovn write was in flight: the next write removes it.
+    for (point, lock) in [
+        ("after-journal", "refs/heads/main.lock"),
+        ("after-ref", "index.lock"),
+    ] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", point)
+            .args(["log", "2h", "Killed"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        std::fs::write(dir.join(".git").join(lock), b"").unwrap();
+        s.ovn(&dir).args(["log", "1h", "Next"]).assert().success();
+        assert_repaired(&s, &dir);
+    }
+}
+
+/// A small deterministic generator for kill moments.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+#[test]
+fn writes_killed_at_random_moments_leave_the_repository_consistent() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    // How long one write takes here, so the kills spread over its whole run.
+    let start = Instant::now();
+    s.ovn(&dir)
+        .args(["log", "--money", "1", "Timing run"])
+        .assert()
+        .success();
+    let span = start.elapsed().as_micros() as u64 * 3 / 2;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut landed = 0;
+    let mut killed = 0;
+    for i in 0..30 {
+        let before = commit_count(&s, &dir);
+        let mut child = spawn_log(&s, &dir, &["--money", "1", &format!("Attempt {i}")]);
+        std::thread::sleep(Duration::from_micros(rng.below(span)));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if !status.success() {
+            killed += 1;
+        }
+        let after = commit_count(&s, &dir);
+        assert!(after == before || after == before + 1);
+        landed += after - before;
+        assert_consistent(&s, &dir);
+    }
+    eprintln!("{killed} of 30 writes killed, {landed} landed");
+    s.ovn(&dir)
+        .args(["log", "--money", "1", "After the kills"])
+        .assert()
+        .success();
+    assert_repaired(&s, &dir);
+}

@@ -230,3 +230,18 @@ fn a_bare_number_share_is_a_wrong_type() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].1, Code::WrongType);
 }
+
+#[test]
+fn a_formula_that_does_not_parse_is_reported_where_it_fails() {
+    let text = "id = \"x-ve\"\nname = \"X\"\n\n[[buckets]]\nname = \"all\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\nformula = \"hours * rat\"\n";
+    let loaded = ledger::load(&files(&[("agreements/x-ve.toml", text)]));
+    assert_eq!(loaded.diagnostics.len(), 1, "{:#?}", loaded.diagnostics);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.code, Code::InvalidAgreement);
+    assert!(d.message.contains("unknown name `rat`"), "{}", d.message);
+    let loc = d.locate(Some(text));
+    assert_eq!((loc.line, loc.column), (10, 20));
+    let zero = text.replace("hours * rat", "hours / 0");
+    let loaded = ledger::load(&files(&[("agreements/x-ve.toml", &zero)]));
+    assert!(loaded.diagnostics[0].message.contains("divides by zero"));
+}

@@ -461,3 +461,33 @@ proptest! {
         prop_assert!((cy - ben * Decimal::TWO).abs() <= Decimal::new(3, 2), "ben {} cy {}", ben, cy);
     }
 }
+
+#[test]
+fn formulas_value_claims_exactly() {
+    // The Slicing Pie again, written with formulas instead of multipliers.
+    let mut files: Vec<(&str, &str)> = PIE.to_vec();
+    files[4] = (
+        "agreements/pie.toml",
+        "id = \"pie\"\nname = \"Slicing Pie\"\n\n[rates]\nagent = { ann = \"50\", bo = \"40\" }\n\n[[buckets]]\nname = \"pie\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\nformula = \"hours * rate * 2\"\n\n[[buckets.rules]]\nkind = \"money\"\nformula = \"amount * 4\"\n",
+    );
+    let ledger = load(&files);
+    let p = pay(&ledger, "app", "1000.00");
+    assert_eq!(totals(&p), s(&[("ann", "277.78"), ("bo", "722.22")]));
+    // A formula that divides by a field that is zero fails with a clear error.
+    files[4] = (
+        "agreements/pie.toml",
+        "id = \"pie\"\nname = \"Slicing Pie\"\n\n[[buckets]]\nname = \"pie\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\nformula = \"100 / amount\"\n",
+    );
+    let ledger = load(&files);
+    let err = payout::compute(
+        &ledger,
+        &Request {
+            project: "app",
+            amount: d("10"),
+            date: None,
+        },
+        &[],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("division by zero"), "{err}");
+}

@@ -187,6 +187,10 @@ fn rule() -> impl Strategy<Value = Rule> {
                 until: None,
                 rate,
                 multiplier,
+                formula: multiplier.map(|m| {
+                    ovn::core::formula::Formula::parse(&format!("hours * rate + amount * {m}"))
+                        .unwrap()
+                }),
                 claim,
                 // A cap needs a debt claim; the bucket-level cap is exercised below.
                 cap: None,

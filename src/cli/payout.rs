@@ -166,7 +166,11 @@ pub fn run(
     };
     let (loaded, commit) = store.load_revision(&rev)?;
     if !loaded.diagnostics.is_empty() {
-        return Err(ledger_problems(store_texts(&store, commit, &loaded.diagnostics), &loaded.diagnostics, &rev));
+        return Err(ledger_problems(
+            store_texts(&store, commit, &loaded.diagnostics),
+            &loaded.diagnostics,
+            &rev,
+        ));
     }
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;

@@ -183,7 +183,10 @@ pub fn is_ledger_path(path: &str) -> bool {
 /// not reported again as unknown, and duplicates are found by file name.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    ids: BTreeMap<RecordType, BTreeMap<Id, Vec<FileId>>>,
+    ids: BTreeMap<RecordType, BTreeMap<Id, FileId>>,
+    /// Files whose id another file of the same type already has (rare, so kept aside rather
+    /// than making every entry a list).
+    again: Vec<(RecordType, Id, FileId)>,
 }
 
 impl Index {
@@ -197,22 +200,41 @@ impl Index {
         self.ids.get(&kind).into_iter().flat_map(|m| m.keys())
     }
 
-    /// Ids that more than one file claims, with those files.
-    pub fn duplicates(&self) -> impl Iterator<Item = (RecordType, &Id, &[FileId])> {
-        self.ids.iter().flat_map(|(kind, m)| {
-            m.iter()
-                .filter(|(_, files)| files.len() > 1)
-                .map(move |(id, files)| (*kind, id, files.as_slice()))
-        })
+    /// Ids that more than one file claims, with those files (first one first).
+    pub fn duplicates(&self) -> Vec<(RecordType, &Id, Vec<FileId>)> {
+        let mut groups: BTreeMap<(RecordType, &Id), Vec<FileId>> = BTreeMap::new();
+        for (kind, id, file) in &self.again {
+            let first = self.ids[kind][id];
+            groups
+                .entry((*kind, id))
+                .or_insert_with(|| vec![first])
+                .push(*file);
+        }
+        groups
+            .into_iter()
+            .map(|((kind, id), files)| (kind, id, files))
+            .collect()
     }
 
     fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
-        self.ids
-            .entry(kind)
-            .or_default()
-            .entry(id)
-            .or_default()
-            .push(file);
+        match self.ids.entry(kind).or_default().entry(id) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(file);
+            }
+            std::collections::btree_map::Entry::Occupied(slot) => {
+                self.again.push((kind, slot.key().clone(), file));
+            }
+        }
+    }
+
+    /// Number of record files indexed.
+    pub fn len(&self) -> usize {
+        self.ids.values().map(BTreeMap::len).sum::<usize>() + self.again.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -232,8 +254,9 @@ pub struct Ledger {
     pub resources: Vec<Resource>,
     /// Agreements, sorted by id.
     pub agreements: Vec<Agreement>,
-    /// Contributions, sorted by path (date, then id).
-    pub contributions: Vec<Contribution>,
+    /// Contributions, sorted by path (date, then id). Boxed so that building the list of a
+    /// large ledger moves pointers, not records.
+    pub contributions: Vec<Box<Contribution>>,
     /// Recorded payouts, sorted by path (year, then id).
     pub payouts: Vec<PayoutRecord>,
     /// Every record file's id, including records that failed their checks.
@@ -248,11 +271,7 @@ impl Ledger {
 
     /// Number of record files (valid or not).
     pub fn record_count(&self) -> usize {
-        self.index
-            .ids
-            .values()
-            .map(|m| m.values().map(Vec::len).sum::<usize>())
-            .sum()
+        self.index.len()
     }
 }
 
@@ -266,14 +285,16 @@ pub struct Loaded {
 }
 
 /// One file's outcome: the id its name claims, the record, and its problems.
-type FileResult = (Option<(RecordType, Id)>, Option<Box<Parsed>>, Vec<Diagnostic>);
+type FileResult = (Option<(RecordType, Id)>, Option<Parsed>, Vec<Diagnostic>);
 
 enum Parsed {
     Agent(Agent),
     Project(Project),
     Resource(Resource),
     Agreement(Agreement),
-    Contribution(Contribution),
+    // Boxed: the box moves into the ledger's list as it is, so a million contributions are
+    // never held twice while the list is built.
+    Contribution(Box<Contribution>),
     Payout(PayoutRecord),
 }
 
@@ -391,7 +412,7 @@ where
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = results
         .iter()
-        .filter(|r| matches!(r.1.as_deref(), Some(Parsed::Contribution(_))))
+        .filter(|r| matches!(r.1, Some(Parsed::Contribution(_))))
         .count();
     ledger.contributions.reserve_exact(contributions);
     for (pos, (named, parsed, diags)) in results.into_iter().enumerate() {
@@ -399,7 +420,7 @@ where
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
         }
-        match parsed.map(|p| *p) {
+        match parsed {
             Some(Parsed::Agent(r)) => ledger.agents.push(r),
             Some(Parsed::Project(r)) => ledger.projects.push(r),
             Some(Parsed::Resource(r)) => ledger.resources.push(r),
@@ -497,7 +518,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             parse_with(&source, &raw.bytes, &mut diags, read::agreement).map(Parsed::Agreement)
         }
         RecordType::Contribution => parse_with(&source, &raw.bytes, &mut diags, read::contribution)
-            .map(Parsed::Contribution),
+            .map(|c| Parsed::Contribution(Box::new(c))),
         RecordType::Payout => {
             parse_with(&source, &raw.bytes, &mut diags, read::payout).map(Parsed::Payout)
         }
@@ -563,5 +584,5 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             );
         }
     }
-    (named, parsed.map(Box::new), diags)
+    (named, parsed, diags)
 }

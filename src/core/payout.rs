@@ -260,6 +260,15 @@ pub enum PayoutError {
         /// The agreement.
         agreement: Id,
     },
+    /// A rule's formula failed for a contribution.
+    Formula {
+        /// The contribution.
+        contribution: Id,
+        /// The bucket.
+        bucket: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A number grew beyond what an exact decimal holds.
     Overflow,
 }
@@ -312,6 +321,14 @@ impl fmt::Display for PayoutError {
             PayoutError::NoLeftoverAgent { amount, agreement } => write!(
                 f,
                 "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
+            ),
+            PayoutError::Formula {
+                contribution,
+                bucket,
+                message,
+            } => write!(
+                f,
+                "the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}"
             ),
             PayoutError::Overflow => f.write_str("a value is too large to compute exactly"),
         }
@@ -703,6 +720,38 @@ fn claim_value(
             currency: currency.clone(),
         });
     }
+    if let Some(formula) = &rule.formula {
+        let rate = rate_for(ledger, agreement, project, rule, c);
+        let inputs = super::formula::Inputs {
+            hours: c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value),
+            amount: c.amount.unwrap_or_default(),
+            quantity: c.quantity.unwrap_or_default(),
+            rate: rate.as_ref().map(|r| r.0),
+        };
+        let fail = |message: String| PayoutError::Formula {
+            contribution: c.id.value.clone(),
+            bucket: bucket.to_owned(),
+            message,
+        };
+        let mut value = formula.eval(&inputs).map_err(|e| fail(e.to_string()))?;
+        if value < Decimal::ZERO {
+            return Err(fail(format!("the claim value {value} is negative")));
+        }
+        let mut how = format!(
+            "{} with hours {}, amount {}, quantity {}{}",
+            formula.source,
+            inputs.hours,
+            inputs.amount,
+            inputs.quantity,
+            rate.map(|(r, source)| format!(", rate {r} ({source})"))
+                .unwrap_or_default()
+        );
+        if let Some(m) = rule.multiplier {
+            value = value.checked_mul(m).ok_or(PayoutError::Overflow)?;
+            how = format!("({how}) × {m}");
+        }
+        return Ok((value, how));
+    }
     let mut value = Decimal::ZERO;
     let mut parts = Vec::new();
     if let Some(hours) = &c.hours {
@@ -952,6 +1001,7 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
     let mut contributions: Vec<&Contribution> = ledger
         .contributions
         .iter()
+        .map(|c| &**c)
         .filter(|c| c.project.value == payout.project)
         .collect();
     contributions.sort_by(|a, b| a.id.value.cmp(&b.id.value));

@@ -612,6 +612,25 @@ fn read_rule<'i>(
     }
     let rate = r.decimal("rate", Need::Optional, DecimalRule::RATE);
     let multiplier = r.decimal("multiplier", Need::Optional, DecimalRule::RATE);
+    let formula = r.text("formula", Need::Optional).and_then(|text| {
+        match super::formula::Formula::parse(&text.value) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                // Point into the string (past its opening quote) where the mistake is.
+                let at = text.span.start + 1 + e.at as u32;
+                r.report(
+                    Code::InvalidAgreement,
+                    Some(super::diag::Span {
+                        start: at.min(text.span.end),
+                        end: (at + 1).min(text.span.end),
+                    }),
+                    format!("the formula {:?} does not work: {}", text.value, e.message),
+                    Some("a formula uses numbers, hours, amount, quantity, rate, + - * /, parentheses, min(a, b) and max(a, b)".to_owned()),
+                );
+                None
+            }
+        }
+    });
     let claim = r
         .word("claim", Need::Optional, CLAIMS)
         .map(|c| claim_kind(&c.value));
@@ -634,6 +653,7 @@ fn read_rule<'i>(
         until: until.map(|d| d.value),
         rate: rate.map(|d| d.value),
         multiplier: multiplier.map(|d| d.value),
+        formula,
         claim,
         cap: cap.map(|d| d.value),
     })

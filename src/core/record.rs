@@ -241,6 +241,8 @@ pub struct Rule {
     pub rate: Option<Decimal>,
     /// Factor applied to the claim value.
     pub multiplier: Option<Decimal>,
+    /// A formula for the claim value, instead of the default one.
+    pub formula: Option<super::formula::Formula>,
     /// Claim kind, overriding the bucket's.
     pub claim: Option<ClaimKind>,
     /// Debt cap multiplier, overriding the bucket's.

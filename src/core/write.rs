@@ -233,6 +233,7 @@ fn rule(d: &mut Doc, r: &Rule) {
     d.opt_date("until", r.until);
     d.opt_dec("rate", r.rate);
     d.opt_dec("multiplier", r.multiplier);
+    d.opt_str("formula", r.formula.as_ref().map(|f| f.source.as_str()));
     d.opt_str("claim", r.claim.map(ClaimKind::as_str));
     d.opt_dec("cap", r.cap);
 }

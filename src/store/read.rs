@@ -8,7 +8,8 @@ use rayon::prelude::*;
 
 use super::{Store, StoreError};
 use crate::core::ledger::{
-    self, Loaded,NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder};
+    self, Loaded, NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder,
+};
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -114,7 +115,9 @@ impl Store {
                     return Some(Vec::new());
                 }
                 let Some(repo) = repo else {
-                    fail(StoreError::NotARepository { path: git_dir.clone() });
+                    fail(StoreError::NotARepository {
+                        path: git_dir.clone(),
+                    });
                     return None;
                 };
                 match repo.find_blob(*oid) {

@@ -439,8 +439,10 @@ impl Store {
             .repo
             .index()
             .map_err(StoreError::git("cannot open the index"))?;
+        // Loaded fresh by `index()` above; `read(false)` only reloads it if another program
+        // changed it since (a forced re-read would hash the whole file a second time).
         index
-            .read(true)
+            .read(false)
             .map_err(StoreError::git("cannot read the index"))?;
         for (path, _) in files {
             index

@@ -22,7 +22,7 @@ use crate::core::read::{self, Source};
 use crate::core::record::Network;
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
-use crate::store::{Identity, Store};
+use crate::store::{Plan, Store};
 
 /// Share a revenue event among contributors by the project's value equation.
 ///
@@ -805,7 +805,6 @@ fn record(
     );
     let text = write::payout(&rec);
     let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
-    let identity = Identity::resolve(store.repo(), ctx)?;
     let message = format!(
         "payout: {} {} {} on {date}{}",
         result.project,
@@ -816,13 +815,35 @@ fn record(
             .map(|m| format!(" ({m})"))
             .unwrap_or_default()
     );
-    let new_commit =
-        store.commit_new_files(&[(path.clone(), text.into_bytes())], &message, &identity)?;
-    writeln!(
+    // The same safe write as `ovn log`: locked, judged on the branch tip, compare-and-swap,
+    // recoverable. Under the lock, look once more for the same event on the branch itself.
+    let options = super::writing::options(store, ctx, false)?;
+    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
+        let recorded = ledger::load(&view.read_folders(&["payouts"])?);
+        if let Some(other) = recorded.ledger.payouts.iter().find(|p| {
+            p.project.value == result.project
+                && p.date.value == date
+                && p.amount.value.normalize() == result.amount.normalize()
+                && p.memo == args.memo
+        }) {
+            return Err(CliError::usage(
+                format!(
+                    "this revenue event is already recorded on the branch as payout {}",
+                    other.id.value
+                ),
+                None,
+            ));
+        }
+        Ok(Plan {
+            files: vec![(path.clone(), text.clone().into_bytes())],
+            message: message.clone(),
+            value: (),
+        })
+    })?;
+    super::writing::report(
         out,
-        "Recorded payout {id} in {path} (computed at {}), commit {}",
-        &commit[..12],
-        &new_commit.to_string()[..12]
+        &format!("Recorded payout {id} (computed at {})", &commit[..12]),
+        &outcome,
     )?;
     Ok(EXIT_OK)
 }

@@ -287,15 +287,16 @@ pub struct Loaded {
 /// One file's outcome: the id its name claims, the record, and its problems.
 type FileResult = (Option<(RecordType, Id)>, Option<Parsed>, Vec<Diagnostic>);
 
+// Every variant boxed: a parsed file costs a pointer until it reaches the ledger, and a
+// contribution's box moves into the ledger's list as it is, so a million records are never
+// held twice while the lists are built.
 enum Parsed {
-    Agent(Agent),
-    Project(Project),
-    Resource(Resource),
-    Agreement(Agreement),
-    // Boxed: the box moves into the ledger's list as it is, so a million contributions are
-    // never held twice while the list is built.
+    Agent(Box<Agent>),
+    Project(Box<Project>),
+    Resource(Box<Resource>),
+    Agreement(Box<Agreement>),
     Contribution(Box<Contribution>),
-    Payout(PayoutRecord),
+    Payout(Box<PayoutRecord>),
 }
 
 /// Parses and checks a whole ledger from its files.
@@ -387,46 +388,61 @@ where
     }
 
     // Read and parse in one pass per file: the bytes are dropped as soon as they are parsed.
-    let results: Vec<FileResult> = items
-        .par_iter()
+    // One contiguous share of the files per worker, so `init` (opening a repository) runs
+    // once per thread rather than once per rayon split.
+    let one = |state: &mut R, pos: usize, path: &String, handle: &T| -> FileResult {
+        // Only records are read at all; a stray file is judged by its path.
+        let bytes = match classify(path) {
+            Role::Record(..) => match read(state, handle) {
+                Some(bytes) => bytes,
+                None => return (None, None, Vec::new()),
+            },
+            Role::Stray(..) => Vec::new(),
+            _ => return (None, None, Vec::new()),
+        };
+        let raw = RawFile {
+            path: path.clone(),
+            bytes,
+        };
+        parse_file(pos as FileId, &raw, &settings)
+    };
+    let share = items
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    let parts: Vec<Vec<FileResult>> = items
+        .par_chunks(share)
         .enumerate()
-        .map_init(&init, |state, (pos, (path, handle))| {
-            // Only records are read at all; a stray file is judged by its path.
-            let bytes = match classify(path) {
-                Role::Record(..) => match read(state, handle) {
-                    Some(bytes) => bytes,
-                    None => return (None, None, Vec::new()),
-                },
-                Role::Stray(..) => Vec::new(),
-                _ => return (None, None, Vec::new()),
-            };
-            let raw = RawFile {
-                path: path.clone(),
-                bytes,
-            };
-            parse_file(pos as FileId, &raw, &settings)
+        .map(|(n, part)| {
+            let mut state = init();
+            part.iter()
+                .enumerate()
+                .map(|(k, (path, handle))| one(&mut state, n * share + k, path, handle))
+                .collect()
         })
         .collect();
     ledger.paths = items.into_iter().map(|(p, _)| p).collect();
 
     // Sized up front: growing by doubling would briefly hold twice the records.
-    let contributions = results
+    let contributions = parts
         .iter()
+        .flatten()
         .filter(|r| matches!(r.1, Some(Parsed::Contribution(_))))
         .count();
     ledger.contributions.reserve_exact(contributions);
-    for (pos, (named, parsed, diags)) in results.into_iter().enumerate() {
+    // Each worker's results are freed as soon as they are moved into the ledger.
+    for (pos, (named, parsed, diags)) in parts.into_iter().flatten().enumerate() {
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
         }
         match parsed {
-            Some(Parsed::Agent(r)) => ledger.agents.push(r),
-            Some(Parsed::Project(r)) => ledger.projects.push(r),
-            Some(Parsed::Resource(r)) => ledger.resources.push(r),
-            Some(Parsed::Agreement(r)) => ledger.agreements.push(r),
+            Some(Parsed::Agent(r)) => ledger.agents.push(*r),
+            Some(Parsed::Project(r)) => ledger.projects.push(*r),
+            Some(Parsed::Resource(r)) => ledger.resources.push(*r),
+            Some(Parsed::Agreement(r)) => ledger.agreements.push(*r),
             Some(Parsed::Contribution(r)) => ledger.contributions.push(r),
-            Some(Parsed::Payout(r)) => ledger.payouts.push(r),
+            Some(Parsed::Payout(r)) => ledger.payouts.push(*r),
             None => {}
         }
     }
@@ -505,23 +521,18 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         settings,
     };
     let parsed = match kind {
-        RecordType::Agent => {
-            parse_with(&source, &raw.bytes, &mut diags, read::agent).map(Parsed::Agent)
-        }
-        RecordType::Project => {
-            parse_with(&source, &raw.bytes, &mut diags, read::project).map(Parsed::Project)
-        }
-        RecordType::Resource => {
-            parse_with(&source, &raw.bytes, &mut diags, read::resource).map(Parsed::Resource)
-        }
-        RecordType::Agreement => {
-            parse_with(&source, &raw.bytes, &mut diags, read::agreement).map(Parsed::Agreement)
-        }
+        RecordType::Agent => parse_with(&source, &raw.bytes, &mut diags, read::agent)
+            .map(|r| Parsed::Agent(Box::new(r))),
+        RecordType::Project => parse_with(&source, &raw.bytes, &mut diags, read::project)
+            .map(|r| Parsed::Project(Box::new(r))),
+        RecordType::Resource => parse_with(&source, &raw.bytes, &mut diags, read::resource)
+            .map(|r| Parsed::Resource(Box::new(r))),
+        RecordType::Agreement => parse_with(&source, &raw.bytes, &mut diags, read::agreement)
+            .map(|r| Parsed::Agreement(Box::new(r))),
         RecordType::Contribution => parse_with(&source, &raw.bytes, &mut diags, read::contribution)
             .map(|c| Parsed::Contribution(Box::new(c))),
-        RecordType::Payout => {
-            parse_with(&source, &raw.bytes, &mut diags, read::payout).map(Parsed::Payout)
-        }
+        RecordType::Payout => parse_with(&source, &raw.bytes, &mut diags, read::payout)
+            .map(|r| Parsed::Payout(Box::new(r))),
     };
     let id = match &parsed {
         Some(Parsed::Agent(r)) => Some(&r.id),

@@ -18,7 +18,7 @@ use toml::de::DeValue;
 /// Windows) would otherwise let `Ana.toml` and `ana.toml` collide.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Id(String);
+pub struct Id(Box<str>);
 
 /// Why a string is not a valid [`Id`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Id {
                 return Err(IdError::BadChar(c));
             }
         }
-        Ok(Id(s.to_owned()))
+        Ok(Id(s.into()))
     }
 
     /// The id as a string slice.

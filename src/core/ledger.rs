@@ -238,6 +238,55 @@ impl Index {
     }
 }
 
+/// Every file path of a ledger in one string: a million paths cost their bytes and an offset
+/// each, not a heap allocation each.
+#[derive(Clone, Debug, Default)]
+pub struct Paths {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Paths {
+    /// The path of file `file`.
+    pub fn get(&self, file: FileId) -> &str {
+        let i = file as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// How many paths.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl Paths {
+    /// Packs `paths`, in order.
+    pub fn from_strs<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> Paths {
+        let (count, bytes) = paths.clone().fold((0, 0), |(n, b), p| (n + 1, b + p.len()));
+        let mut out = Paths {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(count),
+        };
+        for p in paths {
+            out.text.push_str(p);
+            out.ends
+                .push(u32::try_from(out.text.len()).unwrap_or(u32::MAX));
+        }
+        out
+    }
+
+    /// Every path, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|i| self.get(i as FileId))
+    }
+}
+
 /// A parsed ledger. Only records that passed their own checks are in the lists; a ledger
 /// with any diagnostic must not be used to compute money.
 #[derive(Clone, Debug, Default)]
@@ -245,7 +294,7 @@ pub struct Ledger {
     /// The network settings, when `ovn.toml` is valid.
     pub network: Option<Network>,
     /// Ledger-relative path of every file, indexed by [`FileId`].
-    pub paths: Vec<String>,
+    pub paths: Paths,
     /// Agents, sorted by id.
     pub agents: Vec<Agent>,
     /// Projects, sorted by id.
@@ -266,7 +315,7 @@ pub struct Ledger {
 impl Ledger {
     /// The path of a file.
     pub fn path(&self, file: FileId) -> &str {
-        &self.paths[file as usize]
+        self.paths.get(file)
     }
 
     /// Number of record files (valid or not).
@@ -319,14 +368,17 @@ where
     F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync + Send,
 {
     items.sort_by(|a, b| a.0.cmp(&b.0));
+    // The paths go into one string right away; the handles stay in their own list.
+    let paths = Paths::from_strs(items.iter().map(|(p, _)| p.as_str()));
+    let handles: Vec<T> = items.into_iter().map(|(_, t)| t).collect();
     let mut diagnostics = Vec::new();
     let mut ledger = Ledger::default();
 
-    let network_file = items.iter().position(|(p, _)| p == NETWORK_FILE);
+    let network_file = (0..paths.len()).find(|&i| paths.get(i as FileId) == NETWORK_FILE);
     let mut settings = Settings::default();
     match network_file {
         Some(pos) => {
-            let bytes = read(&mut init(), &items[pos].1).unwrap_or_default();
+            let bytes = read(&mut init(), &handles[pos]).unwrap_or_default();
             let source = Source {
                 path: NETWORK_FILE,
                 file: pos as FileId,
@@ -348,7 +400,7 @@ where
     if let Some(n) = &ledger.network {
         if n.format != Network::FORMAT {
             // Records of another format version would only produce noise: stop here.
-            ledger.paths = items.into_iter().map(|(p, _)| p).collect();
+            ledger.paths = paths;
             diag::sort(&mut diagnostics);
             return Loaded {
                 ledger,
@@ -363,7 +415,7 @@ where
 
     // One report per misspelt folder, not one per file in it.
     let mut misspelt: BTreeMap<&str, (RecordType, usize)> = BTreeMap::new();
-    for (path, _) in &items {
+    for path in paths.iter() {
         if let Role::MisspeltFolder(kind) = classify(path) {
             let top = path.split('/').next().unwrap_or_default();
             misspelt.entry(top).or_insert((kind, 0)).1 += 1;
@@ -387,41 +439,65 @@ where
         );
     }
 
-    // Read and parse in one pass per file: the bytes are dropped as soon as they are parsed.
-    // One contiguous share of the files per worker, so `init` (opening a repository) runs
-    // once per thread rather than once per rayon split.
-    let one = |state: &mut R, pos: usize, path: &String, handle: &T| -> FileResult {
-        // Only records are read at all; a stray file is judged by its path.
-        let bytes = match classify(path) {
-            Role::Record(..) => match read(state, handle) {
-                Some(bytes) => bytes,
-                None => return (None, None, Vec::new()),
-            },
-            Role::Stray(..) => Vec::new(),
-            _ => return (None, None, Vec::new()),
-        };
-        let raw = RawFile {
-            path: path.clone(),
-            bytes,
-        };
-        parse_file(pos as FileId, &raw, &settings)
-    };
-    let share = items
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(1);
-    let parts: Vec<Vec<FileResult>> = items
-        .par_chunks(share)
-        .enumerate()
-        .map(|(n, part)| {
+    // Read and parse as a pipeline: one thread reads files in order, in batches (a single
+    // reader, because the git library serialises pack access behind a global lock, so two readers
+    // mostly wait for each other), while the rayon workers parse the batch before. Bytes are
+    // dropped as soon as they are parsed, so the raw files are never all in memory.
+    const BATCH: usize = 1024;
+    let settings = &settings;
+    let paths_ref = &paths;
+    let handles_ref = &handles;
+    let read = &read;
+    let init = &init;
+    let parts: Vec<Vec<FileResult>> = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
+        scope.spawn(move || {
             let mut state = init();
-            part.iter()
-                .enumerate()
-                .map(|(k, (path, handle))| one(&mut state, n * share + k, path, handle))
-                .collect()
-        })
-        .collect();
-    ledger.paths = items.into_iter().map(|(p, _)| p).collect();
+            for (n, chunk) in handles_ref.chunks(BATCH).enumerate() {
+                let bytes = chunk
+                    .iter()
+                    .enumerate()
+                    .map(
+                        |(k, handle)| match classify(paths_ref.get((n * BATCH + k) as FileId)) {
+                            // Only records are read at all; a stray file is judged by its path.
+                            Role::Record(..) => read(&mut state, handle),
+                            Role::Stray(..) => Some(Vec::new()),
+                            _ => None,
+                        },
+                    )
+                    .collect();
+                if tx.send((n * BATCH, bytes)).is_err() {
+                    break;
+                }
+            }
+        });
+        rx.into_iter()
+            .map(|(start, batch)| {
+                batch
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(k, bytes)| {
+                        let pos = start + k;
+                        let Some(bytes) = bytes else {
+                            return (None, None, Vec::new());
+                        };
+                        let raw = RawFile {
+                            path: paths_ref.get(pos as FileId).to_owned(),
+                            bytes,
+                        };
+                        match classify(&raw.path) {
+                            Role::Record(..) | Role::Stray(..) => {
+                                parse_file(pos as FileId, &raw, settings)
+                            }
+                            _ => (None, None, Vec::new()),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    drop(handles);
+    ledger.paths = paths;
 
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = parts

@@ -116,7 +116,8 @@ fn resource() -> impl Strategy<Value = Resource> {
         at_id(),
         text(),
         0..3u8,
-        prop::collection::vec(at_id(), 1..4),
+        prop::collection::btree_set(id(), 1..4)
+            .prop_map(|ids| ids.into_iter().map(At::new).collect::<Vec<_>>()),
         prop::collection::vec(at_id(), 0..3),
         prop::option::of(positive(6)),
     )

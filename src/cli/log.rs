@@ -11,7 +11,6 @@ use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration::{self, DurationError};
 use crate::core::ledger::{self, Loaded, RawFile, RecordType};
-use crate::core::newid;
 use crate::core::parse::{is_name_word, suggest};
 use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units, is_currency_code, parse_decimal_text};
@@ -262,14 +261,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         .as_ref()
         .map(|i| i.email.clone())
         .or_else(|| ctx.author_email.clone());
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|e| CliError {
-        status: super::EXIT_ENVIRONMENT,
-        message: format!("cannot get random bytes from the operating system: {e}"),
-        hint: None,
-    })?;
-    let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0);
-    let id = newid::contribution_id(millis, random);
+    let id = writing::new_id(ctx)?;
     let path = format!("contributions/{}/{id}.toml", date.format("%Y/%m/%d"));
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
 

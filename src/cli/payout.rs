@@ -786,14 +786,7 @@ fn record(
             ),
         ));
     }
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|e| CliError {
-        status: super::EXIT_ENVIRONMENT,
-        message: format!("cannot get random bytes for a new id: {e}"),
-        hint: None,
-    })?;
-    let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or_default();
-    let id = crate::core::newid::contribution_id(millis, random);
+    let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
     let rec = payout::record(
         result,

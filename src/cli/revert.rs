@@ -9,7 +9,6 @@ use super::writing::{self, Refusal, SMALL_FOLDERS};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::ledger::{self, RawFile};
-use crate::core::newid;
 use crate::core::record::{At, Contribution, Kind};
 use crate::core::write;
 use crate::store::{Plan, View};
@@ -60,16 +59,7 @@ pub fn run(
     };
     let store = writing::open_for_writing(cwd)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|e| CliError {
-        status: super::EXIT_ENVIRONMENT,
-        message: format!("cannot get random bytes from the operating system: {e}"),
-        hint: None,
-    })?;
-    let id = newid::contribution_id(
-        u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0),
-        random,
-    );
+    let id = writing::new_id(ctx)?;
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
     let path = format!("{day_folder}/{id}.toml");
 

@@ -41,6 +41,18 @@ impl From<StoreError> for Refusal {
     }
 }
 
+/// A new record id: the context's clock and 80 random bits from the operating system.
+pub fn new_id(ctx: &Context) -> Result<Id, CliError> {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(|e| CliError {
+        status: super::EXIT_ENVIRONMENT,
+        message: format!("cannot get random bytes from the operating system: {e}"),
+        hint: None,
+    })?;
+    let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0);
+    Ok(crate::core::newid::contribution_id(millis, random))
+}
+
 /// The transaction options for a write, resolving the git identity that authors the commit.
 pub fn options(store: &Store, ctx: &Context, no_commit: bool) -> Result<WriteOptions, CliError> {
     let identity = Identity::resolve(store.repo(), ctx);

@@ -245,3 +245,19 @@ fn a_formula_that_does_not_parse_is_reported_where_it_fails() {
     let loaded = ledger::load(&files(&[("agreements/x-ve.toml", &zero)]));
     assert!(loaded.diagnostics[0].message.contains("divides by zero"));
 }
+
+#[test]
+fn a_rule_with_a_misspelt_skill_is_reported_but_a_new_skill_is_not() {
+    let agreement = |skill: &str| {
+        format!(
+            "id = \"x-ve\"\nname = \"X\"\n\n[[buckets]]\nname = \"all\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\nskill = \"{skill}\"\n"
+        )
+    };
+    let typo = agreement("electornics");
+    let found = codes(&[("agreements/x-ve.toml", &typo)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, Code::UnknownReference);
+    assert!(found[0].2.contains("skill `electornics`"));
+    // A skill nobody has logged yet, and that is no typo of one, is fine.
+    assert!(codes(&[("agreements/x-ve.toml", &agreement("teaching"))]).is_empty());
+}

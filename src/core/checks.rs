@@ -49,6 +49,10 @@ pub const CHECKS: &[Check] = &[
         name: "payouts",
         run: payouts,
     },
+    Check {
+        name: "rule skills",
+        run: rule_skills,
+    },
 ];
 
 /// Runs every check.
@@ -379,6 +383,46 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 )
                 .with_hint("a revenue event is paid out once; remove one of the two records"),
             );
+        }
+    }
+}
+
+/// A rule or rate naming a skill that nothing else in the ledger uses, when a known skill is
+/// one typo away: the rule would silently select nothing. (A skill nobody has logged yet is
+/// fine: agreements are often written before the work.)
+fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    let mut known: BTreeSet<&str> = ledger
+        .contributions
+        .iter()
+        .filter_map(|c| c.skill.as_deref())
+        .collect();
+    for a in &ledger.agreements {
+        known.extend(a.rates.skill.keys().map(String::as_str));
+    }
+    for a in &ledger.agreements {
+        for b in &a.buckets {
+            for r in &b.rules {
+                let Some(skill) = r.skill.as_deref() else {
+                    continue;
+                };
+                if known.contains(skill) {
+                    continue;
+                }
+                if let Some(near) = suggest(skill, known.iter().copied().filter(|k| *k != skill)) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::UnknownReference,
+                            ledger.path(a.file),
+                            Some(b.name.span),
+                            format!(
+                                "a rule of bucket {:?} selects skill `{skill}`, which no contribution or rate has",
+                                b.name.value
+                            ),
+                        )
+                        .with_hint(format!("did you mean `{near}`?")),
+                    );
+                }
+            }
         }
     }
 }

@@ -237,6 +237,10 @@ fn bad_input_is_refused_with_clear_errors() {
         ),
         (vec!["payout", "3000", "--at", "nope"], "not found"),
         (vec!["payout"], "give the revenue AMOUNT"),
+        (
+            vec!["payout", "3000", "--memo", "x"],
+            "--memo goes with --record",
+        ),
     ] {
         let (code, out, err) = run(&s, &dir, &args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");

@@ -151,13 +151,13 @@ pub fn run(
         })?),
         None => None,
     };
-    if !args.record && (args.memo.is_some() || args.date.is_some()) && args.format == Format::Table
-    {
-        // A preview may be dated (rules and agreements with dates apply as of it); a memo only
-        // means something on a record.
-        if args.memo.is_some() {
-            return Err(CliError::usage("--memo goes with --record", None));
-        }
+    // A preview may be dated (contributions after the date are left out); a memo only means
+    // something on a record.
+    if !args.record && args.memo.is_some() {
+        return Err(CliError::usage(
+            "--memo goes with --record",
+            Some("a preview writes nothing; add --record to record the payout".to_owned()),
+        ));
     }
 
     let (rev, validated) = match &args.at {

@@ -10,6 +10,7 @@ pub mod init;
 pub mod log;
 pub mod payout;
 pub mod project;
+pub mod report;
 pub mod resource;
 pub mod revert;
 pub mod status;
@@ -90,6 +91,8 @@ pub enum Command {
     Resource(resource::ResourceArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
+    #[allow(missing_docs)]
+    Report(report::ReportArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -193,6 +196,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
+        Command::Report(args) => report::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

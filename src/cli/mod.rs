@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod check;
+pub mod export;
 pub mod init;
 pub mod log;
 pub mod payout;
@@ -93,6 +94,8 @@ pub enum Command {
     Payout(payout::PayoutArgs),
     #[allow(missing_docs)]
     Report(report::ReportArgs),
+    #[allow(missing_docs)]
+    Export(export::ExportArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -197,6 +200,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => report::run(args, &cwd, &mut out)?,
+        Command::Export(args) => export::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

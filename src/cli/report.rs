@@ -346,6 +346,19 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     Ok(EXIT_OK)
 }
 
+/// The ledger, the checked query and the full commit id, for `ovn export`.
+pub(super) fn load_for_export(
+    common: &Common,
+    cwd: &Path,
+) -> Result<(Ledger, Query, String), CliError> {
+    let query = query(common)?;
+    let source = load(cwd, common.at.as_deref())?;
+    query
+        .validate(&source.ledger)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    Ok((source.ledger, query, source.commit))
+}
+
 /// Reads the filters; a bad id or date is a usage error.
 fn query(common: &Common) -> Result<Query, CliError> {
     let ids = |values: &[String], what: &str| -> Result<Vec<Id>, CliError> {

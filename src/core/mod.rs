@@ -6,6 +6,7 @@ pub mod append;
 pub mod checks;
 pub mod diag;
 pub mod duration;
+pub mod export;
 pub mod formula;
 pub mod ledger;
 pub mod newid;

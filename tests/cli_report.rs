@@ -453,3 +453,40 @@ fn a_ledger_with_problems_is_not_reported_on() {
     assert_eq!((code, out.as_str()), (1, ""));
     assert!(err.contains("has 1 problem"), "{err}");
 }
+
+#[test]
+fn amount_needs_one_project_with_an_agreement() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    common::write_files(
+        &dir,
+        &[("projects/lab.toml", "id = \"lab\"\nname = \"Lab\"\n")],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "lab"]);
+    let (code, _, err) = run(&s, &dir, &["report", "claims", "--amount", "100"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --amount is the revenue of one project: give --project"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["report", "claims", "--amount", "100", "-p", "lab"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: project `lab` has no agreement"),
+        "{err}"
+    );
+    // Without --amount, a project without agreement simply has no claims.
+    assert_eq!(
+        ok(
+            &s,
+            &dir,
+            &["report", "claims", "-p", "lab", "--format", "csv"]
+        ),
+        "project,agent,equity,equity_share,debt_owed,debt_repaid,debt_outstanding,once_pending\n"
+    );
+}

@@ -417,7 +417,7 @@ pub fn claims(
             }
         }
         let payout = match amount {
-            Some(amount) if p.agreement.is_some() => Some(payout::compute(
+            Some(amount) => Some(payout::compute(
                 ledger,
                 &Request {
                     project,
@@ -426,7 +426,7 @@ pub fn claims(
                 },
                 &settled,
             )?),
-            _ => None,
+            None => None,
         };
         if let Some(payout) = &payout {
             for (agent, _) in &payout.totals {

@@ -102,11 +102,27 @@ pub fn run(args: ExportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
             .map_err(|e| CliError::usage(e.to_string(), None))?,
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
-        ExportFormat::Valueflows => pretty(&export::valueflows(&ledger, &query, &commit)),
+        // Streamed: a large ledger's events are never one string in memory.
+        ExportFormat::Valueflows => {
+            return emit(args.output.as_deref(), out, |w| {
+                export::valueflows(&ledger, &query, &commit, w)
+            });
+        }
     };
-    match &args.output {
-        None => out.write_all(text.as_bytes())?,
-        Some(path) => write_atomically(path, text.as_bytes())?,
+    emit(args.output.as_deref(), out, |w| {
+        w.write_all(text.as_bytes())
+    })
+}
+
+/// Sends an export to standard output or, atomically, to FILE.
+fn emit(
+    path: Option<&Path>,
+    out: &mut impl Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<u8, CliError> {
+    match path {
+        None => write(out)?,
+        Some(path) => write_atomically(path, write)?,
     }
     Ok(EXIT_OK)
 }
@@ -148,9 +164,12 @@ fn parent(path: &Path) -> PathBuf {
     }
 }
 
-/// Writes `bytes` to a temporary file in FILE's folder, syncs it, and renames it over FILE:
+/// Writes the export to a temporary file in FILE's folder, syncs it, and renames it over FILE:
 /// readers see the old file or the whole new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     let dir = parent(path);
     let name = path
         .file_name()
@@ -158,8 +177,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .unwrap_or_else(|| "export".to_owned());
     let tmp = dir.join(format!(".{name}.ovn-{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

@@ -375,42 +375,78 @@ pub fn valueflows_action(kind: &Kind, has_hours: bool) -> &'static str {
     }
 }
 
-/// The contributions a query selects as ValueFlows economic events, in JSON-LD: agents,
-/// projects (as `vf:Plan`-less scopes) and resources get `urn:ovn:` ids; hours are
+/// The contributions a query selects as ValueFlows economic events, in JSON-LD, written to
+/// `out` as they are made (one node per line), so a million contributions never sit in
+/// memory as one document. Agents, projects and resources get `urn:ovn:` ids; hours are
 /// `om2:hour` quantities, amounts quantities of the currency. Corrections are exported as
 /// they are, with `vf:corrects` pointing at the event they correct.
-pub fn valueflows(ledger: &Ledger, query: &Query, commit: &str) -> Value {
+pub fn valueflows<W: std::io::Write + ?Sized>(
+    ledger: &Ledger,
+    query: &Query,
+    commit: &str,
+    out: &mut W,
+) -> std::io::Result<()> {
     let currency = ledger
         .network
         .as_ref()
         .map_or("EUR", |n| n.currency.as_str());
-    let mut graph: Vec<Value> = Vec::new();
+    let context = json!({
+        "vf": "https://w3id.org/valueflows/ont/vf#",
+        "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+        "ovn": "urn:ovn:vocab:",
+    });
+    writeln!(out, "{{\n  \"@context\": {context},")?;
+    writeln!(
+        out,
+        "  \"@id\": \"urn:ovn:ledger:{commit}\",\n  \"@graph\": ["
+    )?;
+    let mut first = true;
+    let mut node = |out: &mut W, v: Value| -> std::io::Result<()> {
+        let sep = if first { "" } else { ",\n" };
+        first = false;
+        write!(out, "{sep}    {v}")
+    };
     for a in ledger.agents.iter().filter(|a| query.agent(&a.id.value)) {
-        graph.push(json!({
-            "@id": format!("urn:ovn:agent:{}", a.id.value),
-            "@type": if a.kind == super::record::AgentKind::Organization { "vf:Organization" } else { "vf:Person" },
-            "vf:name": a.name,
-        }));
+        let kind = if a.kind == super::record::AgentKind::Organization {
+            "vf:Organization"
+        } else {
+            "vf:Person"
+        };
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:agent:{}", a.id.value),
+                "@type": kind,
+                "vf:name": a.name,
+            }),
+        )?;
     }
     for p in ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
     {
-        graph.push(json!({
-            "@id": format!("urn:ovn:project:{}", p.id.value),
-            "@type": "vf:Organization",
-            "vf:name": p.name,
-            "vf:classifiedAs": "project",
-        }));
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:project:{}", p.id.value),
+                "@type": "vf:Organization",
+                "vf:name": p.name,
+                "vf:classifiedAs": "project",
+            }),
+        )?;
     }
     for r in &ledger.resources {
-        graph.push(json!({
-            "@id": format!("urn:ovn:resource:{}", r.id.value),
-            "@type": "vf:EconomicResource",
-            "vf:name": r.name,
-            "vf:classifiedAs": r.ownership.as_str(),
-        }));
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:resource:{}", r.id.value),
+                "@type": "vf:EconomicResource",
+                "vf:name": r.name,
+                "vf:classifiedAs": r.ownership.as_str(),
+            }),
+        )?;
     }
     let quantity = |value: Decimal, unit: &str| {
         json!({
@@ -433,47 +469,39 @@ pub fn valueflows(ledger: &Ledger, query: &Query, commit: &str) -> Value {
             "vf:note": c.description,
             "ovn:kind": c.kind.as_str(),
         });
-        let m = e.as_object_mut().expect("an object");
-        if let Some(h) = &c.hours {
-            m.insert(
-                "vf:effortQuantity".to_owned(),
-                quantity(h.value, "om2:hour"),
-            );
+        if let Some(m) = e.as_object_mut() {
+            if let Some(h) = &c.hours {
+                m.insert(
+                    "vf:effortQuantity".to_owned(),
+                    quantity(h.value, "om2:hour"),
+                );
+            }
+            if let Some(a) = c.amount {
+                let cur = c.currency.as_deref().unwrap_or(currency);
+                m.insert(
+                    "vf:resourceQuantity".to_owned(),
+                    quantity(a, &format!("ovn:currency-{cur}")),
+                );
+            }
+            if let Some(r) = &c.resource {
+                m.insert(
+                    "vf:resourceInventoriedAs".to_owned(),
+                    json!({ "@id": format!("urn:ovn:resource:{}", r.value) }),
+                );
+            }
+            if let Some(s) = &c.skill {
+                m.insert("vf:resourceClassifiedAs".to_owned(), json!(s));
+            }
+            if let Some(x) = c.reverses.as_ref().or(c.supersedes.as_ref()) {
+                m.insert(
+                    "vf:corrects".to_owned(),
+                    json!({ "@id": format!("urn:ovn:contribution:{}", x.value) }),
+                );
+            }
         }
-        if let Some(a) = c.amount {
-            let cur = c.currency.as_deref().unwrap_or(currency);
-            m.insert(
-                "vf:resourceQuantity".to_owned(),
-                quantity(a, &format!("ovn:currency-{cur}")),
-            );
-        }
-        if let Some(r) = &c.resource {
-            m.insert(
-                "vf:resourceInventoriedAs".to_owned(),
-                json!({ "@id": format!("urn:ovn:resource:{}", r.value) }),
-            );
-        }
-        if let Some(s) = &c.skill {
-            m.insert("vf:resourceClassifiedAs".to_owned(), json!(s));
-        }
-        if let Some(x) = c.reverses.as_ref().or(c.supersedes.as_ref()) {
-            m.insert(
-                "vf:corrects".to_owned(),
-                json!({ "@id": format!("urn:ovn:contribution:{}", x.value) }),
-            );
-        }
-        graph.push(e);
+        node(out, e)?;
     }
-    json!({
-        "@context": {
-            "vf": "https://w3id.org/valueflows/ont/vf#",
-            "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
-            "xsd": "http://www.w3.org/2001/XMLSchema#",
-            "ovn": "urn:ovn:vocab:",
-        },
-        "@id": format!("urn:ovn:ledger:{commit}"),
-        "@graph": graph,
-    })
+    writeln!(out, "\n  ]\n}}")
 }
 
 fn date_time(d: NaiveDate) -> String {

@@ -166,7 +166,7 @@ fn parent(path: &Path) -> PathBuf {
 
 /// Writes the export to a temporary file in FILE's folder, syncs it, and renames it over FILE:
 /// readers see the old file or the whole new one, never a part.
-fn write_atomically(
+pub(super) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), CliError> {

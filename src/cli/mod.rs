@@ -14,6 +14,7 @@ pub mod project;
 pub mod report;
 pub mod resource;
 pub mod revert;
+pub mod site;
 pub mod status;
 mod writing;
 
@@ -96,6 +97,8 @@ pub enum Command {
     Report(report::ReportArgs),
     #[allow(missing_docs)]
     Export(export::ExportArgs),
+    #[allow(missing_docs)]
+    Site(site::SiteArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -201,6 +204,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => report::run(args, &cwd, &mut out)?,
         Command::Export(args) => export::run(args, &cwd, &mut out)?,
+        Command::Site(args) => site::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

@@ -6,12 +6,15 @@
 
 pub mod agent;
 pub mod check;
+pub mod export;
 pub mod init;
 pub mod log;
 pub mod payout;
 pub mod project;
+pub mod report;
 pub mod resource;
 pub mod revert;
+pub mod site;
 pub mod status;
 mod writing;
 
@@ -90,6 +93,12 @@ pub enum Command {
     Resource(resource::ResourceArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
+    #[allow(missing_docs)]
+    Report(report::ReportArgs),
+    #[allow(missing_docs)]
+    Export(export::ExportArgs),
+    #[allow(missing_docs)]
+    Site(site::SiteArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -193,6 +202,9 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
+        Command::Report(args) => report::run(args, &cwd, &mut out)?,
+        Command::Export(args) => export::run(args, &cwd, &mut out)?,
+        Command::Site(args) => site::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

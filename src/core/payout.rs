@@ -1094,3 +1094,101 @@ pub fn record(
             .collect(),
     }
 }
+
+/// One claim a contribution holds under its project's agreement, before any revenue is split:
+/// what `ovn report claims` and `ovn report contributions` show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The contribution.
+    pub contribution: Id,
+    /// Who holds the claim (for use of a resource: one of its owners, or the fund).
+    pub agent: Id,
+    /// The bucket whose rule selects it.
+    pub bucket: String,
+    /// Equity, debt or once.
+    pub kind: ClaimKind,
+    /// Its value (for use of a resource: this owner's part).
+    pub value: Decimal,
+    /// For debt: what it repays in all (value × cap, rounded to the minor unit).
+    pub owed: Option<Decimal>,
+    /// What recorded payouts already paid on it (debt and once claims).
+    pub paid: Decimal,
+}
+
+/// Every claim the contributions of `project` hold under its agreement as of `date` (all
+/// dates when `None`): the same selection as [`compute`] (corrected contributions and those
+/// outside the agreement's dates take no part; each bucket's first matching rule gives the
+/// claim), with what `settled` already paid, whether or not it is settled in full. Sorted
+/// by bucket order, then agent and contribution.
+pub fn claims(
+    ledger: &Ledger,
+    project: &str,
+    date: Option<NaiveDate>,
+    settled: &[Settled],
+) -> Result<Vec<Claim>, PayoutError> {
+    let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    let project = find_project(ledger, project)?;
+    let Some(agreement_id) = project.agreement.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let Some(agreement) = ledger
+        .agreements
+        .iter()
+        .find(|a| a.id.value == agreement_id.value)
+    else {
+        return Ok(Vec::new());
+    };
+    let fund = agreement
+        .leftover
+        .as_ref()
+        .or(ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
+        .map(|a| a.value.clone());
+    let mut paid: HashMap<(&Id, &Id, ClaimKind), Decimal> = HashMap::new();
+    for s in settled {
+        *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
+    }
+    let corrected = corrected(ledger);
+    let mut eligible: Vec<&Contribution> = ledger
+        .contributions
+        .iter()
+        .map(|c| &**c)
+        .filter(|c| c.project.value == project.id.value && !corrected.contains(&c.id.value))
+        .filter(|c| {
+            let d = c.date.value;
+            agreement.from.is_none_or(|f| d >= f)
+                && agreement.until.is_none_or(|u| d <= u)
+                && date.is_none_or(|p| d <= p)
+        })
+        .collect();
+    eligible.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    let mut out = Vec::new();
+    for bucket in agreement.buckets.iter().filter(|b| b.to.is_none()) {
+        let start = out.len();
+        for c in &eligible {
+            let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
+                continue;
+            };
+            let kind = rule.claim.unwrap_or(bucket.claim);
+            let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
+            let (value, _) = claim_value(ledger, agreement, project, rule, c, &bucket.name.value)?;
+            for (agent, part, _) in recipients(ledger, c, fund.as_ref())? {
+                let value = value * part;
+                let earlier = paid
+                    .get(&(&c.id.value, &agent, kind))
+                    .copied()
+                    .unwrap_or_default();
+                out.push(Claim {
+                    contribution: c.id.value.clone(),
+                    agent,
+                    bucket: bucket.name.value.clone(),
+                    kind,
+                    value,
+                    owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(minor_units)),
+                    paid: earlier,
+                });
+            }
+        }
+        out[start..].sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
+    }
+    Ok(out)
+}

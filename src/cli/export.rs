@@ -1,0 +1,191 @@
+//! `ovn export`: recorded payouts as an hledger journal, a beancount file, CSV or JSON, and
+//! contributions as ValueFlows JSON-LD; to standard output, or atomically to a file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::report::{Common, load_for_export};
+use super::{CliError, EXIT_ENVIRONMENT, EXIT_OK};
+use crate::core::export;
+
+/// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
+///
+/// hledger and beancount: one balanced transaction per recorded payout, booked the accrual
+/// way: the revenue is income of its project (income:projects:PROJECT) and to be received
+/// (assets:receivable:PROJECT); each payout line is an expense (expenses:payouts:AGENT) owed
+/// to its agent until paid (liabilities:payable:AGENT). The payout id is the transaction
+/// code (hledger) or metadata (beancount), with the agreement, the ledger commit and the
+/// digest. Accounts and commodities are declared, so `hledger check --strict` and
+/// `bean-check` accept the file as it is; the treasurer books the cash as it moves.
+///
+/// csv: one row per payout line, with stable columns
+/// date,payout,project,agreement,memo,agent,bucket,amount,currency,commit (new columns only
+/// ever go at the end). json: every field of the payout records.
+///
+/// valueflows: the contributions as ValueFlows economic events in JSON-LD (actions work,
+/// use, transfer for money and material, cite), with agents, projects and resources, for
+/// hREA, Bonfire and NRP-lineage tools.
+///
+/// Reads the validated branch, or --at REV. With -o FILE the export is written to a
+/// temporary file next to FILE and renamed over it once complete, so FILE is never partial.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn export hledger -o payouts.journal && hledger -f payouts.journal balance
+  ovn export beancount -o payouts.beancount && bean-check payouts.beancount
+  ovn export csv -p drone --since 2026-01-01          payment batch for a spreadsheet
+  ovn export valueflows -o ledger.jsonld
+
+Exit status: 0 success, 1 the ledger has problems, 2 usage error, 3 environment error
+(including an output file that cannot be written).")]
+pub struct ExportArgs {
+    /// What to export
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+
+    /// Write to FILE (atomically: a temporary file renamed over it) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only these projects (repeat, or separate with commas)
+    #[arg(short, long, value_name = "PROJECT", value_delimiter = ',')]
+    pub project: Vec<String>,
+
+    /// Only records dated on or after DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only records dated on or before DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Read the ledger at REV instead of the validated branch
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// an hledger journal of the recorded payouts
+    Hledger,
+    /// a beancount file of the recorded payouts
+    Beancount,
+    /// one CSV row per payout line
+    Csv,
+    /// the payout records as JSON
+    Json,
+    /// the contributions as ValueFlows JSON-LD
+    Valueflows,
+}
+
+/// Runs `ovn export`.
+pub fn run(args: ExportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+    let common = Common {
+        project: args.project.clone(),
+        agent: Vec::new(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+        at: args.at.clone(),
+        format: super::report::Format::Table,
+        chart: false,
+    };
+    if let Some(path) = &args.output {
+        check_writable(path)?;
+    }
+    let (ledger, query, commit) = load_for_export(&common, cwd)?;
+    let text = match args.format {
+        ExportFormat::Hledger => export::hledger(&ledger, &query, &commit),
+        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit)
+            .map_err(|e| CliError::usage(e.to_string(), None))?,
+        ExportFormat::Csv => export::csv(&ledger, &query),
+        ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
+        // Streamed: a large ledger's events are never one string in memory.
+        ExportFormat::Valueflows => {
+            return emit(args.output.as_deref(), out, |w| {
+                export::valueflows(&ledger, &query, &commit, w)
+            });
+        }
+    };
+    emit(args.output.as_deref(), out, |w| {
+        w.write_all(text.as_bytes())
+    })
+}
+
+/// Sends an export to standard output or, atomically, to FILE.
+fn emit(
+    path: Option<&Path>,
+    out: &mut impl Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<u8, CliError> {
+    match path {
+        None => write(out)?,
+        Some(path) => write_atomically(path, write)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn environment(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError {
+        status: EXIT_ENVIRONMENT,
+        message: format!("cannot write {}: {e}", path.display()),
+        hint: None,
+    }
+}
+
+/// Fails early (before reading the ledger) when FILE's folder does not exist or FILE is a
+/// folder.
+fn check_writable(path: &Path) -> Result<(), CliError> {
+    if path.is_dir() {
+        return Err(environment(path, "it is a directory"));
+    }
+    let dir = parent(path);
+    if !dir.is_dir() {
+        return Err(environment(
+            path,
+            format!("the directory {} does not exist", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes the export to a temporary file in FILE's folder, syncs it, and renames it over FILE:
+/// readers see the old file or the whole new one, never a part.
+pub(super) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    let dir = parent(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".to_owned());
+    let tmp = dir.join(format!(".{name}.ovn-{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(environment(path, e));
+    }
+    Ok(())
+}

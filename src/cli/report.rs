@@ -1,0 +1,1034 @@
+//! `ovn report`: contributions, claims, payouts and resources, as tables, CSV, JSON, Markdown
+//! or bar charts.
+//!
+//! Each report is one pure function of `core::report`; this module only parses the query,
+//! loads the ledger and renders. Every report becomes a list of [`Grid`]s (header, rows, a
+//! total row, notes), and one renderer per format turns grids into bytes, so the four reports
+//! look and behave alike in every format. Tables never adapt to the terminal: the same ledger
+//! prints the same bytes in a terminal, a pipe or a CI log.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::{CliError, EXIT_OK};
+use crate::core::ledger::Ledger;
+use crate::core::payout::money;
+use crate::core::report::{self, Dimension, Query};
+use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+
+const AFTER_HELP: &str = "\
+Examples:
+  ovn report contributions --by agent              hours, money and claim value per agent
+  ovn report contributions --by project,month --since 2026-01-01 --format csv
+  ovn report contributions --by agent --chart      each agent's share as a bar chart
+  ovn report claims -p drone --amount 3000         who is owed what, and what 3000 would pay
+  ovn report payouts --agent ana                   payouts that paid ana, and her paid-to-date
+  ovn report resources --format markdown           owners, stewards and use, for a README
+
+By default a report reads the ledger as merged on the validated branch (validated_branch in
+ovn.toml), like `ovn payout`: merged means reviewed, and the figures are those a payout would
+use. --at HEAD reads your current branch, --at REV any commit.
+
+Exit status: 0 success, 1 the ledger has problems, 2 usage error, 3 environment error.";
+
+/// Report on the ledger: contributions, claims, payouts and resources.
+///
+/// Reports read the ledger as merged on the validated branch (or at --at REV), never write
+/// anything, and print the same bytes on every machine. Every report takes the same filters
+/// (--project, --agent, --since, --until), --format table|csv|json|markdown, and --chart for
+/// a horizontal bar chart of the shares.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ReportArgs {
+    /// Which report
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+/// The reports.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    #[allow(missing_docs)]
+    Contributions(ContributionsArgs),
+    #[allow(missing_docs)]
+    Claims(ClaimsArgs),
+    #[allow(missing_docs)]
+    Payouts(PayoutsArgs),
+    #[allow(missing_docs)]
+    Resources(ResourcesArgs),
+}
+
+/// The filters and output options every report takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Only these projects (repeat, or separate with commas)
+    #[arg(short, long, value_name = "PROJECT", value_delimiter = ',')]
+    pub project: Vec<String>,
+
+    /// Only these agents (repeat, or separate with commas)
+    #[arg(short, long, value_name = "AGENT", value_delimiter = ',')]
+    pub agent: Vec<String>,
+
+    /// Only records dated on or after DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only records dated on or before DATE (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Read the ledger at REV instead of the validated branch
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Draw the shares as a horizontal bar chart instead of the table
+    #[arg(long)]
+    pub chart: bool,
+}
+
+/// Totals of contributions: count, hours, money and claim value, grouped.
+///
+/// Counts the contributions the filters select (reversed and superseded ones, and reversals,
+/// do not count), grouped by one or more of agent, project, kind, skill and month. Columns:
+/// how many, hours of people's time (every kind but use), hours of use of resources (see
+/// `ovn report resources`), amounts in the network currency, the claim value the project's
+/// agreement gives them (summed over the buckets that select them, before any split; empty
+/// where no agreement values them), and each group's share of the claim value. The agent is
+/// who logged the contribution: the claim of a use belongs to the resource's owners, which
+/// `ovn report claims` shows.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ContributionsArgs {
+    /// Group by these dimensions, in order (repeat, or separate with commas) [default: agent]
+    #[arg(long, value_enum, value_name = "DIM", value_delimiter = ',')]
+    pub by: Vec<By>,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Claims per project and agent: equity, debt owed and repaid, once claims pending.
+///
+/// For each project, the claims its agreement gives the contributions the filters select
+/// (--since and --until filter by the contribution's date; --until also sets the date a
+/// payout would be made, so rules and agreements with dates apply as of it), summed per agent
+/// who holds them (for the use of a resource: its owners). Columns: equity weight and its share
+/// of the project's equity, what debts repay in all (value × cap), what recorded payouts
+/// repaid, what is still owed, and the value of once claims not paid yet. With --amount, also
+/// what a payout of that amount would pay each agent now, exactly as `ovn payout` computes it.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ClaimsArgs {
+    /// Also show what a payout of AMOUNT would pay (needs one project)
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
+    pub amount: Option<String>,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Recorded payouts and each agent's paid-to-date.
+///
+/// Lists the payout records the filters select (by project, by date of the revenue event,
+/// and with --agent those that paid one of the agents), then what each agent was paid in
+/// them. The CSV format prints the list of payouts only (one row per payout); `ovn export csv`
+/// prints every line of every payout.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct PayoutsArgs {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Resources: owners, stewards, hours of use by project, and the value their use earned.
+///
+/// One row per resource and project that used it (a resource nobody used has one row with no
+/// project). The value earned is hours × the resource's use rate. --project, --since and
+/// --until filter the use contributions; --agent keeps the resources the agent owns or
+/// stewards.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ResourcesArgs {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Output formats of the reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// a plain table with a total row, then notes
+    Table,
+    /// comma-separated values with a header row, for spreadsheets
+    Csv,
+    /// a JSON object (amounts as decimal strings)
+    Json,
+    /// a Markdown table, ready for a pull-request comment or a README
+    Markdown,
+}
+
+/// Dimensions of `ovn report contributions --by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// the agent who logged the contribution
+    Agent,
+    /// the project
+    Project,
+    /// the kind: work, money, material, use, ...
+    Kind,
+    /// the skill (`-` when none)
+    Skill,
+    /// the month of its date, YYYY-MM
+    Month,
+}
+
+impl By {
+    fn dimension(self) -> Dimension {
+        match self {
+            By::Agent => Dimension::Agent,
+            By::Project => Dimension::Project,
+            By::Kind => Dimension::Kind,
+            By::Skill => Dimension::Skill,
+            By::Month => Dimension::Month,
+        }
+    }
+}
+
+/// A rendered table: header, rows, an optional total row, and notes.
+#[derive(Debug, Default)]
+struct Grid {
+    /// Key of the section in JSON.
+    key: &'static str,
+    /// Title printed above the table (when a report has several).
+    title: Option<String>,
+    header: Vec<String>,
+    /// Which columns are numbers (right-aligned).
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+    total: Option<Vec<String>>,
+}
+
+impl Grid {
+    fn new(key: &'static str, columns: &[(&str, bool)]) -> Grid {
+        Grid {
+            key,
+            header: columns.iter().map(|(c, _)| (*c).to_owned()).collect(),
+            numeric: columns.iter().map(|(_, n)| *n).collect(),
+            ..Grid::default()
+        }
+    }
+}
+
+/// A report ready to render.
+struct Rendered {
+    /// Report name in JSON.
+    name: &'static str,
+    /// The first line of a table.
+    heading: String,
+    grids: Vec<Grid>,
+    notes: Vec<String>,
+    /// Bars: label and fraction, and what the fractions are of.
+    chart: Option<(String, Vec<(String, Decimal)>)>,
+}
+
+/// The ledger a report reads, and where.
+struct Source {
+    ledger: Ledger,
+    /// `main at 3f1c2a9b8d7e`, or a short commit id.
+    at: String,
+    commit: String,
+}
+
+/// Runs `ovn report`.
+pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+    let common = match &args.command {
+        ReportCommand::Contributions(a) => &a.common,
+        ReportCommand::Claims(a) => &a.common,
+        ReportCommand::Payouts(a) => &a.common,
+        ReportCommand::Resources(a) => &a.common,
+    };
+    if common.chart && common.format != Format::Table {
+        return Err(CliError::usage(
+            "--chart draws in the terminal: it does not go with --format",
+            Some("drop --format, or drop --chart".to_owned()),
+        ));
+    }
+    let query = query(common)?;
+    // Usage errors in the arguments come before reading the ledger.
+    let by = match &args.command {
+        ReportCommand::Contributions(a) => dimensions(&a.by)?,
+        _ => Vec::new(),
+    };
+    let amount = match &args.command {
+        ReportCommand::Claims(ClaimsArgs {
+            amount: Some(text), ..
+        }) => Some(parse_decimal_text(text.trim()).map_err(|_| {
+            CliError::usage(
+                format!("--amount {text:?} is not an amount"),
+                Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
+            )
+        })?),
+        _ => None,
+    };
+    let source = load(cwd, common.at.as_deref())?;
+    query
+        .validate(&source.ledger)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let mu = source.ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    let currency = source
+        .ledger
+        .network
+        .as_ref()
+        .map_or("EUR", |n| n.currency.as_str())
+        .to_owned();
+    let scope = describe(&query, &source.at);
+    let rendered = match &args.command {
+        ReportCommand::Contributions(_) => {
+            let r = report::contributions(&source.ledger, &query, &by)
+                .map_err(|e| CliError::usage(e.to_string(), None))?;
+            contributions(&r, mu, &currency, &scope)
+        }
+        ReportCommand::Claims(_) => {
+            if amount.is_some() {
+                let projects = if query.projects.is_empty() {
+                    source.ledger.projects.len()
+                } else {
+                    query.projects.len()
+                };
+                if projects != 1 {
+                    return Err(CliError::usage(
+                        "--amount is the revenue of one project: give --project",
+                        None,
+                    ));
+                }
+            }
+            let r = report::claims(&source.ledger, &query, amount)
+                .map_err(|e| CliError::usage(e.to_string(), None))?;
+            claims(&r, amount, mu, &currency, &scope)
+        }
+        ReportCommand::Payouts(_) => {
+            let r = report::payouts(&source.ledger, &query);
+            payouts(&r, &query, mu, &currency, &scope)
+        }
+        ReportCommand::Resources(_) => {
+            let r = report::resources(&source.ledger, &query);
+            resources(&r, mu, &currency, &scope)
+        }
+    };
+    if common.chart {
+        write!(out, "{}", chart(&rendered))?;
+        return Ok(EXIT_OK);
+    }
+    match common.format {
+        Format::Table => write!(out, "{}", table(&rendered))?,
+        Format::Markdown => write!(out, "{}", markdown(&rendered))?,
+        Format::Csv => write!(out, "{}", csv(&rendered.grids[0]))?,
+        Format::Json => {
+            let json = json(&rendered, &source.commit);
+            serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The ledger, the checked query and the full commit id, for `ovn export`.
+pub(super) fn load_for_export(
+    common: &Common,
+    cwd: &Path,
+) -> Result<(Ledger, Query, String), CliError> {
+    let query = query(common)?;
+    let source = load(cwd, common.at.as_deref())?;
+    query
+        .validate(&source.ledger)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    Ok((source.ledger, query, source.commit))
+}
+
+/// Reads the filters; a bad id or date is a usage error.
+fn query(common: &Common) -> Result<Query, CliError> {
+    let ids = |values: &[String], what: &str| -> Result<Vec<Id>, CliError> {
+        let mut out: Vec<Id> = Vec::new();
+        for v in values {
+            let id = Id::parse(v.trim()).map_err(|e| {
+                CliError::usage(
+                    format!("--{what} {v:?} is not a valid {what} id: {e}"),
+                    None,
+                )
+            })?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    };
+    let date = |value: &Option<String>, flag: &str| -> Result<Option<NaiveDate>, CliError> {
+        value
+            .as_deref()
+            .map(|text| {
+                parse_date_text(text.trim()).map_err(|_| {
+                    CliError::usage(
+                        format!("--{flag} {text:?} is not a date"),
+                        Some("write YYYY-MM-DD".to_owned()),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let q = Query {
+        projects: ids(&common.project, "project")?,
+        agents: ids(&common.agent, "agent")?,
+        since: date(&common.since, "since")?,
+        until: date(&common.until, "until")?,
+    };
+    if let (Some(s), Some(u)) = (q.since, q.until)
+        && s > u
+    {
+        return Err(CliError::usage(
+            format!("the date range is inverted: --since {s} is after --until {u}"),
+            Some("swap the dates".to_owned()),
+        ));
+    }
+    Ok(q)
+}
+
+fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
+    let mut out = Vec::new();
+    for b in by {
+        let d = b.dimension();
+        if out.contains(&d) {
+            return Err(CliError::usage(
+                format!("--by {} is given twice", d.as_str()),
+                None,
+            ));
+        }
+        out.push(d);
+    }
+    if out.is_empty() {
+        out.push(Dimension::Agent);
+    }
+    Ok(out)
+}
+
+/// Loads the ledger at `at`, or on the validated branch; a ledger with problems is refused.
+fn load(cwd: &Path, at: Option<&str>) -> Result<Source, CliError> {
+    let store = super::open(cwd)?;
+    let (rev, validated) = match at {
+        Some(rev) => (rev.to_owned(), false),
+        None => (super::payout::validated_branch(&store)?, true),
+    };
+    let (loaded, commit) = store.load_revision(&rev)?;
+    if !loaded.diagnostics.is_empty() {
+        return Err(super::payout::ledger_problems(
+            super::problem_texts(&store, Some(&commit.to_string()), &loaded.diagnostics),
+            &loaded.diagnostics,
+            &rev,
+        ));
+    }
+    let commit = commit.to_string();
+    Ok(Source {
+        ledger: loaded.ledger,
+        at: if validated {
+            format!("{rev} at {}", &commit[..12])
+        } else {
+            commit[..12].to_owned()
+        },
+        commit,
+    })
+}
+
+/// `(project drone; since 2026-01-01; main at 3f1c2a9b8d7e)`.
+fn describe(q: &Query, at: &str) -> String {
+    let list = |ids: &[Id]| ids.iter().map(Id::as_str).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    if !q.projects.is_empty() {
+        parts.push(format!("project {}", list(&q.projects)));
+    }
+    if !q.agents.is_empty() {
+        parts.push(format!("agent {}", list(&q.agents)));
+    }
+    if let Some(s) = q.since {
+        parts.push(format!("since {s}"));
+    }
+    if let Some(u) = q.until {
+        parts.push(format!("until {u}"));
+    }
+    parts.push(at.to_owned());
+    format!("({})", parts.join("; "))
+}
+
+fn hours(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn percent(f: Option<Decimal>) -> String {
+    f.map(|f| {
+        let mut p = (f * Decimal::ONE_HUNDRED).round_dp(2);
+        p.rescale(2);
+        format!("{p}%")
+    })
+    .unwrap_or_default()
+}
+
+fn contributions(r: &report::ContributionReport, mu: u32, currency: &str, scope: &str) -> Rendered {
+    let mut columns: Vec<(&str, bool)> = r.by.iter().map(|d| (d.as_str(), false)).collect();
+    columns.extend([
+        ("contributions", true),
+        ("hours", true),
+        ("use hours", true),
+        ("amount", true),
+        ("value", true),
+        ("share", true),
+    ]);
+    let mut g = Grid::new("rows", &columns);
+    let cells = |t: &report::Totals, share: Option<Decimal>| {
+        vec![
+            t.count.to_string(),
+            hours(t.hours),
+            hours(t.use_hours),
+            money(t.amount, mu),
+            money(t.value, mu),
+            percent(share),
+        ]
+    };
+    for row in &r.rows {
+        let mut cells_row = row.keys.clone();
+        cells_row.extend(cells(&row.totals, row.share));
+        g.rows.push(cells_row);
+    }
+    let mut total = vec!["total".to_owned()];
+    total.extend(std::iter::repeat_n(
+        String::new(),
+        r.by.len().saturating_sub(1),
+    ));
+    total.extend(cells(
+        &r.total,
+        (!r.total.value.is_zero()).then_some(Decimal::ONE),
+    ));
+    g.total = Some(total);
+    let mut notes = vec![format!(
+        "amount and value in {currency}; value is the claim value the project's agreement gives the contributions; share is of the value"
+    )];
+    if r.total.other_currency > 0 {
+        notes.push(format!(
+            "{} contribution(s) with an amount in another currency are counted but not in amount",
+            r.total.other_currency
+        ));
+    }
+    let by: Vec<&str> = r.by.iter().map(|d| d.as_str()).collect();
+    let bars = if r.total.value.is_zero() {
+        (
+            "hours".to_owned(),
+            r.rows
+                .iter()
+                .map(|row| {
+                    (
+                        row.keys.join(" / "),
+                        if r.total.hours.is_zero() {
+                            Decimal::ZERO
+                        } else {
+                            row.totals.hours / r.total.hours
+                        },
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        (
+            format!("claim value ({} {currency})", money(r.total.value, mu)),
+            r.rows
+                .iter()
+                .map(|row| (row.keys.join(" / "), row.share.unwrap_or_default()))
+                .collect(),
+        )
+    };
+    Rendered {
+        name: "contributions",
+        heading: format!("Contributions by {} {scope}", by.join(", ")),
+        grids: vec![g],
+        notes,
+        chart: Some(bars),
+    }
+}
+
+fn claims(
+    r: &report::ClaimsReport,
+    amount: Option<Decimal>,
+    mu: u32,
+    currency: &str,
+    scope: &str,
+) -> Rendered {
+    let mut columns = vec![
+        ("project", false),
+        ("agent", false),
+        ("equity", true),
+        ("equity share", true),
+        ("debt owed", true),
+        ("debt repaid", true),
+        ("debt outstanding", true),
+        ("once pending", true),
+    ];
+    if amount.is_some() {
+        columns.push(("next payout", true));
+    }
+    let mut g = Grid::new("rows", &columns);
+    for row in &r.rows {
+        let mut cells = vec![
+            row.project.to_string(),
+            row.agent.to_string(),
+            money(row.equity, mu),
+            percent(row.equity_share),
+            money(row.debt_owed, mu),
+            money(row.debt_repaid, mu),
+            money(row.debt_outstanding, mu),
+            money(row.once_pending, mu),
+        ];
+        if let Some(n) = row.next {
+            cells.push(money(n, mu));
+        }
+        g.rows.push(cells);
+    }
+    let sum = |f: fn(&report::ClaimRow) -> Decimal| money(r.rows.iter().map(f).sum(), mu);
+    let mut total = vec![
+        "total".to_owned(),
+        String::new(),
+        sum(|r| r.equity),
+        String::new(),
+        sum(|r| r.debt_owed),
+        sum(|r| r.debt_repaid),
+        sum(|r| r.debt_outstanding),
+        sum(|r| r.once_pending),
+    ];
+    if amount.is_some() {
+        total.push(sum(|r| r.next.unwrap_or_default()));
+    }
+    g.total = Some(total);
+    let mut notes = vec![format!(
+        "in {currency}; equity share is of the project's equity weight; debts and once claims are settled by recorded payouts only"
+    )];
+    if let Some(a) = amount {
+        for p in &r.next {
+            notes.push(format!(
+                "next payout: {} {currency} for project {} by agreement {}, as `ovn payout` computes it",
+                money(a, mu),
+                p.project,
+                p.agreement
+            ));
+        }
+    }
+    let projects: std::collections::BTreeSet<&Id> = r.rows.iter().map(|r| &r.project).collect();
+    let bars = r
+        .rows
+        .iter()
+        .filter(|row| row.equity_share.is_some())
+        .map(|row| {
+            let label = if projects.len() > 1 {
+                format!("{} / {}", row.project, row.agent)
+            } else {
+                row.agent.to_string()
+            };
+            (label, row.equity_share.unwrap_or_default())
+        })
+        .collect();
+    Rendered {
+        name: "claims",
+        heading: format!("Claims {scope}"),
+        grids: vec![g],
+        notes,
+        chart: Some(("the equity weight of each project".to_owned(), bars)),
+    }
+}
+
+fn payouts(r: &report::PayoutsReport, q: &Query, mu: u32, currency: &str, scope: &str) -> Rendered {
+    let mut columns = vec![
+        ("date", false),
+        ("payout", false),
+        ("project", false),
+        ("agreement", false),
+        ("amount", true),
+    ];
+    if !q.agents.is_empty() {
+        columns.push(("to agents", true));
+    }
+    columns.extend([("memo", false), ("commit", false)]);
+    let mut g = Grid::new("payouts", &columns);
+    g.title = Some("Recorded payouts".to_owned());
+    for p in &r.payouts {
+        let mut cells = vec![
+            p.date.to_string(),
+            p.id.to_string(),
+            p.project.to_string(),
+            p.agreement.to_string(),
+            money(p.amount, mu),
+        ];
+        if !q.agents.is_empty() {
+            cells.push(money(p.to_agents, mu));
+        }
+        cells.push(p.memo.clone().unwrap_or_default());
+        cells.push(p.commit.chars().take(12).collect());
+        g.rows.push(cells);
+    }
+    let mut total = vec![
+        "total".to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+        money(r.total, mu),
+    ];
+    if !q.agents.is_empty() {
+        total.push(money(r.paid.iter().map(|p| p.amount).sum(), mu));
+    }
+    total.extend([String::new(), String::new()]);
+    g.total = Some(total);
+    let mut paid = Grid::new(
+        "paid_to_date",
+        &[
+            ("agent", false),
+            ("payouts", true),
+            ("paid", true),
+            ("share", true),
+        ],
+    );
+    paid.title = Some("Paid to date".to_owned());
+    for p in &r.paid {
+        paid.rows.push(vec![
+            p.agent.to_string(),
+            p.payouts.to_string(),
+            money(p.amount, mu),
+            percent(p.share),
+        ]);
+    }
+    let all: Decimal = r.paid.iter().map(|p| p.amount).sum();
+    paid.total = Some(vec![
+        "total".to_owned(),
+        r.payouts.len().to_string(),
+        money(all, mu),
+        percent((!all.is_zero()).then_some(Decimal::ONE)),
+    ]);
+    let mut notes = vec![format!("amounts in {currency}")];
+    if r.payouts.is_empty() {
+        notes.push("no recorded payouts (record one with `ovn payout ... --record`)".to_owned());
+    }
+    let bars = r
+        .paid
+        .iter()
+        .map(|p| (p.agent.to_string(), p.share.unwrap_or_default()))
+        .collect();
+    Rendered {
+        name: "payouts",
+        heading: format!("Payouts {scope}"),
+        grids: vec![g, paid],
+        notes,
+        chart: Some((
+            format!("paid to date ({} {currency})", money(all, mu)),
+            bars,
+        )),
+    }
+}
+
+fn resources(r: &[report::ResourceRow], mu: u32, currency: &str, scope: &str) -> Rendered {
+    let mut g = Grid::new(
+        "rows",
+        &[
+            ("resource", false),
+            ("ownership", false),
+            ("owners", false),
+            ("stewards", false),
+            ("use rate", true),
+            ("project", false),
+            ("hours", true),
+            ("value", true),
+        ],
+    );
+    let mut all_hours = Decimal::ZERO;
+    let mut all_value = Decimal::ZERO;
+    for res in r {
+        let owners = res
+            .owners
+            .iter()
+            .map(|(a, s)| format!("{a} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let stewards = res
+            .stewards
+            .iter()
+            .map(Id::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let head = vec![
+            res.id.to_string(),
+            res.ownership.as_str().to_owned(),
+            owners,
+            stewards,
+            res.use_rate
+                .map(|r| r.normalize().to_string())
+                .unwrap_or_default(),
+        ];
+        let value = |v: Option<Decimal>| v.map(|v| money(v, mu)).unwrap_or_default();
+        if res.uses.is_empty() {
+            let mut row = head.clone();
+            row.extend([String::new(), "0".to_owned(), value(res.value)]);
+            g.rows.push(row);
+        }
+        for u in &res.uses {
+            let mut row = head.clone();
+            row.extend([u.project.to_string(), hours(u.hours), value(u.value)]);
+            g.rows.push(row);
+        }
+        all_hours += res.hours;
+        all_value += res.value.unwrap_or_default();
+    }
+    g.total = Some(vec![
+        "total".to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        hours(all_hours),
+        money(all_value, mu),
+    ]);
+    let bars = r
+        .iter()
+        .map(|res| {
+            (
+                res.id.to_string(),
+                if all_hours.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    res.hours / all_hours
+                },
+            )
+        })
+        .collect();
+    Rendered {
+        name: "resources",
+        heading: format!("Resources {scope}"),
+        grids: vec![g],
+        notes: vec![format!(
+            "value = hours of use × the resource's use rate, in {currency}; the claims of use belong to the owners (commons: the network's fund)"
+        )],
+        chart: Some((format!("hours of use ({})", hours(all_hours)), bars)),
+    }
+}
+
+/// Rules above and below the table and under the header only, as `ovn payout` draws them;
+/// the table never adapts to the terminal width.
+const TABLE_STYLE: TableStyle = TableStyle::new()
+    .top_border(LineStyle::none().fill('─').junction('─'))
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+fn table(r: &Rendered) -> String {
+    let mut out = format!("{}\n", r.heading);
+    for g in &r.grids {
+        if let Some(title) = &g.title {
+            let _ = writeln!(out, "\n{title}");
+        }
+        let mut t = Table::new();
+        t.load_style(TABLE_STYLE)
+            .force_no_tty()
+            .set_header(g.header.clone());
+        for row in &g.rows {
+            t.add_row(row.clone());
+        }
+        if let Some(total) = &g.total {
+            t.add_row(total.clone());
+        }
+        for (i, numeric) in g.numeric.iter().enumerate() {
+            if *numeric && let Some(col) = t.column_mut(i) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "{n}");
+    }
+    out
+}
+
+fn markdown_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn markdown(r: &Rendered) -> String {
+    let mut out = format!("**{}**\n", r.heading);
+    for g in &r.grids {
+        if let Some(title) = &g.title {
+            let _ = writeln!(out, "\n### {title}");
+        }
+        let _ = writeln!(out, "\n| {} |", g.header.join(" | "));
+        let aligns: Vec<&str> = g
+            .numeric
+            .iter()
+            .map(|n| if *n { "---:" } else { "---" })
+            .collect();
+        let _ = writeln!(out, "| {} |", aligns.join(" | "));
+        for row in &g.rows {
+            let cells: Vec<String> = row.iter().map(|c| markdown_cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        if let Some(total) = &g.total {
+            let cells: Vec<String> = total
+                .iter()
+                .map(|c| {
+                    if c.is_empty() {
+                        String::new()
+                    } else {
+                        format!("**{}**", markdown_cell(c))
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+    }
+    if !r.notes.is_empty() {
+        out.push('\n');
+        for n in &r.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it must be (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn json_key(column: &str) -> String {
+    column.replace(' ', "_")
+}
+
+/// Column names as JSON and CSV keys (`use hours` → `use_hours`); rows only, no total.
+fn csv(g: &Grid) -> String {
+    let mut out = String::new();
+    let header: Vec<String> = g.header.iter().map(|h| json_key(h)).collect();
+    let _ = writeln!(out, "{}", header.join(","));
+    for row in &g.rows {
+        let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        let _ = writeln!(out, "{}", cells.join(","));
+    }
+    out
+}
+
+fn json(r: &Rendered, commit: &str) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let object = |g: &Grid, row: &[String]| -> Value {
+        let mut m = Map::new();
+        for (h, c) in g.header.iter().zip(row) {
+            m.insert(
+                json_key(h),
+                if c.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(c.clone())
+                },
+            );
+        }
+        Value::Object(m)
+    };
+    let mut top = Map::new();
+    top.insert("report".to_owned(), Value::String(r.name.to_owned()));
+    top.insert("commit".to_owned(), Value::String(commit.to_owned()));
+    for g in &r.grids {
+        let rows: Vec<Value> = g.rows.iter().map(|row| object(g, row)).collect();
+        let total = g.total.as_ref().map(|t| object(g, t));
+        if r.grids.len() == 1 {
+            top.insert(g.key.to_owned(), Value::Array(rows));
+            top.insert("total".to_owned(), total.unwrap_or(Value::Null));
+        } else {
+            let mut section = Map::new();
+            section.insert("rows".to_owned(), Value::Array(rows));
+            section.insert("total".to_owned(), total.unwrap_or(Value::Null));
+            top.insert(g.key.to_owned(), Value::Object(section));
+        }
+    }
+    top.insert(
+        "notes".to_owned(),
+        Value::Array(r.notes.iter().cloned().map(Value::String).collect()),
+    );
+    Value::Object(top)
+}
+
+/// Width of a full bar, in characters.
+const BAR_WIDTH: u32 = 40;
+
+/// A bar of `fraction` × [`BAR_WIDTH`] cells in eighths of a block (`█▉▊▋▌▍▎▏`).
+pub fn bar(fraction: Decimal) -> String {
+    const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let f = fraction.clamp(Decimal::ZERO, Decimal::ONE);
+    let eighths = (f * Decimal::from(BAR_WIDTH * 8))
+        .round()
+        .to_u32()
+        .unwrap_or(0);
+    let mut out: String = std::iter::repeat_n('█', (eighths / 8) as usize).collect();
+    if !eighths.is_multiple_of(8) {
+        out.push(PARTS[(eighths % 8) as usize]);
+    }
+    out
+}
+
+fn chart(r: &Rendered) -> String {
+    let mut out = format!("{}\n", r.heading);
+    let Some((of, bars)) = &r.chart else {
+        return out;
+    };
+    let _ = writeln!(out, "share of {of}");
+    if bars.is_empty() {
+        let _ = writeln!(out, "(nothing to chart)");
+        return out;
+    }
+    let width = bars
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (label, f) in bars {
+        let pad = " ".repeat(width - label.chars().count());
+        let line = format!("{label}{pad} {:>7} {}", percent(Some(*f)), bar(*f));
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_are_eighths_of_forty_cells() {
+        assert_eq!(bar(Decimal::ONE).chars().count(), 40);
+        assert_eq!(bar(Decimal::ZERO), "");
+        assert_eq!(bar(Decimal::new(5, 1)), "█".repeat(20));
+        // 1/320 of the width is one eighth of a cell.
+        assert_eq!(bar(Decimal::ONE / Decimal::from(320)), "▏");
+        assert_eq!(bar(Decimal::new(2, 0)), "█".repeat(40));
+    }
+
+    #[test]
+    fn csv_quotes_what_it_must() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+}

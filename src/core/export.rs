@@ -1,0 +1,509 @@
+//! Exports: recorded payouts (and contributions) in the formats other tools read — an hledger
+//! journal and a beancount file for the treasurer, CSV and JSON for spreadsheets and payment
+//! batches, ValueFlows JSON-LD for other commons tools.
+//!
+//! Each export is a pure function from a valid ledger and a query to text; writing it to a
+//! file (atomically) is the CLI's job. A payout becomes one balanced transaction, booked the
+//! accrual way so a journal says everything the payout record says and nothing more:
+//!
+//! ```text
+//! 2026-11-30 * (01m86fyz80begts8jfgcvg5g7q) Payout drone | Invoice 114
+//!     assets:receivable:drone       3000.00 EUR   the revenue event, to be received
+//!     income:projects:drone        -3000.00 EUR   the project's revenue
+//!     expenses:payouts:ana          1150.00 EUR   each line shared out...
+//!     liabilities:payable:ana      -1150.00 EUR   ...and owed to its agent until paid
+//! ```
+//!
+//! The treasurer then books the cash as it moves (receivable → bank, payable → bank). Every
+//! figure is the record's own, already exact to the minor unit, so the journals balance by
+//! construction; `tests/cli_export.rs` has the real `hledger check` and `bean-check` agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::ledger::Ledger;
+use super::payout::money;
+use super::record::{Kind, PayoutRecord};
+use super::report::Query;
+
+/// Why an export cannot be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportError {
+    /// Two ids become the same beancount account name (`a_b` and `a-b`).
+    AccountClash {
+        /// The first id.
+        first: String,
+        /// The second id.
+        second: String,
+        /// The account name both map to.
+        account: String,
+    },
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::AccountClash {
+                first,
+                second,
+                account,
+            } => write!(
+                f,
+                "ids `{first}` and `{second}` both become the beancount account component `{account}` (beancount allows no `_`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+/// The recorded payouts a query selects (by project and date), by date then id.
+pub fn selected_payouts<'l>(ledger: &'l Ledger, query: &Query) -> Vec<&'l PayoutRecord> {
+    let mut out: Vec<&PayoutRecord> = ledger
+        .payouts
+        .iter()
+        .filter(|p| query.project(&p.project.value) && query.dated(p.date.value))
+        .collect();
+    out.sort_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)));
+    out
+}
+
+fn minor_units(ledger: &Ledger) -> u32 {
+    ledger.network.as_ref().map_or(2, |n| n.minor_units)
+}
+
+fn network_name(ledger: &Ledger) -> &str {
+    ledger.network.as_ref().map_or("", |n| n.name.as_str())
+}
+
+/// Text safe on one journal line: no comment or line breaks (`;`, `#` and newlines).
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            ';' => ',',
+            c => c,
+        })
+        .collect()
+}
+
+/// The payouts as an hledger journal: accounts and the commodity declared (so
+/// `hledger check --strict` passes), then one balanced transaction per payout.
+pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
+    let mu = minor_units(ledger);
+    let payouts = selected_payouts(ledger, query);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "; {}: recorded payouts, exported by ovn from ledger commit {commit}",
+        one_line(network_name(ledger))
+    );
+    let _ = writeln!(
+        out,
+        "; Revenue is income of its project, to be received; each payout line is an expense owed\n; to its agent until paid. See ovn-export(1).\n"
+    );
+    let mut accounts = BTreeSet::new();
+    let mut commodities = BTreeSet::new();
+    for p in &payouts {
+        accounts.insert(format!("assets:receivable:{}", p.project.value));
+        accounts.insert(format!("income:projects:{}", p.project.value));
+        for l in &p.lines {
+            accounts.insert(format!("expenses:payouts:{}", l.agent.value));
+            accounts.insert(format!("liabilities:payable:{}", l.agent.value));
+        }
+        commodities.insert(p.currency.clone());
+    }
+    for c in &commodities {
+        let _ = writeln!(out, "commodity {} {c}", money(Decimal::new(100_000, 0), mu));
+    }
+    for a in &accounts {
+        let _ = writeln!(out, "account {a}");
+    }
+    for p in &payouts {
+        let cur = &p.currency;
+        let memo = p
+            .memo
+            .as_deref()
+            .map(|m| format!(" | {}", one_line(m)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n{} * ({}) Payout {}{memo}\n    ; agreement: {}, commit: {}, digest: {}",
+            p.date.value, p.id.value, p.project.value, p.agreement.value, p.commit, p.digest
+        );
+        let amount = money(p.amount.value, mu);
+        let _ = writeln!(
+            out,
+            "    assets:receivable:{}  {amount} {cur}",
+            p.project.value
+        );
+        let _ = writeln!(
+            out,
+            "    income:projects:{}  -{amount} {cur}",
+            p.project.value
+        );
+        for l in &p.lines {
+            let a = money(l.amount, mu);
+            let _ = writeln!(
+                out,
+                "    expenses:payouts:{}  {a} {cur}  ; bucket: {}",
+                l.agent.value,
+                one_line(&l.bucket)
+            );
+            let _ = writeln!(out, "    liabilities:payable:{}  -{a} {cur}", l.agent.value);
+        }
+    }
+    out
+}
+
+/// An id as a beancount account component: first letter upper case, `_` as `-`.
+fn component(id: &str) -> String {
+    let mut chars = id.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase());
+    first
+        .into_iter()
+        .chain(chars.map(|c| if c == '_' { '-' } else { c }))
+        .collect()
+}
+
+/// A beancount string literal.
+fn bean_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in one_line(s).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The payouts as a beancount file: accounts opened on the first payout's date, then one
+/// balanced transaction per payout, with the payout id, agreement, commit and digest as
+/// metadata. Fails when two ids become the same account name.
+pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String, ExportError> {
+    let mu = minor_units(ledger);
+    let payouts = selected_payouts(ledger, query);
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut name = |id: &str| -> Result<String, ExportError> {
+        let c = component(id);
+        match names.get(&c) {
+            Some(other) if other != id => Err(ExportError::AccountClash {
+                first: other.clone(),
+                second: id.to_owned(),
+                account: c,
+            }),
+            _ => {
+                names.insert(c.clone(), id.to_owned());
+                Ok(c)
+            }
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "; {}: recorded payouts, exported by ovn from ledger commit {commit}",
+        one_line(network_name(ledger))
+    );
+    let _ = writeln!(
+        out,
+        "; Revenue is income of its project, to be received; each payout line is an expense owed\n; to its agent until paid. See ovn-export(1).\n"
+    );
+    let _ = writeln!(
+        out,
+        "option \"title\" {}",
+        bean_string(&format!("{}: payouts", network_name(ledger)))
+    );
+    let mut currencies = BTreeSet::new();
+    let mut accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &payouts {
+        currencies.insert(p.currency.clone());
+        let proj = name(p.project.value.as_str())?;
+        for a in [
+            format!("Assets:Receivable:{proj}"),
+            format!("Income:Projects:{proj}"),
+        ] {
+            accounts.entry(a).or_default().insert(p.currency.clone());
+        }
+        for l in &p.lines {
+            let agent = name(l.agent.value.as_str())?;
+            for a in [
+                format!("Expenses:Payouts:{agent}"),
+                format!("Liabilities:Payable:{agent}"),
+            ] {
+                accounts.entry(a).or_default().insert(p.currency.clone());
+            }
+        }
+    }
+    for c in &currencies {
+        let _ = writeln!(out, "option \"operating_currency\" \"{c}\"");
+    }
+    if let Some(first) = payouts.first() {
+        out.push('\n');
+        let date = first.date.value;
+        for (a, cur) in &accounts {
+            let cur: Vec<&str> = cur.iter().map(String::as_str).collect();
+            let _ = writeln!(out, "{date} open {a} {}", cur.join(","));
+        }
+    }
+    for p in &payouts {
+        let cur = &p.currency;
+        let proj = name(p.project.value.as_str())?;
+        let _ = writeln!(
+            out,
+            "\n{} * {} {}",
+            p.date.value,
+            bean_string(&format!("Payout {}", p.project.value)),
+            bean_string(p.memo.as_deref().unwrap_or(""))
+        );
+        let _ = writeln!(out, "  payout: {}", bean_string(p.id.value.as_str()));
+        let _ = writeln!(
+            out,
+            "  agreement: {}",
+            bean_string(p.agreement.value.as_str())
+        );
+        let _ = writeln!(out, "  commit: {}", bean_string(&p.commit));
+        let _ = writeln!(out, "  digest: {}", bean_string(&p.digest));
+        let amount = money(p.amount.value, mu);
+        let _ = writeln!(out, "  Assets:Receivable:{proj}  {amount} {cur}");
+        let _ = writeln!(out, "  Income:Projects:{proj}  -{amount} {cur}");
+        for l in &p.lines {
+            let agent = name(l.agent.value.as_str())?;
+            let a = money(l.amount, mu);
+            let _ = writeln!(out, "  Expenses:Payouts:{agent}  {a} {cur}");
+            let _ = writeln!(out, "    bucket: {}", bean_string(&l.bucket));
+            let _ = writeln!(out, "  Liabilities:Payable:{agent}  -{a} {cur}");
+        }
+    }
+    Ok(out)
+}
+
+/// The columns of the CSV export, one row per payout line. Stable: new columns only ever go
+/// at the end.
+pub const CSV_COLUMNS: &str =
+    "date,payout,project,agreement,memo,agent,bucket,amount,currency,commit";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Every line of every selected payout as CSV (see [`CSV_COLUMNS`]).
+pub fn csv(ledger: &Ledger, query: &Query) -> String {
+    let mu = minor_units(ledger);
+    let mut out = format!("{CSV_COLUMNS}\n");
+    for p in selected_payouts(ledger, query) {
+        for l in &p.lines {
+            let cells = [
+                p.date.value.to_string(),
+                p.id.value.to_string(),
+                p.project.value.to_string(),
+                p.agreement.value.to_string(),
+                p.memo.clone().unwrap_or_default(),
+                l.agent.value.to_string(),
+                l.bucket.clone(),
+                money(l.amount, mu),
+                p.currency.clone(),
+                p.commit.clone(),
+            ];
+            let cells: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+            let _ = writeln!(out, "{}", cells.join(","));
+        }
+    }
+    out
+}
+
+/// The selected payouts as JSON: every field of the records, amounts as decimal strings.
+pub fn json(ledger: &Ledger, query: &Query, commit: &str) -> Value {
+    let mu = minor_units(ledger);
+    let payouts: Vec<Value> = selected_payouts(ledger, query)
+        .into_iter()
+        .map(|p| {
+            json!({
+                "id": p.id.value.as_str(),
+                "date": p.date.value.to_string(),
+                "project": p.project.value.as_str(),
+                "agreement": p.agreement.value.as_str(),
+                "amount": money(p.amount.value, mu),
+                "currency": p.currency,
+                "memo": p.memo,
+                "commit": p.commit,
+                "digest": p.digest,
+                "lines": p.lines.iter().map(|l| json!({
+                    "agent": l.agent.value.as_str(),
+                    "bucket": l.bucket,
+                    "amount": money(l.amount, mu),
+                })).collect::<Vec<_>>(),
+                "settled": p.settled.iter().map(|s| json!({
+                    "contribution": s.contribution.value.as_str(),
+                    "agent": s.agent.value.as_str(),
+                    "claim": s.claim.as_str(),
+                    "amount": money(s.amount, mu),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "network": network_name(ledger),
+        "currency": ledger.network.as_ref().map(|n| n.currency.as_str()),
+        "commit": commit,
+        "payouts": payouts,
+    })
+}
+
+/// The ValueFlows action of a contribution kind: `work`, `use`, `transfer` for money and
+/// material given to the project, `cite` for citations, and for other kinds `work` when they
+/// carry hours, else `transfer`.
+pub fn valueflows_action(kind: &Kind, has_hours: bool) -> &'static str {
+    match kind {
+        Kind::Work => "work",
+        Kind::Use => "use",
+        Kind::Money | Kind::Material => "transfer",
+        Kind::Other(k) if k == "cite" => "cite",
+        Kind::Other(k) if k == "consume" => "consume",
+        Kind::Other(_) if has_hours => "work",
+        Kind::Other(_) => "transfer",
+    }
+}
+
+/// The contributions a query selects as ValueFlows economic events, in JSON-LD, written to
+/// `out` as they are made (one node per line), so a million contributions never sit in
+/// memory as one document. Agents, projects and resources get `urn:ovn:` ids; hours are
+/// `om2:hour` quantities, amounts quantities of the currency. Corrections are exported as
+/// they are, with `vf:corrects` pointing at the event they correct.
+pub fn valueflows<W: std::io::Write + ?Sized>(
+    ledger: &Ledger,
+    query: &Query,
+    commit: &str,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let currency = ledger
+        .network
+        .as_ref()
+        .map_or("EUR", |n| n.currency.as_str());
+    let context = json!({
+        "vf": "https://w3id.org/valueflows/ont/vf#",
+        "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+        "ovn": "urn:ovn:vocab:",
+    });
+    writeln!(out, "{{\n  \"@context\": {context},")?;
+    writeln!(
+        out,
+        "  \"@id\": \"urn:ovn:ledger:{commit}\",\n  \"@graph\": ["
+    )?;
+    let mut first = true;
+    let mut node = |out: &mut W, v: Value| -> std::io::Result<()> {
+        let sep = if first { "" } else { ",\n" };
+        first = false;
+        write!(out, "{sep}    {v}")
+    };
+    for a in ledger.agents.iter().filter(|a| query.agent(&a.id.value)) {
+        let kind = if a.kind == super::record::AgentKind::Organization {
+            "vf:Organization"
+        } else {
+            "vf:Person"
+        };
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:agent:{}", a.id.value),
+                "@type": kind,
+                "vf:name": a.name,
+            }),
+        )?;
+    }
+    for p in ledger
+        .projects
+        .iter()
+        .filter(|p| query.project(&p.id.value))
+    {
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:project:{}", p.id.value),
+                "@type": "vf:Organization",
+                "vf:name": p.name,
+                "vf:classifiedAs": "project",
+            }),
+        )?;
+    }
+    for r in &ledger.resources {
+        node(
+            out,
+            json!({
+                "@id": format!("urn:ovn:resource:{}", r.id.value),
+                "@type": "vf:EconomicResource",
+                "vf:name": r.name,
+                "vf:classifiedAs": r.ownership.as_str(),
+            }),
+        )?;
+    }
+    let quantity = |value: Decimal, unit: &str| {
+        json!({
+            "om2:hasNumericalValue": { "@value": value.normalize().to_string(), "@type": "xsd:decimal" },
+            "om2:hasUnit": { "@id": unit },
+        })
+    };
+    for c in ledger.contributions.iter().filter(|c| {
+        query.project(&c.project.value) && query.agent(&c.agent.value) && query.dated(c.date.value)
+    }) {
+        let action = valueflows_action(&c.kind, c.hours.is_some());
+        let mut e = json!({
+            "@id": format!("urn:ovn:contribution:{}", c.id.value),
+            "@type": "vf:EconomicEvent",
+            "vf:action": { "@id": format!("vf:{action}") },
+            "vf:provider": { "@id": format!("urn:ovn:agent:{}", c.agent.value) },
+            "vf:receiver": { "@id": format!("urn:ovn:project:{}", c.project.value) },
+            "vf:inScopeOf": { "@id": format!("urn:ovn:project:{}", c.project.value) },
+            "vf:hasPointInTime": { "@value": date_time(c.date.value), "@type": "xsd:dateTime" },
+            "vf:note": c.description,
+            "ovn:kind": c.kind.as_str(),
+        });
+        if let Some(m) = e.as_object_mut() {
+            if let Some(h) = &c.hours {
+                m.insert(
+                    "vf:effortQuantity".to_owned(),
+                    quantity(h.value, "om2:hour"),
+                );
+            }
+            if let Some(a) = c.amount {
+                let cur = c.currency.as_deref().unwrap_or(currency);
+                m.insert(
+                    "vf:resourceQuantity".to_owned(),
+                    quantity(a, &format!("ovn:currency-{cur}")),
+                );
+            }
+            if let Some(r) = &c.resource {
+                m.insert(
+                    "vf:resourceInventoriedAs".to_owned(),
+                    json!({ "@id": format!("urn:ovn:resource:{}", r.value) }),
+                );
+            }
+            if let Some(s) = &c.skill {
+                m.insert("vf:resourceClassifiedAs".to_owned(), json!(s));
+            }
+            if let Some(x) = c.reverses.as_ref().or(c.supersedes.as_ref()) {
+                m.insert(
+                    "vf:corrects".to_owned(),
+                    json!({ "@id": format!("urn:ovn:contribution:{}", x.value) }),
+                );
+            }
+        }
+        node(out, e)?;
+    }
+    writeln!(out, "\n  ]\n}}")
+}
+
+fn date_time(d: NaiveDate) -> String {
+    format!("{d}T00:00:00Z")
+}

@@ -1,0 +1,641 @@
+//! Reports: pure functions from a ledger and a query to a report value (the hledger way).
+//!
+//! Every report answers one question a member of the network asks — who contributed what,
+//! who is owed what, where the money went, what the shared equipment earned — from a valid
+//! ledger alone, with exact decimals. Rendering (tables, CSV, JSON, charts) is the CLI's job:
+//! nothing here knows about terminals or formats. Every list is sorted, so the same ledger
+//! gives the same report on every machine.
+//!
+//! The figures reuse the value equation engine ([`payout::claims`], [`payout::compute`]), so
+//! a claim value in a report is exactly the value a payout would give that claim.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::ledger::Ledger;
+use super::payout::{self, PayoutError, Request};
+use super::record::{ClaimKind, Contribution, Kind, Ownership};
+use super::value::{Id, Percent};
+
+/// Which records a report looks at. Empty lists mean "all".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Only these projects.
+    pub projects: Vec<Id>,
+    /// Only these agents.
+    pub agents: Vec<Id>,
+    /// Only records dated on or after this day.
+    pub since: Option<NaiveDate>,
+    /// Only records dated on or before this day.
+    pub until: Option<NaiveDate>,
+}
+
+impl Query {
+    /// Whether a date is inside `since..=until`.
+    pub fn dated(&self, date: NaiveDate) -> bool {
+        self.since.is_none_or(|s| date >= s) && self.until.is_none_or(|u| date <= u)
+    }
+
+    /// Whether a project passes the filter.
+    pub fn project(&self, id: &Id) -> bool {
+        self.projects.is_empty() || self.projects.contains(id)
+    }
+
+    /// Whether an agent passes the filter.
+    pub fn agent(&self, id: &Id) -> bool {
+        self.agents.is_empty() || self.agents.contains(id)
+    }
+
+    /// Checks the query against the ledger: every named project and agent exists, and the
+    /// date range is not inverted.
+    pub fn validate(&self, ledger: &Ledger) -> Result<(), QueryError> {
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && since > until
+        {
+            return Err(QueryError::InvertedRange { since, until });
+        }
+        let projects: Vec<&str> = ledger
+            .projects
+            .iter()
+            .map(|p| p.id.value.as_str())
+            .collect();
+        for p in &self.projects {
+            if !projects.contains(&p.as_str()) {
+                return Err(QueryError::Unknown {
+                    what: "project",
+                    id: p.to_string(),
+                    suggestion: super::parse::suggest(p.as_str(), projects.iter().copied())
+                        .map(str::to_owned),
+                });
+            }
+        }
+        let agents: Vec<&str> = ledger.agents.iter().map(|a| a.id.value.as_str()).collect();
+        for a in &self.agents {
+            if !agents.contains(&a.as_str()) {
+                return Err(QueryError::Unknown {
+                    what: "agent",
+                    id: a.to_string(),
+                    suggestion: super::parse::suggest(a.as_str(), agents.iter().copied())
+                        .map(str::to_owned),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a query cannot be answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryError {
+    /// `since` is after `until`.
+    InvertedRange {
+        /// The first day asked for.
+        since: NaiveDate,
+        /// The last day asked for.
+        until: NaiveDate,
+    },
+    /// A filter names a record that does not exist.
+    Unknown {
+        /// `project` or `agent`.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+        /// The closest existing id.
+        suggestion: Option<String>,
+    },
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::InvertedRange { since, until } => write!(
+                f,
+                "the date range is inverted: --since {since} is after --until {until}"
+            ),
+            QueryError::Unknown {
+                what,
+                id,
+                suggestion,
+            } => {
+                write!(f, "no {what} `{id}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// A dimension contributions are grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    /// The contributing agent (who logged it).
+    Agent,
+    /// The project.
+    Project,
+    /// The kind (work, money, material, use, ...).
+    Kind,
+    /// The skill (`-` when none).
+    Skill,
+    /// The month of its date (`2026-03`).
+    Month,
+}
+
+impl Dimension {
+    /// All dimensions, in the order `--by` documents them.
+    pub const ALL: [Dimension; 5] = [
+        Dimension::Agent,
+        Dimension::Project,
+        Dimension::Kind,
+        Dimension::Skill,
+        Dimension::Month,
+    ];
+
+    /// The word used on the command line and as a column name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Agent => "agent",
+            Dimension::Project => "project",
+            Dimension::Kind => "kind",
+            Dimension::Skill => "skill",
+            Dimension::Month => "month",
+        }
+    }
+
+    /// Reads a dimension word.
+    pub fn parse(word: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.as_str() == word)
+    }
+
+    fn key(self, c: &Contribution) -> String {
+        match self {
+            Dimension::Agent => c.agent.value.to_string(),
+            Dimension::Project => c.project.value.to_string(),
+            Dimension::Kind => c.kind.as_str().to_owned(),
+            Dimension::Skill => c.skill.clone().unwrap_or_else(|| "-".to_owned()),
+            Dimension::Month => c.date.value.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+/// Sums over a group of contributions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// How many contributions.
+    pub count: usize,
+    /// Hours of people's time: every kind except `use`.
+    pub hours: Decimal,
+    /// Hours of use of resources (the resources' time, not the agent's).
+    pub use_hours: Decimal,
+    /// Amounts in the network currency (money, material and other kinds).
+    pub amount: Decimal,
+    /// Claim value under the project's agreement, summed over the buckets that select it.
+    pub value: Decimal,
+    /// Contributions whose amount is in another currency (not in `amount`).
+    pub other_currency: usize,
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.count += other.count;
+        self.hours += other.hours;
+        self.use_hours += other.use_hours;
+        self.amount += other.amount;
+        self.value += other.value;
+        self.other_currency += other.other_currency;
+    }
+}
+
+/// One group of `ovn report contributions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContributionRow {
+    /// The group's key, one word per dimension of `by`.
+    pub keys: Vec<String>,
+    /// Its sums.
+    pub totals: Totals,
+    /// Its part of the total claim value (a fraction; `None` when nothing has a value).
+    pub share: Option<Decimal>,
+}
+
+/// `ovn report contributions`: totals of contributions, grouped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContributionReport {
+    /// The grouping dimensions, in order.
+    pub by: Vec<Dimension>,
+    /// The groups, sorted by key.
+    pub rows: Vec<ContributionRow>,
+    /// Sums over every row.
+    pub total: Totals,
+}
+
+/// The ids of contributions that no longer count: reversed or superseded ones, and reversals.
+fn corrected(ledger: &Ledger) -> HashSet<&Id> {
+    let mut out = HashSet::new();
+    for c in &ledger.contributions {
+        if let Some(r) = &c.reverses {
+            out.insert(&r.value);
+            out.insert(&c.id.value);
+        }
+        if let Some(s) = &c.supersedes {
+            out.insert(&s.value);
+        }
+    }
+    out
+}
+
+/// Totals of the contributions that `query` selects, grouped by `by` (no grouping: one row).
+/// Reversed and superseded contributions and reversals do not count. A contribution's claim
+/// value is the sum of the claims its project's agreement gives it (before any split).
+pub fn contributions(
+    ledger: &Ledger,
+    query: &Query,
+    by: &[Dimension],
+) -> Result<ContributionReport, PayoutError> {
+    let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
+    let settled = payout::settled_by_records(ledger);
+    let mut values: HashMap<Id, Decimal> = HashMap::new();
+    for p in ledger
+        .projects
+        .iter()
+        .filter(|p| query.project(&p.id.value))
+    {
+        for claim in payout::claims(ledger, p.id.value.as_str(), None, &settled)? {
+            *values.entry(claim.contribution).or_default() += claim.value;
+        }
+    }
+    let corrected = corrected(ledger);
+    let mut groups: BTreeMap<Vec<String>, Totals> = BTreeMap::new();
+    for c in ledger.contributions.iter().filter(|c| {
+        !corrected.contains(&c.id.value)
+            && query.project(&c.project.value)
+            && query.agent(&c.agent.value)
+            && query.dated(c.date.value)
+    }) {
+        let mut t = Totals {
+            count: 1,
+            ..Totals::default()
+        };
+        if let Some(h) = &c.hours {
+            if c.kind == Kind::Use {
+                t.use_hours = h.value;
+            } else {
+                t.hours = h.value;
+            }
+        }
+        if let Some(a) = c.amount {
+            if c.currency.is_none() || c.currency.as_deref() == currency {
+                t.amount = a;
+            } else {
+                t.other_currency = 1;
+            }
+        }
+        t.value = values.get(&c.id.value).copied().unwrap_or_default();
+        let key: Vec<String> = by.iter().map(|d| d.key(c)).collect();
+        groups.entry(key).or_default().add(&t);
+    }
+    let mut total = Totals::default();
+    for t in groups.values() {
+        total.add(t);
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(keys, totals)| ContributionRow {
+            share: fraction(totals.value, total.value),
+            keys,
+            totals,
+        })
+        .collect();
+    Ok(ContributionReport {
+        by: by.to_vec(),
+        rows,
+        total,
+    })
+}
+
+fn fraction(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    (!whole.is_zero()).then(|| part / whole)
+}
+
+/// One agent's claims in one project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRow {
+    /// The project.
+    pub project: Id,
+    /// The agent holding the claims.
+    pub agent: Id,
+    /// Equity weight: the value of its equity claims.
+    pub equity: Decimal,
+    /// Its part of the project's equity weight (a fraction; `None` when the project has none).
+    pub equity_share: Option<Decimal>,
+    /// What its debt claims repay in all (value × cap).
+    pub debt_owed: Decimal,
+    /// What recorded payouts repaid on them.
+    pub debt_repaid: Decimal,
+    /// What is still owed.
+    pub debt_outstanding: Decimal,
+    /// Value of once claims no recorded payout has paid yet.
+    pub once_pending: Decimal,
+    /// What a payout of the requested amount would pay it (`None` without an amount).
+    pub next: Option<Decimal>,
+}
+
+impl ClaimRow {
+    fn new(project: &Id, agent: &Id) -> ClaimRow {
+        ClaimRow {
+            project: project.clone(),
+            agent: agent.clone(),
+            equity: Decimal::ZERO,
+            equity_share: None,
+            debt_owed: Decimal::ZERO,
+            debt_repaid: Decimal::ZERO,
+            debt_outstanding: Decimal::ZERO,
+            once_pending: Decimal::ZERO,
+            next: None,
+        }
+    }
+}
+
+/// `ovn report claims`: who is owed what, per project and agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimsReport {
+    /// Rows sorted by project, then agent.
+    pub rows: Vec<ClaimRow>,
+    /// The payouts a revenue of the requested amount would make, one per project.
+    pub next: Vec<payout::Payout>,
+}
+
+/// The claims that the contributions selected by `query` (by project and contribution date)
+/// hold, per project and agent; rows are kept for the agents `query` names. With `amount`,
+/// also what a payout of that amount (dated `query.until`, if given) would pay in each project,
+/// exactly as `ovn payout` computes it.
+pub fn claims(
+    ledger: &Ledger,
+    query: &Query,
+    amount: Option<Decimal>,
+) -> Result<ClaimsReport, PayoutError> {
+    let settled = payout::settled_by_records(ledger);
+    let dates: HashMap<&Id, NaiveDate> = ledger
+        .contributions
+        .iter()
+        .map(|c| (&c.id.value, c.date.value))
+        .collect();
+    let mut rows = Vec::new();
+    let mut next = Vec::new();
+    for p in ledger
+        .projects
+        .iter()
+        .filter(|p| query.project(&p.id.value))
+    {
+        let project = p.id.value.as_str();
+        let mut by_agent: BTreeMap<Id, ClaimRow> = BTreeMap::new();
+        for c in payout::claims(ledger, project, query.until, &settled)? {
+            if !dates.get(&c.contribution).is_some_and(|&d| query.dated(d)) {
+                continue;
+            }
+            let row = by_agent
+                .entry(c.agent.clone())
+                .or_insert_with(|| ClaimRow::new(&p.id.value, &c.agent));
+            match c.kind {
+                ClaimKind::Equity => row.equity += c.value,
+                ClaimKind::Debt => {
+                    let owed = c.owed.unwrap_or(c.value);
+                    row.debt_owed += owed;
+                    row.debt_repaid += c.paid;
+                    row.debt_outstanding += (owed - c.paid).max(Decimal::ZERO);
+                }
+                ClaimKind::Once => {
+                    if c.paid.is_zero() {
+                        row.once_pending += c.value;
+                    }
+                }
+            }
+        }
+        let payout = match amount {
+            Some(amount) => Some(payout::compute(
+                ledger,
+                &Request {
+                    project,
+                    amount,
+                    date: query.until,
+                },
+                &settled,
+            )?),
+            None => None,
+        };
+        if let Some(payout) = &payout {
+            for (agent, _) in &payout.totals {
+                by_agent
+                    .entry(agent.clone())
+                    .or_insert_with(|| ClaimRow::new(&p.id.value, agent));
+            }
+        }
+        let equity: Decimal = by_agent.values().map(|r| r.equity).sum();
+        for (agent, mut row) in by_agent {
+            row.equity_share = fraction(row.equity, equity);
+            if let Some(payout) = &payout {
+                row.next = Some(
+                    payout
+                        .totals
+                        .iter()
+                        .find(|(a, _)| *a == agent)
+                        .map_or(Decimal::ZERO, |(_, v)| *v),
+                );
+            }
+            if query.agent(&agent) {
+                rows.push(row);
+            }
+        }
+        next.extend(payout);
+    }
+    Ok(ClaimsReport { rows, next })
+}
+
+/// One recorded payout, as the payouts report lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutRow {
+    /// The payout record's id.
+    pub id: Id,
+    /// The day of the revenue event.
+    pub date: NaiveDate,
+    /// The project.
+    pub project: Id,
+    /// The agreement applied.
+    pub agreement: Id,
+    /// The revenue amount.
+    pub amount: Decimal,
+    /// Its memo.
+    pub memo: Option<String>,
+    /// The ledger commit it was computed at.
+    pub commit: String,
+    /// What it paid the agents the query names (all agents: the whole amount).
+    pub to_agents: Decimal,
+}
+
+/// One agent's payments to date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidToDate {
+    /// The agent.
+    pub agent: Id,
+    /// In how many payouts it was paid.
+    pub payouts: usize,
+    /// How much in all.
+    pub amount: Decimal,
+    /// Its part of everything paid in the report (a fraction).
+    pub share: Option<Decimal>,
+}
+
+/// `ovn report payouts`: the history of recorded payouts and each agent's paid-to-date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutsReport {
+    /// Payouts by date, then id.
+    pub payouts: Vec<PayoutRow>,
+    /// Agents by id.
+    pub paid: Vec<PaidToDate>,
+    /// Revenue of the payouts listed.
+    pub total: Decimal,
+}
+
+/// The recorded payouts `query` selects (by project, date, and — with agents — those that
+/// paid one of them), and what each agent received in them.
+pub fn payouts(ledger: &Ledger, query: &Query) -> PayoutsReport {
+    let mut rows = Vec::new();
+    let mut paid: BTreeMap<Id, (BTreeSet<&Id>, Decimal)> = BTreeMap::new();
+    for p in ledger.payouts.iter().filter(|p| {
+        query.project(&p.project.value)
+            && query.dated(p.date.value)
+            && (query.agents.is_empty() || p.lines.iter().any(|l| query.agent(&l.agent.value)))
+    }) {
+        let mut to_agents = Decimal::ZERO;
+        for l in p.lines.iter().filter(|l| query.agent(&l.agent.value)) {
+            let e = paid.entry(l.agent.value.clone()).or_default();
+            e.0.insert(&p.id.value);
+            e.1 += l.amount;
+            to_agents += l.amount;
+        }
+        rows.push(PayoutRow {
+            id: p.id.value.clone(),
+            date: p.date.value,
+            project: p.project.value.clone(),
+            agreement: p.agreement.value.clone(),
+            amount: p.amount.value,
+            memo: p.memo.clone(),
+            commit: p.commit.clone(),
+            to_agents,
+        });
+    }
+    rows.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    let all: Decimal = paid.values().map(|v| v.1).sum();
+    PayoutsReport {
+        total: rows.iter().map(|r| r.amount).sum(),
+        payouts: rows,
+        paid: paid
+            .into_iter()
+            .map(|(agent, (ids, amount))| PaidToDate {
+                agent,
+                payouts: ids.len(),
+                amount,
+                share: fraction(amount, all),
+            })
+            .collect(),
+    }
+}
+
+/// Use of a resource by one project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceUse {
+    /// The project.
+    pub project: Id,
+    /// Hours of use.
+    pub hours: Decimal,
+    /// Hours × the resource's use rate (`None` without a use rate).
+    pub value: Option<Decimal>,
+}
+
+/// One resource in `ovn report resources`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceRow {
+    /// Its id.
+    pub id: Id,
+    /// Its name.
+    pub name: String,
+    /// How it is held.
+    pub ownership: Ownership,
+    /// Owners and shares.
+    pub owners: Vec<(Id, Percent)>,
+    /// Stewards.
+    pub stewards: Vec<Id>,
+    /// Value of an hour of use.
+    pub use_rate: Option<Decimal>,
+    /// Use by project, sorted by project.
+    pub uses: Vec<ResourceUse>,
+    /// Hours of use in all.
+    pub hours: Decimal,
+    /// Value its use earned in all (`None` without a use rate).
+    pub value: Option<Decimal>,
+}
+
+/// `ovn report resources`: each resource's holders and the use projects made of it.
+/// Projects and dates filter the use contributions; agents keep the resources they own or
+/// steward. Reversed and superseded uses do not count.
+pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
+    let corrected = corrected(ledger);
+    let mut hours: BTreeMap<&str, BTreeMap<&Id, Decimal>> = BTreeMap::new();
+    for c in ledger.contributions.iter().filter(|c| {
+        c.kind == Kind::Use
+            && !corrected.contains(&c.id.value)
+            && query.project(&c.project.value)
+            && query.dated(c.date.value)
+    }) {
+        if let (Some(r), Some(h)) = (&c.resource, &c.hours) {
+            *hours
+                .entry(r.value.as_str())
+                .or_default()
+                .entry(&c.project.value)
+                .or_default() += h.value;
+        }
+    }
+    ledger
+        .resources
+        .iter()
+        .filter(|r| {
+            query.agents.is_empty()
+                || r.owners.iter().any(|o| query.agent(&o.agent.value))
+                || r.stewards.iter().any(|s| query.agent(&s.value))
+        })
+        .map(|r| {
+            let id = r.id.value.as_str();
+            let uses: Vec<ResourceUse> = hours
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(|(project, h)| ResourceUse {
+                    project: (*project).clone(),
+                    hours: *h,
+                    value: r.use_rate.map(|rate| *h * rate),
+                })
+                .collect();
+            let total: Decimal = uses.iter().map(|u| u.hours).sum();
+            ResourceRow {
+                id: r.id.value.clone(),
+                name: r.name.clone(),
+                ownership: r.ownership,
+                owners: r
+                    .owners
+                    .iter()
+                    .map(|o| (o.agent.value.clone(), o.share.value))
+                    .collect(),
+                stewards: r.stewards.iter().map(|s| s.value.clone()).collect(),
+                use_rate: r.use_rate,
+                hours: total,
+                value: r.use_rate.map(|rate| total * rate),
+                uses,
+            }
+        })
+        .collect()
+}

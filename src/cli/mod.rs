@@ -5,6 +5,7 @@
 //! `man/` (a test regenerates and compares them).
 
 pub mod agent;
+pub mod approve;
 pub mod check;
 pub mod init;
 pub mod log;
@@ -90,6 +91,8 @@ pub enum Command {
     Resource(resource::ResourceArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
+    #[allow(missing_docs)]
+    Approve(approve::ApproveArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -193,6 +196,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
+        Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
     };
     out.flush()?;
     Ok(status)

@@ -14,5 +14,6 @@ pub mod payout;
 pub mod read;
 pub mod record;
 pub mod render;
+pub mod validation;
 pub mod value;
 pub mod write;

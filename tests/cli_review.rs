@@ -1,0 +1,256 @@
+//! Peer validation end to end: the `[validation]` policy, `ovn approve`, validation status in
+//! `ovn status` and `ovn payout`, `ovn review` and `ovn check --history`, on real git
+//! repositories with several identities (GIT_AUTHOR_EMAIL per command).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::prelude::*;
+use common::{Sandbox, base_repo};
+use predicates::prelude::*;
+
+const A1: &str = "01aaaaaaaaaaaaaaaaaaaaaaa1"; // ana, 20 h electronics
+const A2: &str = "01aaaaaaaaaaaaaaaaaaaaaaa2"; // ben, 20 h
+const A5: &str = "01aaaaaaaaaaaaaaaaaaaaaaa5"; // cy, printer 10 h
+
+const BEN: &str = "ben@fablab.example";
+const CY: &str = "cy@fablab.example";
+
+fn head(s: &Sandbox, dir: &Path) -> String {
+    s.git(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+/// The worked example with `[validation] approvals = N` committed on main.
+fn policy_repo(s: &Sandbox, name: &str, approvals: u32) -> PathBuf {
+    let dir = base_repo(s, name);
+    let mut toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    toml.push_str(&format!("\n[validation]\napprovals = {approvals}\n"));
+    std::fs::write(dir.join("ovn.toml"), toml).unwrap();
+    s.git(&dir, &["commit", "-qam", "policy: one approval"]);
+    dir
+}
+
+fn approve(s: &Sandbox, dir: &Path, email: &str, ids: &[&str]) -> std::process::Output {
+    s.ovn(dir)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .arg("approve")
+        .args(ids)
+        .output()
+        .unwrap()
+}
+
+fn payout_json(s: &Sandbox, dir: &Path) -> serde_json::Value {
+    let out = s
+        .ovn(dir)
+        .args(["payout", "3000", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn left_out(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["contribution"].as_str().unwrap().to_owned(),
+                l["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn approve_writes_one_record_per_id_in_one_commit_authored_by_the_approver() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    let out = approve(&s, &dir, BEN, &[A1, A5]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("Approved 2 contributions in approvals/2026/"));
+    let files = s.git(&dir, &["show", "--name-status", "--format=%ae %s", "HEAD"]);
+    let mut lines = files.lines();
+    assert_eq!(lines.next().unwrap(), format!("{BEN} approve: {A1}, {A5}"));
+    let added: Vec<&str> = lines.filter(|l| l.starts_with("A\t")).collect();
+    assert_eq!(added.len(), 2, "{files}");
+    let text = std::fs::read_to_string(dir.join(&added[0][2..])).unwrap();
+    assert!(text.contains("digest = \"sha256:"), "{text}");
+    s.ovn(&dir).arg("check").assert().success();
+}
+
+#[test]
+fn self_approval_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    let before = head(&s, &dir);
+    s.ovn(&dir)
+        .args(["approve", A1]) // ana is the pinned identity; A1 is ana's
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("self-approval never counts"));
+    assert_eq!(head(&s, &dir), before);
+    assert!(!dir.join("approvals/2026").exists());
+}
+
+#[test]
+fn unknown_reversed_and_unmapped_approvals_are_refused() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    let before = head(&s, &dir);
+    s.ovn(&dir)
+        .args(["approve", "01zzzzzzzzzzzzzzzzzzzzzzz9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no contribution has the id"));
+    s.ovn(&dir).args(["approve", "not an id"]).assert().code(2);
+    s.ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", "stranger@example.org")
+        .args(["approve", A2])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("belongs to no single agent"));
+    assert_eq!(head(&s, &dir), before);
+    // Reversed: ben reverses his own contribution, then cy may not approve it.
+    s.ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", BEN)
+        .args(["revert", A2, "--reason", "Logged twice"])
+        .assert()
+        .success();
+    let before = head(&s, &dir);
+    let out = approve(&s, &dir, CY, &[A2]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is reversed by"));
+    assert_eq!(head(&s, &dir), before);
+}
+
+#[test]
+fn a_policy_asking_for_more_approvals_than_other_agents_is_a_problem() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 4); // four agents: at most three others
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "asks for 4 approvals, but a contributor has at most 3 other agents",
+        ));
+}
+
+#[test]
+fn payout_counts_only_approved_contributions_and_says_why_it_left_the_rest_out() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    let json = payout_json(&s, &dir);
+    let out = left_out(&json);
+    assert_eq!(out.len(), 5, "{out:?}");
+    assert!(out.iter().all(|(_, r)| r == "awaiting approval"), "{out:?}");
+
+    assert!(approve(&s, &dir, BEN, &[A1, A5]).status.success());
+    assert!(
+        approve(
+            &s,
+            &dir,
+            CY,
+            &[
+                "01aaaaaaaaaaaaaaaaaaaaaaa2",
+                "01aaaaaaaaaaaaaaaaaaaaaaa3",
+                "01aaaaaaaaaaaaaaaaaaaaaaa4"
+            ]
+        )
+        .status
+        .success()
+    );
+    let json = payout_json(&s, &dir);
+    assert_eq!(left_out(&json), Vec::<(String, String)>::new());
+    // The worked example again, once everything is approved.
+    let total: Vec<(String, String)> = json["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["agent"].as_str().unwrap().to_owned(),
+                t["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        total.contains(&("ben".to_owned(), "1501.06".to_owned())),
+        "{total:?}"
+    );
+    s.ovn(&dir)
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Every contribution on main is validated.",
+        ));
+}
+
+#[test]
+fn an_edit_voids_earlier_approvals() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    assert!(approve(&s, &dir, CY, &[A2]).status.success());
+    let path = dir.join("contributions/2026/03/11/01aaaaaaaaaaaaaaaaaaaaaaa2.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("hours = \"20\"", "hours = \"24\"");
+    std::fs::write(&path, text).unwrap();
+    s.git(&dir, &["commit", "-qam", "ben: more hours"]);
+    s.ovn(&dir)
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{A2}  ben 24h work on drone  awaiting approval (0 of 1)"
+        )))
+        .stdout(predicate::str::contains(
+            "does not count: the record was edited after the approval",
+        ));
+}
+
+#[test]
+fn an_approval_added_under_the_contributors_identity_does_not_count() {
+    // Written by hand (ovn approve refuses it) and committed by the contributor.
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    assert!(approve(&s, &dir, CY, &[A2]).status.success());
+    // Cy's approval file, copied under a new id and committed by ben for his own record.
+    let files = s.git(&dir, &["show", "--name-only", "--format=", "HEAD"]);
+    let cy_file = files.trim();
+    let text = std::fs::read_to_string(dir.join(cy_file)).unwrap();
+    let forged_id = "01m85wdw11aaaaaaaaaaaaaaaa";
+    let id_line = text.lines().next().unwrap().to_owned();
+    let forged = text.replace(&id_line, &format!("id = \"{forged_id}\""));
+    std::fs::write(dir.join(format!("approvals/2026/{forged_id}.toml")), forged).unwrap();
+    s.git(&dir, &["add", "-A"]);
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let ok = git
+        .env("GIT_AUTHOR_EMAIL", BEN)
+        .args(["commit", "-qm", "approve my own"])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    s.ovn(&dir)
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "approval {forged_id} of {A2} does not count: self-approval"
+        )));
+}

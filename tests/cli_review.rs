@@ -254,3 +254,286 @@ fn an_approval_added_under_the_contributors_identity_does_not_count() {
             "approval {forged_id} of {A2} does not count: self-approval"
         )));
 }
+
+fn git_as(s: &Sandbox, dir: &Path, email: &str, args: &[&str]) {
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let out = git
+        .env("GIT_AUTHOR_EMAIL", email)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn review(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = s.ovn(dir).arg("review").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn review_of_a_branch_shows_the_new_record_and_who_gains() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    let (code, out, err) = review(&s, &dir, &["--amount", "3000"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Added (1):"), "{out}");
+    assert!(out.contains("ana 4h work on drone"), "{out}");
+    assert!(out.contains("Policy violations: none"), "{out}");
+    assert!(out.contains("Payout impact on drone for 3000.00:"), "{out}");
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("ana ")
+            && l.contains("1150.00")
+            && l.contains('+')),
+        "{out}"
+    );
+    // JSON for bots, with the same content.
+    let (code, out, _) = review(&s, &dir, &["--amount", "3000", "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["added"].as_array().unwrap().len(), 1);
+    let ana = json["impact"][0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "ana")
+        .unwrap()
+        .clone();
+    assert_eq!(ana["before"], "1150.00");
+    // The whole-ledger part can be left out.
+    let (_, out, _) = review(&s, &dir, &["--no-impact", "--format", "markdown"]);
+    assert!(out.starts_with("### Ledger review:"), "{out}");
+    assert!(!out.contains("Payout impact"), "{out}");
+}
+
+#[test]
+fn review_flags_edits_and_deletions_of_validated_records_field_by_field() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "fix"]);
+    let path = "contributions/2026/03/12/01aaaaaaaaaaaaaaaaaaaaaaa3.toml";
+    let text = std::fs::read_to_string(dir.join(path))
+        .unwrap()
+        .replace("hours = \"10\"", "hours = \"12\"");
+    std::fs::write(dir.join(path), text).unwrap();
+    std::fs::remove_file(dir.join("contributions/2026/03/13/01aaaaaaaaaaaaaaaaaaaaaaa5.toml"))
+        .unwrap();
+    s.git(&dir, &["commit", "-qam", "rewrite history by hand"]);
+    let (code, out, _) = review(&s, &dir, &["main..fix", "--no-impact"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("hours: \"10\" -> \"12\""), "{out}");
+    assert!(
+        out.contains("edits validated contribution 01aaaaaaaaaaaaaaaaaaaaaaa3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("deletes validated contribution 01aaaaaaaaaaaaaaaaaaaaaaa5"),
+        "{out}"
+    );
+    assert!(out.contains("Removed (1):"), "{out}");
+}
+
+#[test]
+fn review_flags_a_self_approval_and_unknown_references() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "b"]);
+    // cy approves ben's record through ovn; then ben copies it as his own approval.
+    assert!(approve(&s, &dir, CY, &[A2]).status.success());
+    let files = s.git(&dir, &["show", "--name-only", "--format=", "HEAD"]);
+    let text = std::fs::read_to_string(dir.join(files.trim())).unwrap();
+    let forged_id = "01m85wdw11bbbbbbbbbbbbbbbb";
+    let first = text.lines().next().unwrap().to_owned();
+    std::fs::write(
+        dir.join(format!("approvals/2026/{forged_id}.toml")),
+        text.replace(&first, &format!("id = \"{forged_id}\"")),
+    )
+    .unwrap();
+    common::write_files(
+        &dir,
+        &[(
+            "contributions/2026/11/20/01bbbbbbbbbbbbbbbbbbbbbbb1.toml",
+            "id = \"01bbbbbbbbbbbbbbbbbbbbbbb1\"\nagent = \"dee\"\ndate = 2026-11-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Ghost work\"\nhours = \"2\"\n",
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    git_as(&s, &dir, BEN, &["commit", "-qm", "my own approval"]);
+    let (code, out, _) = review(&s, &dir, &["--no-impact"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "self-approval: ben approved their own contribution {A2} (approval {forged_id})"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("`agent` refers to unknown agent dee"), "{out}");
+    // cy's own approval is fine.
+    assert_eq!(out.matches("self-approval").count(), 1, "{out}");
+}
+
+#[test]
+fn review_refuses_bad_ranges_with_exit_2() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    for bad in ["main", "main...HEAD", "..HEAD", "main..nope"] {
+        let (code, _, err) = review(&s, &dir, &[bad]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+    s.git(&dir, &["checkout", "-q", "--orphan", "other"]);
+    s.git(&dir, &["commit", "-qm", "unrelated"]);
+    let (code, _, err) = review(&s, &dir, &["main..other"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("share no history"), "{err}");
+    let (code, _, err) = review(&s, &dir, &["--amount", "-5"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn the_impact_amount_defaults_to_the_last_recorded_payout() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.ovn(&dir)
+        .args([
+            "payout",
+            "1000",
+            "--record",
+            "--date",
+            "2026-11-01",
+            "--memo",
+            "INV-1",
+        ])
+        .assert()
+        .success();
+    s.git(&dir, &["switch", "-q", "-c", "b"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "4h",
+            "Soldered",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    let (_, out, _) = review(&s, &dir, &[]);
+    assert!(out.contains("Payout impact on drone for 1000.00:"), "{out}");
+}
+
+/// Two branches each adding a contribution and an approval, merged into main in either
+/// order, give the same statuses and the same payout.
+#[test]
+fn two_branches_merged_in_either_order_give_the_same_outcome() {
+    let outcome = |order: [&str; 2]| -> (String, String) {
+        let s = Sandbox::new();
+        let dir = policy_repo(&s, "l", 1);
+        assert!(
+            approve(
+                &s,
+                &dir,
+                CY,
+                &[
+                    A1,
+                    "01aaaaaaaaaaaaaaaaaaaaaaa2",
+                    "01aaaaaaaaaaaaaaaaaaaaaaa3",
+                    "01aaaaaaaaaaaaaaaaaaaaaaa4"
+                ]
+            )
+            .status
+            .success()
+        );
+        assert!(approve(&s, &dir, BEN, &[A5]).status.success());
+        for (branch, email, hours) in [("b1", BEN, "3h"), ("b2", CY, "5h")] {
+            s.git(&dir, &["switch", "-q", "-c", branch, "main"]);
+            s.ovn(&dir)
+                .env("GIT_AUTHOR_EMAIL", email)
+                .args([
+                    "log",
+                    hours,
+                    "Night shift",
+                    "-p",
+                    "drone",
+                    "--date",
+                    "2026-11-20",
+                ])
+                .assert()
+                .success();
+        }
+        // ana approves both, on each branch.
+        for branch in ["b1", "b2"] {
+            s.git(&dir, &["switch", "-q", branch]);
+            let added = s.git(&dir, &["show", "--name-only", "--format=", "HEAD"]);
+            let stem = added
+                .trim()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".toml")
+                .to_owned();
+            s.ovn(&dir).args(["approve", &stem]).assert().success();
+        }
+        s.git(&dir, &["switch", "-q", "main"]);
+        for b in order {
+            s.git(
+                &dir,
+                &["merge", "-q", "--no-ff", "-m", &format!("merge {b}"), b],
+            );
+        }
+        let status = s.git(&dir, &["status", "--porcelain"]);
+        assert_eq!(status, "");
+        let st = s.ovn(&dir).arg("status").output().unwrap();
+        let json = payout_json(&s, &dir);
+        (
+            String::from_utf8(st.stdout).unwrap(),
+            json["totals"].to_string(),
+        )
+    };
+    let a = outcome(["b1", "b2"]);
+    let b = outcome(["b2", "b1"]);
+    assert!(
+        a.0.contains("Every contribution on main is validated."),
+        "{}",
+        a.0
+    );
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.0, b.0);
+}
+
+#[test]
+fn a_squash_merge_keeps_the_approval_with_the_squash_author() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    s.git(&dir, &["switch", "-q", "-c", "review-ben"]);
+    assert!(approve(&s, &dir, CY, &[A2]).status.success());
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--squash", "review-ben"]);
+    // The forge squashes under the approver's name, as GitHub does for the PR author.
+    git_as(&s, &dir, CY, &["commit", "-qm", "Approvals by cy (#12)"]);
+    let json = payout_json(&s, &dir);
+    let out = left_out(&json);
+    assert!(!out.iter().any(|(id, _)| id == A2), "{out:?}");
+}

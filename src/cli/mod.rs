@@ -13,6 +13,7 @@ pub mod payout;
 pub mod project;
 pub mod resource;
 pub mod revert;
+pub mod review;
 pub mod status;
 mod writing;
 
@@ -93,6 +94,8 @@ pub enum Command {
     Payout(payout::PayoutArgs),
     #[allow(missing_docs)]
     Approve(approve::ApproveArgs),
+    #[allow(missing_docs)]
+    Review(review::ReviewArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -197,6 +200,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
+        Command::Review(args) => review::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

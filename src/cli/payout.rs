@@ -238,7 +238,7 @@ pub fn run(
 
 /// The validated branch named in ovn.toml (read at HEAD, or in the working tree before the
 /// first commit), as a revision.
-fn validated_branch(store: &Store) -> Result<String, CliError> {
+pub(super) fn validated_branch(store: &Store) -> Result<String, CliError> {
     let bytes = match store.read_file_at("HEAD", NETWORK_FILE) {
         Ok(Some(bytes)) => bytes,
         _ => match store.root() {

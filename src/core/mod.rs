@@ -14,6 +14,7 @@ pub mod payout;
 pub mod read;
 pub mod record;
 pub mod render;
+pub mod review;
 pub mod validation;
 pub mod value;
 pub mod write;

@@ -268,3 +268,83 @@ impl Store {
             .map_err(StoreError::git("cannot compare commits"))
     }
 }
+
+impl Store {
+    /// The files directly in a ledger folder at a revision (none when it does not exist).
+    pub fn read_folder_at(
+        &self,
+        rev: &str,
+        folder: &str,
+    ) -> Result<Vec<crate::core::ledger::RawFile>, StoreError> {
+        let root = self.history_tree(&self.resolve(rev)?)?;
+        let mut tree = root;
+        for part in folder.split('/') {
+            tree = self.history_subtree(tree.as_ref(), part);
+        }
+        let Some(tree) = tree else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in tree.iter() {
+            if e.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let Ok(name) = e.name() else { continue };
+            let blob = self
+                .repo
+                .find_blob(e.id())
+                .map_err(StoreError::git("cannot read a blob"))?;
+            out.push(crate::core::ledger::RawFile {
+                path: format!("{folder}/{name}"),
+                bytes: blob.content().to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The path of the contribution `id` at a revision, by tree listings only (newest day
+    /// folders first).
+    pub fn find_contribution_at(&self, rev: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let root = self.history_tree(&self.resolve(rev)?)?;
+        let Some(top) = self.history_subtree(root.as_ref(), RecordType::Contribution.folder())
+        else {
+            return Ok(None);
+        };
+        let file = format!("{id}.toml");
+        let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
+            t.iter()
+                .filter(|e| e.kind() == Some(ObjectType::Tree))
+                .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
+                .collect()
+        };
+        for (y, yid) in subtrees(&top).into_iter().rev() {
+            let Ok(year) = self.repo.find_tree(yid) else {
+                continue;
+            };
+            for (m, mid) in subtrees(&year).into_iter().rev() {
+                let Ok(month) = self.repo.find_tree(mid) else {
+                    continue;
+                };
+                for (d, did) in subtrees(&month).into_iter().rev() {
+                    let Ok(day) = self.repo.find_tree(did) else {
+                        continue;
+                    };
+                    if day.get_name(&file).is_some() {
+                        return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The commit a revision names, and the merge base of two revisions.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<Oid>, StoreError> {
+        let (a, b) = (self.resolve(a)?.id(), self.resolve(b)?.id());
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(StoreError::git("cannot find a merge base")(e)),
+        }
+    }
+}

@@ -537,3 +537,106 @@ fn a_squash_merge_keeps_the_approval_with_the_squash_author() {
     let out = left_out(&json);
     assert!(!out.iter().any(|(id, _)| id == A2), "{out:?}");
 }
+
+fn history(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = s
+        .ovn(dir)
+        .args(["check", "--history"])
+        .args(args)
+        .output()
+        .unwrap();
+    let mut text = String::from_utf8(out.stdout).unwrap();
+    text.push_str(&String::from_utf8(out.stderr).unwrap());
+    (out.status.code().unwrap(), text)
+}
+
+#[test]
+fn history_check_detects_a_merged_rewrite_of_a_validated_record() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, out) = history(&s, &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("ok: 1 commit of main checked (from the root"),
+        "{out}"
+    );
+    // Appending is fine; the next run starts at the remembered commit.
+    s.ovn(&dir)
+        .args(["log", "2h", "Tested", "-p", "drone", "--date", "2026-11-20"])
+        .assert()
+        .success();
+    let (code, out) = history(&s, &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ok: 1 commit of main checked (after "),
+        "{out}"
+    );
+    // A branch edits a validated record and is merged.
+    s.git(&dir, &["switch", "-q", "-c", "fix"]);
+    let path = "contributions/2026/03/12/01aaaaaaaaaaaaaaaaaaaaaaa3.toml";
+    let text = std::fs::read_to_string(dir.join(path))
+        .unwrap()
+        .replace("hours = \"10\"", "hours = \"12\"");
+    std::fs::write(dir.join(path), text).unwrap();
+    git_as(&s, &dir, BEN, &["commit", "-qam", "more hours"]);
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge fix", "fix"]);
+    let (code, out) = history(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(\"merge fix\", <ana@fablab.example>) modifies validated contribution 01aaaaaaaaaaaaaaaaaaaaaaa3"),
+        "{out}"
+    );
+    // The branch itself, as a range: the commit that did it.
+    let (code, out) = history(&s, &dir, &["main~1..fix"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(\"more hours\", <ben@fablab.example>) modifies"),
+        "{out}"
+    );
+}
+
+#[test]
+fn history_check_detects_a_force_push_that_rewrote_the_validated_branch() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.ovn(&dir)
+        .args(["log", "2h", "Tested", "-p", "drone", "--date", "2026-11-20"])
+        .assert()
+        .success();
+    assert_eq!(history(&s, &dir, &[]).0, 0);
+    // Rewrite: drop the last commit and commit something else in its place.
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "3h",
+            "Tested again",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    let (code, out) = history(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no longer descends from"), "{out}");
+    assert!(out.contains("its history was rewritten"), "{out}");
+}
+
+#[test]
+fn history_check_refuses_bad_ranges() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "b"]);
+    s.ovn(&dir)
+        .args(["log", "2h", "Tested", "-p", "drone", "--date", "2026-11-20"])
+        .assert()
+        .success();
+    for bad in ["main", "b..main", "main..nope", "..b"] {
+        let (code, out) = history(&s, &dir, &[bad]);
+        assert_eq!(code, 2, "{bad}: {out}");
+    }
+    assert!(!dir.join(".git/ovn/verified").exists());
+}

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
+mod history;
 pub mod init;
 pub mod log;
 pub mod payout;

@@ -348,3 +348,63 @@ impl Store {
         }
     }
 }
+
+/// Where `ovn check --history` remembers the last commit it verified.
+const VERIFIED_FILE: &str = "ovn/verified";
+
+impl Store {
+    /// The first-parent chain from `head` back to `stop` (excluded) or to the root, oldest
+    /// first, each with its first parent.
+    pub fn first_parent_chain(
+        &self,
+        head: Oid,
+        stop: Option<Oid>,
+    ) -> Result<Vec<(Oid, Option<Oid>)>, StoreError> {
+        let mut out = Vec::new();
+        let mut at = Some(head);
+        while let Some(oid) = at {
+            if Some(oid) == stop {
+                break;
+            }
+            let commit = self
+                .repo
+                .find_commit(oid)
+                .map_err(StoreError::git("cannot read a commit"))?;
+            let parent = commit.parent_id(0).ok();
+            out.push((oid, parent));
+            at = parent;
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The commit `ovn check --history` last verified, if any.
+    pub fn verified(&self) -> Option<Oid> {
+        let text = std::fs::read_to_string(self.repo.path().join(VERIFIED_FILE)).ok()?;
+        Oid::from_str(text.trim()).ok()
+    }
+
+    /// Remembers `commit` as verified (written to a temporary file, then renamed).
+    pub fn set_verified(&self, commit: Oid) -> Result<(), StoreError> {
+        let path = self.repo.path().join(VERIFIED_FILE);
+        let dir = path.parent().unwrap_or(self.repo.path());
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{commit}\n"))
+            .map_err(|e| StoreError::io(&tmp, "cannot write", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, "cannot write", e))
+    }
+
+    /// The first line of a commit's message and its author email, for reports.
+    pub fn commit_summary(&self, commit: Oid) -> Result<(String, String), StoreError> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(StoreError::git("cannot read a commit"))?;
+        Ok((
+            String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
+            c.author().email().unwrap_or_default().to_owned(),
+        ))
+    }
+}

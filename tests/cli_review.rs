@@ -640,3 +640,53 @@ fn history_check_refuses_bad_ranges() {
     }
     assert!(!dir.join(".git/ovn/verified").exists());
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // the hook needs the test's PATH to find git and sh
+fn the_example_pre_commit_hook_refuses_a_ledger_with_problems() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/pre-commit");
+    let hooks = dir.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::copy(&hook, hooks.join("pre-commit")).unwrap();
+    // The hook finds `ovn` on PATH: the binary under test.
+    let bin = assert_cmd::cargo::cargo_bin("ovn");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    common::write_files(&dir, &[("agents/dee.toml", "id = \"dee\"\n")]);
+    s.git(&dir, &["add", "-A"]);
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let out = git
+        .env("PATH", &path)
+        .args(["commit", "-qm", "dee"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // git passes a hook's output to stderr.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("error[missing-field]"), "{said}");
+    common::write_files(
+        &dir,
+        &[("agents/dee.toml", "id = \"dee\"\nname = \"Dee\"\n")],
+    );
+    s.git(&dir, &["add", "-A"]);
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let ok = git
+        .env("PATH", &path)
+        .args(["commit", "-qm", "dee"])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}

@@ -491,7 +491,7 @@ fn impact(
     if projects.is_empty() && agreements.is_empty() {
         return Ok(Vec::new());
     }
-    let (before, _) = store.load_revision(base)?;
+    // One ledger in memory at a time: the head first (it names the amounts), then the base.
     let (after, _) = store.load_revision(head)?;
     for p in &after.ledger.projects {
         if p.agreement
@@ -501,17 +501,32 @@ fn impact(
             projects.insert(p.id.value.to_string());
         }
     }
+    let amounts: Vec<(String, Option<Decimal>)> = projects
+        .into_iter()
+        .map(|project| {
+            let a = amount.or_else(|| {
+                after
+                    .ledger
+                    .payouts
+                    .iter()
+                    .filter(|p| p.project.value.as_str() == project)
+                    .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
+                    .map(|p| p.amount.value)
+            });
+            (project, a)
+        })
+        .collect();
+    let payouts_after: Vec<Result<Option<Payout>, String>> = amounts
+        .iter()
+        .map(|(project, a)| match a {
+            Some(a) => compute(&after, project, *a),
+            None => Ok(None),
+        })
+        .collect();
+    drop(after);
+    let (before, _) = store.load_revision(base)?;
     let mut out = Vec::new();
-    for project in projects {
-        let amount = amount.or_else(|| {
-            after
-                .ledger
-                .payouts
-                .iter()
-                .filter(|p| p.project.value.as_str() == project)
-                .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
-                .map(|p| p.amount.value)
-        });
+    for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
         let Some(amount) = amount else {
             out.push(Impact {
                 project,
@@ -521,53 +536,51 @@ fn impact(
             });
             continue;
         };
-        let request = Request {
-            project: &project,
-            amount,
-            date: None,
+        let (note, agents) = match (compute(&before, &project, amount), after) {
+            (Ok(b), Ok(a)) => (None, review::impact(b.as_ref(), a.as_ref())),
+            (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
+            (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),
         };
-        let compute = |loaded: &ledger::Loaded| -> Result<Option<Payout>, String> {
-            if !loaded.diagnostics.is_empty() {
-                return Err(format!(
-                    "{} problem(s) in the ledger (run ovn check)",
-                    loaded.diagnostics.len()
-                ));
-            }
-            if !loaded
-                .ledger
-                .projects
-                .iter()
-                .any(|p| p.id.value.as_str() == project)
-            {
-                return Ok(None);
-            }
-            let settled = payout::settled_by_records(&loaded.ledger);
-            payout::compute(&loaded.ledger, &request, &settled)
-                .map(Some)
-                .map_err(|e| e.to_string())
-        };
-        match (compute(&before), compute(&after)) {
-            (Ok(b), Ok(a)) => out.push(Impact {
-                project,
-                amount: Some(amount),
-                note: None,
-                agents: review::impact(b.as_ref(), a.as_ref()),
-            }),
-            (Err(e), _) => out.push(Impact {
-                project,
-                amount: Some(amount),
-                note: Some(format!("before: {e}")),
-                agents: Vec::new(),
-            }),
-            (_, Err(e)) => out.push(Impact {
-                project,
-                amount: Some(amount),
-                note: Some(format!("after: {e}")),
-                agents: Vec::new(),
-            }),
-        }
+        out.push(Impact {
+            project,
+            amount: Some(amount),
+            note,
+            agents,
+        });
     }
     Ok(out)
+}
+
+/// The payout of `amount` for `project` on a loaded ledger (none when the project does not
+/// exist there), or why it cannot be computed.
+fn compute(
+    loaded: &ledger::Loaded,
+    project: &str,
+    amount: Decimal,
+) -> Result<Option<Payout>, String> {
+    if !loaded.diagnostics.is_empty() {
+        return Err(format!(
+            "{} problem(s) in the ledger (run ovn check)",
+            loaded.diagnostics.len()
+        ));
+    }
+    if !loaded
+        .ledger
+        .projects
+        .iter()
+        .any(|p| p.id.value.as_str() == project)
+    {
+        return Ok(None);
+    }
+    let request = Request {
+        project,
+        amount,
+        date: None,
+    };
+    let settled = payout::settled_by_records(&loaded.ledger);
+    payout::compute(&loaded.ledger, &request, &settled)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 fn signed(d: Decimal, mu: u32) -> String {

@@ -690,3 +690,32 @@ fn the_example_pre_commit_hook_refuses_a_ledger_with_problems() {
         .unwrap();
     assert!(ok.success());
 }
+
+#[test]
+fn a_rebased_approval_keeps_its_approver() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    s.git(&dir, &["switch", "-q", "-c", "cy-approvals"]);
+    assert!(approve(&s, &dir, CY, &[A2]).status.success());
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "1h",
+            "Swept the lab",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    // Rebase (as a maintainer would, committing as ana): git keeps the author.
+    s.git(&dir, &["switch", "-q", "cy-approvals"]);
+    s.git(&dir, &["rebase", "-q", "main"]);
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--ff-only", "cy-approvals"]);
+    let out = left_out(&payout_json(&s, &dir));
+    assert!(!out.iter().any(|(id, _)| id == A2), "{out:?}");
+    assert!(out.iter().any(|(id, _)| id == A1), "{out:?}");
+}

@@ -719,3 +719,95 @@ fn a_rebased_approval_keeps_its_approver() {
     assert!(!out.iter().any(|(id, _)| id == A2), "{out:?}");
     assert!(out.iter().any(|(id, _)| id == A1), "{out:?}");
 }
+
+/// An SSH key pair made in the sandbox: (private key path, public key text).
+fn ssh_key(s: &Sandbox, name: &str) -> (PathBuf, String) {
+    let path = s.home().join(format!("key-{name}"));
+    let ok = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(ok.success());
+    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    (path, public.trim().to_owned())
+}
+
+fn signed_commit(s: &Sandbox, dir: &Path, email: &str, key: Option<&Path>, message: &str) {
+    s.git(dir, &["add", "-A"]);
+    let mut args: Vec<String> = vec!["-c".into(), "gpg.format=ssh".into()];
+    if let Some(key) = key {
+        args.extend(["-c".into(), format!("user.signingkey={}", key.display())]);
+    }
+    args.extend(["commit".into(), "-qm".into(), message.into()]);
+    if key.is_some() {
+        args.push("-S".into());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    git_as(s, dir, email, &refs);
+}
+
+#[test]
+fn signed_approvals_count_only_with_a_valid_signature_by_the_approvers_key() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (ben_key, ben_pub) = ssh_key(&s, "ben");
+    let (cy_key, cy_pub) = ssh_key(&s, "cy");
+    for (agent, public) in [("ben", &ben_pub), ("cy", &cy_pub)] {
+        let path = dir.join(format!("agents/{agent}.toml"));
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!("keys = [\"{public}\"]\n"));
+        std::fs::write(&path, text).unwrap();
+    }
+    let mut toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    toml.push_str("\n[validation]\napprovals = 1\nsigned = true\n");
+    std::fs::write(dir.join("ovn.toml"), toml).unwrap();
+    s.git(&dir, &["commit", "-qam", "policy: signed approvals; keys"]);
+    s.ovn(&dir).arg("check").assert().success();
+
+    let approve_uncommitted = |email: &str, id: &str| {
+        s.ovn(&dir)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .args(["approve", id, "--no-commit"])
+            .assert()
+            .success();
+    };
+    // Valid: ben approves A1, signed with his own key.
+    approve_uncommitted(BEN, A1);
+    signed_commit(&s, &dir, BEN, Some(&ben_key), "approve A1 (signed)");
+    // Missing signature: cy approves A2 without signing.
+    approve_uncommitted(CY, A2);
+    signed_commit(&s, &dir, CY, None, "approve A2 (unsigned)");
+    // Wrong key: ben approves A5 but signs with cy's key.
+    approve_uncommitted(BEN, A5);
+    signed_commit(&s, &dir, BEN, Some(&cy_key), "approve A5 (cy's key)");
+
+    let out = s.ovn(&dir).arg("status").output().unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !out.contains(&format!("{A1}  ana")),
+        "A1 is validated: {out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "of {A2} does not count: its commit has no valid signature"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "of {A5} does not count: its commit is signed with a key of cy"
+        )),
+        "{out}"
+    );
+    let left = left_out(&payout_json(&s, &dir));
+    assert!(!left.iter().any(|(id, _)| id == A1), "{left:?}");
+    assert!(
+        left.contains(&(A2.to_owned(), "awaiting approval".to_owned())),
+        "{left:?}"
+    );
+    assert!(
+        left.contains(&(A5.to_owned(), "awaiting approval".to_owned())),
+        "{left:?}"
+    );
+}

@@ -30,11 +30,17 @@ use crate::store::{Plan, View};
 /// How many approvals a contribution needs, and whether a project steward must be among them,
 /// is the network's policy: [validation] in ovn.toml (see ovn-ledger(5)). `ovn status` shows
 /// what still awaits approval.
+///
+/// Where the policy asks for signed approvals (signed = true), an approval counts only when
+/// its commit is signed with an SSH key listed in your agent's `keys`. ovn does not sign: write
+/// the records with --no-commit and commit them with git, e.g. `git commit -S -m "approve:
+/// ..."` with gpg.format=ssh and user.signingkey set.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
   ovn approve 01kk0b7c00q8m2t5v9x3c6n1hd
   ovn approve 01kk0b7c00q8m2t5v9x3c6n1hd 01kk0b9d11r4m2t5v9x3c6n1hq --comment \"Checked the invoice\"
+  ovn approve 01kk0b7c00q8m2t5v9x3c6n1hd --no-commit && git commit -S -m \"approve: signed\"
 
 Exit status: 0 approved, 1 the approval would bring problems, 2 bad input (an unknown or \
 reversed contribution, your own contribution; nothing written), 3 environment error.")]
@@ -191,9 +197,15 @@ pub(super) fn statuses(
     ),
     CliError,
 > {
-    use crate::core::validation::{self, Approver};
+    use crate::core::validation::{self, Approver, Signature};
     let mut approvers = std::collections::BTreeMap::new();
+    let mut signatures = std::collections::BTreeMap::new();
+    let signed = ledger.network.as_ref().is_some_and(|n| n.validation.signed);
     if !ledger.approvals.is_empty() {
+        let allowed = validation::allowed_signers(ledger);
+        // One verification per commit, however many approvals it adds.
+        let mut verified: std::collections::HashMap<git2::Oid, Signature> =
+            std::collections::HashMap::new();
         for (id, by) in store.approval_authors(rev)? {
             let Ok(id) = crate::core::value::Id::parse(&id) else {
                 continue;
@@ -202,8 +214,25 @@ pub(super) fn statuses(
                 Some(agent) => Approver::Agent(agent.clone()),
                 None => Approver::Unknown(by.email),
             };
-            approvers.insert(id, who);
+            approvers.insert(id.clone(), who);
+            if signed {
+                let signature = match verified.get(&by.commit) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = match store.ssh_signer(by.commit, &allowed)? {
+                            Some(principal) => match agent_by_email(ledger, &principal) {
+                                Some(agent) => Signature::By(agent.clone()),
+                                None => Signature::Missing,
+                            },
+                            None => Signature::Missing,
+                        };
+                        verified.insert(by.commit, s.clone());
+                        s
+                    }
+                };
+                signatures.insert(id, signature);
+            }
         }
     }
-    Ok(validation::statuses(ledger, &approvers))
+    Ok(validation::statuses(ledger, &approvers, &signatures))
 }

@@ -440,4 +440,15 @@ fn validation_policy(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
         );
     }
+    if v.signed && v.approvals == 0 {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                NETWORK_FILE,
+                None,
+                "`validation.signed = true` needs `approvals` of at least 1",
+            )
+            .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
+        );
+    }
 }

@@ -67,6 +67,15 @@ pub enum Approver {
     Unknown(String),
 }
 
+/// How the commit that added an approval was signed, when the policy asks for signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signature {
+    /// No signature, or one git could not verify against the agents' keys.
+    Missing,
+    /// A valid signature by a key listed on this agent.
+    By(Id),
+}
+
 /// Why an approval does not count.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Void {
@@ -80,6 +89,10 @@ pub enum Void {
     UnknownRecord,
     /// No commit adding it was found on the validated branch.
     NoCommit,
+    /// The policy asks for signatures, and its commit has none valid.
+    Unsigned,
+    /// Signed with a key of another agent than the approver.
+    WrongKey(Id),
 }
 
 impl Void {
@@ -91,6 +104,10 @@ impl Void {
             Void::UnknownApprover(e) => format!("added by <{e}>, which no agent lists"),
             Void::UnknownRecord => "names no contribution".to_owned(),
             Void::NoCommit => "no commit adding it was found".to_owned(),
+            Void::Unsigned => {
+                "its commit has no valid signature by a key listed on an agent".to_owned()
+            }
+            Void::WrongKey(a) => format!("its commit is signed with a key of {a}"),
         }
     }
 }
@@ -107,10 +124,13 @@ pub struct VoidApproval {
 }
 
 /// The status of every contribution of `ledger` (the ledger on the validated branch), and
-/// the approvals that do not count. `approvers` maps approval ids to who added them.
+/// the approvals that do not count. `approvers` maps approval ids to who added them;
+/// `signatures`, needed when the policy asks for signed approvals, how their commits were
+/// signed (an approval missing from it is unsigned).
 pub fn statuses(
     ledger: &Ledger,
     approvers: &BTreeMap<Id, Approver>,
+    signatures: &BTreeMap<Id, Signature>,
 ) -> (BTreeMap<Id, Status>, Vec<VoidApproval>) {
     let policy = ledger
         .network
@@ -132,7 +152,8 @@ pub fn statuses(
     let mut approved: BTreeMap<&Id, BTreeSet<&Id>> = BTreeMap::new();
     let mut digests: BTreeMap<&Id, String> = BTreeMap::new();
     for a in &ledger.approvals {
-        match judge(a, &by_id, approvers, &mut digests) {
+        let signed = policy.signed.then(|| signatures.get(&a.id.value));
+        match judge(a, &by_id, approvers, signed, &mut digests) {
             Ok(agent) => {
                 approved.entry(&a.record.value).or_default().insert(agent);
             }
@@ -181,6 +202,7 @@ fn judge<'l>(
     a: &Approval,
     by_id: &BTreeMap<&Id, &'l Contribution>,
     approvers: &'l BTreeMap<Id, Approver>,
+    signed: Option<Option<&Signature>>,
     digests: &mut BTreeMap<&'l Id, String>,
 ) -> Result<&'l Id, Void> {
     let Some(c) = by_id.get(&a.record.value) else {
@@ -193,6 +215,14 @@ fn judge<'l>(
     };
     if *agent == c.agent.value {
         return Err(Void::SelfApproval);
+    }
+    match signed {
+        None => {}
+        Some(None | Some(Signature::Missing)) => return Err(Void::Unsigned),
+        Some(Some(Signature::By(signer))) if signer != agent => {
+            return Err(Void::WrongKey(signer.clone()));
+        }
+        Some(Some(Signature::By(_))) => {}
     }
     let digest = digests
         .entry(&c.id.value)
@@ -211,4 +241,31 @@ pub fn agent_by_email<'l>(ledger: &'l Ledger, email: &str) -> Option<&'l Id> {
         .filter(|a| a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(email)));
     let first = found.next()?;
     found.next().is_none().then_some(&first.id.value)
+}
+
+/// The allowed-signers file (`gpg.ssh.allowedSignersFile`, see ssh-keygen(1)) that lets git
+/// verify approval signatures: one line per agent email and SSH key listed on the agent. GPG
+/// keys are left out (git verifies those against the user's own keyring).
+pub fn allowed_signers(ledger: &Ledger) -> String {
+    let mut out = String::new();
+    for a in &ledger.agents {
+        for key in a.keys.iter().filter(|k| is_ssh_key(k)) {
+            for email in &a.emails {
+                out.push_str(&email.value);
+                out.push_str(" namespaces=\"git\" ");
+                out.push_str(key.trim());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Whether a listed key is an SSH public key (`ssh-ed25519 AAAA...`, `ecdsa-...`, `sk-...`).
+pub fn is_ssh_key(key: &str) -> bool {
+    let key = key.trim();
+    ["ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-"]
+        .iter()
+        .any(|p| key.starts_with(p))
+        && !key.contains('\n')
 }

@@ -408,3 +408,45 @@ impl Store {
         ))
     }
 }
+
+impl Store {
+    /// Verifies a commit's SSH signature with git's own verification (`git verify-commit`)
+    /// against `allowed_signers` (the text of an allowed-signers file): the principal (email)
+    /// of the key that made a good signature, or `None` when the commit is unsigned, signed
+    /// with a key not listed, or its signature does not verify. Needs `git` on PATH.
+    pub fn ssh_signer(
+        &self,
+        commit: Oid,
+        allowed_signers: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let dir = self.repo.path().join("ovn");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StoreError::io(&dir, "cannot create directory", e))?;
+        let file = dir.join(format!("allowed_signers.{}", std::process::id()));
+        std::fs::write(&file, allowed_signers)
+            .map_err(|e| StoreError::io(&file, "cannot write", e))?;
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(self.repo.path())
+            .arg("-c")
+            .arg("gpg.format=ssh")
+            .arg("-c")
+            .arg(format!("gpg.ssh.allowedSignersFile={}", file.display()))
+            .args(["verify-commit", "--raw"])
+            .arg(commit.to_string())
+            .stdin(std::process::Stdio::null())
+            .output();
+        let _ = std::fs::remove_file(&file);
+        let out = out.map_err(|e| StoreError::io(Path::new("git"), "cannot run", e))?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        // ssh-keygen -Y verify: `Good "git" signature for EMAIL with ED25519 key SHA256:...`
+        let text = String::from_utf8_lossy(&out.stderr);
+        Ok(text.lines().find_map(|l| {
+            let rest = l.split_once("signature for ")?.1;
+            let (principal, _) = rest.split_once(" with ")?;
+            Some(principal.trim().to_owned())
+        }))
+    }
+}

@@ -28,7 +28,7 @@ use crate::store::{Plan, View};
 /// a record voids the approvals given before (the digest no longer matches).
 ///
 /// How many approvals a contribution needs, and whether a project steward must be among them,
-/// is the network's policy: [validation] in ovn.toml (see ovn-ledger(5)). `ovn status` shows
+/// is the network's policy: `[validation]` in ovn.toml (see ovn-ledger(5)). `ovn status` shows
 /// what still awaits approval.
 ///
 /// Where the policy asks for signed approvals (signed = true), an approval counts only when

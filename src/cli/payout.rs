@@ -35,7 +35,7 @@ use crate::store::{Plan, Store};
 /// By default the ledger is read as merged on the validated branch (`validated_branch` in
 /// ovn.toml): merged means reviewed. Contributions on the current branch that are not merged
 /// yet are listed as left out (pending review). --at REV reads any other commit. When the
-/// network asks for approvals ([validation] in ovn.toml), merged contributions without them
+/// network asks for approvals (`[validation]` in ovn.toml), merged contributions without them
 /// are left out too (awaiting approval); see ovn-approve(1).
 ///
 /// A preview writes nothing. With --record the payout is written as a payout record

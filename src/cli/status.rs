@@ -20,7 +20,7 @@ use crate::core::validation::Status;
 /// the ledger files in the working tree or index that are not committed. ovn status never
 /// writes anything.
 ///
-/// When the network asks for approvals ([validation] in ovn.toml), it also lists the
+/// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
 /// yet), and the approvals that do not count: self-approvals, approvals of a record edited
 /// since, approvals added by an email no agent lists.

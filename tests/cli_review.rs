@@ -79,7 +79,7 @@ fn approve_writes_one_record_per_id_in_one_commit_authored_by_the_approver() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with("Approved 2 contributions in approvals/2026/"));
+    assert!(stdout.starts_with("Approved 2 contributions in approvals/2026/11/24/"));
     let files = s.git(&dir, &["show", "--name-status", "--format=%ae %s", "HEAD"]);
     let mut lines = files.lines();
     assert_eq!(lines.next().unwrap(), format!("{BEN} approve: {A1}, {A5}"));
@@ -101,7 +101,7 @@ fn self_approval_is_refused_and_nothing_is_written() {
         .code(2)
         .stderr(predicate::str::contains("self-approval never counts"));
     assert_eq!(head(&s, &dir), before);
-    assert!(!dir.join("approvals/2026").exists());
+    assert!(!dir.join("approvals").exists());
 }
 
 #[test]
@@ -235,7 +235,11 @@ fn an_approval_added_under_the_contributors_identity_does_not_count() {
     let forged_id = "01m85wdw11aaaaaaaaaaaaaaaa";
     let id_line = text.lines().next().unwrap().to_owned();
     let forged = text.replace(&id_line, &format!("id = \"{forged_id}\""));
-    std::fs::write(dir.join(format!("approvals/2026/{forged_id}.toml")), forged).unwrap();
+    std::fs::write(
+        dir.join(format!("approvals/2026/11/24/{forged_id}.toml")),
+        forged,
+    )
+    .unwrap();
     s.git(&dir, &["add", "-A"]);
     let mut git = std::process::Command::new("git");
     common::hermetic(&mut git, &s.home());
@@ -367,7 +371,7 @@ fn review_flags_a_self_approval_and_unknown_references() {
     let forged_id = "01m85wdw11bbbbbbbbbbbbbbbb";
     let first = text.lines().next().unwrap().to_owned();
     std::fs::write(
-        dir.join(format!("approvals/2026/{forged_id}.toml")),
+        dir.join(format!("approvals/2026/11/24/{forged_id}.toml")),
         text.replace(&first, &format!("id = \"{forged_id}\"")),
     )
     .unwrap();

@@ -16,7 +16,7 @@ use crate::store::{Plan, View};
 
 /// Approve contributions of other agents.
 ///
-/// Writes one approval record per ID, approvals/YYYY/APPROVAL-ID.toml, naming the approved
+/// Writes one approval record per ID, approvals/YYYY/MM/DD/APPROVAL-ID.toml, naming the approved
 /// contribution and a digest of its content (`sha256:` of its canonical text), and commits
 /// them all in one commit on the current branch, "approve: ID...". Merge that commit into the
 /// validated branch as any other ledger change.
@@ -152,7 +152,7 @@ pub fn run(
                     date: At::new(today),
                     comment: comment.clone(),
                 };
-                let path = format!("approvals/{}/{id}.toml", today.format("%Y"));
+                let path = format!("approvals/{}/{id}.toml", today.format("%Y/%m/%d"));
                 let text = write::approval(&approval);
                 added.push(RawFile {
                     path: path.clone(),

@@ -47,7 +47,7 @@ pub enum RecordType {
     Contribution,
     /// `payouts/<yyyy>/`
     Payout,
-    /// `approvals/<yyyy>/`
+    /// `approvals/<yyyy>/<mm>/<dd>/`
     Approval,
 }
 
@@ -145,7 +145,7 @@ pub fn classify(path: &str) -> Role {
         return Role::Stray(kind, "it is not a `.toml` record");
     };
     match kind {
-        RecordType::Contribution => {
+        RecordType::Contribution | RecordType::Approval => {
             let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
                 let folders = vec![
@@ -154,28 +154,26 @@ pub fn classify(path: &str) -> Role {
                     parts[3].to_owned(),
                 ];
                 Role::Record(kind, stem.to_owned(), folders)
-            } else {
+            } else if kind == RecordType::Contribution {
                 Role::Stray(
                     kind,
                     "contributions live in contributions/<yyyy>/<mm>/<dd>/<id>.toml",
                 )
+            } else {
+                Role::Stray(
+                    kind,
+                    "approvals live in approvals/<yyyy>/<mm>/<dd>/<id>.toml",
+                )
             }
         }
-        RecordType::Payout | RecordType::Approval => {
+        RecordType::Payout => {
             let year = parts.len() == 3
                 && parts[1].len() == 4
                 && parts[1].bytes().all(|b| b.is_ascii_digit());
             if year {
                 Role::Record(kind, stem.to_owned(), vec![parts[1].to_owned()])
             } else {
-                Role::Stray(
-                    kind,
-                    if kind == RecordType::Payout {
-                        "payouts live in payouts/<yyyy>/<id>.toml"
-                    } else {
-                        "approvals live in approvals/<yyyy>/<id>.toml"
-                    },
-                )
+                Role::Stray(kind, "payouts live in payouts/<yyyy>/<id>.toml")
             }
         }
         _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), Vec::new()),
@@ -666,7 +664,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let dated = match &parsed {
         Some(Parsed::Contribution(c)) => Some((&c.date, "%Y/%m/%d")),
         Some(Parsed::Payout(p)) => Some((&p.date, "%Y")),
-        Some(Parsed::Approval(a)) => Some((&a.date, "%Y")),
+        Some(Parsed::Approval(a)) => Some((&a.date, "%Y/%m/%d")),
         _ => None,
     };
     if let Some((date, format)) = dated {

@@ -1043,7 +1043,7 @@ pub fn payout(
     })
 }
 
-/// Reads `approvals/<yyyy>/<id>.toml`.
+/// Reads `approvals/<yyyy>/<mm>/<dd>/<id>.toml`.
 pub fn approval(
     src: &Source<'_>,
     table: Spanned<DeTable<'_>>,

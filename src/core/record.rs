@@ -81,7 +81,7 @@ impl Validation {
     }
 }
 
-/// A peer's approval of a contribution (`approvals/<yyyy>/<id>.toml`). Who approved is not
+/// A peer's approval of a contribution (`approvals/<yyyy>/<mm>/<dd>/<id>.toml`). Who approved is not
 /// written here: it is the author of the commit that added the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approval {

@@ -405,7 +405,7 @@ round_trip!(
 
 proptest! {
     #[test]
-    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id())) {
+    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id()), approvals in 0u32..5, stewards in any::<bool>(), signed in any::<bool>()) {
         let n = Network {
             format: 1,
             name,
@@ -414,6 +414,7 @@ proptest! {
             currency: cur,
             validated_branch: "main".to_owned(),
             leftover,
+            validation: ovn::core::record::Validation { approvals, stewards, signed },
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

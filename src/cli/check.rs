@@ -19,18 +19,33 @@ use crate::core::render::{self, JsonDiagnostic};
 /// agent per day, resource ownership shares, value-equation buckets, file encoding and stray
 /// files. Every problem has a stable code (see ovn-ledger(5)), a path:line:col, the offending
 /// text and a hint. ovn check never writes anything.
+///
+/// With --history, checks history instead of one snapshot: along the validated branch's
+/// first-parent history (its merges as the network accepted them), no commit modified or
+/// deleted a contribution, payout or approval that its first parent already had, i.e. a
+/// validated record. The last verified commit is remembered in .git/ovn/verified: the next run
+/// starts there, and reports a validated branch that no longer descends from it (a
+/// force-push rewrote it). With a RANGE (BASE..HEAD, BASE an ancestor of HEAD), checks HEAD's
+/// first-parent history after BASE and remembers nothing. This is the only thing ovn check
+/// writes, and only inside .git.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
   ovn check                    check the working tree
   ovn check --at main          check the ledger as committed on main
   ovn check --format short     one line per problem, for editors and grep
+  ovn check --history          validated records were never rewritten (for CI)
+  ovn check --history v1..main the same, for a range of history
 
 Exit status: 0 no problems, 1 problems found, 2 usage error, 3 environment error.")]
 pub struct CheckArgs {
     /// Check the ledger as committed at REV (a commit id, branch, tag or HEAD~N)
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
+
+    /// Check history: no validated record modified or deleted along the validated branch
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "", conflicts_with = "at")]
+    pub history: Option<String>,
 
     /// How to print problems
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
@@ -60,6 +75,9 @@ struct JsonReport<'a> {
 /// Runs `ovn check`.
 pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
+    if let Some(range) = &args.history {
+        return super::history::run(&store, range, out);
+    }
     let (loaded, commit) = match &args.at {
         Some(rev) => {
             let (loaded, commit) = store.load_revision(rev)?;

@@ -5,8 +5,10 @@
 //! `man/` (a test regenerates and compares them).
 
 pub mod agent;
+pub mod approve;
 pub mod check;
 pub mod export;
+mod history;
 pub mod init;
 pub mod log;
 pub mod payout;
@@ -14,6 +16,7 @@ pub mod project;
 pub mod report;
 pub mod resource;
 pub mod revert;
+pub mod review;
 pub mod site;
 pub mod status;
 mod writing;
@@ -99,6 +102,10 @@ pub enum Command {
     Export(export::ExportArgs),
     #[allow(missing_docs)]
     Site(site::SiteArgs),
+    #[allow(missing_docs)]
+    Approve(approve::ApproveArgs),
+    #[allow(missing_docs)]
+    Review(review::ReviewArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -205,6 +212,8 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Report(args) => report::run(args, &cwd, &mut out)?,
         Command::Export(args) => export::run(args, &cwd, &mut out)?,
         Command::Site(args) => site::run(args, &cwd, &mut out)?,
+        Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
+        Command::Review(args) => review::run(args, &cwd, &mut out)?,
     };
     out.flush()?;
     Ok(status)

@@ -34,7 +34,9 @@ use crate::store::{Plan, Store};
 ///
 /// By default the ledger is read as merged on the validated branch (`validated_branch` in
 /// ovn.toml): merged means reviewed. Contributions on the current branch that are not merged
-/// yet are listed as left out (pending review). --at REV reads any other commit.
+/// yet are listed as left out (pending review). --at REV reads any other commit. When the
+/// network asks for approvals (`[validation]` in ovn.toml), merged contributions without them
+/// are left out too (awaiting approval); see ovn-approve(1).
 ///
 /// A preview writes nothing. With --record the payout is written as a payout record
 /// (payouts/<yyyy>/<id>.toml) in one commit on the current branch, pinning the ledger commit
@@ -180,7 +182,10 @@ pub fn run(
         amount,
         date: date.or(args.record.then(|| ctx.now.date_naive())),
     };
-    let result = payout::compute(&ledger, &request, &settled)
+    // Only validated contributions count: with a policy asking for approvals, those still
+    // awaiting them are left out (and listed).
+    let unapproved = unapproved(&store, &rev, &ledger)?;
+    let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let pending = if validated {
         pending(&store, &rev, &ledger, &project)?
@@ -871,7 +876,8 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         amount: rec.amount.value,
         date: Some(rec.date.value),
     };
-    let result = payout::compute(&then.ledger, &request, &settled)
+    let unapproved = unapproved(store, &rec.commit, &then.ledger)?;
+    let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let again = payout::record(
@@ -913,4 +919,26 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         }
     }
     Ok(EXIT_PROBLEMS)
+}
+
+/// Contributions merged at `rev` that still await the approvals the network's policy asks
+/// for (none when the policy asks for none: merged is validated).
+pub(super) fn unapproved(
+    store: &Store,
+    rev: &str,
+    ledger: &Ledger,
+) -> Result<std::collections::HashSet<Id>, CliError> {
+    if ledger
+        .network
+        .as_ref()
+        .is_none_or(|n| n.validation.approvals == 0)
+    {
+        return Ok(Default::default());
+    }
+    Ok(super::approve::statuses(store, rev, ledger)?
+        .0
+        .into_iter()
+        .filter(|(_, s)| matches!(s, crate::core::validation::Status::AwaitingApproval { .. }))
+        .map(|(id, _)| id)
+        .collect())
 }

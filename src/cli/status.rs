@@ -9,6 +9,7 @@ use clap::Args;
 use super::{CliError, EXIT_OK};
 use crate::core::ledger::{self, NETWORK_FILE, RawFile};
 use crate::core::record::Network;
+use crate::core::validation::Status;
 
 /// Show what is pending review and which record files are not committed.
 ///
@@ -18,6 +19,11 @@ use crate::core::record::Network;
 /// records. Merging the branch into the validated branch is what validates them. Below that,
 /// the ledger files in the working tree or index that are not committed. ovn status never
 /// writes anything.
+///
+/// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
+/// contributions on the validated branch that still await them (they do not count in payouts
+/// yet), and the approvals that do not count: self-approvals, approvals of a record edited
+/// since, approvals added by an email no agent lists.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -95,6 +101,11 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
             }
         }
     }
+    if let Some(v) = &pending.validated
+        && network.as_ref().is_some_and(|n| n.validation.approvals > 0)
+    {
+        awaiting(&store, v, out)?;
+    }
     let uncommitted = store.uncommitted()?;
     if uncommitted.is_empty() {
         writeln!(out, "No uncommitted ledger files.")?;
@@ -105,6 +116,64 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
         }
     }
     Ok(EXIT_OK)
+}
+
+/// With a policy that asks for approvals: the contributions on the validated branch that
+/// still await them, and the approvals that do not count.
+fn awaiting(
+    store: &crate::store::Store,
+    validated: &str,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let (loaded, _) = store.load_revision(validated)?;
+    if !loaded.diagnostics.is_empty() {
+        writeln!(
+            out,
+            "The ledger on {validated} has problems (run `ovn check --at {validated}`), so validation cannot be judged."
+        )?;
+        return Ok(());
+    }
+    let ledger = &loaded.ledger;
+    let (statuses, voids) = super::approve::statuses(store, validated, ledger)?;
+    let waiting: Vec<_> = ledger
+        .contributions
+        .iter()
+        .filter_map(|c| match statuses.get(&c.id.value) {
+            Some(s @ Status::AwaitingApproval { .. }) => Some((c, s)),
+            _ => None,
+        })
+        .collect();
+    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
+    if waiting.is_empty() {
+        writeln!(out, "Every contribution on {validated} is validated.")?;
+    } else {
+        let n = waiting.len();
+        writeln!(
+            out,
+            "{n} contribution{} on {validated} await{} approval (they do not count yet):",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        )?;
+        for (c, s) in waiting {
+            writeln!(
+                out,
+                "  {}  {}  {}",
+                c.id.value,
+                super::log::summary(c, currency),
+                s.text()
+            )?;
+        }
+    }
+    for v in &voids {
+        writeln!(
+            out,
+            "  approval {} of {} does not count: {}",
+            v.approval,
+            v.record,
+            v.why.text()
+        )?;
+    }
+    Ok(())
 }
 
 /// What each changed record is, in a few words (contributions as `ovn log` describes them).

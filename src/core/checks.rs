@@ -53,6 +53,14 @@ pub const CHECKS: &[Check] = &[
         name: "rule skills",
         run: rule_skills,
     },
+    Check {
+        name: "approvals",
+        run: approvals,
+    },
+    Check {
+        name: "validation policy",
+        run: validation_policy,
+    },
 ];
 
 /// Runs every check.
@@ -424,5 +432,67 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// Every approval names an existing contribution.
+fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    for a in &ledger.approvals {
+        let file = ledger.path(a.file);
+        reference(
+            ledger,
+            diags,
+            file,
+            "record",
+            RecordType::Contribution,
+            &a.record,
+        );
+    }
+}
+
+/// A policy that no contribution could ever meet is a mistake: more approvals than there are
+/// other agents, or stewards required of a network where no project has one.
+fn validation_policy(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    let Some(network) = &ledger.network else {
+        return;
+    };
+    let v = &network.validation;
+    let others = ledger.agents.len().saturating_sub(1);
+    if v.approvals as usize > others && !ledger.agents.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                NETWORK_FILE,
+                None,
+                format!(
+                    "`validation.approvals` asks for {} approvals, but a contributor has at most {others} other agent{} to approve",
+                    v.approvals,
+                    if others == 1 { "" } else { "s" }
+                ),
+            )
+            .with_hint("lower `approvals` in [validation], or add agents".to_owned()),
+        );
+    }
+    if v.stewards && v.approvals == 0 {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                NETWORK_FILE,
+                None,
+                "`validation.stewards = true` needs `approvals` of at least 1",
+            )
+            .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
+        );
+    }
+    if v.signed && v.approvals == 0 {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                NETWORK_FILE,
+                None,
+                "`validation.signed = true` needs `approvals` of at least 1",
+            )
+            .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
+        );
     }
 }

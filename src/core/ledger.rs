@@ -14,7 +14,7 @@ use super::diag::{self, Code, Diagnostic};
 use super::parse::{self, Settings};
 use super::read::{self, Source};
 use super::record::{
-    Agent, Agreement, Contribution, FileId, Network, PayoutRecord, Project, Resource,
+    Agent, Agreement, Approval, Contribution, FileId, Network, PayoutRecord, Project, Resource,
 };
 use super::value::Id;
 
@@ -47,17 +47,20 @@ pub enum RecordType {
     Contribution,
     /// `payouts/<yyyy>/`
     Payout,
+    /// `approvals/<yyyy>/<mm>/<dd>/`
+    Approval,
 }
 
 impl RecordType {
     /// All record types, in documentation order.
-    pub const ALL: [RecordType; 6] = [
+    pub const ALL: [RecordType; 7] = [
         RecordType::Agent,
         RecordType::Project,
         RecordType::Resource,
         RecordType::Agreement,
         RecordType::Contribution,
         RecordType::Payout,
+        RecordType::Approval,
     ];
 
     /// The top-level folder holding this type.
@@ -69,6 +72,7 @@ impl RecordType {
             RecordType::Agreement => "agreements",
             RecordType::Contribution => "contributions",
             RecordType::Payout => "payouts",
+            RecordType::Approval => "approvals",
         }
     }
 
@@ -81,6 +85,7 @@ impl RecordType {
             RecordType::Agreement => "agreement",
             RecordType::Contribution => "contribution",
             RecordType::Payout => "payout",
+            RecordType::Approval => "approval",
         }
     }
 
@@ -140,7 +145,7 @@ pub fn classify(path: &str) -> Role {
         return Role::Stray(kind, "it is not a `.toml` record");
     };
     match kind {
-        RecordType::Contribution => {
+        RecordType::Contribution | RecordType::Approval => {
             let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
                 let folders = vec![
@@ -149,10 +154,15 @@ pub fn classify(path: &str) -> Role {
                     parts[3].to_owned(),
                 ];
                 Role::Record(kind, stem.to_owned(), folders)
-            } else {
+            } else if kind == RecordType::Contribution {
                 Role::Stray(
                     kind,
                     "contributions live in contributions/<yyyy>/<mm>/<dd>/<id>.toml",
+                )
+            } else {
+                Role::Stray(
+                    kind,
+                    "approvals live in approvals/<yyyy>/<mm>/<dd>/<id>.toml",
                 )
             }
         }
@@ -308,6 +318,8 @@ pub struct Ledger {
     pub contributions: Vec<Box<Contribution>>,
     /// Recorded payouts, sorted by path (year, then id).
     pub payouts: Vec<PayoutRecord>,
+    /// Approvals, sorted by path (year, then id).
+    pub approvals: Vec<Approval>,
     /// Every record file's id, including records that failed their checks.
     pub index: Index,
 }
@@ -346,6 +358,7 @@ enum Parsed {
     Agreement(Box<Agreement>),
     Contribution(Box<Contribution>),
     Payout(Box<PayoutRecord>),
+    Approval(Box<Approval>),
 }
 
 /// Parses and checks a whole ledger from its files.
@@ -519,6 +532,7 @@ where
             Some(Parsed::Agreement(r)) => ledger.agreements.push(*r),
             Some(Parsed::Contribution(r)) => ledger.contributions.push(r),
             Some(Parsed::Payout(r)) => ledger.payouts.push(*r),
+            Some(Parsed::Approval(r)) => ledger.approvals.push(*r),
             None => {}
         }
     }
@@ -609,6 +623,8 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             .map(|c| Parsed::Contribution(Box::new(c))),
         RecordType::Payout => parse_with(&source, &raw.bytes, &mut diags, read::payout)
             .map(|r| Parsed::Payout(Box::new(r))),
+        RecordType::Approval => parse_with(&source, &raw.bytes, &mut diags, read::approval)
+            .map(|r| Parsed::Approval(Box::new(r))),
     };
     let id = match &parsed {
         Some(Parsed::Agent(r)) => Some(&r.id),
@@ -617,6 +633,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         Some(Parsed::Agreement(r)) => Some(&r.id),
         Some(Parsed::Contribution(r)) => Some(&r.id),
         Some(Parsed::Payout(r)) => Some(&r.id),
+        Some(Parsed::Approval(r)) => Some(&r.id),
         None => None,
     };
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
@@ -647,6 +664,7 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let dated = match &parsed {
         Some(Parsed::Contribution(c)) => Some((&c.date, "%Y/%m/%d")),
         Some(Parsed::Payout(p)) => Some((&p.date, "%Y")),
+        Some(Parsed::Approval(a)) => Some((&a.date, "%Y/%m/%d")),
         _ => None,
     };
     if let Some((date, format)) = dated {

@@ -16,5 +16,7 @@ pub mod read;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod review;
+pub mod validation;
 pub mod value;
 pub mod write;

@@ -669,6 +669,17 @@ impl<'i, 'd> Fields<'i, 'd> {
         })
     }
 
+    /// A boolean (`true` or `false`).
+    pub fn boolean(&mut self, key: &'static str, need: Need) -> Option<At<bool>> {
+        self.get(key, need, |f, span, value| match &value {
+            DeValue::Boolean(b) => Some(At { value: *b, span }),
+            _ => {
+                f.wrong_type(key, span, "true or false", &value);
+                None
+            }
+        })
+    }
+
     /// A sub-table (inline or `[key]`).
     pub fn table(&mut self, key: &'static str) -> Option<Spanned<DeTable<'i>>> {
         self.get(key, Need::Optional, |f, span, value| match value {

@@ -68,6 +68,8 @@ pub enum Reason {
     NoRule,
     /// Dated after the payout date.
     AfterPayout,
+    /// Merged, but without the approvals the network's policy asks for.
+    AwaitingApproval,
 }
 
 impl Reason {
@@ -80,6 +82,7 @@ impl Reason {
             Reason::OncePaid => "once claim already paid",
             Reason::NoRule => "no rule selects it",
             Reason::AfterPayout => "dated after the payout",
+            Reason::AwaitingApproval => "awaiting approval",
         }
     }
 }
@@ -386,6 +389,17 @@ pub fn compute(
     request: &Request<'_>,
     settled: &[Settled],
 ) -> Result<Payout, PayoutError> {
+    compute_validated(ledger, request, settled, &HashSet::new())
+}
+
+/// [`compute`], leaving out the contributions in `unapproved` (merged, but still awaiting the
+/// approvals the network's policy asks for) with [`Reason::AwaitingApproval`].
+pub fn compute_validated(
+    ledger: &Ledger,
+    request: &Request<'_>,
+    settled: &[Settled],
+    unapproved: &HashSet<Id>,
+) -> Result<Payout, PayoutError> {
     let network = ledger.network.as_ref();
     let currency = network.map_or("EUR", |n| n.currency.as_str()).to_owned();
     let minor_units = network.map_or(2, |n| n.minor_units);
@@ -447,6 +461,8 @@ pub fn compute(
             Some(Reason::OutsideAgreement)
         } else if request.date.is_some_and(|d| date > d) {
             Some(Reason::AfterPayout)
+        } else if unapproved.contains(&c.id.value) {
+            Some(Reason::AwaitingApproval)
         } else {
             None
         };

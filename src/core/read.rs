@@ -11,9 +11,9 @@ use toml::de::DeTable;
 use super::diag::{Code, Diagnostic};
 use super::parse::{DecimalRule, Fields, Need, Settings, is_name_word};
 use super::record::{
-    Agent, AgentKind, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, FileId, Kind,
-    Network, Owner, Ownership, PaidLine, PayoutRecord, Project, Rates, Resource, Rule,
-    SettledClaim,
+    Agent, AgentKind, Agreement, Approval, At, Base, Bucket, Budget, ClaimKind, Contribution,
+    FileId, Kind, Network, Owner, Ownership, PaidLine, PayoutRecord, Project, Rates, Resource,
+    Rule, SettledClaim, Validation,
 };
 use super::value::{Id, Percent, currency_minor_units, is_currency_code};
 
@@ -83,6 +83,21 @@ pub fn network(
     }
     let validated_branch = f.text("validated_branch", Need::Optional);
     let leftover = f.id("leftover", Need::Optional);
+    let validation = match f.table("validation") {
+        Some(t) => {
+            let mut v = f.nested("validation".to_owned(), t);
+            let approvals = v.integer("approvals", Need::Optional);
+            let stewards = v.boolean("stewards", Need::Optional);
+            let signed = v.boolean("signed", Need::Optional);
+            v.finish();
+            Validation {
+                approvals: approvals.map_or(0, |a| a.value),
+                stewards: stewards.is_some_and(|s| s.value),
+                signed: signed.is_some_and(|s| s.value),
+            }
+        }
+        None => Validation::default(),
+    };
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -100,6 +115,7 @@ pub fn network(
         validated_branch: validated_branch
             .map_or_else(|| Network::DEFAULT_BRANCH.to_owned(), |b| b.value),
         leftover,
+        validation,
     })
 }
 
@@ -1024,5 +1040,42 @@ pub fn payout(
         digest: digest?.value,
         lines,
         settled,
+    })
+}
+
+/// Reads `approvals/<yyyy>/<mm>/<dd>/<id>.toml`.
+pub fn approval(
+    src: &Source<'_>,
+    table: Spanned<DeTable<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Approval> {
+    let mut f = Fields::new(src.path, src.base, "approval", table, true, diags);
+    let id = f.id("id", Need::Required("\"<file name>\""));
+    let record = f.id("record", Need::Required("\"<contribution id>\""));
+    let digest = f.text("digest", Need::Required("\"sha256:...\""));
+    if let Some(d) = &digest
+        && !d.value.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(d.span),
+            "`digest` must be `sha256:` and 64 lowercase hex digits".to_owned(),
+            Some("`ovn approve` writes it; do not edit approvals by hand".to_owned()),
+        );
+    }
+    let date = f.date("date", Need::Required("2026-11-30"));
+    let comment = f.text("comment", Need::Optional);
+    f.finish();
+    Some(Approval {
+        file: src.file,
+        id: id?,
+        record: record?,
+        digest: digest?.value,
+        date: date?,
+        comment: comment.map(|c| c.value),
     })
 }

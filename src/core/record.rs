@@ -58,6 +58,45 @@ pub struct Network {
     pub validated_branch: String,
     /// Agent who receives payout leftovers, if any.
     pub leftover: Option<At<Id>>,
+    /// The review policy (`[validation]`).
+    pub validation: Validation,
+}
+
+/// The network's review policy: the `[validation]` table of `ovn.toml`. The default (no
+/// table) is "merged on the validated branch = validated".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validation {
+    /// Approvals a contribution needs, by agents other than its contributor.
+    pub approvals: u32,
+    /// Whether at least one approval must come from a steward of the contribution's project.
+    pub stewards: bool,
+    /// Whether approval commits must be signed with a key listed on the approving agent.
+    pub signed: bool,
+}
+
+impl Validation {
+    /// Whether the policy is the default one (nothing to write).
+    pub fn is_default(&self) -> bool {
+        *self == Validation::default()
+    }
+}
+
+/// A peer's approval of a contribution (`approvals/<yyyy>/<mm>/<dd>/<id>.toml`). Who approved is not
+/// written here: it is the author of the commit that added the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Approval {
+    /// The file it was read from.
+    pub file: FileId,
+    /// Unique id (the file name).
+    pub id: At<Id>,
+    /// The approved contribution.
+    pub record: At<Id>,
+    /// `sha256:` digest of the approved contribution's canonical text; an edit voids it.
+    pub digest: String,
+    /// The day of the approval.
+    pub date: At<NaiveDate>,
+    /// What the approver wants to say.
+    pub comment: Option<String>,
 }
 
 impl Network {

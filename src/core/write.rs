@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::record::{
-    Agent, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, Network, PayoutRecord,
-    Project, Resource, Rule,
+    Agent, Agreement, Approval, At, Base, Bucket, Budget, ClaimKind, Contribution, Network,
+    PayoutRecord, Project, Resource, Rule,
 };
 use super::value::Id;
 
@@ -101,7 +101,39 @@ pub fn network(n: &Network) -> String {
     }
     d.str("validated_branch", &n.validated_branch);
     d.opt_id("leftover", &n.leftover);
+    if !n.validation.is_default() {
+        let v = &n.validation;
+        d.line("");
+        d.line("[validation]");
+        let _ = writeln!(d.0, "approvals = {}", v.approvals);
+        let _ = writeln!(d.0, "stewards = {}", v.stewards);
+        let _ = writeln!(d.0, "signed = {}", v.signed);
+    }
     d.0
+}
+
+/// Writes an approval record.
+pub fn approval(a: &Approval) -> String {
+    let mut d = Doc::new();
+    d.id("id", &a.id);
+    d.id("record", &a.record);
+    d.str("digest", &a.digest);
+    d.date("date", a.date.value);
+    d.opt_str("comment", a.comment.as_deref());
+    d.0
+}
+
+/// The `sha256:` digest an approval names: of the contribution's canonical text, so an
+/// approval survives reformatting but not an edit of any field.
+pub fn contribution_digest(c: &Contribution) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(contribution(c).as_bytes());
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    for b in hash {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Writes an agent record.

@@ -123,6 +123,7 @@ fn create(
         currency: new.currency.clone(),
         validated_branch: branch.clone(),
         leftover: None,
+        validation: Default::default(),
     };
     let mut files = vec![(
         NETWORK_FILE.to_owned(),

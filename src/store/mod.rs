@@ -7,6 +7,7 @@
 //! so a crash leaves either the old state or the new one. `ovn` never talks to a remote.
 
 mod error;
+mod history;
 mod init;
 mod read;
 mod status;
@@ -14,6 +15,7 @@ mod txn;
 mod write;
 
 pub use error::{ErrorKind, StoreError};
+pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
 pub use txn::{Mode, Outcome, Plan, View, WriteOptions};

@@ -1,0 +1,129 @@
+//! `ovn check --history`: validated records are never modified or deleted.
+//!
+//! Walks the validated branch's first-parent history (its merges, as the network accepted
+//! them) and compares every commit with its first parent by tree-id descent: whatever a
+//! commit's first parent had is validated, so a commit that modifies or deletes a
+//! contribution, payout or approval there rewrites validated history. The last verified tip
+//! is remembered in the repository (`.git/ovn/verified`): later runs start there, and a branch
+//! that no longer descends from it was rewritten (a force-push).
+
+use std::io::Write;
+
+use git2::Oid;
+
+use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::core::ledger::{RecordType, Role, classify};
+use crate::store::Store;
+
+/// Runs `ovn check --history [RANGE]`.
+pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8, CliError> {
+    let mut problems: Vec<String> = Vec::new();
+    let (label, head, stop, remember) = if range.is_empty() {
+        let branch = super::payout::validated_branch(store)?;
+        let head = store.resolve(&format!("refs/heads/{branch}"))?.id();
+        let stop = match store.verified() {
+            Some(v) if store.is_ancestor(v, head).unwrap_or(false) => Some(v),
+            Some(v) => {
+                problems.push(format!(
+                    "the validated branch {branch} no longer descends from {} (the last verified commit): its history was rewritten",
+                    short(v)
+                ));
+                None
+            }
+            None => None,
+        };
+        (branch, head, stop, true)
+    } else {
+        let (base, head) = range
+            .split_once("..")
+            .filter(|(b, h)| !b.is_empty() && !h.is_empty() && !h.starts_with('.'))
+            .ok_or_else(|| {
+                CliError::usage(
+                    format!("{range:?} is not a range"),
+                    Some("write BASE..HEAD, e.g. v1.0..main".to_owned()),
+                )
+            })?;
+        let (b, h) = (store.resolve(base)?.id(), store.resolve(head)?.id());
+        if !store.is_ancestor(b, h)? {
+            return Err(CliError::usage(
+                format!("{base} is not an ancestor of {head}"),
+                Some("the range's base must be a commit of the history it checks".to_owned()),
+            ));
+        }
+        (range.to_owned(), h, Some(b), false)
+    };
+
+    let mut chain = store.first_parent_chain(head, stop)?;
+    // A base that is not on the first-parent line: keep only what it does not contain.
+    if let Some(b) = stop
+        && chain.first().is_some_and(|(_, p)| p.is_none())
+    {
+        let mut kept = Vec::new();
+        for (c, p) in chain {
+            if !store.is_ancestor(c, b)? {
+                kept.push((c, p));
+            }
+        }
+        chain = kept;
+    }
+    for (commit, parent) in &chain {
+        let Some(parent) = parent else { continue };
+        let changes = store.changed_files(&parent.to_string(), &commit.to_string())?;
+        for c in changes.iter().filter(|c| c.old.is_some()) {
+            let Role::Record(kind, stem, _) = classify(&c.path) else {
+                continue;
+            };
+            if !matches!(
+                kind,
+                RecordType::Contribution | RecordType::Payout | RecordType::Approval
+            ) {
+                continue;
+            }
+            let verb = if c.new.is_some() {
+                "modifies"
+            } else {
+                "deletes"
+            };
+            let (summary, email) = store.commit_summary(*commit)?;
+            problems.push(format!(
+                "commit {} ({summary:?}, <{email}>) {verb} validated {} {stem} ({})",
+                short(*commit),
+                kind.noun(),
+                c.path
+            ));
+        }
+    }
+
+    let n = chain.len();
+    let s = if n == 1 { "" } else { "s" };
+    let from = match stop {
+        Some(v) => format!("after {}", short(v)),
+        None => "from the root".to_owned(),
+    };
+    if problems.is_empty() {
+        if remember {
+            store.set_verified(head)?;
+        }
+        writeln!(
+            out,
+            "ok: {n} commit{s} of {label} checked ({from} to {}); no validated record was modified or deleted",
+            short(head)
+        )?;
+        Ok(EXIT_OK)
+    } else {
+        for p in &problems {
+            writeln!(out, "error: {p}")?;
+        }
+        let k = problems.len();
+        writeln!(
+            out,
+            "error: {k} problem{} in the history of {label} ({n} commit{s} checked, {from}); validated records are corrected with new records, never rewritten",
+            if k == 1 { "" } else { "s" }
+        )?;
+        Ok(EXIT_PROBLEMS)
+    }
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..12].to_owned()
+}

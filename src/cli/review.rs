@@ -1,0 +1,765 @@
+//! `ovn review`: what a ledger change does, for the peers who validate it.
+//!
+//! The changed files are found by descending the two revisions' trees and skipping equal
+//! subtree ids, and every policy check reads only the records it needs (a day folder, one
+//! contribution), so a review follows the size of the change. Only the payout impact reads
+//! both ledgers whole: a payout depends on every contribution of its project.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::payout::{self, Payout, Request, money};
+use crate::core::review::{self, AgentImpact, FieldChange};
+use crate::core::validation::agent_by_email;
+use crate::core::value::{Id, parse_decimal_text};
+use crate::core::write;
+use crate::store::{FileChange, Store};
+
+/// Most hours one agent may log on one day before review calls it unusual.
+const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
+
+/// Summarise a ledger change for review: records, policy violations and payout impact.
+///
+/// Compares two revisions, BASE..HEAD (default: the validated branch, validated_branch in
+/// ovn.toml, to HEAD), as a pull request does: from the commit where HEAD's history parted
+/// from BASE's (their merge base) to HEAD. Both revisions are read from git objects; nothing
+/// is checked out, so review works in bare and sparse clones too.
+///
+/// It lists the records added, changed (field by field) and removed; the policy violations
+/// (edits or deletions of contributions, payouts and approvals that are on the validated
+/// branch, changed agreements, self-approvals, approvals by an email no agent lists,
+/// references to unknown agents, projects, resources or contributions, more than 12 hours
+/// by one agent on one day); and the payout impact: for each project whose contributions or
+/// agreement the change touches, every agent's payout before and after the change and the
+/// difference, for the revenue --amount (default: the amount of the project's last recorded
+/// payout; a project with neither is named and skipped). The impact counts every merged
+/// contribution, approvals aside: it shows what the change would do once validated.
+///
+/// Exit status 1 when there is a policy violation, so CI can fail on it.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn review
+  ovn review main..ana-week-47 --amount 3000
+  ovn review origin/main..HEAD --format markdown > review.md
+  ovn review --format json --no-impact
+
+Exit status: 0 no violation, 1 policy violations (listed), 2 bad input (a malformed range, \
+revisions that share no history, a bad amount), 3 environment error.")]
+pub struct ReviewArgs {
+    /// BASE..HEAD, revisions as git understands them [default: VALIDATED..HEAD]
+    #[arg(value_name = "RANGE")]
+    pub range: Option<String>,
+
+    /// The revenue to show the payout impact for [default: each project's last recorded payout]
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: Option<String>,
+
+    /// Leave out the payout impact (the only part that reads the whole ledger)
+    #[arg(long)]
+    pub no_impact: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    pub format: Format,
+}
+
+/// Output formats of `ovn review`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// plain text for a terminal
+    Table,
+    /// Markdown, ready to post as a pull-request comment
+    Markdown,
+    /// a JSON object, for bots
+    Json,
+}
+
+/// One changed ledger file.
+#[derive(Debug, Serialize)]
+struct Entry {
+    change: &'static str,
+    path: String,
+    /// What the record is, in a few words.
+    about: String,
+    fields: Vec<FieldChange>,
+}
+
+/// The payout impact for one project.
+#[derive(Debug, Serialize)]
+struct Impact {
+    project: String,
+    amount: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    agents: Vec<AgentImpact>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    base: String,
+    head: String,
+    added: Vec<Entry>,
+    changed: Vec<Entry>,
+    removed: Vec<Entry>,
+    violations: Vec<String>,
+    impact: Vec<Impact>,
+    #[serde(skip)]
+    minor_units: u32,
+}
+
+/// Runs `ovn review`.
+pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+    let store = super::open(cwd)?;
+    let amount = match &args.amount {
+        Some(text) => {
+            let a = parse_decimal_text(text.trim()).map_err(|_| {
+                CliError::usage(
+                    format!("--amount {text:?} is not an amount"),
+                    Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
+                )
+            })?;
+            if a <= Decimal::ZERO {
+                return Err(CliError::usage("--amount must be more than zero", None));
+            }
+            Some(a)
+        }
+        None => None,
+    };
+    let (base, head) = match &args.range {
+        Some(range) => parse_range(range)?,
+        None => (super::payout::validated_branch(&store)?, "HEAD".to_owned()),
+    };
+    let head_id = store.resolve(&head)?.id();
+    let base_id = store.resolve(&base)?.id();
+    let Some(fork) = store.merge_base(&base, &head)? else {
+        return Err(CliError::usage(
+            format!("{base} and {head} share no history: there is nothing to compare"),
+            Some("give a BASE that HEAD was branched from".to_owned()),
+        ));
+    };
+    let fork_s = fork.to_string();
+    let head_s = head_id.to_string();
+    let validated = super::payout::validated_branch(&store).ok();
+
+    let changes = store.changed_files(&fork_s, &head_s)?;
+    let network_at = |rev: &str| -> Result<Option<RawFile>, CliError> {
+        Ok(store.read_file_at(rev, NETWORK_FILE)?.map(|bytes| RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        }))
+    };
+    let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>, rev: &str| -> Result<Ledger, CliError> {
+        let mut files: Vec<RawFile> = changes
+            .iter()
+            .filter(|c| c.path != NETWORK_FILE)
+            .filter_map(|c| {
+                pick(c).map(|b| RawFile {
+                    path: c.path.clone(),
+                    bytes: b.clone(),
+                })
+            })
+            .collect();
+        files.extend(network_at(rev)?);
+        Ok(ledger::load(&files).ledger)
+    };
+    let old = side(|c| c.old.as_ref(), &fork_s)?;
+    let new = side(|c| c.new.as_ref(), &head_s)?;
+    let minor_units = new.network.as_ref().map_or(2, |n| n.minor_units);
+
+    let mut report = Report {
+        base: format!("{base} ({})", &fork_s[..12]),
+        head: format!("{head} ({})", &head_s[..12]),
+        added: Vec::new(),
+        changed: Vec::new(),
+        removed: Vec::new(),
+        violations: Vec::new(),
+        impact: Vec::new(),
+        minor_units,
+    };
+    if base_id != fork {
+        report.base = format!("{base} (merge base {})", &fork_s[..12]);
+    }
+
+    let about = |ledger: &Ledger, path: &str| -> String { describe(ledger, path) };
+    for c in &changes {
+        let text =
+            |b: &Option<Vec<u8>>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
+        match (text(&c.old), text(&c.new)) {
+            (None, Some(_)) => report.added.push(Entry {
+                change: "added",
+                path: c.path.clone(),
+                about: about(&new, &c.path),
+                fields: Vec::new(),
+            }),
+            (Some(_), None) => report.removed.push(Entry {
+                change: "removed",
+                path: c.path.clone(),
+                about: about(&old, &c.path),
+                fields: Vec::new(),
+            }),
+            (Some(a), Some(b)) => report.changed.push(Entry {
+                change: "changed",
+                path: c.path.clone(),
+                about: about(&new, &c.path),
+                fields: review::field_changes(&a, &b),
+            }),
+            (None, None) => {}
+        }
+    }
+
+    // Edits and deletions of validated records; changed agreements.
+    for c in changes.iter().filter(|c| c.old.is_some()) {
+        let Role::Record(kind, stem, _) = classify(&c.path) else {
+            continue;
+        };
+        let verb = if c.new.is_some() { "edits" } else { "deletes" };
+        match kind {
+            RecordType::Contribution | RecordType::Payout | RecordType::Approval => {
+                let on_validated = match &validated {
+                    Some(v) => store.read_file_at(v, &c.path)?.as_ref() == c.old.as_ref(),
+                    None => false,
+                };
+                if on_validated {
+                    report.violations.push(format!(
+                        "{verb} validated {} {stem} ({}): validated records are never changed; correct them with a new record (ovn log --supersedes, ovn revert)",
+                        kind.noun(),
+                        c.path
+                    ));
+                }
+            }
+            RecordType::Agreement => report.violations.push(format!(
+                "{verb} agreement {stem}: this changes how validated work is paid"
+            )),
+            _ => {}
+        }
+    }
+
+    // Approvals: who added them, and of whose contribution.
+    if !new.approvals.is_empty() {
+        let authors = store.approval_authors(&head_s)?;
+        let head_ledger_agents = agents_at(&store, &head_s, &new)?;
+        for a in &new.approvals {
+            let Some(by) = authors.get(a.id.value.as_str()) else {
+                continue;
+            };
+            let contribution = match new
+                .contributions
+                .iter()
+                .find(|c| c.id.value == a.record.value)
+            {
+                Some(c) => Some(c.as_ref().clone()),
+                None => contribution_at(&store, &head_s, &a.record.value)?,
+            };
+            let Some(c) = contribution else {
+                report.violations.push(format!(
+                    "approval {} names unknown contribution {}",
+                    a.id.value, a.record.value
+                ));
+                continue;
+            };
+            match agent_by_email(&head_ledger_agents, &by.email) {
+                None => report.violations.push(format!(
+                    "approval {} of {} was added by <{}>, which no agent lists: it does not count",
+                    a.id.value, a.record.value, by.email
+                )),
+                Some(agent) if *agent == c.agent.value => report.violations.push(format!(
+                    "self-approval: {agent} approved their own contribution {} (approval {}); it does not count",
+                    a.record.value, a.id.value
+                )),
+                Some(_) => {
+                    if write::contribution_digest(&c) != a.digest {
+                        report.violations.push(format!(
+                            "approval {} does not match contribution {} as it is now: it does not count",
+                            a.id.value, a.record.value
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    // References of the new and changed records, and hours per day.
+    let mut days: BTreeSet<(String, Id, chrono::NaiveDate)> = BTreeSet::new();
+    for c in &new.contributions {
+        let path = new.path(c.file).to_owned();
+        for (field, kind, id) in [
+            ("agent", RecordType::Agent, Some(&c.agent.value)),
+            ("project", RecordType::Project, Some(&c.project.value)),
+            (
+                "resource",
+                RecordType::Resource,
+                c.resource.as_ref().map(|r| &r.value),
+            ),
+        ] {
+            if let Some(id) = id
+                && store
+                    .read_file_at(&head_s, &format!("{}/{id}.toml", kind.folder()))?
+                    .is_none()
+            {
+                report.violations.push(format!(
+                    "{path}: `{field}` refers to unknown {} {id}",
+                    kind.noun()
+                ));
+            }
+        }
+        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+            if let Some(t) = target
+                && !new.contributions.iter().any(|x| x.id.value == t.value)
+                && store
+                    .find_contribution_at(&head_s, t.value.as_str())?
+                    .is_none()
+            {
+                report.violations.push(format!(
+                    "{path}: `{field}` refers to unknown contribution {}",
+                    t.value
+                ));
+            }
+        }
+        if c.hours.is_some() {
+            let folder = path
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| d.to_owned());
+            days.insert((folder, c.agent.value.clone(), c.date.value));
+        }
+    }
+    for (folder, agent, date) in days {
+        let mut files = store.read_folder_at(&head_s, &folder)?;
+        files.extend(network_at(&head_s)?);
+        let day = ledger::load(&files).ledger;
+        let total: Decimal = day
+            .contributions
+            .iter()
+            .filter(|c| c.agent.value == agent && c.reverses.is_none())
+            .filter_map(|c| c.hours.as_ref().map(|h| h.value))
+            .sum();
+        if total > UNUSUAL_HOURS {
+            report.violations.push(format!(
+                "{agent} has {} on {date}: more than 12 hours in a day is unusual",
+                crate::core::duration::show(total)
+            ));
+        }
+    }
+
+    if !args.no_impact {
+        report.impact = impact(&store, &fork_s, &head_s, &old, &new, amount)?;
+    }
+
+    match args.format {
+        Format::Table => write!(out, "{}", text(&report))?,
+        Format::Markdown => write!(out, "{}", markdown(&report))?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if report.violations.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    })
+}
+
+/// `BASE..HEAD` (HEAD may be left out: `main..`).
+fn parse_range(range: &str) -> Result<(String, String), CliError> {
+    let bad = || {
+        CliError::usage(
+            format!("{range:?} is not a range"),
+            Some("write BASE..HEAD, e.g. main..HEAD or origin/main..ana-week-47".to_owned()),
+        )
+    };
+    if range.contains("...") {
+        return Err(bad());
+    }
+    let (base, head) = range.split_once("..").ok_or_else(bad)?;
+    if base.is_empty() || head.contains("..") {
+        return Err(bad());
+    }
+    let head = if head.is_empty() { "HEAD" } else { head };
+    Ok((base.to_owned(), head.to_owned()))
+}
+
+/// What a changed file is, in a few words.
+fn describe(l: &Ledger, path: &str) -> String {
+    let currency = l.network.as_ref().map_or("", |n| n.currency.as_str());
+    if path == NETWORK_FILE {
+        return "network settings".to_owned();
+    }
+    if let Some(c) = l.contributions.iter().find(|c| l.path(c.file) == path) {
+        let mut t = super::log::summary(c, currency);
+        if let Some(r) = &c.reverses {
+            t = format!("reverses {}: {}", r.value, c.description);
+        } else if let Some(s) = &c.supersedes {
+            t.push_str(&format!(" (supersedes {})", s.value));
+        }
+        return t;
+    }
+    if let Some(a) = l.approvals.iter().find(|a| l.path(a.file) == path) {
+        return format!("approval of {}", a.record.value);
+    }
+    if let Some(a) = l.agents.iter().find(|a| l.path(a.file) == path) {
+        return format!("agent {} ({})", a.id.value, a.name);
+    }
+    if let Some(p) = l.projects.iter().find(|p| l.path(p.file) == path) {
+        return format!("project {} ({})", p.id.value, p.name);
+    }
+    if let Some(r) = l.resources.iter().find(|r| l.path(r.file) == path) {
+        return format!("resource {} ({})", r.id.value, r.name);
+    }
+    if let Some(a) = l.agreements.iter().find(|a| l.path(a.file) == path) {
+        return format!("agreement {} ({})", a.id.value, a.name);
+    }
+    if let Some(p) = l.payouts.iter().find(|p| l.path(p.file) == path) {
+        return format!(
+            "payout {} of {} {} for {}",
+            p.id.value, p.amount.value, p.currency, p.project.value
+        );
+    }
+    "(a file with problems; run ovn check)".to_owned()
+}
+
+/// The agents at a revision (their folder is small), to map approvers' emails.
+fn agents_at(store: &Store, rev: &str, new: &Ledger) -> Result<Ledger, CliError> {
+    let mut files = store.read_folder_at(rev, RecordType::Agent.folder())?;
+    if let Some(bytes) = store.read_file_at(rev, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let mut l = ledger::load(&files).ledger;
+    if l.agents.is_empty() {
+        l.agents = new.agents.clone();
+    }
+    Ok(l)
+}
+
+/// One contribution at a revision, found by tree listings.
+fn contribution_at(
+    store: &Store,
+    rev: &str,
+    id: &Id,
+) -> Result<Option<crate::core::record::Contribution>, CliError> {
+    let Some(path) = store.find_contribution_at(rev, id.as_str())? else {
+        return Ok(None);
+    };
+    let mut files = Vec::new();
+    if let Some(bytes) = store.read_file_at(rev, &path)? {
+        files.push(RawFile { path, bytes });
+    }
+    if let Some(bytes) = store.read_file_at(rev, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    Ok(ledger::load(&files)
+        .ledger
+        .contributions
+        .into_iter()
+        .next()
+        .map(|c| *c))
+}
+
+/// Payouts before and after, per affected project.
+fn impact(
+    store: &Store,
+    base: &str,
+    head: &str,
+    old: &Ledger,
+    new: &Ledger,
+    amount: Option<Decimal>,
+) -> Result<Vec<Impact>, CliError> {
+    let mut projects: BTreeSet<String> = BTreeSet::new();
+    for l in [old, new] {
+        projects.extend(l.contributions.iter().map(|c| c.project.value.to_string()));
+    }
+    let agreements: BTreeSet<String> = old
+        .agreements
+        .iter()
+        .chain(&new.agreements)
+        .map(|a| a.id.value.to_string())
+        .collect();
+    if projects.is_empty() && agreements.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One ledger in memory at a time: the head first (it names the amounts), then the base.
+    let (after, _) = store.load_revision(head)?;
+    for p in &after.ledger.projects {
+        if p.agreement
+            .as_ref()
+            .is_some_and(|a| agreements.contains(a.value.as_str()))
+        {
+            projects.insert(p.id.value.to_string());
+        }
+    }
+    let amounts: Vec<(String, Option<Decimal>)> = projects
+        .into_iter()
+        .map(|project| {
+            let a = amount.or_else(|| {
+                after
+                    .ledger
+                    .payouts
+                    .iter()
+                    .filter(|p| p.project.value.as_str() == project)
+                    .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
+                    .map(|p| p.amount.value)
+            });
+            (project, a)
+        })
+        .collect();
+    let payouts_after: Vec<Result<Option<Payout>, String>> = amounts
+        .iter()
+        .map(|(project, a)| match a {
+            Some(a) => compute(&after, project, *a),
+            None => Ok(None),
+        })
+        .collect();
+    drop(after);
+    let (before, _) = store.load_revision(base)?;
+    let mut out = Vec::new();
+    for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
+        let Some(amount) = amount else {
+            out.push(Impact {
+                project,
+                amount: None,
+                note: Some("no --amount given and no recorded payout to take it from".to_owned()),
+                agents: Vec::new(),
+            });
+            continue;
+        };
+        let (note, agents) = match (compute(&before, &project, amount), after) {
+            (Ok(b), Ok(a)) => (None, review::impact(b.as_ref(), a.as_ref())),
+            (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
+            (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),
+        };
+        out.push(Impact {
+            project,
+            amount: Some(amount),
+            note,
+            agents,
+        });
+    }
+    Ok(out)
+}
+
+/// The payout of `amount` for `project` on a loaded ledger (none when the project does not
+/// exist there), or why it cannot be computed.
+fn compute(
+    loaded: &ledger::Loaded,
+    project: &str,
+    amount: Decimal,
+) -> Result<Option<Payout>, String> {
+    if !loaded.diagnostics.is_empty() {
+        return Err(format!(
+            "{} problem(s) in the ledger (run ovn check)",
+            loaded.diagnostics.len()
+        ));
+    }
+    if !loaded
+        .ledger
+        .projects
+        .iter()
+        .any(|p| p.id.value.as_str() == project)
+    {
+        return Ok(None);
+    }
+    let request = Request {
+        project,
+        amount,
+        date: None,
+    };
+    let settled = payout::settled_by_records(&loaded.ledger);
+    payout::compute(&loaded.ledger, &request, &settled)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+fn signed(d: Decimal, mu: u32) -> String {
+    if d > Decimal::ZERO {
+        format!("+{}", money(d, mu))
+    } else {
+        money(d, mu)
+    }
+}
+
+fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Review of {}..{}", r.base, r.head);
+    let sections = [
+        ("Added", &r.added),
+        ("Changed", &r.changed),
+        ("Removed", &r.removed),
+    ];
+    if sections.iter().all(|(_, e)| e.is_empty()) {
+        let _ = writeln!(s, "No ledger file changes.");
+    }
+    for (title, entries) in sections {
+        if entries.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{title} ({}):", entries.len());
+        for e in entries {
+            let _ = writeln!(s, "  {}  {}", e.path, e.about);
+            for f in &e.fields {
+                let _ = writeln!(
+                    s,
+                    "      {}: {} -> {}",
+                    f.field,
+                    f.old.as_deref().unwrap_or("(none)"),
+                    f.new.as_deref().unwrap_or("(none)")
+                );
+            }
+        }
+    }
+    if r.violations.is_empty() {
+        let _ = writeln!(s, "\nPolicy violations: none");
+    } else {
+        let _ = writeln!(s, "\nPolicy violations ({}):", r.violations.len());
+        for v in &r.violations {
+            let _ = writeln!(s, "  - {v}");
+        }
+    }
+    for i in &r.impact {
+        match i.amount {
+            Some(a) => {
+                let _ = writeln!(
+                    s,
+                    "\nPayout impact on {} for {}:",
+                    i.project,
+                    money(a, r.minor_units)
+                );
+            }
+            None => {
+                let _ = writeln!(s, "\nPayout impact on {}:", i.project);
+            }
+        }
+        if let Some(n) = &i.note {
+            let _ = writeln!(s, "  not computed: {n}");
+        }
+        if !i.agents.is_empty() {
+            let width = i
+                .agents
+                .iter()
+                .map(|a| a.agent.len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            let _ = writeln!(
+                s,
+                "  {:<width$} {:>12} {:>12} {:>12}",
+                "agent", "before", "after", "difference"
+            );
+            for a in &i.agents {
+                let _ = writeln!(
+                    s,
+                    "  {:<width$} {:>12} {:>12} {:>12}",
+                    a.agent,
+                    money(a.before, r.minor_units),
+                    money(a.after, r.minor_units),
+                    signed(a.difference, r.minor_units)
+                );
+            }
+        }
+    }
+    s
+}
+
+fn md_cell(t: &str) -> String {
+    t.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "### Ledger review: `{}..{}`\n", r.base, r.head);
+    let _ = writeln!(
+        s,
+        "{} added, {} changed, {} removed; {} policy violation{}.\n",
+        r.added.len(),
+        r.changed.len(),
+        r.removed.len(),
+        r.violations.len(),
+        if r.violations.len() == 1 { "" } else { "s" }
+    );
+    if !r.violations.is_empty() {
+        let _ = writeln!(s, "#### Policy violations\n");
+        for v in &r.violations {
+            let _ = writeln!(s, "- :warning: {}", md_cell(v));
+        }
+        s.push('\n');
+    }
+    let entries: Vec<&Entry> = r.added.iter().chain(&r.changed).chain(&r.removed).collect();
+    if !entries.is_empty() {
+        let _ = writeln!(s, "#### Records\n\n| change | file | what |\n|---|---|---|");
+        for e in &entries {
+            let mut what = md_cell(&e.about);
+            for f in &e.fields {
+                let _ = write!(
+                    what,
+                    "<br>`{}`: {} → {}",
+                    f.field,
+                    md_cell(f.old.as_deref().unwrap_or("(none)")),
+                    md_cell(f.new.as_deref().unwrap_or("(none)"))
+                );
+            }
+            let _ = writeln!(s, "| {} | `{}` | {what} |", e.change, e.path);
+        }
+        s.push('\n');
+    }
+    for i in &r.impact {
+        let amount = i
+            .amount
+            .map(|a| format!(" for {}", money(a, r.minor_units)))
+            .unwrap_or_default();
+        let _ = writeln!(s, "#### Payout impact on `{}`{amount}\n", i.project);
+        if let Some(n) = &i.note {
+            let _ = writeln!(s, "Not computed: {}\n", md_cell(n));
+        }
+        if !i.agents.is_empty() {
+            let _ = writeln!(
+                s,
+                "| agent | before | after | difference |\n|---|--:|--:|--:|"
+            );
+            for a in &i.agents {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    a.agent,
+                    money(a.before, r.minor_units),
+                    money(a.after, r.minor_units),
+                    signed(a.difference, r.minor_units)
+                );
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(
+            parse_range("main..HEAD").unwrap(),
+            ("main".into(), "HEAD".into())
+        );
+        assert_eq!(
+            parse_range("main..").unwrap(),
+            ("main".into(), "HEAD".into())
+        );
+        for bad in ["main", "..HEAD", "a...b", "a..b..c"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -66,30 +66,23 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         }
         chain = kept;
     }
+    let folders = [
+        RecordType::Contribution.folder(),
+        RecordType::Payout.folder(),
+        RecordType::Approval.folder(),
+    ];
     for (commit, parent) in &chain {
         let Some(parent) = parent else { continue };
-        let changes = store.changed_files(&parent.to_string(), &commit.to_string())?;
-        for c in changes.iter().filter(|c| c.old.is_some()) {
-            let Role::Record(kind, stem, _) = classify(&c.path) else {
+        for (path, deleted) in store.rewritten_files(*parent, *commit, &folders)? {
+            let Role::Record(kind, stem, _) = classify(&path) else {
                 continue;
             };
-            if !matches!(
-                kind,
-                RecordType::Contribution | RecordType::Payout | RecordType::Approval
-            ) {
-                continue;
-            }
-            let verb = if c.new.is_some() {
-                "modifies"
-            } else {
-                "deletes"
-            };
+            let verb = if deleted { "deletes" } else { "modifies" };
             let (summary, email) = store.commit_summary(*commit)?;
             problems.push(format!(
-                "commit {} ({summary:?}, <{email}>) {verb} validated {} {stem} ({})",
+                "commit {} ({summary:?}, <{email}>) {verb} validated {} {stem} ({path})",
                 short(*commit),
                 kind.noun(),
-                c.path
             ));
         }
     }

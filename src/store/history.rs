@@ -65,6 +65,8 @@ impl Store {
     /// the file is new to both sides, and a squash merge counts as the adding commit.
     pub fn approval_authors(&self, rev: &str) -> Result<BTreeMap<String, AddedBy>, StoreError> {
         let head = self.resolve(rev)?;
+        // Each commit's trees are read once or twice: libgit2's object cache would only grow.
+        git2::opts::enable_caching(false);
         let mut walk = self
             .repo
             .revwalk()
@@ -416,6 +418,8 @@ impl Store {
         head: Oid,
         stop: Option<Oid>,
     ) -> Result<Vec<(Oid, Option<Oid>)>, StoreError> {
+        // Each commit's trees are read once: libgit2's object cache would only grow.
+        git2::opts::enable_caching(false);
         let mut out = Vec::new();
         let mut at = Some(head);
         while let Some(oid) = at {
@@ -504,5 +508,72 @@ impl Store {
             let (principal, _) = rest.split_once(" with ")?;
             Some(principal.trim().to_owned())
         }))
+    }
+}
+
+impl Store {
+    /// The record files of `folders` that `parent` has and `commit` modifies or deletes:
+    /// (path, deleted). Added files are not looked at, and no blob is read: equal subtree ids
+    /// are skipped, so the cost follows what the commit changed.
+    pub fn rewritten_files(
+        &self,
+        parent: Oid,
+        commit: Oid,
+        folders: &[&str],
+    ) -> Result<Vec<(String, bool)>, StoreError> {
+        let find = |oid: Oid| {
+            self.repo
+                .find_commit(oid)
+                .map_err(StoreError::git("cannot read a commit"))
+        };
+        let old = self.history_tree(&find(parent)?)?;
+        let new = self.history_tree(&find(commit)?)?;
+        let mut out = Vec::new();
+        for folder in folders {
+            let Some(o) = self.history_subtree(old.as_ref(), folder) else {
+                continue;
+            };
+            let n = self.history_subtree(new.as_ref(), folder);
+            self.rewritten_in(&o, n.as_ref(), folder, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn rewritten_in(
+        &self,
+        old: &Tree<'_>,
+        new: Option<&Tree<'_>>,
+        dir: &str,
+        out: &mut Vec<(String, bool)>,
+    ) -> Result<(), StoreError> {
+        if new.is_some_and(|n| n.id() == old.id()) {
+            return Ok(());
+        }
+        for entry in old.iter() {
+            let after = new.and_then(|n| n.get_name_bytes(entry.name_bytes()));
+            if after.as_ref().is_some_and(|a| a.id() == entry.id()) {
+                continue;
+            }
+            let Ok(name) = entry.name() else { continue };
+            let path = format!("{dir}/{name}");
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    let sub = self
+                        .repo
+                        .find_tree(entry.id())
+                        .map_err(StoreError::git("cannot read a tree"))?;
+                    let new_sub = after
+                        .filter(|a| a.kind() == Some(ObjectType::Tree))
+                        .and_then(|a| self.repo.find_tree(a.id()).ok());
+                    self.rewritten_in(&sub, new_sub.as_ref(), &path, out)?;
+                }
+                Some(ObjectType::Blob) => {
+                    let deleted = after.is_none_or(|a| a.kind() != Some(ObjectType::Blob));
+                    out.push((path, deleted));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }

@@ -39,7 +39,7 @@ use crate::store::{Plan, Store};
 /// are left out too (awaiting approval); see ovn-approve(1).
 ///
 /// A preview writes nothing. With --record the payout is written as a payout record
-/// (payouts/<yyyy>/<id>.toml) in one commit on the current branch, pinning the ledger commit
+/// (payouts/YYYY/ID.toml) in one commit on the current branch, pinning the ledger commit
 /// and a digest of its inputs; later payouts see what it settled (debts shrink, once claims
 /// are spent). `ovn payout verify ID` re-derives a recorded payout from its pinned commit.
 #[derive(Debug, Args)]

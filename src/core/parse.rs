@@ -205,7 +205,7 @@ pub struct Fields<'i, 'd> {
 }
 
 impl<'i, 'd> Fields<'i, 'd> {
-    /// Reads `table`, described as `context` ("agent", "buckets[2]") in messages.
+    /// Reads `table`, described as `context` ("agent", "buckets\[2\]") in messages.
     pub fn new(
         path: &'d str,
         base: usize,

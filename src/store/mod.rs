@@ -1,6 +1,6 @@
 //! The store: a ledger inside a git repository.
 //!
-//! Reading goes two ways with one result type ([`RawFile`]s for the core): from the working
+//! Reading goes two ways with one result type ([`RawFile`](crate::core::ledger::RawFile)s for the core): from the working
 //! tree (what `ovn check` judges before a commit) or from the objects of any revision (what
 //! review and payouts use; no checkout, so it works in bare and sparse clones too). Writing
 //! builds blobs, a tree and a commit in the object database first and moves the branch last,

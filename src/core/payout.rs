@@ -1138,6 +1138,23 @@ pub fn claims_of(
     date: Option<NaiveDate>,
     settled: &[Settled],
 ) -> Result<Vec<Vec<Claim>>, PayoutError> {
+    let mut out = Vec::with_capacity(projects.len());
+    for_each_claims(ledger, projects, date, settled, |_, claims| {
+        out.push(claims);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`claims_of`], handing each project's claims (with its index in `projects`) to `f` as
+/// soon as they are made, so only one project's claims are held at a time.
+pub fn for_each_claims(
+    ledger: &Ledger,
+    projects: &[&str],
+    date: Option<NaiveDate>,
+    settled: &[Settled],
+    mut f: impl FnMut(usize, Vec<Claim>) -> Result<(), PayoutError>,
+) -> Result<(), PayoutError> {
     let found: Vec<&Project> = projects
         .iter()
         .map(|p| find_project(ledger, p))
@@ -1158,13 +1175,13 @@ pub fn claims_of(
     for s in settled {
         *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
     }
-    found
-        .into_iter()
-        .map(|p| {
-            let contributions = by_project.get(p.id.value.as_str()).map_or(&[][..], |v| v);
-            project_claims(ledger, p, contributions, date, &paid)
-        })
-        .collect()
+    for (i, p) in found.into_iter().enumerate() {
+        let contributions = by_project
+            .get(p.id.value.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        f(i, project_claims(ledger, p, contributions, date, &paid)?)?;
+    }
+    Ok(())
 }
 
 fn project_claims(

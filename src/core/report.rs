@@ -266,11 +266,12 @@ pub fn contributions(
         .map(|p| p.id.value.as_str())
         .collect();
     let mut values: HashMap<Id, Decimal> = HashMap::new();
-    for claims in payout::claims_of(ledger, &projects, None, &settled)? {
+    payout::for_each_claims(ledger, &projects, None, &settled, |_, claims| {
         for claim in claims {
             *values.entry(claim.contribution).or_default() += claim.value;
         }
-    }
+        Ok(())
+    })?;
     let corrected = corrected(ledger);
     // Hashed while counting, sorted once at the end.
     let mut groups: HashMap<Vec<String>, Totals> = HashMap::new();
@@ -398,8 +399,8 @@ pub fn claims(
         .filter(|p| query.project(&p.id.value))
         .collect();
     let ids: Vec<&str> = projects.iter().map(|p| p.id.value.as_str()).collect();
-    let all = payout::claims_of(ledger, &ids, query.until, &settled)?;
-    for (p, project_claims) in projects.into_iter().zip(all) {
+    payout::for_each_claims(ledger, &ids, query.until, &settled, |i, project_claims| {
+        let p = projects[i];
         let project = p.id.value.as_str();
         let mut by_agent: BTreeMap<Id, ClaimRow> = BTreeMap::new();
         for c in project_claims {
@@ -460,7 +461,8 @@ pub fn claims(
             }
         }
         next.extend(payout);
-    }
+        Ok(())
+    })?;
     Ok(ClaimsReport { rows, next })
 }
 

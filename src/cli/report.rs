@@ -2,7 +2,7 @@
 //! or bar charts.
 //!
 //! Each report is one pure function of `core::report`; this module only parses the query,
-//! loads the ledger and renders. Every report becomes a list of [`Grid`]s (header, rows, a
+//! loads the ledger and renders. Every report becomes a list of `Grid`s (header, rows, a
 //! total row, notes), and one renderer per format turns grids into bytes, so the four reports
 //! look and behave alike in every format. Tables never adapt to the terminal: the same ledger
 //! prints the same bytes in a terminal, a pipe or a CI log.
@@ -973,7 +973,7 @@ fn json(r: &Rendered, commit: &str) -> serde_json::Value {
 /// Width of a full bar, in characters.
 const BAR_WIDTH: u32 = 40;
 
-/// A bar of `fraction` × [`BAR_WIDTH`] cells in eighths of a block (`█▉▊▋▌▍▎▏`).
+/// A bar of `fraction` × `BAR_WIDTH` cells in eighths of a block (`█▉▊▋▌▍▎▏`).
 pub fn bar(fraction: Decimal) -> String {
     const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let f = fraction.clamp(Decimal::ZERO, Decimal::ONE);

@@ -259,17 +259,20 @@ fn page(ledger: &Ledger, query: &Query, commit: &str, url: Option<&str>) -> Resu
 
     // Shares per project.
     out.push_str("<section id=\"shares\">\n<h2>Shares per project</h2>\n<p class=\"muted\">Each agent's part of the claim value its contributions hold under the project's value equation (the agent is who contributed).</p>\n");
+    // One pass over the contributions for every project: grouped by project, then agent.
+    let shares = report::contributions(ledger, query, &[Dimension::Project, Dimension::Agent])
+        .map_err(|e| e.to_string())?;
     for p in ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
     {
-        let q = Query {
-            projects: vec![p.id.value.clone()],
-            ..query.clone()
-        };
-        let r =
-            report::contributions(ledger, &q, &[Dimension::Agent]).map_err(|e| e.to_string())?;
+        let rows: Vec<&report::ContributionRow> = shares
+            .rows
+            .iter()
+            .filter(|r| r.keys[0] == p.id.value.as_str())
+            .collect();
+        let total: Decimal = rows.iter().map(|r| r.totals.value).sum();
         let _ = writeln!(
             out,
             "<h3>{} <span class=\"muted\">({}{})</span></h3>",
@@ -291,16 +294,17 @@ fn page(ledger: &Ledger, query: &Query, commit: &str, url: Option<&str>) -> Resu
                 ("", false),
             ],
         );
-        for a in &r.rows {
+        for a in rows {
+            let share = (!total.is_zero()).then(|| a.totals.value / total);
             row(
                 &mut out,
                 &[
-                    t(&a.keys[0]),
+                    t(&a.keys[1]),
                     n(a.totals.count.to_string()),
                     n(a.totals.hours.normalize().to_string()),
                     m(a.totals.value),
-                    n(percent(a.share)),
-                    (bar(a.share.unwrap_or_default()), false),
+                    n(percent(share)),
+                    (bar(share.unwrap_or_default()), false),
                 ],
                 "",
             );

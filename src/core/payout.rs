@@ -1142,8 +1142,72 @@ pub fn claims(
     date: Option<NaiveDate>,
     settled: &[Settled],
 ) -> Result<Vec<Claim>, PayoutError> {
+    let mut all = claims_of(ledger, &[project], date, settled)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`claims`] for several projects at once, in the order given: the ledger's contributions
+/// are read once for all of them, not once per project.
+pub fn claims_of(
+    ledger: &Ledger,
+    projects: &[&str],
+    date: Option<NaiveDate>,
+    settled: &[Settled],
+) -> Result<Vec<Vec<Claim>>, PayoutError> {
+    let mut out = Vec::with_capacity(projects.len());
+    for_each_claims(ledger, projects, date, settled, |_, claims| {
+        out.push(claims);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`claims_of`], handing each project's claims (with its index in `projects`) to `f` as
+/// soon as they are made, so only one project's claims are held at a time.
+pub fn for_each_claims(
+    ledger: &Ledger,
+    projects: &[&str],
+    date: Option<NaiveDate>,
+    settled: &[Settled],
+    mut f: impl FnMut(usize, Vec<Claim>) -> Result<(), PayoutError>,
+) -> Result<(), PayoutError> {
+    let found: Vec<&Project> = projects
+        .iter()
+        .map(|p| find_project(ledger, p))
+        .collect::<Result<_, _>>()?;
+    let corrected = corrected(ledger);
+    let mut by_project: HashMap<&str, Vec<&Contribution>> = found
+        .iter()
+        .map(|p| (p.id.value.as_str(), Vec::new()))
+        .collect();
+    for c in &ledger.contributions {
+        if let Some(list) = by_project.get_mut(c.project.value.as_str())
+            && !corrected.contains(&c.id.value)
+        {
+            list.push(c);
+        }
+    }
+    let mut paid: HashMap<(&Id, &Id, ClaimKind), Decimal> = HashMap::new();
+    for s in settled {
+        *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
+    }
+    for (i, p) in found.into_iter().enumerate() {
+        let contributions = by_project
+            .get(p.id.value.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        f(i, project_claims(ledger, p, contributions, date, &paid)?)?;
+    }
+    Ok(())
+}
+
+fn project_claims(
+    ledger: &Ledger,
+    project: &Project,
+    contributions: &[&Contribution],
+    date: Option<NaiveDate>,
+    paid: &HashMap<(&Id, &Id, ClaimKind), Decimal>,
+) -> Result<Vec<Claim>, PayoutError> {
     let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
-    let project = find_project(ledger, project)?;
     let Some(agreement_id) = project.agreement.as_ref() else {
         return Ok(Vec::new());
     };
@@ -1159,16 +1223,9 @@ pub fn claims(
         .as_ref()
         .or(ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
         .map(|a| a.value.clone());
-    let mut paid: HashMap<(&Id, &Id, ClaimKind), Decimal> = HashMap::new();
-    for s in settled {
-        *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
-    }
-    let corrected = corrected(ledger);
-    let mut eligible: Vec<&Contribution> = ledger
-        .contributions
+    let mut eligible: Vec<&Contribution> = contributions
         .iter()
-        .map(|c| &**c)
-        .filter(|c| c.project.value == project.id.value && !corrected.contains(&c.id.value))
+        .copied()
         .filter(|c| {
             let d = c.date.value;
             agreement.from.is_none_or(|f| d >= f)

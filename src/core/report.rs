@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use super::ledger::Ledger;
 use super::payout::{self, PayoutError, Request};
-use super::record::{ClaimKind, Contribution, Kind, Ownership};
+use super::record::{ClaimKind, Contribution, Kind, Ownership, Project};
 use super::value::{Id, Percent};
 
 /// Which records a report looks at. Empty lists mean "all".
@@ -259,18 +259,22 @@ pub fn contributions(
 ) -> Result<ContributionReport, PayoutError> {
     let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
     let settled = payout::settled_by_records(ledger);
-    let mut values: HashMap<Id, Decimal> = HashMap::new();
-    for p in ledger
+    let projects: Vec<&str> = ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
-    {
-        for claim in payout::claims(ledger, p.id.value.as_str(), None, &settled)? {
+        .map(|p| p.id.value.as_str())
+        .collect();
+    let mut values: HashMap<Id, Decimal> = HashMap::new();
+    payout::for_each_claims(ledger, &projects, None, &settled, |_, claims| {
+        for claim in claims {
             *values.entry(claim.contribution).or_default() += claim.value;
         }
-    }
+        Ok(())
+    })?;
     let corrected = corrected(ledger);
-    let mut groups: BTreeMap<Vec<String>, Totals> = BTreeMap::new();
+    // Hashed while counting, sorted once at the end.
+    let mut groups: HashMap<Vec<String>, Totals> = HashMap::new();
     for c in ledger.contributions.iter().filter(|c| {
         !corrected.contains(&c.id.value)
             && query.project(&c.project.value)
@@ -303,6 +307,8 @@ pub fn contributions(
     for t in groups.values() {
         total.add(t);
     }
+    let mut groups: Vec<(Vec<String>, Totals)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = groups
         .into_iter()
         .map(|(keys, totals)| ContributionRow {
@@ -387,14 +393,17 @@ pub fn claims(
         .collect();
     let mut rows = Vec::new();
     let mut next = Vec::new();
-    for p in ledger
+    let projects: Vec<&Project> = ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
-    {
+        .collect();
+    let ids: Vec<&str> = projects.iter().map(|p| p.id.value.as_str()).collect();
+    payout::for_each_claims(ledger, &ids, query.until, &settled, |i, project_claims| {
+        let p = projects[i];
         let project = p.id.value.as_str();
         let mut by_agent: BTreeMap<Id, ClaimRow> = BTreeMap::new();
-        for c in payout::claims(ledger, project, query.until, &settled)? {
+        for c in project_claims {
             if !dates.get(&c.contribution).is_some_and(|&d| query.dated(d)) {
                 continue;
             }
@@ -452,7 +461,8 @@ pub fn claims(
             }
         }
         next.extend(payout);
-    }
+        Ok(())
+    })?;
     Ok(ClaimsReport { rows, next })
 }
 

@@ -5,7 +5,9 @@
 //! only see records that passed their own file checks, and reference checks accept ids of
 //! broken records, so one mistake is reported once rather than cascading.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_decimal::Decimal;
 
@@ -303,7 +305,7 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         .map(|r| &r.value)
         .collect();
     type Day = (Decimal, Vec<(FileId, Span)>);
-    let mut days: HashMap<(&Id, chrono::NaiveDate), Day> = HashMap::new();
+    let mut days: HashMap<(&Id, chrono::NaiveDate), Day> = HashMap::default();
     for c in &ledger.contributions {
         let Some(hours) = &c.hours else { continue };
         if c.kind == Kind::Use || c.reverses.is_some() || replaced.contains(&c.id.value) {

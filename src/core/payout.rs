@@ -17,7 +17,10 @@
 //! every line is within one minor unit of its exact share, and the payout sums exactly to the
 //! revenue.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+// Fast hashing for the per-claim lookups of large ledgers; nothing iterates these maps.
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -357,8 +360,8 @@ pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {
 
 /// Which contributions of `project` are corrected away: reversed or superseded ones, and
 /// reversals themselves.
-fn corrected(ledger: &Ledger) -> HashSet<&Id> {
-    let mut out = HashSet::new();
+fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
+    let mut out = FxHashSet::default();
     for c in &ledger.contributions {
         if let Some(r) = &c.reverses {
             out.insert(&r.value);
@@ -432,8 +435,8 @@ pub fn compute_validated(
         .map(|a| a.value.clone());
 
     // Earlier payments per (contribution, agent).
-    let mut paid: HashMap<(&Id, &Id), Decimal> = HashMap::new();
-    let mut once_paid: HashSet<(&Id, &Id)> = HashSet::new();
+    let mut paid: FxHashMap<(&Id, &Id), Decimal> = FxHashMap::default();
+    let mut once_paid: FxHashSet<(&Id, &Id)> = FxHashSet::default();
     for s in settled {
         match s.kind {
             ClaimKind::Debt => *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount,
@@ -479,7 +482,7 @@ pub fn compute_validated(
 
     let mut pool = request.amount;
     let mut buckets = Vec::new();
-    let mut selected: HashSet<&Id> = HashSet::new();
+    let mut selected: FxHashSet<&Id> = FxHashSet::default();
     let mut spent: BTreeMap<&Id, Reason> = BTreeMap::new();
     for bucket in &agreement.buckets {
         let (raw, rule_text) = match &bucket.budget {
@@ -527,8 +530,15 @@ pub fn compute_validated(
             selected.insert(&c.id.value);
             let kind = rule.claim.unwrap_or(bucket.claim);
             let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
-            let (value, how) =
-                claim_value(ledger, agreement, project, rule, c, &bucket.name.value)?;
+            let (value, how) = claim_value(
+                ledger,
+                agreement,
+                project,
+                rule,
+                c,
+                &bucket.name.value,
+                true,
+            )?;
             for (agent, part, owner_note) in recipients(ledger, c, leftover_agent.as_ref())? {
                 let value = value * part;
                 let how = match &owner_note {
@@ -681,15 +691,15 @@ fn rule_matches(rule: &Rule, c: &Contribution) -> bool {
 /// The rate per hour for a contribution: the rule's, else the agreement's rate for the agent,
 /// the skill, the project, and finally its default work rate (for `use`: the resource's use
 /// rate before the defaults).
-fn rate_for(
-    ledger: &Ledger,
-    agreement: &Agreement,
-    project: &Project,
+fn rate_for<'l>(
+    ledger: &'l Ledger,
+    agreement: &'l Agreement,
+    project: &'l Project,
     rule: &Rule,
-    c: &Contribution,
-) -> Option<(Decimal, String)> {
+    c: &'l Contribution,
+) -> Option<(Decimal, RateSource<'l>)> {
     if let Some(r) = rule.rate {
-        return Some((r, "the rule's rate".to_owned()));
+        return Some((r, RateSource::Rule));
     }
     if c.kind == Kind::Use {
         let resource = c.resource.as_ref()?;
@@ -699,21 +709,45 @@ fn rate_for(
             .find(|r| r.id.value == resource.value)?;
         return r
             .use_rate
-            .map(|rate| (rate, format!("{}'s use rate", r.id.value)));
+            .map(|rate| (rate, RateSource::UseRate(&r.id.value)));
     }
     let rates = &agreement.rates;
     if let Some(r) = rates.agent.get(&c.agent.value) {
-        return Some((r.value, format!("{}'s rate", c.agent.value)));
+        return Some((r.value, RateSource::Agent(&c.agent.value)));
     }
     if let Some(skill) = &c.skill
         && let Some(r) = rates.skill.get(skill)
     {
-        return Some((*r, format!("the {skill} rate")));
+        return Some((*r, RateSource::Skill(skill)));
     }
     if let Some(r) = rates.project.get(&project.id.value) {
-        return Some((r.value, format!("the {} rate", project.id.value)));
+        return Some((r.value, RateSource::Project(&project.id.value)));
     }
-    rates.work.map(|r| (r, "the work rate".to_owned()))
+    rates.work.map(|r| (r, RateSource::Work))
+}
+
+/// Where a rate came from, for explanations (formatted only when one is shown).
+#[derive(Clone, Copy, Debug)]
+enum RateSource<'a> {
+    Rule,
+    UseRate(&'a Id),
+    Agent(&'a Id),
+    Skill(&'a str),
+    Project(&'a Id),
+    Work,
+}
+
+impl fmt::Display for RateSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateSource::Rule => f.write_str("the rule's rate"),
+            RateSource::UseRate(r) => write!(f, "{r}'s use rate"),
+            RateSource::Agent(a) => write!(f, "{a}'s rate"),
+            RateSource::Skill(s) => write!(f, "the {s} rate"),
+            RateSource::Project(p) => write!(f, "the {p} rate"),
+            RateSource::Work => f.write_str("the work rate"),
+        }
+    }
 }
 
 /// A contribution's claim value under `rule`, and how it arose.
@@ -724,6 +758,7 @@ fn claim_value(
     rule: &Rule,
     c: &Contribution,
     bucket: &str,
+    explain: bool,
 ) -> Result<(Decimal, String), PayoutError> {
     if let Some(currency) = &c.currency
         && ledger
@@ -736,6 +771,8 @@ fn claim_value(
             currency: currency.clone(),
         });
     }
+    // The explanation is text for people; reports over a million claims skip building it.
+    let mut how = String::new();
     if let Some(formula) = &rule.formula {
         let rate = rate_for(ledger, agreement, project, rule, c);
         let inputs = super::formula::Inputs {
@@ -753,23 +790,26 @@ fn claim_value(
         if value < Decimal::ZERO {
             return Err(fail(format!("the claim value {value} is negative")));
         }
-        let mut how = format!(
-            "{} with hours {}, amount {}, quantity {}{}",
-            formula.source,
-            inputs.hours,
-            inputs.amount,
-            inputs.quantity,
-            rate.map(|(r, source)| format!(", rate {r} ({source})"))
-                .unwrap_or_default()
-        );
+        if explain {
+            how = format!(
+                "{} with hours {}, amount {}, quantity {}{}",
+                formula.source,
+                inputs.hours,
+                inputs.amount,
+                inputs.quantity,
+                rate.map(|(r, source)| format!(", rate {r} ({source})"))
+                    .unwrap_or_default()
+            );
+        }
         if let Some(m) = rule.multiplier {
             value = value.checked_mul(m).ok_or(PayoutError::Overflow)?;
-            how = format!("({how}) × {m}");
+            if explain {
+                how = format!("({how}) × {m}");
+            }
         }
         return Ok((value, how));
     }
     let mut value = Decimal::ZERO;
-    let mut parts = Vec::new();
     if let Some(hours) = &c.hours {
         let (rate, source) =
             rate_for(ledger, agreement, project, rule, c).ok_or_else(|| PayoutError::NoRate {
@@ -781,16 +821,25 @@ fn claim_value(
                 },
             })?;
         value += hours.value.checked_mul(rate).ok_or(PayoutError::Overflow)?;
-        parts.push(format!("{} h × {rate} ({source})", hours.value));
+        if explain {
+            how = format!("{} h × {rate} ({source})", hours.value);
+        }
     }
     if let Some(amount) = c.amount {
         value += amount;
-        parts.push(format!("{amount}"));
+        if explain {
+            how = if how.is_empty() {
+                amount.to_string()
+            } else {
+                format!("{how} + {amount}")
+            };
+        }
     }
-    let mut how = parts.join(" + ");
     if let Some(m) = rule.multiplier {
         value = value.checked_mul(m).ok_or(PayoutError::Overflow)?;
-        how = format!("({how}) × {m}");
+        if explain {
+            how = format!("({how}) × {m}");
+        }
     }
     Ok((value, how))
 }
@@ -1176,7 +1225,7 @@ pub fn for_each_claims(
         .map(|p| find_project(ledger, p))
         .collect::<Result<_, _>>()?;
     let corrected = corrected(ledger);
-    let mut by_project: HashMap<&str, Vec<&Contribution>> = found
+    let mut by_project: FxHashMap<&str, Vec<&Contribution>> = found
         .iter()
         .map(|p| (p.id.value.as_str(), Vec::new()))
         .collect();
@@ -1187,7 +1236,7 @@ pub fn for_each_claims(
             list.push(c);
         }
     }
-    let mut paid: HashMap<(&Id, &Id, ClaimKind), Decimal> = HashMap::new();
+    let mut paid: FxHashMap<(&Id, &Id, ClaimKind), Decimal> = FxHashMap::default();
     for s in settled {
         *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
     }
@@ -1205,7 +1254,7 @@ fn project_claims(
     project: &Project,
     contributions: &[&Contribution],
     date: Option<NaiveDate>,
-    paid: &HashMap<(&Id, &Id, ClaimKind), Decimal>,
+    paid: &FxHashMap<(&Id, &Id, ClaimKind), Decimal>,
 ) -> Result<Vec<Claim>, PayoutError> {
     let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
     let Some(agreement_id) = project.agreement.as_ref() else {
@@ -1243,13 +1292,25 @@ fn project_claims(
             };
             let kind = rule.claim.unwrap_or(bucket.claim);
             let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
-            let (value, _) = claim_value(ledger, agreement, project, rule, c, &bucket.name.value)?;
+            let (value, _) = claim_value(
+                ledger,
+                agreement,
+                project,
+                rule,
+                c,
+                &bucket.name.value,
+                false,
+            )?;
             for (agent, part, _) in recipients(ledger, c, fund.as_ref())? {
                 let value = value * part;
-                let earlier = paid
-                    .get(&(&c.id.value, &agent, kind))
-                    .copied()
-                    .unwrap_or_default();
+                // No recorded payout (the common case in reports): no lookup at all.
+                let earlier = if paid.is_empty() {
+                    Decimal::ZERO
+                } else {
+                    paid.get(&(&c.id.value, &agent, kind))
+                        .copied()
+                        .unwrap_or_default()
+                };
                 out.push(Claim {
                     contribution: c.id.value.clone(),
                     agent,

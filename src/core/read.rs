@@ -908,6 +908,32 @@ pub fn contribution(
     })
 }
 
+/// Whether `s` is exactly `len` lowercase hexadecimal digits.
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// The required `digest` field: `sha256:` and 64 lowercase hex digits.
+fn digest_field(f: &mut Fields<'_, '_>, hint: Option<&str>) -> Option<At<String>> {
+    let digest = f.text("digest", Need::Required("\"sha256:...\""));
+    if let Some(d) = &digest
+        && !d
+            .value
+            .strip_prefix("sha256:")
+            .is_some_and(|h| is_lower_hex(h, 64))
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(d.span),
+            "`digest` must be `sha256:` and 64 lowercase hex digits".to_owned(),
+            hint.map(str::to_owned),
+        );
+    }
+    digest
+}
+
 /// Reads `payouts/<yyyy>/<id>.toml`: a recorded distribution, whose lines must sum to its
 /// amount.
 pub fn payout(
@@ -940,10 +966,7 @@ pub fn payout(
     let memo = f.text("memo", Need::Optional);
     let commit = f.text("commit", Need::Required("\"<40 hex digits>\""));
     if let Some(c) = &commit
-        && !(c.value.len() == 40
-            && c.value
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        && !is_lower_hex(&c.value, 40)
     {
         f.report(
             Code::InvalidValue,
@@ -952,21 +975,7 @@ pub fn payout(
             None,
         );
     }
-    let digest = f.text("digest", Need::Required("\"sha256:...\""));
-    if let Some(d) = &digest
-        && !d.value.strip_prefix("sha256:").is_some_and(|h| {
-            h.len() == 64
-                && h.bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        })
-    {
-        f.report(
-            Code::InvalidValue,
-            Some(d.span),
-            "`digest` must be `sha256:` and 64 lowercase hex digits".to_owned(),
-            None,
-        );
-    }
+    let digest = digest_field(&mut f, None);
     let mut lines = Vec::new();
     let lines_span = f.peek_span("lines");
     for (i, t) in f.tables("lines").into_iter().enumerate() {
@@ -1052,21 +1061,10 @@ pub fn approval(
     let mut f = Fields::new(src.path, src.base, "approval", table, true, diags);
     let id = f.id("id", Need::Required("\"<file name>\""));
     let record = f.id("record", Need::Required("\"<contribution id>\""));
-    let digest = f.text("digest", Need::Required("\"sha256:...\""));
-    if let Some(d) = &digest
-        && !d.value.strip_prefix("sha256:").is_some_and(|h| {
-            h.len() == 64
-                && h.bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        })
-    {
-        f.report(
-            Code::InvalidValue,
-            Some(d.span),
-            "`digest` must be `sha256:` and 64 lowercase hex digits".to_owned(),
-            Some("`ovn approve` writes it; do not edit approvals by hand".to_owned()),
-        );
-    }
+    let digest = digest_field(
+        &mut f,
+        Some("`ovn approve` writes it; do not edit approvals by hand"),
+    );
     let date = f.date("date", Need::Required("2026-11-30"));
     let comment = f.text("comment", Need::Optional);
     f.finish();

@@ -6,22 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
 
-use common::{Sandbox, base_repo, write_files};
-use ovn::core::ledger::{self, RawFile};
-use ovn::core::payout::{self, Request};
-use ovn::core::value::Id;
-use rust_decimal::Decimal;
-
-fn run(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = s.ovn(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::{Sandbox, base_repo, run};
 
 fn ok(s: &Sandbox, dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = run(s, dir, args);
@@ -29,44 +15,12 @@ fn ok(s: &Sandbox, dir: &Path, args: &[&str]) -> String {
     out
 }
 
-const PAYOUT_ID: &str = "01pa0000000000000000000001";
+use common::PAYOUT_ID;
 
 /// The worked example with its 3000.00 payout recorded (a fixed id, so output is stable),
 /// memo with a comma, quotes and a semicolon.
 fn with_payout(s: &Sandbox) -> (PathBuf, String) {
-    let dir = base_repo(s, "l");
-    let head = s.git(&dir, &["rev-parse", "HEAD"]).trim().to_owned();
-    let raw: Vec<RawFile> = common::BASE
-        .iter()
-        .map(|(p, t)| RawFile {
-            path: (*p).to_owned(),
-            bytes: t.as_bytes().to_vec(),
-        })
-        .collect();
-    let ledger = ledger::load(&raw).ledger;
-    let request = Request {
-        project: "drone",
-        amount: Decimal::from_str("3000").unwrap(),
-        date: Some("2026-11-30".parse().unwrap()),
-    };
-    let p = payout::compute(&ledger, &request, &[]).unwrap();
-    let digest = payout::digest(&ledger, &p, &[]);
-    let rec = payout::record(
-        &p,
-        Id::parse(PAYOUT_ID).unwrap(),
-        "2026-11-30".parse().unwrap(),
-        Some("Invoice 114; \"spring\", paid".to_owned()),
-        head.clone(),
-        digest,
-    );
-    let path = format!("payouts/2026/{PAYOUT_ID}.toml");
-    write_files(
-        &dir,
-        &[(&path as &str, &ovn::core::write::payout(&rec) as &str)],
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "payout"]);
-    (dir, head)
+    common::repo_with_payout(s, "Invoice 114; \"spring\", paid")
 }
 
 /// Whether `tool --version` runs; prints why a test is skipped when it does not.

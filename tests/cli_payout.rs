@@ -4,20 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-
 use assert_cmd::prelude::*;
-use common::{Sandbox, base_repo, write_files};
+use common::{Sandbox, base_repo, run, write_files};
 use predicates::prelude::*;
-
-fn run(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = s.ovn(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 const TABLE: &str = "\
 ───────────────────────────────────────────────────────────

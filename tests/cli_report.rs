@@ -5,16 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Sandbox, base_repo, copy_tree};
-
-fn run(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = s.ovn(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::{Sandbox, base_repo, copy_tree, run};
 
 /// Runs a report that must succeed; returns its output.
 fn ok(s: &Sandbox, dir: &Path, args: &[&str]) -> String {

@@ -178,3 +178,59 @@ pub fn base_repo(sandbox: &Sandbox, name: &str) -> PathBuf {
     sandbox.git(&dir, &["commit", "-q", "-m", "base ledger"]);
     dir
 }
+
+/// Runs `ovn ARGS` in `dir`: exit code, stdout and stderr.
+pub fn run(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = s.ovn(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The id of the payout [`repo_with_payout`] records (fixed, so outputs are stable).
+pub const PAYOUT_ID: &str = "01pa0000000000000000000001";
+
+/// A repository holding [`BASE`] and, in a second commit, the worked example's 3000.00 payout
+/// dated 2026-11-30 with `memo`, computed at the first commit. Returns the repository and
+/// that commit's id.
+pub fn repo_with_payout(s: &Sandbox, memo: &str) -> (PathBuf, String) {
+    use ovn::core::ledger::{self, RawFile};
+    use ovn::core::payout::{self, Request};
+    use ovn::core::value::Id;
+
+    let dir = base_repo(s, "l");
+    let head = s.git(&dir, &["rev-parse", "HEAD"]).trim().to_owned();
+    let raw: Vec<RawFile> = BASE
+        .iter()
+        .map(|(p, t)| RawFile {
+            path: (*p).to_owned(),
+            bytes: t.as_bytes().to_vec(),
+        })
+        .collect();
+    let ledger = ledger::load(&raw).ledger;
+    let request = Request {
+        project: "drone",
+        amount: rust_decimal::Decimal::new(3000, 0),
+        date: Some("2026-11-30".parse().unwrap()),
+    };
+    let p = payout::compute(&ledger, &request, &[]).unwrap();
+    let digest = payout::digest(&ledger, &p, &[]);
+    let rec = payout::record(
+        &p,
+        Id::parse(PAYOUT_ID).unwrap(),
+        "2026-11-30".parse().unwrap(),
+        Some(memo.to_owned()),
+        head.clone(),
+        digest,
+    );
+    let path = format!("payouts/2026/{PAYOUT_ID}.toml");
+    write_files(
+        &dir,
+        &[(&path as &str, &ovn::core::write::payout(&rec) as &str)],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "payout"]);
+    (dir, head)
+}

@@ -170,47 +170,12 @@ impl Store {
         dir: &str,
         out: &mut Vec<String>,
     ) -> Result<(), StoreError> {
-        let mut j = 0;
-        let old_len = old.map_or(0, Tree::len);
-        for entry in new.iter() {
-            let aligned = old
-                .and_then(|o| o.get(j))
-                .filter(|b| b.name_bytes() == entry.name_bytes());
-            let before = match aligned {
-                Some(b) => {
-                    j += 1;
-                    Some(b)
-                }
-                // Not side by side (an added or removed entry): look it up by name.
-                None => old.and_then(|o| {
-                    let found = o.get_name_bytes(entry.name_bytes());
-                    if found.is_some() && j < old_len {
-                        j += 1;
-                    }
-                    found
-                }),
-            };
-            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
-                continue;
+        super::treediff::walk_differing(&self.repo, new, old, dir, &mut |path, _, before| {
+            if before.is_none() {
+                out.push(path.to_owned());
             }
-            let Ok(name) = entry.name() else { continue };
-            let path = format!("{dir}/{name}");
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    let sub = self
-                        .repo
-                        .find_tree(entry.id())
-                        .map_err(StoreError::git("cannot read a tree"))?;
-                    let old_sub = before
-                        .filter(|b| b.kind() == Some(ObjectType::Tree))
-                        .and_then(|b| self.repo.find_tree(b.id()).ok());
-                    self.collect_new_one(&sub, old_sub.as_ref(), &path, out)?;
-                }
-                Some(ObjectType::Blob) if before.is_none() => out.push(path),
-                _ => {}
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The ledger files (`ovn.toml` and the record folders) that differ between `base` and
@@ -546,34 +511,10 @@ impl Store {
         dir: &str,
         out: &mut Vec<(String, bool)>,
     ) -> Result<(), StoreError> {
-        if new.is_some_and(|n| n.id() == old.id()) {
-            return Ok(());
-        }
-        for entry in old.iter() {
-            let after = new.and_then(|n| n.get_name_bytes(entry.name_bytes()));
-            if after.as_ref().is_some_and(|a| a.id() == entry.id()) {
-                continue;
-            }
-            let Ok(name) = entry.name() else { continue };
-            let path = format!("{dir}/{name}");
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    let sub = self
-                        .repo
-                        .find_tree(entry.id())
-                        .map_err(StoreError::git("cannot read a tree"))?;
-                    let new_sub = after
-                        .filter(|a| a.kind() == Some(ObjectType::Tree))
-                        .and_then(|a| self.repo.find_tree(a.id()).ok());
-                    self.rewritten_in(&sub, new_sub.as_ref(), &path, out)?;
-                }
-                Some(ObjectType::Blob) => {
-                    let deleted = after.is_none_or(|a| a.kind() != Some(ObjectType::Blob));
-                    out.push((path, deleted));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        super::treediff::walk_differing(&self.repo, old, new, dir, &mut |path, _, after| {
+            let deleted = after.is_none_or(|a| a.kind() != Some(ObjectType::Blob));
+            out.push((path.to_owned(), deleted));
+            Ok(())
+        })
     }
 }

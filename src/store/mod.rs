@@ -11,6 +11,7 @@ mod history;
 mod init;
 mod read;
 mod status;
+mod treediff;
 mod txn;
 mod write;
 

@@ -322,48 +322,23 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        self.diff_added(old.as_ref(), &new, folder, &mut out)?;
+        super::treediff::walk_differing(
+            &self.repo,
+            &new,
+            old.as_ref(),
+            folder,
+            &mut |path, entry, _| {
+                let blob = self
+                    .repo
+                    .find_blob(entry.id())
+                    .map_err(StoreError::git("cannot read a blob"))?;
+                out.push(RawFile {
+                    path: path.to_owned(),
+                    bytes: blob.content().to_vec(),
+                });
+                Ok(())
+            },
+        )?;
         Ok(out)
-    }
-
-    fn diff_added(
-        &self,
-        old: Option<&git2::Tree<'_>>,
-        new: &git2::Tree<'_>,
-        dir: &str,
-        out: &mut Vec<RawFile>,
-    ) -> Result<(), StoreError> {
-        for entry in new.iter() {
-            let Ok(name) = entry.name() else { continue };
-            let before = old.and_then(|o| o.get_name(name));
-            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
-                continue; // same subtree or blob on both sides
-            }
-            let path = format!("{dir}/{name}");
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    let sub = self
-                        .repo
-                        .find_tree(entry.id())
-                        .map_err(StoreError::git("cannot read a tree"))?;
-                    let old_sub = before
-                        .filter(|b| b.kind() == Some(ObjectType::Tree))
-                        .and_then(|b| self.repo.find_tree(b.id()).ok());
-                    self.diff_added(old_sub.as_ref(), &sub, &path, out)?;
-                }
-                Some(ObjectType::Blob) => {
-                    let blob = self
-                        .repo
-                        .find_blob(entry.id())
-                        .map_err(StoreError::git("cannot read a blob"))?;
-                    out.push(RawFile {
-                        path,
-                        bytes: blob.content().to_vec(),
-                    });
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }

@@ -374,11 +374,32 @@ pub fn load(files: &[RawFile]) -> Loaded {
 /// id, a file path). Files are read and parsed in parallel; each worker gets its own state
 /// from `init` (a repository handle, say). `read` returning `None` skips the file: the
 /// caller records why. The core does no I/O of its own.
-pub fn load_from<T, R, I, F>(mut items: Vec<(String, T)>, init: I, read: F) -> Loaded
+pub fn load_from<T, R, I, F>(items: Vec<(String, T)>, init: I, read: F) -> Loaded
 where
     T: Sync + Send,
     I: Fn() -> R + Sync + Send,
     F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync + Send,
+{
+    let read = &read;
+    let init = &init;
+    load_with(
+        items,
+        |handle| read(&mut init(), handle),
+        |parser, handles| parser.pipeline(&handles, init, read),
+    )
+}
+
+/// Parses and checks a whole ledger whose files the caller delivers in its own way (from a
+/// cache, from pack files in parallel, ...).
+///
+/// `items` pairs each ledger-relative path with a handle; they are sorted by path, and a
+/// file's position in that order is its [`FileId`]. `network` reads `ovn.toml`'s bytes
+/// (needed first: the settings shape every other parse). `produce` then returns one
+/// [`Outcome`] per item, in that sorted order, made with the [`Parser`] it is given.
+pub fn load_with<T, N, P>(mut items: Vec<(String, T)>, network: N, produce: P) -> Loaded
+where
+    N: FnOnce(&T) -> Option<Vec<u8>>,
+    P: FnOnce(&Parser, Vec<T>) -> Vec<Outcome>,
 {
     items.sort_by(|a, b| a.0.cmp(&b.0));
     // The paths go into one string right away; the handles stay in their own list.
@@ -391,7 +412,7 @@ where
     let mut settings = Settings::default();
     match network_file {
         Some(pos) => {
-            let bytes = read(&mut init(), &handles[pos]).unwrap_or_default();
+            let bytes = network(&handles[pos]).unwrap_or_default();
             let source = Source {
                 path: NETWORK_FILE,
                 file: pos as FileId,
@@ -452,75 +473,23 @@ where
         );
     }
 
-    // Read and parse as a pipeline: one thread reads files in order, in batches (a single
-    // reader, because the git library serialises pack access behind a global lock, so two readers
-    // mostly wait for each other), while the rayon workers parse the batch before. Bytes are
-    // dropped as soon as they are parsed, so the raw files are never all in memory.
-    const BATCH: usize = 1024;
-    let settings = &settings;
-    let paths_ref = &paths;
-    let handles_ref = &handles;
-    let read = &read;
-    let init = &init;
-    let parts: Vec<Vec<FileResult>> = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
-        scope.spawn(move || {
-            let mut state = init();
-            for (n, chunk) in handles_ref.chunks(BATCH).enumerate() {
-                let bytes = chunk
-                    .iter()
-                    .enumerate()
-                    .map(
-                        |(k, handle)| match classify(paths_ref.get((n * BATCH + k) as FileId)) {
-                            // Only records are read at all; a stray file is judged by its path.
-                            Role::Record(..) => read(&mut state, handle),
-                            Role::Stray(..) => Some(Vec::new()),
-                            _ => None,
-                        },
-                    )
-                    .collect();
-                if tx.send((n * BATCH, bytes)).is_err() {
-                    break;
-                }
-            }
-        });
-        rx.into_iter()
-            .map(|(start, batch)| {
-                batch
-                    .into_par_iter()
-                    .enumerate()
-                    .map(|(k, bytes)| {
-                        let pos = start + k;
-                        let Some(bytes) = bytes else {
-                            return (None, None, Vec::new());
-                        };
-                        let raw = RawFile {
-                            path: paths_ref.get(pos as FileId).to_owned(),
-                            bytes,
-                        };
-                        match classify(&raw.path) {
-                            Role::Record(..) | Role::Stray(..) => {
-                                parse_file(pos as FileId, &raw, settings)
-                            }
-                            _ => (None, None, Vec::new()),
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
-    });
-    drop(handles);
-    ledger.paths = paths;
+    let parser = Parser { paths, settings };
+    let outcomes = produce(&parser, handles);
+    assert_eq!(
+        outcomes.len(),
+        parser.paths.len(),
+        "one outcome per ledger file"
+    );
+    ledger.paths = parser.paths;
 
     // Sized up front: growing by doubling would briefly hold twice the records.
-    let contributions = parts
+    let contributions = outcomes
         .iter()
-        .flatten()
-        .filter(|r| matches!(r.1, Some(Parsed::Contribution(_))))
+        .filter(|r| matches!(r.0.1, Some(Parsed::Contribution(_))))
         .count();
     ledger.contributions.reserve_exact(contributions);
-    // Each worker's results are freed as soon as they are moved into the ledger.
-    for (pos, (named, parsed, diags)) in parts.into_iter().flatten().enumerate() {
+    // Each outcome is freed as soon as it is moved into the ledger.
+    for (pos, Outcome((named, parsed, diags))) in outcomes.into_iter().enumerate() {
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
@@ -547,6 +516,151 @@ where
     Loaded {
         ledger,
         diagnostics,
+    }
+}
+
+/// What reading one file came to: the id its name claims, the record, and its problems.
+/// Made by a [`Parser`] (or rebuilt from a cache) and handed back to [`load_with`].
+pub struct Outcome(FileResult);
+
+impl Outcome {
+    /// The outcome of a file the ledger does not read (`ovn.toml`, `.gitkeep`, a file
+    /// outside the record folders): nothing.
+    pub fn nothing() -> Outcome {
+        Outcome((None, None, Vec::new()))
+    }
+
+    /// A contribution that was read without any problem before (from a cache), now file
+    /// `file` of this ledger.
+    pub fn contribution(file: FileId, mut record: Box<Contribution>) -> Outcome {
+        record.file = file;
+        let id = record.id.value.clone();
+        Outcome((
+            Some((RecordType::Contribution, id)),
+            Some(Parsed::Contribution(record)),
+            Vec::new(),
+        ))
+    }
+
+    /// An approval that was read without any problem before (from a cache), now file `file`.
+    pub fn approval(file: FileId, mut record: Box<Approval>) -> Outcome {
+        record.file = file;
+        let id = record.id.value.clone();
+        Outcome((
+            Some((RecordType::Approval, id)),
+            Some(Parsed::Approval(record)),
+            Vec::new(),
+        ))
+    }
+
+    /// The contribution, if the file was one and had no problem at all.
+    pub fn clean_contribution(&self) -> Option<&Contribution> {
+        match &self.0 {
+            (Some(_), Some(Parsed::Contribution(c)), d) if d.is_empty() => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The approval, if the file was one and had no problem at all.
+    pub fn clean_approval(&self) -> Option<&Approval> {
+        match &self.0 {
+            (Some(_), Some(Parsed::Approval(a)), d) if d.is_empty() => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Parses the files of one ledger: pure and shareable across threads, so a store can feed
+/// it bytes from wherever and however it reads them.
+pub struct Parser {
+    paths: Paths,
+    settings: Settings,
+}
+
+impl Parser {
+    /// The ledger's paths, sorted; a file's position is its [`FileId`].
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Whether file `file` must be read to be judged (a record); other files are judged by
+    /// their path alone, with [`Parser::judge_path`].
+    pub fn needs_bytes(&self, file: FileId) -> bool {
+        matches!(classify(self.paths.get(file)), Role::Record(..))
+    }
+
+    /// Parses file `file` from its bytes.
+    pub fn parse(&self, file: FileId, bytes: Vec<u8>) -> Outcome {
+        let raw = RawFile {
+            path: self.paths.get(file).to_owned(),
+            bytes,
+        };
+        Outcome(parse_file(file, &raw, &self.settings))
+    }
+
+    /// Judges a file that is not read (a stray file is reported; the rest is nothing).
+    pub fn judge_path(&self, file: FileId) -> Outcome {
+        match classify(self.paths.get(file)) {
+            Role::Stray(..) => self.parse(file, Vec::new()),
+            _ => Outcome::nothing(),
+        }
+    }
+
+    /// Reads and parses as a pipeline: one thread reads files in order, in batches (a
+    /// single reader, because the git library serialises pack access behind a global lock,
+    /// so two readers mostly wait for each other), while the rayon workers parse the batch
+    /// before. Bytes are dropped as soon as they are parsed, so the raw files are never all
+    /// in memory. A file `read` returns `None` for comes out as nothing.
+    pub fn pipeline<T, R, I, F>(&self, handles: &[T], init: I, read: F) -> Vec<Outcome>
+    where
+        T: Sync,
+        I: Fn() -> R + Sync,
+        F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync,
+    {
+        const BATCH: usize = 1024;
+        let read = &read;
+        let init = &init;
+        let parts: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
+            scope.spawn(move || {
+                let mut state = init();
+                for (n, chunk) in handles.chunks(BATCH).enumerate() {
+                    let bytes = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(k, handle)| {
+                            let file = (n * BATCH + k) as FileId;
+                            // Only records are read at all; a stray file is judged by its path.
+                            if self.needs_bytes(file) {
+                                read(&mut state, handle)
+                            } else {
+                                Some(Vec::new())
+                            }
+                        })
+                        .collect();
+                    if tx.send((n * BATCH, bytes)).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx.into_iter()
+                .map(|(start, batch)| {
+                    batch
+                        .into_par_iter()
+                        .enumerate()
+                        .map(|(k, bytes)| {
+                            let file = (start + k) as FileId;
+                            match bytes {
+                                Some(bytes) if self.needs_bytes(file) => self.parse(file, bytes),
+                                Some(_) => self.judge_path(file),
+                                None => Outcome::nothing(),
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        });
+        parts.into_iter().flatten().collect()
     }
 }
 

@@ -21,9 +21,14 @@ fn stdout(cmd: &mut std::process::Command) -> (i32, String) {
 fn fingerprint(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
+    // The cache is the one thing a read may write: outside the ledger, never committed.
+    let cache = dir.join(".git/ovn/cache");
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let e = e.unwrap();
+            if e.path() == cache {
+                continue;
+            }
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else {

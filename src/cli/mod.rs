@@ -11,6 +11,7 @@ pub mod export;
 mod history;
 pub mod init;
 pub mod log;
+mod memo;
 pub mod payout;
 pub mod project;
 pub mod report;
@@ -65,6 +66,10 @@ pub struct Cli {
     /// Run as if ovn was started in DIR
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
+
+    /// Neither use nor fill the cache in .git/ovn/cache (results are the same either way)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 
     /// What to do
     #[command(subcommand)]
@@ -198,9 +203,17 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             None,
         ));
     }
+    CACHE_OFF.store(cli.no_cache, std::sync::atomic::Ordering::Relaxed);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
+        Command::Check(args) if args.at.is_some() && args.history.is_none() => {
+            let question = format!("check {args:?}");
+            let at = args.at.clone();
+            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+                check::run(args, &cwd, buf)
+            })?
+        }
         Command::Check(args) => check::run(args, &cwd, &mut out)?,
         Command::Log(args) => log::run(args, &cwd, ctx, &mut out)?,
         Command::Revert(args) => revert::run(args, &cwd, ctx, &mut out)?,
@@ -208,8 +221,21 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Agent(args) => agent::run(args, &cwd, ctx, &mut out)?,
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
+        Command::Payout(args) if args.command.is_none() && !args.record => {
+            let question = format!("payout {args:?}");
+            let at = args.at.clone();
+            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+                payout::run(args, &cwd, ctx, buf)
+            })?
+        }
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
-        Command::Report(args) => report::run(args, &cwd, &mut out)?,
+        Command::Report(args) => {
+            let question = format!("report {args:?}");
+            let at = args.at().map(str::to_owned);
+            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+                report::run(args, &cwd, buf)
+            })?
+        }
         Command::Export(args) => export::run(args, &cwd, &mut out)?,
         Command::Site(args) => site::run(args, &cwd, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
@@ -243,7 +269,12 @@ pub fn problem_texts(
     texts
 }
 
-/// Opens the ledger around `cwd`.
+/// Set once from `--no-cache` before any command runs; read by [`open`].
+static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Opens the ledger around `cwd` (with the cache unless `--no-cache` was given).
 pub fn open(cwd: &Path) -> Result<Store, CliError> {
-    Ok(Store::discover(cwd)?)
+    let mut store = Store::discover(cwd)?;
+    store.set_cache(!CACHE_OFF.load(std::sync::atomic::Ordering::Relaxed));
+    Ok(store)
 }

@@ -253,6 +253,18 @@ struct Source {
     commit: String,
 }
 
+impl ReportArgs {
+    /// The revision asked for with `--at`, if any.
+    pub fn at(&self) -> Option<&str> {
+        match &self.command {
+            ReportCommand::Contributions(a) => a.common.at.as_deref(),
+            ReportCommand::Claims(a) => a.common.at.as_deref(),
+            ReportCommand::Payouts(a) => a.common.at.as_deref(),
+            ReportCommand::Resources(a) => a.common.at.as_deref(),
+        }
+    }
+}
+
 /// Runs `ovn report`.
 pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let common = match &args.command {

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::checks;
 use super::diag::{self, Code, Diagnostic};
@@ -193,7 +194,9 @@ pub fn is_ledger_path(path: &str) -> bool {
 /// not reported again as unknown, and duplicates are found by file name.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    ids: BTreeMap<RecordType, BTreeMap<Id, FileId>>,
+    // Hashed, not ordered: a million contribution ids cost a hash each to insert and to look
+    // up, where a tree map compared strings twenty times.
+    ids: BTreeMap<RecordType, FxHashMap<Id, FileId>>,
     /// Files whose id another file of the same type already has (rare, so kept aside rather
     /// than making every entry a list).
     again: Vec<(RecordType, Id, FileId)>,
@@ -207,7 +210,14 @@ impl Index {
 
     /// All ids of a type, sorted.
     pub fn ids(&self, kind: RecordType) -> impl Iterator<Item = &Id> {
-        self.ids.get(&kind).into_iter().flat_map(|m| m.keys())
+        let mut ids: Vec<&Id> = self
+            .ids
+            .get(&kind)
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
     }
 
     /// Ids that more than one file claims, with those files (first one first).
@@ -228,18 +238,24 @@ impl Index {
 
     fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
         match self.ids.entry(kind).or_default().entry(id) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
+            std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(file);
             }
-            std::collections::btree_map::Entry::Occupied(slot) => {
+            std::collections::hash_map::Entry::Occupied(slot) => {
                 self.again.push((kind, slot.key().clone(), file));
             }
         }
     }
 
+    /// Makes room for `n` ids of `kind` at once (growing a large table by doubling would
+    /// briefly hold it twice).
+    pub fn reserve(&mut self, kind: RecordType, n: usize) {
+        self.ids.entry(kind).or_default().reserve(n);
+    }
+
     /// Number of record files indexed.
     pub fn len(&self) -> usize {
-        self.ids.values().map(BTreeMap::len).sum::<usize>() + self.again.len()
+        self.ids.values().map(FxHashMap::len).sum::<usize>() + self.again.len()
     }
 
     /// Whether nothing is indexed.
@@ -385,7 +401,7 @@ where
     load_with(
         items,
         |handle| read(&mut init(), handle),
-        |parser, handles| parser.pipeline(&handles, init, read),
+        |parser, handles| parser.pipeline(&handles, None, init, read),
     )
 }
 
@@ -488,6 +504,9 @@ where
         .filter(|r| matches!(r.0.1, Some(Parsed::Contribution(_))))
         .count();
     ledger.contributions.reserve_exact(contributions);
+    ledger
+        .index
+        .reserve(RecordType::Contribution, contributions);
     // Each outcome is freed as soon as it is moved into the ledger.
     for (pos, Outcome((named, parsed, diags))) in outcomes.into_iter().enumerate() {
         diagnostics.extend(diags);
@@ -610,8 +629,16 @@ impl Parser {
     /// single reader, because the git library serialises pack access behind a global lock,
     /// so two readers mostly wait for each other), while the rayon workers parse the batch
     /// before. Bytes are dropped as soon as they are parsed, so the raw files are never all
-    /// in memory. A file `read` returns `None` for comes out as nothing.
-    pub fn pipeline<T, R, I, F>(&self, handles: &[T], init: I, read: F) -> Vec<Outcome>
+    /// in memory. A file `read` returns `None` for comes out as nothing. `handles[i]` reads
+    /// file `i`; with `files`, only those files are read (and the outcomes come back in that
+    /// order), else all of them.
+    pub fn pipeline<T, R, I, F>(
+        &self,
+        handles: &[T],
+        files: Option<&[FileId]>,
+        init: I,
+        read: F,
+    ) -> Vec<Outcome>
     where
         T: Sync,
         I: Fn() -> R + Sync,
@@ -620,19 +647,25 @@ impl Parser {
         const BATCH: usize = 1024;
         let read = &read;
         let init = &init;
+        let all: Vec<FileId>;
+        let files = match files {
+            Some(files) => files,
+            None => {
+                all = (0..handles.len() as FileId).collect();
+                &all
+            }
+        };
         let parts: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
             scope.spawn(move || {
                 let mut state = init();
-                for (n, chunk) in handles.chunks(BATCH).enumerate() {
+                for (n, chunk) in files.chunks(BATCH).enumerate() {
                     let bytes = chunk
                         .iter()
-                        .enumerate()
-                        .map(|(k, handle)| {
-                            let file = (n * BATCH + k) as FileId;
+                        .map(|&file| {
                             // Only records are read at all; a stray file is judged by its path.
                             if self.needs_bytes(file) {
-                                read(&mut state, handle)
+                                read(&mut state, &handles[file as usize])
                             } else {
                                 Some(Vec::new())
                             }
@@ -649,7 +682,7 @@ impl Parser {
                         .into_par_iter()
                         .enumerate()
                         .map(|(k, bytes)| {
-                            let file = (start + k) as FileId;
+                            let file = files[start + k];
                             match bytes {
                                 Some(bytes) if self.needs_bytes(file) => self.parse(file, bytes),
                                 Some(_) => self.judge_path(file),
@@ -660,7 +693,12 @@ impl Parser {
                 })
                 .collect()
         });
-        parts.into_iter().flatten().collect()
+        // Sized once: collecting a flattened iterator would grow by doubling.
+        let mut out = Vec::with_capacity(files.len());
+        for part in parts {
+            out.extend(part);
+        }
+        out
     }
 }
 

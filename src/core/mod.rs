@@ -4,6 +4,7 @@
 
 pub mod append;
 pub mod checks;
+pub mod codec;
 pub mod diag;
 pub mod duration;
 pub mod export;

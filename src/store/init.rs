@@ -152,6 +152,7 @@ fn create(
         repo,
         root: Some(dir.to_path_buf()),
         prefix: prefix.clone(),
+        cache: true,
     };
     let message = format!("init: ledger {:?} ({})", new.name, new.currency);
     let commit = store.commit_new_files_tracked(&files, &message, identity, written)?;

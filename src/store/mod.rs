@@ -6,6 +6,7 @@
 //! builds blobs, a tree and a commit in the object database first and moves the branch last,
 //! so a crash leaves either the old state or the new one. `ovn` never talks to a remote.
 
+mod cache;
 mod error;
 mod history;
 mod init;
@@ -15,6 +16,7 @@ mod treediff;
 mod txn;
 mod write;
 
+pub use cache::{AnswerCache, CACHE_DIR, FolderCache};
 pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
@@ -35,6 +37,8 @@ pub struct Store {
     root: Option<PathBuf>,
     /// The ledger root's path inside the repository tree (`""` at the top, else `a/b`).
     prefix: String,
+    /// Whether reads at a revision use and fill the folder cache.
+    cache: bool,
 }
 
 impl Store {
@@ -78,6 +82,7 @@ impl Store {
                         repo,
                         root: None,
                         prefix,
+                        cache: true,
                     });
                 }
             }
@@ -103,6 +108,7 @@ impl Store {
             repo,
             root: Some(root.to_path_buf()),
             prefix,
+            cache: true,
         })
     }
 
@@ -128,6 +134,21 @@ impl Store {
     /// The underlying repository.
     pub fn repo(&self) -> &Repository {
         &self.repo
+    }
+
+    /// Turns the folder cache off (`--no-cache`) or on (the default) for this store's reads.
+    pub fn set_cache(&mut self, on: bool) {
+        self.cache = on;
+    }
+
+    /// The answer cache of this repository, if caching is on.
+    pub fn answer_cache(&self) -> Option<AnswerCache> {
+        self.cache.then(|| AnswerCache::new(self.repo.commondir()))
+    }
+
+    /// The folder cache of this repository (shared by all its worktrees), if in use.
+    pub fn folder_cache(&self) -> Option<FolderCache> {
+        self.cache.then(|| FolderCache::new(self.repo.commondir()))
     }
 }
 

@@ -2,14 +2,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
 use rayon::prelude::*;
 
+use super::cache::{self, Entry, FolderCache, Key, Records, ToStore};
 use super::{Store, StoreError};
 use crate::core::ledger::{
-    self, Loaded, NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder,
+    self, Loaded, NETWORK_FILE, Outcome, Paths, RawFile, RecordType, Role, classify,
+    near_miss_folder,
 };
+use crate::core::record::{Approval, Contribution, FileId};
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -92,47 +96,143 @@ impl Store {
     /// Reads the ledger's files at a revision straight from git objects; the working tree and
     /// index are not touched.
     pub fn read_revision(&self, rev: &str) -> Result<Snapshot, StoreError> {
-        let (blobs, commit) = self.list_revision(rev)?;
+        let (blobs, commit) = self.list_blobs(rev)?;
         let files = read_blobs(self.repo.path(), blobs)?;
         Ok(Snapshot { files, commit })
     }
 
     /// Parses and checks the ledger at a revision, reading and parsing its blobs in one
     /// parallel pass so the raw files are never all in memory at once.
+    ///
+    /// Day folders whose tree id the folder cache knows are not read from git at all; the
+    /// others are, and are cached afterwards when every file in them was a clean record.
     pub fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
-        let (blobs, commit) = self.list_revision(rev)?;
+        let cache = self.folder_cache();
+        match self.load_revision_with(rev, cache.as_ref())? {
+            Some(done) => Ok(done),
+            // A cache entry that passed its checks but did not decode: read without the cache.
+            None => Ok(self
+                .load_revision_with(rev, None)?
+                .expect("a load without the cache always completes")),
+        }
+    }
+
+    fn load_revision_with(
+        &self,
+        rev: &str,
+        cache: Option<&FolderCache>,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+        let Listing {
+            items,
+            entries,
+            missed,
+            commit,
+        } = self.list_revision(rev, cache)?;
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
+        let undecodable = AtomicBool::new(false);
         let git_dir = self.repo.path().to_path_buf();
         let fail = |e: StoreError| {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let loaded = ledger::load_from(
-            blobs,
-            || git2::Repository::open(&git_dir).ok(),
-            |repo, oid| {
-                if oid.is_zero() {
-                    return Some(Vec::new());
+        let read_blob = |repo: &mut Option<git2::Repository>, handle: &Handle| -> Option<Vec<u8>> {
+            let oid = match handle {
+                Handle::Blob(oid) => *oid,
+                Handle::Submodule => return Some(Vec::new()),
+                Handle::Cached { .. } => return None,
+            };
+            let Some(repo) = repo else {
+                fail(StoreError::NotARepository {
+                    path: git_dir.clone(),
+                });
+                return None;
+            };
+            match repo.find_blob(oid) {
+                Ok(blob) => Some(blob.content().to_vec()),
+                Err(e) => {
+                    fail(StoreError::git("cannot read a blob")(e));
+                    None
                 }
-                let Some(repo) = repo else {
-                    fail(StoreError::NotARepository {
-                        path: git_dir.clone(),
-                    });
-                    return None;
+            }
+        };
+        let open = || git2::Repository::open(&git_dir).ok();
+        let loaded = ledger::load_with(
+            items,
+            |handle| read_blob(&mut open(), handle),
+            |parser, handles| {
+                // Cached folders first, decoded in parallel.
+                // Each entry's bytes are freed as soon as it is decoded.
+                let mut decoded: Vec<Option<Decoded>> = entries
+                    .into_par_iter()
+                    .map(|e| {
+                        e.records().map(|r| match r {
+                            Records::Contributions(v) => {
+                                Decoded::Contributions(v.into_iter().map(Some).collect())
+                            }
+                            Records::Approvals(v) => {
+                                Decoded::Approvals(v.into_iter().map(Some).collect())
+                            }
+                        })
+                    })
+                    .collect();
+                if decoded.iter().any(Option::is_none) {
+                    undecodable.store(true, Ordering::Relaxed);
+                }
+                // Everything not in the cache is read from git, in path order; the two
+                // streams are then merged back into path order without a third list.
+                let to_read: Vec<FileId> = handles
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| !matches!(h, Handle::Cached { .. }))
+                    .map(|(pos, _)| pos as FileId)
+                    .collect();
+                let read = if to_read.len() == handles.len() {
+                    parser.pipeline(&handles, None, open, read_blob)
+                } else {
+                    parser.pipeline(&handles, Some(&to_read), open, read_blob)
                 };
-                match repo.find_blob(*oid) {
-                    Ok(blob) => Some(blob.content().to_vec()),
-                    Err(e) => {
-                        fail(StoreError::git("cannot read a blob")(e));
-                        None
+                drop(to_read);
+                let outcomes: Vec<Outcome> = if read.len() == handles.len() {
+                    read
+                } else {
+                    let mut read = read.into_iter();
+                    let mut out = Vec::with_capacity(handles.len());
+                    for (pos, handle) in handles.into_iter().enumerate() {
+                        let Handle::Cached { entry, record } = handle else {
+                            out.push(read.next().unwrap_or_else(Outcome::nothing));
+                            continue;
+                        };
+                        let file = pos as FileId;
+                        let k = record as usize;
+                        let outcome = match decoded[entry as usize].as_mut() {
+                            Some(Decoded::Contributions(v)) => {
+                                v[k].take().map(|c| Outcome::contribution(file, c))
+                            }
+                            Some(Decoded::Approvals(v)) => {
+                                v[k].take().map(|a| Outcome::approval(file, a))
+                            }
+                            None => None,
+                        };
+                        out.push(outcome.unwrap_or_else(Outcome::nothing));
                     }
+                    out
+                };
+                drop(decoded);
+                if let Some(cache) = cache
+                    && failed.lock().is_ok_and(|f| f.is_none())
+                {
+                    fill(cache, parser.paths(), &outcomes, &missed);
                 }
+                outcomes
             },
         );
-        match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(e) => Err(e),
-            None => Ok((loaded, commit)),
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
         }
+        if undecodable.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        Ok(Some((loaded, commit)))
     }
 
     /// Parses and checks the ledger in the working tree, reading files in parallel.
@@ -161,7 +261,23 @@ impl Store {
     }
 
     /// The ledger's blobs at a revision (path and id), and the commit.
-    fn list_revision(&self, rev: &str) -> Result<(Vec<(String, Oid)>, Oid), StoreError> {
+    fn list_blobs(&self, rev: &str) -> Result<(Vec<(String, Oid)>, Oid), StoreError> {
+        let listing = self.list_revision(rev, None)?;
+        let blobs = listing
+            .items
+            .into_iter()
+            .map(|(path, handle)| match handle {
+                Handle::Blob(oid) => (path, oid),
+                _ => (path, Oid::ZERO_SHA1),
+            })
+            .collect();
+        Ok((blobs, listing.commit))
+    }
+
+    /// The ledger's files at a revision, each with how to read it: walks the tree, and where
+    /// `cache` knows a day folder's tree, takes its file names from the cache instead of
+    /// descending into it.
+    fn list_revision(&self, rev: &str, cache: Option<&FolderCache>) -> Result<Listing, StoreError> {
         // Re-hashing every object on read would double the cost of inflating it; git itself
         // does not do it on reads either (`git fsck` is the integrity check).
         git2::opts::strict_hash_verification(false);
@@ -181,10 +297,15 @@ impl Store {
                 .map_err(|_| missing())?;
             self.repo.find_tree(entry.id()).map_err(|_| missing())?
         };
-        if tree.get_name(NETWORK_FILE).is_none() {
+        let Some(settings) = tree.get_name(NETWORK_FILE).map(|e| e.id()) else {
             return Err(missing());
-        }
-        let mut blobs: Vec<(String, Oid)> = Vec::new();
+        };
+        let mut listing = Listing {
+            items: Vec::new(),
+            entries: Vec::new(),
+            missed: Vec::new(),
+            commit: commit.id(),
+        };
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             let Ok(name) = entry.name() else {
                 return TreeWalkResult::Skip;
@@ -195,22 +316,49 @@ impl Store {
                 // source code that is none of its business.
                 Some(ObjectType::Tree) => {
                     let top = path.split('/').next().unwrap_or_default();
-                    if is_ledger_folder(top) {
-                        TreeWalkResult::Ok
-                    } else {
-                        TreeWalkResult::Skip
+                    if !is_ledger_folder(top) {
+                        return TreeWalkResult::Skip;
+                    }
+                    let (Some(cache), Some(kind)) = (cache, cache::day_folder(&path)) else {
+                        return TreeWalkResult::Ok;
+                    };
+                    let key = Key {
+                        kind,
+                        folder: path.clone(),
+                        tree: entry.id(),
+                        settings,
+                    };
+                    match cache.open(&key) {
+                        Some(hit) => {
+                            let n = listing.entries.len() as u32;
+                            for (k, file) in hit.names.iter().enumerate() {
+                                listing.items.push((
+                                    format!("{path}/{file}"),
+                                    Handle::Cached {
+                                        entry: n,
+                                        record: k as u32,
+                                    },
+                                ));
+                            }
+                            listing.entries.push(hit);
+                            TreeWalkResult::Skip
+                        }
+                        None => {
+                            listing.missed.push(key);
+                            TreeWalkResult::Ok
+                        }
                     }
                 }
                 Some(ObjectType::Blob) => {
                     if !matches!(classify(&path), Role::Ignored) {
-                        blobs.push((path, entry.id()));
+                        listing.items.push((path, Handle::Blob(entry.id())));
                     }
                     TreeWalkResult::Ok
                 }
                 Some(ObjectType::Commit) => {
                     // A submodule inside a record folder: treat it as a stray file.
                     if !matches!(classify(&path), Role::Ignored) {
-                        blobs.push((path, Oid::ZERO_SHA1));
+                        listing.items.push((path, Handle::Submodule));
                     }
                     TreeWalkResult::Ok
                 }
@@ -218,8 +366,80 @@ impl Store {
             }
         })
         .map_err(StoreError::git("cannot walk the tree"))?;
-        Ok((blobs, commit.id()))
+        Ok(listing)
     }
+}
+
+/// How one file of a revision is read.
+#[derive(Clone)]
+enum Handle {
+    /// From its blob.
+    Blob(Oid),
+    /// A submodule where a file should be: judged as an empty file.
+    Submodule,
+    /// Record `record` of cache entry `entry`.
+    Cached { entry: u32, record: u32 },
+}
+
+/// Decoded cache entries, each record taken out as it moves into the ledger.
+enum Decoded {
+    Contributions(Vec<Option<Box<Contribution>>>),
+    Approvals(Vec<Option<Box<Approval>>>),
+}
+
+/// A revision's files, with the cache entries that stand in for some of its day folders.
+struct Listing {
+    items: Vec<(String, Handle)>,
+    entries: Vec<Entry>,
+    /// Day folders the cache did not have, to fill after the read.
+    missed: Vec<Key>,
+    commit: Oid,
+}
+
+/// Caches each missed day folder whose every file came out a clean record.
+fn fill(cache: &FolderCache, paths: &Paths, outcomes: &[Outcome], missed: &[Key]) {
+    missed.par_iter().for_each(|key| {
+        let prefix = format!("{}/", key.folder);
+        let (mut start, mut high) = (0, paths.len());
+        while start < high {
+            let mid = (start + high) / 2;
+            if paths.get(mid as FileId) < prefix.as_str() {
+                start = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        let end = start
+            + (start..paths.len())
+                .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
+                .count();
+        if start == end {
+            return;
+        }
+        let names: Vec<&str> = (start..end)
+            .map(|i| &paths.get(i as FileId)[prefix.len()..])
+            .collect();
+        // Nested folders are not records; a folder holding one is never cached.
+        if names.iter().any(|n| n.contains('/')) {
+            return;
+        }
+        let records = match key.kind {
+            RecordType::Contribution => outcomes[start..end]
+                .iter()
+                .map(Outcome::clean_contribution)
+                .collect::<Option<Vec<_>>>()
+                .map(ToStore::Contributions),
+            RecordType::Approval => outcomes[start..end]
+                .iter()
+                .map(Outcome::clean_approval)
+                .collect::<Option<Vec<_>>>()
+                .map(ToStore::Approvals),
+            _ => None,
+        };
+        if let Some(records) = records {
+            cache.put(key, &names, &records);
+        }
+    });
 }
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared

@@ -1,0 +1,71 @@
+//! Replaying answers: a read-only question asked again at the same commits prints the
+//! stored output instead of reading a million records again.
+//!
+//! The key is the whole question (the subcommand's parsed arguments), the ledger's place in
+//! the repository, and the commit ids of the revision read and of `HEAD` (payout previews
+//! list what `HEAD` adds). Commit ids pin every object a question can read, history
+//! included, so a replayed answer is byte for byte what a fresh computation prints. Errors
+//! are never stored. A network whose policy asks for signed approvals is never answered from
+//! the cache: verifying a signature also depends on the machine's ssh set-up.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::CliError;
+use crate::core::ledger::{self, NETWORK_FILE, RawFile};
+use crate::store::AnswerCache;
+
+/// Answers `question` about the ledger around `cwd` at `at` (or the validated branch): from
+/// the answer cache when it holds one for the same commits, else by `compute`, whose output
+/// is then stored.
+pub(super) fn answer(
+    cwd: &Path,
+    question: &str,
+    at: Option<&str>,
+    out: &mut impl Write,
+    compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
+) -> Result<u8, CliError> {
+    let mut buf = Vec::new();
+    let Some((cache, key)) = prepare(cwd, question, at) else {
+        let status = compute(&mut buf)?;
+        out.write_all(&buf)?;
+        return Ok(status);
+    };
+    if let Some((status, bytes)) = cache.get(&key) {
+        out.write_all(&bytes)?;
+        return Ok(status);
+    }
+    let status = compute(&mut buf)?;
+    out.write_all(&buf)?;
+    cache.put(&key, status, &buf);
+    Ok(status)
+}
+
+/// The cache and the full key, or `None` when the question cannot be keyed (caching off, no
+/// commit to pin, signed approvals): then it is simply computed.
+fn prepare(cwd: &Path, question: &str, at: Option<&str>) -> Option<(AnswerCache, String)> {
+    let store = super::open(cwd).ok()?;
+    let cache = store.answer_cache()?;
+    let rev = match at {
+        Some(rev) => rev.to_owned(),
+        None => super::payout::validated_branch(&store).ok()?,
+    };
+    let commit = store.resolve(&rev).ok()?.id().to_string();
+    let head = store.resolve("HEAD").ok()?.id().to_string();
+    let settings = store.read_file_at(&commit, NETWORK_FILE).ok()??;
+    let network = ledger::load(&[RawFile {
+        path: NETWORK_FILE.to_owned(),
+        bytes: settings,
+    }])
+    .ledger
+    .network?;
+    if network.validation.signed {
+        return None;
+    }
+    let key = format!(
+        "ovn {} answer 1\nledger {:?}\n{question}\nrev {rev:?} = {commit}\nHEAD = {head}\n",
+        env!("CARGO_PKG_VERSION"),
+        store.prefix(),
+    );
+    Some((cache, key))
+}

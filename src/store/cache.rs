@@ -1,0 +1,317 @@
+//! The folder cache: records of day folders (`contributions/<yyyy>/<mm>/<dd>/`,
+//! `approvals/...`) already parsed once, kept under `$GIT_DIR/ovn/cache/` and keyed by the
+//! folder's git tree id.
+//!
+//! Git trees are content-addressed, so an unchanged day folder has the same tree id in every
+//! commit and every clone: once its records are parsed, any later run at any revision that
+//! still holds that folder reads them back in one file instead of inflating and parsing each
+//! record again. Only what the key pins can be reused: the entry's key is the folder's path,
+//! its tree id, the blob id of `ovn.toml` (whose settings shape parsing), the encoding version
+//! and the `ovn` version, written in full in the entry and compared on every read, with a
+//! CRC-32 over the whole entry. Any mismatch, damage or read error is a miss: the folder is
+//! read from git as if there were no cache, and the entry is written anew. Only folders whose
+//! every file parsed without a problem are cached, so diagnostics always come from a fresh
+//! parse. Nothing in the cache is ever committed; deleting the folder is always safe.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use git2::Oid;
+
+use crate::core::codec;
+use crate::core::ledger::RecordType;
+use crate::core::record::{Approval, Contribution};
+
+/// The folder under the git directory.
+pub const CACHE_DIR: &str = "ovn/cache";
+
+const MAGIC: &[u8; 8] = b"ovncache";
+
+/// The records of one folder, in file-name order (the names are kept beside them). Boxed one
+/// by one because each box moves into the ledger as it is.
+#[allow(clippy::vec_box)]
+pub enum Records {
+    /// A `contributions/<yyyy>/<mm>/<dd>/` folder.
+    Contributions(Vec<Box<Contribution>>),
+    /// An `approvals/<yyyy>/<mm>/<dd>/` folder.
+    Approvals(Vec<Box<Approval>>),
+}
+
+/// The records of one folder to store, borrowed from the ledger being loaded.
+pub enum ToStore<'a> {
+    /// A `contributions/<yyyy>/<mm>/<dd>/` folder.
+    Contributions(Vec<&'a Contribution>),
+    /// An `approvals/<yyyy>/<mm>/<dd>/` folder.
+    Approvals(Vec<&'a Approval>),
+}
+
+/// Everything an entry is valid for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// The record type of the folder.
+    pub kind: RecordType,
+    /// The folder, relative to the ledger root (`contributions/2026/03/05`).
+    pub folder: String,
+    /// The folder's tree id.
+    pub tree: Oid,
+    /// The blob id of `ovn.toml`.
+    pub settings: Oid,
+}
+
+impl Key {
+    fn text(&self) -> String {
+        format!(
+            "ovn {} codec {} {} {} tree {} settings {}",
+            env!("CARGO_PKG_VERSION"),
+            codec::VERSION,
+            self.kind.folder(),
+            self.folder,
+            self.tree,
+            self.settings
+        )
+    }
+
+    fn file_name(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(self.text().as_bytes());
+        hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The cache of one repository.
+#[derive(Clone, Debug)]
+pub struct FolderCache {
+    dir: PathBuf,
+}
+
+impl FolderCache {
+    /// The cache of the repository whose (common) git directory is `git_dir`.
+    pub fn new(git_dir: &Path) -> FolderCache {
+        FolderCache {
+            dir: git_dir.join(CACHE_DIR),
+        }
+    }
+
+    /// Where the entries live.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        let name = key.file_name();
+        self.dir.join(&name[..2]).join(&name[2..])
+    }
+
+    /// The entry for `key`, checked whole (key and CRC): `None` when absent, damaged, or
+    /// made for another key. Its records are decoded later, with [`Entry::records`], so
+    /// that many entries can be decoded in parallel.
+    pub fn open(&self, key: &Key) -> Option<Entry> {
+        let bytes = std::fs::read(self.path(key)).ok()?;
+        Entry::check(key, bytes)
+    }
+
+    /// Stores `records` under `key`, atomically (a whole entry or none). Failing to write is
+    /// not an error: the cache only ever saves work.
+    pub fn put(&self, key: &Key, names: &[&str], records: &ToStore<'_>) {
+        let bytes = encode(key, names, records);
+        write_atomically(&self.path(key), &bytes);
+    }
+}
+
+/// A checked cache entry: the folder's file names, and its records still encoded.
+pub struct Entry {
+    kind: RecordType,
+    /// The file names in the folder, sorted.
+    pub names: Vec<String>,
+    bytes: Vec<u8>,
+    records_at: usize,
+}
+
+impl Entry {
+    fn check(key: &Key, bytes: Vec<u8>) -> Option<Entry> {
+        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return None;
+        }
+        let mut input = body.strip_prefix(MAGIC)?;
+        if codec::get_str(&mut input)? != key.text() {
+            return None;
+        }
+        let n = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+        // A count larger than the bytes could hold is damage, not a reason to allocate.
+        let mut names = Vec::with_capacity(n.min(input.len()));
+        for _ in 0..n {
+            names.push(codec::get_str(&mut input)?.to_owned());
+        }
+        let records_at = body.len() - input.len();
+        Some(Entry {
+            kind: key.kind,
+            names,
+            bytes,
+            records_at,
+        })
+    }
+
+    /// The folder's records, one per name, or `None` if they do not decode.
+    pub fn records(&self) -> Option<Records> {
+        let end = self.bytes.len() - 4;
+        let mut input = &self.bytes[self.records_at..end];
+        let n = self.names.len();
+        let records = match self.kind {
+            RecordType::Contribution => {
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(Box::new(codec::get_contribution(&mut input)?));
+                }
+                Records::Contributions(v)
+            }
+            RecordType::Approval => {
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(Box::new(codec::get_approval(&mut input)?));
+                }
+                Records::Approvals(v)
+            }
+            _ => return None,
+        };
+        input.is_empty().then_some(records)
+    }
+}
+
+fn encode(key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(MAGIC);
+    codec::put_str(&mut out, &key.text());
+    codec::put_u64(&mut out, names.len() as u64);
+    for name in names {
+        codec::put_str(&mut out, name);
+    }
+    match records {
+        ToStore::Contributions(v) => {
+            for c in v {
+                codec::put_contribution(&mut out, c);
+            }
+        }
+        ToStore::Approvals(v) => {
+            for a in v {
+                codec::put_approval(&mut out, a);
+            }
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The record type of a day folder at `path` (`contributions/2026/03/05`), if it is one.
+pub fn day_folder(path: &str) -> Option<RecordType> {
+    let mut parts = path.split('/');
+    let kind = match parts.next()? {
+        "contributions" => RecordType::Contribution,
+        "approvals" => RecordType::Approval,
+        _ => return None,
+    };
+    let digits = |s: Option<&str>, n: usize| {
+        s.is_some_and(|s| s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    (digits(parts.next(), 4)
+        && digits(parts.next(), 2)
+        && digits(parts.next(), 2)
+        && parts.next().is_none())
+    .then_some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_folders() {
+        assert_eq!(
+            day_folder("contributions/2026/03/05"),
+            Some(RecordType::Contribution)
+        );
+        assert_eq!(
+            day_folder("approvals/2026/03/05"),
+            Some(RecordType::Approval)
+        );
+        assert_eq!(day_folder("contributions/2026/03"), None);
+        assert_eq!(day_folder("contributions/2026/03/05/x"), None);
+        assert_eq!(day_folder("agents/2026/03/05"), None);
+        assert_eq!(day_folder("contributions/26/03/05"), None);
+    }
+}
+
+/// The answer cache: the whole output of a read-only question (`ovn payout` preview,
+/// `ovn report`, `ovn check --at`), keyed by the question and the commit ids it was
+/// answered at. Commit ids pin every object a question can read, history included, so an
+/// answer is replayed only where recomputing it would give the same bytes. Entries are
+/// checked like folder entries (full key, CRC) and written atomically.
+#[derive(Clone, Debug)]
+pub struct AnswerCache {
+    dir: PathBuf,
+}
+
+impl AnswerCache {
+    /// The answer cache of the repository whose (common) git directory is `git_dir`.
+    pub fn new(git_dir: &Path) -> AnswerCache {
+        AnswerCache {
+            dir: git_dir.join(CACHE_DIR).join("answers"),
+        }
+    }
+
+    fn path(key: &str, dir: &Path) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(key.as_bytes());
+        let name: String = hash.iter().take(20).map(|b| format!("{b:02x}")).collect();
+        dir.join(name)
+    }
+
+    /// The exit status and output stored for `key`, if any (and intact).
+    pub fn get(&self, key: &str) -> Option<(u8, Vec<u8>)> {
+        let bytes = std::fs::read(Self::path(key, &self.dir)).ok()?;
+        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return None;
+        }
+        let mut input = body.strip_prefix(MAGIC)?;
+        if codec::get_str(&mut input)? != key {
+            return None;
+        }
+        let (&status, output) = input.split_first()?;
+        Some((status, output.to_vec()))
+    }
+
+    /// Stores an answer, atomically; failing to write is not an error.
+    pub fn put(&self, key: &str, status: u8, output: &[u8]) {
+        let mut bytes = Vec::with_capacity(output.len() + key.len() + 32);
+        bytes.extend_from_slice(MAGIC);
+        codec::put_str(&mut bytes, key);
+        bytes.push(status);
+        bytes.extend_from_slice(output);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        write_atomically(&Self::path(key, &self.dir), &bytes);
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, so readers see a whole
+/// entry or none. Errors are swallowed: a cache that cannot be written only saves less work.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // A name no other process or thread uses.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}

@@ -304,16 +304,30 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
         .map(|r| &r.value)
         .collect();
+    // Totals first, files only for the rare day over the limit: a million contributions
+    // should not each cost a list.
+    let counts = |c: &&super::record::Contribution| {
+        c.hours.is_some()
+            && c.kind != Kind::Use
+            && c.reverses.is_none()
+            && !replaced.contains(&c.id.value)
+    };
+    let mut totals: HashMap<(&Id, chrono::NaiveDate), Decimal> = HashMap::default();
+    for c in ledger.contributions.iter().map(|c| &**c).filter(counts) {
+        let hours = c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value);
+        *totals.entry((&c.agent.value, c.date.value)).or_default() += hours;
+    }
+    totals.retain(|_, total| *total > MAX_HOURS_PER_DAY);
     type Day = (Decimal, Vec<(FileId, Span)>);
     let mut days: HashMap<(&Id, chrono::NaiveDate), Day> = HashMap::default();
-    for c in &ledger.contributions {
-        let Some(hours) = &c.hours else { continue };
-        if c.kind == Kind::Use || c.reverses.is_some() || replaced.contains(&c.id.value) {
-            continue;
+    if !totals.is_empty() {
+        for c in ledger.contributions.iter().map(|c| &**c).filter(counts) {
+            let key = (&c.agent.value, c.date.value);
+            if let (Some(total), Some(hours)) = (totals.get(&key), &c.hours) {
+                let day = days.entry(key).or_insert_with(|| (*total, Vec::new()));
+                day.1.push((c.file, hours.span));
+            }
         }
-        let day = days.entry((&c.agent.value, c.date.value)).or_default();
-        day.0 += hours.value;
-        day.1.push((c.file, hours.span));
     }
     let mut over: Vec<_> = days
         .into_iter()
@@ -401,7 +415,8 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
 /// one typo away: the rule would silently select nothing. (A skill nobody has logged yet is
 /// fine: agreements are often written before the work.)
 fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
-    let mut known: BTreeSet<&str> = ledger
+    // Hashed for the membership test; sorted only when a suggestion is needed.
+    let mut known: HashSet<&str> = ledger
         .contributions
         .iter()
         .filter_map(|c| c.skill.as_deref())
@@ -409,6 +424,7 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for a in &ledger.agreements {
         known.extend(a.rates.skill.keys().map(String::as_str));
     }
+    let mut sorted: Vec<&str> = Vec::new();
     for a in &ledger.agreements {
         for b in &a.buckets {
             for r in &b.rules {
@@ -418,7 +434,11 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 if known.contains(skill) {
                     continue;
                 }
-                if let Some(near) = suggest(skill, known.iter().copied().filter(|k| *k != skill)) {
+                if sorted.is_empty() {
+                    sorted = known.iter().copied().collect();
+                    sorted.sort_unstable();
+                }
+                if let Some(near) = suggest(skill, sorted.iter().copied().filter(|k| *k != skill)) {
                     diags.push(
                         Diagnostic::new(
                             Code::UnknownReference,

@@ -16,9 +16,12 @@ use toml::de::DeValue;
 ///
 /// Lowercase only, because ids are file names and case-insensitive file systems (macOS,
 /// Windows) would otherwise let `Ana.toml` and `ana.toml` collide.
+///
+/// Shared, not owned: the same agent or project id appears in a million contributions, and
+/// a clone (for an index, a claim, a report row) costs a count, not an allocation.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Id(Box<str>);
+pub struct Id(std::sync::Arc<str>);
 
 /// Why a string is not a valid [`Id`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -166,9 +166,14 @@ impl Store {
                     .into_par_iter()
                     .map(|e| {
                         e.records().map(|r| match r {
-                            Records::Contributions(v) => {
-                                Decoded::Contributions(v.into_iter().map(Some).collect())
-                            }
+                            Records::Contributions(v) => Decoded::Contributions(
+                                v.into_iter()
+                                    .map(|mut c| {
+                                        parser.share_ids(&mut c);
+                                        Some(c)
+                                    })
+                                    .collect(),
+                            ),
                             Records::Approvals(v) => {
                                 Decoded::Approvals(v.into_iter().map(Some).collect())
                             }

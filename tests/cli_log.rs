@@ -911,3 +911,50 @@ fn status_shows_pending_review_and_uncommitted_files() {
         ]
     );
 }
+
+#[test]
+fn a_bare_clone_takes_commits_straight_into_its_objects() {
+    // A bare clone has no working tree and no index to keep in step: `ovn log` writes the
+    // record, its trees and the commit, and moves the branch. A clone with a working tree
+    // that lacks the ledger (sparse, not checked out) is still refused, because a commit
+    // missing from its index would look like a staged deletion to git.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&s.work(), &["clone", "-q", "--bare", "l", "bare.git"]);
+    let bare = s.work().join("bare.git");
+    let before = commit_count(&s, &bare);
+    let out = s
+        .ovn(&bare)
+        .args(["log", "2h", "Bare soldering", "-p", "drone"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(commit_count(&s, &bare), before + 1);
+    let added = s.git(&bare, &["show", "--stat", "--format=%s", "HEAD"]);
+    assert!(added.contains("contributions/2026/11/24/"), "{added}");
+    s.git(&bare, &["fsck", "--no-progress"]);
+    s.ovn(&bare)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+
+    // --no-commit has nowhere to write.
+    s.ovn(&bare)
+        .args(["log", "1h", "x", "-p", "drone", "--no-commit"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no ovn.toml in the working tree"));
+
+    // A clone without a checkout keeps refusing.
+    s.git(&s.work(), &["clone", "-q", "--no-checkout", "l", "nock"]);
+    let nock = s.work().join("nock");
+    s.ovn(&nock)
+        .args(["log", "1h", "x", "-p", "drone"])
+        .assert()
+        .code(3);
+    assert_eq!(commit_count(&s, &nock), commit_count(&s, &dir));
+}

@@ -223,7 +223,8 @@ pub const SMALL_FOLDERS: [&str; 4] = ["agents", "projects", "resources", "agreem
 /// Opens the ledger and checks it can be written to.
 pub fn open_for_writing(cwd: &Path) -> Result<Store, CliError> {
     let store = super::open(cwd)?;
-    if store.root().is_none() {
+    // A bare repository takes commits straight into its objects (see `Store::transact`).
+    if store.root().is_none() && !store.repo().is_bare() {
         return Err(StoreError::NotCheckedOut {
             path: store.describe(),
         }

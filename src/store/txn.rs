@@ -121,17 +121,29 @@ impl Store {
         options: &WriteOptions,
         mut body: impl FnMut(&View<'_>) -> Result<Plan<T>, E>,
     ) -> Result<(Outcome, T), E> {
-        let root = self
-            .root()
-            .ok_or_else(|| StoreError::NotCheckedOut {
-                path: self.describe(),
-            })?
-            .to_path_buf();
+        // A bare repository has no working tree and no index: a commit there is objects and a
+        // branch move only. Anywhere else the files must be on disk, because a commit that
+        // skipped the index would show up in `git status` as a staged deletion.
+        let root = match self.root() {
+            Some(root) => Some(root.to_path_buf()),
+            None if self.repo.is_bare() && options.mode == Mode::Commit => None,
+            None => {
+                return Err(StoreError::NotCheckedOut {
+                    path: self.describe(),
+                }
+                .into());
+            }
+        };
         let _lock = self.lock(options.lock_timeout)?;
         self.recover()?;
         check_state(self.repo.state())?;
-        let result = match options.mode {
-            Mode::NoCommit => {
+        let result = match (options.mode, root) {
+            (Mode::Commit, root) => self.commit_transaction(root.as_deref(), options, &mut body),
+            (Mode::NoCommit, None) => Err(StoreError::NotCheckedOut {
+                path: self.describe(),
+            }
+            .into()),
+            (Mode::NoCommit, Some(root)) => {
                 let view = View {
                     store: self,
                     base: Base::Worktree(root.clone()),
@@ -159,7 +171,6 @@ impl Store {
                     plan.value,
                 ))
             }
-            Mode::Commit => self.commit_transaction(&root, options, &mut body),
         };
         drop(_lock);
         if matches!(&result, Ok((outcome, _)) if outcome.commit.is_some()) {
@@ -170,7 +181,7 @@ impl Store {
 
     fn commit_transaction<T, E: From<StoreError>>(
         &self,
-        root: &Path,
+        root: Option<&Path>,
         options: &WriteOptions,
         body: &mut impl FnMut(&View<'_>) -> Result<Plan<T>, E>,
     ) -> Result<(Outcome, T), E> {
@@ -216,7 +227,7 @@ impl Store {
                     }
                     .into());
                 }
-                if root.join(path).exists() {
+                if root.is_some_and(|root| root.join(path).exists()) {
                     return Err(StoreError::Exists {
                         path: path.clone(),
                         committed: false,
@@ -268,7 +279,10 @@ impl Store {
                     .map(|((path, _), oid)| (path.clone(), *oid))
                     .collect(),
             };
-            self.write_journal(&journal)?;
+            // Without a working tree there is nothing to finish after the branch moves.
+            if root.is_some() {
+                self.write_journal(&journal)?;
+            }
             failpoint(options, "after-journal");
 
             let subject = plan.message.lines().next().unwrap_or_default();
@@ -287,6 +301,17 @@ impl Store {
 
             // The commit is in. From here on nothing is undone: a failure only leaves the
             // working tree or index behind, which the journal lets the next write repair.
+            let Some(root) = root else {
+                return Ok((
+                    Outcome {
+                        commit: Some(new),
+                        branch: Some(branch),
+                        paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
+                        warning: None,
+                    },
+                    plan.value,
+                ));
+            };
             for (path, bytes) in &plan.files {
                 self.write_file(root, path, bytes, options)?;
             }

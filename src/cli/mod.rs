@@ -52,6 +52,10 @@ Environment:
   GIT_AUTHOR_NAME    author name of commits ovn makes (else git config user.name)
   GIT_AUTHOR_EMAIL   author email of commits ovn makes (else git config user.email)
 
+Cache:
+  Parsed day folders and answers to read-only questions are kept in .git/ovn/cache,
+  keyed by git object ids; deleting it is always safe and --no-cache bypasses it.
+
 The ledger format is described in ovn-ledger(5).";
 
 /// ovn: a ledger for Open Value Networks, kept as TOML records in git.

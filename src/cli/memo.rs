@@ -15,13 +15,13 @@ use super::CliError;
 use crate::core::ledger::{self, NETWORK_FILE, RawFile};
 use crate::store::AnswerCache;
 
-/// Answers `question` about the ledger around `cwd` at `at` (or the validated branch): from
-/// the answer cache when it holds one for the same commits, else by `compute`, whose output
-/// is then stored.
+/// Answers `question` about the ledger around `cwd` at the revisions `at` (none: the
+/// validated branch): from the answer cache when it holds one for the same commits, else by
+/// `compute`, whose output is then stored.
 pub(super) fn answer(
     cwd: &Path,
     question: &str,
-    at: Option<&str>,
+    at: &[&str],
     out: &mut impl Write,
     compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
 ) -> Result<u8, CliError> {
@@ -43,15 +43,21 @@ pub(super) fn answer(
 
 /// The cache and the full key, or `None` when the question cannot be keyed (caching off, no
 /// commit to pin, signed approvals): then it is simply computed.
-fn prepare(cwd: &Path, question: &str, at: Option<&str>) -> Option<(AnswerCache, String)> {
+fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, String)> {
     let store = super::open(cwd).ok()?;
     let cache = store.answer_cache()?;
-    let rev = match at {
-        Some(rev) => rev.to_owned(),
-        None => super::payout::validated_branch(&store).ok()?,
-    };
-    let commit = store.resolve(&rev).ok()?.id().to_string();
-    let head = store.resolve("HEAD").ok()?.id().to_string();
+    let mut revs: Vec<String> = at.iter().map(|r| (*r).to_owned()).collect();
+    if revs.is_empty() {
+        revs.push(super::payout::validated_branch(&store).ok()?);
+    }
+    revs.push("HEAD".to_owned());
+    let mut pinned = String::new();
+    for rev in &revs {
+        let commit = store.resolve(rev).ok()?.id();
+        pinned.push_str(&format!("rev {rev:?} = {commit}\n"));
+    }
+    // The policy of the first revision read decides; signed approvals are never replayed.
+    let commit = store.resolve(&revs[0]).ok()?.id().to_string();
     let settings = store.read_file_at(&commit, NETWORK_FILE).ok()??;
     let network = ledger::load(&[RawFile {
         path: NETWORK_FILE.to_owned(),
@@ -63,7 +69,7 @@ fn prepare(cwd: &Path, question: &str, at: Option<&str>) -> Option<(AnswerCache,
         return None;
     }
     let key = format!(
-        "ovn {} answer 1\nledger {:?}\n{question}\nrev {rev:?} = {commit}\nHEAD = {head}\n",
+        "ovn {} answer 1\nledger {:?}\n{question}\n{pinned}",
         env!("CARGO_PKG_VERSION"),
         store.prefix(),
     );

@@ -213,8 +213,8 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
         Command::Check(args) if args.at.is_some() && args.history.is_none() => {
             let question = format!("check {args:?}");
-            let at = args.at.clone();
-            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+            let at = args.at.clone().unwrap_or_default();
+            memo::answer(&cwd, &question, &[&at], &mut out, |buf| {
                 check::run(args, &cwd, buf)
             })?
         }
@@ -227,23 +227,41 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) if args.command.is_none() && !args.record => {
             let question = format!("payout {args:?}");
-            let at = args.at.clone();
-            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+            let at: Vec<String> = args.at.iter().cloned().collect();
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            memo::answer(&cwd, &question, &at, &mut out, |buf| {
                 payout::run(args, &cwd, ctx, buf)
             })?
         }
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => {
             let question = format!("report {args:?}");
-            let at = args.at().map(str::to_owned);
-            memo::answer(&cwd, &question, at.as_deref(), &mut out, |buf| {
+            let at: Vec<String> = args.at().map(str::to_owned).into_iter().collect();
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            memo::answer(&cwd, &question, &at, &mut out, |buf| {
                 report::run(args, &cwd, buf)
             })?
         }
         Command::Export(args) => export::run(args, &cwd, &mut out)?,
         Command::Site(args) => site::run(args, &cwd, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
-        Command::Review(args) => review::run(args, &cwd, &mut out)?,
+        Command::Review(args) => {
+            // The range pins the answer: both ends' commits (a bad range is computed, to fail).
+            let ends = match &args.range {
+                Some(range) => review::parse_range(range).ok().map(|(b, h)| vec![b, h]),
+                None => Some(Vec::new()),
+            };
+            match ends {
+                Some(ends) => {
+                    let question = format!("review {args:?}");
+                    let ends: Vec<&str> = ends.iter().map(String::as_str).collect();
+                    memo::answer(&cwd, &question, &ends, &mut out, |buf| {
+                        review::run(args, &cwd, buf)
+                    })?
+                }
+                None => review::run(args, &cwd, &mut out)?,
+            }
+        }
     };
     out.flush()?;
     Ok(status)

@@ -369,7 +369,7 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
 }
 
 /// `BASE..HEAD` (HEAD may be left out: `main..`).
-fn parse_range(range: &str) -> Result<(String, String), CliError> {
+pub(super) fn parse_range(range: &str) -> Result<(String, String), CliError> {
     let bad = || {
         CliError::usage(
             format!("{range:?} is not a range"),

@@ -281,3 +281,66 @@ fn the_working_tree_check_and_writes_do_not_depend_on_the_cache() {
     assert_eq!(check, run(&s, &dir, &["--no-cache", "check"]));
     assert_eq!(check.0, 0, "{check:?}");
 }
+
+#[test]
+fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
+    let s = Sandbox::new();
+    let dir = fablab(&s);
+    let payout = ["payout", "3000", "-p", "drone", "--at", "HEAD"];
+    let reference = run(&s, &dir, &payout);
+    let in_use: Vec<PathBuf> = entries(&dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("/answers/"))
+        .collect();
+    // A stale entry (another version's, say) and every real one made to look 8 days old.
+    let stale = cache_dir(&dir).join("ab/cdef0123456789abcdef0123456789abcdef01");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"old").unwrap();
+    let old = std::process::Command::new("touch")
+        .args(["-d", "8 days ago"])
+        .arg(&stale)
+        .args(&in_use)
+        .status()
+        .unwrap();
+    assert!(old.success());
+    // A warm run removes nothing; a run that misses a folder prunes what no read uses.
+    assert_eq!(run(&s, &dir, &payout), reference);
+    assert!(stale.exists(), "a warm run touches nothing");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &["log", "1h", "Sanding", "-p", "drone", "--agent", "cy"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        run(&s, &dir, &payout),
+        run(&s, &dir, &[&["--no-cache"][..], &payout].concat())
+    );
+    assert!(!stale.exists(), "the stale entry is pruned");
+    let kept = in_use.iter().filter(|p| p.exists()).count();
+    assert_eq!(kept, in_use.len(), "entries still in use stay, however old");
+
+    // Answers: at most AnswerCache::MAX are kept.
+    let git_dir = s.work().join("answers-only");
+    let cache = ovn::store::AnswerCache::new(&git_dir);
+    for i in 0..ovn::store::AnswerCache::MAX + 40 {
+        cache.put(&format!("question {i}"), 0, b"answer");
+    }
+    let count = std::fs::read_dir(
+        git_dir
+            .join(".")
+            .join(ovn::store::CACHE_DIR)
+            .join("answers"),
+    )
+    .unwrap()
+    .count();
+    assert!(
+        count <= ovn::store::AnswerCache::MAX,
+        "{count} answers kept"
+    );
+    assert_eq!(
+        cache.get(&format!("question {}", ovn::store::AnswerCache::MAX + 39)),
+        Some((0, b"answer".to_vec())),
+        "the newest answer is kept"
+    );
+}

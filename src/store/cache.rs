@@ -103,6 +103,45 @@ impl FolderCache {
         self.dir.join(&name[..2]).join(&name[2..])
     }
 
+    /// The file an entry for `key` lives in.
+    pub fn entry_path(&self, key: &Key) -> PathBuf {
+        self.path(key)
+    }
+
+    /// Removes folder entries that are not in `keep` and were written more than `age` ago:
+    /// entries of folders no revision in use has any more (old settings, old versions, days
+    /// since rewritten). Keeps the cache near the size of the ledgers actually read.
+    pub fn prune(&self, keep: &std::collections::HashSet<PathBuf>, age: std::time::Duration) {
+        let Ok(shards) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = std::time::SystemTime::now();
+        for shard in shards.flatten() {
+            // Two hex digits: the folder entries' shards (the answers live in `answers/`).
+            if shard.file_name().len() != 2 {
+                continue;
+            }
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                if keep.contains(&path) {
+                    continue;
+                }
+                let old = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|d| d > age);
+                if old {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+    }
+
     /// The entry for `key`, checked whole (key and CRC): `None` when absent, damaged, or
     /// made for another key. Its records are decoded later, with [`Entry::records`], so
     /// that many entries can be decoded in parallel.
@@ -268,6 +307,26 @@ impl AnswerCache {
         dir.join(name)
     }
 
+    /// The most answers kept.
+    pub const MAX: usize = 256;
+
+    fn prune(&self) {
+        let Ok(files) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut all: Vec<(std::time::SystemTime, PathBuf)> = files
+            .flatten()
+            .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
+            .collect();
+        if all.len() < Self::MAX {
+            return;
+        }
+        all.sort();
+        for (_, path) in &all[..all.len() + 1 - Self::MAX] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
     /// The exit status and output stored for `key`, if any (and intact).
     pub fn get(&self, key: &str) -> Option<(u8, Vec<u8>)> {
         let bytes = std::fs::read(Self::path(key, &self.dir)).ok()?;
@@ -283,8 +342,10 @@ impl AnswerCache {
         Some((status, output.to_vec()))
     }
 
-    /// Stores an answer, atomically; failing to write is not an error.
+    /// Stores an answer, atomically; failing to write is not an error. The answers kept are
+    /// bounded: past [`AnswerCache::MAX`], the oldest go.
     pub fn put(&self, key: &str, status: u8, output: &[u8]) {
+        self.prune();
         let mut bytes = Vec::with_capacity(output.len() + key.len() + 32);
         bytes.extend_from_slice(MAGIC);
         codec::put_str(&mut bytes, key);

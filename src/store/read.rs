@@ -125,6 +125,7 @@ impl Store {
         let Listing {
             items,
             entries,
+            hits,
             missed,
             commit,
         } = self.list_revision(rev, cache)?;
@@ -224,9 +225,18 @@ impl Store {
                 };
                 drop(decoded);
                 if let Some(cache) = cache
+                    && !missed.is_empty()
                     && failed.lock().is_ok_and(|f| f.is_none())
                 {
                     fill(cache, parser.paths(), &outcomes, &missed);
+                    // Only after a miss: a warm run touches nothing. Entries of this
+                    // revision stay; others go once a week old.
+                    let keep = hits
+                        .iter()
+                        .chain(&missed)
+                        .map(|k| cache.entry_path(k))
+                        .collect();
+                    cache.prune(&keep, PRUNE_AFTER);
                 }
                 outcomes
             },
@@ -308,6 +318,7 @@ impl Store {
         let mut listing = Listing {
             items: Vec::new(),
             entries: Vec::new(),
+            hits: Vec::new(),
             missed: Vec::new(),
             commit: commit.id(),
         };
@@ -335,6 +346,7 @@ impl Store {
                     };
                     match cache.open(&key) {
                         Some(hit) => {
+                            listing.hits.push(key);
                             let n = listing.entries.len() as u32;
                             for (k, file) in hit.names.iter().enumerate() {
                                 listing.items.push((
@@ -375,6 +387,9 @@ impl Store {
     }
 }
 
+/// How long a folder entry no read uses any more is kept.
+const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// How one file of a revision is read.
 #[derive(Clone)]
 enum Handle {
@@ -396,6 +411,8 @@ enum Decoded {
 struct Listing {
     items: Vec<(String, Handle)>,
     entries: Vec<Entry>,
+    /// The keys of `entries`.
+    hits: Vec<Key>,
     /// Day folders the cache did not have, to fill after the read.
     missed: Vec<Key>,
     commit: Oid,

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example gen_ledger -- --contributions N --out DIR
 //!     [--seed S] [--agents 200] [--projects 20] [--years 4]
-//!     [--commits-per-month] [--checkout]
+//!     [--commits-per-month] [--checkout] [--loose] [--journal FILE]
 //! ```
 //!
 //! `DIR` must not exist (or be empty); it becomes a new git repository whose branch `main` holds
@@ -13,24 +13,42 @@
 //! resources, materials, money and care, with a few evidence links and reverses/supersedes
 //! corrections). Every reference is valid and no agent logs more than 24 hours on one day.
 //! The output is a pure function of the arguments: same seed, same bytes, same commit ids
-//! (fixed author, committer and timestamps; a SplitMix64 PRNG).
+//! (fixed author, committer and timestamps; a SplitMix64 PRNG). `--loose` and `--journal`
+//! change nothing in the ledger's commits.
 //!
 //! Why `git fast-import`: writing a million files to disk and then running `git add` and
 //! `git commit` takes minutes and leaves a million loose objects, which also makes every later
 //! read slow. Instead the generator streams every record straight into one `git fast-import`
 //! process, which writes them as a single pack (plus its index): about as fast as git can
-//! compress, and already in the packed form a well-kept ledger repository has. History is one
-//! commit, or with `--commits-per-month` a set-up commit followed by one commit per month.
-//! Measured on 2 cores: 10,000 contributions in about 0.6 s, 1,000,000 in about 30 s (a 197 MB
-//! pack). Generating the records takes under a second of that; the rest is fast-import, whose
-//! table of path names has a fixed number of buckets, so a million unique file names make it
-//! grow a little faster than linearly.
+//! compress, and already in the packed form a well-kept ledger repository has (as after
+//! `git gc` or a fresh clone). History is one commit, or with `--commits-per-month` a set-up
+//! commit followed by one commit per month. Measured on 2 cores: 10,000 contributions in about
+//! 0.6 s, 1,000,000 in about 30 s (a 197 MB pack). Generating the records takes under a second
+//! of that; the rest is fast-import, whose table of path names has a fixed number of buckets,
+//! so a million unique file names make it grow a little faster than linearly.
+//!
+//! `--loose` then turns the pack into loose objects, one zlib file per object under
+//! `.git/objects/xx/`, as a ledger holds them when every record was committed on its own (by
+//! `ovn log`, through libgit2, which never packs) and no `git gc` ran since: the pack is moved
+//! out of the object store, fed to `git unpack-objects` and deleted. It also sets
+//! `gc.auto = 0` in the repository, so neither git nor `ovn` (which runs `git gc --auto` after
+//! its writes) packs them again behind a benchmark's back. Unpacking costs about 0.1 ms per
+//! object on 2 cores, mostly file creation in the kernel: 1 s for 10,000 contributions, and a
+//! 1,000,000-contribution ledger becomes a million files (about 4 GB on disk with 4 KiB blocks).
+//!
+//! `--journal FILE` also writes the same contributions as a plain-text accounting journal that
+//! both ledger-cli and hledger read (`hledger -f FILE check` passes), for comparing their
+//! balance reports with `ovn`: one transaction per contribution, dated as the record, with its
+//! id as the code and its description; the hours (`HRS`) or the amount (`EUR`) go to
+//! `contributions:<project>:<agent>:<kind>` and the opposite (an elided amount) to
+//! `equity:<project>`. A reversal posts the negated amount of the record it reverses and a
+//! superseding record the difference it makes, so balances match what `ovn` counts.
 //!
 //! The working tree is left empty (and the index too) because checking out a million files
 //! costs more than generating them; `ovn` reads records from git objects. Pass `--checkout` to
-//! populate it (`git reset --hard`) when a benchmark needs files on disk. There is no loose
-//! output mode: the objects are always packed.
+//! populate it (`git reset --hard`) when a benchmark needs files on disk.
 //!
+//! The last line on standard error says what was made and how long each step took.
 //! Contribution ids are ULID-like: the first 10 characters encode the record's date (midnight
 //! UTC, in milliseconds), the last 16 are pseudo-random. Needs `git` 2.28 or later on `PATH`.
 //!
@@ -44,7 +62,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 const USAGE: &str = "usage: gen_ledger --contributions N --out DIR [--seed S] [--agents 200] \
-[--projects 20] [--years 4] [--commits-per-month] [--checkout]";
+[--projects 20] [--years 4] [--commits-per-month] [--checkout] [--loose] [--journal FILE]";
 
 /// The last generated year; `--years` counts back from it.
 const LAST_YEAR: i64 = 2026;
@@ -65,6 +83,8 @@ struct Args {
     years: i64,
     commits_per_month: bool,
     checkout: bool,
+    loose: bool,
+    journal: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -79,6 +99,8 @@ fn parse_args() -> Result<Args, String> {
         years: 4,
         commits_per_month: false,
         checkout: false,
+        loose: false,
+        journal: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -106,6 +128,8 @@ fn parse_args() -> Result<Args, String> {
             "--years" => args.years = num(&flag, value()?)?,
             "--commits-per-month" => args.commits_per_month = true,
             "--checkout" => args.checkout = true,
+            "--loose" => args.loose = true,
+            "--journal" => args.journal = Some(PathBuf::from(value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -723,7 +747,29 @@ struct Previous {
     /// The resource of a `use`, which its reversal must name too.
     resource: Option<usize>,
     correction: bool,
+    /// What it added in the journal (hundredths of `commodity`), which a correction undoes.
+    value: i64,
+    commodity: &'static str,
 }
+
+/// The journal's view of the contribution written last: who, where, what kind, and how many
+/// hundredths of hours (`HRS`) or of the currency (`EUR`) it adds (a correction adds the
+/// difference it makes).
+struct Posting {
+    id: [u8; 26],
+    day: i64,
+    agent: usize,
+    project: usize,
+    kind: &'static str,
+    value: i64,
+    commodity: &'static str,
+    description: String,
+}
+
+/// Hours in the journal.
+const HOURS: &str = "HRS";
+/// The ledger's currency (as in the generated `ovn.toml`).
+const CURRENCY: &str = "EUR";
 
 /// Generates contributions in date order, one day at a time, enforcing the daily hours limit.
 struct Contributions<'a> {
@@ -733,6 +779,8 @@ struct Contributions<'a> {
     day_quarters: Vec<u8>,
     current_day: i64,
     previous: Option<Previous>,
+    /// The contribution written last, for the journal.
+    posting: Posting,
 }
 
 impl Contributions<'_> {
@@ -794,19 +842,36 @@ impl Contributions<'_> {
                 prev.kind
             );
             let target = id_str(&prev.id);
-            if roll < 10 {
-                let _ = writeln!(text, "description = \"Reverses {target}: logged twice\"");
+            let description = &mut self.posting.description;
+            description.clear();
+            let value = if roll < 10 {
+                let _ = write!(description, "Reverses {target}: logged twice");
+                let _ = writeln!(text, "description = \"{description}\"");
                 if let Some(r) = prev.resource {
                     let _ = writeln!(text, "resource = \"{}\"", ledger.resources[r].id);
                 }
                 let _ = writeln!(text, "reverses = \"{target}\"");
+                -prev.value
             } else {
                 // A superseding record carries the corrected amount; hours stay untouched so
                 // the daily limit holds even though the superseded record still counts.
-                let amount = cents(self.rng.range(500, 50_000));
-                let _ = writeln!(text, "description = \"Corrects the amount of {target}\"");
+                let c = self.rng.range(500, 50_000);
+                let amount = cents(c);
+                let _ = write!(description, "Corrects the amount of {target}");
+                let _ = writeln!(text, "description = \"{description}\"");
                 let _ = writeln!(text, "amount = \"{amount}\"\nsupersedes = \"{target}\"");
-            }
+                c as i64 - prev.value
+            };
+            self.posting = Posting {
+                id,
+                day,
+                agent: prev.agent,
+                project: prev.project,
+                kind: prev.kind,
+                value,
+                commodity: prev.commodity,
+                description: std::mem::take(&mut self.posting.description),
+            };
             self.previous = Some(Previous {
                 id,
                 correction: true,
@@ -864,7 +929,9 @@ impl Contributions<'_> {
             date(day),
             ledger.projects[project]
         );
-        match kind {
+        let q = hours.unwrap_or(4);
+        let hundredths = q as i64 * 25;
+        let (description, value, commodity): (&'static str, i64, _) = match kind {
             "work" => {
                 let (skill, descriptions) = if self.rng.below(5) == 0 {
                     self.rng.pick(SKILLS)
@@ -872,33 +939,36 @@ impl Contributions<'_> {
                     &SKILLS[*self.rng.pick(&ledger.agents[agent].skills)]
                 };
                 let description = self.rng.pick(descriptions);
-                let h = quarters(hours.unwrap_or(4));
+                let h = quarters(q);
                 let _ = write!(
                     text,
                     "description = {}\nhours = \"{h}\"\nskill = \"{skill}\"\n",
                     toml_str(description)
                 );
+                (description, hundredths, HOURS)
             }
             "care" => {
                 let description = self.rng.pick(CARE);
-                let h = quarters(hours.unwrap_or(4));
+                let h = quarters(q);
                 let _ = write!(
                     text,
                     "description = {}\nhours = \"{h}\"\n",
                     toml_str(description)
                 );
+                (description, hundredths, HOURS)
             }
             "use" => {
                 let r = self.rng.index(ledger.resources.len());
                 resource = Some(r);
                 let resource = &ledger.resources[r].id;
                 let description = self.rng.pick(USES);
-                let h = quarters(hours.unwrap_or(4));
+                let h = quarters(q);
                 let _ = write!(
                     text,
                     "description = {}\nhours = \"{h}\"\nresource = \"{resource}\"\n",
                     toml_str(description)
                 );
+                (description, hundredths, HOURS)
             }
             "material" => {
                 let (description, unit, quantities, price) = *self.rng.pick(MATERIALS);
@@ -913,6 +983,7 @@ impl Contributions<'_> {
                     cents(amount)
                 );
                 self.evidence(text, ids);
+                (description, amount as i64, CURRENCY)
             }
             _ => {
                 let description = self.rng.pick(MONEY);
@@ -929,8 +1000,19 @@ impl Contributions<'_> {
                     cents(amount)
                 );
                 self.evidence(text, ids);
+                (description, amount as i64, CURRENCY)
             }
-        }
+        };
+        let posting = &mut self.posting;
+        posting.description.clear();
+        posting.description.push_str(description);
+        posting.id = id;
+        posting.day = day;
+        posting.agent = agent;
+        posting.project = project;
+        posting.kind = kind;
+        posting.value = value;
+        posting.commodity = commodity;
         self.previous = Some(Previous {
             id,
             agent,
@@ -938,6 +1020,8 @@ impl Contributions<'_> {
             kind,
             resource,
             correction: false,
+            value,
+            commodity,
         });
         contribution_path(day, ids)
     }
@@ -975,6 +1059,45 @@ fn file(w: &mut impl Write, path: &str, text: &str) -> std::io::Result<()> {
     w.write_all(b"\n")
 }
 
+// --- The journal ----------------------------------------------------------------------------
+
+fn journal_header(w: &mut impl Write, args: &Args) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "; The contributions of gen_ledger --contributions {} --seed {} --agents {} --projects {} \
+         --years {}:\n; one transaction per contribution, hours in {HOURS}, money and materials in \
+         {CURRENCY}.\n; A correction posts the difference it makes (a reversal the negated amount).\n",
+        args.contributions, args.seed, args.agents, args.projects, args.years
+    )
+}
+
+/// Writes hundredths as a signed decimal with two places ("-2.50").
+fn hundredths(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let v = value.unsigned_abs();
+    format!("{sign}{}.{:02}", v / 100, v % 100)
+}
+
+/// One balanced transaction for the contribution `p`: its value goes to the account of its
+/// project, agent and kind, and the opposite to the project's equity (an elided amount, which
+/// both ledger and hledger fill in).
+fn transaction(w: &mut impl Write, ledger: &Ledger, p: &Posting) -> std::io::Result<()> {
+    let project = &ledger.projects[p.project];
+    writeln!(
+        w,
+        "{} ({}) {}\n    contributions:{project}:{}:{}  {} {}\n    equity:{project}\n",
+        date(p.day),
+        id_str(&p.id),
+        p.description,
+        ledger.agents[p.agent].id,
+        p.kind,
+        hundredths(p.value),
+        p.commodity
+    )
+}
+
+// --- Git ------------------------------------------------------------------------------------
+
 fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
     let status = Command::new("git")
         .arg("-C")
@@ -987,6 +1110,44 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
     } else {
         Err(format!("git {} failed: {status}", args.join(" ")))
     }
+}
+
+/// Turns the packs fast-import wrote into loose objects, one file per object, as a ledger
+/// written commit by commit (by `ovn` through libgit2, which never packs) holds them before a
+/// `git gc`. `git unpack-objects` skips objects the repository already has, so each pack is
+/// first moved out of `objects/pack`, then unpacked, then deleted. `gc.auto = 0` keeps git
+/// (and `ovn`, which runs `git gc --auto` after its writes) from packing them again.
+fn unpack(out: &Path) -> Result<(), String> {
+    let git_dir = out.join(".git");
+    let pack_dir = git_dir.join("objects/pack");
+    let mut packs: Vec<PathBuf> = std::fs::read_dir(&pack_dir)
+        .map_err(|e| format!("{}: {e}", pack_dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .collect();
+    packs.sort();
+    for pack in packs {
+        let aside = git_dir.join("unpacking.pack");
+        std::fs::rename(&pack, &aside).map_err(|e| format!("{}: {e}", pack.display()))?;
+        // The pack's index, reverse index, keep or bitmap files, if any.
+        for ext in ["idx", "rev", "keep", "bitmap"] {
+            let _ = std::fs::remove_file(pack.with_extension(ext));
+        }
+        let input = std::fs::File::open(&aside).map_err(|e| format!("{}: {e}", aside.display()))?;
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(out)
+            .args(["unpack-objects", "-q"])
+            .stdin(input)
+            .status()
+            .map_err(|e| format!("cannot run git unpack-objects: {e}"))?;
+        if !status.success() {
+            return Err(format!("git unpack-objects failed: {status}"));
+        }
+        std::fs::remove_file(&aside).map_err(|e| format!("{}: {e}", aside.display()))?;
+    }
+    git(out, &["config", "gc.auto", "0"])
 }
 
 struct Summary {
@@ -1043,6 +1204,25 @@ fn generate(args: &Args) -> Result<Summary, String> {
         day_quarters: vec![0; ledger.agents.len()],
         current_day: -1,
         previous: None,
+        posting: Posting {
+            id: [b'0'; 26],
+            day: 0,
+            agent: 0,
+            project: 0,
+            kind: "",
+            value: 0,
+            commodity: HOURS,
+            description: String::new(),
+        },
+    };
+    let mut journal = match &args.journal {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut j = BufWriter::with_capacity(1 << 20, f);
+            journal_header(&mut j, args).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            Some(j)
+        }
+        None => None,
     };
     let mut text = String::with_capacity(512);
     let mut month = (0, 0);
@@ -1066,6 +1246,14 @@ fn generate(args: &Args) -> Result<Summary, String> {
         }
         let path = stream.next(day, &mut text);
         file(&mut w, &path, &text).map_err(io)?;
+        if let Some(j) = journal.as_mut() {
+            transaction(j, &ledger, &stream.posting)
+                .map_err(|e| format!("writing the journal: {e}"))?;
+        }
+    }
+    if let (Some(j), Some(path)) = (journal.as_mut(), &args.journal) {
+        j.flush()
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     writeln!(w, "done").map_err(io)?;
     w.flush().map_err(io)?;
@@ -1096,17 +1284,41 @@ fn run() -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     git(&args.out, &["init", "-q", "-b", "main"])?;
     let summary = generate(&args)?;
+    let generated = started.elapsed().as_secs_f64();
+    if args.loose {
+        unpack(&args.out)?;
+    }
+    let unpacked = started.elapsed().as_secs_f64();
     if args.checkout {
         git(&args.out, &["reset", "--hard", "-q"])?;
     }
+    let mut times = format!("{generated:.2} s to generate");
+    if args.loose {
+        let _ = write!(
+            times,
+            ", {:.2} s to unpack into loose objects",
+            unpacked - generated
+        );
+    }
+    if args.checkout {
+        let _ = write!(
+            times,
+            ", {:.2} s to check out",
+            started.elapsed().as_secs_f64() - unpacked
+        );
+    }
     eprintln!(
-        "gen_ledger: {} records ({} contributions) in {} commit{} to {} in {:.2} s",
+        "gen_ledger: {} records ({} contributions) in {} commit{} to {} ({}{}): {times}",
         summary.records,
         args.contributions,
         summary.commits,
         if summary.commits == 1 { "" } else { "s" },
         args.out.display(),
-        started.elapsed().as_secs_f64()
+        if args.loose { "loose" } else { "packed" },
+        match &args.journal {
+            Some(j) => format!(", journal {}", j.display()),
+            None => String::new(),
+        },
     );
     Ok(())
 }

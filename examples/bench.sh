@@ -31,8 +31,8 @@
 #             never read before (a new record id per run, refs/bench/one-K in the ledger), so it
 #             sees a cache warm for A and cold for what B changed;
 #   ovn review A..B with --no-impact and with the payout impact (--amount 100000), cold and one new;
-#   ovn log in a clone without a checkout (git clone --no-checkout), in a sparse checkout without
-#             contributions/ (cone: agents projects resources agreements; no sparse index), and
+#   ovn log in a bare clone (git clone --bare: objects and a branch move only), in a sparse
+#             checkout without contributions/ (cone: agents projects resources agreements; no sparse index), and
 #             for CHECKOUT_SIZES in a full checkout with --no-commit and committing; the clone's
 #             branch, index and files are reset before every run, OVN_NOW pins the day to
 #             2027-01-15 (after every generated record) and gc.auto = 0 keeps `git gc --auto`
@@ -170,6 +170,8 @@ reset_clone() {
     done < <(git -C "$clone" ls-files -- "$log_day" 2>/dev/null)
     rm -rf "${clone:?}/$log_day"
 }
+# A bare clone has only its branch to put back.
+reset_bare() { git -C "$clone" update-ref refs/heads/main "$base"; }
 in_clone() { cmd=("$ovn" -C "$clone" "${template[@]}"); }
 plain() { cmd=("${template[@]}"); }
 
@@ -207,14 +209,22 @@ bench_ledger() {
     measure "ovn review A..B --amount 100000" cold "$n" drop_cache at_new
     measure "ovn review A..B --amount 100000" "one new (A warm)" "$n" warm_base at_new
 
+    clone="$dir/bare-$n-$variant"
+    rm -rf "$clone"
+    git clone -q --bare "$ledger" "$clone"
+    git -C "$clone" config gc.auto 0
+    git -C "$clone" config user.name "$agent"
+    git -C "$clone" config user.email "$agent@ovn.example"
+    template=(log 1h bench -p "$project" --agent "$agent")
+    measure "ovn log 1h bench -p $project" "bare clone" - reset_bare in_clone
+    rm -rf "$clone"
+
     clone="$dir/clone-$n-$variant"
     rm -rf "$clone"
     git clone -q --no-checkout "$ledger" "$clone"
     git -C "$clone" config gc.auto 0
     git -C "$clone" config user.name "$agent"
     git -C "$clone" config user.email "$agent@ovn.example"
-    template=(log 1h bench -p "$project" --agent "$agent")
-    measure "ovn log 1h bench -p $project" "no checkout (clone --no-checkout)" - reset_clone in_clone
     git -C "$clone" sparse-checkout set --cone --no-sparse-index agents projects resources agreements
     git -C "$clone" checkout -q main
     measure "ovn log 1h bench -p $project" "sparse checkout without contributions/" - reset_clone in_clone

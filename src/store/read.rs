@@ -254,19 +254,37 @@ impl Store {
     pub fn load_worktree(&self) -> Result<Loaded, StoreError> {
         let (root, paths) = self.list_worktree()?;
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
-        let loaded = ledger::load_from(
-            paths.into_iter().map(|p| (p.clone(), p)).collect(),
-            || (),
-            |(), path: &String| {
-                let full = root.join(path);
-                match std::fs::read(&full) {
-                    Ok(bytes) => Some(bytes),
-                    Err(e) => {
-                        let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
-                        slot.get_or_insert(StoreError::io(&full, "cannot read", e));
-                        None
-                    }
+        let read = |path: &String| {
+            let full = root.join(path);
+            match std::fs::read(&full) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert(StoreError::io(&full, "cannot read", e));
+                    None
                 }
+            }
+        };
+        // Files, unlike git's packs, read well from every core at once: each worker reads
+        // and parses its own files.
+        let loaded = ledger::load_with(
+            paths.into_iter().map(|p| (p.clone(), p)).collect(),
+            read,
+            |parser, handles| {
+                handles
+                    .par_iter()
+                    .enumerate()
+                    .map(|(pos, path)| {
+                        let file = pos as FileId;
+                        if !parser.needs_bytes(file) {
+                            return parser.judge_path(file);
+                        }
+                        match read(path) {
+                            Some(bytes) => parser.parse(file, bytes),
+                            None => Outcome::nothing(),
+                        }
+                    })
+                    .collect()
             },
         );
         match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {

@@ -9,6 +9,7 @@
 mod error;
 mod history;
 mod init;
+mod pack;
 mod read;
 mod status;
 mod treediff;
@@ -18,6 +19,7 @@ mod write;
 pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
+pub use pack::PackReader;
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
 pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;

@@ -1,15 +1,17 @@
 //! Reading a ledger's files from the working tree or from a revision's git objects.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
 use rayon::prelude::*;
 
-use super::{Store, StoreError};
+use super::{PackReader, Store, StoreError};
 use crate::core::ledger::{
-    self, Loaded, NETWORK_FILE, RawFile, RecordType, Role, classify, near_miss_folder,
+    self, Loaded, NETWORK_FILE, Outcome, Parser, RawFile, RecordType, Role, classify,
+    near_miss_folder,
 };
+use crate::core::record::FileId;
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -97,35 +99,35 @@ impl Store {
         Ok(Snapshot { files, commit })
     }
 
-    /// Parses and checks the ledger at a revision, reading and parsing its blobs in one
-    /// parallel pass so the raw files are never all in memory at once.
+    /// Parses and checks the ledger at a revision. Blobs in pack files are decoded on all
+    /// cores ([`PackReader`]) and each is parsed as soon as it is decoded, so the raw files
+    /// are never all in memory at once; the rest (loose objects) are read through libgit2.
     pub fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
         let (blobs, commit) = self.list_revision(rev)?;
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
-        let git_dir = self.repo.path().to_path_buf();
         let fail = |e: StoreError| {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let loaded = ledger::load_from(
+        let loaded = ledger::load_with(
             blobs,
-            || git2::Repository::open(&git_dir).ok(),
-            |repo, oid| {
+            |oid| {
                 if oid.is_zero() {
                     return Some(Vec::new());
                 }
-                let Some(repo) = repo else {
-                    fail(StoreError::NotARepository {
-                        path: git_dir.clone(),
-                    });
-                    return None;
-                };
-                match repo.find_blob(*oid) {
+                match self.repo.find_blob(*oid) {
                     Ok(blob) => Some(blob.content().to_vec()),
                     Err(e) => {
                         fail(StoreError::git("cannot read a blob")(e));
                         None
                     }
+                }
+            },
+            |parser, oids| match read_and_parse(self.repo.path(), parser, &oids) {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    fail(e);
+                    oids.iter().map(|_| Outcome::nothing()).collect()
                 }
             },
         );
@@ -251,6 +253,59 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
         })
         .collect::<Result<_, StoreError>>()?;
     Ok(chunks.into_iter().flatten().collect())
+}
+
+/// Reads and parses the files of a revision (`oids`, in the parser's order): the blobs found
+/// in pack files straight from them on all cores, parsed where they are decoded; the others
+/// through libgit2, one repository handle per worker (loose objects are files of their own,
+/// which libgit2 reads without its pack lock).
+fn read_and_parse(
+    git_dir: &Path,
+    parser: &Parser,
+    oids: &[Oid],
+) -> Result<Vec<Outcome>, StoreError> {
+    // Only records are read at all; a stray file is judged by its path.
+    let files: Vec<FileId> = (0..oids.len() as FileId)
+        .filter(|&f| parser.needs_bytes(f) && !oids[f as usize].is_zero())
+        .collect();
+    let wanted: Vec<Oid> = files.iter().map(|&f| oids[f as usize]).collect();
+    // One slot per file, each filled once from whichever thread parsed it.
+    let slots: Vec<OnceLock<Outcome>> = oids.iter().map(|_| OnceLock::new()).collect();
+    let parse = |i: usize, bytes: Vec<u8>| {
+        let file = files[i];
+        let _ = slots[file as usize].set(parser.parse(file, bytes));
+    };
+    let missed = PackReader::open(git_dir)?.read_many(&wanted, &parse)?;
+    missed.par_iter().try_for_each_init(
+        || git2::Repository::open(git_dir).ok(),
+        |repo, &i| {
+            let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
+                path: git_dir.to_path_buf(),
+            })?;
+            let blob = repo
+                .find_blob(wanted[i])
+                .map_err(StoreError::git("cannot read a blob"))?;
+            parse(i, blob.content().to_vec());
+            Ok::<(), StoreError>(())
+        },
+    )?;
+    drop(wanted);
+    // Consumed in place: the outcomes take the slots' memory rather than a second list.
+    Ok(slots
+        .into_iter()
+        .enumerate()
+        .map(|(f, slot)| {
+            slot.into_inner().unwrap_or_else(|| {
+                let file = f as FileId;
+                if parser.needs_bytes(file) {
+                    // A submodule where a record should be: judged as an empty file.
+                    parser.parse(file, Vec::new())
+                } else {
+                    parser.judge_path(file)
+                }
+            })
+        })
+        .collect())
 }
 
 /// Whether a top-level folder is read: a record folder or a near miss of one.

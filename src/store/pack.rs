@@ -75,31 +75,34 @@ impl PackReader {
         if self.packs.is_empty() || wanted.len() >= NONE as usize {
             return Ok((0..wanted.len()).collect());
         }
+        // A pack whose tables turn out unsound is not used: its objects stay undelivered.
+        let mut indexes: Vec<Option<Index>> = self.packs.iter().map(Pack::index).collect();
         let found: Vec<(u32, u32)> = wanted
             .par_iter()
             .map(|oid| {
-                self.packs
+                indexes
                     .iter()
                     .enumerate()
-                    .find_map(|(p, pack)| pack.find(oid.as_bytes()).map(|k| (p as u32, k)))
+                    .find_map(|(p, index)| {
+                        let k = index.as_ref()?.find(oid.as_bytes())?;
+                        Some((p as u32, k))
+                    })
                     .unwrap_or((NONE, NONE))
             })
             .collect();
-        let mut missed: Vec<usize> = found
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.0 == NONE)
-            .map(|(i, _)| i)
-            .collect();
+        let mut missed = Vec::new();
+        let mut items: Vec<Vec<(u32, u32)>> = vec![Vec::new(); self.packs.len()];
+        for (i, &(p, k)) in found.iter().enumerate() {
+            match items.get_mut(p as usize) {
+                Some(list) => list.push((k, i as u32)),
+                None => missed.push(i),
+            }
+        }
+        drop(found);
         for (p, pack) in self.packs.iter().enumerate() {
-            let items: Vec<(u32, u32)> = found
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.0 == p as u32)
-                .map(|(i, f)| (f.1, i as u32))
-                .collect();
-            if !items.is_empty() {
-                missed.extend(pack.read_wanted(&items, sink)?);
+            let items = std::mem::take(&mut items[p]);
+            if let (false, Some(index)) = (items.is_empty(), indexes[p].take()) {
+                missed.extend(pack.read_wanted(index, items, sink)?);
             }
         }
         missed.sort_unstable();
@@ -136,13 +139,20 @@ const HEADER_CHUNK: usize = 4096;
 /// are produced (and are checked against the header at the end).
 const PREALLOC_MAX: usize = 64 << 20;
 
-/// One `.idx` / `.pack` pair: the index in memory (ids and offsets, not the CRCs), the pack
-/// open for positioned reads.
+/// One `.idx` / `.pack` pair, both open. The index's tables are read only while blobs are
+/// being located (see [`Index`]), so they take no memory while the blobs are decoded.
 struct Pack {
     path: PathBuf,
     file: File,
     /// Where the last entry ends: the pack's length less its 20-byte checksum.
     data_end: u64,
+    idx: File,
+    idx_len: u64,
+    count: u64,
+}
+
+/// A pack index's tables: ids and offsets (not the CRCs).
+struct Index {
     fanout: Vec<u32>,
     /// The object ids, sorted, 20 bytes each.
     oids: Vec<u8>,
@@ -160,30 +170,13 @@ impl Pack {
         if head[..4] != [0xff, b't', b'O', b'c'] || be32(&head[4..]) != 2 {
             return None;
         }
-        let fanout: Vec<u32> = (0..256).map(|i| be32(&head[8 + 4 * i..])).collect();
-        if fanout.windows(2).any(|w| w[0] > w[1]) {
-            return None;
-        }
-        let n = u64::from(fanout[255]);
+        let count = u64::from(be32(&head[8 + 255 * 4..]));
         // Header and fanout, ids, CRCs, offsets, then the two checksums; whatever is left
-        // is the table of 64-bit offsets.
-        let fixed = 8 + 256 * 4 + n * (20 + 4 + 4) + 40;
-        let rest = idx_len.checked_sub(fixed)?;
-        if rest % 8 != 0 || rest / 8 > n {
+        // is the table of 64-bit offsets, at most one per object.
+        let rest = idx_len.checked_sub(8 + 256 * 4 + count * (20 + 4 + 4) + 40)?;
+        if rest % 8 != 0 || rest / 8 > count {
             return None;
         }
-        let ids_at = 8 + 256 * 4;
-        let offsets_at = ids_at + n * 24;
-        let large_at = ids_at + n * 28;
-        let oids = read_vec(&idx, ids_at, n * 20)?;
-        let offsets: Vec<u32> = read_vec(&idx, offsets_at, n * 4)?
-            .chunks_exact(4)
-            .map(be32)
-            .collect();
-        let large: Vec<u64> = read_vec(&idx, large_at, rest)?
-            .chunks_exact(8)
-            .map(be64)
-            .collect();
         let pack_checksum = read_vec(&idx, idx_len - 40, 20)?;
 
         let path = idx_path.with_extension("pack");
@@ -195,7 +188,7 @@ impl Pack {
         let header = read_vec(&file, 0, 12)?;
         if &header[..4] != b"PACK"
             || !matches!(be32(&header[4..]), 2 | 3)
-            || u64::from(be32(&header[8..])) != n
+            || u64::from(be32(&header[8..])) != count
         {
             return None;
         }
@@ -203,30 +196,59 @@ impl Pack {
         if read_vec(&file, len - 20, 20)? != pack_checksum {
             return None;
         }
-        let pack = Pack {
+        Some(Pack {
             path,
             file,
             data_end: len - 20,
+            idx,
+            idx_len,
+            count,
+        })
+    }
+
+    /// Reads the index's tables, or `None` when they are not sound (then the pack is not
+    /// used).
+    fn index(&self) -> Option<Index> {
+        let n = self.count;
+        let head = read_vec(&self.idx, 0, 8 + 256 * 4)?;
+        let fanout: Vec<u32> = (0..256).map(|i| be32(&head[8 + 4 * i..])).collect();
+        if fanout.windows(2).any(|w| w[0] > w[1]) || u64::from(fanout[255]) != n {
+            return None;
+        }
+        let ids_at = 8 + 256 * 4;
+        let large_at = ids_at + n * 28;
+        let oids = read_vec(&self.idx, ids_at, n * 20)?;
+        let offsets: Vec<u32> = read_vec(&self.idx, ids_at + n * 24, n * 4)?
+            .chunks_exact(4)
+            .map(be32)
+            .collect();
+        let large: Vec<u64> = read_vec(&self.idx, large_at, self.idx_len - 40 - large_at)?
+            .chunks_exact(8)
+            .map(be64)
+            .collect();
+        let index = Index {
             fanout,
             oids,
             offsets,
             large,
         };
         let in_range = |k: usize| {
-            let o = pack.offsets[k];
+            let o = index.offsets[k];
             let offset = if o & 0x8000_0000 == 0 {
                 u64::from(o)
             } else {
-                match pack.large.get((o & 0x7fff_ffff) as usize) {
+                match index.large.get((o & 0x7fff_ffff) as usize) {
                     Some(&offset) => offset,
                     None => return false,
                 }
             };
-            (12..pack.data_end).contains(&offset)
+            (12..self.data_end).contains(&offset)
         };
-        (0..pack.offsets.len()).all(in_range).then_some(pack)
+        (0..index.offsets.len()).all(in_range).then_some(index)
     }
+}
 
+impl Index {
     fn count(&self) -> usize {
         self.offsets.len()
     }
@@ -267,7 +289,9 @@ impl Pack {
             self.large[(o & 0x7fff_ffff) as usize]
         }
     }
+}
 
+impl Pack {
     fn corrupt(&self, offset: u64, reason: impl Into<String>) -> StoreError {
         StoreError::CorruptPack {
             path: self.path.clone(),
@@ -280,11 +304,15 @@ impl Pack {
     /// and returns the positions it could not deliver.
     fn read_wanted(
         &self,
-        items: &[(u32, u32)],
+        index: Index,
+        items: Vec<(u32, u32)>,
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
-        let layout = Layout::new(self);
-        let forest = Forest::build(self, &layout, items)?;
+        let mut layout = Layout::new(&index, self.data_end);
+        let forest = Forest::build(self, &index, &layout, &items)?;
+        // What only locating needed goes before the decoded records start to pile up.
+        drop((index, items));
+        layout.rank_of = Vec::new();
         let missed = forest.unreachable_wants();
         let job = Job {
             pack: self,
@@ -319,19 +347,19 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(pack: &Pack) -> Layout {
-        let mut by_offset: Vec<(u64, u32)> = (0..pack.count())
-            .map(|k| (pack.offset(k), k as u32))
+    fn new(index: &Index, data_end: u64) -> Layout {
+        let mut by_offset: Vec<(u64, u32)> = (0..index.count())
+            .map(|k| (index.offset(k), k as u32))
             .collect();
         by_offset.par_sort_unstable();
-        let mut rank_of = vec![0; pack.count()];
+        let mut rank_of = vec![0; index.count()];
         for (rank, &(_, k)) in by_offset.iter().enumerate() {
             rank_of[k as usize] = rank as u32;
         }
         Layout {
             starts: by_offset.into_iter().map(|(offset, _)| offset).collect(),
             rank_of,
-            data_end: pack.data_end,
+            data_end,
         }
     }
 
@@ -379,8 +407,13 @@ enum Link {
 }
 
 impl Forest {
-    fn build(pack: &Pack, layout: &Layout, items: &[(u32, u32)]) -> Result<Forest, StoreError> {
-        let mut node_of_rank = vec![NONE; pack.count()];
+    fn build(
+        pack: &Pack,
+        index: &Index,
+        layout: &Layout,
+        items: &[(u32, u32)],
+    ) -> Result<Forest, StoreError> {
+        let mut node_of_rank = vec![NONE; index.count()];
         let mut nodes: Vec<Node> = Vec::with_capacity(items.len());
         let mut extra = Vec::new();
         let node = |rank, want| Node {
@@ -413,7 +446,7 @@ impl Forest {
                 .map_init(Window::new, |window, chunk| {
                     chunk
                         .iter()
-                        .map(|&i| link(pack, layout, window, nodes[i as usize].rank))
+                        .map(|&i| link(pack, index, layout, window, nodes[i as usize].rank))
                         .collect::<Result<Vec<Link>, StoreError>>()
                 })
                 .collect::<Result<_, _>>()?;
@@ -525,7 +558,13 @@ impl Forest {
 }
 
 /// Reads entry `rank`'s header and says what it is built on.
-fn link(pack: &Pack, layout: &Layout, window: &mut Window, rank: u32) -> Result<Link, StoreError> {
+fn link(
+    pack: &Pack,
+    index: &Index,
+    layout: &Layout,
+    window: &mut Window,
+    rank: u32,
+) -> Result<Link, StoreError> {
     let (start, end) = layout.span(rank);
     let bytes = window.get(pack, start, end.min(start + HEADER_MAX))?;
     let head = Head::parse(bytes, end - start).map_err(|why| pack.corrupt(start, why))?;
@@ -540,7 +579,7 @@ fn link(pack: &Pack, layout: &Layout, window: &mut Window, rank: u32) -> Result<
                 _ => return Err(pack.corrupt(start, "the delta's base is not an entry")),
             }
         }
-        Base::Id(oid) => match pack.find(&oid) {
+        Base::Id(oid) => match index.find(&oid) {
             Some(k) => Link::Delta(layout.rank_of[k as usize]),
             None => Link::Elsewhere,
         },
@@ -1190,13 +1229,15 @@ mod tests {
         let wanted: Vec<git2::Oid> = tree.iter().map(|e| e.id()).collect();
         let reader = PackReader::open(repo.path()).unwrap();
 
-        let layout = Layout::new(&reader.packs[0]);
+        let pack = &reader.packs[0];
+        let index = pack.index().unwrap();
+        let layout = Layout::new(&index, pack.data_end);
         let items: Vec<(u32, u32)> = wanted
             .iter()
             .enumerate()
-            .map(|(i, oid)| (reader.packs[0].find(oid.as_bytes()).unwrap(), i as u32))
+            .map(|(i, oid)| (index.find(oid.as_bytes()).unwrap(), i as u32))
             .collect();
-        let forest = Forest::build(&reader.packs[0], &layout, &items).unwrap();
+        let forest = Forest::build(pack, &index, &layout, &items).unwrap();
         let biggest = forest
             .roots
             .iter()

@@ -123,11 +123,14 @@ impl Store {
                     }
                 }
             },
-            |parser, oids| match read_and_parse(self.repo.path(), parser, &oids) {
-                Ok(outcomes) => outcomes,
-                Err(e) => {
-                    fail(e);
-                    oids.iter().map(|_| Outcome::nothing()).collect()
+            |parser, oids| {
+                let count = oids.len();
+                match read_and_parse(self.repo.path(), parser, oids) {
+                    Ok(outcomes) => outcomes,
+                    Err(e) => {
+                        fail(e);
+                        (0..count).map(|_| Outcome::nothing()).collect()
+                    }
                 }
             },
         );
@@ -262,48 +265,53 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
 fn read_and_parse(
     git_dir: &Path,
     parser: &Parser,
-    oids: &[Oid],
+    mut oids: Vec<Oid>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    // Only records are read at all; a stray file is judged by its path.
-    let files: Vec<FileId> = (0..oids.len() as FileId)
-        .filter(|&f| parser.needs_bytes(f) && !oids[f as usize].is_zero())
-        .collect();
-    let wanted: Vec<Oid> = files.iter().map(|&f| oids[f as usize]).collect();
+    // Only records are read at all (a stray file is judged by its path): the others are
+    // asked for as the zero id, which no pack holds. Changing the list in place rather than
+    // copying the wanted ids saves 20 MB at 1,000,000 records, when memory peaks.
+    for (file, oid) in oids.iter_mut().enumerate() {
+        if !parser.needs_bytes(file as FileId) {
+            *oid = Oid::ZERO_SHA1;
+        }
+    }
     // One slot per file, each filled once from whichever thread parsed it.
     let slots: Vec<OnceLock<Outcome>> = oids.iter().map(|_| OnceLock::new()).collect();
-    let parse = |i: usize, bytes: Vec<u8>| {
-        let file = files[i];
-        let _ = slots[file as usize].set(parser.parse(file, bytes));
+    let parse = |file: usize, bytes: Vec<u8>| {
+        let _ = slots[file].set(parser.parse(file as FileId, bytes));
     };
-    let missed = PackReader::open(git_dir)?.read_many(&wanted, &parse)?;
+    let missed = PackReader::open(git_dir)?.read_many(&oids, &parse)?;
     missed.par_iter().try_for_each_init(
         || git2::Repository::open(git_dir).ok(),
-        |repo, &i| {
-            let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
-                path: git_dir.to_path_buf(),
-            })?;
-            let blob = repo
-                .find_blob(wanted[i])
-                .map_err(StoreError::git("cannot read a blob"))?;
-            parse(i, blob.content().to_vec());
+        |repo, &file| {
+            let oid = oids[file];
+            if !parser.needs_bytes(file as FileId) {
+                return Ok(());
+            }
+            // A submodule where a record should be is judged as an empty file.
+            let bytes = if oid.is_zero() {
+                Vec::new()
+            } else {
+                let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
+                    path: git_dir.to_path_buf(),
+                })?;
+                repo.find_blob(oid)
+                    .map_err(StoreError::git("cannot read a blob"))?
+                    .content()
+                    .to_vec()
+            };
+            parse(file, bytes);
             Ok::<(), StoreError>(())
         },
     )?;
-    drop(wanted);
+    drop(oids);
     // Consumed in place: the outcomes take the slots' memory rather than a second list.
     Ok(slots
         .into_iter()
         .enumerate()
-        .map(|(f, slot)| {
-            slot.into_inner().unwrap_or_else(|| {
-                let file = f as FileId;
-                if parser.needs_bytes(file) {
-                    // A submodule where a record should be: judged as an empty file.
-                    parser.parse(file, Vec::new())
-                } else {
-                    parser.judge_path(file)
-                }
-            })
+        .map(|(file, slot)| {
+            slot.into_inner()
+                .unwrap_or_else(|| parser.judge_path(file as FileId))
         })
         .collect())
 }

@@ -60,7 +60,7 @@ fn blobs(s: &Sandbox, dir: &Path) -> Vec<Oid> {
 }
 
 /// The ids of the loose objects.
-fn loose(dir: &Path) -> Vec<Oid> {
+fn loose_objects(dir: &Path) -> Vec<Oid> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir.join(".git/objects")).unwrap() {
         let entry = entry.unwrap();
@@ -175,7 +175,7 @@ fn gc_aggressive_deep_ofs_delta_chains() {
     let dir = s.repo("aggressive");
     commit_versions(&s, &dir, "records", 4, 90);
     s.git(&dir, &["gc", "--aggressive", "-q"]);
-    assert!(loose(&dir).is_empty());
+    assert!(loose_objects(&dir).is_empty());
     let [pack] = packs(&dir).try_into().unwrap();
     let entries = entries(&s, &dir, &pack);
     let deepest = entries.iter().map(|e| e.3).max().unwrap();
@@ -219,10 +219,10 @@ fn loose_objects_and_other_types_are_left_to_the_caller() {
     let dir = s.repo("mixed");
     commit_versions(&s, &dir, "packed", 2, 40);
     s.git(&dir, &["gc", "-q"]);
-    assert!(loose(&dir).is_empty());
+    assert!(loose_objects(&dir).is_empty());
     // Edits after the gc are loose objects; some are deltas' worth of change, some new.
     commit_versions(&s, &dir, "later", 2, 10);
-    let late = loose(&dir);
+    let late = loose_objects(&dir);
     assert!(!late.is_empty());
     assert_reads_like_libgit2(&s, &dir, &late);
 
@@ -270,7 +270,7 @@ fn two_packs() {
     commit_versions(&s, &dir, "second", 2, 30);
     s.git(&dir, &["repack", "-d", "-q"]);
     assert_eq!(packs(&dir).len(), 2);
-    assert!(loose(&dir).is_empty());
+    assert!(loose_objects(&dir).is_empty());
     let reader = PackReader::open(&dir.join(".git")).unwrap();
     assert_eq!(reader.pack_count(), 2);
     assert_reads_like_libgit2(&s, &dir, &[]);
@@ -528,4 +528,35 @@ fn ovn_reports_a_damaged_pack_as_an_error() {
     assert_ne!(code, 0);
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("corrupt pack"), "{err}");
+}
+
+#[test]
+fn a_packed_ledger_is_listed_like_libgit2_lists_it() {
+    let s = Sandbox::new();
+    // 400 contributions in 336 day folders: enough for the day level to be read from the
+    // pack on all cores once packed (libgit2 lists it while the objects are loose).
+    let dir = ledger(&s, "listing", 400);
+    write_files(
+        &dir,
+        &[
+            ("docs/notes.md", "not a record\n"),
+            ("contributions/2026/01/01/notes.txt", "a stray file\n"),
+        ],
+    );
+    s.git(&dir, &["add", "-A"]);
+    // A submodule inside a record folder is a stray file too.
+    let head = s.git(&dir, &["rev-parse", "HEAD"]);
+    let gitlink = format!("160000,{},contributions/2026/02/01/vendored", head.trim());
+    s.git(&dir, &["update-index", "--add", "--cacheinfo", &gitlink]);
+    s.git(&dir, &["commit", "-q", "-m", "strays"]);
+    let loose = run(&s, &dir, &["check", "--at", "HEAD"]);
+    assert_ne!(loose.0, 0, "the strays are reported: {}", loose.1);
+    assert!(
+        loose.1.contains("vendored") && loose.1.contains("notes.txt"),
+        "{}",
+        loose.1
+    );
+    s.git(&dir, &["gc", "-q"]);
+    assert!(loose_objects(&dir).is_empty());
+    assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]), loose);
 }

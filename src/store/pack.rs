@@ -71,6 +71,25 @@ impl PackReader {
         wanted: &[git2::Oid],
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_of(OBJ_BLOB, wanted, sink)
+    }
+
+    /// [`PackReader::read_many`] for trees: the raw tree objects (entries of mode, name and
+    /// id), so a store can walk a big tree on all cores.
+    pub fn read_trees(
+        &self,
+        wanted: &[git2::Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_of(OBJ_TREE, wanted, sink)
+    }
+
+    fn read_many_of(
+        &self,
+        kind: u8,
+        wanted: &[git2::Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
         // Positions are kept as u32 to halve the bookkeeping of a million blobs.
         if self.packs.is_empty() || wanted.len() >= NONE as usize {
             return Ok((0..wanted.len()).collect());
@@ -102,7 +121,7 @@ impl PackReader {
         for (p, pack) in self.packs.iter().enumerate() {
             let items = std::mem::take(&mut items[p]);
             if let (false, Some(index)) = (items.is_empty(), indexes[p].take()) {
-                missed.extend(pack.read_wanted(index, items, sink)?);
+                missed.extend(pack.read_wanted(kind, index, items, sink)?);
             }
         }
         missed.sort_unstable();
@@ -112,12 +131,13 @@ impl PackReader {
 
 /// "No such node / entry / position".
 const NONE: u32 = u32::MAX;
-/// A node whose object is a whole blob: the root of a delta tree.
+/// A node whose object is whole and of the type asked for: the root of a delta tree.
 const ROOT: u32 = u32::MAX - 1;
 /// A node that cannot be decoded here (another type, or its base is in another pack); its
 /// whole subtree is left to the caller.
 const SKIP: u32 = u32::MAX - 2;
 
+const OBJ_TREE: u8 = 2;
 const OBJ_BLOB: u8 = 3;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
@@ -304,17 +324,20 @@ impl Pack {
     /// and returns the positions it could not deliver.
     fn read_wanted(
         &self,
+        kind: u8,
         index: Index,
         items: Vec<(u32, u32)>,
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
         let mut layout = Layout::new(&index, self.data_end);
-        let forest = Forest::build(self, &index, &layout, &items)?;
+        let forest = Forest::build(self, kind, &index, &layout, &items)?;
         // What only locating needed goes before the decoded records start to pile up.
         drop((index, items));
         layout.rank_of = Vec::new();
         let missed = forest.unreachable_wants();
         let job = Job {
+            kind,
+            task: forest.task_size(),
             pack: self,
             layout: &layout,
             forest: &forest,
@@ -322,7 +345,7 @@ impl Pack {
             failed: Mutex::new(None),
             stop: AtomicBool::new(false),
         };
-        let tasks = forest.root_groups();
+        let tasks = forest.root_groups(job.task);
         rayon::scope(|scope| {
             for roots in tasks {
                 let job = &job;
@@ -390,7 +413,7 @@ struct Forest {
     nodes: Vec<Node>,
     /// Further positions of an object asked for more than once (node, position), by node.
     extra: Vec<(u32, u32)>,
-    /// Roots (whole blobs) in pack order.
+    /// Roots (whole objects of the type asked for) in pack order.
     roots: Vec<u32>,
     /// Whether each node is reached from a root (and so will be decoded).
     reached: Vec<bool>,
@@ -409,6 +432,7 @@ enum Link {
 impl Forest {
     fn build(
         pack: &Pack,
+        kind: u8,
         index: &Index,
         layout: &Layout,
         items: &[(u32, u32)],
@@ -453,7 +477,7 @@ impl Forest {
             let mut next = Vec::new();
             for (&i, link) in pending.iter().zip(links.into_iter().flatten()) {
                 nodes[i as usize].base = match link {
-                    Link::Whole(OBJ_BLOB) => ROOT,
+                    Link::Whole(whole) if whole == kind => ROOT,
                     Link::Whole(_) | Link::Elsewhere => SKIP,
                     Link::Delta(rank) => match node_of_rank[rank as usize] {
                         NONE => {
@@ -539,13 +563,21 @@ impl Forest {
             .map(|&(_, pos)| pos)
     }
 
-    /// The roots in pack order, cut into groups of about [`TASK_NODES`] objects each.
-    fn root_groups(&self) -> Vec<&[u32]> {
+    /// How many objects a task takes on: [`TASK_NODES`], or less when there are few objects
+    /// (a few thousand trees, say, each much bigger than a blob), so every core gets some.
+    fn task_size(&self) -> u32 {
+        let tasks_wanted = rayon::current_num_threads() * 8;
+        let per_task = (self.reached.len() / tasks_wanted.max(1)) as u32;
+        per_task.clamp(1, TASK_NODES)
+    }
+
+    /// The roots in pack order, cut into groups of about `task` objects each.
+    fn root_groups(&self, task: u32) -> Vec<&[u32]> {
         let mut groups = Vec::new();
         let (mut from, mut weight) = (0, 0u32);
         for (k, &root) in self.roots.iter().enumerate() {
             weight = weight.saturating_add(self.nodes[root as usize].subtree);
-            if weight >= TASK_NODES {
+            if weight >= task {
                 groups.push(&self.roots[from..=k]);
                 (from, weight) = (k + 1, 0);
             }
@@ -674,6 +706,10 @@ impl Head {
 
 /// Shared state of one pack's decoding.
 struct Job<'a> {
+    /// The type of object asked for.
+    kind: u8,
+    /// Objects per task; a subtree this big is split off.
+    task: u32,
     pack: &'a Pack,
     layout: &'a Layout,
     forest: &'a Forest,
@@ -763,7 +799,7 @@ impl<'a> Job<'a> {
             let out = self.decode_delta(worker, child, &frame.1)?;
             if node.first_child == NONE {
                 self.deliver(child, out);
-            } else if node.subtree >= TASK_NODES {
+            } else if node.subtree >= self.task {
                 scope.spawn(move |scope| self.run(scope, Start::Subtree(child, out)));
             } else {
                 stack.push((child, out, node.first_child));
@@ -785,14 +821,17 @@ impl<'a> Job<'a> {
         (self.sink)(want as usize, bytes);
     }
 
-    /// Inflates a root: a whole blob.
+    /// Inflates a root: a whole object.
     fn decode_whole(&self, worker: &mut Worker, node: u32) -> Result<Vec<u8>, StoreError> {
         let (start, end) = self.layout.span(self.forest.nodes[node as usize].rank);
         let entry = worker.window.get(self.pack, start, end)?;
         let corrupt = |why: String| self.pack.corrupt(start, why);
         let head = Head::parse(entry, end - start).map_err(corrupt)?;
-        if head.kind != OBJ_BLOB {
-            return Err(corrupt(format!("type {} where a blob was read", head.kind)));
+        if head.kind != self.kind {
+            return Err(corrupt(format!(
+                "type {} where {} was read",
+                head.kind, self.kind
+            )));
         }
         let size = usize::try_from(head.size).map_err(|_| corrupt("too large".to_owned()))?;
         let mut out = Vec::new();
@@ -1237,7 +1276,7 @@ mod tests {
             .enumerate()
             .map(|(i, oid)| (index.find(oid.as_bytes()).unwrap(), i as u32))
             .collect();
-        let forest = Forest::build(pack, &index, &layout, &items).unwrap();
+        let forest = Forest::build(pack, OBJ_BLOB, &index, &layout, &items).unwrap();
         let biggest = forest
             .roots
             .iter()

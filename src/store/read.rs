@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
 use super::{PackReader, Store, StoreError};
@@ -189,42 +189,156 @@ impl Store {
         if tree.get_name(NETWORK_FILE).is_none() {
             return Err(missing());
         }
+        // The top level here (a ledger may share its repository with source code that is
+        // none of its business: only record folders are entered), the folders below a level
+        // at a time, each level's trees decoded and parsed on all cores.
         let mut blobs: Vec<(String, Oid)> = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let mut folders: Vec<(String, Oid)> = Vec::new();
+        for entry in tree.iter() {
             let Ok(name) = entry.name() else {
-                return TreeWalkResult::Skip;
+                continue;
             };
-            let path = format!("{dir}{name}");
-            match entry.kind() {
-                // Only descend into record folders: a ledger may share its repository with
-                // source code that is none of its business.
-                Some(ObjectType::Tree) => {
-                    let top = path.split('/').next().unwrap_or_default();
-                    if is_ledger_folder(top) {
-                        TreeWalkResult::Ok
-                    } else {
-                        TreeWalkResult::Skip
-                    }
-                }
-                Some(ObjectType::Blob) => {
-                    if !matches!(classify(&path), Role::Ignored) {
-                        blobs.push((path, entry.id()));
-                    }
-                    TreeWalkResult::Ok
-                }
-                Some(ObjectType::Commit) => {
-                    // A submodule inside a record folder: treat it as a stray file.
-                    if !matches!(classify(&path), Role::Ignored) {
-                        blobs.push((path, Oid::ZERO_SHA1));
-                    }
-                    TreeWalkResult::Ok
-                }
-                _ => TreeWalkResult::Ok,
-            }
-        })
-        .map_err(StoreError::git("cannot walk the tree"))?;
+            let kind = match entry.kind() {
+                Some(ObjectType::Tree) if is_ledger_folder(name) => Entry::Folder,
+                Some(ObjectType::Tree) => continue,
+                Some(ObjectType::Blob) => Entry::File,
+                Some(ObjectType::Commit) => Entry::Submodule,
+                _ => continue,
+            };
+            keep_entry(name.to_owned(), kind, entry.id(), &mut blobs, &mut folders);
+        }
+        let mut packs = None;
+        while !folders.is_empty() {
+            // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
+            // read them; the pack reader is for the level of a thousand day folders.
+            let packs = match &packs {
+                _ if folders.len() < 256 => None,
+                Some(packs) => Some(packs),
+                None => Some(&*packs.insert(PackReader::open(self.repo.path())?)),
+            };
+            folders = self.list_folders(packs, &folders, &mut blobs)?;
+        }
+        // In path order, as the core wants them (so its own sort finds them sorted).
+        blobs.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok((blobs, commit.id()))
     }
+
+    /// The entries of `folders` (path, tree id): files go to `blobs`, and the folders in them
+    /// are returned, to be listed next.
+    fn list_folders(
+        &self,
+        packs: Option<&PackReader>,
+        folders: &[(String, Oid)],
+        blobs: &mut Vec<(String, Oid)>,
+    ) -> Result<Vec<(String, Oid)>, StoreError> {
+        type Listed = (Vec<(String, Oid)>, Vec<(String, Oid)>);
+        let listed: Vec<OnceLock<Listed>> = folders.iter().map(|_| OnceLock::new()).collect();
+        let list = |i: usize, entries: &mut dyn Iterator<Item = (String, Entry, Oid)>| {
+            let (mut files, mut below) = (Vec::new(), Vec::new());
+            for (name, kind, id) in entries {
+                let path = format!("{}/{name}", folders[i].0);
+                keep_entry(path, kind, id, &mut files, &mut below);
+            }
+            let _ = listed[i].set((files, below));
+        };
+        let missed = match packs {
+            Some(packs) => {
+                let ids: Vec<Oid> = folders.iter().map(|(_, id)| *id).collect();
+                packs.read_trees(&ids, &|i, bytes| {
+                    // A tree that does not parse is left to libgit2 below, which says what
+                    // is wrong with it.
+                    if let Some(entries) = tree_entries(&bytes) {
+                        list(i, &mut entries.into_iter());
+                    }
+                })?
+            }
+            None => (0..folders.len()).collect(),
+        };
+        let unparsed = (0..folders.len()).filter(|&i| listed[i].get().is_none());
+        for i in missed.into_iter().chain(unparsed) {
+            if listed[i].get().is_some() {
+                continue;
+            }
+            let tree = self
+                .repo
+                .find_tree(folders[i].1)
+                .map_err(StoreError::git("cannot walk the tree"))?;
+            let mut entries = tree.iter().filter_map(|entry| {
+                let name = entry.name().ok()?.to_owned();
+                let kind = match entry.kind()? {
+                    ObjectType::Tree => Entry::Folder,
+                    ObjectType::Blob => Entry::File,
+                    ObjectType::Commit => Entry::Submodule,
+                    _ => return None,
+                };
+                Some((name, kind, entry.id()))
+            });
+            list(i, &mut entries);
+        }
+        let mut below = Vec::new();
+        for slot in listed {
+            let (files, folders) = slot.into_inner().unwrap_or_default();
+            blobs.extend(files);
+            below.extend(folders);
+        }
+        Ok(below)
+    }
+}
+
+/// What a tree entry is, for listing a ledger.
+#[derive(Clone, Copy)]
+enum Entry {
+    Folder,
+    File,
+    /// A commit: a submodule.
+    Submodule,
+}
+
+/// Files a ledger reads go to `files` (a submodule inside a record folder as the zero id:
+/// it is judged as a stray file), folders to `folders`.
+fn keep_entry(
+    path: String,
+    kind: Entry,
+    id: Oid,
+    files: &mut Vec<(String, Oid)>,
+    folders: &mut Vec<(String, Oid)>,
+) {
+    match kind {
+        Entry::Folder => folders.push((path, id)),
+        Entry::File | Entry::Submodule if matches!(classify(&path), Role::Ignored) => {}
+        Entry::File => files.push((path, id)),
+        Entry::Submodule => files.push((path, Oid::ZERO_SHA1)),
+    }
+}
+
+/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`, repeated), or
+/// `None` if it does not parse as one. Names that are not UTF-8 are skipped, as libgit2's
+/// walk did.
+fn tree_entries(mut bytes: &[u8]) -> Option<Vec<(String, Entry, Oid)>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let space = bytes.iter().position(|&b| b == b' ')?;
+        let nul = space + bytes[space..].iter().position(|&b| b == 0)?;
+        let id = Oid::from_bytes(bytes.get(nul + 1..nul + 21)?).ok()?;
+        let mut mode = 0u32;
+        for &digit in &bytes[..space] {
+            if !(b'0'..=b'7').contains(&digit) || mode > 0o177777 {
+                return None;
+            }
+            mode = mode * 8 + u32::from(digit - b'0');
+        }
+        // As libgit2 types entries: by the mode's file-type bits.
+        let kind = match mode & 0o170000 {
+            0o040000 => Entry::Folder,
+            0o160000 => Entry::Submodule,
+            _ => Entry::File,
+        };
+        if let Ok(name) = std::str::from_utf8(&bytes[space + 1..nul]) {
+            out.push((name.to_owned(), kind, id));
+        }
+        bytes = &bytes[nul + 21..];
+    }
+    Some(out)
 }
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared
@@ -403,5 +517,70 @@ impl Store {
             },
         )?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(mode: &str, name: &[u8], id: u8) -> Vec<u8> {
+        let mut out = format!("{mode} ").into_bytes();
+        out.extend_from_slice(name);
+        out.push(0);
+        out.extend_from_slice(&[id; 20]);
+        out
+    }
+
+    #[test]
+    fn tree_entries_are_typed_by_mode_as_libgit2_does() {
+        let mut tree = entry("100644", b"a.toml", 1);
+        tree.extend(entry("100755", b"run.sh", 2));
+        tree.extend(entry("120000", b"link", 3));
+        tree.extend(entry("40000", b"2026", 4));
+        tree.extend(entry("160000", b"vendored", 5));
+        tree.extend(entry("100644", b"caf\xe9.toml", 6));
+        let entries = tree_entries(&tree).unwrap();
+        let kinds: Vec<(&str, &str, u8)> = entries
+            .iter()
+            .map(|(name, kind, id)| {
+                let kind = match kind {
+                    Entry::Folder => "folder",
+                    Entry::File => "file",
+                    Entry::Submodule => "submodule",
+                };
+                (name.as_str(), kind, id.as_bytes()[0])
+            })
+            .collect();
+        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it.
+        assert_eq!(
+            kinds,
+            [
+                ("a.toml", "file", 1),
+                ("run.sh", "file", 2),
+                ("link", "file", 3),
+                ("2026", "folder", 4),
+                ("vendored", "submodule", 5),
+            ]
+        );
+        assert!(tree_entries(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_trees_are_left_to_libgit2() {
+        let whole = entry("100644", b"a.toml", 1);
+        assert!(
+            tree_entries(&whole[..whole.len() - 1]).is_none(),
+            "short id"
+        );
+        assert!(tree_entries(b"100644 a.toml").is_none(), "no NUL");
+        assert!(
+            tree_entries(&entry("10x644", b"a", 1)).is_none(),
+            "not octal"
+        );
+        assert!(
+            tree_entries(&entry("1777777777777", b"a", 1)).is_none(),
+            "mode overflow"
+        );
     }
 }

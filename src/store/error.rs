@@ -101,6 +101,15 @@ pub enum StoreError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A pack file holds data that cannot be decoded.
+    CorruptPack {
+        /// The `.pack` file.
+        path: PathBuf,
+        /// Where the entry starts in it.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// libgit2 failed.
     Git {
         /// What was being done.
@@ -266,6 +275,15 @@ impl fmt::Display for StoreError {
             } => {
                 write!(f, "{action} {}: {source}", path.display())
             }
+            StoreError::CorruptPack {
+                path,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "corrupt pack {} at offset {offset}: {reason}",
+                path.display()
+            ),
             StoreError::Git { action, source } => write!(f, "{action}: {}", source.message()),
         }
     }

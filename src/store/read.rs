@@ -1,16 +1,16 @@
 //! Reading a ledger's files from the working tree or from a revision's git objects.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
-use git2::{ObjectType, Oid, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
 use super::cache::{self, Entry, FolderCache, Key, Records, ToStore};
-use super::{Store, StoreError};
+use super::{PackReader, Store, StoreError};
 use crate::core::ledger::{
-    self, Loaded, NETWORK_FILE, Outcome, Paths, RawFile, RecordType, Role, classify,
+    self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, classify,
     near_miss_folder,
 };
 use crate::core::record::{Approval, Contribution, FileId};
@@ -192,10 +192,12 @@ impl Store {
                     .filter(|(_, h)| !matches!(h, Handle::Cached { .. }))
                     .map(|(pos, _)| pos as FileId)
                     .collect();
-                let read = if to_read.len() == handles.len() {
-                    parser.pipeline(&handles, None, open, read_blob)
-                } else {
-                    parser.pipeline(&handles, Some(&to_read), open, read_blob)
+                let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
+                    Ok(read) => read,
+                    Err(e) => {
+                        fail(e);
+                        to_read.iter().map(|_| Outcome::nothing()).collect()
+                    }
                 };
                 drop(to_read);
                 let outcomes: Vec<Outcome> = if read.len() == handles.len() {
@@ -340,31 +342,45 @@ impl Store {
             missed: Vec::new(),
             commit: commit.id(),
         };
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        // The top level here (a ledger may share its repository with source code that is
+        // none of its business: only record folders are entered), the folders below a level
+        // at a time, each level's trees decoded and parsed on all cores.
+        let mut folders: Vec<(String, Oid)> = Vec::new();
+        for entry in tree.iter() {
             let Ok(name) = entry.name() else {
-                return TreeWalkResult::Skip;
+                continue;
             };
-            let path = format!("{dir}{name}");
-            match entry.kind() {
-                // Only descend into record folders: a ledger may share its repository with
-                // source code that is none of its business.
-                Some(ObjectType::Tree) => {
-                    let top = path.split('/').next().unwrap_or_default();
-                    if !is_ledger_folder(top) {
-                        return TreeWalkResult::Skip;
-                    }
-                    let (Some(cache), Some(kind)) = (cache, cache::day_folder(&path)) else {
-                        return TreeWalkResult::Ok;
+            let kind = match entry.kind() {
+                Some(ObjectType::Tree) if is_ledger_folder(name) => EntryKind::Folder,
+                Some(ObjectType::Tree) => continue,
+                Some(ObjectType::Blob) => EntryKind::File,
+                Some(ObjectType::Commit) => EntryKind::Submodule,
+                _ => continue,
+            };
+            keep_entry(
+                name.to_owned(),
+                kind,
+                entry.id(),
+                &mut listing.items,
+                &mut folders,
+            );
+        }
+        let mut packs = None;
+        while !folders.is_empty() {
+            // Day folders the cache knows are not read at all: their names come from it.
+            if let Some(cache) = cache {
+                folders.retain(|(path, id)| {
+                    let Some(kind) = cache::day_folder(path) else {
+                        return true;
                     };
                     let key = Key {
                         kind,
                         folder: path.clone(),
-                        tree: entry.id(),
+                        tree: *id,
                         settings,
                     };
                     match cache.open(&key) {
                         Some(hit) => {
-                            listing.hits.push(key);
                             let n = listing.entries.len() as u32;
                             for (k, file) in hit.names.iter().enumerate() {
                                 listing.items.push((
@@ -376,33 +392,206 @@ impl Store {
                                 ));
                             }
                             listing.entries.push(hit);
-                            TreeWalkResult::Skip
+                            listing.hits.push(key);
+                            false
                         }
                         None => {
                             listing.missed.push(key);
-                            TreeWalkResult::Ok
+                            true
                         }
                     }
-                }
-                Some(ObjectType::Blob) => {
-                    if !matches!(classify(&path), Role::Ignored) {
-                        listing.items.push((path, Handle::Blob(entry.id())));
-                    }
-                    TreeWalkResult::Ok
-                }
-                Some(ObjectType::Commit) => {
-                    // A submodule inside a record folder: treat it as a stray file.
-                    if !matches!(classify(&path), Role::Ignored) {
-                        listing.items.push((path, Handle::Submodule));
-                    }
-                    TreeWalkResult::Ok
-                }
-                _ => TreeWalkResult::Ok,
+                });
             }
-        })
-        .map_err(StoreError::git("cannot walk the tree"))?;
+            // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
+            // read them; the pack reader is for the level of a thousand day folders.
+            let packs = match &packs {
+                _ if folders.len() < 256 => None,
+                Some(packs) => Some(packs),
+                None => Some(&*packs.insert(PackReader::open(self.repo.path())?)),
+            };
+            folders = self.list_folders(packs, &folders, &mut listing.items)?;
+        }
+        // In path order, as the core wants them (so its own check finds them sorted).
+        listing.items.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(listing)
     }
+
+    /// The entries of `folders` (path, tree id): files go to `items`, and the folders in them
+    /// are returned, to be listed next.
+    fn list_folders(
+        &self,
+        packs: Option<&PackReader>,
+        folders: &[(String, Oid)],
+        items: &mut Vec<(String, Handle)>,
+    ) -> Result<Vec<(String, Oid)>, StoreError> {
+        type Listed = (Vec<(String, Handle)>, Vec<(String, Oid)>);
+        let listed: Vec<OnceLock<Listed>> = folders.iter().map(|_| OnceLock::new()).collect();
+        let list = |i: usize, entries: &mut dyn Iterator<Item = (String, EntryKind, Oid)>| {
+            let (mut files, mut below) = (Vec::new(), Vec::new());
+            for (name, kind, id) in entries {
+                let path = format!("{}/{name}", folders[i].0);
+                keep_entry(path, kind, id, &mut files, &mut below);
+            }
+            let _ = listed[i].set((files, below));
+        };
+        let missed = match packs {
+            Some(packs) => {
+                let ids: Vec<Oid> = folders.iter().map(|(_, id)| *id).collect();
+                packs.read_trees(&ids, &|i, bytes| {
+                    // A tree that does not parse is left to libgit2 below, which says what
+                    // is wrong with it.
+                    if let Some(entries) = tree_entries(&bytes) {
+                        list(i, &mut entries.into_iter());
+                    }
+                })?
+            }
+            None => (0..folders.len()).collect(),
+        };
+        let unparsed = (0..folders.len()).filter(|&i| listed[i].get().is_none());
+        for i in missed.into_iter().chain(unparsed) {
+            if listed[i].get().is_some() {
+                continue;
+            }
+            let tree = self
+                .repo
+                .find_tree(folders[i].1)
+                .map_err(StoreError::git("cannot walk the tree"))?;
+            let mut entries = tree.iter().filter_map(|entry| {
+                let name = entry.name().ok()?.to_owned();
+                let kind = match entry.kind()? {
+                    ObjectType::Tree => EntryKind::Folder,
+                    ObjectType::Blob => EntryKind::File,
+                    ObjectType::Commit => EntryKind::Submodule,
+                    _ => return None,
+                };
+                Some((name, kind, entry.id()))
+            });
+            list(i, &mut entries);
+        }
+        let mut below = Vec::new();
+        for slot in listed {
+            let (files, folders) = slot.into_inner().unwrap_or_default();
+            items.extend(files);
+            below.extend(folders);
+        }
+        Ok(below)
+    }
+}
+
+/// What a tree entry is, for listing a ledger.
+#[derive(Clone, Copy)]
+enum EntryKind {
+    Folder,
+    File,
+    /// A commit: a submodule.
+    Submodule,
+}
+
+/// Files a ledger reads go to `files` (a submodule inside a record folder is judged as a
+/// stray file), folders to `folders`.
+fn keep_entry(
+    path: String,
+    kind: EntryKind,
+    id: Oid,
+    files: &mut Vec<(String, Handle)>,
+    folders: &mut Vec<(String, Oid)>,
+) {
+    match kind {
+        EntryKind::Folder => folders.push((path, id)),
+        EntryKind::File | EntryKind::Submodule if matches!(classify(&path), Role::Ignored) => {}
+        EntryKind::File => files.push((path, Handle::Blob(id))),
+        EntryKind::Submodule => files.push((path, Handle::Submodule)),
+    }
+}
+
+/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`, repeated), or
+/// `None` if it does not parse as one. Names that are not UTF-8 are skipped, as libgit2's
+/// walk did.
+fn tree_entries(mut bytes: &[u8]) -> Option<Vec<(String, EntryKind, Oid)>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let space = bytes.iter().position(|&b| b == b' ')?;
+        let nul = space + bytes[space..].iter().position(|&b| b == 0)?;
+        let id = Oid::from_bytes(bytes.get(nul + 1..nul + 21)?).ok()?;
+        let mut mode = 0u32;
+        for &digit in &bytes[..space] {
+            if !(b'0'..=b'7').contains(&digit) || mode > 0o177777 {
+                return None;
+            }
+            mode = mode * 8 + u32::from(digit - b'0');
+        }
+        // As libgit2 types entries: by the mode's file-type bits.
+        let kind = match mode & 0o170000 {
+            0o040000 => EntryKind::Folder,
+            0o160000 => EntryKind::Submodule,
+            _ => EntryKind::File,
+        };
+        if let Ok(name) = std::str::from_utf8(&bytes[space + 1..nul]) {
+            out.push((name.to_owned(), kind, id));
+        }
+        bytes = &bytes[nul + 21..];
+    }
+    Some(out)
+}
+
+/// Reads and parses the files `files` (positions in `handles`): blobs in packs are decoded on
+/// all cores and each parsed on the thread that decoded it; the rest (loose objects,
+/// submodules) through libgit2, one handle per worker. The outcomes come back in the order
+/// of `files`.
+fn read_and_parse(
+    git_dir: &Path,
+    parser: &Parser,
+    handles: &[Handle],
+    files: &[FileId],
+) -> Result<Vec<Outcome>, StoreError> {
+    // Only records are read at all (a stray file is judged by its path): the others are
+    // asked for as the zero id, which no pack holds.
+    let wanted: Vec<Oid> = files
+        .iter()
+        .map(|&file| match &handles[file as usize] {
+            Handle::Blob(oid) if parser.needs_bytes(file) => *oid,
+            _ => Oid::ZERO_SHA1,
+        })
+        .collect();
+    // One slot per file, each filled once from whichever thread parsed it.
+    let slots: Vec<OnceLock<Outcome>> = files.iter().map(|_| OnceLock::new()).collect();
+    let parse = |i: usize, bytes: Vec<u8>| {
+        let _ = slots[i].set(parser.parse(files[i], bytes));
+    };
+    let missed = PackReader::open(git_dir)?.read_many(&wanted, &parse)?;
+    missed.par_iter().try_for_each_init(
+        || git2::Repository::open(git_dir).ok(),
+        |repo, &i| {
+            let file = files[i];
+            if !parser.needs_bytes(file) {
+                return Ok(());
+            }
+            // A submodule where a record should be is judged as an empty file.
+            let bytes = match &handles[file as usize] {
+                Handle::Blob(oid) => {
+                    let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
+                        path: git_dir.to_path_buf(),
+                    })?;
+                    repo.find_blob(*oid)
+                        .map_err(StoreError::git("cannot read a blob"))?
+                        .content()
+                        .to_vec()
+                }
+                _ => Vec::new(),
+            };
+            parse(i, bytes);
+            Ok::<(), StoreError>(())
+        },
+    )?;
+    drop(wanted);
+    Ok(slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            slot.into_inner()
+                .unwrap_or_else(|| parser.judge_path(files[i]))
+        })
+        .collect())
 }
 
 /// How long a folder entry no read uses any more is kept.
@@ -600,5 +789,69 @@ impl Store {
             },
         )?;
         Ok(out)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(mode: &str, name: &[u8], id: u8) -> Vec<u8> {
+        let mut out = format!("{mode} ").into_bytes();
+        out.extend_from_slice(name);
+        out.push(0);
+        out.extend_from_slice(&[id; 20]);
+        out
+    }
+
+    #[test]
+    fn tree_entries_are_typed_by_mode_as_libgit2_does() {
+        let mut tree = entry("100644", b"a.toml", 1);
+        tree.extend(entry("100755", b"run.sh", 2));
+        tree.extend(entry("120000", b"link", 3));
+        tree.extend(entry("40000", b"2026", 4));
+        tree.extend(entry("160000", b"vendored", 5));
+        tree.extend(entry("100644", b"caf\xe9.toml", 6));
+        let entries = tree_entries(&tree).unwrap();
+        let kinds: Vec<(&str, &str, u8)> = entries
+            .iter()
+            .map(|(name, kind, id)| {
+                let kind = match kind {
+                    EntryKind::Folder => "folder",
+                    EntryKind::File => "file",
+                    EntryKind::Submodule => "submodule",
+                };
+                (name.as_str(), kind, id.as_bytes()[0])
+            })
+            .collect();
+        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it.
+        assert_eq!(
+            kinds,
+            [
+                ("a.toml", "file", 1),
+                ("run.sh", "file", 2),
+                ("link", "file", 3),
+                ("2026", "folder", 4),
+                ("vendored", "submodule", 5),
+            ]
+        );
+        assert!(tree_entries(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_trees_are_left_to_libgit2() {
+        let whole = entry("100644", b"a.toml", 1);
+        assert!(
+            tree_entries(&whole[..whole.len() - 1]).is_none(),
+            "short id"
+        );
+        assert!(tree_entries(b"100644 a.toml").is_none(), "no NUL");
+        assert!(
+            tree_entries(&entry("10x644", b"a", 1)).is_none(),
+            "not octal"
+        );
+        assert!(
+            tree_entries(&entry("1777777777777", b"a", 1)).is_none(),
+            "mode overflow"
+        );
     }
 }

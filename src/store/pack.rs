@@ -1,0 +1,1312 @@
+//! Reading many blobs straight from git pack files, on all cores.
+//!
+//! A ledger of a million records is a million small blobs, and reading them through libgit2
+//! costs about 5 µs each on a single thread: libgit2 serialises pack access behind a lock,
+//! so a second reader only waits. This module reads the pack files itself. It looks every
+//! wanted object up in the pack indexes (version 2), reads the entry headers to learn which
+//! bases the deltas are built on, and so knows the delta forest of what is needed before it
+//! inflates anything. Then it walks that forest on all cores, each tree depth first from its
+//! root: every needed object is inflated exactly once, a delta is applied to its base while
+//! the base is still in memory, and only the chain of bases above the current object is
+//! kept. Objects nobody needs are never inflated.
+//!
+//! Bytes come from `pread` of pack windows, never from a map of the whole file (the crate
+//! forbids unsafe code, and a 200 MB pack need not be resident to be read). A worker reads a
+//! window of the pack around the entry it needs and serves the next entries from it; the
+//! window grows while entries are read in pack order (as a `git fast-import` pack is) and
+//! shrinks when they are scattered (as after `git gc`), so neither layout costs much.
+//!
+//! Anything out of the ordinary is left to the caller, which reads it through libgit2 as
+//! before: loose objects, objects of another type, a delta whose base is in another pack, a
+//! pack whose index is not version 2 or does not match its pack, a repository that does not
+//! use SHA-1. Data that is corrupt is an error naming the pack and the entry's offset, never
+//! a panic and never wrong bytes: inflated sizes are checked against the headers, and every
+//! delta instruction against its base and result.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use flate2::{Decompress, FlushDecompress, Status};
+use rayon::prelude::*;
+
+use super::StoreError;
+
+/// Reads many blobs straight from the repository's pack files, in parallel.
+pub struct PackReader {
+    packs: Vec<Pack>,
+}
+
+impl PackReader {
+    /// Opens the `.idx` (version 2) / `.pack` pairs under `<git_dir>/objects/pack` and those
+    /// of the repositories listed in `objects/info/alternates`. Packs it cannot use are
+    /// skipped, never an error: their objects are left to the caller.
+    pub fn open(git_dir: &Path) -> Result<PackReader, StoreError> {
+        let common = common_dir(git_dir);
+        let mut packs = Vec::new();
+        // A SHA-256 repository's indexes would not parse anyway; not opening them at all
+        // keeps that from depending on a size check.
+        if uses_sha1(&common) {
+            collect_packs(&common.join("objects"), 0, &mut Vec::new(), &mut packs);
+        }
+        Ok(PackReader { packs })
+    }
+
+    /// How many packs were opened.
+    pub fn pack_count(&self) -> usize {
+        self.packs.len()
+    }
+
+    /// Decodes the blobs `wanted`, calling `sink(i, bytes)` exactly once for each `wanted[i]`
+    /// found as a blob in a pack, from worker threads, in no particular order. Returns the
+    /// sorted positions it did not deliver (not in any pack: loose objects, another type, a
+    /// delta whose base is outside its pack), which the caller reads another way.
+    ///
+    /// On an error (a corrupt or truncated pack) some blobs may have been delivered already;
+    /// the caller must discard everything.
+    pub fn read_many(
+        &self,
+        wanted: &[git2::Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_of(OBJ_BLOB, wanted, sink)
+    }
+
+    /// [`PackReader::read_many`] for trees: the raw tree objects (entries of mode, name and
+    /// id), so a store can walk a big tree on all cores.
+    pub fn read_trees(
+        &self,
+        wanted: &[git2::Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_of(OBJ_TREE, wanted, sink)
+    }
+
+    fn read_many_of(
+        &self,
+        kind: u8,
+        wanted: &[git2::Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        // Positions are kept as u32 to halve the bookkeeping of a million blobs.
+        if self.packs.is_empty() || wanted.len() >= NONE as usize {
+            return Ok((0..wanted.len()).collect());
+        }
+        // A pack whose tables turn out unsound is not used: its objects stay undelivered.
+        let mut indexes: Vec<Option<Index>> = self.packs.iter().map(Pack::index).collect();
+        let found: Vec<(u32, u32)> = wanted
+            .par_iter()
+            .map(|oid| {
+                indexes
+                    .iter()
+                    .enumerate()
+                    .find_map(|(p, index)| {
+                        let k = index.as_ref()?.find(oid.as_bytes())?;
+                        Some((p as u32, k))
+                    })
+                    .unwrap_or((NONE, NONE))
+            })
+            .collect();
+        let mut missed = Vec::new();
+        let mut items: Vec<Vec<(u32, u32)>> = vec![Vec::new(); self.packs.len()];
+        for (i, &(p, k)) in found.iter().enumerate() {
+            match items.get_mut(p as usize) {
+                Some(list) => list.push((k, i as u32)),
+                None => missed.push(i),
+            }
+        }
+        drop(found);
+        for (p, pack) in self.packs.iter().enumerate() {
+            let items = std::mem::take(&mut items[p]);
+            if let (false, Some(index)) = (items.is_empty(), indexes[p].take()) {
+                missed.extend(pack.read_wanted(kind, index, items, sink)?);
+            }
+        }
+        missed.sort_unstable();
+        Ok(missed)
+    }
+}
+
+/// "No such node / entry / position".
+const NONE: u32 = u32::MAX;
+/// A node whose object is whole and of the type asked for: the root of a delta tree.
+const ROOT: u32 = u32::MAX - 1;
+/// A node that cannot be decoded here (another type, or its base is in another pack); its
+/// whole subtree is left to the caller.
+const SKIP: u32 = u32::MAX - 2;
+
+const OBJ_TREE: u8 = 2;
+const OBJ_BLOB: u8 = 3;
+const OBJ_OFS_DELTA: u8 = 6;
+const OBJ_REF_DELTA: u8 = 7;
+
+/// Room for the longest entry header: a 64-bit size (10 bytes) and a 20-byte base id.
+const HEADER_MAX: u64 = 32;
+/// A worker's first window; it doubles up to [`WINDOW_MAX`] while entries are read in pack
+/// order and halves down to [`WINDOW_MIN`] (about a page) while they are scattered.
+const WINDOW_START: usize = 64 << 10;
+const WINDOW_MIN: usize = 4 << 10;
+const WINDOW_MAX: usize = 1 << 20;
+/// Roots are handed out in groups of about this many objects, and a subtree this large is
+/// split off as a task of its own, so a pack whose deltas form a few huge trees still keeps
+/// every core busy. (Tiny in unit tests, so small repositories exercise the splitting.)
+const TASK_NODES: u32 = if cfg!(test) { 8 } else { 4096 };
+/// Headers are read in runs of this many entries per task.
+const HEADER_CHUNK: usize = 4096;
+/// Sizes in headers are not trusted for allocation beyond this; larger outputs grow as they
+/// are produced (and are checked against the header at the end).
+const PREALLOC_MAX: usize = 64 << 20;
+
+/// One `.idx` / `.pack` pair, both open. The index's tables are read only while blobs are
+/// being located (see [`Index`]), so they take no memory while the blobs are decoded.
+struct Pack {
+    path: PathBuf,
+    file: File,
+    /// Where the last entry ends: the pack's length less its 20-byte checksum.
+    data_end: u64,
+    idx: File,
+    idx_len: u64,
+    count: u64,
+}
+
+/// A pack index's tables: ids and offsets (not the CRCs).
+struct Index {
+    fanout: Vec<u32>,
+    /// The object ids, sorted, 20 bytes each.
+    oids: Vec<u8>,
+    /// Each object's offset; with the high bit set, an index into `large`.
+    offsets: Vec<u32>,
+    large: Vec<u64>,
+}
+
+impl Pack {
+    /// Opens a pack by its index, or `None` when the pair is not usable.
+    fn open(idx_path: &Path) -> Option<Pack> {
+        let idx = File::open(idx_path).ok()?;
+        let idx_len = idx.metadata().ok()?.len();
+        let head = read_vec(&idx, 0, 8 + 256 * 4)?;
+        if head[..4] != [0xff, b't', b'O', b'c'] || be32(&head[4..]) != 2 {
+            return None;
+        }
+        let count = u64::from(be32(&head[8 + 255 * 4..]));
+        // Header and fanout, ids, CRCs, offsets, then the two checksums; whatever is left
+        // is the table of 64-bit offsets, at most one per object.
+        let rest = idx_len.checked_sub(8 + 256 * 4 + count * (20 + 4 + 4) + 40)?;
+        if rest % 8 != 0 || rest / 8 > count {
+            return None;
+        }
+        let pack_checksum = read_vec(&idx, idx_len - 40, 20)?;
+
+        let path = idx_path.with_extension("pack");
+        let file = File::open(&path).ok()?;
+        let len = file.metadata().ok()?.len();
+        if len < 12 + 20 {
+            return None;
+        }
+        let header = read_vec(&file, 0, 12)?;
+        if &header[..4] != b"PACK"
+            || !matches!(be32(&header[4..]), 2 | 3)
+            || u64::from(be32(&header[8..])) != count
+        {
+            return None;
+        }
+        // The index names its pack by checksum: a truncated or replaced pack is not used.
+        if read_vec(&file, len - 20, 20)? != pack_checksum {
+            return None;
+        }
+        Some(Pack {
+            path,
+            file,
+            data_end: len - 20,
+            idx,
+            idx_len,
+            count,
+        })
+    }
+
+    /// Reads the index's tables, or `None` when they are not sound (then the pack is not
+    /// used).
+    fn index(&self) -> Option<Index> {
+        let n = self.count;
+        let head = read_vec(&self.idx, 0, 8 + 256 * 4)?;
+        let fanout: Vec<u32> = (0..256).map(|i| be32(&head[8 + 4 * i..])).collect();
+        if fanout.windows(2).any(|w| w[0] > w[1]) || u64::from(fanout[255]) != n {
+            return None;
+        }
+        let ids_at = 8 + 256 * 4;
+        let large_at = ids_at + n * 28;
+        let oids = read_vec(&self.idx, ids_at, n * 20)?;
+        let offsets: Vec<u32> = read_vec(&self.idx, ids_at + n * 24, n * 4)?
+            .chunks_exact(4)
+            .map(be32)
+            .collect();
+        let large: Vec<u64> = read_vec(&self.idx, large_at, self.idx_len - 40 - large_at)?
+            .chunks_exact(8)
+            .map(be64)
+            .collect();
+        let index = Index {
+            fanout,
+            oids,
+            offsets,
+            large,
+        };
+        let in_range = |k: usize| {
+            let o = index.offsets[k];
+            let offset = if o & 0x8000_0000 == 0 {
+                u64::from(o)
+            } else {
+                match index.large.get((o & 0x7fff_ffff) as usize) {
+                    Some(&offset) => offset,
+                    None => return false,
+                }
+            };
+            (12..self.data_end).contains(&offset)
+        };
+        (0..index.offsets.len()).all(in_range).then_some(index)
+    }
+}
+
+impl Index {
+    fn count(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The object's place in the index, if the pack has it.
+    fn find(&self, oid: &[u8]) -> Option<u32> {
+        if oid.len() != 20 {
+            return None;
+        }
+        let first = usize::from(oid[0]);
+        let mut lo = if first == 0 {
+            0
+        } else {
+            self.fanout[first - 1]
+        } as usize;
+        let mut hi = self.fanout[first] as usize;
+        // Comparing the first 8 bytes as a number settles almost every step without a call
+        // to memcmp, which a million lookups of twenty steps each would feel.
+        let key = be64(oid);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let id = &self.oids[mid * 20..mid * 20 + 20];
+            match be64(id).cmp(&key).then_with(|| id[8..].cmp(&oid[8..])) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid as u32),
+            }
+        }
+        None
+    }
+
+    /// The offset of the object at index place `k` (checked to be in range on open).
+    fn offset(&self, k: usize) -> u64 {
+        let o = self.offsets[k];
+        if o & 0x8000_0000 == 0 {
+            u64::from(o)
+        } else {
+            self.large[(o & 0x7fff_ffff) as usize]
+        }
+    }
+}
+
+impl Pack {
+    fn corrupt(&self, offset: u64, reason: impl Into<String>) -> StoreError {
+        StoreError::CorruptPack {
+            path: self.path.clone(),
+            offset,
+            reason: reason.into(),
+        }
+    }
+
+    /// Decodes the wanted objects of this pack (`items`: index place, position in `wanted`)
+    /// and returns the positions it could not deliver.
+    fn read_wanted(
+        &self,
+        kind: u8,
+        index: Index,
+        items: Vec<(u32, u32)>,
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        let mut layout = Layout::new(&index, self.data_end);
+        let forest = Forest::build(self, kind, &index, &layout, &items)?;
+        // What only locating needed goes before the decoded records start to pile up.
+        drop((index, items));
+        layout.rank_of = Vec::new();
+        let missed = forest.unreachable_wants();
+        let job = Job {
+            kind,
+            task: forest.task_size(),
+            pack: self,
+            layout: &layout,
+            forest: &forest,
+            sink,
+            failed: Mutex::new(None),
+            stop: AtomicBool::new(false),
+        };
+        let tasks = forest.root_groups(job.task);
+        rayon::scope(|scope| {
+            for roots in tasks {
+                let job = &job;
+                scope.spawn(move |scope| job.run(scope, Start::Roots(roots)));
+            }
+        });
+        match job.failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(missed),
+        }
+    }
+}
+
+/// The pack's entries in pack order: an entry ends where the next one starts (the last one
+/// at the checksum), and a delta names its base by offset, which becomes a rank here.
+struct Layout {
+    /// Entry offsets, ascending; an entry's position here is its rank.
+    starts: Vec<u64>,
+    /// The rank of the object at each index place.
+    rank_of: Vec<u32>,
+    data_end: u64,
+}
+
+impl Layout {
+    fn new(index: &Index, data_end: u64) -> Layout {
+        let mut by_offset: Vec<(u64, u32)> = (0..index.count())
+            .map(|k| (index.offset(k), k as u32))
+            .collect();
+        by_offset.par_sort_unstable();
+        let mut rank_of = vec![0; index.count()];
+        for (rank, &(_, k)) in by_offset.iter().enumerate() {
+            rank_of[k as usize] = rank as u32;
+        }
+        Layout {
+            starts: by_offset.into_iter().map(|(offset, _)| offset).collect(),
+            rank_of,
+            data_end,
+        }
+    }
+
+    /// Where entry `rank` starts and ends.
+    fn span(&self, rank: u32) -> (u64, u64) {
+        let r = rank as usize;
+        let end = self.starts.get(r + 1).copied().unwrap_or(self.data_end);
+        (self.starts[r], end)
+    }
+}
+
+/// One needed entry of the pack.
+#[derive(Clone, Copy)]
+struct Node {
+    rank: u32,
+    /// The node of its base, or [`ROOT`] or [`SKIP`].
+    base: u32,
+    first_child: u32,
+    next_sibling: u32,
+    /// The first position in `wanted` it answers, or [`NONE`] for a base nobody asked for.
+    want: u32,
+    /// How many nodes its subtree holds, itself included.
+    subtree: u32,
+}
+
+/// The wanted entries and every base their deltas need, linked base to deltas.
+struct Forest {
+    nodes: Vec<Node>,
+    /// Further positions of an object asked for more than once (node, position), by node.
+    extra: Vec<(u32, u32)>,
+    /// Roots (whole objects of the type asked for) in pack order.
+    roots: Vec<u32>,
+    /// Whether each node is reached from a root (and so will be decoded).
+    reached: Vec<bool>,
+}
+
+/// What an entry header says about where the object comes from.
+enum Link {
+    /// A whole object of this type.
+    Whole(u8),
+    /// A delta on the entry of this rank.
+    Delta(u32),
+    /// A delta on an object this pack does not have.
+    Elsewhere,
+}
+
+impl Forest {
+    fn build(
+        pack: &Pack,
+        kind: u8,
+        index: &Index,
+        layout: &Layout,
+        items: &[(u32, u32)],
+    ) -> Result<Forest, StoreError> {
+        let mut node_of_rank = vec![NONE; index.count()];
+        let mut nodes: Vec<Node> = Vec::with_capacity(items.len());
+        let mut extra = Vec::new();
+        let node = |rank, want| Node {
+            rank,
+            base: SKIP,
+            first_child: NONE,
+            next_sibling: NONE,
+            want,
+            subtree: 1,
+        };
+        for &(k, pos) in items {
+            let rank = layout.rank_of[k as usize];
+            match node_of_rank[rank as usize] {
+                NONE => {
+                    node_of_rank[rank as usize] = nodes.len() as u32;
+                    nodes.push(node(rank, pos));
+                }
+                seen => extra.push((seen, pos)),
+            }
+        }
+        extra.sort_unstable();
+
+        // Headers first, in rounds: the wanted entries, then the bases they name that are
+        // not nodes yet, and so on up the chains.
+        let mut pending: Vec<u32> = (0..nodes.len() as u32).collect();
+        while !pending.is_empty() {
+            pending.sort_unstable_by_key(|&i| nodes[i as usize].rank);
+            let links: Vec<Vec<Link>> = pending
+                .par_chunks(HEADER_CHUNK)
+                .map_init(Window::new, |window, chunk| {
+                    chunk
+                        .iter()
+                        .map(|&i| link(pack, index, layout, window, nodes[i as usize].rank))
+                        .collect::<Result<Vec<Link>, StoreError>>()
+                })
+                .collect::<Result<_, _>>()?;
+            let mut next = Vec::new();
+            for (&i, link) in pending.iter().zip(links.into_iter().flatten()) {
+                nodes[i as usize].base = match link {
+                    Link::Whole(whole) if whole == kind => ROOT,
+                    Link::Whole(_) | Link::Elsewhere => SKIP,
+                    Link::Delta(rank) => match node_of_rank[rank as usize] {
+                        NONE => {
+                            let new = nodes.len() as u32;
+                            node_of_rank[rank as usize] = new;
+                            nodes.push(node(rank, NONE));
+                            next.push(new);
+                            new
+                        }
+                        base => base,
+                    },
+                };
+            }
+            pending = next;
+        }
+
+        // Children lists in pack order (prepending while going down the ranks), and roots.
+        let mut roots = Vec::new();
+        for &i in node_of_rank.iter().rev().filter(|&&i| i != NONE) {
+            match nodes[i as usize].base {
+                ROOT => roots.push(i),
+                SKIP => {}
+                base => {
+                    nodes[i as usize].next_sibling = nodes[base as usize].first_child;
+                    nodes[base as usize].first_child = i;
+                }
+            }
+        }
+        drop(node_of_rank);
+        roots.reverse();
+
+        // Subtree sizes: parents come before their children in a preorder, so adding each
+        // node into its base in reverse preorder sums every subtree. Nodes no root reaches
+        // (under a skipped node, or in a cycle of a corrupt pack) are not in the preorder.
+        let mut order = Vec::with_capacity(nodes.len());
+        let mut stack = Vec::new();
+        for &root in &roots {
+            stack.push(root);
+            while let Some(i) = stack.pop() {
+                order.push(i);
+                let mut child = nodes[i as usize].first_child;
+                while child != NONE {
+                    stack.push(child);
+                    child = nodes[child as usize].next_sibling;
+                }
+            }
+        }
+        let mut reached = vec![false; nodes.len()];
+        for &i in order.iter().rev() {
+            reached[i as usize] = true;
+            let Node { base, subtree, .. } = nodes[i as usize];
+            if base != ROOT {
+                let parent = &mut nodes[base as usize].subtree;
+                *parent = parent.saturating_add(subtree);
+            }
+        }
+        Ok(Forest {
+            nodes,
+            extra,
+            roots,
+            reached,
+        })
+    }
+
+    /// The positions whose objects will not be decoded here.
+    fn unreachable_wants(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !self.reached[i] && node.want != NONE {
+                out.push(node.want as usize);
+                out.extend(self.extras(i as u32).map(|p| p as usize));
+            }
+        }
+        out
+    }
+
+    /// The further positions node `i` answers.
+    fn extras(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        let from = self.extra.partition_point(|&(n, _)| n < i);
+        self.extra[from..]
+            .iter()
+            .take_while(move |&&(n, _)| n == i)
+            .map(|&(_, pos)| pos)
+    }
+
+    /// How many objects a task takes on: [`TASK_NODES`], or less when there are few objects
+    /// (a few thousand trees, say, each much bigger than a blob), so every core gets some.
+    fn task_size(&self) -> u32 {
+        let tasks_wanted = rayon::current_num_threads() * 8;
+        let per_task = (self.reached.len() / tasks_wanted.max(1)) as u32;
+        per_task.clamp(1, TASK_NODES)
+    }
+
+    /// The roots in pack order, cut into groups of about `task` objects each.
+    fn root_groups(&self, task: u32) -> Vec<&[u32]> {
+        let mut groups = Vec::new();
+        let (mut from, mut weight) = (0, 0u32);
+        for (k, &root) in self.roots.iter().enumerate() {
+            weight = weight.saturating_add(self.nodes[root as usize].subtree);
+            if weight >= task {
+                groups.push(&self.roots[from..=k]);
+                (from, weight) = (k + 1, 0);
+            }
+        }
+        if from < self.roots.len() {
+            groups.push(&self.roots[from..]);
+        }
+        groups
+    }
+}
+
+/// Reads entry `rank`'s header and says what it is built on.
+fn link(
+    pack: &Pack,
+    index: &Index,
+    layout: &Layout,
+    window: &mut Window,
+    rank: u32,
+) -> Result<Link, StoreError> {
+    let (start, end) = layout.span(rank);
+    let bytes = window.get(pack, start, end.min(start + HEADER_MAX))?;
+    let head = Head::parse(bytes, end - start).map_err(|why| pack.corrupt(start, why))?;
+    Ok(match head.base {
+        Base::None => Link::Whole(head.kind),
+        Base::Offset(distance) => {
+            let base = start
+                .checked_sub(distance)
+                .map(|b| layout.starts.binary_search(&b));
+            match base {
+                Some(Ok(rank)) => Link::Delta(rank as u32),
+                _ => return Err(pack.corrupt(start, "the delta's base is not an entry")),
+            }
+        }
+        Base::Id(oid) => match index.find(&oid) {
+            Some(k) => Link::Delta(layout.rank_of[k as usize]),
+            None => Link::Elsewhere,
+        },
+    })
+}
+
+/// A parsed entry header.
+struct Head {
+    kind: u8,
+    /// The inflated size: the object's, or the delta's for a delta.
+    size: u64,
+    /// Where the zlib data starts, from the entry's start.
+    data: usize,
+    base: Base,
+}
+
+enum Base {
+    None,
+    /// An `OFS_DELTA`: the base starts this many bytes before the entry.
+    Offset(u64),
+    /// A `REF_DELTA`: the base's id.
+    Id([u8; 20]),
+}
+
+impl Head {
+    /// Parses the header at the start of `bytes`, an entry of `entry_len` bytes (or its
+    /// beginning).
+    fn parse(bytes: &[u8], entry_len: u64) -> Result<Head, String> {
+        let mut at = 0;
+        let mut next = || -> Result<u8, String> {
+            let b = *bytes
+                .get(at)
+                .ok_or_else(|| "the entry header runs past the entry".to_owned())?;
+            at += 1;
+            Ok(b)
+        };
+        let mut c = next()?;
+        let kind = (c >> 4) & 7;
+        let mut size = u64::from(c & 15);
+        let mut shift = 4;
+        while c & 0x80 != 0 {
+            c = next()?;
+            if shift > 63 - 7 {
+                return Err("the entry's size does not fit 64 bits".to_owned());
+            }
+            size |= u64::from(c & 0x7f) << shift;
+            shift += 7;
+        }
+        let base = match kind {
+            1..=4 => Base::None,
+            OBJ_OFS_DELTA => {
+                // Git's offset encoding: each continuation adds one before shifting, so no
+                // value has two spellings.
+                c = next()?;
+                let mut distance = u64::from(c & 0x7f);
+                while c & 0x80 != 0 {
+                    c = next()?;
+                    distance = distance
+                        .checked_add(1)
+                        .and_then(|d| d.checked_mul(128))
+                        .map(|d| d | u64::from(c & 0x7f))
+                        .ok_or_else(|| "the delta's base offset overflows".to_owned())?;
+                }
+                Base::Offset(distance)
+            }
+            OBJ_REF_DELTA => {
+                let mut oid = [0; 20];
+                for b in &mut oid {
+                    *b = next()?;
+                }
+                Base::Id(oid)
+            }
+            other => return Err(format!("invalid object type {other}")),
+        };
+        if let Base::Offset(distance) = base {
+            // The base comes before the delta, after the pack header.
+            if distance == 0 {
+                return Err("the delta is its own base".to_owned());
+            }
+        }
+        if at as u64 >= entry_len {
+            return Err("the entry has no data after its header".to_owned());
+        }
+        Ok(Head {
+            kind,
+            size,
+            data: at,
+            base,
+        })
+    }
+}
+
+/// Shared state of one pack's decoding.
+struct Job<'a> {
+    /// The type of object asked for.
+    kind: u8,
+    /// Objects per task; a subtree this big is split off.
+    task: u32,
+    pack: &'a Pack,
+    layout: &'a Layout,
+    forest: &'a Forest,
+    sink: &'a (dyn Fn(usize, Vec<u8>) + Sync),
+    /// The first error; the others are dropped.
+    failed: Mutex<Option<StoreError>>,
+    /// Set on the first error so the other tasks stop early.
+    stop: AtomicBool,
+}
+
+/// Where a task starts.
+enum Start<'a> {
+    /// These roots, one after the other.
+    Roots(&'a [u32]),
+    /// A subtree split off another task, from its already decoded top.
+    Subtree(u32, Vec<u8>),
+}
+
+/// A task's decoding state, reused for all its objects (thousands): the inflate state with
+/// its 32 KiB window, the pack window, the delta buffer. Made per task rather than pooled
+/// across tasks: with a pool, whose workers hop between threads, the parsing threads ended
+/// up waiting on each other's glibc allocator locks (measured over 1,000,000 blobs: 50,000
+/// to 180,000 context switches and 3.6 s or more, against 10,000 and 3.0 s per task).
+struct Worker {
+    inflate: Decompress,
+    window: Window,
+    /// The current delta's instructions.
+    delta: Vec<u8>,
+}
+
+impl<'a> Job<'a> {
+    fn run<'s>(&'s self, scope: &rayon::Scope<'s>, start: Start<'s>)
+    where
+        'a: 's,
+    {
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut worker = Worker {
+            inflate: Decompress::new(true),
+            window: Window::new(),
+            delta: Vec::new(),
+        };
+        let result = match start {
+            Start::Roots(roots) => roots.iter().try_for_each(|&root| {
+                let bytes = self.decode_whole(&mut worker, root)?;
+                self.walk(scope, &mut worker, root, bytes)
+            }),
+            Start::Subtree(top, bytes) => self.walk(scope, &mut worker, top, bytes),
+        };
+        if let Err(e) = result {
+            self.stop.store(true, Ordering::Relaxed);
+            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get_or_insert(e);
+        }
+    }
+
+    /// Decodes the subtree under `top` (whose bytes are given) depth first, keeping only the
+    /// chain of bases above the current object. A big subtree below is handed to a new task.
+    fn walk<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        worker: &mut Worker,
+        top: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError>
+    where
+        'a: 's,
+    {
+        let nodes = &self.forest.nodes;
+        // (node, its bytes, its next child to decode)
+        let mut stack = vec![(top, bytes, nodes[top as usize].first_child)];
+        while let Some(frame) = stack.last_mut() {
+            let child = frame.2;
+            if child == NONE {
+                // Every delta on it is done: the bytes can go to the sink as they are.
+                if let Some((node, bytes, _)) = stack.pop() {
+                    self.deliver(node, bytes);
+                }
+                continue;
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let node = nodes[child as usize];
+            frame.2 = node.next_sibling;
+            let out = self.decode_delta(worker, child, &frame.1)?;
+            if node.first_child == NONE {
+                self.deliver(child, out);
+            } else if node.subtree >= self.task {
+                scope.spawn(move |scope| self.run(scope, Start::Subtree(child, out)));
+            } else {
+                stack.push((child, out, node.first_child));
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&self, node: u32, bytes: Vec<u8>) {
+        let want = self.forest.nodes[node as usize].want;
+        if want == NONE {
+            return;
+        }
+        if !self.forest.extra.is_empty() {
+            for pos in self.forest.extras(node) {
+                (self.sink)(pos as usize, bytes.clone());
+            }
+        }
+        (self.sink)(want as usize, bytes);
+    }
+
+    /// Inflates a root: a whole object.
+    fn decode_whole(&self, worker: &mut Worker, node: u32) -> Result<Vec<u8>, StoreError> {
+        let (start, end) = self.layout.span(self.forest.nodes[node as usize].rank);
+        let entry = worker.window.get(self.pack, start, end)?;
+        let corrupt = |why: String| self.pack.corrupt(start, why);
+        let head = Head::parse(entry, end - start).map_err(corrupt)?;
+        if head.kind != self.kind {
+            return Err(corrupt(format!(
+                "type {} where {} was read",
+                head.kind, self.kind
+            )));
+        }
+        let size = usize::try_from(head.size).map_err(|_| corrupt("too large".to_owned()))?;
+        let mut out = Vec::new();
+        inflate(&mut worker.inflate, &entry[head.data..], size, &mut out).map_err(corrupt)?;
+        Ok(out)
+    }
+
+    /// Inflates a delta and applies it to its base's bytes.
+    fn decode_delta(
+        &self,
+        worker: &mut Worker,
+        node: u32,
+        base: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let (start, end) = self.layout.span(self.forest.nodes[node as usize].rank);
+        let entry = worker.window.get(self.pack, start, end)?;
+        let corrupt = |why: String| self.pack.corrupt(start, why);
+        let head = Head::parse(entry, end - start).map_err(corrupt)?;
+        if matches!(head.base, Base::None) {
+            return Err(corrupt("a whole object where a delta was read".to_owned()));
+        }
+        let size = usize::try_from(head.size).map_err(|_| corrupt("too large".to_owned()))?;
+        let data = &entry[head.data..];
+        inflate(&mut worker.inflate, data, size, &mut worker.delta).map_err(corrupt)?;
+        apply_delta(base, &worker.delta).map_err(|why| corrupt(why.to_owned()))
+    }
+}
+
+/// Inflates the zlib stream at the start of `input` into `out`, which must come to exactly
+/// `size` bytes (the header's word).
+fn inflate(z: &mut Decompress, input: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    z.reset(true);
+    out.clear();
+    out.reserve_exact(size.min(PREALLOC_MAX));
+    loop {
+        let (used, made) = (z.total_in(), out.len());
+        let rest = input.get(used as usize..).unwrap_or_default();
+        let status = z
+            .decompress_vec(rest, out, FlushDecompress::Finish)
+            .map_err(|e| format!("corrupt zlib data: {e}"))?;
+        if out.len() > size {
+            return Err(format!(
+                "inflates to more than the {size} bytes its header says"
+            ));
+        }
+        match status {
+            Status::StreamEnd => break,
+            Status::Ok | Status::BufError => {
+                if out.len() == out.capacity() {
+                    // Full: either a big object still growing, or only the end of the stream
+                    // (which needs no room) is left; a little room tells the two apart.
+                    out.reserve((size - out.len()).clamp(64, PREALLOC_MAX));
+                } else if z.total_in() == used && out.len() == made {
+                    return Err("the zlib data ends before the object does".to_owned());
+                }
+            }
+        }
+    }
+    if out.len() != size {
+        return Err(format!(
+            "inflates to {} bytes, its header says {size}",
+            out.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Applies git delta `delta` to `base`: a base size, a result size, then copy and insert
+/// instructions, each checked to stay inside the base and the result.
+fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let mut at = 0;
+    let base_size = delta_varint(delta, &mut at)?;
+    if base_size != base.len() as u64 {
+        return Err("the delta's base size is not its base's");
+    }
+    let result_size =
+        usize::try_from(delta_varint(delta, &mut at)?).map_err(|_| "the delta is too large")?;
+    let mut out = Vec::with_capacity(result_size.min(PREALLOC_MAX));
+    while let Some(&op) = delta.get(at) {
+        at += 1;
+        let piece = if op & 0x80 != 0 {
+            // Copy: bits 0-3 say which offset bytes follow, bits 4-6 which size bytes.
+            let mut offset = 0usize;
+            let mut len = 0usize;
+            for i in 0..4 {
+                if op & (1 << i) != 0 {
+                    let b = *delta.get(at).ok_or("a copy runs past the delta's end")?;
+                    offset |= usize::from(b) << (8 * i);
+                    at += 1;
+                }
+            }
+            for i in 0..3 {
+                if op & (0x10 << i) != 0 {
+                    let b = *delta.get(at).ok_or("a copy runs past the delta's end")?;
+                    len |= usize::from(b) << (8 * i);
+                    at += 1;
+                }
+            }
+            if len == 0 {
+                len = 0x10000;
+            }
+            offset
+                .checked_add(len)
+                .and_then(|end| base.get(offset..end))
+                .ok_or("a copy reaches outside the base")?
+        } else if op != 0 {
+            let len = usize::from(op);
+            let piece = delta
+                .get(at..at + len)
+                .ok_or("an insert runs past the delta's end")?;
+            at += len;
+            piece
+        } else {
+            return Err("delta opcode 0 is reserved");
+        };
+        if out.len() + piece.len() > result_size {
+            return Err("the delta makes more than its result size");
+        }
+        out.extend_from_slice(piece);
+    }
+    if out.len() != result_size {
+        return Err("the delta makes less than its result size");
+    }
+    Ok(out)
+}
+
+/// A size in a delta's preamble: little-endian groups of 7 bits.
+fn delta_varint(delta: &[u8], at: &mut usize) -> Result<u64, &'static str> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *delta.get(*at).ok_or("the delta ends in its preamble")?;
+        *at += 1;
+        if shift > 63 {
+            return Err("a delta size does not fit 64 bits");
+        }
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+    }
+}
+
+/// Bytes of a pack read ahead of the entries a worker needs. See the module's comment for
+/// why it adapts its size.
+struct Window {
+    buf: Vec<u8>,
+    /// Where in the pack `buf[..len]` comes from.
+    start: u64,
+    len: usize,
+    /// How many of those bytes were asked for: the hit rate that sizes the next read.
+    used: usize,
+    size: usize,
+}
+
+impl Window {
+    fn new() -> Window {
+        Window {
+            buf: Vec::new(),
+            start: 0,
+            len: 0,
+            used: 0,
+            size: WINDOW_START,
+        }
+    }
+
+    /// Bytes `start..end` of the pack (`end` at most the pack's data end).
+    fn get(&mut self, pack: &Pack, start: u64, end: u64) -> Result<&[u8], StoreError> {
+        let want = (end - start) as usize;
+        if start < self.start || end > self.start + self.len as u64 {
+            if self.len > 0 {
+                if self.used * 8 < self.len {
+                    self.size = (self.size / 2).max(WINDOW_MIN);
+                } else if self.used * 2 >= self.len {
+                    self.size = (self.size * 2).min(WINDOW_MAX);
+                }
+            }
+            let len = want
+                .max(self.size)
+                .min(usize::try_from(pack.data_end - start).unwrap_or(usize::MAX));
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+            // Forget the old window first, so a failed read leaves none.
+            self.len = 0;
+            pack.file
+                .read_exact_at(&mut self.buf[..len], start)
+                .map_err(|e| StoreError::io(&pack.path, "cannot read pack", e))?;
+            if self.buf.len() > WINDOW_MAX && len <= WINDOW_MAX {
+                // One huge object should not keep its buffer for the rest of the run.
+                self.buf.truncate(WINDOW_MAX);
+                self.buf.shrink_to_fit();
+            }
+            (self.start, self.len, self.used) = (start, len, 0);
+        }
+        self.used += want;
+        let from = (start - self.start) as usize;
+        Ok(&self.buf[from..from + want])
+    }
+}
+
+/// Where a repository's objects live: a linked worktree's git directory names the main one
+/// in `commondir`.
+fn common_dir(git_dir: &Path) -> PathBuf {
+    match std::fs::read_to_string(git_dir.join("commondir")) {
+        Ok(text) if !text.trim().is_empty() => git_dir.join(text.trim()),
+        _ => git_dir.to_path_buf(),
+    }
+}
+
+/// Whether the repository's objects are named by SHA-1 (`extensions.objectformat` unset or
+/// `sha1`).
+fn uses_sha1(common: &Path) -> bool {
+    let Ok(config) = std::fs::read_to_string(common.join("config")) else {
+        return true;
+    };
+    let mut in_extensions = false;
+    for line in config.lines() {
+        let mut line = line.trim();
+        if let Some(rest) = line.strip_prefix('[') {
+            let (section, after) = rest.split_once(']').unwrap_or((rest, ""));
+            let name = section.split_whitespace().next().unwrap_or_default();
+            in_extensions = name.eq_ignore_ascii_case("extensions");
+            line = after.trim();
+        }
+        if !in_extensions {
+            continue;
+        }
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        if key.trim().eq_ignore_ascii_case("objectformat") {
+            let value = value.split(['#', ';']).next().unwrap_or_default();
+            return value.trim().trim_matches('"').eq_ignore_ascii_case("sha1");
+        }
+    }
+    true
+}
+
+/// Opens the packs of `objects` and, through its alternates, of other repositories (as git
+/// does, up to five levels deep, each directory once).
+fn collect_packs(objects: &Path, depth: usize, seen: &mut Vec<PathBuf>, packs: &mut Vec<Pack>) {
+    let Ok(canonical) = objects.canonicalize() else {
+        return;
+    };
+    if seen.contains(&canonical) {
+        return;
+    }
+    seen.push(canonical);
+    if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
+        let mut indexes: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        indexes.sort();
+        packs.extend(indexes.iter().filter_map(|p| Pack::open(p)));
+    }
+    if depth >= 5 {
+        return;
+    }
+    if let Ok(text) = std::fs::read_to_string(objects.join("info/alternates")) {
+        for line in text.lines().map(str::trim) {
+            // Quoted paths (with escapes) are rare enough to leave to libgit2.
+            if line.is_empty() || line.starts_with('#') || line.starts_with('"') {
+                continue;
+            }
+            collect_packs(&objects.join(line), depth + 1, seen, packs);
+        }
+    }
+}
+
+fn read_vec(file: &File, at: u64, len: u64) -> Option<Vec<u8>> {
+    let mut buf = vec![0; usize::try_from(len).ok()?];
+    file.read_exact_at(&mut buf, at).ok()?;
+    Some(buf)
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn be64(b: &[u8]) -> u64 {
+    u64::from(be32(b)) << 32 | u64::from(be32(&b[4..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn delta_copies_and_inserts() {
+        let base = b"hello, world";
+        // Copy 7 bytes at 0 ("hello, "), insert "there", then copy the "d" at 11.
+        let delta = [12, 13, 0x90, 7, 5, b't', b'h', b'e', b'r', b'e'];
+        assert_eq!(
+            apply_delta(base, &delta),
+            Err("the delta makes less than its result size")
+        );
+        let delta = [
+            12, 13, 0x90, 7, 5, b't', b'h', b'e', b'r', b'e', 0x91, 11, 1,
+        ];
+        assert_eq!(
+            apply_delta(base, &delta).unwrap(),
+            b"hello, thered".to_vec()
+        );
+    }
+
+    #[test]
+    fn delta_copy_size_zero_means_64_kib() {
+        let base = vec![7u8; 0x10000];
+        // base size 0x10000 = varint [0x80, 0x80, 0x04]; result the same; copy with no size
+        // bytes and no offset bytes.
+        let delta = [0x80, 0x80, 0x04, 0x80, 0x80, 0x04, 0x80];
+        assert_eq!(apply_delta(&base, &delta).unwrap(), base);
+    }
+
+    #[test]
+    fn bad_deltas_are_errors() {
+        let base = b"abc";
+        assert_eq!(
+            apply_delta(base, &[4, 1, 1, b'x']),
+            Err("the delta's base size is not its base's")
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 1, 0]),
+            Err("delta opcode 0 is reserved")
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 2, 0x91, 2, 2]),
+            Err("a copy reaches outside the base")
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 2, 0x91, 2]),
+            Err("a copy runs past the delta's end")
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 2, 3, b'x']),
+            Err("an insert runs past the delta's end")
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 1, 2, b'x', b'y']),
+            Err("the delta makes more than its result size")
+        );
+        assert_eq!(
+            apply_delta(base, &[3]),
+            Err("the delta ends in its preamble")
+        );
+        let endless = [0xff; 12];
+        assert!(apply_delta(base, &endless).is_err());
+    }
+
+    #[test]
+    fn inflate_checks_the_size() {
+        let mut z = Decompress::new(true);
+        let mut out = Vec::new();
+        let data = zlib(b"some record\n");
+        inflate(&mut z, &data, 12, &mut out).unwrap();
+        assert_eq!(out, b"some record\n");
+        assert!(inflate(&mut z, &data, 11, &mut out).is_err());
+        assert!(inflate(&mut z, &data, 13, &mut out).is_err());
+        assert!(inflate(&mut z, &data[..data.len() - 3], 12, &mut out).is_err());
+        let mut flipped = data.clone();
+        flipped[4] ^= 0x55;
+        assert!(inflate(&mut z, &flipped, 12, &mut out).is_err());
+        // Reused after errors.
+        inflate(&mut z, &zlib(b""), 0, &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn headers() {
+        // A blob of 300 bytes: type 3, size 300 = 0b1_0010_1100 -> 0xbc, 0x12.
+        let h = Head::parse(&[0xbc, 0x12, 0x78], 10).unwrap();
+        assert_eq!((h.kind, h.size, h.data), (3, 300, 2));
+        assert!(matches!(h.base, Base::None));
+        // OFS_DELTA of size 5, base 200 bytes back: 200 = (0 + 1) * 128 + 72 -> 0x80, 0x48.
+        let h = Head::parse(&[0x65, 0x80, 0x48, 0x78], 10).unwrap();
+        assert!(matches!(h.base, Base::Offset(200)));
+        assert_eq!(h.data, 3);
+        assert!(
+            Head::parse(&[0x65, 0x00, 0x78], 10).is_err(),
+            "its own base"
+        );
+        assert!(Head::parse(&[0x85], 10).is_err(), "cut short");
+        assert!(Head::parse(&[0x05, 0x78], 10).is_err(), "type 0");
+        assert!(Head::parse(&[0x55, 0x78], 10).is_err(), "type 5");
+        assert!(Head::parse(&[0x35], 1).is_err(), "no data");
+        assert!(Head::parse(&[0xff; 16], 100).is_err(), "size overflow");
+    }
+
+    /// Runs git in `dir` without any user or system configuration.
+    fn git(dir: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.org")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.org")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// With tasks of 8 objects, the delta trees of a small repository are split into many
+    /// tasks (roots grouped, big subtrees handed off): every blob still comes out once and
+    /// exactly as libgit2 reads it.
+    #[test]
+    fn split_delta_trees_decode_like_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let mut text = String::new();
+        for v in 0..120 {
+            text.push_str(&format!(
+                "line {v} = \"a record corrected {} times\"\n",
+                v % 7
+            ));
+            let name = format!("v{v:03}.toml");
+            std::fs::write(dir.path().join(name), &text).unwrap();
+        }
+        git(dir.path(), &["add", "-A"]);
+        git(dir.path(), &["commit", "-q", "-m", "versions"]);
+        git(dir.path(), &["gc", "--aggressive", "-q"]);
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let tree = repo.head().unwrap().peel_to_tree().unwrap();
+        let wanted: Vec<git2::Oid> = tree.iter().map(|e| e.id()).collect();
+        let reader = PackReader::open(repo.path()).unwrap();
+
+        let pack = &reader.packs[0];
+        let index = pack.index().unwrap();
+        let layout = Layout::new(&index, pack.data_end);
+        let items: Vec<(u32, u32)> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, oid)| (index.find(oid.as_bytes()).unwrap(), i as u32))
+            .collect();
+        let forest = Forest::build(pack, OBJ_BLOB, &index, &layout, &items).unwrap();
+        let biggest = forest
+            .roots
+            .iter()
+            .map(|&r| forest.nodes[r as usize].subtree);
+        assert!(
+            biggest.max().unwrap() > TASK_NODES,
+            "some subtree is split off"
+        );
+
+        let got: Vec<Mutex<Vec<Vec<u8>>>> = wanted.iter().map(|_| Mutex::new(Vec::new())).collect();
+        let missed = reader
+            .read_many(&wanted, &|i, bytes| got[i].lock().unwrap().push(bytes))
+            .unwrap();
+        assert!(missed.is_empty());
+        for (oid, got) in wanted.iter().zip(got) {
+            let got = got.into_inner().unwrap();
+            assert_eq!(got, [repo.find_blob(*oid).unwrap().content()], "{oid}");
+        }
+    }
+
+    #[test]
+    fn object_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        assert!(uses_sha1(dir.path()), "no config");
+        std::fs::write(&config, "[core]\n\tbare = false\n").unwrap();
+        assert!(uses_sha1(dir.path()));
+        std::fs::write(&config, "[core]\n[extensions]\n\tobjectFormat = sha256\n").unwrap();
+        assert!(!uses_sha1(dir.path()));
+        std::fs::write(&config, "[Extensions]\nobjectformat = SHA1 ; fine\n").unwrap();
+        assert!(uses_sha1(dir.path()));
+    }
+}

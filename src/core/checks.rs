@@ -65,11 +65,19 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
-/// Runs every check.
+/// Runs every check. They are independent of each other, so they run side by side (each
+/// into its own list, appended in [`CHECKS`] order; the caller sorts diagnostics anyway).
 pub fn run(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
-    for check in CHECKS {
-        (check.run)(ledger, diags);
-    }
+    use rayon::prelude::*;
+    let found: Vec<Vec<Diagnostic>> = CHECKS
+        .par_iter()
+        .map(|check| {
+            let mut out = Vec::new();
+            (check.run)(ledger, &mut out);
+            out
+        })
+        .collect();
+    diags.extend(found.into_iter().flatten());
 }
 
 /// Most hours one agent can contribute on one day.

@@ -344,3 +344,27 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
         "the newest answer is kept"
     );
 }
+
+#[test]
+fn answers_under_a_signed_policy_are_never_stored() {
+    // Whether an approval's signature verifies depends on the machine's ssh set-up, not only
+    // on the commits: such answers are always computed.
+    let s = Sandbox::new();
+    let dir = fablab(&s);
+    let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    std::fs::write(
+        dir.join("ovn.toml"),
+        format!("{toml}\n[validation]\napprovals = 1\nsigned = true\n"),
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "signed approvals"]);
+    let report = ["report", "contributions", "--by", "agent", "--at", "HEAD"];
+    let first = run(&s, &dir, &report);
+    assert_eq!(first.0, 0, "{first:?}");
+    assert_eq!(run(&s, &dir, &report), first);
+    let answers = entries(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/answers/"))
+        .count();
+    assert_eq!(answers, 0, "no answer stored under a signed policy");
+}

@@ -53,20 +53,19 @@ fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, Stri
     revs.push("HEAD".to_owned());
     let mut pinned = String::new();
     for rev in &revs {
-        let commit = store.resolve(rev).ok()?.id();
+        let commit = store.resolve(rev).ok()?.id().to_string();
+        // Any revision whose policy asks for signed approvals: never replayed.
+        let settings = store.read_file_at(&commit, NETWORK_FILE).ok()??;
+        let network = ledger::load(&[RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes: settings,
+        }])
+        .ledger
+        .network?;
+        if network.validation.signed {
+            return None;
+        }
         pinned.push_str(&format!("rev {rev:?} = {commit}\n"));
-    }
-    // The policy of the first revision read decides; signed approvals are never replayed.
-    let commit = store.resolve(&revs[0]).ok()?.id().to_string();
-    let settings = store.read_file_at(&commit, NETWORK_FILE).ok()??;
-    let network = ledger::load(&[RawFile {
-        path: NETWORK_FILE.to_owned(),
-        bytes: settings,
-    }])
-    .ledger
-    .network?;
-    if network.validation.signed {
-        return None;
     }
     let key = format!(
         "ovn {} answer 1\nledger {:?}\n{question}\n{pinned}",

@@ -139,6 +139,7 @@ pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliE
             writeln!(out)?;
         }
     }
+    super::discard(loaded);
     Ok(if problems == 0 {
         EXIT_OK
     } else {

@@ -291,6 +291,13 @@ pub fn problem_texts(
     texts
 }
 
+/// Frees `value` on a thread of its own: a loaded million-record ledger takes a noticeable
+/// moment to free, which the command's answer need not wait for (when `ovn` exits first,
+/// the operating system reclaims it all at once).
+pub fn discard<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}
+
 /// Set once from `--no-cache` before any command runs; read by [`open`].
 static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

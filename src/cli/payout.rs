@@ -235,6 +235,7 @@ pub fn run(
             writeln!(out)?;
         }
     }
+    super::discard(ledger);
     Ok(EXIT_OK)
 }
 

@@ -355,6 +355,7 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
             writeln!(out)?;
         }
     }
+    super::discard(source.ledger);
     Ok(EXIT_OK)
 }
 

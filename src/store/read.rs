@@ -598,7 +598,6 @@ fn read_and_parse(
 const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// How one file of a revision is read.
-#[derive(Clone)]
 enum Handle {
     /// From its blob.
     Blob(Oid),

@@ -143,7 +143,7 @@ impl FolderCache {
     }
 
     /// The entry for `key`, checked whole (key and CRC): `None` when absent, damaged, or
-    /// made for another key. Its records are decoded later, with [`Entry::records`], so
+    /// made for another key. Its records are decoded later, with `Entry::records`, so
     /// that many entries can be decoded in parallel.
     pub fn open(&self, key: &Key) -> Option<Entry> {
         let bytes = std::fs::read(self.path(key)).ok()?;

@@ -401,7 +401,7 @@ where
     load_with(
         items,
         |handle| read(&mut init(), handle),
-        |parser, handles| parser.pipeline(&handles, None, init, read),
+        |parser, handles| parser.pipeline(&handles, init, read),
     )
 }
 
@@ -659,15 +659,8 @@ impl Parser {
     /// so two readers mostly wait for each other), while the rayon workers parse the batch
     /// before. Bytes are dropped as soon as they are parsed, so the raw files are never all
     /// in memory. A file `read` returns `None` for comes out as nothing. `handles[i]` reads
-    /// file `i`; with `files`, only those files are read (and the outcomes come back in that
-    /// order), else all of them.
-    pub fn pipeline<T, R, I, F>(
-        &self,
-        handles: &[T],
-        files: Option<&[FileId]>,
-        init: I,
-        read: F,
-    ) -> Vec<Outcome>
+    /// file `i`; the outcomes come back in file order.
+    pub fn pipeline<T, R, I, F>(&self, handles: &[T], init: I, read: F) -> Vec<Outcome>
     where
         T: Sync,
         I: Fn() -> R + Sync,
@@ -676,25 +669,18 @@ impl Parser {
         const BATCH: usize = 1024;
         let read = &read;
         let init = &init;
-        let all: Vec<FileId>;
-        let files = match files {
-            Some(files) => files,
-            None => {
-                all = (0..handles.len() as FileId).collect();
-                &all
-            }
-        };
         let parts: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
             scope.spawn(move || {
                 let mut state = init();
-                for (n, chunk) in files.chunks(BATCH).enumerate() {
+                for (n, chunk) in handles.chunks(BATCH).enumerate() {
                     let bytes = chunk
                         .iter()
-                        .map(|&file| {
+                        .enumerate()
+                        .map(|(k, handle)| {
                             // Only records are read at all; a stray file is judged by its path.
-                            if self.needs_bytes(file) {
-                                read(&mut state, &handles[file as usize])
+                            if self.needs_bytes((n * BATCH + k) as FileId) {
+                                read(&mut state, handle)
                             } else {
                                 Some(Vec::new())
                             }
@@ -711,7 +697,7 @@ impl Parser {
                         .into_par_iter()
                         .enumerate()
                         .map(|(k, bytes)| {
-                            let file = files[start + k];
+                            let file = (start + k) as FileId;
                             match bytes {
                                 Some(bytes) if self.needs_bytes(file) => self.parse(file, bytes),
                                 Some(_) => self.judge_path(file),
@@ -723,7 +709,7 @@ impl Parser {
                 .collect()
         });
         // Sized once: collecting a flattened iterator would grow by doubling.
-        let mut out = Vec::with_capacity(files.len());
+        let mut out = Vec::with_capacity(handles.len());
         for part in parts {
             out.extend(part);
         }

@@ -28,14 +28,13 @@ pub const CACHE_DIR: &str = "ovn/cache";
 
 const MAGIC: &[u8; 8] = b"ovncache";
 
-/// The records of one folder, in file-name order (the names are kept beside them). Boxed one
-/// by one because each box moves into the ledger as it is.
-#[allow(clippy::vec_box)]
+/// The records of one folder, in file-name order (the names are kept beside them). Each is
+/// an `Option` so the reader can take records out one by one as they move into the ledger.
 pub enum Records {
     /// A `contributions/<yyyy>/<mm>/<dd>/` folder.
-    Contributions(Vec<Box<Contribution>>),
+    Contributions(Vec<Option<Box<Contribution>>>),
     /// An `approvals/<yyyy>/<mm>/<dd>/` folder.
-    Approvals(Vec<Box<Approval>>),
+    Approvals(Vec<Option<Box<Approval>>>),
 }
 
 /// The records of one folder to store, borrowed from the ledger being loaded.
@@ -73,9 +72,7 @@ impl Key {
     }
 
     fn file_name(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let hash = Sha256::digest(self.text().as_bytes());
-        hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
+        hashed_name(&self.text())
     }
 }
 
@@ -91,11 +88,6 @@ impl FolderCache {
         FolderCache {
             dir: git_dir.join(CACHE_DIR),
         }
-    }
-
-    /// Where the entries live.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn path(&self, key: &Key) -> PathBuf {
@@ -201,14 +193,14 @@ impl Entry {
             RecordType::Contribution => {
                 let mut v = Vec::with_capacity(n);
                 for _ in 0..n {
-                    v.push(Box::new(codec::get_contribution(&mut input)?));
+                    v.push(Some(Box::new(codec::get_contribution(&mut input)?)));
                 }
                 Records::Contributions(v)
             }
             RecordType::Approval => {
                 let mut v = Vec::with_capacity(n);
                 for _ in 0..n {
-                    v.push(Box::new(codec::get_approval(&mut input)?));
+                    v.push(Some(Box::new(codec::get_approval(&mut input)?)));
                 }
                 Records::Approvals(v)
             }
@@ -301,10 +293,7 @@ impl AnswerCache {
     }
 
     fn path(key: &str, dir: &Path) -> PathBuf {
-        use sha2::{Digest, Sha256};
-        let hash = Sha256::digest(key.as_bytes());
-        let name: String = hash.iter().take(20).map(|b| format!("{b:02x}")).collect();
-        dir.join(name)
+        dir.join(hashed_name(key))
     }
 
     /// The most answers kept.
@@ -355,6 +344,14 @@ impl AnswerCache {
         bytes.extend_from_slice(&crc.to_le_bytes());
         write_atomically(&Self::path(key, &self.dir), &bytes);
     }
+}
+
+/// An entry's file name: 40 hex digits of the SHA-256 of its full key (which the entry also
+/// holds and is checked against, so a collision could only cost a miss).
+fn hashed_name(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(key.as_bytes());
+    hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed over it, so readers see a whole

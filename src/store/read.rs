@@ -13,7 +13,7 @@ use crate::core::ledger::{
     self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, classify,
     near_miss_folder,
 };
-use crate::core::record::{Approval, Contribution, FileId};
+use crate::core::record::FileId;
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -136,49 +136,30 @@ impl Store {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let read_blob = |repo: &mut Option<git2::Repository>, handle: &Handle| -> Option<Vec<u8>> {
-            let oid = match handle {
-                Handle::Blob(oid) => *oid,
-                Handle::Submodule => return Some(Vec::new()),
-                Handle::Cached { .. } => return None,
-            };
-            let Some(repo) = repo else {
-                fail(StoreError::NotARepository {
-                    path: git_dir.clone(),
-                });
-                return None;
-            };
-            match repo.find_blob(oid) {
-                Ok(blob) => Some(blob.content().to_vec()),
-                Err(e) => {
-                    fail(StoreError::git("cannot read a blob")(e));
-                    None
-                }
-            }
-        };
-        let open = || git2::Repository::open(&git_dir).ok();
         let loaded = ledger::load_with(
             items,
-            |handle| read_blob(&mut open(), handle),
+            // `ovn.toml`, read first and alone.
+            |handle| match handle {
+                Handle::Blob(oid) => match self.repo.find_blob(*oid) {
+                    Ok(blob) => Some(blob.content().to_vec()),
+                    Err(e) => {
+                        fail(StoreError::git("cannot read a blob")(e));
+                        None
+                    }
+                },
+                _ => Some(Vec::new()),
+            },
             |parser, handles| {
-                // Cached folders first, decoded in parallel.
-                // Each entry's bytes are freed as soon as it is decoded.
-                let mut decoded: Vec<Option<Decoded>> = entries
+                // Cached folders first, decoded in parallel; each entry's bytes are freed as
+                // soon as it is decoded, and ids are shared on the worker that decoded them.
+                let mut decoded: Vec<Option<Records>> = entries
                     .into_par_iter()
                     .map(|e| {
-                        e.records().map(|r| match r {
-                            Records::Contributions(v) => Decoded::Contributions(
-                                v.into_iter()
-                                    .map(|mut c| {
-                                        parser.share_ids(&mut c);
-                                        Some(c)
-                                    })
-                                    .collect(),
-                            ),
-                            Records::Approvals(v) => {
-                                Decoded::Approvals(v.into_iter().map(Some).collect())
-                            }
-                        })
+                        let mut records = e.records()?;
+                        if let Records::Contributions(v) = &mut records {
+                            v.iter_mut().flatten().for_each(|c| parser.share_ids(c));
+                        }
+                        Some(records)
                     })
                     .collect();
                 if decoded.iter().any(Option::is_none) {
@@ -213,10 +194,10 @@ impl Store {
                         let file = pos as FileId;
                         let k = record as usize;
                         let outcome = match decoded[entry as usize].as_mut() {
-                            Some(Decoded::Contributions(v)) => {
+                            Some(Records::Contributions(v)) => {
                                 v[k].take().map(|c| Outcome::contribution(file, c))
                             }
-                            Some(Decoded::Approvals(v)) => {
+                            Some(Records::Approvals(v)) => {
                                 v[k].take().map(|a| Outcome::approval(file, a))
                             }
                             None => None,
@@ -605,12 +586,6 @@ enum Handle {
     Submodule,
     /// Record `record` of cache entry `entry`.
     Cached { entry: u32, record: u32 },
-}
-
-/// Decoded cache entries, each record taken out as it moves into the ledger.
-enum Decoded {
-    Contributions(Vec<Option<Box<Contribution>>>),
-    Approvals(Vec<Option<Box<Approval>>>),
 }
 
 /// A revision's files, with the cache entries that stand in for some of its day folders.

@@ -786,7 +786,8 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             .map(|r| Parsed::Resource(Box::new(r))),
         RecordType::Agreement => parse_with(&source, &raw.bytes, &mut diags, read::agreement)
             .map(|r| Parsed::Agreement(Box::new(r))),
-        RecordType::Contribution => parse_with(&source, &raw.bytes, &mut diags, read::contribution)
+        RecordType::Contribution => super::fast::contribution(&source, &raw.bytes)
+            .or_else(|| parse_with(&source, &raw.bytes, &mut diags, read::contribution))
             .map(|c| Parsed::Contribution(Box::new(c))),
         RecordType::Payout => parse_with(&source, &raw.bytes, &mut diags, read::payout)
             .map(|r| Parsed::Payout(Box::new(r))),

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod diag;
 pub mod duration;
 pub mod export;
+pub mod fast;
 pub mod formula;
 pub mod ledger;
 pub mod newid;

@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 // Fast hashing for the per-claim lookups of large ledgers; nothing iterates these maps.
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 
@@ -358,9 +359,9 @@ pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {
         .collect()
 }
 
-/// Which contributions of `project` are corrected away: reversed or superseded ones, and
-/// reversals themselves.
-fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
+/// Which contributions are corrected away: reversed or superseded ones, and reversals
+/// themselves. They count in no payout or report.
+pub(crate) fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
     let mut out = FxHashSet::default();
     for c in &ledger.contributions {
         if let Some(r) = &c.reverses {
@@ -539,7 +540,7 @@ pub fn compute_validated(
                 &bucket.name.value,
                 true,
             )?;
-            for (agent, part, owner_note) in recipients(ledger, c, leftover_agent.as_ref())? {
+            for (agent, part, owner_note) in recipients(ledger, c, leftover_agent.as_ref(), true)? {
                 let value = value * part;
                 let how = match &owner_note {
                     Some(note) => format!("{how} × {note}"),
@@ -850,6 +851,7 @@ fn recipients(
     ledger: &Ledger,
     c: &Contribution,
     fund: Option<&Id>,
+    explain: bool,
 ) -> Result<Vec<(Id, Decimal, Option<String>)>, PayoutError> {
     if c.kind != Kind::Use {
         return Ok(vec![(c.agent.value.clone(), Decimal::ONE, None)]);
@@ -868,7 +870,7 @@ fn recipients(
         return Ok(vec![(
             fund.clone(),
             Decimal::ONE,
-            Some(format!("commons {}", resource.id.value)),
+            explain.then(|| format!("commons {}", resource.id.value)),
         )]);
     }
     Ok(resource
@@ -878,7 +880,7 @@ fn recipients(
             (
                 o.agent.value.clone(),
                 o.share.value.fraction(),
-                Some(format!("{} of {}", o.share.value, resource.id.value)),
+                explain.then(|| format!("{} of {}", o.share.value, resource.id.value)),
             )
         })
         .collect())
@@ -1240,11 +1242,22 @@ pub fn for_each_claims(
     for s in settled {
         *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
     }
-    for (i, p) in found.into_iter().enumerate() {
-        let contributions = by_project
-            .get(p.id.value.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        f(i, project_claims(ledger, p, contributions, date, &paid)?)?;
+    // Projects are independent: a few at a time (one per core) are worked out in parallel,
+    // then handed over in order, so memory still holds only a few projects' claims.
+    let threads = rayon::current_num_threads().max(1);
+    for (n, chunk) in found.chunks(threads).enumerate() {
+        let results: Vec<Result<Vec<Claim>, PayoutError>> = chunk
+            .par_iter()
+            .map(|p| {
+                let contributions = by_project
+                    .get(p.id.value.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                project_claims(ledger, p, contributions, date, &paid)
+            })
+            .collect();
+        for (k, claims) in results.into_iter().enumerate() {
+            f(n * threads + k, claims?)?;
+        }
     }
     Ok(())
 }
@@ -1301,7 +1314,7 @@ fn project_claims(
                 &bucket.name.value,
                 false,
             )?;
-            for (agent, part, _) in recipients(ledger, c, fund.as_ref())? {
+            for (agent, part, _) in recipients(ledger, c, fund.as_ref(), false)? {
                 let value = value * part;
                 // No recorded payout (the common case in reports): no lookup at all.
                 let earlier = if paid.is_empty() {

@@ -9,7 +9,9 @@
 //! The figures reuse the value equation engine ([`payout::claims`], [`payout::compute`]), so
 //! a claim value in a report is exactly the value a payout would give that claim.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -234,21 +236,6 @@ pub struct ContributionReport {
     pub total: Totals,
 }
 
-/// The ids of contributions that no longer count: reversed or superseded ones, and reversals.
-fn corrected(ledger: &Ledger) -> HashSet<&Id> {
-    let mut out = HashSet::new();
-    for c in &ledger.contributions {
-        if let Some(r) = &c.reverses {
-            out.insert(&r.value);
-            out.insert(&c.id.value);
-        }
-        if let Some(s) = &c.supersedes {
-            out.insert(&s.value);
-        }
-    }
-    out
-}
-
 /// Totals of the contributions that `query` selects, grouped by `by` (no grouping: one row).
 /// Reversed and superseded contributions and reversals do not count. A contribution's claim
 /// value is the sum of the claims its project's agreement gives it (before any split).
@@ -265,16 +252,17 @@ pub fn contributions(
         .filter(|p| query.project(&p.id.value))
         .map(|p| p.id.value.as_str())
         .collect();
-    let mut values: HashMap<Id, Decimal> = HashMap::new();
+    let mut values: HashMap<Id, Decimal> = HashMap::default();
+    values.reserve(ledger.contributions.len());
     payout::for_each_claims(ledger, &projects, None, &settled, |_, claims| {
         for claim in claims {
             *values.entry(claim.contribution).or_default() += claim.value;
         }
         Ok(())
     })?;
-    let corrected = corrected(ledger);
+    let corrected = payout::corrected(ledger);
     // Hashed while counting, sorted once at the end.
-    let mut groups: HashMap<Vec<String>, Totals> = HashMap::new();
+    let mut groups: HashMap<Vec<String>, Totals> = HashMap::default();
     for c in ledger.contributions.iter().filter(|c| {
         !corrected.contains(&c.id.value)
             && query.project(&c.project.value)
@@ -594,7 +582,7 @@ pub struct ResourceRow {
 /// Projects and dates filter the use contributions; agents keep the resources they own or
 /// steward. Reversed and superseded uses do not count.
 pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
-    let corrected = corrected(ledger);
+    let corrected = payout::corrected(ledger);
     let mut hours: BTreeMap<&str, BTreeMap<&Id, Decimal>> = BTreeMap::new();
     for c in ledger.contributions.iter().filter(|c| {
         c.kind == Kind::Use

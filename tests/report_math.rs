@@ -211,6 +211,35 @@ fn resource_use_and_value() {
     assert!(none[0].uses.is_empty());
 }
 
+/// The per-contribution sums a report uses are the claims added up, for every project, with
+/// and without a cut-off date and a correction.
+#[test]
+fn contribution_values_are_the_sums_of_the_claims() {
+    for extra in [&[][..], &[REVERSAL][..]] {
+        let ledger = load(extra);
+        let projects: Vec<&str> = ledger
+            .projects
+            .iter()
+            .map(|p| p.id.value.as_str())
+            .collect();
+        for date in [None, Some("2026-03-11".parse().unwrap())] {
+            let values = payout::contribution_values(&ledger, &projects, date).unwrap();
+            let mut sums: std::collections::HashMap<Id, Decimal> = Default::default();
+            for claims in payout::claims_of(&ledger, &projects, date, &[]).unwrap() {
+                for claim in claims {
+                    *sums.entry(claim.contribution).or_default() += claim.value;
+                }
+            }
+            assert_eq!(values.len(), ledger.contributions.len());
+            for (c, value) in ledger.contributions.iter().zip(&values) {
+                let sum = sums.get(&c.id.value).copied().unwrap_or_default();
+                assert_eq!(*value, sum, "contribution {}", c.id.value);
+            }
+            assert!(values.iter().any(|v| !v.is_zero()));
+        }
+    }
+}
+
 proptest! {
     /// However the contributions are grouped, the groups sum to the ungrouped totals and the
     /// shares to one.

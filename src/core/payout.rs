@@ -29,7 +29,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::ledger::Ledger;
 use super::record::{
-    Agreement, Base, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
+    Agreement, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
 };
 use super::value::Id;
 
@@ -1222,22 +1222,7 @@ pub fn for_each_claims(
     settled: &[Settled],
     mut f: impl FnMut(usize, Vec<Claim>) -> Result<(), PayoutError>,
 ) -> Result<(), PayoutError> {
-    let found: Vec<&Project> = projects
-        .iter()
-        .map(|p| find_project(ledger, p))
-        .collect::<Result<_, _>>()?;
-    let corrected = corrected(ledger);
-    let mut by_project: FxHashMap<&str, Vec<&Contribution>> = found
-        .iter()
-        .map(|p| (p.id.value.as_str(), Vec::new()))
-        .collect();
-    for c in &ledger.contributions {
-        if let Some(list) = by_project.get_mut(c.project.value.as_str())
-            && !corrected.contains(&c.id.value)
-        {
-            list.push(c);
-        }
-    }
+    let (found, by_project) = contributions_of(ledger, projects)?;
     let mut paid: FxHashMap<(&Id, &Id, ClaimKind), Decimal> = FxHashMap::default();
     for s in settled {
         *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
@@ -1248,11 +1233,16 @@ pub fn for_each_claims(
     for (n, chunk) in found.chunks(threads).enumerate() {
         let results: Vec<Result<Vec<Claim>, PayoutError>> = chunk
             .par_iter()
-            .map(|p| {
-                let contributions = by_project
-                    .get(p.id.value.as_str())
-                    .map_or(&[][..], Vec::as_slice);
-                project_claims(ledger, p, contributions, date, &paid)
+            .zip(&by_project[n * threads..])
+            .map(|(p, contributions)| {
+                let mut sink = ClaimList {
+                    minor_units: ledger.network.as_ref().map_or(2, |n| n.minor_units),
+                    paid: &paid,
+                    out: Vec::new(),
+                    start: 0,
+                };
+                walk_claims(ledger, p, contributions, date, &mut sink)?;
+                Ok(sink.out)
             })
             .collect();
         for (k, claims) in results.into_iter().enumerate() {
@@ -1262,44 +1252,194 @@ pub fn for_each_claims(
     Ok(())
 }
 
-fn project_claims(
+/// The claim value of every contribution of `projects` as of `date`, summed over its claims
+/// (its buckets and, for use of a resource, its owners): [`claims_of`] added up per
+/// contribution, in the same order, without building the claims (a report over a million
+/// contributions needs only the sums). Indexed like `ledger.contributions`; zero for
+/// contributions that hold no claim.
+pub fn contribution_values(
+    ledger: &Ledger,
+    projects: &[&str],
+    date: Option<NaiveDate>,
+) -> Result<Vec<Decimal>, PayoutError> {
+    let (found, by_project) = contributions_of(ledger, projects)?;
+    let sums: Vec<Result<Vec<(usize, Decimal)>, PayoutError>> = found
+        .par_iter()
+        .zip(&by_project)
+        .map(|(p, contributions)| {
+            let mut sink = ValueSums {
+                sums: FxHashMap::default(),
+            };
+            walk_claims(ledger, p, contributions, date, &mut sink)?;
+            Ok(sink.sums.into_iter().collect())
+        })
+        .collect();
+    let mut values = vec![Decimal::ZERO; ledger.contributions.len()];
+    for sums in sums {
+        for (i, value) in sums? {
+            values[i] += value;
+        }
+    }
+    Ok(values)
+}
+
+/// The projects named, and the positions of the contributions of each that count (corrected
+/// ones do not), in ledger order.
+fn contributions_of<'l>(
+    ledger: &'l Ledger,
+    projects: &[&str],
+) -> Result<(Vec<&'l Project>, Vec<Vec<usize>>), PayoutError> {
+    let found: Vec<&Project> = projects
+        .iter()
+        .map(|p| find_project(ledger, p))
+        .collect::<Result<_, _>>()?;
+    let corrected = corrected(ledger);
+    let slot: FxHashMap<&str, usize> = found
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.value.as_str(), i))
+        .collect();
+    let mut by_project: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
+    for (i, c) in ledger.contributions.iter().enumerate() {
+        if let Some(&k) = slot.get(c.project.value.as_str())
+            && (corrected.is_empty() || !corrected.contains(&c.id.value))
+        {
+            by_project[k].push(i);
+        }
+    }
+    // The same project named twice gets its contributions twice.
+    for (k, p) in found.iter().enumerate() {
+        let filled = slot[p.id.value.as_str()];
+        if filled != k {
+            by_project[k] = by_project[filled].clone();
+        }
+    }
+    Ok((found, by_project))
+}
+
+/// Where [`walk_claims`] puts the claims it finds.
+trait ClaimSink {
+    /// A claim of contribution `c` (at `position` in the ledger) in `bucket`.
+    #[allow(clippy::too_many_arguments)]
+    fn claim(
+        &mut self,
+        position: usize,
+        c: &Contribution,
+        bucket: &Bucket,
+        kind: ClaimKind,
+        cap: Decimal,
+        agent: Id,
+        value: Decimal,
+    );
+    /// The bucket's claims are all found.
+    fn bucket_done(&mut self) {}
+}
+
+/// Collects [`Claim`]s, sorted within each bucket by agent and contribution.
+struct ClaimList<'a, 'l> {
+    minor_units: u32,
+    paid: &'a FxHashMap<(&'l Id, &'l Id, ClaimKind), Decimal>,
+    out: Vec<Claim>,
+    start: usize,
+}
+
+impl ClaimSink for ClaimList<'_, '_> {
+    fn claim(
+        &mut self,
+        _: usize,
+        c: &Contribution,
+        bucket: &Bucket,
+        kind: ClaimKind,
+        cap: Decimal,
+        agent: Id,
+        value: Decimal,
+    ) {
+        // No recorded payout (the common case in reports): no lookup at all.
+        let earlier = if self.paid.is_empty() {
+            Decimal::ZERO
+        } else {
+            self.paid
+                .get(&(&c.id.value, &agent, kind))
+                .copied()
+                .unwrap_or_default()
+        };
+        self.out.push(Claim {
+            contribution: c.id.value.clone(),
+            agent,
+            bucket: bucket.name.value.clone(),
+            kind,
+            value,
+            owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(self.minor_units)),
+            paid: earlier,
+        });
+    }
+
+    fn bucket_done(&mut self) {
+        self.out[self.start..]
+            .sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
+        self.start = self.out.len();
+    }
+}
+
+/// Adds up each contribution's claims (by position in the ledger).
+struct ValueSums {
+    sums: FxHashMap<usize, Decimal>,
+}
+
+impl ClaimSink for ValueSums {
+    fn claim(
+        &mut self,
+        position: usize,
+        _: &Contribution,
+        _: &Bucket,
+        _: ClaimKind,
+        _: Decimal,
+        _: Id,
+        value: Decimal,
+    ) {
+        *self.sums.entry(position).or_default() += value;
+    }
+}
+
+/// Finds every claim the contributions at `positions` (all of `project`) hold under its
+/// agreement as of `date`: bucket by bucket in the agreement's order, contributions by id,
+/// and for use of a resource its owners by agent (the order [`Claim`] lists are sorted in,
+/// so sums over a contribution's claims are added in the same order either way).
+fn walk_claims(
     ledger: &Ledger,
     project: &Project,
-    contributions: &[&Contribution],
+    positions: &[usize],
     date: Option<NaiveDate>,
-    paid: &FxHashMap<(&Id, &Id, ClaimKind), Decimal>,
-) -> Result<Vec<Claim>, PayoutError> {
-    let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    sink: &mut impl ClaimSink,
+) -> Result<(), PayoutError> {
     let Some(agreement_id) = project.agreement.as_ref() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let Some(agreement) = ledger
         .agreements
         .iter()
         .find(|a| a.id.value == agreement_id.value)
     else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let fund = agreement
         .leftover
         .as_ref()
         .or(ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
         .map(|a| a.value.clone());
-    let mut eligible: Vec<&Contribution> = contributions
+    let mut eligible: Vec<(usize, &Contribution)> = positions
         .iter()
-        .copied()
-        .filter(|c| {
+        .map(|&i| (i, &*ledger.contributions[i]))
+        .filter(|(_, c)| {
             let d = c.date.value;
             agreement.from.is_none_or(|f| d >= f)
                 && agreement.until.is_none_or(|u| d <= u)
                 && date.is_none_or(|p| d <= p)
         })
         .collect();
-    eligible.sort_by(|a, b| a.id.value.cmp(&b.id.value));
-    let mut out = Vec::new();
+    eligible.sort_by(|a, b| a.1.id.value.cmp(&b.1.id.value));
     for bucket in agreement.buckets.iter().filter(|b| b.to.is_none()) {
-        let start = out.len();
-        for c in &eligible {
+        for &(position, c) in &eligible {
             let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
                 continue;
             };
@@ -1314,28 +1454,14 @@ fn project_claims(
                 &bucket.name.value,
                 false,
             )?;
-            for (agent, part, _) in recipients(ledger, c, fund.as_ref(), false)? {
-                let value = value * part;
-                // No recorded payout (the common case in reports): no lookup at all.
-                let earlier = if paid.is_empty() {
-                    Decimal::ZERO
-                } else {
-                    paid.get(&(&c.id.value, &agent, kind))
-                        .copied()
-                        .unwrap_or_default()
-                };
-                out.push(Claim {
-                    contribution: c.id.value.clone(),
-                    agent,
-                    bucket: bucket.name.value.clone(),
-                    kind,
-                    value,
-                    owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(minor_units)),
-                    paid: earlier,
-                });
+            let mut to = recipients(ledger, c, fund.as_ref(), false)?;
+            // Stable: owners listed twice keep their order, as the sort of claims keeps it.
+            to.sort_by(|a, b| a.0.cmp(&b.0));
+            for (agent, part, _) in to {
+                sink.claim(position, c, bucket, kind, cap, agent, value * part);
             }
         }
-        out[start..].sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
+        sink.bucket_done();
     }
-    Ok(out)
+    Ok(())
 }

@@ -264,21 +264,13 @@ pub fn contributions(
     by: &[Dimension],
 ) -> Result<ContributionReport, PayoutError> {
     let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
-    let settled = payout::settled_by_records(ledger);
     let projects: Vec<&str> = ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
         .map(|p| p.id.value.as_str())
         .collect();
-    let mut values: HashMap<Id, Decimal> = HashMap::default();
-    values.reserve(ledger.contributions.len());
-    payout::for_each_claims(ledger, &projects, None, &settled, |_, claims| {
-        for claim in claims {
-            *values.entry(claim.contribution).or_default() += claim.value;
-        }
-        Ok(())
-    })?;
+    let values = payout::contribution_values(ledger, &projects, None)?;
     let corrected = payout::corrected(ledger);
     // Hashed while counting, sorted once at the end.
     // Counted in fixed chunks on all cores, then merged in chunk order: the sums are added
@@ -287,11 +279,12 @@ pub fn contributions(
     let parts: Vec<HashMap<Vec<Part<'_>>, Totals>> = ledger
         .contributions
         .par_chunks(CHUNK)
-        .map(|chunk| {
+        .enumerate()
+        .map(|(n, chunk)| {
             let mut groups: HashMap<Vec<Part<'_>>, Totals> = HashMap::default();
             let mut key: Vec<Part<'_>> = Vec::with_capacity(by.len());
-            for c in chunk.iter().filter(|c| {
-                !corrected.contains(&c.id.value)
+            for (c, value) in chunk.iter().zip(&values[n * CHUNK..]).filter(|(c, _)| {
+                (corrected.is_empty() || !corrected.contains(&c.id.value))
                     && query.project(&c.project.value)
                     && query.agent(&c.agent.value)
                     && query.dated(c.date.value)
@@ -314,7 +307,7 @@ pub fn contributions(
                         t.other_currency = 1;
                     }
                 }
-                t.value = values.get(&c.id.value).copied().unwrap_or_default();
+                t.value = *value;
                 key.clear();
                 key.extend(by.iter().map(|d| d.part(c)));
                 // A group is allocated once, when first seen.

@@ -350,43 +350,58 @@ impl Store {
         while !folders.is_empty() {
             // Day folders the cache knows are not read at all: their names come from it.
             if let Some(cache) = cache {
-                folders.retain(|(path, id)| {
-                    let Some(kind) = cache::day_folder(path) else {
-                        return true;
-                    };
-                    let key = Key {
-                        kind,
-                        folder: path.clone(),
-                        tree: *id,
-                        settings,
-                    };
-                    match cache.open(&key) {
-                        Some(hit) => {
-                            let n = listing.entries.len() as u32;
-                            for (k, file) in hit.names.iter().enumerate() {
-                                listing.items.push((
-                                    format!("{path}/{file}"),
-                                    Handle::Cached {
-                                        entry: n,
-                                        record: k as u32,
-                                    },
-                                ));
-                            }
-                            listing.entries.push(hit);
-                            listing.hits.push(key);
-                            false
+                // Entries are opened (read and checked) on all cores, then taken in order.
+                let opened: Vec<Option<(Key, Option<Entry>)>> = folders
+                    .par_iter()
+                    .map(|(path, id)| {
+                        let key = Key {
+                            kind: cache::day_folder(path)?,
+                            folder: path.clone(),
+                            tree: *id,
+                            settings,
+                        };
+                        let hit = cache.open(&key);
+                        Some((key, hit))
+                    })
+                    .collect();
+                let files: usize = opened
+                    .iter()
+                    .flatten()
+                    .filter_map(|(_, hit)| hit.as_ref().map(|h| h.names.len()))
+                    .sum();
+                listing.items.reserve(files);
+                let mut opened = opened.into_iter();
+                folders.retain(|(path, _)| match opened.next().flatten() {
+                    None => true,
+                    Some((key, None)) => {
+                        listing.missed.push(key);
+                        true
+                    }
+                    Some((key, Some(hit))) => {
+                        let n = listing.entries.len() as u32;
+                        for (k, file) in hit.names.iter().enumerate() {
+                            let mut full = String::with_capacity(path.len() + 1 + file.len());
+                            full.push_str(path);
+                            full.push('/');
+                            full.push_str(file);
+                            listing.items.push((
+                                full,
+                                Handle::Cached {
+                                    entry: n,
+                                    record: k as u32,
+                                },
+                            ));
                         }
-                        None => {
-                            listing.missed.push(key);
-                            true
-                        }
+                        listing.entries.push(hit);
+                        listing.hits.push(key);
+                        false
                     }
                 });
             }
             // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
             // read them; the pack reader is for the level of a thousand day folders.
             let packs = match &packs {
-                _ if folders.len() < 256 => None,
+                _ if folders.len() < PACK_READER_MIN => None,
                 Some(packs) => Some(packs),
                 None => Some(&*packs.insert(PackReader::open(self.repo.path())?)),
             };
@@ -539,7 +554,13 @@ fn read_and_parse(
     let parse = |i: usize, bytes: Vec<u8>| {
         let _ = slots[i].set(parser.parse(files[i], bytes));
     };
-    let missed = PackReader::open(git_dir)?.read_many(&wanted, &parse)?;
+    // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
+    // small record folders and what a warm cache missed); the pack reader is for thousands.
+    let missed = if wanted.len() < PACK_READER_MIN {
+        (0..wanted.len()).collect()
+    } else {
+        PackReader::open(git_dir)?.read_many(&wanted, &parse)?
+    };
     missed.par_iter().try_for_each_init(
         || git2::Repository::open(git_dir).ok(),
         |repo, &i| {
@@ -574,6 +595,9 @@ fn read_and_parse(
         })
         .collect())
 }
+
+/// Fewer objects than this are read through libgit2, more with the pack reader.
+const PACK_READER_MIN: usize = 256;
 
 /// How long a folder entry no read uses any more is kept.
 const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);

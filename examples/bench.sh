@@ -24,7 +24,11 @@
 #                   before any `git gc` (`--loose`; it sets gc.auto = 0 so nothing packs them).
 #
 # Rows, for each size and variant (the state column says what the cache held):
-#   cold      `$GIT_DIR/ovn/cache` deleted before every run (the warm-up only fills the page cache);
+#   cold      no `$GIT_DIR/ovn/cache` before every run, as in a fresh clone (the warm-up only fills
+#             the page cache): the cache is moved aside into $BENCH_DIR/moved-caches, which is
+#             deleted when the benchmark ends. Deleting it before each run instead would time
+#             ext4's slower file creation just after a mass deletion (it skips recently freed
+#             inodes), not ovn: writing the cache then costs about 1 s more at 1M;
 #   warm      the cache filled by the warm-up run and kept;
 #   one new   a commit B = A + one new contribution on top of the ledger's commit A: before each
 #             run, A is read once (its cache kept warm), and each timed run reads a B that was
@@ -60,6 +64,8 @@ case "$(realpath -m "$dir")/" in
 "$PWD"/*) echo "bench: BENCH_DIR must be outside the repository" >&2; exit 2 ;;
 esac
 mkdir -p "$dir"
+# Left over by an interrupted run.
+rm -rf "$dir/moved-caches"
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
 cargo build --release --quiet --bin ovn --example gen_ledger
@@ -118,7 +124,14 @@ measure() {
 }
 
 none() { :; }
-drop_cache() { rm -rf "$cache"; }
+moved=0
+drop_cache() {
+    if [ -d "$cache" ]; then
+        mkdir -p "$dir/moved-caches"
+        moved=$((moved + 1))
+        mv "$cache" "$dir/moved-caches/$moved"
+    fi
+}
 # The command of the row (`template`, where @REV is the revision read) at the ledger's HEAD,
 # and at a new commit B = A + one contribution.
 at_head() { cmd=("$ovn" -C "$ledger" "${template[@]//@REV/HEAD}"); }
@@ -283,6 +296,8 @@ for n in "${sizes[@]}"; do
         bench_ledger "$n" loose "$dir/ledger-$n-loose"
     fi
 done
+
+rm -rf "$dir/moved-caches"
 
 commit=$(git rev-parse --short=12 HEAD)
 [ -z "$(git status --porcelain --untracked-files=no)" ] || commit="$commit (with uncommitted changes)"

@@ -358,9 +358,6 @@ fn hashed_name(key: &str) -> String {
 /// entry or none. Errors are swallowed: a cache that cannot be written only saves less work.
 fn write_atomically(path: &Path, bytes: &[u8]) {
     let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
     // A name no other process or thread uses.
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let tmp = dir.join(format!(
@@ -368,7 +365,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+    // The folder is made only when missing: on some file systems even a `mkdir` of an
+    // existing folder costs as much as writing the entry.
+    let create = || std::fs::File::create(&tmp);
+    let file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).and_then(|()| create())
+        }
+        file => file,
+    };
+    let written = file.and_then(|mut f| f.write_all(bytes));
     if written.is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

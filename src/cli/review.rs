@@ -491,7 +491,8 @@ fn impact(
     if projects.is_empty() && agreements.is_empty() {
         return Ok(Vec::new());
     }
-    // One ledger in memory at a time: the head first (it names the amounts), then the base.
+    // The head first (it names the amounts), then the base; the head is freed while the
+    // base loads, so at most one ledger and what is left of the other are in memory.
     let (after, _) = store.load_revision(head)?;
     for p in &after.ledger.projects {
         if p.agreement
@@ -523,7 +524,8 @@ fn impact(
             None => Ok(None),
         })
         .collect();
-    drop(after);
+    // Freed while the base loads, rather than before.
+    super::discard(after);
     let (before, _) = store.load_revision(base)?;
     let mut out = Vec::new();
     for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
@@ -548,6 +550,7 @@ fn impact(
             agents,
         });
     }
+    super::discard(before);
     Ok(out)
 }
 

@@ -150,11 +150,12 @@ impl FolderCache {
     }
 }
 
-/// A checked cache entry: the folder's file names, and its records still encoded.
+/// A checked cache entry: the folder's file names and its records, both still encoded (a
+/// million names are not worth a million small strings; they are read as they are used).
 pub struct Entry {
     kind: RecordType,
-    /// The file names in the folder, sorted.
-    pub names: Vec<String>,
+    count: usize,
+    names_at: usize,
     bytes: Vec<u8>,
     records_at: usize,
 }
@@ -169,26 +170,43 @@ impl Entry {
         if codec::get_str(&mut input)? != key.text() {
             return None;
         }
-        let n = usize::try_from(codec::get_u64(&mut input)?).ok()?;
-        // A count larger than the bytes could hold is damage, not a reason to allocate.
-        let mut names = Vec::with_capacity(n.min(input.len()));
-        for _ in 0..n {
-            names.push(codec::get_str(&mut input)?.to_owned());
+        let count = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+        let names_at = body.len() - input.len();
+        // Every name is checked here, so reading them again cannot fail.
+        for _ in 0..count {
+            codec::get_str(&mut input)?;
         }
         let records_at = body.len() - input.len();
         Some(Entry {
             kind: key.kind,
-            names,
+            count,
+            names_at,
             bytes,
             records_at,
         })
+    }
+
+    /// How many files the folder holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the folder holds no file.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The file names in the folder, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let mut input = &self.bytes[self.names_at..self.records_at];
+        (0..self.count).map_while(move |_| codec::get_str(&mut input))
     }
 
     /// The folder's records, one per name, or `None` if they do not decode.
     pub fn records(&self) -> Option<Records> {
         let end = self.bytes.len() - 4;
         let mut input = &self.bytes[self.records_at..end];
-        let n = self.names.len();
+        let n = self.count;
         let records = match self.kind {
             RecordType::Contribution => {
                 let mut v = Vec::with_capacity(n);

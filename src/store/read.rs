@@ -367,7 +367,7 @@ impl Store {
                 let files: usize = opened
                     .iter()
                     .flatten()
-                    .filter_map(|(_, hit)| hit.as_ref().map(|h| h.names.len()))
+                    .filter_map(|(_, hit)| hit.as_ref().map(Entry::len))
                     .sum();
                 listing.items.reserve(files);
                 let mut opened = opened.into_iter();
@@ -379,7 +379,7 @@ impl Store {
                     }
                     Some((key, Some(hit))) => {
                         let n = listing.entries.len() as u32;
-                        for (k, file) in hit.names.iter().enumerate() {
+                        for (k, file) in hit.names().enumerate() {
                             let mut full = String::with_capacity(path.len() + 1 + file.len());
                             full.push_str(path);
                             full.push('/');

@@ -61,7 +61,8 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
     let project = s.string_field("project")?;
     let kind = s.string_field("kind")?;
     let description = s.string_field("description")?;
-    let mut tail: [Option<Value<'_>>; 7] = [None; 7];
+    // The string fields by slot; `evidence`, a list, is kept apart.
+    let mut tail: [Option<Value<'_>>; EVIDENCE] = [None; EVIDENCE];
     let mut evidence = Vec::new();
     let mut next = 0;
     while s.pos < text.len() {
@@ -70,11 +71,6 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
         next = slot + 1;
         if slot == EVIDENCE {
             evidence = s.string_list()?;
-            tail[slot] = Some(Value {
-                text: "",
-                start: 0,
-                end: 0,
-            });
         } else {
             tail[slot] = Some(s.string()?);
         }

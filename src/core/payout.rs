@@ -1233,15 +1233,14 @@ pub fn for_each_claims(
     for (n, chunk) in found.chunks(threads).enumerate() {
         let results: Vec<Result<Vec<Claim>, PayoutError>> = chunk
             .par_iter()
-            .zip(&by_project[n * threads..])
-            .map(|(p, contributions)| {
+            .map(|p| {
                 let mut sink = ClaimList {
                     minor_units: ledger.network.as_ref().map_or(2, |n| n.minor_units),
                     paid: &paid,
                     out: Vec::new(),
                     start: 0,
                 };
-                walk_claims(ledger, p, contributions, date, &mut sink)?;
+                walk_claims(ledger, p, positions(&by_project, p), date, &mut sink)?;
                 Ok(sink.out)
             })
             .collect();
@@ -1265,12 +1264,11 @@ pub fn contribution_values(
     let (found, by_project) = contributions_of(ledger, projects)?;
     let sums: Vec<Result<Vec<(usize, Decimal)>, PayoutError>> = found
         .par_iter()
-        .zip(&by_project)
-        .map(|(p, contributions)| {
+        .map(|p| {
             let mut sink = ValueSums {
                 sums: FxHashMap::default(),
             };
-            walk_claims(ledger, p, contributions, date, &mut sink)?;
+            walk_claims(ledger, p, positions(&by_project, p), date, &mut sink)?;
             Ok(sink.sums.into_iter().collect())
         })
         .collect();
@@ -1283,54 +1281,57 @@ pub fn contribution_values(
     Ok(values)
 }
 
-/// The projects named, and the positions of the contributions of each that count (corrected
-/// ones do not), in ledger order.
+/// The projects named, and the positions of the contributions that count (corrected ones
+/// do not) by project id, in ledger order.
 fn contributions_of<'l>(
     ledger: &'l Ledger,
     projects: &[&str],
-) -> Result<(Vec<&'l Project>, Vec<Vec<usize>>), PayoutError> {
+) -> Result<(Vec<&'l Project>, ByProject<'l>), PayoutError> {
     let found: Vec<&Project> = projects
         .iter()
         .map(|p| find_project(ledger, p))
         .collect::<Result<_, _>>()?;
     let corrected = corrected(ledger);
-    let slot: FxHashMap<&str, usize> = found
+    let mut by_project: ByProject<'l> = found
         .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.value.as_str(), i))
+        .map(|p| (p.id.value.as_str(), Vec::new()))
         .collect();
-    let mut by_project: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
     for (i, c) in ledger.contributions.iter().enumerate() {
-        if let Some(&k) = slot.get(c.project.value.as_str())
+        if let Some(list) = by_project.get_mut(c.project.value.as_str())
             && (corrected.is_empty() || !corrected.contains(&c.id.value))
         {
-            by_project[k].push(i);
-        }
-    }
-    // The same project named twice gets its contributions twice.
-    for (k, p) in found.iter().enumerate() {
-        let filled = slot[p.id.value.as_str()];
-        if filled != k {
-            by_project[k] = by_project[filled].clone();
+            list.push(i);
         }
     }
     Ok((found, by_project))
 }
 
+/// Positions in `ledger.contributions`, by project id.
+type ByProject<'l> = FxHashMap<&'l str, Vec<usize>>;
+
+/// The positions of `project`'s contributions.
+fn positions<'a>(by_project: &'a ByProject<'_>, project: &Project) -> &'a [usize] {
+    by_project
+        .get(project.id.value.as_str())
+        .map_or(&[][..], Vec::as_slice)
+}
+
+/// A claim as [`walk_claims`] finds it.
+struct Found<'l> {
+    /// The contribution's position in the ledger.
+    position: usize,
+    contribution: &'l Contribution,
+    bucket: &'l Bucket,
+    kind: ClaimKind,
+    cap: Decimal,
+    agent: Id,
+    value: Decimal,
+}
+
 /// Where [`walk_claims`] puts the claims it finds.
 trait ClaimSink {
-    /// A claim of contribution `c` (at `position` in the ledger) in `bucket`.
-    #[allow(clippy::too_many_arguments)]
-    fn claim(
-        &mut self,
-        position: usize,
-        c: &Contribution,
-        bucket: &Bucket,
-        kind: ClaimKind,
-        cap: Decimal,
-        agent: Id,
-        value: Decimal,
-    );
+    /// One claim.
+    fn claim(&mut self, found: Found<'_>);
     /// The bucket's claims are all found.
     fn bucket_done(&mut self) {}
 }
@@ -1344,16 +1345,16 @@ struct ClaimList<'a, 'l> {
 }
 
 impl ClaimSink for ClaimList<'_, '_> {
-    fn claim(
-        &mut self,
-        _: usize,
-        c: &Contribution,
-        bucket: &Bucket,
-        kind: ClaimKind,
-        cap: Decimal,
-        agent: Id,
-        value: Decimal,
-    ) {
+    fn claim(&mut self, found: Found<'_>) {
+        let Found {
+            contribution: c,
+            bucket,
+            kind,
+            cap,
+            agent,
+            value,
+            ..
+        } = found;
         // No recorded payout (the common case in reports): no lookup at all.
         let earlier = if self.paid.is_empty() {
             Decimal::ZERO
@@ -1387,17 +1388,8 @@ struct ValueSums {
 }
 
 impl ClaimSink for ValueSums {
-    fn claim(
-        &mut self,
-        position: usize,
-        _: &Contribution,
-        _: &Bucket,
-        _: ClaimKind,
-        _: Decimal,
-        _: Id,
-        value: Decimal,
-    ) {
-        *self.sums.entry(position).or_default() += value;
+    fn claim(&mut self, found: Found<'_>) {
+        *self.sums.entry(found.position).or_default() += found.value;
     }
 }
 
@@ -1458,7 +1450,15 @@ fn walk_claims(
             // Stable: owners listed twice keep their order, as the sort of claims keeps it.
             to.sort_by(|a, b| a.0.cmp(&b.0));
             for (agent, part, _) in to {
-                sink.claim(position, c, bucket, kind, cap, agent, value * part);
+                sink.claim(Found {
+                    position,
+                    contribution: c,
+                    bucket,
+                    kind,
+                    cap,
+                    agent,
+                    value: value * part,
+                });
             }
         }
         sink.bucket_done();

@@ -499,10 +499,10 @@ fn ovn_says_the_same_before_and_after_packing() {
 #[test]
 fn ovn_reports_a_damaged_pack_as_an_error() {
     let s = Sandbox::new();
-    let dir = ledger(&s, "damaged", 300);
+    let dir = ledger(&s, "damaged", 4200);
     s.git(&dir, &["gc", "-q"]);
     let [pack] = packs(&dir).try_into().unwrap();
-    // A contribution's blob: read through the pack reader, as more than 256 are read
+    // A contribution's blob: read through the pack reader, as more than 4096 are read
     // (ovn.toml is read by libgit2).
     let record = s.git(
         &dir,

@@ -10,6 +10,7 @@ use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::diag::Location;
 
 use crate::core::render::{self, JsonDiagnostic};
+use crate::store::Scope;
 
 /// Check every record of the ledger and report all problems at once.
 ///
@@ -80,7 +81,8 @@ pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliE
     }
     let (loaded, commit) = match &args.at {
         Some(rev) => {
-            let (loaded, commit) = store.load_revision(rev)?;
+            // The verdict needs no record: summarised folders stand in for theirs.
+            let (loaded, commit) = store.load_revision_for(rev, Scope::Checks)?;
             (loaded, Some(commit.to_string()))
         }
         None => (store.load_worktree()?, None),
@@ -126,7 +128,7 @@ pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliE
             let report = JsonReport {
                 ok: problems == 0,
                 commit,
-                files: loaded.ledger.paths.len(),
+                files: loaded.ledger.file_count(),
                 records,
                 problems: loaded
                     .diagnostics

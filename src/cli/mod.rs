@@ -12,6 +12,7 @@ mod history;
 pub mod init;
 pub mod log;
 mod memo;
+mod parts;
 pub mod payout;
 pub mod project;
 pub mod report;

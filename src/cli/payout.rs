@@ -22,7 +22,7 @@ use crate::core::read::{self, Source};
 use crate::core::record::Network;
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
-use crate::store::{Plan, Store};
+use crate::store::{Plan, Scope, Store};
 
 /// Share a revenue event among contributors by the project's value equation.
 ///
@@ -166,7 +166,26 @@ pub fn run(
         Some(rev) => (rev.clone(), false),
         None => (validated_branch(&store)?, true),
     };
-    let (loaded, commit) = store.load_revision(&rev)?;
+    // A preview of a named project under the default policy reads that project's records
+    // (and the corrections) only; recording, a policy asking for approvals, or choosing the
+    // project needs the whole ledger.
+    let quick = match &args.project {
+        Some(p) if !args.record => Some([p.as_str()]),
+        _ => None,
+    };
+    let (mut loaded, mut commit) = match &quick {
+        Some(projects) => store.load_revision_for(&rev, Scope::Projects(projects))?,
+        None => store.load_revision(&rev)?,
+    };
+    if loaded.ledger.elsewhere.records > 0
+        && loaded
+            .ledger
+            .network
+            .as_ref()
+            .is_some_and(|n| n.validation.approvals > 0)
+    {
+        (loaded, commit) = store.load_revision(&rev)?;
+    }
     if !loaded.diagnostics.is_empty() {
         return Err(ledger_problems(
             store_texts(&store, commit, &loaded.diagnostics),

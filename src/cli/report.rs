@@ -17,11 +17,12 @@ use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::{CliError, EXIT_OK};
+use super::{CliError, EXIT_OK, parts};
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+use crate::store::{Scope, Store};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -247,6 +248,7 @@ struct Rendered {
 
 /// The ledger a report reads, and where.
 struct Source {
+    store: Store,
     ledger: Ledger,
     /// `main at 3f1c2a9b8d7e`, or a short commit id.
     at: String,
@@ -296,7 +298,10 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         })?),
         _ => None,
     };
-    let source = load(cwd, common.at.as_deref())?;
+    // A report of contributions can be put together from kept parts, which a quick load
+    // (summaries, and the corrections in full) is enough for.
+    let quick = matches!(args.command, ReportCommand::Contributions(_));
+    let mut source = load(cwd, common.at.as_deref(), quick)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -310,8 +315,27 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     let scope = describe(&query, &source.at);
     let rendered = match &args.command {
         ReportCommand::Contributions(_) => {
-            let r = report::contributions(&source.ledger, &query, &by)
-                .map_err(|e| CliError::usage(e.to_string(), None))?;
+            let r = match parts::contributions(
+                &source.store,
+                &source.commit,
+                &source.ledger,
+                &query,
+                &by,
+            )? {
+                Some(r) => r,
+                None => {
+                    let (loaded, _) = source.store.load_revision(&source.commit)?;
+                    source.ledger = loaded.ledger;
+                    parts::contributions(
+                        &source.store,
+                        &source.commit,
+                        &source.ledger,
+                        &query,
+                        &by,
+                    )?
+                    .expect("a full load always answers")
+                }
+            };
             contributions(&r, mu, &currency, &scope)
         }
         ReportCommand::Claims(_) => {
@@ -365,7 +389,7 @@ pub(super) fn load_for_export(
     cwd: &Path,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common)?;
-    let source = load(cwd, common.at.as_deref())?;
+    let source = load(cwd, common.at.as_deref(), false)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -438,13 +462,20 @@ fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
 }
 
 /// Loads the ledger at `at`, or on the validated branch; a ledger with problems is refused.
-fn load(cwd: &Path, at: Option<&str>) -> Result<Source, CliError> {
+///
+/// `quick`: the ledger may be loaded quickly (see `Store::load_revision_for`), holding every
+/// correction but summarising the folders the cache has summaries for.
+fn load(cwd: &Path, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
     let store = super::open(cwd)?;
     let (rev, validated) = match at {
         Some(rev) => (rev.to_owned(), false),
         None => (super::payout::validated_branch(&store)?, true),
     };
-    let (loaded, commit) = store.load_revision(&rev)?;
+    let (loaded, commit) = if quick {
+        store.load_revision_for(&rev, Scope::Projects(&[]))?
+    } else {
+        store.load_revision(&rev)?
+    };
     if !loaded.diagnostics.is_empty() {
         return Err(super::payout::ledger_problems(
             super::problem_texts(&store, Some(&commit.to_string()), &loaded.diagnostics),
@@ -454,6 +485,7 @@ fn load(cwd: &Path, at: Option<&str>) -> Result<Source, CliError> {
     }
     let commit = commit.to_string();
     Ok(Source {
+        store,
         ledger: loaded.ledger,
         at: if validated {
             format!("{rev} at {}", &commit[..12])

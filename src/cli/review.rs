@@ -21,7 +21,7 @@ use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::{Id, parse_decimal_text};
 use crate::core::write;
-use crate::store::{FileChange, Store};
+use crate::store::{FileChange, Scope, Store};
 
 /// Most hours one agent may log on one day before review calls it unusual.
 const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
@@ -491,9 +491,21 @@ fn impact(
     if projects.is_empty() && agreements.is_empty() {
         return Ok(Vec::new());
     }
+    // When no agreement changed, the projects are known now, and only their contributions
+    // need reading (a quick load, from the folders' summaries); a changed agreement may
+    // touch any project that uses it, which only the head's projects can say.
+    let named: Vec<String> = projects.iter().cloned().collect();
+    let scoped: Vec<&str> = named.iter().map(String::as_str).collect();
+    let load = |rev: &str| {
+        if agreements.is_empty() {
+            store.load_revision_for(rev, Scope::Projects(&scoped))
+        } else {
+            store.load_revision(rev)
+        }
+    };
     // The head first (it names the amounts), then the base; the head is freed while the
     // base loads, so at most one ledger and what is left of the other are in memory.
-    let (after, _) = store.load_revision(head)?;
+    let (after, _) = load(head)?;
     for p in &after.ledger.projects {
         if p.agreement
             .as_ref()
@@ -526,7 +538,7 @@ fn impact(
         .collect();
     // Freed while the base loads, rather than before.
     super::discard(after);
-    let (before, _) = store.load_revision(base)?;
+    let (before, _) = load(base)?;
     let mut out = Vec::new();
     for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
         let Some(amount) = amount else {

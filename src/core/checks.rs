@@ -118,7 +118,9 @@ fn reference(
     reference: &At<Id>,
 ) {
     let id = reference.value.as_str();
-    if ledger.index.contains(kind, id) {
+    if ledger.index.contains(kind, id)
+        || (kind == RecordType::Contribution && ledger.elsewhere.may_hold(id))
+    {
         return;
     }
     let noun = kind.noun();
@@ -311,6 +313,7 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
         .map(|r| &r.value)
+        .chain(&ledger.elsewhere.replaced)
         .collect();
     // Totals first, files only for the rare day over the limit: a million contributions
     // should not each cost a list.
@@ -429,6 +432,7 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|c| c.skill.as_deref())
         .collect();
+    known.extend(ledger.elsewhere.skills.iter().map(String::as_str));
     for a in &ledger.agreements {
         known.extend(a.rates.skill.keys().map(String::as_str));
     }

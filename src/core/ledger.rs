@@ -17,6 +17,7 @@ use super::read::{self, Source};
 use super::record::{
     Agent, Agreement, Approval, Contribution, FileId, Network, PayoutRecord, Project, Resource,
 };
+use super::summary::Elsewhere;
 use super::value::Id;
 
 /// The network settings file at the ledger root.
@@ -203,6 +204,11 @@ pub struct Index {
 }
 
 impl Index {
+    /// The file of the record of type `kind` with this id (the first, if several have it).
+    pub fn file(&self, kind: RecordType, id: &str) -> Option<FileId> {
+        self.ids.get(&kind)?.get(id).copied()
+    }
+
     /// Whether a record of type `kind` with this id exists.
     pub fn contains(&self, kind: RecordType, id: &str) -> bool {
         self.ids.get(&kind).is_some_and(|m| m.contains_key(id))
@@ -338,6 +344,11 @@ pub struct Ledger {
     pub approvals: Vec<Approval>,
     /// Every record file's id, including records that failed their checks.
     pub index: Index,
+    /// Contributions this ledger stands for without holding them (a quick load's
+    /// summarised folders); empty when the ledger was loaded in full. A ledger with any
+    /// here answers for its checks and its record count, and for the contributions it
+    /// holds, but not for sums over all contributions.
+    pub elsewhere: Elsewhere,
 }
 
 impl Ledger {
@@ -348,7 +359,18 @@ impl Ledger {
 
     /// Number of record files (valid or not).
     pub fn record_count(&self) -> usize {
-        self.index.len()
+        self.index.len() + self.elsewhere.records
+    }
+
+    /// Number of files read or judged (records, `ovn.toml`, stray files).
+    pub fn file_count(&self) -> usize {
+        self.paths.len() + self.elsewhere.records
+    }
+
+    /// Whether a contribution with this id exists (or, for ids held elsewhere, may: see
+    /// [`super::summary::Elsewhere::may_hold`]).
+    pub fn has_contribution(&self, id: &str) -> bool {
+        self.index.contains(RecordType::Contribution, id) || self.elsewhere.may_hold(id)
     }
 }
 
@@ -412,7 +434,23 @@ where
 /// file's position in that order is its [`FileId`]. `network` reads `ovn.toml`'s bytes
 /// (needed first: the settings shape every other parse). `produce` then returns one
 /// [`Outcome`] per item, in that sorted order, made with the [`Parser`] it is given.
-pub fn load_with<T, N, P>(mut items: Vec<(String, T)>, network: N, produce: P) -> Loaded
+pub fn load_with<T, N, P>(items: Vec<(String, T)>, network: N, produce: P) -> Loaded
+where
+    N: FnOnce(&T) -> Option<Vec<u8>>,
+    P: FnOnce(&Parser, Vec<T>) -> Vec<Outcome>,
+{
+    load_partly(items, Elsewhere::default(), network, produce)
+}
+
+/// [`load_with`] for a ledger some of whose contributions are `elsewhere`: summarised, not
+/// in `items`. The checks take them into account as far as summaries can (see
+/// [`super::summary`]); the caller proves the rest.
+pub fn load_partly<T, N, P>(
+    mut items: Vec<(String, T)>,
+    elsewhere: Elsewhere,
+    network: N,
+    produce: P,
+) -> Loaded
 where
     N: FnOnce(&T) -> Option<Vec<u8>>,
     P: FnOnce(&Parser, Vec<T>) -> Vec<Outcome>,
@@ -426,7 +464,10 @@ where
     let paths = Paths::from_strs(items.iter().map(|(p, _)| p.as_str()));
     let handles: Vec<T> = items.into_iter().map(|(_, t)| t).collect();
     let mut diagnostics = Vec::new();
-    let mut ledger = Ledger::default();
+    let mut ledger = Ledger {
+        elsewhere,
+        ..Ledger::default()
+    };
 
     let network_file = (0..paths.len()).find(|&i| paths.get(i as FileId) == NETWORK_FILE);
     let mut settings = Settings::default();

@@ -19,6 +19,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 pub mod review;
+pub mod summary;
 pub mod validation;
 pub mod value;
 pub mod write;

@@ -258,11 +258,31 @@ pub struct ContributionReport {
 /// Totals of the contributions that `query` selects, grouped by `by` (no grouping: one row).
 /// Reversed and superseded contributions and reversals do not count. A contribution's claim
 /// value is the sum of the claims its project's agreement gives it (before any split).
+///
+/// Counted day folder by day folder ([`contributions_by_folder`]), then added up in path
+/// order ([`merge_groups`]): the sums are added in the same order on every machine, and a
+/// folder's groups can be kept and reused while the folder is unchanged.
 pub fn contributions(
     ledger: &Ledger,
     query: &Query,
     by: &[Dimension],
 ) -> Result<ContributionReport, PayoutError> {
+    let folders = contributions_by_folder(ledger, query, by, |_| true)?;
+    Ok(merge_groups(by, folders.into_iter().map(|(_, g)| g)))
+}
+
+/// A day folder's groups: the sums by key (one word per dimension), sorted by key.
+pub type Groups = Vec<(Vec<String>, Totals)>;
+
+/// The groups of each day folder of the ledger that `wanted` accepts (by folder path), in
+/// path order; see [`contributions`]. Every contribution of a wanted folder must be in the
+/// ledger, and so must every correction, wherever it is (they decide what counts).
+pub fn contributions_by_folder<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+    by: &[Dimension],
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> Result<Vec<(&'l str, Groups)>, PayoutError> {
     let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
     let projects: Vec<&str> = ledger
         .projects
@@ -272,18 +292,17 @@ pub fn contributions(
         .collect();
     let values = payout::contribution_values(ledger, &projects, None)?;
     let corrected = payout::corrected(ledger);
-    // Hashed while counting, sorted once at the end.
-    // Counted in fixed chunks on all cores, then merged in chunk order: the sums are added
-    // in the same order on every machine, whatever its number of cores.
-    const CHUNK: usize = 1 << 16;
-    let parts: Vec<HashMap<Vec<Part<'_>>, Totals>> = ledger
-        .contributions
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(n, chunk)| {
+    let runs: Vec<(&str, std::ops::Range<usize>)> = folder_runs(ledger)
+        .into_iter()
+        .filter(|(folder, _)| wanted(folder))
+        .collect();
+    Ok(runs
+        .into_par_iter()
+        .map(|(folder, range)| {
             let mut groups: HashMap<Vec<Part<'_>>, Totals> = HashMap::default();
             let mut key: Vec<Part<'_>> = Vec::with_capacity(by.len());
-            for (c, value) in chunk.iter().zip(&values[n * CHUNK..]).filter(|(c, _)| {
+            let cs = &ledger.contributions[range.clone()];
+            for (c, value) in cs.iter().zip(&values[range]).filter(|(c, _)| {
                 (corrected.is_empty() || !corrected.contains(&c.id.value))
                     && query.project(&c.project.value)
                     && query.agent(&c.agent.value)
@@ -318,24 +337,85 @@ pub fn contributions(
                     }
                 }
             }
-            groups
+            let mut out: Groups = groups
+                .into_iter()
+                .map(|(key, totals)| (key.into_iter().map(Part::text).collect(), totals))
+                .collect();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            (folder, out)
+        })
+        .collect())
+}
+
+/// The day folders of the ledger's contributions (which are sorted by path), each with the
+/// positions of its contributions. Found on all cores: a million boxed records are a
+/// million cache misses, whatever is read of them.
+pub fn folder_runs(ledger: &Ledger) -> Vec<(&str, std::ops::Range<usize>)> {
+    const CHUNK: usize = 1 << 14;
+    let chunks: Vec<Vec<(&str, std::ops::Range<usize>)>> = ledger
+        .contributions
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let mut runs: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+            for (k, c) in chunk.iter().enumerate() {
+                let i = n * CHUNK + k;
+                let folder = day_folder_of(ledger.path(c.file));
+                match runs.last_mut() {
+                    Some((f, range)) if *f == folder => range.end = i + 1,
+                    _ => runs.push((folder, i..i + 1)),
+                }
+            }
+            runs
         })
         .collect();
-    let mut groups: HashMap<Vec<Part<'_>>, Totals> = HashMap::default();
-    for part in parts {
-        for (key, t) in part {
-            groups.entry(key).or_default().add(&t);
+    let mut runs: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+    for chunk in chunks {
+        for (folder, range) in chunk {
+            match runs.last_mut() {
+                Some((f, r)) if *f == folder => r.end = range.end,
+                _ => runs.push((folder, range)),
+            }
         }
     }
+    runs
+}
+
+/// The folder a contribution's file is in: `contributions/<yyyy>/<mm>/<dd>`, the first 24
+/// bytes of every contribution's path (the ledger refuses any other place).
+pub fn day_folder_of(path: &str) -> &str {
+    match path.get(..24) {
+        Some(folder) if path.as_bytes().get(24) == Some(&b'/') && !path[25..].contains('/') => {
+            folder
+        }
+        _ => path.rsplit_once('/').map_or("", |(f, _)| f),
+    }
+}
+
+/// Adds up the groups of day folders, in the order given, into the report: rows sorted by
+/// key, each with its share of the total claim value.
+pub fn merge_groups(
+    by: &[Dimension],
+    folders: impl IntoIterator<Item = Groups>,
+) -> ContributionReport {
+    // Hashed while adding up, sorted once at the end.
+    let mut groups: HashMap<Vec<String>, Totals> = HashMap::default();
+    for folder in folders {
+        for (key, t) in folder {
+            match groups.get_mut(&key) {
+                Some(totals) => totals.add(&t),
+                None => {
+                    groups.insert(key, t);
+                }
+            }
+        }
+    }
+    let mut groups: Vec<(Vec<String>, Totals)> = groups.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut total = Totals::default();
-    for t in groups.values() {
+    for (_, t) in &groups {
         total.add(t);
     }
-    let mut groups: Vec<(Vec<String>, Totals)> = groups
-        .into_iter()
-        .map(|(key, totals)| (key.into_iter().map(Part::text).collect(), totals))
-        .collect();
-    groups.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = groups
         .into_iter()
         .map(|(keys, totals)| ContributionRow {
@@ -344,11 +424,59 @@ pub fn contributions(
             totals,
         })
         .collect();
-    Ok(ContributionReport {
+    ContributionReport {
         by: by.to_vec(),
         rows,
         total,
-    })
+    }
+}
+
+/// Appends the encoding of a folder's groups to `out` (for the report cache).
+pub fn encode_groups(groups: &Groups, out: &mut Vec<u8>) {
+    use super::codec::{put_str, put_u64};
+    put_u64(out, groups.len() as u64);
+    for (key, t) in groups {
+        put_u64(out, key.len() as u64);
+        for word in key {
+            put_str(out, word);
+        }
+        put_u64(out, t.count as u64);
+        put_u64(out, t.other_currency as u64);
+        for d in [t.hours, t.use_hours, t.amount, t.value] {
+            out.extend_from_slice(&d.serialize());
+        }
+    }
+}
+
+/// Decodes what [`encode_groups`] wrote; `None` if it does not parse.
+pub fn decode_groups(mut input: &[u8]) -> Option<Groups> {
+    use super::codec::{get_str, get_u64};
+    let input = &mut input;
+    let n = usize::try_from(get_u64(input)?).ok()?;
+    let mut out = Vec::with_capacity(n.min(input.len()));
+    let decimal = |input: &mut &[u8]| {
+        let (d, rest) = input.split_first_chunk::<16>()?;
+        *input = rest;
+        Some(Decimal::deserialize(*d))
+    };
+    for _ in 0..n {
+        let words = get_u64(input)?;
+        let key = (0..words)
+            .map(|_| get_str(input).map(str::to_owned))
+            .collect::<Option<Vec<String>>>()?;
+        let count = usize::try_from(get_u64(input)?).ok()?;
+        let other_currency = usize::try_from(get_u64(input)?).ok()?;
+        let t = Totals {
+            count,
+            other_currency,
+            hours: decimal(input)?,
+            use_hours: decimal(input)?,
+            amount: decimal(input)?,
+            value: decimal(input)?,
+        };
+        out.push((key, t));
+    }
+    input.is_empty().then_some(out)
 }
 
 fn fraction(part: Decimal, whole: Decimal) -> Option<Decimal> {

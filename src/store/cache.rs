@@ -144,10 +144,37 @@ impl FolderCache {
 
     /// Stores `records` under `key`, atomically (a whole entry or none). Failing to write is
     /// not an error: the cache only ever saves work.
-    pub fn put(&self, key: &Key, names: &[&str], records: &ToStore<'_>) {
-        let bytes = encode(key, names, records);
+    ///
+    /// Returns where each record starts among the entry's records (for contributions), which
+    /// the folder's summary keeps.
+    pub fn put(&self, key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u32> {
+        let (bytes, offsets) = encode(key, names, records);
         write_atomically(&self.path(key), &bytes);
+        offsets
     }
+
+    /// The summaries of day folders ([`crate::core::summary::FolderSummary`]), one file per
+    /// month folder.
+    pub fn summaries(&self) -> PartCache {
+        PartCache {
+            dir: self.dir.join("summaries"),
+        }
+    }
+}
+
+/// The key of the file holding the summaries of the day folders of `month`
+/// (`contributions/2026/03`), read with the settings `settings`.
+pub fn summaries_key(month: &str, settings: Oid) -> String {
+    format!(
+        "ovn {} codec {} summaries {month} settings {settings}",
+        env!("CARGO_PKG_VERSION"),
+        codec::VERSION
+    )
+}
+
+/// The key of one day folder's summary in its month's file.
+pub fn summary_key(folder: &str, tree: Oid) -> String {
+    format!("{folder} {tree}")
 }
 
 /// A checked cache entry: the folder's file names and its records, both still encoded (a
@@ -160,23 +187,72 @@ pub struct Entry {
     records_at: usize,
 }
 
+/// Checks an entry's bytes whole (CRC, key, names): its record count and where its names
+/// and its records start.
+fn check_entry(key: &Key, bytes: &[u8]) -> Option<(usize, usize, usize)> {
+    let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+    if crc32fast::hash(body).to_le_bytes() != crc {
+        return None;
+    }
+    let mut input = body.strip_prefix(MAGIC)?;
+    if codec::get_str(&mut input)? != key.text() {
+        return None;
+    }
+    let count = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+    let names_at = body.len() - input.len();
+    // Every name is checked here, so reading them again cannot fail.
+    for _ in 0..count {
+        codec::get_str(&mut input)?;
+    }
+    Some((count, names_at, body.len() - input.len()))
+}
+
+impl FolderCache {
+    /// The contributions at `positions` (ascending) of the entry for `key`, with their file
+    /// names, using `offsets` from the folder's summary. The entry is read into `buf`
+    /// (reused from call to call, so reading many entries touches no fresh memory) and
+    /// checked whole, as [`FolderCache::open`] does. `None` if it is absent, damaged or does
+    /// not decode.
+    pub fn some_contributions(
+        &self,
+        key: &Key,
+        positions: &[u32],
+        offsets: &[u32],
+        buf: &mut Vec<u8>,
+    ) -> Option<Vec<(String, Box<Contribution>)>> {
+        use std::io::Read as _;
+        buf.clear();
+        std::fs::File::open(self.path(key))
+            .and_then(|mut f| f.read_to_end(buf))
+            .ok()?;
+        let (count, names_at, records_at) = check_entry(key, buf)?;
+        if key.kind != RecordType::Contribution || offsets.len() != count {
+            return None;
+        }
+        let records = &buf[records_at..buf.len() - 4];
+        let mut names = &buf[names_at..records_at];
+        let mut out = Vec::with_capacity(positions.len());
+        let mut next = 0;
+        for &k in positions {
+            let k = k as usize;
+            let mut name = "";
+            while next <= k {
+                name = codec::get_str(&mut names)?;
+                next += 1;
+            }
+            let mut input = records.get(*offsets.get(k)? as usize..)?;
+            out.push((
+                name.to_owned(),
+                Box::new(codec::get_contribution(&mut input)?),
+            ));
+        }
+        Some(out)
+    }
+}
+
 impl Entry {
     fn check(key: &Key, bytes: Vec<u8>) -> Option<Entry> {
-        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return None;
-        }
-        let mut input = body.strip_prefix(MAGIC)?;
-        if codec::get_str(&mut input)? != key.text() {
-            return None;
-        }
-        let count = usize::try_from(codec::get_u64(&mut input)?).ok()?;
-        let names_at = body.len() - input.len();
-        // Every name is checked here, so reading them again cannot fail.
-        for _ in 0..count {
-            codec::get_str(&mut input)?;
-        }
-        let records_at = body.len() - input.len();
+        let (count, names_at, records_at) = check_entry(key, &bytes)?;
         Some(Entry {
             kind: key.kind,
             count,
@@ -228,7 +304,27 @@ impl Entry {
     }
 }
 
-fn encode(key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u8> {
+/// Where each contribution of `records` would start among an entry's records (none for
+/// approvals), as [`FolderCache::put`] returns them.
+pub fn offsets(records: &ToStore<'_>) -> Vec<u32> {
+    let ToStore::Contributions(v) = records else {
+        return Vec::new();
+    };
+    let mut scratch = Vec::new();
+    let mut at = 0usize;
+    v.iter()
+        .map(|c| {
+            let offset = u32::try_from(at).unwrap_or(u32::MAX);
+            scratch.clear();
+            codec::put_contribution(&mut scratch, c);
+            at += scratch.len();
+            offset
+        })
+        .collect()
+}
+
+/// An entry's bytes, and where each record starts among the records.
+fn encode(key: &Key, names: &[&str], records: &ToStore<'_>) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(MAGIC);
     codec::put_str(&mut out, &key.text());
@@ -236,9 +332,13 @@ fn encode(key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u8> {
     for name in names {
         codec::put_str(&mut out, name);
     }
+    let start = out.len();
+    let mut offsets = Vec::new();
     match records {
         ToStore::Contributions(v) => {
+            offsets.reserve_exact(v.len());
             for c in v {
+                offsets.push(u32::try_from(out.len() - start).unwrap_or(u32::MAX));
                 codec::put_contribution(&mut out, c);
             }
         }
@@ -250,7 +350,7 @@ fn encode(key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u8> {
     }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    out
+    (out, offsets)
 }
 
 /// The record type of a day folder at `path` (`contributions/2026/03/05`), if it is one.
@@ -363,6 +463,104 @@ impl AnswerCache {
         write_atomically(&Self::path(key, &self.dir), &bytes);
     }
 }
+
+/// Files of parts, one per month folder: the report cache (what a report question found in
+/// each day folder, its groups, so that a report after a new commit only counts the folders
+/// that changed) and the summaries of day folders. Each file holds the parts of one month's
+/// days, each under its own key (the day folder's tree id and whatever else the part
+/// depends on). Checked and written like the other entries; a file whose key or CRC does
+/// not match is a miss.
+#[derive(Clone, Debug)]
+pub struct PartCache {
+    dir: PathBuf,
+}
+
+impl PartCache {
+    /// The report cache of the repository whose (common) git directory is `git_dir`.
+    pub fn new(git_dir: &Path) -> PartCache {
+        PartCache {
+            dir: git_dir.join(CACHE_DIR).join("reports"),
+        }
+    }
+
+    /// The parts stored under `key`, by part key, each decoded with `decode` (parts that
+    /// do not decode are left out).
+    pub fn get_map<T>(
+        &self,
+        key: &str,
+        decode: impl Fn(&[u8]) -> Option<T>,
+    ) -> std::collections::HashMap<String, T> {
+        self.get(key)
+            .into_iter()
+            .filter_map(|(k, bytes)| Some((k, decode(&bytes)?)))
+            .collect()
+    }
+
+    /// The most files kept (a month of one question each).
+    pub const MAX: usize = 4096;
+
+    /// The parts stored under `key` (part key, bytes); none if absent or damaged.
+    pub fn get(&self, key: &str) -> Vec<(String, Vec<u8>)> {
+        let read = || -> Option<Vec<(String, Vec<u8>)>> {
+            let bytes = std::fs::read(self.dir.join(hashed_name(key))).ok()?;
+            let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+            if crc32fast::hash(body).to_le_bytes() != crc {
+                return None;
+            }
+            let mut input = body.strip_prefix(PARTS_MAGIC)?;
+            if codec::get_str(&mut input)? != key {
+                return None;
+            }
+            let n = codec::get_u64(&mut input)?;
+            let mut out = Vec::new();
+            for _ in 0..n {
+                let name = codec::get_str(&mut input)?.to_owned();
+                let len = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+                let (part, rest) = input.split_at_checked(len)?;
+                out.push((name, part.to_vec()));
+                input = rest;
+            }
+            input.is_empty().then_some(out)
+        };
+        read().unwrap_or_default()
+    }
+
+    /// Stores `parts` under `key`, atomically; failing to write is not an error.
+    pub fn put(&self, key: &str, parts: &[(String, Vec<u8>)]) {
+        let mut out = Vec::with_capacity(64 + parts.iter().map(|p| p.1.len() + 64).sum::<usize>());
+        out.extend_from_slice(PARTS_MAGIC);
+        codec::put_str(&mut out, key);
+        codec::put_u64(&mut out, parts.len() as u64);
+        for (name, part) in parts {
+            codec::put_str(&mut out, name);
+            codec::put_u64(&mut out, part.len() as u64);
+            out.extend_from_slice(part);
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        write_atomically(&self.dir.join(hashed_name(key)), &out);
+    }
+
+    /// Keeps the newest [`PartCache::MAX`] files.
+    pub fn prune(&self) {
+        let Ok(files) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut all: Vec<(std::time::SystemTime, PathBuf)> = files
+            .flatten()
+            .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
+            .collect();
+        if all.len() <= Self::MAX {
+            return;
+        }
+        all.sort();
+        for (_, path) in &all[..all.len() - Self::MAX] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+const PARTS_MAGIC: &[u8; 8] = b"ovnparts";
 
 /// An entry's file name: 40 hex digits of the SHA-256 of its full key (which the entry also
 /// holds and is checked against, so a collision could only cost a miss).

@@ -17,11 +17,12 @@ mod treediff;
 mod txn;
 mod write;
 
-pub use cache::{AnswerCache, CACHE_DIR, FolderCache};
+pub use cache::{AnswerCache, CACHE_DIR, FolderCache, PartCache};
 pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
+pub use read::Scope;
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
 pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
@@ -151,6 +152,11 @@ impl Store {
     /// The folder cache of this repository (shared by all its worktrees), if in use.
     pub fn folder_cache(&self) -> Option<FolderCache> {
         self.cache.then(|| FolderCache::new(self.repo.commondir()))
+    }
+
+    /// The report cache of this repository, if caching is on.
+    pub fn part_cache(&self) -> Option<PartCache> {
+        self.cache.then(|| PartCache::new(self.repo.commondir()))
     }
 }
 

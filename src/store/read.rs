@@ -9,11 +9,16 @@ use rayon::prelude::*;
 
 use super::cache::{self, Entry, FolderCache, Key, Records, ToStore};
 use super::{PackReader, Store, StoreError};
+use crate::core::checks::MAX_HOURS_PER_DAY;
 use crate::core::ledger::{
     self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, classify,
     near_miss_folder,
 };
-use crate::core::record::FileId;
+use crate::core::record::{Contribution, FileId};
+use crate::core::summary::{self, Elsewhere, FolderSummary};
+use crate::core::value::Id;
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -117,18 +122,160 @@ impl Store {
         }
     }
 
+    /// [`Store::load_revision`] for a command that needs the verdict but not every record:
+    /// day folders the cache has summarised stand in the ledger as their summaries (in
+    /// [`crate::core::ledger::Ledger::elsewhere`]), and only the contributions `scope` asks
+    /// for are decoded. The result has the same diagnostics and record count as a full load,
+    /// and holds every contribution `scope` names.
+    ///
+    /// The summaries can prove a ledger clean, never find fault with one: whenever the quick
+    /// load has any diagnostic or cannot prove a rule (two ids that may be one, a day over 24
+    /// hours, a name no record has), the ledger is loaded in full, so problems are always
+    /// reported exactly as `ovn check` reports them.
+    pub fn load_revision_for(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+    ) -> Result<(Loaded, Oid), StoreError> {
+        if let Some(cache) = self.folder_cache()
+            && let Some((loaded, commit)) = self.load_quickly(rev, &cache, scope)?
+        {
+            return Ok((loaded, commit));
+        }
+        self.load_revision(rev)
+    }
+
+    fn load_quickly(
+        &self,
+        rev: &str,
+        cache: &FolderCache,
+        scope: Scope<'_>,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+        let Some(mut listing) = self.list_revision(rev, Some(cache), Some(scope))? else {
+            return Ok(None);
+        };
+        if listing.summarized.is_empty() {
+            // Nothing summarised (a cold cache): a quick load would be a full one.
+            return Ok(None);
+        }
+        // Every summarised id, sorted: two equal hashes may be one id in two files, which
+        // only a full load can report.
+        let ids = summary::sorted_hashes(listing.summarized.iter().map(|(_, s)| &s.ids[..]));
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Ok(None);
+        }
+        let mut elsewhere = Elsewhere {
+            records: ids.len() - listing.ready.len(),
+            ids,
+            ..Elsewhere::default()
+        };
+        for (_, s) in &listing.summarized {
+            if s.max_day_hours > MAX_HOURS_PER_DAY {
+                return Ok(None);
+            }
+            elsewhere.skills.extend(s.skills.iter().cloned());
+            elsewhere.replaced.extend(s.targets.iter().cloned());
+        }
+        let folders = std::mem::take(&mut listing.summarized);
+        let keys = std::mem::take(&mut listing.summarized_keys);
+        let Some((mut loaded, commit)) = self.load_listing(listing, Some(cache), elsewhere)? else {
+            return Ok(None);
+        };
+        let ledger = &loaded.ledger;
+        if !loaded.diagnostics.is_empty() {
+            return Ok(None);
+        }
+        // What the summaries name must exist.
+        use crate::core::ledger::RecordType::{Agent, Project, Resource};
+        for (_, s) in &folders {
+            let named = [
+                (Agent, &s.agents),
+                (Project, &s.projects),
+                (Resource, &s.resources),
+            ];
+            for (kind, ids) in named {
+                if !ids
+                    .iter()
+                    .all(|id| ledger.index.contains(kind, id.as_str()))
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        // Contributions read in full that are not of a summarised folder must not share an
+        // id with one that is (the index caught those among themselves). Every contribution
+        // id the checks took on a hash's word is then looked up by name: those that
+        // corrections outside the summarised folders name, and those the summaries could
+        // not find in their own folder.
+        let summarised: std::collections::HashSet<&str> =
+            folders.iter().map(|(p, _)| p.as_str()).collect();
+        let mut asked: Vec<&Id> = folders.iter().flat_map(|(_, s)| &s.foreign).collect();
+        for c in &ledger.contributions {
+            let path = ledger.path(c.file);
+            let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+            if summarised.contains(folder) {
+                continue;
+            }
+            if ledger.elsewhere.may_hold(c.id.value.as_str()) {
+                return Ok(None);
+            }
+            asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));
+        }
+        asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
+        for p in &ledger.payouts {
+            asked.extend(p.settled.iter().map(|s| &s.contribution.value));
+        }
+        asked.retain(|id| !ledger.index.contains(RecordType::Contribution, id.as_str()));
+        asked.sort_unstable();
+        asked.dedup();
+        let mut names: FxHashMap<u32, Option<Entry>> = FxHashMap::default();
+        for id in asked {
+            // Rare (corrections of earlier days, approvals, settled claims): a scan will do.
+            let hash = summary::id_hash(id.as_str());
+            let Some(n) = folders.iter().position(|(_, s)| s.ids.contains(&hash)) else {
+                return Ok(None);
+            };
+            let n = n as u32;
+            let entry = names
+                .entry(n)
+                .or_insert_with(|| cache.open(&keys[n as usize]));
+            let file = format!("{id}.toml");
+            if !entry.as_ref().is_some_and(|e| e.names().any(|n| n == file)) {
+                return Ok(None);
+            }
+        }
+        loaded.ledger.elsewhere.folders = folders;
+        Ok(Some((loaded, commit)))
+    }
+
     fn load_revision_with(
         &self,
         rev: &str,
         cache: Option<&FolderCache>,
     ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+        let listing = self
+            .list_revision(rev, cache, None)?
+            .expect("only a quick listing gives up");
+        self.load_listing(listing, cache, Elsewhere::default())
+    }
+
+    fn load_listing(
+        &self,
+        listing: Listing,
+        cache: Option<&FolderCache>,
+        elsewhere: Elsewhere,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
         let Listing {
             items,
             entries,
+            mut ready,
+            summarized: _,
+            summarized_keys: _,
+            unsummarised,
             hits,
             missed,
             commit,
-        } = self.list_revision(rev, cache)?;
+        } = listing;
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
         let undecodable = AtomicBool::new(false);
         let git_dir = self.repo.path().to_path_buf();
@@ -136,8 +283,9 @@ impl Store {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let loaded = ledger::load_with(
+        let loaded = ledger::load_partly(
             items,
+            elsewhere,
             // `ovn.toml`, read first and alone.
             |handle| match handle {
                 Handle::Blob(oid) => match self.repo.find_blob(*oid) {
@@ -162,6 +310,11 @@ impl Store {
                         Some(records)
                     })
                     .collect();
+                ready.par_iter_mut().for_each(|c| {
+                    if let Some(c) = c {
+                        parser.share_ids(c);
+                    }
+                });
                 if decoded.iter().any(Option::is_none) {
                     undecodable.store(true, Ordering::Relaxed);
                 }
@@ -170,7 +323,7 @@ impl Store {
                 let to_read: Vec<FileId> = handles
                     .iter()
                     .enumerate()
-                    .filter(|(_, h)| !matches!(h, Handle::Cached { .. }))
+                    .filter(|(_, h)| !matches!(h, Handle::Cached { .. } | Handle::Ready(_)))
                     .map(|(pos, _)| pos as FileId)
                     .collect();
                 let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
@@ -187,11 +340,21 @@ impl Store {
                     let mut read = read.into_iter();
                     let mut out = Vec::with_capacity(handles.len());
                     for (pos, handle) in handles.into_iter().enumerate() {
-                        let Handle::Cached { entry, record } = handle else {
-                            out.push(read.next().unwrap_or_else(Outcome::nothing));
-                            continue;
-                        };
                         let file = pos as FileId;
+                        let (entry, record) = match handle {
+                            Handle::Cached { entry, record } => (entry, record),
+                            Handle::Ready(i) => {
+                                let c = ready[i as usize].take();
+                                out.push(c.map_or_else(Outcome::nothing, |c| {
+                                    Outcome::contribution(file, c)
+                                }));
+                                continue;
+                            }
+                            _ => {
+                                out.push(read.next().unwrap_or_else(Outcome::nothing));
+                                continue;
+                            }
+                        };
                         let k = record as usize;
                         let outcome = match decoded[entry as usize].as_mut() {
                             Some(Records::Contributions(v)) => {
@@ -208,10 +371,18 @@ impl Store {
                 };
                 drop(decoded);
                 if let Some(cache) = cache
-                    && !missed.is_empty()
+                    && !(missed.is_empty() && unsummarised.is_empty())
                     && failed.lock().is_ok_and(|f| f.is_none())
                 {
-                    fill(cache, parser.paths(), &outcomes, &missed);
+                    let current: Vec<Key> = hits.iter().chain(&missed).cloned().collect();
+                    fill(
+                        cache,
+                        parser.paths(),
+                        &outcomes,
+                        &missed,
+                        &unsummarised,
+                        &current,
+                    );
                     // Only after a miss: a warm run touches nothing. Entries of this
                     // revision stay; others go once a week old.
                     let keep = hits
@@ -278,7 +449,9 @@ impl Store {
 
     /// The ledger's blobs at a revision (path and id), and the commit.
     fn list_blobs(&self, rev: &str) -> Result<(Vec<(String, Oid)>, Oid), StoreError> {
-        let listing = self.list_revision(rev, None)?;
+        let listing = self
+            .list_revision(rev, None, None)?
+            .expect("only a quick listing gives up");
         let blobs = listing
             .items
             .into_iter()
@@ -293,7 +466,12 @@ impl Store {
     /// The ledger's files at a revision, each with how to read it: walks the tree, and where
     /// `cache` knows a day folder's tree, takes its file names from the cache instead of
     /// descending into it.
-    fn list_revision(&self, rev: &str, cache: Option<&FolderCache>) -> Result<Listing, StoreError> {
+    fn list_revision(
+        &self,
+        rev: &str,
+        cache: Option<&FolderCache>,
+        quick: Option<Scope<'_>>,
+    ) -> Result<Option<Listing>, StoreError> {
         // Re-hashing every object on read would double the cost of inflating it; git itself
         // does not do it on reads either (`git fsck` is the integrity check).
         git2::opts::strict_hash_verification(false);
@@ -319,6 +497,10 @@ impl Store {
         let mut listing = Listing {
             items: Vec::new(),
             entries: Vec::new(),
+            ready: Vec::new(),
+            summarized: Vec::new(),
+            summarized_keys: Vec::new(),
+            unsummarised: Vec::new(),
             hits: Vec::new(),
             missed: Vec::new(),
             commit: commit.id(),
@@ -350,34 +532,106 @@ impl Store {
         while !folders.is_empty() {
             // Day folders the cache knows are not read at all: their names come from it.
             if let Some(cache) = cache {
+                // A quick load takes contribution day folders from their summaries, kept one
+                // file per month: the months of this level's day folders, read on all cores.
+                let summaries: FxHashMap<String, Vec<u8>> = match quick {
+                    Some(_) => {
+                        let mut months: Vec<&str> = folders
+                            .iter()
+                            .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+                            .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
+                            .collect();
+                        months.dedup();
+                        let store = cache.summaries();
+                        months
+                            .par_iter()
+                            .flat_map_iter(|m| store.get(&cache::summaries_key(m, settings)))
+                            .collect()
+                    }
+                    None => FxHashMap::default(),
+                };
+                // Nothing summarised at all (a cold cache): a quick load would only be a
+                // full one with extra steps; the caller loads in full.
+                if quick.is_some()
+                    && summaries.is_empty()
+                    && folders
+                        .iter()
+                        .any(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+                {
+                    return Ok(None);
+                }
                 // Entries are opened (read and checked) on all cores, then taken in order.
-                let opened: Vec<Option<(Key, Option<Entry>)>> = folders
+                let opened: Vec<Option<Opened>> = folders
                     .par_iter()
-                    .map(|(path, id)| {
+                    .map_init(Vec::new, |buf, (path, id)| {
                         let key = Key {
                             kind: cache::day_folder(path)?,
                             folder: path.clone(),
                             tree: *id,
                             settings,
                         };
+                        if let Some(scope) = quick
+                            && key.kind == RecordType::Contribution
+                            && let Some(summary) = summaries
+                                .get(&cache::summary_key(path, *id))
+                                .and_then(|bytes| FolderSummary::decode(bytes))
+                        {
+                            let wanted = scope.wanted(&summary);
+                            if wanted.is_empty() {
+                                return Some(Opened::Summarised(key, Box::new(summary), None));
+                            }
+                            if let Some(some) =
+                                cache.some_contributions(&key, &wanted, &summary.offsets, buf)
+                            {
+                                return Some(Opened::Summarised(
+                                    key,
+                                    Box::new(summary),
+                                    Some(some),
+                                ));
+                            }
+                        }
                         let hit = cache.open(&key);
-                        Some((key, hit))
+                        // A folder a quick load finds cached but not summarised (its month's
+                        // file was lost) is summarised after this load.
+                        let unsummarised = quick.is_some()
+                            && hit.is_some()
+                            && key.kind == RecordType::Contribution;
+                        Some(Opened::Entry(key, hit, unsummarised))
                     })
                     .collect();
                 let files: usize = opened
                     .iter()
                     .flatten()
-                    .filter_map(|(_, hit)| hit.as_ref().map(Entry::len))
+                    .map(|o| match o {
+                        Opened::Entry(_, hit, _) => hit.as_ref().map_or(0, |e| e.len()),
+                        Opened::Summarised(_, _, some) => some.as_ref().map_or(0, Vec::len),
+                    })
                     .sum();
                 listing.items.reserve(files);
                 let mut opened = opened.into_iter();
                 folders.retain(|(path, _)| match opened.next().flatten() {
                     None => true,
-                    Some((key, None)) => {
+                    Some(Opened::Entry(key, None, _)) => {
                         listing.missed.push(key);
                         true
                     }
-                    Some((key, Some(hit))) => {
+                    Some(Opened::Summarised(key, summary, some)) => {
+                        for (file, c) in some.into_iter().flatten() {
+                            let n = listing.ready.len() as u32;
+                            listing
+                                .items
+                                .push((format!("{path}/{file}"), Handle::Ready(n)));
+                            listing.ready.push(Some(c));
+                        }
+                        listing.summarized.push((path.clone(), *summary));
+                        listing.summarized_keys.push(key.clone());
+                        listing.hits.push(key);
+                        false
+                    }
+                    Some(Opened::Entry(key, Some(hit), unsummarised)) => {
+                        if unsummarised {
+                            listing.unsummarised.push(key.clone());
+                        }
                         let n = listing.entries.len() as u32;
                         for (k, file) in hit.names().enumerate() {
                             let mut full = String::with_capacity(path.len() + 1 + file.len());
@@ -411,7 +665,7 @@ impl Store {
         // A few sorted runs (one per level of the walk): a stable sort merges them in
         // close to one pass.
         listing.items.par_sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(listing)
+        Ok(Some(listing))
     }
 
     /// The entries of `folders` (path, tree id): files go to `items`, and the folders in them
@@ -558,7 +812,7 @@ fn read_and_parse(
     };
     // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
     // small record folders and what a warm cache missed); the pack reader is for thousands.
-    let missed = if wanted.len() < PACK_READER_MIN {
+    let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
         (0..wanted.len()).collect()
     } else {
         PackReader::open(git_dir)?.read_many(&wanted, &parse)?
@@ -601,6 +855,10 @@ fn read_and_parse(
 /// Fewer objects than this are read through libgit2, more with the pack reader.
 const PACK_READER_MIN: usize = 256;
 
+/// Fewer blobs than this are read through libgit2 (whose pack indexes are mapped, not read):
+/// reading a million-object pack index costs more than a few day folders of blobs.
+const PACK_READER_MIN_BLOBS: usize = 4096;
+
 /// How long a folder entry no read uses any more is kept.
 const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
@@ -612,12 +870,64 @@ enum Handle {
     Submodule,
     /// Record `record` of cache entry `entry`.
     Cached { entry: u32, record: u32 },
+    /// A record already decoded: `Listing::ready[n]`.
+    Ready(u32),
+}
+
+/// What a quick load must hold in full (see [`Store::load_revision_for`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// No contribution: the verdict and the counts are enough (`ovn check`).
+    Checks,
+    /// The contributions of these projects, and every correction, wherever it is (what a
+    /// payout of these projects reads).
+    Projects(&'a [&'a str]),
+}
+
+impl Scope<'_> {
+    /// The records of a summarised folder to decode, by position, ascending.
+    fn wanted(self, s: &FolderSummary) -> Vec<u32> {
+        let Scope::Projects(projects) = self else {
+            return Vec::new();
+        };
+        let hit: Vec<bool> = s
+            .projects
+            .iter()
+            .map(|p| projects.contains(&p.as_str()))
+            .collect();
+        (0..s.ids.len() as u32)
+            .filter(|&k| {
+                hit[s.record_project[k as usize] as usize]
+                    || s.corrections.binary_search(&k).is_ok()
+            })
+            .collect()
+    }
+}
+
+/// A day folder as the cache has it.
+enum Opened {
+    /// Its entry, if any, and whether a quick load found it cached but not summarised.
+    Entry(Key, Option<Entry>, bool),
+    /// Its summary, with the records wanted of it (file name and record), if any.
+    Summarised(
+        Key,
+        Box<FolderSummary>,
+        Option<Vec<(String, Box<Contribution>)>>,
+    ),
 }
 
 /// A revision's files, with the cache entries that stand in for some of its day folders.
 struct Listing {
     items: Vec<(String, Handle)>,
     entries: Vec<Entry>,
+    /// Records already decoded (the few wanted of a summarised folder), each taken once.
+    ready: Vec<Option<Box<Contribution>>>,
+    /// Day folders (path) that stand in the ledger as their summaries.
+    summarized: Vec<(String, FolderSummary)>,
+    /// Their keys.
+    summarized_keys: Vec<Key>,
+    /// Contribution folders a quick load found cached but not summarised.
+    unsummarised: Vec<Key>,
     /// The keys of `entries`.
     hits: Vec<Key>,
     /// Day folders the cache did not have, to fill after the read.
@@ -625,50 +935,107 @@ struct Listing {
     commit: Oid,
 }
 
-/// Caches each missed day folder whose every file came out a clean record.
-fn fill(cache: &FolderCache, paths: &Paths, outcomes: &[Outcome], missed: &[Key]) {
-    missed.par_iter().for_each(|key| {
-        let prefix = format!("{}/", key.folder);
-        let (mut start, mut high) = (0, paths.len());
-        while start < high {
-            let mid = (start + high) / 2;
-            if paths.get(mid as FileId) < prefix.as_str() {
-                start = mid + 1;
+/// Caches each missed day folder whose every file came out a clean record, and summarises
+/// those of contributions (and the `unsummarised` ones, cached already): the summaries go
+/// to their months' files, which keep the summaries of the other `current` day folders.
+fn fill(
+    cache: &FolderCache,
+    paths: &Paths,
+    outcomes: &[Outcome],
+    missed: &[Key],
+    unsummarised: &[Key],
+    current: &[Key],
+) {
+    let summaries: Vec<(&Key, FolderSummary)> = missed
+        .par_iter()
+        .map(|k| (k, true))
+        .chain(unsummarised.par_iter().map(|k| (k, false)))
+        .filter_map(|(key, write)| {
+            let prefix = format!("{}/", key.folder);
+            let start = paths_from(paths, &prefix);
+            let end = start
+                + (start..paths.len())
+                    .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
+                    .count();
+            if start == end {
+                return None;
+            }
+            let names: Vec<&str> = (start..end)
+                .map(|i| &paths.get(i as FileId)[prefix.len()..])
+                .collect();
+            // Nested folders are not records; a folder holding one is never cached.
+            if names.iter().any(|n| n.contains('/')) {
+                return None;
+            }
+            let records = match key.kind {
+                RecordType::Contribution => outcomes[start..end]
+                    .iter()
+                    .map(Outcome::clean_contribution)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ToStore::Contributions),
+                RecordType::Approval => outcomes[start..end]
+                    .iter()
+                    .map(Outcome::clean_approval)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ToStore::Approvals),
+                _ => None,
+            }?;
+            let offsets = if write {
+                cache.put(key, &names, &records)
             } else {
-                high = mid;
+                cache::offsets(&records)
+            };
+            match &records {
+                ToStore::Contributions(v) => Some((key, summary::summarize(v, offsets)?)),
+                ToStore::Approvals(_) => None,
+            }
+        })
+        .collect();
+    if summaries.is_empty() {
+        return;
+    }
+    let month = |k: &Key| k.folder.rsplit_once('/').map_or("", |(m, _)| m).to_owned();
+    let mut fresh: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for (key, s) in summaries {
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        fresh
+            .entry(month(key))
+            .or_default()
+            .push((cache::summary_key(&key.folder, key.tree), bytes));
+    }
+    let settings = current[0].settings;
+    let store = cache.summaries();
+    fresh.into_par_iter().for_each(|(m, mut parts)| {
+        let file = cache::summaries_key(&m, settings);
+        let now: HashSet<String> = current
+            .iter()
+            .filter(|k| k.kind == RecordType::Contribution && month(k) == m)
+            .map(|k| cache::summary_key(&k.folder, k.tree))
+            .collect();
+        for (key, bytes) in store.get(&file) {
+            if now.contains(&key) && !parts.iter().any(|(k, _)| *k == key) {
+                parts.push((key, bytes));
             }
         }
-        let end = start
-            + (start..paths.len())
-                .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
-                .count();
-        if start == end {
-            return;
-        }
-        let names: Vec<&str> = (start..end)
-            .map(|i| &paths.get(i as FileId)[prefix.len()..])
-            .collect();
-        // Nested folders are not records; a folder holding one is never cached.
-        if names.iter().any(|n| n.contains('/')) {
-            return;
-        }
-        let records = match key.kind {
-            RecordType::Contribution => outcomes[start..end]
-                .iter()
-                .map(Outcome::clean_contribution)
-                .collect::<Option<Vec<_>>>()
-                .map(ToStore::Contributions),
-            RecordType::Approval => outcomes[start..end]
-                .iter()
-                .map(Outcome::clean_approval)
-                .collect::<Option<Vec<_>>>()
-                .map(ToStore::Approvals),
-            _ => None,
-        };
-        if let Some(records) = records {
-            cache.put(key, &names, &records);
-        }
+        parts.sort();
+        store.put(&file, &parts);
     });
+    store.prune();
+}
+
+/// The first position in `paths` (sorted) at or after `prefix`.
+fn paths_from(paths: &Paths, prefix: &str) -> usize {
+    let (mut start, mut high) = (0, paths.len());
+    while start < high {
+        let mid = (start + high) / 2;
+        if paths.get(mid as FileId) < prefix {
+            start = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    start
 }
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared
@@ -726,6 +1093,65 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
 }
 
 impl Store {
+    /// What a report over a revision's contributions depends on besides them: a digest of
+    /// the ledger's other top-level entries (names and object ids: `ovn.toml`, agents,
+    /// projects, agreements, ...), and the tree id of each contribution day folder.
+    pub fn contribution_trees(
+        &self,
+        rev: &str,
+    ) -> Result<(String, std::collections::HashMap<String, Oid>), StoreError> {
+        use sha2::{Digest, Sha256};
+        let commit = self.resolve(rev)?;
+        let root = commit
+            .tree()
+            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let missing = || StoreError::NoLedgerAtRevision {
+            rev: rev.to_owned(),
+            prefix: self.prefix.clone(),
+        };
+        let tree = if self.prefix.is_empty() {
+            root
+        } else {
+            let entry = root
+                .get_path(Path::new(&self.prefix))
+                .map_err(|_| missing())?;
+            self.repo.find_tree(entry.id()).map_err(|_| missing())?
+        };
+        let mut digest = Sha256::new();
+        let mut days = std::collections::HashMap::new();
+        for entry in tree.iter() {
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            if name != RecordType::Contribution.folder() {
+                digest.update(format!("{name} {}\n", entry.id()).as_bytes());
+                continue;
+            }
+            // contributions/<yyyy>/<mm>/<dd>: three levels of small trees.
+            let mut level = vec![(name, entry.id())];
+            for _ in 0..3 {
+                let mut next = Vec::new();
+                for (path, id) in level {
+                    let Ok(t) = self.repo.find_tree(id) else {
+                        continue;
+                    };
+                    for e in t.iter() {
+                        if e.kind() == Some(ObjectType::Tree) {
+                            let n = String::from_utf8_lossy(e.name_bytes());
+                            next.push((format!("{path}/{n}"), e.id()));
+                        }
+                    }
+                }
+                level = next;
+            }
+            days.extend(level);
+        }
+        let hex = digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((hex, days))
+    }
+
     /// One ledger file at a revision, if it exists there.
     pub fn read_file_at(
         &self,

@@ -1,0 +1,183 @@
+//! `ovn report contributions` from kept parts: the groups each day folder contributed to a
+//! question, reused while the folder (and everything else the question reads) is unchanged.
+//!
+//! A report counts day folder by day folder and adds the folders up in path order
+//! ([`report::contributions_by_folder`], [`report::merge_groups`]), so a folder's groups
+//! are the same whether they were counted now or kept from an earlier run: the report built
+//! from kept parts is the report counted from scratch. A part is keyed by
+//! - the question (the filters and `--by`), and a digest of every ledger entry other than
+//!   the contributions (`ovn.toml`, agents, projects, agreements, ...), which fix the values;
+//! - the day folder's path and tree id, which fix its records;
+//! - the ids that corrections anywhere name among its records, which decide which of them
+//!   count. A quick load only knows a summarised folder's ids by hash, so it names every
+//!   correction target whose hash one of its records has: never fewer than the true ones,
+//!   and more only on a hash collision, which costs a miss, never a wrong part.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::CliError;
+use crate::core::ledger::{Ledger, RecordType};
+use crate::core::report::{self, ContributionReport, Dimension, Groups, Query, day_folder_of};
+use crate::core::summary::id_hash;
+use crate::store::Store;
+
+/// The report of `query` grouped `by` over `ledger` (loaded at `commit`), using and filling
+/// the report cache. `None` when `ledger` was loaded quickly (some folders summarised) and a
+/// summarised folder's part is not kept, or the values cannot be worked out from what the
+/// quick load holds: the caller then loads the ledger in full and asks again, which always
+/// answers.
+pub fn contributions(
+    store: &Store,
+    commit: &str,
+    ledger: &Ledger,
+    query: &Query,
+    by: &[Dimension],
+) -> Result<Option<ContributionReport>, CliError> {
+    let quick = !ledger.elsewhere.folders.is_empty();
+    let Some(cache) = store.part_cache() else {
+        return Ok(report::contributions(ledger, query, by).map(Some)?);
+    };
+    let (context, trees) = store.contribution_trees(commit)?;
+    let question = format!("{context} {query:?} {by:?}");
+
+    // Which correction targets each folder may hold.
+    let targets: FxHashSet<&str> = ledger
+        .contributions
+        .iter()
+        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .map(|t| t.value.as_str())
+        .collect();
+    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    if !targets.is_empty() {
+        for t in &targets {
+            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+                named
+                    .entry(day_folder_of(ledger.path(file)))
+                    .or_default()
+                    .insert(t);
+            }
+        }
+        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
+        for t in &targets {
+            by_hash.entry(id_hash(t)).or_default().push(t);
+        }
+        for (path, s) in &ledger.elsewhere.folders {
+            for h in &s.ids {
+                if let Some(ts) = by_hash.get(h) {
+                    named.entry(path.as_str()).or_default().extend(ts);
+                }
+            }
+        }
+    }
+    let part_key = |folder: &str| -> Option<String> {
+        let tree = trees.get(folder)?;
+        let names: Vec<&str> = named
+            .get(folder)
+            .map(|n| n.iter().copied().collect())
+            .unwrap_or_default();
+        Some(format!("{folder} {tree} corrected {}", names.join(",")))
+    };
+    let month_key = |month: &str| {
+        format!(
+            "ovn {} report contributions {month} {question}",
+            env!("CARGO_PKG_VERSION")
+        )
+    };
+
+    // Every day folder with contributions, by month.
+    let summarised: BTreeSet<&str> = ledger
+        .elsewhere
+        .folders
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    // The folders held in full are counted now (those of the quick load: only the new ones).
+    let counted =
+        match report::contributions_by_folder(ledger, query, by, |f| !summarised.contains(f)) {
+            Ok(counted) => counted,
+            // Said exactly as a full load says it.
+            Err(_) if quick => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+    let mut months: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for folder in summarised
+        .iter()
+        .copied()
+        .chain(counted.iter().map(|r| r.0))
+    {
+        let list = months.entry(folder_of(folder)).or_default();
+        if !list.contains(&folder) {
+            list.push(folder);
+        }
+    }
+
+    // Kept parts of the summarised folders (a quick load has no other way to count them).
+    let mut parts: Vec<(&str, Groups)> = Vec::new();
+    let mut kept: HashMap<&str, Kept> = HashMap::new();
+    if quick {
+        let read: Vec<(&str, Kept)> = months
+            .par_iter()
+            .map(|(month, _)| (*month, cache.get(&month_key(month))))
+            .collect();
+        kept = read.into_iter().collect();
+        for folder in &summarised {
+            let Some(key) = part_key(folder) else {
+                return Ok(None);
+            };
+            let stored = kept
+                .get(folder_of(folder))
+                .and_then(|parts| parts.iter().find(|(k, _)| *k == key));
+            match stored.and_then(|(_, bytes)| report::decode_groups(bytes)) {
+                Some(groups) => parts.push((folder, groups)),
+                None => return Ok(None),
+            }
+        }
+    }
+    // Each month with a folder counted now is written again: what was kept of its other
+    // folders (when still current) and the new parts.
+    let mut fresh: BTreeMap<&str, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for (folder, groups) in &counted {
+        if let Some(key) = part_key(folder) {
+            let mut bytes = Vec::new();
+            report::encode_groups(groups, &mut bytes);
+            fresh
+                .entry(folder_of(folder))
+                .or_default()
+                .push((key, bytes));
+        }
+    }
+    for (month, mut new) in fresh {
+        let current: BTreeSet<String> = months[month].iter().filter_map(|f| part_key(f)).collect();
+        for (key, bytes) in kept.remove(month).unwrap_or_default() {
+            if current.contains(&key) && !new.iter().any(|(k, _)| *k == key) {
+                new.push((key, bytes));
+            }
+        }
+        new.sort();
+        cache.put(&month_key(month), &new);
+    }
+    cache.prune();
+    parts.extend(counted);
+    parts.sort_by(|a, b| a.0.cmp(b.0));
+    Ok(Some(report::merge_groups(
+        by,
+        parts.into_iter().map(|(_, g)| g),
+    )))
+}
+
+/// The parts kept in one file: (part key, bytes).
+type Kept = Vec<(String, Vec<u8>)>;
+
+/// The folder a path is in (`contributions/2026/03/05` for a record in it).
+fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(f, _)| f)
+}
+
+impl From<crate::core::payout::PayoutError> for CliError {
+    fn from(e: crate::core::payout::PayoutError) -> CliError {
+        CliError::usage(e.to_string(), None)
+    }
+}

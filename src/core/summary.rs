@@ -1,0 +1,316 @@
+//! Summaries of day folders: what the ledger-wide checks need to know about a folder of
+//! clean contributions, without the records themselves.
+//!
+//! A quick load (`Store::load_revision_for`) stands for a cached day folder by its summary
+//! instead of its records when a command does not need them: `ovn check` needs none, a
+//! payout preview only its project's. The summary is enough to *prove* a ledger clean; it
+//! never produces a diagnostic. Whenever it cannot prove a rule holds (two ids that may be
+//! equal, a day over 24 hours, a name no record has) the store loads the ledger in full and
+//! the full checks say exactly what is wrong, so a quick load and a full load always reach
+//! the same verdict.
+
+use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::codec;
+use super::record::{Contribution, Kind};
+use super::value::Id;
+
+/// What the checks need from one folder of clean contributions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FolderSummary {
+    /// [`id_hash`] of each record's id, in file-name order.
+    pub ids: Vec<u64>,
+    /// Each record's project, as a position in `projects`.
+    pub record_project: Vec<u32>,
+    /// Where each record starts among the folder cache entry's records (byte offset), so
+    /// a few can be decoded without the rest.
+    pub offsets: Vec<u32>,
+    /// The projects named, sorted, once each.
+    pub projects: Vec<Id>,
+    /// The agents named, sorted, once each.
+    pub agents: Vec<Id>,
+    /// The resources named, sorted, once each.
+    pub resources: Vec<Id>,
+    /// The skills named, sorted, once each.
+    pub skills: Vec<String>,
+    /// The records that correct another (`reverses` or `supersedes`), by position.
+    pub corrections: Vec<u32>,
+    /// The ids those corrections name.
+    pub targets: Vec<Id>,
+    /// Those of `targets` that no record of this folder has (corrections of earlier days),
+    /// sorted, once each: only these need looking up elsewhere.
+    pub foreign: Vec<Id>,
+    /// The most hours any agent has on the folder's day, counting every record the
+    /// hours-per-day check could count (corrections elsewhere can only lower it).
+    pub max_day_hours: Decimal,
+}
+
+/// A 64-bit hash of an id, the same on every machine (FNV-1a, then a finaliser). Equal ids
+/// hash equal; unequal ids almost never do, and when they do the quick load only gives up
+/// and loads in full: nothing is ever decided on a hash alone.
+pub fn id_hash(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in id.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    // murmur3's fmix64: FNV alone leaves the high bits of short keys poorly mixed.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Summarises one day folder's records (all dated that day, every one clean), with their
+/// `offsets` in the cache entry. `None` when a record names itself as the one it corrects:
+/// that is the checks' business, so such a folder is always read in full.
+pub fn summarize(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderSummary> {
+    // Hashed first: a folder names a few hundred agents over hundreds of records, and
+    // only the distinct ones are cloned and sorted.
+    fn distinct<'a, T: Ord + Clone + std::hash::Hash + 'a>(
+        items: impl Iterator<Item = &'a T>,
+    ) -> Vec<T> {
+        let set: HashSet<&T> = items.collect();
+        let mut v: Vec<T> = set.into_iter().cloned().collect();
+        v.sort_unstable();
+        v
+    }
+    let projects = distinct(records.iter().map(|c| &c.project.value));
+    let mut s = FolderSummary {
+        ids: records
+            .iter()
+            .map(|c| id_hash(c.id.value.as_str()))
+            .collect(),
+        record_project: Vec::with_capacity(records.len()),
+        offsets,
+        agents: distinct(records.iter().map(|c| &c.agent.value)),
+        resources: distinct(
+            records
+                .iter()
+                .filter_map(|c| c.resource.as_ref().map(|r| &r.value)),
+        ),
+        skills: distinct(records.iter().filter_map(|c| c.skill.as_ref())),
+        projects,
+        ..FolderSummary::default()
+    };
+    let mut day: HashMap<&Id, Decimal> = HashMap::default();
+    for (n, c) in records.iter().enumerate() {
+        let p = s.projects.binary_search(&c.project.value).unwrap_or(0);
+        s.record_project.push(p as u32);
+        let targets: Vec<&Id> = [&c.reverses, &c.supersedes]
+            .into_iter()
+            .flatten()
+            .map(|t| &t.value)
+            .collect();
+        if targets.contains(&&c.id.value) {
+            return None;
+        }
+        if !targets.is_empty() {
+            s.corrections.push(n as u32);
+            s.targets.extend(targets.into_iter().cloned());
+        }
+        // As the hours-per-day check counts, less what corrections elsewhere take away.
+        if let Some(h) = &c.hours
+            && c.kind != Kind::Use
+            && c.reverses.is_none()
+        {
+            let total = day.entry(&c.agent.value).or_default();
+            *total += h.value;
+            s.max_day_hours = s.max_day_hours.max(*total);
+        }
+    }
+    if !s.targets.is_empty() {
+        let own: HashSet<&Id> = records.iter().map(|c| &c.id.value).collect();
+        s.foreign = distinct(s.targets.iter().filter(|t| !own.contains(t)));
+    }
+    Some(s)
+}
+
+impl FolderSummary {
+    /// Appends the summary's encoding to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let n = self.ids.len();
+        codec::put_u64(out, n as u64);
+        for i in 0..n {
+            out.extend_from_slice(&self.ids[i].to_le_bytes());
+            codec::put_u64(out, u64::from(self.record_project[i]));
+            codec::put_u64(out, u64::from(self.offsets[i]));
+        }
+        let lists = [
+            &self.projects,
+            &self.agents,
+            &self.resources,
+            &self.targets,
+            &self.foreign,
+        ];
+        for list in lists {
+            codec::put_u64(out, list.len() as u64);
+            for id in list {
+                codec::put_str(out, id.as_str());
+            }
+        }
+        codec::put_u64(out, self.skills.len() as u64);
+        for s in &self.skills {
+            codec::put_str(out, s);
+        }
+        codec::put_u64(out, self.corrections.len() as u64);
+        for &c in &self.corrections {
+            codec::put_u64(out, u64::from(c));
+        }
+        out.extend_from_slice(&self.max_day_hours.serialize());
+    }
+
+    /// Decodes a summary that [`FolderSummary::encode`] wrote; `None` if it does not parse.
+    pub fn decode(mut input: &[u8]) -> Option<FolderSummary> {
+        let input = &mut input;
+        let small = |input: &mut &[u8]| u32::try_from(codec::get_u64(input)?).ok();
+        let n = usize::try_from(codec::get_u64(input)?).ok()?;
+        // Bounded by what the input could hold, so a damaged count cannot ask for much.
+        let cap = n.min(input.len() / 10);
+        let mut s = FolderSummary {
+            ids: Vec::with_capacity(cap),
+            record_project: Vec::with_capacity(cap),
+            offsets: Vec::with_capacity(cap),
+            ..FolderSummary::default()
+        };
+        for _ in 0..n {
+            let (hash, rest) = input.split_first_chunk::<8>()?;
+            *input = rest;
+            s.ids.push(u64::from_le_bytes(*hash));
+            s.record_project.push(small(input)?);
+            s.offsets.push(small(input)?);
+        }
+        let ids = |input: &mut &[u8]| -> Option<Vec<Id>> {
+            let k = codec::get_u64(input)?;
+            (0..k)
+                .map(|_| Id::parse(codec::get_str(input)?).ok())
+                .collect()
+        };
+        s.projects = ids(input)?;
+        s.agents = ids(input)?;
+        s.resources = ids(input)?;
+        s.targets = ids(input)?;
+        s.foreign = ids(input)?;
+        let k = codec::get_u64(input)?;
+        s.skills = (0..k)
+            .map(|_| codec::get_str(input).map(str::to_owned))
+            .collect::<Option<_>>()?;
+        let k = codec::get_u64(input)?;
+        s.corrections = (0..k).map(|_| small(input)).collect::<Option<_>>()?;
+        let (hours, rest) = input.split_first_chunk::<16>()?;
+        s.max_day_hours = Decimal::deserialize(*hours);
+        let sound = rest.is_empty()
+            && s.record_project
+                .iter()
+                .all(|&p| (p as usize) < s.projects.len())
+            && s.corrections.iter().all(|&c| (c as usize) < n);
+        sound.then_some(s)
+    }
+}
+
+/// Every hash of `lists`, sorted: bucketed by their top 16 bits, then each small bucket
+/// sorted. Hashes are spread evenly, so this is two passes over the data where a
+/// comparison sort of a million would take twenty.
+pub fn sorted_hashes<'a>(lists: impl Iterator<Item = &'a [u64]> + Clone) -> Vec<u64> {
+    const BITS: u32 = 16;
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for list in lists.clone() {
+        for &h in list {
+            starts[bucket(h) + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut out = vec![0u64; starts[1 << BITS]];
+    let mut next = starts.clone();
+    for list in lists {
+        for &h in list {
+            let b = bucket(h);
+            out[next[b]] = h;
+            next[b] += 1;
+        }
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    out
+}
+
+/// Contributions a partly loaded ledger stands for without holding them: those of the day
+/// folders a quick load took from their summaries. Empty in a full load.
+#[derive(Clone, Debug, Default)]
+pub struct Elsewhere {
+    /// How many records (and files: every file of a summarised folder is a record).
+    pub records: usize,
+    /// [`id_hash`] of every id held elsewhere, sorted.
+    pub ids: Vec<u64>,
+    /// Every skill they name.
+    pub skills: HashSet<String>,
+    /// Every id their corrections name.
+    pub replaced: HashSet<Id>,
+    /// The summarised day folders (path and summary), in path order.
+    pub folders: Vec<(String, FolderSummary)>,
+}
+
+impl Elsewhere {
+    /// Whether a contribution with this id may be among them. A yes is only a maybe: the
+    /// store confirms every id it was asked about against the folders' file names before
+    /// it trusts a quick load.
+    pub fn may_hold(&self, id: &str) -> bool {
+        !self.ids.is_empty() && self.ids.binary_search(&id_hash(id)).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_spreads_near_ids() {
+        let ids: Vec<String> = (0..10_000)
+            .map(|n| format!("01gnna1j0000j32sb4x{n:07}"))
+            .collect();
+        let mut hashes: Vec<u64> = ids.iter().map(|s| id_hash(s)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), ids.len());
+        assert_eq!(id_hash("abc"), id_hash("abc"));
+    }
+
+    #[test]
+    fn hashes_sort() {
+        let a: Vec<u64> = (0..5000u64).map(|n| id_hash(&n.to_string())).collect();
+        let b = vec![u64::MAX, 0, 1 << 63, 7];
+        let got = sorted_hashes([a.as_slice(), b.as_slice(), &[]].into_iter());
+        let mut want: Vec<u64> = a.iter().chain(&b).copied().collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn encoding_round_trips_and_rejects_damage() {
+        let s = FolderSummary {
+            ids: vec![1, u64::MAX],
+            record_project: vec![0, 1],
+            offsets: vec![0, 300],
+            projects: vec![Id::parse("air").unwrap(), Id::parse("lab").unwrap()],
+            agents: vec![Id::parse("ana").unwrap()],
+            resources: vec![],
+            skills: vec!["cad".to_owned()],
+            corrections: vec![1],
+            targets: vec![Id::parse("x1").unwrap()],
+            foreign: vec![Id::parse("x1").unwrap()],
+            max_day_hours: Decimal::new(125, 1),
+        };
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        assert_eq!(FolderSummary::decode(&bytes), Some(s));
+        assert_eq!(FolderSummary::decode(&bytes[..bytes.len() - 1]), None);
+        bytes.push(0);
+        assert_eq!(FolderSummary::decode(&bytes), None);
+    }
+}

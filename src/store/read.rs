@@ -534,21 +534,19 @@ impl Store {
             if let Some(cache) = cache {
                 // A quick load takes contribution day folders from their summaries, kept one
                 // file per month: the months of this level's day folders, read on all cores.
-                let summaries: FxHashMap<String, Vec<u8>> = match quick {
-                    Some(_) => {
-                        let mut months: Vec<&str> = folders
-                            .iter()
-                            .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
-                            .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
-                            .collect();
-                        months.dedup();
-                        let store = cache.summaries();
-                        months
-                            .par_iter()
-                            .flat_map_iter(|m| store.get(&cache::summaries_key(m, settings)))
-                            .collect()
-                    }
-                    None => FxHashMap::default(),
+                // (A full load reads them too, to summarise cached folders that lost theirs.)
+                let summaries: FxHashMap<String, Vec<u8>> = {
+                    let mut months: Vec<&str> = folders
+                        .iter()
+                        .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+                        .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
+                        .collect();
+                    months.dedup();
+                    let store = cache.summaries();
+                    months
+                        .par_iter()
+                        .flat_map_iter(|m| store.get(&cache::summaries_key(m, settings)))
+                        .collect()
                 };
                 // Nothing summarised at all (a cold cache): a quick load would only be a
                 // full one with extra steps; the caller loads in full.
@@ -591,11 +589,11 @@ impl Store {
                             }
                         }
                         let hit = cache.open(&key);
-                        // A folder a quick load finds cached but not summarised (its month's
-                        // file was lost) is summarised after this load.
-                        let unsummarised = quick.is_some()
-                            && hit.is_some()
-                            && key.kind == RecordType::Contribution;
+                        // A folder found cached but not summarised (its month's file was
+                        // lost) is summarised after this load.
+                        let unsummarised = hit.is_some()
+                            && key.kind == RecordType::Contribution
+                            && !summaries.contains_key(&cache::summary_key(path, *id));
                         Some(Opened::Entry(key, hit, unsummarised))
                     })
                     .collect();
@@ -906,7 +904,7 @@ impl Scope<'_> {
 
 /// A day folder as the cache has it.
 enum Opened {
-    /// Its entry, if any, and whether a quick load found it cached but not summarised.
+    /// Its entry, if any, and whether it is cached but not summarised.
     Entry(Key, Option<Entry>, bool),
     /// Its summary, with the records wanted of it (file name and record), if any.
     Summarised(
@@ -926,7 +924,7 @@ struct Listing {
     summarized: Vec<(String, FolderSummary)>,
     /// Their keys.
     summarized_keys: Vec<Key>,
-    /// Contribution folders a quick load found cached but not summarised.
+    /// Contribution folders found cached but not summarised.
     unsummarised: Vec<Key>,
     /// The keys of `entries`.
     hits: Vec<Key>,

@@ -16,7 +16,15 @@ const QUESTIONS: &[&[&str]] = &[
     &["check", "--at", "HEAD", "--format", "json"],
     &["payout", "3000", "-p", "drone", "--at", "HEAD"],
     &[
-        "payout", "2000", "-p", "lab", "--at", "HEAD", "--format", "json", "--explain",
+        "payout",
+        "2000",
+        "-p",
+        "lab",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+        "--explain",
     ],
     &["report", "contributions", "--at", "HEAD"],
     &[
@@ -126,7 +134,13 @@ fn a_new_commit_is_answered_from_summaries_like_no_cache() {
         &s,
         &dir,
         &[
-            contribution("01quick0000000000000000001", "2026-07-01", "ben", "drone", ""),
+            contribution(
+                "01quick0000000000000000001",
+                "2026-07-01",
+                "ben",
+                "drone",
+                "",
+            ),
             contribution(
                 "01quick0000000000000000002",
                 "2026-07-01",
@@ -140,14 +154,21 @@ fn a_new_commit_is_answered_from_summaries_like_no_cache() {
     let reference = assert_like_no_cache(&s, &dir, "after a commit");
     assert_eq!(reference[0].0, 0, "{reference:?}");
     assert!(reference[0].1.starts_with("ok: "), "{}", reference[0].1);
-    assert!(reference[7].1.contains("ben 2h work on drone"), "{}", reference[7].1);
+    assert!(
+        reference[7].1.contains("ben 2h work on drone"),
+        "{}",
+        reference[7].1
+    );
 
     // The check and the reports really come from summaries and kept parts: with a record
     // of an old lab folder gone from the object database, a full load cannot read the
     // ledger any more, and the quick answers are still the same.
     let blob = s.git(
         &dir,
-        &["rev-parse", "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml"],
+        &[
+            "rev-parse",
+            "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
+        ],
     );
     let blob = blob.trim();
     let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
@@ -163,7 +184,12 @@ fn a_new_commit_is_answered_from_summaries_like_no_cache() {
         if q.contains(&"lab") {
             continue;
         }
-        assert_eq!(run(&s, &dir, q), reference[i], "`ovn {}` from summaries", q.join(" "));
+        assert_eq!(
+            run(&s, &dir, q),
+            reference[i],
+            "`ovn {}` from summaries",
+            q.join(" ")
+        );
     }
 }
 
@@ -174,7 +200,13 @@ fn problems_across_folders_are_reported_as_a_full_load_reports_them() {
     answers(&s, &dir, &[]);
 
     // An id used again in another day folder (a record copied to a new date).
-    let (_, old) = contribution("01kdy02100c3nn0qbbet707xt2", "2026-01-02", "mehmet", "lab", "");
+    let (_, old) = contribution(
+        "01kdy02100c3nn0qbbet707xt2",
+        "2026-01-02",
+        "mehmet",
+        "lab",
+        "",
+    );
     add(
         &s,
         &dir,
@@ -221,9 +253,15 @@ fn problems_across_folders_are_reported_as_a_full_load_reports_them() {
         &dir,
         &[(
             "contributions/2026/03/03/01quick0000000000000000004.toml".to_owned(),
-            contribution("01quick0000000000000000004", "2026-03-03", "nuria", "drone", "")
-                .1
-                .replace("hours = \"2\"", "hours = \"17\""),
+            contribution(
+                "01quick0000000000000000004",
+                "2026-03-03",
+                "nuria",
+                "drone",
+                "",
+            )
+            .1
+            .replace("hours = \"2\"", "hours = \"17\""),
         )],
         "a long day",
     );
@@ -240,7 +278,13 @@ fn lost_or_damaged_summaries_and_parts_change_nothing() {
     add(
         &s,
         &dir,
-        &[contribution("01quick0000000000000000005", "2026-07-04", "zoe", "seedbank", "")],
+        &[contribution(
+            "01quick0000000000000000005",
+            "2026-07-04",
+            "zoe",
+            "seedbank",
+            "",
+        )],
         "one more",
     );
     let reference = answers(&s, &dir, &["--no-cache"]);

@@ -492,20 +492,32 @@ fn impact(
         return Ok(Vec::new());
     }
     // When no agreement changed, the projects are known now, and only their contributions
-    // need reading (a quick load, from the folders' summaries); a changed agreement may
-    // touch any project that uses it, which only the head's projects can say.
+    // need reading: both revisions are loaded quickly (from the folders' summaries), side by
+    // side. A changed agreement may touch any project that uses it, which only the head's
+    // projects can say; that, and anything a quick load cannot answer, loads in full, one
+    // revision at a time so that at most one whole ledger is in memory.
     let named: Vec<String> = projects.iter().cloned().collect();
     let scoped: Vec<&str> = named.iter().map(String::as_str).collect();
-    let load = |rev: &str| {
-        if agreements.is_empty() {
-            store.load_revision_for(rev, Scope::Projects(&scoped))
-        } else {
-            store.load_revision(rev)
+    let quick = if agreements.is_empty() {
+        let other = store.reopen()?;
+        let (after, before) = std::thread::scope(|scope| {
+            let projects = &scoped;
+            let before =
+                scope.spawn(move || other.try_load_quickly(base, Scope::Projects(projects)));
+            let after = store.try_load_quickly(head, Scope::Projects(&scoped));
+            (after, before.join())
+        });
+        match (after?, before.unwrap_or(Ok(None))?) {
+            (Some((after, _)), Some((before, _))) => Some((after, before)),
+            _ => None,
         }
+    } else {
+        None
     };
-    // The head first (it names the amounts), then the base; the head is freed while the
-    // base loads, so at most one ledger and what is left of the other are in memory.
-    let (after, _) = load(head)?;
+    let (after, mut before) = match quick {
+        Some((after, before)) => (after, Some(before)),
+        None => (store.load_revision(head)?.0, None),
+    };
     for p in &after.ledger.projects {
         if p.agreement
             .as_ref()
@@ -529,16 +541,31 @@ fn impact(
             (project, a)
         })
         .collect();
-    let payouts_after: Vec<Result<Option<Payout>, String>> = amounts
-        .iter()
-        .map(|(project, a)| match a {
-            Some(a) => compute(&after, project, *a),
-            None => Ok(None),
-        })
-        .collect();
-    // Freed while the base loads, rather than before.
+    let payouts = |loaded: &ledger::Loaded| -> Vec<Result<Option<Payout>, String>> {
+        amounts
+            .iter()
+            .map(|(project, a)| match a {
+                Some(a) => compute(loaded, project, *a),
+                None => Ok(None),
+            })
+            .collect()
+    };
+    let (payouts_after, payouts_before) = match &before {
+        Some(before) => {
+            let (a, b) = rayon::join(|| payouts(&after), || payouts(before));
+            (a, Some(b))
+        }
+        None => (payouts(&after), None),
+    };
+    // Freed while the base loads (or the report is written), rather than before.
     super::discard(after);
-    let (before, _) = load(base)?;
+    let before = match before.take() {
+        Some(before) => before,
+        None => store.load_revision(base)?.0,
+    };
+    let mut payouts_before = payouts_before
+        .unwrap_or_else(|| payouts(&before))
+        .into_iter();
     let mut out = Vec::new();
     for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
         let Some(amount) = amount else {
@@ -550,7 +577,8 @@ fn impact(
             });
             continue;
         };
-        let (note, agents) = match (compute(&before, &project, amount), after) {
+        let before = payouts_before.next().unwrap_or(Ok(None));
+        let (note, agents) = match (before, after) {
             (Ok(b), Ok(a)) => (None, review::impact(b.as_ref(), a.as_ref())),
             (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
             (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),

@@ -139,6 +139,19 @@ impl Store {
         &self.repo
     }
 
+    /// Another handle on the same ledger, for reading on another thread (a libgit2
+    /// repository handle is not shared between threads).
+    pub fn reopen(&self) -> Result<Store, StoreError> {
+        let repo = Repository::open(self.repo.path())
+            .map_err(StoreError::git("cannot open the repository"))?;
+        Ok(Store {
+            repo,
+            root: self.root.clone(),
+            prefix: self.prefix.clone(),
+            cache: self.cache,
+        })
+    }
+
     /// Turns the folder cache off (`--no-cache`) or on (the default) for this store's reads.
     pub fn set_cache(&mut self, on: bool) {
         self.cache = on;

@@ -145,6 +145,20 @@ impl Store {
         self.load_revision(rev)
     }
 
+    /// Only the quick part of [`Store::load_revision_for`]: `None` when the cache is off or
+    /// the quick load cannot answer (nothing summarised, or anything a full load must
+    /// judge), without loading in full.
+    pub fn try_load_quickly(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+        match self.folder_cache() {
+            Some(cache) => self.load_quickly(rev, &cache, scope),
+            None => Ok(None),
+        }
+    }
+
     fn load_quickly(
         &self,
         rev: &str,

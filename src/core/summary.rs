@@ -291,6 +291,86 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// The contributions of one day folder, read as a ledger reads them.
+    fn folder(records: &[(&str, &str, &str, &str)]) -> Vec<Contribution> {
+        use crate::core::ledger::{RawFile, load};
+        let mut files = vec![RawFile {
+            path: "ovn.toml".into(),
+            bytes: b"format = 1\nname = \"t\"\ncurrency = \"EUR\"\n".to_vec(),
+        }];
+        for (id, agent, project, extra) in records {
+            files.push(RawFile {
+                path: format!("contributions/2026/03/05/{id}.toml"),
+                bytes: format!(
+                    "id = \"{id}\"\nagent = \"{agent}\"\ndate = 2026-03-05\nproject = \"{project}\"\n{extra}"
+                )
+                .into_bytes(),
+            });
+        }
+        // The ledger-wide checks may complain (no agents here); every record must parse.
+        let loaded = load(&files);
+        assert_eq!(
+            loaded.ledger.contributions.len(),
+            records.len(),
+            "{loaded:?}"
+        );
+        loaded
+            .ledger
+            .contributions
+            .into_iter()
+            .map(|c| *c)
+            .collect()
+    }
+
+    #[test]
+    fn a_summary_says_what_the_checks_need() {
+        let work = |h: &str| format!("kind = \"work\"\ndescription = \"w\"\nhours = \"{h}\"\n");
+        let cs = folder(&[
+            ("a1", "ana", "drone", &work("10")),
+            ("a2", "ana", "lab", &(work("9") + "skill = \"cad\"\n")),
+            ("a3", "ben", "drone", &work("3")),
+            // Use of a resource is the resource's time, not the agent's.
+            (
+                "a4",
+                "ana",
+                "lab",
+                "kind = \"use\"\ndescription = \"u\"\nhours = \"20\"\nresource = \"laser\"\n",
+            ),
+            // A reversal adds no hours; it names a record here and one of another day.
+            (
+                "a5",
+                "ana",
+                "drone",
+                "kind = \"work\"\ndescription = \"r\"\nreverses = \"a1\"\n",
+            ),
+            (
+                "a6",
+                "ben",
+                "drone",
+                &(work("1") + "supersedes = \"old1\"\n"),
+            ),
+        ]);
+        let refs: Vec<&Contribution> = cs.iter().collect();
+        let s = summarize(&refs, (0..6).map(|n| n * 100).collect()).unwrap();
+        assert_eq!(s.ids, ["a1", "a2", "a3", "a4", "a5", "a6"].map(id_hash));
+        let names = |v: &[Id]| v.iter().map(Id::as_str).collect::<Vec<_>>().join(",");
+        assert_eq!(names(&s.projects), "drone,lab");
+        assert_eq!(s.record_project, [0, 1, 0, 1, 0, 0]);
+        assert_eq!(names(&s.agents), "ana,ben");
+        assert_eq!(names(&s.resources), "laser");
+        assert_eq!(s.skills, ["cad"]);
+        assert_eq!(s.corrections, [4, 5]);
+        assert_eq!(names(&s.targets), "a1,old1");
+        assert_eq!(names(&s.foreign), "old1");
+        // ana: 10 + 9 (the use and the reversal do not count).
+        assert_eq!(s.max_day_hours, Decimal::from(19));
+        assert_eq!(s.offsets, [0, 100, 200, 300, 400, 500]);
+
+        // A record correcting itself is the checks' to report: no summary.
+        let own = folder(&[("b1", "ana", "lab", &(work("1") + "supersedes = \"b1\"\n"))]);
+        assert_eq!(summarize(&[&own[0]], vec![0]), None);
+    }
+
     #[test]
     fn encoding_round_trips_and_rejects_damage() {
         let s = FolderSummary {

@@ -66,7 +66,7 @@ pub fn id_hash(id: &str) -> u64 {
 /// Summarises one day folder's records (all dated that day, every one clean), with their
 /// `offsets` in the cache entry. `None` when a record names itself as the one it corrects:
 /// that is the checks' business, so such a folder is always read in full.
-pub fn summarize(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderSummary> {
+pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderSummary> {
     // Hashed first: a folder names a few hundred agents over hundreds of records, and
     // only the distinct ones are cloned and sorted.
     fn distinct<'a, T: Ord + Clone + std::hash::Hash + 'a>(
@@ -351,7 +351,7 @@ mod tests {
             ),
         ]);
         let refs: Vec<&Contribution> = cs.iter().collect();
-        let s = summarize(&refs, (0..6).map(|n| n * 100).collect()).unwrap();
+        let s = summarise(&refs, (0..6).map(|n| n * 100).collect()).unwrap();
         assert_eq!(s.ids, ["a1", "a2", "a3", "a4", "a5", "a6"].map(id_hash));
         let names = |v: &[Id]| v.iter().map(Id::as_str).collect::<Vec<_>>().join(",");
         assert_eq!(names(&s.projects), "drone,lab");
@@ -368,7 +368,7 @@ mod tests {
 
         // A record correcting itself is the checks' to report: no summary.
         let own = folder(&[("b1", "ana", "lab", &(work("1") + "supersedes = \"b1\"\n"))]);
-        assert_eq!(summarize(&[&own[0]], vec![0]), None);
+        assert_eq!(summarise(&[&own[0]], vec![0]), None);
     }
 
     #[test]

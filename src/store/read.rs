@@ -168,13 +168,13 @@ impl Store {
         let Some(mut listing) = self.list_revision(rev, Some(cache), Some(scope))? else {
             return Ok(None);
         };
-        if listing.summarized.is_empty() {
+        if listing.summarised.is_empty() {
             // Nothing summarised (a cold cache): a quick load would be a full one.
             return Ok(None);
         }
         // Every summarised id, sorted: two equal hashes may be one id in two files, which
         // only a full load can report.
-        let ids = summary::sorted_hashes(listing.summarized.iter().map(|(_, s)| &s.ids[..]));
+        let ids = summary::sorted_hashes(listing.summarised.iter().map(|(_, s)| &s.ids[..]));
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return Ok(None);
         }
@@ -183,15 +183,15 @@ impl Store {
             ids,
             ..Elsewhere::default()
         };
-        for (_, s) in &listing.summarized {
+        for (_, s) in &listing.summarised {
             if s.max_day_hours > MAX_HOURS_PER_DAY {
                 return Ok(None);
             }
             elsewhere.skills.extend(s.skills.iter().cloned());
             elsewhere.replaced.extend(s.targets.iter().cloned());
         }
-        let folders = std::mem::take(&mut listing.summarized);
-        let keys = std::mem::take(&mut listing.summarized_keys);
+        let folders = std::mem::take(&mut listing.summarised);
+        let keys = std::mem::take(&mut listing.summarised_keys);
         let Some((mut loaded, commit)) = self.load_listing(listing, Some(cache), elsewhere)? else {
             return Ok(None);
         };
@@ -283,8 +283,8 @@ impl Store {
             items,
             entries,
             mut ready,
-            summarized: _,
-            summarized_keys: _,
+            summarised: _,
+            summarised_keys: _,
             unsummarised,
             hits,
             missed,
@@ -512,8 +512,8 @@ impl Store {
             items: Vec::new(),
             entries: Vec::new(),
             ready: Vec::new(),
-            summarized: Vec::new(),
-            summarized_keys: Vec::new(),
+            summarised: Vec::new(),
+            summarised_keys: Vec::new(),
             unsummarised: Vec::new(),
             hits: Vec::new(),
             missed: Vec::new(),
@@ -635,8 +635,8 @@ impl Store {
                                 .push((format!("{path}/{file}"), Handle::Ready(n)));
                             listing.ready.push(Some(c));
                         }
-                        listing.summarized.push((path.clone(), *summary));
-                        listing.summarized_keys.push(key.clone());
+                        listing.summarised.push((path.clone(), *summary));
+                        listing.summarised_keys.push(key.clone());
                         listing.hits.push(key);
                         false
                     }
@@ -935,9 +935,9 @@ struct Listing {
     /// Records already decoded (the few wanted of a summarised folder), each taken once.
     ready: Vec<Option<Box<Contribution>>>,
     /// Day folders (path) that stand in the ledger as their summaries.
-    summarized: Vec<(String, FolderSummary)>,
+    summarised: Vec<(String, FolderSummary)>,
     /// Their keys.
-    summarized_keys: Vec<Key>,
+    summarised_keys: Vec<Key>,
     /// Contribution folders found cached but not summarised.
     unsummarised: Vec<Key>,
     /// The keys of `entries`.
@@ -998,7 +998,7 @@ fn fill(
                 cache::offsets(&records)
             };
             match &records {
-                ToStore::Contributions(v) => Some((key, summary::summarize(v, offsets)?)),
+                ToStore::Contributions(v) => Some((key, summary::summarise(v, offsets)?)),
                 ToStore::Approvals(_) => None,
             }
         })

@@ -9,6 +9,7 @@
 mod cache;
 mod error;
 mod history;
+mod index;
 mod init;
 mod pack;
 mod read;

@@ -39,6 +39,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use git2::{ErrorCode, FileMode, ObjectType, Oid, RepositoryState, Tree, TreeWalkMode};
 
+use super::index::Staged;
 use super::write::Identity;
 use super::{Store, StoreError};
 use crate::core::ledger::{NETWORK_FILE, RawFile};
@@ -460,6 +461,32 @@ impl Store {
 
     /// Adds exactly these paths to the index, as committed; nothing else in it changes.
     fn stage(&self, files: &[(String, Oid)]) -> Result<(), StoreError> {
+        // In one pass over the index file where it is a kind that writer knows (a million
+        // entries cost libgit2 over a second to read and write back); libgit2 otherwise.
+        if let Some(workdir) = self.repo.workdir() {
+            let in_repo: Vec<(String, Oid)> = files
+                .iter()
+                .map(|(path, oid)| (self.repo_path(path), *oid))
+                .collect();
+            let start = Instant::now();
+            loop {
+                match super::index::add(self.repo.path(), workdir, &in_repo) {
+                    Ok(Staged::Done) => return Ok(()),
+                    Ok(Staged::Locked) if start.elapsed() < STALE_AFTER * 3 => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    // Still locked, or not a kind it knows: libgit2 says what is wrong.
+                    Ok(Staged::Locked | Staged::Unsupported) => break,
+                    Err(e) => {
+                        return Err(StoreError::io(
+                            &self.repo.path().join("index"),
+                            "cannot update",
+                            e,
+                        ));
+                    }
+                }
+            }
+        }
         let mut index = self
             .repo
             .index()

@@ -1,0 +1,491 @@
+//! Adding a few entries to git's index file (`.git/index`) in one pass over its bytes.
+//!
+//! libgit2 reads the whole index into one allocation per entry and writes it back the same
+//! way: over a million files that is more than a second to stage one record. Here the file is
+//! copied through with the new entries spliced in at their sorted places, the optional
+//! extensions that describe the old entries (the cached trees, the untracked cache, the
+//! offset tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
+//! checksum written anew. Only what this module fully understands is handled: index versions
+//! 2 and 3 with SHA-1 ids, no conflict on the paths added, no required extension (a split or
+//! sparse index). Anything else is left to libgit2 ([`Staged::Unsupported`]).
+//!
+//! The file is replaced the way git replaces it: `index.lock` is created exclusively (the
+//! lock git and libgit2 honour), the index is read under it, the new one written to it and
+//! renamed over `index`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Seek, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use git2::Oid;
+use sha1::{Digest, Sha1};
+
+/// What [`add`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Staged {
+    /// The entries are in the index.
+    Done,
+    /// Another program holds `index.lock`.
+    Locked,
+    /// The index is one this module leaves to libgit2 (another version, a split or sparse
+    /// index, a conflict on a path, no index yet); nothing was changed.
+    Unsupported,
+}
+
+/// Adds (or replaces) the entries for `files` (repository-relative paths and blob ids),
+/// with the stat data of the files in `workdir`, to the index of the repository at
+/// `git_dir`.
+pub fn add(git_dir: &Path, workdir: &Path, files: &[(String, Oid)]) -> std::io::Result<Staged> {
+    let index_path = git_dir.join("index");
+    let lock_path = git_dir.join("index.lock");
+    let lock = match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock_path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(Staged::Locked),
+        Err(e) => return Err(e),
+    };
+    let result = write_locked(&index_path, &lock, workdir, files);
+    drop(lock);
+    match result {
+        Ok(Staged::Done) => match fs::rename(&lock_path, &index_path) {
+            Ok(()) => Ok(Staged::Done),
+            Err(e) => {
+                let _ = fs::remove_file(&lock_path);
+                Err(e)
+            }
+        },
+        other => {
+            let _ = fs::remove_file(&lock_path);
+            other
+        }
+    }
+}
+
+/// Writes the new index into `lock` (held).
+fn write_locked(
+    index_path: &Path,
+    lock: &File,
+    workdir: &Path,
+    files: &[(String, Oid)],
+) -> std::io::Result<Staged> {
+    let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(files.len());
+    for (path, oid) in files {
+        let meta = fs::symlink_metadata(workdir.join(path))?;
+        if !meta.is_file() || oid.as_bytes().len() != HASH {
+            return Ok(Staged::Unsupported);
+        }
+        let path = path.as_bytes().to_vec();
+        let bytes = entry(&path, oid.as_bytes(), &meta);
+        new.push((path, bytes));
+    }
+    new.sort_by(|a, b| a.0.cmp(&b.0));
+    new.dedup_by(|a, b| a.0 == b.0);
+    let input = match File::open(index_path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Staged::Unsupported),
+        Err(e) => return Err(e),
+    };
+    // Assumed new; a path the index has already is found on the way, and the copy is made
+    // again knowing it (only a write that repairs an interrupted one does that).
+    let mut replaced = vec![false; new.len()];
+    loop {
+        let mut out = HashingWriter {
+            inner: std::io::BufWriter::with_capacity(1 << 20, lock),
+            hash: Sha1::new(),
+        };
+        let mut reader = Input::new(&input)?;
+        match copy(&mut reader, &mut out, &new, &replaced)? {
+            Copied::Done { skip_hash } => {
+                let sum = out.hash.finalize();
+                let mut inner = out.inner;
+                let zero = [0u8; HASH];
+                inner.write_all(if skip_hash { &zero[..] } else { sum.as_slice() })?;
+                inner.flush()?;
+                return Ok(Staged::Done);
+            }
+            Copied::Replaces(k) if !replaced[k] => {
+                replaced[k] = true;
+                drop(out);
+                lock.set_len(0)?;
+                let mut lock = lock;
+                lock.seek(std::io::SeekFrom::Start(0))?;
+                let mut file = &input;
+                file.seek(std::io::SeekFrom::Start(0))?;
+            }
+            Copied::Replaces(_) | Copied::Unsupported => return Ok(Staged::Unsupported),
+        }
+    }
+}
+
+/// Length of a SHA-1 id and of the index's checksum.
+const HASH: usize = 20;
+
+/// What one copy of the index came to.
+enum Copied {
+    /// Copied, with the new entries in; the checksum is still to be written (none when the
+    /// old index had none).
+    Done { skip_hash: bool },
+    /// New entry `k` is in the index already: copy again, replacing it.
+    Replaces(usize),
+    /// Not an index this writer handles.
+    Unsupported,
+}
+
+/// Writes what it is given to `inner`, hashing it.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Sha1,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The old index, read through a window of a few megabytes (a million entries are never all
+/// in memory), hashing its body as it is consumed.
+struct Input<'f> {
+    file: &'f File,
+    buf: Vec<u8>,
+    /// The window: `buf[at..end]`.
+    at: usize,
+    end: usize,
+    /// Bytes of the file not yet read into the window.
+    left: u64,
+    /// Body bytes (all but the checksum) not yet consumed.
+    body_left: u64,
+    hash: Sha1,
+}
+
+impl<'f> Input<'f> {
+    fn new(file: &'f File) -> std::io::Result<Input<'f>> {
+        let len = file.metadata()?.len();
+        Ok(Input {
+            file,
+            buf: vec![0; 4 << 20],
+            at: 0,
+            end: 0,
+            left: len,
+            body_left: len.saturating_sub(HASH as u64),
+            hash: Sha1::new(),
+        })
+    }
+
+    /// Makes at least `n` bytes available in the window; false at the end of the file.
+    fn fill(&mut self, n: usize) -> std::io::Result<bool> {
+        use std::io::Read;
+        if self.end - self.at >= n {
+            return Ok(true);
+        }
+        if n > self.buf.len() {
+            self.buf.resize(n.next_power_of_two(), 0);
+        }
+        self.buf.copy_within(self.at..self.end, 0);
+        self.end -= self.at;
+        self.at = 0;
+        let mut file = self.file;
+        while self.end < n && self.left > 0 {
+            let got = file.read(&mut self.buf[self.end..])?;
+            if got == 0 {
+                break;
+            }
+            self.end += got;
+            self.left -= got as u64;
+        }
+        Ok(self.end >= n)
+    }
+
+    /// The window's bytes (what `fill` made available).
+    fn window(&self) -> &[u8] {
+        &self.buf[self.at..self.end]
+    }
+
+    /// The next `n` bytes of the window (after a successful `fill(n)`), consumed.
+    fn take(&mut self, n: usize) -> &[u8] {
+        let bytes = &self.buf[self.at..self.at + n];
+        let hashed = (n as u64).min(self.body_left) as usize;
+        self.hash.update(&bytes[..hashed]);
+        self.body_left -= hashed as u64;
+        self.at += n;
+        bytes
+    }
+}
+
+/// Copies the index from `input` to `out` with the `new` entries (sorted by path) spliced
+/// in; those marked `replaced` take the place of the old entry with their path.
+fn copy(
+    input: &mut Input<'_>,
+    out: &mut impl Write,
+    new: &[(Vec<u8>, Vec<u8>)],
+    replaced: &[bool],
+) -> std::io::Result<Copied> {
+    if !input.fill(12)? {
+        return Ok(Copied::Unsupported);
+    }
+    let header = input.take(12).to_vec();
+    let version = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    if &header[..4] != b"DIRC" || !(2..=3).contains(&version) {
+        return Ok(Copied::Unsupported);
+    }
+    let count = u32::from_be_bytes([header[8], header[9], header[10], header[11]]) as usize;
+    let added = replaced.iter().filter(|r| !**r).count();
+    let Ok(total) = u32::try_from(count + added) else {
+        return Ok(Copied::Unsupported);
+    };
+    out.write_all(&header[..8])?;
+    out.write_all(&total.to_be_bytes())?;
+
+    let mut next = 0;
+    for _ in 0..count {
+        // The fixed part, the extended flags (version 3), then the name and its padding:
+        // 1 to 8 NULs, to a multiple of 8 bytes.
+        if !input.fill(62)? {
+            return Ok(Copied::Unsupported);
+        }
+        let flags = u16::from_be_bytes([input.window()[60], input.window()[61]]);
+        let extended = flags & 0x4000 != 0;
+        if extended && version < 3 {
+            return Ok(Copied::Unsupported);
+        }
+        let name_at = 62 + if extended { 2 } else { 0 };
+        let mut want = name_at + 128;
+        let nul = loop {
+            let more = input.fill(want)?;
+            let found = input
+                .window()
+                .get(name_at..)
+                .and_then(|w| w.iter().position(|&b| b == 0));
+            match found {
+                Some(nul) => break nul,
+                None if !more => return Ok(Copied::Unsupported),
+                None => want *= 2,
+            }
+        };
+        let len = (name_at + nul + 8) / 8 * 8;
+        if !input.fill(len)? {
+            return Ok(Copied::Unsupported);
+        }
+        let stage = (flags >> 12) & 0x3;
+        let path = &input.window()[name_at..name_at + nul];
+        // New entries sorting before this one go first.
+        while next < new.len() && new[next].0.as_slice() < path {
+            out.write_all(&new[next].1)?;
+            next += 1;
+        }
+        let mut replace = false;
+        for (k, (p, _)) in new.iter().enumerate() {
+            if p.as_slice() == path {
+                if stage != 0 {
+                    return Ok(Copied::Unsupported);
+                }
+                if !replaced[k] {
+                    return Ok(Copied::Replaces(k));
+                }
+                replace = true;
+            } else if below(p, path) || below(path, p) {
+                // A file where a folder of the new path is, or the reverse: libgit2's.
+                return Ok(Copied::Unsupported);
+            }
+        }
+        if replace {
+            // Its new version goes in its place.
+            out.write_all(&new[next].1)?;
+            next += 1;
+            input.take(len);
+        } else {
+            let bytes = input.take(len);
+            out.write_all(bytes)?;
+        }
+    }
+    for (_, bytes) in &new[next..] {
+        out.write_all(bytes)?;
+    }
+    // Extensions, up to the checksum. Required ones (a lower-case signature: a split or
+    // sparse index) are unknown here; optional ones describing the entries are dropped (git
+    // rebuilds them); the resolve-undo record is kept.
+    while input.body_left > 0 {
+        if !input.fill(8)? {
+            return Ok(Copied::Unsupported);
+        }
+        let head = input.take(8).to_vec();
+        let size = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        if head[0].is_ascii_lowercase() || size as u64 > input.body_left {
+            return Ok(Copied::Unsupported);
+        }
+        let keep = &head[..4] == b"REUC";
+        if keep {
+            out.write_all(&head)?;
+        }
+        let mut rest = size;
+        while rest > 0 {
+            let n = rest.min(1 << 20);
+            if !input.fill(n)? {
+                return Ok(Copied::Unsupported);
+            }
+            let bytes = input.take(n);
+            if keep {
+                out.write_all(bytes)?;
+            }
+            rest -= n;
+        }
+    }
+    // The old checksum: all zeros is git's `index.skipHash`; anything else must match.
+    if !input.fill(HASH)? {
+        return Ok(Copied::Unsupported);
+    }
+    let sum = input.hash.clone().finalize();
+    let stored = input.take(HASH).to_vec();
+    let skip_hash = stored.iter().all(|&b| b == 0);
+    if (!skip_hash && stored.as_slice() != sum.as_slice()) || input.fill(1)? {
+        return Ok(Copied::Unsupported);
+    }
+    Ok(Copied::Done { skip_hash })
+}
+
+/// Whether `path` is inside the folder `dir`.
+fn below(path: &[u8], dir: &[u8]) -> bool {
+    path.len() > dir.len() && path.starts_with(dir) && path[dir.len()] == b'/'
+}
+
+/// A version 2 index entry for a regular file: its stat data, mode, id and path.
+fn entry(path: &[u8], oid: &[u8], meta: &fs::Metadata) -> Vec<u8> {
+    let mut e = Vec::with_capacity(72 + path.len());
+    // Seconds and nanoseconds are 32-bit in the index; git truncates the same way.
+    let mut word = |v: u64| e.extend_from_slice(&(v as u32).to_be_bytes());
+    word(meta.ctime() as u64);
+    word(meta.ctime_nsec() as u64);
+    word(meta.mtime() as u64);
+    word(meta.mtime_nsec() as u64);
+    word(meta.dev());
+    word(meta.ino());
+    word(if meta.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    });
+    word(u64::from(meta.uid()));
+    word(u64::from(meta.gid()));
+    word(meta.size());
+    e.extend_from_slice(oid);
+    let flags = path.len().min(0xfff) as u16;
+    e.extend_from_slice(&flags.to_be_bytes());
+    e.extend_from_slice(path);
+    let len = 62 + path.len();
+    e.resize((len + 8) / 8 * 8, 0);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository whose index holds `paths` (libgit2's own writing), and its folders.
+    fn repo(paths: &[&str]) -> (tempfile::TempDir, git2::Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        for p in paths {
+            let full = dir.path().join(p);
+            fs::create_dir_all(full.parent().unwrap()).unwrap();
+            fs::write(&full, format!("{p}\n")).unwrap();
+            index.add_path(Path::new(p)).unwrap();
+        }
+        index.write().unwrap();
+        (dir, repo)
+    }
+
+    fn entries(repo: &git2::Repository) -> Vec<(String, Oid)> {
+        let mut index = repo.index().unwrap();
+        index.read(true).unwrap();
+        index
+            .iter()
+            .map(|e| (String::from_utf8(e.path).unwrap(), e.id))
+            .collect()
+    }
+
+    #[test]
+    fn entries_go_in_their_sorted_places_or_replace_their_path() {
+        let (dir, repo) = repo(&["a/x.toml", "b/y.toml", "c.toml"]);
+        let before = entries(&repo);
+        // New files between and after the others, and one already in the index.
+        for (p, text) in [
+            ("a/w.toml", "w"),
+            ("b/z.toml", "z"),
+            ("d.toml", "d"),
+            ("c.toml", "c2"),
+        ] {
+            fs::write(dir.path().join(p), text).unwrap();
+        }
+        let blob = |text: &str| Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap();
+        let files: Vec<(String, Oid)> = [
+            ("d.toml", "d"),
+            ("a/w.toml", "w"),
+            ("c.toml", "c2"),
+            ("b/z.toml", "z"),
+        ]
+        .iter()
+        .map(|(p, t)| (p.to_string(), blob(t)))
+        .collect();
+        let git_dir = repo.path().to_path_buf();
+        assert_eq!(add(&git_dir, dir.path(), &files).unwrap(), Staged::Done);
+        let after = entries(&repo);
+        let paths: Vec<&str> = after.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "a/w.toml", "a/x.toml", "b/y.toml", "b/z.toml", "c.toml", "d.toml"
+            ]
+        );
+        assert_eq!(after[4].1, blob("c2"), "replaced");
+        assert_eq!(after[1], before[0], "the others as they were");
+        assert!(!git_dir.join("index.lock").exists());
+    }
+
+    #[test]
+    fn what_it_does_not_handle_is_left_untouched() {
+        let (dir, repo) = repo(&["a/x.toml"]);
+        let git_dir = repo.path().to_path_buf();
+        let index = fs::read(git_dir.join("index")).unwrap();
+        let blob = Oid::hash_object(git2::ObjectType::Blob, b"f").unwrap();
+        // A file where the folder of an entry is.
+        fs::remove_dir_all(dir.path().join("a")).unwrap();
+        fs::write(dir.path().join("a"), "f").unwrap();
+        let file = [("a".to_owned(), blob)];
+        assert_eq!(
+            add(&git_dir, dir.path(), &file).unwrap(),
+            Staged::Unsupported
+        );
+        // Held by another program.
+        fs::write(git_dir.join("index.lock"), "").unwrap();
+        assert_eq!(add(&git_dir, dir.path(), &file).unwrap(), Staged::Locked);
+        fs::remove_file(git_dir.join("index.lock")).unwrap();
+        // A damaged index (its checksum no longer matches).
+        let mut damaged = index.clone();
+        damaged[20] ^= 1;
+        fs::write(git_dir.join("index"), &damaged).unwrap();
+        fs::create_dir_all(dir.path().join("b")).unwrap();
+        fs::write(dir.path().join("b/y.toml"), "y").unwrap();
+        let other = [("b/y.toml".to_owned(), blob)];
+        assert_eq!(
+            add(&git_dir, dir.path(), &other).unwrap(),
+            Staged::Unsupported
+        );
+        assert_eq!(
+            fs::read(git_dir.join("index")).unwrap(),
+            damaged,
+            "left as it was"
+        );
+        assert!(!git_dir.join("index.lock").exists());
+    }
+}

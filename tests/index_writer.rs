@@ -1,0 +1,140 @@
+//! `ovn log` in a checkout stages its record by rewriting git's index in one pass (see
+//! `src/store/index.rs`). Whatever kind of index the repository has, git must afterwards see
+//! exactly the commit: a clean status, the record staged with its blob, every other entry
+//! (skip-worktree bits included) as it was, and a checksum git accepts.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Sandbox, copy_tree, run};
+
+fn fablab(s: &Sandbox, name: &str) -> PathBuf {
+    let dir = s.repo(name);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
+    dir
+}
+
+/// The index's version, and whether it holds cached trees (`TREE`).
+fn index_kind(dir: &Path) -> (u32, bool) {
+    let bytes = std::fs::read(dir.join(".git/index")).unwrap();
+    let version = u32::from_be_bytes(bytes[4..8].try_into().unwrap());
+    (version, bytes.windows(4).any(|w| w == b"TREE"))
+}
+
+/// Logs one record and checks git agrees with the commit; returns its path.
+fn log_and_check(s: &Sandbox, dir: &Path) -> String {
+    let before = s.git(dir, &["ls-files", "-t"]);
+    let (code, out, err) = run(
+        s,
+        dir,
+        &["log", "2h", "Index test", "-p", "drone", "--agent", "ana"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("index was not updated"), "{err}");
+    let path = out
+        .split(" in ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the record's path")
+        .to_owned();
+    assert_eq!(
+        s.git(dir, &["status", "--porcelain"]),
+        "",
+        "status is clean"
+    );
+    // Staged with the committed blob, nothing else staged.
+    s.git(dir, &["diff", "--cached", "--quiet", "HEAD"]);
+    let staged = s.git(dir, &["ls-files", "-s", "--", &path]);
+    let blob = s.git(dir, &["rev-parse", &format!("HEAD:{path}")]);
+    assert!(staged.contains(blob.trim()), "{staged} vs {blob}");
+    // Every other entry as it was (with its skip-worktree bit).
+    let after = s.git(dir, &["ls-files", "-t"]);
+    let mut kept: Vec<&str> = after.lines().filter(|l| !l.ends_with(&path)).collect();
+    let mut was: Vec<&str> = before.lines().collect();
+    kept.sort_unstable();
+    was.sort_unstable();
+    assert_eq!(kept, was);
+    s.git(dir, &["update-index", "--refresh"]);
+    path
+}
+
+#[test]
+fn a_plain_index_is_rewritten_in_one_pass() {
+    let s = Sandbox::new();
+    let dir = fablab(&s, "plain");
+    assert_eq!(
+        index_kind(&dir),
+        (2, true),
+        "git's own index, with cached trees"
+    );
+    log_and_check(&s, &dir);
+    // Written by the one-pass writer: the cached trees, which git rebuilds, are dropped.
+    assert_eq!(index_kind(&dir), (2, false));
+    // git commits on top of it as usual.
+    s.git(&dir, &["commit", "-q", "--allow-empty", "-m", "after"]);
+    assert!(index_kind(&dir).1, "git writes its cached trees again");
+    log_and_check(&s, &dir);
+    log_and_check(&s, &dir);
+}
+
+#[test]
+fn a_sparse_checkout_keeps_its_skip_worktree_entries() {
+    let s = Sandbox::new();
+    let dir = fablab(&s, "sparse");
+    s.git(
+        &dir,
+        &[
+            "sparse-checkout",
+            "set",
+            "--cone",
+            "agents",
+            "projects",
+            "resources",
+            "agreements",
+        ],
+    );
+    assert_eq!(index_kind(&dir).0, 3, "skip-worktree bits need version 3");
+    let skipped = s
+        .git(&dir, &["ls-files", "-t"])
+        .lines()
+        .filter(|l| l.starts_with("S "))
+        .count();
+    assert!(skipped > 300, "{skipped}");
+    log_and_check(&s, &dir);
+    assert_eq!(index_kind(&dir), (3, false));
+}
+
+#[test]
+fn other_kinds_of_index_are_left_to_libgit2() {
+    let s = Sandbox::new();
+    // Version 4 (path compression), as `feature.manyFiles` sets it.
+    let dir = fablab(&s, "v4");
+    s.git(&dir, &["update-index", "--index-version", "4"]);
+    log_and_check(&s, &dir);
+    assert_eq!(
+        index_kind(&dir),
+        (4, true),
+        "written by libgit2, which keeps them"
+    );
+
+    // No checksum (`index.skipHash`): kept without one.
+    let dir = fablab(&s, "skiphash");
+    s.git(&dir, &["config", "index.skipHash", "true"]);
+    std::fs::remove_file(dir.join(".git/index")).unwrap();
+    s.git(&dir, &["reset", "-q"]);
+    let bytes = std::fs::read(dir.join(".git/index")).unwrap();
+    assert_eq!(
+        &bytes[bytes.len() - 20..],
+        &[0; 20],
+        "git wrote no checksum"
+    );
+    log_and_check(&s, &dir);
+    let bytes = std::fs::read(dir.join(".git/index")).unwrap();
+    assert_eq!(&bytes[bytes.len() - 20..], &[0; 20]);
+}

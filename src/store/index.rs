@@ -89,6 +89,41 @@ fn write_locked(
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Staged::Unsupported),
         Err(e) => return Err(e),
     };
+    // The old checksum is checked on another core while the copy is made: hashing is most
+    // of the work, and the two streams are independent.
+    std::thread::scope(|scope| {
+        let sound = scope.spawn(|| checksum_holds(&input));
+        let copied = copy_with(&input, lock, &new)?;
+        let sound = sound.join().unwrap_or(Ok(false))?;
+        Ok(if sound { copied } else { Staged::Unsupported })
+    })
+}
+
+/// Whether the index's trailing checksum is the SHA-1 of the rest (or git's all-zero
+/// `index.skipHash`).
+fn checksum_holds(file: &File) -> std::io::Result<bool> {
+    // Positioned reads: the copy moves the file's own offset at the same time.
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let Some(body) = len.checked_sub(HASH as u64) else {
+        return Ok(false);
+    };
+    let mut hash = Sha1::new();
+    let mut buf = vec![0; 1 << 20];
+    let mut at = 0;
+    while at < body {
+        let n = (body - at).min(buf.len() as u64) as usize;
+        file.read_exact_at(&mut buf[..n], at)?;
+        hash.update(&buf[..n]);
+        at += n as u64;
+    }
+    let mut stored = [0; HASH];
+    file.read_exact_at(&mut stored, body)?;
+    Ok(stored == [0; HASH] || stored.as_slice() == hash.finalize().as_slice())
+}
+
+/// Copies the index into `lock` with the `new` entries in.
+fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<Staged> {
     // Assumed new; a path the index has already is found on the way, and the copy is made
     // again knowing it (only a write that repairs an interrupted one does that).
     let mut replaced = vec![false; new.len()];
@@ -97,8 +132,8 @@ fn write_locked(
             inner: std::io::BufWriter::with_capacity(1 << 20, lock),
             hash: Sha1::new(),
         };
-        let mut reader = Input::new(&input)?;
-        match copy(&mut reader, &mut out, &new, &replaced)? {
+        let mut reader = Input::new(input)?;
+        match copy(&mut reader, &mut out, new, &replaced)? {
             Copied::Done { skip_hash } => {
                 let sum = out.hash.finalize();
                 let mut inner = out.inner;
@@ -113,7 +148,7 @@ fn write_locked(
                 lock.set_len(0)?;
                 let mut lock = lock;
                 lock.seek(std::io::SeekFrom::Start(0))?;
-                let mut file = &input;
+                let mut file = input;
                 file.seek(std::io::SeekFrom::Start(0))?;
             }
             Copied::Replaces(_) | Copied::Unsupported => return Ok(Staged::Unsupported),
@@ -154,7 +189,7 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// The old index, read through a window of a few megabytes (a million entries are never all
-/// in memory), hashing its body as it is consumed.
+/// in memory).
 struct Input<'f> {
     file: &'f File,
     buf: Vec<u8>,
@@ -165,7 +200,6 @@ struct Input<'f> {
     left: u64,
     /// Body bytes (all but the checksum) not yet consumed.
     body_left: u64,
-    hash: Sha1,
 }
 
 impl<'f> Input<'f> {
@@ -178,7 +212,6 @@ impl<'f> Input<'f> {
             end: 0,
             left: len,
             body_left: len.saturating_sub(HASH as u64),
-            hash: Sha1::new(),
         })
     }
 
@@ -214,9 +247,7 @@ impl<'f> Input<'f> {
     /// The next `n` bytes of the window (after a successful `fill(n)`), consumed.
     fn take(&mut self, n: usize) -> &[u8] {
         let bytes = &self.buf[self.at..self.at + n];
-        let hashed = (n as u64).min(self.body_left) as usize;
-        self.hash.update(&bytes[..hashed]);
-        self.body_left -= hashed as u64;
+        self.body_left -= (n as u64).min(self.body_left);
         self.at += n;
         bytes
     }
@@ -340,14 +371,12 @@ fn copy(
             rest -= n;
         }
     }
-    // The old checksum: all zeros is git's `index.skipHash`; anything else must match.
+    // The old checksum (checked elsewhere): all zeros is git's `index.skipHash`, kept so.
     if !input.fill(HASH)? {
         return Ok(Copied::Unsupported);
     }
-    let sum = input.hash.clone().finalize();
-    let stored = input.take(HASH).to_vec();
-    let skip_hash = stored.iter().all(|&b| b == 0);
-    if (!skip_hash && stored.as_slice() != sum.as_slice()) || input.fill(1)? {
+    let skip_hash = input.take(HASH).iter().all(|&b| b == 0);
+    if input.fill(1)? {
         return Ok(Copied::Unsupported);
     }
     Ok(Copied::Done { skip_hash })

@@ -40,10 +40,11 @@ use crate::store::{Plan, View};
 /// them and nothing is written (exit status 1). Only the records involved are read, so logging
 /// takes about as long in a ledger of a million contributions as in an empty one.
 ///
-/// In a bare repository (`git clone --bare`) the commit goes straight into git's objects and
-/// the branch, with no working tree or index to update: the fastest way to log into a very
-/// large ledger (a full checkout makes git's index file, rewritten whole on every commit, the
-/// slowest part). A working tree without the ledger checked out is refused.
+/// In a checkout the record is also written to the working tree and staged in git's index
+/// (rewritten in one pass; over a million files that is most of the time a log takes). In a
+/// bare repository (`git clone --bare`) the commit goes straight into git's objects and the
+/// branch, with no working tree or index to update: the fastest way to log into a very large
+/// ledger. A working tree without the ledger checked out is refused.
 ///
 /// The record id is 26 characters of lowercase base32, time-sortable: the first 10 encode
 /// when it was written, the rest are random (see ovn-ledger(5)).

@@ -67,65 +67,108 @@ pub fn id_hash(id: &str) -> u64 {
 /// `offsets` in the cache entry. `None` when a record names itself as the one it corrects:
 /// that is the checks' business, so such a folder is always read in full.
 pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderSummary> {
-    // Hashed first: a folder names a few hundred agents over hundreds of records, and
-    // only the distinct ones are cloned and sorted.
-    fn distinct<'a, T: Ord + Clone + std::hash::Hash + 'a>(
-        items: impl Iterator<Item = &'a T>,
-    ) -> Vec<T> {
-        let set: HashSet<&T> = items.collect();
-        let mut v: Vec<T> = set.into_iter().cloned().collect();
+    // One pass over the records (each is a pointer to follow, a cache miss apiece). Names
+    // are collected by the address of their shared text (no text hashed or compared per
+    // record), then sorted and made distinct by text, once per folder.
+    fn sorted(set: HashMap<usize, &Id>) -> Vec<Id> {
+        let mut v: Vec<Id> = set.into_values().cloned().collect();
         v.sort_unstable();
+        v.dedup();
         v
     }
-    let projects = distinct(records.iter().map(|c| &c.project.value));
-    let mut s = FolderSummary {
-        ids: records
-            .iter()
-            .map(|c| id_hash(c.id.value.as_str()))
-            .collect(),
-        record_project: Vec::with_capacity(records.len()),
-        offsets,
-        agents: distinct(records.iter().map(|c| &c.agent.value)),
-        resources: distinct(
-            records
-                .iter()
-                .filter_map(|c| c.resource.as_ref().map(|r| &r.value)),
-        ),
-        skills: distinct(records.iter().filter_map(|c| c.skill.as_ref())),
-        projects,
-        ..FolderSummary::default()
-    };
-    let mut day: HashMap<&Id, Decimal> = HashMap::default();
-    for (n, c) in records.iter().enumerate() {
-        let p = s.projects.binary_search(&c.project.value).unwrap_or(0);
-        s.record_project.push(p as u32);
-        let targets: Vec<&Id> = [&c.reverses, &c.supersedes]
-            .into_iter()
-            .flatten()
-            .map(|t| &t.value)
-            .collect();
-        if targets.contains(&&c.id.value) {
-            return None;
+    let n = records.len();
+    let mut ids = Vec::with_capacity(n);
+    let (mut projects, mut agents, mut resources) =
+        (HashMap::default(), HashMap::default(), HashMap::default());
+    let mut skills: HashSet<&String> = HashSet::default();
+    let mut corrections = Vec::new();
+    let mut targets: Vec<Id> = Vec::new();
+    let mut day: HashMap<usize, Decimal> = HashMap::default();
+    let mut max_day_hours = Decimal::ZERO;
+    for (k, c) in records.iter().enumerate() {
+        ids.push(id_hash(c.id.value.as_str()));
+        projects.insert(c.project.value.addr(), &c.project.value);
+        agents.insert(c.agent.value.addr(), &c.agent.value);
+        if let Some(r) = &c.resource {
+            resources.insert(r.value.addr(), &r.value);
         }
-        if !targets.is_empty() {
-            s.corrections.push(n as u32);
-            s.targets.extend(targets.into_iter().cloned());
+        if let Some(skill) = &c.skill {
+            skills.insert(skill);
+        }
+        let named = [&c.reverses, &c.supersedes].into_iter().flatten();
+        for t in named {
+            if t.value == c.id.value {
+                return None;
+            }
+            if corrections.last() != Some(&(k as u32)) {
+                corrections.push(k as u32);
+            }
+            targets.push(t.value.clone());
         }
         // As the hours-per-day check counts, less what corrections elsewhere take away.
         if let Some(h) = &c.hours
             && c.kind != Kind::Use
             && c.reverses.is_none()
         {
-            let total = day.entry(&c.agent.value).or_default();
+            let total = day.entry(c.agent.value.addr()).or_default();
             *total += h.value;
-            s.max_day_hours = s.max_day_hours.max(*total);
+            max_day_hours = max_day_hours.max(*total);
         }
     }
-    if !s.targets.is_empty() {
-        let own: HashSet<&Id> = records.iter().map(|c| &c.id.value).collect();
-        s.foreign = distinct(s.targets.iter().filter(|t| !own.contains(t)));
+    // Keyed by address, one agent read twice (not shared) would have two totals: add them
+    // up by name in that rare case.
+    if agents.len()
+        > agents
+            .values()
+            .map(|a| a.as_str())
+            .collect::<HashSet<_>>()
+            .len()
+    {
+        let mut by_name: HashMap<&str, Decimal> = HashMap::default();
+        for (addr, total) in &day {
+            *by_name.entry(agents[addr].as_str()).or_default() += *total;
+        }
+        max_day_hours = by_name.into_values().max().unwrap_or_default();
     }
-    Some(s)
+    let place: HashMap<usize, u32> = {
+        let list: Vec<Id> = sorted(projects.clone());
+        projects
+            .iter()
+            .map(|(addr, p)| (*addr, list.binary_search(p).unwrap_or(0) as u32))
+            .collect()
+    };
+    let record_project = records
+        .iter()
+        .map(|c| place[&c.project.value.addr()])
+        .collect();
+    let foreign = if targets.is_empty() {
+        Vec::new()
+    } else {
+        let own: HashSet<&Id> = records.iter().map(|c| &c.id.value).collect();
+        let mut v: Vec<Id> = targets
+            .iter()
+            .filter(|t| !own.contains(t))
+            .cloned()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut skills: Vec<String> = skills.into_iter().cloned().collect();
+    skills.sort_unstable();
+    Some(FolderSummary {
+        ids,
+        record_project,
+        offsets,
+        projects: sorted(projects),
+        agents: sorted(agents),
+        resources: sorted(resources),
+        skills,
+        corrections,
+        targets,
+        foreign,
+        max_day_hours,
+    })
 }
 
 impl FolderSummary {
@@ -365,6 +408,18 @@ mod tests {
         // ana: 10 + 9 (the use and the reversal do not count).
         assert_eq!(s.max_day_hours, Decimal::from(19));
         assert_eq!(s.offsets, [0, 100, 200, 300, 400, 500]);
+
+        // Ids read separately (not shared) come to the same summary.
+        let mut apart: Vec<Contribution> = cs.clone();
+        for c in &mut apart {
+            c.agent.value = Id::parse(c.agent.value.as_str()).unwrap();
+            c.project.value = Id::parse(c.project.value.as_str()).unwrap();
+        }
+        let refs: Vec<&Contribution> = apart.iter().collect();
+        assert_eq!(
+            summarise(&refs, (0..6).map(|n| n * 100).collect()).as_ref(),
+            Some(&s)
+        );
 
         // A record correcting itself is the checks' to report: no summary.
         let own = folder(&[("b1", "ana", "lab", &(work("1") + "supersedes = \"b1\"\n"))]);

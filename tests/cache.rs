@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Sandbox, copy_tree, run};
+use common::{Sandbox, fablab_repo, run};
 
 /// The questions asked: payout previews (answer cache and folder cache), reports, a check,
 /// and exports (folder cache only: exports are not answered from the answer cache).
@@ -31,14 +31,7 @@ const QUESTIONS: &[&[&str]] = &[
 ];
 
 fn fablab(s: &Sandbox) -> PathBuf {
-    let dir = s.repo("fablab");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
-        &dir,
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
-    dir
+    fablab_repo(s, "fablab")
 }
 
 fn cache_dir(dir: &Path) -> PathBuf {

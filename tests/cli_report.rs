@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Sandbox, base_repo, copy_tree, run};
+use common::{Sandbox, base_repo, fablab_repo, run};
 
 /// Runs a report that must succeed; returns its output.
 fn ok(s: &Sandbox, dir: &Path, args: &[&str]) -> String {
@@ -279,14 +279,7 @@ fn resources_report() {
 }
 
 fn fablab(s: &Sandbox) -> PathBuf {
-    let dir = s.repo("fablab");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
-        &dir,
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
-    dir
+    fablab_repo(s, "fablab")
 }
 
 #[test]

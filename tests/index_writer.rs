@@ -7,17 +7,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Sandbox, copy_tree, run};
+use common::{Sandbox, fablab_repo, run};
 
 fn fablab(s: &Sandbox, name: &str) -> PathBuf {
-    let dir = s.repo(name);
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
-        &dir,
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
-    dir
+    fablab_repo(s, name)
 }
 
 /// The index's version, and whether it holds cached trees (`TREE`).

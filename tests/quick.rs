@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Sandbox, copy_tree, run, write_files};
+use common::{Sandbox, fablab_repo, run, write_files};
 
 /// The questions asked after each commit.
 const QUESTIONS: &[&[&str]] = &[
@@ -55,14 +55,7 @@ const QUESTIONS: &[&[&str]] = &[
 ];
 
 fn fablab(s: &Sandbox) -> PathBuf {
-    let dir = s.repo("fablab");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
-        &dir,
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
-    dir
+    fablab_repo(s, "fablab")
 }
 
 fn cache_dir(dir: &Path) -> PathBuf {

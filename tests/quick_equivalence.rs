@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::Decimal;
 
-use common::{Sandbox, copy_tree};
+use common::{Sandbox, fablab_repo};
 use ovn::core::ledger::Loaded;
 use ovn::core::payout::{self, Request};
 use ovn::store::{Scope, Store};
@@ -169,13 +169,7 @@ fn payout_of(loaded: &Loaded) -> String {
 #[test]
 fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
     let s = Sandbox::new();
-    let dir: PathBuf = s.repo("fablab");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
-        &dir,
-    );
-    s.git(&dir, &["add", "-A"]);
-    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
+    let dir: PathBuf = fablab_repo(&s, "fablab");
     let base_commit = s.git(&dir, &["rev-parse", "HEAD"]).trim().to_owned();
     let (ids, days) = base(&dir);
     // The cache, warm for the base.

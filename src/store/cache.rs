@@ -417,21 +417,9 @@ impl AnswerCache {
     /// The most answers kept.
     pub const MAX: usize = 256;
 
+    /// Makes room for one more answer.
     fn prune(&self) {
-        let Ok(files) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        let mut all: Vec<(std::time::SystemTime, PathBuf)> = files
-            .flatten()
-            .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
-            .collect();
-        if all.len() < Self::MAX {
-            return;
-        }
-        all.sort();
-        for (_, path) in &all[..all.len() + 1 - Self::MAX] {
-            let _ = std::fs::remove_file(path);
-        }
+        keep_newest(&self.dir, Self::MAX - 1);
     }
 
     /// The exit status and output stored for `key`, if any (and intact).
@@ -543,20 +531,25 @@ impl PartCache {
 
     /// Keeps the newest [`PartCache::MAX`] files.
     pub fn prune(&self) {
-        let Ok(files) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        let mut all: Vec<(std::time::SystemTime, PathBuf)> = files
-            .flatten()
-            .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
-            .collect();
-        if all.len() <= Self::MAX {
-            return;
-        }
-        all.sort();
-        for (_, path) in &all[..all.len() - Self::MAX] {
-            let _ = std::fs::remove_file(path);
-        }
+        keep_newest(&self.dir, Self::MAX);
+    }
+}
+
+/// Removes all but the `keep` most recently written files of `dir`.
+fn keep_newest(dir: &Path, keep: usize) {
+    let Ok(files) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut all: Vec<(std::time::SystemTime, PathBuf)> = files
+        .flatten()
+        .filter_map(|f| Some((f.metadata().ok()?.modified().ok()?, f.path())))
+        .collect();
+    if all.len() <= keep {
+        return;
+    }
+    all.sort();
+    for (_, path) in &all[..all.len() - keep] {
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -489,24 +489,9 @@ impl Store {
         // Re-hashing every object on read would double the cost of inflating it; git itself
         // does not do it on reads either (`git fsck` is the integrity check).
         git2::opts::strict_hash_verification(false);
-        let commit = self.resolve(rev)?;
-        let tree = commit
-            .tree()
-            .map_err(StoreError::git("cannot read the commit's tree"))?;
-        let missing = || StoreError::NoLedgerAtRevision {
-            rev: rev.to_owned(),
-            prefix: self.prefix.clone(),
-        };
-        let tree = if self.prefix.is_empty() {
-            tree
-        } else {
-            let entry = tree
-                .get_path(Path::new(&self.prefix))
-                .map_err(|_| missing())?;
-            self.repo.find_tree(entry.id()).map_err(|_| missing())?
-        };
+        let (commit, tree) = self.ledger_at(rev)?;
         let Some(settings) = tree.get_name(NETWORK_FILE).map(|e| e.id()) else {
-            return Err(missing());
+            return Err(self.no_ledger(rev));
         };
         let mut listing = Listing {
             items: Vec::new(),
@@ -1105,6 +1090,33 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
 }
 
 impl Store {
+    /// The commit `rev` names and the tree of the ledger in it (the repository's, or the
+    /// folder the ledger lives in).
+    fn ledger_at(&self, rev: &str) -> Result<(git2::Commit<'_>, git2::Tree<'_>), StoreError> {
+        let commit = self.resolve(rev)?;
+        let tree = commit
+            .tree()
+            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        if self.prefix.is_empty() {
+            return Ok((commit, tree));
+        }
+        let entry = tree
+            .get_path(Path::new(&self.prefix))
+            .map_err(|_| self.no_ledger(rev))?;
+        let tree = self
+            .repo
+            .find_tree(entry.id())
+            .map_err(|_| self.no_ledger(rev))?;
+        Ok((commit, tree))
+    }
+
+    fn no_ledger(&self, rev: &str) -> StoreError {
+        StoreError::NoLedgerAtRevision {
+            rev: rev.to_owned(),
+            prefix: self.prefix.clone(),
+        }
+    }
+
     /// What a report over a revision's contributions depends on besides them: a digest of
     /// the ledger's other top-level entries (names and object ids: `ovn.toml`, agents,
     /// projects, agreements, ...), and the tree id of each contribution day folder.
@@ -1113,22 +1125,7 @@ impl Store {
         rev: &str,
     ) -> Result<(String, std::collections::HashMap<String, Oid>), StoreError> {
         use sha2::{Digest, Sha256};
-        let commit = self.resolve(rev)?;
-        let root = commit
-            .tree()
-            .map_err(StoreError::git("cannot read the commit's tree"))?;
-        let missing = || StoreError::NoLedgerAtRevision {
-            rev: rev.to_owned(),
-            prefix: self.prefix.clone(),
-        };
-        let tree = if self.prefix.is_empty() {
-            root
-        } else {
-            let entry = root
-                .get_path(Path::new(&self.prefix))
-                .map_err(|_| missing())?;
-            self.repo.find_tree(entry.id()).map_err(|_| missing())?
-        };
+        let (_, tree) = self.ledger_at(rev)?;
         let mut digest = Sha256::new();
         let mut days = std::collections::HashMap::new();
         for entry in tree.iter() {

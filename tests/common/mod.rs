@@ -234,3 +234,16 @@ pub fn repo_with_payout(s: &Sandbox, memo: &str) -> (PathBuf, String) {
     s.git(&dir, &["commit", "-q", "-m", "payout"]);
     (dir, head)
 }
+
+/// A repository `work/name` holding the bundled fablab example, committed.
+#[allow(dead_code)]
+pub fn fablab_repo(s: &Sandbox, name: &str) -> PathBuf {
+    let dir = s.repo(name);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "fablab"]);
+    dir
+}

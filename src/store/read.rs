@@ -242,19 +242,39 @@ impl Store {
         asked.retain(|id| !ledger.index.contains(RecordType::Contribution, id.as_str()));
         asked.sort_unstable();
         asked.dedup();
-        let mut names: FxHashMap<u32, Option<Entry>> = FxHashMap::default();
-        for id in asked {
-            // Rare (corrections of earlier days, approvals, settled claims): a scan will do.
-            let hash = summary::id_hash(id.as_str());
-            let Some(n) = folders.iter().position(|(_, s)| s.ids.contains(&hash)) else {
+        // Each id's folder found by its hash in one pass over the summaries, then each such
+        // folder's file names read once, the folders on all cores: a ledger correcting many
+        // records of earlier days asks for many.
+        if !asked.is_empty() {
+            let wanted: FxHashMap<u64, &Id> = asked
+                .iter()
+                .map(|id| (summary::id_hash(id.as_str()), *id))
+                .collect();
+            if wanted.len() < asked.len() {
+                // Two ids asked for with one hash: too unlikely to be worth telling apart.
                 return Ok(None);
-            };
-            let n = n as u32;
-            let entry = names
-                .entry(n)
-                .or_insert_with(|| cache.open(&keys[n as usize]));
-            let file = format!("{id}.toml");
-            if !entry.as_ref().is_some_and(|e| e.names().any(|n| n == file)) {
+            }
+            let mut by_folder: FxHashMap<u32, Vec<&Id>> = FxHashMap::default();
+            let mut found = 0;
+            for (n, (_, s)) in folders.iter().enumerate() {
+                for h in &s.ids {
+                    if let Some(id) = wanted.get(h) {
+                        by_folder.entry(n as u32).or_default().push(id);
+                        found += 1;
+                    }
+                }
+            }
+            if found < wanted.len() {
+                return Ok(None);
+            }
+            let confirmed = by_folder.into_par_iter().all(|(n, ids)| {
+                cache.open(&keys[n as usize]).is_some_and(|entry| {
+                    let names: std::collections::HashSet<&str> = entry.names().collect();
+                    ids.iter()
+                        .all(|id| names.contains(format!("{id}.toml").as_str()))
+                })
+            });
+            if !confirmed {
                 return Ok(None);
             }
         }

@@ -16,6 +16,9 @@ use super::codec;
 use super::record::{Contribution, Kind};
 use super::value::Id;
 
+/// The version of [`FolderSummary::encode`]'s format, part of every stored summary's key.
+pub const FORMAT: u32 = 2;
+
 /// What the checks need from one folder of clean contributions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FolderSummary {
@@ -27,11 +30,11 @@ pub struct FolderSummary {
     /// a few can be decoded without the rest.
     pub offsets: Vec<u32>,
     /// The projects named, sorted, once each.
-    pub projects: Vec<Id>,
+    pub projects: Names,
     /// The agents named, sorted, once each.
-    pub agents: Vec<Id>,
+    pub agents: Names,
     /// The resources named, sorted, once each.
-    pub resources: Vec<Id>,
+    pub resources: Names,
     /// The skills named, sorted, once each.
     pub skills: Vec<String>,
     /// The records that correct another (`reverses` or `supersedes`), by position.
@@ -44,6 +47,32 @@ pub struct FolderSummary {
     /// The most hours any agent has on the folder's day, counting every record the
     /// hours-per-day check could count (corrections elsewhere can only lower it).
     pub max_day_hours: Decimal,
+}
+
+/// Ids, sorted, kept in one string (a summary is read for every day folder on every quick
+/// load: a thousand folders naming two hundred agents each are one string each, not two
+/// hundred thousand shared ids).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names(String);
+
+impl Names {
+    /// The ids, sorted and distinct, made from `ids`.
+    pub fn new(mut ids: Vec<Id>) -> Names {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut text = String::with_capacity(ids.iter().map(|i| i.as_str().len() + 1).sum());
+        for id in &ids {
+            // Ids never hold a newline.
+            text.push_str(id.as_str());
+            text.push('\n');
+        }
+        Names(text)
+    }
+
+    /// The ids, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split_terminator('\n')
+    }
 }
 
 /// A 64-bit hash of an id, the same on every machine (FNV-1a, then a finaliser). Equal ids
@@ -75,6 +104,9 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
         v.sort_unstable();
         v.dedup();
         v
+    }
+    fn names(set: HashMap<usize, &Id>) -> Names {
+        Names::new(set.into_values().cloned().collect())
     }
     let n = records.len();
     let mut ids = Vec::with_capacity(n);
@@ -160,9 +192,9 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
         ids,
         record_project,
         offsets,
-        projects: sorted(projects),
-        agents: sorted(agents),
-        resources: sorted(resources),
+        projects: names(projects),
+        agents: names(agents),
+        resources: names(resources),
         skills,
         corrections,
         targets,
@@ -181,14 +213,10 @@ impl FolderSummary {
             codec::put_u64(out, u64::from(self.record_project[i]));
             codec::put_u64(out, u64::from(self.offsets[i]));
         }
-        let lists = [
-            &self.projects,
-            &self.agents,
-            &self.resources,
-            &self.targets,
-            &self.foreign,
-        ];
-        for list in lists {
+        for names in [&self.projects, &self.agents, &self.resources] {
+            codec::put_str(out, &names.0);
+        }
+        for list in [&self.targets, &self.foreign] {
             codec::put_u64(out, list.len() as u64);
             for id in list {
                 codec::put_str(out, id.as_str());
@@ -231,9 +259,16 @@ impl FolderSummary {
                 .map(|_| Id::parse(codec::get_str(input)?).ok())
                 .collect()
         };
-        s.projects = ids(input)?;
-        s.agents = ids(input)?;
-        s.resources = ids(input)?;
+        let names = |input: &mut &[u8]| -> Option<Names> {
+            let text = codec::get_str(input)?;
+            // As written: each id valid and followed by a newline.
+            let sound = (text.is_empty() || text.ends_with('\n'))
+                && text.split_terminator('\n').all(|id| Id::parse(id).is_ok());
+            sound.then(|| Names(text.to_owned()))
+        };
+        s.projects = names(input)?;
+        s.agents = names(input)?;
+        s.resources = names(input)?;
         s.targets = ids(input)?;
         s.foreign = ids(input)?;
         let k = codec::get_u64(input)?;
@@ -244,10 +279,9 @@ impl FolderSummary {
         s.corrections = (0..k).map(|_| small(input)).collect::<Option<_>>()?;
         let (hours, rest) = input.split_first_chunk::<16>()?;
         s.max_day_hours = Decimal::deserialize(*hours);
+        let projects = s.projects.iter().count();
         let sound = rest.is_empty()
-            && s.record_project
-                .iter()
-                .all(|&p| (p as usize) < s.projects.len())
+            && s.record_project.iter().all(|&p| (p as usize) < projects)
             && s.corrections.iter().all(|&c| (c as usize) < n);
         sound.then_some(s)
     }
@@ -397,10 +431,11 @@ mod tests {
         let s = summarise(&refs, (0..6).map(|n| n * 100).collect()).unwrap();
         assert_eq!(s.ids, ["a1", "a2", "a3", "a4", "a5", "a6"].map(id_hash));
         let names = |v: &[Id]| v.iter().map(Id::as_str).collect::<Vec<_>>().join(",");
-        assert_eq!(names(&s.projects), "drone,lab");
+        let list = |n: &Names| n.iter().collect::<Vec<_>>().join(",");
+        assert_eq!(list(&s.projects), "drone,lab");
         assert_eq!(s.record_project, [0, 1, 0, 1, 0, 0]);
-        assert_eq!(names(&s.agents), "ana,ben");
-        assert_eq!(names(&s.resources), "laser");
+        assert_eq!(list(&s.agents), "ana,ben");
+        assert_eq!(list(&s.resources), "laser");
         assert_eq!(s.skills, ["cad"]);
         assert_eq!(s.corrections, [4, 5]);
         assert_eq!(names(&s.targets), "a1,old1");
@@ -432,9 +467,9 @@ mod tests {
             ids: vec![1, u64::MAX],
             record_project: vec![0, 1],
             offsets: vec![0, 300],
-            projects: vec![Id::parse("air").unwrap(), Id::parse("lab").unwrap()],
-            agents: vec![Id::parse("ana").unwrap()],
-            resources: vec![],
+            projects: Names::new(vec![Id::parse("lab").unwrap(), Id::parse("air").unwrap()]),
+            agents: Names::new(vec![Id::parse("ana").unwrap()]),
+            resources: Names::default(),
             skills: vec!["cad".to_owned()],
             corrections: vec![1],
             targets: vec![Id::parse("x1").unwrap()],

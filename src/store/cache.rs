@@ -166,9 +166,10 @@ impl FolderCache {
 /// (`contributions/2026/03`), read with the settings `settings`.
 pub fn summaries_key(month: &str, settings: Oid) -> String {
     format!(
-        "ovn {} codec {} summaries {month} settings {settings}",
+        "ovn {} codec {} summaries {} {month} settings {settings}",
         env!("CARGO_PKG_VERSION"),
-        codec::VERSION
+        codec::VERSION,
+        crate::core::summary::FORMAT
     )
 }
 

@@ -208,10 +208,7 @@ impl Store {
                 (Resource, &s.resources),
             ];
             for (kind, ids) in named {
-                if !ids
-                    .iter()
-                    .all(|id| ledger.index.contains(kind, id.as_str()))
-                {
+                if !ids.iter().all(|id| ledger.index.contains(kind, id)) {
                     return Ok(None);
                 }
             }
@@ -907,11 +904,7 @@ impl Scope<'_> {
         let Scope::Projects(projects) = self else {
             return Vec::new();
         };
-        let hit: Vec<bool> = s
-            .projects
-            .iter()
-            .map(|p| projects.contains(&p.as_str()))
-            .collect();
+        let hit: Vec<bool> = s.projects.iter().map(|p| projects.contains(&p)).collect();
         (0..s.ids.len() as u32)
             .filter(|&k| {
                 hit[s.record_project[k as usize] as usize]

@@ -92,24 +92,11 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                 (id, agent, year, day, project, kind, description),
                 (hours, skill, amount, quantity, unit, resource, evidence, other),
             )| {
+                let date = NaiveDate::from_yo_opt(year, day).unwrap();
                 let mut c = Contribution {
                     file: 7,
-                    id,
-                    agent,
-                    date: At::new(NaiveDate::from_yo_opt(year, day).unwrap()),
-                    project,
-                    kind: Kind::Work,
-                    description,
-                    hours: None,
-                    skill: None,
-                    amount: None,
-                    currency: None,
-                    quantity: None,
-                    unit: None,
-                    resource: None,
                     evidence,
-                    reverses: None,
-                    supersedes: None,
+                    ..Contribution::new(id, agent, date, project, Kind::Work, description)
                 };
                 match kind {
                     0 => {

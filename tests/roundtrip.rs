@@ -304,23 +304,8 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                 (evidence, reverses, supersedes, other),
             )| {
                 let mut c = Contribution {
-                    file: 0,
-                    id,
-                    agent,
-                    date: At::new(date),
-                    project,
-                    kind: Kind::Work,
-                    description,
-                    hours: None,
-                    skill: None,
-                    amount: None,
-                    currency: None,
-                    quantity: None,
-                    unit: None,
-                    resource: None,
                     evidence,
-                    reverses: None,
-                    supersedes: None,
+                    ..Contribution::new(id, agent, date, project, Kind::Work, description)
                 };
                 match kind {
                     0 => {

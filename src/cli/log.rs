@@ -304,23 +304,17 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 None => only_project(&loaded)?,
             };
             let mut c = Contribution {
-                file: 0,
-                id: At::new(id.clone()),
-                agent: At::new(agent),
-                date: At::new(date),
-                project: At::new(project),
-                kind: Kind::Work,
-                description: description.clone(),
                 hours: hours.map(|h| At::new(h.hours)),
-                skill: None,
-                amount: None,
-                currency: None,
-                quantity: None,
-                unit: None,
-                resource: None,
                 evidence: evidence.clone(),
-                reverses: None,
                 supersedes: supersedes.clone().map(At::new),
+                ..Contribution::new(
+                    At::new(id.clone()),
+                    At::new(agent),
+                    date,
+                    At::new(project),
+                    Kind::Work,
+                    description.clone(),
+                )
             };
             let currency = match &args.currency {
                 Some(code) => {

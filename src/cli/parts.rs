@@ -38,7 +38,9 @@ pub fn contributions(
 ) -> Result<Option<ContributionReport>, CliError> {
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = store.part_cache() else {
-        return Ok(report::contributions(ledger, query, by).map(Some)?);
+        return report::contributions(ledger, query, by)
+            .map(Some)
+            .map_err(|e| CliError::usage(e.to_string(), None));
     };
     let (context, trees) = store.contribution_trees(commit)?;
     let question = format!("{context} {query:?} {by:?}");
@@ -100,7 +102,7 @@ pub fn contributions(
             Ok(counted) => counted,
             // Said exactly as a full load says it.
             Err(_) if quick => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(CliError::usage(e.to_string(), None)),
         };
     let mut months: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for folder in summarised
@@ -174,10 +176,4 @@ type Kept = Vec<(String, Vec<u8>)>;
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
 fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(f, _)| f)
-}
-
-impl From<crate::core::payout::PayoutError> for CliError {
-    fn from(e: crate::core::payout::PayoutError) -> CliError {
-        CliError::usage(e.to_string(), None)
-    }
 }

@@ -105,26 +105,19 @@ pub fn run(
                 .into());
             }
             let reversal = Contribution {
-                file: 0,
-                id: At::new(id.clone()),
-                agent: original.agent.clone(),
-                date: At::new(date),
-                project: original.project.clone(),
-                kind: original.kind.clone(),
-                description: reason.clone(),
-                hours: None,
-                skill: None,
-                amount: None,
-                currency: None,
-                quantity: None,
-                unit: None,
                 resource: match original.kind {
                     Kind::Use => original.resource.clone(),
                     _ => None,
                 },
-                evidence: Vec::new(),
                 reverses: Some(At::new(target.clone())),
-                supersedes: None,
+                ..Contribution::new(
+                    At::new(id.clone()),
+                    original.agent.clone(),
+                    date,
+                    original.project.clone(),
+                    original.kind.clone(),
+                    reason.clone(),
+                )
             };
             let text = write::contribution(&reversal);
             let added = [RawFile {

@@ -434,6 +434,39 @@ pub struct Contribution {
     pub supersedes: Option<At<Id>>,
 }
 
+impl Contribution {
+    /// A contribution with the fields every one has, and every other field empty (to be
+    /// filled in by the caller); built in memory, so from no file.
+    pub fn new(
+        id: At<Id>,
+        agent: At<Id>,
+        date: NaiveDate,
+        project: At<Id>,
+        kind: Kind,
+        description: String,
+    ) -> Contribution {
+        Contribution {
+            file: 0,
+            id,
+            agent,
+            date: At::new(date),
+            project,
+            kind,
+            description,
+            hours: None,
+            skill: None,
+            amount: None,
+            currency: None,
+            quantity: None,
+            unit: None,
+            resource: None,
+            evidence: Vec::new(),
+            reverses: None,
+            supersedes: None,
+        }
+    }
+}
+
 /// One payment line of a recorded payout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaidLine {

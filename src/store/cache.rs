@@ -472,19 +472,6 @@ impl PartCache {
         }
     }
 
-    /// The parts stored under `key`, by part key, each decoded with `decode` (parts that
-    /// do not decode are left out).
-    pub fn get_map<T>(
-        &self,
-        key: &str,
-        decode: impl Fn(&[u8]) -> Option<T>,
-    ) -> std::collections::HashMap<String, T> {
-        self.get(key)
-            .into_iter()
-            .filter_map(|(k, bytes)| Some((k, decode(&bytes)?)))
-            .collect()
-    }
-
     /// The most files kept (a month of one question each).
     pub const MAX: usize = 4096;
 

@@ -15,6 +15,7 @@ use crate::core::ledger::{
     near_miss_folder,
 };
 use crate::core::record::{Contribution, FileId};
+use crate::core::report::day_folder_of;
 use crate::core::summary::{self, Elsewhere, FolderSummary};
 use crate::core::value::Id;
 use rustc_hash::FxHashMap;
@@ -191,7 +192,6 @@ impl Store {
             elsewhere.replaced.extend(s.targets.iter().cloned());
         }
         let folders = std::mem::take(&mut listing.summarised);
-        let keys = std::mem::take(&mut listing.summarised_keys);
         let Some((mut loaded, commit)) = self.load_listing(listing, Some(cache), elsewhere)? else {
             return Ok(None);
         };
@@ -219,12 +219,10 @@ impl Store {
         // corrections outside the summarised folders name, and those the summaries could
         // not find in their own folder.
         let summarised: std::collections::HashSet<&str> =
-            folders.iter().map(|(p, _)| p.as_str()).collect();
+            folders.iter().map(|(k, _)| k.folder.as_str()).collect();
         let mut asked: Vec<&Id> = folders.iter().flat_map(|(_, s)| &s.foreign).collect();
         for c in &ledger.contributions {
-            let path = ledger.path(c.file);
-            let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
-            if summarised.contains(folder) {
+            if summarised.contains(day_folder_of(ledger.path(c.file))) {
                 continue;
             }
             if ledger.elsewhere.may_hold(c.id.value.as_str()) {
@@ -265,7 +263,7 @@ impl Store {
                 return Ok(None);
             }
             let confirmed = by_folder.into_par_iter().all(|(n, ids)| {
-                cache.open(&keys[n as usize]).is_some_and(|entry| {
+                cache.open(&folders[n as usize].0).is_some_and(|entry| {
                     let names: std::collections::HashSet<&str> = entry.names().collect();
                     ids.iter()
                         .all(|id| names.contains(format!("{id}.toml").as_str()))
@@ -275,7 +273,7 @@ impl Store {
                 return Ok(None);
             }
         }
-        loaded.ledger.elsewhere.folders = folders;
+        loaded.ledger.elsewhere.folders = folders.into_iter().map(|(k, s)| (k.folder, s)).collect();
         Ok(Some((loaded, commit)))
     }
 
@@ -301,7 +299,6 @@ impl Store {
             entries,
             mut ready,
             summarised: _,
-            summarised_keys: _,
             unsummarised,
             hits,
             missed,
@@ -515,7 +512,6 @@ impl Store {
             entries: Vec::new(),
             ready: Vec::new(),
             summarised: Vec::new(),
-            summarised_keys: Vec::new(),
             unsummarised: Vec::new(),
             hits: Vec::new(),
             missed: Vec::new(),
@@ -637,9 +633,8 @@ impl Store {
                                 .push((format!("{path}/{file}"), Handle::Ready(n)));
                             listing.ready.push(Some(c));
                         }
-                        listing.summarised.push((path.clone(), *summary));
-                        listing.summarised_keys.push(key.clone());
-                        listing.hits.push(key);
+                        listing.hits.push(key.clone());
+                        listing.summarised.push((key, *summary));
                         false
                     }
                     Some(Opened::Entry(key, Some(hit), unsummarised)) => {
@@ -932,10 +927,8 @@ struct Listing {
     entries: Vec<Entry>,
     /// Records already decoded (the few wanted of a summarised folder), each taken once.
     ready: Vec<Option<Box<Contribution>>>,
-    /// Day folders (path) that stand in the ledger as their summaries.
-    summarised: Vec<(String, FolderSummary)>,
-    /// Their keys.
-    summarised_keys: Vec<Key>,
+    /// Day folders that stand in the ledger as their summaries.
+    summarised: Vec<(Key, FolderSummary)>,
     /// Contribution folders found cached but not summarised.
     unsummarised: Vec<Key>,
     /// The keys of `entries`.

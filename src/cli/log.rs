@@ -41,10 +41,13 @@ use crate::store::{Plan, View};
 /// takes about as long in a ledger of a million contributions as in an empty one.
 ///
 /// In a checkout the record is also written to the working tree and staged in git's index
-/// (rewritten in one pass; over a million files that is most of the time a log takes). In a
-/// bare repository (`git clone --bare`) the commit goes straight into git's objects and the
-/// branch, with no working tree or index to update: the fastest way to log into a very large
-/// ledger. A working tree without the ledger checked out is refused.
+/// (rewritten in one pass; over a million files that is most of the time a log takes). With
+/// git's split index (`git config core.splitIndex true`, then `git update-index
+/// --split-index`) only the small part of the index that holds recent changes is rewritten,
+/// and a log in a checkout of a million files takes as long as in a small one. In a bare
+/// repository (`git clone --bare`) the commit goes straight into git's objects and the branch,
+/// with no working tree or index to update. A working tree without the ledger checked out is
+/// refused.
 ///
 /// The record id is 26 characters of lowercase base32, time-sortable: the first 10 encode
 /// when it was written, the rest are random (see ovn-ledger(5)).

@@ -17,8 +17,9 @@ use crate::core::validation::Status;
 /// (validated_branch in ovn.toml; its local branch, or else origin's) has not: the record
 /// files added, changed or removed since the two branches parted, with what each contribution
 /// records. Merging the branch into the validated branch is what validates them. Below that,
-/// the ledger files in the working tree or index that are not committed. ovn status never
-/// writes anything.
+/// the ledger files in the working tree or index that are not committed (asked of the `git`
+/// program when the index is split, `core.splitIndex`, which libgit2 cannot read). ovn status
+/// never writes anything.
 ///
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts

@@ -6,8 +6,17 @@
 //! extensions that describe the old entries (the cached trees, the untracked cache, the
 //! offset tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
 //! checksum written anew. Only what this module fully understands is handled: index versions
-//! 2 and 3 with SHA-1 ids, no conflict on the paths added, no required extension (a split or
-//! sparse index). Anything else is left to libgit2 ([`Staged::Unsupported`]).
+//! 2 and 3 with SHA-1 ids, no conflict on the paths added, and of the required extensions only
+//! git's split index (`link`). Anything else (a sparse index, say) is left to libgit2
+//! ([`Staged::Unsupported`]).
+//!
+//! A split index (`git update-index --split-index`, or `core.splitIndex`) is what makes a log
+//! cheap in a checkout of a million files: `.git/index` then holds only the entries changed
+//! since git last wrote `.git/sharedindex.<id>`, which holds the rest and never changes. The
+//! new entries join the changed ones there (after the replacements, which git writes first
+//! with empty names), the `link` extension is kept as it is, and the shared file is only read,
+//! to make sure no entry in it is a file where a folder of a new path is (git merges added
+//! entries without that check). libgit2 cannot read a split index at all.
 //!
 //! The file is replaced the way git replaces it: `index.lock` is created exclusively (the
 //! lock git and libgit2 honour), the index is read under it, the new one written to it and
@@ -28,8 +37,8 @@ pub enum Staged {
     Done,
     /// Another program holds `index.lock`.
     Locked,
-    /// The index is one this module leaves to libgit2 (another version, a split or sparse
-    /// index, a conflict on a path, no index yet); nothing was changed.
+    /// The index is one this module leaves to libgit2 (another version, a sparse index, a
+    /// conflict on a path, no index yet); nothing was changed.
     Unsupported,
 }
 
@@ -48,7 +57,7 @@ pub fn add(git_dir: &Path, workdir: &Path, files: &[(String, Oid)]) -> std::io::
         Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(Staged::Locked),
         Err(e) => return Err(e),
     };
-    let result = write_locked(&index_path, &lock, workdir, files);
+    let result = write_locked(git_dir, &index_path, &lock, workdir, files);
     drop(lock);
     match result {
         Ok(Staged::Done) => match fs::rename(&lock_path, &index_path) {
@@ -67,6 +76,7 @@ pub fn add(git_dir: &Path, workdir: &Path, files: &[(String, Oid)]) -> std::io::
 
 /// Writes the new index into `lock` (held).
 fn write_locked(
+    git_dir: &Path,
     index_path: &Path,
     lock: &File,
     workdir: &Path,
@@ -91,12 +101,72 @@ fn write_locked(
     };
     // The old checksum is checked on another core while the copy is made: hashing is most
     // of the work, and the two streams are independent.
-    std::thread::scope(|scope| {
+    let copied = std::thread::scope(|scope| {
         let sound = scope.spawn(|| checksum_holds(&input));
         let copied = copy_with(&input, lock, &new)?;
         let sound = sound.join().unwrap_or(Ok(false))?;
-        Ok(if sound { copied } else { Staged::Unsupported })
+        Ok::<_, std::io::Error>(if sound { copied } else { Done::Unsupported })
+    })?;
+    Ok(match copied {
+        Done::Written { shared: None } => Staged::Done,
+        Done::Written {
+            shared: Some(shared),
+        } => {
+            let name: String = shared.iter().map(|b| format!("{b:02x}")).collect();
+            match File::open(git_dir.join(format!("sharedindex.{name}"))) {
+                Ok(file) if !clashes(&file, &new)? => Staged::Done,
+                Ok(_) => Staged::Unsupported,
+                // git could not read the index either: not ours to repair.
+                Err(e) if e.kind() == ErrorKind::NotFound => Staged::Unsupported,
+                Err(e) => return Err(e),
+            }
+        }
+        Done::Unsupported => Staged::Unsupported,
     })
+}
+
+/// What [`copy_with`] came to.
+enum Done {
+    /// The new index is in the lock file; `shared` names the shared index of a split index.
+    Written { shared: Option<[u8; HASH]> },
+    /// Nothing to keep.
+    Unsupported,
+}
+
+/// Whether an entry of the shared index `file` is a file where a folder of a `new` path is,
+/// or the reverse; also true of a shared index this module cannot read through.
+fn clashes(file: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<bool> {
+    // Entries are sorted, and every path that can clash with P sorts before P + "0" ('0'
+    // follows '/'): the scan stops there.
+    let stop = new
+        .iter()
+        .map(|(p, _)| [p.as_slice(), b"0"].concat())
+        .max()
+        .unwrap_or_default();
+    let mut input = Input::new(file)?;
+    if !input.fill(12)? {
+        return Ok(true);
+    }
+    let header = input.take(12);
+    let version = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    if &header[..4] != b"DIRC" || !(2..=3).contains(&version) {
+        return Ok(true);
+    }
+    let count = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
+    for _ in 0..count {
+        let Some((name_at, nul, len)) = next_entry(&mut input, version)? else {
+            return Ok(true);
+        };
+        let path = &input.window()[name_at..name_at + nul];
+        if path >= stop.as_slice() {
+            break;
+        }
+        if new.iter().any(|(p, _)| below(p, path) || below(path, p)) {
+            return Ok(true);
+        }
+        input.take(len);
+    }
+    Ok(false)
 }
 
 /// Whether the index's trailing checksum is the SHA-1 of the rest (or git's all-zero
@@ -123,7 +193,7 @@ fn checksum_holds(file: &File) -> std::io::Result<bool> {
 }
 
 /// Copies the index into `lock` with the `new` entries in.
-fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<Staged> {
+fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<Done> {
     // Assumed new; a path the index has already is found on the way, and the copy is made
     // again knowing it (only a write that repairs an interrupted one does that).
     let mut replaced = vec![false; new.len()];
@@ -134,13 +204,13 @@ fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::
         };
         let mut reader = Input::new(input)?;
         match copy(&mut reader, &mut out, new, &replaced)? {
-            Copied::Done { skip_hash } => {
+            Copied::Done { skip_hash, shared } => {
                 let sum = out.hash.finalize();
                 let mut inner = out.inner;
                 let zero = [0u8; HASH];
                 inner.write_all(if skip_hash { &zero[..] } else { sum.as_slice() })?;
                 inner.flush()?;
-                return Ok(Staged::Done);
+                return Ok(Done::Written { shared });
             }
             Copied::Replaces(k) if !replaced[k] => {
                 replaced[k] = true;
@@ -151,7 +221,7 @@ fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::
                 let mut file = input;
                 file.seek(std::io::SeekFrom::Start(0))?;
             }
-            Copied::Replaces(_) | Copied::Unsupported => return Ok(Staged::Unsupported),
+            Copied::Replaces(_) | Copied::Unsupported => return Ok(Done::Unsupported),
         }
     }
 }
@@ -162,8 +232,11 @@ const HASH: usize = 20;
 /// What one copy of the index came to.
 enum Copied {
     /// Copied, with the new entries in; the checksum is still to be written (none when the
-    /// old index had none).
-    Done { skip_hash: bool },
+    /// old index had none). `shared` is the id of the shared index a split index links to.
+    Done {
+        skip_hash: bool,
+        shared: Option<[u8; HASH]>,
+    },
     /// New entry `k` is in the index already: copy again, replacing it.
     Replaces(usize),
     /// Not an index this writer handles.
@@ -279,35 +352,13 @@ fn copy(
 
     let mut next = 0;
     for _ in 0..count {
-        // The fixed part, the extended flags (version 3), then the name and its padding:
-        // 1 to 8 NULs, to a multiple of 8 bytes.
-        if !input.fill(62)? {
+        let Some((name_at, nul, len)) = next_entry(input, version)? else {
             return Ok(Copied::Unsupported);
-        }
-        let flags = u16::from_be_bytes([input.window()[60], input.window()[61]]);
-        let extended = flags & 0x4000 != 0;
-        if extended && version < 3 {
-            return Ok(Copied::Unsupported);
-        }
-        let name_at = 62 + if extended { 2 } else { 0 };
-        let mut want = name_at + 128;
-        let nul = loop {
-            let more = input.fill(want)?;
-            let found = input
-                .window()
-                .get(name_at..)
-                .and_then(|w| w.iter().position(|&b| b == 0));
-            match found {
-                Some(nul) => break nul,
-                None if !more => return Ok(Copied::Unsupported),
-                None => want *= 2,
-            }
         };
-        let len = (name_at + nul + 8) / 8 * 8;
-        if !input.fill(len)? {
-            return Ok(Copied::Unsupported);
-        }
+        let flags = u16::from_be_bytes([input.window()[60], input.window()[61]]);
         let stage = (flags >> 12) & 0x3;
+        // Empty in a split index's replacements, which come first: no new path sorts before
+        // or equals one.
         let path = &input.window()[name_at..name_at + nul];
         // New entries sorting before this one go first.
         while next < new.len() && new[next].0.as_slice() < path {
@@ -342,19 +393,25 @@ fn copy(
     for (_, bytes) in &new[next..] {
         out.write_all(bytes)?;
     }
-    // Extensions, up to the checksum. Required ones (a lower-case signature: a split or
-    // sparse index) are unknown here; optional ones describing the entries are dropped (git
-    // rebuilds them); the resolve-undo record is kept.
+    // Extensions, up to the checksum. Of the required ones (a lower-case signature) only the
+    // split index's link is known here, and kept as it is (its bitmaps count entries of the
+    // shared index, which does not change); optional ones describing the entries are dropped
+    // (git rebuilds them); the resolve-undo record is kept.
+    let mut shared = None;
     while input.body_left > 0 {
         if !input.fill(8)? {
             return Ok(Copied::Unsupported);
         }
         let head = input.take(8).to_vec();
         let size = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        if head[0].is_ascii_lowercase() || size as u64 > input.body_left {
+        let link = &head[..4] == b"link";
+        if (head[0].is_ascii_lowercase() && !link)
+            || size as u64 > input.body_left
+            || (link && size < HASH)
+        {
             return Ok(Copied::Unsupported);
         }
-        let keep = &head[..4] == b"REUC";
+        let keep = link || &head[..4] == b"REUC";
         if keep {
             out.write_all(&head)?;
         }
@@ -363,6 +420,11 @@ fn copy(
             let n = rest.min(1 << 20);
             if !input.fill(n)? {
                 return Ok(Copied::Unsupported);
+            }
+            if link && rest == size {
+                let id: [u8; HASH] = input.window()[..HASH].try_into().expect("20 bytes");
+                // All zeros: split, but with no shared index yet.
+                shared = (id != [0; HASH]).then_some(id);
             }
             let bytes = input.take(n);
             if keep {
@@ -379,7 +441,53 @@ fn copy(
     if input.fill(1)? {
         return Ok(Copied::Unsupported);
     }
-    Ok(Copied::Done { skip_hash })
+    Ok(Copied::Done { skip_hash, shared })
+}
+
+/// Makes the next entry of an index of `version` available in `input`'s window: where its name
+/// starts, the name's length and the entry's length. None for an entry that cannot be read.
+fn next_entry(
+    input: &mut Input<'_>,
+    version: u32,
+) -> std::io::Result<Option<(usize, usize, usize)>> {
+    // The fixed part, the extended flags (version 3), then the name and its padding: 1 to 8
+    // NULs, to a multiple of 8 bytes.
+    if !input.fill(62)? {
+        return Ok(None);
+    }
+    let flags = u16::from_be_bytes([input.window()[60], input.window()[61]]);
+    let extended = flags & 0x4000 != 0;
+    if extended && version < 3 {
+        return Ok(None);
+    }
+    let name_at = 62 + if extended { 2 } else { 0 };
+    // The flags hold the name's length below 0xfff; a longer name is found by its NUL.
+    let short = usize::from(flags & 0xfff);
+    let nul = if short < 0xfff {
+        if !input.fill(name_at + short + 1)? || input.window()[name_at + short] != 0 {
+            return Ok(None);
+        }
+        short
+    } else {
+        let mut want = name_at + 0x1000 + 128;
+        loop {
+            let more = input.fill(want)?;
+            let found = input
+                .window()
+                .get(name_at..)
+                .and_then(|w| w.iter().position(|&b| b == 0));
+            match found {
+                Some(nul) => break nul,
+                None if !more => return Ok(None),
+                None => want *= 2,
+            }
+        }
+    };
+    let len = (name_at + nul + 8) / 8 * 8;
+    if !input.fill(len)? {
+        return Ok(None);
+    }
+    Ok(Some((name_at, nul, len)))
 }
 
 /// Whether `path` is inside the folder `dir`.

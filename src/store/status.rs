@@ -4,7 +4,8 @@
 //! between their merge base and the branch tip, found by walking both trees together and
 //! skipping every subtree whose id is equal on both sides (cheap on large ledgers, see
 //! `../shared/perf-notes.md`, unlike a full tree diff). "Uncommitted" is git's own status of
-//! the ledger's files in the working tree.
+//! the ledger's files in the working tree: libgit2's, or the `git` program's where libgit2
+//! cannot read the index (a split index, `core.splitIndex`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -160,26 +161,19 @@ impl Store {
         if !self.prefix.is_empty() {
             options.pathspec(format!("{}/", self.prefix));
         }
-        let statuses = self
-            .repo
-            .statuses(Some(&mut options))
-            .map_err(StoreError::git(
-                "cannot read the status of the working tree",
-            ))?;
+        let statuses = match self.repo.statuses(Some(&mut options)) {
+            Ok(statuses) => statuses,
+            // libgit2 cannot read a split index (`core.splitIndex`); git can.
+            Err(e) if e.message().contains("'link'") => return self.uncommitted_by_git(),
+            Err(e) => {
+                return Err(StoreError::git(
+                    "cannot read the status of the working tree",
+                )(e));
+            }
+        };
         let mut out = Vec::new();
         for entry in statuses.iter() {
             let Ok(path) = entry.path() else { continue };
-            let ledger_path = if self.prefix.is_empty() {
-                path
-            } else {
-                match path.strip_prefix(&format!("{}/", self.prefix)) {
-                    Some(p) => p,
-                    None => continue,
-                }
-            };
-            if matches!(classify(ledger_path), Role::Ignored) {
-                continue;
-            }
             let s = entry.status();
             let state = if s.is_wt_new() {
                 "new"
@@ -199,13 +193,80 @@ impl Store {
             } else {
                 continue;
             };
+            self.push_uncommitted(&mut out, path, state);
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// [`Store::uncommitted`] as `git status` reports it, for an index libgit2 cannot read.
+    fn uncommitted_by_git(&self) -> Result<Vec<Uncommitted>, StoreError> {
+        let workdir = self.repo.workdir().unwrap_or(self.repo.path());
+        let mut git = std::process::Command::new("git");
+        git.current_dir(workdir).args([
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=all",
+            "--no-renames",
+        ]);
+        if !self.prefix.is_empty() {
+            git.args(["--", &self.prefix]);
+        }
+        let output = git.output().map_err(|e| {
+            StoreError::io(
+                workdir,
+                "cannot run `git status` (libgit2 cannot read this split index, git can)",
+                e,
+            )
+        })?;
+        if !output.status.success() {
+            return Err(StoreError::io(
+                workdir,
+                "cannot read the status of the working tree",
+                std::io::Error::other(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
+            ));
+        }
+        let mut out = Vec::new();
+        // Each entry is "XY path" and a NUL: X the index's state, Y the working tree's.
+        for item in output.stdout.split(|&b| b == 0) {
+            let (Some(&[x, y, b' ']), Some(path)) = (item.get(..3), item.get(3..)) else {
+                continue;
+            };
+            let Ok(path) = std::str::from_utf8(path) else {
+                continue;
+            };
+            let state = match (x, y) {
+                (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => "conflicted",
+                (b'?', b'?') => "new",
+                (_, b'D') => "deleted",
+                (_, b'M' | b'T') => "modified",
+                (b'A' | b'M' | b'D' | b'T', _) => "staged",
+                _ => continue,
+            };
+            self.push_uncommitted(&mut out, path, state);
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Adds the repository path `path` to `out` when it is a ledger file.
+    fn push_uncommitted(&self, out: &mut Vec<Uncommitted>, path: &str, state: &'static str) {
+        let ledger_path = if self.prefix.is_empty() {
+            path
+        } else {
+            match path.strip_prefix(&format!("{}/", self.prefix)) {
+                Some(p) => p,
+                None => return,
+            }
+        };
+        if !matches!(classify(ledger_path), Role::Ignored) {
             out.push(Uncommitted {
                 path: ledger_path.to_owned(),
                 state,
             });
         }
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(out)
     }
 
     fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {

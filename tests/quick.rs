@@ -1,8 +1,8 @@
 //! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
-//! reviews and reports of contributions read the day folders' summaries and kept report
-//! parts instead of every record. They must answer byte for byte as `--no-cache` does, find
-//! every problem a full load finds (by falling back to one), and really not need the
-//! records they do not read.
+//! reviews and reports of contributions read the day folders' summaries, kept report parts
+//! and the records picked before for a payout's projects instead of every record. They must
+//! answer byte for byte as `--no-cache` does, find every problem a full load finds (by
+//! falling back to one), and really not need the records they do not read.
 
 mod common;
 
@@ -281,8 +281,9 @@ fn lost_or_damaged_summaries_and_parts_change_nothing() {
         "one more",
     );
     let reference = answers(&s, &dir, &["--no-cache"]);
-    for (n, target) in ["summaries", "reports"].iter().enumerate() {
+    for (n, target) in ["summaries", "reports", "picks"].iter().enumerate() {
         let folder = cache_dir(&dir).join(target);
+        assert!(folder.is_dir(), "{target} written by the quick loads");
         for e in std::fs::read_dir(&folder).unwrap() {
             let path = e.unwrap().path();
             let mut bytes = std::fs::read(&path).unwrap();

@@ -939,24 +939,25 @@ fn split(
     result.paid = paid;
     result.returned = budget - paid;
 
-    // Per agent: exact sums, caps (an agent holding only debts cannot pass their total).
-    let mut agents: BTreeMap<&Id, (Decimal, Option<Decimal>)> = BTreeMap::new();
+    // Per agent: exact sums, caps (an agent holding only debts cannot pass their total), and
+    // their claims in order.
+    let mut agents: BTreeMap<&Id, (Decimal, Option<Decimal>, Vec<usize>)> = BTreeMap::new();
     for (i, c) in claims.iter().enumerate() {
         let e = agents
             .entry(&c.agent)
-            .or_insert((Decimal::ZERO, Some(Decimal::ZERO)));
+            .or_insert((Decimal::ZERO, Some(Decimal::ZERO), Vec::new()));
         e.0 += exact[i];
         e.1 = match (e.1, c.outstanding) {
             (Some(a), Some(o)) => Some(a + o),
             _ => None,
         };
+        e.2.push(i);
     }
-    let keys: Vec<&Id> = agents.keys().copied().collect();
     let exacts: Vec<Decimal> = agents.values().map(|v| v.0).collect();
     let caps: Vec<Option<Decimal>> = agents.values().map(|v| v.1).collect();
     let rounded = largest_remainder(&exacts, &caps, paid, unit);
-    result.lines = keys
-        .iter()
+    result.lines = agents
+        .keys()
         .zip(&exacts)
         .zip(&rounded)
         .map(|((a, e), r)| ((*a).clone(), *e, *r))
@@ -964,8 +965,7 @@ fn split(
 
     // Spread each agent's amount over its claims (for settling debts claim by claim).
     let mut shares: Vec<ClaimShare> = Vec::with_capacity(n);
-    for (agent, _, amount) in &result.lines {
-        let mine: Vec<usize> = (0..n).filter(|&i| &claims[i].agent == agent).collect();
+    for ((_, _, mine), (_, _, amount)) in agents.values().zip(&result.lines) {
         let e: Vec<Decimal> = mine.iter().map(|&i| exact[i]).collect();
         let c: Vec<Option<Decimal>> = mine.iter().map(|&i| claims[i].outstanding).collect();
         let r = largest_remainder(&e, &c, *amount, unit);
@@ -1011,11 +1011,9 @@ pub fn largest_remainder(
     let mut missing = ((target - out.iter().copied().sum::<Decimal>()) / unit).round();
     let mut order: Vec<usize> = (0..exact.len()).collect();
     // Largest remainder first; equal remainders in input order (callers sort by agent id).
-    order.sort_by(|&a, &b| {
-        let ra = exact[a] - out[a];
-        let rb = exact[b] - out[b];
-        rb.cmp(&ra).then(a.cmp(&b))
-    });
+    // Worked out once: a sort compares each about log n times.
+    let remainder: Vec<Decimal> = exact.iter().zip(&out).map(|(e, o)| e - o).collect();
+    order.sort_unstable_by(|&a, &b| remainder[b].cmp(&remainder[a]).then(a.cmp(&b)));
     while missing > Decimal::ZERO {
         let before = missing;
         for &i in &order {

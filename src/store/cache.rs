@@ -209,18 +209,18 @@ fn check_entry(key: &Key, bytes: &[u8]) -> Option<(usize, usize, usize)> {
 }
 
 impl FolderCache {
-    /// The contributions at `positions` (ascending) of the entry for `key`, with their file
-    /// names, using `offsets` from the folder's summary. The entry is read into `buf`
-    /// (reused from call to call, so reading many entries touches no fresh memory) and
-    /// checked whole, as [`FolderCache::open`] does. `None` if it is absent, damaged or does
-    /// not decode.
-    pub fn some_contributions(
+    /// The contributions at `positions` (ascending) of the entry for `key`, as a pick (see
+    /// [`unpick`]): their file names and their encoded records, copied, using `offsets` from
+    /// the folder's summary. The entry is read into `buf` (reused from call to call, so
+    /// reading many entries touches no fresh memory) and checked whole, as
+    /// [`FolderCache::open`] does. `None` if it is absent or damaged.
+    pub fn pick(
         &self,
         key: &Key,
         positions: &[u32],
         offsets: &[u32],
         buf: &mut Vec<u8>,
-    ) -> Option<Vec<(String, Box<Contribution>)>> {
+    ) -> Option<Vec<u8>> {
         use std::io::Read as _;
         buf.clear();
         std::fs::File::open(self.path(key))
@@ -232,7 +232,8 @@ impl FolderCache {
         }
         let records = &buf[records_at..buf.len() - 4];
         let mut names = &buf[names_at..records_at];
-        let mut out = Vec::with_capacity(positions.len());
+        let mut out = Vec::new();
+        codec::put_u64(&mut out, positions.len() as u64);
         let mut next = 0;
         for &k in positions {
             let k = k as usize;
@@ -241,14 +242,52 @@ impl FolderCache {
                 name = codec::get_str(&mut names)?;
                 next += 1;
             }
-            let mut input = records.get(*offsets.get(k)? as usize..)?;
-            out.push((
-                name.to_owned(),
-                Box::new(codec::get_contribution(&mut input)?),
-            ));
+            let start = *offsets.get(k)? as usize;
+            let end = offsets.get(k + 1).map_or(records.len(), |&e| e as usize);
+            let record = records.get(start..end)?;
+            codec::put_str(&mut out, name);
+            codec::put_u64(&mut out, record.len() as u64);
+            out.extend_from_slice(record);
         }
         Some(out)
     }
+
+    /// Records picked from cached day folders for a quick load (see [`picks_key`]).
+    pub fn picks(&self) -> PartCache {
+        PartCache {
+            dir: self.dir.join("picks"),
+        }
+    }
+}
+
+/// The key of the file holding what quick loads picked from the day folders of `month` for
+/// `scope` (the projects asked, see `Scope` in `read.rs`), read with the settings `settings`.
+/// Each part is one folder's pick, under [`summary_key`].
+pub fn picks_key(month: &str, settings: Oid, scope: &str) -> String {
+    format!(
+        "ovn {} codec {} picks {month} settings {settings} scope {scope}",
+        env!("CARGO_PKG_VERSION"),
+        codec::VERSION,
+    )
+}
+
+/// The records of a pick ([`FolderCache::pick`]): file names and contributions; `None` if
+/// they do not decode.
+pub fn unpick(mut input: &[u8]) -> Option<Vec<(String, Box<Contribution>)>> {
+    let n = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+    let mut out = Vec::with_capacity(n.min(input.len()));
+    for _ in 0..n {
+        let name = codec::get_str(&mut input)?.to_owned();
+        let len = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+        let (mut record, rest) = input.split_at_checked(len)?;
+        let c = codec::get_contribution(&mut record)?;
+        if !record.is_empty() {
+            return None;
+        }
+        out.push((name, Box::new(c)));
+        input = rest;
+    }
+    input.is_empty().then_some(out)
 }
 
 impl Entry {

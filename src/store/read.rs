@@ -560,6 +560,24 @@ impl Store {
                         .flat_map_iter(|m| store.get(&cache::summaries_key(m, settings)))
                         .collect()
                 };
+                // What earlier quick loads of the same scope picked from these folders.
+                let label = quick.and_then(Scope::label);
+                let picks = cache.picks();
+                let picked: FxHashMap<String, Vec<u8>> = match &label {
+                    Some(label) if !summaries.is_empty() => {
+                        let mut months: Vec<&str> = summaries
+                            .keys()
+                            .filter_map(|k| k.rsplit_once('/').map(|(m, _)| m))
+                            .collect();
+                        months.sort_unstable();
+                        months.dedup();
+                        months
+                            .par_iter()
+                            .flat_map_iter(|m| picks.get(&cache::picks_key(m, settings, label)))
+                            .collect()
+                    }
+                    _ => FxHashMap::default(),
+                };
                 // Nothing summarised at all (a cold cache): a quick load would only be a
                 // full one with extra steps; the caller loads in full.
                 if quick.is_some()
@@ -588,15 +606,35 @@ impl Store {
                         {
                             let wanted = scope.wanted(&summary);
                             if wanted.is_empty() {
-                                return Some(Opened::Summarised(key, Box::new(summary), None));
+                                return Some(Opened::Summarised(
+                                    key,
+                                    Box::new(summary),
+                                    None,
+                                    None,
+                                ));
                             }
-                            if let Some(some) =
-                                cache.some_contributions(&key, &wanted, &summary.offsets, buf)
+                            // Picked before (a twentieth of the folder's bytes for one
+                            // project), or picked now from the folder's entry.
+                            let kept = picked
+                                .get(&cache::summary_key(path, *id))
+                                .and_then(|p| cache::unpick(p))
+                                .filter(|some| some.len() == wanted.len());
+                            if let Some(some) = kept {
+                                return Some(Opened::Summarised(
+                                    key,
+                                    Box::new(summary),
+                                    Some(some),
+                                    None,
+                                ));
+                            }
+                            if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
+                                && let Some(some) = cache::unpick(&pick)
                             {
                                 return Some(Opened::Summarised(
                                     key,
                                     Box::new(summary),
                                     Some(some),
+                                    Some(pick),
                                 ));
                             }
                         }
@@ -614,10 +652,13 @@ impl Store {
                     .flatten()
                     .map(|o| match o {
                         Opened::Entry(_, hit, _) => hit.as_ref().map_or(0, |e| e.len()),
-                        Opened::Summarised(_, _, some) => some.as_ref().map_or(0, Vec::len),
+                        Opened::Summarised(_, _, some, _) => some.as_ref().map_or(0, Vec::len),
                     })
                     .sum();
                 listing.items.reserve(files);
+                // Picks by month: those made now, and those still current.
+                let mut new_picks: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+                let mut current: FxHashMap<String, Vec<String>> = FxHashMap::default();
                 let mut opened = opened.into_iter();
                 folders.retain(|(path, _)| match opened.next().flatten() {
                     None => true,
@@ -625,7 +666,21 @@ impl Store {
                         listing.missed.push(key);
                         true
                     }
-                    Some(Opened::Summarised(key, summary, some)) => {
+                    Some(Opened::Summarised(key, summary, some, pick)) => {
+                        let month = path.rsplit_once('/').map_or("", |(m, _)| m);
+                        let part = cache::summary_key(path, key.tree);
+                        if some.is_some() {
+                            current
+                                .entry(month.to_owned())
+                                .or_default()
+                                .push(part.clone());
+                        }
+                        if let Some(pick) = pick {
+                            new_picks
+                                .entry(month.to_owned())
+                                .or_default()
+                                .push((part, pick));
+                        }
                         for (file, c) in some.into_iter().flatten() {
                             let n = listing.ready.len() as u32;
                             listing
@@ -660,6 +715,24 @@ impl Store {
                         false
                     }
                 });
+                // A month's file is written again when a folder of it was picked now: with
+                // the other picks of this revision's folders, the others dropped.
+                if let Some(label) = &label
+                    && !new_picks.is_empty()
+                {
+                    new_picks.into_par_iter().for_each(|(month, mut parts)| {
+                        for part in current.get(&month).into_iter().flatten() {
+                            if let Some(bytes) = picked.get(part)
+                                && !parts.iter().any(|(k, _)| k == part)
+                            {
+                                parts.push((part.clone(), bytes.clone()));
+                            }
+                        }
+                        parts.sort();
+                        picks.put(&cache::picks_key(&month, settings, label), &parts);
+                    });
+                    picks.prune();
+                }
             }
             // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
             // read them; the pack reader is for the level of a thousand day folders.
@@ -894,6 +967,18 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
+    /// What the records picked for this scope are kept under (see [`cache::picks_key`]): the
+    /// projects, sorted; `None` when nothing is picked.
+    fn label(self) -> Option<String> {
+        let Scope::Projects(projects) = self else {
+            return None;
+        };
+        let mut names: Vec<&str> = projects.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        Some(names.join(","))
+    }
+
     /// The records of a summarised folder to decode, by position, ascending.
     fn wanted(self, s: &FolderSummary) -> Vec<u32> {
         let Scope::Projects(projects) = self else {
@@ -913,11 +998,13 @@ impl Scope<'_> {
 enum Opened {
     /// Its entry, if any, and whether it is cached but not summarised.
     Entry(Key, Option<Entry>, bool),
-    /// Its summary, with the records wanted of it (file name and record), if any.
+    /// Its summary, with the records wanted of it (file name and record), if any, and their
+    /// pick when it was made now (to keep).
     Summarised(
         Key,
         Box<FolderSummary>,
         Option<Vec<(String, Box<Contribution>)>>,
+        Option<Vec<u8>>,
     ),
 }
 

@@ -281,7 +281,10 @@ fn lost_or_damaged_summaries_and_parts_change_nothing() {
         "one more",
     );
     let reference = answers(&s, &dir, &["--no-cache"]);
-    for (n, target) in ["summaries", "reports", "picks"].iter().enumerate() {
+    for (n, target) in ["summaries", "reports", "picks", "totals"]
+        .iter()
+        .enumerate()
+    {
         let folder = cache_dir(&dir).join(target);
         assert!(folder.is_dir(), "{target} written by the quick loads");
         for e in std::fs::read_dir(&folder).unwrap() {
@@ -304,4 +307,51 @@ fn lost_or_damaged_summaries_and_parts_change_nothing() {
         assert!(folder.is_dir(), "{target} written again");
         assert_eq!(assert_like_no_cache(&s, &dir, "again"), reference);
     }
+}
+
+#[test]
+fn a_review_takes_the_base_side_from_totals_kept_by_a_payout() {
+    let s = Sandbox::new();
+    let dir = fablab(&s);
+    // The base's totals for drone at 3000, kept by a payout preview.
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "-p", "drone", "--at", "HEAD"]);
+    assert_eq!(code, 0, "{err}");
+    let kept = cache_dir(&dir).join("totals");
+    let count = || std::fs::read_dir(&kept).map_or(0, |d| d.count());
+    assert_eq!(count(), 1, "one revision, one project, one amount");
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000007",
+            "2026-07-02",
+            "ben",
+            "drone",
+            "",
+        )],
+        "one more",
+    );
+    let review = ["review", "HEAD~1..HEAD", "--amount", "3000"];
+    let no_cache: Vec<&str> = ["--no-cache"].iter().chain(&review).copied().collect();
+    let want = run(&s, &dir, &no_cache);
+    assert_eq!(want.0, 0, "{want:?}");
+    assert!(want.1.contains("ben"), "ben's share grows: {}", want.1);
+    assert_eq!(count(), 1, "--no-cache keeps nothing");
+    assert_eq!(run(&s, &dir, &review), want, "with the base's kept totals");
+    assert_eq!(count(), 2, "the head's totals are kept too");
+
+    // Damaged or lost, they are worked out again, the same.
+    for e in std::fs::read_dir(&kept).unwrap() {
+        let path = e.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = bytes.len() - 6;
+        bytes[i] ^= 0x41;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &review), want, "damaged totals");
+    std::fs::remove_dir_all(&kept).unwrap();
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &review), want, "lost totals");
+    assert_eq!(count(), 2, "written again");
 }

@@ -206,6 +206,12 @@ pub fn run(
     let unapproved = unapproved(&store, &rev, &ledger)?;
     let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
+    // The computation a review makes of this revision (no date, nothing left out): kept for
+    // it.
+    if request.date.is_none() && unapproved.is_empty() {
+        let kept = Ok(Some(result.totals.clone()));
+        super::totals::put(&store, commit, &project, amount, &kept);
+    }
     let pending = if validated {
         pending(&store, &rev, &ledger, &project)?
     } else {

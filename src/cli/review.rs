@@ -11,9 +11,11 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
+use git2::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::totals::{self, Totals};
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
@@ -495,10 +497,22 @@ fn impact(
     // need reading: both revisions are loaded quickly (from the folders' summaries), side by
     // side. A changed agreement may touch any project that uses it, which only the head's
     // projects can say; that, and anything a quick load cannot answer, loads in full, one
-    // revision at a time so that at most one whole ledger is in memory.
+    // revision at a time so that at most one whole ledger is in memory. A revision whose
+    // totals are all kept from an earlier review or payout (`totals.rs`) is not loaded.
     let named: Vec<String> = projects.iter().cloned().collect();
     let scoped: Vec<&str> = named.iter().map(String::as_str).collect();
-    let quick = if agreements.is_empty() {
+    let (base_id, head_id) = (
+        Oid::from_str(base).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
+        Oid::from_str(head).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
+    );
+    let kept_before: Option<Vec<Totals>> = match amount {
+        Some(a) if agreements.is_empty() => named
+            .iter()
+            .map(|p| totals::get(store, base_id, p, a))
+            .collect(),
+        _ => None,
+    };
+    let quick = if agreements.is_empty() && kept_before.is_none() {
         let other = store.reopen()?;
         let (after, before) = std::thread::scope(|scope| {
             let projects = &scoped;
@@ -508,14 +522,18 @@ fn impact(
             (after, before.join())
         });
         match (after?, before.unwrap_or(Ok(None))?) {
-            (Some((after, _)), Some((before, _))) => Some((after, before)),
+            (Some((after, _)), Some((before, _))) => Some((after, Some(before))),
             _ => None,
         }
+    } else if agreements.is_empty() {
+        store
+            .try_load_quickly(head, Scope::Projects(&scoped))?
+            .map(|(after, _)| (after, None))
     } else {
         None
     };
     let (after, mut before) = match quick {
-        Some((after, before)) => (after, Some(before)),
+        Some((after, before)) => (after, before),
         None => (store.load_revision(head)?.0, None),
     };
     for p in &after.ledger.projects {
@@ -541,31 +559,48 @@ fn impact(
             (project, a)
         })
         .collect();
-    let payouts = |loaded: &ledger::Loaded| -> Vec<Result<Option<Payout>, String>> {
+    let payouts = |loaded: &ledger::Loaded| -> Vec<Totals> {
         amounts
             .iter()
             .map(|(project, a)| match a {
-                Some(a) => compute(loaded, project, *a),
+                Some(a) => compute(loaded, project, *a).map(|p| totals::of(p.as_ref())),
                 None => Ok(None),
             })
             .collect()
     };
+    // Kept for the next review on top of either revision.
+    let keep = |at: Oid, worked_out: &[Totals]| {
+        for ((project, a), t) in amounts.iter().zip(worked_out) {
+            if let Some(a) = a {
+                totals::put(store, at, project, *a, t);
+            }
+        }
+    };
     let (payouts_after, payouts_before) = match &before {
         Some(before) => {
             let (a, b) = rayon::join(|| payouts(&after), || payouts(before));
+            keep(base_id, &b);
             (a, Some(b))
         }
-        None => (payouts(&after), None),
+        None => (payouts(&after), kept_before),
     };
+    keep(head_id, &payouts_after);
     // Freed while the base loads (or the report is written), rather than before.
     super::discard(after);
-    let before = match before.take() {
-        Some(before) => before,
-        None => store.load_revision(base)?.0,
+    let payouts_before = match payouts_before {
+        Some(kept) => kept,
+        None => {
+            let loaded = match before.take() {
+                Some(before) => before,
+                None => store.load_revision(base)?.0,
+            };
+            let worked_out = payouts(&loaded);
+            keep(base_id, &worked_out);
+            before = Some(loaded);
+            worked_out
+        }
     };
-    let mut payouts_before = payouts_before
-        .unwrap_or_else(|| payouts(&before))
-        .into_iter();
+    let mut payouts_before = payouts_before.into_iter();
     let mut out = Vec::new();
     for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
         let Some(amount) = amount else {
@@ -579,7 +614,7 @@ fn impact(
         };
         let before = payouts_before.next().unwrap_or(Ok(None));
         let (note, agents) = match (before, after) {
-            (Ok(b), Ok(a)) => (None, review::impact(b.as_ref(), a.as_ref())),
+            (Ok(b), Ok(a)) => (None, review::impact(b.as_deref(), a.as_deref())),
             (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
             (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),
         };
@@ -590,7 +625,9 @@ fn impact(
             agents,
         });
     }
-    super::discard(before);
+    if let Some(before) = before {
+        super::discard(before);
+    }
     Ok(out)
 }
 
@@ -621,7 +658,8 @@ fn compute(
         date: None,
     };
     let settled = payout::settled_by_records(&loaded.ledger);
-    payout::compute(&loaded.ledger, &request, &settled)
+    // Only the totals are compared: no explanations.
+    payout::compute_brief(&loaded.ledger, &request, &settled)
         .map(Some)
         .map_err(|e| e.to_string())
 }

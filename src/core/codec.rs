@@ -203,11 +203,13 @@ fn get_at_date(input: &mut &[u8]) -> Option<At<NaiveDate>> {
     })
 }
 
-fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
+/// Writes a decimal exactly (its 16 bytes: mantissa, scale and sign).
+pub fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
     out.extend_from_slice(&d.serialize());
 }
 
-fn get_decimal(input: &mut &[u8]) -> Option<Decimal> {
+/// Reads a decimal written by [`put_decimal`].
+pub fn get_decimal(input: &mut &[u8]) -> Option<Decimal> {
     if input.len() < 16 {
         return None;
     }

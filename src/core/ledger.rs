@@ -509,10 +509,23 @@ where
     }
 
     // One report per misspelt folder, not one per file in it.
+    // As `classify` finds them, judged once per top folder (paths are sorted), not once per
+    // path: a million record paths are not worth a million allocations.
     let mut misspelt: BTreeMap<&str, (RecordType, usize)> = BTreeMap::new();
+    let mut last: Option<(&str, Option<RecordType>)> = None;
     for path in paths.iter() {
-        if let Role::MisspeltFolder(kind) = classify(path) {
-            let top = path.split('/').next().unwrap_or_default();
+        let Some((top, _)) = path.split_once('/') else {
+            continue;
+        };
+        let kind = match last {
+            Some((seen, kind)) if seen == top => kind,
+            _ => {
+                let kind = near_miss_folder(top);
+                last = Some((top, kind));
+                kind
+            }
+        };
+        if let Some(kind) = kind {
             misspelt.entry(top).or_insert((kind, 0)).1 += 1;
         }
     }

@@ -396,6 +396,16 @@ pub fn compute(
     compute_validated(ledger, request, settled, &HashSet::new())
 }
 
+/// [`compute`] without the explanations: every claim's `how` is empty. The amounts are the
+/// same; for callers that only compare totals (`ovn review`).
+pub fn compute_brief(
+    ledger: &Ledger,
+    request: &Request<'_>,
+    settled: &[Settled],
+) -> Result<Payout, PayoutError> {
+    compute_with(ledger, request, settled, &HashSet::new(), false)
+}
+
 /// [`compute`], leaving out the contributions in `unapproved` (merged, but still awaiting the
 /// approvals the network's policy asks for) with [`Reason::AwaitingApproval`].
 pub fn compute_validated(
@@ -403,6 +413,16 @@ pub fn compute_validated(
     request: &Request<'_>,
     settled: &[Settled],
     unapproved: &HashSet<Id>,
+) -> Result<Payout, PayoutError> {
+    compute_with(ledger, request, settled, unapproved, true)
+}
+
+fn compute_with(
+    ledger: &Ledger,
+    request: &Request<'_>,
+    settled: &[Settled],
+    unapproved: &HashSet<Id>,
+    explain: bool,
 ) -> Result<Payout, PayoutError> {
     let network = ledger.network.as_ref();
     let currency = network.map_or("EUR", |n| n.currency.as_str()).to_owned();
@@ -483,7 +503,8 @@ pub fn compute_validated(
 
     let mut pool = request.amount;
     let mut buckets = Vec::new();
-    let mut selected: FxHashSet<&Id> = FxHashSet::default();
+    // By position in `eligible`.
+    let mut selected = vec![false; eligible.len()];
     let mut spent: BTreeMap<&Id, Reason> = BTreeMap::new();
     for bucket in &agreement.buckets {
         let (raw, rule_text) = match &bucket.budget {
@@ -524,11 +545,11 @@ pub fn compute_validated(
             continue;
         }
         let mut claims = Vec::new();
-        for c in &eligible {
+        for (k, c) in eligible.iter().enumerate() {
             let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
                 continue;
             };
-            selected.insert(&c.id.value);
+            selected[k] = true;
             let kind = rule.claim.unwrap_or(bucket.claim);
             let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
             let (value, how) = claim_value(
@@ -538,13 +559,15 @@ pub fn compute_validated(
                 rule,
                 c,
                 &bucket.name.value,
-                true,
+                explain,
             )?;
-            for (agent, part, owner_note) in recipients(ledger, c, leftover_agent.as_ref(), true)? {
+            for (agent, part, owner_note) in
+                recipients(ledger, c, leftover_agent.as_ref(), explain)?
+            {
                 let value = value * part;
                 let how = match &owner_note {
-                    Some(note) => format!("{how} × {note}"),
-                    None => how.clone(),
+                    Some(note) if explain => format!("{how} × {note}"),
+                    _ => how.clone(),
                 };
                 let (weight, outstanding, how) = match kind {
                     ClaimKind::Equity => (value, None, how),
@@ -568,10 +591,10 @@ pub fn compute_validated(
                             continue;
                         }
                         let mut how = how;
-                        if cap != Decimal::ONE {
+                        if explain && cap != Decimal::ONE {
                             how = format!("{how} × cap {cap}");
                         }
-                        if !before.is_zero() {
+                        if explain && !before.is_zero() {
                             how = format!("{how} − {before} already repaid");
                         }
                         (outstanding, Some(outstanding), how)
@@ -596,8 +619,8 @@ pub fn compute_validated(
         buckets.push(result);
     }
 
-    for c in &eligible {
-        if !selected.contains(&c.id.value) {
+    for (k, c) in eligible.iter().enumerate() {
+        if !selected[k] {
             left_out.push(LeftOut {
                 contribution: c.id.value.clone(),
                 reason: Reason::NoRule,
@@ -1013,7 +1036,17 @@ pub fn largest_remainder(
     // Largest remainder first; equal remainders in input order (callers sort by agent id).
     // Worked out once: a sort compares each about log n times.
     let remainder: Vec<Decimal> = exact.iter().zip(&out).map(|(e, o)| e - o).collect();
-    order.sort_unstable_by(|&a, &b| remainder[b].cmp(&remainder[a]).then(a.cmp(&b)));
+    // As integers at the largest scale when they fit (remainders are below one unit, so
+    // they do): the same order, compared without aligning scales each time.
+    let scale = remainder.iter().map(|r| r.scale()).max().unwrap_or(0);
+    let keys: Option<Vec<i128>> = remainder
+        .iter()
+        .map(|r| r.mantissa().checked_mul(10i128.pow(scale - r.scale())))
+        .collect();
+    match keys {
+        Some(k) => order.sort_unstable_by(|&a, &b| k[b].cmp(&k[a]).then(a.cmp(&b))),
+        None => order.sort_unstable_by(|&a, &b| remainder[b].cmp(&remainder[a]).then(a.cmp(&b))),
+    }
     while missing > Decimal::ZERO {
         let before = missing;
         for &i in &order {

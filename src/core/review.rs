@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::payout::Payout;
 use super::value::Id;
 
 /// One field that differs between two versions of a record.
@@ -60,12 +59,15 @@ pub struct AgentImpact {
 }
 
 /// Every agent paid on either side, sorted by agent id, with what changes for them.
-pub fn impact(before: Option<&Payout>, after: Option<&Payout>) -> Vec<AgentImpact> {
+pub fn impact(
+    before: Option<&[(Id, Decimal)]>,
+    after: Option<&[(Id, Decimal)]>,
+) -> Vec<AgentImpact> {
     let mut by: BTreeMap<&Id, (Decimal, Decimal)> = BTreeMap::new();
-    for (agent, amount) in before.iter().flat_map(|p| &p.totals) {
+    for (agent, amount) in before.into_iter().flatten() {
         by.entry(agent).or_default().0 += amount;
     }
-    for (agent, amount) in after.iter().flat_map(|p| &p.totals) {
+    for (agent, amount) in after.into_iter().flatten() {
         by.entry(agent).or_default().1 += amount;
     }
     by.into_iter()

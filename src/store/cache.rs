@@ -252,6 +252,13 @@ impl FolderCache {
         Some(out)
     }
 
+    /// Payout totals kept by revision, project and amount (what `ovn review` compares).
+    pub fn totals(&self) -> PartCache {
+        PartCache {
+            dir: self.dir.join("totals"),
+        }
+    }
+
     /// Records picked from cached day folders for a quick load (see [`picks_key`]).
     pub fn picks(&self) -> PartCache {
         PartCache {

@@ -401,8 +401,18 @@ proptest! {
         let ledger = load_owned(&random_ledger(&spec));
         let mut settled: Vec<Settled> = Vec::new();
         for revenue in revenues {
-            let p = payout::compute(&ledger, &Request { project: "drone", amount: revenue, date: None }, &settled).unwrap();
+            let request = Request { project: "drone", amount: revenue, date: None };
+            let p = payout::compute(&ledger, &request, &settled).unwrap();
             prop_assert_eq!(p.sum(), revenue);
+            // What a review compares: the same lines and totals without the claims.
+            let brief = payout::compute_brief(&ledger, &request, &settled).unwrap();
+            prop_assert_eq!(&brief.totals, &p.totals);
+            prop_assert_eq!(brief.lines.len(), p.lines.len());
+            for (b, f) in brief.buckets.iter().zip(&p.buckets) {
+                prop_assert_eq!(&b.lines, &f.lines);
+                prop_assert_eq!((b.paid, b.returned), (f.paid, f.returned));
+                prop_assert!(b.claims.is_empty());
+            }
             settled.extend(p.settled());
         }
         let mut per: std::collections::BTreeMap<String, Decimal> = Default::default();

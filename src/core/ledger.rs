@@ -700,6 +700,30 @@ impl Parser {
         }
     }
 
+    /// [`Parser::share_ids`] through `seen`, a worker's own copy of the shared ids met so
+    /// far: the lock is taken once per distinct id rather than once per record, so workers
+    /// sharing the ids of many records do not queue for it.
+    pub fn share_ids_with(&self, seen: &mut rustc_hash::FxHashSet<Id>, c: &mut Contribution) {
+        for id in [&mut c.agent.value, &mut c.project.value] {
+            let shared = match seen.get(id.as_str()) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+                    let shared = match ids.get(id.as_str()) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            ids.insert(id.clone());
+                            id.clone()
+                        }
+                    };
+                    seen.insert(shared.clone());
+                    shared
+                }
+            };
+            *id = shared;
+        }
+    }
+
     /// Judges a file that is not read (a stray file is reported; the rest is nothing).
     pub fn judge_path(&self, file: FileId) -> Outcome {
         match classify(self.paths.get(file)) {

@@ -396,8 +396,11 @@ pub fn compute(
     compute_validated(ledger, request, settled, &HashSet::new())
 }
 
-/// [`compute`] without the explanations: every claim's `how` is empty. The amounts are the
-/// same; for callers that only compare totals (`ovn review`).
+/// [`compute`] reduced to what each agent is paid: the buckets and their lines, the totals
+/// and the leftover line are those of [`compute`], but no claim is listed (each bucket's
+/// `claims` and the payout's `left_out` are empty). For callers that only compare totals
+/// (`ovn review`): spreading each agent's amount over a project's tens of thousands of
+/// claims is most of the work.
 pub fn compute_brief(
     ledger: &Ledger,
     request: &Request<'_>,
@@ -477,7 +480,7 @@ fn compute_with(
         .filter(|c| c.project.value == project.id.value)
     {
         let date = c.date.value;
-        let reason = if corrected.contains(&c.id.value) {
+        let reason = if !corrected.is_empty() && corrected.contains(&c.id.value) {
             Some(Reason::Corrected)
         } else if agreement.from.is_some_and(|f| date < f)
             || agreement.until.is_some_and(|u| date > u)
@@ -485,7 +488,7 @@ fn compute_with(
             Some(Reason::OutsideAgreement)
         } else if request.date.is_some_and(|d| date > d) {
             Some(Reason::AfterPayout)
-        } else if unapproved.contains(&c.id.value) {
+        } else if !unapproved.is_empty() && unapproved.contains(&c.id.value) {
             Some(Reason::AwaitingApproval)
         } else {
             None
@@ -544,9 +547,19 @@ fn compute_with(
             buckets.push(result);
             continue;
         }
-        let mut claims = Vec::new();
+        let mut claims = Vec::with_capacity(eligible.len());
+        let kinds: Vec<Kind> = bucket
+            .rules
+            .iter()
+            .map(|r| Kind::from_word(&r.kind))
+            .collect();
         for (k, c) in eligible.iter().enumerate() {
-            let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
+            let found = bucket
+                .rules
+                .iter()
+                .zip(&kinds)
+                .find(|(r, kind)| same_kind(kind, &c.kind) && rule_matches(r, c));
+            let Some((rule, _)) = found else {
                 continue;
             };
             selected[k] = true;
@@ -614,12 +627,13 @@ fn compute_with(
                 });
             }
         }
-        split(&mut result, claims, unit)?;
+        split(&mut result, claims, unit, explain)?;
         pool -= result.paid;
         buckets.push(result);
     }
 
-    for (k, c) in eligible.iter().enumerate() {
+    // Which contributions are left out, and why, is told with the claims.
+    for (k, c) in eligible.iter().enumerate().filter(|_| explain) {
         if !selected[k] {
             left_out.push(LeftOut {
                 contribution: c.id.value.clone(),
@@ -696,7 +710,17 @@ fn find_project<'l>(ledger: &'l Ledger, id: &str) -> Result<&'l Project, PayoutE
         })
 }
 
+/// Whether two kinds are the same word, comparing text only for kinds outside the four
+/// named ones (a rule's kind is compared with every contribution's).
+fn same_kind(a: &Kind, b: &Kind) -> bool {
+    match (a, b) {
+        (Kind::Other(_), _) | (_, Kind::Other(_)) => a.as_str() == b.as_str(),
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}
+
 /// Whether `rule` selects contribution `c`.
+#[inline]
 fn rule_matches(rule: &Rule, c: &Contribution) -> bool {
     rule.kind == c.kind.as_str()
         && rule
@@ -917,6 +941,7 @@ fn split(
     result: &mut BucketResult,
     claims: Vec<Pending<'_>>,
     unit: Decimal,
+    per_claim: bool,
 ) -> Result<(), PayoutError> {
     let budget = result.budget;
     if claims.is_empty() {
@@ -986,6 +1011,9 @@ fn split(
         .map(|((a, e), r)| ((*a).clone(), *e, *r))
         .collect();
 
+    if !per_claim {
+        return Ok(());
+    }
     // Spread each agent's amount over its claims (for settling debts claim by claim).
     let mut shares: Vec<ClaimShare> = Vec::with_capacity(n);
     for ((_, _, mine), (_, _, amount)) in agents.values().zip(&result.lines) {
@@ -1495,4 +1523,28 @@ fn walk_claims(
         sink.bucket_done();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_the_same_exactly_when_their_words_are() {
+        let kinds = [
+            Kind::Work,
+            Kind::Money,
+            Kind::Material,
+            Kind::Use,
+            Kind::Other("care".to_owned()),
+            Kind::Other("cite".to_owned()),
+            // Not what a reader makes, but compared by its word all the same.
+            Kind::Other("work".to_owned()),
+        ];
+        for a in &kinds {
+            for b in &kinds {
+                assert_eq!(same_kind(a, b), a.as_str() == b.as_str(), "{a:?} {b:?}");
+            }
+        }
+    }
 }

@@ -263,7 +263,7 @@ impl FolderSummary {
             let text = codec::get_str(input)?;
             // As written: each id valid and followed by a newline.
             let sound = (text.is_empty() || text.ends_with('\n'))
-                && text.split_terminator('\n').all(|id| Id::parse(id).is_ok());
+                && text.split_terminator('\n').all(|id| Id::check(id).is_ok());
             sound.then(|| Names(text.to_owned()))
         };
         s.projects = names(input)?;

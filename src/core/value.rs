@@ -19,9 +19,25 @@ use toml::de::DeValue;
 ///
 /// Shared, not owned: the same agent or project id appears in a million contributions, and
 /// a clone (for an index, a claim, a report row) costs a count, not an allocation.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Id(std::sync::Arc<str>);
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        // Shared copies (a ledger shares each agent and project id) are equal without
+        // comparing their text.
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl std::hash::Hash for Id {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the text hashes (equal ids are equal text), so an `Id` and its `&str` find
+        // the same entry.
+        self.0.hash(state);
+    }
+}
 
 /// Why a string is not a valid [`Id`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +69,12 @@ impl Id {
 
     /// Validates and wraps `s`.
     pub fn parse(s: &str) -> Result<Id, IdError> {
+        Self::check(s)?;
+        Ok(Id(s.into()))
+    }
+
+    /// Whether `s` is a valid id, without making one (no allocation).
+    pub fn check(s: &str) -> Result<(), IdError> {
         if s.is_empty() {
             return Err(IdError::Empty);
         }
@@ -66,7 +88,7 @@ impl Id {
                 return Err(IdError::BadChar(c));
             }
         }
-        Ok(Id(s.into()))
+        Ok(())
     }
 
     /// The id as a string slice.

@@ -18,7 +18,7 @@ use crate::core::record::{Contribution, FileId};
 use crate::core::report::day_folder_of;
 use crate::core::summary::{self, Elsewhere, FolderSummary};
 use crate::core::value::Id;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, HashSet};
 
 /// Files read at a revision, and the commit they were read from.
@@ -201,17 +201,17 @@ impl Store {
         }
         // What the summaries name must exist.
         use crate::core::ledger::RecordType::{Agent, Project, Resource};
-        for (_, s) in &folders {
-            let named = [
+        let all_named = folders.par_iter().all(|(_, s)| {
+            [
                 (Agent, &s.agents),
                 (Project, &s.projects),
                 (Resource, &s.resources),
-            ];
-            for (kind, ids) in named {
-                if !ids.iter().all(|id| ledger.index.contains(kind, id)) {
-                    return Ok(None);
-                }
-            }
+            ]
+            .into_iter()
+            .all(|(kind, ids)| ids.iter().all(|id| ledger.index.contains(kind, id)))
+        });
+        if !all_named {
+            return Ok(None);
         }
         // Contributions read in full that are not of a summarised folder must not share an
         // id with one that is (the index caught those among themselves). Every contribution
@@ -338,11 +338,13 @@ impl Store {
                         Some(records)
                     })
                     .collect();
-                ready.par_iter_mut().for_each(|c| {
-                    if let Some(c) = c {
-                        parser.share_ids(c);
-                    }
-                });
+                ready
+                    .par_iter_mut()
+                    .for_each_init(FxHashSet::default, |seen, c| {
+                        if let Some(c) = c {
+                            parser.share_ids_with(seen, c);
+                        }
+                    });
                 if decoded.iter().any(Option::is_none) {
                     undecodable.store(true, Ordering::Relaxed);
                 }

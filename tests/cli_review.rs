@@ -446,6 +446,21 @@ fn the_impact_amount_defaults_to_the_last_recorded_payout() {
         .success();
     let (_, out, _) = review(&s, &dir, &[]);
     assert!(out.contains("Payout impact on drone for 1000.00:"), "{out}");
+
+    // The base's totals for that amount are now kept; the next review (answers cleared)
+    // takes them, found by the amount the head's payouts/ folder gives, and says the same
+    // as one without any cache.
+    let kept = dir.join(".git/ovn/cache/totals");
+    assert_eq!(
+        std::fs::read_dir(&kept).unwrap().count(),
+        2,
+        "base and head"
+    );
+    std::fs::remove_dir_all(dir.join(".git/ovn/cache/answers")).unwrap();
+    let again = review(&s, &dir, &[]);
+    let no_cache = s.ovn(&dir).args(["--no-cache", "review"]).output().unwrap();
+    assert_eq!(again.1, String::from_utf8(no_cache.stdout).unwrap());
+    assert_eq!(again.1, out);
 }
 
 /// Two branches each adding a contribution and an approval, merged into main in either
@@ -814,4 +829,30 @@ fn signed_approvals_count_only_with_a_valid_signature_by_the_approvers_key() {
         left.contains(&(A5.to_owned(), "awaiting approval".to_owned())),
         "{left:?}"
     );
+}
+
+#[test]
+fn without_an_amount_or_a_recorded_payout_the_impact_says_so() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "b"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "4h",
+            "Soldered",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    let (_, out, err) = review(&s, &dir, &[]);
+    assert!(
+        out.contains("no --amount given and no recorded payout to take it from"),
+        "{out}{err}"
+    );
+    let no_cache = s.ovn(&dir).args(["--no-cache", "review"]).output().unwrap();
+    assert_eq!(out, String::from_utf8(no_cache.stdout).unwrap());
 }

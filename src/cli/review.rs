@@ -19,6 +19,7 @@ use super::totals::{self, Totals};
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
+use crate::core::record::PayoutRecord;
 use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::{Id, parse_decimal_text};
@@ -505,13 +506,48 @@ fn impact(
         Oid::from_str(base).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
         Oid::from_str(head).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
     );
-    let kept_before: Option<Vec<Totals>> = match amount {
-        Some(a) if agreements.is_empty() => named
-            .iter()
-            .map(|p| totals::get(store, base_id, p, a))
-            .collect(),
-        _ => None,
+    // The amounts: --amount, or each project's last recorded payout at the head (its small
+    // payouts/ folder read alone, so the base's kept totals can be looked up first).
+    let looked_up: Option<Vec<Option<Decimal>>> = match amount {
+        _ if !agreements.is_empty() => None,
+        Some(a) => Some(named.iter().map(|_| Some(a)).collect()),
+        None => {
+            let mut files = store.read_tree_at(head, RecordType::Payout.folder())?;
+            if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
+                files.push(RawFile {
+                    path: NETWORK_FILE.to_owned(),
+                    bytes,
+                });
+            }
+            let recorded = ledger::load(&files).ledger.payouts;
+            Some(named.iter().map(|p| last_recorded(&recorded, p)).collect())
+        }
     };
+    // No amount for any project: nothing to pay out on either side, nothing to load.
+    if looked_up
+        .as_ref()
+        .is_some_and(|l| l.iter().all(Option::is_none))
+    {
+        return Ok(named
+            .into_iter()
+            .map(|project| Impact {
+                project,
+                amount: None,
+                note: Some(NO_AMOUNT.to_owned()),
+                agents: Vec::new(),
+            })
+            .collect());
+    }
+    let kept_before: Option<Vec<Totals>> = looked_up.as_ref().and_then(|amounts| {
+        named
+            .iter()
+            .zip(amounts)
+            .map(|(p, a)| match a {
+                Some(a) => totals::get(store, base_id, p, *a),
+                None => Some(Ok(None)),
+            })
+            .collect()
+    });
     let quick = if agreements.is_empty() && kept_before.is_none() {
         let other = store.reopen()?;
         let (after, before) = std::thread::scope(|scope| {
@@ -547,18 +583,16 @@ fn impact(
     let amounts: Vec<(String, Option<Decimal>)> = projects
         .into_iter()
         .map(|project| {
-            let a = amount.or_else(|| {
-                after
-                    .ledger
-                    .payouts
-                    .iter()
-                    .filter(|p| p.project.value.as_str() == project)
-                    .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
-                    .map(|p| p.amount.value)
-            });
+            let a = amount.or_else(|| last_recorded(&after.ledger.payouts, &project));
             (project, a)
         })
         .collect();
+    // Kept totals only stand for the base if they are for these very amounts (the head's
+    // payouts read in full say the same as read alone, unless they have problems).
+    let same_amounts = looked_up.is_some_and(|l| {
+        l.len() == amounts.len() && l.iter().zip(&amounts).all(|(a, (_, b))| a == b)
+    });
+    let kept_before = kept_before.filter(|_| same_amounts);
     let payouts = |loaded: &ledger::Loaded| -> Vec<Totals> {
         amounts
             .iter()
@@ -607,7 +641,7 @@ fn impact(
             out.push(Impact {
                 project,
                 amount: None,
-                note: Some("no --amount given and no recorded payout to take it from".to_owned()),
+                note: Some(NO_AMOUNT.to_owned()),
                 agents: Vec::new(),
             });
             continue;
@@ -629,6 +663,18 @@ fn impact(
         super::discard(before);
     }
     Ok(out)
+}
+
+/// Why a project's payout impact is not shown.
+const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
+
+/// The amount of `project`'s last recorded payout (by date, then id) among `payouts`.
+fn last_recorded(payouts: &[PayoutRecord], project: &str) -> Option<Decimal> {
+    payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
+        .map(|p| p.amount.value)
 }
 
 /// The payout of `amount` for `project` on a loaded ledger (none when the project does not

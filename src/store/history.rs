@@ -299,6 +299,25 @@ impl Store {
         rev: &str,
         folder: &str,
     ) -> Result<Vec<crate::core::ledger::RawFile>, StoreError> {
+        self.read_files_at(rev, folder, false)
+    }
+
+    /// The files of a folder and of every folder below it at a revision (for a small
+    /// folder such as `payouts/`, whose records sit in year folders).
+    pub fn read_tree_at(
+        &self,
+        rev: &str,
+        folder: &str,
+    ) -> Result<Vec<crate::core::ledger::RawFile>, StoreError> {
+        self.read_files_at(rev, folder, true)
+    }
+
+    fn read_files_at(
+        &self,
+        rev: &str,
+        folder: &str,
+        deep: bool,
+    ) -> Result<Vec<crate::core::ledger::RawFile>, StoreError> {
         let root = self.history_tree(&self.resolve(rev)?)?;
         let mut tree = root;
         for part in folder.split('/') {
@@ -308,20 +327,33 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for e in tree.iter() {
-            if e.kind() != Some(ObjectType::Blob) {
-                continue;
+        let mut pending = vec![(folder.to_owned(), tree)];
+        while let Some((path, tree)) = pending.pop() {
+            for e in tree.iter() {
+                let Ok(name) = e.name() else { continue };
+                match e.kind() {
+                    Some(ObjectType::Blob) => {
+                        let blob = self
+                            .repo
+                            .find_blob(e.id())
+                            .map_err(StoreError::git("cannot read a blob"))?;
+                        out.push(crate::core::ledger::RawFile {
+                            path: format!("{path}/{name}"),
+                            bytes: blob.content().to_vec(),
+                        });
+                    }
+                    Some(ObjectType::Tree) if deep => {
+                        let sub = self
+                            .repo
+                            .find_tree(e.id())
+                            .map_err(StoreError::git("cannot read a tree"))?;
+                        pending.push((format!("{path}/{name}"), sub));
+                    }
+                    _ => {}
+                }
             }
-            let Ok(name) = e.name() else { continue };
-            let blob = self
-                .repo
-                .find_blob(e.id())
-                .map_err(StoreError::git("cannot read a blob"))?;
-            out.push(crate::core::ledger::RawFile {
-                path: format!("{folder}/{name}"),
-                bytes: blob.content().to_vec(),
-            });
         }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
 

@@ -233,3 +233,68 @@ fn a_split_index_whose_shared_part_clashes_is_left_as_it_was() {
     );
     assert!(!dir.join(".git/index.lock").exists());
 }
+
+#[test]
+fn a_large_index_without_a_split_gets_a_hint_once_it_is_worth_it() {
+    use std::io::Write as _;
+    let s = Sandbox::new();
+    let dir = fablab(&s, "large");
+    // A small checkout: no advice.
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["log", "2h", "Small", "-p", "drone", "--agent", "ana"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("hint:"), "{err}");
+
+    // About 190,000 more entries (one blob, staged by path only) make a 17 MiB index, past
+    // the 16 MiB where advice starts.
+    let blob = s.git(&dir, &["rev-parse", "HEAD:ovn.toml"]);
+    let mut lines = String::new();
+    for n in 0..190_000 {
+        lines.push_str(&format!(
+            "100644 {}\t0\tbulk/{:03}/file-{n:07}.toml\n",
+            blob.trim(),
+            n % 1000
+        ));
+    }
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let mut child = git
+        .args(["update-index", "--index-info"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["log", "2h", "Large", "-p", "drone", "--agent", "ana"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("hint: git's index here is 1")
+            && err.contains("git config core.splitIndex true"),
+        "{err}"
+    );
+
+    // Taken (or declined): no more advice.
+    s.git(&dir, &["config", "core.splitIndex", "true"]);
+    s.git(&dir, &["update-index", "--split-index"]);
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["log", "2h", "Split", "-p", "drone", "--agent", "ana"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("hint:"), "{err}");
+    assert!(is_split(&dir));
+}

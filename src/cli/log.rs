@@ -44,7 +44,9 @@ use crate::store::{Plan, View};
 /// (rewritten in one pass; over a million files that is most of the time a log takes). With
 /// git's split index (`git config core.splitIndex true`, then `git update-index
 /// --split-index`) only the small part of the index that holds recent changes is rewritten,
-/// and a log in a checkout of a million files takes as long as in a small one. In a bare
+/// and a log in a checkout of a million files takes as long as in a small one; a log in a
+/// checkout whose index has grown past 16 MiB without it says so (a `hint:` line on stderr)
+/// until core.splitIndex is set either way. In a bare
 /// repository (`git clone --bare`) the commit goes straight into git's objects and the branch,
 /// with no working tree or index to update. A working tree without the ledger checked out is
 /// refused.

@@ -132,6 +132,9 @@ pub fn report(out: &mut impl Write, what: &str, outcome: &Outcome) -> Result<(),
     if let Some(w) = &outcome.warning {
         let _ = writeln!(std::io::stderr(), "warning: {w}");
     }
+    if let Some(h) = &outcome.hint {
+        let _ = writeln!(std::io::stderr(), "hint: {h}");
+    }
     Ok(())
 }
 

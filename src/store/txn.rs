@@ -88,6 +88,8 @@ pub struct Outcome {
     pub paths: Vec<String>,
     /// Something the user should know that did not stop the write.
     pub warning: Option<String>,
+    /// Advice that would make the next write faster.
+    pub hint: Option<String>,
 }
 
 /// A read-only view of the ledger a transaction builds on: the branch tip's tree (or the
@@ -168,6 +170,7 @@ impl Store {
                         branch: self.branch().ok(),
                         paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
                         warning: None,
+                        hint: None,
                     },
                     plan.value,
                 ))
@@ -309,6 +312,7 @@ impl Store {
                         branch: Some(branch),
                         paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
                         warning: None,
+                        hint: None,
                     },
                     plan.value,
                 ));
@@ -317,20 +321,23 @@ impl Store {
                 self.write_file(root, path, bytes, options)?;
             }
             failpoint(options, "after-files");
-            let warning = match self.stage(&journal.files) {
+            let (warning, hint) = match self.stage(&journal.files) {
                 Ok(()) => {
                     failpoint(options, "after-index");
                     self.remove_journal()?;
-                    None
+                    (None, self.index_hint())
                 }
-                Err(e) => Some(format!(
-                    "committed, but the index was not updated ({e}); the next ovn write repairs it, or run `git reset -q -- {}`",
-                    plan.files
-                        .iter()
-                        .map(|(p, _)| self.repo_path(p))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )),
+                Err(e) => (
+                    Some(format!(
+                        "committed, but the index was not updated ({e}); the next ovn write repairs it, or run `git reset -q -- {}`",
+                        plan.files
+                            .iter()
+                            .map(|(p, _)| self.repo_path(p))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )),
+                    None,
+                ),
             };
             return Ok((
                 Outcome {
@@ -338,6 +345,7 @@ impl Store {
                     branch: Some(branch),
                     paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
                     warning,
+                    hint,
                 },
                 plan.value,
             ));
@@ -457,6 +465,21 @@ impl Store {
                 Err(StoreError::io(&full, "cannot write", e))
             }
         }
+    }
+
+    /// Advice for a checkout whose index every commit rewrites whole and which has grown
+    /// large (about 150,000 files): git's split index keeps the rewrite to what changed.
+    /// None once `core.splitIndex` is set either way: the user has chosen.
+    fn index_hint(&self) -> Option<String> {
+        const LARGE: u64 = 16 << 20;
+        let len = fs::metadata(self.repo.path().join("index")).ok()?.len();
+        if len < LARGE || self.repo.config().ok()?.get_bool("core.splitIndex").is_ok() {
+            return None;
+        }
+        Some(format!(
+            "git's index here is {} MiB and every commit rewrites it whole; `git config core.splitIndex true && git update-index --split-index` makes it rewrite only what changed",
+            len >> 20
+        ))
     }
 
     /// Adds exactly these paths to the index, as committed; nothing else in it changes.

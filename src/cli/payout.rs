@@ -211,6 +211,7 @@ pub fn run(
     if request.date.is_none() && unapproved.is_empty() {
         let kept = Ok(Some(result.totals.clone()));
         super::totals::put(&store, commit, &project, amount, &kept);
+        super::totals::prune(&store);
     }
     let pending = if validated {
         pending(&store, &rev, &ledger, &project)?

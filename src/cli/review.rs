@@ -662,6 +662,7 @@ fn impact(
     if let Some(before) = before {
         super::discard(before);
     }
+    totals::prune(store);
     Ok(out)
 }
 

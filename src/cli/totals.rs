@@ -42,13 +42,20 @@ pub fn get(store: &Store, commit: Oid, project: &str, amount: Decimal) -> Option
 }
 
 /// Keeps `totals` for `project` and `amount` at `commit`; failing to write is not an error.
+/// Call [`prune`] once after the last.
 pub fn put(store: &Store, commit: Oid, project: &str, amount: Decimal, totals: &Totals) {
     let Some(cache) = store.folder_cache().map(|c| c.totals()) else {
         return;
     };
     let part = ("totals".to_owned(), encode(totals));
     cache.put(&key(commit, project, amount), &[part]);
-    cache.prune();
+}
+
+/// Keeps the newest kept totals only (listing the folder costs more than writing one).
+pub fn prune(store: &Store) {
+    if let Some(cache) = store.folder_cache() {
+        cache.totals().prune();
+    }
 }
 
 fn encode(totals: &Totals) -> Vec<u8> {

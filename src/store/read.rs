@@ -330,10 +330,12 @@ impl Store {
                 // soon as it is decoded, and ids are shared on the worker that decoded them.
                 let mut decoded: Vec<Option<Records>> = entries
                     .into_par_iter()
-                    .map(|e| {
+                    .map_init(FxHashSet::default, |seen, e| {
                         let mut records = e.records()?;
                         if let Records::Contributions(v) = &mut records {
-                            v.iter_mut().flatten().for_each(|c| parser.share_ids(c));
+                            v.iter_mut()
+                                .flatten()
+                                .for_each(|c| parser.share_ids_with(seen, c));
                         }
                         Some(records)
                     })

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde_spanned::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
+use super::bounds;
 use super::diag::{Code, Diagnostic, Span};
 use super::record::At;
 use super::value::{
@@ -557,6 +558,18 @@ impl<'i, 'd> Fields<'i, 'd> {
             );
             return None;
         }
+        if d > rule.max {
+            self.report(
+                Code::OutOfRange,
+                Some(span),
+                format!(
+                    "`{key}` = {d} is more than {}, the largest value ovn accepts for it",
+                    rule.max
+                ),
+                Some(out_of_range_hint(rule.max)),
+            );
+            return None;
+        }
         Some(At { value: d, span })
     }
 
@@ -828,6 +841,8 @@ pub struct DecimalRule<'a> {
     pub what: &'a str,
     /// Whether to suggest a correcting record for a negative value (contributions only).
     pub record_hint: bool,
+    /// The largest value allowed (see [`super::bounds`]): larger is `out-of-range`.
+    pub max: Decimal,
 }
 
 impl DecimalRule<'static> {
@@ -837,13 +852,25 @@ impl DecimalRule<'static> {
         positive: true,
         what: "hours have",
         record_hint: true,
+        max: bounds::MAX_HOURS,
     };
-    /// Rates, multipliers, caps, quantities: positive, 6 places.
+    /// Rates and use rates: positive, 6 places, at most [`bounds::MAX_RATE`].
     pub const RATE: DecimalRule<'static> = DecimalRule {
         scale: RATE_SCALE,
         positive: true,
         what: "rates, multipliers and quantities have",
         record_hint: false,
+        max: bounds::MAX_RATE,
+    };
+    /// Multipliers and caps: as [`DecimalRule::RATE`], at most [`bounds::MAX_FACTOR`].
+    pub const FACTOR: DecimalRule<'static> = DecimalRule {
+        max: bounds::MAX_FACTOR,
+        ..DecimalRule::RATE
+    };
+    /// Quantities: as [`DecimalRule::RATE`], at most [`bounds::MAX_QUANTITY`].
+    pub const QUANTITY: DecimalRule<'static> = DecimalRule {
+        max: bounds::MAX_QUANTITY,
+        ..DecimalRule::RATE
     };
 }
 
@@ -856,7 +883,19 @@ impl<'a> DecimalRule<'a> {
             positive: true,
             what,
             record_hint,
+            max: bounds::MAX_AMOUNT,
         }
+    }
+}
+
+/// What to do about a value beyond its bound.
+fn out_of_range_hint(max: Decimal) -> String {
+    if max == bounds::MAX_AMOUNT || max == bounds::MAX_HOURS {
+        format!(
+            "split it over several records of at most {max} each (the bounds keep every total exact; see Largest values in ovn-ledger(5))"
+        )
+    } else {
+        "the bounds keep every total exact; see Largest values in ovn-ledger(5)".to_owned()
     }
 }
 

@@ -27,6 +27,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::bounds;
 use super::ledger::Ledger;
 use super::record::{
     Agreement, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
@@ -278,6 +279,17 @@ pub enum PayoutError {
     },
     /// A number grew beyond what an exact decimal holds.
     Overflow,
+    /// The revenue is more than [`bounds::MAX_AMOUNT`].
+    RevenueTooLarge,
+    /// A claim value is more than [`bounds::MAX_CLAIM`] (only a formula can reach it).
+    ClaimTooLarge {
+        /// The contribution.
+        contribution: Id,
+        /// The bucket.
+        bucket: String,
+        /// The value it came to.
+        value: Decimal,
+    },
 }
 
 impl fmt::Display for PayoutError {
@@ -338,6 +350,20 @@ impl fmt::Display for PayoutError {
                 "the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}"
             ),
             PayoutError::Overflow => f.write_str("a value is too large to compute exactly"),
+            PayoutError::RevenueTooLarge => write!(
+                f,
+                "the revenue amount is more than {}, the largest ovn computes exactly (see Largest values in ovn-ledger(5))",
+                bounds::MAX_AMOUNT
+            ),
+            PayoutError::ClaimTooLarge {
+                contribution,
+                bucket,
+                value,
+            } => write!(
+                f,
+                "contribution `{contribution}` has a claim value of {value} in bucket {bucket:?}, more than the largest ovn computes exactly ({})",
+                bounds::MAX_CLAIM
+            ),
         }
     }
 }
@@ -432,6 +458,9 @@ fn compute_with(
     let minor_units = network.map_or(2, |n| n.minor_units);
     if request.amount <= Decimal::ZERO {
         return Err(PayoutError::NotPositive);
+    }
+    if request.amount > bounds::MAX_AMOUNT {
+        return Err(PayoutError::RevenueTooLarge);
     }
     if request.amount.normalize().scale() > minor_units {
         return Err(PayoutError::TooPrecise { minor_units });
@@ -855,7 +884,7 @@ fn claim_value(
                 how = format!("({how}) × {m}");
             }
         }
-        return Ok((value, how));
+        return bounded(value, how, c, bucket);
     }
     let mut value = Decimal::ZERO;
     if let Some(hours) = &c.hours {
@@ -874,7 +903,7 @@ fn claim_value(
         }
     }
     if let Some(amount) = c.amount {
-        value += amount;
+        value = value.checked_add(amount).ok_or(PayoutError::Overflow)?;
         if explain {
             how = if how.is_empty() {
                 amount.to_string()
@@ -888,6 +917,25 @@ fn claim_value(
         if explain {
             how = format!("({how}) × {m}");
         }
+    }
+    bounded(value, how, c, bucket)
+}
+
+/// A claim value within [`bounds::MAX_CLAIM`], or the error naming its contribution: the
+/// bound keeps every sum of claims exact (a formula is the only way past it on a valid
+/// ledger).
+fn bounded(
+    value: Decimal,
+    how: String,
+    c: &Contribution,
+    bucket: &str,
+) -> Result<(Decimal, String), PayoutError> {
+    if value > bounds::MAX_CLAIM {
+        return Err(PayoutError::ClaimTooLarge {
+            contribution: c.id.value.clone(),
+            bucket: bucket.to_owned(),
+            value,
+        });
     }
     Ok((value, how))
 }

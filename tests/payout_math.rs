@@ -501,3 +501,235 @@ fn formulas_value_claims_exactly() {
     .unwrap_err();
     assert!(err.to_string().contains("division by zero"), "{err}");
 }
+
+/// A token of the arithmetic `--explain` prints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tok {
+    Num(Decimal),
+    Mul,
+    Add,
+    Sub,
+    Open,
+    Close,
+}
+
+/// A number as `--explain` prints it: `12.50`, or `50%` for one half.
+fn number(word: &str) -> Option<Decimal> {
+    let (digits, percent) = match word.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (word, false),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let n = Decimal::from_str(digits).ok()?;
+    Some(if percent { n / Decimal::ONE_HUNDRED } else { n })
+}
+
+/// Evaluates the arithmetic of one side of an explain equation: numbers, `×`, `+`, `−` and
+/// parentheses, in the usual precedence; words (`h`, `cap`, `already repaid`) and
+/// parenthesised words (`(the work rate)`) say where a number comes from and are dropped.
+/// `None` when the text holds no number.
+fn eval_side(text: &str) -> Option<Decimal> {
+    let mut toks = Vec::new();
+    for word in text.split_whitespace() {
+        let inner = word.trim_start_matches('(');
+        for _ in 0..word.len() - inner.len() {
+            toks.push(Tok::Open);
+        }
+        let core = inner.trim_end_matches(')');
+        match core {
+            "×" => toks.push(Tok::Mul),
+            "+" => toks.push(Tok::Add),
+            "−" => toks.push(Tok::Sub),
+            _ => toks.extend(number(core).map(Tok::Num)),
+        }
+        for _ in 0..inner.len() - core.len() {
+            toks.push(Tok::Close);
+        }
+    }
+    // Groups of words only: `( )` once their words are dropped.
+    while let Some(i) = toks.windows(2).position(|w| w == [Tok::Open, Tok::Close]) {
+        toks.drain(i..i + 2);
+    }
+    if !toks.iter().any(|t| matches!(t, Tok::Num(_))) {
+        return None;
+    }
+    fn expr(t: &[Tok], i: &mut usize) -> Decimal {
+        let mut v = term(t, i);
+        while let Some(op @ (Tok::Add | Tok::Sub)) = t.get(*i).copied() {
+            *i += 1;
+            let r = term(t, i);
+            v = if op == Tok::Add { v + r } else { v - r };
+        }
+        v
+    }
+    fn term(t: &[Tok], i: &mut usize) -> Decimal {
+        let mut v = factor(t, i);
+        while t.get(*i) == Some(&Tok::Mul) {
+            *i += 1;
+            v *= factor(t, i);
+        }
+        v
+    }
+    fn factor(t: &[Tok], i: &mut usize) -> Decimal {
+        let tok = t[*i];
+        *i += 1;
+        match tok {
+            Tok::Num(n) => n,
+            Tok::Open => {
+                let v = expr(t, i);
+                assert_eq!(t.get(*i), Some(&Tok::Close), "{t:?}");
+                *i += 1;
+                v
+            }
+            other => panic!("unexpected {other:?} in {t:?}"),
+        }
+    }
+    let mut i = 0;
+    let v = expr(&toks, &mut i);
+    assert_eq!(i, toks.len(), "trailing tokens in {text:?}: {toks:?}");
+    Some(v)
+}
+
+/// Checks every equation of an explanation: in each `; `-separated clause of a claim line,
+/// the sides of `a = b = c` are equal, and `x → y` rounds x to y (within half a unit).
+/// Returns how many equations it checked.
+fn check_explain(text: &str, unit: Decimal) -> usize {
+    let mut checked = 0;
+    for line in text.lines().filter(|l| l.starts_with("   ")) {
+        // A formula is evaluated by its own evaluator: its line names it, not arithmetic.
+        if line.contains(" with hours ") {
+            continue;
+        }
+        let Some((_, body)) = line.split_once(": ") else {
+            continue;
+        };
+        for clause in body.split("; ") {
+            if !clause.contains(" = ") && !clause.starts_with("owed ") {
+                continue;
+            }
+            let mut previous: Option<Decimal> = None;
+            for part in clause.split(" = ") {
+                let (left, right) = match part.split_once(" → ") {
+                    Some((a, b)) => {
+                        let (a, b) = (eval_side(a), eval_side(b));
+                        if let (Some(a), Some(b)) = (a, b) {
+                            assert!(
+                                (a - b).abs() * Decimal::TWO <= unit,
+                                "{a} does not round to {b} in {line:?}"
+                            );
+                            checked += 1;
+                        }
+                        (a, b)
+                    }
+                    None => {
+                        let v = eval_side(part);
+                        (v, v)
+                    }
+                };
+                if let (Some(p), Some(l)) = (previous, left) {
+                    assert_eq!(p, l, "false equation in {line:?}");
+                    checked += 1;
+                }
+                previous = right.or(previous);
+            }
+        }
+    }
+    checked
+}
+
+/// The random ledgers with the reimbursement bucket capped (`cap`), work selected by it as
+/// well (so `hours × rate × cap` debts appear), and rates that do not round evenly.
+fn capped_ledger(spec: &[(u8, u8, u32)], cap: &str) -> Vec<(String, String)> {
+    random_ledger(spec)
+        .into_iter()
+        .map(|(p, t)| match p.as_str() {
+            "agreements/drone-ve.toml" => {
+                let t = t
+                    .replace(
+                        "claim = \"debt\"\n",
+                        &format!("claim = \"debt\"\ncap = \"{cap}\"\n"),
+                    )
+                    .replace(
+                        "kind = \"money\"\n",
+                        "kind = \"money\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
+                    )
+                    .replace("work = \"30\"", "work = \"30.35\"");
+                (p, t)
+            }
+            "resources/printer.toml" => (p, t.replace("use_rate = \"8\"", "use_rate = \"8.333\"")),
+            _ => (p, t),
+        })
+        .collect()
+}
+
+#[test]
+fn explain_states_true_arithmetic_for_capped_and_repaid_debts() {
+    // The shapes of issue 14: a capped money debt, and a capped work debt partly repaid.
+    let spec = [(1, 2, 99_899), (1, 0, 909), (2, 3, 4)];
+    let ledger = load_owned(&capped_ledger(&spec, "1.2"));
+    let mut settled: Vec<Settled> = Vec::new();
+    let mut checked = 0;
+    let mut all = String::new();
+    for revenue in ["500.00", "700.00", "100000.00"] {
+        let p = payout::compute(&ledger, &req("drone", revenue), &settled).unwrap();
+        let text = ovn::cli::payout::explain(&p);
+        checked += check_explain(&text, Decimal::new(1, 2));
+        all.push_str(&text);
+        settled.extend(p.settled());
+    }
+    assert!(checked > 10, "{checked}");
+    // The value is never equated with its capped or repaid balance any more.
+    assert!(all.contains("× cap 1.2 = "), "{all}");
+    assert!(all.contains("already repaid = "), "{all}");
+}
+
+#[test]
+fn the_evaluator_refuses_false_arithmetic() {
+    let unit = Decimal::new(1, 2);
+    assert_eq!(
+        check_explain(
+            "   a x: 10 h × 30 (the work rate) = 300; owed 300 × cap 1.2 = 360",
+            unit
+        ),
+        2
+    );
+    let false_line = "   a x: 1000.00 × cap 1.2 = 1000; debt outstanding 1200.00";
+    assert!(std::panic::catch_unwind(|| check_explain(false_line, unit)).is_err());
+    let false_line = "   a x: 10 h × 30 × cap 1.2 − 100.00 already repaid = 300";
+    assert!(std::panic::catch_unwind(|| check_explain(false_line, unit)).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every equation `--explain` prints holds, over the random ledgers of the properties
+    /// above (plain and capped, with earlier recorded payouts repaying debts).
+    #[test]
+    fn explain_equations_hold(
+        spec in spec(),
+        cap in prop::sample::select(vec!["1", "1.2", "1.15"]),
+        revenues in prop::collection::vec(amount(), 1..4),
+    ) {
+        let unit = Decimal::new(1, 2);
+        for files in [random_ledger(&spec), capped_ledger(&spec, cap)] {
+            let ledger = load_owned(&files);
+            let mut settled: Vec<Settled> = Vec::new();
+            for revenue in &revenues {
+                let request = Request { project: "drone", amount: *revenue, date: None };
+                let p = payout::compute(&ledger, &request, &settled).unwrap();
+                check_explain(&ovn::cli::payout::explain(&p), unit);
+                settled.extend(p.settled());
+            }
+        }
+    }
+}
+
+fn req<'a>(project: &'a str, amount: &str) -> Request<'a> {
+    Request {
+        project,
+        amount: d(amount),
+        date: None,
+    }
+}

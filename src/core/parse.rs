@@ -6,6 +6,8 @@
 //! of them. TOML is parsed with `toml`'s spanned document tree, which keeps numbers as their
 //! literal text; decimals are built from that text, never from a float.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_spanned::Spanned;
@@ -101,6 +103,38 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
 const FORBIDDEN_HINT: &str = "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it";
 
 /// Names a forbidden character the way a reader can look it up.
+/// Why a free-text value (a name, a description, a memo, a comment) is refused. One rule
+/// for the reader and for every command flag that fills such a field, so that nothing a
+/// command writes is rejected when read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    /// Empty, or only white space.
+    Empty,
+    /// A control or bidirectional-override character (see [`forbidden_chars`]).
+    Forbidden(char),
+}
+
+impl fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextProblem::Empty => f.write_str("is empty"),
+            TextProblem::Forbidden(c) => {
+                write!(f, "holds the forbidden character {}", char_name(*c))
+            }
+        }
+    }
+}
+
+/// The problem with a free-text value, if any: what the reader refuses in a text field.
+pub fn text_problem(text: &str) -> Option<TextProblem> {
+    if text.trim().is_empty() {
+        return Some(TextProblem::Empty);
+    }
+    forbidden_chars(text)
+        .next()
+        .map(|(_, c)| TextProblem::Forbidden(c))
+}
+
 fn char_name(c: char) -> String {
     let name = match c {
         '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
@@ -341,19 +375,19 @@ impl<'i, 'd> Fields<'i, 'd> {
 
     fn conv_text(&mut self, key: &str, span: Span, value: DeValue<'_>) -> Option<At<String>> {
         match value {
-            DeValue::String(s) if s.trim().is_empty() => {
-                self.report(
-                    Code::InvalidValue,
-                    Some(span),
-                    format!("`{key}` cannot be empty"),
-                    None,
-                );
-                None
-            }
-            DeValue::String(s) => {
-                // Escapes (`"\u202E"`) get past the scan of the raw file; judge the value too,
-                // unless the raw character was already reported inside this string.
-                if let Some((_, c)) = forbidden_chars(&s).next() {
+            DeValue::String(s) => match text_problem(&s) {
+                Some(TextProblem::Empty) => {
+                    self.report(
+                        Code::InvalidValue,
+                        Some(span),
+                        format!("`{key}` cannot be empty"),
+                        None,
+                    );
+                    None
+                }
+                Some(TextProblem::Forbidden(c)) => {
+                    // Escapes (`"\u202E"`) get past the scan of the raw file; judge the value
+                    // too, unless the raw character was already reported inside this string.
                     let reported = self.diags.iter().any(|d| {
                         d.code == Code::ForbiddenChar
                             && d.path == self.path
@@ -368,13 +402,13 @@ impl<'i, 'd> Fields<'i, 'd> {
                             Some(FORBIDDEN_HINT.to_owned()),
                         );
                     }
-                    return None;
+                    None
                 }
-                Some(At {
+                None => Some(At {
                     value: s.into_owned(),
                     span,
-                })
-            }
+                }),
+            },
             other => {
                 self.wrong_type(key, span, "a string", &other);
                 None

@@ -622,7 +622,8 @@ fn compute_with(
                     }
                     ClaimKind::Debt => {
                         // What is owed is money: round it to the minor unit.
-                        let owed = (value * cap).round_dp(minor_units);
+                        let exact_owed = value.checked_mul(cap).ok_or(PayoutError::Overflow)?;
+                        let owed = exact_owed.round_dp(minor_units);
                         let before = paid
                             .get(&(&c.id.value, &agent))
                             .copied()
@@ -632,13 +633,10 @@ fn compute_with(
                             spent.insert(&c.id.value, Reason::DebtSettled);
                             continue;
                         }
-                        let mut how = how;
-                        if explain && cap != Decimal::ONE {
-                            how = format!("{how} × cap {cap}");
-                        }
-                        if explain && !before.is_zero() {
-                            how = format!("{how} − {before} already repaid");
-                        }
+                        let how = match explain {
+                            true => debt_how(&how, value, cap, exact_owed, before, minor_units),
+                            false => how,
+                        };
                         (outstanding, Some(outstanding), how)
                     }
                 };
@@ -722,6 +720,42 @@ fn compute_with(
         totals: totals.into_iter().collect(),
         left_out,
     })
+}
+
+/// How a debt's outstanding balance arises, as equations that hold (`--explain` prints
+/// them and a test evaluates them): the claim value, what is owed (value × cap, rounded to
+/// the minor unit, `→`) and what earlier recorded payouts already repaid.
+fn debt_how(
+    how: &str,
+    value: Decimal,
+    cap: Decimal,
+    exact_owed: Decimal,
+    before: Decimal,
+    minor_units: u32,
+) -> String {
+    let owed = exact_owed.round_dp(minor_units);
+    let mut out = format!("{how} = {}", value.normalize());
+    if cap != Decimal::ONE {
+        out = format!(
+            "{out}; owed {} × cap {cap} = {}",
+            value.normalize(),
+            exact_owed.normalize()
+        );
+    } else if exact_owed != owed {
+        out = format!("{out}; owed {}", exact_owed.normalize());
+    }
+    if exact_owed != owed {
+        out = format!("{out} → {}", money(owed, minor_units));
+    }
+    if !before.is_zero() {
+        out = format!(
+            "{out}; {} − {} already repaid = {}",
+            money(owed, minor_units),
+            money(before, minor_units),
+            money(owed - before, minor_units)
+        );
+    }
+    out
 }
 
 fn find_project<'l>(ledger: &'l Ledger, id: &str) -> Result<&'l Project, PayoutError> {

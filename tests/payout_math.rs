@@ -733,3 +733,135 @@ fn req<'a>(project: &'a str, amount: &str) -> Request<'a> {
         date: None,
     }
 }
+
+/// The largest values `ovn check` accepts (see `core::bounds`), as written in a file.
+const MAX_AMOUNT: &str = "1000000000000";
+
+/// A money amount from the smallest to the largest allowed, the extremes often.
+fn extreme_amount() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(MAX_AMOUNT.to_owned()),
+        Just("999999999999.99".to_owned()),
+        Just("0.01".to_owned()),
+        (0u64..1_000_000_000_000, 0u32..100).prop_map(|(a, c)| format!("{a}.{c:02}")),
+    ]
+}
+
+/// Hours from the smallest to the largest allowed.
+fn extreme_hours() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("100000".to_owned()),
+        Just("99999.9999".to_owned()),
+        Just("0.0001".to_owned()),
+        (0u32..100_000, 1u32..10_000).prop_map(|(h, f)| format!("{h}.{f:04}")),
+    ]
+}
+
+/// The worked example's agreement and printer at the largest rates, caps and multipliers,
+/// with contributions of extreme amounts and hours.
+fn extreme_ledger(contributions: &[(u8, u8, String, String)], rate: &str) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = common::BASE
+        .iter()
+        .filter(|(p, _)| !p.starts_with("contributions/"))
+        .map(|(p, t)| {
+            let t = match *p {
+                "agreements/drone-ve.toml" => t
+                    .replace("work = \"30\"", &format!("work = \"{rate}\""))
+                    .replace("electronics = \"45\"", "electronics = \"10000000\"")
+                    .replace("claim = \"debt\"\n", "claim = \"debt\"\ncap = \"10\"\n")
+                    .replace(
+                        "kind = \"work\"\n",
+                        "kind = \"work\"\nmultiplier = \"10\"\n",
+                    ),
+                "resources/printer.toml" => {
+                    t.replace("use_rate = \"8\"", &format!("use_rate = \"{rate}\""))
+                }
+                _ => (*t).to_owned(),
+            };
+            ((*p).to_owned(), t)
+        })
+        .collect();
+    let agents = ["ana", "ben", "cy"];
+    for (i, (agent, kind, amount, hours)) in contributions.iter().enumerate() {
+        let id = format!("01x{i:023}");
+        let agent = agents[*agent as usize % 3];
+        let body = match kind % 4 {
+            0 => format!("kind = \"work\"\ndescription = \"w\"\nhours = \"{hours}\"\n"),
+            1 => format!(
+                "kind = \"work\"\ndescription = \"w\"\nhours = \"{hours}\"\nskill = \"electronics\"\n"
+            ),
+            2 => format!("kind = \"money\"\ndescription = \"m\"\namount = \"{amount}\"\n"),
+            _ => format!(
+                "kind = \"use\"\ndescription = \"u\"\nresource = \"printer\"\nhours = \"{hours}\"\n"
+            ),
+        };
+        // One year each: extreme hours pass 24 on their day anyway (`day-overflow`, which
+        // the test allows), but no two records share a day.
+        let year = 2000 + i;
+        files.push((
+            format!("contributions/{year}/01/01/{id}.toml"),
+            format!("id = \"{id}\"\nagent = \"{agent}\"\ndate = {year}-01-01\nproject = \"drone\"\n{body}"),
+        ));
+    }
+    files
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// At the largest values the reader accepts (amounts and revenue 10^12, hours 10^5,
+    /// rates 10^7, caps and multipliers 10), every payout, and every later one that sees
+    /// what the earlier ones settled, sums exactly to its revenue with each bucket exact and
+    /// no debt overpaid; a revenue beyond the bound is a clean error, never a panic.
+    #[test]
+    fn extreme_payouts_are_exact_or_refused(
+        contributions in prop::collection::vec((0u8..3, 0u8..4, extreme_amount(), extreme_hours()), 0..10),
+        rate in prop::sample::select(vec!["30", "10000000", "9999999.999999"]),
+        revenues in prop::collection::vec(
+            prop_oneof![
+                Just(Decimal::from_str(MAX_AMOUNT).unwrap()),
+                Just(Decimal::new(1, 2)),
+                (1i64..=100_000_000_000_000).prop_map(|c| Decimal::new(c, 2)),
+                (1i64..1_000_000).prop_map(|c| Decimal::from_str(MAX_AMOUNT).unwrap() + Decimal::new(c, 2)),
+            ],
+            1..4,
+        ),
+    ) {
+        let files = extreme_ledger(&contributions, rate);
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let raw: Vec<RawFile> = refs.iter().map(|(p, t)| RawFile { path: (*p).to_owned(), bytes: t.as_bytes().to_vec() }).collect();
+        let loaded = ledger::load(&raw);
+        // Only the daily-hours check may object (more than 24 hours of work on one day);
+        // every value is within its bound. The payout math is proven on the records anyway.
+        prop_assert!(loaded.diagnostics.iter().all(|d| d.code.as_str() == "day-overflow"), "{:#?}", loaded.diagnostics);
+        let ledger = loaded.ledger;
+        let unit = Decimal::new(1, 2);
+        let mut settled: Vec<Settled> = Vec::new();
+        for revenue in revenues {
+            let request = Request { project: "drone", amount: revenue, date: None };
+            let result = payout::compute(&ledger, &request, &settled);
+            if revenue > Decimal::from_str(MAX_AMOUNT).unwrap() {
+                prop_assert_eq!(result.unwrap_err(), PayoutError::RevenueTooLarge);
+                continue;
+            }
+            let p = result.unwrap();
+            prop_assert_eq!(p.sum(), revenue);
+            for b in &p.buckets {
+                prop_assert_eq!(b.paid + b.returned, b.budget);
+                prop_assert_eq!(b.lines.iter().map(|l| l.2).sum::<Decimal>(), b.paid);
+                for (_, exact, amount) in &b.lines {
+                    prop_assert!(*amount >= Decimal::ZERO);
+                    prop_assert!((*amount - *exact).abs() < unit, "{} vs {}", amount, exact);
+                }
+                for c in &b.claims {
+                    if let Some(o) = c.outstanding {
+                        prop_assert!(c.amount <= o);
+                    }
+                }
+            }
+            // The explanation of extreme payouts is true as well.
+            check_explain(&ovn::cli::payout::explain(&p), unit);
+            settled.extend(p.settled());
+        }
+    }
+}

@@ -185,10 +185,31 @@ fn a_revenue_beyond_the_bound_is_refused_and_nothing_is_written() {
             let (code, out, err) = run_clean(&s, &dir, &args);
             assert_eq!((code, out.as_str()), (2, ""), "{err}");
             assert!(
-                err.contains("the revenue amount is more than 1000000000000"),
+                err.contains(&format!(
+                    "the revenue amount {revenue} is more than 1000000000000, the largest revenue ovn computes exactly"
+                )),
                 "{err}"
             );
         }
+    }
+    // The other commands that take a revenue refuse it the same way.
+    for args in [
+        &["review", "--amount", "1000000000000.01"][..],
+        &[
+            "report",
+            "claims",
+            "-p",
+            "drone",
+            "--amount",
+            "9999999999999999999999999999",
+        ],
+    ] {
+        let (code, _, err) = run_clean(&s, &dir, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("is more than 1000000000000"),
+            "{args:?}: {err}"
+        );
     }
     assert_eq!(s.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "1");
     assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
+use crate::core::bounds;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE};
 use crate::core::parse::{self, Settings};
@@ -143,12 +144,7 @@ pub fn run(
             None,
         ));
     };
-    let amount = parse_decimal_text(amount_text.trim()).map_err(|_| {
-        CliError::usage(
-            format!("{amount_text:?} is not an amount"),
-            Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
-        )
-    })?;
+    let amount = revenue("", amount_text)?;
     let date = match &args.date {
         Some(text) => Some(parse_date_text(text).map_err(|_| {
             CliError::usage(
@@ -287,6 +283,38 @@ pub fn run(
     }
     super::discard(ledger);
     Ok(EXIT_OK)
+}
+
+/// A revenue amount given on the command line (`flag` names it, empty for the AMOUNT of
+/// `ovn payout`): a plain decimal no larger than [`bounds::MAX_AMOUNT`], refused before the
+/// ledger is read.
+pub(super) fn revenue(flag: &str, text: &str) -> Result<Decimal, CliError> {
+    let what = if flag.is_empty() {
+        format!("{text:?}")
+    } else {
+        format!("{flag} {text:?}")
+    };
+    let amount = parse_decimal_text(text.trim()).map_err(|_| {
+        CliError::usage(
+            format!("{what} is not an amount"),
+            Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
+        )
+    })?;
+    if amount > bounds::MAX_AMOUNT {
+        let what = if flag.is_empty() {
+            format!("the revenue amount {amount}")
+        } else {
+            what
+        };
+        return Err(CliError::usage(
+            format!(
+                "{what} is more than {}, the largest revenue ovn computes exactly",
+                bounds::MAX_AMOUNT
+            ),
+            Some("see Largest values in ovn-ledger(5)".to_owned()),
+        ));
+    }
+    Ok(amount)
 }
 
 /// The validated branch named in ovn.toml (read at HEAD, or in the working tree before the

@@ -865,3 +865,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_formula_past_the_largest_claim_value_is_a_clean_error() {
+    let mut files: Vec<(&str, &str)> = PIE.to_vec();
+    files[4] = (
+        "agreements/pie.toml",
+        "id = \"pie\"\nname = \"Slicing Pie\"\n\n[[buckets]]\nname = \"pie\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"money\"\nformula = \"amount * 100000000000000\"\n",
+    );
+    let ledger = load(&files);
+    let err = payout::compute(&ledger, &req("app", "10"), &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("is more than 20000000000000, the largest claim value"),
+        "{text}"
+    );
+    assert!(matches!(err, PayoutError::Formula { .. }), "{err:?}");
+}

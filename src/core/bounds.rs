@@ -31,9 +31,13 @@
 //!   so the split divides first where the product does not fit: see `payout::share`).
 //!
 //! `ovn check` reports a value beyond its bound as `out-of-range` (naming file, line and
-//! field); `ovn payout` refuses a revenue beyond [`MAX_AMOUNT`]; a formula whose result passes
-//! [`MAX_CLAIM`] is an error naming the contribution. The arithmetic on money is still done
-//! with checked operations where a crafted input could reach it, so no input panics.
+//! field); `ovn payout` (and `--amount` of `ovn review` and `ovn report claims`) refuses a
+//! revenue beyond [`MAX_AMOUNT`]; a formula whose result passes [`MAX_CLAIM`] is an error
+//! naming the contribution. Every command computes only from a ledger that loaded without a
+//! diagnostic, and the cache holds no decimal past [`MAX_AMOUNT`] (a damaged or crafted
+//! entry is a miss), so the sums of payout, report, site, review and export are proven by
+//! these bounds rather than checked one by one; the products whose operands a rule chooses
+//! (a formula, a multiplier, a cap) use checked operations and fail with a clean error.
 
 use rust_decimal::Decimal;
 

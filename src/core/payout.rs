@@ -15,7 +15,9 @@
 //! floored, then the units still missing go one each to the lines with the largest
 //! remainders, ties broken by agent id. So every bucket's lines sum exactly to its budget,
 //! every line is within one minor unit of its exact share, and the payout sums exactly to the
-//! revenue.
+//! revenue. That exactness needs every sum to fit a decimal at the minor unit: the revenue
+//! and every value a ledger holds are bounded ([`super::bounds`]), and a claim value past
+//! [`bounds::MAX_CLAIM`] is an error.
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -26,9 +26,10 @@
 //!   owed amounts ≤ 2 × 10^22. At 6 decimal places (the most a currency may have) the
 //!   largest of these is 2 × 10^28 minor units, below 7.9 × 10^28: every total of money, of
 //!   what was owed and of what was repaid is exact to the minor unit.
-//! - A payout's revenue is at most 10^12, so its budgets and lines are, and a payout
-//!   multiplies a budget by a claim weight (≤ 10^12 × 2 × 10^21 = 2 × 10^33 would overflow,
-//!   so the split divides first where the product does not fit: see `payout::share`).
+//! - A payout's revenue is at most 10^12, so its budgets and lines are. The split
+//!   multiplies a budget by one claim's weight (at most its owed amount) before dividing by
+//!   the bucket's total weight: 10^12 × 2 × 10^14 = 2 × 10^26 fits (`payout::share` still
+//!   divides first where a product would not).
 //!
 //! `ovn check` reports a value beyond its bound as `out-of-range` (naming file, line and
 //! field); `ovn payout` (and `--amount` of `ovn review` and `ovn report claims`) refuses a

@@ -759,7 +759,17 @@ fn extreme_hours() -> impl Strategy<Value = String> {
 
 /// The worked example's agreement and printer at the largest rates, caps and multipliers,
 /// with contributions of extreme amounts and hours.
-fn extreme_ledger(contributions: &[(u8, u8, String, String)], rate: &str) -> Vec<(String, String)> {
+fn extreme_ledger(
+    contributions: &[(u8, u8, String, String)],
+    rate: &str,
+    formula: bool,
+) -> Vec<(String, String)> {
+    // A formula can reach past the largest claim value: a clean error then.
+    let money = if formula {
+        "kind = \"money\"\nformula = \"amount * 100\"\n"
+    } else {
+        "kind = \"money\"\n"
+    };
     let mut files: Vec<(String, String)> = common::BASE
         .iter()
         .filter(|(p, _)| !p.starts_with("contributions/"))
@@ -772,7 +782,8 @@ fn extreme_ledger(contributions: &[(u8, u8, String, String)], rate: &str) -> Vec
                     .replace(
                         "kind = \"work\"\n",
                         "kind = \"work\"\nmultiplier = \"10\"\n",
-                    ),
+                    )
+                    .replace("kind = \"money\"\n", money),
                 "resources/printer.toml" => {
                     t.replace("use_rate = \"8\"", &format!("use_rate = \"{rate}\""))
                 }
@@ -817,6 +828,7 @@ proptest! {
     fn extreme_payouts_are_exact_or_refused(
         contributions in prop::collection::vec((0u8..3, 0u8..4, extreme_amount(), extreme_hours()), 0..10),
         rate in prop::sample::select(vec!["30", "10000000", "9999999.999999"]),
+        formula in any::<bool>(),
         revenues in prop::collection::vec(
             prop_oneof![
                 Just(Decimal::from_str(MAX_AMOUNT).unwrap()),
@@ -827,7 +839,7 @@ proptest! {
             1..4,
         ),
     ) {
-        let files = extreme_ledger(&contributions, rate);
+        let files = extreme_ledger(&contributions, rate, formula);
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
         let raw: Vec<RawFile> = refs.iter().map(|(p, t)| RawFile { path: (*p).to_owned(), bytes: t.as_bytes().to_vec() }).collect();
         let loaded = ledger::load(&raw);
@@ -844,7 +856,14 @@ proptest! {
                 prop_assert_eq!(result.unwrap_err(), PayoutError::RevenueTooLarge);
                 continue;
             }
-            let p = result.unwrap();
+            let p = match result {
+                // Only the formula may pass the largest claim value, and it says so.
+                Err(PayoutError::Formula { message, .. }) if formula => {
+                    prop_assert!(message.contains("the largest claim value"), "{}", message);
+                    continue;
+                }
+                other => other.unwrap(),
+            };
             prop_assert_eq!(p.sum(), revenue);
             for b in &p.buckets {
                 prop_assert_eq!(b.paid + b.returned, b.budget);

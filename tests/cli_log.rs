@@ -423,7 +423,7 @@ fn bad_dates_amounts_and_texts_are_refused() {
         &dir,
         &["2h", "bad\u{202E}text"],
         2,
-        "control character U+202E",
+        "forbidden character U+202E (RIGHT-TO-LEFT OVERRIDE)",
     );
     log_refused(
         &s,

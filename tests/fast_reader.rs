@@ -4,6 +4,7 @@
 //! Texts are canonical records and near misses made by editing one byte of them.
 
 use chrono::NaiveDate;
+use ovn::core::bounds;
 use ovn::core::diag::Diagnostic;
 use ovn::core::fast;
 use ovn::core::parse::{self, Settings};
@@ -144,15 +145,23 @@ fn plainly_canonical(c: &Contribution, minor_units: u32) -> bool {
         !s.chars()
             .any(|ch| ch == '"' || ch == '\\' || ch.is_control())
     };
-    let places = |d: &Decimal, most: u32| *d > Decimal::ZERO && d.scale() <= most;
+    // Positive, within the places and the largest value of the field (`core::bounds`).
+    let places =
+        |d: &Decimal, most: u32, max: Decimal| *d > Decimal::ZERO && d.scale() <= most && *d <= max;
     plain(&c.description)
         && c.evidence.iter().all(|e| plain(e))
         && c.unit.as_deref().is_none_or(plain)
         && c.currency.is_none()
         && c.reverses.is_none()
-        && c.hours.as_ref().is_none_or(|h| places(&h.value, 4))
-        && c.amount.as_ref().is_none_or(|a| places(a, minor_units))
-        && c.quantity.as_ref().is_none_or(|q| places(q, 6))
+        && c.hours
+            .as_ref()
+            .is_none_or(|h| places(&h.value, 4, bounds::MAX_HOURS))
+        && c.amount
+            .as_ref()
+            .is_none_or(|a| places(a, minor_units, bounds::MAX_AMOUNT))
+        && c.quantity
+            .as_ref()
+            .is_none_or(|q| places(q, 6, bounds::MAX_QUANTITY))
 }
 
 const EDITS: &[&str] = &[

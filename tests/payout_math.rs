@@ -501,3 +501,403 @@ fn formulas_value_claims_exactly() {
     .unwrap_err();
     assert!(err.to_string().contains("division by zero"), "{err}");
 }
+
+/// A token of the arithmetic `--explain` prints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tok {
+    Num(Decimal),
+    Mul,
+    Add,
+    Sub,
+    Open,
+    Close,
+}
+
+/// A number as `--explain` prints it: `12.50`, or `50%` for one half.
+fn number(word: &str) -> Option<Decimal> {
+    let (digits, percent) = match word.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (word, false),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let n = Decimal::from_str(digits).ok()?;
+    Some(if percent { n / Decimal::ONE_HUNDRED } else { n })
+}
+
+/// Evaluates the arithmetic of one side of an explain equation: numbers, `×`, `+`, `−` and
+/// parentheses, in the usual precedence; words (`h`, `cap`, `already repaid`) and
+/// parenthesised words (`(the work rate)`) say where a number comes from and are dropped.
+/// `None` when the text holds no number.
+fn eval_side(text: &str) -> Option<Decimal> {
+    let mut toks = Vec::new();
+    for word in text.split_whitespace() {
+        let inner = word.trim_start_matches('(');
+        for _ in 0..word.len() - inner.len() {
+            toks.push(Tok::Open);
+        }
+        let core = inner.trim_end_matches(')');
+        match core {
+            "×" => toks.push(Tok::Mul),
+            "+" => toks.push(Tok::Add),
+            "−" => toks.push(Tok::Sub),
+            _ => toks.extend(number(core).map(Tok::Num)),
+        }
+        for _ in 0..inner.len() - core.len() {
+            toks.push(Tok::Close);
+        }
+    }
+    // Groups of words only: `( )` once their words are dropped.
+    while let Some(i) = toks.windows(2).position(|w| w == [Tok::Open, Tok::Close]) {
+        toks.drain(i..i + 2);
+    }
+    if !toks.iter().any(|t| matches!(t, Tok::Num(_))) {
+        return None;
+    }
+    fn expr(t: &[Tok], i: &mut usize) -> Decimal {
+        let mut v = term(t, i);
+        while let Some(op @ (Tok::Add | Tok::Sub)) = t.get(*i).copied() {
+            *i += 1;
+            let r = term(t, i);
+            v = if op == Tok::Add { v + r } else { v - r };
+        }
+        v
+    }
+    fn term(t: &[Tok], i: &mut usize) -> Decimal {
+        let mut v = factor(t, i);
+        while t.get(*i) == Some(&Tok::Mul) {
+            *i += 1;
+            v *= factor(t, i);
+        }
+        v
+    }
+    fn factor(t: &[Tok], i: &mut usize) -> Decimal {
+        let tok = t[*i];
+        *i += 1;
+        match tok {
+            Tok::Num(n) => n,
+            Tok::Open => {
+                let v = expr(t, i);
+                assert_eq!(t.get(*i), Some(&Tok::Close), "{t:?}");
+                *i += 1;
+                v
+            }
+            other => panic!("unexpected {other:?} in {t:?}"),
+        }
+    }
+    let mut i = 0;
+    let v = expr(&toks, &mut i);
+    assert_eq!(i, toks.len(), "trailing tokens in {text:?}: {toks:?}");
+    Some(v)
+}
+
+/// Checks every equation of an explanation: in each `; `-separated clause of a claim line,
+/// the sides of `a = b = c` are equal, and `x → y` rounds x to y (within half a unit).
+/// Returns how many equations it checked.
+fn check_explain(text: &str, unit: Decimal) -> usize {
+    let mut checked = 0;
+    for line in text.lines().filter(|l| l.starts_with("   ")) {
+        // A formula is evaluated by its own evaluator: its line names it, not arithmetic.
+        if line.contains(" with hours ") {
+            continue;
+        }
+        let Some((_, body)) = line.split_once(": ") else {
+            continue;
+        };
+        for clause in body.split("; ") {
+            if !clause.contains(" = ") && !clause.starts_with("owed ") {
+                continue;
+            }
+            let mut previous: Option<Decimal> = None;
+            for part in clause.split(" = ") {
+                let (left, right) = match part.split_once(" → ") {
+                    Some((a, b)) => {
+                        let (a, b) = (eval_side(a), eval_side(b));
+                        if let (Some(a), Some(b)) = (a, b) {
+                            assert!(
+                                (a - b).abs() * Decimal::TWO <= unit,
+                                "{a} does not round to {b} in {line:?}"
+                            );
+                            checked += 1;
+                        }
+                        (a, b)
+                    }
+                    None => {
+                        let v = eval_side(part);
+                        (v, v)
+                    }
+                };
+                if let (Some(p), Some(l)) = (previous, left) {
+                    assert_eq!(p, l, "false equation in {line:?}");
+                    checked += 1;
+                }
+                previous = right.or(previous);
+            }
+        }
+    }
+    checked
+}
+
+/// The random ledgers with the reimbursement bucket capped (`cap`), work selected by it as
+/// well (so `hours × rate × cap` debts appear), and rates that do not round evenly.
+fn capped_ledger(spec: &[(u8, u8, u32)], cap: &str) -> Vec<(String, String)> {
+    random_ledger(spec)
+        .into_iter()
+        .map(|(p, t)| match p.as_str() {
+            "agreements/drone-ve.toml" => {
+                let t = t
+                    .replace(
+                        "claim = \"debt\"\n",
+                        &format!("claim = \"debt\"\ncap = \"{cap}\"\n"),
+                    )
+                    .replace(
+                        "kind = \"money\"\n",
+                        "kind = \"money\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
+                    )
+                    .replace("work = \"30\"", "work = \"30.35\"");
+                (p, t)
+            }
+            "resources/printer.toml" => (p, t.replace("use_rate = \"8\"", "use_rate = \"8.333\"")),
+            _ => (p, t),
+        })
+        .collect()
+}
+
+#[test]
+fn explain_states_true_arithmetic_for_capped_and_repaid_debts() {
+    // The shapes of issue 14: a capped money debt, and a capped work debt partly repaid.
+    let spec = [(1, 2, 99_899), (1, 0, 909), (2, 3, 4)];
+    let ledger = load_owned(&capped_ledger(&spec, "1.2"));
+    let mut settled: Vec<Settled> = Vec::new();
+    let mut checked = 0;
+    let mut all = String::new();
+    for revenue in ["500.00", "700.00", "100000.00"] {
+        let p = payout::compute(&ledger, &req("drone", revenue), &settled).unwrap();
+        let text = ovn::cli::payout::explain(&p);
+        checked += check_explain(&text, Decimal::new(1, 2));
+        all.push_str(&text);
+        settled.extend(p.settled());
+    }
+    assert!(checked > 10, "{checked}");
+    // The value is never equated with its capped or repaid balance any more.
+    assert!(all.contains("× cap 1.2 = "), "{all}");
+    assert!(all.contains("already repaid = "), "{all}");
+}
+
+#[test]
+fn the_evaluator_refuses_false_arithmetic() {
+    let unit = Decimal::new(1, 2);
+    assert_eq!(
+        check_explain(
+            "   a x: 10 h × 30 (the work rate) = 300; owed 300 × cap 1.2 = 360",
+            unit
+        ),
+        2
+    );
+    let false_line = "   a x: 1000.00 × cap 1.2 = 1000; debt outstanding 1200.00";
+    assert!(std::panic::catch_unwind(|| check_explain(false_line, unit)).is_err());
+    let false_line = "   a x: 10 h × 30 × cap 1.2 − 100.00 already repaid = 300";
+    assert!(std::panic::catch_unwind(|| check_explain(false_line, unit)).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every equation `--explain` prints holds, over the random ledgers of the properties
+    /// above (plain and capped, with earlier recorded payouts repaying debts).
+    #[test]
+    fn explain_equations_hold(
+        spec in spec(),
+        cap in prop::sample::select(vec!["1", "1.2", "1.15"]),
+        revenues in prop::collection::vec(amount(), 1..4),
+    ) {
+        let unit = Decimal::new(1, 2);
+        for files in [random_ledger(&spec), capped_ledger(&spec, cap)] {
+            let ledger = load_owned(&files);
+            let mut settled: Vec<Settled> = Vec::new();
+            for revenue in &revenues {
+                let request = Request { project: "drone", amount: *revenue, date: None };
+                let p = payout::compute(&ledger, &request, &settled).unwrap();
+                check_explain(&ovn::cli::payout::explain(&p), unit);
+                settled.extend(p.settled());
+            }
+        }
+    }
+}
+
+fn req<'a>(project: &'a str, amount: &str) -> Request<'a> {
+    Request {
+        project,
+        amount: d(amount),
+        date: None,
+    }
+}
+
+/// The largest values `ovn check` accepts (see `core::bounds`), as written in a file.
+const MAX_AMOUNT: &str = "1000000000000";
+
+/// A money amount from the smallest to the largest allowed, the extremes often.
+fn extreme_amount() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(MAX_AMOUNT.to_owned()),
+        Just("999999999999.99".to_owned()),
+        Just("0.01".to_owned()),
+        (0u64..1_000_000_000_000, 0u32..100).prop_map(|(a, c)| format!("{a}.{c:02}")),
+    ]
+}
+
+/// Hours from the smallest to the largest allowed.
+fn extreme_hours() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("100000".to_owned()),
+        Just("99999.9999".to_owned()),
+        Just("0.0001".to_owned()),
+        (0u32..100_000, 1u32..10_000).prop_map(|(h, f)| format!("{h}.{f:04}")),
+    ]
+}
+
+/// The worked example's agreement and printer at the largest rates, caps and multipliers,
+/// with contributions of extreme amounts and hours.
+fn extreme_ledger(
+    contributions: &[(u8, u8, String, String)],
+    rate: &str,
+    formula: bool,
+) -> Vec<(String, String)> {
+    // A formula can reach past the largest claim value: a clean error then.
+    let money = if formula {
+        "kind = \"money\"\nformula = \"amount * 100\"\n"
+    } else {
+        "kind = \"money\"\n"
+    };
+    let mut files: Vec<(String, String)> = common::BASE
+        .iter()
+        .filter(|(p, _)| !p.starts_with("contributions/"))
+        .map(|(p, t)| {
+            let t = match *p {
+                "agreements/drone-ve.toml" => t
+                    .replace("work = \"30\"", &format!("work = \"{rate}\""))
+                    .replace("electronics = \"45\"", "electronics = \"10000000\"")
+                    .replace("claim = \"debt\"\n", "claim = \"debt\"\ncap = \"10\"\n")
+                    .replace(
+                        "kind = \"work\"\n",
+                        "kind = \"work\"\nmultiplier = \"10\"\n",
+                    )
+                    .replace("kind = \"money\"\n", money),
+                "resources/printer.toml" => {
+                    t.replace("use_rate = \"8\"", &format!("use_rate = \"{rate}\""))
+                }
+                _ => (*t).to_owned(),
+            };
+            ((*p).to_owned(), t)
+        })
+        .collect();
+    let agents = ["ana", "ben", "cy"];
+    for (i, (agent, kind, amount, hours)) in contributions.iter().enumerate() {
+        let id = format!("01x{i:023}");
+        let agent = agents[*agent as usize % 3];
+        let body = match kind % 4 {
+            0 => format!("kind = \"work\"\ndescription = \"w\"\nhours = \"{hours}\"\n"),
+            1 => format!(
+                "kind = \"work\"\ndescription = \"w\"\nhours = \"{hours}\"\nskill = \"electronics\"\n"
+            ),
+            2 => format!("kind = \"money\"\ndescription = \"m\"\namount = \"{amount}\"\n"),
+            _ => format!(
+                "kind = \"use\"\ndescription = \"u\"\nresource = \"printer\"\nhours = \"{hours}\"\n"
+            ),
+        };
+        // One year each: extreme hours pass 24 on their day anyway (`day-overflow`, which
+        // the test allows), but no two records share a day.
+        let year = 2000 + i;
+        files.push((
+            format!("contributions/{year}/01/01/{id}.toml"),
+            format!("id = \"{id}\"\nagent = \"{agent}\"\ndate = {year}-01-01\nproject = \"drone\"\n{body}"),
+        ));
+    }
+    files
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// At the largest values the reader accepts (amounts and revenue 10^12, hours 10^5,
+    /// rates 10^7, caps and multipliers 10), every payout, and every later one that sees
+    /// what the earlier ones settled, sums exactly to its revenue with each bucket exact and
+    /// no debt overpaid; a revenue beyond the bound is a clean error, never a panic.
+    #[test]
+    fn extreme_payouts_are_exact_or_refused(
+        contributions in prop::collection::vec((0u8..3, 0u8..4, extreme_amount(), extreme_hours()), 0..10),
+        rate in prop::sample::select(vec!["30", "10000000", "9999999.999999"]),
+        formula in any::<bool>(),
+        revenues in prop::collection::vec(
+            prop_oneof![
+                Just(Decimal::from_str(MAX_AMOUNT).unwrap()),
+                Just(Decimal::new(1, 2)),
+                (1i64..=100_000_000_000_000).prop_map(|c| Decimal::new(c, 2)),
+                (1i64..1_000_000).prop_map(|c| Decimal::from_str(MAX_AMOUNT).unwrap() + Decimal::new(c, 2)),
+            ],
+            1..4,
+        ),
+    ) {
+        let files = extreme_ledger(&contributions, rate, formula);
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let raw: Vec<RawFile> = refs.iter().map(|(p, t)| RawFile { path: (*p).to_owned(), bytes: t.as_bytes().to_vec() }).collect();
+        let loaded = ledger::load(&raw);
+        // Only the daily-hours check may object (more than 24 hours of work on one day);
+        // every value is within its bound. The payout math is proven on the records anyway.
+        prop_assert!(loaded.diagnostics.iter().all(|d| d.code.as_str() == "day-overflow"), "{:#?}", loaded.diagnostics);
+        let ledger = loaded.ledger;
+        let unit = Decimal::new(1, 2);
+        let mut settled: Vec<Settled> = Vec::new();
+        for revenue in revenues {
+            let request = Request { project: "drone", amount: revenue, date: None };
+            let result = payout::compute(&ledger, &request, &settled);
+            if revenue > Decimal::from_str(MAX_AMOUNT).unwrap() {
+                prop_assert_eq!(result.unwrap_err(), PayoutError::RevenueTooLarge);
+                continue;
+            }
+            let p = match result {
+                // Only the formula may pass the largest claim value, and it says so.
+                Err(PayoutError::Formula { message, .. }) if formula => {
+                    prop_assert!(message.contains("the largest claim value"), "{}", message);
+                    continue;
+                }
+                other => other.unwrap(),
+            };
+            prop_assert_eq!(p.sum(), revenue);
+            for b in &p.buckets {
+                prop_assert_eq!(b.paid + b.returned, b.budget);
+                prop_assert_eq!(b.lines.iter().map(|l| l.2).sum::<Decimal>(), b.paid);
+                for (_, exact, amount) in &b.lines {
+                    prop_assert!(*amount >= Decimal::ZERO);
+                    prop_assert!((*amount - *exact).abs() < unit, "{} vs {}", amount, exact);
+                }
+                for c in &b.claims {
+                    if let Some(o) = c.outstanding {
+                        prop_assert!(c.amount <= o);
+                    }
+                }
+            }
+            // The explanation of extreme payouts is true as well.
+            check_explain(&ovn::cli::payout::explain(&p), unit);
+            settled.extend(p.settled());
+        }
+    }
+}
+
+#[test]
+fn a_formula_past_the_largest_claim_value_is_a_clean_error() {
+    let mut files: Vec<(&str, &str)> = PIE.to_vec();
+    files[4] = (
+        "agreements/pie.toml",
+        "id = \"pie\"\nname = \"Slicing Pie\"\n\n[[buckets]]\nname = \"pie\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"money\"\nformula = \"amount * 100000000000000\"\n",
+    );
+    let ledger = load(&files);
+    let err = payout::compute(&ledger, &req("app", "10"), &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("is more than 20000000000000, the largest claim value"),
+        "{text}"
+    );
+    assert!(matches!(err, PayoutError::Formula { .. }), "{err:?}");
+}

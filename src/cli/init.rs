@@ -63,10 +63,11 @@ pub fn run(
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "ledger".to_owned()),
     };
-    if name.trim().is_empty() || crate::core::value::forbidden_chars(&name).next().is_some() {
+    // The rule the reader applies to the network's `name`.
+    if let Some(problem) = crate::core::parse::text_problem(&name) {
         return Err(CliError::usage(
-            "--name must be non-empty text without control characters",
-            None,
+            format!("--name {problem}"),
+            Some("give the network a name of a few words, without control characters".to_owned()),
         ));
     }
     let outcome = store::init(

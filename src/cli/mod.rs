@@ -228,7 +228,8 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) if args.command.is_none() && !args.record => {
-            let question = format!("payout {args:?}");
+            // A preview is dated today unless --date says otherwise: the day is part of it.
+            let question = format!("payout {args:?} on {}", ctx.now.date_naive());
             let at: Vec<String> = args.at.iter().cloned().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
             memo::answer(&cwd, &question, &at, &mut out, |buf| {

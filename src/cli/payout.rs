@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
+use crate::core::bounds;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE};
 use crate::core::parse::{self, Settings};
@@ -42,6 +43,10 @@ use crate::store::{Plan, Scope, Store};
 /// (payouts/YYYY/ID.toml) in one commit on the current branch, pinning the ledger commit
 /// and a digest of its inputs; later payouts see what it settled (debts shrink, once claims
 /// are spent). `ovn payout verify ID` re-derives a recorded payout from its pinned commit.
+///
+/// The revenue event is dated --date, by default today, for a preview and a record alike:
+/// contributions dated after it are left out of both, so a preview shows exactly the lines
+/// the same command with --record records.
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -81,7 +86,8 @@ pub struct PayoutArgs {
     #[arg(long)]
     pub record: bool,
 
-    /// Date of the revenue event (YYYY-MM-DD) [default: today]
+    /// Date of the revenue event (YYYY-MM-DD) [default: today, for a preview and a record
+    /// alike]; contributions dated after it are left out
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
 
@@ -138,12 +144,7 @@ pub fn run(
             None,
         ));
     };
-    let amount = parse_decimal_text(amount_text.trim()).map_err(|_| {
-        CliError::usage(
-            format!("{amount_text:?} is not an amount"),
-            Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
-        )
-    })?;
+    let amount = revenue("", amount_text)?;
     let date = match &args.date {
         Some(text) => Some(parse_date_text(text).map_err(|_| {
             CliError::usage(
@@ -162,6 +163,16 @@ pub fn run(
         ));
     }
 
+    // The memo is judged as the reader judges the field, before anything is read or
+    // written: a record the ledger would refuse is never committed.
+    let args = PayoutArgs {
+        memo: args
+            .memo
+            .as_deref()
+            .map(|m| super::writing::text("--memo", m))
+            .transpose()?,
+        ..args
+    };
     let (rev, validated) = match &args.at {
         Some(rev) => (rev.clone(), false),
         None => (validated_branch(&store)?, true),
@@ -199,7 +210,10 @@ pub fn run(
     let request = Request {
         project: &project,
         amount,
-        date: date.or(args.record.then(|| ctx.now.date_naive())),
+        // One default for a preview and a record (today), so that the same command shows
+        // with and without --record the lines it records: a contribution dated after the
+        // revenue event is left out of both.
+        date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
     };
     // Only validated contributions count: with a policy asking for approvals, those still
     // awaiting them are left out (and listed).
@@ -208,7 +222,13 @@ pub fn run(
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     // The computation a review makes of this revision (no date, nothing left out): kept for
     // it.
-    if request.date.is_none() && unapproved.is_empty() {
+    // Kept only where the date changed nothing (no contribution dated after it).
+    let undated = args.date.is_none()
+        && !result
+            .left_out
+            .iter()
+            .any(|l| l.reason == payout::Reason::AfterPayout);
+    if undated && unapproved.is_empty() {
         let kept = Ok(Some(result.totals.clone()));
         super::totals::put(&store, commit, &project, amount, &kept);
         super::totals::prune(&store);
@@ -263,6 +283,38 @@ pub fn run(
     }
     super::discard(ledger);
     Ok(EXIT_OK)
+}
+
+/// A revenue amount given on the command line (`flag` names it, empty for the AMOUNT of
+/// `ovn payout`): a plain decimal no larger than [`bounds::MAX_AMOUNT`], refused before the
+/// ledger is read.
+pub(super) fn revenue(flag: &str, text: &str) -> Result<Decimal, CliError> {
+    let what = if flag.is_empty() {
+        format!("{text:?}")
+    } else {
+        format!("{flag} {text:?}")
+    };
+    let amount = parse_decimal_text(text.trim()).map_err(|_| {
+        CliError::usage(
+            format!("{what} is not an amount"),
+            Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
+        )
+    })?;
+    if amount > bounds::MAX_AMOUNT {
+        let what = if flag.is_empty() {
+            format!("the revenue amount {amount}")
+        } else {
+            what
+        };
+        return Err(CliError::usage(
+            format!(
+                "{what} is more than {}, the largest revenue ovn computes exactly",
+                bounds::MAX_AMOUNT
+            ),
+            Some("see Largest values in ovn-ledger(5)".to_owned()),
+        ));
+    }
+    Ok(amount)
 }
 
 /// The validated branch named in ovn.toml (read at HEAD, or in the working tree before the
@@ -580,17 +632,23 @@ pub fn explain(p: &Payout) -> String {
         }
         let total: Decimal = b.claims.iter().map(|c| c.weight).sum();
         for c in &b.claims {
-            let weight = match c.outstanding {
-                Some(o) => format!("debt outstanding {}", money(o, mu)),
-                None => format!("{} weight {}", c.kind.as_str(), c.weight.normalize()),
+            // A debt's `how` carries its own equations (value, owed, repaid) ending at the
+            // outstanding balance; other claims weigh their value.
+            let equation = match c.outstanding {
+                Some(o) => format!("{}; debt outstanding {}", c.how, money(o, mu)),
+                None => format!(
+                    "{} = {}; {} weight {}",
+                    c.how,
+                    c.value.normalize(),
+                    c.kind.as_str(),
+                    c.weight.normalize()
+                ),
             };
             let _ = writeln!(
                 out,
-                "   {} {}: {} = {}; {weight}; exact share {} → {}",
+                "   {} {}: {equation}; exact share {} → {}",
                 c.agent,
                 c.contribution,
-                c.how,
-                c.value.normalize(),
                 c.exact.round_dp(6).normalize(),
                 money(c.amount, mu)
             );

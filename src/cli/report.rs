@@ -21,7 +21,7 @@ use super::{CliError, EXIT_OK, parts};
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
-use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+use crate::core::value::{Id, parse_date_text};
 use crate::store::{Scope, Store};
 
 const AFTER_HELP: &str = "\
@@ -290,12 +290,7 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     let amount = match &args.command {
         ReportCommand::Claims(ClaimsArgs {
             amount: Some(text), ..
-        }) => Some(parse_decimal_text(text.trim()).map_err(|_| {
-            CliError::usage(
-                format!("--amount {text:?} is not an amount"),
-                Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
-            )
-        })?),
+        }) => Some(super::payout::revenue("--amount", text)?),
         _ => None,
     };
     // A report of contributions can be put together from kept parts, which a quick load

@@ -22,7 +22,7 @@ use crate::core::payout::{self, Payout, Request, money};
 use crate::core::record::PayoutRecord;
 use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
-use crate::core::value::{Id, parse_decimal_text};
+use crate::core::value::Id;
 use crate::core::write;
 use crate::store::{FileChange, Scope, Store};
 
@@ -124,12 +124,7 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     let store = super::open(cwd)?;
     let amount = match &args.amount {
         Some(text) => {
-            let a = parse_decimal_text(text.trim()).map_err(|_| {
-                CliError::usage(
-                    format!("--amount {text:?} is not an amount"),
-                    Some("write a plain decimal such as 3000 or 1250.50".to_owned()),
-                )
-            })?;
+            let a = super::payout::revenue("--amount", text)?;
             if a <= Decimal::ZERO {
                 return Err(CliError::usage("--amount must be more than zero", None));
             }

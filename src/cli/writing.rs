@@ -12,9 +12,9 @@ use crate::context::Context;
 use crate::core::append;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Loaded, RawFile, RecordType};
-use crate::core::parse::suggest;
+use crate::core::parse::{TextProblem, suggest, text_problem};
 use crate::core::render;
-use crate::core::value::{self, Id, parse_date_text};
+use crate::core::value::{Id, parse_date_text};
 use crate::store::{Identity, Mode, Outcome, Plan, Store, StoreError, View, WriteOptions};
 
 /// How long a write waits for another `ovn` writer of the same repository.
@@ -178,22 +178,21 @@ pub fn unknown(loaded: &Loaded, kind: RecordType, text: &str) -> CliError {
     CliError::usage(format!("unknown {noun} `{text}`"), Some(hint))
 }
 
-/// Free text for a record (a name, description, unit, link): not empty, no control or
-/// bidirectional-override characters.
+/// Free text for a record (a name, description, unit, link, memo, comment): judged by the
+/// reader's own rule for text fields ([`text_problem`]), so that what a command writes is
+/// never refused when read back.
 pub fn text(flag: &str, value: &str) -> Result<String, CliError> {
-    if value.trim().is_empty() {
-        return Err(CliError::usage(
+    match text_problem(value) {
+        None => Ok(value.trim().to_owned()),
+        Some(TextProblem::Empty) => Err(CliError::usage(
             format!("{flag} is empty"),
             Some("say in a few words what it is".to_owned()),
-        ));
-    }
-    if let Some((_, c)) = value::forbidden_chars(value).next() {
-        return Err(CliError::usage(
-            format!("{flag} contains the control character U+{:04X}", u32::from(c)),
+        )),
+        Some(problem) => Err(CliError::usage(
+            format!("{flag} {problem}"),
             Some("control and bidirectional-override characters are not allowed in the ledger; retype the text".to_owned()),
-        ));
+        )),
     }
-    Ok(value.trim().to_owned())
 }
 
 /// A date given on the command line: `YYYY-MM-DD`, `today` or `yesterday`, not in the future.

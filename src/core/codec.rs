@@ -217,9 +217,11 @@ pub fn get_decimal(input: &mut &[u8]) -> Option<Decimal> {
     *input = rest;
     let mut raw = [0u8; 16];
     raw.copy_from_slice(bytes);
-    // `deserialize` accepts any flags word; refuse scales a parser could never produce.
+    // `deserialize` accepts any flags word; refuse scales a parser could never produce, and
+    // values no valid record holds (every bound is at most `MAX_AMOUNT`), so a damaged or
+    // crafted entry cannot carry a number past the bounds into the arithmetic.
     let d = Decimal::deserialize(raw);
-    (d.scale() <= 28 && d.serialize() == raw).then_some(d)
+    (d.scale() <= 28 && d.serialize() == raw && d.abs() <= super::bounds::MAX_AMOUNT).then_some(d)
 }
 
 fn put_opt<T>(out: &mut Vec<u8>, value: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {

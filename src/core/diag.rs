@@ -36,6 +36,8 @@ pub enum Code {
     InvalidNumber,
     /// More decimal places than allowed (for money: the currency's minor units).
     TooPrecise,
+    /// A number beyond the largest value its field allows (see `core::bounds`).
+    OutOfRange,
     /// Zero or negative hours, amounts, rates.
     NotPositive,
     /// A date that is not a real calendar date, or not a date at all.
@@ -79,6 +81,7 @@ impl Code {
         Code::InvalidValue,
         Code::InvalidNumber,
         Code::TooPrecise,
+        Code::OutOfRange,
         Code::NotPositive,
         Code::InvalidDate,
         Code::InvalidId,
@@ -108,6 +111,7 @@ impl Code {
             Code::InvalidValue => "invalid-value",
             Code::InvalidNumber => "invalid-number",
             Code::TooPrecise => "too-precise",
+            Code::OutOfRange => "out-of-range",
             Code::NotPositive => "not-positive",
             Code::InvalidDate => "invalid-date",
             Code::InvalidId => "invalid-id",
@@ -140,6 +144,7 @@ impl Code {
             Code::InvalidValue => "a value that is not allowed for the field",
             Code::InvalidNumber => "a malformed decimal or percent, nan, inf or exponent",
             Code::TooPrecise => "more decimal places than the field allows",
+            Code::OutOfRange => "a number larger than the field allows (amounts 10^12, hours 10^5)",
             Code::NotPositive => "zero or negative hours, amount, rate or share",
             Code::InvalidDate => "not a real calendar date",
             Code::InvalidId => "an id outside [a-z0-9_-]{1,64}",

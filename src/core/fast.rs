@@ -107,7 +107,7 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
         None => None,
     };
     let quantity = match tail[QUANTITY] {
-        Some(v) => Some(decimal(v.text, DecimalRule::RATE)?),
+        Some(v) => Some(decimal(v.text, DecimalRule::QUANTITY)?),
         None => None,
     };
     let skill = match tail[SKILL] {
@@ -193,7 +193,7 @@ fn decimal(text: &str, rule: DecimalRule<'_>) -> Option<Decimal> {
         return None;
     }
     let d = Decimal::from_str_exact(text).ok()?;
-    (d.scale() <= rule.scale && (!rule.positive || d > Decimal::ZERO)).then_some(d)
+    (d.scale() <= rule.scale && (!rule.positive || d > Decimal::ZERO) && d <= rule.max).then_some(d)
 }
 
 struct Scanner<'t> {

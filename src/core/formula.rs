@@ -8,12 +8,14 @@
 //! contribution does not have counts as 0) and `rate` (the rate the rule would use: an error
 //! at payout time when there is none), `+ - * /`, unary minus, parentheses, and `min(a, b)`,
 //! `max(a, b)`. Division by a zero constant is refused when the agreement is read; division by
-//! zero at payout time, overflow and a negative result are errors that name the contribution.
+//! zero at payout time, overflow, a negative result and a result past the largest claim value
+//! (2 × 10^13, see [`super::bounds`]) are errors that name the contribution.
 
 use std::fmt;
 
 use rust_decimal::Decimal;
 
+use super::bounds;
 use super::value::parse_decimal_text;
 
 /// A variable a formula may use.
@@ -106,6 +108,8 @@ pub enum EvalError {
     Overflow,
     /// `rate` is used and nothing gives a rate.
     NoRate,
+    /// The result is more than the largest claim value ([`bounds::MAX_CLAIM`]).
+    TooLarge(Decimal),
 }
 
 impl fmt::Display for EvalError {
@@ -114,6 +118,13 @@ impl fmt::Display for EvalError {
             EvalError::DivisionByZero => "division by zero",
             EvalError::Overflow => "a value too large to compute exactly",
             EvalError::NoRate => "`rate` is used but no rate applies",
+            EvalError::TooLarge(value) => {
+                return write!(
+                    f,
+                    "the value {value} is more than {}, the largest claim value (see Largest values in ovn-ledger(5))",
+                    bounds::MAX_CLAIM
+                );
+            }
         })
     }
 }
@@ -155,9 +166,15 @@ impl Formula {
         uses(&self.expr)
     }
 
-    /// Evaluates the formula exactly.
+    /// Evaluates the formula exactly. A result past [`bounds::MAX_CLAIM`] is an error: the
+    /// bound keeps every sum of claims exact, and a formula is the one way a valid ledger
+    /// could reach past it.
     pub fn eval(&self, inputs: &Inputs) -> Result<Decimal, EvalError> {
-        eval(&self.expr, inputs)
+        let value = eval(&self.expr, inputs)?;
+        if value > bounds::MAX_CLAIM {
+            return Err(EvalError::TooLarge(value));
+        }
+        Ok(value)
     }
 }
 
@@ -407,6 +424,18 @@ mod tests {
         assert_eq!(
             Formula::parse("rate").unwrap().eval(&x),
             Err(EvalError::NoRate)
+        );
+        // Past the largest claim value, and past what a decimal holds: clean errors.
+        assert_eq!(
+            Formula::parse("20000000000000.000001").unwrap().eval(&x),
+            Err(EvalError::TooLarge(d("20000000000000.000001")))
+        );
+        assert!(Formula::parse("20000000000000").unwrap().eval(&x).is_ok());
+        assert_eq!(
+            Formula::parse("9999999999999999999999999999 * 9999999999999999999999999999")
+                .unwrap()
+                .eval(&x),
+            Err(EvalError::Overflow)
         );
     }
 }

@@ -6,11 +6,14 @@
 //! of them. TOML is parsed with `toml`'s spanned document tree, which keeps numbers as their
 //! literal text; decimals are built from that text, never from a float.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_spanned::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
+use super::bounds;
 use super::diag::{Code, Diagnostic, Span};
 use super::record::At;
 use super::value::{
@@ -100,6 +103,38 @@ pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> O
 const FORBIDDEN_HINT: &str = "control and bidirectional-override characters can make a terminal show text other than what is stored; remove it";
 
 /// Names a forbidden character the way a reader can look it up.
+/// Why a free-text value (a name, a description, a memo, a comment) is refused. One rule
+/// for the reader and for every command flag that fills such a field, so that nothing a
+/// command writes is rejected when read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    /// Empty, or only white space.
+    Empty,
+    /// A control or bidirectional-override character (see [`forbidden_chars`]).
+    Forbidden(char),
+}
+
+impl fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextProblem::Empty => f.write_str("is empty"),
+            TextProblem::Forbidden(c) => {
+                write!(f, "holds the forbidden character {}", char_name(*c))
+            }
+        }
+    }
+}
+
+/// The problem with a free-text value, if any: what the reader refuses in a text field.
+pub fn text_problem(text: &str) -> Option<TextProblem> {
+    if text.trim().is_empty() {
+        return Some(TextProblem::Empty);
+    }
+    forbidden_chars(text)
+        .next()
+        .map(|(_, c)| TextProblem::Forbidden(c))
+}
+
 fn char_name(c: char) -> String {
     let name = match c {
         '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
@@ -340,19 +375,19 @@ impl<'i, 'd> Fields<'i, 'd> {
 
     fn conv_text(&mut self, key: &str, span: Span, value: DeValue<'_>) -> Option<At<String>> {
         match value {
-            DeValue::String(s) if s.trim().is_empty() => {
-                self.report(
-                    Code::InvalidValue,
-                    Some(span),
-                    format!("`{key}` cannot be empty"),
-                    None,
-                );
-                None
-            }
-            DeValue::String(s) => {
-                // Escapes (`"\u202E"`) get past the scan of the raw file; judge the value too,
-                // unless the raw character was already reported inside this string.
-                if let Some((_, c)) = forbidden_chars(&s).next() {
+            DeValue::String(s) => match text_problem(&s) {
+                Some(TextProblem::Empty) => {
+                    self.report(
+                        Code::InvalidValue,
+                        Some(span),
+                        format!("`{key}` cannot be empty"),
+                        None,
+                    );
+                    None
+                }
+                Some(TextProblem::Forbidden(c)) => {
+                    // Escapes (`"\u202E"`) get past the scan of the raw file; judge the value
+                    // too, unless the raw character was already reported inside this string.
                     let reported = self.diags.iter().any(|d| {
                         d.code == Code::ForbiddenChar
                             && d.path == self.path
@@ -367,13 +402,13 @@ impl<'i, 'd> Fields<'i, 'd> {
                             Some(FORBIDDEN_HINT.to_owned()),
                         );
                     }
-                    return None;
+                    None
                 }
-                Some(At {
+                None => Some(At {
                     value: s.into_owned(),
                     span,
-                })
-            }
+                }),
+            },
             other => {
                 self.wrong_type(key, span, "a string", &other);
                 None
@@ -554,6 +589,18 @@ impl<'i, 'd> Fields<'i, 'd> {
                 Some(span),
                 format!("`{key}` must be greater than zero, found {d}"),
                 rule.record_hint.then(|| "to correct an earlier record, write a new one with `reverses` or `supersedes` instead of a negative value".to_owned()),
+            );
+            return None;
+        }
+        if d > rule.max {
+            self.report(
+                Code::OutOfRange,
+                Some(span),
+                format!(
+                    "`{key}` = {d} is more than {}, the largest value ovn accepts for it",
+                    rule.max
+                ),
+                Some(out_of_range_hint(rule.max)),
             );
             return None;
         }
@@ -828,6 +875,8 @@ pub struct DecimalRule<'a> {
     pub what: &'a str,
     /// Whether to suggest a correcting record for a negative value (contributions only).
     pub record_hint: bool,
+    /// The largest value allowed (see [`super::bounds`]): larger is `out-of-range`.
+    pub max: Decimal,
 }
 
 impl DecimalRule<'static> {
@@ -837,13 +886,25 @@ impl DecimalRule<'static> {
         positive: true,
         what: "hours have",
         record_hint: true,
+        max: bounds::MAX_HOURS,
     };
-    /// Rates, multipliers, caps, quantities: positive, 6 places.
+    /// Rates and use rates: positive, 6 places, at most [`bounds::MAX_RATE`].
     pub const RATE: DecimalRule<'static> = DecimalRule {
         scale: RATE_SCALE,
         positive: true,
         what: "rates, multipliers and quantities have",
         record_hint: false,
+        max: bounds::MAX_RATE,
+    };
+    /// Multipliers and caps: as [`DecimalRule::RATE`], at most [`bounds::MAX_FACTOR`].
+    pub const FACTOR: DecimalRule<'static> = DecimalRule {
+        max: bounds::MAX_FACTOR,
+        ..DecimalRule::RATE
+    };
+    /// Quantities: as [`DecimalRule::RATE`], at most [`bounds::MAX_QUANTITY`].
+    pub const QUANTITY: DecimalRule<'static> = DecimalRule {
+        max: bounds::MAX_QUANTITY,
+        ..DecimalRule::RATE
     };
 }
 
@@ -856,7 +917,19 @@ impl<'a> DecimalRule<'a> {
             positive: true,
             what,
             record_hint,
+            max: bounds::MAX_AMOUNT,
         }
+    }
+}
+
+/// What to do about a value beyond its bound.
+fn out_of_range_hint(max: Decimal) -> String {
+    if max == bounds::MAX_AMOUNT || max == bounds::MAX_HOURS {
+        format!(
+            "split it over several records of at most {max} each (the bounds keep every total exact; see Largest values in ovn-ledger(5))"
+        )
+    } else {
+        "the bounds keep every total exact; see Largest values in ovn-ledger(5)".to_owned()
     }
 }
 

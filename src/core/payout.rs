@@ -15,7 +15,9 @@
 //! floored, then the units still missing go one each to the lines with the largest
 //! remainders, ties broken by agent id. So every bucket's lines sum exactly to its budget,
 //! every line is within one minor unit of its exact share, and the payout sums exactly to the
-//! revenue.
+//! revenue. That exactness needs every sum to fit a decimal at the minor unit: the revenue
+//! and every value a ledger holds are bounded ([`super::bounds`]), and a claim value past
+//! [`bounds::MAX_CLAIM`] is an error.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -27,6 +29,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::bounds;
 use super::ledger::Ledger;
 use super::record::{
     Agreement, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
@@ -278,6 +281,17 @@ pub enum PayoutError {
     },
     /// A number grew beyond what an exact decimal holds.
     Overflow,
+    /// The revenue is more than [`bounds::MAX_AMOUNT`].
+    RevenueTooLarge,
+    /// A claim value is more than [`bounds::MAX_CLAIM`] (only a formula can reach it).
+    ClaimTooLarge {
+        /// The contribution.
+        contribution: Id,
+        /// The bucket.
+        bucket: String,
+        /// The value it came to.
+        value: Decimal,
+    },
 }
 
 impl fmt::Display for PayoutError {
@@ -338,6 +352,20 @@ impl fmt::Display for PayoutError {
                 "the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}"
             ),
             PayoutError::Overflow => f.write_str("a value is too large to compute exactly"),
+            PayoutError::RevenueTooLarge => write!(
+                f,
+                "the revenue amount is more than {}, the largest ovn computes exactly (see Largest values in ovn-ledger(5))",
+                bounds::MAX_AMOUNT
+            ),
+            PayoutError::ClaimTooLarge {
+                contribution,
+                bucket,
+                value,
+            } => write!(
+                f,
+                "contribution `{contribution}` has a claim value of {value} in bucket {bucket:?}, more than the largest ovn computes exactly ({})",
+                bounds::MAX_CLAIM
+            ),
         }
     }
 }
@@ -432,6 +460,9 @@ fn compute_with(
     let minor_units = network.map_or(2, |n| n.minor_units);
     if request.amount <= Decimal::ZERO {
         return Err(PayoutError::NotPositive);
+    }
+    if request.amount > bounds::MAX_AMOUNT {
+        return Err(PayoutError::RevenueTooLarge);
     }
     if request.amount.normalize().scale() > minor_units {
         return Err(PayoutError::TooPrecise { minor_units });
@@ -593,7 +624,8 @@ fn compute_with(
                     }
                     ClaimKind::Debt => {
                         // What is owed is money: round it to the minor unit.
-                        let owed = (value * cap).round_dp(minor_units);
+                        let exact_owed = value.checked_mul(cap).ok_or(PayoutError::Overflow)?;
+                        let owed = exact_owed.round_dp(minor_units);
                         let before = paid
                             .get(&(&c.id.value, &agent))
                             .copied()
@@ -603,13 +635,10 @@ fn compute_with(
                             spent.insert(&c.id.value, Reason::DebtSettled);
                             continue;
                         }
-                        let mut how = how;
-                        if explain && cap != Decimal::ONE {
-                            how = format!("{how} × cap {cap}");
-                        }
-                        if explain && !before.is_zero() {
-                            how = format!("{how} − {before} already repaid");
-                        }
+                        let how = match explain {
+                            true => debt_how(&how, value, cap, exact_owed, before, minor_units),
+                            false => how,
+                        };
                         (outstanding, Some(outstanding), how)
                     }
                 };
@@ -693,6 +722,42 @@ fn compute_with(
         totals: totals.into_iter().collect(),
         left_out,
     })
+}
+
+/// How a debt's outstanding balance arises, as equations that hold (`--explain` prints
+/// them and a test evaluates them): the claim value, what is owed (value × cap, rounded to
+/// the minor unit, `→`) and what earlier recorded payouts already repaid.
+fn debt_how(
+    how: &str,
+    value: Decimal,
+    cap: Decimal,
+    exact_owed: Decimal,
+    before: Decimal,
+    minor_units: u32,
+) -> String {
+    let owed = exact_owed.round_dp(minor_units);
+    let mut out = format!("{how} = {}", value.normalize());
+    if cap != Decimal::ONE {
+        out = format!(
+            "{out}; owed {} × cap {cap} = {}",
+            value.normalize(),
+            exact_owed.normalize()
+        );
+    } else if exact_owed != owed {
+        out = format!("{out}; owed {}", exact_owed.normalize());
+    }
+    if exact_owed != owed {
+        out = format!("{out} → {}", money(owed, minor_units));
+    }
+    if !before.is_zero() {
+        out = format!(
+            "{out}; {} − {} already repaid = {}",
+            money(owed, minor_units),
+            money(before, minor_units),
+            money(owed - before, minor_units)
+        );
+    }
+    out
 }
 
 fn find_project<'l>(ledger: &'l Ledger, id: &str) -> Result<&'l Project, PayoutError> {
@@ -855,7 +920,7 @@ fn claim_value(
                 how = format!("({how}) × {m}");
             }
         }
-        return Ok((value, how));
+        return bounded(value, how, c, bucket);
     }
     let mut value = Decimal::ZERO;
     if let Some(hours) = &c.hours {
@@ -874,7 +939,7 @@ fn claim_value(
         }
     }
     if let Some(amount) = c.amount {
-        value += amount;
+        value = value.checked_add(amount).ok_or(PayoutError::Overflow)?;
         if explain {
             how = if how.is_empty() {
                 amount.to_string()
@@ -888,6 +953,25 @@ fn claim_value(
         if explain {
             how = format!("({how}) × {m}");
         }
+    }
+    bounded(value, how, c, bucket)
+}
+
+/// A claim value within [`bounds::MAX_CLAIM`], or the error naming its contribution: the
+/// bound keeps every sum of claims exact (a formula is the only way past it on a valid
+/// ledger).
+fn bounded(
+    value: Decimal,
+    how: String,
+    c: &Contribution,
+    bucket: &str,
+) -> Result<(Decimal, String), PayoutError> {
+    if value > bounds::MAX_CLAIM {
+        return Err(PayoutError::ClaimTooLarge {
+            contribution: c.id.value.clone(),
+            bucket: bucket.to_owned(),
+            value,
+        });
     }
     Ok((value, how))
 }

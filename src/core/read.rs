@@ -483,7 +483,7 @@ fn read_bucket<'i>(
     let bucket_claim = claim
         .as_ref()
         .map_or(ClaimKind::Equity, |c| claim_kind(&c.value));
-    let cap = b.decimal("cap", Need::Optional, DecimalRule::RATE);
+    let cap = b.decimal("cap", Need::Optional, DecimalRule::FACTOR);
     let mut rules = Vec::new();
     let rule_tables = b.tables("rules");
     for (i, t) in rule_tables.into_iter().enumerate() {
@@ -627,7 +627,7 @@ fn read_rule<'i>(
         );
     }
     let rate = r.decimal("rate", Need::Optional, DecimalRule::RATE);
-    let multiplier = r.decimal("multiplier", Need::Optional, DecimalRule::RATE);
+    let multiplier = r.decimal("multiplier", Need::Optional, DecimalRule::FACTOR);
     let formula = r.text("formula", Need::Optional).and_then(|text| {
         match super::formula::Formula::parse(&text.value) {
             Ok(f) => Some(f),
@@ -650,7 +650,7 @@ fn read_rule<'i>(
     let claim = r
         .word("claim", Need::Optional, CLAIMS)
         .map(|c| claim_kind(&c.value));
-    let cap = r.decimal("cap", Need::Optional, DecimalRule::RATE);
+    let cap = r.decimal("cap", Need::Optional, DecimalRule::FACTOR);
     if let Some(cap) = &cap {
         // A rule's claim is its own or, failing that, its bucket's.
         check_cap(&mut r, cap, claim.unwrap_or(bucket_claim));
@@ -829,7 +829,7 @@ pub fn contribution(
         }
         Some(Kind::Material) => {
             amount = f.decimal("amount", needs(true, "\"80.00\""), money);
-            quantity = f.decimal("quantity", Need::Optional, DecimalRule::RATE);
+            quantity = f.decimal("quantity", Need::Optional, DecimalRule::QUANTITY);
             unit = f.text("unit", Need::Optional);
             for key in ["hours", "skill", "resource"] {
                 f.refuse(key, "to a `material` contribution");
@@ -866,7 +866,7 @@ pub fn contribution(
             hours = f.decimal("hours", Need::Optional, DecimalRule::HOURS);
             amount = f.decimal("amount", Need::Optional, money);
             skill = f.name_word("skill", Need::Optional);
-            quantity = f.decimal("quantity", Need::Optional, DecimalRule::RATE);
+            quantity = f.decimal("quantity", Need::Optional, DecimalRule::QUANTITY);
             unit = f.text("unit", Need::Optional);
             resource = f.id("resource", Need::Optional);
         }

@@ -323,10 +323,27 @@ pub(super) fn evidence(
     ledger: &crate::core::ledger::Ledger,
     only: Option<&BTreeSet<Id>>,
 ) -> Result<crate::core::validation::Evidence, CliError> {
+    Ok(gather(store, rev, ledger, only)?.0)
+}
+
+/// [`evidence`], and the commit that added each approval.
+fn gather(
+    store: &crate::store::Store,
+    rev: &str,
+    ledger: &crate::core::ledger::Ledger,
+    only: Option<&BTreeSet<Id>>,
+) -> Result<
+    (
+        crate::core::validation::Evidence,
+        BTreeMap<Id, crate::store::AddedBy>,
+    ),
+    CliError,
+> {
     use crate::core::validation::{self, Approver, Evidence, Signature};
     let mut evidence = Evidence::default();
+    let mut added = BTreeMap::new();
     if ledger.approvals.is_empty() {
-        return Ok(evidence);
+        return Ok((evidence, added));
     }
     let policy = ledger
         .network
@@ -335,11 +352,7 @@ pub(super) fn evidence(
         .unwrap_or_default();
     let wanted = |a: &crate::core::record::Approval| only.is_none_or(|o| o.contains(&a.record.value));
     let commit_signed = policy.signed && !policy.record_signatures;
-    let mut unsigned_ids = BTreeSet::new();
-    for a in ledger.approvals.iter().filter(|a| a.by.is_none()) {
-        unsigned_ids.insert(a.id.value.as_str().to_owned());
-    }
-    if !unsigned_ids.is_empty() {
+    if ledger.approvals.iter().any(|a| a.by.is_none()) {
         let allowed = validation::allowed_signers(ledger);
         // One verification per commit, however many approvals it adds.
         let mut verified: HashMap<git2::Oid, Signature> = HashMap::new();
@@ -354,8 +367,9 @@ pub(super) fn evidence(
             };
             let who = match agent_by_email(ledger, &by.email) {
                 Some(agent) => Approver::Agent(agent.clone()),
-                None => Approver::Unknown(by.email),
+                None => Approver::Unknown(by.email.clone()),
             };
+            added.insert(id.clone(), by.clone());
             evidence.approvers.insert(id.clone(), who);
             let check = by_id
                 .get(id.as_str())
@@ -401,7 +415,104 @@ pub(super) fn evidence(
             evidence.in_record.insert(a.id.value.clone(), judged);
         }
     }
-    Ok(evidence)
+    Ok((evidence, added))
+}
+
+/// An unsigned approval whose approver a merge may have lost: the commit that added it is
+/// not the `ovn approve` commit of its record (a squash, or a rewrite by someone else), so
+/// the author the approval is credited to may be the merger, not the approver.
+pub(super) struct Lost {
+    /// The approval.
+    pub approval: Id,
+    /// The contribution it approves.
+    pub record: Id,
+    /// The adding commit's short id, subject and author email.
+    pub commit: (String, String, String),
+    /// Whom it counts for, if it counts.
+    pub counts_for: Option<Id>,
+    /// Other authors the commit's message names (a squash message's `Author:` lines, or
+    /// `Co-authored-by:` trailers): likely approvers.
+    pub named: Vec<String>,
+}
+
+/// [`statuses`], and the unsigned approvals whose approver a merge may have lost.
+pub(super) fn statuses_and_lost(
+    store: &crate::store::Store,
+    rev: &str,
+    ledger: &crate::core::ledger::Ledger,
+) -> Result<
+    (
+        BTreeMap<Id, crate::core::validation::Status>,
+        Vec<crate::core::validation::VoidApproval>,
+        Vec<Lost>,
+    ),
+    CliError,
+> {
+    use crate::core::validation::Void;
+    let (evidence, added) = gather(store, rev, ledger, None)?;
+    let (statuses, voids, counted) = crate::core::validation::judge_all(ledger, &evidence);
+    let mut lost = Vec::new();
+    for a in ledger.approvals.iter().filter(|a| a.by.is_none()) {
+        let counts_for = counted
+            .iter()
+            .find(|c| c.approval == a.id.value)
+            .map(|c| c.agent.clone());
+        // Only where the credited author decides: void for being the contributor's or an
+        // unknown email's, or counting for whoever made the commit.
+        let judged_by_author = counts_for.is_some()
+            || voids.iter().any(|v| {
+                v.approval == a.id.value
+                    && matches!(v.why, Void::SelfApproval | Void::UnknownApprover(_))
+            });
+        let Some(by) = added.get(&a.id.value) else {
+            continue;
+        };
+        if !judged_by_author {
+            continue;
+        }
+        let message = store.commit_message(by.commit)?;
+        let subject = message.lines().next().unwrap_or_default().to_owned();
+        let named = named_authors(&message, &by.email);
+        let own_commit = subject
+            .strip_prefix("approve: ")
+            .is_some_and(|ids| ids.split(", ").any(|i| i.trim() == a.record.value.as_str()));
+        if own_commit && named.is_empty() {
+            continue;
+        }
+        let short = by.commit.to_string()[..12].to_owned();
+        lost.push(Lost {
+            approval: a.id.value.clone(),
+            record: a.record.value.clone(),
+            commit: (short, subject, by.email.clone()),
+            counts_for,
+            named,
+        });
+    }
+    Ok((statuses, voids, lost))
+}
+
+/// The emails a commit message names as authors other than `author`: `Author: Name <email>`
+/// lines (git merge --squash's message) and `Co-authored-by:` trailers (forges' squashes).
+fn named_authors(message: &str, author: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in message.lines() {
+        let line = line.trim();
+        let rest = line
+            .strip_prefix("Author:")
+            .or_else(|| line.strip_prefix("Co-authored-by:"));
+        let Some(rest) = rest else { continue };
+        let Some((_, email)) = rest.rsplit_once('<') else {
+            continue;
+        };
+        let email = email.trim_end_matches('>').trim();
+        if !email.is_empty()
+            && !email.eq_ignore_ascii_case(author)
+            && !out.iter().any(|e| e.eq_ignore_ascii_case(email))
+        {
+            out.push(email.to_owned());
+        }
+    }
+    out
 }
 
 /// The validation status of every contribution of `ledger` (read at `rev`), and the

@@ -229,6 +229,15 @@ impl Store {
         Ok(out)
     }
 
+    /// A commit's whole message (lossy UTF-8).
+    pub fn commit_message(&self, commit: Oid) -> Result<String, StoreError> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(StoreError::git("cannot read a commit"))?;
+        Ok(String::from_utf8_lossy(c.message_bytes()).into_owned())
+    }
+
     /// The agents of the ledger at `commit` (those that parse): whose keys judge approvals
     /// that arrived on top of it.
     pub fn agents_at(&self, commit: Oid) -> Result<Vec<Agent>, StoreError> {

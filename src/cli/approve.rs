@@ -435,19 +435,17 @@ pub(super) struct Lost {
     pub named: Vec<String>,
 }
 
+/// Every contribution's validation status.
+type Statuses = BTreeMap<Id, crate::core::validation::Status>;
+/// The approvals that do not count.
+type Voids = Vec<crate::core::validation::VoidApproval>;
+
 /// [`statuses`], and the unsigned approvals whose approver a merge may have lost.
 pub(super) fn statuses_and_lost(
     store: &crate::store::Store,
     rev: &str,
     ledger: &crate::core::ledger::Ledger,
-) -> Result<
-    (
-        BTreeMap<Id, crate::core::validation::Status>,
-        Vec<crate::core::validation::VoidApproval>,
-        Vec<Lost>,
-    ),
-    CliError,
-> {
+) -> Result<(Statuses, Voids, Vec<Lost>), CliError> {
     use crate::core::validation::Void;
     let (evidence, added) = gather(store, rev, ledger, None)?;
     let (statuses, voids, counted) = crate::core::validation::judge_all(ledger, &evidence);

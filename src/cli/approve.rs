@@ -350,7 +350,8 @@ fn gather(
         .as_ref()
         .map(|n| n.validation.clone())
         .unwrap_or_default();
-    let wanted = |a: &crate::core::record::Approval| only.is_none_or(|o| o.contains(&a.record.value));
+    let wanted =
+        |a: &crate::core::record::Approval| only.is_none_or(|o| o.contains(&a.record.value));
     let commit_signed = policy.signed && !policy.record_signatures;
     if ledger.approvals.iter().any(|a| a.by.is_none()) {
         let allowed = validation::allowed_signers(ledger);

@@ -179,7 +179,10 @@ fn awaiting(
         .into_iter()
         .filter(|l| {
             l.counts_for.is_some()
-                || matches!(statuses.get(&l.record), Some(Status::AwaitingApproval { .. }))
+                || matches!(
+                    statuses.get(&l.record),
+                    Some(Status::AwaitingApproval { .. })
+                )
         })
         .collect();
     lost_approvers(ledger, &lost, validated, out)
@@ -195,10 +198,11 @@ fn lost_approvers(
 ) -> Result<(), CliError> {
     // A signature is the lasting fix; without any key in the ledger, an approval committed
     // on the validated branch itself keeps its author.
-    let keys = ledger
-        .agents
-        .iter()
-        .any(|a| a.keys.iter().any(|k| crate::core::validation::is_ssh_key(k)));
+    let keys = ledger.agents.iter().any(|a| {
+        a.keys
+            .iter()
+            .any(|k| crate::core::validation::is_ssh_key(k))
+    });
     for l in lost {
         let (short, subject, email) = &l.commit;
         let credited = match &l.counts_for {

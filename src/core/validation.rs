@@ -149,9 +149,9 @@ impl RecordSignature {
     pub fn text(&self, by: &Id) -> String {
         match self {
             RecordSignature::Good => format!("signed by {by}"),
-            RecordSignature::NoKey => format!(
-                "signed as {by}, who had no SSH key listed before the change that added it"
-            ),
+            RecordSignature::NoKey => {
+                format!("signed as {by}, who had no SSH key listed before the change that added it")
+            }
             RecordSignature::KeyNotListed => format!(
                 "signed as {by} with a key not listed on {by} before the change that added it"
             ),
@@ -318,7 +318,12 @@ fn judge<'l>(
         Some(by) => match evidence.in_record.get(&a.id.value) {
             Some(RecordSignature::Good) => &by.value,
             Some(why) => return Err(Void::BadSignature(by.value.clone(), why.clone())),
-            None => return Err(Void::BadSignature(by.value.clone(), RecordSignature::Invalid)),
+            None => {
+                return Err(Void::BadSignature(
+                    by.value.clone(),
+                    RecordSignature::Invalid,
+                ));
+            }
         },
         None if policy.record_signatures => return Err(Void::NotSignedInRecord),
         None => {

@@ -51,7 +51,11 @@ impl Store {
         }
     }
 
-    pub(super) fn history_subtree<'r>(&'r self, tree: Option<&Tree<'r>>, name: &str) -> Option<Tree<'r>> {
+    pub(super) fn history_subtree<'r>(
+        &'r self,
+        tree: Option<&Tree<'r>>,
+        name: &str,
+    ) -> Option<Tree<'r>> {
         let entry = tree?.get_name(name)?;
         if entry.kind() != Some(ObjectType::Tree) {
             return None;

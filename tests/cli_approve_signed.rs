@@ -465,3 +465,37 @@ fn status_says_when_a_squash_lost_the_approver_of_unsigned_approvals() {
         "{out}"
     );
 }
+
+#[test]
+fn review_judges_signed_approvals_by_their_signature_and_the_bases_keys() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let s = Sandbox::new();
+    let (dir, ben_key, cy_key) = signed_repo(&s, "\"record\"");
+    // cy's signed approval, committed by ben in ben's own branch: no self-approval.
+    s.git(&dir, &["switch", "-q", "-c", "ben-work"]);
+    let cy = cy_key.to_str().unwrap();
+    let (code, out, err) = ovn_as(&s, &dir, CY, &["approve", "--key", cy, "--no-commit", A2]);
+    assert_eq!(code, 0, "{out}{err}");
+    s.git(&dir, &["add", "-A"]);
+    git_as(&s, &dir, BEN, &["commit", "-qm", "cy's approval"]);
+    let (code, out, err) = run(&s, &dir, &["review", "--no-impact"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("self-approval"), "{out}");
+    // ben adds his key to cy and signs another approval as cy: the base did not know it.
+    s.git(&dir, &["switch", "-q", "-c", "ben-forges", "main"]);
+    let ben_pub = std::fs::read_to_string(ben_key.with_extension("pub")).unwrap();
+    add_key(&dir, "cy", ben_pub.trim());
+    git_as(&s, &dir, BEN, &["commit", "-qam", "cy's new key"]);
+    let ben = ben_key.to_str().unwrap();
+    assert_eq!(ovn_as(&s, &dir, CY, &["approve", "--key", ben, A2]).0, 0);
+    let (code, out, _) = run(&s, &dir, &["review", "--no-impact"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "of {A2}: signed as cy with a key not listed on cy before the change that added it; it does not count"
+        )),
+        "{out}"
+    );
+}

@@ -436,6 +436,25 @@ pub(super) struct Lost {
     pub named: Vec<String>,
 }
 
+/// For an approval signed in the record: its signer (`by`) and how the signature judges
+/// against the SSH keys the signer had at `base` (for a review, the merge base: keys the
+/// change itself adds do not count). `None` for an unsigned approval.
+pub(super) fn signed_by(
+    store: &crate::store::Store,
+    base: &str,
+    approval: &Approval,
+) -> Result<Option<(Id, crate::core::validation::RecordSignature)>, CliError> {
+    use crate::core::validation;
+    let (Some(by), Some(body)) = (&approval.by, &approval.signature) else {
+        return Ok(None);
+    };
+    let agents = store.agents_at(store.resolve(base)?.id())?;
+    let keys = validation::ssh_keys(&agents, &by.value);
+    let message = validation::approval_message(approval, &by.value);
+    let judged = store.ssh_verify(&by.value, &keys, &message, body)?;
+    Ok(Some((by.value.clone(), judged)))
+}
+
 /// Every contribution's validation status.
 type Statuses = BTreeMap<Id, crate::core::validation::Status>;
 /// The approvals that do not count.

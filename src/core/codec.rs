@@ -262,6 +262,25 @@ mod tests {
     }
 
     #[test]
+    fn signed_approvals_round_trip() {
+        let a = Approval {
+            file: 0,
+            id: At::new(Id::parse("01zz1").unwrap()),
+            record: At::new(Id::parse("01zz2").unwrap()),
+            digest: format!("sha256:{}", "0".repeat(64)),
+            date: At::new(NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()),
+            comment: None,
+            by: Some(At::new(Id::parse("cy").unwrap())),
+            signature: Some("U1NIU0lHAAAA".to_owned()),
+        };
+        let mut out = Vec::new();
+        put_approval(&mut out, &a);
+        let mut input = out.as_slice();
+        assert_eq!(get_approval(&mut input), Some(a));
+        assert!(input.is_empty());
+    }
+
+    #[test]
     fn truncated_input_is_refused_not_misread() {
         let mut out = Vec::new();
         put_str(&mut out, "hello");

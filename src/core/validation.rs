@@ -467,3 +467,155 @@ pub fn is_ssh_key(key: &str) -> bool {
         .any(|p| key.starts_with(p))
         && !key.contains('\n')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{self, RawFile};
+
+    const B2: &str = "01aaaaaaaaaaaaaaaaaaaaaaa2";
+
+    /// Agents ana, ben and cy, ben's contribution B2, the policy given, and `approvals`
+    /// (id, by) approving B2 as it is.
+    fn ledger(policy: &str, approvals: &[(&str, Option<&str>)]) -> Ledger {
+        let mut files = vec![
+            (
+                "ovn.toml".to_owned(),
+                format!("format = 1\nname = \"N\"\ncurrency = \"EUR\"\n\n[validation]\n{policy}\n"),
+            ),
+            (
+                "projects/p.toml".to_owned(),
+                "id = \"p\"\nname = \"P\"\n".to_owned(),
+            ),
+            (
+                format!("contributions/2026/03/11/{B2}.toml"),
+                format!(
+                    "id = \"{B2}\"\nagent = \"ben\"\ndate = 2026-03-11\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"2\"\n"
+                ),
+            ),
+        ];
+        for a in ["ana", "ben", "cy"] {
+            files.push((
+                format!("agents/{a}.toml"),
+                format!(
+                    "id = \"{a}\"\nname = \"{a}\"\nkind = \"person\"\nemails = [\"{a}@x.org\"]\n"
+                ),
+            ));
+        }
+        let raw: Vec<RawFile> = files
+            .iter()
+            .map(|(p, t)| RawFile {
+                path: p.clone(),
+                bytes: t.clone().into_bytes(),
+            })
+            .collect();
+        let digest = write::contribution_digest(&ledger::load(&raw).ledger.contributions[0]);
+        let mut raw = raw;
+        for (id, by) in approvals {
+            let signed = by.map_or(String::new(), |b| {
+                format!("by = \"{b}\"\nsignature = \"U1NIU0lHAAAA\"\n")
+            });
+            raw.push(RawFile {
+                path: format!("approvals/2026/03/12/{id}.toml"),
+                bytes: format!(
+                    "id = \"{id}\"\nrecord = \"{B2}\"\ndigest = \"{digest}\"\ndate = 2026-03-12\n{signed}"
+                )
+                .into_bytes(),
+            });
+        }
+        let loaded = ledger::load(&raw);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.ledger
+    }
+
+    fn id(s: &str) -> Id {
+        Id::parse(s).unwrap()
+    }
+
+    fn author(evidence: &mut Evidence, approval: &str, agent: &str) {
+        evidence
+            .approvers
+            .insert(id(approval), Approver::Agent(id(agent)));
+    }
+
+    #[test]
+    fn a_good_in_record_signature_names_the_approver_whoever_made_the_commit() {
+        let l = ledger("approvals = 1", &[("01zz1", Some("cy"))]);
+        let mut e = Evidence::default();
+        // Squashed by ben, the contributor: the commit says ben, the signature says cy.
+        author(&mut e, "01zz1", "ben");
+        e.in_record.insert(id("01zz1"), RecordSignature::Good);
+        let (statuses, voids, counted) = judge_all(&l, &e);
+        assert_eq!(statuses[&id(B2)], Status::Validated);
+        assert!(voids.is_empty());
+        assert_eq!(counted[0].agent, id("cy"));
+        // The same record with a signature that does not verify does not count, and does not
+        // fall back to the commit's author.
+        author(&mut e, "01zz1", "ana");
+        e.in_record
+            .insert(id("01zz1"), RecordSignature::KeyNotListed);
+        let (statuses, voids, _) = judge_all(&l, &e);
+        assert!(matches!(statuses[&id(B2)], Status::AwaitingApproval { .. }));
+        assert_eq!(
+            voids[0].why,
+            Void::BadSignature(id("cy"), RecordSignature::KeyNotListed)
+        );
+    }
+
+    #[test]
+    fn a_record_policy_counts_only_approvals_signed_in_the_record() {
+        let l = ledger("approvals = 1\nsigned = \"record\"", &[("01zz1", None)]);
+        assert!(l.network.as_ref().unwrap().validation.record_signatures);
+        let mut e = Evidence::default();
+        author(&mut e, "01zz1", "cy");
+        e.signatures.insert(id("01zz1"), Signature::By(id("cy")));
+        let (_, voids, _) = judge_all(&l, &e);
+        assert_eq!(voids[0].why, Void::NotSignedInRecord);
+    }
+
+    #[test]
+    fn a_signed_self_approval_never_counts() {
+        let l = ledger("approvals = 1", &[("01zz1", Some("ben"))]);
+        let mut e = Evidence::default();
+        author(&mut e, "01zz1", "cy");
+        e.in_record.insert(id("01zz1"), RecordSignature::Good);
+        let (_, voids, _) = judge_all(&l, &e);
+        assert_eq!(voids[0].why, Void::SelfApproval);
+    }
+
+    #[test]
+    fn one_agents_approvals_of_one_record_count_once() {
+        let l = ledger(
+            "approvals = 2",
+            &[("01zz1", None), ("01zz2", Some("cy")), ("01zz3", None)],
+        );
+        let mut e = Evidence::default();
+        author(&mut e, "01zz1", "cy");
+        author(&mut e, "01zz2", "ana");
+        author(&mut e, "01zz3", "ana");
+        e.in_record.insert(id("01zz2"), RecordSignature::Good);
+        let (statuses, voids, counted) = judge_all(&l, &e);
+        assert_eq!(statuses[&id(B2)], Status::Validated);
+        // cy (commit) and cy (signature) are one approver; ana's counts.
+        assert_eq!(
+            counted.iter().map(|c| c.agent.as_str()).collect::<Vec<_>>(),
+            ["cy", "ana"]
+        );
+        assert_eq!(voids.len(), 1);
+        assert_eq!(voids[0].why, Void::Duplicate(id("cy"), id("01zz1")));
+    }
+
+    #[test]
+    fn signatures_keep_their_body_through_armor() {
+        let body = format!("U1NIU0lH{}", "A".repeat(150));
+        let armored = armor(&body);
+        assert!(armored.starts_with("-----BEGIN SSH SIGNATURE-----\n"));
+        assert!(
+            armored
+                .lines()
+                .all(|l| l.len() <= 70 || l.starts_with("-----"))
+        );
+        assert_eq!(signature_body(&armored), Some(body));
+        assert_eq!(signature_body("-----BEGIN X-----\nnot base64!\n"), None);
+    }
+}

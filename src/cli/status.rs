@@ -24,7 +24,10 @@ use crate::core::validation::Status;
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
 /// yet), and the approvals that do not count: self-approvals, approvals of a record edited
-/// since, approvals added by an email no agent lists.
+/// since, approvals added by an email no agent lists, signatures that do not verify, an
+/// agent's second approval of a record. It also says which unsigned approvals a squash or
+/// rebase merge credited to the merger instead of the approver, with the command that
+/// fixes each (a signed approval by the approver: `ovn approve --sign ID`).
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:

@@ -403,6 +403,8 @@ fn gather(
     if !signed.is_empty() {
         let bases = store.approval_bases(rev)?;
         let mut agents_at: HashMap<git2::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
+        let mut ids = Vec::new();
+        let mut jobs = Vec::new();
         for (a, by, body) in signed {
             let Some(&base) = bases.get(a.id.value.as_str()) else {
                 continue;
@@ -411,9 +413,16 @@ fn gather(
                 e.insert(store.agents_at(base)?);
             }
             let keys = validation::ssh_keys(&agents_at[&base], &by.value);
-            let message = validation::approval_message(a, &by.value);
-            let judged = store.ssh_verify(&by.value, &keys, &message, body)?;
-            evidence.in_record.insert(a.id.value.clone(), judged);
+            ids.push(a.id.value.clone());
+            jobs.push(crate::store::VerifyJob {
+                principal: by.value.clone(),
+                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+                message: validation::approval_message(a, &by.value),
+                body: body.clone(),
+            });
+        }
+        for (id, judged) in ids.into_iter().zip(store.ssh_verify_all(&jobs)?) {
+            evidence.in_record.insert(id, judged);
         }
     }
     Ok((evidence, added))

@@ -25,7 +25,7 @@ pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
 pub use read::Scope;
-pub use sshsig::SigningKey;
+pub use sshsig::{SigningKey, VerifyJob};
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
 pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;

@@ -28,8 +28,111 @@ pub enum SigningKey {
     Literal(String),
 }
 
+/// One approval signature to check: the signature `body` over `message`, against the SSH
+/// `keys` `principal` had when it counts.
+#[derive(Clone, Debug)]
+pub struct VerifyJob {
+    /// The agent the approval names (`by`).
+    pub principal: Id,
+    /// Its SSH keys at the base of the change that brought the approval.
+    pub keys: Vec<String>,
+    /// The signed message ([`validation::approval_message`]).
+    pub message: String,
+    /// The signature, as records keep it.
+    pub body: String,
+}
+
+impl VerifyJob {
+    /// What a good verification is remembered by.
+    fn hash(&self, program: &str) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [program, self.principal.as_str()]
+            .into_iter()
+            .chain(self.keys.iter().map(String::as_str))
+            .chain([self.message.as_str(), self.body.as_str()])
+        {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// A file under `$GIT_DIR/ovn/` removed when dropped.
 struct TempFile(PathBuf);
+
+/// Writes a temporary file under `dir` (`$GIT_DIR/ovn/`), unique to this process and call.
+fn temp_file(dir: &Path, what: &str, bytes: &[u8]) -> Result<TempFile, StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{what}.{}.{n}", std::process::id()));
+    std::fs::write(&path, bytes).map_err(|e| StoreError::io(&path, "cannot write", e))?;
+    Ok(TempFile(path))
+}
+
+/// Runs `ssh-keygen -Y verify` (and, when it fails, `-Y check-novalidate` to tell a foreign
+/// key from a broken signature) for one job.
+fn verify(dir: &Path, program: &str, job: &VerifyJob) -> Result<RecordSignature, StoreError> {
+    let sig = temp_file(
+        dir,
+        "approval-signature",
+        validation::armor(&job.body).as_bytes(),
+    )?;
+    let run = |args: &[&std::ffi::OsStr]| -> Result<bool, StoreError> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| StoreError::io(Path::new(program), "cannot run", e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            // A refused signature may close stdin early; the exit status says it all.
+            let _ = stdin.write_all(job.message.as_bytes());
+        }
+        let status = child
+            .wait()
+            .map_err(|e| StoreError::io(Path::new(program), "cannot run", e))?;
+        Ok(status.success())
+    };
+    let ns = std::ffi::OsStr::new(SIGNATURE_NAMESPACE);
+    if !job.keys.is_empty() {
+        let keys: Vec<&str> = job.keys.iter().map(String::as_str).collect();
+        let allowed = validation::allowed_signers_for(&job.principal, &keys);
+        let allowed = temp_file(dir, "allowed-signers", allowed.as_bytes())?;
+        let ok = run(&[
+            "-Y".as_ref(),
+            "verify".as_ref(),
+            "-f".as_ref(),
+            allowed.0.as_os_str(),
+            "-I".as_ref(),
+            job.principal.as_str().as_ref(),
+            "-n".as_ref(),
+            ns,
+            "-s".as_ref(),
+            sig.0.as_os_str(),
+        ])?;
+        if ok {
+            return Ok(RecordSignature::Good);
+        }
+    }
+    // Why it failed: a sound signature by another key, or none at all.
+    let sound = run(&[
+        "-Y".as_ref(),
+        "check-novalidate".as_ref(),
+        "-n".as_ref(),
+        ns,
+        "-s".as_ref(),
+        sig.0.as_os_str(),
+    ])?;
+    Ok(match (sound, job.keys.is_empty()) {
+        (false, _) => RecordSignature::Invalid,
+        (true, true) => RecordSignature::NoKey,
+        (true, false) => RecordSignature::KeyNotListed,
+    })
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -41,13 +144,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     fn temp_file(&self, what: &str, bytes: &[u8]) -> Result<TempFile, StoreError> {
-        let dir = self.repo.path().join("ovn");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| StoreError::io(&dir, "cannot create directory", e))?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!("{what}.{}.{n}", std::process::id()));
-        std::fs::write(&path, bytes).map_err(|e| StoreError::io(&path, "cannot write", e))?;
-        Ok(TempFile(path))
+        temp_file(&self.repo.path().join("ovn"), what, bytes)
     }
 
     /// The program git runs for SSH signatures: `gpg.ssh.program`, else `ssh-keygen`.
@@ -130,60 +227,58 @@ impl Store {
         message: &str,
         body: &str,
     ) -> Result<RecordSignature, StoreError> {
-        let sig = self.temp_file("approval-signature", validation::armor(body).as_bytes())?;
-        let run = |args: &[&std::ffi::OsStr]| -> Result<bool, StoreError> {
-            let program = self.ssh_program();
-            let mut child = Command::new(&program)
-                .args(args)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| StoreError::io(Path::new(&program), "cannot run", e))?;
-            if let Some(mut stdin) = child.stdin.take() {
-                use std::io::Write;
-                // A refused signature may close stdin early; the exit status says it all.
-                let _ = stdin.write_all(message.as_bytes());
-            }
-            let status = child
-                .wait()
-                .map_err(|e| StoreError::io(Path::new(&program), "cannot run", e))?;
-            Ok(status.success())
+        let job = VerifyJob {
+            principal: principal.clone(),
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            message: message.to_owned(),
+            body: body.to_owned(),
         };
-        let ns = std::ffi::OsStr::new(SIGNATURE_NAMESPACE);
-        if !keys.is_empty() {
-            let allowed = validation::allowed_signers_for(principal, keys);
-            let allowed = self.temp_file("allowed-signers", allowed.as_bytes())?;
-            let ok = run(&[
-                "-Y".as_ref(),
-                "verify".as_ref(),
-                "-f".as_ref(),
-                allowed.0.as_os_str(),
-                "-I".as_ref(),
-                principal.as_str().as_ref(),
-                "-n".as_ref(),
-                ns,
-                "-s".as_ref(),
-                sig.0.as_os_str(),
-            ])?;
-            if ok {
-                return Ok(RecordSignature::Good);
+        Ok(self.ssh_verify_all(&[job])?.remove(0))
+    }
+
+    /// [`Store::ssh_verify`] for many signatures, in parallel. Good ones are remembered in
+    /// `$GIT_DIR/ovn/good-signatures` (a hash of program, signer, keys, message and
+    /// signature per line), so a ledger's approvals are verified once per clone, not on every
+    /// `ovn status`: a signature that verified once always will.
+    pub fn ssh_verify_all(&self, jobs: &[VerifyJob]) -> Result<Vec<RecordSignature>, StoreError> {
+        use rayon::prelude::*;
+        let dir = self.repo.path().join("ovn");
+        let program = self.ssh_program();
+        let known_file = dir.join("good-signatures");
+        let known: std::collections::HashSet<String> = std::fs::read_to_string(&known_file)
+            .map(|t| t.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let hashes: Vec<String> = jobs.iter().map(|j| j.hash(&program)).collect();
+        let results: Vec<Result<RecordSignature, StoreError>> = jobs
+            .par_iter()
+            .zip(&hashes)
+            .map(|(job, hash)| {
+                if known.contains(hash) {
+                    return Ok(RecordSignature::Good);
+                }
+                verify(&dir, &program, job)
+            })
+            .collect();
+        let results: Vec<RecordSignature> = results.into_iter().collect::<Result<_, _>>()?;
+        let mut fresh = String::new();
+        for (r, hash) in results.iter().zip(&hashes) {
+            if *r == RecordSignature::Good && !known.contains(hash) {
+                fresh.push_str(hash);
+                fresh.push('\n');
             }
         }
-        // Why it failed: a sound signature by another key, or none at all.
-        let sound = run(&[
-            "-Y".as_ref(),
-            "check-novalidate".as_ref(),
-            "-n".as_ref(),
-            ns,
-            "-s".as_ref(),
-            sig.0.as_os_str(),
-        ])?;
-        Ok(match (sound, keys.is_empty()) {
-            (false, _) => RecordSignature::Invalid,
-            (true, true) => RecordSignature::NoKey,
-            (true, false) => RecordSignature::KeyNotListed,
-        })
+        if !fresh.is_empty() {
+            // Remembering is only a shortcut: a failed write costs a verification next time.
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&known_file)
+            {
+                let _ = f.write_all(fresh.as_bytes());
+            }
+        }
+        Ok(results)
     }
 
     /// For every approval file at `rev`, by approval id: the commit whose ledger judges its

@@ -166,6 +166,9 @@ fn a_signed_approval_survives_a_squash_merge_by_a_third_identity() {
     assert!(!waiting, "{out}");
     assert!(!out.contains("does not count"), "{out}");
     assert!(!out.contains("approver is lost"), "{out}");
+    // Verified signatures are remembered: the same answer again.
+    assert!(dir.join(".git/ovn/good-signatures").exists());
+    assert_eq!(awaiting(&s, &dir, A2).1, out);
 }
 
 #[test]

@@ -146,51 +146,7 @@ pub fn run(
             let mut files = Vec::new();
             let mut added = Vec::new();
             for (target, id) in targets.iter().zip(&ids) {
-                let c = loaded
-                    .ledger
-                    .contributions
-                    .iter()
-                    .find(|c| &c.id.value == target)
-                    .ok_or_else(|| {
-                        CliError::usage(
-                            format!("no contribution has the id {target}"),
-                            Some(
-                                "give the id of a committed contribution (its file name without .toml)"
-                                    .to_owned(),
-                            ),
-                        )
-                    })?;
-                if &c.agent.value == me {
-                    return Err(CliError::usage(
-                        format!("{target} is your own contribution: self-approval never counts"),
-                        Some("ask another agent to approve it".to_owned()),
-                    )
-                    .into());
-                }
-                if let Some(r) = loaded
-                    .ledger
-                    .contributions
-                    .iter()
-                    .find(|r| r.reverses.as_ref().is_some_and(|x| &x.value == target))
-                {
-                    return Err(CliError::usage(
-                        format!("{target} is reversed by {}: there is nothing to approve", r.id.value),
-                        None,
-                    )
-                    .into());
-                }
-                if let Some(first) = mine.get(target) {
-                    return Err(CliError::usage(
-                        format!(
-                            "you ({me}) approved {target} already (approval {first}): an agent's approvals of one record count once"
-                        ),
-                        Some(
-                            "nothing to do; `ovn status` on the validated branch shows what each approval counts for"
-                                .to_owned(),
-                        ),
-                    )
-                    .into());
-                }
+                let c = approvable(&loaded.ledger, me, &mine, target)?;
                 let mut approval = Approval {
                     file: 0,
                     id: At::new(id.clone()),
@@ -235,6 +191,60 @@ pub fn run(
         &outcome,
     )?;
     Ok(EXIT_OK)
+}
+
+/// The contribution `target`, when `me` may approve it: it exists, is not `me`'s, is not
+/// reversed, and `me` has no approval of it that counts yet (`mine`).
+fn approvable<'l>(
+    ledger: &'l crate::core::ledger::Ledger,
+    me: &Id,
+    mine: &BTreeMap<Id, Id>,
+    target: &Id,
+) -> Result<&'l crate::core::record::Contribution, CliError> {
+    let c = ledger
+        .contributions
+        .iter()
+        .find(|c| &c.id.value == target)
+        .ok_or_else(|| {
+            CliError::usage(
+                format!("no contribution has the id {target}"),
+                Some(
+                    "give the id of a committed contribution (its file name without .toml)"
+                        .to_owned(),
+                ),
+            )
+        })?;
+    if &c.agent.value == me {
+        return Err(CliError::usage(
+            format!("{target} is your own contribution: self-approval never counts"),
+            Some("ask another agent to approve it".to_owned()),
+        ));
+    }
+    if let Some(r) = ledger
+        .contributions
+        .iter()
+        .find(|r| r.reverses.as_ref().is_some_and(|x| &x.value == target))
+    {
+        return Err(CliError::usage(
+            format!(
+                "{target} is reversed by {}: there is nothing to approve",
+                r.id.value
+            ),
+            None,
+        ));
+    }
+    if let Some(first) = mine.get(target) {
+        return Err(CliError::usage(
+            format!(
+                "you ({me}) approved {target} already (approval {first}): an agent's approvals of one record count once"
+            ),
+            Some(
+                "nothing to do; `ovn status` on the validated branch shows what each approval counts for"
+                    .to_owned(),
+            ),
+        ));
+    }
+    Ok(c)
 }
 
 /// The approvals of `targets` in `ledger` (the current branch) that already count for `me`,
@@ -484,12 +494,16 @@ pub(super) fn statuses_and_lost(
             .iter()
             .find(|c| c.approval == a.id.value)
             .map(|c| c.agent.clone());
-        // Only where the credited author decides: void for being the contributor's or an
-        // unknown email's, or counting for whoever made the commit.
+        // Only where the adding commit decides: void for being the contributor's, an unknown
+        // email's or unsigned (a squash drops the approver's commit signature), or counting
+        // for whoever made the commit.
         let judged_by_author = counts_for.is_some()
             || voids.iter().any(|v| {
                 v.approval == a.id.value
-                    && matches!(v.why, Void::SelfApproval | Void::UnknownApprover(_))
+                    && matches!(
+                        v.why,
+                        Void::SelfApproval | Void::UnknownApprover(_) | Void::Unsigned
+                    )
             });
         let Some(by) = added.get(&a.id.value) else {
             continue;

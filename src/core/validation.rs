@@ -606,6 +606,43 @@ mod tests {
     }
 
     #[test]
+    fn signed_reads_true_commit_and_record_and_refuses_other_words() {
+        let policy = |text: &str| {
+            ledger::load(&[RawFile {
+                path: "ovn.toml".to_owned(),
+                bytes: format!(
+                    "format = 1\nname = \"N\"\ncurrency = \"EUR\"\n\n[validation]\napprovals = 1\nsigned = {text}\n"
+                )
+                .into_bytes(),
+            }])
+        };
+        for (text, signed, record) in [
+            ("true", true, false),
+            ("false", false, false),
+            ("\"commit\"", true, false),
+            ("\"record\"", true, true),
+        ] {
+            let l = policy(text);
+            let v = &l.ledger.network.as_ref().unwrap().validation;
+            assert_eq!((v.signed, v.record_signatures), (signed, record), "{text}");
+        }
+        let bad = policy("\"records\"");
+        assert_eq!(
+            bad.diagnostics[0].code,
+            crate::core::diag::Code::InvalidValue
+        );
+        assert!(
+            bad.diagnostics[0]
+                .hint
+                .as_deref()
+                .unwrap_or_default()
+                .contains("`record`"),
+            "{:?}",
+            bad.diagnostics
+        );
+    }
+
+    #[test]
     fn signatures_keep_their_body_through_armor() {
         let body = format!("U1NIU0lH{}", "A".repeat(150));
         let armored = armor(&body);

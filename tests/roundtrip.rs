@@ -7,8 +7,8 @@ use ovn::core::diag::Diagnostic;
 use ovn::core::parse::{self, Settings};
 use ovn::core::read::{self, Source};
 use ovn::core::record::{
-    Agent, AgentKind, Agreement, At, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Network,
-    Owner, Ownership, Project, Rates, Resource, Rule,
+    Agent, AgentKind, Agreement, Approval, At, Base, Bucket, Budget, ClaimKind, Contribution, Kind,
+    Network, Owner, Ownership, Project, Rates, Resource, Rule,
 };
 use ovn::core::value::{Id, Percent};
 use ovn::core::write;
@@ -395,9 +395,38 @@ round_trip!(
     read::contribution
 );
 
+/// An approval, unsigned or signed in the record (`by` and `signature` together).
+fn approval() -> impl Strategy<Value = Approval> {
+    (
+        at_id(),
+        at_id(),
+        "[0-9a-f]{64}",
+        date(),
+        prop::option::of(text()),
+        prop::option::of((at_id(), "[A-Za-z0-9+/]{0,300}={0,2}")),
+    )
+        .prop_map(|(id, record, hex, date, comment, signed)| Approval {
+            file: 0,
+            id,
+            record,
+            digest: format!("sha256:{hex}"),
+            date: At::new(date),
+            comment,
+            by: signed.as_ref().map(|(by, _)| by.clone()),
+            signature: signed.map(|(_, body)| format!("U1NIU0lH{body}")),
+        })
+}
+
+round_trip!(
+    approvals_round_trip,
+    approval(),
+    write::approval,
+    read::approval
+);
+
 proptest! {
     #[test]
-    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id()), approvals in 0u32..5, stewards in any::<bool>(), signed in any::<bool>()) {
+    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id()), approvals in 0u32..5, stewards in any::<bool>(), signed in 0u8..3) {
         let n = Network {
             format: 1,
             name,
@@ -406,7 +435,7 @@ proptest! {
             currency: cur,
             validated_branch: "main".to_owned(),
             leftover,
-            validation: ovn::core::record::Validation { approvals, stewards, signed },
+            validation: ovn::core::record::Validation { approvals, stewards, signed: signed > 0, record_signatures: signed == 2 },
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

@@ -264,6 +264,30 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
                 ));
                 continue;
             };
+            // Signed in the record: the signature says who approved, not the commit.
+            if let Some((signer, judged)) = super::approve::signed_by(&store, &fork_s, a)? {
+                let why = if judged != crate::core::validation::RecordSignature::Good {
+                    Some(judged.text(&signer))
+                } else if signer == c.agent.value {
+                    Some(format!(
+                        "self-approval: {signer} approved their own contribution"
+                    ))
+                } else if write::contribution_digest(&c) != a.digest {
+                    Some(format!(
+                        "it does not match contribution {} as it is now",
+                        a.record.value
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    report.violations.push(format!(
+                        "approval {} of {}: {why}; it does not count",
+                        a.id.value, a.record.value
+                    ));
+                }
+                continue;
+            }
             match agent_by_email(&head_ledger_agents, &by.email) {
                 None => report.violations.push(format!(
                     "approval {} of {} was added by <{}>, which no agent lists: it does not count",

@@ -24,7 +24,10 @@ use crate::core::validation::Status;
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
 /// yet), and the approvals that do not count: self-approvals, approvals of a record edited
-/// since, approvals added by an email no agent lists.
+/// since, approvals added by an email no agent lists, signatures that do not verify, an
+/// agent's second approval of a record. It also says which unsigned approvals a squash or
+/// rebase merge credited to the merger instead of the approver, with the command that
+/// fixes each (a signed approval by the approver: `ovn approve --sign ID`).
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -135,7 +138,7 @@ fn awaiting(
         return Ok(());
     }
     let ledger = &loaded.ledger;
-    let (statuses, voids) = super::approve::statuses(store, validated, ledger)?;
+    let (statuses, voids, lost) = super::approve::statuses_and_lost(store, validated, ledger)?;
     let waiting: Vec<_> = ledger
         .contributions
         .iter()
@@ -173,6 +176,67 @@ fn awaiting(
             v.record,
             v.why.text()
         )?;
+    }
+    // A lost approval that does not count matters only while its record awaits approval.
+    let lost: Vec<_> = lost
+        .into_iter()
+        .filter(|l| {
+            l.counts_for.is_some()
+                || matches!(
+                    statuses.get(&l.record),
+                    Some(Status::AwaitingApproval { .. })
+                )
+        })
+        .collect();
+    lost_approvers(ledger, &lost, validated, out)
+}
+
+/// Says which unsigned approvals a merge may have credited to the wrong agent, and the one
+/// command that fixes each.
+fn lost_approvers(
+    ledger: &crate::core::ledger::Ledger,
+    lost: &[super::approve::Lost],
+    validated: &str,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    // A signature is the lasting fix; without any key in the ledger, an approval committed
+    // on the validated branch itself keeps its author.
+    let keys = ledger.agents.iter().any(|a| {
+        a.keys
+            .iter()
+            .any(|k| crate::core::validation::is_ssh_key(k))
+    });
+    for l in lost {
+        let (short, subject, email) = &l.commit;
+        let credited = match &l.counts_for {
+            Some(agent) => format!("it counts for {agent}"),
+            None => "so it does not count".to_owned(),
+        };
+        writeln!(
+            out,
+            "  approval {} of {}: the approver is lost: it is credited to <{email}>, author of commit {short} \"{}\" that added it, which is not the `ovn approve` commit of {} (a squash or rebase merge); {credited}",
+            l.approval,
+            l.record,
+            crate::core::render::visible(subject),
+            l.record,
+        )?;
+        if !l.named.is_empty() {
+            writeln!(
+                out,
+                "    that commit's message names {} as an author of what it squashed",
+                l.named
+                    .iter()
+                    .map(|e| format!("<{e}>"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        let fix = if keys {
+            format!("ovn approve --sign {}", l.record)
+        } else {
+            format!("git switch {validated} && ovn approve {}", l.record)
+        };
+        writeln!(out, "    fix: the approver runs `{fix}`")?;
     }
     Ok(())
 }

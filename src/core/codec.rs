@@ -15,7 +15,7 @@ use super::record::{Approval, At, Contribution, Kind};
 use super::value::Id;
 
 /// The version of this encoding; bump it with any change to what is written.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Appends `c` to `out`.
 pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
@@ -100,6 +100,8 @@ pub fn put_approval(out: &mut Vec<u8>, a: &Approval) {
     put_str(out, &a.digest);
     put_at_date(out, &a.date);
     put_opt(out, a.comment.as_deref(), put_str);
+    put_opt(out, a.by.as_ref(), put_at_id);
+    put_opt(out, a.signature.as_deref(), put_str);
 }
 
 /// Reads an approval written by [`put_approval`] (`file` left at 0), or `None`.
@@ -111,6 +113,8 @@ pub fn get_approval(input: &mut &[u8]) -> Option<Approval> {
         digest: get_str(input)?.to_owned(),
         date: get_at_date(input)?,
         comment: get_opt(input, |i| get_str(i).map(str::to_owned))?,
+        by: get_opt(input, get_at_id)?,
+        signature: get_opt(input, |i| get_str(i).map(str::to_owned))?,
     })
 }
 
@@ -257,6 +261,25 @@ mod tests {
             assert_eq!(get_u64(&mut input), Some(n));
             assert!(input.is_empty());
         }
+    }
+
+    #[test]
+    fn signed_approvals_round_trip() {
+        let a = Approval {
+            file: 0,
+            id: At::new(Id::parse("01zz1").unwrap()),
+            record: At::new(Id::parse("01zz2").unwrap()),
+            digest: format!("sha256:{}", "0".repeat(64)),
+            date: At::new(NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()),
+            comment: None,
+            by: Some(At::new(Id::parse("cy").unwrap())),
+            signature: Some("U1NIU0lHAAAA".to_owned()),
+        };
+        let mut out = Vec::new();
+        put_approval(&mut out, &a);
+        let mut input = out.as_slice();
+        assert_eq!(get_approval(&mut input), Some(a));
+        assert!(input.is_empty());
     }
 
     #[test]

@@ -88,12 +88,20 @@ pub fn network(
             let mut v = f.nested("validation".to_owned(), t);
             let approvals = v.integer("approvals", Need::Optional);
             let stewards = v.boolean("stewards", Need::Optional);
-            let signed = v.boolean("signed", Need::Optional);
+            // `signed` is true, false, "commit" (= true) or "record".
+            let (signed, record_signatures) = if v.peek_text("signed").is_some() {
+                let word = v.word("signed", Need::Optional, &["commit", "record"]);
+                (word.is_some(), word.is_some_and(|w| w.value == "record"))
+            } else {
+                let b = v.boolean("signed", Need::Optional);
+                (b.is_some_and(|s| s.value), false)
+            };
             v.finish();
             Validation {
                 approvals: approvals.map_or(0, |a| a.value),
                 stewards: stewards.is_some_and(|s| s.value),
-                signed: signed.is_some_and(|s| s.value),
+                signed,
+                record_signatures,
             }
         }
         None => Validation::default(),
@@ -1067,6 +1075,35 @@ pub fn approval(
     );
     let date = f.date("date", Need::Required("2026-11-30"));
     let comment = f.text("comment", Need::Optional);
+    let by = f.id("by", Need::Optional);
+    let signature = f.text("signature", Need::Optional);
+    // A signature proves `by`; either one alone is meaningless.
+    match (&by, &signature) {
+        (Some(b), None) => f.report(
+            Code::MissingField,
+            Some(b.span),
+            "`by` names a signer but the approval has no `signature`".to_owned(),
+            Some("`ovn approve --sign` writes both; or remove `by`".to_owned()),
+        ),
+        (None, Some(s)) => f.report(
+            Code::MissingField,
+            Some(s.span),
+            "`signature` needs `by`, the agent who signed".to_owned(),
+            Some("`ovn approve --sign` writes both".to_owned()),
+        ),
+        _ => {}
+    }
+    if let Some(s) = &signature
+        && !super::validation::is_signature_body(&s.value)
+    {
+        f.report(
+            Code::InvalidValue,
+            Some(s.span),
+            "`signature` must be the base64 body of an SSH signature (starting `U1NIU0lH`), on one line"
+                .to_owned(),
+            Some("`ovn approve --sign` writes it; do not edit approvals by hand".to_owned()),
+        );
+    }
     f.finish();
     Some(Approval {
         file: src.file,
@@ -1075,5 +1112,7 @@ pub fn approval(
         digest: digest?.value,
         date: date?,
         comment: comment.map(|c| c.value),
+        by,
+        signature: signature.map(|s| s.value),
     })
 }

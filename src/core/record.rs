@@ -70,8 +70,12 @@ pub struct Validation {
     pub approvals: u32,
     /// Whether at least one approval must come from a steward of the contribution's project.
     pub stewards: bool,
-    /// Whether approval commits must be signed with a key listed on the approving agent.
+    /// Whether approvals must be signed with a key listed on the approving agent (`signed =
+    /// true`: the approval's commit, or the record itself).
     pub signed: bool,
+    /// Whether only signatures inside approval records count (`signed = "record"`, which
+    /// implies `signed`): they survive squash and rebase merges, commit signatures do not.
+    pub record_signatures: bool,
 }
 
 impl Validation {
@@ -81,8 +85,9 @@ impl Validation {
     }
 }
 
-/// A peer's approval of a contribution (`approvals/<yyyy>/<mm>/<dd>/<id>.toml`). Who approved is not
-/// written here: it is the author of the commit that added the file.
+/// A peer's approval of a contribution (`approvals/<yyyy>/<mm>/<dd>/<id>.toml`). Who approved
+/// is the author of the commit that added the file, unless the record is signed: then it is
+/// `by`, proven by `signature` (see [`crate::core::validation::approval_message`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approval {
     /// The file it was read from.
@@ -97,6 +102,11 @@ pub struct Approval {
     pub date: At<NaiveDate>,
     /// What the approver wants to say.
     pub comment: Option<String>,
+    /// The approving agent, for a signed approval (always together with `signature`).
+    pub by: Option<At<Id>>,
+    /// The SSH signature of `by` over the approval's message (`ssh-keygen -Y sign -n
+    /// ovn-approval`): its base64 body, one line, without the armor lines.
+    pub signature: Option<String>,
 }
 
 impl Network {

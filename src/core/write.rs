@@ -107,7 +107,11 @@ pub fn network(n: &Network) -> String {
         d.line("[validation]");
         let _ = writeln!(d.0, "approvals = {}", v.approvals);
         let _ = writeln!(d.0, "stewards = {}", v.stewards);
-        let _ = writeln!(d.0, "signed = {}", v.signed);
+        if v.record_signatures {
+            d.line("signed = \"record\"");
+        } else {
+            let _ = writeln!(d.0, "signed = {}", v.signed);
+        }
     }
     d.0
 }
@@ -120,6 +124,8 @@ pub fn approval(a: &Approval) -> String {
     d.str("digest", &a.digest);
     d.date("date", a.date.value);
     d.opt_str("comment", a.comment.as_deref());
+    d.opt_id("by", &a.by);
+    d.opt_str("signature", a.signature.as_deref());
     d.0
 }
 

@@ -475,6 +475,9 @@ fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     for l in &p.left_out {
         notes.push(format!("left out {}: {}", l.contribution, l.reason.text()));
     }
+    for c in &p.paid_before_corrections {
+        notes.push(c.text(mu));
+    }
     notes
 }
 

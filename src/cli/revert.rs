@@ -21,6 +21,11 @@ use crate::store::{Plan, View};
 /// dated today (or --date), and is committed alone on the current branch as
 /// "revert: ID (what it recorded)". To replace a contribution with a corrected one instead,
 /// use `ovn log ... --supersedes ID`.
+///
+/// A record is corrected once: one already reversed or superseded is refused (revert the
+/// latest correction of its chain instead). What recorded payouts already paid on it stays
+/// paid: `ovn report claims` and later payouts say so ("reversed after 200.00 was repaid to
+/// ben"); nothing is netted out as a negative line.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -104,6 +109,7 @@ pub fn run(
                 )
                 .into());
             }
+            super::supersede::corrected_once(&view.load_corrections()?.ledger, &target)?;
             let reversal = Contribution {
                 resource: match original.kind {
                     Kind::Use => original.resource.clone(),

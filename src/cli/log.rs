@@ -61,8 +61,8 @@ use crate::store::{Plan, View};
 /// kind, date, description, hours, skill, amount and currency, quantity and unit, resource,
 /// evidence; --evidence replaces the list). One positional is the duration if it reads as
 /// one, else the description. The agent, project and kind change only when --agent, -p or a
-/// kind flag (--money, --material, --use, --kind) says so; a new kind starts its own fields
-/// afresh. The output lists each changed field (`hours: 20h -> 22h`); a correction that
+/// kind flag (--money, --material, --use, --kind) says so; a new kind keeps only the fields
+/// it takes. The output lists each changed field (`hours: 20h -> 22h`); a correction that
 /// changes nothing is refused. What recorded payouts paid on the original counts against
 /// the correction, so it is never paid twice. A record is corrected once: correcting one
 /// already reversed or superseded is refused; correct its correction instead (a chain).

@@ -5,7 +5,8 @@
 //! given: the agent, project, kind, date, description, hours, skill, amount and currency,
 //! quantity and unit, resource and evidence. The agent, project and kind change only with
 //! their flags (`--agent`, `-p`, a kind flag), never because of who runs the command; a kind
-//! flag that changes the kind starts the kind's fields afresh. The output says what changed,
+//! flag that changes the kind keeps only the fields the new kind takes (hours from work to
+//! care, not from work to money). The output says what changed,
 //! field by field, and a correction that changes nothing is refused.
 //!
 //! A record is corrected once: a record already reversed or superseded is refused, naming
@@ -233,13 +234,21 @@ pub(super) fn run(
                     What::Other(k) => Kind::Other(k.clone()),
                 };
                 if kind != original.kind {
-                    // Another kind: its fields start afresh (a skill stays where it applies).
-                    c.hours = None;
-                    c.amount = None;
-                    c.currency = None;
-                    c.quantity = None;
-                    c.unit = None;
-                    c.resource = None;
+                    // Another kind keeps only the fields it takes.
+                    if matches!(kind, Kind::Money | Kind::Material) {
+                        c.hours = None;
+                    }
+                    if matches!(kind, Kind::Work | Kind::Use) {
+                        c.amount = None;
+                        c.currency = None;
+                    }
+                    if kind != Kind::Material {
+                        c.quantity = None;
+                        c.unit = None;
+                    }
+                    if kind != Kind::Use {
+                        c.resource = None;
+                    }
                     if matches!(kind, Kind::Money | Kind::Material | Kind::Use) {
                         c.skill = None;
                     }

@@ -436,6 +436,17 @@ fn a_reversal_after_a_repayment_is_shown_plainly() {
         next.contains("bucket \"reimbursement\": budget 300.00, paid 0.00"),
         "{next}"
     );
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        &s,
+        &dir,
+        &["payout", "1000", "-p", "drone", "--format", "json"],
+    ))
+    .unwrap();
+    let paid = &json["paid_before_corrections"][0];
+    assert_eq!(paid["paid_on"], MONEY);
+    assert_eq!(paid["amount"], "300.00");
+    assert_eq!(paid["reversed_by"], r.as_str());
+    assert_eq!(paid["note"], note.as_str());
 }
 
 #[test]

@@ -145,3 +145,36 @@ fn per_chain(chains: &[(usize, Vec<String>, Decimal)], settled: &[Settled]) -> V
     }
     out
 }
+
+/// Two records that supersede each other (written by hand) count in no payout, and following
+/// their chain ends.
+#[test]
+fn a_loop_of_supersedes_ends() {
+    let mut files: Vec<(String, String)> = common::BASE
+        .iter()
+        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .collect();
+    let a = "01l0000000000000000000000a";
+    let b = "01l0000000000000000000000b";
+    files.push(money(a, "ben", 1, 10_000, Some(b)));
+    files.push(money(b, "ben", 1, 20_000, Some(a)));
+    let ledger = load(&files);
+    let settled = vec![Settled {
+        contribution: ovn::core::value::Id::parse(a).unwrap(),
+        agent: ovn::core::value::Id::parse("ben").unwrap(),
+        kind: ovn::core::record::ClaimKind::Debt,
+        amount: Decimal::new(5000, 2),
+    }];
+    let request = Request {
+        project: "drone",
+        amount: Decimal::new(3000, 0),
+        date: None,
+    };
+    let p = payout::compute(&ledger, &request, &settled).unwrap();
+    assert_eq!(p.sum(), Decimal::new(3000, 0));
+    assert!(
+        p.settled()
+            .iter()
+            .all(|s| s.contribution.as_str() != a && s.contribution.as_str() != b)
+    );
+}

@@ -680,6 +680,18 @@ struct JsonLeftOut {
     reason: &'static str,
 }
 
+/// A payment recorded on a contribution corrected since (see `PaidBeforeCorrection`).
+#[derive(Serialize)]
+struct JsonPaidBeforeCorrection<'a> {
+    paid_on: &'a str,
+    agent: &'a str,
+    claim: &'static str,
+    amount: String,
+    counts_against: &'a str,
+    reversed_by: Option<&'a str>,
+    note: String,
+}
+
 #[derive(Serialize)]
 struct JsonPayout<'a> {
     project: &'a str,
@@ -692,6 +704,7 @@ struct JsonPayout<'a> {
     totals: Vec<JsonTotal<'a>>,
     buckets: Vec<JsonBucket<'a>>,
     left_out: Vec<JsonLeftOut>,
+    paid_before_corrections: Vec<JsonPaidBeforeCorrection<'a>>,
 }
 
 impl<'a> JsonPayout<'a> {
@@ -757,6 +770,19 @@ impl<'a> JsonPayout<'a> {
                 })
                 .collect(),
             left_out,
+            paid_before_corrections: p
+                .paid_before_corrections
+                .iter()
+                .map(|c| JsonPaidBeforeCorrection {
+                    paid_on: c.paid_on.as_str(),
+                    agent: c.agent.as_str(),
+                    claim: c.kind.as_str(),
+                    amount: money(c.amount, mu),
+                    counts_against: c.counts_against.as_str(),
+                    reversed_by: c.reversed_by.as_ref().map(Id::as_str),
+                    note: c.text(mu),
+                })
+                .collect(),
         }
     }
 }

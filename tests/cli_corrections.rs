@@ -264,6 +264,14 @@ fn a_record_is_corrected_once() {
     let (code, _, err) = run(&s, &dir, &["log", "10h", "Again", "--supersedes", WORK]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is already reversed by"), "{err}");
+    // In the working tree too (--no-commit reads the files on disk).
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["log", "Again", "--no-commit", "--supersedes", MONEY],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is already superseded by"), "{err}");
     assert_eq!(commits(&s, &dir), before, "nothing written");
     assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
 
@@ -410,10 +418,14 @@ fn a_reversal_after_a_repayment_is_shown_plainly() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "l");
     record(&s, &dir, "1000", "Invoice 1"); // 300.00 of ben's 400.00
-    ok(
+    let out = ok(
         &s,
         &dir,
         &["revert", MONEY, "--reason", "Paid by the lab after all"],
+    );
+    assert!(
+        out.ends_with("\nNote: recorded payouts already paid 300.00 to ben on its debt claim; that stays paid (ovn report claims shows it)\n"),
+        "{out}"
     );
     let r = last_id(&s, &dir);
     let note = format!(

@@ -65,7 +65,9 @@ use crate::store::{Plan, View};
 /// it takes. The output lists each changed field (`hours: 20h -> 22h`); a correction that
 /// changes nothing is refused. What recorded payouts paid on the original counts against
 /// the correction, so it is never paid twice. A record is corrected once: correcting one
-/// already reversed or superseded is refused; correct its correction instead (a chain).
+/// already reversed or superseded is refused; correct its correction instead (a chain). To
+/// know that, a correction also reads the ledger's other corrections (quickly from the cache
+/// that ovn check fills, else the whole ledger).
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

@@ -448,32 +448,38 @@ pub fn follow_corrections<'s>(ledger: &Ledger, settled: &'s [Settled]) -> Cow<'s
     if settled.is_empty() {
         return Cow::Borrowed(settled);
     }
-    let chains = Corrections::of(ledger);
-    if chains.superseded_by.is_empty()
-        || !settled
-            .iter()
-            .any(|s| chains.superseded_by.contains_key(&s.contribution))
-    {
-        return Cow::Borrowed(settled);
-    }
-    Cow::Owned(
-        settled
-            .iter()
-            .map(|s| match chains.head(&s.contribution) {
-                Some(head) => Settled {
-                    contribution: head.id.value.clone(),
-                    agent: if head.kind == Kind::Use {
-                        s.agent.clone()
-                    } else {
-                        head.agent.value.clone()
+    Corrections::of(ledger).follow(settled)
+}
+
+impl Corrections<'_> {
+    /// [`follow_corrections`] with these chains.
+    pub fn follow<'s>(&self, settled: &'s [Settled]) -> Cow<'s, [Settled]> {
+        if self.superseded_by.is_empty()
+            || !settled
+                .iter()
+                .any(|s| self.superseded_by.contains_key(&s.contribution))
+        {
+            return Cow::Borrowed(settled);
+        }
+        Cow::Owned(
+            settled
+                .iter()
+                .map(|s| match self.head(&s.contribution) {
+                    Some(head) => Settled {
+                        contribution: head.id.value.clone(),
+                        agent: if head.kind == Kind::Use {
+                            s.agent.clone()
+                        } else {
+                            head.agent.value.clone()
+                        },
+                        kind: s.kind,
+                        amount: s.amount,
                     },
-                    kind: s.kind,
-                    amount: s.amount,
-                },
-                None => s.clone(),
-            })
-            .collect(),
-    )
+                    None => s.clone(),
+                })
+                .collect(),
+        )
+    }
 }
 
 /// A payment recorded on a contribution that was corrected afterwards: where it counts now.
@@ -540,41 +546,50 @@ pub fn paid_before_corrections(ledger: &Ledger, settled: &[Settled]) -> Vec<Paid
     if settled.is_empty() {
         return Vec::new();
     }
-    let chains = Corrections::of(ledger);
-    if chains.superseded_by.is_empty() && chains.reversed_by.is_empty() {
-        return Vec::new();
+    Corrections::of(ledger).paid_before(settled)
+}
+
+impl Corrections<'_> {
+    /// [`paid_before_corrections`] with these chains.
+    pub fn paid_before(&self, settled: &[Settled]) -> Vec<PaidBeforeCorrection> {
+        let chains = self;
+        if chains.superseded_by.is_empty() && chains.reversed_by.is_empty() {
+            return Vec::new();
+        }
+        let mut sums: BTreeMap<(&Id, &Id, ClaimKind), Decimal> = BTreeMap::new();
+        let corrected =
+            |id: &Id| chains.superseded_by.contains_key(id) || chains.reversed_by.contains_key(id);
+        for s in settled.iter().filter(|s| corrected(&s.contribution)) {
+            let e = sums.entry((&s.contribution, &s.agent, s.kind)).or_default();
+            *e = e.checked_add(s.amount).unwrap_or(Decimal::MAX);
+        }
+        let mut out = Vec::new();
+        for ((paid_on, agent, kind), amount) in sums {
+            let head = chains.head(paid_on);
+            let last = head.map_or(paid_on, |h| &h.id.value);
+            let reversal = chains.reversal(last);
+            let (project, holder) = match (head, reversal) {
+                (_, Some(r)) => (r.project.value.clone(), None),
+                (Some(h), None) => (
+                    h.project.value.clone(),
+                    (h.kind != Kind::Use && h.agent.value != *agent).then(|| h.agent.value.clone()),
+                ),
+                (None, None) => continue,
+            };
+            out.push(PaidBeforeCorrection {
+                project,
+                paid_on: paid_on.clone(),
+                agent: agent.clone(),
+                kind,
+                amount,
+                counts_against: last.clone(),
+                now_held_by: holder,
+                reversed_by: reversal.map(|r| r.id.value.clone()),
+            });
+        }
+        out.sort();
+        out
     }
-    let mut sums: BTreeMap<(&Id, &Id, ClaimKind), Decimal> = BTreeMap::new();
-    for s in settled {
-        let e = sums.entry((&s.contribution, &s.agent, s.kind)).or_default();
-        *e = e.checked_add(s.amount).unwrap_or(Decimal::MAX);
-    }
-    let mut out = Vec::new();
-    for ((paid_on, agent, kind), amount) in sums {
-        let head = chains.head(paid_on);
-        let last = head.map_or(paid_on, |h| &h.id.value);
-        let reversal = chains.reversal(last);
-        let (project, holder) = match (head, reversal) {
-            (_, Some(r)) => (r.project.value.clone(), None),
-            (Some(h), None) => (
-                h.project.value.clone(),
-                (h.kind != Kind::Use && h.agent.value != *agent).then(|| h.agent.value.clone()),
-            ),
-            (None, None) => continue,
-        };
-        out.push(PaidBeforeCorrection {
-            project,
-            paid_on: paid_on.clone(),
-            agent: agent.clone(),
-            kind,
-            amount,
-            counts_against: last.clone(),
-            now_held_by: holder,
-            reversed_by: reversal.map(|r| r.id.value.clone()),
-        });
-    }
-    out.sort();
-    out
 }
 
 /// A claim before the split.
@@ -664,8 +679,12 @@ fn compute_with(
     let mut paid: FxHashMap<(&Id, &Id), Decimal> = FxHashMap::default();
     let mut once_paid: FxHashSet<(&Id, &Id)> = FxHashSet::default();
     // Payments on a corrected record count against its correction (the chain's head).
-    let raw = settled;
-    let settled = follow_corrections(ledger, settled);
+    let chains = (!settled.is_empty()).then(|| Corrections::of(ledger));
+    let before_corrections = chains.as_ref().map(|c| c.paid_before(settled));
+    let settled = match &chains {
+        Some(c) => c.follow(settled),
+        None => Cow::Borrowed(settled),
+    };
     for s in settled.iter() {
         match s.kind {
             ClaimKind::Debt => *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount,
@@ -897,19 +916,12 @@ fn compute_with(
         lines,
         totals: totals.into_iter().collect(),
         left_out,
-        paid_before_corrections: project_paid_before_corrections(ledger, &project.id.value, raw),
+        paid_before_corrections: before_corrections
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.project == project.id.value)
+            .collect(),
     })
-}
-
-/// [`paid_before_corrections`] of one project.
-fn project_paid_before_corrections(
-    ledger: &Ledger,
-    project: &Id,
-    settled: &[Settled],
-) -> Vec<PaidBeforeCorrection> {
-    let mut all = paid_before_corrections(ledger, settled);
-    all.retain(|p| p.project == *project);
-    all
 }
 
 fn find_project<'l>(ledger: &'l Ledger, id: &str) -> Result<&'l Project, PayoutError> {

@@ -63,6 +63,10 @@ pub(super) fn corrected_once(ledger: &Ledger, target: &Id) -> Result<(), CliErro
 type Change = (&'static str, String, String);
 
 /// Runs `ovn log ... --supersedes ID`: the original's fields, with those given replaced.
+///
+/// Long because a write is one transaction body that may run again when the branch moves:
+/// it reads the original and the corrections, builds the record field by field (each flag
+/// with its own check), judges it and plans the commit, all inside the closure.
 pub(super) fn run(
     args: LogArgs,
     cwd: &Path,

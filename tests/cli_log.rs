@@ -494,18 +494,17 @@ fn supersede_and_revert() {
     let dir = base_repo(&s, "ledger");
     // ana already has 20 h on 2026-03-10: superseding that record frees the day.
     let old = "01aaaaaaaaaaaaaaaaaaaaaaa1";
-    let text = log_ok(
-        &s,
-        &dir,
-        &[
-            "22h",
-            "Routed the motor board (all of it)",
-            "--date",
-            "2026-03-10",
-            "--supersedes",
-            old,
-        ],
-    );
+    // The date, project, agent and skill are the original's.
+    s.ovn(&dir)
+        .args(["log", "22h", "Routed the motor board (all of it)", "--supersedes", old])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "Supersedes 01aaaaaaaaaaaaaaaaaaaaaaa1; changed:\n  description: \"Routed the motor board\" -> \"Routed the motor board (all of it)\"\n  hours: 20h -> 22h\n",
+        ));
+    let text = read_added(&s, &dir);
+    assert!(text.contains("date = 2026-03-10\n"), "{text}");
+    assert!(text.contains("skill = \"electronics\"\n"), "{text}");
     assert!(text.ends_with(&format!("supersedes = \"{old}\"\n")));
     assert!(subject(&s, &dir).ends_with(&format!("log: ana 22h work on drone (supersedes {old})")));
 

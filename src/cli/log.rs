@@ -56,6 +56,18 @@ use crate::store::{Plan, View};
 ///
 /// A mistake is corrected with a new record, never by editing a validated one: `ovn log ...
 /// --supersedes ID` replaces the record ID, and `ovn revert ID` cancels it.
+///
+/// A correction starts from the original: every field not given is kept (agent, project,
+/// kind, date, description, hours, skill, amount and currency, quantity and unit, resource,
+/// evidence; --evidence replaces the list). One positional is the duration if it reads as
+/// one, else the description. The agent, project and kind change only when --agent, -p or a
+/// kind flag (--money, --material, --use, --kind) says so; a new kind keeps only the fields
+/// it takes. The output lists each changed field (`hours: 20h -> 22h`); a correction that
+/// changes nothing is refused. What recorded payouts paid on the original counts against
+/// the correction, so it is never paid twice. A record is corrected once: correcting one
+/// already reversed or superseded is refused; correct its correction instead (a chain). To
+/// know that, a correction also reads the ledger's other corrections (quickly from the cache
+/// that ovn check fills, else the whole ledger).
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -65,7 +77,8 @@ Examples:
   ovn log --material 80 --quantity 4 --unit pcs \"Carbon frames\" -p drone
   ovn log --use printer 3h \"Printed arms\" -p drone
   ovn log --kind care 2h \"Hosted the open evening\" -p lab
-  ovn log 3h \"Routed the motor board (corrected)\" --supersedes 01kmw2p8d5x4r7s9t1v3w5y7z9
+  ovn log 3h --supersedes 01kmw2p8d5x4r7s9t1v3w5y7z9      (only the hours change)
+  ovn log \"Bought sensors (receipt)\" --supersedes 01kmw2p8d5x4r7s9t1v3w5y7z9
 
 Exit status: 0 recorded, 1 the record would bring problems (printed as by ovn check), 2 bad \
 input (nothing written), 3 environment error.")]
@@ -150,7 +163,8 @@ pub struct LogArgs {
     #[arg(long, value_name = "AGENT")]
     pub agent: Option<String>,
 
-    /// Replace the contribution with this id (a correction; the old record stays in history)
+    /// Replace the contribution with this id, keeping every field not given (a correction;
+    /// the old record stays in history)
     #[arg(long, value_name = "ID")]
     pub supersedes: Option<String>,
 
@@ -160,7 +174,7 @@ pub struct LogArgs {
 }
 
 /// What is being recorded, from the flags.
-enum What {
+pub(super) enum What {
     Work,
     Money(String),
     Material(String),
@@ -170,17 +184,11 @@ enum What {
 
 /// Runs `ovn log`.
 pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
-    let what = if let Some(a) = &args.money {
-        What::Money(a.clone())
-    } else if let Some(a) = &args.material {
-        What::Material(a.clone())
-    } else if let Some(r) = &args.use_ {
-        What::Use(r.clone())
-    } else if let Some(k) = &args.kind {
-        kind_word(k)?
-    } else {
-        What::Work
-    };
+    // A correction starts from the original: see `supersede`.
+    if args.supersedes.is_some() {
+        return super::supersede::run(args, cwd, ctx, out);
+    }
+    let what = what_flag(&args)?.unwrap_or(What::Work);
     // One positional is the description, two are a duration and a description.
     let (duration_text, description) = match (&args.duration, &args.description) {
         (Some(d), Some(text)) => (Some(d.as_str()), text.as_str()),
@@ -254,11 +262,6 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         Some(d) => writing::date("--date", d, today)?,
         None => today,
     };
-    let supersedes = args
-        .supersedes
-        .as_deref()
-        .map(|s| writing::parse_id("--supersedes", s))
-        .transpose()?;
     let agent_flag = args
         .agent
         .as_deref()
@@ -281,23 +284,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         |view: &View<'_>| -> Result<Plan<String>, Refusal> {
             let mut folders: Vec<&str> = SMALL_FOLDERS.to_vec();
             folders.push(&day_folder);
-            let mut base = view.read_folders(&folders)?;
-            if let Some(target) = &supersedes {
-                let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
-                    CliError::usage(
-                        format!("--supersedes {target}: no contribution has this id"),
-                        Some(
-                            "give the id of a committed contribution (its file name without .toml)"
-                                .to_owned(),
-                        ),
-                    )
-                })?;
-                if !base.iter().any(|f| f.path == found)
-                    && let Some(file) = view.read(&found)?
-                {
-                    base.push(file);
-                }
-            }
+            let base = view.read_folders(&folders)?;
             let loaded = ledger::load(&base);
             let network = network(&loaded)?;
             let agent = match &agent_flag {
@@ -311,7 +298,6 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
             let mut c = Contribution {
                 hours: hours.map(|h| At::new(h.hours)),
                 evidence: evidence.clone(),
-                supersedes: supersedes.clone().map(At::new),
                 ..Contribution::new(
                     At::new(id.clone()),
                     At::new(agent),
@@ -383,10 +369,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
             }];
             writing::judge(view, &base, &loaded, &added)?;
             let summary = summary(&c, &shown_currency);
-            let mut subject = format!("log: {summary}");
-            if let Some(s) = &supersedes {
-                subject.push_str(&format!(" (supersedes {s})"));
-            }
+            let subject = format!("log: {summary}");
             Ok(Plan {
                 files: vec![(path.clone(), text.into_bytes())],
                 message: format!("{subject}\n\n{description}\n"),
@@ -401,6 +384,21 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     };
     writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
     Ok(EXIT_OK)
+}
+
+/// The kind the flags ask for (`--money`, `--material`, `--use`, `--kind`), if any.
+pub(super) fn what_flag(args: &LogArgs) -> Result<Option<What>, CliError> {
+    Ok(Some(if let Some(a) = &args.money {
+        What::Money(a.clone())
+    } else if let Some(a) = &args.material {
+        What::Material(a.clone())
+    } else if let Some(r) = &args.use_ {
+        What::Use(r.clone())
+    } else if let Some(k) = &args.kind {
+        kind_word(k)?
+    } else {
+        return Ok(None);
+    }))
 }
 
 /// `--kind WORD`: any lowercase word; the four kinds with flags of their own say so.
@@ -431,7 +429,7 @@ fn kind_word(word: &str) -> Result<What, CliError> {
     Ok(What::Other(word.to_owned()))
 }
 
-fn parse_duration(text: &str) -> Result<duration::Duration, CliError> {
+pub(super) fn parse_duration(text: &str) -> Result<duration::Duration, CliError> {
     duration::parse(text).map_err(|e| {
         let hint = match e {
             DurationError::NoUnit => format!("write {text}h for hours or {text}m for minutes"),
@@ -451,7 +449,12 @@ fn parse_duration(text: &str) -> Result<duration::Duration, CliError> {
     })
 }
 
-fn amount(flag: &str, text: &str, places: u32, currency: &str) -> Result<Decimal, CliError> {
+pub(super) fn amount(
+    flag: &str,
+    text: &str,
+    places: u32,
+    currency: &str,
+) -> Result<Decimal, CliError> {
     let value = parse_decimal_text(text.trim()).map_err(|_| {
         CliError::usage(
             format!("{flag} {text:?} is not an amount"),
@@ -479,7 +482,7 @@ fn amount(flag: &str, text: &str, places: u32, currency: &str) -> Result<Decimal
     Ok(value)
 }
 
-fn quantity(text: &str) -> Result<Decimal, CliError> {
+pub(super) fn quantity(text: &str) -> Result<Decimal, CliError> {
     match parse_decimal_text(text.trim()) {
         Ok(q) if q > Decimal::ZERO && q.scale() <= crate::core::parse::RATE_SCALE => Ok(q),
         _ => Err(CliError::usage(
@@ -566,7 +569,7 @@ fn only_project(loaded: &Loaded) -> Result<Id, CliError> {
 
 /// A skill word. Skills are free words, but one that is a near miss of a skill named in an
 /// agreement (`electronic` for `electronics`) is a typo that would silently get another rate.
-fn skill(loaded: &Loaded, skill: Option<&str>) -> Result<Option<String>, CliError> {
+pub(super) fn skill(loaded: &Loaded, skill: Option<&str>) -> Result<Option<String>, CliError> {
     let Some(skill) = skill else { return Ok(None) };
     let skill = skill.trim();
     if !is_name_word(skill) {

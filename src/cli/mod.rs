@@ -21,6 +21,7 @@ pub mod revert;
 pub mod review;
 pub mod site;
 pub mod status;
+mod supersede;
 mod totals;
 mod writing;
 

@@ -527,6 +527,9 @@ fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     for l in &p.left_out {
         notes.push(format!("left out {}: {}", l.contribution, l.reason.text()));
     }
+    for c in &p.paid_before_corrections {
+        notes.push(c.text(mu));
+    }
     notes
 }
 
@@ -735,6 +738,18 @@ struct JsonLeftOut {
     reason: &'static str,
 }
 
+/// A payment recorded on a contribution corrected since (see `PaidBeforeCorrection`).
+#[derive(Serialize)]
+struct JsonPaidBeforeCorrection<'a> {
+    paid_on: &'a str,
+    agent: &'a str,
+    claim: &'static str,
+    amount: String,
+    counts_against: &'a str,
+    reversed_by: Option<&'a str>,
+    note: String,
+}
+
 #[derive(Serialize)]
 struct JsonPayout<'a> {
     project: &'a str,
@@ -747,6 +762,7 @@ struct JsonPayout<'a> {
     totals: Vec<JsonTotal<'a>>,
     buckets: Vec<JsonBucket<'a>>,
     left_out: Vec<JsonLeftOut>,
+    paid_before_corrections: Vec<JsonPaidBeforeCorrection<'a>>,
 }
 
 impl<'a> JsonPayout<'a> {
@@ -812,6 +828,19 @@ impl<'a> JsonPayout<'a> {
                 })
                 .collect(),
             left_out,
+            paid_before_corrections: p
+                .paid_before_corrections
+                .iter()
+                .map(|c| JsonPaidBeforeCorrection {
+                    paid_on: c.paid_on.as_str(),
+                    agent: c.agent.as_str(),
+                    claim: c.kind.as_str(),
+                    amount: money(c.amount, mu),
+                    counts_against: c.counts_against.as_str(),
+                    reversed_by: c.reversed_by.as_ref().map(Id::as_str),
+                    note: c.text(mu),
+                })
+                .collect(),
         }
     }
 }

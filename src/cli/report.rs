@@ -660,6 +660,7 @@ fn claims(
     let mut notes = vec![format!(
         "in {currency}; equity share is of the project's equity weight; debts and once claims are settled by recorded payouts only"
     )];
+    notes.extend(r.corrected.iter().map(|c| c.text(mu)));
     if let Some(a) = amount {
         for p in &r.next {
             notes.push(format!(

@@ -21,6 +21,11 @@ use crate::store::{Plan, View};
 /// dated today (or --date), and is committed alone on the current branch as
 /// "revert: ID (what it recorded)". To replace a contribution with a corrected one instead,
 /// use `ovn log ... --supersedes ID`.
+///
+/// A record is corrected once: one already reversed or superseded is refused (revert the
+/// latest correction of its chain instead). What recorded payouts already paid on it stays
+/// paid: the output says so, as `ovn report claims` and later payouts do ("reversed after
+/// 200.00 was repaid to ben"); nothing is netted out as a negative line.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -65,7 +70,7 @@ pub fn run(
 
     let result = store.transact(
         &options,
-        |view: &View<'_>| -> Result<Plan<String>, Refusal> {
+        |view: &View<'_>| -> Result<Plan<(String, Vec<String>)>, Refusal> {
             let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
                 CliError::usage(
                     format!("no contribution has the id {target}"),
@@ -104,6 +109,9 @@ pub fn run(
                 )
                 .into());
             }
+            let all = view.load_corrections()?;
+            super::supersede::corrected_once(&all.ledger, &target)?;
+            let paid = already_paid(&all.ledger, &target);
             let reversal = Contribution {
                 resource: match original.kind {
                     Kind::Use => original.resource.clone(),
@@ -129,15 +137,46 @@ pub fn run(
             Ok(Plan {
                 files: vec![(path.clone(), text.into_bytes())],
                 message: format!("revert: {target} ({summary})\n\n{reason}\n"),
-                value: summary,
+                value: (summary, paid),
             })
         },
     );
-    let (outcome, summary) = result.map_err(writing::refuse)?;
+    let (outcome, (summary, paid)) = result.map_err(writing::refuse)?;
     writing::report(
         out,
         &format!("Reverted {target} ({summary}) with {id}"),
         &outcome,
     )?;
+    for p in paid {
+        writeln!(out, "{p}")?;
+    }
     Ok(EXIT_OK)
+}
+
+/// What recorded payouts already paid on `target` (or on the records it corrects), one
+/// sentence per agent and claim: it stays paid after the reversal, and is shown, not netted.
+fn already_paid(
+    ledger: &crate::core::ledger::Ledger,
+    target: &crate::core::value::Id,
+) -> Vec<String> {
+    use crate::core::payout;
+    let settled = payout::settled_by_records(ledger);
+    let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    let mut sums: std::collections::BTreeMap<(String, &'static str), rust_decimal::Decimal> =
+        std::collections::BTreeMap::new();
+    for s in payout::follow_corrections(ledger, &settled).iter() {
+        if s.contribution == *target {
+            *sums
+                .entry((s.agent.to_string(), s.kind.as_str()))
+                .or_default() += s.amount;
+        }
+    }
+    sums.into_iter()
+        .map(|((agent, kind), amount)| {
+            format!(
+                "Note: recorded payouts already paid {} to {agent} on its {kind} claim; that stays paid (ovn report claims shows it)",
+                payout::money(amount, minor_units)
+            )
+        })
+        .collect()
 }

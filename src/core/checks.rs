@@ -52,6 +52,10 @@ pub const CHECKS: &[Check] = &[
         run: payouts,
     },
     Check {
+        name: "corrected once",
+        run: corrected_once,
+    },
+    Check {
         name: "rule skills",
         run: rule_skills,
     },
@@ -236,6 +240,64 @@ fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             } else {
                 reference(ledger, diags, path, field, Contribution, target);
             }
+        }
+    }
+}
+
+/// A record is corrected at most once (domain §7): two records that reverse or supersede
+/// the same one would both count, and what was paid on it could follow only one of them.
+/// Each correction after the first (by id, so by when it was written) is reported, naming
+/// the first; a correction of a correction is a chain, and fine.
+fn corrected_once(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    type Naming<'l> = (&'l Id, FileId, &'static str, Span);
+    let mut by_target: HashMap<&Id, Vec<Naming<'_>>> = HashMap::default();
+    for c in &ledger.contributions {
+        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+            // Naming itself is reported by the references check.
+            if let Some(t) = target
+                && t.value != c.id.value
+            {
+                by_target
+                    .entry(&t.value)
+                    .or_default()
+                    .push((&c.id.value, c.file, field, t.span));
+            }
+        }
+    }
+    let mut twice: Vec<(&Id, Vec<Naming<'_>>)> = by_target
+        .into_iter()
+        .filter(|(_, list)| list.len() > 1)
+        .collect();
+    twice.sort_by(|a, b| a.0.cmp(b.0));
+    for (target, mut list) in twice {
+        list.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let (first, first_file, first_field, _) = list[0];
+        for &(_, file, _, span) in &list[1..] {
+            let (verb, hint) = if first_field == "reverses" {
+                (
+                    "reversed",
+                    "it no longer counts; to count it again, log a new contribution (ovn log), and remove this record".to_owned(),
+                )
+            } else {
+                (
+                    "superseded",
+                    format!(
+                        "correct the correction instead (ovn log ... --supersedes {first}, or ovn revert {first}), and remove this record"
+                    ),
+                )
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::CorrectedTwice,
+                    ledger.path(file),
+                    Some(span),
+                    format!(
+                        "contribution `{target}` is already {verb} by {first} ({}); a record is corrected once",
+                        ledger.path(first_file)
+                    ),
+                )
+                .with_hint(hint),
+            );
         }
     }
 }

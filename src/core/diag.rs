@@ -66,6 +66,8 @@ pub enum Code {
     DuplicateEmail,
     /// Two recorded payouts of the same revenue event.
     DuplicatePayout,
+    /// Two records correct (reverse or supersede) the same record.
+    CorrectedTwice,
 }
 
 impl Code {
@@ -96,6 +98,7 @@ impl Code {
         Code::ParentCycle,
         Code::DuplicateEmail,
         Code::DuplicatePayout,
+        Code::CorrectedTwice,
     ];
 
     /// The stable string form.
@@ -126,6 +129,7 @@ impl Code {
             Code::ParentCycle => "parent-cycle",
             Code::DuplicateEmail => "duplicate-email",
             Code::DuplicatePayout => "duplicate-payout",
+            Code::CorrectedTwice => "corrected-twice",
         }
     }
 
@@ -161,6 +165,7 @@ impl Code {
             Code::DuplicatePayout => {
                 "one revenue event (project, date, amount, memo) recorded twice"
             }
+            Code::CorrectedTwice => "two records correct (reverse or supersede) the same record",
         }
     }
 

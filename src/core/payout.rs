@@ -19,6 +19,7 @@
 //! and every value a ledger holds are bounded ([`super::bounds`]), and a claim value past
 //! [`bounds::MAX_CLAIM`] is an error.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 // Fast hashing for the per-claim lookups of large ledgers; nothing iterates these maps.
@@ -182,6 +183,10 @@ pub struct Payout {
     pub totals: Vec<(Id, Decimal)>,
     /// Contributions of the project that took no part, sorted.
     pub left_out: Vec<LeftOut>,
+    /// Payments recorded on contributions of the project that were corrected since (see
+    /// [`paid_before_corrections`]): shown, as a reversal after a repayment leaves an
+    /// over-repayment that no line nets out.
+    pub paid_before_corrections: Vec<PaidBeforeCorrection>,
 }
 
 impl Payout {
@@ -403,6 +408,218 @@ pub(crate) fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
     out
 }
 
+/// The correction chains of a ledger: which record supersedes which, and which are reversed.
+/// Settlement follows them: what was paid on a record counts against whatever corrects it
+/// (domain §7), so a correction never restarts a settled claim.
+pub struct Corrections<'l> {
+    /// Superseded id → the record superseding it (the smallest id, should a ledger that
+    /// `ovn check` rejects name two).
+    superseded_by: FxHashMap<&'l Id, &'l Contribution>,
+    /// Reversed id → the reversal (likewise).
+    reversed_by: FxHashMap<&'l Id, &'l Contribution>,
+}
+
+impl<'l> Corrections<'l> {
+    /// The chains of `ledger`'s contributions (those it holds: a quick load holds every
+    /// correction).
+    pub fn of(ledger: &'l Ledger) -> Corrections<'l> {
+        let mut superseded_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
+        let mut reversed_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
+        for c in &ledger.contributions {
+            let (map, target) = match (&c.supersedes, &c.reverses) {
+                (Some(t), _) => (&mut superseded_by, t),
+                (None, Some(t)) => (&mut reversed_by, t),
+                (None, None) => continue,
+            };
+            let e = map.entry(&target.value).or_insert(c);
+            if c.id.value < e.id.value {
+                *e = c;
+            }
+        }
+        Corrections {
+            superseded_by,
+            reversed_by,
+        }
+    }
+
+    /// The last record of `id`'s chain of supersedes: `None` when nothing supersedes it.
+    pub fn head(&self, id: &Id) -> Option<&'l Contribution> {
+        let mut head = *self.superseded_by.get(id)?;
+        // Bounded: a loop of supersedes (which the references check cannot rule out) ends.
+        for _ in 0..self.superseded_by.len() {
+            match self.superseded_by.get(&head.id.value) {
+                Some(next) if next.id.value != *id => head = next,
+                _ => break,
+            }
+        }
+        Some(head)
+    }
+
+    /// The record reversing `id`, if any.
+    pub fn reversal(&self, id: &Id) -> Option<&'l Contribution> {
+        self.reversed_by.get(id).copied()
+    }
+
+    /// The record superseding `id` directly, if any.
+    pub fn superseded_by(&self, id: &Id) -> Option<&'l Contribution> {
+        self.superseded_by.get(id).copied()
+    }
+}
+
+/// `settled` with each payment moved to the head of its contribution's correction chain:
+/// what was paid on A counts against B when B supersedes A, and against C when C supersedes
+/// B. A claim of a contribution (not of a resource's use) has one holder, its contributor:
+/// a payment made to the old contributor counts against the corrected claim whoever holds
+/// it now, so a correction that changes the agent is paid only what remains (the old agent
+/// keeps what it was paid). Borrowed when no payment is on a superseded record.
+pub fn follow_corrections<'s>(ledger: &Ledger, settled: &'s [Settled]) -> Cow<'s, [Settled]> {
+    if settled.is_empty() {
+        return Cow::Borrowed(settled);
+    }
+    Corrections::of(ledger).follow(settled)
+}
+
+impl Corrections<'_> {
+    /// [`follow_corrections`] with these chains.
+    pub fn follow<'s>(&self, settled: &'s [Settled]) -> Cow<'s, [Settled]> {
+        if self.superseded_by.is_empty()
+            || !settled
+                .iter()
+                .any(|s| self.superseded_by.contains_key(&s.contribution))
+        {
+            return Cow::Borrowed(settled);
+        }
+        Cow::Owned(
+            settled
+                .iter()
+                .map(|s| match self.head(&s.contribution) {
+                    Some(head) => Settled {
+                        contribution: head.id.value.clone(),
+                        agent: if head.kind == Kind::Use {
+                            s.agent.clone()
+                        } else {
+                            head.agent.value.clone()
+                        },
+                        kind: s.kind,
+                        amount: s.amount,
+                    },
+                    None => s.clone(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A payment recorded on a contribution that was corrected afterwards: where it counts now.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PaidBeforeCorrection {
+    /// The project of the record it counts against.
+    pub project: Id,
+    /// The record the payment was recorded on.
+    pub paid_on: Id,
+    /// The agent it was paid to.
+    pub agent: Id,
+    /// The claim kind it was paid as.
+    pub kind: ClaimKind,
+    /// How much, summed over the recorded payouts.
+    pub amount: Decimal,
+    /// The record it counts against now (the head of the chain; `paid_on` itself when it
+    /// was only reversed).
+    pub counts_against: Id,
+    /// Who holds that record's claim, when it is not `agent`.
+    pub now_held_by: Option<Id>,
+    /// The reversal, when the record it counts against is reversed: nothing more is owed on
+    /// it, and what was paid stays paid (a visible over-repayment, never a negative line).
+    pub reversed_by: Option<Id>,
+}
+
+impl PaidBeforeCorrection {
+    /// The payment in one sentence, for the notes of payouts and reports: "01… was reversed
+    /// (by 01…) after 200.00 was repaid to ben; nothing more is owed on it, and what was paid
+    /// stays paid".
+    pub fn text(&self, minor_units: u32) -> String {
+        let amount = money(self.amount, minor_units);
+        let paid = match self.kind {
+            ClaimKind::Debt => format!("{amount} was repaid to {}", self.agent),
+            _ => format!(
+                "{amount} was paid to {} on its {} claim",
+                self.agent,
+                self.kind.as_str()
+            ),
+        };
+        match &self.reversed_by {
+            Some(r) => format!(
+                "{} was reversed (by {r}) after {paid}; nothing more is owed on it, and what was paid stays paid",
+                self.counts_against
+            ),
+            None => {
+                let mut text = format!(
+                    "{} was corrected by {} after {paid}; it counts against the correction",
+                    self.paid_on, self.counts_against
+                );
+                if let Some(h) = &self.now_held_by {
+                    text.push_str(&format!(
+                        ", whose claim is now {h}'s ({h} is paid only what remains)"
+                    ));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Every payment of `settled` recorded on a contribution that was superseded or reversed
+/// since, summed per record, agent and kind, sorted by project, then record.
+pub fn paid_before_corrections(ledger: &Ledger, settled: &[Settled]) -> Vec<PaidBeforeCorrection> {
+    if settled.is_empty() {
+        return Vec::new();
+    }
+    Corrections::of(ledger).paid_before(settled)
+}
+
+impl Corrections<'_> {
+    /// [`paid_before_corrections`] with these chains.
+    pub fn paid_before(&self, settled: &[Settled]) -> Vec<PaidBeforeCorrection> {
+        let chains = self;
+        if chains.superseded_by.is_empty() && chains.reversed_by.is_empty() {
+            return Vec::new();
+        }
+        let mut sums: BTreeMap<(&Id, &Id, ClaimKind), Decimal> = BTreeMap::new();
+        let corrected =
+            |id: &Id| chains.superseded_by.contains_key(id) || chains.reversed_by.contains_key(id);
+        for s in settled.iter().filter(|s| corrected(&s.contribution)) {
+            let e = sums.entry((&s.contribution, &s.agent, s.kind)).or_default();
+            *e = e.checked_add(s.amount).unwrap_or(Decimal::MAX);
+        }
+        let mut out = Vec::new();
+        for ((paid_on, agent, kind), amount) in sums {
+            let head = chains.head(paid_on);
+            let last = head.map_or(paid_on, |h| &h.id.value);
+            let reversal = chains.reversal(last);
+            let (project, holder) = match (head, reversal) {
+                (_, Some(r)) => (r.project.value.clone(), None),
+                (Some(h), None) => (
+                    h.project.value.clone(),
+                    (h.kind != Kind::Use && h.agent.value != *agent).then(|| h.agent.value.clone()),
+                ),
+                (None, None) => continue,
+            };
+            out.push(PaidBeforeCorrection {
+                project,
+                paid_on: paid_on.clone(),
+                agent: agent.clone(),
+                kind,
+                amount,
+                counts_against: last.clone(),
+                now_held_by: holder,
+                reversed_by: reversal.map(|r| r.id.value.clone()),
+            });
+        }
+        out.sort();
+        out
+    }
+}
+
 /// A claim before the split.
 struct Pending<'l> {
     contribution: &'l Contribution,
@@ -492,7 +709,14 @@ fn compute_with(
     // Earlier payments per (contribution, agent).
     let mut paid: FxHashMap<(&Id, &Id), Decimal> = FxHashMap::default();
     let mut once_paid: FxHashSet<(&Id, &Id)> = FxHashSet::default();
-    for s in settled {
+    // Payments on a corrected record count against its correction (the chain's head).
+    let chains = (!settled.is_empty()).then(|| Corrections::of(ledger));
+    let before_corrections = chains.as_ref().map(|c| c.paid_before(settled));
+    let settled = match &chains {
+        Some(c) => c.follow(settled),
+        None => Cow::Borrowed(settled),
+    };
+    for s in settled.iter() {
         match s.kind {
             ClaimKind::Debt => *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount,
             ClaimKind::Once => {
@@ -721,6 +945,11 @@ fn compute_with(
         lines,
         totals: totals.into_iter().collect(),
         left_out,
+        paid_before_corrections: before_corrections
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.project == project.id.value)
+            .collect(),
     })
 }
 
@@ -1367,7 +1596,8 @@ pub fn for_each_claims(
 ) -> Result<(), PayoutError> {
     let (found, by_project) = contributions_of(ledger, projects)?;
     let mut paid: FxHashMap<(&Id, &Id, ClaimKind), Decimal> = FxHashMap::default();
-    for s in settled {
+    let settled = follow_corrections(ledger, settled);
+    for s in settled.iter() {
         *paid.entry((&s.contribution, &s.agent, s.kind)).or_default() += s.amount;
     }
     // Projects are independent: a few at a time (one per core) are worked out in parallel,

@@ -529,6 +529,9 @@ pub struct ClaimsReport {
     pub rows: Vec<ClaimRow>,
     /// The payouts a revenue of the requested amount would make, one per project.
     pub next: Vec<payout::Payout>,
+    /// Payments recorded on contributions of the projects reported that were corrected
+    /// since: where each counts now, and those a reversal left over-repaid.
+    pub corrected: Vec<payout::PaidBeforeCorrection>,
 }
 
 /// The claims that the contributions selected by `query` (by project and contribution date)
@@ -618,7 +621,13 @@ pub fn claims(
         next.extend(payout);
         Ok(())
     })?;
-    Ok(ClaimsReport { rows, next })
+    let mut corrected = payout::paid_before_corrections(ledger, &settled);
+    corrected.retain(|c| ids.contains(&c.project.as_str()));
+    Ok(ClaimsReport {
+        rows,
+        next,
+        corrected,
+    })
 }
 
 /// One recorded payout, as the payouts report lists it.

@@ -39,7 +39,8 @@ pub struct FolderSummary {
     pub skills: Vec<String>,
     /// The records that correct another (`reverses` or `supersedes`), by position.
     pub corrections: Vec<u32>,
-    /// The ids those corrections name.
+    /// The ids those corrections name, each as often as it is named (an id named twice is
+    /// a record corrected twice, which only a full load reports).
     pub targets: Vec<Id>,
     /// Those of `targets` that no record of this folder has (corrections of earlier days),
     /// sorted, once each: only these need looking up elsewhere.

@@ -189,7 +189,12 @@ impl Store {
                 return Ok(None);
             }
             elsewhere.skills.extend(s.skills.iter().cloned());
-            elsewhere.replaced.extend(s.targets.iter().cloned());
+            // A record corrected twice (corrected-twice) is the full checks' to report.
+            for t in &s.targets {
+                if !elsewhere.replaced.insert(t.clone()) {
+                    return Ok(None);
+                }
+            }
         }
         let folders = std::mem::take(&mut listing.summarised);
         let Some((mut loaded, commit)) = self.load_listing(listing, Some(cache), elsewhere)? else {
@@ -226,6 +231,14 @@ impl Store {
                 continue;
             }
             if ledger.elsewhere.may_hold(c.id.value.as_str()) {
+                return Ok(None);
+            }
+            // Corrected here and in a summarised folder too: corrected twice.
+            if c.reverses
+                .iter()
+                .chain(&c.supersedes)
+                .any(|t| ledger.elsewhere.replaced.contains(&t.value))
+            {
                 return Ok(None);
             }
             asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));

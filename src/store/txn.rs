@@ -864,6 +864,20 @@ impl View<'_> {
         }
     }
 
+    /// A ledger holding at least every correction (every contribution that reverses or
+    /// supersedes another), for a write that must know how a record was corrected: at a
+    /// commit, a quick load (with the folder cache, only the corrections are decoded; without
+    /// it, a full load); in the working tree, a full read.
+    pub fn load_corrections(&self) -> Result<crate::core::ledger::Loaded, StoreError> {
+        match &self.base {
+            Base::Tree { commit, .. } => Ok(self
+                .store
+                .load_revision_for(&commit.to_string(), super::read::Scope::Projects(&[]))?
+                .0),
+            Base::Worktree(_) => Ok(crate::core::ledger::load(&self.read_all()?)),
+        }
+    }
+
     /// The path of the contribution with this id, looking through the day folders by name
     /// (tree listings only, no record is read).
     pub fn find_contribution(&self, id: &str) -> Result<Option<String>, StoreError> {

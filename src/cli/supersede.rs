@@ -1,0 +1,443 @@
+//! `ovn log ... --supersedes ID`: a correction, which starts from the original.
+//!
+//! A correction is the same claim with new facts (domain §7): what recorded payouts paid on
+//! the original counts against it. So it keeps every field of the original that is not
+//! given: the agent, project, kind, date, description, hours, skill, amount and currency,
+//! quantity and unit, resource and evidence. The agent, project and kind change only with
+//! their flags (`--agent`, `-p`, a kind flag), never because of who runs the command; a kind
+//! flag that changes the kind keeps only the fields the new kind takes (hours from work to
+//! care, not from work to money). The output says what changed,
+//! field by field, and a correction that changes nothing is refused.
+//!
+//! A record is corrected once: a record already reversed or superseded is refused, naming
+//! the correction it has and the record to correct instead (the latest of its chain).
+
+use std::io::Write;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+
+use super::log::{self, LogArgs, What};
+use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::duration;
+use crate::core::ledger::{self, Ledger, RawFile, RecordType};
+use crate::core::payout::Corrections;
+use crate::core::record::{At, Contribution, Kind};
+use crate::core::value::{Id, currency_minor_units, is_currency_code};
+use crate::core::write;
+use crate::store::{Plan, View};
+
+/// Refuses a second correction of `target` (as `ovn check` would, with `corrected-twice`):
+/// names the correction it has, where it is, and what to do instead.
+pub(super) fn corrected_once(ledger: &Ledger, target: &Id) -> Result<(), CliError> {
+    let chains = Corrections::of(ledger);
+    if let Some(r) = chains.reversal(target) {
+        return Err(CliError::usage(
+            format!(
+                "{target} is already reversed by {} ({}); a record is corrected once",
+                r.id.value,
+                ledger.path(r.file)
+            ),
+            Some("it no longer counts; to count it again, log a new contribution".to_owned()),
+        ));
+    }
+    if let Some(s) = chains.superseded_by(target) {
+        let head = chains.head(target).map_or(&s.id.value, |h| &h.id.value);
+        return Err(CliError::usage(
+            format!(
+                "{target} is already superseded by {} ({}); a record is corrected once",
+                s.id.value,
+                ledger.path(s.file)
+            ),
+            Some(format!(
+                "correct the latest correction instead: ovn log ... --supersedes {head}, or ovn revert {head}"
+            )),
+        ));
+    }
+    Ok(())
+}
+
+/// One field a correction changes: its name, the original's value and the new one.
+type Change = (&'static str, String, String);
+
+/// Runs `ovn log ... --supersedes ID`: the original's fields, with those given replaced.
+///
+/// Long because a write is one transaction body that may run again when the branch moves:
+/// it reads the original and the corrections, builds the record field by field (each flag
+/// with its own check), judges it and plans the commit, all inside the closure.
+pub(super) fn run(
+    args: LogArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let target = writing::parse_id("--supersedes", args.supersedes.as_deref().unwrap_or(""))?;
+    let what = log::what_flag(&args)?;
+    // Two positionals are a duration and a description; one is the duration when it reads
+    // as one, else the description; none keeps both.
+    let (duration_text, description) = match (&args.duration, &args.description) {
+        (Some(d), Some(text)) => (Some(d.as_str()), Some(text.as_str())),
+        (Some(x), None) if duration::parse(x).is_ok() => (Some(x.as_str()), None),
+        (Some(x), None) => (None, Some(x.as_str())),
+        (None, _) => (None, None),
+    };
+    let hours = duration_text.map(log::parse_duration).transpose()?;
+    let description = description
+        .map(|d| writing::text("the description", d))
+        .transpose()?;
+    let evidence = args
+        .evidence
+        .iter()
+        .map(|e| writing::text("--evidence", e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let unit = args
+        .unit
+        .as_deref()
+        .map(|u| writing::text("--unit", u))
+        .transpose()?;
+    let today = ctx.now.date_naive();
+    let date = args
+        .date
+        .as_deref()
+        .map(|d| writing::date("--date", d, today))
+        .transpose()?;
+    let agent_flag = args
+        .agent
+        .as_deref()
+        .map(|a| writing::parse_id("--agent", a))
+        .transpose()?;
+
+    let store = writing::open_for_writing(cwd)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let id = writing::new_id(ctx)?;
+
+    let result = store.transact(
+        &options,
+        |view: &View<'_>| -> Result<Plan<(String, String, Vec<Change>)>, Refusal> {
+            let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
+                CliError::usage(
+                    format!("--supersedes {target}: no contribution has this id"),
+                    Some(
+                        "give the id of a committed contribution (its file name without .toml)"
+                            .to_owned(),
+                    ),
+                )
+            })?;
+            let mut base = view.read_folders(&SMALL_FOLDERS)?;
+            base.extend(view.read(&found)?);
+            let original = ledger::load(&base)
+                .ledger
+                .contributions
+                .iter()
+                .find(|c| c.id.value == target)
+                .map(|c| (**c).clone())
+                .ok_or_else(|| {
+                    CliError::usage(
+                        format!("contribution {target} ({found}) has problems of its own"),
+                        Some("run `ovn check` and fix the record first".to_owned()),
+                    )
+                })?;
+            if original.reverses.is_some() {
+                return Err(CliError::usage(
+                    format!("{target} is a reversal, which is not corrected"),
+                    Some("to count the original again, log it anew with `ovn log`".to_owned()),
+                )
+                .into());
+            }
+            corrected_once(&view.load_corrections()?.ledger, &target)?;
+            let date = date.unwrap_or(original.date.value);
+            let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
+            for f in view.read_folders(&[&day_folder])? {
+                if !base.iter().any(|b| b.path == f.path) {
+                    base.push(f);
+                }
+            }
+            let loaded = ledger::load(&base);
+            let network = log::network(&loaded)?;
+
+            let mut c = Contribution {
+                date: At::new(date),
+                supersedes: Some(At::new(target.clone())),
+                reverses: None,
+                ..Contribution::new(
+                    At::new(id.clone()),
+                    At::new(original.agent.value.clone()),
+                    date,
+                    At::new(original.project.value.clone()),
+                    original.kind.clone(),
+                    original.description.clone(),
+                )
+            };
+            c.hours = original.hours.as_ref().map(|h| At::new(h.value));
+            c.skill = original.skill.clone();
+            c.amount = original.amount;
+            c.currency = original.currency.clone();
+            c.quantity = original.quantity;
+            c.unit = original.unit.clone();
+            c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
+            c.evidence = original.evidence.clone();
+            if let Some(a) = &agent_flag {
+                c.agent = At::new(writing::existing(
+                    &loaded,
+                    RecordType::Agent,
+                    "--agent",
+                    a.as_str(),
+                )?);
+            }
+            if let Some(p) = &args.project {
+                c.project = At::new(writing::existing(
+                    &loaded,
+                    RecordType::Project,
+                    "--project",
+                    p,
+                )?);
+            }
+            if let Some(d) = &description {
+                c.description = d.clone();
+            }
+            if !evidence.is_empty() {
+                c.evidence = evidence.clone();
+            }
+            let currency = match &args.currency {
+                Some(code) => {
+                    let code = code.trim().to_ascii_uppercase();
+                    if !is_currency_code(&code) {
+                        return Err(CliError::usage(
+                            format!("--currency {code:?} is not a currency code"),
+                            Some(
+                                "give a three-letter ISO 4217 code such as EUR, USD or CHF"
+                                    .to_owned(),
+                            ),
+                        )
+                        .into());
+                    }
+                    Some((code != network.currency).then_some(code))
+                }
+                None => None,
+            };
+            let new_amount = |flag: &str, text: &str, c: &mut Contribution| {
+                if let Some(code) = &currency {
+                    c.currency = code.clone();
+                }
+                let places = c
+                    .currency
+                    .as_deref()
+                    .map_or(network.minor_units, currency_minor_units);
+                let shown = c.currency.clone().unwrap_or_else(|| network.currency.clone());
+                c.amount = Some(log::amount(flag, text, places, &shown)?);
+                Ok::<(), CliError>(())
+            };
+            if let Some(what) = &what {
+                let kind = match what {
+                    What::Work => Kind::Work,
+                    What::Money(_) => Kind::Money,
+                    What::Material(_) => Kind::Material,
+                    What::Use(_) => Kind::Use,
+                    What::Other(k) => Kind::Other(k.clone()),
+                };
+                if kind != original.kind {
+                    // Another kind keeps only the fields it takes.
+                    if matches!(kind, Kind::Money | Kind::Material) {
+                        c.hours = None;
+                    }
+                    if matches!(kind, Kind::Work | Kind::Use) {
+                        c.amount = None;
+                        c.currency = None;
+                    }
+                    if kind != Kind::Material {
+                        c.quantity = None;
+                        c.unit = None;
+                    }
+                    if kind != Kind::Use {
+                        c.resource = None;
+                    }
+                    if matches!(kind, Kind::Money | Kind::Material | Kind::Use) {
+                        c.skill = None;
+                    }
+                }
+                c.kind = kind;
+                match what {
+                    What::Work => {}
+                    What::Money(a) => new_amount("--money", a, &mut c)?,
+                    What::Material(a) => {
+                        new_amount("--material", a, &mut c)?;
+                        if let Some(q) = &args.quantity {
+                            c.quantity = Some(log::quantity(q)?);
+                        }
+                        if unit.is_some() {
+                            c.unit = unit.clone();
+                        }
+                    }
+                    What::Use(r) => {
+                        c.resource = Some(At::new(writing::existing(
+                            &loaded,
+                            RecordType::Resource,
+                            "--use",
+                            r,
+                        )?));
+                    }
+                    What::Other(_) => {
+                        if let Some(a) = &args.amount {
+                            new_amount("--amount", a, &mut c)?;
+                        }
+                    }
+                }
+            } else if currency.is_some() {
+                return Err(CliError::usage(
+                    "--currency goes with an amount",
+                    Some("give the amount again with its flag, e.g. --money 120.50 --currency USD".to_owned()),
+                )
+                .into());
+            }
+            let takes_hours = !matches!(c.kind, Kind::Money | Kind::Material);
+            let takes_skill = matches!(c.kind, Kind::Work | Kind::Other(_));
+            if let Some(h) = &hours {
+                if !takes_hours {
+                    return Err(CliError::usage(
+                        format!(
+                            "{target} is a {} contribution, which has no duration",
+                            c.kind.as_str()
+                        ),
+                        Some(
+                            "to change the kind, say so: --kind work, --use RESOURCE or --kind WORD"
+                                .to_owned(),
+                        ),
+                    )
+                    .into());
+                }
+                c.hours = Some(At::new(h.hours));
+            }
+            if let Some(skill) = args.skill.as_deref() {
+                if !takes_skill {
+                    return Err(CliError::usage(
+                        "--skill goes with work and other kinds, not with money, material or use",
+                        None,
+                    )
+                    .into());
+                }
+                c.skill = log::skill(&loaded, Some(skill))?;
+            }
+            let missing = match &c.kind {
+                Kind::Work | Kind::Use if c.hours.is_none() => Some("a duration"),
+                Kind::Other(_) if c.hours.is_none() && c.amount.is_none() => {
+                    Some("a duration or --amount")
+                }
+                _ => None,
+            };
+            if let Some(missing) = missing {
+                return Err(CliError::usage(
+                    format!("a `{}` contribution needs {missing}", c.kind.as_str()),
+                    Some("give it along with the kind flag".to_owned()),
+                )
+                .into());
+            }
+            let changes = changes(&original, &c, &network.currency);
+            if changes.is_empty() {
+                return Err(CliError::usage(
+                    format!("nothing to correct: every field is as in {target}"),
+                    Some("give the fields that change, e.g. a duration, a description, --date or --skill".to_owned()),
+                )
+                .into());
+            }
+            let path = format!("{day_folder}/{id}.toml");
+            let text = write::contribution(&c);
+            let added = [RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            }];
+            writing::judge(view, &base, &loaded, &added)?;
+            let summary = log::summary(&c, &network.currency);
+            let listed: Vec<String> = changes
+                .iter()
+                .map(|(field, old, new)| format!("{field}: {old} -> {new}"))
+                .collect();
+            Ok(Plan {
+                files: vec![(path, text.into_bytes())],
+                message: format!(
+                    "log: {summary} (supersedes {target})\n\n{}\n\nchanged {}\n",
+                    c.description,
+                    listed.join("; ")
+                ),
+                value: (summary, target.to_string(), changes),
+            })
+        },
+    );
+    let (outcome, (summary, target, changes)) = result.map_err(writing::refuse)?;
+    let rounded = match (hours, duration_text) {
+        (Some(h), Some(d)) if h.rounded => format!("; {d} rounded to {}", duration::show(h.hours)),
+        _ => String::new(),
+    };
+    writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
+    writeln!(out, "Supersedes {target}; changed:")?;
+    for (field, old, new) in &changes {
+        writeln!(out, "  {field}: {old} -> {new}")?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// The fields `new` changes from `old`, in the order a record lists them.
+fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change> {
+    fn opt<T: ToString>(v: Option<T>) -> String {
+        v.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
+    }
+    let quoted = |s: &str| format!("{s:?}");
+    let hours = |c: &Contribution| opt(c.hours.as_ref().map(|h| duration::show(h.value)));
+    let amount = |c: &Contribution| {
+        opt(c.amount.map(|a: Decimal| {
+            format!(
+                "{} {}",
+                a.normalize(),
+                c.currency.as_deref().unwrap_or(currency)
+            )
+        }))
+    };
+    let fields: [(&'static str, String, String); 12] = [
+        (
+            "agent",
+            old.agent.value.to_string(),
+            new.agent.value.to_string(),
+        ),
+        (
+            "date",
+            old.date.value.to_string(),
+            new.date.value.to_string(),
+        ),
+        (
+            "project",
+            old.project.value.to_string(),
+            new.project.value.to_string(),
+        ),
+        (
+            "kind",
+            old.kind.as_str().to_owned(),
+            new.kind.as_str().to_owned(),
+        ),
+        (
+            "description",
+            quoted(&old.description),
+            quoted(&new.description),
+        ),
+        ("hours", hours(old), hours(new)),
+        ("skill", opt(old.skill.as_ref()), opt(new.skill.as_ref())),
+        ("amount", amount(old), amount(new)),
+        (
+            "quantity",
+            opt(old.quantity.map(|q| q.normalize())),
+            opt(new.quantity.map(|q| q.normalize())),
+        ),
+        ("unit", opt(old.unit.as_ref()), opt(new.unit.as_ref())),
+        (
+            "resource",
+            opt(old.resource.as_ref().map(|r| &r.value)),
+            opt(new.resource.as_ref().map(|r| &r.value)),
+        ),
+        (
+            "evidence",
+            format!("{:?}", old.evidence),
+            format!("{:?}", new.evidence),
+        ),
+    ];
+    fields.into_iter().filter(|(_, a, b)| a != b).collect()
+}

@@ -14,12 +14,13 @@ use serde::Serialize;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
+use crate::core::chain;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE};
 use crate::core::parse::{self, Settings};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::read::{self, Source};
-use crate::core::record::Network;
+use crate::core::record::{At, Network};
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
 use crate::store::{Plan, Scope, Store};
@@ -128,7 +129,13 @@ pub fn run(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
+    let mut store = super::open(cwd)?;
+    // What is recorded and verified never comes from the cache: a damaged or crafted cache
+    // entry (whose CRC only proves it is whole) must not change a payout that is committed
+    // or say a recorded one matches. A record or a verification reads git objects only.
+    if args.record || args.command.is_some() {
+        store.set_cache(false);
+    }
     if let Some(PayoutCommand::Verify { id, at }) = &args.command {
         return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
     }
@@ -820,7 +827,7 @@ fn record(
     }
     let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
-    let rec = payout::record(
+    let mut rec = payout::record(
         result,
         id.clone(),
         date,
@@ -828,6 +835,14 @@ fn record(
         commit.clone(),
         digest,
     );
+    // The payout follows the head of the project's payout line in the ledger it was
+    // computed on (see core::chain).
+    rec.follows = Some(At::new(
+        chain::follows_for_new(ledger, result.project.as_str())
+            .into_iter()
+            .map(At::new)
+            .collect(),
+    ));
     let text = write::payout(&rec);
     let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
     let message = format!(
@@ -859,6 +874,7 @@ fn record(
                 None,
             ));
         }
+        unseen_payouts(ledger, &recorded.ledger, result.project.as_str(), rev)?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),
@@ -871,6 +887,38 @@ fn record(
         &outcome,
     )?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
+/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
+/// already repaid, and fork the project's payout line.
+fn unseen_payouts(
+    ledger: &Ledger,
+    branch: &Ledger,
+    project: &str,
+    rev: &str,
+) -> Result<(), CliError> {
+    let unseen: Vec<&str> = branch
+        .payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
+        .map(|p| p.id.value.as_str())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(
+        format!(
+            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
+            if unseen.len() == 1 { "" } else { "s" },
+            unseen.join(", "),
+            if unseen.len() == 1 { "it" } else { "they" }
+        ),
+        Some(
+            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
+        ),
+    ))
 }
 
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
@@ -907,7 +955,7 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
     let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let digest = payout::digest(&then.ledger, &result, &settled);
-    let again = payout::record(
+    let mut again = payout::record(
         &result,
         rec.id.value.clone(),
         rec.date.value,
@@ -915,6 +963,15 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         rec.commit.clone(),
         digest,
     );
+    // A record written before `follows` existed is re-derived as it was written.
+    if rec.follows.is_some() {
+        again.follows = Some(At::new(
+            chain::follows_for_new(&then.ledger, rec.project.value.as_str())
+                .into_iter()
+                .map(At::new)
+                .collect(),
+        ));
+    }
     let text = write::payout(&again);
     if text.as_bytes() == recorded.as_slice() {
         writeln!(

@@ -63,6 +63,10 @@ pub const CHECKS: &[Check] = &[
         name: "validation policy",
         run: validation_policy,
     },
+    Check {
+        name: "payout line",
+        run: super::chain::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each

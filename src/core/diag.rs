@@ -64,6 +64,8 @@ pub enum Code {
     DuplicateEmail,
     /// Two recorded payouts of the same revenue event.
     DuplicatePayout,
+    /// A project's recorded payouts fork: two were computed without seeing each other.
+    PayoutFork,
 }
 
 impl Code {
@@ -93,6 +95,7 @@ impl Code {
         Code::ParentCycle,
         Code::DuplicateEmail,
         Code::DuplicatePayout,
+        Code::PayoutFork,
     ];
 
     /// The stable string form.
@@ -122,6 +125,7 @@ impl Code {
             Code::ParentCycle => "parent-cycle",
             Code::DuplicateEmail => "duplicate-email",
             Code::DuplicatePayout => "duplicate-payout",
+            Code::PayoutFork => "payout-fork",
         }
     }
 
@@ -155,6 +159,9 @@ impl Code {
             Code::DuplicateEmail => "one email claimed by two agents",
             Code::DuplicatePayout => {
                 "one revenue event (project, date, amount, memo) recorded twice"
+            }
+            Code::PayoutFork => {
+                "a project's payouts fork: two were computed without seeing each other"
             }
         }
     }

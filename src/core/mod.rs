@@ -3,6 +3,7 @@
 //! gives the same answer on every machine.
 
 pub mod append;
+pub mod chain;
 pub mod checks;
 pub mod codec;
 pub mod diag;

@@ -1199,6 +1199,7 @@ pub fn record(
         memo,
         commit,
         digest,
+        follows: None,
         lines: payout
             .lines
             .iter()
@@ -1218,6 +1219,7 @@ pub fn record(
                 amount: fixed(s.amount),
             })
             .collect(),
+        overpaid: Vec::new(),
     }
 }
 

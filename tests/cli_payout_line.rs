@@ -364,3 +364,44 @@ fn an_orphaned_pinned_commit_is_caught_in_a_fresh_clone() {
         "{err}"
     );
 }
+
+#[test]
+fn review_flags_a_payout_that_forks_or_was_computed_off_the_tip() {
+    let s = Sandbox::new();
+    let (dir, a, b) = two_branches(&s);
+    // a is merged; b, computed at main's old tip, is reviewed against main.
+    s.git(&dir, &["checkout", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge a", "a"]);
+    s.git(&dir, &["checkout", "-q", "b"]);
+    // On its own branch b does not fork yet, but it was computed before a landed.
+    let (code, out, err) = run(&s, &dir, &["review", "--no-impact"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!("payout {b} was computed at ")) && !out.contains("fork"),
+        "{out}"
+    );
+    let _ = a;
+    s.git(
+        &dir,
+        &["merge", "-q", "--no-ff", "-m", "merge main", "main"],
+    );
+    let (code, out, err) = run(&s, &dir, &["review", "--no-impact"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!("payout {b} was computed at "))
+            && out.contains("not at the tip of main"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the payouts of project drone fork: ") && out.contains(&b),
+        "{out}"
+    );
+    // A payout computed at the tip of main, on a branch, is fine.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["checkout", "-q", "-b", "c"]);
+    record(&s, &dir, "C");
+    let (code, out, err) = run(&s, &dir, &["review", "--no-impact"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Policy violations: none"), "{out}");
+}

@@ -208,6 +208,19 @@ fn a_reconciliation_joins_the_fork_and_keeps_the_overpayment_on_record() {
         out.contains(&format!("overpaid: ben on 01aaaaaaaaaaaaaaaaaaaaaaa4 (debt) was repaid 800.00 of 400.00 owed, 400.00 beyond (stated by reconciliation {id})")),
         "{out}"
     );
+    let (code, out, err) = run(&s, &dir, &["report", "claims", "-p", "drone"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("overpaid: ben on 01aaaaaaaaaaaaaaaaaaaaaaa4 (debt) was repaid 800.00 of 400.00 owed, 400.00 beyond (stated by reconciliation {id})")),
+        "{out}"
+    );
+    // A reconciliation moves no money: exports leave it out.
+    let (code, out, err) = run(&s, &dir, &["export", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains(&id) && out.contains(&a) && out.contains(&b),
+        "{out}"
+    );
     let next = record(&s, &dir, "C");
     let text = std::fs::read_to_string(dir.join(path_of(&next))).unwrap();
     assert!(text.contains(&format!("follows = [\"{id}\"]\n")), "{text}");

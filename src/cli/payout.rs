@@ -267,7 +267,7 @@ pub fn run(
         );
     }
     // Claims a fork overpaid stay in view, whoever previews the next payout.
-    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units);
+    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units, |_| true);
     match args.format {
         Format::Table => {
             write!(out, "{}", table(&result, &at, &pending))?;

@@ -188,9 +188,15 @@ pub fn overpaid(ledger: &Ledger, project: &str) -> Vec<Overpaid> {
         .collect()
 }
 
-/// One line per claim of `project` repaid beyond what it is owed, saying so and which
-/// reconciliations state it (for the notes of `ovn payout` and `ovn report claims`).
-pub fn overpaid_notes(ledger: &Ledger, project: &str, minor_units: u32) -> Vec<String> {
+/// One line per claim of `project` repaid beyond what it is owed to an agent `keep` keeps,
+/// saying so and which reconciliations state it (for the notes of `ovn payout` and
+/// `ovn report claims`).
+pub fn overpaid_notes(
+    ledger: &Ledger,
+    project: &str,
+    minor_units: u32,
+    keep: impl Fn(&Id) -> bool,
+) -> Vec<String> {
     let money = |d: Decimal| {
         let mut d = d;
         d.rescale(minor_units);
@@ -198,6 +204,7 @@ pub fn overpaid_notes(ledger: &Ledger, project: &str, minor_units: u32) -> Vec<S
     };
     overpaid(ledger, project)
         .into_iter()
+        .filter(|o| keep(&o.agent))
         .map(|o| {
             let by: Vec<&str> = ledger
                 .payouts

@@ -1,0 +1,186 @@
+//! The payout line as a property: payouts recorded on random branches (some computed at an
+//! older state of their branch, as `--record --at` does), merged in random orders. Whatever
+//! happens, either every debt's total repayment stays within what it is owed, or the
+//! ledger's checks fail naming each overpaid claim (`payout-fork`). Driven through the core
+//! as `ovn payout --record` drives it (the same refusal rule), on the worked example.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use ovn::core::chain;
+use ovn::core::diag::Code;
+use ovn::core::ledger::{self, Loaded, RawFile};
+use ovn::core::payout::{self, Request};
+use ovn::core::record::{At, ClaimKind};
+use ovn::core::value::Id;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+/// A branch: its payout files now, and every earlier state (for `--at`).
+#[derive(Clone, Default)]
+struct Branch {
+    payouts: BTreeMap<String, String>,
+    history: Vec<BTreeMap<String, String>>,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Record a payout of `amount` on `branch`, computed `back` states ago (0: its tip).
+    Record {
+        branch: usize,
+        back: usize,
+        amount: u32,
+    },
+    /// Merge (or rebase: the files are the same) `from` into `into`.
+    Merge { into: usize, from: usize },
+}
+
+const BRANCHES: usize = 3;
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..BRANCHES, prop_oneof![3 => Just(0usize), 1 => 1..3usize], 50u32..3000)
+            .prop_map(|(branch, back, amount)| Op::Record { branch, back, amount }),
+        2 => (0..BRANCHES, 0..BRANCHES).prop_map(|(into, from)| Op::Merge { into, from }),
+    ]
+}
+
+fn load(payouts: &BTreeMap<String, String>) -> Loaded {
+    let mut files: Vec<RawFile> = common::BASE
+        .iter()
+        .map(|(p, t)| RawFile {
+            path: (*p).to_owned(),
+            bytes: t.as_bytes().to_vec(),
+        })
+        .collect();
+    files.extend(payouts.iter().map(|(p, t)| RawFile {
+        path: p.clone(),
+        bytes: t.as_bytes().to_vec(),
+    }));
+    ledger::load(&files)
+}
+
+/// `ovn payout AMOUNT -p drone --record`, computed on `at` and landing on `tip`; `None`
+/// when it refuses (a ledger with problems, or `at` lacking a payout `tip` has).
+fn record(
+    at: &BTreeMap<String, String>,
+    tip: &BTreeMap<String, String>,
+    amount: u32,
+    n: usize,
+) -> Option<(String, String)> {
+    if tip.keys().any(|k| !at.contains_key(k)) {
+        return None;
+    }
+    let loaded = load(at);
+    if !loaded.diagnostics.is_empty() {
+        return None;
+    }
+    let ledger = loaded.ledger;
+    let settled = payout::settled_by_records(&ledger);
+    let date = "2026-11-30".parse().unwrap();
+    let request = Request {
+        project: "drone",
+        amount: Decimal::from(amount),
+        date: Some(date),
+    };
+    let p = payout::compute(&ledger, &request, &settled).ok()?;
+    let digest = payout::digest(&ledger, &p, &settled);
+    let id = format!("01pa{n:022}");
+    let mut rec = payout::record(
+        &p,
+        Id::parse(&id).unwrap(),
+        date,
+        Some(format!("event {n}")),
+        "4ccf833f990b4ccf833f990b4ccf833f990b0000".to_owned(),
+        digest,
+    );
+    rec.follows = Some(At::new(
+        chain::follows_for_new(&ledger, "drone")
+            .into_iter()
+            .map(At::new)
+            .collect(),
+    ));
+    Some((
+        format!("payouts/2026/{id}.toml"),
+        ovn::core::write::payout(&rec),
+    ))
+}
+
+/// Either no debt is repaid beyond what it is owed, or the checks name each one that is.
+fn judge(payouts: &BTreeMap<String, String>) -> Result<(), TestCaseError> {
+    let loaded = load(payouts);
+    let owed: BTreeMap<(Id, Id), Decimal> = {
+        let base = load(&BTreeMap::new()).ledger;
+        payout::claims(&base, "drone", None, &[])
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.kind == ClaimKind::Debt)
+            .map(|c| ((c.contribution, c.agent), c.owed.unwrap_or(c.value)))
+            .collect()
+    };
+    let mut repaid: BTreeMap<(Id, Id), Decimal> = BTreeMap::new();
+    for p in &loaded.ledger.payouts {
+        for s in &p.settled {
+            *repaid
+                .entry((s.contribution.value.clone(), s.agent.value.clone()))
+                .or_default() += s.amount;
+        }
+    }
+    for ((contribution, agent), paid) in &repaid {
+        let due = owed[&(contribution.clone(), agent.clone())];
+        if *paid > due {
+            let named = loaded.diagnostics.iter().any(|d| {
+                d.code == Code::PayoutFork
+                    && d.message.contains(&format!(
+                        "claim of {agent} on contribution `{contribution}` is repaid {paid} in all but owed {due}"
+                    ))
+            });
+            prop_assert!(
+                named,
+                "{contribution} of {agent} repaid {paid} of {due}, unreported: {:#?}",
+                loaded.diagnostics
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn a_debt_is_never_overpaid_unnoticed(ops in prop::collection::vec(op(), 1..10)) {
+        let mut branches = vec![Branch::default(); BRANCHES];
+        for (n, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Record { branch, back, amount } => {
+                    let b = &branches[branch];
+                    let at = b
+                        .history
+                        .len()
+                        .checked_sub(back)
+                        .filter(|_| back > 0)
+                        .map_or(&b.payouts, |i| &b.history[i]);
+                    if let Some((path, text)) = record(at, &b.payouts, amount, n) {
+                        let b = &mut branches[branch];
+                        b.history.push(b.payouts.clone());
+                        b.payouts.insert(path, text);
+                    }
+                }
+                Op::Merge { into, from } => {
+                    let theirs = branches[from].payouts.clone();
+                    let b = &mut branches[into];
+                    b.history.push(b.payouts.clone());
+                    b.payouts.extend(theirs);
+                }
+            }
+        }
+        let mut all = BTreeMap::new();
+        for b in &branches {
+            judge(&b.payouts)?;
+            all.extend(b.payouts.clone());
+        }
+        judge(&all)?;
+    }
+}

@@ -183,9 +183,8 @@ fn a_reconciliation_joins_the_fork_and_keeps_the_overpayment_on_record() {
     let text = std::fs::read_to_string(dir.join(path_of(&id))).unwrap();
     let (first, second) = if a < b { (&a, &b) } else { (&b, &a) };
     assert!(
-        text.contains(&format!(
-            "amount = \"0.00\"\ncurrency = \"EUR\"\nmemo = \"ben repays 400.00\"\n"
-        )) && text.contains(&format!("follows = [\"{first}\", \"{second}\"]\n"))
+        text.contains("amount = \"0.00\"\ncurrency = \"EUR\"\nmemo = \"ben repays 400.00\"\n")
+            && text.contains(&format!("follows = [\"{first}\", \"{second}\"]\n"))
             && text.ends_with("[[overpaid]]\ncontribution = \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"400.00\"\n"),
         "{text}"
     );

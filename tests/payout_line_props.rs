@@ -184,3 +184,95 @@ proptest! {
         judge(&all)?;
     }
 }
+
+/// A small payout record of drone: 100.00 to ana, following `follows` (`None`: a record
+/// written before the field existed).
+fn small(n: u32, follows: Option<&[u32]>) -> (String, String) {
+    let id = format!("01pa{n:022}");
+    let follows = follows.map_or(String::new(), |f| {
+        let ids: Vec<String> = f.iter().map(|m| format!("\"01pa{m:022}\"")).collect();
+        format!("follows = [{}]\n", ids.join(", "))
+    });
+    (
+        format!("payouts/2026/{id}.toml"),
+        format!(
+            "id = \"{id}\"\nproject = \"drone\"\nagreement = \"drone-ve\"\ndate = 2026-11-30\namount = \"100.00\"\ncurrency = \"EUR\"\nmemo = \"event {n}\"\ncommit = \"4ccf833f990b4ccf833f990b4ccf833f990b0000\"\ndigest = \"sha256:{}\"\n{follows}\n[[lines]]\nagent = \"ana\"\nbucket = \"equity\"\namount = \"100.00\"\n",
+            "0".repeat(64)
+        ),
+    )
+}
+
+fn codes(records: &[(String, String)]) -> Vec<(Code, String)> {
+    let payouts: BTreeMap<String, String> = records.iter().cloned().collect();
+    load(&payouts)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.path))
+        .collect()
+}
+
+#[test]
+fn records_without_follows_are_one_line_in_path_order() {
+    // Two old records and a new one after the last: one line.
+    assert_eq!(
+        codes(&[small(1, None), small(2, None), small(3, Some(&[2]))]),
+        []
+    );
+    // A new one after the first old one: the second old one already follows it.
+    let found = codes(&[small(1, None), small(2, None), small(3, Some(&[1]))]);
+    assert_eq!(
+        found,
+        [
+            (Code::PayoutFork, small(2, None).0),
+            (Code::PayoutFork, small(3, None).0)
+        ]
+    );
+    // A new first payout beside old ones: two starts.
+    assert_eq!(
+        codes(&[small(1, None), small(2, Some(&[]))]).len(),
+        2,
+        "two roots are a fork"
+    );
+}
+
+#[test]
+fn follows_must_name_payouts_of_the_project_and_never_loop() {
+    let found = codes(&[small(1, Some(&[9]))]);
+    assert_eq!(found, [(Code::UnknownReference, small(1, None).0)]);
+    let found = codes(&[small(1, Some(&[2])), small(2, Some(&[1]))]);
+    assert!(
+        found.iter().filter(|(c, _)| *c == Code::PayoutFork).count() == 2,
+        "{found:?}"
+    );
+    // Joined again by a record following both heads: one line.
+    assert_eq!(
+        codes(&[
+            small(1, Some(&[])),
+            small(2, Some(&[1])),
+            small(3, Some(&[1])),
+            small(4, Some(&[2, 3]))
+        ]),
+        []
+    );
+}
+
+#[test]
+fn only_a_reconciliation_has_amount_zero_or_overpaid_claims() {
+    let (path, text) = small(2, Some(&[1]));
+    let zero = text
+        .replace(
+            "amount = \"100.00\"\ncurrency",
+            "amount = \"0.00\"\ncurrency",
+        )
+        .replace(
+            "\n[[lines]]\nagent = \"ana\"\nbucket = \"equity\"\namount = \"100.00\"\n",
+            "",
+        );
+    let found = codes(&[small(1, Some(&[])), (path.clone(), zero)]);
+    assert_eq!(found, [(Code::NotPositive, path.clone())]);
+    let overpaid = format!(
+        "{text}\n[[overpaid]]\ncontribution = \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"1.00\"\n"
+    );
+    let found = codes(&[small(1, Some(&[])), (path.clone(), overpaid)]);
+    assert_eq!(found, [(Code::InvalidValue, path)]);
+}

@@ -189,7 +189,8 @@ pub fn overpaid(ledger: &Ledger, project: &str) -> Vec<Overpaid> {
 }
 
 /// One line per claim of `project` repaid beyond what it is owed to an agent `keep` keeps,
-/// saying so and which reconciliations state it (for the notes of `ovn payout` and
+/// once a reconciliation of the project states any, saying so and which reconciliations
+/// state it (for the notes of `ovn payout` and
 /// `ovn report claims`).
 pub fn overpaid_notes(
     ledger: &Ledger,
@@ -197,6 +198,16 @@ pub fn overpaid_notes(
     minor_units: u32,
     keep: impl Fn(&Id) -> bool,
 ) -> Vec<String> {
+    // Only a reconciliation leaves a valid ledger with overpaid claims: without one, the
+    // project's claims are not worked out again (a preview over a large project would pay
+    // for it).
+    let reconciled = ledger
+        .payouts
+        .iter()
+        .any(|p| p.project.value.as_str() == project && !p.overpaid.is_empty());
+    if !reconciled {
+        return Vec::new();
+    }
     let money = |d: Decimal| {
         let mut d = d;
         d.rescale(minor_units);

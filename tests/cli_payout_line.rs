@@ -80,8 +80,25 @@ fn payouts_on_two_branches_merged_either_way_are_a_fork() {
 
     // b merged into a, and a merged into b: the same fork.
     s.git(&dir, &["checkout", "-q", "a"]);
+    // Warm the cache on a's tip: the day folders are unchanged by the merge, so the reads
+    // below take the quick path (summaries), which must not prove the fork clean.
+    assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]).0, 0);
+    assert_eq!(
+        run(&s, &dir, &["payout", "100", "-p", "drone", "--at", "HEAD"]).0,
+        0
+    );
+    assert!(
+        cache_entries(&dir)
+            .iter()
+            .any(|p| p.to_string_lossy().contains("summaries"))
+    );
     s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge b", "b"]);
     assert_fork(&s, &dir, &a, &b);
+    for _ in 0..2 {
+        let (code, out, _) = run(&s, &dir, &["check", "--at", "HEAD", "--format", "short"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("overpaid by 400.00"), "{out}");
+    }
     s.git(&dir, &["checkout", "-q", "b"]);
     s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge a", "a~1"]);
     assert_fork(&s, &dir, &a, &b);

@@ -276,3 +276,30 @@ fn only_a_reconciliation_has_amount_zero_or_overpaid_claims() {
     let found = codes(&[small(1, Some(&[])), (path.clone(), overpaid)]);
     assert_eq!(found, [(Code::InvalidValue, path)]);
 }
+
+#[test]
+fn a_reconciliation_joins_two_starts_and_its_claims_must_exist() {
+    let (path, text) = small(3, Some(&[1, 2]));
+    let reconciliation = text
+        .replace(
+            "amount = \"100.00\"\ncurrency",
+            "amount = \"0.00\"\ncurrency",
+        )
+        .replace(
+            "\n[[lines]]\nagent = \"ana\"\nbucket = \"equity\"\namount = \"100.00\"\n",
+            "",
+        );
+    let starts = [small(1, Some(&[])), small(2, Some(&[]))];
+    assert_eq!(codes(&starts).len(), 2);
+    let mut joined = starts.to_vec();
+    joined.push((path.clone(), reconciliation.clone()));
+    assert_eq!(codes(&joined), []);
+    joined.pop();
+    joined.push((
+        path.clone(),
+        format!(
+            "{reconciliation}\n[[overpaid]]\ncontribution = \"01zzzzzzzzzzzzzzzzzzzzzzzz\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"1.00\"\n"
+        ),
+    ));
+    assert_eq!(codes(&joined), [(Code::UnknownReference, path)]);
+}

@@ -256,10 +256,12 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     let mut projects: Vec<&Id> = ledger.payouts.iter().map(|p| &p.project.value).collect();
     projects.sort_unstable();
     projects.dedup();
+    let by_id: FxHashMap<&Id, &PayoutRecord> =
+        ledger.payouts.iter().map(|p| (&p.id.value, p)).collect();
     for p in &ledger.payouts {
         let Some(follows) = &p.follows else { continue };
         for f in &follows.value {
-            let target = ledger.payouts.iter().find(|q| q.id.value == f.value);
+            let target = by_id.get(&f.value);
             let problem = match target {
                 None => format!("`follows` names payout `{}`, which does not exist", f.value),
                 Some(q) if q.project.value != p.project.value => format!(

@@ -397,6 +397,17 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             );
             reference(ledger, diags, path, "settled.agent", Agent, &s.agent);
         }
+        for s in &p.overpaid {
+            reference(
+                ledger,
+                diags,
+                path,
+                "overpaid.contribution",
+                Contribution,
+                &s.contribution,
+            );
+            reference(ledger, diags, path, "overpaid.agent", Agent, &s.agent);
+        }
         let key = (
             &p.project.value,
             p.date.value,

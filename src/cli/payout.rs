@@ -43,6 +43,10 @@ use crate::store::{Plan, Scope, Store};
 /// (payouts/YYYY/ID.toml) in one commit on the current branch, pinning the ledger commit
 /// and a digest of its inputs; later payouts see what it settled (debts shrink, once claims
 /// are spent). `ovn payout verify ID` re-derives a recorded payout from its pinned commit.
+/// A record names the payout of the project it follows, so two payouts computed without
+/// seeing each other are caught as a fork (see PAYOUT LINE in ovn-ledger(5)); --record
+/// refuses a revision that lacks a payout of the project the current branch has. Recording
+/// and verifying read git objects only, never the cache.
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -53,6 +57,7 @@ Examples:
   ovn payout 3000 -p drone --format markdown     a table for a pull-request comment
   ovn payout 3000 -p drone --record --date 2026-11-30 --memo \"Invoice 2026-114\"
   ovn payout verify 01jq0c8d4m2k6v8x0z2b4n6r8t  re-derive a recorded payout
+  ovn payout reconcile -p drone                 join a fork of drone's payouts
 
 Exit status: 0 success (verify: it matches), 1 the ledger has problems (verify: it does not
 match), 2 usage error, 3 environment error."

@@ -40,7 +40,8 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// (edits or deletions of contributions, payouts and approvals that are on the validated
 /// branch, changed agreements, self-approvals, approvals by an email no agent lists,
 /// references to unknown agents, projects, resources or contributions, more than 12 hours
-/// by one agent on one day); and the payout impact: for each project whose contributions or
+/// by one agent on one day, a payout added that forks its project's payout line or was
+/// computed at a commit other than the base's tip); and the payout impact: for each project whose contributions or
 /// agreement the change touches, every agent's payout before and after the change and the
 /// difference, for the revenue --amount (default: the amount of the project's last recorded
 /// payout; a project with neither is named and skipped). The impact counts every merged

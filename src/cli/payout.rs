@@ -1024,9 +1024,10 @@ fn reconcile(
     let text = write::payout(&rec);
     let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
     let message = format!(
-        "payout: reconcile {project} ({} payouts joined, {} claims overpaid)",
+        "payout: reconcile {project} ({} payouts joined, {} claim{} overpaid)",
         r.follows.len(),
-        r.overpaid.len()
+        r.overpaid.len(),
+        if r.overpaid.len() == 1 { "" } else { "s" }
     );
     let options = super::writing::options(store, ctx, false)?;
     let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {

@@ -27,8 +27,10 @@ use crate::store::Scope;
 /// validated record. The last verified commit is remembered in .git/ovn/verified: the next run
 /// starts there, and reports a validated branch that no longer descends from it (a
 /// force-push rewrote it). With a RANGE (BASE..HEAD, BASE an ancestor of HEAD), checks HEAD's
-/// first-parent history after BASE and remembers nothing. This is the only thing ovn check
-/// writes, and only inside .git.
+/// first-parent history after BASE and remembers nothing. Every payout recorded at the tip
+/// must also pin a commit of the tip's history (a rewrite that orphans it, or a branch
+/// squashed away, leaves a payout nobody can re-derive), in a fresh clone too. This is the
+/// only thing ovn check writes, and only inside .git.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

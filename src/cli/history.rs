@@ -5,14 +5,15 @@
 //! commit's first parent had is validated, so a commit that modifies or deletes a
 //! contribution, payout or approval there rewrites validated history. The last verified tip
 //! is remembered in the repository (`.git/ovn/verified`): later runs start there, and a branch
-//! that no longer descends from it was rewritten (a force-push).
+//! that no longer descends from it was rewritten (a force-push). Every payout recorded at the
+//! tip must also pin a commit of the tip's history, or it can no longer be re-derived.
 
 use std::io::Write;
 
 use git2::Oid;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
-use crate::core::ledger::{RecordType, Role, classify};
+use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::store::Store;
 
 /// Runs `ovn check --history [RANGE]`.
@@ -87,6 +88,8 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         }
     }
 
+    problems.extend(orphaned_pins(store, head)?);
+
     let n = chain.len();
     let s = if n == 1 { "" } else { "s" };
     let from = match stop {
@@ -99,7 +102,7 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         }
         writeln!(
             out,
-            "ok: {n} commit{s} of {label} checked ({from} to {}); no validated record was modified or deleted",
+            "ok: {n} commit{s} of {label} checked ({from} to {}); no validated record was modified or deleted, and every recorded payout's pinned commit is in its history",
             short(head)
         )?;
         Ok(EXIT_OK)
@@ -115,6 +118,42 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         )?;
         Ok(EXIT_PROBLEMS)
     }
+}
+
+/// Every recorded payout at `head` whose pinned commit is not in `head`'s history (a rewrite
+/// orphaned it, or it was computed on a branch that was squashed or rebased away): such a
+/// payout can no longer be re-derived from the history that holds it. Found in a fresh
+/// clone too, where an orphaned commit is simply absent.
+fn orphaned_pins(store: &Store, head: Oid) -> Result<Vec<String>, CliError> {
+    let rev = head.to_string();
+    let mut files = store.read_tree_at(&rev, RecordType::Payout.folder())?;
+    if let Some(bytes) = store.read_file_at(&rev, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let loaded = crate::core::ledger::load(&files);
+    let mut out = Vec::new();
+    for p in &loaded.ledger.payouts {
+        let in_history = Oid::from_str(&p.commit)
+            .ok()
+            .filter(|c| store.repo().find_commit(*c).is_ok())
+            .map(|c| store.is_ancestor(c, head))
+            .transpose()?
+            .unwrap_or(false);
+        if in_history {
+            continue;
+        }
+        out.push(format!(
+            "payout {} ({}) was computed at commit {}, which is not in the history of {}: a rewrite orphaned it (or it was computed on a branch squashed or rebased away), so it can no longer be re-derived; restore the history that holds that commit (from a clone that has it), or keep that commit reachable from the validated branch by merging it",
+            p.id.value,
+            loaded.ledger.path(p.file),
+            &p.commit[..12.min(p.commit.len())],
+            short(head)
+        ));
+    }
+    Ok(out)
 }
 
 fn short(oid: Oid) -> String {

@@ -15,12 +15,13 @@ use serde::Serialize;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::core::bounds;
+use crate::core::chain;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE};
 use crate::core::parse::{self, Settings};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::read::{self, Source};
-use crate::core::record::Network;
+use crate::core::record::{At, Network};
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
 use crate::store::{Plan, Scope, Store};
@@ -47,6 +48,11 @@ use crate::store::{Plan, Scope, Store};
 /// The revenue event is dated --date, by default today, for a preview and a record alike:
 /// contributions dated after it are left out of both, so a preview shows exactly the lines
 /// the same command with --record records.
+///
+/// A record names the payout of the project it follows, so two payouts computed without
+/// seeing each other are caught as a fork (see PAYOUT LINE in ovn-ledger(5)); --record
+/// refuses a revision that lacks a payout of the project the current branch has. Recording
+/// and verifying read git objects only, never the cache.
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -57,6 +63,7 @@ Examples:
   ovn payout 3000 -p drone --format markdown     a table for a pull-request comment
   ovn payout 3000 -p drone --record --date 2026-11-30 --memo \"Invoice 2026-114\"
   ovn payout verify 01jq0c8d4m2k6v8x0z2b4n6r8t  re-derive a recorded payout
+  ovn payout reconcile -p drone                 join a fork of drone's payouts
 
 Exit status: 0 success (verify: it matches), 1 the ledger has problems (verify: it does not
 match), 2 usage error, 3 environment error."
@@ -112,6 +119,27 @@ pub enum PayoutCommand {
         #[arg(long, value_name = "REV")]
         at: Option<String>,
     },
+    /// Join a fork of a project's payouts: record a reconciliation stating each overpaid claim
+    ///
+    /// When two payouts of a project were computed without seeing each other (recorded on two
+    /// branches, then merged or rebased), both repaid the same debts and `ovn check` reports
+    /// `payout-fork`. A reconciliation, computed at HEAD and committed on the current branch,
+    /// is a payout record of amount zero that follows every head of the project's payout line
+    /// and states, as `[[overpaid]]`, what each claim was repaid beyond what it is owed. The
+    /// line is one again; later payouts see those debts repaid (they take nothing more), and
+    /// `ovn payout` and `ovn report claims` keep showing the overpayment. Recovering the money
+    /// is the network's business; the record says how much, from whom.
+    Reconcile {
+        /// The project whose payouts fork [default: the only project, if there is one]
+        #[arg(short, long, value_name = "PROJECT")]
+        project: Option<String>,
+        /// Date of the reconciliation (YYYY-MM-DD) [default: today]
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        /// A note, such as how the overpayment is being recovered
+        #[arg(long, value_name = "TEXT")]
+        memo: Option<String>,
+    },
 }
 
 /// Output formats of `ovn payout`.
@@ -134,9 +162,23 @@ pub fn run(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
-    if let Some(PayoutCommand::Verify { id, at }) = &args.command {
-        return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
+    let mut store = super::open(cwd)?;
+    // What is recorded and verified never comes from the cache: a damaged or crafted cache
+    // entry (whose CRC only proves it is whole) must not change a payout that is committed
+    // or say a recorded one matches. A record or a verification reads git objects only.
+    if args.record || args.command.is_some() {
+        store.set_cache(false);
+    }
+    match &args.command {
+        Some(PayoutCommand::Verify { id, at }) => {
+            return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
+        }
+        Some(PayoutCommand::Reconcile {
+            project,
+            date,
+            memo,
+        }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
+        None => {}
     }
     let Some(amount_text) = &args.amount else {
         return Err(CliError::usage(
@@ -250,15 +292,23 @@ pub fn run(
             &store, ctx, &ledger, &result, &settled, &args, commit, &rev, out,
         );
     }
+    // Claims a fork overpaid stay in view, whoever previews the next payout.
+    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units, |_| true);
     match args.format {
         Format::Table => {
             write!(out, "{}", table(&result, &at, &pending))?;
+            for n in &overpaid {
+                writeln!(out, "{n}")?;
+            }
             if args.explain {
                 write!(out, "\n{}", explain(&result))?;
             }
         }
         Format::Markdown => {
             write!(out, "{}", markdown(&result, &at, &pending))?;
+            for n in &overpaid {
+                writeln!(out, "- {n}")?;
+            }
             if args.explain {
                 write!(out, "\n```text\n{}```\n", explain(&result))?;
             }
@@ -907,7 +957,7 @@ fn record(
     }
     let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
-    let rec = payout::record(
+    let mut rec = payout::record(
         result,
         id.clone(),
         date,
@@ -915,6 +965,14 @@ fn record(
         commit.clone(),
         digest,
     );
+    // The payout follows the head of the project's payout line in the ledger it was
+    // computed on (see core::chain).
+    rec.follows = Some(At::new(
+        chain::follows_for_new(ledger, result.project.as_str())
+            .into_iter()
+            .map(At::new)
+            .collect(),
+    ));
     let text = write::payout(&rec);
     let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
     let message = format!(
@@ -946,6 +1004,7 @@ fn record(
                 None,
             ));
         }
+        unseen_payouts(ledger, &recorded.ledger, result.project.as_str(), rev)?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),
@@ -958,6 +1017,166 @@ fn record(
         &outcome,
     )?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
+/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
+/// already repaid, and fork the project's payout line.
+fn unseen_payouts(
+    ledger: &Ledger,
+    branch: &Ledger,
+    project: &str,
+    rev: &str,
+) -> Result<(), CliError> {
+    let unseen: Vec<&str> = branch
+        .payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
+        .map(|p| p.id.value.as_str())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(
+        format!(
+            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
+            if unseen.len() == 1 { "" } else { "s" },
+            unseen.join(", "),
+            if unseen.len() == 1 { "it" } else { "they" }
+        ),
+        Some(
+            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
+        ),
+    ))
+}
+
+/// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
+/// payout line (the very thing a reconciliation joins).
+fn load_forked(store: &Store, rev: &str) -> Result<(Ledger, git2::Oid), CliError> {
+    let (loaded, commit) = store.load_revision(rev)?;
+    let other: Vec<Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != crate::core::diag::Code::PayoutFork)
+        .cloned()
+        .collect();
+    if !other.is_empty() {
+        return Err(ledger_problems(
+            store_texts(store, commit, &other),
+            &other,
+            rev,
+        ));
+    }
+    Ok((loaded.ledger, commit))
+}
+
+/// `ovn payout reconcile`: records the reconciliation of a fork of the project's payout
+/// line, computed at HEAD, on the current branch.
+fn reconcile(
+    store: &Store,
+    ctx: &Context,
+    project: Option<&str>,
+    date: Option<&str>,
+    memo: &Option<String>,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let date = match date {
+        Some(text) => parse_date_text(text).map_err(|_| {
+            CliError::usage(
+                format!("--date {text:?} is not a date"),
+                Some("write YYYY-MM-DD".to_owned()),
+            )
+        })?,
+        None => ctx.now.date_naive(),
+    };
+    let (ledger, commit) = load_forked(store, "HEAD")?;
+    let project = pick_project(&ledger, project)?;
+    let Some(r) = chain::reconciliation(&ledger, &project) else {
+        return Err(CliError::usage(
+            format!(
+                "the payouts of project `{project}` form one line: there is no fork to reconcile"
+            ),
+            None,
+        ));
+    };
+    let id = super::writing::new_id(ctx)?;
+    let commit = commit.to_string();
+    let stamp = chain::Stamp {
+        id: id.clone(),
+        date,
+        memo: memo.clone(),
+        commit: commit.clone(),
+    };
+    let rec = chain::reconciliation_record(&ledger, &r, stamp);
+    let text = write::payout(&rec);
+    let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
+    let message = format!(
+        "payout: reconcile {project} ({} payouts joined, {} claim{} overpaid)",
+        r.follows.len(),
+        r.overpaid.len(),
+        if r.overpaid.len() == 1 { "" } else { "s" }
+    );
+    let options = super::writing::options(store, ctx, false)?;
+    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
+        let recorded = ledger::load(&view.read_folders(&["payouts"])?);
+        unseen_payouts(&ledger, &recorded.ledger, &project, "HEAD")?;
+        Ok(Plan {
+            files: vec![(path.clone(), text.clone().into_bytes())],
+            message: message.clone(),
+            value: (),
+        })
+    })?;
+    super::writing::report(
+        out,
+        &format!(
+            "Recorded reconciliation {id} of {} payouts of {project} (computed at {})",
+            r.follows.len(),
+            &commit[..12]
+        ),
+        &outcome,
+    )?;
+    let mu = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    for o in &r.overpaid {
+        writeln!(
+            out,
+            "  overpaid: {} claim of {} on {}: repaid {}, owed {}, {} beyond",
+            o.kind.as_str(),
+            o.agent,
+            o.contribution,
+            money(o.repaid, mu),
+            money(o.owed, mu),
+            money(o.excess - o.stated, mu)
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// `payout verify` of a reconciliation: re-derived at its pinned commit.
+fn verify_reconciliation(
+    store: &Store,
+    rec: &crate::core::record::PayoutRecord,
+) -> Result<String, CliError> {
+    let (then, _) = load_forked(store, &rec.commit)?;
+    let r = chain::reconciliation(&then, rec.project.value.as_str()).ok_or_else(|| CliError {
+        status: EXIT_PROBLEMS,
+        message: format!(
+            "payout {} is a reconciliation, but at {} the payouts of `{}` do not fork",
+            rec.id.value,
+            &rec.commit[..12.min(rec.commit.len())],
+            rec.project.value
+        ),
+        hint: None,
+    })?;
+    let stamp = chain::Stamp {
+        id: rec.id.value.clone(),
+        date: rec.date.value,
+        memo: rec.memo.clone(),
+        commit: rec.commit.clone(),
+    };
+    Ok(write::payout(&chain::reconciliation_record(
+        &then, &r, stamp,
+    )))
 }
 
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
@@ -976,41 +1195,31 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
     let recorded = store
         .read_file_at(&head.to_string(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
-    let (then, pinned) = store.load_revision(&rec.commit)?;
-    if !then.diagnostics.is_empty() {
-        return Err(ledger_problems(
-            store_texts(store, pinned, &then.diagnostics),
-            &then.diagnostics,
-            &rec.commit,
-        ));
+    if store.resolve(&rec.commit).is_err() {
+        return Err(CliError {
+            status: EXIT_PROBLEMS,
+            message: format!(
+                "payout {id} was computed at commit {}, which this repository does not have: a rewritten history orphaned it, or it was never fetched",
+                rec.commit
+            ),
+            hint: Some(
+                "fetch the commit if a remote still has it; otherwise the payout cannot be re-derived: run `ovn check --history` and see PAYOUT LINE in ovn-ledger(5)".to_owned(),
+            ),
+        });
     }
-    let settled = payout::settled_by_records(&then.ledger);
-    let request = Request {
-        project: rec.project.value.as_str(),
-        amount: rec.amount.value,
-        date: Some(rec.date.value),
+    let text = if rec.amount.value.is_zero() {
+        verify_reconciliation(store, rec)?
+    } else {
+        rederive(store, rec)?
     };
-    let unapproved = unapproved(store, &rec.commit, &then.ledger)?;
-    let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
-    let digest = payout::digest(&then.ledger, &result, &settled);
-    let again = payout::record(
-        &result,
-        rec.id.value.clone(),
-        rec.date.value,
-        rec.memo.clone(),
-        rec.commit.clone(),
-        digest,
-    );
-    let text = write::payout(&again);
     if text.as_bytes() == recorded.as_slice() {
         writeln!(
             out,
             "payout {id} matches: re-derived at {} byte for byte ({} lines, {} {})",
             &rec.commit[..12],
             rec.lines.len(),
-            money(rec.amount.value, result.minor_units),
-            result.currency
+            rec.amount.value,
+            rec.currency
         )?;
         return Ok(EXIT_OK);
     }
@@ -1033,6 +1242,46 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         }
     }
     Ok(EXIT_PROBLEMS)
+}
+
+/// The text of payout record `rec` re-derived at its pinned commit.
+fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
+    let (then, pinned) = store.load_revision(&rec.commit)?;
+    if !then.diagnostics.is_empty() {
+        return Err(ledger_problems(
+            store_texts(store, pinned, &then.diagnostics),
+            &then.diagnostics,
+            &rec.commit,
+        ));
+    }
+    let settled = payout::settled_by_records(&then.ledger);
+    let request = Request {
+        project: rec.project.value.as_str(),
+        amount: rec.amount.value,
+        date: Some(rec.date.value),
+    };
+    let unapproved = unapproved(store, &rec.commit, &then.ledger)?;
+    let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let digest = payout::digest(&then.ledger, &result, &settled);
+    let mut again = payout::record(
+        &result,
+        rec.id.value.clone(),
+        rec.date.value,
+        rec.memo.clone(),
+        rec.commit.clone(),
+        digest,
+    );
+    // A record written before `follows` existed is re-derived as it was written.
+    if rec.follows.is_some() {
+        again.follows = Some(At::new(
+            chain::follows_for_new(&then.ledger, rec.project.value.as_str())
+                .into_iter()
+                .map(At::new)
+                .collect(),
+        ));
+    }
+    Ok(write::payout(&again))
 }
 
 /// Contributions merged at `rev` that still await the approvals the network's policy asks

@@ -349,7 +349,19 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
             }
             let r = report::claims(&source.ledger, &query, amount)
                 .map_err(|e| CliError::usage(e.to_string(), None))?;
-            claims(&r, amount, mu, &currency, &scope)
+            let mut rendered = claims(&r, amount, mu, &currency, &scope);
+            // A claim a fork overpaid stays in view (see PAYOUT LINE in ovn-ledger(5)).
+            let projects: std::collections::BTreeSet<&Id> =
+                r.rows.iter().map(|r| &r.project).collect();
+            for p in projects {
+                rendered.notes.extend(crate::core::chain::overpaid_notes(
+                    &source.ledger,
+                    p.as_str(),
+                    mu,
+                    |a| query.agent(a),
+                ));
+            }
+            rendered
         }
         ReportCommand::Payouts(_) => {
             let r = report::payouts(&source.ledger, &query);

@@ -40,7 +40,8 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// (edits or deletions of contributions, payouts and approvals that are on the validated
 /// branch, changed agreements, self-approvals, approvals by an email no agent lists,
 /// references to unknown agents, projects, resources or contributions, more than 12 hours
-/// by one agent on one day); and the payout impact: for each project whose contributions or
+/// by one agent on one day, a payout added that forks its project's payout line or was
+/// computed at a commit other than the base's tip); and the payout impact: for each project whose contributions or
 /// agreement the change touches, every agent's payout before and after the change and the
 /// difference, for the revenue --amount (default: the amount of the project's last recorded
 /// payout; a project with neither is named and skipped). The impact counts every merged
@@ -309,6 +310,16 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         }
     }
 
+    // Payouts added: computed at the tip they land on, and not forking their project's line.
+    let added: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.old.is_none() && c.new.is_some())
+        .map(|c| c.path.as_str())
+        .collect();
+    report.violations.extend(payout_violations(
+        &store, &base, base_id, &head_s, &new, &added,
+    )?);
+
     // References of the new and changed records, and hours per day.
     let mut days: BTreeSet<(String, Id, chrono::NaiveDate)> = BTreeSet::new();
     for c in &new.contributions {
@@ -391,6 +402,62 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
 }
 
 /// `BASE..HEAD` (HEAD may be left out: `main..`).
+/// The policy on payouts a change adds (`added` paths): each is computed at the tip of the
+/// base it lands on (else it may miss what the base recorded or merged since), and none
+/// forks its project's payout line at HEAD (two payouts computed without seeing each
+/// other repay the same debts). Reads only HEAD's `payouts/` folder.
+fn payout_violations(
+    store: &Store,
+    base: &str,
+    base_id: Oid,
+    head: &str,
+    new: &Ledger,
+    added: &[&str],
+) -> Result<Vec<String>, CliError> {
+    let added: Vec<&PayoutRecord> = new
+        .payouts
+        .iter()
+        .filter(|p| added.contains(&new.path(p.file)))
+        .collect();
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let base_s = base_id.to_string();
+    for p in &added {
+        if p.commit != base_s {
+            out.push(format!(
+                "payout {} was computed at {}, not at the tip of {base} ({}) where it lands: it may repay what {base} has since repaid; record it again at the tip",
+                p.id.value,
+                &p.commit[..12.min(p.commit.len())],
+                &base_s[..12]
+            ));
+        }
+    }
+    let mut files = store.read_tree_at(head, RecordType::Payout.folder())?;
+    if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let at_head = ledger::load(&files).ledger;
+    let mut projects: Vec<&Id> = added.iter().map(|p| &p.project.value).collect();
+    projects.sort_unstable();
+    projects.dedup();
+    for project in projects {
+        let heads = crate::core::chain::heads(&at_head, project.as_str());
+        if heads.len() > 1 {
+            let ids: Vec<&str> = heads.iter().map(|p| p.id.value.as_str()).collect();
+            out.push(format!(
+                "the payouts of project {project} fork: {} were computed without seeing each other and repay the same debts (ovn check reports payout-fork; ovn payout reconcile joins them)",
+                ids.join(" and ")
+            ));
+        }
+    }
+    Ok(out)
+}
+
 pub(super) fn parse_range(range: &str) -> Result<(String, String), CliError> {
     let bad = || {
         CliError::usage(

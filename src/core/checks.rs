@@ -67,6 +67,10 @@ pub const CHECKS: &[Check] = &[
         name: "validation policy",
         run: validation_policy,
     },
+    Check {
+        name: "payout line",
+        run: super::chain::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each
@@ -454,6 +458,17 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                 &s.contribution,
             );
             reference(ledger, diags, path, "settled.agent", Agent, &s.agent);
+        }
+        for s in &p.overpaid {
+            reference(
+                ledger,
+                diags,
+                path,
+                "overpaid.contribution",
+                Contribution,
+                &s.contribution,
+            );
+            reference(ledger, diags, path, "overpaid.agent", Agent, &s.agent);
         }
         let key = (
             &p.project.value,

@@ -68,6 +68,8 @@ pub enum Code {
     DuplicatePayout,
     /// Two records correct (reverse or supersede) the same record.
     CorrectedTwice,
+    /// A project's recorded payouts fork: two were computed without seeing each other.
+    PayoutFork,
 }
 
 impl Code {
@@ -99,6 +101,7 @@ impl Code {
         Code::DuplicateEmail,
         Code::DuplicatePayout,
         Code::CorrectedTwice,
+        Code::PayoutFork,
     ];
 
     /// The stable string form.
@@ -130,6 +133,7 @@ impl Code {
             Code::DuplicateEmail => "duplicate-email",
             Code::DuplicatePayout => "duplicate-payout",
             Code::CorrectedTwice => "corrected-twice",
+            Code::PayoutFork => "payout-fork",
         }
     }
 
@@ -166,6 +170,9 @@ impl Code {
                 "one revenue event (project, date, amount, memo) recorded twice"
             }
             Code::CorrectedTwice => "two records correct (reverse or supersede) the same record",
+            Code::PayoutFork => {
+                "a project's payouts fork: two were computed without seeing each other"
+            }
         }
     }
 

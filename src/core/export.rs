@@ -62,10 +62,12 @@ impl fmt::Display for ExportError {
 impl std::error::Error for ExportError {}
 
 /// The recorded payouts a query selects (by project and date), by date then id.
+/// Reconciliations (amount zero) move no money and are left out.
 pub fn selected_payouts<'l>(ledger: &'l Ledger, query: &Query) -> Vec<&'l PayoutRecord> {
     let mut out: Vec<&PayoutRecord> = ledger
         .payouts
         .iter()
+        .filter(|p| !p.amount.value.is_zero())
         .filter(|p| query.project(&p.project.value) && query.dated(p.date.value))
         .collect();
     out.sort_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)));

@@ -1512,6 +1512,7 @@ pub fn record(
         memo,
         commit,
         digest,
+        follows: None,
         lines: payout
             .lines
             .iter()
@@ -1531,6 +1532,7 @@ pub fn record(
                 amount: fixed(s.amount),
             })
             .collect(),
+        overpaid: Vec::new(),
     }
 }
 

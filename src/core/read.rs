@@ -956,7 +956,15 @@ pub fn payout(
     let project = f.id("project", Need::Required("\"drone\""));
     let agreement = f.id("agreement", Need::Required("\"drone-ve\""));
     let date = f.date("date", Need::Required("2026-11-30"));
-    let amount = f.decimal("amount", Need::Required("\"3000.00\""), money);
+    // Zero is the amount of a reconciliation (checked below, with `follows`).
+    let amount = f.decimal(
+        "amount",
+        Need::Required("\"3000.00\""),
+        DecimalRule {
+            positive: false,
+            ..money
+        },
+    );
     let currency = f.text("currency", Need::Required("\"EUR\""));
     if let Some(c) = &currency
         && c.value != src.settings.currency
@@ -984,6 +992,10 @@ pub fn payout(
         );
     }
     let digest = digest_field(&mut f, None);
+    let follows = f.peek_span("follows").map(|span| At {
+        value: f.id_list("follows"),
+        span,
+    });
     let mut lines = Vec::new();
     let lines_span = f.peek_span("lines");
     for (i, t) in f.tables("lines").into_iter().enumerate() {
@@ -1024,6 +1036,18 @@ pub fn payout(
             f.failed = true;
         }
     }
+    let overpaid_span = f.peek_span("overpaid");
+    let overpaid = settled_claims(&mut f, "overpaid", money);
+    if let Some(total) = &amount {
+        let shape = Shape {
+            follows: follows.as_ref(),
+            lines: &lines,
+            settled: &settled,
+            overpaid: &overpaid,
+            overpaid_span,
+        };
+        reconciliation_shape(&mut f, total, &shape);
+    }
     if let Some(total) = &amount
         && !f.failed
     {
@@ -1055,9 +1079,89 @@ pub fn payout(
         memo: memo.map(|m| m.value),
         commit: commit?.value,
         digest: digest?.value,
+        follows,
         lines,
         settled,
+        overpaid,
     })
+}
+
+/// The `[[overpaid]]` tables of a payout record: claims like `[[settled]]`.
+fn settled_claims(
+    f: &mut Fields<'_, '_>,
+    key: &'static str,
+    money: DecimalRule<'_>,
+) -> Vec<SettledClaim> {
+    let mut out = Vec::new();
+    for (i, t) in f.tables(key).into_iter().enumerate() {
+        let mut l = f.nested(format!("{key}[{}]", i + 1), t);
+        let contribution = l.id("contribution", Need::Required("\"<contribution id>\""));
+        let agent = l.id("agent", Need::Required("\"ana\""));
+        let claim = l.word("claim", Need::Required("\"debt\""), &["debt", "once"]);
+        let amount = l.decimal("amount", Need::Required("\"100.00\""), money);
+        if l.finish()
+            && let (Some(contribution), Some(agent), Some(claim), Some(amount)) =
+                (contribution, agent, claim, amount)
+        {
+            out.push(SettledClaim {
+                contribution,
+                agent,
+                claim: claim_kind(&claim.value),
+                amount: amount.value,
+            });
+        } else {
+            f.failed = true;
+        }
+    }
+    out
+}
+
+/// What [`reconciliation_shape`] looks at.
+#[derive(Clone, Copy)]
+struct Shape<'a> {
+    follows: Option<&'a At<Vec<At<Id>>>>,
+    lines: &'a [PaidLine],
+    settled: &'a [SettledClaim],
+    overpaid: &'a [SettledClaim],
+    overpaid_span: Option<super::diag::Span>,
+}
+
+/// A payout pays a positive amount; an amount of zero is a reconciliation, which joins two
+/// or more heads of the project's payout line (`follows`) and pays nothing: no lines, no
+/// settled claims. Only a reconciliation states `[[overpaid]]` claims.
+fn reconciliation_shape(f: &mut Fields<'_, '_>, amount: &At<Decimal>, shape: &Shape<'_>) {
+    let Shape {
+        follows,
+        lines,
+        settled,
+        overpaid,
+        overpaid_span,
+    } = *shape;
+    let joins = follows.map_or(0, |f| f.value.len());
+    if amount.value < Decimal::ZERO {
+        f.report(
+            Code::NotPositive,
+            Some(amount.span),
+            "a payout's `amount` must be greater than zero".to_owned(),
+            None,
+        );
+    } else if amount.value.is_zero() {
+        if joins < 2 || !lines.is_empty() || !settled.is_empty() {
+            f.report(
+                Code::NotPositive,
+                Some(amount.span),
+                "a payout's `amount` must be greater than zero (zero is a reconciliation: it follows two or more payouts and has no lines or settled claims)".to_owned(),
+                Some("reconcile a fork with `ovn payout reconcile`".to_owned()),
+            );
+        }
+    } else if !overpaid.is_empty() {
+        f.report(
+            Code::InvalidValue,
+            overpaid_span,
+            "only a reconciliation (amount zero) states `[[overpaid]]` claims".to_owned(),
+            Some("reconcile a fork with `ovn payout reconcile`".to_owned()),
+        );
+    }
 }
 
 /// Reads `approvals/<yyyy>/<mm>/<dd>/<id>.toml`.

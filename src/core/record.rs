@@ -524,8 +524,16 @@ pub struct PayoutRecord {
     pub commit: String,
     /// `sha256:` digest of the inputs it was computed from.
     pub digest: String,
+    /// The payouts of the same project it follows (`follows`, with the span of the whole
+    /// list): the head of the project's payout line in the ledger it was computed on (none
+    /// for the first payout), or every head a reconciliation joins. `None` for a record
+    /// written before the field existed (see [`crate::core::chain`]).
+    pub follows: Option<At<Vec<At<Id>>>>,
     /// Every line paid.
     pub lines: Vec<PaidLine>,
     /// Debt and once claims it settled.
     pub settled: Vec<SettledClaim>,
+    /// For a reconciliation: what each claim was repaid beyond what it is owed, stated so
+    /// that it stays on the record (`[[overpaid]]`).
+    pub overpaid: Vec<SettledClaim>,
 }

@@ -312,6 +312,9 @@ pub fn payout(p: &PayoutRecord) -> String {
     d.opt_str("memo", p.memo.as_deref());
     d.str("commit", &p.commit);
     d.str("digest", &p.digest);
+    if let Some(follows) = &p.follows {
+        d.list("follows", follows.value.iter().map(|f| f.value.as_str()));
+    }
     for l in &p.lines {
         d.line("");
         d.line("[[lines]]");
@@ -322,6 +325,14 @@ pub fn payout(p: &PayoutRecord) -> String {
     for s in &p.settled {
         d.line("");
         d.line("[[settled]]");
+        d.id("contribution", &s.contribution);
+        d.id("agent", &s.agent);
+        d.str("claim", s.claim.as_str());
+        d.dec("amount", s.amount);
+    }
+    for s in &p.overpaid {
+        d.line("");
+        d.line("[[overpaid]]");
         d.id("contribution", &s.contribution);
         d.id("agent", &s.agent);
         d.str("claim", s.claim.as_str());

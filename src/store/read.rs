@@ -245,7 +245,12 @@ impl Store {
         }
         asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
         for p in &ledger.payouts {
-            asked.extend(p.settled.iter().map(|s| &s.contribution.value));
+            asked.extend(
+                p.settled
+                    .iter()
+                    .chain(&p.overpaid)
+                    .map(|s| &s.contribution.value),
+            );
         }
         asked.retain(|id| !ledger.index.contains(RecordType::Contribution, id.as_str()));
         asked.sort_unstable();

@@ -270,10 +270,11 @@ pub fn run(
 pub(super) fn validated_branch(store: &Store) -> Result<String, CliError> {
     let bytes = match store.read_file_at("HEAD", NETWORK_FILE) {
         Ok(Some(bytes)) => bytes,
-        _ => match store.root() {
-            Some(root) => std::fs::read(root.join(NETWORK_FILE)).unwrap_or_default(),
-            None => Vec::new(),
-        },
+        _ => store
+            .read_worktree_file(NETWORK_FILE)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
     };
     let branch = network_settings(&bytes)
         .map(|n| n.validated_branch)

@@ -34,11 +34,11 @@ pub struct StatusArgs {}
 /// Runs `ovn status`.
 pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
-    let network_bytes = match store.root() {
-        Some(root) => std::fs::read(root.join(NETWORK_FILE)).ok(),
-        None => None,
-    }
-    .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
+    let network_bytes = store
+        .read_worktree_file(NETWORK_FILE)
+        .ok()
+        .flatten()
+        .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
     let network = network_bytes.and_then(|bytes| {
         ledger::load(&[RawFile {
             path: NETWORK_FILE.to_owned(),

@@ -64,6 +64,11 @@ pub enum Code {
     DuplicateEmail,
     /// Two recorded payouts of the same revenue event.
     DuplicatePayout,
+    /// A symbolic link, FIFO, device, socket or submodule where a file should be: never
+    /// followed or read.
+    NotAFile,
+    /// A file larger than [`crate::core::parse::MAX_FILE_BYTES`]: not read.
+    TooLarge,
 }
 
 impl Code {
@@ -93,6 +98,8 @@ impl Code {
         Code::ParentCycle,
         Code::DuplicateEmail,
         Code::DuplicatePayout,
+        Code::NotAFile,
+        Code::TooLarge,
     ];
 
     /// The stable string form.
@@ -122,6 +129,8 @@ impl Code {
             Code::ParentCycle => "parent-cycle",
             Code::DuplicateEmail => "duplicate-email",
             Code::DuplicatePayout => "duplicate-payout",
+            Code::NotAFile => "not-a-file",
+            Code::TooLarge => "too-large",
         }
     }
 
@@ -156,6 +165,10 @@ impl Code {
             Code::DuplicatePayout => {
                 "one revenue event (project, date, amount, memo) recorded twice"
             }
+            Code::NotAFile => {
+                "a symbolic link, FIFO, device or submodule where a file should be (never followed)"
+            }
+            Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
         }
     }
 

@@ -7,12 +7,14 @@ use super::diag::{Diagnostic, Location};
 
 /// Renders a diagnostic as a rustc-style block with an excerpt and caret.
 pub fn human(d: &Diagnostic, loc: &Location) -> String {
-    let mut out = format!("error[{}]: {}\n", d.code, d.message);
+    let mut out = format!("error[{}]: {}\n", d.code, visible(&d.message));
     let line_no = loc.line.to_string();
     let pad = " ".repeat(line_no.len());
     out.push_str(&format!(
         "{pad}--> {}:{}:{}\n",
-        d.path, loc.line, loc.column
+        escaped(&d.path),
+        loc.line,
+        loc.column
     ));
     if let Some(ex) = &loc.excerpt {
         let text = visible(&ex.text);
@@ -24,7 +26,7 @@ pub fn human(d: &Diagnostic, loc: &Location) -> String {
         ));
     }
     if let Some(hint) = &d.hint {
-        out.push_str(&format!("{pad} = help: {hint}\n"));
+        out.push_str(&format!("{pad} = help: {}\n", visible(hint)));
     }
     out
 }
@@ -33,7 +35,7 @@ pub fn human(d: &Diagnostic, loc: &Location) -> String {
 pub fn short(d: &Diagnostic, loc: &Location) -> String {
     format!(
         "{}:{}:{}: error[{}]: {}",
-        d.path,
+        escaped(&d.path),
         loc.line,
         loc.column,
         d.code,
@@ -63,13 +65,53 @@ pub fn visible(text: &str) -> String {
     out
 }
 
+/// A name (a file path, an id, a folder) made safe to print on one line of a terminal:
+/// control, bidirectional and zero-width characters become visible escapes (`\r`, `\n`,
+/// `\t`, `\u{1b}`, `\u{202e}`, `\u{200b}`), and `\` becomes `\\` so an escape cannot be
+/// forged. Ordinary names come back unchanged. Every renderer (table, short, JSON, markdown)
+/// prints paths through this one function.
+pub fn escaped(name: &str) -> String {
+    if name
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+    {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a character must not reach a terminal as itself: controls, bidirectional
+/// formatting, zero-width and other invisible format characters.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || super::value::forbidden_chars(c.encode_utf8(&mut [0; 4]))
+            .next()
+            .is_some()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}' | '\u{061C}' | '\u{00AD}' | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
 /// A diagnostic in the shape `--format json` prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonDiagnostic<'a> {
     /// Stable code.
     pub code: &'a str,
-    /// Ledger-relative path.
-    pub path: &'a str,
+    /// Ledger-relative path, through [`escaped`] (unchanged for every ordinary name).
+    pub path: String,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -87,7 +129,7 @@ impl<'a> JsonDiagnostic<'a> {
     pub fn new(d: &'a Diagnostic, loc: &'a Location) -> Self {
         JsonDiagnostic {
             code: d.code.as_str(),
-            path: &d.path,
+            path: escaped(&d.path),
             line: loc.line,
             column: loc.column,
             message: &d.message,

@@ -13,6 +13,7 @@ mod index;
 mod init;
 mod pack;
 mod read;
+mod safe;
 mod status;
 mod treediff;
 mod txn;

@@ -476,6 +476,8 @@ impl Store {
             // `ovn.toml` that is not a file is no ledger at all: an error, not a diagnostic.
             |path| match read(path)? {
                 Read::Bytes(bytes) => Some(bytes),
+                // Said so by the core, which finds it over the limit.
+                Read::TooLarge(_) => Some(vec![b' '; MAX_FILE_BYTES + 1]),
                 Read::NotAFile(what) => {
                     fail(StoreError::NotAFile {
                         path: path.clone(),
@@ -502,6 +504,9 @@ impl Store {
                             Some(Read::Bytes(bytes)) => parser.parse(file, bytes),
                             Some(Read::NotAFile(what)) => {
                                 parser.unread(file, Unread::NotAFile(what))
+                            }
+                            Some(Read::TooLarge(size)) => {
+                                parser.unread(file, Unread::TooLarge(size))
                             }
                             None => Outcome::nothing(),
                         }

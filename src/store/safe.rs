@@ -18,6 +18,9 @@ pub enum Opened {
     Bytes(Vec<u8>),
     /// Not a regular file: what it is. It was not read.
     NotAFile(&'static str),
+    /// A regular file the file system says is larger than [`MAX_FILE_BYTES`]: its size. It
+    /// was not read.
+    TooLarge(u64),
 }
 
 /// What a file type is, in words, if it is not a regular file or a directory.
@@ -71,8 +74,14 @@ fn open_nofollow(path: &Path) -> std::io::Result<Result<File, &'static str>> {
 }
 
 /// Reads a working-tree file safely: a symbolic link, FIFO, device or socket is reported, not
-/// opened or read; a regular file is read up to [`MAX_FILE_BYTES`] + 1 bytes.
+/// opened or read; a regular file over the size limit is reported by its size, not read; any
+/// other is read up to [`MAX_FILE_BYTES`] + 1 bytes (a file growing, or whose size the file
+/// system does not know, is still cut there).
 pub fn read(path: &Path) -> std::io::Result<Opened> {
+    read_checked(path, true)
+}
+
+fn read_checked(path: &Path, by_size: bool) -> std::io::Result<Opened> {
     let file = match open_nofollow(path)? {
         Ok(file) => file,
         Err(what) => return Ok(Opened::NotAFile(what)),
@@ -87,6 +96,9 @@ pub fn read(path: &Path) -> std::io::Result<Opened> {
             std::io::ErrorKind::IsADirectory,
             "is a directory",
         ));
+    }
+    if by_size && meta.len() > MAX_FILE_BYTES as u64 {
+        return Ok(Opened::TooLarge(meta.len()));
     }
     let limit = MAX_FILE_BYTES as u64 + 1;
     let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
@@ -112,7 +124,8 @@ pub fn read_under(root: &Path, ledger_path: &str) -> std::io::Result<Opened> {
             ));
         }
     }
-    read(&root.join(ledger_path))
+    // Bytes to the limit and one more, even for a large file: the caller's parse reports it.
+    read_checked(&root.join(ledger_path), false)
 }
 
 /// [`read_under`] for readers that need bytes: `Ok(None)` when the file is not there, an
@@ -120,6 +133,12 @@ pub fn read_under(root: &Path, ledger_path: &str) -> std::io::Result<Opened> {
 pub fn read_bytes(root: &Path, ledger_path: &str) -> Result<Option<Vec<u8>>, StoreError> {
     match read_under(root, ledger_path) {
         Ok(Opened::Bytes(bytes)) => Ok(Some(bytes)),
+        // Not given by `read_under`, which reads to the limit whatever the size.
+        Ok(Opened::TooLarge(size)) => Err(StoreError::io(
+            &root.join(ledger_path),
+            "cannot read",
+            std::io::Error::other(format!("{size} bytes, over the size limit")),
+        )),
         Ok(Opened::NotAFile(what)) => Err(StoreError::NotAFile {
             path: ledger_path.to_owned(),
             what,

@@ -515,6 +515,7 @@ fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
 }
 
 fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
+    use crate::core::render::markdown_text;
     let (header, rows) = rows(p);
     let mut out = format!(
         "**Payout of {} {} for project `{}`** by agreement `{}` ({at})\n\n",
@@ -530,12 +531,12 @@ fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
     let _ = writeln!(out, "| {} |", aligns.join(" | "));
     let last = rows.len() - 1;
     for (i, row) in rows.into_iter().enumerate() {
+        let row = row.iter().map(|c| markdown_text(c));
         let cells: Vec<String> = if i == last {
-            row.into_iter()
-                .map(|c| if c.is_empty() { c } else { format!("**{c}**") })
+            row.map(|c| if c.is_empty() { c } else { format!("**{c}**") })
                 .collect()
         } else {
-            row
+            row.collect()
         };
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
@@ -543,7 +544,7 @@ fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
     if !notes.is_empty() {
         out.push('\n');
         for n in notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", markdown_text(&n));
         }
     }
     out

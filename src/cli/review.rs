@@ -19,6 +19,7 @@ use super::totals::{self, Totals};
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
+use crate::core::render::{self, escaped, one_line};
 use crate::core::record::PayoutRecord;
 use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
@@ -90,10 +91,16 @@ pub enum Format {
 #[derive(Debug, Serialize)]
 struct Entry {
     change: &'static str,
+    /// Escaped in JSON as on a terminal: a bot may print it.
+    #[serde(serialize_with = "escaped_path")]
     path: String,
     /// What the record is, in a few words.
     about: String,
     fields: Vec<FieldChange>,
+}
+
+fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&escaped(path))
 }
 
 /// The payout impact for one project.
@@ -736,14 +743,14 @@ fn text(r: &Report) -> String {
         }
         let _ = writeln!(s, "\n{title} ({}):", entries.len());
         for e in entries {
-            let _ = writeln!(s, "  {}  {}", e.path, e.about);
+            let _ = writeln!(s, "  {}  {}", escaped(&e.path), one_line(&e.about));
             for f in &e.fields {
                 let _ = writeln!(
                     s,
                     "      {}: {} -> {}",
-                    f.field,
-                    f.old.as_deref().unwrap_or("(none)"),
-                    f.new.as_deref().unwrap_or("(none)")
+                    escaped(&f.field),
+                    one_line(f.old.as_deref().unwrap_or("(none)")),
+                    one_line(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
         }
@@ -753,7 +760,7 @@ fn text(r: &Report) -> String {
     } else {
         let _ = writeln!(s, "\nPolicy violations ({}):", r.violations.len());
         for v in &r.violations {
-            let _ = writeln!(s, "  - {v}");
+            let _ = writeln!(s, "  - {}", one_line(v));
         }
     }
     for i in &r.impact {
@@ -771,7 +778,7 @@ fn text(r: &Report) -> String {
             }
         }
         if let Some(n) = &i.note {
-            let _ = writeln!(s, "  not computed: {n}");
+            let _ = writeln!(s, "  not computed: {}", one_line(n));
         }
         if !i.agents.is_empty() {
             let width = i
@@ -802,7 +809,7 @@ fn text(r: &Report) -> String {
 }
 
 fn md_cell(t: &str) -> String {
-    t.replace('|', "\\|").replace('\n', " ")
+    render::markdown_text(t)
 }
 
 fn markdown(r: &Report) -> String {
@@ -832,13 +839,18 @@ fn markdown(r: &Report) -> String {
             for f in &e.fields {
                 let _ = write!(
                     what,
-                    "<br>`{}`: {} → {}",
-                    f.field,
+                    "<br>{}: {} → {}",
+                    render::markdown_code(&f.field),
                     md_cell(f.old.as_deref().unwrap_or("(none)")),
                     md_cell(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
-            let _ = writeln!(s, "| {} | `{}` | {what} |", e.change, e.path);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {what} |",
+                e.change,
+                render::markdown_code(&e.path)
+            );
         }
         s.push('\n');
     }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use crate::core::render::{escaped, one_line};
+
 use clap::Args;
 
 use super::{CliError, EXIT_OK};
@@ -92,12 +94,18 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
                 let width = pending
                     .changes
                     .iter()
-                    .map(|c| c.path.len())
+                    .map(|c| escaped(&c.path).chars().count())
                     .max()
                     .unwrap_or(0);
                 for c in &pending.changes {
                     let about = summaries.get(c.path.as_str()).cloned().unwrap_or_default();
-                    writeln!(out, "  {:<7} {:<width$}  {about}", c.kind.as_str(), c.path)?;
+                    writeln!(
+                        out,
+                        "  {:<7} {:<width$}  {}",
+                        c.kind.as_str(),
+                        escaped(&c.path),
+                        one_line(&about)
+                    )?;
                 }
             }
         }
@@ -113,7 +121,7 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
     } else {
         writeln!(out, "Not committed:")?;
         for u in &uncommitted {
-            writeln!(out, "  {:<10} {}", u.state, u.path)?;
+            writeln!(out, "  {:<10} {}", u.state, escaped(&u.path))?;
         }
     }
     Ok(EXIT_OK)

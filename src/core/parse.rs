@@ -409,6 +409,22 @@ impl<'i, 'd> Fields<'i, 'd> {
                     }
                     return None;
                 }
+                // A name with an invisible character looks like another record's name.
+                // (Joiners, U+200C and U+200D, are allowed: Persian and Indic names need them.)
+                if key == "name"
+                    && let Some(c) = s.chars().find(|c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+                {
+                    self.report(
+                        Code::ForbiddenChar,
+                        Some(span),
+                        format!(
+                            "`name` holds the invisible character U+{:04X}, which would make it look like another name",
+                            c as u32
+                        ),
+                        Some("delete the invisible character".to_owned()),
+                    );
+                    return None;
+                }
                 Some(At {
                     value: s.into_owned(),
                     span,

@@ -71,16 +71,26 @@ pub fn visible(text: &str) -> String {
 /// forged. Ordinary names come back unchanged. Every renderer (table, short, JSON, markdown)
 /// prints paths through this one function.
 pub fn escaped(name: &str) -> String {
+    escape(name, true)
+}
+
+/// Free text (a description, a memo, a message) made safe to print on one line of a
+/// terminal: as [`escaped`], but a backslash is left as it is.
+pub fn one_line(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(name: &str, backslash: bool) -> String {
     if name
         .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+        .all(|b| (0x20..0x7f).contains(&b) && (b != b'\\' || !backslash))
     {
         return name.to_owned();
     }
     let mut out = String::with_capacity(name.len() + 8);
     for c in name.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
+            '\\' if backslash => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -103,6 +113,41 @@ fn needs_escape(c: char) -> bool {
             '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
                 | '\u{FEFF}' | '\u{061C}' | '\u{00AD}' | '\u{FFF9}'..='\u{FFFB}'
         )
+}
+
+/// Text for markdown output (a pull-request comment, a README table), shown as text and never
+/// as markup: HTML (`<img …>`, `<b>`, entities) and link, image, emphasis, code and table
+/// syntax are escaped, a line break becomes a space (a table row stays one row), and
+/// control, bidirectional and zero-width characters are escaped as in [`one_line`]. The one
+/// function every markdown writer uses for text it did not write itself.
+pub fn markdown_text(text: &str) -> String {
+    let text = one_line(&text.replace("\r\n", " ").replace(['\n', '\r'], " "));
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // Parentheses need nothing: without `[` and `]` they cannot make a link.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    // Bare `https://…` and `www.…` are made links by GitHub: an escape inside breaks them.
+    out.replace("://", ":\\/\\/").replace("www.", "www\\.")
+}
+
+/// A name for markdown output in a code span (`` `agents/ana.toml` ``), or as escaped text
+/// when a code span cannot hold it (a backtick, a character that needs escaping).
+pub fn markdown_code(name: &str) -> String {
+    let plain = escaped(name);
+    if plain.contains('`') || plain != name {
+        return markdown_text(&plain);
+    }
+    format!("`{}`", plain.replace('|', "\\|"))
 }
 
 /// A diagnostic in the shape `--format json` prints.

@@ -247,3 +247,155 @@ fn a_shallow_clone_cannot_prove_its_history() {
     let (code, out, err) = ovn(&s, &dir, &["check", "--history"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// File names a hostile pull request may hold: a carriage return, a terminal-title escape, a
+/// newline (to forge a line of `--format short`), a right-to-left override, a zero-width space.
+const HOSTILE_NAMES: &[&str] = &[
+    "agents/a\rb.toml",
+    "agents/\x1b]0;pwned\x07.toml",
+    "agents/x\nforged.toml:1:1: error[ok]: fine.toml",
+    "agents/\u{202e}lmth.toml",
+    "agents/z\u{200b}.toml",
+];
+
+/// Whether `text` holds anything a terminal would act on or hide.
+fn raw_control(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}')
+    })
+}
+
+#[test]
+fn hostile_file_names_are_escaped_in_check_review_and_status() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    s.git(&dir, &["switch", "-q", "-c", "hostile"]);
+    for name in HOSTILE_NAMES {
+        std::fs::write(dir.join(name), "id = \"x\"\n").unwrap();
+    }
+    // Status sees them uncommitted, then pending review once committed.
+    let (code, out, _) = ovn(&s, &dir, &["status"]);
+    assert_eq!(code, 0);
+    assert_eq!(raw_control(&out), None, "{out:?}");
+    assert!(out.contains("agents/a\\rb.toml"), "{out}");
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "hostile names"]);
+    for at in [&[][..], &["--at", "HEAD"][..]] {
+        for format in ["human", "short", "json"] {
+            let mut args = vec!["check", "--format", format];
+            args.extend(at);
+            let (code, out, _) = ovn(&s, &dir, &args);
+            assert_eq!(code, 1, "{args:?}");
+            assert_eq!(raw_control(&out), None, "{args:?}: {out:?}");
+            for escaped in [
+                "agents/a\\rb.toml",
+                "agents/\\u{1b}]0;pwned\\u{7}.toml",
+                "agents/x\\nforged.toml",
+                "agents/\\u{202e}lmth.toml",
+                "agents/z\\u{200b}.toml",
+            ] {
+                let escaped = if format == "json" {
+                    escaped.replace('\\', "\\\\")
+                } else {
+                    escaped.to_owned()
+                };
+                assert!(out.contains(&escaped), "{args:?}: {escaped} in {out}");
+            }
+            match format {
+                // No forged line: every line names one of the real files.
+                "short" => {
+                    for line in out.lines().filter(|l| l.contains("error[")) {
+                        assert!(line.starts_with("agents/"), "{line:?}");
+                    }
+                    assert!(!out.contains("\nforged.toml"), "{out}");
+                }
+                "json" => {
+                    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                    assert!(v["problems"].as_array().is_some_and(|p| !p.is_empty()));
+                }
+                _ => {}
+            }
+        }
+    }
+    let (_, out, _) = ovn(&s, &dir, &["status"]);
+    assert_eq!(raw_control(&out), None, "{out:?}");
+    for format in ["table", "markdown", "json"] {
+        let (_, out, err) = ovn(&s, &dir, &["review", "main..hostile", "--format", format]);
+        assert_eq!(raw_control(&out), None, "{format}: {out:?}{err}");
+        assert!(out.contains("\\u{202e}lmth.toml"), "{format}: {out}");
+        if format == "json" {
+            serde_json::from_str::<serde_json::Value>(&out).unwrap();
+        }
+    }
+}
+
+#[test]
+fn windows_device_names_are_not_ids_and_names_hold_no_zero_width_space() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    std::fs::write(
+        dir.join("agents/con.toml"),
+        "id = \"con\"\nname = \"Con\"\nkind = \"person\"\nemails = []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("agents/dee.toml"),
+        "id = \"dee\"\nname = \"A\u{200b}na Lima\"\nkind = \"person\"\nemails = []\n",
+    )
+    .unwrap();
+    let (code, out, _) = ovn(&s, &dir, &["check", "--format", "short"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("agents/con.toml:1:6: error[invalid-id]") && out.contains("Windows reserves"),
+        "{out}"
+    );
+    assert!(
+        out.contains("agents/dee.toml:2:8: error[forbidden-char]: `name` holds the invisible character U+200B"),
+        "{out}"
+    );
+}
+
+#[test]
+fn markdown_shows_hostile_text_as_text() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    s.git(&dir, &["switch", "-q", "-c", "hostile"]);
+    let payload = "<img src=x onerror=alert(1)> [x](https://evil.example) <b>bold</b> `code` *em* | cell";
+    std::fs::create_dir_all(dir.join("contributions/2026/03/14")).unwrap();
+    std::fs::write(
+        dir.join("contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaaa9.toml"),
+        format!(
+            "id = \"01aaaaaaaaaaaaaaaaaaaaaaa9\"\nagent = \"ana\"\ndate = 2026-03-14\nproject = \"drone\"\nkind = \"work\"\ndescription = \"{payload}\"\nhours = \"1\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("agents/dee.toml"),
+        format!("id = \"dee\"\nname = \"{payload}\"\nkind = \"person\"\nemails = []\n"),
+    )
+    .unwrap();
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "payload"]);
+    let (code, out, err) = ovn(&s, &dir, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, md, err) = ovn(&s, &dir, &["review", "main..hostile", "--format", "markdown"]);
+    assert!(md.contains("### Ledger review"), "{md}{err}");
+    let (_, report, err) = ovn(
+        &s,
+        &dir,
+        &["report", "contributions", "--by", "agent,project", "--format", "markdown"],
+    );
+    for out in [&md, &report] {
+        for markup in ["<img", "<b>", "](https://", "[x]", "`code`", "*em*", "https://"] {
+            assert!(!out.contains(markup), "{markup} in {out}{err}");
+        }
+    }
+    assert!(md.contains("&lt;img src=x onerror=alert(1)&gt;"), "{md}");
+    assert!(md.contains("\\[x\\](https:\\/\\/evil.example)"), "{md}");
+    assert!(md.contains("\\| cell"), "{md}");
+    // Every table row is still one row with its three cells.
+    for line in md.lines().filter(|l| l.starts_with("| added")) {
+        assert_eq!(line.matches(" | ").count(), 2, "{line}");
+    }
+}

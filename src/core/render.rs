@@ -162,9 +162,9 @@ pub struct JsonDiagnostic<'a> {
     /// 1-based column.
     pub column: usize,
     /// What is wrong.
-    pub message: &'a str,
+    pub message: String,
     /// How to fix it.
-    pub hint: Option<&'a str>,
+    pub hint: Option<String>,
     /// The offending line.
     pub excerpt: Option<&'a str>,
 }
@@ -177,8 +177,9 @@ impl<'a> JsonDiagnostic<'a> {
             path: escaped(&d.path),
             line: loc.line,
             column: loc.column,
-            message: &d.message,
-            hint: d.hint.as_deref(),
+            // As on a terminal: a script may print them.
+            message: one_line(&d.message),
+            hint: d.hint.as_deref().map(one_line),
             excerpt: loc.excerpt.as_ref().map(|e| e.text.as_str()),
         }
     }

@@ -67,13 +67,19 @@ fn a_link_to_proc_environ_is_never_read_in_any_format() {
             args.extend(at);
             let (code, out, err) = ovn(&s, &dir, &args);
             assert_eq!(code, 1, "{args:?}: {out}{err}");
-            assert!(!out.contains(SECRET) && !err.contains(SECRET), "{args:?} leaked");
+            assert!(
+                !out.contains(SECRET) && !err.contains(SECRET),
+                "{args:?} leaked"
+            );
             assert!(out.contains("not-a-file"), "{args:?}: {out}");
             assert!(out.contains("agents/env.toml"), "{args:?}: {out}");
         }
     }
     let (_, out, _) = ovn(&s, &dir, &["check"]);
-    assert!(out.contains("a symbolic link is not a ledger file"), "{out}");
+    assert!(
+        out.contains("a symbolic link is not a ledger file"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -166,10 +172,17 @@ fn a_write_through_a_linked_folder_is_refused_and_writes_nothing_outside() {
     let before = s.git(&dir, &["rev-parse", "HEAD"]);
     let (code, out, err) = ovn(&s, &dir, &["log", "2h", "Soldering", "-p", "drone"]);
     assert_ne!(code, 0, "{out}{err}");
-    assert!(err.contains("refusing to write through contributions/2026"), "{err}");
+    assert!(
+        err.contains("refusing to write through contributions/2026"),
+        "{err}"
+    );
     assert!(err.contains("a symbolic link"), "{err}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
-    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), before, "nothing committed");
+    assert_eq!(
+        s.git(&dir, &["rev-parse", "HEAD"]),
+        before,
+        "nothing committed"
+    );
 }
 
 #[test]
@@ -216,9 +229,10 @@ fn deep_and_long_formulas_are_reported_not_crashes() {
         let (code, out, err) = ovn(&s, &dir, &["check", "--format", "short"]);
         assert_eq!(code, 1, "{out}{err}");
         assert!(
-            out.lines().any(|l| l.starts_with("agreements/drone-ve.toml:")
-                && l.contains("invalid-agreement")
-                && (l.contains("nests deeper") || l.contains("longer than"))),
+            out.lines()
+                .any(|l| l.starts_with("agreements/drone-ve.toml:")
+                    && l.contains("invalid-agreement")
+                    && (l.contains("nests deeper") || l.contains("longer than"))),
             "{out}"
         );
         // The other commands refuse the ledger instead of overflowing.
@@ -361,7 +375,8 @@ fn markdown_shows_hostile_text_as_text() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "ledger");
     s.git(&dir, &["switch", "-q", "-c", "hostile"]);
-    let payload = "<img src=x onerror=alert(1)> [x](https://evil.example) <b>bold</b> `code` *em* | cell";
+    let payload =
+        "<img src=x onerror=alert(1)> [x](https://evil.example) <b>bold</b> `code` *em* | cell";
     std::fs::create_dir_all(dir.join("contributions/2026/03/14")).unwrap();
     std::fs::write(
         dir.join("contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaaa9.toml"),
@@ -379,15 +394,34 @@ fn markdown_shows_hostile_text_as_text() {
     s.git(&dir, &["commit", "-q", "-m", "payload"]);
     let (code, out, err) = ovn(&s, &dir, &["check"]);
     assert_eq!(code, 0, "{out}{err}");
-    let (_, md, err) = ovn(&s, &dir, &["review", "main..hostile", "--format", "markdown"]);
+    let (_, md, err) = ovn(
+        &s,
+        &dir,
+        &["review", "main..hostile", "--format", "markdown"],
+    );
     assert!(md.contains("### Ledger review"), "{md}{err}");
     let (_, report, err) = ovn(
         &s,
         &dir,
-        &["report", "contributions", "--by", "agent,project", "--format", "markdown"],
+        &[
+            "report",
+            "contributions",
+            "--by",
+            "agent,project",
+            "--format",
+            "markdown",
+        ],
     );
     for out in [&md, &report] {
-        for markup in ["<img", "<b>", "](https://", "[x]", "`code`", "*em*", "https://"] {
+        for markup in [
+            "<img",
+            "<b>",
+            "](https://",
+            "[x]",
+            "`code`",
+            "*em*",
+            "https://",
+        ] {
             assert!(!out.contains(markup), "{markup} in {out}{err}");
         }
     }

@@ -423,7 +423,11 @@ mod tests {
     #[test]
     fn refuses_deep_and_long_formulas_without_overflowing() {
         // Within the limits: parsed and evaluated.
-        let ok = format!("{}1{}", "(".repeat(MAX_FORMULA_DEPTH), ")".repeat(MAX_FORMULA_DEPTH));
+        let ok = format!(
+            "{}1{}",
+            "(".repeat(MAX_FORMULA_DEPTH),
+            ")".repeat(MAX_FORMULA_DEPTH)
+        );
         assert!(Formula::parse(&ok).is_ok());
         // One level deeper, in each way of nesting: refused where the limit is crossed.
         for (open, close) in [("(", ")"), ("-", ""), ("min(", ",1)")] {

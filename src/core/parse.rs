@@ -412,7 +412,9 @@ impl<'i, 'd> Fields<'i, 'd> {
                 // A name with an invisible character looks like another record's name.
                 // (Joiners, U+200C and U+200D, are allowed: Persian and Indic names need them.)
                 if key == "name"
-                    && let Some(c) = s.chars().find(|c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+                    && let Some(c) = s
+                        .chars()
+                        .find(|c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
                 {
                     self.report(
                         Code::ForbiddenChar,

@@ -52,11 +52,8 @@ pub fn visible(text: &str) -> String {
             out.push(' ');
         } else if c == '\u{FEFF}' {
             // An invisible byte-order mark: leave it out.
-        } else if super::value::forbidden_chars(c.encode_utf8(&mut [0; 4]))
-            .next()
-            .is_some()
-            || c.is_control()
-        {
+        } else if needs_escape(c) {
+            // Zero-width characters too: they would hide a difference between two names.
             out.push('\u{FFFD}');
         } else {
             out.push(c);

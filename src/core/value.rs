@@ -348,7 +348,15 @@ mod tests {
         for reserved in ["con", "prn", "aux", "nul", "com1", "com0", "lpt9"] {
             assert_eq!(Id::parse(reserved), Err(IdError::Reserved), "{reserved}");
         }
-        for fine in ["cons", "nul1", "com", "com10", "lpt-1", "console", "auxiliary"] {
+        for fine in [
+            "cons",
+            "nul1",
+            "com",
+            "com10",
+            "lpt-1",
+            "console",
+            "auxiliary",
+        ] {
             assert!(Id::parse(fine).is_ok(), "{fine}");
         }
     }

@@ -153,11 +153,7 @@ pub fn read_bytes(root: &Path, ledger_path: &str) -> Result<Option<Vec<u8>>, Sto
         {
             Ok(None)
         }
-        Err(e) => Err(StoreError::io(
-            &root.join(ledger_path),
-            "cannot read",
-            e,
-        )),
+        Err(e) => Err(StoreError::io(&root.join(ledger_path), "cannot read", e)),
     }
 }
 

@@ -78,6 +78,10 @@ impl Store {
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if is_dir && is_ledger_folder(&name) {
                 walk(&entry.path(), &name, &mut paths)?;
+            } else if is_ledger_folder(&name) {
+                // A linked record folder (`agents -> /elsewhere`) is not entered: it is
+                // listed, to be reported as not a file.
+                paths.push(name);
             }
         }
         paths.retain(|p| !matches!(classify(p), Role::Stray(..)) || !self.is_ignored(p));

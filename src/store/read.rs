@@ -78,7 +78,7 @@ impl Store {
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if is_dir && is_ledger_folder(&name) {
                 walk(&entry.path(), &name, &mut paths)?;
-            } else if is_ledger_folder(&name) {
+            } else if is_ledger_folder(&name) && entry.file_type().is_ok_and(|t| t.is_symlink()) {
                 // A linked record folder (`agents -> /elsewhere`) is not entered: it is
                 // listed, to be reported as not a file.
                 paths.push(name);
@@ -1439,13 +1439,14 @@ mod tests {
                 (name.as_str(), kind, id.as_bytes()[0])
             })
             .collect();
-        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it.
+        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it. A link is
+        // typed by its mode, as the libgit2 walk types it by `filemode`: never read.
         assert_eq!(
             kinds,
             [
                 ("a.toml", "file", 1),
                 ("run.sh", "file", 2),
-                ("link", "file", 3),
+                ("link", "symlink", 3),
                 ("2026", "folder", 4),
                 ("vendored", "submodule", 5),
             ]

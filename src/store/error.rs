@@ -302,7 +302,9 @@ impl fmt::Display for StoreError {
                 action,
                 source,
             } => {
-                write!(f, "{action} {}: {source}", path.display())
+                // The name may come from a hostile tree: escaped like every other.
+                let path = crate::core::render::one_line(&path.display().to_string());
+                write!(f, "{action} {path}: {source}")
             }
             StoreError::CorruptPack {
                 path,

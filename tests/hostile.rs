@@ -142,6 +142,14 @@ fn a_gitlink_in_a_record_folder_is_not_a_file() {
         "{out}"
     );
     assert!(!out.contains("missing field"), "{out}");
+    // Checked out, a submodule is a folder: in the working tree that is not a file either.
+    std::fs::create_dir_all(dir.join("agents/sub.toml")).unwrap();
+    let (code, out, _) = ovn(&s, &dir, &["check", "--format", "short"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("agents/sub.toml:1:1: error[not-a-file]: a directory"),
+        "{out}"
+    );
 }
 
 #[test]

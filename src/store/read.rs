@@ -467,6 +467,10 @@ impl Store {
             let full = root.join(path);
             match safe::read(&full) {
                 Ok(opened) => Some(opened),
+                // A folder named like a record (a submodule's checkout, `agents/x.toml/`).
+                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                    Some(Read::NotAFile("a directory"))
+                }
                 Err(e) => {
                     fail(StoreError::io(&full, "cannot read", e));
                     None
@@ -1260,7 +1264,9 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
         let file_type = entry
             .file_type()
             .map_err(|e| StoreError::io(&entry.path(), "cannot stat", e))?;
-        if file_type.is_dir() {
+        // A folder named like a record is listed, not entered: it is reported as not a file
+        // (where a submodule is checked out, say).
+        if file_type.is_dir() && !name.ends_with(".toml") {
             walk(&entry.path(), &rel_path, out)?;
         } else {
             out.push(rel_path);

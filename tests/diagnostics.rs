@@ -51,7 +51,11 @@ fn copy_overlay(from: &Path, to: &Path, top: bool) {
             continue;
         }
         let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
+        if entry.file_type().unwrap().is_symlink() {
+            // A link stays a link (the not-a-file fixture): never copied through.
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else if entry.file_type().unwrap().is_dir() {
             std::fs::create_dir_all(&target).unwrap();
             copy_overlay(&entry.path(), &target, false);
         } else {

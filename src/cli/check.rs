@@ -18,8 +18,10 @@ use crate::store::Scope;
 /// touching the working tree or index) and checks TOML syntax, fields and types, exact
 /// decimals, dates, ids and file names, references between records, duplicate ids, hours per
 /// agent per day, resource ownership shares, value-equation buckets, file encoding and stray
-/// files. Every problem has a stable code (see ovn-ledger(5)), a path:line:col, the offending
-/// text and a hint. ovn check never writes anything.
+/// files. Symbolic links, FIFOs, devices and submodules in the ledger are reported, never
+/// followed or read, and no file over 64 KiB is read. Every problem has a stable code (see
+/// ovn-ledger(5)), a path:line:col, the offending text and a hint; file names are printed
+/// escaped. ovn check never writes anything.
 ///
 /// With --history, checks history instead of one snapshot: along the validated branch's
 /// first-parent history (its merges as the network accepted them), no commit modified or
@@ -30,7 +32,8 @@ use crate::store::Scope;
 /// first-parent history after BASE and remembers nothing. Every payout recorded at the tip
 /// must also pin a commit of the tip's history (a rewrite that orphans it, or a branch
 /// squashed away, leaves a payout nobody can re-derive), in a fresh clone too. This is the
-/// only thing ovn check writes, and only inside .git.
+/// only thing ovn check writes, and only inside .git. In a shallow clone whose history stops
+/// before BASE (or the root), it refuses: run git fetch --unshallow first.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

@@ -285,7 +285,8 @@ pub fn problem_texts(
         }
         let bytes = match (commit, store.root()) {
             (Some(commit), _) => store.read_file_at(commit, &d.path).ok().flatten(),
-            (None, Some(root)) => std::fs::read(root.join(&d.path)).ok(),
+            // Never through a link, a FIFO or a device: its text would be printed.
+            (None, Some(_)) => store.read_worktree_file(&d.path).ok().flatten(),
             (None, None) => None,
         };
         if let Some(bytes) = bytes {

@@ -372,10 +372,11 @@ pub(super) fn revenue(flag: &str, text: &str) -> Result<Decimal, CliError> {
 pub(super) fn validated_branch(store: &Store) -> Result<String, CliError> {
     let bytes = match store.read_file_at("HEAD", NETWORK_FILE) {
         Ok(Some(bytes)) => bytes,
-        _ => match store.root() {
-            Some(root) => std::fs::read(root.join(NETWORK_FILE)).unwrap_or_default(),
-            None => Vec::new(),
-        },
+        _ => store
+            .read_worktree_file(NETWORK_FILE)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
     };
     let branch = network_settings(&bytes)
         .map(|n| n.validated_branch)
@@ -619,6 +620,7 @@ fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
 }
 
 fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
+    use crate::core::render::markdown_text;
     let (header, rows) = rows(p);
     let mut out = format!(
         "**Payout of {} {} for project `{}`** by agreement `{}` ({at})\n\n",
@@ -634,12 +636,12 @@ fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
     let _ = writeln!(out, "| {} |", aligns.join(" | "));
     let last = rows.len() - 1;
     for (i, row) in rows.into_iter().enumerate() {
+        let row = row.iter().map(|c| markdown_text(c));
         let cells: Vec<String> = if i == last {
-            row.into_iter()
-                .map(|c| if c.is_empty() { c } else { format!("**{c}**") })
+            row.map(|c| if c.is_empty() { c } else { format!("**{c}**") })
                 .collect()
         } else {
-            row
+            row.collect()
         };
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
@@ -647,7 +649,7 @@ fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
     if !notes.is_empty() {
         out.push('\n');
         for n in notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", markdown_text(&n));
         }
     }
     out

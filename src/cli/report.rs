@@ -916,14 +916,14 @@ fn table(r: &Rendered) -> String {
 }
 
 fn markdown_cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    crate::core::render::markdown_text(s)
 }
 
 fn markdown(r: &Rendered) -> String {
-    let mut out = format!("**{}**\n", r.heading);
+    let mut out = format!("**{}**\n", markdown_cell(&r.heading));
     for g in &r.grids {
         if let Some(title) = &g.title {
-            let _ = writeln!(out, "\n### {title}");
+            let _ = writeln!(out, "\n### {}", markdown_cell(title));
         }
         let _ = writeln!(out, "\n| {} |", g.header.join(" | "));
         let aligns: Vec<&str> = g
@@ -953,7 +953,7 @@ fn markdown(r: &Rendered) -> String {
     if !r.notes.is_empty() {
         out.push('\n');
         for n in &r.notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", markdown_cell(n));
         }
     }
     out

@@ -20,6 +20,7 @@ use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::record::PayoutRecord;
+use crate::core::render::{self, escaped, one_line};
 use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
@@ -91,10 +92,16 @@ pub enum Format {
 #[derive(Debug, Serialize)]
 struct Entry {
     change: &'static str,
+    /// Escaped in JSON as on a terminal: a bot may print it.
+    #[serde(serialize_with = "escaped_path")]
     path: String,
     /// What the record is, in a few words.
     about: String,
     fields: Vec<FieldChange>,
+}
+
+fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&escaped(path))
 }
 
 /// The payout impact for one project.
@@ -822,14 +829,14 @@ fn text(r: &Report) -> String {
         }
         let _ = writeln!(s, "\n{title} ({}):", entries.len());
         for e in entries {
-            let _ = writeln!(s, "  {}  {}", e.path, e.about);
+            let _ = writeln!(s, "  {}  {}", escaped(&e.path), one_line(&e.about));
             for f in &e.fields {
                 let _ = writeln!(
                     s,
                     "      {}: {} -> {}",
-                    f.field,
-                    f.old.as_deref().unwrap_or("(none)"),
-                    f.new.as_deref().unwrap_or("(none)")
+                    escaped(&f.field),
+                    one_line(f.old.as_deref().unwrap_or("(none)")),
+                    one_line(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
         }
@@ -839,7 +846,7 @@ fn text(r: &Report) -> String {
     } else {
         let _ = writeln!(s, "\nPolicy violations ({}):", r.violations.len());
         for v in &r.violations {
-            let _ = writeln!(s, "  - {v}");
+            let _ = writeln!(s, "  - {}", one_line(v));
         }
     }
     for i in &r.impact {
@@ -857,7 +864,7 @@ fn text(r: &Report) -> String {
             }
         }
         if let Some(n) = &i.note {
-            let _ = writeln!(s, "  not computed: {n}");
+            let _ = writeln!(s, "  not computed: {}", one_line(n));
         }
         if !i.agents.is_empty() {
             let width = i
@@ -888,7 +895,7 @@ fn text(r: &Report) -> String {
 }
 
 fn md_cell(t: &str) -> String {
-    t.replace('|', "\\|").replace('\n', " ")
+    render::markdown_text(t)
 }
 
 fn markdown(r: &Report) -> String {
@@ -918,13 +925,18 @@ fn markdown(r: &Report) -> String {
             for f in &e.fields {
                 let _ = write!(
                     what,
-                    "<br>`{}`: {} → {}",
-                    f.field,
+                    "<br>{}: {} → {}",
+                    render::markdown_code(&f.field),
                     md_cell(f.old.as_deref().unwrap_or("(none)")),
                     md_cell(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
-            let _ = writeln!(s, "| {} | `{}` | {what} |", e.change, e.path);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {what} |",
+                e.change,
+                render::markdown_code(&e.path)
+            );
         }
         s.push('\n');
     }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use crate::core::render::{escaped, one_line};
+
 use clap::Args;
 
 use super::{CliError, EXIT_OK};
@@ -37,11 +39,11 @@ pub struct StatusArgs {}
 /// Runs `ovn status`.
 pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
-    let network_bytes = match store.root() {
-        Some(root) => std::fs::read(root.join(NETWORK_FILE)).ok(),
-        None => None,
-    }
-    .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
+    let network_bytes = store
+        .read_worktree_file(NETWORK_FILE)
+        .ok()
+        .flatten()
+        .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
     let network = network_bytes.and_then(|bytes| {
         ledger::load(&[RawFile {
             path: NETWORK_FILE.to_owned(),
@@ -95,12 +97,18 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
                 let width = pending
                     .changes
                     .iter()
-                    .map(|c| c.path.len())
+                    .map(|c| escaped(&c.path).chars().count())
                     .max()
                     .unwrap_or(0);
                 for c in &pending.changes {
                     let about = summaries.get(c.path.as_str()).cloned().unwrap_or_default();
-                    writeln!(out, "  {:<7} {:<width$}  {about}", c.kind.as_str(), c.path)?;
+                    writeln!(
+                        out,
+                        "  {:<7} {:<width$}  {}",
+                        c.kind.as_str(),
+                        escaped(&c.path),
+                        one_line(&about)
+                    )?;
                 }
             }
         }
@@ -116,7 +124,7 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
     } else {
         writeln!(out, "Not committed:")?;
         for u in &uncommitted {
-            writeln!(out, "  {:<10} {}", u.state, u.path)?;
+            writeln!(out, "  {:<10} {}", u.state, escaped(&u.path))?;
         }
     }
     Ok(EXIT_OK)

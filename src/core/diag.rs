@@ -70,6 +70,11 @@ pub enum Code {
     CorrectedTwice,
     /// A project's recorded payouts fork: two were computed without seeing each other.
     PayoutFork,
+    /// A symbolic link, FIFO, device, socket or submodule where a file should be: never
+    /// followed or read.
+    NotAFile,
+    /// A file larger than [`crate::core::parse::MAX_FILE_BYTES`]: not read.
+    TooLarge,
 }
 
 impl Code {
@@ -102,6 +107,8 @@ impl Code {
         Code::DuplicatePayout,
         Code::CorrectedTwice,
         Code::PayoutFork,
+        Code::NotAFile,
+        Code::TooLarge,
     ];
 
     /// The stable string form.
@@ -134,6 +141,8 @@ impl Code {
             Code::DuplicatePayout => "duplicate-payout",
             Code::CorrectedTwice => "corrected-twice",
             Code::PayoutFork => "payout-fork",
+            Code::NotAFile => "not-a-file",
+            Code::TooLarge => "too-large",
         }
     }
 
@@ -173,6 +182,10 @@ impl Code {
             Code::PayoutFork => {
                 "a project's payouts fork: two were computed without seeing each other"
             }
+            Code::NotAFile => {
+                "a symbolic link, FIFO, device or submodule where a file should be (never followed)"
+            }
+            Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
         }
     }
 

@@ -86,6 +86,14 @@ impl fmt::Display for FormulaError {
     }
 }
 
+/// A formula's text quoted for a message: a long one is cut after 60 characters.
+pub fn preview(source: &str) -> String {
+    match source.char_indices().nth(60) {
+        Some((cut, _)) => format!("{:?}…", &source[..cut]),
+        None => format!("{source:?}"),
+    }
+}
+
 /// The values of the variables for one contribution.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Inputs {
@@ -129,12 +137,27 @@ impl fmt::Display for EvalError {
     }
 }
 
+/// The longest formula accepted, in bytes: a claim rule is a line of arithmetic, and a bound
+/// keeps every walk over the parsed tree (checks, evaluation, freeing) shallow.
+pub const MAX_FORMULA_LEN: usize = 256;
+
+/// The deepest nesting accepted: parentheses, unary minus and `min`/`max` calls together.
+pub const MAX_FORMULA_DEPTH: usize = 32;
+
 impl Formula {
-    /// Parses a formula.
+    /// Parses a formula. Longer than [`MAX_FORMULA_LEN`] or nested deeper than
+    /// [`MAX_FORMULA_DEPTH`] is an error, so hostile text cannot overflow the stack.
     pub fn parse(source: &str) -> Result<Formula, FormulaError> {
+        if source.len() > MAX_FORMULA_LEN {
+            return Err(FormulaError {
+                at: MAX_FORMULA_LEN,
+                message: format!("the formula is longer than {MAX_FORMULA_LEN} bytes"),
+            });
+        }
         let mut p = Parser {
             s: source.as_bytes(),
             i: 0,
+            depth: 0,
         };
         let expr = p.expr()?;
         p.ws();
@@ -242,6 +265,8 @@ fn has_var(e: &Expr) -> bool {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    /// How deeply the current position is nested.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -250,6 +275,17 @@ impl Parser<'_> {
             at: self.i,
             message,
         }
+    }
+
+    /// Enters one level of nesting, refusing to go past [`MAX_FORMULA_DEPTH`].
+    fn enter(&mut self) -> Result<(), FormulaError> {
+        self.depth += 1;
+        if self.depth > MAX_FORMULA_DEPTH {
+            return Err(self.err(format!(
+                "the formula nests deeper than {MAX_FORMULA_DEPTH} levels"
+            )));
+        }
+        Ok(())
     }
 
     fn ws(&mut self) {
@@ -289,7 +325,10 @@ impl Parser<'_> {
     fn unary(&mut self) -> Result<Expr, FormulaError> {
         if self.peek() == Some(b'-') {
             self.i += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            self.enter()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Neg(Box::new(inner)));
         }
         self.atom()
     }
@@ -300,7 +339,9 @@ impl Parser<'_> {
             None => Err(self.err("the formula ends too early".to_owned())),
             Some(b'(') => {
                 self.i += 1;
+                self.enter()?;
                 let e = self.expr()?;
+                self.depth -= 1;
                 if self.peek() != Some(b')') {
                     return Err(self.err("expected `)`".to_owned()));
                 }
@@ -349,6 +390,7 @@ impl Parser<'_> {
                     return Err(self.err(format!("expected `(` after `{func}`")));
                 }
                 self.i += 1;
+                self.enter()?;
                 let a = self.expr()?;
                 if self.peek() != Some(b',') {
                     return Err(self.err(format!("`{func}` takes two values separated by `,`")));
@@ -359,6 +401,7 @@ impl Parser<'_> {
                     return Err(self.err("expected `)`".to_owned()));
                 }
                 self.i += 1;
+                self.depth -= 1;
                 Ok(Expr::Call(func, Box::new(a), Box::new(b)))
             }
             Some(c) => Err(self.err(format!("unexpected `{}`", c as char))),
@@ -392,6 +435,45 @@ mod tests {
             Formula::parse("(1 + 2) * 3").unwrap().eval(&x).unwrap(),
             d("9")
         );
+    }
+
+    #[test]
+    fn refuses_deep_and_long_formulas_without_overflowing() {
+        // Within the limits: parsed and evaluated.
+        let ok = format!(
+            "{}1{}",
+            "(".repeat(MAX_FORMULA_DEPTH),
+            ")".repeat(MAX_FORMULA_DEPTH)
+        );
+        assert!(Formula::parse(&ok).is_ok());
+        // One level deeper, in each way of nesting: refused where the limit is crossed.
+        for (open, close) in [("(", ")"), ("-", ""), ("min(", ",1)")] {
+            let deep = format!(
+                "{}1{}",
+                open.repeat(MAX_FORMULA_DEPTH + 1),
+                close.repeat(MAX_FORMULA_DEPTH + 1)
+            );
+            let e = Formula::parse(&deep).unwrap_err();
+            assert!(e.message.contains("nests deeper"), "{open}: {e}");
+        }
+        // What overflowed the stack before: 5000 parentheses, a 20,000-term sum.
+        let e = Formula::parse(&format!("{}1{}", "(".repeat(5000), ")".repeat(5000))).unwrap_err();
+        assert!(e.message.contains("longer than"), "{e}");
+        let e = Formula::parse(&vec!["hours"; 20_000].join("+")).unwrap_err();
+        assert_eq!(e.at, MAX_FORMULA_LEN);
+        // The longest sum that fits still evaluates.
+        let sum = vec!["1"; MAX_FORMULA_LEN / 2].join("+");
+        // On half a rayon worker's stack, with room to spare in a debug build.
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let f = Formula::parse(&sum).unwrap();
+                assert_eq!(f.eval(&Inputs::default()).unwrap(), d("128"));
+                assert!(!f.uses_rate());
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

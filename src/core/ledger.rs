@@ -651,6 +651,15 @@ impl Outcome {
     }
 }
 
+/// Why the store did not read a file of the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Not a regular file: what it is ("a symbolic link", "a FIFO", "a submodule", ...).
+    NotAFile(&'static str),
+    /// Larger than [`parse::MAX_FILE_BYTES`]: its size in bytes.
+    TooLarge(u64),
+}
+
 /// Parses the files of one ledger: pure and shareable across threads, so a store can feed
 /// it bytes from wherever and however it reads them.
 pub struct Parser {
@@ -722,6 +731,21 @@ impl Parser {
             };
             *id = shared;
         }
+    }
+
+    /// The outcome of a file the store would not read: not a regular file, or too large.
+    /// Its name still claims its id (so references to it are not reported as unknown).
+    pub fn unread(&self, file: FileId, why: Unread) -> Outcome {
+        let path = self.paths.get(file);
+        let diag = match why {
+            Unread::NotAFile(what) => parse::not_a_file(path, what),
+            Unread::TooLarge(size) => parse::too_large(path, size),
+        };
+        let named = match classify(path) {
+            Role::Record(kind, stem, _) => Id::parse(&stem).ok().map(|id| (kind, id)),
+            _ => None,
+        };
+        Outcome((named, None, vec![diag]))
     }
 
     /// Judges a file that is not read (a stray file is reported; the rest is nothing).
@@ -848,6 +872,11 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             None
         }
     };
+    if raw.bytes.len() > parse::MAX_FILE_BYTES {
+        // Before any parser sees it (the fast contribution reader included).
+        diags.push(parse::too_large(path, raw.bytes.len() as u64));
+        return (named, None, diags);
+    }
     let file_level_id_error = named.is_none().then(|| diags.len() - 1);
     let source = Source {
         path,

@@ -47,9 +47,49 @@ impl Default for Settings {
     }
 }
 
+/// The largest ledger file read, in bytes. A record is a few hundred bytes and an agent with
+/// keys a few thousand; the bound keeps a hostile file (a 50 MB record, `/dev/zero`) from
+/// costing memory, and is checked before a file is read whole.
+pub const MAX_FILE_BYTES: usize = 64 * 1024;
+
+/// The diagnostic for a file of `size` bytes, over [`MAX_FILE_BYTES`] (a size of
+/// `MAX_FILE_BYTES + 1` means "at least that": the reader stopped there).
+pub fn too_large(path: &str, size: u64) -> Diagnostic {
+    let size = if size > MAX_FILE_BYTES as u64 + 1 {
+        format!("{size} bytes")
+    } else {
+        "more than that".to_owned()
+    };
+    Diagnostic::new(
+        Code::TooLarge,
+        path,
+        None,
+        format!(
+            "file is larger than the {} KiB a ledger file may hold ({size}); it was not read",
+            MAX_FILE_BYTES / 1024
+        ),
+    )
+    .with_hint("a record holds one thing: split it, or move the data out of the ledger")
+}
+
+/// The diagnostic for a path that is not a regular file (`what`: "a symbolic link", ...).
+pub fn not_a_file(path: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::NotAFile,
+        path,
+        None,
+        format!("{what} is not a ledger file; it was not followed or read"),
+    )
+    .with_hint("replace it with a regular file, or remove it")
+}
+
 /// Decodes a file's bytes to text, reporting encoding and character problems.
 /// Returns `None` when the file cannot be read as text at all.
 pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> Option<&'a str> {
+    if bytes.len() > MAX_FILE_BYTES {
+        diags.push(too_large(path, bytes.len() as u64));
+        return None;
+    }
     let bytes_with_bom = bytes;
     let mut bytes = bytes;
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -404,10 +444,30 @@ impl<'i, 'd> Fields<'i, 'd> {
                     }
                     None
                 }
-                None => Some(At {
-                    value: s.into_owned(),
-                    span,
-                }),
+                None => {
+                    // A name with an invisible character looks like another record's name.
+                    // (Joiners, U+200C and U+200D, are allowed: Persian and Indic names need them.)
+                    if key == "name"
+                        && let Some(c) = s
+                            .chars()
+                            .find(|c| matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+                    {
+                        self.report(
+                            Code::ForbiddenChar,
+                            Some(span),
+                            format!(
+                                "`name` holds the invisible character U+{:04X}, which would make it look like another name",
+                                c as u32
+                            ),
+                            Some("delete the invisible character".to_owned()),
+                        );
+                        return None;
+                    }
+                    Some(At {
+                        value: s.into_owned(),
+                        span,
+                    })
+                }
             },
             other => {
                 self.wrong_type(key, span, "a string", &other);

@@ -648,7 +648,11 @@ fn read_rule<'i>(
                         start: at.min(text.span.end),
                         end: (at + 1).min(text.span.end),
                     }),
-                    format!("the formula {:?} does not work: {}", text.value, e.message),
+                    format!(
+                        "the formula {} does not work: {}",
+                        super::formula::preview(&text.value),
+                        e.message
+                    ),
                     Some("a formula uses numbers, hours, amount, quantity, rate, + - * /, parentheses, min(a, b) and max(a, b)".to_owned()),
                 );
                 None

@@ -7,12 +7,14 @@ use super::diag::{Diagnostic, Location};
 
 /// Renders a diagnostic as a rustc-style block with an excerpt and caret.
 pub fn human(d: &Diagnostic, loc: &Location) -> String {
-    let mut out = format!("error[{}]: {}\n", d.code, d.message);
+    let mut out = format!("error[{}]: {}\n", d.code, visible(&d.message));
     let line_no = loc.line.to_string();
     let pad = " ".repeat(line_no.len());
     out.push_str(&format!(
         "{pad}--> {}:{}:{}\n",
-        d.path, loc.line, loc.column
+        escaped(&d.path),
+        loc.line,
+        loc.column
     ));
     if let Some(ex) = &loc.excerpt {
         let text = visible(&ex.text);
@@ -24,7 +26,7 @@ pub fn human(d: &Diagnostic, loc: &Location) -> String {
         ));
     }
     if let Some(hint) = &d.hint {
-        out.push_str(&format!("{pad} = help: {hint}\n"));
+        out.push_str(&format!("{pad} = help: {}\n", visible(hint)));
     }
     out
 }
@@ -33,7 +35,7 @@ pub fn human(d: &Diagnostic, loc: &Location) -> String {
 pub fn short(d: &Diagnostic, loc: &Location) -> String {
     format!(
         "{}:{}:{}: error[{}]: {}",
-        d.path,
+        escaped(&d.path),
         loc.line,
         loc.column,
         d.code,
@@ -50,11 +52,8 @@ pub fn visible(text: &str) -> String {
             out.push(' ');
         } else if c == '\u{FEFF}' {
             // An invisible byte-order mark: leave it out.
-        } else if super::value::forbidden_chars(c.encode_utf8(&mut [0; 4]))
-            .next()
-            .is_some()
-            || c.is_control()
-        {
+        } else if needs_escape(c) {
+            // Zero-width characters too: they would hide a difference between two names.
             out.push('\u{FFFD}');
         } else {
             out.push(c);
@@ -63,21 +62,106 @@ pub fn visible(text: &str) -> String {
     out
 }
 
+/// A name (a file path, an id, a folder) made safe to print on one line of a terminal:
+/// control, bidirectional and zero-width characters become visible escapes (`\r`, `\n`,
+/// `\t`, `\u{1b}`, `\u{202e}`, `\u{200b}`), and `\` becomes `\\` so an escape cannot be
+/// forged. Ordinary names come back unchanged. Every renderer (table, short, JSON, markdown)
+/// prints paths through this one function.
+pub fn escaped(name: &str) -> String {
+    escape(name, true)
+}
+
+/// Free text (a description, a memo, a message) made safe to print on one line of a
+/// terminal: as [`escaped`], but a backslash is left as it is.
+pub fn one_line(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(name: &str, backslash: bool) -> String {
+    if name
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && (b != b'\\' || !backslash))
+    {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\\' if backslash => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a character must not reach a terminal as itself: controls, bidirectional
+/// formatting, zero-width and other invisible format characters.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || super::value::forbidden_chars(c.encode_utf8(&mut [0; 4]))
+            .next()
+            .is_some()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}' | '\u{061C}' | '\u{00AD}' | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// Text for markdown output (a pull-request comment, a README table), shown as text and never
+/// as markup: HTML (`<img …>`, `<b>`, entities) and link, image, emphasis, code and table
+/// syntax are escaped, a line break becomes a space (a table row stays one row), and
+/// control, bidirectional and zero-width characters are escaped as in [`one_line`]. The one
+/// function every markdown writer uses for text it did not write itself.
+pub fn markdown_text(text: &str) -> String {
+    let text = one_line(&text.replace("\r\n", " ").replace(['\n', '\r'], " "));
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // Parentheses need nothing: without `[` and `]` they cannot make a link.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    // Bare `https://…` and `www.…` are made links by GitHub: an escape inside breaks them.
+    out.replace("://", ":\\/\\/").replace("www.", "www\\.")
+}
+
+/// A name for markdown output in a code span (`` `agents/ana.toml` ``), or as escaped text
+/// when a code span cannot hold it (a backtick, a character that needs escaping).
+pub fn markdown_code(name: &str) -> String {
+    let plain = escaped(name);
+    if plain.contains('`') || plain != name {
+        return markdown_text(&plain);
+    }
+    format!("`{}`", plain.replace('|', "\\|"))
+}
+
 /// A diagnostic in the shape `--format json` prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonDiagnostic<'a> {
     /// Stable code.
     pub code: &'a str,
-    /// Ledger-relative path.
-    pub path: &'a str,
+    /// Ledger-relative path, through [`escaped`] (unchanged for every ordinary name).
+    pub path: String,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
     pub column: usize,
     /// What is wrong.
-    pub message: &'a str,
+    pub message: String,
     /// How to fix it.
-    pub hint: Option<&'a str>,
+    pub hint: Option<String>,
     /// The offending line.
     pub excerpt: Option<&'a str>,
 }
@@ -87,11 +171,12 @@ impl<'a> JsonDiagnostic<'a> {
     pub fn new(d: &'a Diagnostic, loc: &'a Location) -> Self {
         JsonDiagnostic {
             code: d.code.as_str(),
-            path: &d.path,
+            path: escaped(&d.path),
             line: loc.line,
             column: loc.column,
-            message: &d.message,
-            hint: d.hint.as_deref(),
+            // As on a terminal: a script may print them.
+            message: one_line(&d.message),
+            hint: d.hint.as_deref().map(one_line),
             excerpt: loc.excerpt.as_ref().map(|e| e.text.as_str()),
         }
     }

@@ -48,6 +48,9 @@ pub enum IdError {
     TooLong,
     /// A character outside `[a-z0-9_-]` (or a leading `-`/`_`).
     BadChar(char),
+    /// A name Windows reserves for a device (`con`, `nul`, `com1`, ...): a file of that name
+    /// cannot be checked out there.
+    Reserved,
 }
 
 impl fmt::Display for IdError {
@@ -58,6 +61,9 @@ impl fmt::Display for IdError {
             IdError::BadChar(c) => write!(
                 f,
                 "an id may only hold lowercase letters, digits, `-` and `_`, and must start with a letter or digit (found {c:?})"
+            ),
+            IdError::Reserved => f.write_str(
+                "Windows reserves this name for a device (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out there",
             ),
         }
     }
@@ -87,6 +93,13 @@ impl Id {
             if !ok {
                 return Err(IdError::BadChar(c));
             }
+        }
+        let reserved = matches!(s, "con" | "prn" | "aux" | "nul")
+            || (s.len() == 4
+                && (s.starts_with("com") || s.starts_with("lpt"))
+                && s.as_bytes()[3].is_ascii_digit());
+        if reserved {
+            return Err(IdError::Reserved);
         }
         Ok(())
     }
@@ -332,6 +345,20 @@ mod tests {
         assert_eq!(Id::parse("-a"), Err(IdError::BadChar('-')));
         assert_eq!(Id::parse("a.b"), Err(IdError::BadChar('.')));
         assert_eq!(Id::parse(&"a".repeat(65)), Err(IdError::TooLong));
+        for reserved in ["con", "prn", "aux", "nul", "com1", "com0", "lpt9"] {
+            assert_eq!(Id::parse(reserved), Err(IdError::Reserved), "{reserved}");
+        }
+        for fine in [
+            "cons",
+            "nul1",
+            "com",
+            "com10",
+            "lpt-1",
+            "console",
+            "auxiliary",
+        ] {
+            assert!(Id::parse(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

@@ -117,6 +117,23 @@ pub enum StoreError {
         /// The git error.
         source: git2::Error,
     },
+    /// A ledger file that is a symbolic link, FIFO, device or socket: not followed or read.
+    NotAFile {
+        /// Ledger-relative path.
+        path: String,
+        /// What it is, in words.
+        what: &'static str,
+    },
+    /// A write whose target goes through a symbolic link or something else that is not a
+    /// directory in the working tree: refused, nothing written.
+    UnsafeWrite {
+        /// The ledger-relative path of the offending component.
+        path: String,
+        /// What it is, in words.
+        what: &'static str,
+    },
+    /// `--history` in a shallow clone: the oldest commit there is not the root.
+    Shallow,
 }
 
 impl StoreError {
@@ -144,7 +161,10 @@ impl StoreError {
             | StoreError::DetachedHead
             | StoreError::UnbornBranch { .. }
             | StoreError::InProgress { .. }
-            | StoreError::Exists { .. } => ErrorKind::Usage,
+            | StoreError::Exists { .. }
+            | StoreError::NotAFile { .. }
+            | StoreError::UnsafeWrite { .. }
+            | StoreError::Shallow => ErrorKind::Usage,
             _ => ErrorKind::Environment,
         }
     }
@@ -191,6 +211,15 @@ impl StoreError {
             ),
             StoreError::BranchMoved { .. } => Some(
                 "another program kept committing to the branch; run the command again".to_owned(),
+            ),
+            StoreError::NotAFile { .. } => Some(
+                "replace it with a regular file, or remove it; `ovn check` lists every such file".to_owned(),
+            ),
+            StoreError::UnsafeWrite { .. } => Some(
+                "ovn writes only to real folders of the working tree: remove the link (or move it away) and run the command again".to_owned(),
+            ),
+            StoreError::Shallow => Some(
+                "fetch the full history first: git fetch --unshallow".to_owned(),
             ),
             _ => None,
         }
@@ -273,7 +302,9 @@ impl fmt::Display for StoreError {
                 action,
                 source,
             } => {
-                write!(f, "{action} {}: {source}", path.display())
+                // The name may come from a hostile tree: escaped like every other.
+                let path = crate::core::render::one_line(&path.display().to_string());
+                write!(f, "{action} {path}: {source}")
             }
             StoreError::CorruptPack {
                 path,
@@ -285,6 +316,19 @@ impl fmt::Display for StoreError {
                 path.display()
             ),
             StoreError::Git { action, source } => write!(f, "{action}: {}", source.message()),
+            StoreError::NotAFile { path, what } => write!(
+                f,
+                "{} is {what}, not a file; ovn does not follow or read it",
+                crate::core::render::escaped(path)
+            ),
+            StoreError::UnsafeWrite { path, what } => write!(
+                f,
+                "refusing to write through {} ({what}); nothing was written",
+                crate::core::render::escaped(path)
+            ),
+            StoreError::Shallow => f.write_str(
+                "this is a shallow clone: its oldest commits are not the ledger's first, so its history cannot be proved",
+            ),
         }
     }
 }

@@ -421,11 +421,17 @@ impl Store {
     ) -> Result<Vec<(Oid, Option<Oid>)>, StoreError> {
         // Each commit's trees are read once: libgit2's object cache would only grow.
         git2::opts::enable_caching(false);
+        let boundary = self.shallow_boundary();
         let mut out = Vec::new();
         let mut at = Some(head);
         while let Some(oid) = at {
             if Some(oid) == stop {
                 break;
+            }
+            // A shallow clone's oldest commits look like roots: proving from there would
+            // pass a history that was never read.
+            if boundary.contains(&oid) {
+                return Err(StoreError::Shallow);
             }
             let commit = self
                 .repo
@@ -437,6 +443,19 @@ impl Store {
         }
         out.reverse();
         Ok(out)
+    }
+
+    /// The commits whose parents a shallow clone left out (git's `shallow` file); empty in a
+    /// full clone.
+    fn shallow_boundary(&self) -> std::collections::HashSet<Oid> {
+        if !self.repo.is_shallow() {
+            return Default::default();
+        }
+        let text =
+            std::fs::read_to_string(self.repo.commondir().join("shallow")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .collect()
     }
 
     /// The commit `ovn check --history` last verified, if any.

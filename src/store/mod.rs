@@ -14,6 +14,7 @@ mod init;
 mod pack;
 mod read;
 mod sshsig;
+mod safe;
 mod status;
 mod treediff;
 mod txn;

@@ -8,12 +8,14 @@ use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
 use super::cache::{self, Entry, FolderCache, Key, Records, ToStore};
+use super::safe::{self, Opened as Read};
 use super::{PackReader, Store, StoreError};
 use crate::core::checks::MAX_HOURS_PER_DAY;
 use crate::core::ledger::{
-    self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, classify,
-    near_miss_folder,
+    self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, Unread,
+    classify, near_miss_folder,
 };
+use crate::core::parse::MAX_FILE_BYTES;
 use crate::core::record::{Contribution, FileId};
 use crate::core::report::day_folder_of;
 use crate::core::summary::{self, Elsewhere, FolderSummary};
@@ -37,12 +39,21 @@ impl Store {
         paths
             .into_par_iter()
             .map(|path| {
-                let full = root.join(&path);
-                std::fs::read(&full)
-                    .map(|bytes| RawFile { path, bytes })
-                    .map_err(|e| StoreError::io(&full, "cannot read", e))
+                // Never through a link, a FIFO or a device (see `safe`).
+                let bytes = safe::read_bytes(&root, &path)?.unwrap_or_default();
+                Ok(RawFile { path, bytes })
             })
             .collect()
+    }
+
+    /// One ledger file in the working tree, read safely: `Ok(None)` when it is not there, an
+    /// error when it is a symbolic link, FIFO, device or socket (never followed or read), at
+    /// most [`crate::core::parse::MAX_FILE_BYTES`] + 1 bytes of it.
+    pub fn read_worktree_file(&self, ledger_path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.root() {
+            Some(root) => safe::read_bytes(root, ledger_path),
+            None => Ok(None),
+        }
     }
 
     /// The ledger's files in the working tree (ledger-relative paths), and the root.
@@ -53,7 +64,9 @@ impl Store {
             });
         };
         let mut paths = Vec::new();
-        if root.join(NETWORK_FILE).is_file() {
+        // Not `is_file`, which follows a link: a linked `ovn.toml` is listed, and refused
+        // when read.
+        if std::fs::symlink_metadata(root.join(NETWORK_FILE)).is_ok_and(|m| !m.is_dir()) {
             paths.push(NETWORK_FILE.to_owned());
         }
         // The record folders, and near misses of them (`Agents/`) so they can be reported.
@@ -65,6 +78,10 @@ impl Store {
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if is_dir && is_ledger_folder(&name) {
                 walk(&entry.path(), &name, &mut paths)?;
+            } else if is_ledger_folder(&name) && entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                // A linked record folder (`agents -> /elsewhere`) is not entered: it is
+                // listed, to be reported as not a file.
+                paths.push(name);
             }
         }
         paths.retain(|p| !matches!(classify(p), Role::Stray(..)) || !self.is_ignored(p));
@@ -458,13 +475,22 @@ impl Store {
     pub fn load_worktree(&self) -> Result<Loaded, StoreError> {
         let (root, paths) = self.list_worktree()?;
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
+        let fail = |e: StoreError| {
+            let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert(e);
+        };
+        // The listing did not enter linked folders; each file is opened without following a
+        // link or blocking on a FIFO, and read no further than the size limit.
         let read = |path: &String| {
             let full = root.join(path);
-            match std::fs::read(&full) {
-                Ok(bytes) => Some(bytes),
+            match safe::read(&full) {
+                Ok(opened) => Some(opened),
+                // A folder named like a record (a submodule's checkout, `agents/x.toml/`).
+                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                    Some(Read::NotAFile("a directory"))
+                }
                 Err(e) => {
-                    let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
-                    slot.get_or_insert(StoreError::io(&full, "cannot read", e));
+                    fail(StoreError::io(&full, "cannot read", e));
                     None
                 }
             }
@@ -473,7 +499,19 @@ impl Store {
         // and parses its own files.
         let loaded = ledger::load_with(
             paths.into_iter().map(|p| (p.clone(), p)).collect(),
-            read,
+            // `ovn.toml` that is not a file is no ledger at all: an error, not a diagnostic.
+            |path| match read(path)? {
+                Read::Bytes(bytes) => Some(bytes),
+                // Said so by the core, which finds it over the limit.
+                Read::TooLarge(_) => Some(vec![b' '; MAX_FILE_BYTES + 1]),
+                Read::NotAFile(what) => {
+                    fail(StoreError::NotAFile {
+                        path: path.clone(),
+                        what,
+                    });
+                    None
+                }
+            },
             |parser, handles| {
                 handles
                     .par_iter()
@@ -481,10 +519,21 @@ impl Store {
                     .map(|(pos, path)| {
                         let file = pos as FileId;
                         if !parser.needs_bytes(file) {
-                            return parser.judge_path(file);
+                            // Judged by its path, unless it is a link or the like.
+                            let t = std::fs::symlink_metadata(root.join(path));
+                            return match t.ok().and_then(|m| safe::special(&m.file_type())) {
+                                Some(what) => parser.unread(file, Unread::NotAFile(what)),
+                                None => parser.judge_path(file),
+                            };
                         }
                         match read(path) {
-                            Some(bytes) => parser.parse(file, bytes),
+                            Some(Read::Bytes(bytes)) => parser.parse(file, bytes),
+                            Some(Read::NotAFile(what)) => {
+                                parser.unread(file, Unread::NotAFile(what))
+                            }
+                            Some(Read::TooLarge(size)) => {
+                                parser.unread(file, Unread::TooLarge(size))
+                            }
                             None => Outcome::nothing(),
                         }
                     })
@@ -526,9 +575,16 @@ impl Store {
         // does not do it on reads either (`git fsck` is the integrity check).
         git2::opts::strict_hash_verification(false);
         let (commit, tree) = self.ledger_at(rev)?;
-        let Some(settings) = tree.get_name(NETWORK_FILE).map(|e| e.id()) else {
+        let Some(settings) = tree.get_name(NETWORK_FILE) else {
             return Err(self.no_ledger(rev));
         };
+        if let Some(what) = not_a_file(settings.kind(), settings.filemode()) {
+            return Err(StoreError::NotAFile {
+                path: NETWORK_FILE.to_owned(),
+                what,
+            });
+        }
+        let settings = settings.id();
         let mut listing = Listing {
             items: Vec::new(),
             entries: Vec::new(),
@@ -550,6 +606,7 @@ impl Store {
             let kind = match entry.kind() {
                 Some(ObjectType::Tree) if is_ledger_folder(name) => EntryKind::Folder,
                 Some(ObjectType::Tree) => continue,
+                Some(ObjectType::Blob) if entry.filemode() == LINK_MODE => EntryKind::Symlink,
                 Some(ObjectType::Blob) => EntryKind::File,
                 Some(ObjectType::Commit) => EntryKind::Submodule,
                 _ => continue,
@@ -816,6 +873,7 @@ impl Store {
                 let name = entry.name().ok()?.to_owned();
                 let kind = match entry.kind()? {
                     ObjectType::Tree => EntryKind::Folder,
+                    ObjectType::Blob if entry.filemode() == LINK_MODE => EntryKind::Symlink,
                     ObjectType::Blob => EntryKind::File,
                     ObjectType::Commit => EntryKind::Submodule,
                     _ => return None,
@@ -841,6 +899,21 @@ enum EntryKind {
     File,
     /// A commit: a submodule.
     Submodule,
+    /// A blob of mode 120000: a symbolic link, whose content is where it points.
+    Symlink,
+}
+
+/// The git file mode of a symbolic link.
+const LINK_MODE: i32 = 0o120000;
+
+/// What a tree entry is in words, if it is not a blob of a regular file.
+fn not_a_file(kind: Option<ObjectType>, mode: i32) -> Option<&'static str> {
+    match kind {
+        Some(ObjectType::Blob) if mode == LINK_MODE => Some("a symbolic link"),
+        Some(ObjectType::Blob) => None,
+        Some(ObjectType::Commit) => Some("a submodule (gitlink)"),
+        _ => Some("not a file"),
+    }
 }
 
 /// Files a ledger reads go to `files` (a submodule inside a record folder is judged as a
@@ -854,9 +927,11 @@ fn keep_entry(
 ) {
     match kind {
         EntryKind::Folder => folders.push((path, id)),
-        EntryKind::File | EntryKind::Submodule if matches!(classify(&path), Role::Ignored) => {}
+        EntryKind::File | EntryKind::Submodule | EntryKind::Symlink
+            if matches!(classify(&path), Role::Ignored) => {}
         EntryKind::File => files.push((path, Handle::Blob(id))),
-        EntryKind::Submodule => files.push((path, Handle::Submodule)),
+        EntryKind::Submodule => files.push((path, Handle::Special("a submodule (gitlink)"))),
+        EntryKind::Symlink => files.push((path, Handle::Special("a symbolic link"))),
     }
 }
 
@@ -880,6 +955,7 @@ fn tree_entries(mut bytes: &[u8]) -> Option<Vec<(String, EntryKind, Oid)>> {
         let kind = match mode & 0o170000 {
             0o040000 => EntryKind::Folder,
             0o160000 => EntryKind::Submodule,
+            0o120000 => EntryKind::Symlink,
             _ => EntryKind::File,
         };
         if let Ok(name) = std::str::from_utf8(&bytes[space + 1..nul]) {
@@ -928,19 +1004,27 @@ fn read_and_parse(
             if !parser.needs_bytes(file) {
                 return Ok(());
             }
-            // A submodule where a record should be is judged as an empty file.
-            let bytes = match &handles[file as usize] {
-                Handle::Blob(oid) => {
-                    let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
-                        path: git_dir.to_path_buf(),
-                    })?;
-                    repo.find_blob(*oid)
-                        .map_err(StoreError::git("cannot read a blob"))?
-                        .content()
-                        .to_vec()
-                }
-                _ => Vec::new(),
+            let Handle::Blob(oid) = &handles[file as usize] else {
+                // A submodule or a link: judged below, never read.
+                return Ok(());
             };
+            let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
+                path: git_dir.to_path_buf(),
+            })?;
+            // The size from the object's header, before inflating it.
+            let odb = repo.odb().map_err(StoreError::git("cannot read a blob"))?;
+            let (size, _) = odb
+                .read_header(*oid)
+                .map_err(StoreError::git("cannot read a blob"))?;
+            if size > MAX_FILE_BYTES {
+                let _ = slots[i].set(parser.unread(file, Unread::TooLarge(size as u64)));
+                return Ok(());
+            }
+            let bytes = repo
+                .find_blob(*oid)
+                .map_err(StoreError::git("cannot read a blob"))?
+                .content()
+                .to_vec();
             parse(i, bytes);
             Ok::<(), StoreError>(())
         },
@@ -951,7 +1035,10 @@ fn read_and_parse(
         .enumerate()
         .map(|(i, slot)| {
             slot.into_inner()
-                .unwrap_or_else(|| parser.judge_path(files[i]))
+                .unwrap_or_else(|| match &handles[files[i] as usize] {
+                    Handle::Special(what) => parser.unread(files[i], Unread::NotAFile(what)),
+                    _ => parser.judge_path(files[i]),
+                })
         })
         .collect())
 }
@@ -970,8 +1057,8 @@ const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 *
 enum Handle {
     /// From its blob.
     Blob(Oid),
-    /// A submodule where a file should be: judged as an empty file.
-    Submodule,
+    /// A submodule or a symbolic link where a file should be: what it is. Never read.
+    Special(&'static str),
     /// Record `record` of cache entry `entry`.
     Cached { entry: u32, record: u32 },
     /// A record already decoded: `Listing::ready[n]`.
@@ -1195,7 +1282,9 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
         let file_type = entry
             .file_type()
             .map_err(|e| StoreError::io(&entry.path(), "cannot stat", e))?;
-        if file_type.is_dir() {
+        // A folder named like a record is listed, not entered: it is reported as not a file
+        // (where a submodule is checked out, say).
+        if file_type.is_dir() && !name.ends_with(".toml") {
             walk(&entry.path(), &rel_path, out)?;
         } else {
             out.push(rel_path);
@@ -1369,17 +1458,19 @@ mod tests {
                     EntryKind::Folder => "folder",
                     EntryKind::File => "file",
                     EntryKind::Submodule => "submodule",
+                    EntryKind::Symlink => "symlink",
                 };
                 (name.as_str(), kind, id.as_bytes()[0])
             })
             .collect();
-        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it.
+        // The name that is not UTF-8 is skipped, as libgit2's walk skipped it. A link is
+        // typed by its mode, as the libgit2 walk types it by `filemode`: never read.
         assert_eq!(
             kinds,
             [
                 ("a.toml", "file", 1),
                 ("run.sh", "file", 2),
-                ("link", "file", 3),
+                ("link", "symlink", 3),
                 ("2026", "folder", 4),
                 ("vendored", "submodule", 5),
             ]

@@ -153,6 +153,7 @@ impl Store {
                 };
                 let plan = body(&view)?;
                 for (path, _) in &plan.files {
+                    super::safe::check_write_target(&root, path)?;
                     if root.join(path).exists() {
                         return Err(StoreError::Exists {
                             path: path.clone(),
@@ -230,6 +231,10 @@ impl Store {
                         committed: true,
                     }
                     .into());
+                }
+                // Refused before anything is committed: a write never goes through a link.
+                if let Some(root) = root {
+                    super::safe::check_write_target(root, path)?;
                 }
                 if root.is_some_and(|root| root.join(path).exists()) {
                     return Err(StoreError::Exists {
@@ -433,6 +438,7 @@ impl Store {
         bytes: &[u8],
         options: &WriteOptions,
     ) -> Result<(), StoreError> {
+        super::safe::check_write_target(root, path)?;
         let full = root.join(path);
         let dir = full.parent().unwrap_or(root);
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
@@ -799,15 +805,11 @@ impl View<'_> {
                     bytes: blob.content().to_vec(),
                 }))
             }
-            Base::Worktree(root) => match fs::read(root.join(path)) {
-                Ok(bytes) => Ok(Some(RawFile {
-                    path: path.to_owned(),
-                    bytes,
-                })),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(None),
-                Err(e) => Err(StoreError::io(&root.join(path), "cannot read", e)),
-            },
+            // Never through a link, a FIFO or a device (see `safe`).
+            Base::Worktree(root) => Ok(super::safe::read_bytes(root, path)?.map(|bytes| RawFile {
+                path: path.to_owned(),
+                bytes,
+            })),
         }
     }
 
@@ -959,9 +961,11 @@ fn walk_disk(root: &Path, rel: &str, out: &mut Vec<RawFile>) -> Result<(), Store
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             walk_disk(root, &path, out)?;
         } else {
-            let bytes = fs::read(entry.path())
-                .map_err(|e| StoreError::io(&entry.path(), "cannot read", e))?;
-            out.push(RawFile { path, bytes });
+            // The listing does not enter linked folders; the file itself is opened without
+            // following a link.
+            if let Some(bytes) = super::safe::read_bytes(root, &path)? {
+                out.push(RawFile { path, bytes });
+            }
         }
     }
     Ok(())

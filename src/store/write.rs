@@ -194,6 +194,8 @@ impl Written {
         path: &str,
         bytes: &[u8],
     ) -> Result<(), StoreError> {
+        // Never through a link in the working tree (`agents -> /elsewhere`).
+        super::safe::check_write_target(root, path)?;
         let full = root.join(path);
         let dir = full.parent().unwrap_or(root);
         self.create_dirs(dir)?;

@@ -130,9 +130,10 @@ fn eight_concurrent_logs_all_land() {
 }
 
 /// Each named point of a write, and whether the commit has landed when it is reached.
-const FAILPOINTS: [(&str, bool); 6] = [
+const FAILPOINTS: [(&str, bool); 7] = [
     ("after-objects", false),
     ("after-journal", false),
+    ("after-lock", false),
     ("after-ref", true),
     ("after-tmp", true),
     ("after-files", true),
@@ -179,11 +180,15 @@ fn a_write_killed_at_each_point_leaves_no_trace_or_its_commit() {
 
 #[test]
 fn git_lock_files_of_a_killed_write_do_not_block_the_next() {
-    // A kill while libgit2 held the branch's or the index's lock file leaves that file behind,
-    // with the journal that says an ovn write was in flight: the next write removes it.
-    for (point, lock) in [
-        ("after-journal", "refs/heads/main.lock"),
-        ("after-ref", "index.lock"),
+    // A write holds git's index lock from before its branch moves until the index is written:
+    // a kill in that window leaves the lock, holding the marker the journal records, and the
+    // next write removes it. So does a branch lock holding the killed write's new commit id
+    // (what libgit2 writes in it).
+    for (point, ref_lock) in [
+        ("after-lock", false),
+        ("after-lock", true),
+        ("after-ref", false),
+        ("after-index", false),
     ] {
         let s = Sandbox::new();
         let dir = base_repo(&s, "ledger");
@@ -194,8 +199,69 @@ fn git_lock_files_of_a_killed_write_do_not_block_the_next() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        std::fs::write(dir.join(".git").join(lock), b"").unwrap();
+        let git_dir = dir.join(".git");
+        assert!(git_dir.join("index.lock").exists(), "{point}: still held");
+        if ref_lock {
+            let journal = std::fs::read_to_string(git_dir.join("ovn/journal")).unwrap();
+            let new = journal
+                .lines()
+                .find_map(|l| l.strip_prefix("new "))
+                .unwrap();
+            std::fs::write(git_dir.join("refs/heads/main.lock"), format!("{new}\n")).unwrap();
+        }
         s.ovn(&dir).args(["log", "1h", "Next"]).assert().success();
+        assert_repaired(&s, &dir);
+    }
+}
+
+#[test]
+fn a_lock_git_holds_is_never_taken_away() {
+    // A `git commit -a` waiting for its editor holds index.lock for minutes; a crashed git
+    // leaves one. Neither is ovn's to remove, even after a killed write of its own: the write
+    // fails cleanly, naming the file, and commits nothing.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let git_dir = dir.join(".git");
+    for (killed_first, lock) in [
+        (false, "index.lock"),
+        (true, "index.lock"),
+        (true, "refs/heads/main.lock"),
+    ] {
+        if killed_first {
+            let out = s
+                .ovn(&dir)
+                .env("OVN_FAILPOINT", "after-journal")
+                .args(["log", "2h", "Killed"])
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+        }
+        // What git writes in its lock files: the new index, the new commit id.
+        let held = if lock == "index.lock" {
+            std::fs::read(git_dir.join("index")).unwrap()
+        } else {
+            b"1111111111111111111111111111111111111111\n".to_vec()
+        };
+        std::fs::write(git_dir.join(lock), &held).unwrap();
+        let before = commit_count(&s, &dir);
+        let out = s.ovn(&dir).args(["log", "1h", "Blocked"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{lock}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{lock} exists: another git command holds this lock"
+            )) && err.contains("nothing was written"),
+            "{err}"
+        );
+        assert_eq!(commit_count(&s, &dir), before, "nothing committed");
+        assert_eq!(
+            std::fs::read(git_dir.join(lock)).unwrap(),
+            held,
+            "{lock} left as git holds it"
+        );
+        // Once git lets it go, the next write goes through.
+        std::fs::remove_file(git_dir.join(lock)).unwrap();
+        s.ovn(&dir).args(["log", "1h", "Free"]).assert().success();
         assert_repaired(&s, &dir);
     }
 }

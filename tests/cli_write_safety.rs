@@ -313,3 +313,131 @@ fn writes_killed_at_random_moments_leave_the_repository_consistent() {
         .success();
     assert_repaired(&s, &dir);
 }
+
+#[test]
+fn a_git_commit_in_the_window_between_branch_and_index_fails_cleanly() {
+    // ovn paused at each point after its branch moved and before its index is written:
+    // exactly where a `git commit` used to read an index without the record and commit its
+    // deletion. git now finds the index locked and commits nothing; the record stays.
+    for point in ["after-lock", "after-ref", "after-files"] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        std::fs::write(dir.join("note.txt"), "staged by the user\n").unwrap();
+        s.git(&dir, &["add", "note.txt"]);
+        let before = files_in_head(&s, &dir).len();
+        let pause = s.work().join("paused");
+        let child = s
+            .ovn(&dir)
+            .env(
+                "OVN_FAILPOINT",
+                format!("pause:{point}:{}", pause.display()),
+            )
+            .args(["log", "2h", "In the window"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !pause.exists() {
+            assert!(start.elapsed() < Duration::from_secs(60), "never paused");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        let out = git
+            .args(["commit", "-qm", "u"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: git committed in the window"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("index.lock"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(&pause).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The record is committed and staged; the user's staged file is still staged.
+        let head = files_in_head(&s, &dir);
+        assert_eq!(head.len(), before + 1, "{head:?}");
+        assert_eq!(s.git(&dir, &["status", "--porcelain"]), "A  note.txt\n");
+        s.git(&dir, &["commit", "-qm", "u"]);
+        assert_eq!(files_in_head(&s, &dir), head, "{point}: nothing lost");
+    }
+}
+
+#[test]
+fn a_racing_git_commit_never_loses_a_record() {
+    // `ovn log` and a user's `git commit` of something else, started a random few
+    // milliseconds apart, over and over. Either may fail cleanly (a lock is held, the branch
+    // moved) but every record ovn reports committed must still be in HEAD at the end: a
+    // `git commit` reading the index between ovn's branch move and its index write would
+    // commit the record's deletion.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let start = Instant::now();
+    s.ovn(&dir)
+        .args(["log", "--money", "1", "Timing run"])
+        .assert()
+        .success();
+    let span = start.elapsed().as_micros() as u64 * 3 / 2;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut committed = Vec::new();
+    let mut git_failed = 0;
+    const ROUNDS: usize = 40;
+    for i in 0..ROUNDS {
+        std::fs::write(dir.join(format!("note-{i}.txt")), format!("{i}\n")).unwrap();
+        s.git(&dir, &["add", &format!("note-{i}.txt")]);
+        let child = s
+            .ovn(&dir)
+            .args(["log", "--money", "1", &format!("Race {i}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(span)));
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        let status = git
+            .args(["commit", "-qm", "u"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        git_failed += usize::from(!status.success());
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            let path = stdout
+                .split(" in ")
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .expect("the record's path")
+                .to_owned();
+            committed.push(path);
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("nothing was written"), "{err}");
+        }
+    }
+    // Whatever git left staged goes in too, then the tree must hold every record.
+    s.git(&dir, &["commit", "-qm", "last", "--allow-empty"]);
+    let head = files_in_head(&s, &dir);
+    for path in &committed {
+        assert!(head.contains(path), "{path} was lost");
+    }
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+    eprintln!(
+        "{} of {ROUNDS} logs committed, {git_failed} git commits refused",
+        committed.len()
+    );
+    assert!(committed.len() > ROUNDS / 2, "{}", committed.len());
+}

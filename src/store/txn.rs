@@ -791,10 +791,28 @@ fn check_state(state: RepositoryState) -> Result<(), StoreError> {
     Err(StoreError::InProgress { operation })
 }
 
-/// Aborts the process at a named point when asked to (crash-safety tests).
+/// Aborts the process at a named point when asked to (crash-safety tests). `pause:NAME:FILE`
+/// pauses there instead: it creates FILE and waits (ten seconds at most) until the test
+/// removes it, so a test can run git at exactly that moment.
 fn failpoint(options: &WriteOptions, name: &str) {
-    if options.failpoint.as_deref() == Some(name) {
+    let Some(point) = options.failpoint.as_deref() else {
+        return;
+    };
+    if point == name {
         std::process::abort();
+    }
+    if let Some((at, file)) = point
+        .strip_prefix("pause:")
+        .and_then(|rest| rest.split_once(':'))
+        && at == name
+    {
+        let file = Path::new(file);
+        if fs::write(file, b"").is_ok() {
+            let start = Instant::now();
+            while file.exists() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod history;
 mod index;
 mod init;
+mod loose;
 mod pack;
 mod read;
 mod status;
@@ -151,6 +152,12 @@ impl Store {
             prefix: self.prefix.clone(),
             cache: self.cache,
         })
+    }
+
+    /// Checks the loose file of `oid`, if it has one, before libgit2 reads it: a truncated
+    /// one would hang libgit2 (see the `loose` module).
+    pub(crate) fn guard(&self, oid: git2::Oid) -> Result<(), StoreError> {
+        loose::verify(self.repo.commondir(), oid)
     }
 
     /// Turns the folder cache off (`--no-cache`) or on (the default) for this store's reads.

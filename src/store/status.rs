@@ -80,8 +80,14 @@ impl Store {
         let branch = self.branch().ok();
         let head = repo
             .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(StoreError::git("cannot read HEAD"))?;
+            .map_err(StoreError::git("cannot read HEAD"))?
+            .target()
+            .ok_or_else(|| {
+                StoreError::git("cannot read HEAD")(git2::Error::from_str(
+                    "HEAD points at no commit",
+                ))
+            })?;
+        let head = super::loose::commit(repo, head, "cannot read HEAD")?;
         let found = [
             (format!("refs/heads/{validated}"), validated.to_owned()),
             (
@@ -100,6 +106,7 @@ impl Store {
                 changes: Vec::new(),
             });
         };
+        self.guard(validated_id)?;
         let base = repo.merge_base(head.id(), validated_id).ok();
         let count = |from: Oid, hide: Option<Oid>| -> Result<usize, StoreError> {
             let mut walk = repo
@@ -129,8 +136,7 @@ impl Store {
             }
             let bytes = match blob {
                 Some(oid) => Some(
-                    repo.find_blob(oid)
-                        .map_err(StoreError::git("cannot read a blob"))?
+                    super::loose::blob(repo, oid, "cannot read a blob")?
                         .content()
                         .to_vec(),
                 ),
@@ -270,11 +276,8 @@ impl Store {
     }
 
     fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {
-        let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(StoreError::git("cannot read a commit's tree"))?;
+        let commit = super::loose::commit(&self.repo, commit, "cannot read a commit")?;
+        let tree = self.tree_of(&commit)?;
         if self.prefix.is_empty() {
             return Ok(Some(tree));
         }

@@ -59,9 +59,7 @@ pub(crate) fn walk_differing(
         };
         match entry.kind() {
             Some(ObjectType::Tree) => {
-                let sub = repo
-                    .find_tree(entry.id())
-                    .map_err(StoreError::git("cannot read a tree"))?;
+                let sub = super::loose::tree(repo, entry.id(), "cannot read a tree")?;
                 let other_sub = counterpart
                     .filter(|b| b.kind() == Some(ObjectType::Tree))
                     .and_then(|b| repo.find_tree(b.id()).ok());

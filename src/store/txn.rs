@@ -201,13 +201,8 @@ impl Store {
                 }
                 Err(e) => return Err(StoreError::git("cannot read the branch")(e).into()),
             };
-            let commit = self
-                .repo
-                .find_commit(tip)
-                .map_err(StoreError::git("cannot read the branch's commit"))?;
-            let top = commit
-                .tree()
-                .map_err(StoreError::git("cannot read the branch's tree"))?;
+            let commit = super::loose::commit(&self.repo, tip, "cannot read the branch's commit")?;
+            let top = self.tree_of(&commit)?;
             let tree = if self.prefix.is_empty() {
                 top.clone()
             } else {
@@ -255,10 +250,7 @@ impl Store {
             let new_tree = update
                 .create_updated(&self.repo, &top)
                 .map_err(StoreError::git("cannot build the new tree"))?;
-            let new_tree = self
-                .repo
-                .find_tree(new_tree)
-                .map_err(StoreError::git("cannot build the new tree"))?;
+            let new_tree = super::loose::tree(&self.repo, new_tree, "cannot build the new tree")?;
             let signature = identity.signature()?;
             let new = self
                 .repo
@@ -696,10 +688,7 @@ impl Store {
             for (path, blob) in &journal.files {
                 let full = root.join(path);
                 if !full.exists() {
-                    let bytes = self
-                        .repo
-                        .find_blob(*blob)
-                        .map_err(StoreError::git("cannot read a blob"))?
+                    let bytes = super::loose::blob(&self.repo, *blob, "cannot read a blob")?
                         .content()
                         .to_vec();
                     let options = WriteOptions {
@@ -941,7 +930,9 @@ impl View<'_> {
     /// Whether a ledger file exists in the view.
     pub fn exists(&self, path: &str) -> Result<bool, StoreError> {
         Ok(match &self.base {
-            Base::Tree { tree, .. } => tree.get_path(Path::new(path)).is_ok(),
+            Base::Tree { tree, .. } => {
+                super::loose::entry_at(&self.store.repo, tree, path)?.is_some()
+            }
             Base::Worktree(root) => root.join(path).exists(),
         })
     }
@@ -950,17 +941,13 @@ impl View<'_> {
     pub fn read(&self, path: &str) -> Result<Option<RawFile>, StoreError> {
         match &self.base {
             Base::Tree { tree, .. } => {
-                let Ok(entry) = tree.get_path(Path::new(path)) else {
+                let Some(entry) = super::loose::entry_at(&self.store.repo, tree, path)? else {
                     return Ok(None);
                 };
                 if entry.kind() != Some(ObjectType::Blob) {
                     return Ok(None);
                 }
-                let blob = self
-                    .store
-                    .repo
-                    .find_blob(entry.id())
-                    .map_err(StoreError::git("cannot read a blob"))?;
+                let blob = super::loose::blob(&self.store.repo, entry.id(), "cannot read a blob")?;
                 Ok(Some(RawFile {
                     path: path.to_owned(),
                     bytes: blob.content().to_vec(),
@@ -988,12 +975,15 @@ impl View<'_> {
         for folder in folders {
             match &self.base {
                 Base::Tree { tree, .. } => {
-                    let Ok(entry) = tree.get_path(Path::new(folder)) else {
+                    let Some(entry) = super::loose::entry_at(&self.store.repo, tree, folder)?
+                    else {
                         continue;
                     };
-                    let Ok(sub) = self.store.repo.find_tree(entry.id()) else {
+                    if entry.kind() != Some(ObjectType::Tree) {
                         continue;
-                    };
+                    }
+                    let sub =
+                        super::loose::tree(&self.store.repo, entry.id(), "cannot read a tree")?;
                     let mut blobs = Vec::new();
                     sub.walk(TreeWalkMode::PreOrder, |dir, e| {
                         if e.kind() == Some(ObjectType::Blob)
@@ -1005,11 +995,7 @@ impl View<'_> {
                     })
                     .map_err(StoreError::git("cannot walk the tree"))?;
                     for (path, oid) in blobs {
-                        let blob = self
-                            .store
-                            .repo
-                            .find_blob(oid)
-                            .map_err(StoreError::git("cannot read a blob"))?;
+                        let blob = super::loose::blob(&self.store.repo, oid, "cannot read a blob")?;
                         out.push(RawFile {
                             path,
                             bytes: blob.content().to_vec(),

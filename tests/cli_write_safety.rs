@@ -441,3 +441,53 @@ fn a_racing_git_commit_never_loses_a_record() {
     );
     assert!(committed.len() > ROUNDS / 2, "{}", committed.len());
 }
+
+#[test]
+fn status_explains_an_interrupted_write_and_recover_finishes_it() {
+    for (point, landed) in [("after-ref", true), ("after-lock", false)] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        let before = commit_count(&s, &dir);
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", point)
+            .args(["log", "2h", "Killed"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let status = s.ovn(&dir).arg("status").output().unwrap();
+        let text = String::from_utf8_lossy(&status.stdout);
+        assert!(status.status.success(), "{text}");
+        assert!(text.contains("An ovn write was interrupted"), "{text}");
+        assert!(text.contains("Run `ovn recover`"), "{text}");
+        assert!(text.contains(".git/index.lock) is still there"), "{text}");
+        if landed {
+            assert!(
+                text.contains("is on main, but it did not finish putting contributions/"),
+                "{text}"
+            );
+            assert!(
+                text.contains("that commit would delete the record"),
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("nothing was committed"), "{text}");
+        }
+        let recover = s.ovn(&dir).arg("recover").output().unwrap();
+        let said = String::from_utf8_lossy(&recover.stdout);
+        assert!(recover.status.success(), "{said}");
+        assert!(
+            said.starts_with(if landed { "Finished" } else { "Cleared" }),
+            "{said}"
+        );
+        assert_eq!(commit_count(&s, &dir), before + usize::from(landed));
+        assert_repaired(&s, &dir);
+        let status = s.ovn(&dir).arg("status").output().unwrap();
+        assert!(!String::from_utf8_lossy(&status.stdout).contains("interrupted"));
+        let again = s.ovn(&dir).arg("recover").output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            "No interrupted ovn write: nothing to do.\n"
+        );
+    }
+}

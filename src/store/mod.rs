@@ -26,7 +26,7 @@ pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
 pub use read::Scope;
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
-pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
+pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 
 use std::path::{Path, PathBuf};

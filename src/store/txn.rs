@@ -8,25 +8,38 @@
 //!    instead of racing. The operating system releases it when the process dies, so a
 //!    killed write never leaves a lock that blocks the next one.
 //! 2. **Recover.** If an earlier write died half-way, its journal (below) says what it was
-//!    doing, and the next write finishes it: restores the record file and index entry of a
-//!    commit that landed, and removes lock files libgit2 left behind in that window.
+//!    doing, and the next write (or `ovn recover`) finishes it: restores the record file and
+//!    index entry of a commit that landed, and removes the lock files that write left. Only
+//!    locks provably its own: git's `index.lock` when it still holds the marker the journal
+//!    records, the branch's lock when it holds the journal's new commit id (what libgit2
+//!    writes in it). A lock a live git holds is never removed, however old: `git commit -a`
+//!    holds `index.lock` for as long as its editor is open.
 //! 3. **Read and judge.** The caller reads what it needs from the branch tip (a [`View`]:
 //!    never the whole ledger for a single record), builds the new records and checks them.
 //! 4. **Objects.** Blobs, trees and the commit are written to the object database. Until the
 //!    branch moves they are unreachable and harmless (`git gc` prunes them).
-//! 5. **Journal, then compare-and-swap.** The journal names the branch, its old and new
-//!    commit and the files; then the branch is moved only if it still points at the commit
-//!    the records were judged against. If another program committed in between, the whole
-//!    transaction is judged again on the new tip.
-//! 6. **Files, then index.** Only after the commit has landed are the record files written
-//!    (to a temporary file in the git directory, then renamed into place, so no reader and
-//!    no crash ever sees half a record), and the index learns exactly those paths: what the
-//!    user has staged or changed is never swept into an `ovn` commit.
+//! 5. **Journal, git's index lock, then compare-and-swap.** The journal names the branch, its
+//!    old and new commit, the files and a random marker; then git's own `index.lock` is taken
+//!    (appearing with that marker in it), as `git commit` takes it, and the index is checked
+//!    under it: one `ovn` cannot update (a sparse index) is refused here, before anything is
+//!    committed. If git holds the lock, the write waits briefly, then fails having written
+//!    nothing. Then the branch is moved only if it still points at the commit the records
+//!    were judged against. If another program committed in between, the whole transaction
+//!    is judged again on the new tip.
+//! 6. **Files, then index, then the lock goes.** Only after the commit has landed are the
+//!    record files written (to a temporary file in the git directory, then renamed into
+//!    place, so no reader and no crash ever sees half a record), and the index learns
+//!    exactly those paths (a new index renamed over the old): what the user has staged or
+//!    changed is never swept into an `ovn` commit. Until then git's lock is held, so a
+//!    `git commit` racing the write cannot read an index without the new records and commit
+//!    their deletion; it fails ("index.lock exists") and can be run again.
 //!
-//! So a kill at any instant leaves either no trace (steps 1 to 5) or the complete record
-//! committed (step 6 onwards; the working tree and index may lag until the next `ovn` write
-//! repairs them, and no record file is ever on disk without its commit). Objects are not
-//! fsynced (libgit2's default): the guarantee is against killed processes, not power loss.
+//! So a kill at any instant leaves either no trace but a lock the next write knows for its
+//! own (steps 1 to 5) or the complete record committed (step 6 onwards; the working tree and
+//! index may lag, and git's index stays locked, until `ovn recover` or the next `ovn` write
+//! repairs them, which `ovn status` says; no record file is ever on disk without its commit).
+//! Objects are not fsynced (libgit2's default): the guarantee is against killed processes,
+//! not power loss.
 //!
 //! libgit2 never packs objects, so after a write that leaves more loose objects than git's
 //! own `gc.auto` threshold, `git gc --auto` is started in the background when git is
@@ -90,6 +103,22 @@ pub struct Outcome {
     pub warning: Option<String>,
     /// Advice that would make the next write faster.
     pub hint: Option<String>,
+}
+
+/// A write that a killed `ovn` left unfinished, as its journal tells (see [`Store::interrupted`]).
+#[derive(Clone, Debug)]
+pub struct Interrupted {
+    /// The branch it was adding its commit to.
+    pub branch: String,
+    /// Its commit.
+    pub commit: Oid,
+    /// Whether the commit is on the branch (else nothing was committed).
+    pub landed: bool,
+    /// The ledger paths it was writing.
+    pub paths: Vec<String>,
+    /// Whether git's `index.lock` it took is still there (git commands that write the index
+    /// fail until it is gone).
+    pub index_locked: bool,
 }
 
 /// A read-only view of the ledger a transaction builds on: the branch tip's tree (or the
@@ -364,6 +393,59 @@ impl Store {
             ));
         }
         Err(StoreError::BranchMoved { branch }.into())
+    }
+
+    /// The write a killed `ovn` left unfinished, if any: what `ovn status` explains and the
+    /// next write (or `ovn recover`) finishes. None while another `ovn` write is running, whose
+    /// journal is its own. Reads only.
+    pub fn interrupted(&self) -> Option<Interrupted> {
+        let text = fs::read_to_string(self.ovn_dir().join(JOURNAL_FILE)).ok()?;
+        let journal = Journal::parse(&text)?;
+        // A running writer holds the write lock; opened, never created, here.
+        if let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(self.repo.commondir().join(LOCK_FILE))
+            && let Err(fs::TryLockError::WouldBlock) = file.try_lock()
+        {
+            return None;
+        }
+        Some(self.describe_journal(&journal))
+    }
+
+    fn describe_journal(&self, journal: &Journal) -> Interrupted {
+        let tip = self.repo.refname_to_id(&journal.refname).ok();
+        let landed = tip.is_some_and(|tip| {
+            tip == journal.new
+                || self
+                    .repo
+                    .graph_descendant_of(tip, journal.new)
+                    .unwrap_or(false)
+        });
+        Interrupted {
+            branch: journal
+                .refname
+                .strip_prefix("refs/heads/")
+                .unwrap_or(&journal.refname)
+                .to_owned(),
+            commit: journal.new,
+            landed,
+            paths: journal.files.iter().map(|(p, _)| p.clone()).collect(),
+            index_locked: !journal.lock.is_empty()
+                && super::index::holds_marker(&self.repo.path().join("index.lock"), &journal.lock),
+        }
+    }
+
+    /// Finishes or clears a write a killed `ovn` left (what every write does first), under the
+    /// write lock; returns what it was.
+    pub fn recover_now(&self, timeout: Duration) -> Result<Option<Interrupted>, StoreError> {
+        let _lock = self.lock(timeout)?;
+        let found = fs::read_to_string(self.ovn_dir().join(JOURNAL_FILE))
+            .ok()
+            .and_then(|text| Journal::parse(&text))
+            .map(|journal| self.describe_journal(&journal));
+        self.recover()?;
+        Ok(found)
     }
 
     /// The branch HEAD points at; an error when HEAD is detached.

@@ -79,6 +79,7 @@ fn a_truncated_loose_object_is_an_error_naming_it() {
             &[
                 &["check", "--at", "HEAD"][..],
                 &["log", "2h", "Damaged", "-p", "drone"],
+                &["status"],
             ],
         ),
         (

@@ -54,7 +54,9 @@ impl Store {
         if entry.kind() != Some(ObjectType::Tree) {
             return None;
         }
-        self.repo.find_tree(entry.id()).ok()
+        // A damaged tree reads as absent here rather than hang libgit2; the reads that
+        // return errors report it.
+        super::loose::tree(&self.repo, entry.id(), "cannot read a tree").ok()
     }
 
     /// For every approval file reachable from `rev`, the first commit (oldest first, in

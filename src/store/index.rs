@@ -117,7 +117,9 @@ pub enum Staged {
 
 /// Whether [`add`] can write the index with `files` in: the same walk over it, written
 /// nowhere and with no stat data, run under the lock before anything is committed. The
-/// index cannot change while the lock is held, so a yes stays true until [`add`] runs.
+/// index cannot change while the lock is held, so a yes stays true until [`add`] runs. The
+/// checksum is left to [`add`], which hashes the old index anyway: a damaged index is found
+/// only after the commit, and then left as it was (with a warning), as before.
 pub fn probe(git_dir: &Path, files: &[(String, Oid)]) -> std::io::Result<Staged> {
     let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(files.len());
     for (path, oid) in files {
@@ -136,28 +138,23 @@ pub fn probe(git_dir: &Path, files: &[(String, Oid)]) -> std::io::Result<Staged>
         Err(e) => return Err(e),
     };
     let mut replaced = vec![false; new.len()];
-    let copied = std::thread::scope(|scope| {
-        let sound = scope.spawn(|| checksum_holds(&input));
-        let copied = loop {
-            (&input).seek(std::io::SeekFrom::Start(0))?;
-            let mut reader = Input::new(&input)?;
-            match copy(&mut reader, &mut std::io::sink(), &new, &replaced)? {
-                Copied::Done { shared, .. } => break Done::Written { shared },
-                Copied::Replaces(k) if !replaced[k] => replaced[k] = true,
-                Copied::Replaces(_) | Copied::Unsupported => break Done::Unsupported,
-            }
-        };
-        let sound = sound.join().unwrap_or(Ok(false))?;
-        Ok::<_, std::io::Error>(if sound { copied } else { Done::Unsupported })
-    })?;
+    let copied = loop {
+        (&input).seek(std::io::SeekFrom::Start(0))?;
+        let mut reader = Input::new(&input)?;
+        match copy(&mut reader, &mut std::io::sink(), &new, &replaced)? {
+            Copied::Done { shared, .. } => break Done::Written { shared },
+            Copied::Replaces(k) if !replaced[k] => replaced[k] = true,
+            Copied::Replaces(_) | Copied::Unsupported => break Done::Unsupported,
+        }
+    };
     shared_verdict(git_dir, copied, &new)
 }
 
 /// Adds (or replaces) the entries for `files` (repository-relative paths and blob ids),
 /// with the stat data of the files in `workdir`, to the index of the repository at
 /// `git_dir`, under `lock`. The new index is written in `tmp_dir` and renamed over the
-/// old one; `probed` says [`probe`] found it writable under this same lock, so its checksum
-/// and shared part need no second look.
+/// old one; `probed` says [`probe`] found it writable under this same lock, so its shared
+/// part needs no second look.
 pub fn add(
     _lock: &IndexLock,
     git_dir: &Path,
@@ -217,12 +214,6 @@ fn write_locked(
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Staged::Unsupported),
         Err(e) => return Err(e),
     };
-    if probed {
-        return Ok(match copy_with(&input, out, &new)? {
-            Done::Written { .. } => Staged::Done,
-            Done::Unsupported => Staged::Unsupported,
-        });
-    }
     // The old checksum is checked on another core while the copy is made: hashing is most
     // of the work, and the two streams are independent.
     let copied = std::thread::scope(|scope| {
@@ -231,7 +222,10 @@ fn write_locked(
         let sound = sound.join().unwrap_or(Ok(false))?;
         Ok::<_, std::io::Error>(if sound { copied } else { Done::Unsupported })
     })?;
-    shared_verdict(git_dir, copied, &new)
+    match copied {
+        Done::Written { .. } if probed => Ok(Staged::Done),
+        copied => shared_verdict(git_dir, copied, &new),
+    }
 }
 
 /// Whether a copy that came to `copied` stands: a split index's shared part must not clash
@@ -771,7 +765,9 @@ mod tests {
         fs::create_dir_all(dir.path().join("b")).unwrap();
         fs::write(dir.path().join("b/y.toml"), "y").unwrap();
         let other = [("b/y.toml".to_owned(), blob)];
-        assert_eq!(probe(&git_dir, &other).unwrap(), Staged::Unsupported);
+        // The probe reads past the checksum (the write hashes the index anyway); the write
+        // finds it and leaves the index alone.
+        assert_eq!(probe(&git_dir, &other).unwrap(), Staged::Done);
         assert_eq!(
             stage(&git_dir, dir.path(), &other),
             Some(Staged::Unsupported)

@@ -130,9 +130,10 @@ fn eight_concurrent_logs_all_land() {
 }
 
 /// Each named point of a write, and whether the commit has landed when it is reached.
-const FAILPOINTS: [(&str, bool); 6] = [
+const FAILPOINTS: [(&str, bool); 7] = [
     ("after-objects", false),
     ("after-journal", false),
+    ("after-lock", false),
     ("after-ref", true),
     ("after-tmp", true),
     ("after-files", true),
@@ -179,11 +180,15 @@ fn a_write_killed_at_each_point_leaves_no_trace_or_its_commit() {
 
 #[test]
 fn git_lock_files_of_a_killed_write_do_not_block_the_next() {
-    // A kill while libgit2 held the branch's or the index's lock file leaves that file behind,
-    // with the journal that says an ovn write was in flight: the next write removes it.
-    for (point, lock) in [
-        ("after-journal", "refs/heads/main.lock"),
-        ("after-ref", "index.lock"),
+    // A write holds git's index lock from before its branch moves until the index is written:
+    // a kill in that window leaves the lock, holding the marker the journal records, and the
+    // next write removes it. So does a branch lock holding the killed write's new commit id
+    // (what libgit2 writes in it).
+    for (point, ref_lock) in [
+        ("after-lock", false),
+        ("after-lock", true),
+        ("after-ref", false),
+        ("after-index", false),
     ] {
         let s = Sandbox::new();
         let dir = base_repo(&s, "ledger");
@@ -194,8 +199,69 @@ fn git_lock_files_of_a_killed_write_do_not_block_the_next() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        std::fs::write(dir.join(".git").join(lock), b"").unwrap();
+        let git_dir = dir.join(".git");
+        assert!(git_dir.join("index.lock").exists(), "{point}: still held");
+        if ref_lock {
+            let journal = std::fs::read_to_string(git_dir.join("ovn/journal")).unwrap();
+            let new = journal
+                .lines()
+                .find_map(|l| l.strip_prefix("new "))
+                .unwrap();
+            std::fs::write(git_dir.join("refs/heads/main.lock"), format!("{new}\n")).unwrap();
+        }
         s.ovn(&dir).args(["log", "1h", "Next"]).assert().success();
+        assert_repaired(&s, &dir);
+    }
+}
+
+#[test]
+fn a_lock_git_holds_is_never_taken_away() {
+    // A `git commit -a` waiting for its editor holds index.lock for minutes; a crashed git
+    // leaves one. Neither is ovn's to remove, even after a killed write of its own: the write
+    // fails cleanly, naming the file, and commits nothing.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let git_dir = dir.join(".git");
+    for (killed_first, lock) in [
+        (false, "index.lock"),
+        (true, "index.lock"),
+        (true, "refs/heads/main.lock"),
+    ] {
+        if killed_first {
+            let out = s
+                .ovn(&dir)
+                .env("OVN_FAILPOINT", "after-journal")
+                .args(["log", "2h", "Killed"])
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+        }
+        // What git writes in its lock files: the new index, the new commit id.
+        let held = if lock == "index.lock" {
+            std::fs::read(git_dir.join("index")).unwrap()
+        } else {
+            b"1111111111111111111111111111111111111111\n".to_vec()
+        };
+        std::fs::write(git_dir.join(lock), &held).unwrap();
+        let before = commit_count(&s, &dir);
+        let out = s.ovn(&dir).args(["log", "1h", "Blocked"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{lock}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{lock} exists: another git command holds this lock"
+            )) && err.contains("nothing was written"),
+            "{err}"
+        );
+        assert_eq!(commit_count(&s, &dir), before, "nothing committed");
+        assert_eq!(
+            std::fs::read(git_dir.join(lock)).unwrap(),
+            held,
+            "{lock} left as git holds it"
+        );
+        // Once git lets it go, the next write goes through.
+        std::fs::remove_file(git_dir.join(lock)).unwrap();
+        s.ovn(&dir).args(["log", "1h", "Free"]).assert().success();
         assert_repaired(&s, &dir);
     }
 }
@@ -246,4 +312,182 @@ fn writes_killed_at_random_moments_leave_the_repository_consistent() {
         .assert()
         .success();
     assert_repaired(&s, &dir);
+}
+
+#[test]
+fn a_git_commit_in_the_window_between_branch_and_index_fails_cleanly() {
+    // ovn paused at each point after its branch moved and before its index is written:
+    // exactly where a `git commit` used to read an index without the record and commit its
+    // deletion. git now finds the index locked and commits nothing; the record stays.
+    for point in ["after-lock", "after-ref", "after-files"] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        std::fs::write(dir.join("note.txt"), "staged by the user\n").unwrap();
+        s.git(&dir, &["add", "note.txt"]);
+        let before = files_in_head(&s, &dir).len();
+        let pause = s.work().join("paused");
+        let child = s
+            .ovn(&dir)
+            .env(
+                "OVN_FAILPOINT",
+                format!("pause:{point}:{}", pause.display()),
+            )
+            .args(["log", "2h", "In the window"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !pause.exists() {
+            assert!(start.elapsed() < Duration::from_secs(60), "never paused");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        let out = git
+            .args(["commit", "-qm", "u"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: git committed in the window"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("index.lock"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(&pause).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The record is committed and staged; the user's staged file is still staged.
+        let head = files_in_head(&s, &dir);
+        assert_eq!(head.len(), before + 1, "{head:?}");
+        assert_eq!(s.git(&dir, &["status", "--porcelain"]), "A  note.txt\n");
+        s.git(&dir, &["commit", "-qm", "u"]);
+        assert_eq!(files_in_head(&s, &dir), head, "{point}: nothing lost");
+    }
+}
+
+#[test]
+fn a_racing_git_commit_never_loses_a_record() {
+    // `ovn log` and a user's `git commit` of something else, started a random few
+    // milliseconds apart, over and over. Either may fail cleanly (a lock is held, the branch
+    // moved) but every record ovn reports committed must still be in HEAD at the end: a
+    // `git commit` reading the index between ovn's branch move and its index write would
+    // commit the record's deletion.
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let start = Instant::now();
+    s.ovn(&dir)
+        .args(["log", "--money", "1", "Timing run"])
+        .assert()
+        .success();
+    let span = start.elapsed().as_micros() as u64 * 3 / 2;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut committed = Vec::new();
+    let mut git_failed = 0;
+    const ROUNDS: usize = 40;
+    for i in 0..ROUNDS {
+        std::fs::write(dir.join(format!("note-{i}.txt")), format!("{i}\n")).unwrap();
+        s.git(&dir, &["add", &format!("note-{i}.txt")]);
+        let child = s
+            .ovn(&dir)
+            .args(["log", "--money", "1", &format!("Race {i}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(span)));
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        let status = git
+            .args(["commit", "-qm", "u"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        git_failed += usize::from(!status.success());
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            let path = stdout
+                .split(" in ")
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .expect("the record's path")
+                .to_owned();
+            committed.push(path);
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("nothing was written"), "{err}");
+        }
+    }
+    // Whatever git left staged goes in too, then the tree must hold every record.
+    s.git(&dir, &["commit", "-qm", "last", "--allow-empty"]);
+    let head = files_in_head(&s, &dir);
+    for path in &committed {
+        assert!(head.contains(path), "{path} was lost");
+    }
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+    eprintln!(
+        "{} of {ROUNDS} logs committed, {git_failed} git commits refused",
+        committed.len()
+    );
+    assert!(committed.len() > ROUNDS / 2, "{}", committed.len());
+}
+
+#[test]
+fn status_explains_an_interrupted_write_and_recover_finishes_it() {
+    for (point, landed) in [("after-ref", true), ("after-lock", false)] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        let before = commit_count(&s, &dir);
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", point)
+            .args(["log", "2h", "Killed"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let status = s.ovn(&dir).arg("status").output().unwrap();
+        let text = String::from_utf8_lossy(&status.stdout);
+        assert!(status.status.success(), "{text}");
+        assert!(text.contains("An ovn write was interrupted"), "{text}");
+        assert!(text.contains("Run `ovn recover`"), "{text}");
+        assert!(text.contains(".git/index.lock) is still there"), "{text}");
+        if landed {
+            assert!(
+                text.contains("is on main, but it did not finish putting contributions/"),
+                "{text}"
+            );
+            assert!(
+                text.contains("that commit would delete the record"),
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("nothing was committed"), "{text}");
+        }
+        let recover = s.ovn(&dir).arg("recover").output().unwrap();
+        let said = String::from_utf8_lossy(&recover.stdout);
+        assert!(recover.status.success(), "{said}");
+        assert!(
+            said.starts_with(if landed { "Finished" } else { "Cleared" }),
+            "{said}"
+        );
+        assert_eq!(commit_count(&s, &dir), before + usize::from(landed));
+        assert_repaired(&s, &dir);
+        let status = s.ovn(&dir).arg("status").output().unwrap();
+        assert!(!String::from_utf8_lossy(&status.stdout).contains("interrupted"));
+        let again = s.ovn(&dir).arg("recover").output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            "No interrupted ovn write: nothing to do.\n"
+        );
+    }
 }

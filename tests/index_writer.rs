@@ -209,6 +209,7 @@ fn a_split_index_whose_shared_part_clashes_is_left_as_it_was() {
     s.git(&dir, &["update-index", "--add", "--cacheinfo", &info]);
     s.git(&dir, &["update-index", "--split-index"]);
     let index = std::fs::read(dir.join(".git/index")).unwrap();
+    let head = s.git(&dir, &["rev-parse", "HEAD"]);
     let (code, out, err) = run(
         &s,
         &dir,
@@ -224,14 +225,74 @@ fn a_split_index_whose_shared_part_clashes_is_left_as_it_was() {
             "2024-01-05",
         ],
     );
-    assert_eq!(code, 0, "the commit is made: {out}{err}");
-    assert!(err.contains("the index was not updated"), "{err}");
+    // Refused before anything is committed: a commit the index cannot follow is what a
+    // user's next `git commit` would undo.
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains("ovn cannot update git's index") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(err.contains("--no-commit"), "{err}");
+    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), head, "no commit");
     assert_eq!(
         std::fs::read(dir.join(".git/index")).unwrap(),
         index,
         "left as it was"
     );
     assert!(!dir.join(".git/index.lock").exists());
+}
+
+#[test]
+fn a_sparse_index_is_refused_before_anything_is_committed() {
+    let s = Sandbox::new();
+    let dir = fablab(&s, "sparse-index");
+    s.git(
+        &dir,
+        &["sparse-checkout", "init", "--cone", "--sparse-index"],
+    );
+    s.git(
+        &dir,
+        &[
+            "sparse-checkout",
+            "set",
+            "agents",
+            "projects",
+            "contributions",
+        ],
+    );
+    let index = std::fs::read(dir.join(".git/index")).unwrap();
+    assert!(
+        index.windows(4).any(|w| w == b"sdir"),
+        "git wrote a sparse index"
+    );
+    let head = s.git(&dir, &["rev-parse", "HEAD"]);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &["log", "2h", "Sparse", "-p", "drone", "--agent", "ana"],
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains("is a sparse index") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("git sparse-checkout init --no-sparse-index") && err.contains("--no-commit"),
+        "{err}"
+    );
+    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), head, "no commit");
+    assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), index);
+    assert!(!dir.join(".git/index.lock").exists());
+    assert_eq!(
+        s.git(&dir, &["status", "--porcelain"]),
+        "",
+        "no file written"
+    );
+
+    // As the hint says: the sparse checkout stays, the index is a full one again, and the
+    // record is committed and staged.
+    s.git(&dir, &["sparse-checkout", "init", "--no-sparse-index"]);
+    log_and_check(&s, &dir);
 }
 
 #[test]

@@ -51,6 +51,16 @@ use crate::store::{Plan, View};
 /// with no working tree or index to update. A working tree without the ledger checked out is
 /// refused.
 ///
+/// The write holds git's own lock on the index (.git/index.lock) from before the branch
+/// moves until the index has the record, as `git commit` does, so a git command run meanwhile
+/// fails cleanly instead of committing the record's deletion. If git holds that lock (a `git
+/// commit -a` waiting for its editor), the log waits two seconds, then fails (exit status 3)
+/// and writes nothing; ovn never removes a lock git holds. An index ovn cannot update (git's
+/// sparse index, `git sparse-checkout --sparse-index`) is refused before anything is
+/// committed: `git sparse-checkout init --no-sparse-index` turns it off, or --no-commit writes
+/// the file only. A log killed half-way leaves either nothing or its commit; `ovn status` says
+/// which, and `ovn recover` (or the next write) finishes it.
+///
 /// The record id is 26 characters of lowercase base32, time-sortable: the first 10 encode
 /// when it was written, the rest are random (see ovn-ledger(5)).
 ///

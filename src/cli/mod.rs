@@ -15,6 +15,7 @@ mod memo;
 mod parts;
 pub mod payout;
 pub mod project;
+pub mod recover;
 pub mod report;
 pub mod resource;
 pub mod revert;
@@ -100,6 +101,8 @@ pub enum Command {
     Revert(revert::RevertArgs),
     #[allow(missing_docs)]
     Status(status::StatusArgs),
+    #[allow(missing_docs)]
+    Recover(recover::RecoverArgs),
     #[allow(missing_docs)]
     Agent(agent::AgentArgs),
     #[allow(missing_docs)]
@@ -225,6 +228,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Log(args) => log::run(args, &cwd, ctx, &mut out)?,
         Command::Revert(args) => revert::run(args, &cwd, ctx, &mut out)?,
         Command::Status(args) => status::run(args, &cwd, &mut out)?,
+        Command::Recover(args) => recover::run(args, &cwd, &mut out)?,
         Command::Agent(args) => agent::run(args, &cwd, ctx, &mut out)?,
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,

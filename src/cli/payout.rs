@@ -382,13 +382,23 @@ pub(super) fn validated_branch(store: &Store) -> Result<String, CliError> {
         .map(|n| n.validated_branch)
         .unwrap_or_else(|| Network::DEFAULT_BRANCH.to_owned());
     let rev = format!("refs/heads/{branch}");
-    if store.resolve(&rev).is_err() {
-        return Err(CliError::usage(
-            format!("the validated branch `{branch}` does not exist in this repository"),
-            Some(format!(
-                "fetch it (`git fetch origin {branch}:{branch}`), or read another commit with --at HEAD"
-            )),
-        ));
+    match store.resolve(&rev) {
+        Ok(_) => {}
+        // A branch whose commit cannot be read is damage, not a missing branch.
+        Err(
+            e @ (crate::store::StoreError::CorruptObject { .. }
+            | crate::store::StoreError::CorruptPack { .. }),
+        ) => {
+            return Err(e.into());
+        }
+        Err(_) => {
+            return Err(CliError::usage(
+                format!("the validated branch `{branch}` does not exist in this repository"),
+                Some(format!(
+                    "fetch it (`git fetch origin {branch}:{branch}`), or read another commit with --at HEAD"
+                )),
+            ));
+        }
     }
     Ok(branch)
 }

@@ -21,7 +21,8 @@ use crate::core::validation::Status;
 /// records. Merging the branch into the validated branch is what validates them. Below that,
 /// the ledger files in the working tree or index that are not committed (asked of the `git`
 /// program when the index is split, `core.splitIndex`, which libgit2 cannot read). ovn status
-/// never writes anything.
+/// never writes anything. When an ovn write was killed half-way, it says what that write left
+/// and that `ovn recover` finishes it.
 ///
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
@@ -118,6 +119,9 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
     {
         awaiting(&store, v, out)?;
     }
+    if let Some(i) = store.interrupted() {
+        interrupted(&i, out)?;
+    }
     let uncommitted = store.uncommitted()?;
     if uncommitted.is_empty() {
         writeln!(out, "No uncommitted ledger files.")?;
@@ -128,6 +132,40 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
         }
     }
     Ok(EXIT_OK)
+}
+
+/// What a killed `ovn` write left, said plainly, with the command that finishes it.
+fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<(), CliError> {
+    let commit = &i.commit.to_string()[..12];
+    let lock = if i.index_locked {
+        " Its lock on git's index (.git/index.lock) is still there, so `git commit` and `git add` fail until the write is finished."
+    } else {
+        ""
+    };
+    if i.landed {
+        writeln!(
+            out,
+            "An ovn write was interrupted: its commit {commit} is on {}, but it did not finish putting {} in the working tree and git's index (until it does, git may list {} as deleted and staged).{lock}",
+            i.branch,
+            i.paths.join(", "),
+            if i.paths.len() == 1 { "it" } else { "them" },
+        )?;
+        writeln!(
+            out,
+            "  Run `ovn recover` to finish it (the next ovn write also does). Do not commit with git before: that commit would delete the record."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "An ovn write was interrupted before its commit reached {}: nothing was committed.{lock}",
+            i.branch
+        )?;
+        writeln!(
+            out,
+            "  Run `ovn recover` to clear what it left (the next ovn write also does)."
+        )?;
+    }
+    Ok(())
 }
 
 /// With a policy that asks for approvals: the contributions on the validated branch that

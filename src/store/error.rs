@@ -110,6 +110,31 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A git lock (`index.lock`, a branch's) is held by another program (a git command
+    /// running, or one that crashed); `ovn` never takes it away.
+    GitLocked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// git's index is of a kind `ovn` cannot update (a sparse index, an unknown required
+    /// extension): refused before anything is committed.
+    IndexUnwritable {
+        /// The index file.
+        path: PathBuf,
+        /// What is in the way.
+        reason: String,
+        /// Whether it is git's sparse index (`sdir`).
+        sparse: bool,
+    },
+    /// A loose object that cannot be read whole (truncated or damaged).
+    CorruptObject {
+        /// The object id.
+        oid: String,
+        /// The object's file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// libgit2 failed.
     Git {
         /// What was being done.
@@ -221,6 +246,19 @@ impl StoreError {
             StoreError::Shallow => Some(
                 "fetch the full history first: git fetch --unshallow".to_owned(),
             ),
+            StoreError::GitLocked { path } => Some(format!(
+                "wait for the git command to finish (a `git commit` waiting for its editor, say) and run this again; if no git command is running, one crashed and left the file: remove it (`rm {}`)",
+                path.display()
+            )),
+            StoreError::IndexUnwritable { sparse: true, .. } => Some(
+                "turn the sparse index off, keeping the sparse checkout (`git sparse-checkout init --no-sparse-index`), or write the record without committing (`--no-commit`) and commit it with git".to_owned(),
+            ),
+            StoreError::IndexUnwritable { sparse: false, .. } => Some(
+                "write the record without committing (`--no-commit`), then `git add` and `git commit` it".to_owned(),
+            ),
+            StoreError::CorruptObject { .. } | StoreError::CorruptPack { .. } => Some(
+                "the repository is damaged: `git fsck` lists what is broken; fetch the objects again from a clone that has them (or restore from a backup)".to_owned(),
+            ),
             _ => None,
         }
     }
@@ -313,6 +351,35 @@ impl fmt::Display for StoreError {
             } => write!(
                 f,
                 "corrupt pack {} at offset {offset}: {reason}",
+                path.display()
+            ),
+            StoreError::GitLocked { path } => write!(
+                f,
+                "{} exists: another git command holds this lock; nothing was written",
+                path.display()
+            ),
+            StoreError::IndexUnwritable {
+                path,
+                reason,
+                sparse,
+            } => {
+                if *sparse {
+                    write!(
+                        f,
+                        "{} is a sparse index (`git sparse-checkout --sparse-index`), which ovn cannot update; nothing was written",
+                        path.display()
+                    )
+                } else {
+                    write!(
+                        f,
+                        "ovn cannot update git's index {} ({reason}); nothing was written",
+                        path.display()
+                    )
+                }
+            }
+            StoreError::CorruptObject { oid, path, reason } => write!(
+                f,
+                "corrupt object {oid} ({}): {reason}",
                 path.display()
             ),
             StoreError::Git { action, source } => write!(f, "{action}: {}", source.message()),

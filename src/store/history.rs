@@ -39,9 +39,7 @@ impl Store {
         &'r self,
         commit: &git2::Commit<'r>,
     ) -> Result<Option<Tree<'r>>, StoreError> {
-        let tree = commit
-            .tree()
-            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let tree = self.tree_of(commit)?;
         if self.prefix.is_empty() {
             return Ok(Some(tree));
         }
@@ -60,7 +58,9 @@ impl Store {
         if entry.kind() != Some(ObjectType::Tree) {
             return None;
         }
-        self.repo.find_tree(entry.id()).ok()
+        // A damaged tree reads as absent here rather than hang libgit2; the reads that
+        // return errors report it.
+        super::loose::tree(&self.repo, entry.id(), "cannot read a tree").ok()
     }
 
     /// For every approval file reachable from `rev`, the first commit (oldest first, in
@@ -83,10 +83,7 @@ impl Store {
         let mut out: BTreeMap<String, AddedBy> = BTreeMap::new();
         for oid in walk {
             let oid = oid.map_err(StoreError::git("cannot walk history"))?;
-            let commit = self
-                .repo
-                .find_commit(oid)
-                .map_err(StoreError::git("cannot read a commit"))?;
+            let commit = super::loose::commit(&self.repo, oid, "cannot read a commit")?;
             let Some(here) = self.history_subtree(self.history_tree(&commit)?.as_ref(), folder)
             else {
                 continue;
@@ -143,10 +140,7 @@ impl Store {
             let path = format!("{dir}/{name}");
             match entry.kind() {
                 Some(ObjectType::Tree) => {
-                    let sub = self
-                        .repo
-                        .find_tree(entry.id())
-                        .map_err(StoreError::git("cannot read a tree"))?;
+                    let sub = super::loose::tree(&self.repo, entry.id(), "cannot read a tree")?;
                     let old_subs: Vec<Option<Tree<'_>>> = befores
                         .iter()
                         .map(|b| {
@@ -191,9 +185,7 @@ impl Store {
         let blob = |t: Option<&Tree<'_>>, name: &str| -> Result<Option<Vec<u8>>, StoreError> {
             match t.and_then(|t| t.get_name(name)) {
                 Some(e) if e.kind() == Some(ObjectType::Blob) => Ok(Some(
-                    self.repo
-                        .find_blob(e.id())
-                        .map_err(StoreError::git("cannot read a blob"))?
+                    super::loose::blob(&self.repo, e.id(), "cannot read a blob")?
                         .content()
                         .to_vec(),
                 )),
@@ -260,9 +252,7 @@ impl Store {
             let as_blob = |e: &Option<git2::TreeEntry<'_>>| -> Result<Option<Vec<u8>>, StoreError> {
                 match e.as_ref().filter(|e| e.kind() == Some(ObjectType::Blob)) {
                     Some(e) => Ok(Some(
-                        self.repo
-                            .find_blob(e.id())
-                            .map_err(StoreError::git("cannot read a blob"))?
+                        super::loose::blob(&self.repo, e.id(), "cannot read a blob")?
                             .content()
                             .to_vec(),
                     )),
@@ -337,20 +327,14 @@ impl Store {
                 let Ok(name) = e.name() else { continue };
                 match e.kind() {
                     Some(ObjectType::Blob) => {
-                        let blob = self
-                            .repo
-                            .find_blob(e.id())
-                            .map_err(StoreError::git("cannot read a blob"))?;
+                        let blob = super::loose::blob(&self.repo, e.id(), "cannot read a blob")?;
                         out.push(crate::core::ledger::RawFile {
                             path: format!("{path}/{name}"),
                             bytes: blob.content().to_vec(),
                         });
                     }
                     Some(ObjectType::Tree) if deep => {
-                        let sub = self
-                            .repo
-                            .find_tree(e.id())
-                            .map_err(StoreError::git("cannot read a tree"))?;
+                        let sub = super::loose::tree(&self.repo, e.id(), "cannot read a tree")?;
                         pending.push((format!("{path}/{name}"), sub));
                     }
                     _ => {}
@@ -433,10 +417,7 @@ impl Store {
             if boundary.contains(&oid) {
                 return Err(StoreError::Shallow);
             }
-            let commit = self
-                .repo
-                .find_commit(oid)
-                .map_err(StoreError::git("cannot read a commit"))?;
+            let commit = super::loose::commit(&self.repo, oid, "cannot read a commit")?;
             let parent = commit.parent_id(0).ok();
             out.push((oid, parent));
             at = parent;
@@ -478,10 +459,7 @@ impl Store {
 
     /// The first line of a commit's message and its author email, for reports.
     pub fn commit_summary(&self, commit: Oid) -> Result<(String, String), StoreError> {
-        let c = self
-            .repo
-            .find_commit(commit)
-            .map_err(StoreError::git("cannot read a commit"))?;
+        let c = super::loose::commit(&self.repo, commit, "cannot read a commit")?;
         Ok((
             String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
             c.author().email().unwrap_or_default().to_owned(),
@@ -541,11 +519,7 @@ impl Store {
         commit: Oid,
         folders: &[&str],
     ) -> Result<Vec<(String, bool)>, StoreError> {
-        let find = |oid: Oid| {
-            self.repo
-                .find_commit(oid)
-                .map_err(StoreError::git("cannot read a commit"))
-        };
+        let find = |oid: Oid| super::loose::commit(&self.repo, oid, "cannot read a commit");
         let old = self.history_tree(&find(parent)?)?;
         let new = self.history_tree(&find(commit)?)?;
         let mut out = Vec::new();

@@ -7,8 +7,8 @@
 //! offset tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
 //! checksum written anew. Only what this module fully understands is handled: index versions
 //! 2 and 3 with SHA-1 ids, no conflict on the paths added, and of the required extensions only
-//! git's split index (`link`). Anything else (a sparse index, say) is left to libgit2
-//! ([`Staged::Unsupported`]).
+//! git's split index (`link`). Anything else is left to libgit2 ([`Staged::Unsupported`]),
+//! and what libgit2 cannot write either (a sparse index, say) is refused before the commit.
 //!
 //! A split index (`git update-index --split-index`, or `core.splitIndex`) is what makes a log
 //! cheap in a checkout of a million files: `.git/index` then holds only the entries changed
@@ -18,69 +18,184 @@
 //! to make sure no entry in it is a file where a folder of a new path is (git merges added
 //! entries without that check). libgit2 cannot read a split index at all.
 //!
-//! The file is replaced the way git replaces it: `index.lock` is created exclusively (the
-//! lock git and libgit2 honour), the index is read under it, the new one written to it and
-//! renamed over `index`.
+//! The file is replaced under git's own lock: `index.lock` is created exclusively (the lock
+//! git and libgit2 honour; see [`IndexLock`]) by the caller before the branch moves, the index
+//! is checked under it ([`probe`]) before anything is committed, and after the commit the new
+//! index is written next to it and renamed over `index`; only then is the lock released.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Seek, Write};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::Oid;
 use sha1::{Digest, Sha1};
+
+/// git's own lock on the index, `index.lock`, held by this process.
+///
+/// git takes it with an exclusive create before it reads the index and keeps it until the
+/// new index is renamed into place; every git and libgit2 process honours it. A write holds it
+/// from before the branch moves until the index has the new entries, so a `git commit` run
+/// meanwhile fails cleanly ("index.lock exists") instead of committing an index that lacks
+/// them. The file appears already holding `marker` (written to a temporary file first and
+/// hard-linked into place, which is as exclusive as `O_EXCL`): the journal records the
+/// marker, so a later `ovn` can tell a lock a killed `ovn` left from one a live git holds.
+/// The new index is written to another temporary file and renamed over `index`; the lock
+/// file itself is only ever the marker.
+pub struct IndexLock {
+    path: PathBuf,
+    marker: String,
+}
+
+impl IndexLock {
+    /// Takes `git_dir/index.lock`, or None when another program holds it. `tmp_dir` (in the
+    /// same file system) holds the file it is made from.
+    pub fn acquire(
+        git_dir: &Path,
+        tmp_dir: &Path,
+        marker: &str,
+    ) -> std::io::Result<Option<IndexLock>> {
+        let path = git_dir.join("index.lock");
+        fs::create_dir_all(tmp_dir)?;
+        let tmp = tmp_dir.join(format!("index-lock.{}", std::process::id()));
+        fs::write(&tmp, marker)?;
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        let lock = IndexLock {
+            path: path.clone(),
+            marker: marker.to_owned(),
+        };
+        match linked {
+            Ok(()) => Ok(Some(lock)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
+            // A file system without hard links: an exclusive create, then the marker.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::Unsupported
+                ) =>
+            {
+                match OpenOptions::new().write(true).create_new(true).open(&path) {
+                    Ok(mut f) => {
+                        f.write_all(marker.as_bytes())?;
+                        Ok(Some(lock))
+                    }
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        // Only while it is still the file this process made (someone may have removed it by
+        // hand, and a git started since holds its own).
+        if holds_marker(&self.path, &self.marker) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether the lock file at `path` is the one an `ovn` write with this journal `marker`
+/// made: only such a lock is ever removed by another `ovn` process.
+pub fn holds_marker(path: &Path, marker: &str) -> bool {
+    fs::read(path).is_ok_and(|bytes| bytes == marker.as_bytes())
+}
 
 /// What [`add`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Staged {
     /// The entries are in the index.
     Done,
-    /// Another program holds `index.lock`.
-    Locked,
     /// The index is one this module leaves to libgit2 (another version, a sparse index, a
     /// conflict on a path, no index yet); nothing was changed.
     Unsupported,
 }
 
-/// Adds (or replaces) the entries for `files` (repository-relative paths and blob ids),
-/// with the stat data of the files in `workdir`, to the index of the repository at
-/// `git_dir`.
-pub fn add(git_dir: &Path, workdir: &Path, files: &[(String, Oid)]) -> std::io::Result<Staged> {
-    let index_path = git_dir.join("index");
-    let lock_path = git_dir.join("index.lock");
-    let lock = match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&lock_path)
-    {
+/// Whether [`add`] can write the index with `files` in: the same walk over it, written
+/// nowhere and with no stat data, run under the lock before anything is committed. The
+/// index cannot change while the lock is held, so a yes stays true until [`add`] runs. The
+/// checksum is left to [`add`], which hashes the old index anyway: a damaged index is found
+/// only after the commit, and then left as it was (with a warning), as before.
+pub fn probe(git_dir: &Path, files: &[(String, Oid)]) -> std::io::Result<Staged> {
+    let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(files.len());
+    for (path, oid) in files {
+        if oid.as_bytes().len() != HASH {
+            return Ok(Staged::Unsupported);
+        }
+        let path = path.as_bytes().to_vec();
+        let bytes = entry(&path, oid.as_bytes(), None);
+        new.push((path, bytes));
+    }
+    new.sort_by(|a, b| a.0.cmp(&b.0));
+    new.dedup_by(|a, b| a.0 == b.0);
+    let input = match File::open(git_dir.join("index")) {
         Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(Staged::Locked),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Staged::Unsupported),
         Err(e) => return Err(e),
     };
-    let result = write_locked(git_dir, &index_path, &lock, workdir, files);
-    drop(lock);
+    let mut replaced = vec![false; new.len()];
+    let copied = loop {
+        (&input).seek(std::io::SeekFrom::Start(0))?;
+        let mut reader = Input::new(&input)?;
+        match copy(&mut reader, &mut std::io::sink(), &new, &replaced)? {
+            Copied::Done { shared, .. } => break Done::Written { shared },
+            Copied::Replaces(k) if !replaced[k] => replaced[k] = true,
+            Copied::Replaces(_) | Copied::Unsupported => break Done::Unsupported,
+        }
+    };
+    shared_verdict(git_dir, copied, &new)
+}
+
+/// Adds (or replaces) the entries for `files` (repository-relative paths and blob ids),
+/// with the stat data of the files in `workdir`, to the index of the repository at
+/// `git_dir`, under `lock`. The new index is written in `tmp_dir` and renamed over the
+/// old one; `probed` says [`probe`] found it writable under this same lock, so its shared
+/// part needs no second look.
+pub fn add(
+    _lock: &IndexLock,
+    git_dir: &Path,
+    tmp_dir: &Path,
+    workdir: &Path,
+    files: &[(String, Oid)],
+    probed: bool,
+) -> std::io::Result<Staged> {
+    let index_path = git_dir.join("index");
+    fs::create_dir_all(tmp_dir)?;
+    let tmp_path = tmp_dir.join(format!("index.{}", std::process::id()));
+    let tmp = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp_path)?;
+    let result = write_locked(git_dir, &index_path, &tmp, workdir, files, probed);
+    drop(tmp);
     match result {
-        Ok(Staged::Done) => match fs::rename(&lock_path, &index_path) {
+        Ok(Staged::Done) => match fs::rename(&tmp_path, &index_path) {
             Ok(()) => Ok(Staged::Done),
             Err(e) => {
-                let _ = fs::remove_file(&lock_path);
+                let _ = fs::remove_file(&tmp_path);
                 Err(e)
             }
         },
         other => {
-            let _ = fs::remove_file(&lock_path);
+            let _ = fs::remove_file(&tmp_path);
             other
         }
     }
 }
 
-/// Writes the new index into `lock` (held).
+/// Writes the new index into `out`.
 fn write_locked(
     git_dir: &Path,
     index_path: &Path,
-    lock: &File,
+    out: &File,
     workdir: &Path,
     files: &[(String, Oid)],
+    probed: bool,
 ) -> std::io::Result<Staged> {
     let mut new: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(files.len());
     for (path, oid) in files {
@@ -89,7 +204,7 @@ fn write_locked(
             return Ok(Staged::Unsupported);
         }
         let path = path.as_bytes().to_vec();
-        let bytes = entry(&path, oid.as_bytes(), &meta);
+        let bytes = entry(&path, oid.as_bytes(), Some(&meta));
         new.push((path, bytes));
     }
     new.sort_by(|a, b| a.0.cmp(&b.0));
@@ -103,10 +218,23 @@ fn write_locked(
     // of the work, and the two streams are independent.
     let copied = std::thread::scope(|scope| {
         let sound = scope.spawn(|| checksum_holds(&input));
-        let copied = copy_with(&input, lock, &new)?;
+        let copied = copy_with(&input, out, &new)?;
         let sound = sound.join().unwrap_or(Ok(false))?;
         Ok::<_, std::io::Error>(if sound { copied } else { Done::Unsupported })
     })?;
+    match copied {
+        Done::Written { .. } if probed => Ok(Staged::Done),
+        copied => shared_verdict(git_dir, copied, &new),
+    }
+}
+
+/// Whether a copy that came to `copied` stands: a split index's shared part must not clash
+/// with the new entries.
+fn shared_verdict(
+    git_dir: &Path,
+    copied: Done,
+    new: &[(Vec<u8>, Vec<u8>)],
+) -> std::io::Result<Staged> {
     Ok(match copied {
         Done::Written { shared: None } => Staged::Done,
         Done::Written {
@@ -114,7 +242,7 @@ fn write_locked(
         } => {
             let name: String = shared.iter().map(|b| format!("{b:02x}")).collect();
             match File::open(git_dir.join(format!("sharedindex.{name}"))) {
-                Ok(file) if !clashes(&file, &new)? => Staged::Done,
+                Ok(file) if !clashes(&file, new)? => Staged::Done,
                 Ok(_) => Staged::Unsupported,
                 // git could not read the index either: not ours to repair.
                 Err(e) if e.kind() == ErrorKind::NotFound => Staged::Unsupported,
@@ -192,7 +320,7 @@ fn checksum_holds(file: &File) -> std::io::Result<bool> {
     Ok(stored == [0; HASH] || stored.as_slice() == hash.finalize().as_slice())
 }
 
-/// Copies the index into `lock` with the `new` entries in.
+/// Copies the index into `lock` (the new index's file) with the `new` entries in.
 fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<Done> {
     // Assumed new; a path the index has already is found on the way, and the copy is made
     // again knowing it (only a write that repairs an interrupted one does that).
@@ -495,9 +623,20 @@ fn below(path: &[u8], dir: &[u8]) -> bool {
     path.len() > dir.len() && path.starts_with(dir) && path[dir.len()] == b'/'
 }
 
-/// A version 2 index entry for a regular file: its stat data, mode, id and path.
-fn entry(path: &[u8], oid: &[u8], meta: &fs::Metadata) -> Vec<u8> {
+/// A version 2 index entry for a regular file: its stat data, mode, id and path (the stat
+/// data all zero without `meta`, for [`probe`], which writes nothing).
+fn entry(path: &[u8], oid: &[u8], meta: Option<&fs::Metadata>) -> Vec<u8> {
     let mut e = Vec::with_capacity(72 + path.len());
+    let Some(meta) = meta else {
+        e.resize(40, 0);
+        e.extend_from_slice(oid);
+        let flags = path.len().min(0xfff) as u16;
+        e.extend_from_slice(&flags.to_be_bytes());
+        e.extend_from_slice(path);
+        let len = 62 + path.len();
+        e.resize((len + 8) / 8 * 8, 0);
+        return e;
+    };
     // Seconds and nanoseconds are 32-bit in the index; git truncates the same way.
     let mut word = |v: u64| e.extend_from_slice(&(v as u32).to_be_bytes());
     word(meta.ctime() as u64);
@@ -542,6 +681,15 @@ mod tests {
         (dir, repo)
     }
 
+    /// Takes the lock, adds `files` unprobed and lets the lock go; None when it is held.
+    fn stage(git_dir: &Path, workdir: &Path, files: &[(String, Oid)]) -> Option<Staged> {
+        let tmp = git_dir.join("ovn/tmp");
+        let lock = IndexLock::acquire(git_dir, &tmp, "ovn test\n").unwrap()?;
+        let staged = add(&lock, git_dir, &tmp, workdir, files, false).unwrap();
+        drop(lock);
+        Some(staged)
+    }
+
     fn entries(repo: &git2::Repository) -> Vec<(String, Oid)> {
         let mut index = repo.index().unwrap();
         index.read(true).unwrap();
@@ -575,7 +723,8 @@ mod tests {
         .map(|(p, t)| (p.to_string(), blob(t)))
         .collect();
         let git_dir = repo.path().to_path_buf();
-        assert_eq!(add(&git_dir, dir.path(), &files).unwrap(), Staged::Done);
+        assert_eq!(probe(&git_dir, &files).unwrap(), Staged::Done);
+        assert_eq!(stage(&git_dir, dir.path(), &files), Some(Staged::Done));
         let after = entries(&repo);
         let paths: Vec<&str> = after.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
@@ -599,13 +748,15 @@ mod tests {
         fs::remove_dir_all(dir.path().join("a")).unwrap();
         fs::write(dir.path().join("a"), "f").unwrap();
         let file = [("a".to_owned(), blob)];
+        assert_eq!(probe(&git_dir, &file).unwrap(), Staged::Unsupported);
         assert_eq!(
-            add(&git_dir, dir.path(), &file).unwrap(),
-            Staged::Unsupported
+            stage(&git_dir, dir.path(), &file),
+            Some(Staged::Unsupported)
         );
-        // Held by another program.
+        // Held by another program: not taken, and not removed.
         fs::write(git_dir.join("index.lock"), "").unwrap();
-        assert_eq!(add(&git_dir, dir.path(), &file).unwrap(), Staged::Locked);
+        assert_eq!(stage(&git_dir, dir.path(), &file), None);
+        assert!(git_dir.join("index.lock").exists());
         fs::remove_file(git_dir.join("index.lock")).unwrap();
         // A damaged index (its checksum no longer matches).
         let mut damaged = index.clone();
@@ -614,9 +765,12 @@ mod tests {
         fs::create_dir_all(dir.path().join("b")).unwrap();
         fs::write(dir.path().join("b/y.toml"), "y").unwrap();
         let other = [("b/y.toml".to_owned(), blob)];
+        // The probe reads past the checksum (the write hashes the index anyway); the write
+        // finds it and leaves the index alone.
+        assert_eq!(probe(&git_dir, &other).unwrap(), Staged::Done);
         assert_eq!(
-            add(&git_dir, dir.path(), &other).unwrap(),
-            Staged::Unsupported
+            stage(&git_dir, dir.path(), &other),
+            Some(Staged::Unsupported)
         );
         assert_eq!(
             fs::read(git_dir.join("index")).unwrap(),

@@ -11,6 +11,7 @@ mod error;
 mod history;
 mod index;
 mod init;
+mod loose;
 mod pack;
 mod read;
 mod sshsig;
@@ -28,7 +29,7 @@ pub use pack::PackReader;
 pub use read::Scope;
 pub use sshsig::{SigningKey, VerifyJob};
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
-pub use txn::{Mode, Outcome, Plan, View, WriteOptions};
+pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 
 use std::path::{Path, PathBuf};
@@ -154,6 +155,12 @@ impl Store {
             prefix: self.prefix.clone(),
             cache: self.cache,
         })
+    }
+
+    /// Checks the loose file of `oid`, if it has one, before libgit2 reads it: a truncated
+    /// one would hang libgit2 (see the `loose` module).
+    pub(crate) fn guard(&self, oid: git2::Oid) -> Result<(), StoreError> {
+        loose::verify(self.repo.commondir(), oid)
     }
 
     /// Turns the folder cache off (`--no-cache`) or on (the default) for this store's reads.

@@ -1034,6 +1034,72 @@ impl Window {
     }
 }
 
+/// Where the pack indexes of the repository at `git_dir` place `oid`, for an error about an
+/// object libgit2 could not read: the pack file, the object's offset in it, and what is wrong
+/// with the pack when that shows from the outside (missing, shorter than the object's offset,
+/// a trailing checksum that is not the one its index names, as after a truncation). Lenient
+/// where [`PackReader::open`] is strict: a pack too damaged to read is still named.
+pub fn locate(git_dir: &Path, oid: git2::Oid) -> Option<(PathBuf, u64, Option<String>)> {
+    let common = common_dir(git_dir);
+    let mut indexes: Vec<PathBuf> = std::fs::read_dir(common.join("objects/pack"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    indexes.sort();
+    let want = oid.as_bytes();
+    for idx_path in indexes {
+        let Ok(idx) = std::fs::read(&idx_path) else {
+            continue;
+        };
+        let Some(offset) = idx_offset(&idx, want) else {
+            continue;
+        };
+        let path = idx_path.with_extension("pack");
+        let pack_sum = &idx[idx.len() - 40..idx.len() - 20];
+        let problem = match File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f))) {
+            Err(e) => Some(format!("the pack cannot be opened ({e})")),
+            Ok((len, _)) if len < offset + 20 => Some(format!(
+                "the pack is truncated: {len} bytes, and the object starts at {offset}"
+            )),
+            Ok((len, file)) => match read_vec(&file, len - 20, 20) {
+                Some(sum) if sum == pack_sum => None,
+                _ => Some(
+                    "the pack's trailing checksum is not the one its index names (truncated or replaced)"
+                        .to_owned(),
+                ),
+            },
+        };
+        return Some((path, offset, problem));
+    }
+    None
+}
+
+/// The offset a version 2 pack index `idx` gives `oid`, if it has it.
+fn idx_offset(idx: &[u8], oid: &[u8]) -> Option<u64> {
+    let fanout_end = 8 + 256 * 4;
+    if idx.len() < fanout_end + 40 || idx[..4] != [0xff, b't', b'O', b'c'] || be32(&idx[4..]) != 2 {
+        return None;
+    }
+    let n = be32(&idx[8 + 255 * 4..]) as usize;
+    let first = usize::from(*oid.first()?);
+    let lo = if first == 0 {
+        0
+    } else {
+        be32(&idx[8 + (first - 1) * 4..]) as usize
+    };
+    let hi = be32(&idx[8 + first * 4..]) as usize;
+    let ids = idx.get(fanout_end..fanout_end.checked_add(n.checked_mul(20)?)?)?;
+    let k = (lo..hi.min(n)).find(|&k| ids.get(k * 20..k * 20 + 20) == Some(oid))?;
+    let offsets_at = fanout_end + n * 24;
+    let o = be32(idx.get(offsets_at + k * 4..offsets_at + k * 4 + 4)?);
+    if o & 0x8000_0000 == 0 {
+        return Some(u64::from(o));
+    }
+    let large_at = offsets_at + n * 4 + (o & 0x7fff_ffff) as usize * 8;
+    Some(be64(idx.get(large_at..large_at + 8)?))
+}
+
 /// Where a repository's objects live: a linked worktree's git directory names the main one
 /// in `commondir`.
 fn common_dir(git_dir: &Path) -> PathBuf {

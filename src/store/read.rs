@@ -100,14 +100,29 @@ impl Store {
     }
 
     /// Resolves a revision (commit id, branch, tag, `HEAD~2`, ...) to a commit.
+    ///
+    /// A name that resolves to an object the repository cannot read is damage (an error
+    /// naming the object, or the pack and offset), not an unknown revision.
     pub fn resolve(&self, rev: &str) -> Result<git2::Commit<'_>, StoreError> {
-        let object = self
+        // What the name points at, found without reading an object, so the object can be
+        // checked before libgit2 reads it (see the `loose` module).
+        let target = self
             .repo
-            .revparse_single(rev)
-            .map_err(|e| StoreError::UnknownRevision {
+            .resolve_reference_from_short_name(rev)
+            .ok()
+            .and_then(|r| r.resolve().ok())
+            .and_then(|r| r.target())
+            .or_else(|| (rev.len() == 40).then(|| Oid::from_str(rev).ok()).flatten());
+        if let Some(oid) = target {
+            self.guard(oid)?;
+        }
+        let object = self.repo.revparse_single(rev).map_err(|e| match target {
+            Some(oid) => super::loose::damaged(&self.repo, oid, "cannot read the revision", e),
+            None => StoreError::UnknownRevision {
                 rev: rev.to_owned(),
                 reason: e.message().to_owned(),
-            })?;
+            },
+        })?;
         object
             .peel_to_commit()
             .map_err(|e| StoreError::UnknownRevision {
@@ -351,13 +366,15 @@ impl Store {
             elsewhere,
             // `ovn.toml`, read first and alone.
             |handle| match handle {
-                Handle::Blob(oid) => match self.repo.find_blob(*oid) {
-                    Ok(blob) => Some(blob.content().to_vec()),
-                    Err(e) => {
-                        fail(StoreError::git("cannot read a blob")(e));
-                        None
+                Handle::Blob(oid) => {
+                    match super::loose::blob(&self.repo, *oid, "cannot read a blob") {
+                        Ok(blob) => Some(blob.content().to_vec()),
+                        Err(e) => {
+                            fail(e);
+                            None
+                        }
                     }
-                },
+                }
                 _ => Some(Vec::new()),
             },
             |parser, handles| {
@@ -865,10 +882,7 @@ impl Store {
             if listed[i].get().is_some() {
                 continue;
             }
-            let tree = self
-                .repo
-                .find_tree(folders[i].1)
-                .map_err(StoreError::git("cannot walk the tree"))?;
+            let tree = super::loose::tree(&self.repo, folders[i].1, "cannot walk the tree")?;
             let mut entries = tree.iter().filter_map(|entry| {
                 let name = entry.name().ok()?.to_owned();
                 let kind = match entry.kind()? {
@@ -1011,20 +1025,17 @@ fn read_and_parse(
             let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
                 path: git_dir.to_path_buf(),
             })?;
+            // A damaged loose object would make libgit2 spin: checked before it reads one.
+            super::loose::verify(repo.commondir(), *oid)?;
+            let damaged = |e| super::loose::damaged(repo, *oid, "cannot read a blob", e);
             // The size from the object's header, before inflating it.
-            let odb = repo.odb().map_err(StoreError::git("cannot read a blob"))?;
-            let (size, _) = odb
-                .read_header(*oid)
-                .map_err(StoreError::git("cannot read a blob"))?;
+            let odb = repo.odb().map_err(damaged)?;
+            let (size, _) = odb.read_header(*oid).map_err(damaged)?;
             if size > MAX_FILE_BYTES {
                 let _ = slots[i].set(parser.unread(file, Unread::TooLarge(size as u64)));
                 return Ok(());
             }
-            let bytes = repo
-                .find_blob(*oid)
-                .map_err(StoreError::git("cannot read a blob"))?
-                .content()
-                .to_vec();
+            let bytes = repo.find_blob(*oid).map_err(damaged)?.content().to_vec();
             parse(i, bytes);
             Ok::<(), StoreError>(())
         },
@@ -1252,8 +1263,7 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
                     let bytes = if oid.is_zero() {
                         Vec::new()
                     } else {
-                        repo.find_blob(*oid)
-                            .map_err(StoreError::git("cannot read a blob"))?
+                        super::loose::blob(&repo, *oid, "cannot read a blob")?
                             .content()
                             .to_vec()
                     };
@@ -1298,20 +1308,27 @@ impl Store {
     /// folder the ledger lives in).
     fn ledger_at(&self, rev: &str) -> Result<(git2::Commit<'_>, git2::Tree<'_>), StoreError> {
         let commit = self.resolve(rev)?;
-        let tree = commit
-            .tree()
-            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let tree = self.tree_of(&commit)?;
         if self.prefix.is_empty() {
             return Ok((commit, tree));
         }
         let entry = tree
             .get_path(Path::new(&self.prefix))
             .map_err(|_| self.no_ledger(rev))?;
-        let tree = self
-            .repo
-            .find_tree(entry.id())
-            .map_err(|_| self.no_ledger(rev))?;
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Err(self.no_ledger(rev));
+        }
+        let tree = super::loose::tree(&self.repo, entry.id(), "cannot read the ledger's tree")?;
         Ok((commit, tree))
+    }
+
+    /// The tree of `commit`, checked before libgit2 reads it (see the `loose` module).
+    pub(crate) fn tree_of(&self, commit: &git2::Commit<'_>) -> Result<git2::Tree<'_>, StoreError> {
+        super::loose::tree(
+            &self.repo,
+            commit.tree_id(),
+            "cannot read the commit's tree",
+        )
     }
 
     fn no_ledger(&self, rev: &str) -> StoreError {
@@ -1372,16 +1389,11 @@ impl Store {
         ledger_path: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let commit = self.resolve(rev)?;
-        let tree = commit
-            .tree()
-            .map_err(StoreError::git("cannot read the commit's tree"))?;
+        let tree = self.tree_of(&commit)?;
         let Ok(entry) = tree.get_path(Path::new(&self.repo_path(ledger_path))) else {
             return Ok(None);
         };
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .map_err(StoreError::git("cannot read a blob"))?;
+        let blob = super::loose::blob(&self.repo, entry.id(), "cannot read a blob")?;
         Ok(Some(blob.content().to_vec()))
     }
 
@@ -1396,10 +1408,7 @@ impl Store {
         folder: &str,
     ) -> Result<Vec<RawFile>, StoreError> {
         let subtree = |rev: &str| -> Result<Option<git2::Tree<'_>>, StoreError> {
-            let tree = self
-                .resolve(rev)?
-                .tree()
-                .map_err(StoreError::git("cannot read the commit's tree"))?;
+            let tree = self.tree_of(&self.resolve(rev)?)?;
             let path = self.repo_path(folder);
             match tree.get_path(Path::new(&path)) {
                 Ok(entry) => Ok(self.repo.find_tree(entry.id()).ok()),
@@ -1416,10 +1425,7 @@ impl Store {
             old.as_ref(),
             folder,
             &mut |path, entry, _| {
-                let blob = self
-                    .repo
-                    .find_blob(entry.id())
-                    .map_err(StoreError::git("cannot read a blob"))?;
+                let blob = super::loose::blob(&self.repo, entry.id(), "cannot read a blob")?;
                 out.push(RawFile {
                     path: path.to_owned(),
                     bytes: blob.content().to_vec(),

@@ -80,8 +80,14 @@ impl Store {
         let branch = self.branch().ok();
         let head = repo
             .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(StoreError::git("cannot read HEAD"))?;
+            .map_err(StoreError::git("cannot read HEAD"))?
+            .target()
+            .ok_or_else(|| {
+                StoreError::git("cannot read HEAD")(git2::Error::from_str(
+                    "HEAD points at no commit",
+                ))
+            })?;
+        let head = super::loose::commit(repo, head, "cannot read HEAD")?;
         let found = [
             (format!("refs/heads/{validated}"), validated.to_owned()),
             (
@@ -100,6 +106,7 @@ impl Store {
                 changes: Vec::new(),
             });
         };
+        self.guard(validated_id)?;
         let base = repo.merge_base(head.id(), validated_id).ok();
         let count = |from: Oid, hide: Option<Oid>| -> Result<usize, StoreError> {
             let mut walk = repo
@@ -129,8 +136,7 @@ impl Store {
             }
             let bytes = match blob {
                 Some(oid) => Some(
-                    repo.find_blob(oid)
-                        .map_err(StoreError::git("cannot read a blob"))?
+                    super::loose::blob(repo, oid, "cannot read a blob")?
                         .content()
                         .to_vec(),
                 ),
@@ -160,6 +166,24 @@ impl Store {
             .exclude_submodules(true);
         if !self.prefix.is_empty() {
             options.pathspec(format!("{}/", self.prefix));
+        }
+        // libgit2 walks HEAD's ledger trees for this on its own; a truncated one would hang it
+        // (see the `loose` module), so they are checked first: one failed `open` per packed
+        // tree, a few milliseconds for a ledger of a million records.
+        if let Ok(head) = self.repo.head()
+            && let Some(oid) = head.target()
+        {
+            let commit = super::loose::commit(&self.repo, oid, "cannot read HEAD")?;
+            let mut tree = self.tree_of(&commit)?;
+            if !self.prefix.is_empty() {
+                match super::loose::entry_at(&self.repo, &tree, &self.prefix)? {
+                    Some(e) if e.kind() == Some(ObjectType::Tree) => {
+                        tree = super::loose::tree(&self.repo, e.id(), "cannot read a tree")?;
+                    }
+                    _ => {}
+                }
+            }
+            self.guard_trees(&tree)?;
         }
         let statuses = match self.repo.statuses(Some(&mut options)) {
             Ok(statuses) => statuses,
@@ -269,12 +293,20 @@ impl Store {
         }
     }
 
+    /// Checks every tree below `tree` before libgit2 reads it.
+    fn guard_trees(&self, tree: &Tree<'_>) -> Result<(), StoreError> {
+        for entry in tree.iter() {
+            if entry.kind() == Some(ObjectType::Tree) {
+                let sub = super::loose::tree(&self.repo, entry.id(), "cannot read a tree")?;
+                self.guard_trees(&sub)?;
+            }
+        }
+        Ok(())
+    }
+
     fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {
-        let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(StoreError::git("cannot read a commit's tree"))?;
+        let commit = super::loose::commit(&self.repo, commit, "cannot read a commit")?;
+        let tree = self.tree_of(&commit)?;
         if self.prefix.is_empty() {
             return Ok(Some(tree));
         }
@@ -313,11 +345,13 @@ fn diff(
         {
             continue;
         }
-        let as_tree = |e: Option<&(Oid, Option<ObjectType>)>| {
-            e.filter(|e| e.1 == Some(ObjectType::Tree))
-                .and_then(|e| repo.find_tree(e.0).ok())
+        let as_tree = |e: Option<&(Oid, Option<ObjectType>)>| match e
+            .filter(|e| e.1 == Some(ObjectType::Tree))
+        {
+            Some(e) => super::loose::tree(repo, e.0, "cannot read a tree").map(Some),
+            None => Ok(None),
         };
-        let (bt, at) = (as_tree(b), as_tree(a));
+        let (bt, at) = (as_tree(b)?, as_tree(a)?);
         if bt.is_some() || at.is_some() {
             diff(repo, bt.as_ref(), at.as_ref(), &format!("{path}/"), out)?;
         }

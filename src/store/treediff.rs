@@ -59,12 +59,11 @@ pub(crate) fn walk_differing(
         };
         match entry.kind() {
             Some(ObjectType::Tree) => {
-                let sub = repo
-                    .find_tree(entry.id())
-                    .map_err(StoreError::git("cannot read a tree"))?;
-                let other_sub = counterpart
-                    .filter(|b| b.kind() == Some(ObjectType::Tree))
-                    .and_then(|b| repo.find_tree(b.id()).ok());
+                let sub = super::loose::tree(repo, entry.id(), "cannot read a tree")?;
+                let other_sub = match counterpart.filter(|b| b.kind() == Some(ObjectType::Tree)) {
+                    Some(b) => Some(super::loose::tree(repo, b.id(), "cannot read a tree")?),
+                    None => None,
+                };
                 walk_differing(repo, &sub, other_sub.as_ref(), &path, visit)?;
             }
             Some(ObjectType::Blob) => visit(&path, &entry, counterpart.as_ref())?,

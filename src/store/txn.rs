@@ -8,25 +8,38 @@
 //!    instead of racing. The operating system releases it when the process dies, so a
 //!    killed write never leaves a lock that blocks the next one.
 //! 2. **Recover.** If an earlier write died half-way, its journal (below) says what it was
-//!    doing, and the next write finishes it: restores the record file and index entry of a
-//!    commit that landed, and removes lock files libgit2 left behind in that window.
+//!    doing, and the next write (or `ovn recover`) finishes it: restores the record file and
+//!    index entry of a commit that landed, and removes the lock files that write left. Only
+//!    locks provably its own: git's `index.lock` when it still holds the marker the journal
+//!    records, the branch's lock when it holds the journal's new commit id (what libgit2
+//!    writes in it). A lock a live git holds is never removed, however old: `git commit -a`
+//!    holds `index.lock` for as long as its editor is open.
 //! 3. **Read and judge.** The caller reads what it needs from the branch tip (a [`View`]:
 //!    never the whole ledger for a single record), builds the new records and checks them.
 //! 4. **Objects.** Blobs, trees and the commit are written to the object database. Until the
 //!    branch moves they are unreachable and harmless (`git gc` prunes them).
-//! 5. **Journal, then compare-and-swap.** The journal names the branch, its old and new
-//!    commit and the files; then the branch is moved only if it still points at the commit
-//!    the records were judged against. If another program committed in between, the whole
-//!    transaction is judged again on the new tip.
-//! 6. **Files, then index.** Only after the commit has landed are the record files written
-//!    (to a temporary file in the git directory, then renamed into place, so no reader and
-//!    no crash ever sees half a record), and the index learns exactly those paths: what the
-//!    user has staged or changed is never swept into an `ovn` commit.
+//! 5. **Journal, git's index lock, then compare-and-swap.** The journal names the branch, its
+//!    old and new commit, the files and a random marker; then git's own `index.lock` is taken
+//!    (appearing with that marker in it), as `git commit` takes it, and the index is checked
+//!    under it: one `ovn` cannot update (a sparse index) is refused here, before anything is
+//!    committed. If git holds the lock, the write waits briefly, then fails having written
+//!    nothing. Then the branch is moved only if it still points at the commit the records
+//!    were judged against. If another program committed in between, the whole transaction
+//!    is judged again on the new tip.
+//! 6. **Files, then index, then the lock goes.** Only after the commit has landed are the
+//!    record files written (to a temporary file in the git directory, then renamed into
+//!    place, so no reader and no crash ever sees half a record), and the index learns
+//!    exactly those paths (a new index renamed over the old): what the user has staged or
+//!    changed is never swept into an `ovn` commit. Until then git's lock is held, so a
+//!    `git commit` racing the write cannot read an index without the new records and commit
+//!    their deletion; it fails ("index.lock exists") and can be run again.
 //!
-//! So a kill at any instant leaves either no trace (steps 1 to 5) or the complete record
-//! committed (step 6 onwards; the working tree and index may lag until the next `ovn` write
-//! repairs them, and no record file is ever on disk without its commit). Objects are not
-//! fsynced (libgit2's default): the guarantee is against killed processes, not power loss.
+//! So a kill at any instant leaves either no trace but a lock the next write knows for its
+//! own (steps 1 to 5) or the complete record committed (step 6 onwards; the working tree and
+//! index may lag, and git's index stays locked, until `ovn recover` or the next `ovn` write
+//! repairs them, which `ovn status` says; no record file is ever on disk without its commit).
+//! Objects are not fsynced (libgit2's default): the guarantee is against killed processes,
+//! not power loss.
 //!
 //! libgit2 never packs objects, so after a write that leaves more loose objects than git's
 //! own `gc.auto` threshold, `git gc --auto` is started in the background when git is
@@ -35,11 +48,11 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use git2::{ErrorCode, FileMode, ObjectType, Oid, RepositoryState, Tree, TreeWalkMode};
 
-use super::index::Staged;
+use super::index::{IndexLock, Staged};
 use super::write::Identity;
 use super::{Store, StoreError};
 use crate::core::ledger::{NETWORK_FILE, RawFile};
@@ -92,6 +105,22 @@ pub struct Outcome {
     pub hint: Option<String>,
 }
 
+/// A write that a killed `ovn` left unfinished, as its journal tells (see [`Store::interrupted`]).
+#[derive(Clone, Debug)]
+pub struct Interrupted {
+    /// The branch it was adding its commit to.
+    pub branch: String,
+    /// Its commit.
+    pub commit: Oid,
+    /// Whether the commit is on the branch (else nothing was committed).
+    pub landed: bool,
+    /// The ledger paths it was writing.
+    pub paths: Vec<String>,
+    /// Whether git's `index.lock` it took is still there (git commands that write the index
+    /// fail until it is gone).
+    pub index_locked: bool,
+}
+
 /// A read-only view of the ledger a transaction builds on: the branch tip's tree (or the
 /// working tree with `--no-commit`). Reads only what is asked for.
 pub struct View<'a> {
@@ -111,9 +140,10 @@ const JOURNAL_FILE: &str = "ovn/journal";
 const TMP_DIR: &str = "ovn/tmp";
 /// How many times a transaction is judged again when another program moves the branch.
 const ATTEMPTS: usize = 3;
-/// How old a git lock file left by a killed `ovn` must be before it is removed: git holds
-/// its locks for milliseconds, so one that has not changed for a second is dead.
-const STALE_AFTER: Duration = Duration::from_secs(1);
+/// How long a write waits for a lock git holds (the index's, the branch's): git holds them
+/// for milliseconds while it writes, but for as long as an editor is open in `git commit -a`,
+/// so past this the write gives up cleanly rather than wait or take the lock away.
+const GIT_WAIT: Duration = Duration::from_secs(2);
 
 impl Store {
     /// Runs `body` as one write: lock, recover, read, judge, commit (or write only), as the
@@ -201,13 +231,8 @@ impl Store {
                 }
                 Err(e) => return Err(StoreError::git("cannot read the branch")(e).into()),
             };
-            let commit = self
-                .repo
-                .find_commit(tip)
-                .map_err(StoreError::git("cannot read the branch's commit"))?;
-            let top = commit
-                .tree()
-                .map_err(StoreError::git("cannot read the branch's tree"))?;
+            let commit = super::loose::commit(&self.repo, tip, "cannot read the branch's commit")?;
+            let top = self.tree_of(&commit)?;
             let tree = if self.prefix.is_empty() {
                 top.clone()
             } else {
@@ -259,10 +284,7 @@ impl Store {
             let new_tree = update
                 .create_updated(&self.repo, &top)
                 .map_err(StoreError::git("cannot build the new tree"))?;
-            let new_tree = self
-                .repo
-                .find_tree(new_tree)
-                .map_err(StoreError::git("cannot build the new tree"))?;
+            let new_tree = super::loose::tree(&self.repo, new_tree, "cannot build the new tree")?;
             let signature = identity.signature()?;
             let new = self
                 .repo
@@ -281,6 +303,7 @@ impl Store {
                 refname: refname.clone(),
                 old: tip,
                 new,
+                lock: lock_marker()?,
                 files: plan
                     .files
                     .iter()
@@ -294,14 +317,31 @@ impl Store {
             }
             failpoint(options, "after-journal");
 
+            // git's own index lock, held from before the branch moves until the index has
+            // the new paths: a `git commit` in between would commit their deletion. What the
+            // index cannot take is refused here, before anything is committed.
+            let index = match root {
+                Some(_) => match self.lock_index(&journal.lock, &journal.files) {
+                    Ok(held) => Some(held),
+                    Err(e) => {
+                        self.remove_journal()?;
+                        return Err(e.into());
+                    }
+                },
+                None => None,
+            };
+            failpoint(options, "after-lock");
+
             let subject = plan.message.lines().next().unwrap_or_default();
             match self.move_branch(&refname, new, tip, &format!("commit: {subject}")) {
                 Ok(()) => {}
                 Err(Moved::Yes) => {
+                    drop(index);
                     self.remove_journal()?;
                     continue;
                 }
                 Err(Moved::Failed(e)) => {
+                    drop(index);
                     self.remove_journal()?;
                     return Err(e.into());
                 }
@@ -310,7 +350,7 @@ impl Store {
 
             // The commit is in. From here on nothing is undone: a failure only leaves the
             // working tree or index behind, which the journal lets the next write repair.
-            let Some(root) = root else {
+            let (Some(root), Some(index)) = (root, index) else {
                 return Ok((
                     Outcome {
                         commit: Some(new),
@@ -326,9 +366,11 @@ impl Store {
                 self.write_file(root, path, bytes, options)?;
             }
             failpoint(options, "after-files");
-            let (warning, hint) = match self.stage(&journal.files) {
+            let staged = self.stage(&index, &journal.files);
+            failpoint(options, "after-index");
+            drop(index);
+            let (warning, hint) = match staged {
                 Ok(()) => {
-                    failpoint(options, "after-index");
                     self.remove_journal()?;
                     (None, self.index_hint())
                 }
@@ -356,6 +398,59 @@ impl Store {
             ));
         }
         Err(StoreError::BranchMoved { branch }.into())
+    }
+
+    /// The write a killed `ovn` left unfinished, if any: what `ovn status` explains and the
+    /// next write (or `ovn recover`) finishes. None while another `ovn` write is running, whose
+    /// journal is its own. Reads only.
+    pub fn interrupted(&self) -> Option<Interrupted> {
+        let text = fs::read_to_string(self.ovn_dir().join(JOURNAL_FILE)).ok()?;
+        let journal = Journal::parse(&text)?;
+        // A running writer holds the write lock; opened, never created, here.
+        if let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(self.repo.commondir().join(LOCK_FILE))
+            && let Err(fs::TryLockError::WouldBlock) = file.try_lock()
+        {
+            return None;
+        }
+        Some(self.describe_journal(&journal))
+    }
+
+    fn describe_journal(&self, journal: &Journal) -> Interrupted {
+        let tip = self.repo.refname_to_id(&journal.refname).ok();
+        let landed = tip.is_some_and(|tip| {
+            tip == journal.new
+                || self
+                    .repo
+                    .graph_descendant_of(tip, journal.new)
+                    .unwrap_or(false)
+        });
+        Interrupted {
+            branch: journal
+                .refname
+                .strip_prefix("refs/heads/")
+                .unwrap_or(&journal.refname)
+                .to_owned(),
+            commit: journal.new,
+            landed,
+            paths: journal.files.iter().map(|(p, _)| p.clone()).collect(),
+            index_locked: !journal.lock.is_empty()
+                && super::index::holds_marker(&self.repo.path().join("index.lock"), &journal.lock),
+        }
+    }
+
+    /// Finishes or clears a write a killed `ovn` left (what every write does first), under the
+    /// write lock; returns what it was.
+    pub fn recover_now(&self, timeout: Duration) -> Result<Option<Interrupted>, StoreError> {
+        let _lock = self.lock(timeout)?;
+        let found = fs::read_to_string(self.ovn_dir().join(JOURNAL_FILE))
+            .ok()
+            .and_then(|text| Journal::parse(&text))
+            .map(|journal| self.describe_journal(&journal));
+        self.recover()?;
+        Ok(found)
     }
 
     /// The branch HEAD points at; an error when HEAD is detached.
@@ -418,9 +513,14 @@ impl Store {
                 Ok(_) => return Ok(()),
                 Err(e) if e.code() == ErrorCode::Modified => return Err(Moved::Yes),
                 // Another git process holds the branch's lock file for a moment.
-                Err(e) if e.code() == ErrorCode::Locked && start.elapsed() < STALE_AFTER * 3 => {
+                Err(e) if e.code() == ErrorCode::Locked && start.elapsed() < GIT_WAIT => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) if e.code() == ErrorCode::Locked => {
+                    return Err(Moved::Failed(StoreError::GitLocked {
+                        path: self.repo.commondir().join(format!("{refname}.lock")),
+                    }));
                 }
                 Err(e) => {
                     return Err(Moved::Failed(StoreError::git("cannot move the branch")(e)));
@@ -488,58 +588,119 @@ impl Store {
         ))
     }
 
-    /// Adds exactly these paths to the index, as committed; nothing else in it changes.
-    fn stage(&self, files: &[(String, Oid)]) -> Result<(), StoreError> {
+    /// Takes git's `index.lock` (waiting up to [`GIT_WAIT`] for a git command that holds it)
+    /// and finds out how the index can take `files`: in one pass, through libgit2, or not at
+    /// all, which is an error while nothing is committed yet.
+    fn lock_index(&self, marker: &str, files: &[(String, Oid)]) -> Result<HeldIndex, StoreError> {
+        let git_dir = self.repo.path();
+        let tmp_dir = self.ovn_dir().join(TMP_DIR);
+        let start = Instant::now();
+        let lock = loop {
+            match IndexLock::acquire(git_dir, &tmp_dir, marker) {
+                Ok(Some(lock)) => break lock,
+                Ok(None) if start.elapsed() < GIT_WAIT => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(None) => {
+                    return Err(StoreError::GitLocked {
+                        path: git_dir.join("index.lock"),
+                    });
+                }
+                Err(e) => {
+                    return Err(StoreError::io(
+                        &git_dir.join("index.lock"),
+                        "cannot create",
+                        e,
+                    ));
+                }
+            }
+        };
+        let index_path = git_dir.join("index");
+        let in_repo: Vec<(String, Oid)> = files
+            .iter()
+            .map(|(path, oid)| (self.repo_path(path), *oid))
+            .collect();
+        let one_pass = super::index::probe(git_dir, &in_repo)
+            .map_err(|e| StoreError::io(&index_path, "cannot read", e))?;
+        if one_pass == Staged::Done {
+            return Ok(HeldIndex {
+                lock,
+                one_pass: true,
+            });
+        }
+        // libgit2 writes every version and extension it can read; a sparse index (`sdir`)
+        // or a split one it cannot.
+        if index_path.exists()
+            && let Err(e) = git2::Index::open(&index_path)
+        {
+            let reason = e.message().to_owned();
+            return Err(StoreError::IndexUnwritable {
+                path: index_path,
+                sparse: reason.contains("'sdir'"),
+                reason,
+            });
+        }
+        Ok(HeldIndex {
+            lock,
+            one_pass: false,
+        })
+    }
+
+    /// Adds exactly these paths to the index, as committed; nothing else in it changes. Runs
+    /// under the index lock taken before the commit.
+    fn stage(&self, held: &HeldIndex, files: &[(String, Oid)]) -> Result<(), StoreError> {
+        let git_dir = self.repo.path();
+        let index_path = git_dir.join("index");
+        let tmp_dir = self.ovn_dir().join(TMP_DIR);
+        let Some(workdir) = self.repo.workdir() else {
+            return Ok(());
+        };
+        let in_repo: Vec<(String, Oid)> = files
+            .iter()
+            .map(|(path, oid)| (self.repo_path(path), *oid))
+            .collect();
         // In one pass over the index file where it is a kind that writer knows (a million
         // entries cost libgit2 over a second to read and write back); libgit2 otherwise.
-        if let Some(workdir) = self.repo.workdir() {
-            let in_repo: Vec<(String, Oid)> = files
-                .iter()
-                .map(|(path, oid)| (self.repo_path(path), *oid))
-                .collect();
-            let start = Instant::now();
-            loop {
-                match super::index::add(self.repo.path(), workdir, &in_repo) {
-                    Ok(Staged::Done) => return Ok(()),
-                    Ok(Staged::Locked) if start.elapsed() < STALE_AFTER * 3 => {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    // Still locked, or not a kind it knows: libgit2 says what is wrong.
-                    Ok(Staged::Locked | Staged::Unsupported) => break,
-                    Err(e) => {
-                        return Err(StoreError::io(
-                            &self.repo.path().join("index"),
-                            "cannot update",
-                            e,
-                        ));
-                    }
-                }
-            }
+        let staged = super::index::add(
+            &held.lock,
+            git_dir,
+            &tmp_dir,
+            workdir,
+            &in_repo,
+            held.one_pass,
+        )
+        .map_err(|e| StoreError::io(&index_path, "cannot update", e))?;
+        if staged == Staged::Done {
+            return Ok(());
         }
-        let mut index = self
-            .repo
-            .index()
-            .map_err(StoreError::git("cannot open the index"))?;
-        // Loaded fresh by `index()` above; `read(false)` only reloads it if another program
-        // changed it since (a forced re-read would hash the whole file a second time).
-        index
-            .read(false)
-            .map_err(StoreError::git("cannot read the index"))?;
-        for (path, _) in files {
+        // libgit2 would take the lock this process holds: it writes a copy of the index
+        // instead, which is then renamed into place, still under the lock.
+        let side = tmp_dir.join(format!("index-libgit2.{}", std::process::id()));
+        let _ = fs::remove_file(&side);
+        match fs::copy(&index_path, &side) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(&index_path, "cannot read", e)),
+        }
+        let result = (|| {
+            let mut index =
+                git2::Index::open(&side).map_err(StoreError::git("cannot read the index"))?;
+            for (path, oid) in &in_repo {
+                let full = workdir.join(path);
+                let meta = fs::symlink_metadata(&full)
+                    .map_err(|e| StoreError::io(&full, "cannot read", e))?;
+                index
+                    .add(&index_entry(path, *oid, &meta))
+                    .map_err(StoreError::git("cannot update the index"))?;
+            }
             index
-                .add_path(Path::new(&self.repo_path(path)))
-                .map_err(StoreError::git("cannot update the index"))?;
-        }
-        let start = Instant::now();
-        loop {
-            match index.write() {
-                Ok(()) => return Ok(()),
-                Err(e) if e.code() == ErrorCode::Locked && start.elapsed() < STALE_AFTER * 3 => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => return Err(StoreError::git("cannot write the index")(e)),
-            }
-        }
+                .write()
+                .map_err(StoreError::git("cannot write the index"))?;
+            fs::rename(&side, &index_path)
+                .map_err(|e| StoreError::io(&index_path, "cannot write", e))
+        })();
+        let _ = fs::remove_file(&side);
+        result
     }
 
     fn write_journal(&self, journal: &Journal) -> Result<(), StoreError> {
@@ -583,12 +744,23 @@ impl Store {
             // Not ours or torn: it was never acted on before it was complete.
             return self.remove_journal();
         };
-        // The dead process may have held git's own lock files; they block every later write
-        // (and the user's git) until removed.
-        let common = self.repo.commondir();
-        clear_stale(&common.join(format!("{}.lock", journal.refname)));
-        clear_stale(&common.join("packed-refs.lock"));
-        clear_stale(&self.repo.path().join("index.lock"));
+        // The dead process may have left git's lock files behind, which block every later
+        // write and the user's git. Only those provably its own are removed: the index lock
+        // holding its journal's marker, the branch's lock holding its new commit's id (what
+        // libgit2 writes in it). A lock a live git holds is never touched.
+        let git_dir = self.repo.path();
+        if !journal.lock.is_empty()
+            && super::index::holds_marker(&git_dir.join("index.lock"), &journal.lock)
+        {
+            let _ = fs::remove_file(git_dir.join("index.lock"));
+        }
+        let ref_lock = self
+            .repo
+            .commondir()
+            .join(format!("{}.lock", journal.refname));
+        if super::index::holds_marker(&ref_lock, &format!("{}\n", journal.new)) {
+            let _ = fs::remove_file(&ref_lock);
+        }
 
         let tip = self.repo.refname_to_id(&journal.refname).ok();
         let landed = tip.is_some_and(|tip| {
@@ -604,10 +776,7 @@ impl Store {
             for (path, blob) in &journal.files {
                 let full = root.join(path);
                 if !full.exists() {
-                    let bytes = self
-                        .repo
-                        .find_blob(*blob)
-                        .map_err(StoreError::git("cannot read a blob"))?
+                    let bytes = super::loose::blob(&self.repo, *blob, "cannot read a blob")?
                         .content()
                         .to_vec();
                     let options = WriteOptions {
@@ -627,7 +796,13 @@ impl Store {
                 }
             }
             if !missing.is_empty() {
-                self.stage(&missing)?;
+                // With the journal's marker, so a kill now is recovered the same way.
+                let marker = match journal.lock.as_str() {
+                    "" => lock_marker()?,
+                    marker => marker.to_owned(),
+                };
+                let held = self.lock_index(&marker, &missing)?;
+                self.stage(&held, &missing)?;
             }
         }
         self.remove_journal()
@@ -693,27 +868,75 @@ fn check_state(state: RepositoryState) -> Result<(), StoreError> {
     Err(StoreError::InProgress { operation })
 }
 
-/// Aborts the process at a named point when asked to (crash-safety tests).
+/// Aborts the process at a named point when asked to (crash-safety tests). `pause:NAME:FILE`
+/// pauses there instead: it creates FILE and waits (ten seconds at most) until the test
+/// removes it, so a test can run git at exactly that moment.
 fn failpoint(options: &WriteOptions, name: &str) {
-    if options.failpoint.as_deref() == Some(name) {
+    let Some(point) = options.failpoint.as_deref() else {
+        return;
+    };
+    if point == name {
         std::process::abort();
+    }
+    if let Some((at, file)) = point
+        .strip_prefix("pause:")
+        .and_then(|rest| rest.split_once(':'))
+        && at == name
+    {
+        let file = Path::new(file);
+        if fs::write(file, b"").is_ok() {
+            let start = Instant::now();
+            while file.exists() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
     }
 }
 
-/// Removes a git lock file left by a dead process: one that has not changed for
-/// [`STALE_AFTER`]. A live git process holds its locks for milliseconds.
-fn clear_stale(path: &Path) {
-    for _ in 0..3 {
-        let Ok(meta) = fs::metadata(path) else { return };
-        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let age = SystemTime::now()
-            .duration_since(modified)
-            .unwrap_or_default();
-        if age >= STALE_AFTER {
-            let _ = fs::remove_file(path);
-            return;
-        }
-        std::thread::sleep(STALE_AFTER - age + Duration::from_millis(10));
+/// A new marker for the index lock of one write: the process and 64 random bits, so no
+/// other write's lock (nor a git's, which holds an index) can look the same.
+fn lock_marker() -> Result<String, StoreError> {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).map_err(|e| StoreError::Io {
+        path: PathBuf::from("/dev/urandom"),
+        action: "cannot read random bytes from",
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(format!(
+        "ovn {} {:016x}\n",
+        std::process::id(),
+        u64::from_be_bytes(random)
+    ))
+}
+
+/// git's index lock held by a write, and whether the one-pass writer found the index to its
+/// liking (else libgit2 writes it).
+struct HeldIndex {
+    lock: IndexLock,
+    one_pass: bool,
+}
+
+/// libgit2's index entry for the file `path` (repository-relative) with blob `oid`.
+fn index_entry(path: &str, oid: Oid, meta: &fs::Metadata) -> git2::IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    // 32-bit fields, truncated as git does.
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+        mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: if meta.mode() & 0o111 != 0 {
+            0o100755
+        } else {
+            0o100644
+        },
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.size() as u32,
+        id: oid,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
     }
 }
 
@@ -722,19 +945,23 @@ struct Journal {
     refname: String,
     old: Oid,
     new: Oid,
+    /// What the write's `index.lock` holds (ends in a newline), so the next write knows
+    /// that lock for its own.
+    lock: String,
     files: Vec<(String, Oid)>,
 }
 
 impl Journal {
-    const HEADER: &'static str = "ovn-journal 1";
+    const HEADER: &'static str = "ovn-journal 2";
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "{}\nref {}\nold {}\nnew {}\n",
+            "{}\nref {}\nold {}\nnew {}\nlock {}",
             Self::HEADER,
             self.refname,
             self.old,
-            self.new
+            self.new,
+            self.lock
         );
         for (path, oid) in &self.files {
             out.push_str(&format!("file {oid} {path}\n"));
@@ -744,13 +971,23 @@ impl Journal {
     }
 
     fn parse(text: &str) -> Option<Journal> {
-        let mut lines = text.lines();
-        if lines.next()? != Self::HEADER || !text.ends_with("end\n") {
+        let mut lines = text.lines().peekable();
+        let version = lines.next()?;
+        if !(version == Self::HEADER || version == "ovn-journal 1") || !text.ends_with("end\n") {
             return None;
         }
         let refname = lines.next()?.strip_prefix("ref ")?.to_owned();
         let old = Oid::from_str(lines.next()?.strip_prefix("old ")?).ok()?;
         let new = Oid::from_str(lines.next()?.strip_prefix("new ")?).ok()?;
+        // Version 1 (an older ovn) named no lock: none is taken for its.
+        let lock = match lines.peek().and_then(|l| l.strip_prefix("lock ")) {
+            Some(marker) => {
+                let marker = format!("{marker}\n");
+                lines.next();
+                marker
+            }
+            None => String::new(),
+        };
         let mut files = Vec::new();
         for line in lines {
             if line == "end" {
@@ -763,6 +1000,7 @@ impl Journal {
             refname,
             old,
             new,
+            lock,
             files,
         })
     }
@@ -780,7 +1018,9 @@ impl View<'_> {
     /// Whether a ledger file exists in the view.
     pub fn exists(&self, path: &str) -> Result<bool, StoreError> {
         Ok(match &self.base {
-            Base::Tree { tree, .. } => tree.get_path(Path::new(path)).is_ok(),
+            Base::Tree { tree, .. } => {
+                super::loose::entry_at(&self.store.repo, tree, path)?.is_some()
+            }
             Base::Worktree(root) => root.join(path).exists(),
         })
     }
@@ -789,17 +1029,13 @@ impl View<'_> {
     pub fn read(&self, path: &str) -> Result<Option<RawFile>, StoreError> {
         match &self.base {
             Base::Tree { tree, .. } => {
-                let Ok(entry) = tree.get_path(Path::new(path)) else {
+                let Some(entry) = super::loose::entry_at(&self.store.repo, tree, path)? else {
                     return Ok(None);
                 };
                 if entry.kind() != Some(ObjectType::Blob) {
                     return Ok(None);
                 }
-                let blob = self
-                    .store
-                    .repo
-                    .find_blob(entry.id())
-                    .map_err(StoreError::git("cannot read a blob"))?;
+                let blob = super::loose::blob(&self.store.repo, entry.id(), "cannot read a blob")?;
                 Ok(Some(RawFile {
                     path: path.to_owned(),
                     bytes: blob.content().to_vec(),
@@ -823,12 +1059,15 @@ impl View<'_> {
         for folder in folders {
             match &self.base {
                 Base::Tree { tree, .. } => {
-                    let Ok(entry) = tree.get_path(Path::new(folder)) else {
+                    let Some(entry) = super::loose::entry_at(&self.store.repo, tree, folder)?
+                    else {
                         continue;
                     };
-                    let Ok(sub) = self.store.repo.find_tree(entry.id()) else {
+                    if entry.kind() != Some(ObjectType::Tree) {
                         continue;
-                    };
+                    }
+                    let sub =
+                        super::loose::tree(&self.store.repo, entry.id(), "cannot read a tree")?;
                     let mut blobs = Vec::new();
                     sub.walk(TreeWalkMode::PreOrder, |dir, e| {
                         if e.kind() == Some(ObjectType::Blob)
@@ -840,11 +1079,7 @@ impl View<'_> {
                     })
                     .map_err(StoreError::git("cannot walk the tree"))?;
                     for (path, oid) in blobs {
-                        let blob = self
-                            .store
-                            .repo
-                            .find_blob(oid)
-                            .map_err(StoreError::git("cannot read a blob"))?;
+                        let blob = super::loose::blob(&self.store.repo, oid, "cannot read a blob")?;
                         out.push(RawFile {
                             path,
                             bytes: blob.content().to_vec(),
@@ -981,6 +1216,7 @@ mod tests {
             refname: "refs/heads/main".to_owned(),
             old: Oid::from_str("1111111111111111111111111111111111111111").unwrap(),
             new: Oid::from_str("2222222222222222222222222222222222222222").unwrap(),
+            lock: "ovn 42 0123456789abcdef\n".to_owned(),
             files: vec![(
                 "contributions/2026/11/24/x y.toml".to_owned(),
                 Oid::from_str("3333333333333333333333333333333333333333").unwrap(),
@@ -990,6 +1226,7 @@ mod tests {
         let back = Journal::parse(&text).unwrap();
         assert_eq!(back.refname, j.refname);
         assert_eq!(back.files, j.files);
+        assert_eq!(back.lock, j.lock);
         assert!(Journal::parse(&text[..text.len() - 2]).is_none());
     }
 }

@@ -399,7 +399,7 @@ proptest! {
             currency: cur,
             validated_branch: "main".to_owned(),
             leftover,
-            validation: ovn::core::record::Validation { approvals, stewards, signed },
+            validation: ovn::core::record::Validation { approvals, stewards, signed, max_date_skew_days: None },
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

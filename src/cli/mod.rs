@@ -19,6 +19,7 @@ pub mod report;
 pub mod resource;
 pub mod revert;
 pub mod review;
+mod review_gov;
 pub mod site;
 pub mod status;
 mod totals;

@@ -114,6 +114,10 @@ struct Report {
     changed: Vec<Entry>,
     removed: Vec<Entry>,
     violations: Vec<String>,
+    /// Governance changes, judged by the base's rules (`review_gov`).
+    governance: Vec<crate::core::governance::Change>,
+    /// The added records and who added them.
+    records: Vec<super::review_gov::Authored>,
     impact: Vec<Impact>,
     #[serde(skip)]
     minor_units: u32,
@@ -185,6 +189,8 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         changed: Vec::new(),
         removed: Vec::new(),
         violations: Vec::new(),
+        governance: Vec::new(),
+        records: Vec::new(),
         impact: Vec::new(),
         minor_units,
     };
@@ -249,7 +255,8 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     // Approvals: who added them, and of whose contribution.
     if !new.approvals.is_empty() {
         let authors = store.approval_authors(&head_s)?;
-        let head_ledger_agents = agents_at(&store, &head_s, &new)?;
+        // The base's agents: an email added in the change identifies nobody in it yet.
+        let head_ledger_agents = agents_at(&store, &fork_s)?;
         for a in &new.approvals {
             let Some(by) = authors.get(a.id.value.as_str()) else {
                 continue;
@@ -352,6 +359,11 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         }
     }
 
+    let found = super::review_gov::find(&store, fork, head_id, &changes, &old, &new)?;
+    report.violations.extend(found.flags);
+    report.governance = found.governance;
+    report.records = found.records;
+
     if !args.no_impact {
         report.impact = impact(&store, &fork_s, &head_s, &old, &new, amount)?;
     }
@@ -430,7 +442,7 @@ fn describe(l: &Ledger, path: &str) -> String {
 }
 
 /// The agents at a revision (their folder is small), to map approvers' emails.
-fn agents_at(store: &Store, rev: &str, new: &Ledger) -> Result<Ledger, CliError> {
+fn agents_at(store: &Store, rev: &str) -> Result<Ledger, CliError> {
     let mut files = store.read_folder_at(rev, RecordType::Agent.folder())?;
     if let Some(bytes) = store.read_file_at(rev, NETWORK_FILE)? {
         files.push(RawFile {
@@ -438,11 +450,7 @@ fn agents_at(store: &Store, rev: &str, new: &Ledger) -> Result<Ledger, CliError>
             bytes,
         });
     }
-    let mut l = ledger::load(&files).ledger;
-    if l.agents.is_empty() {
-        l.agents = new.agents.clone();
-    }
-    Ok(l)
+    Ok(ledger::load(&files).ledger)
 }
 
 /// One contribution at a revision, found by tree listings.
@@ -748,6 +756,7 @@ fn text(r: &Report) -> String {
             }
         }
     }
+    s.push_str(&super::review_gov::text(&r.governance, &r.records));
     if r.violations.is_empty() {
         let _ = writeln!(s, "\nPolicy violations: none");
     } else {
@@ -824,6 +833,11 @@ fn markdown(r: &Report) -> String {
         }
         s.push('\n');
     }
+    s.push_str(&super::review_gov::markdown(
+        &r.governance,
+        &r.records,
+        md_cell,
+    ));
     let entries: Vec<&Entry> = r.added.iter().chain(&r.changed).chain(&r.removed).collect();
     if !entries.is_empty() {
         let _ = writeln!(s, "#### Records\n\n| change | file | what |\n|---|---|---|");

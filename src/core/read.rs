@@ -89,11 +89,13 @@ pub fn network(
             let approvals = v.integer("approvals", Need::Optional);
             let stewards = v.boolean("stewards", Need::Optional);
             let signed = v.boolean("signed", Need::Optional);
+            let skew = v.integer("max_date_skew_days", Need::Optional);
             v.finish();
             Validation {
                 approvals: approvals.map_or(0, |a| a.value),
                 stewards: stewards.is_some_and(|s| s.value),
                 signed: signed.is_some_and(|s| s.value),
+                max_date_skew_days: skew.map(|s| s.value),
             }
         }
         None => Validation::default(),

@@ -108,6 +108,9 @@ pub fn network(n: &Network) -> String {
         let _ = writeln!(d.0, "approvals = {}", v.approvals);
         let _ = writeln!(d.0, "stewards = {}", v.stewards);
         let _ = writeln!(d.0, "signed = {}", v.signed);
+        if let Some(days) = v.max_date_skew_days {
+            let _ = writeln!(d.0, "max_date_skew_days = {days}");
+        }
     }
     d.0
 }

@@ -35,7 +35,7 @@ pub struct AddedBy {
 
 impl Store {
     /// The ledger's subtree at a commit (`None` when the commit has no ledger there).
-    fn history_tree<'r>(
+    pub(super) fn history_tree<'r>(
         &'r self,
         commit: &git2::Commit<'r>,
     ) -> Result<Option<Tree<'r>>, StoreError> {
@@ -51,7 +51,11 @@ impl Store {
         }
     }
 
-    fn history_subtree<'r>(&'r self, tree: Option<&Tree<'r>>, name: &str) -> Option<Tree<'r>> {
+    pub(super) fn history_subtree<'r>(
+        &'r self,
+        tree: Option<&Tree<'r>>,
+        name: &str,
+    ) -> Option<Tree<'r>> {
         let entry = tree?.get_name(name)?;
         if entry.kind() != Some(ObjectType::Tree) {
             return None;

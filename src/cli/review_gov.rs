@@ -125,13 +125,19 @@ pub(super) fn find(
         signers: allowed_signers(&base),
         signed_by: BTreeMap::new(),
     };
-    let mut found = Findings::default();
-
-    found.governance = governance::changes(old, new);
+    let mut found = Findings {
+        governance: governance::changes(old, new),
+        ..Findings::default()
+    };
     for change in &mut found.governance {
         let mut authors = Vec::new();
         for t in touches.get(&change.path).into_iter().flatten() {
-            authors.push(ids.author(t, policy.signed)?);
+            let agent = ids.author(t, false)?;
+            let unsigned = match (&agent, policy.signed) {
+                (Ok(_), true) => ids.author(t, true)?.err(),
+                _ => None,
+            };
+            authors.push(governance::Author { agent, unsigned });
         }
         governance::judge(change, &base, &authors);
         found.flags.push(format!(

@@ -211,14 +211,19 @@ pub fn show_policy(v: &Validation) -> String {
     )
 }
 
-/// Who made a governance change: one entry per commit that touched its file, the agent the
-/// base maps the commit to (`Err` with the reason when it maps to none, or when the base
-/// asks for signatures and the commit has none valid by that agent's base keys).
-pub type Authors = [Result<Id, String>];
+/// Who made one commit of a governance change, as the base knows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Author {
+    /// The agent the base maps the commit's author email to, or why it maps to none.
+    pub agent: Result<Id, String>,
+    /// When the base asks for signatures and the commit has none valid by a key the base
+    /// lists on that agent: why.
+    pub unsigned: Option<String>,
+}
 
 /// Judges `change` with the base's rules: `base` holds the base's network (its policy), all
 /// its agents and all its projects (their stewards). Fills `needs`, `validated` and `verdict`.
-pub fn judge(change: &mut Change, base: &Ledger, authors: &Authors) {
+pub fn judge(change: &mut Change, base: &Ledger, authors: &[Author]) {
     let policy = base
         .network
         .as_ref()
@@ -256,6 +261,7 @@ pub fn judge(change: &mut Change, base: &Ledger, authors: &Authors) {
         ),
     };
     change.needs = needs;
+    change.validated = false;
     if policy.approvals == 0 {
         change.validated = true;
         change.verdict = "validated by merging: the base's policy asks for no approvals".to_owned();
@@ -266,21 +272,18 @@ pub fn judge(change: &mut Change, base: &Ledger, authors: &Authors) {
         return;
     }
     for a in authors {
-        match a {
-            Err(why) => {
-                change.verdict = format!("not validated: {why}");
-                return;
-            }
-            Ok(id) if !allowed.contains(id) => {
-                change.verdict = format!("not validated: made by {id}, who may not");
-                return;
-            }
-            Ok(_) => {}
-        }
+        let why = match (&a.agent, &a.unsigned) {
+            (Err(why), _) => why.clone(),
+            (Ok(id), _) if !allowed.contains(id) => format!("made by {id}, who may not"),
+            (Ok(_), Some(why)) => why.clone(),
+            (Ok(_), None) => continue,
+        };
+        change.verdict = format!("not validated: {why}");
+        return;
     }
     let names: BTreeSet<&str> = authors
         .iter()
-        .filter_map(|a| a.as_ref().ok().map(Id::as_str))
+        .filter_map(|a| a.agent.as_ref().ok().map(Id::as_str))
         .collect();
     change.validated = true;
     change.verdict = format!("validated: made by {}", list(names.into_iter()));
@@ -337,13 +340,19 @@ mod tests {
         let mut found = changes(&old, &new);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].what, "emails of ben: ben@x -> ben@x, eve@x");
-        let eve: Vec<Result<Id, String>> = vec![Err("unknown <eve@x>".to_owned())];
+        let by = |agent: Result<Id, String>| {
+            vec![Author {
+                agent,
+                unsigned: None,
+            }]
+        };
+        let eve = by(Err("unknown <eve@x>".to_owned()));
         judge(&mut found[0], &old, &eve);
         assert!(!found[0].validated);
-        let ben = vec![Ok(Id::parse("ben").unwrap())];
+        let ben = by(Ok(Id::parse("ben").unwrap()));
         judge(&mut found[0], &old, &ben);
         assert!(found[0].validated, "{}", found[0].verdict);
-        let cy = vec![Ok(Id::parse("cy").unwrap())];
+        let cy = by(Ok(Id::parse("cy").unwrap()));
         judge(&mut found[0], &old, &cy);
         assert!(!found[0].validated);
     }

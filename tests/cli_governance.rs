@@ -466,3 +466,43 @@ fn gitlinks_symlinks_and_unreadable_files_are_flagged() {
     // Nothing the symlink points to is read.
     assert!(!out.contains("HOME="), "{out}");
 }
+
+#[test]
+fn check_history_reports_a_merged_governance_change_that_was_not_validated() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    // ben changes his own address: validated under the rules before it.
+    edit(
+        &dir,
+        "agents/ben.toml",
+        "[\"ben@fablab.example\"]",
+        "[\"ben@new.example\"]",
+    );
+    commit_as(&s, &dir, BEN, "new address");
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.git(&dir, &["merge", "-q", "--no-ff", "-m", "merge pr", "pr"]);
+    let (code, out, _) = common::run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 0, "{out}");
+    // cy takes over ana's identity on a branch that is merged.
+    s.git(&dir, &["switch", "-q", "-c", "takeover"]);
+    edit(
+        &dir,
+        "agents/ana.toml",
+        "[\"ana@fablab.example\"]",
+        &format!("[\"{EVE}\"]"),
+    );
+    commit_as(&s, &dir, CY, "take over ana");
+    s.git(&dir, &["switch", "-q", "main"]);
+    s.git(
+        &dir,
+        &["merge", "-q", "--no-ff", "-m", "merge takeover", "takeover"],
+    );
+    let (code, out, _) = common::run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "brings a governance change that was not validated under the rules before it: emails of ana: {ANA} -> {EVE} (not validated: made by cy, who may not"
+        )),
+        "{out}"
+    );
+}

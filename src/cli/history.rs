@@ -85,6 +85,15 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
                 kind.noun(),
             ));
         }
+        for change in super::review_gov::unvalidated(store, *parent, *commit)? {
+            problems.push(format!(
+                "commit {} brings a governance change that was not validated under the rules before it: {} ({}; needs {})",
+                short(*commit),
+                change.what,
+                change.verdict,
+                change.needs
+            ));
+        }
     }
 
     let n = chain.len();

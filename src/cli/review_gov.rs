@@ -126,20 +126,10 @@ pub(super) fn find(
         signed_by: BTreeMap::new(),
     };
     let mut found = Findings {
-        governance: governance::changes(old, new),
+        governance: judged(&mut ids, governance::changes(old, new), &touches)?,
         ..Findings::default()
     };
-    for change in &mut found.governance {
-        let mut authors = Vec::new();
-        for t in touches.get(&change.path).into_iter().flatten() {
-            let agent = ids.author(t, false)?;
-            let unsigned = match (&agent, policy.signed) {
-                (Ok(_), true) => ids.author(t, true)?.err(),
-                _ => None,
-            };
-            authors.push(governance::Author { agent, unsigned });
-        }
-        governance::judge(change, &base, &authors);
+    for change in &found.governance {
         found.flags.push(format!(
             "governance change: {} ({}; needs {})",
             change.what, change.verdict, change.needs
@@ -242,6 +232,86 @@ pub(super) fn find(
         found.records.push(entry);
     }
     Ok(found)
+}
+
+/// `changes` judged with the rules `ids` holds (the base's), made by the commits `touches`
+/// lists for their files.
+fn judged(
+    ids: &mut Identities<'_>,
+    mut changes: Vec<Change>,
+    touches: &BTreeMap<String, Vec<Touch>>,
+) -> Result<Vec<Change>, CliError> {
+    let signed = ids
+        .base
+        .network
+        .as_ref()
+        .is_some_and(|n| n.validation.signed);
+    for change in &mut changes {
+        let mut authors = Vec::new();
+        for t in touches.get(&change.path).into_iter().flatten() {
+            let agent = ids.author(t, false)?;
+            let unsigned = match (&agent, signed) {
+                (Ok(_), true) => ids.author(t, true)?.err(),
+                _ => None,
+            };
+            authors.push(governance::Author { agent, unsigned });
+        }
+        governance::judge(change, ids.base, &authors);
+    }
+    Ok(changes)
+}
+
+/// The governance changes that `commit` brings onto the validated branch over `parent`
+/// (its first parent) and that are not validated under `parent`'s rules, for `ovn check
+/// --history`. The commits that made them are those reachable from `commit` and not from
+/// `parent`: a merge's own and those of the branch it merged.
+pub(super) fn unvalidated(
+    store: &Store,
+    parent: Oid,
+    commit: Oid,
+) -> Result<Vec<Change>, CliError> {
+    if !store.governance_touched(parent, commit)? {
+        return Ok(Vec::new());
+    }
+    let (p, c) = (parent.to_string(), commit.to_string());
+    let changes: Vec<FileChange> = store
+        .changed_files(&p, &c)?
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                classify(&f.path),
+                Role::Network
+                    | Role::Record(
+                        RecordType::Agent | RecordType::Project | RecordType::Agreement,
+                        ..
+                    )
+            )
+        })
+        .collect();
+    let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
+        let files: Vec<RawFile> = changes
+            .iter()
+            .filter_map(|f| {
+                pick(f).map(|b| RawFile {
+                    path: f.path.clone(),
+                    bytes: b.clone(),
+                })
+            })
+            .collect();
+        ledger::load(&files).ledger
+    };
+    let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
+    let base = base_rules(store, &p)?;
+    let touches = store.range_touches(parent, commit)?;
+    let mut ids = Identities {
+        store,
+        base: &base,
+        signers: allowed_signers(&base),
+        signed_by: BTreeMap::new(),
+    };
+    let mut out = judged(&mut ids, governance::changes(&old, &new), &touches)?;
+    out.retain(|c| !c.validated);
+    Ok(out)
 }
 
 /// Whether `l` holds a record read from `path`.

@@ -224,3 +224,27 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Whether `commit` changes the rules: `ovn.toml`, `agents/`, `projects/` or
+    /// `agreements/` differ from `parent` (by object id only; nothing is read).
+    pub fn governance_touched(&self, parent: Oid, commit: Oid) -> Result<bool, StoreError> {
+        let find = |oid: Oid| {
+            self.repo
+                .find_commit(oid)
+                .map_err(StoreError::git("cannot read a commit"))
+        };
+        let old = self.history_tree(&find(parent)?)?;
+        let new = self.history_tree(&find(commit)?)?;
+        let id =
+            |t: Option<&Tree<'_>>, name: &str| t.and_then(|t| t.get_name(name)).map(|e| e.id());
+        Ok([
+            NETWORK_FILE,
+            RecordType::Agent.folder(),
+            RecordType::Project.folder(),
+            RecordType::Agreement.folder(),
+        ]
+        .iter()
+        .any(|name| id(old.as_ref(), name) != id(new.as_ref(), name)))
+    }
+}

@@ -46,7 +46,23 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// payout; a project with neither is named and skipped). The impact counts every merged
 /// contribution, approvals aside: it shows what the change would do once validated.
 ///
-/// Exit status 1 when there is a policy violation, so CI can fail on it.
+/// The rules that judge a change are the rules before it: approvals and authors are mapped
+/// to agents with the base's agents and keys, so an email, key or agent added in the change
+/// vouches for nothing in it. Governance changes (to [validation] in ovn.toml, to agents'
+/// emails and keys, new or removed agents, projects' stewards, agreements) are listed in their
+/// own section with whether each is validated under the base's policy: by merging when it
+/// asks for no approvals, else when every commit making it is authored (and, with signed,
+/// signed) by an agent the base allows (a steward of the project for its stewards, the agent
+/// or a steward for its emails and keys, a steward for the rest).
+///
+/// Who did what: each added record with the agent its commit's author maps to, whom a
+/// contribution is for and its description, what an approval approves. Flagged: records
+/// logged for another agent, authors no agent lists, contributions dated more than
+/// max_date_skew_days (in [validation], default 90) from their commit, symlinks, gitlinks,
+/// and files that are not readable records.
+///
+/// Exit status 1 when there is a policy violation, a governance change or a flag, so CI can
+/// fail on it and a person looks.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -55,7 +71,7 @@ Examples:
   ovn review origin/main..HEAD --format markdown > review.md
   ovn review --format json --no-impact
 
-Exit status: 0 no violation, 1 policy violations (listed), 2 bad input (a malformed range, \
+Exit status: 0 no violation, 1 policy violations, governance changes or flags (listed), 2 bad input (a malformed range, \
 revisions that share no history, a bad amount), 3 environment error.")]
 pub struct ReviewArgs {
     /// BASE..HEAD, revisions as git understands them [default: VALIDATED..HEAD]

@@ -506,3 +506,108 @@ fn check_history_reports_a_merged_governance_change_that_was_not_validated() {
         "{out}"
     );
 }
+
+fn merge(s: &Sandbox, dir: &Path, branch: &str) {
+    s.git(dir, &["switch", "-q", "main"]);
+    s.git(
+        dir,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            &format!("merge {branch}"),
+            branch,
+        ],
+    );
+}
+
+/// Contributions `ovn payout` leaves out for want of approvals.
+fn awaiting(s: &Sandbox, dir: &Path) -> Vec<String> {
+    let (code, out, err) = common::run(s, dir, &["payout", "3000", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    json["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["reason"] == "awaiting approval")
+        .map(|l| l["contribution"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_merged_policy_change_that_was_not_validated_does_not_apply() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    assert_eq!(awaiting(&s, &dir).len(), 5);
+    edit(&dir, "ovn.toml", "approvals = 1\n", "approvals = 0\n");
+    commit_as(&s, &dir, CY, "no more approvals");
+    merge(&s, &dir, "pr");
+    // The files say 0; the rules in force still ask for one approval.
+    assert_eq!(awaiting(&s, &dir).len(), 5);
+    let (_, out, _) = common::run(&s, &dir, &["status"]);
+    assert!(out.contains(A1), "{out}");
+    let (code, out, _) = common::run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("validation policy: approvals 1"), "{out}");
+    // The same change made by a steward applies.
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+    s.git(&dir, &["switch", "-q", "-c", "pr2"]);
+    edit(&dir, "ovn.toml", "approvals = 1\n", "approvals = 0\n");
+    commit_as(&s, &dir, ANA, "no more approvals");
+    merge(&s, &dir, "pr2");
+    assert!(awaiting(&s, &dir).is_empty());
+}
+
+#[test]
+fn an_email_added_without_validation_approves_nothing_after_the_merge() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    // cy adds eve's address to ben's emails; merged, then eve approves ana's work as ben.
+    edit(
+        &dir,
+        "agents/ben.toml",
+        "[\"ben@fablab.example\"]",
+        &format!("[\"ben@fablab.example\", \"{EVE}\"]"),
+    );
+    commit_as(&s, &dir, CY, "ben's other address");
+    merge(&s, &dir, "pr");
+    s.git(&dir, &["switch", "-q", "-c", "approval"]);
+    let out = s
+        .ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", EVE)
+        .args(["approve", A1])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    merge(&s, &dir, "approval");
+    assert!(awaiting(&s, &dir).contains(&A1.to_owned()));
+    // Had ben added it himself, the approval would count.
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    edit(
+        &dir,
+        "agents/ben.toml",
+        "[\"ben@fablab.example\"]",
+        &format!("[\"ben@fablab.example\", \"{EVE}\"]"),
+    );
+    commit_as(&s, &dir, BEN, "my other address");
+    merge(&s, &dir, "pr");
+    let out = s
+        .ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", EVE)
+        .args(["approve", A1])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!awaiting(&s, &dir).contains(&A1.to_owned()));
+}

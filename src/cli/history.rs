@@ -71,6 +71,7 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         RecordType::Payout.folder(),
         RecordType::Approval.folder(),
     ];
+    let mut in_force = super::review_gov::InForce::default();
     for (commit, parent) in &chain {
         let Some(parent) = parent else { continue };
         for (path, deleted) in store.rewritten_files(*parent, *commit, &folders)? {
@@ -85,7 +86,7 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
                 kind.noun(),
             ));
         }
-        for change in super::review_gov::unvalidated(store, *parent, *commit)? {
+        for change in in_force.step(store, *parent, *commit)? {
             problems.push(format!(
                 "commit {} brings a governance change that was not validated under the rules before it: {} ({}; needs {})",
                 short(*commit),

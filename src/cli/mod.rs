@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
+mod effective;
 pub mod export;
 mod history;
 pub mod init;

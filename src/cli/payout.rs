@@ -949,12 +949,17 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
 }
 
 /// Contributions merged at `rev` that still await the approvals the network's policy asks
-/// for (none when the policy asks for none: merged is validated).
+/// for (none when the policy asks for none: merged is validated). The policy, identities and
+/// stewards are those in force (`effective.rs`): a governance change that reached the branch
+/// without being validated does not apply.
 pub(super) fn unapproved(
     store: &Store,
     rev: &str,
     ledger: &Ledger,
 ) -> Result<std::collections::HashSet<Id>, CliError> {
+    let in_force = super::effective::rules(store, store.resolve(rev)?.id())?
+        .map(|rules| super::effective::applied(ledger, &rules));
+    let ledger = in_force.as_ref().unwrap_or(ledger);
     if ledger
         .network
         .as_ref()

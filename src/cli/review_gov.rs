@@ -261,57 +261,86 @@ fn judged(
     Ok(changes)
 }
 
-/// The governance changes that `commit` brings onto the validated branch over `parent`
-/// (its first parent) and that are not validated under `parent`'s rules, for `ovn check
-/// --history`. The commits that made them are those reachable from `commit` and not from
-/// `parent`: a merge's own and those of the branch it merged.
-pub(super) fn unvalidated(
-    store: &Store,
-    parent: Oid,
-    commit: Oid,
-) -> Result<Vec<Change>, CliError> {
-    if !store.governance_touched(parent, commit)? {
-        return Ok(Vec::new());
-    }
-    let (p, c) = (parent.to_string(), commit.to_string());
-    let changes: Vec<FileChange> = store
-        .changed_files(&p, &c)?
-        .into_iter()
-        .filter(|f| {
-            matches!(
-                classify(&f.path),
-                Role::Network
-                    | Role::Record(
-                        RecordType::Agent | RecordType::Project | RecordType::Agreement,
-                        ..
-                    )
-            )
-        })
-        .collect();
-    let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
-        let files: Vec<RawFile> = changes
-            .iter()
-            .filter_map(|f| {
-                pick(f).map(|b| RawFile {
-                    path: f.path.clone(),
-                    bytes: b.clone(),
-                })
+/// The rules in force along a first-parent history, step by step (`ovn check --history`,
+/// and the rules payouts and statuses apply): a governance change joins them only when it
+/// is validated under the rules in force before it.
+#[derive(Default)]
+pub(super) struct InForce {
+    /// The rules in force (network, agents, projects), once a step changed any.
+    pub rules: Option<Ledger>,
+    /// Whether some governance change was not validated, so the rules in force differ from
+    /// the ledger's own.
+    pub diverged: bool,
+}
+
+impl InForce {
+    /// Judges the governance changes `commit` brings over `parent` (its first parent) with
+    /// the rules in force, makes the validated ones part of them, and returns the others.
+    /// The commits that made them are those reachable from `commit` and not from `parent`:
+    /// a merge's own and those of the branch it merged.
+    pub(super) fn step(
+        &mut self,
+        store: &Store,
+        parent: Oid,
+        commit: Oid,
+    ) -> Result<Vec<Change>, CliError> {
+        if !store.governance_touched(parent, commit)? {
+            return Ok(Vec::new());
+        }
+        let (p, c) = (parent.to_string(), commit.to_string());
+        let changes: Vec<FileChange> = store
+            .changed_files(&p, &c)?
+            .into_iter()
+            .filter(|f| {
+                matches!(
+                    classify(&f.path),
+                    Role::Network
+                        | Role::Record(
+                            RecordType::Agent | RecordType::Project | RecordType::Agreement,
+                            ..
+                        )
+                )
             })
             .collect();
-        ledger::load(&files).ledger
-    };
-    let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
-    let base = base_rules(store, &p)?;
-    let touches = store.range_touches(parent, commit)?;
-    let mut ids = Identities {
-        store,
-        base: &base,
-        signers: allowed_signers(&base),
-        signed_by: BTreeMap::new(),
-    };
-    let mut out = judged(&mut ids, governance::changes(&old, &new), &touches)?;
-    out.retain(|c| !c.validated);
-    Ok(out)
+        let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
+            let files: Vec<RawFile> = changes
+                .iter()
+                .filter_map(|f| {
+                    pick(f).map(|b| RawFile {
+                        path: f.path.clone(),
+                        bytes: b.clone(),
+                    })
+                })
+                .collect();
+            ledger::load(&files).ledger
+        };
+        let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
+        // Until a step changes them, the rules in force are the ledger's own.
+        let base = match self.rules.take() {
+            Some(rules) => rules,
+            None => base_rules(store, &p)?,
+        };
+        let touches = store.range_touches(parent, commit)?;
+        let mut ids = Identities {
+            store,
+            base: &base,
+            signers: allowed_signers(&base),
+            signed_by: BTreeMap::new(),
+        };
+        let judged = judged(&mut ids, governance::changes(&old, &new), &touches)?;
+        let mut rules = base;
+        let mut refused = Vec::new();
+        for change in judged {
+            if change.validated {
+                governance::apply(&change, &mut rules, &new);
+            } else {
+                self.diverged = true;
+                refused.push(change);
+            }
+        }
+        self.rules = Some(rules);
+        Ok(refused)
+    }
 }
 
 /// Whether `l` holds a record read from `path`.

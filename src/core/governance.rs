@@ -31,8 +31,14 @@ use super::value::Id;
 pub enum Subject {
     /// `[validation]` in `ovn.toml`.
     Policy,
-    /// An agent's `emails` or `keys`, or the agent itself (added or removed).
-    Identity(Id),
+    /// An agent's `emails`.
+    Emails(Id),
+    /// An agent's `keys`.
+    Keys(Id),
+    /// A new agent (with its emails and keys).
+    NewAgent(Id),
+    /// An agent removed.
+    RemovedAgent(Id),
     /// A project's `stewards` (or a new project's).
     Stewards(Id),
     /// An agreement (added, changed or removed).
@@ -88,7 +94,7 @@ pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
                     a.keys.len(),
                     if a.keys.len() == 1 { "" } else { "s" }
                 ),
-                Subject::Identity(id.clone()),
+                Subject::NewAgent(id.clone()),
             )),
             Some(o) => {
                 let emails = |x: &super::record::Agent| -> BTreeSet<String> {
@@ -108,7 +114,7 @@ pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
                             list(emails(o).iter().map(String::as_str)),
                             list(emails(a).iter().map(String::as_str))
                         ),
-                        Subject::Identity(id.clone()),
+                        Subject::Emails(id.clone()),
                     ));
                 }
                 if keys(o) != keys(a) {
@@ -120,7 +126,7 @@ pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
                             now.difference(&was).count(),
                             was.difference(&now).count()
                         ),
-                        Subject::Identity(id.clone()),
+                        Subject::Keys(id.clone()),
                     ));
                 }
             }
@@ -131,7 +137,7 @@ pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
             out.push(pending(
                 old.path(a.file),
                 format!("agent {} removed", a.id.value),
-                Subject::Identity(a.id.value.clone()),
+                Subject::RemovedAgent(a.id.value.clone()),
             ));
         }
     }
@@ -245,7 +251,10 @@ pub fn judge(change: &mut Change, base: &Ledger, authors: &[Author]) {
                 "a steward of a project at the base".to_owned(),
             ),
         },
-        Subject::Identity(agent) => {
+        Subject::Emails(agent)
+        | Subject::Keys(agent)
+        | Subject::NewAgent(agent)
+        | Subject::RemovedAgent(agent) => {
             let mut allowed = any_steward.clone();
             if base.agents.iter().any(|a| a.id.value == *agent) {
                 allowed.insert(agent);
@@ -287,6 +296,50 @@ pub fn judge(change: &mut Change, base: &Ledger, authors: &[Author]) {
         .collect();
     change.validated = true;
     change.verdict = format!("validated: made by {}", list(names.into_iter()));
+}
+
+/// Makes a validated `change` part of `rules` (a network, agents and projects: the rules in
+/// force), taking its new value from `new` (the changed files' records after it). Agreements
+/// are not rules of this kind: they are judged, not replaced.
+pub fn apply(change: &Change, rules: &mut Ledger, new: &Ledger) {
+    let agent_in = |l: &Ledger, id: &Id| l.agents.iter().position(|a| a.id.value == *id);
+    match &change.subject {
+        Subject::Policy => {
+            if let (Some(r), Some(n)) = (rules.network.as_mut(), new.network.as_ref()) {
+                r.validation = n.validation.clone();
+            }
+        }
+        Subject::Emails(id) | Subject::Keys(id) => {
+            let (Some(r), Some(n)) = (agent_in(rules, id), agent_in(new, id)) else {
+                return;
+            };
+            let from = &new.agents[n];
+            match change.subject {
+                Subject::Emails(_) => rules.agents[r].emails = from.emails.clone(),
+                _ => rules.agents[r].keys = from.keys.clone(),
+            }
+        }
+        Subject::NewAgent(id) => {
+            if let Some(n) = agent_in(new, id) {
+                let agent = new.agents[n].clone();
+                match agent_in(rules, id) {
+                    Some(r) => rules.agents[r] = agent,
+                    None => rules.agents.push(agent),
+                }
+            }
+        }
+        Subject::RemovedAgent(id) => rules.agents.retain(|a| a.id.value != *id),
+        Subject::Stewards(id) => {
+            let Some(project) = new.projects.iter().find(|p| p.id.value == *id) else {
+                return;
+            };
+            match rules.projects.iter_mut().find(|p| p.id.value == *id) {
+                Some(p) => p.stewards = project.stewards.clone(),
+                None => rules.projects.push(project.clone()),
+            }
+        }
+        Subject::Agreement(_) => {}
+    }
 }
 
 /// Days between a contribution's date and the day of the commit that added it.

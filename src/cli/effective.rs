@@ -3,10 +3,11 @@
 //! (`review_gov::InForce`), not as the ledger's files say when a governance change reached
 //! the branch without being validated.
 //!
-//! The walk starts at the commit `ovn check --history` last verified (every governance
-//! change up to it was validated, so the files there are the rules in force) or at the root
-//! (trusted as it is), and reads only the commits whose `ovn.toml`, `agents/`, `projects/`
-//! or `agreements/` differ from their first parent's, by tree ids.
+//! The walk starts at the last commit known to have its own files as the rules in force (the
+//! one `ovn check --history` last verified, or the last one a walk found so, remembered in
+//! `.git/ovn/rules-in-force` unless `--no-cache`) or at the root (trusted as it is), and
+//! reads only the commits whose `ovn.toml`, `agents/`, `projects/` or `agreements/` differ
+//! from their first parent's, by tree ids.
 
 use git2::Oid;
 
@@ -18,16 +19,38 @@ use crate::store::Store;
 /// The rules in force at `commit` (network, agents, projects), or `None` when they are the
 /// ledger's own (every governance change on the way was validated).
 pub(super) fn rules(store: &Store, commit: Oid) -> Result<Option<Ledger>, CliError> {
-    let start = store
-        .verified()
-        .filter(|v| store.is_ancestor(*v, commit).unwrap_or(false));
-    let mut in_force = InForce::default();
-    for (c, parent) in store.first_parent_chain(commit, start)? {
-        if let Some(p) = parent {
-            in_force.step(store, p, c)?;
+    // The later of the two known starting points that `commit` descends from.
+    let known = [store.rules_own(), store.verified()];
+    let mut start = None;
+    for k in known.into_iter().flatten() {
+        if store.is_ancestor(k, commit).unwrap_or(false)
+            && start.is_none_or(|s| store.is_ancestor(s, k).unwrap_or(false))
+        {
+            start = Some(k);
         }
     }
-    Ok(in_force.rules.filter(|_| in_force.diverged))
+    let mut in_force = InForce::default();
+    // Each commit's rule ids are read once and compared with its parent's.
+    let mut before: Option<(Oid, crate::store::RuleIds)> = None;
+    for (c, parent) in store.first_parent_chain(commit, start)? {
+        let ids = store.rule_ids(c)?;
+        if let Some(p) = parent {
+            let parent_ids = match before {
+                Some((b, ids)) if b == p => ids,
+                _ => store.rule_ids(p)?,
+            };
+            if parent_ids != ids {
+                in_force.step(store, p, c)?;
+            }
+        }
+        before = Some((c, ids));
+    }
+    if in_force.diverged {
+        return Ok(in_force.rules);
+    }
+    // The rules in force here are the files' own: the next walk starts here.
+    store.set_rules_own(commit);
+    Ok(None)
 }
 
 /// `ledger` with the rules in force: their policy, each agent's emails and keys (none for an

@@ -24,7 +24,7 @@ pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
-pub use range::{Special, Touch};
+pub use range::{RuleIds, Special, Touch};
 pub use read::Scope;
 pub use status::{Change, ChangeKind, Pending, Uncommitted};
 pub use txn::{Mode, Outcome, Plan, View, WriteOptions};

@@ -225,26 +225,62 @@ impl Store {
     }
 }
 
+/// The object ids of what makes the rules at a commit: `ovn.toml`, `agents/`, `projects/`
+/// and `agreements/` (absent ones as `None`).
+pub type RuleIds = [Option<Oid>; 4];
+
 impl Store {
+    /// [`RuleIds`] at `commit` (one commit and one tree read).
+    pub fn rule_ids(&self, commit: Oid) -> Result<RuleIds, StoreError> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(StoreError::git("cannot read a commit"))?;
+        let tree = self.history_tree(&c)?;
+        let id = |name: &str| tree.as_ref().and_then(|t| t.get_name(name)).map(|e| e.id());
+        Ok([
+            id(NETWORK_FILE),
+            id(RecordType::Agent.folder()),
+            id(RecordType::Project.folder()),
+            id(RecordType::Agreement.folder()),
+        ])
+    }
+
     /// Whether `commit` changes the rules: `ovn.toml`, `agents/`, `projects/` or
     /// `agreements/` differ from `parent` (by object id only; nothing is read).
     pub fn governance_touched(&self, parent: Oid, commit: Oid) -> Result<bool, StoreError> {
-        let find = |oid: Oid| {
-            self.repo
-                .find_commit(oid)
-                .map_err(StoreError::git("cannot read a commit"))
-        };
-        let old = self.history_tree(&find(parent)?)?;
-        let new = self.history_tree(&find(commit)?)?;
-        let id =
-            |t: Option<&Tree<'_>>, name: &str| t.and_then(|t| t.get_name(name)).map(|e| e.id());
-        Ok([
-            NETWORK_FILE,
-            RecordType::Agent.folder(),
-            RecordType::Project.folder(),
-            RecordType::Agreement.folder(),
-        ]
-        .iter()
-        .any(|name| id(old.as_ref(), name) != id(new.as_ref(), name)))
+        Ok(self.rule_ids(parent)? != self.rule_ids(commit)?)
+    }
+}
+
+/// Where the last commit whose rules in force were found to be its own files is remembered.
+const RULES_FILE: &str = "ovn/rules-in-force";
+
+impl Store {
+    /// The last commit whose rules in force were found to be its own (every governance
+    /// change before it validated), when the cache is on.
+    pub fn rules_own(&self) -> Option<Oid> {
+        if !self.cache {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.repo.path().join(RULES_FILE)).ok()?;
+        Oid::from_str(text.trim()).ok()
+    }
+
+    /// Remembers `commit` for [`Store::rules_own`] (best effort: a failure only means the
+    /// next walk starts further back).
+    pub fn set_rules_own(&self, commit: Oid) {
+        if !self.cache || self.rules_own() == Some(commit) {
+            return;
+        }
+        let path = self.repo.path().join(RULES_FILE);
+        let tmp = path.with_extension("tmp");
+        let written = path
+            .parent()
+            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && std::fs::write(&tmp, format!("{commit}\n")).is_ok();
+        if written {
+            let _ = std::fs::rename(&tmp, &path);
+        }
     }
 }

@@ -36,7 +36,9 @@ use crate::store::{Plan, Scope, Store};
 /// ovn.toml): merged means reviewed. Contributions on the current branch that are not merged
 /// yet are listed as left out (pending review). --at REV reads any other commit. When the
 /// network asks for approvals (`[validation]` in ovn.toml), merged contributions without them
-/// are left out too (awaiting approval); see ovn-approve(1).
+/// are left out too (awaiting approval); see ovn-approve(1). The policy and the agents'
+/// emails and keys are those in force: a change to them merged without being validated under
+/// the rules before it does not apply (see ovn review, governance changes).
 ///
 /// A preview writes nothing. With --record the payout is written as a payout record
 /// (payouts/YYYY/ID.toml) in one commit on the current branch, pinning the ledger commit

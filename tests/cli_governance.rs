@@ -611,3 +611,30 @@ fn an_email_added_without_validation_approves_nothing_after_the_merge() {
     );
     assert!(!awaiting(&s, &dir).contains(&A1.to_owned()));
 }
+
+#[test]
+fn an_author_email_with_terminal_escapes_is_shown_escaped() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "");
+    let forged = "x\u{1b}]0;owned\u{7}\u{202e}@evil.example";
+    let out = s
+        .ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", forged)
+        .args(["log", "2h", "Did things", "-p", "drone", "--agent", "ben"])
+        .args(["--date", "2026-11-23"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, out) = review(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    let who = out
+        .split("Who did what")
+        .nth(1)
+        .and_then(|w| w.split("Policy violations").next())
+        .unwrap();
+    assert!(who.contains("unknown identity"), "{out}");
+    assert!(
+        !who.contains('\u{1b}') && !who.contains('\u{7}') && !who.contains('\u{202e}'),
+        "{who:?}"
+    );
+}

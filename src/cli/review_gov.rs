@@ -357,6 +357,9 @@ fn has_record(l: &Ledger, path: &str) -> bool {
 
 /// The two sections for a terminal.
 pub(super) fn text(governance: &[Change], records: &[Authored]) -> String {
+    // Names, emails, paths and descriptions come from the change: shown with control and
+    // bidirectional characters made visible, so they cannot forge lines.
+    let v = crate::core::render::visible;
     let mut s = String::new();
     if !governance.is_empty() {
         let _ = writeln!(
@@ -366,26 +369,26 @@ pub(super) fn text(governance: &[Change], records: &[Authored]) -> String {
         );
         for g in governance {
             let mark = if g.validated { "ok " } else { "NOT" };
-            let _ = writeln!(s, "  [{mark}] {}  {}", g.path, g.what);
-            let _ = writeln!(s, "        {}; needs {}", g.verdict, g.needs);
+            let _ = writeln!(s, "  [{mark}] {}  {}", v(&g.path), v(&g.what));
+            let _ = writeln!(s, "        {}; needs {}", v(&g.verdict), v(&g.needs));
         }
     }
     if !records.is_empty() {
         let _ = writeln!(s, "\nWho did what ({}):", records.len());
         for r in records {
-            let _ = write!(s, "  {}  by {}", r.record, r.author);
+            let _ = write!(s, "  {}  by {}", v(&r.record), v(&r.author));
             if let Some(a) = &r.agent {
-                let _ = write!(s, ", for {a}");
+                let _ = write!(s, ", for {}", v(a));
             }
             if let Some(a) = &r.approves {
-                let _ = write!(s, ", approves {a}");
+                let _ = write!(s, ", approves {}", v(a));
             }
             s.push('\n');
             if let Some(d) = &r.description {
-                let _ = writeln!(s, "      {d}");
+                let _ = writeln!(s, "      {}", v(d));
             }
             for f in &r.flags {
-                let _ = writeln!(s, "      ! {f}");
+                let _ = writeln!(s, "      ! {}", v(f));
             }
         }
     }
@@ -396,8 +399,9 @@ pub(super) fn text(governance: &[Change], records: &[Authored]) -> String {
 pub(super) fn markdown(
     governance: &[Change],
     records: &[Authored],
-    cell: fn(&str) -> String,
+    md: fn(&str) -> String,
 ) -> String {
+    let cell = |t: &str| md(&crate::core::render::visible(t));
     let mut s = String::new();
     if !governance.is_empty() {
         let _ = writeln!(

@@ -546,6 +546,14 @@ fn a_merged_policy_change_that_was_not_validated_does_not_apply() {
     merge(&s, &dir, "pr");
     // The files say 0; the rules in force still ask for one approval.
     assert_eq!(awaiting(&s, &dir).len(), 5);
+    let (code, out, err) = common::run(
+        &s,
+        &dir,
+        &["payout", "3000", "-p", "drone", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["left_out"].as_array().unwrap().len(), 5, "{json}");
     let (_, out, _) = common::run(&s, &dir, &["status"]);
     assert!(out.contains(A1), "{out}");
     let (code, out, _) = common::run(&s, &dir, &["check", "--history"]);
@@ -624,7 +632,11 @@ fn an_author_email_with_terminal_escapes_is_shown_escaped() {
         .args(["--date", "2026-11-23"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (code, out) = review(&s, &dir, &[]);
     assert_eq!(code, 1, "{out}");
     let who = out

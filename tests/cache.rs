@@ -203,8 +203,10 @@ fn a_new_commit_reads_only_the_changed_folder_and_answers_like_no_cache() {
     // The review of that commit, with its payout impact: the same cold, warm and without.
     let review = ["review", "HEAD~1..HEAD", "--amount", "3000"];
     let fresh = run(&s, &dir, &[&["--no-cache"][..], &review].concat());
-    assert_eq!(fresh.0, 0, "{fresh:?}");
+    // Ana logged it for ben: the review flags that (exit 1).
+    assert_eq!(fresh.0, 1, "{fresh:?}");
     assert!(fresh.1.contains("ben 3h work on drone"), "{}", fresh.1);
+    assert!(fresh.1.contains("logged for ben by ana"), "{}", fresh.1);
     assert_eq!(run(&s, &dir, &review), fresh, "review, cold");
     assert_eq!(run(&s, &dir, &review), fresh, "review, warm");
     let after = entries(&dir);

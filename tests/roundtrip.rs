@@ -435,7 +435,7 @@ proptest! {
             currency: cur,
             validated_branch: "main".to_owned(),
             leftover,
-            validation: ovn::core::record::Validation { approvals, stewards, signed: signed > 0, record_signatures: signed == 2 },
+            validation: ovn::core::record::Validation { approvals, stewards, signed: signed > 0, record_signatures: signed == 2, max_date_skew_days: None },
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

@@ -26,7 +26,9 @@ use crate::store::Scope;
 /// With --history, checks history instead of one snapshot: along the validated branch's
 /// first-parent history (its merges as the network accepted them), no commit modified or
 /// deleted a contribution, payout or approval that its first parent already had, i.e. a
-/// validated record. The last verified commit is remembered in .git/ovn/verified: the next run
+/// validated record; and every governance change it brought (to [validation], agents' emails
+/// and keys, agents, stewards, agreements) was validated under its first parent's rules, as
+/// ovn review judges them. The last verified commit is remembered in .git/ovn/verified: the next run
 /// starts there, and reports a validated branch that no longer descends from it (a
 /// force-push rewrote it). With a RANGE (BASE..HEAD, BASE an ancestor of HEAD), checks HEAD's
 /// first-parent history after BASE and remembers nothing. Every payout recorded at the tip

@@ -72,6 +72,7 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         RecordType::Payout.folder(),
         RecordType::Approval.folder(),
     ];
+    let mut in_force = super::review_gov::InForce::default();
     for (commit, parent) in &chain {
         let Some(parent) = parent else { continue };
         for (path, deleted) in store.rewritten_files(*parent, *commit, &folders)? {
@@ -84,6 +85,15 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
                 "commit {} ({summary:?}, <{email}>) {verb} validated {} {stem} ({path})",
                 short(*commit),
                 kind.noun(),
+            ));
+        }
+        for change in in_force.step(store, *parent, *commit)? {
+            problems.push(format!(
+                "commit {} brings a governance change that was not validated under the rules before it: {} ({}; needs {})",
+                short(*commit),
+                change.what,
+                change.verdict,
+                change.needs
             ));
         }
     }

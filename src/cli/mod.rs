@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
+mod effective;
 pub mod export;
 mod history;
 pub mod init;
@@ -20,6 +21,7 @@ pub mod report;
 pub mod resource;
 pub mod revert;
 pub mod review;
+mod review_gov;
 pub mod site;
 pub mod status;
 mod supersede;

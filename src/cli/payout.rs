@@ -38,7 +38,9 @@ use crate::store::{Plan, Scope, Store};
 /// ovn.toml): merged means reviewed. Contributions on the current branch that are not merged
 /// yet are listed as left out (pending review). --at REV reads any other commit. When the
 /// network asks for approvals (`[validation]` in ovn.toml), merged contributions without them
-/// are left out too (awaiting approval); see ovn-approve(1).
+/// are left out too (awaiting approval); see ovn-approve(1). The policy and the agents'
+/// emails and keys are those in force: a change to them merged without being validated under
+/// the rules before it does not apply (see ovn review, governance changes).
 ///
 /// A preview writes nothing. With --record the payout is written as a payout record
 /// (payouts/YYYY/ID.toml) in one commit on the current branch, pinning the ledger commit
@@ -1297,12 +1299,17 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
 }
 
 /// Contributions merged at `rev` that still await the approvals the network's policy asks
-/// for (none when the policy asks for none: merged is validated).
+/// for (none when the policy asks for none: merged is validated). The policy, identities and
+/// stewards are those in force (`effective.rs`): a governance change that reached the branch
+/// without being validated does not apply.
 pub(super) fn unapproved(
     store: &Store,
     rev: &str,
     ledger: &Ledger,
 ) -> Result<std::collections::HashSet<Id>, CliError> {
+    let in_force = super::effective::rules(store, store.resolve(rev)?.id())?
+        .map(|rules| super::effective::applied(ledger, &rules));
+    let ledger = in_force.as_ref().unwrap_or(ledger);
     if ledger
         .network
         .as_ref()

@@ -48,7 +48,23 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// payout; a project with neither is named and skipped). The impact counts every merged
 /// contribution, approvals aside: it shows what the change would do once validated.
 ///
-/// Exit status 1 when there is a policy violation, so CI can fail on it.
+/// The rules that judge a change are the rules before it: approvals and authors are mapped
+/// to agents with the base's agents and keys, so an email, key or agent added in the change
+/// vouches for nothing in it. Governance changes (to [validation] in ovn.toml, to agents'
+/// emails and keys, new or removed agents, projects' stewards, agreements) are listed in their
+/// own section with whether each is validated under the base's policy: by merging when it
+/// asks for no approvals, else when every commit making it is authored (and, with signed,
+/// signed) by an agent the base allows (a steward of the project for its stewards, the agent
+/// or a steward for its emails and keys, a steward for the rest).
+///
+/// Who did what: each added record with the agent its commit's author maps to, whom a
+/// contribution is for and its description, what an approval approves. Flagged: records
+/// logged for another agent, authors no agent lists, contributions dated more than
+/// max_date_skew_days (in [validation], default 90) from their commit, symlinks, gitlinks,
+/// and files that are not readable records.
+///
+/// Exit status 1 when there is a policy violation, a governance change or a flag, so CI can
+/// fail on it and a person looks.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -57,7 +73,7 @@ Examples:
   ovn review origin/main..HEAD --format markdown > review.md
   ovn review --format json --no-impact
 
-Exit status: 0 no violation, 1 policy violations (listed), 2 bad input (a malformed range, \
+Exit status: 0 no violation, 1 policy violations, governance changes or flags (listed), 2 bad input (a malformed range, \
 revisions that share no history, a bad amount), 3 environment error.")]
 pub struct ReviewArgs {
     /// BASE..HEAD, revisions as git understands them [default: VALIDATED..HEAD]
@@ -122,6 +138,10 @@ struct Report {
     changed: Vec<Entry>,
     removed: Vec<Entry>,
     violations: Vec<String>,
+    /// Governance changes, judged by the base's rules (`review_gov`).
+    governance: Vec<crate::core::governance::Change>,
+    /// The added records and who added them.
+    records: Vec<super::review_gov::Authored>,
     impact: Vec<Impact>,
     #[serde(skip)]
     minor_units: u32,
@@ -188,6 +208,8 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         changed: Vec::new(),
         removed: Vec::new(),
         violations: Vec::new(),
+        governance: Vec::new(),
+        records: Vec::new(),
         impact: Vec::new(),
         minor_units,
     };
@@ -252,7 +274,8 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     // Approvals: who added them, and of whose contribution.
     if !new.approvals.is_empty() {
         let authors = store.approval_authors(&head_s)?;
-        let head_ledger_agents = agents_at(&store, &head_s, &new)?;
+        // The base's agents: an email added in the change identifies nobody in it yet.
+        let head_ledger_agents = agents_at(&store, &fork_s)?;
         for a in &new.approvals {
             let Some(by) = authors.get(a.id.value.as_str()) else {
                 continue;
@@ -389,6 +412,11 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         }
     }
 
+    let found = super::review_gov::find(&store, fork, head_id, &changes, &old, &new)?;
+    report.violations.extend(found.flags);
+    report.governance = found.governance;
+    report.records = found.records;
+
     if !args.no_impact {
         report.impact = impact(&store, &fork_s, &head_s, &old, &new, amount)?;
     }
@@ -523,7 +551,7 @@ fn describe(l: &Ledger, path: &str) -> String {
 }
 
 /// The agents at a revision (their folder is small), to map approvers' emails.
-fn agents_at(store: &Store, rev: &str, new: &Ledger) -> Result<Ledger, CliError> {
+fn agents_at(store: &Store, rev: &str) -> Result<Ledger, CliError> {
     let mut files = store.read_folder_at(rev, RecordType::Agent.folder())?;
     if let Some(bytes) = store.read_file_at(rev, NETWORK_FILE)? {
         files.push(RawFile {
@@ -531,11 +559,7 @@ fn agents_at(store: &Store, rev: &str, new: &Ledger) -> Result<Ledger, CliError>
             bytes,
         });
     }
-    let mut l = ledger::load(&files).ledger;
-    if l.agents.is_empty() {
-        l.agents = new.agents.clone();
-    }
-    Ok(l)
+    Ok(ledger::load(&files).ledger)
 }
 
 /// One contribution at a revision, found by tree listings.
@@ -841,6 +865,7 @@ fn text(r: &Report) -> String {
             }
         }
     }
+    s.push_str(&super::review_gov::text(&r.governance, &r.records));
     if r.violations.is_empty() {
         let _ = writeln!(s, "\nPolicy violations: none");
     } else {
@@ -917,6 +942,11 @@ fn markdown(r: &Report) -> String {
         }
         s.push('\n');
     }
+    s.push_str(&super::review_gov::markdown(
+        &r.governance,
+        &r.records,
+        md_cell,
+    ));
     let entries: Vec<&Entry> = r.added.iter().chain(&r.changed).chain(&r.removed).collect();
     if !entries.is_empty() {
         let _ = writeln!(s, "#### Records\n\n| change | file | what |\n|---|---|---|");

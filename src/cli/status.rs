@@ -114,10 +114,16 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
             }
         }
     }
-    if let Some(v) = &pending.validated
-        && network.as_ref().is_some_and(|n| n.validation.approvals > 0)
-    {
-        awaiting(&store, v, out)?;
+    if let Some(v) = &pending.validated {
+        // The rules in force: a policy change not validated does not apply.
+        let rules = super::effective::rules(&store, store.resolve(v)?.id())?;
+        let policy = rules
+            .as_ref()
+            .and_then(|r| r.network.as_ref())
+            .or(network.as_ref());
+        if policy.is_some_and(|n| n.validation.approvals > 0) {
+            awaiting(&store, v, rules.as_ref(), out)?;
+        }
     }
     if let Some(i) = store.interrupted() {
         interrupted(&i, out)?;
@@ -173,6 +179,7 @@ fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<()
 fn awaiting(
     store: &crate::store::Store,
     validated: &str,
+    rules: Option<&crate::core::ledger::Ledger>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let (loaded, _) = store.load_revision(validated)?;
@@ -183,7 +190,8 @@ fn awaiting(
         )?;
         return Ok(());
     }
-    let ledger = &loaded.ledger;
+    let in_force = rules.map(|r| super::effective::applied(&loaded.ledger, r));
+    let ledger = in_force.as_ref().unwrap_or(&loaded.ledger);
     let (statuses, voids, lost) = super::approve::statuses_and_lost(store, validated, ledger)?;
     let waiting: Vec<_> = ledger
         .contributions

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod export;
 pub mod fast;
 pub mod formula;
+pub mod governance;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

@@ -96,12 +96,14 @@ pub fn network(
                 let b = v.boolean("signed", Need::Optional);
                 (b.is_some_and(|s| s.value), false)
             };
+            let skew = v.integer("max_date_skew_days", Need::Optional);
             v.finish();
             Validation {
                 approvals: approvals.map_or(0, |a| a.value),
                 stewards: stewards.is_some_and(|s| s.value),
                 signed,
                 record_signatures,
+                max_date_skew_days: skew.map(|s| s.value),
             }
         }
         None => Validation::default(),

@@ -76,9 +76,21 @@ pub struct Validation {
     /// Whether only signatures inside approval records count (`signed = "record"`, which
     /// implies `signed`): they survive squash and rebase merges, commit signatures do not.
     pub record_signatures: bool,
+    /// How many days a contribution's date may lie from the date of the commit that adds it
+    /// before review flags it (`max_date_skew_days`; absent: [`Validation::DEFAULT_DATE_SKEW`]).
+    pub max_date_skew_days: Option<u32>,
 }
 
 impl Validation {
+    /// The default of `max_date_skew_days`: a quarter, so late logging of last month's work
+    /// passes and a date years away does not.
+    pub const DEFAULT_DATE_SKEW: u32 = 90;
+
+    /// `max_date_skew_days`, or its default.
+    pub fn date_skew_days(&self) -> u32 {
+        self.max_date_skew_days.unwrap_or(Self::DEFAULT_DATE_SKEW)
+    }
+
     /// Whether the policy is the default one (nothing to write).
     pub fn is_default(&self) -> bool {
         *self == Validation::default()

@@ -112,6 +112,9 @@ pub fn network(n: &Network) -> String {
         } else {
             let _ = writeln!(d.0, "signed = {}", v.signed);
         }
+        if let Some(days) = v.max_date_skew_days {
+            let _ = writeln!(d.0, "max_date_skew_days = {days}");
+        }
     }
     d.0
 }

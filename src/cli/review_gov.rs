@@ -1,0 +1,452 @@
+//! The parts of `ovn review` that judge a change by the rules before it: its governance
+//! changes (`core::governance`), and who did what (the author of each added record, mapped
+//! to an agent through the *base's* agents), with what a reviewer must look at flagged:
+//! records logged for another agent, unknown identities, dates far from the commit's,
+//! symlinks, gitlinks and files that are not readable records.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use git2::Oid;
+use serde::Serialize;
+
+use super::CliError;
+use crate::core::governance::{self, Change};
+use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::validation::{agent_by_email, allowed_signers};
+use crate::core::value::Id;
+use crate::store::{FileChange, Store, Touch};
+
+/// One record the change adds, and who added it.
+#[derive(Debug, Serialize)]
+pub(super) struct Authored {
+    /// The file.
+    pub path: String,
+    /// What it is: `contribution 01…`, `approval 01…`, `agent ana`.
+    pub record: String,
+    /// The agent the base maps the adding commit's author to, else `<email>`.
+    pub author: String,
+    /// For a contribution, the agent it is logged for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// For an approval, the contribution it approves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approves: Option<String>,
+    /// For a contribution, its description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What a reviewer must look at (also listed among the policy violations).
+    pub flags: Vec<String>,
+}
+
+/// What this part of the review found.
+#[derive(Debug, Default)]
+pub(super) struct Findings {
+    /// Governance changes, judged by the base's rules.
+    pub governance: Vec<Change>,
+    /// The added records and their authors.
+    pub records: Vec<Authored>,
+    /// One line per thing flagged; each makes the review exit 1.
+    pub flags: Vec<String>,
+}
+
+/// The base's rules: its network, all its agents and all its projects (small folders).
+fn base_rules(store: &Store, base: &str) -> Result<Ledger, CliError> {
+    let mut files = store.read_folder_at(base, RecordType::Agent.folder())?;
+    files.extend(store.read_folder_at(base, RecordType::Project.folder())?);
+    if let Some(bytes) = store.read_file_at(base, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    Ok(ledger::load(&files).ledger)
+}
+
+/// Maps commits to agents with the base's emails and, where asked, the base's keys.
+struct Identities<'a> {
+    store: &'a Store,
+    base: &'a Ledger,
+    signers: String,
+    signed_by: BTreeMap<Oid, Option<String>>,
+}
+
+impl Identities<'_> {
+    /// The agent who authored `t`, or why none counts. With `signed`, the commit must also
+    /// carry a valid signature by a key the base lists on that agent.
+    fn author(&mut self, t: &Touch, signed: bool) -> Result<Result<Id, String>, CliError> {
+        let Some(agent) = agent_by_email(self.base, &t.email) else {
+            return Ok(Err(format!(
+                "authored by <{}>, which no agent lists at the base",
+                t.email
+            )));
+        };
+        if signed {
+            let signer = match self.signed_by.get(&t.commit) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.store.ssh_signer(t.commit, &self.signers)?;
+                    self.signed_by.insert(t.commit, s.clone());
+                    s
+                }
+            };
+            let by = signer.as_deref().and_then(|e| agent_by_email(self.base, e));
+            if by != Some(agent) {
+                return Ok(Err(format!(
+                    "commit {} is not signed with a key the base lists on {agent}",
+                    &t.commit.to_string()[..12]
+                )));
+            }
+        }
+        Ok(Ok(agent.clone()))
+    }
+}
+
+/// Governance changes and who did what between `fork` and `head`; `old` and `new` are the
+/// changed files' records on each side (with `ovn.toml`), as `review::run` loads them.
+pub(super) fn find(
+    store: &Store,
+    fork: Oid,
+    head: Oid,
+    changes: &[FileChange],
+    old: &Ledger,
+    new: &Ledger,
+) -> Result<Findings, CliError> {
+    let base = base_rules(store, &fork.to_string())?;
+    let policy = base
+        .network
+        .as_ref()
+        .map(|n| n.validation.clone())
+        .unwrap_or_default();
+    let touches = store.range_touches(fork, head)?;
+    let mut ids = Identities {
+        store,
+        base: &base,
+        signers: allowed_signers(&base),
+        signed_by: BTreeMap::new(),
+    };
+    let mut found = Findings {
+        governance: judged(&mut ids, governance::changes(old, new), &touches)?,
+        ..Findings::default()
+    };
+    for change in &found.governance {
+        found.flags.push(format!(
+            "governance change: {} ({}; needs {})",
+            change.what, change.verdict, change.needs
+        ));
+    }
+
+    let mut specials = Vec::new();
+    for (path, kind) in store.special_entries(fork, head)? {
+        found.flags.push(format!(
+            "{path}: a {} in the ledger; records are regular files, and nothing it points to is read",
+            kind.noun()
+        ));
+        specials.push(path);
+    }
+
+    for c in changes.iter().filter(|c| c.new.is_some()) {
+        if specials.contains(&c.path) {
+            continue;
+        }
+        let readable = match classify(&c.path) {
+            Role::Network => new.network.is_some(),
+            Role::Record(..) | Role::Stray(..) => has_record(new, &c.path),
+            _ => true,
+        };
+        if !readable {
+            found.flags.push(format!(
+                "{}: not a readable record (run ovn check); it counts for nothing",
+                c.path
+            ));
+        }
+        if c.old.is_some() {
+            continue;
+        }
+        let Role::Record(kind, stem, _) = classify(&c.path) else {
+            continue;
+        };
+        let Some(t) = touches
+            .get(&c.path)
+            .and_then(|ts| ts.iter().find(|t| t.added).or(ts.first()))
+        else {
+            continue;
+        };
+        let mut entry = Authored {
+            path: c.path.clone(),
+            record: format!("{} {stem}", kind.noun()),
+            author: match agent_by_email(&base, &t.email) {
+                Some(a) => a.to_string(),
+                None => format!("<{}>", t.email),
+            },
+            agent: None,
+            approves: None,
+            description: None,
+            flags: Vec::new(),
+        };
+        if kind == RecordType::Approval {
+            if let Some(a) = new.approvals.iter().find(|a| new.path(a.file) == c.path) {
+                entry.approves = Some(a.record.value.to_string());
+            }
+            // Unknown approvers are already a violation of their own (`review::run`); the
+            // signature is checked here, against the base's keys.
+            if policy.signed
+                && agent_by_email(&base, &t.email).is_some()
+                && let Err(why) = ids.author(t, true)?
+            {
+                entry
+                    .flags
+                    .push(format!("approval {stem} does not count: {why}"));
+            }
+        } else if let Err(why) = ids.author(t, false)? {
+            entry.flags.push(format!("unknown identity: {why}"));
+        }
+        if let Some(contribution) = new
+            .contributions
+            .iter()
+            .find(|x| new.path(x.file) == c.path)
+        {
+            let agent = &contribution.agent.value;
+            entry.agent = Some(agent.to_string());
+            entry.description = Some(contribution.description.clone());
+            if let Some(author) = agent_by_email(&base, &t.email)
+                && author != agent
+            {
+                entry.flags.push(format!(
+                    "logged for {agent} by {author}: only {agent} vouches for their own work"
+                ));
+            }
+            let date = contribution.date.value;
+            let skew = governance::skew_days(date, t.date);
+            if skew > i64::from(policy.date_skew_days()) {
+                entry.flags.push(format!(
+                    "dated {date}, {skew} days from its commit ({}): more than max_date_skew_days = {}",
+                    t.date,
+                    policy.date_skew_days()
+                ));
+            }
+        }
+        for f in &entry.flags {
+            found.flags.push(format!("{}: {f}", entry.path));
+        }
+        found.records.push(entry);
+    }
+    Ok(found)
+}
+
+/// `changes` judged with the rules `ids` holds (the base's), made by the commits `touches`
+/// lists for their files.
+fn judged(
+    ids: &mut Identities<'_>,
+    mut changes: Vec<Change>,
+    touches: &BTreeMap<String, Vec<Touch>>,
+) -> Result<Vec<Change>, CliError> {
+    let signed = ids
+        .base
+        .network
+        .as_ref()
+        .is_some_and(|n| n.validation.signed);
+    for change in &mut changes {
+        let mut authors = Vec::new();
+        for t in touches.get(&change.path).into_iter().flatten() {
+            let agent = ids.author(t, false)?;
+            let unsigned = match (&agent, signed) {
+                (Ok(_), true) => ids.author(t, true)?.err(),
+                _ => None,
+            };
+            authors.push(governance::Author { agent, unsigned });
+        }
+        governance::judge(change, ids.base, &authors);
+    }
+    Ok(changes)
+}
+
+/// The rules in force along a first-parent history, step by step (`ovn check --history`,
+/// and the rules payouts and statuses apply): a governance change joins them only when it
+/// is validated under the rules in force before it.
+#[derive(Default)]
+pub(super) struct InForce {
+    /// The rules in force (network, agents, projects), once a step changed any.
+    pub rules: Option<Ledger>,
+    /// Whether some governance change was not validated, so the rules in force differ from
+    /// the ledger's own.
+    pub diverged: bool,
+}
+
+impl InForce {
+    /// Judges the governance changes `commit` brings over `parent` (its first parent) with
+    /// the rules in force, makes the validated ones part of them, and returns the others.
+    /// The commits that made them are those reachable from `commit` and not from `parent`:
+    /// a merge's own and those of the branch it merged.
+    pub(super) fn step(
+        &mut self,
+        store: &Store,
+        parent: Oid,
+        commit: Oid,
+    ) -> Result<Vec<Change>, CliError> {
+        if !store.governance_touched(parent, commit)? {
+            return Ok(Vec::new());
+        }
+        let (p, c) = (parent.to_string(), commit.to_string());
+        let changes: Vec<FileChange> = store
+            .changed_files(&p, &c)?
+            .into_iter()
+            .filter(|f| {
+                matches!(
+                    classify(&f.path),
+                    Role::Network
+                        | Role::Record(
+                            RecordType::Agent | RecordType::Project | RecordType::Agreement,
+                            ..
+                        )
+                )
+            })
+            .collect();
+        let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
+            let files: Vec<RawFile> = changes
+                .iter()
+                .filter_map(|f| {
+                    pick(f).map(|b| RawFile {
+                        path: f.path.clone(),
+                        bytes: b.clone(),
+                    })
+                })
+                .collect();
+            ledger::load(&files).ledger
+        };
+        let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
+        // Until a step changes them, the rules in force are the ledger's own.
+        let base = match self.rules.take() {
+            Some(rules) => rules,
+            None => base_rules(store, &p)?,
+        };
+        let touches = store.range_touches(parent, commit)?;
+        let mut ids = Identities {
+            store,
+            base: &base,
+            signers: allowed_signers(&base),
+            signed_by: BTreeMap::new(),
+        };
+        let judged = judged(&mut ids, governance::changes(&old, &new), &touches)?;
+        let mut rules = base;
+        let mut refused = Vec::new();
+        for change in judged {
+            if change.validated {
+                governance::apply(&change, &mut rules, &new);
+            } else {
+                self.diverged = true;
+                refused.push(change);
+            }
+        }
+        self.rules = Some(rules);
+        Ok(refused)
+    }
+}
+
+/// Whether `l` holds a record read from `path`.
+fn has_record(l: &Ledger, path: &str) -> bool {
+    let at = |file| l.path(file) == path;
+    l.contributions.iter().any(|x| at(x.file))
+        || l.approvals.iter().any(|x| at(x.file))
+        || l.agents.iter().any(|x| at(x.file))
+        || l.projects.iter().any(|x| at(x.file))
+        || l.resources.iter().any(|x| at(x.file))
+        || l.agreements.iter().any(|x| at(x.file))
+        || l.payouts.iter().any(|x| at(x.file))
+}
+
+/// The two sections for a terminal.
+pub(super) fn text(governance: &[Change], records: &[Authored]) -> String {
+    // Names, emails, paths and descriptions come from the change: shown with control and
+    // bidirectional characters made visible, so they cannot forge lines.
+    let v = crate::core::render::visible;
+    let mut s = String::new();
+    if !governance.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nGovernance changes ({}), judged by the base's rules:",
+            governance.len()
+        );
+        for g in governance {
+            let mark = if g.validated { "ok " } else { "NOT" };
+            let _ = writeln!(s, "  [{mark}] {}  {}", v(&g.path), v(&g.what));
+            let _ = writeln!(s, "        {}; needs {}", v(&g.verdict), v(&g.needs));
+        }
+    }
+    if !records.is_empty() {
+        let _ = writeln!(s, "\nWho did what ({}):", records.len());
+        for r in records {
+            let _ = write!(s, "  {}  by {}", v(&r.record), v(&r.author));
+            if let Some(a) = &r.agent {
+                let _ = write!(s, ", for {}", v(a));
+            }
+            if let Some(a) = &r.approves {
+                let _ = write!(s, ", approves {}", v(a));
+            }
+            s.push('\n');
+            if let Some(d) = &r.description {
+                let _ = writeln!(s, "      {}", v(d));
+            }
+            for f in &r.flags {
+                let _ = writeln!(s, "      ! {}", v(f));
+            }
+        }
+    }
+    s
+}
+
+/// The two sections in Markdown; `cell` escapes text for a table cell.
+pub(super) fn markdown(
+    governance: &[Change],
+    records: &[Authored],
+    md: fn(&str) -> String,
+) -> String {
+    let cell = |t: &str| md(&crate::core::render::visible(t));
+    let mut s = String::new();
+    if !governance.is_empty() {
+        let _ = writeln!(
+            s,
+            "#### Governance changes (judged by the base's rules)\n\n| | file | change | verdict |\n|---|---|---|---|"
+        );
+        for g in governance {
+            let mark = if g.validated { ":ok:" } else { ":x:" };
+            let _ = writeln!(
+                s,
+                "| {mark} | {} | {} | {}; needs {} |",
+                cell(&g.path),
+                cell(&g.what),
+                cell(&g.verdict),
+                cell(&g.needs)
+            );
+        }
+        s.push('\n');
+    }
+    if !records.is_empty() {
+        let _ = writeln!(
+            s,
+            "#### Who did what\n\n| record | by | for | description | flags |\n|---|---|---|---|---|"
+        );
+        for r in records {
+            let whom = match (&r.agent, &r.approves) {
+                (Some(a), _) => cell(a),
+                (None, Some(c)) => format!("approves {}", cell(c)),
+                _ => String::new(),
+            };
+            let flags: Vec<String> = r
+                .flags
+                .iter()
+                .map(|f| format!(":warning: {}", cell(f)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {whom} | {} | {} |",
+                cell(&r.record),
+                cell(&r.author),
+                cell(r.description.as_deref().unwrap_or("")),
+                flags.join("<br>")
+            );
+        }
+        s.push('\n');
+    }
+    s
+}

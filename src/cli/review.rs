@@ -121,7 +121,7 @@ fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Erro
 }
 
 /// The payout impact for one project.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 struct Impact {
     project: String,
     amount: Option<Decimal>,
@@ -145,6 +145,67 @@ struct Report {
     impact: Vec<Impact>,
     #[serde(skip)]
     minor_units: u32,
+}
+
+impl Report {
+    /// The report with every name and text escaped as on a terminal: a bot may print the
+    /// JSON, and paths and texts come from the pull request under review.
+    fn escaped_for_json(&self) -> Report {
+        let texts = |v: &[String]| v.iter().map(|t| one_line(t)).collect::<Vec<_>>();
+        let opt = |t: &Option<String>| t.as_deref().map(one_line);
+        let entries = |v: &[Entry]| {
+            v.iter()
+                .map(|e| Entry {
+                    change: e.change,
+                    path: e.path.clone(),
+                    about: one_line(&e.about),
+                    fields: e
+                        .fields
+                        .iter()
+                        .map(|f| crate::core::review::FieldChange {
+                            field: one_line(&f.field),
+                            old: opt(&f.old),
+                            new: opt(&f.new),
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        Report {
+            base: one_line(&self.base),
+            head: one_line(&self.head),
+            added: entries(&self.added),
+            changed: entries(&self.changed),
+            removed: entries(&self.removed),
+            violations: texts(&self.violations),
+            governance: self
+                .governance
+                .iter()
+                .map(|g| crate::core::governance::Change {
+                    path: escaped(&g.path),
+                    what: one_line(&g.what),
+                    needs: one_line(&g.needs),
+                    verdict: one_line(&g.verdict),
+                    ..g.clone()
+                })
+                .collect(),
+            records: self
+                .records
+                .iter()
+                .map(|r| super::review_gov::Authored {
+                    path: escaped(&r.path),
+                    record: one_line(&r.record),
+                    author: one_line(&r.author),
+                    agent: opt(&r.agent),
+                    approves: opt(&r.approves),
+                    description: opt(&r.description),
+                    flags: texts(&r.flags),
+                })
+                .collect(),
+            impact: self.impact.clone(),
+            minor_units: self.minor_units,
+        }
+    }
 }
 
 /// Runs `ovn review`.
@@ -425,7 +486,8 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         Format::Table => write!(out, "{}", text(&report))?,
         Format::Markdown => write!(out, "{}", markdown(&report))?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+            let json = report.escaped_for_json();
+            serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
     }

@@ -185,12 +185,20 @@ pub(super) fn find(
             flags: Vec::new(),
         };
         if kind == RecordType::Approval {
-            if let Some(a) = new.approvals.iter().find(|a| new.path(a.file) == c.path) {
+            let approval = new.approvals.iter().find(|a| new.path(a.file) == c.path);
+            if let Some(a) = approval {
                 entry.approves = Some(a.record.value.to_string());
             }
+            // An approval signed in the record names its approver and is judged by that
+            // signature against the base's keys (`review::run`), whoever committed it.
+            let signed_in_record = approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
+            if let Some(by) = signed_in_record {
+                entry.author = format!("{} (signed in the record)", by.value);
+            }
             // Unknown approvers are already a violation of their own (`review::run`); the
-            // signature is checked here, against the base's keys.
-            if policy.signed
+            // commit's signature is checked here, against the base's keys.
+            if signed_in_record.is_none()
+                && policy.signed
                 && agent_by_email(&base, &t.email).is_some()
                 && let Err(why) = ids.author(t, true)?
             {

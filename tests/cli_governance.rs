@@ -650,3 +650,33 @@ fn an_author_email_with_terminal_escapes_is_shown_escaped() {
         "{who:?}"
     );
 }
+
+#[test]
+fn an_email_added_in_the_same_change_as_an_approval_approves_nothing() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    // ana, a steward, may change ben's emails; but in the same change an approval by the
+    // new address (of ana's own work) must not count once merged.
+    edit(
+        &dir,
+        "agents/ben.toml",
+        "[\"ben@fablab.example\"]",
+        &format!("[\"ben@fablab.example\", \"{EVE}\"]"),
+    );
+    commit_as(&s, &dir, ANA, "ben's other address");
+    let out = s
+        .ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", EVE)
+        .args(["approve", A1])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    merge(&s, &dir, "pr");
+    assert!(awaiting(&s, &dir).contains(&A1.to_owned()));
+    let (_, out, _) = common::run(&s, &dir, &["status"]);
+    assert!(out.contains(A1), "{out}");
+}

@@ -363,6 +363,10 @@ fn gather(
     let wanted =
         |a: &crate::core::record::Approval| only.is_none_or(|o| o.contains(&a.record.value));
     let commit_signed = policy.signed && !policy.record_signatures;
+    // The base of the change that brought each approval: an email (or an agent) that the
+    // same change added identifies nobody in it, so the approver must be known there too.
+    let bases = store.approval_bases(rev)?;
+    let mut agents_at: HashMap<git2::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
     if ledger.approvals.iter().any(|a| a.by.is_none()) {
         let allowed = validation::allowed_signers(ledger);
         // One verification per commit, however many approvals it adds.
@@ -376,9 +380,25 @@ fn gather(
             let Ok(id) = Id::parse(&id) else {
                 continue;
             };
+            let known_at_base = |agents_at: &mut HashMap<_, Vec<crate::core::record::Agent>>,
+                                 agent: &Id|
+             -> Result<bool, CliError> {
+                let Some(&base) = bases.get(id.as_str()) else {
+                    return Ok(true);
+                };
+                if let std::collections::hash_map::Entry::Vacant(e) = agents_at.entry(base) {
+                    e.insert(store.agents_at(base)?);
+                }
+                Ok(agents_at[&base].iter().any(|a| {
+                    a.id.value == *agent
+                        && a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(&by.email))
+                }))
+            };
             let who = match agent_by_email(ledger, &by.email) {
-                Some(agent) => Approver::Agent(agent.clone()),
-                None => Approver::Unknown(by.email.clone()),
+                Some(agent) if known_at_base(&mut agents_at, agent)? => {
+                    Approver::Agent(agent.clone())
+                }
+                _ => Approver::Unknown(by.email.clone()),
             };
             added.insert(id.clone(), by.clone());
             evidence.approvers.insert(id.clone(), who);
@@ -411,8 +431,6 @@ fn gather(
         .filter_map(|a| Some((a, a.by.as_ref()?, a.signature.as_ref()?)))
         .collect();
     if !signed.is_empty() {
-        let bases = store.approval_bases(rev)?;
-        let mut agents_at: HashMap<git2::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
         let mut ids = Vec::new();
         let mut jobs = Vec::new();
         for (a, by, body) in signed {

@@ -680,3 +680,29 @@ fn an_email_added_in_the_same_change_as_an_approval_approves_nothing() {
     let (_, out, _) = common::run(&s, &dir, &["status"]);
     assert!(out.contains(A1), "{out}");
 }
+
+#[test]
+fn a_review_judges_by_the_rules_in_force_at_its_base_not_by_a_policy_merged_unvalidated() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    // cy, no steward, lowers the policy; merged without being validated.
+    edit(&dir, "ovn.toml", "approvals = 1\n", "approvals = 0\n");
+    commit_as(&s, &dir, CY, "no more approvals");
+    merge(&s, &dir, "pr");
+    // A later change of ben's emails by cy is judged under approvals = 1, still in force.
+    s.git(&dir, &["switch", "-q", "-c", "pr2"]);
+    edit(
+        &dir,
+        "agents/ben.toml",
+        "[\"ben@fablab.example\"]",
+        &format!("[\"ben@fablab.example\", \"{EVE}\"]"),
+    );
+    commit_as(&s, &dir, CY, "ben's other address");
+    let (code, out) = review(&s, &dir, &["main..pr2"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[NOT] agents/ben.toml  emails of ben"),
+        "{out}"
+    );
+    assert!(!out.contains("validated by merging"), "{out}");
+}

@@ -113,6 +113,12 @@ pub(super) fn find(
     new: &Ledger,
 ) -> Result<Findings, CliError> {
     let base = base_rules(store, &fork.to_string())?;
+    // The base's rules as they are in force there: a governance change merged earlier
+    // without being validated does not judge this one.
+    let base = match super::effective::rules(store, fork)? {
+        Some(in_force) => super::effective::applied(&base, &in_force),
+        None => base,
+    };
     let policy = base
         .network
         .as_ref()

@@ -391,7 +391,9 @@ fn gather(
                 }
                 Ok(agents_at[&base].iter().any(|a| {
                     a.id.value == *agent
-                        && a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(&by.email))
+                        && a.emails
+                            .iter()
+                            .any(|e| e.value.eq_ignore_ascii_case(&by.email))
                 }))
             };
             let who = match agent_by_email(ledger, &by.email) {

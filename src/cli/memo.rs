@@ -68,8 +68,8 @@ fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, Stri
         pinned.push_str(&format!("rev {rev:?} = {commit}\n"));
     }
     let key = format!(
-        "ovn {} answer 1\nledger {:?}\n{question}\n{pinned}",
-        env!("CARGO_PKG_VERSION"),
+        "{} answer 1\nledger {:?}\n{question}\n{pinned}",
+        crate::store::KEY_PREFIX,
         store.prefix(),
     );
     Some((cache, key))

@@ -84,8 +84,8 @@ pub fn contributions(
     };
     let month_key = |month: &str| {
         format!(
-            "ovn {} report contributions {month} {question}",
-            env!("CARGO_PKG_VERSION")
+            "{} report contributions {month} {question}",
+            crate::store::KEY_PREFIX
         )
     };
 

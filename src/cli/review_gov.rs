@@ -197,7 +197,8 @@ pub(super) fn find(
             }
             // An approval signed in the record names its approver and is judged by that
             // signature against the base's keys (`review::run`), whoever committed it.
-            let signed_in_record = approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
+            let signed_in_record =
+                approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
             if let Some(by) = signed_in_record {
                 entry.author = format!("{} (signed in the record)", by.value);
             }

@@ -28,8 +28,8 @@ pub fn of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
 
 fn key(commit: Oid, project: &str, amount: Decimal) -> String {
     format!(
-        "ovn {} payout totals at {commit} project {project} amount {amount}",
-        env!("CARGO_PKG_VERSION")
+        "{} payout totals at {commit} project {project} amount {amount}",
+        crate::store::KEY_PREFIX
     )
 }
 

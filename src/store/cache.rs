@@ -26,6 +26,13 @@ use crate::core::record::{Approval, Contribution};
 /// The folder under the git directory.
 pub const CACHE_DIR: &str = "ovn/cache";
 
+/// What every cache key starts with: the `ovn` version and the cache's own generation. Builds
+/// of one version can still differ in what an answer says (new checks, new notes, new
+/// fields), so the generation is bumped with any change to what a cached folder, summary,
+/// pick, total, report part or answer means, and an older build's entries are misses.
+/// Generation 2: payout lines, corrections, bounds, governance and hostile-content checks.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 2");
+
 const MAGIC: &[u8; 8] = b"ovncache";
 
 /// The records of one folder, in file-name order (the names are kept beside them). Each is
@@ -61,8 +68,8 @@ pub struct Key {
 impl Key {
     fn text(&self) -> String {
         format!(
-            "ovn {} codec {} {} {} tree {} settings {}",
-            env!("CARGO_PKG_VERSION"),
+            "{} codec {} {} {} tree {} settings {}",
+            KEY_PREFIX,
             codec::VERSION,
             self.kind.folder(),
             self.folder,
@@ -166,8 +173,8 @@ impl FolderCache {
 /// (`contributions/2026/03`), read with the settings `settings`.
 pub fn summaries_key(month: &str, settings: Oid) -> String {
     format!(
-        "ovn {} codec {} summaries {} {month} settings {settings}",
-        env!("CARGO_PKG_VERSION"),
+        "{} codec {} summaries {} {month} settings {settings}",
+        KEY_PREFIX,
         codec::VERSION,
         crate::core::summary::FORMAT
     )
@@ -272,8 +279,8 @@ impl FolderCache {
 /// Each part is one folder's pick, under [`summary_key`].
 pub fn picks_key(month: &str, settings: Oid, scope: &str) -> String {
     format!(
-        "ovn {} codec {} picks {month} settings {settings} scope {scope}",
-        env!("CARGO_PKG_VERSION"),
+        "{} codec {} picks {month} settings {settings} scope {scope}",
+        KEY_PREFIX,
         codec::VERSION,
     )
 }

@@ -22,7 +22,7 @@ mod treediff;
 mod txn;
 mod write;
 
-pub use cache::{AnswerCache, CACHE_DIR, FolderCache, PartCache};
+pub use cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
 pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};

@@ -706,3 +706,56 @@ fn a_review_judges_by_the_rules_in_force_at_its_base_not_by_a_policy_merged_unva
     );
     assert!(!out.contains("validated by merging"), "{out}");
 }
+
+#[test]
+fn the_payout_impact_of_a_review_pays_what_payout_pays_under_an_approvals_policy() {
+    let s = Sandbox::new();
+    let dir = repo_with_policy(&s, "\n[validation]\napprovals = 1\n");
+    let (code, out, err) = common::run(
+        &s,
+        &dir,
+        &[
+            "payout", "3000", "-p", "drone", "--at", "main", "--format", "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let payout: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let totals: Vec<(String, String)> = payout["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["agent"].as_str().unwrap().to_owned(),
+                t["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    write_files(
+        &dir,
+        &[(
+            "contributions/2026/03/14/01bbbbbbbbbbbbbbbbbbbbbbd0.toml",
+            "id = \"01bbbbbbbbbbbbbbbbbbbbbbd0\"\nagent = \"ben\"\ndate = 2026-03-14\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Frame\"\nhours = \"3\"\n",
+        )],
+    );
+    commit_as(&s, &dir, BEN, "frame");
+    let out = s
+        .ovn(&dir)
+        .args(["review", "--amount", "3000", "--format", "json"])
+        .output()
+        .unwrap();
+    let review: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let before: Vec<(String, String)> = review["impact"][0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["before"] != "0.00")
+        .map(|a| {
+            (
+                a["agent"].as_str().unwrap().to_owned(),
+                a["before"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(before, totals, "{review}");
+}

@@ -5,7 +5,7 @@
 //! contribution), so a review follows the size of the change. Only the payout impact reads
 //! both ledgers whole: a payout depends on every contribution of its project.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -717,6 +717,16 @@ fn impact(
             })
             .collect());
     }
+    // A policy asking for approvals (in the files on either side, or in force at the base)
+    // needs whole ledgers: approvals and statuses are not in a quick load.
+    let asks = |l: &Ledger| {
+        l.network
+            .as_ref()
+            .is_some_and(|n| n.validation.approvals > 0)
+    };
+    let approvals = asks(old)
+        || asks(new)
+        || super::effective::rules(store, base_id)?.is_some_and(|r| asks(&r));
     let kept_before: Option<Vec<Totals>> = looked_up.as_ref().and_then(|amounts| {
         named
             .iter()
@@ -727,7 +737,9 @@ fn impact(
             })
             .collect()
     });
-    let quick = if agreements.is_empty() && kept_before.is_none() {
+    let quick = if approvals {
+        None
+    } else if agreements.is_empty() && kept_before.is_none() {
         let other = store.reopen()?;
         let (after, before) = std::thread::scope(|scope| {
             let projects = &scoped;
@@ -772,11 +784,20 @@ fn impact(
         l.len() == amounts.len() && l.iter().zip(&amounts).all(|(a, (_, b))| a == b)
     });
     let kept_before = kept_before.filter(|_| same_amounts);
-    let payouts = |loaded: &ledger::Loaded| -> Vec<Totals> {
+    // Under a policy asking for approvals, each side pays what `ovn payout` would pay there:
+    // contributions still awaiting approval are left out (both ledgers are then whole).
+    let unapproved = |at: Oid, loaded: &ledger::Loaded| -> Result<HashSet<Id>, CliError> {
+        if approvals {
+            super::payout::unapproved(store, &at.to_string(), &loaded.ledger)
+        } else {
+            Ok(HashSet::new())
+        }
+    };
+    let payouts = |loaded: &ledger::Loaded, unapproved: &HashSet<Id>| -> Vec<Totals> {
         amounts
             .iter()
             .map(|(project, a)| match a {
-                Some(a) => compute(loaded, project, *a).map(|p| totals::of(p.as_ref())),
+                Some(a) => compute(loaded, unapproved, project, *a).map(|p| totals::of(p.as_ref())),
                 None => Ok(None),
             })
             .collect()
@@ -789,13 +810,18 @@ fn impact(
             }
         }
     };
+    let unapproved_after = unapproved(head_id, &after)?;
     let (payouts_after, payouts_before) = match &before {
         Some(before) => {
-            let (a, b) = rayon::join(|| payouts(&after), || payouts(before));
+            let unapproved_before = unapproved(base_id, before)?;
+            let (a, b) = rayon::join(
+                || payouts(&after, &unapproved_after),
+                || payouts(before, &unapproved_before),
+            );
             keep(base_id, &b);
             (a, Some(b))
         }
-        None => (payouts(&after), kept_before),
+        None => (payouts(&after, &unapproved_after), kept_before),
     };
     keep(head_id, &payouts_after);
     // Freed while the base loads (or the report is written), rather than before.
@@ -807,7 +833,7 @@ fn impact(
                 Some(before) => before,
                 None => store.load_revision(base)?.0,
             };
-            let worked_out = payouts(&loaded);
+            let worked_out = payouts(&loaded, &unapproved(base_id, &loaded)?);
             keep(base_id, &worked_out);
             before = Some(loaded);
             worked_out
@@ -861,6 +887,7 @@ fn last_recorded(payouts: &[PayoutRecord], project: &str) -> Option<Decimal> {
 /// exist there), or why it cannot be computed.
 fn compute(
     loaded: &ledger::Loaded,
+    unapproved: &HashSet<Id>,
     project: &str,
     amount: Decimal,
 ) -> Result<Option<Payout>, String> {
@@ -885,7 +912,7 @@ fn compute(
     };
     let settled = payout::settled_by_records(&loaded.ledger);
     // Only the totals are compared: no explanations.
-    payout::compute_brief(&loaded.ledger, &request, &settled)
+    payout::compute_brief_validated(&loaded.ledger, &request, &settled, unapproved)
         .map(Some)
         .map_err(|e| e.to_string())
 }

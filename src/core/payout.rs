@@ -651,7 +651,18 @@ pub fn compute_brief(
     request: &Request<'_>,
     settled: &[Settled],
 ) -> Result<Payout, PayoutError> {
-    compute_with(ledger, request, settled, &HashSet::new(), false)
+    compute_brief_validated(ledger, request, settled, &HashSet::new())
+}
+
+/// [`compute_brief`], leaving out the contributions in `unapproved` as
+/// [`compute_validated`] does: the totals of the payout the network would make.
+pub fn compute_brief_validated(
+    ledger: &Ledger,
+    request: &Request<'_>,
+    settled: &[Settled],
+    unapproved: &HashSet<Id>,
+) -> Result<Payout, PayoutError> {
+    compute_with(ledger, request, settled, unapproved, false)
 }
 
 /// [`compute`], leaving out the contributions in `unapproved` (merged, but still awaiting the

@@ -261,3 +261,24 @@ fn a_rule_with_a_misspelt_skill_is_reported_but_a_new_skill_is_not() {
     // A skill nobody has logged yet, and that is no typo of one, is fine.
     assert!(codes(&[("agreements/x-ve.toml", &agreement("teaching"))]).is_empty());
 }
+
+#[test]
+fn a_signed_approval_must_name_a_known_agent() {
+    const AP: &str = "approvals/2026/11/24/01zzzzzzzzzzzzzzzzzzzzzzz1.toml";
+    let approval = |by: &str| {
+        format!(
+            "id = \"01zzzzzzzzzzzzzzzzzzzzzzz1\"\nrecord = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\ndigest = \"sha256:{}\"\ndate = 2026-11-24\nby = \"{by}\"\nsignature = \"U1NIU0lHAAAAAQ==\"\n",
+            "0".repeat(64)
+        )
+    };
+    assert!(codes(&[(AP, &approval("cy"))]).is_empty());
+    let found = codes(&[(AP, &approval("cyy"))]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, AP);
+    assert_eq!(found[0].1, Code::UnknownReference);
+    assert!(
+        found[0].2.contains("`by` refers to unknown agent `cyy`"),
+        "{}",
+        found[0].2
+    );
+}

@@ -546,7 +546,7 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every approval names an existing contribution.
+/// Every approval names an existing contribution, and a signed one an existing signer.
 fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for a in &ledger.approvals {
         let file = ledger.path(a.file);
@@ -558,6 +558,10 @@ fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             RecordType::Contribution,
             &a.record,
         );
+        // Without this an unknown signer is only noticed when a status counts approvals.
+        if let Some(by) = &a.by {
+            reference(ledger, diags, file, "by", RecordType::Agent, by);
+        }
     }
 }
 

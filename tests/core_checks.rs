@@ -282,3 +282,53 @@ fn a_signed_approval_must_name_a_known_agent() {
         found[0].2
     );
 }
+
+#[test]
+fn corrections_that_loop_are_reported_once_but_a_chain_is_fine() {
+    let c = |n: u8, extra: &str| {
+        let id = format!("01cccccccccccccccccccccc0{n}");
+        (
+            format!("contributions/2026/03/20/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nagent = \"ana\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n{extra}"
+            ),
+        )
+    };
+    // A chain: 3 corrects 2, which corrects 1.
+    let chain = [
+        c(1, ""),
+        c(2, "supersedes = \"01cccccccccccccccccccccc01\"\n"),
+        c(3, "reverses = \"01cccccccccccccccccccccc02\"\n"),
+    ];
+    let refs: Vec<(&str, &str)> = chain
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    assert!(codes(&refs).is_empty(), "{:#?}", codes(&refs));
+    // A loop of three, entered from a fourth record that corrects one of them.
+    let looped = [
+        c(1, "supersedes = \"01cccccccccccccccccccccc03\"\n"),
+        c(2, "supersedes = \"01cccccccccccccccccccccc01\"\n"),
+        c(3, "reverses = \"01cccccccccccccccccccccc02\"\n"),
+        c(4, "supersedes = \"01cccccccccccccccccccccc05\"\n"),
+        c(5, ""),
+    ];
+    let refs: Vec<(&str, &str)> = looped
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let found = codes(&refs);
+    let loops: Vec<_> = found
+        .iter()
+        .filter(|f| f.1 == Code::CorrectionLoop)
+        .collect();
+    assert_eq!(loops.len(), 1, "{found:#?}");
+    assert_eq!(loops[0].0, looped[0].0);
+    assert!(
+        loops[0].2.contains(
+            "01cccccccccccccccccccccc01 supersedes 01cccccccccccccccccccccc03 reverses 01cccccccccccccccccccccc02 supersedes 01cccccccccccccccccccccc01"
+        ),
+        "{}",
+        loops[0].2
+    );
+}

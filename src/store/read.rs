@@ -1036,7 +1036,8 @@ fn read_and_parse(
     let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
         (0..wanted.len()).collect()
     } else {
-        PackReader::open(git_dir)?.read_many(&wanted, &parse)?
+        // A blob over the limit is left to libgit2's header read below, never inflated.
+        PackReader::open(git_dir)?.read_many_up_to(&wanted, MAX_FILE_BYTES, &parse)?
     };
     missed.par_iter().try_for_each_init(
         || git2::Repository::open(git_dir).ok(),

@@ -391,3 +391,32 @@ fn a_misspelt_folder_is_reported_in_the_working_tree_and_at_a_commit() {
         .code(1)
         .stdout(expected);
 }
+
+#[test]
+fn a_signed_approval_by_an_unknown_agent_is_reported() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = "approvals/2026/11/24/01zzzzzzzzzzzzzzzzzzzzzzz1.toml";
+    let text = format!(
+        "id = \"01zzzzzzzzzzzzzzzzzzzzzzz1\"\nrecord = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\ndigest = \"sha256:{}\"\ndate = 2026-11-24\nby = \"nobody\"\nsignature = \"U1NIU0lHAAAAAQ==\"\n",
+        "0".repeat(64)
+    );
+    write_files(&dir, &[(path, &text)]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "approve by a stranger"]);
+    // The working tree, then the commit twice (the second with a warm cache, a quick load).
+    for args in [
+        &["check"][..],
+        &["check", "--at", "HEAD"],
+        &["check", "--at", "HEAD"],
+    ] {
+        let (code, out) = stdout(s.ovn(&dir).args(args));
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!(
+                "error[unknown-reference]: `by` refers to unknown agent `nobody`\n --> {path}:5:6"
+            )),
+            "{args:?}: {out}"
+        );
+    }
+}

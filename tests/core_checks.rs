@@ -261,3 +261,74 @@ fn a_rule_with_a_misspelt_skill_is_reported_but_a_new_skill_is_not() {
     // A skill nobody has logged yet, and that is no typo of one, is fine.
     assert!(codes(&[("agreements/x-ve.toml", &agreement("teaching"))]).is_empty());
 }
+
+#[test]
+fn a_signed_approval_must_name_a_known_agent() {
+    const AP: &str = "approvals/2026/11/24/01zzzzzzzzzzzzzzzzzzzzzzz1.toml";
+    let approval = |by: &str| {
+        format!(
+            "id = \"01zzzzzzzzzzzzzzzzzzzzzzz1\"\nrecord = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\ndigest = \"sha256:{}\"\ndate = 2026-11-24\nby = \"{by}\"\nsignature = \"U1NIU0lHAAAAAQ==\"\n",
+            "0".repeat(64)
+        )
+    };
+    assert!(codes(&[(AP, &approval("cy"))]).is_empty());
+    let found = codes(&[(AP, &approval("cyy"))]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, AP);
+    assert_eq!(found[0].1, Code::UnknownReference);
+    assert!(
+        found[0].2.contains("`by` refers to unknown agent `cyy`"),
+        "{}",
+        found[0].2
+    );
+}
+
+#[test]
+fn corrections_that_loop_are_reported_once_but_a_chain_is_fine() {
+    let c = |n: u8, extra: &str| {
+        let id = format!("01cccccccccccccccccccccc0{n}");
+        (
+            format!("contributions/2026/03/20/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nagent = \"ana\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n{extra}"
+            ),
+        )
+    };
+    // A chain: 3 corrects 2, which corrects 1.
+    let chain = [
+        c(1, ""),
+        c(2, "supersedes = \"01cccccccccccccccccccccc01\"\n"),
+        c(3, "reverses = \"01cccccccccccccccccccccc02\"\n"),
+    ];
+    let refs: Vec<(&str, &str)> = chain
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    assert!(codes(&refs).is_empty(), "{:#?}", codes(&refs));
+    // A loop of three, entered from a fourth record that corrects one of them.
+    let looped = [
+        c(1, "supersedes = \"01cccccccccccccccccccccc03\"\n"),
+        c(2, "supersedes = \"01cccccccccccccccccccccc01\"\n"),
+        c(3, "reverses = \"01cccccccccccccccccccccc02\"\n"),
+        c(4, "supersedes = \"01cccccccccccccccccccccc05\"\n"),
+        c(5, ""),
+    ];
+    let refs: Vec<(&str, &str)> = looped
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let found = codes(&refs);
+    let loops: Vec<_> = found
+        .iter()
+        .filter(|f| f.1 == Code::CorrectionLoop)
+        .collect();
+    assert_eq!(loops.len(), 1, "{found:#?}");
+    assert_eq!(loops[0].0, looped[0].0);
+    assert!(
+        loops[0].2.contains(
+            "01cccccccccccccccccccccc01 supersedes 01cccccccccccccccccccccc03 reverses 01cccccccccccccccccccccc02 supersedes 01cccccccccccccccccccccc01"
+        ),
+        "{}",
+        loops[0].2
+    );
+}

@@ -146,8 +146,8 @@ fn per_chain(chains: &[(usize, Vec<String>, Decimal)], settled: &[Settled]) -> V
     out
 }
 
-/// Two records that supersede each other (written by hand) count in no payout, and following
-/// their chain ends.
+/// Two records that supersede each other (written by hand) are a correction-loop for
+/// `ovn check`; payouts still count neither, and following their chain ends.
 #[test]
 fn a_loop_of_supersedes_ends() {
     let mut files: Vec<(String, String)> = common::BASE
@@ -158,7 +158,17 @@ fn a_loop_of_supersedes_ends() {
     let b = "01l0000000000000000000000b";
     files.push(money(a, "ben", 1, 10_000, Some(b)));
     files.push(money(b, "ben", 1, 20_000, Some(a)));
-    let ledger = load(&files);
+    let raw: Vec<RawFile> = files
+        .iter()
+        .map(|(p, t)| RawFile {
+            path: p.clone(),
+            bytes: t.as_bytes().to_vec(),
+        })
+        .collect();
+    let loaded = ledger::load(&raw);
+    let codes: Vec<_> = loaded.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [ovn::core::diag::Code::CorrectionLoop]);
+    let ledger = loaded.ledger;
     let settled = vec![Settled {
         contribution: ovn::core::value::Id::parse(a).unwrap(),
         agent: ovn::core::value::Id::parse("ben").unwrap(),

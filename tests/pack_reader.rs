@@ -561,3 +561,111 @@ fn a_packed_ledger_is_listed_like_libgit2_lists_it() {
     assert!(loose_objects(&dir).is_empty());
     assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]), loose);
 }
+
+/// A record of about 200 KB (a long description), well over the 64 KiB a file may hold.
+fn big_record(id: &str, salt: &str) -> String {
+    let mut description = String::new();
+    for i in 0..20_000 {
+        description.push_str(&format!("{salt}{i} "));
+    }
+    format!(
+        "id = \"{id}\"\nagent = \"ana\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"{description}\"\nhours = \"1\"\n"
+    )
+}
+
+#[test]
+fn blobs_over_the_limit_and_their_deltas_are_never_inflated() {
+    let s = Sandbox::new();
+    let dir = s.repo("big");
+    // Two versions of a big file (git deltas one on the other) and a small one.
+    let big = big_record("01big00000000000000000001", "w");
+    write_files(&dir, &[("big.toml", &big), ("small.toml", "x = 1\n")]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "one"]);
+    write_files(&dir, &[("big.toml", &big.replacen("w1 ", "w1 edited ", 1))]);
+    s.git(&dir, &["commit", "-q", "-am", "two"]);
+    s.git(&dir, &["gc", "-q"]);
+    let wanted = blobs(&s, &dir);
+    assert_eq!(wanted.len(), 3);
+    let [pack] = packs(&dir).try_into().unwrap();
+    assert!(
+        entries(&s, &dir, &pack)
+            .iter()
+            .any(|e| e.1 == "blob" && e.3 > 0),
+        "one big version is a delta"
+    );
+    let reader = PackReader::open(&dir.join(".git")).unwrap();
+    let delivered = Mutex::new(BTreeMap::new());
+    let missed = reader
+        .read_many_up_to(&wanted, 64 << 10, &|i, bytes| {
+            delivered.lock().unwrap().insert(i, bytes);
+        })
+        .unwrap();
+    let delivered = delivered.into_inner().unwrap();
+    assert_eq!(delivered.len(), 1, "only the small blob");
+    assert_eq!(delivered.values().next().unwrap(), b"x = 1\n");
+    assert_eq!(missed.len(), 2);
+    // Without a limit, everything.
+    assert!(read_many(&dir, &wanted).unwrap().missed.is_empty());
+}
+
+#[test]
+fn a_big_record_in_a_packed_ledger_is_too_large_without_being_inflated() {
+    let s = Sandbox::new();
+    let dir = common::base_repo(&s, "ledger");
+    // More records than the bulk reader's threshold (4096), one hour each.
+    let mut files = Vec::new();
+    for i in 0..4200 {
+        let id = format!("01cccccccccccccccccccc{i:04}");
+        let (month, day) = (i % 12 + 1, i / 12 % 28 + 1);
+        files.push((
+            format!("contributions/2026/{month:02}/{day:02}/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nagent = \"{}\"\ndate = 2026-{month:02}-{day:02}\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Session {i}\"\nhours = \"1\"\n",
+                ["ana", "ben", "cy"][i % 3],
+            ),
+        ));
+    }
+    let big_path = "contributions/2026/03/20/01big00000000000000000001.toml";
+    files.push((
+        big_path.to_owned(),
+        big_record("01big00000000000000000001", "w"),
+    ));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(&dir, &files);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "many records and a big one"]);
+    s.git(&dir, &["gc", "-q"]);
+    // The big record's compressed data garbled past its header: only inflating it fails.
+    let big = Oid::from_str(
+        s.git(&dir, &["rev-parse", &format!("HEAD:{big_path}")])
+            .trim(),
+    )
+    .unwrap();
+    let [pack] = packs(&dir).try_into().unwrap();
+    let (_, _, offset, depth) = entries(&s, &dir, &pack)
+        .into_iter()
+        .find(|e| e.0 == big)
+        .unwrap();
+    assert_eq!(depth, 0, "the big record is a whole object");
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[offset as usize + 16..offset as usize + 48] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&pack, &bytes).unwrap();
+
+    let (code, out, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("error[too-large]") && out.contains(big_path),
+        "{out}{err}"
+    );
+    assert!(out.contains("1 problem in 1 file"), "{out}");
+}

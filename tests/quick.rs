@@ -357,3 +357,79 @@ fn a_review_takes_the_base_side_from_totals_kept_by_a_payout() {
     assert_eq!(run(&s, &dir, &review), want, "lost totals");
     assert_eq!(count(), 2, "written again");
 }
+
+#[test]
+fn corrections_that_loop_across_folders_are_reported_as_a_full_load_reports_them() {
+    let s = Sandbox::new();
+    let dir = fablab(&s);
+    const OLD: &str = "contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml";
+    // A correction of an old record, in its own folder, cached and summarised.
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000005",
+            "2026-07-05",
+            "ben",
+            "drone",
+            "supersedes = \"01kdy02100c3nn0qbbet707xt2\"\n",
+        )],
+        "a correction",
+    );
+    assert_eq!(answers(&s, &dir, &[])[0].0, 0);
+
+    // The old record edited by hand to supersede its correction: a loop through a folder
+    // the quick load knows only by its summary.
+    let old = std::fs::read_to_string(dir.join(OLD)).unwrap();
+    write_files(
+        &dir,
+        &[(
+            OLD,
+            &format!("{old}supersedes = \"01quick0000000000000000005\"\n"),
+        )],
+    );
+    commit(&s, &dir, "a loop");
+    let got = assert_like_no_cache(&s, &dir, "a loop through a summary");
+    assert_eq!(got[0].0, 1, "{got:?}");
+    assert!(got[0].1.contains("error[correction-loop]"), "{}", got[0].1);
+
+    // Both records of a loop in summarised folders, then an unrelated commit.
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~2"]);
+    add(
+        &s,
+        &dir,
+        &[
+            contribution(
+                "01quick0000000000000000006",
+                "2026-07-06",
+                "ben",
+                "drone",
+                "supersedes = \"01quick0000000000000000007\"\n",
+            ),
+            contribution(
+                "01quick0000000000000000007",
+                "2026-07-07",
+                "ben",
+                "drone",
+                "supersedes = \"01quick0000000000000000006\"\n",
+            ),
+        ],
+        "a loop",
+    );
+    assert_eq!(answers(&s, &dir, &[])[0].0, 1);
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000008",
+            "2026-07-08",
+            "ben",
+            "drone",
+            "",
+        )],
+        "more work",
+    );
+    let got = assert_like_no_cache(&s, &dir, "a loop in summaries");
+    assert_eq!(got[0].0, 1, "{got:?}");
+    assert!(got[0].1.contains("error[correction-loop]"), "{}", got[0].1);
+}

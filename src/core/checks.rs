@@ -56,6 +56,10 @@ pub const CHECKS: &[Check] = &[
         run: corrected_once,
     },
     Check {
+        name: "correction loops",
+        run: correction_loops,
+    },
+    Check {
         name: "rule skills",
         run: rule_skills,
     },
@@ -306,6 +310,89 @@ fn corrected_once(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Corrections never loop (A supersedes B, B supersedes A, or longer): every record of a
+/// loop is replaced by another, so none of them counts and the work they record vanishes
+/// from payouts without a word. Only hand-written records can loop (`ovn log` names an
+/// existing record from a new one). Each loop is reported once, on its smallest id.
+fn correction_loops(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    // Each record names at most one target (both is an invalid-value of its own).
+    let mut next: BTreeMap<&Id, (&At<Id>, FileId, &'static str)> = BTreeMap::new();
+    for c in &ledger.contributions {
+        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+            if let Some(t) = target
+                && t.value != c.id.value
+            {
+                next.entry(&c.id.value).or_insert((t, c.file, field));
+            }
+        }
+    }
+    // Each record walked once: 1 while on the current path, 2 when done.
+    let mut state: HashMap<&Id, u8> = HashMap::default();
+    for &start in next.keys() {
+        let mut path: Vec<&Id> = Vec::new();
+        let mut at = start;
+        loop {
+            match state.get(at) {
+                Some(2) => break,
+                Some(_) => {
+                    let from = path.iter().position(|p| *p == at).unwrap_or(0);
+                    let cycle = &path[from..];
+                    report_loop(ledger, &next, cycle, diags);
+                    break;
+                }
+                None => {}
+            }
+            let Some((t, _, _)) = next.get(at) else { break };
+            state.insert(at, 1);
+            path.push(at);
+            at = &t.value;
+        }
+        for p in path {
+            state.insert(p, 2);
+        }
+    }
+}
+
+/// Reports one loop of corrections on its smallest id, at the field that goes on.
+fn report_loop(
+    ledger: &Ledger,
+    next: &BTreeMap<&Id, (&At<Id>, FileId, &'static str)>,
+    cycle: &[&Id],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(first) = cycle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, id)| **id)
+        .map(|(i, _)| i)
+    else {
+        return;
+    };
+    let ordered: Vec<&Id> = cycle[first..]
+        .iter()
+        .chain(&cycle[..first])
+        .copied()
+        .collect();
+    let (target, file, field) = next[ordered[0]];
+    let mut chain = String::new();
+    for id in &ordered {
+        let (_, _, f) = next[*id];
+        chain.push_str(&format!("{id} {f} "));
+    }
+    chain.push_str(ordered[0].as_str());
+    diags.push(
+        Diagnostic::new(
+            Code::CorrectionLoop,
+            ledger.path(file),
+            Some(target.span),
+            format!("corrections loop: {chain}; none of these records counts"),
+        )
+        .with_hint(format!(
+            "a correction names the record it corrects, never one that corrects it: remove `{field}` from the record written by mistake"
+        )),
+    );
+}
+
 fn unique_emails(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     // Keyed by file, not id: a copied agent file with a stale id still shares the email.
     let mut owner: BTreeMap<String, (&Id, FileId)> = BTreeMap::new();
@@ -546,7 +633,7 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every approval names an existing contribution.
+/// Every approval names an existing contribution, and a signed one an existing signer.
 fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for a in &ledger.approvals {
         let file = ledger.path(a.file);
@@ -558,6 +645,10 @@ fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             RecordType::Contribution,
             &a.record,
         );
+        // Without this an unknown signer is only noticed when a status counts approvals.
+        if let Some(by) = &a.by {
+            reference(ledger, diags, file, "by", RecordType::Agent, by);
+        }
     }
 }
 

@@ -70,6 +70,8 @@ pub enum Code {
     CorrectedTwice,
     /// A project's recorded payouts fork: two were computed without seeing each other.
     PayoutFork,
+    /// Contributions that correct (reverse or supersede) each other in a loop.
+    CorrectionLoop,
     /// A symbolic link, FIFO, device, socket or submodule where a file should be: never
     /// followed or read.
     NotAFile,
@@ -107,6 +109,7 @@ impl Code {
         Code::DuplicatePayout,
         Code::CorrectedTwice,
         Code::PayoutFork,
+        Code::CorrectionLoop,
         Code::NotAFile,
         Code::TooLarge,
     ];
@@ -141,6 +144,7 @@ impl Code {
             Code::DuplicatePayout => "duplicate-payout",
             Code::CorrectedTwice => "corrected-twice",
             Code::PayoutFork => "payout-fork",
+            Code::CorrectionLoop => "correction-loop",
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
         }
@@ -179,6 +183,9 @@ impl Code {
                 "one revenue event (project, date, amount, memo) recorded twice"
             }
             Code::CorrectedTwice => "two records correct (reverse or supersede) the same record",
+            Code::CorrectionLoop => {
+                "contributions correct (reverse or supersede) each other in a loop"
+            }
             Code::PayoutFork => {
                 "a project's payouts fork: two were computed without seeing each other"
             }

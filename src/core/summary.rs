@@ -288,6 +288,58 @@ impl FolderSummary {
     }
 }
 
+/// The corrections of one summarised folder as (id hash, target hash) pairs, or `None`
+/// when its targets do not line up one to one with its corrections (never for a folder of
+/// clean records, each of which names one target at most).
+pub fn correction_edges(s: &FolderSummary) -> Option<impl Iterator<Item = (u64, u64)> + '_> {
+    if s.corrections.len() != s.targets.len() {
+        return None;
+    }
+    let mut edges = Vec::with_capacity(s.corrections.len());
+    for (&k, t) in s.corrections.iter().zip(&s.targets) {
+        edges.push((*s.ids.get(k as usize)?, id_hash(t.as_str())));
+    }
+    Some(edges.into_iter())
+}
+
+/// Whether corrections, as (id hash, target hash) pairs, may loop (correction-loop): a
+/// loop of hashes, or one id hash correcting twice (unequal ids with one hash). Either
+/// way only a full load can tell.
+pub fn corrections_may_loop(edges: impl Iterator<Item = (u64, u64)>) -> bool {
+    let mut next: HashMap<u64, u64> = HashMap::default();
+    for (from, to) in edges {
+        if next.insert(from, to).is_some() {
+            return true;
+        }
+    }
+    // Each id walked once: 1 while on the current path, 2 when done.
+    let mut state: HashMap<u64, u8> = HashMap::default();
+    let mut path = Vec::new();
+    for &start in next.keys() {
+        let mut at = start;
+        let looped = loop {
+            match state.get(&at) {
+                Some(2) => break false,
+                Some(_) => break true,
+                None => {}
+            }
+            let Some(&to) = next.get(&at) else {
+                break false;
+            };
+            state.insert(at, 1);
+            path.push(at);
+            at = to;
+        };
+        if looped {
+            return true;
+        }
+        for p in path.drain(..) {
+            state.insert(p, 2);
+        }
+    }
+    false
+}
+
 /// Every hash of `lists`, sorted: bucketed by their top 16 bits, then each small bucket
 /// sorted. Hashes are spread evenly, so this is two passes over the data where a
 /// comparison sort of a million would take twenty.

@@ -8,7 +8,9 @@
 //! inflates anything. Then it walks that forest on all cores, each tree depth first from its
 //! root: every needed object is inflated exactly once, a delta is applied to its base while
 //! the base is still in memory, and only the chain of bases above the current object is
-//! kept. Objects nobody needs are never inflated.
+//! kept. Objects nobody needs are never inflated, nor are blobs over the caller's size limit
+//! (known from entry and delta headers): those are left to the caller, which judges them by
+//! size alone.
 //!
 //! Bytes come from `pread` of pack windows, never from a map of the whole file (the crate
 //! forbids unsafe code, and a 200 MB pack need not be resident to be read). A worker reads a
@@ -71,7 +73,19 @@ impl PackReader {
         wanted: &[git2::Oid],
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
-        self.read_many_of(OBJ_BLOB, wanted, sink)
+        self.read_many_of(OBJ_BLOB, wanted, usize::MAX, sink)
+    }
+
+    /// [`PackReader::read_many`] that never inflates a blob larger than `limit` bytes (by its
+    /// entry header, or for a delta by the delta's header): such blobs, and the deltas built
+    /// on them, are left undelivered, for the caller to judge by their size alone.
+    pub fn read_many_up_to(
+        &self,
+        wanted: &[git2::Oid],
+        limit: usize,
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_of(OBJ_BLOB, wanted, limit, sink)
     }
 
     /// [`PackReader::read_many`] for trees: the raw tree objects (entries of mode, name and
@@ -81,13 +95,14 @@ impl PackReader {
         wanted: &[git2::Oid],
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
-        self.read_many_of(OBJ_TREE, wanted, sink)
+        self.read_many_of(OBJ_TREE, wanted, usize::MAX, sink)
     }
 
     fn read_many_of(
         &self,
         kind: u8,
         wanted: &[git2::Oid],
+        limit: usize,
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
         // Positions are kept as u32 to halve the bookkeeping of a million blobs.
@@ -121,7 +136,7 @@ impl PackReader {
         for (p, pack) in self.packs.iter().enumerate() {
             let items = std::mem::take(&mut items[p]);
             if let (false, Some(index)) = (items.is_empty(), indexes[p].take()) {
-                missed.extend(pack.read_wanted(kind, index, items, sink)?);
+                missed.extend(pack.read_wanted(kind, index, items, limit, sink)?);
             }
         }
         missed.sort_unstable();
@@ -327,6 +342,7 @@ impl Pack {
         kind: u8,
         index: Index,
         items: Vec<(u32, u32)>,
+        limit: usize,
         sink: &(dyn Fn(usize, Vec<u8>) + Sync),
     ) -> Result<Vec<usize>, StoreError> {
         let mut layout = Layout::new(&index, self.data_end);
@@ -334,9 +350,11 @@ impl Pack {
         // What only locating needed goes before the decoded records start to pile up.
         drop((index, items));
         layout.rank_of = Vec::new();
-        let missed = forest.unreachable_wants();
+        let mut missed = forest.unreachable_wants();
         let job = Job {
             kind,
+            limit: limit as u64,
+            too_large: Mutex::new(Vec::new()),
             task: forest.task_size(),
             pack: self,
             layout: &layout,
@@ -354,7 +372,14 @@ impl Pack {
         });
         match job.failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
-            None => Ok(missed),
+            None => {
+                missed.extend(
+                    job.too_large
+                        .into_inner()
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
+                Ok(missed)
+            }
         }
     }
 }
@@ -708,6 +733,10 @@ impl Head {
 struct Job<'a> {
     /// The type of object asked for.
     kind: u8,
+    /// The largest object inflated; larger ones (and their deltas) are left to the caller.
+    limit: u64,
+    /// The positions of objects over `limit`, and of the deltas built on them.
+    too_large: Mutex<Vec<usize>>,
     /// Objects per task; a subtree this big is split off.
     task: u32,
     pack: &'a Pack,
@@ -753,13 +782,19 @@ impl<'a> Job<'a> {
             window: Window::new(),
             delta: Vec::new(),
         };
-        let result = match start {
-            Start::Roots(roots) => roots.iter().try_for_each(|&root| {
-                let bytes = self.decode_whole(&mut worker, root)?;
-                self.walk(scope, &mut worker, root, bytes)
-            }),
-            Start::Subtree(top, bytes) => self.walk(scope, &mut worker, top, bytes),
-        };
+        let result =
+            match start {
+                Start::Roots(roots) => roots.iter().try_for_each(|&root| {
+                    match self.decode_whole(&mut worker, root)? {
+                        Some(bytes) => self.walk(scope, &mut worker, root, bytes),
+                        None => {
+                            self.leave(root);
+                            Ok(())
+                        }
+                    }
+                }),
+                Start::Subtree(top, bytes) => self.walk(scope, &mut worker, top, bytes),
+            };
         if let Err(e) = result {
             self.stop.store(true, Ordering::Relaxed);
             let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
@@ -796,7 +831,10 @@ impl<'a> Job<'a> {
             }
             let node = nodes[child as usize];
             frame.2 = node.next_sibling;
-            let out = self.decode_delta(worker, child, &frame.1)?;
+            let Some(out) = self.decode_delta(worker, child, &frame.1)? else {
+                self.leave(child);
+                continue;
+            };
             if node.first_child == NONE {
                 self.deliver(child, out);
             } else if node.subtree >= self.task {
@@ -821,8 +859,29 @@ impl<'a> Job<'a> {
         (self.sink)(want as usize, bytes);
     }
 
-    /// Inflates a root: a whole object.
-    fn decode_whole(&self, worker: &mut Worker, node: u32) -> Result<Vec<u8>, StoreError> {
+    /// Leaves `top` and its whole subtree to the caller: `top` is over the limit.
+    fn leave(&self, top: u32) {
+        let nodes = &self.forest.nodes;
+        let mut out = Vec::new();
+        let mut stack = vec![top];
+        while let Some(i) = stack.pop() {
+            let node = nodes[i as usize];
+            if node.want != NONE {
+                out.push(node.want as usize);
+                out.extend(self.forest.extras(i).map(|p| p as usize));
+            }
+            let mut child = node.first_child;
+            while child != NONE {
+                stack.push(child);
+                child = nodes[child as usize].next_sibling;
+            }
+        }
+        let mut left = self.too_large.lock().unwrap_or_else(|p| p.into_inner());
+        left.extend(out);
+    }
+
+    /// Inflates a root: a whole object; `None` when its header says it is over the limit.
+    fn decode_whole(&self, worker: &mut Worker, node: u32) -> Result<Option<Vec<u8>>, StoreError> {
         let (start, end) = self.layout.span(self.forest.nodes[node as usize].rank);
         let entry = worker.window.get(self.pack, start, end)?;
         let corrupt = |why: String| self.pack.corrupt(start, why);
@@ -833,19 +892,23 @@ impl<'a> Job<'a> {
                 head.kind, self.kind
             )));
         }
+        if head.size > self.limit {
+            return Ok(None);
+        }
         let size = usize::try_from(head.size).map_err(|_| corrupt("too large".to_owned()))?;
         let mut out = Vec::new();
         inflate(&mut worker.inflate, &entry[head.data..], size, &mut out).map_err(corrupt)?;
-        Ok(out)
+        Ok(Some(out))
     }
 
-    /// Inflates a delta and applies it to its base's bytes.
+    /// Inflates a delta and applies it to its base's bytes; `None` when the delta, or the
+    /// object its header says it makes, is over the limit.
     fn decode_delta(
         &self,
         worker: &mut Worker,
         node: u32,
         base: &[u8],
-    ) -> Result<Vec<u8>, StoreError> {
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let (start, end) = self.layout.span(self.forest.nodes[node as usize].rank);
         let entry = worker.window.get(self.pack, start, end)?;
         let corrupt = |why: String| self.pack.corrupt(start, why);
@@ -853,10 +916,15 @@ impl<'a> Job<'a> {
         if matches!(head.base, Base::None) {
             return Err(corrupt("a whole object where a delta was read".to_owned()));
         }
+        // A delta over the limit may still make a small object (copies take a few bytes
+        // each): the caller, reading headers only, tells.
+        if head.size > self.limit {
+            return Ok(None);
+        }
         let size = usize::try_from(head.size).map_err(|_| corrupt("too large".to_owned()))?;
         let data = &entry[head.data..];
         inflate(&mut worker.inflate, data, size, &mut worker.delta).map_err(corrupt)?;
-        apply_delta(base, &worker.delta).map_err(|why| corrupt(why.to_owned()))
+        apply_delta(base, &worker.delta, self.limit).map_err(|why| corrupt(why.to_owned()))
     }
 }
 
@@ -900,15 +968,19 @@ fn inflate(z: &mut Decompress, input: &[u8], size: usize, out: &mut Vec<u8>) -> 
 }
 
 /// Applies git delta `delta` to `base`: a base size, a result size, then copy and insert
-/// instructions, each checked to stay inside the base and the result.
-fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, &'static str> {
+/// instructions, each checked to stay inside the base and the result. `None`, with nothing
+/// made, when the result size is over `limit`.
+fn apply_delta(base: &[u8], delta: &[u8], limit: u64) -> Result<Option<Vec<u8>>, &'static str> {
     let mut at = 0;
     let base_size = delta_varint(delta, &mut at)?;
     if base_size != base.len() as u64 {
         return Err("the delta's base size is not its base's");
     }
-    let result_size =
-        usize::try_from(delta_varint(delta, &mut at)?).map_err(|_| "the delta is too large")?;
+    let result_size = delta_varint(delta, &mut at)?;
+    if result_size > limit {
+        return Ok(None);
+    }
+    let result_size = usize::try_from(result_size).map_err(|_| "the delta is too large")?;
     let mut out = Vec::with_capacity(result_size.min(PREALLOC_MAX));
     while let Some(&op) = delta.get(at) {
         at += 1;
@@ -955,7 +1027,7 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, &'static str> {
     if out.len() != result_size {
         return Err("the delta makes less than its result size");
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// A size in a delta's preamble: little-endian groups of 7 bits.
@@ -1191,6 +1263,21 @@ mod tests {
         let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    /// [`super::apply_delta`] without a limit.
+    fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, &'static str> {
+        super::apply_delta(base, delta, u64::MAX).map(|made| made.expect("no limit"))
+    }
+
+    #[test]
+    fn a_delta_over_the_limit_makes_nothing() {
+        let base = b"hello, world";
+        let delta = [
+            12, 13, 0x90, 7, 5, b't', b'h', b'e', b'r', b'e', 0x91, 11, 1,
+        ];
+        assert_eq!(super::apply_delta(base, &delta, 12), Ok(None));
+        assert!(super::apply_delta(base, &delta, 13).unwrap().is_some());
     }
 
     #[test]

@@ -275,6 +275,33 @@ impl Store {
             }
             asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));
         }
+        // Corrections that loop through a summarised folder (correction-loop) are the full
+        // checks' to report: the summaries know each correction's id and target by hash.
+        {
+            let mut edges: Vec<(u64, u64)> = Vec::new();
+            for (_, s) in &folders {
+                let Some(e) = summary::correction_edges(s) else {
+                    return Ok(None);
+                };
+                edges.extend(e);
+            }
+            if !edges.is_empty() {
+                for c in &ledger.contributions {
+                    if summarised.contains(day_folder_of(ledger.path(c.file))) {
+                        continue;
+                    }
+                    if let Some(t) = c.reverses.iter().chain(&c.supersedes).next() {
+                        edges.push((
+                            summary::id_hash(c.id.value.as_str()),
+                            summary::id_hash(t.value.as_str()),
+                        ));
+                    }
+                }
+                if summary::corrections_may_loop(edges.into_iter()) {
+                    return Ok(None);
+                }
+            }
+        }
         asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
         for p in &ledger.payouts {
             asked.extend(
@@ -1009,7 +1036,8 @@ fn read_and_parse(
     let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
         (0..wanted.len()).collect()
     } else {
-        PackReader::open(git_dir)?.read_many(&wanted, &parse)?
+        // A blob over the limit is left to libgit2's header read below, never inflated.
+        PackReader::open(git_dir)?.read_many_up_to(&wanted, MAX_FILE_BYTES, &parse)?
     };
     missed.par_iter().try_for_each_init(
         || git2::Repository::open(git_dir).ok(),

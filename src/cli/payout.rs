@@ -158,6 +158,9 @@ pub enum Format {
 }
 
 /// Runs `ovn payout`.
+///
+/// Long because preview, record and the subcommands share their checks of the request here;
+/// issue 16 moves them into a payout use case.
 pub fn run(
     args: PayoutArgs,
     cwd: &Path,

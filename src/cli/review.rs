@@ -209,6 +209,10 @@ impl Report {
 }
 
 /// Runs `ovn review`.
+///
+/// Long because it still holds the review's rules (records added, changed and removed,
+/// approvals, payouts, corrections) beside the loading; splitting them into a use case is
+/// issue 16's work, done with the other commands'.
 pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
     let amount = match &args.amount {
@@ -652,6 +656,9 @@ fn contribution_at(
 }
 
 /// Payouts before and after, per affected project.
+///
+/// Long because it plans the loads (kept totals, quick loads side by side, whole ledgers one at
+/// a time) around one computation; issue 16 moves the planning into the store's load API.
 fn impact(
     store: &Store,
     base: &str,

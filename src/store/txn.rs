@@ -758,7 +758,11 @@ impl Store {
             .repo
             .commondir()
             .join(format!("{}.lock", journal.refname));
-        if super::index::holds_marker(&ref_lock, &format!("{}\n", journal.new)) {
+        // libgit2 creates the branch's lock empty and then writes the id: a write killed in
+        // between leaves an empty or partial lock. While our journal stands, a lock holding
+        // nothing but the start of our own new id is ours.
+        let ours = format!("{}\n", journal.new);
+        if fs::read(&ref_lock).is_ok_and(|bytes| ours.as_bytes().starts_with(&bytes)) {
             let _ = fs::remove_file(&ref_lock);
         }
 

@@ -13,7 +13,7 @@ use crate::core::duration::{self, DurationError};
 use crate::core::ledger::{self, Loaded, RawFile, RecordType};
 use crate::core::parse::{is_name_word, suggest};
 use crate::core::record::{At, Contribution, Kind, Network};
-use crate::core::value::{Id, currency_minor_units, is_currency_code, parse_decimal_text};
+use crate::core::value::{Id, currency_minor_units, parse_decimal_text};
 use crate::core::write;
 use crate::store::{Plan, View};
 
@@ -319,17 +319,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
             };
             let currency = match &args.currency {
                 Some(code) => {
-                    let code = code.trim().to_ascii_uppercase();
-                    if !is_currency_code(&code) {
-                        return Err(CliError::usage(
-                            format!("--currency {code:?} is not a currency code"),
-                            Some(
-                                "give a three-letter ISO 4217 code such as EUR, USD or CHF"
-                                    .to_owned(),
-                            ),
-                        )
-                        .into());
-                    }
+                    let code = super::writing::currency_code(code)?;
                     (code != network.currency).then_some(code)
                 }
                 None => None,

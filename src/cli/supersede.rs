@@ -25,7 +25,7 @@ use crate::core::duration;
 use crate::core::ledger::{self, Ledger, RawFile, RecordType};
 use crate::core::payout::Corrections;
 use crate::core::record::{At, Contribution, Kind};
-use crate::core::value::{Id, currency_minor_units, is_currency_code};
+use crate::core::value::{Id, currency_minor_units};
 use crate::core::write;
 use crate::store::{Plan, View};
 
@@ -202,17 +202,7 @@ pub(super) fn run(
             }
             let currency = match &args.currency {
                 Some(code) => {
-                    let code = code.trim().to_ascii_uppercase();
-                    if !is_currency_code(&code) {
-                        return Err(CliError::usage(
-                            format!("--currency {code:?} is not a currency code"),
-                            Some(
-                                "give a three-letter ISO 4217 code such as EUR, USD or CHF"
-                                    .to_owned(),
-                            ),
-                        )
-                        .into());
-                    }
+                    let code = super::writing::currency_code(code)?;
                     Some((code != network.currency).then_some(code))
                 }
                 None => None,

@@ -138,6 +138,18 @@ pub fn report(out: &mut impl Write, what: &str, outcome: &Outcome) -> Result<(),
     Ok(())
 }
 
+/// The code given to `--currency`, upper-cased, or why it is not one.
+pub fn currency_code(text: &str) -> Result<String, CliError> {
+    let code = text.trim().to_ascii_uppercase();
+    if !crate::core::value::is_currency_code(&code) {
+        return Err(CliError::usage(
+            format!("--currency {code:?} is not a currency code"),
+            Some("give a three-letter ISO 4217 code such as EUR, USD or CHF".to_owned()),
+        ));
+    }
+    Ok(code)
+}
+
 /// A user-given id, validated.
 pub fn parse_id(flag: &str, text: &str) -> Result<Id, CliError> {
     Id::parse(text).map_err(|e| {

@@ -41,7 +41,7 @@ pub fn run(_args: RecoverArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, C
         )?,
         Some(i) => writeln!(
             out,
-            "Cleared an interrupted write that committed nothing (its commit {} never reached {}).",
+            "Cleared an interrupted write that committed nothing (its commit {} never reached {}); what it had written and staged is gone.",
             short(i.commit),
             i.branch
         )?,

@@ -148,29 +148,41 @@ fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<()
     } else {
         ""
     };
-    if i.landed {
-        writeln!(
+    let paths = i.paths.join(", ");
+    let them = if i.paths.len() == 1 { "it" } else { "them" };
+    match (i.landed, i.on_disk) {
+        (true, true) => writeln!(
             out,
-            "An ovn write was interrupted: its commit {commit} is on {}, but it did not finish putting {} in the working tree and git's index (until it does, git may list {} as deleted and staged).{lock}",
+            "An ovn write was interrupted after its commit {commit} reached {} with {paths}; only its clearing up was left.{lock}",
             i.branch,
-            i.paths.join(", "),
-            if i.paths.len() == 1 { "it" } else { "them" },
-        )?;
-        writeln!(
+        )?,
+        (true, false) => {
+            writeln!(
+                out,
+                "An ovn write was interrupted: its commit {commit} is on {}, but it did not finish putting {paths} in the working tree and git's index (until it does, git may list {them} as deleted and staged).{lock}",
+                i.branch,
+            )?;
+            writeln!(
+                out,
+                "  Run `ovn recover` to finish it (the next ovn write also does). Do not commit with git before: that commit would delete the record."
+            )?;
+            return Ok(());
+        }
+        (false, true) => writeln!(
             out,
-            "  Run `ovn recover` to finish it (the next ovn write also does). Do not commit with git before: that commit would delete the record."
-        )?;
-    } else {
-        writeln!(
+            "An ovn write was interrupted before its commit reached {}: nothing was committed, but {paths} may still be in the working tree and staged; clearing the write removes {them}.{lock}",
+            i.branch
+        )?,
+        (false, false) => writeln!(
             out,
             "An ovn write was interrupted before its commit reached {}: nothing was committed.{lock}",
             i.branch
-        )?;
-        writeln!(
-            out,
-            "  Run `ovn recover` to clear what it left (the next ovn write also does)."
-        )?;
+        )?,
     }
+    writeln!(
+        out,
+        "  Run `ovn recover` to clear what it left (the next ovn write also does)."
+    )?;
     Ok(())
 }
 

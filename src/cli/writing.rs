@@ -129,9 +129,6 @@ pub fn report(out: &mut impl Write, what: &str, outcome: &Outcome) -> Result<(),
         (None, _) => "not committed (--no-commit)".to_owned(),
     };
     writeln!(out, "{what} in {paths}, {commit}")?;
-    if let Some(w) = &outcome.warning {
-        let _ = writeln!(std::io::stderr(), "warning: {w}");
-    }
     if let Some(h) = &outcome.hint {
         let _ = writeln!(std::io::stderr(), "hint: {h}");
     }

@@ -18,32 +18,41 @@
 //!    never the whole ledger for a single record), builds the new records and checks them.
 //! 4. **Objects.** Blobs, trees and the commit are written to the object database. Until the
 //!    branch moves they are unreachable and harmless (`git gc` prunes them).
-//! 5. **Journal, git's index lock, then compare-and-swap.** The journal names the branch, its
-//!    old and new commit, the files and a random marker; then git's own `index.lock` is taken
-//!    (appearing with that marker in it), as `git commit` takes it, and the index is checked
-//!    under it: one `ovn` cannot update (a sparse index) is refused here, before anything is
+//! 5. **Journal and git's index lock.** The journal names the branch, its old and new
+//!    commit, the files and a random marker; then git's own `index.lock` is taken (appearing
+//!    with that marker in it), as `git commit` takes it, and the index is checked under it:
+//!    one `ovn` cannot update (a sparse index) is refused here, before anything is
 //!    committed. If git holds the lock, the write waits briefly, then fails having written
-//!    nothing. Then the branch is moved only if it still points at the commit the records
-//!    were judged against. If another program committed in between, the whole transaction
-//!    is judged again on the new tip.
-//! 6. **Files, then index, then the lock goes.** Only after the commit has landed are the
-//!    record files written (to a temporary file in the git directory, then renamed into
-//!    place, so no reader and no crash ever sees half a record), and the index learns
-//!    exactly those paths (a new index renamed over the old): what the user has staged or
-//!    changed is never swept into an `ovn` commit. Until then git's lock is held, so a
-//!    `git commit` racing the write cannot read an index without the new records and commit
-//!    their deletion; it fails ("index.lock exists") and can be run again.
+//!    nothing.
+//! 6. **Files and index, then compare-and-swap, then the lock goes.** Still under git's
+//!    lock, the record files are written (to a temporary file in the git directory, then
+//!    renamed into place, so no reader and no crash ever sees half a record) and the index
+//!    learns exactly those paths (a new index renamed over the old, which is kept aside):
+//!    what the user has staged or changed is never swept into an `ovn` commit. Only then is
+//!    the branch moved, and only if it still points at the commit the records were judged
+//!    against. If another program committed in between, the index goes back to the copy
+//!    kept aside, the files are removed, and the whole transaction is judged again on the
+//!    new tip.
 //!
-//! So a kill at any instant leaves either no trace but a lock the next write knows for its
-//! own (steps 1 to 5) or the complete record committed (step 6 onwards; the working tree and
-//! index may lag, and git's index stays locked, until `ovn recover` or the next `ovn` write
-//! repairs them, which `ovn status` says; no record file is ever on disk without its commit).
+//! Why the index before the branch: `git commit` reads the branch, then reads the index
+//! *without* its lock, and only takes the lock to write that index back and commit it. Had
+//! the branch moved first, a `git commit` reading it just after the move and the index just
+//! before it was updated would commit the records' deletion on top of their own commit.
+//! Updated first, any git that sees the new branch sees the new index; one that read the old
+//! branch fails its own compare-and-swap. A git reaching for the lock meanwhile fails
+//! cleanly ("index.lock exists") and can be run again.
+//!
+//! So a kill at any instant leaves a write either not committed (steps 1 to 6 before the
+//! branch moves: maybe the files written and staged, and git's index locked, which the next
+//! write or `ovn recover` rolls back, restoring the index kept aside) or committed whole,
+//! with its files and index entries (only the locks and journal are then left to clear).
+//! `ovn status` says which.
 //! Objects are not fsynced (libgit2's default): the guarantee is against killed processes,
 //! not power loss.
 //!
 //! libgit2 never packs objects, so after a write that leaves more loose objects than git's
 //! own `gc.auto` threshold, `git gc --auto` is started in the background when git is
-//! installed (counting them costs one directory listing; see `../shared/perf-notes.md`).
+//! installed (counting them costs one directory listing).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -99,8 +108,6 @@ pub struct Outcome {
     pub branch: Option<String>,
     /// The ledger-relative paths written.
     pub paths: Vec<String>,
-    /// Something the user should know that did not stop the write.
-    pub warning: Option<String>,
     /// Advice that would make the next write faster.
     pub hint: Option<String>,
 }
@@ -116,6 +123,9 @@ pub struct Interrupted {
     pub landed: bool,
     /// The ledger paths it was writing.
     pub paths: Vec<String>,
+    /// Whether any of them is in the working tree (a write killed before its branch moved
+    /// may have written and staged them; one from an older `ovn` killed after may not have).
+    pub on_disk: bool,
     /// Whether git's `index.lock` it took is still there (git commands that write the index
     /// fail until it is gone).
     pub index_locked: bool,
@@ -138,6 +148,9 @@ enum Base<'a> {
 const LOCK_FILE: &str = "ovn/write.lock";
 const JOURNAL_FILE: &str = "ovn/journal";
 const TMP_DIR: &str = "ovn/tmp";
+/// The index as it was before a write staged its records (a hard link, so free), put back
+/// if the branch then does not move. Empty when there was no index.
+const SAVED_INDEX: &str = "ovn/index-before";
 /// How many times a transaction is judged again when another program moves the branch.
 const ATTEMPTS: usize = 3;
 /// How long a write waits for a lock git holds (the index's, the branch's): git holds them
@@ -200,7 +213,6 @@ impl Store {
                         commit: None,
                         branch: self.branch().ok(),
                         paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
-                        warning: None,
                         hint: None,
                     },
                     plan.value,
@@ -317,9 +329,8 @@ impl Store {
             }
             failpoint(options, "after-journal");
 
-            // git's own index lock, held from before the branch moves until the index has
-            // the new paths: a `git commit` in between would commit their deletion. What the
-            // index cannot take is refused here, before anything is committed.
+            // git's own index lock, held from before the index changes until the branch has
+            // moved. What the index cannot take is refused here, before anything is committed.
             let index = match root {
                 Some(_) => match self.lock_index(&journal.lock, &journal.files) {
                     Ok(held) => Some(held),
@@ -332,8 +343,25 @@ impl Store {
             };
             failpoint(options, "after-lock");
 
+            // Files and index before the branch (see the module's step 6): a git command that
+            // reads the branch after it moved then reads an index that has the records.
+            if let (Some(root), Some(held)) = (root, &index)
+                && let Err(e) = self.stage_first(root, held, &plan.files, &journal.files, options)
+            {
+                self.roll_back(root, &journal.files);
+                drop(index);
+                self.remove_journal()?;
+                return Err(e.into());
+            }
+
             let subject = plan.message.lines().next().unwrap_or_default();
-            match self.move_branch(&refname, new, tip, &format!("commit: {subject}")) {
+            let moved = self.move_branch(&refname, new, tip, &format!("commit: {subject}"));
+            if moved.is_err()
+                && let Some(root) = root
+            {
+                self.roll_back(root, &journal.files);
+            }
+            match moved {
                 Ok(()) => {}
                 Err(Moved::Yes) => {
                     drop(index);
@@ -348,51 +376,18 @@ impl Store {
             }
             failpoint(options, "after-ref");
 
-            // The commit is in. From here on nothing is undone: a failure only leaves the
-            // working tree or index behind, which the journal lets the next write repair.
-            let (Some(root), Some(index)) = (root, index) else {
-                return Ok((
-                    Outcome {
-                        commit: Some(new),
-                        branch: Some(branch),
-                        paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
-                        warning: None,
-                        hint: None,
-                    },
-                    plan.value,
-                ));
-            };
-            for (path, bytes) in &plan.files {
-                self.write_file(root, path, bytes, options)?;
-            }
-            failpoint(options, "after-files");
-            let staged = self.stage(&index, &journal.files);
-            failpoint(options, "after-index");
+            // The commit is in, with its files and index entries: only the locks and the
+            // journal are left to clear.
+            let in_worktree = index.is_some();
             drop(index);
-            let (warning, hint) = match staged {
-                Ok(()) => {
-                    self.remove_journal()?;
-                    (None, self.index_hint())
-                }
-                Err(e) => (
-                    Some(format!(
-                        "committed, but the index was not updated ({e}); the next ovn write repairs it, or run `git reset -q -- {}`",
-                        plan.files
-                            .iter()
-                            .map(|(p, _)| self.repo_path(p))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )),
-                    None,
-                ),
-            };
+            let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
+            self.remove_journal()?;
             return Ok((
                 Outcome {
                     commit: Some(new),
                     branch: Some(branch),
                     paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
-                    warning,
-                    hint,
+                    hint: in_worktree.then(|| self.index_hint()).flatten(),
                 },
                 plan.value,
             ));
@@ -436,6 +431,9 @@ impl Store {
             commit: journal.new,
             landed,
             paths: journal.files.iter().map(|(p, _)| p.clone()).collect(),
+            on_disk: self
+                .root()
+                .is_some_and(|root| journal.files.iter().any(|(p, _)| root.join(p).exists())),
             index_locked: !journal.lock.is_empty()
                 && super::index::holds_marker(&self.repo.path().join("index.lock"), &journal.lock),
         }
@@ -703,6 +701,73 @@ impl Store {
         result
     }
 
+    /// Writes the record files and stages them, under the index lock, before the branch
+    /// moves; the index as it was is kept aside for [`Store::roll_back`].
+    fn stage_first(
+        &self,
+        root: &Path,
+        held: &HeldIndex,
+        files: &[(String, Vec<u8>)],
+        blobs: &[(String, Oid)],
+        options: &WriteOptions,
+    ) -> Result<(), StoreError> {
+        let index = self.repo.path().join("index");
+        let saved = self.ovn_dir().join(SAVED_INDEX);
+        let _ = fs::remove_file(&saved);
+        let kept = match fs::hard_link(&index, &saved) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::create(&saved).map(drop),
+            // A file system without hard links: a copy, once per write.
+            Err(_) => fs::copy(&index, &saved).map(drop),
+            ok => ok,
+        };
+        kept.map_err(|e| StoreError::io(&saved, "cannot write", e))?;
+        for (path, bytes) in files {
+            self.write_file(root, path, bytes, options)?;
+        }
+        failpoint(options, "after-files");
+        self.stage(held, blobs)?;
+        failpoint(options, "after-index");
+        Ok(())
+    }
+
+    /// Undoes what [`Store::stage_first`] did for a write whose branch did not move: the
+    /// index goes back to the copy kept aside (nobody else can have written it: the lock
+    /// was held throughout), and each record file holding exactly its blob is removed (no
+    /// commit has it). Best effort: it runs on the way to an error, or in recovery.
+    fn roll_back(&self, root: &Path, files: &[(String, Oid)]) {
+        let index = self.repo.path().join("index");
+        let saved = self.ovn_dir().join(SAVED_INDEX);
+        match fs::metadata(&saved) {
+            Ok(meta) if meta.len() == 0 => {
+                let _ = fs::remove_file(&index);
+                let _ = fs::remove_file(&saved);
+            }
+            Ok(_) => {
+                let _ = fs::rename(&saved, &index);
+            }
+            Err(_) => {}
+        }
+        for (path, blob) in files {
+            let full = root.join(path);
+            let ours = fs::symlink_metadata(&full).is_ok_and(|m| m.is_file())
+                && fs::read(&full)
+                    .ok()
+                    .and_then(|bytes| Oid::hash_object(ObjectType::Blob, &bytes).ok())
+                    == Some(*blob);
+            if ours {
+                let _ = fs::remove_file(&full);
+                // The month folder it made, if now empty; never past the ledger's root.
+                let mut dir = full.parent();
+                while let Some(d) = dir.filter(|d| d.starts_with(root) && *d != root) {
+                    if fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
+            }
+        }
+    }
+
     fn write_journal(&self, journal: &Journal) -> Result<(), StoreError> {
         let path = self.ovn_dir().join(JOURNAL_FILE);
         let tmp = path.with_extension("tmp");
@@ -744,14 +809,42 @@ impl Store {
             // Not ours or torn: it was never acted on before it was complete.
             return self.remove_journal();
         };
+        let git_dir = self.repo.path();
+        let tip = self.repo.refname_to_id(&journal.refname).ok();
+        let landed = tip.is_some_and(|tip| {
+            tip == journal.new
+                || self
+                    .repo
+                    .graph_descendant_of(tip, journal.new)
+                    .unwrap_or(false)
+        });
+        let index_ours = !journal.lock.is_empty()
+            && super::index::holds_marker(&git_dir.join("index.lock"), &journal.lock);
+        if !landed && let Some(root) = self.root() {
+            // Killed after staging, before the branch moved: put the index back while the
+            // dead write's lock still guards it, and remove the files no commit holds.
+            if !index_ours {
+                let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
+            }
+            let uncommitted: Vec<(String, Oid)> = journal
+                .files
+                .iter()
+                .filter(|(path, blob)| {
+                    tip.and_then(|t| self.repo.find_commit(t).ok())
+                        .and_then(|c| c.tree().ok())
+                        .and_then(|t| t.get_path(Path::new(&self.repo_path(path))).ok())
+                        .is_none_or(|e| e.id() != *blob)
+                })
+                .cloned()
+                .collect();
+            self.roll_back(root, &uncommitted);
+        }
+        let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
         // The dead process may have left git's lock files behind, which block every later
         // write and the user's git. Only those provably its own are removed: the index lock
         // holding its journal's marker, the branch's lock holding its new commit's id (what
         // libgit2 writes in it). A lock a live git holds is never touched.
-        let git_dir = self.repo.path();
-        if !journal.lock.is_empty()
-            && super::index::holds_marker(&git_dir.join("index.lock"), &journal.lock)
-        {
+        if index_ours {
             let _ = fs::remove_file(git_dir.join("index.lock"));
         }
         let ref_lock = self
@@ -766,14 +859,6 @@ impl Store {
             let _ = fs::remove_file(&ref_lock);
         }
 
-        let tip = self.repo.refname_to_id(&journal.refname).ok();
-        let landed = tip.is_some_and(|tip| {
-            tip == journal.new
-                || self
-                    .repo
-                    .graph_descendant_of(tip, journal.new)
-                    .unwrap_or(false)
-        });
         if landed && let Some(root) = self.root() {
             let index = self.repo.index().ok();
             let mut missing = Vec::new();

@@ -414,6 +414,7 @@ fn a_racing_git_commit_never_loses_a_record() {
     let mut committed = Vec::new();
     let mut git_failed = 0;
     // More rounds on demand: OVN_RACE_ROUNDS=1000 cargo test --test cli_write_safety racing
+    #[allow(clippy::disallowed_methods)] // the test's own knob, not ovn's environment
     let rounds: usize = std::env::var("OVN_RACE_ROUNDS")
         .ok()
         .and_then(|n| n.parse().ok())

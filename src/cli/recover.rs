@@ -1,4 +1,5 @@
-//! `ovn recover`: finish or clear a write a killed `ovn` left unfinished.
+//! `ovn recover`: finish or clear a write a killed `ovn` left unfinished, and stage again
+//! committed records a racing git command removed from the index.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,16 +9,24 @@ use clap::Args;
 
 use super::{CliError, EXIT_OK};
 
-/// Finish an ovn write that was interrupted (killed), or clear what it left.
+/// Finish an ovn write that was interrupted (killed), or clear what it left; stage again
+/// committed records a racing git command removed from the index.
 ///
-/// A write keeps a journal in .git/ovn from just before its commit until the record file is
-/// in the working tree and git's index has it. If the process was killed in between, `ovn
-/// status` says so, and git commands that write the index may fail because the write's
-/// .git/index.lock is still there. ovn recover does what the next ovn write would do first:
-/// when the commit landed it writes the record files and stages them exactly as committed;
-/// when it did not, it clears the journal; either way it removes the lock files that write
-/// left, and only those (never a lock a running git holds). With nothing to finish it says
-/// so and changes nothing.
+/// A write keeps a journal in .git/ovn while it writes the record files, stages them and
+/// moves the branch. If the process was killed in between, `ovn status` says so, and git
+/// commands that write the index may fail because the write's .git/index.lock is still
+/// there. ovn recover does what the next ovn write would do first: when the commit did not
+/// land it puts git's index back as it was and removes the record files no commit holds;
+/// when it landed it makes sure the files are in place and staged exactly as committed;
+/// either way it removes the lock files that write left, and only those (never a lock a
+/// running git holds).
+///
+/// git reads the index without its lock: a `git commit` or `git add` that read it just
+/// before an ovn write staged a record, and wrote it back just after, leaves that record
+/// committed and in the working tree but removed from the index ("unstaged" in `ovn
+/// status`), so the next `git commit` would delete it. ovn recover stages such records
+/// again when the file is exactly as committed. With nothing to do it says so and changes
+/// nothing.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -30,7 +39,17 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs `ovn recover`.
 pub fn run(_args: RecoverArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
-    match store.recover_now(LOCK_TIMEOUT)? {
+    let interrupted = store.recover_now(LOCK_TIMEOUT)?;
+    let restaged = store.restage_unstaged()?;
+    for path in &restaged {
+        writeln!(
+            out,
+            "Staged {} again: committed and in the working tree, it had been removed from git's index.",
+            crate::core::render::escaped(path)
+        )?;
+    }
+    match interrupted {
+        None if !restaged.is_empty() => {}
         None => writeln!(out, "No interrupted ovn write: nothing to do.")?,
         Some(i) if i.landed => writeln!(
             out,

@@ -136,8 +136,33 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
         for u in &uncommitted {
             writeln!(out, "  {:<10} {}", u.state, escaped(&u.path))?;
         }
+        unstaged_advice(&uncommitted, out)?;
     }
     Ok(EXIT_OK)
+}
+
+/// What "unstaged" means and how to undo it: the next `git commit` would delete a record.
+fn unstaged_advice(
+    uncommitted: &[crate::store::Uncommitted],
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let n = uncommitted
+        .iter()
+        .filter(|u| u.state == crate::store::UNSTAGED)
+        .count();
+    if n == 0 {
+        return Ok(());
+    }
+    let (it, them) = if n == 1 {
+        ("it", "it")
+    } else {
+        ("they", "them")
+    };
+    writeln!(
+        out,
+        "  unstaged: committed and in the working tree, but removed from git's index, so the next `git commit` would delete {them} from the ledger (a git command that read the index while an ovn write was staging can leave this). Run `ovn recover` to stage {them} again if {it} should stay."
+    )?;
+    Ok(())
 }
 
 /// What a killed `ovn` write left, said plainly, with the command that finishes it.

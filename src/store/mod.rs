@@ -30,7 +30,7 @@ pub use pack::PackReader;
 pub use range::{RuleIds, Special, Touch};
 pub use read::Scope;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use status::{Change, ChangeKind, Pending, Uncommitted};
+pub use status::{Change, ChangeKind, Pending, UNSTAGED, Uncommitted};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 

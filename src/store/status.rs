@@ -69,9 +69,16 @@ pub struct Pending {
 pub struct Uncommitted {
     /// Ledger-relative path.
     pub path: String,
-    /// `new`, `modified`, `deleted` (in the working tree) or `staged` (in the index only).
+    /// `new`, `modified`, `deleted` (in the working tree), `staged` (in the index only) or
+    /// [`UNSTAGED`].
     pub state: &'static str,
 }
+
+/// The state of a file that HEAD has and the working tree has, but git's index has not:
+/// the next `git commit` would delete it. A git command that read the index before an `ovn`
+/// write staged its record, and wrote that index back after, leaves exactly this (git reads
+/// the index without its lock; see the `txn` module); so can `git rm --cached`.
+pub const UNSTAGED: &str = "unstaged";
 
 impl Store {
     /// Compares HEAD with the validated branch `validated` (a branch name).
@@ -199,7 +206,9 @@ impl Store {
         for entry in statuses.iter() {
             let Ok(path) = entry.path() else { continue };
             let s = entry.status();
-            let state = if s.is_wt_new() {
+            let state = if s.is_index_deleted() && s.is_wt_new() {
+                UNSTAGED
+            } else if s.is_wt_new() {
                 "new"
             } else if s.is_wt_deleted() {
                 "deleted"
@@ -253,15 +262,25 @@ impl Store {
             ));
         }
         let mut out = Vec::new();
-        // Each entry is "XY path" and a NUL: X the index's state, Y the working tree's.
+        let mut deleted_in_index = std::collections::BTreeSet::new();
+        // Each entry is "XY path" and a NUL: X the index's state, Y the working tree's. A file
+        // removed from the index but still in the working tree comes twice: "D " and "??".
+        for item in output.stdout.split(|&b| b == 0) {
+            if let (Some(b"D  "), Some(path)) = (item.get(..3), item.get(3..)) {
+                deleted_in_index.insert(path.to_vec());
+            }
+        }
         for item in output.stdout.split(|&b| b == 0) {
             let (Some(&[x, y, b' ']), Some(path)) = (item.get(..3), item.get(3..)) else {
                 continue;
             };
-            let Ok(path) = std::str::from_utf8(path) else {
+            let Ok(text) = std::str::from_utf8(path) else {
                 continue;
             };
+            let unstaged = deleted_in_index.contains(path);
             let state = match (x, y) {
+                (b'?', b'?') if unstaged => UNSTAGED,
+                (b'D', b' ') if unstaged => continue,
                 (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => "conflicted",
                 (b'?', b'?') => "new",
                 (_, b'D') => "deleted",
@@ -269,10 +288,44 @@ impl Store {
                 (b'A' | b'M' | b'D' | b'T', _) => "staged",
                 _ => continue,
             };
-            self.push_uncommitted(&mut out, path, state);
+            self.push_uncommitted(&mut out, text, state);
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
+    }
+
+    /// Stages again the ledger files in the [`UNSTAGED`] state whose working-tree content
+    /// is exactly what HEAD has (anything else is the user's to decide), under git's index
+    /// lock as an `ovn` write takes it. Returns their ledger paths.
+    pub fn restage_unstaged(&self) -> Result<Vec<String>, StoreError> {
+        let (Some(root), Ok(head)) = (self.root(), self.repo.head()) else {
+            return Ok(Vec::new());
+        };
+        let Some(tip) = head.target() else {
+            return Ok(Vec::new());
+        };
+        let commit = super::loose::commit(&self.repo, tip, "cannot read HEAD")?;
+        let tree = self.tree_of(&commit)?;
+        let mut files = Vec::new();
+        for u in self.uncommitted()? {
+            if u.state != UNSTAGED {
+                continue;
+            }
+            let Ok(entry) = tree.get_path(Path::new(&self.repo_path(&u.path))) else {
+                continue;
+            };
+            let on_disk = super::safe::read_bytes(root, &u.path).ok().flatten();
+            let same = on_disk
+                .and_then(|bytes| Oid::hash_object(ObjectType::Blob, &bytes).ok())
+                .is_some_and(|oid| oid == entry.id());
+            if same {
+                files.push((u.path, entry.id()));
+            }
+        }
+        if !files.is_empty() {
+            self.stage_committed(&files)?;
+        }
+        Ok(files.into_iter().map(|(p, _)| p).collect())
     }
 
     /// Adds the repository path `path` to `out` when it is a ledger file.

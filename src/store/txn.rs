@@ -701,6 +701,13 @@ impl Store {
         result
     }
 
+    /// Adds `files` (ledger paths and the blob ids HEAD has for them) to git's index under
+    /// its lock, as a write stages its records; nothing else in the index changes.
+    pub(super) fn stage_committed(&self, files: &[(String, Oid)]) -> Result<(), StoreError> {
+        let held = self.lock_index(&lock_marker()?, files)?;
+        self.stage(&held, files)
+    }
+
     /// Writes the record files and stages them, under the index lock, before the branch
     /// moves; the index as it was is kept aside for [`Store::roll_back`].
     fn stage_first(

@@ -363,6 +363,19 @@ fn a_git_commit_while_a_write_holds_the_index_fails_cleanly() {
             assert!(start.elapsed() < Duration::from_secs(60), "never paused");
             std::thread::sleep(Duration::from_millis(5));
         }
+        // What `git commit` reads without the lock, in its order: the branch, then the
+        // index. Whenever the branch has the record, the index has it too.
+        let branch_has = files_in_head(&s, &dir);
+        let index_has: BTreeSet<String> = s
+            .git(&dir, &["ls-files", "contributions"])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            branch_has.is_subset(&index_has),
+            "{point}: the branch has {branch_has:?}, the index only {index_has:?}"
+        );
+        assert_eq!(branch_has.len(), before + usize::from(point == "after-ref"));
         let mut git = std::process::Command::new("git");
         common::hermetic(&mut git, &s.home());
         let out = git
@@ -418,7 +431,7 @@ fn a_racing_git_commit_never_loses_a_record() {
     let rounds: usize = std::env::var("OVN_RACE_ROUNDS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(200);
     for i in 0..rounds {
         std::fs::write(dir.join(format!("note-{i}.txt")), format!("{i}\n")).unwrap();
         s.git(&dir, &["add", &format!("note-{i}.txt")]);

@@ -47,6 +47,9 @@ impl From<StoreError> for Error {
 /// summarised folder's part is not kept, or the values cannot be worked out from what the
 /// quick load holds: the caller then loads the ledger in full and asks again, which always
 /// answers.
+///
+/// One function of about a hundred lines because its steps (count the new folders, read the
+/// kept parts, write the months back) share the keys worked out at its start.
 pub fn contributions(
     store: &Store,
     commit: &str,
@@ -62,35 +65,7 @@ pub fn contributions(
     };
     let (context, trees) = store.contribution_trees(commit)?;
 
-    // Which correction targets each folder may hold.
-    let targets: FxHashSet<&str> = ledger
-        .contributions
-        .iter()
-        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
-        .map(|t| t.value.as_str())
-        .collect();
-    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    if !targets.is_empty() {
-        for t in &targets {
-            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
-                named
-                    .entry(day_folder_of(ledger.path(file)))
-                    .or_default()
-                    .insert(t);
-            }
-        }
-        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
-        for t in &targets {
-            by_hash.entry(id_hash(t)).or_default().push(t);
-        }
-        for (path, s) in &ledger.elsewhere.folders {
-            for h in &s.ids {
-                if let Some(ts) = by_hash.get(h) {
-                    named.entry(path.as_str()).or_default().extend(ts);
-                }
-            }
-        }
-    }
+    let named = correction_targets(ledger);
     let part_key = |folder: &str| -> Option<String> {
         let tree = trees.get(folder)?;
         let names: Vec<&str> = named
@@ -175,6 +150,41 @@ pub fn contributions(
         by,
         parts.into_iter().map(|(_, g)| g),
     )))
+}
+
+/// The correction targets each day folder of `ledger` may hold (those it holds, for a
+/// folder read in full; for a summarised folder, every target whose hash one of its records
+/// has: never fewer than the true ones).
+fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
+    let targets: FxHashSet<&str> = ledger
+        .contributions
+        .iter()
+        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .map(|t| t.value.as_str())
+        .collect();
+    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    if !targets.is_empty() {
+        for t in &targets {
+            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+                named
+                    .entry(day_folder_of(ledger.path(file)))
+                    .or_default()
+                    .insert(t);
+            }
+        }
+        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
+        for t in &targets {
+            by_hash.entry(id_hash(t)).or_default().push(t);
+        }
+        for (path, s) in &ledger.elsewhere.folders {
+            for h in &s.ids {
+                if let Some(ts) = by_hash.get(h) {
+                    named.entry(path.as_str()).or_default().extend(ts);
+                }
+            }
+        }
+    }
+    named
 }
 
 /// The parts kept in one file: (part key, bytes).

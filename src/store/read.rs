@@ -203,6 +203,10 @@ impl Store {
     /// Loads the files of `listing`, those the cache holds from it, with what stands in for
     /// the summarised folders (`elsewhere`), and fills the cache after. `None` when a cache
     /// entry that passed its checks did not decode.
+    ///
+    /// Long because its heart is one closure handed to the core's loader: decode the
+    /// cached entries, read the rest from git, merge, fill the cache, all while the parser
+    /// is borrowed (the steps that need no borrow are functions of their own).
     pub(crate) fn load_listing(
         &self,
         listing: Listing,
@@ -283,41 +287,7 @@ impl Store {
                     }
                 };
                 drop(to_read);
-                let outcomes: Vec<Outcome> = if read.len() == handles.len() {
-                    read
-                } else {
-                    let mut read = read.into_iter();
-                    let mut out = Vec::with_capacity(handles.len());
-                    for (pos, handle) in handles.into_iter().enumerate() {
-                        let file = pos as FileId;
-                        let (entry, record) = match handle {
-                            Handle::Cached { entry, record } => (entry, record),
-                            Handle::Ready(i) => {
-                                let c = ready[i as usize].take();
-                                out.push(c.map_or_else(Outcome::nothing, |c| {
-                                    Outcome::contribution(file, c)
-                                }));
-                                continue;
-                            }
-                            _ => {
-                                out.push(read.next().unwrap_or_else(Outcome::nothing));
-                                continue;
-                            }
-                        };
-                        let k = record as usize;
-                        let outcome = match decoded[entry as usize].as_mut() {
-                            Some(Records::Contributions(v)) => {
-                                v[k].take().map(|c| Outcome::contribution(file, c))
-                            }
-                            Some(Records::Approvals(v)) => {
-                                v[k].take().map(|a| Outcome::approval(file, a))
-                            }
-                            None => None,
-                        };
-                        out.push(outcome.unwrap_or_else(Outcome::nothing));
-                    }
-                    out
-                };
+                let outcomes = merge_streams(handles, read, &mut ready, &mut decoded);
                 drop(decoded);
                 if let Some(cache) = cache
                     && failed.lock().is_ok_and(|f| f.is_none())
@@ -784,6 +754,45 @@ pub(crate) struct Listing {
     pub(crate) missed: Vec<Key>,
     /// The commit listed.
     pub(crate) commit: Oid,
+}
+
+/// The outcomes of every file of a revision (`handles`, in path order): those `read` from
+/// git (in the same order), and those taken from the cache, decoded (`decoded` entries) or
+/// `ready`. Merges the streams back into path order without a third list.
+fn merge_streams(
+    handles: Vec<Handle>,
+    read: Vec<Outcome>,
+    ready: &mut [Option<Box<Contribution>>],
+    decoded: &mut [Option<Records>],
+) -> Vec<Outcome> {
+    if read.len() == handles.len() {
+        return read;
+    }
+    let mut read = read.into_iter();
+    let mut out = Vec::with_capacity(handles.len());
+    for (pos, handle) in handles.into_iter().enumerate() {
+        let file = pos as FileId;
+        let (entry, record) = match handle {
+            Handle::Cached { entry, record } => (entry, record),
+            Handle::Ready(i) => {
+                let c = ready[i as usize].take();
+                out.push(c.map_or_else(Outcome::nothing, |c| Outcome::contribution(file, c)));
+                continue;
+            }
+            _ => {
+                out.push(read.next().unwrap_or_else(Outcome::nothing));
+                continue;
+            }
+        };
+        let k = record as usize;
+        let outcome = match decoded[entry as usize].as_mut() {
+            Some(Records::Contributions(v)) => v[k].take().map(|c| Outcome::contribution(file, c)),
+            Some(Records::Approvals(v)) => v[k].take().map(|a| Outcome::approval(file, a)),
+            None => None,
+        };
+        out.push(outcome.unwrap_or_else(Outcome::nothing));
+    }
+    out
 }
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared

@@ -413,9 +413,7 @@ impl Store {
         cache: Option<&FolderCache>,
         quick: Option<Scope<'_>>,
     ) -> Result<Option<Listing>, StoreError> {
-        // Re-hashing every object on read would double the cost of inflating it; git itself
-        // does not do it on reads either (`git fsck` is the integrity check).
-        git2::opts::strict_hash_verification(false);
+        read_without_rehashing();
         let (commit, tree) = self.ledger_at(rev)?;
         let settings = self.settings_id(rev, &tree)?;
         let mut listing = Listing {
@@ -534,6 +532,20 @@ impl Store {
         }
         Ok(below)
     }
+}
+
+/// Turns off libgit2's re-hashing of every object it reads, once for the process.
+///
+/// Re-hashing an object on read costs about as much as inflating it, and git itself does not
+/// do it on reads either (`git fsck` is the integrity check). It is process-wide (libgit2
+/// keeps it in a global, so it cannot be scoped to one read) and safe to leave off for all
+/// that `ovn` does after: damage to an object almost always fails zlib's checksum when it
+/// is inflated and is reported as damage; the pack reader, which reads most objects of a
+/// large ledger, never re-hashes either, so both readers accept the same objects; and
+/// writing always hashes what it writes, which this switch does not touch.
+fn read_without_rehashing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
 }
 
 /// The top level of a ledger's `tree`: files go to `items`, and the record folders (and near

@@ -238,7 +238,7 @@ impl FolderCache {
         }
     }
 
-    /// Records picked from cached day folders for a quick load (see [`picks_key`]).
+    /// Records picked from cached day folders for a quick load (see [`super::key::picks`]).
     pub fn picks(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("picks"),

@@ -19,6 +19,9 @@ pub struct Context {
     pub author_email: Option<String>,
     /// Testing only: abort a write at this named point (`OVN_FAILPOINT`).
     pub failpoint: Option<String>,
+    /// Whether the cache in `.git/ovn/cache` is used and filled (on unless `--no-cache`; see
+    /// [`crate::cache`]). Answers are the same either way.
+    pub cache: bool,
 }
 
 /// The environment variable that pins the clock (RFC 3339, e.g. `2026-11-24T10:00:00+01:00`).
@@ -43,6 +46,7 @@ impl Context {
             author_name: var("GIT_AUTHOR_NAME"),
             author_email: var("GIT_AUTHOR_EMAIL"),
             failpoint: var(FAILPOINT_VAR),
+            cache: true,
         })
     }
 }

@@ -12,8 +12,6 @@ pub mod export;
 mod history;
 pub mod init;
 pub mod log;
-mod memo;
-mod parts;
 pub mod payout;
 pub mod project;
 pub mod recover;
@@ -25,7 +23,6 @@ mod review_gov;
 pub mod site;
 pub mod status;
 mod supersede;
-mod totals;
 mod writing;
 
 use std::io::Write;
@@ -34,6 +31,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::cache::{answers, key, reports};
 use crate::context::Context;
 use crate::store::{ErrorKind, Store, StoreError};
 
@@ -215,14 +213,19 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             None,
         ));
     }
-    CACHE_OFF.store(cli.no_cache, std::sync::atomic::Ordering::Relaxed);
+    // The command's context: the cache is on unless `--no-cache` says otherwise.
+    let ctx = &Context {
+        cache: !cli.no_cache,
+        ..ctx.clone()
+    };
+    CACHE_OFF.store(!ctx.cache, std::sync::atomic::Ordering::Relaxed);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
         Command::Check(args) if args.at.is_some() && args.history.is_none() => {
-            let question = format!("check {args:?}");
+            let question = key::question("check", &args);
             let at = args.at.clone().unwrap_or_default();
-            memo::answer(&cwd, &question, &[&at], &mut out, |buf| {
+            memo(&cwd, ctx, &question, &[&at], &mut out, |buf| {
                 check::run(args, &cwd, buf)
             })?
         }
@@ -236,19 +239,19 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) if args.command.is_none() && !args.record => {
             // A preview is dated today unless --date says otherwise: the day is part of it.
-            let question = format!("payout {args:?} on {}", ctx.now.date_naive());
+            let question = key::dated_question("payout", &args, ctx.now.date_naive());
             let at: Vec<String> = args.at.iter().cloned().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
-            memo::answer(&cwd, &question, &at, &mut out, |buf| {
+            memo(&cwd, ctx, &question, &at, &mut out, |buf| {
                 payout::run(args, &cwd, ctx, buf)
             })?
         }
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => {
-            let question = format!("report {args:?}");
+            let question = key::question("report", &args);
             let at: Vec<String> = args.at().map(str::to_owned).into_iter().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
-            memo::answer(&cwd, &question, &at, &mut out, |buf| {
+            memo(&cwd, ctx, &question, &at, &mut out, |buf| {
                 report::run(args, &cwd, buf)
             })?
         }
@@ -263,9 +266,9 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             };
             match ends {
                 Some(ends) => {
-                    let question = format!("review {args:?}");
+                    let question = key::question("review", &args);
                     let ends: Vec<&str> = ends.iter().map(String::as_str).collect();
-                    memo::answer(&cwd, &question, &ends, &mut out, |buf| {
+                    memo(&cwd, ctx, &question, &ends, &mut out, |buf| {
                         review::run(args, &cwd, buf)
                     })?
                 }
@@ -309,7 +312,10 @@ pub fn discard<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
-/// Set once from `--no-cache` before any command runs; read by [`open`].
+/// A copy of [`Context::cache`] for [`open`], set once by [`run`]. Commands that do not
+/// take the context yet (`check`, `status`, `recover`, `report`, `review` and the writing
+/// helpers) open their store through [`open`]; once each passes its context to
+/// [`open_in`], this goes.
 static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Opens the ledger around `cwd` (with the cache unless `--no-cache` was given).
@@ -317,4 +323,45 @@ pub fn open(cwd: &Path) -> Result<Store, CliError> {
     let mut store = Store::discover(cwd)?;
     store.set_cache(!CACHE_OFF.load(std::sync::atomic::Ordering::Relaxed));
     Ok(store)
+}
+
+/// Opens the ledger around `cwd`, with the cache as the command's context says.
+pub fn open_in(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
+    let mut store = Store::discover(cwd)?;
+    store.set_cache(ctx.cache);
+    Ok(store)
+}
+
+/// Answers a read-only `question` at the revisions `at` through the answer cache (see
+/// [`crate::cache::answers`]). No revision named means the validated branch, whose commit
+/// then pins the answer; a ledger that cannot be opened, or a branch that cannot be worked
+/// out, is simply computed (to fail as it would).
+fn memo(
+    cwd: &Path,
+    ctx: &Context,
+    question: &str,
+    at: &[&str],
+    out: &mut impl Write,
+    compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
+) -> Result<u8, CliError> {
+    let store = open_in(cwd, ctx).ok();
+    let validated = match (&store, at) {
+        (Some(store), []) => payout::validated_branch(store).ok(),
+        _ => None,
+    };
+    let revs: Vec<&str> = match (&validated, at) {
+        (Some(branch), _) => vec![branch.as_str()],
+        (None, []) => return answers::answer(None, question, &[], out, compute),
+        (None, at) => at.to_vec(),
+    };
+    answers::answer(store.as_ref(), question, &revs, out, compute)
+}
+
+impl From<reports::Error> for CliError {
+    fn from(e: reports::Error) -> CliError {
+        match e {
+            reports::Error::Store(e) => e.into(),
+            reports::Error::Query(message) => CliError::usage(message, None),
+        }
+    }
 }

@@ -277,8 +277,8 @@ pub fn run(
             .any(|l| l.reason == payout::Reason::AfterPayout);
     if undated && unapproved.is_empty() {
         let kept = Ok(Some(result.totals.clone()));
-        super::totals::put(&store, commit, &project, amount, &kept);
-        super::totals::prune(&store);
+        crate::cache::totals::put(&store, commit, &project, amount, &kept);
+        crate::cache::totals::prune(&store);
     }
     let pending = if validated {
         pending(&store, &rev, &ledger, &project)?

@@ -17,7 +17,8 @@ use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::{CliError, EXIT_OK, parts};
+use super::{CliError, EXIT_OK};
+use crate::cache::reports as parts;
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};

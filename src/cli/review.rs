@@ -15,8 +15,8 @@ use git2::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::totals::{self, Totals};
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::cache::totals::{self, Totals};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::record::PayoutRecord;

@@ -431,54 +431,6 @@ pub fn merge_groups(
     }
 }
 
-/// Appends the encoding of a folder's groups to `out` (for the report cache).
-pub fn encode_groups(groups: &Groups, out: &mut Vec<u8>) {
-    use super::codec::{put_str, put_u64};
-    put_u64(out, groups.len() as u64);
-    for (key, t) in groups {
-        put_u64(out, key.len() as u64);
-        for word in key {
-            put_str(out, word);
-        }
-        put_u64(out, t.count as u64);
-        put_u64(out, t.other_currency as u64);
-        for d in [t.hours, t.use_hours, t.amount, t.value] {
-            out.extend_from_slice(&d.serialize());
-        }
-    }
-}
-
-/// Decodes what [`encode_groups`] wrote; `None` if it does not parse.
-pub fn decode_groups(mut input: &[u8]) -> Option<Groups> {
-    use super::codec::{get_str, get_u64};
-    let input = &mut input;
-    let n = usize::try_from(get_u64(input)?).ok()?;
-    let mut out = Vec::with_capacity(n.min(input.len()));
-    let decimal = |input: &mut &[u8]| {
-        let (d, rest) = input.split_first_chunk::<16>()?;
-        *input = rest;
-        Some(Decimal::deserialize(*d))
-    };
-    for _ in 0..n {
-        let words = get_u64(input)?;
-        let key = (0..words)
-            .map(|_| get_str(input).map(str::to_owned))
-            .collect::<Option<Vec<String>>>()?;
-        let count = usize::try_from(get_u64(input)?).ok()?;
-        let other_currency = usize::try_from(get_u64(input)?).ok()?;
-        let t = Totals {
-            count,
-            other_currency,
-            hours: decimal(input)?,
-            use_hours: decimal(input)?,
-            amount: decimal(input)?,
-            value: decimal(input)?,
-        };
-        out.push((key, t));
-    }
-    input.is_empty().then_some(out)
-}
-
 fn fraction(part: Decimal, whole: Decimal) -> Option<Decimal> {
     (!whole.is_zero()).then(|| part / whole)
 }

@@ -96,6 +96,9 @@ pub fn id_hash(id: &str) -> u64 {
 /// Summarises one day folder's records (all dated that day, every one clean), with their
 /// `offsets` in the cache entry. `None` when a record names itself as the one it corrects:
 /// that is the checks' business, so such a folder is always read in full.
+///
+/// Somewhat over a hundred lines: one pass over the records gathering every field of the
+/// summary at once, which is the point (each record is a pointer to follow).
 pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderSummary> {
     // One pass over the records (each is a pointer to follow, a cache miss apiece). Names
     // are collected by the address of their shared text (no text hashed or compared per

@@ -6,7 +6,6 @@
 //! builds blobs, a tree and a commit in the object database first and moves the branch last,
 //! so a crash leaves either the old state or the new one. `ovn` never talks to a remote.
 
-mod cache;
 mod error;
 mod history;
 mod index;
@@ -14,7 +13,7 @@ mod init;
 mod loose;
 mod pack;
 mod range;
-mod read;
+pub(crate) mod read;
 mod safe;
 mod sshsig;
 mod status;
@@ -22,7 +21,7 @@ mod treediff;
 mod txn;
 mod write;
 
-pub use cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
+pub use crate::cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
 pub use error::{ErrorKind, StoreError};
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};

@@ -7,21 +7,17 @@ use std::sync::{Mutex, OnceLock};
 use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
-use super::cache::{self, Entry, FolderCache, Key, Records, ToStore};
 use super::safe::{self, Opened as Read};
 use super::{PackReader, Store, StoreError};
-use crate::core::checks::MAX_HOURS_PER_DAY;
+use crate::cache::{Entry, FolderCache, Key, Records};
 use crate::core::ledger::{
-    self, Loaded, NETWORK_FILE, Outcome, Parser, Paths, RawFile, RecordType, Role, Unread,
-    classify, near_miss_folder,
+    self, Loaded, NETWORK_FILE, Outcome, Parser, RawFile, RecordType, Role, Unread, classify,
+    near_miss_folder,
 };
 use crate::core::parse::MAX_FILE_BYTES;
 use crate::core::record::{Contribution, FileId};
-use crate::core::report::day_folder_of;
-use crate::core::summary::{self, Elsewhere, FolderSummary};
-use crate::core::value::Id;
-use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::{BTreeMap, HashSet};
+use crate::core::summary::{Elsewhere, FolderSummary};
+use rustc_hash::FxHashSet;
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -171,7 +167,8 @@ impl Store {
         scope: Scope<'_>,
     ) -> Result<(Loaded, Oid), StoreError> {
         if let Some(cache) = self.folder_cache()
-            && let Some((loaded, commit)) = self.load_quickly(rev, &cache, scope)?
+            && let Some((loaded, commit)) =
+                crate::cache::quick::load_quickly(self, rev, &cache, scope)?
         {
             return Ok((loaded, commit));
         }
@@ -187,171 +184,9 @@ impl Store {
         scope: Scope<'_>,
     ) -> Result<Option<(Loaded, Oid)>, StoreError> {
         match self.folder_cache() {
-            Some(cache) => self.load_quickly(rev, &cache, scope),
+            Some(cache) => crate::cache::quick::load_quickly(self, rev, &cache, scope),
             None => Ok(None),
         }
-    }
-
-    fn load_quickly(
-        &self,
-        rev: &str,
-        cache: &FolderCache,
-        scope: Scope<'_>,
-    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-        let Some(mut listing) = self.list_revision(rev, Some(cache), Some(scope))? else {
-            return Ok(None);
-        };
-        if listing.summarised.is_empty() {
-            // Nothing summarised (a cold cache): a quick load would be a full one.
-            return Ok(None);
-        }
-        // Every summarised id, sorted: two equal hashes may be one id in two files, which
-        // only a full load can report.
-        let ids = summary::sorted_hashes(listing.summarised.iter().map(|(_, s)| &s.ids[..]));
-        if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Ok(None);
-        }
-        let mut elsewhere = Elsewhere {
-            records: ids.len() - listing.ready.len(),
-            ids,
-            ..Elsewhere::default()
-        };
-        for (_, s) in &listing.summarised {
-            if s.max_day_hours > MAX_HOURS_PER_DAY {
-                return Ok(None);
-            }
-            elsewhere.skills.extend(s.skills.iter().cloned());
-            // A record corrected twice (corrected-twice) is the full checks' to report.
-            for t in &s.targets {
-                if !elsewhere.replaced.insert(t.clone()) {
-                    return Ok(None);
-                }
-            }
-        }
-        let folders = std::mem::take(&mut listing.summarised);
-        let Some((mut loaded, commit)) = self.load_listing(listing, Some(cache), elsewhere)? else {
-            return Ok(None);
-        };
-        let ledger = &loaded.ledger;
-        if !loaded.diagnostics.is_empty() {
-            return Ok(None);
-        }
-        // What the summaries name must exist.
-        use crate::core::ledger::RecordType::{Agent, Project, Resource};
-        let all_named = folders.par_iter().all(|(_, s)| {
-            [
-                (Agent, &s.agents),
-                (Project, &s.projects),
-                (Resource, &s.resources),
-            ]
-            .into_iter()
-            .all(|(kind, ids)| ids.iter().all(|id| ledger.index.contains(kind, id)))
-        });
-        if !all_named {
-            return Ok(None);
-        }
-        // Contributions read in full that are not of a summarised folder must not share an
-        // id with one that is (the index caught those among themselves). Every contribution
-        // id the checks took on a hash's word is then looked up by name: those that
-        // corrections outside the summarised folders name, and those the summaries could
-        // not find in their own folder.
-        let summarised: std::collections::HashSet<&str> =
-            folders.iter().map(|(k, _)| k.folder.as_str()).collect();
-        let mut asked: Vec<&Id> = folders.iter().flat_map(|(_, s)| &s.foreign).collect();
-        for c in &ledger.contributions {
-            if summarised.contains(day_folder_of(ledger.path(c.file))) {
-                continue;
-            }
-            if ledger.elsewhere.may_hold(c.id.value.as_str()) {
-                return Ok(None);
-            }
-            // Corrected here and in a summarised folder too: corrected twice.
-            if c.reverses
-                .iter()
-                .chain(&c.supersedes)
-                .any(|t| ledger.elsewhere.replaced.contains(&t.value))
-            {
-                return Ok(None);
-            }
-            asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));
-        }
-        // Corrections that loop through a summarised folder (correction-loop) are the full
-        // checks' to report: the summaries know each correction's id and target by hash.
-        {
-            let mut edges: Vec<(u64, u64)> = Vec::new();
-            for (_, s) in &folders {
-                let Some(e) = summary::correction_edges(s) else {
-                    return Ok(None);
-                };
-                edges.extend(e);
-            }
-            if !edges.is_empty() {
-                for c in &ledger.contributions {
-                    if summarised.contains(day_folder_of(ledger.path(c.file))) {
-                        continue;
-                    }
-                    if let Some(t) = c.reverses.iter().chain(&c.supersedes).next() {
-                        edges.push((
-                            summary::id_hash(c.id.value.as_str()),
-                            summary::id_hash(t.value.as_str()),
-                        ));
-                    }
-                }
-                if summary::corrections_may_loop(edges.into_iter()) {
-                    return Ok(None);
-                }
-            }
-        }
-        asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
-        for p in &ledger.payouts {
-            asked.extend(
-                p.settled
-                    .iter()
-                    .chain(&p.overpaid)
-                    .map(|s| &s.contribution.value),
-            );
-        }
-        asked.retain(|id| !ledger.index.contains(RecordType::Contribution, id.as_str()));
-        asked.sort_unstable();
-        asked.dedup();
-        // Each id's folder found by its hash in one pass over the summaries, then each such
-        // folder's file names read once, the folders on all cores: a ledger correcting many
-        // records of earlier days asks for many.
-        if !asked.is_empty() {
-            let wanted: FxHashMap<u64, &Id> = asked
-                .iter()
-                .map(|id| (summary::id_hash(id.as_str()), *id))
-                .collect();
-            if wanted.len() < asked.len() {
-                // Two ids asked for with one hash: too unlikely to be worth telling apart.
-                return Ok(None);
-            }
-            let mut by_folder: FxHashMap<u32, Vec<&Id>> = FxHashMap::default();
-            let mut found = 0;
-            for (n, (_, s)) in folders.iter().enumerate() {
-                for h in &s.ids {
-                    if let Some(id) = wanted.get(h) {
-                        by_folder.entry(n as u32).or_default().push(id);
-                        found += 1;
-                    }
-                }
-            }
-            if found < wanted.len() {
-                return Ok(None);
-            }
-            let confirmed = by_folder.into_par_iter().all(|(n, ids)| {
-                cache.open(&folders[n as usize].0).is_some_and(|entry| {
-                    let names: std::collections::HashSet<&str> = entry.names().collect();
-                    ids.iter()
-                        .all(|id| names.contains(format!("{id}.toml").as_str()))
-                })
-            });
-            if !confirmed {
-                return Ok(None);
-            }
-        }
-        loaded.ledger.elsewhere.folders = folders.into_iter().map(|(k, s)| (k.folder, s)).collect();
-        Ok(Some((loaded, commit)))
     }
 
     fn load_revision_with(
@@ -365,7 +200,14 @@ impl Store {
         self.load_listing(listing, cache, Elsewhere::default())
     }
 
-    fn load_listing(
+    /// Loads the files of `listing`, those the cache holds from it, with what stands in for
+    /// the summarised folders (`elsewhere`), and fills the cache after. `None` when a cache
+    /// entry that passed its checks did not decode.
+    ///
+    /// Long because its heart is one closure handed to the core's loader: decode the
+    /// cached entries, read the rest from git, merge, fill the cache, all while the parser
+    /// is borrowed (the steps that need no borrow are functions of their own).
+    pub(crate) fn load_listing(
         &self,
         listing: Listing,
         cache: Option<&FolderCache>,
@@ -445,63 +287,19 @@ impl Store {
                     }
                 };
                 drop(to_read);
-                let outcomes: Vec<Outcome> = if read.len() == handles.len() {
-                    read
-                } else {
-                    let mut read = read.into_iter();
-                    let mut out = Vec::with_capacity(handles.len());
-                    for (pos, handle) in handles.into_iter().enumerate() {
-                        let file = pos as FileId;
-                        let (entry, record) = match handle {
-                            Handle::Cached { entry, record } => (entry, record),
-                            Handle::Ready(i) => {
-                                let c = ready[i as usize].take();
-                                out.push(c.map_or_else(Outcome::nothing, |c| {
-                                    Outcome::contribution(file, c)
-                                }));
-                                continue;
-                            }
-                            _ => {
-                                out.push(read.next().unwrap_or_else(Outcome::nothing));
-                                continue;
-                            }
-                        };
-                        let k = record as usize;
-                        let outcome = match decoded[entry as usize].as_mut() {
-                            Some(Records::Contributions(v)) => {
-                                v[k].take().map(|c| Outcome::contribution(file, c))
-                            }
-                            Some(Records::Approvals(v)) => {
-                                v[k].take().map(|a| Outcome::approval(file, a))
-                            }
-                            None => None,
-                        };
-                        out.push(outcome.unwrap_or_else(Outcome::nothing));
-                    }
-                    out
-                };
+                let outcomes = merge_streams(handles, read, &mut ready, &mut decoded);
                 drop(decoded);
                 if let Some(cache) = cache
-                    && !(missed.is_empty() && unsummarised.is_empty())
                     && failed.lock().is_ok_and(|f| f.is_none())
                 {
-                    let current: Vec<Key> = hits.iter().chain(&missed).cloned().collect();
-                    fill(
+                    crate::cache::folders::after_read(
                         cache,
                         parser.paths(),
                         &outcomes,
+                        &hits,
                         &missed,
                         &unsummarised,
-                        &current,
                     );
-                    // Only after a miss: a warm run touches nothing. Entries of this
-                    // revision stay; others go once a week old.
-                    let keep = hits
-                        .iter()
-                        .chain(&missed)
-                        .map(|k| cache.entry_path(k))
-                        .collect();
-                    cache.prune(&keep, PRUNE_AFTER);
                 }
                 outcomes
             },
@@ -609,26 +407,15 @@ impl Store {
     /// The ledger's files at a revision, each with how to read it: walks the tree, and where
     /// `cache` knows a day folder's tree, takes its file names from the cache instead of
     /// descending into it.
-    fn list_revision(
+    pub(crate) fn list_revision(
         &self,
         rev: &str,
         cache: Option<&FolderCache>,
         quick: Option<Scope<'_>>,
     ) -> Result<Option<Listing>, StoreError> {
-        // Re-hashing every object on read would double the cost of inflating it; git itself
-        // does not do it on reads either (`git fsck` is the integrity check).
-        git2::opts::strict_hash_verification(false);
+        read_without_rehashing();
         let (commit, tree) = self.ledger_at(rev)?;
-        let Some(settings) = tree.get_name(NETWORK_FILE) else {
-            return Err(self.no_ledger(rev));
-        };
-        if let Some(what) = not_a_file(settings.kind(), settings.filemode()) {
-            return Err(StoreError::NotAFile {
-                path: NETWORK_FILE.to_owned(),
-                what,
-            });
-        }
-        let settings = settings.id();
+        let settings = self.settings_id(rev, &tree)?;
         let mut listing = Listing {
             items: Vec::new(),
             entries: Vec::new(),
@@ -639,223 +426,22 @@ impl Store {
             missed: Vec::new(),
             commit: commit.id(),
         };
-        // The top level here (a ledger may share its repository with source code that is
-        // none of its business: only record folders are entered), the folders below a level
-        // at a time, each level's trees decoded and parsed on all cores.
-        let mut folders: Vec<(String, Oid)> = Vec::new();
-        for entry in tree.iter() {
-            let Ok(name) = entry.name() else {
-                continue;
-            };
-            let kind = match entry.kind() {
-                Some(ObjectType::Tree) if is_ledger_folder(name) => EntryKind::Folder,
-                Some(ObjectType::Tree) => continue,
-                Some(ObjectType::Blob) if entry.filemode() == LINK_MODE => EntryKind::Symlink,
-                Some(ObjectType::Blob) => EntryKind::File,
-                Some(ObjectType::Commit) => EntryKind::Submodule,
-                _ => continue,
-            };
-            keep_entry(
-                name.to_owned(),
-                kind,
-                entry.id(),
-                &mut listing.items,
-                &mut folders,
-            );
-        }
+        // The top level here, the folders below a level at a time, each level's trees
+        // decoded and parsed on all cores.
+        let mut folders = list_top(&tree, &mut listing.items);
         let mut packs = None;
         while !folders.is_empty() {
             // Day folders the cache knows are not read at all: their names come from it.
-            if let Some(cache) = cache {
-                // A quick load takes contribution day folders from their summaries, kept one
-                // file per month: the months of this level's day folders, read on all cores.
-                // (A full load reads them too, to summarise cached folders that lost theirs.)
-                let summaries: FxHashMap<String, Vec<u8>> = {
-                    let mut months: Vec<&str> = folders
-                        .iter()
-                        .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
-                        .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
-                        .collect();
-                    months.dedup();
-                    let store = cache.summaries();
-                    months
-                        .par_iter()
-                        .flat_map_iter(|m| store.get(&cache::summaries_key(m, settings)))
-                        .collect()
-                };
-                // What earlier quick loads of the same scope picked from these folders.
-                let label = quick.and_then(Scope::label);
-                let picks = cache.picks();
-                let picked: FxHashMap<String, Vec<u8>> = match &label {
-                    Some(label) if !summaries.is_empty() => {
-                        let mut months: Vec<&str> = summaries
-                            .keys()
-                            .filter_map(|k| k.rsplit_once('/').map(|(m, _)| m))
-                            .collect();
-                        months.sort_unstable();
-                        months.dedup();
-                        months
-                            .par_iter()
-                            .flat_map_iter(|m| picks.get(&cache::picks_key(m, settings, label)))
-                            .collect()
-                    }
-                    _ => FxHashMap::default(),
-                };
-                // Nothing summarised at all (a cold cache): a quick load would only be a
-                // full one with extra steps; the caller loads in full.
-                if quick.is_some()
-                    && summaries.is_empty()
-                    && folders
-                        .iter()
-                        .any(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
-                {
-                    return Ok(None);
-                }
-                // Entries are opened (read and checked) on all cores, then taken in order.
-                let opened: Vec<Option<Opened>> = folders
-                    .par_iter()
-                    .map_init(Vec::new, |buf, (path, id)| {
-                        let key = Key {
-                            kind: cache::day_folder(path)?,
-                            folder: path.clone(),
-                            tree: *id,
-                            settings,
-                        };
-                        if let Some(scope) = quick
-                            && key.kind == RecordType::Contribution
-                            && let Some(summary) = summaries
-                                .get(&cache::summary_key(path, *id))
-                                .and_then(|bytes| FolderSummary::decode(bytes))
-                        {
-                            let wanted = scope.wanted(&summary);
-                            if wanted.is_empty() {
-                                return Some(Opened::Summarised(
-                                    key,
-                                    Box::new(summary),
-                                    None,
-                                    None,
-                                ));
-                            }
-                            // Picked before (a twentieth of the folder's bytes for one
-                            // project), or picked now from the folder's entry.
-                            let kept = picked
-                                .get(&cache::summary_key(path, *id))
-                                .and_then(|p| cache::unpick(p))
-                                .filter(|some| some.len() == wanted.len());
-                            if let Some(some) = kept {
-                                return Some(Opened::Summarised(
-                                    key,
-                                    Box::new(summary),
-                                    Some(some),
-                                    None,
-                                ));
-                            }
-                            if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
-                                && let Some(some) = cache::unpick(&pick)
-                            {
-                                return Some(Opened::Summarised(
-                                    key,
-                                    Box::new(summary),
-                                    Some(some),
-                                    Some(pick),
-                                ));
-                            }
-                        }
-                        let hit = cache.open(&key);
-                        // A folder found cached but not summarised (its month's file was
-                        // lost) is summarised after this load.
-                        let unsummarised = hit.is_some()
-                            && key.kind == RecordType::Contribution
-                            && !summaries.contains_key(&cache::summary_key(path, *id));
-                        Some(Opened::Entry(key, hit, unsummarised))
-                    })
-                    .collect();
-                let files: usize = opened
-                    .iter()
-                    .flatten()
-                    .map(|o| match o {
-                        Opened::Entry(_, hit, _) => hit.as_ref().map_or(0, |e| e.len()),
-                        Opened::Summarised(_, _, some, _) => some.as_ref().map_or(0, Vec::len),
-                    })
-                    .sum();
-                listing.items.reserve(files);
-                // Picks by month: those made now, and those still current.
-                let mut new_picks: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-                let mut current: FxHashMap<String, Vec<String>> = FxHashMap::default();
-                let mut opened = opened.into_iter();
-                folders.retain(|(path, _)| match opened.next().flatten() {
-                    None => true,
-                    Some(Opened::Entry(key, None, _)) => {
-                        listing.missed.push(key);
-                        true
-                    }
-                    Some(Opened::Summarised(key, summary, some, pick)) => {
-                        let month = path.rsplit_once('/').map_or("", |(m, _)| m);
-                        let part = cache::summary_key(path, key.tree);
-                        if some.is_some() {
-                            current
-                                .entry(month.to_owned())
-                                .or_default()
-                                .push(part.clone());
-                        }
-                        if let Some(pick) = pick {
-                            new_picks
-                                .entry(month.to_owned())
-                                .or_default()
-                                .push((part, pick));
-                        }
-                        for (file, c) in some.into_iter().flatten() {
-                            let n = listing.ready.len() as u32;
-                            listing
-                                .items
-                                .push((format!("{path}/{file}"), Handle::Ready(n)));
-                            listing.ready.push(Some(c));
-                        }
-                        listing.hits.push(key.clone());
-                        listing.summarised.push((key, *summary));
-                        false
-                    }
-                    Some(Opened::Entry(key, Some(hit), unsummarised)) => {
-                        if unsummarised {
-                            listing.unsummarised.push(key.clone());
-                        }
-                        let n = listing.entries.len() as u32;
-                        for (k, file) in hit.names().enumerate() {
-                            let mut full = String::with_capacity(path.len() + 1 + file.len());
-                            full.push_str(path);
-                            full.push('/');
-                            full.push_str(file);
-                            listing.items.push((
-                                full,
-                                Handle::Cached {
-                                    entry: n,
-                                    record: k as u32,
-                                },
-                            ));
-                        }
-                        listing.entries.push(hit);
-                        listing.hits.push(key);
-                        false
-                    }
-                });
-                // A month's file is written again when a folder of it was picked now: with
-                // the other picks of this revision's folders, the others dropped.
-                if let Some(label) = &label
-                    && !new_picks.is_empty()
-                {
-                    new_picks.into_par_iter().for_each(|(month, mut parts)| {
-                        for part in current.get(&month).into_iter().flatten() {
-                            if let Some(bytes) = picked.get(part)
-                                && !parts.iter().any(|(k, _)| k == part)
-                            {
-                                parts.push((part.clone(), bytes.clone()));
-                            }
-                        }
-                        parts.sort();
-                        picks.put(&cache::picks_key(&month, settings, label), &parts);
-                    });
-                    picks.prune();
-                }
+            if let Some(cache) = cache
+                && !crate::cache::folders::take_level(
+                    cache,
+                    &mut folders,
+                    settings,
+                    quick,
+                    &mut listing,
+                )
+            {
+                return Ok(None);
             }
             // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
             // read them; the pack reader is for the level of a thousand day folders.
@@ -871,6 +457,21 @@ impl Store {
         // close to one pass.
         listing.items.par_sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Some(listing))
+    }
+
+    /// The blob id of the ledger's `ovn.toml` in `tree` (the ledger's tree at `rev`), which
+    /// must be a file.
+    fn settings_id(&self, rev: &str, tree: &git2::Tree<'_>) -> Result<Oid, StoreError> {
+        let Some(settings) = tree.get_name(NETWORK_FILE) else {
+            return Err(self.no_ledger(rev));
+        };
+        if let Some(what) = not_a_file(settings.kind(), settings.filemode()) {
+            return Err(StoreError::NotAFile {
+                path: NETWORK_FILE.to_owned(),
+                what,
+            });
+        }
+        Ok(settings.id())
     }
 
     /// The entries of `folders` (path, tree id): files go to `items`, and the folders in them
@@ -931,6 +532,42 @@ impl Store {
         }
         Ok(below)
     }
+}
+
+/// Turns off libgit2's re-hashing of every object it reads, once for the process.
+///
+/// Re-hashing an object on read costs about as much as inflating it, and git itself does not
+/// do it on reads either (`git fsck` is the integrity check). It is process-wide (libgit2
+/// keeps it in a global, so it cannot be scoped to one read) and safe to leave off for all
+/// that `ovn` does after: damage to an object almost always fails zlib's checksum when it
+/// is inflated and is reported as damage; the pack reader, which reads most objects of a
+/// large ledger, never re-hashes either, so both readers accept the same objects; and
+/// writing always hashes what it writes, which this switch does not touch.
+fn read_without_rehashing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+}
+
+/// The top level of a ledger's `tree`: files go to `items`, and the record folders (and near
+/// misses of them) are returned, to be listed next. A ledger may share its repository with
+/// source code that is none of its business: only record folders are entered.
+fn list_top(tree: &git2::Tree<'_>, items: &mut Vec<(String, Handle)>) -> Vec<(String, Oid)> {
+    let mut folders = Vec::new();
+    for entry in tree.iter() {
+        let Ok(name) = entry.name() else {
+            continue;
+        };
+        let kind = match entry.kind() {
+            Some(ObjectType::Tree) if is_ledger_folder(name) => EntryKind::Folder,
+            Some(ObjectType::Tree) => continue,
+            Some(ObjectType::Blob) if entry.filemode() == LINK_MODE => EntryKind::Symlink,
+            Some(ObjectType::Blob) => EntryKind::File,
+            Some(ObjectType::Commit) => EntryKind::Submodule,
+            _ => continue,
+        };
+        keep_entry(name.to_owned(), kind, entry.id(), items, &mut folders);
+    }
+    folders
 }
 
 /// What a tree entry is, for listing a ledger.
@@ -1089,11 +726,8 @@ const PACK_READER_MIN: usize = 256;
 /// reading a million-object pack index costs more than a few day folders of blobs.
 const PACK_READER_MIN_BLOBS: usize = 4096;
 
-/// How long a folder entry no read uses any more is kept.
-const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
 /// How one file of a revision is read.
-enum Handle {
+pub(crate) enum Handle {
     /// From its blob.
     Blob(Oid),
     /// A submodule or a symbolic link where a file should be: what it is. Never read.
@@ -1114,166 +748,63 @@ pub enum Scope<'a> {
     Projects(&'a [&'a str]),
 }
 
-impl Scope<'_> {
-    /// What the records picked for this scope are kept under (see [`cache::picks_key`]): the
-    /// projects, sorted; `None` when nothing is picked.
-    fn label(self) -> Option<String> {
-        let Scope::Projects(projects) = self else {
-            return None;
-        };
-        let mut names: Vec<&str> = projects.to_vec();
-        names.sort_unstable();
-        names.dedup();
-        Some(names.join(","))
-    }
-
-    /// The records of a summarised folder to decode, by position, ascending.
-    fn wanted(self, s: &FolderSummary) -> Vec<u32> {
-        let Scope::Projects(projects) = self else {
-            return Vec::new();
-        };
-        let hit: Vec<bool> = s.projects.iter().map(|p| projects.contains(&p)).collect();
-        (0..s.ids.len() as u32)
-            .filter(|&k| {
-                hit[s.record_project[k as usize] as usize]
-                    || s.corrections.binary_search(&k).is_ok()
-            })
-            .collect()
-    }
-}
-
-/// A day folder as the cache has it.
-enum Opened {
-    /// Its entry, if any, and whether it is cached but not summarised.
-    Entry(Key, Option<Entry>, bool),
-    /// Its summary, with the records wanted of it (file name and record), if any, and their
-    /// pick when it was made now (to keep).
-    Summarised(
-        Key,
-        Box<FolderSummary>,
-        Option<Vec<(String, Box<Contribution>)>>,
-        Option<Vec<u8>>,
-    ),
-}
-
 /// A revision's files, with the cache entries that stand in for some of its day folders.
-struct Listing {
-    items: Vec<(String, Handle)>,
-    entries: Vec<Entry>,
+pub(crate) struct Listing {
+    /// Every file (path, how to read it).
+    pub(crate) items: Vec<(String, Handle)>,
+    /// Cache entries of day folders, decoded as the ledger is loaded.
+    pub(crate) entries: Vec<Entry>,
     /// Records already decoded (the few wanted of a summarised folder), each taken once.
-    ready: Vec<Option<Box<Contribution>>>,
+    pub(crate) ready: Vec<Option<Box<Contribution>>>,
     /// Day folders that stand in the ledger as their summaries.
-    summarised: Vec<(Key, FolderSummary)>,
+    pub(crate) summarised: Vec<(Key, FolderSummary)>,
     /// Contribution folders found cached but not summarised.
-    unsummarised: Vec<Key>,
+    pub(crate) unsummarised: Vec<Key>,
     /// The keys of `entries`.
-    hits: Vec<Key>,
+    pub(crate) hits: Vec<Key>,
     /// Day folders the cache did not have, to fill after the read.
-    missed: Vec<Key>,
-    commit: Oid,
+    pub(crate) missed: Vec<Key>,
+    /// The commit listed.
+    pub(crate) commit: Oid,
 }
 
-/// Caches each missed day folder whose every file came out a clean record, and summarises
-/// those of contributions (and the `unsummarised` ones, cached already): the summaries go
-/// to their months' files, which keep the summaries of the other `current` day folders.
-fn fill(
-    cache: &FolderCache,
-    paths: &Paths,
-    outcomes: &[Outcome],
-    missed: &[Key],
-    unsummarised: &[Key],
-    current: &[Key],
-) {
-    let summaries: Vec<(&Key, FolderSummary)> = missed
-        .par_iter()
-        .map(|k| (k, true))
-        .chain(unsummarised.par_iter().map(|k| (k, false)))
-        .filter_map(|(key, write)| {
-            let prefix = format!("{}/", key.folder);
-            let start = paths_from(paths, &prefix);
-            let end = start
-                + (start..paths.len())
-                    .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
-                    .count();
-            if start == end {
-                return None;
-            }
-            let names: Vec<&str> = (start..end)
-                .map(|i| &paths.get(i as FileId)[prefix.len()..])
-                .collect();
-            // Nested folders are not records; a folder holding one is never cached.
-            if names.iter().any(|n| n.contains('/')) {
-                return None;
-            }
-            let records = match key.kind {
-                RecordType::Contribution => outcomes[start..end]
-                    .iter()
-                    .map(Outcome::clean_contribution)
-                    .collect::<Option<Vec<_>>>()
-                    .map(ToStore::Contributions),
-                RecordType::Approval => outcomes[start..end]
-                    .iter()
-                    .map(Outcome::clean_approval)
-                    .collect::<Option<Vec<_>>>()
-                    .map(ToStore::Approvals),
-                _ => None,
-            }?;
-            let offsets = if write {
-                cache.put(key, &names, &records)
-            } else {
-                cache::offsets(&records)
-            };
-            match &records {
-                ToStore::Contributions(v) => Some((key, summary::summarise(v, offsets)?)),
-                ToStore::Approvals(_) => None,
-            }
-        })
-        .collect();
-    if summaries.is_empty() {
-        return;
+/// The outcomes of every file of a revision (`handles`, in path order): those `read` from
+/// git (in the same order), and those taken from the cache, decoded (`decoded` entries) or
+/// `ready`. Merges the streams back into path order without a third list.
+fn merge_streams(
+    handles: Vec<Handle>,
+    read: Vec<Outcome>,
+    ready: &mut [Option<Box<Contribution>>],
+    decoded: &mut [Option<Records>],
+) -> Vec<Outcome> {
+    if read.len() == handles.len() {
+        return read;
     }
-    let month = |k: &Key| k.folder.rsplit_once('/').map_or("", |(m, _)| m).to_owned();
-    let mut fresh: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    for (key, s) in summaries {
-        let mut bytes = Vec::new();
-        s.encode(&mut bytes);
-        fresh
-            .entry(month(key))
-            .or_default()
-            .push((cache::summary_key(&key.folder, key.tree), bytes));
-    }
-    let settings = current[0].settings;
-    let store = cache.summaries();
-    fresh.into_par_iter().for_each(|(m, mut parts)| {
-        let file = cache::summaries_key(&m, settings);
-        let now: HashSet<String> = current
-            .iter()
-            .filter(|k| k.kind == RecordType::Contribution && month(k) == m)
-            .map(|k| cache::summary_key(&k.folder, k.tree))
-            .collect();
-        for (key, bytes) in store.get(&file) {
-            if now.contains(&key) && !parts.iter().any(|(k, _)| *k == key) {
-                parts.push((key, bytes));
+    let mut read = read.into_iter();
+    let mut out = Vec::with_capacity(handles.len());
+    for (pos, handle) in handles.into_iter().enumerate() {
+        let file = pos as FileId;
+        let (entry, record) = match handle {
+            Handle::Cached { entry, record } => (entry, record),
+            Handle::Ready(i) => {
+                let c = ready[i as usize].take();
+                out.push(c.map_or_else(Outcome::nothing, |c| Outcome::contribution(file, c)));
+                continue;
             }
-        }
-        parts.sort();
-        store.put(&file, &parts);
-    });
-    store.prune();
-}
-
-/// The first position in `paths` (sorted) at or after `prefix`.
-fn paths_from(paths: &Paths, prefix: &str) -> usize {
-    let (mut start, mut high) = (0, paths.len());
-    while start < high {
-        let mid = (start + high) / 2;
-        if paths.get(mid as FileId) < prefix {
-            start = mid + 1;
-        } else {
-            high = mid;
-        }
+            _ => {
+                out.push(read.next().unwrap_or_else(Outcome::nothing));
+                continue;
+            }
+        };
+        let k = record as usize;
+        let outcome = match decoded[entry as usize].as_mut() {
+            Some(Records::Contributions(v)) => v[k].take().map(|c| Outcome::contribution(file, c)),
+            Some(Records::Approvals(v)) => v[k].take().map(|a| Outcome::approval(file, a)),
+            None => None,
+        };
+        out.push(outcome.unwrap_or_else(Outcome::nothing));
     }
-    start
+    out
 }
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared

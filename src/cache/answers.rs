@@ -9,24 +9,24 @@
 //! the cache: verifying a signature also depends on the machine's ssh set-up.
 
 use std::io::Write;
-use std::path::Path;
 
-use super::CliError;
+use super::{AnswerCache, key};
 use crate::core::ledger::{self, NETWORK_FILE, RawFile};
-use crate::store::AnswerCache;
+use crate::store::Store;
 
-/// Answers `question` about the ledger around `cwd` at the revisions `at` (none: the
-/// validated branch): from the answer cache when it holds one for the same commits, else by
-/// `compute`, whose output is then stored.
-pub(super) fn answer(
-    cwd: &Path,
+/// Answers `question` about the ledger of `store` at the revisions `revs` (for a payout
+/// preview, the validated branch's name when no `--at` was given): from the answer cache
+/// when it holds one for the same commits, else by `compute`, whose output is then stored.
+/// Without a store (caching off, or no ledger to pin), it is simply computed.
+pub fn answer<E: From<std::io::Error>>(
+    store: Option<&Store>,
     question: &str,
-    at: &[&str],
+    revs: &[&str],
     out: &mut impl Write,
-    compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
-) -> Result<u8, CliError> {
+    compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, E>,
+) -> Result<u8, E> {
     let mut buf = Vec::new();
-    let Some((cache, key)) = prepare(cwd, question, at) else {
+    let Some((cache, key)) = store.and_then(|store| prepare(store, question, revs)) else {
         let status = compute(&mut buf)?;
         out.write_all(&buf)?;
         return Ok(status);
@@ -41,21 +41,17 @@ pub(super) fn answer(
     Ok(status)
 }
 
-/// The cache and the full key, or `None` when the question cannot be keyed (caching off, no
-/// commit to pin, signed approvals): then it is simply computed.
-fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, String)> {
-    let store = super::open(cwd).ok()?;
+/// The cache and the full key, or `None` when the question cannot be keyed (caching off, a
+/// revision that does not resolve, signed approvals): then it is simply computed.
+fn prepare(store: &Store, question: &str, revs: &[&str]) -> Option<(AnswerCache, String)> {
     let cache = store.answer_cache()?;
-    let mut revs: Vec<String> = at.iter().map(|r| (*r).to_owned()).collect();
-    if revs.is_empty() {
-        revs.push(super::payout::validated_branch(&store).ok()?);
-    }
-    revs.push("HEAD".to_owned());
-    let mut pinned = String::new();
-    for rev in &revs {
-        let commit = store.resolve(rev).ok()?.id().to_string();
+    let mut pinned = Vec::with_capacity(revs.len() + 1);
+    for rev in revs.iter().copied().chain(["HEAD"]) {
+        let commit = store.resolve(rev).ok()?.id();
         // Any revision whose policy asks for signed approvals: never replayed.
-        let settings = store.read_file_at(&commit, NETWORK_FILE).ok()??;
+        let settings = store
+            .read_file_at(&commit.to_string(), NETWORK_FILE)
+            .ok()??;
         let network = ledger::load(&[RawFile {
             path: NETWORK_FILE.to_owned(),
             bytes: settings,
@@ -65,12 +61,7 @@ fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, Stri
         if network.validation.signed {
             return None;
         }
-        pinned.push_str(&format!("rev {rev:?} = {commit}\n"));
+        pinned.push((rev, commit));
     }
-    let key = format!(
-        "{} answer 1\nledger {:?}\n{question}\n{pinned}",
-        crate::store::KEY_PREFIX,
-        store.prefix(),
-    );
-    Some((cache, key))
+    Some((cache, key::answer(store.prefix(), question, &pinned)))
 }

@@ -1,6 +1,8 @@
-//! The folder cache: records of day folders (`contributions/<yyyy>/<mm>/<dd>/`,
-//! `approvals/...`) already parsed once, kept under `$GIT_DIR/ovn/cache/` and keyed by the
-//! folder's git tree id.
+//! The cache's files on disk: where they live (`$GIT_DIR/ovn/cache/`), their formats, how
+//! they are checked, written and pruned. Three kinds: folder entries (the records of a day
+//! folder, `contributions/<yyyy>/<mm>/<dd>/` or `approvals/...`, already parsed once, keyed
+//! by the folder's git tree id), answers (a question's whole output), and files of parts
+//! (one per month folder: summaries, picks, report parts; totals use one part).
 //!
 //! Git trees are content-addressed, so an unchanged day folder has the same tree id in every
 //! commit and every clone: once its records are parsed, any later run at any revision that
@@ -19,19 +21,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::Oid;
 
+use super::key;
 use crate::core::codec;
 use crate::core::ledger::RecordType;
 use crate::core::record::{Approval, Contribution};
 
 /// The folder under the git directory.
 pub const CACHE_DIR: &str = "ovn/cache";
-
-/// What every cache key starts with: the `ovn` version and the cache's own generation. Builds
-/// of one version can still differ in what an answer says (new checks, new notes, new
-/// fields), so the generation is bumped with any change to what a cached folder, summary,
-/// pick, total, report part or answer means, and an older build's entries are misses.
-/// Generation 2: payout lines, corrections, bounds, governance and hostile-content checks.
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 2");
 
 const MAGIC: &[u8; 8] = b"ovncache";
 
@@ -67,19 +63,11 @@ pub struct Key {
 
 impl Key {
     fn text(&self) -> String {
-        format!(
-            "{} codec {} {} {} tree {} settings {}",
-            KEY_PREFIX,
-            codec::VERSION,
-            self.kind.folder(),
-            self.folder,
-            self.tree,
-            self.settings
-        )
+        key::folder(self.kind, &self.folder, self.tree, self.settings)
     }
 
     fn file_name(&self) -> String {
-        hashed_name(&self.text())
+        key::file_name(&self.text())
     }
 }
 
@@ -169,22 +157,6 @@ impl FolderCache {
     }
 }
 
-/// The key of the file holding the summaries of the day folders of `month`
-/// (`contributions/2026/03`), read with the settings `settings`.
-pub fn summaries_key(month: &str, settings: Oid) -> String {
-    format!(
-        "{} codec {} summaries {} {month} settings {settings}",
-        KEY_PREFIX,
-        codec::VERSION,
-        crate::core::summary::FORMAT
-    )
-}
-
-/// The key of one day folder's summary in its month's file.
-pub fn summary_key(folder: &str, tree: Oid) -> String {
-    format!("{folder} {tree}")
-}
-
 /// A checked cache entry: the folder's file names and its records, both still encoded (a
 /// million names are not worth a million small strings; they are read as they are used).
 pub struct Entry {
@@ -266,23 +238,12 @@ impl FolderCache {
         }
     }
 
-    /// Records picked from cached day folders for a quick load (see [`picks_key`]).
+    /// Records picked from cached day folders for a quick load (see [`super::key::picks`]).
     pub fn picks(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("picks"),
         }
     }
-}
-
-/// The key of the file holding what quick loads picked from the day folders of `month` for
-/// `scope` (the projects asked, see `Scope` in `read.rs`), read with the settings `settings`.
-/// Each part is one folder's pick, under [`summary_key`].
-pub fn picks_key(month: &str, settings: Oid, scope: &str) -> String {
-    format!(
-        "{} codec {} picks {month} settings {settings} scope {scope}",
-        KEY_PREFIX,
-        codec::VERSION,
-    )
 }
 
 /// The records of a pick ([`FolderCache::pick`]): file names and contributions; `None` if
@@ -465,7 +426,7 @@ impl AnswerCache {
     }
 
     fn path(key: &str, dir: &Path) -> PathBuf {
-        dir.join(hashed_name(key))
+        dir.join(key::file_name(key))
     }
 
     /// The most answers kept.
@@ -531,7 +492,7 @@ impl PartCache {
     /// The parts stored under `key` (part key, bytes); none if absent or damaged.
     pub fn get(&self, key: &str) -> Vec<(String, Vec<u8>)> {
         let read = || -> Option<Vec<(String, Vec<u8>)>> {
-            let bytes = std::fs::read(self.dir.join(hashed_name(key))).ok()?;
+            let bytes = std::fs::read(self.dir.join(key::file_name(key))).ok()?;
             let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
             if crc32fast::hash(body).to_le_bytes() != crc {
                 return None;
@@ -567,7 +528,28 @@ impl PartCache {
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
-        write_atomically(&self.dir.join(hashed_name(key)), &out);
+        write_atomically(&self.dir.join(key::file_name(key)), &out);
+    }
+
+    /// Writes the file `key` anew after some of its parts changed: the `new` parts, and of
+    /// the `old` ones (what the file held) those still `current` that no new part replaces,
+    /// in part-key order. Parts of folders the revision read no longer holds are dropped,
+    /// so a month's file stays the size of one month. The one way a month's file of
+    /// summaries, picks or report parts is updated.
+    pub fn merge(
+        &self,
+        key: &str,
+        mut new: Vec<(String, Vec<u8>)>,
+        old: impl IntoIterator<Item = (String, Vec<u8>)>,
+        current: impl Fn(&str) -> bool,
+    ) {
+        for (part, bytes) in old {
+            if current(&part) && !new.iter().any(|(k, _)| *k == part) {
+                new.push((part, bytes));
+            }
+        }
+        new.sort();
+        self.put(key, &new);
     }
 
     /// Keeps the newest [`PartCache::MAX`] files.
@@ -595,14 +577,6 @@ fn keep_newest(dir: &Path, keep: usize) {
 }
 
 const PARTS_MAGIC: &[u8; 8] = b"ovnparts";
-
-/// An entry's file name: 40 hex digits of the SHA-256 of its full key (which the entry also
-/// holds and is checked against, so a collision could only cost a miss).
-fn hashed_name(key: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(key.as_bytes());
-    hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
-}
 
 /// Writes `bytes` to `path` through a temporary file renamed over it, so readers see a whole
 /// entry or none. Errors are swallowed: a cache that cannot be written only saves less work.

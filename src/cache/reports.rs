@@ -18,76 +18,63 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::CliError;
+use rust_decimal::Decimal;
+
+use super::key;
+use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
 use crate::core::report::{self, ContributionReport, Dimension, Groups, Query, day_folder_of};
 use crate::core::summary::id_hash;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+
+/// Why a report could not be made.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading the revision failed.
+    Store(StoreError),
+    /// The query does not fit the ledger (said as a full load says it).
+    Query(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        Error::Store(e)
+    }
+}
 
 /// The report of `query` grouped `by` over `ledger` (loaded at `commit`), using and filling
 /// the report cache. `None` when `ledger` was loaded quickly (some folders summarised) and a
 /// summarised folder's part is not kept, or the values cannot be worked out from what the
 /// quick load holds: the caller then loads the ledger in full and asks again, which always
 /// answers.
+///
+/// One function of about a hundred lines because its steps (count the new folders, read the
+/// kept parts, write the months back) share the keys worked out at its start.
 pub fn contributions(
     store: &Store,
     commit: &str,
     ledger: &Ledger,
     query: &Query,
     by: &[Dimension],
-) -> Result<Option<ContributionReport>, CliError> {
+) -> Result<Option<ContributionReport>, Error> {
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = store.part_cache() else {
         return report::contributions(ledger, query, by)
             .map(Some)
-            .map_err(|e| CliError::usage(e.to_string(), None));
+            .map_err(|e| Error::Query(e.to_string()));
     };
     let (context, trees) = store.contribution_trees(commit)?;
-    let question = format!("{context} {query:?} {by:?}");
 
-    // Which correction targets each folder may hold.
-    let targets: FxHashSet<&str> = ledger
-        .contributions
-        .iter()
-        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
-        .map(|t| t.value.as_str())
-        .collect();
-    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    if !targets.is_empty() {
-        for t in &targets {
-            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
-                named
-                    .entry(day_folder_of(ledger.path(file)))
-                    .or_default()
-                    .insert(t);
-            }
-        }
-        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
-        for t in &targets {
-            by_hash.entry(id_hash(t)).or_default().push(t);
-        }
-        for (path, s) in &ledger.elsewhere.folders {
-            for h in &s.ids {
-                if let Some(ts) = by_hash.get(h) {
-                    named.entry(path.as_str()).or_default().extend(ts);
-                }
-            }
-        }
-    }
+    let named = correction_targets(ledger);
     let part_key = |folder: &str| -> Option<String> {
         let tree = trees.get(folder)?;
         let names: Vec<&str> = named
             .get(folder)
             .map(|n| n.iter().copied().collect())
             .unwrap_or_default();
-        Some(format!("{folder} {tree} corrected {}", names.join(",")))
+        Some(key::report_day(folder, *tree, &names))
     };
-    let month_key = |month: &str| {
-        format!(
-            "{} report contributions {month} {question}",
-            crate::store::KEY_PREFIX
-        )
-    };
+    let month_key = |month: &str| key::report_month(month, &context, query, &by);
 
     // Every day folder with contributions, by month.
     let summarised: BTreeSet<&str> = ledger
@@ -102,7 +89,7 @@ pub fn contributions(
             Ok(counted) => counted,
             // Said exactly as a full load says it.
             Err(_) if quick => return Ok(None),
-            Err(e) => return Err(CliError::usage(e.to_string(), None)),
+            Err(e) => return Err(Error::Query(e.to_string())),
         };
     let mut months: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for folder in summarised
@@ -132,7 +119,7 @@ pub fn contributions(
             let stored = kept
                 .get(folder_of(folder))
                 .and_then(|parts| parts.iter().find(|(k, _)| *k == key));
-            match stored.and_then(|(_, bytes)| report::decode_groups(bytes)) {
+            match stored.and_then(|(_, bytes)| decode_groups(bytes)) {
                 Some(groups) => parts.push((folder, groups)),
                 None => return Ok(None),
             }
@@ -144,22 +131,17 @@ pub fn contributions(
     for (folder, groups) in &counted {
         if let Some(key) = part_key(folder) {
             let mut bytes = Vec::new();
-            report::encode_groups(groups, &mut bytes);
+            encode_groups(groups, &mut bytes);
             fresh
                 .entry(folder_of(folder))
                 .or_default()
                 .push((key, bytes));
         }
     }
-    for (month, mut new) in fresh {
+    for (month, new) in fresh {
         let current: BTreeSet<String> = months[month].iter().filter_map(|f| part_key(f)).collect();
-        for (key, bytes) in kept.remove(month).unwrap_or_default() {
-            if current.contains(&key) && !new.iter().any(|(k, _)| *k == key) {
-                new.push((key, bytes));
-            }
-        }
-        new.sort();
-        cache.put(&month_key(month), &new);
+        let old = kept.remove(month).unwrap_or_default();
+        cache.merge(&month_key(month), new, old, |k| current.contains(k));
     }
     cache.prune();
     parts.extend(counted);
@@ -170,10 +152,91 @@ pub fn contributions(
     )))
 }
 
+/// The correction targets each day folder of `ledger` may hold (those it holds, for a
+/// folder read in full; for a summarised folder, every target whose hash one of its records
+/// has: never fewer than the true ones).
+fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
+    let targets: FxHashSet<&str> = ledger
+        .contributions
+        .iter()
+        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .map(|t| t.value.as_str())
+        .collect();
+    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    if !targets.is_empty() {
+        for t in &targets {
+            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+                named
+                    .entry(day_folder_of(ledger.path(file)))
+                    .or_default()
+                    .insert(t);
+            }
+        }
+        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
+        for t in &targets {
+            by_hash.entry(id_hash(t)).or_default().push(t);
+        }
+        for (path, s) in &ledger.elsewhere.folders {
+            for h in &s.ids {
+                if let Some(ts) = by_hash.get(h) {
+                    named.entry(path.as_str()).or_default().extend(ts);
+                }
+            }
+        }
+    }
+    named
+}
+
 /// The parts kept in one file: (part key, bytes).
 type Kept = Vec<(String, Vec<u8>)>;
 
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
 fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(f, _)| f)
+}
+
+/// Appends the encoding of a folder's groups to `out` (for the report cache).
+fn encode_groups(groups: &Groups, out: &mut Vec<u8>) {
+    put_u64(out, groups.len() as u64);
+    for (key, t) in groups {
+        put_u64(out, key.len() as u64);
+        for word in key {
+            put_str(out, word);
+        }
+        put_u64(out, t.count as u64);
+        put_u64(out, t.other_currency as u64);
+        for d in [t.hours, t.use_hours, t.amount, t.value] {
+            out.extend_from_slice(&d.serialize());
+        }
+    }
+}
+
+/// Decodes what [`encode_groups`] wrote; `None` if it does not parse.
+fn decode_groups(mut input: &[u8]) -> Option<Groups> {
+    let input = &mut input;
+    let n = usize::try_from(get_u64(input)?).ok()?;
+    let mut out = Vec::with_capacity(n.min(input.len()));
+    let decimal = |input: &mut &[u8]| {
+        let (d, rest) = input.split_first_chunk::<16>()?;
+        *input = rest;
+        Some(Decimal::deserialize(*d))
+    };
+    for _ in 0..n {
+        let words = get_u64(input)?;
+        let key = (0..words)
+            .map(|_| get_str(input).map(str::to_owned))
+            .collect::<Option<Vec<String>>>()?;
+        let count = usize::try_from(get_u64(input)?).ok()?;
+        let other_currency = usize::try_from(get_u64(input)?).ok()?;
+        let t = report::Totals {
+            count,
+            other_currency,
+            hours: decimal(input)?,
+            use_hours: decimal(input)?,
+            amount: decimal(input)?,
+            value: decimal(input)?,
+        };
+        out.push((key, t));
+    }
+    input.is_empty().then_some(out)
 }

@@ -12,6 +12,7 @@
 use git2::Oid;
 use rust_decimal::Decimal;
 
+use super::key;
 use crate::core::codec;
 use crate::core::payout::Payout;
 use crate::core::value::Id;
@@ -26,17 +27,10 @@ pub fn of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
     payout.map(|p| p.totals.clone())
 }
 
-fn key(commit: Oid, project: &str, amount: Decimal) -> String {
-    format!(
-        "{} payout totals at {commit} project {project} amount {amount}",
-        crate::store::KEY_PREFIX
-    )
-}
-
 /// The totals kept for `project` and `amount` at `commit`, if any.
 pub fn get(store: &Store, commit: Oid, project: &str, amount: Decimal) -> Option<Totals> {
     let cache = store.folder_cache()?.totals();
-    let parts = cache.get(&key(commit, project, amount));
+    let parts = cache.get(&key::totals(commit, project, amount));
     let (_, bytes) = parts.first()?;
     decode(bytes)
 }
@@ -48,7 +42,7 @@ pub fn put(store: &Store, commit: Oid, project: &str, amount: Decimal, totals: &
         return;
     };
     let part = ("totals".to_owned(), encode(totals));
-    cache.put(&key(commit, project, amount), &[part]);
+    cache.put(&key::totals(commit, project, amount), &[part]);
 }
 
 /// Keeps the newest kept totals only (listing the folder costs more than writing one).

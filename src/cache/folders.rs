@@ -1,0 +1,427 @@
+//! Day folders from the cache while a revision is listed, and the cache filled after it is
+//! read.
+//!
+//! Listing a revision walks its tree a level at a time (`store::read`). At each level, the
+//! day folders the cache knows are taken from it instead of being descended into: a folder
+//! with an entry gives its file names and its records (decoded later, all cores at once); for
+//! a quick load, a contribution folder with a summary stands in the ledger as that summary,
+//! with only the records the load's [`Scope`] wants picked from its entry (or from an
+//! earlier pick of the same scope). Folders the cache does not have are listed from git as
+//! usual, and once read, [`after_read`] caches those whose every file was a clean record,
+//! summarises them, and prunes entries no revision in use holds any more.
+//!
+//! A month's file of summaries or picks is rewritten only when one of its days changed, and
+//! always through [`PartCache::merge`], which keeps the parts of the days the revision still
+//! holds and drops the others.
+
+use std::collections::{BTreeMap, HashSet};
+
+use git2::Oid;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::files::{self as cache, Entry, FolderCache, Key, PartCache, ToStore};
+use super::key;
+use crate::core::ledger::{Outcome, Paths, RecordType};
+use crate::core::record::{Contribution, FileId};
+use crate::core::summary::{self, FolderSummary};
+use crate::store::Scope;
+use crate::store::read::{Handle, Listing};
+
+/// How long a folder entry no read uses any more is kept.
+const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+impl Scope<'_> {
+    /// What the records picked for this scope are kept under (see [`key::picks`]): the
+    /// projects, sorted; `None` when nothing is picked.
+    fn label(self) -> Option<String> {
+        let Scope::Projects(projects) = self else {
+            return None;
+        };
+        let mut names: Vec<&str> = projects.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        Some(names.join(","))
+    }
+
+    /// The records of a summarised folder to decode, by position, ascending.
+    fn wanted(self, s: &FolderSummary) -> Vec<u32> {
+        let Scope::Projects(projects) = self else {
+            return Vec::new();
+        };
+        let hit: Vec<bool> = s.projects.iter().map(|p| projects.contains(&p)).collect();
+        (0..s.ids.len() as u32)
+            .filter(|&k| {
+                hit[s.record_project[k as usize] as usize]
+                    || s.corrections.binary_search(&k).is_ok()
+            })
+            .collect()
+    }
+}
+
+/// A day folder as the cache has it.
+enum Opened {
+    /// Its entry, if any, and whether it is cached but not summarised.
+    Entry(Key, Option<Entry>, bool),
+    /// Its summary, with the records wanted of it (file name and record), if any, and their
+    /// pick when it was made now (to keep).
+    Summarised(
+        Key,
+        Box<FolderSummary>,
+        Option<Vec<(String, Box<Contribution>)>>,
+        Option<Vec<u8>>,
+    ),
+}
+
+/// Parts of a month's file, by part key.
+type Parts = FxHashMap<String, Vec<u8>>;
+
+/// Takes the day folders of one level of the walk (`folders`: path, tree id) that the cache
+/// knows out of `folders` and into `listing`; the others stay in `folders`, to be listed
+/// from git. `settings` is the blob id of `ovn.toml`; `quick` the scope of a quick load.
+///
+/// Returns `false` when a quick load should give up: nothing at this level is summarised
+/// (a cold cache), so a quick load would only be a full one with extra steps.
+pub(crate) fn take_level(
+    cache: &FolderCache,
+    folders: &mut Vec<(String, Oid)>,
+    settings: Oid,
+    quick: Option<Scope<'_>>,
+    listing: &mut Listing,
+) -> bool {
+    // A quick load takes contribution day folders from their summaries, kept one file per
+    // month. (A full load reads them too, to summarise cached folders that lost theirs.)
+    let summaries = read_summaries(cache, folders, settings);
+    let label = quick.and_then(Scope::label);
+    let picks = cache.picks();
+    let picked = match &label {
+        Some(label) => read_picks(&picks, &summaries, settings, label),
+        None => Parts::default(),
+    };
+    if quick.is_some()
+        && summaries.is_empty()
+        && folders
+            .iter()
+            .any(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+    {
+        return false;
+    }
+    let opened = open_all(cache, folders, settings, quick, &summaries, &picked);
+    let files: usize = opened
+        .iter()
+        .flatten()
+        .map(|o| match o {
+            Opened::Entry(_, hit, _) => hit.as_ref().map_or(0, |e| e.len()),
+            Opened::Summarised(_, _, some, _) => some.as_ref().map_or(0, Vec::len),
+        })
+        .sum();
+    listing.items.reserve(files);
+    let (new_picks, current) = take(folders, opened, listing);
+    // A month's file is written again when a folder of it was picked now: with the other
+    // picks of this revision's folders, the others dropped.
+    if let Some(label) = &label
+        && !new_picks.is_empty()
+    {
+        new_picks.into_par_iter().for_each(|(month, parts)| {
+            let old = current
+                .get(&month)
+                .into_iter()
+                .flatten()
+                .filter_map(|part| Some((part.clone(), picked.get(part)?.clone())));
+            picks.merge(&key::picks(&month, settings, label), parts, old, |_| true);
+        });
+        picks.prune();
+    }
+    true
+}
+
+/// The summaries kept for the contribution day folders among `folders`: the files of their
+/// months, read on all cores.
+fn read_summaries(cache: &FolderCache, folders: &[(String, Oid)], settings: Oid) -> Parts {
+    let mut months: Vec<&str> = folders
+        .iter()
+        .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+        .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
+        .collect();
+    months.dedup();
+    let store = cache.summaries();
+    months
+        .par_iter()
+        .flat_map_iter(|m| store.get(&key::summaries(m, settings)))
+        .collect()
+}
+
+/// What earlier quick loads of the same scope (`label`) picked from the summarised folders.
+fn read_picks(picks: &PartCache, summaries: &Parts, settings: Oid, label: &str) -> Parts {
+    if summaries.is_empty() {
+        return Parts::default();
+    }
+    let mut months: Vec<&str> = summaries
+        .keys()
+        .filter_map(|k| k.rsplit_once('/').map(|(m, _)| m))
+        .collect();
+    months.sort_unstable();
+    months.dedup();
+    months
+        .par_iter()
+        .flat_map_iter(|m| picks.get(&key::picks(m, settings, label)))
+        .collect()
+}
+
+/// Each folder as the cache has it (`None`: not a day folder), opened (read and checked) on
+/// all cores.
+fn open_all(
+    cache: &FolderCache,
+    folders: &[(String, Oid)],
+    settings: Oid,
+    quick: Option<Scope<'_>>,
+    summaries: &Parts,
+    picked: &Parts,
+) -> Vec<Option<Opened>> {
+    folders
+        .par_iter()
+        .map_init(Vec::new, |buf, (path, id)| {
+            let key = Key {
+                kind: cache::day_folder(path)?,
+                folder: path.clone(),
+                tree: *id,
+                settings,
+            };
+            let part = key::day(path, *id);
+            if let Some(scope) = quick
+                && key.kind == RecordType::Contribution
+                && let Some(summary) = summaries
+                    .get(&part)
+                    .and_then(|bytes| FolderSummary::decode(bytes))
+            {
+                let wanted = scope.wanted(&summary);
+                if wanted.is_empty() {
+                    return Some(Opened::Summarised(key, Box::new(summary), None, None));
+                }
+                // Picked before (a twentieth of the folder's bytes for one project), or
+                // picked now from the folder's entry.
+                let kept = picked
+                    .get(&part)
+                    .and_then(|p| cache::unpick(p))
+                    .filter(|some| some.len() == wanted.len());
+                if let Some(some) = kept {
+                    return Some(Opened::Summarised(key, Box::new(summary), Some(some), None));
+                }
+                if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
+                    && let Some(some) = cache::unpick(&pick)
+                {
+                    return Some(Opened::Summarised(
+                        key,
+                        Box::new(summary),
+                        Some(some),
+                        Some(pick),
+                    ));
+                }
+            }
+            let hit = cache.open(&key);
+            // A folder found cached but not summarised (its month's file was lost) is
+            // summarised after this load.
+            let unsummarised = hit.is_some()
+                && key.kind == RecordType::Contribution
+                && !summaries.contains_key(&part);
+            Some(Opened::Entry(key, hit, unsummarised))
+        })
+        .collect()
+}
+
+/// Picks made now, by month (part key, pick), and the parts of each month that are current.
+type NewPicks = (
+    BTreeMap<String, Vec<(String, Vec<u8>)>>,
+    FxHashMap<String, Vec<String>>,
+);
+
+/// Moves the folders the cache had (`opened`, in the order of `folders`) into `listing`,
+/// leaving the others in `folders`.
+fn take(
+    folders: &mut Vec<(String, Oid)>,
+    opened: Vec<Option<Opened>>,
+    listing: &mut Listing,
+) -> NewPicks {
+    let mut new_picks: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut current: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    let mut opened = opened.into_iter();
+    folders.retain(|(path, _)| match opened.next().flatten() {
+        None => true,
+        Some(Opened::Entry(key, None, _)) => {
+            listing.missed.push(key);
+            true
+        }
+        Some(Opened::Summarised(key, summary, some, pick)) => {
+            let month = path.rsplit_once('/').map_or("", |(m, _)| m);
+            let part = key::day(path, key.tree);
+            if some.is_some() {
+                current
+                    .entry(month.to_owned())
+                    .or_default()
+                    .push(part.clone());
+            }
+            if let Some(pick) = pick {
+                new_picks
+                    .entry(month.to_owned())
+                    .or_default()
+                    .push((part, pick));
+            }
+            for (file, c) in some.into_iter().flatten() {
+                let n = listing.ready.len() as u32;
+                listing
+                    .items
+                    .push((format!("{path}/{file}"), Handle::Ready(n)));
+                listing.ready.push(Some(c));
+            }
+            listing.hits.push(key.clone());
+            listing.summarised.push((key, *summary));
+            false
+        }
+        Some(Opened::Entry(key, Some(hit), unsummarised)) => {
+            if unsummarised {
+                listing.unsummarised.push(key.clone());
+            }
+            let n = listing.entries.len() as u32;
+            for (k, file) in hit.names().enumerate() {
+                let mut full = String::with_capacity(path.len() + 1 + file.len());
+                full.push_str(path);
+                full.push('/');
+                full.push_str(file);
+                listing.items.push((
+                    full,
+                    Handle::Cached {
+                        entry: n,
+                        record: k as u32,
+                    },
+                ));
+            }
+            listing.entries.push(hit);
+            listing.hits.push(key);
+            false
+        }
+    });
+    (new_picks, current)
+}
+
+/// After a revision was read (`paths` and their `outcomes`, in path order): caches the
+/// day folders the cache `missed`, summarises those and the `unsummarised` ones, and prunes
+/// entries neither they nor the `hits` use. Only after a miss: a warm run touches nothing.
+pub(crate) fn after_read(
+    cache: &FolderCache,
+    paths: &Paths,
+    outcomes: &[Outcome],
+    hits: &[Key],
+    missed: &[Key],
+    unsummarised: &[Key],
+) {
+    if missed.is_empty() && unsummarised.is_empty() {
+        return;
+    }
+    let current: Vec<Key> = hits.iter().chain(missed).cloned().collect();
+    fill(cache, paths, outcomes, missed, unsummarised, &current);
+    // Entries of this revision stay; others go once a week old.
+    let keep = hits
+        .iter()
+        .chain(missed)
+        .map(|k| cache.entry_path(k))
+        .collect();
+    cache.prune(&keep, PRUNE_AFTER);
+}
+
+/// Caches each missed day folder whose every file came out a clean record, and summarises
+/// those of contributions (and the `unsummarised` ones, cached already): the summaries go
+/// to their months' files, which keep the summaries of the other `current` day folders.
+fn fill(
+    cache: &FolderCache,
+    paths: &Paths,
+    outcomes: &[Outcome],
+    missed: &[Key],
+    unsummarised: &[Key],
+    current: &[Key],
+) {
+    let summaries: Vec<(&Key, FolderSummary)> = missed
+        .par_iter()
+        .map(|k| (k, true))
+        .chain(unsummarised.par_iter().map(|k| (k, false)))
+        .filter_map(|(key, write)| {
+            let prefix = format!("{}/", key.folder);
+            let start = paths_from(paths, &prefix);
+            let end = start
+                + (start..paths.len())
+                    .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
+                    .count();
+            if start == end {
+                return None;
+            }
+            let names: Vec<&str> = (start..end)
+                .map(|i| &paths.get(i as FileId)[prefix.len()..])
+                .collect();
+            // Nested folders are not records; a folder holding one is never cached.
+            if names.iter().any(|n| n.contains('/')) {
+                return None;
+            }
+            let records = match key.kind {
+                RecordType::Contribution => outcomes[start..end]
+                    .iter()
+                    .map(Outcome::clean_contribution)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ToStore::Contributions),
+                RecordType::Approval => outcomes[start..end]
+                    .iter()
+                    .map(Outcome::clean_approval)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ToStore::Approvals),
+                _ => None,
+            }?;
+            let offsets = if write {
+                cache.put(key, &names, &records)
+            } else {
+                cache::offsets(&records)
+            };
+            match &records {
+                ToStore::Contributions(v) => Some((key, summary::summarise(v, offsets)?)),
+                ToStore::Approvals(_) => None,
+            }
+        })
+        .collect();
+    if summaries.is_empty() {
+        return;
+    }
+    let month = |k: &Key| k.folder.rsplit_once('/').map_or("", |(m, _)| m).to_owned();
+    let mut fresh: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for (key, s) in summaries {
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        fresh
+            .entry(month(key))
+            .or_default()
+            .push((key::day(&key.folder, key.tree), bytes));
+    }
+    let settings = current[0].settings;
+    let store = cache.summaries();
+    fresh.into_par_iter().for_each(|(m, parts)| {
+        let file = key::summaries(&m, settings);
+        let now: HashSet<String> = current
+            .iter()
+            .filter(|k| k.kind == RecordType::Contribution && month(k) == m)
+            .map(|k| key::day(&k.folder, k.tree))
+            .collect();
+        let old = store.get(&file);
+        store.merge(&file, parts, old, |k| now.contains(k));
+    });
+    store.prune();
+}
+
+/// The first position in `paths` (sorted) at or after `prefix`.
+fn paths_from(paths: &Paths, prefix: &str) -> usize {
+    let (mut start, mut high) = (0, paths.len());
+    while start < high {
+        let mid = (start + high) / 2;
+        if paths.get(mid as FileId) < prefix {
+            start = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    start
+}

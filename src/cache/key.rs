@@ -1,0 +1,162 @@
+//! Every cache key, built here and nowhere else.
+//!
+//! A cache may only hand back what a fresh computation would give, so a key must name
+//! everything its entry depends on. Keeping every key in one module makes that a list one
+//! can read and check, as cargo's fingerprints do: when something new starts to shape a
+//! cached value, the key that must name it is here, beside the others.
+//!
+//! Every file-level key starts with [`KEY_PREFIX`] (the `ovn` version and the cache's
+//! generation), and every entry holds its full key and is compared against it on read, so a
+//! key that changes only costs misses. What each key depends on:
+//!
+//! | entry (under `.git/ovn/cache/`) | key | depends on |
+//! |---|---|---|
+//! | parsed day folder (`xx/…`) | [`folder`] | version, codec version, record type, folder path, folder tree id, `ovn.toml` blob id |
+//! | a month's summaries (`summaries/`) | [`summaries`] | version, codec and summary format versions, month path, `ovn.toml` blob id |
+//! | one day's summary, inside it | [`day`] | folder path, folder tree id |
+//! | a month's picks (`picks/`) | [`picks`] | version, codec version, month path, `ovn.toml` blob id, projects asked (sorted) |
+//! | one day's pick, inside it | [`day`] | folder path, folder tree id |
+//! | a stored answer (`answers/`) | [`answer`] | version, the ledger's place in the repository, the command and its parsed arguments (and the day for a payout preview), each revision named and the commit it resolved to (and `HEAD`'s) |
+//! | a month's report parts (`reports/`) | [`report_month`] | version, month path, a digest of the ledger's non-contribution entries, the query and `--by` |
+//! | one day's report part, inside it | [`report_day`] | folder path, folder tree id, the correction targets its records may hold |
+//! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
+//!
+//! Commit and tree ids pin content (git objects are content-addressed), which is why so few
+//! things need naming. On-disk names are [`file_name`]s of the keys: a hash collision can
+//! only cost a miss, because the entry's own copy of the key is compared.
+
+use std::fmt::Debug;
+
+use git2::Oid;
+use rust_decimal::Decimal;
+
+use crate::core::codec;
+use crate::core::ledger::RecordType;
+
+/// What every file-level cache key starts with: the `ovn` version and the cache's own
+/// generation. Builds of one version can still differ in what an answer says (new checks,
+/// new notes, new fields), so the generation is bumped with any change to what a cached
+/// folder, summary, pick, total, report part or answer means, and an older build's entries
+/// are misses. Generation 2: payout lines, corrections, bounds, governance and
+/// hostile-content checks.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 2");
+
+/// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
+/// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).
+pub fn folder(kind: RecordType, folder: &str, tree: Oid, settings: Oid) -> String {
+    format!(
+        "{} codec {} {} {} tree {} settings {}",
+        KEY_PREFIX,
+        codec::VERSION,
+        kind.folder(),
+        folder,
+        tree,
+        settings
+    )
+}
+
+/// The key of the file holding the summaries of the day folders of `month`
+/// (`contributions/2026/03`), read with the settings `settings`.
+pub fn summaries(month: &str, settings: Oid) -> String {
+    format!(
+        "{} codec {} summaries {} {month} settings {settings}",
+        KEY_PREFIX,
+        codec::VERSION,
+        crate::core::summary::FORMAT
+    )
+}
+
+/// The key of one day folder's part (its summary, or its pick) in its month's file.
+pub fn day(folder: &str, tree: Oid) -> String {
+    format!("{folder} {tree}")
+}
+
+/// The key of the file holding what quick loads picked from the day folders of `month` for
+/// `scope` (the projects asked, sorted and joined), read with the settings `settings`. Each
+/// part is one folder's pick, under [`day`].
+pub fn picks(month: &str, settings: Oid, scope: &str) -> String {
+    format!(
+        "{} codec {} picks {month} settings {settings} scope {scope}",
+        KEY_PREFIX,
+        codec::VERSION,
+    )
+}
+
+/// The question part of an answer's key: the subcommand and its parsed arguments, as
+/// `Debug` prints them (every flag that can change an answer is a field of `args`).
+pub fn question(command: &str, args: &impl Debug) -> String {
+    format!("{command} {args:?}")
+}
+
+/// [`question`] for a question whose answer also depends on the day it is asked (a payout
+/// preview is dated today unless `--date` says otherwise).
+pub fn dated_question(command: &str, args: &impl Debug, day: impl std::fmt::Display) -> String {
+    format!("{} on {day}", question(command, args))
+}
+
+/// The key of a stored answer: the ledger's place in the repository (`prefix`), the
+/// question, and each revision named with the commit it resolved to (`pinned`, in order).
+pub fn answer(prefix: &str, question: &str, pinned: &[(&str, Oid)]) -> String {
+    let mut key = format!("{KEY_PREFIX} answer 1\nledger {prefix:?}\n{question}\n");
+    for (rev, commit) in pinned {
+        key.push_str(&format!("rev {rev:?} = {commit}\n"));
+    }
+    key
+}
+
+/// The key of the file of a month's report parts: the month, the ledger's entries other
+/// than contributions (`context`, a digest), the query and the grouping.
+pub fn report_month(month: &str, context: &str, query: &impl Debug, by: &impl Debug) -> String {
+    format!("{KEY_PREFIX} report contributions {month} {context} {query:?} {by:?}")
+}
+
+/// The key of one day folder's report part: the folder, its tree id, and the correction
+/// targets its records may hold (sorted), which decide which of them count.
+pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
+    format!("{folder} {tree} corrected {}", corrected.join(","))
+}
+
+/// The key of the payout totals of `project` for `amount` at `commit`.
+pub fn totals(commit: Oid, project: &str, amount: Decimal) -> String {
+    format!("{KEY_PREFIX} payout totals at {commit} project {project} amount {amount}")
+}
+
+/// An entry's file name: 40 hex digits of the SHA-256 of its full key (which the entry also
+/// holds and is checked against, so a collision could only cost a miss).
+pub fn file_name(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(key.as_bytes());
+    hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_key_starts_with_the_prefix() {
+        let id = Oid::ZERO_SHA1;
+        let keys = [
+            folder(RecordType::Contribution, "contributions/2026/03/05", id, id),
+            summaries("contributions/2026/03", id),
+            picks("contributions/2026/03", id, "air"),
+            answer("", "check x", &[("HEAD", id)]),
+            report_month("contributions/2026/03", "d", &1, &2),
+            totals(id, "air", Decimal::new(100, 0)),
+        ];
+        for key in keys {
+            assert!(key.starts_with(KEY_PREFIX), "{key}");
+        }
+    }
+
+    #[test]
+    fn an_answer_key_names_each_revision_and_its_commit() {
+        let id = Oid::ZERO_SHA1;
+        assert_eq!(
+            answer("sub", "report X", &[("main", id), ("HEAD", id)]),
+            format!(
+                "{KEY_PREFIX} answer 1\nledger \"sub\"\nreport X\nrev \"main\" = {id}\nrev \"HEAD\" = {id}\n"
+            )
+        );
+    }
+}

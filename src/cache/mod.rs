@@ -1,0 +1,58 @@
+//! Every cache `ovn` keeps, in one place.
+//!
+//! Reading a ledger of a million records from git means inflating and parsing a million
+//! blobs; most questions are asked again at revisions that share almost all of them. So
+//! `ovn` keeps what it worked out under the repository's git directory, in
+//! `.git/ovn/cache/` (shared by all worktrees, never committed), and reuses it while what it
+//! was worked out from is unchanged:
+//!
+//! - **folders** (`xx/…`, [`files`]): the parsed records of a day folder
+//!   (`contributions/2026/03/05`, `approvals/…`), so an unchanged folder is not read again;
+//! - **summaries** (`summaries/`, [`folders`]): per day folder, what the ledger checks need
+//!   of it (id hashes, names used, hours, corrections), so a quick load ([`quick`]) can prove
+//!   a ledger clean without decoding its records;
+//! - **picks** (`picks/`, [`folders`]): the few records of a summarised folder a payout of
+//!   some projects needs, so they are not cut out of the folder's entry again;
+//! - **report parts** (`reports/`, [`reports`]): a contributions report's groups per day
+//!   folder, so a report after a new commit only counts the folders that changed;
+//! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
+//!   project and an amount, which `ovn review` compares;
+//! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
+//!   replayed when it is asked again at the same commits.
+//!
+//! **Keys.** [`key`] builds every key and documents, in one table, what each depends on.
+//! Git objects are content-addressed, so tree and commit ids pin everything below them; the
+//! rest (the `ovn` version and cache generation, `ovn.toml`'s blob id, the question) is
+//! named in the key. Every entry holds its full key and a CRC-32 and is compared on read.
+//!
+//! **Why a cache never changes an answer.** An entry is used only when its key matches in
+//! full and its bytes check; anything else (absent, damaged, another version, an id that
+//! does not decode) is a miss, and a miss is computed exactly as without a cache. Only
+//! clean folders are cached, so diagnostics always come from a fresh parse, and a summary
+//! can only prove a ledger clean: whenever a quick load finds or suspects anything, the
+//! ledger is loaded in full. Errors are never stored. Writing is atomic (a temporary file
+//! renamed) and failing to write is not an error, so deleting the folder is always safe.
+//!
+//! **Turning it off.** `--no-cache` sets [`crate::context::Context::cache`], which the
+//! command's [`crate::store::Store`] carries ([`crate::store::Store::set_cache`]): with it
+//! off, no cache is read or written and every answer is computed afresh (the tests compare
+//! both ways).
+//!
+//! The encodings of records and summaries themselves ([`crate::core::codec`],
+//! [`crate::core::summary`]) stay in the core: they are pure functions of core types, with
+//! no file or key in them, and the core's property tests check them against the full
+//! reader there.
+
+pub mod answers;
+mod files;
+pub(crate) mod folders;
+pub mod key;
+pub(crate) mod quick;
+pub mod reports;
+pub mod totals;
+
+pub use files::{
+    AnswerCache, CACHE_DIR, Entry, FolderCache, Key, PartCache, Records, ToStore, day_folder,
+    offsets, unpick,
+};
+pub use key::KEY_PREFIX;

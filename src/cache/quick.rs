@@ -1,0 +1,205 @@
+//! Quick loads: a revision loaded with its summarised day folders standing in the ledger as
+//! their summaries (see [`crate::store::Store::load_revision_for`]).
+//!
+//! A summary can prove a ledger clean, never find fault with it: it knows its folder's ids
+//! only by hash, its hours only as a day's most, its names only as sets. So every step here
+//! either proves that a full load would find nothing more, or gives up (`None`), and the
+//! caller loads in full, which reports every problem exactly as `ovn check` does. The steps:
+//! list the revision through the cache ([`super::folders`]), check what the summaries alone
+//! can decide ([`elsewhere`]), load the rest, then confirm by name every id the checks took
+//! on a hash's word ([`proven`]).
+
+use std::collections::HashSet;
+
+use git2::Oid;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::files::{FolderCache, Key};
+use crate::core::checks::MAX_HOURS_PER_DAY;
+use crate::core::ledger::{Ledger, Loaded, RecordType};
+use crate::core::report::day_folder_of;
+use crate::core::summary::{self, Elsewhere, FolderSummary};
+use crate::core::value::Id;
+use crate::store::read::Listing;
+use crate::store::{Scope, Store, StoreError};
+
+/// The quick load of `rev` for `scope` through `cache`, or `None` when it cannot answer
+/// (nothing summarised, or anything only a full load may judge).
+pub(crate) fn load_quickly(
+    store: &Store,
+    rev: &str,
+    cache: &FolderCache,
+    scope: Scope<'_>,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    let Some(mut listing) = store.list_revision(rev, Some(cache), Some(scope))? else {
+        return Ok(None);
+    };
+    let Some(elsewhere) = elsewhere(&listing) else {
+        return Ok(None);
+    };
+    let folders = std::mem::take(&mut listing.summarised);
+    let Some((mut loaded, commit)) = store.load_listing(listing, Some(cache), elsewhere)? else {
+        return Ok(None);
+    };
+    if !loaded.diagnostics.is_empty() || !proven(&loaded.ledger, cache, &folders) {
+        return Ok(None);
+    }
+    loaded.ledger.elsewhere.folders = folders.into_iter().map(|(k, s)| (k.folder, s)).collect();
+    Ok(Some((loaded, commit)))
+}
+
+/// What the summarised folders of `listing` put into the ledger, or `None` when there are
+/// none (a cold cache: a quick load would be a full one) or when they hold what only a full
+/// load can report: two equal id hashes (maybe one id in two files), a day over the hours
+/// limit, a record corrected twice.
+fn elsewhere(listing: &Listing) -> Option<Elsewhere> {
+    if listing.summarised.is_empty() {
+        return None;
+    }
+    let ids = summary::sorted_hashes(listing.summarised.iter().map(|(_, s)| &s.ids[..]));
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    let mut elsewhere = Elsewhere {
+        records: ids.len() - listing.ready.len(),
+        ids,
+        ..Elsewhere::default()
+    };
+    for (_, s) in &listing.summarised {
+        if s.max_day_hours > MAX_HOURS_PER_DAY {
+            return None;
+        }
+        elsewhere.skills.extend(s.skills.iter().cloned());
+        for t in &s.targets {
+            if !elsewhere.replaced.insert(t.clone()) {
+                return None;
+            }
+        }
+    }
+    Some(elsewhere)
+}
+
+/// Whether the checks of `ledger` (loaded with `folders` summarised, and clean) hold for the
+/// whole ledger: every name the summaries use exists, no id is shared across the summarised
+/// and the read folders, no correction loops through a summarised folder, and every id
+/// taken on its hash's word is found by name in its folder's entry.
+fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]) -> bool {
+    use crate::core::ledger::RecordType::{Agent, Project, Resource};
+    let all_named = folders.par_iter().all(|(_, s)| {
+        [
+            (Agent, &s.agents),
+            (Project, &s.projects),
+            (Resource, &s.resources),
+        ]
+        .into_iter()
+        .all(|(kind, ids)| ids.iter().all(|id| ledger.index.contains(kind, id)))
+    });
+    if !all_named {
+        return false;
+    }
+    let summarised: HashSet<&str> = folders.iter().map(|(k, _)| k.folder.as_str()).collect();
+    let read_in_full = || {
+        ledger
+            .contributions
+            .iter()
+            .filter(|c| !summarised.contains(day_folder_of(ledger.path(c.file))))
+    };
+    // Contributions read in full must not share an id with a summarised one (the index
+    // caught those among themselves), nor correct a record a summarised folder corrects.
+    let shared = read_in_full().any(|c| {
+        ledger.elsewhere.may_hold(c.id.value.as_str())
+            || c.reverses
+                .iter()
+                .chain(&c.supersedes)
+                .any(|t| ledger.elsewhere.replaced.contains(&t.value))
+    });
+    if shared || may_loop(folders, read_in_full()) {
+        return false;
+    }
+    // Every contribution id the checks took on a hash's word: those that corrections
+    // outside the summarised folders name, those the summaries could not find in their own
+    // folder, and those approvals and payouts name.
+    let mut asked: Vec<&Id> = folders.iter().flat_map(|(_, s)| &s.foreign).collect();
+    for c in read_in_full() {
+        asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));
+    }
+    asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
+    for p in &ledger.payouts {
+        asked.extend(
+            p.settled
+                .iter()
+                .chain(&p.overpaid)
+                .map(|s| &s.contribution.value),
+        );
+    }
+    asked.retain(|id| !ledger.index.contains(RecordType::Contribution, id.as_str()));
+    asked.sort_unstable();
+    asked.dedup();
+    found_by_name(cache, folders, &asked)
+}
+
+/// Whether corrections may loop through a summarised folder (correction-loop, the full
+/// checks' to report): the summaries know each correction's id and target by hash. `true`
+/// also when a summary cannot tell.
+fn may_loop<'a>(
+    folders: &[(Key, FolderSummary)],
+    read_in_full: impl Iterator<Item = &'a Box<crate::core::record::Contribution>>,
+) -> bool {
+    let mut edges: Vec<(u64, u64)> = Vec::new();
+    for (_, s) in folders {
+        let Some(e) = summary::correction_edges(s) else {
+            return true;
+        };
+        edges.extend(e);
+    }
+    if edges.is_empty() {
+        return false;
+    }
+    for c in read_in_full {
+        if let Some(t) = c.reverses.iter().chain(&c.supersedes).next() {
+            edges.push((
+                summary::id_hash(c.id.value.as_str()),
+                summary::id_hash(t.value.as_str()),
+            ));
+        }
+    }
+    summary::corrections_may_loop(edges.into_iter())
+}
+
+/// Whether each id `asked` is a file of a summarised folder: its folder found by its hash
+/// in one pass over the summaries, then each such folder's file names read once, the
+/// folders on all cores (a ledger correcting many records of earlier days asks for many).
+fn found_by_name(cache: &FolderCache, folders: &[(Key, FolderSummary)], asked: &[&Id]) -> bool {
+    if asked.is_empty() {
+        return true;
+    }
+    let wanted: FxHashMap<u64, &Id> = asked
+        .iter()
+        .map(|id| (summary::id_hash(id.as_str()), *id))
+        .collect();
+    if wanted.len() < asked.len() {
+        // Two ids asked for with one hash: too unlikely to be worth telling apart.
+        return false;
+    }
+    let mut by_folder: FxHashMap<u32, Vec<&Id>> = FxHashMap::default();
+    let mut found = 0;
+    for (n, (_, s)) in folders.iter().enumerate() {
+        for h in &s.ids {
+            if let Some(id) = wanted.get(h) {
+                by_folder.entry(n as u32).or_default().push(id);
+                found += 1;
+            }
+        }
+    }
+    if found < wanted.len() {
+        return false;
+    }
+    by_folder.into_par_iter().all(|(n, ids)| {
+        cache.open(&folders[n as usize].0).is_some_and(|entry| {
+            let names: HashSet<&str> = entry.names().collect();
+            ids.iter()
+                .all(|id| names.contains(format!("{id}.toml").as_str()))
+        })
+    })
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::report::{Common, load_for_export};
-use super::{CliError, EXIT_ENVIRONMENT, EXIT_OK};
+use super::{CliError, EXIT_OK};
 use crate::core::export;
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
@@ -134,11 +134,7 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 fn environment(path: &Path, e: impl std::fmt::Display) -> CliError {
-    CliError {
-        status: EXIT_ENVIRONMENT,
-        message: format!("cannot write {}: {e}", path.display()),
-        hint: None,
-    }
+    CliError::environment(format!("cannot write {}: {e}", path.display()), None)
 }
 
 /// Fails early (before reading the ledger) when FILE's folder does not exist or FILE is a

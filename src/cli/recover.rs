@@ -1,4 +1,8 @@
 //! `ovn recover`: finish or clear a write a killed `ovn` left unfinished.
+//!
+//! The journal and the decision (did the branch move? then finish; else clear) are the
+//! store's transaction code, which every write also runs on its way in; this command only
+//! makes that step explicit and says what it did, for a user who saw a write killed.
 
 use std::io::Write;
 use std::path::Path;

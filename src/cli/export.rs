@@ -172,16 +172,5 @@ pub(super) fn write_atomically(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".to_owned());
     let tmp = dir.join(format!(".{name}.ovn-{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        write(&mut f)?;
-        let f = f.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(environment(path, e));
-    }
-    Ok(())
+    crate::store::atomic::write(path, &tmp, true, write).map_err(|(_, e)| environment(path, e))
 }

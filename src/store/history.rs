@@ -453,9 +453,8 @@ impl Store {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, format!("{commit}\n"))
-            .map_err(|e| StoreError::io(&tmp, "cannot write", e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, "cannot write", e))
+        super::atomic::write_bytes(&path, &tmp, false, format!("{commit}\n").as_bytes())
+            .map_err(|(failed, e)| StoreError::io(failed, "cannot write", e))
     }
 
     /// The first line of a commit's message and its author email, for reports.

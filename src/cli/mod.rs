@@ -380,3 +380,30 @@ pub fn open(cwd: &Path) -> Result<Store, CliError> {
     store.set_cache(!CACHE_OFF.load(std::sync::atomic::Ordering::Relaxed));
     Ok(store)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_found_by_its_kind_not_its_words() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(CliError::from(pipe()).is_broken_pipe());
+        let store = StoreError::io(Path::new("out"), "cannot write", pipe());
+        assert!(CliError::from(store).is_broken_pipe());
+        assert!(!CliError::usage("Broken pipe", None).is_broken_pipe());
+        assert!(!CliError::from(std::io::Error::other("Broken pipe")).is_broken_pipe());
+    }
+
+    #[test]
+    fn kinds_become_the_documented_exit_codes() {
+        assert_eq!(exit_code(&CliError::problems("p", None)), 1);
+        assert_eq!(exit_code(&CliError::usage("u", None)), 2);
+        assert_eq!(exit_code(&CliError::environment("e", None)), 3);
+        assert_eq!(exit_code(&CliError::from(StoreError::DetachedHead)), 2);
+        assert_eq!(exit_code(&CliError::from(StoreError::NoIdentity)), 3);
+        let output = CliError::from(std::io::Error::other("disk full"));
+        assert_eq!(exit_code(&output), 3);
+        assert_eq!(output.to_string(), "cannot write output: disk full");
+    }
+}

@@ -339,3 +339,62 @@ fn index_unwritable(path: &Path, reason: &str, sparse: bool) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_built_from_several_fields_read_as_before() {
+        let at = |prefix: &str| StoreError::NoLedgerAtRevision {
+            rev: "HEAD".to_owned(),
+            prefix: prefix.to_owned(),
+        };
+        assert_eq!(
+            at("").to_string(),
+            "revision \"HEAD\" has no ledger (no ovn.toml) at the repository's top level"
+        );
+        assert_eq!(
+            at("books").to_string(),
+            "revision \"HEAD\" has no ledger (no ovn.toml) at books/"
+        );
+        let exists = |committed| StoreError::Exists {
+            path: "agents/ana.toml".to_owned(),
+            committed,
+        };
+        assert_eq!(
+            exists(false).to_string(),
+            "agents/ana.toml already exists (not committed); nothing was written"
+        );
+        assert_eq!(
+            exists(true).to_string(),
+            "agents/ana.toml already exists; nothing was written"
+        );
+        let index = |sparse| StoreError::IndexUnwritable {
+            path: PathBuf::from("/r/.git/index"),
+            reason: "unknown extension".to_owned(),
+            sparse,
+        };
+        assert!(
+            index(true)
+                .to_string()
+                .starts_with("/r/.git/index is a sparse index")
+        );
+        assert_eq!(
+            index(false).to_string(),
+            "ovn cannot update git's index /r/.git/index (unknown extension); nothing was written"
+        );
+        let io = StoreError::io(
+            Path::new("a\nb"),
+            "cannot read",
+            std::io::Error::other("gone"),
+        );
+        assert_eq!(
+            io.to_string(),
+            format!(
+                "cannot read {}: gone",
+                crate::core::render::one_line("a\nb")
+            )
+        );
+    }
+}

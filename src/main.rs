@@ -1,4 +1,7 @@
 //! The `ovn` binary: everything lives in the library; see [`ovn::cli`].
+//!
+//! Kept to the allocator and one call so that tests, the man-page generator and benchmarks
+//! drive exactly the code the binary runs, through the library.
 
 // Loading a large ledger makes millions of small allocations from two threads at once;
 // mimalloc keeps them smaller and faster than the system allocator does.

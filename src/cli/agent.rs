@@ -1,4 +1,9 @@
 //! `ovn agent`: manage agents (people and organisations).
+//!
+//! Only argument checks live here (an email is an address, given once); the write itself is
+//! [`super::writing::add_record`], shared with `project` and `resource`, so every record a
+//! command adds is judged by the checks of `ovn check` and committed the same way. The one
+//! rule that needs the ledger (an email belongs to one agent only) runs inside that write.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,4 +1,10 @@
 //! `ovn approve`: record peer approvals of contributions, in one commit.
+//!
+//! Several ids make one commit so a reviewer's batch lands or fails whole. Whether a
+//! contribution can be approved (it exists, is not reversed, not the approver's own, not yet
+//! approved by them) depends on the whole ledger, so the transaction reads it all. The status
+//! helpers (`statuses`, `signed_by`) are shared with `status` and `review`, which show the
+//! same verdicts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;

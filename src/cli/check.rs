@@ -1,4 +1,9 @@
 //! `ovn check`: judge the ledger and report every problem.
+//!
+//! Checking is the core's (`core::validation`): this module loads (the working tree, or a
+//! revision with `--at`, where summarised day folders stand in for their records), reads the
+//! text of the files a problem points into for excerpts, and renders in one of three forms.
+//! `--history` is a different question (what changed commit by commit) and lives in `history`.
 
 use std::io::Write;
 use std::path::Path;

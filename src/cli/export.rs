@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::report::{Common, load_for_export};
-use super::{CliError, EXIT_ENVIRONMENT, EXIT_OK};
+use super::{CliError, EXIT_OK};
 use crate::core::export;
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
@@ -134,11 +134,7 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 fn environment(path: &Path, e: impl std::fmt::Display) -> CliError {
-    CliError {
-        status: EXIT_ENVIRONMENT,
-        message: format!("cannot write {}: {e}", path.display()),
-        hint: None,
-    }
+    CliError::environment(format!("cannot write {}: {e}", path.display()), None)
 }
 
 /// Fails early (before reading the ledger) when FILE's folder does not exist or FILE is a
@@ -176,16 +172,5 @@ pub(super) fn write_atomically(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".to_owned());
     let tmp = dir.join(format!(".{name}.ovn-{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        write(&mut f)?;
-        let f = f.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(environment(path, e));
-    }
-    Ok(())
+    crate::store::atomic::write(path, &tmp, true, write).map_err(|(_, e)| environment(path, e))
 }

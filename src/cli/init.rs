@@ -1,4 +1,8 @@
 //! `ovn init`: create a ledger.
+//!
+//! The arguments are checked here with the reader's own rules (a currency code, a network
+//! name free of control characters), so a new ledger never fails its first `ovn check`; the
+//! all-or-nothing creation and commit is the store's ([`crate::store::init`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -128,48 +128,114 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// A failure to report on stderr, with its exit status.
-#[derive(Debug)]
-pub struct CliError {
-    /// Exit status.
-    pub status: u8,
-    /// One-line message.
-    pub message: String,
-    /// What to do about it.
-    pub hint: Option<String>,
+/// A failure to report on stderr: its kind (which [`exit_code`] turns into the exit status),
+/// a one-line message and, where there is some, advice. Errors of the layers below keep
+/// their type (and their source) until the message is printed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The store failed; [`StoreError::kind`] says whether the user or the environment.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the command's output failed (a reader that closed the pipe among others).
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    /// The request cannot be done as asked (a bad value, an unknown id).
+    #[error("{message}")]
+    Usage {
+        /// One-line message.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The ledger has problems that stop the command.
+    #[error("{message}")]
+    Problems {
+        /// One-line message (it may go on over indented lines, one per problem).
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The machine or the file system failed.
+    #[error("{message}")]
+    Environment {
+        /// One-line message.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
 }
 
 impl CliError {
     /// A usage error.
     pub fn usage(message: impl Into<String>, hint: Option<String>) -> CliError {
-        CliError {
-            status: EXIT_USAGE,
+        CliError::Usage {
             message: message.into(),
             hint,
         }
     }
-}
 
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> CliError {
-        CliError {
-            status: match e.kind() {
-                ErrorKind::Usage => EXIT_USAGE,
-                ErrorKind::Environment => EXIT_ENVIRONMENT,
-            },
-            message: e.to_string(),
-            hint: e.hint(),
+    /// The ledger's problems stop the command.
+    pub fn problems(message: impl Into<String>, hint: Option<String>) -> CliError {
+        CliError::Problems {
+            message: message.into(),
+            hint,
         }
+    }
+
+    /// The environment failed.
+    pub fn environment(message: impl Into<String>, hint: Option<String>) -> CliError {
+        CliError::Environment {
+            message: message.into(),
+            hint,
+        }
+    }
+
+    /// Advice for the user, where there is some.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CliError::Store(e) => e.hint(),
+            CliError::Output(_) => None,
+            CliError::Usage { hint, .. }
+            | CliError::Problems { hint, .. }
+            | CliError::Environment { hint, .. } => hint.clone(),
+        }
+    }
+
+    /// Whether the error is only the reader of the output going away (`ovn check | head`):
+    /// an I/O error of kind [`std::io::ErrorKind::BrokenPipe`] anywhere in its chain.
+    pub fn is_broken_pipe(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = cause {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return true;
+            }
+            cause = e.source();
+        }
+        false
     }
 }
 
-impl From<std::io::Error> for CliError {
-    fn from(e: std::io::Error) -> CliError {
-        CliError {
-            status: EXIT_ENVIRONMENT,
-            message: format!("cannot write output: {e}"),
-            hint: None,
-        }
+/// The exit status of a failed command: the one place where kinds of error become codes (the
+/// same table as `ovn --help`, README and the man pages):
+///
+/// - 1 ([`EXIT_PROBLEMS`]): the ledger has problems;
+/// - 2 ([`EXIT_USAGE`]): bad usage, or a request that cannot be done as asked (a store error of
+///   [`ErrorKind::Usage`]);
+/// - 3 ([`EXIT_ENVIRONMENT`]): the environment failed: not in a ledger, git or the file system
+///   (a store error of [`ErrorKind::Environment`], output that cannot be written).
+///
+/// A closed output pipe is no failure at all: [`main`] exits 0 ([`EXIT_OK`]) without a word.
+pub fn exit_code(e: &CliError) -> u8 {
+    match e {
+        CliError::Problems { .. } => EXIT_PROBLEMS,
+        CliError::Usage { .. } => EXIT_USAGE,
+        CliError::Store(e) => match e.kind() {
+            ErrorKind::Usage => EXIT_USAGE,
+            ErrorKind::Environment => EXIT_ENVIRONMENT,
+        },
+        CliError::Output(_) | CliError::Environment { .. } => EXIT_ENVIRONMENT,
     }
 }
 
@@ -183,23 +249,19 @@ pub fn main() -> ExitCode {
         }
     };
     let result = Context::from_env()
-        .map_err(|message| CliError {
-            status: EXIT_ENVIRONMENT,
-            message,
-            hint: None,
-        })
+        .map_err(|message| CliError::environment(message, None))
         .and_then(|ctx| run(cli, &ctx));
     match result {
         Ok(status) => ExitCode::from(status),
         // `ovn check | head` closes the pipe early; that is not an error worth a message.
-        Err(e) if e.message.contains("Broken pipe") => ExitCode::from(EXIT_OK),
+        Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {}", e.message);
-            if let Some(hint) = e.hint {
+            let _ = writeln!(err, "error: {e}");
+            if let Some(hint) = e.hint() {
                 let _ = writeln!(err, "  hint: {hint}");
             }
-            ExitCode::from(e.status)
+            ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -363,5 +425,32 @@ impl From<reports::Error> for CliError {
             reports::Error::Store(e) => e.into(),
             reports::Error::Query(message) => CliError::usage(message, None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_found_by_its_kind_not_its_words() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(CliError::from(pipe()).is_broken_pipe());
+        let store = StoreError::io(Path::new("out"), "cannot write", pipe());
+        assert!(CliError::from(store).is_broken_pipe());
+        assert!(!CliError::usage("Broken pipe", None).is_broken_pipe());
+        assert!(!CliError::from(std::io::Error::other("Broken pipe")).is_broken_pipe());
+    }
+
+    #[test]
+    fn kinds_become_the_documented_exit_codes() {
+        assert_eq!(exit_code(&CliError::problems("p", None)), 1);
+        assert_eq!(exit_code(&CliError::usage("u", None)), 2);
+        assert_eq!(exit_code(&CliError::environment("e", None)), 3);
+        assert_eq!(exit_code(&CliError::from(StoreError::DetachedHead)), 2);
+        assert_eq!(exit_code(&CliError::from(StoreError::NoIdentity)), 3);
+        let output = CliError::from(std::io::Error::other("disk full"));
+        assert_eq!(exit_code(&output), 3);
+        assert_eq!(output.to_string(), "cannot write output: disk full");
     }
 }

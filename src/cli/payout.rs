@@ -448,11 +448,10 @@ pub(super) fn ledger_problems(
     if diags.len() > 20 {
         let _ = write!(message, "\n  ... and {} more", diags.len() - 20);
     }
-    CliError {
-        status: EXIT_PROBLEMS,
+    CliError::problems(
         message,
-        hint: Some(format!("run `ovn check --at {rev}` for details")),
-    }
+        Some(format!("run `ovn check --at {rev}` for details")),
+    )
 }
 
 fn pick_project(ledger: &Ledger, asked: Option<&str>) -> Result<String, CliError> {
@@ -1175,15 +1174,16 @@ fn verify_reconciliation(
     rec: &crate::core::record::PayoutRecord,
 ) -> Result<String, CliError> {
     let (then, _) = load_forked(store, &rec.commit)?;
-    let r = chain::reconciliation(&then, rec.project.value.as_str()).ok_or_else(|| CliError {
-        status: EXIT_PROBLEMS,
-        message: format!(
-            "payout {} is a reconciliation, but at {} the payouts of `{}` do not fork",
-            rec.id.value,
-            &rec.commit[..12.min(rec.commit.len())],
-            rec.project.value
-        ),
-        hint: None,
+    let r = chain::reconciliation(&then, rec.project.value.as_str()).ok_or_else(|| {
+        CliError::problems(
+            format!(
+                "payout {} is a reconciliation, but at {} the payouts of `{}` do not fork",
+                rec.id.value,
+                &rec.commit[..12.min(rec.commit.len())],
+                rec.project.value
+            ),
+            None,
+        )
     })?;
     let stamp = chain::Stamp {
         id: rec.id.value.clone(),
@@ -1213,16 +1213,15 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         .read_file_at(&head.to_string(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
     if store.resolve(&rec.commit).is_err() {
-        return Err(CliError {
-            status: EXIT_PROBLEMS,
-            message: format!(
+        return Err(CliError::problems(
+            format!(
                 "payout {id} was computed at commit {}, which this repository does not have: a rewritten history orphaned it, or it was never fetched",
                 rec.commit
             ),
-            hint: Some(
+            Some(
                 "fetch the commit if a remote still has it; otherwise the payout cannot be re-derived: run `ovn check --history` and see PAYOUT LINE in ovn-ledger(5)".to_owned(),
             ),
-        });
+        ));
     }
     let text = if rec.amount.value.is_zero() {
         verify_reconciliation(store, rec)?

@@ -1,4 +1,8 @@
 //! `ovn project`: manage projects.
+//!
+//! Arguments only: the record is written by [`super::writing::add_record`], shared with `agent`
+//! and `resource`, which judges it with the checks of `ovn check` (an agreement that exists,
+//! say) before one commit adds it.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,5 +1,9 @@
 //! `ovn recover`: finish or clear a write a killed `ovn` left unfinished, and stage again
 //! committed records a racing git command removed from the index.
+//!
+//! The journal and the decision (did the branch move? then finish; else roll back) are the
+//! store's transaction code, which every write also runs on its way in; this command only
+//! makes that step explicit and says what it did, for a user who saw a write killed.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,4 +1,9 @@
 //! `ovn resource`: manage resources (peer property).
+//!
+//! The ownership is worked out from the arguments here (none, one or several owners whose
+//! shares must make 100%, a positive use rate) so a mistake is named by its flag; the record
+//! is written by [`super::writing::add_record`], shared with `agent` and `project`, judged by
+//! the checks of `ovn check` (owners and stewards are agents) before one commit adds it.
 
 use std::io::Write;
 use std::path::Path;

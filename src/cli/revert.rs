@@ -1,4 +1,9 @@
 //! `ovn revert`: cancel a contribution with a new record that reverses it.
+//!
+//! A validated record is never edited or deleted (history is the audit trail), so a mistake is
+//! undone by a reversing record. What recorded payouts already paid on it stays paid and is
+//! said in a note (`already_paid`), not netted: money paid is not taken back by a ledger
+//! entry. Like `log`, the new record is judged by the checks of `ovn check` before its commit.
 
 use std::io::Write;
 use std::path::Path;

@@ -15,7 +15,7 @@ use clap::Args;
 use rust_decimal::Decimal;
 
 use super::report::{Common, Format, load_for_export};
-use super::{CliError, EXIT_ENVIRONMENT, EXIT_OK};
+use super::{CliError, EXIT_OK};
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
@@ -91,11 +91,7 @@ pub fn run(args: SiteArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliEr
 }
 
 fn environment(path: &Path, e: impl std::fmt::Display) -> CliError {
-    CliError {
-        status: EXIT_ENVIRONMENT,
-        message: format!("cannot write {}: {e}", path.display()),
-        hint: None,
-    }
+    CliError::environment(format!("cannot write {}: {e}", path.display()), None)
 }
 
 /// Escapes text for HTML content and attribute values.

@@ -1,4 +1,10 @@
 //! `ovn status`: what is pending review, and what is not committed.
+//!
+//! The question is a person's "where am I?", so it answers in sentences, not a table: the
+//! branch against the validated branch (named in `ovn.toml`, read from the working tree or
+//! else HEAD), the records waiting for approval, an interrupted write, and files git has not
+//! committed. The pending records are read from the changed files only, against the ledger
+//! at the validated branch.
 
 use std::collections::HashMap;
 use std::io::Write;

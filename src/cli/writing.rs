@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use super::{CliError, EXIT_PROBLEMS};
+use super::CliError;
 use crate::context::Context;
 use crate::core::append;
 use crate::core::diag::Diagnostic;
@@ -44,10 +44,11 @@ impl From<StoreError> for Refusal {
 /// A new record id: the context's clock and 80 random bits from the operating system.
 pub fn new_id(ctx: &Context) -> Result<Id, CliError> {
     let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|e| CliError {
-        status: super::EXIT_ENVIRONMENT,
-        message: format!("cannot get random bytes from the operating system: {e}"),
-        hint: None,
+    getrandom::fill(&mut random).map_err(|e| {
+        CliError::environment(
+            format!("cannot get random bytes from the operating system: {e}"),
+            None,
+        )
     })?;
     let millis = u64::try_from(ctx.now.timestamp_millis()).unwrap_or(0);
     Ok(crate::core::newid::contribution_id(millis, random))
@@ -108,14 +109,13 @@ pub fn refuse(refusal: Refusal) -> CliError {
                 let _ = writeln!(err, "{}", render::human(d, &d.locate(text.as_deref())));
             }
             let n = problems.len();
-            CliError {
-                status: EXIT_PROBLEMS,
-                message: format!(
+            CliError::problems(
+                format!(
                     "nothing written: the new record would bring {n} problem{} to the ledger",
                     if n == 1 { "" } else { "s" }
                 ),
-                hint: None,
-            }
+                None,
+            )
         }
     }
 }

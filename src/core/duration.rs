@@ -8,8 +8,6 @@
 //! and the record shows the hours it holds, so nothing is hidden. A bare number (`2`) is
 //! refused because it could be hours or minutes.
 
-use std::fmt;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::checks::MAX_HOURS_PER_DAY;
@@ -26,33 +24,26 @@ pub struct Duration {
 }
 
 /// Why a text is not an acceptable duration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// Not one of the accepted forms.
+    #[error("is not a duration")]
     Malformed,
     /// A bare number: hours or minutes?
+    #[error("has no unit (hours or minutes?)")]
     NoUnit,
     /// Minutes with a fraction (`1.5m`), or minutes/seconds of `h:mm` out of range.
+    #[error("has minutes that are not a whole number below 60")]
     BadMinutes,
     /// Decimal hours with more than 4 places.
+    #[error("has more than 4 decimal places of an hour")]
     TooPrecise,
     /// Zero or negative.
+    #[error("is not more than zero")]
     NotPositive,
     /// More than a day.
+    #[error("is more than the 24 hours of a day")]
     TooLong,
-}
-
-impl fmt::Display for DurationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DurationError::Malformed => "is not a duration",
-            DurationError::NoUnit => "has no unit (hours or minutes?)",
-            DurationError::BadMinutes => "has minutes that are not a whole number below 60",
-            DurationError::TooPrecise => "has more than 4 decimal places of an hour",
-            DurationError::NotPositive => "is not more than zero",
-            DurationError::TooLong => "is more than the 24 hours of a day",
-        })
-    }
 }
 
 /// The accepted forms, for hints.

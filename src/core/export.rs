@@ -19,7 +19,7 @@
 //! construction; `tests/cli_export.rs` has the real `hledger check` and `bean-check` agree.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -31,9 +31,12 @@ use super::record::{Kind, PayoutRecord};
 use super::report::Query;
 
 /// Why an export cannot be written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     /// Two ids become the same beancount account name (`a_b` and `a-b`).
+    #[error(
+        "ids `{first}` and `{second}` both become the beancount account component `{account}` (beancount allows no `_`)"
+    )]
     AccountClash {
         /// The first id.
         first: String,
@@ -43,23 +46,6 @@ pub enum ExportError {
         account: String,
     },
 }
-
-impl fmt::Display for ExportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportError::AccountClash {
-                first,
-                second,
-                account,
-            } => write!(
-                f,
-                "ids `{first}` and `{second}` both become the beancount account component `{account}` (beancount allows no `_`)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ExportError {}
 
 /// The recorded payouts a query selects (by project and date), by date then id.
 /// Reconciliations (amount zero) move no money and are left out.

@@ -11,8 +11,6 @@
 //! zero at payout time, overflow, a negative result and a result past the largest claim value
 //! (2 × 10^13, see [`super::bounds`]) are errors that name the contribution.
 
-use std::fmt;
-
 use rust_decimal::Decimal;
 
 use super::bounds;
@@ -72,18 +70,13 @@ impl PartialEq for Formula {
 impl Eq for Formula {}
 
 /// A mistake in a formula's text: what, and at which byte of the text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at character {})", .at + 1)]
 pub struct FormulaError {
     /// Byte offset within the formula text.
     pub at: usize,
     /// What is wrong.
     pub message: String,
-}
-
-impl fmt::Display for FormulaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at character {})", self.message, self.at + 1)
-    }
 }
 
 /// A formula's text quoted for a message: a long one is cut after 60 characters.
@@ -108,33 +101,23 @@ pub struct Inputs {
 }
 
 /// Why evaluation failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
     /// Division by zero.
+    #[error("division by zero")]
     DivisionByZero,
     /// A result too large for an exact decimal.
+    #[error("a value too large to compute exactly")]
     Overflow,
     /// `rate` is used and nothing gives a rate.
+    #[error("`rate` is used but no rate applies")]
     NoRate,
     /// The result is more than the largest claim value ([`bounds::MAX_CLAIM`]).
+    #[error(
+        "the value {0} is more than {max}, the largest claim value (see Largest values in ovn-ledger(5))",
+        max = bounds::MAX_CLAIM
+    )]
     TooLarge(Decimal),
-}
-
-impl fmt::Display for EvalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EvalError::DivisionByZero => "division by zero",
-            EvalError::Overflow => "a value too large to compute exactly",
-            EvalError::NoRate => "`rate` is used but no rate applies",
-            EvalError::TooLarge(value) => {
-                return write!(
-                    f,
-                    "the value {value} is more than {}, the largest claim value (see Largest values in ovn-ledger(5))",
-                    bounds::MAX_CLAIM
-                );
-            }
-        })
-    }
 }
 
 /// The longest formula accepted, in bytes: a claim rule is a line of arithmetic, and a bound

@@ -1,5 +1,5 @@
-//! Governance changes: changes to the rules that judge other changes (`../shared/domain.md`
-//! §7, "the rules that judge a change are the rules before it", as in TUF and gittuf).
+//! Governance changes: changes to the rules that judge other changes ("the rules that judge a
+//! change are the rules before it", as in TUF and gittuf; README, "Review and validation").
 //!
 //! A change to the validation policy (`[validation]` in `ovn.toml`), to an agent's identity
 //! (`emails`, `keys`; a new or removed agent), to a project's `stewards` or to an agreement

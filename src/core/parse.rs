@@ -6,8 +6,6 @@
 //! of them. TOML is parsed with `toml`'s spanned document tree, which keeps numbers as their
 //! literal text; decimals are built from that text, never from a float.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_spanned::Spanned;
@@ -146,23 +144,14 @@ const FORBIDDEN_HINT: &str = "control and bidirectional-override characters can 
 /// Why a free-text value (a name, a description, a memo, a comment) is refused. One rule
 /// for the reader and for every command flag that fills such a field, so that nothing a
 /// command writes is rejected when read back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TextProblem {
     /// Empty, or only white space.
+    #[error("is empty")]
     Empty,
     /// A control or bidirectional-override character (see [`forbidden_chars`]).
+    #[error("holds the forbidden character {}", char_name(*.0))]
     Forbidden(char),
-}
-
-impl fmt::Display for TextProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TextProblem::Empty => f.write_str("is empty"),
-            TextProblem::Forbidden(c) => {
-                write!(f, "holds the forbidden character {}", char_name(*c))
-            }
-        }
-    }
 }
 
 /// The problem with a free-text value, if any: what the reader refuses in a text field.

@@ -219,9 +219,10 @@ impl Payout {
 }
 
 /// Why a payout cannot be computed. Each names the record and field to fix.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PayoutError {
     /// No project with that id.
+    #[error("no project `{project}`{}", super::report::did_you_mean(.suggestion))]
     UnknownProject {
         /// The id asked for.
         project: String,
@@ -229,11 +230,15 @@ pub enum PayoutError {
         suggestion: Option<String>,
     },
     /// The project names no agreement.
+    #[error("project `{project}` has no agreement: set `agreement` in projects/{project}.toml")]
     NoAgreement {
         /// The project.
         project: Id,
     },
     /// The agreement does not exist or is not valid.
+    #[error(
+        "project `{project}` names agreement `{agreement}`, which does not exist (agreements/{agreement}.toml)"
+    )]
     UnknownAgreement {
         /// The project.
         project: Id,
@@ -241,13 +246,20 @@ pub enum PayoutError {
         agreement: Id,
     },
     /// The revenue is zero or negative.
+    #[error("the revenue amount must be greater than zero")]
     NotPositive,
     /// More decimal places than the currency has.
+    #[error(
+        "the revenue amount has more than {minor_units} decimal places, which the currency does not have"
+    )]
     TooPrecise {
         /// The currency's minor units.
         minor_units: u32,
     },
     /// A claim needs a rate that nothing provides.
+    #[error(
+        "contribution `{contribution}` needs a rate for {what} in bucket {bucket:?}: set `rate` on the rule, or a rate in the agreement's [rates] (or the resource's `use_rate`)"
+    )]
     NoRate {
         /// The contribution.
         contribution: Id,
@@ -257,6 +269,9 @@ pub enum PayoutError {
         what: String,
     },
     /// An amount in another currency cannot be valued.
+    #[error(
+        "contribution `{contribution}` is in {currency}, not the network currency; ovn does not convert currencies: record its value in the network currency"
+    )]
     OtherCurrency {
         /// The contribution.
         contribution: Id,
@@ -264,11 +279,17 @@ pub enum PayoutError {
         currency: String,
     },
     /// Use of a commons resource, but nobody receives commons claims.
+    #[error(
+        "contribution `{contribution}` uses a commons resource, whose claim goes to the network's fund: set `leftover` in ovn.toml or in the agreement"
+    )]
     NoCommonsFund {
         /// The contribution.
         contribution: Id,
     },
     /// Money is left in the pool and nobody is named to receive it.
+    #[error(
+        "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
+    )]
     NoLeftoverAgent {
         /// The amount left.
         amount: Decimal,
@@ -276,6 +297,7 @@ pub enum PayoutError {
         agreement: Id,
     },
     /// A rule's formula failed for a contribution.
+    #[error("the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}")]
     Formula {
         /// The contribution.
         contribution: Id,
@@ -285,10 +307,19 @@ pub enum PayoutError {
         message: String,
     },
     /// A number grew beyond what an exact decimal holds.
+    #[error("a value is too large to compute exactly")]
     Overflow,
     /// The revenue is more than [`bounds::MAX_AMOUNT`].
+    #[error(
+        "the revenue amount is more than {max}, the largest ovn computes exactly (see Largest values in ovn-ledger(5))",
+        max = bounds::MAX_AMOUNT
+    )]
     RevenueTooLarge,
     /// A claim value is more than [`bounds::MAX_CLAIM`] (only a formula can reach it).
+    #[error(
+        "contribution `{contribution}` has a claim value of {value} in bucket {bucket:?}, more than the largest ovn computes exactly ({max})",
+        max = bounds::MAX_CLAIM
+    )]
     ClaimTooLarge {
         /// The contribution.
         contribution: Id,
@@ -298,84 +329,6 @@ pub enum PayoutError {
         value: Decimal,
     },
 }
-
-impl fmt::Display for PayoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PayoutError::UnknownProject {
-                project,
-                suggestion,
-            } => {
-                write!(f, "no project `{project}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, " (did you mean `{s}`?)")?;
-                }
-                Ok(())
-            }
-            PayoutError::NoAgreement { project } => write!(
-                f,
-                "project `{project}` has no agreement: set `agreement` in projects/{project}.toml"
-            ),
-            PayoutError::UnknownAgreement { project, agreement } => write!(
-                f,
-                "project `{project}` names agreement `{agreement}`, which does not exist (agreements/{agreement}.toml)"
-            ),
-            PayoutError::NotPositive => f.write_str("the revenue amount must be greater than zero"),
-            PayoutError::TooPrecise { minor_units } => write!(
-                f,
-                "the revenue amount has more than {minor_units} decimal places, which the currency does not have"
-            ),
-            PayoutError::NoRate {
-                contribution,
-                bucket,
-                what,
-            } => write!(
-                f,
-                "contribution `{contribution}` needs a rate for {what} in bucket {bucket:?}: set `rate` on the rule, or a rate in the agreement's [rates] (or the resource's `use_rate`)"
-            ),
-            PayoutError::OtherCurrency {
-                contribution,
-                currency,
-            } => write!(
-                f,
-                "contribution `{contribution}` is in {currency}, not the network currency; ovn does not convert currencies: record its value in the network currency"
-            ),
-            PayoutError::NoCommonsFund { contribution } => write!(
-                f,
-                "contribution `{contribution}` uses a commons resource, whose claim goes to the network's fund: set `leftover` in ovn.toml or in the agreement"
-            ),
-            PayoutError::NoLeftoverAgent { amount, agreement } => write!(
-                f,
-                "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
-            ),
-            PayoutError::Formula {
-                contribution,
-                bucket,
-                message,
-            } => write!(
-                f,
-                "the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}"
-            ),
-            PayoutError::Overflow => f.write_str("a value is too large to compute exactly"),
-            PayoutError::RevenueTooLarge => write!(
-                f,
-                "the revenue amount is more than {}, the largest ovn computes exactly (see Largest values in ovn-ledger(5))",
-                bounds::MAX_AMOUNT
-            ),
-            PayoutError::ClaimTooLarge {
-                contribution,
-                bucket,
-                value,
-            } => write!(
-                f,
-                "contribution `{contribution}` has a claim value of {value} in bucket {bucket:?}, more than the largest ovn computes exactly ({})",
-                bounds::MAX_CLAIM
-            ),
-        }
-    }
-}
-
-impl std::error::Error for PayoutError {}
 
 /// What the ledger's recorded payouts settled, claim by claim.
 pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {

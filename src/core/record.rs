@@ -1,4 +1,4 @@
-//! The record types of a ledger (`../shared/domain.md` §3, `ovn-ledger(5)`).
+//! The record types of a ledger (`ovn-ledger(5)`, sections OVN.TOML to APPROVALS).
 //!
 //! Records are plain data. Fields that checks point back at carry their byte [`Span`] in an
 //! [`At`], so a reference error can show the exact text; equality ignores spans, so a record

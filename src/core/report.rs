@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
-use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -91,9 +90,10 @@ impl Query {
 }
 
 /// Why a query cannot be answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// `since` is after `until`.
+    #[error("the date range is inverted: --since {since} is after --until {until}")]
     InvertedRange {
         /// The first day asked for.
         since: NaiveDate,
@@ -101,6 +101,7 @@ pub enum QueryError {
         until: NaiveDate,
     },
     /// A filter names a record that does not exist.
+    #[error("no {what} `{id}`{}", did_you_mean(.suggestion))]
     Unknown {
         /// `project` or `agent`.
         what: &'static str,
@@ -110,30 +111,6 @@ pub enum QueryError {
         suggestion: Option<String>,
     },
 }
-
-impl fmt::Display for QueryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QueryError::InvertedRange { since, until } => write!(
-                f,
-                "the date range is inverted: --since {since} is after --until {until}"
-            ),
-            QueryError::Unknown {
-                what,
-                id,
-                suggestion,
-            } => {
-                write!(f, "no {what} `{id}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, " (did you mean `{s}`?)")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for QueryError {}
 
 /// A dimension contributions are grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -764,4 +741,12 @@ pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
             }
         })
         .collect()
+}
+
+/// The ` (did you mean `x`?)` after an unknown id, when a close one exists.
+pub(crate) fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
 }

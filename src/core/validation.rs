@@ -1,5 +1,5 @@
 //! Validation status: what peers have accepted, derived from the ledger and from who added
-//! each approval (`../shared/domain.md` §5).
+//! each approval (`ovn-ledger(5)`, APPROVALS and "Validation status").
 //!
 //! The status of a contribution is a function of the ledger on the validated branch, the
 //! network's policy (`[validation]` in `ovn.toml`) and, for each approval, who approved it:

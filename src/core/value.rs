@@ -40,33 +40,25 @@ impl std::hash::Hash for Id {
 }
 
 /// Why a string is not a valid [`Id`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// The empty string.
+    #[error("an id cannot be empty")]
     Empty,
     /// More than 64 characters.
+    #[error("an id has at most 64 characters")]
     TooLong,
     /// A character outside `[a-z0-9_-]` (or a leading `-`/`_`).
+    #[error(
+        "an id may only hold lowercase letters, digits, `-` and `_`, and must start with a letter or digit (found {0:?})"
+    )]
     BadChar(char),
     /// A name Windows reserves for a device (`con`, `nul`, `com1`, ...): a file of that name
     /// cannot be checked out there.
+    #[error(
+        "Windows reserves this name for a device (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out there"
+    )]
     Reserved,
-}
-
-impl fmt::Display for IdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdError::Empty => f.write_str("an id cannot be empty"),
-            IdError::TooLong => f.write_str("an id has at most 64 characters"),
-            IdError::BadChar(c) => write!(
-                f,
-                "an id may only hold lowercase letters, digits, `-` and `_`, and must start with a letter or digit (found {c:?})"
-            ),
-            IdError::Reserved => f.write_str(
-                "Windows reserves this name for a device (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out there",
-            ),
-        }
-    }
 }
 
 impl Id {

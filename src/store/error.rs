@@ -1,7 +1,6 @@
 //! Store errors: what went wrong with the repository or the file system, said so a person can
 //! act on it, and classified so the CLI can choose its exit code.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Whether an error is the user's request or the environment.
@@ -14,40 +13,56 @@ pub enum ErrorKind {
 }
 
 /// A failure of the store.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No `ovn.toml` in the directory or any parent.
+    #[error("not in a ledger: no ovn.toml in {} or any parent directory", .start.display())]
     NotALedger {
         /// Where the search started.
         start: PathBuf,
     },
     /// The working tree has no ledger to read (bare, not checked out, or sparse); the
     /// repository may still hold one at a revision.
+    #[error(
+        "no ovn.toml in the working tree at {} (a bare, sparse or not checked-out repository)",
+        .path.display()
+    )]
     NotCheckedOut {
         /// The directory.
         path: PathBuf,
     },
     /// The ledger is not inside a git working tree.
+    #[error("the ledger at {} is not inside a git working tree", .path.display())]
     NotARepository {
         /// The ledger root.
         path: PathBuf,
     },
     /// `ovn init` inside a bare repository.
+    #[error(
+        "{} is a bare git repository, which has no working tree for a ledger",
+        .path.display()
+    )]
     BareRepository {
         /// The repository.
         path: PathBuf,
     },
     /// `ovn init` where a ledger already is.
+    #[error("a ledger already exists here: {}", .path.display())]
     AlreadyALedger {
         /// The existing `ovn.toml`.
         path: PathBuf,
     },
     /// `ovn init` over record folders that already hold files.
+    #[error(
+        "{} already holds files; ovn init only creates a new ledger and changes nothing that exists",
+        .path.display()
+    )]
     NotEmpty {
         /// The folder.
         path: PathBuf,
     },
     /// A revision that does not resolve to a commit.
+    #[error("revision {rev:?} not found: {reason}")]
     UnknownRevision {
         /// What was asked.
         rev: String,
@@ -55,6 +70,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The revision has no ledger at the ledger's path.
+    #[error("revision {rev:?} has no ledger (no ovn.toml) at {}", ledger_place(.prefix))]
     NoLedgerAtRevision {
         /// What was asked.
         rev: String,
@@ -62,25 +78,36 @@ pub enum StoreError {
         prefix: String,
     },
     /// No author identity for a commit.
+    #[error("no git identity to author the commit")]
     NoIdentity,
     /// Another `ovn` process held the repository's write lock for too long.
+    #[error("the repository is busy: another ovn process holds {}", .path.display())]
     Busy {
         /// The lock file.
         path: PathBuf,
     },
     /// HEAD is detached: there is no branch to add a commit to.
+    #[error(
+        "HEAD is detached (not on a branch): ovn does not guess which branch a record belongs on"
+    )]
     DetachedHead,
     /// The current branch has no commit yet, so there is no ledger to add to.
+    #[error("branch {branch:?} has no commit yet")]
     UnbornBranch {
         /// The branch.
         branch: String,
     },
     /// A merge, rebase, cherry-pick, revert or bisect is in progress.
+    #[error("a {operation} is in progress in this repository; nothing was written")]
     InProgress {
         /// What is in progress, in words.
         operation: &'static str,
     },
     /// A write would replace a file that exists.
+    #[error(
+        "{path} already exists{}; nothing was written",
+        if *.committed { "" } else { " (not committed)" }
+    )]
     Exists {
         /// Ledger-relative path.
         path: String,
@@ -88,11 +115,17 @@ pub enum StoreError {
         committed: bool,
     },
     /// The branch kept moving while `ovn` tried to add its commit.
+    #[error("branch {branch:?} moved while ovn was adding its commit; nothing was written")]
     BranchMoved {
         /// The branch.
         branch: String,
     },
     /// A file-system operation failed.
+    // The name may come from a hostile tree: escaped like every other.
+    #[error(
+        "{action} {}: {source}",
+        crate::core::render::one_line(&.path.display().to_string())
+    )]
     Io {
         /// The path involved.
         path: PathBuf,
@@ -102,6 +135,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// A pack file holds data that cannot be decoded.
+    #[error("corrupt pack {} at offset {offset}: {reason}", .path.display())]
     CorruptPack {
         /// The `.pack` file.
         path: PathBuf,
@@ -112,12 +146,17 @@ pub enum StoreError {
     },
     /// A git lock (`index.lock`, a branch's) is held by another program (a git command
     /// running, or one that crashed); `ovn` never takes it away.
+    #[error(
+        "{} exists: another git command holds this lock; nothing was written",
+        .path.display()
+    )]
     GitLocked {
         /// The lock file.
         path: PathBuf,
     },
     /// git's index is of a kind `ovn` cannot update (a sparse index, an unknown required
     /// extension): refused before anything is committed.
+    #[error("{}", index_unwritable(.path, .reason, *.sparse))]
     IndexUnwritable {
         /// The index file.
         path: PathBuf,
@@ -127,6 +166,7 @@ pub enum StoreError {
         sparse: bool,
     },
     /// A loose object that cannot be read whole (truncated or damaged).
+    #[error("corrupt object {oid} ({}): {reason}", .path.display())]
     CorruptObject {
         /// The object id.
         oid: String,
@@ -136,6 +176,7 @@ pub enum StoreError {
         reason: String,
     },
     /// libgit2 failed.
+    #[error("{action}: {}", .source.message())]
     Git {
         /// What was being done.
         action: &'static str,
@@ -143,6 +184,10 @@ pub enum StoreError {
         source: git2::Error,
     },
     /// A ledger file that is a symbolic link, FIFO, device or socket: not followed or read.
+    #[error(
+        "{} is {what}, not a file; ovn does not follow or read it",
+        crate::core::render::escaped(.path)
+    )]
     NotAFile {
         /// Ledger-relative path.
         path: String,
@@ -151,6 +196,10 @@ pub enum StoreError {
     },
     /// A write whose target goes through a symbolic link or something else that is not a
     /// directory in the working tree: refused, nothing written.
+    #[error(
+        "refusing to write through {} ({what}); nothing was written",
+        crate::core::render::escaped(.path)
+    )]
     UnsafeWrite {
         /// The ledger-relative path of the offending component.
         path: String,
@@ -158,6 +207,9 @@ pub enum StoreError {
         what: &'static str,
     },
     /// `--history` in a shallow clone: the oldest commit there is not the root.
+    #[error(
+        "this is a shallow clone: its oldest commits are not the ledger's first, so its history cannot be proved"
+    )]
     Shallow,
 }
 
@@ -264,140 +316,85 @@ impl StoreError {
     }
 }
 
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::NotALedger { start } => {
-                write!(
-                    f,
-                    "not in a ledger: no ovn.toml in {} or any parent directory",
-                    start.display()
-                )
-            }
-            StoreError::NotCheckedOut { path } => write!(
-                f,
-                "no ovn.toml in the working tree at {} (a bare, sparse or not checked-out repository)",
-                path.display()
-            ),
-            StoreError::NotARepository { path } => {
-                write!(
-                    f,
-                    "the ledger at {} is not inside a git working tree",
-                    path.display()
-                )
-            }
-            StoreError::BareRepository { path } => {
-                write!(
-                    f,
-                    "{} is a bare git repository, which has no working tree for a ledger",
-                    path.display()
-                )
-            }
-            StoreError::AlreadyALedger { path } => {
-                write!(f, "a ledger already exists here: {}", path.display())
-            }
-            StoreError::NotEmpty { path } => write!(
-                f,
-                "{} already holds files; ovn init only creates a new ledger and changes nothing that exists",
-                path.display()
-            ),
-            StoreError::UnknownRevision { rev, reason } => {
-                write!(f, "revision {rev:?} not found: {reason}")
-            }
-            StoreError::NoLedgerAtRevision { rev, prefix } => {
-                let at = if prefix.is_empty() {
-                    "the repository's top level".to_owned()
-                } else {
-                    format!("{prefix}/")
-                };
-                write!(f, "revision {rev:?} has no ledger (no ovn.toml) at {at}")
-            }
-            StoreError::NoIdentity => f.write_str("no git identity to author the commit"),
-            StoreError::Busy { path } => write!(
-                f,
-                "the repository is busy: another ovn process holds {}",
-                path.display()
-            ),
-            StoreError::DetachedHead => f.write_str(
-                "HEAD is detached (not on a branch): ovn does not guess which branch a record belongs on",
-            ),
-            StoreError::UnbornBranch { branch } => {
-                write!(f, "branch {branch:?} has no commit yet")
-            }
-            StoreError::InProgress { operation } => {
-                write!(f, "a {operation} is in progress in this repository; nothing was written")
-            }
-            StoreError::Exists { path, committed } => {
-                let how = if *committed { "" } else { " (not committed)" };
-                write!(f, "{path} already exists{how}; nothing was written")
-            }
-            StoreError::BranchMoved { branch } => write!(
-                f,
-                "branch {branch:?} moved while ovn was adding its commit; nothing was written"
-            ),
-            StoreError::Io {
-                path,
-                action,
-                source,
-            } => {
-                // The name may come from a hostile tree: escaped like every other.
-                let path = crate::core::render::one_line(&path.display().to_string());
-                write!(f, "{action} {path}: {source}")
-            }
-            StoreError::CorruptPack {
-                path,
-                offset,
-                reason,
-            } => write!(
-                f,
-                "corrupt pack {} at offset {offset}: {reason}",
-                path.display()
-            ),
-            StoreError::GitLocked { path } => write!(
-                f,
-                "{} exists: another git command holds this lock; nothing was written",
-                path.display()
-            ),
-            StoreError::IndexUnwritable {
-                path,
-                reason,
-                sparse,
-            } => {
-                if *sparse {
-                    write!(
-                        f,
-                        "{} is a sparse index (`git sparse-checkout --sparse-index`), which ovn cannot update; nothing was written",
-                        path.display()
-                    )
-                } else {
-                    write!(
-                        f,
-                        "ovn cannot update git's index {} ({reason}); nothing was written",
-                        path.display()
-                    )
-                }
-            }
-            StoreError::CorruptObject { oid, path, reason } => write!(
-                f,
-                "corrupt object {oid} ({}): {reason}",
-                path.display()
-            ),
-            StoreError::Git { action, source } => write!(f, "{action}: {}", source.message()),
-            StoreError::NotAFile { path, what } => write!(
-                f,
-                "{} is {what}, not a file; ovn does not follow or read it",
-                crate::core::render::escaped(path)
-            ),
-            StoreError::UnsafeWrite { path, what } => write!(
-                f,
-                "refusing to write through {} ({what}); nothing was written",
-                crate::core::render::escaped(path)
-            ),
-            StoreError::Shallow => f.write_str(
-                "this is a shallow clone: its oldest commits are not the ledger's first, so its history cannot be proved",
-            ),
-        }
+/// Where `NoLedgerAtRevision` looked: the folder, or the top level for an empty prefix.
+fn ledger_place(prefix: &str) -> String {
+    if prefix.is_empty() {
+        "the repository's top level".to_owned()
+    } else {
+        format!("{prefix}/")
     }
 }
 
-impl std::error::Error for StoreError {}
+/// `IndexUnwritable`'s message: git's sparse index gets its own words (it has its own hint).
+fn index_unwritable(path: &Path, reason: &str, sparse: bool) -> String {
+    if sparse {
+        format!(
+            "{} is a sparse index (`git sparse-checkout --sparse-index`), which ovn cannot update; nothing was written",
+            path.display()
+        )
+    } else {
+        format!(
+            "ovn cannot update git's index {} ({reason}); nothing was written",
+            path.display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_built_from_several_fields_read_as_before() {
+        let at = |prefix: &str| StoreError::NoLedgerAtRevision {
+            rev: "HEAD".to_owned(),
+            prefix: prefix.to_owned(),
+        };
+        assert_eq!(
+            at("").to_string(),
+            "revision \"HEAD\" has no ledger (no ovn.toml) at the repository's top level"
+        );
+        assert_eq!(
+            at("books").to_string(),
+            "revision \"HEAD\" has no ledger (no ovn.toml) at books/"
+        );
+        let exists = |committed| StoreError::Exists {
+            path: "agents/ana.toml".to_owned(),
+            committed,
+        };
+        assert_eq!(
+            exists(false).to_string(),
+            "agents/ana.toml already exists (not committed); nothing was written"
+        );
+        assert_eq!(
+            exists(true).to_string(),
+            "agents/ana.toml already exists; nothing was written"
+        );
+        let index = |sparse| StoreError::IndexUnwritable {
+            path: PathBuf::from("/r/.git/index"),
+            reason: "unknown extension".to_owned(),
+            sparse,
+        };
+        assert!(
+            index(true)
+                .to_string()
+                .starts_with("/r/.git/index is a sparse index")
+        );
+        assert_eq!(
+            index(false).to_string(),
+            "ovn cannot update git's index /r/.git/index (unknown extension); nothing was written"
+        );
+        let io = StoreError::io(
+            Path::new("a\nb"),
+            "cannot read",
+            std::io::Error::other("gone"),
+        );
+        assert_eq!(
+            io.to_string(),
+            format!(
+                "cannot read {}: gone",
+                crate::core::render::one_line("a\nb")
+            )
+        );
+    }
+}

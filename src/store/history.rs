@@ -2,7 +2,8 @@
 //! author is the approver), and the ledger files two revisions differ in.
 //!
 //! Both descend trees by hand and skip every subtree whose id is equal on both sides, so the
-//! cost follows the size of the change, not of the ledger (`../shared/perf-notes.md`).
+//! cost follows the size of the change, not of the ledger (a day's change touches a few of
+//! the thousands of day-folder trees of a large ledger).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -452,9 +453,8 @@ impl Store {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(dir, "cannot create directory", e))?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, format!("{commit}\n"))
-            .map_err(|e| StoreError::io(&tmp, "cannot write", e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, "cannot write", e))
+        super::atomic::write_bytes(&path, &tmp, false, format!("{commit}\n").as_bytes())
+            .map_err(|(failed, e)| StoreError::io(failed, "cannot write", e))
     }
 
     /// The first line of a commit's message and its author email, for reports.

@@ -1,4 +1,9 @@
 //! `ovn init`: a new ledger in a new or existing repository, in one commit, or nothing at all.
+//!
+//! Everything it creates (the repository, folders, files) is remembered as it goes, and
+//! removed again on any failure: a half-made ledger would be worse than none, since the next
+//! `ovn init` refuses to overwrite it. It refuses first, before writing anything, where a
+//! ledger exists, inside a bare repository, or over record folders that hold files.
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@
 //! builds blobs, a tree and a commit in the object database first and moves the branch last,
 //! so a crash leaves either the old state or the new one. `ovn` never talks to a remote.
 
+pub(crate) mod atomic;
 mod error;
 mod history;
 mod index;

@@ -275,12 +275,12 @@ impl Store {
         }
         let path = self.repo.path().join(RULES_FILE);
         let tmp = path.with_extension("tmp");
-        let written = path
+        if path
             .parent()
             .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
-            && std::fs::write(&tmp, format!("{commit}\n")).is_ok();
-        if written {
-            let _ = std::fs::rename(&tmp, &path);
+        {
+            let _ =
+                super::atomic::write_bytes(&path, &tmp, false, format!("{commit}\n").as_bytes());
         }
     }
 }

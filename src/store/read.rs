@@ -1,4 +1,9 @@
 //! Reading a ledger's files from the working tree or from a revision's git objects.
+//!
+//! Reading is the cost of every command on a large ledger, so a revision is read by the
+//! hand-written pack reader where it can (see `pack`) and parsed in parallel; day folders whose
+//! tree id the cache knows are replaced by their summaries. Working-tree files are read
+//! through `safe`, which never follows a link or opens a FIFO.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,8 +2,8 @@
 //!
 //! "Pending" is what the current branch has that the validated branch has not: the changes
 //! between their merge base and the branch tip, found by walking both trees together and
-//! skipping every subtree whose id is equal on both sides (cheap on large ledgers, see
-//! `../shared/perf-notes.md`, unlike a full tree diff). "Uncommitted" is git's own status of
+//! skipping every subtree whose id is equal on both sides (cheap on large ledgers, where a
+//! branch changes a few of thousands of day folders, unlike a full tree diff). "Uncommitted" is git's own status of
 //! the ledger's files in the working tree: libgit2's, or the `git` program's where libgit2
 //! cannot read the index (a split index, `core.splitIndex`).
 

@@ -5,7 +5,6 @@
 //! written first (harmless if interrupted), then the files, then the branch is moved, and
 //! only then the index learns the new paths.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Oid, Repository, Signature, Time};
@@ -203,13 +202,8 @@ impl Written {
             ".{}.ovn-tmp",
             full.file_name().unwrap_or_default().to_string_lossy()
         ));
-        let result = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| std::fs::rename(&tmp, &full));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(StoreError::io(&full, "cannot write", e));
-        }
+        super::atomic::write_bytes(&full, &tmp, true, bytes)
+            .map_err(|(_, e)| StoreError::io(&full, "cannot write", e))?;
         self.files.push(full);
         Ok(())
     }

@@ -4,9 +4,12 @@
 //! - [`core`]: record types, reading, checking and (later) the value equation. Pure: no I/O.
 //! - [`store`]: the git repository: finding a ledger, reading its files from the working tree
 //!   or from any revision's objects, and writing commits.
-//! - [`cli`]: the `ovn` command line, one module per subcommand.
+//! - [`ops`]: the use cases commands call (load a revision, the validated branch, a payout's
+//!   rules, a review's impact), over the store and the core; no arguments, no printing.
+//! - [`cli`]: the `ovn` command line, one module per subcommand: arguments and rendering.
 
 pub mod cli;
 pub mod context;
 pub mod core;
+pub mod ops;
 pub mod store;

@@ -48,7 +48,7 @@ fn prepare(cwd: &Path, question: &str, at: &[&str]) -> Option<(AnswerCache, Stri
     let cache = store.answer_cache()?;
     let mut revs: Vec<String> = at.iter().map(|r| (*r).to_owned()).collect();
     if revs.is_empty() {
-        revs.push(super::payout::validated_branch(&store).ok()?);
+        revs.push(crate::ops::branch::resolve(&store).ok()?.name().to_owned());
     }
     revs.push("HEAD".to_owned());
     let mut pinned = String::new();

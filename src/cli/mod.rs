@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::context::Context;
-use crate::store::{ErrorKind, Store, StoreError};
+use crate::store::{ErrorKind, ResolvedRev, Store, StoreError};
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
@@ -302,15 +302,34 @@ pub fn problem_texts(
     texts
 }
 
-/// Frees `value` on a thread of its own: a loaded million-record ledger takes a noticeable
-/// moment to free, which the command's answer need not wait for (when `ovn` exits first,
-/// the operating system reclaims it all at once).
-pub fn discard<T: Send + 'static>(value: T) {
-    std::thread::spawn(move || drop(value));
-}
+pub use crate::ops::discard;
 
 /// Set once from `--no-cache` before any command runs; read by [`open`].
 static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl From<crate::ops::Error> for CliError {
+    fn from(e: crate::ops::Error) -> CliError {
+        match e {
+            crate::ops::Error::Store(e) => e.into(),
+            crate::ops::Error::Usage { message, hint } => CliError::usage(message, hint),
+            crate::ops::Error::Problems { message, hint } => CliError {
+                status: EXIT_PROBLEMS,
+                message,
+                hint,
+            },
+        }
+    }
+}
+
+/// The revision a read-only command reads, resolved once: `--at REV`, or else the validated
+/// branch (see [`crate::ops::branch`]); the flag says which (outputs name the validated
+/// branch).
+pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool), CliError> {
+    match at {
+        Some(rev) => Ok((store.resolve_rev(rev)?, false)),
+        None => Ok((crate::ops::branch::resolve(store)?, true)),
+    }
+}
 
 /// Opens the ledger around `cwd` (with the cache unless `--no-cache` was given).
 pub fn open(cwd: &Path) -> Result<Store, CliError> {

@@ -13,18 +13,12 @@ use git2::Oid;
 use rust_decimal::Decimal;
 
 use crate::core::codec;
-use crate::core::payout::Payout;
 use crate::core::value::Id;
 use crate::store::Store;
 
 /// What a review takes of a payout: each agent's total, none when the project does not
 /// exist at the revision, or why it cannot be worked out.
 pub type Totals = Result<Option<Vec<(Id, Decimal)>>, String>;
-
-/// The totals of `payout`.
-pub fn of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
-    payout.map(|p| p.totals.clone())
-}
 
 fn key(commit: Oid, project: &str, amount: Decimal) -> String {
     format!(

@@ -836,6 +836,19 @@ fn parse_with<T>(
     reader(source, table, diags)
 }
 
+/// One contribution file parsed on its own, outside any ledger, under `settings` (the
+/// network's currency): the record, or `None` when it does not read as one. Its problems
+/// are not reported: a command uses this to list what a branch adds, not to judge it.
+pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Option<Contribution> {
+    let source = Source {
+        path,
+        file: 0,
+        base: 0,
+        settings,
+    };
+    parse_with(&source, bytes, &mut Vec::new(), read::contribution)
+}
+
 fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let mut diags = Vec::new();
     let path = raw.path.as_str();

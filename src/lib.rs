@@ -1,6 +1,6 @@
 //! `ovn`: a local-first ledger for Open Value Networks, kept as TOML records in git.
 //!
-//! The crate has three layers, each in its own module:
+//! The crate has four layers, each in its own module, each using only those listed before it:
 //! - [`core`]: record types, reading, checking and (later) the value equation. Pure: no I/O.
 //! - [`store`]: the git repository: finding a ledger, reading its files from the working tree
 //!   or from any revision's objects, and writing commits.

@@ -10,7 +10,7 @@
 
 use std::io::Write;
 
-use git2::Oid;
+use crate::store::Oid;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{RecordType, Role, classify};

@@ -379,7 +379,7 @@ pub(super) fn revenue(flag: &str, text: &str) -> Result<Decimal, CliError> {
 
 fn store_texts(
     store: &Store,
-    commit: git2::Oid,
+    commit: crate::store::Oid,
     diags: &[Diagnostic],
 ) -> std::collections::HashMap<String, String> {
     super::problem_texts(store, Some(&commit.to_string()), diags)
@@ -909,7 +909,12 @@ fn record(
                 None,
             ));
         }
-        unseen_payouts(ledger, recorded.ledger(), result.project.as_str(), rev.name())?;
+        unseen_payouts(
+            ledger,
+            recorded.ledger(),
+            result.project.as_str(),
+            rev.name(),
+        )?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),

@@ -480,23 +480,22 @@ fn load(cwd: &Path, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
     } else {
         crate::ops::load::Need::Whole
     };
-    let (loaded, commit) = (crate::ops::load::load(&store, &rev, need)?.for_need(), rev.commit());
-    let rev = rev.name();
+    let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
+    let commit = rev.id();
     if !loaded.diagnostics.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit.to_string()), &loaded.diagnostics),
+            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
             &loaded.diagnostics,
-            &rev,
+            rev.name(),
         ));
     }
-    let commit = commit.to_string();
     Ok(Source {
         store,
         ledger: loaded.ledger,
         at: if validated {
-            format!("{rev} at {}", &commit[..12])
+            format!("{} at {}", rev.name(), rev.short())
         } else {
-            commit[..12].to_owned()
+            rev.short()
         },
         commit,
     })

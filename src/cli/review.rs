@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
+use crate::store::Oid;
 use clap::{Args, ValueEnum};
-use git2::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -550,7 +550,9 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
         for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
             if let Some(t) = target
                 && !new.contributions.iter().any(|x| x.id.value == t.value)
-                && store.find_contribution_at(head, t.value.as_str())?.is_none()
+                && store
+                    .find_contribution_at(head, t.value.as_str())?
+                    .is_none()
             {
                 out.push(format!(
                     "{path}: `{field}` refers to unknown contribution {}",

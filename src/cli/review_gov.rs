@@ -7,15 +7,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use git2::Oid;
+use crate::store::Oid;
 use serde::Serialize;
 
 use super::CliError;
 use crate::core::governance::{self, Change};
 use crate::core::ledger::{Ledger, RawFile, RecordType, Role, classify};
-use crate::ops::load::{self, Pick};
 use crate::core::validation::{agent_by_email, allowed_signers};
 use crate::core::value::Id;
+use crate::ops::load::{self, Pick};
 use crate::store::{FileChange, Store, Touch};
 
 /// One record the change adds, and who added it.

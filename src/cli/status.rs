@@ -10,10 +10,10 @@ use clap::Args;
 
 use super::{CliError, EXIT_OK};
 use crate::core::ledger::{NETWORK_FILE, RawFile};
-use crate::ops;
-use crate::store::ResolvedRev;
 use crate::core::record::Network;
 use crate::core::validation::Status;
+use crate::ops;
+use crate::store::ResolvedRev;
 
 /// Show what is pending review and which record files are not committed.
 ///

@@ -47,12 +47,7 @@ pub fn load(
 
 /// Contributions to `project` on `HEAD` that the validated branch does not have yet
 /// (pending review), sorted; `ledger` (read on the validated branch) gives the currency.
-pub fn pending(
-    store: &Store,
-    validated: &ResolvedRev,
-    ledger: &Ledger,
-    project: &str,
-) -> Vec<Id> {
+pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project: &str) -> Vec<Id> {
     let Ok(added) = store.added_files(&validated.id(), "HEAD", "contributions") else {
         return Vec::new();
     };

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use git2::Oid;
+use crate::store::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -101,7 +101,11 @@ impl Plan {
             _ if projects.is_empty() => None,
             Some(a) => Some(named.iter().map(|_| Some(a)).collect()),
             None => {
-                let recorded = load::part(store, &head.id(), &[Pick::Tree(RecordType::Payout.folder())])?;
+                let recorded = load::part(
+                    store,
+                    &head.id(),
+                    &[Pick::Tree(RecordType::Payout.folder())],
+                )?;
                 let recorded = &recorded.ledger().payouts;
                 Some(named.iter().map(|p| last_recorded(recorded, p)).collect())
             }
@@ -166,7 +170,18 @@ pub fn impact<H: Hooks>(
             .collect()
     });
     let (after, before) = load_sides(store, base, head, &plan, approvals, kept_before.is_none())?;
-    compare(store, base, head, plan, amount, approvals, kept_before, after, before, hooks)
+    compare(
+        store,
+        base,
+        head,
+        plan,
+        amount,
+        approvals,
+        kept_before,
+        after,
+        before,
+        hooks,
+    )
 }
 
 /// Whether `l`'s policy asks for approvals.

@@ -25,6 +25,8 @@ mod write;
 
 pub use cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
 pub use error::{ErrorKind, StoreError};
+/// Commit and object ids, as the store names them (the layers above never use git2 itself).
+pub use git2::Oid;
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;

@@ -186,3 +186,22 @@ pub fn files(files: &[RawFile]) -> Part {
 fn files_part(files: &[RawFile]) -> Part {
     Part(ledger::load(files).ledger)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_standing_for_summarised_records_is_partial() {
+        let whole = ledger::Loaded::default();
+        assert!(matches!(Loaded::of(whole), Loaded::Full(_)));
+        let mut part = ledger::Loaded::default();
+        part.ledger.elsewhere.records = 3;
+        let loaded = Loaded::of(part);
+        assert!(matches!(loaded, Loaded::Partial(_)));
+        assert!(
+            loaded.whole().is_none(),
+            "a part never passes for the whole"
+        );
+    }
+}

@@ -107,3 +107,52 @@ impl Event<'_> {
             .map(|p| p.id.value.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::RawFile;
+
+    fn payout(amount: &str, memo: &str) -> PayoutRecord {
+        let text = format!(
+            "id = \"01pa0000000000000000000001\"\nproject = \"drone\"\nagreement = \"drone-ve\"\n\
+             date = 2026-11-30\namount = \"{amount}\"\ncurrency = \"EUR\"\nmemo = \"{memo}\"\n\
+             commit = \"4ccf833f990b4ccf833f990b4ccf833f990b0000\"\n\
+             digest = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n\
+             follows = []\n\n[[lines]]\nagent = \"ana\"\nbucket = \"equity\"\namount = \"{amount}\"\n"
+        );
+        let files = [
+            RawFile {
+                path: "ovn.toml".into(),
+                bytes: b"format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"ana\"\n"
+                    .to_vec(),
+            },
+            RawFile {
+                path: "payouts/2026/01pa0000000000000000000001.toml".into(),
+                bytes: text.into_bytes(),
+            },
+        ];
+        let mut part = load::files(&files).into_ledger();
+        assert_eq!(part.payouts.len(), 1, "the sample payout reads");
+        part.payouts.remove(0)
+    }
+
+    #[test]
+    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
+        let drone = Id::parse("drone").unwrap();
+        let event = Event {
+            project: &drone,
+            date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            amount: Decimal::new(3000, 0),
+            memo: Some("Invoice 1"),
+        };
+        assert!(event.is(&payout("3000.00", "Invoice 1")), "3000 is 3000.00");
+        assert!(!event.is(&payout("3000.01", "Invoice 1")));
+        assert!(!event.is(&payout("3000.00", "Invoice 2")));
+        let other_day = Event {
+            date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            ..event
+        };
+        assert!(!other_day.is(&payout("3000.00", "Invoice 1")));
+    }
+}

@@ -9,7 +9,7 @@
 //! left out for awaiting approvals). Like every cache entry, a file is checked against its
 //! full key and a CRC, and anything amiss is a miss.
 
-use git2::Oid;
+use crate::store::Oid;
 use rust_decimal::Decimal;
 
 use super::key;

@@ -372,11 +372,11 @@ fn gather(
     // The base of the change that brought each approval: an email (or an agent) that the
     // same change added identifies nobody in it, so the approver must be known there too.
     let bases = store.approval_bases(rev)?;
-    let mut agents_at: HashMap<git2::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
+    let mut agents_at: HashMap<crate::store::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
     if ledger.approvals.iter().any(|a| a.by.is_none()) {
         let allowed = validation::allowed_signers(ledger);
         // One verification per commit, however many approvals it adds.
-        let mut verified: HashMap<git2::Oid, Signature> = HashMap::new();
+        let mut verified: HashMap<crate::store::Oid, Signature> = HashMap::new();
         let by_id: BTreeMap<&str, &crate::core::record::Approval> = ledger
             .approvals
             .iter()

@@ -15,7 +15,7 @@ use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::diag::Location;
 
 use crate::core::render::{self, JsonDiagnostic};
-use crate::store::Scope;
+use crate::ops::{self, load::Need};
 
 /// Check every record of the ledger and report all problems at once.
 ///
@@ -93,11 +93,12 @@ pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliE
     }
     let (loaded, commit) = match &args.at {
         Some(rev) => {
+            let rev = store.resolve_rev(rev)?;
             // The verdict needs no record: summarised folders stand in for theirs.
-            let (loaded, commit) = store.load_revision_for(rev, Scope::Checks)?;
-            (loaded, Some(commit.to_string()))
+            let loaded = ops::load::load(&store, &rev, Need::Checks)?.for_need();
+            (loaded, Some(rev.id()))
         }
-        None => (store.load_worktree()?, None),
+        None => (ops::load::worktree(&store)?, None),
     };
     let texts = super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics);
     let located: Vec<Location> = loaded

@@ -9,7 +9,7 @@
 //! reads only the commits whose `ovn.toml`, `agents/`, `projects/` or `agreements/` differ
 //! from their first parent's, by tree ids.
 
-use git2::Oid;
+use crate::store::Oid;
 
 use super::CliError;
 use super::review_gov::InForce;

@@ -10,18 +10,19 @@
 
 use std::io::Write;
 
-use git2::Oid;
+use crate::store::Oid;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
-use crate::core::ledger::{NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::ledger::{RecordType, Role, classify};
+use crate::ops::load::{self, Pick};
 use crate::store::Store;
 
 /// Runs `ovn check --history [RANGE]`.
 pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8, CliError> {
     let mut problems: Vec<String> = Vec::new();
     let (label, head, stop, remember) = if range.is_empty() {
-        let branch = super::payout::validated_branch(store)?;
-        let head = store.resolve(&format!("refs/heads/{branch}"))?.id();
+        let validated = crate::ops::branch::resolve(store)?;
+        let (branch, head) = (validated.name().to_owned(), validated.commit());
         let stop = match store.verified() {
             Some(v) if store.is_ancestor(v, head).unwrap_or(false) => Some(v),
             Some(v) => {
@@ -135,17 +136,13 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
 /// payout can no longer be re-derived from the history that holds it. Found in a fresh
 /// clone too, where an orphaned commit is simply absent.
 fn orphaned_pins(store: &Store, head: Oid) -> Result<Vec<String>, CliError> {
-    let rev = head.to_string();
-    let mut files = store.read_tree_at(&rev, RecordType::Payout.folder())?;
-    if let Some(bytes) = store.read_file_at(&rev, NETWORK_FILE)? {
-        files.push(RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        });
-    }
-    let loaded = crate::core::ledger::load(&files);
+    let payouts = load::part(
+        store,
+        &head.to_string(),
+        &[Pick::Tree(RecordType::Payout.folder())],
+    )?;
     let mut out = Vec::new();
-    for p in &loaded.ledger.payouts {
+    for p in &payouts.ledger().payouts {
         let in_history = Oid::from_str(&p.commit)
             .ok()
             .filter(|c| store.repo().find_commit(*c).is_ok())
@@ -158,7 +155,7 @@ fn orphaned_pins(store: &Store, head: Oid) -> Result<Vec<String>, CliError> {
         out.push(format!(
             "payout {} ({}) was computed at commit {}, which is not in the history of {}: a rewrite orphaned it (or it was computed on a branch squashed or rebased away), so it can no longer be re-derived; restore the history that holds that commit (from a clone that has it), or keep that commit reachable from the validated branch by merging it",
             p.id.value,
-            loaded.ledger.path(p.file),
+            payouts.ledger().path(p.file),
             &p.commit[..12.min(p.commit.len())],
             short(head)
         ));

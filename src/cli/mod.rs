@@ -33,7 +33,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cache::{answers, key, reports};
 use crate::context::Context;
-use crate::store::{ErrorKind, Store, StoreError};
+use crate::store::{ErrorKind, ResolvedRev, Store, StoreError};
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
@@ -367,18 +367,33 @@ pub fn problem_texts(
     texts
 }
 
-/// Frees `value` on a thread of its own: a loaded million-record ledger takes a noticeable
-/// moment to free, which the command's answer need not wait for (when `ovn` exits first,
-/// the operating system reclaims it all at once).
-pub fn discard<T: Send + 'static>(value: T) {
-    std::thread::spawn(move || drop(value));
-}
+pub use crate::ops::discard;
 
 /// A copy of [`Context::cache`] for [`open`], set once by [`run`]. Commands that do not
 /// take the context yet (`check`, `status`, `recover`, `report`, `review` and the writing
 /// helpers) open their store through [`open`]; once each passes its context to
 /// [`open_in`], this goes.
 static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl From<crate::ops::Error> for CliError {
+    fn from(e: crate::ops::Error) -> CliError {
+        match e {
+            crate::ops::Error::Store(e) => e.into(),
+            crate::ops::Error::Usage { message, hint } => CliError::usage(message, hint),
+            crate::ops::Error::Problems { message, hint } => CliError::problems(message, hint),
+        }
+    }
+}
+
+/// The revision a read-only command reads, resolved once: `--at REV`, or else the validated
+/// branch (see [`crate::ops::branch`]); the flag says which (outputs name the validated
+/// branch).
+pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool), CliError> {
+    match at {
+        Some(rev) => Ok((store.resolve_rev(rev)?, false)),
+        None => Ok((crate::ops::branch::resolve(store)?, true)),
+    }
+}
 
 /// Opens the ledger around `cwd` (with the cache unless `--no-cache` was given).
 pub fn open(cwd: &Path) -> Result<Store, CliError> {
@@ -408,7 +423,9 @@ fn memo(
 ) -> Result<u8, CliError> {
     let store = open_in(cwd, ctx).ok();
     let validated = match (&store, at) {
-        (Some(store), []) => payout::validated_branch(store).ok(),
+        (Some(store), []) => crate::ops::branch::resolve(store)
+            .ok()
+            .map(|b| b.name().to_owned()),
         _ => None,
     };
     let revs: Vec<&str> = match (&validated, at) {

@@ -1,7 +1,6 @@
 //! `ovn payout`: share a revenue event by the project's value equation, preview it, record
 //! it, and re-derive a recorded one.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -17,14 +16,13 @@ use crate::context::Context;
 use crate::core::bounds;
 use crate::core::chain;
 use crate::core::diag::Diagnostic;
-use crate::core::ledger::{self, Ledger, NETWORK_FILE};
-use crate::core::parse::{self, Settings};
+use crate::core::ledger::Ledger;
 use crate::core::payout::{self, Payout, Request, money};
-use crate::core::read::{self, Source};
-use crate::core::record::{At, Network};
+use crate::core::record::At;
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
-use crate::store::{Plan, Scope, Store};
+use crate::ops;
+use crate::store::{Plan, ResolvedRev, Store};
 
 /// Share a revenue event among contributors by the project's value equation.
 ///
@@ -157,10 +155,7 @@ pub enum Format {
     Markdown,
 }
 
-/// Runs `ovn payout`.
-///
-/// Long because preview, record and the subcommands share their checks of the request here;
-/// issue 16 moves them into a payout use case.
+/// Runs `ovn payout`: parse, resolve, load, compute, then record or render.
 pub fn run(
     args: PayoutArgs,
     cwd: &Path,
@@ -185,6 +180,82 @@ pub fn run(
         }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
         None => {}
     }
+    let (args, amount, date) = checked(args)?;
+    let (rev, validated) = super::resolve_at(&store, args.at.as_deref())?;
+    // A preview of a named project under the default policy reads that project's records
+    // (and the corrections) only; recording, a policy asking for approvals, or choosing the
+    // project needs the whole ledger.
+    let quick = match &args.project {
+        Some(p) if !args.record => Some([p.as_str()]),
+        _ => None,
+    };
+    let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
+    if !loaded.diagnostics.is_empty() {
+        return Err(ledger_problems(
+            store_texts(&store, rev.commit(), &loaded.diagnostics),
+            &loaded.diagnostics,
+            rev.name(),
+        ));
+    }
+    let ledger = loaded.ledger;
+    let project = pick_project(&ledger, args.project.as_deref())?;
+    let settled = payout::settled_by_records(&ledger);
+    let request = Request {
+        project: &project,
+        amount,
+        // One default for a preview and a record (today), so that the same command shows
+        // with and without --record the lines it records: a contribution dated after the
+        // revenue event is left out of both.
+        date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
+    };
+    // Only validated contributions count: with a policy asking for approvals, those still
+    // awaiting them are left out (and listed).
+    let unapproved = unapproved(&store, &rev, &ledger)?;
+    let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
+        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    // The computation a review makes of this revision (no date, nothing left out): kept for
+    // it. Kept only where the date changed nothing (no contribution dated after it).
+    let undated = args.date.is_none()
+        && !result
+            .left_out
+            .iter()
+            .any(|l| l.reason == payout::Reason::AfterPayout);
+    if undated && unapproved.is_empty() {
+        let kept = Ok(Some(result.totals.clone()));
+        crate::cache::totals::put(&store, rev.commit(), &project, amount, &kept);
+        crate::cache::totals::prune(&store);
+    }
+    if args.record {
+        return record(&store, ctx, &ledger, &result, &settled, &args, &rev, out);
+    }
+    let pending = if validated {
+        ops::payout::pending(&store, &rev, &ledger, &project)
+    } else {
+        Vec::new()
+    };
+    let at = if validated {
+        format!("{} at {}", rev.name(), rev.short())
+    } else {
+        rev.short()
+    };
+    // Claims a fork overpaid stay in view, whoever previews the next payout.
+    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units, |_| true);
+    let shown = Shown {
+        result: &result,
+        at: &at,
+        commit: &rev.id(),
+        pending: &pending,
+        overpaid: &overpaid,
+    };
+    render(&args, &shown, out)?;
+    super::discard(ledger);
+    Ok(EXIT_OK)
+}
+
+/// The request checked before anything is read: the amount, the date, and a memo only with
+/// --record (judged as the reader judges the field, so a record the ledger would refuse is
+/// never committed).
+fn checked(args: PayoutArgs) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
     let Some(amount_text) = &args.amount else {
         return Err(CliError::usage(
             "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
@@ -209,9 +280,6 @@ pub fn run(
             Some("a preview writes nothing; add --record to record the payout".to_owned()),
         ));
     }
-
-    // The memo is judged as the reader judges the field, before anything is read or
-    // written: a record the ledger would refuse is never committed.
     let args = PayoutArgs {
         memo: args
             .memo
@@ -220,102 +288,40 @@ pub fn run(
             .transpose()?,
         ..args
     };
-    let (rev, validated) = match &args.at {
-        Some(rev) => (rev.clone(), false),
-        None => (validated_branch(&store)?, true),
-    };
-    // A preview of a named project under the default policy reads that project's records
-    // (and the corrections) only; recording, a policy asking for approvals, or choosing the
-    // project needs the whole ledger.
-    let quick = match &args.project {
-        Some(p) if !args.record => Some([p.as_str()]),
-        _ => None,
-    };
-    let (mut loaded, mut commit) = match &quick {
-        Some(projects) => store.load_revision_for(&rev, Scope::Projects(projects))?,
-        None => store.load_revision(&rev)?,
-    };
-    if loaded.ledger.elsewhere.records > 0
-        && loaded
-            .ledger
-            .network
-            .as_ref()
-            .is_some_and(|n| n.validation.approvals > 0)
-    {
-        (loaded, commit) = store.load_revision(&rev)?;
-    }
-    if !loaded.diagnostics.is_empty() {
-        return Err(ledger_problems(
-            store_texts(&store, commit, &loaded.diagnostics),
-            &loaded.diagnostics,
-            &rev,
-        ));
-    }
-    let ledger = loaded.ledger;
-    let project = pick_project(&ledger, args.project.as_deref())?;
-    let settled = payout::settled_by_records(&ledger);
-    let request = Request {
-        project: &project,
-        amount,
-        // One default for a preview and a record (today), so that the same command shows
-        // with and without --record the lines it records: a contribution dated after the
-        // revenue event is left out of both.
-        date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
-    };
-    // Only validated contributions count: with a policy asking for approvals, those still
-    // awaiting them are left out (and listed).
-    let unapproved = unapproved(&store, &rev, &ledger)?;
-    let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
-    // The computation a review makes of this revision (no date, nothing left out): kept for
-    // it.
-    // Kept only where the date changed nothing (no contribution dated after it).
-    let undated = args.date.is_none()
-        && !result
-            .left_out
-            .iter()
-            .any(|l| l.reason == payout::Reason::AfterPayout);
-    if undated && unapproved.is_empty() {
-        let kept = Ok(Some(result.totals.clone()));
-        crate::cache::totals::put(&store, commit, &project, amount, &kept);
-        crate::cache::totals::prune(&store);
-    }
-    let pending = if validated {
-        pending(&store, &rev, &ledger, &project)?
-    } else {
-        Vec::new()
-    };
-    let commit = commit.to_string();
-    let at = if validated {
-        format!("{rev} at {}", &commit[..12])
-    } else {
-        commit[..12].to_owned()
-    };
+    Ok((args, amount, date))
+}
 
-    if args.record {
-        return record(
-            &store, ctx, &ledger, &result, &settled, &args, commit, &rev, out,
-        );
-    }
-    // Claims a fork overpaid stay in view, whoever previews the next payout.
-    let overpaid = chain::overpaid_notes(&ledger, &project, result.minor_units, |_| true);
+/// What a preview shows.
+struct Shown<'a> {
+    result: &'a Payout,
+    /// The revision read, as the table names it.
+    at: &'a str,
+    /// Its full commit id (JSON).
+    commit: &'a str,
+    pending: &'a [Id],
+    overpaid: &'a [String],
+}
+
+/// Writes a preview in the format asked for.
+fn render(args: &PayoutArgs, s: &Shown<'_>, out: &mut impl Write) -> Result<(), CliError> {
+    let result = s.result;
     match args.format {
         Format::Table => {
-            write!(out, "{}", table(&result, &at, &pending))?;
-            for n in &overpaid {
+            write!(out, "{}", table(result, s.at, s.pending))?;
+            for n in s.overpaid {
                 writeln!(out, "{n}")?;
             }
             if args.explain {
-                write!(out, "\n{}", explain(&result))?;
+                write!(out, "\n{}", explain(result))?;
             }
         }
         Format::Markdown => {
-            write!(out, "{}", markdown(&result, &at, &pending))?;
-            for n in &overpaid {
+            write!(out, "{}", markdown(result, s.at, s.pending))?;
+            for n in s.overpaid {
                 writeln!(out, "- {n}")?;
             }
             if args.explain {
-                write!(out, "\n```text\n{}```\n", explain(&result))?;
+                write!(out, "\n```text\n{}```\n", explain(result))?;
             }
         }
         Format::Csv => {
@@ -331,13 +337,12 @@ pub fn run(
             }
         }
         Format::Json => {
-            let json = JsonPayout::new(&result, &commit, &pending, args.explain);
+            let json = JsonPayout::new(result, s.commit, s.pending, args.explain);
             serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
     }
-    super::discard(ledger);
-    Ok(EXIT_OK)
+    Ok(())
 }
 
 /// A revenue amount given on the command line (`flag` names it, empty for the AMOUNT of
@@ -372,59 +377,9 @@ pub(super) fn revenue(flag: &str, text: &str) -> Result<Decimal, CliError> {
     Ok(amount)
 }
 
-/// The validated branch named in ovn.toml (read at HEAD, or in the working tree before the
-/// first commit), as a revision.
-pub(super) fn validated_branch(store: &Store) -> Result<String, CliError> {
-    let bytes = match store.read_file_at("HEAD", NETWORK_FILE) {
-        Ok(Some(bytes)) => bytes,
-        _ => store
-            .read_worktree_file(NETWORK_FILE)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    };
-    let branch = network_settings(&bytes)
-        .map(|n| n.validated_branch)
-        .unwrap_or_else(|| Network::DEFAULT_BRANCH.to_owned());
-    let rev = format!("refs/heads/{branch}");
-    match store.resolve(&rev) {
-        Ok(_) => {}
-        // A branch whose commit cannot be read is damage, not a missing branch.
-        Err(
-            e @ (crate::store::StoreError::CorruptObject { .. }
-            | crate::store::StoreError::CorruptPack { .. }),
-        ) => {
-            return Err(e.into());
-        }
-        Err(_) => {
-            return Err(CliError::usage(
-                format!("the validated branch `{branch}` does not exist in this repository"),
-                Some(format!(
-                    "fetch it (`git fetch origin {branch}:{branch}`), or read another commit with --at HEAD"
-                )),
-            ));
-        }
-    }
-    Ok(branch)
-}
-
-fn network_settings(bytes: &[u8]) -> Option<Network> {
-    let mut diags = Vec::new();
-    let text = parse::decode(NETWORK_FILE, bytes, &mut diags)?;
-    let table = parse::parse_toml(NETWORK_FILE, text, 0, &mut diags)?;
-    let settings = Settings::default();
-    let src = Source {
-        path: NETWORK_FILE,
-        file: 0,
-        base: 0,
-        settings: &settings,
-    };
-    read::network(&src, table, &mut diags)
-}
-
 fn store_texts(
     store: &Store,
-    commit: git2::Oid,
+    commit: crate::store::Oid,
     diags: &[Diagnostic],
 ) -> std::collections::HashMap<String, String> {
     super::problem_texts(store, Some(&commit.to_string()), diags)
@@ -472,48 +427,6 @@ fn pick_project(ledger: &Ledger, asked: Option<&str>) -> Result<String, CliError
             )),
         )),
     }
-}
-
-/// Contributions to `project` on HEAD that the validated branch does not have yet.
-fn pending(
-    store: &Store,
-    validated: &str,
-    ledger: &Ledger,
-    project: &str,
-) -> Result<Vec<Id>, CliError> {
-    let Ok(added) = store.added_files(validated, "HEAD", "contributions") else {
-        return Ok(Vec::new());
-    };
-    let settings = ledger
-        .network
-        .as_ref()
-        .map(|n| Settings {
-            currency: n.currency.clone(),
-            minor_units: n.minor_units,
-        })
-        .unwrap_or_default();
-    let mut out = BTreeSet::new();
-    for file in added {
-        let mut diags = Vec::new();
-        let Some(text) = parse::decode(&file.path, &file.bytes, &mut diags) else {
-            continue;
-        };
-        let Some(table) = parse::parse_toml(&file.path, text, 0, &mut diags) else {
-            continue;
-        };
-        let src = Source {
-            path: &file.path,
-            file: 0,
-            base: 0,
-            settings: &settings,
-        };
-        if let Some(c) = read::contribution(&src, table, &mut diags)
-            && c.project.value.as_str() == project
-        {
-            out.insert(c.id.value);
-        }
-    }
-    Ok(out.into_iter().collect())
 }
 
 fn bucket_columns(p: &Payout) -> Vec<String> {
@@ -911,6 +824,8 @@ impl<'a> JsonPayout<'a> {
     }
 }
 
+/// `ovn payout --record`: writes the payout record in one commit on the current branch,
+/// once per revenue event.
 #[allow(clippy::too_many_arguments)]
 fn record(
     store: &Store,
@@ -919,51 +834,29 @@ fn record(
     result: &Payout,
     settled: &[payout::Settled],
     args: &PayoutArgs,
-    commit: String,
-    rev: &str,
+    rev: &ResolvedRev,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
     let date = result.date.unwrap_or_else(|| ctx.now.date_naive());
+    let commit = rev.id();
     // The same revenue event must not be recorded twice: look at the payouts of the ledger
     // read and of the current branch.
-    let mut known: Vec<(Id, NaiveDate, Decimal, Option<String>, String)> = ledger
-        .payouts
-        .iter()
-        .map(|p| {
-            (
-                p.project.value.clone(),
-                p.date.value,
-                p.amount.value.normalize(),
-                p.memo.clone(),
-                p.id.value.to_string(),
-            )
-        })
-        .collect();
-    if let Ok(added) = store.added_files(rev, "HEAD", "payouts") {
-        let loaded = ledger::load(&added);
-        known.extend(loaded.ledger.payouts.iter().map(|p| {
-            (
-                p.project.value.clone(),
-                p.date.value,
-                p.amount.value.normalize(),
-                p.memo.clone(),
-                p.id.value.to_string(),
-            )
-        }));
-    }
-    if let Some(existing) = known.iter().find(|k| {
-        k.0 == result.project && k.1 == date && k.2 == result.amount.normalize() && k.3 == args.memo
-    }) {
+    let event = ops::payout::Event {
+        project: &result.project,
+        date,
+        amount: result.amount,
+        memo: args.memo.as_deref(),
+    };
+    if let Some(existing) = event.recorded(store, rev, ledger) {
         return Err(CliError::usage(
             format!(
-                "this revenue event ({} on {date}, {}{}) is already recorded as payout {}",
+                "this revenue event ({} on {date}, {}{}) is already recorded as payout {existing}",
                 result.project,
                 money(result.amount, result.minor_units),
                 args.memo
                     .as_deref()
                     .map(|m| format!(", {m:?}"))
                     .unwrap_or_default(),
-                existing.4
             ),
             Some(
                 "a revenue event is paid out once; use another --memo if it is a different event"
@@ -1005,13 +898,8 @@ fn record(
     // recoverable. Under the lock, look once more for the same event on the branch itself.
     let options = super::writing::options(store, ctx, false)?;
     let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ledger::load(&view.read_folders(&["payouts"])?);
-        if let Some(other) = recorded.ledger.payouts.iter().find(|p| {
-            p.project.value == result.project
-                && p.date.value == date
-                && p.amount.value.normalize() == result.amount.normalize()
-                && p.memo == args.memo
-        }) {
+        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
+        if let Some(other) = recorded.ledger().payouts.iter().find(|p| event.is(p)) {
             return Err(CliError::usage(
                 format!(
                     "this revenue event is already recorded on the branch as payout {}",
@@ -1020,7 +908,12 @@ fn record(
                 None,
             ));
         }
-        unseen_payouts(ledger, &recorded.ledger, result.project.as_str(), rev)?;
+        unseen_payouts(
+            ledger,
+            recorded.ledger(),
+            result.project.as_str(),
+            rev.name(),
+        )?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),
@@ -1069,8 +962,8 @@ fn unseen_payouts(
 
 /// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
 /// payout line (the very thing a reconciliation joins).
-fn load_forked(store: &Store, rev: &str) -> Result<(Ledger, git2::Oid), CliError> {
-    let (loaded, commit) = store.load_revision(rev)?;
+fn load_forked(store: &Store, rev: &ResolvedRev) -> Result<Ledger, CliError> {
+    let loaded = ops::load::whole(store, rev)?;
     let other: Vec<Diagnostic> = loaded
         .diagnostics
         .iter()
@@ -1079,12 +972,12 @@ fn load_forked(store: &Store, rev: &str) -> Result<(Ledger, git2::Oid), CliError
         .collect();
     if !other.is_empty() {
         return Err(ledger_problems(
-            store_texts(store, commit, &other),
+            store_texts(store, rev.commit(), &other),
             &other,
-            rev,
+            rev.name(),
         ));
     }
-    Ok((loaded.ledger, commit))
+    Ok(loaded.ledger)
 }
 
 /// `ovn payout reconcile`: records the reconciliation of a fork of the project's payout
@@ -1106,7 +999,8 @@ fn reconcile(
         })?,
         None => ctx.now.date_naive(),
     };
-    let (ledger, commit) = load_forked(store, "HEAD")?;
+    let head = store.resolve_rev("HEAD")?;
+    let ledger = load_forked(store, &head)?;
     let project = pick_project(&ledger, project)?;
     let Some(r) = chain::reconciliation(&ledger, &project) else {
         return Err(CliError::usage(
@@ -1117,7 +1011,7 @@ fn reconcile(
         ));
     };
     let id = super::writing::new_id(ctx)?;
-    let commit = commit.to_string();
+    let commit = head.id();
     let stamp = chain::Stamp {
         id: id.clone(),
         date,
@@ -1135,8 +1029,8 @@ fn reconcile(
     );
     let options = super::writing::options(store, ctx, false)?;
     let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ledger::load(&view.read_folders(&["payouts"])?);
-        unseen_payouts(&ledger, &recorded.ledger, &project, "HEAD")?;
+        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
+        unseen_payouts(&ledger, recorded.ledger(), &project, "HEAD")?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),
@@ -1173,7 +1067,7 @@ fn verify_reconciliation(
     store: &Store,
     rec: &crate::core::record::PayoutRecord,
 ) -> Result<String, CliError> {
-    let (then, _) = load_forked(store, &rec.commit)?;
+    let then = load_forked(store, &store.resolve_rev(&rec.commit)?)?;
     let r = chain::reconciliation(&then, rec.project.value.as_str()).ok_or_else(|| {
         CliError::problems(
             format!(
@@ -1197,7 +1091,8 @@ fn verify_reconciliation(
 }
 
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
-    let (loaded, head) = store.load_revision(at)?;
+    let head = store.resolve_rev(at)?;
+    let loaded = ops::load::whole(store, &head)?;
     let Some(rec) = loaded
         .ledger
         .payouts
@@ -1210,7 +1105,7 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
         ));
     };
     let recorded = store
-        .read_file_at(&head.to_string(), loaded.ledger.path(rec.file))?
+        .read_file_at(&head.id(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
     if store.resolve(&rec.commit).is_err() {
         return Err(CliError::problems(
@@ -1262,10 +1157,11 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
 
 /// The text of payout record `rec` re-derived at its pinned commit.
 fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
-    let (then, pinned) = store.load_revision(&rec.commit)?;
+    let pinned = store.resolve_rev(&rec.commit)?;
+    let then = ops::load::whole(store, &pinned)?;
     if !then.diagnostics.is_empty() {
         return Err(ledger_problems(
-            store_texts(store, pinned, &then.diagnostics),
+            store_texts(store, pinned.commit(), &then.diagnostics),
             &then.diagnostics,
             &rec.commit,
         ));
@@ -1276,7 +1172,7 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         amount: rec.amount.value,
         date: Some(rec.date.value),
     };
-    let unapproved = unapproved(store, &rec.commit, &then.ledger)?;
+    let unapproved = unapproved(store, &pinned, &then.ledger)?;
     let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
     let digest = payout::digest(&then.ledger, &result, &settled);
@@ -1306,10 +1202,10 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
 /// without being validated does not apply.
 pub(super) fn unapproved(
     store: &Store,
-    rev: &str,
+    rev: &ResolvedRev,
     ledger: &Ledger,
 ) -> Result<std::collections::HashSet<Id>, CliError> {
-    let in_force = super::effective::rules(store, store.resolve(rev)?.id())?
+    let in_force = super::effective::rules(store, rev.commit())?
         .map(|rules| super::effective::applied(ledger, &rules));
     let ledger = in_force.as_ref().unwrap_or(ledger);
     if ledger
@@ -1319,7 +1215,7 @@ pub(super) fn unapproved(
     {
         return Ok(Default::default());
     }
-    Ok(super::approve::statuses(store, rev, ledger)?
+    Ok(super::approve::statuses(store, &rev.id(), ledger)?
         .0
         .into_iter()
         .filter(|(_, s)| matches!(s, crate::core::validation::Status::AwaitingApproval { .. }))

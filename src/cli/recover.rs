@@ -72,6 +72,6 @@ pub fn run(_args: RecoverArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, C
     Ok(EXIT_OK)
 }
 
-fn short(oid: git2::Oid) -> String {
+fn short(oid: crate::store::Oid) -> String {
     oid.to_string()[..12].to_owned()
 }

@@ -23,7 +23,7 @@ use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
 use crate::core::value::{Id, parse_date_text};
-use crate::store::{Scope, Store};
+use crate::store::Store;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -475,30 +475,28 @@ fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
 /// correction but summarising the folders the cache has summaries for.
 fn load(cwd: &Path, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
     let store = super::open(cwd)?;
-    let (rev, validated) = match at {
-        Some(rev) => (rev.to_owned(), false),
-        None => (super::payout::validated_branch(&store)?, true),
-    };
-    let (loaded, commit) = if quick {
-        store.load_revision_for(&rev, Scope::Projects(&[]))?
+    let (rev, validated) = super::resolve_at(&store, at)?;
+    let need = if quick {
+        crate::ops::load::Need::Projects(&[])
     } else {
-        store.load_revision(&rev)?
+        crate::ops::load::Need::Whole
     };
+    let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
+    let commit = rev.id();
     if !loaded.diagnostics.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit.to_string()), &loaded.diagnostics),
+            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
             &loaded.diagnostics,
-            &rev,
+            rev.name(),
         ));
     }
-    let commit = commit.to_string();
     Ok(Source {
         store,
         ledger: loaded.ledger,
         at: if validated {
-            format!("{rev} at {}", &commit[..12])
+            format!("{} at {}", rev.name(), rev.short())
         } else {
-            commit[..12].to_owned()
+            rev.short()
         },
         commit,
     })

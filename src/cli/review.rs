@@ -10,22 +10,27 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
+use crate::store::Oid;
 use clap::{Args, ValueEnum};
-use git2::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
-use crate::cache::totals::{self, Totals};
-use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
-use crate::core::payout::{self, Payout, Request, money};
+use crate::cache::totals;
+use crate::core::ledger::{Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::payout::money;
 use crate::core::record::PayoutRecord;
 use crate::core::render::{self, escaped, one_line};
-use crate::core::review::{self, AgentImpact, FieldChange};
+use crate::core::review::{self, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
 use crate::core::write;
-use crate::store::{FileChange, Scope, Store};
+use crate::ops::{
+    self,
+    load::{self, Pick},
+    review::{Impact, Totals},
+};
+use crate::store::{FileChange, ResolvedRev, Store};
 
 /// Most hours one agent may log on one day before review calls it unusual.
 const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
@@ -120,16 +125,6 @@ fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&escaped(path))
 }
 
-/// The payout impact for one project.
-#[derive(Clone, Debug, Serialize)]
-struct Impact {
-    project: String,
-    amount: Option<Decimal>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-    agents: Vec<AgentImpact>,
-}
-
 #[derive(Debug, Serialize)]
 struct Report {
     base: String,
@@ -208,11 +203,57 @@ impl Report {
     }
 }
 
-/// Runs `ovn review`.
-///
-/// Long because it still holds the review's rules (records added, changed and removed,
-/// approvals, payouts, corrections) beside the loading; splitting them into a use case is
-/// issue 16's work, done with the other commands'.
+/// The revisions a review compares, each resolved once.
+struct Range {
+    /// BASE, as named.
+    base: ResolvedRev,
+    /// HEAD, as named.
+    head: ResolvedRev,
+    /// Where HEAD's history parted from BASE's: the side a pull request is compared with.
+    fork: ResolvedRev,
+    /// The validated branch, when this repository has it.
+    validated: Option<ResolvedRev>,
+}
+
+impl Range {
+    /// `BASE..HEAD`, or the validated branch to `HEAD`.
+    fn resolve(store: &Store, range: Option<&str>) -> Result<Range, CliError> {
+        let (base, head) = match range {
+            Some(range) => {
+                let (base, head) = parse_range(range)?;
+                let head = store.resolve_rev(&head)?;
+                (store.resolve_rev(&base)?, head)
+            }
+            None => {
+                let base = ops::branch::resolve(store)?;
+                (base, store.resolve_rev("HEAD")?)
+            }
+        };
+        let Some(fork) = store.merge_base(&base.id(), &head.id())? else {
+            return Err(CliError::usage(
+                format!(
+                    "{} and {} share no history: there is nothing to compare",
+                    base.name(),
+                    head.name()
+                ),
+                Some("give a BASE that HEAD was branched from".to_owned()),
+            ));
+        };
+        let validated = match range {
+            None => Some(base.clone()),
+            Some(_) => ops::branch::resolve(store).ok(),
+        };
+        Ok(Range {
+            fork: ResolvedRev::new(fork.to_string(), fork),
+            base,
+            head,
+            validated,
+        })
+    }
+}
+
+/// Runs `ovn review`: parse, resolve the range, read the change, judge it, work out the
+/// payout impact, render.
 pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
     let amount = match &args.amount {
@@ -225,267 +266,47 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
         }
         None => None,
     };
-    let (base, head) = match &args.range {
-        Some(range) => parse_range(range)?,
-        None => (super::payout::validated_branch(&store)?, "HEAD".to_owned()),
-    };
-    let head_id = store.resolve(&head)?.id();
-    let base_id = store.resolve(&base)?.id();
-    let Some(fork) = store.merge_base(&base, &head)? else {
-        return Err(CliError::usage(
-            format!("{base} and {head} share no history: there is nothing to compare"),
-            Some("give a BASE that HEAD was branched from".to_owned()),
-        ));
-    };
-    let fork_s = fork.to_string();
-    let head_s = head_id.to_string();
-    let validated = super::payout::validated_branch(&store).ok();
-
+    let range = Range::resolve(&store, args.range.as_deref())?;
+    let (fork_s, head_s) = (range.fork.id(), range.head.id());
     let changes = store.changed_files(&fork_s, &head_s)?;
-    let network_at = |rev: &str| -> Result<Option<RawFile>, CliError> {
-        Ok(store.read_file_at(rev, NETWORK_FILE)?.map(|bytes| RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        }))
-    };
-    let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>, rev: &str| -> Result<Ledger, CliError> {
-        let mut files: Vec<RawFile> = changes
-            .iter()
-            .filter(|c| c.path != NETWORK_FILE)
-            .filter_map(|c| {
-                pick(c).map(|b| RawFile {
-                    path: c.path.clone(),
-                    bytes: b.clone(),
-                })
-            })
-            .collect();
-        files.extend(network_at(rev)?);
-        Ok(ledger::load(&files).ledger)
-    };
-    let old = side(|c| c.old.as_ref(), &fork_s)?;
-    let new = side(|c| c.new.as_ref(), &head_s)?;
-    let minor_units = new.network.as_ref().map_or(2, |n| n.minor_units);
-
-    let mut report = Report {
-        base: format!("{base} ({})", &fork_s[..12]),
-        head: format!("{head} ({})", &head_s[..12]),
-        added: Vec::new(),
-        changed: Vec::new(),
-        removed: Vec::new(),
-        violations: Vec::new(),
-        governance: Vec::new(),
-        records: Vec::new(),
-        impact: Vec::new(),
-        minor_units,
-    };
-    if base_id != fork {
-        report.base = format!("{base} (merge base {})", &fork_s[..12]);
-    }
-
-    let about = |ledger: &Ledger, path: &str| -> String { describe(ledger, path) };
-    for c in &changes {
-        let text =
-            |b: &Option<Vec<u8>>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
-        match (text(&c.old), text(&c.new)) {
-            (None, Some(_)) => report.added.push(Entry {
-                change: "added",
-                path: c.path.clone(),
-                about: about(&new, &c.path),
-                fields: Vec::new(),
-            }),
-            (Some(_), None) => report.removed.push(Entry {
-                change: "removed",
-                path: c.path.clone(),
-                about: about(&old, &c.path),
-                fields: Vec::new(),
-            }),
-            (Some(a), Some(b)) => report.changed.push(Entry {
-                change: "changed",
-                path: c.path.clone(),
-                about: about(&new, &c.path),
-                fields: review::field_changes(&a, &b),
-            }),
-            (None, None) => {}
-        }
-    }
-
-    // Edits and deletions of validated records; changed agreements.
-    for c in changes.iter().filter(|c| c.old.is_some()) {
-        let Role::Record(kind, stem, _) = classify(&c.path) else {
-            continue;
-        };
-        let verb = if c.new.is_some() { "edits" } else { "deletes" };
-        match kind {
-            RecordType::Contribution | RecordType::Payout | RecordType::Approval => {
-                let on_validated = match &validated {
-                    Some(v) => store.read_file_at(v, &c.path)?.as_ref() == c.old.as_ref(),
-                    None => false,
-                };
-                if on_validated {
-                    report.violations.push(format!(
-                        "{verb} validated {} {stem} ({}): validated records are never changed; correct them with a new record (ovn log --supersedes, ovn revert)",
-                        kind.noun(),
-                        c.path
-                    ));
-                }
-            }
-            RecordType::Agreement => report.violations.push(format!(
-                "{verb} agreement {stem}: this changes how validated work is paid"
-            )),
-            _ => {}
-        }
-    }
-
-    // Approvals: who added them, and of whose contribution.
-    if !new.approvals.is_empty() {
-        let authors = store.approval_authors(&head_s)?;
-        // The base's agents: an email added in the change identifies nobody in it yet.
-        let head_ledger_agents = agents_at(&store, &fork_s)?;
-        for a in &new.approvals {
-            let Some(by) = authors.get(a.id.value.as_str()) else {
-                continue;
-            };
-            let contribution = match new
-                .contributions
-                .iter()
-                .find(|c| c.id.value == a.record.value)
-            {
-                Some(c) => Some(c.as_ref().clone()),
-                None => contribution_at(&store, &head_s, &a.record.value)?,
-            };
-            let Some(c) = contribution else {
-                report.violations.push(format!(
-                    "approval {} names unknown contribution {}",
-                    a.id.value, a.record.value
-                ));
-                continue;
-            };
-            // Signed in the record: the signature says who approved, not the commit.
-            if let Some((signer, judged)) = super::approve::signed_by(&store, &fork_s, a)? {
-                let why = if judged != crate::core::validation::RecordSignature::Good {
-                    Some(judged.text(&signer))
-                } else if signer == c.agent.value {
-                    Some(format!(
-                        "self-approval: {signer} approved their own contribution"
-                    ))
-                } else if write::contribution_digest(&c) != a.digest {
-                    Some(format!(
-                        "it does not match contribution {} as it is now",
-                        a.record.value
-                    ))
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    report.violations.push(format!(
-                        "approval {} of {}: {why}; it does not count",
-                        a.id.value, a.record.value
-                    ));
-                }
-                continue;
-            }
-            match agent_by_email(&head_ledger_agents, &by.email) {
-                None => report.violations.push(format!(
-                    "approval {} of {} was added by <{}>, which no agent lists: it does not count",
-                    a.id.value, a.record.value, by.email
-                )),
-                Some(agent) if *agent == c.agent.value => report.violations.push(format!(
-                    "self-approval: {agent} approved their own contribution {} (approval {}); it does not count",
-                    a.record.value, a.id.value
-                )),
-                Some(_) => {
-                    if write::contribution_digest(&c) != a.digest {
-                        report.violations.push(format!(
-                            "approval {} does not match contribution {} as it is now: it does not count",
-                            a.id.value, a.record.value
-                        ));
-                    }
-                }
-            }
-        }
-    }
-
+    let old = side(&store, &changes, |c| c.old.as_ref(), &fork_s)?;
+    let new = side(&store, &changes, |c| c.new.as_ref(), &head_s)?;
+    let mut report = Report::new(&range, &new);
+    report.entries(&changes, &old, &new);
+    report
+        .violations
+        .extend(validated_edits(&store, &range, &changes)?);
+    report
+        .violations
+        .extend(approval_violations(&store, &range, &new)?);
     // Payouts added: computed at the tip they land on, and not forking their project's line.
     let added: Vec<&str> = changes
         .iter()
         .filter(|c| c.old.is_none() && c.new.is_some())
         .map(|c| c.path.as_str())
         .collect();
-    report.violations.extend(payout_violations(
-        &store, &base, base_id, &head_s, &new, &added,
-    )?);
-
-    // References of the new and changed records, and hours per day.
-    let mut days: BTreeSet<(String, Id, chrono::NaiveDate)> = BTreeSet::new();
-    for c in &new.contributions {
-        let path = new.path(c.file).to_owned();
-        for (field, kind, id) in [
-            ("agent", RecordType::Agent, Some(&c.agent.value)),
-            ("project", RecordType::Project, Some(&c.project.value)),
-            (
-                "resource",
-                RecordType::Resource,
-                c.resource.as_ref().map(|r| &r.value),
-            ),
-        ] {
-            if let Some(id) = id
-                && store
-                    .read_file_at(&head_s, &format!("{}/{id}.toml", kind.folder()))?
-                    .is_none()
-            {
-                report.violations.push(format!(
-                    "{path}: `{field}` refers to unknown {} {id}",
-                    kind.noun()
-                ));
-            }
-        }
-        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
-            if let Some(t) = target
-                && !new.contributions.iter().any(|x| x.id.value == t.value)
-                && store
-                    .find_contribution_at(&head_s, t.value.as_str())?
-                    .is_none()
-            {
-                report.violations.push(format!(
-                    "{path}: `{field}` refers to unknown contribution {}",
-                    t.value
-                ));
-            }
-        }
-        if c.hours.is_some() {
-            let folder = path
-                .rsplit_once('/')
-                .map_or(String::new(), |(d, _)| d.to_owned());
-            days.insert((folder, c.agent.value.clone(), c.date.value));
-        }
-    }
-    for (folder, agent, date) in days {
-        let mut files = store.read_folder_at(&head_s, &folder)?;
-        files.extend(network_at(&head_s)?);
-        let day = ledger::load(&files).ledger;
-        let total: Decimal = day
-            .contributions
-            .iter()
-            .filter(|c| c.agent.value == agent && c.reverses.is_none())
-            .filter_map(|c| c.hours.as_ref().map(|h| h.value))
-            .sum();
-        if total > UNUSUAL_HOURS {
-            report.violations.push(format!(
-                "{agent} has {} on {date}: more than 12 hours in a day is unusual",
-                crate::core::duration::show(total)
-            ));
-        }
-    }
-
-    let found = super::review_gov::find(&store, fork, head_id, &changes, &old, &new)?;
+    report
+        .violations
+        .extend(payout_violations(&store, &range, &new, &added)?);
+    report
+        .violations
+        .extend(reference_violations(&store, &head_s, &new)?);
+    let found = super::review_gov::find(
+        &store,
+        range.fork.commit(),
+        range.head.commit(),
+        &changes,
+        &old,
+        &new,
+    )?;
     report.violations.extend(found.flags);
     report.governance = found.governance;
     report.records = found.records;
-
     if !args.no_impact {
-        report.impact = impact(&store, &fork_s, &head_s, &old, &new, amount)?;
+        let hooks = Hooks { store: &store };
+        report.impact =
+            ops::review::impact(&store, &range.fork, &range.head, &old, &new, amount, &hooks)?;
     }
-
     match args.format {
         Format::Table => write!(out, "{}", text(&report))?,
         Format::Markdown => write!(out, "{}", markdown(&report))?,
@@ -502,19 +323,311 @@ pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     })
 }
 
-/// `BASE..HEAD` (HEAD may be left out: `main..`).
+/// One side of the change: the changed files as they are at `rev` (`pick` chooses the old or
+/// the new bytes), with `rev`'s `ovn.toml` for the settings.
+fn side(
+    store: &Store,
+    changes: &[FileChange],
+    pick: fn(&FileChange) -> Option<&Vec<u8>>,
+    rev: &str,
+) -> Result<Ledger, CliError> {
+    let mut files: Vec<RawFile> = changes
+        .iter()
+        .filter(|c| c.path != NETWORK_FILE)
+        .filter_map(|c| {
+            pick(c).map(|b| RawFile {
+                path: c.path.clone(),
+                bytes: b.clone(),
+            })
+        })
+        .collect();
+    files.extend(network_at(store, rev)?);
+    Ok(ops::load::files(&files).into_ledger())
+}
+
+/// `ovn.toml` at `rev`, if it has one.
+fn network_at(store: &Store, rev: &str) -> Result<Option<RawFile>, CliError> {
+    Ok(store.read_file_at(rev, NETWORK_FILE)?.map(|bytes| RawFile {
+        path: NETWORK_FILE.to_owned(),
+        bytes,
+    }))
+}
+
+impl Report {
+    /// An empty report of `range` (`new`: the change's records at the head, for the currency).
+    fn new(range: &Range, new: &Ledger) -> Report {
+        let (fork_s, head_s) = (range.fork.short(), range.head.short());
+        let base = if range.base.commit() != range.fork.commit() {
+            format!("{} (merge base {fork_s})", range.base.name())
+        } else {
+            format!("{} ({fork_s})", range.base.name())
+        };
+        Report {
+            base,
+            head: format!("{} ({head_s})", range.head.name()),
+            added: Vec::new(),
+            changed: Vec::new(),
+            removed: Vec::new(),
+            violations: Vec::new(),
+            governance: Vec::new(),
+            records: Vec::new(),
+            impact: Vec::new(),
+            minor_units: new.network.as_ref().map_or(2, |n| n.minor_units),
+        }
+    }
+
+    /// The records added, changed (field by field) and removed.
+    fn entries(&mut self, changes: &[FileChange], old: &Ledger, new: &Ledger) {
+        for c in changes {
+            let text =
+                |b: &Option<Vec<u8>>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
+            match (text(&c.old), text(&c.new)) {
+                (None, Some(_)) => self.added.push(Entry {
+                    change: "added",
+                    path: c.path.clone(),
+                    about: describe(new, &c.path),
+                    fields: Vec::new(),
+                }),
+                (Some(_), None) => self.removed.push(Entry {
+                    change: "removed",
+                    path: c.path.clone(),
+                    about: describe(old, &c.path),
+                    fields: Vec::new(),
+                }),
+                (Some(a), Some(b)) => self.changed.push(Entry {
+                    change: "changed",
+                    path: c.path.clone(),
+                    about: describe(new, &c.path),
+                    fields: review::field_changes(&a, &b),
+                }),
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+/// Edits and deletions of validated records; changed agreements.
+fn validated_edits(
+    store: &Store,
+    range: &Range,
+    changes: &[FileChange],
+) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| c.old.is_some()) {
+        let Role::Record(kind, stem, _) = classify(&c.path) else {
+            continue;
+        };
+        let verb = if c.new.is_some() { "edits" } else { "deletes" };
+        match kind {
+            RecordType::Contribution | RecordType::Payout | RecordType::Approval => {
+                let on_validated = match &range.validated {
+                    Some(v) => store.read_file_at(&v.id(), &c.path)?.as_ref() == c.old.as_ref(),
+                    None => false,
+                };
+                if on_validated {
+                    out.push(format!(
+                        "{verb} validated {} {stem} ({}): validated records are never changed; correct them with a new record (ovn log --supersedes, ovn revert)",
+                        kind.noun(),
+                        c.path
+                    ));
+                }
+            }
+            RecordType::Agreement => out.push(format!(
+                "{verb} agreement {stem}: this changes how validated work is paid"
+            )),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Approvals: who added them, and of whose contribution; each that does not count.
+fn approval_violations(
+    store: &Store,
+    range: &Range,
+    new: &Ledger,
+) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    if new.approvals.is_empty() {
+        return Ok(out);
+    }
+    let (fork_s, head_s) = (range.fork.id(), range.head.id());
+    let authors = store.approval_authors(&head_s)?;
+    // The base's agents: an email added in the change identifies nobody in it yet.
+    let base_agents = agents_at(store, &fork_s)?;
+    for a in &new.approvals {
+        let Some(by) = authors.get(a.id.value.as_str()) else {
+            continue;
+        };
+        let contribution = match new
+            .contributions
+            .iter()
+            .find(|c| c.id.value == a.record.value)
+        {
+            Some(c) => Some(c.as_ref().clone()),
+            None => contribution_at(store, &head_s, &a.record.value)?,
+        };
+        let Some(c) = contribution else {
+            out.push(format!(
+                "approval {} names unknown contribution {}",
+                a.id.value, a.record.value
+            ));
+            continue;
+        };
+        // Signed in the record: the signature says who approved, not the commit.
+        if let Some((signer, judged)) = super::approve::signed_by(store, &fork_s, a)? {
+            let why = if judged != crate::core::validation::RecordSignature::Good {
+                Some(judged.text(&signer))
+            } else if signer == c.agent.value {
+                Some(format!(
+                    "self-approval: {signer} approved their own contribution"
+                ))
+            } else if write::contribution_digest(&c) != a.digest {
+                Some(format!(
+                    "it does not match contribution {} as it is now",
+                    a.record.value
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                out.push(format!(
+                    "approval {} of {}: {why}; it does not count",
+                    a.id.value, a.record.value
+                ));
+            }
+            continue;
+        }
+        match agent_by_email(&base_agents, &by.email) {
+            None => out.push(format!(
+                "approval {} of {} was added by <{}>, which no agent lists: it does not count",
+                a.id.value, a.record.value, by.email
+            )),
+            Some(agent) if *agent == c.agent.value => out.push(format!(
+                "self-approval: {agent} approved their own contribution {} (approval {}); it does not count",
+                a.record.value, a.id.value
+            )),
+            Some(_) => {
+                if write::contribution_digest(&c) != a.digest {
+                    out.push(format!(
+                        "approval {} does not match contribution {} as it is now: it does not count",
+                        a.id.value, a.record.value
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// References of the new and changed records to records that do not exist at `head`, and
+/// agents' unusual hours per day.
+fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    let mut days: BTreeSet<(String, Id, chrono::NaiveDate)> = BTreeSet::new();
+    for c in &new.contributions {
+        let path = new.path(c.file).to_owned();
+        for (field, kind, id) in [
+            ("agent", RecordType::Agent, Some(&c.agent.value)),
+            ("project", RecordType::Project, Some(&c.project.value)),
+            (
+                "resource",
+                RecordType::Resource,
+                c.resource.as_ref().map(|r| &r.value),
+            ),
+        ] {
+            if let Some(id) = id
+                && store
+                    .read_file_at(head, &format!("{}/{id}.toml", kind.folder()))?
+                    .is_none()
+            {
+                out.push(format!(
+                    "{path}: `{field}` refers to unknown {} {id}",
+                    kind.noun()
+                ));
+            }
+        }
+        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+            if let Some(t) = target
+                && !new.contributions.iter().any(|x| x.id.value == t.value)
+                && store
+                    .find_contribution_at(head, t.value.as_str())?
+                    .is_none()
+            {
+                out.push(format!(
+                    "{path}: `{field}` refers to unknown contribution {}",
+                    t.value
+                ));
+            }
+        }
+        if c.hours.is_some() {
+            let folder = path
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| d.to_owned());
+            days.insert((folder, c.agent.value.clone(), c.date.value));
+        }
+    }
+    for (folder, agent, date) in days {
+        let day = load::part(store, head, &[Pick::Folder(&folder)])?;
+        let total: Decimal = day
+            .ledger()
+            .contributions
+            .iter()
+            .filter(|c| c.agent.value == agent && c.reverses.is_none())
+            .filter_map(|c| c.hours.as_ref().map(|h| h.value))
+            .sum();
+        if total > UNUSUAL_HOURS {
+            out.push(format!(
+                "{agent} has {} on {date}: more than 12 hours in a day is unusual",
+                crate::core::duration::show(total)
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// What the payout impact takes from the command line: the rules in force, the approval
+/// judgement and the kept totals.
+struct Hooks<'a> {
+    store: &'a Store,
+}
+
+impl ops::review::Hooks for Hooks<'_> {
+    type Error = CliError;
+
+    fn rules_in_force(&self, commit: Oid) -> Result<Option<Ledger>, CliError> {
+        super::effective::rules(self.store, commit)
+    }
+
+    fn unapproved(&self, commit: Oid, ledger: &Ledger) -> Result<HashSet<Id>, CliError> {
+        let rev = ResolvedRev::new(commit.to_string(), commit);
+        super::payout::unapproved(self.store, &rev, ledger)
+    }
+
+    fn kept(&self, commit: Oid, project: &str, amount: Decimal) -> Option<Totals> {
+        totals::get(self.store, commit, project, amount)
+    }
+
+    fn keep(&self, commit: Oid, project: &str, amount: Decimal, t: &Totals) {
+        totals::put(self.store, commit, project, amount, t);
+    }
+
+    fn done_keeping(&self) {
+        totals::prune(self.store);
+    }
+}
+
 /// The policy on payouts a change adds (`added` paths): each is computed at the tip of the
 /// base it lands on (else it may miss what the base recorded or merged since), and none
 /// forks its project's payout line at HEAD (two payouts computed without seeing each
 /// other repay the same debts). Reads only HEAD's `payouts/` folder.
 fn payout_violations(
     store: &Store,
-    base: &str,
-    base_id: Oid,
-    head: &str,
+    range: &Range,
     new: &Ledger,
     added: &[&str],
 ) -> Result<Vec<String>, CliError> {
+    let (base, head) = (range.base.name(), range.head.id());
     let added: Vec<&PayoutRecord> = new
         .payouts
         .iter()
@@ -524,7 +637,7 @@ fn payout_violations(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    let base_s = base_id.to_string();
+    let base_s = range.base.id();
     for p in &added {
         if p.commit != base_s {
             out.push(format!(
@@ -535,19 +648,13 @@ fn payout_violations(
             ));
         }
     }
-    let mut files = store.read_tree_at(head, RecordType::Payout.folder())?;
-    if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
-        files.push(RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        });
-    }
-    let at_head = ledger::load(&files).ledger;
+    let at_head = load::part(store, &head, &[Pick::Tree(RecordType::Payout.folder())])?;
+    let at_head = at_head.ledger();
     let mut projects: Vec<&Id> = added.iter().map(|p| &p.project.value).collect();
     projects.sort_unstable();
     projects.dedup();
     for project in projects {
-        let heads = crate::core::chain::heads(&at_head, project.as_str());
+        let heads = crate::core::chain::heads(at_head, project.as_str());
         if heads.len() > 1 {
             let ids: Vec<&str> = heads.iter().map(|p| p.id.value.as_str()).collect();
             out.push(format!(
@@ -559,6 +666,7 @@ fn payout_violations(
     Ok(out)
 }
 
+/// `BASE..HEAD` (HEAD may be left out: `main..`).
 pub(super) fn parse_range(range: &str) -> Result<(String, String), CliError> {
     let bad = || {
         CliError::usage(
@@ -618,14 +726,8 @@ fn describe(l: &Ledger, path: &str) -> String {
 
 /// The agents at a revision (their folder is small), to map approvers' emails.
 fn agents_at(store: &Store, rev: &str) -> Result<Ledger, CliError> {
-    let mut files = store.read_folder_at(rev, RecordType::Agent.folder())?;
-    if let Some(bytes) = store.read_file_at(rev, NETWORK_FILE)? {
-        files.push(RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        });
-    }
-    Ok(ledger::load(&files).ledger)
+    let agents = load::part(store, rev, &[Pick::Folder(RecordType::Agent.folder())])?;
+    Ok(agents.into_ledger())
 }
 
 /// One contribution at a revision, found by tree listings.
@@ -647,281 +749,12 @@ fn contribution_at(
             bytes,
         });
     }
-    Ok(ledger::load(&files)
-        .ledger
+    Ok(load::files(&files)
+        .into_ledger()
         .contributions
         .into_iter()
         .next()
         .map(|c| *c))
-}
-
-/// Payouts before and after, per affected project.
-///
-/// Long because it plans the loads (kept totals, quick loads side by side, whole ledgers one at
-/// a time) around one computation; issue 16 moves the planning into the store's load API.
-fn impact(
-    store: &Store,
-    base: &str,
-    head: &str,
-    old: &Ledger,
-    new: &Ledger,
-    amount: Option<Decimal>,
-) -> Result<Vec<Impact>, CliError> {
-    let mut projects: BTreeSet<String> = BTreeSet::new();
-    for l in [old, new] {
-        projects.extend(l.contributions.iter().map(|c| c.project.value.to_string()));
-    }
-    let agreements: BTreeSet<String> = old
-        .agreements
-        .iter()
-        .chain(&new.agreements)
-        .map(|a| a.id.value.to_string())
-        .collect();
-    if projects.is_empty() && agreements.is_empty() {
-        return Ok(Vec::new());
-    }
-    // When no agreement changed, the projects are known now, and only their contributions
-    // need reading: both revisions are loaded quickly (from the folders' summaries), side by
-    // side. A changed agreement may touch any project that uses it, which only the head's
-    // projects can say; that, and anything a quick load cannot answer, loads in full, one
-    // revision at a time so that at most one whole ledger is in memory. A revision whose
-    // totals are all kept from an earlier review or payout (`totals.rs`) is not loaded.
-    let named: Vec<String> = projects.iter().cloned().collect();
-    let scoped: Vec<&str> = named.iter().map(String::as_str).collect();
-    let (base_id, head_id) = (
-        Oid::from_str(base).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
-        Oid::from_str(head).map_err(|e| CliError::usage(e.message().to_owned(), None))?,
-    );
-    // The amounts: --amount, or each project's last recorded payout at the head (its small
-    // payouts/ folder read alone, so the base's kept totals can be looked up first).
-    let looked_up: Option<Vec<Option<Decimal>>> = match amount {
-        _ if !agreements.is_empty() => None,
-        Some(a) => Some(named.iter().map(|_| Some(a)).collect()),
-        None => {
-            let mut files = store.read_tree_at(head, RecordType::Payout.folder())?;
-            if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
-                files.push(RawFile {
-                    path: NETWORK_FILE.to_owned(),
-                    bytes,
-                });
-            }
-            let recorded = ledger::load(&files).ledger.payouts;
-            Some(named.iter().map(|p| last_recorded(&recorded, p)).collect())
-        }
-    };
-    // No amount for any project: nothing to pay out on either side, nothing to load.
-    if looked_up
-        .as_ref()
-        .is_some_and(|l| l.iter().all(Option::is_none))
-    {
-        return Ok(named
-            .into_iter()
-            .map(|project| Impact {
-                project,
-                amount: None,
-                note: Some(NO_AMOUNT.to_owned()),
-                agents: Vec::new(),
-            })
-            .collect());
-    }
-    // A policy asking for approvals (in the files on either side, or in force at the base)
-    // needs whole ledgers: approvals and statuses are not in a quick load.
-    let asks = |l: &Ledger| {
-        l.network
-            .as_ref()
-            .is_some_and(|n| n.validation.approvals > 0)
-    };
-    let approvals = asks(old)
-        || asks(new)
-        || super::effective::rules(store, base_id)?.is_some_and(|r| asks(&r));
-    let kept_before: Option<Vec<Totals>> = looked_up.as_ref().and_then(|amounts| {
-        named
-            .iter()
-            .zip(amounts)
-            .map(|(p, a)| match a {
-                Some(a) => totals::get(store, base_id, p, *a),
-                None => Some(Ok(None)),
-            })
-            .collect()
-    });
-    let quick = if approvals {
-        None
-    } else if agreements.is_empty() && kept_before.is_none() {
-        let other = store.reopen()?;
-        let (after, before) = std::thread::scope(|scope| {
-            let projects = &scoped;
-            let before =
-                scope.spawn(move || other.try_load_quickly(base, Scope::Projects(projects)));
-            let after = store.try_load_quickly(head, Scope::Projects(&scoped));
-            (after, before.join())
-        });
-        match (after?, before.unwrap_or(Ok(None))?) {
-            (Some((after, _)), Some((before, _))) => Some((after, Some(before))),
-            _ => None,
-        }
-    } else if agreements.is_empty() {
-        store
-            .try_load_quickly(head, Scope::Projects(&scoped))?
-            .map(|(after, _)| (after, None))
-    } else {
-        None
-    };
-    let (after, mut before) = match quick {
-        Some((after, before)) => (after, before),
-        None => (store.load_revision(head)?.0, None),
-    };
-    for p in &after.ledger.projects {
-        if p.agreement
-            .as_ref()
-            .is_some_and(|a| agreements.contains(a.value.as_str()))
-        {
-            projects.insert(p.id.value.to_string());
-        }
-    }
-    let amounts: Vec<(String, Option<Decimal>)> = projects
-        .into_iter()
-        .map(|project| {
-            let a = amount.or_else(|| last_recorded(&after.ledger.payouts, &project));
-            (project, a)
-        })
-        .collect();
-    // Kept totals only stand for the base if they are for these very amounts (the head's
-    // payouts read in full say the same as read alone, unless they have problems).
-    let same_amounts = looked_up.is_some_and(|l| {
-        l.len() == amounts.len() && l.iter().zip(&amounts).all(|(a, (_, b))| a == b)
-    });
-    let kept_before = kept_before.filter(|_| same_amounts);
-    // Under a policy asking for approvals, each side pays what `ovn payout` would pay there:
-    // contributions still awaiting approval are left out (both ledgers are then whole).
-    let unapproved = |at: Oid, loaded: &ledger::Loaded| -> Result<HashSet<Id>, CliError> {
-        if approvals {
-            super::payout::unapproved(store, &at.to_string(), &loaded.ledger)
-        } else {
-            Ok(HashSet::new())
-        }
-    };
-    let payouts = |loaded: &ledger::Loaded, unapproved: &HashSet<Id>| -> Vec<Totals> {
-        amounts
-            .iter()
-            .map(|(project, a)| match a {
-                Some(a) => compute(loaded, unapproved, project, *a).map(|p| totals::of(p.as_ref())),
-                None => Ok(None),
-            })
-            .collect()
-    };
-    // Kept for the next review on top of either revision.
-    let keep = |at: Oid, worked_out: &[Totals]| {
-        for ((project, a), t) in amounts.iter().zip(worked_out) {
-            if let Some(a) = a {
-                totals::put(store, at, project, *a, t);
-            }
-        }
-    };
-    let unapproved_after = unapproved(head_id, &after)?;
-    let (payouts_after, payouts_before) = match &before {
-        Some(before) => {
-            let unapproved_before = unapproved(base_id, before)?;
-            let (a, b) = rayon::join(
-                || payouts(&after, &unapproved_after),
-                || payouts(before, &unapproved_before),
-            );
-            keep(base_id, &b);
-            (a, Some(b))
-        }
-        None => (payouts(&after, &unapproved_after), kept_before),
-    };
-    keep(head_id, &payouts_after);
-    // Freed while the base loads (or the report is written), rather than before.
-    super::discard(after);
-    let payouts_before = match payouts_before {
-        Some(kept) => kept,
-        None => {
-            let loaded = match before.take() {
-                Some(before) => before,
-                None => store.load_revision(base)?.0,
-            };
-            let worked_out = payouts(&loaded, &unapproved(base_id, &loaded)?);
-            keep(base_id, &worked_out);
-            before = Some(loaded);
-            worked_out
-        }
-    };
-    let mut payouts_before = payouts_before.into_iter();
-    let mut out = Vec::new();
-    for ((project, amount), after) in amounts.into_iter().zip(payouts_after) {
-        let Some(amount) = amount else {
-            out.push(Impact {
-                project,
-                amount: None,
-                note: Some(NO_AMOUNT.to_owned()),
-                agents: Vec::new(),
-            });
-            continue;
-        };
-        let before = payouts_before.next().unwrap_or(Ok(None));
-        let (note, agents) = match (before, after) {
-            (Ok(b), Ok(a)) => (None, review::impact(b.as_deref(), a.as_deref())),
-            (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
-            (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),
-        };
-        out.push(Impact {
-            project,
-            amount: Some(amount),
-            note,
-            agents,
-        });
-    }
-    if let Some(before) = before {
-        super::discard(before);
-    }
-    totals::prune(store);
-    Ok(out)
-}
-
-/// Why a project's payout impact is not shown.
-const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
-
-/// The amount of `project`'s last recorded payout (by date, then id) among `payouts`.
-fn last_recorded(payouts: &[PayoutRecord], project: &str) -> Option<Decimal> {
-    payouts
-        .iter()
-        .filter(|p| p.project.value.as_str() == project)
-        .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
-        .map(|p| p.amount.value)
-}
-
-/// The payout of `amount` for `project` on a loaded ledger (none when the project does not
-/// exist there), or why it cannot be computed.
-fn compute(
-    loaded: &ledger::Loaded,
-    unapproved: &HashSet<Id>,
-    project: &str,
-    amount: Decimal,
-) -> Result<Option<Payout>, String> {
-    if !loaded.diagnostics.is_empty() {
-        return Err(format!(
-            "{} problem(s) in the ledger (run ovn check)",
-            loaded.diagnostics.len()
-        ));
-    }
-    if !loaded
-        .ledger
-        .projects
-        .iter()
-        .any(|p| p.id.value.as_str() == project)
-    {
-        return Ok(None);
-    }
-    let request = Request {
-        project,
-        amount,
-        date: None,
-    };
-    let settled = payout::settled_by_records(&loaded.ledger);
-    // Only the totals are compared: no explanations.
-    payout::compute_brief_validated(&loaded.ledger, &request, &settled, unapproved)
-        .map(Some)
-        .map_err(|e| e.to_string())
 }
 
 fn signed(d: Decimal, mu: u32) -> String {

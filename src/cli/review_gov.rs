@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use git2::Oid;
+use crate::store::Oid;
 use serde::Serialize;
 
 use super::CliError;
 use crate::core::governance::{self, Change};
-use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
+use crate::core::ledger::{Ledger, RawFile, RecordType, Role, classify};
 use crate::core::validation::{agent_by_email, allowed_signers};
 use crate::core::value::Id;
+use crate::ops::load::{self, Pick};
 use crate::store::{FileChange, Store, Touch};
 
 /// One record the change adds, and who added it.
@@ -52,15 +53,11 @@ pub(super) struct Findings {
 
 /// The base's rules: its network, all its agents and all its projects (small folders).
 fn base_rules(store: &Store, base: &str) -> Result<Ledger, CliError> {
-    let mut files = store.read_folder_at(base, RecordType::Agent.folder())?;
-    files.extend(store.read_folder_at(base, RecordType::Project.folder())?);
-    if let Some(bytes) = store.read_file_at(base, NETWORK_FILE)? {
-        files.push(RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        });
-    }
-    Ok(ledger::load(&files).ledger)
+    let picks = [
+        Pick::Folder(RecordType::Agent.folder()),
+        Pick::Folder(RecordType::Project.folder()),
+    ];
+    Ok(load::part(store, base, &picks)?.into_ledger())
 }
 
 /// Maps commits to agents with the base's emails and, where asked, the base's keys.
@@ -327,7 +324,7 @@ impl InForce {
                     })
                 })
                 .collect();
-            ledger::load(&files).ledger
+            load::files(&files).into_ledger()
         };
         let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
         // Until a step changes them, the rules in force are the ledger's own.

@@ -15,9 +15,11 @@ use crate::core::render::{escaped, one_line};
 use clap::Args;
 
 use super::{CliError, EXIT_OK};
-use crate::core::ledger::{self, NETWORK_FILE, RawFile};
+use crate::core::ledger::{NETWORK_FILE, RawFile};
 use crate::core::record::Network;
 use crate::core::validation::Status;
+use crate::ops;
+use crate::store::ResolvedRev;
 
 /// Show what is pending review and which record files are not committed.
 ///
@@ -46,19 +48,8 @@ pub struct StatusArgs {}
 /// Runs `ovn status`.
 pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let store = super::open(cwd)?;
-    let network_bytes = store
-        .read_worktree_file(NETWORK_FILE)
-        .ok()
-        .flatten()
-        .or_else(|| store.read_file_at("HEAD", NETWORK_FILE).ok().flatten());
-    let network = network_bytes.and_then(|bytes| {
-        ledger::load(&[RawFile {
-            path: NETWORK_FILE.to_owned(),
-            bytes,
-        }])
-        .ledger
-        .network
-    });
+    // The same settings, and so the same validated branch, as every other command reads.
+    let network = ops::branch::settings(&store);
     let validated = network
         .as_ref()
         .map_or(Network::DEFAULT_BRANCH.to_owned(), |n| {
@@ -121,14 +112,15 @@ pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cl
         }
     }
     if let Some(v) = &pending.validated {
+        let v = store.resolve_rev(v)?;
         // The rules in force: a policy change not validated does not apply.
-        let rules = super::effective::rules(&store, store.resolve(v)?.id())?;
+        let rules = super::effective::rules(&store, v.commit())?;
         let policy = rules
             .as_ref()
             .and_then(|r| r.network.as_ref())
             .or(network.as_ref());
         if policy.is_some_and(|n| n.validation.approvals > 0) {
-            awaiting(&store, v, rules.as_ref(), out)?;
+            awaiting(&store, &v, rules.as_ref(), out)?;
         }
     }
     if let Some(i) = store.interrupted() {
@@ -221,11 +213,12 @@ fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<()
 /// still await them, and the approvals that do not count.
 fn awaiting(
     store: &crate::store::Store,
-    validated: &str,
+    rev: &ResolvedRev,
     rules: Option<&crate::core::ledger::Ledger>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let (loaded, _) = store.load_revision(validated)?;
+    let loaded = ops::load::whole(store, rev)?;
+    let validated = rev.name();
     if !loaded.diagnostics.is_empty() {
         writeln!(
             out,
@@ -235,7 +228,7 @@ fn awaiting(
     }
     let in_force = rules.map(|r| super::effective::applied(&loaded.ledger, r));
     let ledger = in_force.as_ref().unwrap_or(&loaded.ledger);
-    let (statuses, voids, lost) = super::approve::statuses_and_lost(store, validated, ledger)?;
+    let (statuses, voids, lost) = super::approve::statuses_and_lost(store, &rev.id(), ledger)?;
     let waiting: Vec<_> = ledger
         .contributions
         .iter()
@@ -360,8 +353,8 @@ fn summaries(
             bytes: crate::core::write::network(n).into_bytes(),
         });
     }
-    let loaded = ledger::load(&files);
-    let l = &loaded.ledger;
+    let loaded = ops::load::files(&files);
+    let l = loaded.ledger();
     let currency = network.map_or("", |n| n.currency.as_str());
     let mut out = HashMap::new();
     for c in &l.contributions {

@@ -4,6 +4,15 @@
 //! git objects: the core does not care which) to records and diagnostics. Files are parsed in
 //! parallel; everything that reaches the output is sorted, so the result never depends on the
 //! order the files arrived in or on thread scheduling.
+//!
+//! There is one reading pipeline, [`load_partly`]: the settings from `ovn.toml` first, then
+//! one [`Outcome`] per file from a [`Parser`], then the ledger-wide checks. The other entry
+//! points only say how the files arrive: [`load`] from files in memory, [`load_from`] read
+//! as it goes through [`Parser::pipeline`] (one reader thread, parsing workers), [`load_with`]
+//! by the caller's own means (a cache, packs in parallel), and [`load_partly`] itself when
+//! some contributions stand summarised elsewhere. They stay separate functions rather than one
+//! with an options struct because each is a different type of input, and the store calls them
+//! by name; above the store, commands load through `ops::load` alone.
 
 use std::collections::BTreeMap;
 
@@ -834,6 +843,19 @@ fn parse_with<T>(
     let text = parse::decode(source.path, bytes, diags)?;
     let table = parse::parse_toml(source.path, text, source.base, diags)?;
     reader(source, table, diags)
+}
+
+/// One contribution file parsed on its own, outside any ledger, under `settings` (the
+/// network's currency): the record, or `None` when it does not read as one. Its problems
+/// are not reported: a command uses this to list what a branch adds, not to judge it.
+pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Option<Contribution> {
+    let source = Source {
+        path,
+        file: 0,
+        base: 0,
+        settings,
+    };
+    parse_with(&source, bytes, &mut Vec::new(), read::contribution)
 }
 
 fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {

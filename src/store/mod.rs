@@ -15,6 +15,7 @@ mod loose;
 mod pack;
 mod range;
 pub(crate) mod read;
+pub mod rev;
 mod safe;
 mod sshsig;
 mod status;
@@ -24,11 +25,14 @@ mod write;
 
 pub use crate::cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
 pub use error::{ErrorKind, StoreError};
+/// Commit and object ids, as the store names them (the layers above never use git2 itself).
+pub use git2::Oid;
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
 pub use range::{RuleIds, Special, Touch};
 pub use read::Scope;
+pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
 pub use status::{Change, ChangeKind, Pending, UNSTAGED, Uncommitted};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};

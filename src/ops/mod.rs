@@ -1,0 +1,77 @@
+//! The use cases the commands call: what `ovn` does, without its arguments or its output.
+//!
+//! A command in `cli/` parses its arguments, resolves the revisions it names once
+//! ([`crate::store::ResolvedRev`]), loads through [`load`], calls one function here or in
+//! the core, and renders the answer. What used to be written inside commands lives here
+//! instead, once: which branch is the validated one ([`branch`]), how a ledger is loaded and
+//! whether the result is the whole ledger or a part ([`load`]), the rules around a payout
+//! (a revenue event is recorded once, what is pending review: [`payout`]) and how a review
+//! plans the loads of its payout impact ([`review`]).
+//!
+//! This layer may use the store and the core, never the command line: its errors are
+//! [`Error`]s, which the command line maps to exit codes, and what only the command line
+//! holds (the answer and totals caches, the approval judgement) is handed in by the caller.
+
+pub mod branch;
+pub mod load;
+pub mod payout;
+pub mod review;
+
+use crate::store::StoreError;
+
+/// Why a use case could not be done.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading or writing the repository failed.
+    Store(StoreError),
+    /// The request cannot be done as asked (exit status 2).
+    Usage {
+        /// One-line message.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The ledger has problems that stop the request (exit status 1).
+    Problems {
+        /// The message, listing them.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+}
+
+impl Error {
+    /// A request that cannot be done as asked.
+    pub fn usage(message: impl Into<String>, hint: Option<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        Error::Store(e)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Store(e) => write!(f, "{e}"),
+            Error::Usage { message, .. } | Error::Problems { message, .. } => {
+                write!(f, "{message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Frees `value` on a thread of its own: a loaded million-record ledger takes a noticeable
+/// moment to free, which the command's answer need not wait for (when `ovn` exits first,
+/// the operating system reclaims it all at once).
+pub fn discard<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}

@@ -1,0 +1,158 @@
+//! The rules around a payout that are not its arithmetic (which is `core::payout`): which
+//! ledger a payout reads, what the current branch adds that is not validated yet, and that a
+//! revenue event is recorded once.
+//!
+//! They were written inside the `ovn payout` command, the recorded-once rule twice (against
+//! the ledger read, then against the branch under the write lock) with two predicates kept
+//! equal by hand; here it is one predicate, [`Event::is`], used by both checks.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::load::{self, Loaded, Need};
+use crate::core::ledger::{self, Ledger};
+use crate::core::parse::Settings;
+use crate::core::record::PayoutRecord;
+use crate::core::value::Id;
+use crate::store::{ResolvedRev, Store, StoreError};
+
+/// Loads the ledger a payout reads at `rev`. With `projects` (a preview of named projects)
+/// only their contributions and the corrections are needed, and a quick load may stand for
+/// the rest; but a policy asking for approvals needs the whole ledger (approvals and
+/// statuses are not in a quick load), and so does a payout without named projects.
+pub fn load(
+    store: &Store,
+    rev: &ResolvedRev,
+    projects: Option<&[&str]>,
+) -> Result<ledger::Loaded, StoreError> {
+    let loaded = match projects {
+        Some(projects) => load::load(store, rev, Need::Projects(projects))?,
+        None => Loaded::Full(load::whole(store, rev)?),
+    };
+    match loaded {
+        Loaded::Partial(p)
+            if p.ledger()
+                .network
+                .as_ref()
+                .is_some_and(|n| n.validation.approvals > 0) =>
+        {
+            load::whole(store, rev)
+        }
+        // A payout reads only the projects it named: the part answers for them.
+        loaded => Ok(loaded.for_need()),
+    }
+}
+
+/// Contributions to `project` on `HEAD` that the validated branch does not have yet
+/// (pending review), sorted; `ledger` (read on the validated branch) gives the currency.
+pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project: &str) -> Vec<Id> {
+    let Ok(added) = store.added_files(&validated.id(), "HEAD", "contributions") else {
+        return Vec::new();
+    };
+    let settings = ledger
+        .network
+        .as_ref()
+        .map(|n| Settings {
+            currency: n.currency.clone(),
+            minor_units: n.minor_units,
+        })
+        .unwrap_or_default();
+    let ids: BTreeSet<Id> = added
+        .iter()
+        .filter_map(|f| ledger::contribution_alone(&f.path, &f.bytes, &settings))
+        .filter(|c| c.project.value.as_str() == project)
+        .map(|c| c.id.value)
+        .collect();
+    ids.into_iter().collect()
+}
+
+/// A revenue event: a payout of `amount` to `project` on `date`, named by `memo`. The same
+/// event is paid out once.
+#[derive(Clone, Copy, Debug)]
+pub struct Event<'a> {
+    /// The project paid.
+    pub project: &'a Id,
+    /// The day of the revenue.
+    pub date: NaiveDate,
+    /// The revenue (compared by value: 3000 is 3000.00).
+    pub amount: Decimal,
+    /// The note naming it, such as an invoice number.
+    pub memo: Option<&'a str>,
+}
+
+impl Event<'_> {
+    /// Whether payout record `p` records this event.
+    pub fn is(&self, p: &PayoutRecord) -> bool {
+        p.project.value == *self.project
+            && p.date.value == self.date
+            && p.amount.value.normalize() == self.amount.normalize()
+            && p.memo.as_deref() == self.memo
+    }
+
+    /// The payout recording this event among those of `ledger` (read at `rev`) and those the
+    /// current branch adds on top of `rev`, if any.
+    pub fn recorded(&self, store: &Store, rev: &ResolvedRev, ledger: &Ledger) -> Option<Id> {
+        if let Some(p) = ledger.payouts.iter().find(|p| self.is(p)) {
+            return Some(p.id.value.clone());
+        }
+        let added = store.added_files(&rev.id(), "HEAD", "payouts").ok()?;
+        let added = load::files(&added);
+        added
+            .ledger()
+            .payouts
+            .iter()
+            .find(|p| self.is(p))
+            .map(|p| p.id.value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::RawFile;
+
+    fn payout(amount: &str, memo: &str) -> PayoutRecord {
+        let text = format!(
+            "id = \"01pa0000000000000000000001\"\nproject = \"drone\"\nagreement = \"drone-ve\"\n\
+             date = 2026-11-30\namount = \"{amount}\"\ncurrency = \"EUR\"\nmemo = \"{memo}\"\n\
+             commit = \"4ccf833f990b4ccf833f990b4ccf833f990b0000\"\n\
+             digest = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n\
+             follows = []\n\n[[lines]]\nagent = \"ana\"\nbucket = \"equity\"\namount = \"{amount}\"\n"
+        );
+        let files = [
+            RawFile {
+                path: "ovn.toml".into(),
+                bytes: b"format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"ana\"\n"
+                    .to_vec(),
+            },
+            RawFile {
+                path: "payouts/2026/01pa0000000000000000000001.toml".into(),
+                bytes: text.into_bytes(),
+            },
+        ];
+        let mut part = load::files(&files).into_ledger();
+        assert_eq!(part.payouts.len(), 1, "the sample payout reads");
+        part.payouts.remove(0)
+    }
+
+    #[test]
+    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
+        let drone = Id::parse("drone").unwrap();
+        let event = Event {
+            project: &drone,
+            date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            amount: Decimal::new(3000, 0),
+            memo: Some("Invoice 1"),
+        };
+        assert!(event.is(&payout("3000.00", "Invoice 1")), "3000 is 3000.00");
+        assert!(!event.is(&payout("3000.01", "Invoice 1")));
+        assert!(!event.is(&payout("3000.00", "Invoice 2")));
+        let other_day = Event {
+            date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            ..event
+        };
+        assert!(!other_day.is(&payout("3000.00", "Invoice 1")));
+    }
+}

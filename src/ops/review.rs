@@ -1,0 +1,413 @@
+//! A review's payout impact: for each project a change touches, every agent's payout before
+//! and after it.
+//!
+//! The arithmetic is the core's (`core::payout`, `core::review::impact`); what lives here is
+//! the planning around it, which decides the cost of a review on a large ledger. When no
+//! agreement changed, the projects are known from the change itself and only their
+//! contributions are needed: both revisions are loaded quickly (from the folders' summaries)
+//! side by side. A changed agreement may touch any project that uses it, which only the
+//! head's projects can say; that, and anything a quick load cannot answer, loads in full, one
+//! revision at a time, so at most one whole ledger is in memory. A revision whose totals were
+//! kept by an earlier review or payout is not loaded at all.
+//!
+//! What this layer cannot know is handed in by the caller through [`Hooks`]: the rules in
+//! force (a walk of the governance history), which contributions still await approvals, and
+//! where totals are kept.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::store::Oid;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::load::{self, Pick};
+use crate::core::ledger::{self, Ledger, RecordType};
+use crate::core::payout::{self, Payout, Request};
+use crate::core::record::PayoutRecord;
+use crate::core::review::{self, AgentImpact};
+use crate::core::value::Id;
+use crate::store::{ResolvedRev, Store, StoreError};
+
+/// Why a project's payout impact is not shown.
+pub const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
+
+/// What a review takes of a payout: each agent's total, none when the project does not exist
+/// at the revision, or why it cannot be worked out.
+pub type Totals = Result<Option<Vec<(Id, Decimal)>>, String>;
+
+/// The payout impact on one project.
+#[derive(Clone, Debug, Serialize)]
+pub struct Impact {
+    /// The project.
+    pub project: String,
+    /// The revenue the payouts share; `None` when there is none to take.
+    pub amount: Option<Decimal>,
+    /// Why the impact is not computed, if it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Each agent's payout before and after.
+    pub agents: Vec<AgentImpact>,
+}
+
+/// What the impact needs from its caller.
+pub trait Hooks {
+    /// The caller's error; reading the store fails into it.
+    type Error: From<StoreError>;
+    /// The rules in force at `commit` (network, agents, projects), or `None` when they are
+    /// the ledger's own.
+    fn rules_in_force(&self, commit: Oid) -> Result<Option<Ledger>, Self::Error>;
+    /// The contributions of `ledger` (read at `commit`) still awaiting approvals.
+    fn unapproved(&self, commit: Oid, ledger: &Ledger) -> Result<HashSet<Id>, Self::Error>;
+    /// Totals kept for `project` and `amount` at `commit`, if any.
+    fn kept(&self, commit: Oid, project: &str, amount: Decimal) -> Option<Totals>;
+    /// Keeps `totals` for `project` and `amount` at `commit`.
+    fn keep(&self, commit: Oid, project: &str, amount: Decimal, totals: &Totals);
+    /// Called once after the last [`Hooks::keep`].
+    fn done_keeping(&self);
+}
+
+/// The projects a change touches and the amounts to pay out, as far as the change's own
+/// records say (`looked_up` is `None` when a changed agreement leaves the projects open).
+struct Plan {
+    projects: BTreeSet<String>,
+    agreements: BTreeSet<String>,
+    named: Vec<String>,
+    looked_up: Option<Vec<Option<Decimal>>>,
+}
+
+impl Plan {
+    fn new(
+        store: &Store,
+        head: &ResolvedRev,
+        old: &Ledger,
+        new: &Ledger,
+        amount: Option<Decimal>,
+    ) -> Result<Plan, StoreError> {
+        let mut projects: BTreeSet<String> = BTreeSet::new();
+        for l in [old, new] {
+            projects.extend(l.contributions.iter().map(|c| c.project.value.to_string()));
+        }
+        let agreements: BTreeSet<String> = old
+            .agreements
+            .iter()
+            .chain(&new.agreements)
+            .map(|a| a.id.value.to_string())
+            .collect();
+        let named: Vec<String> = projects.iter().cloned().collect();
+        // The amounts: --amount, or each project's last recorded payout at the head (its
+        // small payouts/ folder read alone, so the base's kept totals can be looked up first).
+        let looked_up = match amount {
+            _ if !agreements.is_empty() => None,
+            _ if projects.is_empty() => None,
+            Some(a) => Some(named.iter().map(|_| Some(a)).collect()),
+            None => {
+                let recorded = load::part(
+                    store,
+                    &head.id(),
+                    &[Pick::Tree(RecordType::Payout.folder())],
+                )?;
+                let recorded = &recorded.ledger().payouts;
+                Some(named.iter().map(|p| last_recorded(recorded, p)).collect())
+            }
+        };
+        Ok(Plan {
+            projects,
+            agreements,
+            named,
+            looked_up,
+        })
+    }
+}
+
+/// Payouts before and after the change from `base` to `head` (whose changed files, read on
+/// each side, are `old` and `new`), per affected project, for `amount` or each project's
+/// last recorded payout.
+pub fn impact<H: Hooks>(
+    store: &Store,
+    base: &ResolvedRev,
+    head: &ResolvedRev,
+    old: &Ledger,
+    new: &Ledger,
+    amount: Option<Decimal>,
+    hooks: &H,
+) -> Result<Vec<Impact>, H::Error> {
+    let plan = Plan::new(store, head, old, new, amount)?;
+    if plan.projects.is_empty() && plan.agreements.is_empty() {
+        return Ok(Vec::new());
+    }
+    // No amount for any project: nothing to pay out on either side, nothing to load.
+    if plan
+        .looked_up
+        .as_ref()
+        .is_some_and(|l| l.iter().all(Option::is_none))
+    {
+        return Ok(plan
+            .named
+            .into_iter()
+            .map(|project| Impact {
+                project,
+                amount: None,
+                note: Some(NO_AMOUNT.to_owned()),
+                agents: Vec::new(),
+            })
+            .collect());
+    }
+    // A policy asking for approvals (in the files on either side, or in force at the base)
+    // needs whole ledgers: approvals and statuses are not in a quick load.
+    let approvals = asks(old)
+        || asks(new)
+        || hooks
+            .rules_in_force(base.commit())?
+            .is_some_and(|r| asks(&r));
+    let kept_before: Option<Vec<Totals>> = plan.looked_up.as_ref().and_then(|amounts| {
+        plan.named
+            .iter()
+            .zip(amounts)
+            .map(|(p, a)| match a {
+                Some(a) => hooks.kept(base.commit(), p, *a),
+                None => Some(Ok(None)),
+            })
+            .collect()
+    });
+    let (after, before) = load_sides(store, base, head, &plan, approvals, kept_before.is_none())?;
+    compare(
+        store,
+        base,
+        head,
+        plan,
+        amount,
+        approvals,
+        kept_before,
+        after,
+        before,
+        hooks,
+    )
+}
+
+/// Whether `l`'s policy asks for approvals.
+fn asks(l: &Ledger) -> bool {
+    l.network
+        .as_ref()
+        .is_some_and(|n| n.validation.approvals > 0)
+}
+
+/// The head's ledger and, when both could be loaded quickly side by side, the base's.
+fn load_sides(
+    store: &Store,
+    base: &ResolvedRev,
+    head: &ResolvedRev,
+    plan: &Plan,
+    approvals: bool,
+    need_before: bool,
+) -> Result<(ledger::Loaded, Option<ledger::Loaded>), StoreError> {
+    let scoped: Vec<&str> = plan.named.iter().map(String::as_str).collect();
+    // The contributions of the named projects are all a payout of them reads.
+    let quick = if approvals || !plan.agreements.is_empty() {
+        None
+    } else if need_before {
+        let other = store.reopen()?;
+        let (after, before) = std::thread::scope(|scope| {
+            let projects = &scoped;
+            let before = scope.spawn(move || load::quickly(&other, base, projects));
+            let after = load::quickly(store, head, &scoped);
+            (after, before.join())
+        });
+        match (after?, before.unwrap_or(Ok(None))?) {
+            (Some(after), Some(before)) => Some((after.for_need(), Some(before.for_need()))),
+            _ => None,
+        }
+    } else {
+        load::quickly(store, head, &scoped)?.map(|after| (after.for_need(), None))
+    };
+    Ok(match quick {
+        Some(sides) => sides,
+        None => (load::whole(store, head)?, None),
+    })
+}
+
+/// Works the payouts out on both sides (the base's from kept totals, the quick load, or a
+/// whole load made now, after the head's is freed) and compares them.
+///
+/// Long because the order of the steps is what keeps one whole ledger in memory at a time;
+/// each step is a few lines.
+#[allow(clippy::too_many_arguments)]
+fn compare<H: Hooks>(
+    store: &Store,
+    base: &ResolvedRev,
+    head: &ResolvedRev,
+    plan: Plan,
+    amount: Option<Decimal>,
+    approvals: bool,
+    kept_before: Option<Vec<Totals>>,
+    after: ledger::Loaded,
+    mut before: Option<ledger::Loaded>,
+    hooks: &H,
+) -> Result<Vec<Impact>, H::Error> {
+    let (base_id, head_id) = (base.commit(), head.commit());
+    let mut projects = plan.projects;
+    for p in &after.ledger.projects {
+        if p.agreement
+            .as_ref()
+            .is_some_and(|a| plan.agreements.contains(a.value.as_str()))
+        {
+            projects.insert(p.id.value.to_string());
+        }
+    }
+    let amounts: Vec<(String, Option<Decimal>)> = projects
+        .into_iter()
+        .map(|project| {
+            let a = amount.or_else(|| last_recorded(&after.ledger.payouts, &project));
+            (project, a)
+        })
+        .collect();
+    // Kept totals only stand for the base if they are for these very amounts (the head's
+    // payouts read in full say the same as read alone, unless they have problems).
+    let same_amounts = plan.looked_up.is_some_and(|l| {
+        l.len() == amounts.len() && l.iter().zip(&amounts).all(|(a, (_, b))| a == b)
+    });
+    let kept_before = kept_before.filter(|_| same_amounts);
+    // Under a policy asking for approvals, each side pays what `ovn payout` would pay there:
+    // contributions still awaiting approval are left out (both ledgers are then whole).
+    let unapproved = |at: Oid, loaded: &ledger::Loaded| -> Result<HashSet<Id>, H::Error> {
+        if approvals {
+            hooks.unapproved(at, &loaded.ledger)
+        } else {
+            Ok(HashSet::new())
+        }
+    };
+    let payouts = |loaded: &ledger::Loaded, unapproved: &HashSet<Id>| -> Vec<Totals> {
+        amounts
+            .iter()
+            .map(|(project, a)| match a {
+                Some(a) => compute(loaded, unapproved, project, *a).map(|p| totals_of(p.as_ref())),
+                None => Ok(None),
+            })
+            .collect()
+    };
+    // Kept for the next review on top of either revision.
+    let keep = |at: Oid, worked_out: &[Totals]| {
+        for ((project, a), t) in amounts.iter().zip(worked_out) {
+            if let Some(a) = a {
+                hooks.keep(at, project, *a, t);
+            }
+        }
+    };
+    let unapproved_after = unapproved(head_id, &after)?;
+    let (payouts_after, payouts_before) = match &before {
+        Some(before) => {
+            let unapproved_before = unapproved(base_id, before)?;
+            let (a, b) = rayon::join(
+                || payouts(&after, &unapproved_after),
+                || payouts(before, &unapproved_before),
+            );
+            keep(base_id, &b);
+            (a, Some(b))
+        }
+        None => (payouts(&after, &unapproved_after), kept_before),
+    };
+    keep(head_id, &payouts_after);
+    // Freed while the base loads (or the report is written), rather than before.
+    super::discard(after);
+    let payouts_before = match payouts_before {
+        Some(kept) => kept,
+        None => {
+            let loaded = match before.take() {
+                Some(before) => before,
+                None => load::whole(store, base)?,
+            };
+            let worked_out = payouts(&loaded, &unapproved(base_id, &loaded)?);
+            keep(base_id, &worked_out);
+            before = Some(loaded);
+            worked_out
+        }
+    };
+    let out = impacts(amounts, payouts_before, payouts_after);
+    if let Some(before) = before {
+        super::discard(before);
+    }
+    hooks.done_keeping();
+    Ok(out)
+}
+
+/// One [`Impact`] per project, from the totals worked out on each side (`before` holds one
+/// entry per project with an amount, in order).
+fn impacts(
+    amounts: Vec<(String, Option<Decimal>)>,
+    before: Vec<Totals>,
+    after: Vec<Totals>,
+) -> Vec<Impact> {
+    let mut before = before.into_iter();
+    let mut out = Vec::new();
+    for ((project, amount), after) in amounts.into_iter().zip(after) {
+        let Some(amount) = amount else {
+            out.push(Impact {
+                project,
+                amount: None,
+                note: Some(NO_AMOUNT.to_owned()),
+                agents: Vec::new(),
+            });
+            continue;
+        };
+        let before = before.next().unwrap_or(Ok(None));
+        let (note, agents) = match (before, after) {
+            (Ok(b), Ok(a)) => (None, review::impact(b.as_deref(), a.as_deref())),
+            (Err(e), _) => (Some(format!("before: {e}")), Vec::new()),
+            (_, Err(e)) => (Some(format!("after: {e}")), Vec::new()),
+        };
+        out.push(Impact {
+            project,
+            amount: Some(amount),
+            note,
+            agents,
+        });
+    }
+    out
+}
+
+/// The totals of `payout`.
+pub fn totals_of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
+    payout.map(|p| p.totals.clone())
+}
+
+/// The amount of `project`'s last recorded payout (by date, then id) among `payouts`.
+fn last_recorded(payouts: &[PayoutRecord], project: &str) -> Option<Decimal> {
+    payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .max_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)))
+        .map(|p| p.amount.value)
+}
+
+/// The payout of `amount` for `project` on a loaded ledger (none when the project does not
+/// exist there), or why it cannot be computed.
+fn compute(
+    loaded: &ledger::Loaded,
+    unapproved: &HashSet<Id>,
+    project: &str,
+    amount: Decimal,
+) -> Result<Option<Payout>, String> {
+    if !loaded.diagnostics.is_empty() {
+        return Err(format!(
+            "{} problem(s) in the ledger (run ovn check)",
+            loaded.diagnostics.len()
+        ));
+    }
+    if !loaded
+        .ledger
+        .projects
+        .iter()
+        .any(|p| p.id.value.as_str() == project)
+    {
+        return Ok(None);
+    }
+    let request = Request {
+        project,
+        amount,
+        date: None,
+    };
+    let settled = payout::settled_by_records(&loaded.ledger);
+    // Only the totals are compared: no explanations.
+    payout::compute_brief_validated(&loaded.ledger, &request, &settled, unapproved)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}

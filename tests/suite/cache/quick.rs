@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::common::{Sandbox, cache_dir, fablab_repo, run, write_files};
+use crate::common::{self, Sandbox, cache_dir, fablab_repo, run, write_files};
 
 /// The questions asked after each commit.
 const QUESTIONS: &[&[&str]] = &[
@@ -55,13 +55,7 @@ const QUESTIONS: &[&[&str]] = &[
 type Answer = (i32, String, String);
 
 fn answers(s: &Sandbox, dir: &Path, extra: &[&str]) -> Vec<Answer> {
-    QUESTIONS
-        .iter()
-        .map(|q| {
-            let args: Vec<&str> = extra.iter().chain(q.iter()).copied().collect();
-            run(s, dir, &args)
-        })
-        .collect()
+    common::answers(s, dir, QUESTIONS, extra)
 }
 
 /// Asks every question with the cache (answers cleared, so each is worked out again from

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{Sandbox, cache_dir, fablab_repo, run};
+use crate::common::{self, Sandbox, cache_dir, craft_entry, fablab_repo, run};
 
 /// The questions asked: payout previews (answer cache and folder cache), reports, a check,
 /// and exports (folder cache only: exports are not answered from the answer cache).
@@ -51,13 +51,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
 
 /// Each question's (exit code, stdout, stderr).
 fn answers(s: &Sandbox, dir: &Path, extra: &[&str]) -> Vec<(i32, String, String)> {
-    QUESTIONS
-        .iter()
-        .map(|q| {
-            let args: Vec<&str> = extra.iter().chain(q.iter()).copied().collect();
-            run(s, dir, &args)
-        })
-        .collect()
+    common::answers(s, dir, QUESTIONS, extra)
 }
 
 fn assert_same(got: &[(i32, String, String)], want: &[(i32, String, String)], when: &str) {
@@ -121,27 +115,6 @@ fn every_state_of_the_cache_gives_the_answers_of_no_cache() {
     }
 }
 
-/// Replaces `from` with `to` (same length) everywhere in `bytes` and recomputes the
-/// trailing CRC, so the entry is intact as a file and only its content is foreign.
-fn rewrite(bytes: &mut [u8], from: &[u8], to: &[u8]) -> bool {
-    assert_eq!(from.len(), to.len());
-    let body = bytes.len() - 4;
-    let mut changed = false;
-    let mut i = 0;
-    while i + from.len() <= body {
-        if &bytes[i..i + from.len()] == from {
-            bytes[i..i + from.len()].copy_from_slice(to);
-            changed = true;
-            i += from.len();
-        } else {
-            i += 1;
-        }
-    }
-    let crc = crc32fast::hash(&bytes[..body]);
-    bytes[body..].copy_from_slice(&crc.to_le_bytes());
-    changed
-}
-
 #[test]
 fn entries_written_by_another_version_are_never_trusted() {
     let s = Sandbox::new();
@@ -155,9 +128,13 @@ fn entries_written_by_another_version_are_never_trusted() {
     let mut tampered = 0;
     for path in entries(&dir) {
         let mut bytes = std::fs::read(&path).unwrap();
-        assert!(rewrite(&mut bytes, version.as_bytes(), older.as_bytes()));
-        rewrite(&mut bytes, b"ana", b"eve");
-        rewrite(&mut bytes, b"1150.00", b"9999.99");
+        assert!(craft_entry(
+            &mut bytes,
+            version.as_bytes(),
+            older.as_bytes()
+        ));
+        craft_entry(&mut bytes, b"ana", b"eve");
+        craft_entry(&mut bytes, b"1150.00", b"9999.99");
         std::fs::write(&path, bytes).unwrap();
         tampered += 1;
     }

@@ -358,6 +358,44 @@ pub fn ok(s: &Sandbox, dir: &Path, args: &[&str]) -> String {
     out
 }
 
+/// Runs each of `questions` as `ovn EXTRA QUESTION`: each one's (exit code, stdout, stderr).
+pub fn answers(
+    s: &Sandbox,
+    dir: &Path,
+    questions: &[&[&str]],
+    extra: &[&str],
+) -> Vec<(i32, String, String)> {
+    questions
+        .iter()
+        .map(|q| {
+            let args: Vec<&str> = extra.iter().chain(q.iter()).copied().collect();
+            run(s, dir, &args)
+        })
+        .collect()
+}
+
+/// Replaces `from` with `to` (same length) everywhere in the cache entry `bytes` and
+/// recomputes its trailing CRC, so the entry is whole as a file and only its content is
+/// crafted. Whether anything was replaced.
+pub fn craft_entry(bytes: &mut [u8], from: &[u8], to: &[u8]) -> bool {
+    assert_eq!(from.len(), to.len());
+    let body = bytes.len() - 4;
+    let mut changed = false;
+    let mut i = 0;
+    while i + from.len() <= body {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            changed = true;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    changed
+}
+
 /// The id of the payout [`repo_with_payout`] records (fixed, so outputs are stable).
 pub const PAYOUT_ID: &str = "01pa0000000000000000000001";
 

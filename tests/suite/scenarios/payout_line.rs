@@ -8,7 +8,7 @@ use crate::common;
 
 use std::path::Path;
 
-use crate::common::{Sandbox, base_repo, repo_with_payout, run};
+use crate::common::{Sandbox, base_repo, craft_entry, repo_with_payout, run};
 
 /// Records a 3000.00 payout of drone with `memo` on the current branch, computed at HEAD;
 /// returns its id.
@@ -263,26 +263,6 @@ fn cache_entries(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Swaps `from` and `to` (same length) in `bytes` and recomputes the trailing CRC, as
-/// tests/suite/cache/results.rs does: the entry is whole, only its content is crafted.
-fn craft(bytes: &mut [u8], from: &[u8], to: &[u8]) -> bool {
-    let body = bytes.len() - 4;
-    let mut changed = false;
-    let mut i = 0;
-    while i + from.len() <= body {
-        if &bytes[i..i + from.len()] == from {
-            bytes[i..i + from.len()].copy_from_slice(to);
-            changed = true;
-            i += from.len();
-        } else {
-            i += 1;
-        }
-    }
-    let crc = crc32fast::hash(&bytes[..body]);
-    bytes[body..].copy_from_slice(&crc.to_le_bytes());
-    changed
-}
-
 #[test]
 fn a_crafted_cache_changes_neither_record_nor_verify() {
     let s = Sandbox::new();
@@ -296,7 +276,7 @@ fn a_crafted_cache_changes_neither_record_nor_verify() {
     let mut crafted = 0;
     for path in cache_entries(&dir) {
         let mut bytes = std::fs::read(&path).unwrap();
-        if craft(&mut bytes, b"ana", b"ben") {
+        if craft_entry(&mut bytes, b"ana", b"ben") {
             crafted += 1;
         }
         std::fs::write(&path, bytes).unwrap();
@@ -328,7 +308,7 @@ fn a_crafted_cache_changes_neither_record_nor_verify() {
     // the cache on still matches, and a tampered record still does not.
     for path in cache_entries(&dir) {
         let mut bytes = std::fs::read(&path).unwrap();
-        craft(&mut bytes, b"ana", b"ben");
+        craft_entry(&mut bytes, b"ana", b"ben");
         std::fs::write(&path, bytes).unwrap();
     }
     let (code, out, err) = run(&s, &dir, &["payout", "verify", &id]);

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{self, Sandbox, cache_dir, craft_entry, fablab_repo, run};
+use crate::common::{self, Sandbox, cache_dir, cache_entries, craft_entry, fablab_repo, run};
 
 /// The questions asked: payout previews (answer cache and folder cache), reports, a check,
 /// and exports (folder cache only: exports are not answered from the answer cache).
@@ -28,27 +28,6 @@ const QUESTIONS: &[&[&str]] = &[
     &["export", "valueflows", "--at", "HEAD"],
 ];
 
-/// Every file in the cache (entries, not folders), sorted.
-fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![cache_dir(dir)];
-    while let Some(d) = stack.pop() {
-        let Ok(read) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in read {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Each question's (exit code, stdout, stderr).
 fn answers(s: &Sandbox, dir: &Path, extra: &[&str]) -> Vec<(i32, String, String)> {
     common::answers(s, dir, QUESTIONS, extra)
@@ -69,11 +48,11 @@ fn every_state_of_the_cache_gives_the_answers_of_no_cache() {
         reference[0].1.contains("ana") && reference[0].0 == 0,
         "the payout works: {reference:?}"
     );
-    assert!(entries(&dir).is_empty(), "--no-cache writes no cache");
+    assert!(cache_entries(&dir).is_empty(), "--no-cache writes no cache");
 
     // Cold: the first run fills the cache (day folders and answers) and answers the same.
     assert_same(&answers(&s, &dir, &[]), &reference, "cold");
-    let filled = entries(&dir);
+    let filled = cache_entries(&dir);
     let folders = filled
         .iter()
         .filter(|p| !p.to_string_lossy().contains("/answers/"))
@@ -83,7 +62,7 @@ fn every_state_of_the_cache_gives_the_answers_of_no_cache() {
 
     // Warm: answered from the cache, the same bytes.
     assert_same(&answers(&s, &dir, &[]), &reference, "warm");
-    assert_eq!(entries(&dir), filled, "a warm run adds nothing");
+    assert_eq!(cache_entries(&dir), filled, "a warm run adds nothing");
 
     // Deleted.
     std::fs::remove_dir_all(cache_dir(&dir)).unwrap();
@@ -100,7 +79,7 @@ fn every_state_of_the_cache_gives_the_answers_of_no_cache() {
         |b| *b = b"not a cache entry at all".repeat(7),
     ];
     for (n, damage) in damages.iter().enumerate() {
-        for path in entries(&dir) {
+        for path in cache_entries(&dir) {
             let mut bytes = std::fs::read(&path).unwrap();
             damage(&mut bytes);
             std::fs::write(&path, bytes).unwrap();
@@ -126,7 +105,7 @@ fn entries_written_by_another_version_are_never_trusted() {
     let version = format!("ovn {} ", env!("CARGO_PKG_VERSION"));
     let older = format!("ovn {} ", "9".repeat(env!("CARGO_PKG_VERSION").len()));
     let mut tampered = 0;
-    for path in entries(&dir) {
+    for path in cache_entries(&dir) {
         let mut bytes = std::fs::read(&path).unwrap();
         assert!(craft_entry(
             &mut bytes,
@@ -147,7 +126,7 @@ fn a_new_commit_reads_only_the_changed_folder_and_answers_like_no_cache() {
     let s = Sandbox::new();
     let dir = fablab_repo(&s, "fablab");
     answers(&s, &dir, &[]);
-    let before = entries(&dir);
+    let before = cache_entries(&dir);
     // One more contribution on a day that already has records, committed on top.
     let (code, out, err) = run(
         &s,
@@ -176,7 +155,7 @@ fn a_new_commit_reads_only_the_changed_folder_and_answers_like_no_cache() {
     assert!(fresh.1.contains("logged for ben by ana"), "{}", fresh.1);
     assert_eq!(run(&s, &dir, &review), fresh, "review, cold");
     assert_eq!(run(&s, &dir, &review), fresh, "review, warm");
-    let after = entries(&dir);
+    let after = cache_entries(&dir);
     let new_folders: Vec<&PathBuf> = after
         .iter()
         .filter(|p| {
@@ -222,7 +201,7 @@ fn concurrent_cold_runs_agree_and_leave_whole_entries() {
         let out = child.wait_with_output().unwrap();
         assert_eq!(String::from_utf8(out.stdout).unwrap(), reference.1);
     }
-    let leftovers: Vec<PathBuf> = entries(&dir)
+    let leftovers: Vec<PathBuf> = cache_entries(&dir)
         .into_iter()
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
         .collect();
@@ -254,7 +233,7 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
     let dir = fablab_repo(&s, "fablab");
     let payout = ["payout", "3000", "-p", "drone", "--at", "HEAD"];
     let reference = run(&s, &dir, &payout);
-    let in_use: Vec<PathBuf> = entries(&dir)
+    let in_use: Vec<PathBuf> = cache_entries(&dir)
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("/answers/"))
         .collect();
@@ -328,7 +307,7 @@ fn answers_under_a_signed_policy_are_never_stored() {
     let first = run(&s, &dir, &report);
     assert_eq!(first.0, 0, "{first:?}");
     assert_eq!(run(&s, &dir, &report), first);
-    let answers = entries(&dir)
+    let answers = cache_entries(&dir)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains("/answers/"))
         .count();

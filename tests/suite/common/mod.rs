@@ -223,6 +223,27 @@ pub fn cache_dir(dir: &Path) -> PathBuf {
     dir.join(".git/ovn/cache")
 }
 
+/// Every file in the repository's cache (entries, not folders), sorted.
+pub fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![cache_dir(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(read) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in read {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A repository holding [`BASE`], committed on `main`.
 pub fn base_repo(sandbox: &Sandbox, name: &str) -> PathBuf {
     let dir = sandbox.repo(name);

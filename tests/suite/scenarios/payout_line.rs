@@ -8,7 +8,7 @@ use crate::common;
 
 use std::path::Path;
 
-use crate::common::{Sandbox, base_repo, craft_entry, repo_with_payout, run};
+use crate::common::{Sandbox, base_repo, cache_entries, craft_entry, repo_with_payout, run};
 
 /// Records a 3000.00 payout of drone with `memo` on the current branch, computed at HEAD;
 /// returns its id.
@@ -241,26 +241,6 @@ fn a_reconciliation_joins_the_fork_and_keeps_the_overpayment_on_record() {
     let text = std::fs::read_to_string(dir.join(path_of(&next))).unwrap();
     assert!(text.contains(&format!("follows = [\"{id}\"]\n")), "{text}");
     assert_eq!(run(&s, &dir, &["check"]).0, 0);
-}
-
-/// Every file under `.git/ovn/cache`.
-fn cache_entries(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join(".git/ovn/cache")];
-    while let Some(d) = stack.pop() {
-        let Ok(read) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in read {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -16,7 +16,8 @@
 //!
 //! The treasurer then books the cash as it moves (receivable → bank, payable → bank). Every
 //! figure is the record's own, already exact to the minor unit, so the journals balance by
-//! construction; `tests/cli_export.rs` has the real `hledger check` and `bean-check` agree.
+//! construction; `tests/suite/cli/export.rs` has the real `hledger check` and `bean-check`
+//! agree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -7,8 +7,8 @@
 //! *accepts*: a record it cannot prove clean in this form, for any reason (a comment, another
 //! key order, an escape, a value the rules would question), comes back `None` and is read by the
 //! full reader, which reports every problem. When it accepts, the record is exactly what the full
-//! reader returns (fields and spans), with no diagnostic; `tests/fast_reader.rs` holds the two
-//! readers to that.
+//! reader returns (fields and spans), with no diagnostic; `tests/suite/domain/fast_reader.rs`
+//! holds the two readers to that.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -1,0 +1,419 @@
+//! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
+//! reviews and reports of contributions read the day folders' summaries, kept report parts
+//! and the records picked before for a payout's projects instead of every record. They must
+//! answer byte for byte as `--no-cache` does, find every problem a full load finds (by
+//! falling back to one), and really not need the records they do not read.
+
+use std::path::Path;
+
+use crate::common::{self, Sandbox, cache_dir, fablab_repo, run, write_files};
+
+/// The questions asked after each commit.
+const QUESTIONS: &[&[&str]] = &[
+    &["check", "--at", "HEAD"],
+    &["check", "--at", "HEAD", "--format", "json"],
+    &["payout", "3000", "-p", "drone", "--at", "HEAD"],
+    &[
+        "payout",
+        "2000",
+        "-p",
+        "lab",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+        "--explain",
+    ],
+    &["report", "contributions", "--at", "HEAD"],
+    &[
+        "report",
+        "contributions",
+        "--by",
+        "project",
+        "--by",
+        "month",
+        "--at",
+        "HEAD",
+        "--format",
+        "csv",
+    ],
+    &[
+        "report",
+        "contributions",
+        "--by",
+        "skill",
+        "--project",
+        "drone",
+        "--since",
+        "2026-02-01",
+        "--at",
+        "HEAD",
+    ],
+    &["review", "HEAD~1..HEAD", "--amount", "3000"],
+];
+
+type Answer = (i32, String, String);
+
+fn answers(s: &Sandbox, dir: &Path, extra: &[&str]) -> Vec<Answer> {
+    common::answers(s, dir, QUESTIONS, extra)
+}
+
+/// Asks every question with the cache (answers cleared, so each is worked out again from
+/// the folder cache, the summaries and the kept parts) and without, and compares.
+fn assert_like_no_cache(s: &Sandbox, dir: &Path, when: &str) -> Vec<Answer> {
+    let want = answers(s, dir, &["--no-cache"]);
+    let _ = std::fs::remove_dir_all(cache_dir(dir).join("answers"));
+    let got = answers(s, dir, &[]);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{when}: `ovn {}` differs", QUESTIONS[i].join(" "));
+    }
+    want
+}
+
+fn commit(s: &Sandbox, dir: &Path, message: &str) {
+    s.git(dir, &["add", "-A"]);
+    s.git(dir, &["commit", "-q", "-m", message]);
+}
+
+/// A contribution file's path and text.
+fn contribution(id: &str, date: &str, agent: &str, project: &str, extra: &str) -> (String, String) {
+    let folder = date.replace('-', "/");
+    (
+        format!("contributions/{folder}/{id}.toml"),
+        format!(
+            "id = \"{id}\"\nagent = \"{agent}\"\ndate = {date}\nproject = \"{project}\"\nkind = \"work\"\ndescription = \"Test work\"\nhours = \"2\"\n{extra}"
+        ),
+    )
+}
+
+fn add(s: &Sandbox, dir: &Path, files: &[(String, String)], message: &str) {
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(dir, &files);
+    commit(s, dir, message);
+}
+
+#[test]
+fn a_new_commit_is_answered_from_summaries_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    // Warm at the first commit: every folder cached, summarised, and its report parts kept.
+    let first = answers(&s, &dir, &[]);
+    assert_eq!(first[0].0, 0, "{first:?}");
+    assert!(cache_dir(&dir).join("summaries").is_dir());
+    assert!(cache_dir(&dir).join("reports").is_dir());
+
+    // One new contribution, and a correction of one logged months earlier (its target is in
+    // another day folder, which the new folder's summary cannot see).
+    add(
+        &s,
+        &dir,
+        &[
+            contribution(
+                "01quick0000000000000000001",
+                "2026-07-01",
+                "ben",
+                "drone",
+                "",
+            ),
+            contribution(
+                "01quick0000000000000000002",
+                "2026-07-01",
+                "mehmet",
+                "lab",
+                "supersedes = \"01kdy02100c3nn0qbbet707xt2\"\n",
+            ),
+        ],
+        "two more",
+    );
+    let reference = assert_like_no_cache(&s, &dir, "after a commit");
+    assert_eq!(reference[0].0, 0, "{reference:?}");
+    assert!(reference[0].1.starts_with("ok: "), "{}", reference[0].1);
+    assert!(
+        reference[7].1.contains("ben 2h work on drone"),
+        "{}",
+        reference[7].1
+    );
+
+    // The check and the reports really come from summaries and kept parts: with a record
+    // of an old lab folder gone from the object database, a full load cannot read the
+    // ledger any more, and the quick answers are still the same.
+    let blob = s.git(
+        &dir,
+        &[
+            "rev-parse",
+            "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
+        ],
+    );
+    let blob = blob.trim();
+    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    assert!(object.is_file(), "the test ledger's objects are loose");
+    std::fs::remove_file(&object).unwrap();
+    let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    assert_ne!(code, 0, "without the cache the record is needed");
+    assert!(err.contains("blob"), "{err}");
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    for (i, q) in QUESTIONS.iter().enumerate() {
+        // The payouts and the review read the records of their projects (from the folder
+        // cache), which the missing lab record is not one of for drone.
+        if q.contains(&"lab") {
+            continue;
+        }
+        assert_eq!(
+            run(&s, &dir, q),
+            reference[i],
+            "`ovn {}` from summaries",
+            q.join(" ")
+        );
+    }
+}
+
+#[test]
+fn problems_across_folders_are_reported_as_a_full_load_reports_them() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+
+    // An id used again in another day folder (a record copied to a new date).
+    let (_, old) = contribution(
+        "01kdy02100c3nn0qbbet707xt2",
+        "2026-01-02",
+        "mehmet",
+        "lab",
+        "",
+    );
+    add(
+        &s,
+        &dir,
+        &[(
+            "contributions/2026/07/02/01kdy02100c3nn0qbbet707xt2.toml".to_owned(),
+            old.replace("2026-01-02", "2026-07-02"),
+        )],
+        "a copied id",
+    );
+    let got = assert_like_no_cache(&s, &dir, "duplicate id");
+    assert_ne!(got[0].0, 0);
+    assert!(got[0].1.contains("is used by 2 files"), "{}", got[0].1);
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // An agent that old folders name, removed.
+    std::fs::remove_file(dir.join("agents/chloe.toml")).unwrap();
+    commit(&s, &dir, "chloe leaves");
+    let got = assert_like_no_cache(&s, &dir, "removed agent");
+    assert_ne!(got[0].0, 0);
+    assert!(got[0].1.contains("unknown agent `chloe`"), "{}", got[0].1);
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // A correction naming a record that does not exist, and one naming itself.
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000003",
+            "2026-07-03",
+            "ben",
+            "drone",
+            "reverses = \"01nosuchrecord000000000000\"\n",
+        )],
+        "bad correction",
+    );
+    let got = assert_like_no_cache(&s, &dir, "unknown correction target");
+    assert_ne!(got[0].0, 0);
+    assert!(got[0].1.contains("unknown contribution"), "{}", got[0].1);
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // Too many hours on one day, from a new record on a day the cache has.
+    add(
+        &s,
+        &dir,
+        &[(
+            "contributions/2026/03/03/01quick0000000000000000004.toml".to_owned(),
+            contribution(
+                "01quick0000000000000000004",
+                "2026-03-03",
+                "nuria",
+                "drone",
+                "",
+            )
+            .1
+            .replace("hours = \"2\"", "hours = \"17\""),
+        )],
+        "a long day",
+    );
+    let got = assert_like_no_cache(&s, &dir, "day over 24 hours");
+    assert_ne!(got[0].0, 0);
+    assert!(got[0].1.contains("a day has 24 hours"), "{}", got[0].1);
+}
+
+#[test]
+fn lost_or_damaged_summaries_and_parts_change_nothing() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000005",
+            "2026-07-04",
+            "zoe",
+            "seedbank",
+            "",
+        )],
+        "one more",
+    );
+    let reference = answers(&s, &dir, &["--no-cache"]);
+    for (n, target) in ["summaries", "reports", "picks", "totals"]
+        .iter()
+        .enumerate()
+    {
+        let folder = cache_dir(&dir).join(target);
+        assert!(folder.is_dir(), "{target} written by the quick loads");
+        for e in std::fs::read_dir(&folder).unwrap() {
+            let path = e.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let i = bytes.len() / 2;
+            bytes[i] ^= 0x41;
+            std::fs::write(&path, bytes).unwrap();
+        }
+        assert_eq!(
+            assert_like_no_cache(&s, &dir, &format!("damaged {target}")),
+            reference
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
+        assert_eq!(
+            assert_like_no_cache(&s, &dir, &format!("lost {target} ({n})")),
+            reference
+        );
+        // Written again, whole.
+        assert!(folder.is_dir(), "{target} written again");
+        assert_eq!(assert_like_no_cache(&s, &dir, "again"), reference);
+    }
+}
+
+#[test]
+fn a_review_takes_the_base_side_from_totals_kept_by_a_payout() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    // The base's totals for drone at 3000, kept by a payout preview.
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "-p", "drone", "--at", "HEAD"]);
+    assert_eq!(code, 0, "{err}");
+    let kept = cache_dir(&dir).join("totals");
+    let count = || std::fs::read_dir(&kept).map_or(0, |d| d.count());
+    assert_eq!(count(), 1, "one revision, one project, one amount");
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000007",
+            "2026-07-02",
+            "ben",
+            "drone",
+            "",
+        )],
+        "one more",
+    );
+    let review = ["review", "HEAD~1..HEAD", "--amount", "3000"];
+    let no_cache: Vec<&str> = ["--no-cache"].iter().chain(&review).copied().collect();
+    let want = run(&s, &dir, &no_cache);
+    // Added by ana for ben, dated months before its commit: flagged (exit 1).
+    assert_eq!(want.0, 1, "{want:?}");
+    assert!(want.1.contains("logged for ben by ana"), "{}", want.1);
+    assert!(want.1.contains("ben"), "ben's share grows: {}", want.1);
+    assert_eq!(count(), 1, "--no-cache keeps nothing");
+    assert_eq!(run(&s, &dir, &review), want, "with the base's kept totals");
+    assert_eq!(count(), 2, "the head's totals are kept too");
+
+    // Damaged or lost, they are worked out again, the same.
+    for e in std::fs::read_dir(&kept).unwrap() {
+        let path = e.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = bytes.len() - 6;
+        bytes[i] ^= 0x41;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &review), want, "damaged totals");
+    std::fs::remove_dir_all(&kept).unwrap();
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &review), want, "lost totals");
+    assert_eq!(count(), 2, "written again");
+}
+
+#[test]
+fn corrections_that_loop_across_folders_are_reported_as_a_full_load_reports_them() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    const OLD: &str = "contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml";
+    // A correction of an old record, in its own folder, cached and summarised.
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000005",
+            "2026-07-05",
+            "ben",
+            "drone",
+            "supersedes = \"01kdy02100c3nn0qbbet707xt2\"\n",
+        )],
+        "a correction",
+    );
+    assert_eq!(answers(&s, &dir, &[])[0].0, 0);
+
+    // The old record edited by hand to supersede its correction: a loop through a folder
+    // the quick load knows only by its summary.
+    let old = std::fs::read_to_string(dir.join(OLD)).unwrap();
+    write_files(
+        &dir,
+        &[(
+            OLD,
+            &format!("{old}supersedes = \"01quick0000000000000000005\"\n"),
+        )],
+    );
+    commit(&s, &dir, "a loop");
+    let got = assert_like_no_cache(&s, &dir, "a loop through a summary");
+    assert_eq!(got[0].0, 1, "{got:?}");
+    assert!(got[0].1.contains("error[correction-loop]"), "{}", got[0].1);
+
+    // Both records of a loop in summarised folders, then an unrelated commit.
+    s.git(&dir, &["reset", "-q", "--hard", "HEAD~2"]);
+    add(
+        &s,
+        &dir,
+        &[
+            contribution(
+                "01quick0000000000000000006",
+                "2026-07-06",
+                "ben",
+                "drone",
+                "supersedes = \"01quick0000000000000000007\"\n",
+            ),
+            contribution(
+                "01quick0000000000000000007",
+                "2026-07-07",
+                "ben",
+                "drone",
+                "supersedes = \"01quick0000000000000000006\"\n",
+            ),
+        ],
+        "a loop",
+    );
+    assert_eq!(answers(&s, &dir, &[])[0].0, 1);
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000008",
+            "2026-07-08",
+            "ben",
+            "drone",
+            "",
+        )],
+        "more work",
+    );
+    let got = assert_like_no_cache(&s, &dir, "a loop in summaries");
+    assert_eq!(got[0].0, 1, "{got:?}");
+    assert!(got[0].1.contains("error[correction-loop]"), "{}", got[0].1);
+}

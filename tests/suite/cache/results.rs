@@ -1,0 +1,315 @@
+//! The cache in `.git/ovn/cache` never changes a result: cold, warm, deleted, damaged, or
+//! written by another version, every answer is byte for byte the one `--no-cache` gives, on
+//! a real repository holding the bundled fablab example (360 contributions in ~100 day
+//! folders).
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{self, Sandbox, cache_dir, cache_entries, craft_entry, fablab_repo, run};
+
+/// The questions asked: payout previews (answer cache and folder cache), reports, a check,
+/// and exports (folder cache only: exports are not answered from the answer cache).
+const QUESTIONS: &[&[&str]] = &[
+    &["payout", "3000", "-p", "drone", "--at", "HEAD"],
+    &[
+        "payout",
+        "3000",
+        "-p",
+        "drone",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+        "--explain",
+    ],
+    &["report", "contributions", "--by", "agent", "--at", "HEAD"],
+    &["report", "claims", "--at", "HEAD", "--format", "csv"],
+    &["check", "--at", "HEAD"],
+    &["export", "valueflows", "--at", "HEAD"],
+];
+
+/// Each question's (exit code, stdout, stderr).
+fn answers(s: &Sandbox, dir: &Path, extra: &[&str]) -> Vec<(i32, String, String)> {
+    common::answers(s, dir, QUESTIONS, extra)
+}
+
+fn assert_same(got: &[(i32, String, String)], want: &[(i32, String, String)], when: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g, w, "{when}: `ovn {}` differs", QUESTIONS[i].join(" "));
+    }
+}
+
+#[test]
+fn every_state_of_the_cache_gives_the_answers_of_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let reference = answers(&s, &dir, &["--no-cache"]);
+    assert!(
+        reference[0].1.contains("ana") && reference[0].0 == 0,
+        "the payout works: {reference:?}"
+    );
+    assert!(cache_entries(&dir).is_empty(), "--no-cache writes no cache");
+
+    // Cold: the first run fills the cache (day folders and answers) and answers the same.
+    assert_same(&answers(&s, &dir, &[]), &reference, "cold");
+    let filled = cache_entries(&dir);
+    let folders = filled
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("/answers/"))
+        .count();
+    assert!(folders > 50, "one entry per day folder, got {folders}");
+    assert!(filled.len() > folders, "answers are stored too");
+
+    // Warm: answered from the cache, the same bytes.
+    assert_same(&answers(&s, &dir, &[]), &reference, "warm");
+    assert_eq!(cache_entries(&dir), filled, "a warm run adds nothing");
+
+    // Deleted.
+    std::fs::remove_dir_all(cache_dir(&dir)).unwrap();
+    assert_same(&answers(&s, &dir, &[]), &reference, "deleted");
+
+    // Damaged in every way a file can be: a flipped byte, cut short, emptied, garbage.
+    let damages: [fn(&mut Vec<u8>); 4] = [
+        |b| {
+            let i = b.len() / 2;
+            b[i] ^= 0x20;
+        },
+        |b| b.truncate(b.len() / 3),
+        |b| b.clear(),
+        |b| *b = b"not a cache entry at all".repeat(7),
+    ];
+    for (n, damage) in damages.iter().enumerate() {
+        for path in cache_entries(&dir) {
+            let mut bytes = std::fs::read(&path).unwrap();
+            damage(&mut bytes);
+            std::fs::write(&path, bytes).unwrap();
+        }
+        assert_same(&answers(&s, &dir, &[]), &reference, &format!("damage {n}"));
+        // A damaged entry is replaced by a good one on the next run.
+        assert_same(
+            &answers(&s, &dir, &[]),
+            &reference,
+            &format!("after damage {n}"),
+        );
+    }
+}
+
+#[test]
+fn entries_written_by_another_version_are_never_trusted() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let reference = answers(&s, &dir, &["--no-cache"]);
+    answers(&s, &dir, &[]);
+    // Make every entry claim another ovn version, with tampered content that would show if
+    // it were used: descriptions and names in the folder entries, amounts in the answers.
+    let version = format!("ovn {} ", env!("CARGO_PKG_VERSION"));
+    let older = format!("ovn {} ", "9".repeat(env!("CARGO_PKG_VERSION").len()));
+    let mut tampered = 0;
+    for path in cache_entries(&dir) {
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(craft_entry(
+            &mut bytes,
+            version.as_bytes(),
+            older.as_bytes()
+        ));
+        craft_entry(&mut bytes, b"ana", b"eve");
+        craft_entry(&mut bytes, b"1150.00", b"9999.99");
+        std::fs::write(&path, bytes).unwrap();
+        tampered += 1;
+    }
+    assert!(tampered > 50);
+    assert_same(&answers(&s, &dir, &[]), &reference, "another version");
+}
+
+#[test]
+fn a_new_commit_reads_only_the_changed_folder_and_answers_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+    let before = cache_entries(&dir);
+    // One more contribution on a day that already has records, committed on top.
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "log",
+            "3h",
+            "Wiring harness",
+            "-p",
+            "drone",
+            "--agent",
+            "ben",
+            "--date",
+            "2026-03-03",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let reference = answers(&s, &dir, &["--no-cache"]);
+    assert_same(&answers(&s, &dir, &[]), &reference, "after a commit");
+    // The review of that commit, with its payout impact: the same cold, warm and without.
+    let review = ["review", "HEAD~1..HEAD", "--amount", "3000"];
+    let fresh = run(&s, &dir, &[&["--no-cache"][..], &review].concat());
+    // Ana logged it for ben: the review flags that (exit 1).
+    assert_eq!(fresh.0, 1, "{fresh:?}");
+    assert!(fresh.1.contains("ben 3h work on drone"), "{}", fresh.1);
+    assert!(fresh.1.contains("logged for ben by ana"), "{}", fresh.1);
+    assert_eq!(run(&s, &dir, &review), fresh, "review, cold");
+    assert_eq!(run(&s, &dir, &review), fresh, "review, warm");
+    let after = cache_entries(&dir);
+    let new_folders: Vec<&PathBuf> = after
+        .iter()
+        .filter(|p| {
+            let p_text = p.to_string_lossy();
+            // Answers and payout totals are kept by commit: new ones are expected.
+            !before.contains(p) && !p_text.contains("/answers/") && !p_text.contains("/totals/")
+        })
+        .collect();
+    assert_eq!(
+        new_folders.len(),
+        1,
+        "only the changed day folder is parsed again and cached: {new_folders:?}"
+    );
+}
+
+#[test]
+fn concurrent_cold_runs_agree_and_leave_whole_entries() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let reference = run(
+        &s,
+        &dir,
+        &[
+            "--no-cache",
+            "payout",
+            "3000",
+            "-p",
+            "drone",
+            "--at",
+            "HEAD",
+        ],
+    );
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            s.ovn(&dir)
+                .args(["payout", "3000", "-p", "drone", "--at", "HEAD"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), reference.1);
+    }
+    let leftovers: Vec<PathBuf> = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left: {leftovers:?}"
+    );
+    assert_eq!(
+        run(&s, &dir, &["payout", "3000", "-p", "drone", "--at", "HEAD"]),
+        reference
+    );
+}
+
+#[test]
+fn the_working_tree_check_and_writes_do_not_depend_on_the_cache() {
+    // The working tree has no tree ids: `ovn check` there always parses, and a record
+    // payout is never answered from the cache (it writes).
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+    let check = run(&s, &dir, &["check"]);
+    assert_eq!(check, run(&s, &dir, &["--no-cache", "check"]));
+    assert_eq!(check.0, 0, "{check:?}");
+}
+
+#[test]
+fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let payout = ["payout", "3000", "-p", "drone", "--at", "HEAD"];
+    let reference = run(&s, &dir, &payout);
+    let in_use: Vec<PathBuf> = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("/answers/"))
+        .collect();
+    // A stale entry (another version's, say) and every real one made to look 8 days old.
+    let stale = cache_dir(&dir).join("ab/cdef0123456789abcdef0123456789abcdef01");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, b"old").unwrap();
+    let old = std::process::Command::new("touch")
+        .args(["-d", "8 days ago"])
+        .arg(&stale)
+        .args(&in_use)
+        .status()
+        .unwrap();
+    assert!(old.success());
+    // A warm run removes nothing; a run that misses a folder prunes what no read uses.
+    assert_eq!(run(&s, &dir, &payout), reference);
+    assert!(stale.exists(), "a warm run touches nothing");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &["log", "1h", "Sanding", "-p", "drone", "--agent", "cy"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        run(&s, &dir, &payout),
+        run(&s, &dir, &[&["--no-cache"][..], &payout].concat())
+    );
+    assert!(!stale.exists(), "the stale entry is pruned");
+    let kept = in_use.iter().filter(|p| p.exists()).count();
+    assert_eq!(kept, in_use.len(), "entries still in use stay, however old");
+
+    // Answers: at most AnswerCache::MAX are kept.
+    let git_dir = s.work().join("answers-only");
+    let cache = ovn::store::AnswerCache::new(&git_dir);
+    for i in 0..ovn::store::AnswerCache::MAX + 40 {
+        cache.put(&format!("question {i}"), 0, b"answer");
+    }
+    let count = std::fs::read_dir(
+        git_dir
+            .join(".")
+            .join(ovn::store::CACHE_DIR)
+            .join("answers"),
+    )
+    .unwrap()
+    .count();
+    assert!(
+        count <= ovn::store::AnswerCache::MAX,
+        "{count} answers kept"
+    );
+    assert_eq!(
+        cache.get(&format!("question {}", ovn::store::AnswerCache::MAX + 39)),
+        Some((0, b"answer".to_vec())),
+        "the newest answer is kept"
+    );
+}
+
+#[test]
+fn answers_under_a_signed_policy_are_never_stored() {
+    // Whether an approval's signature verifies depends on the machine's ssh set-up, not only
+    // on the commits: such answers are always computed.
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    std::fs::write(
+        dir.join("ovn.toml"),
+        format!("{toml}\n[validation]\napprovals = 1\nsigned = true\n"),
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "signed approvals"]);
+    let report = ["report", "contributions", "--by", "agent", "--at", "HEAD"];
+    let first = run(&s, &dir, &report);
+    assert_eq!(first.0, 0, "{first:?}");
+    assert_eq!(run(&s, &dir, &report), first);
+    let answers = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/answers/"))
+        .count();
+    assert_eq!(answers, 0, "no answer stored under a signed policy");
+}

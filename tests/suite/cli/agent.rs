@@ -1,0 +1,292 @@
+//! `ovn agent add` end to end on real git repositories: the record it writes and commits,
+//! `--kind`, `--joined`, `--key` and `--no-commit`, and every refusal (exit 2, nothing
+//! written). The test of all three `add` commands in one ledger lives here too (agents come
+//! first: projects and resources name them).
+
+use std::path::Path;
+
+use crate::common::{
+    Sandbox, assert_clean, assert_same_files, base_repo, commit_count, run, snapshot, subject,
+};
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+
+#[test]
+fn agent_project_and_resource_add() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    s.ovn(&dir)
+        .args(["agent", "add", "dee", "--email", "dee@fablab.example"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^Added agent dee \(dee\) in agents/dee.toml, commit [0-9a-f]{12} on main\n$",
+            )
+            .unwrap(),
+        );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/dee.toml")).unwrap(),
+        "id = \"dee\"\nname = \"dee\"\nkind = \"person\"\nemails = [\"dee@fablab.example\"]\n"
+    );
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> agent: add dee (dee)"
+    );
+    // dee can now log under their own identity.
+    s.ovn(&dir)
+        .env("GIT_AUTHOR_EMAIL", "DEE@fablab.example")
+        .args(["log", "1h", "First day"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(dee 1h work on drone)"));
+
+    s.ovn(&dir)
+        .args([
+            "project",
+            "add",
+            "frame",
+            "--name",
+            "Drone frame",
+            "--agreement",
+            "drone-ve",
+            "--parent",
+            "drone",
+            "--steward",
+            "ben",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("projects/frame.toml")).unwrap(),
+        "id = \"frame\"\nname = \"Drone frame\"\nagreement = \"drone-ve\"\nparent = \"drone\"\nstewards = [\"ben\"]\n"
+    );
+    s.ovn(&dir)
+        .args([
+            "resource",
+            "add",
+            "cnc",
+            "--name",
+            "CNC mill",
+            "--ownership",
+            "pooled",
+            "--owner",
+            "ana=50%",
+            "--owner",
+            "cy=50",
+            "--use-rate",
+            "12.5",
+            "--steward",
+            "cy",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Added resource cnc (CNC mill, pooled) in resources/cnc.toml",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resources/cnc.toml")).unwrap(),
+        "id = \"cnc\"\nname = \"CNC mill\"\nownership = \"pooled\"\nowners = [\n  { agent = \"ana\", share = \"50%\" },\n  { agent = \"cy\", share = \"50%\" },\n]\nstewards = [\"cy\"]\nuse_rate = \"12.5\"\n"
+    );
+    s.ovn(&dir)
+        .args(["resource", "add", "lathe", "--owner", "ben"])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(dir.join("resources/lathe.toml")).unwrap().contains("ownership = \"individual\"\nowners = [\n  { agent = \"ben\", share = \"100%\" },\n]\n"));
+    s.ovn(&dir)
+        .args(["resource", "add", "space", "--ownership", "commons"])
+        .assert()
+        .success();
+    s.ovn(&dir).arg("check").assert().success();
+    assert_clean(&s, &dir);
+}
+
+#[test]
+fn bad_additions_are_refused() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    let refused = |args: &[&str], needle: &str| {
+        s.ovn(&dir)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(needle));
+    };
+    refused(
+        &["agent", "add", "ana"],
+        "agent `ana` already exists (agents/ana.toml)",
+    );
+    refused(&["agent", "add", "Dee"], "ids are lowercase: dee");
+    refused(
+        &["agent", "add", "dee", "--email", "ben@fablab.example"],
+        "email ben@fablab.example already belongs to agent `ben`",
+    );
+    refused(
+        &["agent", "add", "dee", "--email", "not-an-email"],
+        "is not an email address",
+    );
+    refused(
+        &["project", "add", "lab", "--agreement", "drone-v"],
+        "did you mean `drone-ve`?",
+    );
+    refused(
+        &["project", "add", "lab", "--steward", "bem"],
+        "did you mean `ben`?",
+    );
+    refused(
+        &[
+            "resource", "add", "cnc", "--owner", "ana=50%", "--owner", "cy=40%",
+        ],
+        "the owners' shares sum to 90%, not 100%",
+    );
+    refused(
+        &[
+            "resource",
+            "add",
+            "cnc",
+            "--ownership",
+            "pooled",
+            "--owner",
+            "ana",
+        ],
+        "has no share",
+    );
+    refused(
+        &[
+            "resource",
+            "add",
+            "cnc",
+            "--ownership",
+            "commons",
+            "--owner",
+            "ana",
+        ],
+        "a commons resource has no owners",
+    );
+    refused(
+        &["resource", "add", "cnc", "--owner", "ana=150%"],
+        "not a percent from 0 to 100",
+    );
+    refused(
+        &["resource", "add", "cnc", "--owner", "anna"],
+        "did you mean `ana`?",
+    );
+    refused(
+        &["resource", "add", "cnc", "--use-rate", "-1"],
+        "--use-rate",
+    );
+    assert_eq!(commit_count(&s, &dir), before);
+    assert_clean(&s, &dir);
+}
+
+#[test]
+fn an_organization_with_a_joining_date_and_a_key_is_written_as_given() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "add",
+            "makers-fund",
+            "--name",
+            "Makers fund",
+            "--kind",
+            "organization",
+            "--joined",
+            "2026-01-05",
+            "--key",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb fund",
+        ],
+    );
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(
+        out.starts_with(
+            "Added agent makers-fund (Makers fund) in agents/makers-fund.toml, commit "
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with(" on main\n"), "{out}");
+    let text = std::fs::read_to_string(dir.join("agents/makers-fund.toml")).unwrap();
+    assert!(
+        text.starts_with(
+            "id = \"makers-fund\"\nname = \"Makers fund\"\nkind = \"organization\"\nemails = []\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("joined = 2026-01-05\n"), "{text}");
+    assert!(
+        text.contains("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBb fund"),
+        "{text}"
+    );
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> agent: add makers-fund (Makers fund)"
+    );
+    assert_clean(&s, &dir);
+    s.ovn(&dir).arg("check").assert().success();
+}
+
+#[test]
+fn no_commit_writes_the_record_and_leaves_it_uncommitted() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    s.ovn(&dir)
+        .args(["agent", "add", "eve", "--no-commit"])
+        .assert()
+        .success()
+        .stdout("Added agent eve (eve) in agents/eve.toml, not committed (--no-commit)\n");
+    assert_eq!(commit_count(&s, &dir), before);
+    assert_eq!(
+        s.git(&dir, &["status", "--porcelain"]),
+        "?? agents/eve.toml\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/eve.toml")).unwrap(),
+        "id = \"eve\"\nname = \"eve\"\nkind = \"person\"\nemails = []\n"
+    );
+}
+
+#[test]
+fn a_bad_id_date_or_kind_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = snapshot(&dir);
+    for (args, needle) in [
+        (&["agent", "add", "bad id"][..], "is not a valid id"),
+        (
+            &["agent", "add", "eve", "--joined", "2026-02-30"],
+            "is not a date",
+        ),
+        (
+            &["agent", "add", "eve", "--kind", "robot"],
+            "invalid value 'robot'",
+        ),
+        (&["agent", "add"], "<ID>"),
+        (&["agent"], "Usage: ovn agent"),
+    ] {
+        let (code, out, err) = run(&s, &dir, args);
+        assert_eq!(code, 2, "ovn {args:?}: {out}{err}");
+        assert_eq!(out, "", "ovn {args:?}");
+        assert!(err.contains(needle), "ovn {args:?}: {err}");
+    }
+    assert_same_files(&before, &snapshot(&dir));
+}
+
+#[test]
+fn outside_a_ledger_it_says_so_with_exit_3() {
+    let s = Sandbox::new();
+    let dir = s.repo("not-a-ledger");
+    let before = snapshot(&dir);
+    let (code, out, err) = run(&s, &dir, &["agent", "add", "eve"]);
+    assert_eq!((code, out.as_str()), (3, ""));
+    assert!(
+        err.starts_with("error: not in a ledger: no ovn.toml in "),
+        "{err}"
+    );
+    assert_same_files(&before, &snapshot(&dir));
+    assert!(!Path::new(&dir.join("agents")).exists());
+}

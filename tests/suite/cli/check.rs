@@ -1,0 +1,422 @@
+//! `ovn check` end to end on real git repositories: working tree, `--at` any revision,
+//! discovery, formats, determinism, and that it never writes.
+
+use crate::common;
+
+use std::path::Path;
+
+use crate::common::{BASE, Sandbox, base_repo, write_files};
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+
+fn stdout(cmd: &mut std::process::Command) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// Everything under `dir` including `.git`, to prove a command wrote nothing.
+fn fingerprint(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    // The cache is the one thing a read may write: outside the ledger, never committed.
+    let cache = dir.join(".git/ovn/cache");
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.path() == cache {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((
+                    e.path().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const BAD_WORK: &str = "id = \"01bbbbbbbbbbbbbbbbbbbbbbb1\"\nagent = \"anna\"\ndate = 2026-04-01\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Soldering\"\nhours = \"2\"\n";
+const BAD_PATH: &str = "contributions/2026/04/01/01bbbbbbbbbbbbbbbbbbbbbbb1.toml";
+
+#[test]
+fn a_valid_ledger_passes() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(format!("ok: {} records, no problems\n", BASE.len() - 1));
+}
+
+#[test]
+fn working_tree_problems_are_reported_and_at_reads_commits() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(&dir, &[(BAD_PATH, BAD_WORK)]);
+    let before = fingerprint(&dir);
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "error[unknown-reference]: `agent` refers to unknown agent `anna`",
+        ))
+        .stdout(predicate::str::contains(format!(" --> {BAD_PATH}:2:9")))
+        .stdout(predicate::str::contains("2 | agent = \"anna\""))
+        .stdout(predicate::str::contains("  |         ^^^^^^"))
+        .stdout(predicate::str::contains("= help: did you mean `ana`?"))
+        .stdout(predicate::str::ends_with(
+            "error: 1 problem in 1 file (13 records)\n",
+        ));
+    // HEAD does not have the uncommitted record.
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    assert_eq!(fingerprint(&dir), before, "ovn check wrote nothing");
+
+    // Commit the mistake, then fix it: the past commit still reports it.
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "bad record"]);
+    s.git(&dir, &["tag", "v-bad"]);
+    write_files(&dir, &[(BAD_PATH, &BAD_WORK.replace("anna", "ana"))]);
+    s.git(&dir, &["commit", "-q", "-am", "fix agent"]);
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    for rev in ["HEAD~1", "v-bad"] {
+        s.ovn(&dir)
+            .args(["check", "--at", rev, "--format", "short"])
+            .assert()
+            .code(1)
+            .stdout(format!(
+                "{BAD_PATH}:2:9: error[unknown-reference]: `agent` refers to unknown agent `anna`\n"
+            ));
+    }
+    // --at does not touch the working tree: make it dirty and check an old commit.
+    write_files(&dir, &[("agents/ana.toml", "broken = [")]);
+    let before = fingerprint(&dir);
+    s.ovn(&dir)
+        .args(["check", "--at", "main"])
+        .assert()
+        .success();
+    assert_eq!(fingerprint(&dir), before);
+}
+
+#[test]
+fn unknown_revision_is_a_usage_error() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.ovn(&dir)
+        .args(["check", "--at", "no-such-branch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "revision \"no-such-branch\" not found",
+        ));
+}
+
+#[test]
+fn outside_a_ledger_is_an_environment_error() {
+    let s = Sandbox::new();
+    s.ovn(&s.work())
+        .arg("check")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not in a ledger"))
+        .stderr(predicate::str::contains("hint: run `ovn init`"));
+    s.ovn(&s.work())
+        .args(["-C", "missing-dir", "check"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_ledger_outside_git_is_an_environment_error() {
+    let s = Sandbox::new();
+    let dir = s.work().join("plain");
+    write_files(&dir, BASE);
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not inside a git working tree"));
+}
+
+#[test]
+fn a_ledger_in_a_subdirectory_is_read_at_any_revision_and_from_a_bare_clone() {
+    let s = Sandbox::new();
+    let repo = s.repo("code");
+    write_files(&repo, &[("src/main.c", "int main(){}\n")]);
+    let files: Vec<(String, &str)> = BASE
+        .iter()
+        .map(|(p, t)| (format!("ledger/{p}"), *t))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    write_files(&repo, &files);
+    s.git(&repo, &["add", "-A"]);
+    s.git(&repo, &["commit", "-q", "-m", "code and ledger"]);
+    s.ovn(&repo.join("ledger/contributions"))
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    // A bare clone has no working tree: the ledger is read from objects.
+    s.git(&s.work(), &["clone", "-q", "--bare", "code", "ledger.git"]);
+    let bare = s.work().join("ledger-only.git");
+    std::fs::create_dir(&bare).unwrap();
+    let ledger_repo = s.repo("ledger-only");
+    write_files(&ledger_repo, BASE);
+    s.git(&ledger_repo, &["add", "-A"]);
+    s.git(&ledger_repo, &["commit", "-q", "-m", "ledger"]);
+    std::fs::remove_dir(&bare).unwrap();
+    s.git(
+        &s.work(),
+        &["clone", "-q", "--bare", "ledger-only", "ledger-only.git"],
+    );
+    s.ovn(&bare)
+        .args(["check", "--at", "main"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ok: 12 records at "));
+    // In the bare clone of the code repository the ledger is not at the top.
+    s.ovn(&s.work().join("ledger.git"))
+        .args(["check", "--at", "main"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no ledger"));
+}
+
+#[test]
+fn two_hundred_distinct_problems_are_all_reported() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let mut files = Vec::new();
+    for i in 0..200 {
+        let id = format!("02c{i:023}");
+        let day = 1 + i % 28;
+        let (field, value) = match i % 4 {
+            0 => ("agent", format!("agent = \"ghost-{i}\"\nhours = \"1\"")),
+            1 => ("hours", format!("agent = \"ana\"\nhours = \"0.{i:05}\"")),
+            2 => ("hours", format!("agent = \"ben\"\nhours = \"-{}\"", i + 1)),
+            _ => (
+                "skill",
+                format!("agent = \"cy\"\nhours = \"1\"\nskill = \"Bad Skill {i}\""),
+            ),
+        };
+        let _ = field;
+        let text = format!(
+            "id = \"{id}\"\n{value}\ndate = 2026-05-{day:02}\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Task {i}\"\n"
+        );
+        files.push((format!("contributions/2026/05/{day:02}/{id}.toml"), text));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(&dir, &refs);
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "short"]));
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 200, "{out}");
+    let distinct: std::collections::BTreeSet<&str> = lines.iter().copied().collect();
+    assert_eq!(distinct.len(), 200);
+    for code in [
+        "unknown-reference",
+        "too-precise",
+        "not-positive",
+        "invalid-value",
+    ] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains(&format!("error[{code}]")))
+                .count(),
+            50,
+            "{code}"
+        );
+    }
+    let (_, human) = stdout(s.ovn(&dir).arg("check"));
+    assert!(
+        human.ends_with("error: 200 problems in 200 files (212 records)\n"),
+        "{human}"
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_file_order_or_locale() {
+    let s = Sandbox::new();
+    let mut outputs = Vec::new();
+    for (n, order) in [false, true].into_iter().enumerate() {
+        let dir = s.repo(&format!("l{n}"));
+        let mut files: Vec<(&str, &str)> = BASE.to_vec();
+        files.push((BAD_PATH, BAD_WORK));
+        files.push((
+            "agents/zed.toml",
+            "id = \"zed\"\nname = \"\"\nkind = \"robot\"\n",
+        ));
+        files.push((
+            "projects/p2.toml",
+            "id = \"p3\"\nname = \"P\"\nparent = \"nope\"\n",
+        ));
+        if order {
+            files.reverse();
+        }
+        write_files(&dir, &files);
+        for format in ["human", "short", "json"] {
+            let mut cmd = s.ovn(&dir);
+            if order {
+                cmd.env("LC_ALL", "de_DE.UTF-8")
+                    .env("TZ", "Pacific/Kiritimati");
+            }
+            outputs.push((format, stdout(cmd.args(["check", "--format", format]))));
+        }
+    }
+    let (a, b) = outputs.split_at(3);
+    assert_eq!(a, b);
+    assert!(a[1].1.1.lines().count() >= 5, "{}", a[1].1.1);
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(&dir, &[(BAD_PATH, BAD_WORK)]);
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "json"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["records"], 13);
+    assert_eq!(v["problems"][0]["code"], "unknown-reference");
+    assert_eq!(v["problems"][0]["path"], BAD_PATH);
+    assert_eq!(v["problems"][0]["line"], 2);
+    assert_eq!(v["problems"][0]["column"], 9);
+    assert_eq!(v["problems"][0]["hint"], "did you mean `ana`?");
+}
+
+#[test]
+fn ignored_local_files_are_not_stray_but_committed_ones_are() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(
+        &dir,
+        &[
+            (".gitignore", ".DS_Store\n"),
+            ("agents/.DS_Store", "junk"),
+            ("agents/notes.md", "hi"),
+        ],
+    );
+    s.ovn(&dir)
+        .args(["check", "--format", "short"])
+        .assert()
+        .code(1)
+        .stdout("agents/notes.md:1:1: error[stray-file]: stray file in agents/: it is not a `.toml` record\n");
+}
+
+#[test]
+fn the_example_ledger_passes() {
+    let s = Sandbox::new();
+    let dir = s.repo("fablab");
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "example"]);
+    let (code, out) = stdout(s.ovn(&dir).arg("check"));
+    assert_eq!(code, 0, "{out}");
+    let records: usize = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(records > 300, "{out}");
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_repository_without_a_checkout_is_read_from_objects() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    // Empty the working tree (as after `git clone --no-checkout` or in a sparse checkout).
+    for (path, _) in BASE {
+        std::fs::remove_file(dir.join(path)).unwrap();
+    }
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no ovn.toml in the working tree"))
+        .stderr(predicate::str::contains("ovn check --at HEAD"));
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    // A repository that never had a ledger is simply not a ledger.
+    let plain = s.repo("plain");
+    s.ovn(&plain)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not in a ledger"));
+}
+
+#[test]
+fn a_misspelt_folder_is_reported_in_the_working_tree_and_at_a_commit() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(
+        &dir,
+        &[("Agents/dee.toml", "id = \"dee\"\nname = \"Dee\"\n")],
+    );
+    let expected = "Agents/:1:1: error[stray-file]: folder `Agents/` is not a ledger folder; its 1 file is not read\n";
+    s.ovn(&dir)
+        .args(["check", "--format", "short"])
+        .assert()
+        .code(1)
+        .stdout(expected);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "misspelt"]);
+    s.ovn(&dir)
+        .args(["check", "--format", "short", "--at", "HEAD"])
+        .assert()
+        .code(1)
+        .stdout(expected);
+}
+
+#[test]
+fn a_signed_approval_by_an_unknown_agent_is_reported() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = "approvals/2026/11/24/01zzzzzzzzzzzzzzzzzzzzzzz1.toml";
+    let text = format!(
+        "id = \"01zzzzzzzzzzzzzzzzzzzzzzz1\"\nrecord = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\ndigest = \"sha256:{}\"\ndate = 2026-11-24\nby = \"nobody\"\nsignature = \"U1NIU0lHAAAAAQ==\"\n",
+        "0".repeat(64)
+    );
+    write_files(&dir, &[(path, &text)]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "approve by a stranger"]);
+    // The working tree, then the commit twice (the second with a warm cache, a quick load).
+    for args in [
+        &["check"][..],
+        &["check", "--at", "HEAD"],
+        &["check", "--at", "HEAD"],
+    ] {
+        let (code, out) = stdout(s.ovn(&dir).args(args));
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!(
+                "error[unknown-reference]: `by` refers to unknown agent `nobody`\n --> {path}:5:6"
+            )),
+            "{args:?}: {out}"
+        );
+    }
+}

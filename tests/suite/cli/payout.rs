@@ -1,0 +1,266 @@
+//! `ovn payout` end to end on real git repositories: preview formats, the validated branch
+//! and pending contributions, recording, refusing a second record of one event, and
+//! re-deriving a recorded payout.
+
+use crate::common::{Sandbox, base_repo, run, write_files};
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+
+const TABLE: &str = "\
+───────────────────────────────────────────────────────────
+ agent         network   reimbursement    equity     total 
+───────────────────────────────────────────────────────────
+ ana                                     1150.00   1150.00 
+ ben                            400.00   1101.06   1501.06 
+ cy                                        48.94     48.94 
+ fablab-fund    300.00                              300.00 
+ total          300.00          400.00   2300.00   3000.00 
+───────────────────────────────────────────────────────────
+bucket \"reimbursement\": budget 900.00, paid 400.00; 500.00 went back to the pool (its debt claims needed less)
+";
+
+#[test]
+fn preview_of_the_worked_example() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, out, err) = run(&s, &dir, &["payout", "3000", "-p", "drone"]);
+    assert_eq!(code, 0, "{err}");
+    let head = s.git(&dir, &["rev-parse", "HEAD"]);
+    assert_eq!(
+        out,
+        format!(
+            "Payout of 3000.00 EUR for project drone by agreement drone-ve (main at {})\n{TABLE}",
+            &head[..12]
+        )
+    );
+    // The only project is the default; the preview wrote nothing.
+    let (code, again, _) = run(&s, &dir, &["payout", "3000"]);
+    assert_eq!((code, again), (0, out));
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+    assert_eq!(s.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "1");
+}
+
+#[test]
+fn json_csv_and_markdown() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (_, out, _) = run(
+        &s,
+        &dir,
+        &["payout", "3000", "-p", "drone", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["project"], "drone");
+    assert_eq!(v["amount"], "3000.00");
+    assert_eq!(v["currency"], "EUR");
+    assert_eq!(v["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(v["lines"][0]["agent"], "fablab-fund");
+    assert_eq!(v["lines"][0]["bucket"], "network");
+    assert_eq!(v["lines"][0]["amount"], "300.00");
+    assert_eq!(v["totals"][1]["agent"], "ben");
+    assert_eq!(v["totals"][1]["amount"], "1501.06");
+    let (_, csv, _) = run(
+        &s,
+        &dir,
+        &["payout", "3000", "-p", "drone", "--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        "agent,bucket,amount\nfablab-fund,network,300.00\nben,reimbursement,400.00\nana,equity,1150.00\nben,equity,1101.06\ncy,equity,48.94\n"
+    );
+    let (_, md, _) = run(
+        &s,
+        &dir,
+        &["payout", "3000", "-p", "drone", "--format", "markdown"],
+    );
+    assert!(
+        md.contains("| ben |  | 400.00 | 1101.06 | 1501.06 |"),
+        "{md}"
+    );
+    let (_, explained, _) = run(&s, &dir, &["payout", "3000", "-p", "drone", "--explain"]);
+    assert!(
+        explained.contains("20 h × 45 (the electronics rate) = 900"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("line ben: exact 1101.06383 → 1101.06"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn only_merged_contributions_count() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["checkout", "-q", "-b", "feature"]);
+    let id = "01bbbbbbbbbbbbbbbbbbbbbbb9";
+    write_files(
+        &dir,
+        &[(
+            &format!("contributions/2026/04/02/{id}.toml") as &str,
+            &format!(
+                "id = \"{id}\"\nagent = \"cy\"\ndate = 2026-04-02\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Wiring\"\nhours = \"10\"\n"
+            ) as &str,
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "log"]);
+    let (_, out, _) = run(&s, &dir, &["payout", "3000", "-p", "drone"]);
+    assert!(
+        out.contains(&format!("left out {id}: pending review (not merged yet)")),
+        "{out}"
+    );
+    assert!(
+        out.contains(" cy                                        48.94     48.94 "),
+        "{out}"
+    );
+    // Read at HEAD, the branch's contribution counts.
+    let (_, at_head, _) = run(&s, &dir, &["payout", "3000", "-p", "drone", "--at", "HEAD"]);
+    assert!(!at_head.contains("pending review"));
+    assert!(
+        !at_head.contains(" cy                                        48.94 "),
+        "{at_head}"
+    );
+}
+
+#[test]
+fn recording_settles_debts_refuses_duplicates_and_verifies() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let args = [
+        "payout",
+        "3000",
+        "-p",
+        "drone",
+        "--record",
+        "--date",
+        "2026-11-30",
+        "--memo",
+        "Invoice 2026-114",
+    ];
+    let (code, out, err) = run(&s, &dir, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Recorded payout "), "{out}");
+    assert_eq!(s.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+    let files = s.git(&dir, &["show", "--name-only", "--format=%s", "HEAD"]);
+    let mut lines = files.lines();
+    assert_eq!(
+        lines.next(),
+        Some("payout: drone 3000.00 EUR on 2026-11-30 (Invoice 2026-114)")
+    );
+    let path = lines.find(|l| !l.is_empty()).unwrap().to_owned();
+    assert!(
+        path.starts_with("payouts/2026/") && path.ends_with(".toml"),
+        "{path}"
+    );
+    let id = path
+        .trim_start_matches("payouts/2026/")
+        .trim_end_matches(".toml")
+        .to_owned();
+    let text = std::fs::read_to_string(dir.join(&path)).unwrap();
+    assert!(
+        text.contains("amount = \"3000.00\"\ncurrency = \"EUR\"\nmemo = \"Invoice 2026-114\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("[[settled]]\ncontribution = \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"400.00\"\n"), "{text}");
+    s.ovn(&dir).arg("check").assert().success();
+
+    // The same event again is refused and writes nothing.
+    let (code, _, err) = run(&s, &dir, &args);
+    assert_eq!(code, 2);
+    assert!(err.contains("is already recorded as payout"), "{err}");
+    assert_eq!(s.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "2");
+
+    // The next payout sees that ben's money was repaid.
+    let (_, next, _) = run(&s, &dir, &["payout", "3000", "-p", "drone"]);
+    assert!(
+        next.contains("bucket \"reimbursement\": budget 900.00, paid 0.00; 900.00 went back"),
+        "{next}"
+    );
+    assert!(next.contains("debt already repaid"), "{next}");
+
+    // verify re-derives it byte for byte.
+    s.ovn(&dir)
+        .args(["payout", "verify", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("payout {id} matches")));
+    // A tampered record no longer matches.
+    let tampered = text
+        .replace("amount = \"1150.00\"", "amount = \"1160.00\"")
+        .replace("amount = \"1101.06\"", "amount = \"1091.06\"");
+    std::fs::write(dir.join(&path), tampered).unwrap();
+    s.git(&dir, &["commit", "-q", "-am", "edit payout"]);
+    s.ovn(&dir)
+        .args(["payout", "verify", &id])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("does NOT match"))
+        .stdout(predicate::str::contains("- amount = \"1160.00\""));
+}
+
+#[test]
+fn bad_input_is_refused_with_clear_errors() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    for (args, message) in [
+        (
+            vec!["payout", "0", "-p", "drone"],
+            "must be greater than zero",
+        ),
+        (
+            vec!["payout", "-5", "-p", "drone"],
+            "must be greater than zero",
+        ),
+        (
+            vec!["payout", "12.345", "-p", "drone"],
+            "more than 2 decimal places",
+        ),
+        (vec!["payout", "1e3", "-p", "drone"], "is not an amount"),
+        (
+            vec!["payout", "3000", "-p", "drones"],
+            "did you mean `drone`?",
+        ),
+        (vec!["payout", "3000", "--at", "nope"], "not found"),
+        (vec!["payout"], "give the revenue AMOUNT"),
+        (
+            vec!["payout", "3000", "--memo", "x"],
+            "--memo goes with --record",
+        ),
+    ] {
+        let (code, out, err) = run(&s, &dir, &args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    // A project without an agreement.
+    write_files(&dir, &[("projects/x.toml", "id = \"x\"\nname = \"X\"\n")]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "x"]);
+    let (code, _, err) = run(&s, &dir, &["payout", "100", "-p", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("project `x` has no agreement"), "{err}");
+    // A broken ledger is never paid out.
+    write_files(
+        &dir,
+        &[(
+            "agents/ana.toml",
+            "id = \"ana\"\nname = \"Ana\"\nemails = \"x\"\n",
+        )],
+    );
+    s.git(&dir, &["commit", "-q", "-am", "broken"]);
+    let (code, _, err) = run(&s, &dir, &["payout", "100", "-p", "drone"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("agents/ana.toml:3:10: error[wrong-type]"),
+        "{err}"
+    );
+    // No validated branch.
+    s.git(&dir, &["branch", "-m", "main", "trunk"]);
+    let (code, _, err) = run(&s, &dir, &["payout", "100", "-p", "drone"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the validated branch `main` does not exist"),
+        "{err}"
+    );
+}

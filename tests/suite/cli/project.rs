@@ -1,0 +1,101 @@
+//! `ovn project add` end to end on real git repositories: the record it writes and commits,
+//! `--parent` and `--no-commit`, and refusals (exit 2, nothing written). Adding a project
+//! with an agreement, a parent and a steward, and the suggestions for a misspelt agreement or
+//! steward, are in `cli::agent` (`agent_project_and_resource_add`, `bad_additions_are_refused`).
+
+use crate::common::{
+    Sandbox, assert_clean, assert_same_files_but, base_repo, commit_count, run, snapshot, subject,
+};
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+
+#[test]
+fn a_project_with_only_an_id_is_named_after_it_and_committed_alone() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    s.ovn(&dir)
+        .args(["project", "add", "lab"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^Added project lab \(lab\) in projects/lab.toml, commit [0-9a-f]{12} on main\n$",
+            )
+            .unwrap(),
+        );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("projects/lab.toml")).unwrap(),
+        "id = \"lab\"\nname = \"lab\"\n"
+    );
+    assert_eq!(commit_count(&s, &dir), before + 1);
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> project: add lab (lab)"
+    );
+    assert_eq!(
+        s.git(&dir, &["show", "--name-status", "--format=", "HEAD"]),
+        "A\tprojects/lab.toml\n"
+    );
+    assert_clean(&s, &dir);
+    s.ovn(&dir).arg("check").assert().success();
+}
+
+#[test]
+fn a_sub_project_without_commit_is_written_only() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    s.ovn(&dir)
+        .args([
+            "project",
+            "add",
+            "arms",
+            "--parent",
+            "drone",
+            "--name",
+            "Drone arms",
+            "--no-commit",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            "Added project arms (Drone arms) in projects/arms.toml, not committed (--no-commit)\n",
+        );
+    assert_eq!(commit_count(&s, &dir), before);
+    assert_eq!(
+        s.git(&dir, &["status", "--porcelain"]),
+        "?? projects/arms.toml\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("projects/arms.toml")).unwrap(),
+        "id = \"arms\"\nname = \"Drone arms\"\nparent = \"drone\"\n"
+    );
+}
+
+#[test]
+fn an_existing_id_or_an_unknown_parent_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = snapshot(&dir);
+    for (args, needle) in [
+        (
+            &["project", "add", "drone"][..],
+            "error: project `drone` already exists (projects/drone.toml)\n  hint: ids are never reused",
+        ),
+        (
+            &["project", "add", "arms", "--parent", "dron"],
+            "error: unknown project `dron`\n  hint: did you mean `drone`?\n",
+        ),
+        (&["project", "add", "Arms"], "ids are lowercase: arms"),
+        (&["project", "add"], "<ID>"),
+        (&["project"], "Usage: ovn project"),
+    ] {
+        let (code, out, err) = run(&s, &dir, args);
+        assert_eq!(code, 2, "ovn {args:?}: {out}{err}");
+        assert_eq!(out, "", "ovn {args:?}");
+        assert!(err.contains(needle), "ovn {args:?}: {err}");
+    }
+    // The refusal comes after taking the write lock, whose file stays in .git/ovn/.
+    assert_same_files_but(&before, &snapshot(&dir), &[".git/ovn/"]);
+}

@@ -1,0 +1,99 @@
+//! `ovn resource add` end to end on real git repositories: ownership from the owners (none is
+//! commons, one individual), `--use-rate` and `--no-commit`, and refusals (exit 2, nothing
+//! written). A pooled resource with shares, and the refusals of bad shares and owners, are
+//! in `cli::agent` (`agent_project_and_resource_add`, `bad_additions_are_refused`).
+
+use crate::common::{
+    Sandbox, assert_clean, assert_same_files_but, base_repo, commit_count, run, snapshot, subject,
+};
+use assert_cmd::prelude::*;
+use predicates::prelude::*;
+
+#[test]
+fn a_resource_without_owners_is_commons() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    s.ovn(&dir)
+        .args(["resource", "add", "space", "--name", "Workshop space"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^Added resource space \(Workshop space, commons\) in resources/space.toml, commit [0-9a-f]{12} on main\n$",
+            )
+            .unwrap(),
+        );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resources/space.toml")).unwrap(),
+        "id = \"space\"\nname = \"Workshop space\"\nownership = \"commons\"\n"
+    );
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> resource: add space (Workshop space, commons)"
+    );
+    assert_clean(&s, &dir);
+    s.ovn(&dir).arg("check").assert().success();
+}
+
+#[test]
+fn one_owner_is_individual_and_no_commit_writes_the_file_only() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    s.ovn(&dir)
+        .args([
+            "resource",
+            "add",
+            "drill",
+            "--owner",
+            "ben",
+            "--use-rate",
+            "3",
+            "--no-commit",
+        ])
+        .assert()
+        .success()
+        .stdout("Added resource drill (drill, individual) in resources/drill.toml, not committed (--no-commit)\n");
+    assert_eq!(commit_count(&s, &dir), before);
+    assert_eq!(
+        s.git(&dir, &["status", "--porcelain"]),
+        "?? resources/drill.toml\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resources/drill.toml")).unwrap(),
+        "id = \"drill\"\nname = \"drill\"\nownership = \"individual\"\nowners = [\n  { agent = \"ben\", share = \"100%\" },\n]\nuse_rate = \"3\"\n"
+    );
+}
+
+#[test]
+fn an_existing_id_or_a_bad_rate_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = snapshot(&dir);
+    for (args, needle) in [
+        (
+            &["resource", "add", "printer"][..],
+            "error: resource `printer` already exists (resources/printer.toml)\n",
+        ),
+        (
+            &["resource", "add", "cnc", "--use-rate", "cheap"],
+            "--use-rate",
+        ),
+        (
+            &["resource", "add", "cnc", "--steward", "bem"],
+            "did you mean `ben`?",
+        ),
+        (
+            &["resource", "add", "cnc", "--ownership", "shared"],
+            "invalid value 'shared'",
+        ),
+        (&["resource", "add"], "<ID>"),
+    ] {
+        let (code, out, err) = run(&s, &dir, args);
+        assert_eq!(code, 2, "ovn {args:?}: {out}{err}");
+        assert_eq!(out, "", "ovn {args:?}");
+        assert!(err.contains(needle), "ovn {args:?}: {err}");
+    }
+    // The refusal comes after taking the write lock, whose file stays in .git/ovn/.
+    assert_same_files_but(&before, &snapshot(&dir), &[".git/ovn/"]);
+}

@@ -14,18 +14,12 @@ use rust_decimal::Decimal;
 
 use super::key;
 use crate::core::codec;
-use crate::core::payout::Payout;
 use crate::core::value::Id;
 use crate::store::Store;
 
 /// What a review takes of a payout: each agent's total, none when the project does not
 /// exist at the revision, or why it cannot be worked out.
 pub type Totals = Result<Option<Vec<(Id, Decimal)>>, String>;
-
-/// The totals of `payout`.
-pub fn of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
-    payout.map(|p| p.totals.clone())
-}
 
 /// The totals kept for `project` and `amount` at `commit`, if any.
 pub fn get(store: &Store, commit: Oid, project: &str, amount: Decimal) -> Option<Totals> {

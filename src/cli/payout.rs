@@ -265,8 +265,16 @@ pub fn run(
     // Only validated contributions count: with a policy asking for approvals, those still
     // awaiting them are left out (and listed).
     let unapproved = unapproved(&store, &rev, &ledger)?;
-    let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let result = payout::compute_with(
+        &ledger,
+        &request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CliError::usage(e.to_string(), None))?;
     // The computation a review makes of this revision (no date, nothing left out): kept for
     // it.
     // Kept only where the date changed nothing (no contribution dated after it).
@@ -1278,8 +1286,16 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         date: Some(rec.date.value),
     };
     let unapproved = unapproved(store, &rec.commit, &then.ledger)?;
-    let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let result = payout::compute_with(
+        &then.ledger,
+        &request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CliError::usage(e.to_string(), None))?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let mut again = payout::record(
         &result,

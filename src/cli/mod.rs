@@ -17,6 +17,7 @@ mod parts;
 pub mod payout;
 pub mod project;
 pub mod recover;
+pub mod render;
 pub mod report;
 pub mod resource;
 pub mod revert;

@@ -333,7 +333,7 @@ pub fn run(
                     out,
                     "{},{},{}",
                     l.agent,
-                    csv_field(&l.bucket),
+                    render::csv_field(&l.bucket),
                     money(l.amount, result.minor_units)
                 )?;
             }
@@ -643,7 +643,7 @@ fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
 }
 
 fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
-    use crate::core::render::markdown_text;
+    use super::render::markdown::text as markdown_text;
     let (header, rows) = rows(p);
     let mut out = format!(
         "**Payout of {} {} for project `{}`** by agreement `{}` ({at})\n\n",
@@ -763,14 +763,6 @@ pub fn explain(p: &Payout) -> String {
         money(p.amount, mu)
     );
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 #[derive(Serialize)]

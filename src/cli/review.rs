@@ -15,12 +15,13 @@ use git2::Oid;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::render::markdown;
 use super::totals::{self, Totals};
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::record::PayoutRecord;
-use crate::core::render::{self, escaped, one_line};
+use crate::core::render::{escaped, one_line};
 use crate::core::review::{self, AgentImpact, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
@@ -1023,10 +1024,6 @@ fn text(r: &Report) -> String {
     s
 }
 
-fn md_cell(t: &str) -> String {
-    render::markdown_text(t)
-}
-
 fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### Ledger review: `{}..{}`\n", r.base, r.head);
@@ -1042,35 +1039,26 @@ fn markdown(r: &Report) -> String {
     if !r.violations.is_empty() {
         let _ = writeln!(s, "#### Policy violations\n");
         for v in &r.violations {
-            let _ = writeln!(s, "- :warning: {}", md_cell(v));
+            let _ = writeln!(s, "- :warning: {}", markdown::text(v));
         }
         s.push('\n');
     }
-    s.push_str(&super::review_gov::markdown(
-        &r.governance,
-        &r.records,
-        md_cell,
-    ));
+    s.push_str(&super::review_gov::markdown(&r.governance, &r.records));
     let entries: Vec<&Entry> = r.added.iter().chain(&r.changed).chain(&r.removed).collect();
     if !entries.is_empty() {
         let _ = writeln!(s, "#### Records\n\n| change | file | what |\n|---|---|---|");
         for e in &entries {
-            let mut what = md_cell(&e.about);
+            let mut what = markdown::text(&e.about);
             for f in &e.fields {
                 let _ = write!(
                     what,
                     "<br>{}: {} → {}",
-                    render::markdown_code(&f.field),
-                    md_cell(f.old.as_deref().unwrap_or("(none)")),
-                    md_cell(f.new.as_deref().unwrap_or("(none)"))
+                    markdown::code(&f.field),
+                    markdown::text(f.old.as_deref().unwrap_or("(none)")),
+                    markdown::text(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
-            let _ = writeln!(
-                s,
-                "| {} | {} | {what} |",
-                e.change,
-                render::markdown_code(&e.path)
-            );
+            let _ = writeln!(s, "| {} | {} | {what} |", e.change, markdown::code(&e.path));
         }
         s.push('\n');
     }
@@ -1081,7 +1069,7 @@ fn markdown(r: &Report) -> String {
             .unwrap_or_default();
         let _ = writeln!(s, "#### Payout impact on `{}`{amount}\n", i.project);
         if let Some(n) = &i.note {
-            let _ = writeln!(s, "Not computed: {}\n", md_cell(n));
+            let _ = writeln!(s, "Not computed: {}\n", markdown::text(n));
         }
         if !i.agents.is_empty() {
             let _ = writeln!(

@@ -297,26 +297,13 @@ impl Given {
         let hours = hours(&what, duration_text, description)?;
         check_flags(args, &what, hours.is_some())?;
         let description = writing::text("the description", description)?;
-        let evidence = args
-            .evidence
-            .iter()
-            .map(|e| writing::text("--evidence", e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let unit = args
-            .unit
-            .as_deref()
-            .map(|u| writing::text("--unit", u))
-            .transpose()?;
+        let (evidence, unit) = evidence_and_unit(args)?;
         let today = ctx.now.date_naive();
         let date = match &args.date {
             Some(d) => writing::date("--date", d, today)?,
             None => today,
         };
-        let agent = args
-            .agent
-            .as_deref()
-            .map(|a| writing::parse_id("--agent", a))
-            .transpose()?;
+        let agent = agent_flag(args)?;
         Ok(Given {
             what,
             duration_text: duration_text.map(str::to_owned),
@@ -385,6 +372,30 @@ impl Given {
         }
         Ok((c, shown_currency))
     }
+}
+
+/// `--evidence` and `--unit`, checked as the reader checks text: a new record and a
+/// correction take them alike.
+pub(super) fn evidence_and_unit(args: &LogArgs) -> Result<(Vec<String>, Option<String>), CliError> {
+    let evidence = args
+        .evidence
+        .iter()
+        .map(|e| writing::text("--evidence", e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let unit = args
+        .unit
+        .as_deref()
+        .map(|u| writing::text("--unit", u))
+        .transpose()?;
+    Ok((evidence, unit))
+}
+
+/// `--agent`, an id (whether the agent exists is checked against the ledger).
+pub(super) fn agent_flag(args: &LogArgs) -> Result<Option<Id>, CliError> {
+    args.agent
+        .as_deref()
+        .map(|a| writing::parse_id("--agent", a))
+        .transpose()
 }
 
 /// The duration, where the kind takes one: refused for money and material, asked for when

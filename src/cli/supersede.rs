@@ -169,27 +169,14 @@ impl Given {
         let description = description
             .map(|d| writing::text("the description", d))
             .transpose()?;
-        let evidence = args
-            .evidence
-            .iter()
-            .map(|e| writing::text("--evidence", e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let unit = args
-            .unit
-            .as_deref()
-            .map(|u| writing::text("--unit", u))
-            .transpose()?;
+        let (evidence, unit) = log::evidence_and_unit(args)?;
         let today = ctx.now.date_naive();
         let date = args
             .date
             .as_deref()
             .map(|d| writing::date("--date", d, today))
             .transpose()?;
-        let agent = args
-            .agent
-            .as_deref()
-            .map(|a| writing::parse_id("--agent", a))
-            .transpose()?;
+        let agent = log::agent_flag(args)?;
         Ok(Given {
             target,
             what,

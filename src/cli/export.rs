@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::report::{Common, load_for_export};
+use super::report::{Common, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
 use crate::core::export;
 
@@ -49,21 +49,13 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Only these projects (repeat, or separate with commas)
-    #[arg(short, long, value_name = "PROJECT", value_delimiter = ',')]
-    pub project: Vec<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub projects: Projects,
 
-    /// Only records dated on or after DATE (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-
-    /// Only records dated on or before DATE (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-
-    /// Read the ledger at REV instead of the validated branch
-    #[arg(long, value_name = "REV")]
-    pub at: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub period: Period,
 }
 
 /// Export formats.
@@ -84,11 +76,9 @@ pub enum ExportFormat {
 /// Runs `ovn export`.
 pub fn run(args: ExportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
     let common = Common {
-        project: args.project.clone(),
+        projects: args.projects.clone(),
         agent: Vec::new(),
-        since: args.since.clone(),
-        until: args.until.clone(),
-        at: args.at.clone(),
+        period: args.period.clone(),
         format: super::report::Format::Table,
         chart: false,
     };

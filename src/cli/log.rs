@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use clap::Args;
 use rust_decimal::Decimal;
 
@@ -192,92 +193,16 @@ pub(super) enum What {
     Other(String),
 }
 
-/// Runs `ovn log`.
+/// Runs `ovn log`: reads and checks the flags, then, in the write's transaction body (which
+/// may run again when the branch moves), resolves the agent and project, builds the record,
+/// judges it and plans the commit.
 pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
     // A correction starts from the original: see `supersede`.
     if args.supersedes.is_some() {
         return super::supersede::run(args, cwd, ctx, out);
     }
-    let what = what_flag(&args)?.unwrap_or(What::Work);
-    // One positional is the description, two are a duration and a description.
-    let (duration_text, description) = match (&args.duration, &args.description) {
-        (Some(d), Some(text)) => (Some(d.as_str()), text.as_str()),
-        (Some(text), None) => (None, text.as_str()),
-        (None, _) => {
-            return Err(CliError::usage(
-                "what was done? give a description",
-                Some("e.g. ovn log 2h \"Routed the motor board\"".to_owned()),
-            ));
-        }
-    };
-    let needs_duration = matches!(what, What::Work | What::Use(_));
-    let takes_duration = !matches!(what, What::Money(_) | What::Material(_));
-    let hours = match duration_text {
-        Some(d) if !takes_duration => {
-            return Err(CliError::usage(
-                format!("a money or material contribution has no duration (got {d:?})"),
-                Some("give only the amount and a description, e.g. ovn log --money 120.50 \"Bought sensors\"".to_owned()),
-            ));
-        }
-        Some(d) => Some(parse_duration(d)?),
-        None if needs_duration => {
-            let looks_like_duration = duration::parse(description).is_ok();
-            return Err(CliError::usage(
-                if looks_like_duration {
-                    "what was done? give a description after the duration".to_owned()
-                } else {
-                    "how long? give a duration before the description".to_owned()
-                },
-                Some(format!(
-                    "e.g. ovn log 2h30m \"Routed the motor board\" (durations: {})",
-                    duration::FORMS
-                )),
-            ));
-        }
-        None => None,
-    };
-    if let What::Other(k) = &what
-        && hours.is_none()
-        && args.amount.is_none()
-    {
-        return Err(CliError::usage(
-            format!("a `{k}` contribution needs a duration or --amount (or both)"),
-            Some(format!("e.g. ovn log --kind {k} 2h \"...\"")),
-        ));
-    }
-    if args.skill.is_some() && !matches!(what, What::Work | What::Other(_)) {
-        return Err(CliError::usage(
-            "--skill goes with work and other kinds, not with money, material or use",
-            None,
-        ));
-    }
-    if args.currency.is_some()
-        && !(matches!(what, What::Money(_) | What::Material(_)) || args.amount.is_some())
-    {
-        return Err(CliError::usage("--currency goes with an amount", None));
-    }
-    let description = writing::text("the description", description)?;
-    let evidence = args
-        .evidence
-        .iter()
-        .map(|e| writing::text("--evidence", e))
-        .collect::<Result<Vec<_>, _>>()?;
-    let unit = args
-        .unit
-        .as_deref()
-        .map(|u| writing::text("--unit", u))
-        .transpose()?;
-    let today = ctx.now.date_naive();
-    let date = match &args.date {
-        Some(d) => writing::date("--date", d, today)?,
-        None => today,
-    };
-    let agent_flag = args
-        .agent
-        .as_deref()
-        .map(|a| writing::parse_id("--agent", a))
-        .transpose()?;
-
+    let given = Given::read(&args, ctx)?;
+    let date = given.date;
     let store = writing::open_for_writing(cwd)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let email = options
@@ -297,7 +222,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
             let base = view.read_folders(&folders)?;
             let loaded = ledger::load(&base);
             let network = network(&loaded)?;
-            let agent = match &agent_flag {
+            let agent = match &given.agent {
                 Some(a) => writing::existing(&loaded, RecordType::Agent, "--agent", a.as_str())?,
                 None => agent_of(&loaded, email.as_deref())?,
             };
@@ -305,63 +230,19 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 Some(p) => writing::existing(&loaded, RecordType::Project, "--project", p)?,
                 None => only_project(&loaded)?,
             };
-            let mut c = Contribution {
-                hours: hours.map(|h| At::new(h.hours)),
-                evidence: evidence.clone(),
+            let c = Contribution {
+                hours: given.hours.map(|h| At::new(h.hours)),
+                evidence: given.evidence.clone(),
                 ..Contribution::new(
                     At::new(id.clone()),
                     At::new(agent),
                     date,
                     At::new(project),
                     Kind::Work,
-                    description.clone(),
+                    given.description.clone(),
                 )
             };
-            let currency = match &args.currency {
-                Some(code) => {
-                    let code = super::writing::currency_code(code)?;
-                    (code != network.currency).then_some(code)
-                }
-                None => None,
-            };
-            let places = currency
-                .as_deref()
-                .map_or(network.minor_units, currency_minor_units);
-            let shown_currency = currency.clone().unwrap_or_else(|| network.currency.clone());
-            match &what {
-                What::Work => {
-                    c.skill = skill(&loaded, args.skill.as_deref())?;
-                }
-                What::Money(a) => {
-                    c.kind = Kind::Money;
-                    c.amount = Some(amount("--money", a, places, &shown_currency)?);
-                    c.currency = currency.clone();
-                }
-                What::Material(a) => {
-                    c.kind = Kind::Material;
-                    c.amount = Some(amount("--material", a, places, &shown_currency)?);
-                    c.currency = currency.clone();
-                    c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
-                    c.unit = unit.clone();
-                }
-                What::Use(r) => {
-                    c.kind = Kind::Use;
-                    c.resource = Some(At::new(writing::existing(
-                        &loaded,
-                        RecordType::Resource,
-                        "--use",
-                        r,
-                    )?));
-                }
-                What::Other(k) => {
-                    c.kind = Kind::Other(k.clone());
-                    c.skill = skill(&loaded, args.skill.as_deref())?;
-                    if let Some(a) = &args.amount {
-                        c.amount = Some(amount("--amount", a, places, &shown_currency)?);
-                        c.currency = currency.clone();
-                    }
-                }
-            }
+            let (c, shown_currency) = given.of_kind(c, &args, &loaded, &network)?;
             let text = write::contribution(&c);
             let added = [RawFile {
                 path: path.clone(),
@@ -372,18 +253,208 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
             let subject = format!("log: {summary}");
             Ok(Plan {
                 files: vec![(path.clone(), text.into_bytes())],
-                message: format!("{subject}\n\n{description}\n"),
+                message: format!("{subject}\n\n{}\n", given.description),
                 value: summary,
             })
         },
     );
     let (outcome, summary) = result.map_err(writing::refuse)?;
-    let rounded = match (hours, duration_text) {
+    let rounded = match (given.hours, given.duration_text.as_deref()) {
         (Some(h), Some(d)) if h.rounded => format!("; {d} rounded to {}", duration::show(h.hours)),
         _ => String::new(),
     };
     writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
     Ok(EXIT_OK)
+}
+
+/// The flags of a new contribution, read and checked before the ledger is.
+struct Given {
+    what: What,
+    /// The duration as written, for saying how it was rounded.
+    duration_text: Option<String>,
+    hours: Option<duration::Duration>,
+    description: String,
+    evidence: Vec<String>,
+    unit: Option<String>,
+    date: NaiveDate,
+    agent: Option<Id>,
+}
+
+impl Given {
+    fn read(args: &LogArgs, ctx: &Context) -> Result<Given, CliError> {
+        let what = what_flag(args)?.unwrap_or(What::Work);
+        // One positional is the description, two are a duration and a description.
+        let (duration_text, description) = match (&args.duration, &args.description) {
+            (Some(d), Some(text)) => (Some(d.as_str()), text.as_str()),
+            (Some(text), None) => (None, text.as_str()),
+            (None, _) => {
+                return Err(CliError::usage(
+                    "what was done? give a description",
+                    Some("e.g. ovn log 2h \"Routed the motor board\"".to_owned()),
+                ));
+            }
+        };
+        let hours = hours(&what, duration_text, description)?;
+        check_flags(args, &what, hours.is_some())?;
+        let description = writing::text("the description", description)?;
+        let (evidence, unit) = evidence_and_unit(args)?;
+        let today = ctx.now.date_naive();
+        let date = match &args.date {
+            Some(d) => writing::date("--date", d, today)?,
+            None => today,
+        };
+        let agent = agent_flag(args)?;
+        Ok(Given {
+            what,
+            duration_text: duration_text.map(str::to_owned),
+            hours,
+            description,
+            evidence,
+            unit,
+            date,
+            agent,
+        })
+    }
+
+    /// `c` made of the kind the flags ask for, with its fields (skill, amount and currency,
+    /// quantity and unit, resource), and the currency its amount is shown in.
+    fn of_kind(
+        &self,
+        mut c: Contribution,
+        args: &LogArgs,
+        loaded: &Loaded,
+        network: &Network,
+    ) -> Result<(Contribution, String), CliError> {
+        let currency = match &args.currency {
+            Some(code) => {
+                let code = super::writing::currency_code(code)?;
+                (code != network.currency).then_some(code)
+            }
+            None => None,
+        };
+        let places = currency
+            .as_deref()
+            .map_or(network.minor_units, currency_minor_units);
+        let shown_currency = currency.clone().unwrap_or_else(|| network.currency.clone());
+        match &self.what {
+            What::Work => {
+                c.skill = skill(loaded, args.skill.as_deref())?;
+            }
+            What::Money(a) => {
+                c.kind = Kind::Money;
+                c.amount = Some(amount("--money", a, places, &shown_currency)?);
+                c.currency = currency.clone();
+            }
+            What::Material(a) => {
+                c.kind = Kind::Material;
+                c.amount = Some(amount("--material", a, places, &shown_currency)?);
+                c.currency = currency.clone();
+                c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
+                c.unit = self.unit.clone();
+            }
+            What::Use(r) => {
+                c.kind = Kind::Use;
+                c.resource = Some(At::new(writing::existing(
+                    loaded,
+                    RecordType::Resource,
+                    "--use",
+                    r,
+                )?));
+            }
+            What::Other(k) => {
+                c.kind = Kind::Other(k.clone());
+                c.skill = skill(loaded, args.skill.as_deref())?;
+                if let Some(a) = &args.amount {
+                    c.amount = Some(amount("--amount", a, places, &shown_currency)?);
+                    c.currency = currency.clone();
+                }
+            }
+        }
+        Ok((c, shown_currency))
+    }
+}
+
+/// `--evidence` and `--unit`, checked as the reader checks text: a new record and a
+/// correction take them alike.
+pub(super) fn evidence_and_unit(args: &LogArgs) -> Result<(Vec<String>, Option<String>), CliError> {
+    let evidence = args
+        .evidence
+        .iter()
+        .map(|e| writing::text("--evidence", e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let unit = args
+        .unit
+        .as_deref()
+        .map(|u| writing::text("--unit", u))
+        .transpose()?;
+    Ok((evidence, unit))
+}
+
+/// `--agent`, an id (whether the agent exists is checked against the ledger).
+pub(super) fn agent_flag(args: &LogArgs) -> Result<Option<Id>, CliError> {
+    args.agent
+        .as_deref()
+        .map(|a| writing::parse_id("--agent", a))
+        .transpose()
+}
+
+/// The duration, where the kind takes one: refused for money and material, asked for when
+/// work or use has none.
+fn hours(
+    what: &What,
+    duration_text: Option<&str>,
+    description: &str,
+) -> Result<Option<duration::Duration>, CliError> {
+    let needs_duration = matches!(what, What::Work | What::Use(_));
+    let takes_duration = !matches!(what, What::Money(_) | What::Material(_));
+    match duration_text {
+        Some(d) if !takes_duration => Err(CliError::usage(
+            format!("a money or material contribution has no duration (got {d:?})"),
+            Some("give only the amount and a description, e.g. ovn log --money 120.50 \"Bought sensors\"".to_owned()),
+        )),
+        Some(d) => Ok(Some(parse_duration(d)?)),
+        None if needs_duration => {
+            let looks_like_duration = duration::parse(description).is_ok();
+            Err(CliError::usage(
+                if looks_like_duration {
+                    "what was done? give a description after the duration".to_owned()
+                } else {
+                    "how long? give a duration before the description".to_owned()
+                },
+                Some(format!(
+                    "e.g. ovn log 2h30m \"Routed the motor board\" (durations: {})",
+                    duration::FORMS
+                )),
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The flags that go only with some kinds: another kind needs a duration or an amount,
+/// `--skill` goes with work and other kinds, `--currency` with an amount.
+fn check_flags(args: &LogArgs, what: &What, has_hours: bool) -> Result<(), CliError> {
+    if let What::Other(k) = what
+        && !has_hours
+        && args.amount.is_none()
+    {
+        return Err(CliError::usage(
+            format!("a `{k}` contribution needs a duration or --amount (or both)"),
+            Some(format!("e.g. ovn log --kind {k} 2h \"...\"")),
+        ));
+    }
+    if args.skill.is_some() && !matches!(what, What::Work | What::Other(_)) {
+        return Err(CliError::usage(
+            "--skill goes with work and other kinds, not with money, material or use",
+            None,
+        ));
+    }
+    if args.currency.is_some()
+        && !(matches!(what, What::Money(_) | What::Material(_)) || args.amount.is_some())
+    {
+        return Err(CliError::usage("--currency goes with an amount", None));
+    }
+    Ok(())
 }
 
 /// The kind the flags ask for (`--money`, `--material`, `--use`, `--kind`), if any.

@@ -15,6 +15,7 @@ pub mod log;
 pub mod payout;
 pub mod project;
 pub mod recover;
+pub mod render;
 pub mod report;
 pub mod resource;
 pub mod revert;

@@ -211,8 +211,16 @@ pub fn run(
     // Only validated contributions count: with a policy asking for approvals, those still
     // awaiting them are left out (and listed).
     let unapproved = unapproved(&store, &rev, &ledger)?;
-    let result = payout::compute_validated(&ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let result = payout::compute_with(
+        &ledger,
+        &request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CliError::usage(e.to_string(), None))?;
     // The computation a review makes of this revision (no date, nothing left out): kept for
     // it. Kept only where the date changed nothing (no contribution dated after it).
     let undated = args.date.is_none()
@@ -331,7 +339,7 @@ fn render(args: &PayoutArgs, s: &Shown<'_>, out: &mut impl Write) -> Result<(), 
                     out,
                     "{},{},{}",
                     l.agent,
-                    csv_field(&l.bucket),
+                    render::csv_field(&l.bucket),
                     money(l.amount, result.minor_units)
                 )?;
             }
@@ -547,7 +555,7 @@ fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
 }
 
 fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
-    use crate::core::render::markdown_text;
+    use super::render::markdown::text as markdown_text;
     let (header, rows) = rows(p);
     let mut out = format!(
         "**Payout of {} {} for project `{}`** by agreement `{}` ({at})\n\n",
@@ -667,14 +675,6 @@ pub fn explain(p: &Payout) -> String {
         money(p.amount, mu)
     );
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 #[derive(Serialize)]
@@ -1173,8 +1173,16 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         date: Some(rec.date.value),
     };
     let unapproved = unapproved(store, &pinned, &then.ledger)?;
-    let result = payout::compute_validated(&then.ledger, &request, &settled, &unapproved)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let result = payout::compute_with(
+        &then.ledger,
+        &request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CliError::usage(e.to_string(), None))?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let mut again = payout::record(
         &result,

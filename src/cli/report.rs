@@ -13,10 +13,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use super::render::table::{self, ResourceCells};
+use super::render::{csv, hours, markdown, percent};
 use super::{CliError, EXIT_OK};
 use crate::cache::reports as parts;
 use crate::core::ledger::Ledger;
@@ -67,17 +68,19 @@ pub enum ReportCommand {
     Resources(ResourcesArgs),
 }
 
-/// The filters and output options every report takes.
-#[derive(Debug, Args)]
-pub struct Common {
+/// `--project`: the projects a report or an export covers. Defined once, for both; apart
+/// from [`Period`] only because `ovn report` lists `--agent` between the two.
+#[derive(Clone, Debug, Default, Args)]
+pub struct Projects {
     /// Only these projects (repeat, or separate with commas)
     #[arg(short, long, value_name = "PROJECT", value_delimiter = ',')]
     pub project: Vec<String>,
+}
 
-    /// Only these agents (repeat, or separate with commas)
-    #[arg(short, long, value_name = "AGENT", value_delimiter = ',')]
-    pub agent: Vec<String>,
-
+/// `--since`, `--until` and `--at`: the dates a report or an export covers, and the revision
+/// it reads. Defined once, for both.
+#[derive(Clone, Debug, Default, Args)]
+pub struct Period {
     /// Only records dated on or after DATE (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
@@ -89,6 +92,22 @@ pub struct Common {
     /// Read the ledger at REV instead of the validated branch
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
+}
+
+/// The filters and output options every report takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub projects: Projects,
+
+    /// Only these agents (repeat, or separate with commas)
+    #[arg(short, long, value_name = "AGENT", value_delimiter = ',')]
+    pub agent: Vec<String>,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub period: Period,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
@@ -260,10 +279,10 @@ impl ReportArgs {
     /// The revision asked for with `--at`, if any.
     pub fn at(&self) -> Option<&str> {
         match &self.command {
-            ReportCommand::Contributions(a) => a.common.at.as_deref(),
-            ReportCommand::Claims(a) => a.common.at.as_deref(),
-            ReportCommand::Payouts(a) => a.common.at.as_deref(),
-            ReportCommand::Resources(a) => a.common.at.as_deref(),
+            ReportCommand::Contributions(a) => a.common.period.at.as_deref(),
+            ReportCommand::Claims(a) => a.common.period.at.as_deref(),
+            ReportCommand::Payouts(a) => a.common.period.at.as_deref(),
+            ReportCommand::Resources(a) => a.common.period.at.as_deref(),
         }
     }
 }
@@ -297,7 +316,7 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     // A report of contributions can be put together from kept parts, which a quick load
     // (summaries, and the corrections in full) is enough for.
     let quick = matches!(args.command, ReportCommand::Contributions(_));
-    let mut source = load(cwd, common.at.as_deref(), quick)?;
+    let mut source = load(cwd, common.period.at.as_deref(), quick)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -397,7 +416,7 @@ pub(super) fn load_for_export(
     cwd: &Path,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common)?;
-    let source = load(cwd, common.at.as_deref(), false)?;
+    let source = load(cwd, common.period.at.as_deref(), false)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -435,10 +454,10 @@ fn query(common: &Common) -> Result<Query, CliError> {
             .transpose()
     };
     let q = Query {
-        projects: ids(&common.project, "project")?,
+        projects: ids(&common.projects.project, "project")?,
         agents: ids(&common.agent, "agent")?,
-        since: date(&common.since, "since")?,
-        until: date(&common.until, "until")?,
+        since: date(&common.period.since, "since")?,
+        until: date(&common.period.until, "until")?,
     };
     if let (Some(s), Some(u)) = (q.since, q.until)
         && s > u
@@ -520,19 +539,6 @@ fn describe(q: &Query, at: &str) -> String {
     }
     parts.push(at.to_owned());
     format!("({})", parts.join("; "))
-}
-
-fn hours(d: Decimal) -> String {
-    d.normalize().to_string()
-}
-
-fn percent(f: Option<Decimal>) -> String {
-    f.map(|f| {
-        let mut p = (f * Decimal::ONE_HUNDRED).round_dp(2);
-        p.rescale(2);
-        format!("{p}%")
-    })
-    .unwrap_or_default()
 }
 
 fn contributions(r: &report::ContributionReport, mu: u32, currency: &str, scope: &str) -> Rendered {
@@ -809,26 +815,13 @@ fn resources(r: &[report::ResourceRow], mu: u32, currency: &str, scope: &str) ->
     let mut all_hours = Decimal::ZERO;
     let mut all_value = Decimal::ZERO;
     for res in r {
-        let owners = res
-            .owners
-            .iter()
-            .map(|(a, s)| format!("{a} {s}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let stewards = res
-            .stewards
-            .iter()
-            .map(Id::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cells = ResourceCells::of(res);
         let head = vec![
             res.id.to_string(),
             res.ownership.as_str().to_owned(),
-            owners,
-            stewards,
-            res.use_rate
-                .map(|r| r.normalize().to_string())
-                .unwrap_or_default(),
+            cells.owners,
+            cells.stewards,
+            cells.use_rate,
         ];
         let value = |v: Option<Decimal>| v.map(|v| money(v, mu)).unwrap_or_default();
         if res.uses.is_empty() {
@@ -878,35 +871,14 @@ fn resources(r: &[report::ResourceRow], mu: u32, currency: &str, scope: &str) ->
     }
 }
 
-/// Rules above and below the table and under the header only, as `ovn payout` draws them;
-/// the table never adapts to the terminal width.
-const TABLE_STYLE: TableStyle = TableStyle::new()
-    .top_border(LineStyle::none().fill('─').junction('─'))
-    .header_separator(LineStyle::none().fill('─').junction('─'))
-    .bottom_border(LineStyle::none().fill('─').junction('─'));
-
 fn table(r: &Rendered) -> String {
     let mut out = format!("{}\n", r.heading);
     for g in &r.grids {
         if let Some(title) = &g.title {
             let _ = writeln!(out, "\n{title}");
         }
-        let mut t = Table::new();
-        t.load_style(TABLE_STYLE)
-            .force_no_tty()
-            .set_header(g.header.clone());
-        for row in &g.rows {
-            t.add_row(row.clone());
-        }
-        if let Some(total) = &g.total {
-            t.add_row(total.clone());
-        }
-        for (i, numeric) in g.numeric.iter().enumerate() {
-            if *numeric && let Some(col) = t.column_mut(i) {
-                col.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        let _ = writeln!(out, "{t}");
+        let rows = g.rows.iter().chain(&g.total).cloned();
+        let _ = writeln!(out, "{}", table::draw(&g.header, rows, &g.numeric));
     }
     for n in &r.notes {
         let _ = writeln!(out, "{n}");
@@ -914,57 +886,22 @@ fn table(r: &Rendered) -> String {
     out
 }
 
-fn markdown_cell(s: &str) -> String {
-    crate::core::render::markdown_text(s)
-}
-
 fn markdown(r: &Rendered) -> String {
-    let mut out = format!("**{}**\n", markdown_cell(&r.heading));
+    let mut out = format!("**{}**\n", markdown::text(&r.heading));
     for g in &r.grids {
         if let Some(title) = &g.title {
-            let _ = writeln!(out, "\n### {}", markdown_cell(title));
+            let _ = writeln!(out, "\n### {}", markdown::text(title));
         }
-        let _ = writeln!(out, "\n| {} |", g.header.join(" | "));
-        let aligns: Vec<&str> = g
-            .numeric
-            .iter()
-            .map(|n| if *n { "---:" } else { "---" })
-            .collect();
-        let _ = writeln!(out, "| {} |", aligns.join(" | "));
-        for row in &g.rows {
-            let cells: Vec<String> = row.iter().map(|c| markdown_cell(c)).collect();
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-        }
-        if let Some(total) = &g.total {
-            let cells: Vec<String> = total
-                .iter()
-                .map(|c| {
-                    if c.is_empty() {
-                        String::new()
-                    } else {
-                        format!("**{}**", markdown_cell(c))
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-        }
+        out.push('\n');
+        markdown::table(&mut out, &g.header, &g.numeric, &g.rows, g.total.as_deref());
     }
     if !r.notes.is_empty() {
         out.push('\n');
         for n in &r.notes {
-            let _ = writeln!(out, "- {}", markdown_cell(n));
+            let _ = writeln!(out, "- {}", markdown::text(n));
         }
     }
     out
-}
-
-/// A CSV field, quoted when it must be (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn json_key(column: &str) -> String {
@@ -973,14 +910,8 @@ fn json_key(column: &str) -> String {
 
 /// Column names as JSON and CSV keys (`use hours` → `use_hours`); rows only, no total.
 fn csv(g: &Grid) -> String {
-    let mut out = String::new();
     let header: Vec<String> = g.header.iter().map(|h| json_key(h)).collect();
-    let _ = writeln!(out, "{}", header.join(","));
-    for row in &g.rows {
-        let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
-        let _ = writeln!(out, "{}", cells.join(","));
-    }
-    out
+    csv::rows(&header, &g.rows)
 }
 
 fn json(r: &Rendered, commit: &str) -> serde_json::Value {
@@ -1075,12 +1006,5 @@ mod tests {
         // 1/320 of the width is one eighth of a cell.
         assert_eq!(bar(Decimal::ONE / Decimal::from(320)), "▏");
         assert_eq!(bar(Decimal::new(2, 0)), "█".repeat(40));
-    }
-
-    #[test]
-    fn csv_quotes_what_it_must() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
     }
 }

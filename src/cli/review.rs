@@ -15,12 +15,13 @@ use clap::{Args, ValueEnum};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::render::markdown;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
 use crate::cache::totals;
 use crate::core::ledger::{Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::money;
 use crate::core::record::PayoutRecord;
-use crate::core::render::{self, escaped, one_line};
+use crate::core::render::{escaped, one_line};
 use crate::core::review::{self, FieldChange};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
@@ -848,10 +849,6 @@ fn text(r: &Report) -> String {
     s
 }
 
-fn md_cell(t: &str) -> String {
-    render::markdown_text(t)
-}
-
 fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### Ledger review: `{}..{}`\n", r.base, r.head);
@@ -867,35 +864,26 @@ fn markdown(r: &Report) -> String {
     if !r.violations.is_empty() {
         let _ = writeln!(s, "#### Policy violations\n");
         for v in &r.violations {
-            let _ = writeln!(s, "- :warning: {}", md_cell(v));
+            let _ = writeln!(s, "- :warning: {}", markdown::text(v));
         }
         s.push('\n');
     }
-    s.push_str(&super::review_gov::markdown(
-        &r.governance,
-        &r.records,
-        md_cell,
-    ));
+    s.push_str(&super::review_gov::markdown(&r.governance, &r.records));
     let entries: Vec<&Entry> = r.added.iter().chain(&r.changed).chain(&r.removed).collect();
     if !entries.is_empty() {
         let _ = writeln!(s, "#### Records\n\n| change | file | what |\n|---|---|---|");
         for e in &entries {
-            let mut what = md_cell(&e.about);
+            let mut what = markdown::text(&e.about);
             for f in &e.fields {
                 let _ = write!(
                     what,
                     "<br>{}: {} → {}",
-                    render::markdown_code(&f.field),
-                    md_cell(f.old.as_deref().unwrap_or("(none)")),
-                    md_cell(f.new.as_deref().unwrap_or("(none)"))
+                    markdown::code(&f.field),
+                    markdown::text(f.old.as_deref().unwrap_or("(none)")),
+                    markdown::text(f.new.as_deref().unwrap_or("(none)"))
                 );
             }
-            let _ = writeln!(
-                s,
-                "| {} | {} | {what} |",
-                e.change,
-                render::markdown_code(&e.path)
-            );
+            let _ = writeln!(s, "| {} | {} | {what} |", e.change, markdown::code(&e.path));
         }
         s.push('\n');
     }
@@ -906,7 +894,7 @@ fn markdown(r: &Report) -> String {
             .unwrap_or_default();
         let _ = writeln!(s, "#### Payout impact on `{}`{amount}\n", i.project);
         if let Some(n) = &i.note {
-            let _ = writeln!(s, "Not computed: {}\n", md_cell(n));
+            let _ = writeln!(s, "Not computed: {}\n", markdown::text(n));
         }
         if !i.agents.is_empty() {
             let _ = writeln!(

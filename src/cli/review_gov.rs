@@ -11,6 +11,7 @@ use crate::store::Oid;
 use serde::Serialize;
 
 use super::CliError;
+use super::render::markdown::Controls;
 use crate::core::governance::{self, Change};
 use crate::core::ledger::{Ledger, RawFile, RecordType, Role, classify};
 use crate::core::validation::{agent_by_email, allowed_signers};
@@ -407,13 +408,10 @@ pub(super) fn text(governance: &[Change], records: &[Authored]) -> String {
     s
 }
 
-/// The two sections in Markdown; `cell` escapes text for a table cell.
-pub(super) fn markdown(
-    governance: &[Change],
-    records: &[Authored],
-    md: fn(&str) -> String,
-) -> String {
-    let cell = |t: &str| md(&crate::core::render::visible(t));
+/// The two sections in Markdown, control characters shown as the terminal sections show them
+/// ([`Controls::Replaced`]).
+pub(super) fn markdown(governance: &[Change], records: &[Authored]) -> String {
+    let cell = |t: &str| super::render::markdown::cell(t, Controls::Replaced);
     let mut s = String::new();
     if !governance.is_empty() {
         let _ = writeln!(

@@ -15,6 +15,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::log::{self, LogArgs, What};
@@ -22,9 +23,9 @@ use super::writing::{self, Refusal, SMALL_FOLDERS};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration;
-use crate::core::ledger::{self, Ledger, RawFile, RecordType};
+use crate::core::ledger::{self, Ledger, Loaded, RawFile, RecordType};
 use crate::core::payout::Corrections;
-use crate::core::record::{At, Contribution, Kind};
+use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units};
 use crate::core::write;
 use crate::store::{Plan, View};
@@ -64,51 +65,17 @@ type Change = (&'static str, String, String);
 
 /// Runs `ovn log ... --supersedes ID`: the original's fields, with those given replaced.
 ///
-/// Long because a write is one transaction body that may run again when the branch moves:
-/// it reads the original and the corrections, builds the record field by field (each flag
-/// with its own check), judges it and plans the commit, all inside the closure.
+/// Reads the flags, then, in the write's transaction body (which may run again when the
+/// branch moves): reads the original, builds the correction from it and the flags, judges it
+/// and plans the commit; then says what changed.
 pub(super) fn run(
     args: LogArgs,
     cwd: &Path,
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let target = writing::parse_id("--supersedes", args.supersedes.as_deref().unwrap_or(""))?;
-    let what = log::what_flag(&args)?;
-    // Two positionals are a duration and a description; one is the duration when it reads
-    // as one, else the description; none keeps both.
-    let (duration_text, description) = match (&args.duration, &args.description) {
-        (Some(d), Some(text)) => (Some(d.as_str()), Some(text.as_str())),
-        (Some(x), None) if duration::parse(x).is_ok() => (Some(x.as_str()), None),
-        (Some(x), None) => (None, Some(x.as_str())),
-        (None, _) => (None, None),
-    };
-    let hours = duration_text.map(log::parse_duration).transpose()?;
-    let description = description
-        .map(|d| writing::text("the description", d))
-        .transpose()?;
-    let evidence = args
-        .evidence
-        .iter()
-        .map(|e| writing::text("--evidence", e))
-        .collect::<Result<Vec<_>, _>>()?;
-    let unit = args
-        .unit
-        .as_deref()
-        .map(|u| writing::text("--unit", u))
-        .transpose()?;
-    let today = ctx.now.date_naive();
-    let date = args
-        .date
-        .as_deref()
-        .map(|d| writing::date("--date", d, today))
-        .transpose()?;
-    let agent_flag = args
-        .agent
-        .as_deref()
-        .map(|a| writing::parse_id("--agent", a))
-        .transpose()?;
-
+    let given = Given::read(&args, ctx)?;
+    let target = &given.target;
     let store = writing::open_for_writing(cwd)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let id = writing::new_id(ctx)?;
@@ -116,38 +83,8 @@ pub(super) fn run(
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<(String, String, Vec<Change>)>, Refusal> {
-            let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
-                CliError::usage(
-                    format!("--supersedes {target}: no contribution has this id"),
-                    Some(
-                        "give the id of a committed contribution (its file name without .toml)"
-                            .to_owned(),
-                    ),
-                )
-            })?;
-            let mut base = view.read_folders(&SMALL_FOLDERS)?;
-            base.extend(view.read(&found)?);
-            let original = ledger::load(&base)
-                .ledger
-                .contributions
-                .iter()
-                .find(|c| c.id.value == target)
-                .map(|c| (**c).clone())
-                .ok_or_else(|| {
-                    CliError::usage(
-                        format!("contribution {target} ({found}) has problems of its own"),
-                        Some("run `ovn check` and fix the record first".to_owned()),
-                    )
-                })?;
-            if original.reverses.is_some() {
-                return Err(CliError::usage(
-                    format!("{target} is a reversal, which is not corrected"),
-                    Some("to count the original again, log it anew with `ovn log`".to_owned()),
-                )
-                .into());
-            }
-            corrected_once(&view.load_corrections()?.ledger, &target)?;
-            let date = date.unwrap_or(original.date.value);
+            let (original, mut base) = original(view, target)?;
+            let date = given.date.unwrap_or(original.date.value);
             let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
             for f in view.read_folders(&[&day_folder])? {
                 if !base.iter().any(|b| b.path == f.path) {
@@ -156,173 +93,8 @@ pub(super) fn run(
             }
             let loaded = ledger::load(&base);
             let network = log::network(&loaded)?;
-
-            let mut c = Contribution {
-                date: At::new(date),
-                supersedes: Some(At::new(target.clone())),
-                reverses: None,
-                ..Contribution::new(
-                    At::new(id.clone()),
-                    At::new(original.agent.value.clone()),
-                    date,
-                    At::new(original.project.value.clone()),
-                    original.kind.clone(),
-                    original.description.clone(),
-                )
-            };
-            c.hours = original.hours.as_ref().map(|h| At::new(h.value));
-            c.skill = original.skill.clone();
-            c.amount = original.amount;
-            c.currency = original.currency.clone();
-            c.quantity = original.quantity;
-            c.unit = original.unit.clone();
-            c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
-            c.evidence = original.evidence.clone();
-            if let Some(a) = &agent_flag {
-                c.agent = At::new(writing::existing(
-                    &loaded,
-                    RecordType::Agent,
-                    "--agent",
-                    a.as_str(),
-                )?);
-            }
-            if let Some(p) = &args.project {
-                c.project = At::new(writing::existing(
-                    &loaded,
-                    RecordType::Project,
-                    "--project",
-                    p,
-                )?);
-            }
-            if let Some(d) = &description {
-                c.description = d.clone();
-            }
-            if !evidence.is_empty() {
-                c.evidence = evidence.clone();
-            }
-            let currency = match &args.currency {
-                Some(code) => {
-                    let code = super::writing::currency_code(code)?;
-                    Some((code != network.currency).then_some(code))
-                }
-                None => None,
-            };
-            let new_amount = |flag: &str, text: &str, c: &mut Contribution| {
-                if let Some(code) = &currency {
-                    c.currency = code.clone();
-                }
-                let places = c
-                    .currency
-                    .as_deref()
-                    .map_or(network.minor_units, currency_minor_units);
-                let shown = c.currency.clone().unwrap_or_else(|| network.currency.clone());
-                c.amount = Some(log::amount(flag, text, places, &shown)?);
-                Ok::<(), CliError>(())
-            };
-            if let Some(what) = &what {
-                let kind = match what {
-                    What::Work => Kind::Work,
-                    What::Money(_) => Kind::Money,
-                    What::Material(_) => Kind::Material,
-                    What::Use(_) => Kind::Use,
-                    What::Other(k) => Kind::Other(k.clone()),
-                };
-                if kind != original.kind {
-                    // Another kind keeps only the fields it takes.
-                    if matches!(kind, Kind::Money | Kind::Material) {
-                        c.hours = None;
-                    }
-                    if matches!(kind, Kind::Work | Kind::Use) {
-                        c.amount = None;
-                        c.currency = None;
-                    }
-                    if kind != Kind::Material {
-                        c.quantity = None;
-                        c.unit = None;
-                    }
-                    if kind != Kind::Use {
-                        c.resource = None;
-                    }
-                    if matches!(kind, Kind::Money | Kind::Material | Kind::Use) {
-                        c.skill = None;
-                    }
-                }
-                c.kind = kind;
-                match what {
-                    What::Work => {}
-                    What::Money(a) => new_amount("--money", a, &mut c)?,
-                    What::Material(a) => {
-                        new_amount("--material", a, &mut c)?;
-                        if let Some(q) = &args.quantity {
-                            c.quantity = Some(log::quantity(q)?);
-                        }
-                        if unit.is_some() {
-                            c.unit = unit.clone();
-                        }
-                    }
-                    What::Use(r) => {
-                        c.resource = Some(At::new(writing::existing(
-                            &loaded,
-                            RecordType::Resource,
-                            "--use",
-                            r,
-                        )?));
-                    }
-                    What::Other(_) => {
-                        if let Some(a) = &args.amount {
-                            new_amount("--amount", a, &mut c)?;
-                        }
-                    }
-                }
-            } else if currency.is_some() {
-                return Err(CliError::usage(
-                    "--currency goes with an amount",
-                    Some("give the amount again with its flag, e.g. --money 120.50 --currency USD".to_owned()),
-                )
-                .into());
-            }
-            let takes_hours = !matches!(c.kind, Kind::Money | Kind::Material);
-            let takes_skill = matches!(c.kind, Kind::Work | Kind::Other(_));
-            if let Some(h) = &hours {
-                if !takes_hours {
-                    return Err(CliError::usage(
-                        format!(
-                            "{target} is a {} contribution, which has no duration",
-                            c.kind.as_str()
-                        ),
-                        Some(
-                            "to change the kind, say so: --kind work, --use RESOURCE or --kind WORD"
-                                .to_owned(),
-                        ),
-                    )
-                    .into());
-                }
-                c.hours = Some(At::new(h.hours));
-            }
-            if let Some(skill) = args.skill.as_deref() {
-                if !takes_skill {
-                    return Err(CliError::usage(
-                        "--skill goes with work and other kinds, not with money, material or use",
-                        None,
-                    )
-                    .into());
-                }
-                c.skill = log::skill(&loaded, Some(skill))?;
-            }
-            let missing = match &c.kind {
-                Kind::Work | Kind::Use if c.hours.is_none() => Some("a duration"),
-                Kind::Other(_) if c.hours.is_none() && c.amount.is_none() => {
-                    Some("a duration or --amount")
-                }
-                _ => None,
-            };
-            if let Some(missing) = missing {
-                return Err(CliError::usage(
-                    format!("a `{}` contribution needs {missing}", c.kind.as_str()),
-                    Some("give it along with the kind flag".to_owned()),
-                )
-                .into());
-            }
+            let mut c = starting_from(&original, id.clone(), date);
+            given.apply(&args, &loaded, &network, &original, &mut c)?;
             let changes = changes(&original, &c, &network.currency);
             if changes.is_empty() {
                 return Err(CliError::usage(
@@ -355,7 +127,7 @@ pub(super) fn run(
         },
     );
     let (outcome, (summary, target, changes)) = result.map_err(writing::refuse)?;
-    let rounded = match (hours, duration_text) {
+    let rounded = match (given.hours, given.duration_text.as_deref()) {
         (Some(h), Some(d)) if h.rounded => format!("; {d} rounded to {}", duration::show(h.hours)),
         _ => String::new(),
     };
@@ -365,6 +137,313 @@ pub(super) fn run(
         writeln!(out, "  {field}: {old} -> {new}")?;
     }
     Ok(EXIT_OK)
+}
+
+/// The flags of a correction, read and checked before the ledger is.
+struct Given {
+    target: Id,
+    what: Option<What>,
+    /// The duration as written, for saying how it was rounded.
+    duration_text: Option<String>,
+    hours: Option<duration::Duration>,
+    description: Option<String>,
+    evidence: Vec<String>,
+    unit: Option<String>,
+    date: Option<NaiveDate>,
+    agent: Option<Id>,
+}
+
+impl Given {
+    fn read(args: &LogArgs, ctx: &Context) -> Result<Given, CliError> {
+        let target = writing::parse_id("--supersedes", args.supersedes.as_deref().unwrap_or(""))?;
+        let what = log::what_flag(args)?;
+        // Two positionals are a duration and a description; one is the duration when it
+        // reads as one, else the description; none keeps both.
+        let (duration_text, description) = match (&args.duration, &args.description) {
+            (Some(d), Some(text)) => (Some(d.as_str()), Some(text.as_str())),
+            (Some(x), None) if duration::parse(x).is_ok() => (Some(x.as_str()), None),
+            (Some(x), None) => (None, Some(x.as_str())),
+            (None, _) => (None, None),
+        };
+        let hours = duration_text.map(log::parse_duration).transpose()?;
+        let description = description
+            .map(|d| writing::text("the description", d))
+            .transpose()?;
+        let (evidence, unit) = log::evidence_and_unit(args)?;
+        let today = ctx.now.date_naive();
+        let date = args
+            .date
+            .as_deref()
+            .map(|d| writing::date("--date", d, today))
+            .transpose()?;
+        let agent = log::agent_flag(args)?;
+        Ok(Given {
+            target,
+            what,
+            duration_text: duration_text.map(str::to_owned),
+            hours,
+            description,
+            evidence,
+            unit,
+            date,
+            agent,
+        })
+    }
+
+    /// Replaces in `c` (a copy of `original`) what the flags give: the agent, project,
+    /// description and evidence, the kind and its fields, the duration and skill; then checks
+    /// that the kind has what it needs.
+    fn apply(
+        &self,
+        args: &LogArgs,
+        loaded: &Loaded,
+        network: &Network,
+        original: &Contribution,
+        c: &mut Contribution,
+    ) -> Result<(), CliError> {
+        if let Some(a) = &self.agent {
+            c.agent = At::new(writing::existing(
+                loaded,
+                RecordType::Agent,
+                "--agent",
+                a.as_str(),
+            )?);
+        }
+        if let Some(p) = &args.project {
+            c.project = At::new(writing::existing(
+                loaded,
+                RecordType::Project,
+                "--project",
+                p,
+            )?);
+        }
+        if let Some(d) = &self.description {
+            c.description = d.clone();
+        }
+        if !self.evidence.is_empty() {
+            c.evidence = self.evidence.clone();
+        }
+        self.apply_kind(args, loaded, network, original, c)?;
+        self.apply_time(args, loaded, c)
+    }
+
+    /// The kind flag (and the currency with its amount): another kind keeps only the fields
+    /// it takes, then takes those the flag gives.
+    fn apply_kind(
+        &self,
+        args: &LogArgs,
+        loaded: &Loaded,
+        network: &Network,
+        original: &Contribution,
+        c: &mut Contribution,
+    ) -> Result<(), CliError> {
+        let currency = match &args.currency {
+            Some(code) => {
+                let code = super::writing::currency_code(code)?;
+                Some((code != network.currency).then_some(code))
+            }
+            None => None,
+        };
+        let Some(what) = &self.what else {
+            if currency.is_some() {
+                return Err(CliError::usage(
+                    "--currency goes with an amount",
+                    Some(
+                        "give the amount again with its flag, e.g. --money 120.50 --currency USD"
+                            .to_owned(),
+                    ),
+                ));
+            }
+            return Ok(());
+        };
+        let new_amount = |flag: &str, text: &str, c: &mut Contribution| {
+            if let Some(code) = &currency {
+                c.currency = code.clone();
+            }
+            let places = c
+                .currency
+                .as_deref()
+                .map_or(network.minor_units, currency_minor_units);
+            let shown = c
+                .currency
+                .clone()
+                .unwrap_or_else(|| network.currency.clone());
+            c.amount = Some(log::amount(flag, text, places, &shown)?);
+            Ok::<(), CliError>(())
+        };
+        let kind = match what {
+            What::Work => Kind::Work,
+            What::Money(_) => Kind::Money,
+            What::Material(_) => Kind::Material,
+            What::Use(_) => Kind::Use,
+            What::Other(k) => Kind::Other(k.clone()),
+        };
+        if kind != original.kind {
+            keep_only_fields_of(&kind, c);
+        }
+        c.kind = kind;
+        match what {
+            What::Work => {}
+            What::Money(a) => new_amount("--money", a, c)?,
+            What::Material(a) => {
+                new_amount("--material", a, c)?;
+                if let Some(q) = &args.quantity {
+                    c.quantity = Some(log::quantity(q)?);
+                }
+                if self.unit.is_some() {
+                    c.unit = self.unit.clone();
+                }
+            }
+            What::Use(r) => {
+                c.resource = Some(At::new(writing::existing(
+                    loaded,
+                    RecordType::Resource,
+                    "--use",
+                    r,
+                )?));
+            }
+            What::Other(_) => {
+                if let Some(a) = &args.amount {
+                    new_amount("--amount", a, c)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The duration and the skill, where the kind takes them, and what the kind still needs.
+    fn apply_time(
+        &self,
+        args: &LogArgs,
+        loaded: &Loaded,
+        c: &mut Contribution,
+    ) -> Result<(), CliError> {
+        let takes_hours = !matches!(c.kind, Kind::Money | Kind::Material);
+        let takes_skill = matches!(c.kind, Kind::Work | Kind::Other(_));
+        if let Some(h) = &self.hours {
+            if !takes_hours {
+                return Err(CliError::usage(
+                    format!(
+                        "{} is a {} contribution, which has no duration",
+                        self.target,
+                        c.kind.as_str()
+                    ),
+                    Some(
+                        "to change the kind, say so: --kind work, --use RESOURCE or --kind WORD"
+                            .to_owned(),
+                    ),
+                ));
+            }
+            c.hours = Some(At::new(h.hours));
+        }
+        if let Some(skill) = args.skill.as_deref() {
+            if !takes_skill {
+                return Err(CliError::usage(
+                    "--skill goes with work and other kinds, not with money, material or use",
+                    None,
+                ));
+            }
+            c.skill = log::skill(loaded, Some(skill))?;
+        }
+        let missing = match &c.kind {
+            Kind::Work | Kind::Use if c.hours.is_none() => Some("a duration"),
+            Kind::Other(_) if c.hours.is_none() && c.amount.is_none() => {
+                Some("a duration or --amount")
+            }
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            return Err(CliError::usage(
+                format!("a `{}` contribution needs {missing}", c.kind.as_str()),
+                Some("give it along with the kind flag".to_owned()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The contribution `target` as committed, with the files its correction is judged against
+/// (the small folders and the original's file); refused when it is missing, broken, a
+/// reversal, or already corrected.
+fn original(view: &View<'_>, target: &Id) -> Result<(Contribution, Vec<RawFile>), Refusal> {
+    let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
+        CliError::usage(
+            format!("--supersedes {target}: no contribution has this id"),
+            Some(
+                "give the id of a committed contribution (its file name without .toml)".to_owned(),
+            ),
+        )
+    })?;
+    let mut base = view.read_folders(&SMALL_FOLDERS)?;
+    base.extend(view.read(&found)?);
+    let original = ledger::load(&base)
+        .ledger
+        .contributions
+        .iter()
+        .find(|c| c.id.value == *target)
+        .map(|c| (**c).clone())
+        .ok_or_else(|| {
+            CliError::usage(
+                format!("contribution {target} ({found}) has problems of its own"),
+                Some("run `ovn check` and fix the record first".to_owned()),
+            )
+        })?;
+    if original.reverses.is_some() {
+        return Err(CliError::usage(
+            format!("{target} is a reversal, which is not corrected"),
+            Some("to count the original again, log it anew with `ovn log`".to_owned()),
+        )
+        .into());
+    }
+    corrected_once(&view.load_corrections()?.ledger, target)?;
+    Ok((original, base))
+}
+
+/// A new record `id` on `date` superseding `original`, with every one of its fields.
+fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contribution {
+    let mut c = Contribution {
+        date: At::new(date),
+        supersedes: Some(At::new(original.id.value.clone())),
+        reverses: None,
+        ..Contribution::new(
+            At::new(id),
+            At::new(original.agent.value.clone()),
+            date,
+            At::new(original.project.value.clone()),
+            original.kind.clone(),
+            original.description.clone(),
+        )
+    };
+    c.hours = original.hours.as_ref().map(|h| At::new(h.value));
+    c.skill = original.skill.clone();
+    c.amount = original.amount;
+    c.currency = original.currency.clone();
+    c.quantity = original.quantity;
+    c.unit = original.unit.clone();
+    c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
+    c.evidence = original.evidence.clone();
+    c
+}
+
+/// Another kind keeps only the fields it takes (hours from work to care, not to money).
+fn keep_only_fields_of(kind: &Kind, c: &mut Contribution) {
+    if matches!(kind, Kind::Money | Kind::Material) {
+        c.hours = None;
+    }
+    if matches!(kind, Kind::Work | Kind::Use) {
+        c.amount = None;
+        c.currency = None;
+    }
+    if *kind != Kind::Material {
+        c.quantity = None;
+        c.unit = None;
+    }
+    if *kind != Kind::Use {
+        c.resource = None;
+    }
+    if matches!(kind, Kind::Money | Kind::Material | Kind::Use) {
+        c.skill = None;
+    }
 }
 
 /// The fields `new` changes from `old`, in the order a record lists them.

@@ -278,14 +278,6 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
 pub const CSV_COLUMNS: &str =
     "date,payout,project,agreement,memo,agent,bucket,amount,currency,commit";
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// Every line of every selected payout as CSV (see [`CSV_COLUMNS`]).
 pub fn csv(ledger: &Ledger, query: &Query) -> String {
     let mu = minor_units(ledger);
@@ -304,7 +296,7 @@ pub fn csv(ledger: &Ledger, query: &Query) -> String {
                 p.currency.clone(),
                 p.commit.clone(),
             ];
-            let cells: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+            let cells: Vec<String> = cells.iter().map(|c| super::render::csv_field(c)).collect();
             let _ = writeln!(out, "{}", cells.join(","));
         }
     }

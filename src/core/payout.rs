@@ -584,95 +584,45 @@ struct Pending<'l> {
     how: String,
 }
 
+/// What a payout lists besides its lines, and what it leaves out: the options of
+/// [`compute_with`]. The default is the full payout of every contribution ([`compute`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// Only what each agent is paid: the buckets and their lines, the totals and the leftover
+    /// line are those of the full payout, but no claim is listed (each bucket's `claims` is
+    /// empty), no explanation is written, and contributions no rule selects or whose claims
+    /// are already settled are not listed as left out. For callers that only compare totals
+    /// (`ovn review`): spreading each agent's amount over a project's tens of thousands of
+    /// claims is most of the work.
+    pub brief: bool,
+    /// Contributions merged but still awaiting the approvals the network's policy asks for:
+    /// left out with [`Reason::AwaitingApproval`] (the payout the network would make).
+    pub unapproved: Option<&'a HashSet<Id>>,
+}
+
 /// Computes the payout of `request` over a valid ledger (one with no diagnostics).
-/// `settled` is what earlier recorded payouts paid, claim by claim.
+/// `settled` is what earlier recorded payouts paid, claim by claim. The full payout:
+/// [`compute_with`] and the default [`Options`].
 pub fn compute(
     ledger: &Ledger,
     request: &Request<'_>,
     settled: &[Settled],
 ) -> Result<Payout, PayoutError> {
-    compute_validated(ledger, request, settled, &HashSet::new())
+    compute_with(ledger, request, settled, Options::default())
 }
 
-/// [`compute`] reduced to what each agent is paid: the buckets and their lines, the totals
-/// and the leftover line are those of [`compute`], but no claim is listed (each bucket's
-/// `claims` and the payout's `left_out` are empty). For callers that only compare totals
-/// (`ovn review`): spreading each agent's amount over a project's tens of thousands of
-/// claims is most of the work.
-pub fn compute_brief(
+/// [`compute`] with [`Options`]: the one computation every payout, preview, verification and
+/// review makes. Checks the request and the terms, leaves out the contributions that take no
+/// part, selects the claims bucket by bucket ([`select`], the engine reports share) and
+/// splits each budget, then writes the lines and totals.
+pub fn compute_with(
     ledger: &Ledger,
     request: &Request<'_>,
     settled: &[Settled],
+    options: Options<'_>,
 ) -> Result<Payout, PayoutError> {
-    compute_brief_validated(ledger, request, settled, &HashSet::new())
-}
-
-/// [`compute_brief`], leaving out the contributions in `unapproved` as
-/// [`compute_validated`] does: the totals of the payout the network would make.
-pub fn compute_brief_validated(
-    ledger: &Ledger,
-    request: &Request<'_>,
-    settled: &[Settled],
-    unapproved: &HashSet<Id>,
-) -> Result<Payout, PayoutError> {
-    compute_with(ledger, request, settled, unapproved, false)
-}
-
-/// [`compute`], leaving out the contributions in `unapproved` (merged, but still awaiting the
-/// approvals the network's policy asks for) with [`Reason::AwaitingApproval`].
-pub fn compute_validated(
-    ledger: &Ledger,
-    request: &Request<'_>,
-    settled: &[Settled],
-    unapproved: &HashSet<Id>,
-) -> Result<Payout, PayoutError> {
-    compute_with(ledger, request, settled, unapproved, true)
-}
-
-fn compute_with(
-    ledger: &Ledger,
-    request: &Request<'_>,
-    settled: &[Settled],
-    unapproved: &HashSet<Id>,
-    explain: bool,
-) -> Result<Payout, PayoutError> {
-    let network = ledger.network.as_ref();
-    let currency = network.map_or("EUR", |n| n.currency.as_str()).to_owned();
-    let minor_units = network.map_or(2, |n| n.minor_units);
-    if request.amount <= Decimal::ZERO {
-        return Err(PayoutError::NotPositive);
-    }
-    if request.amount > bounds::MAX_AMOUNT {
-        return Err(PayoutError::RevenueTooLarge);
-    }
-    if request.amount.normalize().scale() > minor_units {
-        return Err(PayoutError::TooPrecise { minor_units });
-    }
-    let project = find_project(ledger, request.project)?;
-    let agreement_id = project
-        .agreement
-        .as_ref()
-        .ok_or_else(|| PayoutError::NoAgreement {
-            project: project.id.value.clone(),
-        })?;
-    let agreement = ledger
-        .agreements
-        .iter()
-        .find(|a| a.id.value == agreement_id.value)
-        .ok_or_else(|| PayoutError::UnknownAgreement {
-            project: project.id.value.clone(),
-            agreement: agreement_id.value.clone(),
-        })?;
-    let unit = Decimal::new(1, minor_units);
-    let leftover_agent = agreement
-        .leftover
-        .as_ref()
-        .or(network.and_then(|n| n.leftover.as_ref()))
-        .map(|a| a.value.clone());
-
-    // Earlier payments per (contribution, agent).
-    let mut paid: FxHashMap<(&Id, &Id), Decimal> = FxHashMap::default();
-    let mut once_paid: FxHashSet<(&Id, &Id)> = FxHashSet::default();
+    let explain = !options.brief;
+    let terms = Terms::of(ledger, request)?;
     // Payments on a corrected record count against its correction (the chain's head).
     let chains = (!settled.is_empty()).then(|| Corrections::of(ledger));
     let before_corrections = chains.as_ref().map(|c| c.paid_before(settled));
@@ -680,61 +630,238 @@ fn compute_with(
         Some(c) => c.follow(settled),
         None => Cow::Borrowed(settled),
     };
-    for s in settled.iter() {
-        match s.kind {
-            ClaimKind::Debt => *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount,
-            ClaimKind::Once => {
-                once_paid.insert((&s.contribution, &s.agent));
-            }
-            ClaimKind::Equity => {}
-        }
+    let earlier = Earlier::of(&settled);
+    let (eligible, mut left_out) = eligible(
+        ledger,
+        terms.project,
+        terms.agreement,
+        request.date,
+        options.unapproved,
+    );
+    let mut split = Splitting {
+        total: request.amount,
+        pool: request.amount,
+        minor_units: terms.minor_units,
+        explain,
+        earlier: &earlier,
+        eligible: eligible.len(),
+        buckets: Vec::new(),
+        filling: None,
+        claims: Vec::new(),
+        selected: vec![false; ledger.contributions.len()],
+        spent: BTreeMap::new(),
+    };
+    select(
+        ledger,
+        terms.agreement,
+        terms.project,
+        &eligible,
+        terms.leftover.as_ref(),
+        explain,
+        &mut split,
+    )?;
+    // Which contributions are left out, and why, is told with the claims.
+    if explain {
+        left_out.extend(unselected(&eligible, &split));
     }
+    left_out.sort();
+    let Splitting { buckets, pool, .. } = split;
+    let lines = lines(&buckets, pool, &terms)?;
+    let mut totals: BTreeMap<Id, Decimal> = BTreeMap::new();
+    for l in &lines {
+        *totals.entry(l.agent.clone()).or_default() += l.amount;
+    }
+    Ok(Payout {
+        project: terms.project.id.value.clone(),
+        agreement: terms.agreement.id.value.clone(),
+        amount: request.amount,
+        currency: terms.currency,
+        minor_units: terms.minor_units,
+        date: request.date,
+        buckets,
+        lines,
+        totals: totals.into_iter().collect(),
+        left_out,
+        paid_before_corrections: before_corrections
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.project == terms.project.id.value)
+            .collect(),
+    })
+}
 
+/// What a payout is computed under, checked before any claim is: the currency, the project,
+/// its agreement, and who takes what no bucket pays.
+struct Terms<'l> {
+    currency: String,
+    minor_units: u32,
+    project: &'l Project,
+    agreement: &'l Agreement,
+    leftover: Option<Id>,
+}
+
+impl<'l> Terms<'l> {
+    /// The terms of `request`, or why it cannot be paid out.
+    fn of(ledger: &'l Ledger, request: &Request<'_>) -> Result<Terms<'l>, PayoutError> {
+        let network = ledger.network.as_ref();
+        let currency = network.map_or("EUR", |n| n.currency.as_str()).to_owned();
+        let minor_units = network.map_or(2, |n| n.minor_units);
+        if request.amount <= Decimal::ZERO {
+            return Err(PayoutError::NotPositive);
+        }
+        if request.amount > bounds::MAX_AMOUNT {
+            return Err(PayoutError::RevenueTooLarge);
+        }
+        if request.amount.normalize().scale() > minor_units {
+            return Err(PayoutError::TooPrecise { minor_units });
+        }
+        let project = find_project(ledger, request.project)?;
+        let agreement_id = project
+            .agreement
+            .as_ref()
+            .ok_or_else(|| PayoutError::NoAgreement {
+                project: project.id.value.clone(),
+            })?;
+        let agreement = ledger
+            .agreements
+            .iter()
+            .find(|a| a.id.value == agreement_id.value)
+            .ok_or_else(|| PayoutError::UnknownAgreement {
+                project: project.id.value.clone(),
+                agreement: agreement_id.value.clone(),
+            })?;
+        Ok(Terms {
+            currency,
+            minor_units,
+            project,
+            agreement,
+            leftover: fund(ledger, agreement),
+        })
+    }
+}
+
+/// Who takes what no bucket pays and holds the claims on commons resources: the agreement's
+/// leftover agent, else the network's.
+fn fund(ledger: &Ledger, agreement: &Agreement) -> Option<Id> {
+    agreement
+        .leftover
+        .as_ref()
+        .or(ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
+        .map(|a| a.value.clone())
+}
+
+/// What earlier recorded payouts paid, per (contribution, agent): the sum repaid on debts,
+/// and the once claims already paid.
+struct Earlier<'s> {
+    paid: FxHashMap<(&'s Id, &'s Id), Decimal>,
+    once_paid: FxHashSet<(&'s Id, &'s Id)>,
+}
+
+impl<'s> Earlier<'s> {
+    fn of(settled: &'s [Settled]) -> Earlier<'s> {
+        let mut paid: FxHashMap<(&Id, &Id), Decimal> = FxHashMap::default();
+        let mut once_paid: FxHashSet<(&Id, &Id)> = FxHashSet::default();
+        for s in settled {
+            match s.kind {
+                ClaimKind::Debt => {
+                    *paid.entry((&s.contribution, &s.agent)).or_default() += s.amount
+                }
+                ClaimKind::Once => {
+                    once_paid.insert((&s.contribution, &s.agent));
+                }
+                ClaimKind::Equity => {}
+            }
+        }
+        Earlier { paid, once_paid }
+    }
+}
+
+/// Why a contribution of the project takes no part in a payout as of `date` (nor holds a
+/// claim in a report), if it does not: corrected since, outside the agreement's dates, dated
+/// after the revenue event, or still awaiting approval. The one rule [`compute_with`] and
+/// [`claims`] share.
+fn excluded(
+    c: &Contribution,
+    agreement: &Agreement,
+    date: Option<NaiveDate>,
+    corrected: &FxHashSet<&Id>,
+    unapproved: Option<&HashSet<Id>>,
+) -> Option<Reason> {
+    let day = c.date.value;
+    if !corrected.is_empty() && corrected.contains(&c.id.value) {
+        Some(Reason::Corrected)
+    } else if agreement.from.is_some_and(|f| day < f) || agreement.until.is_some_and(|u| day > u) {
+        Some(Reason::OutsideAgreement)
+    } else if date.is_some_and(|d| day > d) {
+        Some(Reason::AfterPayout)
+    } else if unapproved.is_some_and(|u| !u.is_empty() && u.contains(&c.id.value)) {
+        Some(Reason::AwaitingApproval)
+    } else {
+        None
+    }
+}
+
+/// The contributions of `project` that take part (with their positions in the ledger, sorted
+/// by id so the result never depends on the order records were read in), and those left out
+/// with the reason.
+fn eligible<'l>(
+    ledger: &'l Ledger,
+    project: &Project,
+    agreement: &Agreement,
+    date: Option<NaiveDate>,
+    unapproved: Option<&HashSet<Id>>,
+) -> (Vec<(usize, &'l Contribution)>, Vec<LeftOut>) {
     let corrected = corrected(ledger);
     let mut left_out = Vec::new();
-    let mut eligible: Vec<&Contribution> = Vec::new();
-    for c in ledger
-        .contributions
-        .iter()
-        .filter(|c| c.project.value == project.id.value)
-    {
-        let date = c.date.value;
-        let reason = if !corrected.is_empty() && corrected.contains(&c.id.value) {
-            Some(Reason::Corrected)
-        } else if agreement.from.is_some_and(|f| date < f)
-            || agreement.until.is_some_and(|u| date > u)
-        {
-            Some(Reason::OutsideAgreement)
-        } else if request.date.is_some_and(|d| date > d) {
-            Some(Reason::AfterPayout)
-        } else if !unapproved.is_empty() && unapproved.contains(&c.id.value) {
-            Some(Reason::AwaitingApproval)
-        } else {
-            None
-        };
-        match reason {
+    let mut eligible = Vec::new();
+    for (position, c) in ledger.contributions.iter().enumerate() {
+        if c.project.value != project.id.value {
+            continue;
+        }
+        match excluded(c, agreement, date, &corrected, unapproved) {
             Some(reason) => left_out.push(LeftOut {
                 contribution: c.id.value.clone(),
                 reason,
             }),
-            None => eligible.push(c),
+            None => eligible.push((position, &**c)),
         }
     }
-    // Sorted by id so the result never depends on the order records were read in.
-    eligible.sort_by(|a, b| a.id.value.cmp(&b.id.value));
+    eligible.sort_by(|a, b| a.1.id.value.cmp(&b.1.id.value));
+    (eligible, left_out)
+}
 
-    let mut pool = request.amount;
-    let mut buckets = Vec::new();
-    // By position in `eligible`.
-    let mut selected = vec![false; eligible.len()];
-    let mut spent: BTreeMap<&Id, Reason> = BTreeMap::new();
-    for bucket in &agreement.buckets {
+/// The payout's side of [`select`]: each bucket takes its budget from the pool (a bucket paid
+/// `to` one agent pays it whole), its claims are weighed against what earlier payouts paid,
+/// and the budget is split among them.
+struct Splitting<'e, 's, 'l> {
+    /// The revenue.
+    total: Decimal,
+    /// What is left of it.
+    pool: Decimal,
+    minor_units: u32,
+    explain: bool,
+    earlier: &'e Earlier<'s>,
+    /// How many contributions take part (the most claims a bucket can have but for owners).
+    eligible: usize,
+    buckets: Vec<BucketResult>,
+    /// The bucket whose claims are being selected.
+    filling: Option<BucketResult>,
+    claims: Vec<Pending<'l>>,
+    /// By position in the ledger: whether any bucket's rule selected the contribution.
+    selected: Vec<bool>,
+    /// Contributions whose claim was already paid in full (once paid, debt settled).
+    spent: BTreeMap<&'l Id, Reason>,
+}
+
+impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
+    fn bucket(&mut self, bucket: &'l Bucket) -> bool {
+        let pool = self.pool;
         let (raw, rule_text) = match &bucket.budget {
             Budget::Share {
                 share,
                 of: Base::Total,
             } => (
-                request.amount * share.fraction(),
+                self.total * share.fraction(),
                 format!("{share} of the total"),
             ),
             Budget::Share {
@@ -748,7 +875,7 @@ fn compute_with(
             Budget::Rest => (pool, "the rest".to_owned()),
         };
         let budget = raw
-            .round_dp_with_strategy(minor_units, RoundingStrategy::ToZero)
+            .round_dp_with_strategy(self.minor_units, RoundingStrategy::ToZero)
             .min(pool);
         let mut result = BucketResult {
             name: bucket.name.value.clone(),
@@ -762,117 +889,133 @@ fn compute_with(
         if let Some(to) = &bucket.to {
             result.paid = budget;
             result.lines.push((to.value.clone(), budget, budget));
-            pool -= budget;
-            buckets.push(result);
-            continue;
+            self.pool -= budget;
+            self.buckets.push(result);
+            return false;
         }
-        let mut claims = Vec::with_capacity(eligible.len());
-        let kinds: Vec<Kind> = bucket
-            .rules
-            .iter()
-            .map(|r| Kind::from_word(&r.kind))
-            .collect();
-        for (k, c) in eligible.iter().enumerate() {
-            let found = bucket
-                .rules
-                .iter()
-                .zip(&kinds)
-                .find(|(r, kind)| same_kind(kind, &c.kind) && rule_matches(r, c));
-            let Some((rule, _)) = found else {
-                continue;
-            };
-            selected[k] = true;
-            let kind = rule.claim.unwrap_or(bucket.claim);
-            let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
-            let (value, how) = claim_value(
-                ledger,
-                agreement,
-                project,
-                rule,
-                c,
-                &bucket.name.value,
-                explain,
-            )?;
-            for (agent, part, owner_note) in
-                recipients(ledger, c, leftover_agent.as_ref(), explain)?
-            {
-                let value = value * part;
-                let how = match &owner_note {
-                    Some(note) if explain => format!("{how} × {note}"),
-                    _ => how.clone(),
-                };
-                let (weight, outstanding, how) = match kind {
-                    ClaimKind::Equity => (value, None, how),
-                    ClaimKind::Once => {
-                        if once_paid.contains(&(&c.id.value, &agent)) {
-                            spent.insert(&c.id.value, Reason::OncePaid);
-                            continue;
-                        }
-                        (value, None, how)
-                    }
-                    ClaimKind::Debt => {
-                        // What is owed is money: round it to the minor unit.
-                        let exact_owed = value.checked_mul(cap).ok_or(PayoutError::Overflow)?;
-                        let owed = exact_owed.round_dp(minor_units);
-                        let before = paid
-                            .get(&(&c.id.value, &agent))
-                            .copied()
-                            .unwrap_or_default();
-                        let outstanding = (owed - before).max(Decimal::ZERO);
-                        if outstanding.is_zero() {
-                            spent.insert(&c.id.value, Reason::DebtSettled);
-                            continue;
-                        }
-                        let how = match explain {
-                            true => debt_how(&how, value, cap, exact_owed, before, minor_units),
-                            false => how,
-                        };
-                        (outstanding, Some(outstanding), how)
-                    }
-                };
-                if weight <= Decimal::ZERO {
-                    continue;
-                }
-                claims.push(Pending {
-                    contribution: c,
-                    agent,
-                    kind,
-                    value,
-                    weight,
-                    outstanding,
-                    how,
-                });
-            }
-        }
-        split(&mut result, claims, unit, explain)?;
-        pool -= result.paid;
-        buckets.push(result);
+        self.filling = Some(result);
+        self.claims = Vec::with_capacity(self.eligible);
+        true
     }
 
-    // Which contributions are left out, and why, is told with the claims.
-    for (k, c) in eligible.iter().enumerate().filter(|_| explain) {
-        if !selected[k] {
-            left_out.push(LeftOut {
+    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
+        let Found {
+            position,
+            contribution: c,
+            kind,
+            cap,
+            value,
+            how,
+            ..
+        } = found;
+        self.selected[position] = true;
+        let explain = self.explain;
+        for (agent, part, owner_note) in holders {
+            let value = value * part;
+            let how = match &owner_note {
+                Some(note) if explain => format!("{how} × {note}"),
+                _ => how.clone(),
+            };
+            let (weight, outstanding, how) = match kind {
+                ClaimKind::Equity => (value, None, how),
+                ClaimKind::Once => {
+                    if self.earlier.once_paid.contains(&(&c.id.value, &agent)) {
+                        self.spent.insert(&c.id.value, Reason::OncePaid);
+                        continue;
+                    }
+                    (value, None, how)
+                }
+                ClaimKind::Debt => {
+                    // What is owed is money: round it to the minor unit.
+                    let exact_owed = value.checked_mul(cap).ok_or(PayoutError::Overflow)?;
+                    let owed = exact_owed.round_dp(self.minor_units);
+                    let before = self
+                        .earlier
+                        .paid
+                        .get(&(&c.id.value, &agent))
+                        .copied()
+                        .unwrap_or_default();
+                    let outstanding = (owed - before).max(Decimal::ZERO);
+                    if outstanding.is_zero() {
+                        self.spent.insert(&c.id.value, Reason::DebtSettled);
+                        continue;
+                    }
+                    let how = match explain {
+                        true => debt_how(&how, value, cap, exact_owed, before, self.minor_units),
+                        false => how,
+                    };
+                    (outstanding, Some(outstanding), how)
+                }
+            };
+            if weight <= Decimal::ZERO {
+                continue;
+            }
+            self.claims.push(Pending {
+                contribution: c,
+                agent,
+                kind,
+                value,
+                weight,
+                outstanding,
+                how,
+            });
+        }
+        Ok(())
+    }
+
+    fn bucket_done(&mut self) -> Result<(), PayoutError> {
+        let Some(mut result) = self.filling.take() else {
+            return Ok(());
+        };
+        let unit = Decimal::new(1, self.minor_units);
+        split(
+            &mut result,
+            std::mem::take(&mut self.claims),
+            unit,
+            self.explain,
+        )?;
+        self.pool -= result.paid;
+        self.buckets.push(result);
+        Ok(())
+    }
+}
+
+/// The contributions that took part but were paid nothing: no bucket's rule selects them, or
+/// every claim they hold is already paid in full and no bucket paid anything on them this
+/// time.
+fn unselected(eligible: &[(usize, &Contribution)], split: &Splitting<'_, '_, '_>) -> Vec<LeftOut> {
+    let mut out = Vec::new();
+    for &(position, c) in eligible {
+        if !split.selected[position] {
+            out.push(LeftOut {
                 contribution: c.id.value.clone(),
                 reason: Reason::NoRule,
             });
-        } else if let Some(reason) = spent.get(&c.id.value) {
-            // Left out only if no bucket paid anything on it this time.
-            let took_part = buckets
+        } else if let Some(reason) = split.spent.get(&c.id.value) {
+            let took_part = split
+                .buckets
                 .iter()
                 .any(|b| b.claims.iter().any(|x| x.contribution == c.id.value));
             if !took_part {
-                left_out.push(LeftOut {
+                out.push(LeftOut {
                     contribution: c.id.value.clone(),
                     reason: reason.clone(),
                 });
             }
         }
     }
-    left_out.sort();
+    out
+}
 
+/// Every non-zero line, in bucket order then agent id, and what is left in the pool last, to
+/// the leftover agent.
+fn lines(
+    buckets: &[BucketResult],
+    pool: Decimal,
+    terms: &Terms<'_>,
+) -> Result<Vec<Line>, PayoutError> {
     let mut lines: Vec<Line> = Vec::new();
-    for b in &buckets {
+    for b in buckets {
         for (agent, _, amount) in &b.lines {
             if !amount.is_zero() {
                 lines.push(Line {
@@ -884,37 +1027,20 @@ fn compute_with(
         }
     }
     if pool > Decimal::ZERO {
-        let agent = leftover_agent.ok_or_else(|| PayoutError::NoLeftoverAgent {
-            amount: pool,
-            agreement: agreement.id.value.clone(),
-        })?;
+        let agent = terms
+            .leftover
+            .clone()
+            .ok_or_else(|| PayoutError::NoLeftoverAgent {
+                amount: pool,
+                agreement: terms.agreement.id.value.clone(),
+            })?;
         lines.push(Line {
             agent,
             bucket: LEFTOVER.to_owned(),
             amount: pool,
         });
     }
-    let mut totals: BTreeMap<Id, Decimal> = BTreeMap::new();
-    for l in &lines {
-        *totals.entry(l.agent.clone()).or_default() += l.amount;
-    }
-    Ok(Payout {
-        project: project.id.value.clone(),
-        agreement: agreement.id.value.clone(),
-        amount: request.amount,
-        currency,
-        minor_units,
-        date: request.date,
-        buckets,
-        lines,
-        totals: totals.into_iter().collect(),
-        left_out,
-        paid_before_corrections: before_corrections
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| p.project == project.id.value)
-            .collect(),
-    })
+    Ok(lines)
 }
 
 /// How a debt's outstanding balance arises, as equations that hold (`--explain` prints
@@ -1655,7 +1781,8 @@ fn positions<'a>(by_project: &'a ByProject<'_>, project: &Project) -> &'a [usize
         .map_or(&[][..], Vec::as_slice)
 }
 
-/// A claim as [`walk_claims`] finds it.
+/// A claim as [`select`] finds it: a contribution under the first rule of a bucket that
+/// selects it, before it is shared among those who hold it.
 struct Found<'l> {
     /// The contribution's position in the ledger.
     position: usize,
@@ -1663,16 +1790,94 @@ struct Found<'l> {
     bucket: &'l Bucket,
     kind: ClaimKind,
     cap: Decimal,
-    agent: Id,
+    /// The whole claim's value (each holder takes its part).
     value: Decimal,
+    /// How the value arose (empty unless explaining).
+    how: String,
 }
 
-/// Where [`walk_claims`] puts the claims it finds.
-trait ClaimSink {
-    /// One claim.
-    fn claim(&mut self, found: Found<'_>);
+/// Who holds a claim, their part of it, and for owners of a resource a note for explanations.
+type Holder = (Id, Decimal, Option<String>);
+
+/// Where [`select`] puts the claims it finds: the payout splits them, reports list or sum
+/// them.
+trait ClaimSink<'l> {
+    /// A bucket begins; whether its claims are wanted (a bucket paid `to` one agent has none).
+    fn bucket(&mut self, bucket: &'l Bucket) -> bool {
+        bucket.to.is_none()
+    }
+    /// One contribution's claim in the bucket, and who holds it.
+    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError>;
     /// The bucket's claims are all found.
-    fn bucket_done(&mut self) {}
+    fn bucket_done(&mut self) -> Result<(), PayoutError> {
+        Ok(())
+    }
+}
+
+/// The claim-selection engine, the one both payouts and reports use: bucket by bucket in the
+/// agreement's order, the `eligible` contributions (sorted by id) under each bucket's first
+/// rule that selects them, with the claim's kind, cap and value and who holds it (the
+/// contributor, or for use of a resource its owners, or the `fund` for commons).
+fn select<'l>(
+    ledger: &'l Ledger,
+    agreement: &'l Agreement,
+    project: &'l Project,
+    eligible: &[(usize, &'l Contribution)],
+    fund: Option<&Id>,
+    explain: bool,
+    sink: &mut impl ClaimSink<'l>,
+) -> Result<(), PayoutError> {
+    for bucket in &agreement.buckets {
+        if !sink.bucket(bucket) {
+            continue;
+        }
+        // The rules' kinds as values once, compared cheaply with each contribution's.
+        let kinds: Vec<Kind> = bucket
+            .rules
+            .iter()
+            .map(|r| Kind::from_word(&r.kind))
+            .collect();
+        for &(position, c) in eligible {
+            let found = bucket
+                .rules
+                .iter()
+                .zip(&kinds)
+                .find(|(r, kind)| same_kind(kind, &c.kind) && rule_matches(r, c));
+            let Some((rule, _)) = found else {
+                continue;
+            };
+            let (value, how) = claim_value(
+                ledger,
+                agreement,
+                project,
+                rule,
+                c,
+                &bucket.name.value,
+                explain,
+            )?;
+            let holders = recipients(ledger, c, fund, explain)?;
+            let found = Found {
+                position,
+                contribution: c,
+                bucket,
+                kind: rule.claim.unwrap_or(bucket.claim),
+                cap: rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE),
+                value,
+                how,
+            };
+            sink.claim(found, holders)?;
+        }
+        sink.bucket_done()?;
+    }
+    Ok(())
+}
+
+/// A resource's owners by agent id (stable: an owner listed twice keeps its order), the
+/// order [`Claim`] lists are sorted in, so sums over a contribution's claims are added in the
+/// same order either way.
+fn by_agent(mut holders: Vec<Holder>) -> Vec<Holder> {
+    holders.sort_by(|a, b| a.0.cmp(&b.0));
+    holders
 }
 
 /// Collects [`Claim`]s, sorted within each bucket by agent and contribution.
@@ -1683,41 +1888,45 @@ struct ClaimList<'a, 'l> {
     start: usize,
 }
 
-impl ClaimSink for ClaimList<'_, '_> {
-    fn claim(&mut self, found: Found<'_>) {
+impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
+    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         let Found {
             contribution: c,
             bucket,
             kind,
             cap,
-            agent,
             value,
             ..
         } = found;
-        // No recorded payout (the common case in reports): no lookup at all.
-        let earlier = if self.paid.is_empty() {
-            Decimal::ZERO
-        } else {
-            self.paid
-                .get(&(&c.id.value, &agent, kind))
-                .copied()
-                .unwrap_or_default()
-        };
-        self.out.push(Claim {
-            contribution: c.id.value.clone(),
-            agent,
-            bucket: bucket.name.value.clone(),
-            kind,
-            value,
-            owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(self.minor_units)),
-            paid: earlier,
-        });
+        for (agent, part, _) in by_agent(holders) {
+            let value = value * part;
+            // No recorded payout (the common case in reports): no lookup at all.
+            let earlier = if self.paid.is_empty() {
+                Decimal::ZERO
+            } else {
+                self.paid
+                    .get(&(&c.id.value, &agent, kind))
+                    .copied()
+                    .unwrap_or_default()
+            };
+            self.out.push(Claim {
+                contribution: c.id.value.clone(),
+                agent,
+                bucket: bucket.name.value.clone(),
+                kind,
+                value,
+                owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(self.minor_units)),
+                paid: earlier,
+            });
+        }
+        Ok(())
     }
 
-    fn bucket_done(&mut self) {
+    fn bucket_done(&mut self) -> Result<(), PayoutError> {
         self.out[self.start..]
             .sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
         self.start = self.out.len();
+        Ok(())
     }
 }
 
@@ -1726,22 +1935,24 @@ struct ValueSums {
     sums: FxHashMap<usize, Decimal>,
 }
 
-impl ClaimSink for ValueSums {
-    fn claim(&mut self, found: Found<'_>) {
-        *self.sums.entry(found.position).or_default() += found.value;
+impl<'l> ClaimSink<'l> for ValueSums {
+    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
+        for (_, part, _) in by_agent(holders) {
+            *self.sums.entry(found.position).or_default() += found.value * part;
+        }
+        Ok(())
     }
 }
 
-/// Finds every claim the contributions at `positions` (all of `project`) hold under its
-/// agreement as of `date`: bucket by bucket in the agreement's order, contributions by id,
-/// and for use of a resource its owners by agent (the order [`Claim`] lists are sorted in,
-/// so sums over a contribution's claims are added in the same order either way).
-fn walk_claims(
-    ledger: &Ledger,
-    project: &Project,
+/// Every claim the contributions at `positions` (all of `project`, none corrected) hold under
+/// its agreement as of `date`, through [`select`] with the contributions [`excluded`] leaves
+/// in; nothing for a project without an agreement.
+fn walk_claims<'l>(
+    ledger: &'l Ledger,
+    project: &'l Project,
     positions: &[usize],
     date: Option<NaiveDate>,
-    sink: &mut impl ClaimSink,
+    sink: &mut impl ClaimSink<'l>,
 ) -> Result<(), PayoutError> {
     let Some(agreement_id) = project.agreement.as_ref() else {
         return Ok(());
@@ -1753,56 +1964,24 @@ fn walk_claims(
     else {
         return Ok(());
     };
-    let fund = agreement
-        .leftover
-        .as_ref()
-        .or(ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
-        .map(|a| a.value.clone());
+    let fund = fund(ledger, agreement);
+    // Corrected contributions are not among the positions.
+    let none = FxHashSet::default();
     let mut eligible: Vec<(usize, &Contribution)> = positions
         .iter()
         .map(|&i| (i, &*ledger.contributions[i]))
-        .filter(|(_, c)| {
-            let d = c.date.value;
-            agreement.from.is_none_or(|f| d >= f)
-                && agreement.until.is_none_or(|u| d <= u)
-                && date.is_none_or(|p| d <= p)
-        })
+        .filter(|(_, c)| excluded(c, agreement, date, &none, None).is_none())
         .collect();
     eligible.sort_by(|a, b| a.1.id.value.cmp(&b.1.id.value));
-    for bucket in agreement.buckets.iter().filter(|b| b.to.is_none()) {
-        for &(position, c) in &eligible {
-            let Some(rule) = bucket.rules.iter().find(|r| rule_matches(r, c)) else {
-                continue;
-            };
-            let kind = rule.claim.unwrap_or(bucket.claim);
-            let cap = rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE);
-            let (value, _) = claim_value(
-                ledger,
-                agreement,
-                project,
-                rule,
-                c,
-                &bucket.name.value,
-                false,
-            )?;
-            let mut to = recipients(ledger, c, fund.as_ref(), false)?;
-            // Stable: owners listed twice keep their order, as the sort of claims keeps it.
-            to.sort_by(|a, b| a.0.cmp(&b.0));
-            for (agent, part, _) in to {
-                sink.claim(Found {
-                    position,
-                    contribution: c,
-                    bucket,
-                    kind,
-                    cap,
-                    agent,
-                    value: value * part,
-                });
-            }
-        }
-        sink.bucket_done();
-    }
-    Ok(())
+    select(
+        ledger,
+        agreement,
+        project,
+        &eligible,
+        fund.as_ref(),
+        false,
+        sink,
+    )
 }
 
 #[cfg(test)]

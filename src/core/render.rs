@@ -1,5 +1,10 @@
 //! Text forms of diagnostics: rustc-style blocks for people, one line each for editors and
 //! grep, and a serialisable value for JSON. Pure functions of a diagnostic and its location.
+//!
+//! Beside them, the pure text formatting the core and the store need themselves: names and
+//! free text made safe to print on a terminal ([`escaped`], [`one_line`], [`visible`]), used
+//! in the store's error messages too, and the CSV field the exports quote with. What only the
+//! command line prints (markdown, tables, HTML) lives in `cli::render`.
 
 use serde::Serialize;
 
@@ -112,39 +117,15 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
-/// Text for markdown output (a pull-request comment, a README table), shown as text and never
-/// as markup: HTML (`<img …>`, `<b>`, entities) and link, image, emphasis, code and table
-/// syntax are escaped, a line break becomes a space (a table row stays one row), and
-/// control, bidirectional and zero-width characters are escaped as in [`one_line`]. The one
-/// function every markdown writer uses for text it did not write itself.
-pub fn markdown_text(text: &str) -> String {
-    let text = one_line(&text.replace("\r\n", " ").replace(['\n', '\r'], " "));
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // Parentheses need nothing: without `[` and `]` they cannot make a link.
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
+/// A CSV field, quoted when it must be (RFC 4180): a comma, a quote or a line break (`\n`
+/// or `\r`) puts it in quotes, a quote doubled. The one quoting of every CSV `ovn` writes:
+/// the exports here in the core, the reports and payouts of the command line.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
     }
-    // Bare `https://…` and `www.…` are made links by GitHub: an escape inside breaks them.
-    out.replace("://", ":\\/\\/").replace("www.", "www\\.")
-}
-
-/// A name for markdown output in a code span (`` `agents/ana.toml` ``), or as escaped text
-/// when a code span cannot hold it (a backtick, a character that needs escaping).
-pub fn markdown_code(name: &str) -> String {
-    let plain = escaped(name);
-    if plain.contains('`') || plain != name {
-        return markdown_text(&plain);
-    }
-    format!("`{}`", plain.replace('|', "\\|"))
 }
 
 /// A diagnostic in the shape `--format json` prints.
@@ -179,5 +160,20 @@ impl<'a> JsonDiagnostic<'a> {
             hint: d.hint.as_deref().map(one_line),
             excerpt: loc.excerpt.as_ref().map(|e| e.text.as_str()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_it_must() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+        // A carriage return alone is a line break to a spreadsheet: quoted too.
+        assert_eq!(csv_field("a\rb"), "\"a\rb\"");
+        assert_eq!(csv_field("a\nb"), "\"a\nb\"");
     }
 }

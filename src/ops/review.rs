@@ -407,7 +407,15 @@ fn compute(
     };
     let settled = payout::settled_by_records(&loaded.ledger);
     // Only the totals are compared: no explanations.
-    payout::compute_brief_validated(&loaded.ledger, &request, &settled, unapproved)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    payout::compute_with(
+        &loaded.ledger,
+        &request,
+        &settled,
+        payout::Options {
+            brief: true,
+            unapproved: Some(unapproved),
+        },
+    )
+    .map(Some)
+    .map_err(|e| e.to_string())
 }

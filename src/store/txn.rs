@@ -226,6 +226,12 @@ impl Store {
         result
     }
 
+    /// One write, steps 3 to 6 of the module's essay, retried when the branch moves.
+    ///
+    /// Long on purpose: the order of these steps is what makes a write safe (objects,
+    /// journal, git's lock, files and index, branch; and each failure's undo right where it
+    /// can happen), and it reads best top to bottom in one place; the steps themselves are
+    /// the functions it calls.
     fn commit_transaction<T, E: From<StoreError>>(
         &self,
         root: Option<&Path>,

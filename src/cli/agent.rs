@@ -142,7 +142,7 @@ fn run_add(
         KindArg::Person => AgentKind::Person,
         KindArg::Organization => AgentKind::Organization,
     };
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
         writing::add_record(&store, &options, RecordType::Agent, &id, |loaded| {

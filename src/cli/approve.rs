@@ -107,7 +107,7 @@ pub fn run(
         None => None,
     };
     let today = ctx.now.date_naive();
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let email = options.identity.as_ref().map(|i| i.email.clone());
     let mut ids = Vec::new();

@@ -5,6 +5,7 @@
 //! text of the files a problem points into for excerpts, and renders in one of three forms.
 //! `--history` is a different question (what changed commit by commit) and lives in `history`.
 
+use crate::context::Context;
 use std::io::Write;
 use std::path::Path;
 
@@ -86,8 +87,13 @@ struct JsonReport<'a> {
 }
 
 /// Runs `ovn check`.
-pub fn run(args: CheckArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
+pub fn run(
+    args: CheckArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let store = super::open(cwd, ctx)?;
     if let Some(range) = &args.history {
         return super::history::run(&store, range, out);
     }

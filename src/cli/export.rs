@@ -1,6 +1,7 @@
 //! `ovn export`: recorded payouts as an hledger journal, a beancount file, CSV or JSON, and
 //! contributions as ValueFlows JSON-LD; to standard output, or atomically to a file.
 
+use crate::context::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,12 @@ pub enum ExportFormat {
 }
 
 /// Runs `ovn export`.
-pub fn run(args: ExportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+pub fn run(
+    args: ExportArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
     let common = Common {
         projects: args.projects.clone(),
         agent: Vec::new(),
@@ -85,7 +91,7 @@ pub fn run(args: ExportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     if let Some(path) = &args.output {
         check_writable(path)?;
     }
-    let (ledger, query, commit) = load_for_export(&common, cwd)?;
+    let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
     let text = match args.format {
         ExportFormat::Hledger => export::hledger(&ledger, &query, &commit),
         ExportFormat::Beancount => export::beancount(&ledger, &query, &commit)

@@ -203,7 +203,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     }
     let given = Given::read(&args, ctx)?;
     let date = given.date;
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let email = options
         .identity

@@ -281,7 +281,6 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         cache: !cli.no_cache,
         ..ctx.clone()
     };
-    CACHE_OFF.store(!ctx.cache, std::sync::atomic::Ordering::Relaxed);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
@@ -289,14 +288,14 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             let question = key::question("check", &args);
             let at = args.at.clone().unwrap_or_default();
             memo(&cwd, ctx, &question, &[&at], &mut out, |buf| {
-                check::run(args, &cwd, buf)
+                check::run(args, &cwd, ctx, buf)
             })?
         }
-        Command::Check(args) => check::run(args, &cwd, &mut out)?,
+        Command::Check(args) => check::run(args, &cwd, ctx, &mut out)?,
         Command::Log(args) => log::run(args, &cwd, ctx, &mut out)?,
         Command::Revert(args) => revert::run(args, &cwd, ctx, &mut out)?,
-        Command::Status(args) => status::run(args, &cwd, &mut out)?,
-        Command::Recover(args) => recover::run(args, &cwd, &mut out)?,
+        Command::Status(args) => status::run(args, &cwd, ctx, &mut out)?,
+        Command::Recover(args) => recover::run(args, &cwd, ctx, &mut out)?,
         Command::Agent(args) => agent::run(args, &cwd, ctx, &mut out)?,
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
@@ -315,11 +314,11 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             let at: Vec<String> = args.at().map(str::to_owned).into_iter().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
             memo(&cwd, ctx, &question, &at, &mut out, |buf| {
-                report::run(args, &cwd, buf)
+                report::run(args, &cwd, ctx, buf)
             })?
         }
-        Command::Export(args) => export::run(args, &cwd, &mut out)?,
-        Command::Site(args) => site::run(args, &cwd, &mut out)?,
+        Command::Export(args) => export::run(args, &cwd, ctx, &mut out)?,
+        Command::Site(args) => site::run(args, &cwd, ctx, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
         Command::Review(args) => {
             // The range pins the answer: both ends' commits (a bad range is computed, to fail).
@@ -332,10 +331,10 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
                     let question = key::question("review", &args);
                     let ends: Vec<&str> = ends.iter().map(String::as_str).collect();
                     memo(&cwd, ctx, &question, &ends, &mut out, |buf| {
-                        review::run(args, &cwd, buf)
+                        review::run(args, &cwd, ctx, buf)
                     })?
                 }
-                None => review::run(args, &cwd, &mut out)?,
+                None => review::run(args, &cwd, ctx, &mut out)?,
             }
         }
     };
@@ -370,12 +369,6 @@ pub fn problem_texts(
 
 pub use crate::ops::discard;
 
-/// A copy of [`Context::cache`] for [`open`], set once by [`run`]. Commands that do not
-/// take the context yet (`check`, `status`, `recover`, `report`, `review` and the writing
-/// helpers) open their store through [`open`]; once each passes its context to
-/// [`open_in`], this goes.
-static CACHE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 impl From<crate::ops::Error> for CliError {
     fn from(e: crate::ops::Error) -> CliError {
         match e {
@@ -396,15 +389,8 @@ pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool)
     }
 }
 
-/// Opens the ledger around `cwd` (with the cache unless `--no-cache` was given).
-pub fn open(cwd: &Path) -> Result<Store, CliError> {
-    let mut store = Store::discover(cwd)?;
-    store.set_cache(!CACHE_OFF.load(std::sync::atomic::Ordering::Relaxed));
-    Ok(store)
-}
-
 /// Opens the ledger around `cwd`, with the cache as the command's context says.
-pub fn open_in(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
+pub fn open(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
     let mut store = Store::discover(cwd)?;
     store.set_cache(ctx.cache);
     Ok(store)
@@ -422,7 +408,7 @@ fn memo(
     out: &mut impl Write,
     compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
 ) -> Result<u8, CliError> {
-    let store = open_in(cwd, ctx).ok();
+    let store = open(cwd, ctx).ok();
     let validated = match (&store, at) {
         (Some(store), []) => crate::ops::branch::resolve(store)
             .ok()

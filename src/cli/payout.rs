@@ -162,7 +162,7 @@ pub fn run(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let mut store = super::open(cwd)?;
+    let mut store = super::open(cwd, ctx)?;
     // What is recorded and verified never comes from the cache: a damaged or crafted cache
     // entry (whose CRC only proves it is whole) must not change a payout that is committed
     // or say a recorded one matches. A record or a verification reads git objects only.

@@ -96,7 +96,7 @@ fn run_add(
         Some(n) => writing::text("--name", n)?,
         None => id.to_string(),
     };
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
         writing::add_record(&store, &options, RecordType::Project, &id, |loaded| {

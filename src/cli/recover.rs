@@ -5,6 +5,7 @@
 //! store's transaction code, which every write also runs on its way in; this command only
 //! makes that step explicit and says what it did, for a user who saw a write killed.
 
+use crate::context::Context;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -41,8 +42,13 @@ pub struct RecoverArgs {}
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs `ovn recover`.
-pub fn run(_args: RecoverArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
+pub fn run(
+    _args: RecoverArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let store = super::open(cwd, ctx)?;
     let interrupted = store.recover_now(LOCK_TIMEOUT)?;
     let restaged = store.restage_unstaged()?;
     for path in &restaged {

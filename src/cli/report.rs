@@ -7,6 +7,7 @@
 //! look and behave alike in every format. Tables never adapt to the terminal: the same ledger
 //! prints the same bytes in a terminal, a pipe or a CI log.
 
+use crate::context::Context;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -288,7 +289,12 @@ impl ReportArgs {
 }
 
 /// Runs `ovn report`.
-pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+pub fn run(
+    args: ReportArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
     let common = match &args.command {
         ReportCommand::Contributions(a) => &a.common,
         ReportCommand::Claims(a) => &a.common,
@@ -316,7 +322,7 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
     // A report of contributions can be put together from kept parts, which a quick load
     // (summaries, and the corrections in full) is enough for.
     let quick = matches!(args.command, ReportCommand::Contributions(_));
-    let mut source = load(cwd, common.period.at.as_deref(), quick)?;
+    let mut source = load(cwd, ctx, common.period.at.as_deref(), quick)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -414,9 +420,10 @@ pub fn run(args: ReportArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, Cli
 pub(super) fn load_for_export(
     common: &Common,
     cwd: &Path,
+    ctx: &Context,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common)?;
-    let source = load(cwd, common.period.at.as_deref(), false)?;
+    let source = load(cwd, ctx, common.period.at.as_deref(), false)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -492,8 +499,8 @@ fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
 ///
 /// `quick`: the ledger may be loaded quickly (see `Store::load_revision_for`), holding every
 /// correction but summarising the folders the cache has summaries for.
-fn load(cwd: &Path, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
-    let store = super::open(cwd)?;
+fn load(cwd: &Path, ctx: &Context, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
+    let store = super::open(cwd, ctx)?;
     let (rev, validated) = super::resolve_at(&store, at)?;
     let need = if quick {
         crate::ops::load::Need::Projects(&[])

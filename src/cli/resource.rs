@@ -193,7 +193,7 @@ fn run_add(
         }),
         None => None,
     };
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
         writing::add_record(&store, &options, RecordType::Resource, &id, |loaded| {

@@ -67,7 +67,7 @@ pub fn run(
         Some(d) => writing::date("--date", d, today)?,
         None => today,
     };
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let id = writing::new_id(ctx)?;
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));

@@ -5,6 +5,7 @@
 //! contribution), so a review follows the size of the change. Only the payout impact reads
 //! both ledgers whole: a payout depends on every contribution of its project.
 
+use crate::context::Context;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::io::Write;
@@ -255,8 +256,13 @@ impl Range {
 
 /// Runs `ovn review`: parse, resolve the range, read the change, judge it, work out the
 /// payout impact, render.
-pub fn run(args: ReviewArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
+pub fn run(
+    args: ReviewArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let store = super::open(cwd, ctx)?;
     let amount = match &args.amount {
         Some(text) => {
             let a = super::payout::revenue("--amount", text)?;

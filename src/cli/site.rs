@@ -7,6 +7,7 @@
 //! with --commit-url), so anyone can re-derive it. The bars are plain CSS widths. The file is
 //! written atomically, like `ovn export -o`.
 
+use crate::context::Context;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,12 @@ pub struct SiteArgs {
 }
 
 /// Runs `ovn site`.
-pub fn run(args: SiteArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
+pub fn run(
+    args: SiteArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
     if let Some(url) = &args.commit_url
         && !url.contains("{commit}")
     {
@@ -79,7 +85,7 @@ pub fn run(args: SiteArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliEr
         format: Format::Table,
         chart: false,
     };
-    let (ledger, query, commit) = load_for_export(&common, cwd)?;
+    let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
     let html = page(&ledger, &query, &commit, args.commit_url.as_deref())
         .map_err(|e| CliError::usage(e, None))?;
     std::fs::create_dir_all(&args.dir).map_err(|e| environment(&args.dir, e))?;

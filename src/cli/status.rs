@@ -6,6 +6,7 @@
 //! committed. The pending records are read from the changed files only, against the ledger
 //! at the validated branch.
 
+use crate::context::Context;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -46,8 +47,13 @@ Example:
 pub struct StatusArgs {}
 
 /// Runs `ovn status`.
-pub fn run(_args: StatusArgs, cwd: &Path, out: &mut impl Write) -> Result<u8, CliError> {
-    let store = super::open(cwd)?;
+pub fn run(
+    _args: StatusArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let store = super::open(cwd, ctx)?;
     // The same settings, and so the same validated branch, as every other command reads.
     let network = ops::branch::settings(&store);
     let validated = network

@@ -76,7 +76,7 @@ pub(super) fn run(
 ) -> Result<u8, CliError> {
     let given = Given::read(&args, ctx)?;
     let target = &given.target;
-    let store = writing::open_for_writing(cwd)?;
+    let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let id = writing::new_id(ctx)?;
 

@@ -232,8 +232,8 @@ pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliE
 pub const SMALL_FOLDERS: [&str; 4] = ["agents", "projects", "resources", "agreements"];
 
 /// Opens the ledger and checks it can be written to.
-pub fn open_for_writing(cwd: &Path) -> Result<Store, CliError> {
-    let store = super::open(cwd)?;
+pub fn open_for_writing(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
+    let store = super::open(cwd, ctx)?;
     // A bare repository takes commits straight into its objects (see `Store::transact`).
     if store.root().is_none() && !store.repo().is_bare() {
         return Err(StoreError::NotCheckedOut {

@@ -15,7 +15,6 @@
 //! every file parsed without a problem are cached, so diagnostics always come from a fresh
 //! parse. Nothing in the cache is ever committed; deleting the folder is always safe.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -590,16 +589,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     // The folder is made only when missing: on some file systems even a `mkdir` of an
-    // existing folder costs as much as writing the entry.
-    let create = || std::fs::File::create(&tmp);
-    let file = match create() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).and_then(|()| create())
-        }
-        file => file,
-    };
-    let written = file.and_then(|mut f| f.write_all(bytes));
-    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    // existing folder costs as much as writing the entry. Failing to write is a miss later.
+    let write = || crate::store::atomic::write_bytes(path, &tmp, false, bytes);
+    if let Err((_, e)) = write()
+        && e.kind() == std::io::ErrorKind::NotFound
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let _ = write();
     }
 }

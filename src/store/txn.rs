@@ -534,7 +534,9 @@ impl Store {
     }
 
     /// Writes `root/path` atomically: a temporary file in the git directory (invisible to
-    /// `git status` and `ovn check`), synced, then renamed into place.
+    /// `git status` and `ovn check`), synced, then renamed into place. Not
+    /// [`super::atomic::write`]: a kill point sits between the two steps, and a git directory
+    /// on another file system falls back to a temporary file beside the target.
     fn write_file(
         &self,
         root: &Path,
@@ -787,13 +789,8 @@ impl Store {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "cannot create", e))?;
         }
-        File::create(&tmp)
-            .and_then(|mut f| {
-                f.write_all(journal.to_text().as_bytes())
-                    .and_then(|()| f.sync_all())
-            })
-            .and_then(|()| fs::rename(&tmp, &path))
-            .map_err(|e| StoreError::io(&path, "cannot write", e))
+        super::atomic::write_bytes(&path, &tmp, true, journal.to_text().as_bytes())
+            .map_err(|(_, e)| StoreError::io(&path, "cannot write", e))
     }
 
     fn remove_journal(&self) -> Result<(), StoreError> {

@@ -10,6 +10,11 @@
 #   bash examples/outputs.sh NEW/ovn /tmp/ovn-bench/ledger-100000 air > after.txt
 #   diff before.txt after.txt && echo identical
 #
+# Run both binaries at the same commit: examples/fablab is read at this repository's HEAD,
+# and outputs name commits. `check --history` remembers what it proved (.git/ovn/verified,
+# kept even with --no-cache), so its row matches only when both runs start from the same
+# state (for example each on its own fresh `cp -al` copy with .git/ovn removed).
+#
 # Usage: outputs.sh OVN LEDGER PROJECT [AMOUNT, default 100000]
 set -u
 export LC_ALL=C OVN_NOW=2027-01-15T12:00:00+00:00 TZ=UTC

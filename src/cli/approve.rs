@@ -343,6 +343,9 @@ pub(super) fn evidence(
 }
 
 /// [`evidence`], and the commit that added each approval.
+///
+/// Long because one walk of the change's history finds each approval, the commit that added
+/// it and its author as known at the base, which the counts need together.
 fn gather(
     store: &crate::store::Store,
     rev: &str,

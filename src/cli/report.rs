@@ -289,6 +289,9 @@ impl ReportArgs {
 }
 
 /// Runs `ovn report`.
+///
+/// Long because the four reports share their arguments' checks, their load (quick where
+/// kept parts allow) and their rendering, and differ only in the middle `match`.
 pub fn run(
     args: ReportArgs,
     cwd: &Path,

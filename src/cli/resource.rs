@@ -108,6 +108,8 @@ pub fn run(
     }
 }
 
+/// `ovn resource add`. Long because every flag is read and checked before the one
+/// transaction that writes the record.
 fn run_add(
     args: ResourceAddArgs,
     cwd: &Path,

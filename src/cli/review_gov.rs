@@ -102,6 +102,9 @@ impl Identities<'_> {
 
 /// Governance changes and who did what between `fork` and `head`; `old` and `new` are the
 /// changed files' records on each side (with `ovn.toml`), as `review::run` loads them.
+///
+/// Long because it walks one change once and collects both lists the review prints
+/// (governance changes and who did what), each flag next to the fact it is about.
 pub(super) fn find(
     store: &Store,
     fork: Oid,

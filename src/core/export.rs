@@ -361,6 +361,9 @@ pub fn valueflows_action(kind: &Kind, has_hours: bool) -> &'static str {
 /// memory as one document. Agents, projects and resources get `urn:ovn:` ids; hours are
 /// `om2:hour` quantities, amounts quantities of the currency. Corrections are exported as
 /// they are, with `vf:corrects` pointing at the event they correct.
+///
+/// Long because the JSON-LD graph is built in one pass, node kind after node kind, so its
+/// order (and so its bytes) is plain to see.
 pub fn valueflows<W: std::io::Write + ?Sized>(
     ledger: &Ledger,
     query: &Query,

@@ -454,6 +454,9 @@ where
 /// [`load_with`] for a ledger some of whose contributions are `elsewhere`: summarised, not
 /// in `items`. The checks take them into account as far as summaries can (see
 /// [`super::summary`]); the caller proves the rest.
+///
+/// Long because it is the one reading pipeline, whose phases (sort, parse on all cores,
+/// index, check) share their intermediate results and only ever run in this order.
 pub fn load_partly<T, N, P>(
     mut items: Vec<(String, T)>,
     elsewhere: Elsewhere,
@@ -858,6 +861,8 @@ pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Opti
     parse_with(&source, bytes, &mut Vec::new(), read::contribution)
 }
 
+/// Long because a record's identity is checked here in one place for every kind: its folder,
+/// its file name against its `id`, and its date against its folder.
 fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let mut diags = Vec::new();
     let path = raw.path.as_str();

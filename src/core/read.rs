@@ -768,6 +768,8 @@ impl Fields<'_, '_> {
 }
 
 /// Reads `contributions/<yyyy>/<mm>/<dd>/<id>.toml`, with the per-kind field rules.
+///
+/// Long because it is the record's schema: one line per field, then the per-kind rules.
 pub fn contribution(
     src: &Source<'_>,
     table: Spanned<DeTable<'_>>,
@@ -950,6 +952,9 @@ fn digest_field(f: &mut Fields<'_, '_>, hint: Option<&str>) -> Option<At<String>
 
 /// Reads `payouts/<yyyy>/<id>.toml`: a recorded distribution, whose lines must sum to its
 /// amount.
+///
+/// Long because it is the record's schema, lines and `[[overpaid]]` included, with the
+/// checks that tie them to the amount.
 pub fn payout(
     src: &Source<'_>,
     table: Spanned<DeTable<'_>>,

@@ -419,15 +419,21 @@ impl Store {
         Some(self.describe_journal(&journal))
     }
 
-    fn describe_journal(&self, journal: &Journal) -> Interrupted {
-        let tip = self.repo.refname_to_id(&journal.refname).ok();
-        let landed = tip.is_some_and(|tip| {
+    /// Whether the journal's commit is on its branch, whose tip is `tip` (the branch may
+    /// have moved on since).
+    fn landed(&self, journal: &Journal, tip: Option<Oid>) -> bool {
+        tip.is_some_and(|tip| {
             tip == journal.new
                 || self
                     .repo
                     .graph_descendant_of(tip, journal.new)
                     .unwrap_or(false)
-        });
+        })
+    }
+
+    fn describe_journal(&self, journal: &Journal) -> Interrupted {
+        let tip = self.repo.refname_to_id(&journal.refname).ok();
+        let landed = self.landed(journal, tip);
         Interrupted {
             branch: journal
                 .refname
@@ -821,13 +827,7 @@ impl Store {
         };
         let git_dir = self.repo.path();
         let tip = self.repo.refname_to_id(&journal.refname).ok();
-        let landed = tip.is_some_and(|tip| {
-            tip == journal.new
-                || self
-                    .repo
-                    .graph_descendant_of(tip, journal.new)
-                    .unwrap_or(false)
-        });
+        let landed = self.landed(&journal, tip);
         let index_ours = !journal.lock.is_empty()
             && super::index::holds_marker(&git_dir.join("index.lock"), &journal.lock);
         if !landed && let Some(root) = self.root() {
@@ -836,12 +836,14 @@ impl Store {
             if !index_ours {
                 let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
             }
+            let tree = tip
+                .and_then(|t| self.repo.find_commit(t).ok())
+                .and_then(|c| c.tree().ok());
             let uncommitted: Vec<(String, Oid)> = journal
                 .files
                 .iter()
                 .filter(|(path, blob)| {
-                    tip.and_then(|t| self.repo.find_commit(t).ok())
-                        .and_then(|c| c.tree().ok())
+                    tree.as_ref()
                         .and_then(|t| t.get_path(Path::new(&self.repo_path(path))).ok())
                         .is_none_or(|e| e.id() != *blob)
                 })

@@ -13,6 +13,7 @@ pub mod export;
 pub mod fast;
 pub mod formula;
 pub mod governance;
+pub mod import;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

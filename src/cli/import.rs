@@ -1,4 +1,5 @@
-//! `ovn import csv FILE`: contributions from a spreadsheet or a time tracker, in one commit.
+//! `ovn import csv|timeclock|timedot FILE`: contributions from a spreadsheet or a time
+//! tracker, in one commit.
 //!
 //! The rows are read and checked by the pure [`crate::core::import`]; this module reads the
 //! file (bounded), and writes through the same transaction and the same judgement as `ovn
@@ -33,6 +34,37 @@ pub struct ImportArgs {
 pub enum ImportFormat {
     #[allow(missing_docs)]
     Csv(CsvArgs),
+    /// Import work from hledger's timeclock format: `i DATE TIME PROJECT  DESCRIPTION` then
+    /// `o DATE TIME`, one contribution per pair.
+    ///
+    /// Each clock-in/clock-out pair is AGENT's work on PROJECT on the clock-in date, its hours
+    /// the time between (minutes kept as hours rounded to 4 places), its description the text
+    /// after two spaces (or "time on PROJECT"). Checked, written in one commit and idempotent
+    /// as `ovn import csv` is.
+    Timeclock(TimeArgs),
+    /// Import work from hledger's timedot format: a date line, then `PROJECT  QUANTITY` lines.
+    ///
+    /// A quantity is dots (each a quarter of an hour; spaces ignored) or hours (1.5, 1.5h,
+    /// 90m). Each entry line is AGENT's work on PROJECT that day, described by the text after
+    /// the date (or "time on PROJECT"). Checked, written in one commit and idempotent as `ovn
+    /// import csv` is.
+    Timedot(TimeArgs),
+}
+
+/// The arguments of the time formats.
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// The file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Whose time it is
+    #[arg(short, long, value_name = "AGENT")]
+    pub agent: String,
+
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Import contributions from a CSV file (a spreadsheet, a time tracker's export).
@@ -110,7 +142,54 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.format {
         ImportFormat::Csv(args) => csv(args, cwd, ctx, out),
+        ImportFormat::Timeclock(args) => time(args, import::timeclock, cwd, ctx, out),
+        ImportFormat::Timedot(args) => time(args, import::timedot, cwd, ctx, out),
     }
+}
+
+/// The rows to write, from any format.
+struct Input {
+    /// The file, as named on the command line.
+    name: String,
+    rows: Vec<(usize, Vec<String>)>,
+    map: std::collections::BTreeMap<&'static str, usize>,
+    /// For rows made from another format: each cell's column in its line.
+    columns: std::collections::HashMap<usize, Vec<usize>>,
+    project: Option<Id>,
+    dry_run: bool,
+}
+
+/// `ovn import timeclock|timedot`: the file's entries as rows, then as `ovn import csv`.
+fn time(
+    args: TimeArgs,
+    parse: import::TimeReader,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args.file.display().to_string();
+    let text = read_file(&args.file)?;
+    let agent = writing::parse_id("--agent", &args.agent)?;
+    let entries = parse(&text, agent.as_str()).map_err(|e| rows_error(&name, &e))?;
+    let header: Vec<String> = import::TIME_HEADER.iter().map(|s| s.to_string()).collect();
+    let map = import::mapping(&header, &[]).map_err(|e| CliError::usage(e, None))?;
+    let mut columns = std::collections::HashMap::new();
+    let rows = entries
+        .into_iter()
+        .map(|(line, cells, cols)| {
+            columns.insert(line, cols);
+            (line, cells)
+        })
+        .collect();
+    let input = Input {
+        name,
+        rows,
+        map,
+        columns,
+        project: None,
+        dry_run: args.dry_run,
+    };
+    write_rows(input, cwd, ctx, out)
 }
 
 /// Reads FILE whole, refusing more than [`MAX_BYTES`] or text that is not UTF-8.
@@ -152,9 +231,7 @@ fn overrides(columns: &[String]) -> Result<Vec<(String, String)>, CliError> {
         .collect()
 }
 
-/// `ovn import csv`: parse, then in one transaction check every row against the ledger,
-/// skip the rows already imported, judge the rest together, and commit them (or, with
-/// --dry-run, list them).
+/// `ovn import csv`: the file's header and rows, mapped, then written by [`write_rows`].
 fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
     let name = args.file.display().to_string();
     let text = read_file(&args.file)?;
@@ -170,6 +247,35 @@ fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result
     };
     let map = import::mapping(header, &overrides)
         .map_err(|e| CliError::usage(format!("{name}: {e}"), None))?;
+    let input = Input {
+        name,
+        rows: data.to_vec(),
+        map,
+        columns: Default::default(),
+        project,
+        dry_run: args.dry_run,
+    };
+    write_rows(input, cwd, ctx, out)
+}
+
+/// Writes the rows: in one transaction, checks every row against the ledger, skips the
+/// rows already imported, judges the rest together, and commits them (or, for a dry run,
+/// lists them).
+fn write_rows(
+    input: Input,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let Input {
+        name,
+        rows: data,
+        map,
+        columns,
+        project,
+        dry_run,
+    } = input;
+    let data = &data;
     let folders: std::collections::BTreeSet<String> = data
         .iter()
         .filter_map(|(_, cells)| {
@@ -246,7 +352,7 @@ fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result
             }
             return Err(Stop::Refused(Refusal::Problems(problems, files)));
         }
-        if args.dry_run {
+        if dry_run {
             let mut shown = vec![format!("Would import {head}:")];
             shown.extend(lines.iter().map(|l| format!("  {l}")));
             return Err(Stop::Done(shown));
@@ -279,7 +385,20 @@ fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result
             }
             Ok(EXIT_OK)
         }
-        Err(Stop::Rows(errors)) => Err(rows_error(&name, &errors)),
+        Err(Stop::Rows(mut errors)) => {
+            // Rows made from a time file: the column in the line, not in the made row.
+            for e in &mut errors {
+                if let Some(cols) = columns.get(&e.row) {
+                    e.column = e
+                        .column
+                        .checked_sub(1)
+                        .and_then(|c| cols.get(c))
+                        .copied()
+                        .unwrap_or(0);
+                }
+            }
+            Err(rows_error(&name, &errors))
+        }
         Err(Stop::Refused(r)) => Err(writing::refuse(r)),
     }
 }

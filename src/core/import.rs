@@ -437,3 +437,250 @@ mod tests {
         assert!(mapping(&header, &[("wage".to_owned(), "who".to_owned())]).is_err());
     }
 }
+
+/// The header of the rows [`timeclock`] and [`timedot`] make.
+pub const TIME_HEADER: [&str; 5] = ["date", "agent", "project", "hours", "description"];
+
+/// A row made from a time file: its cells in [`TIME_HEADER`] order, and for each cell the
+/// column of the line it came from (for errors).
+pub type TimeRow = (usize, Vec<String>, Vec<usize>);
+
+/// A reader of a time file: its text and the agent whose time it is, to rows or errors.
+pub type TimeReader = fn(&str, &str) -> Result<Vec<TimeRow>, Vec<RowError>>;
+
+fn hours_text(seconds: i64) -> Option<String> {
+    let h = Decimal::from(seconds).checked_div(Decimal::from(3600))?;
+    Some(h.round_dp(4).normalize().to_string())
+}
+
+fn time_date(text: &str) -> Option<NaiveDate> {
+    parse_date_text(&text.replace('/', "-")).ok()
+}
+
+/// hledger's timeclock format: `i DATE TIME PROJECT  DESCRIPTION` clocks in, `o DATE TIME`
+/// clocks out; each pair is one row of `agent`'s work on the clock-in date. Comment lines
+/// start with `#`, `;` or `*`.
+pub fn timeclock(text: &str, agent: &str) -> Result<Vec<TimeRow>, Vec<RowError>> {
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut open: Option<(usize, chrono::NaiveDateTime, String, String, usize)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let t = line.trim_end();
+        if t.is_empty() || t.starts_with(['#', ';', '*']) {
+            continue;
+        }
+        let mut parts = t.splitn(4, ' ');
+        let (code, date, time, rest) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let at = time_date(date).and_then(|d| {
+            let time = if time.len() == 5 {
+                format!("{time}:00")
+            } else {
+                time.to_owned()
+            };
+            chrono::NaiveTime::parse_from_str(&time, "%H:%M:%S")
+                .ok()
+                .map(|t| d.and_time(t))
+        });
+        let Some(at) = at else {
+            errors.push(RowError::new(n, 3, "expected `i|o YYYY-MM-DD HH:MM[:SS]`"));
+            continue;
+        };
+        match code {
+            "i" | "I" => {
+                if let Some((l, ..)) = &open {
+                    errors.push(RowError::new(
+                        n,
+                        1,
+                        format!("clocked in again; line {l} was never clocked out"),
+                    ));
+                }
+                let (project, description) = match rest.split_once("  ") {
+                    Some((p, d)) => (p.trim().to_owned(), d.trim().to_owned()),
+                    None => (rest.trim().to_owned(), String::new()),
+                };
+                let col = date.len() + time.len() + 4;
+                open = Some((n, at, project, description, col));
+            }
+            "o" | "O" => match open.take() {
+                None => errors.push(RowError::new(n, 1, "clocked out without clocking in")),
+                Some((l, start, project, description, col)) => {
+                    let secs = (at - start).num_seconds();
+                    match hours_text(secs).filter(|_| secs > 0) {
+                        Some(h) => {
+                            let description = if description.is_empty() {
+                                format!("time on {project}")
+                            } else {
+                                description
+                            };
+                            rows.push((
+                                l,
+                                vec![
+                                    start.date().to_string(),
+                                    agent.to_owned(),
+                                    project,
+                                    h,
+                                    description,
+                                ],
+                                vec![3, 0, col, 0, col],
+                            ));
+                        }
+                        None => errors.push(RowError::new(n, 3, "clocks out before it clocked in")),
+                    }
+                }
+            },
+            _ => errors.push(RowError::new(n, 1, "a timeclock line starts with i or o")),
+        }
+    }
+    if let Some((l, ..)) = open {
+        errors.push(RowError::new(l, 1, "never clocked out"));
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// hledger's timedot format: a date line (`2026-03-02`, optionally followed by a
+/// description), then lines `PROJECT  QUANTITY`, the quantity dots (each a quarter hour,
+/// spaces ignored) or hours (`1.5`, `1.5h`, `90m`). Each such line is one row of `agent`'s
+/// work that day. Comment lines start with `#` or `;`, and `*` lines that are not dates.
+pub fn timedot(text: &str, agent: &str) -> Result<Vec<TimeRow>, Vec<RowError>> {
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut day: Option<(NaiveDate, String)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let t = line.trim();
+        let first = t
+            .trim_start_matches(['*', ' '])
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        if let Some(d) = time_date(first) {
+            let rest = t
+                .trim_start_matches(['*', ' '])
+                .get(first.len()..)
+                .unwrap_or("")
+                .trim();
+            day = Some((d, rest.to_owned()));
+            continue;
+        }
+        if t.is_empty() || t.starts_with(['#', ';', '*']) {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let (project, quantity) = match t.split_once("  ").or_else(|| t.split_once('\t')) {
+            Some((p, q)) => (p.trim(), q.trim()),
+            None => {
+                errors.push(RowError::new(
+                    n,
+                    indent + 1,
+                    "expected `PROJECT  QUANTITY` (two spaces between)",
+                ));
+                continue;
+            }
+        };
+        let qcol = line.find(quantity).map_or(0, |i| i + 1);
+        let Some((date, description)) = &day else {
+            errors.push(RowError::new(
+                n,
+                indent + 1,
+                "an entry before any date line",
+            ));
+            continue;
+        };
+        let hours = if quantity.chars().all(|c| c == '.' || c == ' ') {
+            let dots = quantity.chars().filter(|c| *c == '.').count();
+            Some(Decimal::from(dots) / Decimal::from(4))
+        } else if let Some(m) = quantity.strip_suffix('m') {
+            parse_decimal_text(m)
+                .ok()
+                .and_then(|m| m.checked_div(Decimal::from(60)))
+                .map(|h| h.round_dp(4))
+        } else {
+            parse_decimal_text(quantity.strip_suffix('h').unwrap_or(quantity)).ok()
+        };
+        let Some(hours) = hours.filter(|h| *h > Decimal::ZERO) else {
+            errors.push(RowError::new(
+                n,
+                qcol,
+                format!("quantity {quantity:?} is not dots or hours (1.5, 1.5h, 90m)"),
+            ));
+            continue;
+        };
+        let description = if description.is_empty() {
+            format!("time on {project}")
+        } else {
+            description.clone()
+        };
+        rows.push((
+            n,
+            vec![
+                date.to_string(),
+                agent.to_owned(),
+                project.to_owned(),
+                hours.normalize().to_string(),
+                description,
+            ],
+            vec![1, 0, indent + 1, qcol, 1],
+        ));
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn timeclock_pairs() {
+        let rows = timeclock(
+            "; comment\ni 2026/03/02 09:00:00 drone  Wired the board\no 2026/03/02 10:30:00\ni 2026-03-03 14:00 drone\no 2026-03-03 14:20\n",
+            "ana",
+        )
+        .unwrap();
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(
+            rows[0].1,
+            ["2026-03-02", "ana", "drone", "1.5", "Wired the board"]
+        );
+        assert_eq!(
+            rows[1].1,
+            ["2026-03-03", "ana", "drone", "0.3333", "time on drone"]
+        );
+        let errors = timeclock("o 2026-03-02 10:00\ni 2026-03-02 nine drone\n", "ana").unwrap_err();
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn timedot_dots_and_hours() {
+        let rows = timedot(
+            "# week 10\n2026-03-02 soldering day\ndrone  .... ..\nlab    1.5h\n* 2026-03-03\ndrone  45m\n",
+            "ana",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0].1,
+            ["2026-03-02", "ana", "drone", "1.5", "soldering day"]
+        );
+        assert_eq!(rows[1].1[3], "1.5");
+        assert_eq!(
+            rows[2].1,
+            ["2026-03-03", "ana", "drone", "0.75", "time on drone"]
+        );
+        let errors = timedot("drone  1\n2026-03-02\ndrone  lots\n", "ana").unwrap_err();
+        assert_eq!((errors[0].row, errors[1].row, errors[1].column), (1, 3, 8));
+    }
+}

@@ -197,3 +197,54 @@ fn hostile_files_are_refused_cleanly() {
     let (code, _, err) = run(&s, &dir, &["import", "csv", "/no/such/file.csv"]);
     assert_eq!(code, 3, "{err}");
 }
+
+#[test]
+fn hledger_timeclock_and_timedot() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let clock = s.work().join("work.timeclock");
+    std::fs::write(
+        &clock,
+        "; ana's week\ni 2026/03/02 09:00:00 drone  Wired the board\no 2026/03/02 10:30:00\n",
+    )
+    .unwrap();
+    let f = clock.to_str().unwrap();
+    let dry = ok(
+        &s,
+        &dir,
+        &["import", "timeclock", f, "--agent", "ana", "--dry-run"],
+    );
+    assert!(
+        dry.contains(&format!("{f}:2: contributions/2026/03/02/")),
+        "{dry}"
+    );
+    assert!(dry.contains(": ana 1.5h work on drone\n"), "{dry}");
+    let out = ok(&s, &dir, &["import", "timeclock", f, "--agent", "ana"]);
+    assert!(out.starts_with("Imported 1 new contribution"), "{out}");
+    let out = ok(&s, &dir, &["import", "timeclock", f, "--agent", "ana"]);
+    assert!(out.starts_with("Nothing to import"), "{out}");
+
+    let dots = s.work().join("week.timedot");
+    std::fs::write(
+        &dots,
+        "2026-03-03 test flights\ndrone  .... ..\ndron   1h\n",
+    )
+    .unwrap();
+    let f = dots.to_str().unwrap();
+    let (code, _, err) = run(&s, &dir, &["import", "timedot", f, "-a", "ben"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with(&format!("{f}:3:1: no project `dron` in the ledger\n")),
+        "{err}"
+    );
+    std::fs::write(&dots, "2026-03-03 test flights\ndrone  .... ..\n").unwrap();
+    let out = ok(
+        &s,
+        &dir,
+        &["import", "timedot", f, "-a", "ben", "--dry-run"],
+    );
+    assert!(out.contains(": ben 1.5h work on drone\n"), "{out}");
+    let (code, _, err) = run(&s, &dir, &["import", "timedot", f, "-a", "nobody"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no agent `nobody`"), "{err}");
+}

@@ -261,6 +261,10 @@ fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result
 /// Writes the rows: in one transaction, checks every row against the ledger, skips the
 /// rows already imported, judges the rest together, and commits them (or, for a dry run,
 /// lists them).
+///
+/// Long because the transaction's body is one closure (it may run again when the branch
+/// moves, so everything it decides is decided inside it, from what it reads), and the ways
+/// it stops (bad rows, nothing new, a dry run, problems, a commit) are answered right after.
 fn write_rows(
     input: Input,
     cwd: &Path,

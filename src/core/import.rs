@@ -194,6 +194,10 @@ pub fn contributions(
 }
 
 /// One row's contribution, or its problems added to `errors`.
+///
+/// Long because each field is checked where it is read, one after the other, and every check
+/// reports and goes on (so one run shows all problems of a row); split up, the fields would
+/// travel between functions as a dozen loose options.
 fn row(
     line: usize,
     cells: &[String],

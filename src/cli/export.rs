@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 
 use super::report::{Common, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
-use crate::core::export;
+use crate::core::ledger::Ledger;
+use crate::core::{export, valueflows};
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
 ///
@@ -25,9 +26,13 @@ use crate::core::export;
 /// date,payout,project,agreement,memo,agent,bucket,amount,currency,commit (new columns only
 /// ever go at the end). json: every field of the payout records.
 ///
-/// valueflows: the contributions as ValueFlows economic events in JSON-LD (actions work,
-/// use, transfer for money and material, cite), with agents, projects and resources, for
-/// hREA, Bonfire and NRP-lineage tools.
+/// valueflows: the ledger in ValueFlows 1.0 JSON-LD, for hREA, Bonfire and NRP-lineage
+/// tools: agents, projects, resources and agreements; the contributions as economic events
+/// (work, use provided by the resource's owners, transfer for money and material with their
+/// quantities, cite) with their claims, evidence, approvals and corrections (vf:corrects,
+/// negated quantities); recorded payouts as transfers settling claims. Ids start with
+/// `base_uri` from ovn.toml (default: derived from the repository's first commit; see
+/// ovn-ledger(5)), so two networks' graphs never collide.
 ///
 /// Reads the validated branch, or --at REV. With -o FILE the export is written to a
 /// temporary file next to FILE and renamed over it once complete, so FILE is never partial.
@@ -100,14 +105,23 @@ pub fn run(
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
         // Streamed: a large ledger's events are never one string in memory.
         ExportFormat::Valueflows => {
+            let base = base_uri(cwd, ctx, &ledger, &commit)?;
             return emit(args.output.as_deref(), out, |w| {
-                export::valueflows(&ledger, &query, &commit, w)
+                valueflows::export(&ledger, &query, &commit, &base, w)
             });
         }
     };
     emit(args.output.as_deref(), out, |w| {
         w.write_all(text.as_bytes())
     })
+}
+
+/// The base URI of the ValueFlows ids (`base_uri`, or derived from the first commit).
+fn base_uri(cwd: &Path, ctx: &Context, ledger: &Ledger, commit: &str) -> Result<String, CliError> {
+    let store = super::open(cwd, ctx)?;
+    let oid = crate::store::Oid::from_str(commit)
+        .map_err(|e| CliError::environment(format!("bad commit id {commit}: {e}"), None))?;
+    Ok(crate::ops::export::base_uri(&store, ledger, oid)?)
 }
 
 /// Sends an export to standard output or, atomically, to FILE.

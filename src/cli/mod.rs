@@ -10,6 +10,7 @@ pub mod check;
 mod effective;
 pub mod export;
 mod history;
+pub mod import;
 pub mod init;
 pub mod log;
 pub mod payout;
@@ -116,6 +117,8 @@ pub enum Command {
     Report(report::ReportArgs),
     #[allow(missing_docs)]
     Export(export::ExportArgs),
+    #[allow(missing_docs)]
+    Import(import::ImportArgs),
     #[allow(missing_docs)]
     Site(site::SiteArgs),
     #[allow(missing_docs)]
@@ -318,6 +321,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
             })?
         }
         Command::Export(args) => export::run(args, &cwd, ctx, &mut out)?,
+        Command::Import(args) => import::run(args, &cwd, ctx, &mut out)?,
         Command::Site(args) => site::run(args, &cwd, ctx, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
         Command::Review(args) => {

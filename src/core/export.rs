@@ -1,6 +1,6 @@
 //! Exports: recorded payouts (and contributions) in the formats other tools read — an hledger
 //! journal and a beancount file for the treasurer, CSV and JSON for spreadsheets and payment
-//! batches, ValueFlows JSON-LD for other commons tools.
+//! batches (ValueFlows JSON-LD for other commons tools is [`super::valueflows`]).
 //!
 //! Each export is a pure function from a valid ledger and a query to text; writing it to a
 //! file (atomically) is the CLI's job. A payout becomes one balanced transaction, booked the
@@ -22,13 +22,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::ledger::Ledger;
 use super::payout::money;
-use super::record::{Kind, PayoutRecord};
+use super::record::PayoutRecord;
 use super::report::Query;
 
 /// Why an export cannot be written.
@@ -339,155 +338,4 @@ pub fn json(ledger: &Ledger, query: &Query, commit: &str) -> Value {
         "commit": commit,
         "payouts": payouts,
     })
-}
-
-/// The ValueFlows action of a contribution kind: `work`, `use`, `transfer` for money and
-/// material given to the project, `cite` for citations, and for other kinds `work` when they
-/// carry hours, else `transfer`.
-pub fn valueflows_action(kind: &Kind, has_hours: bool) -> &'static str {
-    match kind {
-        Kind::Work => "work",
-        Kind::Use => "use",
-        Kind::Money | Kind::Material => "transfer",
-        Kind::Other(k) if k == "cite" => "cite",
-        Kind::Other(k) if k == "consume" => "consume",
-        Kind::Other(_) if has_hours => "work",
-        Kind::Other(_) => "transfer",
-    }
-}
-
-/// The contributions a query selects as ValueFlows economic events, in JSON-LD, written to
-/// `out` as they are made (one node per line), so a million contributions never sit in
-/// memory as one document. Agents, projects and resources get `urn:ovn:` ids; hours are
-/// `om2:hour` quantities, amounts quantities of the currency. Corrections are exported as
-/// they are, with `vf:corrects` pointing at the event they correct.
-///
-/// Long because the JSON-LD graph is built in one pass, node kind after node kind, so its
-/// order (and so its bytes) is plain to see.
-pub fn valueflows<W: std::io::Write + ?Sized>(
-    ledger: &Ledger,
-    query: &Query,
-    commit: &str,
-    out: &mut W,
-) -> std::io::Result<()> {
-    let currency = ledger
-        .network
-        .as_ref()
-        .map_or("EUR", |n| n.currency.as_str());
-    let context = json!({
-        "vf": "https://w3id.org/valueflows/ont/vf#",
-        "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
-        "xsd": "http://www.w3.org/2001/XMLSchema#",
-        "ovn": "urn:ovn:vocab:",
-    });
-    writeln!(out, "{{\n  \"@context\": {context},")?;
-    writeln!(
-        out,
-        "  \"@id\": \"urn:ovn:ledger:{commit}\",\n  \"@graph\": ["
-    )?;
-    let mut first = true;
-    let mut node = |out: &mut W, v: Value| -> std::io::Result<()> {
-        let sep = if first { "" } else { ",\n" };
-        first = false;
-        write!(out, "{sep}    {v}")
-    };
-    for a in ledger.agents.iter().filter(|a| query.agent(&a.id.value)) {
-        let kind = if a.kind == super::record::AgentKind::Organization {
-            "vf:Organization"
-        } else {
-            "vf:Person"
-        };
-        node(
-            out,
-            json!({
-                "@id": format!("urn:ovn:agent:{}", a.id.value),
-                "@type": kind,
-                "vf:name": a.name,
-            }),
-        )?;
-    }
-    for p in ledger
-        .projects
-        .iter()
-        .filter(|p| query.project(&p.id.value))
-    {
-        node(
-            out,
-            json!({
-                "@id": format!("urn:ovn:project:{}", p.id.value),
-                "@type": "vf:Organization",
-                "vf:name": p.name,
-                "vf:classifiedAs": "project",
-            }),
-        )?;
-    }
-    for r in &ledger.resources {
-        node(
-            out,
-            json!({
-                "@id": format!("urn:ovn:resource:{}", r.id.value),
-                "@type": "vf:EconomicResource",
-                "vf:name": r.name,
-                "vf:classifiedAs": r.ownership.as_str(),
-            }),
-        )?;
-    }
-    let quantity = |value: Decimal, unit: &str| {
-        json!({
-            "om2:hasNumericalValue": { "@value": value.normalize().to_string(), "@type": "xsd:decimal" },
-            "om2:hasUnit": { "@id": unit },
-        })
-    };
-    for c in ledger.contributions.iter().filter(|c| {
-        query.project(&c.project.value) && query.agent(&c.agent.value) && query.dated(c.date.value)
-    }) {
-        let action = valueflows_action(&c.kind, c.hours.is_some());
-        let mut e = json!({
-            "@id": format!("urn:ovn:contribution:{}", c.id.value),
-            "@type": "vf:EconomicEvent",
-            "vf:action": { "@id": format!("vf:{action}") },
-            "vf:provider": { "@id": format!("urn:ovn:agent:{}", c.agent.value) },
-            "vf:receiver": { "@id": format!("urn:ovn:project:{}", c.project.value) },
-            "vf:inScopeOf": { "@id": format!("urn:ovn:project:{}", c.project.value) },
-            "vf:hasPointInTime": { "@value": date_time(c.date.value), "@type": "xsd:dateTime" },
-            "vf:note": c.description,
-            "ovn:kind": c.kind.as_str(),
-        });
-        if let Some(m) = e.as_object_mut() {
-            if let Some(h) = &c.hours {
-                m.insert(
-                    "vf:effortQuantity".to_owned(),
-                    quantity(h.value, "om2:hour"),
-                );
-            }
-            if let Some(a) = c.amount {
-                let cur = c.currency.as_deref().unwrap_or(currency);
-                m.insert(
-                    "vf:resourceQuantity".to_owned(),
-                    quantity(a, &format!("ovn:currency-{cur}")),
-                );
-            }
-            if let Some(r) = &c.resource {
-                m.insert(
-                    "vf:resourceInventoriedAs".to_owned(),
-                    json!({ "@id": format!("urn:ovn:resource:{}", r.value) }),
-                );
-            }
-            if let Some(s) = &c.skill {
-                m.insert("vf:resourceClassifiedAs".to_owned(), json!(s));
-            }
-            if let Some(x) = c.reverses.as_ref().or(c.supersedes.as_ref()) {
-                m.insert(
-                    "vf:corrects".to_owned(),
-                    json!({ "@id": format!("urn:ovn:contribution:{}", x.value) }),
-                );
-            }
-        }
-        node(out, e)?;
-    }
-    writeln!(out, "\n  ]\n}}")
-}
-
-fn date_time(d: NaiveDate) -> String {
-    format!("{d}T00:00:00Z")
 }

@@ -83,6 +83,12 @@ pub fn network(
     }
     let validated_branch = f.text("validated_branch", Need::Optional);
     let leftover = f.id("leftover", Need::Optional);
+    let base_uri = f.text("base_uri", Need::Optional);
+    if let Some(b) = &base_uri
+        && let Err(why) = super::valueflows::check_base_uri(&b.value)
+    {
+        f.report(Code::InvalidValue, Some(b.span), why, None);
+    }
     let validation = match f.table("validation") {
         Some(t) => {
             let mut v = f.nested("validation".to_owned(), t);
@@ -126,6 +132,7 @@ pub fn network(
             .map_or_else(|| Network::DEFAULT_BRANCH.to_owned(), |b| b.value),
         leftover,
         validation,
+        base_uri: base_uri.filter(|b| super::valueflows::check_base_uri(&b.value).is_ok()),
     })
 }
 

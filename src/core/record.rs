@@ -60,6 +60,9 @@ pub struct Network {
     pub leftover: Option<At<Id>>,
     /// The review policy (`[validation]`).
     pub validation: Validation,
+    /// Where the ids of a ValueFlows export start (`base_uri`), so two networks' graphs
+    /// never share an id; absent: derived from the repository's first commit.
+    pub base_uri: Option<At<String>>,
 }
 
 /// The network's review policy: the `[validation]` table of `ovn.toml`. The default (no

@@ -101,6 +101,9 @@ pub fn network(n: &Network) -> String {
     }
     d.str("validated_branch", &n.validated_branch);
     d.opt_id("leftover", &n.leftover);
+    if let Some(b) = &n.base_uri {
+        d.str("base_uri", &b.value);
+    }
     if !n.validation.is_default() {
         let v = &n.validation;
         d.line("");

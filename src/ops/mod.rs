@@ -13,6 +13,7 @@
 //! holds (the answer and totals caches, the approval judgement) is handed in by the caller.
 
 pub mod branch;
+pub mod export;
 pub mod load;
 pub mod payout;
 pub mod review;

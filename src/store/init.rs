@@ -129,6 +129,7 @@ fn create(
         validated_branch: branch.clone(),
         leftover: None,
         validation: Default::default(),
+        base_uri: None,
     };
     let mut files = vec![(
         NETWORK_FILE.to_owned(),

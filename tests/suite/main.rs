@@ -39,6 +39,7 @@ mod cli {
     mod approve;
     mod check;
     mod export;
+    mod import;
     mod init;
     mod log;
     mod payout;

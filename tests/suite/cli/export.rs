@@ -210,42 +210,499 @@ fn valueflows_json_ld() {
     let text = ok(&s, &dir, &["export", "valueflows"]);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["@context"]["vf"], "https://w3id.org/valueflows/ont/vf#");
-    let events: Vec<&serde_json::Value> = v["@graph"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["@type"] == "vf:EconomicEvent")
-        .collect();
+    // Ids come from the repository's first commit when ovn.toml sets no base.
+    let root = s.git(&dir, &["rev-list", "--max-parents=0", "HEAD"]);
+    assert_eq!(v["@context"]["ledger"], format!("urn:ovn:{}:", root.trim()));
+    let events = nodes(&v, "vf:EconomicEvent");
     let actions: Vec<&str> = events
         .iter()
         .map(|e| e["vf:action"]["@id"].as_str().unwrap())
         .collect();
     assert_eq!(
         actions,
-        ["vf:work", "vf:work", "vf:work", "vf:transfer", "vf:use"]
+        [
+            "vf:work",
+            "vf:work",
+            "vf:work",
+            "vf:transfer",
+            "vf:use",
+            "vf:use"
+        ]
     );
-    assert_eq!(events[0]["vf:provider"]["@id"], "urn:ovn:agent:ana");
+    assert_eq!(events[0]["vf:provider"]["@id"], "ledger:agent/ana");
     assert_eq!(
-        events[0]["vf:effortQuantity"]["om2:hasNumericalValue"]["@value"],
+        events[0]["vf:effortQuantity"]["vf:hasNumericalValue"]["@value"],
         "20"
     );
     assert_eq!(
-        events[4]["vf:resourceInventoriedAs"]["@id"],
-        "urn:ovn:resource:printer"
+        events[0]["vf:effortQuantity"]["vf:hasUnit"]["@id"],
+        "ledger:unit/hour"
     );
-    // Valid JSON-LD: it expands (with pyld, when Python has it).
-    let file = s.work().join("l.jsonld");
-    std::fs::write(&file, &text).unwrap();
+    // The use of the pooled printer is provided by its owners, 5 h each, not by cy who
+    // logged it.
+    for (e, owner) in [(events[4], "ana"), (events[5], "cy")] {
+        assert_eq!(
+            e["vf:resourceInventoriedAs"]["@id"],
+            "ledger:resource/printer"
+        );
+        assert_eq!(e["vf:provider"]["@id"], format!("ledger:agent/{owner}"));
+        assert_eq!(
+            e["vf:effortQuantity"]["vf:hasNumericalValue"]["@value"],
+            "5"
+        );
+    }
+    assert!(
+        !text.contains("om2:") && !text.contains("urn:ovn:vocab") && !text.contains("ovn:kind")
+    );
+    expands(&s, &text, "l.jsonld");
+}
+
+/// The nodes of a JSON-LD export's graph of one type.
+fn nodes<'v>(v: &'v serde_json::Value, kind: &str) -> Vec<&'v serde_json::Value> {
+    v["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["@type"] == kind)
+        .collect()
+}
+
+/// A real JSON-LD processor (pyld, which `.ci/run` installs with pip for the beancount test
+/// anyway, so it costs CI no build time, unlike a Rust JSON-LD crate) expands the export,
+/// and every id is absolute. Skipped with a message when pyld is missing.
+fn expands(s: &Sandbox, text: &str, name: &str) {
+    let file = s.work().join(name);
+    std::fs::write(&file, text).unwrap();
+    let script = "import json,sys\nfrom pyld import jsonld\nd=jsonld.expand(json.load(open(sys.argv[1])))\ng=d[0]['@graph']\nbad=[n['@id'] for n in g if ':' not in n.get('@id','') or n['@id'].startswith('ledger:')]\nassert not bad, bad\nprint(len(g))";
     let expand = Command::new("python3")
         .arg("-c")
-        .arg("import json,sys\nfrom pyld import jsonld\nd=jsonld.expand(json.load(open(sys.argv[1])))\nprint(len(d[0]['@graph']) if '@graph' in d[0] else len(d))")
+        .arg(script)
         .arg(&file)
         .output();
+    let count = text.lines().filter(|l| l.starts_with("    {")).count();
     match expand {
         Ok(o) if o.status.success() => {
-            assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), "11");
+            assert_eq!(
+                String::from_utf8(o.stdout).unwrap().trim(),
+                count.to_string()
+            );
+        }
+        Ok(o) if !String::from_utf8_lossy(&o.stderr).contains("No module named") => {
+            panic!("pyld: {}", String::from_utf8_lossy(&o.stderr));
         }
         _ => println!("SKIPPED: JSON-LD expansion needs python3 with pyld (pip install pyld)"),
+    }
+}
+
+/// The worked example with its payout, a material contribution of 144 pcs with evidence, a
+/// reversal, a replacement and an approval.
+fn rich_ledger(s: &Sandbox) -> PathBuf {
+    let (dir, _) = with_payout(s);
+    common::write_files(
+        &dir,
+        &[
+            (
+                "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaaa6.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa6\"\nagent = \"ana\"\ndate = 2026-03-14\nproject = \"drone\"\nkind = \"material\"\ndescription = \"M3 screws\"\namount = \"28.80\"\nquantity = \"144\"\nunit = \"pcs\"\nevidence = [\"https://fablab.example/receipts/7\"]\n",
+            ),
+            (
+                "contributions/2026/03/20/01aaaaaaaaaaaaaaaaaaaaaaa7.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa7\"\nagent = \"ben\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Logged twice\"\nreverses = \"01aaaaaaaaaaaaaaaaaaaaaaa3\"\n",
+            ),
+            (
+                "contributions/2026/03/21/01aaaaaaaaaaaaaaaaaaaaaaa8.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa8\"\nagent = \"ben\"\ndate = 2026-03-21\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Frame design and test flights (all of it)\"\nhours = \"22\"\nsupersedes = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\n",
+            ),
+        ],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "more"]);
+    let out = common::approve(
+        s,
+        &dir,
+        "ben@fablab.example",
+        &["01aaaaaaaaaaaaaaaaaaaaaaa1"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+#[test]
+fn valueflows_exports_quantities_corrections_claims_payouts_and_approvals() {
+    let s = Sandbox::new();
+    let dir = rich_ledger(&s);
+    std::fs::write(
+        dir.join("ovn.toml"),
+        std::fs::read_to_string(dir.join("ovn.toml")).unwrap()
+            + "base_uri = \"https://fablab.example/ledger/\"\n",
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "base"]);
+    let text = ok(&s, &dir, &["export", "valueflows"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["@context"]["ledger"], "https://fablab.example/ledger/");
+    let by_id = |id: &str| -> serde_json::Value {
+        v["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["@id"] == id)
+            .unwrap_or_else(|| panic!("no node {id} in {text}"))
+            .clone()
+    };
+    let c = |n: u32| format!("ledger:contribution/01aaaaaaaaaaaaaaaaaaaaaaa{n}");
+    // Material: 144 pcs, in a unit OM knows; its money value is the contributor's claim.
+    let screws = by_id(&c(6));
+    assert_eq!(
+        screws["vf:resourceQuantity"]["vf:hasNumericalValue"]["@value"],
+        "144"
+    );
+    let pcs = by_id(
+        screws["vf:resourceQuantity"]["vf:hasUnit"]["@id"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(pcs["@type"], "vf:Unit");
+    assert_eq!(
+        pcs["vf:omUnitIdentifier"]["@value"],
+        "http://www.ontology-of-units-of-measure.org/resource/om-2/one"
+    );
+    assert_eq!(
+        screws["vf:note"],
+        "M3 screws\nevidence: https://fablab.example/receipts/7"
+    );
+    let claim = by_id("ledger:claim/01aaaaaaaaaaaaaaaaaaaaaaa6/ana");
+    assert_eq!(claim["@type"], "vf:Claim");
+    assert_eq!(claim["vf:triggeredBy"]["@id"], c(6));
+    assert_eq!(
+        claim["vf:resourceQuantity"]["vf:hasNumericalValue"]["@value"],
+        "28.8"
+    );
+    assert_eq!(
+        by_id(
+            claim["vf:resourceQuantity"]["vf:hasUnit"]["@id"]
+                .as_str()
+                .unwrap()
+        )["vf:label"],
+        "EUR"
+    );
+    // A reversal backs the reversed event out: same action, negated quantity, corrects it.
+    let reversal = by_id(&c(7));
+    assert_eq!(reversal["vf:corrects"]["@id"], c(3));
+    assert_eq!(reversal["vf:action"]["@id"], "vf:work");
+    assert_eq!(
+        reversal["vf:effortQuantity"]["vf:hasNumericalValue"]["@value"],
+        "-10"
+    );
+    // A replacement backs the original out, then is an event of its own.
+    let backout = by_id(&format!("{}/correction", c(8)));
+    assert_eq!(backout["vf:corrects"]["@id"], c(2));
+    assert_eq!(
+        backout["vf:effortQuantity"]["vf:hasNumericalValue"]["@value"],
+        "-20"
+    );
+    assert_eq!(
+        backout["vf:hasPointInTime"]["@value"],
+        "2026-03-21T00:00:00Z"
+    );
+    let replacement = by_id(&c(8));
+    assert_eq!(
+        replacement["vf:effortQuantity"]["vf:hasNumericalValue"]["@value"],
+        "22"
+    );
+    assert!(replacement.get("vf:corrects").is_none());
+    // The payout: the revenue, then one transfer per line, settling the debt claim.
+    let revenue = by_id(&format!("ledger:payout/{PAYOUT_ID}"));
+    assert_eq!(
+        revenue["vf:resourceQuantity"]["vf:hasNumericalValue"]["@value"],
+        "3000"
+    );
+    assert_eq!(
+        revenue["vf:realizationOf"]["@id"],
+        "ledger:agreement/drone-ve"
+    );
+    let line = by_id(&format!("ledger:payout/{PAYOUT_ID}/line/2"));
+    assert_eq!(line["vf:action"]["@id"], "vf:transfer");
+    assert_eq!(line["vf:receiver"]["@id"], "ledger:agent/ben");
+    assert_eq!(
+        line["vf:resourceQuantity"]["vf:hasNumericalValue"]["@value"],
+        "400"
+    );
+    assert_eq!(
+        line["vf:settles"][0]["@id"],
+        "ledger:claim/01aaaaaaaaaaaaaaaaaaaaaaa4/ben"
+    );
+    // The approval.
+    let approvals = nodes(&v, "vf:Agreement");
+    let approval = approvals
+        .iter()
+        .find(|a| a["@id"].as_str().unwrap().starts_with("ledger:approval/"))
+        .unwrap();
+    assert_eq!(approval["vf:realizes"]["@id"], c(1));
+    assert!(
+        approval["vf:note"]
+            .as_str()
+            .unwrap()
+            .starts_with("approval of contribution 01aaaaaaaaaaaaaaaaaaaaaaa1 (sha256:")
+    );
+    vocabulary_check(&v);
+    expands(&s, &text, "rich.jsonld");
+}
+
+#[test]
+fn a_bad_base_uri_is_a_ledger_problem() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    std::fs::write(
+        dir.join("ovn.toml"),
+        std::fs::read_to_string(dir.join("ovn.toml")).unwrap() + "base_uri = \"fablab ledger\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&s, &dir, &["check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("ovn.toml:6:12") && out.contains("`base_uri` must be an absolute URI"),
+        "{out}"
+    );
+}
+
+#[test]
+fn two_networks_never_share_an_id() {
+    let s = Sandbox::new();
+    // Two networks with the same records but their own names (and so their own first
+    // commits).
+    let a = base_repo(&s, "a");
+    let b = s.repo("b");
+    common::write_files(&b, common::BASE);
+    std::fs::write(
+        b.join("ovn.toml"),
+        common::BASE[0]
+            .1
+            .replace("Fablab Commons", "Fablab Commons Berlin"),
+    )
+    .unwrap();
+    s.git(&b, &["add", "-A"]);
+    s.git(&b, &["commit", "-q", "-m", "b"]);
+    let ids = |dir: &PathBuf| -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(&s, dir, &["export", "valueflows"])).unwrap();
+        let base = v["@context"]["ledger"].as_str().unwrap().to_owned();
+        v["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["@id"].as_str().unwrap().replacen("ledger:", &base, 1))
+            .collect()
+    };
+    let (ia, ib) = (ids(&a), ids(&b));
+    assert!(ia.iter().all(|id| !ib.contains(id)), "{ia:?}");
+    // The same network exports the same ids again.
+    assert_eq!(ids(&a), ia);
+}
+
+mod vocabulary {
+    //! A reader of the Turtle of `tests/suite/data/vf-1.0.ttl`, just enough for its layout:
+    //! each statement ends with a line ending in ` .`; it keeps each `vf:` term's kind,
+    //! domain, range, super class and union members.
+
+    use std::collections::BTreeMap;
+
+    /// One declared term.
+    #[derive(Default, Debug)]
+    pub struct Term {
+        pub kinds: Vec<String>,
+        pub domain: Option<String>,
+        pub range: Option<String>,
+        pub super_class: Vec<String>,
+        pub union: Vec<String>,
+    }
+
+    pub fn read() -> BTreeMap<String, Term> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/data/vf-1.0.ttl");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut terms = BTreeMap::new();
+        let mut statement = String::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with('#') || line.trim_start().starts_with('@') {
+                continue;
+            }
+            statement.push_str(line);
+            statement.push(' ');
+            let t = line.trim_end();
+            if t == "." || t.trim() == "." || t.ends_with(" .") {
+                if let Some((name, term)) = parse(&statement) {
+                    terms.insert(name, term);
+                }
+                statement.clear();
+            }
+        }
+        terms
+    }
+
+    fn parse(statement: &str) -> Option<(String, Term)> {
+        let words: Vec<&str> = statement.split_whitespace().collect();
+        let name = words.first()?.to_string();
+        if !name.starts_with("vf:") {
+            return None;
+        }
+        let mut term = Term::default();
+        let value = |i: usize| {
+            words
+                .get(i + 1)
+                .map(|w| w.trim_end_matches([';', ',']).to_string())
+        };
+        for (i, w) in words.iter().enumerate() {
+            match *w {
+                "a" => {
+                    let mut j = i + 1;
+                    while let Some(k) = words.get(j) {
+                        term.kinds.push(k.trim_end_matches([';', ',']).to_string());
+                        if !k.ends_with(',') {
+                            break;
+                        }
+                        j += 1;
+                    }
+                }
+                "rdfs:domain" => term.domain = value(i),
+                "rdfs:range" => term.range = value(i),
+                "rdfs:subClassOf" => term.super_class.extend(value(i)),
+                "owl:unionOf" => {
+                    for m in &words[i + 1..] {
+                        let m = m.trim_matches(['(', ')', '.']);
+                        if m.starts_with("vf:") {
+                            term.union.push(m.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some((name, term))
+    }
+}
+
+/// Whether a node of `class` may be where `allowed` (a class or a union of classes) is.
+fn fits(
+    terms: &std::collections::BTreeMap<String, vocabulary::Term>,
+    class: &str,
+    allowed: &str,
+) -> bool {
+    if class == allowed {
+        return true;
+    }
+    let term = &terms[allowed];
+    if term.union.iter().any(|m| fits(terms, class, m)) {
+        return true;
+    }
+    terms.get(class).is_some_and(|t| {
+        t.super_class
+            .iter()
+            .any(|s| s.starts_with("vf:") && fits(terms, s, allowed))
+    })
+}
+
+/// Every term of the export is declared by ValueFlows 1.0: types are classes, keys are
+/// properties whose domain admits the node's type, values of object properties have a type
+/// their range admits (where the value is a node of the export), actions are declared
+/// individuals; and nothing but `vf:` terms and JSON-LD keywords is used.
+fn vocabulary_check(v: &serde_json::Value) {
+    let terms = vocabulary::read();
+    assert!(
+        terms.len() > 150,
+        "the vocabulary reader found only {} terms",
+        terms.len()
+    );
+    let is = |name: &str, kind: &str| {
+        terms
+            .get(name)
+            .is_some_and(|t| t.kinds.iter().any(|k| k == kind))
+    };
+    let graph = v["@graph"].as_array().unwrap();
+    let types: std::collections::BTreeMap<&str, &str> = graph
+        .iter()
+        .map(|n| (n["@id"].as_str().unwrap(), n["@type"].as_str().unwrap()))
+        .collect();
+    let mut used = std::collections::BTreeSet::new();
+    let mut stack: Vec<&serde_json::Value> = graph.iter().collect();
+    while let Some(node) = stack.pop() {
+        let class = node["@type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("untyped node {node}"));
+        assert!(is(class, "owl:Class"), "{class} is not a VF 1.0 class");
+        used.insert(class.to_owned());
+        for (key, value) in node.as_object().unwrap() {
+            if key.starts_with('@') {
+                continue;
+            }
+            assert!(key.starts_with("vf:"), "{key} is not a VF term");
+            used.insert(key.clone());
+            let term = terms
+                .get(key.as_str())
+                .unwrap_or_else(|| panic!("{key} is not declared by VF 1.0"));
+            assert!(
+                term.kinds
+                    .iter()
+                    .any(|k| k == "owl:ObjectProperty" || k == "owl:DatatypeProperty"),
+                "{key} is not a property"
+            );
+            let domain = term
+                .domain
+                .as_deref()
+                .unwrap_or_else(|| panic!("{key} has no domain"));
+            assert!(
+                fits(&terms, class, domain),
+                "{key} is not allowed on a {class} (domain {domain})"
+            );
+            let values: Vec<&serde_json::Value> = match value {
+                serde_json::Value::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            let range = term.range.as_deref().unwrap_or("");
+            for value in values {
+                if let Some(t) = value.get("@type").and_then(|t| t.as_str())
+                    && value.get("@value").is_none()
+                {
+                    assert!(
+                        fits(&terms, t, range),
+                        "{key} holds a {t}, its range is {range}"
+                    );
+                    stack.push(value);
+                } else if let Some(id) = value.get("@id").and_then(|i| i.as_str()) {
+                    if id.starts_with("vf:") {
+                        assert!(
+                            is(id, "owl:NamedIndividual"),
+                            "{id} is not a VF 1.0 individual"
+                        );
+                        used.insert(id.to_owned());
+                    } else if let Some(t) = types.get(id)
+                        && range.starts_with("vf:")
+                    {
+                        assert!(
+                            fits(&terms, t, range),
+                            "{key} points at a {t}, its range is {range}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The check saw the terms the issue is about.
+    for t in [
+        "vf:hasNumericalValue",
+        "vf:hasUnit",
+        "vf:Unit",
+        "vf:corrects",
+        "vf:Claim",
+        "vf:settles",
+        "vf:Agreement",
+        "vf:resourceQuantity",
+    ] {
+        assert!(used.contains(t), "{t} unused: {used:?}");
     }
 }
 

@@ -426,7 +426,7 @@ round_trip!(
 
 proptest! {
     #[test]
-    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id()), approvals in 0u32..5, stewards in any::<bool>(), signed in 0u8..3) {
+    fn networks_round_trip(name in text(), cur in "[A-Z]{3}", units in prop::option::of(0u32..=6), leftover in prop::option::of(at_id()), approvals in 0u32..5, stewards in any::<bool>(), signed in 0u8..3, base in prop::option::of("https://[a-z]{1,8}\\.example/[a-z]{0,5}[/#:]")) {
         let n = Network {
             format: 1,
             name,
@@ -436,6 +436,7 @@ proptest! {
             validated_branch: "main".to_owned(),
             leftover,
             validation: ovn::core::record::Validation { approvals, stewards, signed: signed > 0, record_signatures: signed == 2, max_date_skew_days: None },
+            base_uri: base.map(At::new),
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

@@ -1,0 +1,426 @@
+//! `ovn import csv|timeclock|timedot FILE`: contributions from a spreadsheet or a time
+//! tracker, in one commit.
+//!
+//! The rows are read and checked by the pure [`crate::core::import`]; this module reads the
+//! file (bounded), and writes through the same transaction and the same judgement as `ovn
+//! log` ([`super::writing`]): one commit holding every new record, or nothing. A dry run
+//! runs the same transaction body and stops before the commit, so it shows exactly what
+//! would be written.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::{CliError, EXIT_OK};
+use crate::context::Context;
+use crate::core::import::{self, MAX_BYTES, RowError};
+use crate::core::ledger::{self, RawFile};
+use crate::core::value::Id;
+use crate::core::write;
+use crate::store::{Plan, StoreError, View};
+
+/// Import contributions from other tools, in one commit.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[allow(missing_docs)]
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+/// What to import.
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    #[allow(missing_docs)]
+    Csv(CsvArgs),
+    /// Import work from hledger's timeclock format: `i DATE TIME PROJECT  DESCRIPTION` then
+    /// `o DATE TIME`, one contribution per pair.
+    ///
+    /// Each clock-in/clock-out pair is AGENT's work on PROJECT on the clock-in date, its hours
+    /// the time between (minutes kept as hours rounded to 4 places), its description the text
+    /// after two spaces (or "time on PROJECT"). Checked, written in one commit and idempotent
+    /// as `ovn import csv` is.
+    Timeclock(TimeArgs),
+    /// Import work from hledger's timedot format: a date line, then `PROJECT  QUANTITY` lines.
+    ///
+    /// A quantity is dots (each a quarter of an hour; spaces ignored) or hours (1.5, 1.5h,
+    /// 90m). Each entry line is AGENT's work on PROJECT that day, described by the text after
+    /// the date (or "time on PROJECT"). Checked, written in one commit and idempotent as `ovn
+    /// import csv` is.
+    Timedot(TimeArgs),
+}
+
+/// The arguments of the time formats.
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// The file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Whose time it is
+    #[arg(short, long, value_name = "AGENT")]
+    pub agent: String,
+
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Import contributions from a CSV file (a spreadsheet, a time tracker's export).
+///
+/// The first row is the header. Columns are found by name: date, agent, description
+/// (required), project, kind (default work), hours (2.5, 2h30m or 1:30), amount, currency,
+/// quantity, unit, resource, skill, evidence (links separated by spaces); other columns are
+/// ignored, and --column FIELD=NAME maps a column of another name. Each row is checked as
+/// `ovn log` checks its flags, then all records are judged together by the checks of ovn
+/// check. Every bad row is reported as FILE:ROW:COLUMN: message (ROW is the file's line), and
+/// if any row is bad nothing is written (exit status 1).
+///
+/// All new records are written in ONE commit. A row's id is derived from its content, so
+/// importing the same file again adds nothing (identical rows in one file are kept apart by
+/// their order). At most 50000 rows and 16 MiB.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn import csv hours.csv --dry-run          show what would be written
+  ovn import csv toggl.csv --column agent=User --column hours=Duration -p drone
+
+Exit status: 0 success, 1 a row or the resulting ledger has problems, 2 usage error,
+3 environment error.")]
+pub struct CsvArgs {
+    /// The CSV file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Map a column: FIELD=NAME takes FIELD (date, agent, hours, ...) from the column NAME
+    #[arg(long = "column", value_name = "FIELD=NAME")]
+    pub columns: Vec<String>,
+
+    /// The project of rows that name none
+    #[arg(short, long, value_name = "PROJECT")]
+    pub project: Option<String>,
+
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Why the transaction body stopped.
+enum Stop {
+    Refused(Refusal),
+    /// Bad rows: nothing is written.
+    Rows(Vec<RowError>),
+    /// A dry run, or nothing new: the lines to print.
+    Done(Vec<String>),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Refused(e.into())
+    }
+}
+
+impl From<Refusal> for Stop {
+    fn from(r: Refusal) -> Stop {
+        Stop::Refused(r)
+    }
+}
+
+impl From<CliError> for Stop {
+    fn from(e: CliError) -> Stop {
+        Stop::Refused(Refusal::Cli(e))
+    }
+}
+
+/// Runs `ovn import`.
+pub fn run(
+    args: ImportArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match args.format {
+        ImportFormat::Csv(args) => csv(args, cwd, ctx, out),
+        ImportFormat::Timeclock(args) => time(args, import::timeclock, cwd, ctx, out),
+        ImportFormat::Timedot(args) => time(args, import::timedot, cwd, ctx, out),
+    }
+}
+
+/// The rows to write, from any format.
+struct Input {
+    /// The file, as named on the command line.
+    name: String,
+    rows: Vec<(usize, Vec<String>)>,
+    map: std::collections::BTreeMap<&'static str, usize>,
+    /// For rows made from another format: each cell's column in its line.
+    columns: std::collections::HashMap<usize, Vec<usize>>,
+    project: Option<Id>,
+    dry_run: bool,
+}
+
+/// `ovn import timeclock|timedot`: the file's entries as rows, then as `ovn import csv`.
+fn time(
+    args: TimeArgs,
+    parse: import::TimeReader,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args.file.display().to_string();
+    let text = read_file(&args.file)?;
+    let agent = writing::parse_id("--agent", &args.agent)?;
+    let entries = parse(&text, agent.as_str()).map_err(|e| rows_error(&name, &e))?;
+    let header: Vec<String> = import::TIME_HEADER.iter().map(|s| s.to_string()).collect();
+    let map = import::mapping(&header, &[]).map_err(|e| CliError::usage(e, None))?;
+    let mut columns = std::collections::HashMap::new();
+    let rows = entries
+        .into_iter()
+        .map(|(line, cells, cols)| {
+            columns.insert(line, cols);
+            (line, cells)
+        })
+        .collect();
+    let input = Input {
+        name,
+        rows,
+        map,
+        columns,
+        project: None,
+        dry_run: args.dry_run,
+    };
+    write_rows(input, cwd, ctx, out)
+}
+
+/// Reads FILE whole, refusing more than [`MAX_BYTES`] or text that is not UTF-8.
+fn read_file(path: &Path) -> Result<String, CliError> {
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::environment(format!("cannot read {shown}: {e}"), None))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::environment(format!("cannot read {shown}: {e}"), None))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(CliError::usage(
+            format!("{shown} is larger than {} MiB", MAX_BYTES >> 20),
+            Some("split the file".to_owned()),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        CliError::usage(
+            format!(
+                "{shown} is not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to() + 1
+            ),
+            Some("save the file as UTF-8 CSV".to_owned()),
+        )
+    })
+}
+
+fn overrides(columns: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    columns
+        .iter()
+        .map(|c| match c.split_once('=') {
+            Some((f, n)) => Ok((f.trim().to_owned(), n.trim().to_owned())),
+            None => Err(CliError::usage(
+                format!("--column {c:?} is not FIELD=NAME"),
+                Some("e.g. --column hours=Duration".to_owned()),
+            )),
+        })
+        .collect()
+}
+
+/// `ovn import csv`: the file's header and rows, mapped, then written by [`write_rows`].
+fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
+    let name = args.file.display().to_string();
+    let text = read_file(&args.file)?;
+    let overrides = overrides(&args.columns)?;
+    let project = args
+        .project
+        .as_deref()
+        .map(|p| writing::parse_id("--project", p))
+        .transpose()?;
+    let rows = import::parse_csv(&text).map_err(|e| rows_error(&name, &[e]))?;
+    let Some(((_, header), data)) = rows.split_first() else {
+        return Err(CliError::usage(format!("{name} is empty"), None));
+    };
+    let map = import::mapping(header, &overrides)
+        .map_err(|e| CliError::usage(format!("{name}: {e}"), None))?;
+    let input = Input {
+        name,
+        rows: data.to_vec(),
+        map,
+        columns: Default::default(),
+        project,
+        dry_run: args.dry_run,
+    };
+    write_rows(input, cwd, ctx, out)
+}
+
+/// Writes the rows: in one transaction, checks every row against the ledger, skips the
+/// rows already imported, judges the rest together, and commits them (or, for a dry run,
+/// lists them).
+///
+/// Long because the transaction's body is one closure (it may run again when the branch
+/// moves, so everything it decides is decided inside it, from what it reads), and the ways
+/// it stops (bad rows, nothing new, a dry run, problems, a commit) are answered right after.
+fn write_rows(
+    input: Input,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let Input {
+        name,
+        rows: data,
+        map,
+        columns,
+        project,
+        dry_run,
+    } = input;
+    let data = &data;
+    let folders: std::collections::BTreeSet<String> = data
+        .iter()
+        .filter_map(|(_, cells)| {
+            let date = cells.get(*map.get("date")?)?;
+            let d = crate::core::value::parse_date_text(date.trim()).ok()?;
+            Some(format!("contributions/{}", d.format("%Y/%m/%d")))
+        })
+        .collect();
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let result = store.transact(&options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
+        let mut wanted: Vec<&str> = SMALL_FOLDERS.to_vec();
+        wanted.extend(folders.iter().map(String::as_str));
+        let base = view.read_folders(&wanted)?;
+        let loaded = ledger::load(&base);
+        let network = super::log::network(&loaded)?;
+        if let Some(p) = &project {
+            writing::existing(
+                &loaded,
+                ledger::RecordType::Project,
+                "--project",
+                p.as_str(),
+            )?;
+        }
+        let (mut records, errors) =
+            import::contributions(data, &map, &loaded.ledger, project.as_ref());
+        if !errors.is_empty() {
+            return Err(Stop::Rows(errors));
+        }
+        import::assign_ids(&mut records);
+        let there: std::collections::HashSet<&Id> = loaded
+            .ledger
+            .contributions
+            .iter()
+            .map(|c| &c.id.value)
+            .collect();
+        let total = records.len();
+        records.retain(|(_, c)| !there.contains(&c.id.value));
+        let skipped = total - records.len();
+        let mut lines = Vec::new();
+        let mut added = Vec::new();
+        for (row, c) in &records {
+            let path = format!(
+                "contributions/{}/{}.toml",
+                c.date.value.format("%Y/%m/%d"),
+                c.id.value
+            );
+            lines.push(format!(
+                "{name}:{row}: {path}: {}",
+                super::log::summary(c, c.currency.as_deref().unwrap_or(&network.currency))
+            ));
+            added.push(RawFile {
+                path,
+                bytes: write::contribution(c).into_bytes(),
+            });
+        }
+        let head = format!(
+            "{} new contribution{} from {name} ({skipped} already in the ledger)",
+            added.len(),
+            if added.len() == 1 { "" } else { "s" },
+        );
+        if added.is_empty() {
+            return Err(Stop::Done(vec![format!("Nothing to import: {head}")]));
+        }
+        if let Err(Refusal::Problems(problems, files)) =
+            writing::judge(view, &base, &loaded, &added)
+        {
+            // Say which row each problem file comes from, then show the problems.
+            let mut err = std::io::stderr().lock();
+            for (line, file) in lines.iter().zip(&added) {
+                if problems.iter().any(|d| d.path == file.path) {
+                    let _ = writeln!(err, "{line}");
+                }
+            }
+            return Err(Stop::Refused(Refusal::Problems(problems, files)));
+        }
+        if dry_run {
+            let mut shown = vec![format!("Would import {head}:")];
+            shown.extend(lines.iter().map(|l| format!("  {l}")));
+            return Err(Stop::Done(shown));
+        }
+        let mut message = format!("import: {head}\n\n");
+        for l in &lines {
+            message.push_str(l);
+            message.push('\n');
+        }
+        Ok(Plan {
+            files: added.into_iter().map(|f| (f.path, f.bytes)).collect(),
+            message,
+            value: head,
+        })
+    });
+    match result {
+        Ok((outcome, head)) => {
+            // One line, not the paths of thousands of files (the commit lists them).
+            let commit = match (&outcome.commit, &outcome.branch) {
+                (Some(c), Some(b)) => format!("commit {} on {b}", &c.to_string()[..12]),
+                (Some(c), None) => format!("commit {}", &c.to_string()[..12]),
+                (None, _) => "not committed".to_owned(),
+            };
+            writeln!(out, "Imported {head}, {commit}")?;
+            Ok(EXIT_OK)
+        }
+        Err(Stop::Done(lines)) => {
+            for l in lines {
+                writeln!(out, "{l}")?;
+            }
+            Ok(EXIT_OK)
+        }
+        Err(Stop::Rows(mut errors)) => {
+            // Rows made from a time file: the column in the line, not in the made row.
+            for e in &mut errors {
+                if let Some(cols) = columns.get(&e.row) {
+                    e.column = e
+                        .column
+                        .checked_sub(1)
+                        .and_then(|c| cols.get(c))
+                        .copied()
+                        .unwrap_or(0);
+                }
+            }
+            Err(rows_error(&name, &errors))
+        }
+        Err(Stop::Refused(r)) => Err(writing::refuse(r)),
+    }
+}
+
+/// Every bad row as `FILE:ROW:COLUMN: message` on standard error, then the error.
+fn rows_error(name: &str, errors: &[RowError]) -> CliError {
+    let mut err = std::io::stderr().lock();
+    let mut errors = errors.to_vec();
+    errors.sort_by_key(|e| (e.row, e.column));
+    for e in &errors {
+        let _ = writeln!(err, "{name}:{}:{}: {}", e.row, e.column, e.message);
+    }
+    let n = errors.len();
+    CliError::problems(
+        format!(
+            "nothing written: {n} problem{} in {name}",
+            if n == 1 { "" } else { "s" }
+        ),
+        None,
+    )
+}

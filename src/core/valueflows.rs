@@ -1,0 +1,716 @@
+//! The ledger in ValueFlows 1.0 terms: `ovn export valueflows` writes it as JSON-LD.
+//!
+//! Only terms the ValueFlows 1.0 vocabulary declares are used (a copy of it,
+//! `tests/suite/data/vf-1.0.ttl`, is checked against every term this module writes, each on
+//! a kind of node the vocabulary allows it on). Where VF has no word for something `ovn`
+//! records, it goes into `vf:note` rather than into a vocabulary of our own, so a VF tool
+//! reads everything it understands and loses nothing it does not:
+//!
+//! - agents are `vf:Person` or `vf:Organization`; a project is a `vf:Organization` that
+//!   receives its contributions; resources are `vf:EconomicResource`s;
+//! - a contribution is a `vf:EconomicEvent` (work, use, transfer, cite...), its quantities
+//!   `vf:Measure`s with `vf:hasNumericalValue` and `vf:hasUnit`, the unit a `vf:Unit` node
+//!   (with its OM identifier where OM has one); kinds, skills and ownership are
+//!   `vf:resourceClassifiedAs`/`vf:classifiedAs` URIs under the network's base;
+//! - the use of a resource is provided by its owners (one event per owner, the hours split
+//!   by share, since `vf:provider` takes one agent), of a commons by the network's fund;
+//! - what a contributor is owed is a `vf:Claim` triggered by the event, with its money value
+//!   where the record states one (work and use are valued by the agreement);
+//! - corrections follow VF: a reversal is an event of the reversed one's action and
+//!   negated quantities that `vf:corrects` it; a replacement backs the original out the same
+//!   way and is then an event of its own (VF's "back out and re-enter");
+//! - agreements are `vf:Agreement`s; a recorded payout is the revenue transfer to the
+//!   project and one transfer per line, realizing the agreement and settling the claims it
+//!   paid; an approval is a `vf:Agreement` that the approved event realizes, dated and
+//!   noted.
+//!
+//! Every id starts with the network's base URI (`base_uri` in `ovn.toml`, by default derived
+//! from the repository's first commit), so two networks' graphs merge without collisions.
+//! The document is written node by node, so a million contributions never sit in memory as
+//! one value; the order is the ledger's, so the bytes are deterministic.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use super::ledger::Ledger;
+use super::record::{AgentKind, Contribution, Kind, Ownership};
+use super::report::Query;
+use super::value::Id;
+
+/// The ValueFlows 1.0 namespace.
+pub const VF: &str = "https://w3id.org/valueflows/ont/vf#";
+/// The prefix of every id in the document: the context maps it to the base URI.
+pub const ID: &str = "ledger:";
+/// XML Schema datatypes.
+pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+/// The Ontology of units of Measure 2.0, which `vf:omUnitIdentifier` points into.
+pub const OM2: &str = "http://www.ontology-of-units-of-measure.org/resource/om-2/";
+
+/// Whether `uri` can start the ids of an export: an absolute URI (a scheme, then text with
+/// no spaces, quotes, angle brackets or other characters an IRI forbids) that ends in `/`,
+/// `#` or `:`, so the ids appended to it stay separate path segments.
+pub fn check_base_uri(uri: &str) -> Result<(), String> {
+    let scheme_end = uri.find(':').unwrap_or(0);
+    let scheme = &uri[..scheme_end];
+    let good_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !good_scheme {
+        return Err(format!(
+            "`base_uri` must be an absolute URI such as \"https://example.org/ledger/\", found {uri:?}"
+        ));
+    }
+    if let Some(c) = uri
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || "<>\"{}|\\^`".contains(*c))
+    {
+        return Err(format!("`base_uri` cannot contain {c:?}"));
+    }
+    if !uri.ends_with(['/', '#', ':']) {
+        return Err(format!(
+            "`base_uri` must end in `/`, `#` or `:` so ids can follow it, found {uri:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// The base URI of a network that sets none: `urn:ovn:<root commit>:`, with the ledger's
+/// folder when it is not the repository's root, unique without coordination.
+pub fn default_base_uri(root_commit: &str, folder: &str) -> String {
+    let folder = folder.trim_matches('/');
+    if folder.is_empty() {
+        format!("urn:ovn:{root_commit}:")
+    } else {
+        format!("urn:ovn:{root_commit}:{}:", segment(folder))
+    }
+}
+
+/// Text as one URI path segment: unreserved characters as they are, everything else
+/// percent-encoded (UTF-8), so free text (a skill, a unit) cannot break out of its id.
+pub fn segment<S: Borrow<str> + ?Sized>(text: &S) -> String {
+    let text: &str = text.borrow();
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The ValueFlows action of a contribution kind: `work`, `use`, `transfer` for money and
+/// material given to the project, `cite` for citations, and for other kinds `work` when they
+/// carry hours, else `transfer`.
+pub fn action(kind: &Kind, has_hours: bool) -> &'static str {
+    match kind {
+        Kind::Work => "work",
+        Kind::Use => "use",
+        Kind::Money | Kind::Material => "transfer",
+        Kind::Other(k) if k == "cite" => "cite",
+        Kind::Other(k) if k == "consume" => "consume",
+        Kind::Other(_) if has_hours => "work",
+        Kind::Other(_) => "transfer",
+    }
+}
+
+/// The OM 2.0 unit of a quantity's unit word, where OM has one.
+fn om_unit(unit: &str) -> Option<&'static str> {
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "pcs" | "pc" | "piece" | "pieces" | "unit" | "units" | "each" | "ea" | "item" | "items" => {
+            "one"
+        }
+        "kg" | "kilogram" | "kilograms" => "kilogram",
+        "g" | "gram" | "grams" => "gram",
+        "t" | "tonne" | "tonnes" => "tonne",
+        "m" | "metre" | "meter" | "metres" | "meters" => "metre",
+        "cm" => "centimetre",
+        "mm" => "millimetre",
+        "m2" | "m²" => "squareMetre",
+        "m3" | "m³" => "cubicMetre",
+        "l" | "litre" | "liter" | "litres" | "liters" => "litre",
+        "ml" => "millilitre",
+        "h" | "hour" | "hours" => "hour",
+        "kwh" => "kilowattHour",
+        _ => return None,
+    })
+}
+
+/// A unit the document uses, declared once at its end.
+struct Unit {
+    label: String,
+    om: Option<&'static str>,
+}
+
+/// Who provides one event of a contribution, and its part of the quantities: one part for
+/// most contributions; for the use of a pooled resource one per owner.
+struct Part {
+    provider: Option<Id>,
+    share: Decimal,
+    /// Told apart by the owner's id when there are several parts.
+    suffix: Option<Id>,
+}
+
+/// The writer: the open document, the ids' base, and the units met so far.
+struct Doc<'a, W: Write + ?Sized> {
+    out: &'a mut W,
+    first: bool,
+    ledger: &'a Ledger,
+    currency: &'a str,
+    units: BTreeMap<String, Unit>,
+}
+
+/// Writes the ledger as ValueFlows 1.0 JSON-LD to `out`: the agents, projects, resources and
+/// agreements, the contributions a query selects as events (with their claims, corrections
+/// and approvals), the recorded payouts as transfers, and the units they use. Ids start with
+/// `base` (see [`check_base_uri`]).
+pub fn export<W: Write + ?Sized>(
+    ledger: &Ledger,
+    query: &Query,
+    commit: &str,
+    base: &str,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let currency = ledger
+        .network
+        .as_ref()
+        .map_or("EUR", |n| n.currency.as_str());
+    // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
+    let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
+    writeln!(out, "{{\n  \"@context\": {context},")?;
+    writeln!(
+        out,
+        "  \"@id\": {},\n  \"@graph\": [",
+        Value::String(format!("{ID}commit/{commit}"))
+    )?;
+    let mut doc = Doc {
+        out,
+        first: true,
+        ledger,
+        currency,
+        units: BTreeMap::new(),
+    };
+    doc.agents(query)?;
+    doc.resources()?;
+    doc.agreements()?;
+    doc.contributions(query)?;
+    doc.payouts(query)?;
+    doc.declare_units()?;
+    writeln!(doc.out, "\n  ]\n}}")
+}
+
+fn date_time(d: NaiveDate) -> Value {
+    json!({ "@value": format!("{d}T00:00:00Z"), "@type": "xsd:dateTimeStamp" })
+}
+
+fn iri(id: String) -> Value {
+    json!({ "@id": id })
+}
+
+impl<W: Write + ?Sized> Doc<'_, W> {
+    fn node(&mut self, v: Value) -> std::io::Result<()> {
+        let sep = if self.first { "" } else { ",\n" };
+        self.first = false;
+        write!(self.out, "{sep}    {v}")
+    }
+
+    fn id<S: Borrow<str> + ?Sized>(&self, kind: &str, id: &S) -> String {
+        format!("{ID}{kind}/{}", segment(id))
+    }
+
+    fn taxonomy<S: Borrow<str> + ?Sized>(&self, scheme: &str, term: &S) -> Value {
+        iri(format!("{ID}taxonomy/{scheme}/{}", segment(term)))
+    }
+
+    /// A measure of `value` in a unit, remembering the unit for the declarations.
+    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> Value {
+        let m = json!({
+            "@type": "vf:Measure",
+            "vf:hasNumericalValue": { "@value": value.normalize().to_string(), "@type": "xsd:decimal" },
+            "vf:hasUnit": { "@id": unit_id },
+        });
+        self.units.entry(unit_id).or_insert(unit);
+        m
+    }
+
+    fn hours(&mut self, value: Decimal) -> Value {
+        let id = format!("{ID}unit/hour");
+        let unit = Unit {
+            label: "hour".to_owned(),
+            om: Some("hour"),
+        };
+        self.measure(value, id, unit)
+    }
+
+    fn money(&mut self, value: Decimal, currency: &str) -> Value {
+        let id = format!("{ID}unit/currency/{}", segment(currency));
+        let unit = Unit {
+            label: currency.to_owned(),
+            om: None,
+        };
+        self.measure(value, id, unit)
+    }
+
+    fn quantity(&mut self, value: Decimal, unit: &str) -> Value {
+        let id = format!("{ID}unit/quantity/{}", segment(unit));
+        let u = Unit {
+            label: unit.to_owned(),
+            om: om_unit(unit),
+        };
+        self.measure(value, id, u)
+    }
+
+    fn agents(&mut self, query: &Query) -> std::io::Result<()> {
+        let ledger = self.ledger;
+        for a in ledger.agents.iter().filter(|a| query.agent(&a.id.value)) {
+            let kind = match a.kind {
+                AgentKind::Organization => "vf:Organization",
+                AgentKind::Person => "vf:Person",
+            };
+            let v = json!({
+                "@id": self.id("agent", &a.id.value),
+                "@type": kind,
+                "vf:name": a.name,
+            });
+            self.node(v)?;
+        }
+        for p in ledger
+            .projects
+            .iter()
+            .filter(|p| query.project(&p.id.value))
+        {
+            let mut v = json!({
+                "@id": self.id("project", &p.id.value),
+                "@type": "vf:Organization",
+                "vf:name": p.name,
+                "vf:classifiedAs": self.taxonomy("agent", "project"),
+            });
+            let mut note = Vec::new();
+            if let Some(a) = &p.agreement {
+                note.push(format!("agreement: {}", a.value));
+            }
+            if let Some(parent) = &p.parent {
+                note.push(format!("part of: {}", parent.value));
+            }
+            if !note.is_empty() {
+                v["vf:note"] = json!(note.join("\n"));
+            }
+            self.node(v)?;
+        }
+        Ok(())
+    }
+
+    fn resources(&mut self) -> std::io::Result<()> {
+        let ledger = self.ledger;
+        for r in &ledger.resources {
+            let mut v = json!({
+                "@id": self.id("resource", &r.id.value),
+                "@type": "vf:EconomicResource",
+                "vf:name": r.name,
+                "vf:classifiedAs": self.taxonomy("ownership", r.ownership.as_str()),
+            });
+            if r.ownership == Ownership::Individual
+                && let [owner] = r.owners.as_slice()
+            {
+                v["vf:primaryAccountable"] = iri(self.id("agent", &owner.agent.value));
+            }
+            let mut note: Vec<String> = Vec::new();
+            if !r.owners.is_empty() {
+                let owners: Vec<String> = r
+                    .owners
+                    .iter()
+                    .map(|o| format!("{} {}", o.agent.value, o.share.value))
+                    .collect();
+                note.push(format!("owners: {}", owners.join(", ")));
+            }
+            if let Some(rate) = r.use_rate {
+                note.push(format!("use rate: {} {} per hour", rate, self.currency));
+            }
+            if !note.is_empty() {
+                v["vf:note"] = json!(note.join("\n"));
+            }
+            self.node(v)?;
+        }
+        Ok(())
+    }
+
+    fn agreements(&mut self) -> std::io::Result<()> {
+        let ledger = self.ledger;
+        for a in &ledger.agreements {
+            let buckets: Vec<&str> = a.buckets.iter().map(|b| b.name.value.as_str()).collect();
+            let v = json!({
+                "@id": self.id("agreement", &a.id.value),
+                "@type": "vf:Agreement",
+                "vf:name": a.name,
+                "vf:note": format!("{}; buckets: {}", a.kind, buckets.join(", ")),
+            });
+            self.node(v)?;
+        }
+        Ok(())
+    }
+
+    /// Who provides a contribution's event(s): the contributor; for the use of a resource
+    /// its owners by share, of a commons the network's fund (the leftover agent).
+    fn parts(&self, c: &Contribution) -> Vec<Part> {
+        let one = |provider: Option<Id>| {
+            vec![Part {
+                provider,
+                share: Decimal::ONE,
+                suffix: None,
+            }]
+        };
+        if c.kind != Kind::Use {
+            return one(Some(c.agent.value.clone()));
+        }
+        let resource = c
+            .resource
+            .as_ref()
+            .and_then(|r| self.ledger.resources.iter().find(|x| x.id.value == r.value));
+        let Some(resource) = resource else {
+            return one(Some(c.agent.value.clone()));
+        };
+        match resource.owners.as_slice() {
+            _ if resource.ownership == Ownership::Commons => one(self
+                .ledger
+                .network
+                .as_ref()
+                .and_then(|n| n.leftover.as_ref())
+                .map(|l| l.value.clone())),
+            [] => one(Some(c.agent.value.clone())),
+            [owner] => one(Some(owner.agent.value.clone())),
+            owners => owners
+                .iter()
+                .map(|o| Part {
+                    provider: Some(o.agent.value.clone()),
+                    share: o.share.value.fraction(),
+                    suffix: Some(o.agent.value.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    /// The fields of the event(s) of contribution `c`, quantities times `sign`: one map per
+    /// part, with the part's id suffix.
+    fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Map<String, Value>)> {
+        let action = action(&c.kind, c.hours.is_some());
+        let mut kinds = vec![self.taxonomy("kind", c.kind.as_str())];
+        if let Some(s) = &c.skill {
+            kinds.push(self.taxonomy("skill", s));
+        }
+        let mut out = Vec::new();
+        for part in self.parts(c) {
+            let mut m = Map::new();
+            m.insert("@type".into(), json!("vf:EconomicEvent"));
+            m.insert("vf:action".into(), json!({ "@id": format!("vf:{action}") }));
+            if let Some(p) = &part.provider {
+                m.insert("vf:provider".into(), iri(self.id("agent", p)));
+            }
+            m.insert(
+                "vf:receiver".into(),
+                iri(self.id("project", &c.project.value)),
+            );
+            m.insert("vf:resourceClassifiedAs".into(), json!(kinds));
+            if let Some(h) = &c.hours {
+                let h = h
+                    .value
+                    .checked_mul(part.share)
+                    .and_then(|h| h.checked_mul(sign))
+                    .unwrap_or(h.value);
+                let q = self.hours(h);
+                m.insert("vf:effortQuantity".into(), q);
+            }
+            let signed = |v: Decimal| v.checked_mul(sign).unwrap_or(v);
+            if c.kind == Kind::Material {
+                if let (Some(q), Some(u)) = (c.quantity, &c.unit) {
+                    let q = self.quantity(signed(q), u);
+                    m.insert("vf:resourceQuantity".into(), q);
+                }
+            } else if let Some(a) = c.amount {
+                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                let q = self.money(signed(a), &cur);
+                m.insert("vf:resourceQuantity".into(), q);
+            }
+            if let Some(r) = &c.resource {
+                m.insert(
+                    "vf:resourceInventoriedAs".into(),
+                    iri(self.id("resource", &r.value)),
+                );
+            }
+            out.push((part.suffix, m));
+        }
+        out
+    }
+
+    /// The id of a contribution's event: `/correction` for the back-out of the record a
+    /// replacement corrects, then the owner's id where the event is one of several.
+    fn event_id(&self, id: &Id, correction: bool, suffix: Option<&Id>) -> String {
+        let mut out = self.id("contribution", id);
+        if correction {
+            out.push_str("/correction");
+        }
+        if let Some(s) = suffix {
+            out.push('/');
+            out.push_str(&segment(s));
+        }
+        out
+    }
+
+    /// The description and evidence of a contribution, the one `vf:note` an event has.
+    fn note(c: &Contribution) -> String {
+        let mut note = c.description.clone();
+        for e in &c.evidence {
+            note.push_str("\nevidence: ");
+            note.push_str(e);
+        }
+        note
+    }
+
+    /// Each selected contribution as its event(s), with its claims, then its approvals.
+    /// A reversal or a replacement first backs the corrected event out (its quantities
+    /// negated, dated at the correction, `vf:corrects` it).
+    fn contributions(&mut self, query: &Query) -> std::io::Result<()> {
+        let ledger = self.ledger;
+        let corrected: HashMap<&str, &Contribution> = if ledger
+            .contributions
+            .iter()
+            .any(|c| c.reverses.is_some() || c.supersedes.is_some())
+        {
+            ledger
+                .contributions
+                .iter()
+                .map(|c| (c.id.value.as_str(), &**c))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut approvals: HashMap<&str, Vec<&super::record::Approval>> = HashMap::new();
+        for a in &ledger.approvals {
+            approvals
+                .entry(a.record.value.as_str())
+                .or_default()
+                .push(a);
+        }
+        for c in ledger.contributions.iter().filter(|c| {
+            query.project(&c.project.value)
+                && query.agent(&c.agent.value)
+                && query.dated(c.date.value)
+        }) {
+            let target = c.reverses.as_ref().or(c.supersedes.as_ref());
+            if let Some(x) = target {
+                let original = corrected.get(x.value.as_str()).copied();
+                self.backout(c, &x.value, original)?;
+            }
+            if c.reverses.is_none() {
+                self.event_and_claims(c)?;
+            }
+            for a in approvals.get(c.id.value.as_str()).into_iter().flatten() {
+                self.approval(a, c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The events that back `original` out: for a reversal they are the reversal itself,
+    /// for a replacement `<replacement>/correction`.
+    fn backout(
+        &mut self,
+        c: &Contribution,
+        target: &Id,
+        original: Option<&Contribution>,
+    ) -> std::io::Result<()> {
+        let correction = c.reverses.is_none();
+        let events = match original {
+            Some(o) => self.events(o, Decimal::NEGATIVE_ONE),
+            None => vec![(None, Map::new())],
+        };
+        for (suffix, mut m) in events {
+            m.insert(
+                "@id".into(),
+                json!(self.event_id(&c.id.value, correction, suffix.as_ref())),
+            );
+            m.insert("@type".into(), json!("vf:EconomicEvent"));
+            m.insert(
+                "vf:corrects".into(),
+                iri(self.event_id(target, false, suffix.as_ref())),
+            );
+            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
+            let note = if c.reverses.is_some() {
+                Self::note(c)
+            } else {
+                format!("backs out {target}, superseded by {}", c.id.value)
+            };
+            m.insert("vf:note".into(), json!(note));
+            self.node(Value::Object(m))?;
+        }
+        Ok(())
+    }
+
+    fn event_and_claims(&mut self, c: &Contribution) -> std::io::Result<()> {
+        let shares: Vec<(Option<Id>, Decimal)> = self
+            .parts(c)
+            .into_iter()
+            .map(|p| (p.provider, p.share))
+            .collect();
+        let events = self.events(c, Decimal::ONE);
+        for ((suffix, mut m), (claimant, share)) in events.into_iter().zip(shares) {
+            let event = self.event_id(&c.id.value, false, suffix.as_ref());
+            m.insert("@id".into(), json!(event));
+            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
+            m.insert("vf:note".into(), json!(Self::note(c)));
+            self.node(Value::Object(m))?;
+            let Some(claimant) = claimant else { continue };
+            let mut claim = json!({
+                "@id": format!("{ID}claim/{}/{}", segment(&c.id.value), segment(&claimant)),
+                "@type": "vf:Claim",
+                "vf:action": { "@id": "vf:transfer" },
+                "vf:provider": iri(self.id("project", &c.project.value)),
+                "vf:receiver": iri(self.id("agent", &claimant)),
+                "vf:triggeredBy": iri(event),
+            });
+            if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
+                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                claim["vf:resourceQuantity"] = self.money(a, &cur);
+            } else {
+                claim["vf:note"] = json!("valued by the project's agreement");
+            }
+            self.node(claim)?;
+        }
+        Ok(())
+    }
+
+    /// An approval: an agreement, by its approver, that the approved event counts.
+    fn approval(&mut self, a: &super::record::Approval, c: &Contribution) -> std::io::Result<()> {
+        let mut note = format!("approval of contribution {} ({})", c.id.value, a.digest);
+        if let Some(by) = &a.by {
+            note.push_str(&format!(", signed by {}", by.value));
+        }
+        if let Some(comment) = &a.comment {
+            note.push_str(": ");
+            note.push_str(comment);
+        }
+        let v = json!({
+            "@id": self.id("approval", &a.id.value),
+            "@type": "vf:Agreement",
+            "vf:created": date_time(a.date.value),
+            "vf:realizes": iri(self.event_id(&c.id.value, false, None)),
+            "vf:note": note,
+        });
+        self.node(v)
+    }
+
+    /// Each recorded payout: the revenue received by the project, then one transfer per line
+    /// from the project to its agent, realizing the agreement; an agent's first line settles
+    /// the claims the payout paid that agent.
+    fn payouts(&mut self, query: &Query) -> std::io::Result<()> {
+        let ledger = self.ledger;
+        for p in super::export::selected_payouts(ledger, query) {
+            let pid = self.id("payout", &p.id.value);
+            let agreement = iri(self.id("agreement", &p.agreement.value));
+            let mut note = format!(
+                "revenue of {}; computed at commit {}, inputs {}",
+                p.project.value, p.commit, p.digest
+            );
+            if let Some(m) = &p.memo {
+                note = format!("{m}\n{note}");
+            }
+            let v = json!({
+                "@id": pid,
+                "@type": "vf:EconomicEvent",
+                "vf:action": { "@id": "vf:transfer" },
+                "vf:receiver": iri(self.id("project", &p.project.value)),
+                "vf:resourceQuantity": self.money(p.amount.value, &p.currency),
+                "vf:hasPointInTime": date_time(p.date.value),
+                "vf:realizationOf": agreement,
+                "vf:note": note,
+            });
+            self.node(v)?;
+            let mut settled_for: Vec<&Id> = Vec::new();
+            for (n, l) in p.lines.iter().enumerate() {
+                let amount = l.amount;
+                let mut v = json!({
+                    "@id": format!("{pid}/line/{}", n + 1),
+                    "@type": "vf:EconomicEvent",
+                    "vf:action": { "@id": "vf:transfer" },
+                    "vf:provider": iri(self.id("project", &p.project.value)),
+                    "vf:receiver": iri(self.id("agent", &l.agent.value)),
+                    "vf:resourceQuantity": self.money(amount, &p.currency),
+                    "vf:hasPointInTime": date_time(p.date.value),
+                    "vf:realizationOf": agreement,
+                    "vf:note": format!("bucket: {}", l.bucket),
+                });
+                if !settled_for.contains(&&l.agent.value) {
+                    settled_for.push(&l.agent.value);
+                    let claims: Vec<Value> = p
+                        .settled
+                        .iter()
+                        .filter(|s| s.agent.value == l.agent.value)
+                        .map(|s| {
+                            iri(format!(
+                                "{ID}claim/{}/{}",
+                                segment(&s.contribution.value),
+                                segment(&s.agent.value)
+                            ))
+                        })
+                        .collect();
+                    if !claims.is_empty() {
+                        v["vf:settles"] = json!(claims);
+                    }
+                }
+                self.node(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn declare_units(&mut self) -> std::io::Result<()> {
+        let units = std::mem::take(&mut self.units);
+        for (id, u) in units {
+            let mut v = json!({
+                "@id": id,
+                "@type": "vf:Unit",
+                "vf:label": u.label,
+                "vf:symbol": if u.om == Some("hour") { "h".to_owned() } else { u.label.clone() },
+            });
+            if let Some(om) = u.om {
+                v["vf:omUnitIdentifier"] =
+                    json!({ "@value": format!("{OM2}{om}"), "@type": "xsd:anyURI" });
+            }
+            self.node(v)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_uris() {
+        assert!(check_base_uri("https://fablab.example/ledger/").is_ok());
+        assert!(check_base_uri("urn:ovn:abc:").is_ok());
+        assert!(check_base_uri("https://x.example/l#").is_ok());
+        assert!(check_base_uri("https://x.example/l").is_err());
+        assert!(check_base_uri("ledger/").is_err());
+        assert!(check_base_uri("https://x.example/a b/").is_err());
+        assert!(check_base_uri("https://x.example/\"/").is_err());
+        assert!(check_base_uri(":/").is_err());
+        assert_eq!(default_base_uri("abc", ""), "urn:ovn:abc:");
+        assert_eq!(default_base_uri("abc", "ledger/"), "urn:ovn:abc:ledger:");
+    }
+
+    #[test]
+    fn segments_cannot_break_out() {
+        assert_eq!(segment("electronics"), "electronics");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("m²"), "m%C2%B2");
+        assert_eq!(segment("\"><"), "%22%3E%3C");
+    }
+}

@@ -210,7 +210,7 @@ pub fn run(
     };
     // Only validated contributions count: with a policy asking for approvals, those still
     // awaiting them are left out (and listed).
-    let unapproved = unapproved(&store, &rev, &ledger)?;
+    let unapproved = ops::payout::unapproved(&store, &rev, &ledger)?;
     let result = payout::compute_with(
         &ledger,
         &request,
@@ -1172,7 +1172,7 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         amount: rec.amount.value,
         date: Some(rec.date.value),
     };
-    let unapproved = unapproved(store, &pinned, &then.ledger)?;
+    let unapproved = ops::payout::unapproved(store, &pinned, &then.ledger)?;
     let result = payout::compute_with(
         &then.ledger,
         &request,
@@ -1202,31 +1202,4 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         ));
     }
     Ok(write::payout(&again))
-}
-
-/// Contributions merged at `rev` that still await the approvals the network's policy asks
-/// for (none when the policy asks for none: merged is validated). The policy, identities and
-/// stewards are those in force (`effective.rs`): a governance change that reached the branch
-/// without being validated does not apply.
-pub(super) fn unapproved(
-    store: &Store,
-    rev: &ResolvedRev,
-    ledger: &Ledger,
-) -> Result<std::collections::HashSet<Id>, CliError> {
-    let in_force = super::effective::rules(store, rev.commit())?
-        .map(|rules| super::effective::applied(ledger, &rules));
-    let ledger = in_force.as_ref().unwrap_or(ledger);
-    if ledger
-        .network
-        .as_ref()
-        .is_none_or(|n| n.validation.approvals == 0)
-    {
-        return Ok(Default::default());
-    }
-    Ok(super::approve::statuses(store, &rev.id(), ledger)?
-        .0
-        .into_iter()
-        .filter(|(_, s)| matches!(s, crate::core::validation::Status::AwaitingApproval { .. }))
-        .map(|(id, _)| id)
-        .collect())
 }

@@ -3,8 +3,11 @@
 //! to an agent through the *base's* agents), with what a reviewer must look at flagged:
 //! records logged for another agent, unknown identities, dates far from the commit's,
 //! symlinks, gitlinks and files that are not readable records.
+//!
+//! How a governance change is judged (the base's rules, identities, verdicts, the rules in
+//! force along the validated branch) is `ops::rules`, shared with `ovn check --history`;
+//! this module collects what the review shows and renders it.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::store::Oid;
@@ -13,11 +16,13 @@ use serde::Serialize;
 use super::CliError;
 use super::render::markdown::Controls;
 use crate::core::governance::{self, Change};
-use crate::core::ledger::{Ledger, RawFile, RecordType, Role, classify};
-use crate::core::validation::{agent_by_email, allowed_signers};
-use crate::core::value::Id;
-use crate::ops::load::{self, Pick};
-use crate::store::{FileChange, Store, Touch};
+use crate::core::ledger::{Ledger, RecordType, Role, classify};
+use crate::core::validation::agent_by_email;
+use crate::ops::rules::{self, Identities, base_rules, judged};
+use crate::store::{FileChange, Store};
+
+/// The rules in force step by step, as `ovn check --history` walks them.
+pub(super) use crate::ops::rules::InForce;
 
 /// One record the change adds, and who added it.
 #[derive(Debug, Serialize)]
@@ -52,54 +57,6 @@ pub(super) struct Findings {
     pub flags: Vec<String>,
 }
 
-/// The base's rules: its network, all its agents and all its projects (small folders).
-fn base_rules(store: &Store, base: &str) -> Result<Ledger, CliError> {
-    let picks = [
-        Pick::Folder(RecordType::Agent.folder()),
-        Pick::Folder(RecordType::Project.folder()),
-    ];
-    Ok(load::part(store, base, &picks)?.into_ledger())
-}
-
-/// Maps commits to agents with the base's emails and, where asked, the base's keys.
-struct Identities<'a> {
-    store: &'a Store,
-    base: &'a Ledger,
-    signers: String,
-    signed_by: BTreeMap<Oid, Option<String>>,
-}
-
-impl Identities<'_> {
-    /// The agent who authored `t`, or why none counts. With `signed`, the commit must also
-    /// carry a valid signature by a key the base lists on that agent.
-    fn author(&mut self, t: &Touch, signed: bool) -> Result<Result<Id, String>, CliError> {
-        let Some(agent) = agent_by_email(self.base, &t.email) else {
-            return Ok(Err(format!(
-                "authored by <{}>, which no agent lists at the base",
-                t.email
-            )));
-        };
-        if signed {
-            let signer = match self.signed_by.get(&t.commit) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.store.ssh_signer(t.commit, &self.signers)?;
-                    self.signed_by.insert(t.commit, s.clone());
-                    s
-                }
-            };
-            let by = signer.as_deref().and_then(|e| agent_by_email(self.base, e));
-            if by != Some(agent) {
-                return Ok(Err(format!(
-                    "commit {} is not signed with a key the base lists on {agent}",
-                    &t.commit.to_string()[..12]
-                )));
-            }
-        }
-        Ok(Ok(agent.clone()))
-    }
-}
-
 /// Governance changes and who did what between `fork` and `head`; `old` and `new` are the
 /// changed files' records on each side (with `ovn.toml`), as `review::run` loads them.
 ///
@@ -116,8 +73,8 @@ pub(super) fn find(
     let base = base_rules(store, &fork.to_string())?;
     // The base's rules as they are in force there: a governance change merged earlier
     // without being validated does not judge this one.
-    let base = match super::effective::rules(store, fork)? {
-        Some(in_force) => super::effective::applied(&base, &in_force),
+    let base = match rules::rules(store, fork)? {
+        Some(in_force) => rules::applied(&base, &in_force),
         None => base,
     };
     let policy = base
@@ -126,12 +83,7 @@ pub(super) fn find(
         .map(|n| n.validation.clone())
         .unwrap_or_default();
     let touches = store.range_touches(fork, head)?;
-    let mut ids = Identities {
-        store,
-        base: &base,
-        signers: allowed_signers(&base),
-        signed_by: BTreeMap::new(),
-    };
+    let mut ids = Identities::new(store, &base);
     let mut found = Findings {
         governance: judged(&mut ids, governance::changes(old, new), &touches)?,
         ..Findings::default()
@@ -248,115 +200,6 @@ pub(super) fn find(
         found.records.push(entry);
     }
     Ok(found)
-}
-
-/// `changes` judged with the rules `ids` holds (the base's), made by the commits `touches`
-/// lists for their files.
-fn judged(
-    ids: &mut Identities<'_>,
-    mut changes: Vec<Change>,
-    touches: &BTreeMap<String, Vec<Touch>>,
-) -> Result<Vec<Change>, CliError> {
-    let signed = ids
-        .base
-        .network
-        .as_ref()
-        .is_some_and(|n| n.validation.signed);
-    for change in &mut changes {
-        let mut authors = Vec::new();
-        for t in touches.get(&change.path).into_iter().flatten() {
-            let agent = ids.author(t, false)?;
-            let unsigned = match (&agent, signed) {
-                (Ok(_), true) => ids.author(t, true)?.err(),
-                _ => None,
-            };
-            authors.push(governance::Author { agent, unsigned });
-        }
-        governance::judge(change, ids.base, &authors);
-    }
-    Ok(changes)
-}
-
-/// The rules in force along a first-parent history, step by step (`ovn check --history`,
-/// and the rules payouts and statuses apply): a governance change joins them only when it
-/// is validated under the rules in force before it.
-#[derive(Default)]
-pub(super) struct InForce {
-    /// The rules in force (network, agents, projects), once a step changed any.
-    pub rules: Option<Ledger>,
-    /// Whether some governance change was not validated, so the rules in force differ from
-    /// the ledger's own.
-    pub diverged: bool,
-}
-
-impl InForce {
-    /// Judges the governance changes `commit` brings over `parent` (its first parent) with
-    /// the rules in force, makes the validated ones part of them, and returns the others.
-    /// The commits that made them are those reachable from `commit` and not from `parent`:
-    /// a merge's own and those of the branch it merged.
-    pub(super) fn step(
-        &mut self,
-        store: &Store,
-        parent: Oid,
-        commit: Oid,
-    ) -> Result<Vec<Change>, CliError> {
-        if !store.governance_touched(parent, commit)? {
-            return Ok(Vec::new());
-        }
-        let (p, c) = (parent.to_string(), commit.to_string());
-        let changes: Vec<FileChange> = store
-            .changed_files(&p, &c)?
-            .into_iter()
-            .filter(|f| {
-                matches!(
-                    classify(&f.path),
-                    Role::Network
-                        | Role::Record(
-                            RecordType::Agent | RecordType::Project | RecordType::Agreement,
-                            ..
-                        )
-                )
-            })
-            .collect();
-        let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
-            let files: Vec<RawFile> = changes
-                .iter()
-                .filter_map(|f| {
-                    pick(f).map(|b| RawFile {
-                        path: f.path.clone(),
-                        bytes: b.clone(),
-                    })
-                })
-                .collect();
-            load::files(&files).into_ledger()
-        };
-        let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
-        // Until a step changes them, the rules in force are the ledger's own.
-        let base = match self.rules.take() {
-            Some(rules) => rules,
-            None => base_rules(store, &p)?,
-        };
-        let touches = store.range_touches(parent, commit)?;
-        let mut ids = Identities {
-            store,
-            base: &base,
-            signers: allowed_signers(&base),
-            signed_by: BTreeMap::new(),
-        };
-        let judged = judged(&mut ids, governance::changes(&old, &new), &touches)?;
-        let mut rules = base;
-        let mut refused = Vec::new();
-        for change in judged {
-            if change.validated {
-                governance::apply(&change, &mut rules, &new);
-            } else {
-                self.diverged = true;
-                refused.push(change);
-            }
-        }
-        self.rules = Some(rules);
-        Ok(refused)
-    }
 }
 
 /// Whether `l` holds a record read from `path`.

@@ -1,12 +1,13 @@
 //! The rules around a payout that are not its arithmetic (which is `core::payout`): which
-//! ledger a payout reads, what the current branch adds that is not validated yet, and that a
-//! revenue event is recorded once.
+//! ledger a payout reads, which contributions it leaves out for awaiting approvals, what the
+//! current branch adds that is not validated yet, that a revenue event is recorded once, and
+//! that a payout does not land where the branch has payouts it did not see.
 //!
 //! They were written inside the `ovn payout` command, the recorded-once rule twice (against
 //! the ledger read, then against the branch under the write lock) with two predicates kept
 //! equal by hand; here it is one predicate, [`Event::is`], used by both checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,6 +16,7 @@ use super::load::{self, Loaded, Need};
 use crate::core::ledger::{self, Ledger};
 use crate::core::parse::Settings;
 use crate::core::record::PayoutRecord;
+use crate::core::validation::Status;
 use crate::core::value::Id;
 use crate::store::{ResolvedRev, Store, StoreError};
 
@@ -43,6 +45,33 @@ pub fn load(
         // A payout reads only the projects it named: the part answers for them.
         loaded => Ok(loaded.for_need()),
     }
+}
+
+/// Contributions merged at `rev` that still await the approvals the network's policy asks
+/// for (none when the policy asks for none: merged is validated). The policy, identities and
+/// stewards are those in force ([`super::rules`]): a governance change that reached the
+/// branch without being validated does not apply.
+pub fn unapproved(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+) -> Result<HashSet<Id>, StoreError> {
+    let in_force = super::rules::rules(store, rev.commit())?
+        .map(|rules| super::rules::applied(ledger, &rules));
+    let ledger = in_force.as_ref().unwrap_or(ledger);
+    if ledger
+        .network
+        .as_ref()
+        .is_none_or(|n| n.validation.approvals == 0)
+    {
+        return Ok(Default::default());
+    }
+    Ok(super::approvals::statuses(store, &rev.id(), ledger)?
+        .0
+        .into_iter()
+        .filter(|(_, s)| matches!(s, Status::AwaitingApproval { .. }))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// Contributions to `project` on `HEAD` that the validated branch does not have yet

@@ -14,7 +14,7 @@ use clap::Args;
 use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
-use crate::core::ledger::RawFile;
+use crate::core::ledger::{Ledger, RawFile};
 use crate::core::record::{Approval, At};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
@@ -98,14 +98,7 @@ pub fn run(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let mut targets = Vec::new();
-    for id in &args.ids {
-        let id = writing::parse_id("contribution id", id.trim())?;
-        if targets.contains(&id) {
-            return Err(CliError::usage(format!("{id} is given twice"), None));
-        }
-        targets.push(id);
-    }
+    let targets = targets(&args.ids)?;
     let comment = match &args.comment {
         Some(c) => Some(writing::text("--comment", c)?),
         None => None,
@@ -123,76 +116,59 @@ pub fn run(
         None => store.signing_key(),
     };
 
-    let result = store.transact(
-        &options,
-        |view: &View<'_>| -> Result<Plan<()>, Refusal> {
-            // Whether a contribution is reversed can only be told from the whole ledger.
-            let base = Base::whole(view)?;
-            let loaded = base.loaded();
-            super::log::network(loaded)?;
-            let Some(email) = email.as_deref() else {
-                return Err(CliError::usage(
-                    "who approves? there is no git identity to find your agent by",
-                    Some("set git config user.email to an email listed on your agent".to_owned()),
-                )
-                .into());
+    let result = store.transact(&options, |view: &View<'_>| -> Result<Plan<()>, Refusal> {
+        // Whether a contribution is reversed can only be told from the whole ledger.
+        let base = Base::whole(view)?;
+        let loaded = base.loaded();
+        super::log::network(loaded)?;
+        let me = approver(&loaded.ledger, email.as_deref())?;
+        let sign = args.sign
+            || args.key.is_some()
+            || loaded
+                .ledger
+                .network
+                .as_ref()
+                .is_some_and(|n| n.validation.record_signatures);
+        let mine = my_approvals(&store, &loaded.ledger, me, &targets)?;
+        let mut files = Vec::new();
+        let mut added = Vec::new();
+        for (target, id) in targets.iter().zip(&ids) {
+            let c = approvable(&loaded.ledger, me, &mine, target)?;
+            let mut approval = Approval {
+                file: 0,
+                id: At::new(id.clone()),
+                record: At::new(target.clone()),
+                digest: write::contribution_digest(c),
+                date: At::new(today),
+                comment: comment.clone(),
+                by: None,
+                signature: None,
             };
-            let me = agent_by_email(&loaded.ledger, email).ok_or_else(|| {
-                CliError::usage(
-                    format!("your git identity <{email}> belongs to no single agent of this ledger"),
-                    Some(format!(
-                        "approvals count for the agent whose `emails` list your git email: add \"{email}\" to your agent"
-                    )),
-                )
-            })?;
-            let sign = args.sign
-                || args.key.is_some()
-                || loaded
-                    .ledger
-                    .network
-                    .as_ref()
-                    .is_some_and(|n| n.validation.record_signatures);
-            let mine = my_approvals(&store, &loaded.ledger, me, &targets)?;
-            let mut files = Vec::new();
-            let mut added = Vec::new();
-            for (target, id) in targets.iter().zip(&ids) {
-                let c = approvable(&loaded.ledger, me, &mine, target)?;
-                let mut approval = Approval {
-                    file: 0,
-                    id: At::new(id.clone()),
-                    record: At::new(target.clone()),
-                    digest: write::contribution_digest(c),
-                    date: At::new(today),
-                    comment: comment.clone(),
-                    by: None,
-                    signature: None,
-                };
-                if sign {
-                    let body = sign_approval(&store, key.as_ref(), &loaded.ledger, me, &approval)?;
-                    approval.by = Some(At::new(me.clone()));
-                    approval.signature = Some(body);
-                }
-                let path = format!("approvals/{}/{id}.toml", today.format("%Y/%m/%d"));
-                let text = write::approval(&approval);
-                added.push(RawFile {
-                    path: path.clone(),
-                    bytes: text.clone().into_bytes(),
-                });
-                files.push((path, text.into_bytes()));
+            if sign {
+                let body = sign_approval(&store, key.as_ref(), &loaded.ledger, me, &approval)?;
+                approval.by = Some(At::new(me.clone()));
+                approval.signature = Some(body);
             }
-            writing::judge(view, &base, &added)?;
-            let list: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
-            let mut message = format!("approve: {}\n", list.join(", "));
-            if let Some(c) = &comment {
-                message.push_str(&format!("\n{c}\n"));
-            }
-            Ok(Plan {
-                files,
-                message,
-                value: (),
-            })
-        },
-    );
+            let path = format!("approvals/{}/{id}.toml", today.format("%Y/%m/%d"));
+            let text = write::approval(&approval);
+            added.push(RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            });
+            files.push((path, text.into_bytes()));
+        }
+        writing::judge(view, &base, &added)?;
+        let list: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
+        let mut message = format!("approve: {}\n", list.join(", "));
+        if let Some(c) = &comment {
+            message.push_str(&format!("\n{c}\n"));
+        }
+        Ok(Plan {
+            files,
+            message,
+            value: (),
+        })
+    });
     let (outcome, ()) = result.map_err(writing::refuse)?;
     let n = targets.len();
     writing::report(
@@ -203,10 +179,41 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
+/// The contributions the ids name, each once.
+fn targets(given: &[String]) -> Result<Vec<Id>, CliError> {
+    let mut targets = Vec::new();
+    for id in given {
+        let id = writing::parse_id("contribution id", id.trim())?;
+        if targets.contains(&id) {
+            return Err(CliError::usage(format!("{id} is given twice"), None));
+        }
+        targets.push(id);
+    }
+    Ok(targets)
+}
+
+/// The agent approving: the one whose `emails` hold the git identity `email`.
+fn approver<'l>(ledger: &'l Ledger, email: Option<&str>) -> Result<&'l Id, CliError> {
+    let Some(email) = email else {
+        return Err(CliError::usage(
+            "who approves? there is no git identity to find your agent by",
+            Some("set git config user.email to an email listed on your agent".to_owned()),
+        ));
+    };
+    agent_by_email(ledger, email).ok_or_else(|| {
+        CliError::usage(
+            format!("your git identity <{email}> belongs to no single agent of this ledger"),
+            Some(format!(
+                "approvals count for the agent whose `emails` list your git email: add \"{email}\" to your agent"
+            )),
+        )
+    })
+}
+
 /// The contribution `target`, when `me` may approve it: it exists, is not `me`'s, is not
 /// reversed, and `me` has no approval of it that counts yet (`mine`).
 fn approvable<'l>(
-    ledger: &'l crate::core::ledger::Ledger,
+    ledger: &'l Ledger,
     me: &Id,
     mine: &BTreeMap<Id, Id>,
     target: &Id,
@@ -253,7 +260,7 @@ fn approvable<'l>(
 /// by record: approving again would add nothing. Cheap when none of them has an approval.
 fn my_approvals(
     store: &crate::store::Store,
-    ledger: &crate::core::ledger::Ledger,
+    ledger: &Ledger,
     me: &Id,
     targets: &[Id],
 ) -> Result<BTreeMap<Id, Id>, CliError> {
@@ -280,7 +287,7 @@ fn my_approvals(
 fn sign_approval(
     store: &crate::store::Store,
     key: Option<&SigningKey>,
-    ledger: &crate::core::ledger::Ledger,
+    ledger: &Ledger,
     me: &Id,
     approval: &Approval,
 ) -> Result<String, CliError> {

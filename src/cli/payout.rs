@@ -221,18 +221,15 @@ pub fn run(
         },
     )
     .map_err(|e| CliError::usage(e.to_string(), None))?;
-    // The computation a review makes of this revision (no date, nothing left out): kept for
-    // it. Kept only where the date changed nothing (no contribution dated after it).
-    let undated = args.date.is_none()
-        && !result
-            .left_out
-            .iter()
-            .any(|l| l.reason == payout::Reason::AfterPayout);
-    if undated && unapproved.is_empty() {
-        let kept = Ok(Some(result.totals.clone()));
-        crate::cache::totals::put(&store, rev.commit(), &project, amount, &kept);
-        crate::cache::totals::prune(&store);
-    }
+    ops::payout::keep_for_review(
+        &store,
+        &rev,
+        &project,
+        amount,
+        &result,
+        args.date.is_some(),
+        &unapproved,
+    );
     if args.record {
         return record(&store, ctx, &ledger, &result, &settled, &args, &rev, out);
     }
@@ -314,22 +311,25 @@ struct Shown<'a> {
 fn render(args: &PayoutArgs, s: &Shown<'_>, out: &mut impl Write) -> Result<(), CliError> {
     let result = s.result;
     match args.format {
-        Format::Table => {
-            write!(out, "{}", table(result, s.at, s.pending))?;
+        // The same three parts, framed for a terminal or for Markdown.
+        Format::Table | Format::Markdown => {
+            let md = args.format == Format::Markdown;
+            if md {
+                write!(out, "{}", markdown(result, s.at, s.pending))?;
+            } else {
+                write!(out, "{}", table(result, s.at, s.pending))?;
+            }
+            let bullet = if md { "- " } else { "" };
             for n in s.overpaid {
-                writeln!(out, "{n}")?;
+                writeln!(out, "{bullet}{n}")?;
             }
             if args.explain {
-                write!(out, "\n{}", explain(result))?;
-            }
-        }
-        Format::Markdown => {
-            write!(out, "{}", markdown(result, s.at, s.pending))?;
-            for n in s.overpaid {
-                writeln!(out, "- {n}")?;
-            }
-            if args.explain {
-                write!(out, "\n```text\n{}```\n", explain(result))?;
+                let explained = explain(result);
+                if md {
+                    write!(out, "\n```text\n{explained}```\n")?;
+                } else {
+                    write!(out, "\n{explained}")?;
+                }
             }
         }
         Format::Csv => {
@@ -847,23 +847,7 @@ fn record(
         amount: result.amount,
         memo: args.memo.as_deref(),
     };
-    if let Some(existing) = event.recorded(store, rev, ledger) {
-        return Err(CliError::usage(
-            format!(
-                "this revenue event ({} on {date}, {}{}) is already recorded as payout {existing}",
-                result.project,
-                money(result.amount, result.minor_units),
-                args.memo
-                    .as_deref()
-                    .map(|m| format!(", {m:?}"))
-                    .unwrap_or_default(),
-            ),
-            Some(
-                "a revenue event is paid out once; use another --memo if it is a different event"
-                    .to_owned(),
-            ),
-        ));
-    }
+    event.not_recorded(store, rev, ledger, result.minor_units)?;
     let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
     let mut rec = payout::record(
@@ -899,16 +883,8 @@ fn record(
     let options = super::writing::options(store, ctx, false)?;
     let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
         let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        if let Some(other) = recorded.ledger().payouts.iter().find(|p| event.is(p)) {
-            return Err(CliError::usage(
-                format!(
-                    "this revenue event is already recorded on the branch as payout {}",
-                    other.id.value
-                ),
-                None,
-            ));
-        }
-        unseen_payouts(
+        event.not_on_branch(recorded.ledger())?;
+        ops::payout::all_seen(
             ledger,
             recorded.ledger(),
             result.project.as_str(),
@@ -926,38 +902,6 @@ fn record(
         &outcome,
     )?;
     Ok(EXIT_OK)
-}
-
-/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
-/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
-/// already repaid, and fork the project's payout line.
-fn unseen_payouts(
-    ledger: &Ledger,
-    branch: &Ledger,
-    project: &str,
-    rev: &str,
-) -> Result<(), CliError> {
-    let unseen: Vec<&str> = branch
-        .payouts
-        .iter()
-        .filter(|p| p.project.value.as_str() == project)
-        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
-        .map(|p| p.id.value.as_str())
-        .collect();
-    if unseen.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::usage(
-        format!(
-            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
-            if unseen.len() == 1 { "" } else { "s" },
-            unseen.join(", "),
-            if unseen.len() == 1 { "it" } else { "they" }
-        ),
-        Some(
-            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
-        ),
-    ))
 }
 
 /// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
@@ -1030,7 +974,7 @@ fn reconcile(
     let options = super::writing::options(store, ctx, false)?;
     let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
         let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        unseen_payouts(&ledger, recorded.ledger(), &project, "HEAD")?;
+        ops::payout::all_seen(&ledger, recorded.ledger(), &project, "HEAD")?;
         Ok(Plan {
             files: vec![(path.clone(), text.clone().into_bytes())],
             message: message.clone(),

@@ -17,9 +17,10 @@ use super::CliError;
 use super::render::markdown::Controls;
 use crate::core::governance::{self, Change};
 use crate::core::ledger::{Ledger, RecordType, Role, classify};
+use crate::core::record::Validation;
 use crate::core::validation::agent_by_email;
-use crate::ops::rules::{self, Identities, base_rules, judged};
-use crate::store::{FileChange, Store};
+use crate::ops::rules::{self, Identities, judged};
+use crate::store::{FileChange, Store, Touch};
 
 /// The rules in force step by step, as `ovn check --history` walks them.
 pub(super) use crate::ops::rules::InForce;
@@ -60,8 +61,8 @@ pub(super) struct Findings {
 /// Governance changes and who did what between `fork` and `head`; `old` and `new` are the
 /// changed files' records on each side (with `ovn.toml`), as `review::run` loads them.
 ///
-/// Long because it walks one change once and collects both lists the review prints
-/// (governance changes and who did what), each flag next to the fact it is about.
+/// It walks one change once and collects both lists the review prints (governance changes
+/// and who did what), each flag next to the fact it is about.
 pub(super) fn find(
     store: &Store,
     fork: Oid,
@@ -70,13 +71,7 @@ pub(super) fn find(
     old: &Ledger,
     new: &Ledger,
 ) -> Result<Findings, CliError> {
-    let base = base_rules(store, &fork.to_string())?;
-    // The base's rules as they are in force there: a governance change merged earlier
-    // without being validated does not judge this one.
-    let base = match rules::rules(store, fork)? {
-        Some(in_force) => rules::applied(&base, &in_force),
-        None => base,
-    };
+    let base = rules::base_in_force(store, fork)?;
     let policy = base
         .network
         .as_ref()
@@ -131,75 +126,86 @@ pub(super) fn find(
         else {
             continue;
         };
-        let mut entry = Authored {
-            path: c.path.clone(),
-            record: format!("{} {stem}", kind.noun()),
-            author: match agent_by_email(&base, &t.email) {
-                Some(a) => a.to_string(),
-                None => format!("<{}>", t.email),
-            },
-            agent: None,
-            approves: None,
-            description: None,
-            flags: Vec::new(),
-        };
-        if kind == RecordType::Approval {
-            let approval = new.approvals.iter().find(|a| new.path(a.file) == c.path);
-            if let Some(a) = approval {
-                entry.approves = Some(a.record.value.to_string());
-            }
-            // An approval signed in the record names its approver and is judged by that
-            // signature against the base's keys (`review::run`), whoever committed it.
-            let signed_in_record =
-                approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
-            if let Some(by) = signed_in_record {
-                entry.author = format!("{} (signed in the record)", by.value);
-            }
-            // Unknown approvers are already a violation of their own (`review::run`); the
-            // commit's signature is checked here, against the base's keys.
-            if signed_in_record.is_none()
-                && policy.signed
-                && agent_by_email(&base, &t.email).is_some()
-                && let Err(why) = ids.author(t, true)?
-            {
-                entry
-                    .flags
-                    .push(format!("approval {stem} does not count: {why}"));
-            }
-        } else if let Err(why) = ids.author(t, false)? {
-            entry.flags.push(format!("unknown identity: {why}"));
-        }
-        if let Some(contribution) = new
-            .contributions
-            .iter()
-            .find(|x| new.path(x.file) == c.path)
-        {
-            let agent = &contribution.agent.value;
-            entry.agent = Some(agent.to_string());
-            entry.description = Some(contribution.description.clone());
-            if let Some(author) = agent_by_email(&base, &t.email)
-                && author != agent
-            {
-                entry.flags.push(format!(
-                    "logged for {agent} by {author}: only {agent} vouches for their own work"
-                ));
-            }
-            let date = contribution.date.value;
-            let skew = governance::skew_days(date, t.date);
-            if skew > i64::from(policy.date_skew_days()) {
-                entry.flags.push(format!(
-                    "dated {date}, {skew} days from its commit ({}): more than max_date_skew_days = {}",
-                    t.date,
-                    policy.date_skew_days()
-                ));
-            }
-        }
+        let entry = authored(&mut ids, &base, &policy, new, (&c.path, kind, &stem), t)?;
         for f in &entry.flags {
             found.flags.push(format!("{}: {f}", entry.path));
         }
         found.records.push(entry);
     }
     Ok(found)
+}
+
+/// The record a change adds at `path` (a `kind` record named `stem`) and who added it: the
+/// commit `t`, mapped to an agent by the base's rules (`ids`, `base`, `policy`), with what a
+/// reviewer must look at flagged.
+fn authored(
+    ids: &mut Identities<'_>,
+    base: &Ledger,
+    policy: &Validation,
+    new: &Ledger,
+    (path, kind, stem): (&str, RecordType, &str),
+    t: &Touch,
+) -> Result<Authored, CliError> {
+    let mut entry = Authored {
+        path: path.to_owned(),
+        record: format!("{} {stem}", kind.noun()),
+        author: match agent_by_email(base, &t.email) {
+            Some(a) => a.to_string(),
+            None => format!("<{}>", t.email),
+        },
+        agent: None,
+        approves: None,
+        description: None,
+        flags: Vec::new(),
+    };
+    if kind == RecordType::Approval {
+        let approval = new.approvals.iter().find(|a| new.path(a.file) == path);
+        if let Some(a) = approval {
+            entry.approves = Some(a.record.value.to_string());
+        }
+        // An approval signed in the record names its approver and is judged by that
+        // signature against the base's keys (`review::run`), whoever committed it.
+        let signed_in_record =
+            approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
+        if let Some(by) = signed_in_record {
+            entry.author = format!("{} (signed in the record)", by.value);
+        }
+        // Unknown approvers are already a violation of their own (`review::run`); the
+        // commit's signature is checked here, against the base's keys.
+        if signed_in_record.is_none()
+            && policy.signed
+            && agent_by_email(base, &t.email).is_some()
+            && let Err(why) = ids.author(t, true)?
+        {
+            entry
+                .flags
+                .push(format!("approval {stem} does not count: {why}"));
+        }
+    } else if let Err(why) = ids.author(t, false)? {
+        entry.flags.push(format!("unknown identity: {why}"));
+    }
+    if let Some(contribution) = new.contributions.iter().find(|x| new.path(x.file) == path) {
+        let agent = &contribution.agent.value;
+        entry.agent = Some(agent.to_string());
+        entry.description = Some(contribution.description.clone());
+        if let Some(author) = agent_by_email(base, &t.email)
+            && author != agent
+        {
+            entry.flags.push(format!(
+                "logged for {agent} by {author}: only {agent} vouches for their own work"
+            ));
+        }
+        let date = contribution.date.value;
+        let skew = governance::skew_days(date, t.date);
+        if skew > i64::from(policy.date_skew_days()) {
+            entry.flags.push(format!(
+                "dated {date}, {skew} days from its commit ({}): more than max_date_skew_days = {}",
+                t.date,
+                policy.date_skew_days()
+            ));
+        }
+    }
+    Ok(entry)
 }
 
 /// Whether `l` holds a record read from `path`.

@@ -148,6 +148,28 @@ pub fn parse_id(flag: &str, text: &str) -> Result<Id, CliError> {
     })
 }
 
+/// A new record's id (`flag` names it in errors) and its display name, the id by default.
+pub fn id_and_name(flag: &str, id: &str, name: Option<&str>) -> Result<(Id, String), CliError> {
+    let id = parse_id(flag, id)?;
+    let name = match name {
+        Some(n) => text("--name", n)?,
+        None => id.to_string(),
+    };
+    Ok((id, name))
+}
+
+/// The agents `--steward` names, each existing, in order and once.
+pub fn stewards(loaded: &Loaded, given: &[String]) -> Result<Vec<Id>, CliError> {
+    let mut stewards = Vec::new();
+    for s in given {
+        let s = existing(loaded, RecordType::Agent, "--steward", s)?;
+        if !stewards.contains(&s) {
+            stewards.push(s);
+        }
+    }
+    Ok(stewards)
+}
+
 /// A reference to an existing record of `kind`, with a suggestion when it is a near miss.
 pub fn existing(loaded: &Loaded, kind: RecordType, flag: &str, text: &str) -> Result<Id, CliError> {
     let id = parse_id(flag, text)?;

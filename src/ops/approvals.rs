@@ -39,19 +39,15 @@ pub fn evidence(
     Ok(gather(store, rev, ledger, only)?.0)
 }
 
-/// The agents at each base commit, read once per base.
-struct AgentsAt<'s> {
+/// One walk of the history of `rev` for the approvals of `ledger` (those of `only`'s records
+/// where signatures are checked), with the agents at each base commit read once per base.
+struct Walk<'s> {
     store: &'s Store,
-    at: HashMap<Oid, Vec<Agent>>,
-}
-
-impl AgentsAt<'_> {
-    fn get(&mut self, base: Oid) -> Result<&[Agent], StoreError> {
-        Ok(match self.at.entry(base) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(self.store.agents_at(base)?),
-        })
-    }
+    ledger: &'s Ledger,
+    only: Option<&'s BTreeSet<Id>>,
+    /// The base of the change that brought each approval, by approval id.
+    bases: BTreeMap<String, Oid>,
+    agents_at: HashMap<Oid, Vec<Agent>>,
 }
 
 /// [`evidence`], and the commit that added each approval: one walk of the change's history
@@ -70,148 +66,138 @@ fn gather(
     }
     // The base of the change that brought each approval: an email (or an agent) that the
     // same change added identifies nobody in it, so the approver must be known there too.
-    let bases = store.approval_bases(rev)?;
-    let mut agents_at = AgentsAt {
+    let mut walk = Walk {
         store,
-        at: HashMap::new(),
+        ledger,
+        only,
+        bases: store.approval_bases(rev)?,
+        agents_at: HashMap::new(),
     };
     if ledger.approvals.iter().any(|a| a.by.is_none()) {
-        added = by_commit(
-            store,
-            rev,
-            ledger,
-            only,
-            &bases,
-            &mut agents_at,
-            &mut evidence,
-        )?;
+        added = walk.by_commit(rev, &mut evidence)?;
     }
-    in_record(store, ledger, only, &bases, &mut agents_at, &mut evidence)?;
+    walk.in_record(&mut evidence)?;
     Ok((evidence, added))
 }
 
-/// Whether `a` is one of the approvals asked about.
-fn wanted(only: Option<&BTreeSet<Id>>, a: &Approval) -> bool {
-    only.is_none_or(|o| o.contains(&a.record.value))
-}
+impl Walk<'_> {
+    /// Whether `a` is one of the approvals asked about.
+    fn wanted(&self, a: &Approval) -> bool {
+        self.only.is_none_or(|o| o.contains(&a.record.value))
+    }
 
-/// The approvers of the approvals history adds (the adding commits' authors, as the base
-/// knows them) and, when the policy asks for signed commits, those commits' signers; the
-/// commit that added each approval.
-fn by_commit(
-    store: &Store,
-    rev: &str,
-    ledger: &Ledger,
-    only: Option<&BTreeSet<Id>>,
-    bases: &BTreeMap<String, Oid>,
-    agents_at: &mut AgentsAt<'_>,
-    evidence: &mut Evidence,
-) -> Result<BTreeMap<Id, AddedBy>, StoreError> {
-    let policy = ledger
-        .network
-        .as_ref()
-        .map(|n| n.validation.clone())
-        .unwrap_or_default();
-    let commit_signed = policy.signed && !policy.record_signatures;
-    let allowed = validation::allowed_signers(ledger);
-    // One verification per commit, however many approvals it adds.
-    let mut verified: HashMap<Oid, Signature> = HashMap::new();
-    let by_id: BTreeMap<&str, &Approval> = ledger
-        .approvals
-        .iter()
-        .map(|a| (a.id.value.as_str(), a))
-        .collect();
-    let mut added = BTreeMap::new();
-    for (id, by) in store.approval_authors(rev)? {
-        let Ok(id) = Id::parse(&id) else {
-            continue;
+    /// The agents at `base`, read once.
+    fn agents(&mut self, base: Oid) -> Result<&[Agent], StoreError> {
+        Ok(match self.agents_at.entry(base) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(self.store.agents_at(base)?),
+        })
+    }
+
+    /// Whether `agent` listed `email` at the base of the change that added approval `id`;
+    /// true when there is no base to ask.
+    fn known_at_base(&mut self, id: &Id, agent: &Id, email: &str) -> Result<bool, StoreError> {
+        let Some(&base) = self.bases.get(id.as_str()) else {
+            return Ok(true);
         };
-        let who = match agent_by_email(ledger, &by.email) {
-            Some(agent) if known_at(agents_at, bases.get(id.as_str()), agent, &by.email)? => {
-                Approver::Agent(agent.clone())
-            }
-            _ => Approver::Unknown(by.email.clone()),
-        };
-        added.insert(id.clone(), by.clone());
-        evidence.approvers.insert(id.clone(), who);
-        let check = by_id
-            .get(id.as_str())
-            .is_some_and(|a| a.by.is_none() && wanted(only, a));
-        if commit_signed && check {
-            let signature = match verified.get(&by.commit) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = match store.ssh_signer(by.commit, &allowed)? {
-                        Some(principal) => match agent_by_email(ledger, &principal) {
-                            Some(agent) => Signature::By(agent.clone()),
-                            None => Signature::Missing,
-                        },
-                        None => Signature::Missing,
-                    };
-                    verified.insert(by.commit, s.clone());
-                    s
-                }
+        Ok(self.agents(base)?.iter().any(|a| {
+            a.id.value == *agent && a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(email))
+        }))
+    }
+
+    /// The approvers of the approvals history adds (the adding commits' authors, as the
+    /// base knows them) and, when the policy asks for signed commits, those commits'
+    /// signers; the commit that added each approval.
+    fn by_commit(
+        &mut self,
+        rev: &str,
+        evidence: &mut Evidence,
+    ) -> Result<BTreeMap<Id, AddedBy>, StoreError> {
+        let (store, ledger) = (self.store, self.ledger);
+        let policy = ledger
+            .network
+            .as_ref()
+            .map(|n| n.validation.clone())
+            .unwrap_or_default();
+        let commit_signed = policy.signed && !policy.record_signatures;
+        let allowed = validation::allowed_signers(ledger);
+        // One verification per commit, however many approvals it adds.
+        let mut verified: HashMap<Oid, Signature> = HashMap::new();
+        let by_id: BTreeMap<&str, &Approval> = ledger
+            .approvals
+            .iter()
+            .map(|a| (a.id.value.as_str(), a))
+            .collect();
+        let mut added = BTreeMap::new();
+        for (id, by) in store.approval_authors(rev)? {
+            let Ok(id) = Id::parse(&id) else {
+                continue;
             };
-            evidence.signatures.insert(id, signature);
+            let who = match agent_by_email(ledger, &by.email) {
+                Some(agent) if self.known_at_base(&id, agent, &by.email)? => {
+                    Approver::Agent(agent.clone())
+                }
+                _ => Approver::Unknown(by.email.clone()),
+            };
+            added.insert(id.clone(), by.clone());
+            evidence.approvers.insert(id.clone(), who);
+            let check = by_id
+                .get(id.as_str())
+                .is_some_and(|a| a.by.is_none() && self.wanted(a));
+            if commit_signed && check {
+                let signature = match verified.get(&by.commit) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = match store.ssh_signer(by.commit, &allowed)? {
+                            Some(principal) => match agent_by_email(ledger, &principal) {
+                                Some(agent) => Signature::By(agent.clone()),
+                                None => Signature::Missing,
+                            },
+                            None => Signature::Missing,
+                        };
+                        verified.insert(by.commit, s.clone());
+                        s
+                    }
+                };
+                evidence.signatures.insert(id, signature);
+            }
         }
+        Ok(added)
     }
-    Ok(added)
-}
 
-/// Whether `agent` listed `email` at `base` (the base of the change that added an approval);
-/// true when there is no base to ask.
-fn known_at(
-    agents_at: &mut AgentsAt<'_>,
-    base: Option<&Oid>,
-    agent: &Id,
-    email: &str,
-) -> Result<bool, StoreError> {
-    let Some(&base) = base else {
-        return Ok(true);
-    };
-    Ok(agents_at.get(base)?.iter().any(|a| {
-        a.id.value == *agent && a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(email))
-    }))
-}
-
-/// How each approval signed in its record judges against the SSH keys its `by` had at the
-/// base of the change that brought it (all verified in one batch).
-fn in_record(
-    store: &Store,
-    ledger: &Ledger,
-    only: Option<&BTreeSet<Id>>,
-    bases: &BTreeMap<String, Oid>,
-    agents_at: &mut AgentsAt<'_>,
-    evidence: &mut Evidence,
-) -> Result<(), StoreError> {
-    let signed: Vec<_> = ledger
-        .approvals
-        .iter()
-        .filter(|a| wanted(only, a))
-        .filter_map(|a| Some((a, a.by.as_ref()?, a.signature.as_ref()?)))
-        .collect();
-    if signed.is_empty() {
-        return Ok(());
+    /// How each approval signed in its record judges against the SSH keys its `by` had at
+    /// the base of the change that brought it (all verified in one batch).
+    fn in_record(&mut self, evidence: &mut Evidence) -> Result<(), StoreError> {
+        let ledger = self.ledger;
+        let signed: Vec<_> = ledger
+            .approvals
+            .iter()
+            .filter(|a| self.wanted(a))
+            .filter_map(|a| Some((a, a.by.as_ref()?, a.signature.as_ref()?)))
+            .collect();
+        if signed.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::new();
+        let mut jobs = Vec::new();
+        for (a, by, body) in signed {
+            let Some(&base) = self.bases.get(a.id.value.as_str()) else {
+                continue;
+            };
+            let keys = validation::ssh_keys(self.agents(base)?, &by.value);
+            ids.push(a.id.value.clone());
+            jobs.push(VerifyJob {
+                principal: by.value.clone(),
+                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+                message: validation::approval_message(a, &by.value),
+                body: body.clone(),
+            });
+        }
+        for (id, judged) in ids.into_iter().zip(self.store.ssh_verify_all(&jobs)?) {
+            evidence.in_record.insert(id, judged);
+        }
+        Ok(())
     }
-    let mut ids = Vec::new();
-    let mut jobs = Vec::new();
-    for (a, by, body) in signed {
-        let Some(&base) = bases.get(a.id.value.as_str()) else {
-            continue;
-        };
-        let keys = validation::ssh_keys(agents_at.get(base)?, &by.value);
-        ids.push(a.id.value.clone());
-        jobs.push(VerifyJob {
-            principal: by.value.clone(),
-            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
-            message: validation::approval_message(a, &by.value),
-            body: body.clone(),
-        });
-    }
-    for (id, judged) in ids.into_iter().zip(store.ssh_verify_all(&jobs)?) {
-        evidence.in_record.insert(id, judged);
-    }
-    Ok(())
 }
 
 /// An unsigned approval whose approver a merge may have lost: the commit that added it is

@@ -12,9 +12,12 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::Error;
 use super::load::{self, Loaded, Need};
+use crate::cache::totals;
 use crate::core::ledger::{self, Ledger};
 use crate::core::parse::Settings;
+use crate::core::payout::{Payout, Reason, money};
 use crate::core::record::PayoutRecord;
 use crate::core::validation::Status;
 use crate::core::value::Id;
@@ -97,6 +100,32 @@ pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project:
     ids.into_iter().collect()
 }
 
+/// Keeps the totals of `result` (a payout of `amount` to `project` at `rev`) for the next
+/// review on top of `rev`, when it is the computation a review makes of this revision: no
+/// contribution left out as awaiting approval (`unapproved`) or, where the payout is
+/// `dated`, as dated after it.
+pub fn keep_for_review(
+    store: &Store,
+    rev: &ResolvedRev,
+    project: &str,
+    amount: Decimal,
+    result: &Payout,
+    dated: bool,
+    unapproved: &HashSet<Id>,
+) {
+    // Kept only where the date changed nothing (no contribution dated after it).
+    let undated = !dated
+        && !result
+            .left_out
+            .iter()
+            .any(|l| l.reason == Reason::AfterPayout);
+    if undated && unapproved.is_empty() {
+        let kept = Ok(Some(result.totals.clone()));
+        totals::put(store, rev.commit(), project, amount, &kept);
+        totals::prune(store);
+    }
+}
+
 /// A revenue event: a payout of `amount` to `project` on `date`, named by `memo`. The same
 /// event is paid out once.
 #[derive(Clone, Copy, Debug)]
@@ -120,6 +149,48 @@ impl Event<'_> {
             && p.memo.as_deref() == self.memo
     }
 
+    /// Refuses the event when it is recorded already ([`Event::recorded`]); `minor_units`
+    /// shows its amount.
+    pub fn not_recorded(
+        &self,
+        store: &Store,
+        rev: &ResolvedRev,
+        ledger: &Ledger,
+        minor_units: u32,
+    ) -> Result<(), Error> {
+        let Some(existing) = self.recorded(store, rev, ledger) else {
+            return Ok(());
+        };
+        Err(Error::usage(
+            format!(
+                "this revenue event ({} on {}, {}{}) is already recorded as payout {existing}",
+                self.project,
+                self.date,
+                money(self.amount, minor_units),
+                self.memo.map(|m| format!(", {m:?}")).unwrap_or_default(),
+            ),
+            Some(
+                "a revenue event is paid out once; use another --memo if it is a different event"
+                    .to_owned(),
+            ),
+        ))
+    }
+
+    /// Refuses the event when `branch` (the payouts of the branch it is recorded on, read
+    /// under the write's lock) records it already.
+    pub fn not_on_branch(&self, branch: &Ledger) -> Result<(), Error> {
+        match branch.payouts.iter().find(|p| self.is(p)) {
+            Some(other) => Err(Error::usage(
+                format!(
+                    "this revenue event is already recorded on the branch as payout {}",
+                    other.id.value
+                ),
+                None,
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The payout recording this event among those of `ledger` (read at `rev`) and those the
     /// current branch adds on top of `rev`, if any.
     pub fn recorded(&self, store: &Store, rev: &ResolvedRev, ledger: &Ledger) -> Option<Id> {
@@ -135,6 +206,33 @@ impl Event<'_> {
             .find(|p| self.is(p))
             .map(|p| p.id.value.clone())
     }
+}
+
+/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
+/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
+/// already repaid, and fork the project's payout line.
+pub fn all_seen(ledger: &Ledger, branch: &Ledger, project: &str, rev: &str) -> Result<(), Error> {
+    let unseen: Vec<&str> = branch
+        .payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
+        .map(|p| p.id.value.as_str())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(
+        format!(
+            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
+            if unseen.len() == 1 { "" } else { "s" },
+            unseen.join(", "),
+            if unseen.len() == 1 { "it" } else { "they" }
+        ),
+        Some(
+            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -98,6 +98,16 @@ pub fn base_rules(store: &Store, base: &str) -> Result<Ledger, StoreError> {
     Ok(load::part(store, base, &picks)?.into_ledger())
 }
 
+/// The base's rules as they are in force at `base`: a governance change merged earlier
+/// without being validated does not judge a change on top of it.
+pub fn base_in_force(store: &Store, base: Oid) -> Result<Ledger, StoreError> {
+    let own = base_rules(store, &base.to_string())?;
+    Ok(match rules(store, base)? {
+        Some(in_force) => applied(&own, &in_force),
+        None => own,
+    })
+}
+
 /// Maps commits to agents with the base's emails and, where asked, the base's keys.
 pub struct Identities<'a> {
     store: &'a Store,

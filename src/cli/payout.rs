@@ -199,7 +199,6 @@ pub fn run(
     }
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
-    let settled = payout::settled_by_records(&ledger);
     let request = Request {
         project: &project,
         amount,
@@ -208,19 +207,11 @@ pub fn run(
         // revenue event is left out of both.
         date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
     };
-    // Only validated contributions count: with a policy asking for approvals, those still
-    // awaiting them are left out (and listed).
-    let unapproved = ops::payout::unapproved(&store, &rev, &ledger)?;
-    let result = payout::compute_with(
-        &ledger,
-        &request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let ops::payout::Computed {
+        payout: result,
+        settled,
+        unapproved,
+    } = ops::payout::compute(&store, &rev, &ledger, &request)?;
     ops::payout::keep_for_review(
         &store,
         &rev,
@@ -1110,23 +1101,16 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
             &rec.commit,
         ));
     }
-    let settled = payout::settled_by_records(&then.ledger);
     let request = Request {
         project: rec.project.value.as_str(),
         amount: rec.amount.value,
         date: Some(rec.date.value),
     };
-    let unapproved = ops::payout::unapproved(store, &pinned, &then.ledger)?;
-    let result = payout::compute_with(
-        &then.ledger,
-        &request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let ops::payout::Computed {
+        payout: result,
+        settled,
+        ..
+    } = ops::payout::compute(store, &pinned, &then.ledger, &request)?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let mut again = payout::record(
         &result,

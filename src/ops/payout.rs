@@ -17,7 +17,7 @@ use super::load::{self, Loaded, Need};
 use crate::cache::totals;
 use crate::core::ledger::{self, Ledger};
 use crate::core::parse::Settings;
-use crate::core::payout::{Payout, Reason, money};
+use crate::core::payout::{self, Payout, Reason, Request, Settled, money};
 use crate::core::record::PayoutRecord;
 use crate::core::validation::Status;
 use crate::core::value::Id;
@@ -75,6 +75,45 @@ pub fn unapproved(
         .filter(|(_, s)| matches!(s, Status::AwaitingApproval { .. }))
         .map(|(id, _)| id)
         .collect())
+}
+
+/// A payout as `ovn payout` previews, records and re-derives it, with what it was computed
+/// from.
+pub struct Computed {
+    /// The payout.
+    pub payout: Payout,
+    /// What recorded payouts settled (a record's digest covers it).
+    pub settled: Vec<Settled>,
+    /// The contributions left out as awaiting approvals.
+    pub unapproved: HashSet<Id>,
+}
+
+/// The payout `request` asks for on `ledger` (read at `rev`): only validated contributions
+/// count, so with a policy asking for approvals those still awaiting them are left out (and
+/// listed); what recorded payouts settled counts against the claims.
+pub fn compute(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+    request: &Request<'_>,
+) -> Result<Computed, Error> {
+    let settled = payout::settled_by_records(ledger);
+    let unapproved = unapproved(store, rev, ledger)?;
+    let payout = payout::compute_with(
+        ledger,
+        request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Error::usage(e.to_string(), None))?;
+    Ok(Computed {
+        payout,
+        settled,
+        unapproved,
+    })
 }
 
 /// Contributions to `project` on `HEAD` that the validated branch does not have yet

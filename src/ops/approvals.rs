@@ -322,3 +322,20 @@ pub fn statuses(
     let (statuses, voids, _) = validation::judge_all(ledger, &evidence);
     Ok((statuses, voids))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_squash_message_names_its_other_authors_once() {
+        let message = "approve: 01a (#12)\n\n* approve: 01a\n\nAuthor: Ben <ben@example.org>\n\
+                       Co-authored-by: Ben <BEN@example.org>\nCo-authored-by: Ana <ana@example.org>\n";
+        assert_eq!(
+            named_authors(message, "ana@example.org"),
+            ["ben@example.org"],
+            "the committer is not named again, and an email counts once whatever its case"
+        );
+        assert!(named_authors("approve: 01a\n", "ana@example.org").is_empty());
+    }
+}

@@ -321,4 +321,24 @@ mod tests {
         };
         assert!(!other_day.is(&payout("3000.00", "Invoice 1")));
     }
+
+    #[test]
+    fn an_event_the_branch_records_is_refused_under_the_lock() {
+        let drone = Id::parse("drone").unwrap();
+        let event = Event {
+            project: &drone,
+            date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            amount: Decimal::new(3000, 0),
+            memo: Some("Invoice 1"),
+        };
+        let mut branch = Ledger::default();
+        branch.payouts.push(payout("3000.00", "Invoice 2"));
+        assert!(event.not_on_branch(&branch).is_ok(), "another event");
+        branch.payouts.push(payout("3000.00", "Invoice 1"));
+        let refused = event.not_on_branch(&branch).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "this revenue event is already recorded on the branch as payout 01pa0000000000000000000001"
+        );
+    }
 }

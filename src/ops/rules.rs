@@ -260,3 +260,57 @@ impl InForce {
         Ok(refused)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger(files: &[(&str, &str)]) -> Ledger {
+        let files: Vec<RawFile> = files
+            .iter()
+            .map(|(path, text)| RawFile {
+                path: (*path).to_owned(),
+                bytes: text.as_bytes().to_vec(),
+            })
+            .collect();
+        load::files(&files).into_ledger()
+    }
+
+    const NETWORK: &str = "format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"ana\"\n";
+
+    #[test]
+    fn the_rules_in_force_replace_policy_identities_and_drop_unvalidated_agents() {
+        let agent = |id: &str, email: &str| {
+            format!("id = \"{id}\"\nname = \"{id}\"\nkind = \"person\"\nemails = [\"{email}\"]\n")
+        };
+        let own = ledger(&[
+            ("ovn.toml", NETWORK),
+            ("agents/ana.toml", &agent("ana", "ana@new.example")),
+            ("agents/ben.toml", &agent("ben", "ben@example.org")),
+        ]);
+        let in_force = ledger(&[
+            (
+                "ovn.toml",
+                &format!("{NETWORK}\n[validation]\napprovals = 1\n"),
+            ),
+            ("agents/ana.toml", &agent("ana", "ana@old.example")),
+        ]);
+        assert_eq!(own.agents.len(), 2, "the sample agents read");
+        let applied = applied(&own, &in_force);
+        let network = applied.network.as_ref().expect("the network reads");
+        assert_eq!(network.validation.approvals, 1, "the policy in force");
+        let emails = |id: &str| -> Vec<String> {
+            let a = applied.agents.iter().find(|a| a.id.value.as_str() == id);
+            a.expect("the agent stays")
+                .emails
+                .iter()
+                .map(|e| e.value.clone())
+                .collect()
+        };
+        assert_eq!(emails("ana"), ["ana@old.example"], "the validated emails");
+        assert!(
+            emails("ben").is_empty(),
+            "an unvalidated agent vouches for nothing"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration::{self, DurationError};
-use crate::core::ledger::{Loaded, RawFile, RecordType};
+use crate::core::ledger::{Loaded, RecordType};
 use crate::core::parse::{is_name_word, suggest};
 use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units, parse_decimal_text};
@@ -242,16 +242,11 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 )
             };
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
-            let text = write::contribution(&c);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &added)?;
+            let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = summary(&c, &shown_currency);
             let subject = format!("log: {summary}");
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("{subject}\n\n{}\n", given.description),
                 value: summary,
             })

@@ -8,13 +8,14 @@
 use std::io::Write;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use clap::Args;
 
 use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
-use crate::core::ledger::RawFile;
 use crate::core::record::{At, Contribution, Kind};
+use crate::core::value::Id;
 use crate::core::write;
 use crate::ops::write::Base;
 use crate::store::{Plan, View};
@@ -94,30 +95,11 @@ pub fn run(
             let all = view.load_corrections()?;
             super::supersede::corrected_once(&all.ledger, &target)?;
             let paid = already_paid(&all.ledger, &target);
-            let reversal = Contribution {
-                resource: match original.kind {
-                    Kind::Use => original.resource.clone(),
-                    _ => None,
-                },
-                reverses: Some(At::new(target.clone())),
-                ..Contribution::new(
-                    At::new(id.clone()),
-                    original.agent.clone(),
-                    date,
-                    original.project.clone(),
-                    original.kind.clone(),
-                    reason.clone(),
-                )
-            };
-            let text = write::contribution(&reversal);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &added)?;
+            let reversal = reversal(&original, id.clone(), date, reason.clone());
+            let file = writing::judged(view, &base, &path, write::contribution(&reversal))?;
             let summary = super::log::summary(&original, &network.currency);
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("revert: {target} ({summary})\n\n{reason}\n"),
                 value: (summary, paid),
             })
@@ -133,6 +115,26 @@ pub fn run(
         writeln!(out, "{p}")?;
     }
     Ok(EXIT_OK)
+}
+
+/// The record `id`, dated `date`, that reverses `original` for `reason`: the same agent,
+/// project and kind (and resource, for use of one).
+fn reversal(original: &Contribution, id: Id, date: NaiveDate, reason: String) -> Contribution {
+    Contribution {
+        resource: match original.kind {
+            Kind::Use => original.resource.clone(),
+            _ => None,
+        },
+        reverses: Some(At::new(original.id.value.clone())),
+        ..Contribution::new(
+            At::new(id),
+            original.agent.clone(),
+            date,
+            original.project.clone(),
+            original.kind.clone(),
+            reason,
+        )
+    }
 }
 
 /// What recorded payouts already paid on `target` (or on the records it corrects), one

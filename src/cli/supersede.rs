@@ -23,7 +23,7 @@ use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration;
-use crate::core::ledger::{Ledger, Loaded, RawFile, RecordType};
+use crate::core::ledger::{Ledger, Loaded, RecordType};
 use crate::core::payout::Corrections;
 use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units};
@@ -101,19 +101,14 @@ pub(super) fn run(
                 .into());
             }
             let path = format!("{day_folder}/{id}.toml");
-            let text = write::contribution(&c);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &added)?;
+            let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = log::summary(&c, &network.currency);
             let listed: Vec<String> = changes
                 .iter()
                 .map(|(field, old, new)| format!("{field}: {old} -> {new}"))
                 .collect();
             Ok(Plan {
-                files: vec![(path, text.into_bytes())],
+                files: vec![file],
                 message: format!(
                     "log: {summary} (supersedes {target})\n\n{}\n\nchanged {}\n",
                     c.description,

@@ -80,6 +80,23 @@ pub fn judge(view: &View<'_>, base: &Base, added: &[RawFile]) -> Result<(), Refu
     }
 }
 
+/// `text` as the new file `path`, once judged against `base` ([`judge`]): the file a write
+/// plans.
+pub fn judged(
+    view: &View<'_>,
+    base: &Base,
+    path: &str,
+    text: String,
+) -> Result<(String, Vec<u8>), Refusal> {
+    let bytes = text.into_bytes();
+    let added = [RawFile {
+        path: path.to_owned(),
+        bytes: bytes.clone(),
+    }];
+    judge(view, base, &added)?;
+    Ok((path.to_owned(), bytes))
+}
+
 /// Turns a refusal into the command's error, printing diagnostics as `ovn check` does.
 pub fn refuse(refusal: Refusal) -> CliError {
     match refusal {
@@ -304,13 +321,9 @@ pub fn add_record(
                 )));
             }
             let (text, summary) = build(loaded)?;
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            judge(view, &base, &added)?;
+            let file = judged(view, &base, &path, text)?;
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("{}: add {summary}\n", kind.noun()),
                 value: summary,
             })

@@ -22,7 +22,7 @@ use crate::core::record::At;
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
-use crate::store::{Plan, ResolvedRev, Store};
+use crate::store::{Outcome, Plan, ResolvedRev, Store};
 
 /// Share a revenue event among contributors by the project's value equation.
 ///
@@ -869,23 +869,11 @@ fn record(
             .map(|m| format!(" ({m})"))
             .unwrap_or_default()
     );
-    // The same safe write as `ovn log`: locked, judged on the branch tip, compare-and-swap,
-    // recoverable. Under the lock, look once more for the same event on the branch itself.
-    let options = super::writing::options(store, ctx, false)?;
-    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        event.not_on_branch(recorded.ledger())?;
-        ops::payout::all_seen(
-            ledger,
-            recorded.ledger(),
-            result.project.as_str(),
-            rev.name(),
-        )?;
-        Ok(Plan {
-            files: vec![(path.clone(), text.clone().into_bytes())],
-            message: message.clone(),
-            value: (),
-        })
+    // Under the lock, look once more for the same event on the branch itself.
+    let outcome = commit_payout(store, ctx, (&path, &text), &message, |branch| {
+        event.not_on_branch(branch)?;
+        ops::payout::all_seen(ledger, branch, result.project.as_str(), rev.name())?;
+        Ok(())
     })?;
     super::writing::report(
         out,
@@ -893,6 +881,29 @@ fn record(
         &outcome,
     )?;
     Ok(EXIT_OK)
+}
+
+/// Commits the payout record `file` (its path and text) on the current branch, with the same
+/// safe write as `ovn log`: locked, judged on the branch tip, compare-and-swap, recoverable.
+/// Under the lock, `check` judges the branch's payouts first.
+fn commit_payout(
+    store: &Store,
+    ctx: &Context,
+    (path, text): (&str, &str),
+    message: &str,
+    check: impl Fn(&Ledger) -> Result<(), CliError>,
+) -> Result<Outcome, CliError> {
+    let options = super::writing::options(store, ctx, false)?;
+    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
+        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
+        check(recorded.ledger())?;
+        Ok(Plan {
+            files: vec![(path.to_owned(), text.as_bytes().to_vec())],
+            message: message.to_owned(),
+            value: (),
+        })
+    })?;
+    Ok(outcome)
 }
 
 /// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
@@ -962,15 +973,8 @@ fn reconcile(
         r.overpaid.len(),
         if r.overpaid.len() == 1 { "" } else { "s" }
     );
-    let options = super::writing::options(store, ctx, false)?;
-    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        ops::payout::all_seen(&ledger, recorded.ledger(), &project, "HEAD")?;
-        Ok(Plan {
-            files: vec![(path.clone(), text.clone().into_bytes())],
-            message: message.clone(),
-            value: (),
-        })
+    let outcome = commit_payout(store, ctx, (&path, &text), &message, |branch| {
+        Ok(ops::payout::all_seen(&ledger, branch, &project, "HEAD")?)
     })?;
     super::writing::report(
         out,

@@ -303,15 +303,20 @@ mod tests {
         part.payouts.remove(0)
     }
 
-    #[test]
-    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
-        let drone = Id::parse("drone").unwrap();
-        let event = Event {
-            project: &drone,
+    /// The revenue event of the sample payout with memo "Invoice 1".
+    fn invoice_1(drone: &Id) -> Event<'_> {
+        Event {
+            project: drone,
             date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
             amount: Decimal::new(3000, 0),
             memo: Some("Invoice 1"),
-        };
+        }
+    }
+
+    #[test]
+    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
+        let drone = Id::parse("drone").unwrap();
+        let event = invoice_1(&drone);
         assert!(event.is(&payout("3000.00", "Invoice 1")), "3000 is 3000.00");
         assert!(!event.is(&payout("3000.01", "Invoice 1")));
         assert!(!event.is(&payout("3000.00", "Invoice 2")));
@@ -325,12 +330,7 @@ mod tests {
     #[test]
     fn an_event_the_branch_records_is_refused_under_the_lock() {
         let drone = Id::parse("drone").unwrap();
-        let event = Event {
-            project: &drone,
-            date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            amount: Decimal::new(3000, 0),
-            memo: Some("Invoice 1"),
-        };
+        let event = invoice_1(&drone);
         let mut branch = Ledger::default();
         branch.payouts.push(payout("3000.00", "Invoice 2"));
         assert!(event.not_on_branch(&branch).is_ok(), "another event");

@@ -109,11 +109,7 @@ fn run_add(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let id = writing::parse_id("agent id", &args.id)?;
-    let name = match &args.name {
-        Some(n) => writing::text("--name", n)?,
-        None => id.to_string(),
-    };
+    let (id, name) = writing::id_and_name("agent id", &args.id, args.name.as_deref())?;
     let mut emails: Vec<String> = Vec::new();
     for e in &args.email {
         let e = writing::text("--email", e)?;

@@ -2,11 +2,10 @@
 //!
 //! Several ids make one commit so a reviewer's batch lands or fails whole. Whether a
 //! contribution can be approved (it exists, is not reversed, not the approver's own, not yet
-//! approved by them) depends on the whole ledger, so the transaction reads it all. The status
-//! helpers (`statuses`, `signed_by`) are shared with `status` and `review`, which show the
-//! same verdicts.
+//! approved by them) depends on the whole ledger, so the transaction reads it all. Whose
+//! approvals count is `ops::approvals`, which `status`, `review` and payouts ask too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -15,12 +14,17 @@ use clap::Args;
 use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
-use crate::core::ledger::{self, RawFile};
+use crate::core::ledger::{Ledger, RawFile};
 use crate::core::record::{Approval, At};
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
 use crate::core::write;
+use crate::ops::approvals;
+use crate::ops::write::Base;
 use crate::store::{Plan, SigningKey, View};
+
+/// The verdicts `ovn status` shows, asked where they are worked out.
+pub(super) use crate::ops::approvals::{Lost, statuses_and_lost};
 
 /// Approve contributions of other agents.
 ///
@@ -94,14 +98,7 @@ pub fn run(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let mut targets = Vec::new();
-    for id in &args.ids {
-        let id = writing::parse_id("contribution id", id.trim())?;
-        if targets.contains(&id) {
-            return Err(CliError::usage(format!("{id} is given twice"), None));
-        }
-        targets.push(id);
-    }
+    let targets = targets(&args.ids)?;
     let comment = match &args.comment {
         Some(c) => Some(writing::text("--comment", c)?),
         None => None,
@@ -119,76 +116,59 @@ pub fn run(
         None => store.signing_key(),
     };
 
-    let result = store.transact(
-        &options,
-        |view: &View<'_>| -> Result<Plan<()>, Refusal> {
-            // Whether a contribution is reversed can only be told from the whole ledger.
-            let base = view.read_all()?;
-            let loaded = ledger::load(&base);
-            super::log::network(&loaded)?;
-            let Some(email) = email.as_deref() else {
-                return Err(CliError::usage(
-                    "who approves? there is no git identity to find your agent by",
-                    Some("set git config user.email to an email listed on your agent".to_owned()),
-                )
-                .into());
+    let result = store.transact(&options, |view: &View<'_>| -> Result<Plan<()>, Refusal> {
+        // Whether a contribution is reversed can only be told from the whole ledger.
+        let base = Base::whole(view)?;
+        let loaded = base.loaded();
+        super::log::network(loaded)?;
+        let me = approver(&loaded.ledger, email.as_deref())?;
+        let sign = args.sign
+            || args.key.is_some()
+            || loaded
+                .ledger
+                .network
+                .as_ref()
+                .is_some_and(|n| n.validation.record_signatures);
+        let mine = my_approvals(&store, &loaded.ledger, me, &targets)?;
+        let mut files = Vec::new();
+        let mut added = Vec::new();
+        for (target, id) in targets.iter().zip(&ids) {
+            let c = approvable(&loaded.ledger, me, &mine, target)?;
+            let mut approval = Approval {
+                file: 0,
+                id: At::new(id.clone()),
+                record: At::new(target.clone()),
+                digest: write::contribution_digest(c),
+                date: At::new(today),
+                comment: comment.clone(),
+                by: None,
+                signature: None,
             };
-            let me = agent_by_email(&loaded.ledger, email).ok_or_else(|| {
-                CliError::usage(
-                    format!("your git identity <{email}> belongs to no single agent of this ledger"),
-                    Some(format!(
-                        "approvals count for the agent whose `emails` list your git email: add \"{email}\" to your agent"
-                    )),
-                )
-            })?;
-            let sign = args.sign
-                || args.key.is_some()
-                || loaded
-                    .ledger
-                    .network
-                    .as_ref()
-                    .is_some_and(|n| n.validation.record_signatures);
-            let mine = my_approvals(&store, &loaded.ledger, me, &targets)?;
-            let mut files = Vec::new();
-            let mut added = Vec::new();
-            for (target, id) in targets.iter().zip(&ids) {
-                let c = approvable(&loaded.ledger, me, &mine, target)?;
-                let mut approval = Approval {
-                    file: 0,
-                    id: At::new(id.clone()),
-                    record: At::new(target.clone()),
-                    digest: write::contribution_digest(c),
-                    date: At::new(today),
-                    comment: comment.clone(),
-                    by: None,
-                    signature: None,
-                };
-                if sign {
-                    let body = sign_approval(&store, key.as_ref(), &loaded.ledger, me, &approval)?;
-                    approval.by = Some(At::new(me.clone()));
-                    approval.signature = Some(body);
-                }
-                let path = format!("approvals/{}/{id}.toml", today.format("%Y/%m/%d"));
-                let text = write::approval(&approval);
-                added.push(RawFile {
-                    path: path.clone(),
-                    bytes: text.clone().into_bytes(),
-                });
-                files.push((path, text.into_bytes()));
+            if sign {
+                let body = sign_approval(&store, key.as_ref(), &loaded.ledger, me, &approval)?;
+                approval.by = Some(At::new(me.clone()));
+                approval.signature = Some(body);
             }
-            writing::judge(view, &base, &loaded, &added)?;
-            let list: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
-            let mut message = format!("approve: {}\n", list.join(", "));
-            if let Some(c) = &comment {
-                message.push_str(&format!("\n{c}\n"));
-            }
-            Ok(Plan {
-                files,
-                message,
-                value: (),
-            })
-        },
-    );
+            let path = format!("approvals/{}/{id}.toml", today.format("%Y/%m/%d"));
+            let text = write::approval(&approval);
+            added.push(RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            });
+            files.push((path, text.into_bytes()));
+        }
+        writing::judge(view, &base, &added)?;
+        let list: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
+        let mut message = format!("approve: {}\n", list.join(", "));
+        if let Some(c) = &comment {
+            message.push_str(&format!("\n{c}\n"));
+        }
+        Ok(Plan {
+            files,
+            message,
+            value: (),
+        })
+    });
     let (outcome, ()) = result.map_err(writing::refuse)?;
     let n = targets.len();
     writing::report(
@@ -199,10 +179,41 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
+/// The contributions the ids name, each once.
+fn targets(given: &[String]) -> Result<Vec<Id>, CliError> {
+    let mut targets = Vec::new();
+    for id in given {
+        let id = writing::parse_id("contribution id", id.trim())?;
+        if targets.contains(&id) {
+            return Err(CliError::usage(format!("{id} is given twice"), None));
+        }
+        targets.push(id);
+    }
+    Ok(targets)
+}
+
+/// The agent approving: the one whose `emails` hold the git identity `email`.
+fn approver<'l>(ledger: &'l Ledger, email: Option<&str>) -> Result<&'l Id, CliError> {
+    let Some(email) = email else {
+        return Err(CliError::usage(
+            "who approves? there is no git identity to find your agent by",
+            Some("set git config user.email to an email listed on your agent".to_owned()),
+        ));
+    };
+    agent_by_email(ledger, email).ok_or_else(|| {
+        CliError::usage(
+            format!("your git identity <{email}> belongs to no single agent of this ledger"),
+            Some(format!(
+                "approvals count for the agent whose `emails` list your git email: add \"{email}\" to your agent"
+            )),
+        )
+    })
+}
+
 /// The contribution `target`, when `me` may approve it: it exists, is not `me`'s, is not
 /// reversed, and `me` has no approval of it that counts yet (`mine`).
 fn approvable<'l>(
-    ledger: &'l crate::core::ledger::Ledger,
+    ledger: &'l Ledger,
     me: &Id,
     mine: &BTreeMap<Id, Id>,
     target: &Id,
@@ -211,15 +222,7 @@ fn approvable<'l>(
         .contributions
         .iter()
         .find(|c| &c.id.value == target)
-        .ok_or_else(|| {
-            CliError::usage(
-                format!("no contribution has the id {target}"),
-                Some(
-                    "give the id of a committed contribution (its file name without .toml)"
-                        .to_owned(),
-                ),
-            )
-        })?;
+        .ok_or_else(|| writing::no_contribution(target))?;
     if &c.agent.value == me {
         return Err(CliError::usage(
             format!("{target} is your own contribution: self-approval never counts"),
@@ -257,7 +260,7 @@ fn approvable<'l>(
 /// by record: approving again would add nothing. Cheap when none of them has an approval.
 fn my_approvals(
     store: &crate::store::Store,
-    ledger: &crate::core::ledger::Ledger,
+    ledger: &Ledger,
     me: &Id,
     targets: &[Id],
 ) -> Result<BTreeMap<Id, Id>, CliError> {
@@ -269,7 +272,7 @@ fn my_approvals(
     {
         return Ok(BTreeMap::new());
     }
-    let evidence = evidence(store, "HEAD", ledger, Some(&only))?;
+    let evidence = approvals::evidence(store, "HEAD", ledger, Some(&only))?;
     let (_, _, counted) = crate::core::validation::judge_all(ledger, &evidence);
     Ok(counted
         .into_iter()
@@ -284,7 +287,7 @@ fn my_approvals(
 fn sign_approval(
     store: &crate::store::Store,
     key: Option<&SigningKey>,
-    ledger: &crate::core::ledger::Ledger,
+    ledger: &Ledger,
     me: &Id,
     approval: &Approval,
 ) -> Result<String, CliError> {
@@ -326,279 +329,4 @@ fn sign_approval(
             "add your public key (`ssh-keygen -y -f KEY`) to `keys` in agents/{me}.toml, and merge that into the validated branch before your signed approvals"
         )),
     ))
-}
-
-/// What history says about the approvals of `ledger` (read at `rev`): who added each one (the
-/// author of the adding commit), how that commit was signed (when the policy asks for signed
-/// commits), and whether each in-record signature verifies against the SSH keys its `by` had
-/// at the base of the change that brought it onto `rev` ([`crate::store::Store::approval_bases`]).
-/// `only`, when given, limits the signature checks to approvals of those records.
-pub(super) fn evidence(
-    store: &crate::store::Store,
-    rev: &str,
-    ledger: &crate::core::ledger::Ledger,
-    only: Option<&BTreeSet<Id>>,
-) -> Result<crate::core::validation::Evidence, CliError> {
-    Ok(gather(store, rev, ledger, only)?.0)
-}
-
-/// [`evidence`], and the commit that added each approval.
-///
-/// Long because one walk of the change's history finds each approval, the commit that added
-/// it and its author as known at the base, which the counts need together.
-fn gather(
-    store: &crate::store::Store,
-    rev: &str,
-    ledger: &crate::core::ledger::Ledger,
-    only: Option<&BTreeSet<Id>>,
-) -> Result<
-    (
-        crate::core::validation::Evidence,
-        BTreeMap<Id, crate::store::AddedBy>,
-    ),
-    CliError,
-> {
-    use crate::core::validation::{self, Approver, Evidence, Signature};
-    let mut evidence = Evidence::default();
-    let mut added = BTreeMap::new();
-    if ledger.approvals.is_empty() {
-        return Ok((evidence, added));
-    }
-    let policy = ledger
-        .network
-        .as_ref()
-        .map(|n| n.validation.clone())
-        .unwrap_or_default();
-    let wanted =
-        |a: &crate::core::record::Approval| only.is_none_or(|o| o.contains(&a.record.value));
-    let commit_signed = policy.signed && !policy.record_signatures;
-    // The base of the change that brought each approval: an email (or an agent) that the
-    // same change added identifies nobody in it, so the approver must be known there too.
-    let bases = store.approval_bases(rev)?;
-    let mut agents_at: HashMap<crate::store::Oid, Vec<crate::core::record::Agent>> = HashMap::new();
-    if ledger.approvals.iter().any(|a| a.by.is_none()) {
-        let allowed = validation::allowed_signers(ledger);
-        // One verification per commit, however many approvals it adds.
-        let mut verified: HashMap<crate::store::Oid, Signature> = HashMap::new();
-        let by_id: BTreeMap<&str, &crate::core::record::Approval> = ledger
-            .approvals
-            .iter()
-            .map(|a| (a.id.value.as_str(), a))
-            .collect();
-        for (id, by) in store.approval_authors(rev)? {
-            let Ok(id) = Id::parse(&id) else {
-                continue;
-            };
-            let known_at_base = |agents_at: &mut HashMap<_, Vec<crate::core::record::Agent>>,
-                                 agent: &Id|
-             -> Result<bool, CliError> {
-                let Some(&base) = bases.get(id.as_str()) else {
-                    return Ok(true);
-                };
-                if let std::collections::hash_map::Entry::Vacant(e) = agents_at.entry(base) {
-                    e.insert(store.agents_at(base)?);
-                }
-                Ok(agents_at[&base].iter().any(|a| {
-                    a.id.value == *agent
-                        && a.emails
-                            .iter()
-                            .any(|e| e.value.eq_ignore_ascii_case(&by.email))
-                }))
-            };
-            let who = match agent_by_email(ledger, &by.email) {
-                Some(agent) if known_at_base(&mut agents_at, agent)? => {
-                    Approver::Agent(agent.clone())
-                }
-                _ => Approver::Unknown(by.email.clone()),
-            };
-            added.insert(id.clone(), by.clone());
-            evidence.approvers.insert(id.clone(), who);
-            let check = by_id
-                .get(id.as_str())
-                .is_some_and(|a| a.by.is_none() && wanted(a));
-            if commit_signed && check {
-                let signature = match verified.get(&by.commit) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = match store.ssh_signer(by.commit, &allowed)? {
-                            Some(principal) => match agent_by_email(ledger, &principal) {
-                                Some(agent) => Signature::By(agent.clone()),
-                                None => Signature::Missing,
-                            },
-                            None => Signature::Missing,
-                        };
-                        verified.insert(by.commit, s.clone());
-                        s
-                    }
-                };
-                evidence.signatures.insert(id, signature);
-            }
-        }
-    }
-    let signed: Vec<_> = ledger
-        .approvals
-        .iter()
-        .filter(|a| wanted(a))
-        .filter_map(|a| Some((a, a.by.as_ref()?, a.signature.as_ref()?)))
-        .collect();
-    if !signed.is_empty() {
-        let mut ids = Vec::new();
-        let mut jobs = Vec::new();
-        for (a, by, body) in signed {
-            let Some(&base) = bases.get(a.id.value.as_str()) else {
-                continue;
-            };
-            if let std::collections::hash_map::Entry::Vacant(e) = agents_at.entry(base) {
-                e.insert(store.agents_at(base)?);
-            }
-            let keys = validation::ssh_keys(&agents_at[&base], &by.value);
-            ids.push(a.id.value.clone());
-            jobs.push(crate::store::VerifyJob {
-                principal: by.value.clone(),
-                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
-                message: validation::approval_message(a, &by.value),
-                body: body.clone(),
-            });
-        }
-        for (id, judged) in ids.into_iter().zip(store.ssh_verify_all(&jobs)?) {
-            evidence.in_record.insert(id, judged);
-        }
-    }
-    Ok((evidence, added))
-}
-
-/// An unsigned approval whose approver a merge may have lost: the commit that added it is
-/// not the `ovn approve` commit of its record (a squash, or a rewrite by someone else), so
-/// the author the approval is credited to may be the merger, not the approver.
-pub(super) struct Lost {
-    /// The approval.
-    pub approval: Id,
-    /// The contribution it approves.
-    pub record: Id,
-    /// The adding commit's short id, subject and author email.
-    pub commit: (String, String, String),
-    /// Whom it counts for, if it counts.
-    pub counts_for: Option<Id>,
-    /// Other authors the commit's message names (a squash message's `Author:` lines, or
-    /// `Co-authored-by:` trailers): likely approvers.
-    pub named: Vec<String>,
-}
-
-/// For an approval signed in the record: its signer (`by`) and how the signature judges
-/// against the SSH keys the signer had at `base` (for a review, the merge base: keys the
-/// change itself adds do not count). `None` for an unsigned approval.
-pub(super) fn signed_by(
-    store: &crate::store::Store,
-    base: &str,
-    approval: &Approval,
-) -> Result<Option<(Id, crate::core::validation::RecordSignature)>, CliError> {
-    use crate::core::validation;
-    let (Some(by), Some(body)) = (&approval.by, &approval.signature) else {
-        return Ok(None);
-    };
-    let agents = store.agents_at(store.resolve(base)?.id())?;
-    let keys = validation::ssh_keys(&agents, &by.value);
-    let message = validation::approval_message(approval, &by.value);
-    let judged = store.ssh_verify(&by.value, &keys, &message, body)?;
-    Ok(Some((by.value.clone(), judged)))
-}
-
-/// Every contribution's validation status.
-type Statuses = BTreeMap<Id, crate::core::validation::Status>;
-/// The approvals that do not count.
-type Voids = Vec<crate::core::validation::VoidApproval>;
-
-/// [`statuses`], and the unsigned approvals whose approver a merge may have lost.
-pub(super) fn statuses_and_lost(
-    store: &crate::store::Store,
-    rev: &str,
-    ledger: &crate::core::ledger::Ledger,
-) -> Result<(Statuses, Voids, Vec<Lost>), CliError> {
-    use crate::core::validation::Void;
-    let (evidence, added) = gather(store, rev, ledger, None)?;
-    let (statuses, voids, counted) = crate::core::validation::judge_all(ledger, &evidence);
-    let mut lost = Vec::new();
-    for a in ledger.approvals.iter().filter(|a| a.by.is_none()) {
-        let counts_for = counted
-            .iter()
-            .find(|c| c.approval == a.id.value)
-            .map(|c| c.agent.clone());
-        // Only where the adding commit decides: void for being the contributor's, an unknown
-        // email's or unsigned (a squash drops the approver's commit signature), or counting
-        // for whoever made the commit.
-        let judged_by_author = counts_for.is_some()
-            || voids.iter().any(|v| {
-                v.approval == a.id.value
-                    && matches!(
-                        v.why,
-                        Void::SelfApproval | Void::UnknownApprover(_) | Void::Unsigned
-                    )
-            });
-        let Some(by) = added.get(&a.id.value) else {
-            continue;
-        };
-        if !judged_by_author {
-            continue;
-        }
-        let message = store.commit_message(by.commit)?;
-        let subject = message.lines().next().unwrap_or_default().to_owned();
-        let named = named_authors(&message, &by.email);
-        let own_commit = subject
-            .strip_prefix("approve: ")
-            .is_some_and(|ids| ids.split(", ").any(|i| i.trim() == a.record.value.as_str()));
-        if own_commit && named.is_empty() {
-            continue;
-        }
-        let short = by.commit.to_string()[..12].to_owned();
-        lost.push(Lost {
-            approval: a.id.value.clone(),
-            record: a.record.value.clone(),
-            commit: (short, subject, by.email.clone()),
-            counts_for,
-            named,
-        });
-    }
-    Ok((statuses, voids, lost))
-}
-
-/// The emails a commit message names as authors other than `author`: `Author: Name <email>`
-/// lines (git merge --squash's message) and `Co-authored-by:` trailers (forges' squashes).
-fn named_authors(message: &str, author: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in message.lines() {
-        let line = line.trim();
-        let rest = line
-            .strip_prefix("Author:")
-            .or_else(|| line.strip_prefix("Co-authored-by:"));
-        let Some(rest) = rest else { continue };
-        let Some((_, email)) = rest.rsplit_once('<') else {
-            continue;
-        };
-        let email = email.trim_end_matches('>').trim();
-        if !email.is_empty()
-            && !email.eq_ignore_ascii_case(author)
-            && !out.iter().any(|e| e.eq_ignore_ascii_case(email))
-        {
-            out.push(email.to_owned());
-        }
-    }
-    out
-}
-
-/// The validation status of every contribution of `ledger` (read at `rev`), and the
-/// approvals that do not count (see [`evidence`] for how approvers are found).
-pub(super) fn statuses(
-    store: &crate::store::Store,
-    rev: &str,
-    ledger: &crate::core::ledger::Ledger,
-) -> Result<
-    (
-        BTreeMap<Id, crate::core::validation::Status>,
-        Vec<crate::core::validation::VoidApproval>,
-    ),
-    CliError,
-> {
-    let evidence = evidence(store, rev, ledger, None)?;
-    let (statuses, voids, _) = crate::core::validation::judge_all(ledger, &evidence);
-    Ok((statuses, voids))
 }

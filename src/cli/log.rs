@@ -7,15 +7,16 @@ use chrono::NaiveDate;
 use clap::Args;
 use rust_decimal::Decimal;
 
-use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration::{self, DurationError};
-use crate::core::ledger::{self, Loaded, RawFile, RecordType};
+use crate::core::ledger::{Loaded, RecordType};
 use crate::core::parse::{is_name_word, suggest};
 use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units, parse_decimal_text};
 use crate::core::write;
+use crate::ops::write::Base;
 use crate::store::{Plan, View};
 
 /// Record a contribution: work, money, material, use of a resource, or any other kind.
@@ -217,18 +218,16 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<String>, Refusal> {
-            let mut folders: Vec<&str> = SMALL_FOLDERS.to_vec();
-            folders.push(&day_folder);
-            let base = view.read_folders(&folders)?;
-            let loaded = ledger::load(&base);
-            let network = network(&loaded)?;
+            let base = Base::read(view, &[&day_folder], &[])?;
+            let loaded = base.loaded();
+            let network = network(loaded)?;
             let agent = match &given.agent {
-                Some(a) => writing::existing(&loaded, RecordType::Agent, "--agent", a.as_str())?,
-                None => agent_of(&loaded, email.as_deref())?,
+                Some(a) => writing::existing(loaded, RecordType::Agent, "--agent", a.as_str())?,
+                None => agent_of(loaded, email.as_deref())?,
             };
             let project = match &args.project {
-                Some(p) => writing::existing(&loaded, RecordType::Project, "--project", p)?,
-                None => only_project(&loaded)?,
+                Some(p) => writing::existing(loaded, RecordType::Project, "--project", p)?,
+                None => only_project(loaded)?,
             };
             let c = Contribution {
                 hours: given.hours.map(|h| At::new(h.hours)),
@@ -242,17 +241,12 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                     given.description.clone(),
                 )
             };
-            let (c, shown_currency) = given.of_kind(c, &args, &loaded, &network)?;
-            let text = write::contribution(&c);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &loaded, &added)?;
+            let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
+            let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = summary(&c, &shown_currency);
             let subject = format!("log: {summary}");
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("{subject}\n\n{}\n", given.description),
                 value: summary,
             })

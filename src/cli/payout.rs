@@ -22,7 +22,7 @@ use crate::core::record::At;
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
-use crate::store::{Plan, ResolvedRev, Store};
+use crate::store::{Outcome, Plan, ResolvedRev, Store};
 
 /// Share a revenue event among contributors by the project's value equation.
 ///
@@ -199,7 +199,6 @@ pub fn run(
     }
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
-    let settled = payout::settled_by_records(&ledger);
     let request = Request {
         project: &project,
         amount,
@@ -208,31 +207,20 @@ pub fn run(
         // revenue event is left out of both.
         date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
     };
-    // Only validated contributions count: with a policy asking for approvals, those still
-    // awaiting them are left out (and listed).
-    let unapproved = unapproved(&store, &rev, &ledger)?;
-    let result = payout::compute_with(
-        &ledger,
-        &request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| CliError::usage(e.to_string(), None))?;
-    // The computation a review makes of this revision (no date, nothing left out): kept for
-    // it. Kept only where the date changed nothing (no contribution dated after it).
-    let undated = args.date.is_none()
-        && !result
-            .left_out
-            .iter()
-            .any(|l| l.reason == payout::Reason::AfterPayout);
-    if undated && unapproved.is_empty() {
-        let kept = Ok(Some(result.totals.clone()));
-        crate::cache::totals::put(&store, rev.commit(), &project, amount, &kept);
-        crate::cache::totals::prune(&store);
-    }
+    let ops::payout::Computed {
+        payout: result,
+        settled,
+        unapproved,
+    } = ops::payout::compute(&store, &rev, &ledger, &request)?;
+    ops::payout::keep_for_review(
+        &store,
+        &rev,
+        &project,
+        amount,
+        &result,
+        args.date.is_some(),
+        &unapproved,
+    );
     if args.record {
         return record(&store, ctx, &ledger, &result, &settled, &args, &rev, out);
     }
@@ -314,22 +302,25 @@ struct Shown<'a> {
 fn render(args: &PayoutArgs, s: &Shown<'_>, out: &mut impl Write) -> Result<(), CliError> {
     let result = s.result;
     match args.format {
-        Format::Table => {
-            write!(out, "{}", table(result, s.at, s.pending))?;
+        // The same three parts, framed for a terminal or for Markdown.
+        Format::Table | Format::Markdown => {
+            let md = args.format == Format::Markdown;
+            if md {
+                write!(out, "{}", markdown(result, s.at, s.pending))?;
+            } else {
+                write!(out, "{}", table(result, s.at, s.pending))?;
+            }
+            let bullet = if md { "- " } else { "" };
             for n in s.overpaid {
-                writeln!(out, "{n}")?;
+                writeln!(out, "{bullet}{n}")?;
             }
             if args.explain {
-                write!(out, "\n{}", explain(result))?;
-            }
-        }
-        Format::Markdown => {
-            write!(out, "{}", markdown(result, s.at, s.pending))?;
-            for n in s.overpaid {
-                writeln!(out, "- {n}")?;
-            }
-            if args.explain {
-                write!(out, "\n```text\n{}```\n", explain(result))?;
+                let explained = explain(result);
+                if md {
+                    write!(out, "\n```text\n{explained}```\n")?;
+                } else {
+                    write!(out, "\n{explained}")?;
+                }
             }
         }
         Format::Csv => {
@@ -847,23 +838,7 @@ fn record(
         amount: result.amount,
         memo: args.memo.as_deref(),
     };
-    if let Some(existing) = event.recorded(store, rev, ledger) {
-        return Err(CliError::usage(
-            format!(
-                "this revenue event ({} on {date}, {}{}) is already recorded as payout {existing}",
-                result.project,
-                money(result.amount, result.minor_units),
-                args.memo
-                    .as_deref()
-                    .map(|m| format!(", {m:?}"))
-                    .unwrap_or_default(),
-            ),
-            Some(
-                "a revenue event is paid out once; use another --memo if it is a different event"
-                    .to_owned(),
-            ),
-        ));
-    }
+    event.not_recorded(store, rev, ledger, result.minor_units)?;
     let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
     let mut rec = payout::record(
@@ -894,31 +869,11 @@ fn record(
             .map(|m| format!(" ({m})"))
             .unwrap_or_default()
     );
-    // The same safe write as `ovn log`: locked, judged on the branch tip, compare-and-swap,
-    // recoverable. Under the lock, look once more for the same event on the branch itself.
-    let options = super::writing::options(store, ctx, false)?;
-    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        if let Some(other) = recorded.ledger().payouts.iter().find(|p| event.is(p)) {
-            return Err(CliError::usage(
-                format!(
-                    "this revenue event is already recorded on the branch as payout {}",
-                    other.id.value
-                ),
-                None,
-            ));
-        }
-        unseen_payouts(
-            ledger,
-            recorded.ledger(),
-            result.project.as_str(),
-            rev.name(),
-        )?;
-        Ok(Plan {
-            files: vec![(path.clone(), text.clone().into_bytes())],
-            message: message.clone(),
-            value: (),
-        })
+    // Under the lock, look once more for the same event on the branch itself.
+    let outcome = commit_payout(store, ctx, (&path, &text), &message, |branch| {
+        event.not_on_branch(branch)?;
+        ops::payout::all_seen(ledger, branch, result.project.as_str(), rev.name())?;
+        Ok(())
     })?;
     super::writing::report(
         out,
@@ -928,36 +883,27 @@ fn record(
     Ok(EXIT_OK)
 }
 
-/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
-/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
-/// already repaid, and fork the project's payout line.
-fn unseen_payouts(
-    ledger: &Ledger,
-    branch: &Ledger,
-    project: &str,
-    rev: &str,
-) -> Result<(), CliError> {
-    let unseen: Vec<&str> = branch
-        .payouts
-        .iter()
-        .filter(|p| p.project.value.as_str() == project)
-        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
-        .map(|p| p.id.value.as_str())
-        .collect();
-    if unseen.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::usage(
-        format!(
-            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
-            if unseen.len() == 1 { "" } else { "s" },
-            unseen.join(", "),
-            if unseen.len() == 1 { "it" } else { "they" }
-        ),
-        Some(
-            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
-        ),
-    ))
+/// Commits the payout record `file` (its path and text) on the current branch, with the same
+/// safe write as `ovn log`: locked, judged on the branch tip, compare-and-swap, recoverable.
+/// Under the lock, `check` judges the branch's payouts first.
+fn commit_payout(
+    store: &Store,
+    ctx: &Context,
+    (path, text): (&str, &str),
+    message: &str,
+    check: impl Fn(&Ledger) -> Result<(), CliError>,
+) -> Result<Outcome, CliError> {
+    let options = super::writing::options(store, ctx, false)?;
+    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
+        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
+        check(recorded.ledger())?;
+        Ok(Plan {
+            files: vec![(path.to_owned(), text.as_bytes().to_vec())],
+            message: message.to_owned(),
+            value: (),
+        })
+    })?;
+    Ok(outcome)
 }
 
 /// Loads the ledger at `rev` for a reconciliation: its only problems may be forks of the
@@ -1027,15 +973,8 @@ fn reconcile(
         r.overpaid.len(),
         if r.overpaid.len() == 1 { "" } else { "s" }
     );
-    let options = super::writing::options(store, ctx, false)?;
-    let (outcome, ()) = store.transact(&options, |view| -> Result<Plan<()>, CliError> {
-        let recorded = ops::load::files(&view.read_folders(&["payouts"])?);
-        unseen_payouts(&ledger, recorded.ledger(), &project, "HEAD")?;
-        Ok(Plan {
-            files: vec![(path.clone(), text.clone().into_bytes())],
-            message: message.clone(),
-            value: (),
-        })
+    let outcome = commit_payout(store, ctx, (&path, &text), &message, |branch| {
+        Ok(ops::payout::all_seen(&ledger, branch, &project, "HEAD")?)
     })?;
     super::writing::report(
         out,
@@ -1166,23 +1105,16 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
             &rec.commit,
         ));
     }
-    let settled = payout::settled_by_records(&then.ledger);
     let request = Request {
         project: rec.project.value.as_str(),
         amount: rec.amount.value,
         date: Some(rec.date.value),
     };
-    let unapproved = unapproved(store, &pinned, &then.ledger)?;
-    let result = payout::compute_with(
-        &then.ledger,
-        &request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let ops::payout::Computed {
+        payout: result,
+        settled,
+        ..
+    } = ops::payout::compute(store, &pinned, &then.ledger, &request)?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let mut again = payout::record(
         &result,
@@ -1202,31 +1134,4 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         ));
     }
     Ok(write::payout(&again))
-}
-
-/// Contributions merged at `rev` that still await the approvals the network's policy asks
-/// for (none when the policy asks for none: merged is validated). The policy, identities and
-/// stewards are those in force (`effective.rs`): a governance change that reached the branch
-/// without being validated does not apply.
-pub(super) fn unapproved(
-    store: &Store,
-    rev: &ResolvedRev,
-    ledger: &Ledger,
-) -> Result<std::collections::HashSet<Id>, CliError> {
-    let in_force = super::effective::rules(store, rev.commit())?
-        .map(|rules| super::effective::applied(ledger, &rules));
-    let ledger = in_force.as_ref().unwrap_or(ledger);
-    if ledger
-        .network
-        .as_ref()
-        .is_none_or(|n| n.validation.approvals == 0)
-    {
-        return Ok(Default::default());
-    }
-    Ok(super::approve::statuses(store, &rev.id(), ledger)?
-        .0
-        .into_iter()
-        .filter(|(_, s)| matches!(s, crate::core::validation::Status::AwaitingApproval { .. }))
-        .map(|(id, _)| id)
-        .collect())
 }

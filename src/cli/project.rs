@@ -91,11 +91,7 @@ fn run_add(
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let id = writing::parse_id("project id", &args.id)?;
-    let name = match &args.name {
-        Some(n) => writing::text("--name", n)?,
-        None => id.to_string(),
-    };
+    let (id, name) = writing::id_and_name("project id", &args.id, args.name.as_deref())?;
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
@@ -110,13 +106,7 @@ fn run_add(
                 .as_deref()
                 .map(|p| writing::existing(loaded, RecordType::Project, "--parent", p))
                 .transpose()?;
-            let mut stewards = Vec::new();
-            for s in &args.steward {
-                let s = writing::existing(loaded, RecordType::Agent, "--steward", s)?;
-                if !stewards.contains(&s) {
-                    stewards.push(s);
-                }
-            }
+            let stewards = writing::stewards(loaded, &args.steward)?;
             let project = Project {
                 file: 0,
                 id: At::new(id.clone()),

@@ -108,21 +108,53 @@ pub fn run(
     }
 }
 
-/// `ovn resource add`. Long because every flag is read and checked before the one
-/// transaction that writes the record.
+/// `ovn resource add`: every flag is read and checked before the one transaction that
+/// writes the record.
 fn run_add(
     args: ResourceAddArgs,
     cwd: &Path,
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let id = writing::parse_id("resource id", &args.id)?;
-    let name = match &args.name {
-        Some(n) => writing::text("--name", n)?,
-        None => id.to_string(),
-    };
+    let (id, name) = writing::id_and_name("resource id", &args.id, args.name.as_deref())?;
+    let owners = owners(&args.owner)?;
+    let ownership = ownership(args.ownership, &owners)?;
+    let use_rate = args.use_rate.as_deref().map(use_rate).transpose()?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, args.no_commit)?;
+    let (outcome, summary) =
+        writing::add_record(&store, &options, RecordType::Resource, &id, |loaded| {
+            let mut resolved = Vec::new();
+            for (agent, share) in &owners {
+                let agent = writing::existing(loaded, RecordType::Agent, "--owner", agent)?;
+                resolved.push(Owner {
+                    agent: At::new(agent),
+                    share: At::new(share.unwrap_or(Percent(Decimal::ONE_HUNDRED))),
+                });
+            }
+            let stewards = writing::stewards(loaded, &args.steward)?;
+            let resource = Resource {
+                file: 0,
+                id: At::new(id.clone()),
+                name: name.clone(),
+                ownership,
+                owners: resolved,
+                stewards: stewards.into_iter().map(At::new).collect(),
+                use_rate,
+            };
+            Ok((
+                write::resource(&resource),
+                format!("{id} ({name}, {})", ownership.as_str()),
+            ))
+        })?;
+    writing::report(out, &format!("Added resource {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+/// The owners `--owner AGENT[=SHARE]` names, each once, as given.
+fn owners(given: &[String]) -> Result<Vec<(String, Option<Percent>)>, CliError> {
     let mut owners: Vec<(String, Option<Percent>)> = Vec::new();
-    for spec in &args.owner {
+    for spec in given {
         let (agent, share) = match spec.split_once('=') {
             Some((a, s)) => (a.trim(), Some(share(spec, s)?)),
             None => (spec.trim(), None),
@@ -135,7 +167,16 @@ fn run_add(
         }
         owners.push((agent.to_owned(), share));
     }
-    let ownership = match args.ownership {
+    Ok(owners)
+}
+
+/// The ownership `--ownership` says, or the one the owners imply (none: commons, one:
+/// individual, several: pooled), checked against the owners and their shares.
+fn ownership(
+    asked: Option<OwnershipArg>,
+    owners: &[(String, Option<Percent>)],
+) -> Result<Ownership, CliError> {
+    let ownership = match asked {
         Some(OwnershipArg::Commons) => Ownership::Commons,
         Some(OwnershipArg::Pooled) => Ownership::Pooled,
         Some(OwnershipArg::Individual) => Ownership::Individual,
@@ -183,53 +224,21 @@ fn run_add(
         }
         _ => {}
     }
-    let use_rate = match &args.use_rate {
-        Some(r) => Some(match parse_decimal_text(r.trim()) {
-            Ok(v) if v > Decimal::ZERO && v.scale() <= RATE_SCALE => v,
-            _ => {
-                return Err(CliError::usage(
-                    format!("--use-rate {r:?} is not a number more than zero (at most 6 decimal places)"),
-                    Some("the value of one hour of use, in the network's currency, such as 8 or 2.50".to_owned()),
-                ));
-            }
-        }),
-        None => None,
-    };
-    let store = writing::open_for_writing(cwd, ctx)?;
-    let options = writing::options(&store, ctx, args.no_commit)?;
-    let (outcome, summary) =
-        writing::add_record(&store, &options, RecordType::Resource, &id, |loaded| {
-            let mut resolved = Vec::new();
-            for (agent, share) in &owners {
-                let agent = writing::existing(loaded, RecordType::Agent, "--owner", agent)?;
-                resolved.push(Owner {
-                    agent: At::new(agent),
-                    share: At::new(share.unwrap_or(Percent(Decimal::ONE_HUNDRED))),
-                });
-            }
-            let mut stewards = Vec::new();
-            for s in &args.steward {
-                let s = writing::existing(loaded, RecordType::Agent, "--steward", s)?;
-                if !stewards.contains(&s) {
-                    stewards.push(s);
-                }
-            }
-            let resource = Resource {
-                file: 0,
-                id: At::new(id.clone()),
-                name: name.clone(),
-                ownership,
-                owners: resolved,
-                stewards: stewards.into_iter().map(At::new).collect(),
-                use_rate,
-            };
-            Ok((
-                write::resource(&resource),
-                format!("{id} ({name}, {})", ownership.as_str()),
-            ))
-        })?;
-    writing::report(out, &format!("Added resource {summary}"), &outcome)?;
-    Ok(EXIT_OK)
+    Ok(ownership)
+}
+
+/// `--use-rate`: the value of one hour of use, more than zero.
+fn use_rate(r: &str) -> Result<Decimal, CliError> {
+    match parse_decimal_text(r.trim()) {
+        Ok(v) if v > Decimal::ZERO && v.scale() <= RATE_SCALE => Ok(v),
+        _ => Err(CliError::usage(
+            format!("--use-rate {r:?} is not a number more than zero (at most 6 decimal places)"),
+            Some(
+                "the value of one hour of use, in the network's currency, such as 8 or 2.50"
+                    .to_owned(),
+            ),
+        )),
+    }
 }
 
 fn share(spec: &str, text: &str) -> Result<Percent, CliError> {

@@ -8,14 +8,16 @@
 use std::io::Write;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use clap::Args;
 
-use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
-use crate::core::ledger::{self, RawFile};
 use crate::core::record::{At, Contribution, Kind};
+use crate::core::value::Id;
 use crate::core::write;
+use crate::ops::write::Base;
 use crate::store::{Plan, View};
 
 /// Cancel a contribution by recording one that reverses it.
@@ -76,37 +78,13 @@ pub fn run(
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<(String, Vec<String>)>, Refusal> {
-            let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
-                CliError::usage(
-                    format!("no contribution has the id {target}"),
-                    Some(
-                        "give the id of a committed contribution (its file name without .toml)"
-                            .to_owned(),
-                    ),
-                )
-            })?;
-            let mut folders: Vec<&str> = SMALL_FOLDERS.to_vec();
-            folders.push(&day_folder);
-            let mut base = view.read_folders(&folders)?;
-            if !base.iter().any(|f| f.path == found)
-                && let Some(file) = view.read(&found)?
-            {
-                base.push(file);
-            }
-            let loaded = ledger::load(&base);
-            let network = super::log::network(&loaded)?;
-            let original = loaded
-                .ledger
-                .contributions
-                .iter()
-                .find(|c| c.id.value == target)
-                .cloned()
-                .ok_or_else(|| {
-                    CliError::usage(
-                        format!("contribution {target} ({found}) has problems of its own"),
-                        Some("run `ovn check` and fix the record first".to_owned()),
-                    )
-                })?;
+            let found = view
+                .find_contribution(target.as_str())?
+                .ok_or_else(|| writing::no_contribution(&target))?;
+            let base = Base::read(view, &[&day_folder], &[&found])?;
+            let loaded = base.loaded();
+            let network = super::log::network(loaded)?;
+            let original = writing::contribution_in(loaded, &target, &found)?;
             if original.reverses.is_some() {
                 return Err(CliError::usage(
                     format!("{target} is itself a reversal"),
@@ -117,30 +95,11 @@ pub fn run(
             let all = view.load_corrections()?;
             super::supersede::corrected_once(&all.ledger, &target)?;
             let paid = already_paid(&all.ledger, &target);
-            let reversal = Contribution {
-                resource: match original.kind {
-                    Kind::Use => original.resource.clone(),
-                    _ => None,
-                },
-                reverses: Some(At::new(target.clone())),
-                ..Contribution::new(
-                    At::new(id.clone()),
-                    original.agent.clone(),
-                    date,
-                    original.project.clone(),
-                    original.kind.clone(),
-                    reason.clone(),
-                )
-            };
-            let text = write::contribution(&reversal);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &loaded, &added)?;
+            let reversal = reversal(&original, id.clone(), date, reason.clone());
+            let file = writing::judged(view, &base, &path, write::contribution(&reversal))?;
             let summary = super::log::summary(&original, &network.currency);
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("revert: {target} ({summary})\n\n{reason}\n"),
                 value: (summary, paid),
             })
@@ -156,6 +115,26 @@ pub fn run(
         writeln!(out, "{p}")?;
     }
     Ok(EXIT_OK)
+}
+
+/// The record `id`, dated `date`, that reverses `original` for `reason`: the same agent,
+/// project and kind (and resource, for use of one).
+fn reversal(original: &Contribution, id: Id, date: NaiveDate, reason: String) -> Contribution {
+    Contribution {
+        resource: match original.kind {
+            Kind::Use => original.resource.clone(),
+            _ => None,
+        },
+        reverses: Some(At::new(original.id.value.clone())),
+        ..Contribution::new(
+            At::new(id),
+            original.agent.clone(),
+            date,
+            original.project.clone(),
+            original.kind.clone(),
+            reason,
+        )
+    }
 }
 
 /// What recorded payouts already paid on `target` (or on the records it corrects), one

@@ -6,19 +6,17 @@
 //! both ledgers whole: a payout depends on every contribution of its project.
 
 use crate::context::Context;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
-use crate::store::Oid;
 use clap::{Args, ValueEnum};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::render::markdown;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
-use crate::cache::totals;
 use crate::core::ledger::{Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::money;
 use crate::core::record::PayoutRecord;
@@ -30,7 +28,7 @@ use crate::core::write;
 use crate::ops::{
     self,
     load::{self, Pick},
-    review::{Impact, Totals},
+    review::Impact,
 };
 use crate::store::{FileChange, ResolvedRev, Store};
 
@@ -310,9 +308,7 @@ pub fn run(
     report.governance = found.governance;
     report.records = found.records;
     if !args.no_impact {
-        let hooks = Hooks { store: &store };
-        report.impact =
-            ops::review::impact(&store, &range.fork, &range.head, &old, &new, amount, &hooks)?;
+        report.impact = ops::review::impact(&store, &range.fork, &range.head, &old, &new, amount)?;
     }
     match args.format {
         Format::Table => write!(out, "{}", text(&report))?,
@@ -482,7 +478,7 @@ fn approval_violations(
             continue;
         };
         // Signed in the record: the signature says who approved, not the commit.
-        if let Some((signer, judged)) = super::approve::signed_by(store, &fork_s, a)? {
+        if let Some((signer, judged)) = ops::approvals::signed_by(store, &fork_s, a)? {
             let why = if judged != crate::core::validation::RecordSignature::Good {
                 Some(judged.text(&signer))
             } else if signer == c.agent.value {
@@ -591,37 +587,6 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
         }
     }
     Ok(out)
-}
-
-/// What the payout impact takes from the command line: the rules in force, the approval
-/// judgement and the kept totals.
-struct Hooks<'a> {
-    store: &'a Store,
-}
-
-impl ops::review::Hooks for Hooks<'_> {
-    type Error = CliError;
-
-    fn rules_in_force(&self, commit: Oid) -> Result<Option<Ledger>, CliError> {
-        super::effective::rules(self.store, commit)
-    }
-
-    fn unapproved(&self, commit: Oid, ledger: &Ledger) -> Result<HashSet<Id>, CliError> {
-        let rev = ResolvedRev::new(commit.to_string(), commit);
-        super::payout::unapproved(self.store, &rev, ledger)
-    }
-
-    fn kept(&self, commit: Oid, project: &str, amount: Decimal) -> Option<Totals> {
-        totals::get(self.store, commit, project, amount)
-    }
-
-    fn keep(&self, commit: Oid, project: &str, amount: Decimal, t: &Totals) {
-        totals::put(self.store, commit, project, amount, t);
-    }
-
-    fn done_keeping(&self) {
-        totals::prune(self.store);
-    }
 }
 
 /// The policy on payouts a change adds (`added` paths): each is computed at the tip of the

@@ -3,8 +3,11 @@
 //! to an agent through the *base's* agents), with what a reviewer must look at flagged:
 //! records logged for another agent, unknown identities, dates far from the commit's,
 //! symlinks, gitlinks and files that are not readable records.
+//!
+//! How a governance change is judged (the base's rules, identities, verdicts, the rules in
+//! force along the validated branch) is `ops::rules`, shared with `ovn check --history`;
+//! this module collects what the review shows and renders it.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::store::Oid;
@@ -13,11 +16,14 @@ use serde::Serialize;
 use super::CliError;
 use super::render::markdown::Controls;
 use crate::core::governance::{self, Change};
-use crate::core::ledger::{Ledger, RawFile, RecordType, Role, classify};
-use crate::core::validation::{agent_by_email, allowed_signers};
-use crate::core::value::Id;
-use crate::ops::load::{self, Pick};
+use crate::core::ledger::{Ledger, RecordType, Role, classify};
+use crate::core::record::Validation;
+use crate::core::validation::agent_by_email;
+use crate::ops::rules::{self, Identities, judged};
 use crate::store::{FileChange, Store, Touch};
+
+/// The rules in force step by step, as `ovn check --history` walks them.
+pub(super) use crate::ops::rules::InForce;
 
 /// One record the change adds, and who added it.
 #[derive(Debug, Serialize)]
@@ -52,59 +58,11 @@ pub(super) struct Findings {
     pub flags: Vec<String>,
 }
 
-/// The base's rules: its network, all its agents and all its projects (small folders).
-fn base_rules(store: &Store, base: &str) -> Result<Ledger, CliError> {
-    let picks = [
-        Pick::Folder(RecordType::Agent.folder()),
-        Pick::Folder(RecordType::Project.folder()),
-    ];
-    Ok(load::part(store, base, &picks)?.into_ledger())
-}
-
-/// Maps commits to agents with the base's emails and, where asked, the base's keys.
-struct Identities<'a> {
-    store: &'a Store,
-    base: &'a Ledger,
-    signers: String,
-    signed_by: BTreeMap<Oid, Option<String>>,
-}
-
-impl Identities<'_> {
-    /// The agent who authored `t`, or why none counts. With `signed`, the commit must also
-    /// carry a valid signature by a key the base lists on that agent.
-    fn author(&mut self, t: &Touch, signed: bool) -> Result<Result<Id, String>, CliError> {
-        let Some(agent) = agent_by_email(self.base, &t.email) else {
-            return Ok(Err(format!(
-                "authored by <{}>, which no agent lists at the base",
-                t.email
-            )));
-        };
-        if signed {
-            let signer = match self.signed_by.get(&t.commit) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.store.ssh_signer(t.commit, &self.signers)?;
-                    self.signed_by.insert(t.commit, s.clone());
-                    s
-                }
-            };
-            let by = signer.as_deref().and_then(|e| agent_by_email(self.base, e));
-            if by != Some(agent) {
-                return Ok(Err(format!(
-                    "commit {} is not signed with a key the base lists on {agent}",
-                    &t.commit.to_string()[..12]
-                )));
-            }
-        }
-        Ok(Ok(agent.clone()))
-    }
-}
-
 /// Governance changes and who did what between `fork` and `head`; `old` and `new` are the
 /// changed files' records on each side (with `ovn.toml`), as `review::run` loads them.
 ///
-/// Long because it walks one change once and collects both lists the review prints
-/// (governance changes and who did what), each flag next to the fact it is about.
+/// It walks one change once and collects both lists the review prints (governance changes
+/// and who did what), each flag next to the fact it is about.
 pub(super) fn find(
     store: &Store,
     fork: Oid,
@@ -113,25 +71,14 @@ pub(super) fn find(
     old: &Ledger,
     new: &Ledger,
 ) -> Result<Findings, CliError> {
-    let base = base_rules(store, &fork.to_string())?;
-    // The base's rules as they are in force there: a governance change merged earlier
-    // without being validated does not judge this one.
-    let base = match super::effective::rules(store, fork)? {
-        Some(in_force) => super::effective::applied(&base, &in_force),
-        None => base,
-    };
+    let base = rules::base_in_force(store, fork)?;
     let policy = base
         .network
         .as_ref()
         .map(|n| n.validation.clone())
         .unwrap_or_default();
     let touches = store.range_touches(fork, head)?;
-    let mut ids = Identities {
-        store,
-        base: &base,
-        signers: allowed_signers(&base),
-        signed_by: BTreeMap::new(),
-    };
+    let mut ids = Identities::new(store, &base);
     let mut found = Findings {
         governance: judged(&mut ids, governance::changes(old, new), &touches)?,
         ..Findings::default()
@@ -179,69 +126,7 @@ pub(super) fn find(
         else {
             continue;
         };
-        let mut entry = Authored {
-            path: c.path.clone(),
-            record: format!("{} {stem}", kind.noun()),
-            author: match agent_by_email(&base, &t.email) {
-                Some(a) => a.to_string(),
-                None => format!("<{}>", t.email),
-            },
-            agent: None,
-            approves: None,
-            description: None,
-            flags: Vec::new(),
-        };
-        if kind == RecordType::Approval {
-            let approval = new.approvals.iter().find(|a| new.path(a.file) == c.path);
-            if let Some(a) = approval {
-                entry.approves = Some(a.record.value.to_string());
-            }
-            // An approval signed in the record names its approver and is judged by that
-            // signature against the base's keys (`review::run`), whoever committed it.
-            let signed_in_record =
-                approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
-            if let Some(by) = signed_in_record {
-                entry.author = format!("{} (signed in the record)", by.value);
-            }
-            // Unknown approvers are already a violation of their own (`review::run`); the
-            // commit's signature is checked here, against the base's keys.
-            if signed_in_record.is_none()
-                && policy.signed
-                && agent_by_email(&base, &t.email).is_some()
-                && let Err(why) = ids.author(t, true)?
-            {
-                entry
-                    .flags
-                    .push(format!("approval {stem} does not count: {why}"));
-            }
-        } else if let Err(why) = ids.author(t, false)? {
-            entry.flags.push(format!("unknown identity: {why}"));
-        }
-        if let Some(contribution) = new
-            .contributions
-            .iter()
-            .find(|x| new.path(x.file) == c.path)
-        {
-            let agent = &contribution.agent.value;
-            entry.agent = Some(agent.to_string());
-            entry.description = Some(contribution.description.clone());
-            if let Some(author) = agent_by_email(&base, &t.email)
-                && author != agent
-            {
-                entry.flags.push(format!(
-                    "logged for {agent} by {author}: only {agent} vouches for their own work"
-                ));
-            }
-            let date = contribution.date.value;
-            let skew = governance::skew_days(date, t.date);
-            if skew > i64::from(policy.date_skew_days()) {
-                entry.flags.push(format!(
-                    "dated {date}, {skew} days from its commit ({}): more than max_date_skew_days = {}",
-                    t.date,
-                    policy.date_skew_days()
-                ));
-            }
-        }
+        let entry = authored(&mut ids, &base, &policy, new, (&c.path, kind, &stem), t)?;
         for f in &entry.flags {
             found.flags.push(format!("{}: {f}", entry.path));
         }
@@ -250,113 +135,77 @@ pub(super) fn find(
     Ok(found)
 }
 
-/// `changes` judged with the rules `ids` holds (the base's), made by the commits `touches`
-/// lists for their files.
-fn judged(
+/// The record a change adds at `path` (a `kind` record named `stem`) and who added it: the
+/// commit `t`, mapped to an agent by the base's rules (`ids`, `base`, `policy`), with what a
+/// reviewer must look at flagged.
+fn authored(
     ids: &mut Identities<'_>,
-    mut changes: Vec<Change>,
-    touches: &BTreeMap<String, Vec<Touch>>,
-) -> Result<Vec<Change>, CliError> {
-    let signed = ids
-        .base
-        .network
-        .as_ref()
-        .is_some_and(|n| n.validation.signed);
-    for change in &mut changes {
-        let mut authors = Vec::new();
-        for t in touches.get(&change.path).into_iter().flatten() {
-            let agent = ids.author(t, false)?;
-            let unsigned = match (&agent, signed) {
-                (Ok(_), true) => ids.author(t, true)?.err(),
-                _ => None,
-            };
-            authors.push(governance::Author { agent, unsigned });
+    base: &Ledger,
+    policy: &Validation,
+    new: &Ledger,
+    (path, kind, stem): (&str, RecordType, &str),
+    t: &Touch,
+) -> Result<Authored, CliError> {
+    let mut entry = Authored {
+        path: path.to_owned(),
+        record: format!("{} {stem}", kind.noun()),
+        author: match agent_by_email(base, &t.email) {
+            Some(a) => a.to_string(),
+            None => format!("<{}>", t.email),
+        },
+        agent: None,
+        approves: None,
+        description: None,
+        flags: Vec::new(),
+    };
+    if kind == RecordType::Approval {
+        let approval = new.approvals.iter().find(|a| new.path(a.file) == path);
+        if let Some(a) = approval {
+            entry.approves = Some(a.record.value.to_string());
         }
-        governance::judge(change, ids.base, &authors);
+        // An approval signed in the record names its approver and is judged by that
+        // signature against the base's keys (`review::run`), whoever committed it.
+        let signed_in_record =
+            approval.and_then(|a| a.by.as_ref().filter(|_| a.signature.is_some()));
+        if let Some(by) = signed_in_record {
+            entry.author = format!("{} (signed in the record)", by.value);
+        }
+        // Unknown approvers are already a violation of their own (`review::run`); the
+        // commit's signature is checked here, against the base's keys.
+        if signed_in_record.is_none()
+            && policy.signed
+            && agent_by_email(base, &t.email).is_some()
+            && let Err(why) = ids.author(t, true)?
+        {
+            entry
+                .flags
+                .push(format!("approval {stem} does not count: {why}"));
+        }
+    } else if let Err(why) = ids.author(t, false)? {
+        entry.flags.push(format!("unknown identity: {why}"));
     }
-    Ok(changes)
-}
-
-/// The rules in force along a first-parent history, step by step (`ovn check --history`,
-/// and the rules payouts and statuses apply): a governance change joins them only when it
-/// is validated under the rules in force before it.
-#[derive(Default)]
-pub(super) struct InForce {
-    /// The rules in force (network, agents, projects), once a step changed any.
-    pub rules: Option<Ledger>,
-    /// Whether some governance change was not validated, so the rules in force differ from
-    /// the ledger's own.
-    pub diverged: bool,
-}
-
-impl InForce {
-    /// Judges the governance changes `commit` brings over `parent` (its first parent) with
-    /// the rules in force, makes the validated ones part of them, and returns the others.
-    /// The commits that made them are those reachable from `commit` and not from `parent`:
-    /// a merge's own and those of the branch it merged.
-    pub(super) fn step(
-        &mut self,
-        store: &Store,
-        parent: Oid,
-        commit: Oid,
-    ) -> Result<Vec<Change>, CliError> {
-        if !store.governance_touched(parent, commit)? {
-            return Ok(Vec::new());
+    if let Some(contribution) = new.contributions.iter().find(|x| new.path(x.file) == path) {
+        let agent = &contribution.agent.value;
+        entry.agent = Some(agent.to_string());
+        entry.description = Some(contribution.description.clone());
+        if let Some(author) = agent_by_email(base, &t.email)
+            && author != agent
+        {
+            entry.flags.push(format!(
+                "logged for {agent} by {author}: only {agent} vouches for their own work"
+            ));
         }
-        let (p, c) = (parent.to_string(), commit.to_string());
-        let changes: Vec<FileChange> = store
-            .changed_files(&p, &c)?
-            .into_iter()
-            .filter(|f| {
-                matches!(
-                    classify(&f.path),
-                    Role::Network
-                        | Role::Record(
-                            RecordType::Agent | RecordType::Project | RecordType::Agreement,
-                            ..
-                        )
-                )
-            })
-            .collect();
-        let side = |pick: fn(&FileChange) -> Option<&Vec<u8>>| -> Ledger {
-            let files: Vec<RawFile> = changes
-                .iter()
-                .filter_map(|f| {
-                    pick(f).map(|b| RawFile {
-                        path: f.path.clone(),
-                        bytes: b.clone(),
-                    })
-                })
-                .collect();
-            load::files(&files).into_ledger()
-        };
-        let (old, new) = (side(|f| f.old.as_ref()), side(|f| f.new.as_ref()));
-        // Until a step changes them, the rules in force are the ledger's own.
-        let base = match self.rules.take() {
-            Some(rules) => rules,
-            None => base_rules(store, &p)?,
-        };
-        let touches = store.range_touches(parent, commit)?;
-        let mut ids = Identities {
-            store,
-            base: &base,
-            signers: allowed_signers(&base),
-            signed_by: BTreeMap::new(),
-        };
-        let judged = judged(&mut ids, governance::changes(&old, &new), &touches)?;
-        let mut rules = base;
-        let mut refused = Vec::new();
-        for change in judged {
-            if change.validated {
-                governance::apply(&change, &mut rules, &new);
-            } else {
-                self.diverged = true;
-                refused.push(change);
-            }
+        let date = contribution.date.value;
+        let skew = governance::skew_days(date, t.date);
+        if skew > i64::from(policy.date_skew_days()) {
+            entry.flags.push(format!(
+                "dated {date}, {skew} days from its commit ({}): more than max_date_skew_days = {}",
+                t.date,
+                policy.date_skew_days()
+            ));
         }
-        self.rules = Some(rules);
-        Ok(refused)
     }
+    Ok(entry)
 }
 
 /// Whether `l` holds a record read from `path`.

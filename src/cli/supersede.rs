@@ -19,15 +19,16 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::log::{self, LogArgs, What};
-use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::duration;
-use crate::core::ledger::{self, Ledger, Loaded, RawFile, RecordType};
+use crate::core::ledger::{Ledger, Loaded, RecordType};
 use crate::core::payout::Corrections;
 use crate::core::record::{At, Contribution, Kind, Network};
 use crate::core::value::{Id, currency_minor_units};
 use crate::core::write;
+use crate::ops::write::Base;
 use crate::store::{Plan, View};
 
 /// Refuses a second correction of `target` (as `ovn check` would, with `corrected-twice`):
@@ -83,18 +84,14 @@ pub(super) fn run(
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<(String, String, Vec<Change>)>, Refusal> {
-            let (original, mut base) = original(view, target)?;
+            let (original, base) = original(view, target)?;
             let date = given.date.unwrap_or(original.date.value);
             let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
-            for f in view.read_folders(&[&day_folder])? {
-                if !base.iter().any(|b| b.path == f.path) {
-                    base.push(f);
-                }
-            }
-            let loaded = ledger::load(&base);
-            let network = log::network(&loaded)?;
+            let base = base.widened(view, &[&day_folder])?;
+            let loaded = base.loaded();
+            let network = log::network(loaded)?;
             let mut c = starting_from(&original, id.clone(), date);
-            given.apply(&args, &loaded, &network, &original, &mut c)?;
+            given.apply(&args, loaded, &network, &original, &mut c)?;
             let changes = changes(&original, &c, &network.currency);
             if changes.is_empty() {
                 return Err(CliError::usage(
@@ -104,19 +101,14 @@ pub(super) fn run(
                 .into());
             }
             let path = format!("{day_folder}/{id}.toml");
-            let text = write::contribution(&c);
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            writing::judge(view, &base, &loaded, &added)?;
+            let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = log::summary(&c, &network.currency);
             let listed: Vec<String> = changes
                 .iter()
                 .map(|(field, old, new)| format!("{field}: {old} -> {new}"))
                 .collect();
             Ok(Plan {
-                files: vec![(path, text.into_bytes())],
+                files: vec![file],
                 message: format!(
                     "log: {summary} (supersedes {target})\n\n{}\n\nchanged {}\n",
                     c.description,
@@ -365,7 +357,7 @@ impl Given {
 /// The contribution `target` as committed, with the files its correction is judged against
 /// (the small folders and the original's file); refused when it is missing, broken, a
 /// reversal, or already corrected.
-fn original(view: &View<'_>, target: &Id) -> Result<(Contribution, Vec<RawFile>), Refusal> {
+fn original(view: &View<'_>, target: &Id) -> Result<(Contribution, Base), Refusal> {
     let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
         CliError::usage(
             format!("--supersedes {target}: no contribution has this id"),
@@ -374,20 +366,8 @@ fn original(view: &View<'_>, target: &Id) -> Result<(Contribution, Vec<RawFile>)
             ),
         )
     })?;
-    let mut base = view.read_folders(&SMALL_FOLDERS)?;
-    base.extend(view.read(&found)?);
-    let original = ledger::load(&base)
-        .ledger
-        .contributions
-        .iter()
-        .find(|c| c.id.value == *target)
-        .map(|c| (**c).clone())
-        .ok_or_else(|| {
-            CliError::usage(
-                format!("contribution {target} ({found}) has problems of its own"),
-                Some("run `ovn check` and fix the record first".to_owned()),
-            )
-        })?;
+    let base = Base::read(view, &[], &[&found])?;
+    let original = writing::contribution_in(base.loaded(), target, &found)?;
     if original.reverses.is_some() {
         return Err(CliError::usage(
             format!("{target} is a reversal, which is not corrected"),

@@ -9,12 +9,13 @@ use chrono::NaiveDate;
 
 use super::CliError;
 use crate::context::Context;
-use crate::core::append;
 use crate::core::diag::Diagnostic;
-use crate::core::ledger::{self, Loaded, RawFile, RecordType};
+use crate::core::ledger::{Loaded, RawFile, RecordType};
 use crate::core::parse::{TextProblem, suggest, text_problem};
+use crate::core::record::Contribution;
 use crate::core::render;
 use crate::core::value::{Id, parse_date_text};
+use crate::ops::write::Base;
 use crate::store::{Identity, Mode, Outcome, Plan, Store, StoreError, View, WriteOptions};
 
 /// How long a write waits for another `ovn` writer of the same repository.
@@ -70,29 +71,30 @@ pub fn options(store: &Store, ctx: &Context, no_commit: bool) -> Result<WriteOpt
     })
 }
 
-/// Judges `added` against the part of the ledger in `base` (already loaded as `loaded`):
-/// refuses when they bring any problem `ovn check` would report. When the only problem is
-/// hours per day, which a part of the ledger can overstate (a record of that day superseded
-/// from another day), the whole ledger decides.
-pub fn judge(
+/// Judges `added` against `base` ([`Base::problems`]): refuses when they bring any problem
+/// `ovn check` would report.
+pub fn judge(view: &View<'_>, base: &Base, added: &[RawFile]) -> Result<(), Refusal> {
+    match base.problems(view, added)? {
+        None => Ok(()),
+        Some((problems, files)) => Err(Refusal::Problems(problems, files)),
+    }
+}
+
+/// `text` as the new file `path`, once judged against `base` ([`judge`]): the file a write
+/// plans.
+pub fn judged(
     view: &View<'_>,
-    base: &[RawFile],
-    loaded: &Loaded,
-    added: &[RawFile],
-) -> Result<(), Refusal> {
-    let mut problems = append::new_problems(base, loaded, added);
-    let mut files = base.to_vec();
-    if append::only_day_overflow(&problems) {
-        let all = view.read_all()?;
-        let all_loaded = ledger::load(&all);
-        problems = append::new_problems(&all, &all_loaded, added);
-        files = all;
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    files.extend_from_slice(added);
-    Err(Refusal::Problems(problems, files))
+    base: &Base,
+    path: &str,
+    text: String,
+) -> Result<(String, Vec<u8>), Refusal> {
+    let bytes = text.into_bytes();
+    let added = [RawFile {
+        path: path.to_owned(),
+        bytes: bytes.clone(),
+    }];
+    judge(view, base, &added)?;
+    Ok((path.to_owned(), bytes))
 }
 
 /// Turns a refusal into the command's error, printing diagnostics as `ovn check` does.
@@ -163,6 +165,28 @@ pub fn parse_id(flag: &str, text: &str) -> Result<Id, CliError> {
     })
 }
 
+/// A new record's id (`flag` names it in errors) and its display name, the id by default.
+pub fn id_and_name(flag: &str, id: &str, name: Option<&str>) -> Result<(Id, String), CliError> {
+    let id = parse_id(flag, id)?;
+    let name = match name {
+        Some(n) => text("--name", n)?,
+        None => id.to_string(),
+    };
+    Ok((id, name))
+}
+
+/// The agents `--steward` names, each existing, in order and once.
+pub fn stewards(loaded: &Loaded, given: &[String]) -> Result<Vec<Id>, CliError> {
+    let mut stewards = Vec::new();
+    for s in given {
+        let s = existing(loaded, RecordType::Agent, "--steward", s)?;
+        if !stewards.contains(&s) {
+            stewards.push(s);
+        }
+    }
+    Ok(stewards)
+}
+
 /// A reference to an existing record of `kind`, with a suggestion when it is a near miss.
 pub fn existing(loaded: &Loaded, kind: RecordType, flag: &str, text: &str) -> Result<Id, CliError> {
     let id = parse_id(flag, text)?;
@@ -170,6 +194,35 @@ pub fn existing(loaded: &Loaded, kind: RecordType, flag: &str, text: &str) -> Re
         return Ok(id);
     }
     Err(unknown(loaded, kind, text))
+}
+
+/// The error for a contribution id that no committed contribution has.
+pub fn no_contribution(target: &Id) -> CliError {
+    CliError::usage(
+        format!("no contribution has the id {target}"),
+        Some("give the id of a committed contribution (its file name without .toml)".to_owned()),
+    )
+}
+
+/// The contribution `target`, read from its file `found` into `loaded`: one a correction can
+/// start from, or refused when its file has problems of its own (it did not read).
+pub fn contribution_in(
+    loaded: &Loaded,
+    target: &Id,
+    found: &str,
+) -> Result<Contribution, CliError> {
+    loaded
+        .ledger
+        .contributions
+        .iter()
+        .find(|c| c.id.value == *target)
+        .map(|c| (**c).clone())
+        .ok_or_else(|| {
+            CliError::usage(
+                format!("contribution {target} ({found}) has problems of its own"),
+                Some("run `ovn check` and fix the record first".to_owned()),
+            )
+        })
 }
 
 /// The error for an unknown record, with a suggestion or the way to add one.
@@ -228,9 +281,6 @@ pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliE
     Ok(date)
 }
 
-/// The ledger's small folders (everything but contributions), which every write reads.
-pub const SMALL_FOLDERS: [&str; 4] = ["agents", "projects", "resources", "agreements"];
-
 /// Opens the ledger and checks it can be written to.
 pub fn open_for_writing(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
     let store = super::open(cwd, ctx)?;
@@ -256,8 +306,8 @@ pub fn add_record(
     let path = format!("{}/{id}.toml", kind.folder());
     store
         .transact(options, |view: &View<'_>| {
-            let base = view.read_folders(&SMALL_FOLDERS)?;
-            let loaded = ledger::load(&base);
+            let base = Base::read(view, &[], &[])?;
+            let loaded = base.loaded();
             if loaded.ledger.index.contains(kind, id.as_str()) {
                 return Err(Refusal::Cli(CliError::usage(
                     format!("{} `{id}` already exists ({path})", kind.noun()),
@@ -270,14 +320,10 @@ pub fn add_record(
                     Some("run `ovn check` and fix ovn.toml first".to_owned()),
                 )));
             }
-            let (text, summary) = build(&loaded)?;
-            let added = [RawFile {
-                path: path.clone(),
-                bytes: text.clone().into_bytes(),
-            }];
-            judge(view, &base, &loaded, &added)?;
+            let (text, summary) = build(loaded)?;
+            let file = judged(view, &base, &path, text)?;
             Ok(Plan {
-                files: vec![(path.clone(), text.into_bytes())],
+                files: vec![file],
                 message: format!("{}: add {summary}\n", kind.noun()),
                 value: summary,
             })

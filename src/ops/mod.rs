@@ -4,19 +4,24 @@
 //! ([`crate::store::ResolvedRev`]), loads through [`load`], calls one function here or in
 //! the core, and renders the answer. What used to be written inside commands lives here
 //! instead, once: which branch is the validated one ([`branch`]), how a ledger is loaded and
-//! whether the result is the whole ledger or a part ([`load`]), the rules around a payout
-//! (a revenue event is recorded once, what is pending review: [`payout`]) and how a review
-//! plans the loads of its payout impact ([`review`]).
+//! whether the result is the whole ledger or a part ([`load`]), what a write is validated
+//! against ([`write`]), the rules around a payout (a revenue event is recorded once, what is
+//! pending review or awaiting approvals: [`payout`]), whose approvals count ([`approvals`]),
+//! the rules in force along the validated branch ([`rules`]) and how a review plans the
+//! loads of its payout impact ([`review`]).
 //!
-//! This layer may use the store and the core, never the command line: its errors are
-//! [`Error`]s, which the command line maps to exit codes, and what only the command line
-//! holds (the answer and totals caches, the approval judgement) is handed in by the caller.
+//! This layer may use the store, the caches and the core, never the command line: its errors
+//! are [`Error`]s or the store's, which the command line maps to exit codes; what it asks of
+//! the user (an amount, a project) is handed in as values.
 
+pub mod approvals;
 pub mod branch;
 pub mod export;
 pub mod load;
 pub mod payout;
 pub mod review;
+pub mod rules;
+pub mod write;
 
 use crate::store::StoreError;
 

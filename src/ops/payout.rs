@@ -1,20 +1,25 @@
 //! The rules around a payout that are not its arithmetic (which is `core::payout`): which
-//! ledger a payout reads, what the current branch adds that is not validated yet, and that a
-//! revenue event is recorded once.
+//! ledger a payout reads, which contributions it leaves out for awaiting approvals, what the
+//! current branch adds that is not validated yet, that a revenue event is recorded once, and
+//! that a payout does not land where the branch has payouts it did not see.
 //!
 //! They were written inside the `ovn payout` command, the recorded-once rule twice (against
 //! the ledger read, then against the branch under the write lock) with two predicates kept
 //! equal by hand; here it is one predicate, [`Event::is`], used by both checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::Error;
 use super::load::{self, Loaded, Need};
+use crate::cache::totals;
 use crate::core::ledger::{self, Ledger};
 use crate::core::parse::Settings;
+use crate::core::payout::{self, Payout, Reason, Request, Settled, money};
 use crate::core::record::PayoutRecord;
+use crate::core::validation::Status;
 use crate::core::value::Id;
 use crate::store::{ResolvedRev, Store, StoreError};
 
@@ -45,6 +50,72 @@ pub fn load(
     }
 }
 
+/// Contributions merged at `rev` that still await the approvals the network's policy asks
+/// for (none when the policy asks for none: merged is validated). The policy, identities and
+/// stewards are those in force ([`super::rules`]): a governance change that reached the
+/// branch without being validated does not apply.
+pub fn unapproved(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+) -> Result<HashSet<Id>, StoreError> {
+    let in_force = super::rules::rules(store, rev.commit())?
+        .map(|rules| super::rules::applied(ledger, &rules));
+    let ledger = in_force.as_ref().unwrap_or(ledger);
+    if ledger
+        .network
+        .as_ref()
+        .is_none_or(|n| n.validation.approvals == 0)
+    {
+        return Ok(Default::default());
+    }
+    Ok(super::approvals::statuses(store, &rev.id(), ledger)?
+        .0
+        .into_iter()
+        .filter(|(_, s)| matches!(s, Status::AwaitingApproval { .. }))
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// A payout as `ovn payout` previews, records and re-derives it, with what it was computed
+/// from.
+pub struct Computed {
+    /// The payout.
+    pub payout: Payout,
+    /// What recorded payouts settled (a record's digest covers it).
+    pub settled: Vec<Settled>,
+    /// The contributions left out as awaiting approvals.
+    pub unapproved: HashSet<Id>,
+}
+
+/// The payout `request` asks for on `ledger` (read at `rev`): only validated contributions
+/// count, so with a policy asking for approvals those still awaiting them are left out (and
+/// listed); what recorded payouts settled counts against the claims.
+pub fn compute(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+    request: &Request<'_>,
+) -> Result<Computed, Error> {
+    let settled = payout::settled_by_records(ledger);
+    let unapproved = unapproved(store, rev, ledger)?;
+    let payout = payout::compute_with(
+        ledger,
+        request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Error::usage(e.to_string(), None))?;
+    Ok(Computed {
+        payout,
+        settled,
+        unapproved,
+    })
+}
+
 /// Contributions to `project` on `HEAD` that the validated branch does not have yet
 /// (pending review), sorted; `ledger` (read on the validated branch) gives the currency.
 pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project: &str) -> Vec<Id> {
@@ -66,6 +137,32 @@ pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project:
         .map(|c| c.id.value)
         .collect();
     ids.into_iter().collect()
+}
+
+/// Keeps the totals of `result` (a payout of `amount` to `project` at `rev`) for the next
+/// review on top of `rev`, when it is the computation a review makes of this revision: no
+/// contribution left out as awaiting approval (`unapproved`) or, where the payout is
+/// `dated`, as dated after it.
+pub fn keep_for_review(
+    store: &Store,
+    rev: &ResolvedRev,
+    project: &str,
+    amount: Decimal,
+    result: &Payout,
+    dated: bool,
+    unapproved: &HashSet<Id>,
+) {
+    // Kept only where the date changed nothing (no contribution dated after it).
+    let undated = !dated
+        && !result
+            .left_out
+            .iter()
+            .any(|l| l.reason == Reason::AfterPayout);
+    if undated && unapproved.is_empty() {
+        let kept = Ok(Some(result.totals.clone()));
+        totals::put(store, rev.commit(), project, amount, &kept);
+        totals::prune(store);
+    }
 }
 
 /// A revenue event: a payout of `amount` to `project` on `date`, named by `memo`. The same
@@ -91,6 +188,48 @@ impl Event<'_> {
             && p.memo.as_deref() == self.memo
     }
 
+    /// Refuses the event when it is recorded already ([`Event::recorded`]); `minor_units`
+    /// shows its amount.
+    pub fn not_recorded(
+        &self,
+        store: &Store,
+        rev: &ResolvedRev,
+        ledger: &Ledger,
+        minor_units: u32,
+    ) -> Result<(), Error> {
+        let Some(existing) = self.recorded(store, rev, ledger) else {
+            return Ok(());
+        };
+        Err(Error::usage(
+            format!(
+                "this revenue event ({} on {}, {}{}) is already recorded as payout {existing}",
+                self.project,
+                self.date,
+                money(self.amount, minor_units),
+                self.memo.map(|m| format!(", {m:?}")).unwrap_or_default(),
+            ),
+            Some(
+                "a revenue event is paid out once; use another --memo if it is a different event"
+                    .to_owned(),
+            ),
+        ))
+    }
+
+    /// Refuses the event when `branch` (the payouts of the branch it is recorded on, read
+    /// under the write's lock) records it already.
+    pub fn not_on_branch(&self, branch: &Ledger) -> Result<(), Error> {
+        match branch.payouts.iter().find(|p| self.is(p)) {
+            Some(other) => Err(Error::usage(
+                format!(
+                    "this revenue event is already recorded on the branch as payout {}",
+                    other.id.value
+                ),
+                None,
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The payout recording this event among those of `ledger` (read at `rev`) and those the
     /// current branch adds on top of `rev`, if any.
     pub fn recorded(&self, store: &Store, rev: &ResolvedRev, ledger: &Ledger) -> Option<Id> {
@@ -106,6 +245,33 @@ impl Event<'_> {
             .find(|p| self.is(p))
             .map(|p| p.id.value.clone())
     }
+}
+
+/// Refuses a payout computed on `ledger` (read at `rev`) that would land on a branch whose
+/// payouts of `project` (`branch`) include one `ledger` lacks: it would repay what that one
+/// already repaid, and fork the project's payout line.
+pub fn all_seen(ledger: &Ledger, branch: &Ledger, project: &str, rev: &str) -> Result<(), Error> {
+    let unseen: Vec<&str> = branch
+        .payouts
+        .iter()
+        .filter(|p| p.project.value.as_str() == project)
+        .filter(|p| !ledger.payouts.iter().any(|q| q.id.value == p.id.value))
+        .map(|p| p.id.value.as_str())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(
+        format!(
+            "the ledger at {rev} lacks payout{} {} of project `{project}` that this branch has: a payout computed there would repay what {} already repaid",
+            if unseen.len() == 1 { "" } else { "s" },
+            unseen.join(", "),
+            if unseen.len() == 1 { "it" } else { "they" }
+        ),
+        Some(
+            "compute it where every recorded payout of the project is: --at HEAD, or merge this branch into the validated branch first".to_owned(),
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -137,15 +303,20 @@ mod tests {
         part.payouts.remove(0)
     }
 
-    #[test]
-    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
-        let drone = Id::parse("drone").unwrap();
-        let event = Event {
-            project: &drone,
+    /// The revenue event of the sample payout with memo "Invoice 1".
+    fn invoice_1(drone: &Id) -> Event<'_> {
+        Event {
+            project: drone,
             date: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
             amount: Decimal::new(3000, 0),
             memo: Some("Invoice 1"),
-        };
+        }
+    }
+
+    #[test]
+    fn a_revenue_event_is_its_project_day_amount_by_value_and_memo() {
+        let drone = Id::parse("drone").unwrap();
+        let event = invoice_1(&drone);
         assert!(event.is(&payout("3000.00", "Invoice 1")), "3000 is 3000.00");
         assert!(!event.is(&payout("3000.01", "Invoice 1")));
         assert!(!event.is(&payout("3000.00", "Invoice 2")));
@@ -154,5 +325,20 @@ mod tests {
             ..event
         };
         assert!(!other_day.is(&payout("3000.00", "Invoice 1")));
+    }
+
+    #[test]
+    fn an_event_the_branch_records_is_refused_under_the_lock() {
+        let drone = Id::parse("drone").unwrap();
+        let event = invoice_1(&drone);
+        let mut branch = Ledger::default();
+        branch.payouts.push(payout("3000.00", "Invoice 2"));
+        assert!(event.not_on_branch(&branch).is_ok(), "another event");
+        branch.payouts.push(payout("3000.00", "Invoice 1"));
+        let refused = event.not_on_branch(&branch).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "this revenue event is already recorded on the branch as payout 01pa0000000000000000000001"
+        );
     }
 }

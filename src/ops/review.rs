@@ -10,9 +10,10 @@
 //! revision at a time, so at most one whole ledger is in memory. A revision whose totals were
 //! kept by an earlier review or payout is not loaded at all.
 //!
-//! What this layer cannot know is handed in by the caller through [`Hooks`]: the rules in
-//! force (a walk of the governance history), which contributions still await approvals, and
-//! where totals are kept.
+//! Under a policy asking for approvals each side pays what `ovn payout` would pay there,
+//! with the rules in force ([`super::rules`]) and without what still awaits approvals
+//! ([`super::payout::unapproved`]); the totals worked out on each side are kept in the
+//! cache ([`crate::cache::totals`]) for the next review on top of the same revision.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -21,6 +22,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::load::{self, Pick};
+use crate::cache::totals;
 use crate::core::ledger::{self, Ledger, RecordType};
 use crate::core::payout::{self, Payout, Request};
 use crate::core::record::PayoutRecord;
@@ -32,8 +34,8 @@ use crate::store::{ResolvedRev, Store, StoreError};
 pub const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
 
 /// What a review takes of a payout: each agent's total, none when the project does not exist
-/// at the revision, or why it cannot be worked out.
-pub type Totals = Result<Option<Vec<(Id, Decimal)>>, String>;
+/// at the revision, or why it cannot be worked out (kept as such by the cache).
+pub use crate::cache::totals::Totals;
 
 /// The payout impact on one project.
 #[derive(Clone, Debug, Serialize)]
@@ -47,23 +49,6 @@ pub struct Impact {
     pub note: Option<String>,
     /// Each agent's payout before and after.
     pub agents: Vec<AgentImpact>,
-}
-
-/// What the impact needs from its caller.
-pub trait Hooks {
-    /// The caller's error; reading the store fails into it.
-    type Error: From<StoreError>;
-    /// The rules in force at `commit` (network, agents, projects), or `None` when they are
-    /// the ledger's own.
-    fn rules_in_force(&self, commit: Oid) -> Result<Option<Ledger>, Self::Error>;
-    /// The contributions of `ledger` (read at `commit`) still awaiting approvals.
-    fn unapproved(&self, commit: Oid, ledger: &Ledger) -> Result<HashSet<Id>, Self::Error>;
-    /// Totals kept for `project` and `amount` at `commit`, if any.
-    fn kept(&self, commit: Oid, project: &str, amount: Decimal) -> Option<Totals>;
-    /// Keeps `totals` for `project` and `amount` at `commit`.
-    fn keep(&self, commit: Oid, project: &str, amount: Decimal, totals: &Totals);
-    /// Called once after the last [`Hooks::keep`].
-    fn done_keeping(&self);
 }
 
 /// The projects a change touches and the amounts to pay out, as far as the change's own
@@ -122,15 +107,14 @@ impl Plan {
 /// Payouts before and after the change from `base` to `head` (whose changed files, read on
 /// each side, are `old` and `new`), per affected project, for `amount` or each project's
 /// last recorded payout.
-pub fn impact<H: Hooks>(
+pub fn impact(
     store: &Store,
     base: &ResolvedRev,
     head: &ResolvedRev,
     old: &Ledger,
     new: &Ledger,
     amount: Option<Decimal>,
-    hooks: &H,
-) -> Result<Vec<Impact>, H::Error> {
+) -> Result<Vec<Impact>, StoreError> {
     let plan = Plan::new(store, head, old, new, amount)?;
     if plan.projects.is_empty() && plan.agreements.is_empty() {
         return Ok(Vec::new());
@@ -156,15 +140,13 @@ pub fn impact<H: Hooks>(
     // needs whole ledgers: approvals and statuses are not in a quick load.
     let approvals = asks(old)
         || asks(new)
-        || hooks
-            .rules_in_force(base.commit())?
-            .is_some_and(|r| asks(&r));
+        || super::rules::rules(store, base.commit())?.is_some_and(|r| asks(&r));
     let kept_before: Option<Vec<Totals>> = plan.looked_up.as_ref().and_then(|amounts| {
         plan.named
             .iter()
             .zip(amounts)
             .map(|(p, a)| match a {
-                Some(a) => hooks.kept(base.commit(), p, *a),
+                Some(a) => totals::get(store, base.commit(), p, *a),
                 None => Some(Ok(None)),
             })
             .collect()
@@ -180,7 +162,6 @@ pub fn impact<H: Hooks>(
         kept_before,
         after,
         before,
-        hooks,
     )
 }
 
@@ -231,7 +212,7 @@ fn load_sides(
 /// Long because the order of the steps is what keeps one whole ledger in memory at a time;
 /// each step is a few lines.
 #[allow(clippy::too_many_arguments)]
-fn compare<H: Hooks>(
+fn compare(
     store: &Store,
     base: &ResolvedRev,
     head: &ResolvedRev,
@@ -241,8 +222,7 @@ fn compare<H: Hooks>(
     kept_before: Option<Vec<Totals>>,
     after: ledger::Loaded,
     mut before: Option<ledger::Loaded>,
-    hooks: &H,
-) -> Result<Vec<Impact>, H::Error> {
+) -> Result<Vec<Impact>, StoreError> {
     let (base_id, head_id) = (base.commit(), head.commit());
     let mut projects = plan.projects;
     for p in &after.ledger.projects {
@@ -268,13 +248,14 @@ fn compare<H: Hooks>(
     let kept_before = kept_before.filter(|_| same_amounts);
     // Under a policy asking for approvals, each side pays what `ovn payout` would pay there:
     // contributions still awaiting approval are left out (both ledgers are then whole).
-    let unapproved = |at: Oid, loaded: &ledger::Loaded| -> Result<HashSet<Id>, H::Error> {
-        if approvals {
-            hooks.unapproved(at, &loaded.ledger)
-        } else {
-            Ok(HashSet::new())
-        }
-    };
+    let unapproved =
+        |at: &ResolvedRev, loaded: &ledger::Loaded| -> Result<HashSet<Id>, StoreError> {
+            if approvals {
+                super::payout::unapproved(store, at, &loaded.ledger)
+            } else {
+                Ok(HashSet::new())
+            }
+        };
     let payouts = |loaded: &ledger::Loaded, unapproved: &HashSet<Id>| -> Vec<Totals> {
         amounts
             .iter()
@@ -288,14 +269,14 @@ fn compare<H: Hooks>(
     let keep = |at: Oid, worked_out: &[Totals]| {
         for ((project, a), t) in amounts.iter().zip(worked_out) {
             if let Some(a) = a {
-                hooks.keep(at, project, *a, t);
+                totals::put(store, at, project, *a, t);
             }
         }
     };
-    let unapproved_after = unapproved(head_id, &after)?;
+    let unapproved_after = unapproved(head, &after)?;
     let (payouts_after, payouts_before) = match &before {
         Some(before) => {
-            let unapproved_before = unapproved(base_id, before)?;
+            let unapproved_before = unapproved(base, before)?;
             let (a, b) = rayon::join(
                 || payouts(&after, &unapproved_after),
                 || payouts(before, &unapproved_before),
@@ -315,7 +296,7 @@ fn compare<H: Hooks>(
                 Some(before) => before,
                 None => load::whole(store, base)?,
             };
-            let worked_out = payouts(&loaded, &unapproved(base_id, &loaded)?);
+            let worked_out = payouts(&loaded, &unapproved(base, &loaded)?);
             keep(base_id, &worked_out);
             before = Some(loaded);
             worked_out
@@ -325,7 +306,7 @@ fn compare<H: Hooks>(
     if let Some(before) = before {
         super::discard(before);
     }
-    hooks.done_keeping();
+    totals::prune(store);
     Ok(out)
 }
 

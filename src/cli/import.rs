@@ -12,13 +12,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use super::writing::{self, Refusal, SMALL_FOLDERS};
+use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::import::{self, MAX_BYTES, RowError};
 use crate::core::ledger::{self, RawFile};
 use crate::core::value::Id;
 use crate::core::write;
+use crate::ops::write::Base;
 use crate::store::{Plan, StoreError, View};
 
 /// Import contributions from other tools, in one commit.
@@ -291,18 +292,12 @@ fn write_rows(
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, false)?;
     let result = store.transact(&options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
-        let mut wanted: Vec<&str> = SMALL_FOLDERS.to_vec();
-        wanted.extend(folders.iter().map(String::as_str));
-        let base = view.read_folders(&wanted)?;
-        let loaded = ledger::load(&base);
-        let network = super::log::network(&loaded)?;
+        let wanted: Vec<&str> = folders.iter().map(String::as_str).collect();
+        let base = Base::read(view, &wanted, &[])?;
+        let loaded = base.loaded();
+        let network = super::log::network(loaded)?;
         if let Some(p) = &project {
-            writing::existing(
-                &loaded,
-                ledger::RecordType::Project,
-                "--project",
-                p.as_str(),
-            )?;
+            writing::existing(loaded, ledger::RecordType::Project, "--project", p.as_str())?;
         }
         let (mut records, errors) =
             import::contributions(data, &map, &loaded.ledger, project.as_ref());
@@ -344,9 +339,7 @@ fn write_rows(
         if added.is_empty() {
             return Err(Stop::Done(vec![format!("Nothing to import: {head}")]));
         }
-        if let Err(Refusal::Problems(problems, files)) =
-            writing::judge(view, &base, &loaded, &added)
-        {
+        if let Err(Refusal::Problems(problems, files)) = writing::judge(view, &base, &added) {
             // Say which row each problem file comes from, then show the problems.
             let mut err = std::io::stderr().lock();
             for (line, file) in lines.iter().zip(&added) {

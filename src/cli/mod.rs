@@ -281,6 +281,9 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         cache: !cli.no_cache,
         ..ctx.clone()
     };
+    if reads_validated(&cli.command) {
+        warn_if_stale(&cwd, ctx);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
@@ -386,6 +389,36 @@ pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool)
     match at {
         Some(rev) => Ok((store.resolve_rev(rev)?, false)),
         None => Ok((crate::ops::branch::resolve(store)?, true)),
+    }
+}
+
+/// Whether `command` reads the validated branch (no `--at`, no range given): the commands
+/// that warn when it is behind its upstream.
+fn reads_validated(command: &Command) -> bool {
+    match command {
+        Command::Payout(a) => a.command.is_none() && a.at.is_none(),
+        Command::Report(a) => a.at().is_none(),
+        Command::Export(a) => a.period.at.is_none(),
+        Command::Site(a) => a.at.is_none(),
+        Command::Review(a) => a.range.is_none(),
+        Command::Check(a) => a.history.as_deref() == Some(""),
+        Command::Status(_) => true,
+        _ => false,
+    }
+}
+
+/// Says on stderr when the validated branch is behind its upstream (see
+/// [`crate::ops::branch::Validated::warning`]). Said once, before the command runs, so an
+/// answer from the cache gets it too; a ledger or branch that cannot be found says nothing
+/// here (the command itself fails as it would).
+fn warn_if_stale(cwd: &Path, ctx: &Context) {
+    let Ok(store) = open(cwd, ctx) else { return };
+    let Ok(found) = crate::ops::branch::find(&store) else {
+        return;
+    };
+    let current = store.branch().ok();
+    if let Some(warning) = found.warning(current.as_deref()) {
+        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
     }
 }
 

@@ -56,12 +56,13 @@ pub fn run(
     let store = super::open(cwd, ctx)?;
     // The same settings, and so the same validated branch, as every other command reads.
     let network = ops::branch::settings(&store);
-    let validated = network
-        .as_ref()
-        .map_or(Network::DEFAULT_BRANCH.to_owned(), |n| {
-            n.validated_branch.clone()
-        });
-    let pending = store.pending(&validated)?;
+    let validated = ops::branch::name(&store);
+    let found = match ops::branch::find(&store) {
+        Ok(found) => Some(found),
+        Err(ops::Error::Usage { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let pending = store.pending(found.as_ref().map(|f| &f.rev))?;
     let here = match &pending.branch {
         Some(b) => format!("On branch {b}"),
         None => "On a detached HEAD".to_owned(),
@@ -117,8 +118,7 @@ pub fn run(
             }
         }
     }
-    if let Some(v) = &pending.validated {
-        let v = store.resolve_rev(v)?;
+    if let Some(v) = found.as_ref().map(|f| &f.rev) {
         // The rules in force: a policy change not validated does not apply.
         let rules = super::effective::rules(&store, v.commit())?;
         let policy = rules
@@ -126,7 +126,7 @@ pub fn run(
             .and_then(|r| r.network.as_ref())
             .or(network.as_ref());
         if policy.is_some_and(|n| n.validation.approvals > 0) {
-            awaiting(&store, &v, rules.as_ref(), out)?;
+            awaiting(&store, v, rules.as_ref(), out)?;
         }
     }
     if let Some(i) = store.interrupted() {

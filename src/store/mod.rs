@@ -34,7 +34,7 @@ pub use range::{RuleIds, Special, Touch};
 pub use read::Scope;
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use status::{Change, ChangeKind, Pending, UNSTAGED, Uncommitted};
+pub use status::{Change, ChangeKind, InProgress, Pending, UNSTAGED, Uncommitted, Upstream};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 

@@ -57,6 +57,7 @@ mod scenarios {
     mod corrections;
     mod governance;
     mod payout_line;
+    mod team_origin;
 }
 
 mod robustness {

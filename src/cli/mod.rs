@@ -68,7 +68,9 @@ The ledger format is described in ovn-ledger(5).";
 /// Contributions (work, money, materials, use of equipment), agents, projects, resources and
 /// value-equation agreements are TOML files in a git repository; merging a pull request is
 /// peer validation. ovn finds the ledger from the current directory upwards (the nearest
-/// ovn.toml) and never touches the network.
+/// ovn.toml); with none there, the only ovn.toml git tracks in the repository (a ledger in a
+/// subfolder of a code repository is found from its top or from src/; several are listed,
+/// to choose one with -C). It never touches the network.
 #[derive(Debug, Parser)]
 #[command(name = "ovn", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {

@@ -165,6 +165,11 @@ impl Store {
         })
     }
 
+    /// Whether the repository has any remote.
+    pub fn has_remotes(&self) -> bool {
+        self.repo.remotes().is_ok_and(|r| !r.is_empty())
+    }
+
     /// The commit of the local branch `branch`, if it exists.
     pub fn local_branch(&self, branch: &str) -> Option<Oid> {
         self.repo

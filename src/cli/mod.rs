@@ -53,7 +53,8 @@ Exit status:
   3  environment error: not in a ledger, git or file-system failure
 
 Environment:
-  OVN_NOW            pin the clock (RFC 3339), for reproducible commits
+  OVN_NOW            pin the clock (RFC 3339), for reproducible commits and tests: it is
+                     also the today of relative dates (yesterday, last month)
   GIT_AUTHOR_NAME    author name of commits ovn makes (else git config user.name)
   GIT_AUTHOR_EMAIL   author email of commits ovn makes (else git config user.email)
 
@@ -315,7 +316,11 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         }
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => {
-            let question = key::question("report", &args);
+            let question = if args.relative_dates() {
+                key::dated_question("report", &args, ctx.now.date_naive())
+            } else {
+                key::question("report", &args)
+            };
             let at: Vec<String> = args.at().map(str::to_owned).into_iter().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
             memo(&cwd, ctx, &question, &at, &mut out, |buf| {
@@ -392,6 +397,26 @@ pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool)
         Some(rev) => Ok((store.resolve_rev(rev)?, false)),
         None => Ok((crate::ops::branch::resolve(store)?, true)),
     }
+}
+
+/// `ovn log "Did stuff" 2h`: when the text given as a duration is none but the description
+/// is one, the arguments were swapped; says so, with the command in the right order, rather
+/// than `e` ("not a duration").
+pub(crate) fn swapped(e: CliError, duration: &str, description: &str) -> CliError {
+    use crate::core::duration;
+    if duration::parse(description).is_err() || duration::parse(duration).is_ok() {
+        return e;
+    }
+    CliError::usage(
+        format!(
+            "the duration comes before the description: {description:?} is a duration, {:?} is not",
+            crate::core::render::visible(duration)
+        ),
+        Some(format!(
+            "ovn log {description} {:?}",
+            crate::core::render::visible(duration)
+        )),
+    )
 }
 
 /// Whether `command` reads the validated branch (no `--at`, no range given): the commands

@@ -14,7 +14,7 @@ use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Loaded, RawFile, RecordType};
 use crate::core::parse::{TextProblem, suggest, text_problem};
 use crate::core::render;
-use crate::core::value::{Id, parse_date_text};
+use crate::core::value::Id;
 use crate::store::{Identity, Mode, Outcome, Plan, Store, StoreError, View, WriteOptions};
 
 /// How long a write waits for another `ovn` writer of the same repository.
@@ -209,15 +209,17 @@ pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliE
     let date = match value.trim().to_ascii_lowercase().as_str() {
         "today" => today,
         "yesterday" => today.pred_opt().unwrap_or(today),
-        other => parse_date_text(other).map_err(|_| {
-            CliError::usage(
+        other => {
+            crate::core::when::parse(other, today, crate::core::when::Edge::Day).map_err(|_| {
+                CliError::usage(
                 format!("{flag} {value:?} is not a date"),
                 Some(
                     "give a real calendar day as YYYY-MM-DD (e.g. 2026-03-10), today or yesterday"
                         .to_owned(),
                 ),
             )
-        })?,
+            })?
+        }
     };
     if date > today {
         return Err(CliError::usage(

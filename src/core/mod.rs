@@ -25,4 +25,5 @@ pub mod review;
 pub mod summary;
 pub mod validation;
 pub mod value;
+pub mod when;
 pub mod write;

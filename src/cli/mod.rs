@@ -53,6 +53,9 @@ Exit status:
   3  environment error: not in a ledger, git or file-system failure
 
 Environment:
+  NO_COLOR, CLICOLOR, CLICOLOR_FORCE
+                     colour errors on a terminal or not (NO_COLOR=1 never, CLICOLOR_FORCE=1
+                     always, CLICOLOR=0 not on a terminal)
   OVN_NOW            pin the clock (RFC 3339), for reproducible commits and tests: it is
                      also the today of relative dates (yesterday, last month)
   GIT_AUTHOR_NAME    author name of commits ovn makes (else git config user.name)
@@ -252,7 +255,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    let result = Context::from_env()
+    let ctx = Context::from_env();
+    let color = ctx.as_ref().is_ok_and(|c| c.color);
+    let result = ctx
         .map_err(|message| CliError::environment(message, None))
         .and_then(|ctx| run(cli, &ctx));
     match result {
@@ -261,12 +266,22 @@ pub fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "{}: {e}", paint(color, "1;31", "error"));
             if let Some(hint) = e.hint() {
-                let _ = writeln!(err, "  hint: {hint}");
+                let _ = writeln!(err, "  {}: {hint}", paint(color, "1;36", "hint"));
             }
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// `word` in the SGR colour `sgr` (`1;31` bold red) when `color`, else as it is: the label of
+/// a line on stderr (`error`, `hint`, `warning`); the message itself stays plain.
+fn paint(color: bool, sgr: &str, word: &str) -> String {
+    if color {
+        format!("\x1b[{sgr}m{word}\x1b[0m")
+    } else {
+        word.to_owned()
     }
 }
 
@@ -445,7 +460,8 @@ fn warn_if_stale(cwd: &Path, ctx: &Context) {
     };
     let current = store.branch().ok();
     if let Some(warning) = found.warning(current.as_deref()) {
-        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+        let label = paint(ctx.color, "1;33", "warning");
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {warning}");
     }
 }
 

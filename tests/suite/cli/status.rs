@@ -231,3 +231,29 @@ fn status_writes_nothing_not_even_the_cache() {
     assert_eq!(code, 0, "{err}");
     assert_same_files(&before, &snapshot(&dir));
 }
+
+#[test]
+fn errors_are_coloured_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let s = Sandbox::new();
+    let outside = s.work();
+    let stderr = |env: &[(&str, &str)]| {
+        let mut cmd = s.ovn(&outside);
+        cmd.arg("status");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Not a terminal: plain.
+    assert!(stderr(&[]).starts_with("error: not in a ledger"));
+    let forced = stderr(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        forced.starts_with("\x1b[1;31merror\x1b[0m: not in a ledger"),
+        "{forced:?}"
+    );
+    assert!(forced.contains("  \x1b[1;36mhint\x1b[0m: "), "{forced:?}");
+    let plain = stderr(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(plain.starts_with("error: not in a ledger"), "{plain:?}");
+}

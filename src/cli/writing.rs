@@ -209,17 +209,15 @@ pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliE
     let date = match value.trim().to_ascii_lowercase().as_str() {
         "today" => today,
         "yesterday" => today.pred_opt().unwrap_or(today),
-        other => {
-            crate::core::when::parse(other, today, crate::core::when::Edge::Day).map_err(|_| {
-                CliError::usage(
+        other => crate::core::when::day(other, today).map_err(|_| {
+            CliError::usage(
                 format!("{flag} {value:?} is not a date"),
                 Some(
                     "give a real calendar day as YYYY-MM-DD (e.g. 2026-03-10), today or yesterday"
                         .to_owned(),
                 ),
             )
-            })?
-        }
+        })?,
     };
     if date > today {
         return Err(CliError::usage(

@@ -63,6 +63,11 @@ pub fn parse(text: &str, today: NaiveDate, edge: Edge) -> Result<NaiveDate, When
     pick(first, last, edge)
 }
 
+/// Reads `text` as one day (see [`Edge::Day`]): what a `--date` flag takes.
+pub fn day(text: &str, today: NaiveDate) -> Result<NaiveDate, WhenError> {
+    parse(text, today, Edge::Day)
+}
+
 /// `YYYY`, `YYYY-M` and `YYYY-M-D` (one or two digits for month and day).
 fn numeric(text: &str, edge: Edge) -> Result<NaiveDate, WhenError> {
     let parts: Vec<&str> = text.split('-').collect();

@@ -3,7 +3,8 @@
 //! Time and identity come from here so that tests (and reproducible runs) can pin them:
 //! `OVN_NOW` fixes the clock, and git's own `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL` override the
 //! configured identity as they do for git; `OVN_FAILPOINT` makes a write abort at a named
-//! point, for the crash-safety tests. The rest of the crate never reads the environment
+//! point, for the crash-safety tests; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
+//! whether errors are coloured. The rest of the crate never reads the environment
 //! (clippy's `disallowed-methods` enforces it), which keeps the core deterministic.
 
 use chrono::{DateTime, FixedOffset, Local};
@@ -22,6 +23,28 @@ pub struct Context {
     /// Whether the cache in `.git/ovn/cache` is used and filled (on unless `--no-cache`; see
     /// [`crate::cache`]). Answers are the same either way.
     pub cache: bool,
+    /// Whether `ovn`'s own errors, warnings and hints on stderr are coloured: on a terminal,
+    /// unless `NO_COLOR` or `CLICOLOR=0` says otherwise; `CLICOLOR_FORCE` forces it elsewhere
+    /// (the conventions at no-color.org and bixense.com/clicolors).
+    pub color: bool,
+}
+
+/// Whether to colour stderr, from `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (each set and not
+/// empty, else `None`) and whether stderr is a terminal. `NO_COLOR` wins; then a
+/// `CLICOLOR_FORCE` other than `0`; then a terminal, unless `CLICOLOR=0`.
+pub fn color(
+    no_color: Option<&str>,
+    clicolor: Option<&str>,
+    force: Option<&str>,
+    terminal: bool,
+) -> bool {
+    if no_color.is_some() {
+        return false;
+    }
+    if force.is_some_and(|f| f != "0") {
+        return true;
+    }
+    terminal && clicolor != Some("0")
 }
 
 /// The environment variable that pins the clock (RFC 3339, e.g. `2026-11-24T10:00:00+01:00`).
@@ -47,6 +70,27 @@ impl Context {
             author_email: var("GIT_AUTHOR_EMAIL"),
             failpoint: var(FAILPOINT_VAR),
             cache: true,
+            color: color(
+                var("NO_COLOR").as_deref(),
+                var("CLICOLOR").as_deref(),
+                var("CLICOLOR_FORCE").as_deref(),
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color;
+
+    #[test]
+    fn colour_only_on_a_terminal_unless_forced_and_never_with_no_color() {
+        assert!(color(None, None, None, true));
+        assert!(!color(None, None, None, false));
+        assert!(!color(Some("1"), None, Some("1"), true));
+        assert!(!color(None, Some("0"), None, true));
+        assert!(color(None, Some("0"), Some("1"), false));
+        assert!(!color(None, None, Some("0"), false));
     }
 }

@@ -406,7 +406,7 @@ fn hours(
             format!("a money or material contribution has no duration (got {d:?})"),
             Some("give only the amount and a description, e.g. ovn log --money 120.50 \"Bought sensors\"".to_owned()),
         )),
-        Some(d) => Ok(Some(parse_duration(d)?)),
+        Some(d) => Ok(Some(parse_duration(d).map_err(|e| super::swapped(e, d, description))?)),
         None if needs_duration => {
             let looks_like_duration = duration::parse(description).is_ok();
             Err(CliError::usage(

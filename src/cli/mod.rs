@@ -54,7 +54,11 @@ Exit status:
   3  environment error: not in a ledger, git or file-system failure
 
 Environment:
-  OVN_NOW            pin the clock (RFC 3339), for reproducible commits
+  NO_COLOR, CLICOLOR, CLICOLOR_FORCE
+                     colour errors on a terminal or not (NO_COLOR=1 never, CLICOLOR_FORCE=1
+                     always, CLICOLOR=0 not on a terminal)
+  OVN_NOW            pin the clock (RFC 3339), for reproducible commits and tests: it is
+                     also the today of relative dates (yesterday, last month)
   GIT_AUTHOR_NAME    author name of commits ovn makes (else git config user.name)
   GIT_AUTHOR_EMAIL   author email of commits ovn makes (else git config user.email)
 
@@ -69,7 +73,9 @@ The ledger format is described in ovn-ledger(5).";
 /// Contributions (work, money, materials, use of equipment), agents, projects, resources and
 /// value-equation agreements are TOML files in a git repository; merging a pull request is
 /// peer validation. ovn finds the ledger from the current directory upwards (the nearest
-/// ovn.toml) and never touches the network.
+/// ovn.toml); with none there, the only ovn.toml git tracks in the repository (a ledger in a
+/// subfolder of a code repository is found from its top or from src/; several are listed,
+/// to choose one with -C). It never touches the network.
 #[derive(Debug, Parser)]
 #[command(name = "ovn", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
@@ -252,7 +258,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    let result = Context::from_env()
+    let ctx = Context::from_env();
+    let color = ctx.as_ref().is_ok_and(|c| c.color);
+    let result = ctx
         .map_err(|message| CliError::environment(message, None))
         .and_then(|ctx| run(cli, &ctx));
     match result {
@@ -261,12 +269,22 @@ pub fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "{}: {e}", paint(color, "1;31", "error"));
             if let Some(hint) = e.hint() {
-                let _ = writeln!(err, "  hint: {hint}");
+                let _ = writeln!(err, "  {}: {hint}", paint(color, "1;36", "hint"));
             }
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// `word` in the SGR colour `sgr` (`1;31` bold red) when `color`, else as it is: the label of
+/// a line on stderr (`error`, `hint`, `warning`); the message itself stays plain.
+fn paint(color: bool, sgr: &str, word: &str) -> String {
+    if color {
+        format!("\x1b[{sgr}m{word}\x1b[0m")
+    } else {
+        word.to_owned()
     }
 }
 
@@ -284,6 +302,9 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         cache: !cli.no_cache,
         ..ctx.clone()
     };
+    if reads_validated(&cli.command) {
+        warn_if_stale(&cwd, ctx);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Init(args) => init::run(args, &cwd, ctx, &mut out)?,
@@ -313,7 +334,11 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         }
         Command::Payout(args) => payout::run(args, &cwd, ctx, &mut out)?,
         Command::Report(args) => {
-            let question = key::question("report", &args);
+            let question = if args.relative_dates() {
+                key::dated_question("report", &args, ctx.now.date_naive())
+            } else {
+                key::question("report", &args)
+            };
             let at: Vec<String> = args.at().map(str::to_owned).into_iter().collect();
             let at: Vec<&str> = at.iter().map(String::as_str).collect();
             memo(&cwd, ctx, &question, &at, &mut out, |buf| {
@@ -390,6 +415,57 @@ pub fn resolve_at(store: &Store, at: Option<&str>) -> Result<(ResolvedRev, bool)
     match at {
         Some(rev) => Ok((store.resolve_rev(rev)?, false)),
         None => Ok((crate::ops::branch::resolve(store)?, true)),
+    }
+}
+
+/// `ovn log "Did stuff" 2h`: when the text given as a duration is none but the description
+/// is one, the arguments were swapped; says so, with the command in the right order, rather
+/// than `e` ("not a duration").
+pub(crate) fn swapped(e: CliError, duration: &str, description: &str) -> CliError {
+    use crate::core::duration;
+    if duration::parse(description).is_err() || duration::parse(duration).is_ok() {
+        return e;
+    }
+    CliError::usage(
+        format!(
+            "the duration comes before the description: {description:?} is a duration, {:?} is not",
+            crate::core::render::visible(duration)
+        ),
+        Some(format!(
+            "ovn log {description} {:?}",
+            crate::core::render::visible(duration)
+        )),
+    )
+}
+
+/// Whether `command` reads the validated branch (no `--at`, no range given): the commands
+/// that warn when it is behind its upstream.
+fn reads_validated(command: &Command) -> bool {
+    match command {
+        Command::Payout(a) => a.command.is_none() && a.at.is_none(),
+        Command::Report(a) => a.at().is_none(),
+        Command::Export(a) => a.period.at.is_none(),
+        Command::Site(a) => a.at.is_none(),
+        Command::Review(a) => a.range.is_none(),
+        Command::Check(a) => a.history.as_deref() == Some(""),
+        Command::Status(_) => true,
+        _ => false,
+    }
+}
+
+/// Says on stderr when the validated branch is behind its upstream (see
+/// [`crate::ops::branch::Validated::warning`]). Said once, before the command runs, so an
+/// answer from the cache gets it too; a ledger or branch that cannot be found says nothing
+/// here (the command itself fails as it would).
+fn warn_if_stale(cwd: &Path, ctx: &Context) {
+    let Ok(store) = open(cwd, ctx) else { return };
+    let Ok(found) = crate::ops::branch::find(&store) else {
+        return;
+    };
+    let current = store.branch().ok();
+    if let Some(warning) = found.warning(current.as_deref()) {
+        let label = paint(ctx.color, "1;33", "warning");
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {warning}");
     }
 }
 

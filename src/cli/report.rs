@@ -24,7 +24,8 @@ use crate::cache::reports as parts;
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
-use crate::core::value::{Id, parse_date_text};
+use crate::core::value::Id;
+use crate::core::when;
 use crate::store::Store;
 
 const AFTER_HELP: &str = "\
@@ -82,11 +83,14 @@ pub struct Projects {
 /// it reads. Defined once, for both.
 #[derive(Clone, Debug, Default, Args)]
 pub struct Period {
-    /// Only records dated on or after DATE (YYYY-MM-DD)
+    /// Only records dated on or after DATE: a day (2026-12-01, 2026-12-1, today, yesterday)
+    /// or the first day of a period (2026, 2026-12, this month, last month, this year, last
+    /// year), as hledger reads them
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
 
-    /// Only records dated on or before DATE (YYYY-MM-DD)
+    /// Only records dated on or before DATE: a day, or the last day of a period (--until
+    /// 2026-12 is 2026-12-31)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
@@ -277,6 +281,21 @@ struct Source {
 }
 
 impl ReportArgs {
+    /// Whether --since or --until is relative to today (`yesterday`, `last month`): the
+    /// answer then depends on the day, as its cache key must.
+    pub fn relative_dates(&self) -> bool {
+        let period = match &self.command {
+            ReportCommand::Contributions(a) => &a.common.period,
+            ReportCommand::Claims(a) => &a.common.period,
+            ReportCommand::Payouts(a) => &a.common.period,
+            ReportCommand::Resources(a) => &a.common.period,
+        };
+        [&period.since, &period.until]
+            .into_iter()
+            .flatten()
+            .any(|d| d.bytes().any(|b| b.is_ascii_alphabetic()))
+    }
+
     /// The revision asked for with `--at`, if any.
     pub fn at(&self) -> Option<&str> {
         match &self.command {
@@ -310,7 +329,7 @@ pub fn run(
             Some("drop --format, or drop --chart".to_owned()),
         ));
     }
-    let query = query(common)?;
+    let query = query(common, ctx.now.date_naive())?;
     // Usage errors in the arguments come before reading the ledger.
     let by = match &args.command {
         ReportCommand::Contributions(a) => dimensions(&a.by)?,
@@ -425,7 +444,7 @@ pub(super) fn load_for_export(
     cwd: &Path,
     ctx: &Context,
 ) -> Result<(Ledger, Query, String), CliError> {
-    let query = query(common)?;
+    let query = query(common, ctx.now.date_naive())?;
     let source = load(cwd, ctx, common.period.at.as_deref(), false)?;
     query
         .validate(&source.ledger)
@@ -434,7 +453,7 @@ pub(super) fn load_for_export(
 }
 
 /// Reads the filters; a bad id or date is a usage error.
-fn query(common: &Common) -> Result<Query, CliError> {
+fn query(common: &Common, today: NaiveDate) -> Result<Query, CliError> {
     let ids = |values: &[String], what: &str| -> Result<Vec<Id>, CliError> {
         let mut out: Vec<Id> = Vec::new();
         for v in values {
@@ -450,14 +469,14 @@ fn query(common: &Common) -> Result<Query, CliError> {
         }
         Ok(out)
     };
-    let date = |value: &Option<String>, flag: &str| -> Result<Option<NaiveDate>, CliError> {
+    let date = |value: &Option<String>, flag: &str, edge| -> Result<Option<NaiveDate>, CliError> {
         value
             .as_deref()
             .map(|text| {
-                parse_date_text(text.trim()).map_err(|_| {
+                when::parse(text.trim(), today, edge).map_err(|_| {
                     CliError::usage(
                         format!("--{flag} {text:?} is not a date"),
-                        Some("write YYYY-MM-DD".to_owned()),
+                        Some(format!("write a day or a period: {}", when::FORMS)),
                     )
                 })
             })
@@ -466,8 +485,8 @@ fn query(common: &Common) -> Result<Query, CliError> {
     let q = Query {
         projects: ids(&common.projects.project, "project")?,
         agents: ids(&common.agent, "agent")?,
-        since: date(&common.period.since, "since")?,
-        until: date(&common.period.until, "until")?,
+        since: date(&common.period.since, "since", when::Edge::Start)?,
+        until: date(&common.period.until, "until", when::Edge::End)?,
     };
     if let (Some(s), Some(u)) = (q.since, q.until)
         && s > u

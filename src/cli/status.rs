@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::core::render::{escaped, one_line};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{CliError, EXIT_OK};
 use crate::core::ledger::{NETWORK_FILE, RawFile};
@@ -25,13 +25,16 @@ use crate::store::ResolvedRev;
 /// Show what is pending review and which record files are not committed.
 ///
 /// Pending review is what the current branch has that the network's validated branch
-/// (validated_branch in ovn.toml; its local branch, or else origin's) has not: the record
-/// files added, changed or removed since the two branches parted, with what each contribution
-/// records. Merging the branch into the validated branch is what validates them. Below that,
-/// the ledger files in the working tree or index that are not committed (asked of the `git`
-/// program when the index is split, `core.splitIndex`, which libgit2 cannot read). ovn status
-/// never writes anything. When an ovn write was killed half-way, it says what that write left
-/// and that `ovn recover` finishes it.
+/// (validated_branch in ovn.toml; its local branch, or else its upstream such as origin/main)
+/// has not: the record files added, changed or removed since the two branches parted, with
+/// what each contribution records. Merging the branch into the validated branch is what
+/// validates them. Like git status, it says how the current branch stands against its
+/// upstream (commits not pushed yet, commits to pull), and when a merge, rebase, cherry-pick
+/// or revert stopped half-way. Below that, the ledger files in the working tree or index that
+/// are not committed (asked of the `git` program when the index is split, `core.splitIndex`,
+/// which libgit2 cannot read). ovn status never writes anything, not even the cache. When an
+/// ovn write was killed half-way, it says what that write left and that `ovn recover`
+/// finishes it.
 ///
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
@@ -40,32 +43,131 @@ use crate::store::ResolvedRev;
 /// agent's second approval of a record. It also says which unsigned approvals a squash or
 /// rebase merge credited to the merger instead of the approver, with the command that
 /// fixes each (a signed approval by the approver: `ovn approve --sign ID`).
+///
+/// --format json prints one object: `branch` and `head` (its commit id); `upstream`, the
+/// current branch's (`{"ref", "commit", "ahead", "behind"}`: commits here not there, and
+/// there not here) or null; `validated` (`{"branch"` as ovn.toml names it, `"ref"` read,
+/// `"commit"`, `"upstream"` shaped as above, or null`}`) or null; `in_progress` (`merge`,
+/// `rebase`, `cherry-pick`, `revert`, `git operation`) or null; `pending` (`{"ahead",
+/// "behind"` against the validated branch, `"changes": [{"kind", "path", "about"}]}`);
+/// `awaiting_approval` (`[{"id", "about", "why"}]`, null when the network asks for no
+/// approvals or its ledger has problems); `void_approvals` (`[{"approval", "record",
+/// "why"}]`); `interrupted` (`{"branch", "commit", "landed", "paths"}`) or null; and
+/// `uncommitted` (`[{"state", "path"}]`). Counts are decimal strings.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
   git switch -c ana-week-47 && ovn log 2h \"Routed the motor board\" && ovn status")]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// How to print it
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
+}
+
+/// Output formats of `ovn status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// sentences and indented lists
+    Human,
+    /// one JSON object (see the description)
+    Json,
+}
+
+/// Everything `ovn status` says, gathered before it is printed in either format.
+struct Report {
+    pending: crate::store::Pending,
+    /// The validated branch's name in `ovn.toml`.
+    validated: String,
+    found: Option<ops::branch::Validated>,
+    head: Option<crate::store::Oid>,
+    /// The current branch's upstream and its commits ahead and behind it.
+    upstream: Option<(crate::store::Upstream, usize, usize)>,
+    /// Whether the repository has any remote (a branch without upstream is then unpushed).
+    remotes: bool,
+    in_progress: Option<crate::store::InProgress>,
+    summaries: HashMap<String, String>,
+    /// `None` when the network asks for no approvals.
+    awaiting: Option<Awaiting>,
+    interrupted: Option<crate::store::Interrupted>,
+    uncommitted: Vec<crate::store::Uncommitted>,
+}
 
 /// Runs `ovn status`.
 pub fn run(
-    _args: StatusArgs,
+    args: StatusArgs,
     cwd: &Path,
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let store = super::open(cwd, ctx)?;
+    let mut store = super::open(cwd, ctx)?;
+    // Status writes nothing, not even the cache (its answers would be kept for nothing).
+    store.set_cache(false);
+    let report = gather(&store)?;
+    match args.format {
+        Format::Human => human(&report, out)?,
+        Format::Json => json(&report, out)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// Reads everything the status says.
+fn gather(store: &crate::store::Store) -> Result<Report, CliError> {
     // The same settings, and so the same validated branch, as every other command reads.
-    let network = ops::branch::settings(&store);
-    let validated = network
-        .as_ref()
-        .map_or(Network::DEFAULT_BRANCH.to_owned(), |n| {
-            n.validated_branch.clone()
-        });
-    let pending = store.pending(&validated)?;
+    let network = ops::branch::settings(store);
+    let validated = ops::branch::name(store);
+    let found = match ops::branch::find(store) {
+        Ok(found) => Some(found),
+        Err(ops::Error::Usage { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let pending = store.pending(found.as_ref().map(|f| &f.rev))?;
+    let head = store.resolve("HEAD").ok().map(|c| c.id());
+    let upstream = match (&pending.branch, head) {
+        (Some(b), Some(head)) => match store.upstream(b) {
+            Some(up) => {
+                let (ahead, behind) = store.ahead_behind(head, up.commit)?;
+                Some((up, ahead, behind))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    let summaries = summaries(&pending.changes, network.as_ref());
+    let mut awaiting_approval = None;
+    if let Some(v) = found.as_ref().map(|f| &f.rev) {
+        // The rules in force: a policy change not validated does not apply.
+        let rules = super::effective::rules(store, v.commit())?;
+        let policy = rules
+            .as_ref()
+            .and_then(|r| r.network.as_ref())
+            .or(network.as_ref());
+        if policy.is_some_and(|n| n.validation.approvals > 0) {
+            awaiting_approval = Some(awaiting(store, v, rules.as_ref())?);
+        }
+    }
+    Ok(Report {
+        validated,
+        found,
+        head,
+        upstream,
+        remotes: store.has_remotes(),
+        in_progress: store.in_progress(),
+        summaries,
+        awaiting: awaiting_approval,
+        interrupted: store.interrupted(),
+        uncommitted: store.uncommitted()?,
+        pending,
+    })
+}
+
+/// The status in sentences.
+fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
+    let (pending, validated) = (&r.pending, &r.validated);
     let here = match &pending.branch {
         Some(b) => format!("On branch {b}"),
         None => "On a detached HEAD".to_owned(),
     };
+    let s = |n: usize| if n == 1 { "" } else { "s" };
     match &pending.validated {
         None => writeln!(
             out,
@@ -77,7 +179,6 @@ pub fn run(
         )?,
         Some(v) => {
             let n = pending.changes.len();
-            let s = |n: usize| if n == 1 { "" } else { "s" };
             let behind = if pending.behind > 0 {
                 format!(
                     "; {v} has {} commit{} not on this branch",
@@ -97,7 +198,6 @@ pub fn run(
                     pending.ahead,
                     s(pending.ahead)
                 )?;
-                let summaries = summaries(&pending.changes, network.as_ref());
                 let width = pending
                     .changes
                     .iter()
@@ -105,7 +205,11 @@ pub fn run(
                     .max()
                     .unwrap_or(0);
                 for c in &pending.changes {
-                    let about = summaries.get(c.path.as_str()).cloned().unwrap_or_default();
+                    let about = r
+                        .summaries
+                        .get(c.path.as_str())
+                        .cloned()
+                        .unwrap_or_default();
                     writeln!(
                         out,
                         "  {:<7} {:<width$}  {}",
@@ -117,32 +221,157 @@ pub fn run(
             }
         }
     }
-    if let Some(v) = &pending.validated {
-        let v = store.resolve_rev(v)?;
-        // The rules in force: a policy change not validated does not apply.
-        let rules = super::effective::rules(&store, v.commit())?;
-        let policy = rules
-            .as_ref()
-            .and_then(|r| r.network.as_ref())
-            .or(network.as_ref());
-        if policy.is_some_and(|n| n.validation.approvals > 0) {
-            awaiting(&store, &v, rules.as_ref(), out)?;
-        }
+    upstream(r, out)?;
+    if let Some(op) = r.in_progress {
+        in_progress(op, out)?;
     }
-    if let Some(i) = store.interrupted() {
-        interrupted(&i, out)?;
+    if let (Some(a), Some(v)) = (&r.awaiting, &r.found) {
+        awaiting_human(a, v.rev.name(), out)?;
     }
-    let uncommitted = store.uncommitted()?;
-    if uncommitted.is_empty() {
+    if let Some(i) = &r.interrupted {
+        interrupted(i, out)?;
+    }
+    if r.uncommitted.is_empty() {
         writeln!(out, "No uncommitted ledger files.")?;
     } else {
         writeln!(out, "Not committed:")?;
-        for u in &uncommitted {
+        for u in &r.uncommitted {
             writeln!(out, "  {:<10} {}", u.state, escaped(&u.path))?;
         }
-        unstaged_advice(&uncommitted, out)?;
+        unstaged_advice(&r.uncommitted, out)?;
     }
-    Ok(EXIT_OK)
+    Ok(())
+}
+
+/// How the current branch stands against its upstream, as git says it (nothing for a
+/// repository without remotes, or a detached HEAD).
+fn upstream(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
+    let commits = |n: usize| format!("{n} commit{}", if n == 1 { "" } else { "s" });
+    match (&r.upstream, &r.pending.branch) {
+        (Some((up, 0, 0)), _) => writeln!(out, "Up to date with {}.", up.name)?,
+        (Some((up, ahead, 0)), _) => writeln!(
+            out,
+            "Ahead of {} by {}: not pushed yet (`git push`).",
+            up.name,
+            commits(*ahead)
+        )?,
+        (Some((up, 0, behind)), _) => writeln!(
+            out,
+            "Behind {} by {} (`git pull` to update).",
+            up.name,
+            commits(*behind)
+        )?,
+        (Some((up, ahead, behind)), _) => writeln!(
+            out,
+            "Diverged from {}: {} only here, {} only there (`git pull` to reconcile).",
+            up.name,
+            commits(*ahead),
+            commits(*behind)
+        )?,
+        (None, Some(b)) if r.remotes => writeln!(
+            out,
+            "Branch {b} has no upstream: not pushed yet (`git push -u origin {b}`)."
+        )?,
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+/// A git operation stopped half-way: ovn reads commits, so what it holds is not read yet.
+fn in_progress(op: crate::store::InProgress, out: &mut impl Write) -> Result<(), CliError> {
+    use crate::store::InProgress;
+    let next = match op {
+        InProgress::Merge => {
+            "finish it with `git commit`, or abort it with `git merge --abort`".to_owned()
+        }
+        InProgress::Other => "`git status` says which and how to finish it".to_owned(),
+        op => format!(
+            "finish it with `git {0} --continue`, or abort it with `git {0} --abort`",
+            op.as_str()
+        ),
+    };
+    writeln!(
+        out,
+        "A {} is in progress: ovn reads committed records only; {next}.",
+        op.as_str()
+    )?;
+    Ok(())
+}
+
+/// The status as one JSON object (the shape is in `ovn status --help`).
+fn json(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
+    use serde_json::{Value, json};
+    let n = |n: usize| Value::String(n.to_string());
+    let upstream = r.upstream.as_ref().map(|(up, ahead, behind)| {
+        json!({"ref": up.name, "commit": up.commit.to_string(), "ahead": n(*ahead), "behind": n(*behind)})
+    });
+    let validated = r.found.as_ref().map(|f| {
+        let up = f.upstream.as_ref().map(|up| {
+            let (ahead, behind) = f.ahead_behind.unwrap_or((0, 0));
+            json!({"ref": up.name, "commit": up.commit.to_string(), "ahead": n(ahead), "behind": n(behind)})
+        });
+        json!({
+            "branch": f.branch,
+            "ref": f.rev.name(),
+            "commit": f.rev.id(),
+            "upstream": up,
+        })
+    });
+    let pending: Vec<Value> = r
+        .pending
+        .changes
+        .iter()
+        .map(|c| {
+            json!({
+                "kind": c.kind.as_str(),
+                "path": c.path,
+                "about": r.summaries.get(c.path.as_str()).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let (awaiting, voids) = match &r.awaiting {
+        Some(Awaiting::Judged { waiting, voids, .. }) => (
+            Value::Array(
+                waiting
+                    .iter()
+                    .map(|w| json!({"id": w.id, "about": w.about, "why": w.why}))
+                    .collect(),
+            ),
+            voids
+                .iter()
+                .map(|(approval, record, why)| json!({"approval": approval, "record": record, "why": why}))
+                .collect(),
+        ),
+        _ => (Value::Null, Vec::new()),
+    };
+    let interrupted = r.interrupted.as_ref().map(|i| {
+        json!({"branch": i.branch, "commit": i.commit.to_string(), "landed": i.landed, "paths": i.paths})
+    });
+    let uncommitted: Vec<Value> = r
+        .uncommitted
+        .iter()
+        .map(|u| json!({"state": u.state, "path": u.path}))
+        .collect();
+    let pending = json!({
+        "ahead": n(r.pending.ahead),
+        "behind": n(r.pending.behind),
+        "changes": pending,
+    });
+    let value = json!({
+        "branch": r.pending.branch,
+        "head": r.head.map(|h| h.to_string()),
+        "upstream": upstream,
+        "validated": validated,
+        "in_progress": r.in_progress.map(|op| op.as_str()),
+        "pending": pending,
+        "awaiting_approval": awaiting,
+        "void_approvals": voids,
+        "interrupted": interrupted,
+        "uncommitted": uncommitted,
+    });
+    let text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+    writeln!(out, "{text}")?;
+    Ok(())
 }
 
 /// What "unstaged" means and how to undo it: the next `git commit` would delete a record.
@@ -215,64 +444,59 @@ fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<()
     Ok(())
 }
 
+/// A contribution on the validated branch that awaits approval.
+struct Waiting {
+    id: String,
+    about: String,
+    why: String,
+}
+
+/// What validation says of the validated branch, when the network asks for approvals.
+enum Awaiting {
+    /// Its ledger has problems: validation cannot be judged.
+    Problems,
+    /// The contributions that await approval, the approvals that do not count (approval,
+    /// record, why) and the approvals whose approver a merge may have lost.
+    Judged {
+        waiting: Vec<Waiting>,
+        voids: Vec<(String, String, String)>,
+        lost: Vec<super::approve::Lost>,
+        /// Whether any agent has an SSH key (the fix for a lost approver is then a signature).
+        keys: bool,
+    },
+}
+
 /// With a policy that asks for approvals: the contributions on the validated branch that
 /// still await them, and the approvals that do not count.
 fn awaiting(
     store: &crate::store::Store,
     rev: &ResolvedRev,
     rules: Option<&crate::core::ledger::Ledger>,
-    out: &mut impl Write,
-) -> Result<(), CliError> {
+) -> Result<Awaiting, CliError> {
     let loaded = ops::load::whole(store, rev)?;
-    let validated = rev.name();
     if !loaded.diagnostics.is_empty() {
-        writeln!(
-            out,
-            "The ledger on {validated} has problems (run `ovn check --at {validated}`), so validation cannot be judged."
-        )?;
-        return Ok(());
+        return Ok(Awaiting::Problems);
     }
     let in_force = rules.map(|r| super::effective::applied(&loaded.ledger, r));
     let ledger = in_force.as_ref().unwrap_or(&loaded.ledger);
     let (statuses, voids, lost) = super::approve::statuses_and_lost(store, &rev.id(), ledger)?;
-    let waiting: Vec<_> = ledger
+    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
+    let waiting = ledger
         .contributions
         .iter()
         .filter_map(|c| match statuses.get(&c.id.value) {
-            Some(s @ Status::AwaitingApproval { .. }) => Some((c, s)),
+            Some(s @ Status::AwaitingApproval { .. }) => Some(Waiting {
+                id: c.id.value.to_string(),
+                about: super::log::summary(c, currency),
+                why: s.text(),
+            }),
             _ => None,
         })
         .collect();
-    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
-    if waiting.is_empty() {
-        writeln!(out, "Every contribution on {validated} is validated.")?;
-    } else {
-        let n = waiting.len();
-        writeln!(
-            out,
-            "{n} contribution{} on {validated} await{} approval (they do not count yet):",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "s" } else { "" }
-        )?;
-        for (c, s) in waiting {
-            writeln!(
-                out,
-                "  {}  {}  {}",
-                c.id.value,
-                super::log::summary(c, currency),
-                s.text()
-            )?;
-        }
-    }
-    for v in &voids {
-        writeln!(
-            out,
-            "  approval {} of {} does not count: {}",
-            v.approval,
-            v.record,
-            v.why.text()
-        )?;
-    }
+    let voids = voids
+        .iter()
+        .map(|v| (v.approval.to_string(), v.record.to_string(), v.why.text()))
+        .collect();
     // A lost approval that does not count matters only while its record awaits approval.
     let lost: Vec<_> = lost
         .into_iter()
@@ -284,17 +508,6 @@ fn awaiting(
                 )
         })
         .collect();
-    lost_approvers(ledger, &lost, validated, out)
-}
-
-/// Says which unsigned approvals a merge may have credited to the wrong agent, and the one
-/// command that fixes each.
-fn lost_approvers(
-    ledger: &crate::core::ledger::Ledger,
-    lost: &[super::approve::Lost],
-    validated: &str,
-    out: &mut impl Write,
-) -> Result<(), CliError> {
     // A signature is the lasting fix; without any key in the ledger, an approval committed
     // on the validated branch itself keeps its author.
     let keys = ledger.agents.iter().any(|a| {
@@ -302,6 +515,62 @@ fn lost_approvers(
             .iter()
             .any(|k| crate::core::validation::is_ssh_key(k))
     });
+    Ok(Awaiting::Judged {
+        waiting,
+        voids,
+        lost,
+        keys,
+    })
+}
+
+/// [`Awaiting`] in sentences.
+fn awaiting_human(a: &Awaiting, validated: &str, out: &mut impl Write) -> Result<(), CliError> {
+    let (waiting, voids, lost, keys) = match a {
+        Awaiting::Problems => {
+            writeln!(
+                out,
+                "The ledger on {validated} has problems (run `ovn check --at {validated}`), so validation cannot be judged."
+            )?;
+            return Ok(());
+        }
+        Awaiting::Judged {
+            waiting,
+            voids,
+            lost,
+            keys,
+        } => (waiting, voids, lost, *keys),
+    };
+    if waiting.is_empty() {
+        writeln!(out, "Every contribution on {validated} is validated.")?;
+    } else {
+        let n = waiting.len();
+        writeln!(
+            out,
+            "{n} contribution{} on {validated} await{} approval (they do not count yet):",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        )?;
+        for w in waiting {
+            writeln!(out, "  {}  {}  {}", w.id, w.about, w.why)?;
+        }
+    }
+    for (approval, record, why) in voids {
+        writeln!(
+            out,
+            "  approval {approval} of {record} does not count: {why}"
+        )?;
+    }
+    lost_approvers(keys, lost, validated, out)
+}
+
+/// Says which unsigned approvals a merge may have credited to the wrong agent, and the one
+/// command that fixes each.
+fn lost_approvers(
+    keys: bool,
+    lost: &[super::approve::Lost],
+    validated: &str,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     for l in lost {
         let (short, subject, email) = &l.commit;
         let credited = match &l.counts_for {

@@ -14,7 +14,7 @@ use crate::core::ledger::{Loaded, RawFile, RecordType};
 use crate::core::parse::{TextProblem, suggest, text_problem};
 use crate::core::record::Contribution;
 use crate::core::render;
-use crate::core::value::{Id, parse_date_text};
+use crate::core::value::Id;
 use crate::ops::write::Base;
 use crate::store::{Identity, Mode, Outcome, Plan, Store, StoreError, View, WriteOptions};
 
@@ -262,7 +262,7 @@ pub fn date(flag: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, CliE
     let date = match value.trim().to_ascii_lowercase().as_str() {
         "today" => today,
         "yesterday" => today.pred_opt().unwrap_or(today),
-        other => parse_date_text(other).map_err(|_| {
+        other => crate::core::when::day(other, today).map_err(|_| {
             CliError::usage(
                 format!("{flag} {value:?} is not a date"),
                 Some(

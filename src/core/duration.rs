@@ -1,4 +1,5 @@
-//! Durations as people type them (`2h30m`, `90m`, `1.5h`, `1:30`), turned into exact hours.
+//! Durations as people type them (`2h30m`, `2h30`, `90m`, `1.5h`, `1:30`), turned into exact
+//! hours.
 //!
 //! The ledger stores hours as a decimal with at most 4 places ([`HOURS_SCALE`]). Decimal hours
 //! are taken exactly as written (`1.5h`; more than 4 places is refused, never rounded). Minutes
@@ -49,7 +50,7 @@ pub enum DurationError {
 /// The accepted forms, for hints.
 pub const FORMS: &str = "2h30m, 90m, 1.5h or 1:30";
 
-/// Parses a duration: `2h`, `2h30m`, `90m`, `1.5h`, `1:30` (hours:minutes). White space
+/// Parses a duration: `2h`, `2h30m`, `2h30`, `90m`, `1.5h`, `1:30` (hours:minutes). White space
 /// between the parts is allowed; `min` may stand for `m`. The result is more than zero and at
 /// most 24 hours.
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
@@ -83,9 +84,13 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
         let minutes_part = if rest.is_empty() {
             None
         } else {
+            // `2h30`: minutes after hours need no unit (as in `1:30`).
+            let bare =
+                (hours_part.is_some() && rest.bytes().all(|b| b.is_ascii_digit())).then_some(rest);
             let body = rest
                 .strip_suffix("min")
                 .or_else(|| rest.strip_suffix('m'))
+                .or(bare)
                 .ok_or(if hours_part.is_none() && is_number(rest) {
                     DurationError::NoUnit
                 } else {
@@ -165,6 +170,8 @@ mod tests {
     fn the_documented_forms() {
         assert_eq!(hours("2h30m"), "2.5");
         assert_eq!(hours("2h 30m"), "2.5");
+        assert_eq!(hours("2h30"), "2.5");
+        assert_eq!(hours("1h05"), "1.0833");
         assert_eq!(hours("90m"), "1.5");
         assert_eq!(hours("90min"), "1.5");
         assert_eq!(hours("1.5h"), "1.5");
@@ -202,6 +209,8 @@ mod tests {
         assert_eq!(parse("h"), Err(Malformed));
         assert_eq!(parse("1.5m"), Err(BadMinutes));
         assert_eq!(parse("2h90m"), Err(BadMinutes));
+        assert_eq!(parse("2h90"), Err(BadMinutes));
+        assert_eq!(parse("2h3.5"), Err(Malformed));
         assert_eq!(parse("1:75"), Err(BadMinutes));
         assert_eq!(parse("1:5"), Err(BadMinutes));
         assert_eq!(parse("1.00001h"), Err(TooPrecise));

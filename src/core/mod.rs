@@ -27,4 +27,5 @@ pub mod summary;
 pub mod validation;
 pub mod value;
 pub mod valueflows;
+pub mod when;
 pub mod write;

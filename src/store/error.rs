@@ -21,6 +21,19 @@ pub enum StoreError {
         /// Where the search started.
         start: PathBuf,
     },
+    /// No `ovn.toml` in the directory or a parent, and several elsewhere in its repository.
+    #[error(
+        "not in a ledger: no ovn.toml in {} or any parent directory, and {} ledgers elsewhere in this repository: {}",
+        .start.display(),
+        .found.len(),
+        .found.join(", ")
+    )]
+    SeveralLedgers {
+        /// Where the search started.
+        start: PathBuf,
+        /// The ledgers' folders, relative to the current directory, sorted.
+        found: Vec<String>,
+    },
     /// The working tree has no ledger to read (bare, not checked out, or sparse); the
     /// repository may still hold one at a revision.
     #[error(
@@ -241,7 +254,8 @@ impl StoreError {
             | StoreError::Exists { .. }
             | StoreError::NotAFile { .. }
             | StoreError::UnsafeWrite { .. }
-            | StoreError::Shallow => ErrorKind::Usage,
+            | StoreError::Shallow
+            | StoreError::SeveralLedgers { .. } => ErrorKind::Usage,
             _ => ErrorKind::Environment,
         }
     }
@@ -252,6 +266,10 @@ impl StoreError {
             StoreError::NotALedger { .. } => Some(
                 "run `ovn init` to create a ledger here, or use `ovn -C DIR` to point at one".to_owned(),
             ),
+            StoreError::SeveralLedgers { found, .. } => Some(format!(
+                "name the one to use: `ovn -C {} ...`",
+                found.first().map_or(".", String::as_str)
+            )),
             StoreError::NotARepository { .. } => {
                 Some("a ledger lives in a git repository; run `git init` in it or above it".to_owned())
             }

@@ -34,7 +34,7 @@ pub use range::{RuleIds, Special, Touch};
 pub use read::Scope;
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use status::{Change, ChangeKind, Pending, UNSTAGED, Uncommitted};
+pub use status::{Change, ChangeKind, InProgress, Pending, UNSTAGED, Uncommitted, Upstream};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;
 
@@ -58,6 +58,12 @@ pub struct Store {
 impl Store {
     /// Finds the ledger for `start`: the nearest `ovn.toml` in `start` or a parent, and the git
     /// repository around it. In a bare repository the ledger is read at its top level.
+    ///
+    /// With no `ovn.toml` in `start` or above it, a ledger kept in a subfolder of a code
+    /// repository is still found from anywhere in that repository (its top, `src/`, a
+    /// sibling folder): the one `ovn.toml` git tracks (in its index: committed or staged) and
+    /// the working tree has as a plain file. Several are an error that lists them, to be
+    /// chosen with `-C`; none is "not in a ledger".
     pub fn discover(start: &Path) -> Result<Store, StoreError> {
         let start = start
             .canonicalize()
@@ -98,6 +104,26 @@ impl Store {
                         prefix,
                         cache: true,
                     });
+                }
+                // A ledger in a subfolder of a code repository, asked from its top or from
+                // a sibling folder: the only one git tracks in the repository.
+                if let Some(workdir) = repo.workdir() {
+                    let found = tracked_ledgers(&repo, workdir);
+                    match found.as_slice() {
+                        [] => {}
+                        [one] => return Store::discover(&workdir.join(one)),
+                        many => {
+                            let relative = |dir: &String| {
+                                let dir = workdir.join(dir);
+                                let dir = dir.canonicalize().unwrap_or(dir);
+                                relative_to(&dir, &start)
+                            };
+                            return Err(StoreError::SeveralLedgers {
+                                found: many.iter().map(relative).collect(),
+                                start,
+                            });
+                        }
+                    }
                 }
             }
             return Err(StoreError::NotALedger { start });
@@ -187,6 +213,52 @@ impl Store {
     /// The report cache of this repository, if caching is on.
     pub fn part_cache(&self) -> Option<PartCache> {
         self.cache.then(|| PartCache::new(self.repo.commondir()))
+    }
+}
+
+/// The folders (repository-relative, `/`-separated, sorted) of every `ovn.toml` that git's
+/// index tracks as a plain file and the working tree has as one (never through a link).
+/// An index that cannot be read (libgit2 cannot read a split one) finds none.
+fn tracked_ledgers(repo: &Repository, workdir: &Path) -> Vec<String> {
+    let Ok(index) = repo.index() else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = index
+        .iter()
+        .filter(|e| e.mode & 0o170000 == 0o100000)
+        .filter_map(|e| {
+            let path = std::str::from_utf8(&e.path).ok()?;
+            let dir = match path.strip_suffix(NETWORK_FILE)? {
+                "" => "",
+                dir => dir.strip_suffix('/')?,
+            };
+            let on_disk = std::fs::symlink_metadata(workdir.join(path)).ok()?;
+            on_disk.is_file().then(|| dir.to_owned())
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// `path` as seen from `from` (both absolute), for messages: `ledger`, `../ledger`.
+fn relative_to(path: &Path, from: &Path) -> String {
+    let common = path
+        .components()
+        .zip(from.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = from.components().count().saturating_sub(common);
+    let mut parts: Vec<String> = vec!["..".to_owned(); ups];
+    parts.extend(
+        path.components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
     }
 }
 

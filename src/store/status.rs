@@ -80,9 +80,128 @@ pub struct Uncommitted {
 /// the index without its lock; see the `txn` module); so can `git rm --cached`.
 pub const UNSTAGED: &str = "unstaged";
 
+/// A remote-tracking branch that a local branch follows (its upstream).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    /// The remote's name (`origin`).
+    pub remote: String,
+    /// The branch as git shows it (`origin/main`).
+    pub name: String,
+    /// Its commit.
+    pub commit: Oid,
+}
+
+/// A git operation stopped half-way in the working tree (it waits for the user).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InProgress {
+    /// `git merge` stopped (a conflict, or `--no-commit`).
+    Merge,
+    /// `git rebase` stopped.
+    Rebase,
+    /// `git cherry-pick` stopped.
+    CherryPick,
+    /// `git revert` stopped.
+    Revert,
+    /// `git am` or `git bisect`, or another operation git names.
+    Other,
+}
+
+impl InProgress {
+    /// The git command, as users type it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InProgress::Merge => "merge",
+            InProgress::Rebase => "rebase",
+            InProgress::CherryPick => "cherry-pick",
+            InProgress::Revert => "revert",
+            InProgress::Other => "git operation",
+        }
+    }
+}
+
 impl Store {
-    /// Compares HEAD with the validated branch `validated` (a branch name).
-    pub fn pending(&self, validated: &str) -> Result<Pending, StoreError> {
+    /// The upstream of the local branch `branch`: the one git's configuration names for it
+    /// (`branch.NAME.remote` and `.merge`), else `NAME` on `origin`, else `NAME` on the only
+    /// remote that has it. The local branch itself need not exist (a clone that has only
+    /// `origin/main`). `None` when no remote-tracking branch fits.
+    pub fn upstream(&self, branch: &str) -> Option<Upstream> {
+        let repo = &self.repo;
+        let local = format!("refs/heads/{branch}");
+        let configured = repo.branch_upstream_name(&local).ok().and_then(|name| {
+            let name = name.as_str().ok()?.to_owned();
+            let remote = repo.branch_upstream_remote(&local).ok()?;
+            let remote = remote.as_str().ok()?.to_owned();
+            Some((remote, name))
+        });
+        let by_name = |remote: &str| {
+            let refname = format!("refs/remotes/{remote}/{branch}");
+            repo.refname_to_id(&refname)
+                .ok()
+                .map(|commit| (remote.to_owned(), refname, commit))
+        };
+        let found = match configured {
+            Some((remote, refname)) => repo
+                .refname_to_id(&refname)
+                .ok()
+                .map(|commit| (remote, refname, commit)),
+            None => by_name("origin").or_else(|| {
+                let remotes = repo.remotes().ok()?;
+                let mut having = Vec::new();
+                for remote in remotes.iter().flatten() {
+                    having.extend(remote.and_then(by_name));
+                }
+                (having.len() == 1).then(|| having.remove(0))
+            }),
+        }?;
+        let (remote, refname, commit) = found;
+        let name = refname
+            .strip_prefix("refs/remotes/")
+            .unwrap_or(&refname)
+            .to_owned();
+        Some(Upstream {
+            remote,
+            name,
+            commit,
+        })
+    }
+
+    /// Whether the repository has any remote.
+    pub fn has_remotes(&self) -> bool {
+        self.repo.remotes().is_ok_and(|r| !r.is_empty())
+    }
+
+    /// The commit of the local branch `branch`, if it exists.
+    pub fn local_branch(&self, branch: &str) -> Option<Oid> {
+        self.repo
+            .refname_to_id(&format!("refs/heads/{branch}"))
+            .ok()
+    }
+
+    /// How many commits `a` has that `b` has not, and `b` has that `a` has not.
+    pub fn ahead_behind(&self, a: Oid, b: Oid) -> Result<(usize, usize), StoreError> {
+        self.guard(a)?;
+        self.guard(b)?;
+        self.repo
+            .graph_ahead_behind(a, b)
+            .map_err(StoreError::git("cannot compare two branches"))
+    }
+
+    /// The git operation stopped half-way in this working tree, if any.
+    pub fn in_progress(&self) -> Option<InProgress> {
+        use git2::RepositoryState as S;
+        match self.repo.state() {
+            S::Clean => None,
+            S::Merge => Some(InProgress::Merge),
+            S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some(InProgress::Rebase),
+            S::CherryPick | S::CherryPickSequence => Some(InProgress::CherryPick),
+            S::Revert | S::RevertSequence => Some(InProgress::Revert),
+            _ => Some(InProgress::Other),
+        }
+    }
+
+    /// Compares HEAD with the validated branch, as resolved once for every command (see
+    /// `ops::branch`); `None` when this repository has none.
+    pub fn pending(&self, validated: Option<&super::ResolvedRev>) -> Result<Pending, StoreError> {
         let repo = &self.repo;
         let branch = self.branch().ok();
         let head = repo
@@ -95,16 +214,8 @@ impl Store {
                 ))
             })?;
         let head = super::loose::commit(repo, head, "cannot read HEAD")?;
-        let found = [
-            (format!("refs/heads/{validated}"), validated.to_owned()),
-            (
-                format!("refs/remotes/origin/{validated}"),
-                format!("origin/{validated}"),
-            ),
-        ]
-        .into_iter()
-        .find_map(|(refname, shown)| repo.refname_to_id(&refname).ok().map(|id| (id, shown)));
-        let Some((validated_id, shown)) = found else {
+        let Some((validated_id, shown)) = validated.map(|v| (v.commit(), v.name().to_owned()))
+        else {
             return Ok(Pending {
                 branch,
                 validated: None,

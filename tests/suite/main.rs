@@ -57,7 +57,9 @@ mod scenarios {
     mod bounds;
     mod corrections;
     mod governance;
+    mod ledger_in_subfolder;
     mod payout_line;
+    mod team_origin;
 }
 
 mod robustness {

@@ -642,3 +642,31 @@ fn a_bare_clone_takes_commits_straight_into_its_objects() {
         .code(3);
     assert_eq!(commit_count(&s, &nock), commit_count(&s, &dir));
 }
+
+#[test]
+fn durations_and_dates_as_people_write_them_and_swapped_arguments_noticed() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let rec = log_ok(
+        &s,
+        &dir,
+        &["2h30", "Routed the board", "--date", "2026-11-2"],
+    );
+    assert!(rec.contains("hours = \"2.5\""), "{rec}");
+    assert!(rec.contains("date = 2026-11-02"), "{rec}");
+    log_refused(
+        &s,
+        &dir,
+        &["Did stuff", "2h"],
+        2,
+        "error: the duration comes before the description: \"2h\" is a duration, \"Did stuff\" is not\n  hint: ovn log 2h \"Did stuff\"\n",
+    );
+    // A month is no day.
+    log_refused(
+        &s,
+        &dir,
+        &["2h", "x", "--date", "2026-11"],
+        2,
+        "is not a date",
+    );
+}

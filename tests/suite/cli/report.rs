@@ -470,3 +470,70 @@ fn amount_needs_one_project_with_an_agreement() {
         "project,agent,equity,equity_share,debt_owed,debt_repaid,debt_outstanding,once_pending\n"
     );
 }
+
+#[test]
+fn dates_as_hledger_users_write_them_a_period_is_its_first_or_last_day() {
+    let s = Sandbox::new();
+    let dir = crate::common::base_repo(&s, "l");
+    let (code, exact, err) = crate::common::run(
+        &s,
+        &dir,
+        &[
+            "report",
+            "contributions",
+            "--since",
+            "2026-03-11",
+            "--until",
+            "2026-03-12",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, short, err) = crate::common::run(
+        &s,
+        &dir,
+        &[
+            "report",
+            "contributions",
+            "--since",
+            "2026-3-11",
+            "--until",
+            "2026-3-12",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(short, exact);
+    let month = |since: &str, until: &str| {
+        crate::common::run(
+            &s,
+            &dir,
+            &[
+                "report",
+                "contributions",
+                "--since",
+                since,
+                "--until",
+                until,
+                "--format",
+                "csv",
+            ],
+        )
+    };
+    let (code, march, err) = month("2026-03", "2026-03");
+    assert_eq!(code, 0, "{err}");
+    let (_, all, _) = month("2026-03-01", "2026-03-31");
+    assert_eq!(march, all);
+    let (_, year, _) = month("2026", "2026");
+    assert_eq!(year, all);
+    // The clock is pinned at 2026-11-24 (OVN_NOW): last month is October, with nothing.
+    let (code, october, err) = month("last month", "last month");
+    assert_eq!(code, 0, "{err}");
+    let (_, exact_october, _) = month("2026-10-01", "2026-10-31");
+    assert_eq!(october, exact_october);
+    assert_ne!(october, all);
+    let (code, _, err) = month("next month", "2026");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--since \"next month\" is not a date"),
+        "{err}"
+    );
+}

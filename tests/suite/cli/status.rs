@@ -120,3 +120,140 @@ fn outside_a_ledger_it_says_so_with_exit_3() {
     );
     assert_same_files(&before, &snapshot(&dir));
 }
+
+/// A bare `origin` holding the base ledger, and a clone of it at `work/c`.
+fn clone_of_origin(s: &Sandbox) -> std::path::PathBuf {
+    let seed = base_repo(s, "seed");
+    s.git(
+        &s.work(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.to_str().unwrap(),
+            "origin.git",
+        ],
+    );
+    s.git(&s.work(), &["clone", "-q", "origin.git", "c"]);
+    s.work().join("c")
+}
+
+#[test]
+fn like_git_status_it_says_what_is_not_pushed_and_what_is_in_progress() {
+    let s = Sandbox::new();
+    let dir = clone_of_origin(&s);
+    let (_, out, _) = run(&s, &dir, &["status"]);
+    assert!(out.contains("\nUp to date with origin/main.\n"), "{out}");
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    let (code, out, err) = run(&s, &dir, &["log", "2h", "Routed the motor board"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = run(&s, &dir, &["status"]);
+    assert!(
+        out.contains(
+            "\nBranch ana-week has no upstream: not pushed yet (`git push -u origin ana-week`).\n"
+        ),
+        "{out}"
+    );
+    s.git(&dir, &["push", "-q", "-u", "origin", "ana-week"]);
+    let (code, out, err) = run(&s, &dir, &["log", "1h", "Tested the board"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = run(&s, &dir, &["status"]);
+    assert!(
+        out.contains("\nAhead of origin/ana-week by 1 commit: not pushed yet (`git push`).\n"),
+        "{out}"
+    );
+    // A merge that stopped on a conflict.
+    s.git(&dir, &["switch", "-q", "main"]);
+    crate::common::write_files(&dir, &[("notes.md", "main\n")]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "notes on main"]);
+    s.git(&dir, &["switch", "-q", "ana-week"]);
+    crate::common::write_files(&dir, &[("notes.md", "branch\n")]);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "notes on the branch"]);
+    let mut git = std::process::Command::new("git");
+    crate::common::hermetic(&mut git, &s.home());
+    let failed = git
+        .args(["merge", "-q", "main"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success(), "the merge conflicts");
+    let (code, out, err) = run(&s, &dir, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\nA merge is in progress: ovn reads committed records only; finish it with `git commit`, or abort it with `git merge --abort`.\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn status_format_json_has_refs_and_commits_apart_and_counts_as_strings() {
+    let s = Sandbox::new();
+    let dir = clone_of_origin(&s);
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    let (code, _, err) = run(&s, &dir, &["log", "2h", "Routed the motor board"]);
+    assert_eq!(code, 0, "{err}");
+    let main = s.git(&dir, &["rev-parse", "main"]).trim().to_owned();
+    let head = s.git(&dir, &["rev-parse", "HEAD"]).trim().to_owned();
+    let (code, out, err) = run(&s, &dir, &["status", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["branch"], "ana-week");
+    assert_eq!(v["head"], head.as_str());
+    assert_eq!(v["upstream"], serde_json::Value::Null);
+    assert_eq!(v["validated"]["branch"], "main");
+    assert_eq!(v["validated"]["ref"], "main");
+    assert_eq!(v["validated"]["commit"], main.as_str());
+    assert_eq!(v["pending"]["ahead"], "1");
+    assert_eq!(v["pending"]["behind"], "0");
+    assert_eq!(v["validated"]["upstream"]["ref"], "origin/main");
+    assert_eq!(v["validated"]["upstream"]["behind"], "0");
+    assert_eq!(v["in_progress"], serde_json::Value::Null);
+    assert_eq!(v["pending"]["changes"][0]["kind"], "added");
+    assert!(
+        v["pending"]["changes"][0]["about"]
+            .as_str()
+            .unwrap()
+            .contains("2h work"),
+        "{out}"
+    );
+    assert_eq!(v["awaiting_approval"], serde_json::Value::Null);
+    assert_eq!(v["uncommitted"], serde_json::json!([]));
+}
+
+#[test]
+fn status_writes_nothing_not_even_the_cache() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "ledger", 1);
+    let before = snapshot(&dir);
+    let (code, _, err) = run(&s, &dir, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert_same_files(&before, &snapshot(&dir));
+}
+
+#[test]
+fn errors_are_coloured_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let s = Sandbox::new();
+    let outside = s.work();
+    let stderr = |env: &[(&str, &str)]| {
+        let mut cmd = s.ovn(&outside);
+        cmd.arg("status");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Not a terminal: plain.
+    assert!(stderr(&[]).starts_with("error: not in a ledger"));
+    let forced = stderr(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        forced.starts_with("\x1b[1;31merror\x1b[0m: not in a ledger"),
+        "{forced:?}"
+    );
+    assert!(forced.contains("  \x1b[1;36mhint\x1b[0m: "), "{forced:?}");
+    let plain = stderr(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(plain.starts_with("error: not in a ledger"), "{plain:?}");
+}

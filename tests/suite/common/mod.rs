@@ -31,7 +31,10 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
         .env("LC_ALL", "C")
         .env("TZ", "UTC")
         .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE");
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE");
 }
 
 /// A temporary directory holding a home directory and a work area.

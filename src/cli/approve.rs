@@ -23,9 +23,6 @@ use crate::ops::approvals;
 use crate::ops::write::Base;
 use crate::store::{Plan, SigningKey, View};
 
-/// The verdicts `ovn status` shows, asked where they are worked out.
-pub(super) use crate::ops::approvals::{Lost, statuses_and_lost};
-
 /// Approve contributions of other agents.
 ///
 /// Writes one approval record per ID, approvals/YYYY/MM/DD/APPROVAL-ID.toml, naming the approved

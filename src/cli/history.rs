@@ -73,7 +73,7 @@ pub(super) fn run(store: &Store, range: &str, out: &mut impl Write) -> Result<u8
         RecordType::Payout.folder(),
         RecordType::Approval.folder(),
     ];
-    let mut in_force = super::review_gov::InForce::default();
+    let mut in_force = crate::ops::rules::InForce::default();
     for (commit, parent) in &chain {
         let Some(parent) = parent else { continue };
         for (path, deleted) in store.rewritten_files(*parent, *commit, &folders)? {

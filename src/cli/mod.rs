@@ -7,7 +7,6 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
-mod effective;
 pub mod export;
 mod history;
 pub mod import;

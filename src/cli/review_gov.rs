@@ -22,9 +22,6 @@ use crate::core::validation::agent_by_email;
 use crate::ops::rules::{self, Identities, judged};
 use crate::store::{FileChange, Store, Touch};
 
-/// The rules in force step by step, as `ovn check --history` walks them.
-pub(super) use crate::ops::rules::InForce;
-
 /// One record the change adds, and who added it.
 #[derive(Debug, Serialize)]
 pub(super) struct Authored {

@@ -136,7 +136,7 @@ fn gather(store: &crate::store::Store) -> Result<Report, CliError> {
     let mut awaiting_approval = None;
     if let Some(v) = found.as_ref().map(|f| &f.rev) {
         // The rules in force: a policy change not validated does not apply.
-        let rules = super::effective::rules(store, v.commit())?;
+        let rules = crate::ops::rules::rules(store, v.commit())?;
         let policy = rules
             .as_ref()
             .and_then(|r| r.network.as_ref())
@@ -460,7 +460,7 @@ enum Awaiting {
     Judged {
         waiting: Vec<Waiting>,
         voids: Vec<(String, String, String)>,
-        lost: Vec<super::approve::Lost>,
+        lost: Vec<crate::ops::approvals::Lost>,
         /// Whether any agent has an SSH key (the fix for a lost approver is then a signature).
         keys: bool,
     },
@@ -477,9 +477,10 @@ fn awaiting(
     if !loaded.diagnostics.is_empty() {
         return Ok(Awaiting::Problems);
     }
-    let in_force = rules.map(|r| super::effective::applied(&loaded.ledger, r));
+    let in_force = rules.map(|r| crate::ops::rules::applied(&loaded.ledger, r));
     let ledger = in_force.as_ref().unwrap_or(&loaded.ledger);
-    let (statuses, voids, lost) = super::approve::statuses_and_lost(store, &rev.id(), ledger)?;
+    let (statuses, voids, lost) =
+        crate::ops::approvals::statuses_and_lost(store, &rev.id(), ledger)?;
     let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
     let waiting = ledger
         .contributions
@@ -567,7 +568,7 @@ fn awaiting_human(a: &Awaiting, validated: &str, out: &mut impl Write) -> Result
 /// command that fixes each.
 fn lost_approvers(
     keys: bool,
-    lost: &[super::approve::Lost],
+    lost: &[crate::ops::approvals::Lost],
     validated: &str,
     out: &mut impl Write,
 ) -> Result<(), CliError> {

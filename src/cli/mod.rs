@@ -7,11 +7,13 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
+pub mod completions;
 mod effective;
 pub mod export;
 mod history;
 pub mod init;
 pub mod log;
+pub mod man;
 pub mod payout;
 pub mod project;
 pub mod recover;
@@ -122,6 +124,10 @@ pub enum Command {
     Approve(approve::ApproveArgs),
     #[allow(missing_docs)]
     Review(review::ReviewArgs),
+    #[allow(missing_docs)]
+    Completions(completions::CompletionsArgs),
+    #[allow(missing_docs)]
+    Man(man::ManArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -337,6 +343,8 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
                 None => review::run(args, &cwd, ctx, &mut out)?,
             }
         }
+        Command::Completions(args) => completions::run(args, &cwd, ctx, &mut out)?,
+        Command::Man(args) => man::run(args, &cwd, ctx, &mut out)?,
     };
     out.flush()?;
     Ok(status)

@@ -32,15 +32,16 @@ mod common;
 
 mod architecture;
 mod diagnostics;
-mod man;
 
 mod cli {
     mod agent;
     mod approve;
     mod check;
+    mod completions;
     mod export;
     mod init;
     mod log;
+    mod man;
     mod payout;
     mod project;
     mod recover;

@@ -516,6 +516,7 @@ fn staged_refuses_an_unresolved_conflict_and_other_modes() {
 /// The pre-commit hook of `examples/ci/` refuses a commit whose new agent file was left
 /// untracked and lets the complete one through.
 #[test]
+#[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH git is given
 fn the_pre_commit_hook_checks_what_is_staged() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "hooked");

@@ -106,17 +106,26 @@ fn add_pages(
 
 /// One page: `page` is its name (`ovn-agent-add`), `parent` the page of the command above.
 fn render(cmd: &clap::Command, page: &str, parent: Option<&str>) -> String {
-    let man = clap_mangen::Man::new(cmd.clone())
-        .title(page)
-        .source(format!("ovn {}", env!("CARGO_PKG_VERSION")))
-        .manual("ovn manual");
+    let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
     let mut head = Roff::default();
-    man.render_title(&mut out).expect("writing to a Vec");
+    // Written here: roff drops an empty argument, so clap_mangen's title, with no date,
+    // shifts the source into the date's place and the manual's name into the source's.
+    out.extend(
+        format!(
+            ".TH {} 1 \"\" \"ovn {}\" \"ovn manual\"\n",
+            page.replace('-', "\\-"),
+            env!("CARGO_PKG_VERSION")
+        )
+        .bytes(),
+    );
     head.control("SH", ["NAME"]);
     head.text([roman(format!("{page} - {}", name_line(cmd)))]);
     head.control("SH", ["SYNOPSIS"]);
+    // Left-adjusted: a justified synopsis spreads its words apart.
+    head.control("ad", ["l"]);
     head.text(synopsis(cmd));
+    head.control("ad", []);
     head.to_writer(&mut out).expect("writing to a Vec");
     man.render_description_section(&mut out)
         .expect("writing to a Vec");

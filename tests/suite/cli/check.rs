@@ -568,3 +568,58 @@ fn the_pre_commit_framework_hook_runs_the_staged_check() {
     assert!(hooks.contains("entry: ovn check --staged"), "{hooks}");
     assert!(hooks.contains("pass_filenames: false"), "{hooks}");
 }
+
+/// The pre-commit framework itself runs the `ovn-check-system` hook of
+/// `.pre-commit-hooks.yaml` (`pre-commit try-repo`): the incomplete commit is refused, the
+/// complete one passes. Skipped where pre-commit is not installed (`.ci/run` installs it).
+#[test]
+#[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH it is given
+fn the_pre_commit_framework_refuses_what_is_staged_incomplete() {
+    if std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: pre-commit is not installed");
+        return;
+    }
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "framework");
+    let bin = assert_cmd::cargo::cargo_bin("ovn");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // A repository of the hooks file alone: try-repo on ovn's own would copy all of it.
+    let hooks = s.repo("hooks");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    s.git(&hooks, &["add", "-A"]);
+    s.git(&hooks, &["commit", "-qm", "hooks"]);
+    let here = hooks.to_str().unwrap();
+    let try_repo = || {
+        let mut cmd = std::process::Command::new("pre-commit");
+        common::hermetic(&mut cmd, &s.home());
+        cmd.env("PATH", &path)
+            .env("PRE_COMMIT_HOME", s.home().join("pre-commit"))
+            .args(["try-repo", here, "ovn-check-system"])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    write_files(&dir, &[NEW_AGENT, BY_NEW_AGENT]);
+    s.git(&dir, &["add", BY_NEW_AGENT.0]);
+    let refused = try_repo();
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success(), "{out}");
+    assert!(out.contains("error[unknown-reference]"), "{out}");
+    s.git(&dir, &["add", NEW_AGENT.0]);
+    let passed = try_repo();
+    let out = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{out}");
+    assert!(out.contains("Passed"), "{out}");
+}

@@ -1,7 +1,8 @@
 """Validate the CI workflow examples against the GitHub workflow JSON schema, offline.
 
 The schema is the copy pinned next to this file (.ci/github-workflow.schema.json, from
-SchemaStore's src/schemas/json/github-workflow.json); nothing is downloaded. YAML is read as
+SchemaStore's src/schemas/json/github-workflow.json at commit 3b6446ad8a07, 2026-08-07,
+unmodified); nothing is downloaded. YAML is read as
 YAML 1.2 reads it: `on:` is a key, not the boolean PyYAML's YAML 1.1 rules would make of it.
 Usage: python3 .ci/validate-workflows.py FILE.yml...
 """

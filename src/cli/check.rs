@@ -3,6 +3,9 @@
 //! Checking is the core's (`core::validation`): this module loads (the working tree, or a
 //! revision with `--at`, where summarised day folders stand in for their records), reads the
 //! text of the files a problem points into for excerpts, and renders in one of three forms.
+//! `--staged` reads git's index instead (what a pre-commit hook must judge: the commit, not
+//! the files around it), through the store like a revision, so its excerpts are the staged
+//! text too.
 //! `--history` is a different question (what changed commit by commit) and lives in `history`.
 
 use crate::context::Context;
@@ -29,6 +32,11 @@ use crate::ops::{self, load::Need};
 /// ovn-ledger(5)), a path:line:col, the offending text and a hint; file names are printed
 /// escaped. ovn check never writes anything.
 ///
+/// With --staged, checks what is staged for the next commit (git's index) instead of the
+/// working tree: a contribution whose new agent file was left untracked fails, as it would once
+/// committed. Staged links and submodules are reported, never followed; a path with an
+/// unresolved merge conflict is refused. This is what a pre-commit hook runs.
+///
 /// With --history, checks history instead of one snapshot: along the validated branch's
 /// first-parent history (its merges as the network accepted them), no commit modified or
 /// deleted a contribution, payout or approval that its first parent already had, i.e. a
@@ -48,6 +56,7 @@ Examples:
   ovn check                    check the working tree
   ovn check --at main          check the ledger as committed on main
   ovn check --format short     one line per problem, for editors and grep
+  ovn check --staged           what the next commit will hold (a pre-commit hook)
   ovn check --history          validated records were never rewritten (for CI)
   ovn check --history v1..main the same, for a range of history
 
@@ -60,6 +69,10 @@ pub struct CheckArgs {
     /// Check history: no validated record modified or deleted along the validated branch
     #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "", conflicts_with = "at")]
     pub history: Option<String>,
+
+    /// Check what is staged for the next commit (git's index), not the working tree
+    #[arg(long, conflicts_with_all = ["at", "history"])]
+    pub staged: bool,
 
     /// How to print problems
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
@@ -86,6 +99,40 @@ struct JsonReport<'a> {
     problems: Vec<JsonDiagnostic<'a>>,
 }
 
+/// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
+/// refuses it (nothing is staged for it to check).
+fn staged(store: &crate::store::Store) -> Result<crate::core::ledger::Loaded, CliError> {
+    let staged = store.load_staged()?;
+    if let Some(first) = staged.unmerged.first() {
+        return Err(CliError::usage(
+            format!(
+                "{} has an unresolved merge conflict in git's index ({} such path{})",
+                crate::core::render::escaped(first),
+                staged.unmerged.len(),
+                if staged.unmerged.len() == 1 { "" } else { "s" }
+            ),
+            Some("resolve the conflict and `git add` the file, then check again".to_owned()),
+        ));
+    }
+    Ok(staged.loaded)
+}
+
+/// The staged text of every file a diagnostic points into, for excerpts.
+fn staged_texts(
+    store: &crate::store::Store,
+    diagnostics: &[crate::core::diag::Diagnostic],
+) -> std::collections::HashMap<String, String> {
+    let mut paths: Vec<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    // Excerpts are a help, not the verdict: a file that cannot be read again has none.
+    let files = store.read_staged_files(&paths).unwrap_or_default();
+    files
+        .into_iter()
+        .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect()
+}
+
 /// Runs `ovn check`.
 pub fn run(
     args: CheckArgs,
@@ -104,9 +151,14 @@ pub fn run(
             let loaded = ops::load::load(&store, &rev, Need::Checks)?.for_need();
             (loaded, Some(rev.id()))
         }
+        None if args.staged => (staged(&store)?, None),
         None => (ops::load::worktree(&store)?, None),
     };
-    let texts = super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics);
+    let texts = if args.staged {
+        staged_texts(&store, &loaded.diagnostics)
+    } else {
+        super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics)
+    };
     let located: Vec<Location> = loaded
         .diagnostics
         .iter()

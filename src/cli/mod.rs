@@ -7,11 +7,13 @@
 pub mod agent;
 pub mod approve;
 pub mod check;
+pub mod completions;
 pub mod export;
 mod history;
 pub mod import;
 pub mod init;
 pub mod log;
+pub mod man;
 pub mod payout;
 pub mod project;
 pub mod recover;
@@ -130,6 +132,10 @@ pub enum Command {
     Approve(approve::ApproveArgs),
     #[allow(missing_docs)]
     Review(review::ReviewArgs),
+    #[allow(missing_docs)]
+    Completions(completions::CompletionsArgs),
+    #[allow(missing_docs)]
+    Man(man::ManArgs),
 }
 
 /// The clap command tree (used for man pages and completions).
@@ -365,6 +371,8 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
                 None => review::run(args, &cwd, ctx, &mut out)?,
             }
         }
+        Command::Completions(args) => completions::run(args, &cwd, ctx, &mut out)?,
+        Command::Man(args) => man::run(args, &cwd, ctx, &mut out)?,
     };
     out.flush()?;
     Ok(status)

@@ -19,7 +19,7 @@
 //! - `store`: the hand-written git readers and the index writer against git itself.
 //! - `cache`: the cache and the quick loads never change an answer.
 //! - `architecture`, `diagnostics` (the error corpus, whose fixtures stay in
-//!   `tests/diagnostics/<code>/`), `man` (the man pages in `man/`).
+//!   `tests/diagnostics/<code>/`); the man pages in `man/` are checked by `cli::man`.
 //! - `common`: the shared sandbox (git and `ovn` with the clock and identity pinned), the
 //!   example ledgers and the helpers every group uses.
 //!
@@ -32,16 +32,17 @@ mod common;
 
 mod architecture;
 mod diagnostics;
-mod man;
 
 mod cli {
     mod agent;
     mod approve;
     mod check;
+    mod completions;
     mod export;
     mod import;
     mod init;
     mod log;
+    mod man;
     mod payout;
     mod project;
     mod recover;

@@ -420,3 +420,206 @@ fn a_signed_approval_by_an_unknown_agent_is_reported() {
         );
     }
 }
+
+/// A contribution by a new agent whose file was left untracked: the working tree is fine, the
+/// commit would not be.
+const NEW_AGENT: (&str, &str) = (
+    "agents/dee.toml",
+    "id = \"dee\"\nname = \"Dee\"\nkind = \"person\"\nemails = [\"dee@fablab.example\"]\n",
+);
+const BY_NEW_AGENT: (&str, &str) = (
+    "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaaa9.toml",
+    "id = \"01aaaaaaaaaaaaaaaaaaaaaaa9\"\nagent = \"dee\"\ndate = 2026-03-14\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Soldering\"\nhours = \"3\"\n",
+);
+
+#[test]
+fn staged_reads_the_index_not_the_working_tree() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "staged");
+    write_files(&dir, &[NEW_AGENT, BY_NEW_AGENT]);
+    s.git(&dir, &["add", BY_NEW_AGENT.0]);
+    // The working tree has both files; the index only the contribution.
+    assert_eq!(stdout(s.ovn(&dir).args(["check"])).0, 0);
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--staged", "--format", "short"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("01aaaaaaaaaaaaaaaaaaaaaaa9.toml:2:9: error[unknown-reference]"),
+        "{out}"
+    );
+    s.git(&dir, &["add", NEW_AGENT.0]);
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--staged"]));
+    assert_eq!((code, out.as_str()), (0, "ok: 14 records, no problems\n"));
+    // An edit made after `git add` is not what the commit holds.
+    std::fs::write(dir.join(NEW_AGENT.0), "id = 3\n").unwrap();
+    assert_eq!(stdout(s.ovn(&dir).args(["check", "--staged"])).0, 0);
+    assert_eq!(stdout(s.ovn(&dir).args(["check"])).0, 1);
+}
+
+#[test]
+fn staged_excerpts_come_from_the_index_and_links_are_never_followed() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "staged-hostile");
+    write_files(&dir, &[("agents/bad.toml", "id = \"bad\"\nname = 3\n")]);
+    s.git(&dir, &["add", "agents/bad.toml"]);
+    // The working tree's text differs from the staged one: the excerpt shows the staged.
+    std::fs::write(dir.join("agents/bad.toml"), "# edited later\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("agents/link.toml")).unwrap();
+    s.git(&dir, &["add", "agents/link.toml"]);
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--staged"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("2 | name = 3"), "{out}");
+    assert!(!out.contains("edited later"), "{out}");
+    assert!(out.contains("error[not-a-file]"), "{out}");
+    assert!(!out.contains("root:"), "{out}");
+}
+
+#[test]
+fn staged_refuses_an_unresolved_conflict_and_other_modes() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "staged-conflict");
+    s.git(&dir, &["checkout", "-q", "-b", "side"]);
+    write_files(
+        &dir,
+        &[(
+            "agents/ana.toml",
+            "id = \"ana\"\nname = \"Ana L.\"\nkind = \"person\"\nemails = []\n",
+        )],
+    );
+    s.git(&dir, &["commit", "-qam", "side"]);
+    s.git(&dir, &["checkout", "-q", "main"]);
+    write_files(
+        &dir,
+        &[(
+            "agents/ana.toml",
+            "id = \"ana\"\nname = \"Ana Lima-Okafor\"\nkind = \"person\"\nemails = []\n",
+        )],
+    );
+    s.git(&dir, &["commit", "-qam", "main"]);
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let out = git
+        .args(["merge", "-q", "side"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the merge should conflict");
+    let (code, _, stderr) = common::run(&s, &dir, &["check", "--staged"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("agents/ana.toml has an unresolved merge conflict"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = common::run(&s, &dir, &["check", "--staged", "--at", "HEAD"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+/// The pre-commit hook of `examples/ci/` refuses a commit whose new agent file was left
+/// untracked and lets the complete one through.
+#[test]
+#[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH git is given
+fn the_pre_commit_hook_checks_what_is_staged() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "hooked");
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/pre-commit");
+    let installed = dir.join(".git/hooks/pre-commit");
+    std::fs::copy(&hook, &installed).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&installed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("ovn");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let commit = |message: &str| {
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        git.env("PATH", &path)
+            .args(["commit", "-q", "-m", message])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    write_files(&dir, &[NEW_AGENT, BY_NEW_AGENT]);
+    s.git(&dir, &["add", BY_NEW_AGENT.0]);
+    let refused = commit("work by dee");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the staged ledger has problems"),
+        "{stderr}"
+    );
+    assert_eq!(common::commit_count(&s, &dir), 1);
+    s.git(&dir, &["add", NEW_AGENT.0]);
+    let done = commit("work by dee, and dee");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(common::commit_count(&s, &dir), 2);
+}
+
+/// `.pre-commit-hooks.yaml` declares the staged check for the pre-commit framework.
+#[test]
+fn the_pre_commit_framework_hook_runs_the_staged_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let hooks = std::fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    assert!(hooks.contains("entry: ovn check --staged"), "{hooks}");
+    assert!(hooks.contains("pass_filenames: false"), "{hooks}");
+}
+
+/// The pre-commit framework itself runs the `ovn-check-system` hook of
+/// `.pre-commit-hooks.yaml` (`pre-commit try-repo`): the incomplete commit is refused, the
+/// complete one passes. Skipped where pre-commit is not installed (`.ci/run` installs it).
+#[test]
+#[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH it is given
+fn the_pre_commit_framework_refuses_what_is_staged_incomplete() {
+    if std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: pre-commit is not installed");
+        return;
+    }
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "framework");
+    let bin = assert_cmd::cargo::cargo_bin("ovn");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // A repository of the hooks file alone: try-repo on ovn's own would copy all of it.
+    let hooks = s.repo("hooks");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    s.git(&hooks, &["add", "-A"]);
+    s.git(&hooks, &["commit", "-qm", "hooks"]);
+    let here = hooks.to_str().unwrap();
+    let try_repo = || {
+        let mut cmd = std::process::Command::new("pre-commit");
+        common::hermetic(&mut cmd, &s.home());
+        cmd.env("PATH", &path)
+            .env("PRE_COMMIT_HOME", s.home().join("pre-commit"))
+            .args(["try-repo", here, "ovn-check-system"])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    write_files(&dir, &[NEW_AGENT, BY_NEW_AGENT]);
+    s.git(&dir, &["add", BY_NEW_AGENT.0]);
+    let refused = try_repo();
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success(), "{out}");
+    assert!(out.contains("error[unknown-reference]"), "{out}");
+    s.git(&dir, &["add", NEW_AGENT.0]);
+    let passed = try_repo();
+    let out = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{out}");
+    assert!(out.contains("Passed"), "{out}");
+}

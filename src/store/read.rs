@@ -235,7 +235,7 @@ impl Store {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let loaded = ledger::load_partly(
+        let loaded = ledger::load_files(
             items,
             elsewhere,
             // `ovn.toml`, read first and alone.
@@ -344,8 +344,9 @@ impl Store {
         };
         // Files, unlike git's packs, read well from every core at once: each worker reads
         // and parses its own files.
-        let loaded = ledger::load_with(
+        let loaded = ledger::load_files(
             paths.into_iter().map(|p| (p.clone(), p)).collect(),
+            Elsewhere::default(),
             // `ovn.toml` that is not a file is no ledger at all: an error, not a diagnostic.
             |path| match read(path)? {
                 Read::Bytes(bytes) => Some(bytes),

@@ -24,6 +24,7 @@ use super::key;
 use crate::core::codec;
 use crate::core::ledger::RecordType;
 use crate::core::record::{Approval, Contribution};
+use crate::store::Store;
 
 /// The folder under the git directory.
 pub const CACHE_DIR: &str = "ovn/cache";
@@ -77,6 +78,13 @@ pub struct FolderCache {
 }
 
 impl FolderCache {
+    /// The folder cache of the ledger `store` reads (shared by all worktrees of its repository), if caching is on.
+    pub fn of(store: &Store) -> Option<FolderCache> {
+        store
+            .caching()
+            .then(|| FolderCache::new(store.repo().commondir()))
+    }
+
     /// The cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> FolderCache {
         FolderCache {
@@ -417,6 +425,13 @@ pub struct AnswerCache {
 }
 
 impl AnswerCache {
+    /// The answer cache of the ledger `store` reads, if caching is on.
+    pub fn of(store: &Store) -> Option<AnswerCache> {
+        store
+            .caching()
+            .then(|| AnswerCache::new(store.repo().commondir()))
+    }
+
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {
@@ -478,6 +493,13 @@ pub struct PartCache {
 }
 
 impl PartCache {
+    /// The report cache of the ledger `store` reads, if caching is on.
+    pub fn of(store: &Store) -> Option<PartCache> {
+        store
+            .caching()
+            .then(|| PartCache::new(store.repo().commondir()))
+    }
+
     /// The report cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> PartCache {
         PartCache {

@@ -12,6 +12,7 @@ use clap::Args;
 
 use super::writing::{self, Refusal, SMALL_FOLDERS};
 use super::{CliError, EXIT_OK};
+use crate::cache::CorrectionsRead;
 use crate::context::Context;
 use crate::core::ledger::{self, RawFile};
 use crate::core::record::{At, Contribution, Kind};

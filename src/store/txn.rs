@@ -645,11 +645,10 @@ impl Store {
         if index_path.exists()
             && let Err(e) = git2::Index::open(&index_path)
         {
-            let reason = e.message().to_owned();
             return Err(StoreError::IndexUnwritable {
                 path: index_path,
-                sparse: reason.contains("'sdir'"),
-                reason,
+                sparse: super::error::unreadable_index_extension(&e, "sdir"),
+                reason: e.message().to_owned(),
             });
         }
         Ok(HeldIndex {

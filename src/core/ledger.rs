@@ -795,8 +795,8 @@ pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Opti
     parse_with(&source, bytes, &mut Vec::new(), read::contribution)
 }
 
-/// Long because a record's identity is checked here in one place for every kind: its folder,
-/// its file name against its `id`, and its date against its folder.
+/// A record's identity is checked here in one place for every kind: its folder, its file
+/// name against its `id`, and its date against its folder.
 fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let mut diags = Vec::new();
     let path = raw.path.as_str();
@@ -845,33 +845,8 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         base: parse::text_offset(&raw.bytes),
         settings,
     };
-    let parsed = match kind {
-        RecordType::Agent => parse_with(&source, &raw.bytes, &mut diags, read::agent)
-            .map(|r| Parsed::Agent(Box::new(r))),
-        RecordType::Project => parse_with(&source, &raw.bytes, &mut diags, read::project)
-            .map(|r| Parsed::Project(Box::new(r))),
-        RecordType::Resource => parse_with(&source, &raw.bytes, &mut diags, read::resource)
-            .map(|r| Parsed::Resource(Box::new(r))),
-        RecordType::Agreement => parse_with(&source, &raw.bytes, &mut diags, read::agreement)
-            .map(|r| Parsed::Agreement(Box::new(r))),
-        RecordType::Contribution => super::fast::contribution(&source, &raw.bytes)
-            .or_else(|| parse_with(&source, &raw.bytes, &mut diags, read::contribution))
-            .map(|c| Parsed::Contribution(Box::new(c))),
-        RecordType::Payout => parse_with(&source, &raw.bytes, &mut diags, read::payout)
-            .map(|r| Parsed::Payout(Box::new(r))),
-        RecordType::Approval => parse_with(&source, &raw.bytes, &mut diags, read::approval)
-            .map(|r| Parsed::Approval(Box::new(r))),
-    };
-    let id = match &parsed {
-        Some(Parsed::Agent(r)) => Some(&r.id),
-        Some(Parsed::Project(r)) => Some(&r.id),
-        Some(Parsed::Resource(r)) => Some(&r.id),
-        Some(Parsed::Agreement(r)) => Some(&r.id),
-        Some(Parsed::Contribution(r)) => Some(&r.id),
-        Some(Parsed::Payout(r)) => Some(&r.id),
-        Some(Parsed::Approval(r)) => Some(&r.id),
-        None => None,
-    };
+    let parsed = read_record(kind, &source, &raw.bytes, &mut diags);
+    let id = parsed.as_ref().map(Parsed::id);
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
     if let Some(i) = file_level_id_error
         && diags
@@ -896,34 +871,10 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             .with_hint(format!("the file name is the id: set id = \"{stem}\"")),
         );
     }
-    // The date folders must spell the record's date.
-    let dated = match &parsed {
-        Some(Parsed::Contribution(c)) => Some((&c.date, "%Y/%m/%d")),
-        Some(Parsed::Payout(p)) => Some((&p.date, "%Y")),
-        Some(Parsed::Approval(a)) => Some((&a.date, "%Y/%m/%d")),
-        _ => None,
-    };
-    if let Some((date, format)) = dated {
-        let expected = date.value.format(format).to_string();
-        let actual = folders.join("/");
-        if expected != actual {
-            diags.push(
-                Diagnostic::new(
-                    Code::MisplacedRecord,
-                    path,
-                    Some(date.span),
-                    format!(
-                        "{} dated {} is filed under {actual}",
-                        kind.noun(),
-                        date.value
-                    ),
-                )
-                .with_hint(format!(
-                    "move it to {}/{expected}/{stem}.toml, or correct the date",
-                    kind.folder()
-                )),
-            );
-        }
+    if let Some(parsed) = &parsed
+        && let Some(d) = misplaced(path, kind, &stem, &folders, parsed)
+    {
+        diags.push(d);
     }
     // The file name's id is the record's own when they agree: share it, not a second copy.
     let named = match (named, id) {
@@ -931,4 +882,85 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         (named, _) => named,
     };
     (named, parsed, diags)
+}
+
+/// Reads a record of type `kind` from its bytes (a contribution by the fast reader when it
+/// can: see [`super::fast`]).
+fn read_record(
+    kind: RecordType,
+    source: &Source<'_>,
+    bytes: &[u8],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Parsed> {
+    match kind {
+        RecordType::Agent => {
+            parse_with(source, bytes, diags, read::agent).map(|r| Parsed::Agent(Box::new(r)))
+        }
+        RecordType::Project => {
+            parse_with(source, bytes, diags, read::project).map(|r| Parsed::Project(Box::new(r)))
+        }
+        RecordType::Resource => {
+            parse_with(source, bytes, diags, read::resource).map(|r| Parsed::Resource(Box::new(r)))
+        }
+        RecordType::Agreement => parse_with(source, bytes, diags, read::agreement)
+            .map(|r| Parsed::Agreement(Box::new(r))),
+        RecordType::Contribution => super::fast::contribution(source, bytes)
+            .or_else(|| parse_with(source, bytes, diags, read::contribution))
+            .map(|c| Parsed::Contribution(Box::new(c))),
+        RecordType::Payout => {
+            parse_with(source, bytes, diags, read::payout).map(|r| Parsed::Payout(Box::new(r)))
+        }
+        RecordType::Approval => {
+            parse_with(source, bytes, diags, read::approval).map(|r| Parsed::Approval(Box::new(r)))
+        }
+    }
+}
+
+impl Parsed {
+    /// The record's `id` field.
+    fn id(&self) -> &super::record::At<Id> {
+        match self {
+            Parsed::Agent(r) => &r.id,
+            Parsed::Project(r) => &r.id,
+            Parsed::Resource(r) => &r.id,
+            Parsed::Agreement(r) => &r.id,
+            Parsed::Contribution(r) => &r.id,
+            Parsed::Payout(r) => &r.id,
+            Parsed::Approval(r) => &r.id,
+        }
+    }
+}
+
+/// The report for a dated record whose date folders do not spell its date.
+fn misplaced(
+    path: &str,
+    kind: RecordType,
+    stem: &str,
+    folders: &[String],
+    parsed: &Parsed,
+) -> Option<Diagnostic> {
+    let (date, format) = match parsed {
+        Parsed::Contribution(c) => (&c.date, "%Y/%m/%d"),
+        Parsed::Payout(p) => (&p.date, "%Y"),
+        Parsed::Approval(a) => (&a.date, "%Y/%m/%d"),
+        _ => return None,
+    };
+    let expected = date.value.format(format).to_string();
+    let actual = folders.join("/");
+    (expected != actual).then(|| {
+        Diagnostic::new(
+            Code::MisplacedRecord,
+            path,
+            Some(date.span),
+            format!(
+                "{} dated {} is filed under {actual}",
+                kind.noun(),
+                date.value
+            ),
+        )
+        .with_hint(format!(
+            "move it to {}/{expected}/{stem}.toml, or correct the date",
+            kind.folder()
+        ))
+    })
 }

@@ -80,9 +80,7 @@ pub struct FolderCache {
 impl FolderCache {
     /// The folder cache of the ledger `store` reads (shared by all worktrees of its repository), if caching is on.
     pub fn of(store: &Store) -> Option<FolderCache> {
-        store
-            .caching()
-            .then(|| FolderCache::new(store.repo().commondir()))
+        git_dir(store).map(FolderCache::new)
     }
 
     /// The cache of the repository whose (common) git directory is `git_dir`.
@@ -172,6 +170,12 @@ pub struct Entry {
     names_at: usize,
     bytes: Vec<u8>,
     records_at: usize,
+}
+
+/// The git directory whose `ovn/cache/` the caches of `store`'s ledger live in (shared by
+/// all worktrees of its repository), unless caching is off.
+fn git_dir(store: &Store) -> Option<&Path> {
+    store.caching().then(|| store.repo().commondir())
 }
 
 /// Checks an entry's bytes whole (CRC, key, names): its record count and where its names
@@ -427,9 +431,7 @@ pub struct AnswerCache {
 impl AnswerCache {
     /// The answer cache of the ledger `store` reads, if caching is on.
     pub fn of(store: &Store) -> Option<AnswerCache> {
-        store
-            .caching()
-            .then(|| AnswerCache::new(store.repo().commondir()))
+        git_dir(store).map(AnswerCache::new)
     }
 
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
@@ -495,9 +497,7 @@ pub struct PartCache {
 impl PartCache {
     /// The report cache of the ledger `store` reads, if caching is on.
     pub fn of(store: &Store) -> Option<PartCache> {
-        store
-            .caching()
-            .then(|| PartCache::new(store.repo().commondir()))
+        git_dir(store).map(PartCache::new)
     }
 
     /// The report cache of the repository whose (common) git directory is `git_dir`.

@@ -3,10 +3,10 @@
 //!
 //! The store reads git and nothing else ([`Store::load_at`]); this layer sits above it and
 //! adds what a cache knows. It lists a revision through the store, which shows it each level
-//! of the tree before reading it from git ([`Store::list_revision`]): day folders with an
-//! entry give their files from the cache ([`super::folders::take_level`]), and, for a quick
-//! load, summarised folders stand in the ledger as their summaries (see [`super::quick`]).
-//! The files left are read from git by the store's own reader ([`read_and_parse`]); the two
+//! of the tree before reading it from git (the store's `list_revision`): day folders with an
+//! entry give their files from the cache (`folders::take_level`), and, for a quick
+//! load, summarised folders stand in the ledger as their summaries (see `quick`).
+//! The files left are read from git by the store's own reader (`read_and_parse`); the two
 //! streams are merged back into path order inside the core's one reading pipeline
 //! ([`ledger::load_files`]), and the folders that were missed are cached after.
 //!

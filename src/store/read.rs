@@ -286,7 +286,7 @@ impl Store {
         &self,
         rev: &str,
         level: LevelHook<'_, H>,
-    ) -> Result<Option<(Vec<(String, H)>, Oid)>, StoreError> {
+    ) -> Result<Option<Listed<H>>, StoreError> {
         read_without_rehashing();
         let (commit, tree) = self.ledger_at(rev)?;
         let settings = self.settings_id(rev, &tree)?;
@@ -604,6 +604,9 @@ impl GitHandle for Handle {
         Some(self)
     }
 }
+
+/// A revision's files (path, how to read it), in path order, and its commit.
+pub(crate) type Listed<H> = (Vec<(String, H)>, Oid);
 
 /// What [`Store::list_revision`] shows each level of the walk to: the folders about to be
 /// listed from git, the blob id of `ovn.toml`, and the listing so far. `false` gives up.

@@ -44,7 +44,7 @@ pub fn answer<E: From<std::io::Error>>(
 /// The cache and the full key, or `None` when the question cannot be keyed (caching off, a
 /// revision that does not resolve, signed approvals): then it is simply computed.
 fn prepare(store: &Store, question: &str, revs: &[&str]) -> Option<(AnswerCache, String)> {
-    let cache = store.answer_cache()?;
+    let cache = AnswerCache::of(store)?;
     let mut pinned = Vec::with_capacity(revs.len() + 1);
     for rev in revs.iter().copied().chain(["HEAD"]) {
         let commit = store.resolve(rev).ok()?.id();

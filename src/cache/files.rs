@@ -24,6 +24,7 @@ use super::key;
 use crate::core::codec;
 use crate::core::ledger::RecordType;
 use crate::core::record::{Approval, Contribution};
+use crate::store::Store;
 
 /// The folder under the git directory.
 pub const CACHE_DIR: &str = "ovn/cache";
@@ -77,6 +78,11 @@ pub struct FolderCache {
 }
 
 impl FolderCache {
+    /// The folder cache of the ledger `store` reads (shared by all worktrees of its repository), if caching is on.
+    pub fn of(store: &Store) -> Option<FolderCache> {
+        git_dir(store).map(FolderCache::new)
+    }
+
     /// The cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> FolderCache {
         FolderCache {
@@ -164,6 +170,12 @@ pub struct Entry {
     names_at: usize,
     bytes: Vec<u8>,
     records_at: usize,
+}
+
+/// The git directory whose `ovn/cache/` the caches of `store`'s ledger live in (shared by
+/// all worktrees of its repository), unless caching is off.
+fn git_dir(store: &Store) -> Option<&Path> {
+    store.caching().then(|| store.repo().commondir())
 }
 
 /// Checks an entry's bytes whole (CRC, key, names): its record count and where its names
@@ -417,6 +429,11 @@ pub struct AnswerCache {
 }
 
 impl AnswerCache {
+    /// The answer cache of the ledger `store` reads, if caching is on.
+    pub fn of(store: &Store) -> Option<AnswerCache> {
+        git_dir(store).map(AnswerCache::new)
+    }
+
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {
@@ -478,6 +495,11 @@ pub struct PartCache {
 }
 
 impl PartCache {
+    /// The report cache of the ledger `store` reads, if caching is on.
+    pub fn of(store: &Store) -> Option<PartCache> {
+        git_dir(store).map(PartCache::new)
+    }
+
     /// The report cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> PartCache {
         PartCache {

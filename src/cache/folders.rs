@@ -1,7 +1,7 @@
 //! Day folders from the cache while a revision is listed, and the cache filled after it is
 //! read.
 //!
-//! Listing a revision walks its tree a level at a time (`store::read`). At each level, the
+//! Listing a revision walks its tree a level at a time (the store's `list_revision`). At each level, the
 //! day folders the cache knows are taken from it instead of being descended into: a folder
 //! with an entry gives its file names and its records (decoded later, all cores at once); for
 //! a quick load, a contribution folder with a summary stands in the ledger as that summary,
@@ -22,11 +22,10 @@ use rustc_hash::FxHashMap;
 
 use super::files::{self as cache, Entry, FolderCache, Key, PartCache, ToStore};
 use super::key;
+use super::load::{Scope, Source, Taken};
 use crate::core::ledger::{Outcome, Paths, RecordType};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{self, FolderSummary};
-use crate::store::Scope;
-use crate::store::read::{Handle, Listing};
 
 /// How long a folder entry no read uses any more is kept.
 const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
@@ -77,7 +76,7 @@ enum Opened {
 type Parts = FxHashMap<String, Vec<u8>>;
 
 /// Takes the day folders of one level of the walk (`folders`: path, tree id) that the cache
-/// knows out of `folders` and into `listing`; the others stay in `folders`, to be listed
+/// knows out of `folders` and into the listing (their files to `items`, the rest to `taken`); the others stay in `folders`, to be listed
 /// from git. `settings` is the blob id of `ovn.toml`; `quick` the scope of a quick load.
 ///
 /// Returns `false` when a quick load should give up: nothing at this level is summarised
@@ -87,7 +86,8 @@ pub(crate) fn take_level(
     folders: &mut Vec<(String, Oid)>,
     settings: Oid,
     quick: Option<Scope<'_>>,
-    listing: &mut Listing,
+    items: &mut Vec<(String, Source)>,
+    taken: &mut Taken,
 ) -> bool {
     // A quick load takes contribution day folders from their summaries, kept one file per
     // month. (A full load reads them too, to summarise cached folders that lost theirs.)
@@ -115,8 +115,8 @@ pub(crate) fn take_level(
             Opened::Summarised(_, _, some, _) => some.as_ref().map_or(0, Vec::len),
         })
         .sum();
-    listing.items.reserve(files);
-    let (new_picks, current) = take(folders, opened, listing);
+    items.reserve(files);
+    let (new_picks, current) = take(folders, opened, items, taken);
     // A month's file is written again when a folder of it was picked now: with the other
     // picks of this revision's folders, the others dropped.
     if let Some(label) = &label
@@ -235,12 +235,13 @@ type NewPicks = (
     FxHashMap<String, Vec<String>>,
 );
 
-/// Moves the folders the cache had (`opened`, in the order of `folders`) into `listing`,
-/// leaving the others in `folders`.
+/// Moves the folders the cache had (`opened`, in the order of `folders`) into the listing
+/// (`items`, `taken`), leaving the others in `folders`.
 fn take(
     folders: &mut Vec<(String, Oid)>,
     opened: Vec<Option<Opened>>,
-    listing: &mut Listing,
+    items: &mut Vec<(String, Source)>,
+    taken: &mut Taken,
 ) -> NewPicks {
     let mut new_picks: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
     let mut current: FxHashMap<String, Vec<String>> = FxHashMap::default();
@@ -248,7 +249,7 @@ fn take(
     folders.retain(|(path, _)| match opened.next().flatten() {
         None => true,
         Some(Opened::Entry(key, None, _)) => {
-            listing.missed.push(key);
+            taken.missed.push(key);
             true
         }
         Some(Opened::Summarised(key, summary, some, pick)) => {
@@ -267,36 +268,34 @@ fn take(
                     .push((part, pick));
             }
             for (file, c) in some.into_iter().flatten() {
-                let n = listing.ready.len() as u32;
-                listing
-                    .items
-                    .push((format!("{path}/{file}"), Handle::Ready(n)));
-                listing.ready.push(Some(c));
+                let n = taken.ready.len() as u32;
+                items.push((format!("{path}/{file}"), Source::Ready(n)));
+                taken.ready.push(Some(c));
             }
-            listing.hits.push(key.clone());
-            listing.summarised.push((key, *summary));
+            taken.hits.push(key.clone());
+            taken.summarised.push((key, *summary));
             false
         }
         Some(Opened::Entry(key, Some(hit), unsummarised)) => {
             if unsummarised {
-                listing.unsummarised.push(key.clone());
+                taken.unsummarised.push(key.clone());
             }
-            let n = listing.entries.len() as u32;
+            let n = taken.entries.len() as u32;
             for (k, file) in hit.names().enumerate() {
                 let mut full = String::with_capacity(path.len() + 1 + file.len());
                 full.push_str(path);
                 full.push('/');
                 full.push_str(file);
-                listing.items.push((
+                items.push((
                     full,
-                    Handle::Cached {
+                    Source::Cached {
                         entry: n,
                         record: k as u32,
                     },
                 ));
             }
-            listing.entries.push(hit);
-            listing.hits.push(key);
+            taken.entries.push(hit);
+            taken.hits.push(key);
             false
         }
     });

@@ -33,6 +33,10 @@
 //! ledger is loaded in full. Errors are never stored. Writing is atomic (a temporary file
 //! renamed) and failing to write is not an error, so deleting the folder is always safe.
 //!
+//! **Above the store.** The cache depends on the store, never the other way: the store reads
+//! git and nothing else, and the cached read of a revision ([`load`]) is the store's listing
+//! and reader with the cache's folders taken in, offered on the store as [`CachedRead`].
+//!
 //! **Turning it off.** `--no-cache` sets [`crate::context::Context::cache`], which the
 //! command's [`crate::store::Store`] carries ([`crate::store::Store::set_cache`]): with it
 //! off, no cache is read or written and every answer is computed afresh (the tests compare
@@ -47,6 +51,7 @@ pub mod answers;
 mod files;
 pub(crate) mod folders;
 pub mod key;
+pub mod load;
 pub(crate) mod quick;
 pub mod reports;
 pub mod totals;
@@ -56,3 +61,4 @@ pub use files::{
     offsets, unpick,
 };
 pub use key::KEY_PREFIX;
+pub use load::{CachedRead, CorrectionsRead, Scope};

@@ -1,5 +1,5 @@
 //! Quick loads: a revision loaded with its summarised day folders standing in the ledger as
-//! their summaries (see [`crate::store::Store::load_revision_for`]).
+//! their summaries (see [`super::CachedRead::load_revision_for`]).
 //!
 //! A summary can prove a ledger clean, never find fault with it: it knows its folder's ids
 //! only by hash, its hours only as a day's most, its names only as sets. So every step here
@@ -16,13 +16,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::files::{FolderCache, Key};
+use super::load::{self, Scope, Taken};
 use crate::core::checks::MAX_HOURS_PER_DAY;
 use crate::core::ledger::{Ledger, Loaded, RecordType};
 use crate::core::report::day_folder_of;
 use crate::core::summary::{self, Elsewhere, FolderSummary};
 use crate::core::value::Id;
-use crate::store::read::Listing;
-use crate::store::{Scope, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// The quick load of `rev` for `scope` through `cache`, or `None` when it cannot answer
 /// (nothing summarised, or anything only a full load may judge).
@@ -32,14 +32,14 @@ pub(crate) fn load_quickly(
     cache: &FolderCache,
     scope: Scope<'_>,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-    let Some(mut listing) = store.list_revision(rev, Some(cache), Some(scope))? else {
+    let Some(mut listing) = load::list(store, rev, cache, Some(scope))? else {
         return Ok(None);
     };
-    let Some(elsewhere) = elsewhere(&listing) else {
+    let Some(elsewhere) = elsewhere(&listing.taken) else {
         return Ok(None);
     };
-    let folders = std::mem::take(&mut listing.summarised);
-    let Some((mut loaded, commit)) = store.load_listing(listing, Some(cache), elsewhere)? else {
+    let folders = std::mem::take(&mut listing.taken.summarised);
+    let Some((mut loaded, commit)) = load::load_listing(store, listing, cache, elsewhere)? else {
         return Ok(None);
     };
     if !loaded.diagnostics.is_empty() || !proven(&loaded.ledger, cache, &folders) {
@@ -49,24 +49,24 @@ pub(crate) fn load_quickly(
     Ok(Some((loaded, commit)))
 }
 
-/// What the summarised folders of `listing` put into the ledger, or `None` when there are
+/// What the summarised folders a listing has `taken` put into the ledger, or `None` when there are
 /// none (a cold cache: a quick load would be a full one) or when they hold what only a full
 /// load can report: two equal id hashes (maybe one id in two files), a day over the hours
 /// limit, a record corrected twice.
-fn elsewhere(listing: &Listing) -> Option<Elsewhere> {
-    if listing.summarised.is_empty() {
+fn elsewhere(taken: &Taken) -> Option<Elsewhere> {
+    if taken.summarised.is_empty() {
         return None;
     }
-    let ids = summary::sorted_hashes(listing.summarised.iter().map(|(_, s)| &s.ids[..]));
+    let ids = summary::sorted_hashes(taken.summarised.iter().map(|(_, s)| &s.ids[..]));
     if ids.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
     let mut elsewhere = Elsewhere {
-        records: ids.len() - listing.ready.len(),
+        records: ids.len() - taken.ready.len(),
         ids,
         ..Elsewhere::default()
     };
-    for (_, s) in &listing.summarised {
+    for (_, s) in &taken.summarised {
         if s.max_day_hours > MAX_HOURS_PER_DAY {
             return None;
         }

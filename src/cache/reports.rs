@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use rust_decimal::Decimal;
 
-use super::key;
+use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
 use crate::core::report::{self, ContributionReport, Dimension, Groups, Query, day_folder_of};
@@ -58,7 +58,7 @@ pub fn contributions(
     by: &[Dimension],
 ) -> Result<Option<ContributionReport>, Error> {
     let quick = !ledger.elsewhere.folders.is_empty();
-    let Some(cache) = store.part_cache() else {
+    let Some(cache) = PartCache::of(store) else {
         return report::contributions(ledger, query, by)
             .map(Some)
             .map_err(|e| Error::Query(e.to_string()));

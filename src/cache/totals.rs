@@ -12,7 +12,7 @@
 use crate::store::Oid;
 use rust_decimal::Decimal;
 
-use super::key;
+use super::{FolderCache, key};
 use crate::core::codec;
 use crate::core::value::Id;
 use crate::store::Store;
@@ -23,7 +23,7 @@ pub type Totals = Result<Option<Vec<(Id, Decimal)>>, String>;
 
 /// The totals kept for `project` and `amount` at `commit`, if any.
 pub fn get(store: &Store, commit: Oid, project: &str, amount: Decimal) -> Option<Totals> {
-    let cache = store.folder_cache()?.totals();
+    let cache = FolderCache::of(store)?.totals();
     let parts = cache.get(&key::totals(commit, project, amount));
     let (_, bytes) = parts.first()?;
     decode(bytes)
@@ -32,7 +32,7 @@ pub fn get(store: &Store, commit: Oid, project: &str, amount: Decimal) -> Option
 /// Keeps `totals` for `project` and `amount` at `commit`; failing to write is not an error.
 /// Call [`prune`] once after the last.
 pub fn put(store: &Store, commit: Oid, project: &str, amount: Decimal, totals: &Totals) {
-    let Some(cache) = store.folder_cache().map(|c| c.totals()) else {
+    let Some(cache) = FolderCache::of(store).map(|c| c.totals()) else {
         return;
     };
     let part = ("totals".to_owned(), encode(totals));
@@ -41,7 +41,7 @@ pub fn put(store: &Store, commit: Oid, project: &str, amount: Decimal, totals: &
 
 /// Keeps the newest kept totals only (listing the folder costs more than writing one).
 pub fn prune(store: &Store) {
-    if let Some(cache) = store.folder_cache() {
+    if let Some(cache) = FolderCache::of(store) {
         cache.totals().prune();
     }
 }

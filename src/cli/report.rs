@@ -20,6 +20,7 @@ use rust_decimal::prelude::ToPrimitive;
 use super::render::table::{self, ResourceCells};
 use super::render::{csv, hours, markdown, percent};
 use super::{CliError, EXIT_OK};
+use crate::cache::CachedRead;
 use crate::cache::reports as parts;
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;

@@ -13,6 +13,7 @@ use clap::Args;
 
 use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
+use crate::cache::CorrectionsRead;
 use crate::context::Context;
 use crate::core::record::{At, Contribution, Kind};
 use crate::core::value::Id;

@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 use super::log::{self, LogArgs, What};
 use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
+use crate::cache::CorrectionsRead;
 use crate::context::Context;
 use crate::core::duration;
 use crate::core::ledger::{Ledger, Loaded, RecordType};

@@ -5,14 +5,14 @@
 //! parallel; everything that reaches the output is sorted, so the result never depends on the
 //! order the files arrived in or on thread scheduling.
 //!
-//! There is one reading pipeline, [`load_partly`]: the settings from `ovn.toml` first, then
-//! one [`Outcome`] per file from a [`Parser`], then the ledger-wide checks. The other entry
-//! points only say how the files arrive: [`load`] from files in memory, [`load_from`] read
-//! as it goes through [`Parser::pipeline`] (one reader thread, parsing workers), [`load_with`]
-//! by the caller's own means (a cache, packs in parallel), and [`load_partly`] itself when
-//! some contributions stand summarised elsewhere. They stay separate functions rather than one
-//! with an options struct because each is a different type of input, and the store calls them
-//! by name; above the store, commands load through `ops::load` alone.
+//! There is one reading pipeline, [`load_files`]: the settings from `ovn.toml` first, then
+//! one [`Outcome`] per file from a [`Parser`], then the ledger-wide checks. What differs
+//! between callers is said in its arguments, not in other functions: how the files arrive (a
+//! handle per path, and a `produce` step that turns handles into outcomes: files in memory,
+//! a working tree read on all cores, git packs decoded in parallel, a cache's decoded
+//! entries) and what stands for contributions not read (`elsewhere`, empty for a whole
+//! ledger). [`load`] is the convenience for files already in memory. Above the store,
+//! commands load through `ops::load` alone.
 
 use std::collections::BTreeMap;
 
@@ -408,56 +408,42 @@ enum Parsed {
     Approval(Box<Approval>),
 }
 
-/// Parses and checks a whole ledger from its files.
+/// Parses and checks a whole ledger from its files in memory: [`load_files`] with every
+/// file at hand, parsed on all cores.
 pub fn load(files: &[RawFile]) -> Loaded {
     let items: Vec<(String, &RawFile)> = files.iter().map(|f| (f.path.clone(), f)).collect();
-    load_from(items, || (), |_, f| Some(f.bytes.clone()))
-}
-
-/// Parses and checks a whole ledger, reading each file's bytes through `read` as it goes,
-/// so a large ledger never holds all its raw files at once.
-///
-/// `items` pairs each ledger-relative path with whatever `read` needs to fetch it (a blob
-/// id, a file path). Files are read and parsed in parallel; each worker gets its own state
-/// from `init` (a repository handle, say). `read` returning `None` skips the file: the
-/// caller records why. The core does no I/O of its own.
-pub fn load_from<T, R, I, F>(items: Vec<(String, T)>, init: I, read: F) -> Loaded
-where
-    T: Sync + Send,
-    I: Fn() -> R + Sync + Send,
-    F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync + Send,
-{
-    let read = &read;
-    let init = &init;
-    load_with(
+    load_files(
         items,
-        |handle| read(&mut init(), handle),
-        |parser, handles| parser.pipeline(&handles, init, read),
+        Elsewhere::default(),
+        |f| Some(f.bytes.clone()),
+        |parser, handles| {
+            handles
+                .into_par_iter()
+                .enumerate()
+                .map(|(pos, f)| {
+                    let file = pos as FileId;
+                    if parser.needs_bytes(file) {
+                        parser.parse(file, f.bytes.clone())
+                    } else {
+                        parser.judge_path(file)
+                    }
+                })
+                .collect()
+        },
     )
 }
 
-/// Parses and checks a whole ledger whose files the caller delivers in its own way (from a
-/// cache, from pack files in parallel, ...).
+/// The reading pipeline: parses and checks a ledger whose files the caller delivers in its
+/// own way (from memory, from a working tree, from git objects, from a cache).
 ///
 /// `items` pairs each ledger-relative path with a handle; they are sorted by path, and a
 /// file's position in that order is its [`FileId`]. `network` reads `ovn.toml`'s bytes
 /// (needed first: the settings shape every other parse). `produce` then returns one
 /// [`Outcome`] per item, in that sorted order, made with the [`Parser`] it is given.
-pub fn load_with<T, N, P>(items: Vec<(String, T)>, network: N, produce: P) -> Loaded
-where
-    N: FnOnce(&T) -> Option<Vec<u8>>,
-    P: FnOnce(&Parser, Vec<T>) -> Vec<Outcome>,
-{
-    load_partly(items, Elsewhere::default(), network, produce)
-}
-
-/// [`load_with`] for a ledger some of whose contributions are `elsewhere`: summarised, not
-/// in `items`. The checks take them into account as far as summaries can (see
-/// [`super::summary`]); the caller proves the rest.
-///
-/// Long because it is the one reading pipeline, whose phases (sort, parse on all cores,
-/// index, check) share their intermediate results and only ever run in this order.
-pub fn load_partly<T, N, P>(
+/// `elsewhere` is what stands for contributions that are summarised, not in `items`
+/// (empty for a whole ledger): the checks take them into account as far as summaries can
+/// (see [`super::summary`]); the caller proves the rest.
+pub fn load_files<T, N, P>(
     mut items: Vec<(String, T)>,
     elsewhere: Elsewhere,
     network: N,
@@ -520,7 +506,32 @@ where
         };
     }
 
-    // One report per misspelt folder, not one per file in it.
+    report_misspelt_folders(&paths, &mut diagnostics);
+
+    let parser = Parser {
+        paths,
+        settings,
+        ids: Default::default(),
+    };
+    let outcomes = produce(&parser, handles);
+    assert_eq!(
+        outcomes.len(),
+        parser.paths.len(),
+        "one outcome per ledger file"
+    );
+    ledger.paths = parser.paths;
+
+    collect(&mut ledger, outcomes, &mut diagnostics);
+    checks::run(&ledger, &mut diagnostics);
+    diag::sort(&mut diagnostics);
+    Loaded {
+        ledger,
+        diagnostics,
+    }
+}
+
+/// One report per misspelt folder (`Agents/`), not one per file in it.
+fn report_misspelt_folders(paths: &Paths, diagnostics: &mut Vec<Diagnostic>) {
     // As `classify` finds them, judged once per top folder (paths are sorted), not once per
     // path: a million record paths are not worth a million allocations.
     let mut misspelt: BTreeMap<&str, (RecordType, usize)> = BTreeMap::new();
@@ -558,20 +569,11 @@ where
             )),
         );
     }
+}
 
-    let parser = Parser {
-        paths,
-        settings,
-        ids: Default::default(),
-    };
-    let outcomes = produce(&parser, handles);
-    assert_eq!(
-        outcomes.len(),
-        parser.paths.len(),
-        "one outcome per ledger file"
-    );
-    ledger.paths = parser.paths;
-
+/// Moves each file's outcome (in file order) into the ledger's lists and index, and its
+/// problems into `diagnostics`.
+fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Diagnostic>) {
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = outcomes
         .iter()
@@ -604,16 +606,10 @@ where
     ledger
         .agreements
         .sort_by(|a, b| a.id.value.cmp(&b.id.value));
-    checks::run(&ledger, &mut diagnostics);
-    diag::sort(&mut diagnostics);
-    Loaded {
-        ledger,
-        diagnostics,
-    }
 }
 
 /// What reading one file came to: the id its name claims, the record, and its problems.
-/// Made by a [`Parser`] (or rebuilt from a cache) and handed back to [`load_with`].
+/// Made by a [`Parser`] (or rebuilt from a cache) and handed back to [`load_files`].
 pub struct Outcome(FileResult);
 
 impl Outcome {
@@ -767,68 +763,6 @@ impl Parser {
             _ => Outcome::nothing(),
         }
     }
-
-    /// Reads and parses as a pipeline: one thread reads files in order, in batches (a
-    /// single reader, because the git library serialises pack access behind a global lock,
-    /// so two readers mostly wait for each other), while the rayon workers parse the batch
-    /// before. Bytes are dropped as soon as they are parsed, so the raw files are never all
-    /// in memory. A file `read` returns `None` for comes out as nothing. `handles[i]` reads
-    /// file `i`; the outcomes come back in file order.
-    pub fn pipeline<T, R, I, F>(&self, handles: &[T], init: I, read: F) -> Vec<Outcome>
-    where
-        T: Sync,
-        I: Fn() -> R + Sync,
-        F: Fn(&mut R, &T) -> Option<Vec<u8>> + Sync,
-    {
-        const BATCH: usize = 1024;
-        let read = &read;
-        let init = &init;
-        let parts: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Option<Vec<u8>>>)>(4);
-            scope.spawn(move || {
-                let mut state = init();
-                for (n, chunk) in handles.chunks(BATCH).enumerate() {
-                    let bytes = chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(k, handle)| {
-                            // Only records are read at all; a stray file is judged by its path.
-                            if self.needs_bytes((n * BATCH + k) as FileId) {
-                                read(&mut state, handle)
-                            } else {
-                                Some(Vec::new())
-                            }
-                        })
-                        .collect();
-                    if tx.send((n * BATCH, bytes)).is_err() {
-                        break;
-                    }
-                }
-            });
-            rx.into_iter()
-                .map(|(start, batch)| {
-                    batch
-                        .into_par_iter()
-                        .enumerate()
-                        .map(|(k, bytes)| {
-                            let file = (start + k) as FileId;
-                            match bytes {
-                                Some(bytes) if self.needs_bytes(file) => self.parse(file, bytes),
-                                Some(_) => self.judge_path(file),
-                                None => Outcome::nothing(),
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        });
-        // Sized once: collecting a flattened iterator would grow by doubling.
-        let mut out = Vec::with_capacity(handles.len());
-        for part in parts {
-            out.extend(part);
-        }
-        out
-    }
 }
 
 type Reader<T> = fn(
@@ -861,8 +795,8 @@ pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Opti
     parse_with(&source, bytes, &mut Vec::new(), read::contribution)
 }
 
-/// Long because a record's identity is checked here in one place for every kind: its folder,
-/// its file name against its `id`, and its date against its folder.
+/// A record's identity is checked here in one place for every kind: its folder, its file
+/// name against its `id`, and its date against its folder.
 fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
     let mut diags = Vec::new();
     let path = raw.path.as_str();
@@ -911,33 +845,8 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         base: parse::text_offset(&raw.bytes),
         settings,
     };
-    let parsed = match kind {
-        RecordType::Agent => parse_with(&source, &raw.bytes, &mut diags, read::agent)
-            .map(|r| Parsed::Agent(Box::new(r))),
-        RecordType::Project => parse_with(&source, &raw.bytes, &mut diags, read::project)
-            .map(|r| Parsed::Project(Box::new(r))),
-        RecordType::Resource => parse_with(&source, &raw.bytes, &mut diags, read::resource)
-            .map(|r| Parsed::Resource(Box::new(r))),
-        RecordType::Agreement => parse_with(&source, &raw.bytes, &mut diags, read::agreement)
-            .map(|r| Parsed::Agreement(Box::new(r))),
-        RecordType::Contribution => super::fast::contribution(&source, &raw.bytes)
-            .or_else(|| parse_with(&source, &raw.bytes, &mut diags, read::contribution))
-            .map(|c| Parsed::Contribution(Box::new(c))),
-        RecordType::Payout => parse_with(&source, &raw.bytes, &mut diags, read::payout)
-            .map(|r| Parsed::Payout(Box::new(r))),
-        RecordType::Approval => parse_with(&source, &raw.bytes, &mut diags, read::approval)
-            .map(|r| Parsed::Approval(Box::new(r))),
-    };
-    let id = match &parsed {
-        Some(Parsed::Agent(r)) => Some(&r.id),
-        Some(Parsed::Project(r)) => Some(&r.id),
-        Some(Parsed::Resource(r)) => Some(&r.id),
-        Some(Parsed::Agreement(r)) => Some(&r.id),
-        Some(Parsed::Contribution(r)) => Some(&r.id),
-        Some(Parsed::Payout(r)) => Some(&r.id),
-        Some(Parsed::Approval(r)) => Some(&r.id),
-        None => None,
-    };
+    let parsed = read_record(kind, &source, &raw.bytes, &mut diags);
+    let id = parsed.as_ref().map(Parsed::id);
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
     if let Some(i) = file_level_id_error
         && diags
@@ -962,34 +871,10 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             .with_hint(format!("the file name is the id: set id = \"{stem}\"")),
         );
     }
-    // The date folders must spell the record's date.
-    let dated = match &parsed {
-        Some(Parsed::Contribution(c)) => Some((&c.date, "%Y/%m/%d")),
-        Some(Parsed::Payout(p)) => Some((&p.date, "%Y")),
-        Some(Parsed::Approval(a)) => Some((&a.date, "%Y/%m/%d")),
-        _ => None,
-    };
-    if let Some((date, format)) = dated {
-        let expected = date.value.format(format).to_string();
-        let actual = folders.join("/");
-        if expected != actual {
-            diags.push(
-                Diagnostic::new(
-                    Code::MisplacedRecord,
-                    path,
-                    Some(date.span),
-                    format!(
-                        "{} dated {} is filed under {actual}",
-                        kind.noun(),
-                        date.value
-                    ),
-                )
-                .with_hint(format!(
-                    "move it to {}/{expected}/{stem}.toml, or correct the date",
-                    kind.folder()
-                )),
-            );
-        }
+    if let Some(parsed) = &parsed
+        && let Some(d) = misplaced(path, kind, &stem, &folders, parsed)
+    {
+        diags.push(d);
     }
     // The file name's id is the record's own when they agree: share it, not a second copy.
     let named = match (named, id) {
@@ -997,4 +882,85 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         (named, _) => named,
     };
     (named, parsed, diags)
+}
+
+/// Reads a record of type `kind` from its bytes (a contribution by the fast reader when it
+/// can: see [`super::fast`]).
+fn read_record(
+    kind: RecordType,
+    source: &Source<'_>,
+    bytes: &[u8],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Parsed> {
+    match kind {
+        RecordType::Agent => {
+            parse_with(source, bytes, diags, read::agent).map(|r| Parsed::Agent(Box::new(r)))
+        }
+        RecordType::Project => {
+            parse_with(source, bytes, diags, read::project).map(|r| Parsed::Project(Box::new(r)))
+        }
+        RecordType::Resource => {
+            parse_with(source, bytes, diags, read::resource).map(|r| Parsed::Resource(Box::new(r)))
+        }
+        RecordType::Agreement => parse_with(source, bytes, diags, read::agreement)
+            .map(|r| Parsed::Agreement(Box::new(r))),
+        RecordType::Contribution => super::fast::contribution(source, bytes)
+            .or_else(|| parse_with(source, bytes, diags, read::contribution))
+            .map(|c| Parsed::Contribution(Box::new(c))),
+        RecordType::Payout => {
+            parse_with(source, bytes, diags, read::payout).map(|r| Parsed::Payout(Box::new(r)))
+        }
+        RecordType::Approval => {
+            parse_with(source, bytes, diags, read::approval).map(|r| Parsed::Approval(Box::new(r)))
+        }
+    }
+}
+
+impl Parsed {
+    /// The record's `id` field.
+    fn id(&self) -> &super::record::At<Id> {
+        match self {
+            Parsed::Agent(r) => &r.id,
+            Parsed::Project(r) => &r.id,
+            Parsed::Resource(r) => &r.id,
+            Parsed::Agreement(r) => &r.id,
+            Parsed::Contribution(r) => &r.id,
+            Parsed::Payout(r) => &r.id,
+            Parsed::Approval(r) => &r.id,
+        }
+    }
+}
+
+/// The report for a dated record whose date folders do not spell its date.
+fn misplaced(
+    path: &str,
+    kind: RecordType,
+    stem: &str,
+    folders: &[String],
+    parsed: &Parsed,
+) -> Option<Diagnostic> {
+    let (date, format) = match parsed {
+        Parsed::Contribution(c) => (&c.date, "%Y/%m/%d"),
+        Parsed::Payout(p) => (&p.date, "%Y"),
+        Parsed::Approval(a) => (&a.date, "%Y/%m/%d"),
+        _ => return None,
+    };
+    let expected = date.value.format(format).to_string();
+    let actual = folders.join("/");
+    (expected != actual).then(|| {
+        Diagnostic::new(
+            Code::MisplacedRecord,
+            path,
+            Some(date.span),
+            format!(
+                "{} dated {} is filed under {actual}",
+                kind.noun(),
+                date.value
+            ),
+        )
+        .with_hint(format!(
+            "move it to {}/{expected}/{stem}.toml, or correct the date",
+            kind.folder()
+        ))
+    })
 }

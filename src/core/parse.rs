@@ -536,38 +536,34 @@ impl<'i, 'd> Fields<'i, 'd> {
 
     /// An array of strings (each non-empty).
     pub fn text_list(&mut self, key: &'static str) -> Vec<At<String>> {
-        self.get(key, Need::Optional, |f, span, value| match value {
-            DeValue::Array(items) => Some(
-                items
-                    .into_iter()
-                    .filter_map(|item| {
-                        let span = f.span_of(item.span());
-                        f.conv_text(key, span, item.into_inner())
-                    })
-                    .collect(),
-            ),
-            other => {
-                f.wrong_type(key, span, "an array of strings", &other);
-                None
-            }
-        })
-        .unwrap_or_default()
+        self.list(key, "an array of strings", Self::conv_text)
     }
 
     /// An array of ids.
     pub fn id_list(&mut self, key: &'static str) -> Vec<At<Id>> {
+        self.list(key, "an array of ids", Self::conv_id)
+    }
+
+    /// An array (`want` in words, for the report when it is not one) whose items are each
+    /// read by `conv`; an item that does not read is reported by `conv` and left out.
+    fn list<T>(
+        &mut self,
+        key: &'static str,
+        want: &'static str,
+        conv: fn(&mut Self, &str, Span, DeValue<'_>) -> Option<At<T>>,
+    ) -> Vec<At<T>> {
         self.get(key, Need::Optional, |f, span, value| match value {
             DeValue::Array(items) => Some(
                 items
                     .into_iter()
                     .filter_map(|item| {
                         let span = f.span_of(item.span());
-                        f.conv_id(key, span, item.into_inner())
+                        conv(f, key, span, item.into_inner())
                     })
                     .collect(),
             ),
             other => {
-                f.wrong_type(key, span, "an array of ids", &other);
+                f.wrong_type(key, span, want, &other);
                 None
             }
         })

@@ -1033,27 +1033,7 @@ pub fn payout(
             f.failed = true;
         }
     }
-    let mut settled = Vec::new();
-    for (i, t) in f.tables("settled").into_iter().enumerate() {
-        let mut l = f.nested(format!("settled[{}]", i + 1), t);
-        let contribution = l.id("contribution", Need::Required("\"<contribution id>\""));
-        let agent = l.id("agent", Need::Required("\"ana\""));
-        let claim = l.word("claim", Need::Required("\"debt\""), &["debt", "once"]);
-        let amount = l.decimal("amount", Need::Required("\"100.00\""), money);
-        if l.finish()
-            && let (Some(contribution), Some(agent), Some(claim), Some(amount)) =
-                (contribution, agent, claim, amount)
-        {
-            settled.push(SettledClaim {
-                contribution,
-                agent,
-                claim: claim_kind(&claim.value),
-                amount: amount.value,
-            });
-        } else {
-            f.failed = true;
-        }
-    }
+    let settled = settled_claims(&mut f, "settled", money);
     let overpaid_span = f.peek_span("overpaid");
     let overpaid = settled_claims(&mut f, "overpaid", money);
     if let Some(total) = &amount {
@@ -1104,7 +1084,8 @@ pub fn payout(
     })
 }
 
-/// The `[[overpaid]]` tables of a payout record: claims like `[[settled]]`.
+/// The `[[settled]]` or `[[overpaid]]` tables of a payout record (`key`): claims, each a
+/// contribution, an agent, a claim kind and an amount.
 fn settled_claims(
     f: &mut Fields<'_, '_>,
     key: &'static str,

@@ -1,7 +1,7 @@
 //! Summaries of day folders: what the ledger-wide checks need to know about a folder of
 //! clean contributions, without the records themselves.
 //!
-//! A quick load (`Store::load_revision_for`) stands for a cached day folder by its summary
+//! A quick load (`cache::CachedRead::load_revision_for`) stands for a cached day folder by its summary
 //! instead of its records when a command does not need them: `ovn check` needs none, a
 //! payout preview only its project's. The summary is enough to *prove* a ledger clean; it
 //! never produces a diagnostic. Whenever it cannot prove a rule holds (two ids that may be

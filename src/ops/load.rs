@@ -13,9 +13,10 @@
 //! records. [`part`] and [`files`] make those: a [`Part`] holds the records of the files it
 //! was given and nothing says it is more; its checks are not the ledger's.
 
+use crate::cache::{CachedRead, Scope};
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile};
-use crate::store::{ResolvedRev, Scope, Store, StoreError};
+use crate::store::{ResolvedRev, Store, StoreError};
 
 /// What a command needs of the ledger it loads.
 #[derive(Clone, Copy, Debug)]

@@ -35,6 +35,20 @@ pub struct AddedBy {
 }
 
 impl Store {
+    /// The history of `head`, oldest first, parents before children: the order in which
+    /// files are added, changed and approved.
+    pub(crate) fn oldest_first(&self, head: Oid) -> Result<git2::Revwalk<'_>, StoreError> {
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(StoreError::git("cannot walk history"))?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+            .map_err(StoreError::git("cannot walk history"))?;
+        walk.push(head)
+            .map_err(StoreError::git("cannot walk history"))?;
+        Ok(walk)
+    }
+
     /// The ledger's subtree at a commit (`None` when the commit has no ledger there).
     pub(super) fn history_tree<'r>(
         &'r self,
@@ -72,14 +86,7 @@ impl Store {
         let head = self.resolve(rev)?;
         // Each commit's trees are read once or twice: libgit2's object cache would only grow.
         git2::opts::enable_caching(false);
-        let mut walk = self
-            .repo
-            .revwalk()
-            .map_err(StoreError::git("cannot walk history"))?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-            .map_err(StoreError::git("cannot walk history"))?;
-        walk.push(head.id())
-            .map_err(StoreError::git("cannot walk history"))?;
+        let walk = self.oldest_first(head.id())?;
         let folder = RecordType::Approval.folder();
         let mut out: BTreeMap<String, AddedBy> = BTreeMap::new();
         for oid in walk {

@@ -48,9 +48,7 @@ pub fn blob<'r>(
     oid: Oid,
     action: &'static str,
 ) -> Result<git2::Blob<'r>, StoreError> {
-    verify(repo.commondir(), oid)?;
-    repo.find_blob(oid)
-        .map_err(|e| damaged(repo, oid, action, e))
+    checked(repo, oid, action, git2::Repository::find_blob)
 }
 
 /// A tree, as [`blob`].
@@ -59,9 +57,7 @@ pub fn tree<'r>(
     oid: Oid,
     action: &'static str,
 ) -> Result<git2::Tree<'r>, StoreError> {
-    verify(repo.commondir(), oid)?;
-    repo.find_tree(oid)
-        .map_err(|e| damaged(repo, oid, action, e))
+    checked(repo, oid, action, git2::Repository::find_tree)
 }
 
 /// A commit, as [`blob`].
@@ -70,9 +66,18 @@ pub fn commit<'r>(
     oid: Oid,
     action: &'static str,
 ) -> Result<git2::Commit<'r>, StoreError> {
+    checked(repo, oid, action, git2::Repository::find_commit)
+}
+
+/// The object `find` reads, its loose file checked first; a failure is [`damaged`].
+fn checked<'r, T>(
+    repo: &'r git2::Repository,
+    oid: Oid,
+    action: &'static str,
+    find: impl FnOnce(&'r git2::Repository, Oid) -> Result<T, git2::Error>,
+) -> Result<T, StoreError> {
     verify(repo.commondir(), oid)?;
-    repo.find_commit(oid)
-        .map_err(|e| damaged(repo, oid, action, e))
+    find(repo, oid).map_err(|e| damaged(repo, oid, action, e))
 }
 
 /// The entry at `path` (`/`-separated) under `tree`, as `Tree::get_path` finds it, with

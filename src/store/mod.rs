@@ -24,7 +24,6 @@ mod treediff;
 mod txn;
 mod write;
 
-pub use crate::cache::{AnswerCache, CACHE_DIR, FolderCache, KEY_PREFIX, PartCache};
 pub use error::{ErrorKind, StoreError};
 /// Commit and object ids, as the store names them (the layers above never use git2 itself).
 pub use git2::Oid;
@@ -32,7 +31,6 @@ pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
 pub use pack::PackReader;
 pub use range::{RuleIds, Special, Touch};
-pub use read::Scope;
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
 pub use staged::Staged;
@@ -53,7 +51,8 @@ pub struct Store {
     root: Option<PathBuf>,
     /// The ledger root's path inside the repository tree (`""` at the top, else `a/b`).
     prefix: String,
-    /// Whether reads at a revision use and fill the folder cache.
+    /// Whether the caches above the store may be used and filled (`--no-cache` turns it
+    /// off): carried here because every read of this ledger goes through this store.
     cache: bool,
 }
 
@@ -197,24 +196,15 @@ impl Store {
         loose::verify(self.repo.commondir(), oid)
     }
 
-    /// Turns the folder cache off (`--no-cache`) or on (the default) for this store's reads.
+    /// Turns the caches off (`--no-cache`) or on (the default) for this ledger's reads. The
+    /// store itself reads git only; the cache, a layer above it, asks [`Store::caching`].
     pub fn set_cache(&mut self, on: bool) {
         self.cache = on;
     }
 
-    /// The answer cache of this repository, if caching is on.
-    pub fn answer_cache(&self) -> Option<AnswerCache> {
-        self.cache.then(|| AnswerCache::new(self.repo.commondir()))
-    }
-
-    /// The folder cache of this repository (shared by all its worktrees), if in use.
-    pub fn folder_cache(&self) -> Option<FolderCache> {
-        self.cache.then(|| FolderCache::new(self.repo.commondir()))
-    }
-
-    /// The report cache of this repository, if caching is on.
-    pub fn part_cache(&self) -> Option<PartCache> {
-        self.cache.then(|| PartCache::new(self.repo.commondir()))
+    /// Whether the layers above may use and fill their caches for this ledger.
+    pub fn caching(&self) -> bool {
+        self.cache
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use git2::{ObjectType, Oid, Sort, Tree};
+use git2::{ObjectType, Oid, Tree};
 
 use super::{Store, StoreError};
 use crate::core::ledger::{NETWORK_FILE, RecordType};
@@ -54,14 +54,7 @@ impl Store {
         base: Oid,
         head: Oid,
     ) -> Result<BTreeMap<String, Vec<Touch>>, StoreError> {
-        let mut walk = self
-            .repo
-            .revwalk()
-            .map_err(StoreError::git("cannot walk history"))?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-            .map_err(StoreError::git("cannot walk history"))?;
-        walk.push(head)
-            .map_err(StoreError::git("cannot walk history"))?;
+        let mut walk = self.oldest_first(head)?;
         walk.hide(base)
             .map_err(StoreError::git("cannot walk history"))?;
         let mut out: BTreeMap<String, Vec<Touch>> = BTreeMap::new();

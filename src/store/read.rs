@@ -1,12 +1,14 @@
 //! Reading a ledger's files from the working tree or from a revision's git objects.
 //!
 //! Reading is the cost of every command on a large ledger, so a revision is read by the
-//! hand-written pack reader where it can (see `pack`) and parsed in parallel; day folders whose
-//! tree id the cache knows are replaced by their summaries. Working-tree files are read
-//! through `safe`, which never follows a link or opens a FIFO.
+//! hand-written pack reader where it can (see `pack`) and parsed in parallel. The store reads
+//! git only: the cache, a layer above, lists a revision through [`Store::list_revision`]
+//! (which shows it each level of the tree before reading it) and reads what it does not hold
+//! through [`read_and_parse`], so the two share one listing and one reader without the store
+//! knowing the cache. Working-tree files are read through `safe`, which never follows a
+//! link or opens a FIFO.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use git2::{ObjectType, Oid};
@@ -14,15 +16,13 @@ use rayon::prelude::*;
 
 use super::safe::{self, Opened as Read};
 use super::{PackReader, Store, StoreError};
-use crate::cache::{Entry, FolderCache, Key, Records};
 use crate::core::ledger::{
     self, Loaded, NETWORK_FILE, Outcome, Parser, RawFile, RecordType, Role, Unread, classify,
     near_miss_folder,
 };
 use crate::core::parse::MAX_FILE_BYTES;
-use crate::core::record::{Contribution, FileId};
-use crate::core::summary::{Elsewhere, FolderSummary};
-use rustc_hash::FxHashSet;
+use crate::core::record::FileId;
+use crate::core::summary::Elsewhere;
 
 /// Files read at a revision, and the commit they were read from.
 pub struct Snapshot {
@@ -140,182 +140,54 @@ impl Store {
         Ok(Snapshot { files, commit })
     }
 
-    /// Parses and checks the ledger at a revision, reading and parsing its blobs in one
-    /// parallel pass so the raw files are never all in memory at once.
-    ///
-    /// Day folders whose tree id the folder cache knows are not read from git at all; the
-    /// others are, and are cached afterwards when every file in them was a clean record.
-    pub fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
-        let cache = self.folder_cache();
-        match self.load_revision_with(rev, cache.as_ref())? {
-            Some(done) => Ok(done),
-            // A cache entry that passed its checks but did not decode: read without the cache.
-            None => Ok(self
-                .load_revision_with(rev, None)?
-                .expect("a load without the cache always completes")),
-        }
+    /// Parses and checks the ledger at a revision from git alone, reading and parsing its
+    /// blobs in one parallel pass so the raw files are never all in memory at once. (The
+    /// cached read, which takes day folders from the cache, is the cache layer's `CachedRead`.)
+    pub fn load_at(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
+        let (items, commit) = self
+            .list_revision::<Handle>(rev, &mut |_, _, _| true)?
+            .expect("a listing without a hook that gives up always completes");
+        Ok((self.load_items(items)?, commit))
     }
 
-    /// [`Store::load_revision`] for a command that needs the verdict but not every record:
-    /// day folders the cache has summarised stand in the ledger as their summaries (in
-    /// [`crate::core::ledger::Ledger::elsewhere`]), and only the contributions `scope` asks
-    /// for are decoded. The result has the same diagnostics and record count as a full load,
-    /// and holds every contribution `scope` names.
-    ///
-    /// The summaries can prove a ledger clean, never find fault with one: whenever the quick
-    /// load has any diagnostic or cannot prove a rule (two ids that may be one, a day over 24
-    /// hours, a name no record has), the ledger is loaded in full, so problems are always
-    /// reported exactly as `ovn check` reports them.
-    pub fn load_revision_for(
-        &self,
-        rev: &str,
-        scope: Scope<'_>,
-    ) -> Result<(Loaded, Oid), StoreError> {
-        if let Some(cache) = self.folder_cache()
-            && let Some((loaded, commit)) =
-                crate::cache::quick::load_quickly(self, rev, &cache, scope)?
-        {
-            return Ok((loaded, commit));
-        }
-        self.load_revision(rev)
-    }
-
-    /// Only the quick part of [`Store::load_revision_for`]: `None` when the cache is off or
-    /// the quick load cannot answer (nothing summarised, or anything a full load must
-    /// judge), without loading in full.
-    pub fn try_load_quickly(
-        &self,
-        rev: &str,
-        scope: Scope<'_>,
-    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-        match self.folder_cache() {
-            Some(cache) => crate::cache::quick::load_quickly(self, rev, &cache, scope),
-            None => Ok(None),
-        }
-    }
-
-    fn load_revision_with(
-        &self,
-        rev: &str,
-        cache: Option<&FolderCache>,
-    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-        let listing = self
-            .list_revision(rev, cache, None)?
-            .expect("only a quick listing gives up");
-        self.load_listing(listing, cache, Elsewhere::default())
-    }
-
-    /// Loads the files of `listing`, those the cache holds from it, with what stands in for
-    /// the summarised folders (`elsewhere`), and fills the cache after. `None` when a cache
-    /// entry that passed its checks did not decode.
-    ///
-    /// Long because its heart is one closure handed to the core's loader: decode the
-    /// cached entries, read the rest from git, merge, fill the cache, all while the parser
-    /// is borrowed (the steps that need no borrow are functions of their own).
-    pub(crate) fn load_listing(
-        &self,
-        listing: Listing,
-        cache: Option<&FolderCache>,
-        elsewhere: Elsewhere,
-    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-        let Listing {
-            items,
-            entries,
-            mut ready,
-            summarised: _,
-            unsummarised,
-            hits,
-            missed,
-            commit,
-        } = listing;
+    /// Parses and checks the ledger made of `items` (ledger path, git object), sorted by
+    /// path, from git alone: a revision's listing, or the index's (`load_staged`).
+    pub(crate) fn load_items(&self, items: Vec<(String, Handle)>) -> Result<Loaded, StoreError> {
         let failed: Mutex<Option<StoreError>> = Mutex::new(None);
-        let undecodable = AtomicBool::new(false);
-        let git_dir = self.repo.path().to_path_buf();
         let fail = |e: StoreError| {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        let loaded = ledger::load_partly(
+        let git_dir = self.repo.path();
+        let loaded = ledger::load_files(
             items,
-            elsewhere,
-            // `ovn.toml`, read first and alone.
-            |handle| match handle {
-                Handle::Blob(oid) => {
-                    match super::loose::blob(&self.repo, *oid, "cannot read a blob") {
-                        Ok(blob) => Some(blob.content().to_vec()),
-                        Err(e) => {
-                            fail(e);
-                            None
-                        }
-                    }
-                }
-                _ => Some(Vec::new()),
-            },
+            Elsewhere::default(),
+            |handle| self.network_bytes(handle).map_err(fail).ok(),
             |parser, handles| {
-                // Cached folders first, decoded in parallel; each entry's bytes are freed as
-                // soon as it is decoded, and ids are shared on the worker that decoded them.
-                let mut decoded: Vec<Option<Records>> = entries
-                    .into_par_iter()
-                    .map_init(FxHashSet::default, |seen, e| {
-                        let mut records = e.records()?;
-                        if let Records::Contributions(v) = &mut records {
-                            v.iter_mut()
-                                .flatten()
-                                .for_each(|c| parser.share_ids_with(seen, c));
-                        }
-                        Some(records)
-                    })
-                    .collect();
-                ready
-                    .par_iter_mut()
-                    .for_each_init(FxHashSet::default, |seen, c| {
-                        if let Some(c) = c {
-                            parser.share_ids_with(seen, c);
-                        }
-                    });
-                if decoded.iter().any(Option::is_none) {
-                    undecodable.store(true, Ordering::Relaxed);
-                }
-                // Everything not in the cache is read from git, in path order; the two
-                // streams are then merged back into path order without a third list.
-                let to_read: Vec<FileId> = handles
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, h)| !matches!(h, Handle::Cached { .. } | Handle::Ready(_)))
-                    .map(|(pos, _)| pos as FileId)
-                    .collect();
-                let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
-                    Ok(read) => read,
-                    Err(e) => {
-                        fail(e);
-                        to_read.iter().map(|_| Outcome::nothing()).collect()
-                    }
-                };
-                drop(to_read);
-                let outcomes = merge_streams(handles, read, &mut ready, &mut decoded);
-                drop(decoded);
-                if let Some(cache) = cache
-                    && failed.lock().is_ok_and(|f| f.is_none())
-                {
-                    crate::cache::folders::after_read(
-                        cache,
-                        parser.paths(),
-                        &outcomes,
-                        &hits,
-                        &missed,
-                        &unsummarised,
-                    );
-                }
-                outcomes
+                let all: Vec<FileId> = (0..handles.len() as FileId).collect();
+                read_and_parse(git_dir, parser, &handles, &all).unwrap_or_else(|e| {
+                    fail(e);
+                    all.iter().map(|_| Outcome::nothing()).collect()
+                })
             },
         );
-        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            return Err(e);
+        match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(loaded),
         }
-        if undecodable.load(Ordering::Relaxed) {
-            return Ok(None);
+    }
+
+    /// The bytes of `ovn.toml` as the reading pipeline asks for them first: its blob's, or
+    /// none when it is not a blob (judged, and reported, by the listing).
+    pub(crate) fn network_bytes(&self, handle: &impl GitHandle) -> Result<Vec<u8>, StoreError> {
+        match handle.git() {
+            Some(Handle::Blob(oid)) => {
+                Ok(super::loose::blob(&self.repo, *oid, "cannot read a blob")?
+                    .content()
+                    .to_vec())
+            }
+            _ => Ok(Vec::new()),
         }
-        Ok(Some((loaded, commit)))
     }
 
     /// Parses and checks the ledger in the working tree, reading files in parallel.
@@ -344,8 +216,9 @@ impl Store {
         };
         // Files, unlike git's packs, read well from every core at once: each worker reads
         // and parses its own files.
-        let loaded = ledger::load_with(
+        let loaded = ledger::load_files(
             paths.into_iter().map(|p| (p.clone(), p)).collect(),
+            Elsewhere::default(),
             // `ovn.toml` that is not a file is no ledger at all: an error, not a diagnostic.
             |path| match read(path)? {
                 Read::Bytes(bytes) => Some(bytes),
@@ -395,57 +268,39 @@ impl Store {
 
     /// The ledger's blobs at a revision (path and id), and the commit.
     fn list_blobs(&self, rev: &str) -> Result<(Vec<(String, Oid)>, Oid), StoreError> {
-        let listing = self
-            .list_revision(rev, None, None)?
-            .expect("only a quick listing gives up");
-        let blobs = listing
-            .items
+        let (items, commit) = self
+            .list_revision::<Handle>(rev, &mut |_, _, _| true)?
+            .expect("a listing without a hook that gives up always completes");
+        let blobs = items
             .into_iter()
             .map(|(path, handle)| match handle {
                 Handle::Blob(oid) => (path, oid),
-                _ => (path, Oid::ZERO_SHA1),
+                Handle::Special(_) => (path, Oid::ZERO_SHA1),
             })
             .collect();
-        Ok((blobs, listing.commit))
+        Ok((blobs, commit))
     }
 
-    /// The ledger's files at a revision, each with how to read it: walks the tree, and where
-    /// `cache` knows a day folder's tree, takes its file names from the cache instead of
-    /// descending into it.
-    pub(crate) fn list_revision(
+    /// The ledger's files at a revision, each with how to read it, and the commit: walks the
+    /// tree a level at a time, each level's trees decoded and parsed on all cores.
+    ///
+    /// Before each level is listed from git, `level` sees its folders (path, tree id) with
+    /// the blob id of `ovn.toml`, and may take some out of the list and put their files into
+    /// the listing itself, read in its own way (a cache does: `H` is then its own handle, of
+    /// which a git [`Handle`] is one kind). `None` when `level` gives up.
+    pub(crate) fn list_revision<H: From<Handle> + Send>(
         &self,
         rev: &str,
-        cache: Option<&FolderCache>,
-        quick: Option<Scope<'_>>,
-    ) -> Result<Option<Listing>, StoreError> {
+        level: LevelHook<'_, H>,
+    ) -> Result<Option<Listed<H>>, StoreError> {
         read_without_rehashing();
         let (commit, tree) = self.ledger_at(rev)?;
         let settings = self.settings_id(rev, &tree)?;
-        let mut listing = Listing {
-            items: Vec::new(),
-            entries: Vec::new(),
-            ready: Vec::new(),
-            summarised: Vec::new(),
-            unsummarised: Vec::new(),
-            hits: Vec::new(),
-            missed: Vec::new(),
-            commit: commit.id(),
-        };
-        // The top level here, the folders below a level at a time, each level's trees
-        // decoded and parsed on all cores.
-        let mut folders = list_top(&tree, &mut listing.items);
+        let mut items: Vec<(String, H)> = Vec::new();
+        let mut folders = list_top(&tree, &mut items);
         let mut packs = None;
         while !folders.is_empty() {
-            // Day folders the cache knows are not read at all: their names come from it.
-            if let Some(cache) = cache
-                && !crate::cache::folders::take_level(
-                    cache,
-                    &mut folders,
-                    settings,
-                    quick,
-                    &mut listing,
-                )
-            {
+            if !level(&mut folders, settings, &mut items) {
                 return Ok(None);
             }
             // Reading a pack's index for a few hundred trees costs more than libgit2 takes to
@@ -455,13 +310,13 @@ impl Store {
                 Some(packs) => Some(packs),
                 None => Some(&*packs.insert(PackReader::open(self.repo.path())?)),
             };
-            folders = self.list_folders(packs, &folders, &mut listing.items)?;
+            folders = self.list_folders(packs, &folders, &mut items)?;
         }
         // In path order, as the core wants them (so its own check finds them sorted).
         // A few sorted runs (one per level of the walk): a stable sort merges them in
         // close to one pass.
-        listing.items.par_sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Some(listing))
+        items.par_sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Some((items, commit.id())))
     }
 
     /// The blob id of the ledger's `ovn.toml` in `tree` (the ledger's tree at `rev`), which
@@ -481,11 +336,11 @@ impl Store {
 
     /// The entries of `folders` (path, tree id): files go to `items`, and the folders in them
     /// are returned, to be listed next.
-    fn list_folders(
+    fn list_folders<H: From<Handle>>(
         &self,
         packs: Option<&PackReader>,
         folders: &[(String, Oid)],
-        items: &mut Vec<(String, Handle)>,
+        items: &mut Vec<(String, H)>,
     ) -> Result<Vec<(String, Oid)>, StoreError> {
         type Listed = (Vec<(String, Handle)>, Vec<(String, Oid)>);
         let listed: Vec<OnceLock<Listed>> = folders.iter().map(|_| OnceLock::new()).collect();
@@ -532,7 +387,7 @@ impl Store {
         let mut below = Vec::new();
         for slot in listed {
             let (files, folders) = slot.into_inner().unwrap_or_default();
-            items.extend(files);
+            items.extend(files.into_iter().map(|(path, h)| (path, H::from(h))));
             below.extend(folders);
         }
         Ok(below)
@@ -556,7 +411,10 @@ fn read_without_rehashing() {
 /// The top level of a ledger's `tree`: files go to `items`, and the record folders (and near
 /// misses of them) are returned, to be listed next. A ledger may share its repository with
 /// source code that is none of its business: only record folders are entered.
-fn list_top(tree: &git2::Tree<'_>, items: &mut Vec<(String, Handle)>) -> Vec<(String, Oid)> {
+fn list_top<H: From<Handle>>(
+    tree: &git2::Tree<'_>,
+    items: &mut Vec<(String, H)>,
+) -> Vec<(String, Oid)> {
     let mut folders = Vec::new();
     for entry in tree.iter() {
         let Ok(name) = entry.name() else {
@@ -601,20 +459,20 @@ fn not_a_file(kind: Option<ObjectType>, mode: i32) -> Option<&'static str> {
 
 /// Files a ledger reads go to `files` (a submodule inside a record folder is judged as a
 /// stray file), folders to `folders`.
-fn keep_entry(
+fn keep_entry<H: From<Handle>>(
     path: String,
     kind: EntryKind,
     id: Oid,
-    files: &mut Vec<(String, Handle)>,
+    files: &mut Vec<(String, H)>,
     folders: &mut Vec<(String, Oid)>,
 ) {
     match kind {
         EntryKind::Folder => folders.push((path, id)),
         EntryKind::File | EntryKind::Submodule | EntryKind::Symlink
             if matches!(classify(&path), Role::Ignored) => {}
-        EntryKind::File => files.push((path, Handle::Blob(id))),
-        EntryKind::Submodule => files.push((path, Handle::Special("a submodule (gitlink)"))),
-        EntryKind::Symlink => files.push((path, Handle::Special("a symbolic link"))),
+        EntryKind::File => files.push((path, Handle::Blob(id).into())),
+        EntryKind::Submodule => files.push((path, Handle::Special("a submodule (gitlink)").into())),
+        EntryKind::Symlink => files.push((path, Handle::Special("a symbolic link").into())),
     }
 }
 
@@ -653,18 +511,18 @@ fn tree_entries(mut bytes: &[u8]) -> Option<Vec<(String, EntryKind, Oid)>> {
 /// all cores and each parsed on the thread that decoded it; the rest (loose objects,
 /// submodules) through libgit2, one handle per worker. The outcomes come back in the order
 /// of `files`.
-fn read_and_parse(
+pub(crate) fn read_and_parse<H: GitHandle>(
     git_dir: &Path,
     parser: &Parser,
-    handles: &[Handle],
+    handles: &[H],
     files: &[FileId],
 ) -> Result<Vec<Outcome>, StoreError> {
     // Only records are read at all (a stray file is judged by its path): the others are
     // asked for as the zero id, which no pack holds.
     let wanted: Vec<Oid> = files
         .iter()
-        .map(|&file| match &handles[file as usize] {
-            Handle::Blob(oid) if parser.needs_bytes(file) => *oid,
+        .map(|&file| match handles[file as usize].git() {
+            Some(Handle::Blob(oid)) if parser.needs_bytes(file) => *oid,
             _ => Oid::ZERO_SHA1,
         })
         .collect();
@@ -688,7 +546,7 @@ fn read_and_parse(
             if !parser.needs_bytes(file) {
                 return Ok(());
             }
-            let Handle::Blob(oid) = &handles[file as usize] else {
+            let Some(Handle::Blob(oid)) = handles[file as usize].git() else {
                 // A submodule or a link: judged below, never read.
                 return Ok(());
             };
@@ -716,8 +574,8 @@ fn read_and_parse(
         .enumerate()
         .map(|(i, slot)| {
             slot.into_inner()
-                .unwrap_or_else(|| match &handles[files[i] as usize] {
-                    Handle::Special(what) => parser.unread(files[i], Unread::NotAFile(what)),
+                .unwrap_or_else(|| match handles[files[i] as usize].git() {
+                    Some(Handle::Special(what)) => parser.unread(files[i], Unread::NotAFile(what)),
                     _ => parser.judge_path(files[i]),
                 })
         })
@@ -731,86 +589,35 @@ const PACK_READER_MIN: usize = 256;
 /// reading a million-object pack index costs more than a few day folders of blobs.
 const PACK_READER_MIN_BLOBS: usize = 4096;
 
-/// How one file of a revision is read.
+/// How one file of a revision is read from git.
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Handle {
     /// From its blob.
     Blob(Oid),
     /// A submodule or a symbolic link where a file should be: what it is. Never read.
     Special(&'static str),
-    /// Record `record` of cache entry `entry`.
-    Cached { entry: u32, record: u32 },
-    /// A record already decoded: `Listing::ready[n]`.
-    Ready(u32),
 }
 
-/// What a quick load must hold in full (see [`Store::load_revision_for`]).
-#[derive(Clone, Copy, Debug)]
-pub enum Scope<'a> {
-    /// No contribution: the verdict and the counts are enough (`ovn check`).
-    Checks,
-    /// The contributions of these projects, and every correction, wherever it is (what a
-    /// payout of these projects reads).
-    Projects(&'a [&'a str]),
+/// A handle of a listing that may be read from git: a git [`Handle`] itself, or a handle of
+/// a layer above that reads some files in its own way (`None` for those).
+pub(crate) trait GitHandle: Sync {
+    /// How to read the file from git, if it is read from git.
+    fn git(&self) -> Option<&Handle>;
 }
 
-/// A revision's files, with the cache entries that stand in for some of its day folders.
-pub(crate) struct Listing {
-    /// Every file (path, how to read it).
-    pub(crate) items: Vec<(String, Handle)>,
-    /// Cache entries of day folders, decoded as the ledger is loaded.
-    pub(crate) entries: Vec<Entry>,
-    /// Records already decoded (the few wanted of a summarised folder), each taken once.
-    pub(crate) ready: Vec<Option<Box<Contribution>>>,
-    /// Day folders that stand in the ledger as their summaries.
-    pub(crate) summarised: Vec<(Key, FolderSummary)>,
-    /// Contribution folders found cached but not summarised.
-    pub(crate) unsummarised: Vec<Key>,
-    /// The keys of `entries`.
-    pub(crate) hits: Vec<Key>,
-    /// Day folders the cache did not have, to fill after the read.
-    pub(crate) missed: Vec<Key>,
-    /// The commit listed.
-    pub(crate) commit: Oid,
-}
-
-/// The outcomes of every file of a revision (`handles`, in path order): those `read` from
-/// git (in the same order), and those taken from the cache, decoded (`decoded` entries) or
-/// `ready`. Merges the streams back into path order without a third list.
-fn merge_streams(
-    handles: Vec<Handle>,
-    read: Vec<Outcome>,
-    ready: &mut [Option<Box<Contribution>>],
-    decoded: &mut [Option<Records>],
-) -> Vec<Outcome> {
-    if read.len() == handles.len() {
-        return read;
+impl GitHandle for Handle {
+    fn git(&self) -> Option<&Handle> {
+        Some(self)
     }
-    let mut read = read.into_iter();
-    let mut out = Vec::with_capacity(handles.len());
-    for (pos, handle) in handles.into_iter().enumerate() {
-        let file = pos as FileId;
-        let (entry, record) = match handle {
-            Handle::Cached { entry, record } => (entry, record),
-            Handle::Ready(i) => {
-                let c = ready[i as usize].take();
-                out.push(c.map_or_else(Outcome::nothing, |c| Outcome::contribution(file, c)));
-                continue;
-            }
-            _ => {
-                out.push(read.next().unwrap_or_else(Outcome::nothing));
-                continue;
-            }
-        };
-        let k = record as usize;
-        let outcome = match decoded[entry as usize].as_mut() {
-            Some(Records::Contributions(v)) => v[k].take().map(|c| Outcome::contribution(file, c)),
-            Some(Records::Approvals(v)) => v[k].take().map(|a| Outcome::approval(file, a)),
-            None => None,
-        };
-        out.push(outcome.unwrap_or_else(Outcome::nothing));
-    }
-    out
 }
+
+/// A revision's files (path, how to read it), in path order, and its commit.
+pub(crate) type Listed<H> = (Vec<(String, H)>, Oid);
+
+/// What [`Store::list_revision`] shows each level of the walk to: the folders about to be
+/// listed from git, the blob id of `ovn.toml`, and the listing so far. `false` gives up.
+pub(crate) type LevelHook<'a, H> =
+    &'a mut dyn FnMut(&mut Vec<(String, Oid)>, Oid, &mut Vec<(String, H)>) -> bool;
 
 /// Reads blobs in parallel, one repository handle per worker: a libgit2 handle is not shared
 /// across threads, and inflating is most of the cost of reading a ledger from git.

@@ -11,12 +11,9 @@
 //! on disk is followed. Conflicted paths (stages 1 to 3) have no staged content: they are
 //! returned for the caller to refuse, as `git commit` would.
 
-use git2::Oid;
-
-use super::read::{Handle, Listing};
+use super::read::Handle;
 use super::{Store, StoreError};
 use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
-use crate::core::summary::Elsewhere;
 
 /// The ledger as staged, and the paths whose merge conflict is not resolved.
 pub struct Staged {
@@ -40,20 +37,8 @@ impl Store {
     /// Parses and checks the ledger as staged in git's index.
     pub fn load_staged(&self) -> Result<Staged, StoreError> {
         let (items, unmerged) = self.list_staged()?;
-        let listing = Listing {
-            items,
-            entries: Vec::new(),
-            ready: Vec::new(),
-            summarised: Vec::new(),
-            unsummarised: Vec::new(),
-            hits: Vec::new(),
-            missed: Vec::new(),
-            commit: Oid::ZERO_SHA1,
-        };
         // No cache: the index names blobs, not the folder trees the cache is keyed by.
-        let (loaded, _) = self
-            .load_listing(listing, None, Elsewhere::default())?
-            .expect("a listing without cache entries always decodes");
+        let loaded = self.load_items(items)?;
         Ok(Staged { loaded, unmerged })
     }
 

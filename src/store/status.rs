@@ -306,7 +306,9 @@ impl Store {
         let statuses = match self.repo.statuses(Some(&mut options)) {
             Ok(statuses) => statuses,
             // libgit2 cannot read a split index (`core.splitIndex`); git can.
-            Err(e) if e.message().contains("'link'") => return self.uncommitted_by_git(),
+            Err(e) if super::error::unreadable_index_extension(&e, "link") => {
+                return self.uncommitted_by_git();
+            }
             Err(e) => {
                 return Err(StoreError::git(
                     "cannot read the status of the working tree",

@@ -645,11 +645,10 @@ impl Store {
         if index_path.exists()
             && let Err(e) = git2::Index::open(&index_path)
         {
-            let reason = e.message().to_owned();
             return Err(StoreError::IndexUnwritable {
                 path: index_path,
-                sparse: reason.contains("'sdir'"),
-                reason,
+                sparse: super::error::unreadable_index_extension(&e, "sdir"),
+                reason: e.message().to_owned(),
             });
         }
         Ok(HeldIndex {
@@ -1108,6 +1107,11 @@ impl Journal {
 }
 
 impl View<'_> {
+    /// The store the view reads through.
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+
     /// The commit the view shows, unless it is the working tree.
     pub fn commit(&self) -> Option<Oid> {
         match &self.base {
@@ -1199,20 +1203,6 @@ impl View<'_> {
         match &self.base {
             Base::Tree { commit, .. } => Ok(self.store.read_revision(&commit.to_string())?.files),
             Base::Worktree(_) => self.store.read_worktree(),
-        }
-    }
-
-    /// A ledger holding at least every correction (every contribution that reverses or
-    /// supersedes another), for a write that must know how a record was corrected: at a
-    /// commit, a quick load (with the folder cache, only the corrections are decoded; without
-    /// it, a full load); in the working tree, a full read.
-    pub fn load_corrections(&self) -> Result<crate::core::ledger::Loaded, StoreError> {
-        match &self.base {
-            Base::Tree { commit, .. } => Ok(self
-                .store
-                .load_revision_for(&commit.to_string(), super::read::Scope::Projects(&[]))?
-                .0),
-            Base::Worktree(_) => Ok(crate::core::ledger::load(&self.read_all()?)),
         }
     }
 

@@ -92,19 +92,25 @@ fn layer(name: &str) -> Vec<(std::path::PathBuf, String)> {
     out
 }
 
-/// The layers depend downwards only: cli → ops → store and cache → core. The core uses no
-/// other layer, the store and the cache neither the use cases nor the command line, the use
-/// cases not the
-/// command line; and the command line reaches git only through the store (ids included, as
+/// The layers depend downwards only: cli → ops → cache → store → core. The core uses no
+/// other layer, the store not the cache (the cache reads through the store, so the store
+/// reads git only), the store and the cache neither the use cases nor the command line, the
+/// use cases not the command line; and the command line reaches git only through the store (ids included, as
 /// `store::Oid`).
 #[test]
 fn layers_depend_downwards() {
     let rules: [(&str, &[&str]); 5] = [
         (
             "core",
-            &["crate::store", "crate::ops", "crate::cli", "git2::"],
+            &[
+                "crate::store",
+                "crate::cache",
+                "crate::ops",
+                "crate::cli",
+                "git2::",
+            ],
         ),
-        ("store", &["crate::ops", "crate::cli"]),
+        ("store", &["crate::cache", "crate::ops", "crate::cli"]),
         ("cache", &["crate::ops", "crate::cli"]),
         ("ops", &["crate::cli", "super::super::cli"]),
         ("cli", &["git2::", "use git2"]),

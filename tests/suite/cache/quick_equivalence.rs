@@ -1,7 +1,7 @@
 //! Property test: on random changes committed on top of a cached ledger (new records on old
 //! and new days, corrections of records near and far, of records that do not exist and of
 //! themselves, ids used twice, too many hours in a day, unknown agents, an agent removed),
-//! a quick load (`Store::load_revision_for`) reaches exactly the verdict, record count and
+//! a quick load (`CachedRead::load_revision_for`) reaches exactly the verdict, record count and
 //! payout of a full load without the cache.
 
 use std::path::{Path, PathBuf};
@@ -12,9 +12,10 @@ use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::Decimal;
 
 use crate::common::{Sandbox, fablab_repo};
+use ovn::cache::{CachedRead, Scope};
 use ovn::core::ledger::Loaded;
 use ovn::core::payout::{self, Request};
-use ovn::store::{Scope, Store};
+use ovn::store::Store;
 
 const AGENTS: &[&str] = &["ana", "ben", "chloe", "nuria", "zoe", "ghost"];
 const PROJECTS: &[&str] = &["drone", "lab", "seedbank"];

@@ -267,24 +267,24 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
 
     // Answers: at most AnswerCache::MAX are kept.
     let git_dir = s.work().join("answers-only");
-    let cache = ovn::store::AnswerCache::new(&git_dir);
-    for i in 0..ovn::store::AnswerCache::MAX + 40 {
+    let cache = ovn::cache::AnswerCache::new(&git_dir);
+    for i in 0..ovn::cache::AnswerCache::MAX + 40 {
         cache.put(&format!("question {i}"), 0, b"answer");
     }
     let count = std::fs::read_dir(
         git_dir
             .join(".")
-            .join(ovn::store::CACHE_DIR)
+            .join(ovn::cache::CACHE_DIR)
             .join("answers"),
     )
     .unwrap()
     .count();
     assert!(
-        count <= ovn::store::AnswerCache::MAX,
+        count <= ovn::cache::AnswerCache::MAX,
         "{count} answers kept"
     );
     assert_eq!(
-        cache.get(&format!("question {}", ovn::store::AnswerCache::MAX + 39)),
+        cache.get(&format!("question {}", ovn::cache::AnswerCache::MAX + 39)),
         Some((0, b"answer".to_vec())),
         "the newest answer is kept"
     );

@@ -1,0 +1,346 @@
+//! The cached read of a revision: the store's git listing and reading, with the day folders
+//! the cache knows taken from it instead.
+//!
+//! The store reads git and nothing else ([`Store::load_at`]); this layer sits above it and
+//! adds what a cache knows. It lists a revision through the store, which shows it each level
+//! of the tree before reading it from git (the store's `list_revision`): day folders with an
+//! entry give their files from the cache (`folders::take_level`), and, for a quick
+//! load, summarised folders stand in the ledger as their summaries (see `quick`).
+//! The files left are read from git by the store's own reader (`read_and_parse`); the two
+//! streams are merged back into path order inside the core's one reading pipeline
+//! ([`ledger::load_files`]), and the folders that were missed are cached after.
+//!
+//! The entry points are the methods of [`CachedRead`] on a [`Store`] (and
+//! [`CorrectionsRead`] on a write's [`View`]), so a command asks its store for a revision
+//! the same way whether the cache is on or off: with it off (`--no-cache`,
+//! [`Store::caching`]) they are the store's git-only read.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use git2::Oid;
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+
+use super::files::{Entry, FolderCache, Key, Records};
+use crate::core::ledger::{self, Loaded, Outcome};
+use crate::core::record::{Contribution, FileId};
+use crate::core::summary::{Elsewhere, FolderSummary};
+use crate::store::read::{GitHandle, Handle, read_and_parse};
+use crate::store::{Store, StoreError, View};
+
+/// What a quick load must hold in full (see [`CachedRead::load_revision_for`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// No contribution: the verdict and the counts are enough (`ovn check`).
+    Checks,
+    /// The contributions of these projects, and every correction, wherever it is (what a
+    /// payout of these projects reads).
+    Projects(&'a [&'a str]),
+}
+
+/// How one file of a revision is read: from git, or from the cache.
+pub(crate) enum Source {
+    /// From git, as the store listed it.
+    Git(Handle),
+    /// Record `record` of cache entry `entry`.
+    Cached { entry: u32, record: u32 },
+    /// A record already decoded: `Taken::ready[n]`.
+    Ready(u32),
+}
+
+impl From<Handle> for Source {
+    fn from(handle: Handle) -> Source {
+        Source::Git(handle)
+    }
+}
+
+impl GitHandle for Source {
+    fn git(&self) -> Option<&Handle> {
+        match self {
+            Source::Git(handle) => Some(handle),
+            Source::Cached { .. } | Source::Ready(_) => None,
+        }
+    }
+}
+
+/// What the cache put into a revision's listing besides its files.
+#[derive(Default)]
+pub(crate) struct Taken {
+    /// Cache entries of day folders, decoded as the ledger is loaded.
+    pub(crate) entries: Vec<Entry>,
+    /// Records already decoded (the few wanted of a summarised folder), each taken once.
+    pub(crate) ready: Vec<Option<Box<Contribution>>>,
+    /// Day folders that stand in the ledger as their summaries.
+    pub(crate) summarised: Vec<(Key, FolderSummary)>,
+    /// Contribution folders found cached but not summarised.
+    pub(crate) unsummarised: Vec<Key>,
+    /// The keys of `entries`.
+    pub(crate) hits: Vec<Key>,
+    /// Day folders the cache did not have, to fill after the read.
+    pub(crate) missed: Vec<Key>,
+}
+
+/// A revision's files, with the cache entries that stand in for some of its day folders.
+pub(crate) struct Listing {
+    /// Every file (path, how to read it).
+    pub(crate) items: Vec<(String, Source)>,
+    /// What the cache gave.
+    pub(crate) taken: Taken,
+    /// The commit listed.
+    pub(crate) commit: Oid,
+}
+
+/// Reading a revision through the cache: the loads a command asks its [`Store`] for.
+pub trait CachedRead {
+    /// Parses and checks the ledger at a revision. Day folders whose tree id the folder cache
+    /// knows are not read from git at all; the others are, and are cached afterwards when
+    /// every file in them was a clean record.
+    fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError>;
+
+    /// [`CachedRead::load_revision`] for a command that needs the verdict but not every
+    /// record: day folders the cache has summarised stand in the ledger as their summaries
+    /// (in [`crate::core::ledger::Ledger::elsewhere`]), and only the contributions `scope`
+    /// asks for are decoded. The result has the same diagnostics and record count as a full
+    /// load, and holds every contribution `scope` names.
+    ///
+    /// The summaries can prove a ledger clean, never find fault with one: whenever the quick
+    /// load has any diagnostic or cannot prove a rule (two ids that may be one, a day over 24
+    /// hours, a name no record has), the ledger is loaded in full, so problems are always
+    /// reported exactly as `ovn check` reports them.
+    fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError>;
+
+    /// Only the quick part of [`CachedRead::load_revision_for`]: `None` when the cache is off
+    /// or the quick load cannot answer (nothing summarised, or anything a full load must
+    /// judge), without loading in full.
+    fn try_load_quickly(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError>;
+}
+
+impl CachedRead for Store {
+    fn load_revision(&self, rev: &str) -> Result<(Loaded, Oid), StoreError> {
+        let Some(cache) = FolderCache::of(self) else {
+            return self.load_at(rev);
+        };
+        match load_with(self, rev, &cache)? {
+            Some(done) => Ok(done),
+            // A cache entry that passed its checks but did not decode: read without the cache.
+            None => self.load_at(rev),
+        }
+    }
+
+    fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError> {
+        if let Some(cache) = FolderCache::of(self)
+            && let Some((loaded, commit)) = super::quick::load_quickly(self, rev, &cache, scope)?
+        {
+            return Ok((loaded, commit));
+        }
+        self.load_revision(rev)
+    }
+
+    fn try_load_quickly(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+    ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+        match FolderCache::of(self) {
+            Some(cache) => super::quick::load_quickly(self, rev, &cache, scope),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Reading what a write builds on through the cache.
+pub trait CorrectionsRead {
+    /// A ledger holding at least every correction (every contribution that reverses or
+    /// supersedes another), for a write that must know how a record was corrected: at a
+    /// commit, a quick load (with the folder cache, only the corrections are decoded; without
+    /// it, a full load); in the working tree, a full read.
+    fn load_corrections(&self) -> Result<Loaded, StoreError>;
+}
+
+impl CorrectionsRead for View<'_> {
+    fn load_corrections(&self) -> Result<Loaded, StoreError> {
+        match self.commit() {
+            Some(commit) => Ok(self
+                .store()
+                .load_revision_for(&commit.to_string(), Scope::Projects(&[]))?
+                .0),
+            None => Ok(ledger::load(&self.read_all()?)),
+        }
+    }
+}
+
+/// The full load of `rev` through `cache`; `None` when a cache entry that passed its checks
+/// did not decode.
+fn load_with(
+    store: &Store,
+    rev: &str,
+    cache: &FolderCache,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    let listing = list(store, rev, cache, None)?.expect("only a quick listing gives up");
+    load_listing(store, listing, cache, Elsewhere::default())
+}
+
+/// The files of `rev`, the day folders `cache` knows taken from it (for a `quick` load of a
+/// scope, summarised ones as their summaries); `None` when a quick listing gives up.
+pub(crate) fn list(
+    store: &Store,
+    rev: &str,
+    cache: &FolderCache,
+    quick: Option<Scope<'_>>,
+) -> Result<Option<Listing>, StoreError> {
+    let mut taken = Taken::default();
+    let listed = store.list_revision::<Source>(rev, &mut |folders, settings, items| {
+        super::folders::take_level(cache, folders, settings, quick, items, &mut taken)
+    })?;
+    Ok(listed.map(|(items, commit)| Listing {
+        items,
+        taken,
+        commit,
+    }))
+}
+
+/// Loads the files of `listing`, those the cache holds from it, with what stands in for
+/// the summarised folders (`elsewhere`), and fills the cache after. `None` when a cache
+/// entry that passed its checks did not decode.
+///
+/// Its heart is one closure handed to the core's reading pipeline: decode the cached
+/// entries, read the rest from git, merge, fill the cache, all while the parser is borrowed.
+pub(crate) fn load_listing(
+    store: &Store,
+    listing: Listing,
+    cache: &FolderCache,
+    elsewhere: Elsewhere,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    let Listing {
+        items,
+        taken,
+        commit,
+    } = listing;
+    let Taken {
+        entries,
+        mut ready,
+        summarised: _,
+        unsummarised,
+        hits,
+        missed,
+    } = taken;
+    let failed: Mutex<Option<StoreError>> = Mutex::new(None);
+    let undecodable = AtomicBool::new(false);
+    let git_dir = store.repo().path().to_path_buf();
+    let fail = |e: StoreError| {
+        let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+    };
+    let loaded = ledger::load_files(
+        items,
+        elsewhere,
+        // `ovn.toml`, read first and alone.
+        |handle| store.network_bytes(handle).map_err(fail).ok(),
+        |parser, handles| {
+            // Cached folders first, decoded in parallel; each entry's bytes are freed as
+            // soon as it is decoded, and ids are shared on the worker that decoded them.
+            let mut decoded: Vec<Option<Records>> = entries
+                .into_par_iter()
+                .map_init(FxHashSet::default, |seen, e| {
+                    let mut records = e.records()?;
+                    if let Records::Contributions(v) = &mut records {
+                        v.iter_mut()
+                            .flatten()
+                            .for_each(|c| parser.share_ids_with(seen, c));
+                    }
+                    Some(records)
+                })
+                .collect();
+            ready
+                .par_iter_mut()
+                .for_each_init(FxHashSet::default, |seen, c| {
+                    if let Some(c) = c {
+                        parser.share_ids_with(seen, c);
+                    }
+                });
+            if decoded.iter().any(Option::is_none) {
+                undecodable.store(true, Ordering::Relaxed);
+            }
+            // Everything not in the cache is read from git, in path order; the two
+            // streams are then merged back into path order without a third list.
+            let to_read: Vec<FileId> = handles
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| matches!(h, Source::Git(_)))
+                .map(|(pos, _)| pos as FileId)
+                .collect();
+            let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
+                Ok(read) => read,
+                Err(e) => {
+                    fail(e);
+                    to_read.iter().map(|_| Outcome::nothing()).collect()
+                }
+            };
+            drop(to_read);
+            let outcomes = merge_streams(handles, read, &mut ready, &mut decoded);
+            drop(decoded);
+            if failed.lock().is_ok_and(|f| f.is_none()) {
+                super::folders::after_read(
+                    cache,
+                    parser.paths(),
+                    &outcomes,
+                    &hits,
+                    &missed,
+                    &unsummarised,
+                );
+            }
+            outcomes
+        },
+    );
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    if undecodable.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    Ok(Some((loaded, commit)))
+}
+
+/// The outcomes of every file of a revision (`handles`, in path order): those `read` from
+/// git (in the same order), and those taken from the cache, decoded (`decoded` entries) or
+/// `ready`. Merges the streams back into path order without a third list.
+fn merge_streams(
+    handles: Vec<Source>,
+    read: Vec<Outcome>,
+    ready: &mut [Option<Box<Contribution>>],
+    decoded: &mut [Option<Records>],
+) -> Vec<Outcome> {
+    if read.len() == handles.len() {
+        return read;
+    }
+    let mut read = read.into_iter();
+    let mut out = Vec::with_capacity(handles.len());
+    for (pos, handle) in handles.into_iter().enumerate() {
+        let file = pos as FileId;
+        let (entry, record) = match handle {
+            Source::Cached { entry, record } => (entry, record),
+            Source::Ready(i) => {
+                let c = ready[i as usize].take();
+                out.push(c.map_or_else(Outcome::nothing, |c| Outcome::contribution(file, c)));
+                continue;
+            }
+            Source::Git(_) => {
+                out.push(read.next().unwrap_or_else(Outcome::nothing));
+                continue;
+            }
+        };
+        let k = record as usize;
+        let outcome = match decoded[entry as usize].as_mut() {
+            Some(Records::Contributions(v)) => v[k].take().map(|c| Outcome::contribution(file, c)),
+            Some(Records::Approvals(v)) => v[k].take().map(|a| Outcome::approval(file, a)),
+            None => None,
+        };
+        out.push(outcome.unwrap_or_else(Outcome::nothing));
+    }
+    out
+}

@@ -4,7 +4,8 @@
 //! `OVN_NOW` fixes the clock, and git's own `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL` override the
 //! configured identity as they do for git; `OVN_FAILPOINT` makes a write abort at a named
 //! point, for the crash-safety tests; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
-//! whether errors are coloured. The rest of the crate never reads the environment
+//! whether errors are coloured; git's `GIT_INDEX_FILE` names the index a hook's commit is made
+//! from. The rest of the crate never reads the environment
 //! (clippy's `disallowed-methods` enforces it), which keeps the core deterministic.
 
 use chrono::{DateTime, FixedOffset, Local};
@@ -27,6 +28,10 @@ pub struct Context {
     /// unless `NO_COLOR` or `CLICOLOR=0` says otherwise; `CLICOLOR_FORCE` forces it elsewhere
     /// (the conventions at no-color.org and bixense.com/clicolors).
     pub color: bool,
+    /// The index `ovn check --staged` reads when git names one (`GIT_INDEX_FILE`, made
+    /// absolute against the working directory as git reads it): `git commit -a` and
+    /// `git commit FILE` stage into a temporary index and point their hooks at it.
+    pub index_file: Option<std::path::PathBuf>,
 }
 
 /// Whether to colour stderr, from `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (each set and not
@@ -76,6 +81,10 @@ impl Context {
                 var("CLICOLOR_FORCE").as_deref(),
                 std::io::IsTerminal::is_terminal(&std::io::stderr()),
             ),
+            index_file: var("GIT_INDEX_FILE").map(|file| match std::env::current_dir() {
+                Ok(cwd) => cwd.join(file),
+                Err(_) => file.into(),
+            }),
         })
     }
 }

@@ -101,8 +101,11 @@ struct JsonReport<'a> {
 
 /// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
 /// refuses it (nothing is staged for it to check).
-fn staged(store: &crate::store::Store) -> Result<crate::core::ledger::Loaded, CliError> {
-    let staged = store.load_staged()?;
+fn staged(
+    store: &crate::store::Store,
+    ctx: &Context,
+) -> Result<crate::core::ledger::Loaded, CliError> {
+    let staged = store.load_staged(ctx.index_file.as_deref())?;
     if let Some(first) = staged.unmerged.first() {
         return Err(CliError::usage(
             format!(
@@ -120,13 +123,16 @@ fn staged(store: &crate::store::Store) -> Result<crate::core::ledger::Loaded, Cl
 /// The staged text of every file a diagnostic points into, for excerpts.
 fn staged_texts(
     store: &crate::store::Store,
+    ctx: &Context,
     diagnostics: &[crate::core::diag::Diagnostic],
 ) -> std::collections::HashMap<String, String> {
     let mut paths: Vec<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
     paths.sort_unstable();
     paths.dedup();
     // Excerpts are a help, not the verdict: a file that cannot be read again has none.
-    let files = store.read_staged_files(&paths).unwrap_or_default();
+    let files = store
+        .read_staged_files(ctx.index_file.as_deref(), &paths)
+        .unwrap_or_default();
     files
         .into_iter()
         .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
@@ -151,11 +157,11 @@ pub fn run(
             let loaded = ops::load::load(&store, &rev, Need::Checks)?.for_need();
             (loaded, Some(rev.id()))
         }
-        None if args.staged => (staged(&store)?, None),
+        None if args.staged => (staged(&store, ctx)?, None),
         None => (ops::load::worktree(&store)?, None),
     };
     let texts = if args.staged {
-        staged_texts(&store, &loaded.diagnostics)
+        staged_texts(&store, ctx, &loaded.diagnostics)
     } else {
         super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics)
     };

@@ -11,6 +11,8 @@
 //! on disk is followed. Conflicted paths (stages 1 to 3) have no staged content: they are
 //! returned for the caller to refuse, as `git commit` would.
 
+use std::path::Path;
+
 use super::read::Handle;
 use super::{Store, StoreError};
 use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
@@ -34,9 +36,10 @@ const GITLINK: u32 = 0o160000;
 const INTENT_TO_ADD: u16 = 1 << 13;
 
 impl Store {
-    /// Parses and checks the ledger as staged in git's index.
-    pub fn load_staged(&self) -> Result<Staged, StoreError> {
-        let (items, unmerged) = self.list_staged()?;
+    /// Parses and checks the ledger as staged in git's index (`index_file` when git names
+    /// another: see `index_to_commit`).
+    pub fn load_staged(&self, index_file: Option<&Path>) -> Result<Staged, StoreError> {
+        let (items, unmerged) = self.list_staged(index_file)?;
         // No cache: the index names blobs, not the folder trees the cache is keyed by.
         let loaded = self.load_items(items)?;
         Ok(Staged { loaded, unmerged })
@@ -44,8 +47,12 @@ impl Store {
 
     /// The staged bytes of each of `paths` that the index holds as a regular file no larger
     /// than the size limit (for excerpts of problems), read with one listing of the index.
-    pub fn read_staged_files(&self, paths: &[&str]) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let (items, _) = self.list_staged()?;
+    pub fn read_staged_files(
+        &self,
+        index_file: Option<&Path>,
+        paths: &[&str],
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let (items, _) = self.list_staged(index_file)?;
         let odb = self
             .repo
             .odb()
@@ -71,18 +78,31 @@ impl Store {
         Ok(out)
     }
 
+    /// The index the next commit is made from: `index_file` when git names one (see
+    /// `Context::index_file`: `git commit -a` stages into a temporary index, leaving
+    /// `.git/index` as it was, so reading that would let such a commit through unchecked),
+    /// else the repository's.
+    fn index_to_commit(&self, index_file: Option<&Path>) -> Result<git2::Index, StoreError> {
+        match index_file {
+            Some(path) => git2::Index::open(path).map_err(StoreError::git(
+                "cannot read the index GIT_INDEX_FILE names",
+            )),
+            None => self
+                .repo
+                .index()
+                .map_err(StoreError::git("cannot read git's index")),
+        }
+    }
+
     /// The index's entries under the ledger, as a listing reads them, sorted by path, and
     /// the unmerged paths.
-    fn list_staged(&self) -> Result<(Items, Vec<String>), StoreError> {
+    fn list_staged(&self, index_file: Option<&Path>) -> Result<(Items, Vec<String>), StoreError> {
         if self.repo.is_bare() {
             return Err(StoreError::NotCheckedOut {
                 path: self.describe(),
             });
         }
-        let index = self
-            .repo
-            .index()
-            .map_err(StoreError::git("cannot read git's index"))?;
+        let index = self.index_to_commit(index_file)?;
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {

@@ -558,6 +558,25 @@ fn the_pre_commit_hook_checks_what_is_staged() {
         String::from_utf8_lossy(&done.stderr)
     );
     assert_eq!(common::commit_count(&s, &dir), 2);
+    // `git commit -a` and `git commit FILE` stage into a temporary index and point the hook
+    // at it with GIT_INDEX_FILE: that index, not .git/index, is what they commit.
+    let broken = BY_NEW_AGENT.1.replace("agent = \"dee\"", "agent = \"de\"");
+    write_files(&dir, &[(BY_NEW_AGENT.0, broken.as_str())]);
+    for args in [vec!["-a"], vec!["--", BY_NEW_AGENT.0]] {
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        let out = git
+            .env("PATH", &path)
+            .args(["commit", "-q", "-m", "typo"])
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains("unknown agent `de`"), "{args:?}: {stderr}");
+        assert_eq!(common::commit_count(&s, &dir), 2);
+    }
 }
 
 /// `.pre-commit-hooks.yaml` declares the staged check for the pre-commit framework.

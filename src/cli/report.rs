@@ -659,16 +659,7 @@ fn claims(
     currency: &str,
     scope: &str,
 ) -> Rendered {
-    let mut columns = vec![
-        ("project", false),
-        ("agent", false),
-        ("equity", true),
-        ("equity share", true),
-        ("debt owed", true),
-        ("debt repaid", true),
-        ("debt outstanding", true),
-        ("once pending", true),
-    ];
+    let mut columns = report::CLAIM_COLUMNS.to_vec();
     if amount.is_some() {
         columns.push(("next payout", true));
     }

@@ -298,19 +298,7 @@ fn shares(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(
 fn claims(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(), String> {
     let claims = report::claims(ledger, query, None).map_err(|e| e.to_string())?;
     out.push_str("<section id=\"claims\">\n<h2>Claims</h2>\n<p class=\"muted\">Equity shares in every payout; debts are repaid until settled (times their cap); once claims share in the next recorded payout. Only recorded payouts settle claims.</p>\n");
-    thead(
-        out,
-        &[
-            ("project", false),
-            ("agent", false),
-            ("equity", true),
-            ("equity share", true),
-            ("debt owed", true),
-            ("debt repaid", true),
-            ("debt outstanding", true),
-            ("once pending", true),
-        ],
-    );
+    thead(out, &report::CLAIM_COLUMNS);
     for c in &claims.rows {
         row(
             out,

@@ -458,25 +458,17 @@ pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) 
         .filter(|p| p.project.value == r.project)
     {
         let _ = writeln!(text, "payout {} {}", p.id.value, p.digest);
-        for s in &p.settled {
-            let _ = writeln!(
-                text,
-                "settled {} {} {} {}",
-                s.contribution.value,
-                s.agent.value,
-                s.claim.as_str(),
-                s.amount.normalize()
-            );
-        }
-        for s in &p.overpaid {
-            let _ = writeln!(
-                text,
-                "overpaid {} {} {} {}",
-                s.contribution.value,
-                s.agent.value,
-                s.claim.as_str(),
-                s.amount.normalize()
-            );
+        for (word, claims) in [("settled", &p.settled), ("overpaid", &p.overpaid)] {
+            for s in claims {
+                let _ = writeln!(
+                    text,
+                    "{word} {} {} {} {}",
+                    s.contribution.value,
+                    s.agent.value,
+                    s.claim.as_str(),
+                    s.amount.normalize()
+                );
+            }
         }
     }
     let hash = Sha256::digest(text.as_bytes());

@@ -79,11 +79,9 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-/// The payouts as an hledger journal: accounts and the commodity declared (so
-/// `hledger check --strict` passes), then one balanced transaction per payout.
-pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
-    let mu = minor_units(ledger);
-    let payouts = selected_payouts(ledger, query);
+/// The opening comment of a journal (hledger's and beancount's share the `;` comment): what
+/// it is, from which commit, and how to read it.
+fn journal_header(ledger: &Ledger, commit: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -94,6 +92,15 @@ pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
         out,
         "; Revenue is income of its project, to be received; each payout line is an expense owed\n; to its agent until paid. See ovn-export(1).\n"
     );
+    out
+}
+
+/// The payouts as an hledger journal: accounts and the commodity declared (so
+/// `hledger check --strict` passes), then one balanced transaction per payout.
+pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
+    let mu = minor_units(ledger);
+    let payouts = selected_payouts(ledger, query);
+    let mut out = journal_header(ledger, commit);
     let mut accounts = BTreeSet::new();
     let mut commodities = BTreeSet::new();
     for p in &payouts {
@@ -193,16 +200,7 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
             }
         }
     };
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "; {}: recorded payouts, exported by ovn from ledger commit {commit}",
-        one_line(network_name(ledger))
-    );
-    let _ = writeln!(
-        out,
-        "; Revenue is income of its project, to be received; each payout line is an expense owed\n; to its agent until paid. See ovn-export(1).\n"
-    );
+    let mut out = journal_header(ledger, commit);
     let _ = writeln!(
         out,
         "option \"title\" {}",

@@ -451,6 +451,19 @@ impl ClaimRow {
     }
 }
 
+/// The columns of the claims report, each with whether it is a number (right-aligned), as
+/// `ovn report claims` and the site both show them.
+pub const CLAIM_COLUMNS: [(&str, bool); 8] = [
+    ("project", false),
+    ("agent", false),
+    ("equity", true),
+    ("equity share", true),
+    ("debt owed", true),
+    ("debt repaid", true),
+    ("debt outstanding", true),
+    ("once pending", true),
+];
+
 /// `ovn report claims`: who is owed what, per project and agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimsReport {

@@ -66,6 +66,10 @@ pub struct Change {
 /// The governance changes between `old` and `new`, the records of the changed files at the
 /// base and at the head (and `ovn.toml` on each side), by path then subject. Verdicts are
 /// left empty for [`judge`].
+///
+/// Long because it is the list of what counts as governance, one block per kind (policy,
+/// agents' emails and keys, agents added or removed, stewards, agreements), each read side
+/// by side; the list is easiest to audit in one place.
 pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
     let mut out = Vec::new();
     let policy = |l: &Ledger| l.network.as_ref().map(|n| n.validation.clone());

@@ -478,6 +478,10 @@ fn read_rates<'i>(f: &mut Fields<'i, '_>, table: Spanned<DeTable<'i>>) -> Rates 
     rates
 }
 
+/// Reads `buckets[n]` of an agreement with its `[[rules]]`.
+///
+/// Long because it is the bucket's schema: one line per field, then the rules that tie them
+/// (a budget is a share or an amount, never both; a claim kind its rules agree with).
 fn read_bucket<'i>(
     f: &mut Fields<'i, '_>,
     n: usize,

@@ -456,6 +456,10 @@ impl<'f> Input<'f> {
 
 /// Copies the index from `input` to `out` with the `new` entries (sorted by path) spliced
 /// in; those marked `replaced` take the place of the old entry with their path.
+///
+/// Long because it is one pass over git's index format (header, entries with the new ones
+/// spliced in, extensions, checksum) that streams a file of 100 MB and more; the format's
+/// parts are read in the order they are written.
 fn copy(
     input: &mut Input<'_>,
     out: &mut impl Write,

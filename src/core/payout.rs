@@ -288,13 +288,16 @@ pub enum PayoutError {
     },
     /// Money is left in the pool and nobody is named to receive it.
     #[error(
-        "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
+        "{amount} is left after all buckets of `{agreement}` and nobody is named to receive it: {}",
+        leftover_hint(*.rest)
     )]
     NoLeftoverAgent {
         /// The amount left.
         amount: Decimal,
         /// The agreement.
         agreement: Id,
+        /// Whether the agreement ends with a `rest` bucket (which then had no claims to pay).
+        rest: bool,
     },
     /// A rule's formula failed for a contribution.
     #[error("the formula of bucket {bucket:?} fails for contribution `{contribution}`: {message}")]
@@ -1033,6 +1036,11 @@ fn lines(
             .ok_or_else(|| PayoutError::NoLeftoverAgent {
                 amount: pool,
                 agreement: terms.agreement.id.value.clone(),
+                rest: terms
+                    .agreement
+                    .buckets
+                    .iter()
+                    .any(|b| matches!(b.budget, Budget::Rest)),
             })?;
         lines.push(Line {
             agent,
@@ -1982,6 +1990,16 @@ fn walk_claims<'l>(
         false,
         sink,
     )
+}
+
+/// What to do about money no bucket took: a rest bucket that found no validated claims says
+/// so (advising one would be wrong advice), otherwise name both ways out.
+fn leftover_hint(rest: bool) -> &'static str {
+    if rest {
+        "its `rest` bucket found no validated claims to pay; set `leftover` in the agreement or in ovn.toml to name who receives it meanwhile"
+    } else {
+        "set `leftover` in the agreement or in ovn.toml, or end with a `share = \"rest\"` bucket"
+    }
 }
 
 #[cfg(test)]

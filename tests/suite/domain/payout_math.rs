@@ -246,7 +246,41 @@ fn leftovers_go_to_a_named_agent_or_are_refused() {
         &[],
     )
     .unwrap_err();
-    assert!(matches!(err, PayoutError::NoLeftoverAgent { .. }), "{err}");
+    assert!(
+        matches!(err, PayoutError::NoLeftoverAgent { rest: false, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("or end with a `share = \"rest\"` bucket"),
+        "{err}"
+    );
+    // A rest bucket with nothing to pay: advising one would be wrong.
+    let mut with_rest = files.clone();
+    with_rest[4] = (
+        "agreements/pie.toml",
+        "id = \"pie\"\nname = \"Part\"\n\n[[buckets]]\nname = \"team\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"care\"\n",
+    );
+    let err = payout::compute(
+        &load(&with_rest),
+        &Request {
+            project: "app",
+            amount: d("100.00"),
+            date: None,
+        },
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, PayoutError::NoLeftoverAgent { rest: true, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("its `rest` bucket found no validated claims"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("end with"), "{err}");
     files[0] = (
         "ovn.toml",
         "format = 1\nname = \"Pie\"\ncurrency = \"USD\"\nleftover = \"ann\"\n",

@@ -94,12 +94,38 @@ fn run_add(
     let (id, name) = writing::id_and_name("project id", &args.id, args.name.as_deref())?;
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
-    let (outcome, summary) =
-        writing::add_record(&store, &options, RecordType::Project, &id, |loaded| {
+    // An agreement written by hand but not committed yet is the usual reason it is unknown:
+    // the project is judged against what is committed, so say so rather than list the others.
+    let uncommitted = match args.agreement.as_deref() {
+        Some(a) => {
+            let id = writing::parse_id("--agreement", a)?;
+            let path = format!("agreements/{id}.toml");
+            store.read_worktree_file(&path)?.map(|_| path)
+        }
+        None => None,
+    };
+    let (outcome, summary) = writing::add_record(
+        &store,
+        &options,
+        RecordType::Project,
+        &id,
+        |loaded| {
             let agreement = args
                 .agreement
                 .as_deref()
-                .map(|a| writing::existing(loaded, RecordType::Agreement, "--agreement", a))
+                .map(|a| {
+                    writing::existing(loaded, RecordType::Agreement, "--agreement", a).map_err(
+                        |e| match &uncommitted {
+                            Some(path) => CliError::usage(
+                                format!("agreement `{a}` is not committed: {path} is only in the working tree"),
+                                Some(format!(
+                                    "commit it first (`git add {path} && git commit -m \"agreement {a}\"`), then add the project"
+                                )),
+                            ),
+                            None => e,
+                        },
+                    )
+                })
                 .transpose()?;
             let parent = args
                 .parent
@@ -116,7 +142,8 @@ fn run_add(
                 stewards: stewards.into_iter().map(At::new).collect(),
             };
             Ok((write::project(&project), format!("{id} ({name})")))
-        })?;
+        },
+    )?;
     writing::report(out, &format!("Added project {summary}"), &outcome)?;
     Ok(EXIT_OK)
 }

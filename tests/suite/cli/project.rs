@@ -99,3 +99,38 @@ fn an_existing_id_or_an_unknown_parent_is_refused_and_nothing_is_written() {
     // The refusal comes after taking the write lock, whose file stays in .git/ovn/.
     assert_same_files_but(&before, &snapshot(&dir), &[".git/ovn/"]);
 }
+
+#[test]
+fn an_agreement_only_in_the_working_tree_is_named_as_not_committed() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    std::fs::write(
+        dir.join("agreements/lab-ve.toml"),
+        "id = \"lab-ve\"\nname = \"Lab\"\nkind = \"value-equation\"\n\n[[buckets]]\nname = \"all\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
+    )
+    .unwrap();
+    s.ovn(&dir)
+        .args(["project", "add", "lab", "--agreement", "lab-ve"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "agreement `lab-ve` is not committed: agreements/lab-ve.toml is only in the working tree",
+        ))
+        .stderr(predicate::str::contains("git add agreements/lab-ve.toml"));
+    assert_eq!(commit_count(&s, &dir), before);
+    assert!(!dir.join("projects/lab.toml").exists());
+    // Once committed, the same command adds the project.
+    s.git(&dir, &["add", "agreements/lab-ve.toml"]);
+    s.git(&dir, &["commit", "-qm", "agreement lab-ve"]);
+    s.ovn(&dir)
+        .args(["project", "add", "lab", "--agreement", "lab-ve"])
+        .assert()
+        .success();
+    // An agreement that is nowhere is still unknown, with the known ones.
+    s.ovn(&dir)
+        .args(["project", "add", "lab2", "--agreement", "nowhere"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown agreement `nowhere`"));
+}

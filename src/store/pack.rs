@@ -462,6 +462,13 @@ enum Link {
 }
 
 impl Forest {
+    /// The forest of the wanted entries of `kind` (`items`: rank, position asked) and their
+    /// bases.
+    ///
+    /// Long because it is three steps over the same flat arrays (headers read in rounds, the
+    /// wanted entries and then the bases they name up the chains; children linked in pack
+    /// order, with the roots; subtree sizes by a reverse preorder), kept together so the
+    /// arrays are built once and nothing is allocated per object on the 1M-blob path.
     fn build(
         pack: &Pack,
         kind: u8,

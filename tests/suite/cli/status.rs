@@ -121,27 +121,10 @@ fn outside_a_ledger_it_says_so_with_exit_3() {
     assert_same_files(&before, &snapshot(&dir));
 }
 
-/// A bare `origin` holding the base ledger, and a clone of it at `work/c`.
-fn clone_of_origin(s: &Sandbox) -> std::path::PathBuf {
-    let seed = base_repo(s, "seed");
-    s.git(
-        &s.work(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            "origin.git",
-        ],
-    );
-    s.git(&s.work(), &["clone", "-q", "origin.git", "c"]);
-    s.work().join("c")
-}
-
 #[test]
 fn like_git_status_it_says_what_is_not_pushed_and_what_is_in_progress() {
     let s = Sandbox::new();
-    let dir = clone_of_origin(&s);
+    let (_, dir) = crate::common::origin_and_clone(&s, "c");
     let (_, out, _) = run(&s, &dir, &["status"]);
     assert!(out.contains("\nUp to date with origin/main.\n"), "{out}");
     s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
@@ -190,7 +173,7 @@ fn like_git_status_it_says_what_is_not_pushed_and_what_is_in_progress() {
 #[test]
 fn status_format_json_has_refs_and_commits_apart_and_counts_as_strings() {
     let s = Sandbox::new();
-    let dir = clone_of_origin(&s);
+    let (_, dir) = crate::common::origin_and_clone(&s, "c");
     s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
     let (code, _, err) = run(&s, &dir, &["log", "2h", "Routed the motor board"]);
     assert_eq!(code, 0, "{err}");

@@ -247,6 +247,25 @@ pub fn cache_entries(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A bare `origin` holding the base ledger, and a clone `name` of it.
+pub fn origin_and_clone(s: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
+    let seed = base_repo(s, "seed");
+    let origin = s.work().join("origin.git");
+    s.git(
+        &s.work(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.to_str().unwrap(),
+            "origin.git",
+        ],
+    );
+    let clone = s.work().join(name);
+    s.git(&s.work(), &["clone", "-q", origin.to_str().unwrap(), name]);
+    (origin, clone)
+}
+
 /// A repository holding [`BASE`], committed on `main`.
 pub fn base_repo(sandbox: &Sandbox, name: &str) -> PathBuf {
     let dir = sandbox.repo(name);

@@ -235,17 +235,19 @@ fn leftovers_go_to_a_named_agent_or_are_refused() {
         "agreements/pie.toml",
         "id = \"pie\"\nname = \"Part\"\n\n[[buckets]]\nname = \"team\"\nshare = \"10%\"\n\n[[buckets.rules]]\nkind = \"money\"\n",
     );
-    let ledger = load(&files);
-    let err = payout::compute(
-        &ledger,
-        &Request {
-            project: "app",
-            amount: d("100.00"),
-            date: None,
-        },
-        &[],
-    )
-    .unwrap_err();
+    let refusal = |files: &[(&str, &str)]| {
+        payout::compute(
+            &load(files),
+            &Request {
+                project: "app",
+                amount: d("100.00"),
+                date: None,
+            },
+            &[],
+        )
+        .unwrap_err()
+    };
+    let err = refusal(&files);
     assert!(
         matches!(err, PayoutError::NoLeftoverAgent { rest: false, .. }),
         "{err}"
@@ -261,16 +263,7 @@ fn leftovers_go_to_a_named_agent_or_are_refused() {
         "agreements/pie.toml",
         "id = \"pie\"\nname = \"Part\"\n\n[[buckets]]\nname = \"team\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"care\"\n",
     );
-    let err = payout::compute(
-        &load(&with_rest),
-        &Request {
-            project: "app",
-            amount: d("100.00"),
-            date: None,
-        },
-        &[],
-    )
-    .unwrap_err();
+    let err = refusal(&with_rest);
     assert!(
         matches!(err, PayoutError::NoLeftoverAgent { rest: true, .. }),
         "{err}"

@@ -1,28 +1,7 @@
 //! A team over a shared bare repository: every command reads the same validated branch
 //! (the local one, else its upstream) and warns when the local one is behind.
 
-use std::path::PathBuf;
-
-use crate::common::{Sandbox, base_repo, run, write_files};
-
-/// A bare `origin` holding the base ledger, and a clone `name` of it.
-fn origin_and_clone(s: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
-    let seed = base_repo(s, "seed");
-    let origin = s.work().join("origin.git");
-    s.git(
-        &s.work(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            "origin.git",
-        ],
-    );
-    let clone = s.work().join(name);
-    s.git(&s.work(), &["clone", "-q", origin.to_str().unwrap(), name]);
-    (origin, clone)
-}
+use crate::common::{Sandbox, base_repo, origin_and_clone, run, write_files};
 
 /// A commit on origin's main, pushed from another clone: one more contribution.
 fn push_from_elsewhere(s: &Sandbox, origin: &std::path::Path) {

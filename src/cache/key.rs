@@ -38,8 +38,9 @@ use crate::core::ledger::RecordType;
 /// new notes, new fields), so the generation is bumped with any change to what a cached
 /// folder, summary, pick, total, report part or answer means, and an older build's entries
 /// are misses. Generation 2: payout lines, corrections, bounds, governance and
-/// hostile-content checks.
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 2");
+/// hostile-content checks. Generation 3: tables without trailing spaces, the validated
+/// branch read from its upstream, advice for a `rest` bucket with nothing to pay.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 3");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

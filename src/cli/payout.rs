@@ -7,7 +7,6 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -510,27 +509,11 @@ fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     notes
 }
 
-/// Rules above and below the table and under the header only: quiet, and the same bytes on
-/// every terminal (the table never adapts to the terminal width).
-const TABLE_STYLE: TableStyle = TableStyle::new()
-    .top_border(LineStyle::none().fill('─').junction('─'))
-    .header_separator(LineStyle::none().fill('─').junction('─'))
-    .bottom_border(LineStyle::none().fill('─').junction('─'));
-
 fn table(p: &Payout, at: &str, pending: &[Id]) -> String {
     let (header, rows) = rows(p);
-    let mut t = Table::new();
-    t.load_style(TABLE_STYLE)
-        .force_no_tty()
-        .set_header(header.clone());
-    for row in rows {
-        t.add_row(row);
-    }
-    for i in 1..header.len() {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    // The agent's column is text, every other one an amount.
+    let numeric: Vec<bool> = (0..header.len()).map(|i| i > 0).collect();
+    let t = super::render::table::draw(&header, rows, &numeric);
     let mut out = format!(
         "Payout of {} {} for project {} by agreement {} ({at})\n",
         money(p.amount, p.minor_units),

@@ -15,12 +15,22 @@ pub const STYLE: TableStyle = TableStyle::new()
     .header_separator(LineStyle::none().fill('─').junction('─'))
     .bottom_border(LineStyle::none().fill('─').junction('─'));
 
-/// A table of `header` and `rows` in [`STYLE`], the `numeric` columns aligned right.
+/// A table of `header` and `rows` in [`STYLE`], the `numeric` columns aligned right, as
+/// text: its lines without the padding the last column leaves at their ends (trailing
+/// spaces that editors strip, diffs flag and a reader cannot see), no final newline.
 pub fn draw(
     header: &[String],
     rows: impl IntoIterator<Item = Vec<String>>,
     numeric: &[bool],
-) -> Table {
+) -> String {
+    let t = grid(header, rows, numeric);
+    t.lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn grid(header: &[String], rows: impl IntoIterator<Item = Vec<String>>, numeric: &[bool]) -> Table {
     let mut t = Table::new();
     t.load_style(STYLE)
         .force_no_tty()

@@ -8,13 +8,13 @@ use predicates::prelude::*;
 
 const TABLE: &str = "\
 ───────────────────────────────────────────────────────────
- agent         network   reimbursement    equity     total 
+ agent         network   reimbursement    equity     total
 ───────────────────────────────────────────────────────────
- ana                                     1150.00   1150.00 
- ben                            400.00   1101.06   1501.06 
- cy                                        48.94     48.94 
- fablab-fund    300.00                              300.00 
- total          300.00          400.00   2300.00   3000.00 
+ ana                                     1150.00   1150.00
+ ben                            400.00   1101.06   1501.06
+ cy                                        48.94     48.94
+ fablab-fund    300.00                              300.00
+ total          300.00          400.00   2300.00   3000.00
 ───────────────────────────────────────────────────────────
 bucket \"reimbursement\": budget 900.00, paid 400.00; 500.00 went back to the pool (its debt claims needed less)
 ";
@@ -111,7 +111,7 @@ fn only_merged_contributions_count() {
         "{out}"
     );
     assert!(
-        out.contains(" cy                                        48.94     48.94 "),
+        out.contains(" cy                                        48.94     48.94\n"),
         "{out}"
     );
     // Read at HEAD, the branch's contribution counts.

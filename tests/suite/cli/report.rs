@@ -30,12 +30,12 @@ fn contributions_by_agent_on_the_worked_example() {
             "\
 Contributions by agent (main at {})
 ────────────────────────────────────────────────────────────────────────
- agent   contributions   hours   use hours   amount     value     share 
+ agent   contributions   hours   use hours   amount     value     share
 ────────────────────────────────────────────────────────────────────────
- ana                 1      20           0     0.00    900.00    39.47% 
- ben                 3      30           0   400.00   1300.00    57.02% 
- cy                  1       0          10     0.00     80.00     3.51% 
- total               5      50          10   400.00   2280.00   100.00% 
+ ana                 1      20           0     0.00    900.00    39.47%
+ ben                 3      30           0   400.00   1300.00    57.02%
+ cy                  1       0          10     0.00     80.00     3.51%
+ total               5      50          10   400.00   2280.00   100.00%
 ────────────────────────────────────────────────────────────────────────
 amount and value in EUR; value is the claim value the project's agreement gives the contributions; share is of the value
 ",
@@ -63,7 +63,7 @@ fn contributions_grouped_filtered_and_in_every_format() {
     );
     assert!(
         out.contains(
-            " drone     work                3      50           0     0.00   1800.00    78.95% \n"
+            " drone     work                3      50           0     0.00   1800.00    78.95%\n"
         ),
         "{out}"
     );
@@ -165,13 +165,13 @@ fn claims_and_what_the_next_payout_would_pay() {
             "\
 Claims (main at {})
 ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
- project   agent          equity   equity share   debt owed   debt repaid   debt outstanding   once pending   next payout 
+ project   agent          equity   equity share   debt owed   debt repaid   debt outstanding   once pending   next payout
 ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
- drone     ana            940.00         50.00%        0.00          0.00               0.00           0.00       1150.00 
- drone     ben            900.00         47.87%      400.00          0.00             400.00           0.00       1501.06 
- drone     cy              40.00          2.13%        0.00          0.00               0.00           0.00         48.94 
- drone     fablab-fund      0.00          0.00%        0.00          0.00               0.00           0.00        300.00 
- total                   1880.00                     400.00          0.00             400.00           0.00       3000.00 
+ drone     ana            940.00         50.00%        0.00          0.00               0.00           0.00       1150.00
+ drone     ben            900.00         47.87%      400.00          0.00             400.00           0.00       1501.06
+ drone     cy              40.00          2.13%        0.00          0.00               0.00           0.00         48.94
+ drone     fablab-fund      0.00          0.00%        0.00          0.00               0.00           0.00        300.00
+ total                   1880.00                     400.00          0.00             400.00           0.00       3000.00
 ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
 in EUR; equity share is of the project's equity weight; debts and once claims are settled by recorded payouts only
 next payout: 3000.00 EUR for project drone by agreement drone-ve, as `ovn payout` computes it

@@ -411,37 +411,6 @@ pub fn assign_ids(rows: &mut [(usize, Contribution)]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_quotes_and_line_breaks() {
-        let rows = parse_csv("a,b\r\n\"x, y\",\"say \"\"hi\"\"\nthere\"\n\n1,2").unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                (1, vec!["a".to_owned(), "b".to_owned()]),
-                (2, vec!["x, y".to_owned(), "say \"hi\"\nthere".to_owned()]),
-                (5, vec!["1".to_owned(), "2".to_owned()]),
-            ]
-        );
-        assert_eq!(parse_csv("a\n\"open").unwrap_err().row, 2);
-    }
-
-    #[test]
-    fn mapping_by_header_and_flags() {
-        let header: Vec<String> = ["Date", "Who", "hours", "Description"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert!(mapping(&header, &[]).unwrap_err().contains("`agent`"));
-        let m = mapping(&header, &[("agent".to_owned(), "who".to_owned())]).unwrap();
-        assert_eq!((m["date"], m["agent"], m["hours"]), (0, 1, 2));
-        assert!(mapping(&header, &[("wage".to_owned(), "who".to_owned())]).is_err());
-    }
-}
-
 /// The header of the rows [`timeclock`] and [`timedot`] make.
 pub const TIME_HEADER: [&str; 5] = ["date", "agent", "project", "hours", "description"];
 
@@ -644,8 +613,34 @@ pub fn timedot(text: &str, agent: &str) -> Result<Vec<TimeRow>, Vec<RowError>> {
 }
 
 #[cfg(test)]
-mod time_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_quotes_and_line_breaks() {
+        let rows = parse_csv("a,b\r\n\"x, y\",\"say \"\"hi\"\"\nthere\"\n\n1,2").unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (1, vec!["a".to_owned(), "b".to_owned()]),
+                (2, vec!["x, y".to_owned(), "say \"hi\"\nthere".to_owned()]),
+                (5, vec!["1".to_owned(), "2".to_owned()]),
+            ]
+        );
+        assert_eq!(parse_csv("a\n\"open").unwrap_err().row, 2);
+    }
+
+    #[test]
+    fn mapping_by_header_and_flags() {
+        let header: Vec<String> = ["Date", "Who", "hours", "Description"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(mapping(&header, &[]).unwrap_err().contains("`agent`"));
+        let m = mapping(&header, &[("agent".to_owned(), "who".to_owned())]).unwrap();
+        assert_eq!((m["date"], m["agent"], m["hours"]), (0, 1, 2));
+        assert!(mapping(&header, &[("wage".to_owned(), "who".to_owned())]).is_err());
+    }
 
     #[test]
     fn timeclock_pairs() {

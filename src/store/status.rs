@@ -146,6 +146,7 @@ impl Store {
                 .map(|commit| (remote, refname, commit)),
             None => by_name("origin").or_else(|| {
                 let remotes = repo.remotes().ok()?;
+                // Only a branch one remote alone has is its upstream: two would be a guess.
                 let mut having = Vec::new();
                 for remote in remotes.iter().flatten() {
                     having.extend(remote.and_then(by_name));

@@ -93,7 +93,13 @@ pub fn run(
     writeln!(
         out,
         "Created ledger {name:?} ({currency}) at {} in {place}",
-        outcome.root.display()
+        // Through components: `ovn init` in the current directory joins an empty path, which
+        // would print a trailing slash.
+        outcome
+            .root
+            .components()
+            .collect::<std::path::PathBuf>()
+            .display()
     )?;
     writeln!(
         out,

@@ -114,12 +114,19 @@ fn init_follows_the_repository_branch() {
     let dir = s.work().join("legacy");
     std::fs::create_dir(&dir).unwrap();
     s.git(&dir, &["init", "-q", "-b", "master"]);
-    s.ovn(&dir)
+    let out = s
+        .ovn(&dir)
         .args(["init", "--currency", "EUR"])
         .assert()
         .success();
     let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
     assert!(toml.contains("validated_branch = \"master\""), "{toml}");
+    // The path names the directory as a user would write it, without a trailing slash.
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("legacy in the existing repository"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -111,7 +111,7 @@ table{border-collapse:collapse;width:100%;margin:.6rem 0 1rem;font-variant-numer
 th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right}tr.total td{font-weight:600;border-top:2px solid #999}
 .track{display:block;min-width:10rem;background:#eef5f0;border-radius:2px}.bar{display:block;height:.8rem;background:#2a7a4b;border-radius:2px}
-code{font-size:.9em;background:#f3f3f3;padding:0 .2rem}.muted{color:#666;font-size:.9em}
+code{font-size:.9em;background:#f3f3f3;padding:0 .2rem}.muted{color:#595959;font-size:.9em}.id{color:#595959;font-size:.85em;font-family:ui-monospace,monospace}
 nav a{margin-right:1rem}
 ";
 
@@ -124,6 +124,25 @@ fn commit_link(commit: &str, url: Option<&str>) -> String {
         ),
         None => format!("<code title=\"{}\">{short}</code>", escape(commit)),
     }
+}
+
+/// An agent as people know it: the name from its record, then its id, both escaped (names
+/// are free text from a pull request). An id with no record (never on a valid ledger) shows
+/// alone.
+fn who(ledger: &Ledger, id: &str) -> String {
+    match ledger.agents.iter().find(|a| a.id.value.as_str() == id) {
+        Some(a) if a.name.trim() != id => format!(
+            "{} <span class=\"id\">{}</span>",
+            escape(a.name.trim()),
+            escape(id)
+        ),
+        _ => format!("<span class=\"id\">{}</span>", escape(id)),
+    }
+}
+
+/// A cell of an agent ([`who`]).
+fn agent(ledger: &Ledger, id: &str) -> (String, bool) {
+    (who(ledger, id), false)
 }
 
 /// A cell of text (escaped), of a number, of an amount of money.
@@ -278,7 +297,7 @@ fn shares(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(
             row(
                 out,
                 &[
-                    text(&a.keys[1]),
+                    agent(ledger, &a.keys[1]),
                     number(a.totals.count.to_string()),
                     number(hours(a.totals.hours)),
                     amount(a.totals.value, mu),
@@ -304,7 +323,7 @@ fn claims(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(
             out,
             &[
                 text(c.project.as_str()),
-                text(c.agent.as_str()),
+                agent(ledger, c.agent.as_str()),
                 amount(c.equity, mu),
                 number(percent(c.equity_share)),
                 amount(c.debt_owed, mu),
@@ -367,7 +386,7 @@ fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Optio
             row(
                 out,
                 &[
-                    text(l.agent.value.as_str()),
+                    agent(ledger, l.agent.value.as_str()),
                     text(&l.bucket),
                     amount(l.amount, mu),
                     (bar(f), false),
@@ -403,7 +422,7 @@ fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Optio
             row(
                 out,
                 &[
-                    text(a.agent.as_str()),
+                    agent(ledger, a.agent.as_str()),
                     number(a.payouts.to_string()),
                     amount(a.amount, mu),
                     number(percent(a.share)),
@@ -453,8 +472,24 @@ fn resources(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) {
                     false,
                 ),
                 text(r.ownership.as_str()),
-                text(&cells.owners),
-                text(&cells.stewards),
+                (
+                    r.owners
+                        .iter()
+                        .map(|(a, s)| {
+                            format!("{} {}", who(ledger, a.as_str()), escape(&s.to_string()))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    false,
+                ),
+                (
+                    r.stewards
+                        .iter()
+                        .map(|a| who(ledger, a.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    false,
+                ),
                 number(cells.use_rate),
                 (
                     format!(

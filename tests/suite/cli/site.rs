@@ -46,11 +46,11 @@ fn a_self_contained_page_with_every_figure() {
         "<h1>Fablab Commons</h1>",
         // Over time, shares, claims, payouts, paid to date, resources.
         "<td>2026-03</td><td class=\"n\">5</td><td class=\"n\">50</td><td class=\"n\">400.00</td><td class=\"n\">2280.00</td>",
-        "<td>ben</td><td class=\"n\">3</td><td class=\"n\">30</td><td class=\"n\">1300.00</td><td class=\"n\">57.02%</td><td><span class=\"track\"><span class=\"bar\" style=\"width:57.02%\"></span></span></td>",
-        "<td>drone</td><td>ben</td><td class=\"n\">900.00</td><td class=\"n\">47.87%</td><td class=\"n\">400.00</td><td class=\"n\">400.00</td><td class=\"n\">0.00</td>",
+        "<td>Ben Okafor <span class=\"id\">ben</span></td><td class=\"n\">3</td><td class=\"n\">30</td><td class=\"n\">1300.00</td><td class=\"n\">57.02%</td><td><span class=\"track\"><span class=\"bar\" style=\"width:57.02%\"></span></span></td>",
+        "<td>drone</td><td>Ben Okafor <span class=\"id\">ben</span></td><td class=\"n\">900.00</td><td class=\"n\">47.87%</td><td class=\"n\">400.00</td><td class=\"n\">400.00</td><td class=\"n\">0.00</td>",
         "<h3>2026-11-30 — 3000.00 EUR for drone: Invoice &lt;114&gt; &amp; &quot;spring&quot;</h3>",
-        "<td>ben</td><td>equity</td><td class=\"n\">1101.06</td>",
-        "<td>ben</td><td class=\"n\">1</td><td class=\"n\">1501.06</td><td class=\"n\">50.04%</td>",
+        "<td>Ben Okafor <span class=\"id\">ben</span></td><td>equity</td><td class=\"n\">1101.06</td>",
+        "<td>Ben Okafor <span class=\"id\">ben</span></td><td class=\"n\">1</td><td class=\"n\">1501.06</td><td class=\"n\">50.04%</td>",
         "Prusa MK4 <span class=\"muted\">(printer)</span>",
     ] {
         assert!(html.contains(needle), "missing {needle:?} in\n{html}");

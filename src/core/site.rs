@@ -1,0 +1,549 @@
+//! The figures of the transparency site (`ovn site`): one pass over a valid ledger that gives
+//! every number the page shows, and the plain-language account of each value equation.
+//!
+//! The page is read by members, not auditors, so it must not show two numbers under one word.
+//! Its one notion of **share** is the part of a project's equity claims an agent holds:
+//! the claim values the project's value equation gives in its equity buckets, with the use of
+//! a resource credited to the resource's owners (as every payout credits it). That is the
+//! part of an equity bucket each payout pays the agent, before rounding. Debts and once claims
+//! are not shares: they are owed back, and listed beside. Everything here counts only what is
+//! validated: a contribution merged but awaiting approvals is listed apart, with what it
+//! lacks, and left out of every figure, exactly as a payout leaves it out.
+//!
+//! Nothing here formats HTML: the command line escapes and lays out. Every list is sorted
+//! (members by name, then id; months and projects by key), so the same commit gives the same
+//! page on every machine.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::ledger::Ledger;
+use super::payout::{self, PayoutError};
+use super::record::{Agreement, Base, Budget, ClaimKind, Contribution, Kind, Rule};
+use super::validation::Status;
+use super::value::Id;
+
+/// What the page says a share is; shown on it, so the definition and the figures never part.
+pub const SHARE_DEFINITION: &str = "A member's share of a project is their part of the project's equity claims: the claim value its value equation gives, in its equity buckets, to their validated work and other contributions, with the use of a resource credited to the resource's owners (to the network's fund for a commons). It is the part of each equity bucket a payout pays them, before rounding to the cent. Debts (money and materials reimbursed) and once claims are not shares: they are owed back, and shown beside.";
+
+/// Sums of contributions over a month, or over all time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// How many contributions.
+    pub count: usize,
+    /// Hours of people's time (every kind but `use`).
+    pub hours: Decimal,
+    /// Amounts in the network currency.
+    pub amount: Decimal,
+    /// Claim value of the contributions (all kinds of claim; use credited to owners).
+    pub value: Decimal,
+}
+
+/// One agent's claims in one project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holding {
+    /// The project.
+    pub project: Id,
+    /// The agent.
+    pub agent: Id,
+    /// Value of its equity claims.
+    pub equity: Decimal,
+    /// Its share: its part of the project's equity claims (`None` when there are none).
+    pub share: Option<Decimal>,
+    /// What its debt claims repay in all (value × cap).
+    pub debt_owed: Decimal,
+    /// What recorded payouts set against them.
+    pub debt_settled: Decimal,
+    /// What is still owed on them.
+    pub debt_outstanding: Decimal,
+    /// Value of once claims no recorded payout has paid yet.
+    pub once_pending: Decimal,
+}
+
+/// One month of a member's record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberMonth {
+    /// The contributions they logged in the month.
+    pub logged: Sums,
+    /// Value of the claims they hold from contributions dated in the month (use of their
+    /// resources by others included).
+    pub claims: Decimal,
+    /// What recorded payouts dated in the month owe them.
+    pub owed: Decimal,
+}
+
+/// A payout line owed to a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owed {
+    /// The payout record.
+    pub payout: Id,
+    /// Its date.
+    pub date: NaiveDate,
+    /// Its project.
+    pub project: Id,
+    /// What it owes the member, over all its lines.
+    pub amount: Decimal,
+}
+
+/// Everything the page says of one member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The agent id.
+    pub agent: Id,
+    /// Its name.
+    pub name: String,
+    /// What they logged, in all.
+    pub logged: Sums,
+    /// Their claims, one row a project where they hold any.
+    pub holdings: Vec<Holding>,
+    /// By month (the page's months, every one present).
+    pub months: BTreeMap<String, MemberMonth>,
+    /// What recorded payouts owe them, by date then payout id.
+    pub owed: Vec<Owed>,
+    /// How many of their contributions await approval.
+    pub awaiting: usize,
+}
+
+/// A contribution merged but awaiting approvals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// Its position in `ledger.contributions`.
+    pub position: usize,
+    /// What it lacks, in words.
+    pub lacks: String,
+}
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View {
+    /// Contributions by month (`YYYY-MM`), every month from the first to the last.
+    pub months: Vec<(String, Sums)>,
+    /// Sums over every month.
+    pub total: Sums,
+    /// Claims per project (in ledger order), members by name then id.
+    pub projects: Vec<(Id, Vec<Holding>)>,
+    /// Every agent, by name then id.
+    pub members: Vec<Member>,
+    /// Contributions awaiting approval, by date then id.
+    pub waiting: Vec<Waiting>,
+}
+
+/// What a contribution that awaits approval lacks, in words.
+pub fn lacks(status: &Status) -> String {
+    match status {
+        Status::AwaitingApproval {
+            have,
+            need,
+            steward_missing,
+        } => {
+            let more = need.saturating_sub(*have);
+            let mut t = match more {
+                0 => String::new(),
+                1 => "1 more approval by someone other than its contributor".to_owned(),
+                n => format!("{n} more approvals by people other than its contributor"),
+            };
+            if *steward_missing {
+                if !t.is_empty() {
+                    t.push_str(", and ");
+                }
+                t.push_str("an approval by a steward of its project");
+            }
+            format!("{t} (has {have} of {need})")
+        }
+        other => other.text(),
+    }
+}
+
+fn month(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+/// Every month from `first` to `last`, inclusive.
+fn months_between(first: NaiveDate, last: NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let (mut y, mut m) = (first.year(), first.month());
+    while (y, m) <= (last.year(), last.month()) {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// The whole view of a valid ledger. `awaiting` holds the statuses of the contributions
+/// merged but awaiting approvals (empty when the network asks for none): they count nowhere
+/// but in [`View::waiting`].
+// One pass each over contributions, claims and payouts, filling every table of the page at
+// once; split up, each part would walk the same records again.
+pub fn view(ledger: &Ledger, awaiting: &HashMap<Id, Status>) -> Result<View, PayoutError> {
+    let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
+    let corrected = payout::corrected(ledger);
+    let counts =
+        |c: &Contribution| !corrected.contains(&c.id.value) && !awaiting.contains_key(&c.id.value);
+    let mut members: BTreeMap<&Id, Member> = ledger
+        .agents
+        .iter()
+        .map(|a| {
+            (
+                &a.id.value,
+                Member {
+                    agent: a.id.value.clone(),
+                    name: a.name.trim().to_owned(),
+                    logged: Sums::default(),
+                    holdings: Vec::new(),
+                    months: BTreeMap::new(),
+                    owed: Vec::new(),
+                    awaiting: 0,
+                },
+            )
+        })
+        .collect();
+    let mut by_month: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut dates: HashMap<&Id, NaiveDate> = HashMap::new();
+    let mut span: Option<(NaiveDate, NaiveDate)> = None;
+    let mut waiting = Vec::new();
+    for (i, c) in ledger.contributions.iter().enumerate() {
+        if let Some(s) = awaiting.get(&c.id.value) {
+            waiting.push(Waiting {
+                position: i,
+                lacks: lacks(s),
+            });
+            if let Some(m) = members.get_mut(&c.agent.value) {
+                m.awaiting += 1;
+            }
+            continue;
+        }
+        if !counts(c) {
+            continue;
+        }
+        let d = c.date.value;
+        dates.insert(&c.id.value, d);
+        span = Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+        let mut s = Sums {
+            count: 1,
+            ..Sums::default()
+        };
+        if let Some(h) = &c.hours
+            && c.kind != Kind::Use
+        {
+            s.hours = h.value;
+        }
+        if let Some(a) = c.amount
+            && (c.currency.is_none() || c.currency.as_deref() == currency)
+        {
+            s.amount = a;
+        }
+        add(by_month.entry(month(d)).or_default(), &s);
+        if let Some(m) = members.get_mut(&c.agent.value) {
+            add(&mut m.logged, &s);
+            add(&mut m.months.entry(month(d)).or_default().logged, &s);
+        }
+    }
+    // Claims: use of a resource is its owners', as payouts credit it.
+    let settled = payout::settled_by_records(ledger);
+    let ids: Vec<&str> = ledger
+        .projects
+        .iter()
+        .map(|p| p.id.value.as_str())
+        .collect();
+    let mut projects = Vec::new();
+    payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
+        let mut rows: BTreeMap<&Id, Holding> = BTreeMap::new();
+        for c in &claims {
+            let Some(&d) = dates.get(&c.contribution) else {
+                continue;
+            };
+            let value = c.owed.unwrap_or(c.value);
+            let by = month(d);
+            by_month.entry(by.clone()).or_default().value += value;
+            if let Some(m) = members.get_mut(&c.agent) {
+                m.months.entry(by).or_default().claims += value;
+            }
+            let r = rows.entry(&c.agent).or_insert_with(|| Holding {
+                project: ledger.projects[i].id.value.clone(),
+                agent: c.agent.clone(),
+                equity: Decimal::ZERO,
+                share: None,
+                debt_owed: Decimal::ZERO,
+                debt_settled: Decimal::ZERO,
+                debt_outstanding: Decimal::ZERO,
+                once_pending: Decimal::ZERO,
+            });
+            match c.kind {
+                ClaimKind::Equity => r.equity += c.value,
+                ClaimKind::Debt => {
+                    r.debt_owed += value;
+                    r.debt_settled += c.paid;
+                    r.debt_outstanding += (value - c.paid).max(Decimal::ZERO);
+                }
+                ClaimKind::Once => {
+                    if c.paid.is_zero() {
+                        r.once_pending += c.value;
+                    }
+                }
+            }
+        }
+        let equity: Decimal = rows.values().map(|r| r.equity).sum();
+        let mut rows: Vec<Holding> = rows
+            .into_values()
+            .map(|mut r| {
+                r.share = (!equity.is_zero()).then(|| r.equity / equity);
+                r
+            })
+            .collect();
+        sort_by_name(&mut rows, ledger, |r| &r.agent);
+        for r in &rows {
+            if let Some(m) = members.get_mut(&r.agent) {
+                m.holdings.push(r.clone());
+            }
+        }
+        projects.push((ledger.projects[i].id.value.clone(), rows));
+        Ok(())
+    })?;
+    for p in &ledger.payouts {
+        let d = p.date.value;
+        span = Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+        let mut to: BTreeMap<&Id, Decimal> = BTreeMap::new();
+        for l in &p.lines {
+            *to.entry(&l.agent.value).or_default() += l.amount;
+        }
+        for (agent, amount) in to {
+            if let Some(m) = members.get_mut(agent) {
+                m.months.entry(month(d)).or_default().owed += amount;
+                m.owed.push(Owed {
+                    payout: p.id.value.clone(),
+                    date: d,
+                    project: p.project.value.clone(),
+                    amount,
+                });
+            }
+        }
+    }
+    let all_months = span.map_or_else(Vec::new, |(a, b)| months_between(a, b));
+    let mut members: Vec<Member> = members.into_values().collect();
+    for m in &mut members {
+        m.owed
+            .sort_by(|a, b| (a.date, &a.payout).cmp(&(b.date, &b.payout)));
+        for k in &all_months {
+            m.months.entry(k.clone()).or_default();
+        }
+    }
+    members
+        .sort_by(|a, b| (a.name.to_lowercase(), &a.agent).cmp(&(b.name.to_lowercase(), &b.agent)));
+    let months: Vec<(String, Sums)> = all_months
+        .into_iter()
+        .map(|k| {
+            let s = by_month.remove(&k).unwrap_or_default();
+            (k, s)
+        })
+        .collect();
+    let mut total = Sums::default();
+    for (_, s) in &months {
+        add(&mut total, s);
+    }
+    waiting.sort_by(|a, b| {
+        let (x, y) = (
+            &ledger.contributions[a.position],
+            &ledger.contributions[b.position],
+        );
+        (x.date.value, &x.id.value).cmp(&(y.date.value, &y.id.value))
+    });
+    Ok(View {
+        months,
+        total,
+        projects,
+        members,
+        waiting,
+    })
+}
+
+fn add(to: &mut Sums, s: &Sums) {
+    to.count += s.count;
+    to.hours += s.hours;
+    to.amount += s.amount;
+    to.value += s.value;
+}
+
+/// Sorts by the agents' names (case aside), then ids: how people look for each other.
+fn sort_by_name<T>(rows: &mut [T], ledger: &Ledger, agent: impl Fn(&T) -> &Id) {
+    let names: HashMap<&Id, String> = ledger
+        .agents
+        .iter()
+        .map(|a| (&a.id.value, a.name.trim().to_lowercase()))
+        .collect();
+    rows.sort_by(|a, b| {
+        let (x, y) = (agent(a), agent(b));
+        (names.get(x), x).cmp(&(names.get(y), y))
+    });
+}
+
+/// An agent as a sentence names it: `Name (id)`, or the id alone.
+fn named(ledger: &Ledger, id: &Id) -> String {
+    match ledger.agents.iter().find(|a| a.id.value == *id) {
+        Some(a) if !a.name.trim().is_empty() && a.name.trim() != id.as_str() => {
+            format!("{} ({id})", a.name.trim())
+        }
+        _ => id.to_string(),
+    }
+}
+
+/// A decimal as people write it: no trailing zeros.
+fn plain(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// A value equation in plain language: one sentence for each bucket, in order, then one for
+/// what is left. Plain text (the page escapes it).
+pub fn explain(ledger: &Ledger, agreement: &Agreement) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut ends_with_rest = false;
+    for (n, b) in agreement.buckets.iter().enumerate() {
+        let budget = match &b.budget {
+            Budget::Share {
+                share,
+                of: Base::Total,
+            } => format!("takes {share} of the revenue"),
+            Budget::Share {
+                share,
+                of: Base::Remaining,
+            } => format!("takes {share} of what is still left at its turn"),
+            Budget::Rest => "takes everything still left".to_owned(),
+            Budget::Amount(a) => format!("takes a fixed {a} (never more than is left)"),
+        };
+        ends_with_rest = matches!(b.budget, Budget::Rest);
+        let how = match &b.to {
+            Some(to) => format!("and pays it all to {}.", named(ledger, &to.value)),
+            None => {
+                let rules: Vec<String> = b
+                    .rules
+                    .iter()
+                    .map(|r| rule(agreement, b.claim, b.cap, r))
+                    .collect();
+                let rules = if rules.is_empty() {
+                    "no contribution (it has no rule)".to_owned()
+                } else {
+                    rules.join("; ")
+                };
+                format!(
+                    "and shares it in proportion to the claims of {rules}. {}",
+                    claim_words(b.claim, b.cap)
+                )
+            }
+        };
+        out.push(format!("{}. “{}” {budget}, {how}", n + 1, b.name.value));
+    }
+    let leftover = agreement
+        .leftover
+        .as_ref()
+        .or_else(|| ledger.network.as_ref().and_then(|n| n.leftover.as_ref()))
+        .map(|l| named(ledger, &l.value));
+    out.push(match (leftover, ends_with_rest) {
+        (Some(l), true) => format!("Whatever no claim can take (when the last bucket has no claims) goes to {l}."),
+        (Some(l), false) => format!("The rest of the revenue, after the last bucket, goes to {l}."),
+        (None, _) => "Whatever no claim can take stays unpaid: the agreement and the network name no one to receive it, so `ovn payout` refuses such a payout.".to_owned(),
+    });
+    out
+}
+
+/// What a claim kind means for the one who holds it.
+fn claim_words(kind: ClaimKind, cap: Option<Decimal>) -> String {
+    match kind {
+        ClaimKind::Equity => "These are equity claims: they share in every payout, for ever.".to_owned(),
+        ClaimKind::Debt => {
+            let cap = cap.map(|c| format!(" times {}", plain(c))).unwrap_or_default();
+            format!("These are debts: each is repaid its value{cap} until settled, never more; what the debts do not need goes on to the next buckets.")
+        }
+        ClaimKind::Once => "These are once claims: each shares in the first recorded payout that includes it, then is spent.".to_owned(),
+    }
+}
+
+/// One rule: what it selects and how it values it.
+fn rule(
+    agreement: &Agreement,
+    bucket_claim: ClaimKind,
+    bucket_cap: Option<Decimal>,
+    r: &Rule,
+) -> String {
+    let kind = Kind::from_word(&r.kind);
+    let mut t = match &kind {
+        Kind::Work => "work".to_owned(),
+        Kind::Money => "money put in".to_owned(),
+        Kind::Material => "materials".to_owned(),
+        Kind::Use => "the use of resources".to_owned(),
+        Kind::Other(k) => format!("“{k}” contributions"),
+    };
+    if let Some(s) = &r.skill {
+        t.push_str(&format!(" with the skill “{s}”"));
+    }
+    if let Some(p) = &r.project {
+        t.push_str(&format!(" to project {}", p.value));
+    }
+    if let Some(a) = &r.agent {
+        t.push_str(&format!(" by {}", a.value));
+    }
+    match (r.from, r.until) {
+        (Some(f), Some(u)) => t.push_str(&format!(" dated {f} to {u}")),
+        (Some(f), None) => t.push_str(&format!(" dated from {f}")),
+        (None, Some(u)) => t.push_str(&format!(" dated until {u}")),
+        (None, None) => {}
+    }
+    let value = if let Some(f) = &r.formula {
+        format!("valued by the formula {}", f.source)
+    } else if let Some(rate) = r.rate {
+        format!("valued at {} an hour", plain(rate))
+    } else {
+        match kind {
+            Kind::Money | Kind::Material => "valued at their amount".to_owned(),
+            Kind::Use => {
+                "valued at each resource's use rate an hour, claimed by the resource's owners"
+                    .to_owned()
+            }
+            Kind::Work => format!("valued at their hours × {}", rates(agreement)),
+            Kind::Other(_) => format!(
+                "valued at their hours × {}, plus their amount",
+                rates(agreement)
+            ),
+        }
+    };
+    t.push_str(&format!(", {value}"));
+    if let Some(m) = r.multiplier {
+        t.push_str(&format!(", times {}", plain(m)));
+    }
+    let kind = r.claim.unwrap_or(bucket_claim);
+    if kind != bucket_claim || (r.cap.is_some() && r.cap != bucket_cap) {
+        t.push_str(&format!(" (as {} claims", kind.as_str()));
+        if let Some(c) = r.cap {
+            t.push_str(&format!(", repaid up to {} times", plain(c)));
+        }
+        t.push(')');
+    }
+    t
+}
+
+/// The agreement's rate table in words: which rate an hour of work gets.
+fn rates(agreement: &Agreement) -> String {
+    let r = &agreement.rates;
+    let mut parts = Vec::new();
+    for (a, v) in &r.agent {
+        parts.push(format!("{} for {a}'s work", plain(v.value)));
+    }
+    for (s, v) in &r.skill {
+        parts.push(format!("{} for {s}", plain(*v)));
+    }
+    for (p, v) in &r.project {
+        parts.push(format!("{} in project {p}", plain(v.value)));
+    }
+    let base = match r.work {
+        Some(w) => format!("{} an hour", plain(w)),
+        None => {
+            "the rate of its skill, person or project (there is no general work rate)".to_owned()
+        }
+    };
+    if parts.is_empty() {
+        base
+    } else {
+        format!("{base} ({})", parts.join(", "))
+    }
+}

@@ -525,9 +525,9 @@ fn awaiting(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>) {
 fn equations(out: &mut String, ledger: &Ledger) {
     out.push_str("<section id=\"equations\">\n<h2>Value equations</h2>\n<p class=\"muted\">When a project has revenue, its value equation shares it out bucket by bucket, in order. Each bucket takes its budget from what is left; a bucket with claims splits its budget in proportion to their values.</p>\n");
     for p in &ledger.projects {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<h3>{} <span class=\"id\">{}</span></h3>\n",
+            "<h3>{} <span class=\"id\">{}</span></h3>",
             escape(&p.name),
             escape(p.id.value.as_str())
         );

@@ -547,3 +547,140 @@ fn rates(agreement: &Agreement) -> String {
         format!("{base} ({})", parts.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{self, RawFile};
+
+    fn ledger(files: &[(&str, &str)]) -> Ledger {
+        let raw: Vec<RawFile> = files
+            .iter()
+            .map(|(p, t)| RawFile {
+                path: (*p).to_owned(),
+                bytes: t.as_bytes().to_vec(),
+            })
+            .collect();
+        let loaded = ledger::load(&raw);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.ledger
+    }
+
+    /// A project whose work is logged by ana and whose printer, used by ana, is owned by cy:
+    /// the use is cy's claim, and the shares follow it.
+    fn example() -> Ledger {
+        ledger(&[
+            (
+                "ovn.toml",
+                "format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"fund\"\n",
+            ),
+            (
+                "agents/ana.toml",
+                "id = \"ana\"\nname = \"Zoë Ana\"\nkind = \"person\"\nemails = []\n",
+            ),
+            (
+                "agents/cy.toml",
+                "id = \"cy\"\nname = \"Al Cy\"\nkind = \"person\"\nemails = []\n",
+            ),
+            (
+                "agents/fund.toml",
+                "id = \"fund\"\nname = \"Fund\"\nkind = \"organization\"\nemails = []\n",
+            ),
+            (
+                "resources/printer.toml",
+                "id = \"printer\"\nname = \"P\"\nownership = \"individual\"\nowners = [{ agent = \"cy\", share = \"100%\" }]\nstewards = [\"cy\"]\nuse_rate = \"10\"\n",
+            ),
+            (
+                "projects/p.toml",
+                "id = \"p\"\nname = \"P\"\nagreement = \"ve\"\nstewards = [\"ana\"]\n",
+            ),
+            (
+                "agreements/ve.toml",
+                "id = \"ve\"\nname = \"VE\"\nkind = \"value-equation\"\n\n[rates]\nwork = \"20\"\n\n[[buckets]]\nname = \"back\"\nshare = \"20%\"\nof = \"remaining\"\nclaim = \"debt\"\ncap = \"1.5\"\n\n[[buckets.rules]]\nkind = \"money\"\n\n[[buckets]]\nname = \"eq\"\nshare = \"50%\"\nclaim = \"equity\"\n\n[[buckets.rules]]\nkind = \"work\"\nmultiplier = \"2\"\n\n[[buckets.rules]]\nkind = \"use\"\n",
+            ),
+            (
+                "contributions/2026/01/05/01aaaaaaaaaaaaaaaaaaaaaaa1.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa1\"\nagent = \"ana\"\ndate = 2026-01-05\nproject = \"p\"\nkind = \"work\"\ndescription = \"w\"\nhours = \"3\"\n",
+            ),
+            (
+                "contributions/2026/03/05/01aaaaaaaaaaaaaaaaaaaaaaa2.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\nagent = \"ana\"\ndate = 2026-03-05\nproject = \"p\"\nkind = \"use\"\ndescription = \"u\"\nresource = \"printer\"\nhours = \"6\"\n",
+            ),
+            (
+                "contributions/2026/03/06/01aaaaaaaaaaaaaaaaaaaaaaa3.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa3\"\nagent = \"cy\"\ndate = 2026-03-06\nproject = \"p\"\nkind = \"money\"\ndescription = \"m\"\namount = \"10.00\"\n",
+            ),
+        ])
+    }
+
+    #[test]
+    fn shares_credit_use_to_owners_and_count_only_what_is_validated() {
+        let l = example();
+        let v = view(&l, &HashMap::new()).unwrap();
+        // ana: 3 h × 20 × 2 = 120; cy: 6 h × 10 = 60 of use, logged by ana.
+        let (_, rows) = &v.projects[0];
+        let shares: Vec<(&str, Decimal, Option<Decimal>)> = rows
+            .iter()
+            .map(|r| (r.agent.as_str(), r.equity, r.share))
+            .collect();
+        // By name: "Al Cy" before "Zoë Ana".
+        assert_eq!(
+            shares,
+            [
+                (
+                    "cy",
+                    Decimal::from(60),
+                    Some(Decimal::ONE / Decimal::from(3))
+                ),
+                (
+                    "ana",
+                    Decimal::from(120),
+                    Some(Decimal::TWO / Decimal::from(3))
+                ),
+            ]
+        );
+        assert_eq!(rows[0].debt_owed, Decimal::new(1500, 2));
+        // Every month from the first to the last, empty ones too.
+        let months: Vec<&str> = v.months.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(months, ["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(v.total.count, 3);
+        assert_eq!(v.total.hours, Decimal::from(3));
+        assert_eq!(v.total.value, Decimal::from(195));
+        let names: Vec<&str> = v.members.iter().map(|m| m.agent.as_str()).collect();
+        assert_eq!(names, ["cy", "fund", "ana"]);
+        assert_eq!(v.members[2].logged.count, 2);
+        assert_eq!(v.members[0].months["2026-03"].claims, Decimal::from(75));
+
+        // ana's work awaits an approval: it counts nowhere, and is listed with its lack.
+        let id = l.contributions[0].id.value.clone();
+        let status = Status::AwaitingApproval {
+            have: 0,
+            need: 2,
+            steward_missing: true,
+        };
+        let v = view(&l, &HashMap::from([(id, status)])).unwrap();
+        assert_eq!(v.total.count, 2);
+        assert_eq!(v.projects[0].1[0].share, Some(Decimal::ONE));
+        assert_eq!(v.members[2].awaiting, 1);
+        assert_eq!(
+            v.waiting,
+            [Waiting {
+                position: 0,
+                lacks: "2 more approvals by people other than its contributor, and an approval by a steward of its project (has 0 of 2)".to_owned()
+            }]
+        );
+    }
+
+    #[test]
+    fn value_equations_in_words() {
+        let l = example();
+        assert_eq!(
+            explain(&l, &l.agreements[0]),
+            [
+                "1. “back” takes 20% of what is still left at its turn, and shares it in proportion to the claims of money put in, valued at their amount. These are debts: each is repaid its value times 1.5 until settled, never more; what the debts do not need goes on to the next buckets.",
+                "2. “eq” takes 50% of the revenue, and shares it in proportion to the claims of work, valued at their hours × 20 an hour, times 2; the use of resources, valued at each resource's use rate an hour, claimed by the resource's owners. These are equity claims: they share in every payout, for ever.",
+                "The rest of the revenue, after the last bucket, goes to Fund (fund).",
+            ]
+        );
+    }
+}

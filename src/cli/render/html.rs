@@ -161,9 +161,9 @@ pub fn chart(
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</svg><figcaption>{}</figcaption></figure>\n",
+        "</svg><figcaption>{}</figcaption></figure>",
         escape(title)
     );
     out

@@ -422,43 +422,56 @@ fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
         close(out);
     }
     if m.logged.count > 0 || !held.is_zero() || !owed.is_zero() {
-        let who = names.0.get(id).copied().unwrap_or(id);
-        let series = |f: &dyn Fn(&site::MemberMonth) -> Decimal| -> Vec<(String, Decimal)> {
-            m.months.iter().map(|(k, v)| (k.clone(), f(v))).collect()
-        };
-        out.push_str("<div class=\"charts\">\n");
-        out.push_str(&chart(
-            &format!("{}-hours", anchor(id)),
-            &format!("Hours {who} logged, by month"),
-            &series(&|v| v.logged.hours),
-            &|d| format!("{} h", hours(d)),
-        ));
-        out.push_str(&chart(
-            &format!("{}-claims", anchor(id)),
-            &format!("Claims {who} holds, by month of the contribution"),
-            &series(&|v| v.claims),
-            &|d| money(d, mu),
-        ));
-        if !owed.is_zero() {
-            let mut sum = Decimal::ZERO;
-            let cumulative: Vec<(String, Decimal)> = m
-                .months
-                .iter()
-                .map(|(k, v)| {
-                    sum += v.owed;
-                    (k.clone(), sum)
-                })
-                .collect();
-            out.push_str(&chart(
-                &format!("{}-owed", anchor(id)),
-                &format!("Owed to {who} by recorded payouts, in all to the end of each month"),
-                &cumulative,
-                &|d| money(d, mu),
-            ));
-        }
-        out.push_str("</div>\n");
+        charts(out, m, names, mu, !owed.is_zero());
     }
     out.push_str("</section>\n");
+}
+
+/// A member's charts over the page's months: hours logged, claims held and, when payouts owe
+/// them anything, what they owe in all to the end of each month. Ids and titles are escaped
+/// by [`chart`].
+fn charts(out: &mut String, m: &Member, names: &Names<'_>, mu: u32, owed: bool) {
+    let id = m.agent.as_str();
+    let who = names
+        .0
+        .get(id)
+        .copied()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(id);
+    let series = |f: &dyn Fn(&site::MemberMonth) -> Decimal| -> Vec<(String, Decimal)> {
+        m.months.iter().map(|(k, v)| (k.clone(), f(v))).collect()
+    };
+    out.push_str("<div class=\"charts\">\n");
+    out.push_str(&chart(
+        &format!("member-{id}-hours"),
+        &format!("Hours {who} logged, by month"),
+        &series(&|v| v.logged.hours),
+        &|d| format!("{} h", hours(d)),
+    ));
+    out.push_str(&chart(
+        &format!("member-{id}-claims"),
+        &format!("Claims {who} holds, by month of the contribution"),
+        &series(&|v| v.claims),
+        &|d| money(d, mu),
+    ));
+    if owed {
+        let mut sum = Decimal::ZERO;
+        let cumulative: Vec<(String, Decimal)> = m
+            .months
+            .iter()
+            .map(|(k, v)| {
+                sum += v.owed;
+                (k.clone(), sum)
+            })
+            .collect();
+        out.push_str(&chart(
+            &format!("member-{id}-owed"),
+            &format!("Owed to {who} by recorded payouts, in all to the end of each month"),
+            &cumulative,
+            &|d| money(d, mu),
+        ));
+    }
+    out.push_str("</div>\n");
 }
 
 /// The contributions merged but awaiting approvals, and what each lacks.
@@ -699,7 +712,13 @@ fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: O
         );
         close(out);
     }
-    if !report.paid.is_empty() {
+    owed_in_all(out, &report.paid, names, mu);
+    out.push_str("</section>\n");
+}
+
+/// What recorded payouts owe each member, in all, with a bar relative to the most owed.
+fn owed_in_all(out: &mut String, paid: &[report::PaidToDate], names: &Names<'_>, mu: u32) {
+    if !paid.is_empty() {
         out.push_str("<h3>Owed from recorded payouts, in all</h3>\n");
         open(
             out,
@@ -710,13 +729,8 @@ fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: O
                 ("", false),
             ],
         );
-        let most = report
-            .paid
-            .iter()
-            .map(|a| a.amount)
-            .max()
-            .unwrap_or_default();
-        for a in &report.paid {
+        let most = paid.iter().map(|a| a.amount).max().unwrap_or_default();
+        for a in paid {
             let f = if most.is_zero() {
                 Decimal::ZERO
             } else {
@@ -735,7 +749,6 @@ fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: O
         }
         close(out);
     }
-    out.push_str("</section>\n");
 }
 
 /// The resources: ownership, owners, stewards, use rate, hours of use by project, value.

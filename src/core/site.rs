@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 
 use super::ledger::Ledger;
 use super::payout::{self, PayoutError};
-use super::record::{Agreement, Base, Budget, ClaimKind, Contribution, Kind, Rule};
+use super::record::{Agreement, Base, Budget, ClaimKind, Kind, Rule};
 use super::validation::Status;
 use super::value::Id;
 
@@ -174,189 +174,259 @@ fn months_between(first: NaiveDate, last: NaiveDate) -> Vec<String> {
 
 /// The whole view of a valid ledger. `awaiting` holds the statuses of the contributions
 /// merged but awaiting approvals (empty when the network asks for none): they count nowhere
-/// but in [`View::waiting`].
-// One pass each over contributions, claims and payouts, filling every table of the page at
-// once; split up, each part would walk the same records again.
+/// but in [`View::waiting`]. One pass each over contributions, claims and payouts fills every
+/// table of the page at once.
 pub fn view(ledger: &Ledger, awaiting: &HashMap<Id, Status>) -> Result<View, PayoutError> {
-    let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
-    let corrected = payout::corrected(ledger);
-    let counts =
-        |c: &Contribution| !corrected.contains(&c.id.value) && !awaiting.contains_key(&c.id.value);
-    let mut members: BTreeMap<&Id, Member> = ledger
-        .agents
-        .iter()
-        .map(|a| {
-            (
-                &a.id.value,
-                Member {
-                    agent: a.id.value.clone(),
-                    name: a.name.trim().to_owned(),
-                    logged: Sums::default(),
-                    holdings: Vec::new(),
-                    months: BTreeMap::new(),
-                    owed: Vec::new(),
-                    awaiting: 0,
-                },
-            )
-        })
-        .collect();
-    let mut by_month: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut dates: HashMap<&Id, NaiveDate> = HashMap::new();
-    let mut span: Option<(NaiveDate, NaiveDate)> = None;
-    let mut waiting = Vec::new();
-    for (i, c) in ledger.contributions.iter().enumerate() {
-        if let Some(s) = awaiting.get(&c.id.value) {
-            waiting.push(Waiting {
-                position: i,
-                lacks: lacks(s),
-            });
-            if let Some(m) = members.get_mut(&c.agent.value) {
-                m.awaiting += 1;
-            }
-            continue;
-        }
-        if !counts(c) {
-            continue;
-        }
-        let d = c.date.value;
-        dates.insert(&c.id.value, d);
-        span = Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
-        let mut s = Sums {
-            count: 1,
-            ..Sums::default()
-        };
-        if let Some(h) = &c.hours
-            && c.kind != Kind::Use
-        {
-            s.hours = h.value;
-        }
-        if let Some(a) = c.amount
-            && (c.currency.is_none() || c.currency.as_deref() == currency)
-        {
-            s.amount = a;
-        }
-        add(by_month.entry(month(d)).or_default(), &s);
-        if let Some(m) = members.get_mut(&c.agent.value) {
-            add(&mut m.logged, &s);
-            add(&mut m.months.entry(month(d)).or_default().logged, &s);
+    let mut b = Builder::new(ledger);
+    b.contributions(awaiting);
+    b.claims()?;
+    b.payouts();
+    Ok(b.finish())
+}
+
+/// A month axis longer than this (a ledger with a stray date centuries away) keeps only the
+/// months that have something, so the page stays small whatever the dates.
+const MAX_MONTHS: usize = 1200;
+
+/// The view being filled, pass by pass.
+struct Builder<'l> {
+    ledger: &'l Ledger,
+    members: BTreeMap<&'l Id, Member>,
+    by_month: BTreeMap<String, Sums>,
+    /// The date of each contribution that counts.
+    dates: HashMap<&'l Id, NaiveDate>,
+    /// The first and last dates of what counts and of the payouts.
+    span: Option<(NaiveDate, NaiveDate)>,
+    waiting: Vec<Waiting>,
+    projects: Vec<(Id, Vec<Holding>)>,
+}
+
+impl<'l> Builder<'l> {
+    fn new(ledger: &'l Ledger) -> Builder<'l> {
+        let members = ledger
+            .agents
+            .iter()
+            .map(|a| {
+                (
+                    &a.id.value,
+                    Member {
+                        agent: a.id.value.clone(),
+                        name: a.name.trim().to_owned(),
+                        logged: Sums::default(),
+                        holdings: Vec::new(),
+                        months: BTreeMap::new(),
+                        owed: Vec::new(),
+                        awaiting: 0,
+                    },
+                )
+            })
+            .collect();
+        Builder {
+            ledger,
+            members,
+            by_month: BTreeMap::new(),
+            dates: HashMap::new(),
+            span: None,
+            waiting: Vec::new(),
+            projects: Vec::new(),
         }
     }
-    // Claims: use of a resource is its owners', as payouts credit it.
-    let settled = payout::settled_by_records(ledger);
-    let ids: Vec<&str> = ledger
-        .projects
-        .iter()
-        .map(|p| p.id.value.as_str())
-        .collect();
-    let mut projects = Vec::new();
-    payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
-        let mut rows: BTreeMap<&Id, Holding> = BTreeMap::new();
-        for c in &claims {
-            let Some(&d) = dates.get(&c.contribution) else {
-                continue;
-            };
-            let value = c.owed.unwrap_or(c.value);
-            let by = month(d);
-            by_month.entry(by.clone()).or_default().value += value;
-            if let Some(m) = members.get_mut(&c.agent) {
-                m.months.entry(by).or_default().claims += value;
-            }
-            let r = rows.entry(&c.agent).or_insert_with(|| Holding {
-                project: ledger.projects[i].id.value.clone(),
-                agent: c.agent.clone(),
-                equity: Decimal::ZERO,
-                share: None,
-                debt_owed: Decimal::ZERO,
-                debt_settled: Decimal::ZERO,
-                debt_outstanding: Decimal::ZERO,
-                once_pending: Decimal::ZERO,
-            });
-            match c.kind {
-                ClaimKind::Equity => r.equity += c.value,
-                ClaimKind::Debt => {
-                    r.debt_owed += value;
-                    r.debt_settled += c.paid;
-                    r.debt_outstanding += (value - c.paid).max(Decimal::ZERO);
+
+    fn seen(&mut self, d: NaiveDate) {
+        self.span = Some(self.span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+    }
+
+    /// What each member logged: the contributions that count (neither corrected nor awaiting
+    /// approval); those awaiting are set apart with what they lack.
+    fn contributions(&mut self, awaiting: &HashMap<Id, Status>) {
+        let ledger = self.ledger;
+        let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
+        let corrected = payout::corrected(ledger);
+        for (i, c) in ledger.contributions.iter().enumerate() {
+            if let Some(s) = awaiting.get(&c.id.value) {
+                self.waiting.push(Waiting {
+                    position: i,
+                    lacks: lacks(s),
+                });
+                if let Some(m) = self.members.get_mut(&c.agent.value) {
+                    m.awaiting += 1;
                 }
-                ClaimKind::Once => {
-                    if c.paid.is_zero() {
-                        r.once_pending += c.value;
+                continue;
+            }
+            if corrected.contains(&c.id.value) {
+                continue;
+            }
+            let d = c.date.value;
+            self.dates.insert(&c.id.value, d);
+            self.seen(d);
+            let mut s = Sums {
+                count: 1,
+                ..Sums::default()
+            };
+            if let Some(h) = &c.hours
+                && c.kind != Kind::Use
+            {
+                s.hours = h.value;
+            }
+            if let Some(a) = c.amount
+                && (c.currency.is_none() || c.currency.as_deref() == currency)
+            {
+                s.amount = a;
+            }
+            add(self.by_month.entry(month(d)).or_default(), &s);
+            if let Some(m) = self.members.get_mut(&c.agent.value) {
+                add(&mut m.logged, &s);
+                add(&mut m.months.entry(month(d)).or_default().logged, &s);
+            }
+        }
+    }
+
+    /// The claims of every project, from the contributions that count: use of a resource is
+    /// its owners', as payouts credit it, and a debt weighs its capped value.
+    fn claims(&mut self) -> Result<(), PayoutError> {
+        let ledger = self.ledger;
+        let settled = payout::settled_by_records(ledger);
+        let ids: Vec<&str> = ledger
+            .projects
+            .iter()
+            .map(|p| p.id.value.as_str())
+            .collect();
+        payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
+            let project = &ledger.projects[i].id.value;
+            let mut rows: BTreeMap<&Id, Holding> = BTreeMap::new();
+            for c in &claims {
+                let Some(&d) = self.dates.get(&c.contribution) else {
+                    continue;
+                };
+                let value = c.owed.unwrap_or(c.value);
+                let by = month(d);
+                self.by_month.entry(by.clone()).or_default().value += value;
+                if let Some(m) = self.members.get_mut(&c.agent) {
+                    m.months.entry(by).or_default().claims += value;
+                }
+                let r = rows.entry(&c.agent).or_insert_with(|| Holding {
+                    project: project.clone(),
+                    agent: c.agent.clone(),
+                    equity: Decimal::ZERO,
+                    share: None,
+                    debt_owed: Decimal::ZERO,
+                    debt_settled: Decimal::ZERO,
+                    debt_outstanding: Decimal::ZERO,
+                    once_pending: Decimal::ZERO,
+                });
+                match c.kind {
+                    ClaimKind::Equity => r.equity += c.value,
+                    ClaimKind::Debt => {
+                        r.debt_owed += value;
+                        r.debt_settled += c.paid;
+                        r.debt_outstanding += (value - c.paid).max(Decimal::ZERO);
+                    }
+                    ClaimKind::Once => {
+                        if c.paid.is_zero() {
+                            r.once_pending += c.value;
+                        }
                     }
                 }
             }
+            let equity: Decimal = rows.values().map(|r| r.equity).sum();
+            let mut rows: Vec<Holding> = rows
+                .into_values()
+                .map(|mut r| {
+                    r.share = (!equity.is_zero()).then(|| r.equity / equity);
+                    r
+                })
+                .collect();
+            sort_by_name(&mut rows, ledger, |r| &r.agent);
+            for r in &rows {
+                if let Some(m) = self.members.get_mut(&r.agent) {
+                    m.holdings.push(r.clone());
+                }
+            }
+            self.projects.push((project.clone(), rows));
+            Ok(())
+        })
+    }
+
+    /// What recorded payouts owe each member (a payout's lines to one agent added up).
+    fn payouts(&mut self) {
+        for p in &self.ledger.payouts {
+            let d = p.date.value;
+            self.seen(d);
+            let mut to: BTreeMap<&Id, Decimal> = BTreeMap::new();
+            for l in &p.lines {
+                *to.entry(&l.agent.value).or_default() += l.amount;
+            }
+            for (agent, amount) in to {
+                if let Some(m) = self.members.get_mut(agent) {
+                    m.months.entry(month(d)).or_default().owed += amount;
+                    m.owed.push(Owed {
+                        payout: p.id.value.clone(),
+                        date: d,
+                        project: p.project.value.clone(),
+                        amount,
+                    });
+                }
+            }
         }
-        let equity: Decimal = rows.values().map(|r| r.equity).sum();
-        let mut rows: Vec<Holding> = rows
-            .into_values()
-            .map(|mut r| {
-                r.share = (!equity.is_zero()).then(|| r.equity / equity);
-                r
+    }
+
+    /// The view, every list sorted; every member has every month of the axis.
+    fn finish(mut self) -> View {
+        let axis: Vec<String> = match self.span {
+            Some((a, b)) if months_apart(a, b) <= MAX_MONTHS => months_between(a, b),
+            _ => {
+                let mut keys: std::collections::BTreeSet<String> =
+                    self.by_month.keys().cloned().collect();
+                for m in self.members.values() {
+                    keys.extend(m.months.keys().cloned());
+                }
+                keys.into_iter().collect()
+            }
+        };
+        let mut members: Vec<Member> = self.members.into_values().collect();
+        for m in &mut members {
+            m.owed
+                .sort_by(|a, b| (a.date, &a.payout).cmp(&(b.date, &b.payout)));
+            for k in &axis {
+                m.months.entry(k.clone()).or_default();
+            }
+        }
+        members.sort_by(|a, b| {
+            (a.name.to_lowercase(), &a.agent).cmp(&(b.name.to_lowercase(), &b.agent))
+        });
+        let months: Vec<(String, Sums)> = axis
+            .into_iter()
+            .map(|k| {
+                let s = self.by_month.remove(&k).unwrap_or_default();
+                (k, s)
             })
             .collect();
-        sort_by_name(&mut rows, ledger, |r| &r.agent);
-        for r in &rows {
-            if let Some(m) = members.get_mut(&r.agent) {
-                m.holdings.push(r.clone());
-            }
+        let mut total = Sums::default();
+        for (_, s) in &months {
+            add(&mut total, s);
         }
-        projects.push((ledger.projects[i].id.value.clone(), rows));
-        Ok(())
-    })?;
-    for p in &ledger.payouts {
-        let d = p.date.value;
-        span = Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
-        let mut to: BTreeMap<&Id, Decimal> = BTreeMap::new();
-        for l in &p.lines {
-            *to.entry(&l.agent.value).or_default() += l.amount;
-        }
-        for (agent, amount) in to {
-            if let Some(m) = members.get_mut(agent) {
-                m.months.entry(month(d)).or_default().owed += amount;
-                m.owed.push(Owed {
-                    payout: p.id.value.clone(),
-                    date: d,
-                    project: p.project.value.clone(),
-                    amount,
-                });
-            }
+        let contributions = &self.ledger.contributions;
+        self.waiting.sort_by(|a, b| {
+            let (x, y) = (&contributions[a.position], &contributions[b.position]);
+            (x.date.value, &x.id.value).cmp(&(y.date.value, &y.id.value))
+        });
+        View {
+            months,
+            total,
+            projects: self.projects,
+            members,
+            waiting: self.waiting,
         }
     }
-    let all_months = span.map_or_else(Vec::new, |(a, b)| months_between(a, b));
-    let mut members: Vec<Member> = members.into_values().collect();
-    for m in &mut members {
-        m.owed
-            .sort_by(|a, b| (a.date, &a.payout).cmp(&(b.date, &b.payout)));
-        for k in &all_months {
-            m.months.entry(k.clone()).or_default();
-        }
-    }
-    members
-        .sort_by(|a, b| (a.name.to_lowercase(), &a.agent).cmp(&(b.name.to_lowercase(), &b.agent)));
-    let months: Vec<(String, Sums)> = all_months
-        .into_iter()
-        .map(|k| {
-            let s = by_month.remove(&k).unwrap_or_default();
-            (k, s)
-        })
-        .collect();
-    let mut total = Sums::default();
-    for (_, s) in &months {
-        add(&mut total, s);
-    }
-    waiting.sort_by(|a, b| {
-        let (x, y) = (
-            &ledger.contributions[a.position],
-            &ledger.contributions[b.position],
-        );
-        (x.date.value, &x.id.value).cmp(&(y.date.value, &y.id.value))
-    });
-    Ok(View {
-        months,
-        total,
-        projects,
-        members,
-        waiting,
-    })
+}
+
+/// How many months `months_between(a, b)` lists.
+fn months_apart(a: NaiveDate, b: NaiveDate) -> usize {
+    use chrono::Datelike;
+    let n = (i64::from(b.year()) - i64::from(a.year())) * 12 + i64::from(b.month())
+        - i64::from(a.month())
+        + 1;
+    usize::try_from(n).unwrap_or(0)
 }
 
 fn add(to: &mut Sums, s: &Sums) {
@@ -682,5 +752,23 @@ mod tests {
                 "The rest of the revenue, after the last bucket, goes to Fund (fund).",
             ]
         );
+    }
+
+    /// A stray date centuries away does not make a month axis of thousands of months.
+    #[test]
+    fn a_stray_date_keeps_the_axis_small() {
+        let from = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        assert_eq!(months_apart(from, to), 119_988);
+        let l = example();
+        let mut b = Builder::new(&l);
+        b.seen(from);
+        b.seen(to);
+        b.by_month.insert("0001-01".to_owned(), Sums::default());
+        b.by_month.insert("9999-12".to_owned(), Sums::default());
+        let v = b.finish();
+        let months: Vec<&str> = v.months.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(months, ["0001-01", "9999-12"]);
+        assert!(v.members.iter().all(|m| m.months.len() == 2));
     }
 }

@@ -1,13 +1,19 @@
-//! `ovn site DIR`: a static, self-contained HTML transparency page.
+//! `ovn site DIR`: a static, self-contained HTML transparency page that members read.
 //!
 //! One file, `DIR/index.html`, with its styles inline and no script, font, image or other
 //! asset from anywhere: it works offline, from a file system, and on any static host, and it
-//! shows the same thing in every browser. Every figure comes from the `core::report`
-//! functions the `ovn report` commands print, at one commit that the page names (and links,
-//! with --commit-url), so anyone can re-derive it. The bars are plain CSS widths. The file is
-//! written atomically, like `ovn export -o`.
+//! shows the same thing in every browser. Its figures come from one pass of the core
+//! ([`crate::core::site::view`]) over the ledger at one commit, which the page names (and
+//! links, with --commit-url), so anyone can re-derive it; the page states its one definition
+//! of a share and every share on it follows that definition. People appear by name with
+//! their id beside it, and every piece of ledger text is escaped: records come from pull
+//! requests and are hostile input. Charts are inline SVG with coordinates written as exact
+//! decimals, bars are CSS widths, and tables scroll inside their own box, so the page is read
+//! on a phone as on a desktop without a line of script. The file is written atomically, like
+//! `ovn export -o`.
 
 use crate::context::Context;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,23 +21,24 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use rust_decimal::Decimal;
 
-use super::render::html::{bar, escape, row, thead};
-use super::render::table::ResourceCells;
+use super::render::html::{bar, chart, escape, row, thead};
 use super::render::{hours, percent};
-use super::report::{Common, Format, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
-use crate::core::report::{self, Dimension, Query};
+use crate::core::report::{self, Query};
+use crate::core::site::{self, Member, View};
 
 /// Write a static, self-contained HTML transparency page of the ledger.
 ///
-/// Writes DIR/index.html (creating DIR if needed): contributions over time, each project's
-/// shares as bar charts, the claims (equity, debts owed and repaid, once claims pending),
-/// every recorded payout with its lines and the commit it was computed at, each agent's
-/// paid-to-date, and the resources with their use. The page has no external assets and no
-/// script: it works offline and on any static host. Every figure is computed at one commit,
-/// which the page names; with --commit-url the commit ids become links.
+/// Writes DIR/index.html (creating DIR if needed), for members to read: what a share is,
+/// each project's shares, a section per member (their contributions, claims and what
+/// recorded payouts owe them, with charts over time), the contributions awaiting validation
+/// and what they lack, each value equation in plain language, contributions over time, every
+/// recorded payout and the resources with their use. People appear by name, with their id.
+/// The page has no external assets and no script: it works offline and on any static host.
+/// Every figure is computed at one commit, which the page names; with --commit-url the
+/// commit ids become links.
 ///
 /// Reads the validated branch, or --at REV. The page is written to a temporary file and
 /// renamed into place, so a published page is never half-written.
@@ -75,19 +82,21 @@ pub fn run(
     if args.dir.exists() && !args.dir.is_dir() {
         return Err(environment(&args.dir, "it is not a directory"));
     }
-    let common = Common {
-        projects: Projects::default(),
-        agent: Vec::new(),
-        period: Period {
-            at: args.at.clone(),
-            ..Period::default()
-        },
-        format: Format::Table,
-        chart: false,
-    };
-    let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
-    let html = page(&ledger, &query, &commit, args.commit_url.as_deref())
-        .map_err(|e| CliError::usage(e, None))?;
+    let store = super::open(cwd, ctx)?;
+    let (rev, _) = super::resolve_at(&store, args.at.as_deref())?;
+    let loaded = crate::ops::load::whole(&store, &rev)?;
+    let commit = rev.id();
+    if !loaded.diagnostics.is_empty() {
+        return Err(super::payout::ledger_problems(
+            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
+            &loaded.diagnostics,
+            rev.name(),
+        ));
+    }
+    let ledger = loaded.ledger;
+    let awaiting = crate::ops::payout::awaiting(&store, &rev, &ledger)?;
+    let view = site::view(&ledger, &awaiting).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let html = page(&ledger, &view, &commit, args.commit_url.as_deref());
     std::fs::create_dir_all(&args.dir).map_err(|e| environment(&args.dir, e))?;
     let path = args.dir.join("index.html");
     super::export::write_atomically(&path, |w| w.write_all(html.as_bytes()))?;
@@ -104,15 +113,25 @@ fn environment(path: &Path, e: impl std::fmt::Display) -> CliError {
     CliError::environment(format!("cannot write {}: {e}", path.display()), None)
 }
 
+/// The styles: one column that fits a 390 px phone, tables that scroll inside their own box
+/// rather than widening the page, text and links with at least 4.5:1 contrast.
 const STYLE: &str = "\
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;background:#fff;line-height:1.45}
-h1{margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:2px solid #2a7a4b;padding-bottom:.2rem}
-table{border-collapse:collapse;width:100%;margin:.6rem 0 1rem;font-variant-numeric:tabular-nums}
-th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right}tr.total td{font-weight:600;border-top:2px solid #999}
-.track{display:block;min-width:10rem;background:#eef5f0;border-radius:2px}.bar{display:block;height:.8rem;background:#2a7a4b;border-radius:2px}
-code{font-size:.9em;background:#f3f3f3;padding:0 .2rem}.muted{color:#666;font-size:.9em}
-nav a{margin-right:1rem}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b;background:#fff;line-height:1.45;overflow-wrap:anywhere}
+h1{margin-bottom:.2rem;line-height:1.15}h2{margin-top:2.5rem;border-bottom:2px solid #1f6b3f;padding-bottom:.2rem}h3{margin-top:1.8rem}h4{margin:1.2rem 0 .3rem}
+a{color:#0b57a4}
+.scroll{overflow-x:auto;max-width:100%;margin:.6rem 0 1rem}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:.25rem .5rem;border-bottom:1px solid #ccc;text-align:left;vertical-align:top;overflow-wrap:normal}
+td.n,th.n{text-align:right;white-space:nowrap}tr.total td{font-weight:600;border-top:2px solid #767676}
+.track{display:block;min-width:3rem;background:#e3efe7;border-radius:2px}.bar{display:block;height:.8rem;background:#1f6b3f;border-radius:2px}
+code{font-size:.9em;background:#f3f3f3;padding:0 .2rem;overflow-wrap:anywhere}.muted{color:#555;font-size:.9em}.id{color:#555;font-size:.85em;font-family:ui-monospace,monospace}
+nav{display:flex;flex-wrap:wrap;gap:.3rem 1rem}
+.definition{border-left:4px solid #1f6b3f;background:#f2f8f4;padding:.6rem .9rem}
+figure{margin:.6rem 0 1rem}figure svg{display:block;width:100%;max-width:32rem;height:auto}figcaption{font-size:.9em;color:#555}
+svg .axis{stroke:#767676;stroke-width:1}svg rect{fill:#1f6b3f}svg text{fill:#1b1b1b;font-size:11px;font-family:system-ui,sans-serif}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:0 1.5rem}
+ol.equation li{margin:.3rem 0}
 ";
 
 fn commit_link(commit: &str, url: Option<&str>) -> String {
@@ -124,6 +143,45 @@ fn commit_link(commit: &str, url: Option<&str>) -> String {
         ),
         None => format!("<code title=\"{}\">{short}</code>", escape(commit)),
     }
+}
+
+/// The agents' names by id, looked up for every mention.
+struct Names<'l>(HashMap<&'l str, &'l str>);
+
+impl<'l> Names<'l> {
+    fn of(ledger: &'l Ledger) -> Names<'l> {
+        Names(
+            ledger
+                .agents
+                .iter()
+                .map(|a| (a.id.value.as_str(), a.name.trim()))
+                .collect(),
+        )
+    }
+
+    /// An agent as people know it: the name from its record, then its id, both escaped
+    /// (names are free text from a pull request). An id with no name shows alone.
+    fn who(&self, id: &str) -> String {
+        match self.0.get(id) {
+            Some(name) if !name.is_empty() && *name != id => {
+                format!("{} <span class=\"id\">{}</span>", escape(name), escape(id))
+            }
+            _ => format!("<span class=\"id\">{}</span>", escape(id)),
+        }
+    }
+
+    /// A cell of an agent, linked to their section.
+    fn cell(&self, id: &str) -> (String, bool) {
+        (
+            format!("<a href=\"#{}\">{}</a>", anchor(id), self.who(id)),
+            false,
+        )
+    }
+}
+
+/// The anchor of a member's section.
+fn anchor(id: &str) -> String {
+    format!("member-{}", escape(id))
 }
 
 /// A cell of text (escaped), of a number, of an amount of money.
@@ -139,25 +197,39 @@ fn amount(d: Decimal, mu: u32) -> (String, bool) {
     (money(d, mu), true)
 }
 
-/// The whole page: a header, one section a report, a footer, each written by its own step
-/// from the same ledger and query.
-fn page(ledger: &Ledger, query: &Query, commit: &str, url: Option<&str>) -> Result<String, String> {
+/// Opens a table in its own scrolling box ([`thead`]); [`close`] ends both.
+fn open(out: &mut String, columns: &[(&str, bool)]) {
+    out.push_str("<div class=\"scroll\">");
+    thead(out, columns);
+}
+
+fn close(out: &mut String) {
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// The whole page: a header, one section a question members ask, a footer, each written by
+/// its own step from the same view.
+fn page(ledger: &Ledger, view: &View, commit: &str, url: Option<&str>) -> String {
     let mu = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+    let names = Names::of(ledger);
     let mut out = String::new();
     header(&mut out, ledger, commit, url);
-    over_time(&mut out, ledger, query, mu)?;
-    shares(&mut out, ledger, query, mu)?;
-    claims(&mut out, ledger, query, mu)?;
-    payouts(&mut out, ledger, query, mu, url);
-    resources(&mut out, ledger, query, mu);
+    out.push_str("<main>\n");
+    shares(&mut out, ledger, view, &names, mu);
+    members(&mut out, view, &names, mu);
+    awaiting(&mut out, ledger, view, &names);
+    equations(&mut out, ledger);
+    over_time(&mut out, view, mu);
+    payouts(&mut out, ledger, &names, mu, url);
+    resources(&mut out, ledger, &names, mu);
     let _ = write!(
         out,
-        "<footer class=\"muted\"><p>Generated by ovn {} from commit {}. Reproduce it with <code>ovn site DIR --at {}</code>.</p></footer>\n</body>\n</html>\n",
+        "</main>\n<footer class=\"muted\"><p>Generated by ovn {} from commit {}. Reproduce it with <code>ovn site DIR --at {}</code>.</p></footer>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
         commit_link(commit, url),
         escape(commit)
     );
-    Ok(out)
+    out
 }
 
 /// The document's head, the title and the commit every figure is computed at, the navigation.
@@ -169,7 +241,7 @@ fn header(out: &mut String, ledger: &Ledger, commit: &str, url: Option<&str>) {
     let name = ledger.network.as_ref().map_or("", |n| n.name.as_str());
     let _ = write!(
         out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} — open value ledger</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n<p class=\"muted\">Every figure on this page is computed by ovn from the ledger at commit {}; anyone can re-derive it with <code>ovn report … --at {}</code>. Amounts in {}.</p>\n<nav><a href=\"#time\">Over time</a><a href=\"#shares\">Shares</a><a href=\"#claims\">Claims</a><a href=\"#payouts\">Payouts</a><a href=\"#resources\">Resources</a></nav>\n</header>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} — open value ledger</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n<p class=\"muted\">Every figure on this page is computed by ovn from the ledger at commit {}. Anyone can re-derive them from a clone of the ledger, for example the claims with <code>ovn report claims --at {}</code>. Amounts in {}.</p>\n<nav aria-label=\"Sections\"><a href=\"#shares\">Shares</a><a href=\"#members\">Members</a><a href=\"#awaiting\">Awaiting validation</a><a href=\"#equations\">Value equations</a><a href=\"#time\">Over time</a><a href=\"#payouts\">Payouts</a><a href=\"#resources\">Resources</a></nav>\n</header>\n",
         escape(name),
         escape(name),
         commit_link(commit, url),
@@ -178,18 +250,350 @@ fn header(out: &mut String, ledger: &Ledger, commit: &str, url: Option<&str>) {
     );
 }
 
+/// What a share is, then each project's shares and the claims beside them.
+fn shares(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>, mu: u32) {
+    let _ = write!(
+        out,
+        "<section id=\"shares\">\n<h2>Shares per project</h2>\n<p class=\"definition\" id=\"share\"><strong>What a share is.</strong> {}</p>\n",
+        escape(site::SHARE_DEFINITION)
+    );
+    for (id, rows) in &view.projects {
+        let Some(p) = ledger.projects.iter().find(|p| p.id.value == *id) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "<h3>{} <span class=\"id\">{}</span></h3>",
+            escape(&p.name),
+            escape(id.as_str()),
+        );
+        if rows.is_empty() {
+            out.push_str("<p>No validated contribution holds a claim in this project yet.</p>\n");
+            continue;
+        }
+        open(
+            out,
+            &[
+                ("member", false),
+                ("share", true),
+                ("equity claims", true),
+                ("debt outstanding", true),
+                ("once pending", true),
+                ("", false),
+            ],
+        );
+        for r in rows {
+            row(
+                out,
+                &[
+                    names.cell(r.agent.as_str()),
+                    number(percent(r.share)),
+                    amount(r.equity, mu),
+                    amount(r.debt_outstanding, mu),
+                    amount(r.once_pending, mu),
+                    (bar(r.share.unwrap_or_default()), false),
+                ],
+                "",
+            );
+        }
+        close(out);
+    }
+    out.push_str("</section>\n");
+}
+
+/// A table of every member, then a section per member.
+fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
+    out.push_str("<section id=\"members\">\n<h2>Members</h2>\n<p class=\"muted\">What each member logged (validated contributions only), the claims they hold (use of a resource is its owners' claim, so a member can hold claims on work they did not log) and what recorded payouts owe them. No payment is recorded in the ledger: an amount owed may already have been paid.</p>\n");
+    open(
+        out,
+        &[
+            ("member", false),
+            ("contributions", true),
+            ("hours", true),
+            ("amount", true),
+            ("claims held", true),
+            ("owed", true),
+        ],
+    );
+    for m in &view.members {
+        let held: Decimal = m.months.values().map(|x| x.claims).sum();
+        let owed: Decimal = m.owed.iter().map(|o| o.amount).sum();
+        row(
+            out,
+            &[
+                names.cell(m.agent.as_str()),
+                number(m.logged.count.to_string()),
+                number(hours(m.logged.hours)),
+                amount(m.logged.amount, mu),
+                amount(held, mu),
+                amount(owed, mu),
+            ],
+            "",
+        );
+    }
+    close(out);
+    for m in &view.members {
+        member(out, m, names, mu);
+    }
+    out.push_str("</section>\n");
+}
+
+/// One member: their claims per project, what payouts owe them, charts over time.
+fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
+    let id = m.agent.as_str();
+    let held: Decimal = m.months.values().map(|x| x.claims).sum();
+    let owed: Decimal = m.owed.iter().map(|o| o.amount).sum();
+    let _ = write!(
+        out,
+        "<section id=\"{}\">\n<h3>{}</h3>\n<p>Logged {} validated contribution{}: {} hours, {} in money and materials. Holds claims worth {}; recorded payouts owe {}.",
+        anchor(id),
+        names.who(id),
+        m.logged.count,
+        if m.logged.count == 1 { "" } else { "s" },
+        hours(m.logged.hours),
+        money(m.logged.amount, mu),
+        money(held, mu),
+        money(owed, mu),
+    );
+    if m.awaiting > 0 {
+        let _ = write!(
+            out,
+            " <a href=\"#awaiting\">{} contribution{} await{} approval</a> and count{} nowhere yet.",
+            m.awaiting,
+            if m.awaiting == 1 { "" } else { "s" },
+            if m.awaiting == 1 { "s" } else { "" },
+            if m.awaiting == 1 { "s" } else { "" },
+        );
+    }
+    out.push_str("</p>\n");
+    if !m.holdings.is_empty() {
+        open(
+            out,
+            &[
+                ("project", false),
+                ("share", true),
+                ("equity claims", true),
+                ("debt owed", true),
+                ("debt settled", true),
+                ("debt outstanding", true),
+                ("once pending", true),
+            ],
+        );
+        for h in &m.holdings {
+            row(
+                out,
+                &[
+                    text(h.project.as_str()),
+                    number(percent(h.share)),
+                    amount(h.equity, mu),
+                    amount(h.debt_owed, mu),
+                    amount(h.debt_settled, mu),
+                    amount(h.debt_outstanding, mu),
+                    amount(h.once_pending, mu),
+                ],
+                "",
+            );
+        }
+        close(out);
+    }
+    if !m.owed.is_empty() {
+        out.push_str("<h4>Owed from recorded payouts</h4>\n");
+        open(
+            out,
+            &[
+                ("date", false),
+                ("project", false),
+                ("payout", false),
+                ("owed", true),
+            ],
+        );
+        for o in &m.owed {
+            row(
+                out,
+                &[
+                    text(&o.date.to_string()),
+                    text(o.project.as_str()),
+                    (format!("<code>{}</code>", escape(o.payout.as_str())), false),
+                    amount(o.amount, mu),
+                ],
+                "",
+            );
+        }
+        close(out);
+    }
+    if m.logged.count > 0 || !held.is_zero() || !owed.is_zero() {
+        charts(out, m, names, mu, !owed.is_zero());
+    }
+    out.push_str("</section>\n");
+}
+
+/// A member's charts over the page's months: hours logged, claims held and, when payouts owe
+/// them anything, what they owe in all to the end of each month. Ids and titles are escaped
+/// by [`chart`].
+fn charts(out: &mut String, m: &Member, names: &Names<'_>, mu: u32, owed: bool) {
+    let id = m.agent.as_str();
+    let who = names
+        .0
+        .get(id)
+        .copied()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(id);
+    let series = |f: &dyn Fn(&site::MemberMonth) -> Decimal| -> Vec<(String, Decimal)> {
+        m.months.iter().map(|(k, v)| (k.clone(), f(v))).collect()
+    };
+    out.push_str("<div class=\"charts\">\n");
+    out.push_str(&chart(
+        &format!("member-{id}-hours"),
+        &format!("Hours {who} logged, by month"),
+        &series(&|v| v.logged.hours),
+        &|d| format!("{} h", hours(d)),
+    ));
+    out.push_str(&chart(
+        &format!("member-{id}-claims"),
+        &format!("Claims {who} holds, by month of the contribution"),
+        &series(&|v| v.claims),
+        &|d| money(d, mu),
+    ));
+    if owed {
+        let mut sum = Decimal::ZERO;
+        let cumulative: Vec<(String, Decimal)> = m
+            .months
+            .iter()
+            .map(|(k, v)| {
+                sum += v.owed;
+                (k.clone(), sum)
+            })
+            .collect();
+        out.push_str(&chart(
+            &format!("member-{id}-owed"),
+            &format!("Owed to {who} by recorded payouts, in all to the end of each month"),
+            &cumulative,
+            &|d| money(d, mu),
+        ));
+    }
+    out.push_str("</div>\n");
+}
+
+/// The contributions merged but awaiting approvals, and what each lacks.
+fn awaiting(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>) {
+    out.push_str("<section id=\"awaiting\">\n<h2>Awaiting validation</h2>\n<p class=\"muted\">A contribution counts once it is merged into the validated branch and, where the network asks for approvals, approved by enough people other than its contributor. Contributions still on other branches are pending review and are not on this page.</p>\n");
+    let approvals = ledger
+        .network
+        .as_ref()
+        .map_or(0, |n| n.validation.approvals);
+    if approvals == 0 {
+        out.push_str("<p>This network asks for no approvals: every merged contribution is validated.</p>\n</section>\n");
+        return;
+    }
+    if view.waiting.is_empty() {
+        out.push_str("<p>Every merged contribution has the approvals it needs.</p>\n</section>\n");
+        return;
+    }
+    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
+    open(
+        out,
+        &[
+            ("date", false),
+            ("member", false),
+            ("project", false),
+            ("contribution", false),
+            ("lacks", false),
+        ],
+    );
+    for w in &view.waiting {
+        let c = &ledger.contributions[w.position];
+        let mut what = Vec::new();
+        if let Some(h) = &c.hours {
+            what.push(format!("{} h", hours(h.value)));
+        }
+        if let Some(a) = c.amount {
+            what.push(format!("{a} {}", c.currency.as_deref().unwrap_or(currency)));
+        }
+        what.push(c.kind.as_str().to_owned());
+        row(
+            out,
+            &[
+                text(&c.date.value.to_string()),
+                names.cell(c.agent.value.as_str()),
+                text(c.project.value.as_str()),
+                (
+                    format!(
+                        "{} <span class=\"muted\">{}</span> <span class=\"id\">{}</span>",
+                        escape(&what.join(" ")),
+                        escape(&c.description),
+                        escape(c.id.value.as_str())
+                    ),
+                    false,
+                ),
+                text(&w.lacks),
+            ],
+            "",
+        );
+    }
+    close(out);
+    out.push_str("</section>\n");
+}
+
+/// Each project's value equation in plain language, generated from its agreement.
+fn equations(out: &mut String, ledger: &Ledger) {
+    out.push_str("<section id=\"equations\">\n<h2>Value equations</h2>\n<p class=\"muted\">When a project has revenue, its value equation shares it out bucket by bucket, in order. Each bucket takes its budget from what is left; a bucket with claims splits its budget in proportion to their values.</p>\n");
+    for p in &ledger.projects {
+        let _ = writeln!(
+            out,
+            "<h3>{} <span class=\"id\">{}</span></h3>",
+            escape(&p.name),
+            escape(p.id.value.as_str())
+        );
+        let Some(a) = p
+            .agreement
+            .as_ref()
+            .and_then(|a| ledger.agreements.iter().find(|x| x.id.value == a.value))
+        else {
+            out.push_str(
+                "<p>This project has no value equation yet: its revenue cannot be paid out.</p>\n",
+            );
+            continue;
+        };
+        let dates = match (a.from, a.until) {
+            (Some(f), Some(u)) => format!(" It applies to contributions dated {f} to {u}."),
+            (Some(f), None) => format!(" It applies to contributions dated from {f}."),
+            (None, Some(u)) => format!(" It applies to contributions dated until {u}."),
+            (None, None) => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<p>By agreement “{}” <span class=\"id\">{}</span>.{}</p>\n<ol class=\"equation\">\n",
+            escape(&a.name),
+            escape(a.id.value.as_str()),
+            escape(&dates)
+        );
+        let sentences = site::explain(ledger, a);
+        let (last, buckets) = sentences
+            .split_last()
+            .map_or((None, &[][..]), |(l, b)| (Some(l), b));
+        for s in buckets {
+            // The sentence starts with its number, which the list shows.
+            let s = s.split_once(". ").map_or(s.as_str(), |(_, rest)| rest);
+            let _ = writeln!(out, "<li>{}</li>", escape(s));
+        }
+        out.push_str("</ol>\n");
+        if let Some(l) = last {
+            let _ = writeln!(out, "<p>{}</p>", escape(l));
+        }
+    }
+    out.push_str("</section>\n");
+}
+
 /// Contributions over time: one row a month, with a bar of its claim value.
-fn over_time(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(), String> {
-    let by_month =
-        report::contributions(ledger, query, &[Dimension::Month]).map_err(|e| e.to_string())?;
-    let max = by_month
-        .rows
+fn over_time(out: &mut String, view: &View, mu: u32) {
+    let max = view
+        .months
         .iter()
-        .map(|r| r.totals.value)
+        .map(|(_, s)| s.value)
         .max()
         .unwrap_or_default();
     out.push_str("<section id=\"time\">\n<h2>Contributions over time</h2>\n");
-    thead(
+    open(
         out,
         &[
             ("month", false),
@@ -200,137 +604,58 @@ fn over_time(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Resul
             ("", false),
         ],
     );
-    for r in &by_month.rows {
+    for (k, s) in &view.months {
         let f = if max.is_zero() {
             Decimal::ZERO
         } else {
-            r.totals.value / max
+            s.value / max
         };
         row(
             out,
             &[
-                text(&r.keys[0]),
-                number(r.totals.count.to_string()),
-                number(hours(r.totals.hours)),
-                amount(r.totals.amount, mu),
-                amount(r.totals.value, mu),
+                text(k),
+                number(s.count.to_string()),
+                number(hours(s.hours)),
+                amount(s.amount, mu),
+                amount(s.value, mu),
                 (bar(f), false),
             ],
             "",
         );
     }
+    let t = &view.total;
     row(
         out,
         &[
             text("total"),
-            number(by_month.total.count.to_string()),
-            number(hours(by_month.total.hours)),
-            amount(by_month.total.amount, mu),
-            amount(by_month.total.value, mu),
+            number(t.count.to_string()),
+            number(hours(t.hours)),
+            amount(t.amount, mu),
+            amount(t.value, mu),
             text(""),
         ],
         "total",
     );
-    out.push_str("</tbody></table>\n<p class=\"muted\">Bars: claim value per month, relative to the largest month. Reversed and superseded contributions do not count.</p>\n</section>\n");
-    Ok(())
+    close(out);
+    out.push_str("<p class=\"muted\">Validated contributions by the month they are dated; claim value is what the projects' value equations give them (debts at their capped value). Bars: claim value relative to the largest month. Reversed and superseded contributions do not count.</p>\n</section>\n");
 }
 
-/// Each project's shares: every agent's part of the claim value, with a bar.
-fn shares(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(), String> {
-    out.push_str("<section id=\"shares\">\n<h2>Shares per project</h2>\n<p class=\"muted\">Each agent's part of the claim value its contributions hold under the project's value equation (the agent is who contributed).</p>\n");
-    // One pass over the contributions for every project: grouped by project, then agent.
-    let shares = report::contributions(ledger, query, &[Dimension::Project, Dimension::Agent])
-        .map_err(|e| e.to_string())?;
-    for p in ledger
-        .projects
-        .iter()
-        .filter(|p| query.project(&p.id.value))
-    {
-        let rows: Vec<&report::ContributionRow> = shares
-            .rows
-            .iter()
-            .filter(|r| r.keys[0] == p.id.value.as_str())
-            .collect();
-        let total: Decimal = rows.iter().map(|r| r.totals.value).sum();
-        let _ = writeln!(
-            out,
-            "<h3>{} <span class=\"muted\">({}{})</span></h3>",
-            escape(&p.name),
-            escape(p.id.value.as_str()),
-            p.agreement
-                .as_ref()
-                .map(|a| format!(", agreement {}", escape(a.value.as_str())))
-                .unwrap_or_default()
-        );
-        thead(
-            out,
-            &[
-                ("agent", false),
-                ("contributions", true),
-                ("hours", true),
-                ("claim value", true),
-                ("share", true),
-                ("", false),
-            ],
-        );
-        for a in rows {
-            let share = (!total.is_zero()).then(|| a.totals.value / total);
-            row(
-                out,
-                &[
-                    text(&a.keys[1]),
-                    number(a.totals.count.to_string()),
-                    number(hours(a.totals.hours)),
-                    amount(a.totals.value, mu),
-                    number(percent(share)),
-                    (bar(share.unwrap_or_default()), false),
-                ],
-                "",
-            );
-        }
-        out.push_str("</tbody></table>\n");
-    }
-    out.push_str("</section>\n");
-    Ok(())
-}
-
-/// The claims per project and agent: equity, debts owed and repaid, once claims pending.
-fn claims(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) -> Result<(), String> {
-    let claims = report::claims(ledger, query, None).map_err(|e| e.to_string())?;
-    out.push_str("<section id=\"claims\">\n<h2>Claims</h2>\n<p class=\"muted\">Equity shares in every payout; debts are repaid until settled (times their cap); once claims share in the next recorded payout. Only recorded payouts settle claims.</p>\n");
-    thead(out, &report::CLAIM_COLUMNS);
-    for c in &claims.rows {
-        row(
-            out,
-            &[
-                text(c.project.as_str()),
-                text(c.agent.as_str()),
-                amount(c.equity, mu),
-                number(percent(c.equity_share)),
-                amount(c.debt_owed, mu),
-                amount(c.debt_repaid, mu),
-                amount(c.debt_outstanding, mu),
-                amount(c.once_pending, mu),
-            ],
-            "",
-        );
-    }
-    out.push_str("</tbody></table>\n</section>\n");
-    Ok(())
-}
-
-/// Every recorded payout with its lines and the commit it was computed at, then each agent's
-/// paid-to-date.
-fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Option<&str>) {
-    let payouts = report::payouts(ledger, query);
-    out.push_str("<section id=\"payouts\">\n<h2>Payouts</h2>\n");
-    if payouts.payouts.is_empty() {
+/// Every recorded payout with its lines and the commit it was computed at, then what they
+/// owe each member.
+fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: Option<&str>) {
+    let report = report::payouts(ledger, &Query::default());
+    out.push_str("<section id=\"payouts\">\n<h2>Payouts</h2>\n<p class=\"muted\">A recorded payout says what a revenue event owes each member under the value equation. The ledger does not record payments: an amount owed may already have been paid.</p>\n");
+    if report.payouts.is_empty() {
         out.push_str("<p>No payout has been recorded yet.</p>\n");
     }
-    for p in ledger
+    let mut by_id: BTreeMap<&str, &crate::core::record::PayoutRecord> = BTreeMap::new();
+    for p in &ledger.payouts {
+        by_id.insert(p.id.value.as_str(), p);
+    }
+    for p in report
         .payouts
         .iter()
-        .filter(|p| payouts.payouts.iter().any(|r| r.id == p.id.value))
+        .filter_map(|r| by_id.get(r.id.as_str()))
     {
         let _ = writeln!(
             out,
@@ -349,12 +674,12 @@ fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Optio
             escape(&p.digest),
             escape(p.id.value.as_str()),
         );
-        thead(
+        open(
             out,
             &[
-                ("agent", false),
+                ("member", false),
                 ("bucket", false),
-                ("amount", true),
+                ("owed", true),
                 ("", false),
             ],
         );
@@ -367,7 +692,7 @@ fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Optio
             row(
                 out,
                 &[
-                    text(l.agent.value.as_str()),
+                    names.cell(l.agent.value.as_str()),
                     text(&l.bucket),
                     amount(l.amount, mu),
                     (bar(f), false),
@@ -385,43 +710,52 @@ fn payouts(out: &mut String, ledger: &Ledger, query: &Query, mu: u32, url: Optio
             ],
             "total",
         );
-        out.push_str("</tbody></table>\n");
+        close(out);
     }
-    if !payouts.paid.is_empty() {
-        out.push_str("<h3>Paid to date</h3>\n");
-        thead(
+    owed_in_all(out, &report.paid, names, mu);
+    out.push_str("</section>\n");
+}
+
+/// What recorded payouts owe each member, in all, with a bar relative to the most owed.
+fn owed_in_all(out: &mut String, paid: &[report::PaidToDate], names: &Names<'_>, mu: u32) {
+    if !paid.is_empty() {
+        out.push_str("<h3>Owed from recorded payouts, in all</h3>\n");
+        open(
             out,
             &[
-                ("agent", false),
+                ("member", false),
                 ("payouts", true),
-                ("paid", true),
-                ("share", true),
+                ("owed", true),
                 ("", false),
             ],
         );
-        for a in &payouts.paid {
+        let most = paid.iter().map(|a| a.amount).max().unwrap_or_default();
+        for a in paid {
+            let f = if most.is_zero() {
+                Decimal::ZERO
+            } else {
+                a.amount / most
+            };
             row(
                 out,
                 &[
-                    text(a.agent.as_str()),
+                    names.cell(a.agent.as_str()),
                     number(a.payouts.to_string()),
                     amount(a.amount, mu),
-                    number(percent(a.share)),
-                    (bar(a.share.unwrap_or_default()), false),
+                    (bar(f), false),
                 ],
                 "",
             );
         }
-        out.push_str("</tbody></table>\n");
+        close(out);
     }
-    out.push_str("</section>\n");
 }
 
 /// The resources: ownership, owners, stewards, use rate, hours of use by project, value.
-fn resources(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) {
-    let resources = report::resources(ledger, query);
+fn resources(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32) {
+    let resources = report::resources(ledger, &Query::default());
     out.push_str("<section id=\"resources\">\n<h2>Resources</h2>\n");
-    thead(
+    open(
         out,
         &[
             ("resource", false),
@@ -434,28 +768,40 @@ fn resources(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) {
         ],
     );
     for r in &resources {
-        let cells = ResourceCells::of(r);
         let uses = r
             .uses
             .iter()
             .map(|u| format!("{} {}", u.project, hours(u.hours)))
             .collect::<Vec<_>>()
             .join(", ");
+        let list = |ids: &mut dyn Iterator<Item = String>| ids.collect::<Vec<_>>().join(", ");
         row(
             out,
             &[
                 (
                     format!(
-                        "{} <span class=\"muted\">({})</span>",
+                        "{} <span class=\"id\">{}</span>",
                         escape(&r.name),
                         escape(r.id.as_str())
                     ),
                     false,
                 ),
                 text(r.ownership.as_str()),
-                text(&cells.owners),
-                text(&cells.stewards),
-                number(cells.use_rate),
+                (
+                    list(&mut r.owners.iter().map(|(a, s)| {
+                        format!("{} {}", names.who(a.as_str()), escape(&s.to_string()))
+                    })),
+                    false,
+                ),
+                (
+                    list(&mut r.stewards.iter().map(|a| names.who(a.as_str()))),
+                    false,
+                ),
+                number(
+                    r.use_rate
+                        .map(|x| x.normalize().to_string())
+                        .unwrap_or_default(),
+                ),
                 (
                     format!(
                         "{}{}",
@@ -466,12 +812,13 @@ fn resources(out: &mut String, ledger: &Ledger, query: &Query, mu: u32) {
                             format!(" <span class=\"muted\">({})</span>", escape(&uses))
                         }
                     ),
-                    true,
+                    false,
                 ),
                 number(r.value.map(|v| money(v, mu)).unwrap_or_default()),
             ],
             "",
         );
     }
-    out.push_str("</tbody></table>\n</section>\n");
+    close(out);
+    out.push_str("</section>\n");
 }

@@ -23,6 +23,7 @@ pub mod record;
 pub mod render;
 pub mod report;
 pub mod review;
+pub mod site;
 pub mod summary;
 pub mod validation;
 pub mod value;

@@ -7,7 +7,7 @@
 //! the ledger read, then against the branch under the write lock) with two predicates kept
 //! equal by hand; here it is one predicate, [`Event::is`], used by both checks.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -59,6 +59,16 @@ pub fn unapproved(
     rev: &ResolvedRev,
     ledger: &Ledger,
 ) -> Result<HashSet<Id>, StoreError> {
+    Ok(awaiting(store, rev, ledger)?.into_keys().collect())
+}
+
+/// [`unapproved`], each with its status: how many approvals it has and needs, whether a
+/// steward's is missing (what the site says each lacks).
+pub fn awaiting(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+) -> Result<HashMap<Id, Status>, StoreError> {
     let in_force = super::rules::rules(store, rev.commit())?
         .map(|rules| super::rules::applied(ledger, &rules));
     let ledger = in_force.as_ref().unwrap_or(ledger);
@@ -73,7 +83,6 @@ pub fn unapproved(
         .0
         .into_iter()
         .filter(|(_, s)| matches!(s, Status::AwaitingApproval { .. }))
-        .map(|(id, _)| id)
         .collect())
 }
 

@@ -59,3 +59,112 @@ pub fn row(out: &mut String, cells: &[(String, bool)], class: &str) {
     }
     out.push_str("</tr>\n");
 }
+
+/// A decimal with two places, for SVG coordinates: exact, so the same data writes the same
+/// bytes on every machine.
+fn coordinate(d: Decimal) -> String {
+    let mut d = d.round_dp(2);
+    d.rescale(2);
+    d.to_string()
+}
+
+/// A bar chart of `points` (label, value) as an inline SVG figure, no script: a title and a
+/// description for screen readers (first and last label, the highest value, the total), one
+/// bar a point with its own title (label and value, written by `show`), the highest value on
+/// the axis. Negative values draw as zero. `id` must be unique on the page (it is escaped).
+pub fn chart(
+    id: &str,
+    title: &str,
+    points: &[(String, Decimal)],
+    show: &dyn Fn(Decimal) -> String,
+) -> String {
+    const WIDTH: i64 = 360;
+    const TOP: i64 = 16;
+    const HEIGHT: i64 = 100;
+    let id = escape(id);
+    let max = points
+        .iter()
+        .map(|(_, v)| *v)
+        .max()
+        .unwrap_or_default()
+        .max(Decimal::ZERO);
+    let total: Decimal = points.iter().map(|(_, v)| *v).sum();
+    let mut out = String::new();
+    let description = match (points.first(), points.last()) {
+        (Some((first, _)), Some((last, _))) => {
+            let top = points
+                .iter()
+                .find(|(_, v)| *v == max)
+                .map_or(String::new(), |(k, _)| k.clone());
+            if max.is_zero() {
+                format!("From {first} to {last}: nothing.")
+            } else {
+                format!(
+                    "From {first} to {last}; highest {} in {top}; {} in all.",
+                    show(max),
+                    show(total)
+                )
+            }
+        }
+        _ => "Nothing to show.".to_owned(),
+    };
+    let _ = write!(
+        out,
+        "<figure><svg viewBox=\"0 0 {WIDTH} {}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>",
+        TOP + HEIGHT + 16,
+        escape(title),
+        escape(&description)
+    );
+    let n = Decimal::from(points.len().max(1));
+    let step = Decimal::from(WIDTH) / n;
+    let gap = if points.len() > 24 {
+        Decimal::ZERO
+    } else {
+        step / Decimal::from(5)
+    };
+    for (i, (label, v)) in points.iter().enumerate() {
+        if *v <= Decimal::ZERO || max.is_zero() {
+            continue;
+        }
+        let h = *v / max * Decimal::from(HEIGHT);
+        let x = step * Decimal::from(i) + gap / Decimal::TWO;
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}: {}</title></rect>",
+            coordinate(x),
+            coordinate(Decimal::from(TOP + HEIGHT) - h),
+            coordinate(step - gap),
+            coordinate(h),
+            escape(label),
+            escape(&show(*v))
+        );
+    }
+    let base = TOP + HEIGHT;
+    let _ = write!(
+        out,
+        "<line class=\"axis\" x1=\"0\" y1=\"{base}\" x2=\"{WIDTH}\" y2=\"{base}\"></line><text x=\"0\" y=\"11\">{}</text>",
+        escape(&show(max))
+    );
+    if let (Some((first, _)), Some((last, _))) = (points.first(), points.last()) {
+        let _ = write!(
+            out,
+            "<text x=\"0\" y=\"{}\">{}</text>",
+            base + 14,
+            escape(first)
+        );
+        if points.len() > 1 {
+            let _ = write!(
+                out,
+                "<text x=\"{WIDTH}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+                base + 14,
+                escape(last)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "</svg><figcaption>{}</figcaption></figure>",
+        escape(title)
+    );
+    out
+}

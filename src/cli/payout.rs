@@ -575,13 +575,14 @@ fn explain_balance(out: &mut String, b: &payout::BucketResult, mu: u32) {
         b.name,
         money(everything, mu)
     );
+    let weights: Decimal = b.balance.iter().map(|r| r.weight).sum();
     for r in &b.balance {
         let _ = writeln!(
             out,
-            "   {}: target {} × {} / all weights = {}; received {}; below target by {}",
+            "   {}: weight {} of {}, target {}; received {}; below target by {}",
             r.agent,
-            money(everything, mu),
             r.weight.normalize(),
+            weights.normalize(),
             r.target.round_dp(6).normalize(),
             money(r.received, mu),
             r.underpaid.round_dp(6).normalize()

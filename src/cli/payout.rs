@@ -80,7 +80,8 @@ pub struct PayoutArgs {
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
 
-    /// Show how each line arises: claims, rates, weights, caps and rounding
+    /// Show how each line arises: claims, rates, weights, caps, decay factors (with each
+    /// claim's age), balanced targets and rounding
     #[arg(long)]
     pub explain: bool,
 

@@ -688,9 +688,18 @@ pub fn compute_with(
         claims: Vec::new(),
         selected: vec![false; ledger.contributions.len()],
         spent: BTreeMap::new(),
-        as_of: request
-            .date
-            .or_else(|| eligible.iter().map(|(_, c)| c.date.value).max()),
+        as_of: request.date.or_else(|| {
+            // Only an agreement that ages claims needs a day to age them at.
+            let ages = terms.agreement.buckets.iter().any(|b| {
+                b.decay.is_some()
+                    || b.lookback.is_some()
+                    || b.rules
+                        .iter()
+                        .any(|r| r.decay.is_some() || r.lookback.is_some())
+            });
+            ages.then(|| eligible.iter().map(|(_, c)| c.date.value).max())
+                .flatten()
+        }),
         policy: Policy::Proportional,
         received: &received,
     };
@@ -2451,6 +2460,23 @@ mod tests {
             p.left_out.iter().any(|l| l.reason == Reason::DecayedAway),
             "{:?}",
             p.left_out
+        );
+        // Undated (as `ovn review` computes), ages are measured at the latest contribution's
+        // date, 2026-03-01: weights 100, 100 (9 months), 50 + 50 (3y 1m and 4y 2m).
+        let undated = Request {
+            project: "p",
+            amount: dec("700.00"),
+            date: None,
+        };
+        let p = compute(&ledger, &undated, &[]).unwrap();
+        assert_eq!(
+            totals(&p),
+            vec![
+                ("ana".into(), "233.33".into()),
+                ("ben".into(), "233.33".into()),
+                // Two exact shares of 116.666…67 sum past one of 233.333…33.
+                ("cy".into(), "233.34".into())
+            ]
         );
         // A lookback of 12 months counts ana's claim only.
         let window = policy_ledger(

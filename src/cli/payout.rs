@@ -80,7 +80,8 @@ pub struct PayoutArgs {
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
 
-    /// Show how each line arises: claims, rates, weights, caps and rounding
+    /// Show how each line arises: claims, rates, weights, caps, decay factors (with each
+    /// claim's age), balanced targets and rounding
     #[arg(long)]
     pub explain: bool,
 
@@ -564,6 +565,36 @@ fn markdown(p: &Payout, at: &str, pending: &[Id]) -> String {
     out
 }
 
+/// How a balanced bucket split its budget: each agent's target share of all it has paid,
+/// what they received before, and how far below the target they were.
+fn explain_balance(out: &mut String, b: &payout::BucketResult, mu: u32) {
+    let everything = b.received.checked_add(b.budget).unwrap_or(Decimal::MAX);
+    let _ = writeln!(
+        out,
+        "   balanced: recorded payouts paid {} from {:?} before; with this budget {}, shared by weight as targets",
+        money(b.received, mu),
+        b.name,
+        money(everything, mu)
+    );
+    let weights: Decimal = b.balance.iter().map(|r| r.weight).sum();
+    for r in &b.balance {
+        let _ = writeln!(
+            out,
+            "   {}: weight {} of {}, target {}; received {}; below target by {}",
+            r.agent,
+            r.weight.normalize(),
+            weights.normalize(),
+            r.target.round_dp(6).normalize(),
+            money(r.received, mu),
+            r.underpaid.round_dp(6).normalize()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "   the budget is split in proportion to how far below target each agent is (nobody is paid past it)"
+    );
+}
+
 /// How every line arises, bucket by bucket, for anyone to check by hand.
 pub fn explain(p: &Payout) -> String {
     let mu = p.minor_units;
@@ -601,9 +632,14 @@ pub fn explain(p: &Payout) -> String {
             let equation = match c.outstanding {
                 Some(o) => format!("{}; debt outstanding {}", c.how, money(o, mu)),
                 None => format!(
-                    "{} = {}; {} weight {}",
+                    "{} = {}; {}{} weight {}",
                     c.how,
                     c.value.normalize(),
+                    // Decay multiplies the value into the weight, with the age that chose it.
+                    c.decay
+                        .as_ref()
+                        .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
+                        .unwrap_or_default(),
                     c.kind.as_str(),
                     c.weight.normalize()
                 ),
@@ -618,6 +654,9 @@ pub fn explain(p: &Payout) -> String {
             );
         }
         let _ = writeln!(out, "   claims weigh {} in all", total.normalize());
+        if !b.balance.is_empty() {
+            explain_balance(&mut out, b, mu);
+        }
         for (agent, exact, amount) in &b.lines {
             let _ = writeln!(
                 out,

@@ -7,6 +7,7 @@ pub mod bounds;
 pub mod chain;
 pub mod checks;
 pub mod codec;
+pub mod decay;
 pub mod diag;
 pub mod duration;
 pub mod export;

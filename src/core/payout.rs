@@ -31,9 +31,11 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::bounds;
+use super::decay::{Age, Schedule, age_text};
 use super::ledger::Ledger;
 use super::record::{
-    Agreement, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Ownership, Project, Rule,
+    Agreement, Base, Bucket, Budget, ClaimKind, Contribution, Kind, Ownership, Policy, Project,
+    Rule,
 };
 use super::value::Id;
 
@@ -78,6 +80,10 @@ pub enum Reason {
     AfterPayout,
     /// Merged, but without the approvals the network's policy asks for.
     AwaitingApproval,
+    /// Older than the lookback window of every bucket that selects it.
+    BeyondLookback,
+    /// Old enough that the decay schedule of every bucket that selects it gives it 0.
+    DecayedAway,
 }
 
 impl Reason {
@@ -91,6 +97,8 @@ impl Reason {
             Reason::NoRule => "no rule selects it",
             Reason::AfterPayout => "dated after the payout",
             Reason::AwaitingApproval => "awaiting approval",
+            Reason::BeyondLookback => "older than the lookback window",
+            Reason::DecayedAway => "decayed to nothing by age",
         }
     }
 }
@@ -125,6 +133,26 @@ pub struct ClaimShare {
     pub amount: Decimal,
     /// How the value arose, for `--explain`.
     pub how: String,
+    /// The decay factor applied to its value to give its weight, and why (its age and step),
+    /// when its rule or bucket has a decay schedule.
+    pub decay: Option<(Decimal, String)>,
+}
+
+/// How a balanced bucket stood with one agent before this payout (see [`Policy::Balanced`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Balance {
+    /// The agent.
+    pub agent: Id,
+    /// The agent's claims in the bucket, weighed.
+    pub weight: Decimal,
+    /// What recorded payouts of the project already paid the agent from a bucket of this
+    /// name.
+    pub received: Decimal,
+    /// The agent's share of all the bucket has paid, this payout included: (everything
+    /// received + budget) × weight / all weights.
+    pub target: Decimal,
+    /// How far below the target the agent is (0 when at or above it).
+    pub underpaid: Decimal,
 }
 
 /// One bucket's outcome.
@@ -144,6 +172,11 @@ pub struct BucketResult {
     pub claims: Vec<ClaimShare>,
     /// Its lines: (agent, exact share, amount), sorted by agent.
     pub lines: Vec<(Id, Decimal, Decimal)>,
+    /// For a balanced bucket: every agent with a claim, and what everyone received before
+    /// from a bucket of this name (recipients without a claim now included); empty otherwise.
+    pub balance: Vec<Balance>,
+    /// For a balanced bucket: the sum of `received` over everyone.
+    pub received: Decimal,
 }
 
 /// A payment to one agent from one bucket.
@@ -585,6 +618,7 @@ struct Pending<'l> {
     weight: Decimal,
     outstanding: Option<Decimal>,
     how: String,
+    decay: Option<(Decimal, String)>,
 }
 
 /// What a payout lists besides its lines, and what it leaves out: the options of
@@ -641,6 +675,7 @@ pub fn compute_with(
         request.date,
         options.unapproved,
     );
+    let received = received(ledger, terms.project, terms.agreement)?;
     let mut split = Splitting {
         total: request.amount,
         pool: request.amount,
@@ -653,6 +688,20 @@ pub fn compute_with(
         claims: Vec::new(),
         selected: vec![false; ledger.contributions.len()],
         spent: BTreeMap::new(),
+        as_of: request.date.or_else(|| {
+            // Only an agreement that ages claims needs a day to age them at.
+            let ages = terms.agreement.buckets.iter().any(|b| {
+                b.decay.is_some()
+                    || b.lookback.is_some()
+                    || b.rules
+                        .iter()
+                        .any(|r| r.decay.is_some() || r.lookback.is_some())
+            });
+            ages.then(|| eligible.iter().map(|(_, c)| c.date.value).max())
+                .flatten()
+        }),
+        policy: Policy::Proportional,
+        received: &received,
     };
     select(
         ledger,
@@ -852,8 +901,58 @@ struct Splitting<'e, 's, 'l> {
     claims: Vec<Pending<'l>>,
     /// By position in the ledger: whether any bucket's rule selected the contribution.
     selected: Vec<bool>,
-    /// Contributions whose claim was already paid in full (once paid, debt settled).
+    /// Contributions whose claim was already paid in full (once paid, debt settled) or that
+    /// age put out of it (beyond the lookback, decayed to nothing).
     spent: BTreeMap<&'l Id, Reason>,
+    /// The day claims' ages are measured at: the payout's date, or for an undated
+    /// computation the latest date among the contributions taking part.
+    as_of: Option<NaiveDate>,
+    /// The policy of the bucket being filled.
+    policy: Policy,
+    /// What recorded payouts paid, by bucket name, then agent (balanced buckets only).
+    received: &'e Received,
+}
+
+/// What recorded payouts of a project paid, by bucket name, then agent.
+type Received = BTreeMap<String, BTreeMap<Id, Decimal>>;
+
+/// What the recorded payouts of `project` paid from each balanced bucket of `agreement`, by
+/// bucket name then agent: the lines of the records already in the ledger (the same records
+/// that settle debts), so the ledger is read once. Empty when no bucket is balanced.
+fn received(
+    ledger: &Ledger,
+    project: &Project,
+    agreement: &Agreement,
+) -> Result<Received, PayoutError> {
+    let mut out = Received::new();
+    let balanced: Vec<&str> = agreement
+        .buckets
+        .iter()
+        .filter(|b| b.policy == Policy::Balanced)
+        .map(|b| b.name.value.as_str())
+        .collect();
+    if balanced.is_empty() {
+        return Ok(out);
+    }
+    for p in ledger
+        .payouts
+        .iter()
+        .filter(|p| p.project.value == project.id.value)
+    {
+        for l in p
+            .lines
+            .iter()
+            .filter(|l| balanced.contains(&l.bucket.as_str()))
+        {
+            let e = out
+                .entry(l.bucket.clone())
+                .or_default()
+                .entry(l.agent.value.clone())
+                .or_default();
+            *e = e.checked_add(l.amount).ok_or(PayoutError::Overflow)?;
+        }
+    }
+    Ok(out)
 }
 
 impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
@@ -880,6 +979,10 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
         let budget = raw
             .round_dp_with_strategy(self.minor_units, RoundingStrategy::ToZero)
             .min(pool);
+        let rule_text = match bucket.policy {
+            Policy::Balanced => format!("{rule_text}, balanced"),
+            Policy::Proportional => rule_text,
+        };
         let mut result = BucketResult {
             name: bucket.name.value.clone(),
             rule: rule_text,
@@ -888,7 +991,10 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             returned: Decimal::ZERO,
             claims: Vec::new(),
             lines: Vec::new(),
+            balance: Vec::new(),
+            received: Decimal::ZERO,
         };
+        self.policy = bucket.policy;
         if let Some(to) = &bucket.to {
             result.paid = budget;
             result.lines.push((to.value.clone(), budget, budget));
@@ -909,9 +1015,38 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             cap,
             value,
             how,
+            decay,
+            lookback,
             ..
         } = found;
         self.selected[position] = true;
+        // Age puts a claim out before any holder is weighed: it is the contribution's age.
+        let day = c.date.value;
+        if let (Some(window), Some(at)) = (lookback, self.as_of)
+            && !window.holds(day, at)
+        {
+            self.spent.insert(&c.id.value, Reason::BeyondLookback);
+            return Ok(());
+        }
+        let decay = match (decay, self.as_of) {
+            (Some(schedule), Some(at)) => {
+                let applied = schedule.factor(day, at);
+                if applied.factor.is_zero() {
+                    self.spent.insert(&c.id.value, Reason::DecayedAway);
+                    return Ok(());
+                }
+                let why = match self.explain {
+                    true => format!(
+                        "age {} on {at}, {}",
+                        age_text(applied.months),
+                        schedule.step_text(&applied)
+                    ),
+                    false => String::new(),
+                };
+                Some((applied.factor, why))
+            }
+            _ => None,
+        };
         let explain = self.explain;
         for (agent, part, owner_note) in holders {
             let value = value * part;
@@ -950,6 +1085,12 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                     (outstanding, Some(outstanding), how)
                 }
             };
+            // Decay weighs equity and once claims only (debts never decay: refused when the
+            // agreement is read); a factor is at most 1, so the weight never grows.
+            let weight = match &decay {
+                Some((factor, _)) => weight.checked_mul(*factor).ok_or(PayoutError::Overflow)?,
+                None => weight,
+            };
             if weight <= Decimal::ZERO {
                 continue;
             }
@@ -961,6 +1102,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 weight,
                 outstanding,
                 how,
+                decay: decay.clone(),
             });
         }
         Ok(())
@@ -971,11 +1113,15 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             return Ok(());
         };
         let unit = Decimal::new(1, self.minor_units);
+        let empty = BTreeMap::new();
+        let balance = (self.policy == Policy::Balanced)
+            .then(|| self.received.get(&result.name).unwrap_or(&empty));
         split(
             &mut result,
             std::mem::take(&mut self.claims),
             unit,
             self.explain,
+            balance,
         )?;
         self.pool -= result.paid;
         self.buckets.push(result);
@@ -1345,14 +1491,16 @@ fn recipients(
 }
 
 /// Splits a bucket's budget among its claims: debts are capped at what is outstanding
-/// (water-filling: a capped debt takes its balance and the rest is split again), the exact
-/// shares are summed per agent and rounded by largest remainder, then each agent's amount is
-/// spread over its claims the same way.
+/// (water-filling: a capped debt takes its balance and the rest is split again), or for a
+/// balanced bucket (`balance`: what each agent received from it before) by
+/// [`balanced_shares`]; the exact shares are summed per agent and rounded by largest
+/// remainder, then each agent's amount is spread over its claims the same way.
 fn split(
     result: &mut BucketResult,
     claims: Vec<Pending<'_>>,
     unit: Decimal,
     per_claim: bool,
+    balance: Option<&BTreeMap<Id, Decimal>>,
 ) -> Result<(), PayoutError> {
     let budget = result.budget;
     if claims.is_empty() {
@@ -1363,7 +1511,14 @@ fn split(
     let mut exact = vec![Decimal::ZERO; n];
     let mut open: Vec<usize> = (0..n).collect();
     let mut left = budget;
-    loop {
+    if let Some(received) = balance {
+        // Balanced buckets hold no debts (refused when the agreement is read): every claim
+        // takes part, and the budget is spent whole.
+        exact = balanced_shares(result, &claims, received)?;
+        open.clear();
+        left = Decimal::ZERO;
+    }
+    while !open.is_empty() {
         let total: Decimal = open.iter().map(|&i| claims[i].weight).sum();
         if total.is_zero() || open.is_empty() {
             break;
@@ -1443,12 +1598,98 @@ fn split(
                 exact: exact[i],
                 amount: r[k],
                 how: p.how.clone(),
+                decay: p.decay.clone(),
             });
         }
     }
     shares.sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
     result.claims = shares;
     Ok(())
+}
+
+/// The exact shares of a balanced bucket's claims: SourceCred's BALANCED policy on the
+/// bucket's weights. Everything the bucket has paid, this budget included, is shared as the
+/// weights would share it (each agent's *target*); each agent's *underpayment* is how far
+/// what recorded payouts paid them from a bucket of this name falls below their target (0
+/// when it does not); the budget is split in proportion to the underpayments, and each
+/// agent's part over their claims in proportion to their weights.
+///
+/// The underpayments add up to at least the budget (the targets add up to everything
+/// received plus the budget), so nobody is paid past their target, and the budget is spent
+/// whole; the pro rata split by weight, which the policy falls back to when no one is
+/// below target, can only happen for a budget of zero. Everyone who received from the
+/// bucket counts in what it has paid, claims now or not (as SourceCred counts everyone's
+/// grain); those without a claim have a target of 0.
+fn balanced_shares(
+    result: &mut BucketResult,
+    claims: &[Pending<'_>],
+    received: &BTreeMap<Id, Decimal>,
+) -> Result<Vec<Decimal>, PayoutError> {
+    let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or(PayoutError::Overflow);
+    let budget = result.budget;
+    let mut weights: BTreeMap<&Id, Decimal> = BTreeMap::new();
+    let mut total_weight = Decimal::ZERO;
+    for c in claims {
+        let w = weights.entry(&c.agent).or_default();
+        *w = add(*w, c.weight)?;
+        total_weight = add(total_weight, c.weight)?;
+    }
+    let mut total_received = Decimal::ZERO;
+    for r in received.values() {
+        total_received = add(total_received, *r)?;
+    }
+    let everything = add(total_received, budget)?;
+    let mut rows = Vec::with_capacity(weights.len());
+    let mut total_under = Decimal::ZERO;
+    for (&agent, &weight) in &weights {
+        let target = share(everything, weight, total_weight);
+        let got = received.get(agent).copied().unwrap_or_default();
+        let under = target
+            .checked_sub(got)
+            .ok_or(PayoutError::Overflow)?
+            .max(Decimal::ZERO);
+        total_under = add(total_under, under)?;
+        rows.push(Balance {
+            agent: agent.clone(),
+            weight,
+            received: got,
+            target,
+            underpaid: under,
+        });
+    }
+    let parts: BTreeMap<&Id, Decimal> = rows
+        .iter()
+        .map(|r| {
+            let part = match total_under.is_zero() {
+                true => share(budget, r.weight, total_weight),
+                false => share(budget, r.underpaid, total_under),
+            };
+            (&r.agent, part)
+        })
+        .collect();
+    let exact = claims
+        .iter()
+        .map(|c| {
+            let part = parts.get(&c.agent).copied().unwrap_or_default();
+            let mine = weights.get(&c.agent).copied().unwrap_or(Decimal::ONE);
+            share(part, c.weight, mine)
+        })
+        .collect();
+    for (agent, &got) in received {
+        if !weights.contains_key(agent) {
+            rows.push(Balance {
+                agent: agent.clone(),
+                weight: Decimal::ZERO,
+                received: got,
+                target: Decimal::ZERO,
+                underpaid: Decimal::ZERO,
+            });
+        }
+    }
+    rows.sort_by(|a, b| a.agent.cmp(&b.agent));
+    result.balance = rows;
+    result.received = total_received;
+    Ok(exact)
 }
 
 /// `amount × weight / total`, exact to 28 significant digits.
@@ -1560,6 +1801,25 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
     settled.sort();
     for s in settled {
         let _ = writeln!(text, "settled {s}");
+    }
+    // A balanced bucket also reads what recorded payouts paid from it (written only then, so
+    // the digests of other payouts stay as they were).
+    let agreement = ledger
+        .agreements
+        .iter()
+        .find(|a| a.id.value == payout.agreement);
+    let project = ledger
+        .projects
+        .iter()
+        .find(|p| p.id.value == payout.project);
+    if let (Some(a), Some(p)) = (agreement, project)
+        && let Ok(received) = received(ledger, p, a)
+    {
+        for (bucket, agents) in &received {
+            for (agent, amount) in agents {
+                let _ = writeln!(text, "received {bucket:?} {agent} {}", amount.normalize());
+            }
+        }
     }
     let _ = writeln!(
         text,
@@ -1802,6 +2062,10 @@ struct Found<'l> {
     value: Decimal,
     /// How the value arose (empty unless explaining).
     how: String,
+    /// The decay schedule of its rule, else of its bucket.
+    decay: Option<&'l Schedule>,
+    /// The lookback window of its rule, else of its bucket.
+    lookback: Option<Age>,
 }
 
 /// Who holds a claim, their part of it, and for owners of a resource a note for explanations.
@@ -1872,6 +2136,8 @@ fn select<'l>(
                 cap: rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE),
                 value,
                 how,
+                decay: rule.decay.as_ref().or(bucket.decay.as_ref()),
+                lookback: rule.lookback.or(bucket.lookback),
             };
             sink.claim(found, holders)?;
         }
@@ -2005,6 +2271,223 @@ fn leftover_hint(rest: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::ledger::{self, RawFile};
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// A project `p` whose agreement has one bucket (`bucket`, TOML lines) over work at 10 an
+    /// hour, with `work` (agent, date, hours) and earlier payouts (`paid`: agent, amount)
+    /// recorded from a bucket named "shared".
+    fn policy_ledger(bucket: &str, work: &[(&str, &str, &str)], paid: &[(&str, &str)]) -> Ledger {
+        let mut files = vec![
+            (
+                "ovn.toml".to_owned(),
+                "format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"ana\"\n".to_owned(),
+            ),
+            (
+                "projects/p.toml".to_owned(),
+                "id = \"p\"\nname = \"P\"\nagreement = \"a\"\nstewards = [\"ana\"]\n".to_owned(),
+            ),
+            (
+                "agreements/a.toml".to_owned(),
+                format!(
+                    "id = \"a\"\nname = \"A\"\nkind = \"value-equation\"\n\n[rates]\nwork = \"10\"\n\n\
+                     [[buckets]]\nname = \"shared\"\nshare = \"rest\"\n{bucket}\n\
+                     [[buckets.rules]]\nkind = \"work\"\n"
+                ),
+            ),
+        ];
+        for a in ["ana", "ben", "cy"] {
+            files.push((
+                format!("agents/{a}.toml"),
+                format!("id = \"{a}\"\nname = \"{a}\"\nkind = \"person\"\nemails = []\n"),
+            ));
+        }
+        for (i, (agent, date, hours)) in work.iter().enumerate() {
+            let id = format!("01w{i:023}");
+            files.push((
+                format!("contributions/{}/{id}.toml", date.replace('-', "/")),
+                format!(
+                    "id = \"{id}\"\nagent = \"{agent}\"\ndate = {date}\nproject = \"p\"\n\
+                     kind = \"work\"\ndescription = \"w\"\nhours = \"{hours}\"\n"
+                ),
+            ));
+        }
+        if !paid.is_empty() {
+            let total: Decimal = paid.iter().map(|(_, a)| dec(a)).sum();
+            let mut text = format!(
+                "id = \"01pa0000000000000000000001\"\nproject = \"p\"\nagreement = \"a\"\n\
+                 date = 2026-01-31\namount = \"{total}\"\ncurrency = \"EUR\"\n\
+                 commit = \"4ccf833f990b4ccf833f990b4ccf833f990b0000\"\n\
+                 digest = \"sha256:{}\"\nfollows = []\n",
+                "0".repeat(64)
+            );
+            for (agent, amount) in paid {
+                text.push_str(&format!(
+                    "\n[[lines]]\nagent = \"{agent}\"\nbucket = \"shared\"\namount = \"{amount}\"\n"
+                ));
+            }
+            files.push((
+                "payouts/2026/01pa0000000000000000000001.toml".to_owned(),
+                text,
+            ));
+        }
+        let raw: Vec<RawFile> = files
+            .into_iter()
+            .map(|(path, text)| RawFile {
+                path,
+                bytes: text.into_bytes(),
+            })
+            .collect();
+        let loaded = ledger::load(&raw);
+        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+        loaded.ledger
+    }
+
+    fn pay(ledger: &Ledger, amount: &str, date: &str) -> Payout {
+        let request = Request {
+            project: "p",
+            amount: dec(amount),
+            date: Some(NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()),
+        };
+        compute(ledger, &request, &settled_by_records(ledger)).unwrap()
+    }
+
+    fn totals(p: &Payout) -> Vec<(String, String)> {
+        p.totals
+            .iter()
+            .map(|(a, v)| (a.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The worked example of ovn-ledger(5), Balanced payouts, on SourceCred's BALANCED
+    /// algorithm: weights 50, 30, 20; earlier receipts 700, 300, 600; budget 400. Everything
+    /// paid is then 2000, the targets 1000, 600 and 400; ana and ben are 300 below target, cy
+    /// 200 above; the 400 goes 300 : 300 : 0 → 200, 200, 0 (as `balancedReceipts` gives).
+    #[test]
+    fn balanced_matches_sourcecred_on_the_worked_example() {
+        let ledger = policy_ledger(
+            "policy = \"balanced\"",
+            &[
+                ("ana", "2026-01-10", "5"),
+                ("ben", "2026-01-10", "3"),
+                ("cy", "2026-01-10", "2"),
+            ],
+            &[("ana", "700.00"), ("ben", "300.00"), ("cy", "600.00")],
+        );
+        let p = pay(&ledger, "400.00", "2026-06-30");
+        assert_eq!(
+            totals(&p),
+            vec![
+                ("ana".into(), "200.00".into()),
+                ("ben".into(), "200.00".into())
+            ]
+        );
+        let b = &p.buckets[0];
+        let rows: Vec<(&str, Decimal, Decimal, Decimal)> = b
+            .balance
+            .iter()
+            .map(|r| (r.agent.as_str(), r.received, r.target, r.underpaid))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("ana", dec("700.00"), dec("1000"), dec("300")),
+                ("ben", dec("300.00"), dec("600"), dec("300")),
+                ("cy", dec("600.00"), dec("400"), dec("0")),
+            ]
+        );
+        assert_eq!(b.received, dec("1600.00"));
+        assert_eq!(p.sum(), dec("400.00"));
+        // Without earlier payouts a balanced bucket pays as the proportional one does.
+        let fresh = policy_ledger(
+            "policy = \"balanced\"",
+            &[
+                ("ana", "2026-01-10", "5"),
+                ("ben", "2026-01-10", "3"),
+                ("cy", "2026-01-10", "2"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            totals(&pay(&fresh, "400.00", "2026-06-30")),
+            vec![
+                ("ana".into(), "200.00".into()),
+                ("ben".into(), "120.00".into()),
+                ("cy".into(), "80.00".into())
+            ]
+        );
+    }
+
+    /// The worked example of ovn-ledger(5), Decay and lookback: a schedule of 1, 0.5 and 0.25
+    /// by year, paid on 2027-01-15.
+    #[test]
+    fn decay_weighs_claims_by_age() {
+        let ledger = policy_ledger(
+            "decay = [{ until = \"1y\", factor = \"1\" }, { until = \"2y\", factor = \"0.5\" }, \
+             { until = \"5y\", factor = \"0.25\" }]",
+            &[
+                ("ana", "2026-03-01", "10"),
+                ("ben", "2025-06-01", "10"),
+                ("cy", "2023-01-15", "20"),
+                ("cy", "2021-12-31", "20"),
+            ],
+            &[],
+        );
+        let p = pay(&ledger, "700.00", "2027-01-15");
+        // Weights 100, 50, 50 (cy's second claim is past five years: 0).
+        assert_eq!(
+            totals(&p),
+            vec![
+                ("ana".into(), "350.00".into()),
+                ("ben".into(), "175.00".into()),
+                ("cy".into(), "175.00".into())
+            ]
+        );
+        let factors: Vec<(String, Decimal, String)> = p.buckets[0]
+            .claims
+            .iter()
+            .map(|c| {
+                let (f, why) = c.decay.clone().unwrap();
+                (c.agent.to_string(), f, why)
+            })
+            .collect();
+        assert_eq!(factors[1].2, "age 1y 7m on 2027-01-15, under 2y");
+        assert_eq!(factors[2].1, dec("0.25"));
+        assert!(
+            p.left_out.iter().any(|l| l.reason == Reason::DecayedAway),
+            "{:?}",
+            p.left_out
+        );
+        // Undated (as `ovn review` computes), ages are measured at the latest contribution's
+        // date, 2026-03-01: weights 100, 100 (9 months), 50 + 50 (3y 1m and 4y 2m).
+        let undated = Request {
+            project: "p",
+            amount: dec("700.00"),
+            date: None,
+        };
+        let p = compute(&ledger, &undated, &[]).unwrap();
+        assert_eq!(
+            totals(&p),
+            vec![
+                ("ana".into(), "233.33".into()),
+                ("ben".into(), "233.33".into()),
+                // Two exact shares of 116.666…67 sum past one of 233.333…33.
+                ("cy".into(), "233.34".into())
+            ]
+        );
+        // A lookback of 12 months counts ana's claim only.
+        let window = policy_ledger(
+            "lookback = \"12m\"",
+            &[("ana", "2026-03-01", "10"), ("ben", "2025-06-01", "10")],
+            &[],
+        );
+        let p = pay(&window, "700.00", "2027-01-15");
+        assert_eq!(totals(&p), vec![("ana".into(), "700.00".into())]);
+        assert_eq!(p.left_out[0].reason, Reason::BeyondLookback);
+    }
 
     #[test]
     fn kinds_are_the_same_exactly_when_their_words_are() {

@@ -8,12 +8,13 @@ use rust_decimal::Decimal;
 use serde_spanned::Spanned;
 use toml::de::DeTable;
 
+use super::decay::{Age, Schedule, Step};
 use super::diag::{Code, Diagnostic};
 use super::parse::{DecimalRule, Fields, Need, Settings, is_name_word};
 use super::record::{
     Agent, AgentKind, Agreement, Approval, At, Base, Bucket, Budget, ClaimKind, Contribution,
-    FileId, Kind, Network, Owner, Ownership, PaidLine, PayoutRecord, Project, Rates, Resource,
-    Rule, SettledClaim, Validation,
+    FileId, Kind, Network, Owner, Ownership, PaidLine, PayoutRecord, Policy, Project, Rates,
+    Resource, Rule, SettledClaim, Validation,
 };
 use super::value::{Id, Percent, currency_minor_units, is_currency_code};
 
@@ -505,10 +506,18 @@ fn read_bucket<'i>(
         .as_ref()
         .map_or(ClaimKind::Equity, |c| claim_kind(&c.value));
     let cap = b.decimal("cap", Need::Optional, DecimalRule::FACTOR);
+    let ages = read_ages(&mut b, &format!("buckets[{n}]"));
+    let policy = b.word("policy", Need::Optional, POLICIES);
+    let balanced = policy.as_ref().is_some_and(|p| p.value == "balanced");
+    let inherited = Inherited {
+        claim: bucket_claim,
+        aged: ages.span.is_some(),
+        balanced,
+    };
     let mut rules = Vec::new();
     let rule_tables = b.tables("rules");
     for (i, t) in rule_tables.into_iter().enumerate() {
-        if let Some(rule) = read_rule(&mut b, n, i + 1, bucket_claim, t) {
+        if let Some(rule) = read_rule(&mut b, n, i + 1, inherited, t) {
             rules.push(rule);
         }
     }
@@ -587,6 +596,7 @@ fn read_bucket<'i>(
     if let Some(cap) = &cap {
         check_cap(&mut b, cap, claim_kind);
     }
+    check_policies(&mut b, &ages, policy.as_ref(), to.is_some(), claim_kind);
     let ok = b.finish();
     if !ok {
         f.failed = true;
@@ -599,7 +609,178 @@ fn read_bucket<'i>(
         claim: claim_kind,
         cap: cap.map(|c| c.value),
         rules,
+        decay: ages.decay,
+        lookback: ages.lookback,
+        policy: if balanced {
+            Policy::Balanced
+        } else {
+            Policy::Proportional
+        },
     })
+}
+
+/// The policies a bucket may name.
+const POLICIES: &[&str] = &["proportional", "balanced"];
+
+/// What a rule inherits from its bucket, for the checks that tie them.
+#[derive(Clone, Copy)]
+struct Inherited {
+    claim: ClaimKind,
+    /// Whether the bucket sets `decay` or `lookback`.
+    aged: bool,
+    balanced: bool,
+}
+
+/// A bucket's or a rule's `decay` and `lookback`, and where the first of them is written.
+#[derive(Default)]
+struct Ages {
+    decay: Option<Schedule>,
+    lookback: Option<Age>,
+    span: Option<super::diag::Span>,
+}
+
+/// Reads `decay` (an array of steps `{ until = "1y", factor = "1" }`) and `lookback`
+/// (`"12m"`) of the table `f` (named `context` in messages), each problem located at its step
+/// and field.
+fn read_ages(f: &mut Fields<'_, '_>, context: &str) -> Ages {
+    let mut ages = Ages::default();
+    if let Some(text) = f.text("lookback", Need::Optional) {
+        ages.span = Some(text.span);
+        match Age::parse(&text.value) {
+            Ok(age) => ages.lookback = Some(age),
+            Err(e) => f.report(
+                Code::InvalidAgreement,
+                Some(text.span),
+                format!("`lookback` = {:?} {e}", text.value),
+                Some("write whole months or years, e.g. lookback = \"12m\" or \"2y\"".to_owned()),
+            ),
+        }
+    }
+    let decay_span = f.peek_span("decay");
+    if decay_span.is_none() {
+        return ages;
+    }
+    ages.span = ages.span.or(decay_span);
+    let factor_rule = DecimalRule {
+        positive: false,
+        what: "decay factors have",
+        ..DecimalRule::FACTOR
+    };
+    let mut steps = Vec::new();
+    let mut spans = Vec::new();
+    let mut whole = true;
+    for (i, t) in f.tables("decay").into_iter().enumerate() {
+        let mut s = f.nested(format!("{context}.decay[{}]", i + 1), t);
+        let until = s.text("until", Need::Optional);
+        let factor = s.decimal("factor", Need::Required("\"0.5\""), factor_rule);
+        let age = until.as_ref().and_then(|u| match Age::parse(&u.value) {
+            Ok(age) => Some(age),
+            Err(e) => {
+                s.report(
+                    Code::InvalidAgreement,
+                    Some(u.span),
+                    format!("`until` = {:?} {e}", u.value),
+                    Some("a decay step ends at an age: until = \"1y\" or \"18m\"".to_owned()),
+                );
+                None
+            }
+        });
+        let ok = s.finish();
+        match (ok, factor) {
+            (true, Some(factor)) => {
+                spans.push((until.map(|u| u.span), factor.span));
+                steps.push(Step {
+                    until: age,
+                    factor: factor.value,
+                });
+            }
+            _ => whole = false,
+        }
+    }
+    if !whole {
+        f.failed = true;
+        return ages;
+    }
+    if steps.is_empty() {
+        f.report(
+            Code::InvalidAgreement,
+            decay_span,
+            "`decay` has no steps".to_owned(),
+            Some("write decay = [{ until = \"1y\", factor = \"1\" }, { until = \"2y\", factor = \"0.5\" }]".to_owned()),
+        );
+        return ages;
+    }
+    let problems = super::decay::check(&steps);
+    for p in &problems {
+        let (until, factor) = spans[p.index];
+        let span = if p.field == "factor" {
+            Some(factor)
+        } else {
+            until.or(Some(factor))
+        };
+        f.report(
+            Code::InvalidAgreement,
+            span,
+            format!("{context}.decay[{}]: {}", p.index + 1, p.message),
+            None,
+        );
+    }
+    if problems.is_empty() {
+        ages.decay = Some(Schedule { steps });
+    }
+    ages
+}
+
+/// Rules that tie a bucket's `decay`, `lookback` and `policy` to the rest of it: debts never
+/// decay (what is owed stays owed), a bucket paid `to` one agent has no claims to age or
+/// balance, and a balanced bucket shares equity claims (its targets are shares of all it has
+/// paid, which a debt's balance or a once claim does not have).
+fn check_policies(
+    f: &mut Fields<'_, '_>,
+    ages: &Ages,
+    policy: Option<&At<String>>,
+    paid_to_one: bool,
+    claim: ClaimKind,
+) {
+    if let Some(span) = ages.span {
+        if paid_to_one {
+            f.report(
+                Code::InvalidAgreement,
+                Some(span),
+                "a bucket paid `to` one agent has no claims for `decay` or `lookback` to weigh"
+                    .to_owned(),
+                None,
+            );
+        } else if claim == ClaimKind::Debt {
+            f.report(
+                Code::InvalidAgreement,
+                Some(span),
+                "debts never decay: `decay` and `lookback` apply to equity and once claims".to_owned(),
+                Some("what is owed stays owed until repaid; move the debt rules to a bucket without decay".to_owned()),
+            );
+        }
+    }
+    let Some(policy) = policy.filter(|p| p.value == "balanced") else {
+        return;
+    };
+    if paid_to_one {
+        f.report(
+            Code::InvalidAgreement,
+            Some(policy.span),
+            "a bucket paid `to` one agent has nobody to balance".to_owned(),
+            None,
+        );
+    } else if claim != ClaimKind::Equity {
+        f.report(
+            Code::InvalidAgreement,
+            Some(policy.span),
+            format!(
+                "a balanced bucket shares equity claims, not {} claims",
+                claim.as_str()
+            ),
+            Some("set claim = \"equity\" or remove policy = \"balanced\"".to_owned()),
+        );
+    }
 }
 
 fn check_cap(f: &mut Fields<'_, '_>, cap: &At<Decimal>, claim: ClaimKind) {
@@ -627,9 +808,10 @@ fn read_rule<'i>(
     b: &mut Fields<'i, '_>,
     n: usize,
     m: usize,
-    bucket_claim: ClaimKind,
+    bucket: Inherited,
     table: Spanned<DeTable<'i>>,
 ) -> Option<Rule> {
+    let bucket_claim = bucket.claim;
     let mut r = b.nested(format!("buckets[{n}].rules[{m}]"), table);
     let kind = r.name_word("kind", Need::Required("\"work\""));
     let project = r.id("project", Need::Optional);
@@ -672,13 +854,39 @@ fn read_rule<'i>(
             }
         }
     });
-    let claim = r
-        .word("claim", Need::Optional, CLAIMS)
-        .map(|c| claim_kind(&c.value));
+    let claim_at = r.word("claim", Need::Optional, CLAIMS);
+    let claim = claim_at.as_ref().map(|c| claim_kind(&c.value));
+    let claim_span = claim_at.map(|c| c.span);
     let cap = r.decimal("cap", Need::Optional, DecimalRule::FACTOR);
     if let Some(cap) = &cap {
         // A rule's claim is its own or, failing that, its bucket's.
         check_cap(&mut r, cap, claim.unwrap_or(bucket_claim));
+    }
+    let ages = read_ages(&mut r, &format!("buckets[{n}].rules[{m}]"));
+    // The bucket reports what is wrong with its own claim kind; a rule, what it adds.
+    let debt = claim.unwrap_or(bucket_claim) == ClaimKind::Debt;
+    if debt && (ages.span.is_some() || (bucket.aged && claim.is_some())) {
+        r.report(
+            Code::InvalidAgreement,
+            ages.span.or(claim_span),
+            "debts never decay: a debt rule takes no `decay` or `lookback`, nor its bucket's"
+                .to_owned(),
+            Some(
+                "what is owed stays owed until repaid; move the debt rule to a bucket without decay"
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(c) = claim.filter(|&c| bucket.balanced && c != ClaimKind::Equity) {
+        r.report(
+            Code::InvalidAgreement,
+            claim_span,
+            format!(
+                "a balanced bucket shares equity claims, not {} claims",
+                c.as_str()
+            ),
+            Some("move the rule to a bucket without policy = \"balanced\"".to_owned()),
+        );
     }
     let ok = r.finish();
     if !ok {
@@ -697,6 +905,8 @@ fn read_rule<'i>(
         formula,
         claim,
         cap: cap.map(|d| d.value),
+        decay: ages.decay,
+        lookback: ages.lookback,
     })
 }
 

@@ -311,6 +311,10 @@ pub struct Rule {
     pub claim: Option<ClaimKind>,
     /// Debt cap multiplier, overriding the bucket's.
     pub cap: Option<Decimal>,
+    /// Decay by age at the payout date, overriding the bucket's.
+    pub decay: Option<super::decay::Schedule>,
+    /// Only claims younger than this at the payout date, overriding the bucket's.
+    pub lookback: Option<super::decay::Age>,
 }
 
 /// One step of a value equation.
@@ -328,6 +332,33 @@ pub struct Bucket {
     pub cap: Option<Decimal>,
     /// The rules selecting contributions.
     pub rules: Vec<Rule>,
+    /// Decay by age at the payout date, for rules that set none.
+    pub decay: Option<super::decay::Schedule>,
+    /// Only claims younger than this at the payout date, for rules that set none.
+    pub lookback: Option<super::decay::Age>,
+    /// How the budget is split among the claims.
+    pub policy: Policy,
+}
+
+/// How a bucket splits its budget among its claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// In proportion to the claims' weights (debts capped at their balance).
+    #[default]
+    Proportional,
+    /// First to those whose receipts from the bucket fall furthest below their share of all
+    /// it has paid (SourceCred's BALANCED policy), then in proportion.
+    Balanced,
+}
+
+impl Policy {
+    /// The word used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Proportional => "proportional",
+            Policy::Balanced => "balanced",
+        }
+    }
 }
 
 /// Default rates per hour of work: general, by skill, by agent and by project.

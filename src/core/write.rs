@@ -11,9 +11,10 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::decay::{Age, Schedule};
 use super::record::{
     Agent, Agreement, Approval, At, Base, Bucket, Budget, ClaimKind, Contribution, Network,
-    PayoutRecord, Project, Resource, Rule,
+    PayoutRecord, Policy, Project, Resource, Rule,
 };
 use super::value::Id;
 
@@ -261,6 +262,10 @@ fn bucket(d: &mut Doc, b: &Bucket) {
         d.str("claim", b.claim.as_str());
     }
     d.opt_dec("cap", b.cap);
+    if b.policy != Policy::Proportional {
+        d.str("policy", b.policy.as_str());
+    }
+    ages(d, b.decay.as_ref(), b.lookback);
     for r in &b.rules {
         rule(d, r);
     }
@@ -280,6 +285,27 @@ fn rule(d: &mut Doc, r: &Rule) {
     d.opt_str("formula", r.formula.as_ref().map(|f| f.source.as_str()));
     d.opt_str("claim", r.claim.map(ClaimKind::as_str));
     d.opt_dec("cap", r.cap);
+    ages(d, r.decay.as_ref(), r.lookback);
+}
+
+/// A bucket's or rule's `lookback` and `decay` (one inline array, youngest step first).
+fn ages(d: &mut Doc, decay: Option<&Schedule>, lookback: Option<Age>) {
+    d.opt_str("lookback", lookback.map(|a| a.to_string()).as_deref());
+    if let Some(s) = decay {
+        let steps: Vec<String> = s
+            .steps
+            .iter()
+            .map(|step| match step.until {
+                Some(u) => format!(
+                    "{{ until = {}, factor = {} }}",
+                    quote(&u.to_string()),
+                    quote(&step.factor.to_string())
+                ),
+                None => format!("{{ factor = {} }}", quote(&step.factor.to_string())),
+            })
+            .collect();
+        let _ = writeln!(d.0, "decay = [{}]", steps.join(", "));
+    }
 }
 
 /// Writes a contribution record.

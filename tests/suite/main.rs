@@ -76,6 +76,7 @@ mod domain {
     mod fast_reader;
     mod payout_line_props;
     mod payout_math;
+    mod policy_props;
     mod report_math;
     mod roundtrip;
 }

@@ -202,6 +202,9 @@ fn rule() -> impl Strategy<Value = Rule> {
                 claim,
                 // A cap needs a debt claim; the bucket-level cap is exercised below.
                 cap: None,
+                // Decay and lookback are exercised on buckets below.
+                decay: None,
+                lookback: None,
             },
         )
 }
@@ -233,6 +236,20 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
                 None => (None, rules, claim),
             };
             let cap = (claim == ClaimKind::Debt).then(|| Decimal::new(12, 1));
+            // Decay, lookback and the balanced policy go with equity claims split by rules.
+            let equity = to.is_none()
+                && claim == ClaimKind::Equity
+                && rules
+                    .iter()
+                    .all(|r| r.claim.is_none_or(|c| c == ClaimKind::Equity));
+            let age = |text: &str| ovn::core::decay::Age::parse(text).unwrap();
+            let step = |until: Option<&str>, factor: i64| ovn::core::decay::Step {
+                until: until.map(age),
+                factor: Decimal::new(factor, 2),
+            };
+            let decay = (equity && n % 2 == 0).then(|| ovn::core::decay::Schedule {
+                steps: vec![step(Some("18m"), 100), step(Some("3y"), 50), step(None, 5)],
+            });
             Bucket {
                 name: At::new(name),
                 budget,
@@ -240,6 +257,12 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
                 claim,
                 cap,
                 rules,
+                decay,
+                lookback: (equity && n % 3 == 0).then(|| age("2y")),
+                policy: match equity && n % 5 == 0 {
+                    true => ovn::core::record::Policy::Balanced,
+                    false => ovn::core::record::Policy::Proportional,
+                },
             }
         })
 }

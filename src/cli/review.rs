@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::render::markdown;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::core::diag::Diagnostic;
 use crate::core::ledger::{Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::money;
 use crate::core::record::PayoutRecord;
@@ -274,10 +275,11 @@ pub fn run(
     let range = Range::resolve(&store, args.range.as_deref())?;
     let (fork_s, head_s) = (range.fork.id(), range.head.id());
     let changes = store.changed_files(&fork_s, &head_s)?;
-    let old = side(&store, &changes, |c| c.old.as_ref(), &fork_s)?;
-    let new = side(&store, &changes, |c| c.new.as_ref(), &head_s)?;
+    let (old, _) = side(&store, &changes, |c| c.old.as_ref(), &fork_s)?;
+    let (new, problems) = side(&store, &changes, |c| c.new.as_ref(), &head_s)?;
     let mut report = Report::new(&range, &new);
     report.entries(&changes, &old, &new);
+    report.violations.extend(file_problems(&changes, &problems));
     report
         .violations
         .extend(validated_edits(&store, &range, &changes)?);
@@ -327,13 +329,13 @@ pub fn run(
 }
 
 /// One side of the change: the changed files as they are at `rev` (`pick` chooses the old or
-/// the new bytes), with `rev`'s `ovn.toml` for the settings.
+/// the new bytes), with `rev`'s `ovn.toml` for the settings, and the problems found in them.
 fn side(
     store: &Store,
     changes: &[FileChange],
     pick: fn(&FileChange) -> Option<&Vec<u8>>,
     rev: &str,
-) -> Result<Ledger, CliError> {
+) -> Result<(Ledger, Vec<Diagnostic>), CliError> {
     let mut files: Vec<RawFile> = changes
         .iter()
         .filter(|c| c.path != NETWORK_FILE)
@@ -345,7 +347,45 @@ fn side(
         })
         .collect();
     files.extend(network_at(store, rev)?);
-    Ok(ops::load::files(&files).into_ledger())
+    let loaded = crate::core::ledger::load(&files);
+    Ok((loaded.ledger, loaded.diagnostics))
+}
+
+/// The problems each changed file has on its own at the head (a misspelt kind in a rule, an
+/// unknown field, a malformed number), one line each with its place and hint, as `ovn check`
+/// would print them: a file the change breaks counts for less than its author thinks, and
+/// the reviewer should not have to run `ovn check` to learn why. Only what a file says about
+/// itself is judged here: the ledger-wide checks (references, hours per day, payout lines)
+/// need the records around the change, which the side does not hold, and are judged by the
+/// violations above and by `ovn check`.
+fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<String> {
+    use crate::core::diag::Code;
+    let ledger_wide = [
+        Code::DuplicateId,
+        Code::UnknownReference,
+        Code::DuplicateEmail,
+        Code::ParentCycle,
+        Code::DayOverflow,
+        Code::DuplicatePayout,
+        Code::CorrectedTwice,
+        Code::CorrectionLoop,
+        Code::PayoutFork,
+    ];
+    diagnostics
+        .iter()
+        .filter(|d| d.span.is_some() && !ledger_wide.contains(&d.code))
+        .filter_map(|d| {
+            let change = changes.iter().find(|c| c.path == d.path)?;
+            let text = String::from_utf8_lossy(change.new.as_ref()?);
+            let loc = d.locate(Some(&text));
+            let hint = d
+                .hint
+                .as_deref()
+                .map(|h| format!(" ({})", crate::core::render::visible(h)))
+                .unwrap_or_default();
+            Some(format!("{}{hint}", crate::core::render::short(d, &loc)))
+        })
+        .collect()
 }
 
 /// `ovn.toml` at `rev`, if it has one.

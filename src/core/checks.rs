@@ -633,6 +633,35 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The built-in kind a rule's `kind` most likely meant, when it is not one itself but is
+/// one slip away (`materials`, `Work`, `mony`, `wrok`): such a rule would select only
+/// contributions of that odd kind, which is almost always nothing, and nothing would say so
+/// until a payout left the material out. Kinds of one's own (`care`, `cite`) stay allowed; only
+/// a word this close to a built-in one is taken for a typo. Deterministic: the candidates are
+/// tried in a fixed order and the nearest first one wins.
+pub fn near_builtin_kind(word: &str) -> Option<&'static str> {
+    const BUILT_IN: [&str; 4] = ["material", "money", "use", "work"];
+    if BUILT_IN.contains(&word) {
+        return None;
+    }
+    let lower = word.to_lowercase();
+    let plural = |k: &str| lower == format!("{k}s") || lower == format!("{k}es");
+    BUILT_IN
+        .iter()
+        .map(|&k| {
+            let d = if lower == k || plural(k) {
+                0
+            } else {
+                strsim::damerau_levenshtein(&lower, k)
+            };
+            (d, k)
+        })
+        // One edit for a short word, two for a long one: `user` is a slip, `care` is a kind.
+        .filter(|&(d, k)| d <= if k.len() >= 5 { 2 } else { 1 } && d < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// Every approval names an existing contribution, and a signed one an existing signer.
 fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for a in &ledger.approvals {
@@ -696,5 +725,28 @@ fn validation_policy(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             )
             .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_builtin_kind;
+
+    #[test]
+    fn a_kind_one_slip_from_a_built_in_one_is_named() {
+        assert_eq!(near_builtin_kind("materials"), Some("material"));
+        assert_eq!(near_builtin_kind("Work"), Some("work"));
+        assert_eq!(near_builtin_kind("mony"), Some("money"));
+        assert_eq!(near_builtin_kind("wrok"), Some("work"));
+        assert_eq!(near_builtin_kind("uses"), Some("use"));
+    }
+
+    #[test]
+    fn built_in_and_own_kinds_are_left_alone() {
+        for kind in [
+            "work", "money", "material", "use", "care", "cite", "walk", "teaching",
+        ] {
+            assert_eq!(near_builtin_kind(kind), None, "{kind}");
+        }
     }
 }

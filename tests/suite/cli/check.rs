@@ -642,3 +642,26 @@ fn the_pre_commit_framework_refuses_what_is_staged_incomplete() {
     assert!(passed.status.success(), "{out}");
     assert!(out.contains("Passed"), "{out}");
 }
+
+/// Issue 20: a rule whose kind is one slip from a built-in kind selects nothing; `ovn check`
+/// says where, and what was meant.
+#[test]
+fn a_misspelt_kind_in_a_rule_is_located_with_a_suggestion() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("kind = \"material\"", "kind = \"materials\""),
+    )
+    .unwrap();
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "short"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("agreements/drone-ve.toml:23:8: error[invalid-value]: `buckets[2].rules[2].kind` is \"materials\""),
+        "{out}"
+    );
+    let (_, human) = stdout(s.ovn(&dir).arg("check"));
+    assert!(human.contains("did you mean `material`?"), "{human}");
+}

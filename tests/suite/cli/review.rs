@@ -737,3 +737,27 @@ fn without_an_amount_or_a_recorded_payout_the_impact_says_so() {
     let no_cache = s.ovn(&dir).args(["--no-cache", "review"]).output().unwrap();
     assert_eq!(out, String::from_utf8(no_cache.stdout).unwrap());
 }
+
+/// Issue 20: a change that misspells a rule's kind is a violation naming the place and the
+/// kind meant, not only an agreement "changed".
+#[test]
+fn review_names_a_misspelt_kind_in_a_changed_agreement() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "typo"]);
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("kind = \"material\"", "kind = \"materials\""),
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "typo"]);
+    let (code, out, err) = review(&s, &dir, &["main..typo", "--no-impact"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("agreements/drone-ve.toml:23:8: error[invalid-value]: `buckets[2].rules[2].kind` is \"materials\""),
+        "{out}"
+    );
+    assert!(out.contains("(did you mean `material`?)"), "{out}");
+}

@@ -17,7 +17,7 @@ use crate::core::chain;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::Ledger;
 use crate::core::payout::{self, Payout, Request, money};
-use crate::core::record::At;
+use crate::core::record::{At, ClaimKind};
 use crate::core::value::{Id, parse_date_text, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
@@ -478,9 +478,63 @@ fn rows(p: &Payout) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The contributions more than one bucket paid a lasting claim on, grouped by the buckets
+/// (in bucket order) that claimed them, each group's ids sorted: what `ovn check` warns of
+/// in the rules (`claimed-twice`), here with the contributions it touched. `once` claims are
+/// bonuses on top and do not count.
+fn claimed_twice(p: &Payout) -> Vec<(Vec<&str>, Vec<&Id>)> {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<&Id, Vec<usize>> = BTreeMap::new();
+    for (n, b) in p.buckets.iter().enumerate() {
+        for c in b.claims.iter().filter(|c| c.kind != ClaimKind::Once) {
+            let buckets = by.entry(&c.contribution).or_default();
+            if buckets.last() != Some(&n) {
+                buckets.push(n);
+            }
+        }
+    }
+    let mut groups: BTreeMap<Vec<usize>, Vec<&Id>> = BTreeMap::new();
+    for (id, buckets) in by.into_iter().filter(|(_, b)| b.len() > 1) {
+        groups.entry(buckets).or_default().push(id);
+    }
+    groups
+        .into_iter()
+        .map(|(buckets, ids)| {
+            let names = buckets
+                .iter()
+                .map(|&n| p.buckets[n].name.as_str())
+                .collect();
+            (names, ids)
+        })
+        .collect()
+}
+
+/// The note for one group of [`claimed_twice`]: the buckets, the first few ids, the fix.
+fn claimed_twice_note(buckets: &[&str], ids: &[&Id]) -> String {
+    const SHOWN: usize = 3;
+    let mut named: Vec<String> = ids.iter().take(SHOWN).map(|i| i.to_string()).collect();
+    if ids.len() > SHOWN {
+        named.push(format!("and {} more", ids.len() - SHOWN));
+    }
+    let quoted: Vec<String> = buckets.iter().map(|b| format!("{b:?}")).collect();
+    format!(
+        "{} claimed by buckets {} ({}): paid from each; if that is not meant, add a filter such as `skill` to one of their rules",
+        if ids.len() == 1 {
+            "1 contribution is".to_owned()
+        } else {
+            format!("{} contributions are", ids.len())
+        },
+        quoted.join(" and "),
+        named.join(", ")
+    )
+}
+
 fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     let mu = p.minor_units;
     let mut notes = Vec::new();
+    for (buckets, ids) in claimed_twice(p) {
+        notes.push(claimed_twice_note(&buckets, &ids));
+    }
     for b in &p.buckets {
         if b.returned > Decimal::ZERO {
             let why = if b.claims.is_empty() {
@@ -716,6 +770,15 @@ struct JsonPayout<'a> {
     buckets: Vec<JsonBucket<'a>>,
     left_out: Vec<JsonLeftOut>,
     paid_before_corrections: Vec<JsonPaidBeforeCorrection<'a>>,
+    /// Contributions paid from more than one bucket (see `claimed_twice`).
+    claimed_twice: Vec<JsonClaimedTwice<'a>>,
+}
+
+/// Contributions that several buckets paid a lasting claim on.
+#[derive(Serialize)]
+struct JsonClaimedTwice<'a> {
+    buckets: Vec<&'a str>,
+    contributions: Vec<&'a str>,
 }
 
 impl<'a> JsonPayout<'a> {
@@ -792,6 +855,13 @@ impl<'a> JsonPayout<'a> {
                     counts_against: c.counts_against.as_str(),
                     reversed_by: c.reversed_by.as_ref().map(Id::as_str),
                     note: c.text(mu),
+                })
+                .collect(),
+            claimed_twice: claimed_twice(p)
+                .into_iter()
+                .map(|(buckets, ids)| JsonClaimedTwice {
+                    buckets,
+                    contributions: ids.into_iter().map(Id::as_str).collect(),
                 })
                 .collect(),
         }

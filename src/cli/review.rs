@@ -280,6 +280,14 @@ pub fn run(
     let mut report = Report::new(&range, &new);
     report.entries(&changes, &old, &new);
     report.violations.extend(file_problems(&changes, &problems));
+    // A changed agreement whose buckets can pay one contribution twice: said here, where the
+    // change is judged, as `ovn check` says it.
+    let overlaps = crate::core::checks::overlapping_rules(&new);
+    report.violations.extend(
+        located(&changes, &overlaps)
+            .iter()
+            .map(|line| super::check::as_warning(line)),
+    );
     report
         .violations
         .extend(validated_edits(&store, &range, &changes)?);
@@ -371,9 +379,18 @@ fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<Stri
         Code::CorrectionLoop,
         Code::PayoutFork,
     ];
-    diagnostics
+    let own: Vec<Diagnostic> = diagnostics
         .iter()
         .filter(|d| d.span.is_some() && !ledger_wide.contains(&d.code))
+        .cloned()
+        .collect();
+    located(changes, &own)
+}
+
+/// Each diagnostic on one line with its place in the changed file and its hint.
+fn located(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
         .filter_map(|d| {
             let change = changes.iter().find(|c| c.path == d.path)?;
             let text = String::from_utf8_lossy(change.new.as_ref()?);

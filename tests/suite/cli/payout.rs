@@ -264,3 +264,30 @@ fn bad_input_is_refused_with_clear_errors() {
         "{err}"
     );
 }
+
+/// Issue 20: a contribution two buckets pay is named under the payout, with the buckets and
+/// the fix, and listed in the JSON.
+#[test]
+fn a_contribution_paid_from_two_buckets_is_named() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, crate::common::with_role_bucket(&text)).unwrap();
+    s.git(&dir, &["commit", "-qam", "role bucket"]);
+    let (code, out, err) = run(&s, &dir, &["payout", "3000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 contribution is claimed by buckets \"development\" and \"equity\" (01aaaaaaaaaaaaaaaaaaaaaaa1): paid from each; if that is not meant, add a filter such as `skill` to one of their rules"),
+        "{out}"
+    );
+    let (_, json, _) = run(&s, &dir, &["payout", "3000", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["claimed_twice"],
+        serde_json::json!([{
+            "buckets": ["development", "equity"],
+            "contributions": ["01aaaaaaaaaaaaaaaaaaaaaaa1"]
+        }])
+    );
+}

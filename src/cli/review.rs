@@ -47,12 +47,15 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// (edits or deletions of contributions, payouts and approvals that are on the validated
 /// branch, changed agreements, self-approvals, approvals by an email no agent lists,
 /// references to unknown agents, projects, resources or contributions, more than 12 hours
-/// by one agent on one day, a payout added that forks its project's payout line or was
+/// by one agent on one day (after corrections: a reversed or superseded record no longer
+/// counts), a payout added that forks its project's payout line or was
 /// computed at a commit other than the base's tip); and the payout impact: for each project whose contributions or
 /// agreement the change touches, every agent's payout before and after the change and the
 /// difference, for the revenue --amount (default: the amount of the project's last recorded
-/// payout; a project with neither is named and skipped). The impact counts every merged
-/// contribution, approvals aside: it shows what the change would do once validated.
+/// payout; a project with neither is named and skipped). Under a policy asking for
+/// approvals each side pays what ovn payout would pay there, and the change's own
+/// contributions still awaiting approval are shown apart: which they are, and what they would
+/// change once approved.
 ///
 /// The rules that judge a change are the rules before it: approvals and authors are mapped
 /// to agents with the base's agents and keys, so an email, key or agent added in the change
@@ -627,13 +630,25 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
             days.insert((folder, c.agent.value.clone(), c.date.value));
         }
     }
+    // Hours after corrections, as `ovn check` counts them: a record reversed or superseded
+    // (by the change, or by a record of its own day) no longer counts, nor does a reversal.
+    let replaced = |day: &Ledger| -> BTreeSet<Id> {
+        new.contributions
+            .iter()
+            .chain(&day.contributions)
+            .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+            .map(|r| r.value.clone())
+            .collect()
+    };
     for (folder, agent, date) in days {
         let day = load::part(store, head, &[Pick::Folder(&folder)])?;
+        let gone = replaced(day.ledger());
         let total: Decimal = day
             .ledger()
             .contributions
             .iter()
             .filter(|c| c.agent.value == agent && c.reverses.is_none())
+            .filter(|c| c.kind != crate::core::record::Kind::Use && !gone.contains(&c.id.value))
             .filter_map(|c| c.hours.as_ref().map(|h| h.value))
             .sum();
         if total > UNUSUAL_HOURS {
@@ -849,32 +864,58 @@ fn text(r: &Report) -> String {
         if let Some(n) = &i.note {
             let _ = writeln!(s, "  not computed: {}", one_line(n));
         }
-        if !i.agents.is_empty() {
-            let width = i
-                .agents
-                .iter()
-                .map(|a| a.agent.len())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            let _ = writeln!(
-                s,
-                "  {:<width$} {:>12} {:>12} {:>12}",
-                "agent", "before", "after", "difference"
-            );
-            for a in &i.agents {
-                let _ = writeln!(
-                    s,
-                    "  {:<width$} {:>12} {:>12} {:>12}",
-                    a.agent,
-                    money(a.before, r.minor_units),
-                    money(a.after, r.minor_units),
-                    signed(a.difference, r.minor_units)
-                );
-            }
+        impact_table(&mut s, &i.agents, r.minor_units);
+        if let Some(w) = &i.awaiting_approval {
+            let _ = writeln!(s, "  {}; once approved:", awaiting_line(w));
+            impact_table(&mut s, &w.agents, r.minor_units);
         }
     }
     s
+}
+
+/// Each agent's payout before and after, as an aligned table (nothing for no agent).
+fn impact_table(s: &mut String, agents: &[review::AgentImpact], mu: u32) {
+    if agents.is_empty() {
+        return;
+    }
+    let width = agents
+        .iter()
+        .map(|a| a.agent.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "  {:<width$} {:>12} {:>12} {:>12}",
+        "agent", "before", "after", "difference"
+    );
+    for a in agents {
+        let _ = writeln!(
+            s,
+            "  {:<width$} {:>12} {:>12} {:>12}",
+            a.agent,
+            money(a.before, mu),
+            money(a.after, mu),
+            signed(a.difference, mu)
+        );
+    }
+}
+
+/// What awaits approval, in words: the first few ids and that they count for nothing yet.
+fn awaiting_line(w: &ops::review::Awaiting) -> String {
+    const SHOWN: usize = 3;
+    let mut ids: Vec<String> = w.contributions.iter().take(SHOWN).cloned().collect();
+    if w.contributions.len() > SHOWN {
+        ids.push(format!("and {} more", w.contributions.len() - SHOWN));
+    }
+    let n = w.contributions.len();
+    format!(
+        "{n} contribution{} of this change await{} approval and count{} for nothing until approved ({})",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        if n == 1 { "s" } else { "" },
+        ids.join(", ")
+    )
 }
 
 fn markdown(r: &Report) -> String {
@@ -930,6 +971,24 @@ fn markdown(r: &Report) -> String {
                 "| agent | before | after | difference |\n|---|--:|--:|--:|"
             );
             for a in &i.agents {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    a.agent,
+                    money(a.before, r.minor_units),
+                    money(a.after, r.minor_units),
+                    signed(a.difference, r.minor_units)
+                );
+            }
+            s.push('\n');
+        }
+        if let Some(w) = &i.awaiting_approval {
+            let _ = writeln!(
+                s,
+                "{}; once approved:\n\n| agent | before | after | difference |\n|---|--:|--:|--:|",
+                markdown::text(&awaiting_line(w))
+            );
+            for a in &w.agents {
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} |",

@@ -761,3 +761,88 @@ fn review_names_a_misspelt_kind_in_a_changed_agreement() {
     );
     assert!(out.contains("(did you mean `material`?)"), "{out}");
 }
+
+/// Issue 20: hours are counted after corrections; a record the change supersedes no longer
+/// adds its hours to the day (8h replaced by 5h is 5h, not "13h ... unusual").
+#[test]
+fn review_counts_hours_after_corrections() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "fix"]);
+    let logged = common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "8h",
+            "Soldering",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let id = logged.split_whitespace().nth(1).unwrap().to_owned();
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "5h",
+            "Soldering, corrected",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+            "--supersedes",
+            &id,
+        ],
+    );
+    let (code, out, err) = review(&s, &dir, &["--no-impact"]);
+    assert!(!out.contains("unusual"), "{out}");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Issue 20: under a policy asking for approvals, what the change's own contributions would
+/// pay once approved is said, not left out silently.
+#[test]
+fn review_says_what_work_awaiting_approval_would_change() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    let logged = common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let id = logged.split_whitespace().nth(1).unwrap().to_owned();
+    let (_, out, err) = review(&s, &dir, &["--amount", "3000"]);
+    assert!(
+        out.contains(&format!(
+            "1 contribution of this change awaits approval and counts for nothing until approved ({id}); once approved:"
+        )),
+        "{out}{err}"
+    );
+    let (_, out, _) = review(&s, &dir, &["--amount", "3000", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let awaiting = &json["impact"][0]["awaiting_approval"];
+    assert_eq!(awaiting["contributions"], serde_json::json!([id]));
+    let ana = awaiting["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "ana")
+        .unwrap();
+    assert!(
+        ana["difference"].as_str().unwrap().parse::<f64>().unwrap() > 0.0,
+        "{awaiting}"
+    );
+}

@@ -18,7 +18,7 @@ use crate::core::diag::Diagnostic;
 use crate::core::ledger::Ledger;
 use crate::core::payout::{self, Payout, Request, money};
 use crate::core::record::{At, ClaimKind};
-use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+use crate::core::value::{Id, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
 use crate::store::{Outcome, Plan, ResolvedRev, Store};
@@ -92,8 +92,8 @@ pub struct PayoutArgs {
     #[arg(long)]
     pub record: bool,
 
-    /// Date of the revenue event (YYYY-MM-DD) [default: today, for a preview and a record
-    /// alike]; contributions dated after it are left out
+    /// Date of the revenue event (2026-12-01, 2026-12-1, today, yesterday) [default: today,
+    /// for a preview and a record alike]; contributions dated after it are left out
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
 
@@ -132,7 +132,7 @@ pub enum PayoutCommand {
         /// The project whose payouts fork [default: the only project, if there is one]
         #[arg(short, long, value_name = "PROJECT")]
         project: Option<String>,
-        /// Date of the reconciliation (YYYY-MM-DD) [default: today]
+        /// Date of the reconciliation (2026-12-01, 2026-12-1, today, yesterday) [default: today]
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
         /// A note, such as how the overpayment is being recovered
@@ -179,7 +179,7 @@ pub fn run(
         }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
         None => {}
     }
-    let (args, amount, date) = checked(args)?;
+    let (args, amount, date) = checked(args, ctx.now.date_naive())?;
     let (rev, validated) = super::resolve_at(&store, args.at.as_deref())?;
     // A preview of a named project under the default policy reads that project's records
     // (and the corrections) only; recording, a policy asking for approvals, or choosing the
@@ -247,10 +247,24 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
+/// The day of a revenue event, as the other commands' day flags read it (`2026-12-1`,
+/// `today`, `yesterday`; see `core::when`).
+fn revenue_date(text: &str, today: NaiveDate) -> Result<NaiveDate, CliError> {
+    crate::core::when::day(text.trim(), today).map_err(|e| {
+        CliError::usage(
+            format!("--date {text:?} {e}"),
+            Some("write a day: 2026-12-01, 2026-12-1, today or yesterday".to_owned()),
+        )
+    })
+}
+
 /// The request checked before anything is read: the amount, the date, and a memo only with
 /// --record (judged as the reader judges the field, so a record the ledger would refuse is
 /// never committed).
-fn checked(args: PayoutArgs) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
+fn checked(
+    args: PayoutArgs,
+    today: NaiveDate,
+) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
     let Some(amount_text) = &args.amount else {
         return Err(CliError::usage(
             "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
@@ -259,12 +273,7 @@ fn checked(args: PayoutArgs) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>),
     };
     let amount = revenue("", amount_text)?;
     let date = match &args.date {
-        Some(text) => Some(parse_date_text(text).map_err(|_| {
-            CliError::usage(
-                format!("--date {text:?} is not a date"),
-                Some("write YYYY-MM-DD".to_owned()),
-            )
-        })?),
+        Some(text) => Some(revenue_date(text, today)?),
         None => None,
     };
     // A preview may be dated (contributions after the date are left out); a memo only means
@@ -928,12 +937,39 @@ fn record(
         ops::payout::all_seen(ledger, branch, result.project.as_str(), rev.name())?;
         Ok(())
     })?;
-    super::writing::report(
-        out,
-        &format!("Recorded payout {id} (computed at {})", &commit[..12]),
-        &outcome,
-    )?;
+    if args.format == Format::Json {
+        // The record and the payout it holds, for a script that records and then pays.
+        let json = JsonRecorded {
+            id: id.as_str(),
+            path: &path,
+            commit: outcome.commit.map(|c| c.to_string()),
+            branch: outcome.branch.as_deref(),
+            payout: JsonPayout::new(result, &commit, &[], args.explain),
+        };
+        serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        if let Some(h) = &outcome.hint {
+            let _ = writeln!(std::io::stderr(), "hint: {h}");
+        }
+    } else {
+        super::writing::report(
+            out,
+            &format!("Recorded payout {id} (computed at {})", &commit[..12]),
+            &outcome,
+        )?;
+    }
     Ok(EXIT_OK)
+}
+
+/// `ovn payout --record --format json`: where the record went, and the payout it holds.
+#[derive(Serialize)]
+struct JsonRecorded<'a> {
+    id: &'a str,
+    path: &'a str,
+    /// The commit that recorded it (none with --no-commit).
+    commit: Option<String>,
+    branch: Option<&'a str>,
+    payout: JsonPayout<'a>,
 }
 
 /// Commits the payout record `file` (its path and text) on the current branch, with the same
@@ -990,12 +1026,7 @@ fn reconcile(
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
     let date = match date {
-        Some(text) => parse_date_text(text).map_err(|_| {
-            CliError::usage(
-                format!("--date {text:?} is not a date"),
-                Some("write YYYY-MM-DD".to_owned()),
-            )
-        })?,
+        Some(text) => revenue_date(text, ctx.now.date_naive())?,
         None => ctx.now.date_naive(),
     };
     let head = store.resolve_rev("HEAD")?;

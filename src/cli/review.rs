@@ -129,10 +129,29 @@ fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&escaped(path))
 }
 
+/// A revision in JSON: the name it was given and the commit it resolved to, apart, so a bot
+/// needs no parsing. `merge_base` (base only): the commit the change is compared with, where
+/// HEAD's history parted from BASE's (the base's own commit when HEAD descends from it).
+#[derive(Debug, Serialize)]
+struct JsonRev {
+    #[serde(rename = "ref")]
+    name: String,
+    commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge_base: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
+    /// As text: `main (536543719fde)`; JSON has [`JsonRev`]s instead.
+    #[serde(skip)]
     base: String,
+    #[serde(skip)]
     head: String,
+    #[serde(rename = "base")]
+    base_rev: JsonRev,
+    #[serde(rename = "head")]
+    head_rev: JsonRev,
     added: Vec<Entry>,
     changed: Vec<Entry>,
     removed: Vec<Entry>,
@@ -141,9 +160,63 @@ struct Report {
     governance: Vec<crate::core::governance::Change>,
     /// The added records and who added them.
     records: Vec<super::review_gov::Authored>,
+    #[serde(skip)]
     impact: Vec<Impact>,
+    /// `impact` with every amount in the currency's minor units (filled for JSON only).
+    #[serde(rename = "impact")]
+    impact_json: Vec<JsonImpact>,
     #[serde(skip)]
     minor_units: u32,
+}
+
+/// A project's payout impact in JSON: amounts as decimal strings at the currency's minor
+/// units ("3000.00"), as `ovn payout` writes them.
+#[derive(Debug, Serialize)]
+struct JsonImpact {
+    project: String,
+    amount: Option<String>,
+    note: Option<String>,
+    agents: Vec<JsonAgentImpact>,
+    awaiting_approval: Option<JsonAwaiting>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonAgentImpact {
+    agent: String,
+    before: String,
+    after: String,
+    difference: String,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonAwaiting {
+    contributions: Vec<String>,
+    agents: Vec<JsonAgentImpact>,
+}
+
+impl JsonImpact {
+    fn new(i: &Impact, mu: u32) -> JsonImpact {
+        let agents = |v: &[review::AgentImpact]| {
+            v.iter()
+                .map(|a| JsonAgentImpact {
+                    agent: one_line(&a.agent),
+                    before: money(a.before, mu),
+                    after: money(a.after, mu),
+                    difference: money(a.difference, mu),
+                })
+                .collect()
+        };
+        JsonImpact {
+            project: one_line(&i.project),
+            amount: i.amount.map(|a| money(a, mu)),
+            note: i.note.as_deref().map(one_line),
+            agents: agents(&i.agents),
+            awaiting_approval: i.awaiting_approval.as_ref().map(|w| JsonAwaiting {
+                contributions: w.contributions.clone(),
+                agents: agents(&w.agents),
+            }),
+        }
+    }
 }
 
 impl Report {
@@ -170,9 +243,16 @@ impl Report {
                 })
                 .collect()
         };
+        let rev = |r: &JsonRev| JsonRev {
+            name: one_line(&r.name),
+            commit: r.commit.clone(),
+            merge_base: r.merge_base.clone(),
+        };
         Report {
             base: one_line(&self.base),
             head: one_line(&self.head),
+            base_rev: rev(&self.base_rev),
+            head_rev: rev(&self.head_rev),
             added: entries(&self.added),
             changed: entries(&self.changed),
             removed: entries(&self.removed),
@@ -201,7 +281,12 @@ impl Report {
                     flags: texts(&r.flags),
                 })
                 .collect(),
-            impact: self.impact.clone(),
+            impact: Vec::new(),
+            impact_json: self
+                .impact
+                .iter()
+                .map(|i| JsonImpact::new(i, self.minor_units))
+                .collect(),
             minor_units: self.minor_units,
         }
     }
@@ -428,6 +513,16 @@ impl Report {
         Report {
             base,
             head: format!("{} ({head_s})", range.head.name()),
+            base_rev: JsonRev {
+                name: range.base.name().to_owned(),
+                commit: range.base.id(),
+                merge_base: Some(range.fork.id()),
+            },
+            head_rev: JsonRev {
+                name: range.head.name().to_owned(),
+                commit: range.head.id(),
+                merge_base: None,
+            },
             added: Vec::new(),
             changed: Vec::new(),
             removed: Vec::new(),
@@ -435,6 +530,7 @@ impl Report {
             governance: Vec::new(),
             records: Vec::new(),
             impact: Vec::new(),
+            impact_json: Vec::new(),
             minor_units: new.network.as_ref().map_or(2, |n| n.minor_units),
         }
     }

@@ -291,3 +291,39 @@ fn a_contribution_paid_from_two_buckets_is_named() {
         }])
     );
 }
+
+/// Issue 20: `--record --format json` prints the record (id, path, commit, branch) and the
+/// payout it holds, as JSON; `--date` takes a day as the other commands do (`2026-11-3`).
+#[test]
+fn a_recorded_payout_is_printed_as_json_and_dates_are_lenient() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "3000",
+            "--record",
+            "--date",
+            "2026-11-3",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let id = json["id"].as_str().unwrap();
+    assert_eq!(json["path"], format!("payouts/2026/{id}.toml"));
+    assert_eq!(json["branch"], "main");
+    assert_eq!(json["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(json["payout"]["amount"], "3000.00");
+    assert_eq!(json["payout"]["date"], "2026-11-03");
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "--date", "2026-11"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--date \"2026-11\" is a period, not a day"),
+        "{err}"
+    );
+}

@@ -846,3 +846,47 @@ fn review_says_what_work_awaiting_approval_would_change() {
         "{awaiting}"
     );
 }
+
+/// Issue 20: review JSON names revisions as a ref and a commit apart, writes amounts as
+/// `ovn payout` does ("3000.00", "0.00"), and a changed agreement is diffed by field path.
+#[test]
+fn review_json_has_refs_commits_and_amounts_in_one_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let main = common::head(&s, &dir);
+    s.git(&dir, &["switch", "-q", "-c", "rules"]);
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("kind = \"use\"", "kind = \"care\"")).unwrap();
+    s.git(&dir, &["commit", "-qam", "care"]);
+    let head = common::head(&s, &dir);
+    let (_, out, _) = review(&s, &dir, &["main..rules", "--amount", "3000"]);
+    assert!(
+        out.contains("buckets[3].rules[2].kind: \"use\" -> \"care\""),
+        "{out}"
+    );
+    assert!(!out.contains("buckets: ["), "{out}");
+    let (_, out, _) = review(
+        &s,
+        &dir,
+        &["main..rules", "--amount", "3000", "--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["base"]["ref"], "main");
+    assert_eq!(json["base"]["commit"], main.trim());
+    assert_eq!(json["base"]["merge_base"], main.trim());
+    assert_eq!(json["head"]["ref"], "rules");
+    assert_eq!(json["head"]["commit"], head.trim());
+    assert_eq!(json["impact"][0]["amount"], "3000.00");
+    let cy = json["impact"][0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "cy")
+        .unwrap();
+    assert_eq!(cy["after"], "0.00", "{cy}");
+    assert_eq!(
+        json["changed"][0]["fields"][0]["field"],
+        "buckets[3].rules[2].kind"
+    );
+}

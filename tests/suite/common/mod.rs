@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod inline;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -538,16 +538,51 @@ fn claimed_twice_note(buckets: &[&str], ids: &[&Id]) -> String {
     )
 }
 
+/// Why a bucket of rules has no claim to pay. "No contribution matches its rules" only when
+/// nothing was left out as settled, awaiting approval, pending or dated after the payout: after a payout repaid every debt, or while work
+/// awaits approval, that would send the reader looking for a mistake in the rules. The
+/// payout does not say which bucket a left-out contribution would have claimed in, so the
+/// reasons are counted over the payout, and the notes below name each contribution.
+fn empty_bucket(p: &Payout, pending: &[Id]) -> String {
+    use std::collections::BTreeMap;
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    // The reasons that leave a bucket empty without anything wrong in its rules.
+    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, OncePaid};
+    for l in p.left_out.iter().filter(|l| {
+        matches!(
+            l.reason,
+            DebtSettled | OncePaid | AwaitingApproval | AfterPayout
+        )
+    }) {
+        *reasons.entry(l.reason.text()).or_default() += 1;
+    }
+    if !pending.is_empty() {
+        reasons.insert("pending review", pending.len());
+    }
+    if reasons.is_empty() {
+        return "no contribution matches its rules".to_owned();
+    }
+    let counted: Vec<String> = reasons
+        .into_iter()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect();
+    format!(
+        "no claim left to pay; left out below: {}",
+        counted.join(", ")
+    )
+}
+
 fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     let mu = p.minor_units;
     let mut notes = Vec::new();
     for (buckets, ids) in claimed_twice(p) {
         notes.push(claimed_twice_note(&buckets, &ids));
     }
+    let empty = empty_bucket(p, pending);
     for b in &p.buckets {
         if b.returned > Decimal::ZERO {
             let why = if b.claims.is_empty() {
-                "no contribution matches its rules"
+                empty.as_str()
             } else {
                 "its debt claims needed less"
             };
@@ -652,7 +687,8 @@ pub fn explain(p: &Payout) -> String {
             } else {
                 let _ = writeln!(
                     out,
-                    "   no contribution matches its rules: the budget goes back to the pool"
+                    "   {}: the budget goes back to the pool",
+                    empty_bucket(p, &[])
                 );
             }
             continue;

@@ -327,3 +327,25 @@ fn a_recorded_payout_is_printed_as_json_and_dates_are_lenient() {
         "{err}"
     );
 }
+
+/// Issue 20: once a payout repaid every debt, the reimbursement bucket of the next one says
+/// its claims are settled, not that its rules match nothing.
+#[test]
+fn a_bucket_whose_debts_are_repaid_says_so() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "--record"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&s, &dir, &["payout", "3000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("900.00 went back to the pool (no claim left to pay; left out below: 1 debt already repaid)"),
+        "{out}"
+    );
+    assert!(!out.contains("no contribution matches its rules"), "{out}");
+    let (_, out, _) = run(&s, &dir, &["payout", "3000", "--explain"]);
+    assert!(
+        out.contains("no claim left to pay; left out below: 1 debt already repaid: the budget goes back to the pool"),
+        "{out}"
+    );
+}

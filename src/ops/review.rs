@@ -246,8 +246,7 @@ fn compare(
     mut before: Option<ledger::Loaded>,
 ) -> Result<Vec<Impact>, StoreError> {
     let (base_id, head_id) = (base.commit(), head.commit());
-    // The change's own contributions, by id, with their project.
-    let own: Vec<(Id, String)> = plan.own.clone();
+    let own = plan.own;
     let mut projects = plan.projects;
     for p in &after.ledger.projects {
         if p.agreement
@@ -317,16 +316,8 @@ fn compare(
         .into_iter()
         .filter(|(id, _)| unapproved_after.contains(id))
         .collect();
-    let payouts_approved = if awaiting.is_empty() {
-        None
-    } else {
-        let still: HashSet<Id> = unapproved_after
-            .iter()
-            .filter(|id| !awaiting.iter().any(|(a, _)| a == *id))
-            .cloned()
-            .collect();
-        Some(payouts(&after, &still))
-    };
+    let payouts_approved =
+        (!awaiting.is_empty()).then(|| payouts(&after, &without(&unapproved_after, &awaiting)));
     // Freed while the base loads (or the report is written), rather than before.
     super::discard(after);
     let payouts_before = match payouts_before {
@@ -388,6 +379,15 @@ fn impacts(
         });
     }
     out
+}
+
+/// `unapproved` but for the `awaiting` contributions.
+fn without(unapproved: &HashSet<Id>, awaiting: &[(Id, String)]) -> HashSet<Id> {
+    unapproved
+        .iter()
+        .filter(|id| !awaiting.iter().any(|(a, _)| a == *id))
+        .cloned()
+        .collect()
 }
 
 /// Adds to each project's impact what the change's contributions awaiting approval

@@ -30,7 +30,9 @@ use crate::ops::{self, load::Need};
 /// files. Symbolic links, FIFOs, devices and submodules in the ledger are reported, never
 /// followed or read, and no file over 64 KiB is read. Every problem has a stable code (see
 /// ovn-ledger(5)), a path:line:col, the offending text and a hint; file names are printed
-/// escaped. ovn check never writes anything.
+/// escaped. It also warns, without failing, when rules of two buckets of one agreement can
+/// claim the same contribution (warning[claimed-twice]: it would be paid from both). ovn check
+/// never writes anything.
 ///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
@@ -97,6 +99,21 @@ struct JsonReport<'a> {
     files: usize,
     records: usize,
     problems: Vec<JsonDiagnostic<'a>>,
+    /// Advice that does not fail the check (see [`as_warning`]).
+    warnings: Vec<JsonDiagnostic<'a>>,
+}
+
+/// The code of the one warning `ovn check` gives: a contribution two buckets can claim.
+const CLAIMED_TWICE: &str = "claimed-twice";
+
+/// A rendered diagnostic as a warning: the same place, excerpt and hint, but its own code
+/// and no effect on the verdict or the exit status.
+pub(super) fn as_warning(rendered: &str) -> String {
+    rendered.replacen(
+        "error[invalid-agreement]",
+        &format!("warning[{CLAIMED_TWICE}]"),
+        1,
+    )
 }
 
 /// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
@@ -160,16 +177,23 @@ pub fn run(
         None if args.staged => (staged(&store, ctx)?, None),
         None => (ops::load::worktree(&store)?, None),
     };
-    let texts = if args.staged {
-        staged_texts(&store, ctx, &loaded.diagnostics)
-    } else {
-        super::problem_texts(&store, commit.as_deref(), &loaded.diagnostics)
-    };
-    let located: Vec<Location> = loaded
+    // Advice beside the verdict: rules of two buckets that can claim one contribution.
+    let warnings = crate::core::checks::overlapping_rules(&loaded.ledger);
+    let pointed: Vec<crate::core::diag::Diagnostic> = loaded
         .diagnostics
         .iter()
-        .map(|d| d.locate(texts.get(&d.path).map(String::as_str)))
+        .chain(&warnings)
+        .cloned()
         .collect();
+    let texts = if args.staged {
+        staged_texts(&store, ctx, &pointed)
+    } else {
+        super::problem_texts(&store, commit.as_deref(), &pointed)
+    };
+    let locate =
+        |d: &crate::core::diag::Diagnostic| d.locate(texts.get(&d.path).map(String::as_str));
+    let located: Vec<Location> = loaded.diagnostics.iter().map(locate).collect();
+    let warned: Vec<Location> = warnings.iter().map(locate).collect();
     let problems = loaded.diagnostics.len();
     let records = loaded.ledger.record_count();
     match args.format {
@@ -177,12 +201,20 @@ pub fn run(
             for (d, loc) in loaded.diagnostics.iter().zip(&located) {
                 writeln!(out, "{}", render::human(d, loc))?;
             }
+            for (d, loc) in warnings.iter().zip(&warned) {
+                writeln!(out, "{}", as_warning(&render::human(d, loc)))?;
+            }
             let at = commit
                 .as_deref()
                 .map(|c| format!(" at {}", &c[..12]))
                 .unwrap_or_default();
+            let warned = match warnings.len() {
+                0 => String::new(),
+                1 => ", 1 warning".to_owned(),
+                n => format!(", {n} warnings"),
+            };
             if problems == 0 {
-                writeln!(out, "ok: {records} records{at}, no problems")?;
+                writeln!(out, "ok: {records} records{at}, no problems{warned}")?;
             } else {
                 let mut paths: Vec<&str> =
                     loaded.diagnostics.iter().map(|d| d.path.as_str()).collect();
@@ -200,6 +232,9 @@ pub fn run(
             for (d, loc) in loaded.diagnostics.iter().zip(&located) {
                 writeln!(out, "{}", render::short(d, loc))?;
             }
+            for (d, loc) in warnings.iter().zip(&warned) {
+                writeln!(out, "{}", as_warning(&render::short(d, loc)))?;
+            }
         }
         Format::Json => {
             let report = JsonReport {
@@ -212,6 +247,14 @@ pub fn run(
                     .iter()
                     .zip(&located)
                     .map(|(d, loc)| JsonDiagnostic::new(d, loc))
+                    .collect(),
+                warnings: warnings
+                    .iter()
+                    .zip(&warned)
+                    .map(|(d, loc)| JsonDiagnostic {
+                        code: CLAIMED_TWICE,
+                        ..JsonDiagnostic::new(d, loc)
+                    })
                     .collect(),
             };
             serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;

@@ -17,8 +17,8 @@ use crate::core::chain;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::Ledger;
 use crate::core::payout::{self, Payout, Request, money};
-use crate::core::record::At;
-use crate::core::value::{Id, parse_date_text, parse_decimal_text};
+use crate::core::record::{At, ClaimKind};
+use crate::core::value::{Id, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
 use crate::store::{Outcome, Plan, ResolvedRev, Store};
@@ -93,8 +93,8 @@ pub struct PayoutArgs {
     #[arg(long)]
     pub record: bool,
 
-    /// Date of the revenue event (YYYY-MM-DD) [default: today, for a preview and a record
-    /// alike]; contributions dated after it are left out
+    /// Date of the revenue event (2026-12-01, 2026-12-1, today, yesterday) [default: today,
+    /// for a preview and a record alike]; contributions dated after it are left out
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
 
@@ -133,7 +133,7 @@ pub enum PayoutCommand {
         /// The project whose payouts fork [default: the only project, if there is one]
         #[arg(short, long, value_name = "PROJECT")]
         project: Option<String>,
-        /// Date of the reconciliation (YYYY-MM-DD) [default: today]
+        /// Date of the reconciliation (2026-12-01, 2026-12-1, today, yesterday) [default: today]
         #[arg(long, value_name = "DATE")]
         date: Option<String>,
         /// A note, such as how the overpayment is being recovered
@@ -180,7 +180,7 @@ pub fn run(
         }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
         None => {}
     }
-    let (args, amount, date) = checked(args)?;
+    let (args, amount, date) = checked(args, ctx.now.date_naive())?;
     let (rev, validated) = super::resolve_at(&store, args.at.as_deref())?;
     // A preview of a named project under the default policy reads that project's records
     // (and the corrections) only; recording, a policy asking for approvals, or choosing the
@@ -248,10 +248,24 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
+/// The day of a revenue event, as the other commands' day flags read it (`2026-12-1`,
+/// `today`, `yesterday`; see `core::when`).
+fn revenue_date(text: &str, today: NaiveDate) -> Result<NaiveDate, CliError> {
+    crate::core::when::day(text.trim(), today).map_err(|e| {
+        CliError::usage(
+            format!("--date {text:?} {e}"),
+            Some("write a day: 2026-12-01, 2026-12-1, today or yesterday".to_owned()),
+        )
+    })
+}
+
 /// The request checked before anything is read: the amount, the date, and a memo only with
 /// --record (judged as the reader judges the field, so a record the ledger would refuse is
 /// never committed).
-fn checked(args: PayoutArgs) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
+fn checked(
+    args: PayoutArgs,
+    today: NaiveDate,
+) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
     let Some(amount_text) = &args.amount else {
         return Err(CliError::usage(
             "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
@@ -260,12 +274,7 @@ fn checked(args: PayoutArgs) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>),
     };
     let amount = revenue("", amount_text)?;
     let date = match &args.date {
-        Some(text) => Some(parse_date_text(text).map_err(|_| {
-            CliError::usage(
-                format!("--date {text:?} is not a date"),
-                Some("write YYYY-MM-DD".to_owned()),
-            )
-        })?),
+        Some(text) => Some(revenue_date(text, today)?),
         None => None,
     };
     // A preview may be dated (contributions after the date are left out); a memo only means
@@ -479,13 +488,102 @@ fn rows(p: &Payout) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The contributions more than one bucket paid a lasting claim on, grouped by the buckets
+/// (in bucket order) that claimed them, each group's ids sorted: what `ovn check` warns of
+/// in the rules (`claimed-twice`), here with the contributions it touched. `once` claims are
+/// bonuses on top and do not count.
+fn claimed_twice(p: &Payout) -> Vec<(Vec<&str>, Vec<&Id>)> {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<&Id, Vec<usize>> = BTreeMap::new();
+    for (n, b) in p.buckets.iter().enumerate() {
+        for c in b.claims.iter().filter(|c| c.kind != ClaimKind::Once) {
+            let buckets = by.entry(&c.contribution).or_default();
+            if buckets.last() != Some(&n) {
+                buckets.push(n);
+            }
+        }
+    }
+    let mut groups: BTreeMap<Vec<usize>, Vec<&Id>> = BTreeMap::new();
+    for (id, buckets) in by.into_iter().filter(|(_, b)| b.len() > 1) {
+        groups.entry(buckets).or_default().push(id);
+    }
+    groups
+        .into_iter()
+        .map(|(buckets, ids)| {
+            let names = buckets
+                .iter()
+                .map(|&n| p.buckets[n].name.as_str())
+                .collect();
+            (names, ids)
+        })
+        .collect()
+}
+
+/// The note for one group of [`claimed_twice`]: the buckets, the first few ids, the fix.
+fn claimed_twice_note(buckets: &[&str], ids: &[&Id]) -> String {
+    const SHOWN: usize = 3;
+    let mut named: Vec<String> = ids.iter().take(SHOWN).map(|i| i.to_string()).collect();
+    if ids.len() > SHOWN {
+        named.push(format!("and {} more", ids.len() - SHOWN));
+    }
+    let quoted: Vec<String> = buckets.iter().map(|b| format!("{b:?}")).collect();
+    format!(
+        "{} claimed by buckets {} ({}): paid from each; if that is not meant, add a filter such as `skill` to one of their rules",
+        if ids.len() == 1 {
+            "1 contribution is".to_owned()
+        } else {
+            format!("{} contributions are", ids.len())
+        },
+        quoted.join(" and "),
+        named.join(", ")
+    )
+}
+
+/// Why a bucket of rules has no claim to pay. "No contribution matches its rules" only when
+/// nothing was left out as settled, awaiting approval, pending or dated after the payout: after a payout repaid every debt, or while work
+/// awaits approval, that would send the reader looking for a mistake in the rules. The
+/// payout does not say which bucket a left-out contribution would have claimed in, so the
+/// reasons are counted over the payout, and the notes below name each contribution.
+fn empty_bucket(p: &Payout, pending: &[Id]) -> String {
+    use std::collections::BTreeMap;
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    // The reasons that leave a bucket empty without anything wrong in its rules.
+    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, OncePaid};
+    for l in p.left_out.iter().filter(|l| {
+        matches!(
+            l.reason,
+            DebtSettled | OncePaid | AwaitingApproval | AfterPayout
+        )
+    }) {
+        *reasons.entry(l.reason.text()).or_default() += 1;
+    }
+    if !pending.is_empty() {
+        reasons.insert("pending review", pending.len());
+    }
+    if reasons.is_empty() {
+        return "no contribution matches its rules".to_owned();
+    }
+    let counted: Vec<String> = reasons
+        .into_iter()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect();
+    format!(
+        "no claim left to pay; left out below: {}",
+        counted.join(", ")
+    )
+}
+
 fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     let mu = p.minor_units;
     let mut notes = Vec::new();
+    for (buckets, ids) in claimed_twice(p) {
+        notes.push(claimed_twice_note(&buckets, &ids));
+    }
+    let empty = empty_bucket(p, pending);
     for b in &p.buckets {
         if b.returned > Decimal::ZERO {
             let why = if b.claims.is_empty() {
-                "no contribution matches its rules"
+                empty.as_str()
             } else {
                 "its debt claims needed less"
             };
@@ -620,7 +718,8 @@ pub fn explain(p: &Payout) -> String {
             } else {
                 let _ = writeln!(
                     out,
-                    "   no contribution matches its rules: the budget goes back to the pool"
+                    "   {}: the budget goes back to the pool",
+                    empty_bucket(p, &[])
                 );
             }
             continue;
@@ -755,6 +854,15 @@ struct JsonPayout<'a> {
     buckets: Vec<JsonBucket<'a>>,
     left_out: Vec<JsonLeftOut>,
     paid_before_corrections: Vec<JsonPaidBeforeCorrection<'a>>,
+    /// Contributions paid from more than one bucket (see `claimed_twice`).
+    claimed_twice: Vec<JsonClaimedTwice<'a>>,
+}
+
+/// Contributions that several buckets paid a lasting claim on.
+#[derive(Serialize)]
+struct JsonClaimedTwice<'a> {
+    buckets: Vec<&'a str>,
+    contributions: Vec<&'a str>,
 }
 
 impl<'a> JsonPayout<'a> {
@@ -833,6 +941,13 @@ impl<'a> JsonPayout<'a> {
                     note: c.text(mu),
                 })
                 .collect(),
+            claimed_twice: claimed_twice(p)
+                .into_iter()
+                .map(|(buckets, ids)| JsonClaimedTwice {
+                    buckets,
+                    contributions: ids.into_iter().map(Id::as_str).collect(),
+                })
+                .collect(),
         }
     }
 }
@@ -897,12 +1012,39 @@ fn record(
         ops::payout::all_seen(ledger, branch, result.project.as_str(), rev.name())?;
         Ok(())
     })?;
-    super::writing::report(
-        out,
-        &format!("Recorded payout {id} (computed at {})", &commit[..12]),
-        &outcome,
-    )?;
+    if args.format == Format::Json {
+        // The record and the payout it holds, for a script that records and then pays.
+        let json = JsonRecorded {
+            id: id.as_str(),
+            path: &path,
+            commit: outcome.commit.map(|c| c.to_string()),
+            branch: outcome.branch.as_deref(),
+            payout: JsonPayout::new(result, &commit, &[], args.explain),
+        };
+        serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        if let Some(h) = &outcome.hint {
+            let _ = writeln!(std::io::stderr(), "hint: {h}");
+        }
+    } else {
+        super::writing::report(
+            out,
+            &format!("Recorded payout {id} (computed at {})", &commit[..12]),
+            &outcome,
+        )?;
+    }
     Ok(EXIT_OK)
+}
+
+/// `ovn payout --record --format json`: where the record went, and the payout it holds.
+#[derive(Serialize)]
+struct JsonRecorded<'a> {
+    id: &'a str,
+    path: &'a str,
+    /// The commit that recorded it (none with --no-commit).
+    commit: Option<String>,
+    branch: Option<&'a str>,
+    payout: JsonPayout<'a>,
 }
 
 /// Commits the payout record `file` (its path and text) on the current branch, with the same
@@ -959,12 +1101,7 @@ fn reconcile(
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
     let date = match date {
-        Some(text) => parse_date_text(text).map_err(|_| {
-            CliError::usage(
-                format!("--date {text:?} is not a date"),
-                Some("write YYYY-MM-DD".to_owned()),
-            )
-        })?,
+        Some(text) => revenue_date(text, ctx.now.date_naive())?,
         None => ctx.now.date_naive(),
     };
     let head = store.resolve_rev("HEAD")?;

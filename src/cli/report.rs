@@ -935,17 +935,25 @@ fn csv(g: &Grid) -> String {
     csv::rows(&header, &g.rows)
 }
 
+/// The columns that count records: JSON numbers. Every other figure (amounts, hours,
+/// shares) stays a decimal string, exact as written, as everywhere in `ovn`'s JSON.
+const COUNT_COLUMNS: [&str; 2] = ["contributions", "payouts"];
+
 fn json(r: &Rendered, commit: &str) -> serde_json::Value {
     use serde_json::{Map, Value};
     let object = |g: &Grid, row: &[String]| -> Value {
         let mut m = Map::new();
         for (h, c) in g.header.iter().zip(row) {
+            let count = COUNT_COLUMNS
+                .contains(&h.as_str())
+                .then(|| c.parse::<u64>().ok())
+                .flatten();
             m.insert(
                 json_key(h),
-                if c.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(c.clone())
+                match count {
+                    Some(n) => Value::from(n),
+                    None if c.is_empty() => Value::Null,
+                    None => Value::String(c.clone()),
                 },
             );
         }

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::render::markdown;
 use super::{CliError, EXIT_OK, EXIT_PROBLEMS};
+use crate::core::diag::Diagnostic;
 use crate::core::ledger::{Ledger, NETWORK_FILE, RawFile, RecordType, Role, classify};
 use crate::core::payout::money;
 use crate::core::record::PayoutRecord;
@@ -46,12 +47,15 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// (edits or deletions of contributions, payouts and approvals that are on the validated
 /// branch, changed agreements, self-approvals, approvals by an email no agent lists,
 /// references to unknown agents, projects, resources or contributions, more than 12 hours
-/// by one agent on one day, a payout added that forks its project's payout line or was
+/// by one agent on one day (after corrections: a reversed or superseded record no longer
+/// counts), a payout added that forks its project's payout line or was
 /// computed at a commit other than the base's tip); and the payout impact: for each project whose contributions or
 /// agreement the change touches, every agent's payout before and after the change and the
 /// difference, for the revenue --amount (default: the amount of the project's last recorded
-/// payout; a project with neither is named and skipped). The impact counts every merged
-/// contribution, approvals aside: it shows what the change would do once validated.
+/// payout; a project with neither is named and skipped). Under a policy asking for
+/// approvals each side pays what ovn payout would pay there, and the change's own
+/// contributions still awaiting approval are shown apart: which they are, and what they would
+/// change once approved.
 ///
 /// The rules that judge a change are the rules before it: approvals and authors are mapped
 /// to agents with the base's agents and keys, so an email, key or agent added in the change
@@ -125,10 +129,29 @@ fn escaped_path<S: serde::Serializer>(path: &str, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&escaped(path))
 }
 
+/// A revision in JSON: the name it was given and the commit it resolved to, apart, so a bot
+/// needs no parsing. `merge_base` (base only): the commit the change is compared with, where
+/// HEAD's history parted from BASE's (the base's own commit when HEAD descends from it).
+#[derive(Debug, Serialize)]
+struct JsonRev {
+    #[serde(rename = "ref")]
+    name: String,
+    commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge_base: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
+    /// As text: `main (536543719fde)`; JSON has [`JsonRev`]s instead.
+    #[serde(skip)]
     base: String,
+    #[serde(skip)]
     head: String,
+    #[serde(rename = "base")]
+    base_rev: JsonRev,
+    #[serde(rename = "head")]
+    head_rev: JsonRev,
     added: Vec<Entry>,
     changed: Vec<Entry>,
     removed: Vec<Entry>,
@@ -137,9 +160,63 @@ struct Report {
     governance: Vec<crate::core::governance::Change>,
     /// The added records and who added them.
     records: Vec<super::review_gov::Authored>,
+    #[serde(skip)]
     impact: Vec<Impact>,
+    /// `impact` with every amount in the currency's minor units (filled for JSON only).
+    #[serde(rename = "impact")]
+    impact_json: Vec<JsonImpact>,
     #[serde(skip)]
     minor_units: u32,
+}
+
+/// A project's payout impact in JSON: amounts as decimal strings at the currency's minor
+/// units ("3000.00"), as `ovn payout` writes them.
+#[derive(Debug, Serialize)]
+struct JsonImpact {
+    project: String,
+    amount: Option<String>,
+    note: Option<String>,
+    agents: Vec<JsonAgentImpact>,
+    awaiting_approval: Option<JsonAwaiting>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonAgentImpact {
+    agent: String,
+    before: String,
+    after: String,
+    difference: String,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonAwaiting {
+    contributions: Vec<String>,
+    agents: Vec<JsonAgentImpact>,
+}
+
+impl JsonImpact {
+    fn new(i: &Impact, mu: u32) -> JsonImpact {
+        let agents = |v: &[review::AgentImpact]| {
+            v.iter()
+                .map(|a| JsonAgentImpact {
+                    agent: one_line(&a.agent),
+                    before: money(a.before, mu),
+                    after: money(a.after, mu),
+                    difference: money(a.difference, mu),
+                })
+                .collect()
+        };
+        JsonImpact {
+            project: one_line(&i.project),
+            amount: i.amount.map(|a| money(a, mu)),
+            note: i.note.as_deref().map(one_line),
+            agents: agents(&i.agents),
+            awaiting_approval: i.awaiting_approval.as_ref().map(|w| JsonAwaiting {
+                contributions: w.contributions.clone(),
+                agents: agents(&w.agents),
+            }),
+        }
+    }
 }
 
 impl Report {
@@ -166,9 +243,16 @@ impl Report {
                 })
                 .collect()
         };
+        let rev = |r: &JsonRev| JsonRev {
+            name: one_line(&r.name),
+            commit: r.commit.clone(),
+            merge_base: r.merge_base.clone(),
+        };
         Report {
             base: one_line(&self.base),
             head: one_line(&self.head),
+            base_rev: rev(&self.base_rev),
+            head_rev: rev(&self.head_rev),
             added: entries(&self.added),
             changed: entries(&self.changed),
             removed: entries(&self.removed),
@@ -197,7 +281,12 @@ impl Report {
                     flags: texts(&r.flags),
                 })
                 .collect(),
-            impact: self.impact.clone(),
+            impact: Vec::new(),
+            impact_json: self
+                .impact
+                .iter()
+                .map(|i| JsonImpact::new(i, self.minor_units))
+                .collect(),
             minor_units: self.minor_units,
         }
     }
@@ -274,10 +363,19 @@ pub fn run(
     let range = Range::resolve(&store, args.range.as_deref())?;
     let (fork_s, head_s) = (range.fork.id(), range.head.id());
     let changes = store.changed_files(&fork_s, &head_s)?;
-    let old = side(&store, &changes, |c| c.old.as_ref(), &fork_s)?;
-    let new = side(&store, &changes, |c| c.new.as_ref(), &head_s)?;
+    let (old, _) = side(&store, &changes, |c| c.old.as_ref(), &fork_s)?;
+    let (new, problems) = side(&store, &changes, |c| c.new.as_ref(), &head_s)?;
     let mut report = Report::new(&range, &new);
     report.entries(&changes, &old, &new);
+    report.violations.extend(file_problems(&changes, &problems));
+    // A changed agreement whose buckets can pay one contribution twice: said here, where the
+    // change is judged, as `ovn check` says it.
+    let overlaps = crate::core::checks::overlapping_rules(&new);
+    report.violations.extend(
+        located(&changes, &overlaps)
+            .iter()
+            .map(|line| super::check::as_warning(line)),
+    );
     report
         .violations
         .extend(validated_edits(&store, &range, &changes)?);
@@ -327,13 +425,13 @@ pub fn run(
 }
 
 /// One side of the change: the changed files as they are at `rev` (`pick` chooses the old or
-/// the new bytes), with `rev`'s `ovn.toml` for the settings.
+/// the new bytes), with `rev`'s `ovn.toml` for the settings, and the problems found in them.
 fn side(
     store: &Store,
     changes: &[FileChange],
     pick: fn(&FileChange) -> Option<&Vec<u8>>,
     rev: &str,
-) -> Result<Ledger, CliError> {
+) -> Result<(Ledger, Vec<Diagnostic>), CliError> {
     let mut files: Vec<RawFile> = changes
         .iter()
         .filter(|c| c.path != NETWORK_FILE)
@@ -345,7 +443,54 @@ fn side(
         })
         .collect();
     files.extend(network_at(store, rev)?);
-    Ok(ops::load::files(&files).into_ledger())
+    let loaded = crate::core::ledger::load(&files);
+    Ok((loaded.ledger, loaded.diagnostics))
+}
+
+/// The problems each changed file has on its own at the head (a misspelt kind in a rule, an
+/// unknown field, a malformed number), one line each with its place and hint, as `ovn check`
+/// would print them: a file the change breaks counts for less than its author thinks, and
+/// the reviewer should not have to run `ovn check` to learn why. Only what a file says about
+/// itself is judged here: the ledger-wide checks (references, hours per day, payout lines)
+/// need the records around the change, which the side does not hold, and are judged by the
+/// violations above and by `ovn check`.
+fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<String> {
+    use crate::core::diag::Code;
+    let ledger_wide = [
+        Code::DuplicateId,
+        Code::UnknownReference,
+        Code::DuplicateEmail,
+        Code::ParentCycle,
+        Code::DayOverflow,
+        Code::DuplicatePayout,
+        Code::CorrectedTwice,
+        Code::CorrectionLoop,
+        Code::PayoutFork,
+    ];
+    let own: Vec<Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.span.is_some() && !ledger_wide.contains(&d.code))
+        .cloned()
+        .collect();
+    located(changes, &own)
+}
+
+/// Each diagnostic on one line with its place in the changed file and its hint.
+fn located(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .filter_map(|d| {
+            let change = changes.iter().find(|c| c.path == d.path)?;
+            let text = String::from_utf8_lossy(change.new.as_ref()?);
+            let loc = d.locate(Some(&text));
+            let hint = d
+                .hint
+                .as_deref()
+                .map(|h| format!(" ({})", crate::core::render::visible(h)))
+                .unwrap_or_default();
+            Some(format!("{}{hint}", crate::core::render::short(d, &loc)))
+        })
+        .collect()
 }
 
 /// `ovn.toml` at `rev`, if it has one.
@@ -368,6 +513,16 @@ impl Report {
         Report {
             base,
             head: format!("{} ({head_s})", range.head.name()),
+            base_rev: JsonRev {
+                name: range.base.name().to_owned(),
+                commit: range.base.id(),
+                merge_base: Some(range.fork.id()),
+            },
+            head_rev: JsonRev {
+                name: range.head.name().to_owned(),
+                commit: range.head.id(),
+                merge_base: None,
+            },
             added: Vec::new(),
             changed: Vec::new(),
             removed: Vec::new(),
@@ -375,6 +530,7 @@ impl Report {
             governance: Vec::new(),
             records: Vec::new(),
             impact: Vec::new(),
+            impact_json: Vec::new(),
             minor_units: new.network.as_ref().map_or(2, |n| n.minor_units),
         }
     }
@@ -570,13 +726,25 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
             days.insert((folder, c.agent.value.clone(), c.date.value));
         }
     }
+    // Hours after corrections, as `ovn check` counts them: a record reversed or superseded
+    // (by the change, or by a record of its own day) no longer counts, nor does a reversal.
+    let replaced = |day: &Ledger| -> BTreeSet<Id> {
+        new.contributions
+            .iter()
+            .chain(&day.contributions)
+            .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+            .map(|r| r.value.clone())
+            .collect()
+    };
     for (folder, agent, date) in days {
         let day = load::part(store, head, &[Pick::Folder(&folder)])?;
+        let gone = replaced(day.ledger());
         let total: Decimal = day
             .ledger()
             .contributions
             .iter()
             .filter(|c| c.agent.value == agent && c.reverses.is_none())
+            .filter(|c| c.kind != crate::core::record::Kind::Use && !gone.contains(&c.id.value))
             .filter_map(|c| c.hours.as_ref().map(|h| h.value))
             .sum();
         if total > UNUSUAL_HOURS {
@@ -792,32 +960,58 @@ fn text(r: &Report) -> String {
         if let Some(n) = &i.note {
             let _ = writeln!(s, "  not computed: {}", one_line(n));
         }
-        if !i.agents.is_empty() {
-            let width = i
-                .agents
-                .iter()
-                .map(|a| a.agent.len())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            let _ = writeln!(
-                s,
-                "  {:<width$} {:>12} {:>12} {:>12}",
-                "agent", "before", "after", "difference"
-            );
-            for a in &i.agents {
-                let _ = writeln!(
-                    s,
-                    "  {:<width$} {:>12} {:>12} {:>12}",
-                    a.agent,
-                    money(a.before, r.minor_units),
-                    money(a.after, r.minor_units),
-                    signed(a.difference, r.minor_units)
-                );
-            }
+        impact_table(&mut s, &i.agents, r.minor_units);
+        if let Some(w) = &i.awaiting_approval {
+            let _ = writeln!(s, "  {}; once approved:", awaiting_line(w));
+            impact_table(&mut s, &w.agents, r.minor_units);
         }
     }
     s
+}
+
+/// Each agent's payout before and after, as an aligned table (nothing for no agent).
+fn impact_table(s: &mut String, agents: &[review::AgentImpact], mu: u32) {
+    if agents.is_empty() {
+        return;
+    }
+    let width = agents
+        .iter()
+        .map(|a| a.agent.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "  {:<width$} {:>12} {:>12} {:>12}",
+        "agent", "before", "after", "difference"
+    );
+    for a in agents {
+        let _ = writeln!(
+            s,
+            "  {:<width$} {:>12} {:>12} {:>12}",
+            a.agent,
+            money(a.before, mu),
+            money(a.after, mu),
+            signed(a.difference, mu)
+        );
+    }
+}
+
+/// What awaits approval, in words: the first few ids and that they count for nothing yet.
+fn awaiting_line(w: &ops::review::Awaiting) -> String {
+    const SHOWN: usize = 3;
+    let mut ids: Vec<String> = w.contributions.iter().take(SHOWN).cloned().collect();
+    if w.contributions.len() > SHOWN {
+        ids.push(format!("and {} more", w.contributions.len() - SHOWN));
+    }
+    let n = w.contributions.len();
+    format!(
+        "{n} contribution{} of this change await{} approval and count{} for nothing until approved ({})",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        if n == 1 { "s" } else { "" },
+        ids.join(", ")
+    )
 }
 
 fn markdown(r: &Report) -> String {
@@ -873,6 +1067,24 @@ fn markdown(r: &Report) -> String {
                 "| agent | before | after | difference |\n|---|--:|--:|--:|"
             );
             for a in &i.agents {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    a.agent,
+                    money(a.before, r.minor_units),
+                    money(a.after, r.minor_units),
+                    signed(a.difference, r.minor_units)
+                );
+            }
+            s.push('\n');
+        }
+        if let Some(w) = &i.awaiting_approval {
+            let _ = writeln!(
+                s,
+                "{}; once approved:\n\n| agent | before | after | difference |\n|---|--:|--:|--:|",
+                markdown::text(&awaiting_line(w))
+            );
+            for a in &w.agents {
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} |",

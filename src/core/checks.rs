@@ -633,6 +633,96 @@ fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The built-in kind a rule's `kind` most likely meant, when it is not one itself but is
+/// one slip away (`materials`, `Work`, `mony`, `wrok`): such a rule would select only
+/// contributions of that odd kind, which is almost always nothing, and nothing would say so
+/// until a payout left the material out. Kinds of one's own (`care`, `cite`) stay allowed; only
+/// a word this close to a built-in one is taken for a typo. Deterministic: the candidates are
+/// tried in a fixed order and the nearest first one wins.
+pub fn near_builtin_kind(word: &str) -> Option<&'static str> {
+    const BUILT_IN: [&str; 4] = ["material", "money", "use", "work"];
+    if BUILT_IN.contains(&word) {
+        return None;
+    }
+    let lower = word.to_lowercase();
+    let plural = |k: &str| lower == format!("{k}s") || lower == format!("{k}es");
+    BUILT_IN
+        .iter()
+        .map(|&k| {
+            let d = if lower == k || plural(k) {
+                0
+            } else {
+                strsim::damerau_levenshtein(&lower, k)
+            };
+            (d, k)
+        })
+        // One edit for a short word, two for a long one: `user` is a slip, `care` is a kind.
+        .filter(|&(d, k)| d <= if k.len() >= 5 { 2 } else { 1 } && d < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Rules of two buckets of one agreement that can select the same contribution: same kind,
+/// and no filter (`project`, `skill`, `agent`, dates) that keeps them apart. Each bucket
+/// claims for itself, so such a contribution is paid from both, which is rarely meant (a
+/// network paying work by role needs a `skill` on every rule). Warnings, not problems: a
+/// bonus on top can be meant, and is what a `once` claim is for (the founders' pattern), so a
+/// rule claiming `once` is never taken for an overlap. Read from the agreements alone, so the
+/// answer is the same however many contributions were loaded; one per pair of rules, at the
+/// later bucket's name, in agreement and bucket order.
+pub fn overlapping_rules(ledger: &Ledger) -> Vec<Diagnostic> {
+    use super::record::{ClaimKind, Rule};
+    fn apart<T: PartialEq>(a: Option<&T>, b: Option<&T>) -> bool {
+        matches!((a, b), (Some(a), Some(b)) if a != b)
+    }
+    let overlap = |a: &Rule, b: &Rule| {
+        a.kind == b.kind
+            && !apart(a.project.as_ref(), b.project.as_ref())
+            && !apart(a.skill.as_ref(), b.skill.as_ref())
+            && !apart(a.agent.as_ref(), b.agent.as_ref())
+            && !matches!((a.from, b.until), (Some(f), Some(u)) if f > u)
+            && !matches!((b.from, a.until), (Some(f), Some(u)) if f > u)
+    };
+    let mut out = Vec::new();
+    for agreement in &ledger.agreements {
+        // (bucket number, bucket, rule number, rule) of every rule making a lasting claim.
+        let lasting: Vec<_> = agreement
+            .buckets
+            .iter()
+            .enumerate()
+            .flat_map(|(n, b)| {
+                b.rules
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, r)| r.claim.unwrap_or(b.claim) != ClaimKind::Once)
+                    .map(move |(m, r)| (n + 1, b, m + 1, r))
+            })
+            .collect();
+        for (i, &(n1, b1, m1, r1)) in lasting.iter().enumerate() {
+            for &(n2, b2, m2, r2) in &lasting[i + 1..] {
+                if n1 == n2 || !overlap(r1, r2) {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(
+                        Code::InvalidAgreement,
+                        ledger.path(agreement.file),
+                        Some(b2.name.span),
+                        format!(
+                            "buckets {:?} and {:?} both claim contributions of kind `{}` (buckets[{n1}].rules[{m1}] and buckets[{n2}].rules[{m2}]): such a contribution is paid from both",
+                            b1.name.value, b2.name.value, r1.kind
+                        ),
+                    )
+                    .with_hint(
+                        "if that is not meant, narrow one rule with a filter such as `skill = \"...\"` (or `project`, `agent`, `from`/`until`); a bonus on top is a bucket with `claim = \"once\"`",
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Every approval names an existing contribution, and a signed one an existing signer.
 fn approvals(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for a in &ledger.approvals {
@@ -696,5 +786,28 @@ fn validation_policy(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             )
             .with_hint("set `approvals = 1` (or more) in [validation]".to_owned()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_builtin_kind;
+
+    #[test]
+    fn a_kind_one_slip_from_a_built_in_one_is_named() {
+        assert_eq!(near_builtin_kind("materials"), Some("material"));
+        assert_eq!(near_builtin_kind("Work"), Some("work"));
+        assert_eq!(near_builtin_kind("mony"), Some("money"));
+        assert_eq!(near_builtin_kind("wrok"), Some("work"));
+        assert_eq!(near_builtin_kind("uses"), Some("use"));
+    }
+
+    #[test]
+    fn built_in_and_own_kinds_are_left_alone() {
+        for kind in [
+            "work", "money", "material", "use", "care", "cite", "walk", "teaching",
+        ] {
+            assert_eq!(near_builtin_kind(kind), None, "{kind}");
+        }
     }
 }

@@ -814,6 +814,19 @@ fn read_rule<'i>(
     let bucket_claim = bucket.claim;
     let mut r = b.nested(format!("buckets[{n}].rules[{m}]"), table);
     let kind = r.name_word("kind", Need::Required("\"work\""));
+    if let Some(k) = &kind
+        && let Some(near) = super::checks::near_builtin_kind(&k.value)
+    {
+        r.report(
+            Code::InvalidValue,
+            Some(k.span),
+            format!(
+                "`buckets[{n}].rules[{m}].kind` is {:?}, one slip from the kind `{near}`: this rule would select only contributions of kind {:?}",
+                k.value, k.value
+            ),
+            Some(format!("did you mean `{near}`?")),
+        );
+    }
     let project = r.id("project", Need::Optional);
     let skill = r.name_word("skill", Need::Optional);
     let agent = r.id("agent", Need::Optional);

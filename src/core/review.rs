@@ -19,8 +19,12 @@ pub struct FieldChange {
     pub new: Option<String>,
 }
 
-/// The top-level fields that differ between two texts of a record, sorted by field name. A
-/// text that is not TOML counts as a single field `(text)`.
+/// The fields that differ between two texts of a record, each by its path: a table's keys
+/// (sorted) and an array's items (numbered from 1, as `ovn check` numbers buckets and rules)
+/// are followed down to the values that differ, so a one-word change to a rule reads
+/// `buckets[2].rules[2].kind: "material" -> "materials"`, not two whole `buckets` arrays. An
+/// item added to or removed from an array is one change with its whole value. A text that
+/// is not TOML counts as a single field `(text)`.
 pub fn field_changes(old: &str, new: &str) -> Vec<FieldChange> {
     let (Ok(a), Ok(b)) = (old.parse::<toml::Table>(), new.parse::<toml::Table>()) else {
         return vec![FieldChange {
@@ -29,20 +33,59 @@ pub fn field_changes(old: &str, new: &str) -> Vec<FieldChange> {
             new: Some(new.to_owned()),
         }];
     };
+    let mut out = Vec::new();
+    tables("", &a, &b, 0, &mut out);
+    out
+}
+
+/// How deep paths are followed; below, a value is shown whole. Records are shallow, and a
+/// hostile file nested thousands deep must not cost a stack frame per level.
+const MAX_DEPTH: usize = 16;
+
+fn tables(at: &str, a: &toml::Table, b: &toml::Table, depth: usize, out: &mut Vec<FieldChange>) {
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();
-    let show = |v: &toml::Value| v.to_string();
-    keys.into_iter()
-        .filter_map(|k| {
-            let (x, y) = (a.get(k), b.get(k));
-            (x != y).then(|| FieldChange {
-                field: k.clone(),
-                old: x.map(show),
-                new: y.map(show),
-            })
-        })
-        .collect()
+    for k in keys {
+        let path = if at.is_empty() {
+            k.clone()
+        } else {
+            format!("{at}.{k}")
+        };
+        values(path, a.get(k), b.get(k), depth + 1, out);
+    }
+}
+
+fn values(
+    path: String,
+    a: Option<&toml::Value>,
+    b: Option<&toml::Value>,
+    depth: usize,
+    out: &mut Vec<FieldChange>,
+) {
+    use toml::Value::{Array, Table};
+    if a == b {
+        return;
+    }
+    match (a, b) {
+        (Some(Table(x)), Some(Table(y))) if depth < MAX_DEPTH => tables(&path, x, y, depth, out),
+        (Some(Array(x)), Some(Array(y))) if depth < MAX_DEPTH => {
+            for i in 0..x.len().max(y.len()) {
+                values(
+                    format!("{path}[{}]", i + 1),
+                    x.get(i),
+                    y.get(i),
+                    depth + 1,
+                    out,
+                );
+            }
+        }
+        _ => out.push(FieldChange {
+            field: path,
+            old: a.map(|v| v.to_string()),
+            new: b.map(|v| v.to_string()),
+        }),
+    }
 }
 
 /// One agent's payout before and after a change.
@@ -95,5 +138,41 @@ mod tests {
         assert_eq!(changes[0].old.as_deref(), Some("\"2\""));
         assert_eq!(changes[1].old, None);
         assert_eq!(changes[2].new, None);
+    }
+
+    #[test]
+    fn nested_changes_are_listed_by_path() {
+        let old = "[[buckets]]\nname = \"a\"\n[[buckets.rules]]\nkind = \"work\"\n[[buckets.rules]]\nkind = \"hours\"\n";
+        let new = "[[buckets]]\nname = \"a\"\n[[buckets.rules]]\nkind = \"work\"\n[[buckets.rules]]\nkind = \"material\"\n[[buckets]]\nname = \"b\"\nto = \"x\"\n";
+        let changes = field_changes(old, new);
+        assert_eq!(
+            changes,
+            [
+                FieldChange {
+                    field: "buckets[1].rules[2].kind".to_owned(),
+                    old: Some("\"hours\"".to_owned()),
+                    new: Some("\"material\"".to_owned()),
+                },
+                FieldChange {
+                    field: "buckets[2]".to_owned(),
+                    old: None,
+                    new: Some("{ name = \"b\", to = \"x\" }".to_owned()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deeply_nested_value_is_shown_whole_below_the_limit() {
+        let deep = format!("x = {}1{}\n", "[".repeat(40), "]".repeat(40));
+        let changes = field_changes("x = 1\n", &deep);
+        assert_eq!(changes.len(), 1);
+        let deeper = format!("x = {}2{}\n", "[".repeat(40), "]".repeat(40));
+        let changes = field_changes(&deep, &deeper);
+        assert_eq!(changes.len(), 1);
+        assert!(
+            changes[0].field.matches('[').count() <= MAX_DEPTH,
+            "{changes:?}"
+        );
     }
 }

@@ -49,6 +49,19 @@ pub struct Impact {
     pub note: Option<String>,
     /// Each agent's payout before and after.
     pub agents: Vec<AgentImpact>,
+    /// Under a policy asking for approvals, what the change's own contributions that still
+    /// await approval would change once approved (`None` when none awaits).
+    pub awaiting_approval: Option<Awaiting>,
+}
+
+/// The part of a change that counts for nothing yet: its contributions awaiting approval,
+/// and each agent's payout at the head without them (`before`) and with them (`after`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Awaiting {
+    /// The contributions of the change, of this project, still awaiting approval, sorted.
+    pub contributions: Vec<String>,
+    /// What they would change once approved.
+    pub agents: Vec<AgentImpact>,
 }
 
 /// The projects a change touches and the amounts to pay out, as far as the change's own
@@ -58,6 +71,8 @@ struct Plan {
     agreements: BTreeSet<String>,
     named: Vec<String>,
     looked_up: Option<Vec<Option<Decimal>>>,
+    /// The contributions the change adds or changes, with their projects.
+    own: Vec<(Id, String)>,
 }
 
 impl Plan {
@@ -95,11 +110,17 @@ impl Plan {
                 Some(named.iter().map(|p| last_recorded(recorded, p)).collect())
             }
         };
+        let own = new
+            .contributions
+            .iter()
+            .map(|c| (c.id.value.clone(), c.project.value.to_string()))
+            .collect();
         Ok(Plan {
             projects,
             agreements,
             named,
             looked_up,
+            own,
         })
     }
 }
@@ -133,6 +154,7 @@ pub fn impact(
                 amount: None,
                 note: Some(NO_AMOUNT.to_owned()),
                 agents: Vec::new(),
+                awaiting_approval: None,
             })
             .collect());
     }
@@ -224,6 +246,7 @@ fn compare(
     mut before: Option<ledger::Loaded>,
 ) -> Result<Vec<Impact>, StoreError> {
     let (base_id, head_id) = (base.commit(), head.commit());
+    let own = plan.own;
     let mut projects = plan.projects;
     for p in &after.ledger.projects {
         if p.agreement
@@ -287,6 +310,14 @@ fn compare(
         None => (payouts(&after, &unapproved_after), kept_before),
     };
     keep(head_id, &payouts_after);
+    // What the change's contributions awaiting approval would pay once approved: the head
+    // again, with them counted. Not kept: no revision pays this.
+    let awaiting: Vec<(Id, String)> = own
+        .into_iter()
+        .filter(|(id, _)| unapproved_after.contains(id))
+        .collect();
+    let payouts_approved =
+        (!awaiting.is_empty()).then(|| payouts(&after, &without(&unapproved_after, &awaiting)));
     // Freed while the base loads (or the report is written), rather than before.
     super::discard(after);
     let payouts_before = match payouts_before {
@@ -302,7 +333,10 @@ fn compare(
             worked_out
         }
     };
-    let out = impacts(amounts, payouts_before, payouts_after);
+    let mut out = impacts(amounts.clone(), payouts_before, payouts_after.clone());
+    if let Some(approved) = payouts_approved {
+        awaiting_impacts(&mut out, &amounts, &awaiting, &payouts_after, &approved);
+    }
     if let Some(before) = before {
         super::discard(before);
     }
@@ -326,6 +360,7 @@ fn impacts(
                 amount: None,
                 note: Some(NO_AMOUNT.to_owned()),
                 agents: Vec::new(),
+                awaiting_approval: None,
             });
             continue;
         };
@@ -340,9 +375,52 @@ fn impacts(
             amount: Some(amount),
             note,
             agents,
+            awaiting_approval: None,
         });
     }
     out
+}
+
+/// `unapproved` but for the `awaiting` contributions.
+fn without(unapproved: &HashSet<Id>, awaiting: &[(Id, String)]) -> HashSet<Id> {
+    unapproved
+        .iter()
+        .filter(|id| !awaiting.iter().any(|(a, _)| a == *id))
+        .cloned()
+        .collect()
+}
+
+/// Adds to each project's impact what the change's contributions awaiting approval
+/// (`awaiting`, with their projects) would change once approved: the head's totals without
+/// them (`after`) against with them (`approved`), one entry per project with an amount.
+fn awaiting_impacts(
+    out: &mut [Impact],
+    amounts: &[(String, Option<Decimal>)],
+    awaiting: &[(Id, String)],
+    after: &[Totals],
+    approved: &[Totals],
+) {
+    for (((project, _), impact), (a, b)) in amounts
+        .iter()
+        .zip(out.iter_mut())
+        .zip(after.iter().zip(approved))
+    {
+        let mut contributions: Vec<String> = awaiting
+            .iter()
+            .filter(|(_, p)| p == project)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        if contributions.is_empty() {
+            continue;
+        }
+        contributions.sort();
+        if let (Ok(a), Ok(b)) = (a, b) {
+            impact.awaiting_approval = Some(Awaiting {
+                contributions,
+                agents: review::impact(a.as_deref(), b.as_deref()),
+            });
+        }
+    }
 }
 
 /// The totals of `payout`.

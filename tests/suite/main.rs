@@ -20,6 +20,7 @@
 //! - `cache`: the cache and the quick loads never change an answer.
 //! - `architecture`, `diagnostics` (the error corpus, whose fixtures stay in
 //!   `tests/diagnostics/<code>/`); the man pages in `man/` are checked by `cli::man`.
+//! - `schemas`: every command's `--format json` output against its schema in `schemas/`.
 //! - `common`: the shared sandbox (git and `ovn` with the clock and identity pinned), the
 //!   example ledgers and the helpers every group uses.
 //!
@@ -32,6 +33,7 @@ mod common;
 
 mod architecture;
 mod diagnostics;
+mod schemas;
 
 mod cli {
     mod agent;

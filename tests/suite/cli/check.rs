@@ -642,3 +642,72 @@ fn the_pre_commit_framework_refuses_what_is_staged_incomplete() {
     assert!(passed.status.success(), "{out}");
     assert!(out.contains("Passed"), "{out}");
 }
+
+/// Issue 20: a rule whose kind is one slip from a built-in kind selects nothing; `ovn check`
+/// says where, and what was meant.
+#[test]
+fn a_misspelt_kind_in_a_rule_is_located_with_a_suggestion() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("kind = \"material\"", "kind = \"materials\""),
+    )
+    .unwrap();
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "short"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("agreements/drone-ve.toml:23:8: error[invalid-value]: `buckets[2].rules[2].kind` is \"materials\""),
+        "{out}"
+    );
+    let (_, human) = stdout(s.ovn(&dir).arg("check"));
+    assert!(human.contains("did you mean `material`?"), "{human}");
+}
+
+/// Issue 20: two buckets that can claim one contribution are a warning naming both buckets,
+/// their rules and the fix; the check still passes.
+#[test]
+fn two_buckets_claiming_one_contribution_are_a_warning() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, common::with_role_bucket(&text)).unwrap();
+    let (code, out) = stdout(s.ovn(&dir).arg("check"));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning[claimed-twice]: buckets \"development\" and \"equity\" both claim contributions of kind `work` (buckets[3].rules[1] and buckets[4].rules[1])"),
+        "{out}"
+    );
+    assert!(out.contains("a filter such as `skill"), "{out}");
+    assert!(out.contains("no problems, 1 warning"), "{out}");
+    let (_, json) = stdout(s.ovn(&dir).args(["check", "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["warnings"][0]["code"], "claimed-twice");
+    assert_eq!(json["warnings"][0]["path"], "agreements/drone-ve.toml");
+    // A filter that keeps the rules apart silences it.
+    std::fs::write(
+        &path,
+        common::with_role_bucket(&text).replace(
+            "[[buckets.rules]]\nkind = \"work\"\n\n[[buckets.rules]]\nkind = \"use\"",
+            "[[buckets.rules]]\nkind = \"work\"\nskill = \"carpentry\"\n\n[[buckets.rules]]\nkind = \"use\"",
+        ),
+    )
+    .unwrap();
+    let (code, out) = stdout(s.ovn(&dir).arg("check"));
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("warning"), "{out}");
+}
+
+/// The bundled examples give no such warning: the lab's founders bonus is a `once` claim on
+/// top of equity, which is what `once` is for.
+#[test]
+fn the_bundled_example_claims_nothing_twice() {
+    let s = Sandbox::new();
+    let dir = common::fablab_repo(&s, "fab");
+    let (code, out) = stdout(s.ovn(&dir).arg("check"));
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("warning"), "{out}");
+}

@@ -341,3 +341,88 @@ fn decay_and_balanced_buckets_on_the_policies_example() {
             .stdout(predicate::str::contains(format!("payout {id} matches")));
     }
 }
+
+/// Issue 20: a contribution two buckets pay is named under the payout, with the buckets and
+/// the fix, and listed in the JSON.
+#[test]
+fn a_contribution_paid_from_two_buckets_is_named() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, crate::common::with_role_bucket(&text)).unwrap();
+    s.git(&dir, &["commit", "-qam", "role bucket"]);
+    let (code, out, err) = run(&s, &dir, &["payout", "3000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 contribution is claimed by buckets \"development\" and \"equity\" (01aaaaaaaaaaaaaaaaaaaaaaa1): paid from each; if that is not meant, add a filter such as `skill` to one of their rules"),
+        "{out}"
+    );
+    let (_, json, _) = run(&s, &dir, &["payout", "3000", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["claimed_twice"],
+        serde_json::json!([{
+            "buckets": ["development", "equity"],
+            "contributions": ["01aaaaaaaaaaaaaaaaaaaaaaa1"]
+        }])
+    );
+}
+
+/// Issue 20: `--record --format json` prints the record (id, path, commit, branch) and the
+/// payout it holds, as JSON; `--date` takes a day as the other commands do (`2026-11-3`).
+#[test]
+fn a_recorded_payout_is_printed_as_json_and_dates_are_lenient() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "3000",
+            "--record",
+            "--date",
+            "2026-11-3",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let id = json["id"].as_str().unwrap();
+    assert_eq!(json["path"], format!("payouts/2026/{id}.toml"));
+    assert_eq!(json["branch"], "main");
+    assert_eq!(json["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(json["payout"]["amount"], "3000.00");
+    assert_eq!(json["payout"]["date"], "2026-11-03");
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "--date", "2026-11"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--date \"2026-11\" is a period, not a day"),
+        "{err}"
+    );
+}
+
+/// Issue 20: once a payout repaid every debt, the reimbursement bucket of the next one says
+/// its claims are settled, not that its rules match nothing.
+#[test]
+fn a_bucket_whose_debts_are_repaid_says_so() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let (code, _, err) = run(&s, &dir, &["payout", "3000", "--record"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&s, &dir, &["payout", "3000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("900.00 went back to the pool (no claim left to pay; left out below: 1 debt already repaid)"),
+        "{out}"
+    );
+    assert!(!out.contains("no contribution matches its rules"), "{out}");
+    let (_, out, _) = run(&s, &dir, &["payout", "3000", "--explain"]);
+    assert!(
+        out.contains("no claim left to pay; left out below: 1 debt already repaid: the budget goes back to the pool"),
+        "{out}"
+    );
+}

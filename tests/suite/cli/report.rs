@@ -537,3 +537,34 @@ fn dates_as_hledger_users_write_them_a_period_is_its_first_or_last_day() {
         "{err}"
     );
 }
+
+/// Issue 20: counts are JSON numbers; amounts, hours and shares stay decimal strings.
+#[test]
+fn report_counts_are_json_numbers() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        &s,
+        &dir,
+        &[
+            "report",
+            "contributions",
+            "--by",
+            "agent",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let ben = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent"] == "ben")
+        .unwrap();
+    assert_eq!(ben["contributions"], 3, "{ben}");
+    assert_eq!(ben["hours"], "30", "{ben}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&s, &dir, &["report", "payouts", "--format", "json"])).unwrap();
+    assert_eq!(json["paid_to_date"]["total"]["payouts"], 0, "{json}");
+}

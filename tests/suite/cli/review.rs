@@ -737,3 +737,156 @@ fn without_an_amount_or_a_recorded_payout_the_impact_says_so() {
     let no_cache = s.ovn(&dir).args(["--no-cache", "review"]).output().unwrap();
     assert_eq!(out, String::from_utf8(no_cache.stdout).unwrap());
 }
+
+/// Issue 20: a change that misspells a rule's kind is a violation naming the place and the
+/// kind meant, not only an agreement "changed".
+#[test]
+fn review_names_a_misspelt_kind_in_a_changed_agreement() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "typo"]);
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("kind = \"material\"", "kind = \"materials\""),
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "typo"]);
+    let (code, out, err) = review(&s, &dir, &["main..typo", "--no-impact"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("agreements/drone-ve.toml:23:8: error[invalid-value]: `buckets[2].rules[2].kind` is \"materials\""),
+        "{out}"
+    );
+    assert!(out.contains("(did you mean `material`?)"), "{out}");
+}
+
+/// Issue 20: hours are counted after corrections; a record the change supersedes no longer
+/// adds its hours to the day (8h replaced by 5h is 5h, not "13h ... unusual").
+#[test]
+fn review_counts_hours_after_corrections() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "fix"]);
+    let logged = common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "8h",
+            "Soldering",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let id = logged.split_whitespace().nth(1).unwrap().to_owned();
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "5h",
+            "Soldering, corrected",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+            "--supersedes",
+            &id,
+        ],
+    );
+    let (code, out, err) = review(&s, &dir, &["--no-impact"]);
+    assert!(!out.contains("unusual"), "{out}");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Issue 20: under a policy asking for approvals, what the change's own contributions would
+/// pay once approved is said, not left out silently.
+#[test]
+fn review_says_what_work_awaiting_approval_would_change() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    let logged = common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let id = logged.split_whitespace().nth(1).unwrap().to_owned();
+    let (_, out, err) = review(&s, &dir, &["--amount", "3000"]);
+    assert!(
+        out.contains(&format!(
+            "1 contribution of this change awaits approval and counts for nothing until approved ({id}); once approved:"
+        )),
+        "{out}{err}"
+    );
+    let (_, out, _) = review(&s, &dir, &["--amount", "3000", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let awaiting = &json["impact"][0]["awaiting_approval"];
+    assert_eq!(awaiting["contributions"], serde_json::json!([id]));
+    let ana = awaiting["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "ana")
+        .unwrap();
+    assert!(
+        ana["difference"].as_str().unwrap().parse::<f64>().unwrap() > 0.0,
+        "{awaiting}"
+    );
+}
+
+/// Issue 20: review JSON names revisions as a ref and a commit apart, writes amounts as
+/// `ovn payout` does ("3000.00", "0.00"), and a changed agreement is diffed by field path.
+#[test]
+fn review_json_has_refs_commits_and_amounts_in_one_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let main = common::head(&s, &dir);
+    s.git(&dir, &["switch", "-q", "-c", "rules"]);
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("kind = \"use\"", "kind = \"care\"")).unwrap();
+    s.git(&dir, &["commit", "-qam", "care"]);
+    let head = common::head(&s, &dir);
+    let (_, out, _) = review(&s, &dir, &["main..rules", "--amount", "3000"]);
+    assert!(
+        out.contains("buckets[3].rules[2].kind: \"use\" -> \"care\""),
+        "{out}"
+    );
+    assert!(!out.contains("buckets: ["), "{out}");
+    let (_, out, _) = review(
+        &s,
+        &dir,
+        &["main..rules", "--amount", "3000", "--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["base"]["ref"], "main");
+    assert_eq!(json["base"]["commit"], main.trim());
+    assert_eq!(json["base"]["merge_base"], main.trim());
+    assert_eq!(json["head"]["ref"], "rules");
+    assert_eq!(json["head"]["commit"], head.trim());
+    assert_eq!(json["impact"][0]["amount"], "3000.00");
+    let cy = json["impact"][0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "cy")
+        .unwrap();
+    assert_eq!(cy["after"], "0.00", "{cy}");
+    assert_eq!(
+        json["changed"][0]["fields"][0]["field"],
+        "buckets[3].rules[2].kind"
+    );
+}

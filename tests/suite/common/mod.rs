@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod inline;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -488,4 +489,13 @@ pub fn fablab_repo(s: &Sandbox, name: &str) -> PathBuf {
     s.git(&dir, &["add", "-A"]);
     s.git(&dir, &["commit", "-q", "-m", "fablab"]);
     dir
+}
+
+/// The drone agreement with a second bucket paying electronics work, beside the equity bucket
+/// that pays all work: the SENSORICA mistake (a role bucket without a filter on the other).
+pub fn with_role_bucket(text: &str) -> String {
+    text.replace(
+        "[[buckets]]\nname = \"equity\"",
+        "[[buckets]]\nname = \"development\"\nshare = \"20%\"\n\n[[buckets.rules]]\nkind = \"work\"\nskill = \"electronics\"\n\n[[buckets]]\nname = \"equity\"",
+    )
 }

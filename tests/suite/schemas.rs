@@ -1,0 +1,170 @@
+//! Every command's `--format json` output against its schema in `schemas/` (issue 20): the
+//! schemas are the documented contract for scripts, and these tests keep them true. The
+//! outputs are real ones, on the worked example and the bundled fablab ledger, in the
+//! variants a script meets (a preview and a record, with and without --explain, a review
+//! with awaiting approvals and a changed agreement, a check with problems and warnings).
+
+use std::path::Path;
+
+use crate::common::{self, Sandbox, base_repo, fablab_repo, policy_repo, run};
+use serde_json::Value;
+
+fn schema(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Runs `ovn ARGS` in `dir` and checks its stdout against `schemas/<name>.json`.
+fn conforms(s: &Sandbox, dir: &Path, name: &str, args: &[&str]) {
+    let (_, out, err) = run(s, dir, args);
+    let value: Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("ovn {args:?} printed no JSON ({e}): {out}{err}"));
+    let errors = common::schema::errors(&schema(name), &value);
+    assert!(
+        errors.is_empty(),
+        "ovn {args:?} breaks schemas/{name}.json: {errors:#?}"
+    );
+}
+
+#[test]
+fn every_schema_is_tested_here() {
+    let mut names: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"))
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+            .collect();
+    names.sort();
+    assert_eq!(names, ["check", "payout", "report", "review"]);
+}
+
+#[test]
+fn check_json_conforms() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    conforms(&s, &dir, "check", &["check", "--format", "json"]);
+    conforms(
+        &s,
+        &dir,
+        "check",
+        &["check", "--at", "HEAD", "--format", "json"],
+    );
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        common::with_role_bucket(&text).replace("kind = \"money\"", "kind = \"mony\""),
+    )
+    .unwrap();
+    conforms(&s, &dir, "check", &["check", "--format", "json"]);
+}
+
+#[test]
+fn payout_json_conforms() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fab");
+    for p in ["drone", "lab", "seedbank"] {
+        conforms(
+            &s,
+            &dir,
+            "payout",
+            &["payout", "3000", "-p", p, "--format", "json"],
+        );
+        conforms(
+            &s,
+            &dir,
+            "payout",
+            &["payout", "3000", "-p", p, "--format", "json", "--explain"],
+        );
+    }
+    conforms(
+        &s,
+        &dir,
+        "payout",
+        &[
+            "payout", "3000", "-p", "drone", "--record", "--format", "json",
+        ],
+    );
+}
+
+#[test]
+fn report_json_conforms() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fab");
+    common::ok(&s, &dir, &["payout", "3000", "-p", "drone", "--record"]);
+    for args in [
+        &["report", "contributions", "--format", "json"][..],
+        &[
+            "report",
+            "contributions",
+            "--by",
+            "agent,project",
+            "--format",
+            "json",
+        ],
+        &["report", "claims", "--format", "json"],
+        &["report", "payouts", "--format", "json"],
+        &["report", "resources", "--format", "json"],
+    ] {
+        conforms(&s, &dir, "report", args);
+    }
+}
+
+#[test]
+fn review_json_conforms() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    s.git(&dir, &["switch", "-q", "-c", "week"]);
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("kind = \"use\"", "kind = \"care\"")).unwrap();
+    s.git(&dir, &["commit", "-qam", "care"]);
+    conforms(
+        &s,
+        &dir,
+        "review",
+        &["review", "--amount", "3000", "--format", "json"],
+    );
+    conforms(
+        &s,
+        &dir,
+        "review",
+        &["review", "--format", "json", "--no-impact"],
+    );
+    conforms(
+        &s,
+        &dir,
+        "review",
+        &["review", "main..week", "--format", "json"],
+    );
+}
+
+/// The validator is not a rubber stamp: the shapes issue 20 replaced are refused.
+#[test]
+fn the_old_shapes_break_the_schemas() {
+    let old_review = serde_json::json!({
+        "base": "main (536543719fde)", "head": "HEAD (536543719fde)", "added": [], "changed": [],
+        "removed": [], "violations": [], "governance": [], "records": [], "impact": []
+    });
+    assert!(!common::schema::errors(&schema("review"), &old_review).is_empty());
+    let old_row = serde_json::json!({
+        "report": "contributions", "commit": "0".repeat(40), "notes": [],
+        "rows": [{ "agent": "ana", "contributions": "14" }], "total": null
+    });
+    assert!(!common::schema::errors(&schema("report"), &old_row).is_empty());
+}

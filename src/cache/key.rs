@@ -40,7 +40,8 @@ use crate::core::ledger::RecordType;
 /// are misses. Generation 2: payout lines, corrections, bounds, governance and
 /// hostile-content checks. Generation 3: tables without trailing spaces, the validated
 /// branch read from its upstream, advice for a `rest` bucket with nothing to pay.
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 3");
+/// Generation 4: payment records (`payments/`) are read and checked.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 4");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

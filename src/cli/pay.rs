@@ -218,17 +218,30 @@ fn request(args: &PayArgs, ctx: &Context) -> Result<Request, CliError> {
         None => today,
     };
     let optional =
-        |flag: &str, v: &Option<String>| v.as_deref().map(|t| writing::text(flag, t)).transpose();
+        |flag: &str, v: &Option<String>| v.as_deref().map(|t| one_line(flag, t)).transpose();
     Ok(Request {
         payout: args.payout.trim().to_owned(),
         lines,
         amount,
         date,
-        method: writing::text("--method", &args.method)?,
+        method: one_line("--method", &args.method)?,
         reference: optional("--reference", &args.reference)?,
         memo: optional("--memo", &args.memo)?,
         refund: args.refund,
     })
+}
+
+/// Free text of a payment: the reader's rule for text, on one line (a method, a bank
+/// reference and a memo land on one line of a journal and of a bank batch).
+fn one_line(flag: &str, value: &str) -> Result<String, CliError> {
+    let text = writing::text(flag, value)?;
+    if text.contains(['\n', '\r']) {
+        return Err(CliError::usage(
+            format!("{flag} spans several lines"),
+            Some("write it on one line".to_owned()),
+        ));
+    }
+    Ok(text)
 }
 
 /// One payment as the command shows it.

@@ -170,6 +170,29 @@ pub fn write(p: &Payment) -> String {
     out
 }
 
+/// Whether `account` can be the asset account payments are booked from: an hledger-style
+/// name, `assets:` and one or more components of lowercase letters, digits and `-`, each
+/// starting with a letter (so it is a valid beancount account once capitalised).
+pub fn check_account(account: &str) -> Result<(), String> {
+    let mut parts = account.split(':');
+    let good = parts.next() == Some("assets")
+        && account.len() <= 200
+        && account.contains(':')
+        && parts.all(|p| {
+            p.starts_with(|c: char| c.is_ascii_lowercase())
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if good {
+        Ok(())
+    } else {
+        Err(format!(
+            "`payment_account` must be an asset account such as \"assets:bank\" or \"assets:bank:checking\" (lowercase letters, digits and `-`, parts separated by `:`), found {:?}",
+            super::render::visible(account)
+        ))
+    }
+}
+
 /// One payout line with what it owes, what payments paid on it, and what is outstanding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineBalance {
@@ -179,6 +202,8 @@ pub struct LineBalance {
     pub date: NaiveDate,
     /// The payout's project.
     pub project: Id,
+    /// Its number in the payout, from 1, in the payout's order (as `ovn pay --line` takes it).
+    pub number: usize,
     /// The line's agent.
     pub agent: Id,
     /// The line's bucket.
@@ -243,7 +268,7 @@ pub fn balances(ledger: &Ledger) -> Vec<LineBalance> {
     payouts.sort_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)));
     let mut out = Vec::new();
     for p in payouts {
-        for (agent, bucket, owed) in lines_of(p) {
+        for (i, (agent, bucket, owed)) in lines_of(p).into_iter().enumerate() {
             let (sum, n) = paid
                 .get(&(p.id.value.as_str(), agent.as_str(), bucket))
                 .copied()
@@ -252,6 +277,7 @@ pub fn balances(ledger: &Ledger) -> Vec<LineBalance> {
                 payout: p.id.value.clone(),
                 date: p.date.value,
                 project: p.project.value.clone(),
+                number: i + 1,
                 agent: agent.clone(),
                 bucket: bucket.to_owned(),
                 owed,
@@ -269,6 +295,52 @@ pub fn payout_balances(ledger: &Ledger, payout: &str) -> Vec<LineBalance> {
         .into_iter()
         .filter(|b| b.payout.as_str() == payout)
         .collect()
+}
+
+/// The lines `query` selects: of the payouts of its projects and dates (the payout's date),
+/// and with agents, the lines of those agents; in [`balances`] order.
+pub fn selected(ledger: &Ledger, query: &super::report::Query) -> Vec<LineBalance> {
+    balances(ledger)
+        .into_iter()
+        .filter(|b| query.project(&b.project) && query.dated(b.date) && query.agent(&b.agent))
+        .collect()
+}
+
+/// What one agent is owed, was paid and has outstanding over a set of lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentBalance {
+    /// The agent.
+    pub agent: Id,
+    /// How many lines.
+    pub lines: usize,
+    /// What the lines owe.
+    pub owed: Decimal,
+    /// What payments paid on them, refunds deducted.
+    pub paid: Decimal,
+}
+
+impl AgentBalance {
+    /// `owed - paid`.
+    pub fn outstanding(&self) -> Decimal {
+        self.owed - self.paid
+    }
+}
+
+/// `lines` summed per agent, by agent id.
+pub fn by_agent(lines: &[LineBalance]) -> Vec<AgentBalance> {
+    let mut out: BTreeMap<&Id, AgentBalance> = BTreeMap::new();
+    for l in lines {
+        let e = out.entry(&l.agent).or_insert_with(|| AgentBalance {
+            agent: l.agent.clone(),
+            lines: 0,
+            owed: Decimal::ZERO,
+            paid: Decimal::ZERO,
+        });
+        e.lines += 1;
+        e.owed += l.owed;
+        e.paid += l.paid;
+    }
+    out.into_values().collect()
 }
 
 /// The ledger-wide payment checks: a payment names a recorded payout, a line that payout
@@ -493,6 +565,26 @@ mod tests {
         assert_eq!(codes(&l), ["invalid-value"]);
         let l = ledger(&[("q1", &pay("ana", "1.00", "refund = true\n"))]);
         assert_eq!(codes(&l), ["overpayment"]);
+    }
+
+    #[test]
+    fn the_payment_account_is_an_asset_account() {
+        for good in ["assets:bank", "assets:bank:checking-2"] {
+            assert_eq!(check_account(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "assets",
+            "bank",
+            "assets:",
+            "assets:Bank",
+            "assets:2nd",
+            "assets:a b",
+            "liabilities:x",
+            "assets:a\u{1b}",
+        ] {
+            let e = check_account(bad).unwrap_err();
+            assert!(!e.contains('\u{1b}'), "{e}");
+        }
     }
 
     #[test]

@@ -359,3 +359,179 @@ fn hostile_text_is_refused_or_kept_as_data() {
     let (code, out, err) = run(&s, &dir, &["check"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// Whether `tool --version` runs; says why a check is skipped when it does not.
+fn installed(tool: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("SKIPPED: `{tool}` is not installed (bash .ci/run installs it)");
+    }
+    ok
+}
+
+#[test]
+fn exports_book_payments_and_reconcile_with_the_report_to_the_cent() {
+    let s = Sandbox::new();
+    let (dir, _) = repo_with_payout(&s, "Invoice 1");
+    let before_hl = crate::common::ok(&s, &dir, &["export", "hledger"]);
+    let text = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    write_files(
+        &dir,
+        &[(
+            "ovn.toml",
+            &format!("{text}payment_account = \"assets:bank:checking\"\n") as &str,
+        )],
+    );
+    s.git(
+        &dir,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "book payments from the checking account",
+        ],
+    );
+    for args in [
+        &[
+            "--agent",
+            "ana",
+            "--amount",
+            "150.10",
+            "--memo",
+            "first; \"half\" # of it",
+        ][..],
+        &["--agent", "ben", "--bucket", "reimbursement"],
+        &["--agent", "cy", "--amount", "0.01"],
+    ] {
+        let mut all = vec!["pay", "01pa", "--method", "bank transfer"];
+        all.extend_from_slice(args);
+        let (code, _, err) = pay(&s, &dir, &all);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, _, err) = pay(
+        &s,
+        &dir,
+        &[
+            "pay", "01pa", "--agent", "ana", "--refund", "--amount", "0.10", "--method", "cash",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let journal = crate::common::ok(&s, &dir, &["export", "hledger"]);
+    let payout_entry = &before_hl[before_hl.find("\n2026-11-30 *").unwrap()..];
+    assert!(
+        journal.contains(payout_entry),
+        "payouts book as before:\n{journal}"
+    );
+    assert!(
+        journal.contains("account assets:bank:checking\n"),
+        "{journal}"
+    );
+    assert!(journal.contains(") Payment ana | payout 01pa0000000000000000000001\n    ; bucket: equity, method: bank transfer, memo: first, \"half\" # of it\n    liabilities:payable:ana  150.10 EUR\n    assets:bank:checking  -150.10 EUR\n"), "{journal}");
+    assert!(journal.contains(") Refund ana | payout 01pa0000000000000000000001\n    ; bucket: equity, method: cash\n    liabilities:payable:ana  -0.10 EUR\n    assets:bank:checking  0.10 EUR\n"), "{journal}");
+    let beancount = crate::common::ok(&s, &dir, &["export", "beancount"]);
+    assert!(
+        beancount.contains("2026-11-30 open Assets:Bank:Checking EUR\n"),
+        "{beancount}"
+    );
+    assert!(
+        beancount.contains(
+            "  Liabilities:Payable:Ben  400.00 EUR\n  Assets:Bank:Checking  -400.00 EUR\n"
+        ),
+        "{beancount}"
+    );
+
+    // What the report says is outstanding, per agent.
+    let report = crate::common::ok(
+        &s,
+        &dir,
+        &["report", "payouts", "--lines", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let rows = v["outstanding"]["rows"].as_array().unwrap();
+    let outstanding: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["agent"].as_str().unwrap().to_owned(),
+                r["outstanding"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outstanding,
+        [
+            ("ana".to_owned(), "1000.00".to_owned()),
+            ("ben".to_owned(), "1101.06".to_owned()),
+            ("cy".to_owned(), "48.93".to_owned()),
+            ("fablab-fund".to_owned(), "300.00".to_owned()),
+        ]
+    );
+    assert_eq!(v["outstanding"]["total"]["outstanding"], "2449.99");
+    let csv = crate::common::ok(
+        &s,
+        &dir,
+        &["report", "payouts", "--lines", "--format", "csv"],
+    );
+    assert!(csv.starts_with("payout,date,project,line,agent,bucket,owed,paid,outstanding\n01pa0000000000000000000001,2026-11-30,drone,1,fablab-fund,network,300.00,0.00,300.00\n"), "{csv}");
+    assert!(
+        csv.contains(",3,ana,equity,1150.00,150.00,1000.00\n"),
+        "{csv}"
+    );
+
+    if installed("hledger") {
+        let file = s.work().join("books.journal");
+        std::fs::write(&file, &journal).unwrap();
+        let check = std::process::Command::new("hledger")
+            .args(["check", "--strict", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "hledger check: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let bal = std::process::Command::new("hledger")
+            .args(["balance", "--flat", "-N", "-f"])
+            .arg(&file)
+            .arg("liabilities:payable")
+            .output()
+            .unwrap();
+        let books: Vec<(String, String)> = String::from_utf8(bal.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut w = l.split_whitespace();
+                let amount = w.next().unwrap().trim_start_matches('-').to_owned();
+                let account = w
+                    .nth(1)
+                    .unwrap()
+                    .trim_start_matches("liabilities:payable:")
+                    .to_owned();
+                (account, amount)
+            })
+            .collect();
+        assert_eq!(
+            books, outstanding,
+            "the payables left are what the report says is outstanding"
+        );
+    }
+    if installed("bean-check") {
+        let file = s.work().join("books.beancount");
+        std::fs::write(&file, &beancount).unwrap();
+        let check = std::process::Command::new("bean-check")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "bean-check: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}

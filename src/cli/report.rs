@@ -914,7 +914,8 @@ fn settlement(
     if only {
         rendered.grids = vec![g, a];
         rendered.chart = None;
-    } else {
+    } else if !lines.is_empty() {
+        // Without a payout line there is nothing to settle: the report stays as it was.
         rendered.grids.extend([g, a]);
     }
 }

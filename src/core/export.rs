@@ -354,31 +354,36 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
         }
     }
     for p in &payments {
-        let (what, _) = payment_text(p);
-        let agent = name(p.agent.value.as_str())?;
-        let cur = &p.currency;
-        let _ = writeln!(
-            out,
-            "\n{} * {} {}",
-            p.date.value,
-            bean_string(&what),
-            bean_string(p.memo.as_deref().unwrap_or(""))
-        );
-        let _ = writeln!(out, "  payment: {}", bean_string(p.id.value.as_str()));
-        let _ = writeln!(out, "  payout: {}", bean_string(p.payout.value.as_str()));
-        let _ = writeln!(out, "  bucket: {}", bean_string(&p.bucket.value));
-        let _ = writeln!(out, "  method: {}", bean_string(&p.method));
-        if let Some(r) = &p.reference {
-            let _ = writeln!(out, "  reference: {}", bean_string(r));
-        }
-        let _ = writeln!(
-            out,
-            "  Liabilities:Payable:{agent}  {} {cur}",
-            money(p.signed(), mu)
-        );
-        let _ = writeln!(out, "  {bank}  {} {cur}", money(-p.signed(), mu));
+        bean_payment(&mut out, p, &name(p.agent.value.as_str())?, &bank, mu);
     }
     Ok(out)
+}
+
+/// One payment as a beancount transaction: the agent's payable (`agent`, its account
+/// component) settled from `bank`, with the record's fields as metadata.
+fn bean_payment(out: &mut String, p: &Payment, agent: &str, bank: &str, mu: u32) {
+    let (what, _) = payment_text(p);
+    let cur = &p.currency;
+    let _ = writeln!(
+        out,
+        "\n{} * {} {}",
+        p.date.value,
+        bean_string(&what),
+        bean_string(p.memo.as_deref().unwrap_or(""))
+    );
+    let _ = writeln!(out, "  payment: {}", bean_string(p.id.value.as_str()));
+    let _ = writeln!(out, "  payout: {}", bean_string(p.payout.value.as_str()));
+    let _ = writeln!(out, "  bucket: {}", bean_string(&p.bucket.value));
+    let _ = writeln!(out, "  method: {}", bean_string(&p.method));
+    if let Some(r) = &p.reference {
+        let _ = writeln!(out, "  reference: {}", bean_string(r));
+    }
+    let _ = writeln!(
+        out,
+        "  Liabilities:Payable:{agent}  {} {cur}",
+        money(p.signed(), mu)
+    );
+    let _ = writeln!(out, "  {bank}  {} {cur}", money(-p.signed(), mu));
 }
 
 /// An hledger account name (`assets:bank`) as a beancount one (`Assets:Bank`).

@@ -419,6 +419,17 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         e.0 = e.0.checked_add(p.signed()).unwrap_or(e.0);
         e.1.push(p.file);
     }
+    overpaid(ledger, &payouts, lines, diags);
+}
+
+/// The lines whose payments (refunds deducted) sum above what they owe, or below zero: one
+/// report each, on the line's last payment, naming the others.
+fn overpaid(
+    ledger: &Ledger,
+    payouts: &BTreeMap<&str, &PayoutRecord>,
+    lines: BTreeMap<LineKey<'_>, (Decimal, Vec<FileId>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for ((payout, agent, bucket), (paid, files)) in lines {
         let Some(owed) = payouts.get(payout).and_then(|p| {
             lines_of(p)

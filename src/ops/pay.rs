@@ -286,6 +286,8 @@ fn amounts(ledger: &Ledger, req: &Request) -> Result<Vec<(LineBalance, Decimal)>
                 }
                 Some(a) => a,
                 None if excess > Decimal::ZERO => excess,
+                // With --all, a refund returns the excess of each overpaid line.
+                None if req.lines == Lines::All => continue,
                 None => {
                     return Err(Error::usage(
                         format!("{what} is not overpaid: say how much is refunded"),
@@ -327,6 +329,15 @@ fn amounts(ledger: &Ledger, req: &Request) -> Result<Vec<(LineBalance, Decimal)>
         let mut amount = amount;
         amount.rescale(mu);
         out.push((b, amount));
+    }
+    if out.is_empty() && req.refund {
+        return Err(Error::usage(
+            format!("no line of payout {} is overpaid", payout.id.value),
+            Some(
+                "say which line and how much is refunded: --agent or --line, and --amount"
+                    .to_owned(),
+            ),
+        ));
     }
     if out.is_empty() {
         return Err(Error::usage(
@@ -460,5 +471,17 @@ mod tests {
         );
         r.amount = Some(Decimal::new(12001, 2));
         assert!(plan(&l, &r, ids()).is_err());
+        // With --all, each overpaid line returns its excess; the others are left alone.
+        let mut all = req(Lines::All, None);
+        all.refund = true;
+        let p = plan(&l, &all, ids()).unwrap();
+        assert_eq!(p.len(), 1);
+        let l = ledger(&["10.00"]);
+        assert!(
+            plan(&l, &all, ids())
+                .unwrap_err()
+                .to_string()
+                .contains("is overpaid")
+        );
     }
 }

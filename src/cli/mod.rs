@@ -14,6 +14,7 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod man;
+pub mod pay;
 pub mod payout;
 pub mod project;
 pub mod recover;
@@ -120,6 +121,8 @@ pub enum Command {
     Resource(resource::ResourceArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
+    #[allow(missing_docs)]
+    Pay(pay::PayArgs),
     #[allow(missing_docs)]
     Report(report::ReportArgs),
     #[allow(missing_docs)]
@@ -354,6 +357,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Import(args) => import::run(args, &cwd, ctx, &mut out)?,
         Command::Site(args) => site::run(args, &cwd, ctx, &mut out)?,
         Command::Approve(args) => approve::run(args, &cwd, ctx, &mut out)?,
+        Command::Pay(args) => pay::run(args, &cwd, ctx, &mut out)?,
         Command::Review(args) => {
             // The range pins the answer: both ends' commits (a bad range is computed, to fail).
             let ends = match &args.range {

@@ -173,9 +173,18 @@ pub struct ClaimsArgs {
 /// and with --agent those that paid one of the agents), then what each agent was paid in
 /// them. The CSV format prints the list of payouts only (one row per payout); `ovn export csv`
 /// prints every line of every payout.
+///
+/// Then the settlement of those payouts: each payout line (numbered as `ovn pay --line`
+/// takes them) with what it owes, what payments recorded with `ovn pay` paid on it (refunds
+/// deducted) and what is outstanding, and the same per agent. With --lines only the
+/// settlement is shown, and CSV prints one row per payout line.
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct PayoutsArgs {
+    /// Show only the payout lines with owed, paid and outstanding, then the same per agent
+    #[arg(long)]
+    pub lines: bool,
+
     #[allow(missing_docs)]
     #[command(flatten)]
     pub common: Common,
@@ -412,9 +421,12 @@ pub fn run(
             }
             rendered
         }
-        ReportCommand::Payouts(_) => {
+        ReportCommand::Payouts(a) => {
             let r = report::payouts(&source.ledger, &query);
-            payouts(&r, &query, mu, &currency, &scope)
+            let mut rendered = payouts(&r, &query, mu, &currency, &scope);
+            let lines = crate::core::payment::selected(&source.ledger, &query);
+            settlement(&mut rendered, &lines, mu, a.lines);
+            rendered
         }
         ReportCommand::Resources(_) => {
             let r = report::resources(&source.ledger, &query);
@@ -816,6 +828,95 @@ fn payouts(r: &report::PayoutsReport, q: &Query, mu: u32, currency: &str, scope:
             format!("paid to date ({} {currency})", money(all, mu)),
             bars,
         )),
+    }
+}
+
+/// Adds the settlement of the payouts to their report: each line's owed, paid and
+/// outstanding, then per agent; with `only`, in place of the payouts and paid-to-date.
+fn settlement(
+    rendered: &mut Rendered,
+    lines: &[crate::core::payment::LineBalance],
+    mu: u32,
+    only: bool,
+) {
+    let mut g = Grid::new(
+        "lines",
+        &[
+            ("payout", false),
+            ("date", false),
+            ("project", false),
+            ("line", true),
+            ("agent", false),
+            ("bucket", false),
+            ("owed", true),
+            ("paid", true),
+            ("outstanding", true),
+        ],
+    );
+    g.title = Some("Payout lines: owed, paid and outstanding".to_owned());
+    let all = crate::core::payment::by_agent(lines);
+    for l in lines {
+        g.rows.push(vec![
+            l.payout.to_string(),
+            l.date.to_string(),
+            l.project.to_string(),
+            l.number.to_string(),
+            l.agent.to_string(),
+            l.bucket.clone(),
+            money(l.owed, mu),
+            money(l.paid, mu),
+            money(l.outstanding(), mu),
+        ]);
+    }
+    let (owed, paid): (Decimal, Decimal) = all
+        .iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(o, p), a| {
+            (o + a.owed, p + a.paid)
+        });
+    g.total = Some(vec![
+        "total".to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        money(owed, mu),
+        money(paid, mu),
+        money(owed - paid, mu),
+    ]);
+    let mut a = Grid::new(
+        "outstanding",
+        &[
+            ("agent", false),
+            ("lines", true),
+            ("owed", true),
+            ("paid", true),
+            ("outstanding", true),
+        ],
+    );
+    a.title = Some("Outstanding by agent".to_owned());
+    for b in &all {
+        a.rows.push(vec![
+            b.agent.to_string(),
+            b.lines.to_string(),
+            money(b.owed, mu),
+            money(b.paid, mu),
+            money(b.outstanding(), mu),
+        ]);
+    }
+    a.total = Some(vec![
+        "total".to_owned(),
+        lines.len().to_string(),
+        money(owed, mu),
+        money(paid, mu),
+        money(owed - paid, mu),
+    ]);
+    if only {
+        rendered.grids = vec![g, a];
+        rendered.chart = None;
+    } else if !lines.is_empty() {
+        // Without a payout line there is nothing to settle: the report stays as it was.
+        rendered.grids.extend([g, a]);
     }
 }
 

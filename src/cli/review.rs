@@ -578,7 +578,10 @@ fn validated_edits(
         };
         let verb = if c.new.is_some() { "edits" } else { "deletes" };
         match kind {
-            RecordType::Contribution | RecordType::Payout | RecordType::Approval => {
+            RecordType::Contribution
+            | RecordType::Payout
+            | RecordType::Approval
+            | RecordType::Payment => {
                 let on_validated = match &range.validated {
                     Some(v) => store.read_file_at(&v.id(), &c.path)?.as_ref() == c.old.as_ref(),
                     None => false,

@@ -75,6 +75,10 @@ pub const CHECKS: &[Check] = &[
         name: "payout line",
         run: super::chain::check,
     },
+    Check {
+        name: "payments",
+        run: super::payment::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each

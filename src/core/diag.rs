@@ -77,6 +77,9 @@ pub enum Code {
     NotAFile,
     /// A file larger than [`crate::core::parse::MAX_FILE_BYTES`]: not read.
     TooLarge,
+    /// The payments of a payout line sum to more than it owes (or refund more than it was
+    /// paid).
+    Overpayment,
 }
 
 impl Code {
@@ -112,6 +115,7 @@ impl Code {
         Code::CorrectionLoop,
         Code::NotAFile,
         Code::TooLarge,
+        Code::Overpayment,
     ];
 
     /// The stable string form.
@@ -147,6 +151,7 @@ impl Code {
             Code::CorrectionLoop => "correction-loop",
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
+            Code::Overpayment => "overpayment",
         }
     }
 
@@ -193,6 +198,7 @@ impl Code {
                 "a symbolic link, FIFO, device or submodule where a file should be (never followed)"
             }
             Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
+            Code::Overpayment => "the payments of a payout line sum to more than it owes",
         }
     }
 

@@ -14,10 +14,21 @@
 //!     liabilities:payable:ana      -1150.00 EUR   ...and owed to its agent until paid
 //! ```
 //!
-//! The treasurer then books the cash as it moves (receivable → bank, payable → bank). Every
-//! figure is the record's own, already exact to the minor unit, so the journals balance by
-//! construction; `tests/suite/cli/export.rs` has the real `hledger check` and `bean-check`
-//! agree.
+//! Each payment recorded with `ovn pay` then settles its line's payable from the asset account
+//! named by `payment_account` in `ovn.toml` (default `assets:bank`); a refund books the other
+//! way. What is left on `liabilities:payable:AGENT` is what is outstanding, the figure `ovn
+//! report payouts` shows:
+//!
+//! ```text
+//! 2026-12-01 * (01m8a...) Payment ana | payout 01m86fyz80begts8jfgcvg5g7q
+//!     liabilities:payable:ana        150.00 EUR   settles (part of) the line
+//!     assets:bank                   -150.00 EUR   from the network's account
+//! ```
+//!
+//! A ledger without payments exports exactly as before. The cash coming in (receivable →
+//! bank) is the treasurer's to book. Every figure is the record's own, already exact to the
+//! minor unit, so the journals balance by construction; `tests/suite/cli/export.rs` and
+//! `tests/suite/cli/pay.rs` have the real `hledger check` and `bean-check` agree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -26,6 +37,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::ledger::Ledger;
+use super::payment::Payment;
 use super::payout::money;
 use super::record::PayoutRecord;
 use super::report::Query;
@@ -58,6 +70,50 @@ pub fn selected_payouts<'l>(ledger: &'l Ledger, query: &Query) -> Vec<&'l Payout
         .collect();
     out.sort_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)));
     out
+}
+
+/// The payments of the selected payouts that the query's dates select (by the payment's own
+/// date), by date then id.
+pub fn selected_payments<'l>(
+    ledger: &'l Ledger,
+    payouts: &[&PayoutRecord],
+    query: &Query,
+) -> Vec<&'l Payment> {
+    let ids: BTreeSet<&str> = payouts.iter().map(|p| p.id.value.as_str()).collect();
+    let mut out: Vec<&Payment> = ledger
+        .payments
+        .iter()
+        .filter(|p| ids.contains(p.payout.value.as_str()) && query.dated(p.date.value))
+        .collect();
+    out.sort_by(|a, b| (a.date.value, &a.id.value).cmp(&(b.date.value, &b.id.value)));
+    out
+}
+
+/// The hledger name of the account payments are booked from.
+fn payment_account(ledger: &Ledger) -> &str {
+    ledger
+        .network
+        .as_ref()
+        .map_or(super::record::Network::DEFAULT_PAYMENT_ACCOUNT, |n| {
+            n.payment_account()
+        })
+}
+
+/// A payment's description and its comment line (method, reference, memo), on one line each.
+fn payment_text(p: &Payment) -> (String, String) {
+    let word = if p.refund { "Refund" } else { "Payment" };
+    let mut note = format!(
+        "bucket: {}, method: {}",
+        one_line(&p.bucket.value),
+        one_line(&p.method)
+    );
+    if let Some(r) = &p.reference {
+        note.push_str(&format!(", reference: {}", one_line(r)));
+    }
+    if let Some(m) = &p.memo {
+        note.push_str(&format!(", memo: {}", one_line(m)));
+    }
+    (format!("{word} {}", p.agent.value), note)
 }
 
 fn minor_units(ledger: &Ledger) -> u32 {
@@ -100,8 +156,13 @@ fn journal_header(ledger: &Ledger, commit: &str) -> String {
 pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
     let mu = minor_units(ledger);
     let payouts = selected_payouts(ledger, query);
+    let payments = selected_payments(ledger, &payouts, query);
+    let bank = payment_account(ledger);
     let mut out = journal_header(ledger, commit);
     let mut accounts = BTreeSet::new();
+    if !payments.is_empty() {
+        accounts.insert(bank.to_owned());
+    }
     let mut commodities = BTreeSet::new();
     for p in &payouts {
         accounts.insert(format!("assets:receivable:{}", p.project.value));
@@ -151,6 +212,19 @@ pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
             );
             let _ = writeln!(out, "    liabilities:payable:{}  -{a} {cur}", l.agent.value);
         }
+    }
+    for p in &payments {
+        let (what, note) = payment_text(p);
+        let a = money(p.signed(), mu);
+        let back = money(-p.signed(), mu);
+        let cur = &p.currency;
+        let _ = writeln!(
+            out,
+            "\n{} * ({}) {what} | payout {}\n    ; {note}",
+            p.date.value, p.id.value, p.payout.value
+        );
+        let _ = writeln!(out, "    liabilities:payable:{}  {a} {cur}", p.agent.value);
+        let _ = writeln!(out, "    {bank}  {back} {cur}");
     }
     out
 }
@@ -206,8 +280,16 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
         "option \"title\" {}",
         bean_string(&format!("{}: payouts", network_name(ledger)))
     );
+    let payments = selected_payments(ledger, &payouts, query);
+    let bank = bean_account(payment_account(ledger));
     let mut currencies = BTreeSet::new();
     let mut accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &payments {
+        accounts
+            .entry(bank.clone())
+            .or_default()
+            .insert(p.currency.clone());
+    }
     for p in &payouts {
         currencies.insert(p.currency.clone());
         let proj = name(p.project.value.as_str())?;
@@ -232,7 +314,11 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
     }
     if let Some(first) = payouts.first() {
         out.push('\n');
-        let date = first.date.value;
+        // A payment dated before its payout (written by hand) still finds its accounts open.
+        let date = payments
+            .iter()
+            .map(|p| p.date.value)
+            .fold(first.date.value, std::cmp::min);
         for (a, cur) in &accounts {
             let cur: Vec<&str> = cur.iter().map(String::as_str).collect();
             let _ = writeln!(out, "{date} open {a} {}", cur.join(","));
@@ -267,7 +353,46 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
             let _ = writeln!(out, "  Liabilities:Payable:{agent}  -{a} {cur}");
         }
     }
+    for p in &payments {
+        bean_payment(&mut out, p, &name(p.agent.value.as_str())?, &bank, mu);
+    }
     Ok(out)
+}
+
+/// One payment as a beancount transaction: the agent's payable (`agent`, its account
+/// component) settled from `bank`, with the record's fields as metadata.
+fn bean_payment(out: &mut String, p: &Payment, agent: &str, bank: &str, mu: u32) {
+    let (what, _) = payment_text(p);
+    let cur = &p.currency;
+    let _ = writeln!(
+        out,
+        "\n{} * {} {}",
+        p.date.value,
+        bean_string(&what),
+        bean_string(p.memo.as_deref().unwrap_or(""))
+    );
+    let _ = writeln!(out, "  payment: {}", bean_string(p.id.value.as_str()));
+    let _ = writeln!(out, "  payout: {}", bean_string(p.payout.value.as_str()));
+    let _ = writeln!(out, "  bucket: {}", bean_string(&p.bucket.value));
+    let _ = writeln!(out, "  method: {}", bean_string(&p.method));
+    if let Some(r) = &p.reference {
+        let _ = writeln!(out, "  reference: {}", bean_string(r));
+    }
+    let _ = writeln!(
+        out,
+        "  Liabilities:Payable:{agent}  {} {cur}",
+        money(p.signed(), mu)
+    );
+    let _ = writeln!(out, "  {bank}  {} {cur}", money(-p.signed(), mu));
+}
+
+/// An hledger account name (`assets:bank`) as a beancount one (`Assets:Bank`).
+fn bean_account(account: &str) -> String {
+    account
+        .split(':')
+        .map(component)
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The columns of the CSV export, one row per payout line. Stable: new columns only ever go

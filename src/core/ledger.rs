@@ -22,6 +22,7 @@ use rustc_hash::FxHashMap;
 use super::checks;
 use super::diag::{self, Code, Diagnostic};
 use super::parse::{self, Settings};
+use super::payment::{self, Payment};
 use super::read::{self, Source};
 use super::record::{
     Agent, Agreement, Approval, Contribution, FileId, Network, PayoutRecord, Project, Resource,
@@ -60,11 +61,13 @@ pub enum RecordType {
     Payout,
     /// `approvals/<yyyy>/<mm>/<dd>/`
     Approval,
+    /// `payments/<yyyy>/`
+    Payment,
 }
 
 impl RecordType {
     /// All record types, in documentation order.
-    pub const ALL: [RecordType; 7] = [
+    pub const ALL: [RecordType; 8] = [
         RecordType::Agent,
         RecordType::Project,
         RecordType::Resource,
@@ -72,6 +75,7 @@ impl RecordType {
         RecordType::Contribution,
         RecordType::Payout,
         RecordType::Approval,
+        RecordType::Payment,
     ];
 
     /// The top-level folder holding this type.
@@ -84,6 +88,7 @@ impl RecordType {
             RecordType::Contribution => "contributions",
             RecordType::Payout => "payouts",
             RecordType::Approval => "approvals",
+            RecordType::Payment => "payments",
         }
     }
 
@@ -97,6 +102,7 @@ impl RecordType {
             RecordType::Contribution => "contribution",
             RecordType::Payout => "payout",
             RecordType::Approval => "approval",
+            RecordType::Payment => "payment",
         }
     }
 
@@ -177,14 +183,21 @@ pub fn classify(path: &str) -> Role {
                 )
             }
         }
-        RecordType::Payout => {
+        RecordType::Payout | RecordType::Payment => {
             let year = parts.len() == 3
                 && parts[1].len() == 4
                 && parts[1].bytes().all(|b| b.is_ascii_digit());
             if year {
                 Role::Record(kind, stem.to_owned(), vec![parts[1].to_owned()])
             } else {
-                Role::Stray(kind, "payouts live in payouts/<yyyy>/<id>.toml")
+                Role::Stray(
+                    kind,
+                    if kind == RecordType::Payout {
+                        "payouts live in payouts/<yyyy>/<id>.toml"
+                    } else {
+                        "payments live in payments/<yyyy>/<id>.toml"
+                    },
+                )
             }
         }
         _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), Vec::new()),
@@ -351,6 +364,8 @@ pub struct Ledger {
     pub payouts: Vec<PayoutRecord>,
     /// Approvals, sorted by path (year, then id).
     pub approvals: Vec<Approval>,
+    /// Payments of payout lines, sorted by path (year, then id).
+    pub payments: Vec<Payment>,
     /// Every record file's id, including records that failed their checks.
     pub index: Index,
     /// Contributions this ledger stands for without holding them (a quick load's
@@ -406,6 +421,7 @@ enum Parsed {
     Contribution(Box<Contribution>),
     Payout(Box<PayoutRecord>),
     Approval(Box<Approval>),
+    Payment(Box<Payment>),
 }
 
 /// Parses and checks a whole ledger from its files in memory: [`load_files`] with every
@@ -597,6 +613,7 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
             Some(Parsed::Contribution(r)) => ledger.contributions.push(r),
             Some(Parsed::Payout(r)) => ledger.payouts.push(*r),
             Some(Parsed::Approval(r)) => ledger.approvals.push(*r),
+            Some(Parsed::Payment(r)) => ledger.payments.push(*r),
             None => {}
         }
     }
@@ -913,6 +930,9 @@ fn read_record(
         RecordType::Approval => {
             parse_with(source, bytes, diags, read::approval).map(|r| Parsed::Approval(Box::new(r)))
         }
+        RecordType::Payment => {
+            parse_with(source, bytes, diags, payment::read).map(|r| Parsed::Payment(Box::new(r)))
+        }
     }
 }
 
@@ -927,6 +947,7 @@ impl Parsed {
             Parsed::Contribution(r) => &r.id,
             Parsed::Payout(r) => &r.id,
             Parsed::Approval(r) => &r.id,
+            Parsed::Payment(r) => &r.id,
         }
     }
 }
@@ -943,6 +964,7 @@ fn misplaced(
         Parsed::Contribution(c) => (&c.date, "%Y/%m/%d"),
         Parsed::Payout(p) => (&p.date, "%Y"),
         Parsed::Approval(a) => (&a.date, "%Y/%m/%d"),
+        Parsed::Payment(p) => (&p.date, "%Y"),
         _ => return None,
     };
     let expected = date.value.format(format).to_string();

@@ -18,6 +18,7 @@ pub mod import;
 pub mod ledger;
 pub mod newid;
 pub mod parse;
+pub mod payment;
 pub mod payout;
 pub mod read;
 pub mod record;

@@ -90,6 +90,12 @@ pub fn network(
     {
         f.report(Code::InvalidValue, Some(b.span), why, None);
     }
+    let payment_account = f.text("payment_account", Need::Optional);
+    if let Some(a) = &payment_account
+        && let Err(why) = super::payment::check_account(&a.value)
+    {
+        f.report(Code::InvalidValue, Some(a.span), why, None);
+    }
     let validation = match f.table("validation") {
         Some(t) => {
             let mut v = f.nested("validation".to_owned(), t);
@@ -134,6 +140,8 @@ pub fn network(
         leftover,
         validation,
         base_uri: base_uri.filter(|b| super::valueflows::check_base_uri(&b.value).is_ok()),
+        payment_account: payment_account
+            .filter(|a| super::payment::check_account(&a.value).is_ok()),
     })
 }
 

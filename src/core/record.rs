@@ -63,6 +63,9 @@ pub struct Network {
     /// Where the ids of a ValueFlows export start (`base_uri`), so two networks' graphs
     /// never share an id; absent: derived from the repository's first commit.
     pub base_uri: Option<At<String>>,
+    /// The asset account payments are booked from in exports (`payment_account`, an
+    /// hledger-style name such as `assets:bank`); absent: [`Network::DEFAULT_PAYMENT_ACCOUNT`].
+    pub payment_account: Option<At<String>>,
 }
 
 /// The network's review policy: the `[validation]` table of `ovn.toml`. The default (no
@@ -129,6 +132,15 @@ impl Network {
     pub const FORMAT: u32 = 1;
     /// The default validated branch.
     pub const DEFAULT_BRANCH: &'static str = "main";
+    /// The asset account payments are booked from when `payment_account` is absent.
+    pub const DEFAULT_PAYMENT_ACCOUNT: &'static str = "assets:bank";
+
+    /// `payment_account`, or its default.
+    pub fn payment_account(&self) -> &str {
+        self.payment_account
+            .as_ref()
+            .map_or(Self::DEFAULT_PAYMENT_ACCOUNT, |a| a.value.as_str())
+    }
 }
 
 /// Whether an agent is a person or an organisation.

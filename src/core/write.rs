@@ -105,6 +105,9 @@ pub fn network(n: &Network) -> String {
     if let Some(b) = &n.base_uri {
         d.str("base_uri", &b.value);
     }
+    if let Some(a) = &n.payment_account {
+        d.str("payment_account", &a.value);
+    }
     if !n.validation.is_default() {
         let v = &n.validation;
         d.line("");

@@ -3,7 +3,7 @@
 //! Walks the validated branch's first-parent history (its merges, as the network accepted
 //! them) and compares every commit with its first parent by tree-id descent: whatever a
 //! commit's first parent had is validated, so a commit that modifies or deletes a
-//! contribution, payout or approval there rewrites validated history. The last verified tip
+//! contribution, payout, approval or payment there rewrites validated history. The last verified tip
 //! is remembered in the repository (`.git/ovn/verified`): later runs start there, and a branch
 //! that no longer descends from it was rewritten (a force-push). Every payout recorded at the
 //! tip must also pin a commit of the tip's history, or it can no longer be re-derived.
@@ -86,6 +86,7 @@ pub fn walk(store: &Store, range: &str) -> Result<Walk, Error> {
         RecordType::Contribution.folder(),
         RecordType::Payout.folder(),
         RecordType::Approval.folder(),
+        RecordType::Payment.folder(),
     ];
     let mut in_force = super::rules::InForce::default();
     for (commit, parent) in &chain {

@@ -19,6 +19,7 @@ pub mod branch;
 pub mod export;
 pub mod history;
 pub mod load;
+pub mod pay;
 pub mod payout;
 pub mod review;
 pub mod rules;

@@ -130,6 +130,7 @@ fn create(
         leftover: None,
         validation: Default::default(),
         base_uri: None,
+        payment_account: None,
     };
     let mut files = vec![(
         NETWORK_FILE.to_owned(),

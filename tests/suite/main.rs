@@ -45,6 +45,7 @@ mod cli {
     mod init;
     mod log;
     mod man;
+    mod pay;
     mod payout;
     mod project;
     mod recover;

@@ -31,7 +31,7 @@ fn init_creates_a_repository_and_one_commit() {
     let files = s.git(&dir, &["ls-files"]);
     assert_eq!(
         files,
-        "agents/.gitkeep\nagreements/.gitkeep\napprovals/.gitkeep\ncontributions/.gitkeep\novn.toml\npayouts/.gitkeep\nprojects/.gitkeep\nresources/.gitkeep\n"
+        "agents/.gitkeep\nagreements/.gitkeep\napprovals/.gitkeep\ncontributions/.gitkeep\novn.toml\npayments/.gitkeep\npayouts/.gitkeep\nprojects/.gitkeep\nresources/.gitkeep\n"
     );
     let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
     assert_eq!(

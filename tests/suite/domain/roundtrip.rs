@@ -460,6 +460,7 @@ proptest! {
             leftover,
             validation: ovn::core::record::Validation { approvals, stewards, signed: signed > 0, record_signatures: signed == 2, max_date_skew_days: None },
             base_uri: base.map(At::new),
+            payment_account: None,
         };
         let text = write::network(&n);
         let back = read_back(&text, read::network);

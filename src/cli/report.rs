@@ -35,7 +35,7 @@ Examples:
   ovn report contributions --by project,month --since 2026-01-01 --format csv
   ovn report contributions --by agent --chart      each agent's share as a bar chart
   ovn report claims -p drone --amount 3000         who is owed what, and what 3000 would pay
-  ovn report payouts --agent ana                   payouts that paid ana, and her paid-to-date
+  ovn report payouts --agent ana                   payouts to ana, what they owe her and what was paid
   ovn report resources --format markdown           owners, stewards and use, for a README
 
 By default a report reads the ledger as merged on the validated branch (validated_branch in
@@ -167,7 +167,7 @@ pub struct ClaimsArgs {
     pub common: Common,
 }
 
-/// Recorded payouts and each agent's paid-to-date.
+/// Recorded payouts, what they owe each agent, and what was paid (ovn pay).
 ///
 /// Lists the payout records the filters select (by project, by date of the revenue event,
 /// and with --agent those that paid one of the agents), then what each agent was paid in
@@ -785,16 +785,18 @@ fn payouts(r: &report::PayoutsReport, q: &Query, mu: u32, currency: &str, scope:
     }
     total.extend([String::new(), String::new()]);
     g.total = Some(total);
+    // What recorded payouts allotted, which is owed until `ovn pay` records a payment: the
+    // settlement tables below say what was paid.
     let mut paid = Grid::new(
-        "paid_to_date",
+        "owed_to_date",
         &[
             ("agent", false),
             ("payouts", true),
-            ("paid", true),
+            ("owed", true),
             ("share", true),
         ],
     );
-    paid.title = Some("Paid to date".to_owned());
+    paid.title = Some("Owed by recorded payouts, to date".to_owned());
     for p in &r.paid {
         paid.rows.push(vec![
             p.agent.to_string(),
@@ -825,14 +827,14 @@ fn payouts(r: &report::PayoutsReport, q: &Query, mu: u32, currency: &str, scope:
         grids: vec![g, paid],
         notes,
         chart: Some((
-            format!("paid to date ({} {currency})", money(all, mu)),
+            format!("owed by recorded payouts ({} {currency})", money(all, mu)),
             bars,
         )),
     }
 }
 
 /// Adds the settlement of the payouts to their report: each line's owed, paid and
-/// outstanding, then per agent; with `only`, in place of the payouts and paid-to-date.
+/// outstanding, then per agent; with `only`, in place of the payouts and owed-to-date.
 fn settlement(
     rendered: &mut Rendered,
     lines: &[crate::core::payment::LineBalance],

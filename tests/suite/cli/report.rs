@@ -217,11 +217,11 @@ fn recorded_payouts_settle_debts_and_fill_the_payouts_report() {
     assert_eq!(payouts[0]["date"], "2026-11-30");
     assert_eq!(payouts[0]["amount"], "3000.00");
     assert_eq!(payouts[0]["memo"], "Invoice 114, \"spring\"");
-    let paid = &json["paid_to_date"]["rows"];
+    let paid = &json["owed_to_date"]["rows"];
     assert_eq!(paid[1]["agent"], "ben");
-    assert_eq!(paid[1]["paid"], "1501.06");
+    assert_eq!(paid[1]["owed"], "1501.06");
     assert_eq!(paid[1]["share"], "50.04%");
-    assert_eq!(json["paid_to_date"]["total"]["paid"], "3000.00");
+    assert_eq!(json["owed_to_date"]["total"]["owed"], "3000.00");
     // CSV: one row per payout, the memo quoted.
     let csv = ok(&s, &dir, &["report", "payouts", "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
@@ -566,5 +566,5 @@ fn report_counts_are_json_numbers() {
     assert_eq!(ben["hours"], "30", "{ben}");
     let json: serde_json::Value =
         serde_json::from_str(&ok(&s, &dir, &["report", "payouts", "--format", "json"])).unwrap();
-    assert_eq!(json["paid_to_date"]["total"]["payouts"], 0, "{json}");
+    assert_eq!(json["owed_to_date"]["total"]["payouts"], 0, "{json}");
 }

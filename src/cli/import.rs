@@ -1,12 +1,13 @@
 //! `ovn import csv|timeclock|timedot FILE`: contributions from a spreadsheet or a time
 //! tracker, in one commit.
 //!
-//! The rows are read and checked by the pure [`crate::core::import`]; this module reads the
-//! file (bounded), and writes through the same transaction and the same judgement as `ovn
-//! log` ([`super::writing`]): one commit holding every new record, or nothing. A dry run
-//! runs the same transaction body and stops before the commit, so it shows exactly what
-//! would be written.
+//! The rows are read and checked by the pure [`crate::core::import`] and written by
+//! [`crate::ops::import`] (one transaction, judged like every write: one commit holding every
+//! new record, or nothing). This module reads the file (bounded), the flags and the header,
+//! and prints the answer: what was imported, what a dry run would write, or every bad row as
+//! `FILE:ROW:COLUMN`.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,11 +17,9 @@ use super::writing::{self, Refusal};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::import::{self, MAX_BYTES, RowError};
-use crate::core::ledger::{self, RawFile};
 use crate::core::value::Id;
-use crate::core::write;
-use crate::ops::write::Base;
-use crate::store::{Plan, StoreError, View};
+use crate::ops;
+use crate::ops::import::{Answer, Rows, Stop};
 
 /// Import contributions from other tools, in one commit.
 #[derive(Debug, Args)]
@@ -107,33 +106,6 @@ pub struct CsvArgs {
     pub dry_run: bool,
 }
 
-/// Why the transaction body stopped.
-enum Stop {
-    Refused(Refusal),
-    /// Bad rows: nothing is written.
-    Rows(Vec<RowError>),
-    /// A dry run, or nothing new: the lines to print.
-    Done(Vec<String>),
-}
-
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Stop {
-        Stop::Refused(e.into())
-    }
-}
-
-impl From<Refusal> for Stop {
-    fn from(r: Refusal) -> Stop {
-        Stop::Refused(r)
-    }
-}
-
-impl From<CliError> for Stop {
-    fn from(e: CliError) -> Stop {
-        Stop::Refused(Refusal::Cli(e))
-    }
-}
-
 /// Runs `ovn import`.
 pub fn run(
     args: ImportArgs,
@@ -146,18 +118,6 @@ pub fn run(
         ImportFormat::Timeclock(args) => time(args, import::timeclock, cwd, ctx, out),
         ImportFormat::Timedot(args) => time(args, import::timedot, cwd, ctx, out),
     }
-}
-
-/// The rows to write, from any format.
-struct Input {
-    /// The file, as named on the command line.
-    name: String,
-    rows: Vec<(usize, Vec<String>)>,
-    map: std::collections::BTreeMap<&'static str, usize>,
-    /// For rows made from another format: each cell's column in its line.
-    columns: std::collections::HashMap<usize, Vec<usize>>,
-    project: Option<Id>,
-    dry_run: bool,
 }
 
 /// `ovn import timeclock|timedot`: the file's entries as rows, then as `ovn import csv`.
@@ -174,7 +134,7 @@ fn time(
     let entries = parse(&text, agent.as_str()).map_err(|e| rows_error(&name, &e))?;
     let header: Vec<String> = import::TIME_HEADER.iter().map(|s| s.to_string()).collect();
     let map = import::mapping(&header, &[]).map_err(|e| CliError::usage(e, None))?;
-    let mut columns = std::collections::HashMap::new();
+    let mut columns = HashMap::new();
     let rows = entries
         .into_iter()
         .map(|(line, cells, cols)| {
@@ -182,15 +142,14 @@ fn time(
             (line, cells)
         })
         .collect();
-    let input = Input {
+    let input = Rows {
         name,
         rows,
         map,
-        columns,
         project: None,
         dry_run: args.dry_run,
     };
-    write_rows(input, cwd, ctx, out)
+    write_rows(&input, &columns, cwd, ctx, out)
 }
 
 /// Reads FILE whole, refusing more than [`MAX_BYTES`] or text that is not UTF-8.
@@ -248,140 +207,29 @@ fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result
     };
     let map = import::mapping(header, &overrides)
         .map_err(|e| CliError::usage(format!("{name}: {e}"), None))?;
-    let input = Input {
+    let input = Rows {
         name,
         rows: data.to_vec(),
         map,
-        columns: Default::default(),
         project,
         dry_run: args.dry_run,
     };
-    write_rows(input, cwd, ctx, out)
+    write_rows(&input, &Default::default(), cwd, ctx, out)
 }
 
-/// Writes the rows: in one transaction, checks every row against the ledger, skips the
-/// rows already imported, judges the rest together, and commits them (or, for a dry run,
-/// lists them).
-///
-/// Long because the transaction's body is one closure (it may run again when the branch
-/// moves, so everything it decides is decided inside it, from what it reads), and the ways
-/// it stops (bad rows, nothing new, a dry run, problems, a commit) are answered right after.
+/// Writes the rows ([`ops::import::rows`]) and says what happened. `columns` holds, for
+/// rows made from a time file, each cell's column in its line (for errors).
 fn write_rows(
-    input: Input,
+    input: &Rows,
+    columns: &HashMap<usize, Vec<usize>>,
     cwd: &Path,
     ctx: &Context,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    let Input {
-        name,
-        rows: data,
-        map,
-        columns,
-        project,
-        dry_run,
-    } = input;
-    let data = &data;
-    let folders: std::collections::BTreeSet<String> = data
-        .iter()
-        .filter_map(|(_, cells)| {
-            let date = cells.get(*map.get("date")?)?;
-            let d = crate::core::value::parse_date_text(date.trim()).ok()?;
-            Some(format!("contributions/{}", d.format("%Y/%m/%d")))
-        })
-        .collect();
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, false)?;
-    let result = store.transact(&options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
-        let wanted: Vec<&str> = folders.iter().map(String::as_str).collect();
-        let base = Base::read(view, &wanted, &[])?;
-        let loaded = base.loaded();
-        let network = super::log::network(loaded)?;
-        if let Some(p) = &project {
-            writing::existing(loaded, ledger::RecordType::Project, "--project", p.as_str())?;
-        }
-        let (mut records, errors) =
-            import::contributions(data, &map, &loaded.ledger, project.as_ref());
-        if !errors.is_empty() {
-            return Err(Stop::Rows(errors));
-        }
-        import::assign_ids(&mut records);
-        let there: std::collections::HashSet<&Id> = loaded
-            .ledger
-            .contributions
-            .iter()
-            .map(|c| &c.id.value)
-            .collect();
-        let total = records.len();
-        records.retain(|(_, c)| !there.contains(&c.id.value));
-        let skipped = total - records.len();
-        let mut lines = Vec::new();
-        let mut added = Vec::new();
-        for (row, c) in &records {
-            let path = format!(
-                "contributions/{}/{}.toml",
-                c.date.value.format("%Y/%m/%d"),
-                c.id.value
-            );
-            lines.push(format!(
-                "{name}:{row}: {path}: {}",
-                super::log::summary(c, c.currency.as_deref().unwrap_or(&network.currency))
-            ));
-            added.push(RawFile {
-                path,
-                bytes: write::contribution(c).into_bytes(),
-            });
-        }
-        let head = format!(
-            "{} new contribution{} from {name} ({skipped} already in the ledger)",
-            added.len(),
-            if added.len() == 1 { "" } else { "s" },
-        );
-        if added.is_empty() {
-            return Err(Stop::Done(vec![format!("Nothing to import: {head}")]));
-        }
-        if let Err(Refusal::Problems(problems, files)) = writing::judge(view, &base, &added) {
-            // Say which row each problem file comes from, then show the problems.
-            let mut err = std::io::stderr().lock();
-            for (line, file) in lines.iter().zip(&added) {
-                if problems.iter().any(|d| d.path == file.path) {
-                    let _ = writeln!(err, "{line}");
-                }
-            }
-            return Err(Stop::Refused(Refusal::Problems(problems, files)));
-        }
-        if dry_run {
-            let mut shown = vec![format!("Would import {head}:")];
-            shown.extend(lines.iter().map(|l| format!("  {l}")));
-            return Err(Stop::Done(shown));
-        }
-        let mut message = format!("import: {head}\n\n");
-        for l in &lines {
-            message.push_str(l);
-            message.push('\n');
-        }
-        Ok(Plan {
-            files: added.into_iter().map(|f| (f.path, f.bytes)).collect(),
-            message,
-            value: head,
-        })
-    });
-    match result {
-        Ok((outcome, head)) => {
-            // One line, not the paths of thousands of files (the commit lists them).
-            let commit = match (&outcome.commit, &outcome.branch) {
-                (Some(c), Some(b)) => format!("commit {} on {b}", &c.to_string()[..12]),
-                (Some(c), None) => format!("commit {}", &c.to_string()[..12]),
-                (None, _) => "not committed".to_owned(),
-            };
-            writeln!(out, "Imported {head}, {commit}")?;
-            Ok(EXIT_OK)
-        }
-        Err(Stop::Done(lines)) => {
-            for l in lines {
-                writeln!(out, "{l}")?;
-            }
-            Ok(EXIT_OK)
-        }
+    match ops::import::rows(&store, &options, input, super::log::summary) {
+        Ok(answer) => answered(answer, out),
         Err(Stop::Rows(mut errors)) => {
             // Rows made from a time file: the column in the line, not in the made row.
             for e in &mut errors {
@@ -394,9 +242,52 @@ fn write_rows(
                         .unwrap_or(0);
                 }
             }
-            Err(rows_error(&name, &errors))
+            Err(rows_error(&input.name, &errors))
         }
-        Err(Stop::Refused(r)) => Err(writing::refuse(r)),
+        Err(stop) => Err(stopped(stop)),
+    }
+}
+
+/// Prints what an import did.
+fn answered(answer: Answer, out: &mut impl Write) -> Result<u8, CliError> {
+    match answer {
+        Answer::Imported(head, outcome) => {
+            // One line, not the paths of thousands of files (the commit lists them).
+            let commit = match (&outcome.commit, &outcome.branch) {
+                (Some(c), Some(b)) => format!("commit {} on {b}", &c.to_string()[..12]),
+                (Some(c), None) => format!("commit {}", &c.to_string()[..12]),
+                (None, _) => "not committed".to_owned(),
+            };
+            writeln!(out, "Imported {head}, {commit}")?;
+        }
+        Answer::Nothing(head) => writeln!(out, "Nothing to import: {head}")?,
+        Answer::DryRun(head, lines) => {
+            writeln!(out, "Would import {head}:")?;
+            for l in lines {
+                writeln!(out, "  {l}")?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The error for an import that wrote nothing (bad rows are the format's to show).
+fn stopped(stop: Stop) -> CliError {
+    match stop {
+        Stop::Failed(e) => e.into(),
+        Stop::Unknown(kind, text, known) => {
+            let ids: Vec<&str> = known.iter().map(Id::as_str).collect();
+            writing::unknown_among(kind, &text, &ids)
+        }
+        Stop::Rows(errors) => rows_error("", &errors),
+        Stop::Problems(lines, problems, files) => {
+            // Say which record each problem file comes from, then show the problems.
+            let mut err = std::io::stderr().lock();
+            for line in &lines {
+                let _ = writeln!(err, "{line}");
+            }
+            writing::refuse(Refusal::Problems(problems, files))
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::import::{self, MAX_BYTES, RowError};
 use crate::core::value::Id;
+use crate::core::vfimport::{self, NodeError};
 use crate::ops;
 use crate::ops::import::{Answer, Rows, Stop};
 
@@ -49,6 +50,45 @@ pub enum ImportFormat {
     /// the date (or "time on PROJECT"). Checked, written in one commit and idempotent as `ovn
     /// import csv` is.
     Timedot(TimeArgs),
+    #[allow(missing_docs)]
+    Valueflows(VfArgs),
+}
+
+/// Import agents, projects, resources and contributions from a ValueFlows JSON-LD file.
+///
+/// Reads what `ovn export valueflows` writes, JSON-LD in the shape of the ValueFlows
+/// examples (a @graph of vf: terms, or bare terms under an @vocab), and the JSON answer of a
+/// ValueFlows GraphQL server such as hREA ({"data": {"economicEvents": {"edges": ...}}}).
+/// Persons and organizations become agents (an organization that receives events, or that
+/// our export classifies as one, a project), economic resources resources, economic events
+/// contributions (work, use, transfers of money or material, citations), an event that
+/// vf:corrects another a reversal. Records keep the ids of our own export (so export,
+/// import and export again give the same document when the ledger sets the same base_uri);
+/// other tools' records get ids derived from theirs. Claims follow from events; processes,
+/// plans, payouts, approvals and agreements the ledger lacks are left out, and said so.
+///
+/// Every bad node is reported as FILE: JSON-PATH: message (e.g. @graph[12].vf:hasBeginning),
+/// then all new records are judged together by the checks of ovn check: if anything is bad,
+/// nothing is written. All new records are written in ONE commit; records already in the
+/// ledger are left as they are, so importing the same file again adds nothing. At most
+/// 16 MiB and 500000 nodes.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn export valueflows > ledger.jsonld       then, in another ledger:
+  ovn import valueflows ledger.jsonld --dry-run
+  ovn import valueflows hrea-events.json      an hREA GraphQL answer
+
+Exit status: 0 success, 1 a node or the resulting ledger has problems, 2 usage error,
+3 environment error.")]
+pub struct VfArgs {
+    /// The JSON-LD (or GraphQL JSON) file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The arguments of the time formats.
@@ -117,7 +157,60 @@ pub fn run(
         ImportFormat::Csv(args) => csv(args, cwd, ctx, out),
         ImportFormat::Timeclock(args) => time(args, import::timeclock, cwd, ctx, out),
         ImportFormat::Timedot(args) => time(args, import::timedot, cwd, ctx, out),
+        ImportFormat::Valueflows(args) => valueflows(args, cwd, ctx, out),
     }
+}
+
+/// `ovn import valueflows`: the document read ([`vfimport::read`]), then written by
+/// [`ops::import::valueflows`].
+fn valueflows(
+    args: VfArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args.file.display().to_string();
+    let text = read_file(&args.file, "JSON")?;
+    let graph = vfimport::read(&text).map_err(|e| nodes_error(&name, &e))?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let answer = ops::import::valueflows(
+        &store,
+        &options,
+        &name,
+        &graph,
+        args.dry_run,
+        super::log::summary,
+    )
+    .map_err(|stop| match stop {
+        Stop::Nodes(errors) => nodes_error(&name, &errors),
+        stop => stopped(stop),
+    })?;
+    let mut err = std::io::stderr().lock();
+    for note in &graph.left_out {
+        let _ = writeln!(err, "note: left out {note}");
+    }
+    answered(answer, out)
+}
+
+/// Every bad node as `FILE: PATH: message` on standard error, then the error.
+fn nodes_error(name: &str, errors: &[NodeError]) -> CliError {
+    let mut err = std::io::stderr().lock();
+    for e in errors {
+        match e.path.as_str() {
+            "" => writeln!(err, "{name}: {}", e.message),
+            path => writeln!(err, "{name}: {path}: {}", e.message),
+        }
+        .ok();
+    }
+    let n = errors.len();
+    CliError::problems(
+        format!(
+            "nothing written: {n} problem{} in {name}",
+            if n == 1 { "" } else { "s" }
+        ),
+        None,
+    )
 }
 
 /// `ovn import timeclock|timedot`: the file's entries as rows, then as `ovn import csv`.
@@ -129,7 +222,7 @@ fn time(
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
     let name = args.file.display().to_string();
-    let text = read_file(&args.file)?;
+    let text = read_file(&args.file, "CSV")?;
     let agent = writing::parse_id("--agent", &args.agent)?;
     let entries = parse(&text, agent.as_str()).map_err(|e| rows_error(&name, &e))?;
     let header: Vec<String> = import::TIME_HEADER.iter().map(|s| s.to_string()).collect();
@@ -152,8 +245,9 @@ fn time(
     write_rows(&input, &columns, cwd, ctx, out)
 }
 
-/// Reads FILE whole, refusing more than [`MAX_BYTES`] or text that is not UTF-8.
-fn read_file(path: &Path) -> Result<String, CliError> {
+/// Reads FILE whole, refusing more than [`MAX_BYTES`] or text that is not UTF-8 (`what` the
+/// file should be saved as).
+fn read_file(path: &Path, what: &str) -> Result<String, CliError> {
     let shown = path.display();
     let file = std::fs::File::open(path)
         .map_err(|e| CliError::environment(format!("cannot read {shown}: {e}"), None))?;
@@ -173,7 +267,7 @@ fn read_file(path: &Path) -> Result<String, CliError> {
                 "{shown} is not UTF-8 text (byte {})",
                 e.utf8_error().valid_up_to() + 1
             ),
-            Some("save the file as UTF-8 CSV".to_owned()),
+            Some(format!("save the file as UTF-8 {what}")),
         )
     })
 }
@@ -194,7 +288,7 @@ fn overrides(columns: &[String]) -> Result<Vec<(String, String)>, CliError> {
 /// `ovn import csv`: the file's header and rows, mapped, then written by [`write_rows`].
 fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
     let name = args.file.display().to_string();
-    let text = read_file(&args.file)?;
+    let text = read_file(&args.file, "CSV")?;
     let overrides = overrides(&args.columns)?;
     let project = args
         .project
@@ -280,6 +374,7 @@ fn stopped(stop: Stop) -> CliError {
             writing::unknown_among(kind, &text, &ids)
         }
         Stop::Rows(errors) => rows_error("", &errors),
+        Stop::Nodes(errors) => nodes_error("", &errors),
         Stop::Problems(lines, problems, files) => {
             // Say which record each problem file comes from, then show the problems.
             let mut err = std::io::stderr().lock();

@@ -2,11 +2,11 @@
 //! row reported as FILE:ROW:COLUMN with nothing written, one commit for all rows, and a
 //! second import of the same file adding nothing. ValueFlows: an hREA GraphQL answer and a
 //! JSON-LD graph in the ValueFlows examples' shape, bad nodes named by their JSON path with
-//! nothing written.
+//! nothing written, and export, import into a fresh ledger, export giving the same document.
 
 use std::path::Path;
 
-use crate::common::{Sandbox, base_repo, commit_count, ok, run, snapshot};
+use crate::common::{Sandbox, base_repo, commit_count, fablab_repo, ok, run, snapshot};
 
 #[test]
 fn a_file_is_imported_in_one_commit_once() {
@@ -444,4 +444,55 @@ fn bad_nodes_are_named_by_their_json_path_and_nothing_is_written() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("recursion limit"), "{err}");
     assert_eq!(commit_count(&s, &dir), commits);
+}
+
+/// Export, import into a fresh ledger, export again: the same document. The fresh ledger
+/// takes what ValueFlows does not carry from the first: `ovn.toml` (with the first export's
+/// base as its `base_uri`, so the ids stay the same) and the agreements (a vf:Agreement has
+/// no value equation). The one line that differs is the document's own `@id`, which names
+/// the commit exported.
+#[test]
+fn export_import_export_gives_the_same_document() {
+    let s = Sandbox::new();
+    let first_dir = fablab_repo(&s, "fablab");
+    let first = ok(&s, &first_dir, &["export", "valueflows"]);
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let base = doc["@context"]["ledger"].as_str().unwrap().to_owned();
+
+    let fresh = s.repo("fresh");
+    let ovn_toml = std::fs::read_to_string(first_dir.join("ovn.toml")).unwrap();
+    std::fs::write(
+        fresh.join("ovn.toml"),
+        format!("{ovn_toml}base_uri = \"{base}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(fresh.join("agreements")).unwrap();
+    crate::common::copy_tree(&first_dir.join("agreements"), &fresh.join("agreements"));
+    s.git(&fresh, &["add", "-A"]);
+    s.git(&fresh, &["commit", "-q", "-m", "settings and agreements"]);
+
+    let file = s.work().join("fablab.jsonld");
+    std::fs::write(&file, &first).unwrap();
+    let f = file.to_str().unwrap();
+    let out = ok(&s, &fresh, &["import", "valueflows", f]);
+    assert!(out.starts_with("Imported "), "{out}");
+    ok(&s, &fresh, &["check"]);
+    let second = ok(&s, &fresh, &["export", "valueflows"]);
+
+    let commit_line = |doc: &str| doc.lines().nth(2).unwrap().to_owned();
+    for doc in [&first, &second] {
+        let line = commit_line(doc);
+        assert!(line.starts_with("  \"@id\": \"ledger:commit/"), "{line}");
+    }
+    let without = |doc: &str| doc.replacen(&commit_line(doc), "", 1);
+    assert!(
+        without(&first) == without(&second),
+        "the documents differ beyond their commit"
+    );
+    // And the import holds everything: again, nothing.
+    let again = ok(&s, &fresh, &["import", "valueflows", f]);
+    assert!(
+        again.starts_with("Nothing to import: 0 new records"),
+        "{again}"
+    );
 }

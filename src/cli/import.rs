@@ -112,7 +112,12 @@ pub struct TimeArgs {
 /// The first row is the header. Columns are found by name: date, agent, description
 /// (required), project, kind (default work), hours (2.5, 2h30m or 1:30), amount, currency,
 /// quantity, unit, resource, skill, evidence (links separated by spaces); other columns are
-/// ignored, and --column FIELD=NAME maps a column of another name. Each row is checked as
+/// ignored, and --column FIELD=NAME maps a column of another name. --from toggl|clockify|
+/// harvest maps the columns of that tracker's detailed CSV export (Toggl's Email, Project,
+/// Description, Start date and Duration; Clockify's Email, Project, Description, Start Date
+/// and Duration (decimal), with the workspace's date format set to YYYY-MM-DD; Harvest's
+/// First Name and Last Name, Project, Notes, Date and Hours). An agent is found by its id, an
+/// email or its name, a project by its id or its name; hours may be H:MM:SS. Each row is checked as
 /// `ovn log` checks its flags, then all records are judged together by the checks of ovn
 /// check. Every bad row is reported as FILE:ROW:COLUMN: message (ROW is the file's line), and
 /// if any row is bad nothing is written (exit status 1).
@@ -125,6 +130,7 @@ pub struct TimeArgs {
 Examples:
   ovn import csv hours.csv --dry-run          show what would be written
   ovn import csv toggl.csv --column agent=User --column hours=Duration -p drone
+  ovn import csv Toggl_time_entries.csv --from toggl
 
 Exit status: 0 success, 1 a row or the resulting ledger has problems, 2 usage error,
 3 environment error.")]
@@ -134,8 +140,13 @@ pub struct CsvArgs {
     pub file: PathBuf,
 
     /// Map a column: FIELD=NAME takes FIELD (date, agent, hours, ...) from the column NAME
+    /// (NAME may join columns: "First Name+Last Name")
     #[arg(long = "column", value_name = "FIELD=NAME")]
     pub columns: Vec<String>,
+
+    /// Read a time tracker's detailed CSV export as it is: toggl, clockify or harvest
+    #[arg(long, value_name = "TRACKER")]
+    pub from: Option<String>,
 
     /// The project of rows that name none
     #[arg(short, long, value_name = "PROJECT")]
@@ -226,7 +237,7 @@ fn time(
     let agent = writing::parse_id("--agent", &args.agent)?;
     let entries = parse(&text, agent.as_str()).map_err(|e| rows_error(&name, &e))?;
     let header: Vec<String> = import::TIME_HEADER.iter().map(|s| s.to_string()).collect();
-    let map = import::mapping(&header, &[]).map_err(|e| CliError::usage(e, None))?;
+    let map = import::mapping(&header, &[], true).map_err(|e| CliError::usage(e, None))?;
     let mut columns = HashMap::new();
     let rows = entries
         .into_iter()
@@ -288,22 +299,39 @@ fn overrides(columns: &[String]) -> Result<Vec<(String, String)>, CliError> {
 /// `ovn import csv`: the file's header and rows, mapped, then written by [`write_rows`].
 fn csv(args: CsvArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Result<u8, CliError> {
     let name = args.file.display().to_string();
+    // A tracker's mapping first, so that --column can change any of it.
+    let mut mapped: Vec<(String, String)> = match args.from.as_deref() {
+        None => Vec::new(),
+        Some(from) => import::preset(&from.to_ascii_lowercase())
+            .ok_or_else(|| {
+                CliError::usage(
+                    format!("--from {from:?} is not a time tracker ovn knows"),
+                    Some(format!("known: {}", import::PRESETS.join(", "))),
+                )
+            })?
+            .iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect(),
+    };
+    mapped.extend(overrides(&args.columns)?);
     let text = read_file(&args.file, "CSV")?;
-    let overrides = overrides(&args.columns)?;
     let project = args
         .project
         .as_deref()
         .map(|p| writing::parse_id("--project", p))
         .transpose()?;
-    let rows = import::parse_csv(&text).map_err(|e| rows_error(&name, &[e]))?;
-    let Some(((_, header), data)) = rows.split_first() else {
+    let mut rows = import::parse_csv(&text).map_err(|e| rows_error(&name, &[e]))?;
+    if rows.is_empty() {
         return Err(CliError::usage(format!("{name} is empty"), None));
-    };
-    let map = import::mapping(header, &overrides)
+    }
+    let mut data = rows.split_off(1);
+    let mut header = rows.remove(0).1;
+    import::join_columns(&mut header, &mut data, &mapped);
+    let map = import::mapping(&header, &mapped, args.from.is_none())
         .map_err(|e| CliError::usage(format!("{name}: {e}"), None))?;
     let input = Rows {
         name,
-        rows: data.to_vec(),
+        rows: data,
         map,
         project,
         dry_run: args.dry_run,

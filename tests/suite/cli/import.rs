@@ -496,3 +496,48 @@ fn export_import_export_gives_the_same_document() {
         "{again}"
     );
 }
+
+/// A detailed CSV export of each supported time tracker imports as it is, with `--from`:
+/// agents found by email or name, projects by name, Toggl's `HH:MM:SS` durations.
+#[test]
+fn time_tracker_exports_import_without_editing() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/data");
+    for (tracker, file, lines) in [
+        (
+            "toggl",
+            "toggl-detailed.csv",
+            &[": ana 1.25h work on drone", ": ben 2.5h work on drone"][..],
+        ),
+        (
+            "clockify",
+            "clockify-detailed.csv",
+            &[": cy 1.75h work on drone"],
+        ),
+        (
+            "harvest",
+            "harvest-detailed.csv",
+            &[": ana 3.5h work on drone"],
+        ),
+    ] {
+        let f = data.join(file);
+        let f = f.to_str().unwrap();
+        let out = ok(
+            &s,
+            &dir,
+            &["import", "csv", f, "--from", tracker, "--dry-run"],
+        );
+        for line in lines {
+            assert!(out.contains(&format!("{line}\n")), "{tracker}: {out}");
+        }
+        let out = ok(&s, &dir, &["import", "csv", f, "--from", tracker]);
+        assert!(out.starts_with("Imported "), "{tracker}: {out}");
+        let out = ok(&s, &dir, &["import", "csv", f, "--from", tracker]);
+        assert!(out.starts_with("Nothing to import"), "{tracker}: {out}");
+    }
+    ok(&s, &dir, &["check"]);
+    let (code, _, err) = run(&s, &dir, &["import", "csv", "x.csv", "--from", "tempo"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("known: toggl, clockify, harvest"), "{err}");
+}

@@ -309,48 +309,12 @@ fn row(
             }
         }
     };
-    // An agent by its id, one of its emails or its name (a time tracker's export names
-    // people, not ledger ids); a project by its id or its name.
-    let agent = reference(
-        "agent",
-        &|t| {
-            let found = ledger.agents.iter().find(|a| a.id.value.as_str() == t);
-            found
-                .or_else(|| {
-                    ledger
-                        .agents
-                        .iter()
-                        .find(|a| a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(t)))
-                })
-                .or_else(|| {
-                    ledger
-                        .agents
-                        .iter()
-                        .find(|a| a.name.to_lowercase() == t.to_lowercase())
-                })
-                .map(|a| a.id.value.clone())
-        },
-        &mut err,
-    );
+    let agent = reference("agent", &|t| agent_named(ledger, t), &mut err);
     if cell("agent").is_none() {
         err(col_of("agent"), "the agent is empty".to_owned());
     }
     let project = match cell("project") {
-        Some(_) => reference(
-            "project",
-            &|t| {
-                let found = ledger.projects.iter().find(|p| p.id.value.as_str() == t);
-                found
-                    .or_else(|| {
-                        ledger
-                            .projects
-                            .iter()
-                            .find(|p| p.name.to_lowercase() == t.to_lowercase())
-                    })
-                    .map(|p| p.id.value.clone())
-            },
-            &mut err,
-        ),
+        Some(_) => reference("project", &|t| project_named(ledger, t), &mut err),
         None => match project {
             Some(p) => Some(p.clone()),
             None => {
@@ -475,6 +439,34 @@ fn row(
     c.skill = skill;
     c.evidence = evidence;
     Some(c)
+}
+
+/// The agent a cell names: by its id, one of its emails or its name (a time tracker's export
+/// names people, not ledger ids).
+fn agent_named(ledger: &Ledger, text: &str) -> Option<Id> {
+    let lower = text.to_lowercase();
+    let agents = &ledger.agents;
+    agents
+        .iter()
+        .find(|a| a.id.value.as_str() == text)
+        .or_else(|| {
+            agents
+                .iter()
+                .find(|a| a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(text)))
+        })
+        .or_else(|| agents.iter().find(|a| a.name.to_lowercase() == lower))
+        .map(|a| a.id.value.clone())
+}
+
+/// The project a cell names: by its id or its name.
+fn project_named(ledger: &Ledger, text: &str) -> Option<Id> {
+    let lower = text.to_lowercase();
+    let projects = &ledger.projects;
+    projects
+        .iter()
+        .find(|p| p.id.value.as_str() == text)
+        .or_else(|| projects.iter().find(|p| p.name.to_lowercase() == lower))
+        .map(|p| p.id.value.clone())
 }
 
 /// `H:MM:SS` (Toggl's durations) as hours, rounded to 4 places; more than 0, at most 24.

@@ -227,8 +227,13 @@ pub fn contribution_in(
 
 /// The error for an unknown record, with a suggestion or the way to add one.
 pub fn unknown(loaded: &Loaded, kind: RecordType, text: &str) -> CliError {
-    let noun = kind.noun();
     let ids: Vec<&str> = loaded.ledger.index.ids(kind).map(Id::as_str).collect();
+    unknown_among(kind, text, &ids)
+}
+
+/// The error for an unknown record among the known `ids` of its kind (see [`unknown`]).
+pub fn unknown_among(kind: RecordType, text: &str, ids: &[&str]) -> CliError {
+    let noun = kind.noun();
     let hint = match suggest(text, ids.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
         None if ids.is_empty() => {

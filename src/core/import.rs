@@ -125,15 +125,86 @@ pub fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, RowError> {
     Ok(rows)
 }
 
-/// Which column holds each field: by default the header names (case and spaces ignored),
-/// then `overrides` (field, header name) on top.
+/// The column mappings of common time trackers' detailed CSV exports (`--from NAME`): which
+/// column holds each field. Their agent and project columns hold an email or a name, which
+/// [`contributions`] matches against the ledger's agents and projects.
+pub fn preset(name: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match name {
+        // Toggl Track: Reports, Detailed, Export CSV (Duration as 01:15:00).
+        "toggl" => &[
+            ("agent", "Email"),
+            ("project", "Project"),
+            ("description", "Description"),
+            ("date", "Start date"),
+            ("hours", "Duration"),
+        ],
+        // Clockify: Reports, Detailed, Export CSV (dates as the workspace writes them).
+        "clockify" => &[
+            ("agent", "Email"),
+            ("project", "Project"),
+            ("description", "Description"),
+            ("date", "Start Date"),
+            ("hours", "Duration (decimal)"),
+        ],
+        // Harvest: Reports, Detailed time, Export CSV (the person in two columns).
+        "harvest" => &[
+            ("agent", "First Name+Last Name"),
+            ("project", "Project"),
+            ("description", "Notes"),
+            ("date", "Date"),
+            ("hours", "Hours"),
+        ],
+        _ => return None,
+    })
+}
+
+/// The names [`preset`] knows.
+pub const PRESETS: [&str; 3] = ["toggl", "clockify", "harvest"];
+
+/// For each mapping of a field to several columns (`First Name+Last Name`) that the header
+/// has, a new last column holding them joined by a space, named as the mapping names it, so
+/// [`mapping`] finds it like any other.
+pub fn join_columns(
+    header: &mut Vec<String>,
+    rows: &mut [(usize, Vec<String>)],
+    overrides: &[(String, String)],
+) {
+    let norm = |s: &str| s.trim().to_ascii_lowercase();
+    for (_, name) in overrides {
+        if !name.contains('+') || header.iter().any(|h| norm(h) == norm(name)) {
+            continue;
+        }
+        let parts: Option<Vec<usize>> = name
+            .split('+')
+            .map(|p| header.iter().position(|h| norm(h) == norm(p)))
+            .collect();
+        let Some(parts) = parts else { continue };
+        header.push(name.clone());
+        for (_, cells) in rows.iter_mut() {
+            let joined: Vec<&str> = parts
+                .iter()
+                .filter_map(|i| cells.get(*i).map(|c| c.trim()))
+                .filter(|c| !c.is_empty())
+                .collect();
+            let joined = joined.join(" ");
+            // A short row keeps its cells where they are.
+            cells.resize(header.len() - 1, String::new());
+            cells.push(joined);
+        }
+    }
+}
+
+/// Which column holds each field: the header names (case and spaces ignored) when
+/// `by_header` (not for a tracker's [`preset`], whose other columns mean other things), then
+/// `overrides` (field, header name) on top.
 pub fn mapping(
     header: &[String],
     overrides: &[(String, String)],
+    by_header: bool,
 ) -> Result<BTreeMap<&'static str, usize>, String> {
     let norm = |s: &str| s.trim().to_ascii_lowercase();
     let mut map = BTreeMap::new();
-    for field in FIELDS {
+    for field in FIELDS.iter().copied().filter(|_| by_header) {
         if let Some(i) = header.iter().position(|h| norm(h) == field) {
             map.insert(field, i);
         }
@@ -223,13 +294,13 @@ fn row(
         }
     };
     let reference = |field: &str,
-                     exists: &dyn Fn(&str) -> bool,
+                     exists: &dyn Fn(&str) -> Option<Id>,
                      err: &mut dyn FnMut(usize, String)|
      -> Option<Id> {
         let (col, t) = cell(field)?;
-        match Id::parse(t) {
-            Ok(id) if exists(id.as_str()) => Some(id),
-            _ => {
+        match exists(t) {
+            Some(id) => Some(id),
+            None => {
                 err(
                     col,
                     format!("no {field} `{}` in the ledger", t.escape_debug()),
@@ -238,20 +309,12 @@ fn row(
             }
         }
     };
-    let agent = reference(
-        "agent",
-        &|id| ledger.agents.iter().any(|a| a.id.value.as_str() == id),
-        &mut err,
-    );
+    let agent = reference("agent", &|t| agent_named(ledger, t), &mut err);
     if cell("agent").is_none() {
         err(col_of("agent"), "the agent is empty".to_owned());
     }
     let project = match cell("project") {
-        Some(_) => reference(
-            "project",
-            &|id| ledger.projects.iter().any(|p| p.id.value.as_str() == id),
-            &mut err,
-        ),
+        Some(_) => reference("project", &|t| project_named(ledger, t), &mut err),
         None => match project {
             Some(p) => Some(p.clone()),
             None => {
@@ -265,7 +328,10 @@ fn row(
     };
     let resource = reference(
         "resource",
-        &|id| ledger.resources.iter().any(|r| r.id.value.as_str() == id),
+        &|t| {
+            let found = ledger.resources.iter().find(|r| r.id.value.as_str() == t);
+            found.map(|r| r.id.value.clone())
+        },
         &mut err,
     );
     let kind = match cell("kind") {
@@ -302,7 +368,9 @@ fn row(
                 Ok(h.normalize())
             }
             Ok(_) => Err(()),
-            Err(_) => duration::parse(t).map(|d| d.hours).map_err(|_| ()),
+            Err(_) => clock_hours(t)
+                .ok_or(())
+                .or_else(|()| duration::parse(t).map(|d| d.hours).map_err(|_| ())),
         };
         parsed
             .map_err(|()| {
@@ -371,6 +439,54 @@ fn row(
     c.skill = skill;
     c.evidence = evidence;
     Some(c)
+}
+
+/// The agent a cell names: by its id, one of its emails or its name (a time tracker's export
+/// names people, not ledger ids).
+fn agent_named(ledger: &Ledger, text: &str) -> Option<Id> {
+    let lower = text.to_lowercase();
+    let agents = &ledger.agents;
+    agents
+        .iter()
+        .find(|a| a.id.value.as_str() == text)
+        .or_else(|| {
+            agents
+                .iter()
+                .find(|a| a.emails.iter().any(|e| e.value.eq_ignore_ascii_case(text)))
+        })
+        .or_else(|| agents.iter().find(|a| a.name.to_lowercase() == lower))
+        .map(|a| a.id.value.clone())
+}
+
+/// The project a cell names: by its id or its name.
+fn project_named(ledger: &Ledger, text: &str) -> Option<Id> {
+    let lower = text.to_lowercase();
+    let projects = &ledger.projects;
+    projects
+        .iter()
+        .find(|p| p.id.value.as_str() == text)
+        .or_else(|| projects.iter().find(|p| p.name.to_lowercase() == lower))
+        .map(|p| p.id.value.clone())
+}
+
+/// `H:MM:SS` (Toggl's durations) as hours, rounded to 4 places; more than 0, at most 24.
+fn clock_hours(text: &str) -> Option<Decimal> {
+    let mut parts = text.split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || m.len() != 2 || s.len() != 2 {
+        return None;
+    }
+    let [h, m, s] = [h, m, s].map(|p| p.parse::<u32>().ok());
+    let (h, m, s) = (h?, m?, s?);
+    if m >= 60 || s >= 60 {
+        return None;
+    }
+    let secs = Decimal::from(h.checked_mul(3600)?.checked_add(m * 60 + s)?);
+    let hours = secs
+        .checked_div(Decimal::from(3600))?
+        .round_dp(4)
+        .normalize();
+    (hours > Decimal::ZERO && hours <= Decimal::from(24)).then_some(hours)
 }
 
 /// The id of an imported row: the date as the time part, and the SHA-256 of the record's
@@ -636,10 +752,29 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert!(mapping(&header, &[]).unwrap_err().contains("`agent`"));
-        let m = mapping(&header, &[("agent".to_owned(), "who".to_owned())]).unwrap();
+        assert!(mapping(&header, &[], true).unwrap_err().contains("`agent`"));
+        let m = mapping(&header, &[("agent".to_owned(), "who".to_owned())], true).unwrap();
         assert_eq!((m["date"], m["agent"], m["hours"]), (0, 1, 2));
-        assert!(mapping(&header, &[("wage".to_owned(), "who".to_owned())]).is_err());
+        assert!(mapping(&header, &[("wage".to_owned(), "who".to_owned())], true).is_err());
+    }
+
+    #[test]
+    fn presets_joined_columns_and_clock_durations() {
+        assert!(PRESETS.iter().all(|p| preset(p).is_some()));
+        let mut header: Vec<String> = ["First Name", "Last Name", "Hours"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut rows = vec![(2, vec!["Ana".to_owned(), "Lima".to_owned(), "1".to_owned()])];
+        let over = [("agent".to_owned(), "First Name+Last Name".to_owned())];
+        join_columns(&mut header, &mut rows, &over);
+        assert_eq!(header[3], "First Name+Last Name");
+        assert_eq!(rows[0].1[3], "Ana Lima");
+        assert_eq!(clock_hours("01:15:00"), Some(Decimal::new(125, 2)));
+        assert_eq!(clock_hours("0:00:20"), Some(Decimal::new(56, 4)));
+        assert_eq!(clock_hours("25:00:00"), None);
+        assert_eq!(clock_hours("1:5:00"), None);
+        assert_eq!(clock_hours("99999999999:00:00"), None);
     }
 
     #[test]

@@ -30,5 +30,6 @@ pub mod summary;
 pub mod validation;
 pub mod value;
 pub mod valueflows;
+pub mod vfimport;
 pub mod when;
 pub mod write;

@@ -13,7 +13,9 @@
 //!   (with its OM identifier where OM has one); kinds, skills and ownership are
 //!   `vf:resourceClassifiedAs`/`vf:classifiedAs` URIs under the network's base;
 //! - the use of a resource is provided by its owners (one event per owner, the hours split
-//!   by share, since `vf:provider` takes one agent), of a commons by the network's fund;
+//!   by share, since `vf:provider` takes one agent), of a commons by the network's fund; the
+//!   note then says who recorded it (`recorded by: ID`), which no VF property says, so
+//!   `ovn import valueflows` can give the contribution back to its agent;
 //! - what a contributor is owed is a `vf:Claim` triggered by the event, with its money value
 //!   where the record states one (work and use are valued by the agreement);
 //! - corrections follow VF: a reversal is an event of the reversed one's action and
@@ -462,12 +464,23 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         out
     }
 
-    /// The description and evidence of a contribution, the one `vf:note` an event has.
-    fn note(c: &Contribution) -> String {
+    /// The description and evidence of a contribution, the one `vf:note` an event has; for
+    /// the use of a resource provided by others (its owners, the fund), also who recorded it,
+    /// which no other field of the event says.
+    fn note(&self, c: &Contribution) -> String {
         let mut note = c.description.clone();
         for e in &c.evidence {
             note.push_str("\nevidence: ");
             note.push_str(e);
+        }
+        if c.kind == Kind::Use
+            && self
+                .parts(c)
+                .iter()
+                .any(|p| p.provider.as_ref() != Some(&c.agent.value))
+        {
+            note.push_str("\nrecorded by: ");
+            note.push_str(c.agent.value.as_str());
         }
         note
     }
@@ -542,7 +555,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             );
             m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
             let note = if c.reverses.is_some() {
-                Self::note(c)
+                self.note(c)
             } else {
                 format!("backs out {target}, superseded by {}", c.id.value)
             };
@@ -563,7 +576,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             let event = self.event_id(&c.id.value, false, suffix.as_ref());
             m.insert("@id".into(), json!(event));
             m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
-            m.insert("vf:note".into(), json!(Self::note(c)));
+            m.insert("vf:note".into(), json!(self.note(c)));
             self.node(Value::Object(m))?;
             let Some(claimant) = claimant else { continue };
             let mut claim = json!({

@@ -18,6 +18,7 @@ pub mod approvals;
 pub mod branch;
 pub mod export;
 pub mod history;
+pub mod import;
 pub mod load;
 pub mod pay;
 pub mod payout;

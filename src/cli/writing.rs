@@ -330,3 +330,86 @@ pub fn add_record(
         })
         .map_err(refuse)
 }
+
+/// What a write of whole files ([`write_files`]) plans: each file (new, or replacing the one
+/// at its path) with its text, the commit message, and the summary the command prints.
+pub struct Files {
+    /// Ledger-relative paths and their new texts.
+    pub files: Vec<(String, String)>,
+    /// The commit message (one line is enough).
+    pub message: String,
+    /// What was done, in a few words, for the command's report.
+    pub summary: String,
+}
+
+/// How a [`write_files`] ended.
+pub enum Written {
+    /// Committed (or written with `--no-commit`).
+    Done(Outcome, String),
+    /// A dry run: judged, nothing written; the files it would write.
+    Dry(Files),
+}
+
+/// Why a [`write_files`] transaction stopped without writing.
+enum Stop {
+    Refused(Refusal),
+    Dry(Files),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Refused(e.into())
+    }
+}
+
+impl From<CliError> for Stop {
+    fn from(e: CliError) -> Stop {
+        Stop::Refused(Refusal::Cli(e))
+    }
+}
+
+/// Writes the files `build` plans from the current ledger (new records, or records edited
+/// in place) as one write: judged together against the small folders like every write
+/// ([`Base::problems`], a replaced file standing in for the one at its path) and committed
+/// once, or, for a dry run, judged and not written.
+pub fn write_files(
+    store: &Store,
+    options: &WriteOptions,
+    dry_run: bool,
+    build: impl Fn(&Loaded) -> Result<Files, CliError>,
+) -> Result<Written, CliError> {
+    let result = store.transact(options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
+        let base = Base::read(view, &[], &[])?;
+        let loaded = base.loaded();
+        if loaded.ledger.network.is_none() {
+            return Err(CliError::usage(
+                "ovn.toml has problems, so nothing can be recorded",
+                Some("run `ovn check` and fix ovn.toml first".to_owned()),
+            )
+            .into());
+        }
+        let planned = build(loaded)?;
+        let added: Vec<RawFile> = planned
+            .files
+            .iter()
+            .map(|(path, text)| RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            })
+            .collect();
+        judge(view, &base, &added).map_err(Stop::Refused)?;
+        if dry_run {
+            return Err(Stop::Dry(planned));
+        }
+        Ok(Plan {
+            files: added.into_iter().map(|f| (f.path, f.bytes)).collect(),
+            message: planned.message,
+            value: planned.summary,
+        })
+    });
+    match result {
+        Ok((outcome, summary)) => Ok(Written::Done(outcome, summary)),
+        Err(Stop::Dry(files)) => Ok(Written::Dry(files)),
+        Err(Stop::Refused(r)) => Err(refuse(r)),
+    }
+}

@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod review;
 pub mod summary;
+pub mod template;
 pub mod validation;
 pub mod value;
 pub mod valueflows;

@@ -20,6 +20,7 @@ pub mod export;
 pub mod history;
 pub mod load;
 pub mod payout;
+pub mod records;
 pub mod review;
 pub mod rules;
 pub mod write;

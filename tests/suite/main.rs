@@ -35,6 +35,7 @@ mod diagnostics;
 
 mod cli {
     mod agent;
+    mod agreement;
     mod approve;
     mod check;
     mod completions;

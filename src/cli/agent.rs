@@ -4,12 +4,17 @@
 //! [`super::writing::add_record`], shared with `project` and `resource`, so every record a
 //! command adds is judged by the checks of `ovn check` and committed the same way. The one
 //! rule that needs the ledger (an email belongs to one agent only) runs inside that write.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
@@ -37,6 +42,22 @@ pub struct AgentArgs {
 pub enum AgentCommand {
     #[allow(missing_docs)]
     Add(AgentAddArgs),
+    /// Show an agent: its name, kind, emails, keys and joining day, and what it stewards and owns.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agent show ana
+  ovn agent show ana --format json")]
+    Show(ShowArgs),
+    /// List the agents: id, name, kind, emails and joining day.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agent list
+  ovn agent list --format csv > agents.csv")]
+    List(ListArgs),
 }
 
 /// Add an agent: write agents/ID.toml and commit it.
@@ -100,6 +121,19 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         AgentCommand::Add(add) => run_add(add, cwd, ctx, out),
+        AgentCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Agent,
+            |l, id| l.agents.iter().find(|r| r.id.value.as_str() == id),
+            records::agent_human,
+            records::agent_json,
+        ),
+        AgentCommand::List(list) => {
+            agreement::list_records(list, cwd, ctx, out, records::agents, "ovn agent add ID")
+        }
     }
 }
 

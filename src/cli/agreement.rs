@@ -42,10 +42,23 @@ pub struct AgreementArgs {
 pub enum AgreementCommand {
     #[allow(missing_docs)]
     Add(AgreementAddArgs),
-    #[allow(missing_docs)]
-    Show(AgreementShowArgs),
-    #[allow(missing_docs)]
-    List(AgreementListArgs),
+    /// Show an agreement: its rates, its buckets in order with their rules, and the projects
+    /// that use it.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agreement show drone-ve
+  ovn agreement show drone-ve --format json")]
+    Show(ShowArgs),
+    /// List the agreements: id, name, kind, number of buckets and the projects that use each.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agreement list
+  ovn agreement list --format csv > agreements.csv")]
+    List(ListArgs),
 }
 
 /// Add an agreement from a template: write agreements/ID.toml and commit it.
@@ -91,17 +104,11 @@ fn templates() -> PossibleValuesParser {
     )
 }
 
-/// Show an agreement: its rates, its buckets in order with their rules, and the projects
-/// that use it.
-///
-/// Reads what is committed on the current branch, or at --at REV.
+/// Show one record: `ovn agent|project|resource|agreement show` (each variant gives its own
+/// help).
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Examples:
-  ovn agreement show drone-ve
-  ovn agreement show drone-ve --format json")]
-pub struct AgreementShowArgs {
-    /// The agreement's id
+pub struct ShowArgs {
+    /// The record's id
     #[arg(value_name = "ID")]
     pub id: String,
 
@@ -114,15 +121,10 @@ pub struct AgreementShowArgs {
     pub at: Option<String>,
 }
 
-/// List the agreements: id, name, kind, number of buckets and the projects that use each.
-///
-/// Reads what is committed on the current branch, or at --at REV.
+/// List records of one kind: `ovn agent|project|resource|agreement list` (each variant gives
+/// its own help).
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Examples:
-  ovn agreement list
-  ovn agreement list --format csv > agreements.csv")]
-pub struct AgreementListArgs {
+pub struct ListArgs {
     /// How to print them
     #[arg(long, value_enum, default_value_t = ListFormat::Table, value_name = "FORMAT")]
     pub format: ListFormat,
@@ -141,30 +143,62 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         AgreementCommand::Add(add) => run_add(add, cwd, ctx, out),
-        AgreementCommand::Show(show) => {
-            let ledger = read(cwd, ctx, show.at.as_deref())?;
-            let a = ledger
-                .agreements
-                .iter()
-                .find(|a| a.id.value.as_str() == show.id)
-                .ok_or_else(|| unknown(&ledger, RecordType::Agreement, &show.id))?;
-            match show.format {
-                ShowFormat::Human => write!(out, "{}", records::agreement_human(&ledger, a))?,
-                ShowFormat::Json => records::print_json(out, &records::agreement_json(&ledger, a))?,
-            }
-            Ok(EXIT_OK)
-        }
-        AgreementCommand::List(list) => {
-            let ledger = read(cwd, ctx, list.at.as_deref())?;
-            records::print_list(
-                out,
-                &records::agreements(&ledger),
-                list.format,
-                "ovn agreement add ID",
-            )?;
-            Ok(EXIT_OK)
-        }
+        AgreementCommand::Show(show) => show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Agreement,
+            |l, id| l.agreements.iter().find(|a| a.id.value.as_str() == id),
+            records::agreement_human,
+            records::agreement_json,
+        ),
+        AgreementCommand::List(list) => list_records(
+            list,
+            cwd,
+            ctx,
+            out,
+            records::agreements,
+            "ovn agreement add ID",
+        ),
     }
+}
+
+/// `ovn KIND show ID`: the record of `kind` that `find` finds, printed by `human` or
+/// `json`; an unknown id is refused with a suggestion.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn show_record<R>(
+    args: ShowArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+    kind: RecordType,
+    find: impl for<'a> Fn(&'a Ledger, &str) -> Option<&'a R>,
+    human: fn(&Ledger, &R) -> String,
+    json: fn(&Ledger, &R) -> serde_json::Value,
+) -> Result<u8, CliError> {
+    let ledger = read(cwd, ctx, args.at.as_deref())?;
+    let record = find(&ledger, &args.id).ok_or_else(|| unknown(&ledger, kind, &args.id))?;
+    match args.format {
+        ShowFormat::Human => write!(out, "{}", human(&ledger, record))?,
+        ShowFormat::Json => records::print_json(out, &json(&ledger, record))?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// `ovn KIND list`: the records `listing` lays out, in the format asked; `add` is the
+/// command an empty table suggests.
+pub(crate) fn list_records(
+    args: ListArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+    listing: fn(&Ledger) -> records::Listing,
+    add: &str,
+) -> Result<u8, CliError> {
+    let ledger = read(cwd, ctx, args.at.as_deref())?;
+    records::print_list(out, &listing(&ledger), args.format, add)?;
+    Ok(EXIT_OK)
 }
 
 /// The named records (agents, projects, resources, agreements) at `at`, or at the current

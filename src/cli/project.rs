@@ -3,12 +3,17 @@
 //! Arguments only: the record is written by [`super::writing::add_record`], shared with `agent`
 //! and `resource`, which judges it with the checks of `ovn check` (an agreement that exists,
 //! say) before one commit adds it.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, Subcommand};
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
@@ -35,6 +40,22 @@ pub struct ProjectArgs {
 pub enum ProjectCommand {
     #[allow(missing_docs)]
     Add(ProjectAddArgs),
+    /// Show a project: its name, agreement, parent, stewards and sub-projects.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn project show drone
+  ovn project show drone --format json")]
+    Show(ShowArgs),
+    /// List the projects: id, name, agreement, parent and stewards.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn project list
+  ovn project list --format json")]
+    List(ListArgs),
 }
 
 /// Add a project: write projects/ID.toml and commit it.
@@ -82,6 +103,19 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         ProjectCommand::Add(add) => run_add(add, cwd, ctx, out),
+        ProjectCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Project,
+            |l, id| l.projects.iter().find(|r| r.id.value.as_str() == id),
+            records::project_human,
+            records::project_json,
+        ),
+        ProjectCommand::List(list) => {
+            agreement::list_records(list, cwd, ctx, out, records::projects, "ovn project add ID")
+        }
     }
 }
 

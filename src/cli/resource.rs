@@ -4,6 +4,9 @@
 //! shares must make 100%, a positive use rate) so a mistake is named by its flag; the record
 //! is written by [`super::writing::add_record`], shared with `agent` and `project`, judged by
 //! the checks of `ovn check` (owners and stewards are agents) before one commit adds it.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +14,8 @@ use std::path::Path;
 use clap::{Args, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
@@ -40,6 +45,22 @@ pub struct ResourceArgs {
 pub enum ResourceCommand {
     #[allow(missing_docs)]
     Add(ResourceAddArgs),
+    /// Show a resource: its name, ownership, owners and shares, stewards and use rate.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn resource show printer
+  ovn resource show printer --format json")]
+    Show(ShowArgs),
+    /// List the resources: id, name, ownership, owners, stewards and use rate.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn resource list
+  ovn resource list --format csv > resources.csv")]
+    List(ListArgs),
 }
 
 /// Add a resource: write resources/ID.toml and commit it.
@@ -105,6 +126,24 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         ResourceCommand::Add(add) => run_add(add, cwd, ctx, out),
+        ResourceCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Resource,
+            |l, id| l.resources.iter().find(|r| r.id.value.as_str() == id),
+            records::resource_human,
+            records::resource_json,
+        ),
+        ResourceCommand::List(list) => agreement::list_records(
+            list,
+            cwd,
+            ctx,
+            out,
+            records::resources,
+            "ovn resource add ID",
+        ),
     }
 }
 

@@ -202,7 +202,7 @@ pub fn agent_human(ledger: &Ledger, a: &Agent) -> String {
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "(not given)".to_owned()),
             ),
-            ("stewards", or_none(joined(&ids(stewards)))),
+            ("steward of", or_none(joined(&ids(stewards)))),
             ("owns", or_none(joined(&owns))),
             ("file", escaped(ledger.path(a.file))),
         ],

@@ -290,3 +290,82 @@ fn outside_a_ledger_it_says_so_with_exit_3() {
     assert_same_files(&before, &snapshot(&dir));
     assert!(!Path::new(&dir.join("agents")).exists());
 }
+
+#[test]
+fn agent_show_and_list_in_every_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["agent", "show", "ana"]),
+        "agent ana (Ana Lima)\n  kind        person\n  emails      ana@fablab.example\n  keys        (none)\n  joined      (not given)\n  steward of  drone\n  owns        printer 50%\n  file        agents/ana.toml\n"
+    );
+    let table = crate::common::ok(&s, &dir, &["agent", "list"]);
+    assert!(
+        table.contains(" fablab-fund   Fablab infrastructure fund   organization\n"),
+        "{table}"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["agent", "list", "--format", "csv"]),
+        "id,name,kind,emails,joined\nana,Ana Lima,person,ana@fablab.example,\nben,Ben Okafor,person,ben@fablab.example,\ncy,Cy Dubois,person,cy@fablab.example,\nfablab-fund,Fablab infrastructure fund,organization,,\n"
+    );
+    let list: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "list", "--format", "json"],
+    ))
+    .unwrap();
+    let one: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "show", "cy", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(list["agents"][2], one);
+    assert_eq!(one["emails"][0], "cy@fablab.example");
+    assert_eq!(one["path"], "agents/cy.toml");
+    assert_eq!(one["joined"], serde_json::Value::Null);
+}
+
+#[test]
+fn agent_show_refuses_unknown_and_hostile_ids_escaped() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let (code, _, err) = run(&s, &dir, &["agent", "show", "anna"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown agent `anna`"), "{err}");
+    assert!(err.contains("did you mean `ana`?"), "{err}");
+    let (code, _, err) = run(&s, &dir, &["agent", "show", "x\u{1b}]0;pwned\u{7}\u{202e}"]);
+    assert_eq!(code, 2);
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("unknown agent `x\\u{1b}]0;pwned\\u{7}\\u{202e}`"),
+        "{err}"
+    );
+    assert!(err.contains("list them with `ovn agent list`"), "{err}");
+    // A name with a comma, quotes and markup is data: quoted in CSV, as it is in the table.
+    crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "add",
+            "eve",
+            "--name",
+            "Eve, \"the\" <b>|tester|</b>",
+        ],
+    );
+    let csv = crate::common::ok(&s, &dir, &["agent", "list", "--format", "csv"]);
+    assert!(
+        csv.contains("\neve,\"Eve, \"\"the\"\" <b>|tester|</b>\",person,,\n"),
+        "{csv}"
+    );
+    // --at reads another revision: eve was not there before her commit.
+    let before = crate::common::ok(&s, &dir, &["agent", "list", "--at", "HEAD~1"]);
+    assert!(!before.contains("eve"), "{before}");
+    let (code, _, err) = run(&s, &dir, &["agent", "list", "--at", "nowhere"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("nowhere"), "{err}");
+}

@@ -134,3 +134,35 @@ fn an_agreement_only_in_the_working_tree_is_named_as_not_committed() {
         .code(2)
         .stderr(predicate::str::contains("unknown agreement `nowhere`"));
 }
+
+#[test]
+fn project_show_and_list_in_every_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    crate::common::ok(&s, &dir, &["project", "add", "frame", "--parent", "drone"]);
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["project", "show", "drone"]),
+        "project drone (Open Drone)\n  agreement  drone-ve\n  parent     (none)\n  stewards   ana, ben\n  projects   frame\n  file       projects/drone.toml\n"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["project", "list", "--format", "csv"]),
+        "id,name,agreement,parent,stewards\ndrone,Open Drone,drone-ve,,\"ana, ben\"\nframe,frame,,drone,\n"
+    );
+    let table = crate::common::ok(&s, &dir, &["project", "list"]);
+    assert!(
+        table.contains("\n frame   frame                    drone\n"),
+        "{table}"
+    );
+    let one: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["project", "show", "frame", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(one["parent"], "drone");
+    assert_eq!(one["agreement"], serde_json::Value::Null);
+    let (code, _, err) = crate::common::run(&s, &dir, &["project", "show", "dron"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown project `dron`"), "{err}");
+    assert!(err.contains("did you mean `drone`?"), "{err}");
+}

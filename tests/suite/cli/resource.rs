@@ -97,3 +97,40 @@ fn an_existing_id_or_a_bad_rate_is_refused_and_nothing_is_written() {
     // The refusal comes after taking the write lock, whose file stays in .git/ovn/.
     assert_same_files_but(&before, &snapshot(&dir), &[".git/ovn/"]);
 }
+
+#[test]
+fn resource_show_and_list_in_every_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["resource", "show", "printer"]),
+        "resource printer (Prusa MK4)\n  ownership  pooled\n  owners     ana 50%, cy 50%\n  stewards   cy\n  use rate   8 an hour\n  file       resources/printer.toml\n"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["resource", "list", "--format", "csv"]),
+        "id,name,ownership,owners,stewards,use_rate\nprinter,Prusa MK4,pooled,\"ana 50%, cy 50%\",cy,8\n"
+    );
+    let list: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["resource", "list", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(list["resources"][0]["owners"][1]["agent"], "cy");
+    assert_eq!(list["resources"][0]["owners"][1]["share"], "50%");
+    assert_eq!(list["resources"][0]["use_rate"], "8");
+    let (code, _, err) = crate::common::run(&s, &dir, &["resource", "show", "printr"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `printer`?"), "{err}");
+    // An empty ledger says how to add one.
+    let empty = s.repo("empty");
+    crate::common::ok(&s, &empty, &["init", "--name", "E", "--currency", "EUR"]);
+    assert_eq!(
+        crate::common::ok(&s, &empty, &["resource", "list"]),
+        "No resources yet: add one with `ovn resource add ID`.\n"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &empty, &["resource", "list", "--format", "json"]),
+        "{\n  \"resources\": []\n}\n"
+    );
+}

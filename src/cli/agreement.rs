@@ -4,7 +4,8 @@
 //! the project agrees on. So `add` does not ask for buckets on the command line; it writes a
 //! commented template ([`crate::core::template`]) that is a valid agreement as it stands, for
 //! the user to edit, and commits it like every other write ([`super::writing::write_files`]:
-//! judged by the checks of `ovn check`, one commit, nothing on refusal). `show` and `list` read the small folders at one
+//! judged by the checks of `ovn check`, one commit, nothing on refusal). With `--project` the
+//! same commit makes the project use it. `show` and `list` read the small folders at one
 //! revision ([`crate::ops::records`]) and print through [`super::render::records`].
 
 use std::io::Write;
@@ -18,7 +19,10 @@ use super::writing::{self, Files, Written};
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::ledger::{Ledger, RecordType};
+use crate::core::record::At;
 use crate::core::template::{self, TEMPLATES};
+use crate::core::write;
+use crate::store::WriteOptions;
 
 /// Manage the ledger's agreements: the value equations that share projects' revenue.
 ///
@@ -65,13 +69,14 @@ Examples:
 ///
 /// The file is a commented value equation that passes ovn check as written: edit it to say
 /// what the project agreed (rates, buckets, rules), check it with ovn check, and commit the
-/// change. The record is judged by the checks of ovn check before anything is written, and committed on
+/// change. With --project the same commit makes that project use the new agreement (its
+/// file is written again in the layout ovn writes). The record is judged by the checks of ovn check before anything is written, and committed on
 /// the current branch as "agreement: add ID (NAME, template TEMPLATE)".
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
   ovn agreement add drone-ve --name \"Drone value equation\"
-  ovn agreement add lab-ve --template sensorica
+  ovn agreement add lab-ve --template sensorica --project lab
   ovn agreement add lab-ve --template sensorica --dry-run    print it, write nothing")]
 pub struct AgreementAddArgs {
     /// The agreement's id, such as drone-ve
@@ -85,6 +90,10 @@ pub struct AgreementAddArgs {
     /// Display name [default: the id]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+
+    /// A project that is to use the agreement (its `agreement` is set in the same commit)
+    #[arg(long, value_name = "PROJECT")]
+    pub project: Option<String>,
 
     /// Print the agreement and write nothing
     #[arg(long, conflicts_with = "no_commit")]
@@ -242,7 +251,11 @@ fn run_add(
     let text = template::render(template, &id, &name);
     let path = format!("{}/{id}.toml", RecordType::Agreement.folder());
     let store = writing::open_for_writing(cwd, ctx)?;
-    let options = writing::options(&store, ctx, args.no_commit)?;
+    // With --project, the project's file is replaced (its `agreement` set) in the same commit.
+    let options = WriteOptions {
+        replace: args.project.is_some(),
+        ..writing::options(&store, ctx, args.no_commit)?
+    };
     let written = writing::write_files(&store, &options, args.dry_run, |loaded| {
         if loaded
             .ledger
@@ -254,8 +267,24 @@ fn run_add(
                 Some("ids are never reused; choose another id, or edit the file".to_owned()),
             ));
         }
-        let files = vec![(path.clone(), text.clone())];
-        let summary = format!("{id} ({name}, template {})", template.name);
+        let mut files = vec![(path.clone(), text.clone())];
+        let mut summary = format!("{id} ({name}, template {})", template.name);
+        if let Some(p) = args.project.as_deref() {
+            let p = writing::existing(loaded, RecordType::Project, "--project", p)?;
+            let Some(project) = loaded.ledger.projects.iter().find(|x| x.id.value == p) else {
+                return Err(writing::unknown(loaded, RecordType::Project, p.as_str()));
+            };
+            let mut project = project.clone();
+            let was = project.agreement.replace(At::new(id.clone()));
+            files.push((
+                loaded.ledger.path(project.file).to_owned(),
+                write::project(&project),
+            ));
+            summary.push_str(&match was {
+                Some(old) => format!(", for project {p} instead of {}", old.value),
+                None => format!(", for project {p}"),
+            });
+        }
         Ok(Files {
             files,
             message: format!("agreement: add {summary}\n"),

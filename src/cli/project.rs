@@ -19,6 +19,7 @@ use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::ledger::RecordType;
 use crate::core::record::{At, Project};
+use crate::core::value::Id;
 use crate::core::write;
 
 /// Manage the ledger's projects: the ventures contributions are made to.
@@ -56,6 +57,8 @@ Examples:
   ovn project list
   ovn project list --format json")]
     List(ListArgs),
+    #[allow(missing_docs)]
+    Edit(ProjectEditArgs),
 }
 
 /// Add a project: write projects/ID.toml and commit it.
@@ -94,6 +97,55 @@ pub struct ProjectAddArgs {
     pub no_commit: bool,
 }
 
+/// Edit a project: change projects/ID.toml and commit it.
+///
+/// Projects are not contributions: their file is edited in place, and `ovn check --history`
+/// accepts the change. A change of stewards is a governance change: under a policy that
+/// asks for approvals it takes effect once made by a steward of the project as it was. The
+/// edit is judged by the checks of ovn check (the agreement, parent and stewards must
+/// exist), refused when it changes nothing, and committed alone as "project: edit ID
+/// (CHANGES)". The file is written in the layout ovn writes (comments in a hand-written file
+/// are not kept; the command says so).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn project edit drone --agreement drone-ve-2
+  ovn project edit drone --add-steward cy --remove-steward ben
+  ovn project edit frame --no-parent --name \"Drone frame\"")]
+pub struct ProjectEditArgs {
+    /// The project's id
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// A new display name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The value equation that is to share the project's revenue (an agreement id)
+    #[arg(long, value_name = "AGREEMENT", conflicts_with = "no_agreement")]
+    pub agreement: Option<String>,
+
+    /// The project no longer names an agreement
+    #[arg(long)]
+    pub no_agreement: bool,
+
+    /// The project this one is part of
+    #[arg(long, value_name = "PROJECT", conflicts_with = "no_parent")]
+    pub parent: Option<String>,
+
+    /// The project is part of no other
+    #[arg(long)]
+    pub no_parent: bool,
+
+    /// Add a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub add_steward: Vec<String>,
+
+    /// Remove a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub remove_steward: Vec<String>,
+}
+
 /// Runs `ovn project`.
 pub fn run(
     args: ProjectArgs,
@@ -116,6 +168,7 @@ pub fn run(
         ProjectCommand::List(list) => {
             agreement::list_records(list, cwd, ctx, out, records::projects, "ovn project add ID")
         }
+        ProjectCommand::Edit(edit) => run_edit(edit, cwd, ctx, out),
     }
 }
 
@@ -179,5 +232,96 @@ fn run_add(
         },
     )?;
     writing::report(out, &format!("Added project {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+/// `ovn project edit`: the names given are checked against the ledger inside the one edit
+/// ([`writing::edit_record`]).
+fn run_edit(
+    args: ProjectEditArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args
+        .name
+        .as_deref()
+        .map(|n| writing::text("--name", n))
+        .transpose()?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let edited = writing::edit_record(
+        &store,
+        &options,
+        RecordType::Project,
+        &args.id,
+        |l, id| l.projects.iter().find(|p| p.id.value.as_str() == id),
+        |loaded, p: &mut Project| {
+            let mut changes = Vec::new();
+            if let Some(n) = &name
+                && *n != p.name
+            {
+                changes.push(format!("name {n:?}"));
+                p.name.clone_from(n);
+            }
+            let agreement = match (&args.agreement, args.no_agreement) {
+                (Some(a), _) => Some(Some(writing::existing(
+                    loaded,
+                    RecordType::Agreement,
+                    "--agreement",
+                    a,
+                )?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            if let Some(a) = agreement
+                && p.agreement.as_ref().map(|x| &x.value) != a.as_ref()
+            {
+                changes.push(match &a {
+                    Some(a) => format!("agreement {a}"),
+                    None => "no agreement".to_owned(),
+                });
+                p.agreement = a.map(At::new);
+            }
+            let parent = match (&args.parent, args.no_parent) {
+                (Some(x), _) => Some(Some(writing::existing(
+                    loaded,
+                    RecordType::Project,
+                    "--parent",
+                    x,
+                )?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            if let Some(x) = parent
+                && p.parent.as_ref().map(|y| &y.value) != x.as_ref()
+            {
+                changes.push(match &x {
+                    Some(x) => format!("parent {x}"),
+                    None => "no parent".to_owned(),
+                });
+                p.parent = x.map(At::new);
+            }
+            let add = writing::stewards(loaded, &args.add_steward)?;
+            let remove = args
+                .remove_steward
+                .iter()
+                .map(|s| writing::parse_id("--remove-steward", s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut stewards: Vec<Id> = p.stewards.iter().map(|s| s.value.clone()).collect();
+            changes.extend(writing::add_remove(
+                &mut stewards,
+                &add,
+                &remove,
+                |x, y| x == y,
+                |x| x.to_string(),
+                "steward",
+            )?);
+            p.stewards = stewards.into_iter().map(At::new).collect();
+            Ok(changes)
+        },
+        write::project,
+    )?;
+    writing::report_edit(out, "project", &edited)?;
     Ok(EXIT_OK)
 }

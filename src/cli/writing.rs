@@ -68,6 +68,7 @@ pub fn options(store: &Store, ctx: &Context, no_commit: bool) -> Result<WriteOpt
         identity,
         failpoint: ctx.failpoint.clone(),
         lock_timeout: LOCK_TIMEOUT,
+        replace: false,
     })
 }
 
@@ -412,4 +413,139 @@ pub fn write_files(
         Err(Stop::Dry(files)) => Ok(Written::Dry(files)),
         Err(Stop::Refused(r)) => Err(refuse(r)),
     }
+}
+
+/// What an edit of one record ([`edit_record`]) did.
+pub struct Edited {
+    /// The write's outcome.
+    pub outcome: Outcome,
+    /// What changed, in a few words (`emails +dee@x.example`).
+    pub summary: String,
+    /// Whether the file was not in the canonical layout before (its comments and layout are
+    /// not kept: the record is written again as `ovn` writes it).
+    pub relaid: bool,
+}
+
+/// Edits the record of `kind` called `id`: `find` finds it in the current ledger, `change`
+/// changes a copy and says what it changed, `text` writes it. Refused: an unknown id (with a
+/// suggestion), an edit that changes nothing, and anything the checks of `ovn check` would
+/// refuse; else one commit `<noun>: edit ID (CHANGES)` replaces the file. The file is
+/// written again in the canonical layout (the one `ovn` writes), which keeps a file `ovn`
+/// wrote byte for byte outside the changed fields.
+#[allow(clippy::too_many_arguments)]
+pub fn edit_record<R: Clone + PartialEq>(
+    store: &Store,
+    options: &WriteOptions,
+    kind: RecordType,
+    id: &str,
+    find: impl for<'a> Fn(&'a crate::core::ledger::Ledger, &str) -> Option<&'a R>,
+    change: impl Fn(&Loaded, &mut R) -> Result<Vec<String>, CliError>,
+    text: fn(&R) -> String,
+) -> Result<Edited, CliError> {
+    let id = parse_id(&format!("{} id", kind.noun()), id)?;
+    let path = format!("{}/{id}.toml", kind.folder());
+    let before = match store.root() {
+        Some(_) => store.read_worktree_file(&path)?,
+        None => None,
+    };
+    let relaid = std::cell::Cell::new(false);
+    let options = WriteOptions {
+        replace: true,
+        ..options.clone()
+    };
+    let written = write_files(store, &options, false, |loaded| {
+        let Some(record) = find(&loaded.ledger, id.as_str()) else {
+            return Err(unknown(loaded, kind, id.as_str()));
+        };
+        let mut edited = record.clone();
+        let changes = change(loaded, &mut edited)?;
+        if changes.is_empty() || edited == *record {
+            return Err(CliError::usage(
+                format!("nothing to change: {} `{id}` is already so", kind.noun()),
+                Some(format!(
+                    "say what to change; `ovn {} edit --help` lists the fields",
+                    kind.noun()
+                )),
+            ));
+        }
+        relaid.set(
+            before
+                .as_deref()
+                .is_some_and(|b| b != text(record).as_bytes()),
+        );
+        let summary = format!("{id} ({})", changes.join("; "));
+        Ok(Files {
+            files: vec![(path.clone(), text(&edited))],
+            message: format!("{}: edit {summary}\n", kind.noun()),
+            summary,
+        })
+    })?;
+    match written {
+        Written::Done(outcome, summary) => Ok(Edited {
+            outcome,
+            summary,
+            relaid: relaid.get(),
+        }),
+        Written::Dry(_) => Err(CliError::usage("an edit has no dry run", None)),
+    }
+}
+
+/// `list` with `add` appended and `remove` taken out (each compared by `same`), or the
+/// error naming what was asked twice, missing, or there already; with the words of the change.
+pub fn add_remove<T: Clone>(
+    list: &mut Vec<T>,
+    add: &[T],
+    remove: &[T],
+    same: impl Fn(&T, &T) -> bool,
+    show: impl Fn(&T) -> String,
+    field: &str,
+) -> Result<Vec<String>, CliError> {
+    let mut changes = Vec::new();
+    for r in remove {
+        let before = list.len();
+        list.retain(|x| !same(x, r));
+        if list.len() == before {
+            return Err(CliError::usage(
+                format!("--remove-{field} {}: not among the {field}s", show(r)),
+                Some(format!(
+                    "the {field}s are: {}",
+                    if list.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        list.iter().map(&show).collect::<Vec<_>>().join(", ")
+                    }
+                )),
+            ));
+        }
+        changes.push(format!("{field}s -{}", show(r)));
+    }
+    for a in add {
+        if list.iter().any(|x| same(x, a)) {
+            return Err(CliError::usage(
+                format!("--add-{field} {}: already among the {field}s", show(a)),
+                None,
+            ));
+        }
+        list.push(a.clone());
+        changes.push(format!("{field}s +{}", show(a)));
+    }
+    Ok(changes)
+}
+
+/// Prints what an edit did (as [`report`]), and a note on stderr when the file lost its
+/// own layout or comments.
+pub fn report_edit(out: &mut impl Write, noun: &str, edited: &Edited) -> Result<(), CliError> {
+    report(
+        out,
+        &format!("Edited {noun} {}", edited.summary),
+        &edited.outcome,
+    )?;
+    if edited.relaid {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {} was written again in the layout ovn writes; its comments and own layout are not kept",
+            edited.outcome.paths.join(", ")
+        );
+    }
+    Ok(())
 }

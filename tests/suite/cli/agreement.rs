@@ -257,3 +257,48 @@ fn an_empty_list_says_how_to_add_one_and_project_add_hint_is_true() {
     let (code, out, err) = run(&s, &dir, &["check"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn add_with_project_makes_the_project_use_it_in_the_same_commit() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    let out = ok(
+        &s,
+        &dir,
+        &[
+            "agreement",
+            "add",
+            "drone-ve2",
+            "--template",
+            "sensorica",
+            "--project",
+            "drone",
+        ],
+    );
+    assert!(
+        out.starts_with("Added agreement drone-ve2 (drone-ve2, template sensorica), for project drone instead of drone-ve in agreements/drone-ve2.toml, projects/drone.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(commit_count(&s, &dir), before + 1);
+    assert_eq!(
+        s.git(&dir, &["show", "--name-status", "--format=", "HEAD"]),
+        "A\tagreements/drone-ve2.toml\nM\tprojects/drone.toml\n"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("projects/drone.toml"))
+            .unwrap()
+            .contains("agreement = \"drone-ve2\"\n")
+    );
+    assert_clean(&s, &dir);
+    assert_eq!(ok(&s, &dir, &["check"]), "ok: 13 records, no problems\n");
+    // A payout of drone now follows the new agreement.
+    let payout = ok(&s, &dir, &["payout", "1000", "-p", "drone"]);
+    assert!(payout.contains("participants"), "{payout}");
+    // An unknown project is refused, and nothing is written.
+    let (code, _, err) = run(&s, &dir, &["agreement", "add", "x-ve", "--project", "dron"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `drone`?"), "{err}");
+    assert!(!dir.join("agreements/x-ve.toml").exists());
+    assert_eq!(commit_count(&s, &dir), before + 1);
+}

@@ -166,3 +166,84 @@ fn project_show_and_list_in_every_format() {
     assert!(err.contains("unknown project `dron`"), "{err}");
     assert!(err.contains("did you mean `drone`?"), "{err}");
 }
+
+#[test]
+fn project_edit_sets_agreement_parent_and_stewards() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    crate::common::ok(&s, &dir, &["agreement", "add", "frame-ve"]);
+    crate::common::ok(&s, &dir, &["project", "add", "frame"]);
+    let before = crate::common::commit_count(&s, &dir);
+    let out = crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "project",
+            "edit",
+            "frame",
+            "--agreement",
+            "frame-ve",
+            "--parent",
+            "drone",
+            "--add-steward",
+            "cy",
+            "--name",
+            "Drone frame",
+        ],
+    );
+    assert!(
+        out.starts_with("Edited project frame (name \"Drone frame\"; agreement frame-ve; parent drone; stewards +cy) in projects/frame.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("projects/frame.toml")).unwrap(),
+        "id = \"frame\"\nname = \"Drone frame\"\nagreement = \"frame-ve\"\nparent = \"drone\"\nstewards = [\"cy\"]\n"
+    );
+    crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "project",
+            "edit",
+            "frame",
+            "--no-parent",
+            "--remove-steward",
+            "cy",
+        ],
+    );
+    assert_eq!(crate::common::commit_count(&s, &dir), before + 2);
+    for (args, says) in [
+        (
+            &["project", "edit", "frame", "--agreement", "nope-ve"][..],
+            "unknown agreement `nope-ve`",
+        ),
+        (
+            &["project", "edit", "frame", "--parent", "frame"][..],
+            "problem",
+        ),
+        (
+            &["project", "edit", "frame", "--add-steward", "zed"][..],
+            "unknown agent `zed`",
+        ),
+        (
+            &["project", "edit", "frame", "--remove-steward", "ana"][..],
+            "not among the stewards",
+        ),
+        (
+            &["project", "edit", "frame", "--no-parent"][..],
+            "nothing to change",
+        ),
+        (
+            &["project", "edit", "fram", "--no-parent"][..],
+            "did you mean `frame`?",
+        ),
+    ] {
+        let (code, out, err) = crate::common::run(&s, &dir, args);
+        assert_ne!(code, 0, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(crate::common::commit_count(&s, &dir), before + 2);
+    crate::common::assert_clean(&s, &dir);
+    let (code, out, err) = crate::common::run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

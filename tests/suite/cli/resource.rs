@@ -134,3 +134,81 @@ fn resource_show_and_list_in_every_format() {
         "{\n  \"resources\": []\n}\n"
     );
 }
+
+#[test]
+fn resource_edit_changes_owners_rate_and_stewards() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let out = crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "resource",
+            "edit",
+            "printer",
+            "--owner",
+            "ana=60%",
+            "--owner",
+            "cy=40%",
+            "--use-rate",
+            "9.50",
+            "--add-steward",
+            "ana",
+        ],
+    );
+    assert!(
+        out.starts_with("Edited resource printer (pooled, owners ana=60% cy=40%; stewards +ana; use rate 9.5) in resources/printer.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resources/printer.toml")).unwrap(),
+        "id = \"printer\"\nname = \"Prusa MK4\"\nownership = \"pooled\"\nowners = [\n  { agent = \"ana\", share = \"60%\" },\n  { agent = \"cy\", share = \"40%\" },\n]\nstewards = [\"cy\", \"ana\"]\nuse_rate = \"9.50\"\n"
+    );
+    let before = crate::common::commit_count(&s, &dir);
+    for (args, says) in [
+        (
+            &[
+                "resource", "edit", "printer", "--owner", "ana=60%", "--owner", "cy=30%",
+            ][..],
+            "sum to 90%",
+        ),
+        (
+            &["resource", "edit", "printer", "--owner", "zed"][..],
+            "unknown agent `zed`",
+        ),
+        (
+            &["resource", "edit", "printer", "--use-rate", "-1"][..],
+            "is not a number more than zero",
+        ),
+        (
+            &["resource", "edit", "printer", "--use-rate", "9.5"][..],
+            "nothing to change",
+        ),
+        (
+            &["resource", "edit", "printr", "--use-rate", "2"][..],
+            "did you mean `printer`?",
+        ),
+    ] {
+        let (code, out, err) = crate::common::run(&s, &dir, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(crate::common::commit_count(&s, &dir), before);
+    let out = crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "resource",
+            "edit",
+            "printer",
+            "--ownership",
+            "commons",
+            "--no-use-rate",
+        ],
+    );
+    assert!(
+        out.starts_with("Edited resource printer (commons, no owners; no use rate)"),
+        "{out}"
+    );
+    crate::common::assert_clean(&s, &dir);
+}

@@ -187,7 +187,10 @@ pub(crate) fn show_record<R>(
     json: fn(&Ledger, &R) -> serde_json::Value,
 ) -> Result<u8, CliError> {
     let ledger = read(cwd, ctx, args.at.as_deref())?;
-    let record = find(&ledger, &args.id).ok_or_else(|| unknown(&ledger, kind, &args.id))?;
+    // A unique prefix stands for the whole id.
+    let ids = ledger.index.ids(kind).map(crate::core::value::Id::as_str);
+    let id = crate::ops::ids::resolve(kind.noun(), &args.id, ids)?.unwrap_or(args.id);
+    let record = find(&ledger, &id).ok_or_else(|| unknown(&ledger, kind, &id))?;
     match args.format {
         ShowFormat::Human => write!(out, "{}", human(&ledger, record))?,
         ShowFormat::Json => records::print_json(out, &json(&ledger, record))?,

@@ -442,20 +442,24 @@ pub fn edit_record<R: Clone + PartialEq>(
     change: impl Fn(&Loaded, &mut R) -> Result<Vec<String>, CliError>,
     text: fn(&R) -> String,
 ) -> Result<Edited, CliError> {
-    let id = parse_id(&format!("{} id", kind.noun()), id)?;
-    let path = format!("{}/{id}.toml", kind.folder());
-    let before = match store.root() {
-        Some(_) => store.read_worktree_file(&path)?,
-        None => None,
-    };
+    let given = parse_id(&format!("{} id", kind.noun()), id)?;
     let relaid = std::cell::Cell::new(false);
     let options = WriteOptions {
         replace: true,
         ..options.clone()
     };
     let written = write_files(store, &options, false, |loaded| {
-        let Some(record) = find(&loaded.ledger, id.as_str()) else {
-            return Err(unknown(loaded, kind, id.as_str()));
+        // A unique prefix stands for the whole id.
+        let ids = loaded.ledger.index.ids(kind).map(Id::as_str);
+        let id = crate::ops::ids::resolve(kind.noun(), given.as_str(), ids)?
+            .unwrap_or_else(|| given.to_string());
+        let Some(record) = find(&loaded.ledger, &id) else {
+            return Err(unknown(loaded, kind, &id));
+        };
+        let path = format!("{}/{id}.toml", kind.folder());
+        let before = match store.root() {
+            Some(_) => store.read_worktree_file(&path)?,
+            None => None,
         };
         let mut edited = record.clone();
         let changes = change(loaded, &mut edited)?;

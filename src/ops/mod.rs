@@ -18,6 +18,7 @@ pub mod approvals;
 pub mod branch;
 pub mod export;
 pub mod history;
+pub mod ids;
 pub mod load;
 pub mod payout;
 pub mod records;

@@ -1325,6 +1325,93 @@ impl View<'_> {
             }
         }
     }
+
+    /// The paths of the contributions whose ids start with `prefix`, at most `limit` of them
+    /// (newest days first): what an abbreviated id may mean. Reads tree entries (or folder
+    /// listings) only, never a record.
+    pub fn contributions_starting_with(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let wanted = |name: &str| name.starts_with(prefix) && name.ends_with(".toml");
+        match &self.base {
+            Base::Tree { tree, .. } => {
+                let repo = &self.store.repo;
+                let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
+                    t.iter()
+                        .filter(|e| e.kind() == Some(ObjectType::Tree))
+                        .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
+                        .collect()
+                };
+                let Some(top) = tree
+                    .get_name("contributions")
+                    .and_then(|e| repo.find_tree(e.id()).ok())
+                else {
+                    return Ok(out);
+                };
+                for (y, yid) in subtrees(&top).into_iter().rev() {
+                    let Ok(year) = repo.find_tree(yid) else {
+                        continue;
+                    };
+                    for (m, mid) in subtrees(&year).into_iter().rev() {
+                        let Ok(month) = repo.find_tree(mid) else {
+                            continue;
+                        };
+                        for (d, did) in subtrees(&month).into_iter().rev() {
+                            let Ok(day) = repo.find_tree(did) else {
+                                continue;
+                            };
+                            for e in day.iter() {
+                                if let Ok(name) = e.name()
+                                    && wanted(name)
+                                {
+                                    out.push(format!("contributions/{y}/{m}/{d}/{name}"));
+                                    if out.len() >= limit {
+                                        return Ok(out);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Base::Worktree(root) => {
+                let names = |p: &Path, dirs: bool| -> Vec<String> {
+                    let mut names: Vec<String> = fs::read_dir(p)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .filter(|e| {
+                            e.file_type()
+                                .is_ok_and(|t| if dirs { t.is_dir() } else { t.is_file() })
+                        })
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect();
+                    names.sort();
+                    names.reverse();
+                    names
+                };
+                let top = root.join("contributions");
+                for y in names(&top, true) {
+                    for m in names(&top.join(&y), true) {
+                        for d in names(&top.join(&y).join(&m), true) {
+                            for name in names(&top.join(&y).join(&m).join(&d), false) {
+                                if wanted(&name) {
+                                    out.push(format!("contributions/{y}/{m}/{d}/{name}"));
+                                    if out.len() >= limit {
+                                        return Ok(out);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn walk_disk(root: &Path, rel: &str, out: &mut Vec<RawFile>) -> Result<(), StoreError> {

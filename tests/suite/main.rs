@@ -61,6 +61,7 @@ mod scenarios {
     mod governance;
     mod ledger_in_subfolder;
     mod payout_line;
+    mod short_ids;
     mod team_origin;
 }
 

@@ -122,7 +122,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
             "unknown agreement `nope`",
         ),
         (
-            &["agreement", "show", "drone-v"][..],
+            &["agreement", "show", "drone-vx"][..],
             "did you mean `drone-ve`?",
         ),
         (

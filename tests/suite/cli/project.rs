@@ -161,9 +161,9 @@ fn project_show_and_list_in_every_format() {
     .unwrap();
     assert_eq!(one["parent"], "drone");
     assert_eq!(one["agreement"], serde_json::Value::Null);
-    let (code, _, err) = crate::common::run(&s, &dir, &["project", "show", "dron"]);
+    let (code, _, err) = crate::common::run(&s, &dir, &["project", "show", "dorne"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown project `dron`"), "{err}");
+    assert!(err.contains("unknown project `dorne`"), "{err}");
     assert!(err.contains("did you mean `drone`?"), "{err}");
 }
 
@@ -234,7 +234,7 @@ fn project_edit_sets_agreement_parent_and_stewards() {
             "nothing to change",
         ),
         (
-            &["project", "edit", "fram", "--no-parent"][..],
+            &["project", "edit", "frme", "--no-parent"][..],
             "did you mean `frame`?",
         ),
     ] {

@@ -19,7 +19,6 @@ use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::ledger::RecordType;
 use crate::core::record::{At, Project};
-use crate::core::value::Id;
 use crate::core::write;
 
 /// Manage the ledger's projects: the ventures contributions are made to.
@@ -302,22 +301,12 @@ fn run_edit(
                 });
                 p.parent = x.map(At::new);
             }
-            let add = writing::stewards(loaded, &args.add_steward)?;
-            let remove = args
-                .remove_steward
-                .iter()
-                .map(|s| writing::parse_id("--remove-steward", s))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stewards: Vec<Id> = p.stewards.iter().map(|s| s.value.clone()).collect();
-            changes.extend(writing::add_remove(
-                &mut stewards,
-                &add,
-                &remove,
-                |x, y| x == y,
-                |x| x.to_string(),
-                "steward",
+            changes.extend(writing::edit_stewards(
+                loaded,
+                &mut p.stewards,
+                &args.add_steward,
+                &args.remove_steward,
             )?);
-            p.stewards = stewards.into_iter().map(At::new).collect();
             Ok(changes)
         },
         write::project,

@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::core::ledger::RecordType;
 use crate::core::parse::{PERCENT_SCALE, RATE_SCALE};
 use crate::core::record::{At, Owner, Ownership, Resource};
-use crate::core::value::{Id, Percent, parse_decimal_text};
+use crate::core::value::{Percent, parse_decimal_text};
 use crate::core::write;
 
 /// Manage the ledger's resources: equipment, space and designs used by projects.
@@ -423,22 +423,12 @@ fn run_edit(
                     r.owners = resolved;
                 }
             }
-            let add = writing::stewards(loaded, &args.add_steward)?;
-            let remove = args
-                .remove_steward
-                .iter()
-                .map(|s| writing::parse_id("--remove-steward", s))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stewards: Vec<Id> = r.stewards.iter().map(|s| s.value.clone()).collect();
-            changes.extend(writing::add_remove(
-                &mut stewards,
-                &add,
-                &remove,
-                |x, y| x == y,
-                |x| x.to_string(),
-                "steward",
+            changes.extend(writing::edit_stewards(
+                loaded,
+                &mut r.stewards,
+                &args.add_steward,
+                &args.remove_steward,
             )?);
-            r.stewards = stewards.into_iter().map(At::new).collect();
             if let Some(rate) = rate
                 && rate != r.use_rate
             {

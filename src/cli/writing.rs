@@ -553,3 +553,29 @@ pub fn report_edit(out: &mut impl Write, noun: &str, edited: &Edited) -> Result<
     }
     Ok(())
 }
+
+/// `--add-steward` and `--remove-steward` applied to `stewards` (added ones must be agents;
+/// see [`add_remove`]), with the words of the change.
+pub fn edit_stewards(
+    loaded: &Loaded,
+    stewards: &mut Vec<crate::core::record::At<Id>>,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, CliError> {
+    let add = self::stewards(loaded, add)?;
+    let remove = remove
+        .iter()
+        .map(|s| parse_id("--remove-steward", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids: Vec<Id> = stewards.iter().map(|s| s.value.clone()).collect();
+    let changes = add_remove(
+        &mut ids,
+        &add,
+        &remove,
+        |x, y| x == y,
+        |x| x.to_string(),
+        "steward",
+    )?;
+    *stewards = ids.into_iter().map(crate::core::record::At::new).collect();
+    Ok(changes)
+}

@@ -4,17 +4,24 @@
 //! [`super::writing::add_record`], shared with `project` and `resource`, so every record a
 //! command adds is judged by the checks of `ovn check` and committed the same way. The one
 //! rule that needs the ledger (an email belongs to one agent only) runs inside that write.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
-use crate::core::ledger::RecordType;
+use crate::core::ledger::{Loaded, RecordType};
 use crate::core::record::{Agent, AgentKind, At};
+use crate::core::render;
+use crate::core::value::Id;
 use crate::core::write;
 
 /// Manage the ledger's agents: the people and organisations who contribute and receive.
@@ -37,6 +44,24 @@ pub struct AgentArgs {
 pub enum AgentCommand {
     #[allow(missing_docs)]
     Add(AgentAddArgs),
+    /// Show an agent: its name, kind, emails, keys and joining day, and what it stewards and owns.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agent show ana
+  ovn agent show ana --format json")]
+    Show(ShowArgs),
+    /// List the agents: id, name, kind, emails and joining day.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn agent list
+  ovn agent list --format csv > agents.csv")]
+    List(ListArgs),
+    #[allow(missing_docs)]
+    Edit(AgentEditArgs),
 }
 
 /// Add an agent: write agents/ID.toml and commit it.
@@ -82,6 +107,55 @@ pub struct AgentAddArgs {
     pub no_commit: bool,
 }
 
+/// Edit an agent: change agents/ID.toml and commit it.
+///
+/// Agents are not contributions: their file is edited in place, and `ovn check --history`
+/// accepts the change. A change of emails or keys is a governance change: under a policy
+/// that asks for approvals it takes effect once made (authored) by the agent itself or a
+/// steward, as `ovn review` and `ovn check --history` judge it. The edit is judged by the
+/// checks of ovn check, refused when it changes nothing, and committed alone as
+/// "agent: edit ID (CHANGES)". The file is written in the layout ovn writes (comments in a
+/// hand-written file are not kept; the command says so).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn agent edit ana --add-email ana@home.example
+  ovn agent edit ana --name \"Ana M. Lima\" --remove-email ana@old.example
+  ovn agent edit fablab-fund --kind organization")]
+pub struct AgentEditArgs {
+    /// The agent's id
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// A new display name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// A person or an organization
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<KindArg>,
+
+    /// Add a git identity; repeat for more
+    #[arg(long, value_name = "EMAIL")]
+    pub add_email: Vec<String>,
+
+    /// Remove a git identity; repeat for more
+    #[arg(long, value_name = "EMAIL")]
+    pub remove_email: Vec<String>,
+
+    /// Add an SSH or GPG public key; repeat for more
+    #[arg(long, value_name = "KEY")]
+    pub add_key: Vec<String>,
+
+    /// Remove a key (as written in the record); repeat for more
+    #[arg(long, value_name = "KEY")]
+    pub remove_key: Vec<String>,
+
+    /// When the agent joined: YYYY-MM-DD, today or yesterday
+    #[arg(long, value_name = "DATE")]
+    pub joined: Option<String>,
+}
+
 /// Agent kinds on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
@@ -100,6 +174,20 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         AgentCommand::Add(add) => run_add(add, cwd, ctx, out),
+        AgentCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Agent,
+            |l, id| l.agents.iter().find(|r| r.id.value.as_str() == id),
+            records::agent_human,
+            records::agent_json,
+        ),
+        AgentCommand::List(list) => {
+            agreement::list_records(list, cwd, ctx, out, records::agents, "ovn agent add ID")
+        }
+        AgentCommand::Edit(edit) => run_edit(edit, cwd, ctx, out),
     }
 }
 
@@ -112,13 +200,7 @@ fn run_add(
     let (id, name) = writing::id_and_name("agent id", &args.id, args.name.as_deref())?;
     let mut emails: Vec<String> = Vec::new();
     for e in &args.email {
-        let e = writing::text("--email", e)?;
-        if !e.contains('@') || e.chars().any(char::is_whitespace) {
-            return Err(CliError::usage(
-                format!("--email {e:?} is not an email address"),
-                Some("give the address git uses: git config user.email".to_owned()),
-            ));
-        }
+        let e = email("--email", e)?;
         if !emails.iter().any(|x| x.eq_ignore_ascii_case(&e)) {
             emails.push(e);
         }
@@ -134,27 +216,12 @@ fn run_add(
         .as_deref()
         .map(|j| writing::date("--joined", j, today))
         .transpose()?;
-    let kind = match args.kind {
-        KindArg::Person => AgentKind::Person,
-        KindArg::Organization => AgentKind::Organization,
-    };
+    let kind = kind(args.kind);
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
         writing::add_record(&store, &options, RecordType::Agent, &id, |loaded| {
-            for e in &emails {
-                if let Some(owner) = loaded
-                    .ledger
-                    .agents
-                    .iter()
-                    .find(|a| a.emails.iter().any(|x| x.value.eq_ignore_ascii_case(e)))
-                {
-                    return Err(CliError::usage(
-                        format!("email {e} already belongs to agent `{}`", owner.id.value),
-                        Some("an email maps a git identity to exactly one agent".to_owned()),
-                    ));
-                }
-            }
+            emails_free(loaded, &emails, None)?;
             let agent = Agent {
                 file: 0,
                 id: At::new(id.clone()),
@@ -167,5 +234,122 @@ fn run_add(
             Ok((write::agent(&agent), format!("{id} ({name})")))
         })?;
     writing::report(out, &format!("Added agent {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+fn kind(arg: KindArg) -> AgentKind {
+    match arg {
+        KindArg::Person => AgentKind::Person,
+        KindArg::Organization => AgentKind::Organization,
+    }
+}
+
+/// An email given to `flag`, or why it is none.
+fn email(flag: &str, text: &str) -> Result<String, CliError> {
+    let e = writing::text(flag, text)?;
+    if !e.contains('@') || e.chars().any(char::is_whitespace) {
+        return Err(CliError::usage(
+            format!("{flag} {:?} is not an email address", render::one_line(&e)),
+            Some("give the address git uses: git config user.email".to_owned()),
+        ));
+    }
+    Ok(e)
+}
+
+/// Refuses an email another agent than `except` already has: an email maps a git identity
+/// to one agent.
+fn emails_free(loaded: &Loaded, emails: &[String], except: Option<&Id>) -> Result<(), CliError> {
+    for e in emails {
+        if let Some(owner) = loaded.ledger.agents.iter().find(|a| {
+            Some(&a.id.value) != except && a.emails.iter().any(|x| x.value.eq_ignore_ascii_case(e))
+        }) {
+            return Err(CliError::usage(
+                format!("email {e} already belongs to agent `{}`", owner.id.value),
+                Some("an email maps a git identity to exactly one agent".to_owned()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `ovn agent edit`: every flag read and checked, then one edit ([`writing::edit_record`]).
+fn run_edit(
+    args: AgentEditArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args
+        .name
+        .as_deref()
+        .map(|n| writing::text("--name", n))
+        .transpose()?;
+    let add = |flag: &str, v: &[String]| -> Result<Vec<String>, CliError> {
+        v.iter().map(|e| email(flag, e)).collect()
+    };
+    let add_email = add("--add-email", &args.add_email)?;
+    let remove_email = add("--remove-email", &args.remove_email)?;
+    let keys = |flag: &str, v: &[String]| -> Result<Vec<String>, CliError> {
+        v.iter().map(|k| writing::text(flag, k)).collect()
+    };
+    let add_key = keys("--add-key", &args.add_key)?;
+    let remove_key = keys("--remove-key", &args.remove_key)?;
+    let joined = args
+        .joined
+        .as_deref()
+        .map(|j| writing::date("--joined", j, ctx.now.date_naive()))
+        .transpose()?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let edited = writing::edit_record(
+        &store,
+        &options,
+        RecordType::Agent,
+        &args.id,
+        |l, id| l.agents.iter().find(|a| a.id.value.as_str() == id),
+        |loaded, a: &mut Agent| {
+            let mut changes = Vec::new();
+            if let Some(n) = &name
+                && *n != a.name
+            {
+                changes.push(format!("name {:?}", n));
+                a.name.clone_from(n);
+            }
+            if let Some(k) = args.kind.map(kind)
+                && k != a.kind
+            {
+                changes.push(format!("kind {}", k.as_str()));
+                a.kind = k;
+            }
+            let mut emails: Vec<String> = a.emails.iter().map(|e| e.value.clone()).collect();
+            changes.extend(writing::add_remove(
+                &mut emails,
+                &add_email,
+                &remove_email,
+                |x, y| x.eq_ignore_ascii_case(y),
+                |e| render::escaped(e),
+                "email",
+            )?);
+            emails_free(loaded, &add_email, Some(&a.id.value))?;
+            a.emails = emails.into_iter().map(At::new).collect();
+            changes.extend(writing::add_remove(
+                &mut a.keys,
+                &add_key,
+                &remove_key,
+                |x, y| x.trim() == y.trim(),
+                |k| render::one_line(k.split_whitespace().next().unwrap_or(k)),
+                "key",
+            )?);
+            if let Some(j) = joined
+                && Some(j) != a.joined
+            {
+                changes.push(format!("joined {j}"));
+                a.joined = Some(j);
+            }
+            Ok(changes)
+        },
+        write::agent,
+    )?;
+    writing::report_edit(out, "agent", &edited)?;
     Ok(EXIT_OK)
 }

@@ -126,6 +126,8 @@ pub fn run(
                 .network
                 .as_ref()
                 .is_some_and(|n| n.validation.record_signatures);
+        // Abbreviated ids stand for the one contribution each starts.
+        let targets = whole_ids(&loaded.ledger, &targets)?;
         let mine = my_approvals(&store, &loaded.ledger, me, &targets)?;
         let mut files = Vec::new();
         let mut added = Vec::new();
@@ -187,6 +189,24 @@ fn targets(given: &[String]) -> Result<Vec<Id>, CliError> {
         targets.push(id);
     }
     Ok(targets)
+}
+
+/// The contributions `given` names, each a whole id or a unique prefix of one
+/// ([`crate::ops::ids::resolve`]), each once; an unknown id is left as given (and refused
+/// as unknown with the rest).
+fn whole_ids(ledger: &Ledger, given: &[Id]) -> Result<Vec<Id>, CliError> {
+    let mut out: Vec<Id> = Vec::new();
+    for g in given {
+        let ids = ledger.contributions.iter().map(|c| c.id.value.as_str());
+        let id = crate::ops::ids::resolve("contribution", g.as_str(), ids)?
+            .and_then(|s| Id::parse(&s).ok())
+            .unwrap_or_else(|| g.clone());
+        if out.contains(&id) {
+            return Err(CliError::usage(format!("{id} is given twice"), None));
+        }
+        out.push(id);
+    }
+    Ok(out)
 }
 
 /// The agent approving: the one whose `emails` hold the git identity `email`.

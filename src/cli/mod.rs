@@ -5,6 +5,7 @@
 //! `man/` (a test regenerates and compares them).
 
 pub mod agent;
+pub mod agreement;
 pub mod approve;
 pub mod check;
 pub mod completions;
@@ -119,6 +120,8 @@ pub enum Command {
     Project(project::ProjectArgs),
     #[allow(missing_docs)]
     Resource(resource::ResourceArgs),
+    #[allow(missing_docs)]
+    Agreement(agreement::AgreementArgs),
     #[allow(missing_docs)]
     Payout(payout::PayoutArgs),
     #[allow(missing_docs)]
@@ -331,6 +334,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<u8, CliError> {
         Command::Agent(args) => agent::run(args, &cwd, ctx, &mut out)?,
         Command::Project(args) => project::run(args, &cwd, ctx, &mut out)?,
         Command::Resource(args) => resource::run(args, &cwd, ctx, &mut out)?,
+        Command::Agreement(args) => agreement::run(args, &cwd, ctx, &mut out)?,
         Command::Payout(args) if args.command.is_none() && !args.record => {
             // A preview is dated today unless --date says otherwise: the day is part of it.
             let question = key::dated_question("payout", &args, ctx.now.date_naive());

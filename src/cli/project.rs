@@ -3,12 +3,17 @@
 //! Arguments only: the record is written by [`super::writing::add_record`], shared with `agent`
 //! and `resource`, which judges it with the checks of `ovn check` (an agreement that exists,
 //! say) before one commit adds it.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, Subcommand};
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
@@ -35,6 +40,24 @@ pub struct ProjectArgs {
 pub enum ProjectCommand {
     #[allow(missing_docs)]
     Add(ProjectAddArgs),
+    /// Show a project: its name, agreement, parent, stewards and sub-projects.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn project show drone
+  ovn project show drone --format json")]
+    Show(ShowArgs),
+    /// List the projects: id, name, agreement, parent and stewards.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn project list
+  ovn project list --format json")]
+    List(ListArgs),
+    #[allow(missing_docs)]
+    Edit(ProjectEditArgs),
 }
 
 /// Add a project: write projects/ID.toml and commit it.
@@ -73,6 +96,55 @@ pub struct ProjectAddArgs {
     pub no_commit: bool,
 }
 
+/// Edit a project: change projects/ID.toml and commit it.
+///
+/// Projects are not contributions: their file is edited in place, and `ovn check --history`
+/// accepts the change. A change of stewards is a governance change: under a policy that
+/// asks for approvals it takes effect once made by a steward of the project as it was. The
+/// edit is judged by the checks of ovn check (the agreement, parent and stewards must
+/// exist), refused when it changes nothing, and committed alone as "project: edit ID
+/// (CHANGES)". The file is written in the layout ovn writes (comments in a hand-written file
+/// are not kept; the command says so).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn project edit drone --agreement drone-ve-2
+  ovn project edit drone --add-steward cy --remove-steward ben
+  ovn project edit frame --no-parent --name \"Drone frame\"")]
+pub struct ProjectEditArgs {
+    /// The project's id
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// A new display name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The value equation that is to share the project's revenue (an agreement id)
+    #[arg(long, value_name = "AGREEMENT", conflicts_with = "no_agreement")]
+    pub agreement: Option<String>,
+
+    /// The project no longer names an agreement
+    #[arg(long)]
+    pub no_agreement: bool,
+
+    /// The project this one is part of
+    #[arg(long, value_name = "PROJECT", conflicts_with = "no_parent")]
+    pub parent: Option<String>,
+
+    /// The project is part of no other
+    #[arg(long)]
+    pub no_parent: bool,
+
+    /// Add a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub add_steward: Vec<String>,
+
+    /// Remove a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub remove_steward: Vec<String>,
+}
+
 /// Runs `ovn project`.
 pub fn run(
     args: ProjectArgs,
@@ -82,6 +154,20 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         ProjectCommand::Add(add) => run_add(add, cwd, ctx, out),
+        ProjectCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Project,
+            |l, id| l.projects.iter().find(|r| r.id.value.as_str() == id),
+            records::project_human,
+            records::project_json,
+        ),
+        ProjectCommand::List(list) => {
+            agreement::list_records(list, cwd, ctx, out, records::projects, "ovn project add ID")
+        }
+        ProjectCommand::Edit(edit) => run_edit(edit, cwd, ctx, out),
     }
 }
 
@@ -145,5 +231,86 @@ fn run_add(
         },
     )?;
     writing::report(out, &format!("Added project {summary}"), &outcome)?;
+    Ok(EXIT_OK)
+}
+
+/// `ovn project edit`: the names given are checked against the ledger inside the one edit
+/// ([`writing::edit_record`]).
+fn run_edit(
+    args: ProjectEditArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args
+        .name
+        .as_deref()
+        .map(|n| writing::text("--name", n))
+        .transpose()?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let edited = writing::edit_record(
+        &store,
+        &options,
+        RecordType::Project,
+        &args.id,
+        |l, id| l.projects.iter().find(|p| p.id.value.as_str() == id),
+        |loaded, p: &mut Project| {
+            let mut changes = Vec::new();
+            if let Some(n) = &name
+                && *n != p.name
+            {
+                changes.push(format!("name {n:?}"));
+                p.name.clone_from(n);
+            }
+            let agreement = match (&args.agreement, args.no_agreement) {
+                (Some(a), _) => Some(Some(writing::existing(
+                    loaded,
+                    RecordType::Agreement,
+                    "--agreement",
+                    a,
+                )?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            if let Some(a) = agreement
+                && p.agreement.as_ref().map(|x| &x.value) != a.as_ref()
+            {
+                changes.push(match &a {
+                    Some(a) => format!("agreement {a}"),
+                    None => "no agreement".to_owned(),
+                });
+                p.agreement = a.map(At::new);
+            }
+            let parent = match (&args.parent, args.no_parent) {
+                (Some(x), _) => Some(Some(writing::existing(
+                    loaded,
+                    RecordType::Project,
+                    "--parent",
+                    x,
+                )?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            if let Some(x) = parent
+                && p.parent.as_ref().map(|y| &y.value) != x.as_ref()
+            {
+                changes.push(match &x {
+                    Some(x) => format!("parent {x}"),
+                    None => "no parent".to_owned(),
+                });
+                p.parent = x.map(At::new);
+            }
+            changes.extend(writing::edit_stewards(
+                loaded,
+                &mut p.stewards,
+                &args.add_steward,
+                &args.remove_steward,
+            )?);
+            Ok(changes)
+        },
+        write::project,
+    )?;
+    writing::report_edit(out, "project", &edited)?;
     Ok(EXIT_OK)
 }

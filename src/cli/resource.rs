@@ -4,6 +4,9 @@
 //! shares must make 100%, a positive use rate) so a mistake is named by its flag; the record
 //! is written by [`super::writing::add_record`], shared with `agent` and `project`, judged by
 //! the checks of `ovn check` (owners and stewards are agents) before one commit adds it.
+//!
+//! `show` and `list` read the named records at one revision and print them through
+//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +14,8 @@ use std::path::Path;
 use clap::{Args, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
+use super::agreement::{self, ListArgs, ShowArgs};
+use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
@@ -40,6 +45,24 @@ pub struct ResourceArgs {
 pub enum ResourceCommand {
     #[allow(missing_docs)]
     Add(ResourceAddArgs),
+    /// Show a resource: its name, ownership, owners and shares, stewards and use rate.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn resource show printer
+  ovn resource show printer --format json")]
+    Show(ShowArgs),
+    /// List the resources: id, name, ownership, owners, stewards and use rate.
+    ///
+    /// Reads what is committed on the current branch, or at --at REV.
+    #[command(after_help = "\
+Examples:
+  ovn resource list
+  ovn resource list --format csv > resources.csv")]
+    List(ListArgs),
+    #[allow(missing_docs)]
+    Edit(ResourceEditArgs),
 }
 
 /// Add a resource: write resources/ID.toml and commit it.
@@ -85,6 +108,61 @@ pub struct ResourceAddArgs {
     pub no_commit: bool,
 }
 
+/// Edit a resource: change resources/ID.toml and commit it.
+///
+/// Resources are not contributions: their file is edited in place, and `ovn check
+/// --history` accepts the change. Owners are given whole: --owner (repeated) replaces the
+/// owners and their shares, checked as in `ovn resource add`, with --ownership or the
+/// ownership they imply. The edit is judged by the checks of ovn check, refused when it
+/// changes nothing, and committed alone as "resource: edit ID (CHANGES)". The file is
+/// written in the layout ovn writes (comments in a hand-written file are not kept; the
+/// command says so). Claims of past use follow the owners as they are when a payout is
+/// computed.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn resource edit printer --use-rate 9.50
+  ovn resource edit printer --owner ana=60% --owner cy=40%
+  ovn resource edit lathe --add-steward cy --name \"Wood lathe (big)\"")]
+pub struct ResourceEditArgs {
+    /// The resource's id
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// A new display name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// How the resource is held [default: as it is, or from --owner]
+    #[arg(long, value_enum, value_name = "OWNERSHIP")]
+    pub ownership: Option<OwnershipArg>,
+
+    /// The owners and shares, all of them, such as ana=50%; repeat for more
+    #[arg(long, value_name = "AGENT=SHARE")]
+    pub owner: Vec<String>,
+
+    /// Add a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub add_steward: Vec<String>,
+
+    /// Remove a steward; repeat for more
+    #[arg(long, value_name = "AGENT")]
+    pub remove_steward: Vec<String>,
+
+    /// The value of one hour of use, such as 8
+    #[arg(
+        long,
+        value_name = "RATE",
+        allow_hyphen_values = true,
+        conflicts_with = "no_use_rate"
+    )]
+    pub use_rate: Option<String>,
+
+    /// The resource has no use rate
+    #[arg(long)]
+    pub no_use_rate: bool,
+}
+
 /// Ownership on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OwnershipArg {
@@ -105,6 +183,25 @@ pub fn run(
 ) -> Result<u8, CliError> {
     match args.command {
         ResourceCommand::Add(add) => run_add(add, cwd, ctx, out),
+        ResourceCommand::Show(show) => agreement::show_record(
+            show,
+            cwd,
+            ctx,
+            out,
+            RecordType::Resource,
+            |l, id| l.resources.iter().find(|r| r.id.value.as_str() == id),
+            records::resource_human,
+            records::resource_json,
+        ),
+        ResourceCommand::List(list) => agreement::list_records(
+            list,
+            cwd,
+            ctx,
+            out,
+            records::resources,
+            "ovn resource add ID",
+        ),
+        ResourceCommand::Edit(edit) => run_edit(edit, cwd, ctx, out),
     }
 }
 
@@ -261,4 +358,90 @@ fn share(spec: &str, text: &str) -> Result<Percent, CliError> {
             Some("write AGENT=SHARE, such as ana=50%".to_owned()),
         )),
     }
+}
+
+/// `ovn resource edit`: flags read and checked as `add` checks them, then one edit
+/// ([`writing::edit_record`]). Owners change only when --owner or --ownership is given.
+fn run_edit(
+    args: ResourceEditArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let name = args
+        .name
+        .as_deref()
+        .map(|n| writing::text("--name", n))
+        .transpose()?;
+    let given = owners(&args.owner)?;
+    let new_ownership = if args.owner.is_empty() && args.ownership.is_none() {
+        None
+    } else {
+        Some(ownership(args.ownership, &given)?)
+    };
+    let rate = match (&args.use_rate, args.no_use_rate) {
+        (Some(r), _) => Some(Some(use_rate(r)?)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let edited = writing::edit_record(
+        &store,
+        &options,
+        RecordType::Resource,
+        &args.id,
+        |l, id| l.resources.iter().find(|r| r.id.value.as_str() == id),
+        |loaded, r: &mut Resource| {
+            let mut changes = Vec::new();
+            if let Some(n) = &name
+                && *n != r.name
+            {
+                changes.push(format!("name {n:?}"));
+                r.name.clone_from(n);
+            }
+            if let Some(o) = new_ownership {
+                let mut resolved = Vec::new();
+                for (agent, share) in &given {
+                    let agent = writing::existing(loaded, RecordType::Agent, "--owner", agent)?;
+                    resolved.push(Owner {
+                        agent: At::new(agent),
+                        share: At::new(share.unwrap_or(Percent(Decimal::ONE_HUNDRED))),
+                    });
+                }
+                if o != r.ownership || resolved != r.owners {
+                    let shown: Vec<String> = resolved
+                        .iter()
+                        .map(|x| format!("{}={}", x.agent.value, x.share.value))
+                        .collect();
+                    changes.push(if shown.is_empty() {
+                        format!("{}, no owners", o.as_str())
+                    } else {
+                        format!("{}, owners {}", o.as_str(), shown.join(" "))
+                    });
+                    r.ownership = o;
+                    r.owners = resolved;
+                }
+            }
+            changes.extend(writing::edit_stewards(
+                loaded,
+                &mut r.stewards,
+                &args.add_steward,
+                &args.remove_steward,
+            )?);
+            if let Some(rate) = rate
+                && rate != r.use_rate
+            {
+                changes.push(match rate {
+                    Some(x) => format!("use rate {}", x.normalize()),
+                    None => "no use rate".to_owned(),
+                });
+                r.use_rate = rate;
+            }
+            Ok(changes)
+        },
+        write::resource,
+    )?;
+    writing::report_edit(out, "resource", &edited)?;
+    Ok(EXIT_OK)
 }

@@ -79,8 +79,9 @@ pub fn run(
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<(String, Vec<String>)>, Refusal> {
-            let found = view
-                .find_contribution(target.as_str())?
+            // The whole id, when a unique prefix of it was given.
+            let (target, found) = crate::ops::ids::contribution(view, target.as_str())
+                .map_err(CliError::from)?
                 .ok_or_else(|| writing::no_contribution(&target))?;
             let base = Base::read(view, &[&day_folder], &[&found])?;
             let loaded = base.loaded();
@@ -102,16 +103,12 @@ pub fn run(
             Ok(Plan {
                 files: vec![file],
                 message: format!("revert: {target} ({summary})\n\n{reason}\n"),
-                value: (summary, paid),
+                value: (format!("{target} ({summary})"), paid),
             })
         },
     );
     let (outcome, (summary, paid)) = result.map_err(writing::refuse)?;
-    writing::report(
-        out,
-        &format!("Reverted {target} ({summary}) with {id}"),
-        &outcome,
-    )?;
+    writing::report(out, &format!("Reverted {summary} with {id}"), &outcome)?;
     for p in paid {
         writeln!(out, "{p}")?;
     }

@@ -86,6 +86,8 @@ pub(super) fn run(
         &options,
         |view: &View<'_>| -> Result<Plan<(String, String, Vec<Change>)>, Refusal> {
             let (original, base) = original(view, target)?;
+            // The whole id, when a unique prefix of it was given.
+            let target = &original.id.value;
             let date = given.date.unwrap_or(original.date.value);
             let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
             let base = base.widened(view, &[&day_folder])?;
@@ -358,16 +360,20 @@ impl Given {
 /// The contribution `target` as committed, with the files its correction is judged against
 /// (the small folders and the original's file); refused when it is missing, broken, a
 /// reversal, or already corrected.
-fn original(view: &View<'_>, target: &Id) -> Result<(Contribution, Base), Refusal> {
-    let found = view.find_contribution(target.as_str())?.ok_or_else(|| {
-        CliError::usage(
-            format!("--supersedes {target}: no contribution has this id"),
-            Some(
-                "give the id of a committed contribution (its file name without .toml)".to_owned(),
-            ),
-        )
-    })?;
+fn original(view: &View<'_>, given: &Id) -> Result<(Contribution, Base), Refusal> {
+    let (target, found) = crate::ops::ids::contribution(view, given.as_str())
+        .map_err(CliError::from)?
+        .ok_or_else(|| {
+            CliError::usage(
+                format!("--supersedes {given}: no contribution has this id"),
+                Some(
+                    "give the id of a committed contribution (its file name without .toml)"
+                        .to_owned(),
+                ),
+            )
+        })?;
     let base = Base::read(view, &[], &[&found])?;
+    let target = &target;
     let original = writing::contribution_in(base.loaded(), target, &found)?;
     if original.reverses.is_some() {
         return Err(CliError::usage(

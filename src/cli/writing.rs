@@ -68,6 +68,7 @@ pub fn options(store: &Store, ctx: &Context, no_commit: bool) -> Result<WriteOpt
         identity,
         failpoint: ctx.failpoint.clone(),
         lock_timeout: LOCK_TIMEOUT,
+        replace: false,
     })
 }
 
@@ -334,4 +335,252 @@ pub fn add_record(
             })
         })
         .map_err(refuse)
+}
+
+/// What a write of whole files ([`write_files`]) plans: each file (new, or replacing the one
+/// at its path) with its text, the commit message, and the summary the command prints.
+pub struct Files {
+    /// Ledger-relative paths and their new texts.
+    pub files: Vec<(String, String)>,
+    /// The commit message (one line is enough).
+    pub message: String,
+    /// What was done, in a few words, for the command's report.
+    pub summary: String,
+}
+
+/// How a [`write_files`] ended.
+pub enum Written {
+    /// Committed (or written with `--no-commit`).
+    Done(Outcome, String),
+    /// A dry run: judged, nothing written; the files it would write.
+    Dry(Files),
+}
+
+/// Why a [`write_files`] transaction stopped without writing.
+enum Stop {
+    Refused(Refusal),
+    Dry(Files),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Refused(e.into())
+    }
+}
+
+impl From<CliError> for Stop {
+    fn from(e: CliError) -> Stop {
+        Stop::Refused(Refusal::Cli(e))
+    }
+}
+
+/// Writes the files `build` plans from the current ledger (new records, or records edited
+/// in place) as one write: judged together against the small folders like every write
+/// ([`Base::problems`], a replaced file standing in for the one at its path) and committed
+/// once, or, for a dry run, judged and not written.
+pub fn write_files(
+    store: &Store,
+    options: &WriteOptions,
+    dry_run: bool,
+    build: impl Fn(&Loaded) -> Result<Files, CliError>,
+) -> Result<Written, CliError> {
+    let result = store.transact(options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
+        let base = Base::read(view, &[], &[])?;
+        let loaded = base.loaded();
+        if loaded.ledger.network.is_none() {
+            return Err(CliError::usage(
+                "ovn.toml has problems, so nothing can be recorded",
+                Some("run `ovn check` and fix ovn.toml first".to_owned()),
+            )
+            .into());
+        }
+        let planned = build(loaded)?;
+        let added: Vec<RawFile> = planned
+            .files
+            .iter()
+            .map(|(path, text)| RawFile {
+                path: path.clone(),
+                bytes: text.clone().into_bytes(),
+            })
+            .collect();
+        judge(view, &base, &added).map_err(Stop::Refused)?;
+        if dry_run {
+            return Err(Stop::Dry(planned));
+        }
+        Ok(Plan {
+            files: added.into_iter().map(|f| (f.path, f.bytes)).collect(),
+            message: planned.message,
+            value: planned.summary,
+        })
+    });
+    match result {
+        Ok((outcome, summary)) => Ok(Written::Done(outcome, summary)),
+        Err(Stop::Dry(files)) => Ok(Written::Dry(files)),
+        Err(Stop::Refused(r)) => Err(refuse(r)),
+    }
+}
+
+/// What an edit of one record ([`edit_record`]) did.
+pub struct Edited {
+    /// The write's outcome.
+    pub outcome: Outcome,
+    /// What changed, in a few words (`emails +dee@x.example`).
+    pub summary: String,
+    /// Whether the file was not in the canonical layout before (its comments and layout are
+    /// not kept: the record is written again as `ovn` writes it).
+    pub relaid: bool,
+}
+
+/// Edits the record of `kind` called `id`: `find` finds it in the current ledger, `change`
+/// changes a copy and says what it changed, `text` writes it. Refused: an unknown id (with a
+/// suggestion), an edit that changes nothing, and anything the checks of `ovn check` would
+/// refuse; else one commit `<noun>: edit ID (CHANGES)` replaces the file. The file is
+/// written again in the canonical layout (the one `ovn` writes), which keeps a file `ovn`
+/// wrote byte for byte outside the changed fields.
+#[allow(clippy::too_many_arguments)]
+pub fn edit_record<R: Clone + PartialEq>(
+    store: &Store,
+    options: &WriteOptions,
+    kind: RecordType,
+    id: &str,
+    find: impl for<'a> Fn(&'a crate::core::ledger::Ledger, &str) -> Option<&'a R>,
+    change: impl Fn(&Loaded, &mut R) -> Result<Vec<String>, CliError>,
+    text: fn(&R) -> String,
+) -> Result<Edited, CliError> {
+    let given = parse_id(&format!("{} id", kind.noun()), id)?;
+    let relaid = std::cell::Cell::new(false);
+    let options = WriteOptions {
+        replace: true,
+        ..options.clone()
+    };
+    let written = write_files(store, &options, false, |loaded| {
+        // A unique prefix stands for the whole id.
+        let ids = loaded.ledger.index.ids(kind).map(Id::as_str);
+        let id = crate::ops::ids::resolve(kind.noun(), given.as_str(), ids)?
+            .unwrap_or_else(|| given.to_string());
+        let Some(record) = find(&loaded.ledger, &id) else {
+            return Err(unknown(loaded, kind, &id));
+        };
+        let path = format!("{}/{id}.toml", kind.folder());
+        let before = match store.root() {
+            Some(_) => store.read_worktree_file(&path)?,
+            None => None,
+        };
+        let mut edited = record.clone();
+        let changes = change(loaded, &mut edited)?;
+        if changes.is_empty() || edited == *record {
+            return Err(CliError::usage(
+                format!("nothing to change: {} `{id}` is already so", kind.noun()),
+                Some(format!(
+                    "say what to change; `ovn {} edit --help` lists the fields",
+                    kind.noun()
+                )),
+            ));
+        }
+        relaid.set(
+            before
+                .as_deref()
+                .is_some_and(|b| b != text(record).as_bytes()),
+        );
+        let summary = format!("{id} ({})", changes.join("; "));
+        Ok(Files {
+            files: vec![(path.clone(), text(&edited))],
+            message: format!("{}: edit {summary}\n", kind.noun()),
+            summary,
+        })
+    })?;
+    match written {
+        Written::Done(outcome, summary) => Ok(Edited {
+            outcome,
+            summary,
+            relaid: relaid.get(),
+        }),
+        Written::Dry(_) => Err(CliError::usage("an edit has no dry run", None)),
+    }
+}
+
+/// `list` with `add` appended and `remove` taken out (each compared by `same`), or the
+/// error naming what was asked twice, missing, or there already; with the words of the change.
+pub fn add_remove<T: Clone>(
+    list: &mut Vec<T>,
+    add: &[T],
+    remove: &[T],
+    same: impl Fn(&T, &T) -> bool,
+    show: impl Fn(&T) -> String,
+    field: &str,
+) -> Result<Vec<String>, CliError> {
+    let mut changes = Vec::new();
+    for r in remove {
+        let before = list.len();
+        list.retain(|x| !same(x, r));
+        if list.len() == before {
+            return Err(CliError::usage(
+                format!("--remove-{field} {}: not among the {field}s", show(r)),
+                Some(format!(
+                    "the {field}s are: {}",
+                    if list.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        list.iter().map(&show).collect::<Vec<_>>().join(", ")
+                    }
+                )),
+            ));
+        }
+        changes.push(format!("{field}s -{}", show(r)));
+    }
+    for a in add {
+        if list.iter().any(|x| same(x, a)) {
+            return Err(CliError::usage(
+                format!("--add-{field} {}: already among the {field}s", show(a)),
+                None,
+            ));
+        }
+        list.push(a.clone());
+        changes.push(format!("{field}s +{}", show(a)));
+    }
+    Ok(changes)
+}
+
+/// Prints what an edit did (as [`report`]), and a note on stderr when the file lost its
+/// own layout or comments.
+pub fn report_edit(out: &mut impl Write, noun: &str, edited: &Edited) -> Result<(), CliError> {
+    report(
+        out,
+        &format!("Edited {noun} {}", edited.summary),
+        &edited.outcome,
+    )?;
+    if edited.relaid {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: {} was written again in the layout ovn writes; its comments and own layout are not kept",
+            edited.outcome.paths.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `--add-steward` and `--remove-steward` applied to `stewards` (added ones must be agents;
+/// see [`add_remove`]), with the words of the change.
+pub fn edit_stewards(
+    loaded: &Loaded,
+    stewards: &mut Vec<crate::core::record::At<Id>>,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, CliError> {
+    let add = self::stewards(loaded, add)?;
+    let remove = remove
+        .iter()
+        .map(|s| parse_id("--remove-steward", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids: Vec<Id> = stewards.iter().map(|s| s.value.clone()).collect();
+    let changes = add_remove(
+        &mut ids,
+        &add,
+        &remove,
+        |x, y| x == y,
+        |x| x.to_string(),
+        "steward",
+    )?;
+    *stewards = ids.into_iter().map(crate::core::record::At::new).collect();
+    Ok(changes)
 }

@@ -17,10 +17,15 @@ use super::diag::{Code, Diagnostic, Span};
 use super::ledger::{self, Loaded, RawFile};
 
 /// The diagnostics that `base` plus `added` has and `base` alone (already loaded as
-/// `base_loaded`) has not, in canonical order.
+/// `base_loaded`) has not, in canonical order. A file of `added` whose path `base` has
+/// replaces it (an edited agent, say): what is judged is the ledger as the write leaves it.
 pub fn new_problems(base: &[RawFile], base_loaded: &Loaded, added: &[RawFile]) -> Vec<Diagnostic> {
     let mut all = Vec::with_capacity(base.len() + added.len());
-    all.extend_from_slice(base);
+    all.extend(
+        base.iter()
+            .filter(|f| !added.iter().any(|a| a.path == f.path))
+            .cloned(),
+    );
     all.extend_from_slice(added);
     let combined = ledger::load(&all);
     difference(&combined.diagnostics, &base_loaded.diagnostics)
@@ -114,5 +119,22 @@ mod tests {
         assert!(!only_day_overflow(&found));
         let found = new_problems(&base, &loaded, &[work("a2", "5", "drone")]);
         assert!(only_day_overflow(&found));
+    }
+
+    #[test]
+    fn a_file_of_the_same_path_replaces_the_one_in_the_base() {
+        let base = base();
+        let loaded = ledger::load(&base);
+        let edited = file(
+            "agents/ana.toml",
+            "id = \"ana\"\nname = \"Ana Lima\"\nemails = [\"ana@x.example\"]\n",
+        );
+        assert!(new_problems(&base, &loaded, &[edited]).is_empty());
+        let broken = file(
+            "projects/drone.toml",
+            "id = \"drone\"\nname = \"Drone\"\nparent = \"nope\"\n",
+        );
+        let found = new_problems(&base, &loaded, &[broken]);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }

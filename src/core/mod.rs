@@ -27,6 +27,7 @@ pub mod report;
 pub mod review;
 pub mod site;
 pub mod summary;
+pub mod template;
 pub mod validation;
 pub mod value;
 pub mod valueflows;

@@ -127,6 +127,12 @@ pub enum StoreError {
         /// Whether the file is committed (else it is only in the working tree).
         committed: bool,
     },
+    /// An edit would replace a file whose working-tree copy differs from the committed one.
+    #[error("{path} has changes that are not committed; nothing was written")]
+    Modified {
+        /// Ledger-relative path.
+        path: String,
+    },
     /// The branch kept moving while `ovn` tried to add its commit.
     #[error("branch {branch:?} moved while ovn was adding its commit; nothing was written")]
     BranchMoved {
@@ -252,6 +258,7 @@ impl StoreError {
             | StoreError::UnbornBranch { .. }
             | StoreError::InProgress { .. }
             | StoreError::Exists { .. }
+            | StoreError::Modified { .. }
             | StoreError::NotAFile { .. }
             | StoreError::UnsafeWrite { .. }
             | StoreError::Shallow
@@ -298,6 +305,9 @@ impl StoreError {
             StoreError::InProgress { .. } => Some(
                 "finish or abort it first (`git status` says how), then run the command again".to_owned(),
             ),
+            StoreError::Modified { path } => Some(format!(
+                "an edit replaces the committed file: commit your changes to {path} first, or undo them with `git restore {path}`"
+            )),
             StoreError::Exists { committed: false, .. } => Some(
                 "the file is in the working tree but not committed: commit it, or move it away, and run the command again".to_owned(),
             ),

@@ -86,6 +86,11 @@ pub struct WriteOptions {
     pub failpoint: Option<String>,
     /// How long to wait for another `ovn` writer.
     pub lock_timeout: Duration,
+    /// Whether the plan's files may replace committed files at their paths (an edit of a
+    /// record). Off, a write only adds files. On, a file is replaced only when its
+    /// working-tree copy is the committed one (the user's uncommitted changes are never
+    /// overwritten), and a write that does not land puts the committed text back.
+    pub replace: bool,
 }
 
 /// What a transaction's body decided to write.
@@ -197,7 +202,7 @@ impl Store {
                 let plan = body(&view)?;
                 for (path, _) in &plan.files {
                     super::safe::check_write_target(&root, path)?;
-                    if root.join(path).exists() {
+                    if root.join(path).exists() && !options.replace {
                         return Err(StoreError::Exists {
                             path: path.clone(),
                             committed: false,
@@ -268,7 +273,8 @@ impl Store {
             };
             let plan = body(&view)?;
             for (path, _) in &plan.files {
-                if view.exists(path)? {
+                let committed = view.exists(path)?;
+                if committed && !options.replace {
                     return Err(StoreError::Exists {
                         path: path.clone(),
                         committed: true,
@@ -279,7 +285,14 @@ impl Store {
                 if let Some(root) = root {
                     super::safe::check_write_target(root, path)?;
                 }
-                if root.is_some_and(|root| root.join(path).exists()) {
+                if committed {
+                    // An edit: only over the committed text, never over the user's changes.
+                    if let Some(root) = root
+                        && !self.same_as_committed(&top, root, path)?
+                    {
+                        return Err(StoreError::Modified { path: path.clone() }.into());
+                    }
+                } else if root.is_some_and(|root| root.join(path).exists()) {
                     return Err(StoreError::Exists {
                         path: path.clone(),
                         committed: false,
@@ -354,7 +367,7 @@ impl Store {
             if let (Some(root), Some(held)) = (root, &index)
                 && let Err(e) = self.stage_first(root, held, &plan.files, &journal.files, options)
             {
-                self.roll_back(root, &journal.files);
+                self.roll_back(root, &journal.files, Some(&top));
                 drop(index);
                 self.remove_journal()?;
                 return Err(e.into());
@@ -365,7 +378,7 @@ impl Store {
             if moved.is_err()
                 && let Some(root) = root
             {
-                self.roll_back(root, &journal.files);
+                self.roll_back(root, &journal.files, Some(&top));
             }
             match moved {
                 Ok(()) => {}
@@ -750,11 +763,37 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the working-tree file at the ledger path `path` holds exactly what `top` (the
+    /// branch tip's tree) commits there: the one state an edit may replace.
+    fn same_as_committed(
+        &self,
+        top: &Tree<'_>,
+        root: &Path,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let committed = top
+            .get_path(Path::new(&self.repo_path(path)))
+            .ok()
+            .map(|e| e.id());
+        let full = root.join(path);
+        // Never through a link: a link where a record was is a change of its own.
+        let on_disk = match fs::symlink_metadata(&full) {
+            Ok(m) if m.is_file() => {
+                let bytes = fs::read(&full).map_err(|e| StoreError::io(&full, "cannot read", e))?;
+                Oid::hash_object(ObjectType::Blob, &bytes).ok()
+            }
+            _ => None,
+        };
+        Ok(committed.is_some() && on_disk == committed)
+    }
+
     /// Undoes what [`Store::stage_first`] did for a write whose branch did not move: the
     /// index goes back to the copy kept aside (nobody else can have written it: the lock
     /// was held throughout), and each record file holding exactly its blob is removed (no
-    /// commit has it). Best effort: it runs on the way to an error, or in recovery.
-    fn roll_back(&self, root: &Path, files: &[(String, Oid)]) {
+    /// commit has it), or, for a file `old` (the tree the write built on) has, given its
+    /// committed text back (an edit that did not land). Best effort: it runs on the way to
+    /// an error, or in recovery.
+    fn roll_back(&self, root: &Path, files: &[(String, Oid)], old: Option<&Tree<'_>>) {
         let index = self.repo.path().join("index");
         let saved = self.ovn_dir().join(SAVED_INDEX);
         match fs::metadata(&saved) {
@@ -774,7 +813,19 @@ impl Store {
                     .ok()
                     .and_then(|bytes| Oid::hash_object(ObjectType::Blob, &bytes).ok())
                     == Some(*blob);
-            if ours {
+            let before = old
+                .and_then(|t| t.get_path(Path::new(&self.repo_path(path))).ok())
+                .and_then(|e| self.repo.find_blob(e.id()).ok());
+            if ours && let Some(before) = before {
+                let options = WriteOptions {
+                    mode: Mode::Commit,
+                    identity: None,
+                    failpoint: None,
+                    lock_timeout: Duration::ZERO,
+                    replace: true,
+                };
+                let _ = self.write_file(root, path, before.content(), &options);
+            } else if ours {
                 let _ = fs::remove_file(&full);
                 // The month folder it made, if now empty; never past the ledger's root.
                 let mut dir = full.parent();
@@ -848,7 +899,7 @@ impl Store {
                 })
                 .cloned()
                 .collect();
-            self.roll_back(root, &uncommitted);
+            self.roll_back(root, &uncommitted, tree.as_ref());
         }
         let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
         // The dead process may have left git's lock files behind, which block every later
@@ -884,6 +935,7 @@ impl Store {
                         identity: None,
                         failpoint: None,
                         lock_timeout: Duration::ZERO,
+                        replace: false,
                     };
                     self.write_file(root, path, &bytes, &options)?;
                 }
@@ -1272,6 +1324,93 @@ impl View<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// The paths of the contributions whose ids start with `prefix`, at most `limit` of them
+    /// (newest days first): what an abbreviated id may mean. Reads tree entries (or folder
+    /// listings) only, never a record.
+    pub fn contributions_starting_with(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let wanted = |name: &str| name.starts_with(prefix) && name.ends_with(".toml");
+        match &self.base {
+            Base::Tree { tree, .. } => {
+                let repo = &self.store.repo;
+                let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
+                    t.iter()
+                        .filter(|e| e.kind() == Some(ObjectType::Tree))
+                        .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
+                        .collect()
+                };
+                let Some(top) = tree
+                    .get_name("contributions")
+                    .and_then(|e| repo.find_tree(e.id()).ok())
+                else {
+                    return Ok(out);
+                };
+                for (y, yid) in subtrees(&top).into_iter().rev() {
+                    let Ok(year) = repo.find_tree(yid) else {
+                        continue;
+                    };
+                    for (m, mid) in subtrees(&year).into_iter().rev() {
+                        let Ok(month) = repo.find_tree(mid) else {
+                            continue;
+                        };
+                        for (d, did) in subtrees(&month).into_iter().rev() {
+                            let Ok(day) = repo.find_tree(did) else {
+                                continue;
+                            };
+                            for e in day.iter() {
+                                if let Ok(name) = e.name()
+                                    && wanted(name)
+                                {
+                                    out.push(format!("contributions/{y}/{m}/{d}/{name}"));
+                                    if out.len() >= limit {
+                                        return Ok(out);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Base::Worktree(root) => {
+                let names = |p: &Path, dirs: bool| -> Vec<String> {
+                    let mut names: Vec<String> = fs::read_dir(p)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .filter(|e| {
+                            e.file_type()
+                                .is_ok_and(|t| if dirs { t.is_dir() } else { t.is_file() })
+                        })
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect();
+                    names.sort();
+                    names.reverse();
+                    names
+                };
+                let top = root.join("contributions");
+                for y in names(&top, true) {
+                    for m in names(&top.join(&y), true) {
+                        for d in names(&top.join(&y).join(&m), true) {
+                            for name in names(&top.join(&y).join(&m).join(&d), false) {
+                                if wanted(&name) {
+                                    out.push(format!("contributions/{y}/{m}/{d}/{name}"));
+                                    if out.len() >= limit {
+                                        return Ok(out);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

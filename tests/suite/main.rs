@@ -37,6 +37,7 @@ mod schemas;
 
 mod cli {
     mod agent;
+    mod agreement;
     mod approve;
     mod check;
     mod completions;
@@ -63,6 +64,7 @@ mod scenarios {
     mod governance;
     mod ledger_in_subfolder;
     mod payout_line;
+    mod short_ids;
     mod team_origin;
 }
 

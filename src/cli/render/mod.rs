@@ -15,6 +15,7 @@
 pub mod csv;
 pub mod html;
 pub mod markdown;
+pub mod records;
 pub mod table;
 
 use rust_decimal::Decimal;

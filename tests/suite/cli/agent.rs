@@ -290,3 +290,280 @@ fn outside_a_ledger_it_says_so_with_exit_3() {
     assert_same_files(&before, &snapshot(&dir));
     assert!(!Path::new(&dir.join("agents")).exists());
 }
+
+#[test]
+fn agent_show_and_list_in_every_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["agent", "show", "ana"]),
+        "agent ana (Ana Lima)\n  kind        person\n  emails      ana@fablab.example\n  keys        (none)\n  joined      (not given)\n  steward of  drone\n  owns        printer 50%\n  file        agents/ana.toml\n"
+    );
+    let table = crate::common::ok(&s, &dir, &["agent", "list"]);
+    assert!(
+        table.contains(" fablab-fund   Fablab infrastructure fund   organization\n"),
+        "{table}"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["agent", "list", "--format", "csv"]),
+        "id,name,kind,emails,joined\nana,Ana Lima,person,ana@fablab.example,\nben,Ben Okafor,person,ben@fablab.example,\ncy,Cy Dubois,person,cy@fablab.example,\nfablab-fund,Fablab infrastructure fund,organization,,\n"
+    );
+    let list: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "list", "--format", "json"],
+    ))
+    .unwrap();
+    let one: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "show", "cy", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(list["agents"][2], one);
+    assert_eq!(one["emails"][0], "cy@fablab.example");
+    assert_eq!(one["path"], "agents/cy.toml");
+    assert_eq!(one["joined"], serde_json::Value::Null);
+}
+
+#[test]
+fn agent_show_refuses_unknown_and_hostile_ids_escaped() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let (code, _, err) = run(&s, &dir, &["agent", "show", "anna"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown agent `anna`"), "{err}");
+    assert!(err.contains("did you mean `ana`?"), "{err}");
+    let (code, _, err) = run(&s, &dir, &["agent", "show", "x\u{1b}]0;pwned\u{7}\u{202e}"]);
+    assert_eq!(code, 2);
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("unknown agent `x\\u{1b}]0;pwned\\u{7}\\u{202e}`"),
+        "{err}"
+    );
+    assert!(err.contains("list them with `ovn agent list`"), "{err}");
+    // A name with a comma, quotes and markup is data: quoted in CSV, as it is in the table.
+    crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "add",
+            "eve",
+            "--name",
+            "Eve, \"the\" <b>|tester|</b>",
+        ],
+    );
+    let csv = crate::common::ok(&s, &dir, &["agent", "list", "--format", "csv"]);
+    assert!(
+        csv.contains("\neve,\"Eve, \"\"the\"\" <b>|tester|</b>\",person,,\n"),
+        "{csv}"
+    );
+    // --at reads another revision: eve was not there before her commit.
+    let before = crate::common::ok(&s, &dir, &["agent", "list", "--at", "HEAD~1"]);
+    assert!(!before.contains("eve"), "{before}");
+    let (code, _, err) = run(&s, &dir, &["agent", "list", "--at", "nowhere"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("nowhere"), "{err}");
+}
+
+#[test]
+fn agent_edit_changes_one_file_in_one_commit_that_check_history_accepts() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let before = commit_count(&s, &dir);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "edit",
+            "ana",
+            "--name",
+            "Ana M. Lima",
+            "--add-email",
+            "ana@home.example",
+            "--joined",
+            "2026-01-05",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Edited agent ana (name \"Ana M. Lima\"; emails +ana@home.example; joined 2026-01-05) in agents/ana.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(err, "", "a canonical file keeps its layout: no note");
+    assert_eq!(commit_count(&s, &dir), before + 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/ana.toml")).unwrap(),
+        "id = \"ana\"\nname = \"Ana M. Lima\"\nkind = \"person\"\nemails = [\"ana@fablab.example\", \"ana@home.example\"]\njoined = 2026-01-05\n"
+    );
+    assert_eq!(
+        s.git(&dir, &["show", "--name-status", "--format=%s", "HEAD"]),
+        "agent: edit ana (name \"Ana M. Lima\"; emails +ana@home.example; joined 2026-01-05)\n\nM\tagents/ana.toml\n"
+    );
+    assert_clean(&s, &dir);
+    // The new email is hers at once; the old one goes.
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "edit",
+            "ana",
+            "--remove-email",
+            "ana@fablab.example",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // Agents are edited in place by design: the validated history accepts it.
+    let (code, out, err) = run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("no validated record was modified or deleted"),
+        "{out}"
+    );
+}
+
+#[test]
+fn agent_edit_refusals_write_nothing() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    // A hand-written file: comments are not kept, and the command says so.
+    std::fs::write(
+        dir.join("agents/cy.toml"),
+        "# Cy, our printer steward\nid = \"cy\"\nname = \"Cy Dubois\"\nkind = \"person\"\nemails = [\"cy@fablab.example\"]\n",
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "cy: a comment"]);
+    let before = commit_count(&s, &dir);
+    for (args, says) in [
+        (
+            &["agent", "edit", "anna", "--name", "X"][..],
+            "unknown agent `anna`",
+        ),
+        (
+            &["agent", "edit", "ana"][..],
+            "nothing to change: agent `ana` is already so",
+        ),
+        (
+            &["agent", "edit", "ana", "--name", "Ana Lima"][..],
+            "nothing to change",
+        ),
+        (
+            &["agent", "edit", "ana", "--add-email", "ANA@fablab.example"][..],
+            "--add-email ANA@fablab.example: already among the emails",
+        ),
+        (
+            &["agent", "edit", "ana", "--remove-email", "x@y.example"][..],
+            "--remove-email x@y.example: not among the emails",
+        ),
+        (
+            &["agent", "edit", "ana", "--add-email", "ben@fablab.example"][..],
+            "email ben@fablab.example already belongs to agent `ben`",
+        ),
+        (
+            &["agent", "edit", "ana", "--add-email", "not-an-email"][..],
+            "is not an email address",
+        ),
+        (
+            &["agent", "edit", "ana", "--name", "e\u{1b}[2Jvil"][..],
+            "--name holds the forbidden character U+001B",
+        ),
+        (
+            &["agent", "edit", "x\u{202e}y", "--name", "X"][..],
+            "is not a valid id",
+        ),
+    ] {
+        let (code, out, err) = run(&s, &dir, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+    }
+    assert_eq!(commit_count(&s, &dir), before);
+    assert_clean(&s, &dir);
+    // Uncommitted changes to the file are never overwritten.
+    std::fs::write(
+        dir.join("agents/ana.toml"),
+        "id = \"ana\"\nname = \"Mine\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&s, &dir, &["agent", "edit", "ana", "--name", "Ana L."]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("agents/ana.toml has changes that are not committed; nothing was written"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/ana.toml")).unwrap(),
+        "id = \"ana\"\nname = \"Mine\"\n"
+    );
+    assert_eq!(commit_count(&s, &dir), before);
+    s.git(&dir, &["checkout", "agents/ana.toml"]);
+    let (code, _, err) = run(&s, &dir, &["agent", "edit", "cy", "--kind", "organization"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: agents/cy.toml was written again in the layout ovn writes"),
+        "{err}"
+    );
+    assert!(
+        !std::fs::read_to_string(dir.join("agents/cy.toml"))
+            .unwrap()
+            .contains('#')
+    );
+}
+
+#[test]
+fn an_edit_killed_at_each_point_leaves_the_committed_file_or_its_commit() {
+    for (point, lands) in [
+        ("after-objects", false),
+        ("after-journal", false),
+        ("after-lock", false),
+        ("after-tmp", false),
+        ("after-files", false),
+        ("after-index", false),
+        ("after-ref", true),
+    ] {
+        let s = Sandbox::new();
+        let dir = base_repo(&s, "ledger");
+        let before = commit_count(&s, &dir);
+        let old = std::fs::read_to_string(dir.join("agents/ben.toml")).unwrap();
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", point)
+            .args(["agent", "edit", "ben", "--name", "Ben O."])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the process was aborted");
+        assert_eq!(
+            commit_count(&s, &dir),
+            before + usize::from(lands),
+            "{point}"
+        );
+        // The next command finishes or undoes it: the file is the committed one, and clean.
+        s.ovn(&dir).arg("recover").assert().success();
+        let now = std::fs::read_to_string(dir.join("agents/ben.toml")).unwrap();
+        if lands {
+            assert!(now.contains("name = \"Ben O.\""), "{point}: {now}");
+        } else {
+            assert_eq!(now, old, "{point}: the committed text is back");
+        }
+        assert_eq!(
+            s.git(&dir, &["status", "--porcelain", "-uall"]),
+            "",
+            "{point}"
+        );
+        for lock in ["index.lock", "refs/heads/main.lock", "ovn/journal"] {
+            assert!(
+                !dir.join(".git").join(lock).exists(),
+                "{point}: {lock} left behind"
+            );
+        }
+    }
+}

@@ -134,3 +134,116 @@ fn an_agreement_only_in_the_working_tree_is_named_as_not_committed() {
         .code(2)
         .stderr(predicate::str::contains("unknown agreement `nowhere`"));
 }
+
+#[test]
+fn project_show_and_list_in_every_format() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    crate::common::ok(&s, &dir, &["project", "add", "frame", "--parent", "drone"]);
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["project", "show", "drone"]),
+        "project drone (Open Drone)\n  agreement  drone-ve\n  parent     (none)\n  stewards   ana, ben\n  projects   frame\n  file       projects/drone.toml\n"
+    );
+    assert_eq!(
+        crate::common::ok(&s, &dir, &["project", "list", "--format", "csv"]),
+        "id,name,agreement,parent,stewards\ndrone,Open Drone,drone-ve,,\"ana, ben\"\nframe,frame,,drone,\n"
+    );
+    let table = crate::common::ok(&s, &dir, &["project", "list"]);
+    assert!(
+        table.contains("\n frame   frame                    drone\n"),
+        "{table}"
+    );
+    let one: serde_json::Value = serde_json::from_str(&crate::common::ok(
+        &s,
+        &dir,
+        &["project", "show", "frame", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(one["parent"], "drone");
+    assert_eq!(one["agreement"], serde_json::Value::Null);
+    let (code, _, err) = crate::common::run(&s, &dir, &["project", "show", "dorne"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown project `dorne`"), "{err}");
+    assert!(err.contains("did you mean `drone`?"), "{err}");
+}
+
+#[test]
+fn project_edit_sets_agreement_parent_and_stewards() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    crate::common::ok(&s, &dir, &["agreement", "add", "frame-ve"]);
+    crate::common::ok(&s, &dir, &["project", "add", "frame"]);
+    let before = crate::common::commit_count(&s, &dir);
+    let out = crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "project",
+            "edit",
+            "frame",
+            "--agreement",
+            "frame-ve",
+            "--parent",
+            "drone",
+            "--add-steward",
+            "cy",
+            "--name",
+            "Drone frame",
+        ],
+    );
+    assert!(
+        out.starts_with("Edited project frame (name \"Drone frame\"; agreement frame-ve; parent drone; stewards +cy) in projects/frame.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("projects/frame.toml")).unwrap(),
+        "id = \"frame\"\nname = \"Drone frame\"\nagreement = \"frame-ve\"\nparent = \"drone\"\nstewards = [\"cy\"]\n"
+    );
+    crate::common::ok(
+        &s,
+        &dir,
+        &[
+            "project",
+            "edit",
+            "frame",
+            "--no-parent",
+            "--remove-steward",
+            "cy",
+        ],
+    );
+    assert_eq!(crate::common::commit_count(&s, &dir), before + 2);
+    for (args, says) in [
+        (
+            &["project", "edit", "frame", "--agreement", "nope-ve"][..],
+            "unknown agreement `nope-ve`",
+        ),
+        (
+            &["project", "edit", "frame", "--parent", "frame"][..],
+            "problem",
+        ),
+        (
+            &["project", "edit", "frame", "--add-steward", "zed"][..],
+            "unknown agent `zed`",
+        ),
+        (
+            &["project", "edit", "frame", "--remove-steward", "ana"][..],
+            "not among the stewards",
+        ),
+        (
+            &["project", "edit", "frame", "--no-parent"][..],
+            "nothing to change",
+        ),
+        (
+            &["project", "edit", "frme", "--no-parent"][..],
+            "did you mean `frame`?",
+        ),
+    ] {
+        let (code, out, err) = crate::common::run(&s, &dir, args);
+        assert_ne!(code, 0, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(crate::common::commit_count(&s, &dir), before + 2);
+    crate::common::assert_clean(&s, &dir);
+    let (code, out, err) = crate::common::run(&s, &dir, &["check", "--history"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

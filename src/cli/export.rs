@@ -107,7 +107,7 @@ pub fn run(
         ExportFormat::Valueflows => {
             let base = base_uri(cwd, ctx, &ledger, &commit)?;
             return emit(args.output.as_deref(), out, |w| {
-                valueflows::export(&ledger, &query, &commit, &base, w)
+                valueflows::export(&ledger, &query, &base, w)
             });
         }
     };

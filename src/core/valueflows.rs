@@ -176,7 +176,6 @@ struct Doc<'a, W: Write + ?Sized> {
 pub fn export<W: Write + ?Sized>(
     ledger: &Ledger,
     query: &Query,
-    commit: &str,
     base: &str,
     out: &mut W,
 ) -> std::io::Result<()> {
@@ -187,10 +186,13 @@ pub fn export<W: Write + ?Sized>(
     // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
     let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
     writeln!(out, "{{\n  \"@context\": {context},")?;
+    // The document is named by its base, not by the commit it was read at: the same records
+    // give the same document, so export -> import -> export is byte-identical. The commit is
+    // the user's to keep (`--at` names it).
     writeln!(
         out,
         "  \"@id\": {},\n  \"@graph\": [",
-        Value::String(format!("{ID}commit/{commit}"))
+        Value::String(ID.to_owned())
     )?;
     let mut doc = Doc {
         out,

@@ -16,6 +16,7 @@ use super::{CliError, EXIT_OK};
 use crate::context::Context;
 use crate::core::ledger::{Ledger, RawFile};
 use crate::core::record::{Approval, At};
+use crate::core::render::escaped;
 use crate::core::validation::agent_by_email;
 use crate::core::value::Id;
 use crate::core::write;
@@ -132,6 +133,14 @@ pub fn run(
         let mut files = Vec::new();
         let mut added = Vec::new();
         for (target, id) in targets.iter().zip(&ids) {
+            if !loaded
+                .ledger
+                .contributions
+                .iter()
+                .any(|c| &c.id.value == target)
+            {
+                return Err(elsewhere(&store, target).into());
+            }
             let c = approvable(&loaded.ledger, me, &mine, target)?;
             let mut approval = Approval {
                 file: 0,
@@ -207,6 +216,34 @@ fn whole_ids(ledger: &Ledger, given: &[Id]) -> Result<Vec<Id>, CliError> {
         out.push(id);
     }
     Ok(out)
+}
+
+/// The error for a contribution this branch lacks, naming the branches that have it: an
+/// approval is committed on the pull request's own branch, so it merges with the work.
+fn elsewhere(store: &crate::store::Store, target: &Id) -> CliError {
+    let found = store
+        .branches_with_contribution(target.as_str(), 4)
+        .unwrap_or_default();
+    let Some((first, remote)) = found.first() else {
+        return writing::no_contribution(target);
+    };
+    let names: Vec<String> = found.iter().map(|(b, _)| escaped(b)).collect();
+    // A remote-tracking branch is switched to by its name without the remote (git creates
+    // the local branch that tracks it).
+    let local = match first.split_once('/') {
+        Some((_, branch)) if *remote => branch,
+        _ => first.as_str(),
+    };
+    CliError::usage(
+        format!(
+            "no contribution has the id {target} on this branch; it is on {}",
+            names.join(", ")
+        ),
+        Some(format!(
+            "approve on the pull request's branch, so the approval merges with the work: git switch {}, then ovn approve {target}",
+            escaped(local)
+        )),
+    )
 }
 
 /// The agent approving: the one whose `emails` hold the git identity `email`.

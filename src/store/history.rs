@@ -389,6 +389,41 @@ impl Store {
         Ok(None)
     }
 
+    /// The branches, local then remote-tracking (at most `limit`, of the first 64 looked at),
+    /// whose tip has the contribution `id`: where to approve one that the current branch
+    /// lacks. Each is its short name and whether it is remote-tracking. Only looked up when
+    /// an id is not found, so a tree listing per branch is fine.
+    pub fn branches_with_contribution(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, bool)>, StoreError> {
+        let mut names = Vec::new();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            let branches = self
+                .repo
+                .branches(Some(kind))
+                .map_err(StoreError::git("cannot list branches"))?;
+            for (branch, _) in branches.flatten() {
+                if let Ok(Some(name)) = branch.name()
+                    && !name.ends_with("/HEAD")
+                {
+                    names.push((name.to_owned(), kind == git2::BranchType::Remote));
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for (name, remote) in names.into_iter().take(64) {
+            if found.len() == limit {
+                break;
+            }
+            if let Ok(Some(_)) = self.find_contribution_at(&name, id) {
+                found.push((name, remote));
+            }
+        }
+        Ok(found)
+    }
+
     /// The commit a revision names, and the merge base of two revisions.
     pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<Oid>, StoreError> {
         let (a, b) = (self.resolve(a)?.id(), self.resolve(b)?.id());

@@ -565,3 +565,43 @@ fn no_commit_writes_the_approval_only_and_no_ids_is_a_usage_error() {
     );
     assert_eq!(head(&s, &dir), before);
 }
+
+/// Issue 20: approving a contribution the current branch lacks names the branches that have
+/// it (a pushed pull request's branch among them) and says to switch to one, writing nothing.
+#[test]
+fn approving_work_of_another_branch_names_that_branch() {
+    let s = Sandbox::new();
+    let (_origin, ben) = crate::common::origin_and_clone(&s, "ben");
+    s.git(&ben, &["switch", "-q", "-c", "frame-tests"]);
+    let (code, out, err) = ovn_as(&s, &ben, BEN, &["log", "3h", "Frame tests", "-p", "drone"]);
+    assert_eq!(code, 0, "{err}");
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    s.git(&ben, &["push", "-q", "origin", "frame-tests"]);
+
+    let ana = s.work().join("ana");
+    s.git(&s.work(), &["clone", "-q", "origin.git", "ana"]);
+    let before = head(&s, &ana);
+    let (code, _, err) = ovn_as(&s, &ana, ANA, &["approve", &id]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "no contribution has the id {id} on this branch; it is on origin/frame-tests"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("git switch frame-tests, then ovn approve {id}")),
+        "{err}"
+    );
+    assert_eq!(head(&s, &ana), before, "nothing written");
+    // Where the hint leads, the approval is made.
+    s.git(&ana, &["switch", "-q", "frame-tests"]);
+    assert_eq!(ovn_as(&s, &ana, ANA, &["approve", &id]).0, 0);
+    // An id no branch has keeps the plain error.
+    let (code, _, err) = ovn_as(&s, &ana, ANA, &["approve", "01zzzzzzzzzzzzzzzzzzzzzzz9"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no contribution has the id 01zzzzzzzzzzzzzzzzzzzzzzz9"),
+        "{err}"
+    );
+}

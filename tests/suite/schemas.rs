@@ -37,7 +37,21 @@ fn every_schema_is_tested_here() {
             .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
             .collect();
     names.sort();
-    assert_eq!(names, ["check", "payout", "report", "review"]);
+    assert_eq!(
+        names,
+        [
+            "agent",
+            "agreement",
+            "check",
+            "export",
+            "payout",
+            "project",
+            "report",
+            "resource",
+            "review",
+            "status"
+        ]
+    );
 }
 
 #[test]
@@ -154,6 +168,86 @@ fn review_json_conforms() {
     );
 }
 
+#[test]
+fn record_show_and_list_json_conform() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fab");
+    for (kind, id) in [
+        ("agent", "ana"),
+        ("project", "drone"),
+        ("resource", "greenhouse"),
+        ("resource", "laser"),
+        ("agreement", "drone-ve"),
+    ] {
+        conforms(&s, &dir, kind, &[kind, "list", "--format", "json"]);
+        conforms(&s, &dir, kind, &[kind, "show", id, "--format", "json"]);
+    }
+    // Every agreement of the fablab, with its fixed amounts, caps and rule limits.
+    let (_, out, _) = run(&s, &dir, &["agreement", "list", "--format", "json"]);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    for a in list["agreements"].as_array().unwrap() {
+        let id = a["id"].as_str().unwrap();
+        conforms(
+            &s,
+            &dir,
+            "agreement",
+            &["agreement", "show", id, "--format", "json"],
+        );
+    }
+}
+
+#[test]
+fn export_json_conforms() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fab");
+    conforms(&s, &dir, "export", &["export", "json"]);
+    common::ok(&s, &dir, &["payout", "3000", "-p", "drone", "--record"]);
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "payout", "1200", "-p", "seedbank", "--record", "--memo", "autumn",
+        ],
+    );
+    let (_, out, _) = run(&s, &dir, &["export", "json"]);
+    assert!(out.contains("\"settled\": [\n"), "{out}");
+    conforms(&s, &dir, "export", &["export", "json"]);
+}
+
+#[test]
+fn status_json_conforms() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "l", 1);
+    conforms(&s, &dir, "status", &["status", "--format", "json"]);
+    // An upstream for main, so `upstream` and the validated branch's are objects too.
+    let up = dir.parent().unwrap().join("up.git");
+    s.git(&dir, &["clone", "-q", "--bare", ".", up.to_str().unwrap()]);
+    s.git(&dir, &["remote", "add", "origin", up.to_str().unwrap()]);
+    s.git(&dir, &["fetch", "-q", "origin"]);
+    s.git(&dir, &["branch", "-q", "-u", "origin/main"]);
+    let (_, out, _) = run(&s, &dir, &["status", "--format", "json"]);
+    assert!(out.contains("\"upstream\": {"), "{out}");
+    conforms(&s, &dir, "status", &["status", "--format", "json"]);
+    s.git(&dir, &["switch", "-q", "-c", "week"]);
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    std::fs::write(dir.join("agents/new.toml"), "id = \"new\"\n").unwrap();
+    let (_, out, _) = run(&s, &dir, &["status", "--format", "json"]);
+    assert!(out.contains("\"awaiting_approval\": ["), "{out}");
+    conforms(&s, &dir, "status", &["status", "--format", "json"]);
+}
+
 /// The validator is not a rubber stamp: the shapes issue 20 replaced are refused.
 #[test]
 fn the_old_shapes_break_the_schemas() {
@@ -167,4 +261,11 @@ fn the_old_shapes_break_the_schemas() {
         "rows": [{ "agent": "ana", "contributions": "14" }], "total": null
     });
     assert!(!common::schema::errors(&schema("report"), &old_row).is_empty());
+    // A list's record without its path, or under the wrong key, is refused.
+    let agents = serde_json::json!({ "agents": [{
+        "id": "ana", "name": "Ana", "kind": "person", "emails": [], "keys": [], "joined": null
+    }] });
+    assert!(!common::schema::errors(&schema("agent"), &agents).is_empty());
+    let projects = serde_json::json!({ "agents": [] });
+    assert!(!common::schema::errors(&schema("project"), &projects).is_empty());
 }

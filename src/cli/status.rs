@@ -53,7 +53,7 @@ use crate::store::ResolvedRev;
 /// `awaiting_approval` (`[{"id", "about", "why"}]`, null when the network asks for no
 /// approvals or its ledger has problems); `void_approvals` (`[{"approval", "record",
 /// "why"}]`); `interrupted` (`{"branch", "commit", "landed", "paths"}`) or null; and
-/// `uncommitted` (`[{"state", "path"}]`). Counts are decimal strings.
+/// `uncommitted` (`[{"state", "path"}]`). Counts are JSON numbers.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Example:
@@ -301,7 +301,7 @@ fn in_progress(op: crate::store::InProgress, out: &mut impl Write) -> Result<(),
 /// The status as one JSON object (the shape is in `ovn status --help`).
 fn json(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
     use serde_json::{Value, json};
-    let n = |n: usize| Value::String(n.to_string());
+    let n = |n: usize| Value::from(n);
     let upstream = r.upstream.as_ref().map(|(up, ahead, behind)| {
         json!({"ref": up.name, "commit": up.commit.to_string(), "ahead": n(*ahead), "behind": n(*behind)})
     });

@@ -196,6 +196,34 @@ fn record_show_and_list_json_conform() {
     }
 }
 
+/// An agreement with a balanced bucket, a decay schedule and a lookback (`examples/policies`)
+/// shows them, as its schema says.
+#[test]
+fn an_agreement_with_policies_shows_them() {
+    let s = Sandbox::new();
+    let dir = s.repo("policies");
+    common::copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "policies example"]);
+    let args = ["agreement", "show", "radio-ve", "--format", "json"];
+    conforms(&s, &dir, "agreement", &args);
+    let (_, out, _) = run(&s, &dir, &args);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let legacy = &v["buckets"][2];
+    assert_eq!(legacy["policy"], "balanced", "{v}");
+    assert_eq!(legacy["decay"][1]["until"], "2y", "{v}");
+    assert_eq!(legacy["decay"][1]["factor"], "0.5", "{v}");
+    assert_eq!(v["buckets"][3]["lookback"], "12m", "{v}");
+    let (_, human, _) = run(&s, &dir, &["agreement", "show", "radio-ve"]);
+    assert!(
+        human.contains("balanced, decay 1 until 1y / 0.5 until 2y / 0.25 until 5y then 0"),
+        "{human}"
+    );
+}
+
 #[test]
 fn export_json_conforms() {
     let s = Sandbox::new();

@@ -17,7 +17,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::core::ledger::Ledger;
-use crate::core::record::{Agent, Agreement, Base, Bucket, Budget, Project, Resource, Rule};
+use crate::core::record::{
+    Agent, Agreement, Base, Bucket, Budget, Policy, Project, Resource, Rule,
+};
 use crate::core::render::{escaped, one_line};
 use crate::core::value::Id;
 
@@ -437,7 +439,33 @@ fn rule_words(r: &Rule) -> String {
     add("formula", r.formula.as_ref().map(|f| one_line(&f.source)));
     add("claim", r.claim.map(|c| c.as_str().to_owned()));
     add("cap", r.cap.map(dec));
+    parts.extend(age_words(r.decay.as_ref(), r.lookback.as_ref()));
     parts.join(", ")
+}
+
+/// A decay schedule and a lookback in words: `decay 1 until 1y, 0.5 until 2y, then 0`.
+fn age_words(
+    decay: Option<&crate::core::decay::Schedule>,
+    lookback: Option<&crate::core::decay::Age>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = decay {
+        let steps: Vec<String> = s
+            .steps
+            .iter()
+            .map(|st| match &st.until {
+                Some(u) => format!("{} until {u}", dec(st.factor)),
+                None => format!("{} after", dec(st.factor)),
+            })
+            .collect();
+        let last_open = s.steps.last().is_some_and(|st| st.until.is_none());
+        let tail = if last_open { "" } else { " then 0" };
+        out.push(format!("decay {}{tail}", steps.join(" / ")));
+    }
+    if let Some(l) = lookback {
+        out.push(format!("lookback {l}"));
+    }
+    out
 }
 
 fn rule_json(r: &Rule) -> Value {
@@ -453,7 +481,17 @@ fn rule_json(r: &Rule) -> Value {
         "formula": r.formula.as_ref().map(|f| one_line(&f.source)),
         "claim": r.claim.map(|c| c.as_str()),
         "cap": r.cap.map(dec),
+        "decay": r.decay.as_ref().map(schedule_json),
+        "lookback": r.lookback.as_ref().map(|a| a.to_string()),
     })
+}
+
+/// A decay schedule's steps, youngest first.
+fn schedule_json(s: &crate::core::decay::Schedule) -> Value {
+    s.steps
+        .iter()
+        .map(|st| json!({"until": st.until.as_ref().map(|a| a.to_string()), "factor": dec(st.factor)}))
+        .collect()
 }
 
 fn bucket_json(b: &Bucket) -> Value {
@@ -478,6 +516,12 @@ fn bucket_json(b: &Bucket) -> Value {
         "to": b.to.as_ref().map(|t| escaped(t.value.as_str())),
         "claim": b.claim.as_str(),
         "cap": b.cap.map(dec),
+        "policy": match b.policy {
+            Policy::Proportional => "proportional",
+            Policy::Balanced => "balanced",
+        },
+        "decay": b.decay.as_ref().map(schedule_json),
+        "lookback": b.lookback.as_ref().map(|a| a.to_string()),
         "rules": b.rules.iter().map(rule_json).collect::<Vec<_>>(),
     })
 }
@@ -579,6 +623,10 @@ pub fn agreement_human(ledger: &Ledger, a: &Agreement) -> String {
         if let Some(cap) = b.cap {
             about.push(format!("cap {}", dec(cap)));
         }
+        if b.policy == Policy::Balanced {
+            about.push("balanced".to_owned());
+        }
+        about.extend(age_words(b.decay.as_ref(), b.lookback.as_ref()));
         let _ = writeln!(
             out,
             "    {}. {}: {}",

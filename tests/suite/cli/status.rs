@@ -188,10 +188,10 @@ fn status_format_json_has_refs_and_commits_apart_and_counts_as_strings() {
     assert_eq!(v["validated"]["branch"], "main");
     assert_eq!(v["validated"]["ref"], "main");
     assert_eq!(v["validated"]["commit"], main.as_str());
-    assert_eq!(v["pending"]["ahead"], "1");
-    assert_eq!(v["pending"]["behind"], "0");
+    assert_eq!(v["pending"]["ahead"], 1);
+    assert_eq!(v["pending"]["behind"], 0);
     assert_eq!(v["validated"]["upstream"]["ref"], "origin/main");
-    assert_eq!(v["validated"]["upstream"]["behind"], "0");
+    assert_eq!(v["validated"]["upstream"]["behind"], 0);
     assert_eq!(v["in_progress"], serde_json::Value::Null);
     assert_eq!(v["pending"]["changes"][0]["kind"], "added");
     assert!(

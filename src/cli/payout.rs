@@ -112,7 +112,7 @@ pub struct PayoutArgs {
 pub enum PayoutCommand {
     /// Re-derive a recorded payout from its pinned commit and compare it byte for byte
     Verify {
-        /// The payout record's id
+        /// The payout record's id, or a unique prefix of it
         #[arg(value_name = "ID")]
         id: String,
         /// Find the payout record at REV [default: HEAD]
@@ -1191,6 +1191,10 @@ fn verify_reconciliation(
 fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
     let head = store.resolve_rev(at)?;
     let loaded = ops::load::whole(store, &head)?;
+    // A unique prefix stands for the whole id, as everywhere an id is taken.
+    let payouts = loaded.ledger.payouts.iter().map(|p| p.id.value.as_str());
+    let whole = ops::ids::resolve("payout", id, payouts)?.unwrap_or_else(|| id.to_owned());
+    let id = whole.as_str();
     let Some(rec) = loaded
         .ledger
         .payouts

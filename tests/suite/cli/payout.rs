@@ -186,6 +186,17 @@ fn recording_settles_debts_refuses_duplicates_and_verifies() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("payout {id} matches")));
+    // A unique prefix names it too; one no payout starts with is refused.
+    s.ovn(&dir)
+        .args(["payout", "verify", &id[..8]])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("payout {id} matches")));
+    s.ovn(&dir)
+        .args(["payout", "verify", "zz"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no payout record `zz`"));
     // A tampered record no longer matches.
     let tampered = text
         .replace("amount = \"1150.00\"", "amount = \"1160.00\"")

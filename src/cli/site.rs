@@ -305,7 +305,7 @@ fn shares(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>, mu:
 
 /// A table of every member, then a section per member.
 fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
-    out.push_str("<section id=\"members\">\n<h2>Members</h2>\n<p class=\"muted\">What each member logged (validated contributions only), the claims they hold (use of a resource is its owners' claim, so a member can hold claims on work they did not log) what recorded payouts owe them, what payment records (<code>ovn pay</code>) paid them and what is still outstanding.</p>\n");
+    out.push_str("<section id=\"members\">\n<h2>Members</h2>\n<p class=\"muted\">What each member logged (validated contributions only), the claims they hold (use of a resource is its owners' claim, so a member can hold claims on work they did not log), what recorded payouts owe them, what payment records (<code>ovn pay</code>) paid them and what is still outstanding.</p>\n");
     open(
         out,
         &[

@@ -25,6 +25,7 @@ use super::render::html::{bar, chart, escape, row, thead};
 use super::render::{hours, percent};
 use super::{CliError, EXIT_OK};
 use crate::core::ledger::Ledger;
+use crate::core::payment;
 use crate::core::payout::money;
 use crate::core::report::{self, Query};
 use crate::core::site::{self, Member, View};
@@ -33,9 +34,10 @@ use crate::core::site::{self, Member, View};
 ///
 /// Writes DIR/index.html (creating DIR if needed), for members to read: what a share is,
 /// each project's shares, a section per member (their contributions, claims and what
-/// recorded payouts owe them, with charts over time), the contributions awaiting validation
-/// and what they lack, each value equation in plain language, contributions over time, every
-/// recorded payout and the resources with their use. People appear by name, with their id.
+/// recorded payouts owe them, what payments recorded with `ovn pay` paid and what is
+/// outstanding, with charts over time), the contributions awaiting validation and what they
+/// lack, each value equation in plain language, contributions over time, every recorded
+/// payout with what is paid and outstanding on each line, and the resources with their use. People appear by name, with their id.
 /// The page has no external assets and no script: it works offline and on any static host.
 /// Every figure is computed at one commit, which the page names; with --commit-url the
 /// commit ids become links.
@@ -303,7 +305,7 @@ fn shares(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>, mu:
 
 /// A table of every member, then a section per member.
 fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
-    out.push_str("<section id=\"members\">\n<h2>Members</h2>\n<p class=\"muted\">What each member logged (validated contributions only), the claims they hold (use of a resource is its owners' claim, so a member can hold claims on work they did not log) and what recorded payouts owe them. No payment is recorded in the ledger: an amount owed may already have been paid.</p>\n");
+    out.push_str("<section id=\"members\">\n<h2>Members</h2>\n<p class=\"muted\">What each member logged (validated contributions only), the claims they hold (use of a resource is its owners' claim, so a member can hold claims on work they did not log), what recorded payouts owe them, what payment records (<code>ovn pay</code>) paid them and what is still outstanding.</p>\n");
     open(
         out,
         &[
@@ -313,11 +315,13 @@ fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
             ("amount", true),
             ("claims held", true),
             ("owed", true),
+            ("paid", true),
+            ("outstanding", true),
         ],
     );
     for m in &view.members {
         let held: Decimal = m.months.values().map(|x| x.claims).sum();
-        let owed: Decimal = m.owed.iter().map(|o| o.amount).sum();
+        let (owed, paid) = totals(&m.owed);
         row(
             out,
             &[
@@ -327,6 +331,8 @@ fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
                 amount(m.logged.amount, mu),
                 amount(held, mu),
                 amount(owed, mu),
+                amount(paid, mu),
+                amount(owed - paid, mu),
             ],
             "",
         );
@@ -338,11 +344,19 @@ fn members(out: &mut String, view: &View, names: &Names<'_>, mu: u32) {
     out.push_str("</section>\n");
 }
 
+/// What `owed` lines owe in all and what payments paid on them.
+fn totals(owed: &[crate::core::site::Owed]) -> (Decimal, Decimal) {
+    owed.iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(o, p), x| {
+            (o + x.amount, p + x.paid)
+        })
+}
+
 /// One member: their claims per project, what payouts owe them, charts over time.
 fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
     let id = m.agent.as_str();
     let held: Decimal = m.months.values().map(|x| x.claims).sum();
-    let owed: Decimal = m.owed.iter().map(|o| o.amount).sum();
+    let (owed, paid) = totals(&m.owed);
     let _ = write!(
         out,
         "<section id=\"{}\">\n<h3>{}</h3>\n<p>Logged {} validated contribution{}: {} hours, {} in money and materials. Holds claims worth {}; recorded payouts owe {}.",
@@ -366,6 +380,15 @@ fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
         );
     }
     out.push_str("</p>\n");
+    if !m.owed.is_empty() {
+        // Its own paragraph, so the owed figure reads the same with or without payments.
+        let _ = writeln!(
+            out,
+            "<p>Payment records (<code>ovn pay</code>, refunds deducted) show {} paid and {} outstanding.</p>",
+            money(paid, mu),
+            money(owed - paid, mu),
+        );
+    }
     if !m.holdings.is_empty() {
         open(
             out,
@@ -405,6 +428,8 @@ fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
                 ("project", false),
                 ("payout", false),
                 ("owed", true),
+                ("paid", true),
+                ("outstanding", true),
             ],
         );
         for o in &m.owed {
@@ -415,6 +440,8 @@ fn member(out: &mut String, m: &Member, names: &Names<'_>, mu: u32) {
                     text(o.project.as_str()),
                     (format!("<code>{}</code>", escape(o.payout.as_str())), false),
                     amount(o.amount, mu),
+                    amount(o.paid, mu),
+                    amount(o.outstanding(), mu),
                 ],
                 "",
             );
@@ -644,13 +671,18 @@ fn over_time(out: &mut String, view: &View, mu: u32) {
 /// owe each member.
 fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: Option<&str>) {
     let report = report::payouts(ledger, &Query::default());
-    out.push_str("<section id=\"payouts\">\n<h2>Payouts</h2>\n<p class=\"muted\">A recorded payout says what a revenue event owes each member under the value equation. The ledger does not record payments: an amount owed may already have been paid.</p>\n");
+    out.push_str("<section id=\"payouts\">\n<h2>Payouts</h2>\n<p class=\"muted\">A recorded payout says what a revenue event owes each member under the value equation; payment records (<code>ovn pay</code>) say what was paid on each of its lines, refunds deducted, and what is still outstanding.</p>\n");
     if report.payouts.is_empty() {
         out.push_str("<p>No payout has been recorded yet.</p>\n");
     }
     let mut by_id: BTreeMap<&str, &crate::core::record::PayoutRecord> = BTreeMap::new();
     for p in &ledger.payouts {
         by_id.insert(p.id.value.as_str(), p);
+    }
+    let balances = payment::balances(ledger);
+    let mut lines: BTreeMap<&str, Vec<&payment::LineBalance>> = BTreeMap::new();
+    for b in &balances {
+        lines.entry(b.payout.as_str()).or_default().push(b);
     }
     for p in report
         .payouts
@@ -680,21 +712,28 @@ fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: O
                 ("member", false),
                 ("bucket", false),
                 ("owed", true),
+                ("paid", true),
+                ("outstanding", true),
                 ("", false),
             ],
         );
-        for l in &p.lines {
+        let (mut paid, mut outstanding) = (Decimal::ZERO, Decimal::ZERO);
+        for l in lines.get(p.id.value.as_str()).into_iter().flatten() {
             let f = if p.amount.value.is_zero() {
                 Decimal::ZERO
             } else {
-                l.amount / p.amount.value
+                l.owed / p.amount.value
             };
+            paid += l.paid;
+            outstanding += l.outstanding();
             row(
                 out,
                 &[
-                    names.cell(l.agent.value.as_str()),
+                    names.cell(l.agent.as_str()),
                     text(&l.bucket),
-                    amount(l.amount, mu),
+                    amount(l.owed, mu),
+                    amount(l.paid, mu),
+                    amount(l.outstanding(), mu),
                     (bar(f), false),
                 ],
                 "",
@@ -706,26 +745,37 @@ fn payouts(out: &mut String, ledger: &Ledger, names: &Names<'_>, mu: u32, url: O
                 text("total"),
                 text(""),
                 amount(p.amount.value, mu),
+                amount(paid, mu),
+                amount(outstanding, mu),
                 text(""),
             ],
             "total",
         );
         close(out);
     }
-    owed_in_all(out, &report.paid, names, mu);
+    owed_in_all(out, &report.paid, &payment::by_agent(&balances), names, mu);
     out.push_str("</section>\n");
 }
 
-/// What recorded payouts owe each member, in all, with a bar relative to the most owed.
-fn owed_in_all(out: &mut String, paid: &[report::PaidToDate], names: &Names<'_>, mu: u32) {
+/// What recorded payouts owe each member, in all, what payments paid and what is
+/// outstanding (`balances`, sorted by agent), with a bar relative to the most owed.
+fn owed_in_all(
+    out: &mut String,
+    paid: &[report::PaidToDate],
+    balances: &[payment::AgentBalance],
+    names: &Names<'_>,
+    mu: u32,
+) {
     if !paid.is_empty() {
-        out.push_str("<h3>Owed from recorded payouts, in all</h3>\n");
+        out.push_str("<h3>Owed from recorded payouts, paid and outstanding, in all</h3>\n");
         open(
             out,
             &[
                 ("member", false),
                 ("payouts", true),
                 ("owed", true),
+                ("paid", true),
+                ("outstanding", true),
                 ("", false),
             ],
         );
@@ -736,12 +786,18 @@ fn owed_in_all(out: &mut String, paid: &[report::PaidToDate], names: &Names<'_>,
             } else {
                 a.amount / most
             };
+            // Both lists come from the same payouts; an agent missing from one was paid nothing.
+            let settled = balances
+                .binary_search_by(|b| b.agent.cmp(&a.agent))
+                .map_or(Decimal::ZERO, |i| balances[i].paid);
             row(
                 out,
                 &[
                     names.cell(a.agent.as_str()),
                     number(a.payouts.to_string()),
                     amount(a.amount, mu),
+                    amount(settled, mu),
+                    amount(a.amount - settled, mu),
                     (bar(f), false),
                 ],
                 "",

@@ -8,7 +8,9 @@
 //! part of an equity bucket each payout pays the agent, before rounding. Debts and once claims
 //! are not shares: they are owed back, and listed beside. Everything here counts only what is
 //! validated: a contribution merged but awaiting approvals is listed apart, with what it
-//! lacks, and left out of every figure, exactly as a payout leaves it out.
+//! lacks, and left out of every figure, exactly as a payout leaves it out. What a payout owes
+//! a member, what payment records paid and what is outstanding are the payment module's line
+//! balances, summed, never computed a second way.
 //!
 //! Nothing here formats HTML: the command line escapes and lays out. Every list is sorted
 //! (members by name, then id; months and projects by key), so the same commit gives the same
@@ -20,6 +22,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::ledger::Ledger;
+use super::payment;
 use super::payout::{self, PayoutError};
 use super::record::{Agreement, Base, Budget, ClaimKind, Kind, Rule};
 use super::validation::Status;
@@ -85,6 +88,15 @@ pub struct Owed {
     pub project: Id,
     /// What it owes the member, over all its lines.
     pub amount: Decimal,
+    /// What payment records paid on those lines, refunds deducted.
+    pub paid: Decimal,
+}
+
+impl Owed {
+    /// `amount - paid`: what is still to pay (negative when overpaid).
+    pub fn outstanding(&self) -> Decimal {
+        self.amount - self.paid
+    }
 }
 
 /// Everything the page says of one member.
@@ -347,25 +359,33 @@ impl<'l> Builder<'l> {
         })
     }
 
-    /// What recorded payouts owe each member (a payout's lines to one agent added up).
+    /// What recorded payouts owe each member and what payment records paid on it (a
+    /// payout's lines to one agent added up). The figures are the payment module's line
+    /// balances, so the page and `ovn report payouts` can never disagree.
     fn payouts(&mut self) {
         for p in &self.ledger.payouts {
-            let d = p.date.value;
-            self.seen(d);
-            let mut to: BTreeMap<&Id, Decimal> = BTreeMap::new();
-            for l in &p.lines {
-                *to.entry(&l.agent.value).or_default() += l.amount;
-            }
-            for (agent, amount) in to {
-                if let Some(m) = self.members.get_mut(agent) {
-                    m.months.entry(month(d)).or_default().owed += amount;
-                    m.owed.push(Owed {
-                        payout: p.id.value.clone(),
-                        date: d,
-                        project: p.project.value.clone(),
-                        amount,
-                    });
-                }
+            self.seen(p.date.value);
+        }
+        let mut to: BTreeMap<(&Id, Id), Owed> = BTreeMap::new();
+        let balances = payment::balances(self.ledger);
+        for b in &balances {
+            let Some(agent) = self.members.get_key_value(&b.agent).map(|(k, _)| *k) else {
+                continue;
+            };
+            let e = to.entry((agent, b.payout.clone())).or_insert_with(|| Owed {
+                payout: b.payout.clone(),
+                date: b.date,
+                project: b.project.clone(),
+                amount: Decimal::ZERO,
+                paid: Decimal::ZERO,
+            });
+            e.amount += b.owed;
+            e.paid += b.paid;
+        }
+        for ((agent, _), o) in to {
+            if let Some(m) = self.members.get_mut(agent) {
+                m.months.entry(month(o.date)).or_default().owed += o.amount;
+                m.owed.push(o);
             }
         }
     }

@@ -435,3 +435,66 @@ fn readable_at_390_and_1280_pixels_in_chromium() {
         );
     }
 }
+
+/// Payments recorded with `ovn pay` show on the page: per member (the members' table, their
+/// section and its payout table) and in the payouts part (each line, the payout's total,
+/// and in all), as owed, paid and outstanding, from the same balances `ovn report payouts`
+/// shows.
+#[test]
+fn payments_show_owed_paid_and_outstanding() {
+    let s = Sandbox::new();
+    let (dir, _) = with_payout(&s);
+    // Two partial payments of ben's equity line (1101.06): 600.00 and 100.50.
+    for amount in ["600", "100.50"] {
+        let out = s
+            .ovn(&dir)
+            .env("OVN_NOW", "2026-12-10T12:00:00+00:00")
+            .args([
+                "pay",
+                "01pa",
+                "--agent",
+                "ben",
+                "--bucket",
+                "equity",
+                "--amount",
+                amount,
+                "--method",
+                "bank <transfer>",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let (_, html) = site_of(&s, &dir, "public");
+    let ben = html
+        .split("<section id=\"member-ben\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_else(|| panic!("no section for ben in\n{html}"));
+    for needle in [
+        "<p>Payment records (<code>ovn pay</code>, refunds deducted) show 700.50 paid and 800.56 outstanding.</p>",
+        "<td>2026-11-30</td><td>drone</td><td><code>01pa0000000000000000000001</code></td><td class=\"n\">1501.06</td><td class=\"n\">700.50</td><td class=\"n\">800.56</td></tr>",
+    ] {
+        assert!(ben.contains(needle), "missing {needle:?} in\n{ben}");
+    }
+    let ben_cell = "<td><a href=\"#member-ben\">Ben Okafor <span class=\"id\">ben</span></a></td>";
+    for needle in [
+        // The members' table: ..., claims held, owed, paid, outstanding.
+        "<td class=\"n\">1300.00</td><td class=\"n\">1501.06</td><td class=\"n\">700.50</td><td class=\"n\">800.56</td></tr>".to_owned(),
+        // The payout's equity line of ben, and the payout's total.
+        format!("{ben_cell}<td>equity</td><td class=\"n\">1101.06</td><td class=\"n\">700.50</td><td class=\"n\">400.56</td>"),
+        "<td>total</td><td></td><td class=\"n\">3000.00</td><td class=\"n\">700.50</td><td class=\"n\">2299.50</td>".to_owned(),
+        // In all: payouts, owed, paid, outstanding.
+        format!("{ben_cell}<td class=\"n\">1</td><td class=\"n\">1501.06</td><td class=\"n\">700.50</td><td class=\"n\">800.56</td>"),
+    ] {
+        assert!(html.contains(&needle), "missing {needle:?} in\n{html}");
+    }
+    // Every table sits in its scroll box, as the rest of the page; the method (free text) is
+    // not on the page, and the old "no payment is recorded" caveat is gone.
+    assert_eq!(
+        html.matches("<div class=\"scroll\">").count(),
+        html.matches("<table").count()
+    );
+    assert!(!html.contains("<transfer>"));
+    assert!(!html.contains("No payment is recorded"));
+}

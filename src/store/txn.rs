@@ -1262,68 +1262,10 @@ impl View<'_> {
     /// (tree listings only, no record is read).
     pub fn find_contribution(&self, id: &str) -> Result<Option<String>, StoreError> {
         let file = format!("{id}.toml");
-        match &self.base {
-            Base::Tree { tree, .. } => {
-                let repo = &self.store.repo;
-                let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
-                    t.iter()
-                        .filter(|e| e.kind() == Some(ObjectType::Tree))
-                        .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
-                        .collect()
-                };
-                let Some(top) = tree
-                    .get_name("contributions")
-                    .and_then(|e| repo.find_tree(e.id()).ok())
-                else {
-                    return Ok(None);
-                };
-                // Newest first: corrections are mostly of recent records.
-                for (y, yid) in subtrees(&top).into_iter().rev() {
-                    let Ok(year) = repo.find_tree(yid) else {
-                        continue;
-                    };
-                    for (m, mid) in subtrees(&year).into_iter().rev() {
-                        let Ok(month) = repo.find_tree(mid) else {
-                            continue;
-                        };
-                        for (d, did) in subtrees(&month).into_iter().rev() {
-                            let Ok(day) = repo.find_tree(did) else {
-                                continue;
-                            };
-                            if day.get_name(&file).is_some() {
-                                return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
-                            }
-                        }
-                    }
-                }
-                Ok(None)
-            }
-            Base::Worktree(root) => {
-                let dirs = |p: &Path| -> Vec<String> {
-                    let mut names: Vec<String> = fs::read_dir(p)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect();
-                    names.sort();
-                    names.reverse();
-                    names
-                };
-                let top = root.join("contributions");
-                for y in dirs(&top) {
-                    for m in dirs(&top.join(&y)) {
-                        for d in dirs(&top.join(&y).join(&m)) {
-                            if top.join(&y).join(&m).join(&d).join(&file).is_file() {
-                                return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
-                            }
-                        }
-                    }
-                }
-                Ok(None)
-            }
-        }
+        Ok(self
+            .contribution_paths(|name| name == file, 1)?
+            .into_iter()
+            .next())
     }
 
     /// The paths of the contributions whose ids start with `prefix`, at most `limit` of them
@@ -1334,8 +1276,21 @@ impl View<'_> {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        self.contribution_paths(
+            |name| name.starts_with(prefix) && name.ends_with(".toml"),
+            limit,
+        )
+    }
+
+    /// The paths of the files in contribution day folders whose names `keep` accepts, newest
+    /// day first (corrections and abbreviations are mostly of recent records), at most
+    /// `limit`. Tree entries or folder listings only; symlinks are not files here.
+    fn contribution_paths(
+        &self,
+        keep: impl Fn(&str) -> bool,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
-        let wanted = |name: &str| name.starts_with(prefix) && name.ends_with(".toml");
         match &self.base {
             Base::Tree { tree, .. } => {
                 let repo = &self.store.repo;
@@ -1363,10 +1318,9 @@ impl View<'_> {
                             let Ok(day) = repo.find_tree(did) else {
                                 continue;
                             };
-                            for e in day.iter() {
-                                if let Ok(name) = e.name()
-                                    && wanted(name)
-                                {
+                            for name in day.iter().filter_map(|e| e.name().ok().map(str::to_owned))
+                            {
+                                if keep(&name) {
                                     out.push(format!("contributions/{y}/{m}/{d}/{name}"));
                                     if out.len() >= limit {
                                         return Ok(out);
@@ -1398,7 +1352,7 @@ impl View<'_> {
                     for m in names(&top.join(&y), true) {
                         for d in names(&top.join(&y).join(&m), true) {
                             for name in names(&top.join(&y).join(&m).join(&d), false) {
-                                if wanted(&name) {
+                                if keep(&name) {
                                     out.push(format!("contributions/{y}/{m}/{d}/{name}"));
                                     if out.len() >= limit {
                                         return Ok(out);

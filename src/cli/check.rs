@@ -157,6 +157,9 @@ fn staged_texts(
 }
 
 /// Runs `ovn check`.
+///
+/// Long because it chooses among the modes (`--staged`, `--at`, `--history`, the working
+/// tree) and renders each; it reads top to bottom.
 pub fn run(
     args: CheckArgs,
     cwd: &Path,

@@ -256,6 +256,9 @@ fn bean_string(s: &str) -> String {
 /// The payouts as a beancount file: accounts opened on the first payout's date, then one
 /// balanced transaction per payout, with the payout id, agreement, commit and digest as
 /// metadata. Fails when two ids become the same account name.
+///
+/// About a hundred lines: accounts, payouts and payments in one pass, in the order beancount
+/// requires (opens before use).
 pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String, ExportError> {
     let mu = minor_units(ledger);
     let payouts = selected_payouts(ledger, query);

@@ -1495,6 +1495,8 @@ fn recipients(
 /// balanced bucket (`balance`: what each agent received from it before) by
 /// [`balanced_shares`]; the exact shares are summed per agent and rounded by largest
 /// remainder, then each agent's amount is spread over its claims the same way.
+///
+/// Long because the policies share the rounding that follows them; apart, it would be copied.
 fn split(
     result: &mut BucketResult,
     claims: Vec<Pending<'_>>,

@@ -35,6 +35,8 @@ fn money_rule<'a>(settings: &Settings, what: &'a str, record_hint: bool) -> Deci
 }
 
 /// Reads `ovn.toml`.
+///
+/// Long because every setting is read and located here, in the order ovn-ledger(5) gives.
 pub fn network(
     src: &Source<'_>,
     table: Spanned<DeTable<'_>>,
@@ -812,6 +814,8 @@ fn check_cap(f: &mut Fields<'_, '_>, cap: &At<Decimal>, claim: ClaimKind) {
     }
 }
 
+/// Long because it reads every field of a rule in one place, each located and checked, in
+/// the order ovn-ledger(5) documents them.
 fn read_rule<'i>(
     b: &mut Fields<'i, '_>,
     n: usize,

@@ -1057,6 +1057,9 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 
     /// One contribution from its event parts.
+    ///
+    /// Long because each action (work, use, transfers of money or material, citations) fills
+    /// its own fields; one match over them reads best in order.
     fn contribution(
         &mut self,
         parts: &[Event],

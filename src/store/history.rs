@@ -362,31 +362,11 @@ impl Store {
             return Ok(None);
         };
         let file = format!("{id}.toml");
-        let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
-            t.iter()
-                .filter(|e| e.kind() == Some(ObjectType::Tree))
-                .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
-                .collect()
-        };
-        for (y, yid) in subtrees(&top).into_iter().rev() {
-            let Ok(year) = self.repo.find_tree(yid) else {
-                continue;
-            };
-            for (m, mid) in subtrees(&year).into_iter().rev() {
-                let Ok(month) = self.repo.find_tree(mid) else {
-                    continue;
-                };
-                for (d, did) in subtrees(&month).into_iter().rev() {
-                    let Ok(day) = self.repo.find_tree(did) else {
-                        continue;
-                    };
-                    if day.get_name(&file).is_some() {
-                        return Ok(Some(format!("contributions/{y}/{m}/{d}/{file}")));
-                    }
-                }
-            }
-        }
-        Ok(None)
+        Ok(
+            super::txn::contribution_paths_in(&self.repo, &top, |name| name == file, 1)
+                .into_iter()
+                .next(),
+        )
     }
 
     /// The branches, local then remote-tracking (at most `limit`, of the first 64 looked at),

@@ -1294,41 +1294,11 @@ impl View<'_> {
         match &self.base {
             Base::Tree { tree, .. } => {
                 let repo = &self.store.repo;
-                let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
-                    t.iter()
-                        .filter(|e| e.kind() == Some(ObjectType::Tree))
-                        .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
-                        .collect()
-                };
-                let Some(top) = tree
+                if let Some(top) = tree
                     .get_name("contributions")
                     .and_then(|e| repo.find_tree(e.id()).ok())
-                else {
-                    return Ok(out);
-                };
-                for (y, yid) in subtrees(&top).into_iter().rev() {
-                    let Ok(year) = repo.find_tree(yid) else {
-                        continue;
-                    };
-                    for (m, mid) in subtrees(&year).into_iter().rev() {
-                        let Ok(month) = repo.find_tree(mid) else {
-                            continue;
-                        };
-                        for (d, did) in subtrees(&month).into_iter().rev() {
-                            let Ok(day) = repo.find_tree(did) else {
-                                continue;
-                            };
-                            for name in day.iter().filter_map(|e| e.name().ok().map(str::to_owned))
-                            {
-                                if keep(&name) {
-                                    out.push(format!("contributions/{y}/{m}/{d}/{name}"));
-                                    if out.len() >= limit {
-                                        return Ok(out);
-                                    }
-                                }
-                            }
-                        }
-                    }
+                {
+                    out = contribution_paths_in(repo, &top, keep, limit);
                 }
             }
             Base::Worktree(root) => {
@@ -1366,6 +1336,48 @@ impl View<'_> {
         }
         Ok(out)
     }
+}
+
+/// The paths of the files in the contribution day folders under `top` (the `contributions`
+/// tree of a commit) whose names `keep` accepts, newest day first, at most `limit`: tree
+/// listings only, never a blob. Shared by a write's lookups and by history's.
+pub(super) fn contribution_paths_in(
+    repo: &git2::Repository,
+    top: &Tree<'_>,
+    keep: impl Fn(&str) -> bool,
+    limit: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let subtrees = |t: &Tree<'_>| -> Vec<(String, Oid)> {
+        t.iter()
+            .filter(|e| e.kind() == Some(ObjectType::Tree))
+            .filter_map(|e| Some((e.name().ok()?.to_owned(), e.id())))
+            .collect()
+    };
+    for (y, yid) in subtrees(top).into_iter().rev() {
+        let Ok(year) = repo.find_tree(yid) else {
+            continue;
+        };
+        for (m, mid) in subtrees(&year).into_iter().rev() {
+            let Ok(month) = repo.find_tree(mid) else {
+                continue;
+            };
+            for (d, did) in subtrees(&month).into_iter().rev() {
+                let Ok(day) = repo.find_tree(did) else {
+                    continue;
+                };
+                for name in day.iter().filter_map(|e| e.name().ok().map(str::to_owned)) {
+                    if keep(&name) {
+                        out.push(format!("contributions/{y}/{m}/{d}/{name}"));
+                        if out.len() >= limit {
+                            return out;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn walk_disk(root: &Path, rel: &str, out: &mut Vec<RawFile>) -> Result<(), StoreError> {

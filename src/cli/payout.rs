@@ -81,7 +81,7 @@ pub struct PayoutArgs {
     pub at: Option<String>,
 
     /// Show how each line arises: claims, rates, weights, caps, decay factors (with each
-    /// claim's age), balanced targets and rounding
+    /// claim's age), balanced targets, a bucket's freeze and rounding
     #[arg(long)]
     pub explain: bool,
 

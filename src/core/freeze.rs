@@ -31,8 +31,6 @@
 //! ([`super::payout`]) calls [`frozen`] for each claim it selects and [`ahead`] when it splits
 //! a budget, so a bucket without a freeze is computed exactly as before.
 
-use std::fmt::Write as _;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_spanned::Spanned;
@@ -206,21 +204,19 @@ impl Summary {
     /// date; 12h after it paid as debt at 25/h`.
     pub fn text(&self) -> String {
         let f = &self.freeze;
-        let mut out = format!("frozen from {}: equity weights as of that date; ", f.from);
-        let what = match self.contributions {
-            0 => "no work after it".to_owned(),
-            _ if self.hours.is_zero() => format!("{} contributions after it", self.contributions),
-            _ => format!("{}h after it", self.hours.normalize()),
+        let head = format!("frozen from {}: equity weights as of that date", f.from);
+        let how = match f.after {
+            After::Debt { rate } => {
+                format!("paid as debt at {}/h, ahead of equity", rate.normalize())
+            }
+            After::Uncounted => "not counted".to_owned(),
         };
-        let _ = match f.after {
-            After::Debt { rate } => write!(
-                out,
-                "{what} paid as debt at {}/h, ahead of equity",
-                rate.normalize()
-            ),
-            After::Uncounted => write!(out, "{what} not counted"),
-        };
-        out
+        match self.contributions {
+            0 => format!("{head}; nothing after it yet (later work {how})"),
+            1 if self.hours.is_zero() => format!("{head}; 1 contribution after it {how}"),
+            n if self.hours.is_zero() => format!("{head}; {n} contributions after it {how}"),
+            _ => format!("{head}; {}h after it {how}", self.hours.normalize()),
+        }
     }
 }
 
@@ -382,6 +378,14 @@ mod tests {
             from: day("2026-06-01"),
             after: After::Debt { rate: dec("25") },
         });
+        let none = Summary::of(&Freeze {
+            from: day("2026-06-01"),
+            after: After::Uncounted,
+        });
+        assert_eq!(
+            none.text(),
+            "frozen from 2026-06-01: equity weights as of that date; nothing after it yet (later work not counted)"
+        );
         s.count(Some(dec("8")));
         s.count(Some(dec("4")));
         assert_eq!(

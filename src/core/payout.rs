@@ -1018,6 +1018,8 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
         true
     }
 
+    /// Weighs one claim: its freeze and age first (they decide whether it takes part), then
+    /// each holder's weight by claim kind. Long because the kinds share the holder loop.
     fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         let Found {
             position,
@@ -1032,16 +1034,8 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             ..
         } = found;
         self.selected[position] = true;
-        // Work after the bucket's freeze: counted in its summary, and left out when the
-        // agreement does not pay it (as debt, it is a claim like any other from here).
-        if let Some(f) = frozen {
-            if let Some(s) = self.filling.as_mut().and_then(|r| r.freeze.as_mut()) {
-                s.count(c.hours.as_ref().map(|h| h.value));
-            }
-            if f.after == super::freeze::After::Uncounted {
-                self.spent.insert(&c.id.value, Reason::Frozen);
-                return Ok(());
-            }
+        if frozen.is_some_and(|f| self.frozen_out(f, c)) {
+            return Ok(());
         }
         // Age puts a claim out before any holder is weighed: it is the contribution's age.
         let day = c.date.value;
@@ -1051,6 +1045,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             self.spent.insert(&c.id.value, Reason::BeyondLookback);
             return Ok(());
         }
+        let mut age = None;
         let decay = match (decay, self.as_of) {
             (Some(schedule), Some(at)) => {
                 let applied = schedule.factor(day, at);
@@ -1066,13 +1061,10 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                     ),
                     false => String::new(),
                 };
-                Some((applied.factor, why, applied.months))
+                age = Some(applied.months);
+                Some((applied.factor, why))
             }
             _ => None,
-        };
-        let (decay, age) = match decay {
-            Some((factor, why, months)) => (Some((factor, why)), Some(months)),
-            None => (None, None),
         };
         let explain = self.explain;
         for (agent, part, owner_note) in holders {
@@ -1155,6 +1147,21 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
         self.pool -= result.paid;
         self.buckets.push(result);
         Ok(())
+    }
+}
+
+impl<'l> Splitting<'_, '_, 'l> {
+    /// Work after the bucket's freeze: counted in its summary, and left out (true) when the
+    /// agreement does not pay it; as debt, it is a claim like any other from here.
+    fn frozen_out(&mut self, f: &super::freeze::Freeze, c: &'l Contribution) -> bool {
+        if let Some(s) = self.filling.as_mut().and_then(|r| r.freeze.as_mut()) {
+            s.count(c.hours.as_ref().map(|h| h.value));
+        }
+        if f.after != super::freeze::After::Uncounted {
+            return false;
+        }
+        self.spent.insert(&c.id.value, Reason::Frozen);
+        true
     }
 }
 
@@ -1549,20 +1556,7 @@ fn split(
         open.clear();
         left = Decimal::ZERO;
     }
-    // Work after the bucket's freeze is repaid ahead of its equity ([`super::freeze::ahead`]).
-    if claims.iter().any(|c| c.ahead) {
-        let owed: Vec<Option<Decimal>> =
-            claims.iter().map(|c| c.ahead.then_some(c.weight)).collect();
-        if let Some((first, rest)) = super::freeze::ahead(left, &owed) {
-            for (i, s) in first.iter().enumerate() {
-                if let Some(s) = s {
-                    exact[i] = *s;
-                }
-            }
-            open.retain(|&i| first[i].is_none());
-            left = rest;
-        }
-    }
+    left = repay_ahead(&claims, &mut exact, &mut open, left);
     while !open.is_empty() {
         let total: Decimal = open.iter().map(|&i| claims[i].weight).sum();
         if total.is_zero() || open.is_empty() {
@@ -1651,6 +1645,31 @@ fn split(
     shares.sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
     result.claims = shares;
     Ok(())
+}
+
+/// Work after a bucket's freeze is repaid ahead of its equity ([`super::freeze::ahead`]):
+/// those debts take their shares of `left` first (set in `exact`, taken out of `open`), and
+/// what they leave is returned for the other claims. Without such debts, nothing changes.
+fn repay_ahead(
+    claims: &[Pending<'_>],
+    exact: &mut [Decimal],
+    open: &mut Vec<usize>,
+    left: Decimal,
+) -> Decimal {
+    if !claims.iter().any(|c| c.ahead) {
+        return left;
+    }
+    let owed: Vec<Option<Decimal>> = claims.iter().map(|c| c.ahead.then_some(c.weight)).collect();
+    let Some((first, rest)) = super::freeze::ahead(left, &owed) else {
+        return left;
+    };
+    for (i, s) in first.iter().enumerate() {
+        if let Some(s) = s {
+            exact[i] = *s;
+        }
+    }
+    open.retain(|&i| first[i].is_none());
+    rest
 }
 
 /// The exact shares of a balanced bucket's claims: SourceCred's BALANCED policy on the

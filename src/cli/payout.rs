@@ -81,7 +81,7 @@ pub struct PayoutArgs {
     pub at: Option<String>,
 
     /// Show how each line arises: claims, rates, weights, caps, decay factors (with each
-    /// claim's age), balanced targets and rounding
+    /// claim's age), balanced targets, a bucket's freeze and rounding
     #[arg(long)]
     pub explain: bool,
 
@@ -712,6 +712,9 @@ pub fn explain(p: &Payout) -> String {
             b.rule,
             money(b.budget, mu)
         );
+        if let Some(f) = &b.freeze {
+            let _ = writeln!(out, "   {}", f.text());
+        }
         if b.claims.is_empty() {
             if let Some((agent, _, amount)) = b.lines.first() {
                 let _ = writeln!(out, "   paid whole to {agent}: {}", money(*amount, mu));
@@ -810,6 +813,50 @@ struct JsonBucket<'a> {
     returned: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     claims: Option<Vec<JsonClaim<'a>>>,
+    /// A balanced bucket's rows (absent for other buckets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<JsonBalance<'a>>,
+    /// A frozen bucket's freeze (absent for other buckets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    freeze: Option<JsonFreeze>,
+}
+
+/// How a balanced bucket stood with each agent: enough to re-derive its split.
+#[derive(Serialize)]
+struct JsonBalance<'a> {
+    /// What recorded payouts paid from a bucket of this name before.
+    received: String,
+    /// That plus this budget: what the targets share.
+    everything: String,
+    agents: Vec<JsonBalanceRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonBalanceRow<'a> {
+    agent: &'a str,
+    weight: String,
+    received: String,
+    target: String,
+    shortfall: String,
+}
+
+/// A bucket's freeze and the work after it.
+#[derive(Serialize)]
+struct JsonFreeze {
+    from: String,
+    after: &'static str,
+    rate: Option<String>,
+    contributions: usize,
+    hours: String,
+    text: String,
+}
+
+/// The decay factor a claim's age gave it.
+#[derive(Serialize)]
+struct JsonDecay<'a> {
+    factor: String,
+    age_months: Option<u32>,
+    why: &'a str,
 }
 
 #[derive(Serialize)]
@@ -821,6 +868,8 @@ struct JsonClaim<'a> {
     weight: String,
     amount: String,
     how: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decay: Option<JsonDecay<'a>>,
 }
 
 #[derive(Serialize)]
@@ -922,8 +971,22 @@ impl<'a> JsonPayout<'a> {
                                 weight: c.weight.normalize().to_string(),
                                 amount: money(c.amount, mu),
                                 how: &c.how,
+                                decay: c.decay.as_ref().map(|(f, why)| JsonDecay {
+                                    factor: f.normalize().to_string(),
+                                    age_months: c.age,
+                                    why,
+                                }),
                             })
                             .collect()
+                    }),
+                    balance: json_balance(b, mu),
+                    freeze: b.freeze.as_ref().map(|f| JsonFreeze {
+                        from: f.freeze.from.to_string(),
+                        after: f.freeze.after.as_str(),
+                        rate: f.freeze.after.rate().map(|r| r.normalize().to_string()),
+                        contributions: f.contributions,
+                        hours: f.hours.normalize().to_string(),
+                        text: f.text(),
                     }),
                 })
                 .collect(),
@@ -950,6 +1013,29 @@ impl<'a> JsonPayout<'a> {
                 .collect(),
         }
     }
+}
+
+/// A balanced bucket's rows for JSON, exact (normalised decimals), or `None` for another
+/// bucket.
+fn json_balance(b: &payout::BucketResult, mu: u32) -> Option<JsonBalance<'_>> {
+    if b.balance.is_empty() {
+        return None;
+    }
+    Some(JsonBalance {
+        received: money(b.received, mu),
+        everything: money(b.received.checked_add(b.budget).unwrap_or(Decimal::MAX), mu),
+        agents: b
+            .balance
+            .iter()
+            .map(|r| JsonBalanceRow {
+                agent: r.agent.as_str(),
+                weight: r.weight.normalize().to_string(),
+                received: money(r.received, mu),
+                target: r.target.normalize().to_string(),
+                shortfall: r.underpaid.normalize().to_string(),
+            })
+            .collect(),
+    })
 }
 
 /// `ovn payout --record`: writes the payout record in one commit on the current branch,

@@ -84,6 +84,8 @@ pub enum Reason {
     BeyondLookback,
     /// Old enough that the decay schedule of every bucket that selects it gives it 0.
     DecayedAway,
+    /// Dated on or after the freeze of a bucket that does not count later work.
+    Frozen,
 }
 
 impl Reason {
@@ -99,6 +101,7 @@ impl Reason {
             Reason::AwaitingApproval => "awaiting approval",
             Reason::BeyondLookback => "older than the lookback window",
             Reason::DecayedAway => "decayed to nothing by age",
+            Reason::Frozen => "after its bucket's freeze, not counted",
         }
     }
 }
@@ -136,6 +139,8 @@ pub struct ClaimShare {
     /// The decay factor applied to its value to give its weight, and why (its age and step),
     /// when its rule or bucket has a decay schedule.
     pub decay: Option<(Decimal, String)>,
+    /// The claim's age in whole months at the payout date, when a decay schedule weighed it.
+    pub age: Option<u32>,
 }
 
 /// How a balanced bucket stood with one agent before this payout (see [`Policy::Balanced`]).
@@ -177,6 +182,8 @@ pub struct BucketResult {
     pub balance: Vec<Balance>,
     /// For a balanced bucket: the sum of `received` over everyone.
     pub received: Decimal,
+    /// For a frozen bucket: its freeze, and the work after it.
+    pub freeze: Option<super::freeze::Summary>,
 }
 
 /// A payment to one agent from one bucket.
@@ -619,6 +626,9 @@ struct Pending<'l> {
     outstanding: Option<Decimal>,
     how: String,
     decay: Option<(Decimal, String)>,
+    age: Option<u32>,
+    /// A debt of work after its bucket's freeze, repaid ahead of the bucket's equity.
+    ahead: bool,
 }
 
 /// What a payout lists besides its lines, and what it leaves out: the options of
@@ -993,6 +1003,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             lines: Vec::new(),
             balance: Vec::new(),
             received: Decimal::ZERO,
+            freeze: bucket.freeze.as_ref().map(super::freeze::Summary::of),
         };
         self.policy = bucket.policy;
         if let Some(to) = &bucket.to {
@@ -1007,6 +1018,8 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
         true
     }
 
+    /// Weighs one claim: its freeze and age first (they decide whether it takes part), then
+    /// each holder's weight by claim kind. Long because the kinds share the holder loop.
     fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         let Found {
             position,
@@ -1017,9 +1030,13 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             how,
             decay,
             lookback,
+            frozen,
             ..
         } = found;
         self.selected[position] = true;
+        if frozen.is_some_and(|f| self.frozen_out(f, c)) {
+            return Ok(());
+        }
         // Age puts a claim out before any holder is weighed: it is the contribution's age.
         let day = c.date.value;
         if let (Some(window), Some(at)) = (lookback, self.as_of)
@@ -1028,6 +1045,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             self.spent.insert(&c.id.value, Reason::BeyondLookback);
             return Ok(());
         }
+        let mut age = None;
         let decay = match (decay, self.as_of) {
             (Some(schedule), Some(at)) => {
                 let applied = schedule.factor(day, at);
@@ -1043,6 +1061,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                     ),
                     false => String::new(),
                 };
+                age = Some(applied.months);
                 Some((applied.factor, why))
             }
             _ => None,
@@ -1103,6 +1122,8 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 outstanding,
                 how,
                 decay: decay.clone(),
+                age,
+                ahead: frozen.is_some(),
             });
         }
         Ok(())
@@ -1126,6 +1147,21 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
         self.pool -= result.paid;
         self.buckets.push(result);
         Ok(())
+    }
+}
+
+impl<'l> Splitting<'_, '_, 'l> {
+    /// Work after the bucket's freeze: counted in its summary, and left out (true) when the
+    /// agreement does not pay it; as debt, it is a claim like any other from here.
+    fn frozen_out(&mut self, f: &super::freeze::Freeze, c: &'l Contribution) -> bool {
+        if let Some(s) = self.filling.as_mut().and_then(|r| r.freeze.as_mut()) {
+            s.count(c.hours.as_ref().map(|h| h.value));
+        }
+        if f.after != super::freeze::After::Uncounted {
+            return false;
+        }
+        self.spent.insert(&c.id.value, Reason::Frozen);
+        true
     }
 }
 
@@ -1520,6 +1556,7 @@ fn split(
         open.clear();
         left = Decimal::ZERO;
     }
+    left = repay_ahead(&claims, &mut exact, &mut open, left);
     while !open.is_empty() {
         let total: Decimal = open.iter().map(|&i| claims[i].weight).sum();
         if total.is_zero() || open.is_empty() {
@@ -1601,12 +1638,38 @@ fn split(
                 amount: r[k],
                 how: p.how.clone(),
                 decay: p.decay.clone(),
+                age: p.age,
             });
         }
     }
     shares.sort_by(|a, b| (&a.agent, &a.contribution).cmp(&(&b.agent, &b.contribution)));
     result.claims = shares;
     Ok(())
+}
+
+/// Work after a bucket's freeze is repaid ahead of its equity ([`super::freeze::ahead`]):
+/// those debts take their shares of `left` first (set in `exact`, taken out of `open`), and
+/// what they leave is returned for the other claims. Without such debts, nothing changes.
+fn repay_ahead(
+    claims: &[Pending<'_>],
+    exact: &mut [Decimal],
+    open: &mut Vec<usize>,
+    left: Decimal,
+) -> Decimal {
+    if !claims.iter().any(|c| c.ahead) {
+        return left;
+    }
+    let owed: Vec<Option<Decimal>> = claims.iter().map(|c| c.ahead.then_some(c.weight)).collect();
+    let Some((first, rest)) = super::freeze::ahead(left, &owed) else {
+        return left;
+    };
+    for (i, s) in first.iter().enumerate() {
+        if let Some(s) = s {
+            exact[i] = *s;
+        }
+    }
+    open.retain(|&i| first[i].is_none());
+    rest
 }
 
 /// The exact shares of a balanced bucket's claims: SourceCred's BALANCED policy on the
@@ -2068,6 +2131,9 @@ struct Found<'l> {
     decay: Option<&'l Schedule>,
     /// The lookback window of its rule, else of its bucket.
     lookback: Option<Age>,
+    /// Its bucket's freeze, when the claim is equity dated on or after it (its kind and
+    /// value are then the freeze's).
+    frozen: Option<&'l super::freeze::Freeze>,
 }
 
 /// Who holds a claim, their part of it, and for owners of a resource a note for explanations.
@@ -2120,32 +2186,75 @@ fn select<'l>(
             let Some((rule, _)) = found else {
                 continue;
             };
-            let (value, how) = claim_value(
-                ledger,
-                agreement,
-                project,
-                rule,
-                c,
-                &bucket.name.value,
-                explain,
-            )?;
+            let kind = rule.claim.unwrap_or(bucket.claim);
+            let frozen = super::freeze::frozen(bucket.freeze.as_ref(), kind, c.date.value);
+            let (kind, value, how) = match frozen {
+                Some(f) => frozen_claim(ledger, f, c, &bucket.name.value, explain)?,
+                None => {
+                    let (value, how) = claim_value(
+                        ledger,
+                        agreement,
+                        project,
+                        rule,
+                        c,
+                        &bucket.name.value,
+                        explain,
+                    )?;
+                    (kind, value, how)
+                }
+            };
             let holders = recipients(ledger, c, fund, explain)?;
             let found = Found {
                 position,
                 contribution: c,
                 bucket,
-                kind: rule.claim.unwrap_or(bucket.claim),
-                cap: rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE),
+                kind,
+                cap: match frozen {
+                    Some(_) => Decimal::ONE,
+                    None => rule.cap.or(bucket.cap).unwrap_or(Decimal::ONE),
+                },
                 value,
                 how,
                 decay: rule.decay.as_ref().or(bucket.decay.as_ref()),
                 lookback: rule.lookback.or(bucket.lookback),
+                frozen,
             };
             sink.claim(found, holders)?;
         }
         sink.bucket_done()?;
     }
     Ok(())
+}
+
+/// The claim of a contribution dated on or after its bucket's freeze ([`super::freeze`]): a
+/// debt of its hours at the freeze rate plus its amount, or, when later work is not counted,
+/// nothing (value 0; the sinks leave it out).
+fn frozen_claim(
+    ledger: &Ledger,
+    f: &super::freeze::Freeze,
+    c: &Contribution,
+    bucket: &str,
+    explain: bool,
+) -> Result<(ClaimKind, Decimal, String), PayoutError> {
+    if f.after == super::freeze::After::Uncounted {
+        return Ok((ClaimKind::Equity, Decimal::ZERO, String::new()));
+    }
+    if let Some(currency) = &c.currency
+        && ledger
+            .network
+            .as_ref()
+            .is_some_and(|n| &n.currency != currency)
+    {
+        return Err(PayoutError::OtherCurrency {
+            contribution: c.id.value.clone(),
+            currency: currency.clone(),
+        });
+    }
+    let (value, how) = f
+        .debt(c.hours.as_ref().map(|h| h.value), c.amount, explain)
+        .ok_or(PayoutError::Overflow)?;
+    let (value, how) = bounded(value, how, c, bucket)?;
+    Ok((ClaimKind::Debt, value, how))
 }
 
 /// A resource's owners by agent id (stable: an owner listed twice keeps its order), the
@@ -2172,8 +2281,13 @@ impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
             kind,
             cap,
             value,
+            frozen,
             ..
         } = found;
+        // Work after a freeze that does not count holds no claim.
+        if frozen.is_some_and(|f| f.after == super::freeze::After::Uncounted) {
+            return Ok(());
+        }
         for (agent, part, _) in by_agent(holders) {
             let value = value * part;
             // No recorded payout (the common case in reports): no lookup at all.

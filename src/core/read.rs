@@ -607,6 +607,20 @@ fn read_bucket<'i>(
         check_cap(&mut b, cap, claim_kind);
     }
     check_policies(&mut b, &ages, policy.as_ref(), to.is_some(), claim_kind);
+    let freeze = super::freeze::read(
+        &mut b,
+        n,
+        &super::freeze::Context {
+            paid_to_one: to.is_some(),
+            claim: claim_kind,
+            any_equity_rule: rules.iter().any(|r| r.claim == Some(ClaimKind::Equity)),
+            aged: ages.span.is_some()
+                || rules
+                    .iter()
+                    .any(|r| r.decay.is_some() || r.lookback.is_some()),
+            balanced,
+        },
+    );
     let ok = b.finish();
     if !ok {
         f.failed = true;
@@ -626,6 +640,7 @@ fn read_bucket<'i>(
         } else {
             Policy::Proportional
         },
+        freeze,
     })
 }
 

@@ -350,6 +350,8 @@ pub struct Bucket {
     pub lookback: Option<super::decay::Age>,
     /// How the budget is split among the claims.
     pub policy: Policy,
+    /// From which day its equity weights are fixed, and what later work is paid as.
+    pub freeze: Option<super::freeze::Freeze>,
 }
 
 /// How a bucket splits its budget among its claims.

@@ -269,6 +269,19 @@ fn bucket(d: &mut Doc, b: &Bucket) {
         d.str("policy", b.policy.as_str());
     }
     ages(d, b.decay.as_ref(), b.lookback);
+    if let Some(f) = &b.freeze {
+        let rate = f
+            .after
+            .rate()
+            .map(|r| format!(", rate = {}", quote(&r.to_string())));
+        let _ = writeln!(
+            d.0,
+            "freeze = {{ from = {}, after = {}{} }}",
+            f.from,
+            quote(f.after.as_str()),
+            rate.unwrap_or_default()
+        );
+    }
     for r in &b.rules {
         rule(d, r);
     }

@@ -297,3 +297,100 @@ fn the_old_shapes_break_the_schemas() {
     let projects = serde_json::json!({ "agents": [] });
     assert!(!common::schema::errors(&schema("project"), &projects).is_empty());
 }
+
+/// Issue 18: the payout JSON carries what a script needs to re-derive the numbers — each
+/// claim's decay factor and age, a balanced bucket's target, received and shortfall rows, a
+/// bucket's freeze — on the `examples/policies` and `examples/freeze` ledgers, as its schema
+/// says; and `agreement show` shows the freeze.
+#[test]
+fn payout_json_carries_decay_balance_and_freeze() {
+    let s = Sandbox::new();
+    let example = |name: &str| {
+        let dir = s.repo(name);
+        common::copy_tree(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(name),
+            &dir,
+        );
+        s.git(&dir, &["add", "-A"]);
+        s.git(&dir, &["commit", "-qm", "example"]);
+        dir
+    };
+    let dir = example("policies");
+    let first = ["payout", "2000", "-p", "radio", "--date", "2026-06-30"];
+    common::ok(&s, &dir, &[&first[..], &["--record"]].concat());
+    let second = ["payout", "1000", "-p", "radio", "--date", "2026-12-15"];
+    for extra in [
+        &["--format", "json"][..],
+        &["--format", "json", "--explain"],
+    ] {
+        conforms(&s, &dir, "payout", &[&second[..], extra].concat());
+    }
+    let (_, out, _) = run(
+        &s,
+        &dir,
+        &[&second[..], &["--format", "json", "--explain"]].concat(),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let legacy = &v["buckets"][2];
+    // ana's schematic of 2022-05-10: 4y 7m old on 2026-12-15, factor 0.25 (weight = value × factor).
+    let claim = legacy["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contribution"] == "01ex0000000000000000000002")
+        .unwrap();
+    assert_eq!(claim["value"], "300", "{claim}");
+    assert_eq!(claim["weight"], "75", "{claim}");
+    assert_eq!(claim["decay"]["factor"], "0.25", "{claim}");
+    assert_eq!(claim["decay"]["age_months"], 55, "{claim}");
+    assert_eq!(
+        claim["decay"]["why"], "age 4y 7m on 2026-12-15, under 5y",
+        "{claim}"
+    );
+    // The balanced rows: dee is 261.818… below target and takes it.
+    let balance = &legacy["balance"];
+    assert_eq!(balance["received"], "800.00", "{balance}");
+    assert_eq!(balance["everything"], "1200.00", "{balance}");
+    let dee = balance["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent"] == "dee")
+        .unwrap();
+    assert_eq!(dee["weight"], "180", "{dee}");
+    assert_eq!(dee["received"], "0.00", "{dee}");
+    assert!(
+        dee["target"].as_str().unwrap().starts_with("261.818181"),
+        "{dee}"
+    );
+    assert_eq!(dee["target"], dee["shortfall"], "{dee}");
+    // Without --explain, the balanced rows are there but no claims.
+    let (_, out, _) = run(&s, &dir, &[&second[..], &["--format", "json"]].concat());
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["buckets"][2]["claims"].is_null(), "{v}");
+    assert_eq!(v["buckets"][2]["balance"]["agents"][3]["agent"], "dee");
+
+    let dir = example("freeze");
+    let pay = ["payout", "1000", "-p", "studio", "--date", "2026-07-31"];
+    for extra in [
+        &["--format", "json"][..],
+        &["--format", "json", "--explain"],
+    ] {
+        conforms(&s, &dir, "payout", &[&pay[..], extra].concat());
+    }
+    let show = ["agreement", "show", "pie", "--format", "json"];
+    conforms(&s, &dir, "agreement", &show);
+    let (_, out, _) = run(&s, &dir, &show);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["buckets"][0]["freeze"],
+        serde_json::json!({"from": "2026-06-01", "after": "debt", "rate": "25"})
+    );
+    let (_, human, _) = run(&s, &dir, &["agreement", "show", "pie"]);
+    assert!(
+        human.contains("1. pie: rest, equity, frozen from 2026-06-01, later work as debt at 25/h"),
+        "{human}"
+    );
+}

@@ -494,6 +494,15 @@ fn schedule_json(s: &crate::core::decay::Schedule) -> Value {
         .collect()
 }
 
+/// A bucket's freeze: its date, what later work is, and the debt rate (or null).
+fn freeze_json(f: &crate::core::freeze::Freeze) -> Value {
+    json!({
+        "from": f.from.to_string(),
+        "after": f.after.as_str(),
+        "rate": f.after.rate().map(dec),
+    })
+}
+
 fn bucket_json(b: &Bucket) -> Value {
     let (share, of, amount) = match &b.budget {
         Budget::Share { share, of } => (
@@ -508,7 +517,7 @@ fn bucket_json(b: &Bucket) -> Value {
         Budget::Rest => (Some("rest".to_owned()), None, None),
         Budget::Amount(a) => (None, None, Some(a.to_string())),
     };
-    json!({
+    let mut out = json!({
         "name": one_line(&b.name.value),
         "share": share,
         "of": of,
@@ -523,7 +532,12 @@ fn bucket_json(b: &Bucket) -> Value {
         "decay": b.decay.as_ref().map(schedule_json),
         "lookback": b.lookback.as_ref().map(|a| a.to_string()),
         "rules": b.rules.iter().map(rule_json).collect::<Vec<_>>(),
-    })
+    });
+    // Only a frozen bucket has the key, so other agreements print as they did.
+    if let (Some(f), Some(map)) = (&b.freeze, out.as_object_mut()) {
+        map.insert("freeze".to_owned(), freeze_json(f));
+    }
+    out
 }
 
 fn rate_map<'a>(pairs: impl Iterator<Item = (&'a str, Decimal)>) -> Value {
@@ -627,6 +641,7 @@ pub fn agreement_human(ledger: &Ledger, a: &Agreement) -> String {
             about.push("balanced".to_owned());
         }
         about.extend(age_words(b.decay.as_ref(), b.lookback.as_ref()));
+        about.extend(b.freeze.as_ref().map(|f| f.words()));
         let _ = writeln!(
             out,
             "    {}. {}: {}",

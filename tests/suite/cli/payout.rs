@@ -437,3 +437,111 @@ fn a_bucket_whose_debts_are_repaid_says_so() {
         "{out}"
     );
 }
+
+/// The bundled `examples/freeze` ledger, committed in `work/name`.
+fn freeze_repo(s: &Sandbox, name: &str) -> std::path::PathBuf {
+    let dir = s.repo(name);
+    crate::common::copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/freeze"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "freeze example"]);
+    dir
+}
+
+/// Issue 18, freeze: the pie of `examples/freeze` is frozen from 2026-06-01, later work paid
+/// as debt at 25/h ahead of the slices. Derived by hand:
+///
+/// - slices before the freeze (work at the agent's rate × 2, money × 4): ann 10 h × 50 × 2 =
+///   1000; bo 20 h × 40 × 2 = 1600 and 250.00 × 4 = 1000, so 2600. Weights 1000 : 2600.
+/// - after it: ann 8 h, bo 4 h (12 h) are debts at 25/h: ann 200.00, bo 100.00.
+/// - 1000.00 on 2026-07-31: the debts take 300.00 first; 700.00 is shared 1000 : 2600:
+///   ann 700 × 1000 / 3600 = 194.444…, bo 700 × 2600 / 3600 = 505.555…; lines ann 394.444…,
+///   bo 605.555…, floored to 394.44 and 605.55, the missing cent to bo's larger remainder:
+///   ann 394.44, bo 605.56.
+/// - 500.00 on 2026-08-31: the debts are settled (left out as repaid), all 500.00 by slices:
+///   ann 138.888…, bo 361.111…; floored 138.88 + 361.11, the cent to ann: 138.89, 361.11.
+/// - with `after = "none"` instead, 1000.00 is shared 1000 : 2600 alone: ann 277.777… →
+///   277.78, bo 722.222… → 722.22 (the Slicing Pie example of ovn-ledger(5)).
+#[test]
+fn a_frozen_pie_repays_later_work_as_debt_ahead_of_the_slices() {
+    let s = Sandbox::new();
+    let dir = freeze_repo(&s, "l");
+    s.ovn(&dir).arg("check").assert().success();
+    let first = ["payout", "1000", "-p", "studio", "--date", "2026-07-31"];
+    let (code, explained, err) = run(&s, &dir, &[&first[..], &["--explain"]].concat());
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        " ann      394.44    394.44",
+        " bo       605.56    605.56",
+        "   frozen from 2026-06-01: equity weights as of that date; 12h after it paid as debt at 25/h, ahead of equity",
+        "   ann 01fz0000000000000000000004: frozen from 2026-06-01, as debt: 8 h × 25 (frozen rate) = 200; debt outstanding 200.00; exact share 200 → 200.00",
+        "   ann 01fz0000000000000000000001: (10 h × 50 (ann's rate)) × 2 = 1000; equity weight 1000; exact share 194.444444 → 194.44",
+        "   bo 01fz0000000000000000000005: frozen from 2026-06-01, as debt: 4 h × 25 (frozen rate) = 100; debt outstanding 100.00; exact share 100 → 100.00",
+    ] {
+        assert!(explained.contains(line), "{line:?} in\n{explained}");
+    }
+    // The JSON says the same, for scripts.
+    let (_, json, _) = run(&s, &dir, &[&first[..], &["--format", "json"]].concat());
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["buckets"][0]["freeze"],
+        serde_json::json!({
+            "from": "2026-06-01", "after": "debt", "rate": "25", "contributions": 2,
+            "hours": "12",
+            "text": "frozen from 2026-06-01: equity weights as of that date; 12h after it paid as debt at 25/h, ahead of equity"
+        })
+    );
+    let (code, out, err) = run(&s, &dir, &[&first[..], &["--record"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let first_id = recorded_id(&out);
+    let settled =
+        std::fs::read_to_string(dir.join(format!("payouts/2026/{first_id}.toml"))).unwrap();
+    assert!(
+        settled.contains(
+            "[[settled]]\ncontribution = \"01fz0000000000000000000004\"\nagent = \"ann\"\nclaim = \"debt\"\namount = \"200.00\"\n"
+        ),
+        "{settled}"
+    );
+
+    let second = ["payout", "500", "-p", "studio", "--date", "2026-08-31"];
+    let (code, out, err) = run(&s, &dir, &second);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        " ann     138.89   138.89",
+        " bo      361.11   361.11",
+        "left out 01fz0000000000000000000004: debt already repaid",
+    ] {
+        assert!(out.contains(line), "{line:?} in\n{out}");
+    }
+    let (code, out, err) = run(&s, &dir, &[&second[..], &["--record"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let second_id = recorded_id(&out);
+    s.ovn(&dir).arg("check").assert().success();
+    for id in [&first_id, &second_id] {
+        s.ovn(&dir)
+            .args(["payout", "verify", id])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("payout {id} matches")));
+    }
+
+    // Later work not counted at all: the slices alone share the revenue.
+    let path = dir.join("agreements/pie.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let none = text.replace("after = \"debt\", rate = \"25\"", "after = \"none\"");
+    assert_ne!(none, text);
+    std::fs::write(&path, none).unwrap();
+    s.git(&dir, &["commit", "-qam", "freeze: later work not counted"]);
+    let (code, out, err) = run(&s, &dir, &[&first[..], &["--explain"]].concat());
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        " ann      277.78    277.78",
+        " bo       722.22    722.22",
+        "left out 01fz0000000000000000000005: after its bucket's freeze, not counted",
+        "   frozen from 2026-06-01: equity weights as of that date; 12h after it not counted",
+    ] {
+        assert!(out.contains(line), "{line:?} in\n{out}");
+    }
+}

@@ -254,6 +254,24 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
             let decay = (equity && n % 2 == 0).then(|| ovn::core::decay::Schedule {
                 steps: vec![step(Some("18m"), 100), step(Some("3y"), 50), step(None, 5)],
             });
+            let lookback = (equity && n % 3 == 0).then(|| age("2y"));
+            let balanced = equity && n % 5 == 0;
+            // A freeze goes with equity weights that do not move with age.
+            let rules_aged = rules
+                .iter()
+                .any(|r| r.decay.is_some() || r.lookback.is_some());
+            let freeze =
+                (equity && decay.is_none() && lookback.is_none() && !rules_aged).then(|| {
+                    ovn::core::freeze::Freeze {
+                        from: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+                        after: match balanced || n % 4 == 1 {
+                            true => ovn::core::freeze::After::Uncounted,
+                            false => ovn::core::freeze::After::Debt {
+                                rate: Decimal::new(n.max(1), 1),
+                            },
+                        },
+                    }
+                });
             Bucket {
                 name: At::new(name),
                 budget,
@@ -262,11 +280,12 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
                 cap,
                 rules,
                 decay,
-                lookback: (equity && n % 3 == 0).then(|| age("2y")),
-                policy: match equity && n % 5 == 0 {
+                lookback,
+                policy: match balanced {
                     true => ovn::core::record::Policy::Balanced,
                     false => ovn::core::record::Policy::Proportional,
                 },
+                freeze,
             }
         })
 }

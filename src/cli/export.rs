@@ -55,6 +55,12 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also book each contribution's hours, in their own commodity HOURS (hledger, ledger
+    /// and beancount): given to the project (expenses:hours:PROJECT:KIND) by the member
+    /// (equity:hours:AGENT) or, for use, by the resource (equity:resources:RESOURCE)
+    #[arg(long)]
+    pub hours: bool,
+
     #[allow(missing_docs)]
     #[command(flatten)]
     pub projects: Projects,
@@ -67,9 +73,11 @@ pub struct ExportArgs {
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// an hledger journal of the recorded payouts
+    /// an hledger journal: the treasurer's books (see ovn-ledger(5), ACCOUNTS)
     Hledger,
-    /// a beancount file of the recorded payouts
+    /// a ledger-cli journal of the same books
+    Ledger,
+    /// a beancount file of the same books
     Beancount,
     /// one CSV row per payout line
     Csv,
@@ -96,10 +104,25 @@ pub fn run(
     if let Some(path) = &args.output {
         check_writable(path)?;
     }
+    let books = matches!(
+        args.format,
+        ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount
+    );
+    if args.hours && !books {
+        return Err(CliError::usage(
+            "--hours books hours in the journals: hledger, ledger or beancount",
+            None,
+        ));
+    }
     let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
+    let journal = |dialect| {
+        export::journal(&ledger, &query, &commit, dialect, args.hours)
+            .map_err(|e| CliError::usage(e.to_string(), None))
+    };
     let text = match args.format {
-        ExportFormat::Hledger => export::hledger(&ledger, &query, &commit),
-        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit)
+        ExportFormat::Hledger => journal(export::Dialect::Hledger)?,
+        ExportFormat::Ledger => journal(export::Dialect::Ledger)?,
+        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit, args.hours)
             .map_err(|e| CliError::usage(e.to_string(), None))?,
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),

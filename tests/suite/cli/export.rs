@@ -37,21 +37,28 @@ fn hledger_journal_of_the_worked_example() {
     let journal = ok(&s, &dir, &["export", "hledger"]);
     let expected_head = format!(
         "\
-; Fablab Commons: recorded payouts, exported by ovn from ledger commit {head}
-; Revenue is income of its project, to be received; each payout line is an expense owed
-; to its agent until paid. See ovn-export(1).
+; Fablab Commons: the treasurer's books, exported by ovn from ledger commit {head}
+; Revenue is income of its project; what members advanced is owed to them until a payout
+; line settles it; each line is owed to its agent until paid. Accounts: ovn-ledger(5).
 
 commodity 100000.00 EUR
 account assets:receivable:drone
-account expenses:payouts:ana
-account expenses:payouts:ben
-account expenses:payouts:cy
-account expenses:payouts:fablab-fund
+account assets:reserve:fablab-fund
+account equity:distributions:ana
+account equity:distributions:ben
+account equity:distributions:cy
+account expenses:projects:drone:money
 account income:projects:drone
+account liabilities:members:ben
 account liabilities:payable:ana
 account liabilities:payable:ben
 account liabilities:payable:cy
 account liabilities:payable:fablab-fund
+
+2026-03-12 * (01aaaaaaaaaaaaaaaaaaaaaaa4) Contribution ben | Bought motors and sensors
+    ; project: drone, kind: money
+    expenses:projects:drone:money  400.00 EUR  ; bucket: reimbursement
+    liabilities:members:ben  -400.00 EUR
 
 2026-11-30 * ({PAYOUT_ID}) Payout drone | Invoice 114, \"spring\", paid
     ; agreement: drone-ve, commit: {computed_at}, digest: sha256:"
@@ -62,15 +69,15 @@ account liabilities:payable:fablab-fund
             "
     assets:receivable:drone  3000.00 EUR
     income:projects:drone  -3000.00 EUR
-    expenses:payouts:fablab-fund  300.00 EUR  ; bucket: network
+    assets:reserve:fablab-fund  300.00 EUR  ; bucket: network
     liabilities:payable:fablab-fund  -300.00 EUR
-    expenses:payouts:ben  400.00 EUR  ; bucket: reimbursement
+    liabilities:members:ben  400.00 EUR  ; bucket: reimbursement
     liabilities:payable:ben  -400.00 EUR
-    expenses:payouts:ana  1150.00 EUR  ; bucket: equity
+    equity:distributions:ana  1150.00 EUR  ; bucket: equity
     liabilities:payable:ana  -1150.00 EUR
-    expenses:payouts:ben  1101.06 EUR  ; bucket: equity
+    equity:distributions:ben  1101.06 EUR  ; bucket: equity
     liabilities:payable:ben  -1101.06 EUR
-    expenses:payouts:cy  48.94 EUR  ; bucket: equity
+    equity:distributions:cy  48.94 EUR  ; bucket: equity
     liabilities:payable:cy  -48.94 EUR
 "
         ),
@@ -115,12 +122,12 @@ fn beancount_file_passes_bean_check() {
     let text = ok(&s, &dir, &["export", "beancount"]);
     assert!(
         text.contains(
-            "2026-11-30 open Liabilities:Payable:Fablab-fund EUR\n\n2026-11-30 * \"Payout drone\" \"Invoice 114, \\\"spring\\\", paid\"\n  payout: \"01pa0000000000000000000001\"\n  agreement: \"drone-ve\"\n"
+            "2026-03-12 open Liabilities:Payable:Fablab-fund EUR\n\n2026-03-12 * \"Contribution ben\" \"Bought motors and sensors\"\n  contribution: \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\n  project: \"drone\"\n  kind: \"money\"\n  Expenses:Projects:Drone:Money  400.00 EUR\n    bucket: \"reimbursement\"\n  Liabilities:Members:Ben  -400.00 EUR\n\n2026-11-30 * \"Payout drone\" \"Invoice 114, \\\"spring\\\", paid\"\n  payout: \"01pa0000000000000000000001\"\n  agreement: \"drone-ve\"\n"
         ),
         "{text}"
     );
     assert!(
-        text.contains("  Expenses:Payouts:Ben  1101.06 EUR\n    bucket: \"equity\"\n  Liabilities:Payable:Ben  -1101.06 EUR\n"),
+        text.contains("  Equity:Distributions:Ben  1101.06 EUR\n    bucket: \"equity\"\n  Liabilities:Payable:Ben  -1101.06 EUR\n"),
         "{text}"
     );
     if !installed("bean-check") {
@@ -145,9 +152,15 @@ fn beancount_file_passes_bean_check() {
 fn an_empty_journal_is_still_valid() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "l");
-    let journal = ok(&s, &dir, &["export", "hledger"]);
+    // Nothing before the first contribution (without a period, the base ledger's books hold
+    // ben's advance, though no payout is recorded).
+    let until = ["--until", "2026-03-01"];
+    let journal = ok(&s, &dir, &[&["export", "hledger"][..], &until].concat());
     assert_eq!(journal.lines().count(), 4);
-    let bean = ok(&s, &dir, &["export", "beancount"]);
+    assert!(ok(&s, &dir, &["export", "hledger"]).contains("liabilities:members:ben  -400.00 EUR"));
+    let ledger = ok(&s, &dir, &[&["export", "ledger"][..], &until].concat());
+    assert_eq!(ledger, journal);
+    let bean = ok(&s, &dir, &[&["export", "beancount"][..], &until].concat());
     assert!(
         bean.ends_with("option \"title\" \"Fablab Commons: payouts\"\n"),
         "{bean}"

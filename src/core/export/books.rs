@@ -245,10 +245,7 @@ fn contributions(
 
 /// The debt claims of the selected projects, by contribution, for the contributions the
 /// query's dates select: exactly those `ovn report claims` adds up.
-fn debt_claims(
-    ledger: &Ledger,
-    query: &Query,
-) -> Result<FxHashMap<Id, Vec<Claim>>, ExportError> {
+fn debt_claims(ledger: &Ledger, query: &Query) -> Result<FxHashMap<Id, Vec<Claim>>, ExportError> {
     let settled = payout::settled_by_records(ledger);
     let projects: Vec<&str> = ledger
         .projects

@@ -77,7 +77,8 @@ pub fn write(entries: &[Entry], minor_units: u32, dialect: Dialect, header: &str
         commodities.insert(p.commodity.clone());
     }
     for c in &commodities {
-        let style = money(Decimal::new(100_000, 0), places.of_commodity(c));
+        // hledger wants a decimal mark in the style: whole hours are shown with one place.
+        let style = money(Decimal::new(100_000, 0), places.of_commodity(c).max(1));
         let _ = match dialect {
             Dialect::Hledger => writeln!(out, "commodity {style} {}", c.symbol()),
             Dialect::Ledger => writeln!(

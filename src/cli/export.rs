@@ -1,5 +1,6 @@
-//! `ovn export`: recorded payouts as an hledger journal, a beancount file, CSV or JSON, and
-//! contributions as ValueFlows JSON-LD; to standard output, or atomically to a file.
+//! `ovn export`: the treasurer's books as an hledger or ledger journal or a beancount file,
+//! recorded payouts as CSV or JSON, and contributions as ValueFlows JSON-LD; to standard
+//! output, or atomically to a file.
 
 use crate::context::Context;
 use std::io::Write;
@@ -14,13 +15,20 @@ use crate::core::{export, valueflows};
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
 ///
-/// hledger and beancount: one balanced transaction per recorded payout, booked the accrual
-/// way: the revenue is income of its project (income:projects:PROJECT) and to be received
-/// (assets:receivable:PROJECT); each payout line is an expense (expenses:payouts:AGENT) owed
-/// to its agent until paid (liabilities:payable:AGENT). The payout id is the transaction
-/// code (hledger) or metadata (beancount), with the agreement, the ledger commit and the
-/// digest. Accounts and commodities are declared, so `hledger check --strict` and
-/// `bean-check` accept the file as it is; the treasurer books the cash as it moves.
+/// hledger, ledger and beancount: the treasurer's books, one balanced transaction per
+/// record that moves value, in accounts documented in ovn-ledger(5) (ACCOUNTS). What a
+/// member advanced (a debt claim) is owed to them from the day contributed
+/// (liabilities:members:AGENT, against expenses:projects:PROJECT:KIND). A payout is income
+/// of its project (income:projects:PROJECT), to be received (assets:receivable:PROJECT);
+/// each line is owed to its agent until paid (liabilities:payable:AGENT) and is what it is:
+/// a reimbursement settling liabilities:members:AGENT, a transfer to the network's reserve
+/// (assets:reserve:FUND), a fee (expenses:fees:AGENT) or an equity distribution
+/// (equity:distributions:AGENT). A payment recorded with `ovn pay` settles the payable from
+/// `payment_account` (ovn.toml, default assets:bank). With --hours, hours too, in their own
+/// commodity HOURS. Record ids are transaction codes (beancount: metadata, with the
+/// agreement, the ledger commit and the digest). Accounts and commodities are declared, so
+/// `hledger check --strict`, `ledger --pedantic` and `bean-check` accept the file as it is;
+/// the treasurer books the cash coming in.
 ///
 /// csv: one row per payout line, with stable columns
 /// date,payout,project,agreement,memo,agent,bucket,amount,currency,commit (new columns only
@@ -40,7 +48,8 @@ use crate::core::{export, valueflows};
 #[command(after_help = "\
 Examples:
   ovn export hledger -o payouts.journal && hledger -f payouts.journal balance
-  ovn export beancount -o payouts.beancount && bean-check payouts.beancount
+  ovn export ledger -o books.ledger && ledger --pedantic -f books.ledger balance
+  ovn export beancount --hours -o books.beancount && bean-check books.beancount
   ovn export csv -p drone --since 2026-01-01          payment batch for a spreadsheet
   ovn export valueflows -o ledger.jsonld
 

@@ -1,34 +1,30 @@
-//! Exports: recorded payouts (and contributions) in the formats other tools read — an hledger
-//! journal and a beancount file for the treasurer, CSV and JSON for spreadsheets and payment
-//! batches (ValueFlows JSON-LD for other commons tools is [`super::valueflows`]).
+//! Exports: the ledger in the formats other tools read — the treasurer's books as an hledger
+//! or ledger-cli journal or a beancount file, recorded payouts as CSV and JSON for
+//! spreadsheets and payment batches (ValueFlows JSON-LD for other commons tools is
+//! [`super::valueflows`]).
 //!
 //! Each export is a pure function from a valid ledger and a query to text; writing it to a
-//! file (atomically) is the CLI's job. A payout becomes one balanced transaction, booked the
-//! accrual way so a journal says everything the payout record says and nothing more:
+//! file (atomically) is the CLI's job. The books are decided once, as data, in [`books`]
+//! (which record books what, in which account), and [`journal`] only spells them in each
+//! syntax, so the three journals cannot drift apart. A reimbursement, for example, settles
+//! the liability its advance booked, so money a member advanced is expensed once:
 //!
 //! ```text
+//! 2026-03-12 * (01aaa...4) Contribution ben | Bought motors
+//!     expenses:projects:drone:money   400.00 EUR   spent for the project...
+//!     liabilities:members:ben        -400.00 EUR   ...and owed to ben
 //! 2026-11-30 * (01m86fyz80begts8jfgcvg5g7q) Payout drone | Invoice 114
-//!     assets:receivable:drone       3000.00 EUR   the revenue event, to be received
-//!     income:projects:drone        -3000.00 EUR   the project's revenue
-//!     expenses:payouts:ana          1150.00 EUR   each line shared out...
-//!     liabilities:payable:ana      -1150.00 EUR   ...and owed to its agent until paid
+//!     assets:receivable:drone        3000.00 EUR   the revenue event, to be received
+//!     income:projects:drone         -3000.00 EUR   the project's revenue
+//!     liabilities:members:ben         400.00 EUR   the reimbursement line settles the debt...
+//!     liabilities:payable:ben        -400.00 EUR   ...and is owed to ben until paid
+//!     ...
 //! ```
 //!
-//! Each payment recorded with `ovn pay` then settles its line's payable from the asset account
-//! named by `payment_account` in `ovn.toml` (default `assets:bank`); a refund books the other
-//! way. What is left on `liabilities:payable:AGENT` is what is outstanding, the figure `ovn
-//! report payouts` shows:
-//!
-//! ```text
-//! 2026-12-01 * (01m8a...) Payment ana | payout 01m86fyz80begts8jfgcvg5g7q
-//!     liabilities:payable:ana        150.00 EUR   settles (part of) the line
-//!     assets:bank                   -150.00 EUR   from the network's account
-//! ```
-//!
-//! A ledger without payments exports exactly as before. The cash coming in (receivable →
-//! bank) is the treasurer's to book. Every figure is the record's own, already exact to the
-//! minor unit, so the journals balance by construction; `tests/suite/cli/export.rs` and
-//! `tests/suite/cli/pay.rs` have the real `hledger check` and `bean-check` agree.
+//! Every figure is the record's own (claims as `ovn report claims` works them out), already
+//! exact to the minor unit, so the journals balance by construction;
+//! `tests/suite/cli/export.rs` has the real hledger, ledger and bean-check read them and
+//! agree with the reports to the cent. CSV and JSON list the payout records as they are.
 
 use std::collections::BTreeSet;
 

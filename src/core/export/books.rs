@@ -476,3 +476,107 @@ fn payment(p: &Payment, bank: &str) -> Entry {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{RawFile, load};
+
+    fn file(path: &str, text: &str) -> RawFile {
+        RawFile {
+            path: path.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    /// A fund bucket, a host paid `to` cy, and one bucket whose rules mix a debt (money) and
+    /// equity (work): ben's 50.00 line there repays his 30.00 advance and distributes 20.00.
+    fn ledger() -> Ledger {
+        let payout = "id = \"p1\"\nproject = \"drone\"\nagreement = \"ve\"\ndate = 2026-11-30\namount = \"100.00\"\ncurrency = \"EUR\"\ncommit = \"0123456789012345678901234567890123456789\"\ndigest = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n\n[[lines]]\nagent = \"fund\"\nbucket = \"network\"\namount = \"10.00\"\n\n[[lines]]\nagent = \"cy\"\nbucket = \"host\"\namount = \"5.00\"\n\n[[lines]]\nagent = \"ana\"\nbucket = \"shares\"\namount = \"35.00\"\n\n[[lines]]\nagent = \"ben\"\nbucket = \"shares\"\namount = \"50.00\"\n\n[[settled]]\ncontribution = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\nagent = \"ben\"\nclaim = \"debt\"\namount = \"30.00\"\n";
+        let mut files = vec![
+            file(
+                "ovn.toml",
+                "format = 1\nname = \"N\"\ncurrency = \"EUR\"\nleftover = \"fund\"\n",
+            ),
+            file(
+                "projects/drone.toml",
+                "id = \"drone\"\nname = \"Drone\"\nagreement = \"ve\"\n",
+            ),
+            file(
+                "agreements/ve.toml",
+                "id = \"ve\"\nname = \"VE\"\n[rates]\nwork = \"10\"\n[[buckets]]\nname = \"network\"\nshare = \"10%\"\nto = \"fund\"\n[[buckets]]\nname = \"host\"\namount = \"5.00\"\nto = \"cy\"\n[[buckets]]\nname = \"shares\"\nshare = \"rest\"\n[[buckets.rules]]\nkind = \"money\"\nclaim = \"debt\"\n[[buckets.rules]]\nkind = \"work\"\n",
+            ),
+            file(
+                "contributions/2026/03/01/01aaaaaaaaaaaaaaaaaaaaaaa1.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa1\"\nagent = \"ana\"\ndate = 2026-03-01\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Work\"\nhours = \"2.5\"\n",
+            ),
+            file(
+                "contributions/2026/03/02/01aaaaaaaaaaaaaaaaaaaaaaa2.toml",
+                "id = \"01aaaaaaaaaaaaaaaaaaaaaaa2\"\nagent = \"ben\"\ndate = 2026-03-02\nproject = \"drone\"\nkind = \"money\"\ndescription = \"Parts; red\"\namount = \"30.00\"\n",
+            ),
+            file("payouts/2026/p1.toml", payout),
+        ];
+        for a in ["ana", "ben", "cy", "fund"] {
+            files.push(file(
+                &format!("agents/{a}.toml"),
+                &format!("id = \"{a}\"\nname = \"{a}\"\n"),
+            ));
+        }
+        let loaded = load(&files);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.ledger
+    }
+
+    fn lines(e: &Entry) -> Vec<String> {
+        e.postings
+            .iter()
+            .map(|p| format!("{} {}", p.account.hledger(), p.amount))
+            .collect()
+    }
+
+    #[test]
+    fn each_line_books_as_what_it_is_and_an_advance_is_owed_until_repaid() {
+        let l = ledger();
+        let settings = Settings {
+            minor_units: 2,
+            bank: "assets:bank",
+        };
+        let e = entries(&l, &Query::default(), &settings, true).unwrap();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(
+            lines(&e[0]),
+            ["expenses:hours:drone:work 2.5", "equity:hours:ana -2.5"]
+        );
+        assert_eq!(
+            lines(&e[1]),
+            [
+                "expenses:projects:drone:money 30.00",
+                "liabilities:members:ben -30.00"
+            ]
+        );
+        assert_eq!(e[1].note.as_deref(), Some("Parts, red"));
+        assert_eq!(
+            lines(&e[2]),
+            [
+                "assets:receivable:drone 100.00",
+                "income:projects:drone -100.00",
+                "assets:reserve:fund 10.00",
+                "liabilities:payable:fund -10.00",
+                "expenses:fees:cy 5.00",
+                "liabilities:payable:cy -5.00",
+                "equity:distributions:ana 35.00",
+                "liabilities:payable:ana -35.00",
+                "liabilities:members:ben 30.00",
+                "equity:distributions:ben 20.00",
+                "liabilities:payable:ben -50.00",
+            ]
+        );
+        // Without --hours, no hours; every entry balances.
+        let e = entries(&l, &Query::default(), &settings, false).unwrap();
+        assert_eq!(e.len(), 2);
+        for e in &e {
+            let sum: Decimal = e.postings.iter().map(|p| p.amount).sum();
+            assert!(sum.is_zero(), "{e:?}");
+        }
+    }
+}

@@ -127,12 +127,13 @@ fn network_name(ledger: &Ledger) -> &str {
     ledger.network.as_ref().map_or("", |n| n.name.as_str())
 }
 
-/// Text safe on one journal line: no comment or line breaks (`;`, `#` and newlines).
+/// Text safe on one journal line: no comment or line breaks (`;` and newlines), and no
+/// other control character (a record's text is never sent raw to a terminal).
 fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| match c {
-            '\n' | '\r' | '\t' => ' ',
             ';' => ',',
+            c if c.is_control() => ' ',
             c => c,
         })
         .collect()

@@ -3,8 +3,8 @@
 //!
 //! Three journal syntaxes (hledger, ledger-cli, beancount) print the same books, so the
 //! booking is decided here, as data ([`Entry`] and [`Posting`]), and the writers in
-//! [`super::journal`] and [`super::beancount`] only spell it. Each account is one of
-//! [`Account`]'s heads followed by ids; `ovn-ledger(5)` ("ACCOUNTS") lists them all.
+//! [`mod@super::journal`] only spell it. Each account is one of [`Account`]'s heads followed
+//! by ids; `ovn-ledger(5)` ("ACCOUNTS") lists them all.
 //!
 //! - A **debt claim** is a liability from the day its contribution is dated: the network
 //!   owes the member (`liabilities:members:AGENT`) what it repays in all, against the

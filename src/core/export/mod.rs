@@ -5,7 +5,7 @@
 //!
 //! Each export is a pure function from a valid ledger and a query to text; writing it to a
 //! file (atomically) is the CLI's job. The books are decided once, as data, in [`books`]
-//! (which record books what, in which account), and [`journal`] only spells them in each
+//! (which record books what, in which account), and [`mod@journal`] only spells them in each
 //! syntax, so the three journals cannot drift apart. A reimbursement, for example, settles
 //! the liability its advance booked, so money a member advanced is expensed once:
 //!
@@ -177,7 +177,7 @@ pub fn journal(
     ))
 }
 
-/// The books as a beancount file: the same entries as [`journal`], accounts opened on the
+/// The books as a beancount file: the same entries as [`fn@journal`], accounts opened on the
 /// first day, the records' ids, agreement, commit and digest as metadata. Fails when two
 /// ids become the same account name.
 pub fn beancount(

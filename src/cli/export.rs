@@ -1,5 +1,6 @@
-//! `ovn export`: recorded payouts as an hledger journal, a beancount file, CSV or JSON, and
-//! contributions as ValueFlows JSON-LD; to standard output, or atomically to a file.
+//! `ovn export`: the treasurer's books as an hledger or ledger journal or a beancount file,
+//! recorded payouts as CSV or JSON, and contributions as ValueFlows JSON-LD; to standard
+//! output, or atomically to a file.
 
 use crate::context::Context;
 use std::io::Write;
@@ -14,13 +15,20 @@ use crate::core::{export, valueflows};
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
 ///
-/// hledger and beancount: one balanced transaction per recorded payout, booked the accrual
-/// way: the revenue is income of its project (income:projects:PROJECT) and to be received
-/// (assets:receivable:PROJECT); each payout line is an expense (expenses:payouts:AGENT) owed
-/// to its agent until paid (liabilities:payable:AGENT). The payout id is the transaction
-/// code (hledger) or metadata (beancount), with the agreement, the ledger commit and the
-/// digest. Accounts and commodities are declared, so `hledger check --strict` and
-/// `bean-check` accept the file as it is; the treasurer books the cash as it moves.
+/// hledger, ledger and beancount: the treasurer's books, one balanced transaction per
+/// record that moves value, in accounts documented in ovn-ledger(5) (ACCOUNTS). What a
+/// member advanced (a debt claim) is owed to them from the day contributed
+/// (liabilities:members:AGENT, against expenses:projects:PROJECT:KIND). A payout is income
+/// of its project (income:projects:PROJECT), to be received (assets:receivable:PROJECT);
+/// each line is owed to its agent until paid (liabilities:payable:AGENT) and is what it is:
+/// a reimbursement settling liabilities:members:AGENT, a transfer to the network's reserve
+/// (assets:reserve:FUND), a fee (expenses:fees:AGENT) or an equity distribution
+/// (equity:distributions:AGENT). A payment recorded with `ovn pay` settles the payable from
+/// `payment_account` (ovn.toml, default assets:bank). With --hours, hours too, in their own
+/// commodity HOURS. Record ids are transaction codes (beancount: metadata, with the
+/// agreement, the ledger commit and the digest). Accounts and commodities are declared, so
+/// `hledger check --strict`, `ledger --pedantic` and `bean-check` accept the file as it is;
+/// the treasurer books the cash coming in.
 ///
 /// csv: one row per payout line, with stable columns
 /// date,payout,project,agreement,memo,agent,bucket,amount,currency,commit (new columns only
@@ -40,7 +48,8 @@ use crate::core::{export, valueflows};
 #[command(after_help = "\
 Examples:
   ovn export hledger -o payouts.journal && hledger -f payouts.journal balance
-  ovn export beancount -o payouts.beancount && bean-check payouts.beancount
+  ovn export ledger -o books.ledger && ledger --pedantic -f books.ledger balance
+  ovn export beancount --hours -o books.beancount && bean-check books.beancount
   ovn export csv -p drone --since 2026-01-01          payment batch for a spreadsheet
   ovn export valueflows -o ledger.jsonld
 
@@ -55,6 +64,12 @@ pub struct ExportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also book each contribution's hours, in their own commodity HOURS (hledger, ledger
+    /// and beancount): given to the project (expenses:hours:PROJECT:KIND) by the member
+    /// (equity:hours:AGENT) or, for use, by the resource (equity:resources:RESOURCE)
+    #[arg(long)]
+    pub hours: bool,
+
     #[allow(missing_docs)]
     #[command(flatten)]
     pub projects: Projects,
@@ -67,9 +82,11 @@ pub struct ExportArgs {
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// an hledger journal of the recorded payouts
+    /// an hledger journal: the treasurer's books (see ovn-ledger(5), ACCOUNTS)
     Hledger,
-    /// a beancount file of the recorded payouts
+    /// a ledger-cli journal of the same books
+    Ledger,
+    /// a beancount file of the same books
     Beancount,
     /// one CSV row per payout line
     Csv,
@@ -96,10 +113,25 @@ pub fn run(
     if let Some(path) = &args.output {
         check_writable(path)?;
     }
+    let books = matches!(
+        args.format,
+        ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount
+    );
+    if args.hours && !books {
+        return Err(CliError::usage(
+            "--hours books hours in the journals: hledger, ledger or beancount",
+            None,
+        ));
+    }
     let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
+    let journal = |dialect| {
+        export::journal(&ledger, &query, &commit, dialect, args.hours)
+            .map_err(|e| CliError::usage(e.to_string(), None))
+    };
     let text = match args.format {
-        ExportFormat::Hledger => export::hledger(&ledger, &query, &commit),
-        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit)
+        ExportFormat::Hledger => journal(export::Dialect::Hledger)?,
+        ExportFormat::Ledger => journal(export::Dialect::Ledger)?,
+        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit, args.hours)
             .map_err(|e| CliError::usage(e.to_string(), None))?,
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),

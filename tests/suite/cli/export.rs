@@ -37,21 +37,28 @@ fn hledger_journal_of_the_worked_example() {
     let journal = ok(&s, &dir, &["export", "hledger"]);
     let expected_head = format!(
         "\
-; Fablab Commons: recorded payouts, exported by ovn from ledger commit {head}
-; Revenue is income of its project, to be received; each payout line is an expense owed
-; to its agent until paid. See ovn-export(1).
+; Fablab Commons: the treasurer's books, exported by ovn from ledger commit {head}
+; Revenue is income of its project; what members advanced is owed to them until a payout
+; line settles it; each line is owed to its agent until paid. Accounts: ovn-ledger(5).
 
 commodity 100000.00 EUR
 account assets:receivable:drone
-account expenses:payouts:ana
-account expenses:payouts:ben
-account expenses:payouts:cy
-account expenses:payouts:fablab-fund
+account assets:reserve:fablab-fund
+account equity:distributions:ana
+account equity:distributions:ben
+account equity:distributions:cy
+account expenses:projects:drone:money
 account income:projects:drone
+account liabilities:members:ben
 account liabilities:payable:ana
 account liabilities:payable:ben
 account liabilities:payable:cy
 account liabilities:payable:fablab-fund
+
+2026-03-12 * (01aaaaaaaaaaaaaaaaaaaaaaa4) Contribution ben | Bought motors and sensors
+    ; project: drone, kind: money
+    expenses:projects:drone:money  400.00 EUR  ; bucket: reimbursement
+    liabilities:members:ben  -400.00 EUR
 
 2026-11-30 * ({PAYOUT_ID}) Payout drone | Invoice 114, \"spring\", paid
     ; agreement: drone-ve, commit: {computed_at}, digest: sha256:"
@@ -62,15 +69,15 @@ account liabilities:payable:fablab-fund
             "
     assets:receivable:drone  3000.00 EUR
     income:projects:drone  -3000.00 EUR
-    expenses:payouts:fablab-fund  300.00 EUR  ; bucket: network
+    assets:reserve:fablab-fund  300.00 EUR  ; bucket: network
     liabilities:payable:fablab-fund  -300.00 EUR
-    expenses:payouts:ben  400.00 EUR  ; bucket: reimbursement
+    liabilities:members:ben  400.00 EUR  ; bucket: reimbursement
     liabilities:payable:ben  -400.00 EUR
-    expenses:payouts:ana  1150.00 EUR  ; bucket: equity
+    equity:distributions:ana  1150.00 EUR  ; bucket: equity
     liabilities:payable:ana  -1150.00 EUR
-    expenses:payouts:ben  1101.06 EUR  ; bucket: equity
+    equity:distributions:ben  1101.06 EUR  ; bucket: equity
     liabilities:payable:ben  -1101.06 EUR
-    expenses:payouts:cy  48.94 EUR  ; bucket: equity
+    equity:distributions:cy  48.94 EUR  ; bucket: equity
     liabilities:payable:cy  -48.94 EUR
 "
         ),
@@ -115,12 +122,12 @@ fn beancount_file_passes_bean_check() {
     let text = ok(&s, &dir, &["export", "beancount"]);
     assert!(
         text.contains(
-            "2026-11-30 open Liabilities:Payable:Fablab-fund EUR\n\n2026-11-30 * \"Payout drone\" \"Invoice 114, \\\"spring\\\", paid\"\n  payout: \"01pa0000000000000000000001\"\n  agreement: \"drone-ve\"\n"
+            "2026-03-12 open Liabilities:Payable:Fablab-fund EUR\n\n2026-03-12 * \"Contribution ben\" \"Bought motors and sensors\"\n  contribution: \"01aaaaaaaaaaaaaaaaaaaaaaa4\"\n  project: \"drone\"\n  kind: \"money\"\n  Expenses:Projects:Drone:Money  400.00 EUR\n    bucket: \"reimbursement\"\n  Liabilities:Members:Ben  -400.00 EUR\n\n2026-11-30 * \"Payout drone\" \"Invoice 114, \\\"spring\\\", paid\"\n  payout: \"01pa0000000000000000000001\"\n  agreement: \"drone-ve\"\n"
         ),
         "{text}"
     );
     assert!(
-        text.contains("  Expenses:Payouts:Ben  1101.06 EUR\n    bucket: \"equity\"\n  Liabilities:Payable:Ben  -1101.06 EUR\n"),
+        text.contains("  Equity:Distributions:Ben  1101.06 EUR\n    bucket: \"equity\"\n  Liabilities:Payable:Ben  -1101.06 EUR\n"),
         "{text}"
     );
     if !installed("bean-check") {
@@ -145,9 +152,15 @@ fn beancount_file_passes_bean_check() {
 fn an_empty_journal_is_still_valid() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "l");
-    let journal = ok(&s, &dir, &["export", "hledger"]);
+    // Nothing before the first contribution (without a period, the base ledger's books hold
+    // ben's advance, though no payout is recorded).
+    let until = ["--until", "2026-03-01"];
+    let journal = ok(&s, &dir, &[&["export", "hledger"][..], &until].concat());
     assert_eq!(journal.lines().count(), 4);
-    let bean = ok(&s, &dir, &["export", "beancount"]);
+    assert!(ok(&s, &dir, &["export", "hledger"]).contains("liabilities:members:ben  -400.00 EUR"));
+    let ledger = ok(&s, &dir, &[&["export", "ledger"][..], &until].concat());
+    assert_eq!(ledger, journal);
+    let bean = ok(&s, &dir, &[&["export", "beancount"][..], &until].concat());
     assert!(
         bean.ends_with("option \"title\" \"Fablab Commons: payouts\"\n"),
         "{bean}"
@@ -748,4 +761,186 @@ fn output_files_are_written_whole_or_not_at_all() {
     assert!(err.contains("did you mean `drone`"), "{err}");
     let (code, _, _) = run(&s, &dir, &["export", "ledger-cli"]);
     assert_eq!(code, 2);
+}
+
+/// The balances `tool` (`hledger` or `ledger`) reads from `file` under `prefix`, per account
+/// leaf after it, as exact decimals (zero balances left out).
+fn balances(
+    tool: &str,
+    file: &std::path::Path,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+    let mut cmd = Command::new(tool);
+    match tool {
+        "hledger" => cmd
+            .args(["balance", "--flat", "-N", prefix, "-f"])
+            .arg(file),
+        _ => cmd
+            .args([
+                "--pedantic",
+                "balance",
+                "--flat",
+                "--no-total",
+                prefix,
+                "-f",
+            ])
+            .arg(file),
+    };
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let leaf = w.get(2)?.strip_prefix(prefix)?.trim_start_matches(':');
+            Some((leaf.to_owned(), w[0].parse().unwrap()))
+        })
+        .filter(|(_, v): &(String, rust_decimal::Decimal)| !v.is_zero())
+        .collect()
+}
+
+/// What a report's JSON rows say per agent, in `column`, added up (zero left out).
+fn per_agent(
+    rows: &serde_json::Value,
+    column: &str,
+    sign: i64,
+) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rows.as_array().unwrap() {
+        let v: rust_decimal::Decimal = r[column].as_str().unwrap().parse().unwrap();
+        *out.entry(r["agent"].as_str().unwrap().to_owned())
+            .or_insert(rust_decimal::Decimal::ZERO) += v * rust_decimal::Decimal::from(sign);
+    }
+    out.retain(|_, v| !v.is_zero());
+    out
+}
+
+#[test]
+fn the_books_reconcile_with_the_reports_to_the_cent_in_hledger_ledger_and_beancount() {
+    let s = Sandbox::new();
+    let (dir, _) = with_payout(&s);
+    // After the payout: ana advances material (still owed), and payments are recorded.
+    common::write_files(
+        &dir,
+        &[(
+            "contributions/2026/12/01/01aaaaaaaaaaaaaaaaaaaaaaa9.toml",
+            "id = \"01aaaaaaaaaaaaaaaaaaaaaaa9\"\nagent = \"ana\"\ndate = 2026-12-01\nproject = \"drone\"\nkind = \"material\"\ndescription = \"Carbon tubes\"\namount = \"250.35\"\n",
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "ana's tubes"]);
+    for args in [
+        &["--agent", "ana", "--amount", "150.10"][..],
+        &["--agent", "ben", "--bucket", "reimbursement"],
+        &["--agent", "fablab-fund"],
+    ] {
+        let out = s
+            .ovn(&dir)
+            .env("OVN_NOW", "2026-12-10T12:00:00+00:00")
+            .args([&["pay", "01pa", "--method", "bank transfer"][..], args].concat())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&ok(&s, &dir, &[args, &["--format", "json"]].concat())).unwrap()
+    };
+    // Owed to members: debts outstanding; payable: owed minus paid; hours given per member.
+    let debts = per_agent(&json(&["report", "claims"])["rows"], "debt_outstanding", -1);
+    assert_eq!(debts.len(), 1, "{debts:?}");
+    let payable = per_agent(
+        &json(&["report", "payouts", "--lines"])["outstanding"]["rows"],
+        "outstanding",
+        -1,
+    );
+    assert_eq!(payable.len(), 3, "{payable:?}");
+    let contributions = json(&["report", "contributions", "--by", "agent"]);
+    let hours = per_agent(&contributions["rows"], "hours", -1);
+    let use_hours: rust_decimal::Decimal = per_agent(&contributions["rows"], "use_hours", -1)
+        .values()
+        .sum();
+
+    for (tool, format) in [("hledger", "hledger"), ("ledger", "ledger")] {
+        let text = ok(&s, &dir, &["export", format, "--hours"]);
+        assert!(
+            text.contains("    liabilities:members:ben  400.00 EUR  ; bucket: reimbursement\n    liabilities:payable:ben  -400.00 EUR\n"),
+            "a reimbursement settles what the network owed ben:\n{text}"
+        );
+        assert!(
+            text.contains(
+                "    expenses:hours:drone:work  20 HOURS\n    equity:hours:ana  -20 HOURS\n"
+            ),
+            "{text}"
+        );
+        if !installed(tool) {
+            continue;
+        }
+        let file = s.work().join(format!("books.{format}"));
+        std::fs::write(&file, &text).unwrap();
+        if tool == "hledger" {
+            let check = Command::new("hledger")
+                .args(["check", "--strict", "-f"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "hledger check: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+        assert_eq!(
+            balances(tool, &file, "liabilities:members"),
+            debts,
+            "{tool}"
+        );
+        assert_eq!(
+            balances(tool, &file, "liabilities:payable"),
+            payable,
+            "{tool}"
+        );
+        assert_eq!(balances(tool, &file, "equity:hours"), hours, "{tool}");
+        let resources: rust_decimal::Decimal =
+            balances(tool, &file, "equity:resources").values().sum();
+        assert_eq!(resources, use_hours, "{tool}");
+        // The money of the books: the network owes members, payees and nobody else; what it
+        // kept is in the reserve.
+        assert_eq!(
+            balances(tool, &file, "assets:reserve"),
+            [(
+                "fablab-fund".to_owned(),
+                rust_decimal::Decimal::new(30000, 2)
+            )]
+            .into()
+        );
+    }
+    let bean = ok(&s, &dir, &["export", "beancount", "--hours"]);
+    assert!(
+        bean.contains("  Liabilities:Members:Ana  -250.35 EUR\n"),
+        "{bean}"
+    );
+    if installed("bean-check") {
+        let file = s.work().join("books.beancount");
+        std::fs::write(&file, &bean).unwrap();
+        let check = Command::new("bean-check").arg(&file).output().unwrap();
+        assert!(
+            check.status.success(),
+            "bean-check: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    // --hours is for the journals.
+    let (code, _, err) = run(&s, &dir, &["export", "csv", "--hours"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--hours"), "{err}");
 }

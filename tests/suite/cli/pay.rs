@@ -434,7 +434,7 @@ fn exports_book_payments_and_reconcile_with_the_report_to_the_cent() {
     assert!(journal.contains(") Refund ana | payout 01pa0000000000000000000001\n    ; bucket: equity, method: cash\n    liabilities:payable:ana  -0.10 EUR\n    assets:bank:checking  0.10 EUR\n"), "{journal}");
     let beancount = crate::common::ok(&s, &dir, &["export", "beancount"]);
     assert!(
-        beancount.contains("2026-11-30 open Assets:Bank:Checking EUR\n"),
+        beancount.contains("2026-03-12 open Assets:Bank:Checking EUR\n"),
         "{beancount}"
     );
     assert!(

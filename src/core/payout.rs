@@ -1893,6 +1893,7 @@ pub fn record(
             })
             .collect(),
         overpaid: Vec::new(),
+        source: None,
     }
 }
 

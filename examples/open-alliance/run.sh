@@ -56,7 +56,7 @@ repair=$(last_payout repair-cafe)
 
 # The same line cannot be taken in twice.
 say "ovn -C fablab payout -p lab --from-payout ../alliance:$grant --date 2026-12-02 --record"
-if "$ovn" -C fablab payout -p lab --from-payout "../alliance:$grant" --date 2026-12-02 --record; then
+if "$ovn" -C fablab payout -p lab --from-payout "../alliance:$grant" --date 2026-12-02 --record 2>&1; then
   echo "taken in twice!" >&2; exit 1
 fi
 

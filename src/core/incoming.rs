@@ -323,3 +323,194 @@ fn sha256(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{self, RawFile};
+
+    const COMMIT: &str = "4ccf833f990b4ccf833f990b4ccf833f990b0000";
+
+    /// A network taking in line 2 of payout 01pa…1 (600.00 to `fablab`) as payout `id`.
+    fn receiving(id: &str, bucket: &str) -> String {
+        let paying = paying();
+        let (n, l) = pick(&paying, &Id::parse("fablab").unwrap(), None).unwrap();
+        let mut s = source(&paying, n, l, COMMIT);
+        s.bucket = bucket.to_owned();
+        format!(
+            "id = \"{id}\"\nproject = \"lab\"\nagreement = \"lab-ve\"\ndate = 2026-12-01\n\
+             amount = \"600.00\"\ncurrency = \"EUR\"\ncommit = \"{COMMIT}\"\n\
+             digest = \"sha256:{}\"\nfollows = []\n{}\n[[lines]]\nagent = \"ana\"\n\
+             bucket = \"equity\"\namount = \"600.00\"\n",
+            "0".repeat(64),
+            write(&s)
+        )
+    }
+
+    fn files(payouts: &[(&str, String)]) -> ledger::Loaded {
+        let mut files = vec![
+            RawFile {
+                path: "ovn.toml".into(),
+                bytes: b"format = 1\nname = \"Fablab Commons\"\ncurrency = \"EUR\"\n".to_vec(),
+            },
+            RawFile {
+                path: "agents/ana.toml".into(),
+                bytes: b"id = \"ana\"\nname = \"Ana\"\n".to_vec(),
+            },
+            RawFile {
+                path: "projects/lab.toml".into(),
+                bytes: b"id = \"lab\"\nname = \"Lab\"\nagreement = \"lab-ve\"\n".to_vec(),
+            },
+            RawFile {
+                path: "agreements/lab-ve.toml".into(),
+                bytes: b"id = \"lab-ve\"\nname = \"Lab\"\n\n[[buckets]]\nname = \"equity\"\nshare = \"rest\"\n[[buckets.rules]]\nkind = \"work\"\n".to_vec(),
+            },
+        ];
+        for (id, text) in payouts {
+            files.push(RawFile {
+                path: format!("payouts/2026/{id}.toml"),
+                bytes: text.clone().into_bytes(),
+            });
+        }
+        ledger::load(&files)
+    }
+
+    /// The paying payout: 300.00 to the fund, 600.00 to `fablab`, 100.00 to `fablab` again
+    /// from another bucket only when `twice`.
+    fn paying_with(twice: bool) -> PayoutRecord {
+        let mut text = format!(
+            "id = \"01pa0000000000000000000001\"\nproject = \"grants\"\nagreement = \"grants-ve\"\n\
+             date = 2026-11-30\namount = \"{}\"\ncurrency = \"EUR\"\ncommit = \"{COMMIT}\"\n\
+             digest = \"sha256:{}\"\nfollows = []\n\n[[lines]]\nagent = \"fund\"\n\
+             bucket = \"alliance\"\namount = \"300.00\"\n\n[[lines]]\nagent = \"fablab\"\n\
+             bucket = \"members\"\namount = \"600.00\"\n",
+            if twice { "1000.00" } else { "900.00" },
+            "1".repeat(64)
+        );
+        if twice {
+            text.push_str(
+                "\n[[lines]]\nagent = \"fablab\"\nbucket = \"bonus\"\namount = \"100.00\"\n",
+            );
+        }
+        let loaded = files(&[("01pa0000000000000000000001", text)]);
+        loaded.ledger.payouts[0].clone()
+    }
+
+    fn paying() -> PayoutRecord {
+        paying_with(false)
+    }
+
+    #[test]
+    fn the_line_is_the_one_paying_the_network_or_the_one_asked_for() {
+        let fablab = Id::parse("fablab").unwrap();
+        let one = paying();
+        assert_eq!(pick(&one, &fablab, None).unwrap().0, 2);
+        let two = paying_with(true);
+        assert_eq!(
+            pick(&two, &fablab, None).unwrap_err(),
+            Pick::Several(vec![2, 3])
+        );
+        assert_eq!(pick(&two, &fablab, Some(3)).unwrap().0, 3);
+        assert_eq!(
+            pick(&two, &fablab, Some(1)).unwrap_err(),
+            Pick::OtherAgent(1, Id::parse("fund").unwrap())
+        );
+        assert_eq!(
+            pick(&two, &fablab, Some(0)).unwrap_err(),
+            Pick::OutOfRange(0)
+        );
+        assert_eq!(
+            pick(&two, &fablab, Some(9)).unwrap_err(),
+            Pick::OutOfRange(9)
+        );
+        let other = Id::parse("repair-cafe").unwrap();
+        assert_eq!(pick(&one, &other, None).unwrap_err(), Pick::NoLine);
+        assert_eq!(
+            Pick::Several(vec![2, 3]).text("01pa", &fablab),
+            "payout 01pa pays `fablab` on lines 2, 3: give --line N"
+        );
+    }
+
+    #[test]
+    fn the_digests_pin_the_line_and_the_source() {
+        let p = paying();
+        let (n, l) = pick(&p, &Id::parse("fablab").unwrap(), None).unwrap();
+        let s = source(&p, n, l, COMMIT);
+        let mut more = l.clone();
+        more.amount = Decimal::new(60001, 2);
+        assert_ne!(line_digest(&p, n, l), line_digest(&p, n, &more));
+        assert_ne!(line_digest(&p, n, l), line_digest(&p, 3, l));
+        let base = format!("sha256:{}", "2".repeat(64));
+        assert_ne!(sealed(&base, &s), base);
+        let mut elsewhere = s.clone();
+        elsewhere.line = At::new(3);
+        assert_ne!(sealed(&base, &s), sealed(&base, &elsewhere));
+        assert!(differences(&s, &s).is_empty());
+        let mut found = s.clone();
+        found.amount = Decimal::new(500, 0);
+        assert_eq!(
+            differences(&s, &found),
+            vec!["amount: pinned 600, paying ledger 500".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_source_table_reads_back_as_written() {
+        let loaded = files(&[(
+            "01rc0000000000000000000001",
+            receiving("01rc0000000000000000000001", "members"),
+        )]);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let rec = &loaded.ledger.payouts[0];
+        let s = rec.source.as_ref().expect("a source");
+        assert_eq!(s.line.value, 2);
+        assert_eq!(s.agent.as_str(), "fablab");
+        let again = crate::core::write::payout(rec);
+        assert_eq!(again, receiving("01rc0000000000000000000001", "members"));
+    }
+
+    #[test]
+    fn a_source_amount_other_than_the_payouts_is_refused() {
+        let text = receiving("01rc0000000000000000000001", "members")
+            .replace("amount = \"600.00\"\ndigest", "amount = \"500.00\"\ndigest");
+        let loaded = files(&[("01rc0000000000000000000001", text)]);
+        assert!(
+            loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("the incoming line pays 500.00")),
+            "{:?}",
+            loaded.diagnostics
+        );
+    }
+
+    #[test]
+    fn one_line_taken_in_twice_is_a_duplicate() {
+        let loaded = files(&[
+            (
+                "01rc0000000000000000000001",
+                receiving("01rc0000000000000000000001", "members"),
+            ),
+            (
+                "01rc0000000000000000000002",
+                receiving("01rc0000000000000000000002", "members")
+                    .replace("date = 2026-12-01", "date = 2026-12-02"),
+            ),
+        ]);
+        let dups: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::DuplicatePayout)
+            .collect();
+        assert_eq!(dups.len(), 1, "{:?}", loaded.diagnostics);
+        assert!(
+            dups[0]
+                .message
+                .contains("line 2 of payout 01pa0000000000000000000001")
+        );
+        assert!(dups[0].path.ends_with("01rc0000000000000000000002.toml"));
+        let id = Id::parse("01pa0000000000000000000001").unwrap();
+        assert!(taken_in(&loaded.ledger, &id, 2).is_some());
+        assert!(taken_in(&loaded.ledger, &id, 1).is_none());
+    }
+}

@@ -68,8 +68,28 @@ pub(super) fn take(
     Ok(Some(source))
 }
 
+/// The request taking line `s` in: `args` with the memo naming the line unless one is given
+/// (two lines taken in on one day for the same amount are two revenue events), the source,
+/// and the amount, the line's (an AMOUNT `given` must equal it).
+pub(super) fn request(
+    args: PayoutArgs,
+    s: Source,
+    given: Option<Decimal>,
+    here: &Ledger,
+) -> Result<(PayoutArgs, Option<Source>, Decimal), CliError> {
+    let amount = amount(&s, given, here.network.as_ref())?;
+    let memo = match args.memo {
+        None if args.record => Some(format!(
+            "line {} of payout {}",
+            s.line.value, s.payout.value
+        )),
+        memo => memo,
+    };
+    Ok((PayoutArgs { memo, ..args }, Some(s), amount))
+}
+
 /// The amount of revenue taken in: the line's; an AMOUNT given must equal it.
-pub(super) fn amount(
+fn amount(
     s: &Source,
     given: Option<Decimal>,
     network: Option<&Network>,

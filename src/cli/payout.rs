@@ -195,25 +195,8 @@ pub fn run(
     if args.record || args.command.is_some() {
         store.set_cache(false);
     }
-    match &args.command {
-        Some(PayoutCommand::Verify {
-            id,
-            at,
-            source,
-            receiver,
-        }) => {
-            let at = at.as_deref().unwrap_or("HEAD");
-            if let Some(receiver) = receiver {
-                return super::incoming::verify_receiver(&store, cwd, id, at, receiver, out);
-            }
-            return verify(&store, cwd, id, at, source.as_deref(), out);
-        }
-        Some(PayoutCommand::Reconcile {
-            project,
-            date,
-            memo,
-        }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
-        None => {}
+    if let Some(command) = &args.command {
+        return subcommand(&store, cwd, ctx, command, out);
     }
     let (args, given, date) = checked(args, ctx.now.date_naive())?;
     let (rev, validated) = super::resolve_at(&store, args.at.as_deref())?;
@@ -235,23 +218,9 @@ pub fn run(
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
     // Revenue taken in from another network: the amount is the line's.
-    let source = super::incoming::take(&store, cwd, &ledger, &rev, &args)?;
-    // Two lines taken in on one day for the same amount are two revenue events: the memo
-    // names the line unless one is given.
-    let args = match &source {
-        Some(s) if args.memo.is_none() && args.record => PayoutArgs {
-            memo: Some(format!(
-                "line {} of payout {}",
-                s.line.value, s.payout.value
-            )),
-            ..args
-        },
-        _ => args,
-    };
-    let amount = match (&source, given) {
-        (Some(s), given) => super::incoming::amount(s, given, ledger.network.as_ref())?,
-        (None, Some(given)) => given,
-        (None, None) => return Err(no_amount()),
+    let (args, source, amount) = match super::incoming::take(&store, cwd, &ledger, &rev, &args)? {
+        Some(s) => super::incoming::request(args, s, given, &ledger)?,
+        None => (args, None, given.ok_or_else(no_amount)?),
     };
     let request = Request {
         project: &project,
@@ -304,6 +273,37 @@ pub fn run(
     render(&args, &shown, out)?;
     super::discard(ledger);
     Ok(EXIT_OK)
+}
+
+/// Runs `ovn payout verify` or `ovn payout reconcile`.
+fn subcommand(
+    store: &Store,
+    cwd: &Path,
+    ctx: &Context,
+    command: &PayoutCommand,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match command {
+        PayoutCommand::Verify {
+            id,
+            at,
+            source,
+            receiver,
+        } => {
+            let at = at.as_deref().unwrap_or("HEAD");
+            match receiver {
+                Some(receiver) => {
+                    super::incoming::verify_receiver(store, cwd, id, at, receiver, out)
+                }
+                None => verify(store, cwd, id, at, source.as_deref(), out),
+            }
+        }
+        PayoutCommand::Reconcile {
+            project,
+            date,
+            memo,
+        } => reconcile(store, ctx, project.as_deref(), date.as_deref(), memo, out),
+    }
 }
 
 /// The day of a revenue event, as the other commands' day flags read it (`2026-12-1`,

@@ -50,7 +50,13 @@ impl Store {
             });
         }
         let repo = Repository::open_ext(&full, RepositoryOpenFlags::NO_SEARCH, [] as [&Path; 0])
-            .map_err(|_| StoreError::NotARepository { path: full.clone() })?;
+            .map_err(|e| {
+                StoreError::io(
+                    &full,
+                    "cannot open the source repository",
+                    std::io::Error::other(e.message().to_owned()),
+                )
+            })?;
         Ok(Store {
             repo,
             root: None,

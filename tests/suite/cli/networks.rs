@@ -505,3 +505,89 @@ fn verify_names_what_differs_from_the_source() {
         "{out}"
     );
 }
+
+#[test]
+fn a_paying_payout_pinned_to_a_commit_its_repository_lacks_is_refused() {
+    let s = Sandbox::new();
+    let a = alliance(&s);
+    let path = a.alliance.join(format!("payouts/2026/{}.toml", a.grant));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let head = s.git(&a.alliance, &["rev-parse", "HEAD~1"]);
+    let forged = text.replace(head.trim(), &"0".repeat(40));
+    assert_ne!(forged, text);
+    std::fs::write(&path, forged).unwrap();
+    s.git(
+        &a.alliance,
+        &["commit", "-q", "-am", "orphan the pinned commit"],
+    );
+    let before = commit_count(&s, &a.fablab);
+    let (code, _, err) = run(
+        &s,
+        &a.fablab,
+        &[
+            "payout",
+            "-p",
+            "lab",
+            "--from-payout",
+            &from(&a.grant),
+            "--record",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "was computed at commit {}, which its repository does not have",
+            "0".repeat(40)
+        )),
+        "{err}"
+    );
+    assert_eq!(commit_count(&s, &a.fablab), before, "nothing written");
+}
+
+#[test]
+fn verify_with_a_source_needs_revenue_taken_in() {
+    let s = Sandbox::new();
+    let a = alliance(&s);
+    let (code, _, err) = run(
+        &s,
+        &a.alliance,
+        &["payout", "verify", &a.grant, "--source", "../fablab"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("takes no revenue in from another network"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_member_network_is_added_with_its_ledger() {
+    let s = Sandbox::new();
+    let a = alliance(&s);
+    ok(
+        &s,
+        &a.alliance,
+        &[
+            "agent",
+            "add",
+            "seed-net",
+            "--name",
+            "Seed Network",
+            "--kind",
+            "network",
+            "--ledger",
+            "https://git.example/seed-net/ledger.git",
+        ],
+    );
+    let text = std::fs::read_to_string(a.alliance.join("agents/seed-net.toml")).unwrap();
+    assert_eq!(
+        text,
+        "id = \"seed-net\"\nname = \"Seed Network\"\nkind = \"network\"\nemails = []\nledger = \"https://git.example/seed-net/ledger.git\"\n"
+    );
+    let out = ok(&s, &a.alliance, &["agent", "show", "seed-net"]);
+    assert!(out.contains("  kind        network\n"), "{out}");
+    assert!(
+        out.contains("  ledger      https://git.example/seed-net/ledger.git\n"),
+        "{out}"
+    );
+}

@@ -90,9 +90,15 @@ pub struct AgentAddArgs {
     #[arg(long, value_name = "EMAIL")]
     pub email: Vec<String>,
 
-    /// A person or an organization (a group, fund or company)
+    /// A person, an organization (a group, fund or company) or a network (a member network
+    /// whose ledger lives in its own repository)
     #[arg(long, value_enum, default_value_t = KindArg::Person, value_name = "KIND")]
     pub kind: KindArg,
+
+    /// For a network: where its ledger lives, a URL or a path (documentation only: ovn
+    /// never reads it from here)
+    #[arg(long, value_name = "URL")]
+    pub ledger: Option<String>,
 
     /// An SSH or GPG public key of the agent, for signed approvals; repeat for more
     #[arg(long, value_name = "KEY")]
@@ -131,7 +137,7 @@ pub struct AgentEditArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// A person or an organization
+    /// A person, an organization or a network
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<KindArg>,
 
@@ -163,6 +169,8 @@ pub enum KindArg {
     Person,
     /// A group, fund or company
     Organization,
+    /// A member network whose ledger lives in its own repository
+    Network,
 }
 
 /// Runs `ovn agent`.
@@ -217,6 +225,11 @@ fn run_add(
         .map(|j| writing::date("--joined", j, today))
         .transpose()?;
     let kind = kind(args.kind);
+    let ledger = args
+        .ledger
+        .as_deref()
+        .map(|l| writing::text("--ledger", l))
+        .transpose()?;
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, args.no_commit)?;
     let (outcome, summary) =
@@ -230,6 +243,7 @@ fn run_add(
                 emails: emails.iter().cloned().map(At::new).collect(),
                 keys: keys.clone(),
                 joined,
+                ledger: ledger.clone(),
             };
             Ok((write::agent(&agent), format!("{id} ({name})")))
         })?;
@@ -241,6 +255,7 @@ fn kind(arg: KindArg) -> AgentKind {
     match arg {
         KindArg::Person => AgentKind::Person,
         KindArg::Organization => AgentKind::Organization,
+        KindArg::Network => AgentKind::Network,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod completions;
 pub mod export;
 mod history;
 pub mod import;
+mod incoming;
 pub mod init;
 pub mod log;
 pub mod man;

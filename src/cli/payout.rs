@@ -102,6 +102,23 @@ pub struct PayoutArgs {
     #[arg(long, value_name = "TEXT")]
     pub memo: Option<String>,
 
+    /// Take the revenue in from the line another network's payout pays this network:
+    /// SOURCE is a path to that network's repository (read from git objects, no symbolic
+    /// link followed) or a ref of this repository (after `git fetch`), ID its payout's id or
+    /// a unique prefix; AMOUNT may be left out (it is the line's)
+    #[arg(long, value_name = "SOURCE:ID")]
+    pub from_payout: Option<String>,
+
+    /// With --from-payout: the id naming this network in the paying ledger [default: the
+    /// agent of kind network named as this network is]
+    #[arg(long = "as", value_name = "AGENT", requires = "from_payout")]
+    pub as_agent: Option<String>,
+
+    /// With --from-payout: which line of the paying payout (from 1), when several pay this
+    /// network
+    #[arg(long, value_name = "N", requires = "from_payout")]
+    pub line: Option<u32>,
+
     /// Re-derive a recorded payout
     #[command(subcommand)]
     pub command: Option<PayoutCommand>,
@@ -118,6 +135,15 @@ pub enum PayoutCommand {
         /// Find the payout record at REV [default: HEAD]
         #[arg(long, value_name = "REV")]
         at: Option<String>,
+        /// For revenue taken in from another network: also re-derive the incoming line from
+        /// the paying network's repository (a path, or a ref of this repository)
+        #[arg(long, value_name = "SOURCE", conflicts_with = "receiver")]
+        source: Option<String>,
+        /// For a payout paying member networks: check which of its lines the receiving
+        /// network's repository (a path, or a ref of this repository) took in, and that they
+        /// match
+        #[arg(long, value_name = "RECEIVER")]
+        receiver: Option<String>,
     },
     /// Join a fork of a project's payouts: record a reconciliation stating each overpaid claim
     ///
@@ -169,18 +195,10 @@ pub fn run(
     if args.record || args.command.is_some() {
         store.set_cache(false);
     }
-    match &args.command {
-        Some(PayoutCommand::Verify { id, at }) => {
-            return verify(&store, id, at.as_deref().unwrap_or("HEAD"), out);
-        }
-        Some(PayoutCommand::Reconcile {
-            project,
-            date,
-            memo,
-        }) => return reconcile(&store, ctx, project.as_deref(), date.as_deref(), memo, out),
-        None => {}
+    if let Some(command) = &args.command {
+        return subcommand(&store, cwd, ctx, command, out);
     }
-    let (args, amount, date) = checked(args, ctx.now.date_naive())?;
+    let (args, given, date) = checked(args, ctx.now.date_naive())?;
     let (rev, validated) = super::resolve_at(&store, args.at.as_deref())?;
     // A preview of a named project under the default policy reads that project's records
     // (and the corrections) only; recording, a policy asking for approvals, or choosing the
@@ -199,6 +217,11 @@ pub fn run(
     }
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
+    // Revenue taken in from another network: the amount is the line's.
+    let (args, source, amount) = match super::incoming::take(&store, cwd, &ledger, &rev, &args)? {
+        Some(s) => super::incoming::request(args, s, given, &ledger)?,
+        None => (args, None, given.ok_or_else(no_amount)?),
+    };
     let request = Request {
         project: &project,
         amount,
@@ -222,7 +245,11 @@ pub fn run(
         &unapproved,
     );
     if args.record {
-        return record(&store, ctx, &ledger, &result, &settled, &args, &rev, out);
+        let recording = Recording {
+            settled: &settled,
+            source: source.as_ref(),
+        };
+        return record(&store, ctx, &ledger, &result, recording, &args, &rev, out);
     }
     let pending = if validated {
         ops::payout::pending(&store, &rev, &ledger, &project)
@@ -248,6 +275,37 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
+/// Runs `ovn payout verify` or `ovn payout reconcile`.
+fn subcommand(
+    store: &Store,
+    cwd: &Path,
+    ctx: &Context,
+    command: &PayoutCommand,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    match command {
+        PayoutCommand::Verify {
+            id,
+            at,
+            source,
+            receiver,
+        } => {
+            let at = at.as_deref().unwrap_or("HEAD");
+            match receiver {
+                Some(receiver) => {
+                    super::incoming::verify_receiver(store, cwd, id, at, receiver, out)
+                }
+                None => verify(store, cwd, id, at, source.as_deref(), out),
+            }
+        }
+        PayoutCommand::Reconcile {
+            project,
+            date,
+            memo,
+        } => reconcile(store, ctx, project.as_deref(), date.as_deref(), memo, out),
+    }
+}
+
 /// The day of a revenue event, as the other commands' day flags read it (`2026-12-1`,
 /// `today`, `yesterday`; see `core::when`).
 fn revenue_date(text: &str, today: NaiveDate) -> Result<NaiveDate, CliError> {
@@ -265,14 +323,13 @@ fn revenue_date(text: &str, today: NaiveDate) -> Result<NaiveDate, CliError> {
 fn checked(
     args: PayoutArgs,
     today: NaiveDate,
-) -> Result<(PayoutArgs, Decimal, Option<NaiveDate>), CliError> {
-    let Some(amount_text) = &args.amount else {
-        return Err(CliError::usage(
-            "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
-            None,
-        ));
+) -> Result<(PayoutArgs, Option<Decimal>, Option<NaiveDate>), CliError> {
+    // Taken in from another network's payout, the amount may come from the line.
+    let amount = match &args.amount {
+        Some(text) => Some(revenue("", text)?),
+        None if args.from_payout.is_some() => None,
+        None => return Err(no_amount()),
     };
-    let amount = revenue("", amount_text)?;
     let date = match &args.date {
         Some(text) => Some(revenue_date(text, today)?),
         None => None,
@@ -294,6 +351,13 @@ fn checked(
         ..args
     };
     Ok((args, amount, date))
+}
+
+fn no_amount() -> CliError {
+    CliError::usage(
+        "give the revenue AMOUNT, e.g. `ovn payout 3000 -p drone`",
+        None,
+    )
 }
 
 /// What a preview shows.
@@ -1046,11 +1110,12 @@ fn record(
     ctx: &Context,
     ledger: &Ledger,
     result: &Payout,
-    settled: &[payout::Settled],
+    recording: Recording<'_>,
     args: &PayoutArgs,
     rev: &ResolvedRev,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
+    let Recording { settled, source } = recording;
     let date = result.date.unwrap_or_else(|| ctx.now.date_naive());
     let commit = rev.id();
     // The same revenue event must not be recorded twice: look at the payouts of the ledger
@@ -1062,8 +1127,16 @@ fn record(
         memo: args.memo.as_deref(),
     };
     event.not_recorded(store, rev, ledger, result.minor_units)?;
+    if let Some(s) = source {
+        ops::incoming::not_taken(store, rev, ledger, s)?;
+    }
     let id = super::writing::new_id(ctx)?;
     let digest = payout::digest(ledger, result, settled);
+    // Revenue taken in: the record pins its source, and its digest covers it.
+    let digest = match source {
+        Some(s) => crate::core::incoming::sealed(&digest, s),
+        None => digest,
+    };
     let mut rec = payout::record(
         result,
         id.clone(),
@@ -1080,6 +1153,7 @@ fn record(
             .map(At::new)
             .collect(),
     ));
+    rec.source = source.cloned();
     let text = write::payout(&rec);
     let path = format!("payouts/{}/{id}.toml", date.format("%Y"));
     let message = format!(
@@ -1095,6 +1169,9 @@ fn record(
     // Under the lock, look once more for the same event on the branch itself.
     let outcome = commit_payout(store, ctx, (&path, &text), &message, |branch| {
         event.not_on_branch(branch)?;
+        if let Some(s) = source {
+            ops::incoming::not_taken_in(branch, s)?;
+        }
         ops::payout::all_seen(ledger, branch, result.project.as_str(), rev.name())?;
         Ok(())
     })?;
@@ -1118,8 +1195,18 @@ fn record(
             &format!("Recorded payout {id} (computed at {})", &commit[..12]),
             &outcome,
         )?;
+        if let Some(s) = source {
+            super::incoming::report_taken(s, result.minor_units, out)?;
+        }
     }
     Ok(EXIT_OK)
+}
+
+/// What a record holds besides the payout: what recorded payouts settled (its digest covers
+/// them) and, for revenue taken in from another network, the line it came from.
+struct Recording<'a> {
+    settled: &'a [payout::Settled],
+    source: Option<&'a crate::core::incoming::Source>,
 }
 
 /// `ovn payout --record --format json`: where the record went, and the payout it holds.
@@ -1274,7 +1361,14 @@ fn verify_reconciliation(
     )))
 }
 
-fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8, CliError> {
+fn verify(
+    store: &Store,
+    cwd: &Path,
+    id: &str,
+    at: &str,
+    source: Option<&str>,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
     let head = store.resolve_rev(at)?;
     let loaded = ops::load::whole(store, &head)?;
     // A unique prefix stands for the whole id, as everywhere an id is taken.
@@ -1292,6 +1386,14 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
             None,
         ));
     };
+    if source.is_some() && rec.source.is_none() {
+        return Err(CliError::usage(
+            format!(
+                "payout {id} takes no revenue in from another network: --source has nothing to check"
+            ),
+            None,
+        ));
+    }
     let recorded = store
         .read_file_at(&head.id(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
@@ -1320,6 +1422,9 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
             rec.amount.value,
             rec.currency
         )?;
+        if let Some(s) = &rec.source {
+            return super::incoming::verify_source(store, cwd, s, source, out);
+        }
         return Ok(EXIT_OK);
     }
     writeln!(
@@ -1344,7 +1449,10 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
 }
 
 /// The text of payout record `rec` re-derived at its pinned commit.
-fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
+pub(super) fn rederive(
+    store: &Store,
+    rec: &crate::core::record::PayoutRecord,
+) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
     if !then.diagnostics.is_empty() {
@@ -1365,6 +1473,10 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         ..
     } = ops::payout::compute(store, &pinned, &then.ledger, &request)?;
     let digest = payout::digest(&then.ledger, &result, &settled);
+    let digest = match &rec.source {
+        Some(s) => crate::core::incoming::sealed(&digest, s),
+        None => digest,
+    };
     let mut again = payout::record(
         &result,
         rec.id.value.clone(),
@@ -1373,6 +1485,7 @@ fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<St
         rec.commit.clone(),
         digest,
     );
+    again.source = rec.source.clone();
     // A record written before `follows` existed is re-derived as it was written.
     if rec.follows.is_some() {
         again.follows = Some(At::new(

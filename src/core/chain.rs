@@ -500,5 +500,6 @@ pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) 
                 amount: fixed(o.excess - o.stated),
             })
             .collect(),
+        source: None,
     }
 }

@@ -16,6 +16,7 @@ pub mod formula;
 pub mod freeze;
 pub mod governance;
 pub mod import;
+pub mod incoming;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

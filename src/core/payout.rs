@@ -1956,6 +1956,7 @@ pub fn record(
             })
             .collect(),
         overpaid: Vec::new(),
+        source: None,
     }
 }
 

@@ -156,7 +156,11 @@ pub fn agent(
     let mut f = Fields::new(src.path, src.base, "agent", table, true, diags);
     let id = f.id("id", Need::Required("\"<file name>\""));
     let name = f.text("name", Need::Required("\"Ana Lima\""));
-    let kind = f.word("kind", Need::Optional, &["person", "organization"]);
+    let kind = f.word(
+        "kind",
+        Need::Optional,
+        &["person", "organization", "network"],
+    );
     let emails = f.text_list("emails");
     for email in &emails {
         if !email.value.contains('@') || email.value.chars().any(char::is_whitespace) {
@@ -173,6 +177,7 @@ pub fn agent(
     }
     let keys = f.text_list("keys");
     let joined = f.date("joined", Need::Optional);
+    let ledger = f.text("ledger", Need::Optional);
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -182,11 +187,13 @@ pub fn agent(
         name: name?.value,
         kind: match kind.as_ref().map(|k| k.value.as_str()) {
             Some("organization") => AgentKind::Organization,
+            Some("network") => AgentKind::Network,
             _ => AgentKind::Person,
         },
         emails,
         keys: keys.into_iter().map(|k| k.value).collect(),
         joined: joined.map(|d| d.value),
+        ledger: ledger.map(|l| l.value),
     })
 }
 
@@ -1287,6 +1294,7 @@ pub fn payout(
             f.failed = true;
         }
     }
+    let source = super::incoming::read(&mut f, money, amount.as_ref());
     let settled = settled_claims(&mut f, "settled", money);
     let overpaid_span = f.peek_span("overpaid");
     let overpaid = settled_claims(&mut f, "overpaid", money);
@@ -1335,6 +1343,7 @@ pub fn payout(
         lines,
         settled,
         overpaid,
+        source,
     })
 }
 

@@ -151,6 +151,8 @@ pub enum AgentKind {
     Person,
     /// A group, fund or company.
     Organization,
+    /// A member network whose ledger lives in its own repository (see `core::incoming`).
+    Network,
 }
 
 impl AgentKind {
@@ -159,6 +161,7 @@ impl AgentKind {
         match self {
             AgentKind::Person => "person",
             AgentKind::Organization => "organization",
+            AgentKind::Network => "network",
         }
     }
 }
@@ -180,6 +183,8 @@ pub struct Agent {
     pub keys: Vec<String>,
     /// When the agent joined.
     pub joined: Option<NaiveDate>,
+    /// For a network: where its ledger lives (a URL or a path; documentation only).
+    pub ledger: Option<String>,
 }
 
 /// A venture whose revenue is shared by an agreement.
@@ -596,4 +601,7 @@ pub struct PayoutRecord {
     /// For a reconciliation: what each claim was repaid beyond what it is owed, stated so
     /// that it stays on the record (`[[overpaid]]`).
     pub overpaid: Vec<SettledClaim>,
+    /// For revenue taken in from another network's payout: the line it came from
+    /// (`[source]`).
+    pub source: Option<super::incoming::Source>,
 }

@@ -275,7 +275,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let ledger = self.ledger;
         for a in ledger.agents.iter().filter(|a| query.agent(&a.id.value)) {
             let kind = match a.kind {
-                AgentKind::Organization => "vf:Organization",
+                AgentKind::Organization | AgentKind::Network => "vf:Organization",
                 AgentKind::Person => "vf:Person",
             };
             let v = json!({

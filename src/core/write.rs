@@ -163,6 +163,7 @@ pub fn agent(a: &Agent) -> String {
         d.list("keys", a.keys.iter().map(String::as_str));
     }
     d.opt_date("joined", a.joined);
+    d.opt_str("ledger", a.ledger.as_deref());
     d.0
 }
 
@@ -362,6 +363,9 @@ pub fn payout(p: &PayoutRecord) -> String {
     d.str("digest", &p.digest);
     if let Some(follows) = &p.follows {
         d.list("follows", follows.value.iter().map(|f| f.value.as_str()));
+    }
+    if let Some(s) = &p.source {
+        d.0.push_str(&super::incoming::write(s));
     }
     for l in &p.lines {
         d.line("");

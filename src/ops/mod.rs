@@ -20,6 +20,7 @@ pub mod export;
 pub mod history;
 pub mod ids;
 pub mod import;
+pub mod incoming;
 pub mod load;
 pub mod pay;
 pub mod payout;

@@ -8,6 +8,7 @@
 
 pub(crate) mod atomic;
 mod error;
+mod foreign;
 mod history;
 mod index;
 mod init;

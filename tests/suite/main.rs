@@ -46,6 +46,7 @@ mod cli {
     mod init;
     mod log;
     mod man;
+    mod networks;
     mod pay;
     mod payout;
     mod project;

@@ -187,6 +187,8 @@ pub fn agent_human(ledger: &Ledger, a: &Agent) -> String {
         })
         .collect();
     let mut out = format!("agent {} ({})\n", escaped(id.as_str()), one_line(&a.name));
+    // A network's ledger, shown only where one is named.
+    let ledger_line = a.ledger.as_deref().map(|l| ("ledger", one_line(l)));
     fields(
         &mut out,
         &[
@@ -207,7 +209,10 @@ pub fn agent_human(ledger: &Ledger, a: &Agent) -> String {
             ("steward of", or_none(joined(&ids(stewards)))),
             ("owns", or_none(joined(&owns))),
             ("file", escaped(ledger.path(a.file))),
-        ],
+        ]
+        .into_iter()
+        .chain(ledger_line)
+        .collect::<Vec<_>>(),
     );
     out
 }

@@ -84,8 +84,9 @@ fn agent() -> impl Strategy<Value = Agent> {
         prop::collection::vec(email(), 0..3),
         prop::collection::vec(text(), 0..2),
         prop::option::of(date()),
+        prop::option::of(text()),
     )
-        .prop_map(|(id, name, org, emails, keys, joined)| Agent {
+        .prop_map(|(id, name, org, emails, keys, joined, ledger)| Agent {
             file: 0,
             id,
             name,
@@ -97,6 +98,7 @@ fn agent() -> impl Strategy<Value = Agent> {
             emails,
             keys,
             joined,
+            ledger,
         })
 }
 

@@ -23,6 +23,8 @@ use crate::core::{render, write};
 use crate::ops;
 use crate::store::{Outcome, Plan, ResolvedRev, Store};
 
+mod cascade;
+
 /// Share a revenue event among contributors by the project's value equation.
 ///
 /// Computes how AMOUNT (in the network currency) is paid out under the agreement of the
@@ -207,6 +209,17 @@ pub fn run(
         // revenue event is left out of both.
         date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
     };
+    // A project whose agreement pays projects: the whole cascade (see core::cascade).
+    if crate::core::cascade::pays_projects(&ledger, &project) {
+        let preview = cascade::Run {
+            store: &store,
+            ctx,
+            ledger: &ledger,
+            rev: &rev,
+            validated,
+        };
+        return preview.run(&request, &args, out);
+    }
     let ops::payout::Computed {
         payout: result,
         settled,
@@ -1206,6 +1219,9 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
             None,
         ));
     };
+    if cascade::is_part(rec) {
+        return cascade::verify(store, &head, &loaded.ledger, rec, out);
+    }
     let recorded = store
         .read_file_at(&head.id(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();

@@ -254,10 +254,16 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
             let decay = (equity && n % 2 == 0).then(|| ovn::core::decay::Schedule {
                 steps: vec![step(Some("18m"), 100), step(Some("3y"), 50), step(None, 5)],
             });
+            // Some buckets pay a project instead of an agent (a sub-project's cascade).
+            let (to, to_project) = match to {
+                Some(t) if n % 4 == 0 => (None, Some(t)),
+                to => (to, None),
+            };
             Bucket {
                 name: At::new(name),
                 budget,
                 to,
+                to_project,
                 claim,
                 cap,
                 rules,

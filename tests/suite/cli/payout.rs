@@ -613,7 +613,10 @@ fn a_sub_project_cascade_records_verifies_and_pays() {
     let (_, report, _) = run(&s, &dir, &["report", "payouts"]);
     // The revenue is counted once, and nobody is owed the lab's line as an agent.
     assert!(!report.contains("\n lab "), "{report}");
-    assert!(report.contains(" total               3   3000.00   100.00%"), "{report}");
+    assert!(
+        report.contains(" total               3   3000.00   100.00%"),
+        "{report}"
+    );
     s.ovn(&dir).arg("check").assert().success();
 
     // An edited sub-payout no longer matches, from the top or from itself.

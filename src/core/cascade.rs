@@ -30,6 +30,7 @@ use super::ledger::Ledger;
 use super::parse::{Fields, Need};
 use super::payout::{self, Options, Payout, PayoutError, Request, Settled};
 use super::record::{Agreement, At, ParentLine, PayoutRecord};
+use super::report::{ContributionReport, ContributionRow, Dimension, Totals};
 use super::value::Id;
 
 /// The most levels a cascade has, the top payout included: deep enough for a network of
@@ -693,4 +694,90 @@ fn links(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// `ovn report contributions --by project` as the project tree: each project (by its
+/// `parent`) after its parent, its id indented two spaces per level, its row summing its own
+/// contributions and those of all its sub-projects; a parent with no contribution of its own
+/// is listed when a sub-project has some. The total stays the report's (each contribution
+/// counted once); a row's share is of it. `None` when the report is not grouped by project
+/// alone or no listed project has a parent: the flat report is the tree then.
+pub fn project_tree(ledger: &Ledger, report: &ContributionReport) -> Option<ContributionReport> {
+    if report.by != [Dimension::Project] {
+        return None;
+    }
+    let parent: BTreeMap<&str, &str> = ledger
+        .projects
+        .iter()
+        .filter_map(|p| Some((p.id.value.as_str(), p.parent.as_ref()?.value.as_str())))
+        .collect();
+    let own: BTreeMap<&str, &Totals> = report
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.keys.first()?.as_str(), &r.totals)))
+        .collect();
+    if !own.keys().any(|p| parent.contains_key(p)) {
+        return None;
+    }
+    // Every listed project and its ancestors (a loop of parents is `parent-cycle`: stop there).
+    let mut shown: BTreeSet<&str> = BTreeSet::new();
+    for &p in own.keys() {
+        let mut at = p;
+        while shown.insert(at) {
+            match parent.get(at) {
+                Some(&up) => at = up,
+                None => break,
+            }
+        }
+    }
+    let mut children: BTreeMap<Option<&str>, Vec<&str>> = BTreeMap::new();
+    for &p in &shown {
+        let up = parent.get(p).copied().filter(|up| shown.contains(up));
+        children.entry(up).or_default().push(p);
+    }
+    let mut rows = Vec::new();
+    let mut stack: Vec<(&str, usize)> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|&p| (p, 0))
+        .collect();
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    while let Some((p, depth)) = stack.pop() {
+        if !placed.insert(p) || depth >= MAX_DEPTH * 4 {
+            continue;
+        }
+        let mut totals = Totals::default();
+        let mut below = vec![p];
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        while let Some(q) = below.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            if let Some(t) = own.get(q) {
+                totals.count += t.count;
+                totals.hours += t.hours;
+                totals.use_hours += t.use_hours;
+                totals.amount += t.amount;
+                totals.value += t.value;
+                totals.other_currency += t.other_currency;
+            }
+            below.extend(children.get(&Some(q)).into_iter().flatten());
+        }
+        let share = (!report.total.value.is_zero()).then(|| totals.value / report.total.value);
+        rows.push(ContributionRow {
+            keys: vec![format!("{}{p}", "  ".repeat(depth))],
+            totals,
+            share,
+        });
+        for &c in children.get(&Some(p)).into_iter().flatten().rev() {
+            stack.push((c, depth + 1));
+        }
+    }
+    Some(ContributionReport {
+        by: report.by.clone(),
+        rows,
+        total: report.total.clone(),
+    })
 }

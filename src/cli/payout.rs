@@ -50,6 +50,12 @@ mod cascade;
 /// contributions dated after it are left out of both, so a preview shows exactly the lines
 /// the same command with --record records.
 ///
+/// A bucket may pay a project (`to_project`): its line is that project's revenue, shared by
+/// the project's own agreement in a sub-payout, recursively. Every level is shown, indented
+/// two spaces per level (with --explain, each step of each level); --record writes the
+/// payout and every sub-payout in one commit, linked line by line; `verify` of any of them
+/// re-derives the whole cascade (see Sub-projects and cascades in ovn-ledger(5)).
+///
 /// A record names the payout of the project it follows, so two payouts computed without
 /// seeing each other are caught as a fork (see PAYOUT LINE in ovn-ledger(5)); --record
 /// refuses a revision that lacks a payout of the project the current branch has. Recording
@@ -112,7 +118,8 @@ pub struct PayoutArgs {
 /// Subcommands of `ovn payout`.
 #[derive(Debug, Subcommand)]
 pub enum PayoutCommand {
-    /// Re-derive a recorded payout from its pinned commit and compare it byte for byte
+    /// Re-derive a recorded payout from its pinned commit and compare it byte for byte (for
+    /// a payout of a cascade: the whole cascade, from its top)
     Verify {
         /// The payout record's id, or a unique prefix of it
         #[arg(value_name = "ID")]

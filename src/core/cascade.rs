@@ -781,3 +781,147 @@ pub fn project_tree(ledger: &Ledger, report: &ContributionReport) -> Option<Cont
         total: report.total.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{self, RawFile};
+
+    /// A ledger of projects `a`, `b`, ... each with an agreement whose buckets pay the
+    /// projects listed (`to_project`) and the rest to agent `ana`.
+    fn projects(pays: &[(&str, &[&str])]) -> ledger::Loaded {
+        let mut files = vec![
+            RawFile {
+                path: "ovn.toml".to_owned(),
+                bytes: b"format = 1\nname = \"N\"\ncurrency = \"EUR\"\n".to_vec(),
+            },
+            RawFile {
+                path: "agents/ana.toml".to_owned(),
+                bytes: b"id = \"ana\"\nname = \"Ana\"\n".to_vec(),
+            },
+        ];
+        for (p, to) in pays {
+            files.push(RawFile {
+                path: format!("projects/{p}.toml"),
+                bytes: format!("id = \"{p}\"\nname = \"{p}\"\nagreement = \"{p}-ve\"\n")
+                    .into_bytes(),
+            });
+            let mut a = format!("id = \"{p}-ve\"\nname = \"{p}\"\n");
+            for t in *to {
+                a.push_str(&format!(
+                    "\n[[buckets]]\nname = \"to-{t}\"\nshare = \"10%\"\nto_project = \"{t}\"\n"
+                ));
+            }
+            a.push_str("\n[[buckets]]\nname = \"rest\"\nshare = \"rest\"\nto = \"ana\"\n");
+            files.push(RawFile {
+                path: format!("agreements/{p}-ve.toml"),
+                bytes: a.into_bytes(),
+            });
+        }
+        ledger::load(&files)
+    }
+
+    fn codes(l: &ledger::Loaded) -> Vec<(Code, String)> {
+        l.diagnostics
+            .iter()
+            .map(|d| (d.code, d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_loop_is_reported_once_naming_it_from_its_smallest_project() {
+        let l = projects(&[("c", &["a"]), ("a", &["b"]), ("b", &["c"]), ("d", &["a"])]);
+        assert_eq!(
+            codes(&l),
+            [(
+                Code::CascadeCycle,
+                "projects pay each other in a loop: a -> b -> c -> a".to_owned()
+            )]
+        );
+        assert_eq!(l.diagnostics[0].path, "agreements/a-ve.toml");
+    }
+
+    #[test]
+    fn a_project_paying_itself_is_a_loop() {
+        let l = projects(&[("a", &["a"])]);
+        assert_eq!(
+            codes(&l),
+            [(
+                Code::CascadeCycle,
+                "projects pay each other in a loop: a -> a".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_diamond_is_no_loop_and_sixteen_levels_are_allowed() {
+        let l = projects(&[("a", &["b", "c"]), ("b", &["d"]), ("c", &["d"]), ("d", &[])]);
+        assert_eq!(codes(&l), []);
+        let names: Vec<String> = (0..17).map(|i| format!("p{i:02}")).collect();
+        let chain = |n: usize| -> Vec<(String, Vec<String>)> {
+            (0..n)
+                .map(|i| {
+                    let next = if i + 1 < n {
+                        vec![names[i + 1].clone()]
+                    } else {
+                        vec![]
+                    };
+                    (names[i].clone(), next)
+                })
+                .collect()
+        };
+        for (n, deep) in [(16, false), (17, true)] {
+            let c = chain(n);
+            let refs: Vec<Vec<&str>> = c
+                .iter()
+                .map(|(_, t)| t.iter().map(String::as_str).collect())
+                .collect();
+            let pays: Vec<(&str, &[&str])> = c
+                .iter()
+                .zip(&refs)
+                .map(|((p, _), t)| (p.as_str(), t.as_slice()))
+                .collect();
+            let l = projects(&pays);
+            assert_eq!(
+                l.diagnostics.iter().any(|d| d.code == Code::CascadeDepth),
+                deep,
+                "{n}: {:?}",
+                codes(&l)
+            );
+        }
+    }
+
+    #[test]
+    fn a_cascade_computes_each_level_and_links_them() {
+        let l = projects(&[("a", &["b"]), ("b", &["c"]), ("c", &[])]);
+        assert_eq!(codes(&l), []);
+        let request = Request {
+            project: "a",
+            amount: Decimal::new(100_000, 2),
+            date: None,
+        };
+        let c = compute(&l.ledger, &request, &[], Options::default()).unwrap();
+        let shape: Vec<(&str, usize, Option<(usize, usize)>, String)> = c
+            .levels
+            .iter()
+            .map(|v| {
+                (
+                    v.payout.project.as_str(),
+                    v.depth,
+                    v.parent,
+                    v.payout.amount.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("a", 0, None, "1000.00".to_owned()),
+                ("b", 1, Some((0, 0)), "100.00".to_owned()),
+                ("c", 2, Some((1, 0)), "10.00".to_owned()),
+            ]
+        );
+        assert!(pays_projects(&l.ledger, "a") && !pays_projects(&l.ledger, "c"));
+        assert_eq!(reachable(&l.ledger, "b"), ["b", "c"]);
+    }
+}

@@ -284,6 +284,19 @@ fn record(
         }
         Ok(())
     })?;
+    said(c, &stamp, &outcome, args, out)
+}
+
+/// What `--record` of a cascade says: the records and the commit, or in JSON the ids and the
+/// cascade.
+fn said(
+    c: &Cascade,
+    stamp: &cascade::Stamp,
+    outcome: &Outcome,
+    args: &PayoutArgs,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let commit = &stamp.commit;
     let top_id = &stamp.ids[0];
     if args.format == Format::Json {
         #[derive(Serialize)]
@@ -297,7 +310,7 @@ fn record(
             ids: stamp.ids.iter().map(Id::as_str).collect(),
             commit: outcome.commit.map(|c| c.to_string()),
             branch: outcome.branch.as_deref(),
-            payout: JsonCascade::new(c, &commit, &[], args.explain),
+            payout: JsonCascade::new(c, commit, &[], args.explain),
         };
         serde_json::to_writer_pretty(&mut *out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -307,11 +320,11 @@ fn record(
         out,
         &format!(
             "Recorded payout {top_id} and {} sub-payout{} (computed at {})",
-            records.len() - 1,
-            if records.len() == 2 { "" } else { "s" },
-            &commit[..12]
+            c.levels.len() - 1,
+            if c.levels.len() == 2 { "" } else { "s" },
+            &commit[..12.min(commit.len())]
         ),
-        &outcome,
+        outcome,
     )?;
     for (n, level) in c.levels.iter().enumerate().skip(1) {
         let (parent, line) = level.parent.unwrap_or_default();
@@ -390,7 +403,6 @@ pub(super) fn verify(
     let computed = ops::payout::compute_cascade(store, &pinned, &then.ledger, &request)?;
     let c = &computed.cascade;
     let ids = cascade::recorded_ids(ledger, top, c);
-    let mut mismatches = Vec::new();
     // A level whose record is missing gets a placeholder id, so the others still compare.
     let stamp = cascade::Stamp {
         ids: ids
@@ -402,6 +414,44 @@ pub(super) fn verify(
         commit: top.commit.clone(),
     };
     let again = cascade::records(&then.ledger, &computed.settled, c, &stamp);
+    let (mismatches, lines) = compare(store, head, ledger, &again, &ids)?;
+    if mismatches.is_empty() {
+        writeln!(
+            out,
+            "payout {} matches: its cascade from {} re-derived at {} byte for byte ({} payouts, {} lines, {} {})",
+            rec.id.value,
+            top.id.value,
+            &top.commit[..12.min(top.commit.len())],
+            again.len(),
+            lines,
+            top.amount.value,
+            top.currency
+        )?;
+        return Ok(EXIT_OK);
+    }
+    writeln!(
+        out,
+        "payout {} does NOT match: its cascade from {} re-derived at {} differs:",
+        rec.id.value,
+        top.id.value,
+        &top.commit[..12.min(top.commit.len())]
+    )?;
+    for m in mismatches {
+        writeln!(out, "{m}")?;
+    }
+    Ok(EXIT_PROBLEMS)
+}
+
+/// Compares each re-derived record of a cascade (`again`) with the one recorded at `head`
+/// under the id its parent's line names (`ids`): what differs, and how many lines there are.
+fn compare(
+    store: &Store,
+    head: &ResolvedRev,
+    ledger: &Ledger,
+    again: &[PayoutRecord],
+    ids: &[Option<Id>],
+) -> Result<(Vec<String>, usize), CliError> {
+    let mut mismatches = Vec::new();
     let mut lines = 0;
     for (n, want) in again.iter().enumerate() {
         let Some(id) = &ids[n] else {
@@ -435,29 +485,5 @@ pub(super) fn verify(
             mismatches.push(diff);
         }
     }
-    if mismatches.is_empty() {
-        writeln!(
-            out,
-            "payout {} matches: its cascade from {} re-derived at {} byte for byte ({} payouts, {} lines, {} {})",
-            rec.id.value,
-            top.id.value,
-            &top.commit[..12.min(top.commit.len())],
-            again.len(),
-            lines,
-            top.amount.value,
-            top.currency
-        )?;
-        return Ok(EXIT_OK);
-    }
-    writeln!(
-        out,
-        "payout {} does NOT match: its cascade from {} re-derived at {} differs:",
-        rec.id.value,
-        top.id.value,
-        &top.commit[..12.min(top.commit.len())]
-    )?;
-    for m in mismatches {
-        writeln!(out, "{m}")?;
-    }
-    Ok(EXIT_PROBLEMS)
+    Ok((mismatches, lines))
 }

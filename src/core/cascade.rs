@@ -901,7 +901,8 @@ mod tests {
             date: None,
         };
         let c = compute(&l.ledger, &request, &[], Options::default()).unwrap();
-        let shape: Vec<(&str, usize, Option<(usize, usize)>, String)> = c
+        type Row<'a> = (&'a str, usize, Option<(usize, usize)>, String);
+        let shape: Vec<Row<'_>> = c
             .levels
             .iter()
             .map(|v| {

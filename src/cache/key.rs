@@ -45,7 +45,9 @@ use crate::core::ledger::RecordType;
 /// Generation 5: both of generation 4's changes together (each had been built as 4 alone).
 /// Generation 6: agents of kind `network`, payouts taking revenue in (`[source]`) and the
 /// check that a line is taken in once.
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 6");
+/// Generation 7: both of generation 6's changes together (each had been built as 6 alone):
+/// sub-payouts (a line paying a project is neither owed nor counted twice).
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 7");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

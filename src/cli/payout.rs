@@ -23,6 +23,8 @@ use crate::core::{render, write};
 use crate::ops;
 use crate::store::{Outcome, Plan, ResolvedRev, Store};
 
+mod cascade;
+
 /// Share a revenue event among contributors by the project's value equation.
 ///
 /// Computes how AMOUNT (in the network currency) is paid out under the agreement of the
@@ -47,6 +49,12 @@ use crate::store::{Outcome, Plan, ResolvedRev, Store};
 /// The revenue event is dated --date, by default today, for a preview and a record alike:
 /// contributions dated after it are left out of both, so a preview shows exactly the lines
 /// the same command with --record records.
+///
+/// A bucket may pay a project (`to_project`): its line is that project's revenue, shared by
+/// the project's own agreement in a sub-payout, recursively. Every level is shown, indented
+/// two spaces per level (with --explain, each step of each level); --record writes the
+/// payout and every sub-payout in one commit, linked line by line; `verify` of any of them
+/// re-derives the whole cascade (see Sub-projects and cascades in ovn-ledger(5)).
 ///
 /// A record names the payout of the project it follows, so two payouts computed without
 /// seeing each other are caught as a fork (see PAYOUT LINE in ovn-ledger(5)); --record
@@ -127,7 +135,8 @@ pub struct PayoutArgs {
 /// Subcommands of `ovn payout`.
 #[derive(Debug, Subcommand)]
 pub enum PayoutCommand {
-    /// Re-derive a recorded payout from its pinned commit and compare it byte for byte
+    /// Re-derive a recorded payout from its pinned commit and compare it byte for byte (for
+    /// a payout of a cascade: the whole cascade, from its top)
     Verify {
         /// The payout record's id, or a unique prefix of it
         #[arg(value_name = "ID")]
@@ -230,6 +239,17 @@ pub fn run(
         // revenue event is left out of both.
         date: Some(date.unwrap_or_else(|| ctx.now.date_naive())),
     };
+    // A project whose agreement pays projects: the whole cascade (see core::cascade).
+    if crate::core::cascade::pays_projects(&ledger, &project) {
+        let preview = cascade::Run {
+            store: &store,
+            ctx,
+            ledger: &ledger,
+            rev: &rev,
+            validated,
+        };
+        return preview.run(&request, &args, out);
+    }
     let ops::payout::Computed {
         payout: result,
         settled,
@@ -1393,6 +1413,9 @@ fn verify(
             ),
             None,
         ));
+    }
+    if cascade::is_part(rec) {
+        return cascade::verify(store, &head, &loaded.ledger, rec, out);
     }
     let recorded = store
         .read_file_at(&head.id(), loaded.ledger.path(rec.file))?

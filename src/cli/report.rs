@@ -141,6 +141,12 @@ pub struct ContributionsArgs {
     #[arg(long, value_enum, value_name = "DIM", value_delimiter = ',')]
     pub by: Vec<By>,
 
+    /// With --by project: one row per project, as before sub-projects; without it, the
+    /// projects form a tree by their `parent` (indented, a parent's row including its
+    /// sub-projects') in the table, markdown and chart (CSV and JSON stay flat)
+    #[arg(long)]
+    pub flat: bool,
+
     #[allow(missing_docs)]
     #[command(flatten)]
     pub common: Common,
@@ -389,7 +395,17 @@ pub fn run(
                     .expect("a full load always answers")
                 }
             };
-            contributions(&r, mu, &currency, &scope)
+            // Sub-projects roll up into their parents for a reader; machine formats stay
+            // flat, so their rows add up.
+            let tree = match &args.command {
+                ReportCommand::Contributions(a)
+                    if !a.flat && matches!(common.format, Format::Table | Format::Markdown) =>
+                {
+                    crate::core::cascade::project_tree(&source.ledger, &r)
+                }
+                _ => None,
+            };
+            contributions(tree.as_ref().unwrap_or(&r), mu, &currency, &scope)
         }
         ReportCommand::Claims(_) => {
             if amount.is_some() {

@@ -466,6 +466,8 @@ fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<Stri
         Code::CorrectedTwice,
         Code::CorrectionLoop,
         Code::PayoutFork,
+        Code::CascadeCycle,
+        Code::CascadeDepth,
     ];
     let own: Vec<Diagnostic> = diagnostics
         .iter()

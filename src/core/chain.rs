@@ -488,6 +488,7 @@ pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) 
         commit: stamp.commit,
         digest,
         follows: Some(At::new(r.follows.iter().cloned().map(At::new).collect())),
+        parent: None,
         lines: Vec::new(),
         settled: Vec::new(),
         overpaid: r

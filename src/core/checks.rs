@@ -83,6 +83,10 @@ pub const CHECKS: &[Check] = &[
         name: "incoming lines",
         run: super::incoming::check,
     },
+    Check {
+        name: "cascades",
+        run: super::cascade::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each
@@ -226,6 +230,9 @@ fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         for b in &a.buckets {
             if let Some(to) = &b.to {
                 reference(ledger, diags, path, "to", Agent, to);
+            }
+            if let Some(p) = &b.to_project {
+                reference(ledger, diags, path, "to_project", Project, p);
             }
             for rule in &b.rules {
                 if let Some(p) = &rule.project {
@@ -541,7 +548,10 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         reference(ledger, diags, path, "project", Project, &p.project);
         reference(ledger, diags, path, "agreement", Agreement, &p.agreement);
         for l in &p.lines {
-            reference(ledger, diags, path, "lines.agent", Agent, &l.agent);
+            match &l.project {
+                Some(sub) => reference(ledger, diags, path, "lines.project", Project, sub),
+                None => reference(ledger, diags, path, "lines.agent", Agent, &l.agent),
+            }
         }
         for s in &p.settled {
             reference(
@@ -571,7 +581,10 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             p.amount.value.normalize(),
             p.memo.as_deref(),
         );
-        if let Some(first) = events.insert(key, path) {
+        // A sub-payout is its parent's revenue event, not one of its own.
+        if p.parent.is_none()
+            && let Some(first) = events.insert(key, path)
+        {
             diags.push(
                 Diagnostic::new(
                     Code::DuplicatePayout,

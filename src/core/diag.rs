@@ -80,6 +80,10 @@ pub enum Code {
     /// The payments of a payout line sum to more than it owes (or refund more than it was
     /// paid).
     Overpayment,
+    /// Projects whose agreements pay each other (`to_project`) in a loop.
+    CascadeCycle,
+    /// A chain of projects paying projects longer than a cascade may be.
+    CascadeDepth,
 }
 
 impl Code {
@@ -116,6 +120,8 @@ impl Code {
         Code::NotAFile,
         Code::TooLarge,
         Code::Overpayment,
+        Code::CascadeCycle,
+        Code::CascadeDepth,
     ];
 
     /// The stable string form.
@@ -152,6 +158,8 @@ impl Code {
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
             Code::Overpayment => "overpayment",
+            Code::CascadeCycle => "cascade-cycle",
+            Code::CascadeDepth => "cascade-depth",
         }
     }
 
@@ -199,6 +207,8 @@ impl Code {
             }
             Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
+            Code::CascadeCycle => "projects pay each other (`to_project`) in a loop",
+            Code::CascadeDepth => "projects paying projects in a chain deeper than 16 levels",
         }
     }
 

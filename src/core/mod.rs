@@ -4,6 +4,7 @@
 
 pub mod append;
 pub mod bounds;
+pub mod cascade;
 pub mod chain;
 pub mod checks;
 pub mod codec;

@@ -248,7 +248,8 @@ fn paid_by_line(ledger: &Ledger) -> BTreeMap<LineKey<'_>, (Decimal, usize)> {
 /// order.
 fn lines_of(payout: &PayoutRecord) -> Vec<(&Id, &str, Decimal)> {
     let mut out: Vec<(&Id, &str, Decimal)> = Vec::new();
-    for l in &payout.lines {
+    // A line that pays a project is settled by its sub-payout, whose lines are paid instead.
+    for l in payout.lines.iter().filter(|l| l.project.is_none()) {
         match out
             .iter_mut()
             .find(|(a, b, _)| **a == l.agent.value && *b == l.bucket)
@@ -277,7 +278,13 @@ pub fn balances(ledger: &Ledger) -> Vec<LineBalance> {
                 payout: p.id.value.clone(),
                 date: p.date.value,
                 project: p.project.value.clone(),
-                number: i + 1,
+                // The line's place among the record's `[[lines]]`, those paying a
+                // project (not listed) counted.
+                number: p
+                    .lines
+                    .iter()
+                    .position(|l| l.agent.value == *agent && l.bucket == bucket)
+                    .map_or(i + 1, |n| n + 1),
                 agent: agent.clone(),
                 bucket: bucket.to_owned(),
                 owed,

@@ -1006,7 +1006,8 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             freeze: bucket.freeze.as_ref().map(super::freeze::Summary::of),
         };
         self.policy = bucket.policy;
-        if let Some(to) = &bucket.to {
+        // A bucket paying a project pays it whole too; its line is shared by a sub-payout.
+        if let Some(to) = bucket.to.as_ref().or(bucket.to_project.as_ref()) {
             result.paid = budget;
             result.lines.push((to.value.clone(), budget, budget));
             self.pool -= budget;
@@ -1936,6 +1937,7 @@ pub fn record(
         commit,
         digest,
         follows: None,
+        parent: None,
         lines: payout
             .lines
             .iter()
@@ -1943,6 +1945,8 @@ pub fn record(
                 agent: At::new(l.agent.clone()),
                 bucket: l.bucket.clone(),
                 amount: fixed(l.amount),
+                project: None,
+                payout: None,
             })
             .collect(),
         settled: payout

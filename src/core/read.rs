@@ -518,6 +518,7 @@ fn read_bucket<'i>(
     );
     let of = b.word("of", Need::Optional, &["total", "remaining"]);
     let to = b.id("to", Need::Optional);
+    let to_project = b.id("to_project", Need::Optional);
     let claim = b.word("claim", Need::Optional, CLAIMS);
     let bucket_claim = claim
         .as_ref()
@@ -602,7 +603,8 @@ fn read_bucket<'i>(
             Some("remove `to` to split the bucket by rules, or remove the rules".to_owned()),
         );
     }
-    if to.is_none() && rules.is_empty() && !b.failed {
+    super::cascade::check_bucket(&mut b, to.as_ref(), to_project.as_ref(), rules.is_empty());
+    if to.is_none() && to_project.is_none() && rules.is_empty() && !b.failed {
         b.report(
             Code::InvalidAgreement,
             None,
@@ -613,12 +615,13 @@ fn read_bucket<'i>(
     if let Some(cap) = &cap {
         check_cap(&mut b, cap, claim_kind);
     }
-    check_policies(&mut b, &ages, policy.as_ref(), to.is_some(), claim_kind);
+    let whole = to.is_some() || to_project.is_some();
+    check_policies(&mut b, &ages, policy.as_ref(), whole, claim_kind);
     let freeze = super::freeze::read(
         &mut b,
         n,
         &super::freeze::Context {
-            paid_to_one: to.is_some(),
+            paid_to_one: whole,
             claim: claim_kind,
             any_equity_rule: rules.iter().any(|r| r.claim == Some(ClaimKind::Equity)),
             aged: ages.span.is_some()
@@ -637,6 +640,7 @@ fn read_bucket<'i>(
         name: name?,
         budget: budget?,
         to,
+        to_project,
         claim: claim_kind,
         cap: cap.map(|c| c.value),
         rules,
@@ -1275,11 +1279,20 @@ pub fn payout(
         value: f.id_list("follows"),
         span,
     });
+    let parent = super::cascade::read_parent(&mut f);
     let mut lines = Vec::new();
     let lines_span = f.peek_span("lines");
     for (i, t) in f.tables("lines").into_iter().enumerate() {
         let mut l = f.nested(format!("lines[{}]", i + 1), t);
-        let agent = l.id("agent", Need::Required("\"ana\""));
+        // A line pays an agent, or a project through a sub-payout (see core::cascade).
+        let to_project = l.has("project") && !l.has("agent");
+        let (agent, project, sub) = if to_project {
+            let project = l.id("project", Need::Required("\"drone\""));
+            let sub = l.id("payout", Need::Required("\"<sub-payout id>\""));
+            (project.clone(), project, sub)
+        } else {
+            (l.id("agent", Need::Required("\"ana\"")), None, None)
+        };
         let bucket = l.text("bucket", Need::Required("\"equity\""));
         let amount = l.decimal("amount", Need::Required("\"100.00\""), money);
         if l.finish()
@@ -1289,6 +1302,8 @@ pub fn payout(
                 agent,
                 bucket: bucket.value,
                 amount: amount.value,
+                project,
+                payout: sub,
             });
         } else {
             f.failed = true;
@@ -1340,6 +1355,7 @@ pub fn payout(
         commit: commit?.value,
         digest: digest?.value,
         follows,
+        parent,
         lines,
         settled,
         overpaid,

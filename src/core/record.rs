@@ -343,6 +343,9 @@ pub struct Bucket {
     pub budget: Budget,
     /// The agent paid the whole budget, if the bucket is not split by rules.
     pub to: Option<At<Id>>,
+    /// The project paid the whole budget (`to_project`), whose own agreement shares it in a
+    /// sub-payout (see [`crate::core::cascade`]); never together with `to` or rules.
+    pub to_project: Option<At<Id>>,
     /// Claim kind of its rules unless they say otherwise.
     pub claim: ClaimKind,
     /// Debt cap multiplier (e.g. 1.2 repays 120%).
@@ -545,12 +548,27 @@ impl Contribution {
 /// One payment line of a recorded payout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaidLine {
-    /// Who was paid.
+    /// Who was paid. For a line that pays a project (`project` set) the project's id, so
+    /// that every line has a payee; such a line is settled by its sub-payout, not paid.
     pub agent: At<Id>,
     /// From which bucket (or `leftover`).
     pub bucket: String,
     /// How much.
     pub amount: Decimal,
+    /// The project the line pays (a `to_project` bucket), written instead of `agent`.
+    pub project: Option<At<Id>>,
+    /// For a line that pays a project: the sub-payout that shares it (`payout`).
+    pub payout: Option<At<Id>>,
+}
+
+/// Where a sub-payout comes from: the payout line (of a `to_project` bucket) whose amount
+/// it shares (`parent` and `parent_line` of the record).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentLine {
+    /// The parent payout.
+    pub payout: At<Id>,
+    /// Its line, counted from 1 in the order of its `[[lines]]`.
+    pub line: At<u32>,
 }
 
 /// What a recorded payout paid on one debt or once claim.
@@ -594,6 +612,8 @@ pub struct PayoutRecord {
     /// for the first payout), or every head a reconciliation joins. `None` for a record
     /// written before the field existed (see [`crate::core::chain`]).
     pub follows: Option<At<Vec<At<Id>>>>,
+    /// For a sub-payout of a cascade: the parent payout line it shares.
+    pub parent: Option<ParentLine>,
     /// Every line paid.
     pub lines: Vec<PaidLine>,
     /// Debt and once claims it settled.

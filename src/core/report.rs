@@ -621,6 +621,7 @@ pub struct PayoutsReport {
 /// paid one of them), and what each agent received in them.
 pub fn payouts(ledger: &Ledger, query: &Query) -> PayoutsReport {
     let mut rows = Vec::new();
+    let mut shares: Vec<(Id, Id)> = Vec::new();
     let mut paid: BTreeMap<Id, (BTreeSet<&Id>, Decimal)> = BTreeMap::new();
     for p in ledger.payouts.iter().filter(|p| {
         query.project(&p.project.value)
@@ -628,11 +629,19 @@ pub fn payouts(ledger: &Ledger, query: &Query) -> PayoutsReport {
             && (query.agents.is_empty() || p.lines.iter().any(|l| query.agent(&l.agent.value)))
     }) {
         let mut to_agents = Decimal::ZERO;
-        for l in p.lines.iter().filter(|l| query.agent(&l.agent.value)) {
+        // A line paying a project is not paid to an agent: its sub-payout's lines are.
+        for l in p
+            .lines
+            .iter()
+            .filter(|l| l.project.is_none() && query.agent(&l.agent.value))
+        {
             let e = paid.entry(l.agent.value.clone()).or_default();
             e.0.insert(&p.id.value);
             e.1 += l.amount;
             to_agents += l.amount;
+        }
+        if let Some(parent) = &p.parent {
+            shares.push((p.id.value.clone(), parent.payout.value.clone()));
         }
         rows.push(PayoutRow {
             id: p.id.value.clone(),
@@ -647,8 +656,19 @@ pub fn payouts(ledger: &Ledger, query: &Query) -> PayoutsReport {
     }
     rows.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
     let all: Decimal = paid.values().map(|v| v.1).sum();
+    // A sub-payout listed with its parent shares revenue the parent already counts.
+    let listed: BTreeSet<&Id> = rows.iter().map(|r| &r.id).collect();
+    let counted_in_parent: BTreeSet<&Id> = shares
+        .iter()
+        .filter(|(_, parent)| listed.contains(parent))
+        .map(|(id, _)| id)
+        .collect();
     PayoutsReport {
-        total: rows.iter().map(|r| r.amount).sum(),
+        total: rows
+            .iter()
+            .filter(|r| !counted_in_parent.contains(&r.id))
+            .map(|r| r.amount)
+            .sum(),
         payouts: rows,
         paid: paid
             .into_iter()

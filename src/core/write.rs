@@ -262,7 +262,8 @@ fn bucket(d: &mut Doc, b: &Bucket) {
         Budget::Amount(amount) => d.dec("amount", *amount),
     }
     d.opt_id("to", &b.to);
-    if b.to.is_none() || b.claim != ClaimKind::Equity {
+    d.opt_id("to_project", &b.to_project);
+    if (b.to.is_none() && b.to_project.is_none()) || b.claim != ClaimKind::Equity {
         d.str("claim", b.claim.as_str());
     }
     d.opt_dec("cap", b.cap);
@@ -364,15 +365,23 @@ pub fn payout(p: &PayoutRecord) -> String {
     if let Some(follows) = &p.follows {
         d.list("follows", follows.value.iter().map(|f| f.value.as_str()));
     }
+    if let Some(parent) = &p.parent {
+        d.id("parent", &parent.payout);
+        d.line(&format!("parent_line = {}", parent.line.value));
+    }
     if let Some(s) = &p.source {
         d.0.push_str(&super::incoming::write(s));
     }
     for l in &p.lines {
         d.line("");
         d.line("[[lines]]");
-        d.id("agent", &l.agent);
+        match &l.project {
+            Some(project) => d.id("project", project),
+            None => d.id("agent", &l.agent),
+        }
         d.str("bucket", &l.bucket);
         d.dec("amount", l.amount);
+        d.opt_id("payout", &l.payout);
     }
     for s in &p.settled {
         d.line("");

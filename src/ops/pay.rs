@@ -113,6 +113,33 @@ pub fn find_payout<'l>(ledger: &'l Ledger, given: &str) -> Result<&'l PayoutReco
     }
 }
 
+/// The refusal of a request for a line that pays a project (see `core::cascade`): it is
+/// settled by its sub-payout, whose lines are the ones to pay.
+fn project_line(payout: &PayoutRecord, lines: &Lines) -> Option<Error> {
+    let (n, line) = payout.lines.iter().enumerate().find(|(n, l)| {
+        l.project.is_some()
+            && match lines {
+                Lines::All => false,
+                Lines::Number(k) => *k == n + 1,
+                Lines::Agent(agent, bucket) => {
+                    l.agent.value == *agent && bucket.as_ref().is_none_or(|k| *k == l.bucket)
+                }
+            }
+    })?;
+    let sub = line.payout.as_ref().map_or("", |p| p.value.as_str());
+    Some(Error::usage(
+        format!(
+            "line {} of payout {} pays project `{}`: it is settled by its sub-payout {sub}, not paid",
+            n + 1,
+            payout.id.value,
+            line.agent.value
+        ),
+        Some(format!(
+            "pay the lines of the sub-payout: ovn pay {sub} --all (see `ovn report payouts`)"
+        )),
+    ))
+}
+
 /// The balances of the lines the request selects.
 fn selected(
     ledger: &Ledger,
@@ -120,13 +147,15 @@ fn selected(
     lines: &Lines,
 ) -> Result<Vec<LineBalance>, Error> {
     let all = payment::payout_balances(ledger, payout.id.value.as_str());
+    if let Some(refused) = project_line(payout, lines) {
+        return Err(refused);
+    }
     let listing = || {
         all.iter()
-            .enumerate()
-            .map(|(i, b)| {
+            .map(|b| {
                 format!(
                     "{} {}/{}",
-                    i + 1,
+                    b.number,
                     b.agent,
                     crate::core::render::visible(&b.bucket)
                 )
@@ -145,7 +174,7 @@ fn selected(
     }
     match lines {
         Lines::All => Ok(all),
-        Lines::Number(n) => match n.checked_sub(1).and_then(|i| all.get(i)) {
+        Lines::Number(n) => match all.iter().find(|b| b.number == *n) {
             Some(b) => Ok(vec![b.clone()]),
             None => Err(Error::usage(
                 format!(

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use super::Error;
 use super::load::{self, Loaded, Need};
 use crate::cache::totals;
+use crate::core::cascade::{self, Cascade};
 use crate::core::ledger::{self, Ledger};
 use crate::core::parse::Settings;
 use crate::core::payout::{self, Payout, Reason, Request, Settled, money};
@@ -45,9 +46,31 @@ pub fn load(
         {
             load::whole(store, rev)
         }
+        // A cascade reads the contributions of every project it reaches: the part is loaded
+        // again for all of them (every level then computes on that one ledger).
+        Loaded::Partial(p) if projects.is_some_and(|named| reaches_more(p.ledger(), named)) => {
+            let named = projects.unwrap_or_default();
+            let mut all: Vec<String> = named
+                .iter()
+                .flat_map(|n| cascade::reachable(p.ledger(), n))
+                .collect();
+            all.sort();
+            all.dedup();
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            Ok(load::load(store, rev, Need::Projects(&all))?.for_need())
+        }
         // A payout reads only the projects it named: the part answers for them.
         loaded => Ok(loaded.for_need()),
     }
+}
+
+/// Whether a payout of one of `named` cascades into a project not among them.
+fn reaches_more(ledger: &Ledger, named: &[&str]) -> bool {
+    named.iter().any(|n| {
+        cascade::reachable(ledger, n)
+            .iter()
+            .any(|r| !named.contains(&r.as_str()))
+    })
 }
 
 /// Contributions merged at `rev` that still await the approvals the network's policy asks
@@ -125,6 +148,39 @@ pub fn compute(
     })
 }
 
+/// A cascade (a payout whose agreement pays projects, and their sub-payouts) as `ovn payout`
+/// previews, records and re-derives it, with what it was computed from.
+pub struct ComputedCascade {
+    /// The payouts, the top one first.
+    pub cascade: Cascade,
+    /// What recorded payouts settled (each level's digest covers it, with what the earlier
+    /// levels settled).
+    pub settled: Vec<Settled>,
+}
+
+/// The cascade `request` starts on `ledger` (read at `rev`), every level computed on that one
+/// ledger with the rules of [`compute`].
+pub fn compute_cascade(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+    request: &Request<'_>,
+) -> Result<ComputedCascade, Error> {
+    let settled = payout::settled_by_records(ledger);
+    let unapproved = unapproved(store, rev, ledger)?;
+    let cascade = cascade::compute(
+        ledger,
+        request,
+        &settled,
+        payout::Options {
+            unapproved: Some(&unapproved),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Error::usage(e.to_string(), None))?;
+    Ok(ComputedCascade { cascade, settled })
+}
+
 /// Contributions to `project` on `HEAD` that the validated branch does not have yet
 /// (pending review), sorted; `ledger` (read on the validated branch) gives the currency.
 pub fn pending(store: &Store, validated: &ResolvedRev, ledger: &Ledger, project: &str) -> Vec<Id> {
@@ -191,7 +247,9 @@ pub struct Event<'a> {
 impl Event<'_> {
     /// Whether payout record `p` records this event.
     pub fn is(&self, p: &PayoutRecord) -> bool {
-        p.project.value == *self.project
+        // A sub-payout shares its parent's revenue event (see core::cascade).
+        p.parent.is_none()
+            && p.project.value == *self.project
             && p.date.value == self.date
             && p.amount.value.normalize() == self.amount.normalize()
             && p.memo.as_deref() == self.memo

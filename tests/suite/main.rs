@@ -77,6 +77,7 @@ mod robustness {
 }
 
 mod domain {
+    mod cascade_props;
     mod core_checks;
     mod correction_math;
     mod fast_reader;

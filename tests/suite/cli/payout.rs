@@ -545,3 +545,233 @@ fn a_frozen_pie_repays_later_work_as_debt_ahead_of_the_slices() {
         assert!(out.contains(line), "{line:?} in\n{out}");
     }
 }
+
+/// Three levels of projects: drone pays its network share to the lab (`to_project`), the lab
+/// a fifth of that to the fund project, whose agreement repays ben's loan first.
+const CASCADE: &[(&str, &str)] = &[
+    (
+        "projects/lab.toml",
+        "id = \"lab\"\nname = \"Lab operations\"\nagreement = \"lab-ve\"\nparent = \"drone\"\n",
+    ),
+    (
+        "projects/fund.toml",
+        "id = \"fund\"\nname = \"Network fund\"\nagreement = \"fund-ve\"\nparent = \"lab\"\n",
+    ),
+    (
+        "agreements/lab-ve.toml",
+        "id = \"lab-ve\"\nname = \"Lab value equation\"\n\n[rates]\nwork = \"20\"\n\n[[buckets]]\nname = \"fund\"\nshare = \"20%\"\nto_project = \"fund\"\n\n[[buckets]]\nname = \"work\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
+    ),
+    (
+        "agreements/fund-ve.toml",
+        "id = \"fund-ve\"\nname = \"Fund value equation\"\n\n[[buckets]]\nname = \"loans\"\nshare = \"50%\"\nclaim = \"debt\"\n\n[[buckets.rules]]\nkind = \"money\"\n\n[[buckets]]\nname = \"reserve\"\nshare = \"rest\"\nto = \"fablab-fund\"\n",
+    ),
+    (
+        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab1.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab1\"\nagent = \"cy\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Ran the open evening\"\nhours = \"3\"\n",
+    ),
+    (
+        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab2.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab2\"\nagent = \"ana\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Sorted the workshop\"\nhours = \"1\"\n",
+    ),
+    (
+        "contributions/2026/03/15/01aaaaaaaaaaaaaaaaaaaaaab3.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab3\"\nagent = \"ben\"\ndate = 2026-03-15\nproject = \"fund\"\nkind = \"money\"\ndescription = \"Lent the fund a float\"\namount = \"20.00\"\n",
+    ),
+];
+
+/// A sub-project cascade end to end (issue 17): the preview shows every level, one
+/// `--record` writes the three linked records in one commit, each level sums to its budget,
+/// `ovn check` accepts them, `payout verify` re-derives the cascade from any of its records
+/// and catches an edit to a sub-payout, `ovn pay` pays a leaf line but refuses the line that
+/// pays a project, and a loop of projects paying each other is rejected by `ovn check`.
+#[test]
+fn a_sub_project_cascade_records_verifies_and_pays() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let drone_ve = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&drone_ve).unwrap();
+    std::fs::write(
+        &drone_ve,
+        text.replace("to = \"fablab-fund\"", "to_project = \"lab\""),
+    )
+    .unwrap();
+    write_files(&dir, CASCADE);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "sub-projects"]);
+    s.ovn(&dir).arg("check").assert().success();
+
+    // The preview: drone's table, then the lab's and the fund's, indented per level.
+    let (code, out, err) = run(&s, &dir, &["payout", "3000", "-p", "drone", "--explain"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("line 1 (\"network\", 300.00) pays project lab"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n  Payout of 300.00 EUR for project lab by agreement lab-ve (sub-payout of line 1 (\"network\") of drone's payout)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n    Payout of 60.00 EUR for project fund by agreement fund-ve (sub-payout of line 1 (\"fund\") of lab's payout)"),
+        "{out}"
+    );
+    assert!(out.contains("\n    How it is computed (60.00 EUR"), "{out}");
+
+    let before = crate::common::commit_count(&s, &dir);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "3000",
+            "-p",
+            "drone",
+            "--record",
+            "--date",
+            "2026-11-20",
+            "--memo",
+            "Invoice 7",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Recorded payout "), "{out}");
+    assert_eq!(crate::common::commit_count(&s, &dir), before + 1);
+    let files = crate::common::last_commit_files(&s, &dir);
+    assert_eq!(files.len(), 3, "one commit, three records: {files:?}");
+    let top = recorded_id(&out);
+    let read =
+        |id: &str| std::fs::read_to_string(dir.join(format!("payouts/2026/{id}.toml"))).unwrap();
+    let field = |text: &str, key: &str| -> Option<String> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .map(|v| v.trim_end_matches('"').to_owned())
+    };
+    let top_text = read(&top);
+    assert!(
+        top_text.contains(
+            "[[lines]]\nproject = \"lab\"\nbucket = \"network\"\namount = \"300.00\"\npayout = \""
+        ),
+        "{top_text}"
+    );
+    let lab = field(&top_text, "payout").unwrap();
+    let lab_text = read(&lab);
+    assert!(
+        lab_text.contains(&format!("parent = \"{top}\"\nparent_line = 1\n")),
+        "{lab_text}"
+    );
+    assert!(
+        lab_text.contains("amount = \"300.00\"\ncurrency"),
+        "{lab_text}"
+    );
+    let fund = field(&lab_text, "payout").unwrap();
+    let fund_text = read(&fund);
+    assert!(
+        fund_text.contains(&format!("parent = \"{lab}\"\nparent_line = 1\n")),
+        "{fund_text}"
+    );
+    // Every level sums to its budget: the reader refuses lines that do not, and the fund's
+    // 60.00 repays ben's loan (at most 30.00, half of it) before its reserve.
+    assert!(
+        fund_text.contains("[[lines]]\nagent = \"ben\"\nbucket = \"loans\"\namount = \"20.00\"\n"),
+        "{fund_text}"
+    );
+    assert!(
+        fund_text.contains(
+            "[[lines]]\nagent = \"fablab-fund\"\nbucket = \"reserve\"\namount = \"40.00\"\n"
+        ),
+        "{fund_text}"
+    );
+    assert!(
+        lab_text.contains("[[lines]]\nagent = \"cy\"\nbucket = \"work\"\namount = \"180.00\"\n"),
+        "{lab_text}"
+    );
+    s.ovn(&dir).arg("check").assert().success();
+
+    // verify re-derives the whole cascade from any of its records.
+    for id in [&top, &lab, &fund] {
+        s.ovn(&dir)
+            .args(["payout", "verify", id])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "payout {id} matches: its cascade from {top}"
+            )))
+            .stdout(predicate::str::contains("(3 payouts, "));
+    }
+
+    // A leaf line is paid; the line paying a project is settled by its sub-payout.
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["pay", &fund, "--agent", "ben", "--method", "cash"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &["pay", &top, "--agent", "lab", "--method", "cash"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!(
+            "line 1 of payout {top} pays project `lab`: it is settled by its sub-payout {lab}"
+        )),
+        "{err}"
+    );
+    let (_, report, _) = run(&s, &dir, &["report", "payouts"]);
+    // The revenue is counted once, and nobody is owed the lab's line as an agent.
+    assert!(!report.contains("\n lab "), "{report}");
+    assert!(
+        report.contains(" total               3   3000.00   100.00%"),
+        "{report}"
+    );
+    s.ovn(&dir).arg("check").assert().success();
+
+    // An edited sub-payout no longer matches, from the top or from itself.
+    let tampered = lab_text
+        .replace("amount = \"180.00\"", "amount = \"179.00\"")
+        .replace(
+            "agent = \"ana\"\nbucket = \"work\"\namount = \"60.00\"",
+            "agent = \"ana\"\nbucket = \"work\"\namount = \"61.00\"",
+        );
+    assert_ne!(tampered, lab_text);
+    std::fs::write(dir.join(format!("payouts/2026/{lab}.toml")), tampered).unwrap();
+    s.git(&dir, &["commit", "-q", "-am", "edit sub-payout"]);
+    s.ovn(&dir)
+        .args(["payout", "verify", &top])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("does NOT match"))
+        .stdout(predicate::str::contains("- amount = \"179.00\""));
+
+    // The fund paying the drone back closes a loop: ovn check names it, located.
+    let fund_ve = dir.join("agreements/fund-ve.toml");
+    let text = std::fs::read_to_string(&fund_ve).unwrap();
+    std::fs::write(
+        &fund_ve,
+        text.replace("to = \"fablab-fund\"", "to_project = \"drone\""),
+    )
+    .unwrap();
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "error[cascade-cycle]: projects pay each other in a loop: drone -> lab -> fund -> drone",
+        ))
+        .stdout(predicate::str::contains("agreements/drone-ve.toml:12:14"));
+    // And a misspelt project is an unknown reference with the nearest id.
+    std::fs::write(
+        &fund_ve,
+        text.replace("to = \"fablab-fund\"", "to_project = \"dron\""),
+    )
+    .unwrap();
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "`to_project` refers to unknown project `dron`",
+        ))
+        .stdout(predicate::str::contains("did you mean `drone`?"));
+}

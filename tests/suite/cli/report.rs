@@ -568,3 +568,88 @@ fn report_counts_are_json_numbers() {
         serde_json::from_str(&ok(&s, &dir, &["report", "payouts", "--format", "json"])).unwrap();
     assert_eq!(json["owed_to_date"]["total"]["payouts"], 0, "{json}");
 }
+
+/// Sub-projects roll up into their parents with `--by project` (issue 17): indented under
+/// the parent, whose row includes them; `--flat` and the machine formats keep one row per
+/// project, as before.
+#[test]
+fn contributions_by_project_roll_sub_projects_up_as_a_tree() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let flat = ok(&s, &dir, &["report", "contributions", "--by", "project"]);
+    let csv = ok(
+        &s,
+        &dir,
+        &[
+            "report",
+            "contributions",
+            "--by",
+            "project",
+            "--format",
+            "csv",
+        ],
+    );
+    for (file, parent) in [
+        ("projects/lab.toml", "drone"),
+        ("projects/seedbank.toml", "lab"),
+    ] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{text}parent = \"{parent}\"\n")).unwrap();
+    }
+    s.git(&dir, &["commit", "-q", "-am", "sub-projects"]);
+    let tree = ok(&s, &dir, &["report", "contributions", "--by", "project"]);
+    let rows: Vec<(usize, &str)> = tree
+        .lines()
+        .filter(|l| l.starts_with(' '))
+        .map(|l| {
+            let name = l.trim_start();
+            (l.len() - name.len(), name.split(' ').next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1, "project"),
+            (1, "drone"),
+            (3, "lab"),
+            (5, "seedbank"),
+            (1, "total")
+        ],
+        "{tree}"
+    );
+    // The parent's row counts its sub-projects' contributions; the total counts each once.
+    let count = |line: &str| -> usize { line.split_whitespace().nth(1).unwrap().parse().unwrap() };
+    let line = |text: &str, name: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap()
+            .to_owned()
+    };
+    let own = |name: &str| count(&line(&flat, name));
+    assert_eq!(
+        count(&line(&tree, "drone")),
+        own("drone") + own("lab") + own("seedbank")
+    );
+    assert_eq!(count(&line(&tree, "total")), count(&line(&flat, "total")));
+    let flat_again = ok(
+        &s,
+        &dir,
+        &["report", "contributions", "--by", "project", "--flat"],
+    );
+    let strip = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&flat_again), strip(&flat));
+    let csv_again = ok(
+        &s,
+        &dir,
+        &[
+            "report",
+            "contributions",
+            "--by",
+            "project",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(csv_again, csv);
+}

@@ -274,10 +274,16 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
                         },
                     }
                 });
+            // Some buckets pay a project instead of an agent (a sub-project's cascade).
+            let (to, to_project) = match to {
+                Some(t) if n % 4 == 0 => (None, Some(t)),
+                to => (to, None),
+            };
             Bucket {
                 name: At::new(name),
                 budget,
                 to,
+                to_project,
                 claim,
                 cap,
                 rules,

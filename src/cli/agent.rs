@@ -230,6 +230,7 @@ fn run_add(
                 emails: emails.iter().cloned().map(At::new).collect(),
                 keys: keys.clone(),
                 joined,
+                departures: Vec::new(),
             };
             Ok((write::agent(&agent), format!("{id} ({name})")))
         })?;

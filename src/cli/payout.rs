@@ -735,10 +735,18 @@ pub fn explain(p: &Payout) -> String {
                     c.how,
                     c.value.normalize(),
                     // Decay multiplies the value into the weight, with the age that chose it.
-                    c.decay
-                        .as_ref()
-                        .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
-                        .unwrap_or_default(),
+                    format!(
+                        "{}{}",
+                        c.decay
+                            .as_ref()
+                            .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
+                            .unwrap_or_default(),
+                        // A departure's leaver terms multiply it too, with the departure.
+                        c.leaving
+                            .as_ref()
+                            .map(|(f, why)| format!("× {} {why}; ", f.normalize()))
+                            .unwrap_or_default()
+                    ),
                     c.kind.as_str(),
                     c.weight.normalize()
                 ),
@@ -821,6 +829,16 @@ struct JsonClaim<'a> {
     weight: String,
     amount: String,
     how: &'a str,
+    /// The leaver terms applied, when the agent left before the payout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leaving: Option<JsonLeaving<'a>>,
+}
+
+/// A departure's leaver terms on one claim: the factor and why.
+#[derive(Serialize)]
+struct JsonLeaving<'a> {
+    factor: String,
+    why: &'a str,
 }
 
 #[derive(Serialize)]
@@ -922,6 +940,10 @@ impl<'a> JsonPayout<'a> {
                                 weight: c.weight.normalize().to_string(),
                                 amount: money(c.amount, mu),
                                 how: &c.how,
+                                leaving: c.leaving.as_ref().map(|(f, why)| JsonLeaving {
+                                    factor: f.normalize().to_string(),
+                                    why,
+                                }),
                             })
                             .collect()
                     }),

@@ -15,6 +15,7 @@ pub mod fast;
 pub mod formula;
 pub mod governance;
 pub mod import;
+pub mod leave;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

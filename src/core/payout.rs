@@ -136,6 +136,9 @@ pub struct ClaimShare {
     /// The decay factor applied to its value to give its weight, and why (its age and step),
     /// when its rule or bucket has a decay schedule.
     pub decay: Option<(Decimal, String)>,
+    /// The factor a departure's leaver terms applied to its weight, and why (see
+    /// [`super::leave`]), when its agent left before the payout.
+    pub leaving: Option<(Decimal, String)>,
 }
 
 /// How a balanced bucket stood with one agent before this payout (see [`Policy::Balanced`]).
@@ -619,6 +622,7 @@ struct Pending<'l> {
     outstanding: Option<Decimal>,
     how: String,
     decay: Option<(Decimal, String)>,
+    leaving: Option<(Decimal, String)>,
 }
 
 /// What a payout lists besides its lines, and what it leaves out: the options of
@@ -702,6 +706,11 @@ pub fn compute_with(
         }),
         policy: Policy::Proportional,
         received: &received,
+        leavers: super::leave::Leavers::of(
+            &ledger.agents,
+            &terms.agreement.leaving,
+            request.date,
+        ),
     };
     select(
         ledger,
@@ -911,6 +920,8 @@ struct Splitting<'e, 's, 'l> {
     policy: Policy,
     /// What recorded payouts paid, by bucket name, then agent (balanced buckets only).
     received: &'e Received,
+    /// Who left before the payout, when the agreement's leaver terms can lower a weight.
+    leavers: Option<super::leave::Leavers<'l>>,
 }
 
 /// What recorded payouts of a project paid, by bucket name, then agent.
@@ -1091,7 +1102,18 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 Some((factor, _)) => weight.checked_mul(*factor).ok_or(PayoutError::Overflow)?,
                 None => weight,
             };
-            if weight <= Decimal::ZERO {
+            // Leaver terms weigh equity claims only (debts and once claims are always paid).
+            let leaving = match (&self.leavers, kind) {
+                (Some(l), ClaimKind::Equity) => l.applied(&agent, &c.kind, day),
+                _ => None,
+            };
+            let weight = match &leaving {
+                Some(a) => weight.checked_mul(a.factor).ok_or(PayoutError::Overflow)?,
+                None => weight,
+            };
+            // A forfeited claim stays listed (weight 0) so `--explain` can say why.
+            let shown = leaving.is_some() && explain && self.policy == Policy::Proportional;
+            if weight < Decimal::ZERO || (weight.is_zero() && !shown) {
                 continue;
             }
             self.claims.push(Pending {
@@ -1103,6 +1125,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 outstanding,
                 how,
                 decay: decay.clone(),
+                leaving: leaving.map(|a| (a.factor, a.why)),
             });
         }
         Ok(())
@@ -1601,6 +1624,7 @@ fn split(
                 amount: r[k],
                 how: p.how.clone(),
                 decay: p.decay.clone(),
+                leaving: p.leaving.clone(),
             });
         }
     }
@@ -1821,6 +1845,14 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
             for (agent, amount) in agents {
                 let _ = writeln!(text, "received {bucket:?} {agent} {}", amount.normalize());
             }
+        }
+    }
+    // Leaver terms that apply (written only then, so other payouts' digests stay as they were).
+    if let Some(a) = agreement
+        && let Some(l) = super::leave::Leavers::of(&ledger.agents, &a.leaving, payout.date)
+    {
+        for line in l.digest_lines() {
+            let _ = writeln!(text, "{line}");
         }
     }
     let _ = writeln!(

@@ -173,6 +173,7 @@ pub fn agent(
     }
     let keys = f.text_list("keys");
     let joined = f.date("joined", Need::Optional);
+    let departures = super::leave::read_departures(&mut f);
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -187,6 +188,7 @@ pub fn agent(
         emails,
         keys: keys.into_iter().map(|k| k.value).collect(),
         joined: joined.map(|d| d.value),
+        departures,
     })
 }
 
@@ -408,6 +410,7 @@ pub fn agreement(
         }
     }
     check_buckets(&mut f, &buckets);
+    let leaving = super::leave::read_terms(&mut f);
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -421,6 +424,7 @@ pub fn agreement(
         leftover,
         rates,
         buckets,
+        leaving,
     })
 }
 

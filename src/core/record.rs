@@ -180,6 +180,8 @@ pub struct Agent {
     pub keys: Vec<String>,
     /// When the agent joined.
     pub joined: Option<NaiveDate>,
+    /// When it left and came back, in date order (see [`super::leave`]).
+    pub departures: Vec<super::leave::Departure>,
 }
 
 /// A venture whose revenue is shared by an agreement.
@@ -417,6 +419,8 @@ pub struct Agreement {
     pub rates: Rates,
     /// Buckets, in order.
     pub buckets: Vec<Bucket>,
+    /// What leaving does to a leaver's claims (see [`super::leave`]).
+    pub leaving: super::leave::Terms,
 }
 
 impl Agreement {

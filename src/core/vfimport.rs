@@ -621,6 +621,7 @@ impl<'c, 'a> Reader<'c, 'a> {
                 emails: Vec::new(),
                 keys: Vec::new(),
                 joined: None,
+                departures: Vec::new(),
             },
         ));
     }

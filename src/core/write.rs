@@ -163,6 +163,7 @@ pub fn agent(a: &Agent) -> String {
         d.list("keys", a.keys.iter().map(String::as_str));
     }
     d.opt_date("joined", a.joined);
+    super::leave::write_departures(&mut d.0, &a.departures);
     d.0
 }
 
@@ -243,6 +244,7 @@ pub fn agreement(a: &Agreement) -> String {
     for b in &a.buckets {
         bucket(&mut d, b);
     }
+    super::leave::write_terms(&mut d.0, &a.leaving);
     d.0
 }
 

@@ -97,6 +97,7 @@ fn agent() -> impl Strategy<Value = Agent> {
             emails,
             keys,
             joined,
+            departures: Vec::new(),
         })
 }
 
@@ -308,6 +309,7 @@ fn agreement() -> impl Strategy<Value = Agreement> {
                         project: Default::default(),
                     },
                     buckets,
+                    leaving: Default::default(),
                 }
             },
         )

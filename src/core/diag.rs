@@ -80,6 +80,9 @@ pub enum Code {
     /// The payments of a payout line sum to more than it owes (or refund more than it was
     /// paid).
     Overpayment,
+    /// A contribution by an agent dated while it had left (on or after `left`, before
+    /// `rejoined`).
+    AfterLeaving,
 }
 
 impl Code {
@@ -116,6 +119,7 @@ impl Code {
         Code::NotAFile,
         Code::TooLarge,
         Code::Overpayment,
+        Code::AfterLeaving,
     ];
 
     /// The stable string form.
@@ -152,6 +156,7 @@ impl Code {
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
             Code::Overpayment => "overpayment",
+            Code::AfterLeaving => "after-leaving",
         }
     }
 
@@ -199,6 +204,7 @@ impl Code {
             }
             Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
+            Code::AfterLeaving => "a contribution by an agent dated while it had left",
         }
     }
 

@@ -29,7 +29,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use toml::de::DeValue;
 
-use super::diag::Code;
+use super::diag::{Code, Diagnostic};
+use super::ledger::Ledger;
 use super::parse::{Fields, Need, is_name_word};
 use super::record::{Agent, At, Kind};
 use super::value::Id;
@@ -281,6 +282,54 @@ impl<'l> Leavers<'l> {
             }
         }
         out
+    }
+}
+
+/// The "after leaving" check: a contribution by an agent dated while it had left (on or after
+/// the day it left, before it rejoined) is an error, located at the contribution's `date`.
+/// Reversals are exempt: undoing a record adds no work.
+pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    let leavers: BTreeMap<&Id, &[Departure]> = ledger
+        .agents
+        .iter()
+        .filter(|a| !a.departures.is_empty())
+        .map(|a| (&a.id.value, &a.departures[..]))
+        .collect();
+    if leavers.is_empty() {
+        return;
+    }
+    for c in &ledger.contributions {
+        if c.reverses.is_some() {
+            continue;
+        }
+        let Some(d) = leavers
+            .get(&c.agent.value)
+            .and_then(|d| away_on(d, c.date.value))
+        else {
+            continue;
+        };
+        let until = match &d.rejoined {
+            Some(r) => format!(" until it rejoined on {}", r.value),
+            None => String::new(),
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::AfterLeaving,
+                ledger.path(c.file),
+                Some(c.date.span),
+                format!(
+                    "contribution by {agent} dated {}, but {agent} left on {} ({} leaver){until}",
+                    c.date.value,
+                    d.left.value,
+                    d.reason.as_str(),
+                    agent = c.agent.value,
+                ),
+            )
+            .with_hint(format!(
+                "date it before {} if the work was done before leaving, or record the return first: ovn agent rejoin {} --date DATE",
+                d.left.value, c.agent.value
+            )),
+        );
     }
 }
 

@@ -333,6 +333,53 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A change of an agent's departures in a few words, for `ovn review`: `ben left on
+/// 2026-03-01 (bad leaver)`, `ben rejoined on 2026-06-01`, or the lists before and after.
+pub fn change_text(agent: &Id, before: &[Departure], after: &[Departure]) -> String {
+    let word = |d: &Departure| match &d.rejoined {
+        Some(r) => format!("left {} ({}), rejoined {}", d.left.value, d.reason.as_str(), r.value),
+        None => format!("left {} ({})", d.left.value, d.reason.as_str()),
+    };
+    let (Some(new), true) = (after.last(), after.len() >= before.len()) else {
+        let list = |ds: &[Departure]| match ds.is_empty() {
+            true => "(none)".to_owned(),
+            false => ds.iter().map(word).collect::<Vec<_>>().join("; "),
+        };
+        return format!("departures of {agent}: {} -> {}", list(before), list(after));
+    };
+    if after.len() == before.len() + 1 && after[..before.len()] == *before {
+        return format!(
+            "{agent} left on {} ({} leaver)",
+            new.left.value,
+            new.reason.as_str()
+        );
+    }
+    match (&new.rejoined, after.len() == before.len()) {
+        (Some(r), true) if after[..after.len() - 1] == before[..before.len() - 1] => {
+            format!("{agent} rejoined on {}", r.value)
+        }
+        _ => format!(
+            "departures of {agent}: {} -> {}",
+            before.iter().map(word).collect::<Vec<_>>().join("; "),
+            after.iter().map(word).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
+/// Whether any agent's departures differ between two readings of the changed agent files
+/// (`ovn review`: such a change may move any project's payout under leaver terms).
+pub fn departures_changed(old: &[Agent], new: &[Agent]) -> bool {
+    let of = |l: &[Agent], id: &Id| {
+        l.iter()
+            .find(|a| a.id.value == *id)
+            .map(|a| a.departures.clone())
+            .unwrap_or_default()
+    };
+    old.iter()
+        .chain(new)
+        .any(|a| of(old, &a.id.value) != of(new, &a.id.value))
+}
+
 /// Reads an agent's `[[departures]]`: each a `left` date, a `reason` (`good` or `bad`), an
 /// optional `note` and an optional `rejoined` date. Departures come in date order, each
 /// after the return from the one before; only the last may be without a return.

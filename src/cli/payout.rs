@@ -731,22 +731,19 @@ pub fn explain(p: &Payout) -> String {
             let equation = match c.outstanding {
                 Some(o) => format!("{}; debt outstanding {}", c.how, money(o, mu)),
                 None => format!(
-                    "{} = {}; {}{} weight {}",
+                    "{} = {}; {}{}{} weight {}",
                     c.how,
                     c.value.normalize(),
                     // Decay multiplies the value into the weight, with the age that chose it.
-                    format!(
-                        "{}{}",
-                        c.decay
-                            .as_ref()
-                            .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
-                            .unwrap_or_default(),
-                        // A departure's leaver terms multiply it too, with the departure.
-                        c.leaving
-                            .as_ref()
-                            .map(|(f, why)| format!("× {} {why}; ", f.normalize()))
-                            .unwrap_or_default()
-                    ),
+                    c.decay
+                        .as_ref()
+                        .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
+                        .unwrap_or_default(),
+                    // A departure's leaver terms multiply it too, with the departure.
+                    c.leaving
+                        .as_ref()
+                        .map(|(f, why)| format!("× {} {why}; ", f.normalize()))
+                        .unwrap_or_default(),
                     c.kind.as_str(),
                     c.weight.normalize()
                 ),

@@ -18,9 +18,9 @@ use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
+use crate::core::leave;
 use crate::core::ledger::{Loaded, RecordType};
 use crate::core::record::{Agent, AgentKind, At};
-use crate::core::leave;
 use crate::core::render;
 use crate::core::value::Id;
 use crate::core::write;
@@ -546,11 +546,7 @@ fn run_rejoin(
 }
 
 /// Reports a departure or a return: the commit, or for a dry run the record it would write.
-fn report_departure(
-    out: &mut impl Write,
-    done: &str,
-    edit: writing::Edit,
-) -> Result<u8, CliError> {
+fn report_departure(out: &mut impl Write, done: &str, edit: writing::Edit) -> Result<u8, CliError> {
     match edit {
         writing::Edit::Done(edited) => {
             let what = format!("Agent {done}: {}", edited.summary);

@@ -337,7 +337,12 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
 /// 2026-03-01 (bad leaver)`, `ben rejoined on 2026-06-01`, or the lists before and after.
 pub fn change_text(agent: &Id, before: &[Departure], after: &[Departure]) -> String {
     let word = |d: &Departure| match &d.rejoined {
-        Some(r) => format!("left {} ({}), rejoined {}", d.left.value, d.reason.as_str(), r.value),
+        Some(r) => format!(
+            "left {} ({}), rejoined {}",
+            d.left.value,
+            d.reason.as_str(),
+            r.value
+        ),
         None => format!("left {} ({})", d.left.value, d.reason.as_str()),
     };
     let (Some(new), true) = (after.last(), after.len() >= before.len()) else {
@@ -541,7 +546,8 @@ mod tests {
     fn slicing_pie() -> Terms {
         let mut t = Terms::default();
         t.bad.insert("work".to_owned(), Term::Forfeit);
-        t.bad.insert("material".to_owned(), Term::BuyBack(Decimal::new(5, 1)));
+        t.bad
+            .insert("material".to_owned(), Term::BuyBack(Decimal::new(5, 1)));
         t
     }
 
@@ -553,7 +559,13 @@ mod tests {
             Term::parse("buy-back 0.25"),
             Ok(Term::BuyBack(Decimal::new(25, 2)))
         );
-        for bad in ["buy-back", "buy-back 1.5", "buy-back -1", "buy-back x", "lose"] {
+        for bad in [
+            "buy-back",
+            "buy-back 1.5",
+            "buy-back -1",
+            "buy-back x",
+            "lose",
+        ] {
             assert!(Term::parse(bad).is_err(), "{bad}");
         }
         let t = Term::BuyBack(Decimal::new(25, 2));
@@ -564,17 +576,26 @@ mod tests {
     fn a_bad_leaver_forfeits_work_made_before_leaving_in_later_payouts() {
         let d = [left("2026-03-01", Reason::Bad, None)];
         let t = slicing_pie();
-        let a = factor(&d, &t, &Kind::Work, day("2026-02-01"), Some(day("2026-04-01")));
+        let a = factor(
+            &d,
+            &t,
+            &Kind::Work,
+            day("2026-02-01"),
+            Some(day("2026-04-01")),
+        );
         let a = a.unwrap();
         assert_eq!(a.factor, Decimal::ZERO);
         assert_eq!(a.why, "forfeited (bad leaver on 2026-03-01)");
         // Money is kept; a payout on or before the leaving day applies nothing.
+        assert_eq!(factor(&d, &t, &Kind::Money, day("2026-02-01"), None), None);
         assert_eq!(
-            factor(&d, &t, &Kind::Money, day("2026-02-01"), None),
-            None
-        );
-        assert_eq!(
-            factor(&d, &t, &Kind::Work, day("2026-02-01"), Some(day("2026-03-01"))),
+            factor(
+                &d,
+                &t,
+                &Kind::Work,
+                day("2026-02-01"),
+                Some(day("2026-03-01"))
+            ),
             None
         );
         let m = factor(&d, &t, &Kind::Material, day("2026-02-01"), None).unwrap();
@@ -585,7 +606,10 @@ mod tests {
     fn a_good_leaver_keeps_and_work_after_a_return_counts_again() {
         let t = slicing_pie();
         let good = [left("2026-03-01", Reason::Good, None)];
-        assert_eq!(factor(&good, &t, &Kind::Work, day("2026-02-01"), None), None);
+        assert_eq!(
+            factor(&good, &t, &Kind::Work, day("2026-02-01"), None),
+            None
+        );
         let back = [left("2026-03-01", Reason::Bad, Some("2026-05-01"))];
         assert_eq!(
             factor(&back, &t, &Kind::Work, day("2026-05-02"), None),

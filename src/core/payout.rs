@@ -706,11 +706,7 @@ pub fn compute_with(
         }),
         policy: Policy::Proportional,
         received: &received,
-        leavers: super::leave::Leavers::of(
-            &ledger.agents,
-            &terms.agreement.leaving,
-            request.date,
-        ),
+        leavers: super::leave::Leavers::of(&ledger.agents, &terms.agreement.leaving, request.date),
     };
     select(
         ledger,

@@ -96,7 +96,11 @@ impl Plan {
         // A departure (or a return) moves the payouts of every project whose agreement has
         // leaver terms, as a changed agreement would.
         if crate::core::leave::departures_changed(&old.agents, &new.agents) {
-            let small = load::part(store, &head.id(), &[Pick::Tree(RecordType::Agreement.folder())])?;
+            let small = load::part(
+                store,
+                &head.id(),
+                &[Pick::Tree(RecordType::Agreement.folder())],
+            )?;
             agreements.extend(
                 small
                     .ledger()

@@ -114,7 +114,14 @@ fn payout_json_conforms() {
         &pie,
         "payout",
         &[
-            "payout", "10000", "-p", "app", "--date", "2026-06-30", "--format", "json",
+            "payout",
+            "10000",
+            "-p",
+            "app",
+            "--date",
+            "2026-06-30",
+            "--format",
+            "json",
             "--explain",
         ],
     );

@@ -168,8 +168,10 @@ pub struct AgentEditArgs {
 /// agreement ([leaving.good] or [leaving.bad], see ovn-ledger(5)) to the equity claims the
 /// agent made before leaving: kept, forfeited or bought back at a factor, per contribution
 /// kind; debts (money and materials to reimburse) are always repaid in full. A departure is
-/// a governance change: ovn review shows it and its payout impact. The edit is judged by the
-/// checks of ovn check and committed alone as "agent: leave ID (REASON leaver on DATE)".
+/// a governance change: ovn review shows it and its payout impact. Refused: an agent that has
+/// not rejoined since it last left, a date before its last return, and work it already logged
+/// on or after --date. The edit is judged by the checks of ovn check and committed alone as
+/// "agent: leave ID (REASON leaver on DATE)".
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -449,9 +451,12 @@ fn run_leave(
     };
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, false)?;
+    // Judged against every contribution: work already logged on or after --date is refused
+    // (the after-leaving check), rather than left for `ovn check` to find.
     let how = writing::EditAs {
         verb: "leave",
         dry_run: args.dry_run,
+        folders: &["contributions"],
     };
     let edit = writing::edit_record_as(
         &store,
@@ -510,6 +515,7 @@ fn run_rejoin(
     let how = writing::EditAs {
         verb: "rejoin",
         dry_run: args.dry_run,
+        folders: &[],
     };
     let edit = writing::edit_record_as(
         &store,

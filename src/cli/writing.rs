@@ -384,8 +384,20 @@ pub fn write_files(
     dry_run: bool,
     build: impl Fn(&Loaded) -> Result<Files, CliError>,
 ) -> Result<Written, CliError> {
+    write_files_reading(store, options, dry_run, &[], build)
+}
+
+/// [`write_files`] judged against `folders` too (besides the small folders): for an edit
+/// whose rule reaches records there (a departure and the contributions after it).
+pub fn write_files_reading(
+    store: &Store,
+    options: &WriteOptions,
+    dry_run: bool,
+    folders: &[&str],
+    build: impl Fn(&Loaded) -> Result<Files, CliError>,
+) -> Result<Written, CliError> {
     let result = store.transact(options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
-        let base = Base::read(view, &[], &[])?;
+        let base = Base::read(view, folders, &[])?;
         let loaded = base.loaded();
         if loaded.ledger.network.is_none() {
             return Err(CliError::usage(
@@ -450,6 +462,7 @@ pub fn edit_record<R: Clone + PartialEq>(
     let how = EditAs {
         verb: "edit",
         dry_run: false,
+        folders: &[],
     };
     match edit_record_as(store, options, kind, id, find, change, text, how)? {
         Edit::Done(edited) => Ok(edited),
@@ -464,6 +477,9 @@ pub struct EditAs<'a> {
     pub verb: &'a str,
     /// Judge the edit, write nothing.
     pub dry_run: bool,
+    /// Folders the edit is judged against besides the small ones (see
+    /// [`write_files_reading`]).
+    pub folders: &'a [&'a str],
 }
 
 /// What [`edit_record_as`] did: the edit, or for a dry run the file it would write.
@@ -492,7 +508,7 @@ pub fn edit_record_as<R: Clone + PartialEq>(
         replace: true,
         ..options.clone()
     };
-    let written = write_files(store, &options, how.dry_run, |loaded| {
+    let written = write_files_reading(store, &options, how.dry_run, how.folders, |loaded| {
         // A unique prefix stands for the whole id.
         let ids = loaded.ledger.index.ids(kind).map(Id::as_str);
         let id = crate::ops::ids::resolve(kind.noun(), given.as_str(), ids)?

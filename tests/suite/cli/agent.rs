@@ -575,6 +575,28 @@ pub(crate) const DRONE_VE_WITH_LEAVING: &str = "id = \"drone-ve\"\nname = \"Dron
 fn leave_and_rejoin_each_commit_one_judged_edit_and_refuse_what_cannot_be() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "ledger");
+    let n0 = commit_count(&s, &dir);
+    // Work already logged on or after the day is refused, and nothing is written.
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "ben",
+            "--date",
+            "2026-03-12",
+            "--reason",
+            "good",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("contribution by ben dated 2026-03-12, but ben left on 2026-03-12"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+    assert_eq!(commit_count(&s, &dir), n0);
     // A unique prefix names the agent; one commit records the departure.
     let n = commit_count(&s, &dir);
     let (code, out, err) = run(

@@ -962,6 +962,33 @@ fn received(
     Ok(out)
 }
 
+impl Splitting<'_, '_, '_> {
+    /// The weight after the leaver terms of `agent`'s departures (equity claims only: debts
+    /// and once claims are always paid), with the factor applied; `None` when the claim
+    /// takes no part. A forfeited claim stays listed with weight 0 so `--explain` can say why.
+    fn leaver_terms(
+        &self,
+        agent: &Id,
+        kind: ClaimKind,
+        c: &Contribution,
+        weight: Decimal,
+    ) -> Result<Option<(Decimal, Option<(Decimal, String)>)>, PayoutError> {
+        let leaving = match (&self.leavers, kind) {
+            (Some(l), ClaimKind::Equity) => l.applied(agent, &c.kind, c.date.value),
+            _ => None,
+        };
+        let weight = match &leaving {
+            Some(a) => weight.checked_mul(a.factor).ok_or(PayoutError::Overflow)?,
+            None => weight,
+        };
+        let shown = leaving.is_some() && self.explain && self.policy == Policy::Proportional;
+        if weight < Decimal::ZERO || (weight.is_zero() && !shown) {
+            return Ok(None);
+        }
+        Ok(Some((weight, leaving.map(|a| (a.factor, a.why)))))
+    }
+}
+
 impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
     fn bucket(&mut self, bucket: &'l Bucket) -> bool {
         let pool = self.pool;
@@ -1098,20 +1125,9 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 Some((factor, _)) => weight.checked_mul(*factor).ok_or(PayoutError::Overflow)?,
                 None => weight,
             };
-            // Leaver terms weigh equity claims only (debts and once claims are always paid).
-            let leaving = match (&self.leavers, kind) {
-                (Some(l), ClaimKind::Equity) => l.applied(&agent, &c.kind, day),
-                _ => None,
-            };
-            let weight = match &leaving {
-                Some(a) => weight.checked_mul(a.factor).ok_or(PayoutError::Overflow)?,
-                None => weight,
-            };
-            // A forfeited claim stays listed (weight 0) so `--explain` can say why.
-            let shown = leaving.is_some() && explain && self.policy == Policy::Proportional;
-            if weight < Decimal::ZERO || (weight.is_zero() && !shown) {
+            let Some((weight, leaving)) = self.leaver_terms(&agent, kind, c, weight)? else {
                 continue;
-            }
+            };
             self.claims.push(Pending {
                 contribution: c,
                 agent,
@@ -1121,7 +1137,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 outstanding,
                 how,
                 decay: decay.clone(),
-                leaving: leaving.map(|a| (a.factor, a.why)),
+                leaving,
             });
         }
         Ok(())

@@ -962,6 +962,9 @@ fn received(
     Ok(out)
 }
 
+/// A factor applied to a claim's weight, and why in words.
+type Factor = (Decimal, String);
+
 impl Splitting<'_, '_, '_> {
     /// The weight after the leaver terms of `agent`'s departures (equity claims only: debts
     /// and once claims are always paid), with the factor applied; `None` when the claim
@@ -972,7 +975,7 @@ impl Splitting<'_, '_, '_> {
         kind: ClaimKind,
         c: &Contribution,
         weight: Decimal,
-    ) -> Result<Option<(Decimal, Option<(Decimal, String)>)>, PayoutError> {
+    ) -> Result<Option<(Decimal, Option<Factor>)>, PayoutError> {
         let leaving = match (&self.leavers, kind) {
             (Some(l), ClaimKind::Equity) => l.applied(agent, &c.kind, c.date.value),
             _ => None,

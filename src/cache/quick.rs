@@ -86,6 +86,11 @@ fn elsewhere(taken: &Taken) -> Option<Elsewhere> {
 /// taken on its hash's word is found by name in its folder's entry.
 fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]) -> bool {
     use crate::core::ledger::RecordType::{Agent, Project, Resource};
+    // The "after leaving" check reads every contribution's agent and date, which a summary
+    // does not keep: a ledger with a departure is read in full.
+    if ledger.agents.iter().any(|a| !a.departures.is_empty()) {
+        return false;
+    }
     let all_named = folders.par_iter().all(|(_, s)| {
         [
             (Agent, &s.agents),

@@ -18,6 +18,7 @@ use super::render::records;
 use super::writing;
 use super::{CliError, EXIT_OK};
 use crate::context::Context;
+use crate::core::leave;
 use crate::core::ledger::{Loaded, RecordType};
 use crate::core::record::{Agent, AgentKind, At};
 use crate::core::render;
@@ -62,6 +63,10 @@ Examples:
     List(ListArgs),
     #[allow(missing_docs)]
     Edit(AgentEditArgs),
+    #[allow(missing_docs)]
+    Leave(AgentLeaveArgs),
+    #[allow(missing_docs)]
+    Rejoin(AgentRejoinArgs),
 }
 
 /// Add an agent: write agents/ID.toml and commit it.
@@ -162,6 +167,75 @@ pub struct AgentEditArgs {
     pub joined: Option<String>,
 }
 
+/// Record that an agent left the network: a [[departures]] entry in agents/ID.toml.
+///
+/// From --date on, the agent contributes nothing (ovn log refuses it, ovn check reports it)
+/// until it rejoins. Payouts dated after --date apply the leaver terms of the project's
+/// agreement ([leaving.good] or [leaving.bad], see ovn-ledger(5)) to the equity claims the
+/// agent made before leaving: kept, forfeited or bought back at a factor, per contribution
+/// kind; debts (money and materials to reimburse) are always repaid in full. A departure is
+/// a governance change: ovn review shows it and its payout impact. Refused: an agent that has
+/// not rejoined since it last left, a date before its last return, and work it already logged
+/// on or after --date. The edit is judged by the checks of ovn check and committed alone as
+/// "agent: leave ID (REASON leaver on DATE)".
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn agent leave ben --date 2026-03-01 --reason good --note \"moved abroad\"
+  ovn agent leave cy --date 2026-03-01 --reason bad --dry-run")]
+pub struct AgentLeaveArgs {
+    /// The agent's id (a unique prefix will do)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The day it left: YYYY-MM-DD, today or yesterday
+    #[arg(long, value_name = "DATE")]
+    pub date: String,
+
+    /// A good leaver (the agreement's [leaving.good] terms) or a bad one ([leaving.bad])
+    #[arg(long, value_enum, value_name = "REASON")]
+    pub reason: ReasonArg,
+
+    /// Why, in a few words
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Print the record as it would be written, judge it, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Record that an agent who left came back: `rejoined` on its last departure.
+///
+/// Contributions dated from --date on count again; what the departure forfeited stays
+/// forfeited. Committed alone as "agent: rejoin ID (on DATE)".
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ovn agent rejoin ben --date 2026-06-01")]
+pub struct AgentRejoinArgs {
+    /// The agent's id (a unique prefix will do)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The day it came back: YYYY-MM-DD, today or yesterday (on or after the day it left)
+    #[arg(long, value_name = "DATE")]
+    pub date: String,
+
+    /// Print the record as it would be written, judge it, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Leaver reasons on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReasonArg {
+    /// Left on good terms: the agreement's [leaving.good] terms apply
+    Good,
+    /// Left on bad terms: the agreement's [leaving.bad] terms apply
+    Bad,
+}
+
 /// Agent kinds on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
@@ -196,6 +270,8 @@ pub fn run(
             agreement::list_records(list, cwd, ctx, out, records::agents, "ovn agent add ID")
         }
         AgentCommand::Edit(edit) => run_edit(edit, cwd, ctx, out),
+        AgentCommand::Leave(leave) => run_leave(leave, cwd, ctx, out),
+        AgentCommand::Rejoin(rejoin) => run_rejoin(rejoin, cwd, ctx, out),
     }
 }
 
@@ -244,6 +320,7 @@ fn run_add(
                 keys: keys.clone(),
                 joined,
                 ledger: ledger.clone(),
+                departures: Vec::new(),
             };
             Ok((write::agent(&agent), format!("{id} ({name})")))
         })?;
@@ -366,5 +443,142 @@ fn run_edit(
         write::agent,
     )?;
     writing::report_edit(out, "agent", &edited)?;
+    Ok(EXIT_OK)
+}
+
+/// `ovn agent leave`: a departure appended to the agent's record, refused while the agent is
+/// still away from an earlier one or when it would come before its last return.
+fn run_leave(
+    args: AgentLeaveArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let date = writing::date("--date", &args.date, ctx.now.date_naive())?;
+    let note = args
+        .note
+        .as_deref()
+        .map(|n| writing::text("--note", n))
+        .transpose()?;
+    let reason = match args.reason {
+        ReasonArg::Good => leave::Reason::Good,
+        ReasonArg::Bad => leave::Reason::Bad,
+    };
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    // Judged against every contribution: work already logged on or after --date is refused
+    // (the after-leaving check), rather than left for `ovn check` to find.
+    let how = writing::EditAs {
+        verb: "leave",
+        dry_run: args.dry_run,
+        folders: &["contributions"],
+    };
+    let edit = writing::edit_record_as(
+        &store,
+        &options,
+        RecordType::Agent,
+        &args.id,
+        |l, id| l.agents.iter().find(|a| a.id.value.as_str() == id),
+        |_, a: &mut Agent| {
+            if let Some(d) = leave::still_away(&a.departures) {
+                return Err(CliError::usage(
+                    format!(
+                        "agent `{}` already left on {} and has not rejoined",
+                        a.id.value, d.left.value
+                    ),
+                    Some(format!(
+                        "record the return first: ovn agent rejoin {} --date DATE",
+                        a.id.value
+                    )),
+                ));
+            }
+            if let Some(back) = a.departures.last().and_then(|d| d.rejoined.as_ref())
+                && date < back.value
+            {
+                return Err(CliError::usage(
+                    format!(
+                        "--date {date} is before agent `{}` rejoined ({})",
+                        a.id.value, back.value
+                    ),
+                    Some("a departure comes after the return from the last one".to_owned()),
+                ));
+            }
+            a.departures.push(leave::Departure {
+                left: At::new(date),
+                reason,
+                note: note.clone(),
+                rejoined: None,
+            });
+            Ok(vec![format!("{} leaver on {date}", reason.as_str())])
+        },
+        write::agent,
+        how,
+    )?;
+    report_departure(out, "left", edit)
+}
+
+/// `ovn agent rejoin`: `rejoined` set on the agent's open departure.
+fn run_rejoin(
+    args: AgentRejoinArgs,
+    cwd: &Path,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let date = writing::date("--date", &args.date, ctx.now.date_naive())?;
+    let store = writing::open_for_writing(cwd, ctx)?;
+    let options = writing::options(&store, ctx, false)?;
+    let how = writing::EditAs {
+        verb: "rejoin",
+        dry_run: args.dry_run,
+        folders: &[],
+    };
+    let edit = writing::edit_record_as(
+        &store,
+        &options,
+        RecordType::Agent,
+        &args.id,
+        |l, id| l.agents.iter().find(|a| a.id.value.as_str() == id),
+        |_, a: &mut Agent| {
+            let id = a.id.value.clone();
+            let Some(d) = a.departures.last_mut().filter(|d| d.rejoined.is_none()) else {
+                return Err(CliError::usage(
+                    format!("agent `{id}` has not left, so it cannot rejoin"),
+                    Some(format!(
+                        "record a departure with: ovn agent leave {id} --date DATE --reason good|bad"
+                    )),
+                ));
+            };
+            if date < d.left.value {
+                return Err(CliError::usage(
+                    format!(
+                        "--date {date} is before agent `{id}` left ({})",
+                        d.left.value
+                    ),
+                    Some("an agent rejoins on or after the day it left".to_owned()),
+                ));
+            }
+            d.rejoined = Some(At::new(date));
+            Ok(vec![format!("on {date}")])
+        },
+        write::agent,
+        how,
+    )?;
+    report_departure(out, "rejoined", edit)
+}
+
+/// Reports a departure or a return: the commit, or for a dry run the record it would write.
+fn report_departure(out: &mut impl Write, done: &str, edit: writing::Edit) -> Result<u8, CliError> {
+    match edit {
+        writing::Edit::Done(edited) => {
+            let what = format!("Agent {done}: {}", edited.summary);
+            writing::report(out, &what, &edited.outcome)?;
+        }
+        writing::Edit::Dry(files) => {
+            for (path, text) in &files.files {
+                writeln!(out, "# {path} (dry run: nothing written)")?;
+                write!(out, "{text}")?;
+            }
+        }
+    }
     Ok(EXIT_OK)
 }

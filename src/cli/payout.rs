@@ -818,13 +818,18 @@ pub fn explain(p: &Payout) -> String {
             let equation = match c.outstanding {
                 Some(o) => format!("{}; debt outstanding {}", c.how, money(o, mu)),
                 None => format!(
-                    "{} = {}; {}{} weight {}",
+                    "{} = {}; {}{}{} weight {}",
                     c.how,
                     c.value.normalize(),
                     // Decay multiplies the value into the weight, with the age that chose it.
                     c.decay
                         .as_ref()
                         .map(|(f, why)| format!("× decay {} ({why}); ", f.normalize()))
+                        .unwrap_or_default(),
+                    // A departure's leaver terms multiply it too, with the departure.
+                    c.leaving
+                        .as_ref()
+                        .map(|(f, why)| format!("× {} {why}; ", f.normalize()))
                         .unwrap_or_default(),
                     c.kind.as_str(),
                     c.weight.normalize()
@@ -954,6 +959,16 @@ struct JsonClaim<'a> {
     how: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     decay: Option<JsonDecay<'a>>,
+    /// The leaver terms applied, when the agent left before the payout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leaving: Option<JsonLeaving<'a>>,
+}
+
+/// A departure's leaver terms on one claim: the factor and why.
+#[derive(Serialize)]
+struct JsonLeaving<'a> {
+    factor: String,
+    why: &'a str,
 }
 
 #[derive(Serialize)]
@@ -1058,6 +1073,10 @@ impl<'a> JsonPayout<'a> {
                                 decay: c.decay.as_ref().map(|(f, why)| JsonDecay {
                                     factor: f.normalize().to_string(),
                                     age_months: c.age,
+                                    why,
+                                }),
+                                leaving: c.leaving.as_ref().map(|(f, why)| JsonLeaving {
+                                    factor: f.normalize().to_string(),
                                     why,
                                 }),
                             })

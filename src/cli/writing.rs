@@ -384,8 +384,20 @@ pub fn write_files(
     dry_run: bool,
     build: impl Fn(&Loaded) -> Result<Files, CliError>,
 ) -> Result<Written, CliError> {
+    write_files_reading(store, options, dry_run, &[], build)
+}
+
+/// [`write_files`] judged against `folders` too (besides the small folders): for an edit
+/// whose rule reaches records there (a departure and the contributions after it).
+pub fn write_files_reading(
+    store: &Store,
+    options: &WriteOptions,
+    dry_run: bool,
+    folders: &[&str],
+    build: impl Fn(&Loaded) -> Result<Files, CliError>,
+) -> Result<Written, CliError> {
     let result = store.transact(options, |view: &View<'_>| -> Result<Plan<String>, Stop> {
-        let base = Base::read(view, &[], &[])?;
+        let base = Base::read(view, folders, &[])?;
         let loaded = base.loaded();
         if loaded.ledger.network.is_none() {
             return Err(CliError::usage(
@@ -447,13 +459,56 @@ pub fn edit_record<R: Clone + PartialEq>(
     change: impl Fn(&Loaded, &mut R) -> Result<Vec<String>, CliError>,
     text: fn(&R) -> String,
 ) -> Result<Edited, CliError> {
+    let how = EditAs {
+        verb: "edit",
+        dry_run: false,
+        folders: &[],
+    };
+    match edit_record_as(store, options, kind, id, find, change, text, how)? {
+        Edit::Done(edited) => Ok(edited),
+        Edit::Dry(_) => Err(CliError::usage("an edit has no dry run", None)),
+    }
+}
+
+/// How [`edit_record_as`] names its commit (`<noun>: VERB ID (CHANGES)`) and whether it only
+/// judges the edit.
+pub struct EditAs<'a> {
+    /// The verb of the commit message (`edit`, `leave`, `rejoin`).
+    pub verb: &'a str,
+    /// Judge the edit, write nothing.
+    pub dry_run: bool,
+    /// Folders the edit is judged against besides the small ones (see
+    /// [`write_files_reading`]).
+    pub folders: &'a [&'a str],
+}
+
+/// What [`edit_record_as`] did: the edit, or for a dry run the file it would write.
+pub enum Edit {
+    /// Written and committed.
+    Done(Edited),
+    /// Judged, not written: the path, its new text, and what changed.
+    Dry(Files),
+}
+
+/// [`edit_record`] under another verb, or as a dry run.
+#[allow(clippy::too_many_arguments)]
+pub fn edit_record_as<R: Clone + PartialEq>(
+    store: &Store,
+    options: &WriteOptions,
+    kind: RecordType,
+    id: &str,
+    find: impl for<'a> Fn(&'a crate::core::ledger::Ledger, &str) -> Option<&'a R>,
+    change: impl Fn(&Loaded, &mut R) -> Result<Vec<String>, CliError>,
+    text: fn(&R) -> String,
+    how: EditAs<'_>,
+) -> Result<Edit, CliError> {
     let given = parse_id(&format!("{} id", kind.noun()), id)?;
     let relaid = std::cell::Cell::new(false);
     let options = WriteOptions {
         replace: true,
         ..options.clone()
     };
-    let written = write_files(store, &options, false, |loaded| {
+    let written = write_files_reading(store, &options, how.dry_run, how.folders, |loaded| {
         // A unique prefix stands for the whole id.
         let ids = loaded.ledger.index.ids(kind).map(Id::as_str);
         let id = crate::ops::ids::resolve(kind.noun(), given.as_str(), ids)?
@@ -485,17 +540,17 @@ pub fn edit_record<R: Clone + PartialEq>(
         let summary = format!("{id} ({})", changes.join("; "));
         Ok(Files {
             files: vec![(path.clone(), text(&edited))],
-            message: format!("{}: edit {summary}\n", kind.noun()),
+            message: format!("{}: {} {summary}\n", kind.noun(), how.verb),
             summary,
         })
     })?;
     match written {
-        Written::Done(outcome, summary) => Ok(Edited {
+        Written::Done(outcome, summary) => Ok(Edit::Done(Edited {
             outcome,
             summary,
             relaid: relaid.get(),
-        }),
-        Written::Dry(_) => Err(CliError::usage("an edit has no dry run", None)),
+        })),
+        Written::Dry(files) => Ok(Edit::Dry(files)),
     }
 }
 

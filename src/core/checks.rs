@@ -87,6 +87,10 @@ pub const CHECKS: &[Check] = &[
         name: "cascades",
         run: super::cascade::check,
     },
+    Check {
+        name: "after leaving",
+        run: super::leave::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each

@@ -84,6 +84,9 @@ pub enum Code {
     CascadeCycle,
     /// A chain of projects paying projects longer than a cascade may be.
     CascadeDepth,
+    /// A contribution by an agent dated while it had left (on or after `left`, before
+    /// `rejoined`).
+    AfterLeaving,
 }
 
 impl Code {
@@ -122,6 +125,7 @@ impl Code {
         Code::Overpayment,
         Code::CascadeCycle,
         Code::CascadeDepth,
+        Code::AfterLeaving,
     ];
 
     /// The stable string form.
@@ -160,6 +164,7 @@ impl Code {
             Code::Overpayment => "overpayment",
             Code::CascadeCycle => "cascade-cycle",
             Code::CascadeDepth => "cascade-depth",
+            Code::AfterLeaving => "after-leaving",
         }
     }
 
@@ -209,6 +214,7 @@ impl Code {
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
             Code::CascadeCycle => "projects pay each other (`to_project`) in a loop",
             Code::CascadeDepth => "projects paying projects in a chain deeper than 16 levels",
+            Code::AfterLeaving => "a contribution by an agent dated while it had left",
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Subject {
     Stewards(Id),
     /// An agreement (added, changed or removed).
     Agreement(Id),
+    /// An agent's `departures` (it left, or came back): leaver terms change payouts.
+    Departures(Id),
 }
 
 /// One governance change of a review.
@@ -119,6 +121,13 @@ pub fn changes(old: &Ledger, new: &Ledger) -> Vec<Change> {
                             list(emails(a).iter().map(String::as_str))
                         ),
                         Subject::Emails(id.clone()),
+                    ));
+                }
+                if o.departures != a.departures {
+                    out.push(pending(
+                        path,
+                        super::leave::change_text(id, &o.departures, &a.departures),
+                        Subject::Departures(id.clone()),
                     ));
                 }
                 if keys(o) != keys(a) {
@@ -272,7 +281,7 @@ pub fn judge(change: &mut Change, base: &Ledger, authors: &[Author]) {
                 format!("{agent} or a steward, as the base knows them"),
             )
         }
-        Subject::Policy | Subject::Agreement(_) => (
+        Subject::Policy | Subject::Agreement(_) | Subject::Departures(_) => (
             any_steward.clone(),
             "a steward of a project at the base".to_owned(),
         ),
@@ -346,7 +355,7 @@ pub fn apply(change: &Change, rules: &mut Ledger, new: &Ledger) {
                 None => rules.projects.push(project.clone()),
             }
         }
-        Subject::Agreement(_) => {}
+        Subject::Agreement(_) | Subject::Departures(_) => {}
     }
 }
 

@@ -18,6 +18,7 @@ pub mod freeze;
 pub mod governance;
 pub mod import;
 pub mod incoming;
+pub mod leave;
 pub mod ledger;
 pub mod newid;
 pub mod parse;

@@ -141,6 +141,9 @@ pub struct ClaimShare {
     pub decay: Option<(Decimal, String)>,
     /// The claim's age in whole months at the payout date, when a decay schedule weighed it.
     pub age: Option<u32>,
+    /// The factor a departure's leaver terms applied to its weight, and why (see
+    /// [`super::leave`]), when its agent left before the payout.
+    pub leaving: Option<(Decimal, String)>,
 }
 
 /// How a balanced bucket stood with one agent before this payout (see [`Policy::Balanced`]).
@@ -629,6 +632,7 @@ struct Pending<'l> {
     age: Option<u32>,
     /// A debt of work after its bucket's freeze, repaid ahead of the bucket's equity.
     ahead: bool,
+    leaving: Option<(Decimal, String)>,
 }
 
 /// What a payout lists besides its lines, and what it leaves out: the options of
@@ -712,6 +716,7 @@ pub fn compute_with(
         }),
         policy: Policy::Proportional,
         received: &received,
+        leavers: super::leave::Leavers::of(&ledger.agents, &terms.agreement.leaving, request.date),
     };
     select(
         ledger,
@@ -921,6 +926,8 @@ struct Splitting<'e, 's, 'l> {
     policy: Policy,
     /// What recorded payouts paid, by bucket name, then agent (balanced buckets only).
     received: &'e Received,
+    /// Who left before the payout, when the agreement's leaver terms can lower a weight.
+    leavers: Option<super::leave::Leavers<'l>>,
 }
 
 /// What recorded payouts of a project paid, by bucket name, then agent.
@@ -963,6 +970,36 @@ fn received(
         }
     }
     Ok(out)
+}
+
+/// A factor applied to a claim's weight, and why in words.
+type Factor = (Decimal, String);
+
+impl Splitting<'_, '_, '_> {
+    /// The weight after the leaver terms of `agent`'s departures (equity claims only: debts
+    /// and once claims are always paid), with the factor applied; `None` when the claim
+    /// takes no part. A forfeited claim stays listed with weight 0 so `--explain` can say why.
+    fn leaver_terms(
+        &self,
+        agent: &Id,
+        kind: ClaimKind,
+        c: &Contribution,
+        weight: Decimal,
+    ) -> Result<Option<(Decimal, Option<Factor>)>, PayoutError> {
+        let leaving = match (&self.leavers, kind) {
+            (Some(l), ClaimKind::Equity) => l.applied(agent, &c.kind, c.date.value),
+            _ => None,
+        };
+        let weight = match &leaving {
+            Some(a) => weight.checked_mul(a.factor).ok_or(PayoutError::Overflow)?,
+            None => weight,
+        };
+        let shown = leaving.is_some() && self.explain && self.policy == Policy::Proportional;
+        if weight < Decimal::ZERO || (weight.is_zero() && !shown) {
+            return Ok(None);
+        }
+        Ok(Some((weight, leaving.map(|a| (a.factor, a.why)))))
+    }
 }
 
 impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
@@ -1111,9 +1148,9 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 Some((factor, _)) => weight.checked_mul(*factor).ok_or(PayoutError::Overflow)?,
                 None => weight,
             };
-            if weight <= Decimal::ZERO {
+            let Some((weight, leaving)) = self.leaver_terms(&agent, kind, c, weight)? else {
                 continue;
-            }
+            };
             self.claims.push(Pending {
                 contribution: c,
                 agent,
@@ -1125,6 +1162,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                 decay: decay.clone(),
                 age,
                 ahead: frozen.is_some(),
+                leaving,
             });
         }
         Ok(())
@@ -1640,6 +1678,7 @@ fn split(
                 how: p.how.clone(),
                 decay: p.decay.clone(),
                 age: p.age,
+                leaving: p.leaving.clone(),
             });
         }
     }
@@ -1885,6 +1924,14 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
             for (agent, amount) in agents {
                 let _ = writeln!(text, "received {bucket:?} {agent} {}", amount.normalize());
             }
+        }
+    }
+    // Leaver terms that apply (written only then, so other payouts' digests stay as they were).
+    if let Some(a) = agreement
+        && let Some(l) = super::leave::Leavers::of(&ledger.agents, &a.leaving, payout.date)
+    {
+        for line in l.digest_lines() {
+            let _ = writeln!(text, "{line}");
         }
     }
     let _ = writeln!(

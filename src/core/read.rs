@@ -178,6 +178,7 @@ pub fn agent(
     let keys = f.text_list("keys");
     let joined = f.date("joined", Need::Optional);
     let ledger = f.text("ledger", Need::Optional);
+    let departures = super::leave::read_departures(&mut f);
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -194,6 +195,7 @@ pub fn agent(
         keys: keys.into_iter().map(|k| k.value).collect(),
         joined: joined.map(|d| d.value),
         ledger: ledger.map(|l| l.value),
+        departures,
     })
 }
 
@@ -415,6 +417,7 @@ pub fn agreement(
         }
     }
     check_buckets(&mut f, &buckets);
+    let leaving = super::leave::read_terms(&mut f);
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
     f.finish();
@@ -428,6 +431,7 @@ pub fn agreement(
         leftover,
         rates,
         buckets,
+        leaving,
     })
 }
 

@@ -185,6 +185,8 @@ pub struct Agent {
     pub joined: Option<NaiveDate>,
     /// For a network: where its ledger lives (a URL or a path; documentation only).
     pub ledger: Option<String>,
+    /// When it left and came back, in date order (see [`super::leave`]).
+    pub departures: Vec<super::leave::Departure>,
 }
 
 /// A venture whose revenue is shared by an agreement.
@@ -427,6 +429,8 @@ pub struct Agreement {
     pub rates: Rates,
     /// Buckets, in order.
     pub buckets: Vec<Bucket>,
+    /// What leaving does to a leaver's claims (see [`super::leave`]).
+    pub leaving: super::leave::Terms,
 }
 
 impl Agreement {

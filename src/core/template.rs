@@ -35,6 +35,16 @@ pub const TEMPLATES: &[Template] = &[
         about: "SENSORICA's pattern: investments repaid with a premium, costs, then fluid equity weighted by skill",
         text: include_str!("templates/sensorica.toml"),
     },
+    Template {
+        name: "slicing-pie",
+        about: "Mike Moyer's Slicing Pie: time ×2, cash ×4; a bad leaver forfeits non-cash slices",
+        text: include_str!("templates/slicing-pie.toml"),
+    },
+    Template {
+        name: "sourcecred-balanced",
+        about: "SourceCred's grain policies: a balanced bucket with decay, then recent work",
+        text: include_str!("templates/sourcecred-balanced.toml"),
+    },
 ];
 
 /// The template called `name`, if there is one.
@@ -89,6 +99,8 @@ mod tests {
             let a = &loaded.ledger.agreements[0];
             assert_eq!(a.name, "A \"quoted\" name \\ with a backslash");
             assert!(!a.buckets.is_empty());
+            // Slicing Pie states its leaver terms; the others keep everything.
+            assert_eq!(a.leaving.keeps_all(), t.name != "slicing-pie", "{}", t.name);
         }
     }
 

@@ -622,6 +622,7 @@ impl<'c, 'a> Reader<'c, 'a> {
                 keys: Vec::new(),
                 joined: None,
                 ledger: None,
+                departures: Vec::new(),
             },
         ));
     }

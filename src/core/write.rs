@@ -164,6 +164,7 @@ pub fn agent(a: &Agent) -> String {
     }
     d.opt_date("joined", a.joined);
     d.opt_str("ledger", a.ledger.as_deref());
+    super::leave::write_departures(&mut d.0, &a.departures);
     d.0
 }
 
@@ -244,6 +245,7 @@ pub fn agreement(a: &Agreement) -> String {
     for b in &a.buckets {
         bucket(&mut d, b);
     }
+    super::leave::write_terms(&mut d.0, &a.leaving);
     d.0
 }
 

@@ -87,12 +87,29 @@ impl Plan {
         for l in [old, new] {
             projects.extend(l.contributions.iter().map(|c| c.project.value.to_string()));
         }
-        let agreements: BTreeSet<String> = old
+        let mut agreements: BTreeSet<String> = old
             .agreements
             .iter()
             .chain(&new.agreements)
             .map(|a| a.id.value.to_string())
             .collect();
+        // A departure (or a return) moves the payouts of every project whose agreement has
+        // leaver terms, as a changed agreement would.
+        if crate::core::leave::departures_changed(&old.agents, &new.agents) {
+            let small = load::part(
+                store,
+                &head.id(),
+                &[Pick::Tree(RecordType::Agreement.folder())],
+            )?;
+            agreements.extend(
+                small
+                    .ledger()
+                    .agreements
+                    .iter()
+                    .filter(|a| !a.leaving.keeps_all())
+                    .map(|a| a.id.value.to_string()),
+            );
+        }
         let named: Vec<String> = projects.iter().cloned().collect();
         // The amounts: --amount, or each project's last recorded payout at the head (its
         // small payouts/ folder read alone, so the base's kept totals can be looked up first).

@@ -81,6 +81,7 @@ mod domain {
     mod core_checks;
     mod correction_math;
     mod fast_reader;
+    mod leave_props;
     mod payout_line_props;
     mod payout_math;
     mod policy_props;

@@ -101,6 +101,30 @@ fn payout_json_conforms() {
             "payout", "3000", "-p", "drone", "--record", "--format", "json",
         ],
     );
+    // A claim a leaver's terms lowered carries `leaving` (examples/slicing-pie).
+    let pie = s.repo("pie");
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slicing-pie"),
+        &pie,
+    );
+    s.git(&pie, &["add", "-A"]);
+    s.git(&pie, &["commit", "-q", "-m", "pie"]);
+    conforms(
+        &s,
+        &pie,
+        "payout",
+        &[
+            "payout",
+            "10000",
+            "-p",
+            "app",
+            "--date",
+            "2026-06-30",
+            "--format",
+            "json",
+            "--explain",
+        ],
+    );
 }
 
 #[test]

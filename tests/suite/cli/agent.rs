@@ -567,3 +567,245 @@ fn an_edit_killed_at_each_point_leaves_the_committed_file_or_its_commit() {
         }
     }
 }
+
+/// The base ledger's agreement with Slicing Pie's leaver terms: a bad leaver forfeits work.
+pub(crate) const DRONE_VE_WITH_LEAVING: &str = "id = \"drone-ve\"\nname = \"Drone value equation\"\nkind = \"value-equation\"\n\n[rates]\nwork = \"30\"\nskill = { electronics = \"45\" }\n\n[[buckets]]\nname = \"network\"\nshare = \"10%\"\nto = \"fablab-fund\"\n\n[[buckets]]\nname = \"reimbursement\"\nshare = \"30%\"\nclaim = \"debt\"\n\n[[buckets.rules]]\nkind = \"money\"\n\n[[buckets.rules]]\nkind = \"material\"\n\n[[buckets]]\nname = \"equity\"\nshare = \"rest\"\nclaim = \"equity\"\n\n[[buckets.rules]]\nkind = \"work\"\n\n[[buckets.rules]]\nkind = \"use\"\n\n[leaving.bad]\nwork = \"forfeit\"\n";
+
+#[test]
+fn leave_and_rejoin_each_commit_one_judged_edit_and_refuse_what_cannot_be() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let n0 = commit_count(&s, &dir);
+    // Work already logged on or after the day is refused, and nothing is written.
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "ben",
+            "--date",
+            "2026-03-12",
+            "--reason",
+            "good",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("contribution by ben dated 2026-03-12, but ben left on 2026-03-12"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+    assert_eq!(commit_count(&s, &dir), n0);
+    // A unique prefix names the agent; one commit records the departure.
+    let n = commit_count(&s, &dir);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "be",
+            "--date",
+            "2026-04-01",
+            "--reason",
+            "bad",
+            "--note",
+            "left mid-project",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Agent left: ben (bad leaver on 2026-04-01) in agents/ben.toml, commit "),
+        "{out}"
+    );
+    assert_eq!(commit_count(&s, &dir), n + 1);
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> agent: leave ben (bad leaver on 2026-04-01)"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/ben.toml")).unwrap(),
+        "id = \"ben\"\nname = \"Ben Okafor\"\nkind = \"person\"\nemails = [\"ben@fablab.example\"]\n\n[[departures]]\nleft = 2026-04-01\nreason = \"bad\"\nnote = \"left mid-project\"\n"
+    );
+    // Refusals: exit 2, a clear error, nothing written; a dry run prints the record only.
+    let before = snapshot(&dir);
+    let n = commit_count(&s, &dir);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "cy",
+            "--date",
+            "2026-04-01",
+            "--reason",
+            "good",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("# agents/cy.toml (dry run: nothing written)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("[[departures]]\nleft = 2026-04-01\nreason = \"good\"\n"),
+        "{out}"
+    );
+    for (args, says) in [
+        (
+            &[
+                "agent",
+                "leave",
+                "ben",
+                "--date",
+                "2026-05-01",
+                "--reason",
+                "good",
+            ][..],
+            "agent `ben` already left on 2026-04-01 and has not rejoined",
+        ),
+        (
+            &["agent", "rejoin", "ben", "--date", "2026-03-31"][..],
+            "--date 2026-03-31 is before agent `ben` left (2026-04-01)",
+        ),
+        (
+            &["agent", "rejoin", "ana", "--date", "2026-05-01"][..],
+            "agent `ana` has not left, so it cannot rejoin",
+        ),
+        (
+            &[
+                "agent",
+                "leave",
+                "bem",
+                "--date",
+                "2026-05-01",
+                "--reason",
+                "good",
+            ][..],
+            "did you mean `ben`?",
+        ),
+        (
+            &[
+                "agent",
+                "leave",
+                "ana",
+                "--date",
+                "2026-05-01",
+                "--reason",
+                "worse",
+            ][..],
+            "invalid value 'worse' for '--reason <REASON>'",
+        ),
+    ] {
+        let (code, _, err) = run(&s, &dir, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(commit_count(&s, &dir), n);
+    assert_same_files(&before, &snapshot(&dir));
+    // ben comes back; from then on he can log again, and can leave again later.
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &["agent", "rejoin", "ben", "--date", "2026-06-01"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Agent rejoined: ben (on 2026-06-01)"),
+        "{out}"
+    );
+    assert_eq!(
+        subject(&s, &dir),
+        "Ana Lima <ana@fablab.example> agent: rejoin ben (on 2026-06-01)"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("agents/ben.toml"))
+            .unwrap()
+            .ends_with("note = \"left mid-project\"\nrejoined = 2026-06-01\n")
+    );
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "ben",
+            "--date",
+            "2026-05-31",
+            "--reason",
+            "good",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--date 2026-05-31 is before agent `ben` rejoined (2026-06-01)"),
+        "{err}"
+    );
+    assert_clean(&s, &dir);
+}
+
+#[test]
+fn log_refuses_work_by_someone_who_has_left_until_they_rejoin() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "agent",
+            "leave",
+            "ben",
+            "--date",
+            "2026-04-01",
+            "--reason",
+            "good",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let n = commit_count(&s, &dir);
+    let log = |date: &str| {
+        run(
+            &s,
+            &dir,
+            &[
+                "log",
+                "2h",
+                "Test flight",
+                "-p",
+                "drone",
+                "--agent",
+                "ben",
+                "--date",
+                date,
+            ],
+        )
+    };
+    let (code, _, err) = log("2026-04-02");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "contribution by ben dated 2026-04-02, but ben left on 2026-04-01 (good leaver)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("after-leaving"), "{err}");
+    assert_eq!(commit_count(&s, &dir), n);
+    // Work done before leaving is still recorded.
+    let (code, _, err) = log("2026-03-31");
+    assert_eq!(code, 0, "{err}");
+    run(
+        &s,
+        &dir,
+        &["agent", "rejoin", "ben", "--date", "2026-05-01"],
+    );
+    let (code, _, err) = log("2026-05-01");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ok_check(&s, &dir), 0);
+}
+
+fn ok_check(s: &Sandbox, dir: &Path) -> i32 {
+    run(s, dir, &["check"]).0
+}

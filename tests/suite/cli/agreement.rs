@@ -11,7 +11,7 @@ use crate::common::{
 fn add_writes_a_template_that_passes_check_and_commits_it_alone() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "ledger");
-    for template in ["simple", "sensorica"] {
+    for template in ["simple", "sensorica", "slicing-pie", "sourcecred-balanced"] {
         let id = format!("{template}-ve");
         let before = commit_count(&s, &dir);
         let (code, out, err) = run(
@@ -55,7 +55,7 @@ fn add_writes_a_template_that_passes_check_and_commits_it_alone() {
         );
         assert_clean(&s, &dir);
     }
-    assert_eq!(ok(&s, &dir, &["check"]), "ok: 14 records, no problems\n");
+    assert_eq!(ok(&s, &dir, &["check"]), "ok: 16 records, no problems\n");
     // A project can now be added with it, as the hint of `project add` said.
     ok(
         &s,
@@ -109,8 +109,8 @@ fn bad_input_is_refused_and_nothing_is_written() {
             "agreement `drone-ve` already exists",
         ),
         (
-            &["agreement", "add", "x-ve", "--template", "slicing-pie"][..],
-            "invalid value 'slicing-pie' for '--template <TEMPLATE>'",
+            &["agreement", "add", "x-ve", "--template", "slicing"][..],
+            "invalid value 'slicing' for '--template <TEMPLATE>'",
         ),
         (&["agreement", "add", "Bad Id"][..], "is not a valid id"),
         (
@@ -149,6 +149,8 @@ fn the_template_list_is_in_help() {
     let help = ok(&s, &dir, &["agreement", "add", "--help"]);
     assert!(help.contains("simple"), "{help}");
     assert!(help.contains("sensorica"), "{help}");
+    assert!(help.contains("slicing-pie"), "{help}");
+    assert!(help.contains("sourcecred-balanced"), "{help}");
 }
 
 #[test]

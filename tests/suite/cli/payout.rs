@@ -775,3 +775,85 @@ fn a_sub_project_cascade_records_verifies_and_pays() {
         ))
         .stdout(predicate::str::contains("did you mean `drone`?"));
 }
+
+/// Slicing Pie with a good and a bad leaver on `examples/slicing-pie`, both payouts recorded
+/// in a real repository and verified. The figures, by hand (slices = value × multiplier):
+/// ana work 40 h × 50 × 2 = 4000, money 1000 × 4 = 4000, May work 10 h × 50 × 2 = 1000;
+/// ben work 30 h × 50 × 2 = 3000, money 500 × 4 = 2000; cy work 20 h × 50 × 2 = 2000,
+/// money 250 × 4 = 1000, and a 300.00 expense (a debt).
+/// - 10000.00 on 2026-02-28: nobody has left, the expense (2026-03-10) and ana's May work are
+///   later; the reimbursement bucket returns its 3000.00 and 10000.00 is split over
+///   8000 + 5000 + 3000 = 16000: ana 5000.00, ben 3125.00, cy 1875.00.
+/// - 10000.00 on 2026-06-30: ben (good leaver, 2026-04-01) keeps everything; cy (bad leaver,
+///   2026-04-15) forfeits her work (× 0) and keeps her cash. The debt is repaid first: cy
+///   300.00, 2700.00 back to the pool. 9700.00 over 9000 + 5000 + 1000 = 15000: ana
+///   9700 × 9000 / 15000 = 5820.00, ben 3233.333.. → 3233.33, cy 646.666.. → 646.67 (the
+///   missing cent to the largest remainder); cy 946.67 in all; 10000.00 exactly.
+#[test]
+fn slicing_pie_example_with_a_good_and_a_bad_leaver() {
+    let s = Sandbox::new();
+    let dir = s.repo("pie");
+    crate::common::copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slicing-pie"),
+        &dir,
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "slicing pie example"]);
+    s.ovn(&dir).arg("check").assert().success();
+    let first = ["payout", "10000", "-p", "app", "--date", "2026-02-28"];
+    let (code, out, err) = run(&s, &dir, &[&first[..], &["--format", "csv"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "agent,bucket,amount\nana,slices,5000.00\nben,slices,3125.00\ncy,slices,1875.00\n"
+    );
+    let (code, out, err) = run(&s, &dir, &[&first[..], &["--record"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let before_leaving = recorded_id(&out);
+
+    let second = ["payout", "10000", "-p", "app", "--date", "2026-06-30"];
+    let (code, out, err) = run(&s, &dir, &[&second[..], &["--format", "csv"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "agent,bucket,amount\ncy,reimbursement,300.00\nana,slices,5820.00\nben,slices,3233.33\ncy,slices,646.67\n"
+    );
+    let (code, explained, err) = run(&s, &dir, &[&second[..], &["--explain"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        explained.contains("   cy 01kf0000000000000000000c01: (20 h × 50 (the work rate)) × 2 = 2000; × 0 forfeited (bad leaver on 2026-04-15); equity weight 0; exact share 0 → 0.00"),
+        "{explained}"
+    );
+    // ben is a good leaver: his claims carry no factor.
+    assert!(!explained.contains("good leaver"), "{explained}");
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[&second[..], &["--explain", "--format", "json"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let claims = json["buckets"][1]["claims"].as_array().unwrap();
+    let forfeited: Vec<&serde_json::Value> = claims
+        .iter()
+        .filter(|c| c.get("leaving").is_some())
+        .collect();
+    assert_eq!(forfeited.len(), 1, "{claims:?}");
+    assert_eq!(forfeited[0]["contribution"], "01kf0000000000000000000c01");
+    assert_eq!(forfeited[0]["leaving"]["factor"], "0");
+    assert_eq!(
+        forfeited[0]["leaving"]["why"],
+        "forfeited (bad leaver on 2026-04-15)"
+    );
+    let (code, out, err) = run(&s, &dir, &[&second[..], &["--record"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let after_leaving = recorded_id(&out);
+    s.ovn(&dir).arg("check").assert().success();
+    for id in [&before_leaving, &after_leaving] {
+        s.ovn(&dir)
+            .args(["payout", "verify", id])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("payout {id} matches")));
+    }
+}

@@ -890,3 +890,62 @@ fn review_json_has_refs_commits_and_amounts_in_one_format() {
         "buckets[3].rules[2].kind"
     );
 }
+
+#[test]
+fn review_of_a_departure_shows_it_as_a_governance_change_with_its_payout_impact() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    std::fs::write(
+        dir.join("agreements/drone-ve.toml"),
+        crate::cli::agent::DRONE_VE_WITH_LEAVING,
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-q", "-am", "leaver terms"]);
+    s.git(&dir, &["switch", "-q", "-c", "ben-leaves"]);
+    s.ovn(&dir)
+        .args([
+            "agent",
+            "leave",
+            "ben",
+            "--date",
+            "2026-04-01",
+            "--reason",
+            "bad",
+        ])
+        .assert()
+        .success();
+    // Like every governance change, it is flagged for a human look (exit 1).
+    let (code, out, err) = review(&s, &dir, &["--amount", "3000"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("Governance changes (1), judged by the base's rules:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[ok ] agents/ben.toml  ben left on 2026-04-01 (bad leaver)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("departures: (none) -> [{ left = 2026-04-01, reason = \"bad\" }]"),
+        "{out}"
+    );
+    assert!(out.contains("Payout impact on drone for 3000.00:"), "{out}");
+    // ben's work (900 of the 1880 equity weight) is forfeited; his 400.00 of money is still
+    // repaid. The 2300.00 equity budget goes to ana (940) and cy (40) alone.
+    let json: serde_json::Value =
+        serde_json::from_str(&review(&s, &dir, &["--amount", "3000", "--format", "json"]).1)
+            .unwrap();
+    let agent = |id: &str| {
+        json["impact"][0]["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agent"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(agent("ben")["before"], "1501.06");
+    assert_eq!(agent("ben")["after"], "400.00");
+    assert_eq!(agent("ana")["after"], "2206.12");
+    assert_eq!(agent("cy")["after"], "93.88");
+}

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use ovn::core::diag::Diagnostic;
+use ovn::core::leave::{Departure, Reason, Term, Terms};
 use ovn::core::parse::{self, Settings};
 use ovn::core::read::{self, Source};
 use ovn::core::record::{
@@ -85,21 +86,25 @@ fn agent() -> impl Strategy<Value = Agent> {
         prop::collection::vec(text(), 0..2),
         prop::option::of(date()),
         prop::option::of(text()),
+        departures(),
     )
-        .prop_map(|(id, name, org, emails, keys, joined, ledger)| Agent {
-            file: 0,
-            id,
-            name,
-            kind: if org {
-                AgentKind::Organization
-            } else {
-                AgentKind::Person
+        .prop_map(
+            |(id, name, org, emails, keys, joined, ledger, departures)| Agent {
+                file: 0,
+                id,
+                name,
+                kind: if org {
+                    AgentKind::Organization
+                } else {
+                    AgentKind::Person
+                },
+                emails,
+                keys,
+                joined,
+                ledger,
+                departures,
             },
-            emails,
-            keys,
-            joined,
-            ledger,
-        })
+        )
 }
 
 fn project() -> impl Strategy<Value = Project> {
@@ -298,8 +303,55 @@ fn bucket(last: bool) -> impl Strategy<Value = Bucket> {
         })
 }
 
+/// Departures in date order, each after the return from the one before; only the last may
+/// be without a return.
+fn departures() -> impl Strategy<Value = Vec<Departure>> {
+    prop::collection::vec(
+        (
+            1u64..400,
+            0u64..400,
+            any::<bool>(),
+            prop::option::of(text()),
+        ),
+        0..3,
+    )
+    .prop_map(|steps| {
+        let mut day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let n = steps.len();
+        let mut out = Vec::new();
+        for (i, (gap, away, bad, note)) in steps.into_iter().enumerate() {
+            day = day + chrono::Days::new(gap);
+            let left = day;
+            day = day + chrono::Days::new(away);
+            out.push(Departure {
+                left: At::new(left),
+                reason: if bad { Reason::Bad } else { Reason::Good },
+                note,
+                // The last one stays open when it is away for an odd number of days.
+                rejoined: (i + 1 < n || away % 2 == 0).then(|| At::new(day)),
+            });
+        }
+        out
+    })
+}
+
+/// Leaver terms: a few kinds each way, as keep, forfeit or buy-back at a factor in [0, 1].
+fn leaving() -> impl Strategy<Value = Terms> {
+    let term = prop_oneof![
+        Just(Term::Keep),
+        Just(Term::Forfeit),
+        (0i64..=1000).prop_map(|f| Term::BuyBack(Decimal::new(f, 3))),
+    ];
+    (
+        prop::collection::btree_map(word(), term.clone(), 0..3),
+        prop::collection::btree_map(word(), term, 0..3),
+    )
+        .prop_map(|(good, bad)| Terms { good, bad })
+}
+
 fn agreement() -> impl Strategy<Value = Agreement> {
     (
+        leaving(),
         at_id(),
         text(),
         prop::option::of(date()),
@@ -311,7 +363,7 @@ fn agreement() -> impl Strategy<Value = Agreement> {
         bucket(true),
     )
         .prop_map(
-            |(id, name, from, leftover, work, skill, agent, mut buckets, last)| {
+            |(leaving, id, name, from, leftover, work, skill, agent, mut buckets, last)| {
                 // Distinct bucket names; percents of the total stay within 100%.
                 for (i, b) in buckets.iter_mut().enumerate() {
                     b.name = At::new(format!("{}-{i}", b.name.value));
@@ -335,6 +387,7 @@ fn agreement() -> impl Strategy<Value = Agreement> {
                         project: Default::default(),
                     },
                     buckets,
+                    leaving,
                 }
             },
         )

@@ -43,7 +43,8 @@ use crate::core::ledger::RecordType;
 /// Generation 4: a rule's misspelt kind, claims taken by two buckets, review's hours after
 /// corrections; payment records (`payments/`) are read and checked.
 /// Generation 5: both of generation 4's changes together (each had been built as 4 alone).
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 5");
+/// Generation 6: a contribution's exchange `rate`, and exchange rate records (`rates/`).
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 6");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

@@ -155,9 +155,16 @@ pub struct LogArgs {
     )]
     pub amount: Option<String>,
 
-    /// Currency of the amount, when not the network's (e.g. USD)
+    /// Currency of the amount, when not the network's (e.g. USD); its amount needs an
+    /// exchange rate: --rate, or a rate record dated on or before the contribution (without
+    /// either, nothing is written)
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+
+    /// Exchange rate of --currency: one unit of it is RATE in the network's currency (e.g.
+    /// 0.9231 for USD in a EUR network), written on the contribution
+    #[arg(long, value_name = "RATE", requires = "currency")]
+    pub rate: Option<String>,
 
     /// The skill applied (work and other kinds), such as electronics
     #[arg(long, value_name = "SKILL")]
@@ -330,6 +337,7 @@ impl Given {
             .as_deref()
             .map_or(network.minor_units, currency_minor_units);
         let shown_currency = currency.clone().unwrap_or_else(|| network.currency.clone());
+        let rate = exchange_rate(args.rate.as_deref(), currency.is_some(), &network.currency)?;
         match &self.what {
             What::Work => {
                 c.skill = skill(loaded, args.skill.as_deref())?;
@@ -364,6 +372,8 @@ impl Given {
                 }
             }
         }
+        // Only an amount in another currency carries a rate.
+        c.rate = rate.filter(|_| c.currency.is_some());
         Ok((c, shown_currency))
     }
 }
@@ -555,6 +565,38 @@ pub(super) fn quantity(text: &str) -> Result<Decimal, CliError> {
                 "--quantity {text:?} is not a number more than zero (at most 6 decimal places)"
             ),
             None,
+        )),
+    }
+}
+
+/// `--rate`, checked as the record's `rate` is read: only for an amount in another currency.
+fn exchange_rate(
+    text: Option<&str>,
+    foreign: bool,
+    network: &str,
+) -> Result<Option<Decimal>, CliError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    if !foreign {
+        return Err(CliError::usage(
+            format!(
+                "--rate converts an amount in another currency, and --currency is {network}, the network's"
+            ),
+            Some("leave out --rate".to_owned()),
+        ));
+    }
+    let rule = crate::core::fx::RATE_RULE;
+    match parse_decimal_text(text.trim()) {
+        Ok(r) if r > Decimal::ZERO && r.scale() <= rule.scale && r <= rule.max => Ok(Some(r)),
+        _ => Err(CliError::usage(
+            format!(
+                "--rate {text:?} is not an exchange rate: a number more than zero, at most {} and {} decimal places",
+                rule.max, rule.scale
+            ),
+            Some(format!(
+                "one unit of --currency in {network}, such as 0.9231"
+            )),
         )),
     }
 }

@@ -190,10 +190,11 @@ pub fn run(
         _ => None,
     };
     let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
-    if !loaded.diagnostics.is_empty() {
+    let problems = crate::core::fx::blocking(&loaded.diagnostics);
+    if !problems.is_empty() {
         return Err(ledger_problems(
-            store_texts(&store, rev.commit(), &loaded.diagnostics),
-            &loaded.diagnostics,
+            store_texts(&store, rev.commit(), &problems),
+            &problems,
             rev.name(),
         ));
     }
@@ -1261,10 +1262,11 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
 fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    if !then.diagnostics.is_empty() {
+    let problems = crate::core::fx::blocking(&then.diagnostics);
+    if !problems.is_empty() {
         return Err(ledger_problems(
-            store_texts(store, pinned.commit(), &then.diagnostics),
-            &then.diagnostics,
+            store_texts(store, pinned.commit(), &problems),
+            &problems,
             &rec.commit,
         ));
     }

@@ -79,6 +79,10 @@ pub const CHECKS: &[Check] = &[
         name: "payments",
         run: super::payment::check,
     },
+    Check {
+        name: "exchange rates",
+        run: super::fx::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each

@@ -80,6 +80,8 @@ pub enum Code {
     /// The payments of a payout line sum to more than it owes (or refund more than it was
     /// paid).
     Overpayment,
+    /// A contribution in another currency with no exchange rate for its date.
+    MissingRate,
 }
 
 impl Code {
@@ -116,6 +118,7 @@ impl Code {
         Code::NotAFile,
         Code::TooLarge,
         Code::Overpayment,
+        Code::MissingRate,
     ];
 
     /// The stable string form.
@@ -152,6 +155,7 @@ impl Code {
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
             Code::Overpayment => "overpayment",
+            Code::MissingRate => "missing-rate",
         }
     }
 
@@ -199,6 +203,7 @@ impl Code {
             }
             Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
+            Code::MissingRate => "an amount in another currency with no exchange rate for its date",
         }
     }
 

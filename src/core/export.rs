@@ -226,6 +226,7 @@ pub fn hledger(ledger: &Ledger, query: &Query, commit: &str) -> String {
         let _ = writeln!(out, "    liabilities:payable:{}  {a} {cur}", p.agent.value);
         let _ = writeln!(out, "    {bank}  {back} {cur}");
     }
+    out.push_str(&super::fx::hledger_prices(&super::fx::prices(ledger)));
     out
 }
 
@@ -359,6 +360,7 @@ pub fn beancount(ledger: &Ledger, query: &Query, commit: &str) -> Result<String,
     for p in &payments {
         bean_payment(&mut out, p, &name(p.agent.value.as_str())?, &bank, mu);
     }
+    out.push_str(&super::fx::beancount_prices(&super::fx::prices(ledger)));
     Ok(out)
 }
 

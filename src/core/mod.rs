@@ -13,6 +13,7 @@ pub mod duration;
 pub mod export;
 pub mod fast;
 pub mod formula;
+pub mod fx;
 pub mod governance;
 pub mod import;
 pub mod ledger;

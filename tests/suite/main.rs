@@ -61,6 +61,7 @@ mod cli {
 mod scenarios {
     mod bounds;
     mod corrections;
+    mod currencies;
     mod governance;
     mod ledger_in_subfolder;
     mod payout_line;

@@ -80,6 +80,7 @@ mod domain {
     mod core_checks;
     mod correction_math;
     mod fast_reader;
+    mod fx_props;
     mod payout_line_props;
     mod payout_math;
     mod policy_props;

@@ -544,10 +544,12 @@ fn load(cwd: &Path, ctx: &Context, at: Option<&str>, quick: bool) -> Result<Sour
     };
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
-    if !loaded.diagnostics.is_empty() {
+    // A contribution without an exchange rate holds no claim; it stops no report.
+    let problems = crate::core::fx::blocking(&loaded.diagnostics);
+    if !problems.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
-            &loaded.diagnostics,
+            super::problem_texts(&store, Some(&commit), &problems),
+            &problems,
             rev.name(),
         ));
     }
@@ -624,7 +626,7 @@ fn contributions(r: &report::ContributionReport, mu: u32, currency: &str, scope:
     )];
     if r.total.other_currency > 0 {
         notes.push(format!(
-            "{} contribution(s) with an amount in another currency are counted but not in amount",
+            "{} contribution(s) with an amount in another currency are counted but not in amount; their value is the amount converted at its exchange rate (nothing without one)",
             r.total.other_currency
         ));
     }

@@ -138,6 +138,17 @@ fn a_missing_rate_is_located_in_check_and_left_out_of_the_payout() {
         )),
         "{explained}"
     );
+    // Reports run too: the converted debts are owed in EUR, the CHF one holds no claim.
+    let claims = ok(&s, &dir, &["report", "claims"]);
+    assert!(
+        claims.contains(" total             1880.00                     739.03 "),
+        "{claims}"
+    );
+    let contributions = ok(&s, &dir, &["report", "contributions", "--by", "agent"]);
+    assert!(
+        contributions.contains("3 contribution(s) with an amount in another currency are counted but not in amount; their value is the amount converted"),
+        "{contributions}"
+    );
     // JSON lines sum exactly to the revenue.
     let json = ok(
         &s,

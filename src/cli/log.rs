@@ -155,9 +155,9 @@ pub struct LogArgs {
     )]
     pub amount: Option<String>,
 
-    /// Currency of the amount, when not the network's (e.g. USD); its amount needs an
-    /// exchange rate: --rate, or a rate record dated on or before the contribution (without
-    /// either, nothing is written)
+    /// Currency of the amount, when not the network's (e.g. USD); its amount is converted at
+    /// --rate, or at the latest rate record dated on or before the contribution (without
+    /// either, a warning: payouts leave it out until a rate is recorded)
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
 
@@ -222,6 +222,8 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     let path = format!("contributions/{}/{id}.toml", date.format("%Y/%m/%d"));
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
 
+    // What no exchange rate converts yet, said once the record is written.
+    let unconverted = std::cell::RefCell::new(None);
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<String>, Refusal> {
@@ -249,6 +251,12 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 )
             };
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
+            *unconverted.borrow_mut() = match crate::core::fx::conversion(&loaded.ledger, &c) {
+                Err(crate::core::fx::Unconverted::Missing { from, to, date }) => {
+                    Some(format!("no {from}→{to} rate is dated on or before {date}"))
+                }
+                _ => None,
+            };
             let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = summary(&c, &shown_currency);
             let subject = format!("log: {summary}");
@@ -265,6 +273,12 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         _ => String::new(),
     };
     writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
+    if let Some(why) = unconverted.into_inner() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning[missing-rate]: {why}, so payouts leave {id} out until one is recorded\nhint: add a rate record (rates/<yyyy>/<id>.toml: date, from, to, rate), or give --rate; see Currencies and exchange rates in ovn-ledger(5)"
+        );
+    }
     Ok(EXIT_OK)
 }
 

@@ -190,11 +190,10 @@ pub fn run(
         _ => None,
     };
     let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
-    let problems = crate::core::fx::blocking(&loaded.diagnostics);
-    if !problems.is_empty() {
+    if !loaded.diagnostics.is_empty() {
         return Err(ledger_problems(
-            store_texts(&store, rev.commit(), &problems),
-            &problems,
+            store_texts(&store, rev.commit(), &loaded.diagnostics),
+            &loaded.diagnostics,
             rev.name(),
         ));
     }
@@ -549,11 +548,11 @@ fn empty_bucket(p: &Payout, pending: &[Id]) -> String {
     use std::collections::BTreeMap;
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     // The reasons that leave a bucket empty without anything wrong in its rules.
-    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, OncePaid};
+    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, NoExchangeRate, OncePaid};
     for l in p.left_out.iter().filter(|l| {
         matches!(
             l.reason,
-            DebtSettled | OncePaid | AwaitingApproval | AfterPayout
+            DebtSettled | OncePaid | AwaitingApproval | AfterPayout | NoExchangeRate
         )
     }) {
         *reasons.entry(l.reason.text()).or_default() += 1;
@@ -1262,11 +1261,10 @@ fn verify(store: &Store, id: &str, at: &str, out: &mut impl Write) -> Result<u8,
 fn rederive(store: &Store, rec: &crate::core::record::PayoutRecord) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    let problems = crate::core::fx::blocking(&then.diagnostics);
-    if !problems.is_empty() {
+    if !then.diagnostics.is_empty() {
         return Err(ledger_problems(
-            store_texts(store, pinned.commit(), &problems),
-            &problems,
+            store_texts(store, pinned.commit(), &then.diagnostics),
+            &then.diagnostics,
             &rec.commit,
         ));
     }

@@ -544,12 +544,10 @@ fn load(cwd: &Path, ctx: &Context, at: Option<&str>, quick: bool) -> Result<Sour
     };
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
-    // A contribution without an exchange rate holds no claim; it stops no report.
-    let problems = crate::core::fx::blocking(&loaded.diagnostics);
-    if !problems.is_empty() {
+    if !loaded.diagnostics.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &problems),
-            &problems,
+            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
+            &loaded.diagnostics,
             rev.name(),
         ));
     }

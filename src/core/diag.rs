@@ -80,8 +80,6 @@ pub enum Code {
     /// The payments of a payout line sum to more than it owes (or refund more than it was
     /// paid).
     Overpayment,
-    /// A contribution in another currency with no exchange rate for its date.
-    MissingRate,
 }
 
 impl Code {
@@ -118,7 +116,6 @@ impl Code {
         Code::NotAFile,
         Code::TooLarge,
         Code::Overpayment,
-        Code::MissingRate,
     ];
 
     /// The stable string form.
@@ -155,7 +152,6 @@ impl Code {
             Code::NotAFile => "not-a-file",
             Code::TooLarge => "too-large",
             Code::Overpayment => "overpayment",
-            Code::MissingRate => "missing-rate",
         }
     }
 
@@ -203,7 +199,6 @@ impl Code {
             }
             Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
-            Code::MissingRate => "an amount in another currency with no exchange rate for its date",
         }
     }
 

@@ -15,9 +15,10 @@
 //! means a converted claim is money like any other: a debt owes a whole number of minor units,
 //! a payout still sums exactly to its revenue and never pays a debt more than it owes.
 //!
-//! A missing rate is the ledger's mistake, not the payout's: `ovn check` reports it
-//! (`missing-rate`, at the contribution, naming the currency pair and the date), and a payout
-//! leaves that one contribution out with the reason instead of stopping for everyone. Rate
+//! A missing rate is something still to do, not a broken ledger: `ovn check` and `ovn log`
+//! warn (`warning[missing-rate]`, at the contribution, naming the currency pair and the
+//! date), and a payout leaves that one contribution out with the reason instead of stopping
+//! for everyone; it takes part once a rate is recorded. Rate
 //! records are one file each, like every record, so two treasurers adding rates on two
 //! branches never conflict; two rates of the same pair on the same day are refused.
 //!
@@ -332,8 +333,8 @@ pub fn conversion<'l>(
 }
 
 /// The ledger-wide rules of exchange rates: every contribution in another currency (not
-/// corrected away) has a rate and converts within the bounds, and no pair has two rates on
-/// one day.
+/// corrected away) that has a rate converts within the bounds, and no pair has two rates on
+/// one day. A missing rate is advice, not a problem: see [`missing`].
 pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for pair in ledger.rates.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -364,11 +365,45 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         if !is_foreign(ledger, c) || corrected.contains(&c.id.value) {
             continue;
         }
+        if let Err(Unconverted::TooLarge) = conversion(ledger, c) {
+            diags.push(Diagnostic::new(
+                Code::OutOfRange,
+                ledger.path(c.file),
+                Some(c.date.span),
+                format!(
+                    "contribution `{}` converts to more than {} in the network currency, the largest amount ovn computes exactly",
+                    c.id.value,
+                    bounds::MAX_AMOUNT
+                ),
+            ));
+        }
+    }
+}
+
+/// The label `ovn check` and `ovn log` give the advice of [`missing`].
+pub const MISSING_RATE: &str = "missing-rate";
+
+/// The contributions in another currency (not corrected away) that no rate converts, each as
+/// a diagnostic at its `date` (shown as `warning[missing-rate]`), naming the currency pair and the date. Advice
+/// beside the verdict, as `ovn check` and `ovn log` show it: a ledger may hold a contribution
+/// before its rate is known, and a payout leaves that one out until then.
+pub fn missing(ledger: &Ledger) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    if !ledger.contributions.iter().any(|c| c.currency.is_some()) {
+        return diags;
+    }
+    let corrected = super::payout::corrected(ledger);
+    for c in &ledger.contributions {
+        if !is_foreign(ledger, c) || corrected.contains(&c.id.value) {
+            continue;
+        }
         match conversion(ledger, c) {
-            Ok(_) => {}
+            Ok(_) | Err(Unconverted::TooLarge) => {}
             Err(Unconverted::Missing { from, to, date }) => diags.push(
+                // Shown as `warning[missing-rate]` (see `MISSING_RATE`): not a Code, as it
+                // never fails a check.
                 Diagnostic::new(
-                    Code::MissingRate,
+                    Code::InvalidValue,
                     ledger.path(c.file),
                     Some(c.date.span),
                     format!(
@@ -383,29 +418,9 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                     to.to_lowercase()
                 )),
             ),
-            Err(Unconverted::TooLarge) => diags.push(Diagnostic::new(
-                Code::OutOfRange,
-                ledger.path(c.file),
-                Some(c.date.span),
-                format!(
-                    "contribution `{}` converts to more than {} in the network currency, the largest amount ovn computes exactly",
-                    c.id.value,
-                    bounds::MAX_AMOUNT
-                ),
-            )),
         }
     }
-}
-
-/// The problems that stop a payout: all of them but `missing-rate`, whose contribution the
-/// payout leaves out (with [`super::payout::Reason::NoExchangeRate`]) instead of stopping
-/// for everyone. The record itself is sound, so it is in the ledger the payout reads.
-pub fn blocking(diags: &[Diagnostic]) -> Vec<Diagnostic> {
     diags
-        .iter()
-        .filter(|d| d.code != Code::MissingRate)
-        .cloned()
-        .collect()
 }
 
 /// What a payout digest adds for the conversions of `project`'s contributions at dated rates

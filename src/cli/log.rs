@@ -155,9 +155,16 @@ pub struct LogArgs {
     )]
     pub amount: Option<String>,
 
-    /// Currency of the amount, when not the network's (e.g. USD)
+    /// Currency of the amount, when not the network's (e.g. USD); its amount is converted at
+    /// --rate, or at the latest rate record dated on or before the contribution (without
+    /// either, a warning: payouts leave it out until a rate is recorded)
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+
+    /// Exchange rate of --currency: one unit of it is RATE in the network's currency (e.g.
+    /// 0.9231 for USD in a EUR network), written on the contribution
+    #[arg(long, value_name = "RATE", requires = "currency")]
+    pub rate: Option<String>,
 
     /// The skill applied (work and other kinds), such as electronics
     #[arg(long, value_name = "SKILL")]
@@ -215,6 +222,8 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     let path = format!("contributions/{}/{id}.toml", date.format("%Y/%m/%d"));
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
 
+    // What no exchange rate converts yet, said once the record is written.
+    let unconverted = std::cell::RefCell::new(None);
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<String>, Refusal> {
@@ -242,6 +251,12 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 )
             };
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
+            *unconverted.borrow_mut() = match crate::core::fx::conversion(&loaded.ledger, &c) {
+                Err(crate::core::fx::Unconverted::Missing { from, to, date }) => {
+                    Some(format!("no {from}→{to} rate is dated on or before {date}"))
+                }
+                _ => None,
+            };
             let file = writing::judged(view, &base, &path, write::contribution(&c))?;
             let summary = summary(&c, &shown_currency);
             let subject = format!("log: {summary}");
@@ -258,6 +273,12 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         _ => String::new(),
     };
     writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
+    if let Some(why) = unconverted.into_inner() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning[missing-rate]: {why}, so payouts leave {id} out until one is recorded\nhint: add a rate record (rates/<yyyy>/<id>.toml: date, from, to, rate), or give --rate; see Currencies and exchange rates in ovn-ledger(5)"
+        );
+    }
     Ok(EXIT_OK)
 }
 
@@ -330,6 +351,7 @@ impl Given {
             .as_deref()
             .map_or(network.minor_units, currency_minor_units);
         let shown_currency = currency.clone().unwrap_or_else(|| network.currency.clone());
+        let rate = exchange_rate(args.rate.as_deref(), currency.is_some(), &network.currency)?;
         match &self.what {
             What::Work => {
                 c.skill = skill(loaded, args.skill.as_deref())?;
@@ -364,6 +386,8 @@ impl Given {
                 }
             }
         }
+        // Only an amount in another currency carries a rate.
+        c.rate = rate.filter(|_| c.currency.is_some());
         Ok((c, shown_currency))
     }
 }
@@ -555,6 +579,38 @@ pub(super) fn quantity(text: &str) -> Result<Decimal, CliError> {
                 "--quantity {text:?} is not a number more than zero (at most 6 decimal places)"
             ),
             None,
+        )),
+    }
+}
+
+/// `--rate`, checked as the record's `rate` is read: only for an amount in another currency.
+fn exchange_rate(
+    text: Option<&str>,
+    foreign: bool,
+    network: &str,
+) -> Result<Option<Decimal>, CliError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    if !foreign {
+        return Err(CliError::usage(
+            format!(
+                "--rate converts an amount in another currency, and --currency is {network}, the network's"
+            ),
+            Some("leave out --rate".to_owned()),
+        ));
+    }
+    let rule = crate::core::fx::RATE_RULE;
+    match parse_decimal_text(text.trim()) {
+        Ok(r) if r > Decimal::ZERO && r.scale() <= rule.scale && r <= rule.max => Ok(Some(r)),
+        _ => Err(CliError::usage(
+            format!(
+                "--rate {text:?} is not an exchange rate: a number more than zero, at most {} and {} decimal places",
+                rule.max, rule.scale
+            ),
+            Some(format!(
+                "one unit of --currency in {network}, such as 0.9231"
+            )),
         )),
     }
 }

@@ -632,11 +632,11 @@ fn empty_bucket(p: &Payout, pending: &[Id]) -> String {
     use std::collections::BTreeMap;
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     // The reasons that leave a bucket empty without anything wrong in its rules.
-    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, OncePaid};
+    use payout::Reason::{AfterPayout, AwaitingApproval, DebtSettled, NoExchangeRate, OncePaid};
     for l in p.left_out.iter().filter(|l| {
         matches!(
             l.reason,
-            DebtSettled | OncePaid | AwaitingApproval | AfterPayout
+            DebtSettled | OncePaid | AwaitingApproval | AfterPayout | NoExchangeRate
         )
     }) {
         *reasons.entry(l.reason.text()).or_default() += 1;

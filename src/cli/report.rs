@@ -640,7 +640,7 @@ fn contributions(r: &report::ContributionReport, mu: u32, currency: &str, scope:
     )];
     if r.total.other_currency > 0 {
         notes.push(format!(
-            "{} contribution(s) with an amount in another currency are counted but not in amount",
+            "{} contribution(s) with an amount in another currency are counted but not in amount; their value is the amount converted at its exchange rate (nothing without one)",
             r.total.other_currency
         ));
     }

@@ -91,6 +91,10 @@ pub const CHECKS: &[Check] = &[
         name: "after leaving",
         run: super::leave::check,
     },
+    Check {
+        name: "exchange rates",
+        run: super::fx::check,
+    },
 ];
 
 /// Runs every check. They are independent of each other, so they run side by side (each

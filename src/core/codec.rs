@@ -20,7 +20,7 @@ use super::record::{Approval, At, Contribution, Kind};
 use super::value::Id;
 
 /// The version of this encoding; bump it with any change to what is written.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Appends `c` to `out`.
 pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
@@ -37,6 +37,7 @@ pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
     put_opt(out, c.skill.as_deref(), put_str);
     put_opt(out, c.amount, put_decimal);
     put_opt(out, c.currency.as_deref(), put_str);
+    put_opt(out, c.rate, put_decimal);
     put_opt(out, c.quantity, put_decimal);
     put_opt(out, c.unit.as_deref(), put_str);
     put_opt(out, c.resource.as_ref(), put_at_id);
@@ -67,6 +68,7 @@ pub fn get_contribution(input: &mut &[u8]) -> Option<Contribution> {
     let skill = get_opt(input, |i| get_str(i).map(str::to_owned))?;
     let amount = get_opt(input, get_decimal)?;
     let currency = get_opt(input, |i| get_str(i).map(str::to_owned))?;
+    let rate = get_opt(input, get_decimal)?;
     let quantity = get_opt(input, get_decimal)?;
     let unit = get_opt(input, |i| get_str(i).map(str::to_owned))?;
     let resource = get_opt(input, get_at_id)?;
@@ -89,6 +91,7 @@ pub fn get_contribution(input: &mut &[u8]) -> Option<Contribution> {
         skill,
         amount,
         currency,
+        rate,
         quantity,
         unit,
         resource,

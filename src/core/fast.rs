@@ -144,6 +144,7 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
         skill,
         amount,
         currency: None,
+        rate: None,
         quantity,
         unit,
         resource,

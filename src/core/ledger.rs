@@ -21,6 +21,7 @@ use rustc_hash::FxHashMap;
 
 use super::checks;
 use super::diag::{self, Code, Diagnostic};
+use super::fx::{self, ExchangeRate};
 use super::parse::{self, Settings};
 use super::payment::{self, Payment};
 use super::read::{self, Source};
@@ -63,11 +64,13 @@ pub enum RecordType {
     Approval,
     /// `payments/<yyyy>/`
     Payment,
+    /// `rates/<yyyy>/`: exchange rates (see [`super::fx`])
+    Rate,
 }
 
 impl RecordType {
     /// All record types, in documentation order.
-    pub const ALL: [RecordType; 8] = [
+    pub const ALL: [RecordType; 9] = [
         RecordType::Agent,
         RecordType::Project,
         RecordType::Resource,
@@ -76,6 +79,7 @@ impl RecordType {
         RecordType::Payout,
         RecordType::Approval,
         RecordType::Payment,
+        RecordType::Rate,
     ];
 
     /// The top-level folder holding this type.
@@ -89,6 +93,7 @@ impl RecordType {
             RecordType::Payout => "payouts",
             RecordType::Approval => "approvals",
             RecordType::Payment => "payments",
+            RecordType::Rate => "rates",
         }
     }
 
@@ -103,6 +108,7 @@ impl RecordType {
             RecordType::Payout => "payout",
             RecordType::Approval => "approval",
             RecordType::Payment => "payment",
+            RecordType::Rate => "exchange rate",
         }
     }
 
@@ -183,7 +189,7 @@ pub fn classify(path: &str) -> Role {
                 )
             }
         }
-        RecordType::Payout | RecordType::Payment => {
+        RecordType::Payout | RecordType::Payment | RecordType::Rate => {
             let year = parts.len() == 3
                 && parts[1].len() == 4
                 && parts[1].bytes().all(|b| b.is_ascii_digit());
@@ -192,10 +198,10 @@ pub fn classify(path: &str) -> Role {
             } else {
                 Role::Stray(
                     kind,
-                    if kind == RecordType::Payout {
-                        "payouts live in payouts/<yyyy>/<id>.toml"
-                    } else {
-                        "payments live in payments/<yyyy>/<id>.toml"
+                    match kind {
+                        RecordType::Payout => "payouts live in payouts/<yyyy>/<id>.toml",
+                        RecordType::Rate => "exchange rates live in rates/<yyyy>/<id>.toml",
+                        _ => "payments live in payments/<yyyy>/<id>.toml",
                     },
                 )
             }
@@ -366,6 +372,8 @@ pub struct Ledger {
     pub approvals: Vec<Approval>,
     /// Payments of payout lines, sorted by path (year, then id).
     pub payments: Vec<Payment>,
+    /// Exchange rates, sorted by pair, then date (see [`super::fx::order`]).
+    pub rates: Vec<ExchangeRate>,
     /// Every record file's id, including records that failed their checks.
     pub index: Index,
     /// Contributions this ledger stands for without holding them (a quick load's
@@ -422,6 +430,7 @@ enum Parsed {
     Payout(Box<PayoutRecord>),
     Approval(Box<Approval>),
     Payment(Box<Payment>),
+    Rate(Box<ExchangeRate>),
 }
 
 /// Parses and checks a whole ledger from its files in memory: [`load_files`] with every
@@ -614,9 +623,11 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
             Some(Parsed::Payout(r)) => ledger.payouts.push(*r),
             Some(Parsed::Approval(r)) => ledger.approvals.push(*r),
             Some(Parsed::Payment(r)) => ledger.payments.push(*r),
+            Some(Parsed::Rate(r)) => ledger.rates.push(*r),
             None => {}
         }
     }
+    ledger.rates.sort_by(fx::order);
     ledger.agents.sort_by(|a, b| a.id.value.cmp(&b.id.value));
     ledger.projects.sort_by(|a, b| a.id.value.cmp(&b.id.value));
     ledger.resources.sort_by(|a, b| a.id.value.cmp(&b.id.value));
@@ -933,6 +944,9 @@ fn read_record(
         RecordType::Payment => {
             parse_with(source, bytes, diags, payment::read).map(|r| Parsed::Payment(Box::new(r)))
         }
+        RecordType::Rate => {
+            parse_with(source, bytes, diags, fx::read).map(|r| Parsed::Rate(Box::new(r)))
+        }
     }
 }
 
@@ -948,6 +962,7 @@ impl Parsed {
             Parsed::Payout(r) => &r.id,
             Parsed::Approval(r) => &r.id,
             Parsed::Payment(r) => &r.id,
+            Parsed::Rate(r) => &r.id,
         }
     }
 }
@@ -965,6 +980,7 @@ fn misplaced(
         Parsed::Payout(p) => (&p.date, "%Y"),
         Parsed::Approval(a) => (&a.date, "%Y/%m/%d"),
         Parsed::Payment(p) => (&p.date, "%Y"),
+        Parsed::Rate(r) => (&r.date, "%Y"),
         _ => return None,
     };
     let expected = date.value.format(format).to_string();

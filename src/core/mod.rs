@@ -15,6 +15,7 @@ pub mod export;
 pub mod fast;
 pub mod formula;
 pub mod freeze;
+pub mod fx;
 pub mod governance;
 pub mod import;
 pub mod incoming;

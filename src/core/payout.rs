@@ -86,6 +86,9 @@ pub enum Reason {
     DecayedAway,
     /// Dated on or after the freeze of a bucket that does not count later work.
     Frozen,
+    /// An amount in another currency with no exchange rate for its date (see
+    /// [`super::fx`]; `ovn check` reports it as `missing-rate`).
+    NoExchangeRate,
 }
 
 impl Reason {
@@ -102,6 +105,7 @@ impl Reason {
             Reason::BeyondLookback => "older than the lookback window",
             Reason::DecayedAway => "decayed to nothing by age",
             Reason::Frozen => "after its bucket's freeze, not counted",
+            Reason::NoExchangeRate => "no exchange rate for its currency and date",
         }
     }
 }
@@ -311,9 +315,9 @@ pub enum PayoutError {
         /// What kind of rate (`work`, `use of printer`).
         what: String,
     },
-    /// An amount in another currency cannot be valued.
+    /// An amount in another currency cannot be converted (no rate, or beyond the bounds).
     #[error(
-        "contribution `{contribution}` is in {currency}, not the network currency; ovn does not convert currencies: record its value in the network currency"
+        "contribution `{contribution}` is in {currency} and cannot be converted to the network currency: give it a `rate`, or add a rate record for its date (see Currencies and exchange rates in ovn-ledger(5))"
     )]
     OtherCurrency {
         /// The contribution.
@@ -868,6 +872,15 @@ fn excluded(
     }
 }
 
+/// [`Reason::NoExchangeRate`] for an amount in another currency that [`super::fx`] cannot
+/// convert: that contribution is left out, not the whole payout stopped.
+fn unconvertible(ledger: &Ledger, c: &Contribution) -> Option<Reason> {
+    (c.currency.is_some()
+        && super::fx::is_foreign(ledger, c)
+        && super::fx::conversion(ledger, c).is_err())
+    .then_some(Reason::NoExchangeRate)
+}
+
 /// The contributions of `project` that take part (with their positions in the ledger, sorted
 /// by id so the result never depends on the order records were read in), and those left out
 /// with the reason.
@@ -885,7 +898,9 @@ fn eligible<'l>(
         if c.project.value != project.id.value {
             continue;
         }
-        match excluded(c, agreement, date, &corrected, unapproved) {
+        match excluded(c, agreement, date, &corrected, unapproved)
+            .or_else(|| unconvertible(ledger, c))
+        {
             Some(reason) => left_out.push(LeftOut {
                 contribution: c.id.value.clone(),
                 reason,
@@ -1421,24 +1436,24 @@ fn claim_value(
     bucket: &str,
     explain: bool,
 ) -> Result<(Decimal, String), PayoutError> {
-    if let Some(currency) = &c.currency
-        && ledger
-            .network
-            .as_ref()
-            .is_some_and(|n| &n.currency != currency)
-    {
-        return Err(PayoutError::OtherCurrency {
-            contribution: c.id.value.clone(),
-            currency: currency.clone(),
-        });
-    }
+    // An amount in another currency counts converted (rounded once, to the minor unit).
+    let conversion = match &c.currency {
+        Some(currency) => {
+            super::fx::conversion(ledger, c).map_err(|_| PayoutError::OtherCurrency {
+                contribution: c.id.value.clone(),
+                currency: currency.clone(),
+            })?
+        }
+        None => None,
+    };
+    let amount = conversion.as_ref().map_or(c.amount, |x| Some(x.converted));
     // The explanation is text for people; reports over a million claims skip building it.
     let mut how = String::new();
     if let Some(formula) = &rule.formula {
         let rate = rate_for(ledger, agreement, project, rule, c);
         let inputs = super::formula::Inputs {
             hours: c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value),
-            amount: c.amount.unwrap_or_default(),
+            amount: amount.unwrap_or_default(),
             quantity: c.quantity.unwrap_or_default(),
             rate: rate.as_ref().map(|r| r.0),
         };
@@ -1486,13 +1501,19 @@ fn claim_value(
             how = format!("{} h × {rate} ({source})", hours.value);
         }
     }
-    if let Some(amount) = c.amount {
+    if let Some(amount) = amount {
         value = value.checked_add(amount).ok_or(PayoutError::Overflow)?;
         if explain {
+            let minor_units = ledger.network.as_ref().map_or(2, |n| n.minor_units);
+            let alone = how.is_empty() && rule.multiplier.is_none();
+            let shown = match &conversion {
+                Some(x) => x.how(minor_units, alone),
+                None => amount.to_string(),
+            };
             how = if how.is_empty() {
-                amount.to_string()
+                shown
             } else {
-                format!("{how} + {amount}")
+                format!("{how} + {shown}")
             };
         }
     }
@@ -1934,6 +1955,8 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
             let _ = writeln!(text, "{line}");
         }
     }
+    // Conversions at dated rates (written only then, so other digests stay as they were).
+    text.push_str(&super::fx::digest_lines(ledger, payout.project.as_str()));
     let _ = writeln!(
         text,
         "request {} {} {}",
@@ -2412,7 +2435,10 @@ fn walk_claims<'l>(
     let mut eligible: Vec<(usize, &Contribution)> = positions
         .iter()
         .map(|&i| (i, &*ledger.contributions[i]))
-        .filter(|(_, c)| excluded(c, agreement, date, &none, None).is_none())
+        .filter(|(_, c)| {
+            excluded(c, agreement, date, &none, None).is_none()
+                && unconvertible(ledger, c).is_none()
+        })
         .collect();
     eligible.sort_by(|a, b| a.1.id.value.cmp(&b.1.id.value));
     select(

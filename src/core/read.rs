@@ -1175,6 +1175,7 @@ pub fn contribution(
             Some("remove `currency`".to_owned()),
         );
     }
+    let rate = super::fx::read_rate(&mut f, currency.as_ref(), src.settings);
     let evidence = f.text_list("evidence");
     // Keep the record even when a field failed, so ledger-wide checks still report what
     // else is wrong with it; a ledger with any diagnostic is never used for money.
@@ -1191,6 +1192,7 @@ pub fn contribution(
         skill: skill.map(|s| s.value),
         amount: amount.map(|a| a.value),
         currency: currency.map(|c| c.value),
+        rate,
         quantity: quantity.map(|q| q.value),
         unit: unit.map(|u| u.value),
         resource,

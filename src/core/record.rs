@@ -502,6 +502,9 @@ pub struct Contribution {
     pub amount: Option<Decimal>,
     /// Currency of `amount`, when not the network's.
     pub currency: Option<String>,
+    /// Units of the network currency per unit of `currency` (see [`super::fx`]); absent: the
+    /// dated rate records give it.
+    pub rate: Option<Decimal>,
     /// Quantity of material.
     pub quantity: Option<Decimal>,
     /// Unit of the quantity.
@@ -539,6 +542,7 @@ impl Contribution {
             skill: None,
             amount: None,
             currency: None,
+            rate: None,
             quantity: None,
             unit: None,
             resource: None,

@@ -94,8 +94,9 @@ pub fn id_hash(id: &str) -> u64 {
 }
 
 /// Summarises one day folder's records (all dated that day, every one clean), with their
-/// `offsets` in the cache entry. `None` when a record names itself as the one it corrects:
-/// that is the checks' business, so such a folder is always read in full.
+/// `offsets` in the cache entry. `None` when a record names itself as the one it corrects, or
+/// has an amount in a named currency (whether an exchange rate converts it depends on records
+/// elsewhere): that is the checks' business, so such a folder is always read in full.
 ///
 /// Somewhat over a hundred lines: one pass over the records gathering every field of the
 /// summary at once, which is the point (each record is a pointer to follow).
@@ -122,6 +123,9 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
     let mut day: HashMap<usize, Decimal> = HashMap::default();
     let mut max_day_hours = Decimal::ZERO;
     for (k, c) in records.iter().enumerate() {
+        if c.currency.is_some() {
+            return None;
+        }
         ids.push(id_hash(c.id.value.as_str()));
         projects.insert(c.project.value.addr(), &c.project.value);
         agents.insert(c.agent.value.addr(), &c.agent.value);

@@ -16,8 +16,9 @@ use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Loaded, RawFile};
 use crate::store::{StoreError, View};
 
-/// The ledger's small folders (everything but contributions), which every write reads.
-pub const SMALL_FOLDERS: [&str; 4] = ["agents", "projects", "resources", "agreements"];
+/// The ledger's small folders (everything but contributions), which every write reads
+/// (`rates`: whether a contribution in another currency converts).
+pub const SMALL_FOLDERS: [&str; 5] = ["agents", "projects", "resources", "agreements", "rates"];
 
 /// The files a write is validated against, loaded.
 pub struct Base {

@@ -136,7 +136,11 @@ fn create(
         NETWORK_FILE.to_owned(),
         write::network(&network).into_bytes(),
     )];
-    for kind in RecordType::ALL {
+    // `rates/` is optional: a ledger in one currency never needs it.
+    for kind in RecordType::ALL
+        .into_iter()
+        .filter(|k| *k != RecordType::Rate)
+    {
         files.push((format!("{}/{KEEP_FILE}", kind.folder()), Vec::new()));
     }
     let workdir = repo

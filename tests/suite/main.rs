@@ -62,6 +62,7 @@ mod cli {
 mod scenarios {
     mod bounds;
     mod corrections;
+    mod currencies;
     mod governance;
     mod ledger_in_subfolder;
     mod payout_line;
@@ -81,6 +82,7 @@ mod domain {
     mod core_checks;
     mod correction_math;
     mod fast_reader;
+    mod fx_props;
     mod leave_props;
     mod payout_line_props;
     mod payout_math;

@@ -169,12 +169,16 @@ pub fn journal(
     hours: bool,
 ) -> Result<String, ExportError> {
     let entries = books::entries(ledger, query, &settings(ledger), hours)?;
-    Ok(journal::write(
+    let mut out = journal::write(
         &entries,
         minor_units(ledger),
         dialect,
         &journal_header(ledger, commit),
-    ))
+    );
+    // The rates that converted contributions in other currencies (hledger and ledger-cli
+    // read the same `P` directive).
+    out.push_str(&super::fx::hledger_prices(&super::fx::prices(ledger)));
+    Ok(out)
 }
 
 /// The books as a beancount file: the same entries as [`fn@journal`], accounts opened on the
@@ -187,12 +191,14 @@ pub fn beancount(
     hours: bool,
 ) -> Result<String, ExportError> {
     let entries = books::entries(ledger, query, &settings(ledger), hours)?;
-    journal::beancount(
+    let mut out = journal::beancount(
         &entries,
         minor_units(ledger),
         &format!("{}: payouts", network_name(ledger)),
         &journal_header(ledger, commit),
-    )
+    )?;
+    out.push_str(&super::fx::beancount_prices(&super::fx::prices(ledger)));
+    Ok(out)
 }
 
 /// The columns of the CSV export, one row per payout line. Stable: new columns only ever go

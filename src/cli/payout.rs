@@ -191,6 +191,9 @@ pub enum Format {
 }
 
 /// Runs `ovn payout`: parse, resolve, load, compute, then record or render.
+///
+/// Somewhat over a hundred lines because a payout ends one of three ways (a cascade, a
+/// record, a preview), each using what every step before it worked out; it reads in order.
 pub fn run(
     args: PayoutArgs,
     cwd: &Path,
@@ -778,6 +781,9 @@ fn explain_balance(out: &mut String, b: &payout::BucketResult, mu: u32) {
 }
 
 /// How every line arises, bucket by bucket, for anyone to check by hand.
+///
+/// About a hundred lines: each bucket's sentences (budget, freeze, balance, every claim with
+/// its decay and leaver factors, every line) in the order a reader checks them.
 pub fn explain(p: &Payout) -> String {
     let mu = p.minor_units;
     let mut out = String::new();
@@ -1014,6 +1020,8 @@ struct JsonClaimedTwice<'a> {
 }
 
 impl<'a> JsonPayout<'a> {
+    /// The JSON of a payout. About a hundred lines because it is the schema
+    /// (`schemas/payout.json`) field by field, in its order.
     fn new(p: &'a Payout, commit: &'a str, pending: &[Id], explain: bool) -> Self {
         let mu = p.minor_units;
         let mut left_out: Vec<JsonLeftOut> = pending

@@ -375,19 +375,41 @@ fn payout(ledger: &Ledger, p: &PayoutRecord) -> Entry {
     let fund = fund(ledger, p);
     let kinds = bucket_kinds(ledger, p);
     let settles = settling(p, &kinds);
-    let mut postings = vec![
-        posting(
-            Account::new("assets:receivable", &[project]),
-            p.amount.value,
-            &cur,
-        ),
-        posting(
-            Account::new("income:projects", &[project]),
-            neg(p.amount.value),
-            &cur,
-        ),
-    ];
+    // A sub-payout's revenue is its parent's line, booked there as a transfer of income
+    // between the projects (below): the money arrived once, so it is receivable once.
+    let mut postings = match p.parent {
+        Some(_) => Vec::new(),
+        None => vec![
+            posting(
+                Account::new("assets:receivable", &[project]),
+                p.amount.value,
+                &cur,
+            ),
+            posting(
+                Account::new("income:projects", &[project]),
+                neg(p.amount.value),
+                &cur,
+            ),
+        ],
+    };
     for (l, settle) in p.lines.iter().zip(settles) {
+        // A line paying a project owes nobody: its amount becomes that project's income,
+        // shared by its sub-payout's own lines.
+        if let Some(child) = &l.project {
+            let first = postings.len();
+            postings.push(posting(
+                Account::new("income:projects", &[project]),
+                l.amount,
+                &cur,
+            ));
+            postings[first].tag = Some(("bucket", one_line(&l.bucket)));
+            postings.push(posting(
+                Account::new("income:projects", &[child.value.as_str()]),
+                neg(l.amount),
+                &cur,
+            ));
+            continue;
+        }
         let agent = l.agent.value.as_str();
         let first = postings.len();
         if !settle.is_zero() {

@@ -944,3 +944,102 @@ fn the_books_reconcile_with_the_reports_to_the_cent_in_hledger_ledger_and_beanco
     assert_eq!(code, 2);
     assert!(err.contains("--hours"), "{err}");
 }
+
+/// A cascade in the books (issue 17): the revenue is receivable once, each line paying a
+/// project moves that much income from the paying project to it, and only the sub-payouts'
+/// lines to agents are payable: hledger, ledger and bean-check accept it, and the payables
+/// add up to the revenue.
+#[test]
+fn a_cascade_books_income_transfers_between_projects() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let drone_ve = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&drone_ve).unwrap();
+    std::fs::write(
+        &drone_ve,
+        text.replace("to = \"fablab-fund\"", "to_project = \"lab\""),
+    )
+    .unwrap();
+    common::write_files(&dir, super::payout::CASCADE);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "sub-projects"]);
+    let (code, _, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "3000",
+            "-p",
+            "drone",
+            "--date",
+            "2026-04-01",
+            "--record",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let journal = ok(&s, &dir, &["export", "hledger"]);
+    // Once receivable, at the top; the sub-payouts take none.
+    assert_eq!(
+        journal.matches("assets:receivable:").count(),
+        2,
+        "{journal}"
+    );
+    assert!(
+        journal.contains("    income:projects:drone  300.00 EUR  ; bucket: network\n    income:projects:lab  -300.00 EUR\n"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains("    income:projects:fund  -60.00 EUR\n"),
+        "{journal}"
+    );
+    assert!(!journal.contains("payable:lab"), "{journal}");
+    assert!(!journal.contains("payable:fund"), "{journal}");
+    for (tool, format) in [("hledger", "hledger"), ("ledger", "ledger")] {
+        if !installed(tool) {
+            continue;
+        }
+        let file = dir.join(format!("books.{format}"));
+        std::fs::write(&file, ok(&s, &dir, &["export", format])).unwrap();
+        let income = balances(tool, &file, "income:projects");
+        assert_eq!(
+            income.values().copied().sum::<rust_decimal::Decimal>(),
+            rust_decimal::Decimal::new(-300000, 2),
+            "{tool}: {income:?}"
+        );
+        assert_eq!(
+            income.get("lab").copied(),
+            Some(rust_decimal::Decimal::new(-24000, 2)),
+            "{tool}: {income:?}"
+        );
+        let payable = balances(tool, &file, "liabilities:payable");
+        assert_eq!(
+            payable.values().copied().sum::<rust_decimal::Decimal>(),
+            rust_decimal::Decimal::new(-300000, 2),
+            "{tool}: {payable:?}"
+        );
+    }
+    if installed("hledger") {
+        let file = dir.join("books.journal");
+        std::fs::write(&file, &journal).unwrap();
+        let out = Command::new("hledger")
+            .args(["check", "--strict", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if installed("bean-check") {
+        let file = dir.join("books.beancount");
+        std::fs::write(&file, ok(&s, &dir, &["export", "beancount"])).unwrap();
+        let out = Command::new("bean-check").arg(&file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

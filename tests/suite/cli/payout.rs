@@ -548,7 +548,7 @@ fn a_frozen_pie_repays_later_work_as_debt_ahead_of_the_slices() {
 
 /// Three levels of projects: drone pays its network share to the lab (`to_project`), the lab
 /// a fifth of that to the fund project, whose agreement repays ben's loan first.
-const CASCADE: &[(&str, &str)] = &[
+pub(crate) const CASCADE: &[(&str, &str)] = &[
     (
         "projects/lab.toml",
         "id = \"lab\"\nname = \"Lab operations\"\nagreement = \"lab-ve\"\nparent = \"drone\"\n",

@@ -387,7 +387,7 @@ impl Given {
             }
         }
         // Only an amount in another currency carries a rate.
-        c.rate = rate.filter(|_| c.currency.is_some());
+        c.rate = rate.filter(|_| c.currency.is_some()).map(Box::new);
         Ok((c, shown_currency))
     }
 }

@@ -37,7 +37,7 @@ pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
     put_opt(out, c.skill.as_deref(), put_str);
     put_opt(out, c.amount, put_decimal);
     put_opt(out, c.currency.as_deref(), put_str);
-    put_opt(out, c.rate, put_decimal);
+    put_opt(out, c.rate.as_deref().copied(), put_decimal);
     put_opt(out, c.quantity, put_decimal);
     put_opt(out, c.unit.as_deref(), put_str);
     put_opt(out, c.resource.as_ref(), put_at_id);
@@ -91,7 +91,7 @@ pub fn get_contribution(input: &mut &[u8]) -> Option<Contribution> {
         skill,
         amount,
         currency,
-        rate,
+        rate: rate.map(Box::new),
         quantity,
         unit,
         resource,

@@ -307,8 +307,8 @@ pub fn conversion<'l>(
     if currency == network {
         return Ok(None);
     }
-    let (rate, origin) = match c.rate {
-        Some(r) => (r, Origin::Record),
+    let (rate, origin) = match c.rate.as_deref() {
+        Some(&r) => (r, Origin::Record),
         None => {
             let r = dated(ledger, currency, network, c.date.value).ok_or_else(|| {
                 Unconverted::Missing {

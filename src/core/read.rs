@@ -1192,7 +1192,7 @@ pub fn contribution(
         skill: skill.map(|s| s.value),
         amount: amount.map(|a| a.value),
         currency: currency.map(|c| c.value),
-        rate,
+        rate: rate.map(Box::new),
         quantity: quantity.map(|q| q.value),
         unit: unit.map(|u| u.value),
         resource,

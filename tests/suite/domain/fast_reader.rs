@@ -129,7 +129,7 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                         c.kind = Kind::Money;
                         c.amount = Some(amount);
                         c.currency = Some("USD".to_owned());
-                        c.rate = Some(Decimal::new(9231, 4));
+                        c.rate = Some(Box::new(Decimal::new(9231, 4)));
                         c.reverses = Some(resource);
                     }
                 }

@@ -1436,16 +1436,7 @@ fn claim_value(
     bucket: &str,
     explain: bool,
 ) -> Result<(Decimal, String), PayoutError> {
-    // An amount in another currency counts converted (rounded once, to the minor unit).
-    let conversion = match &c.currency {
-        Some(currency) => {
-            super::fx::conversion(ledger, c).map_err(|_| PayoutError::OtherCurrency {
-                contribution: c.id.value.clone(),
-                currency: currency.clone(),
-            })?
-        }
-        None => None,
-    };
+    let conversion = converted(ledger, c)?;
     let amount = conversion.as_ref().map_or(c.amount, |x| Some(x.converted));
     // The explanation is text for people; reports over a million claims skip building it.
     let mut how = String::new();
@@ -2301,6 +2292,24 @@ fn select<'l>(
     Ok(())
 }
 
+/// `c`'s amount in the network currency when it is in another one (rounded once, to the
+/// minor unit; see [`super::fx`]), `None` when it needs no conversion. Every claim value
+/// takes its amount through here, so a frozen debt counts the same amount as a live claim.
+fn converted<'l>(
+    ledger: &'l Ledger,
+    c: &'l Contribution,
+) -> Result<Option<super::fx::Conversion<'l>>, PayoutError> {
+    match &c.currency {
+        Some(currency) => {
+            super::fx::conversion(ledger, c).map_err(|_| PayoutError::OtherCurrency {
+                contribution: c.id.value.clone(),
+                currency: currency.clone(),
+            })
+        }
+        None => Ok(None),
+    }
+}
+
 /// The claim of a contribution dated on or after its bucket's freeze ([`super::freeze`]): a
 /// debt of its hours at the freeze rate plus its amount, or, when later work is not counted,
 /// nothing (value 0; the sinks leave it out).
@@ -2314,19 +2323,10 @@ fn frozen_claim(
     if f.after == super::freeze::After::Uncounted {
         return Ok((ClaimKind::Equity, Decimal::ZERO, String::new()));
     }
-    if let Some(currency) = &c.currency
-        && ledger
-            .network
-            .as_ref()
-            .is_some_and(|n| &n.currency != currency)
-    {
-        return Err(PayoutError::OtherCurrency {
-            contribution: c.id.value.clone(),
-            currency: currency.clone(),
-        });
-    }
+    // A frozen debt takes the amount as every claim does: converted when foreign.
+    let amount = converted(ledger, c)?.map_or(c.amount, |x| Some(x.converted));
     let (value, how) = f
-        .debt(c.hours.as_ref().map(|h| h.value), c.amount, explain)
+        .debt(c.hours.as_ref().map(|h| h.value), amount, explain)
         .ok_or(PayoutError::Overflow)?;
     let (value, how) = bounded(value, how, c, bucket)?;
     Ok((ClaimKind::Debt, value, how))

@@ -857,3 +857,39 @@ fn slicing_pie_example_with_a_good_and_a_bad_leaver() {
             .stdout(predicate::str::contains(format!("payout {id} matches")));
     }
 }
+
+/// Money in another currency after a freeze is a debt of its converted amount, as it would
+/// be before the freeze: 100.00 USD at 0.9 is 90.00 EUR, repaid ahead of the slices (the
+/// whole payout stopped here before).
+#[test]
+fn a_frozen_debt_in_another_currency_counts_converted() {
+    let s = Sandbox::new();
+    let dir = freeze_repo(&s, "l");
+    crate::common::write_files(
+        &dir,
+        &[(
+            "contributions/2026/07/10/01fz0000000000000000000009.toml",
+            "id = \"01fz0000000000000000000009\"\nagent = \"bo\"\ndate = 2026-07-10\nproject = \"studio\"\nkind = \"money\"\ndescription = \"Paid the kiln repair\"\namount = \"100.00\"\ncurrency = \"USD\"\nrate = \"0.9\"\n",
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "a repair paid in dollars"]);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "1000",
+            "-p",
+            "studio",
+            "--date",
+            "2026-07-31",
+            "--explain",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("bo 01fz0000000000000000000009: frozen from 2026-06-01, as debt: 90.00 = 90; debt outstanding 90.00; exact share 90 → 90.00"),
+        "{out}"
+    );
+}

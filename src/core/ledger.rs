@@ -150,33 +150,47 @@ pub fn near_miss_folder(name: &str) -> Option<RecordType> {
 
 /// Says what a ledger-relative path is.
 pub fn classify(path: &str) -> Role {
+    let record = |kind, stem: &str, folders: &[&str]| {
+        let folders = folders.iter().map(|f| (*f).to_owned()).collect();
+        Role::Record(kind, stem.to_owned(), folders)
+    };
+    classify_as(path, record).unwrap_or_else(|role| role)
+}
+
+/// Whether `path` is a record file: [`classify`] without making the stem and folders
+/// (asked for every file of a million-record ledger, more than once).
+pub fn is_record(path: &str) -> bool {
+    classify_as(path, |_, _, _| ()).is_ok()
+}
+
+/// [`classify`], with what `record(type, stem, date folders)` makes of a record file, or
+/// `Err` with any other role.
+fn classify_as<T>(
+    path: &str,
+    record: impl FnOnce(RecordType, &str, &[&str]) -> T,
+) -> Result<T, Role> {
     if path == NETWORK_FILE {
-        return Role::Network;
+        return Err(Role::Network);
     }
     let parts: Vec<&str> = path.split('/').collect();
     let Some(kind) = RecordType::from_folder(parts[0]) else {
         return match near_miss_folder(parts[0]) {
-            Some(kind) if parts.len() > 1 => Role::MisspeltFolder(kind),
-            _ => Role::Ignored,
+            Some(kind) if parts.len() > 1 => Err(Role::MisspeltFolder(kind)),
+            _ => Err(Role::Ignored),
         };
     };
     let file = parts[parts.len() - 1];
     if file == KEEP_FILE {
-        return Role::Keep;
+        return Err(Role::Keep);
     }
     let Some(stem) = file.strip_suffix(".toml") else {
-        return Role::Stray(kind, "it is not a `.toml` record");
+        return Err(Role::Stray(kind, "it is not a `.toml` record"));
     };
-    match kind {
+    Err(match kind {
         RecordType::Contribution | RecordType::Approval => {
             let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
-                let folders = vec![
-                    parts[1].to_owned(),
-                    parts[2].to_owned(),
-                    parts[3].to_owned(),
-                ];
-                Role::Record(kind, stem.to_owned(), folders)
+                return Ok(record(kind, stem, &parts[1..4]));
             } else if kind == RecordType::Contribution {
                 Role::Stray(
                     kind,
@@ -194,7 +208,7 @@ pub fn classify(path: &str) -> Role {
                 && parts[1].len() == 4
                 && parts[1].bytes().all(|b| b.is_ascii_digit());
             if year {
-                Role::Record(kind, stem.to_owned(), vec![parts[1].to_owned()])
+                return Ok(record(kind, stem, &parts[1..2]));
             } else {
                 Role::Stray(
                     kind,
@@ -206,17 +220,17 @@ pub fn classify(path: &str) -> Role {
                 )
             }
         }
-        _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), Vec::new()),
+        _ if parts.len() == 2 => return Ok(record(kind, stem, &[])),
         _ => Role::Stray(
             kind,
             "records of this type live directly in their folder, not in subfolders",
         ),
-    }
+    })
 }
 
 /// Whether `path` is a file the ledger reads or judges (used by the store to skip the rest).
 pub fn is_ledger_path(path: &str) -> bool {
-    !matches!(classify(path), Role::Ignored)
+    classify_as(path, |_, _, _| ()).map_or_else(|role| role != Role::Ignored, |()| true)
 }
 
 /// The ids of every record file, valid or not, by type: references to a broken record are
@@ -716,7 +730,7 @@ impl Parser {
     /// Whether file `file` must be read to be judged (a record); other files are judged by
     /// their path alone, with [`Parser::judge_path`].
     pub fn needs_bytes(&self, file: FileId) -> bool {
-        matches!(classify(self.paths.get(file)), Role::Record(..))
+        is_record(self.paths.get(file))
     }
 
     /// Parses file `file` from its bytes.
@@ -1069,5 +1083,48 @@ mod folder_tests {
         }
         assert!(!folders_spell(date, false, &own(&["2026", "01"])));
         assert!(!folders_spell(date, false, &own(&["+2026"])));
+    }
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::{Role, classify, is_ledger_path, is_record};
+
+    /// The shortcuts say what `classify` says, for every role.
+    #[test]
+    fn is_record_and_is_ledger_path_agree_with_classify() {
+        let paths = [
+            "ovn.toml",
+            "contributions/2026/01/05/a1.toml",
+            "contributions/2026/1/05/a1.toml",
+            "contributions/2026/01/05/a1.txt",
+            "contributions/2026/01/05/.gitkeep",
+            "approvals/2026/01/05/x.toml",
+            "approvals/2026/01/x.toml",
+            "payouts/2026/p.toml",
+            "payouts/p.toml",
+            "rates/2026/r.toml",
+            "payments/26/r.toml",
+            "agents/ana.toml",
+            "agents/sub/ana.toml",
+            "Agents/ana.toml",
+            "Agents",
+            "README.md",
+            "src/main.rs",
+            "",
+        ];
+        for path in paths {
+            let role = classify(path);
+            assert_eq!(is_record(path), matches!(role, Role::Record(..)), "{path}");
+            assert_eq!(is_ledger_path(path), role != Role::Ignored, "{path}");
+        }
+        assert_eq!(
+            classify("contributions/2026/01/05/a1.toml"),
+            Role::Record(
+                super::RecordType::Contribution,
+                "a1".to_owned(),
+                vec!["2026".to_owned(), "01".to_owned(), "05".to_owned()]
+            )
+        );
     }
 }

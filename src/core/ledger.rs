@@ -150,33 +150,47 @@ pub fn near_miss_folder(name: &str) -> Option<RecordType> {
 
 /// Says what a ledger-relative path is.
 pub fn classify(path: &str) -> Role {
+    let record = |kind, stem: &str, folders: &[&str]| {
+        let folders = folders.iter().map(|f| (*f).to_owned()).collect();
+        Role::Record(kind, stem.to_owned(), folders)
+    };
+    classify_as(path, record).unwrap_or_else(|role| role)
+}
+
+/// Whether `path` is a record file: [`classify`] without making the stem and folders
+/// (asked for every file of a million-record ledger, more than once).
+pub fn is_record(path: &str) -> bool {
+    classify_as(path, |_, _, _| ()).is_ok()
+}
+
+/// [`classify`], with what `record(type, stem, date folders)` makes of a record file, or
+/// `Err` with any other role.
+fn classify_as<T>(
+    path: &str,
+    record: impl FnOnce(RecordType, &str, &[&str]) -> T,
+) -> Result<T, Role> {
     if path == NETWORK_FILE {
-        return Role::Network;
+        return Err(Role::Network);
     }
     let parts: Vec<&str> = path.split('/').collect();
     let Some(kind) = RecordType::from_folder(parts[0]) else {
         return match near_miss_folder(parts[0]) {
-            Some(kind) if parts.len() > 1 => Role::MisspeltFolder(kind),
-            _ => Role::Ignored,
+            Some(kind) if parts.len() > 1 => Err(Role::MisspeltFolder(kind)),
+            _ => Err(Role::Ignored),
         };
     };
     let file = parts[parts.len() - 1];
     if file == KEEP_FILE {
-        return Role::Keep;
+        return Err(Role::Keep);
     }
     let Some(stem) = file.strip_suffix(".toml") else {
-        return Role::Stray(kind, "it is not a `.toml` record");
+        return Err(Role::Stray(kind, "it is not a `.toml` record"));
     };
-    match kind {
+    Err(match kind {
         RecordType::Contribution | RecordType::Approval => {
             let shape = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             if parts.len() == 5 && shape(parts[1], 4) && shape(parts[2], 2) && shape(parts[3], 2) {
-                let folders = vec![
-                    parts[1].to_owned(),
-                    parts[2].to_owned(),
-                    parts[3].to_owned(),
-                ];
-                Role::Record(kind, stem.to_owned(), folders)
+                return Ok(record(kind, stem, &parts[1..4]));
             } else if kind == RecordType::Contribution {
                 Role::Stray(
                     kind,
@@ -194,7 +208,7 @@ pub fn classify(path: &str) -> Role {
                 && parts[1].len() == 4
                 && parts[1].bytes().all(|b| b.is_ascii_digit());
             if year {
-                Role::Record(kind, stem.to_owned(), vec![parts[1].to_owned()])
+                return Ok(record(kind, stem, &parts[1..2]));
             } else {
                 Role::Stray(
                     kind,
@@ -206,17 +220,17 @@ pub fn classify(path: &str) -> Role {
                 )
             }
         }
-        _ if parts.len() == 2 => Role::Record(kind, stem.to_owned(), Vec::new()),
+        _ if parts.len() == 2 => return Ok(record(kind, stem, &[])),
         _ => Role::Stray(
             kind,
             "records of this type live directly in their folder, not in subfolders",
         ),
-    }
+    })
 }
 
 /// Whether `path` is a file the ledger reads or judges (used by the store to skip the rest).
 pub fn is_ledger_path(path: &str) -> bool {
-    !matches!(classify(path), Role::Ignored)
+    classify_as(path, |_, _, _| ()).map_or_else(|role| role != Role::Ignored, |()| true)
 }
 
 /// The ids of every record file, valid or not, by type: references to a broken record are
@@ -716,7 +730,7 @@ impl Parser {
     /// Whether file `file` must be read to be judged (a record); other files are judged by
     /// their path alone, with [`Parser::judge_path`].
     pub fn needs_bytes(&self, file: FileId) -> bool {
-        matches!(classify(self.paths.get(file)), Role::Record(..))
+        is_record(self.paths.get(file))
     }
 
     /// Parses file `file` from its bytes.
@@ -967,6 +981,31 @@ impl Parsed {
     }
 }
 
+/// Whether `folders` are exactly what `%Y/%m/%d` (`by_day`) or `%Y` formats `date` as, for
+/// a year of four digits; `false` (left to the formatter) for any other.
+fn folders_spell(date: chrono::NaiveDate, by_day: bool, folders: &[String]) -> bool {
+    use chrono::Datelike;
+    let is = |folder: Option<&String>, value: u32, width: usize| {
+        folder.is_some_and(|f| {
+            f.len() == width
+                && f.bytes().all(|b| b.is_ascii_digit())
+                && f.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0')) == value
+        })
+    };
+    let Ok(year) = u32::try_from(date.year()) else {
+        return false;
+    };
+    year <= 9999
+        && is(folders.first(), year, 4)
+        && if by_day {
+            folders.len() == 3
+                && is(folders.get(1), date.month(), 2)
+                && is(folders.get(2), date.day(), 2)
+        } else {
+            folders.len() == 1
+        }
+}
+
 /// The report for a dated record whose date folders do not spell its date.
 fn misplaced(
     path: &str,
@@ -983,6 +1022,10 @@ fn misplaced(
         Parsed::Rate(r) => (&r.date, "%Y"),
         _ => return None,
     };
+    // Checked without formatting first: a date formatted per record was 2% of a cold read.
+    if folders_spell(date.value, format == "%Y/%m/%d", folders) {
+        return None;
+    }
     let expected = date.value.format(format).to_string();
     let actual = folders.join("/");
     (expected != actual).then(|| {
@@ -1001,4 +1044,87 @@ fn misplaced(
             kind.folder()
         ))
     })
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::folders_spell;
+    use chrono::NaiveDate;
+
+    /// The shortcut agrees with the formatter wherever it says the folders spell the date.
+    #[test]
+    fn folders_spell_only_what_the_formatter_writes() {
+        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for (y, m, d) in [
+            (2026, 1, 5),
+            (999, 12, 31),
+            (9999, 2, 28),
+            (10000, 1, 1),
+            (-5, 3, 3),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            for (format, by_day) in [("%Y/%m/%d", true), ("%Y", false)] {
+                let written = date.format(format).to_string();
+                let folders = own(&written.split('/').collect::<Vec<_>>());
+                assert_eq!(
+                    folders_spell(date, by_day, &folders),
+                    (0..=9999).contains(&y)
+                );
+            }
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        for wrong in [
+            &["2026", "1", "05"][..],
+            &["2026", "01", "06"],
+            &["2026", "01"],
+            &["2025"],
+        ] {
+            assert!(!folders_spell(date, true, &own(wrong)));
+        }
+        assert!(!folders_spell(date, false, &own(&["2026", "01"])));
+        assert!(!folders_spell(date, false, &own(&["+2026"])));
+    }
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::{Role, classify, is_ledger_path, is_record};
+
+    /// The shortcuts say what `classify` says, for every role.
+    #[test]
+    fn is_record_and_is_ledger_path_agree_with_classify() {
+        let paths = [
+            "ovn.toml",
+            "contributions/2026/01/05/a1.toml",
+            "contributions/2026/1/05/a1.toml",
+            "contributions/2026/01/05/a1.txt",
+            "contributions/2026/01/05/.gitkeep",
+            "approvals/2026/01/05/x.toml",
+            "approvals/2026/01/x.toml",
+            "payouts/2026/p.toml",
+            "payouts/p.toml",
+            "rates/2026/r.toml",
+            "payments/26/r.toml",
+            "agents/ana.toml",
+            "agents/sub/ana.toml",
+            "Agents/ana.toml",
+            "Agents",
+            "README.md",
+            "src/main.rs",
+            "",
+        ];
+        for path in paths {
+            let role = classify(path);
+            assert_eq!(is_record(path), matches!(role, Role::Record(..)), "{path}");
+            assert_eq!(is_ledger_path(path), role != Role::Ignored, "{path}");
+        }
+        assert_eq!(
+            classify("contributions/2026/01/05/a1.toml"),
+            Role::Record(
+                super::RecordType::Contribution,
+                "a1".to_owned(),
+                vec!["2026".to_owned(), "01".to_owned(), "05".to_owned()]
+            )
+        );
+    }
 }

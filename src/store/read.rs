@@ -469,7 +469,7 @@ fn keep_entry<H: From<Handle>>(
     match kind {
         EntryKind::Folder => folders.push((path, id)),
         EntryKind::File | EntryKind::Submodule | EntryKind::Symlink
-            if matches!(classify(&path), Role::Ignored) => {}
+            if !ledger::is_ledger_path(&path) => {}
         EntryKind::File => files.push((path, Handle::Blob(id).into())),
         EntryKind::Submodule => files.push((path, Handle::Special("a submodule (gitlink)").into())),
         EntryKind::Symlink => files.push((path, Handle::Special("a symbolic link").into())),

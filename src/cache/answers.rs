@@ -156,47 +156,85 @@ fn header(key: &str) -> Vec<u8> {
 }
 
 /// A new entry being written beside the output: a temporary file renamed into place when
-/// whole. Failing to write only drops it (the answer is still given).
+/// whole. Failing to write only drops it (the answer is still given). The bytes go in
+/// pieces of a mebibyte to a thread of its own, which sums and writes them, so filling the
+/// cache costs the answer a copy of its bytes and no more of its time.
 struct Fill {
     tmp: PathBuf,
     path: PathBuf,
-    file: io::BufWriter<File>,
-    crc: crc32fast::Hasher,
+    piece: Vec<u8>,
+    to_writer: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    writer: Option<std::thread::JoinHandle<io::Result<(File, crc32fast::Hasher)>>>,
 }
+
+/// How many bytes go to the writer at a time.
+const PIECE: usize = 1 << 20;
 
 impl Fill {
     fn start(path: PathBuf, key: &str) -> Option<Fill> {
         let dir = path.parent()?;
         let tmp = dir.join(format!(".tmp-{}-stream", std::process::id()));
-        let file = File::create(&tmp)
+        let mut file = File::create(&tmp)
             .or_else(|_| {
                 std::fs::create_dir_all(dir)?;
                 File::create(&tmp)
             })
             .ok()?;
+        let (to_writer, pieces) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let writer = std::thread::spawn(move || {
+            let mut crc = crc32fast::Hasher::new();
+            for piece in pieces {
+                crc.update(&piece);
+                file.write_all(&piece)?;
+            }
+            Ok((file, crc))
+        });
         let mut fill = Fill {
             tmp,
             path,
-            file: io::BufWriter::with_capacity(1 << 20, file),
-            crc: crc32fast::Hasher::new(),
+            piece: Vec::with_capacity(PIECE),
+            to_writer: Some(to_writer),
+            writer: Some(writer),
         };
         fill.write(&header(key)).ok()?;
         Some(fill)
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.crc.update(bytes);
-        self.file.write_all(bytes)
+        self.piece.extend_from_slice(bytes);
+        if self.piece.len() >= PIECE {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the bytes gathered so far to the writer.
+    fn send(&mut self) -> io::Result<()> {
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(PIECE));
+        self.to_writer
+            .as_ref()
+            .and_then(|w| w.send(piece).ok())
+            .ok_or_else(|| io::Error::other("the cache writer stopped"))
+    }
+
+    /// What the writer wrote, once it has written everything sent.
+    fn written(&mut self) -> Option<(File, crc32fast::Hasher)> {
+        self.to_writer = None;
+        self.writer.take()?.join().ok()?.ok()
     }
 
     /// Seals the entry (CRC) and renames it into place.
     fn finish(mut self) {
-        let crc = self.crc.clone().finalize();
-        let sealed = self
-            .file
-            .write_all(&crc.to_le_bytes())
-            .and_then(|()| self.file.flush());
-        if sealed.is_ok() && std::fs::rename(&self.tmp, &self.path).is_ok() {
+        if self.send().is_err() {
+            return;
+        }
+        let Some((mut file, crc)) = self.written() else {
+            return;
+        };
+        let crc = crc.finalize();
+        if file.write_all(&crc.to_le_bytes()).is_ok()
+            && std::fs::rename(&self.tmp, &self.path).is_ok()
+        {
             self.tmp = PathBuf::new();
         }
     }
@@ -204,6 +242,7 @@ impl Fill {
 
 impl Drop for Fill {
     fn drop(&mut self) {
+        self.written();
         if !self.tmp.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.tmp);
         }

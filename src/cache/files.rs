@@ -29,7 +29,7 @@ use crate::store::Store;
 /// The folder under the git directory.
 pub const CACHE_DIR: &str = "ovn/cache";
 
-const MAGIC: &[u8; 8] = b"ovncache";
+pub(super) const MAGIC: &[u8; 8] = b"ovncache";
 
 /// The records of one folder, in file-name order (the names are kept beside them). Each is
 /// an `Option` so the reader can take records out one by one as they move into the ledger.
@@ -445,11 +445,17 @@ impl AnswerCache {
         dir.join(key::file_name(key))
     }
 
+    /// The file the answer for `key` lives in (for answers streamed in and out, see
+    /// [`super::answers::stream`]).
+    pub(super) fn file(&self, key: &str) -> PathBuf {
+        Self::path(key, &self.dir)
+    }
+
     /// The most answers kept.
     pub const MAX: usize = 256;
 
     /// Makes room for one more answer.
-    fn prune(&self) {
+    pub(super) fn prune(&self) {
         keep_newest(&self.dir, Self::MAX - 1);
     }
 

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 
 use super::report::{Common, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
+use crate::cache::{answers, key};
 use crate::core::ledger::Ledger;
 use crate::core::{export, valueflows};
 
@@ -123,7 +124,34 @@ pub fn run(
             None,
         ));
     }
-    let (ledger, query, commit) = load_for_export(&common, cwd, ctx)?;
+    let Some(path) = &args.output else {
+        // To standard output: through the answer cache, streamed both ways (a ValueFlows
+        // export of a large ledger is never held whole).
+        let question = if args.period.relative() {
+            key::dated_question("export", &args, ctx.now.date_naive())
+        } else {
+            key::question("export", &args)
+        };
+        let at: Vec<&str> = args.period.at.as_deref().into_iter().collect();
+        let (store, revs) = super::pins(cwd, ctx, &at);
+        let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
+        return answers::stream(store.as_ref(), &question, &revs, out, |w| {
+            export(&args, &common, cwd, ctx, None, w)
+        });
+    };
+    export(&args, &common, cwd, ctx, Some(path), out)
+}
+
+/// Reads the ledger and writes the export of `args` to FILE (`path`) or `out`.
+fn export(
+    args: &ExportArgs,
+    common: &Common,
+    cwd: &Path,
+    ctx: &Context,
+    path: Option<&Path>,
+    mut out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let (ledger, query, commit) = load_for_export(common, cwd, ctx)?;
     let journal = |dialect| {
         export::journal(&ledger, &query, &commit, dialect, args.hours)
             .map_err(|e| CliError::usage(e.to_string(), None))
@@ -138,14 +166,12 @@ pub fn run(
         // Streamed: a large ledger's events are never one string in memory.
         ExportFormat::Valueflows => {
             let base = base_uri(cwd, ctx, &ledger, &commit)?;
-            return emit(args.output.as_deref(), out, |w| {
+            return emit(path, &mut out, |w| {
                 valueflows::export(&ledger, &query, &base, w)
             });
         }
     };
-    emit(args.output.as_deref(), out, |w| {
-        w.write_all(text.as_bytes())
-    })
+    emit(path, &mut out, |w| w.write_all(text.as_bytes()))
 }
 
 /// The base URI of the ValueFlows ids (`base_uri`, or derived from the first commit).

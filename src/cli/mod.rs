@@ -504,6 +504,15 @@ fn memo(
     out: &mut impl Write,
     compute: impl FnOnce(&mut Vec<u8>) -> Result<u8, CliError>,
 ) -> Result<u8, CliError> {
+    let (store, revs) = pins(cwd, ctx, at);
+    let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
+    answers::answer(store.as_ref(), question, &revs, out, compute)
+}
+
+/// What pins a read-only answer (see [`memo`]): the store, when the ledger opens, and the
+/// revisions `at`, or the validated branch when none is named. No store when nothing can
+/// pin the answer (it is then simply computed).
+pub(crate) fn pins(cwd: &Path, ctx: &Context, at: &[&str]) -> (Option<Store>, Vec<String>) {
     let store = open(cwd, ctx).ok();
     let validated = match (&store, at) {
         (Some(store), []) => crate::ops::branch::resolve(store)
@@ -511,12 +520,11 @@ fn memo(
             .map(|b| b.name().to_owned()),
         _ => None,
     };
-    let revs: Vec<&str> = match (&validated, at) {
-        (Some(branch), _) => vec![branch.as_str()],
-        (None, []) => return answers::answer(None, question, &[], out, compute),
-        (None, at) => at.to_vec(),
-    };
-    answers::answer(store.as_ref(), question, &revs, out, compute)
+    match (validated, at) {
+        (Some(branch), _) => (store, vec![branch]),
+        (None, []) => (None, Vec::new()),
+        (None, at) => (store, at.iter().map(|r| (*r).to_owned()).collect()),
+    }
 }
 
 impl From<reports::Error> for CliError {

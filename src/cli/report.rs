@@ -27,6 +27,7 @@ use crate::core::payout::money;
 use crate::core::report::{self, Dimension, Query};
 use crate::core::value::Id;
 use crate::core::when;
+use crate::ops::load::Need;
 use crate::store::Store;
 
 const AFTER_HELP: &str = "\
@@ -98,6 +99,17 @@ pub struct Period {
     /// Read the ledger at REV instead of the validated branch
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
+}
+
+impl Period {
+    /// Whether --since or --until is relative to today (`yesterday`, `last month`): an
+    /// answer then depends on the day, as its cache key must.
+    pub fn relative(&self) -> bool {
+        [&self.since, &self.until]
+            .into_iter()
+            .flatten()
+            .any(|d| d.bytes().any(|b| b.is_ascii_alphabetic()))
+    }
 }
 
 /// The filters and output options every report takes.
@@ -358,9 +370,14 @@ pub fn run(
         _ => None,
     };
     // A report of contributions can be put together from kept parts, which a quick load
-    // (summaries, and the corrections in full) is enough for.
-    let quick = matches!(args.command, ReportCommand::Contributions(_));
-    let mut source = load(cwd, ctx, common.period.at.as_deref(), quick)?;
+    // (summaries, and the corrections in full) is enough for; a report of payouts reads no
+    // contribution at all (payouts and payments), so the verdict's quick load is enough.
+    let need = match args.command {
+        ReportCommand::Contributions(_) => Need::Projects(&[]),
+        ReportCommand::Payouts(_) => Need::Checks,
+        _ => Need::Whole,
+    };
+    let mut source = load(cwd, ctx, common.period.at.as_deref(), need)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -474,7 +491,7 @@ pub(super) fn load_for_export(
     ctx: &Context,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common, ctx.now.date_naive())?;
-    let source = load(cwd, ctx, common.period.at.as_deref(), false)?;
+    let source = load(cwd, ctx, common.period.at.as_deref(), Need::Whole)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -548,16 +565,17 @@ fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
 
 /// Loads the ledger at `at`, or on the validated branch; a ledger with problems is refused.
 ///
-/// `quick`: the ledger may be loaded quickly (see `Store::load_revision_for`), holding every
-/// correction but summarising the folders the cache has summaries for.
-fn load(cwd: &Path, ctx: &Context, at: Option<&str>, quick: bool) -> Result<Source, CliError> {
+/// `need`: what of the ledger the report reads; anything short of `Whole` may be loaded
+/// quickly (see `Store::load_revision_for`), summarising the folders the cache has
+/// summaries for.
+fn load(
+    cwd: &Path,
+    ctx: &Context,
+    at: Option<&str>,
+    need: Need<'static>,
+) -> Result<Source, CliError> {
     let store = super::open(cwd, ctx)?;
     let (rev, validated) = super::resolve_at(&store, at)?;
-    let need = if quick {
-        crate::ops::load::Need::Projects(&[])
-    } else {
-        crate::ops::load::Need::Whole
-    };
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
     if !loaded.diagnostics.is_empty() {

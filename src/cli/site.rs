@@ -24,6 +24,7 @@ use rust_decimal::Decimal;
 use super::render::html::{bar, chart, escape, row, thead};
 use super::render::{hours, percent};
 use super::{CliError, EXIT_OK};
+use crate::cache::{answers, key};
 use crate::core::ledger::Ledger;
 use crate::core::payment;
 use crate::core::payout::money;
@@ -86,22 +87,30 @@ pub fn run(
     }
     let store = super::open(cwd, ctx)?;
     let (rev, _) = super::resolve_at(&store, args.at.as_deref())?;
-    let loaded = crate::ops::load::whole(&store, &rev)?;
     let commit = rev.id();
-    if !loaded.diagnostics.is_empty() {
-        return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
-            &loaded.diagnostics,
-            rev.name(),
-        ));
-    }
-    let ledger = loaded.ledger;
-    let awaiting = crate::ops::payout::awaiting(&store, &rev, &ledger)?;
-    let view = site::view(&ledger, &awaiting).map_err(|e| CliError::usage(e.to_string(), None))?;
-    let html = page(&ledger, &view, &commit, args.commit_url.as_deref());
+    // The page is a function of the commit and --commit-url: kept in the answer cache,
+    // pinned by the commit read (where it is written is not part of it).
+    let question = key::question("site", &args.commit_url);
+    let mut html = Vec::new();
+    answers::answer(Some(&store), &question, &[&commit], &mut html, |buf| {
+        let loaded = crate::ops::load::whole(&store, &rev)?;
+        if !loaded.diagnostics.is_empty() {
+            return Err(super::payout::ledger_problems(
+                super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
+                &loaded.diagnostics,
+                rev.name(),
+            ));
+        }
+        let ledger = loaded.ledger;
+        let awaiting = crate::ops::payout::awaiting(&store, &rev, &ledger)?;
+        let view =
+            site::view(&ledger, &awaiting).map_err(|e| CliError::usage(e.to_string(), None))?;
+        *buf = page(&ledger, &view, &commit, args.commit_url.as_deref()).into_bytes();
+        Ok(EXIT_OK)
+    })?;
     std::fs::create_dir_all(&args.dir).map_err(|e| environment(&args.dir, e))?;
     let path = args.dir.join("index.html");
-    super::export::write_atomically(&path, |w| w.write_all(html.as_bytes()))?;
+    super::export::write_atomically(&path, |w| w.write_all(&html))?;
     writeln!(
         out,
         "Wrote {} (computed at {})",

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::common::{self, Sandbox, cache_dir, cache_entries, craft_entry, fablab_repo, run};
 
 /// The questions asked: payout previews (answer cache and folder cache), reports, a check,
-/// and exports (folder cache only: exports are not answered from the answer cache).
+/// and exports to standard output (streamed into and out of the answer cache).
 const QUESTIONS: &[&[&str]] = &[
     &["payout", "3000", "-p", "drone", "--at", "HEAD"],
     &[
@@ -26,6 +26,12 @@ const QUESTIONS: &[&[&str]] = &[
     &["report", "claims", "--at", "HEAD", "--format", "csv"],
     &["check", "--at", "HEAD"],
     &["export", "valueflows", "--at", "HEAD"],
+    &["report", "payouts", "--at", "HEAD"],
+    &["export", "hledger", "--at", "HEAD"],
+    &["export", "beancount", "--at", "HEAD", "--hours"],
+    &["export", "ledger", "--at", "HEAD"],
+    &["export", "csv", "--at", "HEAD"],
+    &["export", "json"],
 ];
 
 /// Each question's (exit code, stdout, stderr).
@@ -312,4 +318,98 @@ fn answers_under_a_signed_policy_are_never_stored() {
         .filter(|p| p.to_string_lossy().contains("/answers/"))
         .count();
     assert_eq!(answers, 0, "no answer stored under a signed policy");
+}
+
+/// The answer entries of the cache, and what each holds after its key.
+fn answer_entries(dir: &Path) -> Vec<Vec<u8>> {
+    cache_entries(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/answers/"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
+#[test]
+fn exports_and_the_site_are_answered_from_the_cache_warm_and_after_a_commit() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let export = ["export", "valueflows"];
+    let site = |name: &str, extra: &[&str]| {
+        let public = s.work().join(name);
+        let args: Vec<&str> = extra
+            .iter()
+            .copied()
+            .chain(["site", public.to_str().unwrap()])
+            .collect();
+        let (code, out, err) = run(&s, &dir, &args);
+        let html = std::fs::read_to_string(public.join("index.html")).unwrap_or_default();
+        (
+            code,
+            out.replace(public.to_str().unwrap(), "DIR"),
+            err,
+            html,
+        )
+    };
+    for round in ["first commit", "after a commit"] {
+        let reference = run(&s, &dir, &[&["--no-cache"][..], &export].concat());
+        assert_eq!(reference.0, 0, "{reference:?}");
+        let reference_site = site("reference", &["--no-cache"]);
+        assert!(reference_site.3.contains("<html"), "{reference_site:?}");
+        for state in ["cold", "warm"] {
+            assert_eq!(
+                run(&s, &dir, &export),
+                reference,
+                "{round}, {state}: export"
+            );
+            assert_eq!(site(state, &[]), reference_site, "{round}, {state}: site");
+        }
+        // Both are kept whole among the answers, the export byte for byte.
+        let stored = answer_entries(&dir);
+        assert!(
+            stored.iter().any(|e| e
+                .windows(reference.1.len())
+                .any(|w| w == reference.1.as_bytes())),
+            "{round}: the export is kept"
+        );
+        assert!(
+            stored.iter().any(|e| e
+                .windows(reference_site.3.len())
+                .any(|w| w == reference_site.3.as_bytes())),
+            "{round}: the page is kept"
+        );
+        let (code, out, err) = run(
+            &s,
+            &dir,
+            &[
+                "log",
+                "3h",
+                "Wiring",
+                "-p",
+                "drone",
+                "--agent",
+                "ben",
+                "--date",
+                "2026-03-03",
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+}
+
+#[test]
+fn an_export_written_to_a_file_is_the_one_written_to_standard_output() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let stdout = run(&s, &dir, &["export", "hledger"]);
+    for _ in 0..2 {
+        let file = s.work().join("books.journal");
+        let (code, out, err) = run(
+            &s,
+            &dir,
+            &["export", "hledger", "-o", file.to_str().unwrap()],
+        );
+        assert_eq!((code, out.as_str()), (0, ""), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout.1);
+        assert_eq!(run(&s, &dir, &["export", "hledger"]), stdout);
+    }
 }

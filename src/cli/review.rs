@@ -866,6 +866,22 @@ fn describe(l: &Ledger, path: &str) -> String {
             p.id.value, p.amount.value, p.currency, p.project.value
         );
     }
+    if let Some(p) = l.payments.iter().find(|p| l.path(p.file) == path) {
+        return format!(
+            "payment {} {} {} of payout {} to {}",
+            if p.refund { "refund of" } else { "of" },
+            p.amount.value,
+            p.currency,
+            p.payout.value,
+            p.agent.value
+        );
+    }
+    if let Some(r) = l.rates.iter().find(|r| l.path(r.file) == path) {
+        return format!(
+            "exchange rate 1 {} = {} {} from {}",
+            r.from.value, r.rate.value, r.to.value, r.date.value
+        );
+    }
     "(a file with problems; run ovn check)".to_owned()
 }
 

@@ -368,6 +368,9 @@ pub fn run(
     let mut report = Report::new(&range, &new);
     report.entries(&changes, &old, &new);
     report.violations.extend(file_problems(&changes, &problems));
+    // An amount in another currency no rate converts, judged with the head's rate records.
+    let unrated = ops::review::missing_rates(&store, &head_s, &changes, &new)?;
+    report.violations.extend(located(&changes, &unrated));
     // A changed agreement whose buckets can pay one contribution twice: said here, where the
     // change is judged, as `ovn check` says it.
     let overlaps = crate::core::checks::overlapping_rules(&new);
@@ -468,6 +471,7 @@ fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<Stri
         Code::PayoutFork,
         Code::CascadeCycle,
         Code::CascadeDepth,
+        Code::MissingRate,
     ];
     let own: Vec<Diagnostic> = diagnostics
         .iter()

@@ -88,10 +88,11 @@ pub fn run(
     let (rev, _) = super::resolve_at(&store, args.at.as_deref())?;
     let loaded = crate::ops::load::whole(&store, &rev)?;
     let commit = rev.id();
-    if !loaded.diagnostics.is_empty() {
+    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
+    if !stopping.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
-            &loaded.diagnostics,
+            super::problem_texts(&store, Some(&commit), &stopping),
+            &stopping,
             rev.name(),
         ));
     }

@@ -23,12 +23,14 @@ use serde::Serialize;
 
 use super::load::{self, Pick};
 use crate::cache::totals;
-use crate::core::ledger::{self, Ledger, RecordType};
+use crate::core::diag::{Code, Diagnostic};
+use crate::core::fx;
+use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType};
 use crate::core::payout::{self, Payout, Request};
 use crate::core::record::PayoutRecord;
 use crate::core::review::{self, AgentImpact};
 use crate::core::value::Id;
-use crate::store::{ResolvedRev, Store, StoreError};
+use crate::store::{FileChange, ResolvedRev, Store, StoreError};
 
 /// Why a project's payout impact is not shown.
 pub const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
@@ -440,6 +442,49 @@ fn awaiting_impacts(
     }
 }
 
+/// The `missing-rate` errors of the contributions a change brings, judged with every rate
+/// record at `head`: a review reads only the changed files (`new`, their records at the head),
+/// and a rate recorded before the change still converts a contribution it adds. Nothing is
+/// read when no contribution of the change is in another currency without a rate of its own.
+pub fn missing_rates(
+    store: &Store,
+    head: &str,
+    changes: &[FileChange],
+    new: &Ledger,
+) -> Result<Vec<Diagnostic>, StoreError> {
+    let unrated = new
+        .contributions
+        .iter()
+        .any(|c| c.rate.is_none() && fx::is_foreign(new, c));
+    if !unrated {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<RawFile> = changes
+        .iter()
+        .filter(|c| c.path != NETWORK_FILE)
+        .filter_map(|c| {
+            c.new.as_ref().map(|bytes| RawFile {
+                path: c.path.clone(),
+                bytes: bytes.clone(),
+            })
+        })
+        .collect();
+    for f in store.read_tree_at(head, RecordType::Rate.folder())? {
+        if !files.iter().any(|g| g.path == f.path) {
+            files.push(f);
+        }
+    }
+    if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let mut found = ledger::load(&files).diagnostics;
+    found.retain(|d| d.code == Code::MissingRate);
+    Ok(found)
+}
+
 /// The totals of `payout`.
 pub fn totals_of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
     payout.map(|p| p.totals.clone())
@@ -462,10 +507,15 @@ fn compute(
     project: &str,
     amount: Decimal,
 ) -> Result<Option<Payout>, String> {
-    if !loaded.diagnostics.is_empty() {
+    // A missing exchange rate leaves its contribution out, as `ovn payout` does.
+    let stopping = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.stops_payouts())
+        .count();
+    if stopping > 0 {
         return Err(format!(
-            "{} problem(s) in the ledger (run ovn check)",
-            loaded.diagnostics.len()
+            "{stopping} problem(s) in the ledger (run ovn check)"
         ));
     }
     if !loaded

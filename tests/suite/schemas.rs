@@ -183,6 +183,37 @@ fn payout_json_of_a_cascade_conforms() {
     assert!(!common::schema::errors(&schema("payout"), &broken).is_empty());
 }
 
+/// A review of a change to a project paying projects: its impact's `sub_projects`.
+#[test]
+fn review_json_of_a_cascade_conforms() {
+    let s = Sandbox::new();
+    let dir = common::cascade_repo(&s, "casc");
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let args = [
+        "review",
+        "HEAD~1..HEAD",
+        "--amount",
+        "3000",
+        "--format",
+        "json",
+    ];
+    let (_, out, _) = run(&s, &dir, &args);
+    assert!(out.contains("\"sub_projects\": ["), "{out}");
+    conforms(&s, &dir, "review", &args);
+}
+
 #[test]
 fn report_json_conforms() {
     let s = Sandbox::new();

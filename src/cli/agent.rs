@@ -375,6 +375,9 @@ fn emails_free(loaded: &Loaded, emails: &[String], except: Option<&Id>) -> Resul
 }
 
 /// `ovn agent edit`: every flag read and checked, then one edit ([`writing::edit_record`]).
+///
+/// About a hundred lines: one short step per flag (read, then applied in the edit), in the
+/// order of the flags.
 fn run_edit(
     args: AgentEditArgs,
     cwd: &Path,

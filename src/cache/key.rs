@@ -48,7 +48,9 @@ use crate::core::ledger::RecordType;
 /// Generation 7: both of generation 6's changes together (each had been built as 6 alone):
 /// sub-payouts (a line paying a project is neither owed nor counted twice).
 /// Generation 8: a contribution's exchange `rate`, and exchange rate records (`rates/`).
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 8");
+/// Generation 9: a missing exchange rate is an error of `ovn check` (`missing-rate`); the
+/// payout totals a review keeps for a project paying projects are its whole cascade's.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 9");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

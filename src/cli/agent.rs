@@ -132,7 +132,8 @@ pub struct AgentAddArgs {
 Examples:
   ovn agent edit ana --add-email ana@home.example
   ovn agent edit ana --name \"Ana M. Lima\" --remove-email ana@old.example
-  ovn agent edit fablab-fund --kind organization")]
+  ovn agent edit fablab-fund --kind organization
+  ovn agent edit repair-cafe --ledger https://git.example/repair-cafe/ledger.git")]
 pub struct AgentEditArgs {
     /// The agent's id
     #[arg(value_name = "ID")]
@@ -165,6 +166,15 @@ pub struct AgentEditArgs {
     /// When the agent joined: YYYY-MM-DD, today or yesterday
     #[arg(long, value_name = "DATE")]
     pub joined: Option<String>,
+
+    /// For an agent of kind network: where its ledger lives, a URL or a path (documentation
+    /// only: ovn never reads it from here)
+    #[arg(long, value_name = "URL", conflicts_with = "no_ledger")]
+    pub ledger: Option<String>,
+
+    /// Remove the agent's ledger location
+    #[arg(long)]
+    pub no_ledger: bool,
 }
 
 /// Record that an agent left the network: a [[departures]] entry in agents/ID.toml.
@@ -365,6 +375,9 @@ fn emails_free(loaded: &Loaded, emails: &[String], except: Option<&Id>) -> Resul
 }
 
 /// `ovn agent edit`: every flag read and checked, then one edit ([`writing::edit_record`]).
+///
+/// About a hundred lines: one short step per flag (read, then applied in the edit), in the
+/// order of the flags.
 fn run_edit(
     args: AgentEditArgs,
     cwd: &Path,
@@ -390,6 +403,11 @@ fn run_edit(
         .joined
         .as_deref()
         .map(|j| writing::date("--joined", j, ctx.now.date_naive()))
+        .transpose()?;
+    let ledger = args
+        .ledger
+        .as_deref()
+        .map(|l| writing::text("--ledger", l))
         .transpose()?;
     let store = writing::open_for_writing(cwd, ctx)?;
     let options = writing::options(&store, ctx, false)?;
@@ -437,6 +455,26 @@ fn run_edit(
             {
                 changes.push(format!("joined {j}"));
                 a.joined = Some(j);
+            }
+            if let Some(l) = &ledger
+                && Some(l) != a.ledger.as_ref()
+            {
+                // Only a member network has a ledger of its own.
+                if a.kind != AgentKind::Network {
+                    return Err(CliError::usage(
+                        format!(
+                            "--ledger is where a member network's ledger lives, and {} is of kind {}",
+                            a.id.value,
+                            a.kind.as_str()
+                        ),
+                        Some("add --kind network if it is a network".to_owned()),
+                    ));
+                }
+                changes.push(format!("ledger {}", render::one_line(l)));
+                a.ledger = Some(l.clone());
+            }
+            if args.no_ledger && a.ledger.take().is_some() {
+                changes.push("ledger removed".to_owned());
             }
             Ok(changes)
         },

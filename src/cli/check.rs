@@ -30,11 +30,11 @@ use crate::ops::{self, load::Need};
 /// files. Symbolic links, FIFOs, devices and submodules in the ledger are reported, never
 /// followed or read, and no file over 64 KiB is read. Every problem has a stable code (see
 /// ovn-ledger(5)), a path:line:col, the offending text and a hint; file names are printed
-/// escaped. It also warns, without failing, when rules of two buckets of one agreement can
-/// claim the same contribution (warning[claimed-twice]: it would be paid from both), and when
-/// a contribution in another currency has no exchange rate for its date
-/// (warning[missing-rate]: payouts leave it out until one is recorded). ovn check never
-/// writes anything.
+/// escaped. A contribution in another currency with no exchange rate for its date is an error
+/// (missing-rate: write its rate on it, or add a rate record; payouts leave it out until
+/// then). It also warns, without failing, when rules of two buckets of one agreement can
+/// claim the same contribution (warning[claimed-twice]: it would be paid from both). ovn check
+/// never writes anything.
 ///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
@@ -105,24 +105,17 @@ struct JsonReport<'a> {
     warnings: Vec<JsonDiagnostic<'a>>,
 }
 
-/// The code of a warning `ovn check` gives: a contribution two buckets can claim (the other:
-/// [`crate::core::fx::MISSING_RATE`]).
+/// The code of the warning `ovn check` gives: a contribution two buckets can claim.
 const CLAIMED_TWICE: &str = "claimed-twice";
 
 /// A rendered diagnostic as a warning: the same place, excerpt and hint, but its own code
 /// and no effect on the verdict or the exit status.
 pub(super) fn as_warning(rendered: &str) -> String {
-    rendered
-        .replacen(
-            "error[invalid-agreement]",
-            &format!("warning[{CLAIMED_TWICE}]"),
-            1,
-        )
-        .replacen(
-            "error[invalid-value]",
-            &format!("warning[{}]", crate::core::fx::MISSING_RATE),
-            1,
-        )
+    rendered.replacen(
+        "error[invalid-agreement]",
+        &format!("warning[{CLAIMED_TWICE}]"),
+        1,
+    )
 }
 
 /// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
@@ -190,9 +183,7 @@ pub fn run(
         None => (ops::load::worktree(&store)?, None),
     };
     // Advice beside the verdict: rules of two buckets that can claim one contribution.
-    let mut warnings = crate::core::checks::overlapping_rules(&loaded.ledger);
-    // And contributions in another currency that no rate converts yet (left out of payouts).
-    warnings.extend(crate::core::fx::missing(&loaded.ledger));
+    let warnings = crate::core::checks::overlapping_rules(&loaded.ledger);
     let pointed: Vec<crate::core::diag::Diagnostic> = loaded
         .diagnostics
         .iter()
@@ -266,10 +257,7 @@ pub fn run(
                     .iter()
                     .zip(&warned)
                     .map(|(d, loc)| JsonDiagnostic {
-                        code: match d.code {
-                            crate::core::diag::Code::InvalidValue => crate::core::fx::MISSING_RATE,
-                            _ => CLAIMED_TWICE,
-                        },
+                        code: CLAIMED_TWICE,
                         ..JsonDiagnostic::new(d, loc)
                     })
                     .collect(),

@@ -157,7 +157,7 @@ pub struct LogArgs {
 
     /// Currency of the amount, when not the network's (e.g. USD); its amount is converted at
     /// --rate, or at the latest rate record dated on or before the contribution (without
-    /// either, a warning: payouts leave it out until a rate is recorded)
+    /// either, nothing is written: ovn check would fail on it, missing-rate)
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
 
@@ -222,8 +222,6 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
     let path = format!("contributions/{}/{id}.toml", date.format("%Y/%m/%d"));
     let day_folder = format!("contributions/{}", date.format("%Y/%m/%d"));
 
-    // What no exchange rate converts yet, said once the record is written.
-    let unconverted = std::cell::RefCell::new(None);
     let result = store.transact(
         &options,
         |view: &View<'_>| -> Result<Plan<String>, Refusal> {
@@ -251,13 +249,10 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 )
             };
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
-            *unconverted.borrow_mut() = match crate::core::fx::conversion(&loaded.ledger, &c) {
-                Err(crate::core::fx::Unconverted::Missing { from, to, date }) => {
-                    Some(format!("no {from}→{to} rate is dated on or before {date}"))
-                }
-                _ => None,
-            };
-            let file = writing::judged(view, &base, &path, write::contribution(&c))?;
+            // An amount no rate converts is a `missing-rate` error, refused as the checks
+            // refuse it, with the flag that fixes it.
+            let file = writing::judged(view, &base, &path, write::contribution(&c))
+                .map_err(|r| rate_flag_hint(r, &c, &network.currency))?;
             let summary = summary(&c, &shown_currency);
             let subject = format!("log: {summary}");
             Ok(Plan {
@@ -273,13 +268,25 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
         _ => String::new(),
     };
     writing::report(out, &format!("Logged {id} ({summary}{rounded})"), &outcome)?;
-    if let Some(why) = unconverted.into_inner() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning[missing-rate]: {why}, so payouts leave {id} out until one is recorded\nhint: add a rate record (rates/<yyyy>/<id>.toml: date, from, to, rate), or give --rate; see Currencies and exchange rates in ovn-ledger(5)"
-        );
-    }
     Ok(EXIT_OK)
+}
+
+/// `refusal`, with the hint of its `missing-rate` problem (the new amount in another currency
+/// `c` has no rate) pointing at `--rate`, the flag that fixes it, before a rate record.
+fn rate_flag_hint(refusal: Refusal, c: &Contribution, network: &str) -> Refusal {
+    let Refusal::Problems(mut problems, files) = refusal else {
+        return refusal;
+    };
+    let from = c.currency.as_deref().unwrap_or_default();
+    for d in &mut problems {
+        if d.code == crate::core::diag::Code::MissingRate {
+            d.hint = Some(format!(
+                "give its rate with --rate ({network} per {from}), or first add a rate record {}",
+                crate::core::fx::rate_record(from, network, c.date.value)
+            ));
+        }
+    }
+    Refusal::Problems(problems, files)
 }
 
 /// The flags of a new contribution, read and checked before the ledger is.

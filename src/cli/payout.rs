@@ -220,10 +220,12 @@ pub fn run(
         _ => None,
     };
     let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
-    if !loaded.diagnostics.is_empty() {
+    // A missing exchange rate leaves its contribution out (said in the notes), not the payout.
+    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
+    if !stopping.is_empty() {
         return Err(ledger_problems(
-            store_texts(&store, rev.commit(), &loaded.diagnostics),
-            &loaded.diagnostics,
+            store_texts(&store, rev.commit(), &stopping),
+            &stopping,
             rev.name(),
         ));
     }
@@ -1242,11 +1244,24 @@ fn record(
             &format!("Recorded payout {id} (computed at {})", &commit[..12]),
             &outcome,
         )?;
+        for note in unrated(result) {
+            writeln!(out, "{note}")?;
+        }
         if let Some(s) = source {
             super::incoming::report_taken(s, result.minor_units, out)?;
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The notes of the contributions `p` left out for want of an exchange rate (a `missing-rate`
+/// error of `ovn check`), which a record says as a preview does: the payout went ahead
+/// without them, and they take part in a later one once a rate is recorded.
+pub(super) fn unrated(p: &Payout) -> impl Iterator<Item = String> + '_ {
+    p.left_out
+        .iter()
+        .filter(|l| l.reason == payout::Reason::NoExchangeRate)
+        .map(|l| format!("left out {}: {}", l.contribution, l.reason.text()))
 }
 
 /// What a record holds besides the payout: what recorded payouts settled (its digest covers
@@ -1297,7 +1312,7 @@ fn load_forked(store: &Store, rev: &ResolvedRev) -> Result<Ledger, CliError> {
     let other: Vec<Diagnostic> = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.code != crate::core::diag::Code::PayoutFork)
+        .filter(|d| d.code != crate::core::diag::Code::PayoutFork && d.code.stops_payouts())
         .cloned()
         .collect();
     if !other.is_empty() {
@@ -1505,10 +1520,11 @@ pub(super) fn rederive(
 ) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    if !then.diagnostics.is_empty() {
+    let stopping = crate::core::diag::stopping(&then.diagnostics);
+    if !stopping.is_empty() {
         return Err(ledger_problems(
-            store_texts(store, pinned.commit(), &then.diagnostics),
-            &then.diagnostics,
+            store_texts(store, pinned.commit(), &stopping),
+            &stopping,
             &rec.commit,
         ));
     }

@@ -578,10 +578,11 @@ fn load(
     let (rev, validated) = super::resolve_at(&store, at)?;
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
-    if !loaded.diagnostics.is_empty() {
+    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
+    if !stopping.is_empty() {
         return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
-            &loaded.diagnostics,
+            super::problem_texts(&store, Some(&commit), &stopping),
+            &stopping,
             rev.name(),
         ));
     }

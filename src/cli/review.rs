@@ -52,7 +52,9 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// computed at a commit other than the base's tip); and the payout impact: for each project whose contributions or
 /// agreement the change touches, every agent's payout before and after the change and the
 /// difference, for the revenue --amount (default: the amount of the project's last recorded
-/// payout; a project with neither is named and skipped). Under a policy asking for
+/// payout; a project with neither is named and skipped). For a project whose agreement pays
+/// projects (to_project), each agent's total over its whole cascade: the top payout and every
+/// sub-payout, so a sub-project's members are listed too. Under a policy asking for
 /// approvals each side pays what ovn payout would pay there, and the change's own
 /// contributions still awaiting approval are shown apart: which they are, and what they would
 /// change once approved.
@@ -178,6 +180,10 @@ struct JsonImpact {
     note: Option<String>,
     agents: Vec<JsonAgentImpact>,
     awaiting_approval: Option<JsonAwaiting>,
+    /// The projects a cascade pays through (only for a project whose agreement pays
+    /// projects): `agents` are every level's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sub_projects: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -215,6 +221,7 @@ impl JsonImpact {
                 contributions: w.contributions.clone(),
                 agents: agents(&w.agents),
             }),
+            sub_projects: i.sub_projects.iter().map(|p| one_line(p)).collect(),
         }
     }
 }
@@ -368,6 +375,9 @@ pub fn run(
     let mut report = Report::new(&range, &new);
     report.entries(&changes, &old, &new);
     report.violations.extend(file_problems(&changes, &problems));
+    // An amount in another currency no rate converts, judged with the head's rate records.
+    let unrated = ops::review::missing_rates(&store, &head_s, &changes, &new)?;
+    report.violations.extend(located(&changes, &unrated));
     // A changed agreement whose buckets can pay one contribution twice: said here, where the
     // change is judged, as `ovn check` says it.
     let overlaps = crate::core::checks::overlapping_rules(&new);
@@ -468,6 +478,7 @@ fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<Stri
         Code::PayoutFork,
         Code::CascadeCycle,
         Code::CascadeDepth,
+        Code::MissingRate,
     ];
     let own: Vec<Diagnostic> = diagnostics
         .iter()
@@ -866,6 +877,22 @@ fn describe(l: &Ledger, path: &str) -> String {
             p.id.value, p.amount.value, p.currency, p.project.value
         );
     }
+    if let Some(p) = l.payments.iter().find(|p| l.path(p.file) == path) {
+        return format!(
+            "payment {} {} {} of payout {} to {}",
+            if p.refund { "refund of" } else { "of" },
+            p.amount.value,
+            p.currency,
+            p.payout.value,
+            p.agent.value
+        );
+    }
+    if let Some(r) = l.rates.iter().find(|r| l.path(r.file) == path) {
+        return format!(
+            "exchange rate 1 {} = {} {} from {}",
+            r.from.value, r.rate.value, r.to.value, r.date.value
+        );
+    }
     "(a file with problems; run ovn check)".to_owned()
 }
 
@@ -965,6 +992,9 @@ fn text(r: &Report) -> String {
         if let Some(n) = &i.note {
             let _ = writeln!(s, "  not computed: {}", one_line(n));
         }
+        if let Some(through) = through(i) {
+            let _ = writeln!(s, "  {}", one_line(&through));
+        }
         impact_table(&mut s, &i.agents, r.minor_units);
         if let Some(w) = &i.awaiting_approval {
             let _ = writeln!(s, "  {}; once approved:", awaiting_line(w));
@@ -972,6 +1002,17 @@ fn text(r: &Report) -> String {
         }
     }
     s
+}
+
+/// For a project whose agreement pays projects, what its impact counts: every agent of
+/// every level of the cascade.
+fn through(i: &Impact) -> Option<String> {
+    (!i.sub_projects.is_empty()).then(|| {
+        format!(
+            "through its cascade to {}: each agent's total over every level",
+            i.sub_projects.join(", ")
+        )
+    })
 }
 
 /// Each agent's payout before and after, as an aligned table (nothing for no agent).
@@ -1065,6 +1106,9 @@ fn markdown(r: &Report) -> String {
         let _ = writeln!(s, "#### Payout impact on `{}`{amount}\n", i.project);
         if let Some(n) = &i.note {
             let _ = writeln!(s, "Not computed: {}\n", markdown::text(n));
+        }
+        if let Some(through) = through(i) {
+            let _ = writeln!(s, "{}\n", markdown::text(&through));
         }
         if !i.agents.is_empty() {
             let _ = writeln!(

@@ -215,6 +215,8 @@ fn has_record(l: &Ledger, path: &str) -> bool {
         || l.resources.iter().any(|x| at(x.file))
         || l.agreements.iter().any(|x| at(x.file))
         || l.payouts.iter().any(|x| at(x.file))
+        || l.payments.iter().any(|x| at(x.file))
+        || l.rates.iter().any(|x| at(x.file))
 }
 
 /// The two sections for a terminal.

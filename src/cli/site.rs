@@ -94,10 +94,11 @@ pub fn run(
     let mut html = Vec::new();
     answers::answer(Some(&store), &question, &[&commit], &mut html, |buf| {
         let loaded = crate::ops::load::whole(&store, &rev)?;
-        if !loaded.diagnostics.is_empty() {
+        let stopping = crate::core::diag::stopping(&loaded.diagnostics);
+        if !stopping.is_empty() {
             return Err(super::payout::ledger_problems(
-                super::problem_texts(&store, Some(&commit), &loaded.diagnostics),
-                &loaded.diagnostics,
+                super::problem_texts(&store, Some(&commit), &stopping),
+                &stopping,
                 rev.name(),
             ));
         }

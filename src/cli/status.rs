@@ -474,7 +474,7 @@ fn awaiting(
     rules: Option<&crate::core::ledger::Ledger>,
 ) -> Result<Awaiting, CliError> {
     let loaded = ops::load::whole(store, rev)?;
-    if !loaded.diagnostics.is_empty() {
+    if loaded.diagnostics.iter().any(|d| d.code.stops_payouts()) {
         return Ok(Awaiting::Problems);
     }
     let in_force = rules.map(|r| crate::ops::rules::applied(&loaded.ledger, r));

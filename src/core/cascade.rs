@@ -150,6 +150,15 @@ pub fn reachable(ledger: &Ledger, project: &str) -> Vec<String> {
     seen.into_iter().collect()
 }
 
+/// Every project a payout of one of `named` reads the contributions of ([`reachable`] from
+/// each), sorted, once each.
+pub fn reach(ledger: &Ledger, named: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = named.iter().flat_map(|n| reachable(ledger, n)).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// Computes the payout of `request` and, for every line that pays a project, that project's
 /// sub-payout of the line's amount on the same date, recursively. `settled` is what recorded
 /// payouts settled (as for [`payout::compute_with`]); `options` apply to every level.
@@ -245,6 +254,50 @@ impl Walk<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Each agent's total over every level of `cascade`, sorted by agent: what the top payout
+/// and every sub-payout pay it. A line paying a project is not an agent's: its sub-payout
+/// pays it on, to the agents counted here. What a review compares for a project whose
+/// agreement pays projects, so a sub-project's members gain or lose with the top's.
+pub fn totals(ledger: &Ledger, cascade: &Cascade) -> Vec<(Id, Decimal)> {
+    let mut out: BTreeMap<&Id, Decimal> = BTreeMap::new();
+    for level in &cascade.levels {
+        for (n, line) in level.payout.lines.iter().enumerate() {
+            if line_project(ledger, &level.payout, n).is_some() {
+                continue;
+            }
+            let total = out.entry(&line.agent).or_default();
+            // Every level sums to a part of the revenue, so the sum stays below it.
+            *total = total.saturating_add(line.amount);
+        }
+    }
+    out.into_iter().map(|(a, v)| (a.clone(), v)).collect()
+}
+
+/// The projects whose sub-payouts a payout of `project` would make, in the order a cascade
+/// walks them (depth first, each once): empty when its agreement pays no project.
+pub fn sub_projects(ledger: &Ledger, project: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo: Vec<(String, usize)> = vec![(project.to_owned(), 1)];
+    while let Some((p, depth)) = todo.pop() {
+        if depth > MAX_DEPTH {
+            continue;
+        }
+        let Some(a) = agreement_of(ledger, &p) else {
+            continue;
+        };
+        for q in a.buckets.iter().rev().filter_map(|b| b.to_project.as_ref()) {
+            let q = q.value.to_string();
+            if q != project && !out.contains(&q) {
+                todo.push((q, depth + 1));
+            }
+        }
+        if p != project && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// What a recorded cascade is stamped with besides its payouts: an id per level (in
@@ -924,5 +977,29 @@ mod tests {
         );
         assert!(pays_projects(&l.ledger, "a") && !pays_projects(&l.ledger, "c"));
         assert_eq!(reachable(&l.ledger, "b"), ["b", "c"]);
+    }
+
+    #[test]
+    fn totals_are_every_levels_agents_and_sum_to_the_revenue() {
+        // a pays 10% to b and the rest to ana; b pays 10% of that to c; c pays ana whole.
+        let l = projects(&[("a", &["b"]), ("b", &["c"]), ("c", &[])]);
+        let request = Request {
+            project: "a",
+            amount: Decimal::new(100_000, 2),
+            date: None,
+        };
+        let c = compute(&l.ledger, &request, &[], Options::default()).unwrap();
+        // ana: 900.00 from a, 90.00 from b, 10.00 from c; the lines to b and c are not hers.
+        let t: Vec<(String, Decimal)> = totals(&l.ledger, &c)
+            .into_iter()
+            .map(|(a, v)| (a.to_string(), v))
+            .collect();
+        assert_eq!(t, [("ana".to_owned(), Decimal::new(100_000, 2))]);
+        assert_eq!(sub_projects(&l.ledger, "a"), ["b", "c"]);
+        assert!(sub_projects(&l.ledger, "c").is_empty());
+        // A diamond lists d once, depth first in the order of the buckets.
+        let l = projects(&[("a", &["b", "c"]), ("b", &["d"]), ("c", &["d"]), ("d", &[])]);
+        assert_eq!(sub_projects(&l.ledger, "a"), ["b", "d", "c"]);
+        assert_eq!(reach(&l.ledger, &["b", "c"]), ["b", "c", "d"]);
     }
 }

@@ -87,6 +87,11 @@ pub enum Code {
     /// A contribution by an agent dated while it had left (on or after `left`, before
     /// `rejoined`).
     AfterLeaving,
+    /// A contribution in another currency with no exchange rate for its date (neither on the
+    /// record nor a rate record of its pair dated on or before it). The one problem a payout
+    /// and the reports work around: they leave that contribution out and say so (see
+    /// [`Code::stops_payouts`]).
+    MissingRate,
 }
 
 impl Code {
@@ -126,6 +131,7 @@ impl Code {
         Code::CascadeCycle,
         Code::CascadeDepth,
         Code::AfterLeaving,
+        Code::MissingRate,
     ];
 
     /// The stable string form.
@@ -165,6 +171,7 @@ impl Code {
             Code::CascadeCycle => "cascade-cycle",
             Code::CascadeDepth => "cascade-depth",
             Code::AfterLeaving => "after-leaving",
+            Code::MissingRate => "missing-rate",
         }
     }
 
@@ -215,7 +222,19 @@ impl Code {
             Code::CascadeCycle => "projects pay each other (`to_project`) in a loop",
             Code::CascadeDepth => "projects paying projects in a chain deeper than 16 levels",
             Code::AfterLeaving => "a contribution by an agent dated while it had left",
+            Code::MissingRate => {
+                "a contribution in another currency with no exchange rate for its date"
+            }
         }
+    }
+
+    /// Whether a ledger with this problem cannot be paid out (nor reported on). Every
+    /// problem stops a payout but [`Code::MissingRate`]: that one concerns a single
+    /// contribution, which payouts and reports leave out with the reason, so one member's
+    /// missing rate never stops everyone else's payout. `ovn check` fails on it all the same,
+    /// so a change adding one cannot pass review.
+    pub fn stops_payouts(self) -> bool {
+        self != Code::MissingRate
     }
 
     /// Parses the string form back (used by tests and tools).
@@ -234,6 +253,16 @@ impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The problems of `diags` that stop a payout or a report ([`Code::stops_payouts`]): empty
+/// when there are none, so a caller refuses only on what it cannot work around.
+pub fn stopping(diags: &[Diagnostic]) -> Vec<Diagnostic> {
+    diags
+        .iter()
+        .filter(|d| d.code.stops_payouts())
+        .cloned()
+        .collect()
 }
 
 /// A byte range within one file. `u32` keeps records small; ledger files are tiny.

@@ -15,10 +15,11 @@
 //! means a converted claim is money like any other: a debt owes a whole number of minor units,
 //! a payout still sums exactly to its revenue and never pays a debt more than it owes.
 //!
-//! A missing rate is something still to do, not a broken ledger: `ovn check` and `ovn log`
-//! warn (`warning[missing-rate]`, at the contribution, naming the currency pair and the
-//! date), and a payout leaves that one contribution out with the reason instead of stopping
-//! for everyone; it takes part once a rate is recorded. Rate
+//! A missing rate is a located error (`missing-rate`, at the contribution, naming the currency
+//! pair and the date): `ovn check` fails on it, so a change bringing one cannot pass review,
+//! and `ovn log` refuses to write one. It concerns one contribution, though, not the ledger:
+//! a payout (and a report) leaves that contribution out with the reason instead of stopping
+//! for everyone ([`Code::stops_payouts`]); it takes part once a rate is recorded. Rate
 //! records are one file each, like every record, so two treasurers adding rates on two
 //! branches never conflict; two rates of the same pair on the same day are refused.
 //!
@@ -333,8 +334,8 @@ pub fn conversion<'l>(
 }
 
 /// The ledger-wide rules of exchange rates: every contribution in another currency (not
-/// corrected away) that has a rate converts within the bounds, and no pair has two rates on
-/// one day. A missing rate is advice, not a problem: see [`missing`].
+/// corrected away) has a rate (`missing-rate`, see [`missing`]) and converts within the
+/// bounds, and no pair has two rates on one day.
 pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     for pair in ledger.rates.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -365,8 +366,9 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         if !is_foreign(ledger, c) || corrected.contains(&c.id.value) {
             continue;
         }
-        if let Err(Unconverted::TooLarge) = conversion(ledger, c) {
-            diags.push(Diagnostic::new(
+        match conversion(ledger, c) {
+            Ok(_) => {}
+            Err(Unconverted::TooLarge) => diags.push(Diagnostic::new(
                 Code::OutOfRange,
                 ledger.path(c.file),
                 Some(c.date.span),
@@ -375,52 +377,42 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
                     c.id.value,
                     bounds::MAX_AMOUNT
                 ),
-            ));
+            )),
+            Err(Unconverted::Missing { from, to, .. }) => {
+                diags.push(missing(ledger.path(c.file), c, &from, &to));
+            }
         }
     }
 }
 
-/// The label `ovn check` and `ovn log` give the advice of [`missing`].
-pub const MISSING_RATE: &str = "missing-rate";
+/// The `missing-rate` error of contribution `c` (in `path`), at its `date` (the day a rate is
+/// looked up for), naming the currency pair and the day, with the two ways to fix it.
+pub fn missing(path: &str, c: &Contribution, from: &str, to: &str) -> Diagnostic {
+    let date = c.date.value;
+    Diagnostic::new(
+        Code::MissingRate,
+        path,
+        Some(c.date.span),
+        format!(
+            "contribution `{}` is in {from} (field `currency`), and no {from}→{to} rate is dated on or before {date}",
+            c.id.value
+        ),
+    )
+    .with_hint(format!(
+        "write its rate on it (rate = \"…\", {to} per {from}), or add a rate record {}; until then payouts leave it out",
+        rate_record(from, to, date)
+    ))
+}
 
-/// The contributions in another currency (not corrected away) that no rate converts, each as
-/// a diagnostic at its `date` (shown as `warning[missing-rate]`), naming the currency pair and the date. Advice
-/// beside the verdict, as `ovn check` and `ovn log` show it: a ledger may hold a contribution
-/// before its rate is known, and a payout leaves that one out until then.
-pub fn missing(ledger: &Ledger) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    if !ledger.contributions.iter().any(|c| c.currency.is_some()) {
-        return diags;
-    }
-    let corrected = super::payout::corrected(ledger);
-    for c in &ledger.contributions {
-        if !is_foreign(ledger, c) || corrected.contains(&c.id.value) {
-            continue;
-        }
-        match conversion(ledger, c) {
-            Ok(_) | Err(Unconverted::TooLarge) => {}
-            Err(Unconverted::Missing { from, to, date }) => diags.push(
-                // Shown as `warning[missing-rate]` (see `MISSING_RATE`): not a Code, as it
-                // never fails a check.
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    ledger.path(c.file),
-                    Some(c.date.span),
-                    format!(
-                        "contribution `{}` is in {from} (field `currency`), and no {from}→{to} rate is dated on or before {date}",
-                        c.id.value
-                    ),
-                )
-                .with_hint(format!(
-                    "write its rate on it (rate = \"…\", {to} per {from}), or add a rate record rates/{}/{}-{}-{date}.toml with from = \"{from}\", to = \"{to}\", date = {date}",
-                    date.format("%Y"),
-                    from.to_lowercase(),
-                    to.to_lowercase()
-                )),
-            ),
-        }
-    }
-    diags
+/// The rate record that would convert an amount in `from` on `date`, as a hint names it:
+/// `rates/2026/usd-eur-2026-03-20.toml with from = "USD", to = "EUR", date = 2026-03-20`.
+pub fn rate_record(from: &str, to: &str, date: NaiveDate) -> String {
+    format!(
+        "rates/{}/{}-{}-{date}.toml with from = \"{from}\", to = \"{to}\", date = {date}",
+        date.format("%Y"),
+        from.to_lowercase(),
+        to.to_lowercase()
+    )
 }
 
 /// What a payout digest adds for the conversions of `project`'s contributions at dated rates

@@ -57,17 +57,15 @@ pub fn open(here: &Store, cwd: &Path, origin: &str) -> Result<(Store, ResolvedRe
 /// ledger with problems.
 pub fn paying_ledger(store: &Store, rev: &ResolvedRev) -> Result<Ledger, Error> {
     let loaded = load::whole(store, rev)?;
-    if let Some(d) = loaded.diagnostics.first() {
+    // Its payouts left out what a missing rate leaves out, and say so: they can be taken in.
+    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
+    if let Some(d) = stopping.first() {
         return Err(Error::Problems {
             message: format!(
                 "the paying ledger at {} has {} problem{} ({} in {}): no payout is taken in from it",
                 rev.short(),
-                loaded.diagnostics.len(),
-                if loaded.diagnostics.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                stopping.len(),
+                if stopping.len() == 1 { "" } else { "s" },
                 d.code,
                 escaped(&d.path)
             ),

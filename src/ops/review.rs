@@ -23,12 +23,15 @@ use serde::Serialize;
 
 use super::load::{self, Pick};
 use crate::cache::totals;
-use crate::core::ledger::{self, Ledger, RecordType};
+use crate::core::cascade;
+use crate::core::diag::{Code, Diagnostic};
+use crate::core::fx;
+use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile, RecordType};
 use crate::core::payout::{self, Payout, Request};
 use crate::core::record::PayoutRecord;
 use crate::core::review::{self, AgentImpact};
 use crate::core::value::Id;
-use crate::store::{ResolvedRev, Store, StoreError};
+use crate::store::{FileChange, ResolvedRev, Store, StoreError};
 
 /// Why a project's payout impact is not shown.
 pub const NO_AMOUNT: &str = "no --amount given and no recorded payout to take it from";
@@ -52,6 +55,9 @@ pub struct Impact {
     /// Under a policy asking for approvals, what the change's own contributions that still
     /// await approval would change once approved (`None` when none awaits).
     pub awaiting_approval: Option<Awaiting>,
+    /// When the project's agreement pays projects (at the head): the projects its cascade
+    /// pays through, whose agents `agents` counts in (each agent's total over every level).
+    pub sub_projects: Vec<String>,
 }
 
 /// The part of a change that counts for nothing yet: its contributions awaiting approval,
@@ -172,6 +178,7 @@ pub fn impact(
                 note: Some(NO_AMOUNT.to_owned()),
                 agents: Vec::new(),
                 awaiting_approval: None,
+                sub_projects: Vec::new(),
             })
             .collect());
     }
@@ -222,28 +229,47 @@ fn load_sides(
 ) -> Result<(ledger::Loaded, Option<ledger::Loaded>), StoreError> {
     let scoped: Vec<&str> = plan.named.iter().map(String::as_str).collect();
     // The contributions of the named projects are all a payout of them reads.
-    let quick = if approvals || !plan.agreements.is_empty() {
-        None
-    } else if need_before {
+    let quick = |scoped: &[&str]| -> Result<Option<Sides>, StoreError> {
+        if approvals || !plan.agreements.is_empty() {
+            return Ok(None);
+        }
+        if !need_before {
+            return Ok(load::quickly(store, head, scoped)?.map(|after| (after.for_need(), None)));
+        }
         let other = store.reopen()?;
         let (after, before) = std::thread::scope(|scope| {
-            let projects = &scoped;
-            let before = scope.spawn(move || load::quickly(&other, base, projects));
-            let after = load::quickly(store, head, &scoped);
+            let before = scope.spawn(move || load::quickly(&other, base, scoped));
+            let after = load::quickly(store, head, scoped);
             (after, before.join())
         });
-        match (after?, before.unwrap_or(Ok(None))?) {
+        Ok(match (after?, before.unwrap_or(Ok(None))?) {
             (Some(after), Some(before)) => Some((after.for_need(), Some(before.for_need()))),
             _ => None,
-        }
-    } else {
-        load::quickly(store, head, &scoped)?.map(|after| (after.for_need(), None))
+        })
     };
-    Ok(match quick {
+    let mut sides = quick(&scoped)?;
+    // A project paying projects pays through its cascade, which reads the contributions of
+    // every project it reaches (on either side): loaded again for them all.
+    let mut wider: Vec<String> = Vec::new();
+    for side in sides.iter().flat_map(|(a, b)| std::iter::once(a).chain(b)) {
+        wider.extend(cascade::reach(&side.ledger, &scoped));
+    }
+    wider.sort();
+    wider.dedup();
+    if wider.len() > scoped.len() {
+        // Freed before the wider load.
+        drop(sides.take());
+        let wider: Vec<&str> = wider.iter().map(String::as_str).collect();
+        sides = quick(&wider)?;
+    }
+    Ok(match sides {
         Some(sides) => sides,
         None => (load::whole(store, head)?, None),
     })
 }
+
+/// The head's ledger and, when it was loaded beside it, the base's.
+type Sides = (ledger::Loaded, Option<ledger::Loaded>);
 
 /// Works the payouts out on both sides (the base's from kept totals, the quick load, or a
 /// whole load made now, after the head's is freed) and compares them.
@@ -300,7 +326,7 @@ fn compare(
         amounts
             .iter()
             .map(|(project, a)| match a {
-                Some(a) => compute(loaded, unapproved, project, *a).map(|p| totals_of(p.as_ref())),
+                Some(a) => compute(loaded, unapproved, project, *a),
                 None => Ok(None),
             })
             .collect()
@@ -335,6 +361,11 @@ fn compare(
         .collect();
     let payouts_approved =
         (!awaiting.is_empty()).then(|| payouts(&after, &without(&unapproved_after, &awaiting)));
+    // The sub-projects each project's payout cascades into, said beside its impact.
+    let subs: Vec<Vec<String>> = amounts
+        .iter()
+        .map(|(project, _)| cascade::sub_projects(&after.ledger, project))
+        .collect();
     // Freed while the base loads (or the report is written), rather than before.
     super::discard(after);
     let payouts_before = match payouts_before {
@@ -351,6 +382,9 @@ fn compare(
         }
     };
     let mut out = impacts(amounts.clone(), payouts_before, payouts_after.clone());
+    for (impact, subs) in out.iter_mut().zip(subs) {
+        impact.sub_projects = subs;
+    }
     if let Some(approved) = payouts_approved {
         awaiting_impacts(&mut out, &amounts, &awaiting, &payouts_after, &approved);
     }
@@ -378,6 +412,7 @@ fn impacts(
                 note: Some(NO_AMOUNT.to_owned()),
                 agents: Vec::new(),
                 awaiting_approval: None,
+                sub_projects: Vec::new(),
             });
             continue;
         };
@@ -393,6 +428,7 @@ fn impacts(
             note,
             agents,
             awaiting_approval: None,
+            sub_projects: Vec::new(),
         });
     }
     out
@@ -440,6 +476,49 @@ fn awaiting_impacts(
     }
 }
 
+/// The `missing-rate` errors of the contributions a change brings, judged with every rate
+/// record at `head`: a review reads only the changed files (`new`, their records at the head),
+/// and a rate recorded before the change still converts a contribution it adds. Nothing is
+/// read when no contribution of the change is in another currency without a rate of its own.
+pub fn missing_rates(
+    store: &Store,
+    head: &str,
+    changes: &[FileChange],
+    new: &Ledger,
+) -> Result<Vec<Diagnostic>, StoreError> {
+    let unrated = new
+        .contributions
+        .iter()
+        .any(|c| c.rate.is_none() && fx::is_foreign(new, c));
+    if !unrated {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<RawFile> = changes
+        .iter()
+        .filter(|c| c.path != NETWORK_FILE)
+        .filter_map(|c| {
+            c.new.as_ref().map(|bytes| RawFile {
+                path: c.path.clone(),
+                bytes: bytes.clone(),
+            })
+        })
+        .collect();
+    for f in store.read_tree_at(head, RecordType::Rate.folder())? {
+        if !files.iter().any(|g| g.path == f.path) {
+            files.push(f);
+        }
+    }
+    if let Some(bytes) = store.read_file_at(head, NETWORK_FILE)? {
+        files.push(RawFile {
+            path: NETWORK_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let mut found = ledger::load(&files).diagnostics;
+    found.retain(|d| d.code == Code::MissingRate);
+    Ok(found)
+}
+
 /// The totals of `payout`.
 pub fn totals_of(payout: Option<&Payout>) -> Option<Vec<(Id, Decimal)>> {
     payout.map(|p| p.totals.clone())
@@ -454,18 +533,25 @@ fn last_recorded(payouts: &[PayoutRecord], project: &str) -> Option<Decimal> {
         .map(|p| p.amount.value)
 }
 
-/// The payout of `amount` for `project` on a loaded ledger (none when the project does not
-/// exist there), or why it cannot be computed.
+/// Each agent's payout of `amount` for `project` on a loaded ledger (none when the project
+/// does not exist there), or why it cannot be computed. A project whose agreement pays
+/// projects pays through its whole cascade: each agent's total over every level
+/// ([`cascade::totals`]), so a sub-project's members are in the comparison too.
 fn compute(
     loaded: &ledger::Loaded,
     unapproved: &HashSet<Id>,
     project: &str,
     amount: Decimal,
-) -> Result<Option<Payout>, String> {
-    if !loaded.diagnostics.is_empty() {
+) -> Result<Option<Vec<(Id, Decimal)>>, String> {
+    // A missing exchange rate leaves its contribution out, as `ovn payout` does.
+    let stopping = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.stops_payouts())
+        .count();
+    if stopping > 0 {
         return Err(format!(
-            "{} problem(s) in the ledger (run ovn check)",
-            loaded.diagnostics.len()
+            "{stopping} problem(s) in the ledger (run ovn check)"
         ));
     }
     if !loaded
@@ -483,15 +569,16 @@ fn compute(
     };
     let settled = payout::settled_by_records(&loaded.ledger);
     // Only the totals are compared: no explanations.
-    payout::compute_with(
-        &loaded.ledger,
-        &request,
-        &settled,
-        payout::Options {
-            brief: true,
-            unapproved: Some(unapproved),
-        },
-    )
-    .map(Some)
-    .map_err(|e| e.to_string())
+    let options = payout::Options {
+        brief: true,
+        unapproved: Some(unapproved),
+    };
+    if cascade::pays_projects(&loaded.ledger, project) {
+        return cascade::compute(&loaded.ledger, &request, &settled, options)
+            .map(|c| Some(cascade::totals(&loaded.ledger, &c)))
+            .map_err(|e| e.to_string());
+    }
+    payout::compute_with(&loaded.ledger, &request, &settled, options)
+        .map(|p| totals_of(Some(&p)))
+        .map_err(|e| e.to_string())
 }

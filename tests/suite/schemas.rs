@@ -127,6 +127,93 @@ fn payout_json_conforms() {
     );
 }
 
+/// A cascade's JSON (issue 17): `sub_payouts`, every level below the top with where it comes
+/// from, in a preview (with and without --explain) and a record, over three levels.
+#[test]
+fn payout_json_of_a_cascade_conforms() {
+    let s = Sandbox::new();
+    let dir = common::cascade_repo(&s, "casc");
+    let preview = ["payout", "3000", "-p", "drone", "--format", "json"];
+    let (code, out, err) = run(&s, &dir, &preview);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let subs = v["sub_payouts"].as_array().unwrap();
+    assert_eq!(subs.len(), 2, "{out}");
+    assert_eq!(
+        (
+            &subs[0]["project"],
+            &subs[0]["depth"],
+            &subs[0]["parent_project"],
+            &subs[0]["parent_line"]
+        ),
+        (
+            &Value::from("lab"),
+            &Value::from(1),
+            &Value::from("drone"),
+            &Value::from(1)
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        (
+            &subs[1]["project"],
+            &subs[1]["depth"],
+            &subs[1]["parent_project"],
+            &subs[1]["amount"]
+        ),
+        (
+            &Value::from("fund"),
+            &Value::from(2),
+            &Value::from("lab"),
+            &Value::from("60.00")
+        ),
+        "{out}"
+    );
+    conforms(&s, &dir, "payout", &preview);
+    conforms(&s, &dir, "payout", &[&preview[..], &["--explain"]].concat());
+    conforms(
+        &s,
+        &dir,
+        "payout",
+        &[&preview[..], &["--record", "--date", "2026-11-20"]].concat(),
+    );
+    // A sub-payout's own JSON is a payout's, with no `sub_payouts` of its own.
+    let mut broken = v.clone();
+    broken["sub_payouts"][0]["sub_payouts"] = Value::Array(Vec::new());
+    assert!(!common::schema::errors(&schema("payout"), &broken).is_empty());
+}
+
+/// A review of a change to a project paying projects: its impact's `sub_projects`.
+#[test]
+fn review_json_of_a_cascade_conforms() {
+    let s = Sandbox::new();
+    let dir = common::cascade_repo(&s, "casc");
+    common::ok(
+        &s,
+        &dir,
+        &[
+            "log",
+            "4h",
+            "Soldered",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ],
+    );
+    let args = [
+        "review",
+        "HEAD~1..HEAD",
+        "--amount",
+        "3000",
+        "--format",
+        "json",
+    ];
+    let (_, out, _) = run(&s, &dir, &args);
+    assert!(out.contains("\"sub_projects\": ["), "{out}");
+    conforms(&s, &dir, "review", &args);
+}
+
 #[test]
 fn report_json_conforms() {
     let s = Sandbox::new();

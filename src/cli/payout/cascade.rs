@@ -326,6 +326,9 @@ fn said(
         ),
         outcome,
     )?;
+    for note in super::unrated(c.top()) {
+        writeln!(out, "{note}")?;
+    }
     for (n, level) in c.levels.iter().enumerate().skip(1) {
         let (parent, line) = level.parent.unwrap_or_default();
         writeln!(
@@ -339,6 +342,9 @@ fn said(
             line + 1,
             stamp.ids[parent]
         )?;
+        for note in super::unrated(&level.payout) {
+            writeln!(out, "{}{note}", "  ".repeat(level.depth))?;
+        }
     }
     Ok(EXIT_OK)
 }
@@ -388,10 +394,11 @@ pub(super) fn verify(
     };
     let pinned = store.resolve_rev(&top.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    if !then.diagnostics.is_empty() {
+    let stopping = crate::core::diag::stopping(&then.diagnostics);
+    if !stopping.is_empty() {
         return Err(super::ledger_problems(
-            super::store_texts(store, pinned.commit(), &then.diagnostics),
-            &then.diagnostics,
+            super::store_texts(store, pinned.commit(), &stopping),
+            &stopping,
             &top.commit,
         ));
     }

@@ -154,6 +154,7 @@ pub fn agent_json(ledger: &Ledger, a: &Agent) -> Value {
         "emails": emails(a),
         "keys": a.keys.iter().map(|k| one_line(k)).collect::<Vec<_>>(),
         "joined": a.joined.map(|d| d.to_string()),
+        "ledger": a.ledger.as_deref().map(one_line),
         "path": escaped(ledger.path(a.file)),
     })
 }

@@ -809,3 +809,60 @@ fn log_refuses_work_by_someone_who_has_left_until_they_rejoin() {
 fn ok_check(s: &Sandbox, dir: &Path) -> i32 {
     run(s, dir, &["check"]).0
 }
+
+/// Issue 17: a member network's ledger location is set and cleared with `agent edit`, and
+/// `agent show` / `agent list --format json` carry it (`null` for an agent without one).
+#[test]
+fn edit_sets_and_clears_a_networks_ledger() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "add", "repair-cafe", "--kind", "network"],
+    );
+    let url = "https://git.example/repair-cafe/ledger.git";
+    let out = crate::common::ok(&s, &dir, &["agent", "edit", "repair-cafe", "--ledger", url]);
+    assert!(out.contains(&format!("ledger {url}")), "{out}");
+    let text = std::fs::read_to_string(dir.join("agents/repair-cafe.toml")).unwrap();
+    assert!(text.contains(&format!("ledger = \"{url}\"")), "{text}");
+    let json = crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "show", "repair-cafe", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["ledger"], url, "{json}");
+    let list = crate::common::ok(&s, &dir, &["agent", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let ledgers: Vec<(&str, &serde_json::Value)> = v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap(), &a["ledger"]))
+        .filter(|(id, _)| ["ana", "repair-cafe"].contains(id))
+        .collect();
+    assert_eq!(
+        ledgers,
+        [
+            ("ana", &serde_json::Value::Null),
+            ("repair-cafe", &serde_json::json!(url))
+        ]
+    );
+    // Only a network has one.
+    let (code, _, err) = crate::common::run(&s, &dir, &["agent", "edit", "ana", "--ledger", url]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ana is of kind person"), "{err}");
+    // Cleared.
+    let out = crate::common::ok(&s, &dir, &["agent", "edit", "repair-cafe", "--no-ledger"]);
+    assert!(out.contains("ledger removed"), "{out}");
+    let text = std::fs::read_to_string(dir.join("agents/repair-cafe.toml")).unwrap();
+    assert!(!text.contains("ledger"), "{text}");
+    let json = crate::common::ok(
+        &s,
+        &dir,
+        &["agent", "show", "repair-cafe", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["ledger"], serde_json::Value::Null, "{json}");
+}

@@ -240,6 +240,28 @@ fn a_grant_flows_from_the_alliance_into_each_member_and_verifies_both_ways() {
         "{err}"
     );
     assert_eq!(commit_count(&s, &a.fablab), before, "nothing written");
+    // A preview of it says the same, as `--record` would refuse it.
+    let (code, out, err) = run(
+        &s,
+        &a.fablab,
+        &[
+            "payout",
+            "-p",
+            "lab",
+            "--from-payout",
+            &from(&a.grant),
+            "--date",
+            "2026-12-24",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "line 2 of payout {} is already taken in by payout {fablab_payout}",
+            a.grant
+        )),
+        "{err}"
+    );
 }
 
 #[test]

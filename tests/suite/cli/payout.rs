@@ -546,38 +546,7 @@ fn a_frozen_pie_repays_later_work_as_debt_ahead_of_the_slices() {
     }
 }
 
-/// Three levels of projects: drone pays its network share to the lab (`to_project`), the lab
-/// a fifth of that to the fund project, whose agreement repays ben's loan first.
-pub(crate) const CASCADE: &[(&str, &str)] = &[
-    (
-        "projects/lab.toml",
-        "id = \"lab\"\nname = \"Lab operations\"\nagreement = \"lab-ve\"\nparent = \"drone\"\n",
-    ),
-    (
-        "projects/fund.toml",
-        "id = \"fund\"\nname = \"Network fund\"\nagreement = \"fund-ve\"\nparent = \"lab\"\n",
-    ),
-    (
-        "agreements/lab-ve.toml",
-        "id = \"lab-ve\"\nname = \"Lab value equation\"\n\n[rates]\nwork = \"20\"\n\n[[buckets]]\nname = \"fund\"\nshare = \"20%\"\nto_project = \"fund\"\n\n[[buckets]]\nname = \"work\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
-    ),
-    (
-        "agreements/fund-ve.toml",
-        "id = \"fund-ve\"\nname = \"Fund value equation\"\n\n[[buckets]]\nname = \"loans\"\nshare = \"50%\"\nclaim = \"debt\"\n\n[[buckets.rules]]\nkind = \"money\"\n\n[[buckets]]\nname = \"reserve\"\nshare = \"rest\"\nto = \"fablab-fund\"\n",
-    ),
-    (
-        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab1.toml",
-        "id = \"01aaaaaaaaaaaaaaaaaaaaaab1\"\nagent = \"cy\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Ran the open evening\"\nhours = \"3\"\n",
-    ),
-    (
-        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab2.toml",
-        "id = \"01aaaaaaaaaaaaaaaaaaaaaab2\"\nagent = \"ana\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Sorted the workshop\"\nhours = \"1\"\n",
-    ),
-    (
-        "contributions/2026/03/15/01aaaaaaaaaaaaaaaaaaaaaab3.toml",
-        "id = \"01aaaaaaaaaaaaaaaaaaaaaab3\"\nagent = \"ben\"\ndate = 2026-03-15\nproject = \"fund\"\nkind = \"money\"\ndescription = \"Lent the fund a float\"\namount = \"20.00\"\n",
-    ),
-];
+pub(crate) use crate::common::CASCADE;
 
 /// A sub-project cascade end to end (issue 17): the preview shows every level, one
 /// `--record` writes the three linked records in one commit, each level sums to its budget,

@@ -949,3 +949,80 @@ fn review_of_a_departure_shows_it_as_a_governance_change_with_its_payout_impact(
     assert_eq!(agent("ana")["after"], "2206.12");
     assert_eq!(agent("cy")["after"], "93.88");
 }
+
+/// Issue 17: a change to a project whose agreement pays projects (`to_project`) moves the
+/// payouts at every level of its cascade, and review shows them all: each agent's total over
+/// the top payout and every sub-payout (the lab's and the fund's members), never the line
+/// that pays a project as if it were an agent. Quick, cached and whole loads agree.
+#[test]
+fn review_shows_the_impact_across_a_cascade() {
+    let s = Sandbox::new();
+    let dir = common::cascade_repo(&s, "l");
+    s.git(&dir, &["switch", "-q", "-c", "ana-week"]);
+    s.ovn(&dir)
+        .args([
+            "log",
+            "4h",
+            "Soldered the harness",
+            "-p",
+            "drone",
+            "--date",
+            "2026-11-20",
+        ])
+        .assert()
+        .success();
+    let (code, out, err) = review(&s, &dir, &["--amount", "3000"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "Payout impact on drone for 3000.00:\n  through its cascade to lab, fund: each agent's total over every level\n"
+        ),
+        "{out}"
+    );
+    // Every level's agents: the lab's workers (ana and cy gain from the lab's 240.00 too),
+    // the fund's (ben's 20.00 loan repaid, 40.00 to the network fund); never the lab itself.
+    assert!(
+        out.contains(
+            "  agent             before        after   difference\n  ana              1210.00      1279.00       +69.00\n  ben              1521.06      1455.00       -66.06\n  cy                228.94       226.00        -2.94\n  fablab-fund        40.00        40.00         0.00\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("\n  lab "), "{out}");
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let (_, out, _) = review(
+            &s,
+            &dir,
+            &[&["--amount", "3000", "--format", "json"][..], extra].concat(),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let v = json(&[]);
+    let impact = &v["impact"][0];
+    assert_eq!(impact["sub_projects"], serde_json::json!(["lab", "fund"]));
+    let agents: Vec<&str> = impact["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, ["ana", "ben", "cy", "fablab-fund"], "{impact}");
+    // The totals over every level still sum to the revenue on each side.
+    for side in ["before", "after"] {
+        let sum: rust_decimal::Decimal = impact["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                a[side]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(sum.to_string(), "3000.00", "{side}: {impact}");
+    }
+    // The same with the cache off, and again with it warm.
+    assert_eq!(json(&["--no-cache"]), v);
+    assert_eq!(json(&[]), v);
+}

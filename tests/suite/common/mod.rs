@@ -499,3 +499,53 @@ pub fn with_role_bucket(text: &str) -> String {
         "[[buckets]]\nname = \"development\"\nshare = \"20%\"\n\n[[buckets.rules]]\nkind = \"work\"\nskill = \"electronics\"\n\n[[buckets]]\nname = \"equity\"",
     )
 }
+
+/// Three levels of projects: drone pays its network share to the lab (`to_project`), the lab
+/// a fifth of that to the fund project, whose agreement repays ben's loan first.
+pub const CASCADE: &[(&str, &str)] = &[
+    (
+        "projects/lab.toml",
+        "id = \"lab\"\nname = \"Lab operations\"\nagreement = \"lab-ve\"\nparent = \"drone\"\n",
+    ),
+    (
+        "projects/fund.toml",
+        "id = \"fund\"\nname = \"Network fund\"\nagreement = \"fund-ve\"\nparent = \"lab\"\n",
+    ),
+    (
+        "agreements/lab-ve.toml",
+        "id = \"lab-ve\"\nname = \"Lab value equation\"\n\n[rates]\nwork = \"20\"\n\n[[buckets]]\nname = \"fund\"\nshare = \"20%\"\nto_project = \"fund\"\n\n[[buckets]]\nname = \"work\"\nshare = \"rest\"\n\n[[buckets.rules]]\nkind = \"work\"\n",
+    ),
+    (
+        "agreements/fund-ve.toml",
+        "id = \"fund-ve\"\nname = \"Fund value equation\"\n\n[[buckets]]\nname = \"loans\"\nshare = \"50%\"\nclaim = \"debt\"\n\n[[buckets.rules]]\nkind = \"money\"\n\n[[buckets]]\nname = \"reserve\"\nshare = \"rest\"\nto = \"fablab-fund\"\n",
+    ),
+    (
+        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab1.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab1\"\nagent = \"cy\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Ran the open evening\"\nhours = \"3\"\n",
+    ),
+    (
+        "contributions/2026/03/14/01aaaaaaaaaaaaaaaaaaaaaab2.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab2\"\nagent = \"ana\"\ndate = 2026-03-14\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Sorted the workshop\"\nhours = \"1\"\n",
+    ),
+    (
+        "contributions/2026/03/15/01aaaaaaaaaaaaaaaaaaaaaab3.toml",
+        "id = \"01aaaaaaaaaaaaaaaaaaaaaab3\"\nagent = \"ben\"\ndate = 2026-03-15\nproject = \"fund\"\nkind = \"money\"\ndescription = \"Lent the fund a float\"\namount = \"20.00\"\n",
+    ),
+];
+
+/// The worked example with the three levels of [`CASCADE`] (drone's network bucket pays the
+/// lab, the lab a fifth of that to the fund), committed as the repository `name`.
+pub fn cascade_repo(s: &Sandbox, name: &str) -> PathBuf {
+    let dir = base_repo(s, name);
+    let drone_ve = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&drone_ve).unwrap();
+    std::fs::write(
+        &drone_ve,
+        text.replace("to = \"fablab-fund\"", "to_project = \"lab\""),
+    )
+    .unwrap();
+    write_files(&dir, CASCADE);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "sub-projects"]);
+    dir
+}

@@ -1,6 +1,6 @@
 //! A small JSON Schema validator for the schemas in `schemas/`: the keywords they use
 //! (`type`, `properties`, `required`, `additionalProperties`, `items`, `enum`, `anyOf`,
-//! `$ref` into `$defs`, `minLength`, `maxLength`, `minimum`), and a panic on any other, so a
+//! `$ref` into `$defs` (a JSON pointer), `minLength`, `maxLength`, `minimum`), and a panic on any other, so a
 //! schema can never rely on a keyword that goes unchecked here. Written for the tests rather
 //! than taken from a crate: `cargo test` runs offline and without python, and CI checks the
 //! same schemas with python's `jsonschema` as well.
@@ -23,12 +23,16 @@ fn check(root: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<St
         match key.as_str() {
             "$schema" | "title" | "description" | "$defs" => {}
             "$ref" => {
-                let name = rule
+                // A JSON pointer within the schema, into `$defs` (a definition, or a part of
+                // one such as `#/$defs/payout/properties/lines`).
+                let pointer = rule
                     .as_str()
-                    .and_then(|r| r.strip_prefix("#/$defs/"))
+                    .and_then(|r| r.strip_prefix('#'))
+                    .filter(|p| p.starts_with("/$defs/"))
                     .unwrap_or_else(|| panic!("only #/$defs/ references: {rule}"));
-                let target = &root["$defs"][name];
-                assert!(!target.is_null(), "no $defs/{name}");
+                let target = root
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("no {pointer}"));
                 check(root, target, value, at, out);
             }
             "type" => {

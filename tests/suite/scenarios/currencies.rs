@@ -1,9 +1,11 @@
 //! Contributions in another currency (issue 17), end to end on real git repositories: a EUR
 //! network with USD contributions converted at a rate written on the record and at a dated
-//! rate record, and a CHF one without any rate: `ovn check` warns naming the file, line,
-//! field, currency pair and date; `ovn payout` still runs and leaves that one out with the
-//! reason; `--explain` shows the original and the converted amount; `ovn log` warns about an
-//! amount it cannot convert yet; exports carry the rates as price directives.
+//! rate record, and a CHF one without any rate: `ovn check` (and `ovn review`, and the
+//! pre-commit hook's `ovn check --staged`) fails with a `missing-rate` error naming the file,
+//! line, field, currency pair and date; `ovn payout` still pays everyone else and says which
+//! contribution it left out and why, in a preview, a record and its verification alike;
+//! `--explain` shows the original and the converted amount; `ovn log` refuses an amount it
+//! cannot convert; exports carry the rates as price directives.
 
 use std::path::Path;
 use std::process::Command;
@@ -90,10 +92,10 @@ fn a_missing_rate_is_located_in_check_and_left_out_of_the_payout() {
     let dir = ledger(&s);
     let (code, out, err) = run(&s, &dir, &["check"]);
     let all = format!("{out}{err}");
-    assert_eq!(code, 0, "{all}");
+    assert_eq!(code, 1, "{all}");
     assert!(
         all.contains(&format!(
-            "warning[missing-rate]: contribution `{NO_RATE}` is in CHF (field `currency`), and no CHF→EUR rate is dated on or before 2026-03-16"
+            "error[missing-rate]: contribution `{NO_RATE}` is in CHF (field `currency`), and no CHF→EUR rate is dated on or before 2026-03-16"
         )),
         "{all}"
     );
@@ -101,9 +103,18 @@ fn a_missing_rate_is_located_in_check_and_left_out_of_the_payout() {
         all.contains(&format!("--> contributions/2026/03/16/{NO_RATE}.toml:3:8")),
         "{all}"
     );
-    assert!(all.contains("no problems, 1 warning"), "{all}");
-    let json = ok(&s, &dir, &["check", "--at", "HEAD", "--format", "json"]);
-    assert!(json.contains("\"code\": \"missing-rate\""), "{json}");
+    assert!(
+        all.contains("= help: write its rate on it (rate = \"…\", EUR per CHF), or add a rate record rates/2026/chf-eur-2026-03-16.toml with from = \"CHF\", to = \"EUR\", date = 2026-03-16; until then payouts leave it out"),
+        "{all}"
+    );
+    assert!(all.contains("error: 1 problem in 1 file"), "{all}");
+    let (code, json, _) = run(&s, &dir, &["check", "--at", "HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["ok"], false, "{json}");
+    assert_eq!(v["problems"][0]["code"], "missing-rate", "{json}");
+    assert_eq!(v["problems"][0]["line"], 3, "{json}");
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(0), "{json}");
 
     // The payout runs for everyone else: 100.00 USD × 1.0825 = 108.25 and 250.00 USD ×
     // 0.9231 = 230.775 → 230.78 (half to even) are repaid as debts.
@@ -171,6 +182,159 @@ fn a_missing_rate_is_located_in_check_and_left_out_of_the_payout() {
         })
         .sum();
     assert_eq!(sum.to_string(), "3000.00");
+    assert_eq!(
+        v["left_out"],
+        serde_json::json!([{"contribution": NO_RATE, "reason": "no exchange rate for its currency and date"}]),
+        "{json}"
+    );
+    // --explain tells it too, beside the conversions.
+    assert!(
+        explained.contains(&format!(
+            "left out {NO_RATE}: no exchange rate for its currency and date"
+        )),
+        "{explained}"
+    );
+}
+
+/// The record of a payout made while a rate was missing: it says what it left out, pays the
+/// others, verifies; once the rate is recorded the next payout repays that debt, and the
+/// first record still verifies (it was computed at its own commit).
+#[test]
+fn a_payout_recorded_without_a_rate_leaves_that_one_out_and_verifies() {
+    let s = Sandbox::new();
+    let dir = ledger(&s);
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &[
+            "payout",
+            "3000",
+            "-p",
+            "drone",
+            "--record",
+            "--date",
+            "2026-11-30",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Recorded payout "), "{out}");
+    assert!(
+        out.contains(&format!(
+            "\nleft out {NO_RATE}: no exchange rate for its currency and date\n"
+        )),
+        "{out}"
+    );
+    let path = s.git(&dir, &["show", "--name-only", "--format=", "HEAD"]);
+    let path = path.trim().to_owned();
+    let text = std::fs::read_to_string(dir.join(&path)).unwrap();
+    assert!(!text.contains(NO_RATE), "{text}");
+    assert!(
+        text.contains(
+            "[[lines]]\nagent = \"ana\"\nbucket = \"reimbursement\"\namount = \"108.25\"\n"
+        ),
+        "{text}"
+    );
+    let id = path
+        .trim_start_matches("payouts/2026/")
+        .trim_end_matches(".toml")
+        .to_owned();
+    let verified = ok(&s, &dir, &["payout", "verify", &id]);
+    assert!(verified.contains("matches"), "{verified}");
+
+    chf_rate(&s, &dir);
+    ok(&s, &dir, &["check"]);
+    let next = ok(
+        &s,
+        &dir,
+        &["payout", "1000", "-p", "drone", "--date", "2026-12-01"],
+    );
+    assert!(
+        next.contains(" ben                             83.72 "),
+        "80.00 CHF × 1.0465 = 83.72 is repaid now: {next}"
+    );
+    assert!(!next.contains("no exchange rate"), "{next}");
+    let verified = ok(&s, &dir, &["payout", "verify", &id]);
+    assert!(verified.contains("matches"), "{verified}");
+}
+
+/// A change bringing a contribution no rate converts fails review and the pre-commit hook,
+/// located; a rate recorded before the change still converts what it adds; review's payout
+/// impact leaves the contribution out as `ovn payout` does.
+#[test]
+fn review_and_the_hook_fail_on_a_missing_rate() {
+    let s = Sandbox::new();
+    let dir = ledger(&s);
+    let (code, out, err) = run(&s, &dir, &["review", "HEAD~1..HEAD", "--amount", "3000"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "contributions/2026/03/16/{NO_RATE}.toml:3:8: error[missing-rate]: contribution `{NO_RATE}` is in CHF (field `currency`), and no CHF→EUR rate is dated on or before 2026-03-16"
+        )),
+        "{out}"
+    );
+    // The dated USD rate converts cy's record: only the CHF one is reported. The rate
+    // records are described, not taken for broken files.
+    assert_eq!(out.matches("missing-rate").count(), 1, "{out}");
+    assert!(
+        out.contains(
+            "rates/2026/usd-eur-2026-03-01.toml  exchange rate 1 USD = 0.9231 EUR from 2026-03-01\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("not a readable record"), "{out}");
+    assert!(out.contains("Payout impact on drone for 3000.00:"), "{out}");
+    assert!(
+        out.contains(" ana              1150.00      1088.74       -61.26\n"),
+        "{out}"
+    );
+    let (code, json, _) = run(
+        &s,
+        &dir,
+        &[
+            "review",
+            "HEAD~1..HEAD",
+            "--amount",
+            "3000",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{json}");
+    assert!(json.contains("error[missing-rate]"), "{json}");
+
+    // A change adding a USD amount later: the rate recorded before it converts it.
+    chf_rate(&s, &dir);
+    let (path, text) = contribution(
+        "01aaaaaaaaaaaaaaaaaaaaaaa9",
+        "ana",
+        "20",
+        "money",
+        "amount = \"10.00\"\ncurrency = \"USD\"\n",
+    );
+    write_files(&dir, &[(path.as_str(), text.as_str())]);
+    s.git(&dir, &["add", "-A"]);
+    ok(&s, &dir, &["check", "--staged"]);
+    s.git(&dir, &["commit", "-q", "-m", "USD amount"]);
+    let (_, out, _) = run(&s, &dir, &["review", "HEAD~1..HEAD"]);
+    assert!(out.contains("Added (1):"), "{out}");
+    assert!(!out.contains("missing-rate"), "{out}");
+
+    // The pre-commit hook (`ovn check --staged`) refuses one in a currency without a rate.
+    let (path, text) = contribution(
+        "01aaaaaaaaaaaaaaaaaaaaaaab",
+        "ana",
+        "21",
+        "money",
+        "amount = \"10.00\"\ncurrency = \"GBP\"\n",
+    );
+    write_files(&dir, &[(path.as_str(), text.as_str())]);
+    s.git(&dir, &["add", "-A"]);
+    let (code, out, err) = run(&s, &dir, &["check", "--staged"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("error[missing-rate]: contribution `01aaaaaaaaaaaaaaaaaaaaaaab` is in GBP"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -251,7 +415,7 @@ fn with_every_rate_the_payout_records_verifies_and_exports_prices() {
 }
 
 #[test]
-fn log_writes_a_rate_and_warns_about_an_amount_it_cannot_convert_yet() {
+fn log_writes_a_rate_and_refuses_an_amount_it_cannot_convert() {
     let s = Sandbox::new();
     let dir = base_repo(&s, "l");
     let before = s.git(&dir, &["rev-parse", "HEAD"]);
@@ -271,12 +435,20 @@ fn log_writes_a_rate_and_warns_about_an_amount_it_cannot_convert_yet() {
             "2026-03-20",
         ],
     );
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("warning[missing-rate]: no USD→EUR rate is dated on or before 2026-03-20, so payouts leave"),
+        err.contains(
+            "is in USD (field `currency`), and no USD→EUR rate is dated on or before 2026-03-20"
+        ),
         "{err}"
     );
-    assert_ne!(s.git(&dir, &["rev-parse", "HEAD"]), before);
+    assert!(
+        err.contains("= help: give its rate with --rate (EUR per USD), or first add a rate record rates/2026/usd-eur-2026-03-20.toml"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), before);
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
 
     ok(
         &s,

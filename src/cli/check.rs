@@ -36,6 +36,14 @@ use crate::ops::{self, load::Need};
 /// (warning[missing-rate]: payouts leave it out until one is recorded). ovn check never
 /// writes anything.
 ///
+/// On the working tree, the answer is kept in the cache (.git/ovn/cache) under a stamp of
+/// the files it read: each one's path, type, inode, size and modification and change times,
+/// as git's index keeps them. While none changed, ovn check prints it again without reading
+/// a file (an edit changes the change time, even one that keeps the size and modification
+/// time). No answer is kept when a file changed within 2 seconds of the check, or when a
+/// stray file is present (whether it is read depends on .gitignore). --no-cache reads every
+/// file.
+///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
 /// committed. Staged links and submodules are reported, never followed; a path with an

@@ -20,6 +20,7 @@
 //! | a month's report parts (`reports/`) | [`report_month`] | version, month path, a digest of the ledger's non-contribution entries, the query and `--by` |
 //! | one day's report part, inside it | [`report_day`] | folder path, folder tree id, the correction targets its records may hold |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
+//! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //!
 //! Commit and tree ids pin content (git objects are content-addressed), which is why so few
 //! things need naming. On-disk names are [`file_name`]s of the keys: a hash collision can
@@ -115,6 +116,16 @@ pub fn answer(prefix: &str, question: &str, pinned: &[(&str, Oid)]) -> String {
     key
 }
 
+/// The key of an answer about the working tree: the ledger's root on disk (`root`) and
+/// place in the repository (`prefix`), the question, and the working tree's stamp (a digest
+/// of the `lstat` data of every entry read, which pins what they hold as a commit id would).
+pub fn worktree_answer(root: &str, prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
+    let stamp: String = stamp.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{KEY_PREFIX} worktree answer 1\nroot {root:?}\nledger {prefix:?}\n{question}\nstamp {stamp}\n"
+    )
+}
+
 /// The key of the file of a month's report parts: the month, the ledger's entries other
 /// than contributions (`context`, a digest), the query and the grouping.
 pub fn report_month(month: &str, context: &str, query: &impl Debug, by: &impl Debug) -> String {
@@ -152,6 +163,7 @@ mod tests {
             summaries("contributions/2026/03", id),
             picks("contributions/2026/03", id, "air"),
             answer("", "check x", &[("HEAD", id)]),
+            worktree_answer("/l", "", "check x", &[0; 32]),
             report_month("contributions/2026/03", "d", &1, &2),
             totals(id, "air", Decimal::new(100, 0)),
         ];

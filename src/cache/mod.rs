@@ -18,7 +18,9 @@
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
-//!   replayed when it is asked again at the same commits.
+//!   replayed when it is asked again at the same commits;
+//! - **working-tree answers** (`answers/`, [`worktree`]): the output of `ovn check` on the
+//!   working tree, replayed while every file it reads has the `lstat` data it had.
 //!
 //! **Keys.** [`key`] builds every key and documents, in one table, what each depends on.
 //! Git objects are content-addressed, so tree and commit ids pin everything below them; the
@@ -55,6 +57,7 @@ pub mod load;
 pub(crate) mod quick;
 pub mod reports;
 pub mod totals;
+pub mod worktree;
 
 pub use files::{
     AnswerCache, CACHE_DIR, Entry, FolderCache, Key, PartCache, Records, ToStore, day_folder,

@@ -36,6 +36,14 @@ use crate::ops::{self, load::Need};
 /// claim the same contribution (warning[claimed-twice]: it would be paid from both). ovn check
 /// never writes anything.
 ///
+/// On the working tree, the answer is kept in the cache (.git/ovn/cache) under a stamp of
+/// the files it read: each one's path, type, inode, size and modification and change times,
+/// as git's index keeps them. While none changed, ovn check prints it again without reading
+/// a file (an edit changes the change time, even one that keeps the size and modification
+/// time). No answer is kept when a file changed within 2 seconds of the check, or when a
+/// stray file is present (whether it is read depends on .gitignore). --no-cache reads every
+/// file.
+///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
 /// committed. Staged links and submodules are reported, never followed; a path with an
@@ -159,9 +167,6 @@ fn staged_texts(
 }
 
 /// Runs `ovn check`.
-///
-/// Long because it chooses among the modes (`--staged`, `--at`, `--history`, the working
-/// tree) and renders each; it reads top to bottom.
 pub fn run(
     args: CheckArgs,
     cwd: &Path,
@@ -172,15 +177,35 @@ pub fn run(
     if let Some(range) = &args.history {
         return super::history::run(&store, range, out);
     }
+    if args.at.is_none() && !args.staged {
+        // The working tree: replayed while no file it reads changed (see the cache's
+        // `worktree`).
+        let question = crate::cache::key::question("check", &args);
+        return crate::cache::worktree::answer(&store, &question, out, |buf| {
+            judge(&store, &args, ctx, buf)
+        });
+    }
+    judge(&store, &args, ctx, out)
+}
+
+/// Loads the ledger `args` names and renders the verdict on it.
+///
+/// Long because it renders each of the three formats; it reads top to bottom.
+fn judge(
+    store: &crate::store::Store,
+    args: &CheckArgs,
+    ctx: &Context,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
     let (loaded, commit) = match &args.at {
         Some(rev) => {
             let rev = store.resolve_rev(rev)?;
             // The verdict needs no record: summarised folders stand in for theirs.
-            let loaded = ops::load::load(&store, &rev, Need::Checks)?.for_need();
+            let loaded = ops::load::load(store, &rev, Need::Checks)?.for_need();
             (loaded, Some(rev.id()))
         }
-        None if args.staged => (staged(&store, ctx)?, None),
-        None => (ops::load::worktree(&store)?, None),
+        None if args.staged => (staged(store, ctx)?, None),
+        None => (ops::load::worktree(store)?, None),
     };
     // Advice beside the verdict: rules of two buckets that can claim one contribution.
     let warnings = crate::core::checks::overlapping_rules(&loaded.ledger);
@@ -191,9 +216,9 @@ pub fn run(
         .cloned()
         .collect();
     let texts = if args.staged {
-        staged_texts(&store, ctx, &pointed)
+        staged_texts(store, ctx, &pointed)
     } else {
-        super::problem_texts(&store, commit.as_deref(), &pointed)
+        super::problem_texts(store, commit.as_deref(), &pointed)
     };
     let locate =
         |d: &crate::core::diag::Diagnostic| d.locate(texts.get(&d.path).map(String::as_str));

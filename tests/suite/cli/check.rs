@@ -711,3 +711,129 @@ fn the_bundled_example_claims_nothing_twice() {
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("warning"), "{out}");
 }
+
+/// Runs `ovn check ARGS` with the cache and with `--no-cache`: (exit code, stdout) of the
+/// cached run, after asserting both runs gave the same.
+fn check_both(s: &Sandbox, dir: &Path, args: &[&str]) -> (i32, String) {
+    let cached = stdout(s.ovn(dir).arg("check").args(args));
+    let fresh = stdout(s.ovn(dir).args(["--no-cache", "check"]).args(args));
+    assert_eq!(cached, fresh, "check {args:?} with the cache and without");
+    cached
+}
+
+/// The stored working-tree answers (in `answers/`: a read of the working tree stores none
+/// elsewhere).
+fn stored_answers(dir: &Path) -> Vec<std::path::PathBuf> {
+    common::cache_entries(dir)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("answers")))
+        .collect()
+}
+
+/// Issue 21: `ovn check` on the working tree replays its answer while no file changed, and
+/// every change (an edit keeping the size and modification time, a new file, a deleted one,
+/// a file replaced by a link or a FIFO, a folder renamed) is read afresh, as `--no-cache`.
+#[test]
+fn the_working_tree_answer_is_replayed_only_while_nothing_changed() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let ok = format!("ok: {} records, no problems\n", BASE.len() - 1);
+    // An answer is stored only for files settled for a while (a change in the same tick of
+    // the clock would not show in their times).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(check_both(&s, &dir, &[]), (0, ok.clone()));
+    let stored = stored_answers(&dir);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    // Replayed: a crafted answer (whole, with its CRC) is what the next run prints.
+    let mut bytes = std::fs::read(&stored[0]).unwrap();
+    assert!(common::craft_entry(&mut bytes, b"ok: ", b"OK: "));
+    std::fs::write(&stored[0], &bytes).unwrap();
+    s.ovn(&dir)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(ok.replace("ok: ", "OK: "));
+    // `--format` is part of the question.
+    let (code, short) = check_both(&s, &dir, &["--format", "short"]);
+    assert_eq!((code, short.as_str()), (0, ""));
+
+    // An edit that keeps the size and the modification time: only its change time tells.
+    let agent = dir.join("agents/ana.toml");
+    let text = std::fs::read_to_string(&agent).unwrap();
+    let mtime = std::fs::metadata(&agent).unwrap().modified().unwrap();
+    let edited = text.replacen("id = \"ana\"", "id = \"anb\"", 1);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&agent, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&agent)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&agent).unwrap().modified().unwrap(),
+        mtime
+    );
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    std::fs::write(&agent, &text).unwrap();
+    assert_eq!(check_both(&s, &dir, &[]), (0, ok.clone()));
+
+    // A new record, then deleted.
+    write_files(&dir, &[(BAD_PATH, BAD_WORK)]);
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    std::fs::remove_file(dir.join(BAD_PATH)).unwrap();
+    assert_eq!(check_both(&s, &dir, &[]), (0, ok.clone()));
+    // A deleted agent its contributions name.
+    std::fs::remove_file(&agent).unwrap();
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    // The file replaced by a link to its old text, then by a FIFO: never followed or read.
+    let elsewhere = s.work().join("ana.toml");
+    std::fs::write(&elsewhere, &text).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&elsewhere, &agent).unwrap();
+        let (code, out) = check_both(&s, &dir, &["--format", "short"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("symbolic link"), "{out}");
+        std::fs::remove_file(&agent).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&agent).status();
+        if made.is_ok_and(|s| s.success()) {
+            let (code, out) = check_both(&s, &dir, &["--format", "short"]);
+            assert_eq!(code, 1, "{out}");
+            assert!(out.contains("FIFO"), "{out}");
+            std::fs::remove_file(&agent).unwrap();
+        }
+    }
+    std::fs::write(&agent, &text).unwrap();
+    assert_eq!(check_both(&s, &dir, &[]), (0, ok.clone()));
+    // A day folder renamed: its records now sit under another date.
+    let day = common::BASE
+        .iter()
+        .find_map(|(p, _)| p.strip_prefix("contributions/"))
+        .and_then(|p| p.rsplit_once('/'))
+        .map(|(day, _)| format!("contributions/{day}"))
+        .unwrap();
+    std::fs::rename(dir.join(&day), dir.join("contributions/2026/03/09")).unwrap();
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+}
+
+/// A stray file's fate depends on `.gitignore`, which the working tree's stamp does not
+/// cover: with one, no answer is stored or replayed.
+#[test]
+fn a_working_tree_with_a_stray_file_is_never_replayed() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    write_files(&dir, &[("agents/notes.txt", "hello\n")]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 1, "{out}");
+    write_files(&dir, &[(".gitignore", "notes.txt\n")]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, out) = check_both(&s, &dir, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(stored_answers(&dir).is_empty());
+}

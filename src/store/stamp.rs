@@ -1,0 +1,193 @@
+//! How the ledger's files stand in the working tree, in 32 bytes: the stamp a cache keys a
+//! working-tree answer on.
+//!
+//! Reading and parsing a million files costs seconds; asking the file system what each of
+//! them is costs a fraction of that. Git's index works the same way: a file whose `lstat`
+//! data (inode, size, modification and change times, type) is what it was has the content it
+//! had. So the stamp is a digest of the `lstat` data of every entry a working-tree read lists
+//! (the same walk as `read`'s listing: `ovn.toml`, the record folders and their near misses,
+//! every folder below them not named like a record), with each entry's path. A new, deleted
+//! or renamed file changes the paths; an edit changes the change time (`ctime`), which no
+//! program can set back, even when it keeps the size and the modification time; a file
+//! replaced by a link or a FIFO changes its type and inode. Nothing is opened or read, and no
+//! link is followed.
+//!
+//! Two things the digest cannot see are reported beside it, for the caller to decline:
+//! entries changed so recently that a change in the same tick of the file system's clock
+//! would leave their times as they are (git's "racily clean" files: [`Stamp::newest`]), and
+//! stray files (whether they are read depends on `.gitignore`, which is not stamped:
+//! [`Stamp::strays`]). Platforms without `lstat`'s inode and change time get no stamp.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError};
+use crate::core::ledger::{NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
+
+/// The working tree's ledger files as `lstat` sees them (see the module's comment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// SHA-256 of every listed entry's path and `lstat` data, in a fixed order.
+    pub digest: [u8; 32],
+    /// The latest modification or change time of any entry (seconds and nanoseconds since
+    /// the epoch): an entry changed within a tick of the clock before a read may change
+    /// again without changing its times.
+    pub newest: (i64, i64),
+    /// Whether any file is stray (not a record's name), so that whether it is read at all
+    /// depends on `.gitignore`.
+    pub strays: bool,
+}
+
+/// One folder's part of a stamp.
+struct Part {
+    digest: [u8; 32],
+    newest: (i64, i64),
+    strays: bool,
+}
+
+impl Store {
+    /// The stamp of the ledger's files in the working tree, or `None` where the platform
+    /// gives no inode and change time. An error when the working tree cannot be listed (the
+    /// read that follows reports it as it would).
+    pub fn worktree_stamp(&self) -> Result<Option<Stamp>, StoreError> {
+        let Some(root) = self.root() else {
+            return Err(StoreError::NotCheckedOut {
+                path: self.describe(),
+            });
+        };
+        if !cfg!(unix) {
+            return Ok(None);
+        }
+        let mut hasher = Sha256::new();
+        let mut newest = (i64::MIN, 0);
+        let mut strays = false;
+        // `ovn.toml` itself (not followed: a link to it is listed, and refused when read).
+        if let Ok(meta) = std::fs::symlink_metadata(root.join(NETWORK_FILE)) {
+            newest = newest.max(entry(&mut hasher, NETWORK_FILE, &meta));
+        }
+        let mut top = Vec::new();
+        let entries =
+            std::fs::read_dir(root).map_err(|e| StoreError::io(root, "cannot list", e))?;
+        for found in entries {
+            let found = found.map_err(|e| StoreError::io(root, "cannot list", e))?;
+            let name = found.file_name().to_string_lossy().into_owned();
+            if is_ledger_folder(&name) {
+                let meta = found
+                    .metadata()
+                    .map_err(|e| StoreError::io(&found.path(), "cannot stat", e))?;
+                top.push((name, meta));
+            }
+        }
+        top.sort_by(|a, b| a.0.cmp(&b.0));
+        let parts: Vec<Option<Part>> = top
+            .par_iter()
+            .map(|(name, meta)| {
+                // A linked record folder is listed, not entered, as the read does.
+                if meta.is_dir() {
+                    folder(&root.join(name), name).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        for ((name, meta), part) in top.iter().zip(parts) {
+            newest = newest.max(entry(&mut hasher, name, meta));
+            if let Some(part) = part {
+                hasher.update(part.digest);
+                newest = newest.max(part.newest);
+                strays |= part.strays;
+            }
+        }
+        Ok(Some(Stamp {
+            digest: hasher.finalize().into(),
+            newest,
+            strays,
+        }))
+    }
+}
+
+/// Whether a top-level folder is read: a record folder or a near miss of one (as the read's
+/// listing decides).
+fn is_ledger_folder(name: &str) -> bool {
+    RecordType::ALL.iter().any(|k| k.folder() == name) || near_miss_folder(name).is_some()
+}
+
+/// The part of the folder `dir` (ledger path `rel`): its entries, sorted by name, and the
+/// folders below it, entered as the read enters them (not those named like a record), on
+/// all cores.
+fn folder(dir: &Path, rel: &str) -> Result<Part, StoreError> {
+    let mut entries = Vec::new();
+    for found in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, "cannot list", e))? {
+        let found = found.map_err(|e| StoreError::io(dir, "cannot list", e))?;
+        // Relative to the folder's open handle, without following a link (`fstatat`).
+        let meta = found
+            .metadata()
+            .map_err(|e| StoreError::io(&found.path(), "cannot stat", e))?;
+        entries.push((found.file_name().to_string_lossy().into_owned(), meta));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let below: Vec<Option<Part>> = entries
+        .par_iter()
+        .map(|(name, meta)| {
+            if meta.is_dir() && !name.ends_with(".toml") {
+                folder(&dir.join(name), &format!("{rel}/{name}")).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let mut hasher = Sha256::new();
+    let mut newest = (i64::MIN, 0);
+    let mut strays = false;
+    let mut path = String::new();
+    for ((name, meta), part) in entries.iter().zip(below) {
+        path.clear();
+        path.push_str(rel);
+        path.push('/');
+        path.push_str(name);
+        newest = newest.max(entry(&mut hasher, &path, meta));
+        match part {
+            Some(part) => {
+                hasher.update(part.digest);
+                newest = newest.max(part.newest);
+                strays |= part.strays;
+            }
+            None => strays |= matches!(classify(&path), Role::Stray(..)),
+        }
+    }
+    Ok(Part {
+        digest: hasher.finalize().into(),
+        newest,
+        strays,
+    })
+}
+
+/// Adds one entry (its path and `lstat` data) to `hasher`; returns its latest time.
+#[cfg(unix)]
+fn entry(hasher: &mut Sha256, path: &str, meta: &std::fs::Metadata) -> (i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    // The length first, so that no two different entries make the same bytes.
+    hasher.update((path.len() as u64).to_le_bytes());
+    hasher.update(path.as_bytes());
+    for n in [
+        meta.dev(),
+        meta.ino(),
+        u64::from(meta.mode()),
+        meta.size(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+    ] {
+        hasher.update(n.to_le_bytes());
+    }
+    (meta.mtime(), meta.mtime_nsec()).max((meta.ctime(), meta.ctime_nsec()))
+}
+
+/// Never called: without `lstat`'s inode and change time there is no stamp.
+#[cfg(not(unix))]
+fn entry(_: &mut Sha256, _: &str, _: &std::fs::Metadata) -> (i64, i64) {
+    (i64::MAX, 0)
+}

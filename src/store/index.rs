@@ -16,7 +16,9 @@
 //! new entries join the changed ones there (after the replacements, which git writes first
 //! with empty names), the `link` extension is kept as it is, and the shared file is only read,
 //! to make sure no entry in it is a file where a folder of a new path is (git merges added
-//! entries without that check). libgit2 cannot read a split index at all.
+//! entries without that check): through a table of where its entries start ([`toc`]), made
+//! once per shared index, so that look costs a few hundred entries rather than a million.
+//! libgit2 cannot read a split index at all.
 //!
 //! The file is replaced under git's own lock: `index.lock` is created exclusively (the lock
 //! git and libgit2 honour; see [`IndexLock`]) by the caller before the branch moves, the index
@@ -30,6 +32,8 @@ use std::path::{Path, PathBuf};
 
 use git2::Oid;
 use sha1::{Digest, Sha1};
+
+mod toc;
 
 /// git's own lock on the index, `index.lock`, held by this process.
 ///
@@ -215,16 +219,34 @@ fn write_locked(
         Err(e) => return Err(e),
     };
     // The old checksum is checked on another core while the copy is made: hashing is most
-    // of the work, and the two streams are independent.
+    // of the work, and the two streams are independent. Not worth a thread for a small
+    // index (a split index's own file).
+    if input.metadata()?.len() < 1 << 20 {
+        let copied = copy_with(&input, out, &new)?;
+        if !checksum_holds(&input)? {
+            return Ok(Staged::Unsupported);
+        }
+        return verdict(git_dir, copied, &new, probed);
+    }
     let copied = std::thread::scope(|scope| {
         let sound = scope.spawn(|| checksum_holds(&input));
         let copied = copy_with(&input, out, &new)?;
         let sound = sound.join().unwrap_or(Ok(false))?;
         Ok::<_, std::io::Error>(if sound { copied } else { Done::Unsupported })
     })?;
+    verdict(git_dir, copied, &new, probed)
+}
+
+/// Whether a copy that came to `copied` stands; `probed`, its shared part was looked at.
+fn verdict(
+    git_dir: &Path,
+    copied: Done,
+    new: &[(Vec<u8>, Vec<u8>)],
+    probed: bool,
+) -> std::io::Result<Staged> {
     match copied {
         Done::Written { .. } if probed => Ok(Staged::Done),
-        copied => shared_verdict(git_dir, copied, &new),
+        copied => shared_verdict(git_dir, copied, new),
     }
 }
 
@@ -242,7 +264,7 @@ fn shared_verdict(
         } => {
             let name: String = shared.iter().map(|b| format!("{b:02x}")).collect();
             match File::open(git_dir.join(format!("sharedindex.{name}"))) {
-                Ok(file) if !clashes(&file, new)? => Staged::Done,
+                Ok(file) if !clashes(git_dir, &shared, &file, new)? => Staged::Done,
                 Ok(_) => Staged::Unsupported,
                 // git could not read the index either: not ours to repair.
                 Err(e) if e.kind() == ErrorKind::NotFound => Staged::Unsupported,
@@ -261,40 +283,28 @@ enum Done {
     Unsupported,
 }
 
-/// Whether an entry of the shared index `file` is a file where a folder of a `new` path is,
-/// or the reverse; also true of a shared index this module cannot read through.
-fn clashes(file: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<bool> {
-    // Entries are sorted, and every path that can clash with P sorts before P + "0" ('0'
-    // follows '/'): the scan stops there.
-    let stop = new
-        .iter()
-        .map(|(p, _)| [p.as_slice(), b"0"].concat())
-        .max()
-        .unwrap_or_default();
-    let mut input = Input::new(file)?;
-    if !input.fill(12)? {
+/// Whether an entry of the shared index `file` (named `name`) is a file where a folder of a
+/// `new` path is, or the reverse; also true of a shared index this module cannot read
+/// through. Looked up through its table of contents ([`toc`]), made by one pass over it the
+/// first time.
+fn clashes(
+    git_dir: &Path,
+    name: &[u8; HASH],
+    file: &File,
+    new: &[(Vec<u8>, Vec<u8>)],
+) -> std::io::Result<bool> {
+    let stamp = toc::stamp(name, &file.metadata()?);
+    if let Some(table) = toc::load(git_dir, &stamp)
+        && let Some(verdict) = toc::clashes(file, &table, new)?
+    {
+        return Ok(verdict);
+    }
+    let Some(table) = toc::build(file)? else {
         return Ok(true);
-    }
-    let header = input.take(12);
-    let version = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-    if &header[..4] != b"DIRC" || !(2..=3).contains(&version) {
-        return Ok(true);
-    }
-    let count = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
-    for _ in 0..count {
-        let Some((name_at, nul, len)) = next_entry(&mut input, version)? else {
-            return Ok(true);
-        };
-        let path = &input.window()[name_at..name_at + nul];
-        if path >= stop.as_slice() {
-            break;
-        }
-        if new.iter().any(|(p, _)| below(p, path) || below(path, p)) {
-            return Ok(true);
-        }
-        input.take(len);
-    }
-    Ok(false)
+    };
+    let verdict = toc::clashes(file, &table, new)?;
+    toc::save(git_dir, &stamp, &table);
+    Ok(verdict.unwrap_or(true))
 }
 
 /// Whether the index's trailing checksum is the SHA-1 of the rest (or git's all-zero
@@ -307,7 +317,7 @@ fn checksum_holds(file: &File) -> std::io::Result<bool> {
         return Ok(false);
     };
     let mut hash = Sha1::new();
-    let mut buf = vec![0; 1 << 20];
+    let mut buf = vec![0; window(body)];
     let mut at = 0;
     while at < body {
         let n = (body - at).min(buf.len() as u64) as usize;
@@ -327,7 +337,7 @@ fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::
     let mut replaced = vec![false; new.len()];
     loop {
         let mut out = HashingWriter {
-            inner: std::io::BufWriter::with_capacity(1 << 20, lock),
+            inner: std::io::BufWriter::with_capacity(window(input.metadata()?.len()), lock),
             hash: Sha1::new(),
         };
         let mut reader = Input::new(input)?;
@@ -356,6 +366,13 @@ fn copy_with(input: &File, lock: &File, new: &[(Vec<u8>, Vec<u8>)]) -> std::io::
 
 /// Length of a SHA-1 id and of the index's checksum.
 const HASH: usize = 20;
+
+/// How much of a file of `len` bytes to hold at a time: a few megabytes of a large index, no
+/// more than the whole of a small one (a split index's own file is a few kilobytes, and every
+/// fresh megabyte the allocator hands out is a huge page the kernel zeroes first).
+fn window(len: u64) -> usize {
+    len.clamp(4 << 10, 4 << 20) as usize
+}
 
 /// What one copy of the index came to.
 enum Copied {
@@ -394,6 +411,8 @@ impl<W: Write> Write for HashingWriter<W> {
 struct Input<'f> {
     file: &'f File,
     buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    base: u64,
     /// The window: `buf[at..end]`.
     at: usize,
     end: usize,
@@ -405,15 +424,28 @@ struct Input<'f> {
 
 impl<'f> Input<'f> {
     fn new(file: &'f File) -> std::io::Result<Input<'f>> {
+        Input::at(file, 0, window(file.metadata()?.len()))
+    }
+
+    /// Reads from `offset` on (the file's own offset moves there), `window` bytes at a time.
+    fn at(file: &'f File, offset: u64, window: usize) -> std::io::Result<Input<'f>> {
         let len = file.metadata()?.len();
+        let mut f = file;
+        f.seek(std::io::SeekFrom::Start(offset))?;
         Ok(Input {
             file,
-            buf: vec![0; 4 << 20],
+            buf: vec![0; window],
+            base: offset,
             at: 0,
             end: 0,
-            left: len,
-            body_left: len.saturating_sub(HASH as u64),
+            left: len.saturating_sub(offset),
+            body_left: len.saturating_sub(HASH as u64).saturating_sub(offset),
         })
+    }
+
+    /// The file offset of the window's first byte.
+    fn position(&self) -> u64 {
+        self.base + self.at as u64
     }
 
     /// Makes at least `n` bytes available in the window; false at the end of the file.
@@ -426,6 +458,7 @@ impl<'f> Input<'f> {
             self.buf.resize(n.next_power_of_two(), 0);
         }
         self.buf.copy_within(self.at..self.end, 0);
+        self.base += self.at as u64;
         self.end -= self.at;
         self.at = 0;
         let mut file = self.file;

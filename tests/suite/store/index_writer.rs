@@ -355,3 +355,44 @@ fn a_large_index_without_a_split_gets_a_hint_once_it_is_worth_it() {
     assert!(!err.contains("hint:"), "{err}");
     assert!(is_split(&dir));
 }
+
+#[test]
+fn a_clash_in_the_shared_part_is_found_through_its_table_of_contents() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "clash-toc");
+    // As in the test above, a file where a record's day folder will be; git writes a new
+    // shared index holding it.
+    let blob = s.git(&dir, &["rev-parse", "HEAD:ovn.toml"]);
+    let info = format!("100644,{},contributions/2024/01/05", blob.trim());
+    s.git(&dir, &["update-index", "--add", "--cacheinfo", &info]);
+    s.git(&dir, &["update-index", "--split-index"]);
+    // A log on another day is staged, and leaves the table of where the shared index's
+    // entries start for the next write.
+    let args = ["log", "2h", "Clash", "-p", "drone", "--agent", "ana"];
+    let (code, out, err) = run(&s, &dir, &[&args[..], &["--date", "2024-01-06"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    let toc = dir.join(".git/ovn/sharedindex.toc");
+    assert!(toc.exists());
+    let made = std::fs::read(&toc).unwrap();
+    // The next write looks through that table, and finds the clash all the same.
+    let index = std::fs::read(dir.join(".git/index")).unwrap();
+    let head = s.git(&dir, &["rev-parse", "HEAD"]);
+    let (code, out, err) = run(&s, &dir, &[&args[..], &["--date", "2024-01-05"]].concat());
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("ovn cannot update git's index"), "{err}");
+    assert_eq!(s.git(&dir, &["rev-parse", "HEAD"]), head, "no commit");
+    assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), index);
+    assert_eq!(
+        std::fs::read(&toc).unwrap(),
+        made,
+        "the table was used as it was"
+    );
+    // A new shared index gets a table of its own.
+    s.git(&dir, &["rm", "-q", "--cached", "contributions/2024/01/05"]);
+    s.git(&dir, &["update-index", "--split-index"]);
+    log_and_check(&s, &dir);
+    assert_ne!(std::fs::read(&toc).unwrap(), made);
+    let (code, out, err) = run(&s, &dir, &[&args[..], &["--date", "2024-01-05"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+}

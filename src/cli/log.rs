@@ -359,12 +359,12 @@ impl Given {
             What::Money(a) => {
                 c.kind = Kind::Money;
                 c.amount = Some(amount("--money", a, places, &shown_currency)?);
-                c.currency = currency.clone();
+                c.set_currency(currency.clone());
             }
             What::Material(a) => {
                 c.kind = Kind::Material;
                 c.amount = Some(amount("--material", a, places, &shown_currency)?);
-                c.currency = currency.clone();
+                c.set_currency(currency.clone());
                 c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
                 c.unit = self.unit.clone();
             }
@@ -382,12 +382,12 @@ impl Given {
                 c.skill = skill(loaded, args.skill.as_deref())?;
                 if let Some(a) = &args.amount {
                     c.amount = Some(amount("--amount", a, places, &shown_currency)?);
-                    c.currency = currency.clone();
+                    c.set_currency(currency.clone());
                 }
             }
         }
         // Only an amount in another currency carries a rate.
-        c.rate = rate.filter(|_| c.currency.is_some()).map(Box::new);
+        c.set_rate(rate.filter(|_| c.currency().is_some()));
         Ok((c, shown_currency))
     }
 }
@@ -734,7 +734,7 @@ pub(super) fn summary(c: &Contribution, currency: &str) -> String {
         parts.push(duration::show(h.value));
     }
     if let Some(a) = c.amount {
-        parts.push(format!("{a} {}", c.currency.as_deref().unwrap_or(currency)));
+        parts.push(format!("{a} {}", c.currency().unwrap_or(currency)));
     }
     let what = match (&c.kind, &c.resource) {
         (Kind::Use, Some(r)) => format!("use of {}", r.value),

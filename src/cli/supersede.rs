@@ -253,16 +253,14 @@ impl Given {
         };
         let new_amount = |flag: &str, text: &str, c: &mut Contribution| {
             if let Some(code) = &currency {
-                c.currency = code.clone();
+                c.set_currency(code.clone());
             }
             let places = c
-                .currency
-                .as_deref()
+                .currency()
                 .map_or(network.minor_units, currency_minor_units);
             let shown = c
-                .currency
-                .clone()
-                .unwrap_or_else(|| network.currency.clone());
+                .currency()
+                .map_or_else(|| network.currency.clone(), str::to_owned);
             c.amount = Some(log::amount(flag, text, places, &shown)?);
             Ok::<(), CliError>(())
         };
@@ -404,7 +402,7 @@ fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contributi
     c.hours = original.hours.as_ref().map(|h| At::new(h.value));
     c.skill = original.skill.clone();
     c.amount = original.amount;
-    c.currency = original.currency.clone();
+    c.set_currency(original.currency().map(str::to_owned));
     c.quantity = original.quantity;
     c.unit = original.unit.clone();
     c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
@@ -419,7 +417,7 @@ fn keep_only_fields_of(kind: &Kind, c: &mut Contribution) {
     }
     if matches!(kind, Kind::Work | Kind::Use) {
         c.amount = None;
-        c.currency = None;
+        c.set_currency(None);
     }
     if *kind != Kind::Material {
         c.quantity = None;
@@ -441,13 +439,9 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
     let quoted = |s: &str| format!("{s:?}");
     let hours = |c: &Contribution| opt(c.hours.as_ref().map(|h| duration::show(h.value)));
     let amount = |c: &Contribution| {
-        opt(c.amount.map(|a: Decimal| {
-            format!(
-                "{} {}",
-                a.normalize(),
-                c.currency.as_deref().unwrap_or(currency)
-            )
-        }))
+        opt(c
+            .amount
+            .map(|a: Decimal| format!("{} {}", a.normalize(), c.currency().unwrap_or(currency))))
     };
     let fields: [(&'static str, String, String); 12] = [
         (

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::diag::Span;
-use super::record::{Approval, At, Contribution, Kind};
+use super::record::{Approval, At, Contribution, Foreign, Kind};
 use super::value::Id;
 
 /// The version of this encoding; bump it with any change to what is written.
@@ -36,8 +36,8 @@ pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
     });
     put_opt(out, c.skill.as_deref(), put_str);
     put_opt(out, c.amount, put_decimal);
-    put_opt(out, c.currency.as_deref(), put_str);
-    put_opt(out, c.rate.as_deref().copied(), put_decimal);
+    put_opt(out, c.currency(), put_str);
+    put_opt(out, c.rate(), put_decimal);
     put_opt(out, c.quantity, put_decimal);
     put_opt(out, c.unit.as_deref(), put_str);
     put_opt(out, c.resource.as_ref(), put_at_id);
@@ -90,8 +90,7 @@ pub fn get_contribution(input: &mut &[u8]) -> Option<Contribution> {
         hours,
         skill,
         amount,
-        currency,
-        rate: rate.map(Box::new),
+        foreign: Foreign::of(currency, rate),
         quantity,
         unit,
         resource,

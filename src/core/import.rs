@@ -432,7 +432,7 @@ fn row(
     );
     c.hours = hours.map(At::new);
     c.amount = amount;
-    c.currency = currency;
+    c.set_currency(currency);
     c.quantity = quantity;
     c.unit = unit;
     c.resource = resource.map(At::new);

@@ -875,7 +875,7 @@ fn excluded(
 /// [`Reason::NoExchangeRate`] for an amount in another currency that [`super::fx`] cannot
 /// convert: that contribution is left out, not the whole payout stopped.
 fn unconvertible(ledger: &Ledger, c: &Contribution) -> Option<Reason> {
-    (c.currency.is_some()
+    (c.currency().is_some()
         && super::fx::is_foreign(ledger, c)
         && super::fx::conversion(ledger, c).is_err())
     .then_some(Reason::NoExchangeRate)
@@ -2299,11 +2299,11 @@ fn converted<'l>(
     ledger: &'l Ledger,
     c: &'l Contribution,
 ) -> Result<Option<super::fx::Conversion<'l>>, PayoutError> {
-    match &c.currency {
+    match c.currency() {
         Some(currency) => {
             super::fx::conversion(ledger, c).map_err(|_| PayoutError::OtherCurrency {
                 contribution: c.id.value.clone(),
-                currency: currency.clone(),
+                currency: currency.to_owned(),
             })
         }
         None => Ok(None),

@@ -123,7 +123,7 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
     let mut day: HashMap<usize, Decimal> = HashMap::default();
     let mut max_day_hours = Decimal::ZERO;
     for (k, c) in records.iter().enumerate() {
-        if c.currency.is_some() {
+        if c.currency().is_some() {
             return None;
         }
         ids.push(id_hash(c.id.value.as_str()));

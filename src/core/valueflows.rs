@@ -437,7 +437,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                     m.insert("vf:resourceQuantity".into(), q);
                 }
             } else if let Some(a) = c.amount {
-                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                let cur = c.currency().unwrap_or(self.currency).to_owned();
                 let q = self.money(signed(a), &cur);
                 m.insert("vf:resourceQuantity".into(), q);
             }
@@ -590,7 +590,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "vf:triggeredBy": iri(event),
             });
             if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
-                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                let cur = c.currency().unwrap_or(self.currency).to_owned();
                 claim["vf:resourceQuantity"] = self.money(a, &cur);
             } else {
                 claim["vf:note"] = json!("valued by the project's agreement");

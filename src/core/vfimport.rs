@@ -1163,7 +1163,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         c.hours = hours.map(|h| At::new(h.normalize()));
         if let Some((_, cur)) = &first.money {
             c.amount = money;
-            c.currency = Some(cur.clone());
+            c.set_currency(Some(cur.clone()));
         }
         if let Some((_, unit)) = &first.quantity {
             c.quantity = quantity.map(|q| q.normalize());

@@ -340,8 +340,8 @@ pub fn contribution(c: &Contribution) -> String {
     d.opt_dec("hours", c.hours.as_ref().map(|h| h.value));
     d.opt_str("skill", c.skill.as_deref());
     d.opt_dec("amount", c.amount);
-    d.opt_str("currency", c.currency.as_deref());
-    d.opt_dec("rate", c.rate.as_deref().copied());
+    d.opt_str("currency", c.currency());
+    d.opt_dec("rate", c.rate());
     d.opt_dec("quantity", c.quantity);
     d.opt_str("unit", c.unit.as_deref());
     d.opt_id("resource", &c.resource);

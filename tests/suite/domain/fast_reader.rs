@@ -128,8 +128,8 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                         // A shape the fast reader leaves alone: a correction in another currency.
                         c.kind = Kind::Money;
                         c.amount = Some(amount);
-                        c.currency = Some("USD".to_owned());
-                        c.rate = Some(Box::new(Decimal::new(9231, 4)));
+                        c.set_currency(Some("USD".to_owned()));
+                        c.set_rate(Some(Decimal::new(9231, 4)));
                         c.reverses = Some(resource);
                     }
                 }
@@ -152,7 +152,7 @@ fn plainly_canonical(c: &Contribution, minor_units: u32) -> bool {
     plain(&c.description)
         && c.evidence.iter().all(|e| plain(e))
         && c.unit.as_deref().is_none_or(plain)
-        && c.currency.is_none()
+        && c.currency().is_none()
         && c.reverses.is_none()
         && c.hours
             .as_ref()

@@ -429,7 +429,7 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                     1 => {
                         c.kind = Kind::Money;
                         c.amount = Some(amount);
-                        c.currency = Some("EUR".to_owned());
+                        c.set_currency(Some("EUR".to_owned()));
                     }
                     2 => {
                         c.kind = Kind::Material;

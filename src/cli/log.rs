@@ -238,9 +238,8 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 Some(p) => writing::existing(loaded, RecordType::Project, "--project", p)?,
                 None => only_project(loaded)?,
             };
-            let c = Contribution {
+            let mut c = Contribution {
                 hours: given.hours.map(|h| At::new(h.hours)),
-                evidence: given.evidence.clone(),
                 ..Contribution::new(
                     At::new(id.clone()),
                     At::new(agent),
@@ -250,6 +249,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                     given.description.clone(),
                 )
             };
+            c.set_evidence(given.evidence.clone());
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
             *unconverted.borrow_mut() = match crate::core::fx::conversion(&loaded.ledger, &c) {
                 Err(crate::core::fx::Unconverted::Missing { from, to, date }) => {
@@ -365,8 +365,8 @@ impl Given {
                 c.kind = Kind::Material;
                 c.amount = Some(amount("--material", a, places, &shown_currency)?);
                 c.set_currency(currency.clone());
-                c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
-                c.unit = self.unit.clone();
+                c.set_quantity(args.quantity.as_deref().map(quantity).transpose()?);
+                c.set_unit(self.unit.clone());
             }
             What::Use(r) => {
                 c.kind = Kind::Use;

@@ -216,7 +216,7 @@ impl Given {
             c.description = d.clone();
         }
         if !self.evidence.is_empty() {
-            c.evidence = self.evidence.clone();
+            c.set_evidence(self.evidence.clone());
         }
         self.apply_kind(args, loaded, network, original, c)?;
         self.apply_time(args, loaded, c)
@@ -281,10 +281,10 @@ impl Given {
             What::Material(a) => {
                 new_amount("--material", a, c)?;
                 if let Some(q) = &args.quantity {
-                    c.quantity = Some(log::quantity(q)?);
+                    c.set_quantity(Some(log::quantity(q)?));
                 }
                 if self.unit.is_some() {
-                    c.unit = self.unit.clone();
+                    c.set_unit(self.unit.clone());
                 }
             }
             What::Use(r) => {
@@ -373,7 +373,7 @@ fn original(view: &View<'_>, given: &Id) -> Result<(Contribution, Base), Refusal
     let base = Base::read(view, &[], &[&found])?;
     let target = &target;
     let original = writing::contribution_in(base.loaded(), target, &found)?;
-    if original.reverses.is_some() {
+    if original.reverses().is_some() {
         return Err(CliError::usage(
             format!("{target} is a reversal, which is not corrected"),
             Some("to count the original again, log it anew with `ovn log`".to_owned()),
@@ -388,8 +388,6 @@ fn original(view: &View<'_>, given: &Id) -> Result<(Contribution, Base), Refusal
 fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contribution {
     let mut c = Contribution {
         date: At::new(date),
-        supersedes: Some(At::new(original.id.value.clone())),
-        reverses: None,
         ..Contribution::new(
             At::new(id),
             At::new(original.agent.value.clone()),
@@ -403,10 +401,11 @@ fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contributi
     c.skill = original.skill.clone();
     c.amount = original.amount;
     c.set_currency(original.currency().map(str::to_owned));
-    c.quantity = original.quantity;
-    c.unit = original.unit.clone();
+    c.set_quantity(original.quantity());
+    c.set_unit(original.unit().map(str::to_owned));
     c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
-    c.evidence = original.evidence.clone();
+    c.set_evidence(original.evidence().to_vec());
+    c.set_supersedes(Some(At::new(original.id.value.clone())));
     c
 }
 
@@ -420,8 +419,8 @@ fn keep_only_fields_of(kind: &Kind, c: &mut Contribution) {
         c.set_currency(None);
     }
     if *kind != Kind::Material {
-        c.quantity = None;
-        c.unit = None;
+        c.set_quantity(None);
+        c.set_unit(None);
     }
     if *kind != Kind::Use {
         c.resource = None;
@@ -474,10 +473,10 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
         ("amount", amount(old), amount(new)),
         (
             "quantity",
-            opt(old.quantity.map(|q| q.normalize())),
-            opt(new.quantity.map(|q| q.normalize())),
+            opt(old.quantity().map(|q| q.normalize())),
+            opt(new.quantity().map(|q| q.normalize())),
         ),
-        ("unit", opt(old.unit.as_ref()), opt(new.unit.as_ref())),
+        ("unit", opt(old.unit()), opt(new.unit())),
         (
             "resource",
             opt(old.resource.as_ref().map(|r| &r.value)),
@@ -485,8 +484,8 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
         ),
         (
             "evidence",
-            format!("{:?}", old.evidence),
-            format!("{:?}", new.evidence),
+            format!("{:?}", old.evidence()),
+            format!("{:?}", new.evidence()),
         ),
     ];
     fields.into_iter().filter(|(_, a, b)| a != b).collect()

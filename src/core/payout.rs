@@ -400,11 +400,11 @@ pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {
 pub(crate) fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
     let mut out = FxHashSet::default();
     for c in &ledger.contributions {
-        if let Some(r) = &c.reverses {
+        if let Some(r) = c.reverses() {
             out.insert(&r.value);
             out.insert(&c.id.value);
         }
-        if let Some(s) = &c.supersedes {
+        if let Some(s) = c.supersedes() {
             out.insert(&s.value);
         }
     }
@@ -429,7 +429,7 @@ impl<'l> Corrections<'l> {
         let mut superseded_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
         let mut reversed_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
         for c in &ledger.contributions {
-            let (map, target) = match (&c.supersedes, &c.reverses) {
+            let (map, target) = match (c.supersedes(), c.reverses()) {
                 (Some(t), _) => (&mut superseded_by, t),
                 (None, Some(t)) => (&mut reversed_by, t),
                 (None, None) => continue,
@@ -1445,7 +1445,7 @@ fn claim_value(
         let inputs = super::formula::Inputs {
             hours: c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value),
             amount: amount.unwrap_or_default(),
-            quantity: c.quantity.unwrap_or_default(),
+            quantity: c.quantity().unwrap_or_default(),
             rate: rate.as_ref().map(|r| r.0),
         };
         let fail = |message: String| PayoutError::Formula {

@@ -1192,12 +1192,15 @@ pub fn contribution(
         skill: skill.map(|s| s.value),
         amount: amount.map(|a| a.value),
         foreign: super::record::Foreign::of(currency.map(|c| c.value), rate),
-        quantity: quantity.map(|q| q.value),
-        unit: unit.map(|u| u.value),
         resource,
-        evidence: evidence.into_iter().map(|e| e.value).collect(),
-        reverses,
-        supersedes,
+        rare: super::record::Rare {
+            quantity: quantity.map(|q| q.value),
+            unit: unit.map(|u| u.value),
+            evidence: evidence.into_iter().map(|e| e.value).collect(),
+            reverses,
+            supersedes,
+        }
+        .boxed(),
     })
 }
 

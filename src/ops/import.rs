@@ -205,7 +205,7 @@ pub fn valueflows(
     let corrects = graph
         .contributions
         .iter()
-        .any(|(_, c)| c.reverses.is_some() || c.supersedes.is_some());
+        .any(|(_, c)| c.reverses().is_some() || c.supersedes().is_some());
     let folders = (!corrects).then_some(wanted.as_slice());
     let nouns = ("record", "records");
     transact(store, options, name, nouns, dry_run, folders, |base| {

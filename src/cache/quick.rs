@@ -114,9 +114,9 @@ fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]
     // caught those among themselves), nor correct a record a summarised folder corrects.
     let shared = read_in_full().any(|c| {
         ledger.elsewhere.may_hold(c.id.value.as_str())
-            || c.reverses
-                .iter()
-                .chain(&c.supersedes)
+            || c.reverses()
+                .into_iter()
+                .chain(c.supersedes())
                 .any(|t| ledger.elsewhere.replaced.contains(&t.value))
     });
     if shared || may_loop(folders, read_in_full()) {
@@ -127,7 +127,12 @@ fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]
     // folder, and those approvals and payouts name.
     let mut asked: Vec<&Id> = folders.iter().flat_map(|(_, s)| &s.foreign).collect();
     for c in read_in_full() {
-        asked.extend(c.reverses.iter().chain(&c.supersedes).map(|t| &t.value));
+        asked.extend(
+            c.reverses()
+                .into_iter()
+                .chain(c.supersedes())
+                .map(|t| &t.value),
+        );
     }
     asked.extend(ledger.approvals.iter().map(|a| &a.record.value));
     for p in &ledger.payouts {
@@ -162,7 +167,7 @@ fn may_loop<'a>(
         return false;
     }
     for c in read_in_full {
-        if let Some(t) = c.reverses.iter().chain(&c.supersedes).next() {
+        if let Some(t) = c.reverses().into_iter().chain(c.supersedes()).next() {
             edges.push((
                 summary::id_hash(c.id.value.as_str()),
                 summary::id_hash(t.value.as_str()),

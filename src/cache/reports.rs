@@ -159,7 +159,7 @@ fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
     let targets: FxHashSet<&str> = ledger
         .contributions
         .iter()
-        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .flat_map(|c| c.reverses().into_iter().chain(c.supersedes()))
         .map(|t| t.value.as_str())
         .collect();
     let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();

@@ -286,7 +286,7 @@ fn approvable<'l>(
     if let Some(r) = ledger
         .contributions
         .iter()
-        .find(|r| r.reverses.as_ref().is_some_and(|x| &x.value == target))
+        .find(|r| r.reverses().is_some_and(|x| &x.value == target))
     {
         return Err(CliError::usage(
             format!(

@@ -236,9 +236,8 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                 Some(p) => writing::existing(loaded, RecordType::Project, "--project", p)?,
                 None => only_project(loaded)?,
             };
-            let c = Contribution {
+            let mut c = Contribution {
                 hours: given.hours.map(|h| At::new(h.hours)),
-                evidence: given.evidence.clone(),
                 ..Contribution::new(
                     At::new(id.clone()),
                     At::new(agent),
@@ -248,6 +247,7 @@ pub fn run(args: LogArgs, cwd: &Path, ctx: &Context, out: &mut impl Write) -> Re
                     given.description.clone(),
                 )
             };
+            c.set_evidence(given.evidence.clone());
             let (c, shown_currency) = given.of_kind(c, &args, loaded, &network)?;
             // An amount no rate converts is a `missing-rate` error, refused as the checks
             // refuse it, with the flag that fixes it.
@@ -277,7 +277,7 @@ fn rate_flag_hint(refusal: Refusal, c: &Contribution, network: &str) -> Refusal 
     let Refusal::Problems(mut problems, files) = refusal else {
         return refusal;
     };
-    let from = c.currency.as_deref().unwrap_or_default();
+    let from = c.currency().unwrap_or_default();
     for d in &mut problems {
         if d.code == crate::core::diag::Code::MissingRate {
             d.hint = Some(format!(
@@ -366,14 +366,14 @@ impl Given {
             What::Money(a) => {
                 c.kind = Kind::Money;
                 c.amount = Some(amount("--money", a, places, &shown_currency)?);
-                c.currency = currency.clone();
+                c.set_currency(currency.clone());
             }
             What::Material(a) => {
                 c.kind = Kind::Material;
                 c.amount = Some(amount("--material", a, places, &shown_currency)?);
-                c.currency = currency.clone();
-                c.quantity = args.quantity.as_deref().map(quantity).transpose()?;
-                c.unit = self.unit.clone();
+                c.set_currency(currency.clone());
+                c.set_quantity(args.quantity.as_deref().map(quantity).transpose()?);
+                c.set_unit(self.unit.clone());
             }
             What::Use(r) => {
                 c.kind = Kind::Use;
@@ -389,12 +389,12 @@ impl Given {
                 c.skill = skill(loaded, args.skill.as_deref())?;
                 if let Some(a) = &args.amount {
                     c.amount = Some(amount("--amount", a, places, &shown_currency)?);
-                    c.currency = currency.clone();
+                    c.set_currency(currency.clone());
                 }
             }
         }
         // Only an amount in another currency carries a rate.
-        c.rate = rate.filter(|_| c.currency.is_some()).map(Box::new);
+        c.set_rate(rate.filter(|_| c.currency().is_some()));
         Ok((c, shown_currency))
     }
 }
@@ -741,7 +741,7 @@ pub(super) fn summary(c: &Contribution, currency: &str) -> String {
         parts.push(duration::show(h.value));
     }
     if let Some(a) = c.amount {
-        parts.push(format!("{a} {}", c.currency.as_deref().unwrap_or(currency)));
+        parts.push(format!("{a} {}", c.currency().unwrap_or(currency)));
     }
     let what = match (&c.kind, &c.resource) {
         (Kind::Use, Some(r)) => format!("use of {}", r.value),

@@ -87,7 +87,7 @@ pub fn run(
             let loaded = base.loaded();
             let network = super::log::network(loaded)?;
             let original = writing::contribution_in(loaded, &target, &found)?;
-            if original.reverses.is_some() {
+            if original.reverses().is_some() {
                 return Err(CliError::usage(
                     format!("{target} is itself a reversal"),
                     Some("to count the original again, log it again with `ovn log`".to_owned()),
@@ -118,12 +118,11 @@ pub fn run(
 /// The record `id`, dated `date`, that reverses `original` for `reason`: the same agent,
 /// project and kind (and resource, for use of one).
 fn reversal(original: &Contribution, id: Id, date: NaiveDate, reason: String) -> Contribution {
-    Contribution {
+    let mut c = Contribution {
         resource: match original.kind {
             Kind::Use => original.resource.clone(),
             _ => None,
         },
-        reverses: Some(At::new(original.id.value.clone())),
         ..Contribution::new(
             At::new(id),
             original.agent.clone(),
@@ -132,7 +131,9 @@ fn reversal(original: &Contribution, id: Id, date: NaiveDate, reason: String) ->
             original.kind.clone(),
             reason,
         )
-    }
+    };
+    c.set_reverses(Some(At::new(original.id.value.clone())));
+    c
 }
 
 /// What recorded payouts already paid on `target` (or on the records it corrects), one

@@ -722,7 +722,7 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
                 ));
             }
         }
-        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+        for (field, target) in [("reverses", c.reverses()), ("supersedes", c.supersedes())] {
             if let Some(t) = target
                 && !new.contributions.iter().any(|x| x.id.value == t.value)
                 && store
@@ -748,7 +748,7 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
         new.contributions
             .iter()
             .chain(&day.contributions)
-            .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+            .flat_map(|c| c.reverses().into_iter().chain(c.supersedes()))
             .map(|r| r.value.clone())
             .collect()
     };
@@ -759,7 +759,7 @@ fn reference_violations(store: &Store, head: &str, new: &Ledger) -> Result<Vec<S
             .ledger()
             .contributions
             .iter()
-            .filter(|c| c.agent.value == agent && c.reverses.is_none())
+            .filter(|c| c.agent.value == agent && c.reverses().is_none())
             .filter(|c| c.kind != crate::core::record::Kind::Use && !gone.contains(&c.id.value))
             .filter_map(|c| c.hours.as_ref().map(|h| h.value))
             .sum();
@@ -849,9 +849,9 @@ fn describe(l: &Ledger, path: &str) -> String {
     }
     if let Some(c) = l.contributions.iter().find(|c| l.path(c.file) == path) {
         let mut t = super::log::summary(c, currency);
-        if let Some(r) = &c.reverses {
+        if let Some(r) = c.reverses() {
             t = format!("reverses {}: {}", r.value, c.description);
-        } else if let Some(s) = &c.supersedes {
+        } else if let Some(s) = c.supersedes() {
             t.push_str(&format!(" (supersedes {})", s.value));
         }
         return t;

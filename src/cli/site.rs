@@ -544,7 +544,7 @@ fn awaiting(out: &mut String, ledger: &Ledger, view: &View, names: &Names<'_>) {
             what.push(format!("{} h", hours(h.value)));
         }
         if let Some(a) = c.amount {
-            what.push(format!("{a} {}", c.currency.as_deref().unwrap_or(currency)));
+            what.push(format!("{a} {}", c.currency().unwrap_or(currency)));
         }
         what.push(c.kind.as_str().to_owned());
         row(

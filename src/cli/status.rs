@@ -635,9 +635,9 @@ fn summaries(
     let mut out = HashMap::new();
     for c in &l.contributions {
         let mut text = super::log::summary(c, currency);
-        if let Some(r) = &c.reverses {
+        if let Some(r) = c.reverses() {
             text = format!("reverses {}: {}", r.value, c.description);
-        } else if let Some(s) = &c.supersedes {
+        } else if let Some(s) = c.supersedes() {
             text.push_str(&format!(" (supersedes {})", s.value));
         }
         out.insert(l.path(c.file).to_owned(), text);

@@ -216,7 +216,7 @@ impl Given {
             c.description = d.clone();
         }
         if !self.evidence.is_empty() {
-            c.evidence = self.evidence.clone();
+            c.set_evidence(self.evidence.clone());
         }
         self.apply_kind(args, loaded, network, original, c)?;
         self.apply_time(args, loaded, c)
@@ -253,16 +253,14 @@ impl Given {
         };
         let new_amount = |flag: &str, text: &str, c: &mut Contribution| {
             if let Some(code) = &currency {
-                c.currency = code.clone();
+                c.set_currency(code.clone());
             }
             let places = c
-                .currency
-                .as_deref()
+                .currency()
                 .map_or(network.minor_units, currency_minor_units);
             let shown = c
-                .currency
-                .clone()
-                .unwrap_or_else(|| network.currency.clone());
+                .currency()
+                .map_or_else(|| network.currency.clone(), str::to_owned);
             c.amount = Some(log::amount(flag, text, places, &shown)?);
             Ok::<(), CliError>(())
         };
@@ -283,10 +281,10 @@ impl Given {
             What::Material(a) => {
                 new_amount("--material", a, c)?;
                 if let Some(q) = &args.quantity {
-                    c.quantity = Some(log::quantity(q)?);
+                    c.set_quantity(Some(log::quantity(q)?));
                 }
                 if self.unit.is_some() {
-                    c.unit = self.unit.clone();
+                    c.set_unit(self.unit.clone());
                 }
             }
             What::Use(r) => {
@@ -375,7 +373,7 @@ fn original(view: &View<'_>, given: &Id) -> Result<(Contribution, Base), Refusal
     let base = Base::read(view, &[], &[&found])?;
     let target = &target;
     let original = writing::contribution_in(base.loaded(), target, &found)?;
-    if original.reverses.is_some() {
+    if original.reverses().is_some() {
         return Err(CliError::usage(
             format!("{target} is a reversal, which is not corrected"),
             Some("to count the original again, log it anew with `ovn log`".to_owned()),
@@ -390,8 +388,6 @@ fn original(view: &View<'_>, given: &Id) -> Result<(Contribution, Base), Refusal
 fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contribution {
     let mut c = Contribution {
         date: At::new(date),
-        supersedes: Some(At::new(original.id.value.clone())),
-        reverses: None,
         ..Contribution::new(
             At::new(id),
             At::new(original.agent.value.clone()),
@@ -404,11 +400,12 @@ fn starting_from(original: &Contribution, id: Id, date: NaiveDate) -> Contributi
     c.hours = original.hours.as_ref().map(|h| At::new(h.value));
     c.skill = original.skill.clone();
     c.amount = original.amount;
-    c.currency = original.currency.clone();
-    c.quantity = original.quantity;
-    c.unit = original.unit.clone();
+    c.set_currency(original.currency().map(str::to_owned));
+    c.set_quantity(original.quantity());
+    c.set_unit(original.unit().map(str::to_owned));
     c.resource = original.resource.as_ref().map(|r| At::new(r.value.clone()));
-    c.evidence = original.evidence.clone();
+    c.set_evidence(original.evidence().to_vec());
+    c.set_supersedes(Some(At::new(original.id.value.clone())));
     c
 }
 
@@ -419,11 +416,11 @@ fn keep_only_fields_of(kind: &Kind, c: &mut Contribution) {
     }
     if matches!(kind, Kind::Work | Kind::Use) {
         c.amount = None;
-        c.currency = None;
+        c.set_currency(None);
     }
     if *kind != Kind::Material {
-        c.quantity = None;
-        c.unit = None;
+        c.set_quantity(None);
+        c.set_unit(None);
     }
     if *kind != Kind::Use {
         c.resource = None;
@@ -441,13 +438,9 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
     let quoted = |s: &str| format!("{s:?}");
     let hours = |c: &Contribution| opt(c.hours.as_ref().map(|h| duration::show(h.value)));
     let amount = |c: &Contribution| {
-        opt(c.amount.map(|a: Decimal| {
-            format!(
-                "{} {}",
-                a.normalize(),
-                c.currency.as_deref().unwrap_or(currency)
-            )
-        }))
+        opt(c
+            .amount
+            .map(|a: Decimal| format!("{} {}", a.normalize(), c.currency().unwrap_or(currency))))
     };
     let fields: [(&'static str, String, String); 12] = [
         (
@@ -480,10 +473,10 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
         ("amount", amount(old), amount(new)),
         (
             "quantity",
-            opt(old.quantity.map(|q| q.normalize())),
-            opt(new.quantity.map(|q| q.normalize())),
+            opt(old.quantity().map(|q| q.normalize())),
+            opt(new.quantity().map(|q| q.normalize())),
         ),
-        ("unit", opt(old.unit.as_ref()), opt(new.unit.as_ref())),
+        ("unit", opt(old.unit()), opt(new.unit())),
         (
             "resource",
             opt(old.resource.as_ref().map(|r| &r.value)),
@@ -491,8 +484,8 @@ fn changes(old: &Contribution, new: &Contribution, currency: &str) -> Vec<Change
         ),
         (
             "evidence",
-            format!("{:?}", old.evidence),
-            format!("{:?}", new.evidence),
+            format!("{:?}", old.evidence()),
+            format!("{:?}", new.evidence()),
         ),
     ];
     fields.into_iter().filter(|(_, a, b)| a != b).collect()

@@ -259,7 +259,7 @@ fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         if let Some(r) = &c.resource {
             reference(ledger, diags, path, "resource", Resource, r);
         }
-        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+        for (field, target) in [("reverses", c.reverses()), ("supersedes", c.supersedes())] {
             let Some(target) = target else { continue };
             if target.value == c.id.value {
                 diags.push(Diagnostic::new(
@@ -283,7 +283,7 @@ fn corrected_once(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     type Naming<'l> = (&'l Id, FileId, &'static str, Span);
     let mut by_target: HashMap<&Id, Vec<Naming<'_>>> = HashMap::default();
     for c in &ledger.contributions {
-        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+        for (field, target) in [("reverses", c.reverses()), ("supersedes", c.supersedes())] {
             // Naming itself is reported by the references check.
             if let Some(t) = target
                 && t.value != c.id.value
@@ -341,7 +341,7 @@ fn correction_loops(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     // Each record names at most one target (both is an invalid-value of its own).
     let mut next: BTreeMap<&Id, (&At<Id>, FileId, &'static str)> = BTreeMap::new();
     for c in &ledger.contributions {
-        for (field, target) in [("reverses", &c.reverses), ("supersedes", &c.supersedes)] {
+        for (field, target) in [("reverses", c.reverses()), ("supersedes", c.supersedes())] {
             if let Some(t) = target
                 && t.value != c.id.value
             {
@@ -487,7 +487,7 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     let replaced: HashSet<&Id> = ledger
         .contributions
         .iter()
-        .flat_map(|c| c.reverses.iter().chain(&c.supersedes))
+        .flat_map(|c| c.reverses().into_iter().chain(c.supersedes()))
         .map(|r| &r.value)
         .chain(&ledger.elsewhere.replaced)
         .collect();
@@ -496,7 +496,7 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     let counts = |c: &&super::record::Contribution| {
         c.hours.is_some()
             && c.kind != Kind::Use
-            && c.reverses.is_none()
+            && c.reverses().is_none()
             && !replaced.contains(&c.id.value)
     };
     let mut totals: HashMap<(&Id, chrono::NaiveDate), Decimal> = HashMap::default();

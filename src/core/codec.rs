@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::diag::Span;
-use super::record::{Approval, At, Contribution, Kind};
+use super::record::{Approval, At, Contribution, Foreign, Kind, Rare};
 use super::value::Id;
 
 /// The version of this encoding; bump it with any change to what is written.
@@ -36,17 +36,17 @@ pub fn put_contribution(out: &mut Vec<u8>, c: &Contribution) {
     });
     put_opt(out, c.skill.as_deref(), put_str);
     put_opt(out, c.amount, put_decimal);
-    put_opt(out, c.currency.as_deref(), put_str);
-    put_opt(out, c.rate.as_deref().copied(), put_decimal);
-    put_opt(out, c.quantity, put_decimal);
-    put_opt(out, c.unit.as_deref(), put_str);
+    put_opt(out, c.currency(), put_str);
+    put_opt(out, c.rate(), put_decimal);
+    put_opt(out, c.quantity(), put_decimal);
+    put_opt(out, c.unit(), put_str);
     put_opt(out, c.resource.as_ref(), put_at_id);
-    put_len(out, c.evidence.len());
-    for e in &c.evidence {
+    put_len(out, c.evidence().len());
+    for e in c.evidence() {
         put_str(out, e);
     }
-    put_opt(out, c.reverses.as_ref(), put_at_id);
-    put_opt(out, c.supersedes.as_ref(), put_at_id);
+    put_opt(out, c.reverses(), put_at_id);
+    put_opt(out, c.supersedes(), put_at_id);
 }
 
 /// Reads a contribution written by [`put_contribution`] (its `file` is left at 0 for the
@@ -90,14 +90,16 @@ pub fn get_contribution(input: &mut &[u8]) -> Option<Contribution> {
         hours,
         skill,
         amount,
-        currency,
-        rate: rate.map(Box::new),
-        quantity,
-        unit,
+        foreign: Foreign::of(currency, rate),
         resource,
-        evidence,
-        reverses,
-        supersedes,
+        rare: Rare {
+            quantity,
+            unit,
+            evidence,
+            reverses,
+            supersedes,
+        }
+        .boxed(),
     })
 }
 

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use super::diag::Span;
 use super::parse::{DecimalRule, is_name_word};
 use super::read::Source;
-use super::record::{At, Contribution, Kind};
+use super::record::{At, Contribution, Kind, Rare};
 use super::value::{Id, forbidden_chars};
 
 /// The optional fields, in canonical order, that the scanner knows. Anything else (a
@@ -143,14 +143,15 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
         hours,
         skill,
         amount,
-        currency: None,
-        rate: None,
-        quantity,
-        unit,
+        foreign: None,
         resource,
-        evidence,
-        reverses: None,
-        supersedes: None,
+        rare: Rare {
+            quantity,
+            unit,
+            evidence,
+            ..Rare::default()
+        }
+        .boxed(),
     })
 }
 

@@ -290,8 +290,7 @@ fn network_currency(ledger: &Ledger) -> (&str, u32) {
 /// the network's.
 pub fn is_foreign(ledger: &Ledger, c: &Contribution) -> bool {
     c.amount.is_some()
-        && c.currency
-            .as_deref()
+        && c.currency()
             .is_some_and(|cur| cur != network_currency(ledger).0)
 }
 
@@ -302,14 +301,14 @@ pub fn conversion<'l>(
     c: &'l Contribution,
 ) -> Result<Option<Conversion<'l>>, Unconverted> {
     let (network, minor_units) = network_currency(ledger);
-    let (Some(amount), Some(currency)) = (c.amount, c.currency.as_deref()) else {
+    let (Some(amount), Some(currency)) = (c.amount, c.currency()) else {
         return Ok(None);
     };
     if currency == network {
         return Ok(None);
     }
-    let (rate, origin) = match c.rate.as_deref() {
-        Some(&r) => (r, Origin::Record),
+    let (rate, origin) = match c.rate() {
+        Some(r) => (r, Origin::Record),
         None => {
             let r = dated(ledger, currency, network, c.date.value).ok_or_else(|| {
                 Unconverted::Missing {
@@ -358,7 +357,7 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if !ledger.contributions.iter().any(|c| c.currency.is_some()) {
+    if !ledger.contributions.iter().any(|c| c.currency().is_some()) {
         return;
     }
     let corrected = super::payout::corrected(ledger);
@@ -421,7 +420,7 @@ pub fn rate_record(from: &str, to: &str, date: NaiveDate) -> String {
 pub fn digest_lines(ledger: &Ledger, project: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     for c in &ledger.contributions {
-        if c.currency.is_none() || c.project.value.as_str() != project {
+        if c.currency().is_none() || c.project.value.as_str() != project {
             continue;
         }
         if let Ok(Some(Conversion {
@@ -450,7 +449,7 @@ pub type Price = (NaiveDate, String, Decimal, String);
 /// on its date, a contribution's own rate on the contribution's date), sorted and once each.
 /// Contributions corrected away convert nothing. Empty for a ledger in one currency.
 pub fn prices(ledger: &Ledger) -> Vec<Price> {
-    if !ledger.contributions.iter().any(|c| c.currency.is_some()) {
+    if !ledger.contributions.iter().any(|c| c.currency().is_some()) {
         return Vec::new();
     }
     let corrected = super::payout::corrected(ledger);

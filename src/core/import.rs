@@ -432,12 +432,12 @@ fn row(
     );
     c.hours = hours.map(At::new);
     c.amount = amount;
-    c.currency = currency;
-    c.quantity = quantity;
-    c.unit = unit;
+    c.set_currency(currency);
+    c.set_quantity(quantity);
+    c.set_unit(unit);
     c.resource = resource.map(At::new);
     c.skill = skill;
-    c.evidence = evidence;
+    c.set_evidence(evidence);
     Some(c)
 }
 

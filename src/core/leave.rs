@@ -299,7 +299,7 @@ pub fn check(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         return;
     }
     for c in &ledger.contributions {
-        if c.reverses.is_some() {
+        if c.reverses().is_some() {
             continue;
         }
         let Some(d) = leavers

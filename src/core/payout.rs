@@ -400,11 +400,11 @@ pub fn settled_by_records(ledger: &Ledger) -> Vec<Settled> {
 pub(crate) fn corrected(ledger: &Ledger) -> FxHashSet<&Id> {
     let mut out = FxHashSet::default();
     for c in &ledger.contributions {
-        if let Some(r) = &c.reverses {
+        if let Some(r) = c.reverses() {
             out.insert(&r.value);
             out.insert(&c.id.value);
         }
-        if let Some(s) = &c.supersedes {
+        if let Some(s) = c.supersedes() {
             out.insert(&s.value);
         }
     }
@@ -429,7 +429,7 @@ impl<'l> Corrections<'l> {
         let mut superseded_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
         let mut reversed_by: FxHashMap<&Id, &Contribution> = FxHashMap::default();
         for c in &ledger.contributions {
-            let (map, target) = match (&c.supersedes, &c.reverses) {
+            let (map, target) = match (c.supersedes(), c.reverses()) {
                 (Some(t), _) => (&mut superseded_by, t),
                 (None, Some(t)) => (&mut reversed_by, t),
                 (None, None) => continue,
@@ -875,7 +875,7 @@ fn excluded(
 /// [`Reason::NoExchangeRate`] for an amount in another currency that [`super::fx`] cannot
 /// convert: that contribution is left out, not the whole payout stopped.
 fn unconvertible(ledger: &Ledger, c: &Contribution) -> Option<Reason> {
-    (c.currency.is_some()
+    (c.currency().is_some()
         && super::fx::is_foreign(ledger, c)
         && super::fx::conversion(ledger, c).is_err())
     .then_some(Reason::NoExchangeRate)
@@ -1445,7 +1445,7 @@ fn claim_value(
         let inputs = super::formula::Inputs {
             hours: c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value),
             amount: amount.unwrap_or_default(),
-            quantity: c.quantity.unwrap_or_default(),
+            quantity: c.quantity().unwrap_or_default(),
             rate: rate.as_ref().map(|r| r.0),
         };
         let fail = |message: String| PayoutError::Formula {
@@ -2299,11 +2299,11 @@ fn converted<'l>(
     ledger: &'l Ledger,
     c: &'l Contribution,
 ) -> Result<Option<super::fx::Conversion<'l>>, PayoutError> {
-    match &c.currency {
+    match c.currency() {
         Some(currency) => {
             super::fx::conversion(ledger, c).map_err(|_| PayoutError::OtherCurrency {
                 contribution: c.id.value.clone(),
-                currency: currency.clone(),
+                currency: currency.to_owned(),
             })
         }
         None => Ok(None),

@@ -1191,14 +1191,16 @@ pub fn contribution(
         hours,
         skill: skill.map(|s| s.value),
         amount: amount.map(|a| a.value),
-        currency: currency.map(|c| c.value),
-        rate: rate.map(Box::new),
-        quantity: quantity.map(|q| q.value),
-        unit: unit.map(|u| u.value),
+        foreign: super::record::Foreign::of(currency.map(|c| c.value), rate),
         resource,
-        evidence: evidence.into_iter().map(|e| e.value).collect(),
-        reverses,
-        supersedes,
+        rare: super::record::Rare {
+            quantity: quantity.map(|q| q.value),
+            unit: unit.map(|u| u.value),
+            evidence: evidence.into_iter().map(|e| e.value).collect(),
+            reverses,
+            supersedes,
+        }
+        .boxed(),
     })
 }
 

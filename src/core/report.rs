@@ -297,7 +297,7 @@ pub fn contributions_by_folder<'l>(
                     }
                 }
                 if let Some(a) = c.amount {
-                    if c.currency.is_none() || c.currency.as_deref() == currency {
+                    if c.currency().is_none() || c.currency() == currency {
                         t.amount = a;
                     } else {
                         t.other_currency = 1;

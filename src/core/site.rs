@@ -281,7 +281,7 @@ impl<'l> Builder<'l> {
                 s.hours = h.value;
             }
             if let Some(a) = c.amount
-                && (c.currency.is_none() || c.currency.as_deref() == currency)
+                && (c.currency().is_none() || c.currency() == currency)
             {
                 s.amount = a;
             }

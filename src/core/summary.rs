@@ -123,7 +123,7 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
     let mut day: HashMap<usize, Decimal> = HashMap::default();
     let mut max_day_hours = Decimal::ZERO;
     for (k, c) in records.iter().enumerate() {
-        if c.currency.is_some() {
+        if c.currency().is_some() {
             return None;
         }
         ids.push(id_hash(c.id.value.as_str()));
@@ -135,7 +135,7 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
         if let Some(skill) = &c.skill {
             skills.insert(skill);
         }
-        let named = [&c.reverses, &c.supersedes].into_iter().flatten();
+        let named = [c.reverses(), c.supersedes()].into_iter().flatten();
         for t in named {
             if t.value == c.id.value {
                 return None;
@@ -148,7 +148,7 @@ pub fn summarise(records: &[&Contribution], offsets: Vec<u32>) -> Option<FolderS
         // As the hours-per-day check counts, less what corrections elsewhere take away.
         if let Some(h) = &c.hours
             && c.kind != Kind::Use
-            && c.reverses.is_none()
+            && c.reverses().is_none()
         {
             let total = day.entry(c.agent.value.addr()).or_default();
             *total += h.value;

@@ -236,7 +236,7 @@ pub fn judge_all(
     let reversed: HashSet<&Id> = ledger
         .contributions
         .iter()
-        .filter_map(|c| c.reverses.as_ref().map(|r| &r.value))
+        .filter_map(|c| c.reverses().map(|r| &r.value))
         .collect();
     let mut voids = Vec::new();
     let mut counted = Vec::new();

@@ -432,12 +432,12 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             }
             let signed = |v: Decimal| v.checked_mul(sign).unwrap_or(v);
             if c.kind == Kind::Material {
-                if let (Some(q), Some(u)) = (c.quantity, &c.unit) {
+                if let (Some(q), Some(u)) = (c.quantity(), c.unit()) {
                     let q = self.quantity(signed(q), u);
                     m.insert("vf:resourceQuantity".into(), q);
                 }
             } else if let Some(a) = c.amount {
-                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                let cur = c.currency().unwrap_or(self.currency).to_owned();
                 let q = self.money(signed(a), &cur);
                 m.insert("vf:resourceQuantity".into(), q);
             }
@@ -471,7 +471,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
     /// which no other field of the event says.
     fn note(&self, c: &Contribution) -> String {
         let mut note = c.description.clone();
-        for e in &c.evidence {
+        for e in c.evidence() {
             note.push_str("\nevidence: ");
             note.push_str(e);
         }
@@ -495,7 +495,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let corrected: HashMap<&str, &Contribution> = if ledger
             .contributions
             .iter()
-            .any(|c| c.reverses.is_some() || c.supersedes.is_some())
+            .any(|c| c.reverses().is_some() || c.supersedes().is_some())
         {
             ledger
                 .contributions
@@ -517,12 +517,12 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 && query.agent(&c.agent.value)
                 && query.dated(c.date.value)
         }) {
-            let target = c.reverses.as_ref().or(c.supersedes.as_ref());
+            let target = c.reverses().or(c.supersedes());
             if let Some(x) = target {
                 let original = corrected.get(x.value.as_str()).copied();
                 self.backout(c, &x.value, original)?;
             }
-            if c.reverses.is_none() {
+            if c.reverses().is_none() {
                 self.event_and_claims(c)?;
             }
             for a in approvals.get(c.id.value.as_str()).into_iter().flatten() {
@@ -540,7 +540,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         target: &Id,
         original: Option<&Contribution>,
     ) -> std::io::Result<()> {
-        let correction = c.reverses.is_none();
+        let correction = c.reverses().is_none();
         let events = match original {
             Some(o) => self.events(o, Decimal::NEGATIVE_ONE),
             None => vec![(None, Map::new())],
@@ -556,7 +556,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 iri(self.event_id(target, false, suffix.as_ref())),
             );
             m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
-            let note = if c.reverses.is_some() {
+            let note = if c.reverses().is_some() {
                 self.note(c)
             } else {
                 format!("backs out {target}, superseded by {}", c.id.value)
@@ -590,7 +590,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "vf:triggeredBy": iri(event),
             });
             if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
-                let cur = c.currency.as_deref().unwrap_or(self.currency).to_owned();
+                let cur = c.currency().unwrap_or(self.currency).to_owned();
                 claim["vf:resourceQuantity"] = self.money(a, &cur);
             } else {
                 claim["vf:note"] = json!("valued by the project's agreement");

@@ -1147,27 +1147,27 @@ impl<'c, 'a> Reader<'c, 'a> {
             kind,
             description,
         );
-        c.evidence = evidence;
+        c.set_evidence(evidence);
         c.resource = first.resource.clone().map(At::new);
         // A correcting event that is not the back-out of a replacement is a reversal: the
         // record says what it reverses, and nothing it counts.
         if let Some(target) = reverses {
-            c.reverses = Some(At::new(target));
+            c.set_reverses(Some(At::new(target)));
             if c.kind != Kind::Use {
                 c.resource = None;
             }
             return Some((path, c));
         }
-        c.supersedes = supersedes.map(At::new);
+        c.set_supersedes(supersedes.map(At::new));
         c.skill = first.skill.clone();
         c.hours = hours.map(|h| At::new(h.normalize()));
         if let Some((_, cur)) = &first.money {
             c.amount = money;
-            c.currency = Some(cur.clone());
+            c.set_currency(Some(cur.clone()));
         }
         if let Some((_, unit)) = &first.quantity {
-            c.quantity = quantity.map(|q| q.normalize());
-            c.unit = Some(unit.clone());
+            c.set_quantity(quantity.map(|q| q.normalize()));
+            c.set_unit(Some(unit.clone()));
             if c.amount.is_none() {
                 c.amount = claims.get(&self.event_key(first)).copied();
             }

@@ -340,16 +340,16 @@ pub fn contribution(c: &Contribution) -> String {
     d.opt_dec("hours", c.hours.as_ref().map(|h| h.value));
     d.opt_str("skill", c.skill.as_deref());
     d.opt_dec("amount", c.amount);
-    d.opt_str("currency", c.currency.as_deref());
-    d.opt_dec("rate", c.rate.as_deref().copied());
-    d.opt_dec("quantity", c.quantity);
-    d.opt_str("unit", c.unit.as_deref());
+    d.opt_str("currency", c.currency());
+    d.opt_dec("rate", c.rate());
+    d.opt_dec("quantity", c.quantity());
+    d.opt_str("unit", c.unit());
     d.opt_id("resource", &c.resource);
-    if !c.evidence.is_empty() {
-        d.list("evidence", c.evidence.iter().map(String::as_str));
+    if !c.evidence().is_empty() {
+        d.list("evidence", c.evidence().iter().map(String::as_str));
     }
-    d.opt_id("reverses", &c.reverses);
-    d.opt_id("supersedes", &c.supersedes);
+    d.opt_id("reverses", &c.reverses().cloned());
+    d.opt_id("supersedes", &c.supersedes().cloned());
     d.0
 }
 

@@ -172,7 +172,7 @@ pub fn rows(
                     );
                     let line = format!(
                         "{name}:{row}: {path}: {}",
-                        describe(c, c.currency.as_deref().unwrap_or(&currency))
+                        describe(c, c.currency().unwrap_or(&currency))
                     );
                     let bytes = write::contribution(c).into_bytes();
                     (line, RawFile { path, bytes })
@@ -205,7 +205,7 @@ pub fn valueflows(
     let corrects = graph
         .contributions
         .iter()
-        .any(|(_, c)| c.reverses.is_some() || c.supersedes.is_some());
+        .any(|(_, c)| c.reverses().is_some() || c.supersedes().is_some());
     let folders = (!corrects).then_some(wanted.as_slice());
     let nouns = ("record", "records");
     transact(store, options, name, nouns, dry_run, folders, |base| {
@@ -323,8 +323,8 @@ fn plan_graph(
             continue;
         }
         let mut c = c.clone();
-        if c.currency.as_deref() == Some(network.currency.as_str()) {
-            c.currency = None;
+        if c.currency() == Some(network.currency.as_str()) {
+            c.set_currency(None);
         }
         if let Some(a) = c.amount.as_mut() {
             if a.scale() > network.minor_units {
@@ -344,7 +344,7 @@ fn plan_graph(
             c.date.value.format("%Y/%m/%d"),
             c.id.value
         );
-        let currency = c.currency.as_deref().unwrap_or(&network.currency);
+        let currency = c.currency().unwrap_or(&network.currency);
         let what = describe(&c, currency);
         line(path, file, what, write::contribution(&c));
     }

@@ -489,7 +489,7 @@ pub fn missing_rates(
     let unrated = new
         .contributions
         .iter()
-        .any(|c| c.rate.is_none() && fx::is_foreign(new, c));
+        .any(|c| c.rate().is_none() && fx::is_foreign(new, c));
     if !unrated {
         return Ok(Vec::new());
     }

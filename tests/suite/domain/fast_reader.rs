@@ -96,9 +96,9 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                 let date = NaiveDate::from_yo_opt(year, day).unwrap();
                 let mut c = Contribution {
                     file: 7,
-                    evidence,
                     ..Contribution::new(id, agent, date, project, Kind::Work, description)
                 };
+                c.set_evidence(evidence);
                 match kind {
                     0 => {
                         c.hours = Some(At::new(hours));
@@ -111,8 +111,8 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                     2 => {
                         c.kind = Kind::Material;
                         c.amount = Some(amount);
-                        c.quantity = quantity;
-                        c.unit = unit;
+                        c.set_quantity(quantity);
+                        c.set_unit(unit);
                     }
                     3 => {
                         c.kind = Kind::Use;
@@ -128,9 +128,9 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                         // A shape the fast reader leaves alone: a correction in another currency.
                         c.kind = Kind::Money;
                         c.amount = Some(amount);
-                        c.currency = Some("USD".to_owned());
-                        c.rate = Some(Box::new(Decimal::new(9231, 4)));
-                        c.reverses = Some(resource);
+                        c.set_currency(Some("USD".to_owned()));
+                        c.set_rate(Some(Decimal::new(9231, 4)));
+                        c.set_reverses(Some(resource));
                     }
                 }
                 c
@@ -150,17 +150,17 @@ fn plainly_canonical(c: &Contribution, minor_units: u32) -> bool {
     let places =
         |d: &Decimal, most: u32, max: Decimal| *d > Decimal::ZERO && d.scale() <= most && *d <= max;
     plain(&c.description)
-        && c.evidence.iter().all(|e| plain(e))
-        && c.unit.as_deref().is_none_or(plain)
-        && c.currency.is_none()
-        && c.reverses.is_none()
+        && c.evidence().iter().all(|e| plain(e))
+        && c.unit().is_none_or(plain)
+        && c.currency().is_none()
+        && c.reverses().is_none()
         && c.hours
             .as_ref()
             .is_none_or(|h| places(&h.value, 4, bounds::MAX_HOURS))
         && c.amount
             .as_ref()
             .is_none_or(|a| places(a, minor_units, bounds::MAX_AMOUNT))
-        && c.quantity
+        && c.quantity()
             .as_ref()
             .is_none_or(|q| places(q, 6, bounds::MAX_QUANTITY))
 }

@@ -417,10 +417,8 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                 (hours, skill, amount, quantity, unit, resource),
                 (evidence, reverses, supersedes, other),
             )| {
-                let mut c = Contribution {
-                    evidence,
-                    ..Contribution::new(id, agent, date, project, Kind::Work, description)
-                };
+                let mut c = Contribution::new(id, agent, date, project, Kind::Work, description);
+                c.set_evidence(evidence);
                 match kind {
                     0 => {
                         c.hours = Some(At::new(hours));
@@ -429,13 +427,13 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                     1 => {
                         c.kind = Kind::Money;
                         c.amount = Some(amount);
-                        c.currency = Some("EUR".to_owned());
+                        c.set_currency(Some("EUR".to_owned()));
                     }
                     2 => {
                         c.kind = Kind::Material;
                         c.amount = Some(amount);
-                        c.quantity = quantity;
-                        c.unit = unit;
+                        c.set_quantity(quantity);
+                        c.set_unit(unit);
                     }
                     3 => {
                         c.kind = Kind::Use;
@@ -453,9 +451,9 @@ fn contribution() -> impl Strategy<Value = Contribution> {
                 }
                 // Corrections name another record.
                 if reverses.as_ref().is_some_and(|r| r.value != c.id.value) {
-                    c.reverses = reverses;
+                    c.set_reverses(reverses);
                 } else if supersedes.as_ref().is_some_and(|s| s.value != c.id.value) {
-                    c.supersedes = supersedes;
+                    c.set_supersedes(supersedes);
                 }
                 c
             },

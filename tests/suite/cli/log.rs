@@ -205,10 +205,18 @@ fn log_money_material_use_and_other_kinds() {
     let text = log_ok(
         &s,
         &dir,
-        &["--money", "99", "--currency", "usd", "Paid in dollars"],
+        &[
+            "--money",
+            "99",
+            "--currency",
+            "usd",
+            "--rate",
+            "0.92",
+            "Paid in dollars",
+        ],
     );
     assert!(
-        text.contains("amount = \"99.00\"\ncurrency = \"USD\"\n"),
+        text.contains("amount = \"99.00\"\ncurrency = \"USD\"\nrate = \"0.92\"\n"),
         "{text}"
     );
     s.ovn(&dir).arg("check").assert().success();

@@ -650,8 +650,17 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
 }
 
 /// Whether a top-level folder is read: a record folder or a near miss of one.
-fn is_ledger_folder(name: &str) -> bool {
+/// Whether a top-level folder is read: a record folder or a near miss of one (`Agents/`,
+/// so it can be reported). The working tree's stamp lists by the same rule.
+pub(super) fn is_ledger_folder(name: &str) -> bool {
     RecordType::ALL.iter().any(|k| k.folder() == name) || near_miss_folder(name).is_some()
+}
+
+/// Whether the listing goes into the entry `name` of a record folder. A folder named like a
+/// record is listed, not entered: it is reported as not a file (where a submodule is checked
+/// out, say). The working tree's stamp enters by the same rule.
+pub(super) fn enters(name: &str, is_dir: bool) -> bool {
+    is_dir && !name.ends_with(".toml")
 }
 
 fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> {
@@ -663,9 +672,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
         let file_type = entry
             .file_type()
             .map_err(|e| StoreError::io(&entry.path(), "cannot stat", e))?;
-        // A folder named like a record is listed, not entered: it is reported as not a file
-        // (where a submodule is checked out, say).
-        if file_type.is_dir() && !name.ends_with(".toml") {
+        if enters(&name, file_type.is_dir()) {
             walk(&entry.path(), &rel_path, out)?;
         } else {
             out.push(rel_path);

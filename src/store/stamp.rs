@@ -23,8 +23,9 @@ use std::path::Path;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::read::{enters, is_ledger_folder};
 use super::{Store, StoreError};
-use crate::core::ledger::{NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
+use crate::core::ledger::{NETWORK_FILE, Role, classify};
 
 /// The working tree's ledger files as `lstat` sees them (see the module's comment).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,12 +109,6 @@ impl Store {
     }
 }
 
-/// Whether a top-level folder is read: a record folder or a near miss of one (as the read's
-/// listing decides).
-fn is_ledger_folder(name: &str) -> bool {
-    RecordType::ALL.iter().any(|k| k.folder() == name) || near_miss_folder(name).is_some()
-}
-
 /// The part of the folder `dir` (ledger path `rel`): its entries, sorted by name, and the
 /// folders below it, entered as the read enters them (not those named like a record), on
 /// all cores.
@@ -131,7 +126,7 @@ fn folder(dir: &Path, rel: &str) -> Result<Part, StoreError> {
     let below: Vec<Option<Part>> = entries
         .par_iter()
         .map(|(name, meta)| {
-            if meta.is_dir() && !name.ends_with(".toml") {
+            if enters(name, meta.is_dir()) {
                 folder(&dir.join(name), &format!("{rel}/{name}")).map(Some)
             } else {
                 Ok(None)

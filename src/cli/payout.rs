@@ -221,14 +221,7 @@ pub fn run(
     };
     let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
     // A missing exchange rate leaves its contribution out (said in the notes), not the payout.
-    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
-    if !stopping.is_empty() {
-        return Err(ledger_problems(
-            store_texts(&store, rev.commit(), &stopping),
-            &stopping,
-            rev.name(),
-        ));
-    }
+    refuse_problems(&store, &rev.id(), &loaded.diagnostics, rev.name())?;
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
     // Revenue taken in from another network: the amount is the line's.
@@ -480,6 +473,26 @@ fn store_texts(
     diags: &[Diagnostic],
 ) -> std::collections::HashMap<String, String> {
     super::problem_texts(store, Some(&commit.to_string()), diags)
+}
+
+/// Refuses a payout, a report or the site on a ledger (read at `commit`, named `rev`) with a
+/// problem it cannot work around ([`crate::core::diag::stopping`]): a missing exchange rate
+/// only leaves its contribution out, and is said there.
+pub(super) fn refuse_problems(
+    store: &Store,
+    commit: &str,
+    diags: &[Diagnostic],
+    rev: &str,
+) -> Result<(), CliError> {
+    let stopping = crate::core::diag::stopping(diags);
+    if stopping.is_empty() {
+        return Ok(());
+    }
+    Err(ledger_problems(
+        super::problem_texts(store, Some(commit), &stopping),
+        &stopping,
+        rev,
+    ))
 }
 
 /// An error listing the ledger's problems (a payout is never computed from a broken ledger).
@@ -1520,14 +1533,7 @@ pub(super) fn rederive(
 ) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    let stopping = crate::core::diag::stopping(&then.diagnostics);
-    if !stopping.is_empty() {
-        return Err(ledger_problems(
-            store_texts(store, pinned.commit(), &stopping),
-            &stopping,
-            &rec.commit,
-        ));
-    }
+    refuse_problems(store, &pinned.id(), &then.diagnostics, &rec.commit)?;
     let request = Request {
         project: rec.project.value.as_str(),
         amount: rec.amount.value,

@@ -578,14 +578,7 @@ fn load(
     let (rev, validated) = super::resolve_at(&store, at)?;
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
-    let stopping = crate::core::diag::stopping(&loaded.diagnostics);
-    if !stopping.is_empty() {
-        return Err(super::payout::ledger_problems(
-            super::problem_texts(&store, Some(&commit), &stopping),
-            &stopping,
-            rev.name(),
-        ));
-    }
+    super::payout::refuse_problems(&store, &commit, &loaded.diagnostics, rev.name())?;
     Ok(Source {
         store,
         ledger: loaded.ledger,

@@ -94,20 +94,13 @@ pub fn run(
     let mut html = Vec::new();
     answers::answer(Some(&store), &question, &[&commit], &mut html, |buf| {
         let loaded = crate::ops::load::whole(&store, &rev)?;
-        let stopping = crate::core::diag::stopping(&loaded.diagnostics);
-        if !stopping.is_empty() {
-            return Err(super::payout::ledger_problems(
-                super::problem_texts(&store, Some(&commit), &stopping),
-                &stopping,
-                rev.name(),
-            ));
-        }
+        super::payout::refuse_problems(&store, &commit, &loaded.diagnostics, rev.name())?;
         let ledger = loaded.ledger;
         let awaiting = crate::ops::payout::awaiting(&store, &rev, &ledger)?;
         let view =
             site::view(&ledger, &awaiting).map_err(|e| CliError::usage(e.to_string(), None))?;
         *buf = page(&ledger, &view, &commit, args.commit_url.as_deref()).into_bytes();
-        Ok(EXIT_OK)
+        Ok::<u8, CliError>(EXIT_OK)
     })?;
     std::fs::create_dir_all(&args.dir).map_err(|e| environment(&args.dir, e))?;
     let path = args.dir.join("index.html");

@@ -394,14 +394,7 @@ pub(super) fn verify(
     };
     let pinned = store.resolve_rev(&top.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    let stopping = crate::core::diag::stopping(&then.diagnostics);
-    if !stopping.is_empty() {
-        return Err(super::ledger_problems(
-            super::store_texts(store, pinned.commit(), &stopping),
-            &stopping,
-            &top.commit,
-        ));
-    }
+    super::refuse_problems(store, &pinned.id(), &then.diagnostics, &top.commit)?;
     let request = Request {
         project: top.project.value.as_str(),
         amount: top.amount.value,

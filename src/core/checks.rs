@@ -252,10 +252,22 @@ fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+    // A million contributions name a few hundred agents and projects, each id shared by
+    // address: one looked up and found is not looked up again (one that is missing is, so
+    // every record naming it is reported).
+    let mut found: HashSet<(bool, usize)> = HashSet::default();
     for c in &ledger.contributions {
         let path = ledger.path(c.file);
-        reference(ledger, diags, path, "agent", Agent, &c.agent);
-        reference(ledger, diags, path, "project", Project, &c.project);
+        for (field, kind, id) in [("agent", Agent, &c.agent), ("project", Project, &c.project)] {
+            let key = (kind == Agent, id.value.addr());
+            if !found.contains(&key) {
+                if ledger.index.contains(kind, id.value.as_str()) {
+                    found.insert(key);
+                } else {
+                    reference(ledger, diags, path, field, kind, id);
+                }
+            }
+        }
         if let Some(r) = &c.resource {
             reference(ledger, diags, path, "resource", Resource, r);
         }
@@ -481,7 +493,7 @@ fn parent_cycles(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+fn hours_per_day<'l>(ledger: &'l Ledger, diags: &mut Vec<Diagnostic>) {
     // Corrections do not add hours: a reversed or superseded record no longer counts, and a
     // reversal carries no hours of its own.
     let replaced: HashSet<&Id> = ledger
@@ -497,12 +509,25 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
         c.hours.is_some()
             && c.kind != Kind::Use
             && c.reverses().is_none()
-            && !replaced.contains(&c.id.value)
+            && (replaced.is_empty() || !replaced.contains(&c.id.value))
     };
-    let mut totals: HashMap<(&Id, chrono::NaiveDate), Decimal> = HashMap::default();
+    // Days are keyed by a number per agent, not by the agent's id: a record's agent id is
+    // shared by address with the others naming that agent, so its text is hashed once per
+    // address rather than once per record.
+    let mut by_addr: HashMap<usize, u32> = HashMap::default();
+    let mut by_text: HashMap<&Id, u32> = HashMap::default();
+    let mut agent_no = |id: &'l Id| -> u32 {
+        *by_addr.entry(id.addr()).or_insert_with(|| {
+            let next = by_text.len() as u32;
+            *by_text.entry(id).or_insert(next)
+        })
+    };
+    let mut totals: HashMap<(u32, chrono::NaiveDate), Decimal> = HashMap::default();
     for c in ledger.contributions.iter().map(|c| &**c).filter(counts) {
         let hours = c.hours.as_ref().map_or(Decimal::ZERO, |h| h.value);
-        *totals.entry((&c.agent.value, c.date.value)).or_default() += hours;
+        *totals
+            .entry((agent_no(&c.agent.value), c.date.value))
+            .or_default() += hours;
     }
     totals.retain(|_, total| *total > MAX_HOURS_PER_DAY);
     type Day = (Decimal, Vec<(FileId, Span)>);
@@ -510,7 +535,8 @@ fn hours_per_day(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     if !totals.is_empty() {
         for c in ledger.contributions.iter().map(|c| &**c).filter(counts) {
             let key = (&c.agent.value, c.date.value);
-            if let (Some(total), Some(hours)) = (totals.get(&key), &c.hours) {
+            let total = totals.get(&(agent_no(&c.agent.value), c.date.value));
+            if let (Some(total), Some(hours)) = (total, &c.hours) {
                 let day = days.entry(key).or_insert_with(|| (*total, Vec::new()));
                 day.1.push((c.file, hours.span));
             }
@@ -619,6 +645,16 @@ fn payouts(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
 /// one typo away: the rule would silently select nothing. (A skill nobody has logged yet is
 /// fine: agreements are often written before the work.)
 fn rule_skills(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+    // Most agreements select no skill: then the million contributions' skills are not
+    // gathered at all.
+    let selects_a_skill = ledger.agreements.iter().any(|a| {
+        a.buckets
+            .iter()
+            .any(|b| b.rules.iter().any(|r| r.skill.is_some()))
+    });
+    if !selects_a_skill {
+        return;
+    }
     // Hashed for the membership test; sorted only when a suggestion is needed.
     let mut known: HashSet<&str> = ledger
         .contributions

@@ -869,9 +869,11 @@ impl<'a> Job<'a> {
         if self.stop.load(Ordering::Relaxed) {
             return;
         }
+        let mut window = Window::new();
+        window.buf = SPARE_WINDOW.take();
         let mut worker = Worker {
             inflate: Inflater::new(),
-            window: Window::new(),
+            window,
             delta: Vec::new(),
         };
         let result =
@@ -887,6 +889,7 @@ impl<'a> Job<'a> {
                 }),
                 Start::Subtree(top, bytes) => self.walk(scope, &mut worker, top, bytes),
             };
+        SPARE_WINDOW.set(std::mem::take(&mut worker.window.buf));
         if let Err(e) = result {
             self.stop.store(true, Ordering::Relaxed);
             let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
@@ -1199,9 +1202,18 @@ fn delta_varint(delta: &[u8], at: &mut usize) -> Result<u64, &'static str> {
     }
 }
 
+thread_local! {
+    /// The window buffer a thread's last task used, for its next one: a task reads a few
+    /// thousand entries, and a fresh buffer grown to its size for each of the hundreds of
+    /// tasks of a million-blob read was written over with zeros (and faulted in) again each
+    /// time. Per thread, so no buffer moves between threads' allocators.
+    static SPARE_WINDOW: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Bytes of a pack read ahead of the entries a worker needs. See the module's comment for
 /// why it adapts its size.
 struct Window {
+    /// Its first `len` bytes are the window; what follows is only room.
     buf: Vec<u8>,
     /// Where in the pack `buf[..len]` comes from.
     start: u64,

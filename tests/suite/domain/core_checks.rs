@@ -87,6 +87,21 @@ fn corrected_records_do_not_count_towards_the_day() {
     assert!(codes(&[(&format!("{day}01cccccccccccccccccccccc01.toml"), use_)]).is_empty());
 }
 
+/// Agents and projects found once are not looked up again; a missing one is reported for
+/// every record that names it, however many share its id.
+#[test]
+fn every_record_naming_a_missing_agent_is_reported() {
+    let one = "id = \"01cccccccccccccccccccccc01\"\nagent = \"zed\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n";
+    let two = one.replace("cc01\"", "cc02\"");
+    let mut unknown: Vec<String> = codes(&[(C, one), (C2, &two)])
+        .into_iter()
+        .filter(|f| f.1 == Code::UnknownReference)
+        .map(|f| f.0)
+        .collect();
+    unknown.sort();
+    assert_eq!(unknown, vec![C.to_owned(), C2.to_owned()]);
+}
+
 #[test]
 fn exactly_24_hours_is_allowed() {
     let four = "id = \"01cccccccccccccccccccccc01\"\nagent = \"ana\"\ndate = 2026-03-10\nproject = \"drone\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"4\"\n";

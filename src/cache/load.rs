@@ -169,8 +169,8 @@ impl CachedRead for Store {
         {
             return Ok(Staged { loaded, unmerged });
         }
-        let (listing, unmerged) = list_index(self, index_file, &cache, false)?
-            .expect("only a quick listing gives up");
+        let (listing, unmerged) =
+            list_index(self, index_file, &cache, false)?.expect("only a quick listing gives up");
         match load_listing(self, listing, &cache, Elsewhere::default())? {
             Some((loaded, _)) => Ok(Staged { loaded, unmerged }),
             // A cache entry that passed its checks but did not decode: read without the cache.

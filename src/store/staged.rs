@@ -374,3 +374,47 @@ mod tests {
         assert!(!in_ledger("agents"));
     }
 }
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
+    /// The tree id computed from the index's entries is the one git writes, executable bits
+    /// and name order included, so a staged folder meets its committed self in the cache.
+    #[test]
+    fn a_folder_s_tree_id_is_the_one_git_writes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(tmp.path()).unwrap();
+        let day = tmp.path().join("contributions/2026/01/02");
+        std::fs::create_dir_all(&day).unwrap();
+        for name in ["b.toml", "a.toml", "a-b.toml", "ab.toml"] {
+            std::fs::write(day.join(name), format!("id = \"{name}\"\n")).unwrap();
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(day.join("b.toml"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let want = tree
+            .get_path(Path::new("contributions/2026/01/02"))
+            .unwrap()
+            .id();
+        let files = entries::read(&repo.path().join("index"), repo.path())
+            .unwrap()
+            .unwrap();
+        let listed = files.entries().unwrap();
+        assert_eq!(listed.len(), 4);
+        assert!(listed.iter().any(|e| e.mode == 0o100755));
+        assert_eq!(tree_id(&listed), want);
+        assert_eq!(
+            day_folder_of(b"contributions/2026/01/02/a.toml"),
+            Some(&b"contributions/2026/01/02"[..])
+        );
+        assert_eq!(day_folder_of(b"contributions/2026/01/a.toml"), None);
+        assert_eq!(day_folder_of(b"agents/a/b/c/d.toml"), None);
+    }
+}

@@ -130,7 +130,7 @@ impl Store {
         // Read here when this reader understands the index (see `entries`); anything else
         // (no index yet, version 4, a sparse index, damage) through libgit2, as before, which
         // reads what it can and reports what it cannot.
-        if let Ok(Some(files)) = entries::read(&path, git_dir)
+        if let Ok(files) = entries::read(&path, git_dir)
             && let Some(entries) = files.entries()
         {
             return Ok(self.listing(&entries, level));
@@ -318,13 +318,14 @@ fn day_folder_of(rel: &[u8]) -> Option<&[u8]> {
 
 /// Whether an entry of a day folder (its `name` in the folder, its ledger path `rel`) is
 /// one a revision's tree lists as it is: a regular file with content, directly in the
-/// folder, under a UTF-8 name the ledger does not ignore.
+/// folder, under a UTF-8 name. (No name under a record folder is one the ledger ignores:
+/// each is a record, a keep file or a stray, all listed.)
 fn plain_file(e: &Entry<'_>, name: &[u8], rel: &[u8]) -> bool {
     e.stage == 0
         && !e.intent
         && matches!(e.mode, 0o100644 | 0o100755)
         && !name.contains(&b'/')
-        && std::str::from_utf8(rel).is_ok_and(|rel| !matches!(classify(rel), Role::Ignored))
+        && std::str::from_utf8(rel).is_ok()
 }
 
 /// The id of the tree git writes for a folder of regular files (`entries`, sorted by name,
@@ -403,9 +404,7 @@ mod tree_tests {
             .get_path(Path::new("contributions/2026/01/02"))
             .unwrap()
             .id();
-        let files = entries::read(&repo.path().join("index"), repo.path())
-            .unwrap()
-            .unwrap();
+        let files = entries::read(&repo.path().join("index"), repo.path()).unwrap();
         let listed = files.entries().unwrap();
         assert_eq!(listed.len(), 4);
         assert!(listed.iter().any(|e| e.mode == 0o100755));

@@ -16,7 +16,8 @@
 //! it cannot. The trailing checksum is not verified, as git itself does not on a read (only
 //! `git fsck` does): hashing 100 MB would cost more than the rest of the read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use git2::Oid;
 
@@ -40,10 +41,13 @@ pub(super) struct Entry<'a> {
     pub intent: bool,
 }
 
-/// The bytes of an index and, for a split index, of its shared part.
+/// The bytes of an index and, for a split index, of its shared part (read when the index
+/// is found to link to one).
 pub(super) struct Files {
     own: Vec<u8>,
-    shared: Option<Vec<u8>>,
+    shared: OnceLock<Option<Vec<u8>>>,
+    index: PathBuf,
+    git_dir: PathBuf,
 }
 
 /// One file of the index, parsed: its entries and, for a split index, the link.
@@ -59,35 +63,15 @@ struct Link {
     replace: Vec<u32>,
 }
 
-/// Reads the index at `index` (and the shared part a split index links to, found as git
-/// finds it: in `git_dir`, else beside the index). `None` for an index this reader leaves to
-/// libgit2; an error only when the index file itself cannot be read.
-pub(super) fn read(index: &Path, git_dir: &Path) -> std::io::Result<Option<Files>> {
-    let own = std::fs::read(index)?;
-    let link = parse(&own).and_then(|p| p.link.map(|l| l.shared));
-    let Some(link) = link.filter(|id| *id != [0; HASH]) else {
-        return Ok(Some(Files { own, shared: None }));
-    };
-    let name = format!("sharedindex.{}", Oid::from_bytes(&link).map_err(other)?);
-    let beside = index.parent().map(|d| d.join(&name));
-    for dir in [Some(git_dir.join(&name)), beside].into_iter().flatten() {
-        if let Ok(shared) = std::fs::read(&dir) {
-            // The shared file's checksum is its name; any other is not the file linked to.
-            let sum = shared.len().checked_sub(HASH).map(|at| &shared[at..]);
-            if sum != Some(&link[..]) {
-                return Ok(None);
-            }
-            return Ok(Some(Files {
-                own,
-                shared: Some(shared),
-            }));
-        }
-    }
-    Ok(None)
-}
-
-fn other(e: git2::Error) -> std::io::Error {
-    std::io::Error::other(e.message().to_owned())
+/// Reads the index at `index` (a split index's shared part is found in `git_dir`, else
+/// beside the index, as git finds it). An error only when the file cannot be read.
+pub(super) fn read(index: &Path, git_dir: &Path) -> std::io::Result<Files> {
+    Ok(Files {
+        own: std::fs::read(index)?,
+        shared: OnceLock::new(),
+        index: index.to_path_buf(),
+        git_dir: git_dir.to_path_buf(),
+    })
 }
 
 impl Files {
@@ -95,18 +79,35 @@ impl Files {
     /// one this reader understands (see the module's comment).
     pub(super) fn entries(&self) -> Option<Vec<Entry<'_>>> {
         let own = parse(&self.own)?;
-        let (link, shared) = match (own.link, &self.shared) {
-            (Some(link), Some(shared)) => (link, shared),
-            // Split, but with no shared part yet (an all-zero id): the file holds them all.
-            (Some(link), None) if link.shared == [0; HASH] => return Some(own.entries),
-            (Some(_), None) => return None,
-            (None, _) => return Some(own.entries),
+        let Some(link) = own.link else {
+            return Some(own.entries);
         };
+        if link.shared == [0; HASH] {
+            // Split, but with no shared part yet: the file holds every entry.
+            return (link.delete.is_empty() && link.replace.is_empty()).then_some(own.entries);
+        }
+        let shared = self
+            .shared
+            .get_or_init(|| self.shared_bytes(&link.shared))
+            .as_ref()?;
         let base = parse(shared)?;
         if base.link.is_some() {
             return None;
         }
         merge(base.entries, own.entries, &link)
+    }
+
+    /// The bytes of the shared index `id`, when found and its checksum is `id` (the name is
+    /// the checksum: any other file is not the one linked to).
+    fn shared_bytes(&self, id: &[u8; HASH]) -> Option<Vec<u8>> {
+        let name = format!("sharedindex.{}", Oid::from_bytes(id).ok()?);
+        let beside = self.index.parent().map(|d| d.join(&name));
+        let bytes = [Some(self.git_dir.join(&name)), beside]
+            .into_iter()
+            .flatten()
+            .find_map(|path| std::fs::read(path).ok())?;
+        let sum = bytes.len().checked_sub(HASH).map(|at| &bytes[at..]);
+        (sum == Some(&id[..])).then_some(bytes)
     }
 }
 

@@ -15,6 +15,7 @@
 //! the same way whether the cache is on or off: with it off (`--no-cache`,
 //! [`Store::caching`]) they are the store's git-only read.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,7 +28,7 @@ use crate::core::ledger::{self, Loaded, Outcome};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, read_and_parse};
-use crate::store::{Store, StoreError, View};
+use crate::store::{Staged, Store, StoreError, View};
 
 /// What a quick load must hold in full (see [`CachedRead::load_revision_for`]).
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +119,13 @@ pub trait CachedRead {
         rev: &str,
         scope: Scope<'_>,
     ) -> Result<Option<(Loaded, Oid)>, StoreError>;
+
+    /// The ledger as staged in git's index (`index_file` when git names another), checked:
+    /// [`Store::load_staged`] with each day folder whose tree (computed from the index's
+    /// entries) the cache knows taken from it, a quick load first (summarised folders
+    /// standing in for their records, as [`CachedRead::load_revision_for`] with
+    /// [`Scope::Checks`]), so a commit that changes one folder reads that folder alone.
+    fn load_index(&self, index_file: Option<&Path>) -> Result<Staged, StoreError>;
 }
 
 impl CachedRead for Store {
@@ -151,6 +159,48 @@ impl CachedRead for Store {
             None => Ok(None),
         }
     }
+
+    fn load_index(&self, index_file: Option<&Path>) -> Result<Staged, StoreError> {
+        let Some(cache) = FolderCache::of(self) else {
+            return self.load_staged(index_file);
+        };
+        if let Some((listing, unmerged)) = list_index(self, index_file, &cache, true)?
+            && let Some((loaded, _)) = super::quick::load_listing_quickly(self, listing, &cache)?
+        {
+            return Ok(Staged { loaded, unmerged });
+        }
+        let (listing, unmerged) =
+            list_index(self, index_file, &cache, false)?.expect("only a quick listing gives up");
+        match load_listing(self, listing, &cache, Elsewhere::default())? {
+            Some((loaded, _)) => Ok(Staged { loaded, unmerged }),
+            // A cache entry that passed its checks but did not decode: read without the cache.
+            None => self.load_staged(index_file),
+        }
+    }
+}
+
+/// The index's files, the day folders `cache` knows taken from it (for a `quick` load,
+/// summarised ones as their summaries), and its unmerged paths; `None` when a quick listing
+/// gives up. There is no commit: the listing's is zero.
+fn list_index(
+    store: &Store,
+    index_file: Option<&Path>,
+    cache: &FolderCache,
+    quick: bool,
+) -> Result<Option<(Listing, Vec<String>)>, StoreError> {
+    let scope = quick.then_some(Scope::Checks);
+    let mut taken = Taken::default();
+    let listed = store.list_staged::<Source>(index_file, &mut |folders, settings, items| {
+        super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
+    })?;
+    Ok(listed.map(|(items, unmerged)| {
+        let listing = Listing {
+            items,
+            taken,
+            commit: Oid::ZERO_SHA1,
+        };
+        (listing, unmerged)
+    }))
 }
 
 /// Reading what a write builds on through the cache.

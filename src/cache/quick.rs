@@ -32,9 +32,19 @@ pub(crate) fn load_quickly(
     cache: &FolderCache,
     scope: Scope<'_>,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-    let Some(mut listing) = load::list(store, rev, cache, Some(scope))? else {
+    let Some(listing) = load::list(store, rev, cache, Some(scope))? else {
         return Ok(None);
     };
+    load_listing_quickly(store, listing, cache)
+}
+
+/// The quick load of a `listing` made for a quick load (a revision's, or the index's), or
+/// `None` when it cannot answer.
+pub(crate) fn load_listing_quickly(
+    store: &Store,
+    mut listing: load::Listing,
+    cache: &FolderCache,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
     let Some(elsewhere) = elsewhere(&listing.taken) else {
         return Ok(None);
     };

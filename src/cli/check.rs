@@ -132,7 +132,9 @@ fn staged(
     store: &crate::store::Store,
     ctx: &Context,
 ) -> Result<crate::core::ledger::Loaded, CliError> {
-    let staged = store.load_staged(ctx.index_file.as_deref())?;
+    use crate::cache::CachedRead;
+    // Through the cache: a commit that changes one day folder reads that folder alone.
+    let staged = store.load_index(ctx.index_file.as_deref())?;
     if let Some(first) = staged.unmerged.first() {
         return Err(CliError::usage(
             format!(

@@ -11,11 +11,20 @@
 //! on disk is followed. Conflicted paths (stages 1 to 3) have no staged content: they are
 //! returned for the caller to refuse, as `git commit` would.
 
+use std::ops::Range;
 use std::path::Path;
 
-use super::read::Handle;
+use git2::Oid;
+use rayon::prelude::*;
+use sha1::{Digest, Sha1};
+
+use super::read::{Handle, LevelHook};
 use super::{Store, StoreError};
 use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
+
+mod entries;
+
+use entries::Entry;
 
 /// The ledger as staged, and the paths whose merge conflict is not resolved.
 pub struct Staged {
@@ -25,8 +34,9 @@ pub struct Staged {
     pub unmerged: Vec<String>,
 }
 
-/// Staged files (ledger-relative path, how to read it), sorted by path.
-type Items = Vec<(String, Handle)>;
+/// Staged files (ledger-relative path, how to read it), sorted by path, and the unmerged
+/// paths.
+pub(crate) type StagedListing<H> = (Vec<(String, H)>, Vec<String>);
 
 /// The git file modes of a symbolic link and of a submodule (gitlink).
 const LINK: u32 = 0o120000;
@@ -37,10 +47,12 @@ const INTENT_TO_ADD: u16 = 1 << 13;
 
 impl Store {
     /// Parses and checks the ledger as staged in git's index (`index_file` when git names
-    /// another: see `index_to_commit`).
+    /// another: see `index_to_commit`), from git alone. (The cached read, which takes
+    /// unchanged day folders from the cache, is the cache layer's.)
     pub fn load_staged(&self, index_file: Option<&Path>) -> Result<Staged, StoreError> {
-        let (items, unmerged) = self.list_staged(index_file)?;
-        // No cache: the index names blobs, not the folder trees the cache is keyed by.
+        let (items, unmerged) = self
+            .list_staged::<Handle>(index_file, &mut |_, _, _| true)?
+            .expect("a listing without a hook that gives up always completes");
         let loaded = self.load_items(items)?;
         Ok(Staged { loaded, unmerged })
     }
@@ -52,7 +64,23 @@ impl Store {
         index_file: Option<&Path>,
         paths: &[&str],
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let (items, _) = self.list_staged(index_file)?;
+        // Most checks point at nothing: then the index is not listed again at all.
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Only the day folders holding a path asked for are listed file by file; the others
+        // are dropped from the listing (a million names are not made for a few excerpts).
+        let wanted = |folder: &str| {
+            paths
+                .iter()
+                .any(|p| p.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
+        };
+        let (items, _) = self
+            .list_staged::<Handle>(index_file, &mut |folders, _, _| {
+                folders.retain(|(folder, _)| wanted(folder));
+                true
+            })?
+            .expect("a listing whose hook never gives up always completes");
         let odb = self
             .repo
             .odb()
@@ -96,51 +124,243 @@ impl Store {
 
     /// The index's entries under the ledger, as a listing reads them, sorted by path, and
     /// the unmerged paths.
-    fn list_staged(&self, index_file: Option<&Path>) -> Result<(Items, Vec<String>), StoreError> {
+    ///
+    /// Like a revision's listing (`list_revision`), it shows `level` the day folders it
+    /// found, each with the id of the tree git would write for it, and the blob id of
+    /// `ovn.toml`, before listing their files: a cache takes those it knows out of the list
+    /// and puts their files in itself. `None` when `level` gives up.
+    pub(crate) fn list_staged<H: From<Handle> + Send>(
+        &self,
+        index_file: Option<&Path>,
+        level: LevelHook<'_, H>,
+    ) -> Result<Option<StagedListing<H>>, StoreError> {
         if self.repo.is_bare() {
             return Err(StoreError::NotCheckedOut {
                 path: self.describe(),
             });
         }
+        let git_dir = self.repo.path();
+        let path = index_file.map_or_else(|| git_dir.join("index"), Path::to_path_buf);
+        // Read here when this reader understands the index (see `entries`); anything else
+        // (no index yet, version 4, a sparse index, damage) through libgit2, as before, which
+        // reads what it can and reports what it cannot.
+        if let Ok(files) = entries::read(&path, git_dir)
+            && let Some(entries) = files.entries()
+        {
+            return Ok(self.listing(&entries, level));
+        }
         let index = self.index_to_commit(index_file)?;
+        let owned: Vec<(Vec<u8>, u32, Oid, u8, bool)> = index
+            .iter()
+            .map(|e| {
+                let stage = ((e.flags >> 12) & 3) as u8;
+                let intent = e.flags_extended & INTENT_TO_ADD != 0;
+                (e.path, e.mode, e.id, stage, intent)
+            })
+            .collect();
+        let entries: Vec<Entry<'_>> = owned
+            .iter()
+            .map(|(path, mode, id, stage, intent)| Entry {
+                path,
+                mode: *mode,
+                id: *id,
+                stage: *stage,
+                intent: *intent,
+            })
+            .collect();
+        Ok(self.listing(&entries, level))
+    }
+
+    /// The listing of the index's `entries` (sorted by path): see [`Store::list_staged`].
+    ///
+    /// A day folder is offered to `level` only when every entry in it is a regular file
+    /// staged with content (no conflict, no `git add -N`, no link or submodule, no folder
+    /// below it, no name the ledger ignores): then its files are exactly what a revision
+    /// holding its tree lists, and the tree's id is a hash of the entries, computed here as
+    /// git computes it. Any other folder is listed entry by entry, as it always was.
+    fn listing<H: From<Handle> + Send>(
+        &self,
+        entries: &[Entry<'_>],
+        level: LevelHook<'_, H>,
+    ) -> Option<StagedListing<H>> {
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
             format!("{}/", self.prefix)
         };
-        let mut items = Vec::new();
-        let mut unmerged = Vec::new();
-        for entry in index.iter() {
-            // Names that are not UTF-8 are skipped, as a revision's listing skips them.
-            let Ok(path) = std::str::from_utf8(&entry.path) else {
-                continue;
+        let mut items: Vec<(String, H)> = Vec::new();
+        let mut unmerged: Vec<String> = Vec::new();
+        let mut settings = None;
+        // Day folders whose tree may stand for them (folder, their entries in `entries`).
+        let mut offered: Vec<(String, Range<usize>)> = Vec::new();
+        let mut group: Option<(&[u8], usize, bool)> = None;
+        let close = |group: Option<(&[u8], usize, bool)>,
+                     end: usize,
+                     items: &mut Vec<(String, H)>,
+                     unmerged: &mut Vec<String>,
+                     offered: &mut Vec<(String, Range<usize>)>| {
+            let Some((folder, start, whole)) = group else {
+                return;
             };
-            let Some(path) = path.strip_prefix(&prefix) else {
-                continue;
-            };
-            if !in_ledger(path) {
-                continue;
-            }
-            if (entry.flags >> 12) & 3 != 0 {
-                if unmerged.last() != Some(&path.to_owned()) {
-                    unmerged.push(path.to_owned());
+            match std::str::from_utf8(folder) {
+                Ok(folder) if whole => offered.push((folder.to_owned(), start..end)),
+                _ => {
+                    for e in &entries[start..end] {
+                        list_entry(e, &prefix, items, unmerged);
+                    }
                 }
+            }
+        };
+        for (i, e) in entries.iter().enumerate() {
+            let rel = e.path.strip_prefix(prefix.as_bytes());
+            let folder = rel.and_then(day_folder_of);
+            if group.is_some_and(|(g, _, _)| Some(g) != folder) {
+                close(group.take(), i, &mut items, &mut unmerged, &mut offered);
+            }
+            if let Some(folder) = folder {
+                let (_, _, whole) = group.get_or_insert((folder, i, true));
+                *whole &= rel.is_some_and(|rel| plain_file(e, &rel[folder.len() + 1..], rel));
                 continue;
             }
-            if entry.flags_extended & INTENT_TO_ADD != 0 || matches!(classify(path), Role::Ignored)
+            if rel == Some(NETWORK_FILE.as_bytes())
+                && e.stage == 0
+                && !e.intent
+                && !matches!(e.mode & 0o170000, LINK | GITLINK)
             {
-                continue;
+                settings = Some(e.id);
             }
-            let handle = match entry.mode & 0o170000 {
-                LINK => Handle::Special("a symbolic link"),
-                GITLINK => Handle::Special("a submodule (gitlink)"),
-                _ => Handle::Blob(entry.id),
-            };
-            items.push((path.to_owned(), handle));
+            list_entry(e, &prefix, &mut items, &mut unmerged);
         }
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok((items, unmerged))
+        close(
+            group.take(),
+            entries.len(),
+            &mut items,
+            &mut unmerged,
+            &mut offered,
+        );
+        let Some(settings) = settings else {
+            // No `ovn.toml` to key a cache on: every folder is listed as it is.
+            for (_, range) in &offered {
+                for e in &entries[range.clone()] {
+                    list_entry(e, &prefix, &mut items, &mut unmerged);
+                }
+            }
+            items.par_sort_by(|a, b| a.0.cmp(&b.0));
+            return Some((items, unmerged));
+        };
+        // One range per folder, in order, or no folder is offered: a folder met twice (an
+        // index not sorted by path) would be hashed in parts, and cached from the whole.
+        if offered.windows(2).any(|w| w[0].0 >= w[1].0) {
+            for (_, range) in std::mem::take(&mut offered) {
+                for e in &entries[range] {
+                    list_entry(e, &prefix, &mut items, &mut unmerged);
+                }
+            }
+        }
+        let mut folders: Vec<(String, Oid)> = offered
+            .par_iter()
+            .map(|(folder, range)| (folder.clone(), tree_id(&entries[range.clone()])))
+            .collect();
+        if !level(&mut folders, settings, &mut items) {
+            return None;
+        }
+        // The folders left are listed from the index; `folders` kept `offered`'s order.
+        let mut left = folders.iter().peekable();
+        for (folder, range) in &offered {
+            if left.peek().is_some_and(|(f, _)| f == folder) {
+                left.next();
+                for e in &entries[range.clone()] {
+                    list_entry(e, &prefix, &mut items, &mut unmerged);
+                }
+            }
+        }
+        // In path order, as the core wants them: a few sorted runs, merged in close to one
+        // pass by a stable sort.
+        items.par_sort_by(|a, b| a.0.cmp(&b.0));
+        Some((items, unmerged))
     }
+}
+
+/// Lists one index entry as the staged read always has: names that are not UTF-8 or not
+/// under the ledger skipped (as a revision's listing skips them), conflicts to `unmerged`,
+/// `git add -N` and ignored names skipped, links and submodules listed to be reported.
+fn list_entry<H: From<Handle>>(
+    e: &Entry<'_>,
+    prefix: &str,
+    items: &mut Vec<(String, H)>,
+    unmerged: &mut Vec<String>,
+) {
+    let Ok(path) = std::str::from_utf8(e.path) else {
+        return;
+    };
+    let Some(path) = path.strip_prefix(prefix) else {
+        return;
+    };
+    if !in_ledger(path) {
+        return;
+    }
+    if e.stage != 0 {
+        if unmerged.last().map(String::as_str) != Some(path) {
+            unmerged.push(path.to_owned());
+        }
+        return;
+    }
+    if e.intent || matches!(classify(path), Role::Ignored) {
+        return;
+    }
+    let handle = match e.mode & 0o170000 {
+        LINK => Handle::Special("a symbolic link"),
+        GITLINK => Handle::Special("a submodule (gitlink)"),
+        _ => Handle::Blob(e.id),
+    };
+    items.push((path.to_owned(), handle.into()));
+}
+
+/// The day folder (`contributions/2026/03/05`) a ledger path of the index is in, at any
+/// depth below it: the folders a cache keeps (contributions and approvals).
+fn day_folder_of(rel: &[u8]) -> Option<&[u8]> {
+    let mut slashes = rel.iter().enumerate().filter(|(_, b)| **b == b'/');
+    let (first, _) = slashes.next()?;
+    let (end, _) = slashes.nth(2)?;
+    let top = &rel[..first];
+    let cached = [RecordType::Contribution, RecordType::Approval];
+    cached
+        .iter()
+        .any(|k| k.folder().as_bytes() == top)
+        .then_some(&rel[..end])
+}
+
+/// Whether an entry of a day folder (its `name` in the folder, its ledger path `rel`) is
+/// one a revision's tree lists as it is: a regular file with content, directly in the
+/// folder, under a UTF-8 name. (No name under a record folder is one the ledger ignores:
+/// each is a record, a keep file or a stray, all listed.)
+fn plain_file(e: &Entry<'_>, name: &[u8], rel: &[u8]) -> bool {
+    e.stage == 0
+        && !e.intent
+        && matches!(e.mode, 0o100644 | 0o100755)
+        && !name.contains(&b'/')
+        && std::str::from_utf8(rel).is_ok()
+}
+
+/// The id of the tree git writes for a folder of regular files (`entries`, sorted by name,
+/// as the index keeps them): `<mode> <name>\0<id>` for each, hashed as a tree object.
+fn tree_id(entries: &[Entry<'_>]) -> Oid {
+    let mut body = Vec::with_capacity(entries.len() * 64);
+    for e in entries {
+        let name = e.path.rsplit(|&b| b == b'/').next().unwrap_or(e.path);
+        body.extend_from_slice(if e.mode == 0o100755 {
+            b"100755 "
+        } else {
+            b"100644 "
+        });
+        body.extend_from_slice(name);
+        body.push(0);
+        body.extend_from_slice(e.id.as_bytes());
+    }
+    let mut hasher = Sha1::new();
+    hasher.update(format!("tree {}\0", body.len()).as_bytes());
+    hasher.update(&body);
+    Oid::from_bytes(&hasher.finalize()).unwrap_or(Oid::ZERO_SHA1)
 }
 
 /// Whether a path of the index is one the ledger reads: `ovn.toml`, or a file in a record
@@ -167,5 +387,47 @@ mod tests {
         assert!(!in_ledger("README.md"));
         assert!(!in_ledger("src/main.rs"));
         assert!(!in_ledger("agents"));
+    }
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
+    /// The tree id computed from the index's entries is the one git writes, executable bits
+    /// and name order included, so a staged folder meets its committed self in the cache.
+    #[test]
+    fn a_folder_s_tree_id_is_the_one_git_writes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(tmp.path()).unwrap();
+        let day = tmp.path().join("contributions/2026/01/02");
+        std::fs::create_dir_all(&day).unwrap();
+        for name in ["b.toml", "a.toml", "a-b.toml", "ab.toml"] {
+            std::fs::write(day.join(name), format!("id = \"{name}\"\n")).unwrap();
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(day.join("b.toml"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let want = tree
+            .get_path(Path::new("contributions/2026/01/02"))
+            .unwrap()
+            .id();
+        let files = entries::read(&repo.path().join("index"), repo.path()).unwrap();
+        let listed = files.entries().unwrap();
+        assert_eq!(listed.len(), 4);
+        assert!(listed.iter().any(|e| e.mode == 0o100755));
+        assert_eq!(tree_id(&listed), want);
+        assert_eq!(
+            day_folder_of(b"contributions/2026/01/02/a.toml"),
+            Some(&b"contributions/2026/01/02"[..])
+        );
+        assert_eq!(day_folder_of(b"contributions/2026/01/a.toml"), None);
+        assert_eq!(day_folder_of(b"agents/a/b/c/d.toml"), None);
     }
 }

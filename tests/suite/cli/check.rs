@@ -837,3 +837,161 @@ fn a_working_tree_with_a_stray_file_is_never_replayed() {
     assert_eq!(code, 0, "{out}");
     assert!(stored_answers(&dir).is_empty());
 }
+
+/// `check --staged` in every output format, with the cache and without: (code, stdout) each.
+fn staged_both_ways(s: &Sandbox, dir: &Path) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    for format in ["human", "short", "json"] {
+        let args = ["check", "--staged", "--format", format];
+        let cached = stdout(s.ovn(dir).args(args));
+        let fresh = stdout(s.ovn(dir).args(args).arg("--no-cache"));
+        assert_eq!(cached, fresh, "--format {format}, cached and not");
+        out.push(cached);
+    }
+    out
+}
+
+/// The staged check takes unchanged day folders from the cache and reads the changed ones
+/// from the index, with and without git's split index (which libgit2 cannot read): after an
+/// edit staged but undone in the working tree, a new file, a deleted file and a renamed
+/// folder, its every output is the uncached one's, byte for byte.
+#[test]
+fn staged_through_the_cache_is_the_uncached_check() {
+    const EDITED: &str = "contributions/2026/03/01/01kjkb3q00bx3jdv2fxj7113x3.toml";
+    for split in [false, true] {
+        let s = Sandbox::new();
+        let dir = common::fablab_repo(&s, "staged-cached");
+        if split {
+            s.git(&dir, &["config", "core.splitIndex", "true"]);
+            s.git(&dir, &["update-index", "--split-index"]);
+        }
+        // The cache knows every folder of HEAD, summarised.
+        assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
+        let clean = staged_both_ways(&s, &dir);
+        assert_eq!(clean[0].0, 0, "{}", clean[0].1);
+        assert!(clean[0].1.starts_with("ok: 384 records"), "{}", clean[0].1);
+        // A bad edit, staged, then undone in the working tree only: the commit would hold it.
+        let text = std::fs::read_to_string(dir.join(EDITED)).unwrap();
+        std::fs::write(dir.join(EDITED), text.replace("lukas", "nobody")).unwrap();
+        s.git(&dir, &["add", EDITED]);
+        std::fs::write(dir.join(EDITED), &text).unwrap();
+        let edited = staged_both_ways(&s, &dir);
+        assert_eq!(edited[1].0, 1, "{}", edited[1].1);
+        assert!(
+            edited[1]
+                .1
+                .contains("01kjkb3q00bx3jdv2fxj7113x3.toml:2:9: error[unknown-reference]"),
+            "{}",
+            edited[1].1
+        );
+        // A new file in a new folder, by an agent the index lacks; then its agent too.
+        write_files(&dir, &[NEW_AGENT, BY_NEW_AGENT]);
+        s.git(&dir, &["add", BY_NEW_AGENT.0]);
+        s.git(&dir, &["reset", "-q", "--", EDITED]);
+        let new = staged_both_ways(&s, &dir);
+        assert_eq!(new[0].0, 1, "{}", new[0].1);
+        s.git(&dir, &["add", NEW_AGENT.0]);
+        let new = staged_both_ways(&s, &dir);
+        assert_eq!(new[0], (0, "ok: 386 records, no problems\n".to_owned()));
+        // A deleted file, and a renamed folder (its records' dates no longer match it).
+        s.git(&dir, &["rm", "-q", EDITED]);
+        let deleted = staged_both_ways(&s, &dir);
+        assert_eq!(deleted[0], (0, "ok: 385 records, no problems\n".to_owned()));
+        s.git(
+            &dir,
+            &["mv", "contributions/2026/03/03", "contributions/2026/03/02"],
+        );
+        let renamed = staged_both_ways(&s, &dir);
+        assert_eq!(renamed[1].0, 1, "{}", renamed[1].1);
+        assert!(
+            renamed[1].1.contains("contributions/2026/03/02/"),
+            "{}",
+            renamed[1].1
+        );
+        // Once committed, the staged folders the check cached serve the commit's check.
+        s.git(
+            &dir,
+            &["mv", "contributions/2026/03/02", "contributions/2026/03/03"],
+        );
+        s.git(&dir, &["commit", "-qm", "staged"]);
+        let committed = staged_both_ways(&s, &dir);
+        assert_eq!(
+            committed[0],
+            (0, "ok: 385 records, no problems\n".to_owned())
+        );
+        let at = stdout(s.ovn(&dir).args(["check", "--at", "HEAD"]));
+        assert!(at.1.starts_with("ok: 385 records at "), "{}", at.1);
+    }
+}
+
+/// A `git add -N` entry has no content and is skipped, a staged link is reported and not
+/// followed, and `GIT_INDEX_FILE` names the index read, with the cache as without it.
+#[test]
+fn staged_through_the_cache_skips_intents_and_honours_the_index_file() {
+    let s = Sandbox::new();
+    let dir = common::fablab_repo(&s, "staged-intent");
+    assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
+    write_files(
+        &dir,
+        &[(
+            "contributions/2026/03/01/01bbbbbbbbbbbbbbbbbbbbbbb1.toml",
+            "id = 3\n",
+        )],
+    );
+    s.git(
+        &dir,
+        &[
+            "add",
+            "-N",
+            "contributions/2026/03/01/01bbbbbbbbbbbbbbbbbbbbbbb1.toml",
+        ],
+    );
+    std::os::unix::fs::symlink(
+        "/etc/passwd",
+        dir.join("contributions/2026/03/03/01bbbbbbbbbbbbbbbbbbbbbbb2.toml"),
+    )
+    .unwrap();
+    s.git(
+        &dir,
+        &[
+            "add",
+            "contributions/2026/03/03/01bbbbbbbbbbbbbbbbbbbbbbb2.toml",
+        ],
+    );
+    let out = staged_both_ways(&s, &dir);
+    assert_eq!(out[1].0, 1, "{}", out[1].1);
+    assert!(
+        out[1].1.contains("01bbbbbbbbbbbbbbbbbbbbbbb2.toml"),
+        "{}",
+        out[1].1
+    );
+    assert!(
+        !out[1].1.contains("01bbbbbbbbbbbbbbbbbbbbbbb1.toml"),
+        "{}",
+        out[1].1
+    );
+    assert!(!out[0].1.contains("root:"), "{}", out[0].1);
+    // Another index, holding HEAD: what it names is checked, not `.git/index`.
+    let other = dir.join(".git/other-index");
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let status = git
+        .args(["read-tree", "HEAD"])
+        .env("GIT_INDEX_FILE", &other)
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for cache in [true, false] {
+        let mut cmd = s.ovn(&dir);
+        cmd.args(["check", "--staged"])
+            .env("GIT_INDEX_FILE", &other);
+        if !cache {
+            cmd.arg("--no-cache");
+        }
+        assert_eq!(
+            stdout(&mut cmd),
+            (0, "ok: 384 records, no problems\n".to_owned())
+        );
+    }
+}

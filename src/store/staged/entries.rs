@@ -1,0 +1,344 @@
+//! git's index read straight from its bytes, split index included, for `--staged`.
+//!
+//! libgit2 reads an index of a million entries into one allocation per entry (a few hundred
+//! milliseconds) and cannot read a split index at all (`core.splitIndex`, the setting that
+//! makes `ovn log` cheap in a large checkout), so a pre-commit hook in such a checkout could
+//! not run `ovn check --staged`. This reader holds the file's bytes and lists each entry as a
+//! few fields and a slice of its name, nothing copied.
+//!
+//! Only what it fully understands is read: versions 2 and 3 with SHA-1 ids, and of the
+//! required extensions (a lower-case signature) only the split index's `link`, whose shared
+//! part is merged the way git merges it (entries the delete bitmap names dropped, those the
+//! replace bitmap names given the split file's first entries, nameless, in order; the split
+//! file's other entries added). Anything else (version 4, a sparse index, an extension or
+//! bitmap that does not read, a shared file whose checksum is not the one the link names)
+//! gives `None`, and the caller falls back to libgit2, which reads what it can and says what
+//! it cannot. The trailing checksum is not verified, as git itself does not on a read (only
+//! `git fsck` does): hashing 100 MB would cost more than the rest of the read.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use git2::Oid;
+
+/// Length of a SHA-1 id and of the index's checksum.
+const HASH: usize = 20;
+/// `git add -N` (intent to add), in the extended flags.
+const INTENT_TO_ADD: u16 = 1 << 13;
+
+/// One entry of the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Entry<'a> {
+    /// Repository-relative path, as stored (not necessarily UTF-8).
+    pub path: &'a [u8],
+    /// git's file mode (`0o100644`, `0o120000`, ...).
+    pub mode: u32,
+    /// The blob (or, for a submodule, commit) id.
+    pub id: Oid,
+    /// The merge stage: 0, or 1 to 3 for a conflict.
+    pub stage: u8,
+    /// Staged with `git add -N`: no content, not in a commit.
+    pub intent: bool,
+}
+
+/// The bytes of an index and, for a split index, of its shared part (read when the index
+/// is found to link to one).
+pub(super) struct Files {
+    own: Vec<u8>,
+    shared: OnceLock<Option<Vec<u8>>>,
+    index: PathBuf,
+    git_dir: PathBuf,
+}
+
+/// One file of the index, parsed: its entries and, for a split index, the link.
+struct Parsed<'a> {
+    entries: Vec<Entry<'a>>,
+    link: Option<Link>,
+}
+
+/// The `link` extension: the shared index's id and what of it is deleted or replaced.
+struct Link {
+    shared: [u8; HASH],
+    delete: Vec<u32>,
+    replace: Vec<u32>,
+}
+
+/// Reads the index at `index` (a split index's shared part is found in `git_dir`, else
+/// beside the index, as git finds it). An error only when the file cannot be read.
+pub(super) fn read(index: &Path, git_dir: &Path) -> std::io::Result<Files> {
+    Ok(Files {
+        own: std::fs::read(index)?,
+        shared: OnceLock::new(),
+        index: index.to_path_buf(),
+        git_dir: git_dir.to_path_buf(),
+    })
+}
+
+impl Files {
+    /// Every entry, sorted by path and stage as git keeps them; `None` when the index is not
+    /// one this reader understands (see the module's comment).
+    pub(super) fn entries(&self) -> Option<Vec<Entry<'_>>> {
+        let own = parse(&self.own)?;
+        let Some(link) = own.link else {
+            return Some(own.entries);
+        };
+        if link.shared == [0; HASH] {
+            // Split, but with no shared part yet: the file holds every entry.
+            return (link.delete.is_empty() && link.replace.is_empty()).then_some(own.entries);
+        }
+        let shared = self
+            .shared
+            .get_or_init(|| self.shared_bytes(&link.shared))
+            .as_ref()?;
+        let base = parse(shared)?;
+        if base.link.is_some() {
+            return None;
+        }
+        merge(base.entries, own.entries, &link)
+    }
+
+    /// The bytes of the shared index `id`, when found and its checksum is `id` (the name is
+    /// the checksum: any other file is not the one linked to).
+    fn shared_bytes(&self, id: &[u8; HASH]) -> Option<Vec<u8>> {
+        let name = format!("sharedindex.{}", Oid::from_bytes(id).ok()?);
+        let beside = self.index.parent().map(|d| d.join(&name));
+        let bytes = [Some(self.git_dir.join(&name)), beside]
+            .into_iter()
+            .flatten()
+            .find_map(|path| std::fs::read(path).ok())?;
+        let sum = bytes.len().checked_sub(HASH).map(|at| &bytes[at..]);
+        (sum == Some(&id[..])).then_some(bytes)
+    }
+}
+
+/// A split index's entries: the shared ones (`base`) with the link's deletions and
+/// replacements, and the split file's (`own`: the replacements first, nameless, then the
+/// added ones), as git's `merge_base_index` makes them.
+fn merge<'a>(base: Vec<Entry<'a>>, own: Vec<Entry<'a>>, link: &Link) -> Option<Vec<Entry<'a>>> {
+    let mut keep: Vec<Option<Entry<'a>>> = base.into_iter().map(Some).collect();
+    for &i in &link.delete {
+        *keep.get_mut(i as usize)? = None;
+    }
+    let mut own = own.into_iter();
+    for &i in &link.replace {
+        let slot = keep.get_mut(i as usize)?;
+        let (Some(old), Some(new)) = (slot.as_ref(), own.next()) else {
+            // Replaced and deleted at once, or no entry for it: git calls that corrupt.
+            return None;
+        };
+        if !new.path.is_empty() {
+            return None;
+        }
+        *slot = Some(Entry {
+            path: old.path,
+            ..new
+        });
+    }
+    let added: Vec<Entry<'a>> = own.collect();
+    if added.iter().any(|e| e.path.is_empty()) {
+        return None;
+    }
+    let mut out: Vec<Entry<'a>> = keep.into_iter().flatten().collect();
+    if added.is_empty() {
+        return Some(out);
+    }
+    // An added entry takes the place of a kept one with its path and stage, as git's add
+    // with "ok to replace" does.
+    fn key<'e>(e: &Entry<'e>) -> (&'e [u8], u8) {
+        (e.path, e.stage)
+    }
+    out.retain(|e| added.binary_search_by(|a| key(a).cmp(&key(e))).is_err());
+    out.extend(added);
+    out.sort_by(|a, b| key(a).cmp(&key(b)));
+    Some(out)
+}
+
+/// The entries and link of one index file, or `None` where it is not one this reader
+/// understands.
+fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
+    let body = bytes.get(..bytes.len().checked_sub(HASH)?)?;
+    if body.get(..4)? != b"DIRC" {
+        return None;
+    }
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
+    };
+    let version = word(4)?;
+    if !(2..=3).contains(&version) {
+        return None;
+    }
+    let count = word(8)? as usize;
+    // Never trusted to be small: an entry is at least 64 bytes.
+    let mut entries = Vec::with_capacity(count.min(body.len() / 64));
+    let mut at = 12;
+    for _ in 0..count {
+        let (entry, len) = entry(body.get(at..)?, version)?;
+        entries.push(entry);
+        at += len;
+    }
+    let mut link = None;
+    while at < body.len() {
+        let sig = body.get(at..at + 4)?;
+        let size = word(at + 4)? as usize;
+        let data = body.get(at + 8..(at + 8).checked_add(size)?)?;
+        if sig == b"link" {
+            link = Some(read_link(data)?);
+        } else if sig[0].is_ascii_lowercase() {
+            // A required extension this reader does not know (a sparse index's `sdir`).
+            return None;
+        }
+        at += 8 + size;
+    }
+    Some(Parsed { entries, link })
+}
+
+/// One entry at the start of `bytes` (an index of `version`), and its length with padding.
+fn entry(bytes: &[u8], version: u32) -> Option<(Entry<'_>, usize)> {
+    let fixed = bytes.get(..62)?;
+    let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
+    let id = Oid::from_bytes(&fixed[40..60]).ok()?;
+    let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
+    let extended = flags & 0x4000 != 0;
+    if extended && version < 3 {
+        return None;
+    }
+    let (name_at, intent) = if extended {
+        let more = u16::from_be_bytes(bytes.get(62..64)?.try_into().ok()?);
+        (64, more & INTENT_TO_ADD != 0)
+    } else {
+        (62, false)
+    };
+    // The flags hold the name's length below 0xfff; a longer name is found by its NUL.
+    let short = usize::from(flags & 0xfff);
+    let len = if short < 0xfff {
+        (*bytes.get(name_at + short)? == 0).then_some(short)?
+    } else {
+        bytes.get(name_at..)?.iter().position(|&b| b == 0)?
+    };
+    let path = &bytes[name_at..name_at + len];
+    let padded = (name_at + len + 8) / 8 * 8;
+    if bytes.len() < padded {
+        return None;
+    }
+    let entry = Entry {
+        path,
+        mode,
+        id,
+        stage: ((flags >> 12) & 3) as u8,
+        intent,
+    };
+    Some((entry, padded))
+}
+
+/// The `link` extension's data: the shared index's id, then (when present) the delete and
+/// replace bitmaps.
+fn read_link(data: &[u8]) -> Option<Link> {
+    let shared: [u8; HASH] = data.get(..HASH)?.try_into().ok()?;
+    let rest = &data[HASH..];
+    if rest.is_empty() {
+        return Some(Link {
+            shared,
+            delete: Vec::new(),
+            replace: Vec::new(),
+        });
+    }
+    let (delete, used) = ewah(rest)?;
+    let (replace, used2) = ewah(&rest[used..])?;
+    (used + used2 == rest.len()).then_some(Link {
+        shared,
+        delete,
+        replace,
+    })
+}
+
+/// The positions of the set bits of a bitmap in git's EWAH form (`ewah/ewah_io.c`), and the
+/// bytes it took: its size in bits, its count of 64-bit words, the words (runs of a repeated
+/// bit, each followed by literal words), and the position of the last run word; big-endian.
+fn ewah(bytes: &[u8]) -> Option<(Vec<u32>, usize)> {
+    let word32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    };
+    let bits = word32(0)?;
+    let words = word32(4)? as usize;
+    let end = 8usize.checked_add(words.checked_mul(8)?)?;
+    let word64 = |k: usize| -> Option<u64> {
+        let at = 8 + 8 * k;
+        Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    };
+    word32(end)?;
+    let mut out = Vec::new();
+    let (mut k, mut pos) = (0usize, 0u64);
+    while k < words {
+        let rlw = word64(k)?;
+        let run = (rlw >> 1) & 0xffff_ffff;
+        let literals = (rlw >> 33) as usize;
+        // Never past the bitmap's size (a hostile run would otherwise list billions).
+        if pos + run * 64 > u64::from(bits) + 63 {
+            return None;
+        }
+        if rlw & 1 == 1 {
+            // A run of set bits: never written for a split index's bitmaps, but valid.
+            for b in 0..run * 64 {
+                out.push(u32::try_from(pos + b).ok()?);
+            }
+        }
+        pos += run * 64;
+        for l in 0..literals {
+            let lit = word64(k + 1 + l)?;
+            for b in 0..64 {
+                if lit >> b & 1 == 1 {
+                    out.push(u32::try_from(pos + b).ok()?);
+                }
+            }
+            pos += 64;
+        }
+        k += 1 + literals;
+    }
+    if k != words || out.last().is_some_and(|&last| last >= bits) {
+        return None;
+    }
+    Some((out, end + 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ewah_bitmap_reads_as_git_writes_it() {
+        // Bits 1 and 70 of 71: a run word (no run, two literals), then the literals.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&71u32.to_be_bytes());
+        bytes.extend_from_slice(&3u32.to_be_bytes());
+        bytes.extend_from_slice(&(2u64 << 33).to_be_bytes());
+        bytes.extend_from_slice(&2u64.to_be_bytes());
+        bytes.extend_from_slice(&(1u64 << 6).to_be_bytes());
+        bytes.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(ewah(&bytes), Some((vec![1, 70], bytes.len())));
+        // A run of 64 zero bits, then one literal.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&66u32.to_be_bytes());
+        bytes.extend_from_slice(&2u32.to_be_bytes());
+        bytes.extend_from_slice(&((1u64 << 33) | (1 << 1)).to_be_bytes());
+        bytes.extend_from_slice(&3u64.to_be_bytes());
+        bytes.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(ewah(&bytes), Some((vec![64, 65], bytes.len())));
+        assert_eq!(ewah(&bytes[..bytes.len() - 1]), None);
+    }
+
+    #[test]
+    fn what_is_not_an_index_is_not_read() {
+        assert!(parse(b"").is_none());
+        assert!(parse(&[0; 40]).is_none());
+        let mut v4 = b"DIRC\0\0\0\x04\0\0\0\0".to_vec();
+        v4.extend_from_slice(&[0; HASH]);
+        assert!(parse(&v4).is_none());
+        let mut v2 = b"DIRC\0\0\0\x02\0\0\0\0".to_vec();
+        v2.extend_from_slice(&[0; HASH]);
+        assert!(parse(&v2).is_some_and(|p| p.entries.is_empty()));
+        // An entry count larger than the file.
+        let mut many = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
+        many.extend_from_slice(&[0; HASH]);
+        assert!(parse(&many).is_none());
+    }
+}

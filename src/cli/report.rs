@@ -372,8 +372,10 @@ pub fn run(
     // A report of contributions can be put together from kept parts, which a quick load
     // (summaries, and the corrections in full) is enough for; a report of payouts reads no
     // contribution at all (payouts and payments), so the verdict's quick load is enough.
+    // A report of claims without a payout preview is put together from kept parts too.
     let need = match args.command {
         ReportCommand::Contributions(_) => Need::Projects(&[]),
+        ReportCommand::Claims(_) if amount.is_none() => Need::Projects(&[]),
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
     };
@@ -438,8 +440,20 @@ pub fn run(
                     ));
                 }
             }
-            let r = report::claims(&source.ledger, &query, amount)
-                .map_err(|e| CliError::usage(e.to_string(), None))?;
+            let r = match amount {
+                Some(_) => report::claims(&source.ledger, &query, amount)
+                    .map_err(|e| CliError::usage(e.to_string(), None))?,
+                None => match parts::claims(&source.store, &source.commit, &source.ledger, &query)?
+                {
+                    Some(r) => r,
+                    None => {
+                        let (loaded, _) = source.store.load_revision(&source.commit)?;
+                        source.ledger = loaded.ledger;
+                        parts::claims(&source.store, &source.commit, &source.ledger, &query)?
+                            .expect("a full load always answers")
+                    }
+                },
+            };
             let mut rendered = claims(&r, amount, mu, &currency, &scope);
             // A claim a fork overpaid stays in view (see PAYOUT LINE in ovn-ledger(5)).
             let projects: std::collections::BTreeSet<&Id> =

@@ -498,14 +498,17 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// The ledger, the checked query and the full commit id, for `ovn export`.
+/// The ledger, the checked query and the full commit id, for `ovn export`. `need`: what of
+/// the ledger the export reads (`Need::Checks` for one of the payout records alone, which a
+/// quick load holds whole).
 pub(super) fn load_for_export(
     common: &Common,
     cwd: &Path,
     ctx: &Context,
+    need: Need<'static>,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common, ctx.now.date_naive())?;
-    let source = load(cwd, ctx, common.period.at.as_deref(), Need::Whole)?;
+    let source = load(cwd, ctx, common.period.at.as_deref(), need)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;

@@ -1,5 +1,7 @@
-//! `ovn report contributions` from kept parts: the groups each day folder contributed to a
-//! question, reused while the folder (and everything else the question reads) is unchanged.
+//! `ovn report contributions` and `ovn report claims` from kept parts: the groups (or the
+//! claims' sums by project and agent) each day folder contributed to a question, reused
+//! while the folder (and everything else the question reads) is unchanged. Both reports go
+//! through one driver (`by_parts`), so they key, read and write their parts alike.
 //!
 //! A report counts day folder by day folder and adds the folders up in path order
 //! ([`report::contributions_by_folder`], [`report::merge_groups`]), so a folder's groups
@@ -9,7 +11,9 @@
 //!   the contributions (`ovn.toml`, agents, projects, agreements, ...), which fix the values;
 //! - the day folder's path and tree id, which fix its records;
 //! - the ids that corrections anywhere name among its records, which decide which of them
-//!   count. A quick load only knows a summarised folder's ids by hash, so it names every
+//!   count (and, for claims, which record a payment made before a correction now counts
+//!   for: the payments are in the digest, the corrections they follow name the records).
+//!   A quick load only knows a summarised folder's ids by hash, so it names every
 //!   correction target whose hash one of its records has: never fewer than the true ones,
 //!   and more only on a hash collision, which costs a miss, never a wrong part.
 
@@ -281,11 +285,6 @@ fn decode_groups(mut input: &[u8]) -> Option<Groups> {
     let input = &mut input;
     let n = usize::try_from(get_u64(input)?).ok()?;
     let mut out = Vec::with_capacity(n.min(input.len()));
-    let decimal = |input: &mut &[u8]| {
-        let (d, rest) = input.split_first_chunk::<16>()?;
-        *input = rest;
-        Some(Decimal::deserialize(*d))
-    };
     for _ in 0..n {
         let words = get_u64(input)?;
         let key = (0..words)

@@ -443,16 +443,7 @@ pub fn run(
             let r = match amount {
                 Some(_) => report::claims(&source.ledger, &query, amount)
                     .map_err(|e| CliError::usage(e.to_string(), None))?,
-                None => match parts::claims(&source.store, &source.commit, &source.ledger, &query)?
-                {
-                    Some(r) => r,
-                    None => {
-                        let (loaded, _) = source.store.load_revision(&source.commit)?;
-                        source.ledger = loaded.ledger;
-                        parts::claims(&source.store, &source.commit, &source.ledger, &query)?
-                            .expect("a full load always answers")
-                    }
-                },
+                None => kept_claims(&mut source, &query)?,
             };
             let mut rendered = claims(&r, amount, mu, &currency, &scope);
             // A claim a fork overpaid stays in view (see PAYOUT LINE in ovn-ledger(5)).
@@ -496,6 +487,20 @@ pub fn run(
     }
     super::discard(source.ledger);
     Ok(EXIT_OK)
+}
+
+/// The claims report of `query` (without a payout preview) from kept parts, loading
+/// `source`'s ledger in full when its quick load cannot answer.
+fn kept_claims(source: &mut Source, query: &Query) -> Result<report::ClaimsReport, CliError> {
+    if let Some(r) = parts::claims(&source.store, &source.commit, &source.ledger, query)? {
+        return Ok(r);
+    }
+    let (loaded, _) = source.store.load_revision(&source.commit)?;
+    source.ledger = loaded.ledger;
+    Ok(
+        parts::claims(&source.store, &source.commit, &source.ledger, query)?
+            .expect("a full load always answers"),
+    )
 }
 
 /// The ledger, the checked query and the full commit id, for `ovn export`. `need`: what of

@@ -19,6 +19,8 @@
 //! | a stored answer (`answers/`) | [`answer`] | version, the ledger's place in the repository, the command and its parsed arguments (and the day for a payout preview), each revision named and the commit it resolved to (and `HEAD`'s) |
 //! | a month's report parts (`reports/`) | [`report_month`] | version, month path, a digest of the ledger's non-contribution entries, the query and `--by` |
 //! | one day's report part, inside it | [`report_day`] | folder path, folder tree id, the correction targets its records may hold |
+//! | a month's claims report parts (`reports/`) | [`claims_month`] | version, month path, a digest of the ledger's non-contribution entries (agreements, rates, payouts, ...), the query (projects, agents, dates) |
+//! | one day's claims part, inside it | [`report_day`] | as a report part's |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //!
@@ -132,6 +134,14 @@ pub fn report_month(month: &str, context: &str, query: &impl Debug, by: &impl De
     format!("{KEY_PREFIX} report contributions {month} {context} {query:?} {by:?}")
 }
 
+/// The key of the file of a month's claims report parts (the claims of each day folder by
+/// project and agent): the month, the ledger's entries other than contributions (`context`,
+/// a digest: agreements, rates and the payouts that repaid claims fix every claim) and the
+/// query (its `until` dates the claims, its projects and dates select them).
+pub fn claims_month(month: &str, context: &str, query: &impl Debug) -> String {
+    format!("{KEY_PREFIX} report claims {month} {context} {query:?}")
+}
+
 /// The key of one day folder's report part: the folder, its tree id, and the correction
 /// targets its records may hold (sorted), which decide which of them count.
 pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
@@ -165,6 +175,7 @@ mod tests {
             answer("", "check x", &[("HEAD", id)]),
             worktree_answer("/l", "", "check x", &[0; 32]),
             report_month("contributions/2026/03", "d", &1, &2),
+            claims_month("contributions/2026/03", "d", &1),
             totals(id, "air", Decimal::new(100, 0)),
         ];
         for key in keys {

@@ -13,8 +13,9 @@
 //!   a ledger clean without decoding its records;
 //! - **picks** (`picks/`, [`folders`]): the few records of a summarised folder a payout of
 //!   some projects needs, so they are not cut out of the folder's entry again;
-//! - **report parts** (`reports/`, [`reports`]): a contributions report's groups per day
-//!   folder, so a report after a new commit only counts the folders that changed;
+//! - **report parts** (`reports/`, [`reports`]): a contributions report's groups, and a
+//!   claims report's sums, per day folder, so a report after a new commit only counts the
+//!   folders that changed;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,

@@ -1,5 +1,7 @@
-//! `ovn report contributions` from kept parts: the groups each day folder contributed to a
-//! question, reused while the folder (and everything else the question reads) is unchanged.
+//! `ovn report contributions` and `ovn report claims` from kept parts: the groups (or the
+//! claims' sums by project and agent) each day folder contributed to a question, reused
+//! while the folder (and everything else the question reads) is unchanged. Both reports go
+//! through one driver (`by_parts`), so they key, read and write their parts alike.
 //!
 //! A report counts day folder by day folder and adds the folders up in path order
 //! ([`report::contributions_by_folder`], [`report::merge_groups`]), so a folder's groups
@@ -9,7 +11,9 @@
 //!   the contributions (`ovn.toml`, agents, projects, agreements, ...), which fix the values;
 //! - the day folder's path and tree id, which fix its records;
 //! - the ids that corrections anywhere name among its records, which decide which of them
-//!   count. A quick load only knows a summarised folder's ids by hash, so it names every
+//!   count (and, for claims, which record a payment made before a correction now counts
+//!   for: the payments are in the digest, the corrections they follow name the records).
+//!   A quick load only knows a summarised folder's ids by hash, so it names every
 //!   correction target whose hash one of its records has: never fewer than the true ones,
 //!   and more only on a hash collision, which costs a miss, never a wrong part.
 
@@ -23,8 +27,13 @@ use rust_decimal::Decimal;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
-use crate::core::report::{self, ContributionReport, Dimension, Groups, Query, day_folder_of};
+use crate::core::payout::PayoutError;
+use crate::core::report::{
+    self, ClaimGroups, ClaimSums, ClaimsReport, ContributionReport, Dimension, Groups, Query,
+    day_folder_of,
+};
 use crate::core::summary::id_hash;
+use crate::core::value::Id;
 use crate::store::{Store, StoreError};
 
 /// Why a report could not be made.
@@ -47,9 +56,6 @@ impl From<StoreError> for Error {
 /// summarised folder's part is not kept, or the values cannot be worked out from what the
 /// quick load holds: the caller then loads the ledger in full and asks again, which always
 /// answers.
-///
-/// One function of about a hundred lines because its steps (count the new folders, read the
-/// kept parts, write the months back) share the keys worked out at its start.
 pub fn contributions(
     store: &Store,
     commit: &str,
@@ -57,10 +63,77 @@ pub fn contributions(
     query: &Query,
     by: &[Dimension],
 ) -> Result<Option<ContributionReport>, Error> {
+    let parts = by_parts(
+        store,
+        commit,
+        ledger,
+        |month, context| key::report_month(month, context, query, &by),
+        |wanted| report::contributions_by_folder(ledger, query, by, wanted),
+        encode_groups,
+        decode_groups,
+    )?;
+    Ok(parts.map(|parts| report::merge_groups(by, parts)))
+}
+
+/// The claims report of `query` over `ledger` (loaded at `commit`, quickly or in full),
+/// without a payout preview, using and filling the report cache; `None` as for
+/// [`contributions`], and also when a reconciliation recorded overpaid claims of a project
+/// reported (its notes work the project's claims out again, which needs its records).
+pub fn claims(
+    store: &Store,
+    commit: &str,
+    ledger: &Ledger,
+    query: &Query,
+) -> Result<Option<ClaimsReport>, Error> {
+    let quick = !ledger.elsewhere.folders.is_empty();
+    let reconciled = ledger
+        .payouts
+        .iter()
+        .any(|p| query.project(&p.project.value) && !p.overpaid.is_empty());
+    if quick && reconciled {
+        return Ok(None);
+    }
+    let parts = by_parts(
+        store,
+        commit,
+        ledger,
+        |month, context| key::claims_month(month, context, query),
+        |wanted| report::claims_by_folder(ledger, query, wanted),
+        encode_claims,
+        decode_claims,
+    )?;
+    match parts {
+        Some(parts) => match report::claims_from(ledger, query, None, parts) {
+            Ok(r) => Ok(Some(r)),
+            Err(_) if quick => Ok(None),
+            Err(e) => Err(Error::Query(e.to_string())),
+        },
+        None => Ok(None),
+    }
+}
+
+/// The parts of every day folder of `ledger` (loaded at `commit`) for one question, in path
+/// order: those of the folders held in full counted now (`count`, given which folders to
+/// count), the others read from the report cache under `month_key` (given a month and the
+/// digest of the ledger's other entries), and the months with new parts written back. `None`
+/// when a summarised folder's part is not kept, or counting fails on a quick load (a full
+/// load says it exactly).
+///
+/// One function of about a hundred lines because its steps (count the new folders, read the
+/// kept parts, write the months back) share the keys worked out at its start.
+fn by_parts<'l, G>(
+    store: &Store,
+    commit: &str,
+    ledger: &'l Ledger,
+    month_key: impl Fn(&str, &str) -> String + Sync,
+    count: impl FnOnce(&(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'l str, G)>, PayoutError>,
+    encode: fn(&G, &mut Vec<u8>),
+    decode: fn(&[u8]) -> Option<G>,
+) -> Result<Option<Vec<G>>, Error> {
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = PartCache::of(store) else {
-        return report::contributions(ledger, query, by)
-            .map(Some)
+        return count(&|_| true)
+            .map(|parts| Some(parts.into_iter().map(|(_, g)| g).collect()))
             .map_err(|e| Error::Query(e.to_string()));
     };
     let (context, trees) = store.contribution_trees(commit)?;
@@ -74,7 +147,7 @@ pub fn contributions(
             .unwrap_or_default();
         Some(key::report_day(folder, *tree, &names))
     };
-    let month_key = |month: &str| key::report_month(month, &context, query, &by);
+    let month_key = |month: &str| month_key(month, &context);
 
     // Every day folder with contributions, by month.
     let summarised: BTreeSet<&str> = ledger
@@ -84,13 +157,12 @@ pub fn contributions(
         .map(|(p, _)| p.as_str())
         .collect();
     // The folders held in full are counted now (those of the quick load: only the new ones).
-    let counted =
-        match report::contributions_by_folder(ledger, query, by, |f| !summarised.contains(f)) {
-            Ok(counted) => counted,
-            // Said exactly as a full load says it.
-            Err(_) if quick => return Ok(None),
-            Err(e) => return Err(Error::Query(e.to_string())),
-        };
+    let counted = match count(&|f| !summarised.contains(f)) {
+        Ok(counted) => counted,
+        // Said exactly as a full load says it.
+        Err(_) if quick => return Ok(None),
+        Err(e) => return Err(Error::Query(e.to_string())),
+    };
     let mut months: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for folder in summarised
         .iter()
@@ -104,7 +176,7 @@ pub fn contributions(
     }
 
     // Kept parts of the summarised folders (a quick load has no other way to count them).
-    let mut parts: Vec<(&str, Groups)> = Vec::new();
+    let mut parts: Vec<(&str, G)> = Vec::new();
     let mut kept: HashMap<&str, Kept> = HashMap::new();
     if quick {
         let read: Vec<(&str, Kept)> = months
@@ -119,7 +191,7 @@ pub fn contributions(
             let stored = kept
                 .get(folder_of(folder))
                 .and_then(|parts| parts.iter().find(|(k, _)| *k == key));
-            match stored.and_then(|(_, bytes)| decode_groups(bytes)) {
+            match stored.and_then(|(_, bytes)| decode(bytes)) {
                 Some(groups) => parts.push((folder, groups)),
                 None => return Ok(None),
             }
@@ -131,7 +203,7 @@ pub fn contributions(
     for (folder, groups) in &counted {
         if let Some(key) = part_key(folder) {
             let mut bytes = Vec::new();
-            encode_groups(groups, &mut bytes);
+            encode(groups, &mut bytes);
             fresh
                 .entry(folder_of(folder))
                 .or_default()
@@ -146,10 +218,7 @@ pub fn contributions(
     cache.prune();
     parts.extend(counted);
     parts.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Some(report::merge_groups(
-        by,
-        parts.into_iter().map(|(_, g)| g),
-    )))
+    Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
 }
 
 /// The correction targets each day folder of `ledger` may hold (those it holds, for a
@@ -216,11 +285,6 @@ fn decode_groups(mut input: &[u8]) -> Option<Groups> {
     let input = &mut input;
     let n = usize::try_from(get_u64(input)?).ok()?;
     let mut out = Vec::with_capacity(n.min(input.len()));
-    let decimal = |input: &mut &[u8]| {
-        let (d, rest) = input.split_first_chunk::<16>()?;
-        *input = rest;
-        Some(Decimal::deserialize(*d))
-    };
     for _ in 0..n {
         let words = get_u64(input)?;
         let key = (0..words)
@@ -239,4 +303,49 @@ fn decode_groups(mut input: &[u8]) -> Option<Groups> {
         out.push((key, t));
     }
     input.is_empty().then_some(out)
+}
+
+/// Appends the encoding of a folder's claims to `out` (for the report cache).
+fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
+    put_u64(out, groups.len() as u64);
+    for (project, agent, s) in groups {
+        put_str(out, project.as_str());
+        put_str(out, agent.as_str());
+        for d in [
+            s.equity,
+            s.debt_owed,
+            s.debt_repaid,
+            s.debt_outstanding,
+            s.once_pending,
+        ] {
+            out.extend_from_slice(&d.serialize());
+        }
+    }
+}
+
+/// Decodes what [`encode_claims`] wrote; `None` if it does not parse.
+fn decode_claims(mut input: &[u8]) -> Option<ClaimGroups> {
+    let input = &mut input;
+    let n = usize::try_from(get_u64(input)?).ok()?;
+    let mut out = Vec::with_capacity(n.min(input.len()));
+    for _ in 0..n {
+        let project = Id::parse(get_str(input)?).ok()?;
+        let agent = Id::parse(get_str(input)?).ok()?;
+        let s = ClaimSums {
+            equity: decimal(input)?,
+            debt_owed: decimal(input)?,
+            debt_repaid: decimal(input)?,
+            debt_outstanding: decimal(input)?,
+            once_pending: decimal(input)?,
+        };
+        out.push((project, agent, s));
+    }
+    input.is_empty().then_some(out)
+}
+
+/// A decimal as [`Decimal::serialize`] wrote it.
+fn decimal(input: &mut &[u8]) -> Option<Decimal> {
+    let (d, rest) = input.split_first_chunk::<16>()?;
+    *input = rest;
+    Some(Decimal::deserialize(*d))
 }

@@ -13,6 +13,7 @@ use super::{CliError, EXIT_OK};
 use crate::cache::{answers, key};
 use crate::core::ledger::Ledger;
 use crate::core::{export, valueflows};
+use crate::ops::load::Need;
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
 ///
@@ -151,7 +152,13 @@ fn export(
     path: Option<&Path>,
     mut out: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let (ledger, query, commit) = load_for_export(common, cwd, ctx)?;
+    // CSV and JSON list the payout records and read no contribution: the verdict's quick
+    // load (summaries standing for the day folders) holds all they read.
+    let need = match args.format {
+        ExportFormat::Csv | ExportFormat::Json => Need::Checks,
+        _ => Need::Whole,
+    };
+    let (ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
     let journal = |dialect| {
         export::journal(&ledger, &query, &commit, dialect, args.hours)
             .map_err(|e| CliError::usage(e.to_string(), None))

@@ -372,8 +372,10 @@ pub fn run(
     // A report of contributions can be put together from kept parts, which a quick load
     // (summaries, and the corrections in full) is enough for; a report of payouts reads no
     // contribution at all (payouts and payments), so the verdict's quick load is enough.
+    // A report of claims without a payout preview is put together from kept parts too.
     let need = match args.command {
         ReportCommand::Contributions(_) => Need::Projects(&[]),
+        ReportCommand::Claims(_) if amount.is_none() => Need::Projects(&[]),
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
     };
@@ -438,8 +440,11 @@ pub fn run(
                     ));
                 }
             }
-            let r = report::claims(&source.ledger, &query, amount)
-                .map_err(|e| CliError::usage(e.to_string(), None))?;
+            let r = match amount {
+                Some(_) => report::claims(&source.ledger, &query, amount)
+                    .map_err(|e| CliError::usage(e.to_string(), None))?,
+                None => kept_claims(&mut source, &query)?,
+            };
             let mut rendered = claims(&r, amount, mu, &currency, &scope);
             // A claim a fork overpaid stays in view (see PAYOUT LINE in ovn-ledger(5)).
             let projects: std::collections::BTreeSet<&Id> =
@@ -484,14 +489,31 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// The ledger, the checked query and the full commit id, for `ovn export`.
+/// The claims report of `query` (without a payout preview) from kept parts, loading
+/// `source`'s ledger in full when its quick load cannot answer.
+fn kept_claims(source: &mut Source, query: &Query) -> Result<report::ClaimsReport, CliError> {
+    if let Some(r) = parts::claims(&source.store, &source.commit, &source.ledger, query)? {
+        return Ok(r);
+    }
+    let (loaded, _) = source.store.load_revision(&source.commit)?;
+    source.ledger = loaded.ledger;
+    Ok(
+        parts::claims(&source.store, &source.commit, &source.ledger, query)?
+            .expect("a full load always answers"),
+    )
+}
+
+/// The ledger, the checked query and the full commit id, for `ovn export`. `need`: what of
+/// the ledger the export reads (`Need::Checks` for one of the payout records alone, which a
+/// quick load holds whole).
 pub(super) fn load_for_export(
     common: &Common,
     cwd: &Path,
     ctx: &Context,
+    need: Need<'static>,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common, ctx.now.date_naive())?;
-    let source = load(cwd, ctx, common.period.at.as_deref(), Need::Whole)?;
+    let source = load(cwd, ctx, common.period.at.as_deref(), need)?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;

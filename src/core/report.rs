@@ -480,17 +480,145 @@ pub struct ClaimsReport {
 /// hold, per project and agent; rows are kept for the agents `query` names. With `amount`,
 /// also what a payout of that amount (dated `query.until`, if given) would pay in each project,
 /// exactly as `ovn payout` computes it.
+///
+/// Counted day folder by day folder ([`claims_by_folder`]), then added up in path order
+/// ([`claims_from`]), as [`contributions`] is: a folder's sums can be kept and reused while
+/// the folder is unchanged, and are added in the same order either way.
 pub fn claims(
     ledger: &Ledger,
     query: &Query,
     amount: Option<Decimal>,
 ) -> Result<ClaimsReport, PayoutError> {
+    let folders = claims_by_folder(ledger, query, |_| true)?;
+    claims_from(ledger, query, amount, folders.into_iter().map(|(_, g)| g))
+}
+
+/// What one agent's claims in one project add up to in one day folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimSums {
+    /// Value of the equity claims.
+    pub equity: Decimal,
+    /// What the debt claims repay in all.
+    pub debt_owed: Decimal,
+    /// What recorded payouts repaid on them.
+    pub debt_repaid: Decimal,
+    /// What is still owed on them.
+    pub debt_outstanding: Decimal,
+    /// Value of the once claims no recorded payout has paid.
+    pub once_pending: Decimal,
+}
+
+impl ClaimSums {
+    fn add(&mut self, other: &ClaimSums) {
+        self.equity += other.equity;
+        self.debt_owed += other.debt_owed;
+        self.debt_repaid += other.debt_repaid;
+        self.debt_outstanding += other.debt_outstanding;
+        self.once_pending += other.once_pending;
+    }
+}
+
+/// A day folder's claims: the sums by project and agent (every agent, whatever the query
+/// names: a project's equity share is of all its agents), sorted by project, then agent.
+pub type ClaimGroups = Vec<(Id, Id, ClaimSums)>;
+
+/// The claims of each day folder of the ledger that `wanted` accepts (by folder path), in
+/// path order; see [`claims`]. Every contribution of a wanted folder must be in the ledger,
+/// and so must every correction, wherever it is (they decide what counts and who was paid).
+pub fn claims_by_folder<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> Result<Vec<(&'l str, ClaimGroups)>, PayoutError> {
     let settled = payout::settled_by_records(ledger);
-    let dates: HashMap<&Id, NaiveDate> = ledger
+    // The date and day folder of each contribution of a wanted folder.
+    let places: HashMap<&Id, (NaiveDate, &str)> = ledger
         .contributions
-        .iter()
-        .map(|c| (&c.id.value, c.date.value))
+        .par_iter()
+        .filter_map(|c| {
+            let folder = day_folder_of(ledger.path(c.file));
+            wanted(folder).then_some((&c.id.value, (c.date.value, folder)))
+        })
         .collect();
+    let found: Vec<&Id> = ledger
+        .projects
+        .iter()
+        .filter(|p| query.project(&p.id.value))
+        .map(|p| &p.id.value)
+        .collect();
+    let projects: Vec<&str> = found.iter().map(|p| p.as_str()).collect();
+    let mut folders: BTreeMap<&str, BTreeMap<(usize, Id), ClaimSums>> = BTreeMap::new();
+    payout::for_each_claims(
+        ledger,
+        &projects,
+        query.until,
+        &settled,
+        |i, project_claims| {
+            for c in project_claims {
+                let Some(&(date, folder)) = places.get(&c.contribution) else {
+                    continue;
+                };
+                if !query.dated(date) {
+                    continue;
+                }
+                let sums = folders
+                    .entry(folder)
+                    .or_default()
+                    .entry((i, c.agent))
+                    .or_default();
+                match c.kind {
+                    ClaimKind::Equity => sums.equity += c.value,
+                    ClaimKind::Debt => {
+                        let owed = c.owed.unwrap_or(c.value);
+                        sums.debt_owed += owed;
+                        sums.debt_repaid += c.paid;
+                        sums.debt_outstanding += (owed - c.paid).max(Decimal::ZERO);
+                    }
+                    ClaimKind::Once => {
+                        if c.paid.is_zero() {
+                            sums.once_pending += c.value;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(folders
+        .into_iter()
+        .map(|(folder, sums)| {
+            let groups = sums
+                .into_iter()
+                .map(|((i, agent), s)| (found[i].clone(), agent, s))
+                .collect();
+            (folder, groups)
+        })
+        .collect())
+}
+
+/// The claims report from the claims of day folders (in path order; see
+/// [`claims_by_folder`]). With `amount`, the ledger must hold every contribution of the
+/// projects `query` selects (a payout of them is worked out); without, only what every
+/// report reads (projects, payouts, and every correction).
+pub fn claims_from(
+    ledger: &Ledger,
+    query: &Query,
+    amount: Option<Decimal>,
+    folders: impl IntoIterator<Item = ClaimGroups>,
+) -> Result<ClaimsReport, PayoutError> {
+    let mut sums: HashMap<Id, BTreeMap<Id, ClaimSums>> = HashMap::default();
+    for folder in folders {
+        for (project, agent, s) in folder {
+            let agents = sums.entry(project).or_default();
+            match agents.get_mut(&agent) {
+                Some(total) => total.add(&s),
+                None => {
+                    agents.insert(agent, s);
+                }
+            }
+        }
+    }
+    let settled = payout::settled_by_records(ledger);
     let mut rows = Vec::new();
     let mut next = Vec::new();
     let projects: Vec<&Project> = ledger
@@ -499,31 +627,17 @@ pub fn claims(
         .filter(|p| query.project(&p.id.value))
         .collect();
     let ids: Vec<&str> = projects.iter().map(|p| p.id.value.as_str()).collect();
-    payout::for_each_claims(ledger, &ids, query.until, &settled, |i, project_claims| {
-        let p = projects[i];
+    for p in &projects {
         let project = p.id.value.as_str();
         let mut by_agent: BTreeMap<Id, ClaimRow> = BTreeMap::new();
-        for c in project_claims {
-            if !dates.get(&c.contribution).is_some_and(|&d| query.dated(d)) {
-                continue;
-            }
-            let row = by_agent
-                .entry(c.agent.clone())
-                .or_insert_with(|| ClaimRow::new(&p.id.value, &c.agent));
-            match c.kind {
-                ClaimKind::Equity => row.equity += c.value,
-                ClaimKind::Debt => {
-                    let owed = c.owed.unwrap_or(c.value);
-                    row.debt_owed += owed;
-                    row.debt_repaid += c.paid;
-                    row.debt_outstanding += (owed - c.paid).max(Decimal::ZERO);
-                }
-                ClaimKind::Once => {
-                    if c.paid.is_zero() {
-                        row.once_pending += c.value;
-                    }
-                }
-            }
+        for (agent, s) in sums.get(&p.id.value).into_iter().flatten() {
+            let mut row = ClaimRow::new(&p.id.value, agent);
+            row.equity = s.equity;
+            row.debt_owed = s.debt_owed;
+            row.debt_repaid = s.debt_repaid;
+            row.debt_outstanding = s.debt_outstanding;
+            row.once_pending = s.once_pending;
+            by_agent.insert(agent.clone(), row);
         }
         let payout = match amount {
             Some(amount) => Some(payout::compute(
@@ -561,8 +675,7 @@ pub fn claims(
             }
         }
         next.extend(payout);
-        Ok(())
-    })?;
+    }
     let mut corrected = payout::paid_before_corrections(ledger, &settled);
     corrected.retain(|c| ids.contains(&c.project.as_str()));
     Ok(ClaimsReport {

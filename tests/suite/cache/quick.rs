@@ -1,6 +1,7 @@
 //! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
-//! reviews and reports of contributions read the day folders' summaries, kept report parts
-//! and the records picked before for a payout's projects instead of every record. They must
+//! reviews, reports of contributions and claims, and exports of payouts read the day
+//! folders' summaries, kept report parts and the records picked before for a payout's
+//! projects instead of every record. They must
 //! answer byte for byte as `--no-cache` does, find every problem a full load finds (by
 //! falling back to one), and really not need the records they do not read.
 
@@ -50,6 +51,21 @@ const QUESTIONS: &[&[&str]] = &[
         "HEAD",
     ],
     &["review", "HEAD~1..HEAD", "--amount", "3000"],
+    &["report", "claims", "--at", "HEAD"],
+    &[
+        "report",
+        "claims",
+        "--agent",
+        "ben",
+        "--until",
+        "2026-06-30",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+    ],
+    &["export", "csv", "--at", "HEAD"],
+    &["export", "json", "-p", "drone", "--at", "HEAD"],
 ];
 
 type Answer = (i32, String, String);
@@ -416,4 +432,49 @@ fn corrections_that_loop_across_folders_are_reported_as_a_full_load_reports_them
     let got = assert_like_no_cache(&s, &dir, "a loop in summaries");
     assert_eq!(got[0].0, 1, "{got:?}");
     assert!(got[0].1.contains("error[correction-loop]"), "{}", got[0].1);
+}
+
+#[test]
+fn kept_claims_follow_the_agreements_rates_and_corrections_they_were_counted_with() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+    // A rate changes every claim of old folders, whose trees do not change: their kept
+    // parts must not be reused (the key names the ledger's other entries).
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("work = \"30\"", "work = \"31\"")).unwrap();
+    commit(&s, &dir, "a new rate");
+    let before = assert_like_no_cache(&s, &dir, "after a new rate");
+    // A correction of a record of an old folder: that folder's part must not be reused
+    // (the key names the corrections its records are targets of).
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000009",
+            "2026-07-05",
+            "mehmet",
+            "lab",
+            "supersedes = \"01kdy02100c3nn0qbbet707xt2\"\n",
+        )],
+        "a correction",
+    );
+    let after = assert_like_no_cache(&s, &dir, "after a correction");
+    let claims = QUESTIONS
+        .iter()
+        .position(|q| q.starts_with(&["report", "claims"]))
+        .unwrap();
+    assert_ne!(
+        before[claims], after[claims],
+        "the correction changes the claims"
+    );
+    // An edit of an old record: its folder's tree changes, and so must its part.
+    let old = dir.join("contributions/2026/03/21/01km6v2300wppns1vc372wvz3n.toml");
+    let text = std::fs::read_to_string(&old).unwrap();
+    assert!(text.contains("hours = \"8\""), "{text}");
+    std::fs::write(&old, text.replace("hours = \"8\"", "hours = \"9\"")).unwrap();
+    commit(&s, &dir, "an edit");
+    let edited = assert_like_no_cache(&s, &dir, "after an edit");
+    assert_ne!(after[claims], edited[claims], "the edit changes the claims");
 }

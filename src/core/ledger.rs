@@ -497,9 +497,12 @@ where
     if !items.is_sorted_by(|a, b| a.0 <= b.0) {
         items.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    // The paths go into one string right away; the handles stay in their own list.
+    // The paths go into one string right away; the handles stay in their own list, a new
+    // one: collected in place, it would keep the listing's allocation (a path and a handle
+    // per file) for the whole read.
     let paths = Paths::from_strs(items.iter().map(|(p, _)| p.as_str()));
-    let handles: Vec<T> = items.into_iter().map(|(_, t)| t).collect();
+    let mut handles: Vec<T> = Vec::with_capacity(items.len());
+    handles.extend(items.into_iter().map(|(_, t)| t));
     let mut diagnostics = Vec::new();
     let mut ledger = Ledger {
         elsewhere,
@@ -616,14 +619,30 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = outcomes
         .iter()
-        .filter(|r| matches!(r.0.1, Some(Parsed::Contribution(_))))
+        .filter(|r| match &r.0 {
+            Body::Clean(_) => true,
+            Body::Other(result) => matches!(result.1, Some(Parsed::Contribution(_))),
+            Body::Nothing => false,
+        })
         .count();
     ledger.contributions.reserve_exact(contributions);
     ledger
         .index
         .reserve(RecordType::Contribution, contributions);
     // Each outcome is freed as soon as it is moved into the ledger.
-    for (pos, Outcome((named, parsed, diags))) in outcomes.into_iter().enumerate() {
+    for (pos, outcome) in outcomes.into_iter().enumerate() {
+        let (named, parsed, diags) = match outcome.0 {
+            Body::Nothing => continue,
+            Body::Clean(c) => {
+                let id = c.id.value.clone();
+                (
+                    Some((RecordType::Contribution, id)),
+                    Some(Parsed::Contribution(c)),
+                    Vec::new(),
+                )
+            }
+            Body::Other(result) => *result,
+        };
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
@@ -652,32 +671,54 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
 
 /// What reading one file came to: the id its name claims, the record, and its problems.
 /// Made by a [`Parser`] (or rebuilt from a cache) and handed back to [`load_files`].
-pub struct Outcome(FileResult);
+///
+/// Two words, whatever the file: a cold read holds one per file until the ledger's lists
+/// are built (and a slot for it while the files are read), so the common case, a clean
+/// contribution, is its record's box alone (its id is the record's own), and anything else
+/// one more box.
+pub struct Outcome(Body);
+
+enum Body {
+    /// Nothing to the ledger (`ovn.toml`, `.gitkeep`, a file outside the record folders).
+    Nothing,
+    /// A contribution without any problem, its file name being its id.
+    Clean(Box<Contribution>),
+    /// Any other outcome.
+    Other(Box<FileResult>),
+}
 
 impl Outcome {
     /// The outcome of a file the ledger does not read (`ovn.toml`, `.gitkeep`, a file
     /// outside the record folders): nothing.
     pub fn nothing() -> Outcome {
-        Outcome((None, None, Vec::new()))
+        Outcome(Body::Nothing)
+    }
+
+    /// One file's result, in the compact form when it is a clean contribution.
+    fn of(result: FileResult) -> Outcome {
+        match result {
+            (None, None, diags) if diags.is_empty() => Outcome::nothing(),
+            (Some((RecordType::Contribution, named)), Some(Parsed::Contribution(c)), diags)
+                if diags.is_empty() && named == c.id.value =>
+            {
+                Outcome(Body::Clean(c))
+            }
+            result => Outcome(Body::Other(Box::new(result))),
+        }
     }
 
     /// A contribution that was read without any problem before (from a cache), now file
     /// `file` of this ledger.
     pub fn contribution(file: FileId, mut record: Box<Contribution>) -> Outcome {
         record.file = file;
-        let id = record.id.value.clone();
-        Outcome((
-            Some((RecordType::Contribution, id)),
-            Some(Parsed::Contribution(record)),
-            Vec::new(),
-        ))
+        Outcome(Body::Clean(record))
     }
 
     /// An approval that was read without any problem before (from a cache), now file `file`.
     pub fn approval(file: FileId, mut record: Box<Approval>) -> Outcome {
         record.file = file;
         let id = record.id.value.clone();
-        Outcome((
+        Outcome::of((
             Some((RecordType::Approval, id)),
             Some(Parsed::Approval(record)),
             Vec::new(),
@@ -687,16 +728,23 @@ impl Outcome {
     /// The contribution, if the file was one and had no problem at all.
     pub fn clean_contribution(&self) -> Option<&Contribution> {
         match &self.0 {
-            (Some(_), Some(Parsed::Contribution(c)), d) if d.is_empty() => Some(c),
-            _ => None,
+            Body::Clean(c) => Some(c),
+            Body::Other(result) => match &**result {
+                (Some(_), Some(Parsed::Contribution(c)), d) if d.is_empty() => Some(c),
+                _ => None,
+            },
+            Body::Nothing => None,
         }
     }
 
     /// The approval, if the file was one and had no problem at all.
     pub fn clean_approval(&self) -> Option<&Approval> {
         match &self.0 {
-            (Some(_), Some(Parsed::Approval(a)), d) if d.is_empty() => Some(a),
-            _ => None,
+            Body::Other(result) => match &**result {
+                (Some(_), Some(Parsed::Approval(a)), d) if d.is_empty() => Some(a),
+                _ => None,
+            },
+            Body::Clean(_) | Body::Nothing => None,
         }
     }
 }
@@ -743,7 +791,7 @@ impl Parser {
         if let Some(Parsed::Contribution(c)) = &mut result.1 {
             self.share_ids(c);
         }
-        Outcome(result)
+        Outcome::of(result)
     }
 
     /// Makes the contribution's agent and project ids the shared copies.
@@ -795,7 +843,7 @@ impl Parser {
             Role::Record(kind, stem, _) => Id::parse(&stem).ok().map(|id| (kind, id)),
             _ => None,
         };
-        Outcome((named, None, vec![diag]))
+        Outcome::of((named, None, vec![diag]))
     }
 
     /// Judges a file that is not read (a stray file is reported; the rest is nothing).
@@ -1044,6 +1092,39 @@ fn misplaced(
             kind.folder()
         ))
     })
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_is_two_words() {
+        // One per file is held through a cold read: a million of them.
+        assert!(std::mem::size_of::<Outcome>() <= 16);
+    }
+
+    #[test]
+    fn a_clean_contribution_is_kept_compact_and_reads_back_the_same() {
+        let file = RawFile {
+            path: "contributions/2026/03/01/c1.toml".to_owned(),
+            bytes: b"id = \"c1\"\nagent = \"ada\"\ndate = 2026-03-01\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n".to_vec(),
+        };
+        let outcome = Outcome::of(parse_file(0, &file, &Settings::default()));
+        assert!(matches!(outcome.0, Body::Clean(_)));
+        assert_eq!(
+            outcome.clean_contribution().map(|c| c.id.value.as_str()),
+            Some("c1")
+        );
+        // Misnamed: not clean, and its problem is kept.
+        let misnamed = RawFile {
+            path: "contributions/2026/03/01/c2.toml".to_owned(),
+            ..file
+        };
+        let outcome = Outcome::of(parse_file(0, &misnamed, &Settings::default()));
+        assert!(outcome.clean_contribution().is_none());
+        assert!(matches!(&outcome.0, Body::Other(r) if !r.2.is_empty()));
+    }
 }
 
 #[cfg(test)]

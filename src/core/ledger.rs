@@ -235,28 +235,52 @@ pub fn is_ledger_path(path: &str) -> bool {
 
 /// The ids of every record file, valid or not, by type: references to a broken record are
 /// not reported again as unknown, and duplicates are found by file name.
+///
+/// A contribution's id is its file name, which the ledger's paths hold already: its entry
+/// is the file's number alone, hashed by that name (a tenth of the bytes of an entry that
+/// held the id again, at a million contributions).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     // Hashed, not ordered: a million contribution ids cost a hash each to insert and to look
     // up, where a tree map compared strings twenty times.
     ids: BTreeMap<RecordType, FxHashMap<Id, FileId>>,
+    /// Contribution files, by the id their name gives (see [`Index::stem`]).
+    contributions: hashbrown::HashTable<FileId>,
+    /// The ledger's paths, shared, for the names of `contributions`.
+    paths: Paths,
     /// Files whose id another file of the same type already has (rare, so kept aside rather
     /// than making every entry a list).
     again: Vec<(RecordType, Id, FileId)>,
 }
 
 impl Index {
+    /// An empty index of the files of `paths`.
+    pub fn over(paths: Paths) -> Index {
+        Index {
+            paths,
+            ..Index::default()
+        }
+    }
+
     /// The file of the record of type `kind` with this id (the first, if several have it).
     pub fn file(&self, kind: RecordType, id: &str) -> Option<FileId> {
+        if kind == RecordType::Contribution
+            && let Some(&file) = self
+                .contributions
+                .find(hash(id), |&f| self.stem(f) == Some(id))
+        {
+            return Some(file);
+        }
         self.ids.get(&kind)?.get(id).copied()
     }
 
     /// Whether a record of type `kind` with this id exists.
     pub fn contains(&self, kind: RecordType, id: &str) -> bool {
-        self.ids.get(&kind).is_some_and(|m| m.contains_key(id))
+        self.file(kind, id).is_some()
     }
 
-    /// All ids of a type, sorted.
+    /// All ids of a type the index holds as [`Id`]s, sorted: every kind but contributions,
+    /// whose ids are their file names (see [`Index::names`], which lists every kind).
     pub fn ids(&self, kind: RecordType) -> impl Iterator<Item = &Id> {
         let mut ids: Vec<&Id> = self
             .ids
@@ -268,11 +292,23 @@ impl Index {
         ids.into_iter()
     }
 
+    /// All ids of a type, contributions included, sorted.
+    pub fn names(&self, kind: RecordType) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = self.ids(kind).map(Id::as_str).collect();
+        if kind == RecordType::Contribution {
+            names.extend(self.contributions.iter().filter_map(|&f| self.stem(f)));
+            names.sort_unstable();
+        }
+        names.into_iter()
+    }
+
     /// Ids that more than one file claims, with those files (first one first).
     pub fn duplicates(&self) -> Vec<(RecordType, &Id, Vec<FileId>)> {
         let mut groups: BTreeMap<(RecordType, &Id), Vec<FileId>> = BTreeMap::new();
         for (kind, id, file) in &self.again {
-            let first = self.ids[kind][id];
+            let Some(first) = self.file(*kind, id.as_str()) else {
+                continue;
+            };
             groups
                 .entry((*kind, id))
                 .or_insert_with(|| vec![first])
@@ -285,25 +321,43 @@ impl Index {
     }
 
     fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
-        match self.ids.entry(kind).or_default().entry(id) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(file);
-            }
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                self.again.push((kind, slot.key().clone(), file));
-            }
+        if self.file(kind, id.as_str()).is_some() {
+            self.again.push((kind, id, file));
+        } else if kind == RecordType::Contribution && self.stem(file) == Some(id.as_str()) {
+            let paths = &self.paths;
+            self.contributions
+                .insert_unique(hash(id.as_str()), file, |&f| {
+                    hash(stem_of(paths, f).unwrap_or_default())
+                });
+        } else {
+            // A contribution whose id is not its file name's (from a cache, say) is
+            // still found, by the id it came with.
+            self.ids.entry(kind).or_default().insert(id, file);
         }
+    }
+
+    /// The id the name of file `file` gives (`contributions/2026/03/01/<id>.toml`).
+    fn stem(&self, file: FileId) -> Option<&str> {
+        stem_of(&self.paths, file)
     }
 
     /// Makes room for `n` ids of `kind` at once (growing a large table by doubling would
     /// briefly hold it twice).
     pub fn reserve(&mut self, kind: RecordType, n: usize) {
-        self.ids.entry(kind).or_default().reserve(n);
+        if kind == RecordType::Contribution {
+            let paths = &self.paths;
+            self.contributions
+                .reserve(n, |&f| hash(stem_of(paths, f).unwrap_or_default()));
+        } else {
+            self.ids.entry(kind).or_default().reserve(n);
+        }
     }
 
     /// Number of record files indexed.
     pub fn len(&self) -> usize {
-        self.ids.values().map(FxHashMap::len).sum::<usize>() + self.again.len()
+        self.ids.values().map(FxHashMap::len).sum::<usize>()
+            + self.contributions.len()
+            + self.again.len()
     }
 
     /// Whether nothing is indexed.
@@ -312,12 +366,29 @@ impl Index {
     }
 }
 
+/// The hash of an id in [`Index`]'s table of contributions.
+fn hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
+/// The file name of file `file` of `paths` without `.toml`; `None` past the end.
+fn stem_of(paths: &Paths, file: FileId) -> Option<&str> {
+    if file as usize >= paths.len() {
+        return None;
+    }
+    let path = paths.get(file);
+    let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+    name.strip_suffix(".toml")
+}
+
 /// Every file path of a ledger in one string: a million paths cost their bytes and an offset
-/// each, not a heap allocation each.
+/// each, not a heap allocation each. Shared, not copied, when cloned (the index holds them
+/// too).
 #[derive(Clone, Debug, Default)]
 pub struct Paths {
-    text: String,
-    ends: Vec<u32>,
+    text: std::sync::Arc<str>,
+    ends: std::sync::Arc<[u32]>,
 }
 
 impl Paths {
@@ -343,16 +414,16 @@ impl Paths {
     /// Packs `paths`, in order.
     pub fn from_strs<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> Paths {
         let (count, bytes) = paths.clone().fold((0, 0), |(n, b), p| (n + 1, b + p.len()));
-        let mut out = Paths {
-            text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(count),
-        };
+        let mut text = String::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(count);
         for p in paths {
-            out.text.push_str(p);
-            out.ends
-                .push(u32::try_from(out.text.len()).unwrap_or(u32::MAX));
+            text.push_str(p);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
-        out
+        Paths {
+            text: text.into(),
+            ends: ends.into(),
+        }
     }
 
     /// Every path, in order.
@@ -616,6 +687,7 @@ fn report_misspelt_folders(paths: &Paths, diagnostics: &mut Vec<Diagnostic>) {
 /// Moves each file's outcome (in file order) into the ledger's lists and index, and its
 /// problems into `diagnostics`.
 fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Diagnostic>) {
+    ledger.index = Index::over(ledger.paths.clone());
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = outcomes
         .iter()
@@ -1124,6 +1196,56 @@ mod outcome_tests {
         let outcome = Outcome::of(parse_file(0, &misnamed, &Settings::default()));
         assert!(outcome.clean_contribution().is_none());
         assert!(matches!(&outcome.0, Body::Other(r) if !r.2.is_empty()));
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn contributions_are_found_by_their_file_names() {
+        let paths = Paths::from_strs(
+            [
+                "agents/ada.toml",
+                "contributions/2026/03/01/c1.toml",
+                "contributions/2026/03/02/c1.toml",
+                "contributions/2026/03/02/c2.toml",
+                "contributions/2026/03/03/c3.toml",
+            ]
+            .into_iter(),
+        );
+        let mut index = Index::over(paths);
+        let id = |s: &str| Id::parse(s).unwrap();
+        index.reserve(RecordType::Contribution, 4);
+        index.insert(RecordType::Agent, id("ada"), 0);
+        index.insert(RecordType::Contribution, id("c1"), 1);
+        index.insert(RecordType::Contribution, id("c1"), 2);
+        index.insert(RecordType::Contribution, id("c2"), 3);
+        // Not its file name's id: found all the same.
+        index.insert(RecordType::Contribution, id("c9"), 4);
+        assert_eq!(index.file(RecordType::Contribution, "c1"), Some(1));
+        assert_eq!(index.file(RecordType::Contribution, "c2"), Some(3));
+        assert_eq!(index.file(RecordType::Contribution, "c9"), Some(4));
+        assert!(!index.contains(RecordType::Contribution, "c3"));
+        assert!(!index.contains(RecordType::Contribution, "ada"));
+        assert!(index.contains(RecordType::Agent, "ada"));
+        assert_eq!(index.len(), 5);
+        let names: Vec<&str> = index.names(RecordType::Contribution).collect();
+        assert_eq!(names, ["c1", "c2", "c9"]);
+        let dups: Vec<(RecordType, String, Vec<FileId>)> = index
+            .duplicates()
+            .into_iter()
+            .map(|(k, id, files)| (k, id.to_string(), files))
+            .collect();
+        assert_eq!(
+            dups,
+            [(RecordType::Contribution, "c1".to_owned(), vec![1, 2])]
+        );
+        // An index without paths holds contributions all the same.
+        let mut bare = Index::default();
+        bare.insert(RecordType::Contribution, id("c1"), 7);
+        assert_eq!(bare.file(RecordType::Contribution, "c1"), Some(7));
     }
 }
 

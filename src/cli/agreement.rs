@@ -188,7 +188,7 @@ pub(crate) fn show_record<R>(
 ) -> Result<u8, CliError> {
     let ledger = read(cwd, ctx, args.at.as_deref())?;
     // A unique prefix stands for the whole id.
-    let ids = ledger.index.ids(kind).map(crate::core::value::Id::as_str);
+    let ids = ledger.index.names(kind);
     let id = crate::ops::ids::resolve(kind.noun(), &args.id, ids)?.unwrap_or(args.id);
     let record = find(&ledger, &id).ok_or_else(|| unknown(&ledger, kind, &id))?;
     match args.format {
@@ -227,8 +227,8 @@ pub(crate) fn unknown(ledger: &Ledger, kind: RecordType, text: &str) -> CliError
     let shown = crate::core::render::escaped(text);
     let ids: Vec<String> = ledger
         .index
-        .ids(kind)
-        .map(|i| crate::core::render::escaped(i.as_str()))
+        .names(kind)
+        .map(crate::core::render::escaped)
         .collect();
     let noun = kind.noun();
     let hint = match crate::core::parse::suggest(text, ids.iter().map(String::as_str)) {

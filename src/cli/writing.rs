@@ -228,7 +228,7 @@ pub fn contribution_in(
 
 /// The error for an unknown record, with a suggestion or the way to add one.
 pub fn unknown(loaded: &Loaded, kind: RecordType, text: &str) -> CliError {
-    let ids: Vec<&str> = loaded.ledger.index.ids(kind).map(Id::as_str).collect();
+    let ids: Vec<&str> = loaded.ledger.index.names(kind).collect();
     unknown_among(kind, text, &ids)
 }
 
@@ -510,7 +510,7 @@ pub fn edit_record_as<R: Clone + PartialEq>(
     };
     let written = write_files_reading(store, &options, how.dry_run, how.folders, |loaded| {
         // A unique prefix stands for the whole id.
-        let ids = loaded.ledger.index.ids(kind).map(Id::as_str);
+        let ids = loaded.ledger.index.names(kind);
         let id = crate::ops::ids::resolve(kind.noun(), given.as_str(), ids)?
             .unwrap_or_else(|| given.to_string());
         let Some(record) = find(&loaded.ledger, &id) else {

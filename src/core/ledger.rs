@@ -235,28 +235,52 @@ pub fn is_ledger_path(path: &str) -> bool {
 
 /// The ids of every record file, valid or not, by type: references to a broken record are
 /// not reported again as unknown, and duplicates are found by file name.
+///
+/// A contribution's id is its file name, which the ledger's paths hold already: its entry
+/// is the file's number alone, hashed by that name (a tenth of the bytes of an entry that
+/// held the id again, at a million contributions).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     // Hashed, not ordered: a million contribution ids cost a hash each to insert and to look
     // up, where a tree map compared strings twenty times.
     ids: BTreeMap<RecordType, FxHashMap<Id, FileId>>,
+    /// Contribution files, by the id their name gives (see [`Index::stem`]).
+    contributions: hashbrown::HashTable<FileId>,
+    /// The ledger's paths, shared, for the names of `contributions`.
+    paths: Paths,
     /// Files whose id another file of the same type already has (rare, so kept aside rather
     /// than making every entry a list).
     again: Vec<(RecordType, Id, FileId)>,
 }
 
 impl Index {
+    /// An empty index of the files of `paths`.
+    pub fn over(paths: Paths) -> Index {
+        Index {
+            paths,
+            ..Index::default()
+        }
+    }
+
     /// The file of the record of type `kind` with this id (the first, if several have it).
     pub fn file(&self, kind: RecordType, id: &str) -> Option<FileId> {
+        if kind == RecordType::Contribution
+            && let Some(&file) = self
+                .contributions
+                .find(hash(id), |&f| self.stem(f) == Some(id))
+        {
+            return Some(file);
+        }
         self.ids.get(&kind)?.get(id).copied()
     }
 
     /// Whether a record of type `kind` with this id exists.
     pub fn contains(&self, kind: RecordType, id: &str) -> bool {
-        self.ids.get(&kind).is_some_and(|m| m.contains_key(id))
+        self.file(kind, id).is_some()
     }
 
-    /// All ids of a type, sorted.
+    /// All ids of a type the index holds as [`Id`]s, sorted: every kind but contributions,
+    /// whose ids are their file names (see [`Index::names`], which lists every kind).
     pub fn ids(&self, kind: RecordType) -> impl Iterator<Item = &Id> {
         let mut ids: Vec<&Id> = self
             .ids
@@ -268,11 +292,23 @@ impl Index {
         ids.into_iter()
     }
 
+    /// All ids of a type, contributions included, sorted.
+    pub fn names(&self, kind: RecordType) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = self.ids(kind).map(Id::as_str).collect();
+        if kind == RecordType::Contribution {
+            names.extend(self.contributions.iter().filter_map(|&f| self.stem(f)));
+            names.sort_unstable();
+        }
+        names.into_iter()
+    }
+
     /// Ids that more than one file claims, with those files (first one first).
     pub fn duplicates(&self) -> Vec<(RecordType, &Id, Vec<FileId>)> {
         let mut groups: BTreeMap<(RecordType, &Id), Vec<FileId>> = BTreeMap::new();
         for (kind, id, file) in &self.again {
-            let first = self.ids[kind][id];
+            let Some(first) = self.file(*kind, id.as_str()) else {
+                continue;
+            };
             groups
                 .entry((*kind, id))
                 .or_insert_with(|| vec![first])
@@ -285,25 +321,43 @@ impl Index {
     }
 
     fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
-        match self.ids.entry(kind).or_default().entry(id) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(file);
-            }
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                self.again.push((kind, slot.key().clone(), file));
-            }
+        if self.file(kind, id.as_str()).is_some() {
+            self.again.push((kind, id, file));
+        } else if kind == RecordType::Contribution && self.stem(file) == Some(id.as_str()) {
+            let paths = &self.paths;
+            self.contributions
+                .insert_unique(hash(id.as_str()), file, |&f| {
+                    hash(stem_of(paths, f).unwrap_or_default())
+                });
+        } else {
+            // A contribution whose id is not its file name's (from a cache, say) is
+            // still found, by the id it came with.
+            self.ids.entry(kind).or_default().insert(id, file);
         }
+    }
+
+    /// The id the name of file `file` gives (`contributions/2026/03/01/<id>.toml`).
+    fn stem(&self, file: FileId) -> Option<&str> {
+        stem_of(&self.paths, file)
     }
 
     /// Makes room for `n` ids of `kind` at once (growing a large table by doubling would
     /// briefly hold it twice).
     pub fn reserve(&mut self, kind: RecordType, n: usize) {
-        self.ids.entry(kind).or_default().reserve(n);
+        if kind == RecordType::Contribution {
+            let paths = &self.paths;
+            self.contributions
+                .reserve(n, |&f| hash(stem_of(paths, f).unwrap_or_default()));
+        } else {
+            self.ids.entry(kind).or_default().reserve(n);
+        }
     }
 
     /// Number of record files indexed.
     pub fn len(&self) -> usize {
-        self.ids.values().map(FxHashMap::len).sum::<usize>() + self.again.len()
+        self.ids.values().map(FxHashMap::len).sum::<usize>()
+            + self.contributions.len()
+            + self.again.len()
     }
 
     /// Whether nothing is indexed.
@@ -312,12 +366,29 @@ impl Index {
     }
 }
 
+/// The hash of an id in [`Index`]'s table of contributions.
+fn hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
+/// The file name of file `file` of `paths` without `.toml`; `None` past the end.
+fn stem_of(paths: &Paths, file: FileId) -> Option<&str> {
+    if file as usize >= paths.len() {
+        return None;
+    }
+    let path = paths.get(file);
+    let name = path.rsplit_once('/').map_or(path, |(_, name)| name);
+    name.strip_suffix(".toml")
+}
+
 /// Every file path of a ledger in one string: a million paths cost their bytes and an offset
-/// each, not a heap allocation each.
+/// each, not a heap allocation each. Shared, not copied, when cloned (the index holds them
+/// too).
 #[derive(Clone, Debug, Default)]
 pub struct Paths {
-    text: String,
-    ends: Vec<u32>,
+    text: std::sync::Arc<str>,
+    ends: std::sync::Arc<[u32]>,
 }
 
 impl Paths {
@@ -343,16 +414,16 @@ impl Paths {
     /// Packs `paths`, in order.
     pub fn from_strs<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> Paths {
         let (count, bytes) = paths.clone().fold((0, 0), |(n, b), p| (n + 1, b + p.len()));
-        let mut out = Paths {
-            text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(count),
-        };
+        let mut text = String::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(count);
         for p in paths {
-            out.text.push_str(p);
-            out.ends
-                .push(u32::try_from(out.text.len()).unwrap_or(u32::MAX));
+            text.push_str(p);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
-        out
+        Paths {
+            text: text.into(),
+            ends: ends.into(),
+        }
     }
 
     /// Every path, in order.
@@ -497,9 +568,12 @@ where
     if !items.is_sorted_by(|a, b| a.0 <= b.0) {
         items.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    // The paths go into one string right away; the handles stay in their own list.
+    // The paths go into one string right away; the handles stay in their own list, a new
+    // one: collected in place, it would keep the listing's allocation (a path and a handle
+    // per file) for the whole read.
     let paths = Paths::from_strs(items.iter().map(|(p, _)| p.as_str()));
-    let handles: Vec<T> = items.into_iter().map(|(_, t)| t).collect();
+    let mut handles: Vec<T> = Vec::with_capacity(items.len());
+    handles.extend(items.into_iter().map(|(_, t)| t));
     let mut diagnostics = Vec::new();
     let mut ledger = Ledger {
         elsewhere,
@@ -613,17 +687,34 @@ fn report_misspelt_folders(paths: &Paths, diagnostics: &mut Vec<Diagnostic>) {
 /// Moves each file's outcome (in file order) into the ledger's lists and index, and its
 /// problems into `diagnostics`.
 fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Diagnostic>) {
+    ledger.index = Index::over(ledger.paths.clone());
     // Sized up front: growing by doubling would briefly hold twice the records.
     let contributions = outcomes
         .iter()
-        .filter(|r| matches!(r.0.1, Some(Parsed::Contribution(_))))
+        .filter(|r| match &r.0 {
+            Body::Clean(_) => true,
+            Body::Other(result) => matches!(result.1, Some(Parsed::Contribution(_))),
+            Body::Nothing => false,
+        })
         .count();
     ledger.contributions.reserve_exact(contributions);
     ledger
         .index
         .reserve(RecordType::Contribution, contributions);
     // Each outcome is freed as soon as it is moved into the ledger.
-    for (pos, Outcome((named, parsed, diags))) in outcomes.into_iter().enumerate() {
+    for (pos, outcome) in outcomes.into_iter().enumerate() {
+        let (named, parsed, diags) = match outcome.0 {
+            Body::Nothing => continue,
+            Body::Clean(c) => {
+                let id = c.id.value.clone();
+                (
+                    Some((RecordType::Contribution, id)),
+                    Some(Parsed::Contribution(c)),
+                    Vec::new(),
+                )
+            }
+            Body::Other(result) => *result,
+        };
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {
             ledger.index.insert(kind, id, pos as FileId);
@@ -652,32 +743,54 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
 
 /// What reading one file came to: the id its name claims, the record, and its problems.
 /// Made by a [`Parser`] (or rebuilt from a cache) and handed back to [`load_files`].
-pub struct Outcome(FileResult);
+///
+/// Two words, whatever the file: a cold read holds one per file until the ledger's lists
+/// are built (and a slot for it while the files are read), so the common case, a clean
+/// contribution, is its record's box alone (its id is the record's own), and anything else
+/// one more box.
+pub struct Outcome(Body);
+
+enum Body {
+    /// Nothing to the ledger (`ovn.toml`, `.gitkeep`, a file outside the record folders).
+    Nothing,
+    /// A contribution without any problem, its file name being its id.
+    Clean(Box<Contribution>),
+    /// Any other outcome.
+    Other(Box<FileResult>),
+}
 
 impl Outcome {
     /// The outcome of a file the ledger does not read (`ovn.toml`, `.gitkeep`, a file
     /// outside the record folders): nothing.
     pub fn nothing() -> Outcome {
-        Outcome((None, None, Vec::new()))
+        Outcome(Body::Nothing)
+    }
+
+    /// One file's result, in the compact form when it is a clean contribution.
+    fn of(result: FileResult) -> Outcome {
+        match result {
+            (None, None, diags) if diags.is_empty() => Outcome::nothing(),
+            (Some((RecordType::Contribution, named)), Some(Parsed::Contribution(c)), diags)
+                if diags.is_empty() && named == c.id.value =>
+            {
+                Outcome(Body::Clean(c))
+            }
+            result => Outcome(Body::Other(Box::new(result))),
+        }
     }
 
     /// A contribution that was read without any problem before (from a cache), now file
     /// `file` of this ledger.
     pub fn contribution(file: FileId, mut record: Box<Contribution>) -> Outcome {
         record.file = file;
-        let id = record.id.value.clone();
-        Outcome((
-            Some((RecordType::Contribution, id)),
-            Some(Parsed::Contribution(record)),
-            Vec::new(),
-        ))
+        Outcome(Body::Clean(record))
     }
 
     /// An approval that was read without any problem before (from a cache), now file `file`.
     pub fn approval(file: FileId, mut record: Box<Approval>) -> Outcome {
         record.file = file;
         let id = record.id.value.clone();
-        Outcome((
+        Outcome::of((
             Some((RecordType::Approval, id)),
             Some(Parsed::Approval(record)),
             Vec::new(),
@@ -687,16 +800,23 @@ impl Outcome {
     /// The contribution, if the file was one and had no problem at all.
     pub fn clean_contribution(&self) -> Option<&Contribution> {
         match &self.0 {
-            (Some(_), Some(Parsed::Contribution(c)), d) if d.is_empty() => Some(c),
-            _ => None,
+            Body::Clean(c) => Some(c),
+            Body::Other(result) => match &**result {
+                (Some(_), Some(Parsed::Contribution(c)), d) if d.is_empty() => Some(c),
+                _ => None,
+            },
+            Body::Nothing => None,
         }
     }
 
     /// The approval, if the file was one and had no problem at all.
     pub fn clean_approval(&self) -> Option<&Approval> {
         match &self.0 {
-            (Some(_), Some(Parsed::Approval(a)), d) if d.is_empty() => Some(a),
-            _ => None,
+            Body::Other(result) => match &**result {
+                (Some(_), Some(Parsed::Approval(a)), d) if d.is_empty() => Some(a),
+                _ => None,
+            },
+            Body::Clean(_) | Body::Nothing => None,
         }
     }
 }
@@ -743,7 +863,7 @@ impl Parser {
         if let Some(Parsed::Contribution(c)) = &mut result.1 {
             self.share_ids(c);
         }
-        Outcome(result)
+        Outcome::of(result)
     }
 
     /// Makes the contribution's agent and project ids the shared copies.
@@ -795,7 +915,7 @@ impl Parser {
             Role::Record(kind, stem, _) => Id::parse(&stem).ok().map(|id| (kind, id)),
             _ => None,
         };
-        Outcome((named, None, vec![diag]))
+        Outcome::of((named, None, vec![diag]))
     }
 
     /// Judges a file that is not read (a stray file is reported; the rest is nothing).
@@ -1044,6 +1164,89 @@ fn misplaced(
             kind.folder()
         ))
     })
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_is_two_words() {
+        // One per file is held through a cold read: a million of them.
+        assert!(std::mem::size_of::<Outcome>() <= 16);
+    }
+
+    #[test]
+    fn a_clean_contribution_is_kept_compact_and_reads_back_the_same() {
+        let file = RawFile {
+            path: "contributions/2026/03/01/c1.toml".to_owned(),
+            bytes: b"id = \"c1\"\nagent = \"ada\"\ndate = 2026-03-01\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n".to_vec(),
+        };
+        let outcome = Outcome::of(parse_file(0, &file, &Settings::default()));
+        assert!(matches!(outcome.0, Body::Clean(_)));
+        assert_eq!(
+            outcome.clean_contribution().map(|c| c.id.value.as_str()),
+            Some("c1")
+        );
+        // Misnamed: not clean, and its problem is kept.
+        let misnamed = RawFile {
+            path: "contributions/2026/03/01/c2.toml".to_owned(),
+            ..file
+        };
+        let outcome = Outcome::of(parse_file(0, &misnamed, &Settings::default()));
+        assert!(outcome.clean_contribution().is_none());
+        assert!(matches!(&outcome.0, Body::Other(r) if !r.2.is_empty()));
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn contributions_are_found_by_their_file_names() {
+        let paths = Paths::from_strs(
+            [
+                "agents/ada.toml",
+                "contributions/2026/03/01/c1.toml",
+                "contributions/2026/03/02/c1.toml",
+                "contributions/2026/03/02/c2.toml",
+                "contributions/2026/03/03/c3.toml",
+            ]
+            .into_iter(),
+        );
+        let mut index = Index::over(paths);
+        let id = |s: &str| Id::parse(s).unwrap();
+        index.reserve(RecordType::Contribution, 4);
+        index.insert(RecordType::Agent, id("ada"), 0);
+        index.insert(RecordType::Contribution, id("c1"), 1);
+        index.insert(RecordType::Contribution, id("c1"), 2);
+        index.insert(RecordType::Contribution, id("c2"), 3);
+        // Not its file name's id: found all the same.
+        index.insert(RecordType::Contribution, id("c9"), 4);
+        assert_eq!(index.file(RecordType::Contribution, "c1"), Some(1));
+        assert_eq!(index.file(RecordType::Contribution, "c2"), Some(3));
+        assert_eq!(index.file(RecordType::Contribution, "c9"), Some(4));
+        assert!(!index.contains(RecordType::Contribution, "c3"));
+        assert!(!index.contains(RecordType::Contribution, "ada"));
+        assert!(index.contains(RecordType::Agent, "ada"));
+        assert_eq!(index.len(), 5);
+        let names: Vec<&str> = index.names(RecordType::Contribution).collect();
+        assert_eq!(names, ["c1", "c2", "c9"]);
+        let dups: Vec<(RecordType, String, Vec<FileId>)> = index
+            .duplicates()
+            .into_iter()
+            .map(|(k, id, files)| (k, id.to_string(), files))
+            .collect();
+        assert_eq!(
+            dups,
+            [(RecordType::Contribution, "c1".to_owned(), vec![1, 2])]
+        );
+        // An index without paths holds contributions all the same.
+        let mut bare = Index::default();
+        bare.insert(RecordType::Contribution, id("c1"), 7);
+        assert_eq!(bare.file(RecordType::Contribution, "c1"), Some(7));
+    }
 }
 
 #[cfg(test)]

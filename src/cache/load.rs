@@ -169,8 +169,10 @@ impl CachedRead for Store {
         {
             return Ok(Staged { loaded, unmerged });
         }
-        let (listing, unmerged) =
-            list_index(self, index_file, &cache, false)?.expect("only a quick listing gives up");
+        // Only a quick listing gives up; were a full one to, the plain read answers.
+        let Some((listing, unmerged)) = list_index(self, index_file, &cache, false)? else {
+            return self.load_staged(index_file);
+        };
         match load_listing(self, listing, &cache, Elsewhere::default())? {
             Some((loaded, _)) => Ok(Staged { loaded, unmerged }),
             // A cache entry that passed its checks but did not decode: read without the cache.

@@ -493,7 +493,7 @@ pub fn claims(
     claims_from(ledger, query, amount, folders.into_iter().map(|(_, g)| g))
 }
 
-/// What one agent's claims in one project add up to in one day folder.
+/// What one agent's claims in one project add up to (the report keeps them per day folder).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClaimSums {
     /// Value of the equity claims.
@@ -509,6 +509,26 @@ pub struct ClaimSums {
 }
 
 impl ClaimSums {
+    /// Adds one claim: an equity claim its value, a debt what it owes (its capped value),
+    /// what payouts repaid and what is left, a once claim its value while unpaid. The report
+    /// and the site count claims through this one rule, so they cannot disagree.
+    pub fn count(&mut self, c: &payout::Claim) {
+        match c.kind {
+            ClaimKind::Equity => self.equity += c.value,
+            ClaimKind::Debt => {
+                let owed = c.owed.unwrap_or(c.value);
+                self.debt_owed += owed;
+                self.debt_repaid += c.paid;
+                self.debt_outstanding += (owed - c.paid).max(Decimal::ZERO);
+            }
+            ClaimKind::Once => {
+                if c.paid.is_zero() {
+                    self.once_pending += c.value;
+                }
+            }
+        }
+    }
+
     fn add(&mut self, other: &ClaimSums) {
         self.equity += other.equity;
         self.debt_owed += other.debt_owed;
@@ -564,22 +584,9 @@ pub fn claims_by_folder<'l>(
                 let sums = folders
                     .entry(folder)
                     .or_default()
-                    .entry((i, c.agent))
+                    .entry((i, c.agent.clone()))
                     .or_default();
-                match c.kind {
-                    ClaimKind::Equity => sums.equity += c.value,
-                    ClaimKind::Debt => {
-                        let owed = c.owed.unwrap_or(c.value);
-                        sums.debt_owed += owed;
-                        sums.debt_repaid += c.paid;
-                        sums.debt_outstanding += (owed - c.paid).max(Decimal::ZERO);
-                    }
-                    ClaimKind::Once => {
-                        if c.paid.is_zero() {
-                            sums.once_pending += c.value;
-                        }
-                    }
-                }
+                sums.count(&c);
             }
             Ok(())
         },

@@ -25,6 +25,7 @@ use super::ledger::Ledger;
 use super::payment;
 use super::payout::{self, PayoutError};
 use super::record::{Agreement, Base, Budget, ClaimKind, Kind, Rule};
+use super::report::ClaimSums;
 use super::validation::Status;
 use super::value::Id;
 
@@ -305,7 +306,7 @@ impl<'l> Builder<'l> {
             .collect();
         payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
             let project = &ledger.projects[i].id.value;
-            let mut rows: BTreeMap<&Id, Holding> = BTreeMap::new();
+            let mut sums: BTreeMap<&Id, ClaimSums> = BTreeMap::new();
             for c in &claims {
                 let Some(&d) = self.dates.get(&c.contribution) else {
                     continue;
@@ -316,36 +317,20 @@ impl<'l> Builder<'l> {
                 if let Some(m) = self.members.get_mut(&c.agent) {
                     m.months.entry(by).or_default().claims += value;
                 }
-                let r = rows.entry(&c.agent).or_insert_with(|| Holding {
-                    project: project.clone(),
-                    agent: c.agent.clone(),
-                    equity: Decimal::ZERO,
-                    share: None,
-                    debt_owed: Decimal::ZERO,
-                    debt_settled: Decimal::ZERO,
-                    debt_outstanding: Decimal::ZERO,
-                    once_pending: Decimal::ZERO,
-                });
-                match c.kind {
-                    ClaimKind::Equity => r.equity += c.value,
-                    ClaimKind::Debt => {
-                        r.debt_owed += value;
-                        r.debt_settled += c.paid;
-                        r.debt_outstanding += (value - c.paid).max(Decimal::ZERO);
-                    }
-                    ClaimKind::Once => {
-                        if c.paid.is_zero() {
-                            r.once_pending += c.value;
-                        }
-                    }
-                }
+                sums.entry(&c.agent).or_default().count(c);
             }
-            let equity: Decimal = rows.values().map(|r| r.equity).sum();
-            let mut rows: Vec<Holding> = rows
-                .into_values()
-                .map(|mut r| {
-                    r.share = (!equity.is_zero()).then(|| r.equity / equity);
-                    r
+            let equity: Decimal = sums.values().map(|s| s.equity).sum();
+            let mut rows: Vec<Holding> = sums
+                .into_iter()
+                .map(|(agent, s)| Holding {
+                    project: project.clone(),
+                    agent: agent.clone(),
+                    equity: s.equity,
+                    share: (!equity.is_zero()).then(|| s.equity / equity),
+                    debt_owed: s.debt_owed,
+                    debt_settled: s.debt_repaid,
+                    debt_outstanding: s.debt_outstanding,
+                    once_pending: s.once_pending,
                 })
                 .collect();
             sort_by_name(&mut rows, ledger, |r| &r.agent);

@@ -6,7 +6,7 @@
 //! of the tree before reading it from git (the store's `list_revision`): day folders with an
 //! entry give their files from the cache (`folders::take_level`), and, for a quick
 //! load, summarised folders stand in the ledger as their summaries (see `quick`).
-//! The files left are read from git by the store's own reader (`read_and_parse`); the two
+//! The files left are read from git by the store's own reader (`Reading`); the two
 //! streams are merged back into path order inside the core's one reading pipeline
 //! ([`ledger::load_files`]), and the folders that were missed are cached after.
 //!
@@ -27,7 +27,7 @@ use super::files::{Entry, FolderCache, Key, Records};
 use crate::core::ledger::{self, Loaded, Outcome};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
-use crate::store::read::{GitHandle, Handle, read_and_parse};
+use crate::store::read::{GitHandle, Handle, Reading};
 use crate::store::{Staged, Store, StoreError, View};
 
 /// What a quick load must hold in full (see [`CachedRead::load_revision_for`]).
@@ -326,15 +326,22 @@ pub(crate) fn load_listing(
                 .filter(|(_, h)| matches!(h, Source::Git(_)))
                 .map(|(pos, _)| pos as FileId)
                 .collect();
-            let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
+            let reading = Reading::plan(parser, &handles, to_read);
+            let n = reading.len();
+            // All from git (a cold cache): the handles are not needed while the blobs are
+            // read, when the read holds the most.
+            let handles = (n < handles.len()).then_some(handles);
+            let read = match reading.read(&git_dir, parser) {
                 Ok(read) => read,
                 Err(e) => {
                     fail(e);
-                    to_read.iter().map(|_| Outcome::nothing()).collect()
+                    (0..n).map(|_| Outcome::nothing()).collect()
                 }
             };
-            drop(to_read);
-            let outcomes = merge_streams(handles, read, &mut ready, &mut decoded);
+            let outcomes = match handles {
+                Some(handles) => merge_streams(handles, read, &mut ready, &mut decoded),
+                None => read,
+            };
             drop(decoded);
             if failed.lock().is_ok_and(|f| f.is_none()) {
                 super::folders::after_read(

@@ -4,7 +4,7 @@
 //! hand-written pack reader where it can (see `pack`) and parsed in parallel. The store reads
 //! git only: the cache, a layer above, lists a revision through [`Store::list_revision`]
 //! (which shows it each level of the tree before reading it) and reads what it does not hold
-//! through [`read_and_parse`], so the two share one listing and one reader without the store
+//! through [`Reading`], so the two share one listing and one reader without the store
 //! knowing the cache. Working-tree files are read through `safe`, which never follows a
 //! link or opens a FIFO.
 
@@ -165,9 +165,13 @@ impl Store {
             |handle| self.network_bytes(handle).map_err(fail).ok(),
             |parser, handles| {
                 let all: Vec<FileId> = (0..handles.len() as FileId).collect();
-                read_and_parse(git_dir, parser, &handles, &all).unwrap_or_else(|e| {
+                let reading = Reading::plan(parser, &handles, all);
+                // Not needed while the blobs are read, when the read holds the most.
+                drop(handles);
+                let n = reading.len();
+                reading.read(git_dir, parser).unwrap_or_else(|e| {
                     fail(e);
-                    all.iter().map(|_| Outcome::nothing()).collect()
+                    (0..n).map(|_| Outcome::nothing()).collect()
                 })
             },
         );
@@ -507,79 +511,118 @@ fn tree_entries(mut bytes: &[u8]) -> Option<Vec<(String, EntryKind, Oid)>> {
     Some(out)
 }
 
-/// Reads and parses the files `files` (positions in `handles`): blobs in packs are decoded on
-/// all cores and each parsed on the thread that decoded it; the rest (loose objects,
-/// submodules) through libgit2, one handle per worker. The outcomes come back in the order
-/// of `files`.
-pub(crate) fn read_and_parse<H: GitHandle>(
-    git_dir: &Path,
-    parser: &Parser,
-    handles: &[H],
-    files: &[FileId],
-) -> Result<Vec<Outcome>, StoreError> {
-    // Only records are read at all (a stray file is judged by its path): the others are
-    // asked for as the zero id, which no pack holds.
-    let wanted: Vec<Oid> = files
-        .iter()
-        .map(|&file| match handles[file as usize].git() {
-            Some(Handle::Blob(oid)) if parser.needs_bytes(file) => *oid,
-            _ => Oid::ZERO_SHA1,
-        })
-        .collect();
-    // One slot per file, each filled once from whichever thread parsed it.
-    let slots: Vec<OnceLock<Outcome>> = files.iter().map(|_| OnceLock::new()).collect();
-    let parse = |i: usize, bytes: Vec<u8>| {
-        let _ = slots[i].set(parser.parse(files[i], bytes));
-    };
-    // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
-    // small record folders and what a warm cache missed); the pack reader is for thousands.
-    let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
-        (0..wanted.len()).collect()
-    } else {
-        // A blob over the limit is left to libgit2's header read below, never inflated.
-        PackReader::open(git_dir)?.read_many_up_to(&wanted, MAX_FILE_BYTES, &parse)?
-    };
-    missed.par_iter().try_for_each_init(
-        || git2::Repository::open(git_dir).ok(),
-        |repo, &i| {
-            let file = files[i];
-            if !parser.needs_bytes(file) {
-                return Ok(());
-            }
-            let Some(Handle::Blob(oid)) = handles[file as usize].git() else {
-                // A submodule or a link: judged below, never read.
-                return Ok(());
-            };
-            let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
-                path: git_dir.to_path_buf(),
-            })?;
-            // A damaged loose object would make libgit2 spin: checked before it reads one.
-            super::loose::verify(repo.commondir(), *oid)?;
-            let damaged = |e| super::loose::damaged(repo, *oid, "cannot read a blob", e);
-            // The size from the object's header, before inflating it.
-            let odb = repo.odb().map_err(damaged)?;
-            let (size, _) = odb.read_header(*oid).map_err(damaged)?;
-            if size > MAX_FILE_BYTES {
-                let _ = slots[i].set(parser.unread(file, Unread::TooLarge(size as u64)));
-                return Ok(());
-            }
-            let bytes = repo.find_blob(*oid).map_err(damaged)?.content().to_vec();
-            parse(i, bytes);
-            Ok::<(), StoreError>(())
-        },
-    )?;
-    drop(wanted);
-    Ok(slots
-        .into_iter()
-        .enumerate()
-        .map(|(i, slot)| {
-            slot.into_inner()
-                .unwrap_or_else(|| match handles[files[i] as usize].git() {
-                    Some(Handle::Special(what)) => parser.unread(files[i], Unread::NotAFile(what)),
-                    _ => parser.judge_path(files[i]),
+/// What reading some files of a listing from git needs of their handles: each file's blob
+/// id, and what the few that are not blobs are. Made before the read so that the caller can
+/// free its handles (a word or more per file, at a million files 24 MB or more) while the
+/// blobs are inflated and parsed, which is when a cold read holds the most.
+pub(crate) struct Reading {
+    /// The files to read (positions in the listing), in the order their outcomes come back.
+    files: Vec<FileId>,
+    /// The blob of each of `files`, or the zero id when it is not read at all (a stray file,
+    /// judged by its path; a file a layer above reads in its own way; not a blob).
+    wanted: Vec<Oid>,
+    /// The files (positions in `files`, ascending) that are not files in git, with what
+    /// they are (a submodule, a link): never read, reported as such.
+    special: Vec<(usize, &'static str)>,
+}
+
+impl Reading {
+    /// The reading of `files` (positions in `handles`).
+    pub(crate) fn plan<H: GitHandle>(
+        parser: &Parser,
+        handles: &[H],
+        files: Vec<FileId>,
+    ) -> Reading {
+        let mut special = Vec::new();
+        // Only records are read at all (a stray file is judged by its path): the others are
+        // asked for as the zero id, which no pack holds.
+        let wanted: Vec<Oid> = files
+            .iter()
+            .enumerate()
+            .map(|(i, &file)| match handles[file as usize].git() {
+                Some(Handle::Blob(oid)) if parser.needs_bytes(file) => *oid,
+                Some(Handle::Special(what)) => {
+                    special.push((i, *what));
+                    Oid::ZERO_SHA1
+                }
+                _ => Oid::ZERO_SHA1,
+            })
+            .collect();
+        Reading {
+            files,
+            wanted,
+            special,
+        }
+    }
+
+    /// How many files it reads (and outcomes it gives).
+    pub(crate) fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Reads and parses the files: blobs in packs are decoded on all cores and each parsed
+    /// on the thread that decoded it; the rest (loose objects, submodules) through libgit2,
+    /// one handle per worker. The outcomes come back in the order of the files planned.
+    pub(crate) fn read(self, git_dir: &Path, parser: &Parser) -> Result<Vec<Outcome>, StoreError> {
+        let Reading {
+            files,
+            wanted,
+            special,
+        } = self;
+        // One slot per file, each filled once from whichever thread parsed it.
+        let slots: Vec<OnceLock<Outcome>> = files.iter().map(|_| OnceLock::new()).collect();
+        let parse = |i: usize, bytes: Vec<u8>| {
+            let _ = slots[i].set(parser.parse(files[i], bytes));
+        };
+        // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
+        // small record folders and what a warm cache missed); the pack reader is for thousands.
+        let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
+            (0..wanted.len()).collect()
+        } else {
+            // A blob over the limit is left to libgit2's header read below, never inflated.
+            PackReader::open(git_dir)?.read_many_up_to(&wanted, MAX_FILE_BYTES, &parse)?
+        };
+        missed.par_iter().try_for_each_init(
+            || git2::Repository::open(git_dir).ok(),
+            |repo, &i| {
+                let file = files[i];
+                let oid = wanted[i];
+                // Not read (see `wanted`): judged below.
+                if oid.is_zero() {
+                    return Ok(());
+                }
+                let repo = repo.as_ref().ok_or_else(|| StoreError::NotARepository {
+                    path: git_dir.to_path_buf(),
+                })?;
+                // A damaged loose object would make libgit2 spin: checked before it reads one.
+                super::loose::verify(repo.commondir(), oid)?;
+                let damaged = |e| super::loose::damaged(repo, oid, "cannot read a blob", e);
+                // The size from the object's header, before inflating it.
+                let odb = repo.odb().map_err(damaged)?;
+                let (size, _) = odb.read_header(oid).map_err(damaged)?;
+                if size > MAX_FILE_BYTES {
+                    let _ = slots[i].set(parser.unread(file, Unread::TooLarge(size as u64)));
+                    return Ok(());
+                }
+                let bytes = repo.find_blob(oid).map_err(damaged)?.content().to_vec();
+                parse(i, bytes);
+                Ok::<(), StoreError>(())
+            },
+        )?;
+        drop(wanted);
+        Ok(slots
+            .into_iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                slot.into_inner().unwrap_or_else(|| {
+                    match special.binary_search_by_key(&i, |&(at, _)| at) {
+                        Ok(k) => parser.unread(files[i], Unread::NotAFile(special[k].1)),
+                        Err(_) => parser.judge_path(files[i]),
+                    }
                 })
-        })
-        .collect())
+            })
+            .collect())
+    }
 }
 
 /// Fewer objects than this are read through libgit2, more with the pack reader.

@@ -2,9 +2,11 @@
 //!
 //! libgit2 reads the whole index into one allocation per entry and writes it back the same
 //! way: over a million files that is more than a second to stage one record. Here the file is
-//! copied through with the new entries spliced in at their sorted places, the optional
-//! extensions that describe the old entries (the cached trees, the untracked cache, the
-//! offset tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
+//! copied through with the new entries spliced in at their sorted places, the cached trees
+//! kept with the folders above each new entry invalidated as `git add` does ([`tree`]: so
+//! neither git nor `ovn check --staged` hashes a million files after a log), the other
+//! optional extensions that describe the old entries (the untracked cache, the offset
+//! tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
 //! checksum written anew. Only what this module fully understands is handled: index versions
 //! 2 and 3 with SHA-1 ids, no conflict on the paths added, and of the required extensions only
 //! git's split index (`link`). Anything else is left to libgit2 ([`Staged::Unsupported`]),
@@ -34,6 +36,7 @@ use git2::Oid;
 use sha1::{Digest, Sha1};
 
 mod toc;
+pub(super) mod tree;
 
 /// git's own lock on the index, `index.lock`, held by this process.
 ///
@@ -560,8 +563,9 @@ fn copy(
     }
     // Extensions, up to the checksum. Of the required ones (a lower-case signature) only the
     // split index's link is known here, and kept as it is (its bitmaps count entries of the
-    // shared index, which does not change); optional ones describing the entries are dropped
-    // (git rebuilds them); the resolve-undo record is kept.
+    // shared index, which does not change); the cached trees are kept, invalidated above the
+    // new entries; other optional ones describing the entries are dropped (git rebuilds
+    // them); the resolve-undo record is kept.
     let mut shared = None;
     while input.body_left > 0 {
         if !input.fill(8)? {
@@ -575,6 +579,21 @@ fn copy(
             || (link && size < HASH)
         {
             return Ok(Copied::Unsupported);
+        }
+        if &head[..4] == b"TREE" {
+            // The cached trees are kept, those above a new entry invalidated (see [`tree`]);
+            // dropped when they do not read.
+            if !input.fill(size)? {
+                return Ok(Copied::Unsupported);
+            }
+            let paths: Vec<&[u8]> = new.iter().map(|(p, _)| p.as_slice()).collect();
+            let kept = tree::invalidate(input.take(size), &paths);
+            if let Some(data) = kept.and_then(|d| Some((u32::try_from(d.len()).ok()?, d))) {
+                out.write_all(b"TREE")?;
+                out.write_all(&data.0.to_be_bytes())?;
+                out.write_all(&data.1)?;
+            }
+            continue;
         }
         let keep = link || &head[..4] == b"REUC";
         if keep {

@@ -581,17 +581,8 @@ fn copy(
             return Ok(Copied::Unsupported);
         }
         if &head[..4] == b"TREE" {
-            // The cached trees are kept, those above a new entry invalidated (see [`tree`]);
-            // dropped when they do not read.
-            if !input.fill(size)? {
+            if !copy_trees(input, out, size, new)? {
                 return Ok(Copied::Unsupported);
-            }
-            let paths: Vec<&[u8]> = new.iter().map(|(p, _)| p.as_slice()).collect();
-            let kept = tree::invalidate(input.take(size), &paths);
-            if let Some(data) = kept.and_then(|d| Some((u32::try_from(d.len()).ok()?, d))) {
-                out.write_all(b"TREE")?;
-                out.write_all(&data.0.to_be_bytes())?;
-                out.write_all(&data.1)?;
             }
             continue;
         }
@@ -626,6 +617,27 @@ fn copy(
         return Ok(Copied::Unsupported);
     }
     Ok(Copied::Done { skip_hash, shared })
+}
+
+/// Copies the cached trees (`size` bytes of `input`) to `out`, those above a `new` entry
+/// invalidated (see [`tree`]); dropped when they do not read. False when the file ends first.
+fn copy_trees(
+    input: &mut Input<'_>,
+    out: &mut impl Write,
+    size: usize,
+    new: &[(Vec<u8>, Vec<u8>)],
+) -> std::io::Result<bool> {
+    if !input.fill(size)? {
+        return Ok(false);
+    }
+    let paths: Vec<&[u8]> = new.iter().map(|(p, _)| p.as_slice()).collect();
+    let kept = tree::invalidate(input.take(size), &paths);
+    if let Some((len, data)) = kept.and_then(|d| Some((u32::try_from(d.len()).ok()?, d))) {
+        out.write_all(b"TREE")?;
+        out.write_all(&len.to_be_bytes())?;
+        out.write_all(&data)?;
+    }
+    Ok(true)
 }
 
 /// Makes the next entry of an index of `version` available in `input`'s window: where its name

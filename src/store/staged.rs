@@ -179,6 +179,9 @@ impl Store {
     /// holding its tree lists, and the tree's id is a hash of the entries, computed here as
     /// git computes it, unless the index's cached `trees` hold the folder's id (see
     /// [`entries::Trees`]). Any other folder is listed entry by entry, as it always was.
+    ///
+    /// Long because it is one pass over every entry of the index (a million of them), which
+    /// groups the day folders, lists the rest and hands the folders to `level` in between.
     fn listing<H: From<Handle> + Send>(
         &self,
         entries: &[Entry<'_>],

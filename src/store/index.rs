@@ -2,9 +2,11 @@
 //!
 //! libgit2 reads the whole index into one allocation per entry and writes it back the same
 //! way: over a million files that is more than a second to stage one record. Here the file is
-//! copied through with the new entries spliced in at their sorted places, the optional
-//! extensions that describe the old entries (the cached trees, the untracked cache, the
-//! offset tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
+//! copied through with the new entries spliced in at their sorted places, the cached trees
+//! kept with the folders above each new entry invalidated as `git add` does ([`tree`]: so
+//! neither git nor `ovn check --staged` hashes a million files after a log), the other
+//! optional extensions that describe the old entries (the untracked cache, the offset
+//! tables, the fsmonitor token) dropped, as git allows and rebuilds on its own, and the
 //! checksum written anew. Only what this module fully understands is handled: index versions
 //! 2 and 3 with SHA-1 ids, no conflict on the paths added, and of the required extensions only
 //! git's split index (`link`). Anything else is left to libgit2 ([`Staged::Unsupported`]),
@@ -34,6 +36,7 @@ use git2::Oid;
 use sha1::{Digest, Sha1};
 
 mod toc;
+pub(super) mod tree;
 
 /// git's own lock on the index, `index.lock`, held by this process.
 ///
@@ -560,8 +563,9 @@ fn copy(
     }
     // Extensions, up to the checksum. Of the required ones (a lower-case signature) only the
     // split index's link is known here, and kept as it is (its bitmaps count entries of the
-    // shared index, which does not change); optional ones describing the entries are dropped
-    // (git rebuilds them); the resolve-undo record is kept.
+    // shared index, which does not change); the cached trees are kept, invalidated above the
+    // new entries; other optional ones describing the entries are dropped (git rebuilds
+    // them); the resolve-undo record is kept.
     let mut shared = None;
     while input.body_left > 0 {
         if !input.fill(8)? {
@@ -575,6 +579,12 @@ fn copy(
             || (link && size < HASH)
         {
             return Ok(Copied::Unsupported);
+        }
+        if &head[..4] == b"TREE" {
+            if !copy_trees(input, out, size, new)? {
+                return Ok(Copied::Unsupported);
+            }
+            continue;
         }
         let keep = link || &head[..4] == b"REUC";
         if keep {
@@ -607,6 +617,27 @@ fn copy(
         return Ok(Copied::Unsupported);
     }
     Ok(Copied::Done { skip_hash, shared })
+}
+
+/// Copies the cached trees (`size` bytes of `input`) to `out`, those above a `new` entry
+/// invalidated (see [`tree`]); dropped when they do not read. False when the file ends first.
+fn copy_trees(
+    input: &mut Input<'_>,
+    out: &mut impl Write,
+    size: usize,
+    new: &[(Vec<u8>, Vec<u8>)],
+) -> std::io::Result<bool> {
+    if !input.fill(size)? {
+        return Ok(false);
+    }
+    let paths: Vec<&[u8]> = new.iter().map(|(p, _)| p.as_slice()).collect();
+    let kept = tree::invalidate(input.take(size), &paths);
+    if let Some((len, data)) = kept.and_then(|d| Some((u32::try_from(d.len()).ok()?, d))) {
+        out.write_all(b"TREE")?;
+        out.write_all(&len.to_be_bytes())?;
+        out.write_all(&data)?;
+    }
+    Ok(true)
 }
 
 /// Makes the next entry of an index of `version` available in `input`'s window: where its name

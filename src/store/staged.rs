@@ -145,9 +145,9 @@ impl Store {
         // (no index yet, version 4, a sparse index, damage) through libgit2, as before, which
         // reads what it can and reports what it cannot.
         if let Ok(files) = entries::read(&path, git_dir)
-            && let Some(entries) = files.entries()
+            && let Some((entries, trees)) = files.entries()
         {
-            return Ok(self.listing(&entries, level));
+            return Ok(self.listing(&entries, &trees, level));
         }
         let index = self.index_to_commit(index_file)?;
         let owned: Vec<(Vec<u8>, u32, Oid, u8, bool)> = index
@@ -168,7 +168,7 @@ impl Store {
                 intent: *intent,
             })
             .collect();
-        Ok(self.listing(&entries, level))
+        Ok(self.listing(&entries, &entries::Trees::default(), level))
     }
 
     /// The listing of the index's `entries` (sorted by path): see [`Store::list_staged`].
@@ -177,10 +177,15 @@ impl Store {
     /// staged with content (no conflict, no `git add -N`, no link or submodule, no folder
     /// below it, no name the ledger ignores): then its files are exactly what a revision
     /// holding its tree lists, and the tree's id is a hash of the entries, computed here as
-    /// git computes it. Any other folder is listed entry by entry, as it always was.
+    /// git computes it, unless the index's cached `trees` hold the folder's id (see
+    /// [`entries::Trees`]). Any other folder is listed entry by entry, as it always was.
+    ///
+    /// Long because it is one pass over every entry of the index (a million of them), which
+    /// groups the day folders, lists the rest and hands the folders to `level` in between.
     fn listing<H: From<Handle> + Send>(
         &self,
         entries: &[Entry<'_>],
+        trees: &entries::Trees,
         level: LevelHook<'_, H>,
     ) -> Option<StagedListing<H>> {
         let prefix = if self.prefix.is_empty() {
@@ -259,7 +264,12 @@ impl Store {
         }
         let mut folders: Vec<(String, Oid)> = offered
             .par_iter()
-            .map(|(folder, range)| (folder.clone(), tree_id(&entries[range.clone()])))
+            .map(|(folder, range)| {
+                let id = trees
+                    .valid(format!("{prefix}{folder}").as_bytes(), range.len())
+                    .unwrap_or_else(|| tree_id(&entries[range.clone()]));
+                (folder.clone(), id)
+            })
             .collect();
         if !level(&mut folders, settings, &mut items) {
             return None;
@@ -419,7 +429,7 @@ mod tree_tests {
             .unwrap()
             .id();
         let files = entries::read(&repo.path().join("index"), repo.path()).unwrap();
-        let listed = files.entries().unwrap();
+        let (listed, _) = files.entries().unwrap();
         assert_eq!(listed.len(), 4);
         assert!(listed.iter().any(|e| e.mode == 0o100755));
         assert_eq!(tree_id(&listed), want);
@@ -429,5 +439,83 @@ mod tree_tests {
         );
         assert_eq!(day_folder_of(b"contributions/2026/01/a.toml"), None);
         assert_eq!(day_folder_of(b"agents/a/b/c/d.toml"), None);
+    }
+}
+
+#[cfg(test)]
+mod cached_tree_tests {
+    use super::*;
+
+    /// The index's bytes with `from` replaced by `to` (once) and the checksum made anew when
+    /// `sum` says so.
+    fn edit(path: &Path, from: &[u8], to: &[u8], sum: bool) {
+        let mut bytes = std::fs::read(path).unwrap();
+        let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+        bytes.splice(at..at + from.len(), to.iter().copied());
+        if sum {
+            let body = bytes.len() - 20;
+            let digest = Sha1::digest(&bytes[..body]);
+            bytes[body..].copy_from_slice(&digest);
+        }
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// A day folder untouched since git wrote its tree takes its id from the index's cached
+    /// trees, the same id hashing gives; the folder a new file went into, a count that does
+    /// not agree with the entries, or a damaged extension, and the entries are hashed.
+    #[test]
+    fn cached_trees_stand_for_folders_only_when_sound() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(tmp.path()).unwrap();
+        let files = [
+            "contributions/2026/01/02/a.toml",
+            "contributions/2026/01/02/b.toml",
+            "contributions/2026/01/03/c.toml",
+            "contributions/2026/01/03/d.toml",
+        ];
+        let mut index = repo.index().unwrap();
+        for (k, name) in files.iter().enumerate() {
+            let full = tmp.path().join(name);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, format!("id = {k}\n")).unwrap();
+            // The last one is added after the trees are written.
+            if k < 3 {
+                index.add_path(Path::new(name)).unwrap();
+            }
+        }
+        index.write_tree().unwrap();
+        index.add_path(Path::new(files[3])).unwrap();
+        index.write().unwrap();
+        let path = repo.path().join("index");
+        fn folder<'a>(listed: &[Entry<'a>], f: &str) -> Vec<Entry<'a>> {
+            let f = format!("{f}/");
+            listed
+                .iter()
+                .filter(|e| e.path.starts_with(f.as_bytes()))
+                .copied()
+                .collect()
+        }
+        let read = entries::read(&path, repo.path()).unwrap();
+        let (listed, trees) = read.entries().unwrap();
+        let two = folder(&listed, "contributions/2026/01/02");
+        let three = folder(&listed, "contributions/2026/01/03");
+        assert_eq!((two.len(), three.len()), (2, 2));
+        assert!(trees.len() >= 1, "{trees:?}");
+        let day = b"contributions/2026/01/02";
+        assert_eq!(trees.valid(day, 2), Some(tree_id(&two)));
+        assert_eq!(trees.valid(day, 3), None, "the count must agree");
+        assert_eq!(trees.valid(b"contributions/2026/01/03", 2), None);
+        assert_eq!(trees.valid(b"contributions/2026/01/03", 1), None);
+
+        // A count that is not the entries', checksum and all: not used.
+        edit(&path, b"02\x002 0\n", b"02\x003 0\n", true);
+        let read = entries::read(&path, repo.path()).unwrap();
+        let (_, trees) = read.entries().unwrap();
+        assert_eq!(trees.valid(day, 2), None);
+        // Damage the checksum finds: nothing of the extension is used.
+        edit(&path, b"02\x003 0\n", b"02\x002 0\n", false);
+        let read = entries::read(&path, repo.path()).unwrap();
+        let (listed, trees) = read.entries().unwrap();
+        assert_eq!((listed.len(), trees.len()), (4, 0));
     }
 }

@@ -50,10 +50,78 @@ pub(super) struct Files {
     git_dir: PathBuf,
 }
 
-/// One file of the index, parsed: its entries and, for a split index, the link.
+/// One file of the index, parsed: its entries, for a split index the link, and the cached
+/// trees' extension (`TREE`) as it is stored.
 struct Parsed<'a> {
     entries: Vec<Entry<'a>>,
     link: Option<Link>,
+    tree: Option<&'a [u8]>,
+}
+
+/// The subtrees git's cache-tree extension (`TREE`) holds as valid: for each, by its
+/// repository-relative path, how many index entries it covers, how many subtrees it has, and
+/// the id of the tree git writes for it.
+///
+/// `git add` invalidates only the folders above the path it adds (their count becomes -1),
+/// and `git commit` writes every valid subtree's id as it stands, unhashed: so a folder the
+/// extension holds as valid is, by git's own rule, the tree the commit will hold, and ovn
+/// need not hash its entries. What is not proven sound is not used: the extension is parsed
+/// strictly (any flaw and it is ignored whole), a valid folder must have only valid
+/// subfolders whose counts fit in its own, and the caller uses a folder's id only when its
+/// count is the number of entries it finds there.
+#[derive(Debug, Default)]
+pub(super) struct Trees {
+    valid: std::collections::HashMap<Vec<u8>, (usize, usize, Oid)>,
+}
+
+impl Trees {
+    /// The tree id of `folder` when the extension holds it as valid, with no subfolder and
+    /// covering exactly `entries` entries.
+    pub(super) fn valid(&self, folder: &[u8], entries: usize) -> Option<Oid> {
+        match self.valid.get(folder) {
+            Some(&(count, 0, id)) if count == entries => Some(id),
+            _ => None,
+        }
+    }
+
+    /// How many subtrees are held as valid.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.valid.len()
+    }
+}
+
+/// The valid folders of the extension's `data` (see [`Trees`]) for an index of `total`
+/// entries; `None` when it does not read, or holds a valid folder with an invalid subfolder,
+/// subfolders covering more entries than it, or more entries than the index has.
+fn read_trees(data: &[u8], total: usize) -> Option<Trees> {
+    let nodes = crate::store::index::tree::read(data)?;
+    let mut below = vec![0usize; nodes.len()];
+    let mut all_valid = vec![true; nodes.len()];
+    for node in &nodes {
+        if let Some(parent) = node.parent {
+            below[parent] = below[parent].checked_add(node.count.unwrap_or(0))?;
+            all_valid[parent] &= node.count.is_some();
+        }
+    }
+    let mut trees = Trees::default();
+    for (i, node) in nodes.into_iter().enumerate() {
+        let (Some(count), Some(id)) = (node.count, node.id) else {
+            continue;
+        };
+        if count > total || !all_valid[i] || below[i] > count {
+            return None;
+        }
+        let id = Oid::from_bytes(&id).ok()?;
+        if trees
+            .valid
+            .insert(node.path, (count, node.subtrees, id))
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(trees)
 }
 
 /// The `link` extension: the shared index's id and what of it is deleted or replaced.
@@ -75,26 +143,37 @@ pub(super) fn read(index: &Path, git_dir: &Path) -> std::io::Result<Files> {
 }
 
 impl Files {
-    /// Every entry, sorted by path and stage as git keeps them; `None` when the index is not
-    /// one this reader understands (see the module's comment).
-    pub(super) fn entries(&self) -> Option<Vec<Entry<'_>>> {
+    /// Every entry, sorted by path and stage as git keeps them, and the subtrees the cached
+    /// trees' extension holds as valid (none when it is absent or does not read); `None`
+    /// when the index is not one this reader understands (see the module's comment).
+    pub(super) fn entries(&self) -> Option<(Vec<Entry<'_>>, Trees)> {
         let own = parse(&self.own)?;
-        let Some(link) = own.link else {
-            return Some(own.entries);
-        };
-        if link.shared == [0; HASH] {
+        let tree = own.tree;
+        let entries = match own.link {
+            None => own.entries,
             // Split, but with no shared part yet: the file holds every entry.
-            return (link.delete.is_empty() && link.replace.is_empty()).then_some(own.entries);
-        }
-        let shared = self
-            .shared
-            .get_or_init(|| self.shared_bytes(&link.shared))
-            .as_ref()?;
-        let base = parse(shared)?;
-        if base.link.is_some() {
-            return None;
-        }
-        merge(base.entries, own.entries, &link)
+            Some(link) if link.shared == [0; HASH] => {
+                (link.delete.is_empty() && link.replace.is_empty()).then_some(own.entries)?
+            }
+            Some(link) => {
+                let shared = self
+                    .shared
+                    .get_or_init(|| self.shared_bytes(&link.shared))
+                    .as_ref()?;
+                let base = parse(shared)?;
+                if base.link.is_some() {
+                    return None;
+                }
+                merge(base.entries, own.entries, &link)?
+            }
+        };
+        // The extension lives in the file git wrote last (a split index's own, small file):
+        // its checksum is cheap to check there, and a damaged one is not trusted.
+        let trees = tree
+            .filter(|_| self.own.len() > 1 << 20 || checksum_holds(&self.own))
+            .and_then(|data| read_trees(data, entries.len()))
+            .unwrap_or_default();
+        Some((entries, trees))
     }
 
     /// The bytes of the shared index `id`, when found and its checksum is `id` (the name is
@@ -111,36 +190,59 @@ impl Files {
     }
 }
 
+/// Whether the last bytes of `bytes` are the SHA-1 of the rest (or all zero: git's
+/// `index.skipHash`).
+fn checksum_holds(bytes: &[u8]) -> bool {
+    use sha1::{Digest, Sha1};
+    let Some(at) = bytes.len().checked_sub(HASH) else {
+        return false;
+    };
+    let sum = &bytes[at..];
+    sum == [0; HASH] || Sha1::digest(&bytes[..at]).as_slice() == sum
+}
+
 /// A split index's entries: the shared ones (`base`) with the link's deletions and
 /// replacements, and the split file's (`own`: the replacements first, nameless, then the
 /// added ones), as git's `merge_base_index` makes them.
+///
+/// In place: a million entries are not copied to drop a few or add one.
 fn merge<'a>(base: Vec<Entry<'a>>, own: Vec<Entry<'a>>, link: &Link) -> Option<Vec<Entry<'a>>> {
-    let mut keep: Vec<Option<Entry<'a>>> = base.into_iter().map(Some).collect();
-    for &i in &link.delete {
-        *keep.get_mut(i as usize)? = None;
+    let mut out = base;
+    // The bitmaps' positions come in ascending order; one past the entries is corrupt.
+    if link.delete.last().is_some_and(|&i| i as usize >= out.len()) {
+        return None;
     }
     let mut own = own.into_iter();
     for &i in &link.replace {
-        let slot = keep.get_mut(i as usize)?;
-        let (Some(old), Some(new)) = (slot.as_ref(), own.next()) else {
-            // Replaced and deleted at once, or no entry for it: git calls that corrupt.
+        // Replaced and deleted at once, or no entry for it: git calls that corrupt.
+        if link.delete.binary_search(&i).is_ok() {
             return None;
-        };
+        }
+        let slot = out.get_mut(i as usize)?;
+        let new = own.next()?;
         if !new.path.is_empty() {
             return None;
         }
-        *slot = Some(Entry {
-            path: old.path,
+        *slot = Entry {
+            path: slot.path,
             ..new
+        };
+    }
+    if !link.delete.is_empty() {
+        let mut at = 0u32;
+        let mut deleted = link.delete.iter().peekable();
+        out.retain(|_| {
+            let gone = deleted.next_if_eq(&&at).is_some();
+            at += 1;
+            !gone
         });
     }
     let added: Vec<Entry<'a>> = own.collect();
-    if added.iter().any(|e| e.path.is_empty()) {
-        return None;
-    }
-    let mut out: Vec<Entry<'a>> = keep.into_iter().flatten().collect();
     if added.is_empty() {
         return Some(out);
+    }
+    if added.iter().any(|e| e.path.is_empty()) {
+        return None;
     }
     // An added entry takes the place of a kept one with its path and stage, as git's add
     // with "ok to replace" does.
@@ -148,6 +250,14 @@ fn merge<'a>(base: Vec<Entry<'a>>, own: Vec<Entry<'a>>, link: &Link) -> Option<V
         (e.path, e.stage)
     }
     out.retain(|e| added.binary_search_by(|a| key(a).cmp(&key(e))).is_err());
+    // A few, each moved into its place (a sort would take a scratch copy of half of them).
+    if added.len() <= 64 && out.is_sorted_by_key(key) {
+        for e in added {
+            let at = out.partition_point(|x| key(x) <= key(&e));
+            out.insert(at, e);
+        }
+        return Some(out);
+    }
     out.extend(added);
     out.sort_by(|a, b| key(a).cmp(&key(b)));
     Some(out)
@@ -177,19 +287,26 @@ fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
         at += len;
     }
     let mut link = None;
+    let mut tree = None;
     while at < body.len() {
         let sig = body.get(at..at + 4)?;
         let size = word(at + 4)? as usize;
         let data = body.get(at + 8..(at + 8).checked_add(size)?)?;
         if sig == b"link" {
             link = Some(read_link(data)?);
+        } else if sig == b"TREE" {
+            tree = Some(data);
         } else if sig[0].is_ascii_lowercase() {
             // A required extension this reader does not know (a sparse index's `sdir`).
             return None;
         }
         at += 8 + size;
     }
-    Some(Parsed { entries, link })
+    Some(Parsed {
+        entries,
+        link,
+        tree,
+    })
 }
 
 /// One entry at the start of `bytes` (an index of `version`), and its length with padding.

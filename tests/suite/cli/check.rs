@@ -924,6 +924,52 @@ fn staged_through_the_cache_is_the_uncached_check() {
     }
 }
 
+/// The pre-commit hook's case: `ovn log`, then `git add` of another record. The index
+/// `ovn log` wrote keeps git's cached trees (invalid only above its record), `git add`
+/// invalidates above the other, and the staged check, which takes the valid folders' tree
+/// ids from them instead of hashing their files, answers as the uncached one does; then git
+/// commits exactly the index. With and without git's split index.
+#[test]
+fn staged_after_a_log_and_an_add_reads_git_s_cached_trees() {
+    const COPIED: &str = "contributions/2026/03/01/01kjkb3q00bx3jdv2fxj7113x3.toml";
+    for split in [false, true] {
+        let s = Sandbox::new();
+        let dir = common::fablab_repo(&s, "staged-trees");
+        if split {
+            s.git(&dir, &["config", "core.splitIndex", "true"]);
+            s.git(&dir, &["update-index", "--split-index"]);
+        }
+        assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
+        let (code, out, err) = common::run(
+            &s,
+            &dir,
+            &["log", "2h", "Trees", "-p", "drone", "--agent", "ana"],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(!err.contains("index was not updated"), "{err}");
+        let index = std::fs::read(dir.join(".git/index")).unwrap();
+        assert!(index.windows(4).any(|w| w == b"TREE"), "cached trees kept");
+        let text = std::fs::read_to_string(dir.join(COPIED)).unwrap();
+        let copy = COPIED.replace("x3.toml", "x4.toml");
+        std::fs::write(dir.join(&copy), text.replace("7113x3", "7113x4")).unwrap();
+        s.git(&dir, &["add", &copy]);
+        let staged = staged_both_ways(&s, &dir);
+        assert_eq!(staged[0].0, 0, "{}", staged[0].1);
+        s.git(&dir, &["commit", "-qm", "copied"]);
+        assert_eq!(
+            s.git(&dir, &["ls-tree", "-r", "--name-only", "HEAD", "--", &copy])
+                .trim(),
+            copy
+        );
+        s.git(&dir, &["fsck", "--no-progress"]);
+        assert_eq!(
+            s.git(&dir, &["write-tree"]),
+            s.git(&dir, &["rev-parse", "HEAD^{tree}"])
+        );
+        assert_eq!(staged_both_ways(&s, &dir)[0].0, 0);
+    }
+}
+
 /// A `git add -N` entry has no content and is skipped, a staged link is reported and not
 /// followed, and `GIT_INDEX_FILE` names the index read, with the cache as without it.
 #[test]

@@ -16,9 +16,73 @@ fn index_kind(dir: &Path) -> (u32, bool) {
     (version, bytes.windows(4).any(|w| w == b"TREE"))
 }
 
+/// The cached trees (`TREE`) of `.git/index` (versions 2 and 3): each folder's path and
+/// whether it is valid; `None` without them.
+fn cached_trees(dir: &Path) -> Option<Vec<(String, bool)>> {
+    let b = std::fs::read(dir.join(".git/index")).unwrap();
+    let word = |at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    if word(4) == 4 {
+        return None;
+    }
+    let mut at = 12;
+    for _ in 0..word(8) {
+        let flags = u16::from_be_bytes([b[at + 60], b[at + 61]]);
+        let name_at = at + 62 + if flags & 0x4000 != 0 { 2 } else { 0 };
+        let nul = name_at + b[name_at..].iter().position(|&c| c == 0).unwrap();
+        at += (nul - at + 8) / 8 * 8;
+    }
+    while at < b.len() - 20 {
+        let size = word(at + 4);
+        if &b[at..at + 4] == b"TREE" {
+            return Some(tree_nodes(&b[at + 8..at + 8 + size]));
+        }
+        at += 8 + size;
+    }
+    None
+}
+
+/// The nodes of a `TREE` extension's data: (path, valid), depth first.
+fn tree_nodes(d: &[u8]) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut p = 0;
+    while p < d.len() {
+        let z = p + d[p..].iter().position(|&c| c == 0).unwrap();
+        let nl = z + d[z..].iter().position(|&c| c == b'\n').unwrap();
+        let name = String::from_utf8(d[p..z].to_vec()).unwrap();
+        let (count, subs) = std::str::from_utf8(&d[z + 1..nl])
+            .unwrap()
+            .split_once(' ')
+            .unwrap();
+        let valid = count != "-1";
+        p = nl + 1 + if valid { 20 } else { 0 };
+        let path = match open.last_mut() {
+            None => name,
+            Some((parent, left)) => {
+                *left -= 1;
+                if parent.is_empty() {
+                    name
+                } else {
+                    format!("{parent}/{name}")
+                }
+            }
+        };
+        while open.last().is_some_and(|o| o.1 == 0) {
+            open.pop();
+        }
+        let subs: usize = subs.parse().unwrap();
+        if subs > 0 {
+            open.push((path.clone(), subs));
+        }
+        out.push((path, valid));
+    }
+    out
+}
+
 /// Logs one record and checks git agrees with the commit; returns its path.
 fn log_and_check(s: &Sandbox, dir: &Path) -> String {
     let before = s.git(dir, &["ls-files", "-t"]);
+    let had_trees = cached_trees(dir).is_some();
     let (code, out, err) = run(
         s,
         dir,
@@ -51,6 +115,25 @@ fn log_and_check(s: &Sandbox, dir: &Path) -> String {
     assert_eq!(kept, was);
     // Read-only (a refresh may write the index anew): the stat data matches the files.
     s.git(dir, &["diff-files", "--quiet"]);
+    // Cached trees kept are invalid exactly above the record (as `git add` leaves them), so
+    // the tree git writes from the index is the commit's.
+    let trees = cached_trees(dir);
+    assert_eq!(trees.is_some(), had_trees, "cached trees kept");
+    if let Some(trees) = trees {
+        assert!(
+            trees.iter().filter(|(_, valid)| *valid).count() > 3,
+            "{trees:?}"
+        );
+        for (folder, valid) in &trees {
+            let above = folder.is_empty() || path.starts_with(&format!("{folder}/"));
+            assert_eq!(*valid, !above, "{folder} for {path}");
+        }
+    }
+    s.git(dir, &["fsck", "--no-progress"]);
+    assert_eq!(
+        s.git(dir, &["write-tree"]),
+        s.git(dir, &["rev-parse", "HEAD^{tree}"])
+    );
     path
 }
 
@@ -64,8 +147,10 @@ fn a_plain_index_is_rewritten_in_one_pass() {
         "git's own index, with cached trees"
     );
     log_and_check(&s, &dir);
-    // Written by the one-pass writer: the cached trees, which git rebuilds, are dropped.
-    assert_eq!(index_kind(&dir), (2, false));
+    // Written by the one-pass writer: the cached trees are kept, only those above the record
+    // invalidated (`log_and_check` makes sure), the others still valid for git and for
+    // `check --staged`.
+    assert_eq!(index_kind(&dir), (2, true));
     // git commits on top of it as usual.
     s.git(&dir, &["commit", "-q", "--allow-empty", "-m", "after"]);
     assert!(index_kind(&dir).1, "git writes its cached trees again");
@@ -97,7 +182,7 @@ fn a_sparse_checkout_keeps_its_skip_worktree_entries() {
         .count();
     assert!(skipped > 300, "{skipped}");
     log_and_check(&s, &dir);
-    assert_eq!(index_kind(&dir), (3, false));
+    assert_eq!(index_kind(&dir).0, 3);
 }
 
 #[test]

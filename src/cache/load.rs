@@ -28,7 +28,7 @@ use crate::core::ledger::{self, Loaded, Outcome};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, Reading};
-use crate::store::{Staged, Store, StoreError, View};
+use crate::store::{Refused, Staged, Store, StoreError, View};
 
 /// What a quick load must hold in full (see [`CachedRead::load_revision_for`]).
 #[derive(Clone, Copy, Debug)]
@@ -164,17 +164,17 @@ impl CachedRead for Store {
         let Some(cache) = FolderCache::of(self) else {
             return self.load_staged(index_file);
         };
-        if let Some((listing, unmerged)) = list_index(self, index_file, &cache, true)?
+        if let Some((listing, refused)) = list_index(self, index_file, &cache, true)?
             && let Some((loaded, _)) = super::quick::load_listing_quickly(self, listing, &cache)?
         {
-            return Ok(Staged { loaded, unmerged });
+            return Ok(Staged { loaded, refused });
         }
         // Only a quick listing gives up; were a full one to, the plain read answers.
-        let Some((listing, unmerged)) = list_index(self, index_file, &cache, false)? else {
+        let Some((listing, refused)) = list_index(self, index_file, &cache, false)? else {
             return self.load_staged(index_file);
         };
         match load_listing(self, listing, &cache, Elsewhere::default())? {
-            Some((loaded, _)) => Ok(Staged { loaded, unmerged }),
+            Some((loaded, _)) => Ok(Staged { loaded, refused }),
             // A cache entry that passed its checks but did not decode: read without the cache.
             None => self.load_staged(index_file),
         }
@@ -182,26 +182,26 @@ impl CachedRead for Store {
 }
 
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,
-/// summarised ones as their summaries), and its unmerged paths; `None` when a quick listing
-/// gives up. There is no commit: the listing's is zero.
+/// summarised ones as their summaries), and the paths that make it unfit to commit; `None`
+/// when a quick listing gives up. There is no commit: the listing's is zero.
 fn list_index(
     store: &Store,
     index_file: Option<&Path>,
     cache: &FolderCache,
     quick: bool,
-) -> Result<Option<(Listing, Vec<String>)>, StoreError> {
+) -> Result<Option<(Listing, Refused)>, StoreError> {
     let scope = quick.then_some(Scope::Checks);
     let mut taken = Taken::default();
     let listed = store.list_staged::<Source>(index_file, &mut |folders, settings, items| {
         super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
     })?;
-    Ok(listed.map(|(items, unmerged)| {
+    Ok(listed.map(|(items, refused)| {
         let listing = Listing {
             items,
             taken,
             commit: Oid::ZERO_SHA1,
         };
-        (listing, unmerged)
+        (listing, refused)
     }))
 }
 

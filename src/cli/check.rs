@@ -130,7 +130,8 @@ pub(super) fn as_warning(rendered: &str) -> String {
 }
 
 /// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
-/// refuses it (nothing is staged for it to check).
+/// refuses it (nothing is staged for it to check), and so is a committed record that git's
+/// index lost to a `git commit` racing an `ovn` write (this commit would delete it).
 fn staged(
     store: &crate::store::Store,
     ctx: &Context,
@@ -138,15 +139,30 @@ fn staged(
     use crate::cache::CachedRead;
     // Through the cache: a commit that changes one day folder reads that folder alone.
     let staged = store.load_index(ctx.index_file.as_deref())?;
-    if let Some(first) = staged.unmerged.first() {
+    let refused = &staged.refused;
+    if let Some(first) = refused.unmerged.first() {
         return Err(CliError::usage(
             format!(
                 "{} has an unresolved merge conflict in git's index ({} such path{})",
                 crate::core::render::escaped(first),
-                staged.unmerged.len(),
-                if staged.unmerged.len() == 1 { "" } else { "s" }
+                refused.unmerged.len(),
+                if refused.unmerged.len() == 1 { "" } else { "s" }
             ),
             Some("resolve the conflict and `git add` the file, then check again".to_owned()),
+        ));
+    }
+    if let Some(first) = refused.unstaged.first() {
+        let n = refused.unstaged.len();
+        return Err(CliError::problems(
+            format!(
+                "{} is committed and unchanged in the working tree but missing from git's index, so this commit would delete it ({n} such record{}): a git command that read the index while an ovn write was staging leaves this",
+                crate::core::render::escaped(first),
+                if n == 1 { "" } else { "s" }
+            ),
+            Some(
+                "run `ovn recover` to stage it again, then commit; to delete it on purpose, `git rm` the file"
+                    .to_owned(),
+            ),
         ));
     }
     Ok(staged.loaded)

@@ -35,7 +35,7 @@ pub use pack::PackReader;
 pub use range::{RuleIds, Special, Touch};
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use staged::Staged;
+pub use staged::{Refused, Staged};
 pub use stamp::Stamp;
 pub use status::{Change, ChangeKind, InProgress, Pending, UNSTAGED, Uncommitted, Upstream};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};

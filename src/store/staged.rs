@@ -11,6 +11,7 @@
 //! on disk is followed. Conflicted paths (stages 1 to 3) have no staged content: they are
 //! returned for the caller to refuse, as `git commit` would.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -23,20 +24,32 @@ use super::{Store, StoreError};
 use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
 
 mod entries;
+mod unstaged;
 
 use entries::Entry;
 
-/// The ledger as staged, and the paths whose merge conflict is not resolved.
+/// The ledger as staged, and what in the index a commit must not take as it is.
 pub struct Staged {
     /// The staged ledger, checked.
     pub loaded: Loaded,
-    /// Ledger-relative paths with conflict stages in the index (nothing is staged for them).
-    pub unmerged: Vec<String>,
+    /// Paths a commit of this index must not be made with.
+    pub refused: Refused,
 }
 
-/// Staged files (ledger-relative path, how to read it), sorted by path, and the unmerged
-/// paths.
-pub(crate) type StagedListing<H> = (Vec<(String, H)>, Vec<String>);
+/// Ledger-relative paths that make the index unfit to commit, whatever the records say.
+#[derive(Debug, Default)]
+pub struct Refused {
+    /// Paths with conflict stages in the index (nothing is staged for them).
+    pub unmerged: Vec<String>,
+    /// Records HEAD holds, unchanged in the working tree, that the index lacks: a commit
+    /// would delete them, as only a `git commit` racing an `ovn` write leaves them (see
+    /// `unstaged`).
+    pub unstaged: Vec<String>,
+}
+
+/// Staged files (ledger-relative path, how to read it), sorted by path, and the paths that
+/// make the index unfit to commit.
+pub(crate) type StagedListing<H> = (Vec<(String, H)>, Refused);
 
 /// The git file modes of a symbolic link and of a submodule (gitlink).
 const LINK: u32 = 0o120000;
@@ -50,11 +63,11 @@ impl Store {
     /// another: see `index_to_commit`), from git alone. (The cached read, which takes
     /// unchanged day folders from the cache, is the cache layer's.)
     pub fn load_staged(&self, index_file: Option<&Path>) -> Result<Staged, StoreError> {
-        let (items, unmerged) = self
+        let (items, refused) = self
             .list_staged::<Handle>(index_file, &mut |_, _, _| true)?
             .expect("a listing without a hook that gives up always completes");
         let loaded = self.load_items(items)?;
-        Ok(Staged { loaded, unmerged })
+        Ok(Staged { loaded, refused })
     }
 
     /// The staged bytes of each of `paths` that the index holds as a regular file no larger
@@ -147,7 +160,7 @@ impl Store {
         if let Ok(files) = entries::read(&path, git_dir)
             && let Some((entries, trees)) = files.entries()
         {
-            return Ok(self.listing(&entries, &trees, level));
+            return self.listing(&entries, &trees, level);
         }
         let index = self.index_to_commit(index_file)?;
         let owned: Vec<(Vec<u8>, u32, Oid, u8, bool)> = index
@@ -168,7 +181,7 @@ impl Store {
                 intent: *intent,
             })
             .collect();
-        Ok(self.listing(&entries, &entries::Trees::default(), level))
+        self.listing(&entries, &entries::Trees::default(), level)
     }
 
     /// The listing of the index's `entries` (sorted by path): see [`Store::list_staged`].
@@ -187,7 +200,7 @@ impl Store {
         entries: &[Entry<'_>],
         trees: &entries::Trees,
         level: LevelHook<'_, H>,
-    ) -> Option<StagedListing<H>> {
+    ) -> Result<Option<StagedListing<H>>, StoreError> {
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -251,7 +264,8 @@ impl Store {
                 }
             }
             items.par_sort_by(|a, b| a.0.cmp(&b.0));
-            return Some((items, unmerged));
+            let unstaged = self.unstaged_records(entries, &HashMap::new())?;
+            return Ok(Some((items, Refused { unmerged, unstaged })));
         };
         // One range per folder, in order, or no folder is offered: a folder met twice (an
         // index not sorted by path) would be hashed in parts, and cached from the whole.
@@ -271,8 +285,11 @@ impl Store {
                 (folder.clone(), id)
             })
             .collect();
+        let ids: HashMap<&str, Oid> = folders.iter().map(|(f, id)| (f.as_str(), *id)).collect();
+        let unstaged = self.unstaged_records(entries, &ids)?;
+        drop(ids);
         if !level(&mut folders, settings, &mut items) {
-            return None;
+            return Ok(None);
         }
         // The folders left are listed from the index; `folders` kept `offered`'s order.
         let mut left = folders.iter().peekable();
@@ -287,7 +304,7 @@ impl Store {
         // In path order, as the core wants them: a few sorted runs, merged in close to one
         // pass by a stable sort.
         items.par_sort_by(|a, b| a.0.cmp(&b.0));
-        Some((items, unmerged))
+        Ok(Some((items, Refused { unmerged, unstaged })))
     }
 }
 

@@ -410,6 +410,10 @@ fn a_racing_git_commit_never_loses_a_record() {
     // commit the record's deletion.
     let s = Sandbox::new();
     let dir = base_repo(&s, "ledger");
+    // With ovn's pre-commit hook, as README asks: without it, a `git commit` that read the
+    // index before a write staged its record and wrote it back after leaves the record
+    // unstaged, and the next `git commit` deletes it (this test caught that under load).
+    let path = install_pre_commit_hook(&dir);
     let start = Instant::now();
     s.ovn(&dir)
         .args(["log", "--money", "1", "Timing run"])
@@ -419,6 +423,7 @@ fn a_racing_git_commit_never_loses_a_record() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut committed = Vec::new();
     let mut git_failed = 0;
+    let mut restaged = 0;
     // More rounds on demand: OVN_RACE_ROUNDS=1000 cargo test --test suite racing
     #[allow(clippy::disallowed_methods)] // the test's own knob, not ovn's environment
     let rounds: usize = std::env::var("OVN_RACE_ROUNDS")
@@ -439,13 +444,22 @@ fn a_racing_git_commit_never_loses_a_record() {
         let mut git = std::process::Command::new("git");
         common::hermetic(&mut git, &s.home());
         let status = git
+            .env("PATH", &path)
             .args(["commit", "-qm", "u"])
             .current_dir(&dir)
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .unwrap();
         git_failed += usize::from(!status.success());
         let out = child.wait_with_output().unwrap();
+        // What the user does when the hook refuses a commit for an unstaged record.
+        if !status.success() {
+            let recovered = s.ovn(&dir).arg("recover").output().unwrap();
+            restaged += String::from_utf8_lossy(&recovered.stdout)
+                .matches("Staged ")
+                .count();
+        }
         let stdout = String::from_utf8_lossy(&out.stdout);
         if out.status.success() {
             let path = stdout
@@ -475,7 +489,7 @@ fn a_racing_git_commit_never_loses_a_record() {
     let head = files_in_head(&s, &dir);
     let lost: Vec<&String> = committed.iter().filter(|p| !head.contains(*p)).collect();
     eprintln!(
-        "{} of {rounds} logs committed, {git_failed} git commits refused, {unstaged} unstaged by git and staged again, {} records lost",
+        "{} of {rounds} logs committed, {git_failed} git commits refused, {restaged} records unstaged by git and staged again on the way, {unstaged} at the end, {} records lost",
         committed.len(),
         lost.len()
     );
@@ -641,4 +655,77 @@ fn a_record_removed_from_the_index_is_named_by_status_and_staged_again_by_recove
         );
         assert!(!head.contains(&edited), "the user's own removal stands");
     }
+}
+
+/// Installs `examples/ci/pre-commit` in `dir` and returns a `PATH` on which the hook finds
+/// the `ovn` under test.
+#[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH git is given
+fn install_pre_commit_hook(dir: &Path) -> String {
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/pre-commit");
+    let installed = dir.join(".git/hooks/pre-commit");
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::copy(&hook, &installed).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&installed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("ovn");
+    format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// What a `git commit` racing an `ovn log` can leave: git read the index before the write
+/// staged its record and wrote that index back after, so the record is committed and
+/// unchanged on disk but gone from the index, and the next commit would delete it. The
+/// pre-commit hook (`ovn check --staged`) refuses that commit, naming the record and the
+/// cure; after `ovn recover` the commit goes through with the record kept. A deletion the
+/// user means (`git rm`, which removes the file too) is not refused for this.
+#[test]
+fn the_hook_refuses_a_commit_that_would_delete_a_record_git_unstaged() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let path = install_pre_commit_hook(&dir);
+    let (code, stdout, stderr) = common::run(&s, &dir, &["log", "--money", "1", "Kept"]);
+    assert_eq!(code, 0, "{stderr}");
+    let record = stdout
+        .split(" in ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the record's path")
+        .to_owned();
+    // git's stale write-back, as `git rm --cached` leaves it: out of the index, on disk as
+    // committed.
+    s.git(&dir, &["rm", "--cached", "-q", &record]);
+    std::fs::write(dir.join("note.txt"), "note\n").unwrap();
+    s.git(&dir, &["add", "note.txt"]);
+    let (code, stdout, stderr) = common::run(&s, &dir, &["check", "--staged"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let said = format!("{stdout}{stderr}");
+    assert!(said.contains(&record), "{said}");
+    assert!(said.contains("ovn recover"), "{said}");
+    let commit = |message: &str| {
+        let mut git = std::process::Command::new("git");
+        common::hermetic(&mut git, &s.home());
+        git.env("PATH", &path)
+            .args(["commit", "-q", "-m", message])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let refused = commit("note");
+    assert!(!refused.status.success());
+    assert!(files_in_head(&s, &dir).contains(&record));
+    s.ovn(&dir).arg("recover").assert().success();
+    let done = commit("note");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(files_in_head(&s, &dir).contains(&record));
+    // Meant: the file goes too, and the hook has nothing to say about it.
+    s.git(&dir, &["rm", "-q", &record]);
+    let (code, stdout, stderr) = common::run(&s, &dir, &["check", "--staged"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }

@@ -79,11 +79,14 @@ impl Id {
         if s.len() > Self::MAX_LEN {
             return Err(IdError::TooLong);
         }
-        for (i, c) in s.chars().enumerate() {
+        // By bytes (a million ids on a cold read): every byte before the first bad one is
+        // ASCII, so that byte starts the character to report.
+        for (i, &b) in s.as_bytes().iter().enumerate() {
             let ok =
-                c.is_ascii_lowercase() || c.is_ascii_digit() || (i > 0 && (c == '-' || c == '_'));
+                b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && (b == b'-' || b == b'_'));
             if !ok {
-                return Err(IdError::BadChar(c));
+                let c = s.get(i..).and_then(|t| t.chars().next());
+                return Err(IdError::BadChar(c.unwrap_or(char::REPLACEMENT_CHARACTER)));
             }
         }
         let reserved = matches!(s, "con" | "prn" | "aux" | "nul")
@@ -271,10 +274,11 @@ pub fn is_currency_code(code: &str) -> bool {
 /// ("Trojan Source").
 pub fn forbidden_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let bytes = text.as_bytes();
-    // Most records are plain printable ASCII: one cheap pass over the bytes proves it.
-    let plain = bytes
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t');
+    // Most records are plain printable ASCII: one cheap pass over the bytes proves it. A fold
+    // without early exit, so the compiler takes the bytes sixteen at a time.
+    let plain = bytes.iter().fold(true, |ok, &b| {
+        ok & ((0x20..0x7f).contains(&b) | (b == b'\n') | (b == b'\t'))
+    });
     let text = if plain { "" } else { text };
     text.char_indices().filter(move |&(i, c)| match c {
         '\t' | '\n' => false,

@@ -653,4 +653,47 @@ mod tests {
             assert!(sum.is_zero(), "{e:?}");
         }
     }
+
+    #[test]
+    fn the_books_from_folder_parts_are_the_books_rendered_whole() {
+        use super::super::parts::Syntax;
+        use super::super::{Dialect, beancount, folder_parts, from_parts, journal};
+        let l = ledger();
+        let q = Query::default();
+        for hours in [false, true] {
+            for (dialect, syntax) in [
+                (Dialect::Hledger, Syntax::Journal),
+                (Dialect::Ledger, Syntax::Journal),
+                (Dialect::Hledger, Syntax::Beancount),
+            ] {
+                let whole = match syntax {
+                    Syntax::Journal => journal(&l, &q, "c0ffee", dialect, hours),
+                    Syntax::Beancount => beancount(&l, &q, "c0ffee", hours),
+                }
+                .unwrap();
+                let parts: Vec<_> = folder_parts(&l, &q, syntax, hours, |_| true)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect();
+                assert_eq!(parts.len(), 2, "one part per day folder");
+                let joined = from_parts(&l, &q, "c0ffee", dialect, syntax, &parts);
+                assert_eq!(
+                    joined.as_deref(),
+                    Some(whole.as_str()),
+                    "{dialect:?} {syntax:?}"
+                );
+                // Parts in any order make the same books; a part written with other places
+                // for its hours does not fit.
+                let reversed: Vec<_> = parts.iter().rev().cloned().collect();
+                let joined = from_parts(&l, &q, "c0ffee", dialect, syntax, &reversed);
+                assert_eq!(joined.as_deref(), Some(whole.as_str()));
+                if hours {
+                    let mut other = parts.clone();
+                    other[0].hours = Some(3);
+                    assert_eq!(from_parts(&l, &q, "c0ffee", dialect, syntax, &other), None);
+                }
+            }
+        }
+    }
 }

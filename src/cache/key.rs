@@ -21,6 +21,8 @@
 //! | one day's report part, inside it | [`report_day`] | folder path, folder tree id, the correction targets its records may hold |
 //! | a month's claims report parts (`reports/`) | [`claims_month`] | version, month path, a digest of the ledger's non-contribution entries (agreements, rates, payouts, ...), the query (projects, agents, dates) |
 //! | one day's claims part, inside it | [`report_day`] | as a report part's |
+//! | a month's book parts (`reports/`) | [`books_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, agreements, rates, payouts, ...), the syntax (journal or beancount), `--hours`, the query (projects, dates) |
+//! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //!
@@ -142,6 +144,22 @@ pub fn claims_month(month: &str, context: &str, query: &impl Debug) -> String {
     format!("{KEY_PREFIX} report claims {month} {context} {query:?}")
 }
 
+/// The key of the file of a month's book parts (the journal text of each day folder's
+/// contributions): the month, the ledger's entries other than contributions (`context`, a
+/// digest: the currency and minor unit, agreements, rates and repaying payouts fix every
+/// entry), the syntax (`beancount`, else hledger's and ledger-cli's shared one), `--hours`,
+/// and the query (its projects and dates select the entries, its `until` dates the claims).
+pub fn books_month(
+    month: &str,
+    context: &str,
+    beancount: bool,
+    hours: bool,
+    query: &impl Debug,
+) -> String {
+    let syntax = if beancount { "beancount" } else { "journal" };
+    format!("{KEY_PREFIX} books {syntax} hours {hours} {month} {context} {query:?}")
+}
+
 /// The key of one day folder's report part: the folder, its tree id, and the correction
 /// targets its records may hold (sorted), which decide which of them count.
 pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
@@ -176,6 +194,7 @@ mod tests {
             worktree_answer("/l", "", "check x", &[0; 32]),
             report_month("contributions/2026/03", "d", &1, &2),
             claims_month("contributions/2026/03", "d", &1),
+            books_month("contributions/2026/03", "d", true, false, &1),
             totals(id, "air", Decimal::new(100, 0)),
         ];
         for key in keys {

@@ -16,6 +16,9 @@
 //! - **report parts** (`reports/`, [`reports`]): a contributions report's groups, and a
 //!   claims report's sums, per day folder, so a report after a new commit only counts the
 //!   folders that changed;
+//! - **book parts** (`reports/`, [`books`]): the journals' text (hledger, ledger-cli,
+//!   beancount) of each day folder's contributions, so an export after a new commit only
+//!   renders the folders that changed;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
@@ -51,6 +54,7 @@
 //! reader there.
 
 pub mod answers;
+pub mod books;
 mod files;
 pub(crate) mod folders;
 pub mod key;

@@ -27,7 +27,6 @@ use rust_decimal::Decimal;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
-use crate::core::payout::PayoutError;
 use crate::core::report::{
     self, ClaimGroups, ClaimSums, ClaimsReport, ContributionReport, Dimension, Groups, Query,
     day_folder_of,
@@ -121,12 +120,12 @@ pub fn claims(
 ///
 /// One function of about a hundred lines because its steps (count the new folders, read the
 /// kept parts, write the months back) share the keys worked out at its start.
-fn by_parts<'l, G>(
+pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
     store: &Store,
     commit: &str,
     ledger: &'l Ledger,
     month_key: impl Fn(&str, &str) -> String + Sync,
-    count: impl FnOnce(&(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'l str, G)>, PayoutError>,
+    count: impl FnOnce(&(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'l str, G)>, E>,
     encode: fn(&G, &mut Vec<u8>),
     decode: fn(&[u8]) -> Option<G>,
 ) -> Result<Option<Vec<G>>, Error> {

@@ -10,7 +10,8 @@ use clap::{Args, ValueEnum};
 
 use super::report::{Common, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
-use crate::cache::{answers, key};
+use crate::cache::CachedRead as _;
+use crate::cache::{self, answers, key};
 use crate::core::ledger::Ledger;
 use crate::core::{export, valueflows};
 use crate::ops::load::Need;
@@ -154,20 +155,20 @@ fn export(
 ) -> Result<u8, CliError> {
     // CSV and JSON list the payout records and read no contribution: the verdict's quick
     // load (summaries standing for the day folders) holds all they read.
+    // The journals are put together from kept parts, which a quick load (summaries, and the
+    // corrections in full) is enough for.
     let need = match args.format {
         ExportFormat::Csv | ExportFormat::Json => Need::Checks,
-        _ => Need::Whole,
+        ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
+            Need::Projects(&[])
+        }
+        ExportFormat::Valueflows => Need::Whole,
     };
-    let (ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
-    let journal = |dialect| {
-        export::journal(&ledger, &query, &commit, dialect, args.hours)
-            .map_err(|e| CliError::usage(e.to_string(), None))
-    };
+    let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
     let text = match args.format {
-        ExportFormat::Hledger => journal(export::Dialect::Hledger)?,
-        ExportFormat::Ledger => journal(export::Dialect::Ledger)?,
-        ExportFormat::Beancount => export::beancount(&ledger, &query, &commit, args.hours)
-            .map_err(|e| CliError::usage(e.to_string(), None))?,
+        ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
+            books(cwd, ctx, &mut ledger, &query, &commit, args)?
+        }
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
         // Streamed: a large ledger's events are never one string in memory.
@@ -179,6 +180,43 @@ fn export(
         }
     };
     emit(path, &mut out, |w| w.write_all(text.as_bytes()))
+}
+
+/// The books of `args.format` (hledger, ledger or beancount) over `ledger` at `commit`:
+/// from kept parts where they fit, else (loading the ledger in full when it was loaded
+/// quickly) rendered whole, which also says why books cannot be written.
+fn books(
+    cwd: &Path,
+    ctx: &Context,
+    ledger: &mut Ledger,
+    query: &crate::core::report::Query,
+    commit: &str,
+    args: &ExportArgs,
+) -> Result<String, CliError> {
+    let dialect = match args.format {
+        ExportFormat::Ledger => export::Dialect::Ledger,
+        _ => export::Dialect::Hledger,
+    };
+    let beancount = args.format == ExportFormat::Beancount;
+    let store = super::open(cwd, ctx)?;
+    let parts =
+        |l: &Ledger| cache::books::books(&store, commit, l, query, dialect, beancount, args.hours);
+    if let Some(text) = parts(ledger)? {
+        return Ok(text);
+    }
+    if !ledger.elsewhere.folders.is_empty() {
+        let (loaded, _) = store.load_revision(commit)?;
+        *ledger = loaded.ledger;
+        if let Some(text) = parts(ledger)? {
+            return Ok(text);
+        }
+    }
+    let whole = if beancount {
+        export::beancount(ledger, query, commit, args.hours)
+    } else {
+        export::journal(ledger, query, commit, dialect, args.hours)
+    };
+    whole.map_err(|e| CliError::usage(e.to_string(), None))
 }
 
 /// The base URI of the ValueFlows ids (`base_uri`, or derived from the first commit).

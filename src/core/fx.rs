@@ -453,9 +453,24 @@ pub fn prices(ledger: &Ledger) -> Vec<Price> {
         return Vec::new();
     }
     let corrected = super::payout::corrected(ledger);
+    prices_of(ledger, &ledger.contributions, &corrected)
+        .into_iter()
+        .collect()
+}
+
+/// [`prices`] of some of the ledger's contributions (one day folder's: the union of every
+/// folder's is the ledger's), given the ids corrected away.
+pub fn prices_of(
+    ledger: &Ledger,
+    contributions: &[Box<Contribution>],
+    corrected: &rustc_hash::FxHashSet<&Id>,
+) -> BTreeSet<Price> {
     let mut out: BTreeSet<Price> = BTreeSet::new();
+    if !contributions.iter().any(|c| c.currency().is_some()) {
+        return out;
+    }
     let network = network_currency(ledger).0;
-    for c in &ledger.contributions {
+    for c in contributions {
         if corrected.contains(&c.id.value) {
             continue;
         }
@@ -472,7 +487,7 @@ pub fn prices(ledger: &Ledger) -> Vec<Price> {
             ));
         }
     }
-    out.into_iter().collect()
+    out
 }
 
 /// The prices as hledger `P` directives (with their commodities declared, for

@@ -327,7 +327,7 @@ pub fn contributions_by_folder<'l>(
 /// The day folders of the ledger's contributions (which are sorted by path), each with the
 /// positions of its contributions. Found on all cores: a million boxed records are a
 /// million cache misses, whatever is read of them.
-fn folder_runs(ledger: &Ledger) -> Vec<(&str, std::ops::Range<usize>)> {
+pub(crate) fn folder_runs(ledger: &Ledger) -> Vec<(&str, std::ops::Range<usize>)> {
     const CHUNK: usize = 1 << 14;
     let chunks: Vec<Vec<(&str, std::ops::Range<usize>)>> = ledger
         .contributions

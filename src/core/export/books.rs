@@ -29,6 +29,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -156,13 +157,73 @@ pub fn entries(
     settings: &Settings<'_>,
     hours: bool,
 ) -> Result<Vec<Entry>, ExportError> {
-    let payouts = selected_payouts(ledger, query);
-    let payments = selected_payments(ledger, &payouts, query);
-    let mut out = contributions(ledger, query, settings.minor_units, hours)?;
-    out.extend(payouts.iter().map(|p| payout(ledger, p)));
-    out.extend(payments.iter().map(|p| payment(p, settings.bank)));
+    let mut out: Vec<Entry> = contributions_by_folder(ledger, query, settings, hours, |_| true)?
+        .into_iter()
+        .flat_map(|(_, _, entries)| entries)
+        .collect();
+    out.extend(record_entries(ledger, query, settings));
     out.sort_by(|a, b| (a.date, a.source, &a.code).cmp(&(b.date, b.source, &b.code)));
     Ok(out)
+}
+
+/// The entries of the payouts and payments the query selects, in order: the few records
+/// the books hold besides contributions, worked out afresh every time.
+pub fn record_entries(ledger: &Ledger, query: &Query, settings: &Settings<'_>) -> Vec<Entry> {
+    let payouts = selected_payouts(ledger, query);
+    let payments = selected_payments(ledger, &payouts, query);
+    let mut out: Vec<Entry> = payouts.iter().map(|p| payout(ledger, p)).collect();
+    out.extend(payments.iter().map(|p| payment(p, settings.bank)));
+    out.sort_by(|a, b| (a.date, a.source, &a.code).cmp(&(b.date, b.source, &b.code)));
+    out
+}
+
+/// A day folder, the positions of its contributions in the ledger, and their entries.
+pub type FolderEntries<'l> = (&'l str, std::ops::Range<usize>, Vec<Entry>);
+
+/// The entries of the contributions of each day folder that `wanted` names, by folder in
+/// path order, each folder's in the ledger's order: what one folder books depends only on
+/// its records and the ledger's other entries (claims, corrections), so a folder's entries
+/// can be kept while it is unchanged. Folders with contributions but nothing to book are
+/// listed with no entries.
+pub fn contributions_by_folder<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+    settings: &Settings<'_>,
+    hours: bool,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> Result<Vec<FolderEntries<'l>>, ExportError> {
+    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
+    let money = Commodity::Money(currency.to_owned());
+    let debts = debt_claims(ledger, query)?;
+    let corrected = if hours {
+        payout::corrected(ledger)
+    } else {
+        FxHashSet::default()
+    };
+    let runs: Vec<(&str, std::ops::Range<usize>)> = crate::core::report::folder_runs(ledger)
+        .into_iter()
+        .filter(|(folder, _)| wanted(folder))
+        .collect();
+    Ok(runs
+        .into_par_iter()
+        .map(|(folder, range)| {
+            let entries = ledger.contributions[range.clone()]
+                .iter()
+                .filter_map(|c| {
+                    contribution(
+                        c,
+                        &debts,
+                        &corrected,
+                        query,
+                        settings.minor_units,
+                        hours,
+                        &money,
+                    )
+                })
+                .collect();
+            (folder, range, entries)
+        })
+        .collect())
 }
 
 fn posting(account: Account, amount: Decimal, commodity: &Commodity) -> Posting {
@@ -179,68 +240,59 @@ fn neg(d: Decimal) -> Decimal {
     if d.is_zero() { Decimal::ZERO } else { -d }
 }
 
-/// The entries of contributions: the debt claims they hold (as liabilities to their
-/// holders) and, with `hours`, their hours. One entry per contribution.
-fn contributions(
-    ledger: &Ledger,
+/// The entry of one contribution: the debt claims it holds (as liabilities to their
+/// holders) and, with `hours`, its hours; `None` when it books nothing.
+fn contribution(
+    c: &Contribution,
+    debts: &FxHashMap<Id, Vec<Claim>>,
+    corrected: &FxHashSet<&Id>,
     query: &Query,
     mu: u32,
     hours: bool,
-) -> Result<Vec<Entry>, ExportError> {
-    let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
-    let money = Commodity::Money(currency.to_owned());
-    let debts = debt_claims(ledger, query)?;
-    let corrected = if hours {
-        payout::corrected(ledger)
-    } else {
-        FxHashSet::default()
-    };
-    let mut out = Vec::new();
-    for c in &ledger.contributions {
-        let claims = debts.get(&c.id.value);
-        let counted_hours = c.hours.as_ref().map(|h| h.value).filter(|_| {
-            hours
-                && !corrected.contains(&c.id.value)
-                && query.project(&c.project.value)
-                && query.dated(c.date.value)
-        });
-        if claims.is_none() && counted_hours.is_none() {
-            continue;
-        }
-        let mut postings = Vec::new();
-        for claim in claims.into_iter().flatten() {
-            debt_postings(&mut postings, c, claim, mu, &money);
-        }
-        if let Some(h) = counted_hours {
-            let kind = c.kind.as_str();
-            postings.push(posting(
-                Account::new("expenses:hours", &[c.project.value.as_str(), kind]),
-                h,
-                &Commodity::Hours,
-            ));
-            let giver = match (&c.kind, &c.resource) {
-                (Kind::Use, Some(r)) => Account::new("equity:resources", &[r.value.as_str()]),
-                _ => Account::new("equity:hours", &[c.agent.value.as_str()]),
-            };
-            postings.push(posting(giver, neg(h), &Commodity::Hours));
-        }
-        out.push(Entry {
-            date: c.date.value,
-            source: Source::Contribution,
-            code: c.id.value.to_string(),
-            payee: format!("Contribution {}", c.agent.value),
-            note: Some(one_line(&c.description)),
-            narration: c.description.clone(),
-            comment: format!("project: {}, kind: {}", c.project.value, c.kind.as_str()),
-            meta: vec![
-                ("contribution", c.id.value.to_string()),
-                ("project", c.project.value.to_string()),
-                ("kind", c.kind.as_str().to_owned()),
-            ],
-            postings,
-        });
+    money: &Commodity,
+) -> Option<Entry> {
+    let claims = debts.get(&c.id.value);
+    let counted_hours = c.hours.as_ref().map(|h| h.value).filter(|_| {
+        hours
+            && !corrected.contains(&c.id.value)
+            && query.project(&c.project.value)
+            && query.dated(c.date.value)
+    });
+    if claims.is_none() && counted_hours.is_none() {
+        return None;
     }
-    Ok(out)
+    let mut postings = Vec::new();
+    for claim in claims.into_iter().flatten() {
+        debt_postings(&mut postings, c, claim, mu, money);
+    }
+    if let Some(h) = counted_hours {
+        let kind = c.kind.as_str();
+        postings.push(posting(
+            Account::new("expenses:hours", &[c.project.value.as_str(), kind]),
+            h,
+            &Commodity::Hours,
+        ));
+        let giver = match (&c.kind, &c.resource) {
+            (Kind::Use, Some(r)) => Account::new("equity:resources", &[r.value.as_str()]),
+            _ => Account::new("equity:hours", &[c.agent.value.as_str()]),
+        };
+        postings.push(posting(giver, neg(h), &Commodity::Hours));
+    }
+    Some(Entry {
+        date: c.date.value,
+        source: Source::Contribution,
+        code: c.id.value.to_string(),
+        payee: format!("Contribution {}", c.agent.value),
+        note: Some(one_line(&c.description)),
+        narration: c.description.clone(),
+        comment: format!("project: {}, kind: {}", c.project.value, c.kind.as_str()),
+        meta: vec![
+            ("contribution", c.id.value.to_string()),
+            ("project", c.project.value.to_string()),
+            ("kind", c.kind.as_str().to_owned()),
+        ],
+        postings,
+    })
 }
 
 /// The debt claims of the selected projects, by contribution, for the contributions the
@@ -599,6 +651,49 @@ mod tests {
         for e in &e {
             let sum: Decimal = e.postings.iter().map(|p| p.amount).sum();
             assert!(sum.is_zero(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_books_from_folder_parts_are_the_books_rendered_whole() {
+        use super::super::parts::Syntax;
+        use super::super::{Dialect, beancount, folder_parts, from_parts, journal};
+        let l = ledger();
+        let q = Query::default();
+        for hours in [false, true] {
+            for (dialect, syntax) in [
+                (Dialect::Hledger, Syntax::Journal),
+                (Dialect::Ledger, Syntax::Journal),
+                (Dialect::Hledger, Syntax::Beancount),
+            ] {
+                let whole = match syntax {
+                    Syntax::Journal => journal(&l, &q, "c0ffee", dialect, hours),
+                    Syntax::Beancount => beancount(&l, &q, "c0ffee", hours),
+                }
+                .unwrap();
+                let parts: Vec<_> = folder_parts(&l, &q, syntax, hours, |_| true)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect();
+                assert_eq!(parts.len(), 2, "one part per day folder");
+                let joined = from_parts(&l, &q, "c0ffee", dialect, syntax, &parts);
+                assert_eq!(
+                    joined.as_deref(),
+                    Some(whole.as_str()),
+                    "{dialect:?} {syntax:?}"
+                );
+                // Parts in any order make the same books; a part written with other places
+                // for its hours does not fit.
+                let reversed: Vec<_> = parts.iter().rev().cloned().collect();
+                let joined = from_parts(&l, &q, "c0ffee", dialect, syntax, &reversed);
+                assert_eq!(joined.as_deref(), Some(whole.as_str()));
+                if hours {
+                    let mut other = parts.clone();
+                    other[0].hours = Some(3);
+                    assert_eq!(from_parts(&l, &q, "c0ffee", dialect, syntax, &other), None);
+                }
+            }
         }
     }
 }

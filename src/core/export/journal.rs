@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::books::{Account, Commodity, Entry};
@@ -32,8 +33,8 @@ pub enum Dialect {
 /// How amounts are written: money to its minor unit, hours to the finest place any of them
 /// uses (so every journal shows them exactly).
 pub(super) struct Places {
-    money: u32,
-    hours: u32,
+    pub(super) money: u32,
+    pub(super) hours: u32,
 }
 
 impl Places {
@@ -58,7 +59,7 @@ impl Places {
         }
     }
 
-    fn of_commodity(&self, commodity: &Commodity) -> u32 {
+    pub(super) fn of_commodity(&self, commodity: &Commodity) -> u32 {
         match commodity {
             Commodity::Money(_) => self.money,
             Commodity::Hours => self.hours,
@@ -76,7 +77,44 @@ pub fn write(entries: &[Entry], minor_units: u32, dialect: Dialect, header: &str
         accounts.insert(p.account.hledger());
         commodities.insert(p.commodity.clone());
     }
-    for c in &commodities {
+    // `ledger --pedantic` wants every metadata tag declared.
+    let tags = if dialect == Dialect::Ledger {
+        tags(entries)
+    } else {
+        BTreeSet::new()
+    };
+    declare(&mut out, &places, dialect, &commodities, &accounts, &tags);
+    for e in entries {
+        transaction(&mut out, e, &places);
+    }
+    out
+}
+
+/// The metadata tags of `entries`: the first `key:` of each comment, and the posting tags.
+pub(super) fn tags(entries: &[Entry]) -> BTreeSet<String> {
+    let mut tags = BTreeSet::new();
+    for e in entries {
+        tags.extend(e.comment.split_once(':').map(|(k, _)| k.to_owned()));
+        tags.extend(
+            e.postings
+                .iter()
+                .filter_map(|p| p.tag.as_ref())
+                .map(|t| t.0.to_owned()),
+        );
+    }
+    tags
+}
+
+/// The declarations of a journal: commodities, accounts and (ledger-cli) tags.
+pub(super) fn declare(
+    out: &mut String,
+    places: &Places,
+    dialect: Dialect,
+    commodities: &BTreeSet<Commodity>,
+    accounts: &BTreeSet<String>,
+    tags: &BTreeSet<String>,
+) {
+    for c in commodities {
         // hledger wants a decimal mark in the style: whole hours are shown with one place.
         let style = money(Decimal::new(100_000, 0), places.of_commodity(c).max(1));
         let _ = match dialect {
@@ -89,55 +127,44 @@ pub fn write(entries: &[Entry], minor_units: u32, dialect: Dialect, header: &str
             ),
         };
     }
-    for a in &accounts {
+    for a in accounts {
         let _ = writeln!(out, "account {a}");
     }
     if dialect == Dialect::Ledger {
-        // `ledger --pedantic` wants every metadata tag declared: the first `key:` of each
-        // comment, and the posting tags.
-        let mut tags = BTreeSet::new();
-        for e in entries {
-            tags.extend(e.comment.split_once(':').map(|(k, _)| k.to_owned()));
-            tags.extend(
-                e.postings
-                    .iter()
-                    .filter_map(|p| p.tag.as_ref())
-                    .map(|t| t.0.to_owned()),
-            );
-        }
-        for t in &tags {
+        for t in tags {
             let _ = writeln!(out, "tag {t}");
         }
     }
-    for e in entries {
-        let note = e
-            .note
-            .as_deref()
-            .map(|n| format!(" | {n}"))
-            .unwrap_or_default();
-        let _ = writeln!(
+}
+
+/// One transaction in hledger's and ledger-cli's shared syntax.
+pub(super) fn transaction(out: &mut String, e: &Entry, places: &Places) {
+    let note = e
+        .note
+        .as_deref()
+        .map(|n| format!(" | {n}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n{} * ({}) {}{note}\n    ; {}",
+        e.date,
+        e.code,
+        one_line(&e.payee),
+        one_line(&e.comment)
+    );
+    for p in &e.postings {
+        let _ = write!(
             out,
-            "\n{} * ({}) {}{note}\n    ; {}",
-            e.date,
-            e.code,
-            one_line(&e.payee),
-            one_line(&e.comment)
+            "    {}  {} {}",
+            p.account.hledger(),
+            places.amount(p.amount, &p.commodity),
+            p.commodity.symbol()
         );
-        for p in &e.postings {
-            let _ = write!(
-                out,
-                "    {}  {} {}",
-                p.account.hledger(),
-                places.amount(p.amount, &p.commodity),
-                p.commodity.symbol()
-            );
-            if let Some((k, v)) = &p.tag {
-                let _ = write!(out, "  ; {k}: {}", one_line(v));
-            }
-            out.push('\n');
+        if let Some((k, v)) = &p.tag {
+            let _ = write!(out, "  ; {k}: {}", one_line(v));
         }
+        out.push('\n');
     }
-    out
 }
 
 /// An id as a beancount account component: first letter upper case, `_` as `-`.
@@ -175,12 +202,12 @@ fn bean_string(s: &str) -> String {
 
 /// Beancount names of accounts, refusing two ids that become the same component.
 #[derive(Default)]
-struct Names {
-    seen: BTreeMap<String, String>,
+pub(super) struct Names {
+    pub(super) seen: BTreeMap<String, String>,
 }
 
 impl Names {
-    fn account(&mut self, a: &Account) -> Result<String, ExportError> {
+    pub(super) fn account(&mut self, a: &Account) -> Result<String, ExportError> {
         let mut name = bean_head(&a.head);
         for id in &a.parts {
             let c = component(id);
@@ -215,51 +242,75 @@ pub fn beancount(
     let places = Places::of(entries, minor_units);
     let mut names = Names::default();
     let mut out = header.to_owned();
-    let _ = writeln!(out, "option \"title\" {}", bean_string(title));
-    let mut accounts: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    let mut currencies = BTreeSet::new();
+    let mut accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut commodities = BTreeSet::new();
     for p in entries.iter().flat_map(|e| &e.postings) {
-        if let Commodity::Money(c) = &p.commodity {
-            currencies.insert(c.as_str());
-        }
+        commodities.insert(p.commodity.clone());
         accounts
             .entry(names.account(&p.account)?)
             .or_default()
-            .insert(p.commodity.symbol());
+            .insert(p.commodity.symbol().to_owned());
     }
-    for c in &currencies {
-        let _ = writeln!(out, "option \"operating_currency\" \"{c}\"");
+    let first = entries.iter().map(|e| e.date).min();
+    bean_declare(&mut out, title, &commodities, &accounts, first);
+    for e in entries {
+        bean_transaction(&mut out, e, &places, &mut names)?;
     }
-    if let Some(first) = entries.iter().map(|e| e.date).min() {
+    Ok(out)
+}
+
+/// The opening of a beancount file: the title, the operating currencies, and every account
+/// opened with its commodities on the books' `first` day.
+pub(super) fn bean_declare(
+    out: &mut String,
+    title: &str,
+    commodities: &BTreeSet<Commodity>,
+    accounts: &BTreeMap<String, BTreeSet<String>>,
+    first: Option<NaiveDate>,
+) {
+    let _ = writeln!(out, "option \"title\" {}", bean_string(title));
+    for c in commodities {
+        if let Commodity::Money(c) = c {
+            let _ = writeln!(out, "option \"operating_currency\" \"{c}\"");
+        }
+    }
+    if let Some(first) = first {
         out.push('\n');
-        for (a, cur) in &accounts {
-            let cur: Vec<&str> = cur.iter().copied().collect();
+        for (a, cur) in accounts {
+            let cur: Vec<&str> = cur.iter().map(String::as_str).collect();
             let _ = writeln!(out, "{first} open {a} {}", cur.join(","));
         }
     }
-    for e in entries {
+}
+
+/// One transaction in beancount's syntax.
+pub(super) fn bean_transaction(
+    out: &mut String,
+    e: &Entry,
+    places: &Places,
+    names: &mut Names,
+) -> Result<(), ExportError> {
+    let _ = writeln!(
+        out,
+        "\n{} * {} {}",
+        e.date,
+        bean_string(&e.payee),
+        bean_string(&e.narration)
+    );
+    for (k, v) in &e.meta {
+        let _ = writeln!(out, "  {k}: {}", bean_string(v));
+    }
+    for p in &e.postings {
         let _ = writeln!(
             out,
-            "\n{} * {} {}",
-            e.date,
-            bean_string(&e.payee),
-            bean_string(&e.narration)
+            "  {}  {} {}",
+            names.account(&p.account)?,
+            places.amount(p.amount, &p.commodity),
+            p.commodity.symbol()
         );
-        for (k, v) in &e.meta {
-            let _ = writeln!(out, "  {k}: {}", bean_string(v));
-        }
-        for p in &e.postings {
-            let _ = writeln!(
-                out,
-                "  {}  {} {}",
-                names.account(&p.account)?,
-                places.amount(p.amount, &p.commodity),
-                p.commodity.symbol()
-            );
-            if let Some((k, v)) = &p.tag {
-                let _ = writeln!(out, "    {k}: {}", bean_string(v));
-            }
+        if let Some((k, v)) = &p.tag {
+            let _ = writeln!(out, "    {k}: {}", bean_string(v));
         }
     }
-    Ok(out)
+    Ok(())
 }

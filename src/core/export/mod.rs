@@ -30,6 +30,7 @@ use std::collections::BTreeSet;
 
 pub mod books;
 pub mod journal;
+pub mod parts;
 
 pub use journal::Dialect;
 use std::fmt::Write as _;
@@ -199,6 +200,58 @@ pub fn beancount(
     )?;
     out.push_str(&super::fx::beancount_prices(&super::fx::prices(ledger)));
     Ok(out)
+}
+
+/// The parts of the books of each day folder `wanted` names (see [`parts`]), in path
+/// order, in `syntax`; with `hours`, contributions' hours too. Hours are written with the
+/// finest places these folders use.
+pub fn folder_parts<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+    syntax: parts::Syntax,
+    hours: bool,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> Result<Vec<(&'l str, parts::Part)>, ExportError> {
+    use rayon::prelude::*;
+    let folders = books::contributions_by_folder(ledger, query, &settings(ledger), hours, wanted)?;
+    let places = folders
+        .iter()
+        .map(|(_, _, entries)| parts::scale(entries))
+        .max()
+        .unwrap_or(0);
+    let corrected = super::payout::corrected(ledger);
+    let mu = minor_units(ledger);
+    Ok(folders
+        .into_par_iter()
+        .map(|(folder, range, entries)| {
+            let mut part = parts::part(&entries, syntax, mu, places);
+            part.prices = super::fx::prices_of(ledger, &ledger.contributions[range], &corrected);
+            (folder, part)
+        })
+        .collect())
+}
+
+/// The books of `ledger` (at `commit`) in `syntax` (and `dialect`, for a journal) from the
+/// parts of every day folder (in path order, from [`folder_parts`] now or earlier): the
+/// same text as [`fn@journal`] or [`beancount`], or `None` when the parts do not fit
+/// together (see [`parts::assemble`]); those then say it.
+pub fn from_parts(
+    ledger: &Ledger,
+    query: &Query,
+    commit: &str,
+    dialect: Dialect,
+    syntax: parts::Syntax,
+    folders: &[parts::Part],
+) -> Option<String> {
+    let records = books::record_entries(ledger, query, &settings(ledger));
+    let books = parts::Books {
+        syntax,
+        dialect,
+        minor_units: minor_units(ledger),
+        header: &journal_header(ledger, commit),
+        title: &format!("{}: payouts", network_name(ledger)),
+    };
+    parts::assemble(folders, &records, &books)
 }
 
 /// The columns of the CSV export, one row per payout line. Stable: new columns only ever go

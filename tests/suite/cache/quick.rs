@@ -1,5 +1,6 @@
 //! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
-//! reviews, reports of contributions and claims, and exports of payouts read the day
+//! reviews, reports of contributions and claims, exports of payouts and the journals
+//! (hledger, ledger, beancount) read the day
 //! folders' summaries, kept report parts and the records picked before for a payout's
 //! projects instead of every record. They must
 //! answer byte for byte as `--no-cache` does, find every problem a full load finds (by
@@ -66,6 +67,19 @@ const QUESTIONS: &[&[&str]] = &[
     ],
     &["export", "csv", "--at", "HEAD"],
     &["export", "json", "-p", "drone", "--at", "HEAD"],
+    &["export", "hledger", "--at", "HEAD"],
+    &[
+        "export", "ledger", "--hours", "-p", "drone", "-p", "lab", "--at", "HEAD",
+    ],
+    &[
+        "export",
+        "beancount",
+        "--hours",
+        "--since",
+        "2026-02-01",
+        "--at",
+        "HEAD",
+    ],
 ];
 
 type Answer = (i32, String, String);
@@ -477,4 +491,64 @@ fn kept_claims_follow_the_agreements_rates_and_corrections_they_were_counted_wit
     commit(&s, &dir, "an edit");
     let edited = assert_like_no_cache(&s, &dir, "after an edit");
     assert_ne!(after[claims], edited[claims], "the edit changes the claims");
+}
+
+#[test]
+fn kept_books_follow_the_agreements_and_corrections_they_were_rendered_with() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let books = QUESTIONS
+        .iter()
+        .position(|q| q.starts_with(&["export", "hledger"]))
+        .unwrap();
+    let hours = QUESTIONS
+        .iter()
+        .position(|q| q.starts_with(&["export", "ledger", "--hours"]))
+        .unwrap();
+    let first = answers(&s, &dir, &[]);
+    assert!(
+        first[books].1.contains("; bucket: reimbursement"),
+        "{}",
+        first[books].1
+    );
+    // A bucket renamed: every debt claim of old folders is booked to it, though their trees
+    // do not change, so their kept parts must not be reused (the key names the ledger's
+    // other entries).
+    let path = dir.join("agreements/drone-ve.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("name = \"reimbursement\"", "name = \"refunds\""),
+    )
+    .unwrap();
+    commit(&s, &dir, "a bucket renamed");
+    let renamed = assert_like_no_cache(&s, &dir, "after a bucket renamed");
+    assert!(
+        renamed[books].1.contains("; bucket: refunds"),
+        "{}",
+        renamed[books].1
+    );
+    // A correction of a record of an old folder (material, so a debt claim, and hours): its
+    // folder's part must not be reused (the key names the corrections its records are
+    // targets of).
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000010",
+            "2026-07-05",
+            "mehmet",
+            "lab",
+            "supersedes = \"01kdy02100c3nn0qbbet707xt2\"\n",
+        )],
+        "a correction",
+    );
+    let corrected = assert_like_no_cache(&s, &dir, "after a correction");
+    assert!(
+        renamed[books].1.contains("(01kdy02100c3nn0qbbet707xt2)")
+            && !corrected[books].1.contains("(01kdy02100c3nn0qbbet707xt2)"),
+        "the correction books the record no more: {}",
+        corrected[books].1
+    );
+    assert_ne!(renamed[hours], corrected[hours], "nor its hours");
 }

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use super::files::{Entry, FolderCache, Key, Records};
-use crate::core::ledger::{self, Loaded, Outcome};
+use crate::core::ledger::{self, Loaded, Outcome, Parser};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, read_and_parse};
@@ -268,6 +268,51 @@ pub(crate) fn load_listing(
     cache: &FolderCache,
     elsewhere: Elsewhere,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    load_listing_from(listing, cache, elsewhere, &FromGit(store))
+}
+
+/// Where the files of a listing the cache does not hold are read from: git (a revision,
+/// the index), or the working tree.
+pub(crate) trait Rest {
+    /// The bytes of `ovn.toml`.
+    fn network(&self, handle: &Source) -> Result<Vec<u8>, StoreError>;
+
+    /// The outcomes of `files` (positions in `handles`, in path order), and the keys of
+    /// day folders read whole that the cache should be filled with.
+    fn read(
+        &self,
+        parser: &Parser,
+        handles: &[Source],
+        files: &[FileId],
+    ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError>;
+}
+
+/// Reading the rest from git's objects.
+struct FromGit<'a>(&'a Store);
+
+impl Rest for FromGit<'_> {
+    fn network(&self, handle: &Source) -> Result<Vec<u8>, StoreError> {
+        self.0.network_bytes(handle)
+    }
+
+    fn read(
+        &self,
+        parser: &Parser,
+        handles: &[Source],
+        files: &[FileId],
+    ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError> {
+        let git_dir = self.0.repo().path();
+        Ok((read_and_parse(git_dir, parser, handles, files)?, Vec::new()))
+    }
+}
+
+/// [`load_listing`], the files the cache does not hold read by `rest`.
+pub(crate) fn load_listing_from(
+    listing: Listing,
+    cache: &FolderCache,
+    elsewhere: Elsewhere,
+    rest: &dyn Rest,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
     let Listing {
         items,
         taken,
@@ -279,11 +324,10 @@ pub(crate) fn load_listing(
         summarised: _,
         unsummarised,
         hits,
-        missed,
+        mut missed,
     } = taken;
     let failed: Mutex<Option<StoreError>> = Mutex::new(None);
     let undecodable = AtomicBool::new(false);
-    let git_dir = store.repo().path().to_path_buf();
     let fail = |e: StoreError| {
         let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert(e);
@@ -292,7 +336,7 @@ pub(crate) fn load_listing(
         items,
         elsewhere,
         // `ovn.toml`, read first and alone.
-        |handle| store.network_bytes(handle).map_err(fail).ok(),
+        |handle| rest.network(handle).map_err(fail).ok(),
         |parser, handles| {
             // Cached folders first, decoded in parallel; each entry's bytes are freed as
             // soon as it is decoded, and ids are shared on the worker that decoded them.
@@ -326,8 +370,11 @@ pub(crate) fn load_listing(
                 .filter(|(_, h)| matches!(h, Source::Git(_)))
                 .map(|(pos, _)| pos as FileId)
                 .collect();
-            let read = match read_and_parse(&git_dir, parser, &handles, &to_read) {
-                Ok(read) => read,
+            let read = match rest.read(parser, &handles, &to_read) {
+                Ok((read, whole)) => {
+                    missed.extend(whole);
+                    read
+                }
                 Err(e) => {
                     fail(e);
                     to_read.iter().map(|_| Outcome::nothing()).collect()

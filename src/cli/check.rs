@@ -186,11 +186,11 @@ pub fn run(
         // The working tree: replayed while no file it reads changed (see the cache's
         // `worktree`).
         let question = crate::cache::key::question("check", &args);
-        return crate::cache::worktree::answer(&store, &question, out, |buf| {
-            judge(&store, &args, ctx, buf)
+        return crate::cache::worktree::answer(&store, &question, out, |buf, reader| {
+            judge(&store, &args, ctx, buf, Some(reader))
         });
     }
-    judge(&store, &args, ctx, out)
+    judge(&store, &args, ctx, out, None)
 }
 
 /// Loads the ledger `args` names and renders the verdict on it.
@@ -201,6 +201,7 @@ fn judge(
     args: &CheckArgs,
     ctx: &Context,
     out: &mut impl Write,
+    worktree: Option<&crate::cache::worktree::Reader<'_>>,
 ) -> Result<u8, CliError> {
     let (loaded, commit) = match &args.at {
         Some(rev) => {
@@ -210,7 +211,11 @@ fn judge(
             (loaded, Some(rev.id()))
         }
         None if args.staged => (staged(store, ctx)?, None),
-        None => (ops::load::worktree(store)?, None),
+        // Through the cache's reader where there is one: only changed day folders are read.
+        None => match worktree {
+            Some(reader) => (reader.load()?, None),
+            None => (ops::load::worktree(store)?, None),
+        },
     };
     // Advice beside the verdict: rules of two buckets that can claim one contribution.
     let warnings = crate::core::checks::overlapping_rules(&loaded.ledger);

@@ -41,8 +41,17 @@ use crate::ops::{self, load::Need};
 /// as git's index keeps them. While none changed, ovn check prints it again without reading
 /// a file (an edit changes the change time, even one that keeps the size and modification
 /// time). No answer is kept when a file changed within 2 seconds of the check, or when a
-/// stray file is present (whether it is read depends on .gitignore). --no-cache reads every
-/// file.
+/// stray file is present (whether it is read depends on .gitignore). When a file changed,
+/// only the day folders whose files' stat data changed are read again: each read remembers
+/// every day folder's stat data and the git tree id its files hash to, and takes the
+/// unchanged ones from the cache. Where git's core.fsmonitor names a hook program (such as
+/// watchman's fsmonitor-watchman sample), ovn check asks it first, as git does (protocol 2,
+/// with the token the last check stored), which files changed: when none of the ledger's
+/// did, the stored answer is printed without looking at any file, and otherwise only the
+/// day folders it names are looked at again. A hook that fails, times out, says "/" or
+/// prints what does not parse means every file is looked at. The hook is trusted as git
+/// trusts it; only git's own configuration (not the repository's files) can name one.
+/// --no-cache reads every file and runs no hook.
 ///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once

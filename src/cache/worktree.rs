@@ -428,6 +428,7 @@ fn load(
     };
     let settings = blob_id(&disk.network);
     for quick in [true, false] {
+        // A quick load needs summarised folders to stand in; with none it is a full one.
         let Some(listing) = listing(store, cache, trusted, settings, quick)? else {
             continue;
         };
@@ -463,7 +464,10 @@ fn listing(
     let mut items = Vec::new();
     let mut taken = Taken::default();
     let scope = quick.then_some(Scope::Checks);
-    if !super::folders::take_level(cache, &mut folders, settings, scope, &mut items, &mut taken) {
+    // A quick load needs summarised folders to stand in; with none it is a full one.
+    let taken_level =
+        super::folders::take_level(cache, &mut folders, settings, scope, &mut items, &mut taken);
+    if !taken_level || (quick && taken.summarised.is_empty()) {
         return Ok(None);
     }
     // Those left in `folders` the cache did not have: read from disk with the rest.

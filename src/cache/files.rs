@@ -434,6 +434,14 @@ impl AnswerCache {
         git_dir(store).map(AnswerCache::new)
     }
 
+    /// What the working tree's reads remember (see `worktree`), in a folder of its own
+    /// (`worktree/`), kept and checked as answers are, if caching is on.
+    pub fn memories(store: &Store) -> Option<AnswerCache> {
+        git_dir(store).map(|dir| AnswerCache {
+            dir: dir.join(CACHE_DIR).join("worktree"),
+        })
+    }
+
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {

@@ -24,6 +24,7 @@
 //! | a month's book parts (`reports/`) | [`books_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, agreements, rates, payouts, ...), the syntax (journal or beancount), `--hours`, the query (projects, dates) |
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
+//! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //!
 //! Commit and tree ids pin content (git objects are content-addressed), which is why so few
@@ -128,6 +129,13 @@ pub fn worktree_answer(root: &str, prefix: &str, question: &str, stamp: &[u8; 32
     format!(
         "{KEY_PREFIX} worktree answer 1\nroot {root:?}\nledger {prefix:?}\n{question}\nstamp {stamp}\n"
     )
+}
+
+/// The key of what the last read of a working tree saw (see `worktree`): the ledger's root
+/// on disk (`root`) and place in the repository (`prefix`). What it holds is checked against
+/// the tree each time, so nothing else needs naming.
+pub fn worktree_memory(root: &str, prefix: &str) -> String {
+    format!("{KEY_PREFIX} worktree memory 1\nroot {root:?}\nledger {prefix:?}\n")
 }
 
 /// The key of the file of a month's report parts: the month, the ledger's entries other

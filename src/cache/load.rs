@@ -6,7 +6,8 @@
 //! of the tree before reading it from git (the store's `list_revision`): day folders with an
 //! entry give their files from the cache (`folders::take_level`), and, for a quick
 //! load, summarised folders stand in the ledger as their summaries (see `quick`).
-//! The files left are read from git by the store's own reader (`Reading`); the two
+//! The files left are read from git by the store's own reader (`Reading`), or for a
+//! working tree from disk (the [`Rest`] a caller gives); the two
 //! streams are merged back into path order inside the core's one reading pipeline
 //! ([`ledger::load_files`]), and the folders that were missed are cached after.
 //!
@@ -24,7 +25,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use super::files::{Entry, FolderCache, Key, Records};
-use crate::core::ledger::{self, Loaded, Outcome};
+use crate::core::ledger::{self, Loaded, Outcome, Parser};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, Reading};
@@ -268,6 +269,62 @@ pub(crate) fn load_listing(
     cache: &FolderCache,
     elsewhere: Elsewhere,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    load_listing_from(listing, cache, elsewhere, &FromGit(store))
+}
+
+/// Where the files of a listing the cache does not hold are read from: git (a revision,
+/// the index), or the working tree.
+pub(crate) trait Rest {
+    /// The bytes of `ovn.toml`.
+    fn network(&self, handle: &Source) -> Result<Vec<u8>, StoreError>;
+
+    /// The outcomes of `files` (positions in `handles`, in path order), and the keys of
+    /// day folders read whole that the cache should be filled with.
+    fn read(
+        &self,
+        parser: &Parser,
+        handles: &[Source],
+        files: &[FileId],
+    ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError>;
+
+    /// The git directory when the rest is read from git's objects, by blob id alone (then
+    /// the caller plans the read and may drop its handles before it: see `Reading`).
+    fn git_dir(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// Reading the rest from git's objects.
+struct FromGit<'a>(&'a Store);
+
+impl Rest for FromGit<'_> {
+    fn network(&self, handle: &Source) -> Result<Vec<u8>, StoreError> {
+        self.0.network_bytes(handle)
+    }
+
+    fn read(
+        &self,
+        parser: &Parser,
+        handles: &[Source],
+        files: &[FileId],
+    ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError> {
+        let git_dir = self.0.repo().path();
+        let reading = Reading::plan(parser, handles, files.to_vec());
+        Ok((reading.read(git_dir, parser)?, Vec::new()))
+    }
+
+    fn git_dir(&self) -> Option<&Path> {
+        Some(self.0.repo().path())
+    }
+}
+
+/// [`load_listing`], the files the cache does not hold read by `rest`.
+pub(crate) fn load_listing_from(
+    listing: Listing,
+    cache: &FolderCache,
+    elsewhere: Elsewhere,
+    rest: &dyn Rest,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
     let Listing {
         items,
         taken,
@@ -279,11 +336,10 @@ pub(crate) fn load_listing(
         summarised: _,
         unsummarised,
         hits,
-        missed,
+        mut missed,
     } = taken;
     let failed: Mutex<Option<StoreError>> = Mutex::new(None);
     let undecodable = AtomicBool::new(false);
-    let git_dir = store.repo().path().to_path_buf();
     let fail = |e: StoreError| {
         let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert(e);
@@ -292,7 +348,7 @@ pub(crate) fn load_listing(
         items,
         elsewhere,
         // `ovn.toml`, read first and alone.
-        |handle| store.network_bytes(handle).map_err(fail).ok(),
+        |handle| rest.network(handle).map_err(fail).ok(),
         |parser, handles| {
             // Cached folders first, decoded in parallel; each entry's bytes are freed as
             // soon as it is decoded, and ids are shared on the worker that decoded them.
@@ -326,16 +382,32 @@ pub(crate) fn load_listing(
                 .filter(|(_, h)| matches!(h, Source::Git(_)))
                 .map(|(pos, _)| pos as FileId)
                 .collect();
-            let reading = Reading::plan(parser, &handles, to_read);
-            let n = reading.len();
-            // All from git (a cold cache): the handles are not needed while the blobs are
-            // read, when the read holds the most.
-            let handles = (n < handles.len()).then_some(handles);
-            let read = match reading.read(&git_dir, parser) {
-                Ok(read) => read,
-                Err(e) => {
-                    fail(e);
-                    (0..n).map(|_| Outcome::nothing()).collect()
+            // From git, the read needs the blob ids alone: planned first, and with every file
+            // from git (a cold cache) the handles are dropped while the blobs are read, when
+            // the read holds the most. The working tree reads by path, handles and all.
+            let (read, handles) = match rest.git_dir() {
+                Some(git_dir) => {
+                    let reading = Reading::plan(parser, &handles, to_read);
+                    let n = reading.len();
+                    let handles = (n < handles.len()).then_some(handles);
+                    let read = reading.read(git_dir, parser).unwrap_or_else(|e| {
+                        fail(e);
+                        (0..n).map(|_| Outcome::nothing()).collect()
+                    });
+                    (read, handles)
+                }
+                None => {
+                    let read = match rest.read(parser, &handles, &to_read) {
+                        Ok((read, whole)) => {
+                            missed.extend(whole);
+                            read
+                        }
+                        Err(e) => {
+                            fail(e);
+                            to_read.iter().map(|_| Outcome::nothing()).collect()
+                        }
+                    };
+                    (read, Some(handles))
                 }
             };
             let outcomes = match handles {

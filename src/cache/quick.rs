@@ -42,14 +42,29 @@ pub(crate) fn load_quickly(
 /// `None` when it cannot answer.
 pub(crate) fn load_listing_quickly(
     store: &Store,
+    listing: load::Listing,
+    cache: &FolderCache,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    load_listing_quickly_from(store, listing, cache, None)
+}
+
+/// [`load_listing_quickly`], the files the cache does not hold read by `rest` (from git
+/// when `None`).
+pub(crate) fn load_listing_quickly_from(
+    store: &Store,
     mut listing: load::Listing,
     cache: &FolderCache,
+    rest: Option<&dyn load::Rest>,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
     let Some(elsewhere) = elsewhere(&listing.taken) else {
         return Ok(None);
     };
     let folders = std::mem::take(&mut listing.taken.summarised);
-    let Some((mut loaded, commit)) = load::load_listing(store, listing, cache, elsewhere)? else {
+    let loaded = match rest {
+        Some(rest) => load::load_listing_from(listing, cache, elsewhere, rest)?,
+        None => load::load_listing(store, listing, cache, elsewhere)?,
+    };
+    let Some((mut loaded, commit)) = loaded else {
         return Ok(None);
     };
     if !loaded.diagnostics.is_empty() || !proven(&loaded.ledger, cache, &folders) {

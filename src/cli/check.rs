@@ -41,8 +41,17 @@ use crate::ops::{self, load::Need};
 /// as git's index keeps them. While none changed, ovn check prints it again without reading
 /// a file (an edit changes the change time, even one that keeps the size and modification
 /// time). No answer is kept when a file changed within 2 seconds of the check, or when a
-/// stray file is present (whether it is read depends on .gitignore). --no-cache reads every
-/// file.
+/// stray file is present (whether it is read depends on .gitignore). When a file changed,
+/// only the day folders whose files' stat data changed are read again: each read remembers
+/// every day folder's stat data and the git tree id its files hash to, and takes the
+/// unchanged ones from the cache. Where git's core.fsmonitor names a hook program (such as
+/// watchman's fsmonitor-watchman sample), ovn check asks it first, as git does (protocol 2,
+/// with the token the last check stored), which files changed: when none of the ledger's
+/// did, the stored answer is printed without looking at any file, and otherwise only the
+/// day folders it names are looked at again. A hook that fails, times out, says "/" or
+/// prints what does not parse means every file is looked at. The hook is trusted as git
+/// trusts it; only git's own configuration (not the repository's files) can name one.
+/// --no-cache reads every file and runs no hook.
 ///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
@@ -202,11 +211,11 @@ pub fn run(
         // The working tree: replayed while no file it reads changed (see the cache's
         // `worktree`).
         let question = crate::cache::key::question("check", &args);
-        return crate::cache::worktree::answer(&store, &question, out, |buf| {
-            judge(&store, &args, ctx, buf)
+        return crate::cache::worktree::answer(&store, &question, out, |buf, reader| {
+            judge(&store, &args, ctx, buf, Some(reader))
         });
     }
-    judge(&store, &args, ctx, out)
+    judge(&store, &args, ctx, out, None)
 }
 
 /// Loads the ledger `args` names and renders the verdict on it.
@@ -217,6 +226,7 @@ fn judge(
     args: &CheckArgs,
     ctx: &Context,
     out: &mut impl Write,
+    worktree: Option<&crate::cache::worktree::Reader<'_>>,
 ) -> Result<u8, CliError> {
     let (loaded, commit) = match &args.at {
         Some(rev) => {
@@ -226,7 +236,11 @@ fn judge(
             (loaded, Some(rev.id()))
         }
         None if args.staged => (staged(store, ctx)?, None),
-        None => (ops::load::worktree(store)?, None),
+        // Through the cache's reader where there is one: only changed day folders are read.
+        None => match worktree {
+            Some(reader) => (reader.load()?, None),
+            None => (ops::load::worktree(store)?, None),
+        },
     };
     // Advice beside the verdict: rules of two buckets that can claim one contribution.
     let warnings = crate::core::checks::overlapping_rules(&loaded.ledger);

@@ -9,6 +9,7 @@
 pub(crate) mod atomic;
 mod error;
 mod foreign;
+mod fsmonitor;
 mod history;
 mod index;
 mod init;
@@ -27,6 +28,7 @@ mod txn;
 mod write;
 
 pub use error::{ErrorKind, StoreError};
+pub use fsmonitor::{Changed, Report};
 /// Commit and object ids, as the store names them (the layers above never use git2 itself).
 pub use git2::Oid;
 pub use history::{AddedBy, FileChange};
@@ -35,8 +37,8 @@ pub use pack::PackReader;
 pub use range::{RuleIds, Special, Touch};
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use staged::{Refused, Staged};
-pub use stamp::Stamp;
+pub use staged::{Refused, Staged, folder_tree_id};
+pub use stamp::{FolderStamp, Stamp, Trusted};
 pub use status::{Change, ChangeKind, InProgress, Pending, UNSTAGED, Uncommitted, Upstream};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};
 pub use write::Identity;

@@ -59,6 +59,15 @@ impl Store {
 
     /// The ledger's files in the working tree (ledger-relative paths), and the root.
     fn list_worktree(&self) -> Result<(PathBuf, Vec<String>), StoreError> {
+        self.list_worktree_skipping(&|_| false)
+    }
+
+    /// [`Store::list_worktree`] without entering the folders `skip` names (day folders a
+    /// cache stands in for).
+    pub(crate) fn list_worktree_skipping(
+        &self,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> Result<(PathBuf, Vec<String>), StoreError> {
         let Some(root) = self.root() else {
             return Err(StoreError::NotCheckedOut {
                 path: self.describe(),
@@ -78,7 +87,7 @@ impl Store {
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if is_dir && is_ledger_folder(&name) {
-                walk(&entry.path(), &name, &mut paths)?;
+                walk(&entry.path(), &name, &mut paths, skip)?;
             } else if is_ledger_folder(&name) && entry.file_type().is_ok_and(|t| t.is_symlink()) {
                 // A linked record folder (`agents -> /elsewhere`) is not entered: it is
                 // listed, to be reported as not a file.
@@ -89,7 +98,8 @@ impl Store {
         Ok((root.to_path_buf(), paths))
     }
 
-    fn is_ignored(&self, ledger_path: &str) -> bool {
+    /// Whether git ignores the file at `ledger_path` (`.gitignore`, `info/exclude`).
+    pub(crate) fn is_ignored(&self, ledger_path: &str) -> bool {
         let in_repo = if self.prefix.is_empty() {
             ledger_path.to_owned()
         } else {
@@ -202,22 +212,7 @@ impl Store {
             let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert(e);
         };
-        // The listing did not enter linked folders; each file is opened without following a
-        // link or blocking on a FIFO, and read no further than the size limit.
-        let read = |path: &String| {
-            let full = root.join(path);
-            match safe::read(&full) {
-                Ok(opened) => Some(opened),
-                // A folder named like a record (a submodule's checkout, `agents/x.toml/`).
-                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-                    Some(Read::NotAFile("a directory"))
-                }
-                Err(e) => {
-                    fail(StoreError::io(&full, "cannot read", e));
-                    None
-                }
-            }
-        };
+        let read = |path: &String| open_in_worktree(&root, path).map_err(fail).ok();
         // Files, unlike git's packs, read well from every core at once: each worker reads
         // and parses its own files.
         let loaded = ledger::load_files(
@@ -241,25 +236,12 @@ impl Store {
                     .par_iter()
                     .enumerate()
                     .map(|(pos, path)| {
-                        let file = pos as FileId;
-                        if !parser.needs_bytes(file) {
-                            // Judged by its path, unless it is a link or the like.
-                            let t = std::fs::symlink_metadata(root.join(path));
-                            return match t.ok().and_then(|m| safe::special(&m.file_type())) {
-                                Some(what) => parser.unread(file, Unread::NotAFile(what)),
-                                None => parser.judge_path(file),
-                            };
-                        }
-                        match read(path) {
-                            Some(Read::Bytes(bytes)) => parser.parse(file, bytes),
-                            Some(Read::NotAFile(what)) => {
-                                parser.unread(file, Unread::NotAFile(what))
-                            }
-                            Some(Read::TooLarge(size)) => {
-                                parser.unread(file, Unread::TooLarge(size))
-                            }
-                            None => Outcome::nothing(),
-                        }
+                        worktree_outcome(&root, parser, pos as FileId, path, |_| {}).unwrap_or_else(
+                            |e| {
+                                fail(e);
+                                Outcome::nothing()
+                            },
+                        )
                     })
                     .collect()
             },
@@ -692,6 +674,47 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
     Ok(chunks.into_iter().flatten().collect())
 }
 
+/// Opens the working-tree file at `path` (ledger-relative) under `root` as the working
+/// tree's read does: never following a link or blocking on a FIFO, no further than the size
+/// limit (the listing did not enter linked folders).
+fn open_in_worktree(root: &Path, path: &str) -> Result<Read, StoreError> {
+    let full = root.join(path);
+    match safe::read(&full) {
+        Ok(opened) => Ok(opened),
+        // A folder named like a record (a submodule's checkout, `agents/x.toml/`).
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(Read::NotAFile("a directory")),
+        Err(e) => Err(StoreError::io(&full, "cannot read", e)),
+    }
+}
+
+/// Reads and parses the working-tree file `file` (at `path`, under `root`) as the working
+/// tree's read does; `bytes` sees what was read of a record before it is parsed (a cache
+/// hashes it).
+pub(crate) fn worktree_outcome(
+    root: &Path,
+    parser: &Parser,
+    file: FileId,
+    path: &str,
+    bytes: impl FnOnce(&[u8]),
+) -> Result<Outcome, StoreError> {
+    if !parser.needs_bytes(file) {
+        // Judged by its path, unless it is a link or the like.
+        let t = std::fs::symlink_metadata(root.join(path));
+        return Ok(match t.ok().and_then(|m| safe::special(&m.file_type())) {
+            Some(what) => parser.unread(file, Unread::NotAFile(what)),
+            None => parser.judge_path(file),
+        });
+    }
+    Ok(match open_in_worktree(root, path)? {
+        Read::Bytes(read) => {
+            bytes(&read);
+            parser.parse(file, read)
+        }
+        Read::NotAFile(what) => parser.unread(file, Unread::NotAFile(what)),
+        Read::TooLarge(size) => parser.unread(file, Unread::TooLarge(size)),
+    })
+}
+
 /// Whether a top-level folder is read: a record folder or a near miss of one.
 /// Whether a top-level folder is read: a record folder or a near miss of one (`Agents/`,
 /// so it can be reported). The working tree's stamp lists by the same rule.
@@ -706,7 +729,12 @@ pub(super) fn enters(name: &str, is_dir: bool) -> bool {
     is_dir && !name.ends_with(".toml")
 }
 
-fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> {
+fn walk(
+    dir: &Path,
+    rel: &str,
+    out: &mut Vec<String>,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<(), StoreError> {
     let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, "cannot list", e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io(dir, "cannot list", e))?;
@@ -716,7 +744,9 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<(), StoreError> 
             .file_type()
             .map_err(|e| StoreError::io(&entry.path(), "cannot stat", e))?;
         if enters(&name, file_type.is_dir()) {
-            walk(&entry.path(), &rel_path, out)?;
+            if !skip(&rel_path) {
+                walk(&entry.path(), &rel_path, out, skip)?;
+            }
         } else {
             out.push(rel_path);
         }

@@ -372,17 +372,22 @@ fn plain_file(e: &Entry<'_>, name: &[u8], rel: &[u8]) -> bool {
 /// The id of the tree git writes for a folder of regular files (`entries`, sorted by name,
 /// as the index keeps them): `<mode> <name>\0<id>` for each, hashed as a tree object.
 fn tree_id(entries: &[Entry<'_>]) -> Oid {
-    let mut body = Vec::with_capacity(entries.len() * 64);
-    for e in entries {
+    folder_tree_id(entries.iter().map(|e| {
         let name = e.path.rsplit(|&b| b == b'/').next().unwrap_or(e.path);
-        body.extend_from_slice(if e.mode == 0o100755 {
-            b"100755 "
-        } else {
-            b"100644 "
-        });
+        (name, e.mode == 0o100755, e.id)
+    }))
+}
+
+/// The id of the tree git writes for a folder of regular files (`files`: name, whether it
+/// is executable, blob id; sorted by name): `<mode> <name>\0<id>` for each, hashed as a tree
+/// object. (The working tree's read hashes its day folders with it too.)
+pub fn folder_tree_id<'a>(files: impl Iterator<Item = (&'a [u8], bool, Oid)>) -> Oid {
+    let mut body = Vec::new();
+    for (name, executable, id) in files {
+        body.extend_from_slice(if executable { b"100755 " } else { b"100644 " });
         body.extend_from_slice(name);
         body.push(0);
-        body.extend_from_slice(e.id.as_bytes());
+        body.extend_from_slice(id.as_bytes());
     }
     let mut hasher = Sha1::new();
     hasher.update(format!("tree {}\0", body.len()).as_bytes());

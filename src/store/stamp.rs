@@ -17,6 +17,13 @@
 //! would leave their times as they are (git's "racily clean" files: [`Stamp::newest`]), and
 //! stray files (whether they are read depends on `.gitignore`, which is not stamped:
 //! [`Stamp::strays`]). Platforms without `lstat`'s inode and change time get no stamp.
+//!
+//! Each day folder's own part of the digest is reported too ([`Stamp::days`]): a cache
+//! that remembers what a folder held when its part was last seen knows, from an equal part,
+//! that it holds the same now, and reads only the folders that changed. And a caller that
+//! knows some day folders unchanged without asking the file system (git's `core.fsmonitor`
+//! hook) hands in their remembered parts ([`Store::worktree_stamp_trusting`]): they are not
+//! walked at all, and the digest comes out as a full walk would make it.
 
 use std::path::Path;
 
@@ -28,7 +35,7 @@ use super::{Store, StoreError};
 use crate::core::ledger::{NETWORK_FILE, Role, classify};
 
 /// The working tree's ledger files as `lstat` sees them (see the module's comment).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stamp {
     /// SHA-256 of every listed entry's path and `lstat` data, in a fixed order.
     pub digest: [u8; 32],
@@ -39,20 +46,45 @@ pub struct Stamp {
     /// Whether any file is stray (not a record's name), so that whether it is read at all
     /// depends on `.gitignore`.
     pub strays: bool,
+    /// Every day folder's part (`contributions/2026/03/05`: a record folder's folder three
+    /// levels down), by path.
+    pub days: Vec<(String, FolderStamp)>,
 }
 
-/// One folder's part of a stamp.
-struct Part {
-    digest: [u8; 32],
-    newest: (i64, i64),
-    strays: bool,
+/// One folder's part of a stamp: its entries and every folder below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FolderStamp {
+    /// SHA-256 of its entries' paths and `lstat` data, and of its folders' parts.
+    pub digest: [u8; 32],
+    /// The latest modification or change time of any entry in it.
+    pub newest: (i64, i64),
+    /// Whether any file in it is stray.
+    pub strays: bool,
+    /// Whether every entry in it is a regular file with a UTF-8 name: then its files are
+    /// exactly what a git tree of them would list.
+    pub plain: bool,
 }
+
+/// Remembered parts of day folders known to be unchanged, by path (see the module's comment).
+pub type Trusted<'a> = &'a (dyn Fn(&str) -> Option<FolderStamp> + Sync);
+
+/// A folder's part and the parts of the day folders in and below it.
+type Walked = (FolderStamp, Vec<(String, FolderStamp)>);
 
 impl Store {
     /// The stamp of the ledger's files in the working tree, or `None` where the platform
     /// gives no inode and change time. An error when the working tree cannot be listed (the
     /// read that follows reports it as it would).
     pub fn worktree_stamp(&self) -> Result<Option<Stamp>, StoreError> {
+        self.worktree_stamp_trusting(&|_| None)
+    }
+
+    /// [`Store::worktree_stamp`], taking the part of each day folder `trusted` gives as it
+    /// is instead of walking the folder.
+    pub fn worktree_stamp_trusting(
+        &self,
+        trusted: Trusted<'_>,
+    ) -> Result<Option<Stamp>, StoreError> {
         let Some(root) = self.root() else {
             return Err(StoreError::NotCheckedOut {
                 path: self.describe(),
@@ -82,60 +114,84 @@ impl Store {
             }
         }
         top.sort_by(|a, b| a.0.cmp(&b.0));
-        let parts: Vec<Option<Part>> = top
+        let parts: Vec<Option<Walked>> = top
             .par_iter()
             .map(|(name, meta)| {
                 // A linked record folder is listed, not entered, as the read does.
                 if meta.is_dir() {
-                    folder(&root.join(name), name).map(Some)
+                    folder(&root.join(name), name, trusted).map(Some)
                 } else {
                     Ok(None)
                 }
             })
             .collect::<Result<_, _>>()?;
+        let mut days = Vec::new();
         for ((name, meta), part) in top.iter().zip(parts) {
             newest = newest.max(entry(&mut hasher, name, meta));
-            if let Some(part) = part {
+            if let Some((part, below)) = part {
                 hasher.update(part.digest);
                 newest = newest.max(part.newest);
                 strays |= part.strays;
+                days.extend(below);
             }
         }
+        days.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Some(Stamp {
             digest: hasher.finalize().into(),
             newest,
             strays,
+            days,
         }))
     }
 }
 
+/// Whether `rel` is where a day folder is: three levels into the contributions or the
+/// approvals (the cache judges the names).
+fn is_day(rel: &str) -> bool {
+    (rel.starts_with("contributions/") || rel.starts_with("approvals/"))
+        && rel.bytes().filter(|&b| b == b'/').count() == 3
+}
+
 /// The part of the folder `dir` (ledger path `rel`): its entries, sorted by name, and the
 /// folders below it, entered as the read enters them (not those named like a record), on
-/// all cores.
-fn folder(dir: &Path, rel: &str) -> Result<Part, StoreError> {
+/// all cores; a day folder `trusted` knows is not entered. With it, the parts of the day
+/// folders in and below it.
+fn folder(dir: &Path, rel: &str, trusted: Trusted<'_>) -> Result<Walked, StoreError> {
     let mut entries = Vec::new();
+    let mut plain = true;
     for found in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, "cannot list", e))? {
         let found = found.map_err(|e| StoreError::io(dir, "cannot list", e))?;
         // Relative to the folder's open handle, without following a link (`fstatat`).
         let meta = found
             .metadata()
             .map_err(|e| StoreError::io(&found.path(), "cannot stat", e))?;
+        plain &= meta.is_file() && found.file_name().to_str().is_some();
         entries.push((found.file_name().to_string_lossy().into_owned(), meta));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let below: Vec<Option<Part>> = entries
+    let below: Vec<Option<Walked>> = entries
         .par_iter()
         .map(|(name, meta)| {
-            if enters(name, meta.is_dir()) {
-                folder(&dir.join(name), &format!("{rel}/{name}")).map(Some)
-            } else {
-                Ok(None)
+            if !enters(name, meta.is_dir()) {
+                return Ok(None);
             }
+            let rel = format!("{rel}/{name}");
+            if is_day(&rel)
+                && let Some(part) = trusted(&rel)
+            {
+                return Ok(Some((part, vec![(rel, part)])));
+            }
+            let (part, mut days) = folder(&dir.join(name), &rel, trusted)?;
+            if is_day(&rel) {
+                days.push((rel, part));
+            }
+            Ok(Some((part, days)))
         })
         .collect::<Result<_, _>>()?;
     let mut hasher = Sha256::new();
     let mut newest = (i64::MIN, 0);
     let mut strays = false;
+    let mut days = Vec::new();
     let mut path = String::new();
     for ((name, meta), part) in entries.iter().zip(below) {
         path.clear();
@@ -144,19 +200,22 @@ fn folder(dir: &Path, rel: &str) -> Result<Part, StoreError> {
         path.push_str(name);
         newest = newest.max(entry(&mut hasher, &path, meta));
         match part {
-            Some(part) => {
+            Some((part, below)) => {
                 hasher.update(part.digest);
                 newest = newest.max(part.newest);
                 strays |= part.strays;
+                days.extend(below);
             }
             None => strays |= matches!(classify(&path), Role::Stray(..)),
         }
     }
-    Ok(Part {
+    let part = FolderStamp {
         digest: hasher.finalize().into(),
         newest,
         strays,
-    })
+        plain: plain && !strays,
+    };
+    Ok((part, days))
 }
 
 /// Adds one entry (its path and `lstat` data) to `hasher`; returns its latest time.

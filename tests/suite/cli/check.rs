@@ -1041,3 +1041,184 @@ fn staged_through_the_cache_skips_intents_and_honours_the_index_file() {
         );
     }
 }
+
+/// `ovn check` in every output format, with the cache and without (see [`check_both`]).
+fn check_all_formats(s: &Sandbox, dir: &Path) -> Vec<(i32, String)> {
+    ["human", "short", "json"]
+        .iter()
+        .map(|f| check_both(s, dir, &["--format", f]))
+        .collect()
+}
+
+/// The parsed day folders in the cache (`xx/…`, not answers, summaries or memories).
+fn cached_folders(dir: &Path) -> usize {
+    common::cache_entries(dir)
+        .iter()
+        .filter(|p| {
+            p.parent().and_then(|d| d.file_name()).is_some_and(|n| {
+                n.len() == 2
+                    && n.to_str()
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+            })
+        })
+        .count()
+}
+
+/// The lab's first contribution, an agent it names, and one of a later day.
+const FIRST: &str = "contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml";
+
+/// The path of some contribution of a day other than [`FIRST`]'s.
+fn another_record(dir: &Path) -> String {
+    let day = dir.join("contributions/2026/01/03");
+    let name = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".toml"))
+        .min()
+        .unwrap();
+    format!("contributions/2026/01/03/{name}")
+}
+
+/// Issue 21: the working tree's first read remembers each day folder (its stat digest and
+/// tree id; its records go to the folder cache), and after an edit, a new file, a new
+/// folder or a revert, the check reads only what changed and prints what `--no-cache`
+/// prints, in every format.
+#[test]
+fn after_an_edit_the_working_tree_check_reads_only_the_changed_folders() {
+    let s = Sandbox::new();
+    let dir = common::fablab_repo(&s, "wt");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let clean = check_all_formats(&s, &dir);
+    assert_eq!(clean[0].0, 0, "{}", clean[0].1);
+    // Before, a working-tree check left no folder in the cache: it read every file each time.
+    assert!(
+        cached_folders(&dir) > 10,
+        "{:?}",
+        common::cache_entries(&dir)
+    );
+    // An edit that makes a problem, in one day folder.
+    let path = dir.join(FIRST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("agent = \"mehmet\"", "agent = \"mehmed\""),
+    )
+    .unwrap();
+    let edited = check_all_formats(&s, &dir);
+    assert_eq!(edited[0].0, 1, "{}", edited[0].1);
+    assert!(edited[1].1.contains(FIRST), "{}", edited[1].1);
+    // A second edit elsewhere, once the first has settled, and a new file in a new folder.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let other = another_record(&dir);
+    let other_text = std::fs::read_to_string(dir.join(&other)).unwrap();
+    std::fs::write(
+        dir.join(&other),
+        other_text.replace("description = \"", "description = \"Edited: "),
+    )
+    .unwrap();
+    write_files(&dir, &[(BAD_PATH, BAD_WORK)]);
+    let both = check_all_formats(&s, &dir);
+    assert_eq!(both[0].0, 1, "{}", both[0].1);
+    assert!(
+        both[1].1.contains(BAD_PATH) && both[1].1.contains(FIRST),
+        "{}",
+        both[1].1
+    );
+    // Everything undone: the clean answer again.
+    std::fs::write(&path, &text).unwrap();
+    std::fs::write(dir.join(&other), &other_text).unwrap();
+    std::fs::remove_file(dir.join(BAD_PATH)).unwrap();
+    assert_eq!(check_all_formats(&s, &dir), clean);
+}
+
+/// Writes a `core.fsmonitor` hook that prints the file `answer` beside it (or does what
+/// `body` says), and configures it. Returns the answer file.
+fn fsmonitor_hook(s: &Sandbox, dir: &Path, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let hook = s.work().join("fsmonitor-hook");
+    let answer = s.work().join("fsmonitor-answer");
+    std::fs::write(&hook, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.git(dir, &["config", "core.fsmonitor", hook.to_str().unwrap()]);
+    answer
+}
+
+/// Issue 21: with git's `core.fsmonitor` hook, the working tree's check asks it what changed
+/// (protocol 2, with the token the last read stored) before looking at any file: nothing
+/// changed is the stored answer, without a look at the files (so an edit the hook does not
+/// report is not seen, as git does not see it); a path reported is its day folder read again;
+/// `/`, a failing hook, output that does not parse, and a boolean `core.fsmonitor` all read
+/// with the stat walk, never a stale answer.
+#[test]
+#[cfg(unix)]
+fn the_fsmonitor_hook_says_what_to_read_again() {
+    let s = Sandbox::new();
+    let dir = common::fablab_repo(&s, "wt");
+    let answer = fsmonitor_hook(
+        &s,
+        &dir,
+        &format!(
+            "echo \"$1 $2\" >> {0}.log; cat {0}",
+            s.work().join("fsmonitor-answer").display()
+        ),
+    );
+    std::fs::write(&answer, "t1\0").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let clean = check_all_formats(&s, &dir);
+    assert_eq!(clean[0].0, 0, "{}", clean[0].1);
+    let log = std::fs::read_to_string(s.work().join("fsmonitor-answer.log")).unwrap();
+    assert!(log.starts_with("2 \n2 t1\n"), "{log}");
+
+    // An edit the hook does not report is not seen: the answer is replayed unread.
+    let path = dir.join(FIRST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("agent = \"mehmet\"", "agent = \"mehmed\""),
+    )
+    .unwrap();
+    let other = another_record(&dir);
+    let other_text = std::fs::read_to_string(dir.join(&other)).unwrap();
+    std::fs::write(
+        dir.join(&other),
+        other_text.replace("agent = \"", "agent = \"x"),
+    )
+    .unwrap();
+    assert_eq!(stdout(s.ovn(&dir).arg("check")), clean[0]);
+    // Reported, its folder is read again; the other edit's folder still is not.
+    std::fs::write(&answer, format!("t2\0{FIRST}\0README.md\0")).unwrap();
+    let (code, out) = stdout(s.ovn(&dir).args(["check", "--format", "short"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(FIRST) && !out.contains(&other), "{out}");
+    // `/` is anything: both are read, as `--no-cache` reads them.
+    std::fs::write(&answer, "t3\0/\0").unwrap();
+    let both = check_all_formats(&s, &dir);
+    assert!(
+        both[1].1.contains(FIRST) && both[1].1.contains(&other),
+        "{}",
+        both[1].1
+    );
+    // Each read asked with the token the last one stored.
+    let log = std::fs::read_to_string(s.work().join("fsmonitor-answer.log")).unwrap();
+    assert!(log.contains("\n2 t1\n2 t2\n"), "{log}");
+    // A failing hook, or output that does not parse: the stat walk, never a stale answer.
+    std::fs::write(&path, &text).unwrap();
+    fsmonitor_hook(&s, &dir, "echo t4; exit 1");
+    let (code, out) = check_both(&s, &dir, &["--format", "short"]);
+    assert!(
+        code == 1 && !out.contains(FIRST) && out.contains(&other),
+        "{out}"
+    );
+    std::fs::write(dir.join(&other), &other_text).unwrap();
+    fsmonitor_hook(&s, &dir, "printf '\\0\\0garbage'");
+    assert_eq!(check_all_formats(&s, &dir), clean);
+    // A boolean asks for git's own daemon, which ovn does not speak to: the stat walk.
+    std::fs::write(
+        &path,
+        text.replace("agent = \"mehmet\"", "agent = \"mehmed\""),
+    )
+    .unwrap();
+    s.git(&dir, &["config", "core.fsmonitor", "true"]);
+    let (code, out) = check_both(&s, &dir, &["--format", "short"]);
+    assert!(code == 1 && out.contains(FIRST), "{out}");
+}

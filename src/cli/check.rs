@@ -56,7 +56,10 @@ use crate::ops::{self, load::Need};
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
 /// committed. Staged links and submodules are reported, never followed; a path with an
-/// unresolved merge conflict is refused. This is what a pre-commit hook runs. It reads git's
+/// unresolved merge conflict is refused, and so is a record HEAD holds and the working tree
+/// still has unchanged but git's index lost (a git command that read the index while an ovn
+/// write was staging leaves this; the commit would delete it: `ovn recover` stages it
+/// again). This is what a pre-commit hook runs. It reads git's
 /// index itself, a split index (core.splitIndex) too, and works out each day folder's tree id
 /// from its staged entries, so the folders a commit does not change come from the cache and
 /// only the changed ones are read.

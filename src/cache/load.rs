@@ -319,6 +319,10 @@ impl Rest for FromGit<'_> {
 }
 
 /// [`load_listing`], the files the cache does not hold read by `rest`.
+///
+/// Long because it is one pass of the core's reading pipeline: the cached folders decoded,
+/// the rest read (from git by blob id, or through `rest`), the two merged in path order and
+/// the missed folders cached, all inside the closure the pipeline calls once.
 pub(crate) fn load_listing_from(
     listing: Listing,
     cache: &FolderCache,

@@ -176,6 +176,11 @@ fn reference(
     );
 }
 
+/// Every reference a record makes to another (agents, projects, agreements, resources,
+/// contributions), each reported where it is made when nothing has that id.
+///
+/// Long because it is the one list of every field that names another record, kind by kind,
+/// so that a new reference field has one obvious place to be checked.
 fn references(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
     use RecordType::{Agent, Agreement, Contribution, Project, Resource};
     if let Some(network) = &ledger.network

@@ -155,6 +155,10 @@ pub struct Books<'a> {
 /// (payouts and payments, in order): the same text as rendering all the entries at once,
 /// or `None` when the parts cannot be put together (hours written with other places than
 /// the journal's, or a beancount account clash); the caller then renders the whole.
+///
+/// Long because it is the whole journal's layout in one place (declarations from every
+/// part, then the parts and the other records merged by date), as the whole-ledger writer
+/// lays it out, so the two can be read side by side.
 pub fn assemble(parts: &[Part], records: &[Entry], books: &Books<'_>) -> Option<String> {
     let hours = parts
         .iter()

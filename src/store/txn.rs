@@ -375,6 +375,29 @@ impl Store {
 
             let subject = plan.message.lines().next().unwrap_or_default();
             let moved = self.move_branch(&refname, new, tip, &format!("commit: {subject}"));
+            // A `git commit` whose pre-commit hook ran re-reads the index after it, without
+            // the index's lock, and moves the branch without it: one that re-read it after
+            // the records were staged committed them itself, and its branch move beat ours.
+            // The records are then in, judged on the tip they were staged on: rolling them
+            // back would take them from the index and the disk while the branch holds them
+            // (the next commit deleting them), and judging again would log them twice.
+            if matches!(moved, Err(Moved::Yes))
+                && let Some(landed) = self.holding(&refname, &journal.files)
+            {
+                let in_worktree = index.is_some();
+                drop(index);
+                let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
+                self.remove_journal()?;
+                return Ok((
+                    Outcome {
+                        commit: Some(landed),
+                        branch: Some(branch),
+                        paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
+                        hint: in_worktree.then(|| self.index_hint()).flatten(),
+                    },
+                    plan.value,
+                ));
+            }
             if moved.is_err()
                 && let Some(root) = root
             {
@@ -442,6 +465,21 @@ impl Store {
                     .graph_descendant_of(tip, journal.new)
                     .unwrap_or(false)
         })
+    }
+
+    /// The tip of `refname` when it holds every one of `files` (ledger path, blob) as a
+    /// regular file with that content: the write's records are in, whoever committed them.
+    fn holding(&self, refname: &str, files: &[(String, Oid)]) -> Option<Oid> {
+        let tip = self.repo.refname_to_id(refname).ok()?;
+        let commit = super::loose::commit(&self.repo, tip, "cannot read the branch's tip").ok()?;
+        let tree = self.tree_of(&commit).ok()?;
+        files
+            .iter()
+            .all(|(path, blob)| {
+                tree.get_path(Path::new(&self.repo_path(path)))
+                    .is_ok_and(|e| e.id() == *blob && e.filemode() == 0o100644)
+            })
+            .then_some(tip)
     }
 
     fn describe_journal(&self, journal: &Journal) -> Interrupted {

@@ -729,3 +729,96 @@ fn the_hook_refuses_a_commit_that_would_delete_a_record_git_unstaged() {
     let (code, stdout, stderr) = common::run(&s, &dir, &["check", "--staged"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// A `git commit` whose pre-commit hook ran re-reads the index after the hook, without the
+/// index's lock, and moves the branch without it. Here its hook waits while `ovn log`
+/// stages a record and pauses before moving the branch; then git re-reads the index (the
+/// record staged), commits it and moves the branch first. `ovn` must see its record in
+/// and say so: not roll it back (leaving the branch with a record the index and the disk
+/// lack, which the next commit would delete) nor log it again.
+#[test]
+fn a_git_commit_that_takes_the_staged_record_counts_as_the_write_landing() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let gate = s.work().join("hook-gate");
+    let hook = dir.join(".git/hooks/pre-commit");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ntouch '{0}.in'\nwhile [ -e '{0}' ]; do sleep 0.01; done\nexit 0\n",
+            gate.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(&gate, b"").unwrap();
+    std::fs::write(dir.join("note.txt"), "staged by the user\n").unwrap();
+    s.git(&dir, &["add", "note.txt"]);
+    let before = files_in_head(&s, &dir).len();
+    let wait_for = |path: &Path| {
+        let start = Instant::now();
+        while !path.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{path:?} never came"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    // git: index read and written back, lock released, now in its hook.
+    let mut git = std::process::Command::new("git");
+    common::hermetic(&mut git, &s.home());
+    let git = git
+        .args(["commit", "-qm", "u"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&gate.with_extension("in"));
+    // ovn: record staged, branch not moved yet.
+    let pause = s.work().join("paused");
+    let child = s
+        .ovn(&dir)
+        .env(
+            "OVN_FAILPOINT",
+            format!("pause:after-index:{}", pause.display()),
+        )
+        .args(["log", "2h", "Taken by git"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&pause);
+    // git goes on: re-reads the index (the record in it) and commits first.
+    std::fs::remove_file(&gate).unwrap();
+    let git = git.wait_with_output().unwrap();
+    assert!(
+        git.status.success(),
+        "{}",
+        String::from_utf8_lossy(&git.stderr)
+    );
+    std::fs::remove_file(&pause).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = stdout
+        .split(" in ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the record's path")
+        .to_owned();
+    // One record, in HEAD, on disk and staged: nothing for the next commit to delete.
+    let head = files_in_head(&s, &dir);
+    assert_eq!(head.len(), before + 1, "{head:?}");
+    assert!(head.contains(&path), "{path} not in {head:?}");
+    assert!(dir.join(&path).is_file());
+    assert_eq!(s.git(&dir, &["status", "--porcelain"]), "");
+    assert_eq!(files_on_disk(&dir), head);
+}

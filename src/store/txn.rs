@@ -384,19 +384,8 @@ impl Store {
             if matches!(moved, Err(Moved::Yes))
                 && let Some(landed) = self.holding(&refname, &journal.files)
             {
-                let in_worktree = index.is_some();
-                drop(index);
-                let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
-                self.remove_journal()?;
-                return Ok((
-                    Outcome {
-                        commit: Some(landed),
-                        branch: Some(branch),
-                        paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
-                        hint: in_worktree.then(|| self.index_hint()).flatten(),
-                    },
-                    plan.value,
-                ));
+                let outcome = self.landed_in(landed, branch, &plan.files, index)?;
+                return Ok((outcome, plan.value));
             }
             if moved.is_err()
                 && let Some(root) = root
@@ -418,21 +407,8 @@ impl Store {
             }
             failpoint(options, "after-ref");
 
-            // The commit is in, with its files and index entries: only the locks and the
-            // journal are left to clear.
-            let in_worktree = index.is_some();
-            drop(index);
-            let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
-            self.remove_journal()?;
-            return Ok((
-                Outcome {
-                    commit: Some(new),
-                    branch: Some(branch),
-                    paths: plan.files.iter().map(|(p, _)| p.clone()).collect(),
-                    hint: in_worktree.then(|| self.index_hint()).flatten(),
-                },
-                plan.value,
-            ));
+            let outcome = self.landed_in(new, branch, &plan.files, index)?;
+            return Ok((outcome, plan.value));
         }
         Err(StoreError::BranchMoved { branch }.into())
     }
@@ -464,6 +440,28 @@ impl Store {
                     .repo
                     .graph_descendant_of(tip, journal.new)
                     .unwrap_or(false)
+        })
+    }
+
+    /// A write's outcome once its records are in `commit`, with their files and index
+    /// entries: only git's lock (`index`), the index kept aside and the journal are left to
+    /// clear.
+    fn landed_in(
+        &self,
+        commit: Oid,
+        branch: String,
+        files: &[(String, Vec<u8>)],
+        index: Option<HeldIndex>,
+    ) -> Result<Outcome, StoreError> {
+        let in_worktree = index.is_some();
+        drop(index);
+        let _ = fs::remove_file(self.ovn_dir().join(SAVED_INDEX));
+        self.remove_journal()?;
+        Ok(Outcome {
+            commit: Some(commit),
+            branch: Some(branch),
+            paths: files.iter().map(|(p, _)| p.clone()).collect(),
+            hint: in_worktree.then(|| self.index_hint()).flatten(),
         })
     }
 

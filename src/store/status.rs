@@ -471,7 +471,8 @@ impl Store {
         Ok(())
     }
 
-    fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {
+    /// The ledger's tree at `commit`, or None when the commit has no ledger there.
+    pub(super) fn ledger_tree(&self, commit: Oid) -> Result<Option<Tree<'_>>, StoreError> {
         let commit = super::loose::commit(&self.repo, commit, "cannot read a commit")?;
         let tree = self.tree_of(&commit)?;
         if self.prefix.is_empty() {

@@ -20,7 +20,6 @@
 //! are small and compared whole.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use git2::{ObjectType, Oid, Tree, TreeWalkMode, TreeWalkResult};
 
@@ -98,22 +97,9 @@ impl Store {
 
     /// The ledger's tree at HEAD, or None (no commit yet, or no ledger there).
     fn head_ledger_tree(&self) -> Result<Option<Tree<'_>>, StoreError> {
-        let Ok(head) = self.repo.head() else {
-            return Ok(None);
-        };
-        let Some(tip) = head.target() else {
-            return Ok(None);
-        };
-        let commit = super::super::loose::commit(&self.repo, tip, "cannot read HEAD")?;
-        let tree = self.tree_of(&commit)?;
-        if self.prefix.is_empty() {
-            return Ok(Some(tree));
-        }
-        match tree.get_path(Path::new(&self.prefix)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                Ok(Some(self.subtree(entry.id())?))
-            }
-            _ => Ok(None),
+        match self.repo.head().ok().and_then(|head| head.target()) {
+            Some(tip) => self.ledger_tree(tip),
+            None => Ok(None),
         }
     }
 

@@ -462,12 +462,7 @@ fn a_racing_git_commit_never_loses_a_record() {
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
         if out.status.success() {
-            let path = stdout
-                .split(" in ")
-                .nth(1)
-                .and_then(|rest| rest.split(',').next())
-                .expect("the record's path")
-                .to_owned();
+            let path = logged_path(&stdout);
             committed.push(path);
         } else {
             let err = String::from_utf8_lossy(&out.stderr);
@@ -657,6 +652,16 @@ fn a_record_removed_from_the_index_is_named_by_status_and_staged_again_by_recove
     }
 }
 
+/// The ledger path `ovn log` reports writing ("Logged ID (...) in PATH, commit ...").
+fn logged_path(stdout: &str) -> String {
+    stdout
+        .split(" in ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the record's path")
+        .to_owned()
+}
+
 /// Installs `examples/ci/pre-commit` in `dir` and returns a `PATH` on which the hook finds
 /// the `ovn` under test.
 #[allow(clippy::disallowed_methods)] // the hook finds `ovn` on the PATH git is given
@@ -688,12 +693,7 @@ fn the_hook_refuses_a_commit_that_would_delete_a_record_git_unstaged() {
     let path = install_pre_commit_hook(&dir);
     let (code, stdout, stderr) = common::run(&s, &dir, &["log", "--money", "1", "Kept"]);
     assert_eq!(code, 0, "{stderr}");
-    let record = stdout
-        .split(" in ")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .expect("the record's path")
-        .to_owned();
+    let record = logged_path(&stdout);
     // git's stale write-back, as `git rm --cached` leaves it: out of the index, on disk as
     // committed.
     s.git(&dir, &["rm", "--cached", "-q", &record]);
@@ -808,12 +808,7 @@ fn a_git_commit_that_takes_the_staged_record_counts_as_the_write_landing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let path = stdout
-        .split(" in ")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .expect("the record's path")
-        .to_owned();
+    let path = logged_path(&stdout);
     // One record, in HEAD, on disk and staged: nothing for the next commit to delete.
     let head = files_in_head(&s, &dir);
     assert_eq!(head.len(), before + 1, "{head:?}");

@@ -32,6 +32,10 @@ pub struct Context {
     /// absolute against the working directory as git reads it): `git commit -a` and
     /// `git commit FILE` stage into a temporary index and point their hooks at it.
     pub index_file: Option<std::path::PathBuf>,
+    /// The attributes file git reads for the user when `core.attributesFile` is not set
+    /// (`$XDG_CONFIG_HOME/git/attributes`, else `$HOME/.config/git/attributes`): where it
+    /// exists, git may convert files on checkout, so the working tree is read from disk.
+    pub user_attributes: Option<std::path::PathBuf>,
 }
 
 /// Whether to colour stderr, from `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (each set and not
@@ -85,6 +89,10 @@ impl Context {
                 Ok(cwd) => cwd.join(file),
                 Err(_) => file.into(),
             }),
+            user_attributes: var("XDG_CONFIG_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| var("HOME").map(|home| std::path::Path::new(&home).join(".config")))
+                .map(|config| config.join("git/attributes")),
         })
     }
 }

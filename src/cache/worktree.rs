@@ -56,8 +56,8 @@ use crate::core::ledger::{Loaded, NETWORK_FILE, Outcome, Parser, RecordType, nea
 use crate::core::parse::MAX_FILE_BYTES;
 use crate::core::record::FileId;
 use crate::core::summary::Elsewhere;
-use crate::store::read::{Handle, worktree_outcome};
-use crate::store::{Changed, FolderStamp, Stamp, Store, StoreError};
+use crate::store::read::{Handle, Reading, worktree_outcome};
+use crate::store::{Changed, FolderStamp, Stamp, Store, StoreError, Vouched};
 
 /// How long before a read an entry must have last changed for its answer to be stored.
 pub const RACY: Duration = Duration::from_secs(2);
@@ -68,7 +68,10 @@ pub struct Reader<'a> {
     store: &'a Store,
     /// Day folders known unchanged, with their tree ids; `None` reads in full.
     trusted: Option<BTreeMap<String, Oid>>,
-    /// The tree ids of the day folders read from disk, for the memory.
+    /// Of those, the ones git's index vouches for, with their files' blob ids: read from
+    /// git's objects when the cache does not have them.
+    vouched: BTreeMap<String, Vec<Oid>>,
+    /// The tree ids of the day folders read whole, for the memory.
     read: Mutex<Vec<(String, Oid)>>,
 }
 
@@ -80,7 +83,7 @@ impl Reader<'_> {
             && let Some(cache) = FolderCache::of(self.store)
             // Anything the quicker way cannot do is done the plain way, which also reports
             // any error as it always has.
-            && let Ok(Some(loaded)) = load(self.store, &cache, trusted, &self.read)
+            && let Ok(Some(loaded)) = load(self.store, &cache, trusted, &self.vouched, &self.read)
         {
             return Ok(loaded);
         }
@@ -91,9 +94,11 @@ impl Reader<'_> {
 /// Answers `question` about the working tree of `store`'s ledger: from the answer cache
 /// when the tree's stamp is the one an answer was stored under, else by `compute` (which
 /// loads the tree through the [`Reader`] it is given), whose output is then stored when it
-/// may be trusted later (see the module's comment).
+/// may be trusted later (see the module's comment). `user_attributes` is the user's default
+/// git attributes file (see the store's `index_files`).
 pub fn answer<E: From<std::io::Error>>(
     store: &Store,
+    user_attributes: Option<&Path>,
     question: &str,
     out: &mut impl Write,
     compute: impl FnOnce(&mut Vec<u8>, &Reader<'_>) -> Result<u8, E>,
@@ -103,6 +108,7 @@ pub fn answer<E: From<std::io::Error>>(
     let mut reader = Reader {
         store,
         trusted: None,
+        vouched: BTreeMap::new(),
         read: Mutex::new(Vec::new()),
     };
     let place = AnswerCache::of(store).and_then(|cache| {
@@ -128,20 +134,47 @@ pub fn answer<E: From<std::io::Error>>(
         },
         _ => None,
     };
+    // Day folders walked that the memory cannot vouch for are offered to git's index,
+    // which can (read only if one is offered: see the store's `vouch`). The index goes
+    // before the ledger is read: at a million files it is 200 MB in memory.
+    let vouched: Mutex<Vec<Offered>> = Mutex::new(Vec::new());
+    let index = store.index_files(user_attributes);
+    let vouch = index.as_ref().map(|i| i.vouch());
+    let shown = |day: &str, part: &FolderStamp, files: &[(String, std::fs::Metadata)]| {
+        let remembered = memory
+            .as_ref()
+            .and_then(|m| m.days.get(day))
+            .is_some_and(|(was, tree)| was == part && tree.is_some());
+        if remembered || !part.plain {
+            return;
+        }
+        if let Some(v) = vouch.as_ref().and_then(|v| v.folder(day, files)) {
+            let mut found = vouched.lock().unwrap_or_else(|p| p.into_inner());
+            found.push((day.to_owned(), part.newest, v));
+        }
+    };
     let stamp = match (&changed, &memory) {
         (Some(touched), Some(memory)) if touched.is_empty() => Some(memory.stamp()),
         // A tree that cannot be listed is left to the read, to fail as it would.
         (Some(touched), Some(memory)) => store
-            .worktree_stamp_trusting(&|day| {
-                if touched.touches(day) {
-                    return None;
-                }
-                memory.days.get(day).map(|(part, _)| *part)
-            })
+            .worktree_stamp_showing(
+                &|day| {
+                    if touched.touches(day) {
+                        return None;
+                    }
+                    memory.days.get(day).map(|(part, _)| *part)
+                },
+                &shown,
+            )
             .ok()
             .flatten(),
-        _ => store.worktree_stamp().ok().flatten(),
+        _ => store
+            .worktree_stamp_showing(&|_| None, &shown)
+            .ok()
+            .flatten(),
     };
+    drop(vouch);
+    drop(index);
     let Some(stamp) = stamp else {
         let status = compute(&mut buf, &reader)?;
         out.write_all(&buf)?;
@@ -163,23 +196,36 @@ pub fn answer<E: From<std::io::Error>>(
         }
         return Ok(status);
     }
-    // With no memory yet, every folder is read and hashed, to be remembered.
-    reader.trusted = Some(
-        memory
-            .as_ref()
-            .map(|m| m.trusted(&stamp, started))
-            .unwrap_or_default(),
-    );
+    // With no memory yet, every folder is read and hashed, to be remembered, but for those
+    // git's index vouches for, settled as the memory's must be.
+    let mut trusted = memory
+        .as_ref()
+        .map(|m| m.trusted(&stamp, started))
+        .unwrap_or_default();
+    let mut from_index = Vec::new();
+    for (day, newest, v) in vouched.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        if settled(newest, started) {
+            trusted.insert(day.clone(), v.tree);
+            from_index.push((day.clone(), v.tree));
+            reader.vouched.insert(day, v.blobs);
+        }
+    }
+    reader.trusted = Some(trusted);
     let status = compute(&mut buf, &reader)?;
     out.write_all(&buf)?;
     if !stamp.strays && settled(stamp.newest, started) {
         cache.put(&answer_key, status, &buf);
     }
-    let read = reader.read.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut read = reader.read.into_inner().unwrap_or_else(|p| p.into_inner());
+    read.extend(from_index);
     let memory = Memory::after(&stamp, memory.as_ref(), &read, new_token, started);
     memories.put(&memory_key, 0, &memory.encode());
     Ok(status)
 }
+
+/// A day folder git's index vouched for while the tree was walked: its path, the latest
+/// time of its part of the stamp, and what the index says it holds.
+type Offered = (String, (i64, i64), Vouched);
 
 /// The ledger paths a `core.fsmonitor` hook reported changed: the day folders they are in,
 /// and the folders above day folders (a change there may be anywhere below).
@@ -404,13 +450,15 @@ fn take<const N: usize>(input: &mut &[u8]) -> Option<[u8; N]> {
 }
 
 /// The loaded working tree, with the day folders `trusted` names (path, tree id) taken from
-/// `cache` (quickly first, as summaries, then in full) and the rest read from disk; the tree
-/// ids of day folders read whole from disk go to `read`. `None` when the ledger cannot be
-/// read this way (no plain `ovn.toml`, a cache entry that did not decode).
+/// `cache` (quickly first, as summaries, then in full), those of them the cache lacks that
+/// git's index `vouched` for read from git's objects, and the rest read from disk; the tree
+/// ids of day folders read whole go to `read`. `None` when the ledger cannot be read this
+/// way (no plain `ovn.toml`, a cache entry that did not decode).
 fn load(
     store: &Store,
     cache: &FolderCache,
     trusted: &BTreeMap<String, Oid>,
+    vouched: &BTreeMap<String, Vec<Oid>>,
     read: &Mutex<Vec<(String, Oid)>>,
 ) -> Result<Option<Loaded>, StoreError> {
     let Some(root) = store.root() else {
@@ -423,13 +471,14 @@ fn load(
     };
     let disk = Disk {
         root: root.to_path_buf(),
+        git_dir: store.repo().path().to_path_buf(),
         network,
         read,
     };
     let settings = blob_id(&disk.network);
     for quick in [true, false] {
         // A quick load needs summarised folders to stand in; with none it is a full one.
-        let Some(listing) = listing(store, cache, trusted, settings, quick)? else {
+        let Some(listing) = listing(store, cache, trusted, vouched, settings, quick)? else {
             continue;
         };
         let loaded = if quick {
@@ -446,12 +495,13 @@ fn load(
 }
 
 /// The working tree's listing: the `trusted` day folders the cache holds taken from it
-/// (summarised for a `quick` load), every other file from disk; `None` when a quick
-/// listing gives up.
+/// (summarised for a `quick` load), every other file from disk, by the blob id git's index
+/// `vouched` for where it did (see [`by_blob`]); `None` when a quick listing gives up.
 fn listing(
     store: &Store,
     cache: &FolderCache,
     trusted: &BTreeMap<String, Oid>,
+    vouched: &BTreeMap<String, Vec<Oid>>,
     settings: Oid,
     quick: bool,
 ) -> Result<Option<Listing>, StoreError> {
@@ -478,11 +528,17 @@ fn listing(
         .filter(|d| !left.contains(d))
         .collect();
     let (_, paths) = store.list_worktree_skipping(&|rel| from_cache.contains(rel))?;
+    let start = items.len();
     items.extend(
         paths
             .into_iter()
             .map(|p| (p, Source::Git(Handle::Blob(Oid::ZERO_SHA1)))),
     );
+    // The disk's listing is in the order folders were read; the blobs are in name order.
+    if !vouched.is_empty() && !items[start..].is_sorted_by(|a, b| a.0 <= b.0) {
+        items[start..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
+    by_blob(&mut items[start..], vouched);
     Ok(Some(Listing {
         items,
         taken,
@@ -490,9 +546,42 @@ fn listing(
     }))
 }
 
-/// Reading the files the cache does not hold from the working tree.
+/// Gives the files of each day folder git's index `vouched` for (among `items`, listed from
+/// disk, sorted by path, each with the zero id: read from disk) their blob ids, so they are
+/// read from git's objects. A folder whose files are not the ones vouched for (one was
+/// added or removed since the walk) stays on disk.
+fn by_blob(items: &mut [(String, Source)], vouched: &BTreeMap<String, Vec<Oid>>) {
+    if vouched.is_empty() {
+        return;
+    }
+    let mut at = 0;
+    while at < items.len() {
+        let folder = items[at]
+            .0
+            .rsplit_once('/')
+            .map_or("", |(f, _)| f)
+            .to_owned();
+        let end = at
+            + items[at..]
+                .iter()
+                .take_while(|(p, _)| p.rsplit_once('/').is_some_and(|(f, _)| f == folder))
+                .count();
+        if let Some(blobs) = vouched.get(&folder)
+            && blobs.len() == end - at
+        {
+            for ((_, source), blob) in items[at..end].iter_mut().zip(blobs) {
+                *source = Source::Git(Handle::Blob(*blob));
+            }
+        }
+        at = end.max(at + 1);
+    }
+}
+
+/// Reading the files the cache does not hold from the working tree, or from git's objects
+/// by the blob id the index vouched for.
 struct Disk<'a> {
     root: PathBuf,
+    git_dir: PathBuf,
     /// `ovn.toml`, read before the listing.
     network: Vec<u8>,
     /// Where the tree ids of the day folders read go.
@@ -507,11 +596,33 @@ impl Rest for Disk<'_> {
     fn read(
         &self,
         parser: &Parser,
-        _: &[Source],
+        handles: &[Source],
         files: &[FileId],
     ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError> {
         let paths = parser.paths();
-        let read: Vec<(Outcome, Option<Oid>)> = files
+        let blob = |file: FileId| match &handles[file as usize] {
+            Source::Git(Handle::Blob(oid)) if !oid.is_zero() => Some(*oid),
+            _ => None,
+        };
+        // Those the index vouched for from git, all at once (the pack read is for
+        // thousands); the others from disk.
+        let from_git: Vec<FileId> = files
+            .iter()
+            .copied()
+            .filter(|&f| blob(f).is_some())
+            .collect();
+        let mut from_git_read = if from_git.is_empty() {
+            Vec::new()
+        } else {
+            Reading::plan(parser, handles, from_git).read(&self.git_dir, parser)?
+        }
+        .into_iter();
+        let on_disk: Vec<FileId> = files
+            .iter()
+            .copied()
+            .filter(|&f| blob(f).is_none())
+            .collect();
+        let mut on_disk_read = on_disk
             .par_iter()
             .map(|&file| {
                 let mut id = None;
@@ -520,7 +631,18 @@ impl Rest for Disk<'_> {
                 })?;
                 Ok((outcome, id))
             })
-            .collect::<Result<_, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?
+            .into_iter();
+        let read: Vec<(Outcome, Option<Oid>)> = files
+            .iter()
+            .map(|&f| match blob(f) {
+                Some(oid) => (
+                    from_git_read.next().unwrap_or_else(Outcome::nothing),
+                    Some(oid),
+                ),
+                None => on_disk_read.next().unwrap_or((Outcome::nothing(), None)),
+            })
+            .collect();
         let settings = blob_id(&self.network);
         let mut whole = Vec::new();
         let mut trees = Vec::new();

@@ -51,7 +51,11 @@ use crate::ops::{self, load::Need};
 /// day folders it names are looked at again. A hook that fails, times out, says "/" or
 /// prints what does not parse means every file is looked at. The hook is trusted as git
 /// trusts it; only git's own configuration (not the repository's files) can name one.
-/// --no-cache reads every file and runs no hook.
+/// A day folder the check does not remember yet (the first check in a fresh clone), whose
+/// files' stat data is exactly what git's index holds for them (the rule git status trusts),
+/// is read from git's objects by the index's blob ids instead of opening every file, unless
+/// git may convert files on checkout here (core.autocrlf, or any attributes file): then
+/// every file is read from disk. --no-cache reads every file and runs no hook.
 ///
 /// With --staged, checks what is staged for the next commit (git's index) instead of the
 /// working tree: a contribution whose new agent file was left untracked fails, as it would once
@@ -214,9 +218,14 @@ pub fn run(
         // The working tree: replayed while no file it reads changed (see the cache's
         // `worktree`).
         let question = crate::cache::key::question("check", &args);
-        return crate::cache::worktree::answer(&store, &question, out, |buf, reader| {
-            judge(&store, &args, ctx, buf, Some(reader))
-        });
+        let attributes = ctx.user_attributes.as_deref();
+        return crate::cache::worktree::answer(
+            &store,
+            attributes,
+            &question,
+            out,
+            |buf, reader| judge(&store, &args, ctx, buf, Some(reader)),
+        );
     }
     judge(&store, &args, ctx, out, None)
 }

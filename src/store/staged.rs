@@ -25,6 +25,9 @@ use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near
 
 mod entries;
 mod unstaged;
+mod vouch;
+
+pub use vouch::{IndexFiles, IndexVouch, Vouched};
 
 use entries::Entry;
 
@@ -179,6 +182,8 @@ impl Store {
                 id: *id,
                 stage: *stage,
                 intent: *intent,
+                stat: &entries::NO_STAT,
+                unwatched: true,
             })
             .collect();
         self.listing(&entries, &entries::Trees::default(), level)

@@ -68,6 +68,10 @@ pub struct FolderStamp {
 /// Remembered parts of day folders known to be unchanged, by path (see the module's comment).
 pub type Trusted<'a> = &'a (dyn Fn(&str) -> Option<FolderStamp> + Sync);
 
+/// Shown each day folder walked: its path, its part, and its entries (name and `lstat`
+/// data, sorted by name), from the walk's threads (see [`Store::worktree_stamp_showing`]).
+pub type Shown<'a> = &'a (dyn Fn(&str, &FolderStamp, &[(String, std::fs::Metadata)]) + Sync);
+
 /// A folder's part and the parts of the day folders in and below it.
 type Walked = (FolderStamp, Vec<(String, FolderStamp)>);
 
@@ -84,6 +88,17 @@ impl Store {
     pub fn worktree_stamp_trusting(
         &self,
         trusted: Trusted<'_>,
+    ) -> Result<Option<Stamp>, StoreError> {
+        self.worktree_stamp_showing(trusted, &|_, _, _| ())
+    }
+
+    /// [`Store::worktree_stamp_trusting`], showing `shown` each day folder it walks with the
+    /// `lstat` data of its entries, for a caller that compares them with what git's index
+    /// holds (without a second `lstat` of a million files).
+    pub fn worktree_stamp_showing(
+        &self,
+        trusted: Trusted<'_>,
+        shown: Shown<'_>,
     ) -> Result<Option<Stamp>, StoreError> {
         let Some(root) = self.root() else {
             return Err(StoreError::NotCheckedOut {
@@ -119,7 +134,7 @@ impl Store {
             .map(|(name, meta)| {
                 // A linked record folder is listed, not entered, as the read does.
                 if meta.is_dir() {
-                    folder(&root.join(name), name, trusted).map(Some)
+                    folder(&root.join(name), name, trusted, shown).map(Some)
                 } else {
                     Ok(None)
                 }
@@ -154,9 +169,14 @@ fn is_day(rel: &str) -> bool {
 
 /// The part of the folder `dir` (ledger path `rel`): its entries, sorted by name, and the
 /// folders below it, entered as the read enters them (not those named like a record), on
-/// all cores; a day folder `trusted` knows is not entered. With it, the parts of the day
-/// folders in and below it.
-fn folder(dir: &Path, rel: &str, trusted: Trusted<'_>) -> Result<Walked, StoreError> {
+/// all cores; a day folder `trusted` knows is not entered, one walked is `shown`. With it,
+/// the parts of the day folders in and below it.
+fn folder(
+    dir: &Path,
+    rel: &str,
+    trusted: Trusted<'_>,
+    shown: Shown<'_>,
+) -> Result<Walked, StoreError> {
     let mut entries = Vec::new();
     let mut plain = true;
     for found in std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, "cannot list", e))? {
@@ -181,7 +201,7 @@ fn folder(dir: &Path, rel: &str, trusted: Trusted<'_>) -> Result<Walked, StoreEr
             {
                 return Ok(Some((part, vec![(rel, part)])));
             }
-            let (part, mut days) = folder(&dir.join(name), &rel, trusted)?;
+            let (part, mut days) = folder(&dir.join(name), &rel, trusted, shown)?;
             if is_day(&rel) {
                 days.push((rel, part));
             }
@@ -215,6 +235,9 @@ fn folder(dir: &Path, rel: &str, trusted: Trusted<'_>) -> Result<Walked, StoreEr
         strays,
         plain: plain && !strays,
     };
+    if is_day(rel) {
+        shown(rel, &part, &entries);
+    }
     Ok((part, days))
 }
 

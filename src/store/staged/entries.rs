@@ -25,6 +25,13 @@ use git2::Oid;
 const HASH: usize = 20;
 /// `git add -N` (intent to add), in the extended flags.
 const INTENT_TO_ADD: u16 = 1 << 13;
+/// `git update-index --skip-worktree`, in the extended flags.
+const SKIP_WORKTREE: u16 = 1 << 14;
+/// `git update-index --assume-unchanged`, in the flags.
+const ASSUME_VALID: u16 = 1 << 15;
+
+/// The stat data of an entry no file backs (one libgit2 listed): never equal to a file's.
+pub(super) const NO_STAT: [u8; 40] = [0; 40];
 
 /// One entry of the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +46,13 @@ pub(super) struct Entry<'a> {
     pub stage: u8,
     /// Staged with `git add -N`: no content, not in a commit.
     pub intent: bool,
+    /// The `lstat` data git saw when it last hashed the file, as stored: change and
+    /// modification times (seconds, nanoseconds), device, inode, mode, owner, group and
+    /// size, 32 big-endian bits each.
+    pub stat: &'a [u8; 40],
+    /// Marked assume-unchanged or skip-worktree: git does not look at the file, so its
+    /// stat data proves nothing.
+    pub unwatched: bool,
 }
 
 /// The bytes of an index and, for a split index, of its shared part (read when the index
@@ -319,11 +333,10 @@ fn entry(bytes: &[u8], version: u32) -> Option<(Entry<'_>, usize)> {
     if extended && version < 3 {
         return None;
     }
-    let (name_at, intent) = if extended {
-        let more = u16::from_be_bytes(bytes.get(62..64)?.try_into().ok()?);
-        (64, more & INTENT_TO_ADD != 0)
+    let (name_at, more) = if extended {
+        (64, u16::from_be_bytes(bytes.get(62..64)?.try_into().ok()?))
     } else {
-        (62, false)
+        (62, 0)
     };
     // The flags hold the name's length below 0xfff; a longer name is found by its NUL.
     let short = usize::from(flags & 0xfff);
@@ -342,7 +355,9 @@ fn entry(bytes: &[u8], version: u32) -> Option<(Entry<'_>, usize)> {
         mode,
         id,
         stage: ((flags >> 12) & 3) as u8,
-        intent,
+        intent: more & INTENT_TO_ADD != 0,
+        stat: fixed[..40].try_into().ok()?,
+        unwatched: flags & ASSUME_VALID != 0 || more & SKIP_WORKTREE != 0,
     };
     Some((entry, padded))
 }

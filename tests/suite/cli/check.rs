@@ -1222,3 +1222,135 @@ fn the_fsmonitor_hook_says_what_to_read_again() {
     let (code, out) = check_both(&s, &dir, &["--format", "short"]);
     assert!(code == 1 && out.contains(FIRST), "{out}");
 }
+
+/// Sets the stat data git's index (version 2 or 3, no split) holds for `path` to what the
+/// file has now, and the index's checksum after: git then takes the file as the blob it
+/// hashed before, whatever it holds (as `git status` would).
+fn restamp_index_entry(dir: &Path, path: &str) {
+    use sha1::Digest;
+    use std::os::unix::fs::MetadataExt;
+    let index = dir.join(".git/index");
+    let mut bytes = std::fs::read(&index).unwrap();
+    assert!(bytes.starts_with(b"DIRC"), "an index");
+    let count = u32::from_be_bytes(bytes[8..12].try_into().unwrap());
+    let meta = std::fs::symlink_metadata(dir.join(path)).unwrap();
+    let mut at = 12;
+    let mut found = false;
+    for _ in 0..count {
+        let flags = u16::from_be_bytes([bytes[at + 60], bytes[at + 61]]);
+        let name_at = at + if flags & 0x4000 != 0 { 64 } else { 62 };
+        let len = bytes[name_at..].iter().position(|&b| b == 0).unwrap();
+        if &bytes[name_at..name_at + len] == path.as_bytes() {
+            let words = [
+                meta.ctime() as u32,
+                meta.ctime_nsec() as u32,
+                meta.mtime() as u32,
+                meta.mtime_nsec() as u32,
+            ];
+            for (k, w) in words.iter().enumerate() {
+                bytes[at + 4 * k..at + 4 * k + 4].copy_from_slice(&w.to_be_bytes());
+            }
+            bytes[at + 36..at + 40].copy_from_slice(&(meta.size() as u32).to_be_bytes());
+            found = true;
+        }
+        at += (name_at - at + len + 8) / 8 * 8;
+    }
+    assert!(found, "{path} in the index");
+    let end = bytes.len() - 20;
+    let sum = sha1::Sha1::digest(&bytes[..end]);
+    bytes[end..].copy_from_slice(&sum);
+    std::fs::write(&index, &bytes).unwrap();
+}
+
+/// Issue 21: a first working-tree check (no memory, a cold cache: a fresh clone) takes
+/// each day folder git's index vouches for (every file's `lstat` data what git stored when
+/// it hashed it) from git's objects by blob id, not from disk, and prints what `--no-cache`
+/// prints; an edited file is read from disk. Shown by an index made to vouch for an edited
+/// file (its stat data restamped, as only a tool writing the index by hand can): the blob
+/// is what is checked, as `git status` would call the file clean, unless git may convert
+/// content here (an attributes file, `core.autocrlf`), when the file is read from disk.
+#[test]
+fn a_first_working_tree_check_takes_what_git_s_index_vouches_for_from_git() {
+    let s = Sandbox::new();
+    let origin = common::fablab_repo(&s, "origin");
+    let dir = s.work().join("clone");
+    s.git(
+        &s.work(),
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    // Files written in the second the index was are racily clean: never vouched for.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let clean = check_all_formats(&s, &dir);
+    assert_eq!(clean[0], (0, "ok: 384 records, no problems\n".to_owned()));
+    assert!(cached_folders(&dir) > 10, "the folders went to the cache");
+
+    // An edit, seen by its stat data: read from disk, reported.
+    let edited = |s: &Sandbox, name: &str| {
+        let dir = s.work().join(name);
+        s.git(
+            &s.work(),
+            &[
+                "clone",
+                "-q",
+                origin.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ],
+        );
+        let text = std::fs::read_to_string(dir.join(FIRST)).unwrap();
+        std::fs::write(
+            dir.join(FIRST),
+            text.replace("agent = \"mehmet\"", "agent = \"mehmed\""),
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        dir
+    };
+    let dir = edited(&s, "edited");
+    let seen = check_all_formats(&s, &dir);
+    assert_eq!(seen[0].0, 1, "{}", seen[0].1);
+    assert!(seen[1].1.contains(FIRST), "{}", seen[1].1);
+
+    // The same edit with the index restamped to vouch for it: the blob is checked.
+    let dir = edited(&s, "restamped");
+    restamp_index_entry(&dir, FIRST);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        s.git(&dir, &["status", "--porcelain"]),
+        "",
+        "git calls it clean"
+    );
+    let (code, out) = stdout(s.ovn(&dir).arg("check"));
+    assert_eq!((code, out.as_str()), (0, "ok: 384 records, no problems\n"));
+    let (code, out) = stdout(s.ovn(&dir).args(["--no-cache", "check"]));
+    assert_eq!(
+        code, 1,
+        "without the cache every file is read from disk: {out}"
+    );
+
+    // Where git may convert content, nothing is vouched for: the file is read.
+    let user = s.home().join("git/attributes");
+    for name in ["attributes", "autocrlf", "user"] {
+        let dir = edited(&s, name);
+        restamp_index_entry(&dir, FIRST);
+        match name {
+            "attributes" => std::fs::write(dir.join(".gitattributes"), "*.md text\n").unwrap(),
+            "autocrlf" => {
+                s.git(&dir, &["config", "core.autocrlf", "input"]);
+            }
+            _ => {
+                std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+                std::fs::write(&user, "*.md text\n").unwrap();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let (code, out) = stdout(s.ovn(&dir).arg("check"));
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(out.contains("mehmed"), "{name}: {out}");
+    }
+    std::fs::remove_file(&user).unwrap();
+}

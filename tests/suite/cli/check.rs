@@ -1353,4 +1353,35 @@ fn a_first_working_tree_check_takes_what_git_s_index_vouches_for_from_git() {
         assert!(out.contains("mehmed"), "{name}: {out}");
     }
     std::fs::remove_file(&user).unwrap();
+
+    // A ledger in a folder of a code repository: the index's paths are the repository's.
+    let code = s.repo("code");
+    write_files(&code, &[("src/main.c", "int main(){}\n")]);
+    std::fs::create_dir_all(code.join("ledger")).unwrap();
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fablab"),
+        &code.join("ledger"),
+    );
+    s.git(&code, &["add", "-A"]);
+    s.git(&code, &["commit", "-q", "-m", "code and ledger"]);
+    let dir = s.work().join("code-clone");
+    s.git(
+        &s.work(),
+        &["clone", "-q", code.to_str().unwrap(), dir.to_str().unwrap()],
+    );
+    let record = dir.join("ledger").join(FIRST);
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(
+        &record,
+        text.replace("agent = \"mehmet\"", "agent = \"mehmed\""),
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    restamp_index_entry(&dir, &format!("ledger/{FIRST}"));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let ledger = dir.join("ledger");
+    let (code, out) = stdout(s.ovn(&ledger).arg("check"));
+    assert_eq!((code, out.as_str()), (0, "ok: 384 records, no problems\n"));
+    let (code, _) = stdout(s.ovn(&ledger).args(["--no-cache", "check"]));
+    assert_eq!(code, 1);
 }

@@ -20,7 +20,7 @@ use super::reports::{Error, by_parts};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
 use crate::core::report::ClaimSums;
-use crate::core::site::{self, FolderPart, Sums, View};
+use crate::core::site::{self, Adder, FolderPart, Sums, View};
 use crate::core::value::Id;
 use crate::store::Store;
 
@@ -30,16 +30,63 @@ use crate::store::Store;
 /// full and asks again, which always answers.
 pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>, Error> {
     let none = Default::default();
+    // The parts are handled as their bytes (checked when read) and decoded one at a time
+    // while they are added up: decoded all at once they would take several times the room.
     let parts = by_parts(
         store,
         commit,
         ledger,
         key::site_month,
-        |wanted| site::folder_parts(ledger, &none, wanted),
-        encode,
-        decode,
+        |wanted| {
+            site::folder_parts(ledger, &none, wanted, |part| {
+                let mut bytes = Vec::new();
+                encode(&part, &mut bytes);
+                bytes
+            })
+        },
+        |bytes, out| out.extend_from_slice(bytes),
+        |bytes| read(bytes, &mut ()).map(|()| bytes.to_vec()),
     )?;
-    Ok(parts.map(|parts| site::view_from(ledger, &none, parts)))
+    let Some(parts) = parts else {
+        return Ok(None);
+    };
+    let mut adder = Adder::new(ledger);
+    for bytes in &parts {
+        // Every part was read once already (a kept one when it was taken, a new one is its
+        // own encoding), and reading is a function of the bytes: this never stops short.
+        read(bytes, &mut adder);
+    }
+    Ok(Some(adder.view(&none)))
+}
+
+/// Where [`read`] hands what a part holds, as borrowed text and numbers.
+trait Sink {
+    fn month(&mut self, _month: &str, _s: &Sums) {}
+    fn member(&mut self, _agent: &str, _month: &str, _logged: &Sums, _held: Decimal) {}
+    fn claims(&mut self, _project: &str, _agent: &str, _s: &ClaimSums) {}
+    fn uses(&mut self, _resource: &str, _project: &str, _hours: Decimal) {}
+    fn span(&mut self, _span: (NaiveDate, NaiveDate)) {}
+}
+
+/// Only checks that a part reads.
+impl Sink for () {}
+
+impl Sink for Adder<'_> {
+    fn month(&mut self, month: &str, s: &Sums) {
+        Adder::month(self, month, s);
+    }
+    fn member(&mut self, agent: &str, month: &str, logged: &Sums, held: Decimal) {
+        Adder::member(self, agent, month, logged, held);
+    }
+    fn claims(&mut self, project: &str, agent: &str, s: &ClaimSums) {
+        Adder::claims(self, project, agent, s);
+    }
+    fn uses(&mut self, resource: &str, project: &str, hours: Decimal) {
+        Adder::uses(self, resource, project, hours);
+    }
+    fn span(&mut self, span: (NaiveDate, NaiveDate)) {
+        Adder::span(self, span);
+    }
 }
 
 /// Appends the encoding of a part to `out` (for the part cache).
@@ -106,23 +153,29 @@ fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
     put_u64(out, (m >> 64) as u64);
 }
 
-/// Decodes what [`encode`] wrote; `None` if it does not parse.
-fn decode(mut input: &[u8]) -> Option<FolderPart> {
+/// Reads what [`encode`] wrote into `to`; `None` if it does not parse (an id that is not
+/// one, a number that is no decimal, bytes left over), maybe after handing `to` a part of it
+/// (so a part is read into `()` first).
+fn read(mut input: &[u8], to: &mut impl Sink) -> Option<()> {
     let input = &mut input;
-    let mut part = FolderPart::default();
+    let id = |s: &str| Id::check(s).is_ok();
     for _ in 0..get_u64(input)? {
-        let m = get_str(input)?.to_owned();
-        part.months.push((m, get_sums(input)?));
+        let m = get_str(input)?;
+        to.month(m, &get_sums(input)?);
     }
     for _ in 0..get_u64(input)? {
-        let agent = Id::parse(get_str(input)?).ok()?;
-        let m = get_str(input)?.to_owned();
+        let agent = get_str(input)?;
+        let m = get_str(input)?;
         let s = get_sums(input)?;
-        part.members.push((agent, m, s, decimal(input)?));
+        let held = decimal(input)?;
+        if !id(agent) {
+            return None;
+        }
+        to.member(agent, m, &s, held);
     }
     for _ in 0..get_u64(input)? {
-        let project = Id::parse(get_str(input)?).ok()?;
-        let agent = Id::parse(get_str(input)?).ok()?;
+        let project = get_str(input)?;
+        let agent = get_str(input)?;
         let s = ClaimSums {
             equity: decimal(input)?,
             debt_owed: decimal(input)?,
@@ -130,19 +183,26 @@ fn decode(mut input: &[u8]) -> Option<FolderPart> {
             debt_outstanding: decimal(input)?,
             once_pending: decimal(input)?,
         };
-        part.claims.push((project, agent, s));
+        if !(id(project) && id(agent)) {
+            return None;
+        }
+        to.claims(project, agent, &s);
     }
     for _ in 0..get_u64(input)? {
-        let resource = Id::parse(get_str(input)?).ok()?;
-        let project = Id::parse(get_str(input)?).ok()?;
-        part.uses.push((resource, project, decimal(input)?));
+        let resource = get_str(input)?;
+        let project = get_str(input)?;
+        let hours = decimal(input)?;
+        if !(id(resource) && id(project)) {
+            return None;
+        }
+        to.uses(resource, project, hours);
     }
-    part.span = match get_u64(input)? {
-        0 => None,
-        1 => Some((date(input)?, date(input)?)),
+    match get_u64(input)? {
+        0 => {}
+        1 => to.span((date(input)?, date(input)?)),
         _ => return None,
-    };
-    input.is_empty().then_some(part)
+    }
+    input.is_empty().then_some(())
 }
 
 fn get_sums(input: &mut &[u8]) -> Option<Sums> {
@@ -175,6 +235,34 @@ fn date(input: &mut &[u8]) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A part read back into its values.
+    impl Sink for FolderPart {
+        fn month(&mut self, month: &str, s: &Sums) {
+            self.months.push((month.to_owned(), s.clone()));
+        }
+        fn member(&mut self, agent: &str, month: &str, logged: &Sums, held: Decimal) {
+            let agent = Id::parse(agent).unwrap();
+            self.members
+                .push((agent, month.to_owned(), logged.clone(), held));
+        }
+        fn claims(&mut self, project: &str, agent: &str, s: &ClaimSums) {
+            let (project, agent) = (Id::parse(project).unwrap(), Id::parse(agent).unwrap());
+            self.claims.push((project, agent, s.clone()));
+        }
+        fn uses(&mut self, resource: &str, project: &str, hours: Decimal) {
+            let (r, p) = (Id::parse(resource).unwrap(), Id::parse(project).unwrap());
+            self.uses.push((r, p, hours));
+        }
+        fn span(&mut self, span: (NaiveDate, NaiveDate)) {
+            self.span = Some(span);
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Option<FolderPart> {
+        let mut part = FolderPart::default();
+        read(bytes, &mut part).map(|()| part)
+    }
 
     #[test]
     fn a_part_reads_back_as_written_and_a_cut_one_does_not() {

@@ -196,7 +196,7 @@ fn months_between(first: NaiveDate, last: NaiveDate) -> Vec<String> {
 /// folders added up ([`view_from`]), so the view the cache puts together from kept parts
 /// is this one.
 pub fn view(ledger: &Ledger, awaiting: &HashMap<Id, Status>) -> Result<View, PayoutError> {
-    let parts = folder_parts(ledger, awaiting, |_| true)?;
+    let parts = folder_parts(ledger, awaiting, |_| true, |p| p)?;
     Ok(view_from(
         ledger,
         awaiting,
@@ -348,7 +348,8 @@ impl FolderSums<'_> {
 }
 
 /// The part of each day folder of the ledger that `wanted` accepts (by folder path), in
-/// path order; see [`FolderPart`]. Every contribution of a wanted folder must be in the
+/// path order, as `finish` makes it of the [`FolderPart`] (the cache encodes each at once:
+/// a million records' parts are held as their bytes, not as their many small values). Every contribution of a wanted folder must be in the
 /// ledger, and so must every correction, wherever it is (they decide what counts and which
 /// record a payment counts for). A folder's part depends on its records, the corrections
 /// naming them and the ledger's other entries, never on another folder's contributions, so
@@ -357,11 +358,12 @@ impl FolderSums<'_> {
 /// One pass over the folders' contributions (a folder per core), then one over the claims
 /// of every project, each added to the folder of its contribution (by position: no lookup
 /// by id, no date formatted per record).
-pub fn folder_parts<'l>(
+pub fn folder_parts<'l, G: Send>(
     ledger: &'l Ledger,
     awaiting: &HashMap<Id, Status>,
     wanted: impl Fn(&str) -> bool + Sync,
-) -> Result<Vec<(&'l str, FolderPart)>, PayoutError> {
+    finish: impl Fn(FolderPart) -> G + Sync,
+) -> Result<Vec<(&'l str, G)>, PayoutError> {
     use rayon::prelude::*;
     let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
     let corrected = payout::corrected(ledger);
@@ -450,9 +452,9 @@ pub fn folder_parts<'l>(
         Ok(())
     })?;
     Ok(runs
-        .into_iter()
+        .into_par_iter()
         .zip(sums)
-        .map(|((folder, _), f)| (folder, f.part(&numbers)))
+        .map(|((folder, _), f)| (folder, finish(f.part(&numbers))))
         .collect())
 }
 
@@ -465,52 +467,129 @@ pub fn view_from(
     awaiting: &HashMap<Id, Status>,
     parts: impl IntoIterator<Item = FolderPart>,
 ) -> View {
-    let mut b = Builder::new(ledger);
-    let mut claims: HashMap<Id, BTreeMap<Id, ClaimSums>> = HashMap::new();
-    let mut uses: BTreeMap<Id, BTreeMap<Id, Decimal>> = BTreeMap::new();
+    let mut adder = Adder::new(ledger);
     for part in parts {
-        for (m, s) in &part.months {
-            add(b.by_month.entry(m.clone()).or_default(), s);
-        }
-        for (agent, m, logged, held) in &part.members {
-            if let Some(member) = b.members.get_mut(agent) {
-                add(&mut member.logged, logged);
-                let month = member.months.entry(m.clone()).or_default();
-                add(&mut month.logged, logged);
-                month.claims += *held;
-            }
-        }
-        for (project, agent, s) in part.claims {
-            claims
-                .entry(project)
-                .or_default()
-                .entry(agent)
-                .or_default()
-                .add(&s);
-        }
-        for (resource, project, h) in part.uses {
-            *uses
-                .entry(resource)
-                .or_default()
-                .entry(project)
-                .or_default() += h;
-        }
-        if let Some((first, last)) = part.span {
-            b.seen(first);
-            b.seen(last);
+        adder.add(&part);
+    }
+    adder.view(awaiting)
+}
+
+/// The view's figures being added up, one day folder's part at a time, in path order (see
+/// [`view_from`]). The cache adds a kept part while it decodes it, from borrowed text, so a
+/// million records' parts are never all made into values at once.
+pub struct Adder<'l> {
+    b: Builder<'l>,
+    claims: HashMap<Id, BTreeMap<Id, ClaimSums>>,
+    uses: BTreeMap<Id, BTreeMap<Id, Decimal>>,
+}
+
+impl<'l> Adder<'l> {
+    /// Nothing added yet.
+    pub fn new(ledger: &'l Ledger) -> Adder<'l> {
+        Adder {
+            b: Builder::new(ledger),
+            claims: HashMap::new(),
+            uses: BTreeMap::new(),
         }
     }
-    b.awaiting(awaiting);
-    b.holdings(claims);
-    b.payouts();
-    b.resources = report::resources_from(ledger, &report::Query::default(), |id| {
-        uses.get(id)
-            .into_iter()
-            .flatten()
-            .map(|(p, h)| (p.clone(), *h))
-            .collect()
-    });
-    b.finish()
+
+    /// A part ([`FolderPart`]) whole.
+    pub fn add(&mut self, part: &FolderPart) {
+        for (m, s) in &part.months {
+            self.month(m, s);
+        }
+        for (agent, m, logged, held) in &part.members {
+            self.member(agent.as_str(), m, logged, *held);
+        }
+        for (project, agent, s) in &part.claims {
+            self.claims(project.as_str(), agent.as_str(), s);
+        }
+        for (resource, project, h) in &part.uses {
+            self.uses(resource.as_str(), project.as_str(), *h);
+        }
+        if let Some(span) = part.span {
+            self.span(span);
+        }
+    }
+
+    /// A month's sums ([`FolderPart::months`]).
+    pub fn month(&mut self, month: &str, s: &Sums) {
+        let by_month = &mut self.b.by_month;
+        match by_month.get_mut(month) {
+            Some(t) => add(t, s),
+            None => add(by_month.entry(month.to_owned()).or_default(), s),
+        }
+    }
+
+    /// What an agent logged in a month and the claims it holds from it
+    /// ([`FolderPart::members`]); an agent the ledger does not have is no member.
+    pub fn member(&mut self, agent: &str, month: &str, logged: &Sums, held: Decimal) {
+        let Some(member) = self.b.members.get_mut(agent) else {
+            return;
+        };
+        add(&mut member.logged, logged);
+        let m = match member.months.get_mut(month) {
+            Some(m) => m,
+            None => member.months.entry(month.to_owned()).or_default(),
+        };
+        add(&mut m.logged, logged);
+        m.claims += held;
+    }
+
+    /// An agent's claims in a project ([`FolderPart::claims`]); ids that do not parse are
+    /// no one's (a part holds only ids that parse).
+    pub fn claims(&mut self, project: &str, agent: &str, s: &ClaimSums) {
+        let agents = match self.claims.get_mut(project) {
+            Some(a) => a,
+            None => match Id::parse(project) {
+                Ok(p) => self.claims.entry(p).or_default(),
+                Err(_) => return,
+            },
+        };
+        match agents.get_mut(agent) {
+            Some(t) => t.add(s),
+            None => {
+                if let Ok(a) = Id::parse(agent) {
+                    agents.entry(a).or_default().add(s);
+                }
+            }
+        }
+    }
+
+    /// Hours of use of a resource by a project ([`FolderPart::uses`]).
+    pub fn uses(&mut self, resource: &str, project: &str, hours: Decimal) {
+        let (Ok(r), Ok(p)) = (Id::parse(resource), Id::parse(project)) else {
+            return;
+        };
+        *self.uses.entry(r).or_default().entry(p).or_default() += hours;
+    }
+
+    /// The first and last dates of a part's contributions that count.
+    pub fn span(&mut self, (first, last): (NaiveDate, NaiveDate)) {
+        self.b.seen(first);
+        self.b.seen(last);
+    }
+
+    /// The view of everything added, for `awaiting` as [`view`] takes it.
+    pub fn view(self, awaiting: &HashMap<Id, Status>) -> View {
+        let Adder {
+            mut b,
+            claims,
+            uses,
+        } = self;
+        let ledger = b.ledger;
+        b.awaiting(awaiting);
+        b.holdings(claims);
+        b.payouts();
+        b.resources = report::resources_from(ledger, &report::Query::default(), |id| {
+            uses.get(id)
+                .into_iter()
+                .flatten()
+                .map(|(p, h)| (p.clone(), *h))
+                .collect()
+        });
+        b.finish()
+    }
 }
 
 /// A month axis longer than this (a ledger with a stray date centuries away) keeps only the
@@ -520,7 +599,7 @@ const MAX_MONTHS: usize = 1200;
 /// The view being filled, pass by pass.
 struct Builder<'l> {
     ledger: &'l Ledger,
-    members: BTreeMap<&'l Id, Member>,
+    members: BTreeMap<&'l str, Member>,
     by_month: BTreeMap<String, Sums>,
     /// The first and last dates of what counts and of the payouts.
     span: Option<(NaiveDate, NaiveDate)>,
@@ -536,7 +615,7 @@ impl<'l> Builder<'l> {
             .iter()
             .map(|a| {
                 (
-                    &a.id.value,
+                    a.id.value.as_str(),
                     Member {
                         agent: a.id.value.clone(),
                         name: a.name.trim().to_owned(),
@@ -576,7 +655,7 @@ impl<'l> Builder<'l> {
                     position: i,
                     lacks: lacks(s),
                 });
-                if let Some(m) = self.members.get_mut(&c.agent.value) {
+                if let Some(m) = self.members.get_mut(c.agent.value.as_str()) {
                     m.awaiting += 1;
                 }
             }
@@ -606,7 +685,7 @@ impl<'l> Builder<'l> {
                 .collect();
             sort_by_name(&mut rows, ledger, |r| &r.agent);
             for r in &rows {
-                if let Some(m) = self.members.get_mut(&r.agent) {
+                if let Some(m) = self.members.get_mut(r.agent.as_str()) {
                     m.holdings.push(r.clone());
                 }
             }
@@ -621,10 +700,14 @@ impl<'l> Builder<'l> {
         for p in &self.ledger.payouts {
             self.seen(p.date.value);
         }
-        let mut to: BTreeMap<(&Id, Id), Owed> = BTreeMap::new();
+        let mut to: BTreeMap<(&str, Id), Owed> = BTreeMap::new();
         let balances = payment::balances(self.ledger);
         for b in &balances {
-            let Some(agent) = self.members.get_key_value(&b.agent).map(|(k, _)| *k) else {
+            let Some(agent) = self
+                .members
+                .get_key_value(b.agent.as_str())
+                .map(|(k, _)| *k)
+            else {
                 continue;
             };
             let e = to.entry((agent, b.payout.clone())).or_insert_with(|| Owed {

@@ -45,16 +45,19 @@ pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>
             })
         },
         |bytes, out| out.extend_from_slice(bytes),
-        |bytes| read(bytes, &mut ()).map(|()| bytes.to_vec()),
+        // Read once, below, as they are added up.
+        |bytes| Some(bytes.to_vec()),
     )?;
     let Some(parts) = parts else {
         return Ok(None);
     };
     let mut adder = Adder::new(ledger);
     for bytes in &parts {
-        // Every part was read once already (a kept one when it was taken, a new one is its
-        // own encoding), and reading is a function of the bytes: this never stops short.
-        read(bytes, &mut adder);
+        // A kept part that does not read is a miss, as one not kept: the caller loads the
+        // ledger in full, which counts every folder again (and keeps the new parts).
+        if read(bytes, &mut adder).is_none() {
+            return Ok(None);
+        }
     }
     Ok(Some(adder.view(&none)))
 }
@@ -67,9 +70,6 @@ trait Sink {
     fn uses(&mut self, _resource: &str, _project: &str, _hours: Decimal) {}
     fn span(&mut self, _span: (NaiveDate, NaiveDate)) {}
 }
-
-/// Only checks that a part reads.
-impl Sink for () {}
 
 impl Sink for Adder<'_> {
     fn month(&mut self, month: &str, s: &Sums) {
@@ -154,8 +154,8 @@ fn put_decimal(out: &mut Vec<u8>, d: Decimal) {
 }
 
 /// Reads what [`encode`] wrote into `to`; `None` if it does not parse (an id that is not
-/// one, a number that is no decimal, bytes left over), maybe after handing `to` a part of it
-/// (so a part is read into `()` first).
+/// one, a number that is no decimal, bytes left over), maybe after handing `to` a part of
+/// it (so `to` is then thrown away).
 fn read(mut input: &[u8], to: &mut impl Sink) -> Option<()> {
     let input = &mut input;
     let id = |s: &str| Id::check(s).is_ok();

@@ -131,6 +131,16 @@ fn the_site_from_kept_parts_is_the_site_without_the_cache_after_every_change() {
     assert_eq!(code, 0, "{out}{err}");
     changed(&dir, "a payout recorded");
 
+    // Damaged kept parts are misses: the page is counted again, the same.
+    for e in std::fs::read_dir(cache_dir(&dir).join("reports")).unwrap() {
+        let path = e.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x41;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    assert_eq!(like_no_cache(&s, &dir, "damaged parts"), page);
+
     // The page really comes from kept parts: with a record of an old folder gone from the
     // object database, a full read fails and the page is still the same.
     let (path, text) = work(

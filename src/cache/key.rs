@@ -23,6 +23,8 @@
 //! | one day's claims part, inside it | [`report_day`] | as a report part's |
 //! | a month's book parts (`reports/`) | [`books_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, agreements, rates, payouts, ...), the syntax (journal or beancount), `--hours`, the query (projects, dates) |
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
+//! | a month's site parts (`reports/`) | [`site_month`] | version, month path, a digest of the ledger's non-contribution entries (agents, projects, agreements, rates, payouts, ...); counted only when no approvals are asked under the rules in force |
+//! | one day's site part, inside it | [`report_day`] | as a report part's |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
@@ -168,6 +170,16 @@ pub fn books_month(
     format!("{KEY_PREFIX} books {syntax} hours {hours} {month} {context} {query:?}")
 }
 
+/// The key of the file of a month's site parts (what each day folder adds to `ovn site`:
+/// sums by month and member, claims by project and holder, use of resources): the month and
+/// the ledger's entries other than contributions (`context`, a digest: agreements, rates and
+/// repaying payouts fix every claim; the currency which amounts count). The page has no
+/// filters. Parts are counted only when the network asks for no approvals under the rules
+/// in force (the caller's condition), so what approvals say is not part of them.
+pub fn site_month(month: &str, context: &str) -> String {
+    format!("{KEY_PREFIX} site {month} {context}")
+}
+
 /// The key of one day folder's report part: the folder, its tree id, and the correction
 /// targets its records may hold (sorted), which decide which of them count.
 pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
@@ -203,6 +215,7 @@ mod tests {
             report_month("contributions/2026/03", "d", &1, &2),
             claims_month("contributions/2026/03", "d", &1),
             books_month("contributions/2026/03", "d", true, false, &1),
+            site_month("contributions/2026/03", "d"),
             totals(id, "air", Decimal::new(100, 0)),
         ];
         for key in keys {

@@ -19,6 +19,9 @@
 //! - **book parts** (`reports/`, [`books`]): the journals' text (hledger, ledger-cli,
 //!   beancount) of each day folder's contributions, so an export after a new commit only
 //!   renders the folders that changed;
+//! - **site parts** (`reports/`, [`site`]): what each day folder adds to the transparency
+//!   page (sums by month and member, claims, use of resources), so the page after a new
+//!   commit only counts the folders that changed;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
@@ -61,6 +64,7 @@ pub mod key;
 pub mod load;
 pub(crate) mod quick;
 pub mod reports;
+pub mod site;
 pub mod totals;
 pub mod worktree;
 

@@ -2031,6 +2031,9 @@ pub fn record(
 pub struct Claim {
     /// The contribution.
     pub contribution: Id,
+    /// The contribution's position in `ledger.contributions` (so a caller that sums claims
+    /// by the contribution's date or folder finds it without a lookup by id).
+    pub position: usize,
     /// Who holds the claim (for use of a resource: one of its owners, or the fund).
     pub agent: Id,
     /// The bucket whose rule selects it.
@@ -2351,6 +2354,7 @@ struct ClaimList<'a, 'l> {
 impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
     fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         let Found {
+            position,
             contribution: c,
             bucket,
             kind,
@@ -2376,6 +2380,7 @@ impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
             };
             self.out.push(Claim {
                 contribution: c.id.value.clone(),
+                position,
                 agent,
                 bucket: bucket.name.value.clone(),
                 kind,

@@ -529,7 +529,8 @@ impl ClaimSums {
         }
     }
 
-    fn add(&mut self, other: &ClaimSums) {
+    /// Adds another agent's (or day folder's) sums to these.
+    pub fn add(&mut self, other: &ClaimSums) {
         self.equity += other.equity;
         self.debt_owed += other.debt_owed;
         self.debt_repaid += other.debt_repaid;
@@ -856,6 +857,25 @@ pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
                 .or_default() += h.value;
         }
     }
+    resources_from(ledger, query, |id| {
+        hours
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|(project, h)| ((*project).clone(), *h))
+            .collect()
+    })
+}
+
+/// The rows of [`resources`] from the hours of use already added up: `uses` gives a
+/// resource's hours by project (sorted by project) of the use contributions `query`
+/// selects, reversed and superseded ones aside (the site adds them up day folder by day
+/// folder).
+pub fn resources_from(
+    ledger: &Ledger,
+    query: &Query,
+    uses: impl Fn(&str) -> Vec<(Id, Decimal)>,
+) -> Vec<ResourceRow> {
     ledger
         .resources
         .iter()
@@ -865,15 +885,12 @@ pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
                 || r.stewards.iter().any(|s| query.agent(&s.value))
         })
         .map(|r| {
-            let id = r.id.value.as_str();
-            let uses: Vec<ResourceUse> = hours
-                .get(id)
+            let uses: Vec<ResourceUse> = uses(r.id.value.as_str())
                 .into_iter()
-                .flatten()
                 .map(|(project, h)| ResourceUse {
-                    project: (*project).clone(),
-                    hours: *h,
-                    value: r.use_rate.map(|rate| *h * rate),
+                    project,
+                    hours: h,
+                    value: r.use_rate.map(|rate| h * rate),
                 })
                 .collect();
             let total: Decimal = uses.iter().map(|u| u.hours).sum();

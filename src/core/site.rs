@@ -21,11 +21,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use rustc_hash::FxHashMap;
+
 use super::ledger::Ledger;
 use super::payment;
 use super::payout::{self, PayoutError};
-use super::record::{Agreement, Base, Budget, ClaimKind, Kind, Rule};
-use super::report::ClaimSums;
+use super::record::{Agreement, Base, Budget, ClaimKind, Contribution, Kind, Rule};
+use super::report::{self, ClaimSums};
 use super::validation::Status;
 use super::value::Id;
 
@@ -141,6 +143,8 @@ pub struct View {
     pub members: Vec<Member>,
     /// Contributions awaiting approval, by date then id.
     pub waiting: Vec<Waiting>,
+    /// The resources, with their use (as `ovn report resources` gives them).
+    pub resources: Vec<report::ResourceRow>,
 }
 
 /// What a contribution that awaits approval lacks, in words.
@@ -187,14 +191,405 @@ fn months_between(first: NaiveDate, last: NaiveDate) -> Vec<String> {
 
 /// The whole view of a valid ledger. `awaiting` holds the statuses of the contributions
 /// merged but awaiting approvals (empty when the network asks for none): they count nowhere
-/// but in [`View::waiting`]. One pass each over contributions, claims and payouts fills every
-/// table of the page at once.
+/// but in [`View::waiting`] (and in the use of resources, as `ovn report resources` counts
+/// them). The contributions are counted day folder by day folder ([`folder_parts`]) and the
+/// folders added up ([`view_from`]), so the view the cache puts together from kept parts
+/// is this one.
 pub fn view(ledger: &Ledger, awaiting: &HashMap<Id, Status>) -> Result<View, PayoutError> {
-    let mut b = Builder::new(ledger);
-    b.contributions(awaiting);
-    b.claims()?;
-    b.payouts();
-    Ok(b.finish())
+    let parts = folder_parts(ledger, awaiting, |_| true, |p| p)?;
+    Ok(view_from(
+        ledger,
+        awaiting,
+        parts.into_iter().map(|(_, p)| p),
+    ))
+}
+
+/// What one day folder of contributions adds to the page (see [`folder_parts`]). The cache
+/// keeps it per folder, so the page after a new commit counts only the folders that changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FolderPart {
+    /// The contributions that count, by month (`YYYY-MM`), with their claims' value.
+    pub months: Vec<(String, Sums)>,
+    /// By agent, then month: what the agent logged, and the value of the claims it holds
+    /// from contributions dated in the month.
+    pub members: Vec<(Id, String, Sums, Decimal)>,
+    /// The claims of the contributions that count, summed by project, then holder.
+    pub claims: Vec<(Id, Id, ClaimSums)>,
+    /// Hours of use by resource, then project (corrected uses aside, uses awaiting approval
+    /// included, as `ovn report resources` counts them).
+    pub uses: Vec<(Id, Id, Decimal)>,
+    /// The first and last dates of the contributions that count.
+    pub span: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// A month as a number that sorts like it (year × 16 + month), with a day of it to name it
+/// by ([`month`]) once, not once per contribution.
+type Month = (i32, NaiveDate);
+
+fn month_of(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    // Dates are within ±262,143 years: no overflow.
+    d.year() * 16 + d.month().cast_signed()
+}
+
+/// One day folder's figures, while they are added up. Agents go by number (see
+/// [`Numbers`]), so a folder holds no copy of an id until its part is made.
+#[derive(Default)]
+struct FolderSums<'l> {
+    months: Vec<(Month, Sums)>,
+    /// By agent and month: what the agent logged, and the value of the claims it holds.
+    members: FxHashMap<(u32, i32), (NaiveDate, Sums, Decimal)>,
+    /// By agent and project (its position in `ledger.projects`).
+    claims: FxHashMap<(u32, u32), ClaimSums>,
+    /// Holders that are not agents of the ledger, numbered after them.
+    others: Vec<Id>,
+    uses: BTreeMap<(&'l Id, &'l Id), Decimal>,
+    span: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The ledger's agents by number (their place in `ledger.agents`).
+struct Numbers<'l> {
+    ledger: &'l Ledger,
+    of: FxHashMap<&'l Id, u32>,
+}
+
+impl<'l> Numbers<'l> {
+    fn new(ledger: &'l Ledger) -> Numbers<'l> {
+        let of = ledger
+            .agents
+            .iter()
+            .enumerate()
+            .filter_map(|(n, a)| Some((&a.id.value, u32::try_from(n).ok()?)))
+            .collect();
+        Numbers { ledger, of }
+    }
+}
+
+impl FolderSums<'_> {
+    fn month(&mut self, m: Month) -> &mut Sums {
+        let i = match self.months.iter().position(|x| x.0.0 == m.0) {
+            Some(i) => i,
+            None => {
+                self.months.push((m, Sums::default()));
+                self.months.len() - 1
+            }
+        };
+        &mut self.months[i].1
+    }
+
+    /// An agent's number: its place among the ledger's agents, else after them among the
+    /// folder's other holders (a resource's owner need not be an agent of the ledger).
+    fn number(&mut self, numbers: &Numbers<'_>, id: &Id) -> u32 {
+        if let Some(&n) = numbers.of.get(id) {
+            return n;
+        }
+        let i = match self.others.iter().position(|o| o == id) {
+            Some(i) => i,
+            None => {
+                self.others.push(id.clone());
+                self.others.len() - 1
+            }
+        };
+        u32::try_from(numbers.ledger.agents.len() + i).unwrap_or(u32::MAX)
+    }
+
+    fn member(&mut self, numbers: &Numbers<'_>, id: &Id, m: Month) -> (&mut Sums, &mut Decimal) {
+        let n = self.number(numbers, id);
+        let (_, s, held) = self
+            .members
+            .entry((n, m.0))
+            .or_insert_with(|| (m.1, Sums::default(), Decimal::ZERO));
+        (s, held)
+    }
+
+    fn part(self, numbers: &Numbers<'_>) -> FolderPart {
+        let ledger = numbers.ledger;
+        let others = &self.others;
+        let name = |n: u32| -> Option<Id> {
+            let n = usize::try_from(n).ok()?;
+            match ledger.agents.get(n) {
+                Some(a) => Some(a.id.value.clone()),
+                None => others.get(n - ledger.agents.len()).cloned(),
+            }
+        };
+        let mut months: Vec<(String, Sums)> = self
+            .months
+            .into_iter()
+            .map(|((_, d), s)| (month(d), s))
+            .collect();
+        months.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut members: Vec<(Id, String, Sums, Decimal)> = self
+            .members
+            .into_iter()
+            .filter_map(|((n, _), (d, s, held))| Some((name(n)?, month(d), s, held)))
+            .collect();
+        members.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut claims: Vec<(Id, Id, ClaimSums)> = self
+            .claims
+            .into_iter()
+            .filter_map(|((n, p), s)| {
+                let project = ledger.projects.get(usize::try_from(p).ok()?)?;
+                Some((project.id.value.clone(), name(n)?, s))
+            })
+            .collect();
+        claims.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        FolderPart {
+            months,
+            members,
+            claims,
+            uses: self
+                .uses
+                .into_iter()
+                .map(|((r, p), h)| (r.clone(), p.clone(), h))
+                .collect(),
+            span: self.span,
+        }
+    }
+}
+
+/// The part of each day folder of the ledger that `wanted` accepts (by folder path), in
+/// path order, as `finish` makes it of the [`FolderPart`] (the cache encodes each at once:
+/// a million records' parts are held as their bytes, not as their many small values). Every contribution of a wanted folder must be in the
+/// ledger, and so must every correction, wherever it is (they decide what counts and which
+/// record a payment counts for). A folder's part depends on its records, the corrections
+/// naming them and the ledger's other entries, never on another folder's contributions, so
+/// a part kept from an earlier run is the part counted now.
+///
+/// One pass over the folders' contributions (a folder per core), then one over the claims
+/// of every project, each added to the folder of its contribution (by position: no lookup
+/// by id, no date formatted per record).
+pub fn folder_parts<'l, G: Send>(
+    ledger: &'l Ledger,
+    awaiting: &HashMap<Id, Status>,
+    wanted: impl Fn(&str) -> bool + Sync,
+    finish: impl Fn(FolderPart) -> G + Sync,
+) -> Result<Vec<(&'l str, G)>, PayoutError> {
+    use rayon::prelude::*;
+    let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
+    let corrected = payout::corrected(ledger);
+    let waits = |c: &Contribution| !awaiting.is_empty() && awaiting.contains_key(&c.id.value);
+    let numbers = Numbers::new(ledger);
+    let runs: Vec<(&str, std::ops::Range<usize>)> = report::folder_runs(ledger)
+        .into_iter()
+        .filter(|(folder, _)| wanted(folder))
+        .collect();
+    let mut sums: Vec<FolderSums<'l>> = runs
+        .par_iter()
+        .map(|(_, range)| {
+            let mut f = FolderSums::default();
+            for c in &ledger.contributions[range.clone()] {
+                let counted = corrected.is_empty() || !corrected.contains(&c.id.value);
+                if counted
+                    && c.kind == Kind::Use
+                    && let (Some(r), Some(h)) = (&c.resource, &c.hours)
+                {
+                    *f.uses.entry((&r.value, &c.project.value)).or_default() += h.value;
+                }
+                if !counted || waits(c) {
+                    continue;
+                }
+                let d = c.date.value;
+                f.span = Some(f.span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+                let mut s = Sums {
+                    count: 1,
+                    ..Sums::default()
+                };
+                if let Some(h) = &c.hours
+                    && c.kind != Kind::Use
+                {
+                    s.hours = h.value;
+                }
+                if let Some(a) = c.amount
+                    && (c.currency().is_none() || c.currency() == currency)
+                {
+                    s.amount = a;
+                }
+                let m = (month_of(d), d);
+                add(f.month(m), &s);
+                add(f.member(&numbers, &c.agent.value, m).0, &s);
+            }
+            f
+        })
+        .collect();
+    // Which wanted folder each contribution is in, by position.
+    let mut folder_at: Vec<Option<u32>> = vec![None; ledger.contributions.len()];
+    for (n, (_, range)) in runs.iter().enumerate() {
+        let n = u32::try_from(n).ok();
+        for slot in folder_at.get_mut(range.clone()).into_iter().flatten() {
+            *slot = n;
+        }
+    }
+    let settled = payout::settled_by_records(ledger);
+    let ids: Vec<&str> = ledger
+        .projects
+        .iter()
+        .map(|p| p.id.value.as_str())
+        .collect();
+    payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
+        for c in &claims {
+            let Some(n) = folder_at.get(c.position).copied().flatten() else {
+                continue;
+            };
+            let (Some(f), Some(contribution)) = (
+                sums.get_mut(n as usize),
+                ledger.contributions.get(c.position),
+            ) else {
+                continue;
+            };
+            // Corrected contributions hold no claim; those awaiting approval count nowhere.
+            if waits(contribution) {
+                continue;
+            }
+            let d = contribution.date.value;
+            let m = (month_of(d), d);
+            let value = c.owed.unwrap_or(c.value);
+            f.month(m).value += value;
+            *f.member(&numbers, &c.agent, m).1 += value;
+            let n = f.number(&numbers, &c.agent);
+            let p = u32::try_from(i).unwrap_or(u32::MAX);
+            f.claims.entry((n, p)).or_default().count(c);
+        }
+        Ok(())
+    })?;
+    Ok(runs
+        .into_par_iter()
+        .zip(sums)
+        .map(|((folder, _), f)| (folder, finish(f.part(&numbers))))
+        .collect())
+}
+
+/// The view from the parts of every day folder of the ledger (in path order; see
+/// [`folder_parts`]), for `awaiting` as [`view`] takes it. The ledger need not hold the
+/// contributions of the folders when `awaiting` is empty (the cache puts the page together
+/// from kept parts and a ledger loaded quickly); else it must hold them all.
+pub fn view_from(
+    ledger: &Ledger,
+    awaiting: &HashMap<Id, Status>,
+    parts: impl IntoIterator<Item = FolderPart>,
+) -> View {
+    let mut adder = Adder::new(ledger);
+    for part in parts {
+        adder.add(&part);
+    }
+    adder.view(awaiting)
+}
+
+/// The view's figures being added up, one day folder's part at a time, in path order (see
+/// [`view_from`]). The cache adds a kept part while it decodes it, from borrowed text, so a
+/// million records' parts are never all made into values at once.
+pub struct Adder<'l> {
+    b: Builder<'l>,
+    claims: HashMap<Id, BTreeMap<Id, ClaimSums>>,
+    uses: BTreeMap<Id, BTreeMap<Id, Decimal>>,
+}
+
+impl<'l> Adder<'l> {
+    /// Nothing added yet.
+    pub fn new(ledger: &'l Ledger) -> Adder<'l> {
+        Adder {
+            b: Builder::new(ledger),
+            claims: HashMap::new(),
+            uses: BTreeMap::new(),
+        }
+    }
+
+    /// A part ([`FolderPart`]) whole.
+    pub fn add(&mut self, part: &FolderPart) {
+        for (m, s) in &part.months {
+            self.month(m, s);
+        }
+        for (agent, m, logged, held) in &part.members {
+            self.member(agent.as_str(), m, logged, *held);
+        }
+        for (project, agent, s) in &part.claims {
+            self.claims(project.as_str(), agent.as_str(), s);
+        }
+        for (resource, project, h) in &part.uses {
+            self.uses(resource.as_str(), project.as_str(), *h);
+        }
+        if let Some(span) = part.span {
+            self.span(span);
+        }
+    }
+
+    /// A month's sums ([`FolderPart::months`]).
+    pub fn month(&mut self, month: &str, s: &Sums) {
+        let by_month = &mut self.b.by_month;
+        match by_month.get_mut(month) {
+            Some(t) => add(t, s),
+            None => add(by_month.entry(month.to_owned()).or_default(), s),
+        }
+    }
+
+    /// What an agent logged in a month and the claims it holds from it
+    /// ([`FolderPart::members`]); an agent the ledger does not have is no member.
+    pub fn member(&mut self, agent: &str, month: &str, logged: &Sums, held: Decimal) {
+        let Some(member) = self.b.members.get_mut(agent) else {
+            return;
+        };
+        add(&mut member.logged, logged);
+        let m = match member.months.get_mut(month) {
+            Some(m) => m,
+            None => member.months.entry(month.to_owned()).or_default(),
+        };
+        add(&mut m.logged, logged);
+        m.claims += held;
+    }
+
+    /// An agent's claims in a project ([`FolderPart::claims`]); ids that do not parse are
+    /// no one's (a part holds only ids that parse).
+    pub fn claims(&mut self, project: &str, agent: &str, s: &ClaimSums) {
+        let agents = match self.claims.get_mut(project) {
+            Some(a) => a,
+            None => match Id::parse(project) {
+                Ok(p) => self.claims.entry(p).or_default(),
+                Err(_) => return,
+            },
+        };
+        match agents.get_mut(agent) {
+            Some(t) => t.add(s),
+            None => {
+                if let Ok(a) = Id::parse(agent) {
+                    agents.entry(a).or_default().add(s);
+                }
+            }
+        }
+    }
+
+    /// Hours of use of a resource by a project ([`FolderPart::uses`]).
+    pub fn uses(&mut self, resource: &str, project: &str, hours: Decimal) {
+        let (Ok(r), Ok(p)) = (Id::parse(resource), Id::parse(project)) else {
+            return;
+        };
+        *self.uses.entry(r).or_default().entry(p).or_default() += hours;
+    }
+
+    /// The first and last dates of a part's contributions that count.
+    pub fn span(&mut self, (first, last): (NaiveDate, NaiveDate)) {
+        self.b.seen(first);
+        self.b.seen(last);
+    }
+
+    /// The view of everything added, for `awaiting` as [`view`] takes it.
+    pub fn view(self, awaiting: &HashMap<Id, Status>) -> View {
+        let Adder {
+            mut b,
+            claims,
+            uses,
+        } = self;
+        let ledger = b.ledger;
+        b.awaiting(awaiting);
+        b.holdings(claims);
+        b.payouts();
+        b.resources = report::resources_from(ledger, &report::Query::default(), |id| {
+            uses.get(id)
+                .into_iter()
+                .flatten()
+                .map(|(p, h)| (p.clone(), *h))
+                .collect()
+        });
+        b.finish()
+    }
 }
 
 /// A month axis longer than this (a ledger with a stray date centuries away) keeps only the
@@ -204,14 +599,13 @@ const MAX_MONTHS: usize = 1200;
 /// The view being filled, pass by pass.
 struct Builder<'l> {
     ledger: &'l Ledger,
-    members: BTreeMap<&'l Id, Member>,
+    members: BTreeMap<&'l str, Member>,
     by_month: BTreeMap<String, Sums>,
-    /// The date of each contribution that counts.
-    dates: HashMap<&'l Id, NaiveDate>,
     /// The first and last dates of what counts and of the payouts.
     span: Option<(NaiveDate, NaiveDate)>,
     waiting: Vec<Waiting>,
     projects: Vec<(Id, Vec<Holding>)>,
+    resources: Vec<report::ResourceRow>,
 }
 
 impl<'l> Builder<'l> {
@@ -221,7 +615,7 @@ impl<'l> Builder<'l> {
             .iter()
             .map(|a| {
                 (
-                    &a.id.value,
+                    a.id.value.as_str(),
                     Member {
                         agent: a.id.value.clone(),
                         name: a.name.trim().to_owned(),
@@ -238,10 +632,10 @@ impl<'l> Builder<'l> {
             ledger,
             members,
             by_month: BTreeMap::new(),
-            dates: HashMap::new(),
             span: None,
             waiting: Vec::new(),
             projects: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
@@ -249,82 +643,38 @@ impl<'l> Builder<'l> {
         self.span = Some(self.span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
     }
 
-    /// What each member logged: the contributions that count (neither corrected nor awaiting
-    /// approval); those awaiting are set apart with what they lack.
-    fn contributions(&mut self, awaiting: &HashMap<Id, Status>) {
-        let ledger = self.ledger;
-        let currency = ledger.network.as_ref().map(|n| n.currency.as_str());
-        let corrected = payout::corrected(ledger);
-        for (i, c) in ledger.contributions.iter().enumerate() {
+    /// The contributions awaiting approval, set apart with what they lack (the parts left
+    /// them out of every figure).
+    fn awaiting(&mut self, awaiting: &HashMap<Id, Status>) {
+        if awaiting.is_empty() {
+            return;
+        }
+        for (i, c) in self.ledger.contributions.iter().enumerate() {
             if let Some(s) = awaiting.get(&c.id.value) {
                 self.waiting.push(Waiting {
                     position: i,
                     lacks: lacks(s),
                 });
-                if let Some(m) = self.members.get_mut(&c.agent.value) {
+                if let Some(m) = self.members.get_mut(c.agent.value.as_str()) {
                     m.awaiting += 1;
                 }
-                continue;
-            }
-            if corrected.contains(&c.id.value) {
-                continue;
-            }
-            let d = c.date.value;
-            self.dates.insert(&c.id.value, d);
-            self.seen(d);
-            let mut s = Sums {
-                count: 1,
-                ..Sums::default()
-            };
-            if let Some(h) = &c.hours
-                && c.kind != Kind::Use
-            {
-                s.hours = h.value;
-            }
-            if let Some(a) = c.amount
-                && (c.currency().is_none() || c.currency() == currency)
-            {
-                s.amount = a;
-            }
-            add(self.by_month.entry(month(d)).or_default(), &s);
-            if let Some(m) = self.members.get_mut(&c.agent.value) {
-                add(&mut m.logged, &s);
-                add(&mut m.months.entry(month(d)).or_default().logged, &s);
             }
         }
     }
 
-    /// The claims of every project, from the contributions that count: use of a resource is
-    /// its owners', as payouts credit it, and a debt weighs its capped value.
-    fn claims(&mut self) -> Result<(), PayoutError> {
+    /// Each project's claims (in ledger order), from the folders' sums by project and
+    /// holder: a share is the holder's part of the project's equity claims.
+    fn holdings(&mut self, mut claims: HashMap<Id, BTreeMap<Id, ClaimSums>>) {
         let ledger = self.ledger;
-        let settled = payout::settled_by_records(ledger);
-        let ids: Vec<&str> = ledger
-            .projects
-            .iter()
-            .map(|p| p.id.value.as_str())
-            .collect();
-        payout::for_each_claims(ledger, &ids, None, &settled, |i, claims| {
-            let project = &ledger.projects[i].id.value;
-            let mut sums: BTreeMap<&Id, ClaimSums> = BTreeMap::new();
-            for c in &claims {
-                let Some(&d) = self.dates.get(&c.contribution) else {
-                    continue;
-                };
-                let value = c.owed.unwrap_or(c.value);
-                let by = month(d);
-                self.by_month.entry(by.clone()).or_default().value += value;
-                if let Some(m) = self.members.get_mut(&c.agent) {
-                    m.months.entry(by).or_default().claims += value;
-                }
-                sums.entry(&c.agent).or_default().count(c);
-            }
+        for p in &ledger.projects {
+            let project = &p.id.value;
+            let sums = claims.remove(project).unwrap_or_default();
             let equity: Decimal = sums.values().map(|s| s.equity).sum();
             let mut rows: Vec<Holding> = sums
                 .into_iter()
                 .map(|(agent, s)| Holding {
                     project: project.clone(),
-                    agent: agent.clone(),
+                    agent,
                     equity: s.equity,
                     share: (!equity.is_zero()).then(|| s.equity / equity),
                     debt_owed: s.debt_owed,
@@ -335,13 +685,12 @@ impl<'l> Builder<'l> {
                 .collect();
             sort_by_name(&mut rows, ledger, |r| &r.agent);
             for r in &rows {
-                if let Some(m) = self.members.get_mut(&r.agent) {
+                if let Some(m) = self.members.get_mut(r.agent.as_str()) {
                     m.holdings.push(r.clone());
                 }
             }
             self.projects.push((project.clone(), rows));
-            Ok(())
-        })
+        }
     }
 
     /// What recorded payouts owe each member and what payment records paid on it (a
@@ -351,10 +700,14 @@ impl<'l> Builder<'l> {
         for p in &self.ledger.payouts {
             self.seen(p.date.value);
         }
-        let mut to: BTreeMap<(&Id, Id), Owed> = BTreeMap::new();
+        let mut to: BTreeMap<(&str, Id), Owed> = BTreeMap::new();
         let balances = payment::balances(self.ledger);
         for b in &balances {
-            let Some(agent) = self.members.get_key_value(&b.agent).map(|(k, _)| *k) else {
+            let Some(agent) = self
+                .members
+                .get_key_value(b.agent.as_str())
+                .map(|(k, _)| *k)
+            else {
                 continue;
             };
             let e = to.entry((agent, b.payout.clone())).or_insert_with(|| Owed {
@@ -421,6 +774,7 @@ impl<'l> Builder<'l> {
             projects: self.projects,
             members,
             waiting: self.waiting,
+            resources: self.resources,
         }
     }
 }

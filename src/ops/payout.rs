@@ -85,6 +85,26 @@ pub fn unapproved(
     Ok(awaiting(store, rev, ledger)?.into_keys().collect())
 }
 
+/// Whether the network asks for approvals at `rev`, under the validation rules in force
+/// there (as [`awaiting`] reads them): when it does not, no contribution awaits any, and a
+/// ledger loaded quickly is enough to tell.
+pub fn asks_approvals(
+    store: &Store,
+    rev: &ResolvedRev,
+    ledger: &Ledger,
+) -> Result<bool, StoreError> {
+    let Some(network) = ledger.network.as_ref() else {
+        return Ok(false);
+    };
+    let rules = super::rules::rules(store, rev.commit())?;
+    // The rules in force replace the network's validation settings (see `rules::applied`).
+    let validation = rules
+        .as_ref()
+        .and_then(|r| r.network.as_ref())
+        .map_or(&network.validation, |n| &n.validation);
+    Ok(validation.approvals > 0)
+}
+
 /// [`unapproved`], each with its status: how many approvals it has and needs, whether a
 /// steward's is missing (what the site says each lacks).
 pub fn awaiting(

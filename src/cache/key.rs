@@ -23,6 +23,8 @@
 //! | one day's claims part, inside it | [`report_day`] | as a report part's |
 //! | a month's book parts (`reports/`) | [`books_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, agreements, rates, payouts, ...), the syntax (journal or beancount), `--hours`, the query (projects, dates) |
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
+//! | a month's ValueFlows parts (`reports/`) | [`valueflows_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, resources, approvals, ...), the query (projects, agents, dates) |
+//! | one day's ValueFlows part, inside it | [`valueflows_day`] | folder path, folder tree id, each correction's target with the path and tree id of every folder that may hold it |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
@@ -168,6 +170,24 @@ pub fn books_month(
     format!("{KEY_PREFIX} books {syntax} hours {hours} {month} {context} {query:?}")
 }
 
+/// The key of the file of a month's ValueFlows parts (the JSON-LD of each day folder's
+/// contributions): the month, the ledger's entries other than contributions (`context`, a
+/// digest: `ovn.toml` fixes the currency and the fund providing a commons' use, resources
+/// their owners, approvals what follows each event), and the query (projects, agents and
+/// dates select the contributions). The base URI is not named: parts write ids under
+/// `ledger:`, which only the document's head maps to it.
+pub fn valueflows_month(month: &str, context: &str, query: &impl Debug) -> String {
+    format!("{KEY_PREFIX} valueflows 1 {month} {context} {query:?}")
+}
+
+/// The key of one day folder's ValueFlows part: the folder, its tree id, and for each
+/// correction among its records the record it names with the path and tree id of every
+/// folder that may hold it (`corrects`, sorted): a back-out repeats the corrected record's
+/// quantities.
+pub fn valueflows_day(folder: &str, tree: Oid, corrects: &[&str]) -> String {
+    format!("{folder} {tree} corrects {}", corrects.join(","))
+}
+
 /// The key of one day folder's report part: the folder, its tree id, and the correction
 /// targets its records may hold (sorted), which decide which of them count.
 pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
@@ -203,6 +223,7 @@ mod tests {
             report_month("contributions/2026/03", "d", &1, &2),
             claims_month("contributions/2026/03", "d", &1),
             books_month("contributions/2026/03", "d", true, false, &1),
+            valueflows_month("contributions/2026/03", "d", &1),
             totals(id, "air", Decimal::new(100, 0)),
         ];
         for key in keys {

@@ -19,6 +19,9 @@
 //! - **book parts** (`reports/`, [`books`]): the journals' text (hledger, ledger-cli,
 //!   beancount) of each day folder's contributions, so an export after a new commit only
 //!   renders the folders that changed;
+//! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
+//!   contributions, so `export valueflows` after a new commit renders only the folders that
+//!   changed and copies the rest;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
@@ -62,6 +65,7 @@ pub mod load;
 pub(crate) mod quick;
 pub mod reports;
 pub mod totals;
+pub mod valueflows;
 pub mod worktree;
 
 pub use files::{

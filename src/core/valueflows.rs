@@ -146,14 +146,104 @@ fn om_unit(unit: &str) -> Option<&'static str> {
 }
 
 /// A unit the document uses, declared once at its end.
-struct Unit {
-    label: String,
-    om: Option<&'static str>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// What the unit is called (the record's word, or the currency).
+    pub label: String,
+    /// Its name in OM 2.0, where OM has one.
+    pub om: Option<String>,
+}
+
+/// Some contributions rendered (one day folder's, say): the text of their nodes, each
+/// preceded by the `,\n` that separates it from the node before, and the units they use,
+/// which the document declares at its end. A day folder's part depends only on its records
+/// and the ledger's other entries (and, for a correction, the record it corrects), so it
+/// can be kept while they are unchanged and put into the document as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Part {
+    /// The nodes' text (JSON), each starting with `,\n`.
+    pub text: Vec<u8>,
+    /// The units the nodes measure in, by id.
+    pub units: BTreeMap<String, Unit>,
+}
+
+/// What rendering any contribution reads of the whole ledger: the contributions by id
+/// (a correction backs out the record it names, wherever that is) and the approvals by the
+/// record they approve. Made once, shared by every part.
+pub struct Shared<'l> {
+    corrected: HashMap<&'l str, &'l Contribution>,
+    approvals: HashMap<&'l str, Vec<&'l super::record::Approval>>,
+}
+
+impl<'l> Shared<'l> {
+    /// The maps of `ledger`.
+    pub fn of(ledger: &'l Ledger) -> Shared<'l> {
+        let corrected: HashMap<&str, &Contribution> = if ledger
+            .contributions
+            .iter()
+            .any(|c| c.reverses().is_some() || c.supersedes().is_some())
+        {
+            ledger
+                .contributions
+                .iter()
+                .map(|c| (c.id.value.as_str(), &**c))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut approvals: HashMap<&str, Vec<&super::record::Approval>> = HashMap::new();
+        for a in &ledger.approvals {
+            approvals
+                .entry(a.record.value.as_str())
+                .or_default()
+                .push(a);
+        }
+        Shared {
+            corrected,
+            approvals,
+        }
+    }
+
+    /// Whether the record a correction names is at hand (a quick load may not hold it).
+    pub fn holds(&self, id: &str) -> bool {
+        self.corrected.contains_key(id)
+    }
+}
+
+/// The part of `contributions` (a run of `ledger`'s, in its order): the events, claims,
+/// corrections and approvals of those `query` selects, as [`export`] writes them.
+pub fn part(
+    ledger: &Ledger,
+    query: &Query,
+    shared: &Shared<'_>,
+    contributions: &[Box<Contribution>],
+) -> Part {
+    let mut text = Vec::new();
+    let mut doc = Doc {
+        out: &mut text,
+        // Every node of a part is written with its separator; the document drops the
+        // first one when the part's first node is the document's first.
+        first: false,
+        ledger,
+        currency: currency(ledger),
+        units: BTreeMap::new(),
+    };
+    // Writing to memory cannot fail.
+    let _ = doc.contributions(query, shared, contributions);
+    let units = std::mem::take(&mut doc.units);
+    Part { text, units }
+}
+
+fn currency(ledger: &Ledger) -> &str {
+    ledger
+        .network
+        .as_ref()
+        .map_or("EUR", |n| n.currency.as_str())
 }
 
 /// Who provides one event of a contribution, and its part of the quantities: one part for
 /// most contributions; for the use of a pooled resource one per owner.
-struct Part {
+struct Provider {
     provider: Option<Id>,
     share: Decimal,
     /// Told apart by the owner's id when there are several parts.
@@ -172,42 +262,95 @@ struct Doc<'a, W: Write + ?Sized> {
 /// Writes the ledger as ValueFlows 1.0 JSON-LD to `out`: the agents, projects, resources and
 /// agreements, the contributions a query selects as events (with their claims, corrections
 /// and approvals), the recorded payouts as transfers, and the units they use. Ids start with
-/// `base` (see [`check_base_uri`]).
+/// `base` (see [`check_base_uri`]). The contributions are rendered in parts on all cores, a
+/// few at a time, so the document is never held whole.
 pub fn export<W: Write + ?Sized>(
     ledger: &Ledger,
     query: &Query,
     base: &str,
     out: &mut W,
 ) -> std::io::Result<()> {
-    let currency = ledger
-        .network
-        .as_ref()
-        .map_or("EUR", |n| n.currency.as_str());
-    // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
-    let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
-    writeln!(out, "{{\n  \"@context\": {context},")?;
-    // The document is named by its base, not by the commit it was read at: the same records
-    // give the same document, so export -> import -> export is byte-identical. The commit is
-    // the user's to keep (`--at` names it).
-    writeln!(
-        out,
-        "  \"@id\": {},\n  \"@graph\": [",
-        Value::String(ID.to_owned())
-    )?;
-    let mut doc = Doc {
-        out,
-        first: true,
-        ledger,
-        currency,
-        units: BTreeMap::new(),
-    };
-    doc.agents(query)?;
-    doc.resources()?;
-    doc.agreements()?;
-    doc.contributions(query)?;
-    doc.payouts(query)?;
-    doc.declare_units()?;
-    writeln!(doc.out, "\n  ]\n}}")
+    use rayon::prelude::*;
+    /// Contributions per part, and parts rendered at once (a few megabytes of text).
+    const RUN: usize = 2048;
+    const AT_ONCE: usize = 16;
+    let mut doc = Document::begin(ledger, query, base, out)?;
+    let shared = Shared::of(ledger);
+    for batch in ledger.contributions.chunks(RUN * AT_ONCE) {
+        let parts: Vec<Part> = batch
+            .par_chunks(RUN)
+            .map(|run| part(ledger, query, &shared, run))
+            .collect();
+        for p in parts {
+            doc.put(p)?;
+        }
+    }
+    doc.finish(query)
+}
+
+/// A document being written: begun with the ledger's agents, projects, resources and
+/// agreements, then given the contributions' parts in the ledger's order, then finished
+/// with the payouts and the units. The same bytes as [`export`], whatever the parts.
+pub struct Document<'a, W: Write + ?Sized>(Doc<'a, W>);
+
+impl<'a, W: Write + ?Sized> Document<'a, W> {
+    /// Writes the document's head and the nodes that are not contributions' or payouts'.
+    pub fn begin(
+        ledger: &'a Ledger,
+        query: &Query,
+        base: &str,
+        out: &'a mut W,
+    ) -> std::io::Result<Document<'a, W>> {
+        // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
+        let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
+        writeln!(out, "{{\n  \"@context\": {context},")?;
+        // The document is named by its base, not by the commit it was read at: the same
+        // records give the same document, so export -> import -> export is byte-identical.
+        // The commit is the user's to keep (`--at` names it).
+        writeln!(
+            out,
+            "  \"@id\": {},\n  \"@graph\": [",
+            Value::String(ID.to_owned())
+        )?;
+        let mut doc = Doc {
+            out,
+            first: true,
+            ledger,
+            currency: currency(ledger),
+            units: BTreeMap::new(),
+        };
+        doc.agents(query)?;
+        doc.resources()?;
+        doc.agreements()?;
+        Ok(Document(doc))
+    }
+
+    /// Writes the nodes of a part (the next contributions in the ledger's order).
+    pub fn put(&mut self, part: Part) -> std::io::Result<()> {
+        let doc = &mut self.0;
+        let mut text = part.text.as_slice();
+        if text.is_empty() {
+            return Ok(());
+        }
+        if doc.first {
+            // The document's first node has no separator before it.
+            text = text.strip_prefix(b",\n").unwrap_or(text);
+            doc.first = false;
+        }
+        doc.out.write_all(text)?;
+        for (id, unit) in part.units {
+            doc.units.entry(id).or_insert(unit);
+        }
+        Ok(())
+    }
+
+    /// Writes the payouts, the units and the document's end.
+    pub fn finish(mut self, query: &Query) -> std::io::Result<()> {
+        let doc = &mut self.0;
+        doc.payouts(query)?;
+        doc.declare_units()?;
+        writeln!(doc.out, "\n  ]\n}}")
+    }
 }
 
 fn date_time(d: NaiveDate) -> Value {
@@ -248,7 +391,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let id = format!("{ID}unit/hour");
         let unit = Unit {
             label: "hour".to_owned(),
-            om: Some("hour"),
+            om: Some("hour".to_owned()),
         };
         self.measure(value, id, unit)
     }
@@ -266,7 +409,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let id = format!("{ID}unit/quantity/{}", segment(unit));
         let u = Unit {
             label: unit.to_owned(),
-            om: om_unit(unit),
+            om: om_unit(unit).map(str::to_owned),
         };
         self.measure(value, id, u)
     }
@@ -362,9 +505,9 @@ impl<W: Write + ?Sized> Doc<'_, W> {
 
     /// Who provides a contribution's event(s): the contributor; for the use of a resource
     /// its owners by share, of a commons the network's fund (the leftover agent).
-    fn parts(&self, c: &Contribution) -> Vec<Part> {
+    fn parts(&self, c: &Contribution) -> Vec<Provider> {
         let one = |provider: Option<Id>| {
-            vec![Part {
+            vec![Provider {
                 provider,
                 share: Decimal::ONE,
                 suffix: None,
@@ -391,7 +534,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             [owner] => one(Some(owner.agent.value.clone())),
             owners => owners
                 .iter()
-                .map(|o| Part {
+                .map(|o| Provider {
                     provider: Some(o.agent.value.clone()),
                     share: o.share.value.fraction(),
                     suffix: Some(o.agent.value.clone()),
@@ -487,45 +630,34 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         note
     }
 
-    /// Each selected contribution as its event(s), with its claims, then its approvals.
-    /// A reversal or a replacement first backs the corrected event out (its quantities
-    /// negated, dated at the correction, `vf:corrects` it).
-    fn contributions(&mut self, query: &Query) -> std::io::Result<()> {
-        let ledger = self.ledger;
-        let corrected: HashMap<&str, &Contribution> = if ledger
-            .contributions
-            .iter()
-            .any(|c| c.reverses().is_some() || c.supersedes().is_some())
-        {
-            ledger
-                .contributions
-                .iter()
-                .map(|c| (c.id.value.as_str(), &**c))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        let mut approvals: HashMap<&str, Vec<&super::record::Approval>> = HashMap::new();
-        for a in &ledger.approvals {
-            approvals
-                .entry(a.record.value.as_str())
-                .or_default()
-                .push(a);
-        }
-        for c in ledger.contributions.iter().filter(|c| {
+    /// Each selected contribution of `contributions` as its event(s), with its claims, then
+    /// its approvals. A reversal or a replacement first backs the corrected event out (its
+    /// quantities negated, dated at the correction, `vf:corrects` it).
+    fn contributions(
+        &mut self,
+        query: &Query,
+        shared: &Shared<'_>,
+        contributions: &[Box<Contribution>],
+    ) -> std::io::Result<()> {
+        for c in contributions.iter().filter(|c| {
             query.project(&c.project.value)
                 && query.agent(&c.agent.value)
                 && query.dated(c.date.value)
         }) {
             let target = c.reverses().or(c.supersedes());
             if let Some(x) = target {
-                let original = corrected.get(x.value.as_str()).copied();
+                let original = shared.corrected.get(x.value.as_str()).copied();
                 self.backout(c, &x.value, original)?;
             }
             if c.reverses().is_none() {
                 self.event_and_claims(c)?;
             }
-            for a in approvals.get(c.id.value.as_str()).into_iter().flatten() {
+            for a in shared
+                .approvals
+                .get(c.id.value.as_str())
+                .into_iter()
+                .flatten()
+            {
                 self.approval(a, c)?;
             }
         }
@@ -691,9 +823,9 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "@id": id,
                 "@type": "vf:Unit",
                 "vf:label": u.label,
-                "vf:symbol": if u.om == Some("hour") { "h".to_owned() } else { u.label.clone() },
+                "vf:symbol": if u.om.as_deref() == Some("hour") { "h".to_owned() } else { u.label.clone() },
             });
-            if let Some(om) = u.om {
+            if let Some(om) = &u.om {
                 v["vf:omUnitIdentifier"] =
                     json!({ "@value": format!("{OM2}{om}"), "@type": "xsd:anyURI" });
             }

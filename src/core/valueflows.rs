@@ -218,7 +218,9 @@ pub fn part(
     shared: &Shared<'_>,
     contributions: &[Box<Contribution>],
 ) -> Part {
-    let mut text = Vec::new();
+    // About a kilobyte a contribution: reserved once rather than grown (and copied) by
+    // doubling; pages never written are never touched.
+    let mut text = Vec::with_capacity(contributions.len() * 1024);
     let mut doc = Doc {
         out: &mut text,
         // Every node of a part is written with its separator; the document drops the

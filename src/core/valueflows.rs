@@ -37,7 +37,7 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::ledger::Ledger;
 use super::record::{AgentKind, Contribution, Kind, Ownership};
@@ -363,11 +363,75 @@ fn iri(id: String) -> Value {
     json!({ "@id": id })
 }
 
+/// A node written as text rather than built as a [`Value`]: a contribution's nodes are a
+/// million maps of owned keys at a million records, which cost more than writing them. The
+/// members are written in key order, as serde_json writes a `Value`'s (sorted) map, and the
+/// strings escaped by serde_json, so the bytes are those of `json!`.
+#[derive(Default)]
+struct Obj(Vec<(&'static str, String)>);
+
+impl Obj {
+    /// Sets member `key` to `value` (JSON text), replacing it if already set.
+    fn set(&mut self, key: &'static str, value: String) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(member) => member.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// The object's text, members in key order.
+    fn text(mut self) -> String {
+        self.0.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let len = self
+            .0
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+        let mut out = String::with_capacity(len + 2);
+        out.push('{');
+        for (n, (k, v)) in self.0.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(k);
+            out.push_str("\":");
+            out.push_str(v);
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// A string as JSON text, escaped as serde_json escapes it.
+fn text(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// `{"@id": id}` as JSON text.
+fn iri_text(id: &str) -> String {
+    format!("{{\"@id\":{}}}", text(id))
+}
+
+/// A day as an `xsd:dateTimeStamp` literal, as JSON text.
+fn date_time_text(d: NaiveDate) -> String {
+    format!("{{\"@type\":\"xsd:dateTimeStamp\",\"@value\":\"{d}T00:00:00Z\"}}")
+}
+
 impl<W: Write + ?Sized> Doc<'_, W> {
     fn node(&mut self, v: Value) -> std::io::Result<()> {
         let sep = if self.first { "" } else { ",\n" };
         self.first = false;
         write!(self.out, "{sep}    {v}")
+    }
+
+    /// [`Doc::node`] for a node written as text ([`Obj`]).
+    fn node_text(&mut self, v: Obj) -> std::io::Result<()> {
+        let sep = if self.first { "" } else { ",\n" };
+        self.first = false;
+        self.out.write_all(sep.as_bytes())?;
+        self.out.write_all(b"    ")?;
+        self.out.write_all(v.text().as_bytes())
     }
 
     fn id<S: Borrow<str> + ?Sized>(&self, kind: &str, id: &S) -> String {
@@ -378,18 +442,24 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         iri(format!("{ID}taxonomy/{scheme}/{}", segment(term)))
     }
 
-    /// A measure of `value` in a unit, remembering the unit for the declarations.
-    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> Value {
-        let m = json!({
-            "@type": "vf:Measure",
-            "vf:hasNumericalValue": { "@value": value.normalize().to_string(), "@type": "xsd:decimal" },
-            "vf:hasUnit": { "@id": unit_id },
-        });
+    /// A measure of `value` in a unit (JSON text), remembering the unit for the
+    /// declarations.
+    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> String {
+        let m = format!(
+            "{{\"@type\":\"vf:Measure\",\"vf:hasNumericalValue\":{{\"@type\":\"xsd:decimal\",\"@value\":{}}},\"vf:hasUnit\":{}}}",
+            text(&value.normalize().to_string()),
+            iri_text(&unit_id)
+        );
         self.units.entry(unit_id).or_insert(unit);
         m
     }
 
-    fn hours(&mut self, value: Decimal) -> Value {
+    /// [`Doc::money`] as a value, for the payouts' nodes (few, so still built as values).
+    fn money_value(&mut self, value: Decimal, currency: &str) -> Value {
+        serde_json::from_str(&self.money(value, currency)).unwrap_or_default()
+    }
+
+    fn hours(&mut self, value: Decimal) -> String {
         let id = format!("{ID}unit/hour");
         let unit = Unit {
             label: "hour".to_owned(),
@@ -398,7 +468,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         self.measure(value, id, unit)
     }
 
-    fn money(&mut self, value: Decimal, currency: &str) -> Value {
+    fn money(&mut self, value: Decimal, currency: &str) -> String {
         let id = format!("{ID}unit/currency/{}", segment(currency));
         let unit = Unit {
             label: currency.to_owned(),
@@ -407,7 +477,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         self.measure(value, id, unit)
     }
 
-    fn quantity(&mut self, value: Decimal, unit: &str) -> Value {
+    fn quantity(&mut self, value: Decimal, unit: &str) -> String {
         let id = format!("{ID}unit/quantity/{}", segment(unit));
         let u = Unit {
             label: unit.to_owned(),
@@ -547,25 +617,30 @@ impl<W: Write + ?Sized> Doc<'_, W> {
 
     /// The fields of the event(s) of contribution `c`, quantities times `sign`: one map per
     /// part, with the part's id suffix.
-    fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Map<String, Value>)> {
+    fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Obj)> {
         let action = action(&c.kind, c.hours.is_some());
-        let mut kinds = vec![self.taxonomy("kind", c.kind.as_str())];
+        let mut kinds = format!(
+            "[{}",
+            iri_text(&format!("{ID}taxonomy/kind/{}", segment(c.kind.as_str())))
+        );
         if let Some(s) = &c.skill {
-            kinds.push(self.taxonomy("skill", s));
+            kinds.push(',');
+            kinds.push_str(&iri_text(&format!("{ID}taxonomy/skill/{}", segment(s))));
         }
+        kinds.push(']');
         let mut out = Vec::new();
         for part in self.parts(c) {
-            let mut m = Map::new();
-            m.insert("@type".into(), json!("vf:EconomicEvent"));
-            m.insert("vf:action".into(), json!({ "@id": format!("vf:{action}") }));
+            let mut m = Obj::default();
+            m.set("@type", text("vf:EconomicEvent"));
+            m.set("vf:action", iri_text(&format!("vf:{action}")));
             if let Some(p) = &part.provider {
-                m.insert("vf:provider".into(), iri(self.id("agent", p)));
+                m.set("vf:provider", iri_text(&self.id("agent", p)));
             }
-            m.insert(
-                "vf:receiver".into(),
-                iri(self.id("project", &c.project.value)),
+            m.set(
+                "vf:receiver",
+                iri_text(&self.id("project", &c.project.value)),
             );
-            m.insert("vf:resourceClassifiedAs".into(), json!(kinds));
+            m.set("vf:resourceClassifiedAs", kinds.clone());
             if let Some(h) = &c.hours {
                 let h = h
                     .value
@@ -573,23 +648,23 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                     .and_then(|h| h.checked_mul(sign))
                     .unwrap_or(h.value);
                 let q = self.hours(h);
-                m.insert("vf:effortQuantity".into(), q);
+                m.set("vf:effortQuantity", q);
             }
             let signed = |v: Decimal| v.checked_mul(sign).unwrap_or(v);
             if c.kind == Kind::Material {
                 if let (Some(q), Some(u)) = (c.quantity(), c.unit()) {
                     let q = self.quantity(signed(q), u);
-                    m.insert("vf:resourceQuantity".into(), q);
+                    m.set("vf:resourceQuantity", q);
                 }
             } else if let Some(a) = c.amount {
                 let cur = c.currency().unwrap_or(self.currency).to_owned();
                 let q = self.money(signed(a), &cur);
-                m.insert("vf:resourceQuantity".into(), q);
+                m.set("vf:resourceQuantity", q);
             }
             if let Some(r) = &c.resource {
-                m.insert(
-                    "vf:resourceInventoriedAs".into(),
-                    iri(self.id("resource", &r.value)),
+                m.set(
+                    "vf:resourceInventoriedAs",
+                    iri_text(&self.id("resource", &r.value)),
                 );
             }
             out.push((part.suffix, m));
@@ -677,26 +752,26 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let correction = c.reverses().is_none();
         let events = match original {
             Some(o) => self.events(o, Decimal::NEGATIVE_ONE),
-            None => vec![(None, Map::new())],
+            None => vec![(None, Obj::default())],
         };
         for (suffix, mut m) in events {
-            m.insert(
-                "@id".into(),
-                json!(self.event_id(&c.id.value, correction, suffix.as_ref())),
+            m.set(
+                "@id",
+                text(&self.event_id(&c.id.value, correction, suffix.as_ref())),
             );
-            m.insert("@type".into(), json!("vf:EconomicEvent"));
-            m.insert(
-                "vf:corrects".into(),
-                iri(self.event_id(target, false, suffix.as_ref())),
+            m.set("@type", text("vf:EconomicEvent"));
+            m.set(
+                "vf:corrects",
+                iri_text(&self.event_id(target, false, suffix.as_ref())),
             );
-            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
+            m.set("vf:hasPointInTime", date_time_text(c.date.value));
             let note = if c.reverses().is_some() {
                 self.note(c)
             } else {
                 format!("backs out {target}, superseded by {}", c.id.value)
             };
-            m.insert("vf:note".into(), json!(note));
-            self.node(Value::Object(m))?;
+            m.set("vf:note", text(&note));
+            self.node_text(m)?;
         }
         Ok(())
     }
@@ -710,26 +785,35 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let events = self.events(c, Decimal::ONE);
         for ((suffix, mut m), (claimant, share)) in events.into_iter().zip(shares) {
             let event = self.event_id(&c.id.value, false, suffix.as_ref());
-            m.insert("@id".into(), json!(event));
-            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
-            m.insert("vf:note".into(), json!(self.note(c)));
-            self.node(Value::Object(m))?;
+            m.set("@id", text(&event));
+            m.set("vf:hasPointInTime", date_time_text(c.date.value));
+            m.set("vf:note", text(&self.note(c)));
+            self.node_text(m)?;
             let Some(claimant) = claimant else { continue };
-            let mut claim = json!({
-                "@id": format!("{ID}claim/{}/{}", segment(&c.id.value), segment(&claimant)),
-                "@type": "vf:Claim",
-                "vf:action": { "@id": "vf:transfer" },
-                "vf:provider": iri(self.id("project", &c.project.value)),
-                "vf:receiver": iri(self.id("agent", &claimant)),
-                "vf:triggeredBy": iri(event),
-            });
+            let mut claim = Obj::default();
+            claim.set(
+                "@id",
+                text(&format!(
+                    "{ID}claim/{}/{}",
+                    segment(&c.id.value),
+                    segment(&claimant)
+                )),
+            );
+            claim.set("@type", text("vf:Claim"));
+            claim.set("vf:action", iri_text("vf:transfer"));
+            claim.set(
+                "vf:provider",
+                iri_text(&self.id("project", &c.project.value)),
+            );
+            claim.set("vf:receiver", iri_text(&self.id("agent", &claimant)));
+            claim.set("vf:triggeredBy", iri_text(&event));
             if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
                 let cur = c.currency().unwrap_or(self.currency).to_owned();
-                claim["vf:resourceQuantity"] = self.money(a, &cur);
+                claim.set("vf:resourceQuantity", self.money(a, &cur));
             } else {
-                claim["vf:note"] = json!("valued by the project's agreement");
+                claim.set("vf:note", text("valued by the project's agreement"));
             }
-            self.node(claim)?;
+            self.node_text(claim)?;
         }
         Ok(())
     }
@@ -744,14 +828,16 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             note.push_str(": ");
             note.push_str(comment);
         }
-        let v = json!({
-            "@id": self.id("approval", &a.id.value),
-            "@type": "vf:Agreement",
-            "vf:created": date_time(a.date.value),
-            "vf:realizes": iri(self.event_id(&c.id.value, false, None)),
-            "vf:note": note,
-        });
-        self.node(v)
+        let mut v = Obj::default();
+        v.set("@id", text(&self.id("approval", &a.id.value)));
+        v.set("@type", text("vf:Agreement"));
+        v.set("vf:created", date_time_text(a.date.value));
+        v.set(
+            "vf:realizes",
+            iri_text(&self.event_id(&c.id.value, false, None)),
+        );
+        v.set("vf:note", text(&note));
+        self.node_text(v)
     }
 
     /// Each recorded payout: the revenue received by the project, then one transfer per line
@@ -774,7 +860,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "@type": "vf:EconomicEvent",
                 "vf:action": { "@id": "vf:transfer" },
                 "vf:receiver": iri(self.id("project", &p.project.value)),
-                "vf:resourceQuantity": self.money(p.amount.value, &p.currency),
+                "vf:resourceQuantity": self.money_value(p.amount.value, &p.currency),
                 "vf:hasPointInTime": date_time(p.date.value),
                 "vf:realizationOf": agreement,
                 "vf:note": note,
@@ -789,7 +875,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                     "vf:action": { "@id": "vf:transfer" },
                     "vf:provider": iri(self.id("project", &p.project.value)),
                     "vf:receiver": iri(self.id("agent", &l.agent.value)),
-                    "vf:resourceQuantity": self.money(amount, &p.currency),
+                    "vf:resourceQuantity": self.money_value(amount, &p.currency),
                     "vf:hasPointInTime": date_time(p.date.value),
                     "vf:realizationOf": agreement,
                     "vf:note": format!("bucket: {}", l.bucket),
@@ -853,6 +939,26 @@ mod tests {
         assert!(check_base_uri(":/").is_err());
         assert_eq!(default_base_uri("abc", ""), "urn:ovn:abc:");
         assert_eq!(default_base_uri("abc", "ledger/"), "urn:ovn:abc:ledger:");
+    }
+
+    #[test]
+    fn a_node_written_as_text_is_the_one_json_writes() {
+        let hostile = "a \"quote\", a \\ and \u{1} \n\t</script> é 🦀";
+        let mut m = Obj::default();
+        m.set("vf:note", text(hostile));
+        m.set("@type", text("vf:EconomicEvent"));
+        m.set("vf:hasPointInTime", date_time_text(NaiveDate::MIN));
+        m.set("@id", text("ledger:x"));
+        m.set("vf:action", iri_text(hostile));
+        m.set("@type", text("vf:Claim"));
+        let want = json!({
+            "@id": "ledger:x",
+            "@type": "vf:Claim",
+            "vf:action": { "@id": hostile },
+            "vf:hasPointInTime": date_time(NaiveDate::MIN),
+            "vf:note": hostile,
+        });
+        assert_eq!(m.text(), want.to_string());
     }
 
     #[test]

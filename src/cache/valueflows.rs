@@ -65,8 +65,8 @@ struct Folder<'l> {
     path: &'l str,
     /// Its contributions in the ledger read, when it holds them all (not summarised).
     run: Option<Range<usize>>,
-    /// Its part's key; `None` when the folder is not a day folder git lists.
-    key: Option<String>,
+    /// Its part's key.
+    key: String,
 }
 
 /// Writes the ValueFlows export of `query` over `ledger` (loaded at `commit`, quickly or in
@@ -113,15 +113,16 @@ pub fn export(
         at = end;
         let month_key = key::valueflows_month(month, context, query);
         let kept = cache.get(&month_key);
-        let mut parts: Vec<Option<Part>> = month_folders
+        // Each folder's kept part, when it is there and decodes (written from where it was
+        // read, never copied again).
+        let found: Vec<Option<&[u8]>> = month_folders
             .iter()
             .map(|f| {
-                let key = f.key.as_deref()?;
-                let (_, bytes) = kept.iter().find(|(k, _)| k == key)?;
-                decode(bytes)
+                let (_, bytes) = kept.iter().find(|(k, _)| *k == f.key)?;
+                decode(bytes).map(|_| bytes.as_slice())
             })
             .collect();
-        let missing: Vec<usize> = (0..parts.len()).filter(|&n| parts[n].is_none()).collect();
+        let missing: Vec<usize> = (0..found.len()).filter(|&n| found[n].is_none()).collect();
         let new = render(
             ledger,
             &shared,
@@ -132,24 +133,27 @@ pub fn export(
             &whole,
             full,
         )?;
-        // The new parts are kept with the month's others still current.
-        let mut fresh = Vec::new();
+        // The new parts, encoded as they are kept (each part's text dropped as soon as it is).
+        let mut fresh: Vec<(String, Vec<u8>)> = Vec::with_capacity(new.len());
+        let mut fresh_at: Vec<Option<usize>> = vec![None; month_folders.len()];
         for (n, part) in new {
-            if let Some(key) = &month_folders[n].key {
-                let mut bytes = Vec::new();
-                encode(&part, &mut bytes);
-                fresh.push((key.clone(), bytes));
+            let mut bytes = Vec::with_capacity(part.text.len() + 256);
+            encode(&part, &mut bytes);
+            fresh_at[n] = Some(fresh.len());
+            fresh.push((month_folders[n].key.clone(), bytes));
+        }
+        for (n, kept_part) in found.iter().enumerate() {
+            let bytes = match fresh_at[n] {
+                Some(i) => Some(fresh[i].1.as_slice()),
+                None => *kept_part,
+            };
+            if let Some((text, units)) = bytes.and_then(decode) {
+                doc.put_text(text, units)?;
             }
-            parts[n] = Some(part);
         }
-        for part in parts.into_iter().flatten() {
-            doc.put(part)?;
-        }
+        // The new parts are kept with the month's others still current.
         if !fresh.is_empty() {
-            let current: BTreeSet<&str> = month_folders
-                .iter()
-                .filter_map(|f| f.key.as_deref())
-                .collect();
+            let current: BTreeSet<&str> = month_folders.iter().map(|f| f.key.as_str()).collect();
             cache.merge(&month_key, fresh, kept, |k| current.contains(k));
         }
     }
@@ -243,7 +247,7 @@ fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option
             Folder {
                 path,
                 run: None,
-                key: None,
+                key: String::new(),
             },
         );
     }
@@ -251,7 +255,7 @@ fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option
         let folder = order.entry(format!("{path}/")).or_insert(Folder {
             path,
             run: None,
-            key: None,
+            key: String::new(),
         });
         if summarised.contains(path) {
             continue;
@@ -270,7 +274,7 @@ fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option
             .get(folder.path)
             .map(|t| t.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        folder.key = Some(key::valueflows_day(folder.path, *tree, &names));
+        folder.key = key::valueflows_day(folder.path, *tree, &names);
         out.push(folder);
     }
     Some(out)
@@ -349,16 +353,14 @@ fn encode(part: &Part, out: &mut Vec<u8>) {
     }
 }
 
-/// Decodes what [`encode`] wrote; `None` if it does not parse.
-fn decode(mut input: &[u8]) -> Option<Part> {
+/// Decodes what [`encode`] wrote (the text where it lies in `input`, and the units);
+/// `None` if it does not parse.
+fn decode(mut input: &[u8]) -> Option<(&[u8], BTreeMap<String, Unit>)> {
     let input = &mut input;
     let len = usize::try_from(get_u64(input)?).ok()?;
     let (text, rest) = input.split_at_checked(len)?;
     *input = rest;
-    let mut part = Part {
-        text: text.to_vec(),
-        units: BTreeMap::new(),
-    };
+    let mut units = BTreeMap::new();
     for _ in 0..get_u64(input)? {
         let id = get_str(input)?.to_owned();
         let label = get_str(input)?.to_owned();
@@ -367,9 +369,9 @@ fn decode(mut input: &[u8]) -> Option<Part> {
             1 => Some(get_str(input)?.to_owned()),
             _ => return None,
         };
-        part.units.insert(id, Unit { label, om });
+        units.insert(id, Unit { label, om });
     }
-    input.is_empty().then_some(part)
+    input.is_empty().then_some((text, units))
 }
 
 #[cfg(test)]
@@ -398,7 +400,10 @@ mod tests {
         );
         let mut bytes = Vec::new();
         encode(&part, &mut bytes);
-        assert_eq!(decode(&bytes), Some(part));
+        assert_eq!(
+            decode(&bytes),
+            Some((part.text.as_slice(), part.units.clone()))
+        );
         assert_eq!(decode(&bytes[..bytes.len() - 1]), None);
         assert_eq!(
             month_of("contributions/2026/03/05"),

@@ -329,8 +329,16 @@ impl<'a, W: Write + ?Sized> Document<'a, W> {
 
     /// Writes the nodes of a part (the next contributions in the ledger's order).
     pub fn put(&mut self, part: Part) -> std::io::Result<()> {
+        self.put_text(&part.text, part.units)
+    }
+
+    /// [`Document::put`] of a part's text and units where they lie (a kept part, read).
+    pub fn put_text(
+        &mut self,
+        mut text: &[u8],
+        units: BTreeMap<String, Unit>,
+    ) -> std::io::Result<()> {
         let doc = &mut self.0;
-        let mut text = part.text.as_slice();
         if text.is_empty() {
             return Ok(());
         }
@@ -340,7 +348,7 @@ impl<'a, W: Write + ?Sized> Document<'a, W> {
             doc.first = false;
         }
         doc.out.write_all(text)?;
-        for (id, unit) in part.units {
+        for (id, unit) in units {
             doc.units.entry(id).or_insert(unit);
         }
         Ok(())

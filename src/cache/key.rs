@@ -25,6 +25,8 @@
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
 //! | a month's site parts (`reports/`) | [`site_month`] | version, month path, a digest of the ledger's non-contribution entries (agents, projects, agreements, rates, payouts, ...); counted only when no approvals are asked under the rules in force |
 //! | one day's site part, inside it | [`report_day`] | as a report part's |
+//! | a month's ValueFlows parts (`reports/`) | [`valueflows_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, resources, approvals, ...), the query (projects, agents, dates) |
+//! | one day's ValueFlows part, inside it | [`valueflows_day`] | folder path, folder tree id, each correction's target with the path and tree id of every folder that may hold it |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
@@ -180,6 +182,24 @@ pub fn site_month(month: &str, context: &str) -> String {
     format!("{KEY_PREFIX} site {month} {context}")
 }
 
+/// The key of the file of a month's ValueFlows parts (the JSON-LD of each day folder's
+/// contributions): the month, the ledger's entries other than contributions (`context`, a
+/// digest: `ovn.toml` fixes the currency and the fund providing a commons' use, resources
+/// their owners, approvals what follows each event), and the query (projects, agents and
+/// dates select the contributions). The base URI is not named: parts write ids under
+/// `ledger:`, which only the document's head maps to it.
+pub fn valueflows_month(month: &str, context: &str, query: &impl Debug) -> String {
+    format!("{KEY_PREFIX} valueflows 1 {month} {context} {query:?}")
+}
+
+/// The key of one day folder's ValueFlows part: the folder, its tree id, and for each
+/// correction among its records the record it names with the path and tree id of every
+/// folder that may hold it (`corrects`, sorted): a back-out repeats the corrected record's
+/// quantities.
+pub fn valueflows_day(folder: &str, tree: Oid, corrects: &[&str]) -> String {
+    format!("{folder} {tree} corrects {}", corrects.join(","))
+}
+
 /// The key of one day folder's report part: the folder, its tree id, and the correction
 /// targets its records may hold (sorted), which decide which of them count.
 pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
@@ -216,6 +236,7 @@ mod tests {
             claims_month("contributions/2026/03", "d", &1),
             books_month("contributions/2026/03", "d", true, false, &1),
             site_month("contributions/2026/03", "d"),
+            valueflows_month("contributions/2026/03", "d", &1),
             totals(id, "air", Decimal::new(100, 0)),
         ];
         for key in keys {

@@ -22,6 +22,9 @@
 //! - **site parts** (`reports/`, [`site`]): what each day folder adds to the transparency
 //!   page (sums by month and member, claims, use of resources), so the page after a new
 //!   commit only counts the folders that changed;
+//! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
+//!   contributions, so `export valueflows` after a new commit renders only the folders that
+//!   changed and copies the rest;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
@@ -66,6 +69,7 @@ pub(crate) mod quick;
 pub mod reports;
 pub mod site;
 pub mod totals;
+pub mod valueflows;
 pub mod worktree;
 
 pub use files::{

@@ -12,8 +12,8 @@ use super::report::{Common, Period, Projects, load_for_export};
 use super::{CliError, EXIT_OK};
 use crate::cache::CachedRead as _;
 use crate::cache::{self, answers, key};
+use crate::core::export;
 use crate::core::ledger::Ledger;
-use crate::core::{export, valueflows};
 use crate::ops::load::Need;
 
 /// Export recorded payouts (and contributions) for accounting, spreadsheets and other tools.
@@ -126,6 +126,12 @@ pub fn run(
             None,
         ));
     }
+    if args.format == ExportFormat::Valueflows {
+        // Its day folders' parts are its cache (`cache::valueflows`): a stored answer would
+        // write its gigabyte (at a million records) a second time, to save only the copy
+        // of the parts the export is bounded by anyway.
+        return export(&args, &common, cwd, ctx, args.output.as_deref(), out);
+    }
     let Some(path) = &args.output else {
         // To standard output: through the answer cache, streamed both ways (a ValueFlows
         // export of a large ledger is never held whole).
@@ -162,7 +168,9 @@ fn export(
         ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
             Need::Projects(&[])
         }
-        ExportFormat::Valueflows => Need::Whole,
+        // Put together from kept parts too; a folder without one is rendered from the
+        // ledger loaded in full.
+        ExportFormat::Valueflows => Need::Projects(&[]),
     };
     let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
     let text = match args.format {
@@ -171,12 +179,8 @@ fn export(
         }
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
-        // Streamed: a large ledger's events are never one string in memory.
         ExportFormat::Valueflows => {
-            let base = base_uri(cwd, ctx, &ledger, &commit)?;
-            return emit(path, &mut out, |w| {
-                valueflows::export(&ledger, &query, &base, w)
-            });
+            return valueflows(cwd, ctx, &ledger, &query, &commit, path, &mut out);
         }
     };
     emit(path, &mut out, |w| w.write_all(text.as_bytes()))
@@ -217,6 +221,40 @@ fn books(
         export::journal(ledger, query, commit, dialect, args.hours)
     };
     whole.map_err(|e| CliError::usage(e.to_string(), None))
+}
+
+/// The ValueFlows export of `query` over `ledger` (loaded at `commit`, quickly or in full)
+/// to FILE (`path`) or `out`: streamed, a month of day folders at a time, from kept parts
+/// where they are current (a large ledger's events are never one string in memory).
+fn valueflows(
+    cwd: &Path,
+    ctx: &Context,
+    ledger: &Ledger,
+    query: &crate::core::report::Query,
+    commit: &str,
+    path: Option<&Path>,
+    out: &mut impl Write,
+) -> Result<u8, CliError> {
+    let base = base_uri(cwd, ctx, ledger, commit)?;
+    let store = super::open(cwd, ctx)?;
+    // A failed read is said as the store says it, not as a write error.
+    let mut failed: Option<crate::store::StoreError> = None;
+    let status = emit(path, out, |w| {
+        let mut full = || store.load_revision(commit).map(|(loaded, _)| loaded.ledger);
+        match cache::valueflows::export(&store, commit, ledger, &mut full, query, &base, w) {
+            Ok(()) => Ok(()),
+            Err(cache::valueflows::Error::Io(e)) => Err(e),
+            Err(cache::valueflows::Error::Store(e)) => {
+                let message = e.to_string();
+                failed = Some(e);
+                Err(std::io::Error::other(message))
+            }
+        }
+    });
+    match failed {
+        Some(e) => Err(e.into()),
+        None => status,
+    }
 }
 
 /// The base URI of the ValueFlows ids (`base_uri`, or derived from the first commit).

@@ -37,7 +37,7 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::ledger::Ledger;
 use super::record::{AgentKind, Contribution, Kind, Ownership};
@@ -146,14 +146,106 @@ fn om_unit(unit: &str) -> Option<&'static str> {
 }
 
 /// A unit the document uses, declared once at its end.
-struct Unit {
-    label: String,
-    om: Option<&'static str>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// What the unit is called (the record's word, or the currency).
+    pub label: String,
+    /// Its name in OM 2.0, where OM has one.
+    pub om: Option<String>,
+}
+
+/// Some contributions rendered (one day folder's, say): the text of their nodes, each
+/// preceded by the `,\n` that separates it from the node before, and the units they use,
+/// which the document declares at its end. A day folder's part depends only on its records
+/// and the ledger's other entries (and, for a correction, the record it corrects), so it
+/// can be kept while they are unchanged and put into the document as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Part {
+    /// The nodes' text (JSON), each starting with `,\n`.
+    pub text: Vec<u8>,
+    /// The units the nodes measure in, by id.
+    pub units: BTreeMap<String, Unit>,
+}
+
+/// What rendering any contribution reads of the whole ledger: the contributions by id
+/// (a correction backs out the record it names, wherever that is) and the approvals by the
+/// record they approve. Made once, shared by every part.
+pub struct Shared<'l> {
+    corrected: HashMap<&'l str, &'l Contribution>,
+    approvals: HashMap<&'l str, Vec<&'l super::record::Approval>>,
+}
+
+impl<'l> Shared<'l> {
+    /// The maps of `ledger`.
+    pub fn of(ledger: &'l Ledger) -> Shared<'l> {
+        let corrected: HashMap<&str, &Contribution> = if ledger
+            .contributions
+            .iter()
+            .any(|c| c.reverses().is_some() || c.supersedes().is_some())
+        {
+            ledger
+                .contributions
+                .iter()
+                .map(|c| (c.id.value.as_str(), &**c))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut approvals: HashMap<&str, Vec<&super::record::Approval>> = HashMap::new();
+        for a in &ledger.approvals {
+            approvals
+                .entry(a.record.value.as_str())
+                .or_default()
+                .push(a);
+        }
+        Shared {
+            corrected,
+            approvals,
+        }
+    }
+
+    /// Whether the record a correction names is at hand (a quick load may not hold it).
+    pub fn holds(&self, id: &str) -> bool {
+        self.corrected.contains_key(id)
+    }
+}
+
+/// The part of `contributions` (a run of `ledger`'s, in its order): the events, claims,
+/// corrections and approvals of those `query` selects, as [`export`] writes them.
+pub fn part(
+    ledger: &Ledger,
+    query: &Query,
+    shared: &Shared<'_>,
+    contributions: &[Box<Contribution>],
+) -> Part {
+    // About a kilobyte a contribution: reserved once rather than grown (and copied) by
+    // doubling; pages never written are never touched.
+    let mut text = Vec::with_capacity(contributions.len() * 1024);
+    let mut doc = Doc {
+        out: &mut text,
+        // Every node of a part is written with its separator; the document drops the
+        // first one when the part's first node is the document's first.
+        first: false,
+        ledger,
+        currency: currency(ledger),
+        units: BTreeMap::new(),
+    };
+    // Writing to memory cannot fail.
+    let _ = doc.contributions(query, shared, contributions);
+    let units = std::mem::take(&mut doc.units);
+    Part { text, units }
+}
+
+fn currency(ledger: &Ledger) -> &str {
+    ledger
+        .network
+        .as_ref()
+        .map_or("EUR", |n| n.currency.as_str())
 }
 
 /// Who provides one event of a contribution, and its part of the quantities: one part for
 /// most contributions; for the use of a pooled resource one per owner.
-struct Part {
+struct Provider {
     provider: Option<Id>,
     share: Decimal,
     /// Told apart by the owner's id when there are several parts.
@@ -172,42 +264,103 @@ struct Doc<'a, W: Write + ?Sized> {
 /// Writes the ledger as ValueFlows 1.0 JSON-LD to `out`: the agents, projects, resources and
 /// agreements, the contributions a query selects as events (with their claims, corrections
 /// and approvals), the recorded payouts as transfers, and the units they use. Ids start with
-/// `base` (see [`check_base_uri`]).
+/// `base` (see [`check_base_uri`]). The contributions are rendered in parts on all cores, a
+/// few at a time, so the document is never held whole.
 pub fn export<W: Write + ?Sized>(
     ledger: &Ledger,
     query: &Query,
     base: &str,
     out: &mut W,
 ) -> std::io::Result<()> {
-    let currency = ledger
-        .network
-        .as_ref()
-        .map_or("EUR", |n| n.currency.as_str());
-    // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
-    let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
-    writeln!(out, "{{\n  \"@context\": {context},")?;
-    // The document is named by its base, not by the commit it was read at: the same records
-    // give the same document, so export -> import -> export is byte-identical. The commit is
-    // the user's to keep (`--at` names it).
-    writeln!(
-        out,
-        "  \"@id\": {},\n  \"@graph\": [",
-        Value::String(ID.to_owned())
-    )?;
-    let mut doc = Doc {
-        out,
-        first: true,
-        ledger,
-        currency,
-        units: BTreeMap::new(),
-    };
-    doc.agents(query)?;
-    doc.resources()?;
-    doc.agreements()?;
-    doc.contributions(query)?;
-    doc.payouts(query)?;
-    doc.declare_units()?;
-    writeln!(doc.out, "\n  ]\n}}")
+    use rayon::prelude::*;
+    /// Contributions per part, and parts rendered at once (a few megabytes of text).
+    const RUN: usize = 2048;
+    const AT_ONCE: usize = 16;
+    let mut doc = Document::begin(ledger, query, base, out)?;
+    let shared = Shared::of(ledger);
+    for batch in ledger.contributions.chunks(RUN * AT_ONCE) {
+        let parts: Vec<Part> = batch
+            .par_chunks(RUN)
+            .map(|run| part(ledger, query, &shared, run))
+            .collect();
+        for p in parts {
+            doc.put(p)?;
+        }
+    }
+    doc.finish(query)
+}
+
+/// A document being written: begun with the ledger's agents, projects, resources and
+/// agreements, then given the contributions' parts in the ledger's order, then finished
+/// with the payouts and the units. The same bytes as [`export`], whatever the parts.
+pub struct Document<'a, W: Write + ?Sized>(Doc<'a, W>);
+
+impl<'a, W: Write + ?Sized> Document<'a, W> {
+    /// Writes the document's head and the nodes that are not contributions' or payouts'.
+    pub fn begin(
+        ledger: &'a Ledger,
+        query: &Query,
+        base: &str,
+        out: &'a mut W,
+    ) -> std::io::Result<Document<'a, W>> {
+        // `ledger:` abbreviates the base in every id, so a large export does not repeat it.
+        let context = json!({ "ledger": base, "vf": VF, "xsd": XSD });
+        writeln!(out, "{{\n  \"@context\": {context},")?;
+        // The document is named by its base, not by the commit it was read at: the same
+        // records give the same document, so export -> import -> export is byte-identical.
+        // The commit is the user's to keep (`--at` names it).
+        writeln!(
+            out,
+            "  \"@id\": {},\n  \"@graph\": [",
+            Value::String(ID.to_owned())
+        )?;
+        let mut doc = Doc {
+            out,
+            first: true,
+            ledger,
+            currency: currency(ledger),
+            units: BTreeMap::new(),
+        };
+        doc.agents(query)?;
+        doc.resources()?;
+        doc.agreements()?;
+        Ok(Document(doc))
+    }
+
+    /// Writes the nodes of a part (the next contributions in the ledger's order).
+    pub fn put(&mut self, part: Part) -> std::io::Result<()> {
+        self.put_text(&part.text, part.units)
+    }
+
+    /// [`Document::put`] of a part's text and units where they lie (a kept part, read).
+    pub fn put_text(
+        &mut self,
+        mut text: &[u8],
+        units: BTreeMap<String, Unit>,
+    ) -> std::io::Result<()> {
+        let doc = &mut self.0;
+        if text.is_empty() {
+            return Ok(());
+        }
+        if doc.first {
+            // The document's first node has no separator before it.
+            text = text.strip_prefix(b",\n").unwrap_or(text);
+            doc.first = false;
+        }
+        doc.out.write_all(text)?;
+        for (id, unit) in units {
+            doc.units.entry(id).or_insert(unit);
+        }
+        Ok(())
+    }
+
+    /// Writes the payouts, the units and the document's end.
+    pub fn finish(mut self, query: &Query) -> std::io::Result<()> {
+        let doc = &mut self.0;
+        doc.payouts(query)?;
+        doc.declare_units()?;
+        writeln!(doc.out, "\n  ]\n}}")
+    }
 }
 
 fn date_time(d: NaiveDate) -> Value {
@@ -218,11 +371,75 @@ fn iri(id: String) -> Value {
     json!({ "@id": id })
 }
 
+/// A node written as text rather than built as a [`Value`]: a contribution's nodes are a
+/// million maps of owned keys at a million records, which cost more than writing them. The
+/// members are written in key order, as serde_json writes a `Value`'s (sorted) map, and the
+/// strings escaped by serde_json, so the bytes are those of `json!`.
+#[derive(Default)]
+struct Obj(Vec<(&'static str, String)>);
+
+impl Obj {
+    /// Sets member `key` to `value` (JSON text), replacing it if already set.
+    fn set(&mut self, key: &'static str, value: String) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(member) => member.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// The object's text, members in key order.
+    fn text(mut self) -> String {
+        self.0.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let len = self
+            .0
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+        let mut out = String::with_capacity(len + 2);
+        out.push('{');
+        for (n, (k, v)) in self.0.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(k);
+            out.push_str("\":");
+            out.push_str(v);
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// A string as JSON text, escaped as serde_json escapes it.
+fn text(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// `{"@id": id}` as JSON text.
+fn iri_text(id: &str) -> String {
+    format!("{{\"@id\":{}}}", text(id))
+}
+
+/// A day as an `xsd:dateTimeStamp` literal, as JSON text.
+fn date_time_text(d: NaiveDate) -> String {
+    format!("{{\"@type\":\"xsd:dateTimeStamp\",\"@value\":\"{d}T00:00:00Z\"}}")
+}
+
 impl<W: Write + ?Sized> Doc<'_, W> {
     fn node(&mut self, v: Value) -> std::io::Result<()> {
         let sep = if self.first { "" } else { ",\n" };
         self.first = false;
         write!(self.out, "{sep}    {v}")
+    }
+
+    /// [`Doc::node`] for a node written as text ([`Obj`]).
+    fn node_text(&mut self, v: Obj) -> std::io::Result<()> {
+        let sep = if self.first { "" } else { ",\n" };
+        self.first = false;
+        self.out.write_all(sep.as_bytes())?;
+        self.out.write_all(b"    ")?;
+        self.out.write_all(v.text().as_bytes())
     }
 
     fn id<S: Borrow<str> + ?Sized>(&self, kind: &str, id: &S) -> String {
@@ -233,27 +450,33 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         iri(format!("{ID}taxonomy/{scheme}/{}", segment(term)))
     }
 
-    /// A measure of `value` in a unit, remembering the unit for the declarations.
-    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> Value {
-        let m = json!({
-            "@type": "vf:Measure",
-            "vf:hasNumericalValue": { "@value": value.normalize().to_string(), "@type": "xsd:decimal" },
-            "vf:hasUnit": { "@id": unit_id },
-        });
+    /// A measure of `value` in a unit (JSON text), remembering the unit for the
+    /// declarations.
+    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> String {
+        let m = format!(
+            "{{\"@type\":\"vf:Measure\",\"vf:hasNumericalValue\":{{\"@type\":\"xsd:decimal\",\"@value\":{}}},\"vf:hasUnit\":{}}}",
+            text(&value.normalize().to_string()),
+            iri_text(&unit_id)
+        );
         self.units.entry(unit_id).or_insert(unit);
         m
     }
 
-    fn hours(&mut self, value: Decimal) -> Value {
+    /// [`Doc::money`] as a value, for the payouts' nodes (few, so still built as values).
+    fn money_value(&mut self, value: Decimal, currency: &str) -> Value {
+        serde_json::from_str(&self.money(value, currency)).unwrap_or_default()
+    }
+
+    fn hours(&mut self, value: Decimal) -> String {
         let id = format!("{ID}unit/hour");
         let unit = Unit {
             label: "hour".to_owned(),
-            om: Some("hour"),
+            om: Some("hour".to_owned()),
         };
         self.measure(value, id, unit)
     }
 
-    fn money(&mut self, value: Decimal, currency: &str) -> Value {
+    fn money(&mut self, value: Decimal, currency: &str) -> String {
         let id = format!("{ID}unit/currency/{}", segment(currency));
         let unit = Unit {
             label: currency.to_owned(),
@@ -262,11 +485,11 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         self.measure(value, id, unit)
     }
 
-    fn quantity(&mut self, value: Decimal, unit: &str) -> Value {
+    fn quantity(&mut self, value: Decimal, unit: &str) -> String {
         let id = format!("{ID}unit/quantity/{}", segment(unit));
         let u = Unit {
             label: unit.to_owned(),
-            om: om_unit(unit),
+            om: om_unit(unit).map(str::to_owned),
         };
         self.measure(value, id, u)
     }
@@ -362,9 +585,9 @@ impl<W: Write + ?Sized> Doc<'_, W> {
 
     /// Who provides a contribution's event(s): the contributor; for the use of a resource
     /// its owners by share, of a commons the network's fund (the leftover agent).
-    fn parts(&self, c: &Contribution) -> Vec<Part> {
+    fn parts(&self, c: &Contribution) -> Vec<Provider> {
         let one = |provider: Option<Id>| {
-            vec![Part {
+            vec![Provider {
                 provider,
                 share: Decimal::ONE,
                 suffix: None,
@@ -391,7 +614,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             [owner] => one(Some(owner.agent.value.clone())),
             owners => owners
                 .iter()
-                .map(|o| Part {
+                .map(|o| Provider {
                     provider: Some(o.agent.value.clone()),
                     share: o.share.value.fraction(),
                     suffix: Some(o.agent.value.clone()),
@@ -402,25 +625,30 @@ impl<W: Write + ?Sized> Doc<'_, W> {
 
     /// The fields of the event(s) of contribution `c`, quantities times `sign`: one map per
     /// part, with the part's id suffix.
-    fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Map<String, Value>)> {
+    fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Obj)> {
         let action = action(&c.kind, c.hours.is_some());
-        let mut kinds = vec![self.taxonomy("kind", c.kind.as_str())];
+        let mut kinds = format!(
+            "[{}",
+            iri_text(&format!("{ID}taxonomy/kind/{}", segment(c.kind.as_str())))
+        );
         if let Some(s) = &c.skill {
-            kinds.push(self.taxonomy("skill", s));
+            kinds.push(',');
+            kinds.push_str(&iri_text(&format!("{ID}taxonomy/skill/{}", segment(s))));
         }
+        kinds.push(']');
         let mut out = Vec::new();
         for part in self.parts(c) {
-            let mut m = Map::new();
-            m.insert("@type".into(), json!("vf:EconomicEvent"));
-            m.insert("vf:action".into(), json!({ "@id": format!("vf:{action}") }));
+            let mut m = Obj::default();
+            m.set("@type", text("vf:EconomicEvent"));
+            m.set("vf:action", iri_text(&format!("vf:{action}")));
             if let Some(p) = &part.provider {
-                m.insert("vf:provider".into(), iri(self.id("agent", p)));
+                m.set("vf:provider", iri_text(&self.id("agent", p)));
             }
-            m.insert(
-                "vf:receiver".into(),
-                iri(self.id("project", &c.project.value)),
+            m.set(
+                "vf:receiver",
+                iri_text(&self.id("project", &c.project.value)),
             );
-            m.insert("vf:resourceClassifiedAs".into(), json!(kinds));
+            m.set("vf:resourceClassifiedAs", kinds.clone());
             if let Some(h) = &c.hours {
                 let h = h
                     .value
@@ -428,23 +656,23 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                     .and_then(|h| h.checked_mul(sign))
                     .unwrap_or(h.value);
                 let q = self.hours(h);
-                m.insert("vf:effortQuantity".into(), q);
+                m.set("vf:effortQuantity", q);
             }
             let signed = |v: Decimal| v.checked_mul(sign).unwrap_or(v);
             if c.kind == Kind::Material {
                 if let (Some(q), Some(u)) = (c.quantity(), c.unit()) {
                     let q = self.quantity(signed(q), u);
-                    m.insert("vf:resourceQuantity".into(), q);
+                    m.set("vf:resourceQuantity", q);
                 }
             } else if let Some(a) = c.amount {
                 let cur = c.currency().unwrap_or(self.currency).to_owned();
                 let q = self.money(signed(a), &cur);
-                m.insert("vf:resourceQuantity".into(), q);
+                m.set("vf:resourceQuantity", q);
             }
             if let Some(r) = &c.resource {
-                m.insert(
-                    "vf:resourceInventoriedAs".into(),
-                    iri(self.id("resource", &r.value)),
+                m.set(
+                    "vf:resourceInventoriedAs",
+                    iri_text(&self.id("resource", &r.value)),
                 );
             }
             out.push((part.suffix, m));
@@ -487,45 +715,34 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         note
     }
 
-    /// Each selected contribution as its event(s), with its claims, then its approvals.
-    /// A reversal or a replacement first backs the corrected event out (its quantities
-    /// negated, dated at the correction, `vf:corrects` it).
-    fn contributions(&mut self, query: &Query) -> std::io::Result<()> {
-        let ledger = self.ledger;
-        let corrected: HashMap<&str, &Contribution> = if ledger
-            .contributions
-            .iter()
-            .any(|c| c.reverses().is_some() || c.supersedes().is_some())
-        {
-            ledger
-                .contributions
-                .iter()
-                .map(|c| (c.id.value.as_str(), &**c))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        let mut approvals: HashMap<&str, Vec<&super::record::Approval>> = HashMap::new();
-        for a in &ledger.approvals {
-            approvals
-                .entry(a.record.value.as_str())
-                .or_default()
-                .push(a);
-        }
-        for c in ledger.contributions.iter().filter(|c| {
+    /// Each selected contribution of `contributions` as its event(s), with its claims, then
+    /// its approvals. A reversal or a replacement first backs the corrected event out (its
+    /// quantities negated, dated at the correction, `vf:corrects` it).
+    fn contributions(
+        &mut self,
+        query: &Query,
+        shared: &Shared<'_>,
+        contributions: &[Box<Contribution>],
+    ) -> std::io::Result<()> {
+        for c in contributions.iter().filter(|c| {
             query.project(&c.project.value)
                 && query.agent(&c.agent.value)
                 && query.dated(c.date.value)
         }) {
             let target = c.reverses().or(c.supersedes());
             if let Some(x) = target {
-                let original = corrected.get(x.value.as_str()).copied();
+                let original = shared.corrected.get(x.value.as_str()).copied();
                 self.backout(c, &x.value, original)?;
             }
             if c.reverses().is_none() {
                 self.event_and_claims(c)?;
             }
-            for a in approvals.get(c.id.value.as_str()).into_iter().flatten() {
+            for a in shared
+                .approvals
+                .get(c.id.value.as_str())
+                .into_iter()
+                .flatten()
+            {
                 self.approval(a, c)?;
             }
         }
@@ -543,26 +760,26 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let correction = c.reverses().is_none();
         let events = match original {
             Some(o) => self.events(o, Decimal::NEGATIVE_ONE),
-            None => vec![(None, Map::new())],
+            None => vec![(None, Obj::default())],
         };
         for (suffix, mut m) in events {
-            m.insert(
-                "@id".into(),
-                json!(self.event_id(&c.id.value, correction, suffix.as_ref())),
+            m.set(
+                "@id",
+                text(&self.event_id(&c.id.value, correction, suffix.as_ref())),
             );
-            m.insert("@type".into(), json!("vf:EconomicEvent"));
-            m.insert(
-                "vf:corrects".into(),
-                iri(self.event_id(target, false, suffix.as_ref())),
+            m.set("@type", text("vf:EconomicEvent"));
+            m.set(
+                "vf:corrects",
+                iri_text(&self.event_id(target, false, suffix.as_ref())),
             );
-            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
+            m.set("vf:hasPointInTime", date_time_text(c.date.value));
             let note = if c.reverses().is_some() {
                 self.note(c)
             } else {
                 format!("backs out {target}, superseded by {}", c.id.value)
             };
-            m.insert("vf:note".into(), json!(note));
-            self.node(Value::Object(m))?;
+            m.set("vf:note", text(&note));
+            self.node_text(m)?;
         }
         Ok(())
     }
@@ -576,26 +793,35 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let events = self.events(c, Decimal::ONE);
         for ((suffix, mut m), (claimant, share)) in events.into_iter().zip(shares) {
             let event = self.event_id(&c.id.value, false, suffix.as_ref());
-            m.insert("@id".into(), json!(event));
-            m.insert("vf:hasPointInTime".into(), date_time(c.date.value));
-            m.insert("vf:note".into(), json!(self.note(c)));
-            self.node(Value::Object(m))?;
+            m.set("@id", text(&event));
+            m.set("vf:hasPointInTime", date_time_text(c.date.value));
+            m.set("vf:note", text(&self.note(c)));
+            self.node_text(m)?;
             let Some(claimant) = claimant else { continue };
-            let mut claim = json!({
-                "@id": format!("{ID}claim/{}/{}", segment(&c.id.value), segment(&claimant)),
-                "@type": "vf:Claim",
-                "vf:action": { "@id": "vf:transfer" },
-                "vf:provider": iri(self.id("project", &c.project.value)),
-                "vf:receiver": iri(self.id("agent", &claimant)),
-                "vf:triggeredBy": iri(event),
-            });
+            let mut claim = Obj::default();
+            claim.set(
+                "@id",
+                text(&format!(
+                    "{ID}claim/{}/{}",
+                    segment(&c.id.value),
+                    segment(&claimant)
+                )),
+            );
+            claim.set("@type", text("vf:Claim"));
+            claim.set("vf:action", iri_text("vf:transfer"));
+            claim.set(
+                "vf:provider",
+                iri_text(&self.id("project", &c.project.value)),
+            );
+            claim.set("vf:receiver", iri_text(&self.id("agent", &claimant)));
+            claim.set("vf:triggeredBy", iri_text(&event));
             if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
                 let cur = c.currency().unwrap_or(self.currency).to_owned();
-                claim["vf:resourceQuantity"] = self.money(a, &cur);
+                claim.set("vf:resourceQuantity", self.money(a, &cur));
             } else {
-                claim["vf:note"] = json!("valued by the project's agreement");
+                claim.set("vf:note", text("valued by the project's agreement"));
             }
-            self.node(claim)?;
+            self.node_text(claim)?;
         }
         Ok(())
     }
@@ -610,14 +836,16 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             note.push_str(": ");
             note.push_str(comment);
         }
-        let v = json!({
-            "@id": self.id("approval", &a.id.value),
-            "@type": "vf:Agreement",
-            "vf:created": date_time(a.date.value),
-            "vf:realizes": iri(self.event_id(&c.id.value, false, None)),
-            "vf:note": note,
-        });
-        self.node(v)
+        let mut v = Obj::default();
+        v.set("@id", text(&self.id("approval", &a.id.value)));
+        v.set("@type", text("vf:Agreement"));
+        v.set("vf:created", date_time_text(a.date.value));
+        v.set(
+            "vf:realizes",
+            iri_text(&self.event_id(&c.id.value, false, None)),
+        );
+        v.set("vf:note", text(&note));
+        self.node_text(v)
     }
 
     /// Each recorded payout: the revenue received by the project, then one transfer per line
@@ -640,7 +868,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "@type": "vf:EconomicEvent",
                 "vf:action": { "@id": "vf:transfer" },
                 "vf:receiver": iri(self.id("project", &p.project.value)),
-                "vf:resourceQuantity": self.money(p.amount.value, &p.currency),
+                "vf:resourceQuantity": self.money_value(p.amount.value, &p.currency),
                 "vf:hasPointInTime": date_time(p.date.value),
                 "vf:realizationOf": agreement,
                 "vf:note": note,
@@ -655,7 +883,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                     "vf:action": { "@id": "vf:transfer" },
                     "vf:provider": iri(self.id("project", &p.project.value)),
                     "vf:receiver": iri(self.id("agent", &l.agent.value)),
-                    "vf:resourceQuantity": self.money(amount, &p.currency),
+                    "vf:resourceQuantity": self.money_value(amount, &p.currency),
                     "vf:hasPointInTime": date_time(p.date.value),
                     "vf:realizationOf": agreement,
                     "vf:note": format!("bucket: {}", l.bucket),
@@ -691,9 +919,9 @@ impl<W: Write + ?Sized> Doc<'_, W> {
                 "@id": id,
                 "@type": "vf:Unit",
                 "vf:label": u.label,
-                "vf:symbol": if u.om == Some("hour") { "h".to_owned() } else { u.label.clone() },
+                "vf:symbol": if u.om.as_deref() == Some("hour") { "h".to_owned() } else { u.label.clone() },
             });
-            if let Some(om) = u.om {
+            if let Some(om) = &u.om {
                 v["vf:omUnitIdentifier"] =
                     json!({ "@value": format!("{OM2}{om}"), "@type": "xsd:anyURI" });
             }
@@ -719,6 +947,26 @@ mod tests {
         assert!(check_base_uri(":/").is_err());
         assert_eq!(default_base_uri("abc", ""), "urn:ovn:abc:");
         assert_eq!(default_base_uri("abc", "ledger/"), "urn:ovn:abc:ledger:");
+    }
+
+    #[test]
+    fn a_node_written_as_text_is_the_one_json_writes() {
+        let hostile = "a \"quote\", a \\ and \u{1} \n\t</script> é 🦀";
+        let mut m = Obj::default();
+        m.set("vf:note", text(hostile));
+        m.set("@type", text("vf:EconomicEvent"));
+        m.set("vf:hasPointInTime", date_time_text(NaiveDate::MIN));
+        m.set("@id", text("ledger:x"));
+        m.set("vf:action", iri_text(hostile));
+        m.set("@type", text("vf:Claim"));
+        let want = json!({
+            "@id": "ledger:x",
+            "@type": "vf:Claim",
+            "vf:action": { "@id": hostile },
+            "vf:hasPointInTime": date_time(NaiveDate::MIN),
+            "vf:note": hostile,
+        });
+        assert_eq!(m.text(), want.to_string());
     }
 
     #[test]

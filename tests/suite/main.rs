@@ -101,4 +101,5 @@ mod cache {
     mod quick_equivalence;
     mod results;
     mod site;
+    mod valueflows;
 }

@@ -1,0 +1,413 @@
+//! `ovn export valueflows` from kept parts: each day folder's contributions rendered once as
+//! JSON-LD text (with the units they use) and reused while the folder, and everything else
+//! its text depends on, is unchanged. After one new commit only the changed folder is
+//! rendered; the rest of the document is copied from the parts, a month at a time, so the
+//! export is bounded by writing its gigabyte (at a million records), never held whole.
+//!
+//! A part holds what [`valueflows::part`] writes for the folder's contributions. It is kept
+//! in its month's file of the report cache, keyed by
+//! - the query (projects, agents, dates) and a digest of every ledger entry other than the
+//!   contributions ([`key::valueflows_month`]): `ovn.toml` fixes the currency and the
+//!   fund that provides the use of a commons, resources their owners and shares, approvals
+//!   the agreements written after each event;
+//! - the day folder's path and tree id, which fix its records;
+//! - for each correction among them, the record it names and the path and tree id of every
+//!   folder that may hold it ([`key::valueflows_day`]): the back-out of a record repeats its
+//!   quantities, so it changes when that record does, wherever it is. A quick load knows a
+//!   summarised folder's ids by hash only, so it names every folder one of whose records has
+//!   the target's hash: never fewer than the true one, more only on a hash collision, which
+//!   costs a miss, never a wrong part.
+//!
+//! The ids are written under `ledger:`, which the document's context maps to the base URI,
+//! so no part depends on the base. A folder whose part is not kept is rendered from the
+//! ledger when it holds the folder's records and every record they correct; otherwise the
+//! ledger is loaded in full (once) and the folder rendered from that: the document never
+//! fails for want of a part, and every part written is the one a full load renders.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{PartCache, key};
+use crate::core::codec::{get_str, get_u64, put_str, put_u64};
+use crate::core::ledger::{Ledger, RecordType};
+use crate::core::report::{Query, day_folder_of, folder_runs};
+use crate::core::summary::id_hash;
+use crate::core::valueflows::{self, Document, Part, Shared, Unit};
+use crate::store::{Store, StoreError};
+
+/// Why an export could not be written.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading the revision failed.
+    Store(StoreError),
+    /// Writing the output failed.
+    Io(io::Error),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        Error::Store(e)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error::Io(e)
+    }
+}
+
+/// One day folder of the document, in its place.
+struct Folder<'l> {
+    path: &'l str,
+    /// Its contributions in the ledger read, when it holds them all (not summarised).
+    run: Option<Range<usize>>,
+    /// Its part's key.
+    key: String,
+}
+
+/// Writes the ValueFlows export of `query` over `ledger` (loaded at `commit`, quickly or in
+/// full) to `out`, with ids under `base`, from kept parts where they are current, rendering
+/// the other folders and keeping their parts. `full` loads the ledger at `commit` in full,
+/// for a folder a quick load cannot render; it is called at most once.
+pub fn export(
+    store: &Store,
+    commit: &str,
+    ledger: &Ledger,
+    full: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    query: &Query,
+    base: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let quick = !ledger.elsewhere.folders.is_empty();
+    let cache = PartCache::of(store);
+    let trees = match &cache {
+        Some(_) => Some(store.contribution_trees(commit)?),
+        None => None,
+    };
+    let folders = trees.as_ref().and_then(|(_, trees)| folders(ledger, trees));
+    let (Some(cache), Some((context, _)), Some(folders)) = (cache, &trees, folders) else {
+        // No cache, or folders that are not the usual day folders: rendered whole.
+        if quick {
+            let whole = full()?;
+            return Ok(valueflows::export(&whole, query, base, out)?);
+        }
+        return Ok(valueflows::export(ledger, query, base, out)?);
+    };
+    let shared = Shared::of(ledger);
+    // Loaded on the first folder that needs it, with its own maps and runs.
+    let loaded: OnceCell<Ledger> = OnceCell::new();
+    let whole: OnceCell<Whole> = OnceCell::new();
+    let mut doc = Document::begin(ledger, query, base, out)?;
+    let mut at = 0;
+    while at < folders.len() {
+        let month = month_of(folders[at].path);
+        let end = folders[at..]
+            .iter()
+            .position(|f| month_of(f.path) != month)
+            .map_or(folders.len(), |n| at + n);
+        let month_folders = &folders[at..end];
+        at = end;
+        let month_key = key::valueflows_month(month, context, query);
+        let kept = cache.get(&month_key);
+        // Each folder's kept part, when it is there and decodes (written from where it was
+        // read, never copied again).
+        let found: Vec<Option<&[u8]>> = month_folders
+            .iter()
+            .map(|f| {
+                let (_, bytes) = kept.iter().find(|(k, _)| *k == f.key)?;
+                decode(bytes).map(|_| bytes.as_slice())
+            })
+            .collect();
+        let missing: Vec<usize> = (0..found.len()).filter(|&n| found[n].is_none()).collect();
+        let new = render(
+            ledger,
+            &shared,
+            query,
+            month_folders,
+            &missing,
+            &loaded,
+            &whole,
+            full,
+        )?;
+        // The new parts, encoded as they are kept (each part's text dropped as soon as it is).
+        let mut fresh: Vec<(String, Vec<u8>)> = Vec::with_capacity(new.len());
+        let mut fresh_at: Vec<Option<usize>> = vec![None; month_folders.len()];
+        for (n, part) in new {
+            let mut bytes = Vec::with_capacity(part.text.len() + 256);
+            encode(&part, &mut bytes);
+            fresh_at[n] = Some(fresh.len());
+            fresh.push((month_folders[n].key.clone(), bytes));
+        }
+        for (n, kept_part) in found.iter().enumerate() {
+            let bytes = match fresh_at[n] {
+                Some(i) => Some(fresh[i].1.as_slice()),
+                None => *kept_part,
+            };
+            if let Some((text, units)) = bytes.and_then(decode) {
+                doc.put_text(text, units)?;
+            }
+        }
+        // The new parts are kept with the month's others still current.
+        if !fresh.is_empty() {
+            let current: BTreeSet<&str> = month_folders.iter().map(|f| f.key.as_str()).collect();
+            cache.merge(&month_key, fresh, kept, |k| current.contains(k));
+        }
+    }
+    cache.prune();
+    Ok(doc.finish(query)?)
+}
+
+/// The ledger loaded in full, with its folders' runs and its maps.
+struct Whole<'w> {
+    ledger: &'w Ledger,
+    runs: HashMap<&'w str, Range<usize>>,
+    shared: Shared<'w>,
+}
+
+/// The parts of the folders `missing` (indices into `folders`): rendered from `ledger`
+/// where it holds the folder's records and every record they correct, else from the ledger
+/// loaded in full (`full`, called once, kept in `loaded` and `whole`).
+#[allow(clippy::too_many_arguments)]
+fn render<'w>(
+    ledger: &Ledger,
+    shared: &Shared<'_>,
+    query: &Query,
+    folders: &[Folder],
+    missing: &[usize],
+    loaded: &'w OnceCell<Ledger>,
+    whole: &OnceCell<Whole<'w>>,
+    full: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+) -> Result<Vec<(usize, Part)>, StoreError> {
+    let here = |f: &Folder| {
+        f.run.clone().filter(|run| {
+            ledger.contributions[run.clone()].iter().all(|c| {
+                c.reverses()
+                    .or(c.supersedes())
+                    .is_none_or(|t| shared.holds(t.value.as_str()))
+            })
+        })
+    };
+    let mut new: Vec<(usize, Part)> = missing
+        .par_iter()
+        .filter_map(|&n| {
+            let run = here(&folders[n])?;
+            let part = valueflows::part(ledger, query, shared, &ledger.contributions[run]);
+            Some((n, part))
+        })
+        .collect();
+    if new.len() == missing.len() {
+        return Ok(new);
+    }
+    if loaded.get().is_none() {
+        let _ = loaded.set(full()?);
+    }
+    let Some(l) = loaded.get() else {
+        return Ok(new);
+    };
+    let w = whole.get_or_init(|| Whole {
+        ledger: l,
+        runs: folder_runs(l).into_iter().collect(),
+        shared: Shared::of(l),
+    });
+    let done: BTreeSet<usize> = new.iter().map(|(n, _)| *n).collect();
+    let more: Vec<(usize, Part)> = missing
+        .par_iter()
+        .filter(|n| !done.contains(n))
+        .map(|&n| {
+            let run = w.runs.get(folders[n].path).cloned().unwrap_or(0..0);
+            let records = w.ledger.contributions.get(run).unwrap_or_default();
+            (n, valueflows::part(w.ledger, query, &w.shared, records))
+        })
+        .collect();
+    new.extend(more);
+    Ok(new)
+}
+
+/// Every day folder of `ledger` (whose day folders' tree ids are `trees`) in the document's order, with its part's key;
+/// `None` when a folder with contributions is not a day folder git lists under
+/// `contributions/<yyyy>/<mm>/<dd>` (the document is then rendered whole, in the ledger's
+/// order, which the parts could not be sure to keep).
+fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option<Vec<Folder<'l>>> {
+    let summarised: BTreeSet<&str> = ledger
+        .elsewhere
+        .folders
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    // The records sort by path, so the folders (day folders, files straight in them) sort
+    // by path and a slash: `a/` before `a-b/`, as git and the ledger's order have them.
+    let mut order: BTreeMap<String, Folder> = BTreeMap::new();
+    for path in &summarised {
+        order.insert(
+            format!("{path}/"),
+            Folder {
+                path,
+                run: None,
+                key: String::new(),
+            },
+        );
+    }
+    for (path, run) in folder_runs(ledger) {
+        let folder = order.entry(format!("{path}/")).or_insert(Folder {
+            path,
+            run: None,
+            key: String::new(),
+        });
+        if summarised.contains(path) {
+            continue;
+        }
+        if folder.run.is_some() {
+            // One folder's records in two places: not a day folder's files.
+            return None;
+        }
+        folder.run = Some(run);
+    }
+    let targets = targets(ledger, trees);
+    let mut out = Vec::with_capacity(order.len());
+    for (_, mut folder) in order {
+        let tree = trees.get(folder.path)?;
+        let names: Vec<&str> = targets
+            .get(folder.path)
+            .map(|t| t.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        folder.key = key::valueflows_day(folder.path, *tree, &names);
+        out.push(folder);
+    }
+    Some(out)
+}
+
+/// For each day folder holding corrections, what their back-outs depend on outside it: each
+/// target with the path and tree id of every folder that may hold it (sorted).
+fn targets<'l>(
+    ledger: &'l Ledger,
+    trees: &HashMap<String, git2::Oid>,
+) -> HashMap<&'l str, BTreeSet<String>> {
+    let mut out: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    let mut by_hash: HashMap<u64, Vec<&str>> = HashMap::new();
+    let corrections: Vec<(&str, &str)> = ledger
+        .contributions
+        .iter()
+        .filter_map(|c| {
+            let t = c.reverses().or(c.supersedes())?;
+            Some((day_folder_of(ledger.path(c.file)), t.value.as_str()))
+        })
+        .collect();
+    if corrections.is_empty() {
+        return out;
+    }
+    for (_, t) in &corrections {
+        by_hash.entry(id_hash(t)).or_default().push(t);
+    }
+    // The summarised folders that may hold each target.
+    let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (path, s) in &ledger.elsewhere.folders {
+        for h in &s.ids {
+            for t in by_hash.get(h).into_iter().flatten() {
+                holders.entry(t).or_default().insert(path.as_str());
+            }
+        }
+    }
+    for (folder, t) in corrections {
+        let mut places: BTreeSet<&str> = holders.get(t).cloned().unwrap_or_default();
+        if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+            places.insert(day_folder_of(ledger.path(file)));
+        }
+        let names = out.entry(folder).or_default();
+        if places.is_empty() {
+            names.insert(format!("{t} nowhere"));
+        }
+        for p in places {
+            let tree = trees
+                .get(p)
+                .map_or_else(|| "-".to_owned(), ToString::to_string);
+            names.insert(format!("{t} in {p} {tree}"));
+        }
+    }
+    out
+}
+
+/// The month folder of a day folder (`contributions/2026/03` of `contributions/2026/03/05`).
+fn month_of(folder: &str) -> &str {
+    folder.rsplit_once('/').map_or("", |(m, _)| m)
+}
+
+/// Appends the encoding of a part to `out` (for the part cache).
+fn encode(part: &Part, out: &mut Vec<u8>) {
+    put_u64(out, part.text.len() as u64);
+    out.extend_from_slice(&part.text);
+    put_u64(out, part.units.len() as u64);
+    for (id, u) in &part.units {
+        put_str(out, id);
+        put_str(out, &u.label);
+        match &u.om {
+            Some(om) => {
+                put_u64(out, 1);
+                put_str(out, om);
+            }
+            None => put_u64(out, 0),
+        }
+    }
+}
+
+/// Decodes what [`encode`] wrote (the text where it lies in `input`, and the units);
+/// `None` if it does not parse.
+fn decode(mut input: &[u8]) -> Option<(&[u8], BTreeMap<String, Unit>)> {
+    let input = &mut input;
+    let len = usize::try_from(get_u64(input)?).ok()?;
+    let (text, rest) = input.split_at_checked(len)?;
+    *input = rest;
+    let mut units = BTreeMap::new();
+    for _ in 0..get_u64(input)? {
+        let id = get_str(input)?.to_owned();
+        let label = get_str(input)?.to_owned();
+        let om = match get_u64(input)? {
+            0 => None,
+            1 => Some(get_str(input)?.to_owned()),
+            _ => return None,
+        };
+        units.insert(id, Unit { label, om });
+    }
+    input.is_empty().then_some((text, units))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_reads_back_as_written_and_a_cut_one_does_not() {
+        let mut part = Part {
+            text: b",\n    {\"@id\":\"ledger:contribution/a\"}".to_vec(),
+            units: BTreeMap::new(),
+        };
+        part.units.insert(
+            "ledger:unit/hour".into(),
+            Unit {
+                label: "hour".into(),
+                om: Some("hour".into()),
+            },
+        );
+        part.units.insert(
+            "ledger:unit/currency/EUR".into(),
+            Unit {
+                label: "EUR".into(),
+                om: None,
+            },
+        );
+        let mut bytes = Vec::new();
+        encode(&part, &mut bytes);
+        assert_eq!(
+            decode(&bytes),
+            Some((part.text.as_slice(), part.units.clone()))
+        );
+        assert_eq!(decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(
+            month_of("contributions/2026/03/05"),
+            "contributions/2026/03"
+        );
+    }
+}

@@ -33,7 +33,7 @@ pub use fsmonitor::{Changed, Report};
 pub use git2::Oid;
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
-pub use pack::PackReader;
+pub use pack::{PackReader, Prepared};
 pub use range::{RuleIds, Special, Touch};
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};

@@ -3,7 +3,8 @@
 //! Time and identity come from here so that tests (and reproducible runs) can pin them:
 //! `OVN_NOW` fixes the clock, and git's own `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL` override the
 //! configured identity as they do for git; `OVN_FAILPOINT` makes a write abort at a named
-//! point, for the crash-safety tests; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
+//! point, for the crash-safety tests, and `OVN_FILL_WINDOW` sets how many files a cold cache
+//! is filled with at a time, for the tests of that; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
 //! whether errors are coloured; git's `GIT_INDEX_FILE` names the index a hook's commit is made
 //! from. The rest of the crate never reads the environment
 //! (clippy's `disallowed-methods` enforces it), which keeps the core deterministic.
@@ -32,6 +33,9 @@ pub struct Context {
     /// absolute against the working directory as git reads it): `git commit -a` and
     /// `git commit FILE` stage into a temporary index and point their hooks at it.
     pub index_file: Option<std::path::PathBuf>,
+    /// Testing only: how many files a cold cache is filled with at a time
+    /// (`OVN_FILL_WINDOW`), so that a small ledger spans many windows.
+    pub fill_window: Option<usize>,
 }
 
 /// Whether to colour stderr, from `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (each set and not
@@ -59,6 +63,10 @@ pub const NOW_VAR: &str = "OVN_NOW";
 /// `after-objects`, `after-journal`, `after-ref`, `after-tmp`, `after-files`, `after-index`.
 pub const FAILPOINT_VAR: &str = "OVN_FAILPOINT";
 
+/// The environment variable that sets how many files a cold cache is filled with at a time
+/// (tests make it small).
+pub const FILL_WINDOW_VAR: &str = "OVN_FILL_WINDOW";
+
 impl Context {
     /// Reads the process environment.
     #[allow(clippy::disallowed_methods)]
@@ -85,6 +93,7 @@ impl Context {
                 Ok(cwd) => cwd.join(file),
                 Err(_) => file.into(),
             }),
+            fill_window: var(FILL_WINDOW_VAR).and_then(|v| v.parse().ok()),
         })
     }
 }

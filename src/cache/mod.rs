@@ -62,6 +62,7 @@ pub mod load;
 pub(crate) mod quick;
 pub mod reports;
 pub mod totals;
+mod window;
 pub mod worktree;
 
 pub use files::{

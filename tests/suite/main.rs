@@ -100,4 +100,5 @@ mod cache {
     mod quick;
     mod quick_equivalence;
     mod results;
+    mod window;
 }

@@ -6,15 +6,17 @@
 //! every record of the ledger at once (560-590 MB at a million) just to fill the cache
 //! after. Here the revision is listed down to its day folders only, then the folders the
 //! cache lacks are listed, read, parsed and cached a window at a time (each clean folder's
-//! entry written and its summary kept, exactly as a full read's fill does), and the
-//! window's records dropped before the next; the summaries (16 bytes a record) are written
-//! once a month at the end. The quick load that follows then finds every clean folder
+//! entry written and its summary kept, exactly as a full read's fill does, while the next
+//! window is read), and the window's records dropped; the summaries (16 bytes a record)
+//! are written once a month at the end. The quick load that follows then finds every clean folder
 //! summarised.
 //!
 //! Nothing here judges the ledger: a folder with any problem (a record that does not parse
 //! clean, a nested folder) is simply not cached, so the quick load meets it, gives up, and
 //! the full load reports it exactly as without a cache. Any error here is left for that
 //! load to meet and report too.
+
+use std::path::Path;
 
 use git2::Oid;
 use rayon::prelude::*;
@@ -25,7 +27,7 @@ use super::key;
 use crate::core::ledger::{Outcome, Parser, Paths, RecordType};
 use crate::core::record::FileId;
 use crate::store::read::{Handle, Reading};
-use crate::store::{PackReader, Store, StoreError};
+use crate::store::{PackReader, Prepared, Store, StoreError};
 
 /// Files a window holds (at least, its last day folder taken whole): enough that each
 /// window keeps both cores busy and the pack's delta bases are rarely inflated twice (a
@@ -77,8 +79,25 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
     let reader = PackReader::open(store.repo().path())?;
     let packs = reader.prepare();
     let size = store.fill_window().unwrap_or(WINDOW_FILES).max(1);
+    let git_dir = store.repo().path();
     let mut fresh = Fresh::new();
     let mut window = Window::default();
+    // The window read last, cached and freed while the next one is read: each fills the
+    // other's idle moments on the cores (the tail of a read, a folder written alone), at
+    // the cost of holding two windows.
+    let mut last: Option<Read> = None;
+    let mut step = |window: Window, last: &mut Option<Read>| {
+        let previous = last.take();
+        let (kept, read) = rayon::join(
+            || previous.map(|p| p.keep(cache)),
+            || window.read(git_dir, &packs, &network),
+        );
+        for (month, parts) in kept.into_iter().flatten() {
+            fresh.entry(month).or_default().extend(parts);
+        }
+        *last = read?;
+        Ok::<(), StoreError>(())
+    };
     for group in todo.chunks(TREES_AT_ONCE) {
         let folders: Vec<(String, Oid)> =
             group.iter().map(|k| (k.folder.clone(), k.tree)).collect();
@@ -91,12 +110,12 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
             window.files.extend(files);
             window.keys.push((*key).clone());
             if window.files.len() >= size {
-                let full = std::mem::take(&mut window);
-                full.fill(store, cache, &packs, &network, &mut fresh)?;
+                step(std::mem::take(&mut window), &mut last)?;
             }
         }
     }
-    window.fill(store, cache, &packs, &network, &mut fresh)?;
+    step(window, &mut last)?;
+    step(Window::default(), &mut last)?;
     drop(packs);
     folders::write_summaries(cache, fresh, &keys);
     // Once, at the end: entries of this revision stay, others go once a week old.
@@ -143,19 +162,16 @@ struct Window {
 }
 
 impl Window {
-    /// Reads and parses the window's files on all cores, caches each clean folder and
-    /// adds its summary to `fresh`; the records are dropped on return.
-    fn fill(
+    /// Reads and parses the window's files on all cores; `None` for an empty window.
+    fn read(
         self,
-        store: &Store,
-        cache: &FolderCache,
-        packs: &crate::store::Prepared<'_>,
+        git_dir: &Path,
+        packs: &Prepared<'_>,
         network: &[u8],
-        fresh: &mut Fresh,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Read>, StoreError> {
         let Window { mut files, keys } = self;
         if keys.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         // Git lists a folder's files in name order, which is path order here; sorted anyway
         // should a tree say otherwise, so the folders' ranges are found by search.
@@ -165,18 +181,40 @@ impl Window {
         let paths = Paths::from_strs(files.iter().map(|(p, _)| p.as_str()));
         let handles: Vec<Handle> = files.into_iter().map(|(_, h)| h).collect();
         let Some(parser) = Parser::for_part(network, paths) else {
-            return Ok(());
+            return Ok(None);
         };
         let all: Vec<FileId> = (0..handles.len() as FileId).collect();
         let reading = Reading::plan(&parser, &handles, all);
         drop(handles);
-        let outcomes: Vec<Outcome> = reading.read_in(Some(packs), store.repo().path(), &parser)?;
+        let outcomes = reading.read_in(Some(packs), git_dir, &parser)?;
+        Ok(Some(Read {
+            parser,
+            outcomes,
+            keys,
+        }))
+    }
+}
+
+/// A window read: its files' outcomes, in path order, and its folders.
+struct Read {
+    parser: Parser,
+    outcomes: Vec<Outcome>,
+    keys: Vec<Key>,
+}
+
+impl Read {
+    /// Caches each clean folder of the window and returns their summaries, encoded; the
+    /// records are freed on return.
+    fn keep(self, cache: &FolderCache) -> Fresh {
+        let Read {
+            parser,
+            outcomes,
+            keys,
+        } = self;
         let summaries = folders::cache_folders(cache, parser.paths(), &outcomes, &keys, &[]);
-        for (month, parts) in folders::encode_summaries(summaries) {
-            fresh.entry(month).or_default().extend(parts);
-        }
-        // A window's records freed on all cores (tens of thousands of small allocations).
+        let fresh = folders::encode_summaries(summaries);
+        // Tens of thousands of small allocations, freed on all cores.
         outcomes.into_par_iter().for_each(drop);
-        Ok(())
+        fresh
     }
 }

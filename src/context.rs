@@ -3,7 +3,8 @@
 //! Time and identity come from here so that tests (and reproducible runs) can pin them:
 //! `OVN_NOW` fixes the clock, and git's own `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL` override the
 //! configured identity as they do for git; `OVN_FAILPOINT` makes a write abort at a named
-//! point, for the crash-safety tests; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
+//! point, for the crash-safety tests, and `OVN_FILL_WINDOW` sets how many files a cold cache
+//! is filled with at a time, for the tests of that; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
 //! whether errors are coloured; git's `GIT_INDEX_FILE` names the index a hook's commit is made
 //! from. The rest of the crate never reads the environment
 //! (clippy's `disallowed-methods` enforces it), which keeps the core deterministic.
@@ -36,6 +37,9 @@ pub struct Context {
     /// (`$XDG_CONFIG_HOME/git/attributes`, else `$HOME/.config/git/attributes`): where it
     /// exists, git may convert files on checkout, so the working tree is read from disk.
     pub user_attributes: Option<std::path::PathBuf>,
+    /// Testing only: how many files a cold cache is filled with at a time
+    /// (`OVN_FILL_WINDOW`), so that a small ledger spans many windows.
+    pub fill_window: Option<usize>,
 }
 
 /// Whether to colour stderr, from `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (each set and not
@@ -62,6 +66,10 @@ pub const NOW_VAR: &str = "OVN_NOW";
 /// The environment variable that makes a write abort at a named point (crash-safety tests):
 /// `after-objects`, `after-journal`, `after-ref`, `after-tmp`, `after-files`, `after-index`.
 pub const FAILPOINT_VAR: &str = "OVN_FAILPOINT";
+
+/// The environment variable that sets how many files a cold cache is filled with at a time
+/// (tests make it small).
+pub const FILL_WINDOW_VAR: &str = "OVN_FILL_WINDOW";
 
 impl Context {
     /// Reads the process environment.
@@ -93,6 +101,7 @@ impl Context {
                 .map(std::path::PathBuf::from)
                 .or_else(|| var("HOME").map(|home| std::path::Path::new(&home).join(".config")))
                 .map(|config| config.join("git/attributes")),
+            fill_window: var(FILL_WINDOW_VAR).and_then(|v| v.parse().ok()),
         })
     }
 }

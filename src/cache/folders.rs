@@ -28,7 +28,7 @@ use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{self, FolderSummary};
 
 /// How long a folder entry no read uses any more is kept.
-const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+pub(crate) const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 impl Scope<'_> {
     /// What the records picked for this scope are kept under (see [`key::picks`]): the
@@ -73,7 +73,7 @@ enum Opened {
 }
 
 /// Parts of a month's file, by part key.
-type Parts = FxHashMap<String, Vec<u8>>;
+pub(crate) type Parts = FxHashMap<String, Vec<u8>>;
 
 /// Takes the day folders of one level of the walk (`folders`: path, tree id) that the cache
 /// knows out of `folders` and into the listing (their files to `items`, the rest to `taken`); the others stay in `folders`, to be listed
@@ -137,7 +137,11 @@ pub(crate) fn take_level(
 
 /// The summaries kept for the contribution day folders among `folders`: the files of their
 /// months, read on all cores.
-fn read_summaries(cache: &FolderCache, folders: &[(String, Oid)], settings: Oid) -> Parts {
+pub(crate) fn read_summaries(
+    cache: &FolderCache,
+    folders: &[(String, Oid)],
+    settings: Oid,
+) -> Parts {
     let mut months: Vec<&str> = folders
         .iter()
         .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
@@ -338,7 +342,25 @@ fn fill(
     unsummarised: &[Key],
     current: &[Key],
 ) {
-    let summaries: Vec<(&Key, FolderSummary)> = missed
+    let summaries = cache_folders(cache, paths, outcomes, missed, unsummarised);
+    write_summaries(cache, encode_summaries(summaries), current);
+}
+
+/// Summaries encoded by month: (part key, bytes) of each day folder.
+pub(crate) type Fresh = BTreeMap<String, Vec<(String, Vec<u8>)>>;
+
+/// Caches each `missed` day folder whose every file came out a clean record (`paths` and
+/// their `outcomes`, in path order, hold at least those folders' files), on all cores, and
+/// returns the summaries of those of contributions, and of the `unsummarised` ones (cached
+/// already).
+pub(crate) fn cache_folders<'k>(
+    cache: &FolderCache,
+    paths: &Paths,
+    outcomes: &[Outcome],
+    missed: &'k [Key],
+    unsummarised: &'k [Key],
+) -> Vec<(&'k Key, FolderSummary)> {
+    missed
         .par_iter()
         .map(|k| (k, true))
         .chain(unsummarised.par_iter().map(|k| (k, false)))
@@ -382,27 +404,45 @@ fn fill(
                 ToStore::Approvals(_) => None,
             }
         })
-        .collect();
-    if summaries.is_empty() {
-        return;
-    }
-    let month = |k: &Key| k.folder.rsplit_once('/').map_or("", |(m, _)| m).to_owned();
-    let mut fresh: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+        .collect()
+}
+
+/// `summaries` encoded (16 bytes a record), by month, for [`write_summaries`].
+pub(crate) fn encode_summaries(summaries: Vec<(&Key, FolderSummary)>) -> Fresh {
+    let mut fresh = Fresh::new();
     for (key, s) in summaries {
         let mut bytes = Vec::new();
         s.encode(&mut bytes);
         fresh
-            .entry(month(key))
+            .entry(month_of(&key.folder).to_owned())
             .or_default()
             .push((key::day(&key.folder, key.tree), bytes));
     }
-    let settings = current[0].settings;
+    fresh
+}
+
+/// The month folder of a day folder (`contributions/2026/03` of `contributions/2026/03/05`).
+fn month_of(folder: &str) -> &str {
+    folder.rsplit_once('/').map_or("", |(m, _)| m)
+}
+
+/// Writes the `fresh` summaries into their months' files (one write a month, the months on
+/// all cores), each keeping the summaries it has of the other `current` day folders and
+/// dropping the rest.
+pub(crate) fn write_summaries(cache: &FolderCache, fresh: Fresh, current: &[Key]) {
+    let Some(first) = current.first() else {
+        return;
+    };
+    if fresh.is_empty() {
+        return;
+    }
+    let settings = first.settings;
     let store = cache.summaries();
     fresh.into_par_iter().for_each(|(m, parts)| {
         let file = key::summaries(&m, settings);
         let now: HashSet<String> = current
             .iter()
-            .filter(|k| k.kind == RecordType::Contribution && month(k) == m)
+            .filter(|k| k.kind == RecordType::Contribution && month_of(&k.folder) == m)
             .map(|k| key::day(&k.folder, k.tree))
             .collect();
         let old = store.get(&file);

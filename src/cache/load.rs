@@ -143,9 +143,9 @@ impl CachedRead for Store {
 
     fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError> {
         if let Some(cache) = FolderCache::of(self)
-            && let Some((loaded, commit)) = super::quick::load_quickly(self, rev, &cache, scope)?
+            && let Some(done) = load_quickly_filling(self, rev, &cache, scope)?
         {
-            return Ok((loaded, commit));
+            return Ok(done);
         }
         self.load_revision(rev)
     }
@@ -156,7 +156,7 @@ impl CachedRead for Store {
         scope: Scope<'_>,
     ) -> Result<Option<(Loaded, Oid)>, StoreError> {
         match FolderCache::of(self) {
-            Some(cache) => super::quick::load_quickly(self, rev, &cache, scope),
+            Some(cache) => load_quickly_filling(self, rev, &cache, scope),
             None => Ok(None),
         }
     }
@@ -179,6 +179,26 @@ impl CachedRead for Store {
             // A cache entry that passed its checks but did not decode: read without the cache.
             None => self.load_staged(index_file),
         }
+    }
+}
+
+/// The quick load of `rev` for `scope`, the cache filled first a window of day folders at a
+/// time when it is cold (or misses many day folders: see `window`); `None` when the quick
+/// load cannot answer.
+fn load_quickly_filling(
+    store: &Store,
+    rev: &str,
+    cache: &FolderCache,
+    scope: Scope<'_>,
+) -> Result<Option<(Loaded, Oid)>, StoreError> {
+    match list(store, rev, cache, Some(scope))? {
+        Some(listing) => super::quick::load_listing_quickly(store, listing, cache),
+        // Should the fill fail, the full load that follows meets the same problem and
+        // reports it.
+        None if super::window::fill(store, rev, cache).unwrap_or(false) => {
+            super::quick::load_quickly(store, rev, cache, scope)
+        }
+        None => Ok(None),
     }
 }
 
@@ -249,12 +269,29 @@ pub(crate) fn list(
     let mut taken = Taken::default();
     let listed = store.list_revision::<Source>(rev, &mut |folders, settings, items| {
         super::folders::take_level(cache, folders, settings, quick, items, &mut taken)
+            // Many contribution folders missed: a cache this cold is filled a window at a
+            // time first (see `window`) rather than read all at once.
+            && (quick.is_none() || missed_days(folders) < MANY_MISSED)
     })?;
     Ok(listed.map(|(items, commit)| Listing {
         items,
         taken,
         commit,
     }))
+}
+
+/// Contribution day folders a quick listing may miss and still read from git itself.
+const MANY_MISSED: usize = 32;
+
+/// How many of `folders` (those of a level left to list from git) are contribution day
+/// folders.
+fn missed_days(folders: &[(String, Oid)]) -> usize {
+    folders
+        .iter()
+        .filter(|(p, _)| {
+            super::files::day_folder(p) == Some(crate::core::ledger::RecordType::Contribution)
+        })
+        .count()
 }
 
 /// Loads the files of `listing`, those the cache holds from it, with what stands in for

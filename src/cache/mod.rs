@@ -70,6 +70,7 @@ pub mod reports;
 pub mod site;
 pub mod totals;
 pub mod valueflows;
+mod window;
 pub mod worktree;
 
 pub use files::{

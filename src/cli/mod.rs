@@ -489,6 +489,7 @@ fn warn_if_stale(cwd: &Path, ctx: &Context) {
 pub fn open(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
     let mut store = Store::discover(cwd)?;
     store.set_cache(ctx.cache);
+    store.set_fill_window(ctx.fill_window);
     Ok(store)
 }
 

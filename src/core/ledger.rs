@@ -842,6 +842,33 @@ pub struct Parser {
 }
 
 impl Parser {
+    /// A parser for some files of a ledger (`paths`, sorted) apart from a whole ledger's
+    /// load, under the ledger's `ovn.toml` (`network`, its bytes): a part of a revision
+    /// parsed on its own, as the cache fills its day folders a window at a time. `None`
+    /// when `ovn.toml` has any problem or another format: a whole load reports those.
+    pub fn for_part(network: &[u8], paths: Paths) -> Option<Parser> {
+        let defaults = Settings::default();
+        let source = Source {
+            path: NETWORK_FILE,
+            file: 0,
+            base: parse::text_offset(network),
+            settings: &defaults,
+        };
+        let mut diagnostics = Vec::new();
+        let n = parse_with(&source, network, &mut diagnostics, read::network)?;
+        if !diagnostics.is_empty() || n.format != Network::FORMAT {
+            return None;
+        }
+        Some(Parser {
+            paths,
+            settings: Settings {
+                currency: n.currency.clone(),
+                minor_units: n.minor_units,
+            },
+            ids: Default::default(),
+        })
+    }
+
     /// The ledger's paths, sorted; a file's position is its [`FileId`].
     pub fn paths(&self) -> &Paths {
         &self.paths

@@ -62,6 +62,7 @@ impl Store {
             root: None,
             prefix: String::new(),
             cache: false,
+            fill_window: None,
         })
     }
 
@@ -75,6 +76,7 @@ impl Store {
             root: None,
             prefix: String::new(),
             cache: false,
+            fill_window: None,
         })
     }
 }

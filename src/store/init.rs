@@ -164,6 +164,7 @@ fn create(
         root: Some(dir.to_path_buf()),
         prefix: prefix.clone(),
         cache: true,
+        fill_window: None,
     };
     let message = format!("init: ledger {:?} ({})", new.name, new.currency);
     let commit = store.commit_new_files_tracked(&files, &message, identity, written)?;

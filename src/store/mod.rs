@@ -33,7 +33,7 @@ pub use fsmonitor::{Changed, Report};
 pub use git2::Oid;
 pub use history::{AddedBy, FileChange};
 pub use init::{InitOutcome, NewLedger, init};
-pub use pack::PackReader;
+pub use pack::{PackReader, Prepared};
 pub use range::{RuleIds, Special, Touch};
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
@@ -59,6 +59,9 @@ pub struct Store {
     /// Whether the caches above the store may be used and filled (`--no-cache` turns it
     /// off): carried here because every read of this ledger goes through this store.
     cache: bool,
+    /// Testing only: how many files a cold cache is filled with at a time (see
+    /// [`Store::fill_window`]).
+    fill_window: Option<usize>,
 }
 
 impl Store {
@@ -109,6 +112,7 @@ impl Store {
                         root: None,
                         prefix,
                         cache: true,
+                        fill_window: None,
                     });
                 }
                 // A ledger in a subfolder of a code repository, asked from its top or from
@@ -155,6 +159,7 @@ impl Store {
             root: Some(root.to_path_buf()),
             prefix,
             cache: true,
+            fill_window: None,
         })
     }
 
@@ -192,6 +197,7 @@ impl Store {
             root: self.root.clone(),
             prefix: self.prefix.clone(),
             cache: self.cache,
+            fill_window: self.fill_window,
         })
     }
 
@@ -210,6 +216,18 @@ impl Store {
     /// Whether the layers above may use and fill their caches for this ledger.
     pub fn caching(&self) -> bool {
         self.cache
+    }
+
+    /// Sets how many files a cold cache is filled with at a time (tests make it small;
+    /// `None`: the cache's own size).
+    pub fn set_fill_window(&mut self, files: Option<usize>) {
+        self.fill_window = files;
+    }
+
+    /// How many files a cold cache is filled with at a time, when set (see
+    /// [`Store::set_fill_window`]).
+    pub fn fill_window(&self) -> Option<usize> {
+        self.fill_window
     }
 }
 

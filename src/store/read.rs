@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
 use super::safe::{self, Opened as Read};
-use super::{PackReader, Store, StoreError};
+use super::{PackReader, Prepared, Store, StoreError};
 use crate::core::ledger::{
     self, Loaded, NETWORK_FILE, Outcome, Parser, RawFile, RecordType, Role, Unread, classify,
     near_miss_folder,
@@ -296,7 +296,8 @@ impl Store {
                 Some(packs) => Some(packs),
                 None => Some(&*packs.insert(PackReader::open(self.repo.path())?)),
             };
-            folders = self.list_folders(packs, &folders, &mut items)?;
+            folders =
+                self.list_folders(packs.map(|p| p as &dyn TreeReader), &folders, &mut items)?;
         }
         // In path order, as the core wants them (so its own check finds them sorted).
         // A few sorted runs (one per level of the walk): a stable sort merges them in
@@ -324,7 +325,7 @@ impl Store {
     /// are returned, to be listed next.
     fn list_folders<H: From<Handle>>(
         &self,
-        packs: Option<&PackReader>,
+        packs: Option<&dyn TreeReader>,
         folders: &[(String, Oid)],
         items: &mut Vec<(String, H)>,
     ) -> Result<Vec<(String, Oid)>, StoreError> {
@@ -341,7 +342,7 @@ impl Store {
         let missed = match packs {
             Some(packs) => {
                 let ids: Vec<Oid> = folders.iter().map(|(_, id)| *id).collect();
-                packs.read_trees(&ids, &|i, bytes| {
+                packs.trees(&ids, &|i, bytes| {
                     // A tree that does not parse is left to libgit2 below, which says what
                     // is wrong with it.
                     if let Some(entries) = tree_entries(&bytes) {
@@ -377,6 +378,91 @@ impl Store {
             below.extend(folders);
         }
         Ok(below)
+    }
+}
+
+impl Store {
+    /// The files of each of `folders` (path, tree id; day folders, in path order) with how
+    /// to read them, and whether the folder holds a folder of its own (never cached): a
+    /// window of a revision's day folders, listed through a pack reader prepared once for
+    /// every window (see the cache's windowed fill).
+    pub(crate) fn list_day_folders(
+        &self,
+        packs: &Prepared<'_>,
+        folders: &[(String, Oid)],
+    ) -> Result<Vec<DayFolder>, StoreError> {
+        let mut out = Vec::with_capacity(folders.len());
+        // One folder at a time through the shared listing, so each folder's files and
+        // nested folders are told apart; the trees themselves are read all at once.
+        let ids: Vec<Oid> = folders.iter().map(|(_, id)| *id).collect();
+        let trees: Vec<OnceLock<Vec<u8>>> = folders.iter().map(|_| OnceLock::new()).collect();
+        packs.read_trees(&ids, &|i, bytes| {
+            let _ = trees[i].set(bytes);
+        })?;
+        // Each tree parsed into its files on all cores; those not in a pack, or that do
+        // not parse here, are left to libgit2 below (which says what is wrong with them).
+        let parsed: Vec<Option<DayFolder>> = folders
+            .par_iter()
+            .zip(trees)
+            .map(|(folder, tree)| {
+                let entries = tree_entries(tree.get()?)?;
+                let (mut files, mut below) = (Vec::with_capacity(entries.len()), Vec::new());
+                for (name, kind, id) in entries {
+                    let mut path = String::with_capacity(folder.0.len() + 1 + name.len());
+                    path.push_str(&folder.0);
+                    path.push('/');
+                    path.push_str(&name);
+                    keep_entry(path, kind, id, &mut files, &mut below);
+                }
+                Some((files, !below.is_empty()))
+            })
+            .collect();
+        for (folder, listed) in folders.iter().zip(parsed) {
+            match listed {
+                Some(listed) => out.push(listed),
+                None => {
+                    let mut files = Vec::new();
+                    let below =
+                        self.list_folders(None, std::slice::from_ref(folder), &mut files)?;
+                    out.push((files, !below.is_empty()));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A day folder's files (path, how to read it) and whether it holds a folder of its own.
+pub(crate) type DayFolder = (Vec<(String, Handle)>, bool);
+
+/// What reads raw tree objects many at a time: a pack reader, or one prepared for many
+/// reads.
+trait TreeReader {
+    /// See [`PackReader::read_trees`].
+    fn trees(
+        &self,
+        wanted: &[Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError>;
+}
+
+impl TreeReader for PackReader {
+    fn trees(
+        &self,
+        wanted: &[Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_trees(wanted, sink)
+    }
+}
+
+impl TreeReader for Prepared<'_> {
+    fn trees(
+        &self,
+        wanted: &[Oid],
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_trees(wanted, sink)
     }
 }
 
@@ -546,6 +632,23 @@ impl Reading {
     /// on the thread that decoded it; the rest (loose objects, submodules) through libgit2,
     /// one handle per worker. The outcomes come back in the order of the files planned.
     pub(crate) fn read(self, git_dir: &Path, parser: &Parser) -> Result<Vec<Outcome>, StoreError> {
+        // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
+        // small record folders and what a warm cache missed); the pack reader is for thousands.
+        if self.wanted.len() < PACK_READER_MIN_BLOBS {
+            return self.read_in(None, git_dir, parser);
+        }
+        let packs = PackReader::open(git_dir)?;
+        self.read_in(Some(&packs), git_dir, parser)
+    }
+
+    /// [`Reading::read`] through `packs` (a pack reader, or one prepared for many reads),
+    /// or through libgit2 alone when `None`.
+    pub(crate) fn read_in(
+        self,
+        packs: Option<&dyn BlobReader>,
+        git_dir: &Path,
+        parser: &Parser,
+    ) -> Result<Vec<Outcome>, StoreError> {
         let Reading {
             files,
             wanted,
@@ -556,13 +659,10 @@ impl Reading {
         let parse = |i: usize, bytes: Vec<u8>| {
             let _ = slots[i].set(parser.parse(files[i], bytes));
         };
-        // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
-        // small record folders and what a warm cache missed); the pack reader is for thousands.
-        let missed = if wanted.len() < PACK_READER_MIN_BLOBS {
-            (0..wanted.len()).collect()
-        } else {
+        let missed = match packs {
+            None => (0..wanted.len()).collect(),
             // A blob over the limit is left to libgit2's header read below, never inflated.
-            PackReader::open(git_dir)?.read_many_up_to(&wanted, MAX_FILE_BYTES, &parse)?
+            Some(packs) => packs.blobs_up_to(&wanted, MAX_FILE_BYTES, &parse)?,
         };
         missed.par_iter().try_for_each_init(
             || git2::Repository::open(git_dir).ok(),
@@ -604,6 +704,40 @@ impl Reading {
                 })
             })
             .collect())
+    }
+}
+
+/// What reads many blobs at a time for a [`Reading`]: a pack reader, or one prepared for
+/// many reads.
+pub(crate) trait BlobReader: Sync {
+    /// See [`PackReader::read_many_up_to`].
+    fn blobs_up_to(
+        &self,
+        wanted: &[Oid],
+        limit: usize,
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError>;
+}
+
+impl BlobReader for PackReader {
+    fn blobs_up_to(
+        &self,
+        wanted: &[Oid],
+        limit: usize,
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_up_to(wanted, limit, sink)
+    }
+}
+
+impl BlobReader for Prepared<'_> {
+    fn blobs_up_to(
+        &self,
+        wanted: &[Oid],
+        limit: usize,
+        sink: &(dyn Fn(usize, Vec<u8>) + Sync),
+    ) -> Result<Vec<usize>, StoreError> {
+        self.read_many_up_to(wanted, limit, sink)
     }
 }
 

@@ -102,4 +102,5 @@ mod cache {
     mod results;
     mod site;
     mod valueflows;
+    mod window;
 }

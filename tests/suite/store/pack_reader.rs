@@ -167,6 +167,35 @@ fn assert_reads_like_libgit2(s: &Sandbox, dir: &Path, expect_missed: &[Oid]) {
     assert_eq!(got, expected, "undelivered blobs");
     assert!(read.missed.windows(2).all(|w| w[0] < w[1]), "sorted");
     assert_eq!(read.delivered.len() + read.missed.len(), wanted.len());
+    assert_slices_read_alike(dir, &wanted, &read);
+}
+
+/// The same blobs through a reader prepared once and read a few at a time (as a cold cache
+/// is filled a window at a time): the same bytes delivered and the same blobs missed as one
+/// `read_many` of them all.
+fn assert_slices_read_alike(dir: &Path, wanted: &[Oid], whole: &Read) {
+    let reader = PackReader::open(&dir.join(".git")).unwrap();
+    let prepared = reader.prepare();
+    for size in [1, 3, 7] {
+        let delivered = Mutex::new(BTreeMap::new());
+        let mut missed = Vec::new();
+        for (n, slice) in wanted.chunks(size).enumerate() {
+            let at = n * size;
+            let slice_missed = prepared
+                .read_many_up_to(slice, usize::MAX, &|i, bytes| {
+                    let again = delivered.lock().unwrap().insert(at + i, bytes);
+                    assert!(again.is_none(), "position {} delivered twice", at + i);
+                })
+                .unwrap();
+            missed.extend(slice_missed.into_iter().map(|i| at + i));
+        }
+        assert_eq!(
+            delivered.into_inner().unwrap(),
+            whole.delivered,
+            "slices of {size}"
+        );
+        assert_eq!(missed, whole.missed, "slices of {size}");
+    }
 }
 
 #[test]

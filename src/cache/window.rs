@@ -1,0 +1,220 @@
+//! A cold cache filled a window of day folders at a time, so that a first quick load holds a
+//! window of the ledger rather than all of it.
+//!
+//! A quick load ([`super::quick`]) answers from the summaries of day folders; with none
+//! (a fresh clone, a cache deleted) it used to give up, and the full load that followed held
+//! every record of the ledger at once (560-590 MB at a million) just to fill the cache
+//! after. Here the revision is listed down to its day folders only, then the folders the
+//! cache lacks are listed, read, parsed and cached a window at a time (each clean folder's
+//! entry written and its summary kept, exactly as a full read's fill does, while the next
+//! window is read), and the window's records dropped; the summaries (16 bytes a record)
+//! are written once a month at the end. The quick load that follows then finds every clean folder
+//! summarised.
+//!
+//! Nothing here judges the ledger: a folder with any problem (a record that does not parse
+//! clean, a nested folder) is simply not cached, so the quick load meets it, gives up, and
+//! the full load reports it exactly as without a cache. Any error here is left for that
+//! load to meet and report too.
+
+use std::path::Path;
+
+use git2::Oid;
+use rayon::prelude::*;
+
+use super::files::{FolderCache, Key, day_folder};
+use super::folders::{self, Fresh, PRUNE_AFTER};
+use super::key;
+use crate::core::ledger::{Outcome, Parser, Paths, RecordType};
+use crate::core::record::FileId;
+use crate::store::read::{Handle, Reading};
+use crate::store::{PackReader, Prepared, Store, StoreError};
+
+/// Files a window holds (at least, its last day folder taken whole): enough that each
+/// window keeps both cores busy and the pack's delta bases are rarely inflated twice (a
+/// month's folders share all but 0.01% of their bases), few enough that a window's records
+/// are a small part of the ledger. `OVN_FILL_WINDOW` sets another size
+/// ([`Store::fill_window`]), so that tests of a few records span many windows.
+const WINDOW_FILES: usize = 40_000;
+
+/// Day folders whose trees are read at once while the windows are made.
+const TREES_AT_ONCE: usize = 64;
+
+/// Fills `cache` with the day folders of `rev` it lacks (contribution folders without a
+/// summary, approval folders without an entry), a window at a time. `Ok(false)` when there
+/// was nothing to fill or it could not be done (`ovn.toml` with a problem): the caller then
+/// loads as it would have.
+pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool, StoreError> {
+    let Some((days, settings)) = list_days(store, rev)? else {
+        return Ok(false);
+    };
+    let keys: Vec<Key> = days
+        .iter()
+        .filter_map(|(path, tree)| {
+            Some(Key {
+                kind: day_folder(path)?,
+                folder: path.clone(),
+                tree: *tree,
+                settings,
+            })
+        })
+        .collect();
+    let summaries = folders::read_summaries(cache, &days, settings);
+    let todo: Vec<&Key> = keys
+        .iter()
+        .filter(|k| match k.kind {
+            RecordType::Contribution => !summaries.contains_key(&key::day(&k.folder, k.tree)),
+            _ => !cache.entry_path(k).exists(),
+        })
+        .collect();
+    drop(summaries);
+    if todo.is_empty() {
+        return Ok(false);
+    }
+    let network = store.network_bytes(&Handle::Blob(settings))?;
+    // The settings every record is parsed under; a problem with them is the full load's to
+    // report.
+    if Parser::for_part(&network, Paths::from_strs(std::iter::empty())).is_none() {
+        return Ok(false);
+    }
+    let reader = PackReader::open(store.repo().path())?;
+    let packs = reader.prepare();
+    let size = store.fill_window().unwrap_or(WINDOW_FILES).max(1);
+    let git_dir = store.repo().path();
+    let mut fresh = Fresh::new();
+    let mut window = Window::default();
+    // The window read last, cached and freed while the next one is read: each fills the
+    // other's idle moments on the cores (the tail of a read, a folder written alone), at
+    // the cost of holding two windows.
+    let mut last: Option<Read> = None;
+    let mut step = |window: Window, last: &mut Option<Read>| {
+        let previous = last.take();
+        let (kept, read) = rayon::join(
+            || previous.map(|p| p.keep(cache)),
+            || window.read(git_dir, &packs, &network),
+        );
+        for (month, parts) in kept.into_iter().flatten() {
+            fresh.entry(month).or_default().extend(parts);
+        }
+        *last = read?;
+        Ok::<(), StoreError>(())
+    };
+    for group in todo.chunks(TREES_AT_ONCE) {
+        let folders: Vec<(String, Oid)> =
+            group.iter().map(|k| (k.folder.clone(), k.tree)).collect();
+        let listed = store.list_day_folders(&packs, &folders)?;
+        for (key, (files, nested)) in group.iter().zip(listed) {
+            // A folder holding a folder is never cached: the loads that follow read it.
+            if nested || files.is_empty() {
+                continue;
+            }
+            window.files.extend(files);
+            window.keys.push((*key).clone());
+            if window.files.len() >= size {
+                step(std::mem::take(&mut window), &mut last)?;
+            }
+        }
+    }
+    step(window, &mut last)?;
+    step(Window::default(), &mut last)?;
+    drop(packs);
+    folders::write_summaries(cache, fresh, &keys);
+    // Once, at the end: entries of this revision stay, others go once a week old.
+    let keep = keys.iter().map(|k| cache.entry_path(k)).collect();
+    cache.prune(&keep, PRUNE_AFTER);
+    Ok(true)
+}
+
+/// Day folders (path, tree id) and the blob id of `ovn.toml`.
+type Days = (Vec<(String, Oid)>, Oid);
+
+/// The day folders of `rev` (path, tree id), in path order, with the blob id of its
+/// `ovn.toml`; their files are not listed (each window lists its own). `None` when the
+/// revision has no day folder.
+fn list_days(store: &Store, rev: &str) -> Result<Option<Days>, StoreError> {
+    let mut days: Vec<(String, Oid)> = Vec::new();
+    let mut settings = None;
+    let kinds = [RecordType::Contribution, RecordType::Approval];
+    store.list_revision::<Handle>(rev, &mut |folders, s, _| {
+        settings = Some(s);
+        folders.retain(|(path, id)| {
+            if day_folder(path).is_some() {
+                days.push((path.clone(), *id));
+                return false;
+            }
+            // Only the folders above day folders are walked (`<kind>/<yyyy>/<mm>`); the
+            // rest of the ledger is the quick load's to list.
+            let top = path.split('/').next().unwrap_or_default();
+            kinds.iter().any(|k| k.folder() == top) && path.matches('/').count() < 3
+        });
+        true
+    })?;
+    days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(settings.filter(|_| !days.is_empty()).map(|s| (days, s)))
+}
+
+/// Day folders whose files are read, parsed and cached together.
+#[derive(Default)]
+struct Window {
+    /// Their files (path, blob), in path order.
+    files: Vec<(String, Handle)>,
+    /// The folders.
+    keys: Vec<Key>,
+}
+
+impl Window {
+    /// Reads and parses the window's files on all cores; `None` for an empty window.
+    fn read(
+        self,
+        git_dir: &Path,
+        packs: &Prepared<'_>,
+        network: &[u8],
+    ) -> Result<Option<Read>, StoreError> {
+        let Window { mut files, keys } = self;
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        // Git lists a folder's files in name order, which is path order here; sorted anyway
+        // should a tree say otherwise, so the folders' ranges are found by search.
+        if !files.is_sorted_by(|a, b| a.0 <= b.0) {
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        let paths = Paths::from_strs(files.iter().map(|(p, _)| p.as_str()));
+        let handles: Vec<Handle> = files.into_iter().map(|(_, h)| h).collect();
+        let Some(parser) = Parser::for_part(network, paths) else {
+            return Ok(None);
+        };
+        let all: Vec<FileId> = (0..handles.len() as FileId).collect();
+        let reading = Reading::plan(&parser, &handles, all);
+        drop(handles);
+        let outcomes = reading.read_in(Some(packs), git_dir, &parser)?;
+        Ok(Some(Read {
+            parser,
+            outcomes,
+            keys,
+        }))
+    }
+}
+
+/// A window read: its files' outcomes, in path order, and its folders.
+struct Read {
+    parser: Parser,
+    outcomes: Vec<Outcome>,
+    keys: Vec<Key>,
+}
+
+impl Read {
+    /// Caches each clean folder of the window and returns their summaries, encoded; the
+    /// records are freed on return.
+    fn keep(self, cache: &FolderCache) -> Fresh {
+        let Read {
+            parser,
+            outcomes,
+            keys,
+        } = self;
+        let summaries = folders::cache_folders(cache, parser.paths(), &outcomes, &keys, &[]);
+        let fresh = folders::encode_summaries(summaries);
+        // Tens of thousands of small allocations, freed on all cores.
+        outcomes.into_par_iter().for_each(drop);
+        fresh
+    }
+}

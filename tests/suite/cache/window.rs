@@ -1,0 +1,223 @@
+//! A cold cache filled a window of day folders at a time: the first quick-loadable read of
+//! a ledger (`check --at`, a payout, `report payouts`, `export csv|json`) reads its day
+//! folders a few at a time (`OVN_FILL_WINDOW` files here, so the fablab example spans a
+//! hundred windows), caches and summarises each clean one, then answers from the summaries.
+//! It must answer byte for byte as `--no-cache` does, leave a folder with any problem
+//! uncached so the problem is reported exactly as a full load reports it, and leave the
+//! cache warm.
+
+use std::path::Path;
+
+use crate::common::{Sandbox, cache_dir, fablab_repo, run, write_files};
+
+/// The questions a cold cache is filled a window at a time for.
+const QUESTIONS: &[&[&str]] = &[
+    &["check", "--at", "HEAD"],
+    &["check", "--at", "HEAD", "--format", "json"],
+    &["payout", "3000", "-p", "drone", "--at", "HEAD"],
+    &[
+        "payout",
+        "2000",
+        "-p",
+        "lab",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+        "--explain",
+    ],
+    &["report", "payouts", "--at", "HEAD"],
+    &["export", "csv", "--at", "HEAD"],
+    &["export", "json", "-p", "drone", "--at", "HEAD"],
+];
+
+type Answer = (i32, String, String);
+
+/// `ovn ARGS` with the cache filled `window` files at a time.
+fn run_windowed(s: &Sandbox, dir: &Path, window: &str, args: &[&str]) -> Answer {
+    let out = s
+        .ovn(dir)
+        .env("OVN_FILL_WINDOW", window)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Asks each question on a cold cache (none at all before each) filled `window` files at a
+/// time, and without the cache, and compares.
+fn assert_cold_like_no_cache(s: &Sandbox, dir: &Path, window: &str, when: &str) -> Vec<Answer> {
+    let mut want = Vec::new();
+    for q in QUESTIONS {
+        let mut args = vec!["--no-cache"];
+        args.extend_from_slice(q);
+        let reference = run(s, dir, &args);
+        let _ = std::fs::remove_dir_all(cache_dir(dir));
+        let got = run_windowed(s, dir, window, q);
+        assert_eq!(got, reference, "{when}: cold `ovn {}` differs", q.join(" "));
+        want.push(reference);
+    }
+    want
+}
+
+/// The folder entries in the cache (files in its two-hex-digit shards).
+fn entries(dir: &Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(cache_dir(dir)) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter(|s| s.file_name().len() == 2)
+        .map(|s| std::fs::read_dir(s.path()).map_or(0, |f| f.count()))
+        .sum()
+}
+
+/// The day folders of the fablab example (each holds only clean records).
+fn day_folders(dir: &Path) -> usize {
+    let mut n = 0;
+    for year in std::fs::read_dir(dir.join("contributions"))
+        .unwrap()
+        .flatten()
+    {
+        for month in std::fs::read_dir(year.path()).unwrap().flatten() {
+            n += std::fs::read_dir(month.path()).unwrap().count();
+        }
+    }
+    n
+}
+
+#[test]
+fn a_cold_cache_filled_a_window_at_a_time_answers_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    // Loose objects (read through libgit2), then packed (through the pack reader prepared
+    // once for every window); windows of one file, of a few, and one window for all.
+    for (window, when) in [("1", "loose"), ("3", "loose"), ("100000", "loose")] {
+        let got = assert_cold_like_no_cache(&s, &dir, window, when);
+        assert_eq!(got[0].0, 0, "{got:?}");
+    }
+    s.git(&dir, &["gc", "-q"]);
+    for (window, when) in [("1", "packed"), ("5", "packed"), ("100000", "packed")] {
+        assert_cold_like_no_cache(&s, &dir, window, when);
+    }
+
+    // Every day folder is cached and summarised by the first cold read.
+    let _ = std::fs::remove_dir_all(cache_dir(&dir));
+    let first = run_windowed(&s, &dir, "3", &["check", "--at", "HEAD"]);
+    assert_eq!(first.0, 0, "{first:?}");
+    assert_eq!(entries(&dir), day_folders(&dir), "one entry per day folder");
+    assert!(cache_dir(&dir).join("summaries").is_dir());
+    // A cold payout is answered by a quick load, which keeps the records it picked for
+    // its project (a full load would have had every record already).
+    let _ = std::fs::remove_dir_all(cache_dir(&dir));
+    let payout = run_windowed(&s, &dir, "3", QUESTIONS[2]);
+    assert_eq!(payout.0, 0, "{payout:?}");
+    assert!(
+        cache_dir(&dir).join("picks").is_dir(),
+        "picked from summaries"
+    );
+}
+
+#[test]
+fn after_a_cold_windowed_read_the_records_are_not_read_again() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let reference = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    let cold = run_windowed(&s, &dir, "3", &["check", "--at", "HEAD"]);
+    assert_eq!(cold, reference);
+
+    // A record gone from the object database: a full load cannot read the ledger any
+    // more, and the check (its remembered answer dropped) still answers from the cache
+    // the windows filled.
+    let blob = s.git(
+        &dir,
+        &[
+            "rev-parse",
+            "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
+        ],
+    );
+    let blob = blob.trim();
+    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    assert!(object.is_file(), "the test ledger's objects are loose");
+    std::fs::remove_file(&object).unwrap();
+    let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    assert_ne!(code, 0, "without the cache the record is needed");
+    assert!(err.contains("blob"), "{err}");
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]), reference);
+}
+
+#[test]
+fn a_broken_record_in_one_window_is_reported_as_no_cache_reports_it() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let day = "contributions/2026/05/15";
+    let folders_before = day_folders(&dir);
+    // A record that does not parse clean (hours not a number), one with an id another
+    // file has, a file in a folder inside a day folder, and a stray file: each in its own
+    // day folder, among folders that are clean.
+    let broken = std::fs::read_dir(dir.join(day))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&broken).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("hours") {
+                "hours = \"lots\""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&broken, text).unwrap();
+    let dup = std::fs::read_dir(dir.join("contributions/2026/03/25"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let dup_name = dup.file_name().unwrap().to_str().unwrap().to_owned();
+    let dup_text = std::fs::read_to_string(&dup).unwrap();
+    write_files(
+        &dir,
+        &[
+            (
+                &format!("contributions/2026/08/15/{dup_name}") as &str,
+                &dup_text as &str,
+            ),
+            (
+                "contributions/2026/09/12/nested/01kdy0zz00c3nn0qbbet707xt2.toml",
+                &dup_text,
+            ),
+            ("contributions/2026/10/05/notes.txt", "not a record\n"),
+        ],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "problems"]);
+
+    for window in ["1", "4", "100000"] {
+        let got = assert_cold_like_no_cache(&s, &dir, window, "problems");
+        assert_ne!(got[0].0, 0, "the check fails: {got:?}");
+    }
+    s.git(&dir, &["gc", "-q"]);
+    assert_cold_like_no_cache(&s, &dir, "4", "problems, packed");
+
+    // The folders with a problem are not cached (the nested one, whose folder is listed
+    // with its files, nor the one with the broken record); the clean ones are, and the
+    // check answers again from them exactly as before.
+    let _ = std::fs::remove_dir_all(cache_dir(&dir));
+    let first = run_windowed(&s, &dir, "4", &["check", "--at", "HEAD"]);
+    assert!(entries(&dir) < folders_before, "{}", entries(&dir));
+    assert!(entries(&dir) > folders_before / 2, "{}", entries(&dir));
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]), first);
+}

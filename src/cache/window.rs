@@ -58,8 +58,37 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
             })
         })
         .collect();
+    let network = store.network_bytes(&Handle::Blob(settings))?;
+    if !fill_folders(store, cache, &keys, &keys, &network, 1)? {
+        return Ok(false);
+    }
+    // Once, at the end: entries of this revision stay, others go once a week old.
+    let keep = keys.iter().map(|k| cache.entry_path(k)).collect();
+    cache.prune(&keep, PRUNE_AFTER);
+    Ok(true)
+}
+
+/// Fills `cache` with those of the day folders `wanted` (each a tree in git's objects) it
+/// lacks, a window at a time, parsed under `network` (the bytes of the `ovn.toml` the keys
+/// name); the months' summary files keep the summaries of the other `current` folders.
+/// `Ok(false)`, with nothing done, when fewer than `at_least` folders are missing (reading
+/// the pack indexes once costs more than a few folders read another way) or `ovn.toml` has
+/// a problem.
+pub(crate) fn fill_folders(
+    store: &Store,
+    cache: &FolderCache,
+    wanted: &[Key],
+    current: &[Key],
+    network: &[u8],
+    at_least: usize,
+) -> Result<bool, StoreError> {
+    let Some(settings) = wanted.first().map(|k| k.settings) else {
+        return Ok(false);
+    };
+    let days: Vec<(String, Oid)> = wanted.iter().map(|k| (k.folder.clone(), k.tree)).collect();
     let summaries = folders::read_summaries(cache, &days, settings);
-    let todo: Vec<&Key> = keys
+    drop(days);
+    let todo: Vec<&Key> = wanted
         .iter()
         .filter(|k| match k.kind {
             RecordType::Contribution => !summaries.contains_key(&key::day(&k.folder, k.tree)),
@@ -67,13 +96,12 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
         })
         .collect();
     drop(summaries);
-    if todo.is_empty() {
+    if todo.is_empty() || todo.len() < at_least {
         return Ok(false);
     }
-    let network = store.network_bytes(&Handle::Blob(settings))?;
     // The settings every record is parsed under; a problem with them is the full load's to
     // report.
-    if Parser::for_part(&network, Paths::from_strs(std::iter::empty())).is_none() {
+    if Parser::for_part(network, Paths::from_strs(std::iter::empty())).is_none() {
         return Ok(false);
     }
     let reader = PackReader::open(store.repo().path())?;
@@ -90,7 +118,7 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
         let previous = last.take();
         let (kept, read) = rayon::join(
             || previous.map(|p| p.keep(cache)),
-            || window.read(git_dir, &packs, &network),
+            || window.read(git_dir, &packs, network),
         );
         for (month, parts) in kept.into_iter().flatten() {
             fresh.entry(month).or_default().extend(parts);
@@ -117,10 +145,7 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
     step(window, &mut last)?;
     step(Window::default(), &mut last)?;
     drop(packs);
-    folders::write_summaries(cache, fresh, &keys);
-    // Once, at the end: entries of this revision stay, others go once a week old.
-    let keep = keys.iter().map(|k| cache.entry_path(k)).collect();
-    cache.prune(&keep, PRUNE_AFTER);
+    folders::write_summaries(cache, fresh, current);
     Ok(true)
 }
 

@@ -476,6 +476,7 @@ fn load(
         read,
     };
     let settings = blob_id(&disk.network);
+    fill_vouched(store, cache, trusted, vouched, settings, &disk.network);
     for quick in [true, false] {
         // A quick load needs summarised folders to stand in; with none it is a full one.
         let Some(listing) = listing(store, cache, trusted, vouched, settings, quick)? else {
@@ -492,6 +493,52 @@ fn load(
         read.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
     Ok(None)
+}
+
+/// Day folders git's index vouched for that the cache lacks, this many or more, are filled
+/// into it from git's objects before the read (below that, reading them costs less than
+/// opening the pack indexes).
+const FILL_AT_LEAST: usize = 32;
+
+/// Fills `cache` with the day folders git's index `vouched` for that it lacks (a fresh
+/// clone's first check: all of them), from git's objects a window at a time, as a first
+/// `check --at` does, so that the read after takes them as summaries instead of holding
+/// every record. A folder whose tree git does not have (staged, never committed) is left
+/// to that read; anything that fails here is too.
+fn fill_vouched(
+    store: &Store,
+    cache: &FolderCache,
+    trusted: &BTreeMap<String, Oid>,
+    vouched: &BTreeMap<String, Vec<Oid>>,
+    settings: Oid,
+    network: &[u8],
+) {
+    if vouched.len() < FILL_AT_LEAST {
+        return;
+    }
+    let key = |day: &String, tree: Oid| {
+        Some(Key {
+            kind: day_folder(day)?,
+            folder: day.clone(),
+            tree,
+            settings,
+        })
+    };
+    let Ok(odb) = store.repo().odb() else {
+        return;
+    };
+    let wanted: Vec<Key> = vouched
+        .keys()
+        .filter_map(|day| {
+            let tree = *trusted.get(day)?;
+            odb.exists(tree).then(|| key(day, tree))?
+        })
+        .collect();
+    let current: Vec<Key> = trusted
+        .iter()
+        .filter_map(|(day, tree)| key(day, *tree))
+        .collect();
+    let _ = super::window::fill_folders(store, cache, &wanted, &current, network, FILL_AT_LEAST);
 }
 
 /// The working tree's listing: the `trusted` day folders the cache holds taken from it

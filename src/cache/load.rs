@@ -165,10 +165,27 @@ impl CachedRead for Store {
         let Some(cache) = FolderCache::of(self) else {
             return self.load_staged(index_file);
         };
-        if let Some((listing, refused)) = list_index(self, index_file, &cache, true)?
-            && let Some((loaded, _)) = super::quick::load_listing_quickly(self, listing, &cache)?
-        {
-            return Ok(Staged { loaded, refused });
+        let quickly = |listed: Option<(Listing, Refused)>| match listed {
+            Some((listing, refused)) => {
+                Ok(super::quick::load_listing_quickly(self, listing, &cache)?
+                    .map(|(loaded, _)| Staged { loaded, refused }))
+            }
+            None => Ok::<_, StoreError>(None),
+        };
+        match list_index(self, index_file, &cache, true)? {
+            Some(listed) => {
+                if let Some(staged) = quickly(Some(listed))? {
+                    return Ok(staged);
+                }
+            }
+            // A cold cache (a fresh clone's first commit): the staged folders git has
+            // trees for are filled a window at a time, as a first `check --at` does.
+            None if fill_index(self, index_file, &cache).unwrap_or(false) => {
+                if let Some(staged) = quickly(list_index(self, index_file, &cache, true)?)? {
+                    return Ok(staged);
+                }
+            }
+            None => {}
         }
         // Only a quick listing gives up; were a full one to, the plain read answers.
         let Some((listing, refused)) = list_index(self, index_file, &cache, false)? else {
@@ -200,6 +217,49 @@ fn load_quickly_filling(
         }
         None => Ok(None),
     }
+}
+
+/// Fills `cache` with the index's day folders that it lacks and that git has as trees (a
+/// folder staged but never committed has none: the read after lists it), a window at a
+/// time; `Ok(false)` when there were too few to be worth it or nothing could be done.
+fn fill_index(
+    store: &Store,
+    index_file: Option<&Path>,
+    cache: &FolderCache,
+) -> Result<bool, StoreError> {
+    let mut days: Vec<(String, Oid)> = Vec::new();
+    let mut network = None;
+    // Only the day folders and `ovn.toml`'s blob are wanted: the listing stops there.
+    store.list_staged::<Source>(index_file, &mut |folders, settings, _| {
+        network = Some(settings);
+        days.extend(folders.iter().cloned());
+        false
+    })?;
+    let Some(settings) = network else {
+        return Ok(false);
+    };
+    let odb = store
+        .repo()
+        .odb()
+        .map_err(StoreError::git("cannot open the object database"))?;
+    let current: Vec<Key> = days
+        .into_iter()
+        .filter_map(|(folder, tree)| {
+            Some(Key {
+                kind: super::files::day_folder(&folder)?,
+                folder,
+                tree,
+                settings,
+            })
+        })
+        .collect();
+    let wanted: Vec<Key> = current
+        .iter()
+        .filter(|k| odb.exists(k.tree))
+        .cloned()
+        .collect();
+    let network = store.network_bytes(&Handle::Blob(settings))?;
+    super::window::fill_folders(store, cache, &wanted, &current, &network, MANY_MISSED)
 }
 
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,

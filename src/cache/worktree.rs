@@ -134,47 +134,7 @@ pub fn answer<E: From<std::io::Error>>(
         },
         _ => None,
     };
-    // Day folders walked that the memory cannot vouch for are offered to git's index,
-    // which can (read only if one is offered: see the store's `vouch`). The index goes
-    // before the ledger is read: at a million files it is 200 MB in memory.
-    let vouched: Mutex<Vec<Offered>> = Mutex::new(Vec::new());
-    let index = store.index_files(user_attributes);
-    let vouch = index.as_ref().map(|i| i.vouch());
-    let shown = |day: &str, part: &FolderStamp, files: &[(String, std::fs::Metadata)]| {
-        let remembered = memory
-            .as_ref()
-            .and_then(|m| m.days.get(day))
-            .is_some_and(|(was, tree)| was == part && tree.is_some());
-        if remembered || !part.plain {
-            return;
-        }
-        if let Some(v) = vouch.as_ref().and_then(|v| v.folder(day, files)) {
-            let mut found = vouched.lock().unwrap_or_else(|p| p.into_inner());
-            found.push((day.to_owned(), part.newest, v));
-        }
-    };
-    let stamp = match (&changed, &memory) {
-        (Some(touched), Some(memory)) if touched.is_empty() => Some(memory.stamp()),
-        // A tree that cannot be listed is left to the read, to fail as it would.
-        (Some(touched), Some(memory)) => store
-            .worktree_stamp_showing(
-                &|day| {
-                    if touched.touches(day) {
-                        return None;
-                    }
-                    memory.days.get(day).map(|(part, _)| *part)
-                },
-                &shown,
-            )
-            .ok()
-            .flatten(),
-        _ => store
-            .worktree_stamp_showing(&|_| None, &shown)
-            .ok()
-            .flatten(),
-    };
-    drop(vouch);
-    drop(index);
+    let (stamp, vouched) = walk(store, user_attributes, memory.as_ref(), changed.as_ref());
     let Some(stamp) = stamp else {
         let status = compute(&mut buf, &reader)?;
         out.write_all(&buf)?;
@@ -203,7 +163,7 @@ pub fn answer<E: From<std::io::Error>>(
         .map(|m| m.trusted(&stamp, started))
         .unwrap_or_default();
     let mut from_index = Vec::new();
-    for (day, newest, v) in vouched.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    for (day, newest, v) in vouched {
         if settled(newest, started) {
             trusted.insert(day.clone(), v.tree);
             from_index.push((day.clone(), v.tree));
@@ -221,6 +181,60 @@ pub fn answer<E: From<std::io::Error>>(
     let memory = Memory::after(&stamp, memory.as_ref(), &read, new_token, started);
     memories.put(&memory_key, 0, &memory.encode());
     Ok(status)
+}
+
+/// The working tree's stamp (`None` when it cannot be made: the read then fails as it
+/// would), walking only what the hook's report (`changed`) may have touched when there is
+/// one, and the day folders walked that git's index vouches for and the `memory` cannot.
+fn walk(
+    store: &Store,
+    user_attributes: Option<&Path>,
+    memory: Option<&Memory>,
+    changed: Option<&Touched>,
+) -> (Option<Stamp>, Vec<Offered>) {
+    // The index is read only if a folder is offered to it (see the store's `vouch`), and
+    // goes before the ledger is read: at a million files it is 200 MB in memory.
+    let vouched: Mutex<Vec<Offered>> = Mutex::new(Vec::new());
+    let index = store.index_files(user_attributes);
+    let vouch = index.as_ref().map(|i| i.vouch());
+    let shown = |day: &str, part: &FolderStamp, files: &[(String, std::fs::Metadata)]| {
+        let remembered = memory
+            .and_then(|m| m.days.get(day))
+            .is_some_and(|(was, tree)| was == part && tree.is_some());
+        if remembered || !part.plain {
+            return;
+        }
+        if let Some(v) = vouch.as_ref().and_then(|v| v.folder(day, files)) {
+            let mut found = vouched.lock().unwrap_or_else(|p| p.into_inner());
+            found.push((day.to_owned(), part.newest, v));
+        }
+    };
+    let stamp = match (changed, memory) {
+        (Some(touched), Some(memory)) if touched.is_empty() => Some(memory.stamp()),
+        // A tree that cannot be listed is left to the read, to fail as it would.
+        (Some(touched), Some(memory)) => store
+            .worktree_stamp_showing(
+                &|day| {
+                    if touched.touches(day) {
+                        return None;
+                    }
+                    memory.days.get(day).map(|(part, _)| *part)
+                },
+                &shown,
+            )
+            .ok()
+            .flatten(),
+        _ => store
+            .worktree_stamp_showing(&|_| None, &shown)
+            .ok()
+            .flatten(),
+    };
+    drop(vouch);
+    drop(index);
+    (
+        stamp,
+        vouched.into_inner().unwrap_or_else(|p| p.into_inner()),
+    )
 }
 
 /// A day folder git's index vouched for while the tree was walked: its path, the latest

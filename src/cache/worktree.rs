@@ -192,11 +192,20 @@ fn walk(
     memory: Option<&Memory>,
     changed: Option<&Touched>,
 ) -> (Option<Stamp>, Vec<Offered>) {
-    // The index is read only if a folder is offered to it (see the store's `vouch`), and
-    // goes before the ledger is read: at a million files it is 200 MB in memory.
+    // The index is read only once enough folders are offered to it (at a million files it
+    // is 200 MB in memory and a fifth of a second: more than a few changed folders cost to
+    // read from disk), and goes before the ledger is read.
     let vouched: Mutex<Vec<Offered>> = Mutex::new(Vec::new());
     let index = store.index_files(user_attributes);
     let vouch = index.as_ref().map(|i| i.vouch());
+    let offer = |day: &str, newest: (i64, i64), files: &[(String, std::fs::Metadata)]| {
+        if let Some(v) = vouch.as_ref().and_then(|v| v.folder(day, files)) {
+            let mut found = vouched.lock().unwrap_or_else(|p| p.into_inner());
+            found.push((day.to_owned(), newest, v));
+        }
+    };
+    // The first folders offered wait here until there are enough of them.
+    let waiting: Mutex<Option<Vec<Waiting>>> = Mutex::new(Some(Vec::new()));
     let shown = |day: &str, part: &FolderStamp, files: &[(String, std::fs::Metadata)]| {
         let remembered = memory
             .and_then(|m| m.days.get(day))
@@ -204,9 +213,19 @@ fn walk(
         if remembered || !part.plain {
             return;
         }
-        if let Some(v) = vouch.as_ref().and_then(|v| v.folder(day, files)) {
-            let mut found = vouched.lock().unwrap_or_else(|p| p.into_inner());
-            found.push((day.to_owned(), part.newest, v));
+        let mut slot = waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(list) = slot.as_mut() else {
+            drop(slot);
+            return offer(day, part.newest, files);
+        };
+        list.push((day.to_owned(), part.newest, files.to_vec()));
+        if list.len() < FILL_AT_LEAST {
+            return;
+        }
+        let list = slot.take().unwrap_or_default();
+        drop(slot);
+        for (day, newest, files) in list {
+            offer(&day, newest, &files);
         }
     };
     let stamp = match (changed, memory) {
@@ -236,6 +255,10 @@ fn walk(
         vouched.into_inner().unwrap_or_else(|p| p.into_inner()),
     )
 }
+
+/// A day folder offered to git's index before enough were to read it: its path, the latest
+/// time of its part of the stamp, and its entries.
+type Waiting = (String, (i64, i64), Vec<(String, std::fs::Metadata)>);
 
 /// A day folder git's index vouched for while the tree was walked: its path, the latest
 /// time of its part of the stamp, and what the index says it holds.
@@ -509,8 +532,9 @@ fn load(
     Ok(None)
 }
 
-/// Day folders git's index vouched for that the cache lacks, this many or more, are filled
-/// into it from git's objects before the read (below that, reading them costs less than
+/// Day folders git's index may vouch for are asked about only when there are this many,
+/// and those that the cache lacks, this many or more, are filled into it from git's objects
+/// before the read (below that, reading them from disk costs less than reading the index or
 /// opening the pack indexes).
 const FILL_AT_LEAST: usize = 32;
 

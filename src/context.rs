@@ -6,7 +6,8 @@
 //! point, for the crash-safety tests, and `OVN_FILL_WINDOW` sets how many files a cold cache
 //! is filled with at a time, for the tests of that; `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` decide
 //! whether errors are coloured; git's `GIT_INDEX_FILE` names the index a hook's commit is made
-//! from. The rest of the crate never reads the environment
+//! from, and `XDG_CONFIG_HOME` / `HOME` where the user's git attributes file is. The rest of
+//! the crate never reads the environment
 //! (clippy's `disallowed-methods` enforces it), which keeps the core deterministic.
 
 use chrono::{DateTime, FixedOffset, Local};

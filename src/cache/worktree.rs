@@ -29,6 +29,13 @@
 //! new token is stored with what the read saw, so a change made during the read is reported
 //! next time. Any failure of the hook is "anything may have changed": the full `lstat` walk.
 //!
+//! A folder the memory does not know (every folder, on the first check of a fresh clone)
+//! may still be known to git: while the tree is walked, its entries' `lstat` data is
+//! compared with git's index (see the store's `vouch`), and a folder git's index vouches
+//! for is taken as the tree git has for it: filled into the folder cache from git's objects
+//! a window at a time when many are missing (as a first `check --at` fills it), so that a
+//! fresh clone's first check neither opens every file nor holds every record.
+//!
 //! What is stored may be trusted later only when it could not change without its stat data
 //! changing: not when an entry changed within [`RACY`] of the read (a second change in the
 //! same tick of the file system's clock would leave its times as they were: git's "racily

@@ -62,6 +62,17 @@ pub struct Key {
 }
 
 impl Key {
+    /// The key of the day folder at `folder` (ledger-relative) with tree `tree`, read under
+    /// the `ovn.toml` blob `settings`; `None` when `folder` is not a day folder.
+    pub(crate) fn of_day(folder: &str, tree: Oid, settings: Oid) -> Option<Key> {
+        Some(Key {
+            kind: day_folder(folder)?,
+            folder: folder.to_owned(),
+            tree,
+            settings,
+        })
+    }
+
     fn text(&self) -> String {
         key::folder(self.kind, &self.folder, self.tree, self.settings)
     }

@@ -185,12 +185,7 @@ fn open_all(
     folders
         .par_iter()
         .map_init(Vec::new, |buf, (path, id)| {
-            let key = Key {
-                kind: cache::day_folder(path)?,
-                folder: path.clone(),
-                tree: *id,
-                settings,
-            };
+            let key = Key::of_day(path, *id, settings)?;
             let part = key::day(path, *id);
             if let Some(scope) = quick
                 && key.kind == RecordType::Contribution

@@ -219,9 +219,9 @@ fn load_quickly_filling(
     }
 }
 
-/// Fills `cache` with the index's day folders that it lacks and that git has as trees (a
-/// folder staged but never committed has none: the read after lists it), a window at a
-/// time; `Ok(false)` when there were too few to be worth it or nothing could be done.
+/// Fills `cache` with the index's day folders that it lacks and that git has as trees, a
+/// window at a time (see `window::fill_folders`); `Ok(false)` when there were too few to be
+/// worth it or nothing could be done.
 fn fill_index(
     store: &Store,
     index_file: Option<&Path>,
@@ -238,28 +238,12 @@ fn fill_index(
     let Some(settings) = network else {
         return Ok(false);
     };
-    let odb = store
-        .repo()
-        .odb()
-        .map_err(StoreError::git("cannot open the object database"))?;
-    let current: Vec<Key> = days
-        .into_iter()
-        .filter_map(|(folder, tree)| {
-            Some(Key {
-                kind: super::files::day_folder(&folder)?,
-                folder,
-                tree,
-                settings,
-            })
-        })
-        .collect();
-    let wanted: Vec<Key> = current
+    let keys: Vec<Key> = days
         .iter()
-        .filter(|k| odb.exists(k.tree))
-        .cloned()
+        .filter_map(|(folder, tree)| Key::of_day(folder, *tree, settings))
         .collect();
     let network = store.network_bytes(&Handle::Blob(settings))?;
-    super::window::fill_folders(store, cache, &wanted, &current, &network, MANY_MISSED)
+    super::window::fill_folders(store, cache, &keys, &keys, &network, MANY_MISSED)
 }
 
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,

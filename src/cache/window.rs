@@ -49,14 +49,7 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
     };
     let keys: Vec<Key> = days
         .iter()
-        .filter_map(|(path, tree)| {
-            Some(Key {
-                kind: day_folder(path)?,
-                folder: path.clone(),
-                tree: *tree,
-                settings,
-            })
-        })
+        .filter_map(|(path, tree)| Key::of_day(path, *tree, settings))
         .collect();
     let network = store.network_bytes(&Handle::Blob(settings))?;
     if !fill_folders(store, cache, &keys, &keys, &network, 1)? {
@@ -68,8 +61,9 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
     Ok(true)
 }
 
-/// Fills `cache` with those of the day folders `wanted` (each a tree in git's objects) it
-/// lacks, a window at a time, parsed under `network` (the bytes of the `ovn.toml` the keys
+/// Fills `cache` with those of the day folders `wanted` it lacks and git has as trees (a
+/// folder staged but never committed has none: the read that follows lists it), a window
+/// at a time, parsed under `network` (the bytes of the `ovn.toml` the keys
 /// name); the months' summary files keep the summaries of the other `current` folders.
 /// `Ok(false)`, with nothing done, when fewer than `at_least` folders are missing (reading
 /// the pack indexes once costs more than a few folders read another way) or `ovn.toml` has
@@ -88,14 +82,19 @@ pub(crate) fn fill_folders(
     let days: Vec<(String, Oid)> = wanted.iter().map(|k| (k.folder.clone(), k.tree)).collect();
     let summaries = folders::read_summaries(cache, &days, settings);
     drop(days);
+    let odb = store
+        .repo()
+        .odb()
+        .map_err(StoreError::git("cannot open the object database"))?;
     let todo: Vec<&Key> = wanted
         .iter()
         .filter(|k| match k.kind {
             RecordType::Contribution => !summaries.contains_key(&key::day(&k.folder, k.tree)),
             _ => !cache.entry_path(k).exists(),
         })
+        .filter(|k| odb.exists(k.tree))
         .collect();
-    drop(summaries);
+    drop((summaries, odb));
     if todo.is_empty() || todo.len() < at_least {
         return Ok(false);
     }

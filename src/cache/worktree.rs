@@ -45,7 +45,7 @@
 //! and a day folder holding one, or anything but regular files, is always read from disk.
 //! Errors are never stored, and with the cache off nothing is read or written.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -63,8 +63,8 @@ use crate::core::ledger::{Loaded, NETWORK_FILE, Outcome, Parser, RecordType, nea
 use crate::core::parse::MAX_FILE_BYTES;
 use crate::core::record::FileId;
 use crate::core::summary::Elsewhere;
-use crate::store::read::{Handle, Reading, worktree_outcome};
-use crate::store::{Changed, FolderStamp, Stamp, Store, StoreError, Vouched};
+use crate::store::read::{Handle, worktree_outcome};
+use crate::store::{Changed, FolderStamp, Stamp, Store, StoreError};
 
 /// How long before a read an entry must have last changed for its answer to be stored.
 pub const RACY: Duration = Duration::from_secs(2);
@@ -75,9 +75,9 @@ pub struct Reader<'a> {
     store: &'a Store,
     /// Day folders known unchanged, with their tree ids; `None` reads in full.
     trusted: Option<BTreeMap<String, Oid>>,
-    /// Of those, the ones git's index vouches for, with their files' blob ids: read from
-    /// git's objects when the cache does not have them.
-    vouched: BTreeMap<String, Vec<Oid>>,
+    /// Of those, the ones git's index vouches for: filled into the cache from git's objects
+    /// when it lacks many of them.
+    vouched: BTreeSet<String>,
     /// The tree ids of the day folders read whole, for the memory.
     read: Mutex<Vec<(String, Oid)>>,
 }
@@ -115,7 +115,7 @@ pub fn answer<E: From<std::io::Error>>(
     let mut reader = Reader {
         store,
         trusted: None,
-        vouched: BTreeMap::new(),
+        vouched: BTreeSet::new(),
         read: Mutex::new(Vec::new()),
     };
     let place = AnswerCache::of(store).and_then(|cache| {
@@ -170,11 +170,11 @@ pub fn answer<E: From<std::io::Error>>(
         .map(|m| m.trusted(&stamp, started))
         .unwrap_or_default();
     let mut from_index = Vec::new();
-    for (day, newest, v) in vouched {
+    for (day, newest, tree) in vouched {
         if settled(newest, started) {
-            trusted.insert(day.clone(), v.tree);
-            from_index.push((day.clone(), v.tree));
-            reader.vouched.insert(day, v.blobs);
+            trusted.insert(day.clone(), tree);
+            from_index.push((day.clone(), tree));
+            reader.vouched.insert(day);
         }
     }
     reader.trusted = Some(trusted);
@@ -269,7 +269,7 @@ type Waiting = (String, (i64, i64), Vec<(String, std::fs::Metadata)>);
 
 /// A day folder git's index vouched for while the tree was walked: its path, the latest
 /// time of its part of the stamp, and what the index says it holds.
-type Offered = (String, (i64, i64), Vouched);
+type Offered = (String, (i64, i64), Oid);
 
 /// The ledger paths a `core.fsmonitor` hook reported changed: the day folders they are in,
 /// and the folders above day folders (a change there may be anywhere below).
@@ -494,15 +494,15 @@ fn take<const N: usize>(input: &mut &[u8]) -> Option<[u8; N]> {
 }
 
 /// The loaded working tree, with the day folders `trusted` names (path, tree id) taken from
-/// `cache` (quickly first, as summaries, then in full), those of them the cache lacks that
-/// git's index `vouched` for read from git's objects, and the rest read from disk; the tree
-/// ids of day folders read whole go to `read`. `None` when the ledger cannot be read this
+/// `cache` (quickly first, as summaries, then in full; those git's index `vouched` for
+/// filled into it first when it lacks many), and the rest read from disk; the tree ids of
+/// day folders read whole go to `read`. `None` when the ledger cannot be read this
 /// way (no plain `ovn.toml`, a cache entry that did not decode).
 fn load(
     store: &Store,
     cache: &FolderCache,
     trusted: &BTreeMap<String, Oid>,
-    vouched: &BTreeMap<String, Vec<Oid>>,
+    vouched: &BTreeSet<String>,
     read: &Mutex<Vec<(String, Oid)>>,
 ) -> Result<Option<Loaded>, StoreError> {
     let Some(root) = store.root() else {
@@ -515,7 +515,6 @@ fn load(
     };
     let disk = Disk {
         root: root.to_path_buf(),
-        git_dir: store.repo().path().to_path_buf(),
         network,
         read,
     };
@@ -523,7 +522,7 @@ fn load(
     fill_vouched(store, cache, trusted, vouched, settings, &disk.network);
     for quick in [true, false] {
         // A quick load needs summarised folders to stand in; with none it is a full one.
-        let Some(listing) = listing(store, cache, trusted, vouched, settings, quick)? else {
+        let Some(listing) = listing(store, cache, trusted, settings, quick)? else {
             continue;
         };
         let loaded = if quick {
@@ -554,46 +553,32 @@ fn fill_vouched(
     store: &Store,
     cache: &FolderCache,
     trusted: &BTreeMap<String, Oid>,
-    vouched: &BTreeMap<String, Vec<Oid>>,
+    vouched: &BTreeSet<String>,
     settings: Oid,
     network: &[u8],
 ) {
     if vouched.len() < FILL_AT_LEAST {
         return;
     }
-    let key = |day: &String, tree: Oid| {
-        Some(Key {
-            kind: day_folder(day)?,
-            folder: day.clone(),
-            tree,
-            settings,
-        })
-    };
-    let Ok(odb) = store.repo().odb() else {
-        return;
-    };
-    let wanted: Vec<Key> = vouched
-        .keys()
-        .filter_map(|day| {
-            let tree = *trusted.get(day)?;
-            odb.exists(tree).then(|| key(day, tree))?
-        })
-        .collect();
     let current: Vec<Key> = trusted
         .iter()
-        .filter_map(|(day, tree)| key(day, *tree))
+        .filter_map(|(day, tree)| Key::of_day(day, *tree, settings))
+        .collect();
+    let wanted: Vec<Key> = current
+        .iter()
+        .filter(|k| vouched.contains(&k.folder))
+        .cloned()
         .collect();
     let _ = super::window::fill_folders(store, cache, &wanted, &current, network, FILL_AT_LEAST);
 }
 
 /// The working tree's listing: the `trusted` day folders the cache holds taken from it
-/// (summarised for a `quick` load), every other file from disk, by the blob id git's index
-/// `vouched` for where it did (see [`by_blob`]); `None` when a quick listing gives up.
+/// (summarised for a `quick` load), every other file from disk; `None` when a quick
+/// listing gives up.
 fn listing(
     store: &Store,
     cache: &FolderCache,
     trusted: &BTreeMap<String, Oid>,
-    vouched: &BTreeMap<String, Vec<Oid>>,
     settings: Oid,
     quick: bool,
 ) -> Result<Option<Listing>, StoreError> {
@@ -620,17 +605,11 @@ fn listing(
         .filter(|d| !left.contains(d))
         .collect();
     let (_, paths) = store.list_worktree_skipping(&|rel| from_cache.contains(rel))?;
-    let start = items.len();
     items.extend(
         paths
             .into_iter()
             .map(|p| (p, Source::Git(Handle::Blob(Oid::ZERO_SHA1)))),
     );
-    // The disk's listing is in the order folders were read; the blobs are in name order.
-    if !vouched.is_empty() && !items[start..].is_sorted_by(|a, b| a.0 <= b.0) {
-        items[start..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    }
-    by_blob(&mut items[start..], vouched);
     Ok(Some(Listing {
         items,
         taken,
@@ -638,42 +617,9 @@ fn listing(
     }))
 }
 
-/// Gives the files of each day folder git's index `vouched` for (among `items`, listed from
-/// disk, sorted by path, each with the zero id: read from disk) their blob ids, so they are
-/// read from git's objects. A folder whose files are not the ones vouched for (one was
-/// added or removed since the walk) stays on disk.
-fn by_blob(items: &mut [(String, Source)], vouched: &BTreeMap<String, Vec<Oid>>) {
-    if vouched.is_empty() {
-        return;
-    }
-    let mut at = 0;
-    while at < items.len() {
-        let folder = items[at]
-            .0
-            .rsplit_once('/')
-            .map_or("", |(f, _)| f)
-            .to_owned();
-        let end = at
-            + items[at..]
-                .iter()
-                .take_while(|(p, _)| p.rsplit_once('/').is_some_and(|(f, _)| f == folder))
-                .count();
-        if let Some(blobs) = vouched.get(&folder)
-            && blobs.len() == end - at
-        {
-            for ((_, source), blob) in items[at..end].iter_mut().zip(blobs) {
-                *source = Source::Git(Handle::Blob(*blob));
-            }
-        }
-        at = end.max(at + 1);
-    }
-}
-
-/// Reading the files the cache does not hold from the working tree, or from git's objects
-/// by the blob id the index vouched for.
+/// Reading the files the cache does not hold from the working tree.
 struct Disk<'a> {
     root: PathBuf,
-    git_dir: PathBuf,
     /// `ovn.toml`, read before the listing.
     network: Vec<u8>,
     /// Where the tree ids of the day folders read go.
@@ -688,33 +634,11 @@ impl Rest for Disk<'_> {
     fn read(
         &self,
         parser: &Parser,
-        handles: &[Source],
+        _: &[Source],
         files: &[FileId],
     ) -> Result<(Vec<Outcome>, Vec<Key>), StoreError> {
         let paths = parser.paths();
-        let blob = |file: FileId| match &handles[file as usize] {
-            Source::Git(Handle::Blob(oid)) if !oid.is_zero() => Some(*oid),
-            _ => None,
-        };
-        // Those the index vouched for from git, all at once (the pack read is for
-        // thousands); the others from disk.
-        let from_git: Vec<FileId> = files
-            .iter()
-            .copied()
-            .filter(|&f| blob(f).is_some())
-            .collect();
-        let mut from_git_read = if from_git.is_empty() {
-            Vec::new()
-        } else {
-            Reading::plan(parser, handles, from_git).read(&self.git_dir, parser)?
-        }
-        .into_iter();
-        let on_disk: Vec<FileId> = files
-            .iter()
-            .copied()
-            .filter(|&f| blob(f).is_none())
-            .collect();
-        let mut on_disk_read = on_disk
+        let read: Vec<(Outcome, Option<Oid>)> = files
             .par_iter()
             .map(|&file| {
                 let mut id = None;
@@ -723,18 +647,7 @@ impl Rest for Disk<'_> {
                 })?;
                 Ok((outcome, id))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?
-            .into_iter();
-        let read: Vec<(Outcome, Option<Oid>)> = files
-            .iter()
-            .map(|&f| match blob(f) {
-                Some(oid) => (
-                    from_git_read.next().unwrap_or_else(Outcome::nothing),
-                    Some(oid),
-                ),
-                None => on_disk_read.next().unwrap_or((Outcome::nothing(), None)),
-            })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let settings = blob_id(&self.network);
         let mut whole = Vec::new();
         let mut trees = Vec::new();

@@ -53,7 +53,7 @@ use crate::ops::{self, load::Need};
 /// trusts it; only git's own configuration (not the repository's files) can name one.
 /// A day folder the check does not remember yet (the first check in a fresh clone), whose
 /// files' stat data is exactly what git's index holds for them (the rule git status trusts),
-/// is read from git's objects by the index's blob ids instead of opening every file, unless
+/// is taken from git's objects (through the cache) instead of opening every file, unless
 /// git may convert files on checkout here (core.autocrlf, or any attributes file): then
 /// every file is read from disk. --no-cache reads every file and runs no hook.
 ///

@@ -27,7 +27,7 @@ mod entries;
 mod unstaged;
 mod vouch;
 
-pub use vouch::{IndexFiles, IndexVouch, Vouched};
+pub use vouch::{IndexFiles, IndexVouch};
 
 use entries::Entry;
 

@@ -30,16 +30,6 @@ use git2::Oid;
 use super::entries::{Entry, Files, Trees};
 use crate::store::Store;
 
-/// A day folder the index vouches for: the id of the tree git writes for it, and its files'
-/// blob ids in name order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Vouched {
-    /// The folder's tree id.
-    pub tree: Oid,
-    /// Each file's blob id, in the order of the names.
-    pub blobs: Vec<Oid>,
-}
-
 /// The bytes of a working tree's index, read the first time a folder is asked about.
 pub struct IndexFiles {
     index: PathBuf,
@@ -119,8 +109,9 @@ impl IndexFiles {
 
 impl IndexVouch<'_> {
     /// Whether the index vouches for the day folder `day` (ledger-relative) holding exactly
-    /// `files` (name and `lstat` data, sorted by name), and if so, what it holds.
-    pub fn folder(&self, day: &str, files: &[(String, Metadata)]) -> Option<Vouched> {
+    /// `files` (name and `lstat` data, sorted by name), and if so, the id of the tree git
+    /// writes for it.
+    pub fn folder(&self, day: &str, files: &[(String, Metadata)]) -> Option<Oid> {
         let parsed = self
             .parsed
             .get_or_init(|| {
@@ -164,19 +155,11 @@ impl IndexVouch<'_> {
                 return None;
             }
         }
-        let blobs: Vec<Oid> = entries.iter().map(|e| e.id).collect();
         let tree = parsed
             .trees
             .valid(&folder[..folder.len() - 1], entries.len())
-            .unwrap_or_else(|| {
-                super::folder_tree_id(
-                    entries
-                        .iter()
-                        .zip(files)
-                        .map(|(e, (name, _))| (name.as_bytes(), e.mode == 0o100755, e.id)),
-                )
-            });
-        Some(Vouched { tree, blobs })
+            .unwrap_or_else(|| super::tree_id(entries));
+        Some(tree)
     }
 
     /// Whether a folder of the ledger above the day folder `day` holds a `.gitattributes`

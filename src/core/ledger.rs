@@ -427,7 +427,7 @@ impl Paths {
     }
 
     /// Every path, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
         (0..self.ends.len()).map(|i| self.get(i as FileId))
     }
 }
@@ -488,6 +488,62 @@ impl Ledger {
     /// [`super::summary::Elsewhere::may_hold`]).
     pub fn has_contribution(&self, id: &str) -> bool {
         self.index.contains(RecordType::Contribution, id) || self.elsewhere.may_hold(id)
+    }
+
+    /// This ledger with the contributions `held` (path and record, in path order) held in
+    /// full besides its own, indexed, in path order: what a quick load would be had their
+    /// folders been read rather than summarised, for counting those folders (a report's
+    /// parts) a few at a time. A record of this ledger at a path `held` names too (a
+    /// correction a quick load holds already) is kept as it is. The copy stands for nothing
+    /// elsewhere (its [`Ledger::elsewhere`] is empty): it answers for the contributions it
+    /// holds, not for the ledger's checks or record count. `None` when the files would not
+    /// fit a [`FileId`].
+    pub fn holding(&self, held: Vec<(String, Box<Contribution>)>) -> Option<Ledger> {
+        let have: rustc_hash::FxHashSet<&str> = self
+            .contributions
+            .iter()
+            .map(|c| self.path(c.file))
+            .collect();
+        let held: Vec<(String, Box<Contribution>)> = held
+            .into_iter()
+            .filter(|(path, _)| !have.contains(path.as_str()))
+            .collect();
+        let base = self.paths.len();
+        FileId::try_from(base.checked_add(held.len())?).ok()?;
+        // Appended, so every file id of this ledger names the same path in the copy.
+        let paths = Paths::from_strs(
+            self.paths
+                .iter()
+                .chain(held.iter().map(|(path, _)| path.as_str())),
+        );
+        let mut index = self.index.clone();
+        index.paths = paths.clone();
+        index.reserve(RecordType::Contribution, held.len());
+        let mut contributions = Vec::with_capacity(self.contributions.len() + held.len());
+        contributions.extend(self.contributions.iter().cloned());
+        for (n, (_, mut c)) in held.into_iter().enumerate() {
+            // In range: checked above.
+            c.file = (base + n) as FileId;
+            index.insert(RecordType::Contribution, c.id.value.clone(), c.file);
+            contributions.push(c);
+        }
+        // Two sorted runs: the sort merges them.
+        contributions.sort_by(|a, b| paths.get(a.file).cmp(paths.get(b.file)));
+        Some(Ledger {
+            network: self.network.clone(),
+            paths,
+            agents: self.agents.clone(),
+            projects: self.projects.clone(),
+            resources: self.resources.clone(),
+            agreements: self.agreements.clone(),
+            contributions,
+            payouts: self.payouts.clone(),
+            approvals: self.approvals.clone(),
+            payments: self.payments.clone(),
+            rates: self.rates.clone(),
+            index,
+            elsewhere: Elsewhere::default(),
+        })
     }
 }
 

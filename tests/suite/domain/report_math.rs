@@ -234,3 +234,87 @@ proptest! {
         prop_assert!((shares - Decimal::ONE).abs() < d("0.000000000001"));
     }
 }
+
+/// The day folder of a contribution's path (`contributions/2026/03/05`).
+fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(f, _)| f)
+}
+
+proptest! {
+    /// A ledger that holds some day folders in full beside what a quick load holds (every
+    /// correction, the other records), as `ovn` builds one a window at a time when a
+    /// report's parts are not kept ([`ovn::core::ledger::Ledger::holding`]), counts those
+    /// folders exactly as the whole ledger does: the same contributions report groups and
+    /// the same claims, whichever folders are held.
+    #[test]
+    fn folders_held_beside_a_quick_load_count_as_in_the_whole_ledger(
+        pick in proptest::collection::vec(any::<bool>(), 16),
+        by in proptest::sample::subsequence(Dimension::ALL.to_vec(), 0..=3),
+    ) {
+        use crate::common::inline::{on_base, raw};
+        use ovn::core::ledger;
+        let files = on_base(raw(&[REVERSAL]));
+        let whole = ledger::load(&files).ledger;
+        let mut folders: Vec<&str> = whole
+            .contributions
+            .iter()
+            .map(|c| folder_of(whole.path(c.file)))
+            .collect();
+        folders.dedup();
+        let held: std::collections::BTreeSet<&str> = folders
+            .iter()
+            .zip(pick.iter().cycle())
+            .filter(|(_, p)| **p)
+            .map(|(f, _)| *f)
+            .collect();
+        // The quick load's side: everything but the held folders' records, whose
+        // corrections it holds anyway.
+        let quick_files: Vec<_> = files
+            .iter()
+            .filter(|f| {
+                !held.contains(folder_of(&f.path))
+                    || String::from_utf8_lossy(&f.bytes).contains("reverses")
+            })
+            .cloned()
+            .collect();
+        let quick = ledger::load(&quick_files).ledger;
+        let records: Vec<(String, Box<ovn::core::record::Contribution>)> = whole
+            .contributions
+            .iter()
+            .filter(|c| held.contains(folder_of(whole.path(c.file))))
+            .map(|c| (whole.path(c.file).to_owned(), c.clone()))
+            .collect();
+        let holding = quick.holding(records).unwrap();
+        let paths = |l: &ledger::Ledger| -> Vec<String> {
+            l.contributions
+                .iter()
+                .map(|c| l.path(c.file).to_owned())
+                .filter(|p| held.contains(folder_of(p)))
+                .collect()
+        };
+        prop_assert_eq!(paths(&holding), paths(&whole));
+        prop_assert!(holding.contributions.is_sorted_by(|a, b| holding.path(a.file) <= holding.path(b.file)));
+        for c in &holding.contributions {
+            prop_assert_eq!(
+                holding.index.file(ovn::core::ledger::RecordType::Contribution, c.id.value.as_str()),
+                Some(c.file)
+            );
+        }
+        let wanted = |f: &str| held.contains(f);
+        let q = Query::default();
+        let strip = |v: Vec<(&str, report::Groups)>| -> Vec<(String, report::Groups)> {
+            v.into_iter().map(|(f, g)| (f.to_owned(), g)).collect()
+        };
+        prop_assert_eq!(
+            strip(report::contributions_by_folder(&holding, &q, &by, wanted).unwrap()),
+            strip(report::contributions_by_folder(&whole, &q, &by, wanted).unwrap())
+        );
+        let strip = |v: Vec<(&str, report::ClaimGroups)>| -> Vec<(String, report::ClaimGroups)> {
+            v.into_iter().map(|(f, g)| (f.to_owned(), g)).collect()
+        };
+        prop_assert_eq!(
+            strip(report::claims_by_folder(&holding, &q, wanted).unwrap()),
+            strip(report::claims_by_folder(&whole, &q, wanted).unwrap())
+        );
+    }
+}

@@ -568,7 +568,8 @@ pub fn claims_by_folder<'l>(
         .map(|p| &p.id.value)
         .collect();
     let projects: Vec<&str> = found.iter().map(|p| p.as_str()).collect();
-    let mut folders: BTreeMap<&str, BTreeMap<(usize, Id), ClaimSums>> = BTreeMap::new();
+    // Hashed while counting (a claim each), sorted once at the end.
+    let mut folders: HashMap<&str, HashMap<(usize, Id), ClaimSums>> = HashMap::default();
     payout::for_each_claims(
         ledger,
         &projects,
@@ -592,9 +593,13 @@ pub fn claims_by_folder<'l>(
             Ok(())
         },
     )?;
+    let mut folders: Vec<_> = folders.into_iter().collect();
+    folders.sort_unstable_by(|a, b| a.0.cmp(b.0));
     Ok(folders
         .into_iter()
         .map(|(folder, sums)| {
+            let mut sums: Vec<((usize, Id), ClaimSums)> = sums.into_iter().collect();
+            sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let groups = sums
                 .into_iter()
                 .map(|((i, agent), s)| (found[i].clone(), agent, s))

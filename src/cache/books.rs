@@ -56,7 +56,7 @@ pub fn books(
         commit,
         ledger,
         |month, context| key::books_month(month, context, beancount, hours, query),
-        |wanted| export::folder_parts(ledger, query, syntax, hours, wanted),
+        |l, wanted| export::folder_parts(l, query, syntax, hours, wanted),
         encode,
         decode,
     )?;

@@ -63,6 +63,7 @@ pub mod answers;
 pub mod books;
 mod files;
 pub(crate) mod folders;
+mod held;
 pub mod key;
 pub mod load;
 pub(crate) mod quick;

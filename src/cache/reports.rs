@@ -67,7 +67,7 @@ pub fn contributions(
         commit,
         ledger,
         |month, context| key::report_month(month, context, query, &by),
-        |wanted| report::contributions_by_folder(ledger, query, by, wanted),
+        |l, wanted| report::contributions_by_folder(l, query, by, wanted),
         encode_groups,
         decode_groups,
     )?;
@@ -97,7 +97,7 @@ pub fn claims(
         commit,
         ledger,
         |month, context| key::claims_month(month, context, query),
-        |wanted| report::claims_by_folder(ledger, query, wanted),
+        |l, wanted| report::claims_by_folder(l, query, wanted),
         encode_claims,
         decode_claims,
     )?;
@@ -125,13 +125,13 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
     commit: &str,
     ledger: &'l Ledger,
     month_key: impl Fn(&str, &str) -> String + Sync,
-    count: impl FnOnce(&(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'l str, G)>, E>,
+    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>,
     encode: fn(&G, &mut Vec<u8>),
     decode: fn(&[u8]) -> Option<G>,
 ) -> Result<Option<Vec<G>>, Error> {
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = PartCache::of(store) else {
-        return count(&|_| true)
+        return count(ledger, &|_| true)
             .map(|parts| Some(parts.into_iter().map(|(_, g)| g).collect()))
             .map_err(|e| Error::Query(e.to_string()));
     };
@@ -156,7 +156,7 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
         .map(|(p, _)| p.as_str())
         .collect();
     // The folders held in full are counted now (those of the quick load: only the new ones).
-    let counted = match count(&|f| !summarised.contains(f)) {
+    let counted = match count(ledger, &|f| !summarised.contains(f)) {
         Ok(counted) => counted,
         // Said exactly as a full load says it.
         Err(_) if quick => return Ok(None),
@@ -177,6 +177,7 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
     // Kept parts of the summarised folders (a quick load has no other way to count them).
     let mut parts: Vec<(&str, G)> = Vec::new();
     let mut kept: HashMap<&str, Kept> = HashMap::new();
+    let mut absent: Vec<&str> = Vec::new();
     if quick {
         let read: Vec<(&str, Kept)> = months
             .par_iter()
@@ -192,14 +193,33 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
                 .and_then(|parts| parts.iter().find(|(k, _)| *k == key));
             match stored.and_then(|(_, bytes)| decode(bytes)) {
                 Some(groups) => parts.push((folder, groups)),
-                None => return Ok(None),
+                None => absent.push(folder),
             }
+        }
+    }
+    // Summarised folders whose parts are not kept are counted held in full, a window at a
+    // time, from their cache entries (see `held`), rather than from a full load.
+    let mut held: Vec<(&str, G)> = Vec::new();
+    if !absent.is_empty() {
+        let counted = |l: &Ledger, wanted: &(dyn Fn(&str) -> bool + Sync)| {
+            let Ok(parts) = count(l, wanted) else {
+                return false;
+            };
+            for (folder, groups) in parts {
+                if let Ok(n) = absent.binary_search(&folder) {
+                    held.push((absent[n], groups));
+                }
+            }
+            true
+        };
+        if !super::held::each_window(store, commit, ledger, &trees, &absent, counted)? {
+            return Ok(None);
         }
     }
     // Each month with a folder counted now is written again: what was kept of its other
     // folders (when still current) and the new parts.
     let mut fresh: BTreeMap<&str, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    for (folder, groups) in &counted {
+    for (folder, groups) in counted.iter().chain(&held) {
         if let Some(key) = part_key(folder) {
             let mut bytes = Vec::new();
             encode(groups, &mut bytes);
@@ -216,6 +236,7 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
     }
     cache.prune();
     parts.extend(counted);
+    parts.extend(held);
     parts.sort_by(|a, b| a.0.cmp(b.0));
     Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
 }

@@ -37,8 +37,8 @@ pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>
         commit,
         ledger,
         key::site_month,
-        |wanted| {
-            site::folder_parts(ledger, &none, wanted, |part| {
+        |l, wanted| {
+            site::folder_parts(l, &none, wanted, |part| {
                 let mut bytes = Vec::new();
                 encode(&part, &mut bytes);
                 bytes

@@ -31,6 +31,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::held::Each;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
@@ -89,7 +90,7 @@ pub fn export(
         None => None,
     };
     let folders = trees.as_ref().and_then(|(_, trees)| folders(ledger, trees));
-    let (Some(cache), Some((context, _)), Some(folders)) = (cache, &trees, folders) else {
+    let (Some(cache), Some((context, days)), Some(folders)) = (cache, &trees, folders) else {
         // No cache, or folders that are not the usual day folders: rendered whole.
         if quick {
             let whole = full()?;
@@ -98,6 +99,9 @@ pub fn export(
         return Ok(valueflows::export(ledger, query, base, out)?);
     };
     let shared = Shared::of(ledger);
+    let mut hold = |paths: &[&str], each: &mut Each<'_>| {
+        super::held::each_window(store, commit, ledger, days, paths, each)
+    };
     // Loaded on the first folder that needs it, with its own maps and runs.
     let loaded: OnceCell<Ledger> = OnceCell::new();
     let whole: OnceCell<Whole> = OnceCell::new();
@@ -132,6 +136,7 @@ pub fn export(
             &loaded,
             &whole,
             full,
+            &mut hold,
         )?;
         // The new parts, encoded as they are kept (each part's text dropped as soon as it is).
         let mut fresh: Vec<(String, Vec<u8>)> = Vec::with_capacity(new.len());
@@ -168,8 +173,13 @@ struct Whole<'w> {
     shared: Shared<'w>,
 }
 
+/// Holds summarised day folders in full a window at a time (see `held`), handing each
+/// window's ledger to the closure with which folders it holds; `Ok(false)` when it could not.
+type Hold<'h> = dyn FnMut(&[&str], &mut Each<'_>) -> Result<bool, StoreError> + 'h;
+
 /// The parts of the folders `missing` (indices into `folders`): rendered from `ledger`
-/// where it holds the folder's records and every record they correct, else from the ledger
+/// where it holds the folder's records and every record they correct, else held in full
+/// from the folder cache (`hold`) where the window holds those too, else from the ledger
 /// loaded in full (`full`, called once, kept in `loaded` and `whole`).
 #[allow(clippy::too_many_arguments)]
 fn render<'w>(
@@ -181,6 +191,7 @@ fn render<'w>(
     loaded: &'w OnceCell<Ledger>,
     whole: &OnceCell<Whole<'w>>,
     full: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    hold: &mut Hold<'_>,
 ) -> Result<Vec<(usize, Part)>, StoreError> {
     let here = |f: &Folder| {
         f.run.clone().filter(|run| {
@@ -201,6 +212,43 @@ fn render<'w>(
         .collect();
     if new.len() == missing.len() {
         return Ok(new);
+    }
+    // Summarised folders are held in full a window at a time, from their cache entries
+    // (see `held`), where they hold every record their corrections name.
+    let done: BTreeSet<usize> = new.iter().map(|(n, _)| *n).collect();
+    let summarised: HashMap<&str, usize> = missing
+        .iter()
+        .filter(|&&n| !done.contains(&n) && folders[n].run.is_none())
+        .map(|&n| (folders[n].path, n))
+        .collect();
+    if !summarised.is_empty() {
+        let mut paths: Vec<&str> = summarised.keys().copied().collect();
+        paths.sort_unstable();
+        hold(&paths, &mut |w, wanted| {
+            let shared = Shared::of(w);
+            let runs: Vec<(&str, Range<usize>)> = folder_runs(w)
+                .into_iter()
+                .filter(|(folder, _)| wanted(folder))
+                .collect();
+            let parts: Vec<(usize, Part)> = runs
+                .into_par_iter()
+                .filter_map(|(folder, run)| {
+                    let records = &w.contributions[run];
+                    let whole = records.iter().all(|c| {
+                        c.reverses()
+                            .or(c.supersedes())
+                            .is_none_or(|t| shared.holds(t.value.as_str()))
+                    });
+                    let part = whole.then(|| valueflows::part(w, query, &shared, records))?;
+                    Some((*summarised.get(folder)?, part))
+                })
+                .collect();
+            new.extend(parts);
+            true
+        })?;
+        if new.len() == missing.len() {
+            return Ok(new);
+        }
     }
     if loaded.get().is_none() {
         let _ = loaded.set(full()?);

@@ -34,7 +34,7 @@ use crate::store::{PackReader, Prepared, Store, StoreError};
 /// month's folders share all but 0.01% of their bases), few enough that a window's records
 /// are a small part of the ledger. `OVN_FILL_WINDOW` sets another size
 /// ([`Store::fill_window`]), so that tests of a few records span many windows.
-const WINDOW_FILES: usize = 40_000;
+pub(super) const WINDOW_FILES: usize = 40_000;
 
 /// Day folders whose trees are read at once while the windows are made.
 const TREES_AT_ONCE: usize = 64;

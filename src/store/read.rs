@@ -923,6 +923,16 @@ impl Store {
         }
     }
 
+    /// The blob id of `ovn.toml` at `rev` (what the folder cache's keys name as the
+    /// settings its records were parsed under); `None` when the ledger has none as a file.
+    pub fn network_blob(&self, rev: &str) -> Result<Option<Oid>, StoreError> {
+        let (_, tree) = self.ledger_at(rev)?;
+        Ok(tree
+            .get_name(NETWORK_FILE)
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| e.id()))
+    }
+
     /// What a report over a revision's contributions depends on besides them: a digest of
     /// the ledger's other top-level entries (names and object ids: `ovn.toml`, agents,
     /// projects, agreements, ...), and the tree id of each contribution day folder.

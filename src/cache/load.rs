@@ -208,16 +208,29 @@ fn load_quickly_filling(
     cache: &FolderCache,
     scope: Scope<'_>,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
-    match list(store, rev, cache, Some(scope))? {
-        Some(listing) => super::quick::load_listing_quickly(store, listing, cache),
-        // Should the fill fail, the full load that follows meets the same problem and
-        // reports it.
-        None if super::window::fill(store, rev, cache).unwrap_or(false) => {
-            super::quick::load_quickly(store, rev, cache, scope)
-        }
-        None => Ok(None),
+    if let Some(listing) = list(store, rev, cache, Some(scope))? {
+        return super::quick::load_listing_quickly(store, listing, cache);
+    }
+    // One fill at a time: a review loads its two revisions side by side, and they share
+    // almost every day folder, so the second waits for the first's fill and lists again.
+    let one = FILLING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(listing) = list(store, rev, cache, Some(scope))? {
+        drop(one);
+        return super::quick::load_listing_quickly(store, listing, cache);
+    }
+    // Should the fill fail, the full load that follows meets the same problem and reports
+    // it.
+    let filled = super::window::fill(store, rev, cache).unwrap_or(false);
+    drop(one);
+    if filled {
+        super::quick::load_quickly(store, rev, cache, scope)
+    } else {
+        Ok(None)
     }
 }
+
+/// Held while a cold cache is filled (see [`load_quickly_filling`]).
+static FILLING: Mutex<()> = Mutex::new(());
 
 /// Fills `cache` with the index's day folders that it lacks and that git has as trees, a
 /// window at a time (see `window::fill_folders`); `Ok(false)` when there were too few to be

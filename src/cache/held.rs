@@ -23,62 +23,90 @@ use crate::core::ledger::Ledger;
 use crate::core::record::Contribution;
 use crate::store::{Store, StoreError};
 
-/// What is done with each window: its ledger, and which folders it holds; `false` to stop.
-pub(crate) type Each<'e> = dyn FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool + 'e;
-
 /// Records held in full: path and record, in path order.
 type Held = Vec<(String, Box<Contribution>)>;
 
-/// Holds the summarised day `folders` of `ledger` (quickly loaded at `commit`, with the
-/// folders' tree ids in `trees`; in path order) in full a window at a time, and hands each
-/// window's ledger to `each` with which folders it holds. `Ok(false)` when a folder's entry
-/// is not in the cache or does not decode, or `each` says so: the caller then loads the
-/// ledger in full, as it would have.
-pub(crate) fn each_window(
-    store: &Store,
-    commit: &str,
-    ledger: &Ledger,
-    trees: &HashMap<String, Oid>,
-    folders: &[&str],
-    mut each: impl FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool,
-) -> Result<bool, StoreError> {
-    let Some(cache) = FolderCache::of(store) else {
-        return Ok(false);
-    };
-    let Some(settings) = store.network_blob(commit)? else {
-        return Ok(false);
-    };
-    let size = store.fill_window().unwrap_or(WINDOW_FILES).max(1);
-    // How many records each folder holds, from its summary (one id hash a record).
-    let files = |folder: &str| {
-        let found = ledger
-            .elsewhere
-            .folders
-            .binary_search_by(|(path, _)| path.as_str().cmp(folder));
-        found.map_or(1, |n| ledger.elsewhere.folders[n].1.ids.len())
-    };
-    let mut at = 0;
-    while at < folders.len() {
-        let mut end = at;
-        let mut count = 0;
-        while end < folders.len() && (end == at || count < size) {
-            count += files(folders[end]);
-            end += 1;
-        }
-        let window = &folders[at..end];
-        at = end;
-        let Some(held) = read(&cache, trees, settings, window) else {
-            return Ok(false);
+/// What holding a quick load's summarised folders needs, worked out once for every window.
+pub(crate) struct Holder<'a> {
+    ledger: &'a Ledger,
+    trees: &'a HashMap<String, Oid>,
+    cache: FolderCache,
+    settings: Oid,
+    size: usize,
+}
+
+impl<'a> Holder<'a> {
+    /// The holder of `ledger`'s summarised folders (quickly loaded at `commit`, its day
+    /// folders' tree ids in `trees`); `None` when caching is off or the ledger has no
+    /// `ovn.toml` (nothing is summarised then).
+    pub(crate) fn new(
+        store: &Store,
+        commit: &str,
+        ledger: &'a Ledger,
+        trees: &'a HashMap<String, Oid>,
+    ) -> Result<Option<Holder<'a>>, StoreError> {
+        let Some(cache) = FolderCache::of(store) else {
+            return Ok(None);
         };
-        let Some(holding) = ledger.holding(held) else {
-            return Ok(false);
+        let Some(settings) = store.network_blob(commit)? else {
+            return Ok(None);
         };
-        let wanted: FxHashSet<&str> = window.iter().copied().collect();
-        if !each(&holding, &|folder| wanted.contains(folder)) {
-            return Ok(false);
-        }
+        Ok(Some(Holder {
+            ledger,
+            trees,
+            cache,
+            settings,
+            size: store.fill_window().unwrap_or(WINDOW_FILES).max(1),
+        }))
     }
-    Ok(true)
+
+    /// Holds the summarised day `folders` (in path order) in full a window at a time, each
+    /// with the summarised folders `beside` names for it (held, not handed on: the records
+    /// its corrections name, say), and hands each window's ledger to `each` with which of
+    /// `folders` it holds. `false` when a folder's entry is not in the cache or does not
+    /// decode, or `each` says so: the caller then loads the ledger in full, as it would
+    /// have.
+    pub(crate) fn each_window(
+        &self,
+        folders: &[&str],
+        beside: &HashMap<&str, Vec<&str>>,
+        mut each: impl FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool,
+    ) -> bool {
+        let summarised = &self.ledger.elsewhere.folders;
+        let find =
+            |folder: &str| summarised.binary_search_by(|(path, _)| path.as_str().cmp(folder));
+        // How many records a folder holds, from its summary (one id hash a record).
+        let files = |folder: &str| find(folder).map_or(1, |n| summarised[n].1.ids.len());
+        let mut at = 0;
+        while at < folders.len() {
+            let mut end = at;
+            let mut count = 0;
+            while end < folders.len() && (end == at || count < self.size) {
+                count += files(folders[end]);
+                end += 1;
+            }
+            let window = &folders[at..end];
+            at = end;
+            let mut held: Vec<&str> = window.to_vec();
+            for folder in window {
+                let more = beside.get(folder).into_iter().flatten();
+                held.extend(more.filter(|f| find(f).is_ok()));
+            }
+            held.sort_unstable();
+            held.dedup();
+            let Some(records) = read(&self.cache, self.trees, self.settings, &held) else {
+                return false;
+            };
+            let Some(holding) = self.ledger.holding(records) else {
+                return false;
+            };
+            let wanted: FxHashSet<&str> = window.iter().copied().collect();
+            if !each(&holding, &|folder| wanted.contains(folder)) {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// The contributions of the day `folders` from their cache entries (path and record, in

@@ -212,7 +212,10 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
             }
             true
         };
-        if !super::held::each_window(store, commit, ledger, &trees, &absent, counted)? {
+        let Some(holder) = super::held::Holder::new(store, commit, ledger, &trees)? else {
+            return Ok(None);
+        };
+        if !holder.each_window(&absent, &HashMap::new(), counted) {
             return Ok(None);
         }
     }

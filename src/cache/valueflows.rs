@@ -31,7 +31,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::held::Each;
+use super::held::Holder;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
@@ -99,13 +99,17 @@ pub fn export(
         return Ok(valueflows::export(ledger, query, base, out)?);
     };
     let shared = Shared::of(ledger);
-    let mut hold = |paths: &[&str], each: &mut Each<'_>| {
-        super::held::each_window(store, commit, ledger, days, paths, each)
-    };
+    // Summarised folders whose parts are not kept are held in full, with the folders that
+    // may hold the records their corrections name.
+    let holder = Holder::new(store, commit, ledger, days)?;
+    let beside = target_folders(ledger);
+    let hold = holder.as_ref().map(|h| (h, &beside));
     // Loaded on the first folder that needs it, with its own maps and runs.
     let loaded: OnceCell<Ledger> = OnceCell::new();
     let whole: OnceCell<Whole> = OnceCell::new();
     let mut doc = Document::begin(ledger, query, base, out)?;
+    // One buffer for every month's file of parts (see `PartCache::get_in`).
+    let mut buf = Vec::new();
     let mut at = 0;
     while at < folders.len() {
         let month = month_of(folders[at].path);
@@ -116,14 +120,14 @@ pub fn export(
         let month_folders = &folders[at..end];
         at = end;
         let month_key = key::valueflows_month(month, context, query);
-        let kept = cache.get(&month_key);
+        let kept = cache.get_in(&month_key, &mut buf);
         // Each folder's kept part, when it is there and decodes (written from where it was
         // read, never copied again).
         let found: Vec<Option<&[u8]>> = month_folders
             .iter()
             .map(|f| {
                 let (_, bytes) = kept.iter().find(|(k, _)| *k == f.key)?;
-                decode(bytes).map(|_| bytes.as_slice())
+                decode(bytes).map(|_| *bytes)
             })
             .collect();
         let missing: Vec<usize> = (0..found.len()).filter(|&n| found[n].is_none()).collect();
@@ -136,7 +140,7 @@ pub fn export(
             &loaded,
             &whole,
             full,
-            &mut hold,
+            hold,
         )?;
         // The new parts, encoded as they are kept (each part's text dropped as soon as it is).
         let mut fresh: Vec<(String, Vec<u8>)> = Vec::with_capacity(new.len());
@@ -159,7 +163,8 @@ pub fn export(
         // The new parts are kept with the month's others still current.
         if !fresh.is_empty() {
             let current: BTreeSet<&str> = month_folders.iter().map(|f| f.key.as_str()).collect();
-            cache.merge(&month_key, fresh, kept, |k| current.contains(k));
+            let old = kept.iter().map(|(k, b)| ((*k).to_owned(), b.to_vec()));
+            cache.merge(&month_key, fresh, old, |k| current.contains(k));
         }
     }
     cache.prune();
@@ -173,13 +178,12 @@ struct Whole<'w> {
     shared: Shared<'w>,
 }
 
-/// Holds summarised day folders in full a window at a time (see `held`), handing each
-/// window's ledger to the closure with which folders it holds; `Ok(false)` when it could not.
-type Hold<'h> = dyn FnMut(&[&str], &mut Each<'_>) -> Result<bool, StoreError> + 'h;
+/// What holds summarised folders in full (see `held`), and the folders held beside each.
+type Hold<'h> = Option<(&'h Holder<'h>, &'h HashMap<&'h str, Vec<&'h str>>)>;
 
 /// The parts of the folders `missing` (indices into `folders`): rendered from `ledger`
 /// where it holds the folder's records and every record they correct, else held in full
-/// from the folder cache (`hold`) where the window holds those too, else from the ledger
+/// from the folder cache (`hold`), with the folders that may hold those, else from the ledger
 /// loaded in full (`full`, called once, kept in `loaded` and `whole`).
 #[allow(clippy::too_many_arguments)]
 fn render<'w>(
@@ -191,7 +195,7 @@ fn render<'w>(
     loaded: &'w OnceCell<Ledger>,
     whole: &OnceCell<Whole<'w>>,
     full: &mut dyn FnMut() -> Result<Ledger, StoreError>,
-    hold: &mut Hold<'_>,
+    hold: Hold<'_>,
 ) -> Result<Vec<(usize, Part)>, StoreError> {
     let here = |f: &Folder| {
         f.run.clone().filter(|run| {
@@ -221,10 +225,10 @@ fn render<'w>(
         .filter(|&&n| !done.contains(&n) && folders[n].run.is_none())
         .map(|&n| (folders[n].path, n))
         .collect();
-    if !summarised.is_empty() {
+    if let Some((holder, beside)) = hold.filter(|_| !summarised.is_empty()) {
         let mut paths: Vec<&str> = summarised.keys().copied().collect();
         paths.sort_unstable();
-        hold(&paths, &mut |w, wanted| {
+        holder.each_window(&paths, beside, |w, wanted| {
             let shared = Shared::of(w);
             let runs: Vec<(&str, Range<usize>)> = folder_runs(w)
                 .into_iter()
@@ -245,7 +249,7 @@ fn render<'w>(
                 .collect();
             new.extend(parts);
             true
-        })?;
+        });
         if new.len() == missing.len() {
             return Ok(new);
         }
@@ -335,35 +339,7 @@ fn targets<'l>(
     trees: &HashMap<String, git2::Oid>,
 ) -> HashMap<&'l str, BTreeSet<String>> {
     let mut out: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    let mut by_hash: HashMap<u64, Vec<&str>> = HashMap::new();
-    let corrections: Vec<(&str, &str)> = ledger
-        .contributions
-        .iter()
-        .filter_map(|c| {
-            let t = c.reverses().or(c.supersedes())?;
-            Some((day_folder_of(ledger.path(c.file)), t.value.as_str()))
-        })
-        .collect();
-    if corrections.is_empty() {
-        return out;
-    }
-    for (_, t) in &corrections {
-        by_hash.entry(id_hash(t)).or_default().push(t);
-    }
-    // The summarised folders that may hold each target.
-    let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    for (path, s) in &ledger.elsewhere.folders {
-        for h in &s.ids {
-            for t in by_hash.get(h).into_iter().flatten() {
-                holders.entry(t).or_default().insert(path.as_str());
-            }
-        }
-    }
-    for (folder, t) in corrections {
-        let mut places: BTreeSet<&str> = holders.get(t).cloned().unwrap_or_default();
-        if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
-            places.insert(day_folder_of(ledger.path(file)));
-        }
+    for (folder, t, places) in places(ledger) {
         let names = out.entry(folder).or_default();
         if places.is_empty() {
             names.insert(format!("{t} nowhere"));
@@ -376,6 +352,58 @@ fn targets<'l>(
         }
     }
     out
+}
+
+/// For each day folder holding corrections, the other folders that may hold the records
+/// they name (held beside it when it is held in full: see `render`).
+fn target_folders(ledger: &Ledger) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (folder, _, places) in places(ledger) {
+        out.entry(folder)
+            .or_default()
+            .extend(places.into_iter().filter(|p| *p != folder));
+    }
+    out
+}
+
+/// Each correction of `ledger`: its day folder, the id it names, and every day folder that
+/// may hold that record (a summarised folder one of whose records has the id's hash, or the
+/// folder of the record held in full).
+fn places(ledger: &Ledger) -> Vec<(&str, &str, BTreeSet<&str>)> {
+    let corrections: Vec<(&str, &str)> = ledger
+        .contributions
+        .iter()
+        .filter_map(|c| {
+            let t = c.reverses().or(c.supersedes())?;
+            Some((day_folder_of(ledger.path(c.file)), t.value.as_str()))
+        })
+        .collect();
+    if corrections.is_empty() {
+        return Vec::new();
+    }
+    let mut by_hash: HashMap<u64, Vec<&str>> = HashMap::new();
+    for (_, t) in &corrections {
+        by_hash.entry(id_hash(t)).or_default().push(t);
+    }
+    // The summarised folders that may hold each target.
+    let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (path, s) in &ledger.elsewhere.folders {
+        for h in &s.ids {
+            for t in by_hash.get(h).into_iter().flatten() {
+                holders.entry(t).or_default().insert(path.as_str());
+            }
+        }
+    }
+    corrections
+        .into_iter()
+        .map(|(folder, t)| {
+            let mut places: BTreeSet<&str> = holders.get(t).cloned().unwrap_or_default();
+            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+                places.insert(day_folder_of(ledger.path(file)));
+            }
+            (folder, t, places)
+        })
+        .collect()
 }
 
 /// The month folder of a day folder (`contributions/2026/03` of `contributions/2026/03/05`).

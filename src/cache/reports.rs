@@ -222,14 +222,17 @@ pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
     // Each month with a folder counted now is written again: what was kept of its other
     // folders (when still current) and the new parts.
     let mut fresh: BTreeMap<&str, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    // Encoded into one growing buffer and copied out at its size: grown part by part, each
+    // part's own buffer would be copied and faulted in at every doubling.
+    let mut scratch = Vec::new();
     for (folder, groups) in counted.iter().chain(&held) {
         if let Some(key) = part_key(folder) {
-            let mut bytes = Vec::new();
-            encode(groups, &mut bytes);
+            scratch.clear();
+            encode(groups, &mut scratch);
             fresh
                 .entry(folder_of(folder))
                 .or_default()
-                .push((key, bytes));
+                .push((key, scratch.clone()));
         }
     }
     for (month, new) in fresh {

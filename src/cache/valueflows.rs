@@ -108,6 +108,53 @@ pub fn export(
     let loaded: OnceCell<Ledger> = OnceCell::new();
     let whole: OnceCell<Whole> = OnceCell::new();
     let mut doc = Document::begin(ledger, query, base, out)?;
+    // The months' new parts are written to the cache on a thread of their own, while the
+    // next month is read and rendered: at a million records they are a gigabyte, as much
+    // as the document itself.
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (keep, kept_months) = std::sync::mpsc::sync_channel::<Month>(2);
+        let writer = cache.clone();
+        scope.spawn(move || {
+            for m in kept_months {
+                writer.merge(&m.key, m.fresh, m.old, |k| m.current.contains(k));
+            }
+        });
+        write_months(
+            &cache, ledger, &shared, query, context, &folders, &mut doc, &loaded, &whole, full,
+            hold, &keep,
+        )
+    })?;
+    cache.prune();
+    Ok(doc.finish(query)?)
+}
+
+/// A month's parts to keep: its file's key, the new parts, the old ones, and the part keys
+/// still current.
+struct Month {
+    key: String,
+    fresh: Vec<(String, Vec<u8>)>,
+    old: Vec<(String, Vec<u8>)>,
+    current: BTreeSet<String>,
+}
+
+/// Writes the document's folders to `doc` a month at a time, from kept parts where they
+/// are current, rendering the others (see `render`) and handing the months with new parts
+/// to `keep`.
+#[allow(clippy::too_many_arguments)]
+fn write_months<'w, W: Write + ?Sized>(
+    cache: &PartCache,
+    ledger: &Ledger,
+    shared: &Shared<'_>,
+    query: &Query,
+    context: &str,
+    folders: &[Folder],
+    doc: &mut Document<W>,
+    loaded: &'w OnceCell<Ledger>,
+    whole: &OnceCell<Whole<'w>>,
+    full: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    hold: Hold<'_>,
+    keep: &std::sync::mpsc::SyncSender<Month>,
+) -> Result<(), Error> {
     // One buffer for every month's file of parts (see `PartCache::get_in`).
     let mut buf = Vec::new();
     let mut at = 0;
@@ -133,12 +180,12 @@ pub fn export(
         let missing: Vec<usize> = (0..found.len()).filter(|&n| found[n].is_none()).collect();
         let new = render(
             ledger,
-            &shared,
+            shared,
             query,
             month_folders,
             &missing,
-            &loaded,
-            &whole,
+            loaded,
+            whole,
             full,
             hold,
         )?;
@@ -162,13 +209,20 @@ pub fn export(
         }
         // The new parts are kept with the month's others still current.
         if !fresh.is_empty() {
-            let current: BTreeSet<&str> = month_folders.iter().map(|f| f.key.as_str()).collect();
-            let old = kept.iter().map(|(k, b)| ((*k).to_owned(), b.to_vec()));
-            cache.merge(&month_key, fresh, old, |k| current.contains(k));
+            let month = Month {
+                key: month_key,
+                fresh,
+                old: kept
+                    .iter()
+                    .map(|(k, b)| ((*k).to_owned(), b.to_vec()))
+                    .collect(),
+                current: month_folders.iter().map(|f| f.key.clone()).collect(),
+            };
+            // The writer only stops when this side does: a failed send loses a cache file.
+            let _ = keep.send(month);
         }
     }
-    cache.prune();
-    Ok(doc.finish(query)?)
+    Ok(())
 }
 
 /// The ledger loaded in full, with its folders' runs and its maps.

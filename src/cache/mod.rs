@@ -32,6 +32,11 @@
 //! - **working-tree answers** (`answers/`, [`worktree`]): the output of `ovn check` on the
 //!   working tree, replayed while every file it reads has the `lstat` data it had.
 //!
+//! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a
+//! cold cache, a question asked for the first time) is counted from the folder's entry:
+//! `held` decodes the entries a window at a time and puts them beside the quick load's own
+//! records, so such a question never holds the whole ledger.
+//!
 //! **Keys.** [`key`] builds every key and documents, in one table, what each depends on.
 //! Git objects are content-addressed, so tree and commit ids pin everything below them; the
 //! rest (the `ovn` version and cache generation, `ovn.toml`'s blob id, the question) is

@@ -125,6 +125,28 @@ fn reports_and_exports_count_summarised_folders_a_window_at_a_time_like_no_cache
     assert_counted_like_no_cache(&s, &dir, "2", false);
 }
 
+#[test]
+fn a_summarised_folder_whose_entry_is_gone_is_counted_from_a_full_load() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let q: &[&str] = &["report", "claims", "--at", "HEAD"];
+    let mut args = vec!["--no-cache"];
+    args.extend_from_slice(q);
+    let reference = run(&s, &dir, &args);
+    // The summaries stay, the folders' entries go: a window cannot be held, and the
+    // report is counted as without a window, from the ledger loaded in full.
+    let check = run_windowed(&s, &dir, "3", &["check", "--at", "HEAD"]);
+    assert_eq!(check.0, 0, "{check:?}");
+    for shard in std::fs::read_dir(cache_dir(&dir)).unwrap().flatten() {
+        if shard.file_name().len() == 2 {
+            std::fs::remove_dir_all(shard.path()).unwrap();
+        }
+    }
+    assert_eq!(entries(&dir), 0);
+    assert!(cache_dir(&dir).join("summaries").is_dir());
+    assert_eq!(run_windowed(&s, &dir, "3", q), reference);
+}
+
 /// The folder entries in the cache (files in its two-hex-digit shards).
 fn entries(dir: &Path) -> usize {
     let Ok(shards) = std::fs::read_dir(cache_dir(dir)) else {

@@ -65,18 +65,48 @@ impl<'a> Holder<'a> {
     /// its corrections name, say), and hands each window's ledger to `each` with which of
     /// `folders` it holds. `false` when a folder's entry is not in the cache or does not
     /// decode, or `each` says so: the caller then loads the ledger in full, as it would
-    /// have.
+    /// have. The next window is decoded while `each` counts the last one (two windows
+    /// held at a time), so the cores stay busy through either's serial steps.
     pub(crate) fn each_window(
         &self,
         folders: &[&str],
         beside: &HashMap<&str, Vec<&str>>,
-        mut each: impl FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool,
+        mut each: impl FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool + Send,
     ) -> bool {
+        let windows = self.windows(folders, beside);
+        let read = |held: &[&str]| read(&self.cache, self.trees, self.settings, held);
+        let mut next = windows.first().map(|(_, held)| read(held));
+        for (n, (window, _)) in windows.iter().enumerate() {
+            let Some(holding) = next.take().flatten().and_then(|r| self.ledger.holding(r)) else {
+                return false;
+            };
+            let wanted: FxHashSet<&str> = window.iter().copied().collect();
+            let (following, counted) = rayon::join(
+                || windows.get(n + 1).map(|(_, held)| read(held)),
+                || each(&holding, &|folder| wanted.contains(folder)),
+            );
+            if !counted {
+                return false;
+            }
+            next = following;
+        }
+        true
+    }
+
+    /// `folders` cut into windows of about [`WINDOW_FILES`] records (at least one folder
+    /// each), each with the folders it holds: its own and those `beside` names that are
+    /// summarised (the others the quick load holds already), in path order.
+    fn windows<'f>(
+        &self,
+        folders: &'f [&'f str],
+        beside: &HashMap<&str, Vec<&'f str>>,
+    ) -> Vec<(&'f [&'f str], Vec<&'f str>)> {
         let summarised = &self.ledger.elsewhere.folders;
         let find =
             |folder: &str| summarised.binary_search_by(|(path, _)| path.as_str().cmp(folder));
         // How many records a folder holds, from its summary (one id hash a record).
         let files = |folder: &str| find(folder).map_or(1, |n| summarised[n].1.ids.len());
+        let mut out = Vec::new();
         let mut at = 0;
         while at < folders.len() {
             let mut end = at;
@@ -94,18 +124,9 @@ impl<'a> Holder<'a> {
             }
             held.sort_unstable();
             held.dedup();
-            let Some(records) = read(&self.cache, self.trees, self.settings, &held) else {
-                return false;
-            };
-            let Some(holding) = self.ledger.holding(records) else {
-                return false;
-            };
-            let wanted: FxHashSet<&str> = window.iter().copied().collect();
-            if !each(&holding, &|folder| wanted.contains(folder)) {
-                return false;
-            }
+            out.push((window, held));
         }
-        true
+        out
     }
 }
 

@@ -120,12 +120,13 @@ pub fn claims(
 ///
 /// One function of about a hundred lines because its steps (count the new folders, read the
 /// kept parts, write the months back) share the keys worked out at its start.
-pub(super) fn by_parts<'l, G, E: std::fmt::Display>(
+pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     store: &Store,
     commit: &str,
     ledger: &'l Ledger,
     month_key: impl Fn(&str, &str) -> String + Sync,
-    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>,
+    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
+    + Sync,
     encode: fn(&G, &mut Vec<u8>),
     decode: fn(&[u8]) -> Option<G>,
 ) -> Result<Option<Vec<G>>, Error> {

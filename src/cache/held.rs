@@ -9,7 +9,7 @@
 //! parsed again) a window at a time, and put beside the quick load's own records
 //! ([`Ledger::holding`]): the same ledger the report's driver already counts the folders a
 //! quick load read in full from, so a part counted here is the part a full load counts.
-//! Each window is counted and dropped before the next is decoded.
+//! Each window is counted and dropped while the next is decoded: two are held at a time.
 
 use std::collections::HashMap;
 

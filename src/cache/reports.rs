@@ -200,24 +200,11 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     }
     // Summarised folders whose parts are not kept are counted held in full, a window at a
     // time, from their cache entries (see `held`), rather than from a full load.
-    let mut held: Vec<(&str, G)> = Vec::new();
+    let mut held = Vec::new();
     if !absent.is_empty() {
-        let counted = |l: &Ledger, wanted: &(dyn Fn(&str) -> bool + Sync)| {
-            let Ok(parts) = count(l, wanted) else {
-                return false;
-            };
-            for (folder, groups) in parts {
-                if let Ok(n) = absent.binary_search(&folder) {
-                    held.push((absent[n], groups));
-                }
-            }
-            true
-        };
-        let Some(holder) = super::held::Holder::new(store, commit, ledger, &trees)? else {
-            return Ok(None);
-        };
-        if !holder.each_window(&absent, &HashMap::new(), counted) {
-            return Ok(None);
+        match count_held(store, commit, ledger, &trees, &absent, &count)? {
+            Some(counted) => held = counted,
+            None => return Ok(None),
         }
     }
     // Each month with a folder counted now is written again: what was kept of its other
@@ -246,6 +233,41 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     parts.extend(held);
     parts.sort_by(|a, b| a.0.cmp(b.0));
     Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
+}
+
+/// The parts of the summarised day folders `absent` of `ledger` (quickly loaded at
+/// `commit`; in path order), each window of them held in full from the folder cache and
+/// counted by `count`; `None` when a window cannot be held or counted (a full load then
+/// says why).
+fn count_held<'l, G: Send, E>(
+    store: &Store,
+    commit: &str,
+    ledger: &'l Ledger,
+    trees: &HashMap<String, git2::Oid>,
+    absent: &[&'l str],
+    count: &(
+         impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
+         + Sync
+     ),
+) -> Result<Option<Vec<(&'l str, G)>>, Error> {
+    let Some(holder) = super::held::Holder::new(store, commit, ledger, trees)? else {
+        return Ok(None);
+    };
+    let mut held: Vec<(&str, G)> = Vec::new();
+    let counted = |l: &Ledger, wanted: &(dyn Fn(&str) -> bool + Sync)| {
+        let Ok(parts) = count(l, wanted) else {
+            return false;
+        };
+        for (folder, groups) in parts {
+            if let Ok(n) = absent.binary_search(&folder) {
+                held.push((absent[n], groups));
+            }
+        }
+        true
+    };
+    Ok(holder
+        .each_window(absent, &HashMap::new(), counted)
+        .then_some(held))
 }
 
 /// The correction targets each day folder of `ledger` may hold (those it holds, for a

@@ -119,7 +119,8 @@ pub fn claims(
 /// load says it exactly).
 ///
 /// One function of about a hundred lines because its steps (count the new folders, read the
-/// kept parts, write the months back) share the keys worked out at its start.
+/// kept parts, count the others held in windows, write the months back) share the keys
+/// worked out at its start.
 pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     store: &Store,
     commit: &str,
@@ -197,6 +198,14 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
                 None => absent.push(folder),
             }
         }
+        // Only the months written again below need what was kept of them.
+        let again: BTreeSet<&str> = absent
+            .iter()
+            .copied()
+            .chain(counted.iter().map(|(f, _)| *f))
+            .map(folder_of)
+            .collect();
+        kept.retain(|month, _| again.contains(month));
     }
     // Summarised folders whose parts are not kept are counted held in full, a window at a
     // time, from their cache entries (see `held`), rather than from a full load.
@@ -207,32 +216,62 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
             None => return Ok(None),
         }
     }
-    // Each month with a folder counted now is written again: what was kept of its other
-    // folders (when still current) and the new parts.
-    let mut fresh: BTreeMap<&str, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    // Encoded into one growing buffer and copied out at its size: grown part by part, each
-    // part's own buffer would be copied and faulted in at every doubling.
-    let mut scratch = Vec::new();
-    for (folder, groups) in counted.iter().chain(&held) {
-        if let Some(key) = part_key(folder) {
-            scratch.clear();
-            encode(groups, &mut scratch);
-            fresh
-                .entry(folder_of(folder))
-                .or_default()
-                .push((key, scratch.clone()));
-        }
-    }
-    for (month, new) in fresh {
-        let current: BTreeSet<String> = months[month].iter().filter_map(|f| part_key(f)).collect();
-        let old = kept.remove(month).unwrap_or_default();
-        cache.merge(&month_key(month), new, old, |k| current.contains(k));
-    }
+    write_back(
+        &cache,
+        &months,
+        counted.iter().chain(&held),
+        kept,
+        &part_key,
+        &month_key,
+        encode,
+    );
     cache.prune();
     parts.extend(counted);
     parts.extend(held);
     parts.sort_by(|a, b| a.0.cmp(b.0));
     Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
+}
+
+/// Writes again each month with a folder counted now (`new`): what was `kept` of its other
+/// folders (when still current: `months` lists each month's folders) and the new parts,
+/// encoded a month at a time (all at once, a journal's parts would be held twice). Each
+/// part is encoded into one growing buffer and copied out at its size: grown part by part,
+/// each part's own buffer would be copied and faulted in at every doubling.
+fn write_back<'a, G: 'a>(
+    cache: &PartCache,
+    months: &BTreeMap<&str, Vec<&str>>,
+    new: impl Iterator<Item = &'a (&'a str, G)>,
+    mut kept: HashMap<&str, Kept>,
+    part_key: &dyn Fn(&str) -> Option<String>,
+    month_key: &dyn Fn(&str) -> String,
+    encode: fn(&G, &mut Vec<u8>),
+) {
+    let mut by_month: BTreeMap<&str, Vec<&(&str, G)>> = BTreeMap::new();
+    for part in new {
+        by_month.entry(folder_of(part.0)).or_default().push(part);
+    }
+    let mut scratch = Vec::new();
+    for (month, parts) in by_month {
+        let mut fresh: Vec<(String, Vec<u8>)> = Vec::with_capacity(parts.len());
+        for (folder, groups) in parts {
+            if let Some(key) = part_key(folder) {
+                scratch.clear();
+                encode(groups, &mut scratch);
+                fresh.push((key, scratch.clone()));
+            }
+        }
+        if fresh.is_empty() {
+            continue;
+        }
+        let current: BTreeSet<String> = months
+            .get(month)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| part_key(f))
+            .collect();
+        let old = kept.remove(month).unwrap_or_default();
+        cache.merge(&month_key(month), fresh, old, |k| current.contains(k));
+    }
 }
 
 /// The parts of the summarised day folders `absent` of `ledger` (quickly loaded at

@@ -181,31 +181,20 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     let mut kept: HashMap<&str, Kept> = HashMap::new();
     let mut absent: Vec<&str> = Vec::new();
     if quick {
-        let read: Vec<(&str, Kept)> = months
-            .par_iter()
-            .map(|(month, _)| (*month, cache.get(&month_key(month))))
-            .collect();
-        kept = read.into_iter().collect();
-        for folder in &summarised {
-            let Some(key) = part_key(folder) else {
-                return Ok(None);
-            };
-            let stored = kept
-                .get(folder_of(folder))
-                .and_then(|parts| parts.iter().find(|(k, _)| *k == key));
-            match stored.and_then(|(_, bytes)| decode(bytes)) {
-                Some(groups) => parts.push((folder, groups)),
-                None => absent.push(folder),
-            }
+        let counted_in: BTreeSet<&str> = counted.iter().map(|(f, _)| folder_of(f)).collect();
+        let again = |month: &str| counted_in.contains(month);
+        match read_kept(
+            &cache,
+            &months,
+            &summarised,
+            &again,
+            &part_key,
+            &month_key,
+            decode,
+        ) {
+            Some(read) => (parts, absent, kept) = read,
+            None => return Ok(None),
         }
-        // Only the months written again below need what was kept of them.
-        let again: BTreeSet<&str> = absent
-            .iter()
-            .copied()
-            .chain(counted.iter().map(|(f, _)| *f))
-            .map(folder_of)
-            .collect();
-        kept.retain(|month, _| again.contains(month));
     }
     // Summarised folders whose parts are not kept are counted held in full, a window at a
     // time, from their cache entries (see `held`), rather than from a full load.
@@ -230,6 +219,56 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     parts.extend(held);
     parts.sort_by(|a, b| a.0.cmp(b.0));
     Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
+}
+
+/// The kept parts of the `summarised` folders of `months` (a month's folders by month), each
+/// month's file read and its parts decoded on all cores: the parts found, the folders
+/// whose part is not kept (in path order), and the bytes of the months written again after
+/// (a part missing, or `again` says so: a folder counted now), the others' freed as soon as
+/// they are decoded. `None` when a folder has no key (its tree is not listed).
+fn read_kept<'f, G: Send>(
+    cache: &PartCache,
+    months: &BTreeMap<&'f str, Vec<&'f str>>,
+    summarised: &BTreeSet<&str>,
+    again: &(dyn Fn(&str) -> bool + Sync),
+    part_key: &(dyn Fn(&str) -> Option<String> + Sync),
+    month_key: &(dyn Fn(&str) -> String + Sync),
+    decode: fn(&[u8]) -> Option<G>,
+) -> Option<Found<'f, G>> {
+    let read: Vec<Option<MonthRead<G>>> = months
+        .par_iter()
+        .map(|(month, folders)| {
+            let bytes = cache.get(&month_key(month));
+            let decoded: Vec<(&str, Option<G>)> = folders
+                .iter()
+                .filter(|f| summarised.contains(*f))
+                .map(|folder| {
+                    let key = part_key(folder)?;
+                    let stored = bytes.iter().find(|(k, _)| *k == key);
+                    Some((*folder, stored.and_then(|(_, b)| decode(b))))
+                })
+                .collect::<Option<_>>()?;
+            let keep = again(month) || decoded.iter().any(|d| d.1.is_none());
+            Some((*month, decoded, if keep { bytes } else { Vec::new() }))
+        })
+        .collect();
+    let mut parts = Vec::new();
+    let mut absent = Vec::new();
+    let mut kept = HashMap::new();
+    for read in read {
+        let (month, decoded, bytes) = read?;
+        for (folder, groups) in decoded {
+            match groups {
+                Some(groups) => parts.push((folder, groups)),
+                None => absent.push(folder),
+            }
+        }
+        if !bytes.is_empty() {
+            kept.insert(month, bytes);
+        }
+    }
+    absent.sort_unstable();
+    Some((parts, absent, kept))
 }
 
 /// Writes again each month with a folder counted now (`new`): what was `kept` of its other
@@ -346,6 +385,14 @@ fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
 
 /// The parts kept in one file: (part key, bytes).
 type Kept = Vec<(String, Vec<u8>)>;
+
+/// What [`read_kept`] found: the parts of the folders, the folders without one, and the
+/// bytes of the months written again.
+type Found<'f, G> = (Vec<(&'f str, G)>, Vec<&'f str>, HashMap<&'f str, Kept>);
+
+/// One month's file as [`read_kept`] read it: the month, each summarised folder's part
+/// (if kept), and the file's parts when the month is written again.
+type MonthRead<'f, G> = (&'f str, Vec<(&'f str, Option<G>)>, Kept);
 
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
 fn folder_of(path: &str) -> &str {

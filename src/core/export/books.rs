@@ -601,6 +601,37 @@ mod tests {
         loaded.ledger
     }
 
+    #[test]
+    fn books_from_parts_in_any_order_are_the_books_rendered_whole() {
+        use super::super::{Dialect, folder_parts, from_parts, journal};
+        use super::super::{beancount, parts::Syntax};
+        let l = ledger();
+        let q = Query::default();
+        for (syntax, whole) in [
+            (
+                Syntax::Journal,
+                journal(&l, &q, "c0ffee", Dialect::Hledger, true).unwrap(),
+            ),
+            (
+                Syntax::Beancount,
+                beancount(&l, &q, "c0ffee", true).unwrap(),
+            ),
+        ] {
+            let mut parts: Vec<_> = folder_parts(&l, &q, syntax, true, |_| true)
+                .unwrap()
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect();
+            assert_eq!(parts.len(), 2);
+            let assembled =
+                |parts: &[_]| from_parts(&l, &q, "c0ffee", Dialect::Hledger, syntax, parts);
+            // In path order the parts are taken as they are; out of order they are sorted.
+            assert_eq!(assembled(&parts).as_deref(), Some(whole.as_str()));
+            parts.reverse();
+            assert_eq!(assembled(&parts).as_deref(), Some(whole.as_str()));
+        }
+    }
+
     fn lines(e: &Entry) -> Vec<String> {
         e.postings
             .iter()

@@ -151,6 +151,30 @@ pub struct Books<'a> {
     pub title: &'a str,
 }
 
+/// Each entry of `p`: its date, and where its text starts and ends in the part's text.
+fn slices(p: &Part) -> Vec<(NaiveDate, usize, usize)> {
+    let ends = p
+        .marks
+        .iter()
+        .skip(1)
+        .map(|m| m.start)
+        .chain([p.text.len()]);
+    p.marks
+        .iter()
+        .zip(ends)
+        .map(|(m, end)| (m.date, m.start, end))
+        .collect()
+}
+
+/// Each entry of `p`: its date, its record's id and its text.
+fn entries(p: &Part) -> Vec<(NaiveDate, &str, &str)> {
+    p.marks
+        .iter()
+        .zip(slices(p))
+        .map(|(m, (_, start, end))| (m.date, m.code.as_str(), &p.text[start..end]))
+        .collect()
+}
+
 /// The journal of the contributions' `parts` (in path order) and the other `records`
 /// (payouts and payments, in order): the same text as rendering all the entries at once,
 /// or `None` when the parts cannot be put together (hours written with other places than
@@ -198,31 +222,28 @@ pub fn assemble(parts: &[Part], records: &[Entry], books: &Books<'_>) -> Option<
     }
     // Every entry's text, in the books' order: contributions by (date, id), each before the
     // payouts and payments of its day.
-    let slices = |p: &'_ Part| -> Vec<(NaiveDate, usize, usize)> {
-        let ends = p
-            .marks
-            .iter()
-            .skip(1)
-            .map(|m| m.start)
-            .chain([p.text.len()]);
-        p.marks
-            .iter()
-            .zip(ends)
-            .map(|(m, end)| (m.date, m.start, end))
-            .collect()
-    };
-    let mut texts: Vec<(NaiveDate, &str, &str)> = Vec::new();
-    for p in parts {
-        for (m, (_, start, end)) in p.marks.iter().zip(slices(p)) {
-            texts.push((m.date, m.code.as_str(), &p.text[start..end]));
+    // Parts of day folders in path order are in that order already: their entries are
+    // then taken part by part as they are written (a list of a million entries would
+    // double what the books hold), and listed and sorted only when they are not.
+    let mut last: Option<(NaiveDate, &str)> = None;
+    let sorted = parts.iter().flat_map(|p| &p.marks).all(|m| {
+        let key = (m.date, m.code.as_str());
+        let after = last.is_none_or(|l| l <= key);
+        last = Some(key);
+        after
+    });
+    let mut listed: Vec<(NaiveDate, &str, &str)> = Vec::new();
+    if !sorted {
+        listed = parts.iter().flat_map(entries).collect();
+        listed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    }
+    let in_order = || -> Box<dyn Iterator<Item = (NaiveDate, &str, &str)> + '_> {
+        if sorted {
+            Box::new(parts.iter().flat_map(entries))
+        } else {
+            Box::new(listed.iter().copied())
         }
-    }
-    if !texts
-        .windows(2)
-        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1))
-    {
-        texts.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    }
+    };
     let size: usize = all().map(|p| p.text.len()).sum();
     let mut out = String::with_capacity(books.header.len() + size + 64 * accounts.len());
     out.push_str(books.header);
@@ -242,15 +263,16 @@ pub fn assemble(parts: &[Part], records: &[Entry], books: &Books<'_>) -> Option<
             journal::declare(&mut out, &places, books.dialect, &commodities, &names, tags);
         }
         Syntax::Beancount => {
-            let first = texts
-                .iter()
+            let first = in_order()
+                .next()
                 .map(|t| t.0)
+                .into_iter()
                 .chain(rest.marks.iter().map(|m| m.date))
                 .min();
             journal::bean_declare(&mut out, books.title, &commodities, &accounts, first);
         }
     }
-    let mut contributions = texts.iter().peekable();
+    let mut contributions = in_order().peekable();
     for (date, start, end) in slices(&rest) {
         while let Some((_, _, text)) = contributions.next_if(|t| t.0 <= date) {
             out.push_str(text);

@@ -593,6 +593,11 @@ pub fn claims_by_folder<'l>(
             Ok(())
         },
     )?;
+    // Every folder counted has its part, if only an empty one: a folder without a claim of
+    // the projects asked is then kept as such, not counted again by every report.
+    for (_, folder) in places.values() {
+        folders.entry(folder).or_default();
+    }
     let mut folders: Vec<_> = folders.into_iter().collect();
     folders.sort_unstable_by(|a, b| a.0.cmp(b.0));
     Ok(folders

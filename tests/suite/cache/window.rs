@@ -147,6 +147,72 @@ fn a_summarised_folder_whose_entry_is_gone_is_counted_from_a_full_load() {
     assert_eq!(run_windowed(&s, &dir, "3", q), reference);
 }
 
+#[test]
+fn a_day_folder_without_a_record_of_the_projects_asked_keeps_an_empty_part() {
+    for q in [
+        &["report", "claims", "-p", "drone", "--at", "HEAD"] as &[&str],
+        &["report", "contributions", "-p", "drone", "--at", "HEAD"],
+        &["export", "hledger", "-p", "drone", "--at", "HEAD"],
+        &["export", "valueflows", "-p", "drone", "--at", "HEAD"],
+    ] {
+        assert_an_empty_part_is_kept(q);
+    }
+}
+
+/// Asks `q` (of project drone), then takes away a day folder with no drone record (its
+/// cache entry and its blobs), and asks again: answered from the parts kept by the first.
+fn assert_an_empty_part_is_kept(q: &[&str]) {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let mut args = vec!["--no-cache"];
+    args.extend_from_slice(q);
+    let reference = run(&s, &dir, &args);
+    assert_eq!(reference.0, 0, "{reference:?}");
+    assert_eq!(run(&s, &dir, q), reference, "{q:?}");
+    // A day folder none of whose records is drone's (and that no correction names): its
+    // entry and its records' blobs are gone, so it can be neither held nor read again.
+    let day = "contributions/2026/03/23";
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(day))
+        .unwrap()
+        .flatten()
+        .map(|f| f.path())
+        .collect();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(!text.contains("project = \"drone\""), "{text}");
+        let blob = s.git(
+            &dir,
+            &[
+                "rev-parse",
+                &format!("HEAD:{day}/{}", f.file_name().unwrap().to_str().unwrap()),
+            ],
+        );
+        let blob = blob.trim();
+        std::fs::remove_file(dir.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    }
+    let id = files[0].file_stem().unwrap().to_str().unwrap().to_owned();
+    let mut gone = 0;
+    for shard in std::fs::read_dir(cache_dir(&dir)).unwrap().flatten() {
+        if shard.file_name().len() != 2 {
+            continue;
+        }
+        for entry in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            if bytes.windows(id.len()).any(|w| w == id.as_bytes()) {
+                std::fs::remove_file(entry.path()).unwrap();
+                gone += 1;
+            }
+        }
+    }
+    assert_eq!(gone, 1, "the folder's entry");
+    let (code, _, err) = run(&s, &dir, &args);
+    assert_ne!(code, 0, "without the cache the records are needed");
+    assert!(err.contains("blob") || err.contains("object"), "{err}");
+    // The answer is put together from the parts the first one kept, the folder's empty.
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    assert_eq!(run(&s, &dir, q), reference, "{q:?}");
+}
+
 /// The folder entries in the cache (files in its two-hex-digit shards).
 fn entries(dir: &Path) -> usize {
     let Ok(shards) = std::fs::read_dir(cache_dir(dir)) else {

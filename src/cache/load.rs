@@ -251,12 +251,8 @@ fn fill_index(
     let Some(settings) = network else {
         return Ok(false);
     };
-    let keys: Vec<Key> = days
-        .iter()
-        .filter_map(|(folder, tree)| Key::of_day(folder, *tree, settings))
-        .collect();
-    let network = store.network_bytes(&Handle::Blob(settings))?;
-    super::window::fill_folders(store, cache, &keys, &keys, &network, MANY_MISSED)
+    let filled = super::window::fill_days(store, cache, &days, settings, MANY_MISSED)?;
+    Ok(filled.is_some())
 }
 
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,

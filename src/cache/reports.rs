@@ -352,35 +352,50 @@ fn count_held<'l, G: Send, E>(
 /// folder read in full; for a summarised folder, every target whose hash one of its records
 /// has: never fewer than the true ones).
 fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
+    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (target, folders) in target_holders(ledger) {
+        for folder in folders {
+            named.entry(folder).or_default().insert(target);
+        }
+    }
+    named
+}
+
+/// For each record a correction of `ledger` names, every day folder that may hold it: the
+/// folder of the record when the ledger holds it in full, and each summarised folder one of
+/// whose records has its id's hash (never fewer than the true one; more only on a hash
+/// collision, which costs a miss, never a wrong part).
+pub(super) fn target_holders(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
     let targets: FxHashSet<&str> = ledger
         .contributions
         .iter()
         .flat_map(|c| c.reverses().into_iter().chain(c.supersedes()))
         .map(|t| t.value.as_str())
         .collect();
-    let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    if !targets.is_empty() {
-        for t in &targets {
-            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
-                named
-                    .entry(day_folder_of(ledger.path(file)))
-                    .or_default()
-                    .insert(t);
-            }
+    let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    if targets.is_empty() {
+        return holders;
+    }
+    for t in &targets {
+        if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
+            holders
+                .entry(t)
+                .or_default()
+                .insert(day_folder_of(ledger.path(file)));
         }
-        let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
-        for t in &targets {
-            by_hash.entry(id_hash(t)).or_default().push(t);
-        }
-        for (path, s) in &ledger.elsewhere.folders {
-            for h in &s.ids {
-                if let Some(ts) = by_hash.get(h) {
-                    named.entry(path.as_str()).or_default().extend(ts);
-                }
+    }
+    let mut by_hash: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
+    for t in &targets {
+        by_hash.entry(id_hash(t)).or_default().push(t);
+    }
+    for (path, s) in &ledger.elsewhere.folders {
+        for h in &s.ids {
+            for t in by_hash.get(h).into_iter().flatten() {
+                holders.entry(t).or_default().insert(path.as_str());
             }
         }
     }
-    named
+    holders
 }
 
 /// The parts kept in one file: (part key, bytes).

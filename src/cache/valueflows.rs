@@ -32,11 +32,11 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::held::Holder;
+use super::reports::target_holders;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
-use crate::core::ledger::{Ledger, RecordType};
+use crate::core::ledger::Ledger;
 use crate::core::report::{Query, day_folder_of, folder_runs};
-use crate::core::summary::id_hash;
 use crate::core::valueflows::{self, Document, Part, Shared, Unit};
 use crate::store::{Store, StoreError};
 
@@ -89,7 +89,12 @@ pub fn export(
         Some(_) => Some(store.contribution_trees(commit)?),
         None => None,
     };
-    let folders = trees.as_ref().and_then(|(_, trees)| folders(ledger, trees));
+    // Which folders may hold each record a correction names: worked out once, for the
+    // parts' keys and for what is held beside a folder.
+    let holders = target_holders(ledger);
+    let folders = trees
+        .as_ref()
+        .and_then(|(_, trees)| folders(ledger, &holders, trees));
     let (Some(cache), Some((context, days)), Some(folders)) = (cache, &trees, folders) else {
         // No cache, or folders that are not the usual day folders: rendered whole.
         if quick {
@@ -102,7 +107,7 @@ pub fn export(
     // Summarised folders whose parts are not kept are held in full, with the folders that
     // may hold the records their corrections name.
     let holder = Holder::new(store, commit, ledger, days)?;
-    let beside = target_folders(ledger);
+    let beside = target_folders(ledger, &holders);
     let hold = holder.as_ref().map(|h| (h, &beside));
     // Loaded on the first folder that needs it, with its own maps and runs.
     let loaded: OnceCell<Ledger> = OnceCell::new();
@@ -225,6 +230,9 @@ fn write_months<'w, W: Write + ?Sized>(
     Ok(())
 }
 
+/// For each record a correction names, the day folders that may hold it.
+type Holders<'l> = HashMap<&'l str, BTreeSet<&'l str>>;
+
 /// The ledger loaded in full, with its folders' runs and its maps.
 struct Whole<'w> {
     ledger: &'w Ledger,
@@ -337,7 +345,11 @@ fn render<'w>(
 /// `None` when a folder with contributions is not a day folder git lists under
 /// `contributions/<yyyy>/<mm>/<dd>` (the document is then rendered whole, in the ledger's
 /// order, which the parts could not be sure to keep).
-fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option<Vec<Folder<'l>>> {
+fn folders<'l>(
+    ledger: &'l Ledger,
+    holders: &'l Holders<'l>,
+    trees: &HashMap<String, git2::Oid>,
+) -> Option<Vec<Folder<'l>>> {
     let summarised: BTreeSet<&str> = ledger
         .elsewhere
         .folders
@@ -372,7 +384,7 @@ fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option
         }
         folder.run = Some(run);
     }
-    let targets = targets(ledger, trees);
+    let targets = targets(ledger, holders, trees);
     let mut out = Vec::with_capacity(order.len());
     for (_, mut folder) in order {
         let tree = trees.get(folder.path)?;
@@ -390,17 +402,18 @@ fn folders<'l>(ledger: &'l Ledger, trees: &HashMap<String, git2::Oid>) -> Option
 /// target with the path and tree id of every folder that may hold it (sorted).
 fn targets<'l>(
     ledger: &'l Ledger,
+    holders: &'l Holders<'l>,
     trees: &HashMap<String, git2::Oid>,
 ) -> HashMap<&'l str, BTreeSet<String>> {
     let mut out: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    for (folder, t, places) in places(ledger) {
+    for (folder, t, places) in places(ledger, holders) {
         let names = out.entry(folder).or_default();
         if places.is_empty() {
             names.insert(format!("{t} nowhere"));
         }
         for p in places {
             let tree = trees
-                .get(p)
+                .get(*p)
                 .map_or_else(|| "-".to_owned(), ToString::to_string);
             names.insert(format!("{t} in {p} {tree}"));
         }
@@ -410,54 +423,31 @@ fn targets<'l>(
 
 /// For each day folder holding corrections, the other folders that may hold the records
 /// they name (held beside it when it is held in full: see `render`).
-fn target_folders(ledger: &Ledger) -> HashMap<&str, Vec<&str>> {
+fn target_folders<'l>(
+    ledger: &'l Ledger,
+    holders: &'l Holders<'l>,
+) -> HashMap<&'l str, Vec<&'l str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (folder, _, places) in places(ledger) {
+    for (folder, _, places) in places(ledger, holders) {
         out.entry(folder)
             .or_default()
-            .extend(places.into_iter().filter(|p| *p != folder));
+            .extend(places.iter().copied().filter(|p| *p != folder));
     }
     out
 }
 
 /// Each correction of `ledger`: its day folder, the id it names, and every day folder that
-/// may hold that record (a summarised folder one of whose records has the id's hash, or the
-/// folder of the record held in full).
-fn places(ledger: &Ledger) -> Vec<(&str, &str, BTreeSet<&str>)> {
-    let corrections: Vec<(&str, &str)> = ledger
-        .contributions
-        .iter()
-        .filter_map(|c| {
-            let t = c.reverses().or(c.supersedes())?;
-            Some((day_folder_of(ledger.path(c.file)), t.value.as_str()))
-        })
-        .collect();
-    if corrections.is_empty() {
-        return Vec::new();
-    }
-    let mut by_hash: HashMap<u64, Vec<&str>> = HashMap::new();
-    for (_, t) in &corrections {
-        by_hash.entry(id_hash(t)).or_default().push(t);
-    }
-    // The summarised folders that may hold each target.
-    let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    for (path, s) in &ledger.elsewhere.folders {
-        for h in &s.ids {
-            for t in by_hash.get(h).into_iter().flatten() {
-                holders.entry(t).or_default().insert(path.as_str());
-            }
-        }
-    }
-    corrections
-        .into_iter()
-        .map(|(folder, t)| {
-            let mut places: BTreeSet<&str> = holders.get(t).cloned().unwrap_or_default();
-            if let Some(file) = ledger.index.file(RecordType::Contribution, t) {
-                places.insert(day_folder_of(ledger.path(file)));
-            }
-            (folder, t, places)
-        })
-        .collect()
+/// may hold that record (its `holders`, see [`target_holders`]).
+fn places<'l>(
+    ledger: &'l Ledger,
+    holders: &'l Holders<'l>,
+) -> impl Iterator<Item = (&'l str, &'l str, &'l BTreeSet<&'l str>)> {
+    static NOWHERE: BTreeSet<&str> = BTreeSet::new();
+    ledger.contributions.iter().filter_map(move |c| {
+        let t = c.reverses().or(c.supersedes())?.value.as_str();
+        let folder = day_folder_of(ledger.path(c.file));
+        Some((folder, t, holders.get(t).unwrap_or(&NOWHERE)))
+    })
 }
 
 /// The month folder of a day folder (`contributions/2026/03` of `contributions/2026/03/05`).

@@ -47,18 +47,32 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
     let Some((days, settings)) = list_days(store, rev)? else {
         return Ok(false);
     };
+    let Some(keys) = fill_days(store, cache, &days, settings, 1)? else {
+        return Ok(false);
+    };
+    // Once, at the end: entries of this revision stay, others go once a week old.
+    let keep = keys.iter().map(|k| cache.entry_path(k)).collect();
+    cache.prune(&keep, PRUNE_AFTER);
+    Ok(true)
+}
+
+/// Fills `cache` with those of the day folders `days` (path and tree id, read under the
+/// `ovn.toml` blob `settings`) it lacks, as [`fill_folders`] does; their keys when it did,
+/// `None` when it did nothing.
+pub(crate) fn fill_days(
+    store: &Store,
+    cache: &FolderCache,
+    days: &[(String, Oid)],
+    settings: Oid,
+    at_least: usize,
+) -> Result<Option<Vec<Key>>, StoreError> {
     let keys: Vec<Key> = days
         .iter()
         .filter_map(|(path, tree)| Key::of_day(path, *tree, settings))
         .collect();
     let network = store.network_bytes(&Handle::Blob(settings))?;
-    if !fill_folders(store, cache, &keys, &keys, &network, 1)? {
-        return Ok(false);
-    }
-    // Once, at the end: entries of this revision stay, others go once a week old.
-    let keep = keys.iter().map(|k| cache.entry_path(k)).collect();
-    cache.prune(&keep, PRUNE_AFTER);
-    Ok(true)
+    let filled = fill_folders(store, cache, &keys, &keys, &network, at_least)?;
+    Ok(filled.then_some(keys))
 }
 
 /// Fills `cache` with those of the day folders `wanted` it lacks and git has as trees (a

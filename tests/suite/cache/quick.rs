@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Sandbox, cache_dir, fablab_repo, run, write_files};
+use crate::common::{self, Sandbox, cache_dir, fablab_repo, lose_blob, run, write_files};
 
 /// The questions asked after each commit.
 const QUESTIONS: &[&[&str]] = &[
@@ -170,17 +170,11 @@ fn a_new_commit_is_answered_from_summaries_like_no_cache() {
     // The check and the reports really come from summaries and kept parts: with a record
     // of an old lab folder gone from the object database, a full load cannot read the
     // ledger any more, and the quick answers are still the same.
-    let blob = s.git(
+    lose_blob(
+        &s,
         &dir,
-        &[
-            "rev-parse",
-            "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
-        ],
+        "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
     );
-    let blob = blob.trim();
-    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
-    assert!(object.is_file(), "the test ledger's objects are loose");
-    std::fs::remove_file(&object).unwrap();
     let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
     assert_ne!(code, 0, "without the cache the record is needed");
     assert!(err.contains("blob"), "{err}");

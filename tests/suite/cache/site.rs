@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::common::{Sandbox, cache_dir, fablab_repo, run, write_files};
+use crate::common::{Sandbox, cache_dir, fablab_repo, lose_blob, run, write_files};
 
 /// The page `ovn site` writes (and its exit code and output), into a folder of its own.
 fn site(s: &Sandbox, dir: &Path, extra: &[&str]) -> (i32, String, String, String) {
@@ -153,17 +153,11 @@ fn the_site_from_kept_parts_is_the_site_without_the_cache_after_every_change() {
     write_files(&dir, &[(&path, &text)]);
     commit(&s, &dir, "more work");
     let want = like_no_cache(&s, &dir, "before the record is lost");
-    let blob = s.git(
+    lose_blob(
+        &s,
         &dir,
-        &[
-            "rev-parse",
-            "HEAD:contributions/2026/03/21/01km6v2300wppns1vc372wvz3n.toml",
-        ],
+        "HEAD:contributions/2026/03/21/01km6v2300wppns1vc372wvz3n.toml",
     );
-    let blob = blob.trim();
-    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
-    assert!(object.is_file(), "the test ledger's objects are loose");
-    std::fs::remove_file(&object).unwrap();
     let (code, _, err, _) = site(&s, &dir, &["--no-cache"]);
     assert_ne!(code, 0, "without the cache the record is needed");
     assert!(err.contains("blob"), "{err}");

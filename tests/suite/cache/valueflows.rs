@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Sandbox, cache_entries, fablab_repo, run, write_files};
+use crate::common::{self, Sandbox, cache_entries, fablab_repo, lose_blob, run, write_files};
 
 /// The exports asked after each change.
 const QUESTIONS: &[&[&str]] = &[
@@ -218,18 +218,11 @@ fn after_a_commit_only_the_changed_month_is_kept_again() {
     );
     // An old record gone from the object database: the export reads its folder from the
     // summaries and the kept parts, not from git.
-    let blob = s.git(
+    let (object, kept) = lose_blob(
+        &s,
         &dir,
-        &[
-            "rev-parse",
-            "HEAD:contributions/2026/03/25/01kmh4mz00en35sj7h3fp0ee38.toml",
-        ],
+        "HEAD:contributions/2026/03/25/01kmh4mz00en35sj7h3fp0ee38.toml",
     );
-    let blob = blob.trim();
-    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
-    assert!(object.is_file(), "the test ledger's objects are loose");
-    let kept = std::fs::read(&object).unwrap();
-    std::fs::remove_file(&object).unwrap();
     let (code, _, err) = run(&s, &dir, &["--no-cache", "export", "valueflows"]);
     assert_ne!(code, 0, "without the cache the record is needed");
     assert!(err.contains("blob"), "{err}");

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::common::{Sandbox, cache_dir, fablab_repo, run, write_files};
+use crate::common::{Sandbox, cache_dir, fablab_repo, lose_blob, run, write_files};
 
 /// The questions a cold cache is filled a window at a time for.
 const QUESTIONS: &[&[&str]] = &[
@@ -180,15 +180,8 @@ fn assert_an_empty_part_is_kept(q: &[&str]) {
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         assert!(!text.contains("project = \"drone\""), "{text}");
-        let blob = s.git(
-            &dir,
-            &[
-                "rev-parse",
-                &format!("HEAD:{day}/{}", f.file_name().unwrap().to_str().unwrap()),
-            ],
-        );
-        let blob = blob.trim();
-        std::fs::remove_file(dir.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+        let spec = format!("HEAD:{day}/{}", f.file_name().unwrap().to_str().unwrap());
+        lose_blob(&s, &dir, &spec);
     }
     let id = files[0].file_stem().unwrap().to_str().unwrap().to_owned();
     let mut gone = 0;
@@ -282,17 +275,11 @@ fn after_a_cold_windowed_read_the_records_are_not_read_again() {
     // A record gone from the object database: a full load cannot read the ledger any
     // more, and the check (its remembered answer dropped) still answers from the cache
     // the windows filled.
-    let blob = s.git(
+    lose_blob(
+        &s,
         &dir,
-        &[
-            "rev-parse",
-            "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
-        ],
+        "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
     );
-    let blob = blob.trim();
-    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
-    assert!(object.is_file(), "the test ledger's objects are loose");
-    std::fs::remove_file(&object).unwrap();
     let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
     assert_ne!(code, 0, "without the cache the record is needed");
     assert!(err.contains("blob"), "{err}");

@@ -222,6 +222,19 @@ pub fn ssh_key(s: &Sandbox, name: &str) -> (PathBuf, String) {
     (path, public.trim().to_owned())
 }
 
+/// Takes the blob `spec` names (`HEAD:contributions/...`) out of `dir`'s object database,
+/// as a lost object would be, so that only a cache can still answer for its record: where
+/// it was and its bytes, to put it back. The test ledgers' objects are loose.
+pub fn lose_blob(s: &Sandbox, dir: &Path, spec: &str) -> (PathBuf, Vec<u8>) {
+    let blob = s.git(dir, &["rev-parse", spec]);
+    let blob = blob.trim();
+    let object = dir.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    assert!(object.is_file(), "the test ledger's objects are loose");
+    let bytes = std::fs::read(&object).unwrap();
+    std::fs::remove_file(&object).unwrap();
+    (object, bytes)
+}
+
 /// The repository's cache folder.
 pub fn cache_dir(dir: &Path) -> PathBuf {
     dir.join(".git/ovn/cache")

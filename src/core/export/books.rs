@@ -721,7 +721,9 @@ mod tests {
                 assert_eq!(joined.as_deref(), Some(whole.as_str()));
                 if hours {
                     let mut other = parts.clone();
-                    other[0].hours = Some(3);
+                    let mut first = other[0].unpack().unwrap();
+                    first.hours = Some(3);
+                    other[0] = super::super::parts::Packed::new(&first);
                     assert_eq!(from_parts(&l, &q, "c0ffee", dialect, syntax, &other), None);
                 }
             }

@@ -211,7 +211,7 @@ pub fn folder_parts<'l>(
     syntax: parts::Syntax,
     hours: bool,
     wanted: impl Fn(&str) -> bool + Sync,
-) -> Result<Vec<(&'l str, parts::Part)>, ExportError> {
+) -> Result<Vec<(&'l str, parts::Packed)>, ExportError> {
     use rayon::prelude::*;
     let folders = books::contributions_by_folder(ledger, query, &settings(ledger), hours, wanted)?;
     let places = folders
@@ -226,7 +226,7 @@ pub fn folder_parts<'l>(
         .map(|(folder, range, entries)| {
             let mut part = parts::part(&entries, syntax, mu, places);
             part.prices = super::fx::prices_of(ledger, &ledger.contributions[range], &corrected);
-            (folder, part)
+            (folder, parts::Packed::new(&part))
         })
         .collect())
 }
@@ -241,7 +241,7 @@ pub fn from_parts(
     commit: &str,
     dialect: Dialect,
     syntax: parts::Syntax,
-    folders: &[parts::Part],
+    folders: &[parts::Packed],
 ) -> Option<String> {
     let records = books::record_entries(ledger, query, &settings(ledger));
     let books = parts::Books {

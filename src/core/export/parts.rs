@@ -25,9 +25,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use super::books::{Commodity, Entry};
 use super::journal::{self, Dialect, Names, Places};
+use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::fx::{self, Price};
 
 /// Which text a part holds: hledger and ledger-cli write transactions alike (they differ
@@ -151,101 +153,328 @@ pub struct Books<'a> {
     pub title: &'a str,
 }
 
-/// Each entry of `p`: its date, and where its text starts and ends in the part's text.
-fn slices(p: &Part) -> Vec<(NaiveDate, usize, usize)> {
-    let ends = p
-        .marks
-        .iter()
-        .skip(1)
-        .map(|m| m.start)
-        .chain([p.text.len()]);
-    p.marks
+/// A [`Part`] as the bytes the part cache keeps. The books hold every day folder's part
+/// until they are assembled, and held this way a part costs its bytes, not an allocation per
+/// entry (at a million contributions about half the memory); each is read through a
+/// [`View`] when the assembly needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packed(Vec<u8>);
+
+impl Packed {
+    /// `part`, packed.
+    pub fn new(part: &Part) -> Packed {
+        let mut out = Vec::with_capacity(part.text.len() + 24 * part.marks.len() + 64);
+        encode(part, &mut out);
+        Packed(out)
+    }
+
+    /// Bytes read back (from the part cache): `None` unless they are a whole part.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Packed> {
+        view(bytes)?;
+        Some(Packed(bytes.to_vec()))
+    }
+
+    /// The bytes (what the part cache keeps).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The part again, owned (for tests that change one).
+    #[cfg(test)]
+    pub(crate) fn unpack(&self) -> Option<Part> {
+        let v = view(&self.0)?;
+        Some(Part {
+            text: v.text.to_owned(),
+            marks: v
+                .marks
+                .iter()
+                .map(|&(date, code, start)| Mark {
+                    date,
+                    code: code.to_owned(),
+                    start,
+                })
+                .collect(),
+            accounts: v
+                .accounts
+                .iter()
+                .map(|(a, s)| (a.to_string(), s.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+            commodities: v.commodities.into_iter().collect(),
+            tags: v.tags.iter().map(|t| t.to_string()).collect(),
+            components: v
+                .components
+                .iter()
+                .map(|(c, id)| (c.to_string(), id.to_string()))
+                .collect(),
+            clash: v.clash,
+            scale: v.scale,
+            hours: v.hours,
+            prices: v.prices.into_iter().collect(),
+        })
+    }
+}
+
+/// Writes `part` as [`view`] reads it.
+fn encode(part: &Part, out: &mut Vec<u8>) {
+    put_str(out, &part.text);
+    put_u64(out, part.marks.len() as u64);
+    for m in &part.marks {
+        put_u64(out, u64::from(m.date.to_epoch_days().cast_unsigned()));
+        put_str(out, &m.code);
+        put_u64(out, m.start as u64);
+    }
+    put_u64(out, part.accounts.len() as u64);
+    for (a, symbols) in &part.accounts {
+        put_str(out, a);
+        put_u64(out, symbols.len() as u64);
+        for s in symbols {
+            put_str(out, s);
+        }
+    }
+    put_u64(out, part.commodities.len() as u64);
+    for c in &part.commodities {
+        match c {
+            Commodity::Money(c) => {
+                put_u64(out, 0);
+                put_str(out, c);
+            }
+            Commodity::Hours => put_u64(out, 1),
+        }
+    }
+    put_u64(out, part.tags.len() as u64);
+    for t in &part.tags {
+        put_str(out, t);
+    }
+    put_u64(out, part.components.len() as u64);
+    for (c, id) in &part.components {
+        put_str(out, c);
+        put_str(out, id);
+    }
+    put_u64(out, u64::from(part.clash));
+    put_u64(out, u64::from(part.scale));
+    put_u64(out, part.hours.map_or(0, |h| u64::from(h) + 1));
+    put_u64(out, part.prices.len() as u64);
+    for (date, from, rate, to) in &part.prices {
+        put_u64(out, u64::from(date.to_epoch_days().cast_unsigned()));
+        put_str(out, from);
+        out.extend_from_slice(&rate.serialize());
+        put_str(out, to);
+    }
+}
+
+/// A packed part read in place: its strings borrowed from the bytes, so reading one again
+/// is cheap.
+struct View<'a> {
+    text: &'a str,
+    /// Each entry's date, record id and where its text starts.
+    marks: Vec<(NaiveDate, &'a str, usize)>,
+    accounts: Vec<(&'a str, Vec<&'a str>)>,
+    commodities: Vec<Commodity>,
+    tags: Vec<&'a str>,
+    components: Vec<(&'a str, &'a str)>,
+    clash: bool,
+    scale: u32,
+    hours: Option<u32>,
+    prices: Vec<Price>,
+}
+
+/// Reads what [`encode`] wrote; `None` unless it is all there and holds together (the marks
+/// in order, inside the text, each where a character starts).
+fn view(mut input: &[u8]) -> Option<View<'_>> {
+    let input = &mut input;
+    let text = get_str(input)?;
+    let n = get_u64(input)?;
+    // Bounded by the bytes: every mark takes at least three.
+    let mut marks = Vec::with_capacity(usize::try_from(n).ok()?.min(input.len() / 3));
+    for _ in 0..n {
+        let date = date(input)?;
+        let code = get_str(input)?;
+        let start = usize::try_from(get_u64(input)?).ok()?;
+        if !text.is_char_boundary(start)
+            || marks.last().is_some_and(|m: &(_, _, usize)| m.2 > start)
+        {
+            return None;
+        }
+        marks.push((date, code, start));
+    }
+    let mut v = View {
+        text,
+        marks,
+        accounts: Vec::new(),
+        commodities: Vec::new(),
+        tags: Vec::new(),
+        components: Vec::new(),
+        clash: false,
+        scale: 0,
+        hours: None,
+        prices: Vec::new(),
+    };
+    for _ in 0..get_u64(input)? {
+        let a = get_str(input)?;
+        let mut symbols = Vec::new();
+        for _ in 0..get_u64(input)? {
+            symbols.push(get_str(input)?);
+        }
+        v.accounts.push((a, symbols));
+    }
+    for _ in 0..get_u64(input)? {
+        v.commodities.push(match get_u64(input)? {
+            0 => Commodity::Money(get_str(input)?.to_owned()),
+            1 => Commodity::Hours,
+            _ => return None,
+        });
+    }
+    for _ in 0..get_u64(input)? {
+        v.tags.push(get_str(input)?);
+    }
+    for _ in 0..get_u64(input)? {
+        let c = get_str(input)?;
+        v.components.push((c, get_str(input)?));
+    }
+    v.clash = get_u64(input)? != 0;
+    v.scale = u32::try_from(get_u64(input)?).ok()?;
+    v.hours = match get_u64(input)? {
+        0 => None,
+        h => Some(u32::try_from(h - 1).ok()?),
+    };
+    for _ in 0..get_u64(input)? {
+        let day = date(input)?;
+        let from = get_str(input)?.to_owned();
+        let (rate, rest) = input.split_first_chunk::<16>()?;
+        *input = rest;
+        let rate = Decimal::deserialize(*rate);
+        v.prices.push((day, from, rate, get_str(input)?.to_owned()));
+    }
+    input.is_empty().then_some(v)
+}
+
+/// A date as [`encode`] wrote it (days since the Unix epoch).
+fn date(input: &mut &[u8]) -> Option<NaiveDate> {
+    let days = u32::try_from(get_u64(input)?).ok()?.cast_signed();
+    NaiveDate::from_epoch_days(days)
+}
+
+/// Each entry of `v`: its date, its record's id and its text.
+fn entries<'a>(v: &View<'a>) -> Vec<(NaiveDate, &'a str, &'a str)> {
+    let text = v.text;
+    let ends = v.marks.iter().skip(1).map(|m| m.2).chain([text.len()]);
+    v.marks
         .iter()
         .zip(ends)
-        .map(|(m, end)| (m.date, m.start, end))
+        .map(|(&(date, code, start), end)| (date, code, &text[start..end]))
         .collect()
 }
 
-/// Each entry of `p`: its date, its record's id and its text.
-fn entries(p: &Part) -> Vec<(NaiveDate, &str, &str)> {
-    p.marks
-        .iter()
-        .zip(slices(p))
-        .map(|(m, (_, start, end))| (m.date, m.code.as_str(), &p.text[start..end]))
-        .collect()
+/// What the declarations are made of, gathered from every part.
+#[derive(Default)]
+struct Declared<'a> {
+    accounts: BTreeMap<String, BTreeSet<String>>,
+    commodities: BTreeSet<Commodity>,
+    tags: BTreeSet<String>,
+    components: BTreeMap<&'a str, &'a str>,
+    prices: BTreeSet<Price>,
+}
+
+impl<'a> Declared<'a> {
+    /// Adds what `v` uses; `None` when one of its account components stands for another
+    /// id than before (a beancount clash between parts).
+    fn add(&mut self, v: View<'a>) -> Option<()> {
+        for (a, symbols) in &v.accounts {
+            let known = match self.accounts.get_mut(*a) {
+                Some(known) => known,
+                None => self.accounts.entry((*a).to_owned()).or_default(),
+            };
+            for s in symbols {
+                if !known.contains(*s) {
+                    known.insert((*s).to_owned());
+                }
+            }
+        }
+        self.commodities.extend(v.commodities);
+        for t in &v.tags {
+            if !self.tags.contains(*t) {
+                self.tags.insert((*t).to_owned());
+            }
+        }
+        for (c, id) in v.components {
+            if *self.components.entry(c).or_insert(id) != id {
+                return None;
+            }
+        }
+        self.prices.extend(v.prices);
+        Some(())
+    }
 }
 
 /// The journal of the contributions' `parts` (in path order) and the other `records`
 /// (payouts and payments, in order): the same text as rendering all the entries at once,
 /// or `None` when the parts cannot be put together (hours written with other places than
-/// the journal's, or a beancount account clash); the caller then renders the whole.
+/// the journal's, a beancount account clash, or a part that does not read); the caller then
+/// renders the whole.
+///
+/// The parts are read twice, one at a time: for the declarations, then for the text (read
+/// all at once only when they are not in the books' order).
 ///
 /// Long because it is the whole journal's layout in one place (declarations from every
 /// part, then the parts and the other records merged by date), as the whole-ledger writer
 /// lays it out, so the two can be read side by side.
-pub fn assemble(parts: &[Part], records: &[Entry], books: &Books<'_>) -> Option<String> {
-    let hours = parts
-        .iter()
-        .map(|p| p.scale)
-        .chain([scale(records)])
-        .max()
-        .unwrap_or(0);
-    if parts
-        .iter()
-        .any(|p| p.hours.is_some_and(|h| h != hours) || p.clash)
-    {
-        return None;
-    }
-    let rest = part(records, books.syntax, books.minor_units, hours);
-    if rest.clash {
-        return None;
-    }
-    let all = || parts.iter().chain([&rest]);
-    let mut accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut commodities = BTreeSet::new();
-    let mut tags = BTreeSet::new();
-    let mut components: BTreeMap<&str, &str> = BTreeMap::new();
-    for p in all() {
-        for (a, symbols) in &p.accounts {
-            accounts
-                .entry(a.clone())
-                .or_default()
-                .extend(symbols.iter().cloned());
-        }
-        commodities.extend(p.commodities.iter().cloned());
-        tags.extend(p.tags.iter().cloned());
-        for (c, id) in &p.components {
-            if *components.entry(c).or_insert(id) != id.as_str() {
-                return None;
-            }
-        }
-    }
-    // Every entry's text, in the books' order: contributions by (date, id), each before the
-    // payouts and payments of its day.
-    // Parts of day folders in path order are in that order already: their entries are
-    // then taken part by part as they are written (a list of a million entries would
-    // double what the books hold), and listed and sorted only when they are not.
+pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Option<String> {
+    let mut declared = Declared::default();
+    let mut hours = scale(records);
+    let mut written_with = BTreeSet::new();
+    // Parts of day folders in path order are in the books' order (contributions by (date,
+    // id)) already: their entries are then taken part by part as they are written (a list
+    // of a million entries would double what the books hold), and listed and sorted only
+    // when they are not.
+    let mut sorted = true;
     let mut last: Option<(NaiveDate, &str)> = None;
-    let sorted = parts.iter().flat_map(|p| &p.marks).all(|m| {
-        let key = (m.date, m.code.as_str());
-        let after = last.is_none_or(|l| l <= key);
-        last = Some(key);
-        after
-    });
+    let mut size = 0;
+    for p in parts {
+        let v = view(&p.0)?;
+        if v.clash {
+            return None;
+        }
+        hours = hours.max(v.scale);
+        written_with.extend(v.hours);
+        for &(date, code, _) in &v.marks {
+            sorted &= last.is_none_or(|l| l <= (date, code));
+            last = Some((date, code));
+        }
+        size += v.text.len();
+        declared.add(v)?;
+    }
+    if written_with.iter().any(|&h| h != hours) {
+        return None;
+    }
+    let rest = Packed::new(&part(records, books.syntax, books.minor_units, hours));
+    let rest_view = view(&rest.0)?;
+    if rest_view.clash {
+        return None;
+    }
+    let rest_entries = entries(&rest_view);
+    size += rest_view.text.len();
+    declared.add(rest_view)?;
+
     let mut listed: Vec<(NaiveDate, &str, &str)> = Vec::new();
     if !sorted {
-        listed = parts.iter().flat_map(entries).collect();
+        for p in parts {
+            listed.extend(entries(&view(&p.0)?));
+        }
         listed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     }
+    // Every part read before, so reading it again cannot fail.
     let in_order = || -> Box<dyn Iterator<Item = (NaiveDate, &str, &str)> + '_> {
         if sorted {
-            Box::new(parts.iter().flat_map(entries))
+            Box::new(
+                parts
+                    .iter()
+                    .flat_map(|p| view(&p.0).map(|v| entries(&v)).unwrap_or_default()),
+            )
         } else {
             Box::new(listed.iter().copied())
         }
     };
-    let size: usize = all().map(|p| p.text.len()).sum();
-    let mut out = String::with_capacity(books.header.len() + size + 64 * accounts.len());
+    let mut out = String::with_capacity(books.header.len() + size + 64 * declared.accounts.len());
     out.push_str(books.header);
     let places = Places {
         money: books.minor_units,
@@ -253,44 +482,104 @@ pub fn assemble(parts: &[Part], records: &[Entry], books: &Books<'_>) -> Option<
     };
     match books.syntax {
         Syntax::Journal => {
-            let names: BTreeSet<String> = accounts.into_keys().collect();
+            let names: BTreeSet<String> = declared.accounts.into_keys().collect();
             let none = BTreeSet::new();
             let tags = if books.dialect == Dialect::Ledger {
-                &tags
+                &declared.tags
             } else {
                 &none
             };
-            journal::declare(&mut out, &places, books.dialect, &commodities, &names, tags);
+            journal::declare(
+                &mut out,
+                &places,
+                books.dialect,
+                &declared.commodities,
+                &names,
+                tags,
+            );
         }
         Syntax::Beancount => {
             let first = in_order()
                 .next()
                 .map(|t| t.0)
                 .into_iter()
-                .chain(rest.marks.iter().map(|m| m.date))
+                .chain(rest_entries.iter().map(|e| e.0))
                 .min();
-            journal::bean_declare(&mut out, books.title, &commodities, &accounts, first);
+            journal::bean_declare(
+                &mut out,
+                books.title,
+                &declared.commodities,
+                &declared.accounts,
+                first,
+            );
         }
     }
     let mut contributions = in_order().peekable();
-    for (date, start, end) in slices(&rest) {
+    for (date, _, text) in rest_entries {
         while let Some((_, _, text)) = contributions.next_if(|t| t.0 <= date) {
             out.push_str(text);
         }
-        out.push_str(&rest.text[start..end]);
+        out.push_str(text);
     }
     for (_, _, text) in contributions {
         out.push_str(text);
     }
-    let prices: Vec<Price> = parts
-        .iter()
-        .flat_map(|p| p.prices.iter().cloned())
-        .collect::<BTreeSet<Price>>()
-        .into_iter()
-        .collect();
+    let prices: Vec<Price> = declared.prices.into_iter().collect();
     out.push_str(&match books.syntax {
         Syntax::Journal => fx::hledger_prices(&prices),
         Syntax::Beancount => fx::beancount_prices(&prices),
     });
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_reads_back_as_written_and_a_cut_one_does_not() {
+        let mut part = Part {
+            text: "\n2026-03-01 * (a) x\n\n2026-03-01 * (b) y\n".to_owned(),
+            clash: false,
+            scale: 2,
+            hours: Some(2),
+            ..Part::default()
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        part.marks = vec![
+            Mark {
+                date: day,
+                code: "a".into(),
+                start: 0,
+            },
+            Mark {
+                date: day,
+                code: "b".into(),
+                start: 19,
+            },
+        ];
+        part.accounts
+            .entry("Assets:Bank".into())
+            .or_default()
+            .insert("EUR".into());
+        part.commodities.insert(Commodity::Money("EUR".into()));
+        part.commodities.insert(Commodity::Hours);
+        part.tags.insert("bucket".into());
+        part.components.insert("Ana".into(), "ana".into());
+        part.prices
+            .insert((day, "USD".into(), Decimal::new(92, 2), "EUR".into()));
+        let packed = Packed::new(&part);
+        assert_eq!(packed.unpack(), Some(part.clone()));
+        assert_eq!(Packed::from_bytes(packed.bytes()), Some(packed.clone()));
+        let bytes = packed.bytes();
+        assert_eq!(Packed::from_bytes(&bytes[..bytes.len() - 1]), None);
+        // Marks out of order, or cutting a character, do not read.
+        let mut swapped = part.clone();
+        swapped.marks.swap(0, 1);
+        assert_eq!(Packed::from_bytes(Packed::new(&swapped).bytes()), None);
+        let mut cut = part;
+        cut.text = "é".repeat(20);
+        cut.marks[1].start = 1;
+        assert_eq!(Packed::from_bytes(Packed::new(&cut).bytes()), None);
+    }
 }

@@ -19,7 +19,7 @@
 
 use super::key;
 use super::reports::{Error, by_parts};
-use crate::core::export::parts::{Packed, Syntax};
+use crate::core::export::parts::{Assembled, Packed, Syntax};
 use crate::core::export::{self, Dialect};
 use crate::core::ledger::Ledger;
 use crate::core::report::Query;
@@ -38,7 +38,7 @@ pub fn books(
     dialect: Dialect,
     beancount: bool,
     hours: bool,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<Assembled>, Error> {
     let syntax = if beancount {
         Syntax::Beancount
     } else {
@@ -53,7 +53,7 @@ pub fn books(
         encode,
         decode,
     )?;
-    Ok(parts.and_then(|parts| export::from_parts(ledger, query, commit, dialect, syntax, &parts)))
+    Ok(parts.and_then(|parts| export::from_parts(ledger, query, commit, dialect, syntax, parts)))
 }
 
 /// Keeps a part in the part cache: its packed bytes.

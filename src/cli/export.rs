@@ -13,6 +13,7 @@ use super::{CliError, EXIT_OK};
 use crate::cache::CachedRead as _;
 use crate::cache::{self, answers, key};
 use crate::core::export;
+use crate::core::export::parts::Assembled;
 use crate::core::ledger::Ledger;
 use crate::ops::load::Need;
 
@@ -175,7 +176,12 @@ fn export(
     let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
     let text = match args.format {
         ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
-            books(cwd, ctx, &mut ledger, &query, &commit, args)?
+            match books(cwd, ctx, &mut ledger, &query, &commit, args)? {
+                Books::Parts(journal) => {
+                    return emit(path, &mut out, |w| write_pieces(w, journal.pieces()));
+                }
+                Books::Whole(text) => text,
+            }
         }
         ExportFormat::Csv => export::csv(&ledger, &query),
         ExportFormat::Json => pretty(&export::json(&ledger, &query, &commit)),
@@ -184,6 +190,26 @@ fn export(
         }
     };
     emit(path, &mut out, |w| w.write_all(text.as_bytes()))
+}
+
+/// Books, put together from parts or rendered whole.
+enum Books {
+    /// From kept parts, written piece by piece.
+    Parts(Assembled),
+    /// Rendered whole.
+    Whole(String),
+}
+
+/// Writes `pieces` to `w` through a buffer (a journal comes in an entry at a time).
+fn write_pieces<'a>(
+    w: &mut dyn Write,
+    pieces: impl Iterator<Item = &'a str>,
+) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    for p in pieces {
+        w.write_all(p.as_bytes())?;
+    }
+    w.flush()
 }
 
 /// The books of `args.format` (hledger, ledger or beancount) over `ledger` at `commit`:
@@ -196,7 +222,7 @@ fn books(
     query: &crate::core::report::Query,
     commit: &str,
     args: &ExportArgs,
-) -> Result<String, CliError> {
+) -> Result<Books, CliError> {
     let dialect = match args.format {
         ExportFormat::Ledger => export::Dialect::Ledger,
         _ => export::Dialect::Hledger,
@@ -205,14 +231,14 @@ fn books(
     let store = super::open(cwd, ctx)?;
     let parts =
         |l: &Ledger| cache::books::books(&store, commit, l, query, dialect, beancount, args.hours);
-    if let Some(text) = parts(ledger)? {
-        return Ok(text);
+    if let Some(journal) = parts(ledger)? {
+        return Ok(Books::Parts(journal));
     }
     if !ledger.elsewhere.folders.is_empty() {
         let (loaded, _) = store.load_revision(commit)?;
         *ledger = loaded.ledger;
-        if let Some(text) = parts(ledger)? {
-            return Ok(text);
+        if let Some(journal) = parts(ledger)? {
+            return Ok(Books::Parts(journal));
         }
     }
     let whole = if beancount {
@@ -220,7 +246,9 @@ fn books(
     } else {
         export::journal(ledger, query, commit, dialect, args.hours)
     };
-    whole.map_err(|e| CliError::usage(e.to_string(), None))
+    whole
+        .map(Books::Whole)
+        .map_err(|e| CliError::usage(e.to_string(), None))
 }
 
 /// The ValueFlows export of `query` over `ledger` (loaded at `commit`, quickly or in full)

@@ -241,8 +241,8 @@ pub fn from_parts(
     commit: &str,
     dialect: Dialect,
     syntax: parts::Syntax,
-    folders: &[parts::Packed],
-) -> Option<String> {
+    folders: Vec<parts::Packed>,
+) -> Option<parts::Assembled> {
     let records = books::record_entries(ledger, query, &settings(ledger));
     let books = parts::Books {
         syntax,

@@ -406,19 +406,83 @@ impl<'a> Declared<'a> {
     }
 }
 
+/// Books put together from parts by [`assemble`], written out piece by piece
+/// ([`Assembled::pieces`]) rather than as one string: at a million contributions the text
+/// is tens of megabytes that the parts already hold.
+pub struct Assembled {
+    parts: Vec<Packed>,
+    /// The header and the declarations.
+    head: String,
+    /// The payouts' and payments' entries.
+    rest: Packed,
+    /// The entries merged already, when the parts' entries are not in the books' order.
+    merged: Option<String>,
+    /// The prices, after every entry.
+    tail: String,
+}
+
+/// Entries (date, record id, text) in the books' order.
+type Entries<'a> = Box<dyn Iterator<Item = (NaiveDate, &'a str, &'a str)> + 'a>;
+
+impl Assembled {
+    /// The books' text, in order, in pieces.
+    pub fn pieces(&self) -> impl Iterator<Item = &str> + '_ {
+        let body: Box<dyn Iterator<Item = &str>> = match &self.merged {
+            Some(text) => Box::new(std::iter::once(text.as_str())),
+            None => Box::new(merge(in_path_order(&self.parts), &self.rest)),
+        };
+        std::iter::once(self.head.as_str())
+            .chain(body)
+            .chain(std::iter::once(self.tail.as_str()))
+    }
+}
+
+impl std::fmt::Display for Assembled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces().try_for_each(|p| f.write_str(p))
+    }
+}
+
+/// The entries of `parts`, part by part (every part was read before, so reading it again
+/// cannot fail).
+fn in_path_order(parts: &[Packed]) -> Entries<'_> {
+    Box::new(
+        parts
+            .iter()
+            .flat_map(|p| view(&p.0).map(|v| entries(&v)).unwrap_or_default()),
+    )
+}
+
+/// The texts of `contributions` (in the books' order) and of the entries of `rest`, merged
+/// by date: each contribution before the payouts and payments of its day.
+fn merge<'a>(contributions: Entries<'a>, rest: &'a Packed) -> impl Iterator<Item = &'a str> {
+    let mut c = contributions.peekable();
+    let mut r = view(&rest.0)
+        .map(|v| entries(&v))
+        .unwrap_or_default()
+        .into_iter()
+        .peekable();
+    std::iter::from_fn(move || match (c.peek(), r.peek()) {
+        (Some(a), Some(b)) if a.0 > b.0 => r.next().map(|e| e.2),
+        (Some(_), _) => c.next().map(|e| e.2),
+        (None, _) => r.next().map(|e| e.2),
+    })
+}
+
 /// The journal of the contributions' `parts` (in path order) and the other `records`
 /// (payouts and payments, in order): the same text as rendering all the entries at once,
 /// or `None` when the parts cannot be put together (hours written with other places than
 /// the journal's, a beancount account clash, or a part that does not read); the caller then
 /// renders the whole.
 ///
-/// The parts are read twice, one at a time: for the declarations, then for the text (read
-/// all at once only when they are not in the books' order).
+/// The parts are read one at a time, for the declarations; their entries are read again as
+/// the journal is written (or listed and sorted here, when they are not in the books'
+/// order).
 ///
 /// Long because it is the whole journal's layout in one place (declarations from every
 /// part, then the parts and the other records merged by date), as the whole-ledger writer
 /// lays it out, so the two can be read side by side.
-pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Option<String> {
+pub fn assemble(parts: Vec<Packed>, records: &[Entry], books: &Books<'_>) -> Option<Assembled> {
     let mut declared = Declared::default();
     let mut hours = scale(records);
     let mut written_with = BTreeSet::new();
@@ -428,8 +492,8 @@ pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Optio
     // when they are not.
     let mut sorted = true;
     let mut last: Option<(NaiveDate, &str)> = None;
-    let mut size = 0;
-    for p in parts {
+    let mut first: Option<NaiveDate> = None;
+    for p in &parts {
         let v = view(&p.0)?;
         if v.clash {
             return None;
@@ -439,8 +503,8 @@ pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Optio
         for &(date, code, _) in &v.marks {
             sorted &= last.is_none_or(|l| l <= (date, code));
             last = Some((date, code));
+            first = Some(first.map_or(date, |f| f.min(date)));
         }
-        size += v.text.len();
         declared.add(v)?;
     }
     if written_with.iter().any(|&h| h != hours) {
@@ -451,31 +515,13 @@ pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Optio
     if rest_view.clash {
         return None;
     }
-    let rest_entries = entries(&rest_view);
-    size += rest_view.text.len();
+    let first = first
+        .into_iter()
+        .chain(rest_view.marks.first().map(|m| m.0))
+        .min();
     declared.add(rest_view)?;
 
-    let mut listed: Vec<(NaiveDate, &str, &str)> = Vec::new();
-    if !sorted {
-        for p in parts {
-            listed.extend(entries(&view(&p.0)?));
-        }
-        listed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    }
-    // Every part read before, so reading it again cannot fail.
-    let in_order = || -> Box<dyn Iterator<Item = (NaiveDate, &str, &str)> + '_> {
-        if sorted {
-            Box::new(
-                parts
-                    .iter()
-                    .flat_map(|p| view(&p.0).map(|v| entries(&v)).unwrap_or_default()),
-            )
-        } else {
-            Box::new(listed.iter().copied())
-        }
-    };
-    let mut out = String::with_capacity(books.header.len() + size + 64 * declared.accounts.len());
-    out.push_str(books.header);
+    let mut head = books.header.to_owned();
     let places = Places {
         money: books.minor_units,
         hours,
@@ -489,47 +535,31 @@ pub fn assemble(parts: &[Packed], records: &[Entry], books: &Books<'_>) -> Optio
             } else {
                 &none
             };
-            journal::declare(
-                &mut out,
-                &places,
-                books.dialect,
-                &declared.commodities,
-                &names,
-                tags,
-            );
+            let commodities = &declared.commodities;
+            journal::declare(&mut head, &places, books.dialect, commodities, &names, tags);
         }
         Syntax::Beancount => {
-            let first = in_order()
-                .next()
-                .map(|t| t.0)
-                .into_iter()
-                .chain(rest_entries.iter().map(|e| e.0))
-                .min();
-            journal::bean_declare(
-                &mut out,
-                books.title,
-                &declared.commodities,
-                &declared.accounts,
-                first,
-            );
+            let (commodities, accounts) = (&declared.commodities, &declared.accounts);
+            journal::bean_declare(&mut head, books.title, commodities, accounts, first);
         }
     }
-    let mut contributions = in_order().peekable();
-    for (date, _, text) in rest_entries {
-        while let Some((_, _, text)) = contributions.next_if(|t| t.0 <= date) {
-            out.push_str(text);
-        }
-        out.push_str(text);
-    }
-    for (_, _, text) in contributions {
-        out.push_str(text);
-    }
+    let merged = (!sorted).then(|| {
+        let mut listed: Vec<(NaiveDate, &str, &str)> = in_path_order(&parts).collect();
+        listed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        merge(Box::new(listed.into_iter()), &rest).collect()
+    });
     let prices: Vec<Price> = declared.prices.into_iter().collect();
-    out.push_str(&match books.syntax {
+    let tail = match books.syntax {
         Syntax::Journal => fx::hledger_prices(&prices),
         Syntax::Beancount => fx::beancount_prices(&prices),
-    });
-    Some(out)
+    };
+    Some(Assembled {
+        parts,
+        head,
+        rest,
+        merged,
+        tail,
+    })
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ pub fn report_month(month: &str, context: &str, query: &impl Debug, by: &impl De
 /// a digest: agreements, rates and the payouts that repaid claims fix every claim) and the
 /// query (its `until` dates the claims, its projects and dates select them).
 pub fn claims_month(month: &str, context: &str, query: &impl Debug) -> String {
-    format!("{KEY_PREFIX} report claims {month} {context} {query:?}")
+    format!("{KEY_PREFIX} report claims 2 {month} {context} {query:?}")
 }
 
 /// The key of the file of a month's book parts (the journal text of each day folder's

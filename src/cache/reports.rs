@@ -17,6 +17,7 @@
 //!   correction target whose hash one of its records has: never fewer than the true ones,
 //!   and more only on a hash collision, which costs a miss, never a wrong part.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
@@ -28,8 +29,8 @@ use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
 use crate::core::report::{
-    self, ClaimGroups, ClaimSums, ClaimsReport, ContributionReport, Dimension, Groups, Query,
-    day_folder_of,
+    self, ClaimGroups, ClaimSums, ClaimTotals, ClaimsReport, ContributionReport, Dimension, Groups,
+    Query, day_folder_of,
 };
 use crate::core::summary::id_hash;
 use crate::core::value::Id;
@@ -97,17 +98,30 @@ pub fn claims(
         commit,
         ledger,
         |month, context| key::claims_month(month, context, query),
-        |l, wanted| report::claims_by_folder(l, query, wanted),
-        encode_claims,
-        decode_claims,
-    )?;
-    match parts {
-        Some(parts) => match report::claims_from(ledger, query, None, parts) {
-            Ok(r) => Ok(Some(r)),
-            Err(_) if quick => Ok(None),
-            Err(e) => Err(Error::Query(e.to_string())),
+        |l, wanted| {
+            let folders = report::claims_by_folder(l, query, wanted)?;
+            Ok::<_, crate::core::payout::PayoutError>(
+                folders
+                    .into_iter()
+                    .map(|(f, g)| (f, pack_claims(&g)))
+                    .collect(),
+            )
         },
-        None => Ok(None),
+        |p, out| out.extend_from_slice(&p.0),
+        |bytes| walk_claims(bytes, |_, _, _| ()).map(|()| PackedClaims(bytes.to_vec())),
+    )?;
+    let Some(parts) = parts else {
+        return Ok(None);
+    };
+    // Each part was read whole before, so it reads again; should one not, the answer is
+    // not put together from parts at all.
+    let Some(totals) = sum_claims(&parts) else {
+        return Ok(None);
+    };
+    match report::claims_from_totals(ledger, query, None, &totals) {
+        Ok(r) => Ok(Some(r)),
+        Err(_) if quick => Ok(None),
+        Err(e) => Err(Error::Query(e.to_string())),
     }
 }
 
@@ -455,6 +469,18 @@ fn decode_groups(mut input: &[u8]) -> Option<Groups> {
     input.is_empty().then_some(out)
 }
 
+/// A day folder's claims as the report cache keeps them ([`encode_claims`]), held so until
+/// they are summed: as groups each (project, agent) pair takes two ids and five 16-byte
+/// decimals, as bytes mostly its two ids' text and a few bytes a sum.
+struct PackedClaims(Vec<u8>);
+
+/// `groups`, packed.
+fn pack_claims(groups: &ClaimGroups) -> PackedClaims {
+    let mut out = Vec::with_capacity(8 + 40 * groups.len());
+    encode_claims(groups, &mut out);
+    PackedClaims(out)
+}
+
 /// Appends the encoding of a folder's claims to `out` (for the report cache).
 fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
     put_u64(out, groups.len() as u64);
@@ -468,29 +494,57 @@ fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
             s.debt_outstanding,
             s.once_pending,
         ] {
-            out.extend_from_slice(&d.serialize());
+            put_short_decimal(out, d);
         }
     }
 }
 
-/// Decodes what [`encode_claims`] wrote; `None` if it does not parse.
-fn decode_claims(mut input: &[u8]) -> Option<ClaimGroups> {
+/// Reads what [`encode_claims`] wrote, handing each group to `each` with its ids borrowed
+/// from the bytes (nothing is allocated); `None` if it does not parse.
+fn walk_claims<'a>(
+    mut input: &'a [u8],
+    mut each: impl FnMut(&'a str, &'a str, ClaimSums),
+) -> Option<()> {
     let input = &mut input;
-    let n = usize::try_from(get_u64(input)?).ok()?;
-    let mut out = Vec::with_capacity(n.min(input.len()));
-    for _ in 0..n {
-        let project = Id::parse(get_str(input)?).ok()?;
-        let agent = Id::parse(get_str(input)?).ok()?;
+    for _ in 0..get_u64(input)? {
+        let project = get_str(input).filter(|p| Id::check(p).is_ok())?;
+        let agent = get_str(input).filter(|a| Id::check(a).is_ok())?;
         let s = ClaimSums {
-            equity: decimal(input)?,
-            debt_owed: decimal(input)?,
-            debt_repaid: decimal(input)?,
-            debt_outstanding: decimal(input)?,
-            once_pending: decimal(input)?,
+            equity: short_decimal(input)?,
+            debt_owed: short_decimal(input)?,
+            debt_repaid: short_decimal(input)?,
+            debt_outstanding: short_decimal(input)?,
+            once_pending: short_decimal(input)?,
         };
-        out.push((project, agent, s));
+        each(project, agent, s);
     }
-    input.is_empty().then_some(out)
+    input.is_empty().then_some(())
+}
+
+/// The claims of `parts` summed by project and agent, in the order [`report::claims_from`]
+/// adds them (so the sums are its, scale included); `None` if a part does not read.
+fn sum_claims(parts: &[PackedClaims]) -> Option<ClaimTotals> {
+    let mut sums: FxHashMap<&str, FxHashMap<&str, ClaimSums>> = FxHashMap::default();
+    for p in parts {
+        walk_claims(&p.0, |project, agent, s| {
+            match sums.entry(project).or_default().entry(agent) {
+                Entry::Occupied(total) => total.into_mut().add(&s),
+                Entry::Vacant(slot) => {
+                    slot.insert(s);
+                }
+            }
+        })?;
+    }
+    let id = |s: &str| Id::parse(s).ok();
+    sums.into_iter()
+        .map(|(project, agents)| {
+            let agents = agents
+                .into_iter()
+                .map(|(a, s)| Some((id(a)?, s)))
+                .collect::<Option<_>>()?;
+            Some((id(project)?, agents))
+        })
+        .collect()
 }
 
 /// A decimal as [`Decimal::serialize`] wrote it.
@@ -498,4 +552,115 @@ fn decimal(input: &mut &[u8]) -> Option<Decimal> {
     let (d, rest) = input.split_first_chunk::<16>()?;
     *input = rest;
     Some(Decimal::deserialize(*d))
+}
+
+/// Appends `d` in as few bytes as its digits need (most claim sums are zero or small): a
+/// byte counting the 32-bit words of its mantissa that are not high zeros (0-3), its flags
+/// word (sign and scale), then those words, as [`Decimal::serialize`] orders them.
+fn put_short_decimal(out: &mut Vec<u8>, d: Decimal) {
+    let raw = d.serialize();
+    let words = (1..4)
+        .rev()
+        .find(|&w| raw[4 * w..4 * w + 4] != [0; 4])
+        .unwrap_or(0);
+    out.push(words as u8);
+    out.extend_from_slice(&raw[..4 + 4 * words]);
+}
+
+/// Reads what [`put_short_decimal`] wrote; `None` unless it is a decimal written so.
+fn short_decimal(input: &mut &[u8]) -> Option<Decimal> {
+    let (&words, rest) = input.split_first()?;
+    let len = 4 + 4 * usize::from(words);
+    if words > 3 || rest.len() < len {
+        return None;
+    }
+    let mut raw = [0u8; 16];
+    raw[..len].copy_from_slice(&rest[..len]);
+    *input = &rest[len..];
+    let d = Decimal::deserialize(raw);
+    // Only what `serialize` writes reads back: no stray flag bits, no scale past 28.
+    (d.serialize() == raw).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_decimal_reads_back_exactly_and_a_damaged_one_does_not() {
+        let values = [
+            Decimal::ZERO,
+            Decimal::new(0, 2),
+            -Decimal::new(0, 2),
+            Decimal::new(1250, 2),
+            Decimal::new(-7, 0),
+            Decimal::new(1 << 40, 3),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::from_i128_with_scale(1 << 70, 28),
+        ];
+        for d in values {
+            let mut out = Vec::new();
+            put_short_decimal(&mut out, d);
+            let mut input = out.as_slice();
+            let back = short_decimal(&mut input).unwrap();
+            assert!(input.is_empty());
+            // Equal, and the same scale and sign: the same bytes.
+            assert_eq!(back.serialize(), d.serialize(), "{d}");
+            assert_eq!(short_decimal(&mut &out[..out.len() - 1]), None);
+        }
+        // Four words, or flag bits `serialize` never sets, do not read.
+        assert_eq!(short_decimal(&mut &[4u8, 0, 0, 0, 0][..]), None);
+        assert_eq!(short_decimal(&mut &[0u8, 1, 0, 0, 0][..]), None);
+        // Zero and small sums take few bytes.
+        let mut out = Vec::new();
+        put_short_decimal(&mut out, Decimal::ZERO);
+        put_short_decimal(&mut out, Decimal::new(1250, 2));
+        assert_eq!(out.len(), 5 + 9);
+    }
+
+    #[test]
+    fn packed_claims_sum_as_the_groups_do() {
+        let id = |s: &str| Id::parse(s).unwrap();
+        let sums = |equity: i64, scale: u32| ClaimSums {
+            equity: Decimal::new(equity, scale),
+            debt_owed: Decimal::new(5, 1),
+            debt_repaid: Decimal::ZERO,
+            debt_outstanding: Decimal::new(5, 1),
+            once_pending: Decimal::ZERO,
+        };
+        let folders: Vec<ClaimGroups> = vec![
+            vec![
+                (id("air"), id("ana"), sums(100, 0)),
+                (id("air"), id("ben"), sums(250, 2)),
+            ],
+            vec![],
+            vec![
+                (id("air"), id("ana"), sums(1, 1)),
+                (id("sea"), id("ana"), sums(3, 0)),
+            ],
+        ];
+        let packed: Vec<PackedClaims> = folders.iter().map(pack_claims).collect();
+        let mut expected = ClaimTotals::default();
+        for (project, agent, s) in folders.into_iter().flatten() {
+            let agents = expected.entry(project).or_default();
+            match agents.get_mut(&agent) {
+                Some(total) => total.add(&s),
+                None => {
+                    agents.insert(agent, s);
+                }
+            }
+        }
+        let totals = sum_claims(&packed).unwrap();
+        assert_eq!(totals, expected);
+        // 100 + 0.1, with the scale the sum has.
+        assert_eq!(totals[&id("air")][&id("ana")].equity.to_string(), "100.1");
+        // A cut part, or one naming an id that is not one, does not read.
+        let cut = PackedClaims(packed[0].0[..packed[0].0.len() - 1].to_vec());
+        assert_eq!(sum_claims(&[cut]), None);
+        let mut bad = packed[0].0.clone();
+        let at = bad.windows(3).position(|w| w == b"ana").unwrap();
+        bad[at] = b'A';
+        assert_eq!(sum_claims(&[PackedClaims(bad)]), None);
+    }
 }

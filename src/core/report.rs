@@ -624,7 +624,7 @@ pub fn claims_from(
     amount: Option<Decimal>,
     folders: impl IntoIterator<Item = ClaimGroups>,
 ) -> Result<ClaimsReport, PayoutError> {
-    let mut sums: HashMap<Id, BTreeMap<Id, ClaimSums>> = HashMap::default();
+    let mut sums = ClaimTotals::default();
     for folder in folders {
         for (project, agent, s) in folder {
             let agents = sums.entry(project).or_default();
@@ -636,6 +636,19 @@ pub fn claims_from(
             }
         }
     }
+    claims_from_totals(ledger, query, amount, &sums)
+}
+
+/// The claims of day folders summed by project and agent (see [`claims_from`]).
+pub type ClaimTotals = HashMap<Id, BTreeMap<Id, ClaimSums>>;
+
+/// [`claims_from`] with the folders' claims summed already.
+pub fn claims_from_totals(
+    ledger: &Ledger,
+    query: &Query,
+    amount: Option<Decimal>,
+    sums: &ClaimTotals,
+) -> Result<ClaimsReport, PayoutError> {
     let settled = payout::settled_by_records(ledger);
     let mut rows = Vec::new();
     let mut next = Vec::new();

@@ -172,7 +172,10 @@ impl CachedRead for Store {
             }
             None => Ok::<_, StoreError>(None),
         };
-        match list_index(self, index_file, &cache, true)? {
+        // The day folders the first listing offered, for a fill should it give up (the
+        // index, 120 MB at a million, is then not read a third time).
+        let mut offered = None;
+        match list_index(self, index_file, &cache, true, &mut offered)? {
             Some(listed) => {
                 if let Some(staged) = quickly(Some(listed))? {
                     return Ok(staged);
@@ -180,15 +183,17 @@ impl CachedRead for Store {
             }
             // A cold cache (a fresh clone's first commit): the staged folders git has
             // trees for are filled a window at a time, as a first `check --at` does.
-            None if fill_index(self, index_file, &cache).unwrap_or(false) => {
-                if let Some(staged) = quickly(list_index(self, index_file, &cache, true)?)? {
+            None if fill_index(self, offered, &cache).unwrap_or(false) => {
+                let listed = list_index(self, index_file, &cache, true, &mut None)?;
+                if let Some(staged) = quickly(listed)? {
                     return Ok(staged);
                 }
             }
             None => {}
         }
         // Only a quick listing gives up; were a full one to, the plain read answers.
-        let Some((listing, refused)) = list_index(self, index_file, &cache, false)? else {
+        let Some((listing, refused)) = list_index(self, index_file, &cache, false, &mut None)?
+        else {
             return self.load_staged(index_file);
         };
         match load_listing(self, listing, &cache, Elsewhere::default())? {
@@ -232,41 +237,40 @@ fn load_quickly_filling(
 /// Held while a cold cache is filled (see [`load_quickly_filling`]).
 static FILLING: Mutex<()> = Mutex::new(());
 
-/// Fills `cache` with the index's day folders that it lacks and that git has as trees, a
-/// window at a time (see `window::fill_folders`); `Ok(false)` when there were too few to be
-/// worth it or nothing could be done.
+/// Fills `cache` with the day folders a listing of the index `offered` (path and tree id,
+/// with the blob id of `ovn.toml`) that it lacks and that git has as trees, a window at a
+/// time (see `window::fill_folders`); `Ok(false)` when none were offered, there were too few
+/// to be worth it or nothing could be done.
 fn fill_index(
     store: &Store,
-    index_file: Option<&Path>,
+    offered: Option<Days>,
     cache: &FolderCache,
 ) -> Result<bool, StoreError> {
-    let mut days: Vec<(String, Oid)> = Vec::new();
-    let mut network = None;
-    // Only the day folders and `ovn.toml`'s blob are wanted: the listing stops there.
-    store.list_staged::<Source>(index_file, &mut |folders, settings, _| {
-        network = Some(settings);
-        days.extend(folders.iter().cloned());
-        false
-    })?;
-    let Some(settings) = network else {
+    let Some((days, settings)) = offered else {
         return Ok(false);
     };
     let filled = super::window::fill_days(store, cache, &days, settings, MANY_MISSED)?;
     Ok(filled.is_some())
 }
 
+/// Day folders (path and tree id) and the blob id of `ovn.toml`, as a listing offers them.
+type Days = (Vec<(String, Oid)>, Oid);
+
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,
 /// summarised ones as their summaries), and the paths that make it unfit to commit; `None`
-/// when a quick listing gives up. There is no commit: the listing's is zero.
+/// when a quick listing gives up. There is no commit: the listing's is zero. The day
+/// folders the listing offered are kept in `offered`.
 fn list_index(
     store: &Store,
     index_file: Option<&Path>,
     cache: &FolderCache,
     quick: bool,
+    offered: &mut Option<Days>,
 ) -> Result<Option<(Listing, Refused)>, StoreError> {
     let scope = quick.then_some(Scope::Checks);
     let mut taken = Taken::default();
     let listed = store.list_staged::<Source>(index_file, &mut |folders, settings, items| {
+        offered.get_or_insert_with(|| (folders.clone(), settings));
         super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
     })?;
     Ok(listed.map(|(items, refused)| {

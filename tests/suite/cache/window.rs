@@ -357,3 +357,41 @@ fn a_broken_record_in_one_window_is_reported_as_no_cache_reports_it() {
     let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
     assert_eq!(run(&s, &dir, &["check", "--at", "HEAD"]), first);
 }
+
+#[test]
+fn a_cold_staged_check_fills_the_cache_from_the_index_and_answers_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    s.git(&dir, &["gc", "-q"]);
+    // Staged on top of the commit: a new day folder and an edit of a committed record.
+    let edited = "contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml";
+    let text = std::fs::read_to_string(dir.join(edited)).unwrap();
+    let new_day = "contributions/2026/12/31/01kdy02100c3nn0qbbet7zzzzz.toml";
+    let new_text = text
+        .replace("01kdy02100c3nn0qbbet707xt2", "01kdy02100c3nn0qbbet7zzzzz")
+        .replace("date = 2026-01-02", "date = 2026-12-31");
+    write_files(
+        &dir,
+        &[
+            (
+                edited,
+                text.replace("description = \"", "description = \"Edited: ")
+                    .as_str(),
+            ),
+            (new_day, new_text.as_str()),
+        ],
+    );
+    s.git(&dir, &["add", "-A"]);
+    for window in ["1", "7", "100000"] {
+        let reference = run(&s, &dir, &["--no-cache", "check", "--staged"]);
+        assert_eq!(reference.0, 0, "{reference:?}");
+        let _ = std::fs::remove_dir_all(cache_dir(&dir));
+        let cold = run_windowed(&s, &dir, window, &["check", "--staged"]);
+        assert_eq!(cold, reference, "window {window}");
+        // Every committed day folder git has a tree for is cached by the fill; the staged
+        // ones, which have none yet, by the read that follows.
+        assert!(entries(&dir) >= day_folders(&dir) - 1, "window {window}");
+        let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+        assert_eq!(run(&s, &dir, &["check", "--staged"]), reference);
+    }
+}

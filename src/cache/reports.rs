@@ -578,13 +578,19 @@ fn short_decimal(input: &mut &[u8]) -> Option<Decimal> {
     raw[..len].copy_from_slice(&rest[..len]);
     *input = &rest[len..];
     let d = Decimal::deserialize(raw);
-    // Only what `serialize` writes reads back: no stray flag bits, no scale past 28.
-    (d.serialize() == raw).then_some(d)
+    // Only what `serialize` writes reads back: no stray flag bits, no scale past 28; and no
+    // sum past what a ledger can hold, so adding the parts up cannot overflow.
+    (d.serialize() == raw && d.abs() <= MAX_SUM).then_some(d)
 }
+
+/// The most any claim sum can be: the largest claim ([`crate::core::bounds::MAX_CLAIM`], 2e13) times the
+/// most records a ledger may hold ([`crate::core::bounds::MAX_RECORDS`], 1e8), 2e21.
+const MAX_SUM: Decimal = Decimal::from_parts(3_175_088_128, 1_804_819_339, 108, false, 0);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::bounds;
 
     #[test]
     fn a_short_decimal_reads_back_exactly_and_a_damaged_one_does_not() {
@@ -595,8 +601,8 @@ mod tests {
             Decimal::new(1250, 2),
             Decimal::new(-7, 0),
             Decimal::new(1 << 40, 3),
-            Decimal::MAX,
-            Decimal::MIN,
+            MAX_SUM,
+            -MAX_SUM,
             Decimal::from_i128_with_scale(1 << 70, 28),
         ];
         for d in values {
@@ -609,6 +615,14 @@ mod tests {
             assert_eq!(back.serialize(), d.serialize(), "{d}");
             assert_eq!(short_decimal(&mut &out[..out.len() - 1]), None);
         }
+        // The bound is the largest claim times the most records.
+        assert_eq!(
+            Some(MAX_SUM),
+            bounds::MAX_CLAIM.checked_mul(Decimal::from(bounds::MAX_RECORDS))
+        );
+        let mut past = Vec::new();
+        put_short_decimal(&mut past, MAX_SUM + Decimal::ONE);
+        assert_eq!(short_decimal(&mut past.as_slice()), None);
         // Four words, or flag bits `serialize` never sets, do not read.
         assert_eq!(short_decimal(&mut &[4u8, 0, 0, 0, 0][..]), None);
         assert_eq!(short_decimal(&mut &[0u8, 1, 0, 0, 0][..]), None);

@@ -477,11 +477,9 @@ fn merge<'a>(contributions: Entries<'a>, rest: &'a Packed) -> impl Iterator<Item
 ///
 /// The parts are read one at a time, for the declarations; their entries are read again as
 /// the journal is written (or listed and sorted here, when they are not in the books'
-/// order).
-///
-/// Long because it is the whole journal's layout in one place (declarations from every
-/// part, then the parts and the other records merged by date), as the whole-ledger writer
-/// lays it out, so the two can be read side by side.
+/// order). The journal's layout is in one place here (declarations from every part, then
+/// the parts and the other records merged by date), as the whole-ledger writer lays it out,
+/// so the two can be read side by side.
 pub fn assemble(parts: Vec<Packed>, records: &[Entry], books: &Books<'_>) -> Option<Assembled> {
     let mut declared = Declared::default();
     let mut hours = scale(records);

@@ -30,6 +30,7 @@
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
+//! | a `check --staged` answer (`answers/`) | [`staged_answer`] | version, the ledger's place in the repository, the question, the stamp of git's index file (its path and `lstat` data) and HEAD's commit id |
 //!
 //! Commit and tree ids pin content (git objects are content-addressed), which is why so few
 //! things need naming. On-disk names are [`file_name`]s of the keys: a hash collision can
@@ -133,6 +134,13 @@ pub fn worktree_answer(root: &str, prefix: &str, question: &str, stamp: &[u8; 32
     format!(
         "{KEY_PREFIX} worktree answer 1\nroot {root:?}\nledger {prefix:?}\n{question}\nstamp {stamp}\n"
     )
+}
+
+/// The key of a stored `ovn check --staged` answer (see `staged`): the ledger's place in
+/// the repository (`prefix`), the question, and the stamp of git's index file and HEAD.
+pub fn staged_answer(prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
+    let stamp: String = stamp.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{KEY_PREFIX} staged answer 1\nledger {prefix:?}\n{question}\nstamp {stamp}\n")
 }
 
 /// The key of what the last read of a working tree saw (see `worktree`): the ledger's root

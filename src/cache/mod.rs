@@ -30,7 +30,9 @@
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,
 //!   replayed when it is asked again at the same commits;
 //! - **working-tree answers** (`answers/`, [`worktree`]): the output of `ovn check` on the
-//!   working tree, replayed while every file it reads has the `lstat` data it had.
+//!   working tree, replayed while every file it reads has the `lstat` data it had;
+//! - **staged answers** (`answers/`, [`staged`]): the output of `ovn check --staged`,
+//!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit.
 //!
 //! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a
 //! cold cache, a question asked for the first time) is counted from the folder's entry:
@@ -74,6 +76,7 @@ pub mod load;
 pub(crate) mod quick;
 pub mod reports;
 pub mod site;
+pub mod staged;
 pub mod totals;
 pub mod valueflows;
 mod window;

@@ -722,7 +722,7 @@ fn blob_id(bytes: &[u8]) -> Oid {
 
 /// Whether an entry last changed at `newest` (seconds and nanoseconds since the epoch)
 /// changed at least [`RACY`] before `started`.
-fn settled(newest: (i64, i64), started: SystemTime) -> bool {
+pub(super) fn settled(newest: (i64, i64), started: SystemTime) -> bool {
     let Some(limit) = started
         .checked_sub(RACY)
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

@@ -9,6 +9,7 @@
 //! `--history` is a different question (what changed commit by commit) and lives in `history`.
 
 use crate::context::Context;
+use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;
 
@@ -66,7 +67,11 @@ use crate::ops::{self, load::Need};
 /// again). This is what a pre-commit hook runs. It reads git's
 /// index itself, a split index (core.splitIndex) too, and works out each day folder's tree id
 /// from its staged entries, so the folders a commit does not change come from the cache and
-/// only the changed ones are read.
+/// only the changed ones are read. Its answer is kept under a stamp of git's index file (its
+/// inode, size and modification and change times: git writes a new index file for every
+/// change) and HEAD's commit, and printed again without reading the index while both are
+/// unchanged; not when the index changed within 2 seconds of the check, nor when a record
+/// HEAD holds is missing from the index (the working tree then decides the verdict).
 ///
 /// With --history, checks history instead of one snapshot: along the validated branch's
 /// first-parent history (its merges as the network accepted them), no commit modified or
@@ -148,14 +153,17 @@ pub(super) fn as_warning(rendered: &str) -> String {
 /// The ledger as staged; a path with an unresolved conflict is refused, as `git commit`
 /// refuses it (nothing is staged for it to check), and so is a committed record that git's
 /// index lost to a `git commit` racing an `ovn` write (this commit would delete it).
+/// `looked` says whether the working tree was looked at for such records.
 fn staged(
     store: &crate::store::Store,
     ctx: &Context,
+    looked: &Cell<bool>,
 ) -> Result<crate::core::ledger::Loaded, CliError> {
     use crate::cache::CachedRead;
     // Through the cache: a commit that changes one day folder reads that folder alone.
     let staged = store.load_index(ctx.index_file.as_deref())?;
     let refused = &staged.refused;
+    looked.set(refused.looked);
     if let Some(first) = refused.unmerged.first() {
         return Err(CliError::usage(
             format!(
@@ -224,13 +232,22 @@ pub fn run(
             attributes,
             &question,
             out,
-            |buf, reader| judge(&store, &args, ctx, buf, Some(reader)),
+            |buf, reader| judge(&store, &args, ctx, buf, Some(reader), &Cell::new(false)),
         );
     }
-    judge(&store, &args, ctx, out, None)
+    if args.staged {
+        // Replayed while git's index file and HEAD are unchanged (see the cache's `staged`).
+        let question = crate::cache::key::question("check", &args);
+        let index = ctx.index_file.as_deref();
+        return crate::cache::staged::answer(&store, index, &question, out, |buf, looked| {
+            judge(&store, &args, ctx, buf, None, looked)
+        });
+    }
+    judge(&store, &args, ctx, out, None, &Cell::new(false))
 }
 
-/// Loads the ledger `args` names and renders the verdict on it.
+/// Loads the ledger `args` names and renders the verdict on it; for `--staged`, says in
+/// `looked` whether the working tree was looked at.
 ///
 /// Long because it renders each of the three formats; it reads top to bottom.
 fn judge(
@@ -239,6 +256,7 @@ fn judge(
     ctx: &Context,
     out: &mut impl Write,
     worktree: Option<&crate::cache::worktree::Reader<'_>>,
+    looked: &Cell<bool>,
 ) -> Result<u8, CliError> {
     let (loaded, commit) = match &args.at {
         Some(rev) => {
@@ -247,7 +265,7 @@ fn judge(
             let loaded = ops::load::load(store, &rev, Need::Checks)?.for_need();
             (loaded, Some(rev.id()))
         }
-        None if args.staged => (staged(store, ctx)?, None),
+        None if args.staged => (staged(store, ctx, looked)?, None),
         // Through the cache's reader where there is one: only changed day folders are read.
         None => match worktree {
             Some(reader) => (reader.load()?, None),

@@ -48,6 +48,9 @@ pub struct Refused {
     /// would delete them, as only a `git commit` racing an `ovn` write leaves them (see
     /// `unstaged`).
     pub unstaged: Vec<String>,
+    /// Whether the working tree was looked at (HEAD holds a record the index lacks, so what
+    /// is reported depends on the files too, not on the index and HEAD alone).
+    pub looked: bool,
 }
 
 /// Staged files (ledger-relative path, how to read it), sorted by path, and the paths that
@@ -269,8 +272,13 @@ impl Store {
                 }
             }
             items.par_sort_by(|a, b| a.0.cmp(&b.0));
-            let unstaged = self.unstaged_records(entries, &HashMap::new())?;
-            return Ok(Some((items, Refused { unmerged, unstaged })));
+            let (unstaged, looked) = self.unstaged_records(entries, &HashMap::new())?;
+            let refused = Refused {
+                unmerged,
+                unstaged,
+                looked,
+            };
+            return Ok(Some((items, refused)));
         };
         // One range per folder, in order, or no folder is offered: a folder met twice (an
         // index not sorted by path) would be hashed in parts, and cached from the whole.
@@ -291,7 +299,7 @@ impl Store {
             })
             .collect();
         let ids: HashMap<&str, Oid> = folders.iter().map(|(f, id)| (f.as_str(), *id)).collect();
-        let unstaged = self.unstaged_records(entries, &ids)?;
+        let (unstaged, looked) = self.unstaged_records(entries, &ids)?;
         drop(ids);
         if !level(&mut folders, settings, &mut items) {
             return Ok(None);
@@ -309,7 +317,12 @@ impl Store {
         // In path order, as the core wants them: a few sorted runs, merged in close to one
         // pass by a stable sort.
         items.par_sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Some((items, Refused { unmerged, unstaged })))
+        let refused = Refused {
+            unmerged,
+            unstaged,
+            looked,
+        };
+        Ok(Some((items, refused)))
     }
 }
 

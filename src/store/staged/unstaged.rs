@@ -31,17 +31,19 @@ impl Store {
     /// The ledger paths HEAD holds as regular files that the index (`entries`, sorted by
     /// path) lacks, whose working-tree file is still exactly HEAD's: what a `git commit`
     /// racing an `ovn` write leaves (see the module's comment). `folders` maps the index's
-    /// day folders (ledger-relative) to the tree ids their entries hash to.
+    /// day folders (ledger-relative) to the tree ids their entries hash to. With them,
+    /// whether any file of the working tree was looked at (HEAD holds a file the index
+    /// lacks).
     pub(super) fn unstaged_records(
         &self,
         entries: &[Entry<'_>],
         folders: &HashMap<&str, Oid>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(Vec<String>, bool), StoreError> {
         let Some(root) = self.root() else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         };
         let Some(tree) = self.head_ledger_tree()? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         };
         let mut missing: Vec<(String, Oid)> = Vec::new();
         let prefix = if self.prefix.is_empty() {
@@ -82,6 +84,7 @@ impl Store {
             }
         }
         // Only a file still on disk exactly as committed is the race's footprint.
+        let looked = !missing.is_empty();
         let mut out = Vec::new();
         for (path, id) in missing {
             let Ok(Some(bytes)) = super::super::safe::read_bytes(root, &path) else {
@@ -92,7 +95,7 @@ impl Store {
             }
         }
         out.sort();
-        Ok(out)
+        Ok((out, looked))
     }
 
     /// The ledger's tree at HEAD, or None (no commit yet, or no ledger there).

@@ -1385,3 +1385,63 @@ fn a_first_working_tree_check_takes_what_git_s_index_vouches_for_from_git() {
     let (code, _) = stdout(s.ovn(&ledger).args(["--no-cache", "check"]));
     assert_eq!(code, 1);
 }
+
+/// `check --staged` (the pre-commit hook) is answered again, without reading the index,
+/// while git's index file and HEAD are those it was answered from; anything that changes
+/// either is read afresh, and so is an answer that looked at the working tree.
+#[test]
+fn a_staged_check_is_replayed_while_the_index_and_head_are_unchanged() {
+    use common::{cache_dir, fablab_repo, lose_blob, run};
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let staged = ["check", "--staged"];
+    let no_cache = ["--no-cache", "check", "--staged"];
+    // An index written just before the read is not trusted: let it settle.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let reference = run(&s, &dir, &no_cache);
+    assert_eq!(reference.0, 0, "{reference:?}");
+    assert_eq!(run(&s, &dir, &staged), reference);
+
+    // Replayed: with the folder cache gone and a record's blob lost, the index cannot be
+    // read any more (`--no-cache` fails), and the stored answer still is the answer.
+    let record = "contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml";
+    for entry in std::fs::read_dir(cache_dir(&dir)).unwrap().flatten() {
+        if entry.file_name() != "answers" {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let (object, bytes) = lose_blob(&s, &dir, &format!(":{record}"));
+    assert_ne!(run(&s, &dir, &no_cache).0, 0, "the blob is needed");
+    assert_eq!(run(&s, &dir, &staged), reference, "replayed");
+    std::fs::write(&object, bytes).unwrap();
+
+    // A new index (an edit staged) is read afresh, and so is a new HEAD.
+    let text = std::fs::read_to_string(dir.join(record)).unwrap();
+    let negative = text.replace("amount = \"", "amount = \"-");
+    write_files(&dir, &[(record, &negative)]);
+    s.git(&dir, &["add", record]);
+    let edited = run(&s, &dir, &no_cache);
+    assert_eq!(edited.0, 1, "{edited:?}");
+    assert_eq!(run(&s, &dir, &staged), edited);
+    s.git(&dir, &["commit", "-qm", "a negative amount"]);
+    write_files(&dir, &[(record, &text)]);
+    s.git(&dir, &["commit", "-qam", "the amount again"]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(run(&s, &dir, &staged), reference);
+
+    // A record HEAD holds taken out of the index and off the disk is a deletion, and the
+    // check passes; put back on disk as committed (the index untouched) it is what a racing
+    // `git commit` leaves, and the check refuses: the first answer looked at the working
+    // tree, so it was not stored under the index's stamp.
+    s.git(&dir, &["rm", "-q", "--cached", record]);
+    std::fs::remove_file(dir.join(record)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let deleted = run(&s, &dir, &staged);
+    assert_eq!(deleted, run(&s, &dir, &no_cache));
+    assert_eq!(deleted.0, 0, "{deleted:?}");
+    write_files(&dir, &[(record, &text)]);
+    let lost = run(&s, &dir, &staged);
+    assert_eq!(lost, run(&s, &dir, &no_cache));
+    assert_ne!(lost.0, 0, "{lost:?}");
+    assert!(lost.2.contains("missing from git's index"), "{lost:?}");
+}

@@ -1,0 +1,108 @@
+//! `ovn check --staged` (the pre-commit hook) answered again while git's index file is the
+//! one it was answered from.
+//!
+//! The verdict on what is staged depends on git's index, on HEAD (a record HEAD holds that
+//! the index lost is refused) and on git's objects, which never change. Git writes its
+//! index whole, to a new file renamed over the old one, so the file's `lstat` data (inode,
+//! size, change and modification times to the nanosecond) stand for its content, as they
+//! do for git's own index entries; a split index's own file names its shared part by hash.
+//! So an answer is stored under a stamp of the index file's `lstat` data and HEAD's commit,
+//! and replayed while both are what they were, without reading 120 MB of index at a
+//! million files.
+//!
+//! Not stored: an answer given from an index written within [`super::worktree::RACY`] (2 s) of the read (a second
+//! write in the same tick could keep every field), and one for which the working tree was
+//! looked at (HEAD holds a file the index lacks: whether it is still on disk as committed
+//! decides the verdict, and no stamp of the index says that).
+
+use std::cell::Cell;
+use std::io::Write;
+use std::path::Path;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use super::files::AnswerCache;
+use super::key;
+use super::worktree::settled;
+use crate::store::Store;
+
+/// Answers `question` about the index of `store` (`index_file`, else the repository's):
+/// from the answer cache when the index file and HEAD are those an answer was stored under,
+/// else by `compute`, which says in the cell it is given whether it looked at the working
+/// tree (see the module's comment).
+pub fn answer<E: From<std::io::Error>>(
+    store: &Store,
+    index_file: Option<&Path>,
+    question: &str,
+    out: &mut impl Write,
+    compute: impl FnOnce(&mut Vec<u8>, &Cell<bool>) -> Result<u8, E>,
+) -> Result<u8, E> {
+    let started = SystemTime::now();
+    let looked = Cell::new(false);
+    let mut buf = Vec::new();
+    let cache = AnswerCache::of(store);
+    let stamp = cache.as_ref().and_then(|_| stamp(store, index_file));
+    let key = stamp
+        .as_ref()
+        .map(|(digest, _)| key::staged_answer(store.prefix(), question, digest));
+    if let (Some(cache), Some(key)) = (&cache, &key)
+        && let Some((status, bytes)) = cache.get(key)
+    {
+        out.write_all(&bytes)?;
+        return Ok(status);
+    }
+    let status = compute(&mut buf, &looked)?;
+    out.write_all(&buf)?;
+    if let (Some(cache), Some(key), Some((_, newest))) = (&cache, &key, &stamp)
+        && !looked.get()
+        && settled(*newest, started)
+    {
+        cache.put(key, status, &buf);
+    }
+    Ok(status)
+}
+
+/// The stamp of the index file (`index_file`, else the repository's `index`) and HEAD: a
+/// digest of the file's path and `lstat` data and of HEAD's commit id, with the file's
+/// latest change (seconds and nanoseconds); `None` without an index file (nothing staged:
+/// the read says so) or where `lstat` gives no inode and change time.
+#[cfg(unix)]
+fn stamp(store: &Store, index_file: Option<&Path>) -> Option<([u8; 32], (i64, i64))> {
+    use std::os::unix::fs::MetadataExt;
+    let path = index_file.map_or_else(|| store.repo().path().join("index"), Path::to_path_buf);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let head = store
+        .repo()
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .unwrap_or(git2::Oid::ZERO_SHA1);
+    let mut hasher = Sha256::new();
+    hasher.update(path.as_os_str().as_encoded_bytes());
+    hasher.update([0]);
+    for field in [
+        meta.dev(),
+        meta.ino(),
+        u64::from(meta.mode()),
+        meta.size(),
+        meta.mtime().cast_unsigned(),
+        meta.mtime_nsec().cast_unsigned(),
+        meta.ctime().cast_unsigned(),
+        meta.ctime_nsec().cast_unsigned(),
+    ] {
+        hasher.update(field.to_le_bytes());
+    }
+    hasher.update(head.as_bytes());
+    let newest = (meta.mtime(), meta.mtime_nsec()).max((meta.ctime(), meta.ctime_nsec()));
+    Some((hasher.finalize().into(), newest))
+}
+
+/// No stamp where `lstat` has no inode and change time: every check reads the index.
+#[cfg(not(unix))]
+fn stamp(_: &Store, _: Option<&Path>) -> Option<([u8; 32], (i64, i64))> {
+    None
+}

@@ -130,7 +130,7 @@ pub fn answer(prefix: &str, question: &str, pinned: &[(&str, Oid)]) -> String {
 /// place in the repository (`prefix`), the question, and the working tree's stamp (a digest
 /// of the `lstat` data of every entry read, which pins what they hold as a commit id would).
 pub fn worktree_answer(root: &str, prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
-    let stamp: String = stamp.iter().map(|b| format!("{b:02x}")).collect();
+    let stamp = hex(stamp);
     format!(
         "{KEY_PREFIX} worktree answer 1\nroot {root:?}\nledger {prefix:?}\n{question}\nstamp {stamp}\n"
     )
@@ -139,8 +139,13 @@ pub fn worktree_answer(root: &str, prefix: &str, question: &str, stamp: &[u8; 32
 /// The key of a stored `ovn check --staged` answer (see `staged`): the ledger's place in
 /// the repository (`prefix`), the question, and the stamp of git's index file and HEAD.
 pub fn staged_answer(prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
-    let stamp: String = stamp.iter().map(|b| format!("{b:02x}")).collect();
+    let stamp = hex(stamp);
     format!("{KEY_PREFIX} staged answer 1\nledger {prefix:?}\n{question}\nstamp {stamp}\n")
+}
+
+/// A stamp's digest in lower-case hex.
+fn hex(stamp: &[u8; 32]) -> String {
+    stamp.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The key of what the last read of a working tree saw (see `worktree`): the ledger's root

@@ -175,7 +175,7 @@ impl CachedRead for Store {
         // The day folders the first listing offered, for a fill should it give up (the
         // index, 120 MB at a million, is then not read a third time).
         let mut offered = None;
-        match list_index(self, index_file, &cache, true, &mut offered)? {
+        match list_index(self, index_file, &cache, true, Some(&mut offered))? {
             Some(listed) => {
                 if let Some(staged) = quickly(Some(listed))? {
                     return Ok(staged);
@@ -184,7 +184,7 @@ impl CachedRead for Store {
             // A cold cache (a fresh clone's first commit): the staged folders git has
             // trees for are filled a window at a time, as a first `check --at` does.
             None if fill_index(self, offered, &cache).unwrap_or(false) => {
-                let listed = list_index(self, index_file, &cache, true, &mut None)?;
+                let listed = list_index(self, index_file, &cache, true, None)?;
                 if let Some(staged) = quickly(listed)? {
                     return Ok(staged);
                 }
@@ -192,8 +192,7 @@ impl CachedRead for Store {
             None => {}
         }
         // Only a quick listing gives up; were a full one to, the plain read answers.
-        let Some((listing, refused)) = list_index(self, index_file, &cache, false, &mut None)?
-        else {
+        let Some((listing, refused)) = list_index(self, index_file, &cache, false, None)? else {
             return self.load_staged(index_file);
         };
         match load_listing(self, listing, &cache, Elsewhere::default())? {
@@ -259,18 +258,20 @@ type Days = (Vec<(String, Oid)>, Oid);
 /// The index's files, the day folders `cache` knows taken from it (for a `quick` load,
 /// summarised ones as their summaries), and the paths that make it unfit to commit; `None`
 /// when a quick listing gives up. There is no commit: the listing's is zero. The day
-/// folders the listing offered are kept in `offered`.
+/// folders the listing offered are kept in `offered`, when given.
 fn list_index(
     store: &Store,
     index_file: Option<&Path>,
     cache: &FolderCache,
     quick: bool,
-    offered: &mut Option<Days>,
+    mut offered: Option<&mut Option<Days>>,
 ) -> Result<Option<(Listing, Refused)>, StoreError> {
     let scope = quick.then_some(Scope::Checks);
     let mut taken = Taken::default();
     let listed = store.list_staged::<Source>(index_file, &mut |folders, settings, items| {
-        offered.get_or_insert_with(|| (folders.clone(), settings));
+        if let Some(offered) = offered.as_deref_mut() {
+            offered.get_or_insert_with(|| (folders.clone(), settings));
+        }
         super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
     })?;
     Ok(listed.map(|(items, refused)| {

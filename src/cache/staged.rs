@@ -20,8 +20,6 @@ use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
 use super::files::AnswerCache;
 use super::key;
 use super::worktree::settled;
@@ -42,7 +40,7 @@ pub fn answer<E: From<std::io::Error>>(
     let looked = Cell::new(false);
     let mut buf = Vec::new();
     let cache = AnswerCache::of(store);
-    let stamp = cache.as_ref().and_then(|_| stamp(store, index_file));
+    let stamp = cache.as_ref().and_then(|_| store.index_stamp(index_file));
     let key = stamp
         .as_ref()
         .map(|(digest, _)| key::staged_answer(store.prefix(), question, digest));
@@ -61,48 +59,4 @@ pub fn answer<E: From<std::io::Error>>(
         cache.put(key, status, &buf);
     }
     Ok(status)
-}
-
-/// The stamp of the index file (`index_file`, else the repository's `index`) and HEAD: a
-/// digest of the file's path and `lstat` data and of HEAD's commit id, with the file's
-/// latest change (seconds and nanoseconds); `None` without an index file (nothing staged:
-/// the read says so) or where `lstat` gives no inode and change time.
-#[cfg(unix)]
-fn stamp(store: &Store, index_file: Option<&Path>) -> Option<([u8; 32], (i64, i64))> {
-    use std::os::unix::fs::MetadataExt;
-    let path = index_file.map_or_else(|| store.repo().path().join("index"), Path::to_path_buf);
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let head = store
-        .repo()
-        .head()
-        .ok()
-        .and_then(|h| h.target())
-        .unwrap_or(git2::Oid::ZERO_SHA1);
-    let mut hasher = Sha256::new();
-    hasher.update(path.as_os_str().as_encoded_bytes());
-    hasher.update([0]);
-    for field in [
-        meta.dev(),
-        meta.ino(),
-        u64::from(meta.mode()),
-        meta.size(),
-        meta.mtime().cast_unsigned(),
-        meta.mtime_nsec().cast_unsigned(),
-        meta.ctime().cast_unsigned(),
-        meta.ctime_nsec().cast_unsigned(),
-    ] {
-        hasher.update(field.to_le_bytes());
-    }
-    hasher.update(head.as_bytes());
-    let newest = (meta.mtime(), meta.mtime_nsec()).max((meta.ctime(), meta.ctime_nsec()));
-    Some((hasher.finalize().into(), newest))
-}
-
-/// No stamp where `lstat` has no inode and change time: every check reads the index.
-#[cfg(not(unix))]
-fn stamp(_: &Store, _: Option<&Path>) -> Option<([u8; 32], (i64, i64))> {
-    None
 }

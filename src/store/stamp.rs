@@ -76,6 +76,33 @@ pub type Shown<'a> = &'a (dyn Fn(&str, &FolderStamp, &[(String, std::fs::Metadat
 type Walked = (FolderStamp, Vec<(String, FolderStamp)>);
 
 impl Store {
+    /// The stamp of git's index file (`index_file`, else the repository's `index`) and HEAD,
+    /// for a cache that keys what it answered from the index on them: a digest of the file's
+    /// path and `lstat` data (as [`Stamp::digest`] takes each entry's) and of HEAD's commit
+    /// id, with the file's latest time (see [`Stamp::newest`]). Git writes its index whole, to
+    /// a new file renamed over the old one, so the `lstat` data stand for the content. `None`
+    /// without an index file, or where the platform gives no inode and change time.
+    pub fn index_stamp(&self, index_file: Option<&Path>) -> Option<([u8; 32], (i64, i64))> {
+        if !cfg!(unix) {
+            return None;
+        }
+        let path = index_file.map_or_else(|| self.repo.path().join("index"), Path::to_path_buf);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let head = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .unwrap_or(git2::Oid::ZERO_SHA1);
+        let mut hasher = Sha256::new();
+        let newest = entry(&mut hasher, &path.to_string_lossy(), &meta);
+        hasher.update(head.as_bytes());
+        Some((hasher.finalize().into(), newest))
+    }
+
     /// The stamp of the ledger's files in the working tree, or `None` where the platform
     /// gives no inode and change time. An error when the working tree cannot be listed (the
     /// read that follows reports it as it would).

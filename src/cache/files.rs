@@ -453,6 +453,14 @@ impl AnswerCache {
         })
     }
 
+    /// The digests of split indexes' shared parts (see `staged`), in a folder of their own
+    /// (`index/`), kept and checked as answers are, if caching is on.
+    pub fn index_digests(store: &Store) -> Option<AnswerCache> {
+        git_dir(store).map(|dir| AnswerCache {
+            dir: dir.join(CACHE_DIR).join("index"),
+        })
+    }
+
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {

@@ -29,7 +29,7 @@ use crate::core::ledger::{self, Loaded, Outcome, Parser};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, Reading};
-use crate::store::{Refused, Staged, Store, StoreError, View};
+use crate::store::{Refused, SharedDigests, Staged, Store, StoreError, View};
 
 /// What a quick load must hold in full (see [`CachedRead::load_revision_for`]).
 #[derive(Clone, Copy, Debug)]
@@ -268,12 +268,17 @@ fn list_index(
 ) -> Result<Option<(Listing, Refused)>, StoreError> {
     let scope = quick.then_some(Scope::Checks);
     let mut taken = Taken::default();
-    let listed = store.list_staged::<Source>(index_file, &mut |folders, settings, items| {
-        if let Some(offered) = offered.as_deref_mut() {
-            offered.get_or_insert_with(|| (folders.clone(), settings));
-        }
-        super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
-    })?;
+    let digests = super::staged::IndexDigests::of(store);
+    let listed = store.list_staged::<Source>(
+        index_file,
+        &mut |folders, settings, items| {
+            if let Some(offered) = offered.as_deref_mut() {
+                offered.get_or_insert_with(|| (folders.clone(), settings));
+            }
+            super::folders::take_level(cache, folders, settings, scope, items, &mut taken)
+        },
+        digests.as_ref().map(|d| d as &dyn SharedDigests),
+    )?;
     Ok(listed.map(|(items, refused)| {
         let listing = Listing {
             items,

@@ -10,6 +10,10 @@
 //! and replayed while both are what they were, without reading 120 MB of index at a
 //! million files.
 //!
+//! A split index's shared part (`core.splitIndex`) is also digested here once
+//! ([`IndexDigests`]), so that a check after `git add` reads the small file git rewrote and
+//! the day folders it touches, not the 120 MB shared file (see the store's `digest`).
+//!
 //! Not stored: an answer given from an index written within [`super::worktree::RACY`] (2 s) of the read (a second
 //! write in the same tick could keep every field), and one for which the working tree was
 //! looked at (HEAD holds a file the index lacks: whether it is still on disk as committed
@@ -23,7 +27,29 @@ use std::time::SystemTime;
 use super::files::AnswerCache;
 use super::key;
 use super::worktree::settled;
-use crate::store::Store;
+use crate::store::{Oid, SharedDigests, Store};
+
+/// The digests of split indexes' shared parts, kept beside the answers (`index/`), each
+/// under [`key::shared_index`]; a few, as git keeps a few shared files.
+pub(crate) struct IndexDigests(AnswerCache);
+
+impl IndexDigests {
+    /// The digests kept for the repository `store` reads, if caching is on.
+    pub(crate) fn of(store: &Store) -> Option<IndexDigests> {
+        AnswerCache::index_digests(store).map(IndexDigests)
+    }
+}
+
+impl SharedDigests for IndexDigests {
+    fn get(&self, shared: Oid, prefix: &str) -> Option<Vec<u8>> {
+        let (_, bytes) = self.0.get(&key::shared_index(prefix, shared))?;
+        Some(bytes)
+    }
+
+    fn put(&self, shared: Oid, prefix: &str, digest: &[u8]) {
+        self.0.put(&key::shared_index(prefix, shared), 0, digest);
+    }
+}
 
 /// Answers `question` about the index of `store` (`index_file`, else the repository's):
 /// from the answer cache when the index file and HEAD are those an answer was stored under,

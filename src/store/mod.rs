@@ -37,7 +37,7 @@ pub use pack::{PackReader, Prepared};
 pub use range::{RuleIds, Special, Touch};
 pub use rev::ResolvedRev;
 pub use sshsig::{SigningKey, VerifyJob};
-pub use staged::{IndexFiles, IndexVouch, Refused, Staged, folder_tree_id};
+pub use staged::{IndexFiles, IndexVouch, Refused, SharedDigests, Staged, folder_tree_id};
 pub use stamp::{FolderStamp, Shown, Stamp, Trusted};
 pub use status::{Change, ChangeKind, InProgress, Pending, UNSTAGED, Uncommitted, Upstream};
 pub use txn::{Interrupted, Mode, Outcome, Plan, View, WriteOptions};

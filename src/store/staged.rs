@@ -11,6 +11,7 @@
 //! on disk is followed. Conflicted paths (stages 1 to 3) have no staged content: they are
 //! returned for the caller to refuse, as `git commit` would.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -23,12 +24,15 @@ use super::read::{Handle, LevelHook};
 use super::{Store, StoreError};
 use crate::core::ledger::{Loaded, NETWORK_FILE, RecordType, Role, classify, near_miss_folder};
 
+mod digest;
 mod entries;
 mod unstaged;
 mod vouch;
 
+pub use digest::SharedDigests;
 pub use vouch::{IndexFiles, IndexVouch};
 
+use digest::{Group, Grouped, Held, SharedDigest, SharedFile};
 use entries::Entry;
 
 /// The ledger as staged, and what in the index a commit must not take as it is.
@@ -70,7 +74,7 @@ impl Store {
     /// unchanged day folders from the cache, is the cache layer's.)
     pub fn load_staged(&self, index_file: Option<&Path>) -> Result<Staged, StoreError> {
         let (items, refused) = self
-            .list_staged::<Handle>(index_file, &mut |_, _, _| true)?
+            .list_staged::<Handle>(index_file, &mut |_, _, _| true, None)?
             .expect("a listing without a hook that gives up always completes");
         let loaded = self.load_items(items)?;
         Ok(Staged { loaded, refused })
@@ -95,10 +99,14 @@ impl Store {
                 .any(|p| p.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
         };
         let (items, _) = self
-            .list_staged::<Handle>(index_file, &mut |folders, _, _| {
-                folders.retain(|(folder, _)| wanted(folder));
-                true
-            })?
+            .list_staged::<Handle>(
+                index_file,
+                &mut |folders, _, _| {
+                    folders.retain(|(folder, _)| wanted(folder));
+                    true
+                },
+                None,
+            )?
             .expect("a listing whose hook never gives up always completes");
         let odb = self
             .repo
@@ -147,11 +155,14 @@ impl Store {
     /// Like a revision's listing (`list_revision`), it shows `level` the day folders it
     /// found, each with the id of the tree git would write for it, and the blob id of
     /// `ovn.toml`, before listing their files: a cache takes those it knows out of the list
-    /// and puts their files in itself. `None` when `level` gives up.
+    /// and puts their files in itself. `None` when `level` gives up. With `digests`, a split
+    /// index's shared part is read through its digest (see `digest`), kept there when it is
+    /// read whole.
     pub(crate) fn list_staged<H: From<Handle> + Send>(
         &self,
         index_file: Option<&Path>,
         level: LevelHook<'_, H>,
+        digests: Option<&dyn SharedDigests>,
     ) -> Result<Option<StagedListing<H>>, StoreError> {
         if self.repo.is_bare() {
             return Err(StoreError::NotCheckedOut {
@@ -160,13 +171,26 @@ impl Store {
         }
         let git_dir = self.repo.path();
         let path = index_file.map_or_else(|| git_dir.join("index"), Path::to_path_buf);
+        let prefix = self.prefix_slash();
         // Read here when this reader understands the index (see `entries`); anything else
         // (no index yet, version 4, a sparse index, damage) through libgit2, as before, which
         // reads what it can and reports what it cannot.
-        if let Ok(files) = entries::read(&path, git_dir)
-            && let Some((entries, trees)) = files.entries()
-        {
-            return self.listing(&entries, &trees, level);
+        if let Ok(files) = entries::read(&path, git_dir) {
+            if let Some(digests) = digests
+                && let Some(listed) = self.list_digested(&files, digests, &mut *level)?
+            {
+                return Ok(listed);
+            }
+            if let Some((entries, trees)) = files.entries() {
+                if let Some(digests) = digests
+                    && let Some((id, shared)) = files.shared()
+                    && let Some(digest) = SharedDigest::of(shared, prefix.as_bytes())
+                {
+                    digests.put(id, &self.prefix, &digest.encode());
+                }
+                let grouped = group(&entries, prefix.as_bytes(), &trees);
+                return self.finish_listing(grouped, None, level);
+            }
         }
         let index = self.index_to_commit(index_file)?;
         let owned: Vec<(Vec<u8>, u32, Oid, u8, bool)> = index
@@ -189,66 +213,92 @@ impl Store {
                 unwatched: true,
             })
             .collect();
-        self.listing(&entries, &entries::Trees::default(), level)
+        let grouped = group(&entries, prefix.as_bytes(), &entries::Trees::default());
+        self.finish_listing(grouped, None, level)
     }
 
-    /// The listing of the index's `entries` (sorted by path): see [`Store::list_staged`].
+    /// [`Store::list_staged`] of a split index whose shared part `digests` holds a digest
+    /// of (see `digest`): the small file and the digest read, and from the shared file only
+    /// the day folders the small file touches (and those `level` leaves). `None`, with
+    /// `level` not called, when there is no such digest or it does not fit the index: the
+    /// whole index is read then.
+    fn list_digested<H: From<Handle> + Send>(
+        &self,
+        files: &entries::Files,
+        digests: &dyn SharedDigests,
+        level: LevelHook<'_, H>,
+    ) -> Result<Option<Option<StagedListing<H>>>, StoreError> {
+        let Some(own) = files.own() else {
+            return Ok(None);
+        };
+        let Some(link) = own.link.as_ref().filter(|l| l.shared != [0; entries::HASH]) else {
+            return Ok(None);
+        };
+        let digest = Oid::from_bytes(&link.shared)
+            .ok()
+            .and_then(|id| digests.get(id, &self.prefix))
+            .and_then(|bytes| SharedDigest::decode(&bytes));
+        let Some(digest) = digest else {
+            return Ok(None);
+        };
+        let file = files
+            .shared_paths(&link.shared)
+            .and_then(|paths| digest.file(&link.shared, &paths));
+        let Some(file) = file else {
+            return Ok(None);
+        };
+        let prefix = self.prefix_slash();
+        let Some(plan) = digest.plan(own.entries, link, prefix.as_bytes()) else {
+            return Ok(None);
+        };
+        let read = plan
+            .touched()
+            .into_iter()
+            .map(|(offset, len)| file.bytes(offset, len))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::io(file.path(), "cannot read", e))?;
+        // The small file's cached trees, trusted as a whole index's are (see `entries`).
+        let trees = own
+            .tree
+            .filter(|_| files.own_checksum_holds())
+            .and_then(|data| entries::read_trees(data, usize::MAX))
+            .unwrap_or_default();
+        match plan.grouped(&read, &trees) {
+            Some(grouped) => self.finish_listing(grouped, Some(&file), level).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The ledger's place in the repository as a path prefix: empty, or ending in `/`.
+    fn prefix_slash(&self) -> String {
+        if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        }
+    }
+
+    /// The listing of the index's entries under the ledger (`grouped`; the day folders left
+    /// in a split index's `shared` file read from it when needed): see
+    /// [`Store::list_staged`].
     ///
     /// A day folder is offered to `level` only when every entry in it is a regular file
     /// staged with content (no conflict, no `git add -N`, no link or submodule, no folder
     /// below it, no name the ledger ignores): then its files are exactly what a revision
-    /// holding its tree lists, and the tree's id is a hash of the entries, computed here as
-    /// git computes it, unless the index's cached `trees` hold the folder's id (see
-    /// [`entries::Trees`]). Any other folder is listed entry by entry, as it always was.
-    ///
-    /// Long because it is one pass over every entry of the index (a million of them), which
-    /// groups the day folders, lists the rest and hands the folders to `level` in between.
-    fn listing<H: From<Handle> + Send>(
+    /// holding its tree lists, and the tree's id is the one its group carries. Any other
+    /// folder is listed entry by entry, as it always was.
+    fn finish_listing<H: From<Handle> + Send>(
         &self,
-        entries: &[Entry<'_>],
-        trees: &entries::Trees,
+        grouped: Grouped<'_>,
+        shared: Option<&SharedFile>,
         level: LevelHook<'_, H>,
     ) -> Result<Option<StagedListing<H>>, StoreError> {
-        let prefix = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
+        let prefix = self.prefix_slash();
         let mut items: Vec<(String, H)> = Vec::new();
         let mut unmerged: Vec<String> = Vec::new();
         let mut settings = None;
-        // Day folders whose tree may stand for them (folder, their entries in `entries`).
-        let mut offered: Vec<(String, Range<usize>)> = Vec::new();
-        let mut group: Option<(&[u8], usize, bool)> = None;
-        let close = |group: Option<(&[u8], usize, bool)>,
-                     end: usize,
-                     items: &mut Vec<(String, H)>,
-                     unmerged: &mut Vec<String>,
-                     offered: &mut Vec<(String, Range<usize>)>| {
-            let Some((folder, start, whole)) = group else {
-                return;
-            };
-            match std::str::from_utf8(folder) {
-                Ok(folder) if whole => offered.push((folder.to_owned(), start..end)),
-                _ => {
-                    for e in &entries[start..end] {
-                        list_entry(e, &prefix, items, unmerged);
-                    }
-                }
-            }
-        };
-        for (i, e) in entries.iter().enumerate() {
-            let rel = e.path.strip_prefix(prefix.as_bytes());
-            let folder = rel.and_then(day_folder_of);
-            if group.is_some_and(|(g, _, _)| Some(g) != folder) {
-                close(group.take(), i, &mut items, &mut unmerged, &mut offered);
-            }
-            if let Some(folder) = folder {
-                let (_, _, whole) = group.get_or_insert((folder, i, true));
-                *whole &= rel.is_some_and(|rel| plain_file(e, &rel[folder.len() + 1..], rel));
-                continue;
-            }
-            if rel == Some(NETWORK_FILE.as_bytes())
+        for e in &grouped.others {
+            if e.path.strip_prefix(prefix.as_bytes()) == Some(NETWORK_FILE.as_bytes())
                 && e.stage == 0
                 && !e.intent
                 && !matches!(e.mode & 0o170000, LINK | GITLINK)
@@ -257,61 +307,54 @@ impl Store {
             }
             list_entry(e, &prefix, &mut items, &mut unmerged);
         }
-        close(
-            group.take(),
-            entries.len(),
-            &mut items,
-            &mut unmerged,
-            &mut offered,
-        );
-        let Some(settings) = settings else {
-            // No `ovn.toml` to key a cache on: every folder is listed as it is.
-            for (_, range) in &offered {
-                for e in &entries[range.clone()] {
-                    list_entry(e, &prefix, &mut items, &mut unmerged);
-                }
-            }
-            items.par_sort_by(|a, b| a.0.cmp(&b.0));
-            let (unstaged, looked) = self.unstaged_records(entries, &HashMap::new())?;
-            let refused = Refused {
-                unmerged,
-                unstaged,
-                looked,
-            };
-            return Ok(Some((items, refused)));
-        };
-        // One range per folder, in order, or no folder is offered: a folder met twice (an
+        // One group per folder, in order, or no folder is offered: a folder met twice (an
         // index not sorted by path) would be hashed in parts, and cached from the whole.
-        if offered.windows(2).any(|w| w[0].0 >= w[1].0) {
-            for (_, range) in std::mem::take(&mut offered) {
-                for e in &entries[range] {
-                    list_entry(e, &prefix, &mut items, &mut unmerged);
+        // Without `ovn.toml` there is nothing to key a cache on: every folder is listed.
+        let offer = settings.is_some() && grouped.folders.windows(2).all(|w| w[0].path < w[1].path);
+        let mut offered: Vec<usize> = Vec::new();
+        let mut folders: Vec<(String, Oid)> = Vec::new();
+        for (n, g) in grouped.folders.iter().enumerate() {
+            let rel = g.path.strip_prefix(prefix.as_bytes());
+            match (offer, g.tree, rel.and_then(|r| std::str::from_utf8(r).ok())) {
+                (true, Some(tree), Some(rel)) => {
+                    offered.push(n);
+                    folders.push((rel.to_owned(), tree));
                 }
+                _ => list_group(g, shared, &prefix, &mut items, &mut unmerged)?,
             }
         }
-        let mut folders: Vec<(String, Oid)> = offered
-            .par_iter()
-            .map(|(folder, range)| {
-                let id = trees
-                    .valid(format!("{prefix}{folder}").as_bytes(), range.len())
-                    .unwrap_or_else(|| tree_id(&entries[range.clone()]));
-                (folder.clone(), id)
-            })
-            .collect();
         let ids: HashMap<&str, Oid> = folders.iter().map(|(f, id)| (f.as_str(), *id)).collect();
-        let (unstaged, looked) = self.unstaged_records(entries, &ids)?;
+        let failed = std::cell::RefCell::new(None);
+        let staged = |path: &str| {
+            grouped
+                .staged(
+                    format!("{prefix}{path}").as_bytes(),
+                    prefix.as_bytes(),
+                    shared,
+                )
+                .unwrap_or_else(|e| {
+                    failed.borrow_mut().get_or_insert(e);
+                    false
+                })
+        };
+        let (unstaged, looked) = self.unstaged_records(&staged, &ids)?;
+        if let Some(e) = failed.into_inner() {
+            return Err(e);
+        }
         drop(ids);
-        if !level(&mut folders, settings, &mut items) {
+        if let Some(settings) = settings
+            && !level(&mut folders, settings, &mut items)
+        {
             return Ok(None);
         }
         // The folders left are listed from the index; `folders` kept `offered`'s order.
         let mut left = folders.iter().peekable();
-        for (folder, range) in &offered {
-            if left.peek().is_some_and(|(f, _)| f == folder) {
+        for n in offered {
+            let g = &grouped.folders[n];
+            let rel = g.path.strip_prefix(prefix.as_bytes()).unwrap_or_default();
+            if left.peek().is_some_and(|(f, _)| f.as_bytes() == rel) {
                 left.next();
-                for e in &entries[range.clone()] {
-                    list_entry(e, &prefix, &mut items, &mut unmerged);
-                }
+                list_group(g, shared, &prefix, &mut items, &mut unmerged)?;
             }
         }
         // In path order, as the core wants them: a few sorted runs, merged in close to one
@@ -323,6 +366,114 @@ impl Store {
             looked,
         };
         Ok(Some((items, refused)))
+    }
+}
+
+/// The index's `entries` (sorted by path) under the ledger at `prefix`, grouped: the day
+/// folders, each with the id of the tree git writes for it when it may stand for its files
+/// (from the index's cached `trees`, else hashed), and the other entries.
+fn group<'a>(entries: &'a [Entry<'a>], prefix: &[u8], trees: &entries::Trees) -> Grouped<'a> {
+    let mut others = Vec::new();
+    let mut ranges: Vec<(&[u8], Range<usize>)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let Some(rel) = e.path.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(folder) = day_folder_of(rel) else {
+            others.push(*e);
+            continue;
+        };
+        let path = &e.path[..prefix.len() + folder.len()];
+        match ranges.last_mut() {
+            Some((last, range)) if *last == path && range.end == i => range.end = i + 1,
+            _ => ranges.push((path, i..i + 1)),
+        }
+    }
+    let folders = ranges
+        .into_par_iter()
+        .map(|(path, range)| {
+            let held = &entries[range];
+            Group {
+                path,
+                tree: digest::tree_of(path, held, trees),
+                held: Held::Here(Cow::Borrowed(held)),
+            }
+        })
+        .collect();
+    Grouped { others, folders }
+}
+
+/// Lists the entries of the day folder `g` (read from the `shared` file when they are
+/// there) as [`list_entry`] does.
+fn list_group<H: From<Handle>>(
+    g: &Group<'_>,
+    shared: Option<&SharedFile>,
+    prefix: &str,
+    items: &mut Vec<(String, H)>,
+    unmerged: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    with_entries(g, shared, |entries| {
+        for e in entries {
+            list_entry(e, prefix, items, unmerged);
+        }
+    })
+}
+
+/// Calls `f` with the entries of the day folder `g`, read from the `shared` file when they
+/// are there; an error when they cannot be read, or do not read as its digest says.
+fn with_entries<R>(
+    g: &Group<'_>,
+    shared: Option<&SharedFile>,
+    f: impl FnOnce(&[Entry<'_>]) -> R,
+) -> Result<R, StoreError> {
+    let (offset, len, count) = match &g.held {
+        Held::Here(entries) => return Ok(f(entries)),
+        Held::Shared { offset, len, count } => (*offset, *len, *count),
+    };
+    let corrupt = |path: &Path| {
+        let reason = "a folder's entries are not where the index's digest has them";
+        StoreError::io(path, "cannot read", std::io::Error::other(reason))
+    };
+    let Some(shared) = shared else {
+        return Err(corrupt(Path::new("the shared index")));
+    };
+    let bytes = shared
+        .bytes(offset, len)
+        .map_err(|e| StoreError::io(shared.path(), "cannot read", e))?;
+    let entries = shared
+        .entries(&bytes, count)
+        .ok_or_else(|| corrupt(shared.path()))?;
+    Ok(f(&entries))
+}
+
+impl Grouped<'_> {
+    /// Whether the index holds `path` (in the repository, under the ledger at `prefix`)
+    /// staged with content (stage 0, not `git add -N`).
+    fn staged(
+        &self,
+        path: &[u8],
+        prefix: &[u8],
+        shared: Option<&SharedFile>,
+    ) -> Result<bool, StoreError> {
+        let holds = |entries: &[Entry<'_>]| {
+            let at = entries.partition_point(|e| e.path < path);
+            entries
+                .get(at)
+                .is_some_and(|e| e.path == path && e.stage == 0 && !e.intent)
+        };
+        let rel = path.strip_prefix(prefix);
+        let Some(folder) = rel.and_then(day_folder_of) else {
+            return Ok(holds(&self.others));
+        };
+        let folder = &path[..prefix.len() + folder.len()];
+        // Every group of a folder: an index out of path order may have met it twice.
+        let at = self.folders.partition_point(|g| g.path < folder);
+        for g in self.folders[at..].iter().take_while(|g| g.path == folder) {
+            if with_entries(g, shared, holds)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -557,5 +708,191 @@ mod cached_tree_tests {
         let read = entries::read(&path, repo.path()).unwrap();
         let (listed, trees) = read.entries().unwrap();
         assert_eq!((listed.len(), trees.len()), (4, 0));
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use std::process::Command;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Digests kept in memory, counting what was kept and found.
+    #[derive(Default)]
+    struct Kept {
+        digests: Mutex<HashMap<(Oid, String), Vec<u8>>>,
+        puts: Mutex<usize>,
+        hits: Mutex<usize>,
+    }
+
+    impl SharedDigests for Kept {
+        fn get(&self, shared: Oid, prefix: &str) -> Option<Vec<u8>> {
+            let found = self
+                .digests
+                .lock()
+                .unwrap()
+                .get(&(shared, prefix.to_owned()))
+                .cloned();
+            *self.hits.lock().unwrap() += usize::from(found.is_some());
+            found
+        }
+        fn put(&self, shared: Oid, prefix: &str, digest: &[u8]) {
+            *self.puts.lock().unwrap() += 1;
+            let key = (shared, prefix.to_owned());
+            self.digests.lock().unwrap().insert(key, digest.to_vec());
+        }
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    /// The whole listing (files, refused paths) and the day folders offered, as text.
+    fn listing(store: &Store, digests: Option<&dyn SharedDigests>) -> String {
+        let mut offered = String::new();
+        let listed = store
+            .list_staged::<Handle>(
+                None,
+                &mut |folders, settings, _| {
+                    offered = format!("{settings} {folders:?}");
+                    true
+                },
+                digests,
+            )
+            .unwrap()
+            .unwrap();
+        format!("{offered}\n{:?}\n{:?}", listed.0, listed.1)
+    }
+
+    /// The listing of a split index read through its shared part's digest is the listing of
+    /// the whole index, after every kind of change git's small file records: an entry
+    /// replaced, added to a folder, deleted, a folder added or deleted whole, a link or a
+    /// nested folder staged in a day folder, `git add -N`, the other records' files changed,
+    /// and a record HEAD holds taken out of the index. The digest is kept once, and used by
+    /// every listing after.
+    #[test]
+    fn a_digested_listing_is_the_whole_index_s_listing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        for (k, v) in [
+            ("core.splitIndex", "true"),
+            ("splitIndex.maxPercentChange", "100"),
+            ("user.name", "t"),
+            ("user.email", "t@example.org"),
+        ] {
+            git(dir, &["config", k, v]);
+        }
+        write(dir, "ovn.toml", "name = \"n\"\n");
+        write(dir, "README.md", "outside the ledger\n");
+        write(dir, "agents/ana.toml", "id = \"ana\"\n");
+        for day in ["01", "02", "03", "04"] {
+            for n in 0..3 {
+                let path = format!("contributions/2026/01/{day}/r{n}.toml");
+                write(dir, &path, &format!("id = \"{day}{n}\"\n"));
+            }
+        }
+        write(dir, "approvals/2026/01/02/a.toml", "id = \"a\"\n");
+        // A folder listed entry by entry (it holds a link), read from the shared file
+        // whenever it is listed or looked into.
+        write(dir, "contributions/2026/01/05/r.toml", "id = \"r\"\n");
+        let link = dir.join("contributions/2026/01/05/l.toml");
+        std::os::unix::fs::symlink("r.toml", link).unwrap();
+        // Files older than the index, so that git does not refresh racily clean entries into
+        // the small file (which would touch every folder).
+        let old = Command::new("find")
+            .arg(dir)
+            .args([
+                "-path", "*/.git", "-prune", "-o", "-exec", "touch", "-h", "-d",
+            ])
+            .args(["2020-01-01T00:00:00", "{}", "+"])
+            .status()
+            .unwrap();
+        assert!(old.success());
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "one"]);
+        git(dir, &["update-index", "--split-index"]);
+        let store = Store::discover(dir).unwrap();
+        let kept = Kept::default();
+        let same = |step: &str| {
+            let whole = listing(&store, None);
+            let digested = listing(&store, Some(&kept));
+            assert_eq!(digested, whole, "after {step}");
+            // A second time, through the digest for certain.
+            assert_eq!(listing(&store, Some(&kept)), whole, "after {step}, again");
+        };
+        same("nothing");
+        let steps: &[(&str, &dyn Fn())] = &[
+            ("an edit", &|| {
+                write(dir, "contributions/2026/01/01/r1.toml", "id = \"edited\"\n");
+                git(dir, &["add", "contributions/2026/01/01/r1.toml"]);
+            }),
+            ("a file added", &|| {
+                write(dir, "contributions/2026/01/02/r5.toml", "id = \"new\"\n");
+                git(dir, &["add", "contributions/2026/01/02/r5.toml"]);
+            }),
+            ("a file deleted", &|| {
+                git(dir, &["rm", "-q", "contributions/2026/01/03/r0.toml"]);
+            }),
+            ("a folder added", &|| {
+                write(dir, "contributions/2026/02/01/x.toml", "id = \"x\"\n");
+                git(dir, &["add", "contributions/2026/02/01/x.toml"]);
+            }),
+            ("a folder deleted", &|| {
+                git(dir, &["rm", "-rq", "contributions/2026/01/04"]);
+            }),
+            ("a link staged", &|| {
+                let link = dir.join("contributions/2026/01/01/link.toml");
+                std::os::unix::fs::symlink("/etc/passwd", link).unwrap();
+                git(dir, &["add", "contributions/2026/01/01/link.toml"]);
+            }),
+            ("a nested folder", &|| {
+                write(dir, "contributions/2026/01/02/sub/y.toml", "id = \"y\"\n");
+                git(dir, &["add", "contributions/2026/01/02/sub/y.toml"]);
+            }),
+            ("an intent to add", &|| {
+                write(dir, "contributions/2026/01/03/n.toml", "id = \"n\"\n");
+                git(dir, &["add", "-N", "contributions/2026/01/03/n.toml"]);
+            }),
+            ("the other records changed", &|| {
+                write(dir, "ovn.toml", "name = \"m\"\n");
+                write(dir, "agents/ben.toml", "id = \"ben\"\n");
+                git(dir, &["add", "ovn.toml", "agents/ben.toml"]);
+                git(dir, &["rm", "-q", "agents/ana.toml"]);
+            }),
+            ("a record HEAD holds unstaged", &|| {
+                git(
+                    dir,
+                    &["rm", "-q", "--cached", "contributions/2026/01/02/r1.toml"],
+                );
+            }),
+        ];
+        for (step, change) in steps {
+            change();
+            same(step);
+        }
+        assert_eq!(*kept.puts.lock().unwrap(), 1, "one digest, kept once");
+        assert!(*kept.hits.lock().unwrap() >= 2 * steps.len());
+        let listed = listing(&store, Some(&kept));
+        assert!(
+            listed.contains("contributions/2026/01/02/r1.toml"),
+            "{listed}"
+        );
+        assert!(listed.contains("a symbolic link"), "{listed}");
     }
 }

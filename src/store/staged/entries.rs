@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use git2::Oid;
 
 /// Length of a SHA-1 id and of the index's checksum.
-const HASH: usize = 20;
+pub(super) const HASH: usize = 20;
 /// `git add -N` (intent to add), in the extended flags.
 const INTENT_TO_ADD: u16 = 1 << 13;
 /// `git update-index --skip-worktree`, in the extended flags.
@@ -66,10 +66,10 @@ pub(super) struct Files {
 
 /// One file of the index, parsed: its entries, for a split index the link, and the cached
 /// trees' extension (`TREE`) as it is stored.
-struct Parsed<'a> {
-    entries: Vec<Entry<'a>>,
-    link: Option<Link>,
-    tree: Option<&'a [u8]>,
+pub(super) struct Parsed<'a> {
+    pub(super) entries: Vec<Entry<'a>>,
+    pub(super) link: Option<Link>,
+    pub(super) tree: Option<&'a [u8]>,
 }
 
 /// The subtrees git's cache-tree extension (`TREE`) holds as valid: for each, by its
@@ -108,7 +108,7 @@ impl Trees {
 /// The valid folders of the extension's `data` (see [`Trees`]) for an index of `total`
 /// entries; `None` when it does not read, or holds a valid folder with an invalid subfolder,
 /// subfolders covering more entries than it, or more entries than the index has.
-fn read_trees(data: &[u8], total: usize) -> Option<Trees> {
+pub(super) fn read_trees(data: &[u8], total: usize) -> Option<Trees> {
     let nodes = crate::store::index::tree::read(data)?;
     let mut below = vec![0usize; nodes.len()];
     let mut all_valid = vec![true; nodes.len()];
@@ -139,10 +139,10 @@ fn read_trees(data: &[u8], total: usize) -> Option<Trees> {
 }
 
 /// The `link` extension: the shared index's id and what of it is deleted or replaced.
-struct Link {
-    shared: [u8; HASH],
-    delete: Vec<u32>,
-    replace: Vec<u32>,
+pub(super) struct Link {
+    pub(super) shared: [u8; HASH],
+    pub(super) delete: Vec<u32>,
+    pub(super) replace: Vec<u32>,
 }
 
 /// Reads the index at `index` (a split index's shared part is found in `git_dir`, else
@@ -184,7 +184,7 @@ impl Files {
         // The extension lives in the file git wrote last (a split index's own, small file):
         // its checksum is cheap to check there, and a damaged one is not trusted.
         let trees = tree
-            .filter(|_| self.own.len() > 1 << 20 || checksum_holds(&self.own))
+            .filter(|_| self.own_checksum_holds())
             .and_then(|data| read_trees(data, entries.len()))
             .unwrap_or_default();
         Some((entries, trees))
@@ -193,14 +193,38 @@ impl Files {
     /// The bytes of the shared index `id`, when found and its checksum is `id` (the name is
     /// the checksum: any other file is not the one linked to).
     fn shared_bytes(&self, id: &[u8; HASH]) -> Option<Vec<u8>> {
-        let name = format!("sharedindex.{}", Oid::from_bytes(id).ok()?);
-        let beside = self.index.parent().map(|d| d.join(&name));
-        let bytes = [Some(self.git_dir.join(&name)), beside]
+        let bytes = self
+            .shared_paths(id)?
             .into_iter()
-            .flatten()
             .find_map(|path| std::fs::read(path).ok())?;
         let sum = bytes.len().checked_sub(HASH).map(|at| &bytes[at..]);
         (sum == Some(&id[..])).then_some(bytes)
+    }
+
+    /// Where git looks for the shared index `id`: in the git directory, else beside the
+    /// index.
+    pub(super) fn shared_paths(&self, id: &[u8; HASH]) -> Option<[PathBuf; 2]> {
+        let name = format!("sharedindex.{}", Oid::from_bytes(id).ok()?);
+        let beside = self.index.parent().unwrap_or(&self.git_dir).join(&name);
+        Some([self.git_dir.join(&name), beside])
+    }
+
+    /// The index's own file, parsed (for a split index, the small file git writes at every
+    /// change); `None` when it does not read.
+    pub(super) fn own(&self) -> Option<Parsed<'_>> {
+        parse(&self.own)
+    }
+
+    /// Whether the own file's checksum holds (see [`Files::entries`] on the cached trees).
+    pub(super) fn own_checksum_holds(&self) -> bool {
+        self.own.len() > 1 << 20 || checksum_holds(&self.own)
+    }
+
+    /// The shared part's id and bytes, once [`Files::entries`] has read them.
+    pub(super) fn shared(&self) -> Option<(Oid, &[u8])> {
+        let bytes = self.shared.get()?.as_deref()?;
+        let id = Oid::from_bytes(&bytes[bytes.len().checked_sub(HASH)?..]).ok()?;
+        Some((id, bytes))
     }
 }
 
@@ -279,7 +303,7 @@ fn merge<'a>(base: Vec<Entry<'a>>, own: Vec<Entry<'a>>, link: &Link) -> Option<V
 
 /// The entries and link of one index file, or `None` where it is not one this reader
 /// understands.
-fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
+pub(super) fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
     let body = bytes.get(..bytes.len().checked_sub(HASH)?)?;
     if body.get(..4)? != b"DIRC" {
         return None;
@@ -324,7 +348,7 @@ fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
 }
 
 /// One entry at the start of `bytes` (an index of `version`), and its length with padding.
-fn entry(bytes: &[u8], version: u32) -> Option<(Entry<'_>, usize)> {
+pub(super) fn entry(bytes: &[u8], version: u32) -> Option<(Entry<'_>, usize)> {
     let fixed = bytes.get(..62)?;
     let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
     let id = Oid::from_bytes(&fixed[40..60]).ok()?;

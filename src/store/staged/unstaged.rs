@@ -23,20 +23,19 @@ use std::collections::HashMap;
 
 use git2::{ObjectType, Oid, Tree, TreeWalkMode, TreeWalkResult};
 
-use super::entries::Entry;
 use super::{Store, StoreError, in_ledger};
 use crate::core::ledger::RecordType;
 
 impl Store {
-    /// The ledger paths HEAD holds as regular files that the index (`entries`, sorted by
-    /// path) lacks, whose working-tree file is still exactly HEAD's: what a `git commit`
-    /// racing an `ovn` write leaves (see the module's comment). `folders` maps the index's
-    /// day folders (ledger-relative) to the tree ids their entries hash to. With them,
-    /// whether any file of the working tree was looked at (HEAD holds a file the index
-    /// lacks).
+    /// The ledger paths HEAD holds as regular files that the index lacks (`staged` says
+    /// whether it holds a ledger path staged with content), whose working-tree file is still
+    /// exactly HEAD's: what a `git commit` racing an `ovn` write leaves (see the module's
+    /// comment). `folders` maps the index's day folders (ledger-relative) to the tree ids
+    /// their entries hash to. With them, whether any file of the working tree was looked at
+    /// (HEAD holds a file the index lacks).
     pub(super) fn unstaged_records(
         &self,
-        entries: &[Entry<'_>],
+        staged: &dyn Fn(&str) -> bool,
         folders: &HashMap<&str, Oid>,
     ) -> Result<(Vec<String>, bool), StoreError> {
         let Some(root) = self.root() else {
@@ -46,19 +45,6 @@ impl Store {
             return Ok((Vec::new(), false));
         };
         let mut missing: Vec<(String, Oid)> = Vec::new();
-        let prefix = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let staged = |path: &str| {
-            let full = format!("{prefix}{path}");
-            let key = full.as_bytes();
-            let at = entries.partition_point(|e| e.path < key);
-            entries
-                .get(at)
-                .is_some_and(|e| e.path == key && e.stage == 0 && !e.intent)
-        };
         let day_foldered = [RecordType::Contribution, RecordType::Approval];
         for top in tree.iter() {
             let Ok(name) = std::str::from_utf8(top.name_bytes()) else {
@@ -70,7 +56,7 @@ impl Store {
                 }
                 Some(ObjectType::Tree) if day_foldered.iter().any(|k| k.folder() == name) => {
                     let sub = self.subtree(top.id())?;
-                    self.compare_days(name, &sub, folders, &staged, &mut missing)?;
+                    self.compare_days(name, &sub, folders, staged, &mut missing)?;
                 }
                 Some(ObjectType::Tree) if in_ledger(&format!("{name}/x")) => {
                     let sub = self.subtree(top.id())?;

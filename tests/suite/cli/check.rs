@@ -924,6 +924,50 @@ fn staged_through_the_cache_is_the_uncached_check() {
     }
 }
 
+/// With git's split index, the shared part is digested once (`.git/ovn/cache/index/`), and
+/// a staged check after `git add` reads the small file and the folders it touches through
+/// the digest; it answers as the uncached check does, and a damaged digest is a miss,
+/// written anew.
+#[test]
+fn a_split_index_is_digested_once_and_a_damaged_digest_is_a_miss() {
+    const EDITED: &str = "contributions/2026/03/01/01kjkb3q00bx3jdv2fxj7113x3.toml";
+    let s = Sandbox::new();
+    let dir = common::fablab_repo(&s, "staged-digest");
+    s.git(&dir, &["config", "core.splitIndex", "true"]);
+    s.git(&dir, &["config", "splitIndex.maxPercentChange", "100"]);
+    s.git(&dir, &["update-index", "--split-index"]);
+    let digests = dir.join(".git/ovn/cache/index");
+    let kept = || -> Vec<std::path::PathBuf> {
+        match std::fs::read_dir(&digests) {
+            Ok(dir) => dir.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    let clean = staged_both_ways(&s, &dir);
+    assert_eq!(clean[0].0, 0, "{}", clean[0].1);
+    let first = kept();
+    assert_eq!(first.len(), 1, "one digest: {first:?}");
+    let text = std::fs::read_to_string(dir.join(EDITED)).unwrap();
+    std::fs::write(dir.join(EDITED), text.replace("lukas", "nobody")).unwrap();
+    s.git(&dir, &["add", EDITED]);
+    let edited = staged_both_ways(&s, &dir);
+    assert_eq!(edited[1].0, 1, "{}", edited[1].1);
+    assert!(
+        edited[1]
+            .1
+            .contains("01kjkb3q00bx3jdv2fxj7113x3.toml:2:9: error[unknown-reference]"),
+        "{}",
+        edited[1].1
+    );
+    assert_eq!(kept(), first, "the same digest, still");
+    let digest = std::fs::read(&first[0]).unwrap();
+    std::fs::write(&first[0], &digest[..digest.len() / 2]).unwrap();
+    // A new index file, so that no answer stored for the last one is replayed.
+    s.git(&dir, &["update-index", "--force-write-index"]);
+    assert_eq!(staged_both_ways(&s, &dir), edited);
+    assert_eq!(std::fs::read(&first[0]).unwrap(), digest, "written anew");
+}
+
 /// The pre-commit hook's case: `ovn log`, then `git add` of another record. The index
 /// `ovn log` wrote keeps git's cached trees (invalid only above its record), `git add`
 /// invalidates above the other, and the staged check, which takes the valid folders' tree

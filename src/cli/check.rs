@@ -67,7 +67,9 @@ use crate::ops::{self, load::Need};
 /// again). This is what a pre-commit hook runs. It reads git's
 /// index itself, a split index (core.splitIndex) too, and works out each day folder's tree id
 /// from its staged entries, so the folders a commit does not change come from the cache and
-/// only the changed ones are read. Its answer is kept under a stamp of git's index file (its
+/// only the changed ones are read. With a split index, its shared part (which git never
+/// changes) is digested once, so after a `git add` only git's small index file and the day
+/// folders it touches are read. Its answer is kept under a stamp of git's index file (its
 /// inode, size and modification and change times: git writes a new index file for every
 /// change) and HEAD's commit, and printed again without reading the index while both are
 /// unchanged; not when the index changed within 2 seconds of the check, nor when a record

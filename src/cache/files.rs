@@ -461,6 +461,14 @@ impl AnswerCache {
         })
     }
 
+    /// The site's checkpoints (see `site`), in a folder of their own (`checkpoints/`), kept
+    /// and checked as answers are, if caching is on.
+    pub fn checkpoints(store: &Store) -> Option<AnswerCache> {
+        git_dir(store).map(|dir| AnswerCache {
+            dir: dir.join(CACHE_DIR).join("checkpoints"),
+        })
+    }
+
     /// The answer cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {

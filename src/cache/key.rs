@@ -25,6 +25,7 @@
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
 //! | a month's site parts (`reports/`) | [`site_month`] | version, month path, a digest of the ledger's non-contribution entries (agents, projects, agreements, rates, payouts, ...); counted only when no approvals are asked under the rules in force |
 //! | one day's site part, inside it | [`report_day`] | as a report part's |
+//! | a site checkpoint (`checkpoints/`) | [`site_checkpoint`] | version, a digest of the ledger's non-contribution entries and of the part key (folder path, tree id, correction targets) of every day folder added before it, in path order |
 //! | a month's ValueFlows parts (`reports/`) | [`valueflows_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, resources, approvals, ...), the query (projects, agents, dates) |
 //! | one day's ValueFlows part, inside it | [`valueflows_day`] | folder path, folder tree id, each correction's target with the path and tree id of every folder that may hold it |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
@@ -149,6 +150,15 @@ pub fn staged_answer(prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
 /// (`prefix`), which decides which entries are its day folders.
 pub fn shared_index(prefix: &str, shared: Oid) -> String {
     format!("{KEY_PREFIX} shared index 1\nledger {prefix:?}\nshared {shared}\n")
+}
+
+/// The key of a site checkpoint (see `site`): a digest of the ledger's non-contribution
+/// entries and of the key of every day folder's part added before it, in order (each part
+/// key names the folder's path and tree id and the correction targets it may hold), which
+/// pins every figure the checkpoint holds.
+pub fn site_checkpoint(chain: &[u8; 32]) -> String {
+    let chain = hex(chain);
+    format!("{KEY_PREFIX} site checkpoint 1\nchain {chain}\n")
 }
 
 /// A stamp's digest in lower-case hex.

@@ -22,6 +22,9 @@
 //! - **site parts** (`reports/`, [`site`]): what each day folder adds to the transparency
 //!   page (sums by month and member, claims, use of resources), so the page after a new
 //!   commit only counts the folders that changed;
+//! - **site checkpoints** (`checkpoints/`, [`site`]): every sum of the page as it stood at
+//!   the end of the month before the last, so the page after a new commit adds only the
+//!   folders after it;
 //! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
 //!   contributions, so `export valueflows` after a new commit renders only the folders that
 //!   changed and copies the rest;
@@ -32,7 +35,9 @@
 //! - **working-tree answers** (`answers/`, [`worktree`]): the output of `ovn check` on the
 //!   working tree, replayed while every file it reads has the `lstat` data it had;
 //! - **staged answers** (`answers/`, [`staged`]): the output of `ovn check --staged`,
-//!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit.
+//!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit;
+//! - **index digests** (`index/`, [`staged`]): a split index's shared part, digested once,
+//!   so a staged check reads git's small index file and the day folders it touches.
 //!
 //! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a
 //! cold cache, a question asked for the first time) is counted from the folder's entry:

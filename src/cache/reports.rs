@@ -131,10 +131,6 @@ pub fn claims(
 /// digest of the ledger's other entries), and the months with new parts written back. `None`
 /// when a summarised folder's part is not kept, or counting fails on a quick load (a full
 /// load says it exactly).
-///
-/// One function of about a hundred lines because its steps (count the new folders, read the
-/// kept parts, count the others held in windows, write the months back) share the keys
-/// worked out at its start.
 pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     store: &Store,
     commit: &str,
@@ -145,10 +141,45 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     encode: fn(&G, &mut Vec<u8>),
     decode: fn(&[u8]) -> Option<G>,
 ) -> Result<Option<Vec<G>>, Error> {
+    let keyed = by_parts_keyed(store, commit, ledger, month_key, count, encode, decode)?;
+    Ok(keyed.map(|k| k.parts.into_iter().map(|(_, _, g)| g).collect()))
+}
+
+/// A question's parts in path order (see [`by_parts`]), each with its day folder and the
+/// key it is kept under (`None` with caching off, or for a folder whose tree is not
+/// listed), and the digest of the ledger's other entries they were counted against (empty
+/// with caching off): what a caller keeping more than the parts (the site's checkpoints)
+/// keys on.
+pub(super) struct Keyed<'l, G> {
+    pub(super) context: String,
+    pub(super) parts: Vec<(&'l str, Option<String>, G)>,
+}
+
+/// [`by_parts`], each part with its folder and key ([`Keyed`]).
+///
+/// One function of about a hundred lines because its steps (count the new folders, read the
+/// kept parts, count the others held in windows, write the months back) share the keys
+/// worked out at its start.
+pub(super) fn by_parts_keyed<'l, G: Send, E: std::fmt::Display>(
+    store: &Store,
+    commit: &str,
+    ledger: &'l Ledger,
+    month_key: impl Fn(&str, &str) -> String + Sync,
+    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
+    + Sync,
+    encode: fn(&G, &mut Vec<u8>),
+    decode: fn(&[u8]) -> Option<G>,
+) -> Result<Option<Keyed<'l, G>>, Error> {
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = PartCache::of(store) else {
         return count(ledger, &|_| true)
-            .map(|parts| Some(parts.into_iter().map(|(_, g)| g).collect()))
+            .map(|parts| {
+                let parts = parts.into_iter().map(|(f, g)| (f, None, g)).collect();
+                Some(Keyed {
+                    context: String::new(),
+                    parts,
+                })
+            })
             .map_err(|e| Error::Query(e.to_string()));
     };
     let (context, trees) = store.contribution_trees(commit)?;
@@ -232,7 +263,11 @@ pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
     parts.extend(counted);
     parts.extend(held);
     parts.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Some(parts.into_iter().map(|(_, g)| g).collect()))
+    let parts = parts
+        .into_iter()
+        .map(|(f, g)| (f, part_key(f), g))
+        .collect();
+    Ok(Some(Keyed { context, parts }))
 }
 
 /// The kept parts of the `summarised` folders of `months` (a month's folders by month), each

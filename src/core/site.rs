@@ -592,6 +592,122 @@ impl<'l> Adder<'l> {
     }
 }
 
+/// A member's month in a [`Checkpoint`]: the month, what the member logged in it, and the
+/// value of the claims it holds from it.
+pub type MonthFigures = (String, Sums, Decimal);
+
+/// What an [`Adder`] has added up so far, every figure as it stands, so that adding can go
+/// on from it later exactly as if it had never stopped (the cache keeps one at a month's
+/// end, so that the page after a new commit adds only the folders after it). Figures are
+/// set back, never added again: a sum of values a formula divided may not be exact, and
+/// its figures must be those of the same additions in the same order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The sums by month.
+    pub months: Vec<(String, Sums)>,
+    /// Each member with anything added: what it logged in all, then by month with the
+    /// value of the claims it holds from the month.
+    pub members: Vec<(Id, Sums, Vec<MonthFigures>)>,
+    /// The claims by project, then holder.
+    pub claims: Vec<(Id, Id, ClaimSums)>,
+    /// The hours of use by resource, then project.
+    pub uses: Vec<(Id, Id, Decimal)>,
+    /// The first and last dates of what counted.
+    pub span: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl<'l> Adder<'l> {
+    /// Everything added so far (see [`Checkpoint`]), in order.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let members = self
+            .b
+            .members
+            .values()
+            .filter(|m| m.logged != Sums::default() || !m.months.is_empty())
+            .map(|m| {
+                let months = m
+                    .months
+                    .iter()
+                    .map(|(k, mm)| (k.clone(), mm.logged.clone(), mm.claims))
+                    .collect();
+                (m.agent.clone(), m.logged.clone(), months)
+            })
+            .collect();
+        let mut claims: Vec<(Id, Id, ClaimSums)> = self
+            .claims
+            .iter()
+            .flat_map(|(p, agents)| {
+                agents
+                    .iter()
+                    .map(move |(a, s)| (p.clone(), a.clone(), s.clone()))
+            })
+            .collect();
+        claims.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let uses = self
+            .uses
+            .iter()
+            .flat_map(|(r, projects)| {
+                projects
+                    .iter()
+                    .map(move |(p, h)| (r.clone(), p.clone(), *h))
+            })
+            .collect();
+        Checkpoint {
+            months: self
+                .b
+                .by_month
+                .iter()
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect(),
+            members,
+            claims,
+            uses,
+            span: self.b.span,
+        }
+    }
+
+    /// Adding over `ledger` resumed from `checkpoint` (made over a ledger with the same
+    /// agents); `None` when it names a member `ledger` does not have.
+    pub fn resume(ledger: &'l Ledger, checkpoint: Checkpoint) -> Option<Adder<'l>> {
+        let mut adder = Adder::new(ledger);
+        let Checkpoint {
+            months,
+            members,
+            claims,
+            uses,
+            span,
+        } = checkpoint;
+        adder.b.by_month = months.into_iter().collect();
+        for (agent, logged, months) in members {
+            let member = adder.b.members.get_mut(agent.as_str())?;
+            member.logged = logged;
+            member.months = months
+                .into_iter()
+                .map(|(k, logged, claims)| {
+                    let m = MemberMonth {
+                        logged,
+                        claims,
+                        owed: Decimal::ZERO,
+                    };
+                    (k, m)
+                })
+                .collect();
+        }
+        for (project, agent, s) in claims {
+            adder.claims.entry(project).or_default().insert(agent, s);
+        }
+        for (resource, project, hours) in uses {
+            adder
+                .uses
+                .entry(resource)
+                .or_default()
+                .insert(project, hours);
+        }
+        adder.b.span = span;
+        Some(adder)
+    }
+}
+
 /// A month axis longer than this (a ledger with a stray date centuries away) keeps only the
 /// months that have something, so the page stays small whatever the dates.
 const MAX_MONTHS: usize = 1200;
@@ -1040,6 +1156,82 @@ mod tests {
                 "id = \"01aaaaaaaaaaaaaaaaaaaaaaa3\"\nagent = \"cy\"\ndate = 2026-03-06\nproject = \"p\"\nkind = \"money\"\ndescription = \"m\"\namount = \"10.00\"\n",
             ),
         ])
+    }
+
+    /// Adding resumed from a checkpoint taken after any folder gives the view of adding
+    /// without stopping, byte for byte, even where sums of values a formula divided are not
+    /// exact (so a checkpoint that added its figures again in another grouping would not).
+    #[test]
+    fn adding_resumed_from_a_checkpoint_is_adding_without_stopping() {
+        let l = example();
+        let none = HashMap::new();
+        let mut parts: Vec<FolderPart> = folder_parts(&l, &none, |_| true, |p| p)
+            .unwrap()
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(parts.len(), 3);
+        // Figures no sum holds exactly: a third at 28 places, and 10^15.
+        let third = Decimal::ONE / Decimal::from(3);
+        let big = Decimal::from(1_000_000_000_000_000u64);
+        let sums = |v: Decimal| Sums {
+            count: 1,
+            hours: Decimal::ONE,
+            amount: Decimal::ZERO,
+            value: v,
+        };
+        for (v, month) in [
+            (third, "2026-01"),
+            (big, "2026-02"),
+            (third, "2026-01"),
+            (third, "2026-02"),
+        ] {
+            parts.push(FolderPart {
+                months: vec![(month.to_owned(), sums(v))],
+                members: vec![(Id::parse("ana").unwrap(), month.to_owned(), sums(v), v)],
+                claims: vec![(
+                    Id::parse("p").unwrap(),
+                    Id::parse("cy").unwrap(),
+                    ClaimSums {
+                        equity: v,
+                        ..ClaimSums::default()
+                    },
+                )],
+                uses: vec![(Id::parse("printer").unwrap(), Id::parse("p").unwrap(), v)],
+                span: None,
+            });
+        }
+        let whole = view_from(&l, &none, parts.clone());
+        // Added again month by month, ana's total would not be the one added in order.
+        let ana = whole
+            .members
+            .iter()
+            .find(|m| m.agent.as_str() == "ana")
+            .unwrap();
+        let by_month = ana
+            .months
+            .values()
+            .fold(Decimal::ZERO, |t, m| t + m.logged.value);
+        assert_ne!(ana.logged.value, by_month, "the sums are not exact");
+        for stop in 0..=parts.len() {
+            let mut adder = Adder::new(&l);
+            for part in &parts[..stop] {
+                adder.add(part);
+            }
+            let checkpoint = adder.checkpoint();
+            let mut resumed = Adder::resume(&l, checkpoint.clone()).unwrap();
+            assert_eq!(resumed.checkpoint(), checkpoint, "stopped after {stop}");
+            for part in &parts[stop..] {
+                resumed.add(part);
+            }
+            assert_eq!(resumed.view(&none), whole, "stopped after {stop}");
+        }
+        // A checkpoint naming an agent the ledger lacks is not resumed.
+        let mut stray = Checkpoint::default();
+        stray
+            .members
+            .push((Id::parse("zed").unwrap(), Sums::default(), Vec::new()));
+        assert!(Adder::resume(&l, stray).is_none());
     }
 
     #[test]

@@ -140,6 +140,18 @@ fn the_site_from_kept_parts_is_the_site_without_the_cache_after_every_change() {
         std::fs::write(&path, bytes).unwrap();
     }
     assert_eq!(like_no_cache(&s, &dir, "damaged parts"), page);
+    // So are damaged checkpoints (what was added up to a month's end, resumed from).
+    let checkpoints = cache_dir(&dir).join("checkpoints");
+    let kept: Vec<_> = std::fs::read_dir(&checkpoints).unwrap().collect();
+    assert!(!kept.is_empty(), "checkpoints are kept");
+    for e in kept {
+        let path = e.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x41;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    assert_eq!(like_no_cache(&s, &dir, "damaged checkpoints"), page);
 
     // The page really comes from kept parts: with a record of an old folder gone from the
     // object database, a full read fails and the page is still the same.

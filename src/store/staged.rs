@@ -580,6 +580,19 @@ fn in_ledger(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Runs `git` in `dir` with no user or system configuration; it must succeed.
+    pub(super) fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
     #[test]
     fn only_the_ledger_s_files_are_listed() {
         assert!(in_ledger("ovn.toml"));
@@ -744,17 +757,7 @@ mod digest_tests {
         }
     }
 
-    fn git(dir: &Path, args: &[&str]) {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-    }
+    use super::tests::git;
 
     fn write(dir: &Path, path: &str, text: &str) {
         let full = dir.join(path);

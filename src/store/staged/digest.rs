@@ -138,18 +138,7 @@ impl SharedDigest {
     /// `prefix` (empty, or a folder path ending in `/`); `None` when an entry does not read or
     /// the day folders are not in path order.
     pub(super) fn of(bytes: &[u8], prefix: &[u8]) -> Option<SharedDigest> {
-        let body = bytes.get(..bytes.len().checked_sub(HASH)?)?;
-        if body.get(..4)? != b"DIRC" {
-            return None;
-        }
-        let word = |at: usize| -> Option<u32> {
-            Some(u32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
-        };
-        let version = word(4)?;
-        if !(2..=3).contains(&version) {
-            return None;
-        }
-        let count = word(8)?;
+        let (body, version, count) = entries::header(bytes)?;
         let mut folders: Vec<Folder> = Vec::new();
         let mut others = Vec::new();
         // The folder being walked, and whether every entry so far may stand in its tree.
@@ -630,17 +619,7 @@ mod tests {
     fn shared_index() -> (tempfile::TempDir, Vec<u8>, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .arg("-C")
-                .arg(dir)
-                .args(args)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-        };
+        let git = |args: &[&str]| super::super::tests::git(dir, args);
         git(&["init", "-q"]);
         for path in [
             "ovn.toml",

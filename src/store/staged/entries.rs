@@ -304,18 +304,11 @@ fn merge<'a>(base: Vec<Entry<'a>>, own: Vec<Entry<'a>>, link: &Link) -> Option<V
 /// The entries and link of one index file, or `None` where it is not one this reader
 /// understands.
 pub(super) fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
-    let body = bytes.get(..bytes.len().checked_sub(HASH)?)?;
-    if body.get(..4)? != b"DIRC" {
-        return None;
-    }
+    let (body, version, count) = header(bytes)?;
     let word = |at: usize| -> Option<u32> {
         Some(u32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
     };
-    let version = word(4)?;
-    if !(2..=3).contains(&version) {
-        return None;
-    }
-    let count = word(8)? as usize;
+    let count = count as usize;
     // Never trusted to be small: an entry is at least 64 bytes.
     let mut entries = Vec::with_capacity(count.min(body.len() / 64));
     let mut at = 12;
@@ -345,6 +338,22 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
         link,
         tree,
     })
+}
+
+/// An index file's body (its bytes without the trailing checksum), version and count of
+/// entries; `None` when it is not an index of version 2 or 3. The entries start at byte 12.
+pub(super) fn header(bytes: &[u8]) -> Option<(&[u8], u32, u32)> {
+    let body = bytes.get(..bytes.len().checked_sub(HASH)?)?;
+    if body.get(..4)? != b"DIRC" {
+        return None;
+    }
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
+    };
+    let version = word(4)?;
+    (2..=3)
+        .contains(&version)
+        .then_some((body, version, word(8)?))
 }
 
 /// One entry at the start of `bytes` (an index of `version`), and its length with padding.

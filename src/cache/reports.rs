@@ -615,8 +615,32 @@ fn short_decimal(input: &mut &[u8]) -> Option<Decimal> {
     let d = Decimal::deserialize(raw);
     // Only what `serialize` writes reads back: no stray flag bits, no scale past 28; and no
     // sum past what a ledger can hold, so adding the parts up cannot overflow.
-    (d.serialize() == raw && d.abs() <= MAX_SUM).then_some(d)
+    (d.serialize() == raw && within_max_sum(&d)).then_some(d)
 }
+
+/// `|d| <= MAX_SUM`, by the mantissa against the bound at `d`'s scale (a decimal comparison
+/// rescales one side: millions of sums are read for one report).
+fn within_max_sum(d: &Decimal) -> bool {
+    let mantissa = d.mantissa().unsigned_abs();
+    match MAX_SUM_AT.get(d.scale() as usize) {
+        Some(&bound) => mantissa <= bound,
+        // At 8 places the bound's mantissa (2e29) is past any decimal's (below 2^96).
+        None => true,
+    }
+}
+
+/// [`MAX_SUM`]'s mantissa at scales 0 to 7.
+const MAX_SUM_AT: [u128; 8] = {
+    let mut at = [0u128; 8];
+    let mut scale = 0;
+    let mut bound = MAX_SUM.mantissa() as u128;
+    while scale < 8 {
+        at[scale] = bound;
+        bound *= 10;
+        scale += 1;
+    }
+    at
+};
 
 /// The most any claim sum can be: the largest claim ([`crate::core::bounds::MAX_CLAIM`], 2e13) times the
 /// most records a ledger may hold ([`crate::core::bounds::MAX_RECORDS`], 1e8), 2e21.
@@ -655,9 +679,26 @@ mod tests {
             Some(MAX_SUM),
             bounds::MAX_CLAIM.checked_mul(Decimal::from(bounds::MAX_RECORDS))
         );
-        let mut past = Vec::new();
-        put_short_decimal(&mut past, MAX_SUM + Decimal::ONE);
-        assert_eq!(short_decimal(&mut past.as_slice()), None);
+        // At every scale, up to the bound and no further.
+        for scale in 0..=28 {
+            let unit = Decimal::new(1, scale);
+            let mut at = MAX_SUM;
+            at.rescale(scale);
+            if at.scale() != scale {
+                // Past 7 places the bound has more digits than a decimal holds.
+                continue;
+            }
+            for (d, reads) in [
+                (at, true),
+                (-at, true),
+                (at + unit, false),
+                (-at - unit, false),
+            ] {
+                let mut out = Vec::new();
+                put_short_decimal(&mut out, d);
+                assert_eq!(short_decimal(&mut out.as_slice()).is_some(), reads, "{d}");
+            }
+        }
         // Four words, or flag bits `serialize` never sets, do not read.
         assert_eq!(short_decimal(&mut &[4u8, 0, 0, 0, 0][..]), None);
         assert_eq!(short_decimal(&mut &[0u8, 1, 0, 0, 0][..]), None);

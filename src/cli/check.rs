@@ -204,8 +204,12 @@ fn staged_texts(
     paths.sort_unstable();
     paths.dedup();
     // Excerpts are a help, not the verdict: a file that cannot be read again has none.
+    let digests = crate::cache::staged::IndexDigests::of(store);
+    let digests = digests
+        .as_ref()
+        .map(|d| d as &dyn crate::store::SharedDigests);
     let files = store
-        .read_staged_files(ctx.index_file.as_deref(), &paths)
+        .read_staged_files(ctx.index_file.as_deref(), &paths, digests)
         .unwrap_or_default();
     files
         .into_iter()

@@ -81,11 +81,13 @@ impl Store {
     }
 
     /// The staged bytes of each of `paths` that the index holds as a regular file no larger
-    /// than the size limit (for excerpts of problems), read with one listing of the index.
+    /// than the size limit (for excerpts of problems), read with one listing of the index
+    /// (through `digests`, when given, as [`Store::list_staged`] reads it).
     pub fn read_staged_files(
         &self,
         index_file: Option<&Path>,
         paths: &[&str],
+        digests: Option<&dyn SharedDigests>,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         // Most checks point at nothing: then the index is not listed again at all.
         if paths.is_empty() {
@@ -105,7 +107,7 @@ impl Store {
                     folders.retain(|(folder, _)| wanted(folder));
                     true
                 },
-                None,
+                digests,
             )?
             .expect("a listing whose hook never gives up always completes");
         let odb = self

@@ -1,22 +1,23 @@
-//! A split index's shared part digested once, so that listing the index after a change reads
-//! what changed rather than the whole index.
+//! A split index's shared part digested once, so that listing the index after a change
+//! reads what changed rather than the whole index.
 //!
-//! With `core.splitIndex` git keeps most entries in a shared file, named by its checksum and
-//! never written again, and at every `git add` writes only a small file of what changed
-//! since (entries replaced or deleted by position, entries added). At a million records the
-//! shared file is 120 MB: reading and parsing it was most of a pre-commit hook's 0.3 s after
-//! `git add` of one record. So the first listing digests it ([`SharedDigest::of`]): for each day
-//! folder under the ledger, its entries' positions and bytes in the file and the id of the
-//! tree git writes for it; every other entry under the ledger as stored. A later listing
-//! reads the small file and the digest ([`SharedDigest::plan`]), and from the shared file only the
-//! day folders the small file touches, or that a cache does not hold, by their byte ranges.
-//! Whoever lists keeps the digests ([`SharedDigests`]: the cache layer), under the shared
-//! file's id and the ledger's place in the repository.
+//! With `core.splitIndex` git keeps most entries in a shared file, named by its checksum
+//! and never written again, and at every `git add` writes only a small file of what
+//! changed since (entries replaced or deleted by position, entries added). At a million
+//! records the shared file is 120 MB: reading and parsing it was most of a pre-commit
+//! hook's 0.3 s after `git add` of one record. So the first listing digests it
+//! ([`SharedDigest::of`]): for each day folder under the ledger, its entries' positions and
+//! bytes in the file and the id of the tree git writes for it; every other entry under the
+//! ledger as stored. A later listing reads the small file and the digest
+//! ([`SharedDigest::plan`]), and from the shared file only the day folders the small file
+//! touches, or that a cache does not hold, by their byte ranges. Whoever lists keeps the
+//! digests ([`SharedDigests`]: the cache layer), under the shared file's id and the
+//! ledger's place in the repository.
 //!
 //! Whatever does not fit (a digest that does not read, a shared file of another size or
-//! checksum, a position past the shared entries, or anything git itself calls corrupt in the
-//! small file) gives `None`, and the whole index is read as before. The changes are merged
-//! exactly as `entries::merge` merges them for the whole index.
+//! checksum, a position past the shared entries, or anything git itself calls corrupt in
+//! the small file) gives `None`, and the whole index is read as before. The changes are
+//! merged exactly as `entries::merge` merges them for the whole index.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

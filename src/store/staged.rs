@@ -792,19 +792,32 @@ mod digest_tests {
     /// every listing after.
     #[test]
     fn a_digested_listing_is_the_whole_index_s_listing() {
+        // At the top of its repository, and in a folder of a code repository.
+        for sub in ["", "ledger"] {
+            digested_like_whole(sub);
+        }
+    }
+
+    fn digested_like_whole(sub: &str) {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path();
-        git(dir, &["init", "-q"]);
+        let root = tmp.path();
+        let dir = &root.join(sub);
+        git(root, &["init", "-q"]);
         for (k, v) in [
             ("core.splitIndex", "true"),
             ("splitIndex.maxPercentChange", "100"),
             ("user.name", "t"),
             ("user.email", "t@example.org"),
         ] {
-            git(dir, &["config", k, v]);
+            git(root, &["config", k, v]);
         }
         write(dir, "ovn.toml", "name = \"n\"\n");
-        write(dir, "README.md", "outside the ledger\n");
+        write(root, "README.md", "outside the ledger\n");
+        write(
+            root,
+            "src/contributions/2026/01/01/x.toml",
+            "not the ledger's\n",
+        );
         write(dir, "agents/ana.toml", "id = \"ana\"\n");
         for day in ["01", "02", "03", "04"] {
             for n in 0..3 {
@@ -821,7 +834,7 @@ mod digest_tests {
         // Files older than the index, so that git does not refresh racily clean entries into
         // the small file (which would touch every folder).
         let old = Command::new("find")
-            .arg(dir)
+            .arg(root)
             .args([
                 "-path", "*/.git", "-prune", "-o", "-exec", "touch", "-h", "-d",
             ])
@@ -829,9 +842,9 @@ mod digest_tests {
             .status()
             .unwrap();
         assert!(old.success());
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-qm", "one"]);
-        git(dir, &["update-index", "--split-index"]);
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-qm", "one"]);
+        git(root, &["update-index", "--split-index"]);
         let store = Store::discover(dir).unwrap();
         let kept = Kept::default();
         let same = |step: &str| {
@@ -879,6 +892,11 @@ mod digest_tests {
                 write(dir, "agents/ben.toml", "id = \"ben\"\n");
                 git(dir, &["add", "ovn.toml", "agents/ben.toml"]);
                 git(dir, &["rm", "-q", "agents/ana.toml"]);
+            }),
+            ("a file outside the ledger changed", &|| {
+                write(root, "README.md", "still outside\n");
+                write(root, "src/lib.rs", "// new\n");
+                git(root, &["add", "README.md", "src/lib.rs"]);
             }),
             ("a record HEAD holds unstaged", &|| {
                 git(

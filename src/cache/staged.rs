@@ -11,7 +11,7 @@
 //! million files.
 //!
 //! A split index's shared part (`core.splitIndex`) is also digested here once
-//! ([`IndexDigests`]), so that a check after `git add` reads the small file git rewrote and
+//! (`IndexDigests`), so that a check after `git add` reads the small file git rewrote and
 //! the day folders it touches, not the 120 MB shared file (see the store's `digest`).
 //!
 //! Not stored: an answer given from an index written within [`super::worktree::RACY`] (2 s) of the read (a second

@@ -82,7 +82,7 @@ impl Store {
 
     /// The staged bytes of each of `paths` that the index holds as a regular file no larger
     /// than the size limit (for excerpts of problems), read with one listing of the index
-    /// (through `digests`, when given, as [`Store::list_staged`] reads it).
+    /// (through `digests`, when given, as `list_staged` reads it).
     pub fn read_staged_files(
         &self,
         index_file: Option<&Path>,

@@ -38,7 +38,8 @@
 #   ovn log in a bare clone (git clone --bare: objects and a branch move only), in a sparse
 #             checkout without contributions/ (cone: agents projects resources agreements; no sparse index), and
 #             for CHECKOUT_SIZES in a full checkout with --no-commit and committing, then
-#             committing with git's split index (core.splitIndex); the clone's
+#             committing with git's split index (core.splitIndex), and `ovn check --staged`
+#             there after `git add` of one new record (the pre-commit hook's case); the clone's
 #             branch, index and files are reset before every run, OVN_NOW pins the day to
 #             2027-01-15 (after every generated record) and gc.auto = 0 keeps `git gc --auto`
 #             from running in the background;
@@ -184,6 +185,18 @@ reset_clone() {
     done < <(git -C "$clone" ls-files -- "$log_day" 2>/dev/null)
     rm -rf "${clone:?}/$log_day"
 }
+# Puts the clone back to A, then stages one new record (a new id each run) with `git add`:
+# what the pre-commit hook then checks.
+stage_one() {
+    reset_clone
+    ones=$((ones + 1))
+    local id
+    id=$(printf '01mcckg2g0stage%011d' "$ones")
+    mkdir -p "$clone/$log_day"
+    printf 'id = "%s"\nagent = "%s"\ndate = 2027-01-15\nproject = "%s"\nkind = "work"\ndescription = "Staged"\nhours = "1"\n' \
+        "$id" "$agent" "$project" >"$clone/$log_day/$id.toml"
+    git -C "$clone" add -- "$log_day/$id.toml"
+}
 # A bare clone has only its branch to put back.
 reset_bare() { git -C "$clone" update-ref refs/heads/main "$base"; }
 in_clone() { cmd=("$ovn" -C "$clone" "${template[@]}"); }
@@ -254,6 +267,10 @@ bench_ledger() {
         git -C "$clone" config core.splitIndex true
         git -C "$clone" update-index --split-index
         measure "ovn log 1h bench -p $project" "full checkout, split index" - reset_clone in_clone
+        # The pre-commit hook's case: one new record staged, then `ovn check --staged` (the
+        # warm-up run digests the split index's shared part and fills the cache).
+        template=(check --staged)
+        measure "ovn check --staged, one record staged" "full checkout, split index" - stage_one in_clone
     fi
     rm -rf "$clone"
 

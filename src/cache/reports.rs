@@ -522,13 +522,7 @@ fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
     for (project, agent, s) in groups {
         put_str(out, project.as_str());
         put_str(out, agent.as_str());
-        for d in [
-            s.equity,
-            s.debt_owed,
-            s.debt_repaid,
-            s.debt_outstanding,
-            s.once_pending,
-        ] {
+        for d in s.figures() {
             put_short_decimal(out, d);
         }
     }

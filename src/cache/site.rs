@@ -201,13 +201,7 @@ fn get_span(input: &mut &[u8]) -> Option<Option<(NaiveDate, NaiveDate)>> {
 
 /// Appends an agent's claims in a project, each figure exactly.
 fn claim_sums(s: &ClaimSums, out: &mut Vec<u8>) {
-    for d in [
-        s.equity,
-        s.debt_owed,
-        s.debt_repaid,
-        s.debt_outstanding,
-        s.once_pending,
-    ] {
+    for d in s.figures() {
         put_decimal(out, d);
     }
 }

@@ -509,6 +509,18 @@ pub struct ClaimSums {
 }
 
 impl ClaimSums {
+    /// The five figures in the order the caches write them: equity, debt owed, debt repaid,
+    /// debt outstanding, once pending.
+    pub fn figures(&self) -> [Decimal; 5] {
+        [
+            self.equity,
+            self.debt_owed,
+            self.debt_repaid,
+            self.debt_outstanding,
+            self.once_pending,
+        ]
+    }
+
     /// Adds one claim: an equity claim its value, a debt what it owes (its capped value),
     /// what payouts repaid and what is left, a once claim its value while unpaid. The report
     /// and the site count claims through this one rule, so they cannot disagree.

@@ -177,6 +177,11 @@ impl Store {
         // Read here when this reader understands the index (see `entries`); anything else
         // (no index yet, version 4, a sparse index, damage) through libgit2, as before, which
         // reads what it can and reports what it cannot.
+        if let Some(digests) = digests
+            && let Some(listed) = self.list_digested_whole(&path, digests, &mut *level)?
+        {
+            return Ok(listed);
+        }
         if let Ok(files) = entries::read(&path, git_dir) {
             if let Some(digests) = digests
                 && let Some(listed) = self.list_digested(&files, digests, &mut *level)?
@@ -191,7 +196,20 @@ impl Store {
                     digests.put(id, &self.prefix, &digest.encode());
                 }
                 let grouped = group(&entries, prefix.as_bytes(), &trees);
-                return self.finish_listing(grouped, None, level);
+                let listed = self.finish_listing(grouped, None, level)?;
+                // A listing given up is about to be made again (a cold cache filled first):
+                // an index with no shared part is digested whole for it, under its own
+                // checksum, so the second listing does not read it again.
+                if listed.is_none()
+                    && let Some(digests) = digests
+                    && files.shared().is_none()
+                    && let Some((id, own)) = files.own_bytes()
+                    && !id.is_zero()
+                    && let Some(digest) = SharedDigest::of(own, prefix.as_bytes())
+                {
+                    digests.put(id, &self.prefix, &digest.encode());
+                }
+                return Ok(listed);
             }
         }
         let index = self.index_to_commit(index_file)?;
@@ -266,6 +284,45 @@ impl Store {
             .and_then(|data| entries::read_trees(data, usize::MAX))
             .unwrap_or_default();
         match plan.grouped(&read, &trees) {
+            Some(grouped) => self.finish_listing(grouped, Some(&file), level).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::list_staged`] of an index file `digests` holds a digest of whole, under its
+    /// own checksum (one with no shared part, digested when a listing of it was given up),
+    /// without reading it: the day folders are read from it, by byte range, only where
+    /// `level` leaves them. `None`, with `level` not called, when there is no such digest
+    /// (every index file git writes has a checksum of its own).
+    fn list_digested_whole<H: From<Handle> + Send>(
+        &self,
+        path: &Path,
+        digests: &dyn SharedDigests,
+        level: LevelHook<'_, H>,
+    ) -> Result<Option<Option<StagedListing<H>>>, StoreError> {
+        let Some(id) = digest::checksum_of(path) else {
+            return Ok(None);
+        };
+        let digest = Oid::from_bytes(&id)
+            .ok()
+            .and_then(|oid| digests.get(oid, &self.prefix))
+            .and_then(|bytes| SharedDigest::decode(&bytes));
+        let Some(digest) = digest else {
+            return Ok(None);
+        };
+        let Some(file) = digest.file(&id, std::slice::from_ref(&path.to_path_buf())) else {
+            return Ok(None);
+        };
+        let prefix = self.prefix_slash();
+        let whole = entries::Link {
+            shared: id,
+            delete: Vec::new(),
+            replace: Vec::new(),
+        };
+        let grouped = digest
+            .plan(Vec::new(), &whole, prefix.as_bytes())
+            .and_then(|plan| plan.grouped(&[], &entries::Trees::default()));
+        match grouped {
             Some(grouped) => self.finish_listing(grouped, Some(&file), level).map(Some),
             None => Ok(None),
         }
@@ -735,10 +792,10 @@ mod digest_tests {
 
     /// Digests kept in memory, counting what was kept and found.
     #[derive(Default)]
-    struct Kept {
+    pub(super) struct Kept {
         digests: Mutex<HashMap<(Oid, String), Vec<u8>>>,
-        puts: Mutex<usize>,
-        hits: Mutex<usize>,
+        pub(super) puts: Mutex<usize>,
+        pub(super) hits: Mutex<usize>,
     }
 
     impl SharedDigests for Kept {
@@ -768,7 +825,7 @@ mod digest_tests {
     }
 
     /// The whole listing (files, refused paths) and the day folders offered, as text.
-    fn listing(store: &Store, digests: Option<&dyn SharedDigests>) -> String {
+    pub(super) fn listing(store: &Store, digests: Option<&dyn SharedDigests>) -> String {
         let mut offered = String::new();
         let listed = store
             .list_staged::<Handle>(
@@ -917,5 +974,80 @@ mod digest_tests {
             "{listed}"
         );
         assert!(listed.contains("a symbolic link"), "{listed}");
+    }
+}
+
+#[cfg(test)]
+mod whole_digest_tests {
+    use super::digest_tests::{Kept, listing};
+    use super::tests::git;
+    use super::*;
+
+    /// An index with no shared part is digested whole only when a listing of it is given up
+    /// (a cold cache, filled before the index is listed again), under its own checksum; the
+    /// listing after it reads the digest, not the index, and is the whole index's listing.
+    /// Once git rewrites the index (a new checksum), or writes none (`index.skipHash`), the
+    /// index is read whole.
+    #[test]
+    fn an_index_listed_again_is_read_through_its_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        for (path, text) in [
+            ("ovn.toml", "name = \"n\"\n"),
+            ("agents/ana.toml", "id = \"ana\"\n"),
+            ("contributions/2026/01/01/a.toml", "id = \"a\"\n"),
+            ("contributions/2026/01/02/b.toml", "id = \"b\"\n"),
+        ] {
+            std::fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(path), text).unwrap();
+        }
+        git(dir, &["add", "-A"]);
+        let store = Store::discover(dir).unwrap();
+        let kept = Kept::default();
+        let give_up = |kept: &Kept| {
+            let listed = store
+                .list_staged::<Handle>(None, &mut |_, _, _| false, Some(kept))
+                .unwrap();
+            assert!(listed.is_none());
+        };
+        let whole = listing(&store, None);
+        assert_eq!(listing(&store, Some(&kept)), whole);
+        assert_eq!(
+            *kept.puts.lock().unwrap(),
+            0,
+            "not digested unless given up"
+        );
+        give_up(&kept);
+        assert_eq!(*kept.puts.lock().unwrap(), 1);
+        let hits = *kept.hits.lock().unwrap();
+        assert_eq!(listing(&store, Some(&kept)), whole);
+        assert_eq!(
+            *kept.hits.lock().unwrap(),
+            hits + 1,
+            "read through the digest"
+        );
+
+        // A new index file: a new checksum, read whole.
+        std::fs::write(dir.join("contributions/2026/01/02/c.toml"), "id = \"c\"\n").unwrap();
+        git(dir, &["add", "-A"]);
+        let hits = *kept.hits.lock().unwrap();
+        let whole = listing(&store, None);
+        assert_eq!(listing(&store, Some(&kept)), whole);
+        assert_eq!(*kept.hits.lock().unwrap(), hits, "no digest of this index");
+
+        // No checksum at all: never digested.
+        git(dir, &["config", "index.skipHash", "true"]);
+        std::fs::write(dir.join("contributions/2026/01/02/d.toml"), "id = \"d\"\n").unwrap();
+        git(dir, &["add", "-A"]);
+        let index = std::fs::read(dir.join(".git/index")).unwrap();
+        assert_eq!(index[index.len() - 20..], [0; 20], "git wrote no checksum");
+        give_up(&kept);
+        assert_eq!(
+            *kept.puts.lock().unwrap(),
+            1,
+            "the first index's digest alone"
+        );
+        assert_eq!(listing(&store, Some(&kept)), listing(&store, None));
     }
 }

@@ -314,6 +314,10 @@ impl SharedDigest {
     /// The shared file this digest is of, among `paths` (where git looks for it): the first
     /// of its size whose checksum is `id`; `None` when there is none.
     pub(super) fn file(&self, id: &[u8; HASH], paths: &[PathBuf]) -> Option<SharedFile> {
+        // git's `index.skipHash` writes no checksum: zeros name no file's content.
+        if id == &[0; HASH] {
+            return None;
+        }
         paths.iter().find_map(|path| {
             let file = File::open(path).ok()?;
             if file.metadata().ok()?.len() != self.size {
@@ -510,6 +514,16 @@ impl<'a> Plan<'a> {
         folders.retain(|g| !matches!(&g.held, Held::Here(h) if h.is_empty()));
         Some(Grouped { others, folders })
     }
+}
+
+/// The checksum in the last bytes of the index file at `path`, read alone; `None` when the
+/// file cannot be read or is too short.
+pub(super) fn checksum_of(path: &std::path::Path) -> Option<[u8; HASH]> {
+    let file = File::open(path).ok()?;
+    let size = file.metadata().ok()?.len();
+    let mut sum = [0; HASH];
+    read_at(&file, &mut sum, size.checked_sub(HASH as u64)?).ok()?;
+    Some(sum)
 }
 
 /// Adds `added` to `entries` (in path and stage order), each in place of a kept entry with

@@ -220,6 +220,13 @@ impl Files {
         self.own.len() > 1 << 20 || checksum_holds(&self.own)
     }
 
+    /// The index file's own checksum and bytes (for an index with no shared part, the whole
+    /// index).
+    pub(super) fn own_bytes(&self) -> Option<(Oid, &[u8])> {
+        let id = Oid::from_bytes(&self.own[self.own.len().checked_sub(HASH)?..]).ok()?;
+        Some((id, &self.own))
+    }
+
     /// The shared part's id and bytes, once [`Files::entries`] has read them.
     pub(super) fn shared(&self) -> Option<(Oid, &[u8])> {
         let bytes = self.shared.get()?.as_deref()?;

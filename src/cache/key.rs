@@ -32,7 +32,7 @@
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //! | a `check --staged` answer (`answers/`) | [`staged_answer`] | version, the ledger's place in the repository, the question, the stamp of git's index file (its path and `lstat` data) and HEAD's commit id |
-//! | the digest of a split index's shared part (`index/`) | [`shared_index`] | version, the ledger's place in the repository, the shared file's id (its checksum; git never changes the file) |
+//! | the digest of an index file (`index/`): a split index's shared part, or a whole index with no shared part | [`shared_index`] | version, the ledger's place in the repository, the file's checksum (a shared part's name; git never changes such a file, and writes any other change to a new file with a checksum of its own) |
 //!
 //! Commit and tree ids pin content (git objects are content-addressed), which is why so few
 //! things need naming. On-disk names are [`file_name`]s of the keys: a hash collision can
@@ -145,9 +145,9 @@ pub fn staged_answer(prefix: &str, question: &str, stamp: &[u8; 32]) -> String {
     format!("{KEY_PREFIX} staged answer 1\nledger {prefix:?}\n{question}\nstamp {stamp}\n")
 }
 
-/// The key of the digest of a split index's shared part (see `staged`): the shared file's
-/// id (its checksum: the file never changes) and the ledger's place in the repository
-/// (`prefix`), which decides which entries are its day folders.
+/// The key of the digest of an index file (see `staged`): a split index's shared part, or
+/// a whole index with no shared part. The file's checksum pins its content, and the
+/// ledger's place in the repository (`prefix`) decides which entries are its day folders.
 pub fn shared_index(prefix: &str, shared: Oid) -> String {
     format!("{KEY_PREFIX} shared index 1\nledger {prefix:?}\nshared {shared}\n")
 }

@@ -12,7 +12,8 @@
 //!
 //! A split index's shared part (`core.splitIndex`) is also digested here once
 //! (`IndexDigests`), so that a check after `git add` reads the small file git rewrote and
-//! the day folders it touches, not the 120 MB shared file (see the store's `digest`).
+//! the day folders it touches, not the 120 MB shared file (see the store's `digest`); and
+//! an index with no shared part is digested whole when a cold check lists it twice.
 //!
 //! Not stored: an answer given from an index written within [`super::worktree::RACY`] (2 s) of the read (a second
 //! write in the same tick could keep every field), and one for which the working tree was

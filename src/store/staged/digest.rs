@@ -14,6 +14,10 @@
 //! digests ([`SharedDigests`]: the cache layer), under the shared file's id and the
 //! ledger's place in the repository.
 //!
+//! An index with no shared part is digested the same way, whole and under its own
+//! checksum, when a listing of it is given up (a cold cache is then filled and the index
+//! listed again): the second listing reads the digest, not the index.
+//!
 //! Whatever does not fit (a digest that does not read, a shared file of another size or
 //! checksum, a position past the shared entries, or anything git itself calls corrupt in
 //! the small file) gives `None`, and the whole index is read as before. The changes are

@@ -855,6 +855,8 @@ mod digest_tests {
         }
     }
 
+    /// Long because it is one scenario: a split index set up, then every kind of change
+    /// git's small file records, each listed both ways in turn.
     fn digested_like_whole(sub: &str) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();

@@ -529,15 +529,27 @@ fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
 }
 
 /// Reads what [`encode_claims`] wrote, handing each group to `each` with its ids borrowed
-/// from the bytes (nothing is allocated); `None` if it does not parse.
+/// from the bytes (nothing is allocated); `None` if it does not parse, or holds an id that
+/// is not one.
 fn walk_claims<'a>(
+    input: &'a [u8],
+    each: impl FnMut(&'a str, &'a str, ClaimSums),
+) -> Option<()> {
+    walk_claims_with(input, true, each)
+}
+
+/// [`walk_claims`], its ids checked only when `check_ids` says so (a part already walked
+/// once is summed without checking its ids again: the sums' ids are parsed at the end).
+fn walk_claims_with<'a>(
     mut input: &'a [u8],
+    check_ids: bool,
     mut each: impl FnMut(&'a str, &'a str, ClaimSums),
 ) -> Option<()> {
     let input = &mut input;
+    let id = |s: &str| !check_ids || Id::check(s).is_ok();
     for _ in 0..get_u64(input)? {
-        let project = get_str(input).filter(|p| Id::check(p).is_ok())?;
-        let agent = get_str(input).filter(|a| Id::check(a).is_ok())?;
+        let project = get_str(input).filter(|p| id(p))?;
+        let agent = get_str(input).filter(|a| id(a))?;
         let s = ClaimSums {
             equity: short_decimal(input)?,
             debt_owed: short_decimal(input)?,
@@ -555,7 +567,7 @@ fn walk_claims<'a>(
 fn sum_claims(parts: &[PackedClaims]) -> Option<ClaimTotals> {
     let mut sums: FxHashMap<&str, FxHashMap<&str, ClaimSums>> = FxHashMap::default();
     for p in parts {
-        walk_claims(&p.0, |project, agent, s| {
+        walk_claims_with(&p.0, false, |project, agent, s| {
             match sums.entry(project).or_default().entry(agent) {
                 Entry::Occupied(total) => total.into_mut().add(&s),
                 Entry::Vacant(slot) => {

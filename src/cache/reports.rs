@@ -531,10 +531,7 @@ fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
 /// Reads what [`encode_claims`] wrote, handing each group to `each` with its ids borrowed
 /// from the bytes (nothing is allocated); `None` if it does not parse, or holds an id that
 /// is not one.
-fn walk_claims<'a>(
-    input: &'a [u8],
-    each: impl FnMut(&'a str, &'a str, ClaimSums),
-) -> Option<()> {
+fn walk_claims<'a>(input: &'a [u8], each: impl FnMut(&'a str, &'a str, ClaimSums)) -> Option<()> {
     walk_claims_with(input, true, each)
 }
 

@@ -460,24 +460,26 @@ impl AnswerCache {
     /// What the working tree's reads remember (see `worktree`), in a folder of its own
     /// (`worktree/`), kept and checked as answers are, if caching is on.
     pub fn memories(store: &Store) -> Option<AnswerCache> {
-        git_dir(store).map(|dir| AnswerCache {
-            dir: dir.join(CACHE_DIR).join("worktree"),
-        })
+        AnswerCache::in_folder(store, "worktree")
     }
 
     /// The digests of split indexes' shared parts (see `staged`), in a folder of their own
     /// (`index/`), kept and checked as answers are, if caching is on.
     pub fn index_digests(store: &Store) -> Option<AnswerCache> {
-        git_dir(store).map(|dir| AnswerCache {
-            dir: dir.join(CACHE_DIR).join("index"),
-        })
+        AnswerCache::in_folder(store, "index")
     }
 
     /// The site's checkpoints (see `site`), in a folder of their own (`checkpoints/`), kept
     /// and checked as answers are, if caching is on.
     pub fn checkpoints(store: &Store) -> Option<AnswerCache> {
+        AnswerCache::in_folder(store, "checkpoints")
+    }
+
+    /// Entries kept and checked as answers are, in the cache's folder `name`, if caching is
+    /// on.
+    fn in_folder(store: &Store, name: &str) -> Option<AnswerCache> {
         git_dir(store).map(|dir| AnswerCache {
-            dir: dir.join(CACHE_DIR).join("checkpoints"),
+            dir: dir.join(CACHE_DIR).join(name),
         })
     }
 

@@ -454,7 +454,7 @@ fn group<'a>(entries: &'a [Entry<'a>], prefix: &[u8], trees: &entries::Trees) ->
             let held = &entries[range];
             Group {
                 path,
-                tree: digest::tree_of(path, held, trees),
+                tree: tree_of(path, held, trees),
                 held: Held::Here(Cow::Borrowed(held)),
             }
         })
@@ -595,6 +595,22 @@ fn plain_file(e: &Entry<'_>, name: &[u8], rel: &[u8]) -> bool {
         && matches!(e.mode, 0o100644 | 0o100755)
         && !name.contains(&b'/')
         && std::str::from_utf8(rel).is_ok()
+}
+
+/// The id of the tree git writes for the day folder `path` of `held` entries (in path
+/// order), when it may stand for them: from the index's cached `trees`, else hashed.
+fn tree_of(path: &[u8], held: &[Entry<'_>], trees: &entries::Trees) -> Option<Oid> {
+    let folder = std::str::from_utf8(path).ok()?;
+    let whole = !held.is_empty()
+        && held.iter().all(|e| {
+            let name = e.path.get(folder.len() + 1..).unwrap_or_default();
+            e.path.starts_with(path) && plain_file(e, name, e.path)
+        });
+    whole.then(|| {
+        trees
+            .valid(path, held.len())
+            .unwrap_or_else(|| tree_id(held))
+    })
 }
 
 /// The id of the tree git writes for a folder of regular files (`entries`, sorted by name,

@@ -491,7 +491,7 @@ impl<'a> Plan<'a> {
             let group = match touched.next_if(|(t, _)| *t == n) {
                 Some((_, held)) => Group {
                     path: &f.path,
-                    tree: tree_of(&f.path, &held, trees),
+                    tree: super::tree_of(&f.path, &held, trees),
                     held: Held::Here(Cow::Owned(held)),
                 },
                 None => Group {
@@ -509,7 +509,7 @@ impl<'a> Plan<'a> {
         for (path, held) in new {
             folders.push(Group {
                 path,
-                tree: tree_of(path, &held, trees),
+                tree: super::tree_of(path, &held, trees),
                 held: Held::Here(Cow::Owned(held)),
             });
         }
@@ -539,22 +539,6 @@ fn add<'a>(entries: &mut Vec<Entry<'a>>, added: Vec<Entry<'a>>) {
     entries.retain(|e| !added.iter().any(|a| key(a) == key(e)));
     entries.extend(added);
     entries.sort_by(|a, b| key(a).cmp(&key(b)));
-}
-
-/// The id of the tree git writes for the day folder `path` of `held` entries (in path
-/// order), when it may stand for them: from the index's cached `trees`, else hashed.
-pub(super) fn tree_of(path: &[u8], held: &[Entry<'_>], trees: &Trees) -> Option<Oid> {
-    let folder = std::str::from_utf8(path).ok()?;
-    let whole = !held.is_empty()
-        && held.iter().all(|e| {
-            let name = e.path.get(folder.len() + 1..).unwrap_or_default();
-            e.path.starts_with(path) && plain_file(e, name, e.path)
-        });
-    whole.then(|| {
-        trees
-            .valid(path, held.len())
-            .unwrap_or_else(|| tree_id(held))
-    })
 }
 
 impl SharedFile {

@@ -68,11 +68,7 @@ impl Store {
         let root = self.root()?.to_path_buf();
         let git_dir = self.repo.path().to_path_buf();
         let converts = converts(&self.repo, &root, user_attributes.map(PathBuf::from));
-        let prefix = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
+        let prefix = self.prefix_slash();
         Some(IndexFiles {
             index: git_dir.join("index"),
             git_dir,

@@ -53,6 +53,20 @@ fn work(id: &str, date: &str, agent: &str, project: &str, extra: &str) -> (Strin
     )
 }
 
+/// Flips a byte in the middle of every file in `folder`; how many there were.
+fn damage_each(folder: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(folder).unwrap() {
+        let path = e.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x41;
+        std::fs::write(&path, bytes).unwrap();
+        n += 1;
+    }
+    n
+}
+
 fn edit(dir: &Path, path: &str, from: &str, to: &str) {
     let file = dir.join(path);
     let text = std::fs::read_to_string(&file).unwrap();
@@ -132,25 +146,11 @@ fn the_site_from_kept_parts_is_the_site_without_the_cache_after_every_change() {
     changed(&dir, "a payout recorded");
 
     // Damaged kept parts are misses: the page is counted again, the same.
-    for e in std::fs::read_dir(cache_dir(&dir).join("reports")).unwrap() {
-        let path = e.unwrap().path();
-        let mut bytes = std::fs::read(&path).unwrap();
-        let i = bytes.len() / 2;
-        bytes[i] ^= 0x41;
-        std::fs::write(&path, bytes).unwrap();
-    }
+    damage_each(&cache_dir(&dir).join("reports"));
     assert_eq!(like_no_cache(&s, &dir, "damaged parts"), page);
     // So are damaged checkpoints (what was added up to a month's end, resumed from).
-    let checkpoints = cache_dir(&dir).join("checkpoints");
-    let kept: Vec<_> = std::fs::read_dir(&checkpoints).unwrap().collect();
-    assert!(!kept.is_empty(), "checkpoints are kept");
-    for e in kept {
-        let path = e.unwrap().path();
-        let mut bytes = std::fs::read(&path).unwrap();
-        let i = bytes.len() / 2;
-        bytes[i] ^= 0x41;
-        std::fs::write(&path, bytes).unwrap();
-    }
+    let kept = damage_each(&cache_dir(&dir).join("checkpoints"));
+    assert!(kept > 0, "checkpoints are kept");
     assert_eq!(like_no_cache(&s, &dir, "damaged checkpoints"), page);
 
     // The page really comes from kept parts: with a record of an old folder gone from the

@@ -596,18 +596,37 @@ fn rows(p: &Payout) -> (Vec<String>, Vec<Vec<String>>) {
 /// bonuses on top and do not count.
 fn claimed_twice(p: &Payout) -> Vec<(Vec<&str>, Vec<&Id>)> {
     use std::collections::BTreeMap;
-    let mut by: BTreeMap<&Id, Vec<usize>> = BTreeMap::new();
+    use std::collections::hash_map::Entry;
+
+    use rustc_hash::FxHashMap;
+    // Each contribution's first bucket by hash; only one met in another bucket gets a list
+    // (a list and an ordered map for each of a million claims cost more than the payout).
+    let mut first: FxHashMap<&Id, usize> = FxHashMap::default();
+    let mut again: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
     for (n, b) in p.buckets.iter().enumerate() {
         for c in b.claims.iter().filter(|c| c.kind != ClaimKind::Once) {
-            let buckets = by.entry(&c.contribution).or_default();
-            if buckets.last() != Some(&n) {
-                buckets.push(n);
+            match first.entry(&c.contribution) {
+                Entry::Vacant(v) => {
+                    v.insert(n);
+                }
+                Entry::Occupied(o) if *o.get() != n => {
+                    let buckets = again
+                        .entry(&c.contribution)
+                        .or_insert_with(|| vec![*o.get()]);
+                    if buckets.last() != Some(&n) {
+                        buckets.push(n);
+                    }
+                }
+                Entry::Occupied(_) => {}
             }
         }
     }
     let mut groups: BTreeMap<Vec<usize>, Vec<&Id>> = BTreeMap::new();
-    for (id, buckets) in by.into_iter().filter(|(_, b)| b.len() > 1) {
+    for (id, buckets) in again {
         groups.entry(buckets).or_default().push(id);
+    }
+    for ids in groups.values_mut() {
+        ids.sort_unstable();
     }
     groups
         .into_iter()

@@ -1577,6 +1577,11 @@ fn recipients(
         .collect())
 }
 
+/// One agent's part of a bucket in [`split`]: the agent, the exact sum of their claims'
+/// shares, the cap on it (their debts' total, when they hold debts only) and their claims'
+/// positions, in order.
+type AgentSum<'a> = (&'a Id, Decimal, Option<Decimal>, Vec<usize>);
+
 /// Splits a bucket's budget among its claims: debts are capped at what is outstanding
 /// (water-filling: a capped debt takes its balance and the rest is split again), or for a
 /// balanced bucket (`balance`: what each agent received from it before) by
@@ -1635,7 +1640,9 @@ fn split(
             exact[i] = o;
             left -= o;
         }
-        open.retain(|i| !capped.contains(i));
+        // Both are in position order (`open` only ever loses entries), so a capped claim
+        // is found by bisection: a linear search made a bucket of many debts quadratic.
+        open.retain(|i| capped.binary_search(i).is_err());
     }
     // What the claims could not take goes back to the pool (only debts can stop short).
     let paid = budget - left.max(Decimal::ZERO);
@@ -1645,26 +1652,33 @@ fn split(
 
     // Per agent: exact sums, caps (an agent holding only debts cannot pass their total), and
     // their claims in order.
-    let mut agents: BTreeMap<&Id, (Decimal, Option<Decimal>, Vec<usize>)> = BTreeMap::new();
+    // Found by hash (an ordered map compared ids' text at every claim), then put in id
+    // order; each agent's sums are still added in claim order.
+    let mut found: FxHashMap<&Id, usize> = FxHashMap::default();
+    let mut agents: Vec<AgentSum<'_>> = Vec::new();
     for (i, c) in claims.iter().enumerate() {
-        let e = agents
-            .entry(&c.agent)
-            .or_insert((Decimal::ZERO, Some(Decimal::ZERO), Vec::new()));
-        e.0 += exact[i];
-        e.1 = match (e.1, c.outstanding) {
+        let k = *found.entry(&c.agent).or_insert_with(|| {
+            agents.push((&c.agent, Decimal::ZERO, Some(Decimal::ZERO), Vec::new()));
+            agents.len() - 1
+        });
+        let e = &mut agents[k];
+        e.1 += exact[i];
+        e.2 = match (e.2, c.outstanding) {
             (Some(a), Some(o)) => Some(a + o),
             _ => None,
         };
-        e.2.push(i);
+        e.3.push(i);
     }
-    let exacts: Vec<Decimal> = agents.values().map(|v| v.0).collect();
-    let caps: Vec<Option<Decimal>> = agents.values().map(|v| v.1).collect();
+    drop(found);
+    agents.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let exacts: Vec<Decimal> = agents.iter().map(|v| v.1).collect();
+    let caps: Vec<Option<Decimal>> = agents.iter().map(|v| v.2).collect();
     let rounded = largest_remainder(&exacts, &caps, paid, unit);
     result.lines = agents
-        .keys()
+        .iter()
         .zip(&exacts)
         .zip(&rounded)
-        .map(|((a, e), r)| ((*a).clone(), *e, *r))
+        .map(|((a, e), r)| (a.0.clone(), *e, *r))
         .collect();
 
     if !per_claim {
@@ -1672,7 +1686,7 @@ fn split(
     }
     // Spread each agent's amount over its claims (for settling debts claim by claim).
     let mut shares: Vec<ClaimShare> = Vec::with_capacity(n);
-    for ((_, _, mine), (_, _, amount)) in agents.values().zip(&result.lines) {
+    for ((_, _, _, mine), (_, _, amount)) in agents.iter().zip(&result.lines) {
         let e: Vec<Decimal> = mine.iter().map(|&i| exact[i]).collect();
         let c: Vec<Option<Decimal>> = mine.iter().map(|&i| claims[i].outstanding).collect();
         let r = largest_remainder(&e, &c, *amount, unit);

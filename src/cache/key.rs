@@ -26,6 +26,7 @@
 //! | a month's site parts (`reports/`) | [`site_month`] | version, month path, a digest of the ledger's non-contribution entries (agents, projects, agreements, rates, payouts, ...); counted only when no approvals are asked under the rules in force |
 //! | one day's site part, inside it | [`report_day`] | as a report part's |
 //! | a site checkpoint (`checkpoints/`) | [`site_checkpoint`] | version, a digest of the ledger's non-contribution entries and of the part key (folder path, tree id, correction targets) of every day folder added before it, in path order |
+//! | a claims report's checkpoint (`checkpoints/`) | [`claims_checkpoint`] | as a site checkpoint's, and the query |
 //! | a month's ValueFlows parts (`reports/`) | [`valueflows_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, resources, approvals, ...), the query (projects, agents, dates) |
 //! | one day's ValueFlows part, inside it | [`valueflows_day`] | folder path, folder tree id, each correction's target with the path and tree id of every folder that may hold it |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
@@ -159,6 +160,16 @@ pub fn shared_index(prefix: &str, shared: Oid) -> String {
 pub fn site_checkpoint(chain: &[u8; 32]) -> String {
     let chain = hex(chain);
     format!("{KEY_PREFIX} site checkpoint 1\nchain {chain}\n")
+}
+
+/// The key of a claims report's checkpoint: every sum by project and agent as it stands
+/// after the day folders' parts up to a month's end, for `query`. `chain` is as a site
+/// checkpoint's ([`site_checkpoint`]): the ledger's non-contribution entries and every part
+/// key added before it, in order; with the query (which the parts were counted for) it pins
+/// every sum.
+pub fn claims_checkpoint(chain: &[u8; 32], query: &impl Debug) -> String {
+    let chain = hex(chain);
+    format!("{KEY_PREFIX} claims checkpoint 1\nchain {chain}\nquery {query:?}\n")
 }
 
 /// A stamp's digest in lower-case hex.

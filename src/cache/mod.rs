@@ -22,9 +22,9 @@
 //! - **site parts** (`reports/`, [`site`]): what each day folder adds to the transparency
 //!   page (sums by month and member, claims, use of resources), so the page after a new
 //!   commit only counts the folders that changed;
-//! - **site checkpoints** (`checkpoints/`, [`site`]): every sum of the page as it stood at
-//!   the end of the month before the last, so the page after a new commit adds only the
-//!   folders after it;
+//! - **checkpoints** (`checkpoints/`, [`site`], [`reports`]): every sum of the page, or of
+//!   a claims report, as it stood at the end of the month before the last, so the page or
+//!   report after a new commit adds only the folders after it;
 //! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
 //!   contributions, so `export valueflows` after a new commit renders only the folders that
 //!   changed and copies the rest;

@@ -25,6 +25,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use rust_decimal::Decimal;
 
+use super::files::AnswerCache;
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
@@ -93,7 +94,7 @@ pub fn claims(
     if quick && reconciled {
         return Ok(None);
     }
-    let parts = by_parts(
+    let keyed = by_parts_keyed(
         store,
         commit,
         ledger,
@@ -108,14 +109,15 @@ pub fn claims(
             )
         },
         |p, out| out.extend_from_slice(&p.0),
-        |bytes| walk_claims(bytes, |_, _, _| ()).map(|()| PackedClaims(bytes.to_vec())),
+        // Read as they are summed, and only those after the checkpoint summing resumes from.
+        |bytes| Some(PackedClaims(bytes.to_vec())),
     )?;
-    let Some(parts) = parts else {
+    let Some(keyed) = keyed else {
         return Ok(None);
     };
-    // Each part was read whole before, so it reads again; should one not, the answer is
-    // not put together from parts at all.
-    let Some(totals) = sum_claims(&parts) else {
+    // Should a kept part not read, the answer is not put together from parts at all: the
+    // caller loads in full, which counts every folder again (and keeps the new parts).
+    let Some(totals) = sum_claims(store, &keyed, query) else {
         return Ok(None);
     };
     match report::claims_from_totals(ledger, query, None, &totals) {
@@ -458,6 +460,29 @@ type Found<'f, G> = (Vec<(&'f str, G)>, Vec<&'f str>, HashMap<&'f str, Kept>);
 /// (if kept), and the file's parts when the month is written again.
 type MonthRead<'f, G> = (&'f str, Vec<(&'f str, Option<G>)>, Kept);
 
+/// Where each month's parts end in `keyed` (the position after its last), with the digest
+/// that keys a checkpoint there: of the ledger's other entries and of every part key up to
+/// it (see [`key::site_checkpoint`] and [`key::claims_checkpoint`]). None when a part has no key (caching off, or a folder
+/// whose tree is not listed).
+pub(super) fn month_ends<G>(keyed: &Keyed<'_, G>) -> Vec<(usize, [u8; 32])> {
+    use sha2::{Digest, Sha256};
+    let mut chain = Sha256::new();
+    chain.update(keyed.context.as_bytes());
+    let mut ends = Vec::new();
+    for (at, (folder, key, _)) in keyed.parts.iter().enumerate() {
+        let Some(key) = key else {
+            return Vec::new();
+        };
+        chain.update((key.len() as u64).to_le_bytes());
+        chain.update(key.as_bytes());
+        let next = keyed.parts.get(at + 1).map(|(f, _, _)| folder_of(f));
+        if next != Some(folder_of(folder)) {
+            ends.push((at + 1, chain.clone().finalize().into()));
+        }
+    }
+    ends
+}
+
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
 fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(f, _)| f)
@@ -520,30 +545,28 @@ fn pack_claims(groups: &ClaimGroups) -> PackedClaims {
 fn encode_claims(groups: &ClaimGroups, out: &mut Vec<u8>) {
     put_u64(out, groups.len() as u64);
     for (project, agent, s) in groups {
-        put_str(out, project.as_str());
-        put_str(out, agent.as_str());
-        for d in s.figures() {
-            put_short_decimal(out, d);
-        }
+        put_claim(out, project.as_str(), agent.as_str(), s);
+    }
+}
+
+/// Appends one (project, agent) row of [`encode_claims`].
+fn put_claim(out: &mut Vec<u8>, project: &str, agent: &str, s: &ClaimSums) {
+    put_str(out, project);
+    put_str(out, agent);
+    for d in s.figures() {
+        put_short_decimal(out, d);
     }
 }
 
 /// Reads what [`encode_claims`] wrote, handing each group to `each` with its ids borrowed
 /// from the bytes (nothing is allocated); `None` if it does not parse, or holds an id that
 /// is not one.
-fn walk_claims<'a>(input: &'a [u8], each: impl FnMut(&'a str, &'a str, ClaimSums)) -> Option<()> {
-    walk_claims_with(input, true, each)
-}
-
-/// [`walk_claims`], its ids checked only when `check_ids` says so (a part already walked
-/// once is summed without checking its ids again: the sums' ids are parsed at the end).
-fn walk_claims_with<'a>(
+fn walk_claims<'a>(
     mut input: &'a [u8],
-    check_ids: bool,
     mut each: impl FnMut(&'a str, &'a str, ClaimSums),
 ) -> Option<()> {
     let input = &mut input;
-    let id = |s: &str| !check_ids || Id::check(s).is_ok();
+    let id = |s: &str| Id::check(s).is_ok();
     for _ in 0..get_u64(input)? {
         let project = get_str(input).filter(|p| id(p))?;
         let agent = get_str(input).filter(|a| id(a))?;
@@ -559,20 +582,59 @@ fn walk_claims_with<'a>(
     input.is_empty().then_some(())
 }
 
-/// The claims of `parts` summed by project and agent, in the order [`report::claims_from`]
-/// adds them (so the sums are its, scale included); `None` if a part does not read.
-fn sum_claims(parts: &[PackedClaims]) -> Option<ClaimTotals> {
-    let mut sums: FxHashMap<&str, FxHashMap<&str, ClaimSums>> = FxHashMap::default();
-    for p in parts {
-        walk_claims_with(&p.0, false, |project, agent, s| {
-            match sums.entry(project).or_default().entry(agent) {
-                Entry::Occupied(total) => total.into_mut().add(&s),
-                Entry::Vacant(slot) => {
-                    slot.insert(s);
-                }
-            }
-        })?;
+/// Claims summed by project and agent, the ids borrowed from the parts' bytes.
+type Sums<'a> = FxHashMap<&'a str, FxHashMap<&'a str, ClaimSums>>;
+
+/// The claims of `keyed`'s parts summed by project and agent, in the order
+/// [`report::claims_from`] adds them (so the sums are its, scale included); `None` if a part
+/// does not read.
+///
+/// Adding 1,500 folders' parts took most of a report after a new commit, so, as the site
+/// does (see `site`), the sums as they stand at the end of the month before the last are
+/// kept as a checkpoint ([`key::claims_checkpoint`]), and summing resumes from the latest
+/// month end whose checkpoint is kept. Each sum is set back exactly (scale and sign), so
+/// the additions that follow are the ones a sum from the first part makes.
+fn sum_claims(
+    store: &Store,
+    keyed: &Keyed<'_, PackedClaims>,
+    query: &Query,
+) -> Option<ClaimTotals> {
+    let ends = month_ends(keyed);
+    let checkpoints = AnswerCache::checkpoints(store).filter(|_| !ends.is_empty());
+    let key = |chain: &[u8; 32]| key::claims_checkpoint(chain, query);
+    let kept = checkpoints.as_ref().and_then(|cache| {
+        ends.iter().rev().find_map(|(end, chain)| {
+            let (_, bytes) = cache.get(&key(chain))?;
+            // One that does not read is a miss, as one not kept.
+            walk_claims(&bytes, |_, _, _| ())?;
+            Some((*end, bytes))
+        })
+    });
+    let (start, restored) = kept.unwrap_or_default();
+    let mut sums: Sums<'_> = FxHashMap::default();
+    if start > 0 {
+        add_claims(&mut sums, &restored)?;
     }
+    // Kept at the end of the month before the last, which the next commit's new folders
+    // (today's) seldom reach.
+    let keep = ends
+        .len()
+        .checked_sub(2)
+        .map(|k| &ends[k])
+        .filter(|(end, _)| *end > start);
+    for (at, (_, _, part)) in keyed.parts.iter().enumerate().skip(start) {
+        if let (Some(cache), Some((end, chain))) = (&checkpoints, keep)
+            && *end == at
+        {
+            cache.put(&key(chain), 0, &encode_sums(&sums));
+        }
+        add_claims(&mut sums, &part.0)?;
+    }
+    totals_of(sums)
+}
+
+/// `sums` with their ids parsed; `None` if one is not an id.
+fn totals_of(sums: Sums<'_>) -> Option<ClaimTotals> {
     let id = |s: &str| Id::parse(s).ok();
     sums.into_iter()
         .map(|(project, agents)| {
@@ -583,6 +645,34 @@ fn sum_claims(parts: &[PackedClaims]) -> Option<ClaimTotals> {
             Some((id(project)?, agents))
         })
         .collect()
+}
+
+/// Adds the claims `bytes` hold ([`encode_claims`]) to `sums`; `None` if they do not read.
+fn add_claims<'a>(sums: &mut Sums<'a>, bytes: &'a [u8]) -> Option<()> {
+    walk_claims(bytes, |project, agent, s| {
+        match sums.entry(project).or_default().entry(agent) {
+            Entry::Occupied(total) => total.into_mut().add(&s),
+            Entry::Vacant(slot) => {
+                slot.insert(s);
+            }
+        }
+    })
+}
+
+/// `sums` as a checkpoint: encoded as a part is ([`encode_claims`]), sorted by project and
+/// agent so that the same sums are the same bytes.
+fn encode_sums(sums: &Sums<'_>) -> Vec<u8> {
+    let mut rows: Vec<(&str, &str, &ClaimSums)> = sums
+        .iter()
+        .flat_map(|(p, agents)| agents.iter().map(move |(a, s)| (*p, *a, s)))
+        .collect();
+    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut out = Vec::with_capacity(8 + 48 * rows.len());
+    put_u64(&mut out, rows.len() as u64);
+    for (project, agent, s) in rows {
+        put_claim(&mut out, project, agent, s);
+    }
+    out
 }
 
 /// A decimal as [`Decimal::serialize`] wrote it.
@@ -744,16 +834,51 @@ mod tests {
                 }
             }
         }
-        let totals = sum_claims(&packed).unwrap();
+        let sum = |parts: &[PackedClaims]| {
+            let mut sums = Sums::default();
+            for p in parts {
+                add_claims(&mut sums, &p.0)?;
+            }
+            totals_of(sums)
+        };
+        let totals = sum(&packed).unwrap();
         assert_eq!(totals, expected);
         // 100 + 0.1, with the scale the sum has.
         assert_eq!(totals[&id("air")][&id("ana")].equity.to_string(), "100.1");
         // A cut part, or one naming an id that is not one, does not read.
         let cut = PackedClaims(packed[0].0[..packed[0].0.len() - 1].to_vec());
-        assert_eq!(sum_claims(&[cut]), None);
+        assert_eq!(sum(&[cut]), None);
         let mut bad = packed[0].0.clone();
         let at = bad.windows(3).position(|w| w == b"ana").unwrap();
         bad[at] = b'A';
-        assert_eq!(sum_claims(&[PackedClaims(bad)]), None);
+        assert_eq!(sum(&[PackedClaims(bad)]), None);
+
+        // Summing resumed from a checkpoint after any part is summing from the first part:
+        // every figure the same, scale and sign included.
+        let bytes = |t: &ClaimTotals| -> Vec<[u8; 16]> {
+            let projects: BTreeMap<&Id, _> = t.iter().collect();
+            projects
+                .values()
+                .flat_map(|a| a.values())
+                .flat_map(|s| s.figures().map(|d| d.serialize()))
+                .collect()
+        };
+        for at in 0..=packed.len() {
+            let mut before = Sums::default();
+            for p in &packed[..at] {
+                add_claims(&mut before, &p.0).unwrap();
+            }
+            let checkpoint = encode_sums(&before);
+            let mut sums = Sums::default();
+            add_claims(&mut sums, &checkpoint).unwrap();
+            for p in &packed[at..] {
+                add_claims(&mut sums, &p.0).unwrap();
+            }
+            let resumed = totals_of(sums).unwrap();
+            assert_eq!(resumed, totals, "resumed after part {at}");
+            assert_eq!(bytes(&resumed), bytes(&totals), "resumed after part {at}");
+            // The same sums are the same bytes, whatever order they were met in.
+            assert_eq!(encode_sums(&before), checkpoint);
+        }
     }
 }

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use super::files::AnswerCache;
 use super::key;
-use super::reports::{Error, Keyed, by_parts_keyed};
+use super::reports::{Error, by_parts_keyed, month_ends};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
 use crate::core::report::ClaimSums;
@@ -92,34 +92,6 @@ pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>
         }
     }
     Ok(Some(adder.view(&none)))
-}
-
-/// Where each month's parts end in `keyed` (the position after its last), with the digest
-/// that keys a checkpoint there: of the ledger's other entries and of every part key up to
-/// it (see [`key::site_checkpoint`]). None when a part has no key (caching off, or a folder
-/// whose tree is not listed).
-fn month_ends(keyed: &Keyed<'_, Vec<u8>>) -> Vec<(usize, [u8; 32])> {
-    use sha2::{Digest, Sha256};
-    let mut chain = Sha256::new();
-    chain.update(keyed.context.as_bytes());
-    let mut ends = Vec::new();
-    for (at, (folder, key, _)) in keyed.parts.iter().enumerate() {
-        let Some(key) = key else {
-            return Vec::new();
-        };
-        chain.update((key.len() as u64).to_le_bytes());
-        chain.update(key.as_bytes());
-        let next = keyed.parts.get(at + 1).map(|(f, _, _)| month(f));
-        if next != Some(month(folder)) {
-            ends.push((at + 1, chain.clone().finalize().into()));
-        }
-    }
-    ends
-}
-
-/// The month folder of a day folder (`contributions/2026/03` of `contributions/2026/03/05`).
-fn month(folder: &str) -> &str {
-    folder.rsplit_once('/').map_or("", |(m, _)| m)
 }
 
 /// Where [`read`] hands what a part holds, as borrowed text and numbers.

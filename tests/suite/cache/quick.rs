@@ -289,7 +289,8 @@ fn lost_or_damaged_summaries_and_parts_change_nothing() {
         "one more",
     );
     let reference = answers(&s, &dir, &["--no-cache"]);
-    for (n, target) in ["summaries", "reports", "picks", "totals"]
+    // `checkpoints`: the claims report's sums as they stood at a month's end.
+    for (n, target) in ["summaries", "reports", "picks", "totals", "checkpoints"]
         .iter()
         .enumerate()
     {

@@ -564,15 +564,18 @@ pub fn claims_by_folder<'l>(
     wanted: impl Fn(&str) -> bool + Sync,
 ) -> Result<Vec<(&'l str, ClaimGroups)>, PayoutError> {
     let settled = payout::settled_by_records(ledger);
-    // The date and day folder of each contribution of a wanted folder.
-    let places: HashMap<&Id, (NaiveDate, &str)> = ledger
-        .contributions
-        .par_iter()
-        .filter_map(|c| {
-            let folder = day_folder_of(ledger.path(c.file));
-            wanted(folder).then_some((&c.id.value, (c.date.value, folder)))
-        })
+    // The wanted day folders and where their contributions are in the ledger: a claim finds
+    // its folder by its contribution's position (a map by id cost a hash of every id).
+    let runs: Vec<(&str, std::ops::Range<usize>)> = folder_runs(ledger)
+        .into_iter()
+        .filter(|(folder, _)| wanted(folder))
         .collect();
+    let place = |position: usize| -> Option<(NaiveDate, &str)> {
+        let n = runs.partition_point(|(_, range)| range.end <= position);
+        let (folder, range) = runs.get(n)?;
+        let c = ledger.contributions.get(position)?;
+        range.contains(&position).then_some((c.date.value, *folder))
+    };
     let found: Vec<&Id> = ledger
         .projects
         .iter()
@@ -589,7 +592,7 @@ pub fn claims_by_folder<'l>(
         &settled,
         |i, project_claims| {
             for c in project_claims {
-                let Some(&(date, folder)) = places.get(&c.contribution) else {
+                let Some((date, folder)) = place(c.position) else {
                     continue;
                 };
                 if !query.dated(date) {
@@ -607,7 +610,7 @@ pub fn claims_by_folder<'l>(
     )?;
     // Every folder counted has its part, if only an empty one: a folder without a claim of
     // the projects asked is then kept as such, not counted again by every report.
-    for (_, folder) in places.values() {
+    for (folder, _) in &runs {
         folders.entry(folder).or_default();
     }
     let mut folders: Vec<_> = folders.into_iter().collect();

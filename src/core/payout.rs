@@ -2146,11 +2146,9 @@ pub fn contribution_values(
     let sums: Vec<Result<Vec<(usize, Decimal)>, PayoutError>> = found
         .par_iter()
         .map(|p| {
-            let mut sink = ValueSums {
-                sums: FxHashMap::default(),
-            };
+            let mut sink = ValueSums { sums: Vec::new() };
             walk_claims(ledger, p, positions(&by_project, p), date, &mut sink)?;
-            Ok(sink.sums.into_iter().collect())
+            Ok(sink.sums)
         })
         .collect();
     let mut values = vec![Decimal::ZERO; ledger.contributions.len()];
@@ -2231,6 +2229,13 @@ trait ClaimSink<'l> {
     }
     /// One contribution's claim in the bucket, and who holds it.
     fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError>;
+    /// A claim its contributor holds alone (anything but the use of a resource): as
+    /// [`ClaimSink::claim`] with the contributor as the one holder, unless a sink can do
+    /// without the list (a report sums a million of them).
+    fn claim_own(&mut self, found: Found<'l>) -> Result<(), PayoutError> {
+        let holders = vec![(found.contribution.agent.value.clone(), Decimal::ONE, None)];
+        self.claim(found, holders)
+    }
     /// The bucket's claims are all found.
     fn bucket_done(&mut self) -> Result<(), PayoutError> {
         Ok(())
@@ -2286,7 +2291,10 @@ fn select<'l>(
                     (kind, value, how)
                 }
             };
-            let holders = recipients(ledger, c, fund, explain)?;
+            let holders = match c.kind {
+                Kind::Use => Some(recipients(ledger, c, fund, explain)?),
+                _ => None,
+            };
             let found = Found {
                 position,
                 contribution: c,
@@ -2302,7 +2310,10 @@ fn select<'l>(
                 lookback: rule.lookback.or(bucket.lookback),
                 frozen,
             };
-            sink.claim(found, holders)?;
+            match holders {
+                Some(holders) => sink.claim(found, holders)?,
+                None => sink.claim_own(found)?,
+            }
         }
         sink.bucket_done()?;
     }
@@ -2416,14 +2427,23 @@ impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
 
 /// Adds up each contribution's claims (by position in the ledger).
 struct ValueSums {
-    sums: FxHashMap<usize, Decimal>,
+    /// Each claim's part of a value (a contribution may claim in several buckets, and for
+    /// use of a resource once per owner), by position, in the order the claims are found:
+    /// added up in that order after.
+    sums: Vec<(usize, Decimal)>,
 }
 
 impl<'l> ClaimSink<'l> for ValueSums {
     fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         for (_, part, _) in by_agent(holders) {
-            *self.sums.entry(found.position).or_default() += found.value * part;
+            self.sums.push((found.position, found.value * part));
         }
+        Ok(())
+    }
+
+    fn claim_own(&mut self, found: Found<'l>) -> Result<(), PayoutError> {
+        // The value times a part of one: the value itself, scale included.
+        self.sums.push((found.position, found.value));
         Ok(())
     }
 }

@@ -2384,8 +2384,10 @@ struct ClaimList<'a, 'l> {
     start: usize,
 }
 
-impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
-    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
+impl ClaimList<'_, '_> {
+    /// Lists `agent`'s `part` of the claim `found` (work after a freeze that does not count
+    /// holds none).
+    fn push(&mut self, found: &Found<'_>, agent: Id, part: Decimal) {
         let Found {
             position,
             contribution: c,
@@ -2395,33 +2397,44 @@ impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
             value,
             frozen,
             ..
-        } = found;
-        // Work after a freeze that does not count holds no claim.
+        } = *found;
         if frozen.is_some_and(|f| f.after == super::freeze::After::Uncounted) {
-            return Ok(());
+            return;
         }
+        let value = value * part;
+        // No recorded payout (the common case in reports): no lookup at all.
+        let earlier = if self.paid.is_empty() {
+            Decimal::ZERO
+        } else {
+            self.paid
+                .get(&(&c.id.value, &agent, kind))
+                .copied()
+                .unwrap_or_default()
+        };
+        self.out.push(Claim {
+            contribution: c.id.value.clone(),
+            position,
+            agent,
+            bucket: bucket.name.value.clone(),
+            kind,
+            value,
+            owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(self.minor_units)),
+            paid: earlier,
+        });
+    }
+}
+
+impl<'l> ClaimSink<'l> for ClaimList<'_, '_> {
+    fn claim(&mut self, found: Found<'l>, holders: Vec<Holder>) -> Result<(), PayoutError> {
         for (agent, part, _) in by_agent(holders) {
-            let value = value * part;
-            // No recorded payout (the common case in reports): no lookup at all.
-            let earlier = if self.paid.is_empty() {
-                Decimal::ZERO
-            } else {
-                self.paid
-                    .get(&(&c.id.value, &agent, kind))
-                    .copied()
-                    .unwrap_or_default()
-            };
-            self.out.push(Claim {
-                contribution: c.id.value.clone(),
-                position,
-                agent,
-                bucket: bucket.name.value.clone(),
-                kind,
-                value,
-                owed: (kind == ClaimKind::Debt).then(|| (value * cap).round_dp(self.minor_units)),
-                paid: earlier,
-            });
+            self.push(&found, agent, part);
         }
+        Ok(())
+    }
+
+    fn claim_own(&mut self, found: Found<'l>) -> Result<(), PayoutError> {
+        let agent = found.contribution.agent.value.clone();
+        self.push(&found, agent, Decimal::ONE);
         Ok(())
     }
 

@@ -165,9 +165,9 @@ pub fn is_record(path: &str) -> bool {
 
 /// [`classify`], with what `record(type, stem, date folders)` makes of a record file, or
 /// `Err` with any other role.
-fn classify_as<T>(
-    path: &str,
-    record: impl FnOnce(RecordType, &str, &[&str]) -> T,
+fn classify_as<'p, T>(
+    path: &'p str,
+    record: impl FnOnce(RecordType, &'p str, &[&'p str]) -> T,
 ) -> Result<T, Role> {
     if path == NETWORK_FILE {
         return Err(Role::Network);
@@ -938,11 +938,7 @@ impl Parser {
 
     /// Parses file `file` from its bytes.
     pub fn parse(&self, file: FileId, bytes: Vec<u8>) -> Outcome {
-        let raw = RawFile {
-            path: self.paths.get(file).to_owned(),
-            bytes,
-        };
-        let mut result = parse_file(file, &raw, &self.settings);
+        let mut result = parse_file(file, self.paths.get(file), &bytes, &self.settings);
         if let Some(Parsed::Contribution(c)) = &mut result.1 {
             self.share_ids(c);
         }
@@ -1042,12 +1038,19 @@ pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Opti
 
 /// A record's identity is checked here in one place for every kind: its folder, its file
 /// name against its `id`, and its date against its folder.
-fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
+fn parse_file(file: FileId, path: &str, bytes: &[u8], settings: &Settings) -> FileResult {
     let mut diags = Vec::new();
-    let path = raw.path.as_str();
-    let (kind, stem, folders) = match classify(path) {
-        Role::Record(kind, stem, folders) => (kind, stem, folders),
-        Role::Stray(kind, why) => {
+    // The name's parts borrowed, not copied: a cold read classifies a million paths.
+    let classified = classify_as(path, |kind, stem, folders| {
+        let mut dated = [""; 3];
+        for (slot, folder) in dated.iter_mut().zip(folders) {
+            *slot = folder;
+        }
+        (kind, stem, dated, folders.len().min(3))
+    });
+    let (kind, stem, dated, n) = match classified {
+        Ok(record) => record,
+        Err(Role::Stray(kind, why)) => {
             diags.push(
                 Diagnostic::new(
                     Code::StrayFile,
@@ -1059,12 +1062,12 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             );
             return (None, None, diags);
         }
-        Role::Network | Role::Keep | Role::Ignored | Role::MisspeltFolder(_) => {
-            return (None, None, diags);
-        }
+        Err(_) => return (None, None, diags),
     };
-    let named = match Id::parse(&stem) {
-        Ok(id) => Some((kind, id)),
+    let folders = &dated[..n];
+    // Checked now, made later: the record's own id is shared when the two agree.
+    let named = match Id::check(stem) {
+        Ok(()) => Some(kind),
         Err(e) => {
             diags.push(
                 Diagnostic::new(
@@ -1078,19 +1081,20 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
             None
         }
     };
-    if raw.bytes.len() > parse::MAX_FILE_BYTES {
+    let own_id = |kind| Id::parse(stem).ok().map(|id| (kind, id));
+    if bytes.len() > parse::MAX_FILE_BYTES {
         // Before any parser sees it (the fast contribution reader included).
-        diags.push(parse::too_large(path, raw.bytes.len() as u64));
-        return (named, None, diags);
+        diags.push(parse::too_large(path, bytes.len() as u64));
+        return (named.and_then(own_id), None, diags);
     }
     let file_level_id_error = named.is_none().then(|| diags.len() - 1);
     let source = Source {
         path,
         file,
-        base: parse::text_offset(&raw.bytes),
+        base: parse::text_offset(bytes),
         settings,
     };
-    let parsed = read_record(kind, &source, &raw.bytes, &mut diags);
+    let parsed = read_record(kind, &source, bytes, &mut diags);
     let id = parsed.as_ref().map(Parsed::id);
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
     if let Some(i) = file_level_id_error
@@ -1117,14 +1121,14 @@ fn parse_file(file: FileId, raw: &RawFile, settings: &Settings) -> FileResult {
         );
     }
     if let Some(parsed) = &parsed
-        && let Some(d) = misplaced(path, kind, &stem, &folders, parsed)
+        && let Some(d) = misplaced(path, kind, stem, folders, parsed)
     {
         diags.push(d);
     }
     // The file name's id is the record's own when they agree: share it, not a second copy.
     let named = match (named, id) {
-        (Some((kind, stem_id)), Some(id)) if id.value == stem_id => Some((kind, id.value.clone())),
-        (named, _) => named,
+        (Some(kind), Some(id)) if id.value.as_str() == stem => Some((kind, id.value.clone())),
+        (named, _) => named.and_then(own_id),
     };
     (named, parsed, diags)
 }
@@ -1186,9 +1190,9 @@ impl Parsed {
 
 /// Whether `folders` are exactly what `%Y/%m/%d` (`by_day`) or `%Y` formats `date` as, for
 /// a year of four digits; `false` (left to the formatter) for any other.
-fn folders_spell(date: chrono::NaiveDate, by_day: bool, folders: &[String]) -> bool {
+fn folders_spell(date: chrono::NaiveDate, by_day: bool, folders: &[&str]) -> bool {
     use chrono::Datelike;
-    let is = |folder: Option<&String>, value: u32, width: usize| {
+    let is = |folder: Option<&&str>, value: u32, width: usize| {
         folder.is_some_and(|f| {
             f.len() == width
                 && f.bytes().all(|b| b.is_ascii_digit())
@@ -1214,7 +1218,7 @@ fn misplaced(
     path: &str,
     kind: RecordType,
     stem: &str,
-    folders: &[String],
+    folders: &[&str],
     parsed: &Parsed,
 ) -> Option<Diagnostic> {
     let (date, format) = match parsed {
@@ -1265,7 +1269,7 @@ mod outcome_tests {
             path: "contributions/2026/03/01/c1.toml".to_owned(),
             bytes: b"id = \"c1\"\nagent = \"ada\"\ndate = 2026-03-01\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n".to_vec(),
         };
-        let outcome = Outcome::of(parse_file(0, &file, &Settings::default()));
+        let outcome = Outcome::of(parse_file(0, &file.path, &file.bytes, &Settings::default()));
         assert!(matches!(outcome.0, Body::Clean(_)));
         assert_eq!(
             outcome.clean_contribution().map(|c| c.id.value.as_str()),
@@ -1276,7 +1280,12 @@ mod outcome_tests {
             path: "contributions/2026/03/01/c2.toml".to_owned(),
             ..file
         };
-        let outcome = Outcome::of(parse_file(0, &misnamed, &Settings::default()));
+        let outcome = Outcome::of(parse_file(
+            0,
+            &misnamed.path,
+            &misnamed.bytes,
+            &Settings::default(),
+        ));
         assert!(outcome.clean_contribution().is_none());
         assert!(matches!(&outcome.0, Body::Other(r) if !r.2.is_empty()));
     }
@@ -1340,7 +1349,6 @@ mod folder_tests {
     /// The shortcut agrees with the formatter wherever it says the folders spell the date.
     #[test]
     fn folders_spell_only_what_the_formatter_writes() {
-        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         for (y, m, d) in [
             (2026, 1, 5),
             (999, 12, 31),
@@ -1351,7 +1359,7 @@ mod folder_tests {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             for (format, by_day) in [("%Y/%m/%d", true), ("%Y", false)] {
                 let written = date.format(format).to_string();
-                let folders = own(&written.split('/').collect::<Vec<_>>());
+                let folders = written.split('/').collect::<Vec<_>>();
                 assert_eq!(
                     folders_spell(date, by_day, &folders),
                     (0..=9999).contains(&y)
@@ -1365,10 +1373,10 @@ mod folder_tests {
             &["2026", "01"],
             &["2025"],
         ] {
-            assert!(!folders_spell(date, true, &own(wrong)));
+            assert!(!folders_spell(date, true, wrong));
         }
-        assert!(!folders_spell(date, false, &own(&["2026", "01"])));
-        assert!(!folders_spell(date, false, &own(&["+2026"])));
+        assert!(!folders_spell(date, false, &["2026", "01"]));
+        assert!(!folders_spell(date, false, &["+2026"]));
     }
 }
 

@@ -483,6 +483,19 @@ pub(super) fn month_ends<G>(keyed: &Keyed<'_, G>) -> Vec<(usize, [u8; 32])> {
     ends
 }
 
+/// Where a checkpoint is kept among the month ends `ends` ([`month_ends`]) when adding
+/// resumes at part `start`: at the end of the month before the last, which the next
+/// commit's new folders (today's) seldom reach, unless adding starts past it.
+pub(super) fn checkpoint_at(
+    ends: &[(usize, [u8; 32])],
+    start: usize,
+) -> Option<&(usize, [u8; 32])> {
+    ends.len()
+        .checked_sub(2)
+        .map(|k| &ends[k])
+        .filter(|(end, _)| *end > start)
+}
+
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
 fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(f, _)| f)
@@ -615,13 +628,7 @@ fn sum_claims(
     if start > 0 {
         add_claims(&mut sums, &restored)?;
     }
-    // Kept at the end of the month before the last, which the next commit's new folders
-    // (today's) seldom reach.
-    let keep = ends
-        .len()
-        .checked_sub(2)
-        .map(|k| &ends[k])
-        .filter(|(end, _)| *end > start);
+    let keep = checkpoint_at(&ends, start);
     for (at, (_, _, part)) in keyed.parts.iter().enumerate().skip(start) {
         if let (Some(cache), Some((end, chain))) = (&checkpoints, keep)
             && *end == at

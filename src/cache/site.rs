@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use super::files::AnswerCache;
 use super::key;
-use super::reports::{Error, by_parts_keyed, month_ends};
+use super::reports::{Error, by_parts_keyed, checkpoint_at, month_ends};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
 use crate::core::report::ClaimSums;
@@ -71,13 +71,7 @@ pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>
         })
     });
     let (start, mut adder) = resumed.unwrap_or_else(|| (0, Adder::new(ledger)));
-    // A checkpoint is kept at the end of the month before the last, which the next commit's
-    // new folders (today's) seldom reach.
-    let keep = ends
-        .len()
-        .checked_sub(2)
-        .map(|k| &ends[k])
-        .filter(|(end, _)| *end > start);
+    let keep = checkpoint_at(&ends, start);
     for (at, (_, _, bytes)) in keyed.parts.iter().enumerate().skip(start) {
         if let (Some(cache), Some((end, chain))) = (&checkpoints, keep)
             && *end == at

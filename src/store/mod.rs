@@ -12,6 +12,7 @@ mod foreign;
 mod fsmonitor;
 mod history;
 mod index;
+mod inflate;
 mod init;
 mod loose;
 mod pack;

@@ -42,6 +42,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use rayon::prelude::*;
 
 use super::StoreError;
+use super::inflate::SmallInflater;
 
 /// Reads many blobs straight from the repository's pack files, in parallel.
 pub struct PackReader {
@@ -1125,10 +1126,11 @@ impl<'a> Job<'a> {
     }
 }
 
-/// Inflates zlib streams of a known size: whole, in one call, with libdeflate when the size
-/// is small enough to allocate on the header's word (every record, every day folder's tree);
-/// streamed with flate2 beyond that, growing the output as it is produced, so a header
-/// claiming terabytes costs nothing until the data backs it.
+/// Inflates zlib streams of a known size: whole, in one call, when the size is small enough
+/// to allocate on the header's word (every record, every day folder's tree), by
+/// [`SmallInflater`] first and libdeflate for what it declines; streamed with flate2 beyond
+/// that, growing the output as it is produced, so a header claiming terabytes costs nothing
+/// until the data backs it.
 ///
 /// Whole-buffer inflating is what makes a million small blobs cheap: a streaming inflater
 /// builds its Huffman tables and keeps a 32 KiB window per stream, which for a 300-byte blob
@@ -1147,6 +1149,8 @@ struct Inflater {
     fixed: libdeflater::Decompressor,
     /// Made on the first large object only.
     stream: Option<Decompress>,
+    /// Tried first on every small stream.
+    small: SmallInflater,
 }
 
 impl Inflater {
@@ -1155,6 +1159,7 @@ impl Inflater {
             whole: libdeflater::Decompressor::new(),
             fixed: libdeflater::Decompressor::new(),
             stream: None,
+            small: SmallInflater::new(),
         }
     }
 }
@@ -1164,6 +1169,10 @@ impl Inflater {
 fn starts_fixed(input: &[u8]) -> bool {
     input.get(2).is_some_and(|b| (b >> 1) & 3 == 1)
 }
+
+/// Objects up to this size are first offered to [`SmallInflater`] (a record is a few hundred
+/// bytes, a day folder's tree a few tens of kilobytes); past it libdeflate's tables pay off.
+const SMALL_MAX: usize = 64 << 10;
 
 /// Objects up to this size are inflated whole, into a buffer of their header's size.
 const WHOLE_MAX: usize = 1 << 20;
@@ -1177,6 +1186,13 @@ fn inflate(z: &mut Inflater, input: &[u8], size: usize, out: &mut Vec<u8>) -> Re
         return inflate_stream(stream, input, size, out);
     }
     out.clear();
+    if size <= SMALL_MAX {
+        out.resize(size, 0);
+        if z.small.zlib(input, out) {
+            return Ok(());
+        }
+        out.clear();
+    }
     // One byte more than the header says, so a stream that makes more is caught as such
     // rather than as a full buffer.
     out.resize(size + 1, 0);

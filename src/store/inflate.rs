@@ -1,0 +1,568 @@
+//! A zlib inflater for the small streams a ledger's pack is made of (records and day folders'
+//! trees, a few hundred bytes each), used before libdeflate and never instead of it.
+//!
+//! Why: libdeflate builds a block's decode tables by counting and sorting all 288 literal and
+//! 32 distance code lengths, most of them zero in a short stream, each step a store the next
+//! one waits on. For a 200-byte record that took longer than decoding it (a fifth of a cold
+//! `check`'s CPU, measured at a million records). Here the code lengths are counted as the
+//! block's header is decoded, zero runs skipped whole, and only the symbols in use are sorted.
+//!
+//! Tables have one level, as many bits as the block's longest codeword (a record's are 7
+//! bits or fewer: 128 entries to fill where libdeflate fills 2,048), up to 11 bits for
+//! literals and lengths and 8 for distances. A stream with a longer code, an incomplete code, a stored block, a preset dictionary or
+//! anything it does not expect is declined, not decoded. [`SmallInflater::zlib`] answers only
+//! `true` (the output is whole, of exactly the expected size, and its Adler-32 is the
+//! stream's) or `false`, and on `false` the caller inflates the stream with libdeflate, whose
+//! answer (bytes or error) is the one that counts. So a flaw here can cost time, never bytes.
+
+/// Most bits of the literal/length table; a longer literal/length code declines the stream.
+const LIT_BITS: u32 = 11;
+/// Most bits of the distance table; a longer distance code declines the stream.
+const DIST_BITS: u32 = 8;
+/// Literal/length symbols (286 are valid; the fixed code gives lengths to 288).
+const LIT_SYMS: usize = 288;
+/// Distance symbols (30 are valid; the fixed code gives lengths to 32).
+const DIST_SYMS: usize = 32;
+
+/// Length symbols 257..=285: base length and extra bits.
+const LEN_BASE: [u16; 29] = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+];
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+/// Distance symbols 0..=29: base distance and extra bits.
+const DIST_BASE: [u16; 30] = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+];
+const DIST_EXTRA: [u8; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
+];
+/// The order in which a dynamic block gives the code-length code's lengths.
+const PRECODE_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+/// A decode table: entry `i` is `symbol << 8 | codeword length` for the codeword that the
+/// low `bits` bits `i` start with. Of [`LIT_BITS`] or [`DIST_BITS`] capacity; a block's code
+/// uses the first `1 << bits` entries.
+struct Table {
+    entries: Vec<u32>,
+    bits: u32,
+}
+
+impl Table {
+    fn new(most_bits: u32) -> Table {
+        Table {
+            entries: vec![0; 1 << most_bits],
+            bits: 0,
+        }
+    }
+
+    /// The entry for the codeword at the start of `buf`.
+    #[inline(always)]
+    fn get(&self, buf: u64) -> u32 {
+        let i = (buf & ((1 << self.bits) - 1)) as usize;
+        self.entries.get(i).copied().unwrap_or(0)
+    }
+}
+
+/// Decode tables, reused from stream to stream.
+pub(crate) struct SmallInflater {
+    /// The code-length code's (7 bits at most).
+    pre: Table,
+    lit: Table,
+    dist: Table,
+    /// The fixed codes' tables, built once.
+    fixed_lit: Table,
+    fixed_dist: Table,
+}
+
+impl SmallInflater {
+    /// Empty tables and the fixed codes' tables.
+    pub(crate) fn new() -> SmallInflater {
+        let mut lens = [0u8; LIT_SYMS];
+        lens[..144].fill(8);
+        lens[144..256].fill(9);
+        lens[256..280].fill(7);
+        lens[280..].fill(8);
+        let mut fixed_lit = Table::new(LIT_BITS);
+        let mut fixed_dist = Table::new(DIST_BITS);
+        let built = Code::of(&lens).build(&lens, &mut fixed_lit)
+            && Code::of(&[5; DIST_SYMS]).build(&[5; DIST_SYMS], &mut fixed_dist);
+        debug_assert!(built, "the fixed codes are complete and short");
+        SmallInflater {
+            pre: Table::new(7),
+            lit: Table::new(LIT_BITS),
+            dist: Table::new(DIST_BITS),
+            fixed_lit,
+            fixed_dist,
+        }
+    }
+
+    /// Inflates the zlib stream at the start of `input` into all of `out`, whose length is the
+    /// size the stream must make. `true` when it did and the stream's checksum matches;
+    /// `false` when it declined or the stream is not what it should be (then `out` holds
+    /// anything, and libdeflate must decide).
+    pub(crate) fn zlib(&mut self, input: &[u8], out: &mut [u8]) -> bool {
+        let [cmf, flg, ..] = *input else {
+            return false;
+        };
+        // Deflate, a window of at most 32 KiB, the header's check, no preset dictionary.
+        if cmf & 15 != 8 || cmf >> 4 > 7 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
+            return false;
+        }
+        if flg & 0x20 != 0 {
+            return false;
+        }
+        let mut bits = Bits::new(&input[2..]);
+        let mut made = 0;
+        loop {
+            bits.refill();
+            let last = bits.take(1) == 1;
+            let ok = match bits.take(2) {
+                1 => decode(&mut bits, &self.fixed_lit, &self.fixed_dist, out, &mut made),
+                2 => {
+                    read_codes(&mut bits, [&mut self.pre, &mut self.lit, &mut self.dist])
+                        && decode(&mut bits, &self.lit, &self.dist, out, &mut made)
+                }
+                // A stored block (incompressible data, never a record) or an invalid one.
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+            if last {
+                break;
+            }
+        }
+        if made != out.len() {
+            return false;
+        }
+        bits.trailer()
+            .is_some_and(|sum| sum == libdeflater::adler32(out))
+    }
+}
+
+/// A little-endian bit reader that may read up to 8 bytes of zeros past its input; whether it
+/// did is checked where the stream's end is read ([`Bits::trailer`]).
+struct Bits<'a> {
+    data: &'a [u8],
+    /// Bytes taken into `buf` (some of them past the end of `data`, as zeros).
+    pos: usize,
+    buf: u64,
+    /// Bits of `buf` not yet consumed.
+    n: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Bits<'a> {
+        Bits {
+            data,
+            pos: 0,
+            buf: 0,
+            n: 0,
+        }
+    }
+
+    /// Makes at least 56 bits available.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if let Some(word) = self.data.get(self.pos..self.pos + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            // Bits past the new count are the next bytes' own, so taking them in again on
+            // the next refill changes nothing.
+            self.buf |= word << self.n;
+            self.pos += ((63 - self.n) >> 3) as usize;
+            self.n |= 56;
+        } else {
+            while self.n <= 56 {
+                let byte = self.data.get(self.pos).copied().unwrap_or(0);
+                self.buf |= u64::from(byte) << self.n;
+                self.pos += 1;
+                self.n += 8;
+            }
+        }
+    }
+
+    /// The next `k` bits (k ≤ the bits available).
+    #[inline(always)]
+    fn take(&mut self, k: u32) -> u32 {
+        let v = (self.buf & ((1u64 << k) - 1)) as u32;
+        self.consume(k);
+        v
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, k: u32) {
+        self.buf >>= k;
+        self.n -= k;
+    }
+
+    /// The stream's Adler-32 (big-endian, from the next byte boundary), when the stream so far
+    /// and its checksum lie inside the input.
+    fn trailer(&self) -> Option<u32> {
+        let used = (self.pos * 8).checked_sub(self.n as usize)?.div_ceil(8);
+        let sum = self.data.get(used..used.checked_add(4)?)?;
+        Some(u32::from_be_bytes(sum.try_into().ok()?))
+    }
+}
+
+/// A canonical code's lengths counted by length and its symbols in use (in symbol order), as
+/// read from a block's header or given.
+struct Code {
+    counts: [u16; 16],
+    used: [u16; LIT_SYMS],
+    nused: usize,
+}
+
+impl Code {
+    fn empty() -> Code {
+        Code {
+            counts: [0; 16],
+            used: [0; LIT_SYMS],
+            nused: 0,
+        }
+    }
+
+    fn of(lens: &[u8]) -> Code {
+        let mut code = Code::empty();
+        for (sym, &len) in lens.iter().enumerate() {
+            code.add(sym, len);
+        }
+        code
+    }
+
+    /// Symbol `sym` (below [`LIT_SYMS`]) has a codeword of `len` bits (none for 0).
+    #[inline(always)]
+    fn add(&mut self, sym: usize, len: u8) {
+        if len != 0 {
+            self.counts[usize::from(len)] += 1;
+            self.used[self.nused] = sym as u16;
+            self.nused += 1;
+        }
+    }
+
+    /// Fills `table` for this code, as libdeflate does: codewords in canonical order, each
+    /// written once at its bit-reversed index, the table doubled as the length grows, to
+    /// the longest codeword's length. `false` for a code that is not complete or has a
+    /// codeword longer than the table can hold.
+    fn build(&self, lens: &[u8], table: &mut Table) -> bool {
+        // Complete: the codewords' shares of the code space sum to exactly one.
+        let mut space: u32 = 0;
+        let mut longest = 0;
+        for len in 1..16 {
+            if self.counts[len] != 0 {
+                longest = len;
+            }
+            space = (space << 1) + u32::from(self.counts[len]);
+        }
+        if space != 1 << 15 || 1 << longest > table.entries.len() {
+            return false;
+        }
+        table.bits = longest as u32;
+        let table = &mut table.entries[..1 << longest];
+        let mut offsets = [0u16; 16];
+        for len in 1..15 {
+            offsets[len + 1] = offsets[len] + self.counts[len];
+        }
+        let mut sorted = [0u16; LIT_SYMS];
+        for &sym in &self.used[..self.nused] {
+            let len = usize::from(lens[usize::from(sym)]);
+            sorted[usize::from(offsets[len])] = sym;
+            offsets[len] += 1;
+        }
+        let mut sorted = sorted[..self.nused].iter();
+        let mut len = 1;
+        while self.counts[len] == 0 {
+            len += 1;
+        }
+        let mut end = 1usize << len;
+        let mut codeword = 0usize;
+        loop {
+            for _ in 0..self.counts[len] {
+                let Some(&sym) = sorted.next() else {
+                    return false;
+                };
+                table[codeword] = u32::from(sym) << 8 | len as u32;
+                if codeword == end - 1 {
+                    // The last codeword (all ones): double the table up to its size.
+                    while end < table.len() {
+                        table.copy_within(..end, end);
+                        end <<= 1;
+                    }
+                    return true;
+                }
+                // The next codeword in canonical order, bit-reversed: set the highest zero bit
+                // below `len` and clear the ones above it.
+                let bit = 1 << (usize::BITS - 1 - (codeword ^ (end - 1)).leading_zeros());
+                codeword = (codeword & (bit - 1)) | bit;
+            }
+            loop {
+                len += 1;
+                if len > longest {
+                    return false;
+                }
+                table.copy_within(..end, end);
+                end <<= 1;
+                if self.counts[len] != 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Reads a dynamic block's header (the code-length code, then the literal/length and distance
+/// codes' lengths) and builds its tables.
+fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3]) -> bool {
+    bits.refill();
+    let nlit = bits.take(5) as usize + 257;
+    let ndist = bits.take(5) as usize + 1;
+    let nprecode = bits.take(4) as usize + 4;
+    if nlit > 286 || ndist > 30 {
+        return false;
+    }
+    let mut pre_lens = [0u8; 19];
+    for &sym in &PRECODE_ORDER[..nprecode] {
+        if bits.n < 3 {
+            bits.refill();
+        }
+        pre_lens[sym] = bits.take(3) as u8;
+    }
+    if !Code::of(&pre_lens).build(&pre_lens, pre) {
+        return false;
+    }
+    let total = nlit + ndist;
+    let mut lens = [0u8; LIT_SYMS + DIST_SYMS];
+    let (mut lit_code, mut dist_code) = (Code::empty(), Code::empty());
+    let mut i = 0;
+    while i < total {
+        if bits.n < 14 {
+            bits.refill();
+        }
+        let e = pre.get(bits.buf);
+        bits.consume(e & 15);
+        let sym = e >> 8;
+        let (len, times) = match sym {
+            0..=15 => (sym as u8, 1),
+            16 if i > 0 => (lens[i - 1], 3 + bits.take(2) as usize),
+            17 => (0, 3 + bits.take(3) as usize),
+            18 => (0, 11 + bits.take(7) as usize),
+            _ => return false,
+        };
+        if times > total - i {
+            return false;
+        }
+        if len == 0 {
+            i += times;
+            continue;
+        }
+        for _ in 0..times {
+            lens[i] = len;
+            if i < nlit {
+                lit_code.add(i, len);
+            } else {
+                dist_code.add(i - nlit, len);
+            }
+            i += 1;
+        }
+    }
+    // A block must be able to end.
+    if lens[256] == 0 {
+        return false;
+    }
+    lit_code.build(&lens[..nlit], lit) && dist_code.build(&lens[nlit..total], dist)
+}
+
+/// Decodes one block's symbols into `out` from `*made` on, to its end-of-block symbol.
+#[inline(always)]
+fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut usize) -> bool {
+    let mut o = *made;
+    loop {
+        // A length and a distance with their extra bits take at most 11+5+8+13 bits.
+        if bits.n < 40 {
+            bits.refill();
+        }
+        let e = lit.get(bits.buf);
+        bits.consume(e & 15);
+        let sym = (e >> 8) as usize;
+        if sym < 256 {
+            let Some(slot) = out.get_mut(o) else {
+                return false;
+            };
+            *slot = sym as u8;
+            o += 1;
+            continue;
+        }
+        if sym == 256 {
+            *made = o;
+            return true;
+        }
+        let Some(&base) = LEN_BASE.get(sym - 257) else {
+            return false;
+        };
+        let len = usize::from(base) + bits.take(u32::from(LEN_EXTRA[sym - 257])) as usize;
+        let d = dist.get(bits.buf);
+        bits.consume(d & 15);
+        let dsym = (d >> 8) as usize;
+        let Some(&base) = DIST_BASE.get(dsym) else {
+            return false;
+        };
+        let back = usize::from(base) + bits.take(u32::from(DIST_EXTRA[dsym])) as usize;
+        if back > o || len > out.len() - o {
+            return false;
+        }
+        if back >= len {
+            out.copy_within(o - back..o - back + len, o);
+        } else {
+            // Overlapping: each byte may be one this copy made.
+            for k in o..o + len {
+                out[k] = out[k - back];
+            }
+        }
+        o += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zlib(data: &[u8], level: u32) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    /// What libdeflate makes of the stream, or `None` when it refuses it.
+    fn reference(input: &[u8], size: usize) -> Option<Vec<u8>> {
+        let mut out = vec![0; size + 1];
+        let made = libdeflater::Decompressor::new()
+            .zlib_decompress(input, &mut out)
+            .ok()?;
+        (made == size).then(|| out[..made].to_vec())
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift), so a failure reproduces.
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn record(i: u64) -> Vec<u8> {
+        format!(
+            "id = \"01m8qedc{i:016x}\"\nagent = \"agent-{}\"\nproject = \"air\"\ndate = \"2026-0{}-1{}\"\nhours = \"{}.{}\"\ndescription = \"worked on item {} of the plan, with care\"\n",
+            i % 97,
+            1 + i % 9,
+            i % 10,
+            i % 13,
+            i % 4 * 25,
+            i * 7919
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn records_inflate_as_libdeflate_inflates_them() {
+        let mut z = SmallInflater::new();
+        let mut declined = 0;
+        for i in 0..2000 {
+            let data = record(i);
+            for level in [1, 6, 9] {
+                let stream = zlib(&data, level);
+                let mut out = vec![0; data.len()];
+                if z.zlib(&stream, &mut out) {
+                    assert_eq!(out, data, "record {i} at level {level}");
+                } else {
+                    declined += 1;
+                }
+            }
+        }
+        // Records are what it is for: it must decode (nearly) all of them itself.
+        assert!(declined < 60, "declined {declined} of 6000");
+    }
+
+    #[test]
+    fn fixed_code_streams_and_repeats_inflate() {
+        let mut z = SmallInflater::new();
+        for data in [
+            b"a".to_vec(),
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
+            b"abcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabcabc".to_vec(),
+            Vec::new(),
+        ] {
+            let stream = zlib(&data, 6);
+            let mut out = vec![0; data.len()];
+            assert!(z.zlib(&stream, &mut out), "{data:?}");
+            assert_eq!(out, data);
+        }
+    }
+
+    /// Whatever the input, a `true` means libdeflate's bytes; a wrong size, a damaged stream,
+    /// random bytes and truncations never pass as anything else.
+    #[test]
+    fn it_never_accepts_what_libdeflate_would_not_make() {
+        let mut z = SmallInflater::new();
+        let mut accepted = 0;
+        for seed in 0..3000u64 {
+            let data = match seed % 3 {
+                0 => record(seed),
+                1 => noise(seed, (seed % 700) as usize),
+                _ => [record(seed), noise(seed, 40), record(seed + 1)].concat(),
+            };
+            let stream = zlib(&data, (seed % 10) as u32);
+            let mut damaged = stream.clone();
+            let at = (seed as usize * 31) % damaged.len();
+            damaged[at] ^= 1 << (seed % 8);
+            let cut = &stream[..stream.len() * (seed as usize % 7 + 1) / 8];
+            let rubbish = noise(seed ^ 0x9e37, 64 + (seed % 200) as usize);
+            for (input, size) in [
+                (&stream[..], data.len()),
+                (&stream[..], data.len() + 1),
+                (&stream[..], data.len().saturating_sub(1)),
+                (&damaged[..], data.len()),
+                (cut, data.len()),
+                (&rubbish[..], data.len()),
+            ] {
+                let mut out = vec![0; size];
+                if z.zlib(input, &mut out) {
+                    accepted += 1;
+                    assert_eq!(Some(out), reference(input, size), "seed {seed}");
+                }
+            }
+        }
+        assert!(accepted > 1000, "accepted only {accepted}");
+    }
+
+    /// Hostile bytes behind a valid zlib header reach every block type and header field;
+    /// nothing panics (these tests run with overflow checks) and nothing passes unless
+    /// libdeflate makes the same bytes.
+    #[test]
+    fn random_blocks_never_panic_nor_pass_for_what_they_are_not() {
+        let mut z = SmallInflater::new();
+        for seed in 0..20_000u64 {
+            let mut input = vec![0x78, 0x9c];
+            input.extend(noise(seed, 1 + (seed % 300) as usize));
+            // Steer the first block's type: stored, fixed, dynamic and invalid in turn.
+            input[2] = (input[2] & !6) | ((seed % 4) as u8) << 1;
+            for size in [0, 1, 20, 300, 5000] {
+                let mut out = vec![0; size];
+                if z.zlib(&input, &mut out) {
+                    assert_eq!(Some(out), reference(&input, size), "seed {seed}");
+                }
+            }
+        }
+    }
+}

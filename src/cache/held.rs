@@ -9,7 +9,8 @@
 //! parsed again) a window at a time, and put beside the quick load's own records
 //! ([`Ledger::holding`]): the same ledger the report's driver already counts the folders a
 //! quick load read in full from, so a part counted here is the part a full load counts.
-//! Each window is counted and dropped while the next is decoded: two are held at a time.
+//! Each window is counted while the next is decoded and put beside the quick load and the
+//! one before is dropped: three are held at a time, and no step waits on another.
 
 use std::collections::HashMap;
 
@@ -65,8 +66,9 @@ impl<'a> Holder<'a> {
     /// its corrections name, say), and hands each window's ledger to `each` with which of
     /// `folders` it holds. `false` when a folder's entry is not in the cache or does not
     /// decode, or `each` says so: the caller then loads the ledger in full, as it would
-    /// have. The next window is decoded while `each` counts the last one (two windows
-    /// held at a time), so the cores stay busy through either's serial steps.
+    /// have. The next window is decoded and held while `each` counts the last one and the
+    /// one before is dropped (three windows held at a time), so the cores stay busy
+    /// through each step's serial parts.
     pub(crate) fn each_window(
         &self,
         folders: &[&str],
@@ -74,21 +76,31 @@ impl<'a> Holder<'a> {
         mut each: impl FnMut(&Ledger, &(dyn Fn(&str) -> bool + Sync)) -> bool + Send,
     ) -> bool {
         let windows = self.windows(folders, beside);
-        let read = |held: &[&str]| read(&self.cache, self.trees, self.settings, held);
-        let mut next = windows.first().map(|(_, held)| read(held));
+        // Decoding a window, putting it beside the quick load and dropping the window
+        // counted before all run while `each` counts: none of them waits for the others.
+        let hold = |held: &[&str]| {
+            read(&self.cache, self.trees, self.settings, held).and_then(|r| self.ledger.holding(r))
+        };
+        let mut next = windows.first().map(|(_, held)| hold(held));
+        let mut done: Option<Ledger> = None;
         for (n, (window, _)) in windows.iter().enumerate() {
-            let Some(holding) = next.take().flatten().and_then(|r| self.ledger.holding(r)) else {
+            let Some(holding) = next.take().flatten() else {
                 return false;
             };
             let wanted: FxHashSet<&str> = window.iter().copied().collect();
+            let last = done.take();
             let (following, counted) = rayon::join(
-                || windows.get(n + 1).map(|(_, held)| read(held)),
+                || {
+                    drop(last);
+                    windows.get(n + 1).map(|(_, held)| hold(held))
+                },
                 || each(&holding, &|folder| wanted.contains(folder)),
             );
             if !counted {
                 return false;
             }
             next = following;
+            done = Some(holding);
         }
         true
     }

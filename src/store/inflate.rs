@@ -79,6 +79,7 @@ pub(crate) struct SmallInflater {
     /// The fixed codes' tables, built once.
     fixed_lit: Table,
     fixed_dist: Table,
+    room: Box<Scratch>,
 }
 
 impl SmallInflater {
@@ -91,10 +92,20 @@ impl SmallInflater {
         lens[280..].fill(8);
         let mut fixed_lit = Table::new(LIT_BITS);
         let mut fixed_dist = Table::new(DIST_BITS);
-        let built = Code::of(&lens).build(&lens, &mut fixed_lit)
-            && Code::of(&[5; DIST_SYMS]).build(&[5; DIST_SYMS], &mut fixed_dist);
+        let mut room = Box::new(Scratch {
+            pre: Code::new(),
+            lit: Code::new(),
+            dist: Code::new(),
+            sorted: [0; LIT_SYMS],
+        });
+        let built = room.lit.of(&lens).build(&mut fixed_lit, &mut room.sorted)
+            && room
+                .dist
+                .of(&[5; DIST_SYMS])
+                .build(&mut fixed_dist, &mut room.sorted);
         debug_assert!(built, "the fixed codes are complete and short");
         SmallInflater {
+            room,
             pre: Table::new(7),
             lit: Table::new(LIT_BITS),
             dist: Table::new(DIST_BITS),
@@ -126,7 +137,8 @@ impl SmallInflater {
             let ok = match bits.take(2) {
                 1 => decode(&mut bits, &self.fixed_lit, &self.fixed_dist, out, &mut made),
                 2 => {
-                    read_codes(&mut bits, [&mut self.pre, &mut self.lit, &mut self.dist])
+                    let tables = [&mut self.pre, &mut self.lit, &mut self.dist];
+                    read_codes(&mut bits, tables, &mut self.room)
                         && decode(&mut bits, &self.lit, &self.dist, out, &mut made)
                 }
                 // A stored block (incompressible data, never a record) or an invalid one.
@@ -211,8 +223,9 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// A canonical code's lengths counted by length and its symbols in use (in symbol order), as
-/// read from a block's header or given.
+/// A canonical code as a block's header gives it: how many codewords of each length, and the
+/// symbols that have one (in symbol order, each packed with its length: `len << 9 | sym`).
+/// Kept in the inflater and cleared per block, so a block costs no zeroing of its arrays.
 struct Code {
     counts: [u16; 16],
     used: [u16; LIT_SYMS],
@@ -220,7 +233,7 @@ struct Code {
 }
 
 impl Code {
-    fn empty() -> Code {
+    fn new() -> Code {
         Code {
             counts: [0; 16],
             used: [0; LIT_SYMS],
@@ -228,29 +241,36 @@ impl Code {
         }
     }
 
-    fn of(lens: &[u8]) -> Code {
-        let mut code = Code::empty();
-        for (sym, &len) in lens.iter().enumerate() {
-            code.add(sym, len);
-        }
-        code
+    fn clear(&mut self) {
+        self.counts = [0; 16];
+        self.nused = 0;
     }
 
-    /// Symbol `sym` (below [`LIT_SYMS`]) has a codeword of `len` bits (none for 0).
+    /// The code of the lengths `lens` (one a symbol, in symbol order).
+    fn of(&mut self, lens: &[u8]) -> &Code {
+        self.clear();
+        for (sym, &len) in lens.iter().enumerate() {
+            if len != 0 {
+                self.add(sym, len);
+            }
+        }
+        self
+    }
+
+    /// Symbol `sym` (below [`LIT_SYMS`]) has a codeword of `len` bits (1 to 15).
     #[inline(always)]
     fn add(&mut self, sym: usize, len: u8) {
-        if len != 0 {
-            self.counts[usize::from(len)] += 1;
-            self.used[self.nused] = sym as u16;
-            self.nused += 1;
-        }
+        self.counts[usize::from(len)] += 1;
+        self.used[self.nused] = u16::from(len) << 9 | sym as u16;
+        self.nused += 1;
     }
 
     /// Fills `table` for this code, as libdeflate does: codewords in canonical order, each
     /// written once at its bit-reversed index, the table doubled as the length grows, to
-    /// the longest codeword's length. `false` for a code that is not complete or has a
-    /// codeword longer than the table can hold.
-    fn build(&self, lens: &[u8], table: &mut Table) -> bool {
+    /// the longest codeword's length (`sorted` is room to put the symbols in that order).
+    /// `false` for a code that is not complete or has a codeword longer than the table can
+    /// hold.
+    fn build(&self, table: &mut Table, sorted: &mut [u16; LIT_SYMS]) -> bool {
         // Complete: the codewords' shares of the code space sum to exactly one.
         let mut space: u32 = 0;
         let mut longest = 0;
@@ -263,18 +283,17 @@ impl Code {
         if space != 1 << 15 || 1 << longest > table.entries.len() {
             return false;
         }
-        table.bits = longest as u32;
-        let table = &mut table.entries[..1 << longest];
         let mut offsets = [0u16; 16];
         for len in 1..15 {
             offsets[len + 1] = offsets[len] + self.counts[len];
         }
-        let mut sorted = [0u16; LIT_SYMS];
-        for &sym in &self.used[..self.nused] {
-            let len = usize::from(lens[usize::from(sym)]);
-            sorted[usize::from(offsets[len])] = sym;
+        for &packed in &self.used[..self.nused] {
+            let len = usize::from(packed >> 9);
+            sorted[usize::from(offsets[len])] = packed & 511;
             offsets[len] += 1;
         }
+        table.bits = longest as u32;
+        let table = &mut table.entries[..1 << longest];
         let mut sorted = sorted[..self.nused].iter();
         let mut len = 1;
         while self.counts[len] == 0 {
@@ -316,9 +335,17 @@ impl Code {
     }
 }
 
+/// Room to read a dynamic block's codes in, kept from block to block.
+struct Scratch {
+    pre: Code,
+    lit: Code,
+    dist: Code,
+    sorted: [u16; LIT_SYMS],
+}
+
 /// Reads a dynamic block's header (the code-length code, then the literal/length and distance
 /// codes' lengths) and builds its tables.
-fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3]) -> bool {
+fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3], room: &mut Scratch) -> bool {
     bits.refill();
     let nlit = bits.take(5) as usize + 257;
     let ndist = bits.take(5) as usize + 1;
@@ -333,49 +360,61 @@ fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3]) -> bool {
         }
         pre_lens[sym] = bits.take(3) as u8;
     }
-    if !Code::of(&pre_lens).build(&pre_lens, pre) {
+    if !room.pre.of(&pre_lens).build(pre, &mut room.sorted) {
         return false;
     }
     let total = nlit + ndist;
-    let mut lens = [0u8; LIT_SYMS + DIST_SYMS];
-    let (mut lit_code, mut dist_code) = (Code::empty(), Code::empty());
+    room.lit.clear();
+    room.dist.clear();
+    // The lengths come as one sequence over both codes; only those not zero are recorded.
+    let mut ends = false;
+    let mut add = |i: usize, len: u8| {
+        ends |= i == 256;
+        if i < nlit {
+            room.lit.add(i, len);
+        } else {
+            room.dist.add(i - nlit, len);
+        }
+    };
     let mut i = 0;
+    let mut prev = None;
     while i < total {
         if bits.n < 14 {
             bits.refill();
         }
         let e = pre.get(bits.buf);
         bits.consume(e & 15);
-        let sym = e >> 8;
-        let (len, times) = match sym {
-            0..=15 => (sym as u8, 1),
-            16 if i > 0 => (lens[i - 1], 3 + bits.take(2) as usize),
-            17 => (0, 3 + bits.take(3) as usize),
-            18 => (0, 11 + bits.take(7) as usize),
+        let sym = (e >> 8) as u8;
+        if sym < 16 {
+            if sym != 0 {
+                add(i, sym);
+            }
+            prev = Some(sym);
+            i += 1;
+            continue;
+        }
+        let (len, times) = match (sym, prev) {
+            (16, Some(len)) => (len, 3 + bits.take(2) as usize),
+            (17, _) => (0, 3 + bits.take(3) as usize),
+            (18, _) => (0, 11 + bits.take(7) as usize),
             _ => return false,
         };
         if times > total - i {
             return false;
         }
-        if len == 0 {
-            i += times;
-            continue;
-        }
-        for _ in 0..times {
-            lens[i] = len;
-            if i < nlit {
-                lit_code.add(i, len);
-            } else {
-                dist_code.add(i - nlit, len);
+        if len != 0 {
+            for k in i..i + times {
+                add(k, len);
             }
-            i += 1;
         }
+        prev = Some(len);
+        i += times;
     }
     // A block must be able to end.
-    if lens[256] == 0 {
+    if !ends {
         return false;
     }
-    lit_code.build(&lens[..nlit], lit) && dist_code.build(&lens[nlit..total], dist)
+    room.lit.build(lit, &mut room.sorted) && room.dist.build(dist, &mut room.sorted)
 }
 
 /// Decodes one block's symbols into `out` from `*made` on, to its end-of-block symbol.

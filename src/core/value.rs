@@ -19,9 +19,26 @@ use toml::de::DeValue;
 ///
 /// Shared, not owned: the same agent or project id appears in a million contributions, and
 /// a clone (for an index, a claim, a report row) costs a count, not an allocation.
-#[derive(Clone, Debug, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Id(std::sync::Arc<str>);
+
+impl Ord for Id {
+    fn cmp(&self, other: &Id) -> std::cmp::Ordering {
+        // As `eq`: shared copies are equal without comparing their text (sorting a bucket's
+        // claims by agent meets the same few agents a million times).
+        if std::sync::Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Id) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl PartialEq for Id {
     fn eq(&self, other: &Id) -> bool {

@@ -208,6 +208,18 @@ impl<'a> Bits<'a> {
         v
     }
 
+    /// The symbol of the codeword at the start of the bits, read through `table`, at least
+    /// `need` bits made available first (for it and what follows it).
+    #[inline(always)]
+    fn symbol(&mut self, table: &Table, need: u32) -> u32 {
+        if self.n < need {
+            self.refill();
+        }
+        let e = table.get(self.buf);
+        self.consume(e & 15);
+        e >> 8
+    }
+
     #[inline(always)]
     fn consume(&mut self, k: u32) {
         self.buf >>= k;
@@ -379,12 +391,8 @@ fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3], room: &mut Scr
     let mut i = 0;
     let mut prev = None;
     while i < total {
-        if bits.n < 14 {
-            bits.refill();
-        }
-        let e = pre.get(bits.buf);
-        bits.consume(e & 15);
-        let sym = (e >> 8) as u8;
+        // A code length's codeword and a repeat's extra bits take at most 7+7 bits.
+        let sym = bits.symbol(pre, 14) as u8;
         if sym < 16 {
             if sym != 0 {
                 add(i, sym);
@@ -423,12 +431,7 @@ fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut
     let mut o = *made;
     loop {
         // A length and a distance with their extra bits take at most 11+5+8+13 bits.
-        if bits.n < 40 {
-            bits.refill();
-        }
-        let e = lit.get(bits.buf);
-        bits.consume(e & 15);
-        let sym = (e >> 8) as usize;
+        let sym = bits.symbol(lit, 40) as usize;
         if sym < 256 {
             let Some(slot) = out.get_mut(o) else {
                 return false;
@@ -445,9 +448,8 @@ fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut
             return false;
         };
         let len = usize::from(base) + bits.take(u32::from(LEN_EXTRA[sym - 257])) as usize;
-        let d = dist.get(bits.buf);
-        bits.consume(d & 15);
-        let dsym = (d >> 8) as usize;
+        // Taken in with the length's bits above.
+        let dsym = bits.symbol(dist, 0) as usize;
         let Some(&base) = DIST_BASE.get(dsym) else {
             return false;
         };

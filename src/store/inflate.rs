@@ -1,5 +1,5 @@
-//! A zlib inflater for the small streams a ledger's pack is made of (records and day folders'
-//! trees, a few hundred bytes each), used before libdeflate and never instead of it.
+//! A zlib inflater for the small streams a ledger's pack is made of (records and the deltas
+//! between them, a few hundred bytes each), used before libdeflate and never instead of it.
 //!
 //! Why: libdeflate builds a block's decode tables by counting and sorting all 288 literal and
 //! 32 distance code lengths, most of them zero in a short stream, each step a store the next
@@ -7,13 +7,14 @@
 //! `check`'s CPU, measured at a million records). Here the code lengths are counted as the
 //! block's header is decoded, zero runs skipped whole, and only the symbols in use are sorted.
 //!
-//! Tables have one level, as many bits as the block's longest codeword (a record's are 7
-//! bits or fewer: 128 entries to fill where libdeflate fills 2,048), up to 11 bits for
-//! literals and lengths and 8 for distances. A stream with a longer code, an incomplete code, a stored block, a preset dictionary or
-//! anything it does not expect is declined, not decoded. [`SmallInflater::zlib`] answers only
-//! `true` (the output is whole, of exactly the expected size, and its Adler-32 is the
-//! stream's) or `false`, and on `false` the caller inflates the stream with libdeflate, whose
-//! answer (bytes or error) is the one that counts. So a flaw here can cost time, never bytes.
+//! Tables have one level, as many bits as the block's longest codeword (7 bits or fewer in
+//! four streams of five at a million records: 128 entries to fill where libdeflate fills
+//! 2,048), up to 11 bits for literals and lengths and 8 for distances. A stream with a
+//! longer code, an incomplete code, a stored block, a preset dictionary or anything it does
+//! not expect is declined, not decoded. [`SmallInflater::zlib`] answers only `true` (the
+//! output is whole, of exactly the expected size, and its Adler-32 is the stream's) or
+//! `false`, and on `false` the caller inflates the stream with libdeflate, whose answer
+//! (bytes or error) is the one that counts. So a flaw here can cost time, never bytes.
 
 /// Most bits of the literal/length table; a longer literal/length code declines the stream.
 const LIT_BITS: u32 = 11;
@@ -159,8 +160,8 @@ impl SmallInflater {
     }
 }
 
-/// A little-endian bit reader that may read up to 8 bytes of zeros past its input; whether it
-/// did is checked where the stream's end is read ([`Bits::trailer`]).
+/// A little-endian bit reader that reads zeros past the end of its input (never memory past
+/// it); whether a stream needed them is checked where its end is read ([`Bits::trailer`]).
 struct Bits<'a> {
     data: &'a [u8],
     /// Bytes taken into `buf` (some of them past the end of `data`, as zeros).

@@ -435,7 +435,7 @@ fn group<'a>(entries: &'a [Entry<'a>], prefix: &[u8], trees: &entries::Trees) ->
     let mut others = Vec::new();
     let mut ranges: Vec<(&[u8], Range<usize>)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let Some(rel) = e.path.strip_prefix(prefix) else {
+        let Some(rel) = strip(e.path, prefix) else {
             continue;
         };
         let Some(folder) = day_folder_of(rel) else {
@@ -444,7 +444,7 @@ fn group<'a>(entries: &'a [Entry<'a>], prefix: &[u8], trees: &entries::Trees) ->
         };
         let path = &e.path[..prefix.len() + folder.len()];
         match ranges.last_mut() {
-            Some((last, range)) if *last == path && range.end == i => range.end = i + 1,
+            Some((last, range)) if range.end == i && same(last, path) => range.end = i + 1,
             _ => ranges.push((path, i..i + 1)),
         }
     }
@@ -581,8 +581,33 @@ fn day_folder_of(rel: &[u8]) -> Option<&[u8]> {
     let cached = [RecordType::Contribution, RecordType::Approval];
     cached
         .iter()
-        .any(|k| k.folder().as_bytes() == top)
+        .any(|k| same(k.folder().as_bytes(), top))
         .then_some(&rel[..end])
+}
+
+/// Whether two short byte strings (paths, folder names) are equal, compared inline, eight
+/// bytes at a time. Listing an index compares every entry's path with its folder's and its
+/// ledger's place: a million calls to `memcmp` for a few bytes each cost more than the
+/// compares (measured: half of a cold `check --staged`'s first, serial, 0.4 s).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or_default());
+    if (&mut a8).zip(&mut b8).any(|(x, y)| word(x) != word(y)) {
+        return false;
+    }
+    let tail = |c: &[u8]| c.iter().fold(0u64, |w, &b| w << 8 | u64::from(b));
+    tail(a8.remainder()) == tail(b8.remainder())
+}
+
+/// `path` without the ledger's place `prefix` in front, if it is there ([`same`]'s way).
+#[inline]
+fn strip<'a>(path: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = path.split_at_checked(prefix.len())?;
+    same(head, prefix).then_some(rest)
 }
 
 /// Whether an entry of a day folder (its `name` in the folder, its ledger path `rel`) is
@@ -682,6 +707,26 @@ mod tests {
 #[cfg(test)]
 mod tree_tests {
     use super::*;
+
+    /// `same` and `strip` answer as `==` and `strip_prefix` do, for every length up to past
+    /// two words and a difference at every place (a word's bytes, the tail's, the length).
+    #[test]
+    fn inline_compares_answer_as_the_library_does() {
+        let base: Vec<u8> = b"contributions/2026/12/01/01m8qedc0000jwpbznpz1b9dve".to_vec();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(same(a, a));
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same(a, &b), "{len} {at}");
+                assert_eq!(strip(&base, &b), base.strip_prefix(&b[..]));
+            }
+            assert!(!same(a, &base[..len.saturating_sub(1)]) || len == 0);
+            assert_eq!(strip(&base, a), base.strip_prefix(a));
+            assert_eq!(strip(a, &base), a.strip_prefix(&base[..]));
+        }
+    }
 
     /// The tree id computed from the index's entries is the one git writes, executable bits
     /// and name order included, so a staged folder meets its committed self in the cache.

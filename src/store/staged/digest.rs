@@ -32,7 +32,7 @@ use git2::Oid;
 use rayon::prelude::*;
 
 use super::entries::{self, Entry, HASH, Link, Trees};
-use super::{day_folder_of, plain_file, tree_id};
+use super::{day_folder_of, plain_file, same, strip, tree_id};
 use crate::core::codec::{get_u64, put_u64};
 
 /// Keeps digests of shared indexes between listings (the cache layer).
@@ -151,12 +151,12 @@ impl SharedDigest {
         let mut at = 12usize;
         for pos in 0..count {
             let (e, len) = entries::entry(body.get(at..)?, version)?;
-            let rel = e.path.strip_prefix(prefix);
+            let rel = strip(e.path, prefix);
             let folder = rel.and_then(day_folder_of);
             let path = folder.map(|f| &e.path[..prefix.len() + f.len()]);
             if open
                 .as_ref()
-                .is_some_and(|(f, _)| Some(&f.path[..]) != path)
+                .is_some_and(|(f, _)| !path.is_some_and(|p| same(&f.path, p)))
             {
                 folders.extend(close(open.take()));
             }
@@ -406,7 +406,7 @@ impl SharedDigest {
             if e.path.is_empty() {
                 return None;
             }
-            let Some(rel) = e.path.strip_prefix(prefix) else {
+            let Some(rel) = strip(e.path, prefix) else {
                 continue;
             };
             let Some(folder) = day_folder_of(rel) else {

@@ -41,7 +41,9 @@ fn read_back<T>(text: &str, reader: Reader<T>) -> T {
 }
 
 fn id() -> impl Strategy<Value = Id> {
-    "[a-z0-9][a-z0-9_-]{0,20}".prop_map(|s| Id::parse(&s).unwrap())
+    // Not every such string is an id: Windows' device names (`con`, `nul`, `com1`, ...) are
+    // refused, and the pattern makes them now and then.
+    "[a-z0-9][a-z0-9_-]{0,20}".prop_filter_map("a valid id", |s| Id::parse(&s).ok())
 }
 
 fn at_id() -> impl Strategy<Value = At<Id>> {

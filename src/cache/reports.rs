@@ -462,8 +462,8 @@ type MonthRead<'f, G> = (&'f str, Vec<(&'f str, Option<G>)>, Kept);
 
 /// Where each month's parts end in `keyed` (the position after its last), with the digest
 /// that keys a checkpoint there: of the ledger's other entries and of every part key up to
-/// it (see [`key::site_checkpoint`] and [`key::claims_checkpoint`]). None when a part has no key (caching off, or a folder
-/// whose tree is not listed).
+/// it (see [`key::site_checkpoint`] and [`key::claims_checkpoint`]). None when a part has
+/// no key (caching off, or a folder whose tree is not listed).
 pub(super) fn month_ends<G>(keyed: &Keyed<'_, G>) -> Vec<(usize, [u8; 32])> {
     use sha2::{Digest, Sha256};
     let mut chain = Sha256::new();

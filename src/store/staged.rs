@@ -629,7 +629,7 @@ fn tree_of(path: &[u8], held: &[Entry<'_>], trees: &entries::Trees) -> Option<Oi
     let whole = !held.is_empty()
         && held.iter().all(|e| {
             let name = e.path.get(folder.len() + 1..).unwrap_or_default();
-            e.path.starts_with(path) && plain_file(e, name, e.path)
+            strip(e.path, path).is_some() && plain_file(e, name, e.path)
         });
     whole.then(|| {
         trees

@@ -4,7 +4,11 @@
 //! A summary can prove a ledger clean, never find fault with it: it knows its folder's ids
 //! only by hash, its hours only as a day's most, its names only as sets. So every step here
 //! either proves that a full load would find nothing more, or gives up (`None`), and the
-//! caller loads in full, which reports every problem exactly as `ovn check` does. The steps:
+//! caller loads in full, which reports every problem exactly as `ovn check` does. For
+//! `ovn check` alone ([`Scope::Checks`]), problems of the folders read in full are answered
+//! here too, when they are of the kinds a summarised folder cannot add to (a commit refused
+//! for a broken record or an unknown agent is judged as quickly as a clean one; see
+//! [`judged_alike`]). The steps:
 //! list the revision through the cache ([`super::folders`]), check what the summaries alone
 //! can decide ([`elsewhere`]), load the rest, then confirm by name every id the checks took
 //! on a hash's word ([`proven`]).
@@ -15,9 +19,10 @@ use git2::Oid;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::files::{FolderCache, Key};
+use super::files::{FolderCache, Key, day_folder};
 use super::load::{self, Scope, Taken};
 use crate::core::checks::MAX_HOURS_PER_DAY;
+use crate::core::diag::Code;
 use crate::core::ledger::{Ledger, Loaded, RecordType};
 use crate::core::report::day_folder_of;
 use crate::core::summary::{self, Elsewhere, FolderSummary};
@@ -59,6 +64,7 @@ pub(crate) fn load_listing_quickly_from(
     let Some(elsewhere) = elsewhere(&listing.taken) else {
         return Ok(None);
     };
+    let verdict = listing.taken.verdict;
     let folders = std::mem::take(&mut listing.taken.summarised);
     let loaded = match rest {
         Some(rest) => load::load_listing_from(listing, cache, elsewhere, rest)?,
@@ -67,7 +73,10 @@ pub(crate) fn load_listing_quickly_from(
     let Some((mut loaded, commit)) = loaded else {
         return Ok(None);
     };
-    if !loaded.diagnostics.is_empty() || !proven(&loaded.ledger, cache, &folders) {
+    // Problems are answered quickly only for a caller that wants the verdict alone, and
+    // only those the summarised folders cannot change (see `judged_alike`).
+    let judged = loaded.diagnostics.is_empty() || (verdict && judged_alike(&loaded));
+    if !judged || !proven(&loaded.ledger, cache, &folders) {
         return Ok(None);
     }
     loaded.ledger.elsewhere.folders = folders.into_iter().map(|(k, s)| (k.folder, s)).collect();
@@ -105,8 +114,43 @@ fn elsewhere(taken: &Taken) -> Option<Elsewhere> {
     Some(elsewhere)
 }
 
-/// Whether the checks of `ledger` (loaded with `folders` summarised, and clean) hold for the
-/// whole ledger: every name the summaries use exists, no id is shared across the summarised
+/// The ledger-wide checks whose problems, on a quick load that [`proven`] holds for, are
+/// exactly those of a full load: each judges the records it holds one by one against what
+/// the summaries prove of the rest (an id is not used twice across the folders, every name
+/// a summarised record uses exists, a summarised day stays within 24 hours, the skills
+/// are the summaries' and the records'), never by looking further because something was
+/// wrong. A check that may look further does so: a fork of payouts adds up the claims it
+/// repaid twice, which needs every contribution. Those stay for a full load to report.
+const JUDGED_ALIKE: &[&str] = &[
+    "duplicate ids",
+    "references",
+    "unique emails",
+    "project parents",
+    "hours per day",
+    "rule skills",
+    "approvals",
+    "validation policy",
+];
+
+/// Whether the problems of a quick load are all a full load would report, given that
+/// [`proven`] holds. Every problem is an error, so this decides only what a refusal lists,
+/// never whether there is one. Problems from reading single files (a file that is not TOML,
+/// a field that is not a number) read the same in a full load: a file that did not parse
+/// holds no record in either, and is indexed by its name in both, which `proven` looks at.
+/// Problems of the ledger-wide checks are alike only from those of [`JUDGED_ALIKE`]. A
+/// record filed under another day's folder (a misplaced record) is for a full load to
+/// judge: a day's hours are bounded per day folder, and its day may be a summarised
+/// folder's.
+fn judged_alike(loaded: &Loaded) -> bool {
+    loaded.found_by.iter().all(|c| JUDGED_ALIKE.contains(c))
+        && !loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::MisplacedRecord)
+}
+
+/// Whether the checks of `ledger` (loaded with `folders` summarised; clean, or its problems
+/// [`judged_alike`]) find nothing more in the whole ledger: every name the summaries use exists, no id is shared across the summarised
 /// and the read folders, no correction loops through a summarised folder, and every id
 /// taken on its hash's word is found by name in its folder's entry.
 fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]) -> bool {
@@ -137,13 +181,25 @@ fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]
     };
     // Contributions read in full must not share an id with a summarised one (the index
     // caught those among themselves), nor correct a record a summarised folder corrects.
-    let shared = read_in_full().any(|c| {
-        ledger.elsewhere.may_hold(c.id.value.as_str())
-            || c.reverses()
-                .into_iter()
-                .chain(c.supersedes())
-                .any(|t| ledger.elsewhere.replaced.contains(&t.value))
+    // Every contribution file read in full is indexed by its name's id, parsed or not (one
+    // that failed to parse holds no record, but a full load would still find its id twice).
+    let named_elsewhere = ledger.paths.iter().any(|path| {
+        let folder = day_folder_of(path);
+        let name = path.get(folder.len() + 1..).unwrap_or_default();
+        !summarised.contains(folder)
+            && day_folder(folder) == Some(RecordType::Contribution)
+            && name
+                .strip_suffix(".toml")
+                .is_some_and(|id| ledger.elsewhere.may_hold(id))
     });
+    let shared = named_elsewhere
+        || read_in_full().any(|c| {
+            ledger.elsewhere.may_hold(c.id.value.as_str())
+                || c.reverses()
+                    .into_iter()
+                    .chain(c.supersedes())
+                    .any(|t| ledger.elsewhere.replaced.contains(&t.value))
+        });
     if shared || may_loop(folders, read_in_full()) {
         return false;
     }
@@ -237,4 +293,17 @@ fn found_by_name(cache: &FolderCache, folders: &[(Key, FolderSummary)], asked: &
                 .all(|id| names.contains(format!("{id}.toml").as_str()))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JUDGED_ALIKE;
+    use crate::core::checks::CHECKS;
+
+    #[test]
+    fn every_check_judged_alike_is_a_check() {
+        for name in JUDGED_ALIKE {
+            assert!(CHECKS.iter().any(|c| c.name == *name), "{name}");
+        }
+    }
 }

@@ -97,9 +97,10 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
-/// Runs every check. They are independent of each other, so they run side by side (each
-/// into its own list, appended in [`CHECKS`] order; the caller sorts diagnostics anyway).
-pub fn run(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
+/// Runs every check, and returns the names of those that found a problem, in [`CHECKS`]
+/// order. They are independent of each other, so they run side by side (each into its own
+/// list, appended in [`CHECKS`] order; the caller sorts diagnostics anyway).
+pub fn run(ledger: &Ledger, diags: &mut Vec<Diagnostic>) -> Vec<&'static str> {
     use rayon::prelude::*;
     let found: Vec<Vec<Diagnostic>> = CHECKS
         .par_iter()
@@ -109,7 +110,14 @@ pub fn run(ledger: &Ledger, diags: &mut Vec<Diagnostic>) {
             out
         })
         .collect();
+    let names = CHECKS
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| !found.is_empty())
+        .map(|(check, _)| check.name)
+        .collect();
     diags.extend(found.into_iter().flatten());
+    names
 }
 
 /// Most hours one agent can contribute on one day.

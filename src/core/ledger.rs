@@ -554,7 +554,16 @@ pub struct Loaded {
     pub ledger: Ledger,
     /// Every problem, in canonical order.
     pub diagnostics: Vec<Diagnostic>,
+    /// The ledger-wide checks (by [`checks::Check::name`]) that found any of `diagnostics`,
+    /// in the order they run; [`STOPPED`] when a format the read does not know stopped it.
+    /// The others came from reading each file alone. What a quick load may answer for with
+    /// problems depends on it (see `cache::quick`).
+    pub found_by: Vec<&'static str>,
 }
+
+/// What [`Loaded::found_by`] names when a format the read does not know stopped it before
+/// any check ran.
+pub const STOPPED: &str = "format";
 
 /// One file's outcome: the id its name claims, the record, and its problems.
 type FileResult = (Option<(RecordType, Id)>, Option<Parsed>, Vec<Diagnostic>);
@@ -667,6 +676,7 @@ where
             return Loaded {
                 ledger,
                 diagnostics,
+                found_by: vec![STOPPED],
             };
         }
         settings = Settings {
@@ -691,11 +701,12 @@ where
     ledger.paths = parser.paths;
 
     collect(&mut ledger, outcomes, &mut diagnostics);
-    checks::run(&ledger, &mut diagnostics);
+    let found_by = checks::run(&ledger, &mut diagnostics);
     diag::sort(&mut diagnostics);
     Loaded {
         ledger,
         diagnostics,
+        found_by,
     }
 }
 

@@ -1,8 +1,9 @@
 //! Property test: on random changes committed on top of a cached ledger (new records on old
 //! and new days, corrections of records near and far, of records that do not exist and of
-//! themselves, ids used twice, too many hours in a day, unknown agents, an agent removed),
-//! a quick load (`CachedRead::load_revision_for`) reaches exactly the verdict, record count and
-//! payout of a full load without the cache.
+//! themselves, ids used twice, too many hours in a day, unknown agents, an agent removed,
+//! files that do not parse, records filed under another day), a quick load
+//! (`CachedRead::load_revision_for`) reaches exactly the verdict, record count and payout of a
+//! full load without the cache.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,6 +41,12 @@ struct Add {
     correction: Option<(bool, Target)>,
     /// Reuse the id of a base record (a duplicate, in another folder).
     reuse: Option<usize>,
+    /// A file that is not TOML (its hours a bare word): no record, but its name's id is
+    /// still the ledger's.
+    broken: bool,
+    /// Dated another base day than its folder's (a misplaced record, whose hours may
+    /// overflow that day).
+    misplaced: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -62,20 +69,28 @@ fn change() -> impl Strategy<Value = Change> {
         1u32..14,
         prop::option::weighted(0.3, (any::<bool>(), target)),
         prop::option::weighted(0.08, any::<usize>()),
+        prop::bool::weighted(0.3),
+        prop::option::weighted(0.08, any::<usize>()),
     )
-        .prop_map(|(day, agent, project, hours, correction, reuse)| Add {
-            day,
-            // Unknown agents only now and then.
-            agent: if agent == AGENTS.len() - 1 && day % 3 != 0 {
-                0
-            } else {
-                agent
+        .prop_map(
+            |(day, agent, project, hours, correction, reuse, broken, misplaced)| Add {
+                day,
+                // Unknown agents only now and then.
+                agent: if agent == AGENTS.len() - 1 && day % 3 != 0 {
+                    0
+                } else {
+                    agent
+                },
+                project,
+                hours,
+                correction,
+                // A file that does not parse takes a base record's id now and then too: only
+                // its name says so.
+                reuse: reuse.or((broken && day % 3 == 0).then_some(day / 3)),
+                broken,
+                misplaced,
             },
-            project,
-            hours,
-            correction,
-            reuse,
-        });
+        );
     (
         prop::collection::vec(add, 1..4),
         prop::option::weighted(0.1, 0usize..3),
@@ -121,14 +136,29 @@ fn apply(dir: &Path, c: &Change, ids: &[String], days: &[String]) {
             .get(a.day % (days.len() + 3))
             .cloned()
             .unwrap_or_else(|| format!("2026/08/0{}", a.day % 3 + 1));
-        let date = day.replace('/', "-");
+        let date = match a.misplaced {
+            Some(k) => days[k % days.len()].replace('/', "-"),
+            None => day.replace('/', "-"),
+        };
         let id = match a.reuse {
             Some(k) => ids[k % ids.len()].clone(),
             None => new_ids[n].clone(),
         };
+        let hours = match (a.broken, a.misplaced) {
+            // Not TOML: the file holds no record at all.
+            (true, _) => "six".to_owned(),
+            // Long enough to overflow the day it names with that day's base records.
+            (false, Some(_)) => "\"23\"".to_owned(),
+            (false, None) => format!("\"{}\"", a.hours),
+        };
+        // A misplaced record is by someone who worked the day it names, when anyone did.
+        let agent = a
+            .misplaced
+            .and_then(|k| worked(dir, &days[k % days.len()]))
+            .unwrap_or_else(|| AGENTS[a.agent].to_owned());
         let mut text = format!(
-            "id = \"{id}\"\nagent = \"{}\"\ndate = {date}\nproject = \"{}\"\nkind = \"work\"\ndescription = \"Random work\"\nhours = \"{}\"\n",
-            AGENTS[a.agent], PROJECTS[a.project], a.hours
+            "id = \"{id}\"\nagent = \"{agent}\"\ndate = {date}\nproject = \"{}\"\nkind = \"work\"\ndescription = \"Random work\"\nhours = {hours}\n",
+            PROJECTS[a.project]
         );
         if let Some((reverses, target)) = &a.correction {
             let t = match target {
@@ -150,6 +180,28 @@ fn apply(dir: &Path, c: &Change, ids: &[String], days: &[String]) {
     if let Some(k) = c.remove_agent {
         let _ = std::fs::remove_file(dir.join("agents").join(format!("{}.toml", AGENTS[k])));
     }
+}
+
+/// The agent of a base record of `day` (`2026/03/05`) that has hours, if one has.
+fn worked(dir: &Path, day: &str) -> Option<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("contributions").join(day))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files.iter().find_map(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        if !text.contains("\nhours = ") {
+            return None;
+        }
+        let line = text.lines().find(|l| l.starts_with("agent = "))?;
+        Some(
+            line.trim_start_matches("agent = ")
+                .trim_matches('"')
+                .to_owned(),
+        )
+    })
 }
 
 fn payout_of(loaded: &Loaded) -> String {
@@ -176,6 +228,7 @@ fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
     store.load_revision("HEAD").unwrap();
 
     let quick_clean = AtomicUsize::new(0);
+    let quick_problems = AtomicUsize::new(0);
     let problems = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config {
         cases: 48,
@@ -205,8 +258,14 @@ fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
                 if let Scope::Projects(_) = scope {
                     prop_assert_eq!(payout_of(&quick), payout_of(&full));
                 }
-                if quick.diagnostics.is_empty() && quick.ledger.elsewhere.records > 0 {
-                    quick_clean.fetch_add(1, Ordering::Relaxed);
+                if quick.ledger.elsewhere.records > 0 {
+                    if quick.diagnostics.is_empty() {
+                        quick_clean.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        // Only a check's verdict is answered from summaries with problems.
+                        prop_assert!(matches!(scope, Scope::Checks));
+                        quick_problems.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             if !full.diagnostics.is_empty() {
@@ -215,8 +274,11 @@ fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
             Ok(())
         })
         .unwrap();
-    // Both sides were exercised: clean ledgers read quickly, and problems.
+    // Every side was exercised: clean ledgers read quickly, problems, and problems a
+    // check's quick load judged without the full load.
     let (clean, bad) = (quick_clean.into_inner(), problems.into_inner());
+    let judged = quick_problems.into_inner();
     assert!(clean >= 10, "quick loads that answered: {clean}");
     assert!(bad >= 5, "changes with problems: {bad}");
+    assert!(judged >= 2, "problems judged quickly: {judged}");
 }

@@ -924,6 +924,80 @@ fn staged_through_the_cache_is_the_uncached_check() {
     }
 }
 
+/// Issue 21: a refused commit is judged as quickly as a clean one, from the summaries of the
+/// day folders it leaves alone. A staged file that is not TOML holds no record; with every
+/// other folder's records gone from the cache and one of their blobs lost, so that no load
+/// of every record could read the index any more, `check --staged` still refuses it exactly
+/// as `--no-cache` did before, in every format. Such a file named after a record of another
+/// folder is a problem only a full load can tell (the summaries know ids by hash), and it
+/// is still reported.
+#[test]
+fn a_refused_commit_is_judged_without_reading_every_record() {
+    use common::{cache_dir, fablab_repo, lose_blob, run};
+    // The one record a summary names outside its own folder (a reversal's target): the
+    // folders holding that name are asked for it by name, so their entries stay.
+    const TARGET: &[u8] = b"01kt2t2j004b7r47nekbpn404h";
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "refused");
+    assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
+
+    let twice = "contributions/2026/07/01/01kdy02100c3nn0qbbet707xt2.toml";
+    write_files(&dir, &[(twice, "id = [\n")]);
+    s.git(&dir, &["add", twice]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let named_twice = staged_both_ways(&s, &dir);
+    assert_eq!(named_twice[1].0, 1, "{}", named_twice[1].1);
+    assert!(
+        named_twice[1]
+            .1
+            .contains(&format!("{twice}:1:1: error[duplicate-id]")),
+        "{}",
+        named_twice[1].1
+    );
+
+    s.git(&dir, &["rm", "-q", "--cached", twice]);
+    std::fs::remove_file(dir.join(twice)).unwrap();
+    let broken = "contributions/2026/07/01/01brokenbrokenbrokenbroken.toml";
+    write_files(
+        &dir,
+        &[(broken, "id = \"01brokenbrokenbrokenbroken\"\nhours = six\n")],
+    );
+    s.git(&dir, &["add", broken]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let refused = staged_both_ways(&s, &dir);
+    assert_eq!(refused[1].0, 1, "{}", refused[1].1);
+    assert!(
+        refused[1]
+            .1
+            .contains(&format!("{broken}:2:9: error[syntax]")),
+        "{}",
+        refused[1].1
+    );
+
+    for entry in common::cache_entries(&dir) {
+        let folder_entry = entry.parent().and_then(|d| d.file_name()).is_some_and(|n| {
+            n.len() == 2
+                && n.to_str()
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
+        let bytes = std::fs::read(&entry).unwrap();
+        if folder_entry && !bytes.windows(TARGET.len()).any(|w| w == TARGET) {
+            std::fs::remove_file(&entry).unwrap();
+        }
+    }
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    lose_blob(&s, &dir, &format!(":{FIRST}"));
+    let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--staged"]);
+    assert_ne!(
+        code, 1,
+        "a load of every record cannot read the index: {err}"
+    );
+    for (format, want) in ["human", "short", "json"].iter().zip(&refused) {
+        let got = stdout(s.ovn(&dir).args(["check", "--staged", "--format", format]));
+        assert_eq!(&got, want, "--format {format}, from the summaries");
+    }
+}
+
 /// With git's split index, the shared part is digested once (`.git/ovn/cache/index/`), and
 /// a staged check after `git add` reads the small file and the folders it touches through
 /// the digest; it answers as the uncached check does, and a damaged digest is a miss,

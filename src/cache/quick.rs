@@ -117,16 +117,20 @@ fn elsewhere(taken: &Taken) -> Option<Elsewhere> {
 /// The ledger-wide checks whose problems, on a quick load that [`proven`] holds for, are
 /// exactly those of a full load: each judges the records it holds one by one against what
 /// the summaries prove of the rest (an id is not used twice across the folders, every name
-/// a summarised record uses exists, a summarised day stays within 24 hours, the skills
-/// are the summaries' and the records'), never by looking further because something was
-/// wrong. A check that may look further does so: a fork of payouts adds up the claims it
-/// repaid twice, which needs every contribution. Those stay for a full load to report.
+/// a summarised record uses exists and every contribution named from outside one is found
+/// by name, a summarised day stays within 24 hours, no record is corrected both inside and
+/// outside the summarised folders, the skills are the summaries' and the records'), never
+/// by looking further because something was wrong. A check that may look further does so:
+/// a fork of payouts adds up the claims it repaid twice, which needs every contribution.
+/// Those stay for a full load to report.
 const JUDGED_ALIKE: &[&str] = &[
     "duplicate ids",
     "references",
     "unique emails",
     "project parents",
     "hours per day",
+    "payouts",
+    "corrected once",
     "rule skills",
     "approvals",
     "validation policy",

@@ -933,59 +933,48 @@ fn staged_through_the_cache_is_the_uncached_check() {
 /// is still reported.
 #[test]
 fn a_refused_commit_is_judged_without_reading_every_record() {
-    use common::{cache_dir, fablab_repo, lose_blob, run};
+    use common::{fablab_repo, lose_blob, run};
     // The one record a summary names outside its own folder (a reversal's target): the
     // folders holding that name are asked for it by name, so their entries stay.
-    const TARGET: &[u8] = b"01kt2t2j004b7r47nekbpn404h";
+    const TARGET: &str = "01kt2t2j004b7r47nekbpn404h";
     let s = Sandbox::new();
     let dir = fablab_repo(&s, "refused");
     assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
 
     let twice = "contributions/2026/07/01/01kdy02100c3nn0qbbet707xt2.toml";
     write_files(&dir, &[(twice, "id = [\n")]);
-    s.git(&dir, &["add", twice]);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let named_twice = staged_both_ways(&s, &dir);
-    assert_eq!(named_twice[1].0, 1, "{}", named_twice[1].1);
-    assert!(
-        named_twice[1]
-            .1
-            .contains(&format!("{twice}:1:1: error[duplicate-id]")),
-        "{}",
-        named_twice[1].1
+    staged_refusal(
+        &s,
+        &dir,
+        &[twice],
+        &[format!("{twice}:1:1: error[duplicate-id]")],
     );
 
     s.git(&dir, &["rm", "-q", "--cached", twice]);
     std::fs::remove_file(dir.join(twice)).unwrap();
     let broken = "contributions/2026/07/01/01brokenbrokenbrokenbroken.toml";
+    let typo = "contributions/2026/07/01/01typotypotypotypotypotypo.toml";
     write_files(
         &dir,
-        &[(broken, "id = \"01brokenbrokenbrokenbroken\"\nhours = six\n")],
+        &[
+            (broken, "id = \"01brokenbrokenbrokenbroken\"\nhours = six\n"),
+            (
+                typo,
+                "id = \"01typotypotypotypotypotypo\"\nagent = \"mehmed\"\ndate = 2026-07-01\nproject = \"lab\"\nkind = \"work\"\ndescription = \"Typo\"\nhours = \"2\"\n",
+            ),
+        ],
     );
-    s.git(&dir, &["add", broken]);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let refused = staged_both_ways(&s, &dir);
-    assert_eq!(refused[1].0, 1, "{}", refused[1].1);
-    assert!(
-        refused[1]
-            .1
-            .contains(&format!("{broken}:2:9: error[syntax]")),
-        "{}",
-        refused[1].1
+    let refused = staged_refusal(
+        &s,
+        &dir,
+        &[broken, typo],
+        &[
+            format!("{broken}:2:9: error[syntax]"),
+            format!("{typo}:2:9: error[unknown-reference]"),
+        ],
     );
 
-    for entry in common::cache_entries(&dir) {
-        let folder_entry = entry.parent().and_then(|d| d.file_name()).is_some_and(|n| {
-            n.len() == 2
-                && n.to_str()
-                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
-        });
-        let bytes = std::fs::read(&entry).unwrap();
-        if folder_entry && !bytes.windows(TARGET.len()).any(|w| w == TARGET) {
-            std::fs::remove_file(&entry).unwrap();
-        }
-    }
-    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    keep_only_folders_naming(&dir, &[TARGET]);
     lose_blob(&s, &dir, &format!(":{FIRST}"));
     let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--staged"]);
     assert_ne!(
@@ -995,6 +984,73 @@ fn a_refused_commit_is_judged_without_reading_every_record() {
     for (format, want) in ["human", "short", "json"].iter().zip(&refused) {
         let got = stdout(s.ovn(&dir).args(["check", "--staged", "--format", format]));
         assert_eq!(&got, want, "--format {format}, from the summaries");
+    }
+}
+
+/// Issue 21: two people correct the same record on their own branches, and the merge
+/// commit holds both corrections. CI's first `check --at` of it reports the second
+/// correction (and nothing else) exactly as `--no-cache` does, from the summaries of the
+/// folders the merge did not touch: with their records gone from the cache and one of their
+/// blobs lost, so that no load of every record could read the commit, the answer is the
+/// same.
+#[test]
+fn a_record_corrected_twice_in_a_merge_is_judged_from_the_summaries() {
+    use common::{fablab_repo, lose_blob, run};
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "twice");
+    assert_eq!(stdout(s.ovn(&dir).args(["check", "--at", "HEAD"])).0, 0);
+    let target = "01kdy02100c3nn0qbbet707xt2";
+    let correction = |id: &str, day: &str, field: &str| {
+        (
+            format!("contributions/2026/07/{day}/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nagent = \"mehmet\"\ndate = 2026-07-{day}\nproject = \"lab\"\nkind = \"material\"\ndescription = \"Correction\"\namount = \"80.00\"\n{field} = \"{target}\"\n"
+            ),
+        )
+    };
+    let base = s.git(&dir, &["rev-parse", "--abbrev-ref", "HEAD"]);
+    let base = base.trim();
+    for (branch, id, day, field) in [
+        ("ana", "01anafixanafixanafixanafix", "01", "supersedes"),
+        ("ben", "01benfixbenfixbenfixbenfix", "02", "supersedes"),
+    ] {
+        s.git(&dir, &["checkout", "-q", "-b", branch, base]);
+        let (path, text) = correction(id, day, field);
+        write_files(&dir, &[(path.as_str(), text.as_str())]);
+        s.git(&dir, &["add", "-A"]);
+        s.git(&dir, &["commit", "-qm", branch]);
+    }
+    s.git(&dir, &["checkout", "-q", base]);
+    s.git(&dir, &["merge", "-q", "--ff-only", "ana"]);
+    s.git(&dir, &["merge", "-q", "--no-edit", "ben"]);
+    // Asked without the cache: the new folders are cached by the first read with it, and
+    // once both corrections are summarised, a quick load cannot tell them apart from one.
+    let short = ["--no-cache", "check", "--at", "HEAD", "--format", "short"];
+    let want = stdout(s.ovn(&dir).args(short));
+    assert_eq!(want.0, 1, "{}", want.1);
+    assert_eq!(want.1.lines().count(), 1, "{}", want.1);
+    assert!(
+        want.1
+            .contains("01benfixbenfixbenfixbenfix.toml:8:14: error[corrected-twice]"),
+        "{}",
+        want.1
+    );
+
+    // The folders the corrections name by id stay in the cache (the quick load confirms
+    // the ids by name there); every other folder's records go, and a blob of one of them.
+    keep_only_folders_naming(&dir, &[target, "01kt2t2j004b7r47nekbpn404h"]);
+    let (object, bytes) = lose_blob(&s, &dir, &format!("HEAD:{}", another_record(&dir)));
+    let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    assert_ne!(
+        code, 1,
+        "a load of every record cannot read the commit: {err}"
+    );
+    let got = stdout(s.ovn(&dir).args(&short[1..]));
+    assert_eq!(got, want, "from the summaries");
+    // Every format, the blob back, as without the cache.
+    std::fs::write(&object, bytes).unwrap();
+    for format in ["human", "short", "json"] {
+        check_both(&s, &dir, &["--at", "HEAD", "--format", format]);
     }
 }
 
@@ -1172,14 +1228,49 @@ fn check_all_formats(s: &Sandbox, dir: &Path) -> Vec<(i32, String)> {
 fn cached_folders(dir: &Path) -> usize {
     common::cache_entries(dir)
         .iter()
-        .filter(|p| {
-            p.parent().and_then(|d| d.file_name()).is_some_and(|n| {
-                n.len() == 2
-                    && n.to_str()
-                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
-            })
-        })
+        .filter(|p| is_folder_entry(p))
         .count()
+}
+
+/// Whether a cache file is a parsed day folder's entry (`xx/…`).
+fn is_folder_entry(path: &Path) -> bool {
+    path.parent().and_then(|d| d.file_name()).is_some_and(|n| {
+        n.len() == 2
+            && n.to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+/// Deletes the stored answers and every day folder's entry from the cache but those that
+/// name one of `ids` (the folders a quick load asks for a record by name), leaving the
+/// summaries: what stands for the other folders' records is then their summaries alone.
+fn keep_only_folders_naming(dir: &Path, ids: &[&str]) {
+    for entry in common::cache_entries(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let names = |id: &&str| bytes.windows(id.len()).any(|w| w == id.as_bytes());
+        if is_folder_entry(&entry) && !ids.iter().any(names) {
+            std::fs::remove_file(&entry).unwrap();
+        }
+    }
+    let _ = std::fs::remove_dir_all(common::cache_dir(dir).join("answers"));
+}
+
+/// Stages `paths`, lets the index settle, and checks it both ways (see [`staged_both_ways`]):
+/// refused, the short output holding each of `expected`.
+fn staged_refusal(
+    s: &Sandbox,
+    dir: &Path,
+    paths: &[&str],
+    expected: &[String],
+) -> Vec<(i32, String)> {
+    s.git(dir, &[&["add"], paths].concat());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let refused = staged_both_ways(s, dir);
+    assert_eq!(refused[1].0, 1, "{}", refused[1].1);
+    for e in expected {
+        assert!(refused[1].1.contains(e.as_str()), "{e} in {}", refused[1].1);
+    }
+    refused
 }
 
 /// The lab's first contribution, an agent it names, and one of a later day.

@@ -39,7 +39,8 @@
 #             checkout without contributions/ (cone: agents projects resources agreements; no sparse index), and
 #             for CHECKOUT_SIZES in a full checkout with --no-commit and committing, then
 #             committing with git's split index (core.splitIndex), and `ovn check --staged`
-#             there after `git add` of one new record (the pre-commit hook's case); the clone's
+#             there after `git add` of one new record (the pre-commit hook's case), and of one
+#             record that is not TOML (the commit it refuses; exit status 1); the clone's
 #             branch, index and files are reset before every run, OVN_NOW pins the day to
 #             2027-01-15 (after every generated record) and gc.auto = 0 keeps `git gc --auto`
 #             from running in the background;
@@ -193,10 +194,12 @@ stage_one() {
     local id
     id=$(printf '01mcckg2g0stage%011d' "$ones")
     mkdir -p "$clone/$log_day"
-    printf 'id = "%s"\nagent = "%s"\ndate = 2027-01-15\nproject = "%s"\nkind = "work"\ndescription = "Staged"\nhours = "1"\n' \
-        "$id" "$agent" "$project" >"$clone/$log_day/$id.toml"
+    printf 'id = "%s"\nagent = "%s"\ndate = 2027-01-15\nproject = "%s"\nkind = "work"\ndescription = "Staged"\nhours = %s\n' \
+        "$id" "$agent" "$project" "${staged_hours:-\"1\"}" >"$clone/$log_day/$id.toml"
     git -C "$clone" add -- "$log_day/$id.toml"
 }
+# The same with a record that is not TOML (its hours a bare word): the commit the hook refuses.
+stage_broken() { staged_hours=six stage_one; }
 # A bare clone has only its branch to put back.
 reset_bare() { git -C "$clone" update-ref refs/heads/main "$base"; }
 in_clone() { cmd=("$ovn" -C "$clone" "${template[@]}"); }
@@ -271,6 +274,7 @@ bench_ledger() {
         # warm-up run digests the split index's shared part and fills the cache).
         template=(check --staged)
         measure "ovn check --staged, one record staged" "full checkout, split index" - stage_one in_clone
+        measure "ovn check --staged, one broken record staged (refused)" "full checkout, split index" - stage_broken in_clone
     fi
     rm -rf "$clone"
 

@@ -154,9 +154,10 @@ fn judged_alike(loaded: &Loaded) -> bool {
 }
 
 /// Whether the checks of `ledger` (loaded with `folders` summarised; clean, or its problems
-/// [`judged_alike`]) find nothing more in the whole ledger: every name the summaries use exists, no id is shared across the summarised
-/// and the read folders, no correction loops through a summarised folder, and every id
-/// taken on its hash's word is found by name in its folder's entry.
+/// [`judged_alike`]) find nothing more in the whole ledger: every name the summaries use
+/// exists, no id is shared across the summarised and the read folders, no correction loops
+/// through a summarised folder, and every id taken on its hash's word is found by name in
+/// its folder's entry.
 fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]) -> bool {
     use crate::core::ledger::RecordType::{Agent, Project, Resource};
     // The "after leaving" check reads every contribution's agent and date, which a summary
@@ -183,8 +184,6 @@ fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]
             .iter()
             .filter(|c| !summarised.contains(day_folder_of(ledger.path(c.file))))
     };
-    // Contributions read in full must not share an id with a summarised one (the index
-    // caught those among themselves), nor correct a record a summarised folder corrects.
     // Every contribution file read in full is indexed by its name's id, parsed or not (one
     // that failed to parse holds no record, but a full load would still find its id twice).
     let named_elsewhere = ledger.paths.iter().any(|path| {
@@ -196,6 +195,8 @@ fn proven(ledger: &Ledger, cache: &FolderCache, folders: &[(Key, FolderSummary)]
                 .strip_suffix(".toml")
                 .is_some_and(|id| ledger.elsewhere.may_hold(id))
     });
+    // Contributions read in full must not share an id with a summarised one (the index
+    // caught those among themselves), nor correct a record a summarised folder corrects.
     let shared = named_elsewhere
         || read_in_full().any(|c| {
             ledger.elsewhere.may_hold(c.id.value.as_str())

@@ -92,7 +92,6 @@ pub(crate) fn take_level(
     // A quick load takes contribution day folders from their summaries, kept one file per
     // month. (A full load reads them too, to summarise cached folders that lost theirs.)
     let summaries = read_summaries(cache, folders, settings);
-    taken.verdict = matches!(quick, Some(Scope::Checks));
     let label = quick.and_then(Scope::label);
     let picks = cache.picks();
     let picked = match &label {

@@ -81,10 +81,6 @@ pub(crate) struct Taken {
     pub(crate) hits: Vec<Key>,
     /// Day folders the cache did not have, to fill after the read.
     pub(crate) missed: Vec<Key>,
-    /// Taken for a load whose caller wants the verdict alone ([`Scope::Checks`]): a quick
-    /// load may then answer with diagnostics too, when it proves them a full load's (see
-    /// `quick`).
-    pub(crate) verdict: bool,
 }
 
 /// A revision's files, with the cache entries that stand in for some of its day folders.
@@ -112,9 +108,8 @@ pub trait CachedRead {
     ///
     /// The summaries can prove a ledger clean, never find fault with one: whenever the quick
     /// load cannot prove a rule (two ids that may be one, a day over 24 hours, a name no
-    /// record has) or has any diagnostic (with [`Scope::Checks`], any a summarised folder may
-    /// add to), the ledger is loaded in full, so problems are always reported exactly
-    /// as `ovn check` reports them.
+    /// record has) or has a diagnostic a summarised folder may add to, the ledger is loaded
+    /// in full, so problems are always reported exactly as `ovn check` reports them.
     fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError>;
 
     /// Only the quick part of [`CachedRead::load_revision_for`]: `None` when the cache is off
@@ -446,7 +441,6 @@ pub(crate) fn load_listing_from(
         unsummarised,
         hits,
         mut missed,
-        verdict: _,
     } = taken;
     let failed: Mutex<Option<StoreError>> = Mutex::new(None);
     let undecodable = AtomicBool::new(false);

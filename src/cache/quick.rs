@@ -4,11 +4,11 @@
 //! A summary can prove a ledger clean, never find fault with it: it knows its folder's ids
 //! only by hash, its hours only as a day's most, its names only as sets. So every step here
 //! either proves that a full load would find nothing more, or gives up (`None`), and the
-//! caller loads in full, which reports every problem exactly as `ovn check` does. For
-//! `ovn check` alone ([`Scope::Checks`]), problems of the folders read in full are answered
-//! here too, when they are of the kinds a summarised folder cannot add to (a commit refused
-//! for a broken record or an unknown agent is judged as quickly as a clean one; see
-//! [`judged_alike`]). The steps:
+//! caller loads in full, which reports every problem exactly as `ovn check` does. Problems
+//! of the folders read in full are answered here too, when they are of the kinds a
+//! summarised folder cannot add to (a commit refused for a broken record or an unknown
+//! agent is judged, and its review's payout impact worked out, as quickly as for a clean
+//! one; see [`judged_alike`]). The steps:
 //! list the revision through the cache ([`super::folders`]), check what the summaries alone
 //! can decide ([`elsewhere`]), load the rest, then confirm by name every id the checks took
 //! on a hash's word ([`proven`]).
@@ -64,7 +64,6 @@ pub(crate) fn load_listing_quickly_from(
     let Some(elsewhere) = elsewhere(&listing.taken) else {
         return Ok(None);
     };
-    let verdict = listing.taken.verdict;
     let folders = std::mem::take(&mut listing.taken.summarised);
     let loaded = match rest {
         Some(rest) => load::load_listing_from(listing, cache, elsewhere, rest)?,
@@ -73,9 +72,9 @@ pub(crate) fn load_listing_quickly_from(
     let Some((mut loaded, commit)) = loaded else {
         return Ok(None);
     };
-    // Problems are answered quickly only for a caller that wants the verdict alone, and
-    // only those the summarised folders cannot change (see `judged_alike`).
-    let judged = loaded.diagnostics.is_empty() || (verdict && judged_alike(&loaded));
+    // Problems are answered quickly only when the summarised folders cannot change them
+    // (see `judged_alike`).
+    let judged = loaded.diagnostics.is_empty() || judged_alike(&loaded);
     if !judged || !proven(&loaded.ledger, cache, &folders) {
         return Ok(None);
     }

@@ -271,6 +271,61 @@ fn problems_across_folders_are_reported_as_a_full_load_reports_them() {
     assert!(got[0].1.contains("a day has 24 hours"), "{}", got[0].1);
 }
 
+/// Issue 21: a change with a problem (a record that is not TOML, beside a new drone record)
+/// is answered from summaries, kept parts and picks as a clean one is: the checks' and the
+/// reports' refusals, the payout preview's and the review's payout impact are those of
+/// `--no-cache`, and stay so with the other folders' records gone from the cache and a lab
+/// record's blob lost, when a load of every record could not read the commit.
+#[test]
+fn a_change_with_a_problem_is_answered_from_summaries_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    answers(&s, &dir, &[]);
+    add(
+        &s,
+        &dir,
+        &[
+            contribution(
+                "01quick0000000000000000005",
+                "2026-07-05",
+                "ben",
+                "drone",
+                "",
+            ),
+            (
+                "contributions/2026/07/05/01quickbroken0000000000005.toml".to_owned(),
+                "id = [\n".to_owned(),
+            ),
+        ],
+        "a record that is not TOML",
+    );
+    let want = assert_like_no_cache(&s, &dir, "a record that is not TOML");
+    assert_eq!(want[0].0, 1, "{want:?}");
+    assert!(want[7].1.contains("ben 2h work on drone"), "{}", want[7].1);
+
+    // The reversal's target is asked for by name, so the folders naming it keep their
+    // entries; the lab record lost is no drone payout's or review's.
+    common::keep_only_folders_naming(&dir, &["01kt2t2j004b7r47nekbpn404h"]);
+    lose_blob(
+        &s,
+        &dir,
+        "HEAD:contributions/2026/01/02/01kdy02100c3nn0qbbet707xt2.toml",
+    );
+    let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
+    assert_eq!(code, 3, "without the cache the record is needed: {err}");
+    for (i, q) in QUESTIONS.iter().enumerate() {
+        if q.contains(&"lab") {
+            continue;
+        }
+        assert_eq!(
+            run(&s, &dir, q),
+            want[i],
+            "`ovn {}` from summaries",
+            q.join(" ")
+        );
+    }
+}
+
 #[test]
 fn lost_or_damaged_summaries_and_parts_change_nothing() {
     let s = Sandbox::new();

@@ -204,10 +204,9 @@ fn worked(dir: &Path, day: &str) -> Option<String> {
     })
 }
 
+/// The drone payout worked out on `loaded`, problems or not (a review's payout impact is
+/// worked out on a change with problems too).
 fn payout_of(loaded: &Loaded) -> String {
-    if !loaded.diagnostics.is_empty() {
-        return "not clean".to_owned();
-    }
     let settled = payout::settled_by_records(&loaded.ledger);
     let request = Request {
         project: "drone",
@@ -262,8 +261,6 @@ fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
                     if quick.diagnostics.is_empty() {
                         quick_clean.fetch_add(1, Ordering::Relaxed);
                     } else {
-                        // Only a check's verdict is answered from summaries with problems.
-                        prop_assert!(matches!(scope, Scope::Checks));
                         quick_problems.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -274,8 +271,8 @@ fn quick_loads_reach_the_verdict_and_payout_of_full_loads() {
             Ok(())
         })
         .unwrap();
-    // Every side was exercised: clean ledgers read quickly, problems, and problems a
-    // check's quick load judged without the full load.
+    // Every side was exercised: clean ledgers read quickly, problems, and problems a quick
+    // load judged without the full load.
     let (clean, bad) = (quick_clean.into_inner(), problems.into_inner());
     let judged = quick_problems.into_inner();
     assert!(clean >= 10, "quick loads that answered: {clean}");

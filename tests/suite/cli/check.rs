@@ -974,7 +974,7 @@ fn a_refused_commit_is_judged_without_reading_every_record() {
         ],
     );
 
-    keep_only_folders_naming(&dir, &[TARGET]);
+    common::keep_only_folders_naming(&dir, &[TARGET]);
     lose_blob(&s, &dir, &format!(":{FIRST}"));
     let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--staged"]);
     assert_ne!(
@@ -1038,7 +1038,7 @@ fn a_record_corrected_twice_in_a_merge_is_judged_from_the_summaries() {
 
     // The folders the corrections name by id stay in the cache (the quick load confirms
     // the ids by name there); every other folder's records go, and a blob of one of them.
-    keep_only_folders_naming(&dir, &[target, "01kt2t2j004b7r47nekbpn404h"]);
+    common::keep_only_folders_naming(&dir, &[target, "01kt2t2j004b7r47nekbpn404h"]);
     let (object, bytes) = lose_blob(&s, &dir, &format!("HEAD:{}", another_record(&dir)));
     let (code, _, err) = run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"]);
     assert_ne!(
@@ -1228,31 +1228,8 @@ fn check_all_formats(s: &Sandbox, dir: &Path) -> Vec<(i32, String)> {
 fn cached_folders(dir: &Path) -> usize {
     common::cache_entries(dir)
         .iter()
-        .filter(|p| is_folder_entry(p))
+        .filter(|p| common::is_folder_entry(p))
         .count()
-}
-
-/// Whether a cache file is a parsed day folder's entry (`xx/…`).
-fn is_folder_entry(path: &Path) -> bool {
-    path.parent().and_then(|d| d.file_name()).is_some_and(|n| {
-        n.len() == 2
-            && n.to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
-    })
-}
-
-/// Deletes the stored answers and every day folder's entry from the cache but those that
-/// name one of `ids` (the folders a quick load asks for a record by name), leaving the
-/// summaries: what stands for the other folders' records is then their summaries alone.
-fn keep_only_folders_naming(dir: &Path, ids: &[&str]) {
-    for entry in common::cache_entries(dir) {
-        let bytes = std::fs::read(&entry).unwrap();
-        let names = |id: &&str| bytes.windows(id.len()).any(|w| w == id.as_bytes());
-        if is_folder_entry(&entry) && !ids.iter().any(names) {
-            std::fs::remove_file(&entry).unwrap();
-        }
-    }
-    let _ = std::fs::remove_dir_all(common::cache_dir(dir).join("answers"));
 }
 
 /// Stages `paths`, lets the index settle, and checks it both ways (see [`staged_both_ways`]):

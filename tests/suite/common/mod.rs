@@ -261,6 +261,29 @@ pub fn cache_entries(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Whether a cache file is a parsed day folder's entry (`xx/…`).
+pub fn is_folder_entry(path: &Path) -> bool {
+    path.parent().and_then(|d| d.file_name()).is_some_and(|n| {
+        n.len() == 2
+            && n.to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+/// Deletes the stored answers and every day folder's entry from the cache but those that
+/// name one of `ids` (the folders a quick load asks for a record by name), leaving the
+/// summaries: what stands for the other folders' records is then their summaries alone.
+pub fn keep_only_folders_naming(dir: &Path, ids: &[&str]) {
+    for entry in cache_entries(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let names = |id: &&str| bytes.windows(id.len()).any(|w| w == id.as_bytes());
+        if is_folder_entry(&entry) && !ids.iter().any(names) {
+            std::fs::remove_file(&entry).unwrap();
+        }
+    }
+    let _ = std::fs::remove_dir_all(cache_dir(dir).join("answers"));
+}
+
 /// A bare `origin` holding the base ledger, and a clone `name` of it.
 pub fn origin_and_clone(s: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
     let seed = base_repo(s, "seed");

@@ -221,7 +221,13 @@ pub fn run(
     };
     let loaded = ops::payout::load(&store, &rev, quick.as_ref().map(|p| &p[..]))?;
     // A missing exchange rate leaves its contribution out (said in the notes), not the payout.
-    refuse_problems(&store, &rev.id(), &loaded.diagnostics, rev.name())?;
+    refuse_problems(
+        &store,
+        &rev.id(),
+        &loaded.diagnostics,
+        rev.name(),
+        "a payout",
+    )?;
     let ledger = loaded.ledger;
     let project = pick_project(&ledger, args.project.as_deref())?;
     // Revenue taken in from another network: the amount is the line's.
@@ -475,14 +481,16 @@ fn store_texts(
     super::problem_texts(store, Some(&commit.to_string()), diags)
 }
 
-/// Refuses a payout, a report or the site on a ledger (read at `commit`, named `rev`) with a
-/// problem it cannot work around ([`crate::core::diag::stopping`]): a missing exchange rate
-/// only leaves its contribution out, and is said there.
+/// Refuses a payout, a report, an export or the site (`what`, as the message names it: "a
+/// payout") on a ledger (read at `commit`, named `rev`) with a problem it cannot work around
+/// ([`crate::core::diag::stopping`]): a missing exchange rate only leaves its contribution
+/// out, and is said there.
 pub(super) fn refuse_problems(
     store: &Store,
     commit: &str,
     diags: &[Diagnostic],
     rev: &str,
+    what: &str,
 ) -> Result<(), CliError> {
     let stopping = crate::core::diag::stopping(diags);
     if stopping.is_empty() {
@@ -492,17 +500,20 @@ pub(super) fn refuse_problems(
         super::problem_texts(store, Some(commit), &stopping),
         &stopping,
         rev,
+        what,
     ))
 }
 
-/// An error listing the ledger's problems (a payout is never computed from a broken ledger).
+/// An error listing the ledger's problems (a payout, and what `what` names, is never
+/// worked out from a broken ledger).
 pub(super) fn ledger_problems(
     texts: std::collections::HashMap<String, String>,
     diags: &[Diagnostic],
     rev: &str,
+    what: &str,
 ) -> CliError {
     let mut message = format!(
-        "the ledger at {rev} has {} problem{}; a payout needs a valid ledger:",
+        "the ledger at {rev} has {} problem{}; {what} needs a valid ledger:",
         diags.len(),
         if diags.len() == 1 { "" } else { "s" }
     );
@@ -1352,6 +1363,7 @@ fn load_forked(store: &Store, rev: &ResolvedRev) -> Result<Ledger, CliError> {
             store_texts(store, rev.commit(), &other),
             &other,
             rev.name(),
+            "a reconciliation",
         ));
     }
     Ok(loaded.ledger)
@@ -1552,7 +1564,13 @@ pub(super) fn rederive(
 ) -> Result<String, CliError> {
     let pinned = store.resolve_rev(&rec.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    refuse_problems(store, &pinned.id(), &then.diagnostics, &rec.commit)?;
+    refuse_problems(
+        store,
+        &pinned.id(),
+        &then.diagnostics,
+        &rec.commit,
+        "a payout",
+    )?;
     let request = Request {
         project: rec.project.value.as_str(),
         amount: rec.amount.value,

@@ -379,7 +379,7 @@ pub fn run(
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
     };
-    let mut source = load(cwd, ctx, common.period.at.as_deref(), need)?;
+    let mut source = load(cwd, ctx, common.period.at.as_deref(), need, "a report")?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -513,7 +513,7 @@ pub(super) fn load_for_export(
     need: Need<'static>,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common, ctx.now.date_naive())?;
-    let source = load(cwd, ctx, common.period.at.as_deref(), need)?;
+    let source = load(cwd, ctx, common.period.at.as_deref(), need, "an export")?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -589,18 +589,19 @@ fn dimensions(by: &[By]) -> Result<Vec<Dimension>, CliError> {
 ///
 /// `need`: what of the ledger the report reads; anything short of `Whole` may be loaded
 /// quickly (see `Store::load_revision_for`), summarising the folders the cache has
-/// summaries for.
+/// summaries for. `what` names the command in the refusal ("a report", "an export").
 fn load(
     cwd: &Path,
     ctx: &Context,
     at: Option<&str>,
     need: Need<'static>,
+    what: &str,
 ) -> Result<Source, CliError> {
     let store = super::open(cwd, ctx)?;
     let (rev, validated) = super::resolve_at(&store, at)?;
     let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
     let commit = rev.id();
-    super::payout::refuse_problems(&store, &commit, &loaded.diagnostics, rev.name())?;
+    super::payout::refuse_problems(&store, &commit, &loaded.diagnostics, rev.name(), what)?;
     Ok(Source {
         store,
         ledger: loaded.ledger,

@@ -120,7 +120,7 @@ pub fn run(
 fn figures(store: &Store, rev: &ResolvedRev) -> Result<(Ledger, View), CliError> {
     let commit = rev.id();
     let loaded = load::load(store, rev, Need::Projects(&[]))?;
-    super::payout::refuse_problems(store, &commit, loaded.diagnostics(), rev.name())?;
+    super::payout::refuse_problems(store, &commit, loaded.diagnostics(), rev.name(), "the site")?;
     let mut ledger = loaded.for_need().ledger;
     let quick = !ledger.elsewhere.folders.is_empty();
     if !crate::ops::payout::asks_approvals(store, rev, &ledger)? {

@@ -394,7 +394,13 @@ pub(super) fn verify(
     };
     let pinned = store.resolve_rev(&top.commit)?;
     let then = ops::load::whole(store, &pinned)?;
-    super::refuse_problems(store, &pinned.id(), &then.diagnostics, &top.commit)?;
+    super::refuse_problems(
+        store,
+        &pinned.id(),
+        &then.diagnostics,
+        &top.commit,
+        "a payout",
+    )?;
     let request = Request {
         project: top.project.value.as_str(),
         amount: top.amount.value,

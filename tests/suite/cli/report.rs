@@ -653,3 +653,47 @@ fn contributions_by_project_roll_sub_projects_up_as_a_tree() {
     );
     assert_eq!(csv_again, csv);
 }
+
+/// A report, an export and the site refuse a ledger with a problem, each naming itself in
+/// the refusal (they used to say that a payout needs a valid ledger), with and without the
+/// cache alike.
+#[test]
+fn reports_exports_and_the_site_refuse_a_broken_ledger_in_their_own_words() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "broken");
+    common::write_files(
+        &dir,
+        &[(
+            "contributions/2026/07/01/01brokenbrokenbrokenbroken.toml",
+            "id = [\n",
+        )],
+    );
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "broken"]);
+    let site = dir.join("site-out");
+    let site = site.to_str().unwrap();
+    for (args, what) in [
+        (&["report", "contributions"][..], "a report"),
+        (&["report", "claims"][..], "a report"),
+        (&["export", "hledger"][..], "an export"),
+        (&["site", site][..], "the site"),
+        (&["payout", "1000", "-p", "drone"][..], "a payout"),
+    ] {
+        let cached = run(&s, &dir, args);
+        let plain = run(&s, &dir, &[&["--no-cache"][..], args].concat());
+        assert_eq!(cached, plain, "{args:?}");
+        assert_eq!(cached.0, 1, "{args:?}: {cached:?}");
+        assert!(
+            cached
+                .2
+                .contains(&format!("has 1 problem; {what} needs a valid ledger:")),
+            "{args:?}: {}",
+            cached.2
+        );
+        assert!(
+            cached
+                .2
+                .contains("01brokenbrokenbrokenbroken.toml:1:7: error[syntax]")
+        );
+    }
+}

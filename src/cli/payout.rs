@@ -504,8 +504,8 @@ pub(super) fn refuse_problems(
     ))
 }
 
-/// An error listing the ledger's problems (a payout, and what `what` names, is never
-/// worked out from a broken ledger).
+/// An error listing the ledger's problems: what `what` names ("a payout", "a report") is
+/// never worked out from a broken ledger.
 pub(super) fn ledger_problems(
     texts: std::collections::HashMap<String, String>,
     diags: &[Diagnostic],

@@ -18,7 +18,7 @@
 //! caller renders the whole instead.
 
 use super::key;
-use super::reports::{Error, by_parts};
+use super::reports::{Error, Question, by_parts};
 use crate::core::export::parts::{Assembled, Packed, Syntax};
 use crate::core::export::{self, Dialect};
 use crate::core::ledger::Ledger;
@@ -39,21 +39,34 @@ pub fn books(
     beancount: bool,
     hours: bool,
 ) -> Result<Option<Assembled>, Error> {
-    let syntax = if beancount {
+    let syntax = syntax(beancount);
+    let parts = by_parts(store, commit, ledger, &question(query, beancount, hours))?;
+    Ok(parts.and_then(|parts| export::from_parts(ledger, query, commit, dialect, syntax, parts)))
+}
+
+/// The books' syntax: beancount's, or the one hledger and ledger-cli share.
+fn syntax(beancount: bool) -> Syntax {
+    if beancount {
         Syntax::Beancount
     } else {
         Syntax::Journal
-    };
-    let parts = by_parts(
-        store,
-        commit,
-        ledger,
-        |month, context| key::books_month(month, context, beancount, hours, query),
-        |l, wanted| export::folder_parts(l, query, syntax, hours, wanted),
+    }
+}
+
+/// The question the books of `query` ask of each day folder (see [`books`]).
+pub fn question(query: &Query, beancount: bool, hours: bool) -> Question<Packed> {
+    let (q, query) = (query.clone(), query.clone());
+    let syntax = syntax(beancount);
+    Question {
+        month_key: Box::new(move |month, context| {
+            key::books_month(month, context, beancount, hours, &q)
+        }),
+        count: Box::new(move |l, wanted| {
+            export::folder_parts(l, &query, syntax, hours, wanted).map_err(|e| e.to_string())
+        }),
         encode,
         decode,
-    )?;
-    Ok(parts.and_then(|parts| export::from_parts(ledger, query, commit, dialect, syntax, parts)))
+    }
 }
 
 /// Keeps a part in the part cache: its packed bytes.

@@ -64,15 +64,8 @@ pub fn contributions(
     query: &Query,
     by: &[Dimension],
 ) -> Result<Option<ContributionReport>, Error> {
-    let parts = by_parts(
-        store,
-        commit,
-        ledger,
-        |month, context| key::report_month(month, context, query, &by),
-        |l, wanted| report::contributions_by_folder(l, query, by, wanted),
-        encode_groups,
-        decode_groups,
-    )?;
+    let question = Question::contributions(query, by);
+    let parts = by_parts(store, commit, ledger, &question)?;
     Ok(parts.map(|parts| report::merge_groups(by, parts)))
 }
 
@@ -94,24 +87,7 @@ pub fn claims(
     if quick && reconciled {
         return Ok(None);
     }
-    let keyed = by_parts_keyed(
-        store,
-        commit,
-        ledger,
-        |month, context| key::claims_month(month, context, query),
-        |l, wanted| {
-            let folders = report::claims_by_folder(l, query, wanted)?;
-            Ok::<_, crate::core::payout::PayoutError>(
-                folders
-                    .into_iter()
-                    .map(|(f, g)| (f, pack_claims(&g)))
-                    .collect(),
-            )
-        },
-        |p, out| out.extend_from_slice(&p.0),
-        // Read as they are summed, and only those after the checkpoint summing resumes from.
-        |bytes| Some(PackedClaims(bytes.to_vec())),
-    )?;
+    let keyed = by_parts_keyed(store, commit, ledger, &Question::claims(query))?;
     let Some(keyed) = keyed else {
         return Ok(None);
     };
@@ -127,23 +103,85 @@ pub fn claims(
     }
 }
 
-/// The parts of every day folder of `ledger` (loaded at `commit`) for one question, in path
-/// order: those of the folders held in full counted now (`count`, given which folders to
-/// count), the others read from the report cache under `month_key` (given a month and the
-/// digest of the ledger's other entries), and the months with new parts written back. `None`
-/// when a summarised folder's part is not kept, or counting fails on a quick load (a full
-/// load says it exactly).
-pub(super) fn by_parts<'l, G: Send, E: std::fmt::Display>(
+/// The result of counting some day folders' parts over a ledger: each folder's part, or why
+/// the question cannot be answered (said again, exactly, by a full load).
+pub(super) type Counted<'x, G> = Result<Vec<(&'x str, G)>, String>;
+
+/// Counts the parts of the day folders a predicate wants over a ledger (see [`Question`]).
+pub(super) type Count<G> =
+    dyn for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Counted<'x, G> + Send + Sync;
+
+/// The key of a month's file of parts, given the month and the digest of the ledger's other
+/// entries.
+pub(super) type MonthKey = dyn Fn(&str, &str) -> String + Send + Sync;
+
+/// One question asked of every day folder (a report's groups, a journal's text, the site's
+/// sums): how a month's file of its parts is keyed, how the parts of some of a ledger's
+/// folders are counted, and how a part is kept. The driver that answers the question
+/// ([`by_parts`]) and a cold cache's fill that counts it while each window's records are
+/// read ([`super::tally`]) both take it from here, so they key and count a part alike.
+pub struct Question<G> {
+    /// The key of a month's file of parts, given the month and the digest of the ledger's
+    /// other entries.
+    pub(super) month_key: Box<MonthKey>,
+    /// The parts of the folders wanted, counted over a ledger holding them.
+    pub(super) count: Box<Count<G>>,
+    /// Appends a part's bytes as kept.
+    pub(super) encode: fn(&G, &mut Vec<u8>),
+    /// A kept part read back; `None` if it does not read.
+    pub(super) decode: fn(&[u8]) -> Option<G>,
+}
+
+impl Question<Groups> {
+    /// `ovn report contributions` of `query` grouped `by`.
+    pub fn contributions(query: &Query, by: &[Dimension]) -> Question<Groups> {
+        let (q, b) = (query.clone(), by.to_vec());
+        let (query, by) = (query.clone(), by.to_vec());
+        Question {
+            month_key: Box::new(move |month, context| key::report_month(month, context, &q, &b)),
+            count: Box::new(move |l, wanted| {
+                report::contributions_by_folder(l, &query, &by, wanted).map_err(|e| e.to_string())
+            }),
+            encode: encode_groups,
+            decode: decode_groups,
+        }
+    }
+}
+
+impl Question<PackedClaims> {
+    /// `ovn report claims` of `query`, without a payout preview.
+    fn claims(query: &Query) -> Question<PackedClaims> {
+        let (q, query) = (query.clone(), query.clone());
+        Question {
+            month_key: Box::new(move |month, context| key::claims_month(month, context, &q)),
+            count: Box::new(move |l, wanted| {
+                let folders =
+                    report::claims_by_folder(l, &query, wanted).map_err(|e| e.to_string())?;
+                Ok(folders
+                    .into_iter()
+                    .map(|(f, g)| (f, pack_claims(&g)))
+                    .collect())
+            }),
+            encode: |p, out| out.extend_from_slice(&p.0),
+            // Read as they are summed, and only those after the checkpoint summing resumes
+            // from.
+            decode: |bytes| Some(PackedClaims(bytes.to_vec())),
+        }
+    }
+}
+
+/// The parts of every day folder of `ledger` (loaded at `commit`) for `question`, in path
+/// order: those of the folders held in full counted now, the others read from the report
+/// cache, and the months with new parts written back. `None` when a summarised folder's
+/// part is not kept and cannot be counted from its cache entry, or counting fails on a
+/// quick load (a full load says it exactly).
+pub(super) fn by_parts<G: Send>(
     store: &Store,
     commit: &str,
-    ledger: &'l Ledger,
-    month_key: impl Fn(&str, &str) -> String + Sync,
-    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
-    + Sync,
-    encode: fn(&G, &mut Vec<u8>),
-    decode: fn(&[u8]) -> Option<G>,
+    ledger: &Ledger,
+    question: &Question<G>,
 ) -> Result<Option<Vec<G>>, Error> {
-    let keyed = by_parts_keyed(store, commit, ledger, month_key, count, encode, decode)?;
+    let keyed = by_parts_keyed(store, commit, ledger, question)?;
     Ok(keyed.map(|k| k.parts.into_iter().map(|(_, _, g)| g).collect()))
 }
 
@@ -162,16 +200,19 @@ pub(super) struct Keyed<'l, G> {
 /// One function of about a hundred lines because its steps (count the new folders, read the
 /// kept parts, count the others held in windows, write the months back) share the keys
 /// worked out at its start.
-pub(super) fn by_parts_keyed<'l, G: Send, E: std::fmt::Display>(
+pub(super) fn by_parts_keyed<'l, G: Send>(
     store: &Store,
     commit: &str,
     ledger: &'l Ledger,
-    month_key: impl Fn(&str, &str) -> String + Sync,
-    count: impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
-    + Sync,
-    encode: fn(&G, &mut Vec<u8>),
-    decode: fn(&[u8]) -> Option<G>,
+    question: &Question<G>,
 ) -> Result<Option<Keyed<'l, G>>, Error> {
+    let Question {
+        month_key,
+        count,
+        encode,
+        decode,
+    } = question;
+    let (encode, decode) = (*encode, *decode);
     let quick = !ledger.elsewhere.folders.is_empty();
     let Some(cache) = PartCache::of(store) else {
         return count(ledger, &|_| true)
@@ -182,19 +223,12 @@ pub(super) fn by_parts_keyed<'l, G: Send, E: std::fmt::Display>(
                     parts,
                 })
             })
-            .map_err(|e| Error::Query(e.to_string()));
+            .map_err(Error::Query);
     };
     let (context, trees) = store.contribution_trees(commit)?;
 
     let named = correction_targets(ledger);
-    let part_key = |folder: &str| -> Option<String> {
-        let tree = trees.get(folder)?;
-        let names: Vec<&str> = named
-            .get(folder)
-            .map(|n| n.iter().copied().collect())
-            .unwrap_or_default();
-        Some(key::report_day(folder, *tree, &names))
-    };
+    let part_key = |folder: &str| part_key(folder, &trees, &named);
     let month_key = |month: &str| month_key(month, &context);
 
     // Every day folder with contributions, by month.
@@ -209,7 +243,7 @@ pub(super) fn by_parts_keyed<'l, G: Send, E: std::fmt::Display>(
         Ok(counted) => counted,
         // Said exactly as a full load says it.
         Err(_) if quick => return Ok(None),
-        Err(e) => return Err(Error::Query(e.to_string())),
+        Err(e) => return Err(Error::Query(e)),
     };
     let mut months: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for folder in summarised
@@ -247,7 +281,7 @@ pub(super) fn by_parts_keyed<'l, G: Send, E: std::fmt::Display>(
     // time, from their cache entries (see `held`), rather than from a full load.
     let mut held = Vec::new();
     if !absent.is_empty() {
-        match count_held(store, commit, ledger, &trees, &absent, &count)? {
+        match count_held(store, commit, ledger, &trees, &absent, &**count)? {
             Some(counted) => held = counted,
             None => return Ok(None),
         }
@@ -368,16 +402,13 @@ fn write_back<'a, G: 'a>(
 /// `commit`; in path order), each window of them held in full from the folder cache and
 /// counted by `count`; `None` when a window cannot be held or counted (a full load then
 /// says why).
-fn count_held<'l, G: Send, E>(
+fn count_held<'l, G: Send>(
     store: &Store,
     commit: &str,
     ledger: &'l Ledger,
     trees: &HashMap<String, git2::Oid>,
     absent: &[&'l str],
-    count: &(
-         impl for<'x> Fn(&'x Ledger, &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<(&'x str, G)>, E>
-         + Sync
-     ),
+    count: &Count<G>,
 ) -> Result<Option<Vec<(&'l str, G)>>, Error> {
     let Some(holder) = super::held::Holder::new(store, commit, ledger, trees)? else {
         return Ok(None);
@@ -399,10 +430,25 @@ fn count_held<'l, G: Send, E>(
         .then_some(held))
 }
 
+/// The key of `folder`'s part: its tree id (from `trees`) and the correction targets it may
+/// hold (`named`, from [`correction_targets`]); `None` when its tree is not listed.
+pub(super) fn part_key(
+    folder: &str,
+    trees: &HashMap<String, git2::Oid>,
+    named: &HashMap<&str, BTreeSet<&str>>,
+) -> Option<String> {
+    let tree = trees.get(folder)?;
+    let names: Vec<&str> = named
+        .get(folder)
+        .map(|n| n.iter().copied().collect())
+        .unwrap_or_default();
+    Some(key::report_day(folder, *tree, &names))
+}
+
 /// The correction targets each day folder of `ledger` may hold (those it holds, for a
 /// folder read in full; for a summarised folder, every target whose hash one of its records
 /// has: never fewer than the true ones).
-fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
+pub(super) fn correction_targets(ledger: &Ledger) -> HashMap<&str, BTreeSet<&str>> {
     let mut named: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     for (target, folders) in target_holders(ledger) {
         for folder in folders {
@@ -497,7 +543,7 @@ pub(super) fn checkpoint_at(
 }
 
 /// The folder a path is in (`contributions/2026/03/05` for a record in it).
-fn folder_of(path: &str) -> &str {
+pub(super) fn folder_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(f, _)| f)
 }
 

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use super::files::AnswerCache;
 use super::key;
-use super::reports::{Error, by_parts_keyed, checkpoint_at, month_ends};
+use super::reports::{Error, Question, by_parts_keyed, checkpoint_at, month_ends};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
 use crate::core::report::ClaimSums;
@@ -34,30 +34,33 @@ use crate::core::site::{self, Adder, Checkpoint, FolderPart, Sums, View};
 use crate::core::value::Id;
 use crate::store::Store;
 
+/// The question the page asks of each day folder (see [`view`]): what it adds to the page,
+/// kept as its bytes.
+pub fn question() -> Question<Vec<u8>> {
+    Question {
+        month_key: Box::new(key::site_month),
+        count: Box::new(|l, wanted| {
+            site::folder_parts(l, &Default::default(), wanted, |part| {
+                let mut bytes = Vec::new();
+                encode(&part, &mut bytes);
+                bytes
+            })
+            .map_err(|e| e.to_string())
+        }),
+        encode: |bytes, out| out.extend_from_slice(bytes),
+        // Read once, as they are added up.
+        decode: |bytes| Some(bytes.to_vec()),
+    }
+}
+
 /// The site's view of `ledger` (loaded at `commit`, quickly or in full) when the network
 /// asks for no approvals, using and filling the part cache. `None` when a summarised
 /// folder's part is not kept, or counting fails on a quick load: the caller then loads in
 /// full and asks again, which always answers.
 pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>, Error> {
-    let none = Default::default();
     // The parts are handled as their bytes (checked when read) and decoded one at a time
     // while they are added up: decoded all at once they would take several times the room.
-    let keyed = by_parts_keyed(
-        store,
-        commit,
-        ledger,
-        key::site_month,
-        |l, wanted| {
-            site::folder_parts(l, &none, wanted, |part| {
-                let mut bytes = Vec::new();
-                encode(&part, &mut bytes);
-                bytes
-            })
-        },
-        |bytes, out| out.extend_from_slice(bytes),
-        // Read once, below, as they are added up.
-        |bytes| Some(bytes.to_vec()),
-    )?;
+    let keyed = by_parts_keyed(store, commit, ledger, &question())?;
     let Some(keyed) = keyed else {
         return Ok(None);
     };
@@ -85,7 +88,7 @@ pub fn view(store: &Store, commit: &str, ledger: &Ledger) -> Result<Option<View>
             return Ok(None);
         }
     }
-    Ok(Some(adder.view(&none)))
+    Ok(Some(adder.view(&Default::default())))
 }
 
 /// Where [`read`] hands what a part holds, as borrowed text and numbers.

@@ -19,6 +19,7 @@
 
 use super::key;
 use super::reports::{Error, Question, by_parts};
+use super::tally::{Counting, Tally};
 use crate::core::export::parts::{Assembled, Packed, Syntax};
 use crate::core::export::{self, Dialect};
 use crate::core::ledger::Ledger;
@@ -42,6 +43,12 @@ pub fn books(
     let syntax = syntax(beancount);
     let parts = by_parts(store, commit, ledger, &question(query, beancount, hours))?;
     Ok(parts.and_then(|parts| export::from_parts(ledger, query, commit, dialect, syntax, parts)))
+}
+
+/// What counts the books of `query` (as beancount or not, with `hours` or not) while a cold
+/// cache is filled (see [`super::tally`]), for the load before [`books`].
+pub fn tally(query: &Query, beancount: bool, hours: bool) -> Box<dyn Tally> {
+    Box::new(Counting::new(question(query, beancount, hours)))
 }
 
 /// The books' syntax: beancount's, or the one hledger and ledger-cli share.

@@ -25,7 +25,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use super::files::{Entry, FolderCache, Key, Records};
-use crate::core::ledger::{self, Loaded, Outcome, Parser};
+use super::tally::Tally;
+use crate::core::ledger::{self, Ledger, Loaded, Outcome, Parser};
 use crate::core::record::{Contribution, FileId};
 use crate::core::summary::{Elsewhere, FolderSummary};
 use crate::store::read::{GitHandle, Handle, Reading};
@@ -112,6 +113,17 @@ pub trait CachedRead {
     /// in full, so problems are always reported exactly as `ovn check` reports them.
     fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError>;
 
+    /// [`CachedRead::load_revision_for`] for a command that will count `tally`'s question
+    /// (a report's parts) over the ledger: should the cache be cold, its fill counts the
+    /// question while it holds each window's records (see [`Tally`]), so the parts are kept
+    /// before the command asks for them.
+    fn load_revision_counting(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+        tally: Option<&dyn Tally>,
+    ) -> Result<(Loaded, Oid), StoreError>;
+
     /// Only the quick part of [`CachedRead::load_revision_for`]: `None` when the cache is off
     /// or the quick load cannot answer (nothing summarised, or anything a full load must
     /// judge), without loading in full.
@@ -142,8 +154,17 @@ impl CachedRead for Store {
     }
 
     fn load_revision_for(&self, rev: &str, scope: Scope<'_>) -> Result<(Loaded, Oid), StoreError> {
+        self.load_revision_counting(rev, scope, None)
+    }
+
+    fn load_revision_counting(
+        &self,
+        rev: &str,
+        scope: Scope<'_>,
+        tally: Option<&dyn Tally>,
+    ) -> Result<(Loaded, Oid), StoreError> {
         if let Some(cache) = FolderCache::of(self)
-            && let Some(done) = load_quickly_filling(self, rev, &cache, scope)?
+            && let Some(done) = load_quickly_filling(self, rev, &cache, scope, tally)?
         {
             return Ok(done);
         }
@@ -156,7 +177,7 @@ impl CachedRead for Store {
         scope: Scope<'_>,
     ) -> Result<Option<(Loaded, Oid)>, StoreError> {
         match FolderCache::of(self) {
-            Some(cache) => load_quickly_filling(self, rev, &cache, scope),
+            Some(cache) => load_quickly_filling(self, rev, &cache, scope, None),
             None => Ok(None),
         }
     }
@@ -205,12 +226,13 @@ impl CachedRead for Store {
 
 /// The quick load of `rev` for `scope`, the cache filled first a window of day folders at a
 /// time when it is cold (or misses many day folders: see `window`); `None` when the quick
-/// load cannot answer.
+/// load cannot answer. A fill counts `tally` too, when given.
 fn load_quickly_filling(
     store: &Store,
     rev: &str,
     cache: &FolderCache,
     scope: Scope<'_>,
+    tally: Option<&dyn Tally>,
 ) -> Result<Option<(Loaded, Oid)>, StoreError> {
     if let Some(listing) = list(store, rev, cache, Some(scope))? {
         return super::quick::load_listing_quickly(store, listing, cache);
@@ -224,8 +246,9 @@ fn load_quickly_filling(
     }
     // Should the fill fail, the full load that follows meets the same problem and reports
     // it.
-    let filled = super::window::fill(store, rev, cache).unwrap_or(false);
+    let filled = super::window::fill(store, rev, cache, tally).unwrap_or(false);
     drop(one);
+    store.fail_at("after-fill");
     if filled {
         super::quick::load_quickly(store, rev, cache, scope)
     } else {
@@ -248,7 +271,7 @@ fn fill_index(
     let Some((days, settings)) = offered else {
         return Ok(false);
     };
-    let filled = super::window::fill_days(store, cache, &days, settings, MANY_MISSED)?;
+    let filled = super::window::fill_days(store, cache, &days, settings, MANY_MISSED, None)?;
     Ok(filled.is_some())
 }
 
@@ -341,6 +364,34 @@ pub(crate) fn list(
         taken,
         commit,
     }))
+}
+
+/// Every record of `rev` but the contributions of its day folders, with what the checks say
+/// of them: what a [`Tally`] counts each window of a fill beside. Approval day folders the
+/// cache holds are taken from it (a fill caches them before any contribution folder: they
+/// sort first). `None` when the cache is off or a cache entry that passed its checks did
+/// not decode.
+pub(crate) fn load_context(store: &Store, rev: &str) -> Result<Option<Ledger>, StoreError> {
+    let Some(cache) = FolderCache::of(store) else {
+        return Ok(None);
+    };
+    let mut taken = Taken::default();
+    let listed = store.list_revision::<Source>(rev, &mut |folders, settings, items| {
+        folders.retain(|(path, _)| {
+            super::files::day_folder(path) != Some(crate::core::ledger::RecordType::Contribution)
+        });
+        super::folders::take_level(&cache, folders, settings, None, items, &mut taken)
+    })?;
+    let Some((items, commit)) = listed else {
+        return Ok(None);
+    };
+    let listing = Listing {
+        items,
+        taken,
+        commit,
+    };
+    let loaded = load_listing(store, listing, &cache, Elsewhere::default())?;
+    Ok(loaded.map(|(loaded, _)| loaded.ledger))
 }
 
 /// Contribution day folders a quick listing may miss and still read from git itself.

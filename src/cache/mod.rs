@@ -42,7 +42,10 @@
 //! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a
 //! cold cache, a question asked for the first time) is counted from the folder's entry:
 //! `held` decodes the entries a window at a time and puts them beside the quick load's own
-//! records, so such a question never holds the whole ledger.
+//! records, so such a question never holds the whole ledger. When the cache is cold, the
+//! fill that reads every record counts the report's, journal's or page's parts itself, a
+//! window at a time while it holds the records ([`tally`]), and the entries are decoded
+//! only for the few folders a later window's correction changes.
 //!
 //! **Keys.** [`key`] builds every key and documents, in one table, what each depends on.
 //! Git objects are content-addressed, so tree and commit ids pin everything below them; the
@@ -82,6 +85,7 @@ pub(crate) mod quick;
 pub mod reports;
 pub mod site;
 pub mod staged;
+pub mod tally;
 pub mod totals;
 pub mod valueflows;
 mod window;
@@ -93,3 +97,4 @@ pub use files::{
 };
 pub use key::KEY_PREFIX;
 pub use load::{CachedRead, CorrectionsRead, Scope};
+pub use tally::{Counting, Tally};

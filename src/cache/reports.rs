@@ -26,6 +26,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use rust_decimal::Decimal;
 
 use super::files::AnswerCache;
+use super::tally::{Counting, Tally};
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
@@ -67,6 +68,18 @@ pub fn contributions(
     let question = Question::contributions(query, by);
     let parts = by_parts(store, commit, ledger, &question)?;
     Ok(parts.map(|parts| report::merge_groups(by, parts)))
+}
+
+/// What counts `ovn report contributions` of `query` grouped `by` while a cold cache is
+/// filled (see [`super::tally`]), for the load before [`contributions`].
+pub fn contributions_tally(query: &Query, by: &[Dimension]) -> Box<dyn Tally> {
+    Box::new(Counting::new(Question::contributions(query, by)))
+}
+
+/// What counts `ovn report claims` of `query` while a cold cache is filled, for the load
+/// before [`claims`].
+pub fn claims_tally(query: &Query) -> Box<dyn Tally> {
+    Box::new(Counting::new(Question::claims(query)))
 }
 
 /// The claims report of `query` over `ledger` (loaded at `commit`, quickly or in full),

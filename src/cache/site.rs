@@ -27,6 +27,7 @@ use rust_decimal::Decimal;
 use super::files::AnswerCache;
 use super::key;
 use super::reports::{Error, Question, by_parts_keyed, checkpoint_at, month_ends};
+use super::tally::{Asked, Counting, Tally};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
 use crate::core::report::ClaimSums;
@@ -51,6 +52,13 @@ pub fn question() -> Question<Vec<u8>> {
         // Read once, as they are added up.
         decode: |bytes| Some(bytes.to_vec()),
     }
+}
+
+/// What counts the page's parts while a cold cache is filled (see [`super::tally`]), for the
+/// load before [`view`]: only when `asked` (given the ledger's records other than
+/// contributions) says the page is put together from parts.
+pub fn tally(asked: Box<Asked>) -> Box<dyn Tally> {
+    Box::new(Counting::new(question()).when(asked))
 }
 
 /// The site's view of `ledger` (loaded at `commit`, quickly or in full) when the network

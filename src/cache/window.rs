@@ -20,10 +20,12 @@ use std::path::Path;
 
 use git2::Oid;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use super::files::{FolderCache, Key, day_folder};
 use super::folders::{self, Fresh, PRUNE_AFTER};
 use super::key;
+use super::tally::{Held, Tally};
 use crate::core::ledger::{Outcome, Parser, Paths, RecordType};
 use crate::core::record::FileId;
 use crate::store::read::{Handle, Reading};
@@ -40,14 +42,26 @@ pub(super) const WINDOW_FILES: usize = 40_000;
 const TREES_AT_ONCE: usize = 64;
 
 /// Fills `cache` with the day folders of `rev` it lacks (contribution folders without a
-/// summary, approval folders without an entry), a window at a time. `Ok(false)` when there
-/// was nothing to fill or it could not be done (`ovn.toml` with a problem): the caller then
-/// loads as it would have.
-pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool, StoreError> {
+/// summary, approval folders without an entry), a window at a time, counting `tally`'s
+/// question over each window's records when given (see [`super::tally`]). `Ok(false)` when
+/// there was nothing to fill or it could not be done (`ovn.toml` with a problem): the
+/// caller then loads as it would have.
+pub(crate) fn fill(
+    store: &Store,
+    rev: &str,
+    cache: &FolderCache,
+    tally: Option<&dyn Tally>,
+) -> Result<bool, StoreError> {
     let Some((days, settings)) = list_days(store, rev)? else {
         return Ok(false);
     };
-    let Some(keys) = fill_days(store, cache, &days, settings, 1)? else {
+    // The windows are kept on any thread, and a repository handle is not shared between
+    // threads: the tally reads through its own.
+    let tally = tally.and_then(|tally| {
+        let store = std::sync::Mutex::new(store.reopen().ok()?);
+        Some(Counted { tally, store, rev })
+    });
+    let Some(keys) = fill_days(store, cache, &days, settings, 1, tally.as_ref())? else {
         return Ok(false);
     };
     // Once, at the end: entries of this revision stay, others go once a week old.
@@ -57,21 +71,22 @@ pub(crate) fn fill(store: &Store, rev: &str, cache: &FolderCache) -> Result<bool
 }
 
 /// Fills `cache` with those of the day folders `days` (path and tree id, read under the
-/// `ovn.toml` blob `settings`) it lacks, as [`fill_folders`] does; their keys when it did,
-/// `None` when it did nothing.
+/// `ovn.toml` blob `settings`) it lacks, as [`fill_folders`] does (counting `tally`); their
+/// keys when it did, `None` when it did nothing.
 pub(crate) fn fill_days(
     store: &Store,
     cache: &FolderCache,
     days: &[(String, Oid)],
     settings: Oid,
     at_least: usize,
+    tally: Option<&Counted<'_>>,
 ) -> Result<Option<Vec<Key>>, StoreError> {
     let keys: Vec<Key> = days
         .iter()
         .filter_map(|(path, tree)| Key::of_day(path, *tree, settings))
         .collect();
     let network = store.network_bytes(&Handle::Blob(settings))?;
-    let filled = fill_folders(store, cache, &keys, &keys, &network, at_least)?;
+    let filled = fill_folders(store, cache, &keys, &keys, &network, at_least, tally)?;
     Ok(filled.then_some(keys))
 }
 
@@ -79,9 +94,10 @@ pub(crate) fn fill_days(
 /// folder staged but never committed has none: the read that follows lists it), a window
 /// at a time, parsed under `network` (the bytes of the `ovn.toml` the keys
 /// name); the months' summary files keep the summaries of the other `current` folders.
-/// `Ok(false)`, with nothing done, when fewer than `at_least` folders are missing (reading
-/// the pack indexes once costs more than a few folders read another way) or `ovn.toml` has
-/// a problem.
+/// Each window's cached contribution folders are handed to `tally`, when given, before
+/// their records are dropped. `Ok(false)`, with nothing done, when fewer than `at_least`
+/// folders are missing (reading the pack indexes once costs more than a few folders read
+/// another way) or `ovn.toml` has a problem.
 pub(crate) fn fill_folders(
     store: &Store,
     cache: &FolderCache,
@@ -89,6 +105,7 @@ pub(crate) fn fill_folders(
     current: &[Key],
     network: &[u8],
     at_least: usize,
+    tally: Option<&Counted<'_>>,
 ) -> Result<bool, StoreError> {
     let Some(settings) = wanted.first().map(|k| k.settings) else {
         return Ok(false);
@@ -130,7 +147,7 @@ pub(crate) fn fill_folders(
     let mut step = |window: Window, last: &mut Option<Read>| {
         let previous = last.take();
         let (kept, read) = rayon::join(
-            || previous.map(|p| p.keep(cache)),
+            || previous.map(|p| p.keep(cache, tally)),
             || window.read(git_dir, &packs, network),
         );
         for (month, parts) in kept.into_iter().flatten() {
@@ -158,8 +175,20 @@ pub(crate) fn fill_folders(
     step(window, &mut last)?;
     step(Window::default(), &mut last)?;
     drop(packs);
+    if let Some(c) = tally {
+        c.tally.finish();
+    }
     folders::write_summaries(cache, fresh, current);
     Ok(true)
+}
+
+/// A question counted while a revision's cache is filled (see [`super::tally`]).
+pub(crate) struct Counted<'a> {
+    tally: &'a dyn Tally,
+    /// The store the tally reads through (its own handle: see [`fill`]).
+    store: std::sync::Mutex<Store>,
+    /// The revision filled.
+    rev: &'a str,
 }
 
 /// Day folders (path, tree id) and the blob id of `ovn.toml`.
@@ -241,18 +270,43 @@ struct Read {
 }
 
 impl Read {
-    /// Caches each clean folder of the window and returns their summaries, encoded; the
-    /// records are freed on return.
-    fn keep(self, cache: &FolderCache) -> Fresh {
+    /// Caches each clean folder of the window, hands the contribution folders cached to
+    /// `tally` (when given) and returns their summaries, encoded; the records are freed on
+    /// return.
+    fn keep(self, cache: &FolderCache, tally: Option<&Counted<'_>>) -> Fresh {
         let Read {
             parser,
             outcomes,
             keys,
         } = self;
         let summaries = folders::cache_folders(cache, parser.paths(), &outcomes, &keys, &[]);
+        let cached: FxHashSet<&str> = summaries.iter().map(|(k, _)| k.folder.as_str()).collect();
         let fresh = folders::encode_summaries(summaries);
-        // Tens of thousands of small allocations, freed on all cores.
-        outcomes.into_par_iter().for_each(drop);
+        match tally {
+            Some(c) => {
+                let held = held(parser.paths(), outcomes, &cached);
+                let store = c.store.lock().unwrap_or_else(|p| p.into_inner());
+                c.tally.window(&store, c.rev, held);
+            }
+            // Tens of thousands of small allocations, freed on all cores.
+            None => outcomes.into_par_iter().for_each(drop),
+        }
         fresh
     }
+}
+
+/// The records of the day folders `cached` among `outcomes` (those of `paths`, in path
+/// order), each with its path; the other outcomes are dropped.
+fn held(paths: &Paths, outcomes: Vec<Outcome>, cached: &FxHashSet<&str>) -> Held {
+    let mut held = Vec::with_capacity(outcomes.len());
+    for (n, outcome) in outcomes.into_iter().enumerate() {
+        let path = paths.get(n as FileId);
+        let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+        if cached.contains(folder)
+            && let Some(record) = outcome.into_clean_contribution()
+        {
+            held.push((path.to_owned(), record));
+        }
+    }
+    held
 }

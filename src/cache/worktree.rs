@@ -569,7 +569,15 @@ fn fill_vouched(
         .filter(|k| vouched.contains(&k.folder))
         .cloned()
         .collect();
-    let _ = super::window::fill_folders(store, cache, &wanted, &current, network, FILL_AT_LEAST);
+    let _ = super::window::fill_folders(
+        store,
+        cache,
+        &wanted,
+        &current,
+        network,
+        FILL_AT_LEAST,
+        None,
+    );
 }
 
 /// The working tree's listing: the `trusted` day folders the cache holds taken from it

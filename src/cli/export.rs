@@ -173,7 +173,15 @@ fn export(
         // ledger loaded in full.
         ExportFormat::Valueflows => Need::Projects(&[]),
     };
-    let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need)?;
+    // Should the cache be cold, its fill counts the books' parts as it goes.
+    let beancount = args.format == ExportFormat::Beancount;
+    let tally = |query: &crate::core::report::Query| match args.format {
+        ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
+            Some(cache::books::tally(query, beancount, args.hours))
+        }
+        _ => None,
+    };
+    let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need, tally)?;
     let text = match args.format {
         ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
             match books(cwd, ctx, &mut ledger, &query, &commit, args)? {

@@ -490,6 +490,7 @@ pub fn open(cwd: &Path, ctx: &Context) -> Result<Store, CliError> {
     let mut store = Store::discover(cwd)?;
     store.set_cache(ctx.cache);
     store.set_fill_window(ctx.fill_window);
+    store.set_failpoint(ctx.failpoint.clone());
     Ok(store)
 }
 

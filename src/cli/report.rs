@@ -21,6 +21,7 @@ use super::render::table::{self, ResourceCells};
 use super::render::{csv, hours, markdown, percent};
 use super::{CliError, EXIT_OK};
 use crate::cache::CachedRead;
+use crate::cache::Tally;
 use crate::cache::reports as parts;
 use crate::core::ledger::Ledger;
 use crate::core::payout::money;
@@ -379,7 +380,14 @@ pub fn run(
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
     };
-    let mut source = load(cwd, ctx, common.period.at.as_deref(), need, "a report")?;
+    // Should the cache be cold, its fill counts the report's parts as it goes.
+    let tally = match &args.command {
+        ReportCommand::Contributions(_) => Some(parts::contributions_tally(&query, &by)),
+        ReportCommand::Claims(_) if amount.is_none() => Some(parts::claims_tally(&query)),
+        _ => None,
+    };
+    let at = common.period.at.as_deref();
+    let mut source = load(cwd, ctx, at, need, tally.as_deref(), "a report")?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -511,9 +519,12 @@ pub(super) fn load_for_export(
     cwd: &Path,
     ctx: &Context,
     need: Need<'static>,
+    tally: impl FnOnce(&Query) -> Option<Box<dyn Tally>>,
 ) -> Result<(Ledger, Query, String), CliError> {
     let query = query(common, ctx.now.date_naive())?;
-    let source = load(cwd, ctx, common.period.at.as_deref(), need, "an export")?;
+    let tally = tally(&query);
+    let at = common.period.at.as_deref();
+    let source = load(cwd, ctx, at, need, tally.as_deref(), "an export")?;
     query
         .validate(&source.ledger)
         .map_err(|e| CliError::usage(e.to_string(), None))?;
@@ -595,11 +606,12 @@ fn load(
     ctx: &Context,
     at: Option<&str>,
     need: Need<'static>,
+    tally: Option<&dyn Tally>,
     what: &str,
 ) -> Result<Source, CliError> {
     let store = super::open(cwd, ctx)?;
     let (rev, validated) = super::resolve_at(&store, at)?;
-    let loaded = crate::ops::load::load(&store, &rev, need)?.for_need();
+    let loaded = crate::ops::load::load_counting(&store, &rev, need, tally)?.for_need();
     let commit = rev.id();
     super::payout::refuse_problems(&store, &commit, &loaded.diagnostics, rev.name(), what)?;
     Ok(Source {

@@ -119,11 +119,19 @@ pub fn run(
 /// told from every record, so then the ledger is loaded whole and counted afresh.
 fn figures(store: &Store, rev: &ResolvedRev) -> Result<(Ledger, View), CliError> {
     let commit = rev.id();
-    let loaded = load::load(store, rev, Need::Projects(&[]))?;
+    let rules = crate::ops::rules::rules(store, rev.commit())?;
+    let asks = {
+        let rules = rules.clone();
+        move |l: &Ledger| crate::ops::payout::approvals_asked(l, rules.as_ref())
+    };
+    // Should the cache be cold, its fill counts the page's parts as it goes, when the page
+    // is put together from them.
+    let tally = cache::site::tally(Box::new(move |l: &Ledger| !asks(l)));
+    let loaded = load::load_counting(store, rev, Need::Projects(&[]), Some(&*tally))?;
     super::payout::refuse_problems(store, &commit, loaded.diagnostics(), rev.name(), "the site")?;
     let mut ledger = loaded.for_need().ledger;
     let quick = !ledger.elsewhere.folders.is_empty();
-    if !crate::ops::payout::asks_approvals(store, rev, &ledger)? {
+    if !crate::ops::payout::approvals_asked(&ledger, rules.as_ref()) {
         if let Some(view) = cache::site::view(store, &commit, &ledger)? {
             return Ok((ledger, view));
         }

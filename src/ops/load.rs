@@ -13,7 +13,7 @@
 //! records. [`part`] and [`files`] make those: a [`Part`] holds the records of the files it
 //! was given and nothing says it is more; its checks are not the ledger's.
 
-use crate::cache::{CachedRead, Scope};
+use crate::cache::{CachedRead, Scope, Tally};
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::{self, Ledger, NETWORK_FILE, RawFile};
 use crate::store::{ResolvedRev, Store, StoreError};
@@ -101,11 +101,25 @@ impl Loaded {
 /// Loads the ledger at `rev` for `need` (quickly from the cache's summaries when it can, else
 /// whole; see [`Store::load_revision_for`]).
 pub fn load(store: &Store, rev: &ResolvedRev, need: Need<'_>) -> Result<Loaded, StoreError> {
+    load_counting(store, rev, need, None)
+}
+
+/// [`load`] for a command that counts `tally`'s question over the ledger next (a report, a
+/// journal): should the cache be cold, it is counted while the cache is filled (see
+/// [`Store::load_revision_counting`]).
+pub fn load_counting(
+    store: &Store,
+    rev: &ResolvedRev,
+    need: Need<'_>,
+    tally: Option<&dyn Tally>,
+) -> Result<Loaded, StoreError> {
     let id = rev.id();
     let (loaded, _) = match need {
         Need::Whole => store.load_revision(&id),
-        Need::Checks => store.load_revision_for(&id, Scope::Checks),
-        Need::Projects(projects) => store.load_revision_for(&id, Scope::Projects(projects)),
+        Need::Checks => store.load_revision_counting(&id, Scope::Checks, tally),
+        Need::Projects(projects) => {
+            store.load_revision_counting(&id, Scope::Projects(projects), tally)
+        }
     }
     .map_err(|e| rev.named(e))?;
     Ok(Loaded::of(loaded))

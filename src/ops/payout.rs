@@ -93,16 +93,25 @@ pub fn asks_approvals(
     rev: &ResolvedRev,
     ledger: &Ledger,
 ) -> Result<bool, StoreError> {
-    let Some(network) = ledger.network.as_ref() else {
+    if ledger.network.is_none() {
         return Ok(false);
-    };
+    }
     let rules = super::rules::rules(store, rev.commit())?;
+    Ok(approvals_asked(ledger, rules.as_ref()))
+}
+
+/// [`asks_approvals`] under the rules in force (`rules`, from [`super::rules::rules`]; `None`
+/// when they are the ledger's own): read from the network's settings alone, so a ledger
+/// holding no contribution tells as well as the whole one.
+pub fn approvals_asked(ledger: &Ledger, rules: Option<&Ledger>) -> bool {
+    let Some(network) = ledger.network.as_ref() else {
+        return false;
+    };
     // The rules in force replace the network's validation settings (see `rules::applied`).
     let validation = rules
-        .as_ref()
         .and_then(|r| r.network.as_ref())
         .map_or(&network.validation, |n| &n.validation);
-    Ok(validation.approvals > 0)
+    validation.approvals > 0
 }
 
 /// [`unapproved`], each with its status: how many approvals it has and needs, whether a

@@ -63,6 +63,7 @@ impl Store {
             prefix: String::new(),
             cache: false,
             fill_window: None,
+            failpoint: None,
         })
     }
 
@@ -77,6 +78,7 @@ impl Store {
             prefix: String::new(),
             cache: false,
             fill_window: None,
+            failpoint: None,
         })
     }
 }

@@ -165,6 +165,7 @@ fn create(
         prefix: prefix.clone(),
         cache: true,
         fill_window: None,
+        failpoint: None,
     };
     let message = format!("init: ledger {:?} ({})", new.name, new.currency);
     let commit = store.commit_new_files_tracked(&files, &message, identity, written)?;

@@ -63,6 +63,9 @@ pub struct Store {
     /// Testing only: how many files a cold cache is filled with at a time (see
     /// [`Store::fill_window`]).
     fill_window: Option<usize>,
+    /// Testing only: a read aborts the process at this named point (see
+    /// [`Store::fail_at`]).
+    failpoint: Option<String>,
 }
 
 impl Store {
@@ -114,6 +117,7 @@ impl Store {
                         prefix,
                         cache: true,
                         fill_window: None,
+                        failpoint: None,
                     });
                 }
                 // A ledger in a subfolder of a code repository, asked from its top or from
@@ -161,6 +165,7 @@ impl Store {
             prefix,
             cache: true,
             fill_window: None,
+            failpoint: None,
         })
     }
 
@@ -199,6 +204,7 @@ impl Store {
             prefix: self.prefix.clone(),
             cache: self.cache,
             fill_window: self.fill_window,
+            failpoint: self.failpoint.clone(),
         })
     }
 
@@ -229,6 +235,19 @@ impl Store {
     /// [`Store::set_fill_window`]).
     pub fn fill_window(&self) -> Option<usize> {
         self.fill_window
+    }
+
+    /// Sets the point a read aborts the process at (`OVN_FAILPOINT`; tests only).
+    pub fn set_failpoint(&mut self, point: Option<String>) {
+        self.failpoint = point;
+    }
+
+    /// Aborts the process when `name` is the failpoint set: a test can then see what a read
+    /// left behind at that point (the cache a cold fill wrote, say), as a crash would.
+    pub fn fail_at(&self, name: &str) {
+        if self.failpoint.as_deref() == Some(name) {
+            std::process::abort();
+        }
     }
 }
 

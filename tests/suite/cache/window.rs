@@ -395,3 +395,144 @@ fn a_cold_staged_check_fills_the_cache_from_the_index_and_answers_like_no_cache(
         assert_eq!(run(&s, &dir, &["check", "--staged"]), reference);
     }
 }
+
+/// The questions whose parts a cold fill counts as it reads (see `cache::tally`).
+const TALLIED: &[&[&str]] = &[
+    &["report", "contributions", "--by", "agent", "--at", "HEAD"],
+    &["report", "claims", "-p", "lab", "--at", "HEAD"],
+    &["export", "hledger", "--at", "HEAD"],
+    &["export", "beancount", "--hours", "--at", "HEAD"],
+    &["site", "page", "--at", "HEAD"],
+];
+
+#[test]
+fn a_cold_fill_keeps_the_parts_of_the_question_it_was_filled_for() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let reference: Vec<Answer> = TALLIED
+        .iter()
+        .map(|q| {
+            let mut args = vec!["--no-cache"];
+            args.extend_from_slice(q);
+            let answer = run(&s, &dir, &args);
+            assert_eq!(answer.0, 0, "{answer:?}");
+            answer
+        })
+        .collect();
+    let page = std::fs::read(dir.join("page/index.html")).unwrap();
+    // A day folder no approval, payment or correction names: a quick load stands for it
+    // with its summary, without its entry or its records.
+    let day = "contributions/2026/03/23";
+    let record = std::fs::read_dir(dir.join(day))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let id = record.file_stem().unwrap().to_str().unwrap().to_owned();
+    let spec = format!("HEAD:{day}/{id}.toml");
+    let (object, bytes) = lose_blob(&s, &dir, &spec);
+    std::fs::write(&object, &bytes).unwrap();
+    for (q, want) in TALLIED.iter().zip(&reference) {
+        let _ = std::fs::remove_dir_all(cache_dir(&dir));
+        let _ = std::fs::remove_dir_all(dir.join("page"));
+        // Stopped right after the fill, before the command asks for a part: what is kept
+        // then, the fill kept.
+        let stopped = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", "after-fill")
+            .args(*q)
+            .output()
+            .unwrap();
+        assert!(!stopped.status.success(), "`ovn {}` stopped", q.join(" "));
+        assert!(!dir.join("page").exists());
+        // The folder can now be counted neither from its entry (held a window at a time)
+        // nor from git (a full load): only a part kept by the fill answers for it.
+        assert_eq!(remove_entries_holding(&dir, &id), 1, "the folder's entry");
+        std::fs::remove_file(&object).unwrap();
+        let got = run(&s, &dir, q);
+        std::fs::write(&object, &bytes).unwrap();
+        assert_eq!(
+            &got,
+            want,
+            "`ovn {}` from the parts the fill kept",
+            q.join(" ")
+        );
+        if q[0] == "site" {
+            assert_eq!(std::fs::read(dir.join("page/index.html")).unwrap(), page);
+        }
+    }
+}
+
+#[test]
+fn a_cold_fill_counts_beside_the_approvals_it_cached_first() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    // Approvals of records of three months: approval day folders, which the fill caches
+    // before any contribution folder and the count takes from the cache.
+    for id in [
+        "01kmh4mz00en35sj7h3fp0ee38",
+        "01kggcs100v2t1b6w1s9f10zhh",
+        "01m1j91d008tv0a1cvy9ehb1dw",
+    ] {
+        let (code, out, err) = run(&s, &dir, &["approve", id]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let asked = |s: &Sandbox| {
+        for window in ["2", "100000"] {
+            assert_counted_like_no_cache_of(s, &dir, window, TALLIED);
+        }
+    };
+    asked(&s);
+    // Asked by the network: the page is then counted from every record, not from parts.
+    let toml = std::fs::read_to_string(dir.join("ovn.toml")).unwrap();
+    std::fs::write(
+        dir.join("ovn.toml"),
+        format!("{toml}\n[validation]\napprovals = 1\n"),
+    )
+    .unwrap();
+    s.git(&dir, &["commit", "-qam", "policy: one approval"]);
+    asked(&s);
+}
+
+/// Asks each of `questions` on a cold cache filled `window` files at a time and without
+/// the cache, and compares (the site's page too).
+fn assert_counted_like_no_cache_of(s: &Sandbox, dir: &Path, window: &str, questions: &[&[&str]]) {
+    // The page the last question wrote, taken away.
+    let page = || {
+        let page = std::fs::read(dir.join("page/index.html")).ok();
+        let _ = std::fs::remove_dir_all(dir.join("page"));
+        page
+    };
+    for q in questions {
+        let mut args = vec!["--no-cache"];
+        args.extend_from_slice(q);
+        page();
+        let reference = run(s, dir, &args);
+        assert_eq!(reference.0, 0, "{reference:?}");
+        let want = page();
+        let _ = std::fs::remove_dir_all(cache_dir(dir));
+        let got = run_windowed(s, dir, window, q);
+        let what = format!("window {window}: `ovn {}`", q.join(" "));
+        assert_eq!(got, reference, "{what} differs");
+        assert_eq!(page(), want, "{what}: the page differs");
+    }
+}
+
+/// Removes the folder entries whose bytes hold `id` from the cache; how many there were.
+fn remove_entries_holding(dir: &Path, id: &str) -> usize {
+    let mut gone = 0;
+    for shard in std::fs::read_dir(cache_dir(dir)).unwrap().flatten() {
+        if shard.file_name().len() != 2 {
+            continue;
+        }
+        for entry in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            if bytes.windows(id.len()).any(|w| w == id.as_bytes()) {
+                std::fs::remove_file(entry.path()).unwrap();
+                gone += 1;
+            }
+        }
+    }
+    gone
+}

@@ -33,8 +33,9 @@ use crate::core::ledger::Ledger;
 use crate::core::record::Contribution;
 use crate::store::Store;
 
-/// Records of whole day folders, path and record, in path order.
-pub(crate) type Held = Vec<(String, Box<Contribution>)>;
+/// Records of whole day folders, path and record, in path order (the paths borrowed from
+/// the window that read them).
+pub(crate) type Held<'p> = Vec<(&'p str, Box<Contribution>)>;
 
 /// A question counted while a cold cache is filled (see the module's documentation): what
 /// the fill calls, in order, when a command hands it one.
@@ -45,7 +46,7 @@ pub trait Tally: Sync {
     /// contributions, which every window is counted beside; nothing is counted when that
     /// cannot be done (the cache is off, the revision does not read) or the question will
     /// not be asked of the parts.
-    fn window(&self, store: &Store, rev: &str, held: Held);
+    fn window(&self, store: &Store, rev: &str, held: Held<'_>);
 
     /// Writes the parts not yet written, once the last window is counted.
     fn finish(&self);
@@ -149,7 +150,7 @@ impl<G: Send> Counting<G> {
 }
 
 impl<G: Send> Tally for Counting<G> {
-    fn window(&self, store: &Store, rev: &str, held: Held) {
+    fn window(&self, store: &Store, rev: &str, held: Held<'_>) {
         if held.is_empty() {
             return;
         }

@@ -297,7 +297,7 @@ impl Read {
 
 /// The records of the day folders `cached` among `outcomes` (those of `paths`, in path
 /// order), each with its path; the other outcomes are dropped.
-fn held(paths: &Paths, outcomes: Vec<Outcome>, cached: &FxHashSet<&str>) -> Held {
+fn held<'p>(paths: &'p Paths, outcomes: Vec<Outcome>, cached: &FxHashSet<&str>) -> Held<'p> {
     let mut held = Vec::with_capacity(outcomes.len());
     for (n, outcome) in outcomes.into_iter().enumerate() {
         let path = paths.get(n as FileId);
@@ -305,7 +305,7 @@ fn held(paths: &Paths, outcomes: Vec<Outcome>, cached: &FxHashSet<&str>) -> Held
         if cached.contains(folder)
             && let Some(record) = outcome.into_clean_contribution()
         {
-            held.push((path.to_owned(), record));
+            held.push((path, record));
         }
     }
     held

@@ -498,18 +498,18 @@ impl Ledger {
     /// elsewhere (its [`Ledger::elsewhere`] is empty): it answers for the contributions it
     /// holds, not for the ledger's checks or record count. `None` when the files would not
     /// fit a [`FileId`].
-    pub fn holding(&self, held: Vec<(String, Box<Contribution>)>) -> Option<Ledger> {
+    pub fn holding<P: AsRef<str>>(&self, held: Vec<(P, Box<Contribution>)>) -> Option<Ledger> {
         let have: rustc_hash::FxHashSet<&str> = self
             .contributions
             .iter()
             .map(|c| self.path(c.file))
             .collect();
-        let mut held: Vec<(String, Box<Contribution>)> = held
+        let mut held: Vec<(P, Box<Contribution>)> = held
             .into_iter()
-            .filter(|(path, _)| !have.contains(path.as_str()))
+            .filter(|(path, _)| !have.contains(path.as_ref()))
             .collect();
-        if !held.is_sorted_by(|a, b| a.0 <= b.0) {
-            held.sort_by(|a, b| a.0.cmp(&b.0));
+        if !held.is_sorted_by(|a, b| a.0.as_ref() <= b.0.as_ref()) {
+            held.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
         }
         let base = self.paths.len();
         FileId::try_from(base.checked_add(held.len())?).ok()?;
@@ -517,7 +517,7 @@ impl Ledger {
         let paths = Paths::from_strs(
             self.paths
                 .iter()
-                .chain(held.iter().map(|(path, _)| path.as_str())),
+                .chain(held.iter().map(|(path, _)| path.as_ref())),
         );
         let mut index = self.index.clone();
         index.paths = paths.clone();
@@ -531,7 +531,7 @@ impl Ledger {
         let mut contributions = Vec::with_capacity(self.contributions.len() + held.len());
         let mut mine = self.contributions.iter().peekable();
         for (n, (path, mut c)) in held.into_iter().enumerate() {
-            while let Some(m) = mine.next_if(|m| self.path(m.file) < path.as_str()) {
+            while let Some(m) = mine.next_if(|m| self.path(m.file) < path.as_ref()) {
                 contributions.push(m.clone());
             }
             // In range: checked above.

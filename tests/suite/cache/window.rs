@@ -184,20 +184,7 @@ fn assert_an_empty_part_is_kept(q: &[&str]) {
         lose_blob(&s, &dir, &spec);
     }
     let id = files[0].file_stem().unwrap().to_str().unwrap().to_owned();
-    let mut gone = 0;
-    for shard in std::fs::read_dir(cache_dir(&dir)).unwrap().flatten() {
-        if shard.file_name().len() != 2 {
-            continue;
-        }
-        for entry in std::fs::read_dir(shard.path()).unwrap().flatten() {
-            let bytes = std::fs::read(entry.path()).unwrap();
-            if bytes.windows(id.len()).any(|w| w == id.as_bytes()) {
-                std::fs::remove_file(entry.path()).unwrap();
-                gone += 1;
-            }
-        }
-    }
-    assert_eq!(gone, 1, "the folder's entry");
+    assert_eq!(remove_entries_holding(&dir, &id), 1, "the folder's entry");
     let (code, _, err) = run(&s, &dir, &args);
     assert_ne!(code, 0, "without the cache the records are needed");
     assert!(err.contains("blob") || err.contains("object"), "{err}");

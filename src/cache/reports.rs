@@ -131,7 +131,7 @@ pub(super) type MonthKey = dyn Fn(&str, &str) -> String + Send + Sync;
 /// One question asked of every day folder (a report's groups, a journal's text, the site's
 /// sums): how a month's file of its parts is keyed, how the parts of some of a ledger's
 /// folders are counted, and how a part is kept. The driver that answers the question
-/// ([`by_parts`]) and a cold cache's fill that counts it while each window's records are
+/// (`by_parts`) and a cold cache's fill that counts it while each window's records are
 /// read ([`super::tally`]) both take it from here, so they key and count a part alike.
 pub struct Question<G> {
     /// The key of a month's file of parts, given the month and the digest of the ledger's

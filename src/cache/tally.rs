@@ -2,9 +2,9 @@
 //! in hand.
 //!
 //! A report, journal or page asked first in a fresh clone used to go over the ledger
-//! twice: the fill ([`super::window`]) read and parsed every record, cached its folder and
-//! dropped it; then the driver ([`super::reports::by_parts`]) found no part kept and
-//! decoded every folder's entry again, a window at a time ([`super::held`]), to count it:
+//! twice: the fill (`window`) read and parsed every record, cached its folder and
+//! dropped it; then the driver (`reports::by_parts`) found no part kept and
+//! decoded every folder's entry again, a window at a time (`held`), to count it:
 //! a third of the command's time at a million records. Here the fill hands each window's
 //! records, once cached, to the question's [`Tally`], which counts them beside every other
 //! record of the ledger (all but the day folders' contributions, read once, at the first
@@ -128,9 +128,7 @@ impl<G: Send> Counting<G> {
         let old = ready.parts.get(&key);
         ready.parts.merge(&key, parts, old, |_| true);
     }
-}
 
-impl<G: Send> Counting<G> {
     /// What counting the windows of `rev` needs, or `None` when nothing is counted.
     fn ready(&self, store: &Store, rev: &str) -> Option<Ready> {
         let parts = PartCache::of(store)?;

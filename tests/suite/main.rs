@@ -101,6 +101,7 @@ mod cache {
     mod quick_equivalence;
     mod results;
     mod site;
+    mod tally_equivalence;
     mod valueflows;
     mod window;
 }

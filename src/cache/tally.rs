@@ -160,10 +160,7 @@ impl<G: Send> Tally for Counting<G> {
         let Some(ready) = ready.as_ref().filter(|r| r.rev == rev) else {
             return;
         };
-        let wanted: FxHashSet<String> = held
-            .iter()
-            .map(|(path, _)| folder_of(path).to_owned())
-            .collect();
+        let wanted: FxHashSet<&str> = held.iter().map(|(path, _)| folder_of(path)).collect();
         let Some(mut ledger) = ready.ledger.holding(held) else {
             return;
         };

@@ -28,6 +28,7 @@ use super::key;
 use super::tally::{Held, Tally};
 use crate::core::ledger::{Outcome, Parser, Paths, RecordType};
 use crate::core::record::FileId;
+use crate::core::report::day_folder_of;
 use crate::store::read::{Handle, Reading};
 use crate::store::{PackReader, Prepared, Store, StoreError};
 
@@ -301,8 +302,7 @@ fn held<'p>(paths: &'p Paths, outcomes: Vec<Outcome>, cached: &FxHashSet<&str>) 
     let mut held = Vec::with_capacity(outcomes.len());
     for (n, outcome) in outcomes.into_iter().enumerate() {
         let path = paths.get(n as FileId);
-        let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
-        if cached.contains(folder)
+        if cached.contains(day_folder_of(path))
             && let Some(record) = outcome.into_clean_contribution()
         {
             held.push((path, record));

@@ -120,13 +120,12 @@ pub fn run(
 fn figures(store: &Store, rev: &ResolvedRev) -> Result<(Ledger, View), CliError> {
     let commit = rev.id();
     let rules = crate::ops::rules::rules(store, rev.commit())?;
-    let asks = {
-        let rules = rules.clone();
-        move |l: &Ledger| crate::ops::payout::approvals_asked(l, rules.as_ref())
-    };
     // Should the cache be cold, its fill counts the page's parts as it goes, when the page
     // is put together from them.
-    let tally = cache::site::tally(Box::new(move |l: &Ledger| !asks(l)));
+    let in_force = rules.clone();
+    let tally = cache::site::tally(Box::new(move |l: &Ledger| {
+        !crate::ops::payout::approvals_asked(l, in_force.as_ref())
+    }));
     let loaded = load::load_counting(store, rev, Need::Projects(&[]), Some(&*tally))?;
     super::payout::refuse_problems(store, &commit, loaded.diagnostics(), rev.name(), "the site")?;
     let mut ledger = loaded.for_need().ledger;

@@ -85,24 +85,11 @@ pub fn unapproved(
     Ok(awaiting(store, rev, ledger)?.into_keys().collect())
 }
 
-/// Whether the network asks for approvals at `rev`, under the validation rules in force
-/// there (as [`awaiting`] reads them): when it does not, no contribution awaits any, and a
-/// ledger loaded quickly is enough to tell.
-pub fn asks_approvals(
-    store: &Store,
-    rev: &ResolvedRev,
-    ledger: &Ledger,
-) -> Result<bool, StoreError> {
-    if ledger.network.is_none() {
-        return Ok(false);
-    }
-    let rules = super::rules::rules(store, rev.commit())?;
-    Ok(approvals_asked(ledger, rules.as_ref()))
-}
-
-/// [`asks_approvals`] under the rules in force (`rules`, from [`super::rules::rules`]; `None`
-/// when they are the ledger's own): read from the network's settings alone, so a ledger
-/// holding no contribution tells as well as the whole one.
+/// Whether the network asks for approvals under the validation rules in force (`rules`, from
+/// [`super::rules::rules`], as [`awaiting`] reads them; `None` when they are the ledger's
+/// own): when it does not, no contribution awaits any. Read from the network's settings
+/// alone, so a ledger loaded quickly, or holding no contribution, tells as well as the
+/// whole one.
 pub fn approvals_asked(ledger: &Ledger, rules: Option<&Ledger>) -> bool {
     let Some(network) = ledger.network.as_ref() else {
         return false;

@@ -242,12 +242,11 @@ impl Store {
         self.failpoint = point;
     }
 
-    /// Aborts the process when `name` is the failpoint set: a test can then see what a read
-    /// left behind at that point (the cache a cold fill wrote, say), as a crash would.
+    /// Aborts the process (or pauses it) when `name` is the failpoint set, as a write does
+    /// at its own: a test can then see what a read left behind at that point (the cache a
+    /// cold fill wrote, say), as a crash would.
     pub fn fail_at(&self, name: &str) {
-        if self.failpoint.as_deref() == Some(name) {
-            std::process::abort();
-        }
+        txn::failpoint_at(self.failpoint.as_deref(), name);
     }
 }
 

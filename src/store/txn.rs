@@ -1056,11 +1056,16 @@ fn check_state(state: RepositoryState) -> Result<(), StoreError> {
     Err(StoreError::InProgress { operation })
 }
 
-/// Aborts the process at a named point when asked to (crash-safety tests). `pause:NAME:FILE`
-/// pauses there instead: it creates FILE and waits (ten seconds at most) until the test
-/// removes it, so a test can run git at exactly that moment.
+/// [`failpoint_at`] the point a write's options name.
 fn failpoint(options: &WriteOptions, name: &str) {
-    let Some(point) = options.failpoint.as_deref() else {
+    failpoint_at(options.failpoint.as_deref(), name);
+}
+
+/// Aborts the process at a named point when `point` names it (crash-safety tests).
+/// `pause:NAME:FILE` pauses there instead: it creates FILE and waits (ten seconds at most)
+/// until the test removes it, so a test can run git at exactly that moment.
+pub(crate) fn failpoint_at(point: Option<&str>, name: &str) {
+    let Some(point) = point else {
         return;
     };
     if point == name {

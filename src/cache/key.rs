@@ -231,7 +231,7 @@ pub fn site_month(month: &str, context: &str) -> String {
 /// dates select the contributions). The base URI is not named: parts write ids under
 /// `ledger:`, which only the document's head maps to it.
 pub fn valueflows_month(month: &str, context: &str, query: &impl Debug) -> String {
-    format!("{KEY_PREFIX} valueflows 1 {month} {context} {query:?}")
+    format!("{KEY_PREFIX} valueflows 2 {month} {context} {query:?}")
 }
 
 /// The key of one day folder's ValueFlows part: the folder, its tree id, and for each

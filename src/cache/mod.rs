@@ -26,7 +26,7 @@
 //!   a claims report, as it stood at the end of the month before the last, so the page or
 //!   report after a new commit adds only the folders after it;
 //! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
-//!   contributions, so `export valueflows` after a new commit renders only the folders that
+//!   contributions, packed with zstd, so `export valueflows` after a new commit renders only the folders that
 //!   changed and copies the rest;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;

@@ -34,6 +34,7 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::ops::Range;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -98,14 +99,23 @@ pub fn default_base_uri(root_commit: &str, folder: &str) -> String {
 pub fn segment<S: Borrow<str> + ?Sized>(text: &S) -> String {
     let text: &str = text.borrow();
     let mut out = String::with_capacity(text.len());
+    push_segment(&mut out, text);
+    out
+}
+
+/// Appends [`segment`] of `text` to `out`.
+fn push_segment<S: Borrow<str> + ?Sized>(out: &mut String, text: &S) {
+    let text: &str = text.borrow();
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 /// The ValueFlows action of a contribution kind: `work`, `use`, `transfer` for money and
@@ -373,57 +383,109 @@ fn iri(id: String) -> Value {
 
 /// A node written as text rather than built as a [`Value`]: a contribution's nodes are a
 /// million maps of owned keys at a million records, which cost more than writing them. The
-/// members are written in key order, as serde_json writes a `Value`'s (sorted) map, and the
-/// strings escaped by serde_json, so the bytes are those of `json!`.
-#[derive(Default)]
-struct Obj(Vec<(&'static str, String)>);
+/// members' text is appended to one buffer as they are set, then written in key order, as
+/// serde_json writes a `Value`'s (sorted) map, the strings escaped as serde_json escapes
+/// them, so the bytes are those of `json!`.
+#[derive(Default, Clone)]
+struct Obj {
+    /// Every member's JSON text, one after another (a replaced member's stays, unused).
+    buf: String,
+    /// Each member's key and where its text lies in `buf`.
+    members: Vec<(&'static str, Range<usize>)>,
+}
 
 impl Obj {
-    /// Sets member `key` to `value` (JSON text), replacing it if already set.
-    fn set(&mut self, key: &'static str, value: String) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(member) => member.1 = value,
-            None => self.0.push((key, value)),
+    /// Sets member `key` to the JSON text `value` appends, replacing it if already set.
+    fn put(&mut self, key: &'static str, value: impl FnOnce(&mut String)) {
+        let start = self.buf.len();
+        value(&mut self.buf);
+        let text = start..self.buf.len();
+        match self.members.iter_mut().find(|(k, _)| *k == key) {
+            Some(member) => member.1 = text,
+            None => self.members.push((key, text)),
         }
     }
 
-    /// The object's text, members in key order.
-    fn text(mut self) -> String {
-        self.0.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let len = self
-            .0
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum::<usize>();
-        let mut out = String::with_capacity(len + 2);
-        out.push('{');
-        for (n, (k, v)) in self.0.iter().enumerate() {
+    /// Sets member `key` to `value` as a JSON string.
+    fn put_text(&mut self, key: &'static str, value: &str) {
+        self.put(key, |b| push_text(b, value));
+    }
+
+    /// Writes the object's text, members in key order.
+    fn write_to<W: Write + ?Sized>(mut self, out: &mut W) -> std::io::Result<()> {
+        self.members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.write_all(b"{")?;
+        for (n, (k, v)) in self.members.iter().enumerate() {
             if n > 0 {
-                out.push(',');
+                out.write_all(b",")?;
             }
-            out.push('"');
-            out.push_str(k);
-            out.push_str("\":");
-            out.push_str(v);
+            out.write_all(b"\"")?;
+            out.write_all(k.as_bytes())?;
+            out.write_all(b"\":")?;
+            out.write_all(&self.buf.as_bytes()[v.clone()])?;
         }
-        out.push('}');
-        out
+        out.write_all(b"}")
     }
 }
 
-/// A string as JSON text, escaped as serde_json escapes it.
-fn text(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+/// Appends `s` as JSON text, escaped as serde_json escapes it.
+fn push_text(out: &mut String, s: &str) {
+    // serde_json escapes only quotes, backslashes and control characters; most text has none.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
 }
 
-/// `{"@id": id}` as JSON text.
-fn iri_text(id: &str) -> String {
-    format!("{{\"@id\":{}}}", text(id))
+/// Appends `"ledger:<kind>/<segment of id>"`: a JSON string with nothing to escape.
+fn push_id<S: Borrow<str> + ?Sized>(out: &mut String, kind: &str, id: &S) {
+    out.push('"');
+    out.push_str(ID);
+    out.push_str(kind);
+    out.push('/');
+    push_segment(out, id);
+    out.push('"');
 }
 
-/// A day as an `xsd:dateTimeStamp` literal, as JSON text.
-fn date_time_text(d: NaiveDate) -> String {
-    format!("{{\"@type\":\"xsd:dateTimeStamp\",\"@value\":\"{d}T00:00:00Z\"}}")
+/// Appends `{"@id": ...}` of the id [`push_id`] writes.
+fn push_iri<S: Borrow<str> + ?Sized>(out: &mut String, kind: &str, id: &S) {
+    out.push_str("{\"@id\":");
+    push_id(out, kind, id);
+    out.push('}');
+}
+
+/// Appends a day as an `xsd:dateTimeStamp` literal, as JSON text.
+fn push_date_time(out: &mut String, d: NaiveDate) {
+    use std::fmt::Write as _;
+    // Writing to a string cannot fail.
+    let _ = write!(
+        out,
+        "{{\"@type\":\"xsd:dateTimeStamp\",\"@value\":\"{d}T00:00:00Z\"}}"
+    );
+}
+
+/// Appends the id of a contribution's event as a JSON string: `/correction` for the back-out
+/// of the record a replacement corrects, then the owner's id where the event is one of
+/// several.
+fn push_event_id<S: Borrow<str> + ?Sized>(
+    out: &mut String,
+    id: &S,
+    correction: bool,
+    suffix: Option<&Id>,
+) {
+    push_id(out, "contribution", id);
+    out.pop();
+    if correction {
+        out.push_str("/correction");
+    }
+    if let Some(s) = suffix {
+        out.push('/');
+        push_segment(out, s);
+    }
+    out.push('"');
 }
 
 impl<W: Write + ?Sized> Doc<'_, W> {
@@ -439,7 +501,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         self.first = false;
         self.out.write_all(sep.as_bytes())?;
         self.out.write_all(b"    ")?;
-        self.out.write_all(v.text().as_bytes())
+        v.write_to(self.out)
     }
 
     fn id<S: Borrow<str> + ?Sized>(&self, kind: &str, id: &S) -> String {
@@ -450,48 +512,66 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         iri(format!("{ID}taxonomy/{scheme}/{}", segment(term)))
     }
 
-    /// A measure of `value` in a unit (JSON text), remembering the unit for the
-    /// declarations.
-    fn measure(&mut self, value: Decimal, unit_id: String, unit: Unit) -> String {
-        let m = format!(
-            "{{\"@type\":\"vf:Measure\",\"vf:hasNumericalValue\":{{\"@type\":\"xsd:decimal\",\"@value\":{}}},\"vf:hasUnit\":{}}}",
-            text(&value.normalize().to_string()),
-            iri_text(&unit_id)
-        );
-        self.units.entry(unit_id).or_insert(unit);
-        m
+    /// Appends a measure of `value` in the unit `unit/<kind>[/<segment of name>]` (JSON
+    /// text), remembering the unit for the declarations (`unit` makes it, the first time).
+    fn push_measure(
+        &mut self,
+        out: &mut String,
+        value: Decimal,
+        (kind, name): (&str, Option<&str>),
+        unit: impl FnOnce() -> Unit,
+    ) {
+        use std::fmt::Write as _;
+        out.push_str(concat!(
+            "{\"@type\":\"vf:Measure\",\"vf:hasNumericalValue\":",
+            "{\"@type\":\"xsd:decimal\",\"@value\":\""
+        ));
+        // A decimal's digits, sign and point need no escaping; writing to a string cannot fail.
+        let _ = write!(out, "{}", value.normalize());
+        out.push_str("\"},\"vf:hasUnit\":{\"@id\":\"");
+        let id = out.len();
+        out.push_str(ID);
+        out.push_str("unit/");
+        out.push_str(kind);
+        if let Some(name) = name {
+            out.push('/');
+            push_segment(out, name);
+        }
+        if !self.units.contains_key(&out[id..]) {
+            self.units.insert(out[id..].to_owned(), unit());
+        }
+        out.push_str("\"}}");
     }
 
-    /// [`Doc::money`] as a value, for the payouts' nodes (few, so still built as values).
-    fn money_value(&mut self, value: Decimal, currency: &str) -> Value {
-        serde_json::from_str(&self.money(value, currency)).unwrap_or_default()
-    }
-
-    fn hours(&mut self, value: Decimal) -> String {
-        let id = format!("{ID}unit/hour");
-        let unit = Unit {
+    /// [`Doc::push_measure`] of a number of hours.
+    fn push_hours(&mut self, out: &mut String, value: Decimal) {
+        self.push_measure(out, value, ("hour", None), || Unit {
             label: "hour".to_owned(),
             om: Some("hour".to_owned()),
-        };
-        self.measure(value, id, unit)
+        });
     }
 
-    fn money(&mut self, value: Decimal, currency: &str) -> String {
-        let id = format!("{ID}unit/currency/{}", segment(currency));
-        let unit = Unit {
+    /// [`Doc::push_measure`] of an amount of money.
+    fn push_money(&mut self, out: &mut String, value: Decimal, currency: &str) {
+        self.push_measure(out, value, ("currency", Some(currency)), || Unit {
             label: currency.to_owned(),
             om: None,
-        };
-        self.measure(value, id, unit)
+        });
     }
 
-    fn quantity(&mut self, value: Decimal, unit: &str) -> String {
-        let id = format!("{ID}unit/quantity/{}", segment(unit));
-        let u = Unit {
+    /// [`Doc::push_money`] as a value, for the payouts' nodes (few, so still built as values).
+    fn money_value(&mut self, value: Decimal, currency: &str) -> Value {
+        let mut text = String::new();
+        self.push_money(&mut text, value, currency);
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    /// [`Doc::push_measure`] of a quantity of material in `unit`.
+    fn push_quantity(&mut self, out: &mut String, value: Decimal, unit: &str) {
+        self.push_measure(out, value, ("quantity", Some(unit)), || Unit {
             label: unit.to_owned(),
             om: om_unit(unit).map(str::to_owned),
-        };
-        self.measure(value, id, u)
+        });
     }
 
     fn agents(&mut self, query: &Query) -> std::io::Result<()> {
@@ -627,69 +707,54 @@ impl<W: Write + ?Sized> Doc<'_, W> {
     /// part, with the part's id suffix.
     fn events(&mut self, c: &Contribution, sign: Decimal) -> Vec<(Option<Id>, Obj)> {
         let action = action(&c.kind, c.hours.is_some());
-        let mut kinds = format!(
-            "[{}",
-            iri_text(&format!("{ID}taxonomy/kind/{}", segment(c.kind.as_str())))
-        );
+        let mut kinds = String::from("[");
+        push_iri(&mut kinds, "taxonomy/kind", c.kind.as_str());
         if let Some(s) = &c.skill {
             kinds.push(',');
-            kinds.push_str(&iri_text(&format!("{ID}taxonomy/skill/{}", segment(s))));
+            push_iri(&mut kinds, "taxonomy/skill", s);
         }
         kinds.push(']');
         let mut out = Vec::new();
         for part in self.parts(c) {
             let mut m = Obj::default();
-            m.set("@type", text("vf:EconomicEvent"));
-            m.set("vf:action", iri_text(&format!("vf:{action}")));
+            m.put_text("@type", "vf:EconomicEvent");
+            m.put("vf:action", |b| {
+                b.push_str("{\"@id\":\"vf:");
+                b.push_str(action);
+                b.push_str("\"}");
+            });
             if let Some(p) = &part.provider {
-                m.set("vf:provider", iri_text(&self.id("agent", p)));
+                m.put("vf:provider", |b| push_iri(b, "agent", p));
             }
-            m.set(
-                "vf:receiver",
-                iri_text(&self.id("project", &c.project.value)),
-            );
-            m.set("vf:resourceClassifiedAs", kinds.clone());
+            m.put("vf:receiver", |b| push_iri(b, "project", &c.project.value));
+            m.put("vf:resourceClassifiedAs", |b| b.push_str(&kinds));
             if let Some(h) = &c.hours {
                 let h = h
                     .value
                     .checked_mul(part.share)
                     .and_then(|h| h.checked_mul(sign))
                     .unwrap_or(h.value);
-                let q = self.hours(h);
-                m.set("vf:effortQuantity", q);
+                m.put("vf:effortQuantity", |b| self.push_hours(b, h));
             }
             let signed = |v: Decimal| v.checked_mul(sign).unwrap_or(v);
             if c.kind == Kind::Material {
                 if let (Some(q), Some(u)) = (c.quantity(), c.unit()) {
-                    let q = self.quantity(signed(q), u);
-                    m.set("vf:resourceQuantity", q);
+                    m.put("vf:resourceQuantity", |b| {
+                        self.push_quantity(b, signed(q), u);
+                    });
                 }
             } else if let Some(a) = c.amount {
-                let cur = c.currency().unwrap_or(self.currency).to_owned();
-                let q = self.money(signed(a), &cur);
-                m.set("vf:resourceQuantity", q);
+                let cur = c.currency().unwrap_or(self.currency);
+                m.put("vf:resourceQuantity", |b| {
+                    self.push_money(b, signed(a), cur)
+                });
             }
             if let Some(r) = &c.resource {
-                m.set(
-                    "vf:resourceInventoriedAs",
-                    iri_text(&self.id("resource", &r.value)),
-                );
+                m.put("vf:resourceInventoriedAs", |b| {
+                    push_iri(b, "resource", &r.value);
+                });
             }
             out.push((part.suffix, m));
-        }
-        out
-    }
-
-    /// The id of a contribution's event: `/correction` for the back-out of the record a
-    /// replacement corrects, then the owner's id where the event is one of several.
-    fn event_id(&self, id: &Id, correction: bool, suffix: Option<&Id>) -> String {
-        let mut out = self.id("contribution", id);
-        if correction {
-            out.push_str("/correction");
-        }
-        if let Some(s) = suffix {
-            out.push('/');
-            out.push_str(&segment(s));
         }
         out
     }
@@ -763,22 +828,21 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             None => vec![(None, Obj::default())],
         };
         for (suffix, mut m) in events {
-            m.set(
-                "@id",
-                text(&self.event_id(&c.id.value, correction, suffix.as_ref())),
-            );
-            m.set("@type", text("vf:EconomicEvent"));
-            m.set(
-                "vf:corrects",
-                iri_text(&self.event_id(target, false, suffix.as_ref())),
-            );
-            m.set("vf:hasPointInTime", date_time_text(c.date.value));
+            let suffix = suffix.as_ref();
+            m.put("@id", |b| push_event_id(b, &c.id.value, correction, suffix));
+            m.put_text("@type", "vf:EconomicEvent");
+            m.put("vf:corrects", |b| {
+                b.push_str("{\"@id\":");
+                push_event_id(b, target, false, suffix);
+                b.push('}');
+            });
+            m.put("vf:hasPointInTime", |b| push_date_time(b, c.date.value));
             let note = if c.reverses().is_some() {
                 self.note(c)
             } else {
                 format!("backs out {target}, superseded by {}", c.id.value)
             };
-            m.set("vf:note", text(&note));
+            m.put_text("vf:note", &note);
             self.node_text(m)?;
         }
         Ok(())
@@ -791,35 +855,37 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             .map(|p| (p.provider, p.share))
             .collect();
         let events = self.events(c, Decimal::ONE);
+        let note = self.note(c);
         for ((suffix, mut m), (claimant, share)) in events.into_iter().zip(shares) {
-            let event = self.event_id(&c.id.value, false, suffix.as_ref());
-            m.set("@id", text(&event));
-            m.set("vf:hasPointInTime", date_time_text(c.date.value));
-            m.set("vf:note", text(&self.note(c)));
+            let mut event = String::new();
+            push_event_id(&mut event, &c.id.value, false, suffix.as_ref());
+            m.put("@id", |b| b.push_str(&event));
+            m.put("vf:hasPointInTime", |b| push_date_time(b, c.date.value));
+            m.put_text("vf:note", &note);
             self.node_text(m)?;
             let Some(claimant) = claimant else { continue };
             let mut claim = Obj::default();
-            claim.set(
-                "@id",
-                text(&format!(
-                    "{ID}claim/{}/{}",
-                    segment(&c.id.value),
-                    segment(&claimant)
-                )),
-            );
-            claim.set("@type", text("vf:Claim"));
-            claim.set("vf:action", iri_text("vf:transfer"));
-            claim.set(
-                "vf:provider",
-                iri_text(&self.id("project", &c.project.value)),
-            );
-            claim.set("vf:receiver", iri_text(&self.id("agent", &claimant)));
-            claim.set("vf:triggeredBy", iri_text(&event));
+            claim.put("@id", |b| {
+                push_id(b, "claim", &c.id.value);
+                b.pop();
+                b.push('/');
+                push_segment(b, &claimant);
+                b.push('"');
+            });
+            claim.put_text("@type", "vf:Claim");
+            claim.put("vf:action", |b| b.push_str("{\"@id\":\"vf:transfer\"}"));
+            claim.put("vf:provider", |b| push_iri(b, "project", &c.project.value));
+            claim.put("vf:receiver", |b| push_iri(b, "agent", &claimant));
+            claim.put("vf:triggeredBy", |b| {
+                b.push_str("{\"@id\":");
+                b.push_str(&event);
+                b.push('}');
+            });
             if let Some(a) = c.amount.and_then(|a| a.checked_mul(share)) {
-                let cur = c.currency().unwrap_or(self.currency).to_owned();
-                claim.set("vf:resourceQuantity", self.money(a, &cur));
+                let cur = c.currency().unwrap_or(self.currency);
+                claim.put("vf:resourceQuantity", |b| self.push_money(b, a, cur));
             } else {
-                claim.set("vf:note", text("valued by the project's agreement"));
+                claim.put_text("vf:note", "valued by the project's agreement");
             }
             self.node_text(claim)?;
         }
@@ -830,21 +896,23 @@ impl<W: Write + ?Sized> Doc<'_, W> {
     fn approval(&mut self, a: &super::record::Approval, c: &Contribution) -> std::io::Result<()> {
         let mut note = format!("approval of contribution {} ({})", c.id.value, a.digest);
         if let Some(by) = &a.by {
-            note.push_str(&format!(", signed by {}", by.value));
+            note.push_str(", signed by ");
+            note.push_str(by.value.as_str());
         }
         if let Some(comment) = &a.comment {
             note.push_str(": ");
             note.push_str(comment);
         }
         let mut v = Obj::default();
-        v.set("@id", text(&self.id("approval", &a.id.value)));
-        v.set("@type", text("vf:Agreement"));
-        v.set("vf:created", date_time_text(a.date.value));
-        v.set(
-            "vf:realizes",
-            iri_text(&self.event_id(&c.id.value, false, None)),
-        );
-        v.set("vf:note", text(&note));
+        v.put("@id", |b| push_id(b, "approval", &a.id.value));
+        v.put_text("@type", "vf:Agreement");
+        v.put("vf:created", |b| push_date_time(b, a.date.value));
+        v.put("vf:realizes", |b| {
+            b.push_str("{\"@id\":");
+            push_event_id(b, &c.id.value, false, None);
+            b.push('}');
+        });
+        v.put_text("vf:note", &note);
         self.node_text(v)
     }
 
@@ -952,21 +1020,64 @@ mod tests {
     #[test]
     fn a_node_written_as_text_is_the_one_json_writes() {
         let hostile = "a \"quote\", a \\ and \u{1} \n\t</script> é 🦀";
+        let id = Id::parse("01kdy02100c3nn0qbbet707xt2").expect("an id");
         let mut m = Obj::default();
-        m.set("vf:note", text(hostile));
-        m.set("@type", text("vf:EconomicEvent"));
-        m.set("vf:hasPointInTime", date_time_text(NaiveDate::MIN));
-        m.set("@id", text("ledger:x"));
-        m.set("vf:action", iri_text(hostile));
-        m.set("@type", text("vf:Claim"));
+        m.put_text("vf:note", hostile);
+        m.put_text("@type", "vf:EconomicEvent");
+        m.put("vf:hasPointInTime", |b| push_date_time(b, NaiveDate::MIN));
+        m.put_text("@id", "ledger:x");
+        m.put("vf:action", |b| {
+            b.push_str("{\"@id\":");
+            push_text(b, hostile);
+            b.push('}');
+        });
+        m.put("vf:provider", |b| push_iri(b, "agent", hostile));
+        m.put("vf:corrects", |b| {
+            b.push_str("{\"@id\":");
+            push_event_id(b, hostile, true, Some(&id));
+            b.push('}');
+        });
+        m.put_text("@type", "vf:Claim");
         let want = json!({
             "@id": "ledger:x",
             "@type": "vf:Claim",
             "vf:action": { "@id": hostile },
+            "vf:corrects": {
+                "@id": format!("ledger:contribution/{}/correction/{id}", segment(hostile))
+            },
             "vf:hasPointInTime": date_time(NaiveDate::MIN),
             "vf:note": hostile,
+            "vf:provider": iri(format!("ledger:agent/{}", segment(hostile))),
         });
-        assert_eq!(m.text(), want.to_string());
+        let mut got = Vec::new();
+        m.write_to(&mut got).expect("written");
+        assert_eq!(String::from_utf8(got).expect("UTF-8"), want.to_string());
+    }
+
+    #[test]
+    fn a_measure_written_as_text_is_the_one_json_writes() {
+        let ledger = Ledger::default();
+        let mut out: Vec<u8> = Vec::new();
+        let mut doc = Doc {
+            out: &mut out,
+            first: false,
+            ledger: &ledger,
+            currency: "EUR",
+            units: BTreeMap::new(),
+        };
+        let mut text = String::new();
+        doc.push_quantity(&mut text, Decimal::new(-1500, 3), "m²");
+        let want = json!({
+            "@type": "vf:Measure",
+            "vf:hasNumericalValue": { "@type": "xsd:decimal", "@value": "-1.5" },
+            "vf:hasUnit": { "@id": "ledger:unit/quantity/m%C2%B2" },
+        });
+        assert_eq!(text, want.to_string());
+        let unit = &doc.units["ledger:unit/quantity/m%C2%B2"];
+        assert_eq!(
+            (unit.label.as_str(), unit.om.as_deref()),
+            ("m²", Some("squareMetre"))
+        );
     }
 
     #[test]

@@ -107,15 +107,21 @@ pub fn segment<S: Borrow<str> + ?Sized>(text: &S) -> String {
 fn push_segment<S: Borrow<str> + ?Sized>(out: &mut String, text: &S) {
     let text: &str = text.borrow();
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
+    // Ids are mostly unreserved: copied a run at a time, not a character at a time.
+    let mut run = 0;
+    for (at, c) in text.char_indices() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
+            continue;
+        }
+        out.push_str(&text[run..at]);
+        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
             out.push('%');
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
+        run = at + c.len_utf8();
     }
+    out.push_str(&text[run..]);
 }
 
 /// The ValueFlows action of a contribution kind: `work`, `use`, `transfer` for money and
@@ -1086,5 +1092,21 @@ mod tests {
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
         assert_eq!(segment("m²"), "m%C2%B2");
         assert_eq!(segment("\"><"), "%22%3E%3C");
+        assert_eq!(segment(""), "");
+        assert_eq!(segment("é🦀a b~"), "%C3%A9%F0%9F%A6%80a%20b~");
+        // Every byte of the text, escaped or not, byte for byte.
+        for text in ["01kdy02100c3nn0qbbet707xt2", "a\u{0}b", "ü-ü", "%41"] {
+            let want: String = text
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            assert_eq!(segment(text), want, "{text:?}");
+        }
     }
 }

@@ -34,6 +34,8 @@
 #             run, A is read once (its cache kept warm), and each timed run reads a B that was
 #             never read before (a new record id per run, refs/bench/one-K in the ledger), so it
 #             sees a cache warm for A and cold for what B changed;
+#   ovn export valueflows -o FILE cold, warm and one new, next to `cp` of the file it wrote
+#             (what writing a file of that size costs);
 #   ovn review A..B with --no-impact and with the payout impact (--amount 100000), cold and one new;
 #   ovn log in a bare clone (git clone --bare: objects and a branch move only), in a sparse
 #             checkout without contributions/ (cone: agents projects resources agreements; no sparse index), and
@@ -231,6 +233,19 @@ bench_ledger() {
         warm_template=("${template[@]}")
         measure "ovn ${r//@REV/B}" "one new (A warm)" "$n" warm_base at_new
     done
+
+    # The largest output: the ValueFlows document (about a kilobyte a contribution), written to
+    # a file as a user would, next to copying a file of its size (`cp`, the floor for writing
+    # it; warm and after one new commit the export is bounded by that).
+    vf="$dir/valueflows-$n-$variant.jsonld"
+    template=(export valueflows --at @REV -o "$vf")
+    measure "ovn export valueflows -o FILE" cold "$n" drop_cache at_head
+    measure "ovn export valueflows -o FILE" warm "$n" none at_head
+    warm_template=("${template[@]}")
+    measure "ovn export valueflows -o FILE" "one new (A warm)" "$n" warm_base at_new
+    template=(cp "$vf" "$vf.copy")
+    measure "cp FILE COPY (the same bytes, $(du -h "$vf" | cut -f1))" "—" - none plain
+    rm -f "$vf" "$vf.copy"
 
     template=(review "$base..@REV" --no-impact)
     measure "ovn review A..B --no-impact" "one new (A warm)" - warm_base at_new

@@ -34,8 +34,8 @@
 #             run, A is read once (its cache kept warm), and each timed run reads a B that was
 #             never read before (a new record id per run, refs/bench/one-K in the ledger), so it
 #             sees a cache warm for A and cold for what B changed;
-#   ovn export valueflows -o FILE cold, warm and one new, next to `cp` of the file it wrote
-#             (what writing a file of that size costs);
+#   ovn export valueflows cold, warm and one new; warm with -o FILE (written, synced and
+#             renamed into place) next to `dd ... conv=fsync` writing the same bytes;
 #   ovn review A..B with --no-impact and with the payout impact (--amount 100000), cold and one new;
 #   ovn log in a bare clone (git clone --bare: objects and a branch move only), in a sparse
 #             checkout without contributions/ (cone: agents projects resources agreements; no sparse index), and
@@ -234,17 +234,20 @@ bench_ledger() {
         measure "ovn ${r//@REV/B}" "one new (A warm)" "$n" warm_base at_new
     done
 
-    # The largest output: the ValueFlows document (about a kilobyte a contribution), written to
-    # a file as a user would, next to copying a file of its size (`cp`, the floor for writing
-    # it; warm and after one new commit the export is bounded by that).
+    # The largest output: the ValueFlows document (about a kilobyte a contribution), to
+    # standard output (here /dev/null) cold, warm and after one new commit; then warm to a
+    # file (-o FILE writes a temporary file, syncs it and renames it over FILE) next to `dd`
+    # writing and syncing the same bytes: warm, the export is bounded by writing its output.
+    template=(export valueflows --at @REV)
+    measure "ovn export valueflows" cold "$n" drop_cache at_head
+    measure "ovn export valueflows" warm "$n" none at_head
+    warm_template=("${template[@]}")
+    measure "ovn export valueflows" "one new (A warm)" "$n" warm_base at_new
     vf="$dir/valueflows-$n-$variant.jsonld"
     template=(export valueflows --at @REV -o "$vf")
-    measure "ovn export valueflows -o FILE" cold "$n" drop_cache at_head
     measure "ovn export valueflows -o FILE" warm "$n" none at_head
-    warm_template=("${template[@]}")
-    measure "ovn export valueflows -o FILE" "one new (A warm)" "$n" warm_base at_new
-    template=(cp "$vf" "$vf.copy")
-    measure "cp FILE COPY (the same bytes, $(du -h "$vf" | cut -f1))" "—" - none plain
+    template=(dd "if=$vf" "of=$vf.copy" bs=1M conv=fsync status=none)
+    measure "dd if=FILE of=COPY bs=1M conv=fsync ($(du -h "$vf" | cut -f1))" "—" - none plain
     rm -f "$vf" "$vf.copy"
 
     template=(review "$base..@REV" --no-impact)

@@ -9,7 +9,10 @@
 //! records, once cached, to the question's [`Tally`], which counts them beside every other
 //! record of the ledger (all but the day folders' contributions, read once, at the first
 //! window) and keeps the parts in the report cache, under the keys the driver looks for.
-//! The driver then finds them kept, exactly as after an earlier run.
+//! The driver then finds them kept, exactly as after an earlier run. What a question keeps
+//! of a window is its [`Parts`]: a report's, a journal's or the site's `Question`, or the
+//! ValueFlows parts (`valueflows::tally`), whose keys name, rather than the targets a
+//! folder holds, the folders holding the records its own corrections name.
 //!
 //! **Why such a part is never wrong.** A part depends on the question, the ledger's other
 //! entries, the folder's records and which of them corrections name (see `reports`); a
@@ -52,9 +55,57 @@ pub trait Tally: Sync {
     fn finish(&self);
 }
 
-/// The [`Tally`] of one [`Question`].
-pub struct Counting<G> {
-    question: Question<G>,
+/// How one question's parts are made from a window's records and kept: a report's, a
+/// journal's or the site's [`Question`], or the ValueFlows parts (`valueflows`).
+pub trait Parts: Sync {
+    /// The key of a month's file of parts, given the month and the digest of the ledger's
+    /// entries other than contributions.
+    fn month_key(&self, month: &str, context: &str) -> String;
+
+    /// The parts of the day folders of `window` that `wanted` names, each held whole beside
+    /// the revision's other records (`trees`: every day folder's tree id): day folder, part
+    /// key and bytes, in path order. A folder whose part cannot be made here is left out (the
+    /// command then makes it from the folder's entry), and so is everything when the question
+    /// cannot be answered.
+    fn window(
+        &self,
+        window: &Ledger,
+        trees: &HashMap<String, Oid>,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<(String, String, Vec<u8>)>;
+}
+
+impl<G: Send> Parts for Question<G> {
+    fn month_key(&self, month: &str, context: &str) -> String {
+        (self.month_key)(month, context)
+    }
+
+    fn window(
+        &self,
+        window: &Ledger,
+        trees: &HashMap<String, Oid>,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<(String, String, Vec<u8>)> {
+        // A question that cannot be answered keeps nothing: the driver meets it again.
+        let Ok(parts) = (self.count)(window, wanted) else {
+            return Vec::new();
+        };
+        let named = correction_targets(window);
+        parts
+            .into_iter()
+            .filter_map(|(folder, part)| {
+                let key = part_key(folder, trees, &named)?;
+                let mut bytes = Vec::new();
+                (self.encode)(&part, &mut bytes);
+                Some((folder.to_owned(), key, bytes))
+            })
+            .collect()
+    }
+}
+
+/// The [`Tally`] of one question's [`Parts`].
+pub struct Counting<P> {
+    question: P,
     /// Whether the question is asked of the parts at all, told from the ledger's records
     /// other than contributions (the site counts from parts only when no approvals are
     /// asked); always, when `None`.
@@ -87,9 +138,9 @@ struct Ready {
     ledger: Ledger,
 }
 
-impl<G: Send> Counting<G> {
+impl<P: Parts> Counting<P> {
     /// Counts `question` while a cache is filled.
-    pub fn new(question: Question<G>) -> Counting<G> {
+    pub fn new(question: P) -> Counting<P> {
         Counting {
             question,
             asked: None,
@@ -101,7 +152,7 @@ impl<G: Send> Counting<G> {
     /// Counts only when `asked` says the command will ask for the parts (told from the
     /// ledger's records other than contributions, read at the first window): counting parts
     /// no one reads would only slow the fill.
-    pub fn when(mut self, asked: Box<Asked>) -> Counting<G> {
+    pub fn when(mut self, asked: Box<Asked>) -> Counting<P> {
         self.asked = Some(asked);
         self
     }
@@ -124,7 +175,7 @@ impl<G: Send> Counting<G> {
     /// the month, say, from an earlier revision: the driver drops them once they are not
     /// current).
     fn write(&self, ready: &Ready, (month, parts): Month) {
-        let key = (self.question.month_key)(&month, &ready.context);
+        let key = self.question.month_key(&month, &ready.context);
         let old = ready.parts.get(&key);
         ready.parts.merge(&key, parts, old, |_| true);
     }
@@ -147,7 +198,7 @@ impl<G: Send> Counting<G> {
     }
 }
 
-impl<G: Send> Tally for Counting<G> {
+impl<P: Parts> Tally for Counting<P> {
     fn window(&self, store: &Store, rev: &str, held: Held<'_>) {
         if held.is_empty() {
             return;
@@ -164,20 +215,10 @@ impl<G: Send> Tally for Counting<G> {
         let Some(mut ledger) = ready.ledger.holding(held) else {
             return;
         };
-        // A question that cannot be answered keeps nothing: the driver meets it again.
-        if let Ok(parts) = (self.question.count)(&ledger, &|f| wanted.contains(f)) {
-            let named = correction_targets(&ledger);
-            let keyed = parts
-                .into_iter()
-                .filter_map(|(folder, part)| {
-                    let key = part_key(folder, &ready.trees, &named)?;
-                    let mut bytes = Vec::new();
-                    (self.question.encode)(&part, &mut bytes);
-                    Some((folder.to_owned(), key, bytes))
-                })
-                .collect();
-            self.keep(ready, keyed);
-        }
+        let parts = self
+            .question
+            .window(&ledger, &ready.trees, &|f| wanted.contains(f));
+        self.keep(ready, parts);
         // Tens of thousands of small allocations, freed on all cores.
         std::mem::take(&mut ledger.contributions)
             .into_par_iter()

@@ -21,6 +21,9 @@
 //!   the target's hash: never fewer than the true one, more only on a hash collision, which
 //!   costs a miss, never a wrong part.
 //!
+//! When the cache is cold, the fill that reads every record renders the parts a window at a
+//! time while it holds the records (see [`tally`]), so a first export reads the ledger once.
+//!
 //! The ids are written under `ledger:`, which the document's context maps to the base URI,
 //! so no part depends on the base. A folder whose part is not kept is rendered from the
 //! ledger when it holds the folder's records and every record they correct; otherwise the
@@ -36,6 +39,7 @@ use rayon::prelude::*;
 
 use super::held::Holder;
 use super::reports::target_holders;
+use super::tally::{Counting, Parts, Tally};
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
@@ -134,6 +138,69 @@ pub fn export(
     })?;
     cache.prune();
     Ok(doc.finish(query)?)
+}
+
+/// The ValueFlows parts of `query`, made while a cold cache is filled (see `tally`): each
+/// window's day folders rendered from the records the fill holds, beside the revision's
+/// other records, and kept under the keys [`export`] looks for. A folder's key names, for
+/// each correction among its records, the folder that holds the record it names (see
+/// [`key::valueflows_day`]); a folder whose correction names a record the window does not
+/// hold is left for the export, which renders it from the folder's entry as before. So a
+/// part kept here is the one the export would render, or is not found: the export's key
+/// for that folder names every folder that may hold the corrected record, which is this
+/// one folder unless ids' hashes collide.
+pub fn tally(query: &Query) -> Box<dyn Tally> {
+    Box::new(Counting::new(Rendering {
+        query: query.clone(),
+    }))
+}
+
+/// The [`Parts`] of a ValueFlows export (see [`tally`]).
+struct Rendering {
+    query: Query,
+}
+
+impl Parts for Rendering {
+    fn month_key(&self, month: &str, context: &str) -> String {
+        key::valueflows_month(month, context, &self.query)
+    }
+
+    fn window(
+        &self,
+        window: &Ledger,
+        trees: &HashMap<String, git2::Oid>,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<(String, String, Vec<u8>)> {
+        // The window holds whole folders and no summaries: each corrected record it holds
+        // has one holder, the folder it is in, as the export's holders have it.
+        let holders = target_holders(window);
+        let targets = targets(window, &holders, trees);
+        let shared = Shared::of(window);
+        let runs: Vec<(&str, Range<usize>)> = folder_runs(window)
+            .into_iter()
+            .filter(|(folder, _)| wanted(folder))
+            .collect();
+        runs.into_par_iter()
+            .filter_map(|(folder, run)| {
+                let records = &window.contributions[run];
+                let whole = records.iter().all(|c| {
+                    c.reverses()
+                        .or(c.supersedes())
+                        .is_none_or(|t| shared.holds(t.value.as_str()))
+                });
+                if !whole {
+                    return None;
+                }
+                let names: Vec<&str> = targets
+                    .get(folder)
+                    .map(|t| t.iter().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let key = key::valueflows_day(folder, *trees.get(folder)?, &names);
+                let part = valueflows::part(window, &self.query, &shared, records);
+                Some((folder.to_owned(), key, encode(&part)?))
+            })
+            .collect()
+    }
 }
 
 /// A month's parts to keep: its file's key, the new parts, the old ones, and the part keys

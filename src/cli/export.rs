@@ -173,13 +173,14 @@ fn export(
         // ledger loaded in full.
         ExportFormat::Valueflows => Need::Projects(&[]),
     };
-    // Should the cache be cold, its fill counts the books' parts as it goes.
+    // Should the cache be cold, its fill counts the books' or the document's parts as it goes.
     let beancount = args.format == ExportFormat::Beancount;
     let tally = |query: &crate::core::report::Query| match args.format {
         ExportFormat::Hledger | ExportFormat::Ledger | ExportFormat::Beancount => {
             Some(cache::books::tally(query, beancount, args.hours))
         }
-        _ => None,
+        ExportFormat::Valueflows => Some(cache::valueflows::tally(query)),
+        ExportFormat::Csv | ExportFormat::Json => None,
     };
     let (mut ledger, query, commit) = load_for_export(common, cwd, ctx, need, tally)?;
     let text = match args.format {

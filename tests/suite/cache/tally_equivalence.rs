@@ -21,6 +21,7 @@ const QUESTIONS: &[&[&str]] = &[
     &["report", "claims"],
     &["export", "hledger"],
     &["export", "beancount", "--hours", "-p", "lab"],
+    &["export", "valueflows"],
 ];
 
 #[derive(Clone, Debug)]

@@ -390,6 +390,17 @@ const TALLIED: &[&[&str]] = &[
     &["export", "hledger", "--at", "HEAD"],
     &["export", "beancount", "--hours", "--at", "HEAD"],
     &["site", "page", "--at", "HEAD"],
+    &["export", "valueflows", "--at", "HEAD"],
+    &[
+        "export",
+        "valueflows",
+        "-p",
+        "lab",
+        "--since",
+        "2026-03-01",
+        "--at",
+        "HEAD",
+    ],
 ];
 
 #[test]

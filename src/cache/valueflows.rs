@@ -43,6 +43,7 @@ use super::tally::{Counting, Parts, Tally};
 use super::{PartCache, key};
 use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::Ledger;
+use crate::core::record::Contribution;
 use crate::core::report::{Query, day_folder_of, folder_runs};
 use crate::core::valueflows::{self, Document, Part, Shared, Unit};
 use crate::store::{Store, StoreError};
@@ -183,12 +184,7 @@ impl Parts for Rendering {
         runs.into_par_iter()
             .filter_map(|(folder, run)| {
                 let records = &window.contributions[run];
-                let whole = records.iter().all(|c| {
-                    c.reverses()
-                        .or(c.supersedes())
-                        .is_none_or(|t| shared.holds(t.value.as_str()))
-                });
-                if !whole {
+                if !corrected_held(&shared, records) {
                     return None;
                 }
                 let names: Vec<&str> = targets
@@ -369,13 +365,9 @@ fn render<'w>(
     hold: Hold<'_>,
 ) -> Result<Vec<(usize, Part)>, StoreError> {
     let here = |f: &Folder| {
-        f.run.clone().filter(|run| {
-            ledger.contributions[run.clone()].iter().all(|c| {
-                c.reverses()
-                    .or(c.supersedes())
-                    .is_none_or(|t| shared.holds(t.value.as_str()))
-            })
-        })
+        f.run
+            .clone()
+            .filter(|run| corrected_held(shared, &ledger.contributions[run.clone()]))
     };
     let mut new: Vec<(usize, Part)> = missing
         .par_iter()
@@ -409,11 +401,7 @@ fn render<'w>(
                 .into_par_iter()
                 .filter_map(|(folder, run)| {
                     let records = &w.contributions[run];
-                    let whole = records.iter().all(|c| {
-                        c.reverses()
-                            .or(c.supersedes())
-                            .is_none_or(|t| shared.holds(t.value.as_str()))
-                    });
+                    let whole = corrected_held(&shared, records);
                     let part = whole.then(|| valueflows::part(w, query, &shared, records))?;
                     Some((*summarised.get(folder)?, part))
                 })
@@ -556,6 +544,16 @@ fn places<'l>(
         let t = c.reverses().or(c.supersedes())?.value.as_str();
         let folder = day_folder_of(ledger.path(c.file));
         Some((folder, t, holders.get(t).unwrap_or(&NOWHERE)))
+    })
+}
+
+/// Whether `shared` holds every record a correction among `records` names: the back-out of
+/// a corrected record repeats its quantities, so a folder is rendered only beside them.
+fn corrected_held(shared: &Shared<'_>, records: &[Box<Contribution>]) -> bool {
+    records.iter().all(|c| {
+        c.reverses()
+            .or(c.supersedes())
+            .is_none_or(|t| shared.holds(t.value.as_str()))
     })
 }
 

@@ -534,3 +534,53 @@ fn remove_entries_holding(dir: &Path, id: &str) -> usize {
     }
     gone
 }
+
+/// Each month file of ValueFlows parts (the report cache's files), by name, as stored.
+fn part_files(dir: &Path) -> std::collections::BTreeMap<std::ffi::OsString, Vec<u8>> {
+    std::fs::read_dir(cache_dir(dir).join("reports"))
+        .map(|files| {
+            files
+                .flatten()
+                .map(|f| (f.file_name(), std::fs::read(f.path()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_cold_fill_keeps_the_valueflows_parts_under_the_keys_the_export_looks_for() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let q = ["export", "valueflows", "--at", "HEAD"];
+    let mut args = vec!["--no-cache"];
+    args.extend_from_slice(&q);
+    let want = run(&s, &dir, &args);
+    assert_eq!(want.0, 0, "{want:?}");
+    // fablab reverses a record of another day folder (2026-06-05 reverses one of
+    // 2026-06-02): in one window the fill holds both, in windows of 3 files it does not.
+    for (window, rewritten) in [("100000", 0..=0), ("3", 1..=1)] {
+        let _ = std::fs::remove_dir_all(cache_dir(&dir));
+        let stopped = s
+            .ovn(&dir)
+            .env("OVN_FAILPOINT", "after-fill")
+            .env("OVN_FILL_WINDOW", window)
+            .args(q)
+            .output()
+            .unwrap();
+        assert!(!stopped.status.success());
+        let kept = part_files(&dir);
+        assert!(!kept.is_empty(), "window {window}: the fill kept parts");
+        assert_eq!(run(&s, &dir, &q), want, "window {window}");
+        // The export writes a month's file again only when it had to render one of its
+        // folders: every part the fill kept was found, and only a folder whose correction
+        // names a record in another window was rendered by the export.
+        let again = part_files(&dir)
+            .iter()
+            .filter(|(name, bytes)| kept.get(*name) != Some(*bytes))
+            .count();
+        assert!(
+            rewritten.contains(&again),
+            "window {window}: {again} rewritten"
+        );
+    }
+}

@@ -26,8 +26,8 @@
 //!   a claims report, as it stood at the end of the month before the last, so the page or
 //!   report after a new commit adds only the folders after it;
 //! - **ValueFlows parts** (`reports/`, [`valueflows`]): the JSON-LD of each day folder's
-//!   contributions, packed with zstd, so `export valueflows` after a new commit renders only the folders that
-//!   changed and copies the rest;
+//!   contributions, packed with zstd, so `export valueflows` after a new commit renders
+//!   only the folders that changed and copies the rest;
 //! - **totals** (`totals/`, [`totals`]): each agent's payout total at a commit, for a
 //!   project and an amount, which `ovn review` compares;
 //! - **answers** (`answers/`, [`answers`]): the whole output of a read-only question,

@@ -238,7 +238,9 @@ fn write_months<'w, W: Write + ?Sized>(
     keep: &std::sync::mpsc::SyncSender<Month>,
 ) -> Result<(), Error> {
     std::thread::scope(|scope| {
-        let (ahead, months) = std::sync::mpsc::sync_channel::<KeptMonth>(1);
+        // A rendezvous: the reader unpacks the next month while this side writes one, and
+        // waits there, so at most two months' parts are unpacked at once.
+        let (ahead, months) = std::sync::mpsc::sync_channel::<KeptMonth>(0);
         scope.spawn(move || read_months(cache, context, query, folders, &ahead));
         for m in months {
             let month_folders = &folders[m.folders];

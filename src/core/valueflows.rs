@@ -392,7 +392,7 @@ fn iri(id: String) -> Value {
 /// members' text is appended to one buffer as they are set, then written in key order, as
 /// serde_json writes a `Value`'s (sorted) map, the strings escaped as serde_json escapes
 /// them, so the bytes are those of `json!`.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Obj {
     /// Every member's JSON text, one after another (a replaced member's stays, unused).
     buf: String,
@@ -446,20 +446,23 @@ fn push_text(out: &mut String, s: &str) {
     }
 }
 
-/// Appends `"ledger:<kind>/<segment of id>"`: a JSON string with nothing to escape.
-fn push_id<S: Borrow<str> + ?Sized>(out: &mut String, kind: &str, id: &S) {
+/// Appends `"ledger:<kind>/<segment>/<segment>..."`, each of `segments` percent-encoded: a
+/// JSON string with nothing to escape.
+fn push_id<'s>(out: &mut String, kind: &str, segments: impl IntoIterator<Item = &'s str>) {
     out.push('"');
     out.push_str(ID);
     out.push_str(kind);
-    out.push('/');
-    push_segment(out, id);
+    for s in segments {
+        out.push('/');
+        push_segment(out, s);
+    }
     out.push('"');
 }
 
-/// Appends `{"@id": ...}` of the id [`push_id`] writes.
+/// Appends `{"@id": ...}` of the id of `id` under `kind` (see [`push_id`]).
 fn push_iri<S: Borrow<str> + ?Sized>(out: &mut String, kind: &str, id: &S) {
     out.push_str("{\"@id\":");
-    push_id(out, kind, id);
+    push_id(out, kind, [id.borrow()]);
     out.push('}');
 }
 
@@ -476,22 +479,13 @@ fn push_date_time(out: &mut String, d: NaiveDate) {
 /// Appends the id of a contribution's event as a JSON string: `/correction` for the back-out
 /// of the record a replacement corrects, then the owner's id where the event is one of
 /// several.
-fn push_event_id<S: Borrow<str> + ?Sized>(
-    out: &mut String,
-    id: &S,
-    correction: bool,
-    suffix: Option<&Id>,
-) {
-    push_id(out, "contribution", id);
-    out.pop();
-    if correction {
-        out.push_str("/correction");
-    }
-    if let Some(s) = suffix {
-        out.push('/');
-        push_segment(out, s);
-    }
-    out.push('"');
+fn push_event_id(out: &mut String, id: &str, correction: bool, suffix: Option<&Id>) {
+    let segments = [
+        Some(id),
+        correction.then_some("correction"),
+        suffix.map(Id::as_str),
+    ];
+    push_id(out, "contribution", segments.into_iter().flatten());
 }
 
 impl<W: Write + ?Sized> Doc<'_, W> {
@@ -835,11 +829,13 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         };
         for (suffix, mut m) in events {
             let suffix = suffix.as_ref();
-            m.put("@id", |b| push_event_id(b, &c.id.value, correction, suffix));
+            m.put("@id", |b| {
+                push_event_id(b, c.id.value.as_str(), correction, suffix)
+            });
             m.put_text("@type", "vf:EconomicEvent");
             m.put("vf:corrects", |b| {
                 b.push_str("{\"@id\":");
-                push_event_id(b, target, false, suffix);
+                push_event_id(b, target.as_str(), false, suffix);
                 b.push('}');
             });
             m.put("vf:hasPointInTime", |b| push_date_time(b, c.date.value));
@@ -864,7 +860,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
         let note = self.note(c);
         for ((suffix, mut m), (claimant, share)) in events.into_iter().zip(shares) {
             let mut event = String::new();
-            push_event_id(&mut event, &c.id.value, false, suffix.as_ref());
+            push_event_id(&mut event, c.id.value.as_str(), false, suffix.as_ref());
             m.put("@id", |b| b.push_str(&event));
             m.put("vf:hasPointInTime", |b| push_date_time(b, c.date.value));
             m.put_text("vf:note", &note);
@@ -872,11 +868,7 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             let Some(claimant) = claimant else { continue };
             let mut claim = Obj::default();
             claim.put("@id", |b| {
-                push_id(b, "claim", &c.id.value);
-                b.pop();
-                b.push('/');
-                push_segment(b, &claimant);
-                b.push('"');
+                push_id(b, "claim", [c.id.value.as_str(), claimant.as_str()]);
             });
             claim.put_text("@type", "vf:Claim");
             claim.put("vf:action", |b| b.push_str("{\"@id\":\"vf:transfer\"}"));
@@ -910,12 +902,12 @@ impl<W: Write + ?Sized> Doc<'_, W> {
             note.push_str(comment);
         }
         let mut v = Obj::default();
-        v.put("@id", |b| push_id(b, "approval", &a.id.value));
+        v.put("@id", |b| push_id(b, "approval", [a.id.value.as_str()]));
         v.put_text("@type", "vf:Agreement");
         v.put("vf:created", |b| push_date_time(b, a.date.value));
         v.put("vf:realizes", |b| {
             b.push_str("{\"@id\":");
-            push_event_id(b, &c.id.value, false, None);
+            push_event_id(b, c.id.value.as_str(), false, None);
             b.push('}');
         });
         v.put_text("vf:note", &note);

@@ -21,6 +21,8 @@
 //! | one day's report part, inside it | [`report_day`] | folder path, folder tree id, the correction targets its records may hold |
 //! | a month's claims report parts (`reports/`) | [`claims_month`] | version, month path, a digest of the ledger's non-contribution entries (agreements, rates, payouts, ...), the query (projects, agents, dates) |
 //! | one day's claims part, inside it | [`report_day`] | as a report part's |
+//! | a month's resources report parts (`reports/`) | [`resources_month`] | version, month path, a digest of the ledger's non-contribution entries, the query (projects, agents, dates) |
+//! | one day's resources part, inside it | [`report_day`] | as a report part's |
 //! | a month's book parts (`reports/`) | [`books_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, agreements, rates, payouts, ...), the syntax (journal or beancount), `--hours`, the query (projects, dates) |
 //! | one day's book part, inside it | [`report_day`] | as a report part's (the hours' places and beancount's names each part records, and is used only where they fit) |
 //! | a month's site parts (`reports/`) | [`site_month`] | version, month path, a digest of the ledger's non-contribution entries (agents, projects, agreements, rates, payouts, ...); counted only when no approvals are asked under the rules in force |
@@ -196,6 +198,13 @@ pub fn report_month(month: &str, context: &str, query: &impl Debug, by: &impl De
 /// query (its `until` dates the claims, its projects and dates select them).
 pub fn claims_month(month: &str, context: &str, query: &impl Debug) -> String {
     format!("{KEY_PREFIX} report claims 2 {month} {context} {query:?}")
+}
+
+/// The key of the file of a month's resources report parts (each day folder's hours of use
+/// by resource and project): the month, the ledger's entries other than contributions
+/// (`context`, a digest) and the query (its projects and dates select the uses).
+pub fn resources_month(month: &str, context: &str, query: &impl Debug) -> String {
+    format!("{KEY_PREFIX} report resources 1 {month} {context} {query:?}")
 }
 
 /// The key of the file of a month's book parts (the journal text of each day folder's

@@ -1,5 +1,6 @@
-//! `ovn report contributions` and `ovn report claims` from kept parts: the groups (or the
-//! claims' sums by project and agent) each day folder contributed to a question, reused
+//! `ovn report contributions`, `claims` and `resources` from kept parts: the groups (the
+//! claims' sums by project and agent, the hours of use) each day folder contributed to a
+//! question, reused
 //! while the folder (and everything else the question reads) is unchanged. Both reports go
 //! through one driver (`by_parts`), so they key, read and write their parts alike.
 //!
@@ -32,7 +33,7 @@ use crate::core::codec::{get_str, get_u64, put_str, put_u64};
 use crate::core::ledger::{Ledger, RecordType};
 use crate::core::report::{
     self, ClaimGroups, ClaimSums, ClaimTotals, ClaimsReport, ContributionReport, Dimension, Groups,
-    Query, day_folder_of,
+    Query, ResourceRow, UseHours, day_folder_of,
 };
 use crate::core::summary::id_hash;
 use crate::core::value::Id;
@@ -116,6 +117,25 @@ pub fn claims(
     }
 }
 
+/// `ovn report resources` of `query` over `ledger` (loaded at `commit`, quickly or in
+/// full), its hours of use put together from kept parts (using and filling the report
+/// cache); `None` as for [`contributions`].
+pub fn resources(
+    store: &Store,
+    commit: &str,
+    ledger: &Ledger,
+    query: &Query,
+) -> Result<Option<Vec<ResourceRow>>, Error> {
+    let parts = by_parts(store, commit, ledger, &Question::resources(query))?;
+    Ok(parts.map(|parts| report::resources_from_uses(ledger, query, &report::merge_uses(parts))))
+}
+
+/// What counts `ovn report resources` of `query` while a cold cache is filled, for the
+/// load before [`resources`].
+pub fn resources_tally(query: &Query) -> Box<dyn Tally> {
+    Box::new(Counting::new(Question::resources(query)))
+}
+
 /// The result of counting some day folders' parts over a ledger: each folder's part, or why
 /// the question cannot be answered (said again, exactly, by a full load).
 pub(super) type Counted<'x, G> = Result<Vec<(&'x str, G)>, String>;
@@ -179,6 +199,19 @@ impl Question<PackedClaims> {
             // Read as they are summed, and only those after the checkpoint summing resumes
             // from.
             decode: |bytes| Some(PackedClaims(bytes.to_vec())),
+        }
+    }
+}
+
+impl Question<UseHours> {
+    /// `ovn report resources` of `query`: each day folder's hours of use.
+    fn resources(query: &Query) -> Question<UseHours> {
+        let (q, query) = (query.clone(), query.clone());
+        Question {
+            month_key: Box::new(move |month, context| key::resources_month(month, context, &q)),
+            count: Box::new(move |l, wanted| Ok(report::resources_by_folder(l, &query, wanted))),
+            encode: encode_uses,
+            decode: decode_uses,
         }
     }
 }
@@ -597,6 +630,29 @@ fn decode_groups(mut input: &[u8]) -> Option<Groups> {
             value: decimal(input)?,
         };
         out.push((key, t));
+    }
+    input.is_empty().then_some(out)
+}
+
+/// Appends the encoding of a folder's hours of use to `out` (for the report cache).
+fn encode_uses(uses: &UseHours, out: &mut Vec<u8>) {
+    put_u64(out, uses.len() as u64);
+    for (resource, project, h) in uses {
+        put_str(out, resource.as_str());
+        put_str(out, project.as_str());
+        out.extend_from_slice(&h.serialize());
+    }
+}
+
+/// Decodes what [`encode_uses`] wrote; `None` if it does not parse.
+fn decode_uses(mut input: &[u8]) -> Option<UseHours> {
+    let input = &mut input;
+    let n = usize::try_from(get_u64(input)?).ok()?;
+    let mut out = Vec::with_capacity(n.min(input.len()));
+    for _ in 0..n {
+        let resource = Id::parse(get_str(input)?).ok()?;
+        let project = Id::parse(get_str(input)?).ok()?;
+        out.push((resource, project, decimal(input)?));
     }
     input.is_empty().then_some(out)
 }

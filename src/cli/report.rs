@@ -373,9 +373,10 @@ pub fn run(
     // A report of contributions can be put together from kept parts, which a quick load
     // (summaries, and the corrections in full) is enough for; a report of payouts reads no
     // contribution at all (payouts and payments), so the verdict's quick load is enough.
-    // A report of claims without a payout preview is put together from kept parts too.
+    // Reports of claims without a payout preview, and of resources, are put together from
+    // kept parts too.
     let need = match args.command {
-        ReportCommand::Contributions(_) => Need::Projects(&[]),
+        ReportCommand::Contributions(_) | ReportCommand::Resources(_) => Need::Projects(&[]),
         ReportCommand::Claims(_) if amount.is_none() => Need::Projects(&[]),
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
@@ -384,6 +385,7 @@ pub fn run(
     let tally = match &args.command {
         ReportCommand::Contributions(_) => Some(parts::contributions_tally(&query, &by)),
         ReportCommand::Claims(_) if amount.is_none() => Some(parts::claims_tally(&query)),
+        ReportCommand::Resources(_) => Some(parts::resources_tally(&query)),
         _ => None,
     };
     let at = common.period.at.as_deref();
@@ -475,7 +477,7 @@ pub fn run(
             rendered
         }
         ReportCommand::Resources(_) => {
-            let r = report::resources(&source.ledger, &query);
+            let r = kept_resources(&mut source, &query)?;
             resources(&r, mu, &currency, &scope)
         }
     };
@@ -507,6 +509,23 @@ fn kept_claims(source: &mut Source, query: &Query) -> Result<report::ClaimsRepor
     source.ledger = loaded.ledger;
     Ok(
         parts::claims(&source.store, &source.commit, &source.ledger, query)?
+            .expect("a full load always answers"),
+    )
+}
+
+/// The resources report of `query` from kept parts, loading `source`'s ledger in full when
+/// its quick load cannot answer.
+fn kept_resources(
+    source: &mut Source,
+    query: &Query,
+) -> Result<Vec<report::ResourceRow>, CliError> {
+    if let Some(r) = parts::resources(&source.store, &source.commit, &source.ledger, query)? {
+        return Ok(r);
+    }
+    let (loaded, _) = source.store.load_revision(&source.commit)?;
+    source.ledger = loaded.ledger;
+    Ok(
+        parts::resources(&source.store, &source.commit, &source.ledger, query)?
             .expect("a full load always answers"),
     )
 }

@@ -877,30 +877,78 @@ pub struct ResourceRow {
 
 /// `ovn report resources`: each resource's holders and the use projects made of it.
 /// Projects and dates filter the use contributions; agents keep the resources they own or
-/// steward. Reversed and superseded uses do not count.
+/// steward. Reversed and superseded uses do not count. The hours are added up day folder
+/// by day folder ([`resources_by_folder`]) and the folders added up ([`merge_uses`]), so
+/// the report the cache puts together from kept parts is this one.
 pub fn resources(ledger: &Ledger, query: &Query) -> Vec<ResourceRow> {
+    let folders = resources_by_folder(ledger, query, |_| true);
+    resources_from_uses(ledger, query, &merge_uses(folders.into_iter().map(|f| f.1)))
+}
+
+/// One day folder's hours of use, by resource and project (sorted by both).
+pub type UseHours = Vec<(Id, Id, Decimal)>;
+
+/// Hours of use by resource, then by project.
+pub type Uses = BTreeMap<Id, BTreeMap<Id, Decimal>>;
+
+/// The hours of use in each day folder `wanted` says, of the use contributions `query`
+/// selects (by project and date; reversed and superseded ones aside), in path order.
+pub fn resources_by_folder<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> Vec<(&'l str, UseHours)> {
     let corrected = payout::corrected(ledger);
-    let mut hours: BTreeMap<&str, BTreeMap<&Id, Decimal>> = BTreeMap::new();
-    for c in ledger.contributions.iter().filter(|c| {
-        c.kind == Kind::Use
-            && !corrected.contains(&c.id.value)
-            && query.project(&c.project.value)
-            && query.dated(c.date.value)
-    }) {
-        if let (Some(r), Some(h)) = (&c.resource, &c.hours) {
-            *hours
-                .entry(r.value.as_str())
+    let runs: Vec<(&str, std::ops::Range<usize>)> = folder_runs(ledger)
+        .into_iter()
+        .filter(|(folder, _)| wanted(folder))
+        .collect();
+    runs.into_par_iter()
+        .map(|(folder, range)| {
+            let mut hours: BTreeMap<(&Id, &Id), Decimal> = BTreeMap::new();
+            for c in &ledger.contributions[range] {
+                if c.kind != Kind::Use
+                    || !query.project(&c.project.value)
+                    || !query.dated(c.date.value)
+                    || (!corrected.is_empty() && corrected.contains(&c.id.value))
+                {
+                    continue;
+                }
+                if let (Some(r), Some(h)) = (&c.resource, &c.hours) {
+                    *hours.entry((&r.value, &c.project.value)).or_default() += h.value;
+                }
+            }
+            let hours = hours
+                .into_iter()
+                .map(|((r, p), h)| (r.clone(), p.clone(), h))
+                .collect();
+            (folder, hours)
+        })
+        .collect()
+}
+
+/// Adds up the hours of use of day folders, in the order given.
+pub fn merge_uses(folders: impl IntoIterator<Item = UseHours>) -> Uses {
+    let mut uses = Uses::new();
+    for folder in folders {
+        for (resource, project, h) in folder {
+            *uses
+                .entry(resource)
                 .or_default()
-                .entry(&c.project.value)
-                .or_default() += h.value;
+                .entry(project)
+                .or_default() += h;
         }
     }
+    uses
+}
+
+/// The rows of [`resources`] from the hours of use added up ([`merge_uses`]).
+pub fn resources_from_uses(ledger: &Ledger, query: &Query, uses: &Uses) -> Vec<ResourceRow> {
     resources_from(ledger, query, |id| {
-        hours
-            .get(id)
+        uses.get(id)
             .into_iter()
             .flatten()
-            .map(|(project, h)| ((*project).clone(), *h))
+            .map(|(project, h)| (project.clone(), *h))
             .collect()
     })
 }

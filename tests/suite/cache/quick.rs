@@ -1,5 +1,5 @@
 //! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
-//! reviews, reports of contributions and claims, exports of payouts and the journals
+//! reviews, reports of contributions, claims and resources, exports of payouts and the journals
 //! (hledger, ledger, beancount) read the day
 //! folders' summaries, kept report parts and the records picked before for a payout's
 //! projects instead of every record. They must
@@ -79,6 +79,19 @@ const QUESTIONS: &[&[&str]] = &[
         "2026-02-01",
         "--at",
         "HEAD",
+    ],
+    &["report", "resources", "--at", "HEAD"],
+    &[
+        "report",
+        "resources",
+        "--project",
+        "drone",
+        "--since",
+        "2026-02-01",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
     ],
 ];
 
@@ -538,6 +551,51 @@ fn kept_claims_follow_the_agreements_rates_and_corrections_they_were_counted_wit
     commit(&s, &dir, "an edit");
     let edited = assert_like_no_cache(&s, &dir, "after an edit");
     assert_ne!(after[claims], edited[claims], "the edit changes the claims");
+}
+
+#[test]
+fn kept_resources_follow_the_corrections_and_edits_of_their_uses() {
+    let s = Sandbox::new();
+    let dir = warm(&s);
+    let resources = |answers: &[Answer]| {
+        let i = QUESTIONS
+            .iter()
+            .position(|q| q.starts_with(&["report", "resources"]))
+            .unwrap();
+        answers[i].1.clone()
+    };
+    let before = assert_like_no_cache(&s, &dir, "warm");
+    // A reversal, months later, of the printer's use by drone in an old folder: that
+    // folder's kept part must not be reused (its key names the corrections of its records).
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000012",
+            "2026-07-12",
+            "cy",
+            "drone",
+            "reverses = \"01kmh4mz00en35sj7h3fp0ee38\"\n",
+        )],
+        "a reversal of a use",
+    );
+    let reversed = assert_like_no_cache(&s, &dir, "after a reversal of a use");
+    assert_ne!(
+        resources(&before),
+        resources(&reversed),
+        "the reversal takes the printer's 10 hours off drone"
+    );
+    // An edit of an old use: its folder's tree changes, and so must its part.
+    let old = dir.join("contributions/2026/03/05/01kjxmpk00z5bxameca1h8cacx.toml");
+    let text = std::fs::read_to_string(&old).unwrap();
+    std::fs::write(&old, text.replace("hours = \"2\"", "hours = \"5\"")).unwrap();
+    commit(&s, &dir, "an edit of a use");
+    let edited = assert_like_no_cache(&s, &dir, "after an edit of a use");
+    assert_ne!(
+        resources(&reversed),
+        resources(&edited),
+        "the edit adds three hours of the van"
+    );
 }
 
 #[test]

@@ -19,6 +19,7 @@ const PROJECTS: &[&str] = &["drone", "lab", "seedbank"];
 const QUESTIONS: &[&[&str]] = &[
     &["report", "contributions", "--by", "agent,project"],
     &["report", "claims"],
+    &["report", "resources", "--since", "2026-02-01"],
     &["export", "hledger"],
     &["export", "beancount", "--hours", "-p", "lab"],
     &["export", "valueflows"],

@@ -387,6 +387,7 @@ fn a_cold_staged_check_fills_the_cache_from_the_index_and_answers_like_no_cache(
 const TALLIED: &[&[&str]] = &[
     &["report", "contributions", "--by", "agent", "--at", "HEAD"],
     &["report", "claims", "-p", "lab", "--at", "HEAD"],
+    &["report", "resources", "--at", "HEAD"],
     &["export", "hledger", "--at", "HEAD"],
     &["export", "beancount", "--hours", "--at", "HEAD"],
     &["site", "page", "--at", "HEAD"],

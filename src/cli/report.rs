@@ -374,10 +374,14 @@ pub fn run(
     // (summaries, and the corrections in full) is enough for; a report of payouts reads no
     // contribution at all (payouts and payments), so the verdict's quick load is enough.
     // Reports of claims without a payout preview, and of resources, are put together from
-    // kept parts too.
+    // kept parts too. A payout preview of one project reads that project's contributions
+    // in full, as `ovn payout` does (the payout of one level: a cascade's other levels are
+    // not in the report).
+    let previewed: Vec<&str> = query.projects.iter().map(Id::as_str).collect();
     let need = match args.command {
         ReportCommand::Contributions(_) | ReportCommand::Resources(_) => Need::Projects(&[]),
         ReportCommand::Claims(_) if amount.is_none() => Need::Projects(&[]),
+        ReportCommand::Claims(_) if previewed.len() == 1 => Need::Projects(&previewed),
         ReportCommand::Payouts(_) => Need::Checks,
         _ => Need::Whole,
     };
@@ -624,7 +628,7 @@ fn load(
     cwd: &Path,
     ctx: &Context,
     at: Option<&str>,
-    need: Need<'static>,
+    need: Need<'_>,
     tally: Option<&dyn Tally>,
     what: &str,
 ) -> Result<Source, CliError> {

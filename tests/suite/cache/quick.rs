@@ -1,5 +1,5 @@
 //! Quick loads: after a new commit on top of a cached ledger, `ovn check`, payout previews,
-//! reviews, reports of contributions, claims and resources, exports of payouts and the journals
+//! reviews, reports of contributions, claims (with a payout preview too) and resources, exports of payouts and the journals
 //! (hledger, ledger, beancount) read the day
 //! folders' summaries, kept report parts and the records picked before for a payout's
 //! projects instead of every record. They must
@@ -79,6 +79,9 @@ const QUESTIONS: &[&[&str]] = &[
         "2026-02-01",
         "--at",
         "HEAD",
+    ],
+    &[
+        "report", "claims", "-p", "drone", "--amount", "3000", "--at", "HEAD",
     ],
     &["report", "resources", "--at", "HEAD"],
     &[
@@ -596,6 +599,44 @@ fn kept_resources_follow_the_corrections_and_edits_of_their_uses() {
         resources(&edited),
         "the edit adds three hours of the van"
     );
+}
+
+/// A payout preview in the claims report reads the project's records (its payout's own
+/// level: a bucket paying a sub-project pays it one line), the others summarised, and
+/// answers as `--no-cache` does for projects that pay sub-projects and are paid by one.
+#[test]
+fn a_preview_in_the_claims_report_of_a_cascade_answers_like_no_cache() {
+    let s = Sandbox::new();
+    let dir = common::cascade_repo(&s, "casc");
+    let questions: &[&[&str]] = &[
+        &[
+            "report", "claims", "-p", "drone", "--amount", "3000", "--at", "HEAD",
+        ],
+        &[
+            "report", "claims", "-p", "lab", "--amount", "500", "--at", "HEAD", "--format", "json",
+        ],
+        &["payout", "3000", "-p", "drone", "--at", "HEAD"],
+    ];
+    common::answers(&s, &dir, questions, &[]);
+    // New work for the fund, two levels below drone, in a day folder of its own.
+    add(
+        &s,
+        &dir,
+        &[contribution(
+            "01quick0000000000000000013",
+            "2026-07-13",
+            "ana",
+            "fund",
+            "",
+        )],
+        "work for the fund",
+    );
+    let want = common::answers(&s, &dir, questions, &["--no-cache"]);
+    let _ = std::fs::remove_dir_all(cache_dir(&dir).join("answers"));
+    let got = common::answers(&s, &dir, questions, &[]);
+    assert_eq!(got, want);
+    assert!(want.iter().all(|a| a.0 == 0), "{want:?}");
+    assert!(want[0].1.contains("drone"), "{}", want[0].1);
 }
 
 #[test]

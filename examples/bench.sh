@@ -218,7 +218,8 @@ bench_ledger() {
     ones=0
     drop_cache
     local reads=("check --at @REV" "payout 100000 -p $project --at @REV"
-        "report contributions --by agent --at @REV")
+        "report contributions --by agent --at @REV" "report resources --at @REV"
+        "report claims -p $project --amount 100000 --at @REV")
     local r
     for r in "${reads[@]}"; do
         read -r -a template <<<"$r"

@@ -66,7 +66,9 @@ use crate::core::ledger::RecordType;
 /// Generation 8: a contribution's exchange `rate`, and exchange rate records (`rates/`).
 /// Generation 9: a missing exchange rate is an error of `ovn check` (`missing-rate`); the
 /// payout totals a review keeps for a project paying projects are its whole cascade's.
-pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 9");
+/// Generation 10: a payout record may hold 8 MiB (other ledger files 64 KiB), so a payout
+/// record between the two is read, no longer a `too-large` problem.
+pub const KEY_PREFIX: &str = concat!("ovn ", env!("CARGO_PKG_VERSION"), " cache 10");
 
 /// The key of a parsed day folder: its record type, path (`contributions/2026/03/05`) and
 /// tree id, and the blob id of `ovn.toml` (whose settings shape parsing).

@@ -29,9 +29,9 @@ use crate::ops::{self, load::Need};
 /// decimals, dates, ids and file names, references between records, duplicate ids, hours per
 /// agent per day, resource ownership shares, value-equation buckets, file encoding and stray
 /// files. Symbolic links, FIFOs, devices and submodules in the ledger are reported, never
-/// followed or read, and no file over 64 KiB is read. Every problem has a stable code (see
-/// ovn-ledger(5)), a path:line:col, the offending text and a hint; file names are printed
-/// escaped. A contribution in another currency with no exchange rate for its date is an error
+/// followed or read, and no file over 64 KiB (a payout record: 8 MiB) is read. Every problem
+/// has a stable code (see ovn-ledger(5)), a path:line:col, the offending text and a hint;
+/// file names are printed escaped. A contribution in another currency with no exchange rate for its date is an error
 /// (missing-rate: write its rate on it, or add a rate record; payouts leave it out until
 /// then). It also warns, without failing, when rules of two buckets of one agreement can
 /// claim the same contribution (warning[claimed-twice]: it would be paid from both). ovn check
@@ -291,8 +291,12 @@ fn judge(
     } else {
         super::problem_texts(store, commit.as_deref(), &pointed)
     };
-    let locate =
-        |d: &crate::core::diag::Diagnostic| d.locate(texts.get(&d.path).map(String::as_str));
+    // Each file's lines indexed once: a file may draw thousands of problems.
+    let lines: std::collections::HashMap<&str, crate::core::diag::Lines<'_>> = texts
+        .iter()
+        .map(|(path, text)| (path.as_str(), crate::core::diag::Lines::new(text)))
+        .collect();
+    let locate = |d: &crate::core::diag::Diagnostic| d.locate_in(lines.get(d.path.as_str()));
     let located: Vec<Location> = loaded.diagnostics.iter().map(locate).collect();
     let warned: Vec<Location> = warnings.iter().map(locate).collect();
     let problems = loaded.diagnostics.len();

@@ -490,12 +490,29 @@ fn file_problems(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<Stri
 
 /// Each diagnostic on one line with its place in the changed file and its hint.
 fn located(changes: &[FileChange], diagnostics: &[Diagnostic]) -> Vec<String> {
+    // Each changed file's text decoded and its lines indexed once, not once a problem: a
+    // file may draw thousands.
+    let texts: Vec<(&str, Option<std::borrow::Cow<'_, str>>)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.path.as_str(),
+                c.new.as_deref().map(String::from_utf8_lossy),
+            )
+        })
+        .collect();
+    // The first change of a path is the one a problem points into.
+    let mut lines = std::collections::HashMap::new();
+    for (path, text) in &texts {
+        lines
+            .entry(*path)
+            .or_insert_with(|| text.as_deref().map(crate::core::diag::Lines::new));
+    }
     diagnostics
         .iter()
         .filter_map(|d| {
-            let change = changes.iter().find(|c| c.path == d.path)?;
-            let text = String::from_utf8_lossy(change.new.as_ref()?);
-            let loc = d.locate(Some(&text));
+            let lines = lines.get(d.path.as_str())?.as_ref()?;
+            let loc = d.locate_in(Some(lines));
             let hint = d
                 .hint
                 .as_deref()

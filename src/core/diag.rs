@@ -75,7 +75,7 @@ pub enum Code {
     /// A symbolic link, FIFO, device, socket or submodule where a file should be: never
     /// followed or read.
     NotAFile,
-    /// A file larger than [`crate::core::parse::MAX_FILE_BYTES`]: not read.
+    /// A file larger than its bound ([`crate::core::parse::max_bytes`]): not read.
     TooLarge,
     /// The payments of a payout line sum to more than it owes (or refund more than it was
     /// paid).
@@ -217,7 +217,9 @@ impl Code {
             Code::NotAFile => {
                 "a symbolic link, FIFO, device or submodule where a file should be (never followed)"
             }
-            Code::TooLarge => "a file larger than the 64 KiB a ledger file may hold",
+            Code::TooLarge => {
+                "a file larger than a ledger file may hold (64 KiB; a payout record 8 MiB)"
+            }
             Code::Overpayment => "the payments of a payout line sum to more than it owes",
             Code::CascadeCycle => "projects pay each other (`to_project`) in a loop",
             Code::CascadeDepth => "projects paying projects in a chain deeper than 16 levels",
@@ -318,40 +320,156 @@ impl Diagnostic {
         self
     }
 
-    /// Resolves the byte span to a line, column and excerpt within `text`.
+    /// Resolves the byte span to a line, column and excerpt within `text`. To place many
+    /// diagnostics in one file, make its [`Lines`] once and use [`Diagnostic::locate_in`].
     pub fn locate(&self, text: Option<&str>) -> Location {
-        let (Some(text), Some(span)) = (text, self.span) else {
+        self.locate_in(text.map(Lines::new).as_ref())
+    }
+
+    /// [`Diagnostic::locate`] in a file whose lines are known: a binary search and a count
+    /// of at most a few thousand bytes, however long the file or the line.
+    pub fn locate_in(&self, lines: Option<&Lines<'_>>) -> Location {
+        let (Some(lines), Some(span)) = (lines, self.span) else {
             return Location {
                 line: 1,
                 column: 1,
                 excerpt: None,
             };
         };
-        let start = (span.start as usize).min(text.len());
-        let start = floor_char_boundary(text, start);
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let line = text[..line_start].matches('\n').count() + 1;
+        let text = lines.text;
+        let start = floor_char_boundary(text, (span.start as usize).min(text.len()));
+        let n = lines
+            .starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
+        let line_start = lines.starts.get(n).copied().unwrap_or(0);
+        // The line ends at its newline (one byte before the next line starts).
+        let line_end = lines.starts.get(n + 1).map_or(text.len(), |&s| s - 1);
         let mut line_text = text[line_start..line_end].trim_end_matches('\r');
-        let mut column = text[line_start..start].chars().count() + 1;
+        let mut column = lines.chars_between(line_start, start) + 1;
         // A byte-order mark is invisible: do not count it as a column or echo it.
+        let mut shown_from = line_start;
         if line_start == 0 && line_text.starts_with('\u{FEFF}') {
             line_text = &line_text['\u{FEFF}'.len_utf8()..];
+            shown_from += '\u{FEFF}'.len_utf8();
             column = column.saturating_sub(1).max(1);
         }
+        let shown_to = shown_from + line_text.len();
         let end = (span.end as usize).clamp(start, line_end.max(start));
-        let end = floor_char_boundary(text, end.min(line_start + line_text.len()).max(start));
-        let width = text[start..end].chars().count().max(1);
-        Location {
-            line,
-            column,
-            excerpt: Some(Excerpt {
+        let end = floor_char_boundary(text, end.min(shown_to).max(start));
+        let excerpt = if line_text.len() <= LONG_LINE {
+            Excerpt {
                 text: line_text.to_owned(),
                 caret_column: column,
-                caret_width: width,
-            }),
+                caret_width: lines.chars_between(start, end).max(1),
+            }
+        } else {
+            // A long line (a hostile file may be one line of megabytes) is shown around the
+            // caret only, so each excerpt costs the same whatever the line.
+            let from = back_chars(text, start.max(shown_from), EXCERPT_CHARS, shown_from);
+            let caret_to = forth_chars(text, start, EXCERPT_CHARS, end.max(start));
+            let to = forth_chars(text, caret_to, EXCERPT_CHARS, shown_to);
+            let lead = if from > shown_from { "\u{2026}" } else { "" };
+            let tail = if to < shown_to { "\u{2026}" } else { "" };
+            Excerpt {
+                text: format!("{lead}{}{tail}", &text[from..to]),
+                caret_column: lines.chars_between(from, start) + lead.chars().count() + 1,
+                caret_width: lines.chars_between(start, caret_to).max(1),
+            }
+        };
+        Location {
+            line: n + 1,
+            column,
+            excerpt: Some(excerpt),
         }
     }
+}
+
+/// Lines longer than this many bytes are excerpted around the caret ([`EXCERPT_CHARS`] on
+/// each side) rather than whole.
+const LONG_LINE: usize = 1024;
+
+/// Characters a long line's excerpt shows before the caret, and after the underlined part.
+const EXCERPT_CHARS: usize = 120;
+
+/// Bytes between the character counts [`Lines`] keeps.
+const BLOCK: usize = 4096;
+
+/// A file's text and where its lines start, so that placing each of many diagnostics in it
+/// (a hostile file may draw tens of thousands) costs a binary search and a count of at
+/// most [`BLOCK`] bytes, not a scan from the start of the file.
+pub struct Lines<'t> {
+    text: &'t str,
+    /// The byte where each line starts.
+    starts: Vec<usize>,
+    /// Characters before each [`BLOCK`] bytes of the text.
+    chars: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    /// Indexes `text`.
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let mut chars = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let mut before = 0;
+        for block in bytes.chunks(BLOCK) {
+            chars.push(before);
+            before += char_starts(block);
+        }
+        Lines {
+            text,
+            starts,
+            chars,
+        }
+    }
+
+    /// Characters in `text[from..to]` (both on character boundaries, `from <= to`).
+    fn chars_between(&self, from: usize, to: usize) -> usize {
+        self.chars_before(to)
+            .saturating_sub(self.chars_before(from))
+    }
+
+    /// Characters in `text[..at]`.
+    fn chars_before(&self, at: usize) -> usize {
+        let block = at / BLOCK;
+        let counted = self.chars.get(block).copied().unwrap_or(0);
+        let bytes = self.text.as_bytes();
+        counted + char_starts(bytes.get(block * BLOCK..at).unwrap_or_default())
+    }
+}
+
+/// Characters that start in `bytes` (every byte but UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+/// The byte `n` characters before `at`, or `floor` if that is nearer.
+fn back_chars(text: &str, at: usize, n: usize, floor: usize) -> usize {
+    text[floor..at]
+        .char_indices()
+        .rev()
+        .take(n)
+        .last()
+        .map_or(at, |(i, _)| floor + i)
+}
+
+/// The byte `n` characters after `at`, or `ceiling` if that is nearer.
+fn forth_chars(text: &str, at: usize, n: usize, ceiling: usize) -> usize {
+    if at >= ceiling {
+        return at;
+    }
+    text[at..ceiling]
+        .char_indices()
+        .nth(n)
+        .map_or(ceiling, |(i, _)| at + i)
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -394,4 +512,82 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
             &b.message,
         ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// How a diagnostic was placed before files had a line index: a scan from the start.
+    fn scanned(text: &str, span: Span) -> Location {
+        let start = floor_char_boundary(text, (span.start as usize).min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..line_start].matches('\n').count() + 1;
+        let line_text = text[line_start..line_end].trim_end_matches('\r');
+        let column = text[line_start..start].chars().count() + 1;
+        let end = (span.end as usize).clamp(start, line_end.max(start));
+        let end = floor_char_boundary(text, end.min(line_start + line_text.len()).max(start));
+        let width = text[start..end].chars().count().max(1);
+        Location {
+            line,
+            column,
+            excerpt: Some(Excerpt {
+                text: line_text.to_owned(),
+                caret_column: column,
+                caret_width: width,
+            }),
+        }
+    }
+
+    fn at(text: &str, start: usize, end: usize) -> Location {
+        let d = Diagnostic::new(
+            Code::TooLarge,
+            "x.toml",
+            Some(Span::from_range(start..end)),
+            "m",
+        );
+        d.locate_in(Some(&Lines::new(text)))
+    }
+
+    proptest! {
+        /// In lines of ordinary length, the index places a diagnostic exactly where a scan
+        /// from the start of the file did: line, column, excerpt and caret.
+        #[test]
+        fn the_index_places_as_a_scan_did(
+            text in "([a-zé€\u{202e} =\"\r\t]{0,30}\n){0,12}[a-zé€ ]{0,30}",
+            a in 0usize..500,
+            len in 0usize..80,
+        ) {
+            let span = Span::from_range(a..a + len);
+            prop_assert_eq!(at(&text, a, a + len), scanned(&text, span));
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_excerpted_around_the_caret() {
+        // One line of 100,000 `x` with a `bad` word in the middle, then a short line.
+        let line = format!("{}bad{}", "x".repeat(50_000), "é".repeat(50_000));
+        let text = format!("{line}\nnext = 1\n");
+        let loc = at(&text, 50_000, 50_003);
+        assert_eq!((loc.line, loc.column), (1, 50_001));
+        let ex = loc.excerpt.unwrap();
+        assert_eq!(
+            ex.text,
+            format!("\u{2026}{}bad{}\u{2026}", "x".repeat(120), "é".repeat(120))
+        );
+        assert_eq!((ex.caret_column, ex.caret_width), (122, 3));
+        // Columns are still counted in characters past a multi-byte run.
+        let loc = at(&text, line.len() - 2, line.len());
+        assert_eq!(loc.column, 50_003 + 50_000);
+        let ex = loc.excerpt.unwrap();
+        assert_eq!(ex.text, format!("\u{2026}{}", "é".repeat(121)));
+        assert_eq!((ex.caret_column, ex.caret_width), (122, 1));
+        // The short line after it is shown whole.
+        let next = line.len() + 1;
+        let loc = at(&text, next + 7, next + 8);
+        assert_eq!((loc.line, loc.column), (2, 8));
+        assert_eq!(loc.excerpt.unwrap().text, "next = 1");
+    }
 }

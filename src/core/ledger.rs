@@ -930,7 +930,7 @@ impl Outcome {
 pub enum Unread {
     /// Not a regular file: what it is ("a symbolic link", "a FIFO", "a submodule", ...).
     NotAFile(&'static str),
-    /// Larger than [`parse::MAX_FILE_BYTES`]: its size in bytes.
+    /// Larger than its bound ([`parse::max_bytes`]): its size in bytes.
     TooLarge(u64),
 }
 
@@ -982,6 +982,11 @@ impl Parser {
     /// their path alone, with [`Parser::judge_path`].
     pub fn needs_bytes(&self, file: FileId) -> bool {
         is_record(self.paths.get(file))
+    }
+
+    /// The most bytes file `file` may hold ([`parse::max_bytes`] of its path).
+    pub fn max_bytes(&self, file: FileId) -> usize {
+        parse::max_bytes(self.paths.get(file))
     }
 
     /// Parses file `file` from its bytes.
@@ -1130,7 +1135,7 @@ fn parse_file(file: FileId, path: &str, bytes: &[u8], settings: &Settings) -> Fi
         }
     };
     let own_id = |kind| Id::parse(stem).ok().map(|id| (kind, id));
-    if bytes.len() > parse::MAX_FILE_BYTES {
+    if bytes.len() > parse::max_bytes(path) {
         // Before any parser sees it (the fast contribution reader included).
         diags.push(parse::too_large(path, bytes.len() as u64));
         return (named.and_then(own_id), None, diags);

@@ -45,26 +45,59 @@ impl Default for Settings {
     }
 }
 
-/// The largest ledger file read, in bytes. A record is a few hundred bytes and an agent with
-/// keys a few thousand; the bound keeps a hostile file (a 50 MB record, `/dev/zero`) from
-/// costing memory, and is checked before a file is read whole.
+/// The largest ledger file read, in bytes, but for payout records ([`MAX_PAYOUT_BYTES`]). A
+/// record is a few hundred bytes and an agent with keys a few thousand; the bound keeps a
+/// hostile file (a 50 MB record, `/dev/zero`) from costing memory, and is checked before a
+/// file is read whole.
 pub const MAX_FILE_BYTES: usize = 64 * 1024;
 
-/// The diagnostic for a file of `size` bytes, over [`MAX_FILE_BYTES`] (a size of
-/// `MAX_FILE_BYTES + 1` means "at least that": the reader stopped there).
+/// The largest payout record read, in bytes. A payout record lists every debt and once claim
+/// it settled, about 110 bytes each: a reimbursement bucket of a project with thousands of
+/// outstanding expenses settles thousands at once (7,471 and 816 KB at a million
+/// contributions). 8 MiB is some 75,000 settled claims, and still bounds what a hostile file
+/// costs.
+pub const MAX_PAYOUT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest the ledger file at `path` (ledger-relative) may be: [`MAX_PAYOUT_BYTES`] in
+/// `payouts/`, else [`MAX_FILE_BYTES`].
+pub fn max_bytes(path: &str) -> usize {
+    if path.starts_with("payouts/") {
+        MAX_PAYOUT_BYTES
+    } else {
+        MAX_FILE_BYTES
+    }
+}
+
+/// `bytes` as people read a bound: `64 KiB`, `8 MiB`.
+pub fn describe_bytes(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
+/// The diagnostic for a file of `size` bytes, over its [`max_bytes`] (a size of that bound
+/// + 1 means "at least that": the reader stopped there).
 pub fn too_large(path: &str, size: u64) -> Diagnostic {
-    let size = if size > MAX_FILE_BYTES as u64 + 1 {
+    let most = max_bytes(path);
+    let size = if size > most as u64 + 1 {
         format!("{size} bytes")
     } else {
         "more than that".to_owned()
+    };
+    let what = if most == MAX_PAYOUT_BYTES {
+        "a payout record"
+    } else {
+        "a ledger file"
     };
     Diagnostic::new(
         Code::TooLarge,
         path,
         None,
         format!(
-            "file is larger than the {} KiB a ledger file may hold ({size}); it was not read",
-            MAX_FILE_BYTES / 1024
+            "file is larger than the {} {what} may hold ({size}); it was not read",
+            describe_bytes(most)
         ),
     )
     .with_hint("a record holds one thing: split it, or move the data out of the ledger")
@@ -84,7 +117,7 @@ pub fn not_a_file(path: &str, what: &str) -> Diagnostic {
 /// Decodes a file's bytes to text, reporting encoding and character problems.
 /// Returns `None` when the file cannot be read as text at all.
 pub fn decode<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> Option<&'a str> {
-    if bytes.len() > MAX_FILE_BYTES {
+    if bytes.len() > max_bytes(path) {
         diags.push(too_large(path, bytes.len() as u64));
         return None;
     }

@@ -225,6 +225,21 @@ pub enum StoreError {
         /// What it is, in words.
         what: &'static str,
     },
+    /// A file a write would make is larger than any reader accepts: written, the ledger would
+    /// no longer read.
+    #[error(
+        "{} would hold {size} bytes, more than the {} such a ledger file may hold; nothing was written",
+        crate::core::render::escaped(.path),
+        crate::core::parse::describe_bytes(*.limit)
+    )]
+    TooLarge {
+        /// Ledger-relative path.
+        path: String,
+        /// The bytes it would hold.
+        size: usize,
+        /// Its bound ([`crate::core::parse::max_bytes`]).
+        limit: usize,
+    },
     /// `--history` in a shallow clone: the oldest commit there is not the root.
     #[error(
         "this is a shallow clone: its oldest commits are not the ledger's first, so its history cannot be proved"
@@ -261,6 +276,7 @@ impl StoreError {
             | StoreError::Modified { .. }
             | StoreError::NotAFile { .. }
             | StoreError::UnsafeWrite { .. }
+            | StoreError::TooLarge { .. }
             | StoreError::Shallow
             | StoreError::SeveralLedgers { .. } => ErrorKind::Usage,
             _ => ErrorKind::Environment,
@@ -322,6 +338,9 @@ impl StoreError {
             ),
             StoreError::UnsafeWrite { .. } => Some(
                 "ovn writes only to real folders of the working tree: remove the link (or move it away) and run the command again".to_owned(),
+            ),
+            StoreError::TooLarge { .. } => Some(
+                "a payout record lists every debt and once claim it settles: this one settles more than a record may list (about 75,000)".to_owned(),
             ),
             StoreError::Shallow => Some(
                 "fetch the full history first: git fetch --unshallow".to_owned(),

@@ -20,7 +20,7 @@ use crate::core::ledger::{
     self, Loaded, NETWORK_FILE, Outcome, Parser, RawFile, RecordType, Role, Unread, classify,
     near_miss_folder,
 };
-use crate::core::parse::MAX_FILE_BYTES;
+use crate::core::parse::{MAX_FILE_BYTES, max_bytes};
 use crate::core::record::FileId;
 use crate::core::summary::Elsewhere;
 
@@ -49,7 +49,7 @@ impl Store {
 
     /// One ledger file in the working tree, read safely: `Ok(None)` when it is not there, an
     /// error when it is a symbolic link, FIFO, device or socket (never followed or read), at
-    /// most [`crate::core::parse::MAX_FILE_BYTES`] + 1 bytes of it.
+    /// most its bound ([`crate::core::parse::max_bytes`]) + 1 bytes of it.
     pub fn read_worktree_file(&self, ledger_path: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self.root() {
             Some(root) => safe::read_bytes(root, ledger_path),
@@ -222,7 +222,7 @@ impl Store {
             |path| match read(path)? {
                 Read::Bytes(bytes) => Some(bytes),
                 // Said so by the core, which finds it over the limit.
-                Read::TooLarge(_) => Some(vec![b' '; MAX_FILE_BYTES + 1]),
+                Read::TooLarge(_) => Some(vec![b' '; max_bytes(path) + 1]),
                 Read::NotAFile(what) => {
                     fail(StoreError::NotAFile {
                         path: path.clone(),
@@ -661,7 +661,8 @@ impl Reading {
         };
         let missed = match packs {
             None => (0..wanted.len()).collect(),
-            // A blob over the limit is left to libgit2's header read below, never inflated.
+            // A blob over the limit of most files is left to libgit2's header read below
+            // (which reads a payout record up to its larger bound), never inflated here.
             Some(packs) => packs.blobs_up_to(&wanted, MAX_FILE_BYTES, &parse)?,
         };
         missed.par_iter().try_for_each_init(
@@ -682,7 +683,7 @@ impl Reading {
                 // The size from the object's header, before inflating it.
                 let odb = repo.odb().map_err(damaged)?;
                 let (size, _) = odb.read_header(oid).map_err(damaged)?;
-                if size > MAX_FILE_BYTES {
+                if size > parser.max_bytes(file) {
                     let _ = slots[i].set(parser.unread(file, Unread::TooLarge(size as u64)));
                     return Ok(());
                 }
@@ -813,7 +814,7 @@ fn read_blobs(git_dir: &Path, blobs: Vec<(String, Oid)>) -> Result<Vec<RawFile>,
 /// limit (the listing did not enter linked folders).
 fn open_in_worktree(root: &Path, path: &str) -> Result<Read, StoreError> {
     let full = root.join(path);
-    match safe::read(&full) {
+    match safe::read(&full, max_bytes(path)) {
         Ok(opened) => Ok(opened),
         // A folder named like a record (a submodule's checkout, `agents/x.toml/`).
         Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(Read::NotAFile("a directory")),

@@ -1,25 +1,25 @@
 //! Reading and writing the working tree without following what a hostile tree may hold:
 //! symbolic links (to `/proc/self/environ`, to a FIFO, to `/dev/zero`, out of the
-//! repository), FIFOs, devices and sockets are never opened, and no file is read past
-//! [`MAX_FILE_BYTES`] + 1 bytes.
+//! repository), FIFOs, devices and sockets are never opened, and no file is read past its
+//! bound ([`max_bytes`]) + 1 bytes.
 
 use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::Path;
 
 use super::StoreError;
-use crate::core::parse::MAX_FILE_BYTES;
+use crate::core::parse::max_bytes;
 
 /// What reading one working-tree file gave.
 #[derive(Debug)]
 pub enum Opened {
-    /// A regular file's bytes: at most [`MAX_FILE_BYTES`] + 1 of them (more means too large;
-    /// the core reports it).
+    /// A regular file's bytes: at most its bound + 1 of them (more means too large; the core
+    /// reports it).
     Bytes(Vec<u8>),
     /// Not a regular file: what it is. It was not read.
     NotAFile(&'static str),
-    /// A regular file the file system says is larger than [`MAX_FILE_BYTES`]: its size. It
-    /// was not read.
+    /// A regular file the file system says is larger than its bound: its size. It was not
+    /// read.
     TooLarge(u64),
 }
 
@@ -74,14 +74,15 @@ fn open_nofollow(path: &Path) -> std::io::Result<Result<File, &'static str>> {
 }
 
 /// Reads a working-tree file safely: a symbolic link, FIFO, device or socket is reported, not
-/// opened or read; a regular file over the size limit is reported by its size, not read; any
-/// other is read up to [`MAX_FILE_BYTES`] + 1 bytes (a file growing, or whose size the file
-/// system does not know, is still cut there).
-pub fn read(path: &Path) -> std::io::Result<Opened> {
-    read_checked(path, true)
+/// opened or read; a regular file over `limit` bytes (the ledger file's
+/// [`crate::core::parse::max_bytes`]) is reported by its size, not read; any other is read up
+/// to `limit` + 1 bytes (a file growing, or whose size the file system does not know, is
+/// still cut there).
+pub fn read(path: &Path, limit: usize) -> std::io::Result<Opened> {
+    read_checked(path, true, limit)
 }
 
-fn read_checked(path: &Path, by_size: bool) -> std::io::Result<Opened> {
+fn read_checked(path: &Path, by_size: bool, limit: usize) -> std::io::Result<Opened> {
     let file = match open_nofollow(path)? {
         Ok(file) => file,
         Err(what) => return Ok(Opened::NotAFile(what)),
@@ -97,10 +98,10 @@ fn read_checked(path: &Path, by_size: bool) -> std::io::Result<Opened> {
             "is a directory",
         ));
     }
-    if by_size && meta.len() > MAX_FILE_BYTES as u64 {
+    if by_size && meta.len() > limit as u64 {
         return Ok(Opened::TooLarge(meta.len()));
     }
-    let limit = MAX_FILE_BYTES as u64 + 1;
+    let limit = limit as u64 + 1;
     let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
     file.take(limit).read_to_end(&mut bytes)?;
     Ok(Opened::Bytes(bytes))
@@ -125,7 +126,7 @@ pub fn read_under(root: &Path, ledger_path: &str) -> std::io::Result<Opened> {
         }
     }
     // Bytes to the limit and one more, even for a large file: the caller's parse reports it.
-    read_checked(&root.join(ledger_path), false)
+    read_checked(&root.join(ledger_path), false, max_bytes(ledger_path))
 }
 
 /// [`read_under`] for readers that need bytes: `Ok(None)` when the file is not there, an

@@ -126,7 +126,7 @@ impl Store {
             let (size, _) = odb
                 .read_header(*oid)
                 .map_err(StoreError::git("cannot read a staged blob"))?;
-            if size > crate::core::parse::MAX_FILE_BYTES {
+            if size > crate::core::parse::max_bytes(path) {
                 continue;
             }
             let blob = super::loose::blob(&self.repo, *oid, "cannot read a staged blob")?;

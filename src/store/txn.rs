@@ -200,6 +200,7 @@ impl Store {
                     base: Base::Worktree(root.clone()),
                 };
                 let plan = body(&view)?;
+                check_sizes(&plan.files)?;
                 for (path, _) in &plan.files {
                     super::safe::check_write_target(&root, path)?;
                     if root.join(path).exists() && !options.replace {
@@ -272,6 +273,7 @@ impl Store {
                 base: Base::Tree { tree, commit: tip },
             };
             let plan = body(&view)?;
+            check_sizes(&plan.files)?;
             for (path, _) in &plan.files {
                 let committed = view.exists(path)?;
                 if committed && !options.replace {
@@ -1061,6 +1063,22 @@ fn failpoint(options: &WriteOptions, name: &str) {
     failpoint_at(options.failpoint.as_deref(), name);
 }
 
+/// Refuses a write of a file over its bound ([`crate::core::parse::max_bytes`]): every
+/// reader would report it unread, and the ledger would not read until someone removed it.
+fn check_sizes(files: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    for (path, bytes) in files {
+        let limit = crate::core::parse::max_bytes(path);
+        if bytes.len() > limit {
+            return Err(StoreError::TooLarge {
+                path: path.clone(),
+                size: bytes.len(),
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Aborts the process at a named point when `point` names it (crash-safety tests).
 /// `pause:NAME:FILE` pauses there instead: it creates FILE and waits (ten seconds at most)
 /// until the test removes it, so a test can run git at exactly that moment.
@@ -1446,6 +1464,39 @@ fn walk_disk(root: &Path, rel: &str, out: &mut Vec<RawFile>) -> Result<(), Store
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_over_its_bound_is_never_written() {
+        use crate::core::parse::{MAX_FILE_BYTES, MAX_PAYOUT_BYTES};
+        let file = |path: &str, size: usize| (path.to_owned(), vec![b'#'; size]);
+        // At the bound: written.
+        let fits = [
+            file("payouts/2026/p.toml", MAX_PAYOUT_BYTES),
+            file("contributions/2026/11/24/c.toml", MAX_FILE_BYTES),
+        ];
+        assert!(check_sizes(&fits).is_ok());
+        // One byte over: refused, naming the file and its bound.
+        for (path, size, bound) in [
+            ("payouts/2026/p.toml", MAX_PAYOUT_BYTES + 1, "8 MiB"),
+            (
+                "contributions/2026/11/24/c.toml",
+                MAX_FILE_BYTES + 1,
+                "64 KiB",
+            ),
+            ("agents/a.toml", MAX_FILE_BYTES + 1, "64 KiB"),
+        ] {
+            let err = check_sizes(&[file("ovn.toml", 10), file(path, size)]).unwrap_err();
+            assert!(
+                matches!(&err, StoreError::TooLarge { path: p, size: n, .. } if p == path && *n == size),
+                "{err:?}"
+            );
+            let said = err.to_string();
+            assert!(
+                said.contains(bound) && said.contains("nothing was written"),
+                "{said}"
+            );
+        }
+    }
 
     #[test]
     fn journal_round_trip_and_torn_journals() {

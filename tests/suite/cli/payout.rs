@@ -382,6 +382,71 @@ fn a_contribution_paid_from_two_buckets_is_named() {
 
 /// Issue 20: `--record --format json` prints the record (id, path, commit, branch) and the
 /// payout it holds, as JSON; `--date` takes a day as the other commands do (`2026-11-3`).
+/// A payout record lists every debt it settles, so a payout of a project with hundreds of
+/// outstanding expenses is larger than the 64 KiB other ledger files may hold: it is written,
+/// read back, checked and verified like any other (a payout record may hold 8 MiB).
+#[test]
+fn a_payout_settling_hundreds_of_debts_is_recorded_and_reads_back() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "l");
+    let records: Vec<(String, String)> = (0..900)
+        .map(|n| {
+            let id = format!("01many{n:020}");
+            let agent = ["ana", "ben", "cy"][n % 3];
+            (
+                format!("contributions/2026/10/01/{id}.toml"),
+                format!(
+                    "id = \"{id}\"\nagent = \"{agent}\"\ndate = 2026-10-01\nproject = \"drone\"\nkind = \"money\"\ndescription = \"Parts\"\namount = \"1.00\"\n"
+                ),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = records
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(&dir, &files);
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-q", "-m", "900 expenses"]);
+    let args = [
+        "payout",
+        "3000",
+        "-p",
+        "drone",
+        "--record",
+        "--date",
+        "2026-11-30",
+    ];
+    let (code, out, err) = run(&s, &dir, &args);
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .strip_prefix("Recorded payout ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let path = dir.join(format!("payouts/2026/{id}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Every debt got its share of the reimbursement budget, and is listed.
+    assert_eq!(text.matches("[[settled]]").count(), 901, "{}", &text[..400]);
+    assert!(text.len() > 64 * 1024, "{} bytes", text.len());
+    s.ovn(&dir)
+        .args(["check", "--at", "HEAD"])
+        .assert()
+        .success();
+    s.ovn(&dir)
+        .args(["payout", "verify", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("payout {id} matches")));
+    // The next payout reads what this one settled: the budget repaid what was left.
+    let (code, next, err) = run(&s, &dir, &["payout", "3000", "-p", "drone"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        next.contains("bucket \"reimbursement\": budget 900.00, paid 400.00"),
+        "{next}"
+    );
+}
+
 #[test]
 fn a_recorded_payout_is_printed_as_json_and_dates_are_lenient() {
     let s = Sandbox::new();

@@ -217,6 +217,38 @@ fn a_record_over_the_size_limit_is_not_read() {
     );
 }
 
+/// A payout record may hold 8 MiB (it lists every claim it settled), no more: a larger one
+/// in the working tree, the index or a commit is reported by its size and never read.
+#[test]
+fn a_payout_record_over_its_larger_limit_is_not_read() {
+    let s = Sandbox::new();
+    let dir = base_repo(&s, "ledger");
+    let path = "payouts/2026/01hugepayout00000000000000.toml";
+    let mut big = "id = \"01hugepayout00000000000000\"\n".to_owned();
+    big.push_str(&format!("# {}\n", "x".repeat(8 * 1024 * 1024)));
+    std::fs::create_dir_all(dir.join("payouts/2026")).unwrap();
+    std::fs::write(dir.join(path), &big).unwrap();
+    let said = format!(
+        "{path}:1:1: error[too-large]: file is larger than the 8 MiB a payout record may hold ({} bytes)",
+        big.len()
+    );
+    for args in [
+        &["check", "--format", "short"][..],
+        &["check", "--staged", "--format", "short"],
+        &["check", "--at", "HEAD", "--format", "short"],
+    ] {
+        if args.contains(&"--staged") {
+            s.git(&dir, &["add", "-A"]);
+        }
+        if args.contains(&"--at") {
+            s.git(&dir, &["commit", "-q", "-m", "big"]);
+        }
+        let (code, out, err) = ovn(&s, &dir, args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(out.contains(&said), "{args:?}: {out}");
+    }
+}
+
 #[test]
 fn deep_and_long_formulas_are_reported_not_crashes() {
     let s = Sandbox::new();

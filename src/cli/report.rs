@@ -407,27 +407,9 @@ pub fn run(
     let scope = describe(&query, &source.at);
     let rendered = match &args.command {
         ReportCommand::Contributions(_) => {
-            let r = match parts::contributions(
-                &source.store,
-                &source.commit,
-                &source.ledger,
-                &query,
-                &by,
-            )? {
-                Some(r) => r,
-                None => {
-                    let (loaded, _) = source.store.load_revision(&source.commit)?;
-                    source.ledger = loaded.ledger;
-                    parts::contributions(
-                        &source.store,
-                        &source.commit,
-                        &source.ledger,
-                        &query,
-                        &by,
-                    )?
-                    .expect("a full load always answers")
-                }
-            };
+            let r = from_parts(&mut source, |store, commit, ledger| {
+                parts::contributions(store, commit, ledger, &query, &by)
+            })?;
             // Sub-projects roll up into their parents for a reader; machine formats stay
             // flat, so their rows add up.
             let tree = match &args.command {
@@ -457,7 +439,9 @@ pub fn run(
             let r = match amount {
                 Some(_) => report::claims(&source.ledger, &query, amount)
                     .map_err(|e| CliError::usage(e.to_string(), None))?,
-                None => kept_claims(&mut source, &query)?,
+                None => from_parts(&mut source, |store, commit, ledger| {
+                    parts::claims(store, commit, ledger, &query)
+                })?,
             };
             let mut rendered = claims(&r, amount, mu, &currency, &scope);
             // A claim a fork overpaid stays in view (see PAYOUT LINE in ovn-ledger(5)).
@@ -481,7 +465,9 @@ pub fn run(
             rendered
         }
         ReportCommand::Resources(_) => {
-            let r = kept_resources(&mut source, &query)?;
+            let r = from_parts(&mut source, |store, commit, ledger| {
+                parts::resources(store, commit, ledger, &query)
+            })?;
             resources(&r, mu, &currency, &scope)
         }
     };
@@ -503,35 +489,27 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// The claims report of `query` (without a payout preview) from kept parts, loading
-/// `source`'s ledger in full when its quick load cannot answer.
-fn kept_claims(source: &mut Source, query: &Query) -> Result<report::ClaimsReport, CliError> {
-    if let Some(r) = parts::claims(&source.store, &source.commit, &source.ledger, query)? {
-        return Ok(r);
-    }
-    let (loaded, _) = source.store.load_revision(&source.commit)?;
-    source.ledger = loaded.ledger;
-    Ok(
-        parts::claims(&source.store, &source.commit, &source.ledger, query)?
-            .expect("a full load always answers"),
-    )
-}
-
-/// The resources report of `query` from kept parts, loading `source`'s ledger in full when
-/// its quick load cannot answer.
-fn kept_resources(
+/// What `answer` puts together from kept parts over `source`'s ledger, loading that ledger
+/// in full first when its quick load cannot answer (a full load counts every folder, so it
+/// always can).
+fn from_parts<T>(
     source: &mut Source,
-    query: &Query,
-) -> Result<Vec<report::ResourceRow>, CliError> {
-    if let Some(r) = parts::resources(&source.store, &source.commit, &source.ledger, query)? {
+    answer: impl Fn(&Store, &str, &Ledger) -> Result<Option<T>, parts::Error>,
+) -> Result<T, CliError> {
+    if let Some(r) = answer(&source.store, &source.commit, &source.ledger)? {
         return Ok(r);
     }
     let (loaded, _) = source.store.load_revision(&source.commit)?;
     source.ledger = loaded.ledger;
-    Ok(
-        parts::resources(&source.store, &source.commit, &source.ledger, query)?
-            .expect("a full load always answers"),
-    )
+    answer(&source.store, &source.commit, &source.ledger)?.ok_or_else(|| {
+        CliError::environment(
+            format!(
+                "the report could not be put together at {}",
+                &source.commit[..12.min(source.commit.len())]
+            ),
+            Some("run it again with --no-cache, and report this".to_owned()),
+        )
+    })
 }
 
 /// The ledger, the checked query and the full commit id, for `ovn export`. `need`: what of

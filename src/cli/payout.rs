@@ -1,6 +1,7 @@
 //! `ovn payout`: share a revenue event by the project's value equation, preview it, record
 //! it, and re-derive a recorded one.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -1506,6 +1507,11 @@ fn verify(
     let recorded = store
         .read_file_at(&head.id(), loaded.ledger.path(rec.file))?
         .unwrap_or_default();
+    // The head's ledger is not needed again: dropped before the pinned commit is loaded, so
+    // the two are never held at once.
+    let rec = rec.clone();
+    let rec = &rec;
+    drop(loaded);
     if store.resolve(&rec.commit).is_err() {
         return Err(CliError::problems(
             format!(
@@ -1541,20 +1547,31 @@ fn verify(
         "payout {id} does NOT match its re-derivation at {}:",
         &rec.commit[..12]
     )?;
-    let recorded = String::from_utf8_lossy(&recorded);
-    let old: Vec<&str> = recorded.lines().collect();
-    let new: Vec<&str> = text.lines().collect();
-    for line in &old {
-        if !new.contains(line) {
-            writeln!(out, "- {line}")?;
-        }
-    }
-    for line in &new {
-        if !old.contains(line) {
-            writeln!(out, "+ {line}")?;
-        }
+    for line in line_diff(&String::from_utf8_lossy(&recorded), &text) {
+        writeln!(out, "{line}")?;
     }
     Ok(EXIT_PROBLEMS)
+}
+
+/// The lines of a recorded payout that its re-derivation lacks (`- `), then those it adds
+/// (`+ `), each escaped for the terminal (the record is the repository's, so anyone's). The
+/// lines are looked up in sets: a payout record may hold hundreds of thousands.
+pub(super) fn line_diff(recorded: &str, derived: &str) -> Vec<String> {
+    let old: Vec<&str> = recorded.lines().collect();
+    let new: Vec<&str> = derived.lines().collect();
+    let (in_old, in_new): (HashSet<&str>, HashSet<&str>) =
+        (old.iter().copied().collect(), new.iter().copied().collect());
+    let gone = old
+        .iter()
+        .filter(|l| !in_new.contains(*l))
+        .map(|l| ("-", l));
+    let added = new
+        .iter()
+        .filter(|l| !in_old.contains(*l))
+        .map(|l| ("+", l));
+    gone.chain(added)
+        .map(|(sign, l)| format!("{sign} {}", render::visible(l)))
+        .collect()
 }
 
 /// The text of payout record `rec` re-derived at its pinned commit.

@@ -479,14 +479,8 @@ fn compare(
         lines += want.lines.len();
         if text.as_bytes() != recorded.as_slice() {
             let mut diff = format!("payout {id} (project {}):", want.project.value);
-            let recorded = String::from_utf8_lossy(&recorded);
-            let old: Vec<&str> = recorded.lines().collect();
-            let new: Vec<&str> = text.lines().collect();
-            for l in old.iter().filter(|l| !new.contains(l)) {
-                let _ = write!(diff, "\n- {l}");
-            }
-            for l in new.iter().filter(|l| !old.contains(l)) {
-                let _ = write!(diff, "\n+ {l}");
+            for line in super::line_diff(&String::from_utf8_lossy(&recorded), &text) {
+                let _ = write!(diff, "\n{line}");
             }
             mismatches.push(diff);
         }

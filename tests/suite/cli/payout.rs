@@ -445,6 +445,26 @@ fn a_payout_settling_hundreds_of_debts_is_recorded_and_reads_back() {
         next.contains("bucket \"reimbursement\": budget 900.00, paid 400.00"),
         "{next}"
     );
+    // Tampered (one settled amount raised, a comment hiding text behind a right-to-left
+    // override): verify lists the lines the re-derivation lacks, the hidden one made
+    // visible (the amount it replaced is still on other lines, so no line is missing).
+    let first = text.find("amount = \"0.").unwrap();
+    let end = first + text[first..].find('\n').unwrap();
+    let tampered = format!(
+        "{}amount = \"9.99\"{}# \u{202e}paid in full\n",
+        &text[..first],
+        &text[end..]
+    );
+    std::fs::write(&path, &tampered).unwrap();
+    s.git(&dir, &["commit", "-qam", "a settled amount, raised"]);
+    let (code, out, _) = run(&s, &dir, &["payout", "verify", &id]);
+    assert_eq!(code, 1, "{out}");
+    let diff: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(
+        diff,
+        ["- amount = \"9.99\"", "- # \u{FFFD}paid in full"],
+        "{out}"
+    );
 }
 
 #[test]

@@ -31,9 +31,9 @@ use crate::ops::{self, load::Need};
 /// files. Symbolic links, FIFOs, devices and submodules in the ledger are reported, never
 /// followed or read, and no file over 64 KiB (a payout record: 8 MiB) is read. Every problem
 /// has a stable code (see ovn-ledger(5)), a path:line:col, the offending text and a hint;
-/// file names are printed escaped. A contribution in another currency with no exchange rate for its date is an error
-/// (missing-rate: write its rate on it, or add a rate record; payouts leave it out until
-/// then). It also warns, without failing, when rules of two buckets of one agreement can
+/// file names are printed escaped. A contribution in another currency with no exchange rate
+/// for its date is an error (missing-rate: write its rate on it, or add a rate record;
+/// payouts leave it out until then). It also warns, without failing, when rules of two buckets of one agreement can
 /// claim the same contribution (warning[claimed-twice]: it would be paid from both). ovn check
 /// never writes anything.
 ///

@@ -339,8 +339,11 @@ impl StoreError {
             StoreError::UnsafeWrite { .. } => Some(
                 "ovn writes only to real folders of the working tree: remove the link (or move it away) and run the command again".to_owned(),
             ),
-            StoreError::TooLarge { .. } => Some(
+            StoreError::TooLarge { limit, .. } if *limit == crate::core::parse::MAX_PAYOUT_BYTES => Some(
                 "a payout record lists every debt and once claim it settles: this one settles more than a record may list (about 75,000)".to_owned(),
+            ),
+            StoreError::TooLarge { .. } => Some(
+                "a record holds one thing: split it, or move the data out of the ledger".to_owned(),
             ),
             StoreError::Shallow => Some(
                 "fetch the full history first: git fetch --unshallow".to_owned(),

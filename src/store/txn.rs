@@ -1495,6 +1495,13 @@ mod tests {
                 said.contains(bound) && said.contains("nothing was written"),
                 "{said}"
             );
+            // The advice fits the file: only a payout record settles claims.
+            let hint = err.hint().unwrap_or_default();
+            assert_eq!(
+                hint.contains("payout"),
+                path.starts_with("payouts/"),
+                "{hint}"
+            );
         }
     }
 

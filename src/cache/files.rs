@@ -22,7 +22,7 @@ use git2::Oid;
 
 use super::key;
 use crate::core::codec;
-use crate::core::ledger::RecordType;
+use crate::core::ledger::{RecordType, split_ascii};
 use crate::core::record::{Approval, Contribution};
 use crate::store::Store;
 
@@ -404,7 +404,7 @@ const ENCODED_RECORD: usize = 160;
 
 /// The record type of a day folder at `path` (`contributions/2026/03/05`), if it is one.
 pub fn day_folder(path: &str) -> Option<RecordType> {
-    let mut parts = path.split('/');
+    let mut parts = split_ascii(path, b'/');
     let kind = match parts.next()? {
         "contributions" => RecordType::Contribution,
         "approvals" => RecordType::Approval,

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::ledger::Ledger;
+use super::ledger::{Ledger, holds};
 use super::payout::{self, PayoutError, Request};
 use super::record::{ClaimKind, Contribution, Kind, Ownership, Project};
 use super::value::{Id, Percent};
@@ -362,7 +362,7 @@ pub(crate) fn folder_runs(ledger: &Ledger) -> Vec<(&str, std::ops::Range<usize>)
 /// bytes of every contribution's path (the ledger refuses any other place).
 pub fn day_folder_of(path: &str) -> &str {
     match path.get(..24) {
-        Some(folder) if path.as_bytes().get(24) == Some(&b'/') && !path[25..].contains('/') => {
+        Some(folder) if path.as_bytes().get(24) == Some(&b'/') && !holds(&path[25..], b'/') => {
             folder
         }
         _ => path.rsplit_once('/').map_or("", |(f, _)| f),

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::codec;
+use super::ledger::split_ascii;
 use super::record::{Contribution, Kind};
 use super::value::Id;
 
@@ -72,7 +73,11 @@ impl Names {
 
     /// The ids, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.split_terminator('\n')
+        // As written: every id followed by a newline.
+        self.0
+            .strip_suffix('\n')
+            .into_iter()
+            .flat_map(|ids| split_ascii(ids, b'\n'))
     }
 }
 
@@ -270,8 +275,10 @@ impl FolderSummary {
         let names = |input: &mut &[u8]| -> Option<Names> {
             let text = codec::get_str(input)?;
             // As written: each id valid and followed by a newline.
-            let sound = (text.is_empty() || text.ends_with('\n'))
-                && text.split_terminator('\n').all(|id| Id::check(id).is_ok());
+            let sound = text.is_empty()
+                || text
+                    .strip_suffix('\n')
+                    .is_some_and(|ids| split_ascii(ids, b'\n').all(|id| Id::check(id).is_ok()));
             sound.then(|| Names(text.to_owned()))
         };
         s.projects = names(input)?;

@@ -62,6 +62,37 @@ pub struct StatusArgs {
     /// How to print it
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,
+
+    /// List every entry of every list. Without it, sentences show the first 20 of each list
+    /// (files pending review, contributions awaiting approval, approvals that do not count,
+    /// lost approvers, uncommitted files) and say how many more there are; JSON always
+    /// lists them all
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// How many entries of each list the sentences show without `--all`: a ledger pull request,
+/// an import or a new approval policy can make lists of thousands, where a person asking
+/// "where am I?" wants the count and a few examples.
+const SHOWN: usize = 20;
+
+/// The entries of `list` to print, and how many are left out.
+fn shown<T>(list: &[T], all: bool) -> (&[T], usize) {
+    match list.get(..SHOWN) {
+        Some(first) if !all && list.len() > SHOWN => (first, list.len() - SHOWN),
+        _ => (list, 0),
+    }
+}
+
+/// Says how many entries were left out of a list, and how to see them.
+fn more(left: usize, out: &mut impl Write) -> Result<(), CliError> {
+    if left > 0 {
+        writeln!(
+            out,
+            "  … and {left} more (`ovn status --all` lists them all)"
+        )?;
+    }
+    Ok(())
 }
 
 /// Output formats of `ovn status`.
@@ -104,7 +135,7 @@ pub fn run(
     store.set_cache(false);
     let report = gather(&store)?;
     match args.format {
-        Format::Human => human(&report, out)?,
+        Format::Human => human(&report, args.all, out)?,
         Format::Json => json(&report, out)?,
     }
     Ok(EXIT_OK)
@@ -161,7 +192,7 @@ fn gather(store: &crate::store::Store) -> Result<Report, CliError> {
 }
 
 /// The status in sentences.
-fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
+fn human(r: &Report, all: bool, out: &mut impl Write) -> Result<(), CliError> {
     let (pending, validated) = (&r.pending, &r.validated);
     let here = match &pending.branch {
         Some(b) => format!("On branch {b}"),
@@ -198,13 +229,13 @@ fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
                     pending.ahead,
                     s(pending.ahead)
                 )?;
-                let width = pending
-                    .changes
+                let (changes, left) = shown(&pending.changes, all);
+                let width = changes
                     .iter()
                     .map(|c| escaped(&c.path).chars().count())
                     .max()
                     .unwrap_or(0);
-                for c in &pending.changes {
+                for c in changes {
                     let about = r
                         .summaries
                         .get(c.path.as_str())
@@ -218,6 +249,7 @@ fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
                         one_line(&about)
                     )?;
                 }
+                more(left, out)?;
             }
         }
     }
@@ -226,7 +258,7 @@ fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
         in_progress(op, out)?;
     }
     if let (Some(a), Some(v)) = (&r.awaiting, &r.found) {
-        awaiting_human(a, v.rev.name(), out)?;
+        awaiting_human(a, v.rev.name(), all, out)?;
     }
     if let Some(i) = &r.interrupted {
         interrupted(i, out)?;
@@ -235,9 +267,11 @@ fn human(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
         writeln!(out, "No uncommitted ledger files.")?;
     } else {
         writeln!(out, "Not committed:")?;
-        for u in &r.uncommitted {
+        let (uncommitted, left) = shown(&r.uncommitted, all);
+        for u in uncommitted {
             writeln!(out, "  {:<10} {}", u.state, escaped(&u.path))?;
         }
+        more(left, out)?;
         unstaged_advice(&r.uncommitted, out)?;
     }
     Ok(())
@@ -525,7 +559,12 @@ fn awaiting(
 }
 
 /// [`Awaiting`] in sentences.
-fn awaiting_human(a: &Awaiting, validated: &str, out: &mut impl Write) -> Result<(), CliError> {
+fn awaiting_human(
+    a: &Awaiting,
+    validated: &str,
+    all: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     let (waiting, voids, lost, keys) = match a {
         Awaiting::Problems => {
             writeln!(
@@ -551,17 +590,23 @@ fn awaiting_human(a: &Awaiting, validated: &str, out: &mut impl Write) -> Result
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" }
         )?;
+        let (waiting, left) = shown(waiting, all);
         for w in waiting {
             writeln!(out, "  {}  {}  {}", w.id, w.about, w.why)?;
         }
+        more(left, out)?;
     }
+    let (voids, left) = shown(voids, all);
     for (approval, record, why) in voids {
         writeln!(
             out,
             "  approval {approval} of {record} does not count: {why}"
         )?;
     }
-    lost_approvers(keys, lost, validated, out)
+    more(left, out)?;
+    let (lost, left) = shown(lost, all);
+    lost_approvers(keys, lost, validated, out)?;
+    more(left, out)
 }
 
 /// Says which unsigned approvals a merge may have credited to the wrong agent, and the one

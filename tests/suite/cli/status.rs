@@ -240,3 +240,98 @@ fn errors_are_coloured_only_when_asked_or_on_a_terminal_and_never_with_no_color(
     let plain = stderr(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
     assert!(plain.starts_with("error: not in a ledger"), "{plain:?}");
 }
+
+/// A long list shows its first 20 entries and says how many more there are; `--all` lists
+/// every one, and JSON always does. Here a branch with 23 files pending review, 26
+/// contributions awaiting approval on main, and 21 files not committed.
+#[test]
+fn long_lists_show_twenty_and_how_many_more_and_all_lists_every_one() {
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "ledger", 1);
+    let contribution = |n: usize| {
+        let id = format!("01bbbbbbbbbbbbbbbbbbbbbb{n:02}");
+        (
+            format!("contributions/2026/03/12/{id}.toml"),
+            format!(
+                "id = \"{id}\"\nagent = \"ben\"\ndate = 2026-03-12\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Session {n}\"\nhours = \"0.25\"\n"
+            ),
+        )
+    };
+    for n in 1..=21 {
+        let (path, text) = contribution(n);
+        std::fs::create_dir_all(dir.join(&path).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "21 sessions"]);
+    s.git(&dir, &["checkout", "-q", "-b", "more"]);
+    for n in 31..=53 {
+        let (path, text) = contribution(n);
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "23 more sessions"]);
+    for n in 0..21 {
+        std::fs::write(
+            dir.join(format!("agents/new-{n:02}.toml")),
+            format!("id = \"new-{n:02}\"\nname = \"New {n}\"\n"),
+        )
+        .unwrap();
+    }
+    let before = snapshot(&dir);
+    let (code, out, err) = run(&s, &dir, &["status"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |prefix: &str| {
+        (lines.iter().position(|l| l.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("no line starts with {prefix:?} in:\n{out}"))
+    };
+    let pending = at("On branch more: 23 ledger files in 1 commit pending review");
+    assert!(
+        lines[pending + 20]
+            .starts_with("  added   contributions/2026/03/12/01bbbbbbbbbbbbbbbbbbbbbb50.toml")
+    );
+    assert_eq!(
+        lines[pending + 21],
+        "  … and 3 more (`ovn status --all` lists them all)"
+    );
+    let awaiting = at("26 contributions on main await approval");
+    assert!(
+        lines[awaiting + 20].starts_with("  01bbbbbbbbbbbbbbbbbbbbbb16  ben 0.25h work on drone"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[awaiting + 21],
+        "  … and 6 more (`ovn status --all` lists them all)"
+    );
+    let uncommitted = at("Not committed:");
+    assert_eq!(lines[uncommitted + 20], "  new        agents/new-19.toml");
+    assert_eq!(
+        lines[uncommitted + 21],
+        "  … and 1 more (`ovn status --all` lists them all)"
+    );
+
+    let (code, all, err) = run(&s, &dir, &["status", "--all"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(!all.contains(" more (`ovn status --all`"), "{all}");
+    for n in (1..=21).chain(31..=53) {
+        assert!(
+            all.contains(&format!("01bbbbbbbbbbbbbbbbbbbbbb{n:02}")),
+            "{n}"
+        );
+    }
+    assert!(all.contains("  new        agents/new-20.toml"), "{all}");
+    // What the cut lists leave out is all that differs.
+    let shown: Vec<&str> = out.lines().filter(|l| !l.starts_with("  … and ")).collect();
+    let every: Vec<&str> = all.lines().collect();
+    assert!(shown.iter().all(|l| every.contains(l)));
+    assert_eq!(every.len() - shown.len(), 3 + 6 + 1);
+
+    let (code, json, _) = run(&s, &dir, &["status", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["pending"]["changes"].as_array().unwrap().len(), 23);
+    assert_eq!(v["awaiting_approval"].as_array().unwrap().len(), 26);
+    assert_eq!(v["uncommitted"].as_array().unwrap().len(), 21);
+    assert_same_files(&before, &snapshot(&dir));
+}

@@ -431,8 +431,10 @@ fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3], room: &mut Scr
 fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut usize) -> bool {
     let mut o = *made;
     loop {
-        // A length and a distance with their extra bits take at most 11+5+8+13 bits.
-        let sym = bits.symbol(lit, 40) as usize;
+        // Bits are taken in for one literal/length codeword only: most symbols are
+        // literals, and taking in for a whole match before each cost a refill every other
+        // literal.
+        let sym = bits.symbol(lit, LIT_BITS) as usize;
         if sym < 256 {
             let Some(slot) = out.get_mut(o) else {
                 return false;
@@ -448,8 +450,11 @@ fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut
         let Some(&base) = LEN_BASE.get(sym - 257) else {
             return false;
         };
+        // A length's extra bits and a distance with its extra bits take at most 5+8+13.
+        if bits.n < 26 {
+            bits.refill();
+        }
         let len = usize::from(base) + bits.take(u32::from(LEN_EXTRA[sym - 257])) as usize;
-        // Taken in with the length's bits above.
         let dsym = bits.symbol(dist, 0) as usize;
         let Some(&base) = DIST_BASE.get(dsym) else {
             return false;

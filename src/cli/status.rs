@@ -133,7 +133,14 @@ pub fn run(
     let mut store = super::open(cwd, ctx)?;
     // Status writes nothing, not even the cache (its answers would be kept for nothing).
     store.set_cache(false);
-    let report = gather(&store)?;
+    // Sentences describe only the contributions they show (a million `about`s would be made
+    // to print twenty); JSON describes every one.
+    let described = if args.all || args.format == Format::Json {
+        usize::MAX
+    } else {
+        SHOWN
+    };
+    let report = gather(&store, described)?;
     match args.format {
         Format::Human => human(&report, args.all, out)?,
         Format::Json => json(&report, out)?,
@@ -142,7 +149,7 @@ pub fn run(
 }
 
 /// Reads everything the status says.
-fn gather(store: &crate::store::Store) -> Result<Report, CliError> {
+fn gather(store: &crate::store::Store, described: usize) -> Result<Report, CliError> {
     // The same settings, and so the same validated branch, as every other command reads.
     let network = ops::branch::settings(store);
     let validated = ops::branch::name(store);
@@ -173,7 +180,7 @@ fn gather(store: &crate::store::Store) -> Result<Report, CliError> {
             .and_then(|r| r.network.as_ref())
             .or(network.as_ref());
         if policy.is_some_and(|n| n.validation.approvals > 0) {
-            awaiting_approval = Some(awaiting(store, v, rules.as_ref())?);
+            awaiting_approval = Some(awaiting(store, v, rules.as_ref(), described)?);
         }
     }
     Ok(Report {
@@ -492,7 +499,10 @@ enum Awaiting {
     /// The contributions that await approval, the approvals that do not count (approval,
     /// record, why) and the approvals whose approver a merge may have lost.
     Judged {
+        /// The first of them, as many as were asked to be described.
         waiting: Vec<Waiting>,
+        /// How many more await approval.
+        unlisted: usize,
         voids: Vec<(String, String, String)>,
         lost: Vec<crate::ops::approvals::Lost>,
         /// Whether any agent has an SSH key (the fix for a lost approver is then a signature).
@@ -501,11 +511,13 @@ enum Awaiting {
 }
 
 /// With a policy that asks for approvals: the contributions on the validated branch that
-/// still await them, and the approvals that do not count.
+/// still await them (the first `described` described, the others counted), and the
+/// approvals that do not count.
 fn awaiting(
     store: &crate::store::Store,
     rev: &ResolvedRev,
     rules: Option<&crate::core::ledger::Ledger>,
+    described: usize,
 ) -> Result<Awaiting, CliError> {
     let loaded = ops::load::whole(store, rev)?;
     if loaded.diagnostics.iter().any(|d| d.code.stops_payouts()) {
@@ -516,18 +528,21 @@ fn awaiting(
     let (statuses, voids, lost) =
         crate::ops::approvals::statuses_and_lost(store, &rev.id(), ledger)?;
     let currency = ledger.network.as_ref().map_or("", |n| n.currency.as_str());
-    let waiting = ledger
-        .contributions
-        .iter()
-        .filter_map(|c| match statuses.get(&c.id.value) {
-            Some(s @ Status::AwaitingApproval { .. }) => Some(Waiting {
-                id: c.id.value.to_string(),
-                about: super::log::summary(c, currency),
-                why: s.text(),
-            }),
-            _ => None,
-        })
-        .collect();
+    let mut waiting = Vec::new();
+    let mut unlisted = 0;
+    for c in &ledger.contributions {
+        if let Some(s @ Status::AwaitingApproval { .. }) = statuses.get(&c.id.value) {
+            if waiting.len() < described {
+                waiting.push(Waiting {
+                    id: c.id.value.to_string(),
+                    about: super::log::summary(c, currency),
+                    why: s.text(),
+                });
+            } else {
+                unlisted += 1;
+            }
+        }
+    }
     let voids = voids
         .iter()
         .map(|v| (v.approval.to_string(), v.record.to_string(), v.why.text()))
@@ -552,6 +567,7 @@ fn awaiting(
     });
     Ok(Awaiting::Judged {
         waiting,
+        unlisted,
         voids,
         lost,
         keys,
@@ -565,7 +581,7 @@ fn awaiting_human(
     all: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let (waiting, voids, lost, keys) = match a {
+    let (waiting, unlisted, voids, lost, keys) = match a {
         Awaiting::Problems => {
             writeln!(
                 out,
@@ -575,26 +591,28 @@ fn awaiting_human(
         }
         Awaiting::Judged {
             waiting,
+            unlisted,
             voids,
             lost,
             keys,
-        } => (waiting, voids, lost, *keys),
+        } => (waiting, *unlisted, voids, lost, *keys),
     };
     if waiting.is_empty() {
         writeln!(out, "Every contribution on {validated} is validated.")?;
     } else {
-        let n = waiting.len();
+        let n = waiting.len() + unlisted;
         writeln!(
             out,
             "{n} contribution{} on {validated} await{} approval (they do not count yet):",
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" }
         )?;
+        // Only the first were described, unless every one was asked for.
         let (waiting, left) = shown(waiting, all);
         for w in waiting {
             writeln!(out, "  {}  {}  {}", w.id, w.about, w.why)?;
         }
-        more(left, out)?;
+        more(left + unlisted, out)?;
     }
     let (voids, left) = shown(voids, all);
     for (approval, record, why) in voids {

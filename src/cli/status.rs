@@ -148,8 +148,31 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// Reads everything the status says.
+/// Reads everything the status says. What is not committed is asked of the working tree
+/// (libgit2's walk of it, or `git status` when the index is split: a second or more at a
+/// million files) on another thread, through its own repository handle, while the ledger at
+/// the validated branch is read and judged on this one.
 fn gather(store: &crate::store::Store, described: usize) -> Result<Report, CliError> {
+    let Ok(other) = store.reopen() else {
+        let mut report = judged(store, described)?;
+        report.uncommitted = store.uncommitted()?;
+        return Ok(report);
+    };
+    let (report, uncommitted) = std::thread::scope(|scope| {
+        let listing = scope.spawn(move || other.uncommitted());
+        let report = judged(store, described);
+        (report, listing.join())
+    });
+    let mut report = report?;
+    report.uncommitted = match uncommitted {
+        Ok(listed) => listed?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    Ok(report)
+}
+
+/// Everything the status says but the uncommitted files.
+fn judged(store: &crate::store::Store, described: usize) -> Result<Report, CliError> {
     // The same settings, and so the same validated branch, as every other command reads.
     let network = ops::branch::settings(store);
     let validated = ops::branch::name(store);
@@ -193,7 +216,7 @@ fn gather(store: &crate::store::Store, described: usize) -> Result<Report, CliEr
         summaries,
         awaiting: awaiting_approval,
         interrupted: store.interrupted(),
-        uncommitted: store.uncommitted()?,
+        uncommitted: Vec::new(),
         pending,
     })
 }

@@ -381,61 +381,97 @@ fn json(r: &Report, out: &mut impl Write) -> Result<(), CliError> {
             "upstream": up,
         })
     });
-    let pending: Vec<Value> = r
+    let changes: Vec<Change<'_>> = r
         .pending
         .changes
         .iter()
-        .map(|c| {
-            json!({
-                "kind": c.kind.as_str(),
-                "path": c.path,
-                "about": r.summaries.get(c.path.as_str()).cloned().unwrap_or_default(),
-            })
+        .map(|c| Change {
+            about: r.summaries.get(c.path.as_str()).map_or("", String::as_str),
+            kind: c.kind.as_str(),
+            path: &c.path,
         })
         .collect();
     let (awaiting, voids) = match &r.awaiting {
         Some(Awaiting::Judged { waiting, voids, .. }) => (
-            Value::Array(
-                waiting
-                    .iter()
-                    .map(|w| json!({"id": w.id, "about": w.about, "why": w.why}))
-                    .collect(),
-            ),
+            Some(waiting.as_slice()),
             voids
                 .iter()
                 .map(|(approval, record, why)| json!({"approval": approval, "record": record, "why": why}))
                 .collect(),
         ),
-        _ => (Value::Null, Vec::new()),
+        _ => (None, Vec::new()),
     };
     let interrupted = r.interrupted.as_ref().map(|i| {
         json!({"branch": i.branch, "commit": i.commit.to_string(), "landed": i.landed, "paths": i.paths})
     });
-    let uncommitted: Vec<Value> = r
+    let uncommitted: Vec<Unlisted<'_>> = r
         .uncommitted
         .iter()
-        .map(|u| json!({"state": u.state, "path": u.path}))
+        .map(|u| Unlisted {
+            path: &u.path,
+            state: u.state,
+        })
         .collect();
-    let pending = json!({
-        "ahead": n(r.pending.ahead),
-        "behind": n(r.pending.behind),
-        "changes": pending,
-    });
-    let value = json!({
-        "branch": r.pending.branch,
-        "head": r.head.map(|h| h.to_string()),
-        "upstream": upstream,
-        "validated": validated,
-        "in_progress": r.in_progress.map(|op| op.as_str()),
-        "pending": pending,
-        "awaiting_approval": awaiting,
-        "void_approvals": voids,
-        "interrupted": interrupted,
-        "uncommitted": uncommitted,
-    });
-    let text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
-    writeln!(out, "{text}")?;
+    let status = Json {
+        awaiting_approval: awaiting,
+        branch: r.pending.branch.as_deref(),
+        head: r.head.map(|h| h.to_string()),
+        in_progress: r.in_progress.map(|op| op.as_str()),
+        interrupted,
+        pending: Pending {
+            ahead: r.pending.ahead,
+            behind: r.pending.behind,
+            changes,
+        },
+        uncommitted,
+        upstream,
+        validated,
+        void_approvals: voids,
+    };
+    // Written as it is serialised: a list of a million entries is not first built as a tree
+    // of JSON values, then as one string.
+    serde_json::to_writer_pretty(&mut *out, &status).map_err(std::io::Error::other)?;
+    writeln!(out)?;
     Ok(())
+}
+
+/// `ovn status --format json`. Every object's members are declared in the order of their
+/// names, as `serde_json` writes a map's (the output is the same as when it was one).
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    awaiting_approval: Option<&'a [Waiting]>,
+    branch: Option<&'a str>,
+    head: Option<String>,
+    in_progress: Option<&'static str>,
+    interrupted: Option<serde_json::Value>,
+    pending: Pending<'a>,
+    uncommitted: Vec<Unlisted<'a>>,
+    upstream: Option<serde_json::Value>,
+    validated: Option<serde_json::Value>,
+    void_approvals: Vec<serde_json::Value>,
+}
+
+/// `pending` in [`Json`].
+#[derive(serde::Serialize)]
+struct Pending<'a> {
+    ahead: usize,
+    behind: usize,
+    changes: Vec<Change<'a>>,
+}
+
+/// One of `pending.changes` in [`Json`].
+#[derive(serde::Serialize)]
+struct Change<'a> {
+    about: &'a str,
+    kind: &'a str,
+    path: &'a str,
+}
+
+/// One of `uncommitted` in [`Json`].
+#[derive(serde::Serialize)]
+struct Unlisted<'a> {
+    path: &'a str,
+    state: &'a str,
 }
 
 /// What "unstaged" means and how to undo it: the next `git commit` would delete a record.
@@ -508,10 +544,12 @@ fn interrupted(i: &crate::store::Interrupted, out: &mut impl Write) -> Result<()
     Ok(())
 }
 
-/// A contribution on the validated branch that awaits approval.
+/// A contribution on the validated branch that awaits approval (its members in the order of
+/// their names, as `--format json` writes them).
+#[derive(serde::Serialize)]
 struct Waiting {
-    id: String,
     about: String,
+    id: String,
     why: String,
 }
 

@@ -100,7 +100,7 @@ pub fn stream<E: From<io::Error>, W: Write>(
     cache.prune();
     let mut tee = Tee {
         out,
-        fill: Fill::start(path, &key),
+        fill: cache.writes().then(|| Fill::start(path, &key)).flatten(),
     };
     let status = compute(&mut tee)?;
     if let Some(fill) = tee.fill.take()

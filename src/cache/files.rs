@@ -86,18 +86,23 @@ impl Key {
 #[derive(Clone, Debug)]
 pub struct FolderCache {
     dir: PathBuf,
+    /// Whether entries may be written and pruned ([`Store::cache_writes`]).
+    writes: bool,
 }
 
 impl FolderCache {
     /// The folder cache of the ledger `store` reads (shared by all worktrees of its repository), if caching is on.
     pub fn of(store: &Store) -> Option<FolderCache> {
-        git_dir(store).map(FolderCache::new)
+        let mut cache = git_dir(store).map(FolderCache::new)?;
+        cache.writes = store.cache_writes();
+        Some(cache)
     }
 
     /// The cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> FolderCache {
         FolderCache {
             dir: git_dir.join(CACHE_DIR),
+            writes: true,
         }
     }
 
@@ -115,6 +120,9 @@ impl FolderCache {
     /// entries of folders no revision in use has any more (old settings, old versions, days
     /// since rewritten). Keeps the cache near the size of the ledgers actually read.
     pub fn prune(&self, keep: &std::collections::HashSet<PathBuf>, age: std::time::Duration) {
+        if !self.writes {
+            return;
+        }
         let Ok(shards) = std::fs::read_dir(&self.dir) else {
             return;
         };
@@ -159,6 +167,9 @@ impl FolderCache {
     /// Returns where each record starts among the entry's records (for contributions), which
     /// the folder's summary keeps.
     pub fn put(&self, key: &Key, names: &[&str], records: &ToStore<'_>) -> Vec<u32> {
+        if !self.writes {
+            return offsets(records);
+        }
         let (bytes, offsets) = encode(key, names, records);
         write_atomically(&self.path(key), &bytes);
         offsets
@@ -169,6 +180,7 @@ impl FolderCache {
     pub fn summaries(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("summaries"),
+            writes: self.writes,
         }
     }
 }
@@ -257,6 +269,7 @@ impl FolderCache {
     pub fn totals(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("totals"),
+            writes: self.writes,
         }
     }
 
@@ -264,7 +277,16 @@ impl FolderCache {
     pub fn picks(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("picks"),
+            writes: self.writes,
         }
+    }
+}
+
+impl FolderCache {
+    /// Whether entries may be written: a cold fill that could keep nothing is not worth its
+    /// reads.
+    pub fn writes(&self) -> bool {
+        self.writes
     }
 }
 
@@ -449,12 +471,16 @@ mod tests {
 #[derive(Clone, Debug)]
 pub struct AnswerCache {
     dir: PathBuf,
+    /// Whether answers may be written and pruned ([`Store::cache_writes`]).
+    writes: bool,
 }
 
 impl AnswerCache {
     /// The answer cache of the ledger `store` reads, if caching is on.
     pub fn of(store: &Store) -> Option<AnswerCache> {
-        git_dir(store).map(AnswerCache::new)
+        let mut cache = git_dir(store).map(AnswerCache::new)?;
+        cache.writes = store.cache_writes();
+        Some(cache)
     }
 
     /// What the working tree's reads remember (see `worktree`), in a folder of its own
@@ -480,6 +506,7 @@ impl AnswerCache {
     fn in_folder(store: &Store, name: &str) -> Option<AnswerCache> {
         git_dir(store).map(|dir| AnswerCache {
             dir: dir.join(CACHE_DIR).join(name),
+            writes: store.cache_writes(),
         })
     }
 
@@ -487,6 +514,7 @@ impl AnswerCache {
     pub fn new(git_dir: &Path) -> AnswerCache {
         AnswerCache {
             dir: git_dir.join(CACHE_DIR).join("answers"),
+            writes: true,
         }
     }
 
@@ -505,7 +533,14 @@ impl AnswerCache {
 
     /// Makes room for one more answer.
     pub(super) fn prune(&self) {
-        keep_newest(&self.dir, Self::MAX - 1);
+        if self.writes {
+            keep_newest(&self.dir, Self::MAX - 1);
+        }
+    }
+
+    /// Whether answers may be written (an answer streamed out is then not kept).
+    pub(super) fn writes(&self) -> bool {
+        self.writes
     }
 
     /// The exit status and output stored for `key`, if any (and intact).
@@ -526,6 +561,9 @@ impl AnswerCache {
     /// Stores an answer, atomically; failing to write is not an error. The answers kept are
     /// bounded: past [`AnswerCache::MAX`], the oldest go.
     pub fn put(&self, key: &str, status: u8, output: &[u8]) {
+        if !self.writes {
+            return;
+        }
         self.prune();
         let mut bytes = Vec::with_capacity(output.len() + key.len() + 32);
         bytes.extend_from_slice(MAGIC);
@@ -547,18 +585,23 @@ impl AnswerCache {
 #[derive(Clone, Debug)]
 pub struct PartCache {
     dir: PathBuf,
+    /// Whether files may be written and pruned ([`Store::cache_writes`]).
+    writes: bool,
 }
 
 impl PartCache {
     /// The report cache of the ledger `store` reads, if caching is on.
     pub fn of(store: &Store) -> Option<PartCache> {
-        git_dir(store).map(PartCache::new)
+        let mut cache = git_dir(store).map(PartCache::new)?;
+        cache.writes = store.cache_writes();
+        Some(cache)
     }
 
     /// The report cache of the repository whose (common) git directory is `git_dir`.
     pub fn new(git_dir: &Path) -> PartCache {
         PartCache {
             dir: git_dir.join(CACHE_DIR).join("reports"),
+            writes: true,
         }
     }
 
@@ -610,6 +653,9 @@ impl PartCache {
 
     /// Stores `parts` under `key`, atomically; failing to write is not an error.
     pub fn put(&self, key: &str, parts: &[(String, Vec<u8>)]) {
+        if !self.writes {
+            return;
+        }
         let mut out = Vec::with_capacity(64 + parts.iter().map(|p| p.1.len() + 64).sum::<usize>());
         out.extend_from_slice(PARTS_MAGIC);
         codec::put_str(&mut out, key);
@@ -647,7 +693,9 @@ impl PartCache {
 
     /// Keeps the newest [`PartCache::MAX`] files.
     pub fn prune(&self) {
-        keep_newest(&self.dir, Self::MAX);
+        if self.writes {
+            keep_newest(&self.dir, Self::MAX);
+        }
     }
 }
 

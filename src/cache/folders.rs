@@ -337,6 +337,10 @@ fn fill(
     unsummarised: &[Key],
     current: &[Key],
 ) {
+    // Nothing would be kept: neither entries nor summaries are worth making.
+    if !cache.writes() {
+        return;
+    }
     let summaries = cache_folders(cache, paths, outcomes, missed, unsummarised);
     write_summaries(cache, encode_summaries(summaries), current);
 }

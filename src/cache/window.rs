@@ -53,6 +53,10 @@ pub(crate) fn fill(
     cache: &FolderCache,
     tally: Option<&dyn Tally>,
 ) -> Result<bool, StoreError> {
+    // A cache that may not be written keeps nothing a fill would read for it.
+    if !cache.writes() {
+        return Ok(false);
+    }
     let Some((days, settings)) = list_days(store, rev)? else {
         return Ok(false);
     };
@@ -108,6 +112,9 @@ pub(crate) fn fill_folders(
     at_least: usize,
     tally: Option<&Counted<'_>>,
 ) -> Result<bool, StoreError> {
+    if !cache.writes() {
+        return Ok(false);
+    }
     let Some(settings) = wanted.first().map(|k| k.settings) else {
         return Ok(false);
     };

@@ -32,9 +32,9 @@ use crate::store::ResolvedRev;
 /// upstream (commits not pushed yet, commits to pull), and when a merge, rebase, cherry-pick
 /// or revert stopped half-way. Below that, the ledger files in the working tree or index that
 /// are not committed (asked of the `git` program when the index is split, `core.splitIndex`,
-/// which libgit2 cannot read). ovn status never writes anything, not even the cache. When an
-/// ovn write was killed half-way, it says what that write left and that `ovn recover`
-/// finishes it.
+/// which libgit2 cannot read). ovn status never writes anything, not even the cache (it reads
+/// what other commands kept there; --no-cache reads only git). When an ovn write was killed
+/// half-way, it says what that write left and that `ovn recover` finishes it.
 ///
 /// When the network asks for approvals (`[validation]` in ovn.toml), it also lists the
 /// contributions on the validated branch that still await them (they do not count in payouts
@@ -131,8 +131,9 @@ pub fn run(
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
     let mut store = super::open(cwd, ctx)?;
-    // Status writes nothing, not even the cache (its answers would be kept for nothing).
-    store.set_cache(false);
+    // Status writes nothing, not even the cache (its answers would be kept for nothing), but
+    // reads the folders other commands kept there (at a million records, half its time).
+    store.set_cache_writes(false);
     // Sentences describe only the contributions they show (a million `about`s would be made
     // to print twenty); JSON describes every one.
     let described = if args.all || args.format == Format::Json {

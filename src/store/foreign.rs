@@ -62,6 +62,7 @@ impl Store {
             root: None,
             prefix: String::new(),
             cache: false,
+            cache_writes: false,
             fill_window: None,
             failpoint: None,
         })
@@ -77,6 +78,7 @@ impl Store {
             root: None,
             prefix: String::new(),
             cache: false,
+            cache_writes: false,
             fill_window: None,
             failpoint: None,
         })

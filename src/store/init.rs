@@ -164,6 +164,7 @@ fn create(
         root: Some(dir.to_path_buf()),
         prefix: prefix.clone(),
         cache: true,
+        cache_writes: true,
         fill_window: None,
         failpoint: None,
     };

@@ -60,6 +60,9 @@ pub struct Store {
     /// Whether the caches above the store may be used and filled (`--no-cache` turns it
     /// off): carried here because every read of this ledger goes through this store.
     cache: bool,
+    /// Whether they may also be written (`ovn status` reads the cache others filled and
+    /// writes nothing).
+    cache_writes: bool,
     /// Testing only: how many files a cold cache is filled with at a time (see
     /// [`Store::fill_window`]).
     fill_window: Option<usize>,
@@ -116,6 +119,7 @@ impl Store {
                         root: None,
                         prefix,
                         cache: true,
+                        cache_writes: true,
                         fill_window: None,
                         failpoint: None,
                     });
@@ -164,6 +168,7 @@ impl Store {
             root: Some(root.to_path_buf()),
             prefix,
             cache: true,
+            cache_writes: true,
             fill_window: None,
             failpoint: None,
         })
@@ -203,6 +208,7 @@ impl Store {
             root: self.root.clone(),
             prefix: self.prefix.clone(),
             cache: self.cache,
+            cache_writes: self.cache_writes,
             fill_window: self.fill_window,
             failpoint: self.failpoint.clone(),
         })
@@ -223,6 +229,18 @@ impl Store {
     /// Whether the layers above may use and fill their caches for this ledger.
     pub fn caching(&self) -> bool {
         self.cache
+    }
+
+    /// Lets the caches be read but never written, pruned or made (`false`), or read and
+    /// filled (`true`, the default) while caching is on: for a command that promises to write
+    /// nothing but may as well use what others kept.
+    pub fn set_cache_writes(&mut self, on: bool) {
+        self.cache_writes = on;
+    }
+
+    /// Whether the caches may be written (see [`Store::set_cache_writes`]).
+    pub fn cache_writes(&self) -> bool {
+        self.cache_writes
     }
 
     /// Sets how many files a cold cache is filled with at a time (tests make it small;

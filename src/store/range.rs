@@ -263,7 +263,7 @@ impl Store {
     /// Remembers `commit` for [`Store::rules_own`] (best effort: a failure only means the
     /// next walk starts further back).
     pub fn set_rules_own(&self, commit: Oid) {
-        if !self.cache || self.rules_own() == Some(commit) {
+        if !self.cache || !self.cache_writes || self.rules_own() == Some(commit) {
             return;
         }
         let path = self.repo.path().join(RULES_FILE);

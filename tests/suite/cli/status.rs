@@ -215,6 +215,77 @@ fn status_writes_nothing_not_even_the_cache() {
     assert_same_files(&before, &snapshot(&dir));
 }
 
+/// With a cache other commands filled, status reads it, answers as without it, and still
+/// writes nothing: no entry, no answer, no pruning, no memory of the rules in force, in
+/// either format, even for a commit the cache has not seen (one small window at a time, so
+/// that a fill would have had much to write).
+#[test]
+fn status_reads_a_filled_cache_and_writes_nothing_to_it() {
+    const FORMATS: [&[&str]; 2] = [&["status"], &["status", "--format", "json"]];
+    let s = Sandbox::new();
+    let dir = policy_repo(&s, "ledger", 1);
+    s.git(&dir, &["checkout", "-q", "-b", "more"]);
+    s.ovn(&dir)
+        .args(["log", "2h", "Routed the motor board"])
+        .assert()
+        .success();
+    std::fs::write(
+        dir.join("agents/eve.toml"),
+        "id = \"eve\"\nname = \"Eve\"\n",
+    )
+    .unwrap();
+    // Fill the cache at main (folders, summaries, answers, the rules in force) and here.
+    for args in [
+        &["check", "--at", "main"][..],
+        &["report", "contributions", "--by", "agent", "--at", "main"],
+        &["check"],
+    ] {
+        let (code, _, err) = run(&s, &dir, args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    assert!(dir.join(".git/ovn/cache").is_dir());
+    // Then a commit on main the cache has not seen: its new day folder is read from git
+    // and would be kept, were anything kept.
+    s.git(&dir, &["checkout", "-q", "main"]);
+    std::fs::create_dir_all(dir.join("contributions/2026/03/20")).unwrap();
+    std::fs::write(
+        dir.join("contributions/2026/03/20/01cccccccccccccccccccccc01.toml"),
+        "id = \"01cccccccccccccccccccccc01\"\nagent = \"ben\"\ndate = 2026-03-20\nproject = \"drone\"\nkind = \"work\"\ndescription = \"Late session\"\nhours = \"1\"\n",
+    )
+    .unwrap();
+    s.git(&dir, &["add", "-A", "contributions"]);
+    s.git(&dir, &["commit", "-qm", "one more"]);
+    s.git(&dir, &["checkout", "-q", "more"]);
+    let without: Vec<String> = FORMATS
+        .iter()
+        .map(|args| {
+            let mut all = vec!["--no-cache"];
+            all.extend_from_slice(args);
+            let (code, out, err) = run(&s, &dir, &all);
+            assert_eq!((code, err.as_str()), (0, ""));
+            out
+        })
+        .collect();
+    assert!(without[0].contains("await approval"), "{}", without[0]);
+    assert!(
+        without[0].contains("01cccccccccccccccccccccc01"),
+        "{}",
+        without[0]
+    );
+    let before = snapshot(&dir);
+    for (args, want) in FORMATS.iter().zip(&without) {
+        let out = s
+            .ovn(&dir)
+            .env("OVN_FILL_WINDOW", "1")
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(&String::from_utf8(out.stdout).unwrap(), want);
+    }
+    assert_same_files(&before, &snapshot(&dir));
+}
+
 #[test]
 fn errors_are_coloured_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
     let s = Sandbox::new();

@@ -183,6 +183,12 @@ impl FolderCache {
             writes: self.writes,
         }
     }
+
+    /// Whether entries may be written: a cold fill that could keep nothing is not worth its
+    /// reads.
+    pub fn writes(&self) -> bool {
+        self.writes
+    }
 }
 
 /// A checked cache entry: the folder's file names and its records, both still encoded (a
@@ -279,14 +285,6 @@ impl FolderCache {
             dir: self.dir.join("picks"),
             writes: self.writes,
         }
-    }
-}
-
-impl FolderCache {
-    /// Whether entries may be written: a cold fill that could keep nothing is not worth its
-    /// reads.
-    pub fn writes(&self) -> bool {
-        self.writes
     }
 }
 

@@ -67,7 +67,9 @@
 //! **Turning it off.** `--no-cache` sets [`crate::context::Context::cache`], which the
 //! command's [`crate::store::Store`] carries ([`crate::store::Store::set_cache`]): with it
 //! off, no cache is read or written and every answer is computed afresh (the tests compare
-//! both ways).
+//! both ways). A command that promises to write nothing (`ovn status`) reads the cache but
+//! writes none of it ([`crate::store::Store::set_cache_writes`]): each cache's writes and
+//! prunings are gated where they are made (`files`), and no cold fill starts.
 //!
 //! The encodings of records and summaries themselves ([`crate::core::codec`],
 //! [`crate::core::summary`]) stay in the core: they are pure functions of core types, with

@@ -53,10 +53,6 @@ pub(crate) fn fill(
     cache: &FolderCache,
     tally: Option<&dyn Tally>,
 ) -> Result<bool, StoreError> {
-    // A cache that may not be written keeps nothing a fill would read for it.
-    if !cache.writes() {
-        return Ok(false);
-    }
     let Some((days, settings)) = list_days(store, rev)? else {
         return Ok(false);
     };
@@ -112,6 +108,7 @@ pub(crate) fn fill_folders(
     at_least: usize,
     tally: Option<&Counted<'_>>,
 ) -> Result<bool, StoreError> {
+    // A cache that may not be written would keep none of what the fill reads.
     if !cache.writes() {
         return Ok(false);
     }

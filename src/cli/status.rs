@@ -669,12 +669,11 @@ fn awaiting_human(
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" }
         )?;
-        // Only the first were described, unless every one was asked for.
-        let (waiting, left) = shown(waiting, all);
+        // Only those shown were described (every one with --all); the rest are counted.
         for w in waiting {
             writeln!(out, "  {}  {}  {}", w.id, w.about, w.why)?;
         }
-        more(left + unlisted, out)?;
+        more(unlisted, out)?;
     }
     let (voids, left) = shown(voids, all);
     for (approval, record, why) in voids {

@@ -47,72 +47,65 @@ const PRECODE_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
 
-/// A decode table: entry `i` is `symbol << 8 | codeword length` for the codeword that the
-/// low `bits` bits `i` start with. Of [`LIT_BITS`] or [`DIST_BITS`] capacity; a block's code
-/// uses the first `1 << bits` entries.
-struct Table {
-    entries: Vec<u32>,
-    bits: u32,
+/// A decode table of `N` entries (a power of two): entry `i` is `symbol << 8 | codeword
+/// length` for the codeword that the low bits of `i` start with. A block's code uses the first
+/// `mask + 1` entries. The size is fixed so that an index masked by `N - 1` needs no bounds
+/// check in the decode loop.
+struct Table<const N: usize> {
+    entries: [u32; N],
+    /// `2^bits - 1` for the block's longest codeword of `bits` bits.
+    mask: usize,
 }
 
-impl Table {
-    fn new(most_bits: u32) -> Table {
+impl<const N: usize> Table<N> {
+    fn new() -> Table<N> {
         Table {
-            entries: vec![0; 1 << most_bits],
-            bits: 0,
+            entries: [0; N],
+            mask: 0,
         }
     }
-
-    /// The entry for the codeword at the start of `buf`.
-    #[inline(always)]
-    fn get(&self, buf: u64) -> u32 {
-        let i = (buf & ((1 << self.bits) - 1)) as usize;
-        self.entries.get(i).copied().unwrap_or(0)
-    }
 }
 
-/// Decode tables, reused from stream to stream.
-pub(crate) struct SmallInflater {
+/// The tables, reused from stream to stream (boxed: 19 KiB).
+struct Tables {
     /// The code-length code's (7 bits at most).
-    pre: Table,
-    lit: Table,
-    dist: Table,
+    pre: Table<128>,
+    lit: Table<{ 1 << LIT_BITS }>,
+    dist: Table<{ 1 << DIST_BITS }>,
     /// The fixed codes' tables, built once.
-    fixed_lit: Table,
-    fixed_dist: Table,
+    fixed_lit: Table<{ 1 << LIT_BITS }>,
+    fixed_dist: Table<{ 1 << DIST_BITS }>,
+}
+
+/// Decode tables and room to build them, reused from stream to stream.
+pub(crate) struct SmallInflater {
+    tables: Box<Tables>,
     room: Box<Scratch>,
 }
 
 impl SmallInflater {
     /// Empty tables and the fixed codes' tables.
     pub(crate) fn new() -> SmallInflater {
+        let mut tables = Box::new(Tables {
+            pre: Table::new(),
+            lit: Table::new(),
+            dist: Table::new(),
+            fixed_lit: Table::new(),
+            fixed_dist: Table::new(),
+        });
+        let mut room = Box::new(Scratch {
+            used: [0; LENS],
+            sorted: [0; LENS],
+        });
         let mut lens = [0u8; LIT_SYMS];
         lens[..144].fill(8);
         lens[144..256].fill(9);
         lens[256..280].fill(7);
         lens[280..].fill(8);
-        let mut fixed_lit = Table::new(LIT_BITS);
-        let mut fixed_dist = Table::new(DIST_BITS);
-        let mut room = Box::new(Scratch {
-            pre: Code::new(),
-            lit: Code::new(),
-            dist: Code::new(),
-            sorted: [0; LIT_SYMS],
-        });
-        let built = room.lit.of(&lens).build(&mut fixed_lit, &mut room.sorted)
-            && room
-                .dist
-                .of(&[5; DIST_SYMS])
-                .build(&mut fixed_dist, &mut room.sorted);
+        let built = build_of(&lens, &mut tables.fixed_lit, &mut room)
+            && build_of(&[5; DIST_SYMS], &mut tables.fixed_dist, &mut room);
         debug_assert!(built, "the fixed codes are complete and short");
-        SmallInflater {
-            room,
-            pre: Table::new(7),
-            lit: Table::new(LIT_BITS),
-            dist: Table::new(DIST_BITS),
-            fixed_lit,
-            fixed_dist,
-        }
+        SmallInflater { tables, room }
     }
 
     /// Inflates the zlib stream at the start of `input` into all of `out`, whose length is the
@@ -130,17 +123,17 @@ impl SmallInflater {
         if flg & 0x20 != 0 {
             return false;
         }
+        let t = &mut *self.tables;
         let mut bits = Bits::new(&input[2..]);
         let mut made = 0;
         loop {
             bits.refill();
             let last = bits.take(1) == 1;
             let ok = match bits.take(2) {
-                1 => decode(&mut bits, &self.fixed_lit, &self.fixed_dist, out, &mut made),
+                1 => decode(&mut bits, &t.fixed_lit, &t.fixed_dist, out, &mut made),
                 2 => {
-                    let tables = [&mut self.pre, &mut self.lit, &mut self.dist];
-                    read_codes(&mut bits, tables, &mut self.room)
-                        && decode(&mut bits, &self.lit, &self.dist, out, &mut made)
+                    read_codes(&mut bits, t, &mut self.room)
+                        && decode(&mut bits, &t.lit, &t.dist, out, &mut made)
                 }
                 // A stored block (incompressible data, never a record) or an invalid one.
                 _ => false,
@@ -162,6 +155,8 @@ impl SmallInflater {
 
 /// A little-endian bit reader that reads zeros past the end of its input (never memory past
 /// it); whether a stream needed them is checked where its end is read ([`Bits::trailer`]).
+/// `Copy`, so a loop can work on a copy of its own, kept in registers.
+#[derive(Clone, Copy)]
 struct Bits<'a> {
     data: &'a [u8],
     /// Bytes taken into `buf` (some of them past the end of `data`, as zeros).
@@ -184,20 +179,16 @@ impl<'a> Bits<'a> {
     /// Makes at least 56 bits available.
     #[inline(always)]
     fn refill(&mut self) {
-        if let Some(word) = self.data.get(self.pos..self.pos + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if let Some(word) = self.data.get(self.pos..).and_then(|d| d.first_chunk::<8>()) {
             // Bits past the new count are the next bytes' own, so taking them in again on
             // the next refill changes nothing.
-            self.buf |= word << self.n;
+            self.buf |= u64::from_le_bytes(*word) << self.n;
             self.pos += ((63 - self.n) >> 3) as usize;
             self.n |= 56;
         } else {
-            while self.n <= 56 {
-                let byte = self.data.get(self.pos).copied().unwrap_or(0);
-                self.buf |= u64::from(byte) << self.n;
-                self.pos += 1;
-                self.n += 8;
-            }
+            // Within 8 bytes of the end: a byte at a time, zeros past it. By value, so that
+            // a loop's copy of the reader is never in memory.
+            (self.buf, self.n, self.pos) = refill_at_end(self.data, self.buf, self.n, self.pos);
         }
     }
 
@@ -207,18 +198,6 @@ impl<'a> Bits<'a> {
         let v = (self.buf & ((1u64 << k) - 1)) as u32;
         self.consume(k);
         v
-    }
-
-    /// The symbol of the codeword at the start of the bits, read through `table`, at least
-    /// `need` bits made available first (for it and what follows it).
-    #[inline(always)]
-    fn symbol(&mut self, table: &Table, need: u32) -> u32 {
-        if self.n < need {
-            self.refill();
-        }
-        let e = table.get(self.buf);
-        self.consume(e & 15);
-        e >> 8
     }
 
     #[inline(always)]
@@ -236,176 +215,187 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// A canonical code as a block's header gives it: how many codewords of each length, and the
-/// symbols that have one (in symbol order, each packed with its length: `len << 9 | sym`).
-/// Kept in the inflater and cleared per block, so a block costs no zeroing of its arrays.
-struct Code {
-    counts: [u16; 16],
-    used: [u16; LIT_SYMS],
-    nused: usize,
+/// [`Bits::refill`] within 8 bytes of the end of `data`: the new `buf`, `n` and `pos`.
+#[cold]
+#[inline(never)]
+fn refill_at_end(data: &[u8], mut buf: u64, mut n: u32, mut pos: usize) -> (u64, u32, usize) {
+    while n <= 56 {
+        let byte = data.get(pos).copied().unwrap_or(0);
+        buf |= u64::from(byte) << n;
+        pos += 1;
+        n += 8;
+    }
+    (buf, n, pos)
 }
 
-impl Code {
-    fn new() -> Code {
-        Code {
-            counts: [0; 16],
-            used: [0; LIT_SYMS],
-            nused: 0,
-        }
-    }
-
-    fn clear(&mut self) {
-        self.counts = [0; 16];
-        self.nused = 0;
-    }
-
-    /// The code of the lengths `lens` (one a symbol, in symbol order).
-    fn of(&mut self, lens: &[u8]) -> &Code {
-        self.clear();
-        for (sym, &len) in lens.iter().enumerate() {
-            if len != 0 {
-                self.add(sym, len);
-            }
-        }
-        self
-    }
-
-    /// Symbol `sym` (below [`LIT_SYMS`]) has a codeword of `len` bits (1 to 15).
-    #[inline(always)]
-    fn add(&mut self, sym: usize, len: u8) {
-        self.counts[usize::from(len)] += 1;
-        self.used[self.nused] = u16::from(len) << 9 | sym as u16;
-        self.nused += 1;
-    }
-
-    /// Fills `table` for this code, as libdeflate does: codewords in canonical order, each
-    /// written once at its bit-reversed index, the table doubled as the length grows, to
-    /// the longest codeword's length (`sorted` is room to put the symbols in that order).
-    /// `false` for a code that is not complete or has a codeword longer than the table can
-    /// hold.
-    fn build(&self, table: &mut Table, sorted: &mut [u16; LIT_SYMS]) -> bool {
-        // Complete: the codewords' shares of the code space sum to exactly one.
-        let mut space: u32 = 0;
-        let mut longest = 0;
-        for len in 1..16 {
-            if self.counts[len] != 0 {
-                longest = len;
-            }
-            space = (space << 1) + u32::from(self.counts[len]);
-        }
-        if space != 1 << 15 || 1 << longest > table.entries.len() {
-            return false;
-        }
-        let mut offsets = [0u16; 16];
-        for len in 1..15 {
-            offsets[len + 1] = offsets[len] + self.counts[len];
-        }
-        for &packed in &self.used[..self.nused] {
-            let len = usize::from(packed >> 9);
-            sorted[usize::from(offsets[len])] = packed & 511;
-            offsets[len] += 1;
-        }
-        table.bits = longest as u32;
-        let table = &mut table.entries[..1 << longest];
-        let mut sorted = sorted[..self.nused].iter();
-        let mut len = 1;
-        while self.counts[len] == 0 {
-            len += 1;
-        }
-        let mut end = 1usize << len;
-        let mut codeword = 0usize;
-        loop {
-            for _ in 0..self.counts[len] {
-                let Some(&sym) = sorted.next() else {
-                    return false;
-                };
-                table[codeword] = u32::from(sym) << 8 | len as u32;
-                if codeword == end - 1 {
-                    // The last codeword (all ones): double the table up to its size.
-                    while end < table.len() {
-                        table.copy_within(..end, end);
-                        end <<= 1;
-                    }
-                    return true;
-                }
-                // The next codeword in canonical order, bit-reversed: set the highest zero bit
-                // below `len` and clear the ones above it.
-                let bit = 1 << (usize::BITS - 1 - (codeword ^ (end - 1)).leading_zeros());
-                codeword = (codeword & (bit - 1)) | bit;
-            }
-            loop {
-                len += 1;
-                if len > longest {
-                    return false;
-                }
-                table.copy_within(..end, end);
-                end <<= 1;
-                if self.counts[len] != 0 {
-                    break;
-                }
-            }
-        }
-    }
-}
+/// Code lengths a dynamic block gives: 286 literal/length and 30 distance symbols at most.
+const LENS: usize = 320;
 
 /// Room to read a dynamic block's codes in, kept from block to block.
 struct Scratch {
-    pre: Code,
-    lit: Code,
-    dist: Code,
-    sorted: [u16; LIT_SYMS],
+    /// The symbols with a codeword, in symbol order, each packed with its length (`len << 9 |
+    /// sym`; literal/length and distance symbols in one sequence, as the header gives them).
+    used: [u16; LENS],
+    /// Room to put symbols in canonical order.
+    sorted: [u16; LENS],
+}
+
+/// Builds `table` for the code of the lengths `lens` (one a symbol, in symbol order).
+fn build_of<const N: usize>(lens: &[u8], table: &mut Table<N>, room: &mut Scratch) -> bool {
+    let mut counts = [0u16; 16];
+    let mut nused = 0;
+    for (sym, &len) in lens.iter().enumerate() {
+        if len != 0 && nused < LENS {
+            counts[usize::from(len & 15)] += 1;
+            room.used[nused] = u16::from(len & 15) << 9 | sym as u16;
+            nused += 1;
+        }
+    }
+    let (used, sorted) = (&room.used[..nused], &mut room.sorted);
+    build(&counts, used, 0, table, sorted)
+}
+
+/// Fills `table` for a canonical code, as libdeflate does: codewords in canonical order, each
+/// written once at its bit-reversed index, the table doubled as the length grows, to the
+/// longest codeword's length. `counts` are the codewords of each length; `used` the symbols
+/// that have one (`len << 9 | sym`, in symbol order), each less `base`; `sorted` is room to
+/// put them in canonical order. `false` for a code that is not complete or has a codeword
+/// longer than the table can hold.
+fn build<const N: usize>(
+    counts: &[u16; 16],
+    used: &[u16],
+    base: u16,
+    table: &mut Table<N>,
+    sorted: &mut [u16; LENS],
+) -> bool {
+    // Complete: the codewords' shares of the code space sum to exactly one.
+    let mut space: u32 = 0;
+    let mut longest = 0;
+    for (len, &count) in counts.iter().enumerate().skip(1) {
+        if count != 0 {
+            longest = len;
+        }
+        space = (space << 1) + u32::from(count);
+    }
+    if space != 1 << 15 || 1 << longest > N {
+        return false;
+    }
+    let mut offsets = [0u16; 16];
+    for len in 1..15 {
+        offsets[len + 1] = offsets[len] + counts[len];
+    }
+    for &packed in used {
+        let len = usize::from(packed >> 9);
+        let Some(slot) = sorted.get_mut(usize::from(offsets[len])) else {
+            return false;
+        };
+        *slot = (packed & 511).wrapping_sub(base);
+        offsets[len] += 1;
+    }
+    table.mask = (1 << longest) - 1;
+    let table = &mut table.entries[..1 << longest];
+    let mut sorted = sorted[..used.len()].iter();
+    let mut len = 1;
+    while counts[len] == 0 {
+        len += 1;
+    }
+    let mut end = 1usize << len;
+    let mut codeword = 0usize;
+    loop {
+        for _ in 0..counts[len] {
+            let Some(&sym) = sorted.next() else {
+                return false;
+            };
+            table[codeword] = u32::from(sym) << 8 | len as u32;
+            if codeword == end - 1 {
+                // The last codeword (all ones): double the table up to its size.
+                while end < table.len() {
+                    table.copy_within(..end, end);
+                    end <<= 1;
+                }
+                return true;
+            }
+            // The next codeword in canonical order, bit-reversed: set the highest zero bit
+            // below `len` and clear the ones above it.
+            let bit = 1 << (usize::BITS - 1 - (codeword ^ (end - 1)).leading_zeros());
+            codeword = (codeword & (bit - 1)) | bit;
+        }
+        loop {
+            len += 1;
+            if len > longest {
+                return false;
+            }
+            table.copy_within(..end, end);
+            end <<= 1;
+            if counts[len] != 0 {
+                break;
+            }
+        }
+    }
 }
 
 /// Reads a dynamic block's header (the code-length code, then the literal/length and distance
 /// codes' lengths) and builds its tables.
-fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3], room: &mut Scratch) -> bool {
-    bits.refill();
-    let nlit = bits.take(5) as usize + 257;
-    let ndist = bits.take(5) as usize + 1;
-    let nprecode = bits.take(4) as usize + 4;
+///
+/// The lengths come as one sequence over both codes. Only those not zero are recorded, in
+/// one list (the literal/length symbols first, as they come first), with a count per length
+/// for each code: a short stream's header is mostly runs of zeros, and its tables are built
+/// from the few symbols it uses. Not inlined: in a function of its own its loop keeps its
+/// values in registers.
+#[inline(never)]
+fn read_codes(bits: &mut Bits, t: &mut Tables, room: &mut Scratch) -> bool {
+    let mut b = *bits;
+    b.refill();
+    let nlit = b.take(5) as usize + 257;
+    let ndist = b.take(5) as usize + 1;
+    let nprecode = b.take(4) as usize + 4;
     if nlit > 286 || ndist > 30 {
         return false;
     }
     let mut pre_lens = [0u8; 19];
     for &sym in &PRECODE_ORDER[..nprecode] {
-        if bits.n < 3 {
-            bits.refill();
+        if b.n < 3 {
+            b.refill();
         }
-        pre_lens[sym] = bits.take(3) as u8;
+        pre_lens[sym] = b.take(3) as u8;
     }
-    if !room.pre.of(&pre_lens).build(pre, &mut room.sorted) {
+    if !build_of(&pre_lens, &mut t.pre, room) {
         return false;
     }
     let total = nlit + ndist;
-    room.lit.clear();
-    room.dist.clear();
-    // The lengths come as one sequence over both codes; only those not zero are recorded.
-    let mut ends = false;
-    let mut add = |i: usize, len: u8| {
-        ends |= i == 256;
-        if i < nlit {
-            room.lit.add(i, len);
-        } else {
-            room.dist.add(i - nlit, len);
-        }
-    };
+    // Codewords of each length: [literal/length, distance].
+    let mut counts = [[0u16; 16]; 2];
+    let (pre_mask, pre) = (t.pre.mask & 127, &t.pre.entries);
+    let used = &mut room.used;
+    let mut nused = 0;
     let mut i = 0;
-    let mut prev = None;
+    // The length a repeat (16) repeats; 16 (none) before the first length.
+    let mut prev = 16;
     while i < total {
         // A code length's codeword and a repeat's extra bits take at most 7+7 bits.
-        let sym = bits.symbol(pre, 14) as u8;
+        if b.n < 14 {
+            b.refill();
+        }
+        let e = pre[b.buf as usize & pre_mask];
+        b.consume(e & 15);
+        let sym = e >> 8;
         if sym < 16 {
             if sym != 0 {
-                add(i, sym);
+                counts[usize::from(i >= nlit)][sym as usize] += 1;
+                let Some(slot) = used.get_mut(nused) else {
+                    return false;
+                };
+                *slot = (sym << 9) as u16 | i as u16;
+                nused += 1;
             }
-            prev = Some(sym);
+            prev = sym;
             i += 1;
             continue;
         }
-        let (len, times) = match (sym, prev) {
-            (16, Some(len)) => (len, 3 + bits.take(2) as usize),
-            (17, _) => (0, 3 + bits.take(3) as usize),
-            (18, _) => (0, 11 + bits.take(7) as usize),
+        let (len, times) = match sym {
+            16 if prev < 16 => (prev, 3 + b.take(2) as usize),
+            17 => (0, 3 + b.take(3) as usize),
+            18 => (0, 11 + b.take(7) as usize),
             _ => return false,
         };
         if times > total - i {
@@ -413,55 +403,89 @@ fn read_codes(bits: &mut Bits, [pre, lit, dist]: [&mut Table; 3], room: &mut Scr
         }
         if len != 0 {
             for k in i..i + times {
-                add(k, len);
+                counts[usize::from(k >= nlit)][len as usize] += 1;
+                let Some(slot) = used.get_mut(nused) else {
+                    return false;
+                };
+                *slot = (len << 9) as u16 | k as u16;
+                nused += 1;
             }
         }
-        prev = Some(len);
+        prev = len;
         i += times;
     }
+    *bits = b;
+    let used = &room.used[..nused];
+    let split = used.partition_point(|&p| usize::from(p & 511) < nlit);
+    let (lit, dist) = used.split_at(split);
     // A block must be able to end.
-    if !ends {
+    if lit.binary_search_by_key(&256, |&p| p & 511).is_err() {
         return false;
     }
-    room.lit.build(lit, &mut room.sorted) && room.dist.build(dist, &mut room.sorted)
+    build(&counts[0], lit, 0, &mut t.lit, &mut room.sorted)
+        && build(&counts[1], dist, nlit as u16, &mut t.dist, &mut room.sorted)
 }
 
-/// Decodes one block's symbols into `out` from `*made` on, to its end-of-block symbol.
+/// Decodes one block's symbols into `out` from `*made` on, to its end-of-block symbol. Works
+/// on a copy of the bit reader, so that its state stays in registers.
 #[inline(always)]
-fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut usize) -> bool {
+fn decode<const L: usize, const D: usize>(
+    bits: &mut Bits,
+    lit: &Table<L>,
+    dist: &Table<D>,
+    out: &mut [u8],
+    made: &mut usize,
+) -> bool {
+    let mut b = *bits;
     let mut o = *made;
-    loop {
-        // Bits are taken in for one literal/length codeword only: most symbols are
-        // literals, and taking in for a whole match before each cost a refill every other
-        // literal.
-        let sym = bits.symbol(lit, LIT_BITS) as usize;
-        if sym < 256 {
+    // The tables' masks and entries in locals: a byte stored to `out` could otherwise be
+    // taken to change them, and they would be read again for every symbol.
+    let (lit_mask, lit) = (lit.mask & (L - 1), &lit.entries);
+    let (dist_mask, dist) = (dist.mask & (D - 1), &dist.entries);
+    let ended = loop {
+        // Literals, the most of the symbols, in a loop of their own. Bits are taken in for
+        // one literal/length codeword only: taking in for a whole match before each cost a
+        // refill every other literal.
+        let e = loop {
+            if b.n < LIT_BITS {
+                b.refill();
+            }
+            let e = lit[b.buf as usize & lit_mask];
+            b.consume(e & 15);
+            if e >= 256 << 8 {
+                break e;
+            }
             let Some(slot) = out.get_mut(o) else {
-                return false;
+                break 0;
             };
-            *slot = sym as u8;
+            *slot = (e >> 8) as u8;
             o += 1;
-            continue;
+        };
+        let sym = (e >> 8) as usize;
+        if sym < 256 {
+            // No room for a literal.
+            break false;
         }
         if sym == 256 {
-            *made = o;
-            return true;
+            break true;
         }
         let Some(&base) = LEN_BASE.get(sym - 257) else {
-            return false;
+            break false;
         };
         // A length's extra bits and a distance with its extra bits take at most 5+8+13.
-        if bits.n < 26 {
-            bits.refill();
+        if b.n < 26 {
+            b.refill();
         }
-        let len = usize::from(base) + bits.take(u32::from(LEN_EXTRA[sym - 257])) as usize;
-        let dsym = bits.symbol(dist, 0) as usize;
+        let len = usize::from(base) + b.take(u32::from(LEN_EXTRA[sym - 257])) as usize;
+        let e = dist[b.buf as usize & dist_mask];
+        b.consume(e & 15);
+        let dsym = (e >> 8) as usize;
         let Some(&base) = DIST_BASE.get(dsym) else {
-            return false;
+            break false;
         };
-        let back = usize::from(base) + bits.take(u32::from(DIST_EXTRA[dsym])) as usize;
+        let back = usize::from(base) + b.take(u32::from(DIST_EXTRA[dsym])) as usize;
         if back > o || len > out.len() - o {
-            return false;
+            break false;
         }
         if back >= len {
             out.copy_within(o - back..o - back + len, o);
@@ -472,7 +496,10 @@ fn decode(bits: &mut Bits, lit: &Table, dist: &Table, out: &mut [u8], made: &mut
             }
         }
         o += len;
-    }
+    };
+    *bits = b;
+    *made = o;
+    ended
 }
 
 #[cfg(test)]

@@ -550,6 +550,84 @@ mod tests {
         assert!(declined < 60, "declined {declined} of 6000");
     }
 
+    /// Bits for a hand-made stream: fields and extra bits least significant bit first,
+    /// Huffman codewords most significant bit first, as deflate sends them.
+    #[derive(Default)]
+    struct BitWriter {
+        bytes: Vec<u8>,
+        n: usize,
+    }
+
+    impl BitWriter {
+        fn bits(&mut self, value: u32, k: usize) {
+            for b in 0..k {
+                if self.n.is_multiple_of(8) {
+                    self.bytes.push(0);
+                }
+                let last = self.bytes.len() - 1;
+                self.bytes[last] |= (((value >> b) & 1) as u8) << (self.n % 8);
+                self.n += 1;
+            }
+        }
+
+        fn codeword(&mut self, code: u32, len: usize) {
+            for b in (0..len).rev() {
+                self.bits(code >> b, 1);
+            }
+        }
+    }
+
+    /// A dynamic block whose code lengths repeat (16) from the literal/length code into the
+    /// distance code: the sequence is one over both codes, and zlib never sends this, but
+    /// another compressor (or a hostile pack) may. Made by hand, so the case is certain.
+    #[test]
+    fn a_repeat_that_runs_from_one_code_into_the_other_inflates() {
+        let mut w = BitWriter::default();
+        w.bits(1, 1); // the last block
+        w.bits(2, 2); // dynamic codes
+        w.bits(258 - 257, 5); // literal/length symbols 0..=257
+        w.bits(4 - 1, 5); // distance symbols 0..=3
+        w.bits(16 - 4, 4); // 16 code-length code lengths, in their order
+        // The code-length code: 2 has a 1-bit codeword (0), 16 and 18 2-bit ones (10, 11).
+        for sym in &PRECODE_ORDER[..16] {
+            w.bits(
+                match sym {
+                    2 => 1,
+                    16 | 18 => 2,
+                    _ => 0,
+                },
+                3,
+            );
+        }
+        let (two, repeat, zeros) = ((0, 1), (0b10, 2), (0b11, 2));
+        w.codeword(zeros.0, zeros.1); // 97 zeros
+        w.bits(97 - 11, 7);
+        w.codeword(two.0, two.1); // 'a'
+        w.codeword(two.0, two.1); // 'b'
+        w.codeword(zeros.0, zeros.1); // 138 + 19 zeros, to 255
+        w.bits(138 - 11, 7);
+        w.codeword(zeros.0, zeros.1);
+        w.bits(19 - 11, 7);
+        w.codeword(two.0, two.1); // 256, end of block
+        // Five more: 257 (a length of 3), then distance symbols 0 to 3.
+        w.codeword(repeat.0, repeat.1);
+        w.bits(5 - 3, 2);
+        // Literal/length codewords: 'a' 00, 'b' 01, 256 10, 257 11; distances 00 to 11.
+        w.codeword(0b00, 2); // 'a'
+        w.codeword(0b01, 2); // 'b'
+        w.codeword(0b11, 2); // length 3
+        w.codeword(0b01, 2); // distance 2
+        w.codeword(0b10, 2); // end of block
+        let data = b"ababa";
+        let mut stream = vec![0x78, 0x01];
+        stream.extend(&w.bytes);
+        stream.extend(libdeflater::adler32(data).to_be_bytes());
+        assert_eq!(reference(&stream, data.len()).as_deref(), Some(&data[..]));
+        let mut out = vec![0; data.len()];
+        assert!(SmallInflater::new().zlib(&stream, &mut out));
+        assert_eq!(out, data);
+    }
+
     #[test]
     fn fixed_code_streams_and_repeats_inflate() {
         let mut z = SmallInflater::new();

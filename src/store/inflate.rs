@@ -5,8 +5,7 @@
 //! 32 distance code lengths, most of them zero in a short stream, each step a store the next
 //! one waits on. For a 200-byte record that took longer than decoding it (a fifth of a cold
 //! `check`'s CPU, measured at a million records). Here the code lengths are counted as the
-//! block's header is decoded, zero runs skipped whole, and only the symbols in use are placed
-//! in the tables, in symbol order, with no sort.
+//! block's header is decoded, zero runs skipped whole, and only the symbols in use are sorted.
 //!
 //! Tables have one level, as many bits as the block's longest codeword (7 bits or fewer in
 //! four streams of five at a million records: 128 entries to fill where libdeflate fills
@@ -94,7 +93,10 @@ impl SmallInflater {
             fixed_lit: Table::new(),
             fixed_dist: Table::new(),
         });
-        let mut room = Box::new(Scratch { used: [0; LENS] });
+        let mut room = Box::new(Scratch {
+            used: [0; LENS],
+            sorted: [0; LENS],
+        });
         let mut lens = [0u8; LIT_SYMS];
         lens[..144].fill(8);
         lens[144..256].fill(9);
@@ -234,6 +236,8 @@ struct Scratch {
     /// The symbols with a codeword, in symbol order, each packed with its length (`len << 9 |
     /// sym`; literal/length and distance symbols in one sequence, as the header gives them).
     used: [u16; LENS],
+    /// Room to put symbols in canonical order.
+    sorted: [u16; LENS],
 }
 
 /// Builds `table` for the code of the lengths `lens` (one a symbol, in symbol order).
@@ -247,35 +251,22 @@ fn build_of<const N: usize>(lens: &[u8], table: &mut Table<N>, room: &mut Scratc
             nused += 1;
         }
     }
-    build(&counts, &room.used[..nused], 0, table)
+    let (used, sorted) = (&room.used[..nused], &mut room.sorted);
+    build(&counts, used, 0, table, sorted)
 }
 
-/// Bytes with their bits reversed: a codeword's table index is the codeword read backwards
-/// (deflate sends codewords from their most significant bit, into a little-endian buffer).
-const REVERSED: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = (i as u8).reverse_bits();
-        i += 1;
-    }
-    t
-};
-
-/// Fills `table` for a canonical code. `counts` are the codewords of each length; `used` the
-/// symbols that have one (`len << 9 | sym`, in symbol order), each less `base`. `false` for a
-/// code that is not complete or has a codeword longer than the table can hold.
-///
-/// Symbols are taken in symbol order, each given the next codeword of its length (that is
-/// what a canonical code is), and its entry written at every index that starts with the
-/// codeword reversed. A complete code writes each of the table's `2^longest` entries once.
-/// No sort, nothing done per length beyond the first codewords: a record's block uses a
-/// few dozen symbols.
+/// Fills `table` for a canonical code, as libdeflate does: codewords in canonical order, each
+/// written once at its bit-reversed index, the table doubled as the length grows, to the
+/// longest codeword's length. `counts` are the codewords of each length; `used` the symbols
+/// that have one (`len << 9 | sym`, in symbol order), each less `base`; `sorted` is room to
+/// put them in canonical order. `false` for a code that is not complete or has a codeword
+/// longer than the table can hold.
 fn build<const N: usize>(
     counts: &[u16; 16],
     used: &[u16],
     base: u16,
     table: &mut Table<N>,
+    sorted: &mut [u16; LENS],
 ) -> bool {
     // Complete: the codewords' shares of the code space sum to exactly one.
     let mut space: u32 = 0;
@@ -289,32 +280,58 @@ fn build<const N: usize>(
     if space != 1 << 15 || 1 << longest > N {
         return false;
     }
-    // The first codeword of each length.
-    let mut next = [0u32; 16];
-    let mut code = 0;
-    for len in 1..=longest {
-        code = (code + u32::from(counts[len - 1])) << 1;
-        next[len] = code;
+    let mut offsets = [0u16; 16];
+    for len in 1..15 {
+        offsets[len + 1] = offsets[len] + counts[len];
     }
-    let size = 1usize << longest;
-    table.mask = size - 1;
-    let entries = &mut table.entries[..size];
     for &packed in used {
-        let len = usize::from(packed >> 9) & 15;
-        let code = next[len];
-        next[len] += 1;
-        // The codeword's `len` bits, reversed (codes are at most 15 bits).
-        let reversed = (u32::from(REVERSED[(code & 255) as usize]) << 8
-            | u32::from(REVERSED[(code >> 8 & 255) as usize]))
-            >> (16 - len);
-        let entry = u32::from((packed & 511).wrapping_sub(base)) << 8 | len as u32;
-        let mut i = reversed as usize;
-        while let Some(slot) = entries.get_mut(i) {
-            *slot = entry;
-            i += 1 << len;
+        let len = usize::from(packed >> 9);
+        let Some(slot) = sorted.get_mut(usize::from(offsets[len])) else {
+            return false;
+        };
+        *slot = (packed & 511).wrapping_sub(base);
+        offsets[len] += 1;
+    }
+    table.mask = (1 << longest) - 1;
+    let table = &mut table.entries[..1 << longest];
+    let mut sorted = sorted[..used.len()].iter();
+    let mut len = 1;
+    while counts[len] == 0 {
+        len += 1;
+    }
+    let mut end = 1usize << len;
+    let mut codeword = 0usize;
+    loop {
+        for _ in 0..counts[len] {
+            let Some(&sym) = sorted.next() else {
+                return false;
+            };
+            table[codeword] = u32::from(sym) << 8 | len as u32;
+            if codeword == end - 1 {
+                // The last codeword (all ones): double the table up to its size.
+                while end < table.len() {
+                    table.copy_within(..end, end);
+                    end <<= 1;
+                }
+                return true;
+            }
+            // The next codeword in canonical order, bit-reversed: set the highest zero bit
+            // below `len` and clear the ones above it.
+            let bit = 1 << (usize::BITS - 1 - (codeword ^ (end - 1)).leading_zeros());
+            codeword = (codeword & (bit - 1)) | bit;
+        }
+        loop {
+            len += 1;
+            if len > longest {
+                return false;
+            }
+            table.copy_within(..end, end);
+            end <<= 1;
+            if counts[len] != 0 {
+                break;
+            }
         }
     }
-    true
 }
 
 /// Reads a dynamic block's header (the code-length code, then the literal/length and distance
@@ -405,7 +422,8 @@ fn read_codes(bits: &mut Bits, t: &mut Tables, room: &mut Scratch) -> bool {
     if lit.binary_search_by_key(&256, |&p| p & 511).is_err() {
         return false;
     }
-    build(&counts[0], lit, 0, &mut t.lit) && build(&counts[1], dist, nlit as u16, &mut t.dist)
+    build(&counts[0], lit, 0, &mut t.lit, &mut room.sorted)
+        && build(&counts[1], dist, nlit as u16, &mut t.dist, &mut room.sorted)
 }
 
 /// Decodes one block's symbols into `out` from `*made` on, to its end-of-block symbol. Works

@@ -729,4 +729,56 @@ mod tests {
             }
         }
     }
+
+    /// Not a test but a measurement, run by hand: how long inflating takes, in real time,
+    /// for the blobs of a ledger (`git cat-file --batch` output named by
+    /// `OVN_INFLATE_BLOBS`), each compressed as git does (zlib level 6), 20 passes, the best
+    /// of 15. It asserts nothing about time. To run it:
+    ///
+    /// ```sh
+    /// git -C LEDGER rev-list --objects --all | cut -d' ' -f1 \
+    ///   | git -C LEDGER cat-file --batch-check='%(objecttype) %(objectname)' \
+    ///   | awk '$1=="blob"{print $2}' | head -10000 | git -C LEDGER cat-file --batch > /tmp/blobs
+    /// OVN_INFLATE_BLOBS=/tmp/blobs cargo test --release --lib inflate_time -- --ignored --nocapture
+    /// ```
+    #[test]
+    #[ignore = "a measurement, run by hand (see its comment)"]
+    // A measurement's input, named by the one running it, not the tool's environment.
+    #[allow(clippy::disallowed_methods)]
+    fn inflate_time() {
+        let Ok(path) = std::env::var("OVN_INFLATE_BLOBS") else {
+            eprintln!("OVN_INFLATE_BLOBS names no file");
+            return;
+        };
+        let raw = std::fs::read(path).unwrap();
+        let mut streams = Vec::new();
+        let mut at = 0;
+        while let Some(nl) = raw[at..].iter().position(|&b| b == b'\n') {
+            let header = std::str::from_utf8(&raw[at..at + nl]).unwrap();
+            let size: usize = header.rsplit(' ').next().unwrap().parse().unwrap();
+            let blob = &raw[at + nl + 1..at + nl + 1 + size];
+            streams.push((zlib(blob, 6), size));
+            at += nl + 1 + size + 1;
+            if at >= raw.len() {
+                break;
+            }
+        }
+        let mut z = SmallInflater::new();
+        let mut out = vec![0u8; streams.iter().map(|s| s.1).max().unwrap_or(0)];
+        let mut best = f64::MAX;
+        for _ in 0..15 {
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                for (s, n) in &streams {
+                    assert!(z.zlib(s, &mut out[..*n]));
+                }
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let each = best * 1e9 / (20.0 * streams.len() as f64);
+        eprintln!(
+            "{} streams: {each:.0} ns a stream (best of 15)",
+            streams.len()
+        );
+    }
 }

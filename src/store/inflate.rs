@@ -18,6 +18,10 @@
 
 /// Most bits of the literal/length table; a longer literal/length code declines the stream.
 const LIT_BITS: u32 = 11;
+/// Literal/length codewords decoded after one refill, with no question asked about the bits
+/// left: a refill makes at least 56.
+const LITERALS_A_REFILL: usize = 4;
+const _: () = assert!(LITERALS_A_REFILL as u32 * LIT_BITS <= 56);
 /// Most bits of the distance table; a longer distance code declines the stream.
 const DIST_BITS: u32 = 8;
 /// Literal/length symbols (286 are valid; the fixed code gives lengths to 288).
@@ -456,13 +460,13 @@ fn decode<const L: usize, const D: usize>(
     let (lit_mask, lit) = (lit.mask & (L - 1), &lit.entries);
     let (dist_mask, dist) = (dist.mask & (D - 1), &dist.entries);
     let ended = loop {
-        // Literals, the most of the symbols, in a loop of their own: one refill, then four
-        // codewords (4 × 11 bits of the 56 a refill makes) with no question asked about
-        // the bits left. Asking before each one was a branch mispredicted once in ten
-        // literals (valgrind's branch simulation), dearer than the refills saved.
+        // Literals, the most of the symbols, in a loop of their own: one refill, then up to
+        // four codewords with no question asked about the bits left. Asking before each one
+        // was a branch mispredicted once in ten literals (valgrind's branch simulation),
+        // dearer than the refills saved.
         let e = 'literals: loop {
             b.refill();
-            for _ in 0..4 {
+            for _ in 0..LITERALS_A_REFILL {
                 let e = lit[b.buf as usize & lit_mask];
                 b.consume_entry(e);
                 if e >= 256 << 8 {

@@ -383,6 +383,20 @@ fn read_codes(bits: &mut Bits, t: &mut Tables, room: &mut Scratch) -> bool {
     let (pre_mask, pre) = (t.pre.mask & 127, &t.pre.entries);
     let used = &mut room.used;
     let mut nused = 0;
+    // Length `len` for symbol `k` (of both codes' sequence): written whatever it is, and
+    // kept when it is not zero. A short stream's lengths are zero or not at random, and a
+    // branch on it was mispredicted one time in six (valgrind's branch simulation). Zeros
+    // are counted as length 0, which no build reads. `false` when the list is full (it
+    // cannot be: at most 316 lengths).
+    let mut record = |k: usize, len: u32| -> bool {
+        counts[usize::from(k >= nlit)][len as usize] += 1;
+        let Some(slot) = used.get_mut(nused) else {
+            return false;
+        };
+        *slot = (len << 9) as u16 | k as u16;
+        nused += usize::from(len != 0);
+        true
+    };
     let mut i = 0;
     // The length a repeat (16) repeats; 16 (none) before the first length.
     let mut prev = 16;
@@ -395,16 +409,9 @@ fn read_codes(bits: &mut Bits, t: &mut Tables, room: &mut Scratch) -> bool {
         b.consume_entry(e);
         let sym = e >> 8;
         if sym < 16 {
-            // Written whatever the length, and kept when it is not zero: a short stream's
-            // lengths are zero or not at random, and a branch on it was mispredicted one
-            // time in six (valgrind's branch simulation). Zeros are counted as length 0,
-            // which no build reads.
-            counts[usize::from(i >= nlit)][sym as usize] += 1;
-            let Some(slot) = used.get_mut(nused) else {
+            if !record(i, sym) {
                 return false;
-            };
-            *slot = (sym << 9) as u16 | i as u16;
-            nused += usize::from(sym != 0);
+            }
             prev = sym;
             i += 1;
             continue;
@@ -420,12 +427,9 @@ fn read_codes(bits: &mut Bits, t: &mut Tables, room: &mut Scratch) -> bool {
         }
         if len != 0 {
             for k in i..i + times {
-                counts[usize::from(k >= nlit)][len as usize] += 1;
-                let Some(slot) = used.get_mut(nused) else {
+                if !record(k, len) {
                     return false;
-                };
-                *slot = (len << 9) as u16 | k as u16;
-                nused += 1;
+                }
             }
         }
         prev = len;

@@ -163,7 +163,7 @@ pub fn overpaid(ledger: &Ledger, project: &str) -> Vec<Overpaid> {
             ClaimKind::Equity => continue,
         };
         let e = by_key
-            .entry((c.contribution, c.agent, c.kind.as_str()))
+            .entry((c.contribution.clone(), c.agent.clone(), c.kind.as_str()))
             .or_insert((c.kind, Decimal::ZERO, c.paid));
         e.1 = e.1.saturating_add(owed);
     }

@@ -584,7 +584,7 @@ pub fn claims_by_folder<'l>(
         .collect();
     let projects: Vec<&str> = found.iter().map(|p| p.as_str()).collect();
     // Hashed while counting (a claim each), sorted once at the end.
-    let mut folders: HashMap<&str, HashMap<(usize, Id), ClaimSums>> = HashMap::default();
+    let mut folders: HashMap<&str, HashMap<(usize, &Id), ClaimSums>> = HashMap::default();
     payout::for_each_claims(
         ledger,
         &projects,
@@ -601,7 +601,7 @@ pub fn claims_by_folder<'l>(
                 let sums = folders
                     .entry(folder)
                     .or_default()
-                    .entry((i, c.agent.clone()))
+                    .entry((i, c.agent))
                     .or_default();
                 sums.count(&c);
             }
@@ -618,11 +618,11 @@ pub fn claims_by_folder<'l>(
     Ok(folders
         .into_iter()
         .map(|(folder, sums)| {
-            let mut sums: Vec<((usize, Id), ClaimSums)> = sums.into_iter().collect();
+            let mut sums: Vec<((usize, &Id), ClaimSums)> = sums.into_iter().collect();
             sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let groups = sums
                 .into_iter()
-                .map(|((i, agent), s)| (found[i].clone(), agent, s))
+                .map(|((i, agent), s)| (found[i].clone(), agent.clone(), s))
                 .collect();
             (folder, groups)
         })

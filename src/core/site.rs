@@ -444,8 +444,8 @@ pub fn folder_parts<'l, G: Send>(
             let m = (month_of(d), d);
             let value = c.owed.unwrap_or(c.value);
             f.month(m).value += value;
-            *f.member(&numbers, &c.agent, m).1 += value;
-            let n = f.number(&numbers, &c.agent);
+            *f.member(&numbers, c.agent, m).1 += value;
+            let n = f.number(&numbers, c.agent);
             let p = u32::try_from(i).unwrap_or(u32::MAX);
             f.claims.entry((n, p)).or_default().count(c);
         }

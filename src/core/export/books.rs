@@ -244,7 +244,7 @@ fn neg(d: Decimal) -> Decimal {
 /// holders) and, with `hours`, its hours; `None` when it books nothing.
 fn contribution(
     c: &Contribution,
-    debts: &FxHashMap<Id, Vec<Claim>>,
+    debts: &FxHashMap<&Id, Vec<Claim>>,
     corrected: &FxHashSet<&Id>,
     query: &Query,
     mu: u32,
@@ -297,7 +297,10 @@ fn contribution(
 
 /// The debt claims of the selected projects, by contribution, for the contributions the
 /// query's dates select: exactly those `ovn report claims` adds up.
-fn debt_claims(ledger: &Ledger, query: &Query) -> Result<FxHashMap<Id, Vec<Claim>>, ExportError> {
+fn debt_claims<'l>(
+    ledger: &'l Ledger,
+    query: &Query,
+) -> Result<FxHashMap<&'l Id, Vec<Claim<'l>>>, ExportError> {
     let settled = payout::settled_by_records(ledger);
     let projects: Vec<&str> = ledger
         .projects
@@ -305,10 +308,10 @@ fn debt_claims(ledger: &Ledger, query: &Query) -> Result<FxHashMap<Id, Vec<Claim
         .filter(|p| query.project(&p.id.value))
         .map(|p| p.id.value.as_str())
         .collect();
-    let mut out: FxHashMap<Id, Vec<Claim>> = FxHashMap::default();
+    let mut out: FxHashMap<&Id, Vec<Claim>> = FxHashMap::default();
     payout::for_each_claims(ledger, &projects, query.until, &settled, |_, claims| {
         for c in claims.into_iter().filter(|c| c.kind == ClaimKind::Debt) {
-            out.entry(c.contribution.clone()).or_default().push(c);
+            out.entry(c.contribution).or_default().push(c);
         }
         Ok(())
     })?;
@@ -342,7 +345,7 @@ fn debt_postings(
         value,
         cur,
     );
-    expense.tag = Some(("bucket", one_line(&claim.bucket)));
+    expense.tag = Some(("bucket", one_line(claim.bucket)));
     out.push(expense);
     if owed != value {
         out.push(posting(

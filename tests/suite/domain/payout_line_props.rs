@@ -107,7 +107,12 @@ fn judge(payouts: &BTreeMap<String, String>) -> Result<(), TestCaseError> {
             .unwrap()
             .into_iter()
             .filter(|c| c.kind == ClaimKind::Debt)
-            .map(|c| ((c.contribution, c.agent), c.owed.unwrap_or(c.value)))
+            .map(|c| {
+                (
+                    (c.contribution.clone(), c.agent.clone()),
+                    c.owed.unwrap_or(c.value),
+                )
+            })
             .collect()
     };
     let mut repaid: BTreeMap<(Id, Id), Decimal> = BTreeMap::new();

@@ -206,7 +206,7 @@ fn contribution_values_are_the_sums_of_the_claims() {
             let mut sums: std::collections::HashMap<Id, Decimal> = Default::default();
             for claims in payout::claims_of(&ledger, &projects, date, &[]).unwrap() {
                 for claim in claims {
-                    *sums.entry(claim.contribution).or_default() += claim.value;
+                    *sums.entry(claim.contribution.clone()).or_default() += claim.value;
                 }
             }
             assert_eq!(values.len(), ledger.contributions.len());

@@ -382,19 +382,38 @@ impl Index {
             .collect()
     }
 
-    fn insert(&mut self, kind: RecordType, id: Id, file: FileId) {
-        if self.file(kind, id.as_str()).is_some() {
-            self.again.push((kind, id, file));
-        } else if kind == RecordType::Contribution && self.stem(file) == Some(id.as_str()) {
+    fn insert(&mut self, kind: RecordType, id: &Id, file: FileId) {
+        let text = id.as_str();
+        // The common case, a contribution named by its id: one probe of the table finds a
+        // file that has the id already or the slot for this one, and the id is not cloned
+        // (a million contributions, loaded and held again by every window of a report).
+        if kind == RecordType::Contribution
+            && self.stem(file) == Some(text)
+            && self
+                .ids
+                .get(&kind)
+                .is_none_or(|ids| !ids.contains_key(text))
+        {
             let paths = &self.paths;
-            self.contributions
-                .insert_unique(hash(id.as_str()), file, |&f| {
-                    hash(stem_of(paths, f).unwrap_or_default())
-                });
+            let slot = self.contributions.entry(
+                hash(text),
+                |&f| stem_of(paths, f) == Some(text),
+                |&f| hash(stem_of(paths, f).unwrap_or_default()),
+            );
+            match slot {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    self.again.push((kind, id.clone(), file));
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(file);
+                }
+            }
+        } else if self.file(kind, text).is_some() {
+            self.again.push((kind, id.clone(), file));
         } else {
             // A contribution whose id is not its file name's (from a cache, say) is
             // still found, by the id it came with.
-            self.ids.entry(kind).or_default().insert(id, file);
+            self.ids.entry(kind).or_default().insert(id.clone(), file);
         }
     }
 
@@ -566,10 +585,15 @@ impl Ledger {
             .iter()
             .map(|c| self.path(c.file))
             .collect();
-        let mut held: Vec<(P, Box<Contribution>)> = held
-            .into_iter()
-            .filter(|(path, _)| !have.contains(path.as_ref()))
-            .collect();
+        let mut held: Vec<(P, Box<Contribution>)> = match have.is_empty() {
+            // Nothing to leave out (the usual case: a quick load holds no contribution of
+            // a day folder): no path hashed.
+            true => held,
+            false => held
+                .into_iter()
+                .filter(|(path, _)| !have.contains(path.as_ref()))
+                .collect(),
+        };
         if !held.is_sorted_by(|a, b| a.0.as_ref() <= b.0.as_ref()) {
             held.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
         }
@@ -598,7 +622,7 @@ impl Ledger {
             }
             // In range: checked above.
             c.file = (base + n) as FileId;
-            index.insert(RecordType::Contribution, c.id.value.clone(), c.file);
+            index.insert(RecordType::Contribution, &c.id.value, c.file);
             contributions.push(c);
         }
         contributions.extend(mine.cloned());
@@ -860,7 +884,7 @@ fn collect(ledger: &mut Ledger, outcomes: Vec<Outcome>, diagnostics: &mut Vec<Di
         };
         diagnostics.extend(diags);
         if let Some((kind, id)) = named {
-            ledger.index.insert(kind, id, pos as FileId);
+            ledger.index.insert(kind, &id, pos as FileId);
         }
         match parsed {
             Some(Parsed::Agent(r)) => ledger.agents.push(*r),
@@ -1414,12 +1438,12 @@ mod index_tests {
         let mut index = Index::over(paths);
         let id = |s: &str| Id::parse(s).unwrap();
         index.reserve(RecordType::Contribution, 4);
-        index.insert(RecordType::Agent, id("ada"), 0);
-        index.insert(RecordType::Contribution, id("c1"), 1);
-        index.insert(RecordType::Contribution, id("c1"), 2);
-        index.insert(RecordType::Contribution, id("c2"), 3);
+        index.insert(RecordType::Agent, &id("ada"), 0);
+        index.insert(RecordType::Contribution, &id("c1"), 1);
+        index.insert(RecordType::Contribution, &id("c1"), 2);
+        index.insert(RecordType::Contribution, &id("c2"), 3);
         // Not its file name's id: found all the same.
-        index.insert(RecordType::Contribution, id("c9"), 4);
+        index.insert(RecordType::Contribution, &id("c9"), 4);
         assert_eq!(index.file(RecordType::Contribution, "c1"), Some(1));
         assert_eq!(index.file(RecordType::Contribution, "c2"), Some(3));
         assert_eq!(index.file(RecordType::Contribution, "c9"), Some(4));
@@ -1440,7 +1464,7 @@ mod index_tests {
         );
         // An index without paths holds contributions all the same.
         let mut bare = Index::default();
-        bare.insert(RecordType::Contribution, id("c1"), 7);
+        bare.insert(RecordType::Contribution, &id("c1"), 7);
         assert_eq!(bare.file(RecordType::Contribution, "c1"), Some(7));
     }
 }

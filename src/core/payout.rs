@@ -2458,7 +2458,7 @@ impl<'l> ClaimSink<'l> for ClaimList<'_, '_, 'l> {
 
 /// Sorts `claims` by agent, then contribution, keeping the order of equal pairs: exactly
 /// what a stable sort by the pair does, without comparing two agents' text for every pair
-/// of claims (that was a third of a claims report's counting). Each agent is ranked once
+/// of claims (that was about a fifth of counting a window's claims). Each agent is ranked once
 /// (found by where its shared text lives, [`Id::addr`]); the claims are placed by rank,
 /// in the order they came; and each agent's run is sorted by contribution only when it is
 /// not in that order already (claims come in path order, in which a day folder's ids are

@@ -586,8 +586,9 @@ impl Ledger {
             .map(|c| self.path(c.file))
             .collect();
         let mut held: Vec<(P, Box<Contribution>)> = match have.is_empty() {
-            // Nothing to leave out (the usual case: a quick load holds no contribution of
-            // a day folder): no path hashed.
+            // Nothing to leave out (so a tally's ledger, which holds none of the day
+            // folders' contributions and is held with every window of a cold report):
+            // no path hashed.
             true => held,
             false => held
                 .into_iter()

@@ -2484,11 +2484,11 @@ fn sort_claims(claims: &mut [Claim<'_>]) {
     by_text.sort_by(|&a, &b| agents[a].cmp(agents[b]));
     let mut rank = vec![0usize; agents.len()];
     let mut next = 0;
-    for (n, pair) in by_text.iter().enumerate() {
-        if n > 0 && agents[by_text[n - 1]] != agents[*pair] {
+    for (n, &a) in by_text.iter().enumerate() {
+        if n > 0 && agents[by_text[n - 1]] != agents[a] {
             next += 1;
         }
-        rank[*pair] = next;
+        rank[a] = next;
     }
     // Placed by rank, stably: where each rank's run starts, then each claim in turn.
     let mut starts = vec![0usize; next + 2];
@@ -2499,17 +2499,13 @@ fn sort_claims(claims: &mut [Claim<'_>]) {
         starts[r] += starts[r - 1];
     }
     let runs = starts.clone();
-    let mut placed: Vec<Option<Claim<'_>>> = vec![None; claims.len()];
+    let mut placed = claims.to_vec();
     for (c, &f) in claims.iter().zip(&found) {
         let at = &mut starts[rank[f]];
-        placed[*at] = Some(*c);
+        placed[*at] = *c;
         *at += 1;
     }
-    for (slot, c) in claims.iter_mut().zip(placed) {
-        if let Some(c) = c {
-            *slot = c;
-        }
-    }
+    claims.copy_from_slice(&placed);
     for run in runs.windows(2) {
         let run = &mut claims[run[0]..run[1]];
         if !run.is_sorted_by(|a, b| a.contribution <= b.contribution) {

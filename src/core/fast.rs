@@ -48,10 +48,21 @@ impl Value<'_> {
 }
 
 /// Reads a canonical contribution, or `None` when the full reader must judge the text.
+pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
+    contribution_sharing(src, bytes, &mut |text| Id::parse(text).ok())
+}
+
+/// [`contribution`], its agent and project ids made by `share` from their text: a copy
+/// shared with other records (a parser's), or `None` when the text is not an id. The
+/// same few hundred ids recur in a million records, so one found shared is never made.
 ///
 /// About a hundred lines: one straight scan of the canonical layout, field by field;
 /// splitting it would cost the speed it exists for.
-pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
+pub fn contribution_sharing(
+    src: &Source<'_>,
+    bytes: &[u8],
+    share: &mut dyn FnMut(&str) -> Option<Id>,
+) -> Option<Contribution> {
     // A byte-order mark, bad UTF-8 or a forbidden character each get a diagnostic.
     let text = std::str::from_utf8(bytes).ok()?;
     if bytes.starts_with(b"\xEF\xBB\xBF") || forbidden_chars(text).next().is_some() {
@@ -132,12 +143,18 @@ pub fn contribution(src: &Source<'_>, bytes: &[u8]) -> Option<Contribution> {
     Some(Contribution {
         file: src.file,
         id: id_at(id)?,
-        agent: id_at(agent)?,
+        agent: At {
+            value: share(agent.text)?,
+            span: agent.span(),
+        },
         date: At {
             value: date_value(date.text)?,
             span: date.span(),
         },
-        project: id_at(project)?,
+        project: At {
+            value: share(project.text)?,
+            span: project.span(),
+        },
         kind: kind_word,
         description: plain_text(description.text)?.to_owned(),
         hours,

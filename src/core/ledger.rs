@@ -1016,9 +1016,35 @@ pub struct Parser {
     paths: Paths,
     settings: Settings,
     /// Agent and project ids seen so far: the same few hundred recur in every contribution,
-    /// so each is kept once and shared instead of once per record. Interned on the worker
-    /// that parsed the record, so the copy it replaces is freed where it was made.
-    ids: std::sync::Mutex<rustc_hash::FxHashSet<Id>>,
+    /// so each is kept once and shared instead of once per record (a record read by the
+    /// scanner for the canonical form takes the shared copy instead of making its own).
+    ///
+    /// One set per worker thread ([`WorkerIds`]), each with its own copies: with one set
+    /// for all, under one lock, every record's clone and drop of an agent's id counted on
+    /// the one shared count, which both cores kept taking from each other (4% of a cold
+    /// `check --at` at a million went to those counts alone).
+    ids: WorkerIds,
+}
+
+/// Sets of ids, one per worker of rayon's pool and one for any other thread; each is
+/// locked only by its own thread (any extra worker of a larger pool shares the last).
+struct WorkerIds(Box<[std::sync::Mutex<rustc_hash::FxHashSet<Id>>]>);
+
+impl Default for WorkerIds {
+    fn default() -> WorkerIds {
+        let n = rayon::current_num_threads() + 1;
+        WorkerIds((0..n).map(|_| Default::default()).collect())
+    }
+}
+
+impl WorkerIds {
+    /// The calling thread's set.
+    fn own(&self) -> std::sync::MutexGuard<'_, rustc_hash::FxHashSet<Id>> {
+        let at = rayon::current_thread_index().map_or(0, |i| i + 1);
+        self.0[at.min(self.0.len() - 1)]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Parser {
@@ -1065,37 +1091,38 @@ impl Parser {
         parse::max_bytes(self.paths.get(file))
     }
 
-    /// Parses file `file` from its bytes.
+    /// Parses file `file` from its bytes, a contribution's agent and project ids shared
+    /// (the calling worker's copies: see `ids`).
     pub fn parse(&self, file: FileId, bytes: Vec<u8>) -> Outcome {
-        let mut result = parse_file(file, self.paths.get(file), &bytes, &self.settings);
-        if let Some(Parsed::Contribution(c)) = &mut result.1 {
-            self.share_ids(c);
-        }
+        // The worker's own set, held while one record is read: no other thread takes it.
+        let mut ids = self.ids.own();
+        let mut share = |text: &str| match ids.get(text) {
+            Some(shared) => Some(shared.clone()),
+            None => {
+                let id = Id::parse(text).ok()?;
+                ids.insert(id.clone());
+                Some(id)
+            }
+        };
+        let result = parse_file(
+            file,
+            self.paths.get(file),
+            &bytes,
+            &self.settings,
+            &mut share,
+        );
         Outcome::of(result)
     }
 
-    /// Makes the contribution's agent and project ids the shared copies.
-    pub fn share_ids(&self, c: &mut Contribution) {
-        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
-        for id in [&mut c.agent.value, &mut c.project.value] {
-            match ids.get(id.as_str()) {
-                Some(shared) => *id = shared.clone(),
-                None => {
-                    ids.insert(id.clone());
-                }
-            }
-        }
-    }
-
-    /// [`Parser::share_ids`] through `seen`, a worker's own copy of the shared ids met so
-    /// far: the lock is taken once per distinct id rather than once per record, so workers
-    /// sharing the ids of many records do not queue for it.
+    /// Makes the contribution's agent and project ids the shared copies (the calling
+    /// worker's, as [`Parser::parse`] makes them), through `seen`, a set of those met so
+    /// far: the worker's set is locked once per distinct id rather than once per record.
     pub fn share_ids_with(&self, seen: &mut rustc_hash::FxHashSet<Id>, c: &mut Contribution) {
         for id in [&mut c.agent.value, &mut c.project.value] {
             let shared = match seen.get(id.as_str()) {
                 Some(shared) => shared.clone(),
                 None => {
-                    let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut ids = self.ids.own();
                     let shared = match ids.get(id.as_str()) {
                         Some(shared) => shared.clone(),
                         None => {
@@ -1166,8 +1193,15 @@ pub fn contribution_alone(path: &str, bytes: &[u8], settings: &Settings) -> Opti
 }
 
 /// A record's identity is checked here in one place for every kind: its folder, its file
-/// name against its `id`, and its date against its folder.
-fn parse_file(file: FileId, path: &str, bytes: &[u8], settings: &Settings) -> FileResult {
+/// name against its `id`, and its date against its folder. A contribution's agent and
+/// project ids are made by `share` (see [`super::fast::contribution_sharing`]).
+fn parse_file(
+    file: FileId,
+    path: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    share: &mut dyn FnMut(&str) -> Option<Id>,
+) -> FileResult {
     let mut diags = Vec::new();
     // The name's parts borrowed, not copied: a cold read classifies a million paths.
     let classified = classify_as(path, |kind, stem, folders| {
@@ -1223,7 +1257,7 @@ fn parse_file(file: FileId, path: &str, bytes: &[u8], settings: &Settings) -> Fi
         base: parse::text_offset(bytes),
         settings,
     };
-    let parsed = read_record(kind, &source, bytes, &mut diags);
+    let parsed = read_record(kind, &source, bytes, &mut diags, share);
     let id = parsed.as_ref().map(Parsed::id);
     // `Dee.toml` with id = "Dee": the field's report (with its caret) says it all.
     if let Some(i) = file_level_id_error
@@ -1263,12 +1297,13 @@ fn parse_file(file: FileId, path: &str, bytes: &[u8], settings: &Settings) -> Fi
 }
 
 /// Reads a record of type `kind` from its bytes (a contribution by the fast reader when it
-/// can: see [`super::fast`]).
+/// can: see [`super::fast`]), a contribution's agent and project ids made by `share`.
 fn read_record(
     kind: RecordType,
     source: &Source<'_>,
     bytes: &[u8],
     diags: &mut Vec<Diagnostic>,
+    share: &mut dyn FnMut(&str) -> Option<Id>,
 ) -> Option<Parsed> {
     match kind {
         RecordType::Agent => {
@@ -1282,8 +1317,16 @@ fn read_record(
         }
         RecordType::Agreement => parse_with(source, bytes, diags, read::agreement)
             .map(|r| Parsed::Agreement(Box::new(r))),
-        RecordType::Contribution => super::fast::contribution(source, bytes)
-            .or_else(|| parse_with(source, bytes, diags, read::contribution))
+        RecordType::Contribution => super::fast::contribution_sharing(source, bytes, share)
+            .or_else(|| {
+                let mut c = parse_with(source, bytes, diags, read::contribution)?;
+                for id in [&mut c.agent.value, &mut c.project.value] {
+                    if let Some(shared) = share(id.as_str()) {
+                        *id = shared;
+                    }
+                }
+                Some(c)
+            })
             .map(|c| Parsed::Contribution(Box::new(c))),
         RecordType::Payout => {
             parse_with(source, bytes, diags, read::payout).map(|r| Parsed::Payout(Box::new(r)))
@@ -1398,7 +1441,13 @@ mod outcome_tests {
             path: "contributions/2026/03/01/c1.toml".to_owned(),
             bytes: b"id = \"c1\"\nagent = \"ada\"\ndate = 2026-03-01\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n".to_vec(),
         };
-        let outcome = Outcome::of(parse_file(0, &file.path, &file.bytes, &Settings::default()));
+        let outcome = Outcome::of(parse_file(
+            0,
+            &file.path,
+            &file.bytes,
+            &Settings::default(),
+            &mut |t| Id::parse(t).ok(),
+        ));
         assert!(matches!(outcome.0, Body::Clean(_)));
         assert_eq!(
             outcome.clean_contribution().map(|c| c.id.value.as_str()),
@@ -1414,9 +1463,52 @@ mod outcome_tests {
             &misnamed.path,
             &misnamed.bytes,
             &Settings::default(),
+            &mut |t| Id::parse(t).ok(),
         ));
         assert!(outcome.clean_contribution().is_none());
         assert!(matches!(&outcome.0, Body::Other(r) if !r.2.is_empty()));
+    }
+
+    /// Records read on one thread share one copy of each agent and project id, whichever
+    /// reader read them (the scanner for the canonical form, or the full reader), and an
+    /// agent that is not an id is still reported.
+    #[test]
+    fn a_parser_shares_agent_and_project_ids_between_records() {
+        let paths = Paths::from_strs(
+            [
+                "contributions/2026/03/01/c1.toml",
+                "contributions/2026/03/01/c2.toml",
+                "contributions/2026/03/01/c3.toml",
+                "contributions/2026/03/01/c4.toml",
+            ]
+            .into_iter(),
+        );
+        let parser = Parser::for_part(b"format = 1\nname = \"N\"\ncurrency = \"EUR\"\n", paths)
+            .expect("a clean ovn.toml");
+        let record = |id: &str, agent: &str, tail: &str| {
+            format!(
+                "id = \"{id}\"\nagent = \"{agent}\"\ndate = 2026-03-01\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"1\"\n{tail}"
+            )
+            .into_bytes()
+        };
+        let one = parser.parse(0, record("c1", "ada", ""));
+        let two = parser.parse(1, record("c2", "ada", ""));
+        // Not in the canonical layout (a comment): the full reader's record.
+        let three = parser.parse(2, record("c3", "ada", "# by hand\n"));
+        let bad = parser.parse(3, record("c4", "Ada!", ""));
+        let [one, two, three] =
+            [&one, &two, &three].map(|o| o.clean_contribution().expect("a clean record"));
+        for c in [two, three] {
+            assert_eq!(c.agent.value.addr(), one.agent.value.addr());
+            assert_eq!(c.project.value.addr(), one.project.value.addr());
+        }
+        assert_eq!(one.agent.value.as_str(), "ada");
+        assert_eq!(three.project.value.as_str(), "p");
+        assert!(bad.clean_contribution().is_none());
+        assert!(
+            matches!(&bad.0, Body::Other(r) if r.2.iter().any(|d| d.message.contains("agent"))),
+            "the bad agent is reported"
+        );
     }
 }
 

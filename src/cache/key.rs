@@ -178,7 +178,7 @@ pub fn claims_checkpoint(chain: &[u8; 32], query: &impl Debug) -> String {
 
 /// A stamp's digest in lower-case hex.
 fn hex(stamp: &[u8; 32]) -> String {
-    stamp.iter().map(|b| format!("{b:02x}")).collect()
+    crate::core::value::hex(stamp)
 }
 
 /// The key of what the last read of a working tree saw (see `worktree`): the ledger's root
@@ -269,7 +269,7 @@ pub fn totals(commit: Oid, project: &str, amount: Decimal) -> String {
 pub fn file_name(key: &str) -> String {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(key.as_bytes());
-    hash.iter().take(20).map(|b| format!("{b:02x}")).collect()
+    crate::core::value::hex(&hash[..20])
 }
 
 #[cfg(test)]

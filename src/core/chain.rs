@@ -441,7 +441,6 @@ pub struct Stamp {
 /// project's payouts, by id, and what they settled and stated).
 pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) -> PayoutRecord {
     use super::record::{At, SettledClaim};
-    use sha2::{Digest, Sha256};
     use std::fmt::Write as _;
 
     let network = ledger.network.as_ref();
@@ -471,11 +470,7 @@ pub fn reconciliation_record(ledger: &Ledger, r: &Reconciliation, stamp: Stamp) 
             }
         }
     }
-    let hash = Sha256::digest(text.as_bytes());
-    let mut digest = String::from("sha256:");
-    for b in hash.iter() {
-        let _ = write!(digest, "{b:02x}");
-    }
+    let digest = super::value::sha256_text(&text);
     PayoutRecord {
         file: 0,
         id: At::new(stamp.id),

@@ -314,14 +314,7 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 }
 
 fn sha256(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(text.as_bytes());
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    for b in hash {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    super::value::sha256_text(text)
 }
 
 #[cfg(test)]

@@ -1882,7 +1882,6 @@ pub fn largest_remainder(
 /// id), what earlier payouts settled, and the request. Two computations with the same digest
 /// had the same inputs.
 pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
-    use sha2::{Digest, Sha256};
     use std::fmt::Write as _;
 
     use super::write;
@@ -1969,12 +1968,7 @@ pub fn digest(ledger: &Ledger, payout: &Payout, settled: &[Settled]) -> String {
         payout.amount.normalize(),
         payout.date.map(|d| d.to_string()).unwrap_or_default()
     );
-    let hash = Sha256::digest(text.as_bytes());
-    let mut out = String::from("sha256:");
-    for b in hash.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    super::value::sha256_text(&text)
 }
 
 /// Writes `amount` with exactly `minor_units` decimal places (`300` → `300.00`).

@@ -345,9 +345,48 @@ pub fn toml_type_name(value: &DeValue<'_>) -> &'static str {
     }
 }
 
+/// `bytes` in lower-case hexadecimal, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends `bytes` to `out` in lower-case hexadecimal, two digits a byte: as `{:02x}` each,
+/// without formatting machinery (a cache entry's file name is a digest in hex, worked out
+/// for every day folder a read lists).
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
+/// `sha256:` and the SHA-256 of `text` in hex: how a record's digest is written.
+pub fn sha256_text(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    push_hex(&mut out, &Sha256::digest(text.as_bytes()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let formatted: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&bytes), formatted);
+        assert_eq!(hex(&[]), "");
+        assert_eq!(
+            sha256_text("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn decimals_keep_their_text() {

@@ -1243,7 +1243,7 @@ fn decode(s: &str) -> String {
 /// The first 8 hex digits of the SHA-256 of `text`.
 fn short_hash(text: &str) -> String {
     let digest = sha2::Sha256::digest(text.as_bytes());
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    super::value::hex(&digest[..4])
 }
 
 /// The ovn id of another tool's agent, project or resource: a slug of its name and a hash

@@ -142,14 +142,7 @@ pub fn approval(a: &Approval) -> String {
 /// The `sha256:` digest an approval names: of the contribution's canonical text, so an
 /// approval survives reformatting but not an edit of any field.
 pub fn contribution_digest(c: &Contribution) -> String {
-    use sha2::Digest;
-    let hash = sha2::Sha256::digest(contribution(c).as_bytes());
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    for b in hash {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    super::value::sha256_text(&contribution(c))
 }
 
 /// Writes an agent record.

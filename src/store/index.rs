@@ -265,7 +265,7 @@ fn shared_verdict(
         Done::Written {
             shared: Some(shared),
         } => {
-            let name: String = shared.iter().map(|b| format!("{b:02x}")).collect();
+            let name = crate::core::value::hex(&shared);
             match File::open(git_dir.join(format!("sharedindex.{name}"))) {
                 Ok(file) if !clashes(git_dir, &shared, &file, new)? => Staged::Done,
                 Ok(_) => Staged::Unsupported,

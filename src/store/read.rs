@@ -970,11 +970,7 @@ impl Store {
             }
             days.extend(level);
         }
-        let hex = digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = crate::core::value::hex(&digest.finalize());
         Ok((hex, days))
     }
 

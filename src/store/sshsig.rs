@@ -55,7 +55,7 @@ impl VerifyJob {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::core::value::hex(&h.finalize())
     }
 }
 

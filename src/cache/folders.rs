@@ -364,46 +364,106 @@ pub(crate) fn cache_folders<'k>(
         .map(|k| (k, true))
         .chain(unsummarised.par_iter().map(|k| (k, false)))
         .filter_map(|(key, write)| {
-            let prefix = format!("{}/", key.folder);
-            let start = paths_from(paths, &prefix);
-            let end = start
-                + (start..paths.len())
-                    .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
-                    .count();
-            if start == end {
-                return None;
-            }
-            let names: Vec<&str> = (start..end)
-                .map(|i| &paths.get(i as FileId)[prefix.len()..])
-                .collect();
-            // Nested folders are not records; a folder holding one is never cached.
-            if names.iter().any(|n| n.contains('/')) {
-                return None;
-            }
-            let records = match key.kind {
-                RecordType::Contribution => outcomes[start..end]
-                    .iter()
-                    .map(Outcome::clean_contribution)
-                    .collect::<Option<Vec<_>>>()
-                    .map(ToStore::Contributions),
-                RecordType::Approval => outcomes[start..end]
-                    .iter()
-                    .map(Outcome::clean_approval)
-                    .collect::<Option<Vec<_>>>()
-                    .map(ToStore::Approvals),
-                _ => None,
-            }?;
-            let offsets = if write {
-                cache.put(key, &names, &records)
-            } else {
-                cache::offsets(&records)
-            };
-            match &records {
-                ToStore::Contributions(v) => Some((key, summary::summarise(v, offsets)?)),
-                ToStore::Approvals(_) => None,
-            }
+            let (start, end) = folder_range(paths, &key.folder)?;
+            cache_folder(cache, paths, key, start, &outcomes[start..end], write)
         })
         .collect()
+}
+
+/// [`cache_folders`] for a window of the fill, whose records are not needed after: each
+/// folder's outcomes are freed as soon as its entry is written and its summary made, while
+/// they are still in the core's cache. Freed all at once after, a window's records had left
+/// it, and dropping them was 4-5% of a cold `check --at` at a million, most of it the first
+/// touch of each record's id again.
+pub(crate) fn cache_folders_freeing<'k>(
+    cache: &FolderCache,
+    paths: &Paths,
+    mut outcomes: Vec<Outcome>,
+    missed: &'k [Key],
+) -> Vec<(&'k Key, FolderSummary)> {
+    let mut ranges: Vec<(&Key, usize, usize)> = missed
+        .iter()
+        .filter_map(|k| folder_range(paths, &k.folder).map(|(s, e)| (k, s, e)))
+        .filter(|&(_, _, e)| e <= outcomes.len())
+        .collect();
+    ranges.sort_unstable_by_key(|&(_, start, _)| start);
+    // Each folder's outcomes moved out, from the last folder back, so each is moved once.
+    let mut each: Vec<(&Key, usize, Vec<Outcome>)> = Vec::with_capacity(ranges.len());
+    let mut rest = outcomes.len();
+    for &(key, start, end) in ranges.iter().rev() {
+        // Folders do not overlap; a range that would is left out (never cached).
+        if end > rest {
+            continue;
+        }
+        let mut own = outcomes.split_off(start);
+        own.truncate(end - start);
+        rest = start;
+        each.push((key, start, own));
+    }
+    drop(outcomes);
+    each.into_par_iter()
+        .filter_map(|(key, start, own)| {
+            let kept = cache_folder(cache, paths, key, start, &own, true);
+            drop(own);
+            kept
+        })
+        .collect()
+}
+
+/// The files of day folder `folder` among `paths`: the range of their positions, or `None`
+/// when it has none.
+fn folder_range(paths: &Paths, folder: &str) -> Option<(usize, usize)> {
+    let prefix = format!("{folder}/");
+    let start = paths_from(paths, &prefix);
+    let end = start
+        + (start..paths.len())
+            .take_while(|&i| paths.get(i as FileId).starts_with(&prefix))
+            .count();
+    (start < end).then_some((start, end))
+}
+
+/// Caches day folder `key`, whose files are those of `paths` from `start` on, read as
+/// `outcomes` (writing its entry when `write`, else only working out where its records
+/// are in the one kept), and makes its summary; `None` when the folder is not cached (a
+/// nested folder, a record that is not clean) or holds no contributions.
+fn cache_folder<'k>(
+    cache: &FolderCache,
+    paths: &Paths,
+    key: &'k Key,
+    start: usize,
+    outcomes: &[Outcome],
+    write: bool,
+) -> Option<(&'k Key, FolderSummary)> {
+    let prefix_len = key.folder.len() + 1;
+    let names: Vec<&str> = (start..start + outcomes.len())
+        .map(|i| &paths.get(i as FileId)[prefix_len..])
+        .collect();
+    // Nested folders are not records; a folder holding one is never cached.
+    if names.iter().any(|n| n.contains('/')) {
+        return None;
+    }
+    let records = match key.kind {
+        RecordType::Contribution => outcomes
+            .iter()
+            .map(Outcome::clean_contribution)
+            .collect::<Option<Vec<_>>>()
+            .map(ToStore::Contributions),
+        RecordType::Approval => outcomes
+            .iter()
+            .map(Outcome::clean_approval)
+            .collect::<Option<Vec<_>>>()
+            .map(ToStore::Approvals),
+        _ => None,
+    }?;
+    let offsets = if write {
+        cache.put(key, &names, &records)
+    } else {
+        cache::offsets(&records)
+    };
+    match &records {
+        ToStore::Contributions(v) => Some((key, summary::summarise(v, offsets)?)),
+        ToStore::Approvals(_) => None,
+    }
 }
 
 /// `summaries` encoded (16 bytes a record), by month, for [`write_summaries`].
@@ -462,4 +522,90 @@ fn paths_from(paths: &Paths, prefix: &str) -> usize {
         }
     }
     start
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::Parser;
+
+    /// A window's folders, cached while each folder's records are freed, give the same
+    /// entries and summaries as when the window's records are kept to the end; a folder with
+    /// a record that is not clean is cached by neither.
+    #[test]
+    fn freeing_each_folder_caches_every_folder_as_keeping_them_does() {
+        let files: Vec<String> = [
+            "contributions/2026/03/01/a1.toml",
+            "contributions/2026/03/01/a2.toml",
+            "contributions/2026/03/02/b1.toml",
+            "contributions/2026/03/03/c1.toml",
+            "contributions/2026/03/03/c2.toml",
+            "contributions/2026/03/03/c3.toml",
+            "contributions/2026/03/04/d1.toml",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let paths = Paths::from_strs(files.iter().map(String::as_str));
+        let parser = Parser::for_part(b"format = 1\nname = \"N\"\ncurrency = \"EUR\"\n", paths)
+            .expect("a clean ovn.toml");
+        let parse = || -> Vec<Outcome> {
+            files
+                .iter()
+                .enumerate()
+                .map(|(n, path)| {
+                    let (folder, name) = path.rsplit_once('/').unwrap_or_default();
+                    let id = name.trim_end_matches(".toml");
+                    let day = &folder[folder.len() - 2..];
+                    // d1's agent is not an id: its folder is not clean.
+                    let agent = if id == "d1" { "Ada!" } else { "ada" };
+                    let text = format!(
+                        "id = \"{id}\"\nagent = \"{agent}\"\ndate = 2026-03-{day}\nproject = \"p\"\nkind = \"work\"\ndescription = \"x\"\nhours = \"{}\"\n",
+                        n + 1
+                    );
+                    parser.parse(n as FileId, text.into_bytes())
+                })
+                .collect()
+        };
+        let keys: Vec<Key> = ["01", "02", "03", "04"]
+            .iter()
+            .enumerate()
+            .map(|(n, day)| {
+                let tree = Oid::from_bytes(&[n as u8 + 1; 20]).expect("an oid");
+                Key::of_day(
+                    &format!("contributions/2026/03/{day}"),
+                    tree,
+                    Oid::ZERO_SHA1,
+                )
+                .expect("a day folder")
+            })
+            .collect();
+        let (kept_dir, freed_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (kept_cache, freed_cache) = (
+            FolderCache::new(kept_dir.path()),
+            FolderCache::new(freed_dir.path()),
+        );
+        let outcomes = parse();
+        let mut kept = cache_folders(&kept_cache, parser.paths(), &outcomes, &keys, &[]);
+        let mut freed = cache_folders_freeing(&freed_cache, parser.paths(), parse(), &keys);
+        kept.sort_by(|a, b| a.0.folder.cmp(&b.0.folder));
+        freed.sort_by(|a, b| a.0.folder.cmp(&b.0.folder));
+        let folders: Vec<&str> = freed.iter().map(|(k, _)| k.folder.as_str()).collect();
+        assert_eq!(
+            folders,
+            [
+                "contributions/2026/03/01",
+                "contributions/2026/03/02",
+                "contributions/2026/03/03"
+            ]
+        );
+        assert_eq!(kept, freed);
+        for key in &keys {
+            let (a, b) = (kept_cache.entry_path(key), freed_cache.entry_path(key));
+            assert_eq!(a.exists(), b.exists(), "{}", key.folder);
+            assert_eq!(b.exists(), key.folder != "contributions/2026/03/04");
+            if b.exists() {
+                assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+            }
+        }
+    }
 }

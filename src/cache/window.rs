@@ -19,7 +19,6 @@
 use std::path::Path;
 
 use git2::Oid;
-use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use super::files::{FolderCache, Key, day_folder};
@@ -277,25 +276,24 @@ struct Read {
 impl Read {
     /// Caches each clean folder of the window, hands the contribution folders cached to
     /// `tally` (when given) and returns their summaries, encoded; the records are freed on
-    /// return.
+    /// return (without a tally, each folder's as soon as it is cached).
     fn keep(self, cache: &FolderCache, tally: Option<&Counted<'_>>) -> Fresh {
         let Read {
             parser,
             outcomes,
             keys,
         } = self;
+        let Some(c) = tally else {
+            // Each folder's records freed as soon as it is cached.
+            let summaries = folders::cache_folders_freeing(cache, parser.paths(), outcomes, &keys);
+            return folders::encode_summaries(summaries);
+        };
         let summaries = folders::cache_folders(cache, parser.paths(), &outcomes, &keys, &[]);
         let cached: FxHashSet<&str> = summaries.iter().map(|(k, _)| k.folder.as_str()).collect();
         let fresh = folders::encode_summaries(summaries);
-        match tally {
-            Some(c) => {
-                let held = held(parser.paths(), outcomes, &cached);
-                let store = c.store.lock().unwrap_or_else(|p| p.into_inner());
-                c.tally.window(&store, c.rev, held);
-            }
-            // Tens of thousands of small allocations, freed on all cores.
-            None => outcomes.into_par_iter().for_each(drop),
-        }
+        let held = held(parser.paths(), outcomes, &cached);
+        let store = c.store.lock().unwrap_or_else(|p| p.into_inner());
+        c.tally.window(&store, c.rev, held);
         fresh
     }
 }

@@ -384,20 +384,18 @@ pub(crate) fn cache_folders_freeing<'k>(
     let mut ranges: Vec<(&Key, usize, usize)> = missed
         .iter()
         .filter_map(|k| folder_range(paths, &k.folder).map(|(s, e)| (k, s, e)))
-        .filter(|&(_, _, e)| e <= outcomes.len())
         .collect();
     ranges.sort_unstable_by_key(|&(_, start, _)| start);
     // Each folder's outcomes moved out, from the last folder back, so each is moved once.
     let mut each: Vec<(&Key, usize, Vec<Outcome>)> = Vec::with_capacity(ranges.len());
-    let mut rest = outcomes.len();
     for &(key, start, end) in ranges.iter().rev() {
-        // Folders do not overlap; a range that would is left out (never cached).
-        if end > rest {
+        // What is left ends where the folder after this one began: folders do not overlap,
+        // and a range that would (or lies past the outcomes) is left out, never cached.
+        if end > outcomes.len() {
             continue;
         }
         let mut own = outcomes.split_off(start);
         own.truncate(end - start);
-        rest = start;
         each.push((key, start, own));
     }
     drop(outcomes);

@@ -48,6 +48,7 @@ use rust_decimal::Decimal;
 
 use crate::core::codec;
 use crate::core::ledger::RecordType;
+use crate::core::value::hex;
 
 /// What every file-level cache key starts with: the `ovn` version and the cache's own
 /// generation. Builds of one version can still differ in what an answer says (new checks,
@@ -176,11 +177,6 @@ pub fn claims_checkpoint(chain: &[u8; 32], query: &impl Debug) -> String {
     format!("{KEY_PREFIX} claims checkpoint 1\nchain {chain}\nquery {query:?}\n")
 }
 
-/// A stamp's digest in lower-case hex.
-fn hex(stamp: &[u8; 32]) -> String {
-    crate::core::value::hex(stamp)
-}
-
 /// The key of what the last read of a working tree saw (see `worktree`): the ledger's root
 /// on disk (`root`) and place in the repository (`prefix`). What it holds is checked against
 /// the tree each time, so nothing else needs naming.
@@ -269,7 +265,7 @@ pub fn totals(commit: Oid, project: &str, amount: Decimal) -> String {
 pub fn file_name(key: &str) -> String {
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(key.as_bytes());
-    crate::core::value::hex(&hash[..20])
+    hex(&hash[..20])
 }
 
 #[cfg(test)]

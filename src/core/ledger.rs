@@ -1037,6 +1037,21 @@ impl Default for WorkerIds {
     }
 }
 
+/// The copy of id `text` that `set` shares, the one `make` makes (kept in `set`) when it
+/// has none; `None` when `make` finds `text` is not an id.
+fn shared_in(
+    set: &mut rustc_hash::FxHashSet<Id>,
+    text: &str,
+    make: impl FnOnce() -> Option<Id>,
+) -> Option<Id> {
+    if let Some(shared) = set.get(text) {
+        return Some(shared.clone());
+    }
+    let id = make()?;
+    set.insert(id.clone());
+    Some(id)
+}
+
 impl WorkerIds {
     /// The calling thread's set.
     fn own(&self) -> std::sync::MutexGuard<'_, rustc_hash::FxHashSet<Id>> {
@@ -1096,14 +1111,7 @@ impl Parser {
     pub fn parse(&self, file: FileId, bytes: Vec<u8>) -> Outcome {
         // The worker's own set, held while one record is read: no other thread takes it.
         let mut ids = self.ids.own();
-        let mut share = |text: &str| match ids.get(text) {
-            Some(shared) => Some(shared.clone()),
-            None => {
-                let id = Id::parse(text).ok()?;
-                ids.insert(id.clone());
-                Some(id)
-            }
-        };
+        let mut share = |text: &str| shared_in(&mut ids, text, || Id::parse(text).ok());
         let result = parse_file(
             file,
             self.paths.get(file),
@@ -1122,14 +1130,9 @@ impl Parser {
             let shared = match seen.get(id.as_str()) {
                 Some(shared) => shared.clone(),
                 None => {
-                    let mut ids = self.ids.own();
-                    let shared = match ids.get(id.as_str()) {
-                        Some(shared) => shared.clone(),
-                        None => {
-                            ids.insert(id.clone());
-                            id.clone()
-                        }
-                    };
+                    // The record's own copy is kept when the set has none: always one.
+                    let shared = shared_in(&mut self.ids.own(), id.as_str(), || Some(id.clone()))
+                        .unwrap_or_else(|| id.clone());
                     seen.insert(shared.clone());
                     shared
                 }

@@ -153,19 +153,30 @@ pub fn get_u64(input: &mut &[u8]) -> Option<u64> {
 
 /// Appends a length-prefixed string.
 pub fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_len(out, s.len());
-    out.extend_from_slice(s.as_bytes());
+    put_bytes(out, s.as_bytes());
 }
 
 /// Reads a length-prefixed string.
 pub fn get_str<'a>(input: &mut &'a [u8]) -> Option<&'a str> {
+    std::str::from_utf8(get_bytes(input)?).ok()
+}
+
+/// Appends length-prefixed bytes (as [`put_str`] does a string's).
+pub fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_len(out, b.len());
+    out.extend_from_slice(b);
+}
+
+/// Reads length-prefixed bytes, unchecked: for a reader that checks them once where many
+/// rows repeat them (a string is [`get_str`]'s).
+pub fn get_bytes<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
     let n = get_len(input)?;
     if input.len() < n {
         return None;
     }
-    let (s, rest) = input.split_at(n);
+    let (b, rest) = input.split_at(n);
     *input = rest;
-    std::str::from_utf8(s).ok()
+    Some(b)
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {

@@ -551,6 +551,10 @@ impl ClaimSums {
     }
 }
 
+/// A day folder's claims while they are counted: the sums by the project's place among
+/// those asked and the agent.
+type FolderClaims<'l> = HashMap<(usize, &'l Id), ClaimSums>;
+
 /// A day folder's claims: the sums by project and agent (every agent, whatever the query
 /// names: a project's equity share is of all its agents), sorted by project, then agent.
 pub type ClaimGroups = Vec<(Id, Id, ClaimSums)>;
@@ -570,11 +574,28 @@ pub fn claims_by_folder<'l>(
         .into_iter()
         .filter(|(folder, _)| wanted(folder))
         .collect();
-    let place = |position: usize| -> Option<(NaiveDate, &str)> {
+    // Each wanted folder's sums, found by the run a claim's contribution is in rather than by
+    // the folder's name (a hash of it a claim); a folder in two runs, should the ledger not
+    // be in path order, has one.
+    let mut slot_of: HashMap<&str, usize> = HashMap::default();
+    let slots: Vec<usize> = runs
+        .iter()
+        .map(|(folder, _)| {
+            let next = slot_of.len();
+            *slot_of.entry(folder).or_insert(next)
+        })
+        .collect();
+    let mut folders: Vec<(&str, FolderClaims)> = vec![Default::default(); slot_of.len()];
+    for (folder, slot) in slot_of {
+        folders[slot].0 = folder;
+    }
+    let place = |position: usize| -> Option<(NaiveDate, usize)> {
         let n = runs.partition_point(|(_, range)| range.end <= position);
-        let (folder, range) = runs.get(n)?;
+        let (_, range) = runs.get(n)?;
         let c = ledger.contributions.get(position)?;
-        range.contains(&position).then_some((c.date.value, *folder))
+        range
+            .contains(&position)
+            .then_some((c.date.value, slots[n]))
     };
     let found: Vec<&Id> = ledger
         .projects
@@ -583,8 +604,6 @@ pub fn claims_by_folder<'l>(
         .map(|p| &p.id.value)
         .collect();
     let projects: Vec<&str> = found.iter().map(|p| p.as_str()).collect();
-    // Hashed while counting (a claim each), sorted once at the end.
-    let mut folders: HashMap<&str, HashMap<(usize, &Id), ClaimSums>> = HashMap::default();
     payout::for_each_claims(
         ledger,
         &projects,
@@ -592,17 +611,14 @@ pub fn claims_by_folder<'l>(
         &settled,
         |i, project_claims| {
             for c in project_claims {
-                let Some((date, folder)) = place(c.position) else {
+                let Some((date, slot)) = place(c.position) else {
                     continue;
                 };
                 if !query.dated(date) {
                     continue;
                 }
-                let sums = folders
-                    .entry(folder)
-                    .or_default()
-                    .entry((i, c.agent))
-                    .or_default();
+                // Hashed while counting (a claim each), sorted once at the end.
+                let sums = folders[slot].1.entry((i, c.agent)).or_default();
                 sums.count(&c);
             }
             Ok(())
@@ -610,10 +626,6 @@ pub fn claims_by_folder<'l>(
     )?;
     // Every folder counted has its part, if only an empty one: a folder without a claim of
     // the projects asked is then kept as such, not counted again by every report.
-    for (folder, _) in &runs {
-        folders.entry(folder).or_default();
-    }
-    let mut folders: Vec<_> = folders.into_iter().collect();
     folders.sort_unstable_by(|a, b| a.0.cmp(b.0));
     Ok(folders
         .into_iter()

@@ -798,12 +798,21 @@ fn is_id(bytes: &[u8]) -> bool {
 
 /// One row's sums as [`put_claim`] wrote them.
 fn claim_sums(input: &mut &[u8]) -> Option<ClaimSums> {
+    claim_sums_read(input, short_decimal)
+}
+
+/// Claim sums written as five decimals, in [`ClaimSums::figures`]' order, each read by
+/// `decimal` (the claims parts' short form, or the site's whole one).
+pub(super) fn claim_sums_read(
+    input: &mut &[u8],
+    decimal: impl Fn(&mut &[u8]) -> Option<Decimal>,
+) -> Option<ClaimSums> {
     Some(ClaimSums {
-        equity: short_decimal(input)?,
-        debt_owed: short_decimal(input)?,
-        debt_repaid: short_decimal(input)?,
-        debt_outstanding: short_decimal(input)?,
-        once_pending: short_decimal(input)?,
+        equity: decimal(input)?,
+        debt_owed: decimal(input)?,
+        debt_repaid: decimal(input)?,
+        debt_outstanding: decimal(input)?,
+        once_pending: decimal(input)?,
     })
 }
 

@@ -185,13 +185,7 @@ fn claim_sums(s: &ClaimSums, out: &mut Vec<u8>) {
 
 /// Claims as [`claim_sums`] wrote them.
 fn get_claim_sums(input: &mut &[u8]) -> Option<ClaimSums> {
-    Some(ClaimSums {
-        equity: decimal(input)?,
-        debt_owed: decimal(input)?,
-        debt_repaid: decimal(input)?,
-        debt_outstanding: decimal(input)?,
-        once_pending: decimal(input)?,
-    })
+    super::reports::claim_sums_read(input, decimal)
 }
 
 fn sums(s: &Sums, out: &mut Vec<u8>) {

@@ -90,7 +90,8 @@ fn elsewhere(taken: &Taken) -> Option<Elsewhere> {
     if taken.summarised.is_empty() {
         return None;
     }
-    let ids = summary::sorted_hashes(taken.summarised.iter().map(|(_, s)| &s.ids[..]));
+    let lists: Vec<&[u64]> = taken.summarised.iter().map(|(_, s)| &s.ids[..]).collect();
+    let ids = summary::sorted_hashes(&lists);
     if ids.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }

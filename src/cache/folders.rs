@@ -268,7 +268,7 @@ fn take(
             }
             for (file, c) in some.into_iter().flatten() {
                 let n = taken.ready.len() as u32;
-                items.push((format!("{path}/{file}"), Source::Ready(n)));
+                items.push((joined(path, &file), Source::Ready(n)));
                 taken.ready.push(Some(c));
             }
             taken.hits.push(key.clone());
@@ -281,12 +281,8 @@ fn take(
             }
             let n = taken.entries.len() as u32;
             for (k, file) in hit.names().enumerate() {
-                let mut full = String::with_capacity(path.len() + 1 + file.len());
-                full.push_str(path);
-                full.push('/');
-                full.push_str(file);
                 items.push((
-                    full,
+                    joined(path, file),
                     Source::Cached {
                         entry: n,
                         record: k as u32,
@@ -299,6 +295,17 @@ fn take(
         }
     });
     (new_picks, current)
+}
+
+/// `folder/file`, made in one allocation of its size: a quick load makes one for every record
+/// it picks, on one core, and with `format!` that took a third longer (a payout preview
+/// after one new commit at a million: 3.7-4.3% of the samples against 2.5-3.0%).
+fn joined(folder: &str, file: &str) -> String {
+    let mut full = String::with_capacity(folder.len() + 1 + file.len());
+    full.push_str(folder);
+    full.push('/');
+    full.push_str(file);
+    full
 }
 
 /// After a revision was read (`paths` and their `outcomes`, in path order): caches the

@@ -356,7 +356,7 @@ pub fn corrections_may_loop(edges: impl Iterator<Item = (u64, u64)>) -> bool {
 }
 
 /// Every hash of `lists`, sorted: bucketed by their top 16 bits, then each small bucket
-/// sorted. Hashes are spread evenly, so this is two passes over the data where a
+/// sorted. Hashes are spread evenly, so this is a few passes over the data where a
 /// comparison sort of a million would take twenty.
 ///
 /// On all cores: a quick load after one new commit waited on this, on one core, for a

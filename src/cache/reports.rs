@@ -768,7 +768,7 @@ fn add_claims<'a>(sums: &mut Sums<'a>, bytes: &'a [u8]) -> Option<()> {
     for _ in 0..get_u64(input)? {
         let project = get_bytes(input)?;
         let agent = get_bytes(input)?;
-        let s = claim_sums(input)?;
+        let s = claim_sums_read(input, short_decimal)?;
         let agents = match run.take() {
             Some((p, agents)) if p == project => agents,
             _ => match sums.entry(project) {
@@ -794,11 +794,6 @@ fn add_claims<'a>(sums: &mut Sums<'a>, bytes: &'a [u8]) -> Option<()> {
 /// Whether `bytes` are an id's text.
 fn is_id(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok_and(|s| Id::check(s).is_ok())
-}
-
-/// One row's sums as [`put_claim`] wrote them.
-fn claim_sums(input: &mut &[u8]) -> Option<ClaimSums> {
-    claim_sums_read(input, short_decimal)
 }
 
 /// Claim sums written as five decimals, in [`ClaimSums::figures`]' order, each read by

@@ -25,7 +25,7 @@ use super::diag::{Code, Diagnostic};
 use super::ledger::Ledger;
 use super::parse::{DecimalRule, Fields, Need};
 use super::record::{At, PaidLine, PayoutRecord};
-use super::value::Id;
+use super::value::{Id, sha256_text};
 
 /// Where an incoming revenue event came from: one line of a payout recorded in another
 /// network's ledger (the `[source]` table of a payout record).
@@ -127,7 +127,7 @@ pub fn line_digest(paying: &PayoutRecord, n: u32, line: &PaidLine) -> String {
         line.bucket,
         line.amount.normalize()
     );
-    sha256(&text)
+    sha256_text(&text)
 }
 
 /// The source pinning line `n` of `paying`, read at `commit` of the paying ledger.
@@ -147,7 +147,7 @@ pub fn source(paying: &PayoutRecord, n: u32, line: &PaidLine, commit: &str) -> S
 /// The digest of a receiving payout record: its inputs digest (`base`, what
 /// `core::payout::digest` gives) sealed with the source it takes in.
 pub fn sealed(base: &str, s: &Source) -> String {
-    sha256(&format!(
+    sha256_text(&format!(
         "ovn incoming v1\n{base}\nsource {} {} {} {}\n",
         s.commit, s.payout.value, s.line.value, s.line_digest
     ))
@@ -311,10 +311,6 @@ pub fn write(s: &Source) -> String {
 
 fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-fn sha256(text: &str) -> String {
-    super::value::sha256_text(text)
 }
 
 #[cfg(test)]

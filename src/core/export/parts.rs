@@ -426,7 +426,6 @@ impl<'a> Declared<'a> {
 /// What a run of parts holds besides its entries' text: their declarations, the finest
 /// places of hours they use and were written with, and whether their entries are in the
 /// books' order (each part's, and from one part to the next).
-#[derive(Default)]
 struct Scan<'a> {
     declared: Declared<'a>,
     hours: u32,
@@ -440,12 +439,22 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    /// The scan of no parts: nothing declared, nothing out of order.
+    fn empty() -> Scan<'a> {
+        Scan {
+            declared: Declared::default(),
+            hours: 0,
+            written_with: BTreeSet::new(),
+            sorted: true,
+            first_mark: None,
+            last_mark: None,
+            first: None,
+        }
+    }
+
     /// The scan of `parts`, in order; `None` when one does not read or clashes.
     fn of(parts: &'a [Packed]) -> Option<Scan<'a>> {
-        let mut scan = Scan {
-            sorted: true,
-            ..Scan::default()
-        };
+        let mut scan = Scan::empty();
         for p in parts {
             let v = view(&p.0)?;
             if v.clash {
@@ -570,10 +579,7 @@ pub fn assemble(parts: Vec<Packed>, records: &[Entry], books: &Books<'_>) -> Opt
         .div_ceil(rayon::current_num_threads().max(1))
         .max(1);
     let scans: Vec<Option<Scan>> = parts.par_chunks(run).map(Scan::of).collect();
-    let mut scan = Scan {
-        sorted: true,
-        ..Scan::default()
-    };
+    let mut scan = Scan::empty();
     for next in scans {
         scan = scan.then(next?)?;
     }
@@ -692,8 +698,9 @@ mod tests {
         assert_eq!(Packed::from_bytes(Packed::new(&cut).bytes()), None);
     }
 
-    /// A part of entries `(day of March 2026, record id)`, using account `Assets:<id>`,
-    /// tag `t<day>` and, when given, component `component` for id `stands_for`.
+    /// A part of entries `(day of March 2026, record id)`, each using account `Assets:<id>`
+    /// and tag `t<day>`, its hours at `scale` places, and when given a beancount component
+    /// and the id it stands for.
     fn part_of(entries: &[(u32, &str)], scale: u32, component: Option<(&str, &str)>) -> Packed {
         let mut part = Part {
             scale,
@@ -776,10 +783,7 @@ mod tests {
             for a in 0..=parts.len() {
                 for b in a..=parts.len() {
                     let runs = [&parts[..a], &parts[a..b], &parts[b..]];
-                    let mut scan = Scan {
-                        sorted: true,
-                        ..Scan::default()
-                    };
+                    let mut scan = Scan::empty();
                     for run in runs {
                         scan = scan.then(Scan::of(run).unwrap()).unwrap();
                     }

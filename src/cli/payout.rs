@@ -259,7 +259,7 @@ pub fn run(
         payout: result,
         settled,
         unapproved,
-    } = ops::payout::compute(&store, &rev, &ledger, &request)?;
+    } = ops::payout::compute(&store, &rev, &ledger, &request, args.explain)?;
     ops::payout::keep_for_review(
         &store,
         &rev,
@@ -1597,7 +1597,7 @@ pub(super) fn rederive(
         payout: result,
         settled,
         ..
-    } = ops::payout::compute(store, &pinned, &then.ledger, &request)?;
+    } = ops::payout::compute(store, &pinned, &then.ledger, &request, false)?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let digest = match &rec.source {
         Some(s) => crate::core::incoming::sealed(&digest, s),

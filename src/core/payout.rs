@@ -650,6 +650,11 @@ pub struct Options<'a> {
     /// (`ovn review`): spreading each agent's amount over a project's tens of thousands of
     /// claims is most of the work.
     pub brief: bool,
+    /// Everything the full payout holds but its words: each claim's `how`, its decay's reason
+    /// and its owners' notes are left empty. For callers that show no explanation (a payout
+    /// previewed or recorded without `--explain`): writing them for a project's tens of
+    /// thousands of claims was a third of the computation.
+    pub unexplained: bool,
     /// Contributions merged but still awaiting the approvals the network's policy asks for:
     /// left out with [`Reason::AwaitingApproval`] (the payout the network would make).
     pub unapproved: Option<&'a HashSet<Id>>,
@@ -677,6 +682,8 @@ pub fn compute_with(
     options: Options<'_>,
 ) -> Result<Payout, PayoutError> {
     let explain = !options.brief;
+    // The words of an explanation, only when they may be shown.
+    let words = explain && !options.unexplained;
     let terms = Terms::of(ledger, request)?;
     // Payments on a corrected record count against its correction (the chain's head).
     let chains = (!settled.is_empty()).then(|| Corrections::of(ledger));
@@ -699,6 +706,7 @@ pub fn compute_with(
         pool: request.amount,
         minor_units: terms.minor_units,
         explain,
+        words,
         earlier: &earlier,
         eligible: eligible.len(),
         buckets: Vec::new(),
@@ -728,7 +736,7 @@ pub fn compute_with(
         terms.project,
         &eligible,
         terms.leftover.as_ref(),
-        explain,
+        words,
         &mut split,
     )?;
     // Which contributions are left out, and why, is told with the claims.
@@ -921,7 +929,11 @@ struct Splitting<'e, 's, 'l> {
     /// What is left of it.
     pool: Decimal,
     minor_units: u32,
+    /// Whether claims are listed and told apart as `--explain` shows them (every claim,
+    /// forfeited ones too); not in a brief payout.
     explain: bool,
+    /// Whether the explanations' words are written (see [`Options::unexplained`]).
+    words: bool,
     earlier: &'e Earlier<'s>,
     /// How many contributions take part (the most claims a bucket can have but for owners).
     eligible: usize,
@@ -1106,7 +1118,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                     self.spent.insert(&c.id.value, Reason::DecayedAway);
                     return Ok(());
                 }
-                let why = match self.explain {
+                let why = match self.words {
                     true => format!(
                         "age {} on {at}, {}",
                         age_text(applied.months),
@@ -1119,7 +1131,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             }
             _ => None,
         };
-        let explain = self.explain;
+        let explain = self.words;
         for (agent, part, owner_note) in holders {
             let value = value * part;
             let how = match &owner_note {

@@ -469,7 +469,8 @@ pub const CLAIM_COLUMNS: [(&str, bool); 8] = [
 pub struct ClaimsReport {
     /// Rows sorted by project, then agent.
     pub rows: Vec<ClaimRow>,
-    /// The payouts a revenue of the requested amount would make, one per project.
+    /// The payouts a revenue of the requested amount would make, one per project: brief
+    /// ([`payout::Options::brief`]), their totals those of the full payout.
     pub next: Vec<payout::Payout>,
     /// Payments recorded on contributions of the projects reported that were corrected
     /// since: where each counts now, and those a reversal left over-repaid.
@@ -698,7 +699,8 @@ pub fn claims_from_totals(
             by_agent.insert(agent.clone(), row);
         }
         let payout = match amount {
-            Some(amount) => Some(payout::compute(
+            // Only each agent's total is shown: a brief payout (no claim listed).
+            Some(amount) => Some(payout::compute_with(
                 ledger,
                 &Request {
                     project,
@@ -706,6 +708,10 @@ pub fn claims_from_totals(
                     date: query.until,
                 },
                 &settled,
+                payout::Options {
+                    brief: true,
+                    ..Default::default()
+                },
             )?),
             None => None,
         };

@@ -138,12 +138,15 @@ pub struct Computed {
 
 /// The payout `request` asks for on `ledger` (read at `rev`): only validated contributions
 /// count, so with a policy asking for approvals those still awaiting them are left out (and
-/// listed); what recorded payouts settled counts against the claims.
+/// listed); what recorded payouts settled counts against the claims. With `explain`, each
+/// claim says in words how it arose (what `--explain` shows); the amounts are the same
+/// without.
 pub fn compute(
     store: &Store,
     rev: &ResolvedRev,
     ledger: &Ledger,
     request: &Request<'_>,
+    explain: bool,
 ) -> Result<Computed, Error> {
     let settled = payout::settled_by_records(ledger);
     let unapproved = unapproved(store, rev, ledger)?;
@@ -153,6 +156,7 @@ pub fn compute(
         &settled,
         payout::Options {
             unapproved: Some(&unapproved),
+            unexplained: !explain,
             ..Default::default()
         },
     )
@@ -175,12 +179,13 @@ pub struct ComputedCascade {
 }
 
 /// The cascade `request` starts on `ledger` (read at `rev`), every level computed on that one
-/// ledger with the rules of [`compute`].
+/// ledger with the rules of [`compute`] (`explain` as there).
 pub fn compute_cascade(
     store: &Store,
     rev: &ResolvedRev,
     ledger: &Ledger,
     request: &Request<'_>,
+    explain: bool,
 ) -> Result<ComputedCascade, Error> {
     let settled = payout::settled_by_records(ledger);
     let unapproved = unapproved(store, rev, ledger)?;
@@ -190,6 +195,7 @@ pub fn compute_cascade(
         &settled,
         payout::Options {
             unapproved: Some(&unapproved),
+            unexplained: !explain,
             ..Default::default()
         },
     )

@@ -572,6 +572,7 @@ fn compute(
     let options = payout::Options {
         brief: true,
         unapproved: Some(unapproved),
+        ..Default::default()
     };
     if cascade::pays_projects(&loaded.ledger, project) {
         return cascade::compute(&loaded.ledger, &request, &settled, options)

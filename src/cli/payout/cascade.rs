@@ -143,7 +143,8 @@ impl Run<'_> {
         args: &PayoutArgs,
         out: &mut impl Write,
     ) -> Result<u8, CliError> {
-        let computed = ops::payout::compute_cascade(self.store, self.rev, self.ledger, request)?;
+        let computed =
+            ops::payout::compute_cascade(self.store, self.rev, self.ledger, request, args.explain)?;
         if args.record {
             return record(self, &computed, args, out);
         }
@@ -406,7 +407,7 @@ pub(super) fn verify(
         amount: top.amount.value,
         date: Some(top.date.value),
     };
-    let computed = ops::payout::compute_cascade(store, &pinned, &then.ledger, &request)?;
+    let computed = ops::payout::compute_cascade(store, &pinned, &then.ledger, &request, false)?;
     let c = &computed.cascade;
     let ids = cascade::recorded_ids(ledger, top, c);
     // A level whose record is missing gets a placeholder id, so the others still compare.

@@ -7,6 +7,7 @@
 use std::str::FromStr;
 
 use ovn::core::ledger::{self, Ledger, RawFile};
+use ovn::core::payout;
 use rust_decimal::Decimal;
 
 use super::BASE;
@@ -59,4 +60,42 @@ fn clean(files: &[RawFile]) -> Ledger {
     let loaded = ledger::load(files);
     assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
     loaded.ledger
+}
+
+/// The payout `request` makes on `ledger` after `settled`, computed both in full and without
+/// its words ([`payout::Options::unexplained`], as a payout shown without `--explain`), after
+/// asserting that the two are one payout but for the words: every claim's `how` and its
+/// decay's reason (the owners' notes are part of `how`). Returns the full one. Fails the test
+/// if the full payout explains nothing, which would prove nothing.
+pub fn payout_with_and_without_words(
+    ledger: &Ledger,
+    request: &payout::Request<'_>,
+    settled: &[payout::Settled],
+) -> payout::Payout {
+    let full = payout::compute(ledger, request, settled).unwrap();
+    let unexplained = payout::compute_with(
+        ledger,
+        request,
+        settled,
+        payout::Options {
+            unexplained: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut wordless = full.clone();
+    let mut claims = 0;
+    for c in wordless.buckets.iter_mut().flat_map(|b| &mut b.claims) {
+        // A claim of a frozen bucket's uncounted work has no value and no words.
+        if !c.value.is_zero() {
+            assert!(!c.how.is_empty(), "a claim explained in no words: {c:?}");
+        }
+        claims += 1;
+        c.how.clear();
+        if let Some((_, why)) = &mut c.decay {
+            why.clear();
+        }
+    }
+    assert_eq!(unexplained, wordless, "{claims} claims");
+    full
 }

@@ -127,17 +127,23 @@ fn claims_match_the_value_equation_and_shrink_with_recorded_payouts() {
         (d("900"), d("400.00"), d("0"), d("400.00"))
     );
     assert_eq!(ben.next, Some(d("1501.06")));
-    let p = payout::compute(
-        &ledger,
-        &Request {
-            project: "drone",
-            amount: d("3000"),
-            date: None,
-        },
-        &[],
-    )
-    .unwrap();
-    assert_eq!(r.next, vec![p.clone()]);
+    let request = Request {
+        project: "drone",
+        amount: d("3000"),
+        date: None,
+    };
+    let p = payout::compute(&ledger, &request, &[]).unwrap();
+    // The report keeps the next payout brief (its totals are all it shows): the full one's
+    // lines and totals, without the claims.
+    let brief = payout::Options {
+        brief: true,
+        ..Default::default()
+    };
+    let next = payout::compute_with(&ledger, &request, &[], brief).unwrap();
+    assert_eq!(r.next, vec![next.clone()]);
+    assert_eq!(next.totals, p.totals);
+    assert!(next.buckets.iter().all(|b| b.claims.is_empty()));
+    assert!(p.buckets.iter().any(|b| !b.claims.is_empty()));
     // Record the payout: ben's debt is repaid.
     let rec = payout::record(
         &p,

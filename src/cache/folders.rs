@@ -324,9 +324,11 @@ pub(crate) fn after_read(
     }
     let current: Vec<Key> = hits.iter().chain(missed).cloned().collect();
     fill(cache, paths, outcomes, missed, unsummarised, &current);
-    // Entries of this revision stay; others go once a week old.
+    // Entries of this revision stay; others go once a week old. Their file names are
+    // hashes of their keys, worked out on all cores: on one, the thousands of a large
+    // ledger's day folders held up every read after a new commit by a few milliseconds.
     let keep = hits
-        .iter()
+        .par_iter()
         .chain(missed)
         .map(|k| cache.entry_path(k))
         .collect();

@@ -288,13 +288,14 @@ impl FolderCache {
     }
 }
 
-/// The records of a pick ([`FolderCache::pick`]): file names and contributions; `None` if
-/// they do not decode.
-pub fn unpick(mut input: &[u8]) -> Option<Vec<(String, Box<Contribution>)>> {
+/// The records of a pick ([`FolderCache::pick`]) of the day folder `folder`: each file's
+/// path (`folder/name`, made here, on the core that decodes the pick, rather than by the
+/// one that lists every picked record) and its contribution; `None` if they do not decode.
+pub fn unpick(folder: &str, mut input: &[u8]) -> Option<Vec<(String, Box<Contribution>)>> {
     let n = usize::try_from(codec::get_u64(&mut input)?).ok()?;
     let mut out = Vec::with_capacity(n.min(input.len()));
     for _ in 0..n {
-        let name = codec::get_str(&mut input)?.to_owned();
+        let name = super::folders::joined(folder, codec::get_str(&mut input)?);
         let len = usize::try_from(codec::get_u64(&mut input)?).ok()?;
         let (mut record, rest) = input.split_at_checked(len)?;
         let c = codec::get_contribution(&mut record)?;

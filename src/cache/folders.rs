@@ -62,7 +62,7 @@ impl Scope<'_> {
 enum Opened {
     /// Its entry, if any, and whether it is cached but not summarised.
     Entry(Key, Option<Entry>, bool),
-    /// Its summary, with the records wanted of it (file name and record), if any, and their
+    /// Its summary, with the records wanted of it (path and record), if any, and their
     /// pick when it was made now (to keep).
     Summarised(
         Key,
@@ -201,13 +201,13 @@ fn open_all(
                 // picked now from the folder's entry.
                 let kept = picked
                     .get(&part)
-                    .and_then(|p| cache::unpick(p))
+                    .and_then(|p| cache::unpick(path, p))
                     .filter(|some| some.len() == wanted.len());
                 if let Some(some) = kept {
                     return Some(Opened::Summarised(key, Box::new(summary), Some(some), None));
                 }
                 if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
-                    && let Some(some) = cache::unpick(&pick)
+                    && let Some(some) = cache::unpick(path, &pick)
                 {
                     return Some(Opened::Summarised(
                         key,
@@ -268,7 +268,7 @@ fn take(
             }
             for (file, c) in some.into_iter().flatten() {
                 let n = taken.ready.len() as u32;
-                items.push((joined(path, &file), Source::Ready(n)));
+                items.push((file, Source::Ready(n)));
                 taken.ready.push(Some(c));
             }
             taken.hits.push(key.clone());
@@ -298,9 +298,9 @@ fn take(
 }
 
 /// `folder/file`, made in one allocation of its size: a quick load makes one for every record
-/// it picks, on one core, and with `format!` that took a third longer (a payout preview
-/// after one new commit at a million: 3.7-4.3% of the samples against 2.5-3.0%).
-fn joined(folder: &str, file: &str) -> String {
+/// it picks or takes from an entry, and with `format!` that took a third longer (a payout
+/// preview after one new commit at a million: 3.7-4.3% of the samples against 2.5-3.0%).
+pub(crate) fn joined(folder: &str, file: &str) -> String {
     let mut full = String::with_capacity(folder.len() + 1 + file.len());
     full.push_str(folder);
     full.push('/');

@@ -1132,11 +1132,11 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             }
             _ => None,
         };
-        let explain = self.words;
+        let words = self.words;
         for (agent, part, owner_note) in holders {
             let value = value * part;
             let how = match &owner_note {
-                Some(note) if explain => format!("{how} × {note}"),
+                Some(note) if words => format!("{how} × {note}"),
                 _ => how.clone(),
             };
             let (weight, outstanding, how) = match kind {
@@ -1163,7 +1163,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
                         self.spent.insert(&c.id.value, Reason::DebtSettled);
                         continue;
                     }
-                    let how = match explain {
+                    let how = match words {
                         true => debt_how(&how, value, cap, exact_owed, before, self.minor_units),
                         false => how,
                     };

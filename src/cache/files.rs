@@ -457,6 +457,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parts_read_whole_are_those_copied_out_and_a_damaged_file_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = PartCache::new(dir.path());
+        let parts = vec![
+            ("contributions/2026/03/05 a".to_owned(), b"first".to_vec()),
+            ("contributions/2026/03/06 b".to_owned(), Vec::new()),
+            ("contributions/2026/03/07 c".to_owned(), vec![0xff; 300]),
+        ];
+        cache.put("month", &parts);
+        cache.put("empty", &[]);
+        let file = cache.read("month").unwrap();
+        let borrowed: Vec<(String, Vec<u8>)> = PartCache::parts(&file)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_vec()))
+            .collect();
+        assert_eq!(borrowed, parts);
+        assert_eq!(cache.get("month"), parts);
+        assert!(PartCache::parts(&cache.read("empty").unwrap()).is_empty());
+        assert!(cache.read("other").is_none(), "absent");
+        // Stored under another key's name, every byte flipped in turn, cut short: each a miss.
+        let path = cache.dir.join(key::file_name("month"));
+        std::fs::copy(&path, cache.dir.join(key::file_name("moved"))).unwrap();
+        assert!(cache.read("moved").is_none(), "another key");
+        for i in 0..file.len() {
+            let mut bad = file.clone();
+            bad[i] ^= 0x41;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(cache.read("month").is_none(), "byte {i} flipped");
+            assert!(cache.get("month").is_empty());
+            std::fs::write(&path, &file[..i]).unwrap();
+            assert!(cache.read("month").is_none(), "cut at {i}");
+        }
+        // A sound CRC over parts that do not fill the file: a miss too.
+        let mut long = file[..file.len() - 4].to_vec();
+        long.push(0);
+        long.extend_from_slice(&crc32fast::hash(&long).to_le_bytes());
+        std::fs::write(&path, &long).unwrap();
+        assert!(cache.read("month").is_none(), "a byte past the parts");
+    }
+
+    #[test]
     fn day_folders() {
         assert_eq!(
             day_folder("contributions/2026/03/05"),
@@ -631,34 +672,68 @@ impl PartCache {
     /// of many files (a gigabyte of ValueFlows parts at a million records) reuses one buffer
     /// rather than copying each part out of a new one.
     pub fn get_in<'b>(&self, key: &str, buf: &'b mut Vec<u8>) -> Vec<(&'b str, &'b [u8])> {
-        use std::io::Read;
-        buf.clear();
-        let read = std::fs::File::open(self.dir.join(key::file_name(key)))
-            .and_then(|mut f| f.read_to_end(buf));
-        if read.is_err() {
+        if !self.read_into(key, buf) {
             return Vec::new();
         }
-        let parse = |bytes: &'b [u8]| -> Option<Vec<(&'b str, &'b [u8])>> {
-            let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-            if crc32fast::hash(body).to_le_bytes() != crc {
-                return None;
-            }
-            let mut input = body.strip_prefix(PARTS_MAGIC)?;
-            if codec::get_str(&mut input)? != key {
-                return None;
-            }
-            let n = codec::get_u64(&mut input)?;
-            let mut out = Vec::new();
-            for _ in 0..n {
-                let name = codec::get_str(&mut input)?;
-                let len = usize::try_from(codec::get_u64(&mut input)?).ok()?;
-                let (part, rest) = input.split_at_checked(len)?;
-                out.push((name, part));
-                input = rest;
-            }
-            input.is_empty().then_some(out)
+        PartCache::checked(key, buf).unwrap_or_default()
+    }
+
+    /// The file stored under `key`, read whole and checked, for [`PartCache::parts`] to
+    /// borrow its parts from while it is held; `None` if absent or damaged. (A quick load
+    /// reads the summaries of every day folder: copying each part out of its file touched
+    /// as much fresh memory again.)
+    pub fn read(&self, key: &str) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        (self.read_into(key, &mut buf) && PartCache::checked(key, &buf).is_some()).then_some(buf)
+    }
+
+    /// The parts of a file [`PartCache::read`] returned (part key, bytes), in file order.
+    pub fn parts(file: &[u8]) -> Vec<(&str, &[u8])> {
+        let split = || {
+            let mut input = file.get(..file.len().checked_sub(4)?)?;
+            input = input.strip_prefix(PARTS_MAGIC)?;
+            codec::get_str(&mut input)?;
+            PartCache::split(input)
         };
-        parse(buf).unwrap_or_default()
+        split().unwrap_or_default()
+    }
+
+    /// Reads the file stored under `key` into `buf`, whole; whether it could.
+    fn read_into(&self, key: &str, buf: &mut Vec<u8>) -> bool {
+        use std::io::Read;
+        buf.clear();
+        std::fs::File::open(self.dir.join(key::file_name(key)))
+            .and_then(|mut f| f.read_to_end(buf))
+            .is_ok()
+    }
+
+    /// The parts of `file` when it is a sound file of parts stored under `key` (its CRC,
+    /// its key, and parts that fill it exactly).
+    fn checked<'f>(key: &str, file: &'f [u8]) -> Option<Vec<(&'f str, &'f [u8])>> {
+        let (body, crc) = file.split_at_checked(file.len().checked_sub(4)?)?;
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return None;
+        }
+        let mut input = body.strip_prefix(PARTS_MAGIC)?;
+        if codec::get_str(&mut input)? != key {
+            return None;
+        }
+        PartCache::split(input)
+    }
+
+    /// The parts of a file's `input` past its key and short of its CRC (count, then each
+    /// part's key and bytes); `None` when they do not fill it exactly.
+    fn split(mut input: &[u8]) -> Option<Vec<(&str, &[u8])>> {
+        let n = codec::get_u64(&mut input)?;
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let name = codec::get_str(&mut input)?;
+            let len = usize::try_from(codec::get_u64(&mut input)?).ok()?;
+            let (part, rest) = input.split_at_checked(len)?;
+            out.push((name, part));
+            input = rest;
+        }
+        input.is_empty().then_some(out)
     }
 
     /// Stores `parts` under `key`, atomically; failing to write is not an error.

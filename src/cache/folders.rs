@@ -72,8 +72,13 @@ enum Opened {
     ),
 }
 
-/// Parts of a month's file, by part key.
-pub(crate) type Parts = FxHashMap<String, Vec<u8>>;
+/// Parts of months' files, by part key, borrowed from the files as read ([`by_part`]).
+pub(crate) type Parts<'f> = FxHashMap<&'f str, &'f [u8]>;
+
+/// The parts of `files` (each as [`PartCache::read`] returned it), by part key.
+pub(crate) fn by_part(files: &[Vec<u8>]) -> Parts<'_> {
+    files.iter().flat_map(|f| PartCache::parts(f)).collect()
+}
 
 /// Takes the day folders of one level of the walk (`folders`: path, tree id) that the cache
 /// knows out of `folders` and into the listing (their files to `items`, the rest to `taken`); the others stay in `folders`, to be listed
@@ -91,13 +96,15 @@ pub(crate) fn take_level(
 ) -> bool {
     // A quick load takes contribution day folders from their summaries, kept one file per
     // month. (A full load reads them too, to summarise cached folders that lost theirs.)
-    let summaries = read_summaries(cache, folders, settings);
+    let summary_files = read_summaries(cache, folders, settings);
+    let summaries = by_part(&summary_files);
     let label = quick.and_then(Scope::label);
     let picks = cache.picks();
-    let picked = match &label {
+    let pick_files = match &label {
         Some(label) => read_picks(&picks, &summaries, settings, label),
-        None => Parts::default(),
+        None => Vec::new(),
     };
+    let picked = by_part(&pick_files);
     if quick.is_some()
         && summaries.is_empty()
         && folders
@@ -127,7 +134,7 @@ pub(crate) fn take_level(
                 .get(&month)
                 .into_iter()
                 .flatten()
-                .filter_map(|part| Some((part.clone(), picked.get(part)?.clone())));
+                .filter_map(|part| Some((part.clone(), picked.get(part.as_str())?.to_vec())));
             picks.merge(&key::picks(&month, settings, label), parts, old, |_| true);
         });
         picks.prune();
@@ -136,12 +143,12 @@ pub(crate) fn take_level(
 }
 
 /// The summaries kept for the contribution day folders among `folders`: the files of their
-/// months, read on all cores.
+/// months, read on all cores (their parts found by [`by_part`]).
 pub(crate) fn read_summaries(
     cache: &FolderCache,
     folders: &[(String, Oid)],
     settings: Oid,
-) -> Parts {
+) -> Vec<Vec<u8>> {
     let mut months: Vec<&str> = folders
         .iter()
         .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
@@ -151,14 +158,19 @@ pub(crate) fn read_summaries(
     let store = cache.summaries();
     months
         .par_iter()
-        .flat_map_iter(|m| store.get(&key::summaries(m, settings)))
+        .filter_map(|m| store.read(&key::summaries(m, settings)))
         .collect()
 }
 
 /// What earlier quick loads of the same scope (`label`) picked from the summarised folders.
-fn read_picks(picks: &PartCache, summaries: &Parts, settings: Oid, label: &str) -> Parts {
+fn read_picks(
+    picks: &PartCache,
+    summaries: &Parts<'_>,
+    settings: Oid,
+    label: &str,
+) -> Vec<Vec<u8>> {
     if summaries.is_empty() {
-        return Parts::default();
+        return Vec::new();
     }
     let mut months: Vec<&str> = summaries
         .keys()
@@ -168,7 +180,7 @@ fn read_picks(picks: &PartCache, summaries: &Parts, settings: Oid, label: &str) 
     months.dedup();
     months
         .par_iter()
-        .flat_map_iter(|m| picks.get(&key::picks(m, settings, label)))
+        .filter_map(|m| picks.read(&key::picks(m, settings, label)))
         .collect()
 }
 
@@ -179,8 +191,8 @@ fn open_all(
     folders: &[(String, Oid)],
     settings: Oid,
     quick: Option<Scope<'_>>,
-    summaries: &Parts,
-    picked: &Parts,
+    summaries: &Parts<'_>,
+    picked: &Parts<'_>,
 ) -> Vec<Option<Opened>> {
     folders
         .par_iter()
@@ -190,7 +202,7 @@ fn open_all(
             if let Some(scope) = quick
                 && key.kind == RecordType::Contribution
                 && let Some(summary) = summaries
-                    .get(&part)
+                    .get(part.as_str())
                     .and_then(|bytes| FolderSummary::decode(bytes))
             {
                 let wanted = scope.wanted(&summary);
@@ -200,7 +212,7 @@ fn open_all(
                 // Picked before (a twentieth of the folder's bytes for one project), or
                 // picked now from the folder's entry.
                 let kept = picked
-                    .get(&part)
+                    .get(part.as_str())
                     .and_then(|p| cache::unpick(path, p))
                     .filter(|some| some.len() == wanted.len());
                 if let Some(some) = kept {
@@ -222,7 +234,7 @@ fn open_all(
             // summarised after this load.
             let unsummarised = hit.is_some()
                 && key.kind == RecordType::Contribution
-                && !summaries.contains_key(&part);
+                && !summaries.contains_key(part.as_str());
             Some(Opened::Entry(key, hit, unsummarised))
         })
         .collect()

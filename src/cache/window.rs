@@ -115,7 +115,8 @@ pub(crate) fn fill_folders(
         return Ok(false);
     };
     let days: Vec<(String, Oid)> = wanted.iter().map(|k| (k.folder.clone(), k.tree)).collect();
-    let summaries = folders::read_summaries(cache, &days, settings);
+    let summary_files = folders::read_summaries(cache, &days, settings);
+    let summaries = folders::by_part(&summary_files);
     drop(days);
     let odb = store
         .repo()
@@ -124,12 +125,15 @@ pub(crate) fn fill_folders(
     let todo: Vec<&Key> = wanted
         .iter()
         .filter(|k| match k.kind {
-            RecordType::Contribution => !summaries.contains_key(&key::day(&k.folder, k.tree)),
+            RecordType::Contribution => {
+                !summaries.contains_key(key::day(&k.folder, k.tree).as_str())
+            }
             _ => !cache.entry_path(k).exists(),
         })
         .filter(|k| odb.exists(k.tree))
         .collect();
     drop((summaries, odb));
+    drop(summary_files);
     if todo.is_empty() || todo.len() < at_least {
         return Ok(false);
     }

@@ -18,7 +18,7 @@ use crate::core::chain;
 use crate::core::diag::Diagnostic;
 use crate::core::ledger::Ledger;
 use crate::core::payout::{self, Payout, Request, money};
-use crate::core::record::{At, ClaimKind};
+use crate::core::record::At;
 use crate::core::value::{Id, parse_decimal_text};
 use crate::core::{render, write};
 use crate::ops;
@@ -259,7 +259,13 @@ pub fn run(
         payout: result,
         settled,
         unapproved,
-    } = ops::payout::compute(&store, &rev, &ledger, &request, args.explain)?;
+    } = ops::payout::compute(
+        &store,
+        &rev,
+        &ledger,
+        &request,
+        ops::payout::Detail::of(args.explain, args.record),
+    )?;
     ops::payout::keep_for_review(
         &store,
         &rev,
@@ -602,58 +608,9 @@ fn rows(p: &Payout) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// The contributions more than one bucket paid a lasting claim on, grouped by the buckets
-/// (in bucket order) that claimed them, each group's ids sorted: what `ovn check` warns of
-/// in the rules (`claimed-twice`), here with the contributions it touched. `once` claims are
-/// bonuses on top and do not count.
-fn claimed_twice(p: &Payout) -> Vec<(Vec<&str>, Vec<&Id>)> {
-    use std::collections::BTreeMap;
-    use std::collections::hash_map::Entry;
-
-    use rustc_hash::FxHashMap;
-    // Each contribution's first bucket by hash; only one met in another bucket gets a list
-    // (a list and an ordered map for each of a million claims cost more than the payout).
-    let mut first: FxHashMap<&Id, usize> = FxHashMap::default();
-    let mut again: FxHashMap<&Id, Vec<usize>> = FxHashMap::default();
-    for (n, b) in p.buckets.iter().enumerate() {
-        for c in b.claims.iter().filter(|c| c.kind != ClaimKind::Once) {
-            match first.entry(&c.contribution) {
-                Entry::Vacant(v) => {
-                    v.insert(n);
-                }
-                Entry::Occupied(o) if *o.get() != n => {
-                    let buckets = again
-                        .entry(&c.contribution)
-                        .or_insert_with(|| vec![*o.get()]);
-                    if buckets.last() != Some(&n) {
-                        buckets.push(n);
-                    }
-                }
-                Entry::Occupied(_) => {}
-            }
-        }
-    }
-    let mut groups: BTreeMap<Vec<usize>, Vec<&Id>> = BTreeMap::new();
-    for (id, buckets) in again {
-        groups.entry(buckets).or_default().push(id);
-    }
-    for ids in groups.values_mut() {
-        ids.sort_unstable();
-    }
-    groups
-        .into_iter()
-        .map(|(buckets, ids)| {
-            let names = buckets
-                .iter()
-                .map(|&n| p.buckets[n].name.as_str())
-                .collect();
-            (names, ids)
-        })
-        .collect()
-}
-
-/// The note for one group of [`claimed_twice`]: the buckets, the first few ids, the fix.
-fn claimed_twice_note(buckets: &[&str], ids: &[&Id]) -> String {
+/// The note for one group of [`Payout::claimed_twice`]: the buckets, the first few ids, the
+/// fix.
+fn claimed_twice_note(buckets: &[String], ids: &[Id]) -> String {
     const SHOWN: usize = 3;
     let mut named: Vec<String> = ids.iter().take(SHOWN).map(|i| i.to_string()).collect();
     if ids.len() > SHOWN {
@@ -709,13 +666,13 @@ fn empty_bucket(p: &Payout, pending: &[Id]) -> String {
 fn notes(p: &Payout, pending: &[Id]) -> Vec<String> {
     let mu = p.minor_units;
     let mut notes = Vec::new();
-    for (buckets, ids) in claimed_twice(p) {
-        notes.push(claimed_twice_note(&buckets, &ids));
+    for twice in &p.claimed_twice {
+        notes.push(claimed_twice_note(&twice.buckets, &twice.contributions));
     }
     let empty = empty_bucket(p, pending);
     for b in &p.buckets {
         if b.returned > Decimal::ZERO {
-            let why = if b.claims.is_empty() {
+            let why = if b.claimed == 0 {
                 empty.as_str()
             } else {
                 "its debt claims needed less"
@@ -1054,7 +1011,7 @@ struct JsonPayout<'a> {
     buckets: Vec<JsonBucket<'a>>,
     left_out: Vec<JsonLeftOut>,
     paid_before_corrections: Vec<JsonPaidBeforeCorrection<'a>>,
-    /// Contributions paid from more than one bucket (see `claimed_twice`).
+    /// Contributions paid from more than one bucket (see `Payout::claimed_twice`).
     claimed_twice: Vec<JsonClaimedTwice<'a>>,
 }
 
@@ -1161,11 +1118,12 @@ impl<'a> JsonPayout<'a> {
                     note: c.text(mu),
                 })
                 .collect(),
-            claimed_twice: claimed_twice(p)
-                .into_iter()
-                .map(|(buckets, ids)| JsonClaimedTwice {
-                    buckets,
-                    contributions: ids.into_iter().map(Id::as_str).collect(),
+            claimed_twice: p
+                .claimed_twice
+                .iter()
+                .map(|twice| JsonClaimedTwice {
+                    buckets: twice.buckets.iter().map(String::as_str).collect(),
+                    contributions: twice.contributions.iter().map(Id::as_str).collect(),
                 })
                 .collect(),
         }
@@ -1597,7 +1555,13 @@ pub(super) fn rederive(
         payout: result,
         settled,
         ..
-    } = ops::payout::compute(store, &pinned, &then.ledger, &request, false)?;
+    } = ops::payout::compute(
+        store,
+        &pinned,
+        &then.ledger,
+        &request,
+        ops::payout::Detail::REDERIVE,
+    )?;
     let digest = payout::digest(&then.ledger, &result, &settled);
     let digest = match &rec.source {
         Some(s) => crate::core::incoming::sealed(&digest, s),

@@ -181,8 +181,11 @@ pub struct BucketResult {
     pub paid: Decimal,
     /// What went back to the pool (no claims, or debts that needed less).
     pub returned: Decimal,
-    /// Its claims, sorted by agent then contribution.
+    /// Its claims, sorted by agent then contribution (none listed in a payout computed
+    /// [`Options::brief`] or [`Options::unlisted`]).
     pub claims: Vec<ClaimShare>,
+    /// How many claims took part (as many as `claims` holds when they are listed).
+    pub claimed: usize,
     /// Its lines: (agent, exact share, amount), sorted by agent.
     pub lines: Vec<(Id, Decimal, Decimal)>,
     /// For a balanced bucket: every agent with a claim, and what everyone received before
@@ -235,6 +238,20 @@ pub struct Payout {
     /// [`paid_before_corrections`]): shown, as a reversal after a repayment leaves an
     /// over-repayment that no line nets out.
     pub paid_before_corrections: Vec<PaidBeforeCorrection>,
+    /// The contributions more than one bucket paid a lasting claim on, grouped by the
+    /// buckets that claimed them: what `ovn check` warns of in the rules (`claimed-twice`),
+    /// here with the contributions it touched.
+    pub claimed_twice: Vec<ClaimedTwice>,
+}
+
+/// Contributions that more than one bucket paid a lasting claim on (`once` claims are
+/// bonuses on top and do not count), all claimed by the same buckets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimedTwice {
+    /// The buckets, in the agreement's order.
+    pub buckets: Vec<String>,
+    /// The contributions, sorted.
+    pub contributions: Vec<Id>,
 }
 
 impl Payout {
@@ -656,6 +673,12 @@ pub struct Options<'a> {
     /// previewed or recorded without `--explain`): writing them for a project's tens of
     /// thousands of claims was a third of the computation.
     pub unexplained: bool,
+    /// Everything the full payout holds but its claim by claim list: each bucket's `claims`
+    /// is empty (its `claimed` still counts them; the contributions claimed twice and those
+    /// left out are still told). For a payout previewed without `--explain`, which shows
+    /// each agent's lines: spreading each agent's amount over its claims, and listing them,
+    /// was a third of the computation at a million records.
+    pub unlisted: bool,
     /// Contributions merged but still awaiting the approvals the network's policy asks for:
     /// left out with [`Reason::AwaitingApproval`] (the payout the network would make).
     pub unapproved: Option<&'a HashSet<Id>>,
@@ -708,12 +731,16 @@ pub fn compute_with(
         minor_units: terms.minor_units,
         explain,
         words,
+        listed: explain && !options.unlisted,
         earlier: &earlier,
         eligible: eligible.len(),
         buckets: Vec::new(),
         filling: None,
         claims: Vec::new(),
         selected: vec![false; ledger.contributions.len()],
+        took_part: vec![false; ledger.contributions.len()],
+        claimed_in: vec![None; ledger.contributions.len()],
+        claimed_again: FxHashMap::default(),
         spent: BTreeMap::new(),
         as_of: request.date.or_else(|| {
             // Only an agreement that ages claims needs a day to age them at.
@@ -745,6 +772,7 @@ pub fn compute_with(
         left_out.extend(unselected(&eligible, &split));
     }
     left_out.sort();
+    let claimed_twice = claimed_twice(ledger, &split);
     let Splitting { buckets, pool, .. } = split;
     let lines = lines(&buckets, pool, &terms)?;
     let mut totals: BTreeMap<Id, Decimal> = BTreeMap::new();
@@ -767,7 +795,33 @@ pub fn compute_with(
             .into_iter()
             .filter(|p| p.project == terms.project.id.value)
             .collect(),
+        claimed_twice,
     })
+}
+
+/// The contributions `split` found claimed (lasting claims) by more than one bucket,
+/// grouped by those buckets, each group's contributions sorted.
+fn claimed_twice(ledger: &Ledger, split: &Splitting<'_, '_, '_>) -> Vec<ClaimedTwice> {
+    let mut groups: BTreeMap<&[u32], Vec<Id>> = BTreeMap::new();
+    for (&position, buckets) in &split.claimed_again {
+        if let Some(c) = ledger.contributions.get(position) {
+            groups.entry(buckets).or_default().push(c.id.value.clone());
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(buckets, mut contributions)| {
+            contributions.sort_unstable();
+            ClaimedTwice {
+                buckets: buckets
+                    .iter()
+                    .filter_map(|&n| split.buckets.get(n as usize))
+                    .map(|b| b.name.clone())
+                    .collect(),
+                contributions,
+            }
+        })
+        .collect()
 }
 
 /// What a payout is computed under, checked before any claim is: the currency, the project,
@@ -935,6 +989,8 @@ struct Splitting<'e, 's, 'l> {
     explain: bool,
     /// Whether the explanations' words are written (see [`Options::unexplained`]).
     words: bool,
+    /// Whether each bucket's claims are listed (see [`Options::unlisted`]).
+    listed: bool,
     earlier: &'e Earlier<'s>,
     /// How many contributions take part (the most claims a bucket can have but for owners).
     eligible: usize,
@@ -944,6 +1000,14 @@ struct Splitting<'e, 's, 'l> {
     claims: Vec<Pending<'l>>,
     /// By position in the ledger: whether any bucket's rule selected the contribution.
     selected: Vec<bool>,
+    /// By position in the ledger: whether the contribution has a claim that takes part.
+    took_part: Vec<bool>,
+    /// By position in the ledger: the first bucket (by index) with a lasting claim on the
+    /// contribution, if any.
+    claimed_in: Vec<Option<u32>>,
+    /// By position in the ledger: every bucket with a lasting claim on a contribution
+    /// claimed in more than one (by index, in order).
+    claimed_again: FxHashMap<usize, Vec<u32>>,
     /// Contributions whose claim was already paid in full (once paid, debt settled) or that
     /// age put out of it (beyond the lookback, decayed to nothing).
     spent: BTreeMap<&'l Id, Reason>,
@@ -1065,6 +1129,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             paid: Decimal::ZERO,
             returned: Decimal::ZERO,
             claims: Vec::new(),
+            claimed: 0,
             lines: Vec::new(),
             balance: Vec::new(),
             received: Decimal::ZERO,
@@ -1179,6 +1244,10 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             let Some((weight, leaving)) = self.leaver_terms(agent, kind, c, weight)? else {
                 continue;
             };
+            self.took_part[position] = true;
+            if kind != ClaimKind::Once {
+                self.claimed_by_this_bucket(position);
+            }
             self.claims.push(Pending {
                 contribution: c,
                 agent: agent.clone(),
@@ -1208,7 +1277,7 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
             &mut result,
             std::mem::take(&mut self.claims),
             unit,
-            self.explain,
+            self.listed,
             balance,
         )?;
         self.pool -= result.paid;
@@ -1218,6 +1287,26 @@ impl<'l> ClaimSink<'l> for Splitting<'_, '_, 'l> {
 }
 
 impl<'l> Splitting<'_, '_, 'l> {
+    /// Notes a lasting claim of the bucket being filled on the contribution at `position`:
+    /// its first, or one more bucket claiming it.
+    fn claimed_by_this_bucket(&mut self, position: usize) {
+        // The bucket being filled goes next among the buckets.
+        let n = self.buckets.len() as u32;
+        match self.claimed_in[position] {
+            None => self.claimed_in[position] = Some(n),
+            Some(first) if first != n => {
+                let buckets = self
+                    .claimed_again
+                    .entry(position)
+                    .or_insert_with(|| vec![first]);
+                if buckets.last() != Some(&n) {
+                    buckets.push(n);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
     /// Work after the bucket's freeze: counted in its summary, and left out (true) when the
     /// agreement does not pay it; as debt, it is a claim like any other from here.
     fn frozen_out(&mut self, f: &super::freeze::Freeze, c: &'l Contribution) -> bool {
@@ -1243,17 +1332,13 @@ fn unselected(eligible: &[(usize, &Contribution)], split: &Splitting<'_, '_, '_>
                 contribution: c.id.value.clone(),
                 reason: Reason::NoRule,
             });
-        } else if let Some(reason) = split.spent.get(&c.id.value) {
-            let took_part = split
-                .buckets
-                .iter()
-                .any(|b| b.claims.iter().any(|x| x.contribution == c.id.value));
-            if !took_part {
-                out.push(LeftOut {
-                    contribution: c.id.value.clone(),
-                    reason: reason.clone(),
-                });
-            }
+        } else if !split.took_part[position]
+            && let Some(reason) = split.spent.get(&c.id.value)
+        {
+            out.push(LeftOut {
+                contribution: c.id.value.clone(),
+                reason: reason.clone(),
+            });
         }
     }
     out
@@ -1615,6 +1700,7 @@ fn split(
         return Ok(());
     }
     let n = claims.len();
+    result.claimed = n;
     let mut exact = vec![Decimal::ZERO; n];
     let mut open: Vec<usize> = (0..n).collect();
     let mut left = budget;

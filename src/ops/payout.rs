@@ -136,31 +136,57 @@ pub struct Computed {
     pub unapproved: HashSet<Id>,
 }
 
+/// How much of a payout its caller shows or keeps, beyond each agent's lines and the notes
+/// (the amounts are the same either way).
+#[derive(Clone, Copy, Debug)]
+pub struct Detail {
+    /// Each claim says in words how it arose (what `--explain` shows).
+    pub words: bool,
+    /// Each bucket lists its claims with their amounts (what `--explain` shows, and what a
+    /// record settles claim by claim).
+    pub claims: bool,
+}
+
+impl Detail {
+    /// What a payout shown as `--explain` asks (`explain`) or recorded (`record`) needs.
+    pub fn of(explain: bool, record: bool) -> Detail {
+        Detail {
+            words: explain,
+            claims: explain || record,
+        }
+    }
+
+    /// What re-deriving a recorded payout needs: the claims it settled, no words.
+    pub const REDERIVE: Detail = Detail {
+        words: false,
+        claims: true,
+    };
+
+    fn options<'a>(self, unapproved: &'a HashSet<Id>) -> payout::Options<'a> {
+        payout::Options {
+            unapproved: Some(unapproved),
+            unexplained: !self.words,
+            unlisted: !self.claims,
+            ..Default::default()
+        }
+    }
+}
+
 /// The payout `request` asks for on `ledger` (read at `rev`): only validated contributions
 /// count, so with a policy asking for approvals those still awaiting them are left out (and
-/// listed); what recorded payouts settled counts against the claims. With `explain`, each
-/// claim says in words how it arose (what `--explain` shows); the amounts are the same
-/// without.
+/// listed); what recorded payouts settled counts against the claims. `detail` says how much
+/// of it is worked out beyond the lines.
 pub fn compute(
     store: &Store,
     rev: &ResolvedRev,
     ledger: &Ledger,
     request: &Request<'_>,
-    explain: bool,
+    detail: Detail,
 ) -> Result<Computed, Error> {
     let settled = payout::settled_by_records(ledger);
     let unapproved = unapproved(store, rev, ledger)?;
-    let payout = payout::compute_with(
-        ledger,
-        request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            unexplained: !explain,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| Error::usage(e.to_string(), None))?;
+    let payout = payout::compute_with(ledger, request, &settled, detail.options(&unapproved))
+        .map_err(|e| Error::usage(e.to_string(), None))?;
     Ok(Computed {
         payout,
         settled,
@@ -179,27 +205,18 @@ pub struct ComputedCascade {
 }
 
 /// The cascade `request` starts on `ledger` (read at `rev`), every level computed on that one
-/// ledger with the rules of [`compute`] (`explain` as there).
+/// ledger with the rules of [`compute`] (`detail` as there).
 pub fn compute_cascade(
     store: &Store,
     rev: &ResolvedRev,
     ledger: &Ledger,
     request: &Request<'_>,
-    explain: bool,
+    detail: Detail,
 ) -> Result<ComputedCascade, Error> {
     let settled = payout::settled_by_records(ledger);
     let unapproved = unapproved(store, rev, ledger)?;
-    let cascade = cascade::compute(
-        ledger,
-        request,
-        &settled,
-        payout::Options {
-            unapproved: Some(&unapproved),
-            unexplained: !explain,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| Error::usage(e.to_string(), None))?;
+    let cascade = cascade::compute(ledger, request, &settled, detail.options(&unapproved))
+        .map_err(|e| Error::usage(e.to_string(), None))?;
     Ok(ComputedCascade { cascade, settled })
 }
 

@@ -143,8 +143,9 @@ impl Run<'_> {
         args: &PayoutArgs,
         out: &mut impl Write,
     ) -> Result<u8, CliError> {
+        let detail = ops::payout::Detail::of(args.explain, args.record);
         let computed =
-            ops::payout::compute_cascade(self.store, self.rev, self.ledger, request, args.explain)?;
+            ops::payout::compute_cascade(self.store, self.rev, self.ledger, request, detail)?;
         if args.record {
             return record(self, &computed, args, out);
         }
@@ -407,7 +408,8 @@ pub(super) fn verify(
         amount: top.amount.value,
         date: Some(top.date.value),
     };
-    let computed = ops::payout::compute_cascade(store, &pinned, &then.ledger, &request, false)?;
+    let detail = ops::payout::Detail::REDERIVE;
+    let computed = ops::payout::compute_cascade(store, &pinned, &then.ledger, &request, detail)?;
     let c = &computed.cascade;
     let ids = cascade::recorded_ids(ledger, top, c);
     // A level whose record is missing gets a placeholder id, so the others still compare.

@@ -62,27 +62,28 @@ fn clean(files: &[RawFile]) -> Ledger {
     loaded.ledger
 }
 
-/// The payout `request` makes on `ledger` after `settled`, computed both in full and without
-/// its words ([`payout::Options::unexplained`], as a payout shown without `--explain`), after
-/// asserting that the two are one payout but for the words: every claim's `how` and its
-/// decay's reason (the owners' notes are part of `how`). Returns the full one. Fails the test
-/// if the full payout explains nothing, which would prove nothing.
-pub fn payout_with_and_without_words(
+/// The payout `request` makes on `ledger` after `settled`, computed in full, without its
+/// words ([`payout::Options::unexplained`], as a payout recorded without `--explain`) and
+/// also without its claims listed ([`payout::Options::unlisted`], as a preview without
+/// `--explain`), after asserting that the three are one payout but for what each leaves
+/// out: every claim's `how` and its decay's reason (the owners' notes are part of `how`),
+/// then the claim by claim lists (each bucket's count of claims and the contributions
+/// claimed twice stay). Returns the full one. Fails the test if the full payout explains
+/// nothing, which would prove nothing.
+pub fn payout_every_way(
     ledger: &Ledger,
     request: &payout::Request<'_>,
     settled: &[payout::Settled],
 ) -> payout::Payout {
     let full = payout::compute(ledger, request, settled).unwrap();
-    let unexplained = payout::compute_with(
-        ledger,
-        request,
-        settled,
-        payout::Options {
+    let lighter = |unlisted: bool| {
+        let options = payout::Options {
             unexplained: true,
+            unlisted,
             ..Default::default()
-        },
-    )
-    .unwrap();
+        };
+        payout::compute_with(ledger, request, settled, options).unwrap()
+    };
     let mut wordless = full.clone();
     let mut claims = 0;
     for c in wordless.buckets.iter_mut().flat_map(|b| &mut b.claims) {
@@ -96,6 +97,12 @@ pub fn payout_with_and_without_words(
             why.clear();
         }
     }
-    assert_eq!(unexplained, wordless, "{claims} claims");
+    assert_eq!(lighter(false), wordless, "{claims} claims");
+    let mut unlisted = full.clone();
+    for b in &mut unlisted.buckets {
+        assert_eq!(b.claimed, b.claims.len(), "bucket {}", b.name);
+        b.claims.clear();
+    }
+    assert_eq!(lighter(true), unlisted, "{claims} claims");
     full
 }

@@ -2,7 +2,7 @@
 //! debts, leftovers, and the exactness properties (each a property test).
 
 use crate::common;
-use crate::common::inline::{d, ledger as load, payout_with_and_without_words, raw};
+use crate::common::inline::{d, ledger as load, payout_every_way, raw};
 
 use std::str::FromStr;
 
@@ -413,7 +413,7 @@ proptest! {
         let mut settled: Vec<Settled> = Vec::new();
         for revenue in revenues {
             let request = Request { project: "drone", amount: revenue, date: None };
-            let p = payout_with_and_without_words(&ledger, &request, &settled);
+            let p = payout_every_way(&ledger, &request, &settled);
             prop_assert_eq!(p.sum(), revenue);
             // What a review compares: the same lines and totals without the claims.
             let brief = payout::compute_with(&ledger, &request, &settled, payout::Options { brief: true, ..Default::default() }).unwrap();
@@ -910,4 +910,67 @@ fn a_formula_past_the_largest_claim_value_is_a_clean_error() {
         "{text}"
     );
     assert!(matches!(err, PayoutError::Formula { .. }), "{err:?}");
+}
+
+/// The contributions that more than one bucket pays a lasting claim on are told by the
+/// payout itself, grouped by those buckets, whether it lists its claims or not (a preview
+/// without `--explain` does not): they are the ones its listed claims show in two buckets,
+/// a `once` bonus on top not counting. Each bucket counts its claims either way.
+#[test]
+fn contributions_claimed_twice_are_told_with_or_without_the_claims_listed() {
+    let agreement = common::BASE
+        .iter()
+        .find(|(p, _)| *p == "agreements/drone-ve.toml")
+        .map(|(_, t)| common::with_role_bucket(t))
+        .unwrap()
+        .replace(
+            "[[buckets]]\nname = \"equity\"",
+            "[[buckets]]\nname = \"bonus\"\nshare = \"5%\"\nclaim = \"once\"\n\n\
+             [[buckets.rules]]\nkind = \"work\"\n\n[[buckets]]\nname = \"equity\"",
+        );
+    let ledger = crate::common::inline::ledger_on_base(&[("agreements/drone-ve.toml", &agreement)]);
+    let request = Request {
+        project: "drone",
+        amount: d("3000"),
+        date: None,
+    };
+    let p = payout_every_way(&ledger, &request, &[]);
+    // From the listed claims: each contribution's buckets with a lasting claim on it.
+    let mut buckets_of: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for b in &p.buckets {
+        for c in b
+            .claims
+            .iter()
+            .filter(|c| c.kind != ovn::core::record::ClaimKind::Once)
+        {
+            let seen = buckets_of.entry(c.contribution.as_str()).or_default();
+            if seen.last() != Some(&b.name.as_str()) {
+                seen.push(&b.name);
+            }
+        }
+    }
+    let mut listed: Vec<(Vec<&str>, &str)> = buckets_of
+        .into_iter()
+        .filter(|(_, b)| b.len() > 1)
+        .map(|(c, b)| (b, c))
+        .collect();
+    listed.sort();
+    let mut told: Vec<(Vec<&str>, &str)> = p
+        .claimed_twice
+        .iter()
+        .flat_map(|t| {
+            let names: Vec<&str> = t.buckets.iter().map(String::as_str).collect();
+            t.contributions
+                .iter()
+                .map(move |c| (names.clone(), c.as_str()))
+        })
+        .collect();
+    told.sort();
+    assert_eq!(told, listed);
+    assert_eq!(
+        told,
+        vec![(vec!["development", "equity"], "01aaaaaaaaaaaaaaaaaaaaaaa1")],
+        "the electronics work, and not for the bonus"
+    );
+    assert!(p.buckets.iter().any(|b| b.name == "bonus" && b.claimed > 0));
 }

@@ -3,7 +3,7 @@
 //! what is owed, decay never raises a weight, and a balanced bucket never pays anyone past
 //! their share of all it has paid while someone else is below theirs.
 
-use crate::common::inline::{d, ledger as load, payout_with_and_without_words};
+use crate::common::inline::{d, ledger as load, payout_every_way};
 
 use chrono::NaiveDate;
 use ovn::core::ledger::Ledger;
@@ -124,7 +124,7 @@ proptest! {
             let date = start + chrono::Days::new(u64::from(*offset));
             let request = Request { project: "p", amount: revenue, date: Some(date) };
             let settled = payout::settled_by_records(&ledger);
-            let p = payout_with_and_without_words(&ledger, &request, &settled);
+            let p = payout_every_way(&ledger, &request, &settled);
             // Exact: the lines sum to the revenue, each bucket's to what it paid.
             prop_assert_eq!(p.sum(), revenue);
             for b in &p.buckets {
@@ -394,7 +394,7 @@ proptest! {
             let date = start + chrono::Days::new(u64::from(*offset));
             let request = Request { project: "p", amount: revenue, date: Some(date) };
             let settled = payout::settled_by_records(&ledger);
-            let p = payout_with_and_without_words(&ledger, &request, &settled);
+            let p = payout_every_way(&ledger, &request, &settled);
             prop_assert_eq!(p.sum(), revenue);
             for b in &p.buckets {
                 prop_assert_eq!(b.paid + b.returned, b.budget);

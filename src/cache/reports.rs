@@ -366,21 +366,31 @@ fn read_kept<'f, G: Send>(
     month_key: &(dyn Fn(&str) -> String + Sync),
     decode: fn(&[u8]) -> Option<G>,
 ) -> Option<Found<'f, G>> {
+    // Each file is read into a buffer its worker reuses, and its parts decoded from there:
+    // copied out of a new buffer each, every month's parts touched fresh memory twice. Only
+    // a month written again keeps its parts.
     let read: Vec<Option<MonthRead<G>>> = months
         .par_iter()
-        .map(|(month, folders)| {
-            let bytes = cache.get(&month_key(month));
+        .map_init(Vec::new, |buf, (month, folders)| {
+            let parts = cache.get_in(&month_key(month), buf);
             let decoded: Vec<(&str, Option<G>)> = folders
                 .iter()
                 .filter(|f| summarised.contains(*f))
                 .map(|folder| {
                     let key = part_key(folder)?;
-                    let stored = bytes.iter().find(|(k, _)| *k == key);
+                    let stored = parts.iter().find(|(k, _)| *k == key);
                     Some((*folder, stored.and_then(|(_, b)| decode(b))))
                 })
                 .collect::<Option<_>>()?;
             let keep = again(month) || decoded.iter().any(|d| d.1.is_none());
-            Some((*month, decoded, if keep { bytes } else { Vec::new() }))
+            let kept: Kept = match keep {
+                true => parts
+                    .iter()
+                    .map(|(k, b)| ((*k).to_owned(), b.to_vec()))
+                    .collect(),
+                false => Vec::new(),
+            };
+            Some((*month, decoded, kept))
         })
         .collect();
     let mut parts = Vec::new();

@@ -678,6 +678,11 @@ impl PartCache {
         PartCache::checked(key, buf).unwrap_or_default()
     }
 
+    /// Whether a file is stored under `key` (sound or not: reading it tells).
+    pub fn has(&self, key: &str) -> bool {
+        self.dir.join(key::file_name(key)).is_file()
+    }
+
     /// The file stored under `key`, read whole and checked, for [`PartCache::parts`] to
     /// borrow its parts from while it is held; `None` if absent or damaged. (A quick load
     /// reads the summaries of every day folder: copying each part out of its file touched

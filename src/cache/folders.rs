@@ -72,6 +72,13 @@ enum Opened {
     ),
 }
 
+impl Opened {
+    /// Whether the folder was taken from its summary.
+    fn summarised(&self) -> bool {
+        matches!(self, Opened::Summarised(..))
+    }
+}
+
 /// Parts of months' files, by part key, borrowed from the files as read ([`by_part`]).
 pub(crate) type Parts<'f> = FxHashMap<&'f str, &'f [u8]>;
 
@@ -96,24 +103,35 @@ pub(crate) fn take_level(
 ) -> bool {
     // A quick load takes contribution day folders from their summaries, kept one file per
     // month. (A full load reads them too, to summarise cached folders that lost theirs.)
-    let summary_files = read_summaries(cache, folders, settings);
-    let summaries = by_part(&summary_files);
     let label = quick.and_then(Scope::label);
-    let picks = cache.picks();
-    let pick_files = match &label {
-        Some(label) => read_picks(&picks, &summaries, settings, label),
-        None => Vec::new(),
-    };
-    let picked = by_part(&pick_files);
-    if quick.is_some()
-        && summaries.is_empty()
-        && folders
+    let is_day = |p: &str| cache::day_folder(p) == Some(RecordType::Contribution);
+    let days = folders.iter().any(|(p, _)| is_day(p));
+    let summaries = cache.summaries();
+    let none_kept = || {
+        let mut months: Vec<&str> = folders
             .iter()
-            .any(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
-    {
+            .filter(|(p, _)| is_day(p))
+            .map(|(p, _)| month_of(p))
+            .collect();
+        months.dedup();
+        !months
+            .iter()
+            .any(|m| summaries.has(&key::summaries(m, settings)))
+    };
+    if quick.is_some() && days && none_kept() {
         return false;
     }
-    let opened = open_all(cache, folders, settings, quick, &summaries, &picked);
+    let picks = cache.picks();
+    let months = Months {
+        summaries: &summaries,
+        picks: label.as_deref().map(|l| (&picks, l)),
+        settings,
+    };
+    let (opened, old_picks) = open_all(cache, folders, quick, &months);
+    // Nothing summarised after all (the months' files damaged): as with none kept.
+    if quick.is_some() && days && !opened.iter().flatten().any(Opened::summarised) {
+        return false;
+    }
     let files: usize = opened
         .iter()
         .flatten()
@@ -123,23 +141,34 @@ pub(crate) fn take_level(
         })
         .sum();
     items.reserve(files);
-    let (new_picks, current) = take(folders, opened, items, taken);
+    let new_picks = take(folders, opened, items, taken);
     // A month's file is written again when a folder of it was picked now: with the other
     // picks of this revision's folders, the others dropped.
     if let Some(label) = &label
         && !new_picks.is_empty()
     {
-        new_picks.into_par_iter().for_each(|(month, parts)| {
-            let old = current
-                .get(&month)
-                .into_iter()
-                .flatten()
-                .filter_map(|part| Some((part.clone(), picked.get(part.as_str())?.to_vec())));
+        let mut old_picks: FxHashMap<String, Kept> = old_picks.into_iter().collect();
+        let months: Vec<(String, Kept, Kept)> = new_picks
+            .into_iter()
+            .map(|(month, parts)| {
+                let old = old_picks.remove(&month).unwrap_or_default();
+                (month, parts, old)
+            })
+            .collect();
+        months.into_par_iter().for_each(|(month, parts, old)| {
             picks.merge(&key::picks(&month, settings, label), parts, old, |_| true);
         });
         picks.prune();
     }
     true
+}
+
+/// Where a level's months' files are kept: the day folders' summaries and, for a quick load
+/// that picks records (`picks`: the store and the scope's label), what it picked.
+struct Months<'a> {
+    summaries: &'a PartCache,
+    picks: Option<(&'a PartCache, &'a str)>,
+    settings: Oid,
 }
 
 /// The summaries kept for the contribution day folders among `folders`: the files of their
@@ -162,89 +191,175 @@ pub(crate) fn read_summaries(
         .collect()
 }
 
-/// What earlier quick loads of the same scope (`label`) picked from the summarised folders.
-fn read_picks(
-    picks: &PartCache,
-    summaries: &Parts<'_>,
-    settings: Oid,
-    label: &str,
-) -> Vec<Vec<u8>> {
-    if summaries.is_empty() {
-        return Vec::new();
-    }
-    let mut months: Vec<&str> = summaries
-        .keys()
-        .filter_map(|k| k.rsplit_once('/').map(|(m, _)| m))
-        .collect();
-    months.sort_unstable();
-    months.dedup();
-    months
-        .par_iter()
-        .filter_map(|m| picks.read(&key::picks(m, settings, label)))
-        .collect()
-}
+/// Parts of a month's file, as stored: (part key, bytes).
+type Kept = Vec<(String, Vec<u8>)>;
 
 /// Each folder as the cache has it (`None`: not a day folder), opened (read and checked) on
-/// all cores.
+/// all cores, a month's folders with its files at hand; and for each month with a folder picked now, the picks
+/// still current that its file keeps (what [`take_level`] writes back with the new ones).
+///
+/// A month's files are read into buffers the worker reuses and its folders opened from
+/// there (the listing is in path order, so a month's folders are a run): read whole for the
+/// level, a million records' summaries and picks took as much fresh memory as they hold,
+/// about a fifth of the page faults of a payout after one new commit.
 fn open_all(
     cache: &FolderCache,
     folders: &[(String, Oid)],
-    settings: Oid,
     quick: Option<Scope<'_>>,
-    summaries: &Parts<'_>,
-    picked: &Parts<'_>,
-) -> Vec<Option<Opened>> {
-    folders
-        .par_iter()
-        .map_init(Vec::new, |buf, (path, id)| {
-            let key = Key::of_day(path, *id, settings)?;
-            let part = key::day(path, *id);
-            if let Some(scope) = quick
-                && key.kind == RecordType::Contribution
-                && let Some(summary) = summaries
-                    .get(part.as_str())
-                    .and_then(|bytes| FolderSummary::decode(bytes))
-            {
-                let wanted = scope.wanted(&summary);
-                if wanted.is_empty() {
-                    return Some(Opened::Summarised(key, Box::new(summary), None, None));
-                }
-                // Picked before (a twentieth of the folder's bytes for one project), or
-                // picked now from the folder's entry.
-                let kept = picked
-                    .get(part.as_str())
-                    .and_then(|p| cache::unpick(path, p))
-                    .filter(|some| some.len() == wanted.len());
-                if let Some(some) = kept {
-                    return Some(Opened::Summarised(key, Box::new(summary), Some(some), None));
-                }
-                if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
-                    && let Some(some) = cache::unpick(path, &pick)
-                {
-                    return Some(Opened::Summarised(
-                        key,
-                        Box::new(summary),
-                        Some(some),
-                        Some(pick),
-                    ));
-                }
-            }
-            let hit = cache.open(&key);
-            // A folder found cached but not summarised (its month's file was lost) is
-            // summarised after this load.
-            let unsummarised = hit.is_some()
-                && key.kind == RecordType::Contribution
-                && !summaries.contains_key(part.as_str());
-            Some(Opened::Entry(key, hit, unsummarised))
-        })
-        .collect()
+    months: &Months<'_>,
+) -> (Vec<Option<Opened>>, Vec<(String, Kept)>) {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (n, (path, _)) in folders.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if month_of(&folders[run.start].0) == month_of(path) => run.end = n + 1,
+            _ => runs.push(n..n + 1),
+        }
+    }
+    let opened: Vec<MonthOpened> = runs
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(sums, picks), run| {
+                let run = &folders[run];
+                let month = month_of(&run[0].0);
+                let days = run
+                    .iter()
+                    .any(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution));
+                let summaries: Parts<'_> = match days {
+                    true => {
+                        let key = key::summaries(month, months.settings);
+                        months.summaries.get_in(&key, sums).into_iter().collect()
+                    }
+                    false => Parts::default(),
+                };
+                let picked: Parts<'_> = match months.picks {
+                    Some((store, label)) if quick.is_some() && !summaries.is_empty() => {
+                        let key = key::picks(month, months.settings, label);
+                        store.get_in(&key, picks).into_iter().collect()
+                    }
+                    _ => Parts::default(),
+                };
+                let month_parts = MonthParts {
+                    settings: months.settings,
+                    summaries,
+                    picked,
+                };
+                // A month's folders on all cores too: a ledger may have most of its records
+                // in one month.
+                let opened: Vec<Option<Opened>> = run
+                    .par_iter()
+                    .map_init(Vec::new, |buf, (path, id)| {
+                        open(cache, path, *id, quick, &month_parts, buf)
+                    })
+                    .collect();
+                let old = kept_picks(month, run, &opened, &month_parts.picked);
+                (opened, old)
+            },
+        )
+        .collect();
+    let mut all = Vec::with_capacity(folders.len());
+    let mut old = Vec::new();
+    for (opened, kept) in opened {
+        all.extend(opened);
+        old.extend(kept);
+    }
+    (all, old)
 }
 
-/// Picks made now, by month (part key, pick), and the parts of each month that are current.
-type NewPicks = (
-    BTreeMap<String, Vec<(String, Vec<u8>)>>,
-    FxHashMap<String, Vec<String>>,
-);
+/// A month's folders as [`open_all`] opened them, and its picks kept (see [`kept_picks`]).
+type MonthOpened = (Vec<Option<Opened>>, Option<(String, Kept)>);
+
+/// A month's parts at hand while its folders are opened.
+struct MonthParts<'p> {
+    settings: Oid,
+    summaries: Parts<'p>,
+    picked: Parts<'p>,
+}
+
+/// One folder as the cache has it (see [`open_all`]), its `month`'s parts at hand; `buf` is
+/// scratch space for a pick.
+fn open(
+    cache: &FolderCache,
+    path: &str,
+    id: Oid,
+    quick: Option<Scope<'_>>,
+    month: &MonthParts<'_>,
+    buf: &mut Vec<u8>,
+) -> Option<Opened> {
+    let MonthParts {
+        settings,
+        summaries,
+        picked,
+    } = month;
+    let key = Key::of_day(path, id, *settings)?;
+    let part = key::day(path, id);
+    if let Some(scope) = quick
+        && key.kind == RecordType::Contribution
+        && let Some(summary) = summaries
+            .get(part.as_str())
+            .and_then(|bytes| FolderSummary::decode(bytes))
+    {
+        let wanted = scope.wanted(&summary);
+        if wanted.is_empty() {
+            return Some(Opened::Summarised(key, Box::new(summary), None, None));
+        }
+        // Picked before (a twentieth of the folder's bytes for one project), or picked now
+        // from the folder's entry.
+        let kept = picked
+            .get(part.as_str())
+            .and_then(|p| cache::unpick(path, p))
+            .filter(|some| some.len() == wanted.len());
+        if let Some(some) = kept {
+            return Some(Opened::Summarised(key, Box::new(summary), Some(some), None));
+        }
+        if let Some(pick) = cache.pick(&key, &wanted, &summary.offsets, buf)
+            && let Some(some) = cache::unpick(path, &pick)
+        {
+            return Some(Opened::Summarised(
+                key,
+                Box::new(summary),
+                Some(some),
+                Some(pick),
+            ));
+        }
+    }
+    let hit = cache.open(&key);
+    // A folder found cached but not summarised (its month's file was lost) is summarised
+    // after this load.
+    let unsummarised = hit.is_some()
+        && key.kind == RecordType::Contribution
+        && !summaries.contains_key(part.as_str());
+    Some(Opened::Entry(key, hit, unsummarised))
+}
+
+/// For a month with a folder picked now (`opened`, the month's `run` of folders): the picks
+/// kept in its file for the other folders whose records were taken, which its file keeps
+/// when written again (copied out: the file's buffer is reused for the next month).
+fn kept_picks(
+    month: &str,
+    run: &[(String, Oid)],
+    opened: &[Option<Opened>],
+    picked: &Parts<'_>,
+) -> Option<(String, Kept)> {
+    let picked_now = |o: &Option<Opened>| matches!(o, Some(Opened::Summarised(_, _, _, Some(_))));
+    if !opened.iter().any(picked_now) {
+        return None;
+    }
+    let kept = run
+        .iter()
+        .zip(opened)
+        .filter(|(_, o)| matches!(o, Some(Opened::Summarised(_, _, Some(_), _))))
+        .filter_map(|((path, id), _)| {
+            let part = key::day(path, *id);
+            let bytes = picked.get(part.as_str())?.to_vec();
+            Some((part, bytes))
+        })
+        .collect();
+    Some((month.to_owned(), kept))
+}
+
+/// Picks made now, by month (part key, pick).
+type NewPicks = BTreeMap<String, Kept>;
 
 /// Moves the folders the cache had (`opened`, in the order of `folders`) into the listing
 /// (`items`, `taken`), leaving the others in `folders`.
@@ -254,8 +369,7 @@ fn take(
     items: &mut Vec<(String, Source)>,
     taken: &mut Taken,
 ) -> NewPicks {
-    let mut new_picks: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
-    let mut current: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    let mut new_picks: NewPicks = BTreeMap::new();
     let mut opened = opened.into_iter();
     folders.retain(|(path, _)| match opened.next().flatten() {
         None => true,
@@ -264,19 +378,11 @@ fn take(
             true
         }
         Some(Opened::Summarised(key, summary, some, pick)) => {
-            let month = path.rsplit_once('/').map_or("", |(m, _)| m);
-            let part = key::day(path, key.tree);
-            if some.is_some() {
-                current
-                    .entry(month.to_owned())
-                    .or_default()
-                    .push(part.clone());
-            }
             if let Some(pick) = pick {
                 new_picks
-                    .entry(month.to_owned())
+                    .entry(month_of(path).to_owned())
                     .or_default()
-                    .push((part, pick));
+                    .push((key::day(path, key.tree), pick));
             }
             for (file, c) in some.into_iter().flatten() {
                 let n = taken.ready.len() as u32;
@@ -306,7 +412,7 @@ fn take(
             false
         }
     });
-    (new_picks, current)
+    new_picks
 }
 
 /// After a revision was read (`paths` and their `outcomes`, in path order): caches the

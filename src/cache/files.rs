@@ -597,15 +597,7 @@ impl AnswerCache {
     /// The exit status and output stored for `key`, if any (and intact).
     pub fn get(&self, key: &str) -> Option<(u8, Vec<u8>)> {
         let bytes = std::fs::read(Self::path(key, &self.dir)).ok()?;
-        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return None;
-        }
-        let mut input = body.strip_prefix(MAGIC)?;
-        if codec::get_str(&mut input)? != key {
-            return None;
-        }
-        let (&status, output) = input.split_first()?;
+        let (&status, output) = keyed_body(&bytes, MAGIC, key)?.split_first()?;
         Some((status, output.to_vec()))
     }
 
@@ -625,6 +617,17 @@ impl AnswerCache {
         bytes.extend_from_slice(&crc.to_le_bytes());
         write_atomically(&Self::path(key, &self.dir), &bytes);
     }
+}
+
+/// What `file` holds past its `magic` and `key` and short of its CRC, when the CRC is that
+/// of everything before it and the key is `key`: the checks every kept file passes.
+fn keyed_body<'f>(file: &'f [u8], magic: &[u8], key: &str) -> Option<&'f [u8]> {
+    let (body, crc) = file.split_at_checked(file.len().checked_sub(4)?)?;
+    if crc32fast::hash(body).to_le_bytes() != crc {
+        return None;
+    }
+    let mut input = body.strip_prefix(magic)?;
+    (codec::get_str(&mut input)? == key).then_some(input)
 }
 
 /// Files of parts, one per month folder: the report cache (what a report question found in
@@ -715,15 +718,7 @@ impl PartCache {
     /// The parts of `file` when it is a sound file of parts stored under `key` (its CRC,
     /// its key, and parts that fill it exactly).
     fn checked<'f>(key: &str, file: &'f [u8]) -> Option<Vec<(&'f str, &'f [u8])>> {
-        let (body, crc) = file.split_at_checked(file.len().checked_sub(4)?)?;
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return None;
-        }
-        let mut input = body.strip_prefix(PARTS_MAGIC)?;
-        if codec::get_str(&mut input)? != key {
-            return None;
-        }
-        PartCache::split(input)
+        PartCache::split(keyed_body(file, PARTS_MAGIC, key)?)
     }
 
     /// The parts of a file's `input` past its key and short of its CRC (count, then each

@@ -83,6 +83,23 @@ const QUESTIONS: &[&[&str]] = &[
     &[
         "report", "claims", "-p", "drone", "--amount", "3000", "--at", "HEAD",
     ],
+    // A payout preview in the claims report with the report's other filters.
+    &[
+        "report",
+        "claims",
+        "-p",
+        "drone",
+        "--amount",
+        "3000",
+        "--agent",
+        "ben",
+        "--until",
+        "2026-06-30",
+        "--at",
+        "HEAD",
+        "--format",
+        "json",
+    ],
     &["report", "resources", "--at", "HEAD"],
     &[
         "report",

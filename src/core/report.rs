@@ -490,8 +490,15 @@ pub fn claims(
     query: &Query,
     amount: Option<Decimal>,
 ) -> Result<ClaimsReport, PayoutError> {
-    let folders = claims_by_folder(ledger, query, |_| true)?;
-    claims_from(ledger, query, amount, folders.into_iter().map(|(_, g)| g))
+    // The claims summed and the payout previews worked out side by side: each walks the
+    // project's claims on one core (a report of one project's claims with `--amount` waited
+    // on both in turn, about 0.1 s at a million records).
+    let (folders, previews) = rayon::join(
+        || claims_by_folder(ledger, query, |_| true),
+        || previews(ledger, query, amount),
+    );
+    let sums = sum_folders(folders?.into_iter().map(|(_, g)| g));
+    claims_with_previews(ledger, query, &sums, previews?)
 }
 
 /// What one agent's claims in one project add up to (the report keeps them per day folder).
@@ -652,6 +659,11 @@ pub fn claims_from(
     amount: Option<Decimal>,
     folders: impl IntoIterator<Item = ClaimGroups>,
 ) -> Result<ClaimsReport, PayoutError> {
+    claims_from_totals(ledger, query, amount, &sum_folders(folders))
+}
+
+/// The claims of day folders summed by project and agent.
+fn sum_folders(folders: impl IntoIterator<Item = ClaimGroups>) -> ClaimTotals {
     let mut sums = ClaimTotals::default();
     for folder in folders {
         for (project, agent, s) in folder {
@@ -664,7 +676,7 @@ pub fn claims_from(
             }
         }
     }
-    claims_from_totals(ledger, query, amount, &sums)
+    sums
 }
 
 /// The claims of day folders summed by project and agent (see [`claims_from`]).
@@ -677,17 +689,61 @@ pub fn claims_from_totals(
     amount: Option<Decimal>,
     sums: &ClaimTotals,
 ) -> Result<ClaimsReport, PayoutError> {
-    let settled = payout::settled_by_records(ledger);
-    let mut rows = Vec::new();
-    let mut next = Vec::new();
-    let projects: Vec<&Project> = ledger
+    claims_with_previews(ledger, query, sums, previews(ledger, query, amount)?)
+}
+
+/// The projects `query` selects, in the ledger's order.
+fn selected<'l>(ledger: &'l Ledger, query: &Query) -> Vec<&'l Project> {
+    ledger
         .projects
         .iter()
         .filter(|p| query.project(&p.id.value))
-        .collect();
+        .collect()
+}
+
+/// With `amount`, the payout of that revenue for each project `query` selects (in the
+/// ledger's order), brief: only each agent's total is shown; without, none.
+fn previews(
+    ledger: &Ledger,
+    query: &Query,
+    amount: Option<Decimal>,
+) -> Result<Vec<payout::Payout>, PayoutError> {
+    let Some(amount) = amount else {
+        return Ok(Vec::new());
+    };
+    let settled = payout::settled_by_records(ledger);
+    selected(ledger, query)
+        .iter()
+        .map(|p| {
+            let request = Request {
+                project: p.id.value.as_str(),
+                amount,
+                date: query.until,
+            };
+            let options = payout::Options {
+                brief: true,
+                ..Default::default()
+            };
+            payout::compute_with(ledger, &request, &settled, options)
+        })
+        .collect()
+}
+
+/// [`claims_from_totals`] with the payout previews worked out already (one a selected
+/// project, or none).
+fn claims_with_previews(
+    ledger: &Ledger,
+    query: &Query,
+    sums: &ClaimTotals,
+    previews: Vec<payout::Payout>,
+) -> Result<ClaimsReport, PayoutError> {
+    let settled = payout::settled_by_records(ledger);
+    let mut previews = previews.into_iter();
+    let mut rows = Vec::new();
+    let mut next = Vec::new();
+    let projects = selected(ledger, query);
     let ids: Vec<&str> = projects.iter().map(|p| p.id.value.as_str()).collect();
     for p in &projects {
-        let project = p.id.value.as_str();
         let mut by_agent: BTreeMap<Id, ClaimRow> = BTreeMap::new();
         for (agent, s) in sums.get(&p.id.value).into_iter().flatten() {
             let mut row = ClaimRow::new(&p.id.value, agent);
@@ -698,23 +754,7 @@ pub fn claims_from_totals(
             row.once_pending = s.once_pending;
             by_agent.insert(agent.clone(), row);
         }
-        let payout = match amount {
-            // Only each agent's total is shown: a brief payout (no claim listed).
-            Some(amount) => Some(payout::compute_with(
-                ledger,
-                &Request {
-                    project,
-                    amount,
-                    date: query.until,
-                },
-                &settled,
-                payout::Options {
-                    brief: true,
-                    ..Default::default()
-                },
-            )?),
-            None => None,
-        };
+        let payout = previews.next();
         if let Some(payout) = &payout {
             for (agent, _) in &payout.totals {
                 by_agent

@@ -195,8 +195,9 @@ pub(crate) fn read_summaries(
 type Kept = Vec<(String, Vec<u8>)>;
 
 /// Each folder as the cache has it (`None`: not a day folder), opened (read and checked) on
-/// all cores, a month's folders with its files at hand; and for each month with a folder picked now, the picks
-/// still current that its file keeps (what [`take_level`] writes back with the new ones).
+/// all cores, a month's folders with its files at hand; and for each month with a folder
+/// picked now, the picks still current that its file keeps (what [`take_level`] writes back
+/// with the new ones).
 ///
 /// A month's files are read into buffers the worker reuses and its folders opened from
 /// there (the listing is in path order, so a month's folders are a run): read whole for the

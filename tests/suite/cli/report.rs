@@ -450,6 +450,16 @@ fn amount_needs_one_project_with_an_agreement() {
         err.starts_with("error: --amount is the revenue of one project: give --project"),
         "{err}"
     );
+    // Two projects named: said before anything is read.
+    let two = [
+        "report", "claims", "--amount", "100", "-p", "lab", "-p", "drone",
+    ];
+    let (code, _, err) = run(&s, &dir, &two);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --amount is the revenue of one project: give --project"),
+        "{err}"
+    );
     let (code, _, err) = run(
         &s,
         &dir,

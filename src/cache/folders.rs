@@ -108,13 +108,7 @@ pub(crate) fn take_level(
     let days = folders.iter().any(|(p, _)| is_day(p));
     let summaries = cache.summaries();
     let none_kept = || {
-        let mut months: Vec<&str> = folders
-            .iter()
-            .filter(|(p, _)| is_day(p))
-            .map(|(p, _)| month_of(p))
-            .collect();
-        months.dedup();
-        !months
+        !day_months(folders)
             .iter()
             .any(|m| summaries.has(&key::summaries(m, settings)))
     };
@@ -178,17 +172,22 @@ pub(crate) fn read_summaries(
     folders: &[(String, Oid)],
     settings: Oid,
 ) -> Vec<Vec<u8>> {
-    let mut months: Vec<&str> = folders
-        .iter()
-        .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
-        .filter_map(|(p, _)| p.rsplit_once('/').map(|(m, _)| m))
-        .collect();
-    months.dedup();
     let store = cache.summaries();
-    months
+    day_months(folders)
         .par_iter()
         .filter_map(|m| store.read(&key::summaries(m, settings)))
         .collect()
+}
+
+/// The months of the contribution day folders among `folders` (in path order), once each.
+fn day_months(folders: &[(String, Oid)]) -> Vec<&str> {
+    let mut months: Vec<&str> = folders
+        .iter()
+        .filter(|(p, _)| cache::day_folder(p) == Some(RecordType::Contribution))
+        .map(|(p, _)| month_of(p))
+        .collect();
+    months.dedup();
+    months
 }
 
 /// Parts of a month's file, as stored: (part key, bytes).

@@ -497,9 +497,6 @@ pub fn run(
     Ok(EXIT_OK)
 }
 
-/// What `answer` puts together from kept parts over `source`'s ledger, loading that ledger
-/// in full first when its quick load cannot answer (a full load counts every folder, so it
-/// always can).
 /// Why `--amount` needs one project.
 fn one_project() -> CliError {
     CliError::usage(
@@ -518,6 +515,9 @@ fn only_project(cwd: &Path, ctx: &Context, at: Option<&str>) -> Result<String, C
     }
 }
 
+/// What `answer` puts together from kept parts over `source`'s ledger, loading that ledger
+/// in full first when its quick load cannot answer (a full load counts every folder, so it
+/// always can).
 fn from_parts<T>(
     source: &mut Source,
     answer: impl Fn(&Store, &str, &Ledger) -> Result<Option<T>, parts::Error>,

@@ -18,7 +18,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::ledger::{Ledger, holds};
-use super::payout::{self, PayoutError, Request};
+use super::payout::{self, PayoutError, Request, Settled};
 use super::record::{ClaimKind, Contribution, Kind, Ownership, Project};
 use super::value::{Id, Percent};
 
@@ -493,12 +493,13 @@ pub fn claims(
     // The claims summed and the payout previews worked out side by side: each walks the
     // project's claims on one core (a report of one project's claims with `--amount` waited
     // on both in turn, about 0.1 s at a million records).
+    let settled = payout::settled_by_records(ledger);
     let (folders, previews) = rayon::join(
         || claims_by_folder(ledger, query, |_| true),
-        || previews(ledger, query, amount),
+        || previews(ledger, query, amount, &settled),
     );
     let sums = sum_folders(folders?.into_iter().map(|(_, g)| g));
-    claims_with_previews(ledger, query, &sums, previews?)
+    claims_with_previews(ledger, query, &sums, previews?, &settled)
 }
 
 /// What one agent's claims in one project add up to (the report keeps them per day folder).
@@ -689,7 +690,9 @@ pub fn claims_from_totals(
     amount: Option<Decimal>,
     sums: &ClaimTotals,
 ) -> Result<ClaimsReport, PayoutError> {
-    claims_with_previews(ledger, query, sums, previews(ledger, query, amount)?)
+    let settled = payout::settled_by_records(ledger);
+    let previews = previews(ledger, query, amount, &settled)?;
+    claims_with_previews(ledger, query, sums, previews, &settled)
 }
 
 /// The projects `query` selects, in the ledger's order.
@@ -702,16 +705,17 @@ fn selected<'l>(ledger: &'l Ledger, query: &Query) -> Vec<&'l Project> {
 }
 
 /// With `amount`, the payout of that revenue for each project `query` selects (in the
-/// ledger's order), brief: only each agent's total is shown; without, none.
+/// ledger's order) after what recorded payouts `settled`, brief: only each agent's total is
+/// shown; without, none.
 fn previews(
     ledger: &Ledger,
     query: &Query,
     amount: Option<Decimal>,
+    settled: &[Settled],
 ) -> Result<Vec<payout::Payout>, PayoutError> {
     let Some(amount) = amount else {
         return Ok(Vec::new());
     };
-    let settled = payout::settled_by_records(ledger);
     selected(ledger, query)
         .iter()
         .map(|p| {
@@ -724,20 +728,20 @@ fn previews(
                 brief: true,
                 ..Default::default()
             };
-            payout::compute_with(ledger, &request, &settled, options)
+            payout::compute_with(ledger, &request, settled, options)
         })
         .collect()
 }
 
 /// [`claims_from_totals`] with the payout previews worked out already (one a selected
-/// project, or none).
+/// project, or none) after what recorded payouts `settled`.
 fn claims_with_previews(
     ledger: &Ledger,
     query: &Query,
     sums: &ClaimTotals,
     previews: Vec<payout::Payout>,
+    settled: &[Settled],
 ) -> Result<ClaimsReport, PayoutError> {
-    let settled = payout::settled_by_records(ledger);
     let mut previews = previews.into_iter();
     let mut rows = Vec::new();
     let mut next = Vec::new();
@@ -780,7 +784,7 @@ fn claims_with_previews(
         }
         next.extend(payout);
     }
-    let mut corrected = payout::paid_before_corrections(ledger, &settled);
+    let mut corrected = payout::paid_before_corrections(ledger, settled);
     corrected.retain(|c| ids.contains(&c.project.as_str()));
     Ok(ClaimsReport {
         rows,

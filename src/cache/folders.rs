@@ -417,7 +417,8 @@ fn take(
 
 /// After a revision was read (`paths` and their `outcomes`, in path order): caches the
 /// day folders the cache `missed`, summarises those and the `unsummarised` ones, and prunes
-/// entries neither they nor the `hits` use. Only after a miss: a warm run touches nothing.
+/// entries neither they nor the `hits` use (when due: at most once an hour). Only after a
+/// miss: a warm run touches nothing.
 pub(crate) fn after_read(
     cache: &FolderCache,
     paths: &Paths,
@@ -431,6 +432,9 @@ pub(crate) fn after_read(
     }
     let current: Vec<Key> = hits.iter().chain(missed).cloned().collect();
     fill(cache, paths, outcomes, missed, unsummarised, &current);
+    if !cache.prune_due() {
+        return;
+    }
     // Entries of this revision stay; others go once a week old. Their file names are
     // hashes of their keys, worked out on all cores: on one, the thousands of a large
     // ledger's day folders held up every read after a new commit by a few milliseconds.

@@ -38,6 +38,8 @@
 //!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit;
 //! - **index digests** (`index/`, [`staged`]): a split index's shared part, digested once,
 //!   so a staged check reads git's small index file and the day folders it touches.
+//! - **the pruning mark** (`pruned`, [`files`]): its time is when folder entries no read
+//!   used were last looked for, so that is done at most once an hour.
 //!
 //! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a
 //! cold cache, a question asked for the first time) is counted from the folder's entry:

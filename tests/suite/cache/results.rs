@@ -111,7 +111,11 @@ fn entries_written_by_another_version_are_never_trusted() {
     let version = format!("ovn {} ", env!("CARGO_PKG_VERSION"));
     let older = format!("ovn {} ", "9".repeat(env!("CARGO_PKG_VERSION").len()));
     let mut tampered = 0;
-    for path in cache_entries(&dir) {
+    // Every entry; the mark of the last pruning holds no key (only its time is read).
+    let entries = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| !p.ends_with("pruned"));
+    for path in entries {
         let mut bytes = std::fs::read(&path).unwrap();
         assert!(craft_entry(
             &mut bytes,
@@ -297,6 +301,65 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
         cache.get(&format!("question {}", ovn::cache::AnswerCache::MAX + 39)),
         Some((0, b"answer".to_vec())),
         "the newest answer is kept"
+    );
+}
+
+/// Sets `path`'s modification time as `touch -d WHEN` reads it.
+fn touch(when: &str, path: &Path) {
+    let done = std::process::Command::new("touch")
+        .args(["-d", when])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(done.success());
+}
+
+#[test]
+fn folder_entries_are_pruned_at_most_once_an_hour() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let payout = ["payout", "3000", "-p", "drone", "--at", "HEAD"];
+    let mark = cache_dir(&dir).join("pruned");
+    // A run that reads folders from git prunes, and marks when.
+    run(&s, &dir, &payout);
+    assert!(mark.exists(), "the first fill prunes and leaves its mark");
+    let stale = |name: &str| {
+        let path = cache_dir(&dir).join("ab").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"old").unwrap();
+        touch("8 days ago", &path);
+        path
+    };
+    let new_commit = |what: &str| {
+        let (code, out, err) = run(
+            &s,
+            &dir,
+            &["log", "1h", what, "-p", "drone", "--agent", "cy"],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(
+            run(&s, &dir, &payout),
+            run(&s, &dir, &[&["--no-cache"][..], &payout].concat())
+        );
+    };
+    // Within the hour, a run that misses a folder does not look again.
+    let first = stale("cdef0123456789abcdef0123456789abcdef01");
+    new_commit("Sanding");
+    assert!(first.exists(), "pruned within the hour");
+    // An hour after the last time, it does.
+    touch("61 minutes ago", &mark);
+    new_commit("Sealing");
+    assert!(
+        !first.exists(),
+        "the stale entry is pruned once the hour is past"
+    );
+    // A mark from the future (a clock set back) is no mark.
+    let second = stale("cdef0123456789abcdef0123456789abcdef02");
+    touch("tomorrow", &mark);
+    new_commit("Priming");
+    assert!(
+        !second.exists(),
+        "a mark from the future does not hold pruning off"
     );
 }
 

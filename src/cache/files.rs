@@ -305,6 +305,14 @@ impl FolderCache {
         }
     }
 
+    /// The small records outside day folders, kept by blob id ([`super::blobs`]).
+    pub fn blobs(&self) -> PartCache {
+        PartCache {
+            dir: self.dir.join("blobs"),
+            writes: self.writes,
+        }
+    }
+
     /// Records picked from cached day folders for a quick load (see [`super::key::picks`]).
     pub fn picks(&self) -> PartCache {
         PartCache {

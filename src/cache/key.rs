@@ -32,6 +32,7 @@
 //! | a month's ValueFlows parts (`reports/`) | [`valueflows_month`] | version, month path, a digest of the ledger's non-contribution entries (`ovn.toml`, agents, resources, approvals, ...), the query (projects, agents, dates) |
 //! | one day's ValueFlows part, inside it | [`valueflows_day`] | folder path, folder tree id, each correction's target with the path and tree id of every folder that may hold it |
 //! | payout totals (`totals/`) | [`totals`] | version, commit id, project, amount |
+//! | the small records outside day folders (`blobs/`) | [`blobs`] | version (each blob under its id, used only when its bytes hash to it: git ids pin content) |
 //! | what the last working-tree read saw (`worktree/`) | [`worktree_memory`] | version, the ledger's root on disk and place in the repository (it holds each day folder's `lstat` digest and the tree id its files hashed to, and the `core.fsmonitor` token) |
 //! | a working-tree answer (`answers/`) | [`worktree_answer`] | version, the ledger's root on disk and place in the repository, the question, the working tree's stamp (`lstat` data of every file read) |
 //! | a `check --staged` answer (`answers/`) | [`staged_answer`] | version, the ledger's place in the repository, the question, the stamp of git's index file (its path and `lstat` data) and HEAD's commit id |
@@ -258,6 +259,12 @@ pub fn report_day(folder: &str, tree: Oid, corrected: &[&str]) -> String {
 /// The key of the payout totals of `project` for `amount` at `commit`.
 pub fn totals(commit: Oid, project: &str, amount: Decimal) -> String {
     format!("{KEY_PREFIX} payout totals at {commit} project {project} amount {amount}")
+}
+
+/// The key of the one file of small records kept by blob id (see [`super::blobs`]): each
+/// part is a blob, named by its id, which its bytes must hash to when read back.
+pub fn blobs() -> String {
+    format!("{KEY_PREFIX} small records by blob id")
 }
 
 /// An entry's file name: 40 hex digits of the SHA-256 of its full key (which the entry also

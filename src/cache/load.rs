@@ -545,7 +545,8 @@ pub(crate) fn load_listing_from(
                     let reading = Reading::plan(parser, &handles, to_read);
                     let n = reading.len();
                     let handles = (n < handles.len()).then_some(handles);
-                    let read = reading.read(git_dir, parser).unwrap_or_else(|e| {
+                    let read = super::blobs::read(cache, reading, git_dir, parser);
+                    let read = read.unwrap_or_else(|e| {
                         fail(e);
                         (0..n).map(|_| Outcome::nothing()).collect()
                     });

@@ -38,6 +38,9 @@
 //!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit;
 //! - **index digests** (`index/`, [`staged`]): a split index's shared part, digested once,
 //!   so a staged check reads git's small index file and the day folders it touches.
+//! - **small records** (`blobs/`, [`blobs`]): the files outside the day folders (agents,
+//!   projects, agreements, ...) by blob id, so a read after a new commit takes none of them
+//!   from git; each is used only when its bytes hash to its id;
 //! - **the pruning mark** (`pruned`, [`files`]): its time is when folder entries no read
 //!   used were last looked for, so that is done at most once an hour.
 //!
@@ -79,6 +82,7 @@
 //! reader there.
 
 pub mod answers;
+pub(crate) mod blobs;
 pub mod books;
 mod files;
 pub(crate) mod folders;

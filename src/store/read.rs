@@ -641,6 +641,32 @@ impl Reading {
         self.read_in(Some(&packs), git_dir, parser)
     }
 
+    /// The files to read (positions in the listing), in the order their outcomes come back.
+    pub(crate) fn files(&self) -> &[FileId] {
+        &self.files
+    }
+
+    /// The blob of each of [`Reading::files`], or the zero id when it is not read.
+    pub(crate) fn wanted(&self) -> &[Oid] {
+        &self.wanted
+    }
+
+    /// [`Reading::read`] for a reader that keeps small blobs: when few enough are read that
+    /// libgit2 would read them, those `kept` holds are taken from it, and each one libgit2
+    /// then reads is handed to `keep` (its position among the files, its bytes).
+    pub(crate) fn read_keeping(
+        self,
+        git_dir: &Path,
+        parser: &Parser,
+        kept: &dyn BlobReader,
+        keep: Keep<'_>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        if self.wanted.len() >= PACK_READER_MIN_BLOBS {
+            return self.read(git_dir, parser);
+        }
+        self.read_with(Some(kept), git_dir, parser, Some(keep))
+    }
+
     /// [`Reading::read`] through `packs` (a pack reader, or one prepared for many reads),
     /// or through libgit2 alone when `None`.
     pub(crate) fn read_in(
@@ -648,6 +674,17 @@ impl Reading {
         packs: Option<&dyn BlobReader>,
         git_dir: &Path,
         parser: &Parser,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        self.read_with(packs, git_dir, parser, None)
+    }
+
+    /// [`Reading::read_in`], each blob libgit2 reads handed to `keep` when given.
+    fn read_with(
+        self,
+        packs: Option<&dyn BlobReader>,
+        git_dir: &Path,
+        parser: &Parser,
+        keep: Option<Keep<'_>>,
     ) -> Result<Vec<Outcome>, StoreError> {
         let Reading {
             files,
@@ -688,6 +725,9 @@ impl Reading {
                     return Ok(());
                 }
                 let bytes = repo.find_blob(oid).map_err(damaged)?.content().to_vec();
+                if let Some(keep) = keep {
+                    keep(i, &bytes);
+                }
                 parse(i, bytes);
                 Ok::<(), StoreError>(())
             },
@@ -707,6 +747,10 @@ impl Reading {
             .collect())
     }
 }
+
+/// What is handed each blob libgit2 reads for [`Reading::read_keeping`]: its position among
+/// the files planned, and its bytes.
+pub(crate) type Keep<'k> = &'k (dyn Fn(usize, &[u8]) + Sync);
 
 /// What reads many blobs at a time for a [`Reading`]: a pack reader, or one prepared for
 /// many reads.

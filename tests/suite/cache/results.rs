@@ -304,6 +304,48 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
     );
 }
 
+#[test]
+fn small_records_are_kept_by_blob_id_and_used_only_when_they_hash_to_it() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let payout = ["payout", "3000", "-p", "drone", "--at", "HEAD"];
+    let no_cache = [&["--no-cache"][..], &payout].concat();
+    run(&s, &dir, &payout);
+    // One file, each small record under its blob id.
+    let kept: Vec<PathBuf> = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/blobs/"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let ana = s.git(&dir, &["rev-parse", "HEAD:agents/ana.toml"]);
+    let bytes = std::fs::read(&kept[0]).unwrap();
+    assert!(
+        bytes.windows(40).any(|w| w == ana.trim().as_bytes()),
+        "ana's record is kept under its blob id"
+    );
+    // Crafted (whole, its CRC made again): names changed in every kept record. A read after
+    // a new commit takes the small records from the file, and finds none that hashes to its
+    // id, so it answers as without a cache.
+    let mut crafted = bytes.clone();
+    assert!(craft_entry(&mut crafted, b"ana", b"eve"));
+    std::fs::write(&kept[0], &crafted).unwrap();
+    let (code, out, err) = run(
+        &s,
+        &dir,
+        &["log", "1h", "Sanding", "-p", "drone", "--agent", "cy"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(run(&s, &dir, &payout), run(&s, &dir, &no_cache));
+    assert_eq!(
+        run(&s, &dir, &["check", "--at", "HEAD"]),
+        run(&s, &dir, &["--no-cache", "check", "--at", "HEAD"])
+    );
+    // The file was written again with the records as git has them.
+    let again = std::fs::read(&kept[0]).unwrap();
+    assert_ne!(again, crafted);
+    assert!(again.windows(40).any(|w| w == ana.trim().as_bytes()));
+}
+
 /// Sets `path`'s modification time as `touch -d WHEN` reads it.
 fn touch(when: &str, path: &Path) {
     let done = std::process::Command::new("touch")

@@ -13,6 +13,7 @@
 //! than [`MAX_BYTES`] in all.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{ObjectType, Oid};
 use rayon::prelude::*;
@@ -110,15 +111,21 @@ pub(crate) fn read(
         by_id: kept.by_id(),
     };
     let read_now: Mutex<Vec<(usize, Vec<u8>)>> = Mutex::new(Vec::new());
+    // Bytes read now, counted before they are copied: past the bound, none is kept (a
+    // pull request adding thousands of large files must not be held twice).
+    let counted = AtomicUsize::new(0);
     let keep = |i: usize, bytes: &[u8]| {
-        if small.get(i).copied().unwrap_or(false) {
+        if small.get(i).copied().unwrap_or(false)
+            && counted.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len() <= MAX_BYTES
+        {
             let mut now = read_now.lock().unwrap_or_else(|p| p.into_inner());
             now.push((i, bytes.to_vec()));
         }
     };
     let outcomes = reading.read_keeping(git_dir, parser, &serve, &keep)?;
     let read_now = read_now.into_inner().unwrap_or_else(|p| p.into_inner());
-    if !read_now.is_empty() && cache.writes() {
+    let within = counted.into_inner() <= MAX_BYTES;
+    if !read_now.is_empty() && within && cache.writes() {
         write(&store, &name, &small, &wanted, &serve, read_now);
     }
     Ok(outcomes)

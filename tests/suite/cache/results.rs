@@ -346,6 +346,28 @@ fn small_records_are_kept_by_blob_id_and_used_only_when_they_hash_to_it() {
     assert!(again.windows(40).any(|w| w == ana.trim().as_bytes()));
 }
 
+#[test]
+fn small_records_past_four_mebibytes_are_not_kept() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    // 80 resource files of 60,000 bytes each (a long comment): 4.8 MB, past the bound.
+    let filler = format!("# {}\n", "x".repeat(997)).repeat(60);
+    for n in 0..80 {
+        let text = format!("id = \"big{n}\"\nname = \"Big {n}\"\n{filler}");
+        std::fs::write(dir.join(format!("resources/big{n}.toml")), text).unwrap();
+    }
+    s.git(&dir, &["add", "-A"]);
+    s.git(&dir, &["commit", "-qm", "Large resources"]);
+    let check = ["check", "--at", "HEAD"];
+    let with = run(&s, &dir, &check);
+    assert_eq!(with, run(&s, &dir, &[&["--no-cache"][..], &check].concat()));
+    let kept = cache_entries(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/blobs/"))
+        .count();
+    assert_eq!(kept, 0, "nothing kept past the bound");
+}
+
 /// Sets `path`'s modification time as `touch -d WHEN` reads it.
 fn touch(when: &str, path: &Path) {
     let done = std::process::Command::new("touch")

@@ -1,6 +1,5 @@
-//! The small records kept by blob id: the files outside the day folders (`ovn.toml`'s
-//! neighbours: agents, projects, resources, agreements, rates, payouts), which every read of
-//! a revision takes from git.
+//! The small records kept by blob id: the files outside the day folders (agents, projects,
+//! resources, agreements, payouts, ...), which every read of a revision takes from git.
 //!
 //! A read after a new commit takes its day folders from the cache, but read those few
 //! hundred files through libgit2 each time: at a million records (260 such files, most of
@@ -9,9 +8,10 @@
 //! under its blob id, and a kept blob is used only when its bytes hash to that id again (git
 //! blob ids are SHA-1 digests of their content), so what is parsed is exactly what git
 //! holds whatever the file says. Only what a read planned for libgit2 is kept (a read of
-//! thousands of blobs goes through the pack reader, which this does not touch), and no more
-//! than [`MAX_BYTES`] in all.
+//! thousands of blobs goes through the pack reader, which this does not touch), none over the
+//! bound of most files, and no more than [`MAX_BYTES`] in all.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,11 +21,10 @@ use rustc_hash::FxHashMap;
 
 use super::files::{FolderCache, PartCache, day_folder};
 use super::key;
-use crate::core::ledger::Outcome;
-use crate::core::ledger::Parser;
+use crate::core::ledger::{Outcome, Parser};
+use crate::core::parse::MAX_FILE_BYTES;
 use crate::store::StoreError;
 use crate::store::read::{BlobReader, Reading};
-use std::path::Path;
 
 /// The most bytes of blobs kept: a ledger's small records are tens of kilobytes; a pull
 /// request adding thousands of large files is read from git as before.
@@ -115,7 +114,10 @@ pub(crate) fn read(
     // pull request adding thousands of large files must not be held twice).
     let counted = AtomicUsize::new(0);
     let keep = |i: usize, bytes: &[u8]| {
+        // One over the bound of most files (a large payout record) would be read from git
+        // again each time anyway (see `Serve`): not kept.
         if small.get(i).copied().unwrap_or(false)
+            && bytes.len() <= MAX_FILE_BYTES
             && counted.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len() <= MAX_BYTES
         {
             let mut now = read_now.lock().unwrap_or_else(|p| p.into_inner());

@@ -34,6 +34,7 @@ pub(super) const MAGIC: &[u8; 8] = b"ovncache";
 /// The file whose time says when folder entries were last pruned ([`FolderCache::prune`]).
 const PRUNED: &str = "pruned";
 
+/// What the mark says to whoever lists the folder.
 const PRUNED_TEXT: &[u8] =
     b"ovn: folder entries no read used were last pruned at this file's time\n";
 
@@ -134,8 +135,8 @@ impl FolderCache {
         if !self.writes {
             return;
         }
-        // The mark first: two runs at once then look once between them. Its text says what
-        // it is to whoever lists the folder; only its time is read.
+        // The mark first: two runs at once then look once between them. Only its time is
+        // read.
         let _ = std::fs::write(self.dir.join(PRUNED), PRUNED_TEXT);
         let Ok(shards) = std::fs::read_dir(&self.dir) else {
             return;

@@ -37,7 +37,7 @@
 //! - **staged answers** (`answers/`, [`staged`]): the output of `ovn check --staged`,
 //!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit;
 //! - **index digests** (`index/`, [`staged`]): a split index's shared part, digested once,
-//!   so a staged check reads git's small index file and the day folders it touches.
+//!   so a staged check reads git's small index file and the day folders it touches;
 //! - **small records** (`blobs/`, [`blobs`]): the files outside the day folders (agents,
 //!   projects, agreements, ...) by blob id, so a read after a new commit takes none of them
 //!   from git; each is used only when its bytes hash to its id;

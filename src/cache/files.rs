@@ -169,7 +169,8 @@ impl FolderCache {
     }
 
     /// Whether [`FolderCache::prune`] is due: entries may be written and it has not run in
-    /// the last [`PRUNE_EVERY`] (by its mark's time; a mark from the future counts as none).
+    /// the last hour (`PRUNE_EVERY`, by its mark's time; a mark from the future counts as
+    /// none).
     /// Listing every entry, a stat of each that no read uses, cost a run after a new commit
     /// at a million records about 10 ms, for entries that go only once a week old.
     pub fn prune_due(&self) -> bool {
@@ -306,7 +307,7 @@ impl FolderCache {
         }
     }
 
-    /// The small records outside day folders, kept by blob id ([`super::blobs`]).
+    /// The small records outside day folders, kept by blob id (see `cache::blobs`).
     pub fn blobs(&self) -> PartCache {
         PartCache {
             dir: self.dir.join("blobs"),

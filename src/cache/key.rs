@@ -261,7 +261,7 @@ pub fn totals(commit: Oid, project: &str, amount: Decimal) -> String {
     format!("{KEY_PREFIX} payout totals at {commit} project {project} amount {amount}")
 }
 
-/// The key of the one file of small records kept by blob id (see [`super::blobs`]): each
+/// The key of the one file of small records kept by blob id (see `cache::blobs`): each
 /// part is a blob, named by its id, which its bytes must hash to when read back.
 pub fn blobs() -> String {
     format!("{KEY_PREFIX} small records by blob id")

@@ -30,22 +30,15 @@ use crate::store::read::{BlobReader, Reading};
 /// request adding thousands of large files is read from git as before.
 pub(crate) const MAX_BYTES: usize = 4 << 20;
 
-/// The blobs kept, read from their file (`file`), found by id.
-struct Kept {
-    file: Vec<u8>,
+/// The blobs a kept `file` holds, by id (the parts whose key is not a blob id are none).
+fn by_id(file: &[u8]) -> FxHashMap<Oid, &[u8]> {
+    PartCache::parts(file)
+        .into_iter()
+        .filter_map(|(name, bytes)| Some((Oid::from_str(name).ok()?, bytes)))
+        .collect()
 }
 
-impl Kept {
-    /// The kept blobs by id (the parts whose key is not a blob id are none).
-    fn by_id(&self) -> FxHashMap<Oid, &[u8]> {
-        PartCache::parts(&self.file)
-            .into_iter()
-            .filter_map(|(name, bytes)| Some((Oid::from_str(name).ok()?, bytes)))
-            .collect()
-    }
-}
-
-/// Serves the blobs a [`Kept`] file holds, each only when its bytes hash to its id.
+/// Serves the blobs a kept file holds, each only when its bytes hash to its id.
 struct Serve<'k> {
     by_id: FxHashMap<Oid, &'k [u8]>,
 }
@@ -84,14 +77,19 @@ fn blob_id(bytes: &[u8]) -> Option<Oid> {
 }
 
 /// Reads `reading` from the git directory `git_dir` as [`Reading::read`] does, the small
-/// records taken from `cache` when it holds them; when one was read from git, the file is
-/// written anew with this read's small records.
+/// records taken from `cache` when it holds them (in a read through libgit2 only); when one
+/// was read from git, the file is written anew with this read's small records.
 pub(crate) fn read(
     cache: &FolderCache,
     reading: Reading,
     git_dir: &Path,
     parser: &Parser,
 ) -> Result<Vec<Outcome>, StoreError> {
+    // A read of thousands goes through the pack reader: nothing to take or keep, and no
+    // file to read nor path to look at.
+    if !reading.through_libgit2() {
+        return reading.read(git_dir, parser);
+    }
     // The small records among those read: by position, each read from git once at most.
     let paths = parser.paths();
     let small: Vec<bool> = reading
@@ -103,11 +101,9 @@ pub(crate) fn read(
     let wanted: Vec<Oid> = reading.wanted().to_vec();
     let store = cache.blobs();
     let name = key::blobs();
-    let kept = Kept {
-        file: store.read(&name).unwrap_or_default(),
-    };
+    let kept = store.read(&name).unwrap_or_default();
     let serve = Serve {
-        by_id: kept.by_id(),
+        by_id: by_id(&kept),
     };
     let read_now: Mutex<Vec<(usize, Vec<u8>)>> = Mutex::new(Vec::new());
     // Bytes read now, counted before they are copied: past the bound, none is kept (a

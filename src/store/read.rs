@@ -632,13 +632,18 @@ impl Reading {
     /// on the thread that decoded it; the rest (loose objects, submodules) through libgit2,
     /// one handle per worker. The outcomes come back in the order of the files planned.
     pub(crate) fn read(self, git_dir: &Path, parser: &Parser) -> Result<Vec<Outcome>, StoreError> {
-        // Opening the pack indexes costs more than libgit2 takes for a few hundred blobs (the
-        // small record folders and what a warm cache missed); the pack reader is for thousands.
-        if self.wanted.len() < PACK_READER_MIN_BLOBS {
+        if self.through_libgit2() {
             return self.read_in(None, git_dir, parser);
         }
         let packs = PackReader::open(git_dir)?;
         self.read_in(Some(&packs), git_dir, parser)
+    }
+
+    /// Whether [`Reading::read`] reads through libgit2 alone: opening the pack indexes costs
+    /// more than libgit2 takes for a few hundred blobs (the small record folders and what a
+    /// warm cache missed); the pack reader is for thousands.
+    pub(crate) fn through_libgit2(&self) -> bool {
+        self.wanted.len() < PACK_READER_MIN_BLOBS
     }
 
     /// The files to read (positions in the listing), in the order their outcomes come back.
@@ -652,8 +657,9 @@ impl Reading {
     }
 
     /// [`Reading::read`] for a reader that keeps small blobs: when few enough are read that
-    /// libgit2 would read them, those `kept` holds are taken from it, and each one libgit2
-    /// then reads is handed to `keep` (its position among the files, its bytes).
+    /// libgit2 would read them ([`Reading::through_libgit2`]), those `kept` holds are taken
+    /// from it, and each one libgit2 then reads is handed to `keep` (its position among the
+    /// files, its bytes).
     pub(crate) fn read_keeping(
         self,
         git_dir: &Path,
@@ -661,7 +667,7 @@ impl Reading {
         kept: &dyn BlobReader,
         keep: Keep<'_>,
     ) -> Result<Vec<Outcome>, StoreError> {
-        if self.wanted.len() >= PACK_READER_MIN_BLOBS {
+        if !self.through_libgit2() {
             return self.read(git_dir, parser);
         }
         self.read_with(Some(kept), git_dir, parser, Some(keep))

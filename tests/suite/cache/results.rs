@@ -255,13 +255,7 @@ fn entries_no_read_uses_go_after_a_week_and_answers_are_bounded() {
     let stale = cache_dir(&dir).join("ab/cdef0123456789abcdef0123456789abcdef01");
     std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
     std::fs::write(&stale, b"old").unwrap();
-    let old = std::process::Command::new("touch")
-        .args(["-d", "8 days ago"])
-        .arg(&stale)
-        .args(&in_use)
-        .status()
-        .unwrap();
-    assert!(old.success());
+    touch("8 days ago", std::iter::once(&stale).chain(&in_use));
     // A warm run removes nothing; a run that misses a folder prunes what no read uses.
     assert_eq!(run(&s, &dir, &payout), reference);
     assert!(stale.exists(), "a warm run touches nothing");
@@ -368,11 +362,11 @@ fn small_records_past_four_mebibytes_are_not_kept() {
     assert_eq!(kept, 0, "nothing kept past the bound");
 }
 
-/// Sets `path`'s modification time as `touch -d WHEN` reads it.
-fn touch(when: &str, path: &Path) {
+/// Sets the modification time of `paths` as `touch -d WHEN` reads it.
+fn touch<P: AsRef<Path>>(when: &str, paths: impl IntoIterator<Item = P>) {
     let done = std::process::Command::new("touch")
         .args(["-d", when])
-        .arg(path)
+        .args(paths.into_iter().map(|p| p.as_ref().to_owned()))
         .status()
         .unwrap();
     assert!(done.success());
@@ -391,7 +385,7 @@ fn folder_entries_are_pruned_at_most_once_an_hour() {
         let path = cache_dir(&dir).join("ab").join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"old").unwrap();
-        touch("8 days ago", &path);
+        touch("8 days ago", [&path]);
         path
     };
     let new_commit = |what: &str| {
@@ -411,7 +405,7 @@ fn folder_entries_are_pruned_at_most_once_an_hour() {
     new_commit("Sanding");
     assert!(first.exists(), "pruned within the hour");
     // An hour after the last time, it does.
-    touch("61 minutes ago", &mark);
+    touch("61 minutes ago", [&mark]);
     new_commit("Sealing");
     assert!(
         !first.exists(),
@@ -419,7 +413,7 @@ fn folder_entries_are_pruned_at_most_once_an_hour() {
     );
     // A mark from the future (a clock set back) is no mark.
     let second = stale("cdef0123456789abcdef0123456789abcdef02");
-    touch("tomorrow", &mark);
+    touch("tomorrow", [&mark]);
     new_commit("Priming");
     assert!(
         !second.exists(),

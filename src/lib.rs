@@ -10,6 +10,11 @@
 //!   rules, a review's impact), over the store, the cache and the core; no arguments, no
 //!   printing.
 //! - [`cli`]: the `ovn` command line, one module per subcommand: arguments and rendering.
+//!
+//! No `unsafe` in any of it: everything that reads a ledger, a pull request's files included,
+//! is safe Rust.
+
+#![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod cli;

@@ -33,7 +33,6 @@ mod writing;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -261,13 +260,14 @@ pub fn exit_code(e: &CliError) -> u8 {
     }
 }
 
-/// Runs `ovn` with the process arguments and environment.
-pub fn main() -> ExitCode {
+/// Runs `ovn` with the process arguments and environment; returns the exit status, which
+/// the binary exits with.
+pub fn main() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
     let ctx = Context::from_env();
@@ -276,16 +276,16 @@ pub fn main() -> ExitCode {
         .map_err(|message| CliError::environment(message, None))
         .and_then(|ctx| run(cli, &ctx));
     match result {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status,
         // `ovn check | head` closes the pipe early; that is not an error worth a message.
-        Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
+        Err(e) if e.is_broken_pipe() => EXIT_OK,
         Err(e) => {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{}: {e}", paint(color, "1;31", "error"));
             if let Some(hint) = e.hint() {
                 let _ = writeln!(err, "  {}: {hint}", paint(color, "1;36", "hint"));
             }
-            ExitCode::from(exit_code(&e))
+            exit_code(&e)
         }
     }
 }

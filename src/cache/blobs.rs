@@ -9,7 +9,8 @@
 //! blob ids are SHA-1 digests of their content), so what is parsed is exactly what git
 //! holds whatever the file says. Only what a read planned for libgit2 is kept (a read of
 //! thousands of blobs goes through the pack reader, which this does not touch), none over the
-//! bound of most files, and no more than [`MAX_BYTES`] in all.
+//! bound of most files, and no more than [`MAX_BYTES`] in all. The file's key names only the
+//! `ovn` version, so when it is written again any other file there (another version's) goes.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -161,6 +162,8 @@ fn write(
         .collect();
     parts.sort_unstable();
     store.put(name, &parts);
+    // Another version's file (its key names the version) is of no use to this one.
+    store.keep_only(name);
 }
 
 /// The folder of a ledger path (`agents` for `agents/ana.toml`; empty for a top-level file).

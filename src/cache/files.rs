@@ -812,6 +812,26 @@ impl PartCache {
         self.put(key, &new);
     }
 
+    /// Removes every file but `key`'s, for a cache that keeps one file (the small records:
+    /// their key names only the `ovn` version, so without this an upgrade would leave the
+    /// old version's file behind for good). Temporary files are left to their writers.
+    pub fn keep_only(&self, key: &str) {
+        if !self.writes {
+            return;
+        }
+        let Ok(files) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let name = key::file_name(key);
+        for file in files.flatten() {
+            let other = file.file_name();
+            let other = other.to_string_lossy();
+            if other != name && !other.starts_with(".tmp-") {
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
+    }
+
     /// Keeps the newest [`PartCache::MAX`] files.
     pub fn prune(&self) {
         if self.writes {

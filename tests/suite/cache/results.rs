@@ -341,6 +341,45 @@ fn small_records_are_kept_by_blob_id_and_used_only_when_they_hash_to_it() {
 }
 
 #[test]
+fn another_versions_small_records_go_when_the_file_is_written_again() {
+    let s = Sandbox::new();
+    let dir = fablab_repo(&s, "fablab");
+    let check = ["check", "--at", "HEAD"];
+    run(&s, &dir, &check);
+    let in_blobs = || -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(cache_dir(&dir).join("blobs"))
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    };
+    let kept = in_blobs();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // What an older `ovn` left (its key names its version, so its file has another name),
+    // and a file another run is still writing.
+    let older = kept[0].with_file_name("0123456789abcdef0123456789abcdef01234567");
+    let writing = kept[0].with_file_name(".tmp-1-1");
+    std::fs::copy(&kept[0], &older).unwrap();
+    std::fs::copy(&kept[0], &writing).unwrap();
+    // Nothing read from git: nothing written, nothing removed.
+    run(&s, &dir, &check);
+    assert_eq!(in_blobs().len(), 3);
+    // A small record changed: read from git, the file written again, the older one gone.
+    let cy = dir.join("agents/cy.toml");
+    let text = std::fs::read_to_string(&cy).unwrap();
+    std::fs::write(&cy, format!("{text}# moved to the east wing\n")).unwrap();
+    s.git(&dir, &["commit", "-qam", "A note on cy"]);
+    let (code, out, err) = run(&s, &dir, &check);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(in_blobs(), vec![writing.clone(), kept[0].clone()]);
+    assert_eq!(
+        run(&s, &dir, &check),
+        run(&s, &dir, &[&["--no-cache"][..], &check].concat())
+    );
+}
+
+#[test]
 fn small_records_past_four_mebibytes_are_not_kept() {
     let s = Sandbox::new();
     let dir = fablab_repo(&s, "fablab");

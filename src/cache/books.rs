@@ -4,7 +4,7 @@
 //!
 //! The journals are put together by [`export::parts`]: the parts' sets declared, their texts
 //! merged in date order with the payouts and payments, which are worked out afresh. The
-//! parts are kept and read by the reports' driver ([`super::reports::by_parts`]), so they
+//! parts are kept and read by the reports' driver (`super::reports::by_parts`), so they
 //! are keyed alike. A part is keyed by
 //! - the syntax (hledger and ledger-cli share one text, beancount has its own), `--hours`,
 //!   the query (projects and dates), and a digest of every ledger entry other than the

@@ -7,7 +7,7 @@
 //! entry give their files from the cache (`folders::take_level`), and, for a quick
 //! load, summarised folders stand in the ledger as their summaries (see `quick`).
 //! The files left are read from git by the store's own reader (`Reading`), or for a
-//! working tree from disk (the [`Rest`] a caller gives); the two
+//! working tree from disk (the `Rest` a caller gives); the two
 //! streams are merged back into path order inside the core's one reading pipeline
 //! ([`ledger::load_files`]), and the folders that were missed are cached after.
 //!

@@ -6,12 +6,12 @@
 //! `.git/ovn/cache/` (shared by all worktrees, never committed), and reuses it while what it
 //! was worked out from is unchanged:
 //!
-//! - **folders** (`xx/…`, [`files`]): the parsed records of a day folder
+//! - **folders** (`xx/…`, `files`): the parsed records of a day folder
 //!   (`contributions/2026/03/05`, `approvals/…`), so an unchanged folder is not read again;
-//! - **summaries** (`summaries/`, [`folders`]): per day folder, what the ledger checks need
-//!   of it (id hashes, names used, hours, corrections), so a quick load ([`quick`]) can prove
+//! - **summaries** (`summaries/`, `folders`): per day folder, what the ledger checks need
+//!   of it (id hashes, names used, hours, corrections), so a quick load (`quick`) can prove
 //!   a ledger clean without decoding its records;
-//! - **picks** (`picks/`, [`folders`]): the few records of a summarised folder a payout of
+//! - **picks** (`picks/`, `folders`): the few records of a summarised folder a payout of
 //!   some projects needs, so they are not cut out of the folder's entry again;
 //! - **report parts** (`reports/`, [`reports`]): a contributions report's groups, and a
 //!   claims report's sums, per day folder, so a report after a new commit only counts the
@@ -38,10 +38,10 @@
 //!   replayed while git's index file has the `lstat` data it had and HEAD is the same commit;
 //! - **index digests** (`index/`, [`staged`]): a split index's shared part, digested once,
 //!   so a staged check reads git's small index file and the day folders it touches;
-//! - **small records** (`blobs/`, [`blobs`]): the files outside the day folders (agents,
+//! - **small records** (`blobs/`, `blobs`): the files outside the day folders (agents,
 //!   projects, agreements, ...) by blob id, so a read after a new commit takes none of them
 //!   from git; each is used only when its bytes hash to its id;
-//! - **the pruning mark** (`pruned`, [`files`]): its time is when folder entries no read
+//! - **the pruning mark** (`pruned`, `files`): its time is when folder entries no read
 //!   used were last looked for, so that is done at most once an hour.
 //!
 //! A report, journal, page or ValueFlows part of a summarised folder that is not kept (a

@@ -5,7 +5,7 @@
 //! The page counts day folder by day folder and adds the folders up in path order
 //! ([`site::folder_parts`], [`site::view_from`]), so the view built from kept parts is the
 //! view counted from scratch, with or without a cache. The parts are kept and read by the
-//! reports' driver ([`super::reports::by_parts`]), so they are keyed alike: by a digest of
+//! reports' driver (`super::reports::by_parts`), so they are keyed alike: by a digest of
 //! every ledger entry other than the contributions (agents, projects, agreements, rates,
 //! payouts: they fix the claims), the day folder's path and tree id, and the correction
 //! targets its records may hold. Parts are only counted and read when the network asks for

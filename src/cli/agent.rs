@@ -1,12 +1,12 @@
 //! `ovn agent`: manage agents (people and organisations).
 //!
 //! Only argument checks live here (an email is an address, given once); the write itself is
-//! [`super::writing::add_record`], shared with `project` and `resource`, so every record a
+//! `super::writing::add_record`, shared with `project` and `resource`, so every record a
 //! command adds is judged by the checks of `ovn check` and committed the same way. The one
 //! rule that needs the ledger (an email belongs to one agent only) runs inside that write.
 //!
 //! `show` and `list` read the named records at one revision and print them through
-//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
+//! [`super::render::records`], with the other kinds' (see `super::agreement::show_record`).
 
 use std::io::Write;
 use std::path::Path;
@@ -188,6 +188,8 @@ pub struct AgentEditArgs {
 /// not rejoined since it last left, a date before its last return, and work it already logged
 /// on or after --date. The edit is judged by the checks of ovn check and committed alone as
 /// "agent: leave ID (REASON leaver on DATE)".
+// The brackets above are TOML's tables, shown as they are by `--help`, not doc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

@@ -3,7 +3,7 @@
 //! Agreements are the one record people write by hand: a value equation is a small program
 //! the project agrees on. So `add` does not ask for buckets on the command line; it writes a
 //! commented template ([`crate::core::template`]) that is a valid agreement as it stands, for
-//! the user to edit, and commits it like every other write ([`super::writing::write_files`]:
+//! the user to edit, and commits it like every other write (`super::writing::write_files`:
 //! judged by the checks of `ovn check`, one commit, nothing on refusal). With `--project` the
 //! same commit makes the project use it. `show` and `list` read the small folders at one
 //! revision ([`crate::ops::records`]) and print through [`super::render::records`].

@@ -88,6 +88,8 @@ use crate::ops::{self, load::Need};
 /// squashed away, leaves a payout nobody can re-derive), in a fresh clone too. This is the
 /// only thing ovn check writes, and only inside .git. In a shallow clone whose history stops
 /// before BASE (or the root), it refuses: run git fetch --unshallow first.
+// The brackets above are TOML's tables, shown as they are by `--help`, not doc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

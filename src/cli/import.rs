@@ -72,6 +72,8 @@ pub enum ImportFormat {
 /// nothing is written. All new records are written in ONE commit; records already in the
 /// ledger are left as they are, so importing the same file again adds nothing. At most
 /// 16 MiB and 500000 nodes.
+// The brackets above are a JSON path's, shown as they are by `--help`, not doc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

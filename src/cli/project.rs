@@ -1,11 +1,11 @@
 //! `ovn project`: manage projects.
 //!
-//! Arguments only: the record is written by [`super::writing::add_record`], shared with `agent`
+//! Arguments only: the record is written by `super::writing::add_record`, shared with `agent`
 //! and `resource`, which judges it with the checks of `ovn check` (an agreement that exists,
 //! say) before one commit adds it.
 //!
 //! `show` and `list` read the named records at one revision and print them through
-//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
+//! [`super::render::records`], with the other kinds' (see `super::agreement::show_record`).
 
 use std::io::Write;
 use std::path::Path;

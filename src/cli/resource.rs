@@ -2,11 +2,11 @@
 //!
 //! The ownership is worked out from the arguments here (none, one or several owners whose
 //! shares must make 100%, a positive use rate) so a mistake is named by its flag; the record
-//! is written by [`super::writing::add_record`], shared with `agent` and `project`, judged by
+//! is written by `super::writing::add_record`, shared with `agent` and `project`, judged by
 //! the checks of `ovn check` (owners and stewards are agents) before one commit adds it.
 //!
 //! `show` and `list` read the named records at one revision and print them through
-//! [`super::render::records`], with the other kinds' (see [`super::agreement::show_record`]).
+//! [`super::render::records`], with the other kinds' (see `super::agreement::show_record`).
 
 use std::io::Write;
 use std::path::Path;

@@ -76,6 +76,8 @@ const UNUSUAL_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 ///
 /// Exit status 1 when there is a policy violation, a governance change or a flag, so CI can
 /// fail on it and a person looks.
+// The brackets above are TOML's tables, shown as they are by `--help`, not doc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:

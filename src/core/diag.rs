@@ -397,7 +397,7 @@ const BLOCK: usize = 4096;
 
 /// A file's text and where its lines start, so that placing each of many diagnostics in it
 /// (a hostile file may draw tens of thousands) costs a binary search and a count of at
-/// most [`BLOCK`] bytes, not a scan from the start of the file.
+/// most `BLOCK` bytes, not a scan from the start of the file.
 pub struct Lines<'t> {
     text: &'t str,
     /// The byte where each line starts.

@@ -697,7 +697,7 @@ pub fn compute(
 
 /// [`compute`] with [`Options`]: the one computation every payout, preview, verification and
 /// review makes. Checks the request and the terms, leaves out the contributions that take no
-/// part, selects the claims bucket by bucket ([`select`], the engine reports share) and
+/// part, selects the claims bucket by bucket (`select`, the engine reports share) and
 /// splits each budget, then writes the lines and totals.
 pub fn compute_with(
     ledger: &Ledger,

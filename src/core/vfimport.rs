@@ -7,7 +7,7 @@
 //! `{"@id": ...}` or plain strings. And the JSON answer of a ValueFlows GraphQL server such
 //! as hREA: `{"data": {"economicEvents": {"edges": [{"node": {...}}]}}}`, bare field names,
 //! references as embedded objects (`"provider": {"id": ..., "name": ...}`). Both become the
-//! same list of nodes ([`Node`]: a JSON path, an id, types and properties by their VF local
+//! same list of nodes (`Node`: a JSON path, an id, types and properties by their VF local
 //! name), read by one interpreter, so what a node means never depends on how it was spelled.
 //!
 //! Nodes from our own export keep their ids: `<base>agent/ana` is agent `ana`, an event

@@ -183,7 +183,7 @@ pub fn rows(
     )
 }
 
-/// Imports the records of a ValueFlows document ([`vfimport::read`]): those already in the
+/// Imports the records of a ValueFlows document ([`crate::core::vfimport::read`]): those already in the
 /// ledger left out (an agent, project or resource of the same id must have the same name),
 /// the rest judged together and committed (or, for a dry run, listed). A document that
 /// corrects contributions is judged against the whole ledger, where the corrected records

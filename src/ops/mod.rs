@@ -5,7 +5,7 @@
 //! the core, and renders the answer. What used to be written inside commands lives here
 //! instead, once: which branch is the validated one ([`branch`]), how a ledger is loaded and
 //! whether the result is the whole ledger or a part ([`load`]), what a write is validated
-//! against ([`write`]), the rules around a payout (a revenue event is recorded once, what is
+//! against ([`mod@write`]), the rules around a payout (a revenue event is recorded once, what is
 //! pending review or awaiting approvals: [`payout`]), whose approvals count ([`approvals`]),
 //! the rules in force along the validated branch ([`rules`]) and how a review plans the
 //! loads of its payout impact ([`review`]).

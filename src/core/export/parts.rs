@@ -157,7 +157,7 @@ pub struct Books<'a> {
 /// A [`Part`] as the bytes the part cache keeps. The books hold every day folder's part
 /// until they are assembled, and held this way a part costs its bytes, not an allocation per
 /// entry (at a million contributions about half the memory); each is read through a
-/// [`View`] when the assembly needs it.
+/// `View` when the assembly needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packed(Vec<u8>);
 

@@ -22,6 +22,7 @@ use rustc_hash::FxHashMap;
 
 use super::files::{FolderCache, PartCache, day_folder};
 use super::key;
+use super::reports::folder_of;
 use crate::core::ledger::{Outcome, Parser};
 use crate::core::parse::MAX_FILE_BYTES;
 use crate::store::StoreError;
@@ -164,9 +165,4 @@ fn write(
     store.put(name, &parts);
     // Another version's file (its key names the version) is of no use to this one.
     store.keep_only(name);
-}
-
-/// The folder of a ledger path (`agents` for `agents/ana.toml`; empty for a top-level file).
-fn folder_of(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(folder, _)| folder)
 }

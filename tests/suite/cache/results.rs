@@ -306,10 +306,7 @@ fn small_records_are_kept_by_blob_id_and_used_only_when_they_hash_to_it() {
     let no_cache = [&["--no-cache"][..], &payout].concat();
     run(&s, &dir, &payout);
     // One file, each small record under its blob id.
-    let kept: Vec<PathBuf> = cache_entries(&dir)
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("/blobs/"))
-        .collect();
+    let kept = kept_blobs(&dir);
     assert_eq!(kept.len(), 1, "{kept:?}");
     let ana = s.git(&dir, &["rev-parse", "HEAD:agents/ana.toml"]);
     let bytes = std::fs::read(&kept[0]).unwrap();
@@ -346,15 +343,7 @@ fn another_versions_small_records_go_when_the_file_is_written_again() {
     let dir = fablab_repo(&s, "fablab");
     let check = ["check", "--at", "HEAD"];
     run(&s, &dir, &check);
-    let in_blobs = || -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(cache_dir(&dir).join("blobs"))
-            .unwrap()
-            .map(|f| f.unwrap().path())
-            .collect();
-        files.sort();
-        files
-    };
-    let kept = in_blobs();
+    let kept = kept_blobs(&dir);
     assert_eq!(kept.len(), 1, "{kept:?}");
     // What an older `ovn` left (its key names its version, so its file has another name),
     // and a file another run is still writing.
@@ -364,7 +353,7 @@ fn another_versions_small_records_go_when_the_file_is_written_again() {
     std::fs::copy(&kept[0], &writing).unwrap();
     // Nothing read from git: nothing written, nothing removed.
     run(&s, &dir, &check);
-    assert_eq!(in_blobs().len(), 3);
+    assert_eq!(kept_blobs(&dir).len(), 3);
     // A small record changed: read from git, the file written again, the older one gone.
     let cy = dir.join("agents/cy.toml");
     let text = std::fs::read_to_string(&cy).unwrap();
@@ -372,7 +361,7 @@ fn another_versions_small_records_go_when_the_file_is_written_again() {
     s.git(&dir, &["commit", "-qam", "A note on cy"]);
     let (code, out, err) = run(&s, &dir, &check);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(in_blobs(), vec![writing.clone(), kept[0].clone()]);
+    assert_eq!(kept_blobs(&dir), vec![writing.clone(), kept[0].clone()]);
     assert_eq!(
         run(&s, &dir, &check),
         run(&s, &dir, &[&["--no-cache"][..], &check].concat())
@@ -394,11 +383,16 @@ fn small_records_past_four_mebibytes_are_not_kept() {
     let check = ["check", "--at", "HEAD"];
     let with = run(&s, &dir, &check);
     assert_eq!(with, run(&s, &dir, &[&["--no-cache"][..], &check].concat()));
-    let kept = cache_entries(&dir)
+    let kept = kept_blobs(&dir).len();
+    assert_eq!(kept, 0, "nothing kept past the bound");
+}
+
+/// Every file in the cache's folder of small records (`blobs/`), sorted.
+fn kept_blobs(dir: &Path) -> Vec<PathBuf> {
+    cache_entries(dir)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains("/blobs/"))
-        .count();
-    assert_eq!(kept, 0, "nothing kept past the bound");
+        .collect()
 }
 
 /// Sets the modification time of `paths` as `touch -d WHEN` reads it.
